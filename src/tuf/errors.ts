@@ -1,0 +1,41 @@
+/**
+ * Errors raised by the pure TUF core. A shallow hierarchy: callers branch on
+ * the class (or on `code`), never on the message text.
+ */
+export type TufErrorCode =
+  | "invalid_metadata"
+  | "invalid_key"
+  | "unsupported_key"
+  | "threshold_not_met"
+  | "expired"
+  | "bad_version";
+
+export class TufError extends Error {
+  readonly code: TufErrorCode;
+  constructor(code: TufErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Metadata that does not have the shape the specification requires. */
+export class InvalidMetadataError extends TufError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("invalid_metadata", message, options);
+  }
+}
+
+/** A key whose encoding is wrong, or whose type/scheme this code cannot use. */
+export class KeyError extends TufError {
+  constructor(code: "invalid_key" | "unsupported_key", message: string) {
+    super(code, message);
+  }
+}
+
+/** Fewer valid signatures from authorised keys than the role's threshold. */
+export class ThresholdError extends TufError {
+  constructor(message: string) {
+    super("threshold_not_met", message);
+  }
+}
