@@ -1,4 +1,8 @@
+/** tuf-edge Worker entry point. */
+import { app } from "./app.ts";
+
 export default {
-  async fetch(req, env) { return new Response("ok"); },
+  fetch: app.fetch,
 } satisfies ExportedHandler<Env>;
+
 export { Repository } from "../durable-objects/repository.ts";

@@ -28,7 +28,7 @@ export class Ed25519Signer implements Signer {
   static async fromSeed(seed: Uint8Array): Promise<Ed25519Signer> {
     if (seed.length !== 32) throw new TypeError("an ed25519 seed is 32 bytes");
     const key = ed25519Key(toHex(await ed.getPublicKeyAsync(seed)));
-    return new Ed25519Signer(seed, key, await keyId(key));
+    return new Ed25519Signer(seed.slice(), key, await keyId(key));
   }
 
   static async generate(): Promise<{ signer: Ed25519Signer; seed: Uint8Array }> {

@@ -1,0 +1,107 @@
+/**
+ * The repository's online signing keys. Generated inside the service, sealed
+ * with AES-GCM under the KEY_ENCRYPTION_KEY secret (the repository name and
+ * keyid are bound in as associated data, so a sealed key cannot be moved to
+ * another repository or row), never returned and never logged.
+ */
+import { fromBase64, utf8 } from "../src/tuf/encoding.ts";
+import type { Key } from "../src/tuf/key.ts";
+import { Ed25519Signer } from "../src/tuf/signer.ts";
+
+export type OnlineKeyState = "pending" | "active" | "retired";
+
+export interface OnlineKey {
+  keyid: string;
+  key: Key;
+  state: OnlineKeyState;
+}
+
+export class KeyVault {
+  readonly #sql: SqlStorage;
+  readonly #repo: string;
+  readonly #kekSecret: string;
+  #kek: Promise<CryptoKey> | undefined;
+  readonly #signers = new Map<string, Ed25519Signer>();
+
+  constructor(sql: SqlStorage, repo: string, kekSecret: string) {
+    this.#sql = sql;
+    this.#repo = repo;
+    this.#kekSecret = kekSecret;
+  }
+
+  /** The key in `state` (the newest if several), or null. */
+  find(state: OnlineKeyState): OnlineKey | null {
+    const row = this.#sql
+      .exec<{ keyid: string; public_key: string }>(
+        "SELECT keyid, public_key FROM online_keys WHERE state = ? ORDER BY created_at DESC LIMIT 1",
+        state,
+      )
+      .toArray()[0];
+    return row ? { keyid: row.keyid, key: JSON.parse(row.public_key) as Key, state } : null;
+  }
+
+  /** Generates a key and stores it sealed, in state `state`. */
+  async generate(state: OnlineKeyState): Promise<OnlineKey> {
+    const { signer, seed } = await Ed25519Signer.generate();
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: this.#aad(signer.keyid) },
+      await this.#keyEncryptionKey(),
+      seed,
+    );
+    seed.fill(0);
+    this.#sql.exec(
+      "INSERT INTO online_keys (keyid, public_key, sealed, iv, state, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      signer.keyid,
+      JSON.stringify(signer.key),
+      sealed,
+      iv.buffer,
+      state,
+      Date.now(),
+    );
+    this.#signers.set(signer.keyid, signer);
+    return { keyid: signer.keyid, key: signer.key, state };
+  }
+
+  setState(keyid: string, state: OnlineKeyState): void {
+    this.#sql.exec("UPDATE online_keys SET state = ? WHERE keyid = ?", state, keyid);
+  }
+
+  /** A signer for a stored key; unsealed once, then kept in memory. */
+  async signer(keyid: string): Promise<Ed25519Signer> {
+    const cached = this.#signers.get(keyid);
+    if (cached) return cached;
+    const row = this.#sql
+      .exec<{ sealed: ArrayBuffer; iv: ArrayBuffer }>("SELECT sealed, iv FROM online_keys WHERE keyid = ?", keyid)
+      .toArray()[0];
+    if (!row) throw new Error(`online key ${keyid} is not in the vault`);
+    const seed = new Uint8Array(
+      await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: row.iv, additionalData: this.#aad(keyid) },
+        await this.#keyEncryptionKey(),
+        row.sealed,
+      ),
+    );
+    const signer = await Ed25519Signer.fromSeed(seed);
+    this.#signers.set(keyid, signer);
+    return signer;
+  }
+
+  #aad(keyid: string): Uint8Array<ArrayBuffer> {
+    return utf8(`tuf-edge online key\n${this.#repo}\n${keyid}`);
+  }
+
+  #keyEncryptionKey(): Promise<CryptoKey> {
+    this.#kek ??= (async () => {
+      let raw: Uint8Array<ArrayBuffer>;
+      try {
+        raw = fromBase64(this.#kekSecret);
+      } catch {
+        raw = new Uint8Array();
+      }
+      if (raw.length !== 32) throw new Error("KEY_ENCRYPTION_KEY must be base64 of 32 bytes");
+      return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+    })();
+    return this.#kek;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Publishing: turns changed rows into signed metadata in R2, in the order the
+ * TUF specification needs for clients never to see a broken repository:
+ *
+ *   1. every changed bin (and targets, if it changed) is signed with a fresh
+ *      version and stored under its consistent-snapshot name  ("staged");
+ *   2. a snapshot listing the staged and published versions is stored;
+ *   3. timestamp.json, pointing at that snapshot, is stored last;
+ *   4. only then are the staged versions recorded as published.
+ *
+ * A round is resumable: bins are staged in chunks of `binsPerInvocation`, each
+ * chunk in its own invocation (an alarm continues the round), and a round that
+ * died half-way is picked up where it stopped. A version number is reserved
+ * durably before it is used and never handed out again, so a failed publish
+ * can waste a version but never reuse one.
+ */
+import { sha256Hex } from "../src/tuf/encoding.ts";
+import { expiresAt } from "../src/tuf/expiry.ts";
+import { sign } from "../src/tuf/metadata.ts";
+import type { Signer } from "../src/tuf/signer.ts";
+import { snapshot } from "../src/tuf/snapshot.ts";
+import { binTargets, topLevelTargets } from "../src/tuf/targets.ts";
+import { timestamp } from "../src/tuf/timestamp.ts";
+import type { PublishedVersions } from "../src/repository-api.ts";
+import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
+import { hashBins, type Settings } from "./settings.ts";
+import { RoleTable } from "./role-table.ts";
+import type { TargetsIndex } from "./targets-index.ts";
+
+export interface PublisherDeps {
+  sql: SqlStorage;
+  bucket: RepositoryBucket;
+  targets: TargetsIndex;
+  settings: () => Settings;
+  signer: () => Promise<Signer>;
+  now: () => Date;
+}
+
+/** Files written to R2 at once while staging. */
+const WRITE_CONCURRENCY = 32;
+
+/** Outcome of one invocation's worth of publishing. */
+export type StepResult = "idle" | "more" | "published";
+
+export class Publisher {
+  readonly #deps: PublisherDeps;
+  readonly roles: RoleTable;
+
+  constructor(deps: PublisherDeps) {
+    this.#deps = deps;
+    this.roles = new RoleTable(deps.sql);
+  }
+
+  /**
+   * Does at most one invocation's work: starts a round if changes wait, stages
+   * up to `binsPerInvocation` roles, and finishes the round when none remain.
+   */
+  async step(): Promise<StepResult> {
+    const { roles } = this;
+    if (!roles.roundActive()) {
+      if (!roles.hasChanges()) return "idle";
+      roles.startRound();
+    }
+    const batch = roles.claimedBatch(this.#deps.settings().binsPerInvocation);
+    if (batch.length > 0) {
+      await this.#stage(batch);
+      if (roles.hasClaimed()) return "more";
+    }
+    await this.#finishRound();
+    return "published";
+  }
+
+  /**
+   * Signs and stores each claimed role, then records it as staged. Signing is
+   * sequential (it is CPU); the R2 writes of a group run concurrently.
+   */
+  async #stage(names: string[]): Promise<void> {
+    const { roles } = this;
+    const signer = await this.#deps.signer();
+    const now = this.#deps.now();
+    const settings = this.#deps.settings();
+    for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
+      const group = names.slice(i, i + WRITE_CONCURRENCY).map((name) => {
+        // Rows are read and the version reserved with no await in between,
+        // so the bytes and the change sequence they reflect agree.
+        const seenSeq = roles.seq(name);
+        const version = roles.reserveVersion(name);
+        const expires = expiresAt(settings.expiry, name === "targets" ? "targets" : "bins", now);
+        const signed =
+          name === "targets"
+            ? topLevelTargets(version, expires, hashBins(settings), { [signer.keyid]: signer.key })
+            : binTargets(version, expires, this.#deps.targets.binTargets(name));
+        return { name, seenSeq, version, expires, signed };
+      });
+      const files = [];
+      for (const role of group) {
+        const file = await sign(role.signed, [signer]);
+        files.push({ ...role, bytes: file.bytes, sha256: await sha256Hex(file.bytes) });
+      }
+      await Promise.all(files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)));
+      for (const f of files) {
+        roles.recordStaged(f.name, { version: f.version, expires: f.expires, length: f.bytes.length, sha256: f.sha256 }, f.seenSeq);
+      }
+    }
+  }
+
+  /** Stores root versions not yet in R2: a timestamp never precedes the root it is signed under. */
+  async #storeRoots(): Promise<void> {
+    const rows = this.#deps.sql
+      .exec<{ version: number; bytes: ArrayBuffer }>("SELECT version, bytes FROM roots WHERE stored = 0 ORDER BY version")
+      .toArray();
+    for (const { version, bytes } of rows) {
+      const body = new Uint8Array(bytes);
+      await this.#deps.bucket.putMetadata(`${version}.root.json`, body, await sha256Hex(body));
+      this.#deps.sql.exec("UPDATE roots SET stored = 1 WHERE version = ?", version);
+    }
+  }
+
+  /** Snapshot, then timestamp, then the commit that makes staged versions current. */
+  async #finishRound(): Promise<void> {
+    const { roles } = this;
+    const signer = await this.#deps.signer();
+    const now = this.#deps.now();
+    const { expiry } = this.#deps.settings();
+    await this.#storeRoots();
+
+    const snapshotVersion = roles.reserveVersion("snapshot");
+    const snapshotExpires = expiresAt(expiry, "snapshot", now);
+    const snapshotFile = await sign(snapshot(snapshotVersion, snapshotExpires, roles.currentVersions()), [signer]);
+    const snapshotSha = await sha256Hex(snapshotFile.bytes);
+    await this.#deps.bucket.putMetadata(`${snapshotVersion}.snapshot.json`, snapshotFile.bytes, snapshotSha);
+    roles.recordStaged(
+      "snapshot",
+      { version: snapshotVersion, expires: snapshotExpires, length: snapshotFile.bytes.length, sha256: snapshotSha },
+      roles.seq("snapshot"),
+    );
+
+    const timestampVersion = roles.reserveVersion("timestamp");
+    const timestampExpires = expiresAt(expiry, "timestamp", now);
+    const timestampFile = await sign(
+      timestamp(timestampVersion, timestampExpires, {
+        version: snapshotVersion,
+        length: snapshotFile.bytes.length,
+        sha256: snapshotSha,
+      }),
+      [signer],
+    );
+    const timestampSha = await sha256Hex(timestampFile.bytes);
+    // Everything the timestamp points to is stored: now, and only now, the timestamp.
+    await this.#deps.bucket.putMetadata("timestamp.json", timestampFile.bytes, timestampSha);
+    roles.recordStaged(
+      "timestamp",
+      { version: timestampVersion, expires: timestampExpires, length: timestampFile.bytes.length, sha256: timestampSha },
+      roles.seq("timestamp"),
+    );
+    roles.commitRound();
+  }
+
+  versions(): PublishedVersions {
+    return {
+      targets: this.roles.published("targets")?.version ?? 0,
+      snapshot: this.roles.published("snapshot")?.version ?? 0,
+      timestamp: this.roles.published("timestamp")?.version ?? 0,
+    };
+  }
+}
+

@@ -1,0 +1,163 @@
+/**
+ * The `roles` table: per online role, the published version, the version
+ * staged by the round under way, the highest version ever reserved, and
+ * whether it changed. All methods are synchronous SQL: a caller that does not
+ * await between two of them sees a consistent state.
+ */
+export interface RoleVersion {
+  version: number;
+  expires: string;
+  length: number;
+  sha256: string;
+}
+
+interface RoleRow extends Record<string, SqlStorageValue> {
+  name: string;
+  version: number;
+  expires: string | null;
+  length: number | null;
+  sha256: string | null;
+}
+
+/** Roles rebuilt by every round rather than marked dirty. */
+const ROUND_ROLES = ["snapshot", "timestamp"];
+
+export class RoleTable {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  /** Creates the rows for a fresh repository: targets and every bin, all changed. */
+  create(names: readonly string[]): void {
+    for (const name of [...ROUND_ROLES, ...names]) {
+      this.#sql.exec(
+        "INSERT INTO roles (name, dirty) VALUES (?, ?)",
+        name,
+        ROUND_ROLES.includes(name) ? 0 : 1,
+      );
+    }
+  }
+
+  /** Marks roles changed (e.g. to re-sign them with a new key or expiry). */
+  markDirty(names: readonly string[], seq: number): void {
+    for (const name of names) this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
+  }
+
+  hasChanges(): boolean {
+    return this.#sql.exec("SELECT 1 FROM roles WHERE dirty > 0 LIMIT 1").toArray().length > 0;
+  }
+
+  hasClaimed(): boolean {
+    return this.#sql.exec("SELECT 1 FROM roles WHERE dirty = 2 LIMIT 1").toArray().length > 0;
+  }
+
+  roundActive(): boolean {
+    return this.#state("round_active") === 1;
+  }
+
+  /** The change sequence up to which the last completed round published. */
+  publishedSeq(): number {
+    return this.#state("published_seq");
+  }
+
+  /** The next change sequence number (monotonic across restarts). */
+  nextSeq(): number {
+    const seq = this.#state("change_seq") + 1;
+    this.#setState("change_seq", seq);
+    return seq;
+  }
+
+  /** Claims every changed role for a new round and remembers which changes it carries. */
+  startRound(): void {
+    this.#sql.exec("UPDATE roles SET dirty = 2 WHERE dirty = 1");
+    this.#setState("round_seq", this.#state("change_seq"));
+    this.#setState("round_active", 1);
+  }
+
+  claimedBatch(limit: number): string[] {
+    return this.#sql
+      .exec<{ name: string }>("SELECT name FROM roles WHERE dirty = 2 ORDER BY name LIMIT ?", limit)
+      .toArray()
+      .map((r) => r.name);
+  }
+
+  seq(name: string): number {
+    return this.#sql.exec<{ seq: number }>("SELECT seq FROM roles WHERE name = ?", name).one().seq;
+  }
+
+  /** Reserves the next version of a role, durably, before anything is signed with it. */
+  reserveVersion(name: string): number {
+    return this.#sql
+      .exec<{ allocated: number }>(
+        "UPDATE roles SET allocated = MAX(allocated, version, IFNULL(staged_version, 0)) + 1 WHERE name = ? RETURNING allocated",
+        name,
+      )
+      .one().allocated;
+  }
+
+  /**
+   * Records a stored file. If the role changed again after its rows were read
+   * (its seq moved), it stays changed for the next round.
+   */
+  recordStaged(name: string, staged: RoleVersion, seenSeq: number): void {
+    this.#sql.exec(
+      `UPDATE roles SET staged_version = ?, staged_expires = ?, staged_length = ?, staged_sha256 = ?,
+         dirty = CASE WHEN seq = ? THEN 0 ELSE 1 END
+       WHERE name = ?`,
+      staged.version,
+      staged.expires,
+      staged.length,
+      staged.sha256,
+      seenSeq,
+      name,
+    );
+  }
+
+  /** Every targets role (targets and bins) with the version the next snapshot lists. */
+  *currentVersions(): Generator<[string, number]> {
+    const rows = this.#sql.exec<{ name: string; v: number }>(
+      "SELECT name, IFNULL(staged_version, version) AS v FROM roles WHERE name NOT IN ('snapshot', 'timestamp') ORDER BY name",
+    );
+    for (const row of rows) yield [row.name, row.v];
+  }
+
+  /** Makes every staged version current: the round's timestamp is stored. */
+  commitRound(): void {
+    this.#sql.exec(
+      `UPDATE roles SET version = staged_version, expires = staged_expires, length = staged_length, sha256 = staged_sha256,
+         staged_version = NULL, staged_expires = NULL, staged_length = NULL, staged_sha256 = NULL
+       WHERE staged_version IS NOT NULL`,
+    );
+    this.#setState("published_seq", this.#state("round_seq"));
+    this.#setState("round_active", 0);
+  }
+
+  published(name: string): RoleVersion | null {
+    const row = this.#sql.exec<RoleRow>("SELECT * FROM roles WHERE name = ? AND version > 0", name).toArray()[0];
+    return row ? { version: row.version, expires: row.expires!, length: row.length!, sha256: row.sha256! } : null;
+  }
+
+  /** Published roles whose expiry is earliest first (for health and re-signing). */
+  earliestExpiries(limit: number): Array<{ name: string; version: number; expires: string }> {
+    return this.#sql
+      .exec<{ name: string; version: number; expires: string }>(
+        "SELECT name, version, expires FROM roles WHERE version > 0 ORDER BY expires LIMIT ?",
+        limit,
+      )
+      .toArray();
+  }
+
+  #state(key: string): number {
+    return this.#sql.exec<{ value: number }>("SELECT value FROM state WHERE key = ?", key).toArray()[0]?.value ?? 0;
+  }
+
+  #setState(key: string, value: number): void {
+    this.#sql.exec(
+      "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * SQLite schema of a repository, as ordered migrations. Each runs once, inside
+ * the constructor's blockConcurrencyWhile, and is recorded in `_migrations`.
+ */
+const MIGRATIONS: readonly string[] = [
+  /* 1: the repository */ `
+  CREATE TABLE settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    json TEXT NOT NULL
+  );
+  -- Online signing keys, sealed with AES-GCM under KEY_ENCRYPTION_KEY.
+  CREATE TABLE online_keys (
+    keyid TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    iv BLOB NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'retired')),
+    created_at INTEGER NOT NULL
+  );
+  -- Every root version, as the bytes that are served.
+  CREATE TABLE roots (
+    version INTEGER PRIMARY KEY,
+    bytes BLOB NOT NULL,
+    expires TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    stored INTEGER NOT NULL DEFAULT 0  -- 1 once N.root.json is in R2
+  );
+  -- One row per online role: targets, snapshot, timestamp and every bin.
+  --   version/expires/length/sha256: what clients see now (0 = never published)
+  --   allocated: the highest version ever handed out; versions are never reused
+  --   staged_*: signed and stored in R2, waiting for the snapshot that lists it
+  --   dirty: 0 clean, 1 changed, 2 claimed by the publish round under way
+  --   seq: the change that last touched it (lets a round see a change it raced)
+  CREATE TABLE roles (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL DEFAULT 0,
+    expires TEXT,
+    length INTEGER,
+    sha256 TEXT,
+    allocated INTEGER NOT NULL DEFAULT 0,
+    staged_version INTEGER,
+    staged_expires TEXT,
+    staged_length INTEGER,
+    staged_sha256 TEXT,
+    dirty INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX roles_dirty ON roles (dirty) WHERE dirty > 0;
+  -- The targets index; each bin is built from its rows alone.
+  CREATE TABLE targets (
+    path TEXT PRIMARY KEY,
+    bin TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    hashes TEXT NOT NULL,
+    custom TEXT
+  );
+  CREATE INDEX targets_by_bin ON targets (bin, path);
+  -- Small counters and flags (e.g. the change sequence, the round under way).
+  CREATE TABLE state (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  );
+  `,
+];
+
+export function migrate(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const applied = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM _migrations").one().n;
+  for (let i = applied; i < MIGRATIONS.length; i++) {
+    sql.exec(MIGRATIONS[i]!);
+    sql.exec("INSERT INTO _migrations (id, applied_at) VALUES (?, ?)", i + 1, Date.now());
+  }
+}

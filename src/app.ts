@@ -1,0 +1,22 @@
+/** The Worker's routes. Each repository lives under /{repo}/. */
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env.ts";
+import { onError, onNotFound } from "./http/problem.ts";
+import { repositoryParam } from "./http/repository-param.ts";
+import { admin } from "./routes/admin.ts";
+import { repoHealth, serviceHealth } from "./routes/health.ts";
+import { metadata } from "./routes/metadata.ts";
+import { targets } from "./routes/targets.ts";
+
+const repository = new Hono<AppEnv>()
+  .use(repositoryParam)
+  .route("/metadata", metadata)
+  .route("/targets", targets)
+  .route("/admin", admin)
+  .route("/health", repoHealth);
+
+export const app = new Hono<AppEnv>()
+  .route("/health", serviceHealth)
+  .route("/:repo", repository)
+  .notFound(onNotFound)
+  .onError(onError);

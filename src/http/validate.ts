@@ -1,0 +1,23 @@
+/**
+ * Request validation with zod: a failure is a 400 problem naming every
+ * offending field (e.g. "add.3.hashes.sha256"), before anything happens.
+ */
+import { zValidator } from "@hono/zod-validator";
+import type { ValidationTargets } from "hono";
+import type { z } from "zod";
+import { ProblemError } from "./problem.ts";
+
+export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
+  return zValidator(target, schema, (result) => {
+    if (result.success) return;
+    const errors = result.error.issues.map((issue) => ({
+      path: issue.path.map(String).join(".") || "(body)",
+      message: issue.message,
+    }));
+    throw new ProblemError(400, {
+      code: "invalid_request",
+      detail: `invalid ${target}: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`.slice(0, 2000),
+      errors: errors.slice(0, 100),
+    });
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * The admin API: bootstrap, the online key, target changes and uploads, and
+ * status. Authenticated with the ADMIN_TOKEN bearer token; every body is
+ * validated and size-capped before it reaches the repository's Durable Object.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "../app-env.ts";
+import { adminAuth } from "../http/admin-auth.ts";
+import { ProblemError } from "../http/problem.ts";
+import { repositoryStub } from "../http/repository-param.ts";
+import { validate } from "../http/validate.ts";
+import type { Failure } from "../repository-api.ts";
+import { BootstrapSchema, MAX_TARGET_LENGTH, TargetsChangeSchema, UploadQuerySchema } from "../schemas/admin.ts";
+import { TargetPathSchema } from "../schemas/target-path.ts";
+import { RepositoryBucket } from "../storage/repository-bucket.ts";
+
+const MAX_JSON_BODY = 8 * 1024 * 1024;
+
+const jsonLimit = bodyLimit({
+  maxSize: MAX_JSON_BODY,
+  onError: () => {
+    throw new ProblemError(413, { code: "body_too_large", detail: `request bodies are at most ${MAX_JSON_BODY} bytes` });
+  },
+});
+
+/** The value of a successful repository call, or the problem its failure maps to. */
+function unwrap<R extends { ok: true } | Failure>(result: R): Exclude<R, Failure> {
+  if (result.ok) return result as Exclude<R, Failure>;
+  const { status, code, detail } = result as Failure;
+  throw new ProblemError(status, { code, detail });
+}
+
+export const admin = new Hono<AppEnv>()
+  .use(adminAuth({ token: (env) => env.ADMIN_TOKEN }))
+  .get("/online-key", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).onlineKey()))
+  .get("/status", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).status()))
+  .post("/bootstrap", jsonLimit, validate("json", BootstrapSchema), async (c) => {
+    const { versions } = unwrap(await repositoryStub(c.env, c.get("repo")).bootstrap(c.req.valid("json")));
+    return c.json({ versions }, 201);
+  })
+  .post("/targets", jsonLimit, validate("json", TargetsChangeSchema), async (c) => {
+    const { versions, removed } = unwrap(await repositoryStub(c.env, c.get("repo")).changeTargets(c.req.valid("json")));
+    return c.json({ versions, removed });
+  })
+  .put("/targets/:path{.+}", validate("query", UploadQuerySchema), async (c) => {
+    const path = TargetPathSchema.safeParse(c.req.param("path"));
+    if (!path.success) {
+      throw new ProblemError(400, { code: "invalid_request", detail: `invalid target path: ${path.error.issues[0]?.message}` });
+    }
+    const length = Number(c.req.header("Content-Length"));
+    if (!c.req.header("Content-Length") || !Number.isSafeInteger(length) || length < 0) {
+      throw new ProblemError(411, { code: "length_required", detail: "an upload needs a Content-Length" });
+    }
+    if (length > MAX_TARGET_LENGTH) {
+      throw new ProblemError(413, { code: "body_too_large", detail: `a target is at most ${MAX_TARGET_LENGTH} bytes` });
+    }
+    const { sha256 } = c.req.valid("query");
+    const repo = c.get("repo");
+    const stub = repositoryStub(c.env, repo);
+    const status = await stub.status();
+    if (!status.bootstrapped) throw new ProblemError(409, { code: "not_bootstrapped", detail: `repository "${repo}" is not bootstrapped` });
+    try {
+      await new RepositoryBucket(c.env.BUCKET, repo).putTarget(path.data, c.req.raw.body ?? new ReadableStream(), length, sha256);
+    } catch {
+      throw new ProblemError(422, {
+        code: "digest_mismatch",
+        detail: `the uploaded bytes are not ${length} bytes with sha256 ${sha256}; nothing was stored`,
+      });
+    }
+    const result = unwrap(await stub.changeTargets({ add: [{ path: path.data, length, hashes: { sha256 } }] }));
+    return c.json({ path: path.data, length, hashes: { sha256 }, versions: result.versions }, 201);
+  });

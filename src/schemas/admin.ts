@@ -1,0 +1,42 @@
+/** Request bodies of the admin API. */
+import { z } from "zod";
+import { EnvelopeSchema } from "../tuf/metadata.ts";
+import { HashesSchema, Sha256Hex } from "../tuf/targets.ts";
+import { CustomSchema } from "./json-value.ts";
+import { TargetPathSchema } from "./target-path.ts";
+
+export const MAX_BATCH = 10_000;
+/** 5 GiB: the largest single R2 upload. */
+export const MAX_TARGET_LENGTH = 5 * 1024 ** 3;
+
+export const TargetEntrySchema = z
+  .object({
+    path: TargetPathSchema,
+    length: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    hashes: HashesSchema,
+    custom: CustomSchema.optional(),
+  })
+  .strict();
+
+export const TargetsChangeSchema = z
+  .object({
+    add: z.array(TargetEntrySchema).max(MAX_BATCH).optional(),
+    remove: z.array(TargetPathSchema).max(MAX_BATCH).optional(),
+  })
+  .strict()
+  .refine((c) => (c.add?.length ?? 0) + (c.remove?.length ?? 0) > 0, "a change adds or removes at least one target")
+  .refine((c) => {
+    const paths = [...(c.add ?? []).map((t) => t.path), ...(c.remove ?? [])];
+    return new Set(paths).size === paths.length;
+  }, "a change names each target path once");
+
+export const BootstrapSchema = z
+  .object({
+    root: EnvelopeSchema,
+    settings: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export const UploadQuerySchema = z.object({
+  sha256: Sha256Hex,
+});
