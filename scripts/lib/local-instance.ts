@@ -1,0 +1,133 @@
+/**
+ * Starts tuf-edge locally with `wrangler dev` (workerd, real Durable Objects
+ * and R2, state persisted in a folder) and stops it. Used by `npm start`, the
+ * end-to-end tests and the benchmarks.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface LocalInstanceOptions {
+  /** Folder for Durable Object and R2 state. */
+  persistTo: string;
+  /** Secrets, written to an env file wrangler reads. */
+  secrets: { ADMIN_TOKEN: string; KEY_ENCRYPTION_KEY: string };
+  port?: number;
+  vars?: Record<string, string>;
+  /** Print wrangler's output (default: only on failure). */
+  verbose?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalInstance {
+  baseUrl: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startLocalInstance(options: LocalInstanceOptions): Promise<LocalInstance> {
+  const port = options.port ?? (await freePort());
+  await mkdir(options.persistTo, { recursive: true });
+  const envFile = join(options.persistTo, "secrets.env");
+  await writeFile(
+    envFile,
+    Object.entries(options.secrets)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(""),
+    { mode: 0o600 },
+  );
+  const args = [
+    "dev",
+    "--local",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(await freePort()),
+    "--persist-to",
+    options.persistTo,
+    "--env-file",
+    envFile,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+    ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      // No network: do not try to download the `request.cf` sample object.
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      CI: process.env.CI ?? "true",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  }).on("error", () => undefined);
+  let output = "";
+  const onData = (chunk: Buffer) => {
+    const text = chunk.toString();
+    output += text;
+    if (options.verbose) for (const line of text.split("\n")) if (line.trim()) (options.log ?? console.error)(line);
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitForReady(baseUrl, child, 60_000);
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`wrangler dev did not start: ${(error as Error).message}\n${output.slice(-4000)}`);
+  }
+  return { baseUrl, port, stop: () => stopChild(child) };
+}
+
+async function waitForReady(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${baseUrl}/health`);
+      await response.body?.cancel();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`no answer on ${baseUrl} within ${timeoutMs} ms`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Random secrets for a local instance. */
+export function randomSecrets(): LocalInstanceOptions["secrets"] {
+  const bytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+  return {
+    ADMIN_TOKEN: Buffer.from(bytes(24)).toString("base64url"),
+    KEY_ENCRYPTION_KEY: Buffer.from(bytes(32)).toString("base64"),
+  };
+}
