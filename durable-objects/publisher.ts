@@ -34,6 +34,8 @@ export interface PublisherDeps {
   settings: () => Settings;
   signer: () => Promise<Signer>;
   now: () => Date;
+  /** Drops a replaced file from the edge cache (best effort). */
+  purge: (r2Key: string) => Promise<void>;
 }
 
 /** Files written to R2 at once while staging. */
@@ -148,6 +150,7 @@ export class Publisher {
     const timestampSha = await sha256Hex(timestampFile.bytes);
     // Everything the timestamp points to is stored: now, and only now, the timestamp.
     await this.#deps.bucket.putMetadata("timestamp.json", timestampFile.bytes, timestampSha);
+    await this.#deps.purge(this.#deps.bucket.metadataKey("timestamp.json")).catch(() => undefined);
     roles.recordStaged(
       "timestamp",
       { version: timestampVersion, expires: timestampExpires, length: timestampFile.bytes.length, sha256: timestampSha },

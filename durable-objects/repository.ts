@@ -5,6 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { purgeCached } from "../src/http/edge-cache.ts";
 import { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { fromUtf8 } from "../src/tuf/encoding.ts";
 import { serialize } from "../src/tuf/metadata.ts";
@@ -49,6 +50,7 @@ export class Repository extends DurableObject<Env> {
       settings: () => this.#requireSettings(),
       signer: () => this.#activeSigner(),
       now: () => new Date(),
+      purge: purgeCached,
     });
     this.#commits = new GroupCommit(this.#publisher, (at) => ctx.storage.setAlarm(at));
     void ctx.blockConcurrencyWhile(async () => {

@@ -20,7 +20,7 @@ export function shortCacheSeconds(env: Env): number {
 }
 
 /** Cache keys are URLs; one per R2 key, whatever the request's host, query or method. */
-function cacheKey(r2Key: string): Request {
+export function cacheKey(r2Key: string): Request {
   return new Request(`https://tuf-edge.internal/${encodeURI(r2Key)}`);
 }
 
@@ -30,6 +30,15 @@ interface ServeOptions {
   contentType: string;
   /** Reads the object when the edge cache misses. */
   load: () => Promise<R2ObjectBody | null>;
+}
+
+/**
+ * Drops a mutable file (timestamp.json) from this location's edge cache once
+ * a new version is stored, so clients near the writer see it at once; other
+ * locations see it when their copy's short freshness runs out.
+ */
+export async function purgeCached(r2Key: string): Promise<void> {
+  await caches.default.delete(cacheKey(r2Key));
 }
 
 /** The object's response, or null when it does not exist. */
