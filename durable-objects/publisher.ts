@@ -5,8 +5,9 @@
  *   1. every changed bin (and targets, if it changed) is signed with a fresh
  *      version and stored under its consistent-snapshot name  ("staged");
  *   2. a snapshot listing the staged and published versions is stored;
- *   3. timestamp.json, pointing at that snapshot, is stored last;
- *   4. only then are the staged versions recorded as published.
+ *   3. any new root version is stored;
+ *   4. timestamp.json, pointing at that snapshot, is stored last;
+ *   5. only then are the staged versions recorded as published.
  *
  * A round is resumable: bins are staged in chunks of `binsPerInvocation`, each
  * chunk in its own invocation (an alarm continues the round), and a round that
@@ -118,13 +119,12 @@ export class Publisher {
     }
   }
 
-  /** Snapshot, then timestamp, then the commit that makes staged versions current. */
+  /** Snapshot, new roots, timestamp, then the commit that makes staged versions current. */
   async #finishRound(): Promise<void> {
     const { roles } = this;
     const signer = await this.#deps.signer();
     const now = this.#deps.now();
     const { expiry } = this.#deps.settings();
-    await this.#storeRoots();
 
     const snapshotVersion = roles.reserveVersion("snapshot");
     const snapshotExpires = expiresAt(expiry, "snapshot", now);
@@ -136,6 +136,10 @@ export class Publisher {
       { version: snapshotVersion, expires: snapshotExpires, length: snapshotFile.bytes.length, sha256: snapshotSha },
       roles.seq("snapshot"),
     );
+
+    // A new root goes out just before the timestamp signed under it, so the
+    // moment a client can see one without the other is as short as it can be.
+    await this.#storeRoots();
 
     const timestampVersion = roles.reserveVersion("timestamp");
     const timestampExpires = expiresAt(expiry, "timestamp", now);
