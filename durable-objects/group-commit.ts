@@ -15,8 +15,12 @@ interface Waiter {
 
 /** Steps one invocation may run before handing over to an alarm. */
 const STEPS_PER_INVOCATION = 4;
-/** Delay before a failed publish is tried again. */
-const RETRY_DELAY_MS = 5_000;
+
+/**
+ * How a run ended: nothing left to publish, more work for the next
+ * invocation (schedule an alarm now), or a failure (schedule a retry).
+ */
+export type RunOutcome = { outcome: "idle" } | { outcome: "more" } | { outcome: "failed"; error: unknown };
 
 export class PublishFailedError extends Error {
   constructor(cause: unknown) {
@@ -27,13 +31,13 @@ export class PublishFailedError extends Error {
 
 export class GroupCommit {
   readonly #publisher: Publisher;
-  readonly #scheduleAlarm: (at: number) => Promise<void>;
+  readonly #afterRun: (result: RunOutcome) => Promise<void>;
   #waiters: Waiter[] = [];
   #running: Promise<void> | null = null;
 
-  constructor(publisher: Publisher, scheduleAlarm: (at: number) => Promise<void>) {
+  constructor(publisher: Publisher, afterRun: (result: RunOutcome) => Promise<void>) {
     this.#publisher = publisher;
-    this.#scheduleAlarm = scheduleAlarm;
+    this.#afterRun = afterRun;
   }
 
   /** Resolves once the change numbered `seq` (and all before it) is published. */
@@ -43,7 +47,7 @@ export class GroupCommit {
     return done;
   }
 
-  /** Runs (or joins) the publish loop; for alarms. */
+  /** Runs (or joins) one invocation's worth of the publish loop; for alarms and refreshes. */
   async resume(): Promise<void> {
     this.#kick();
     await this.#running;
@@ -56,19 +60,23 @@ export class GroupCommit {
   }
 
   async #run(): Promise<void> {
+    let result: RunOutcome = { outcome: "more" };
     try {
       for (let step = 0; step < STEPS_PER_INVOCATION; step++) {
-        const result = await this.#publisher.step();
-        this.#settle(result === "idle");
-        if (result === "idle") return;
+        const stepResult = await this.#publisher.step();
+        this.#settle(stepResult === "idle");
+        if (stepResult === "idle") {
+          result = { outcome: "idle" };
+          break;
+        }
       }
-      await this.#scheduleAlarm(Date.now());
     } catch (error) {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const w of waiters) w.reject(new PublishFailedError(error));
-      await this.#scheduleAlarm(Date.now() + RETRY_DELAY_MS);
+      result = { outcome: "failed", error };
     }
+    await this.#afterRun(result);
   }
 
   /** Resolves the waiters whose changes are now published (all of them when nothing is left). */

@@ -67,6 +67,21 @@ export class KeyVault {
     this.#sql.exec("UPDATE online_keys SET state = ? WHERE keyid = ?", state, keyid);
   }
 
+  /** Retires a key and erases its sealed private key: nothing can sign with it again. */
+  destroy(keyid: string): void {
+    this.#sql.exec(
+      "UPDATE online_keys SET state = 'retired', sealed = zeroblob(0), iv = zeroblob(0) WHERE keyid = ?",
+      keyid,
+    );
+    this.#signers.delete(keyid);
+  }
+
+  /** When a key was generated (ms since the epoch). */
+  createdAt(keyid: string): number {
+    return this.#sql.exec<{ created_at: number }>("SELECT created_at FROM online_keys WHERE keyid = ?", keyid).one()
+      .created_at;
+  }
+
   /** A signer for a stored key; unsealed once, then kept in memory. */
   async signer(keyid: string): Promise<Ed25519Signer> {
     const cached = this.#signers.get(keyid);

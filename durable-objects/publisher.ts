@@ -24,6 +24,7 @@ import { binTargets, topLevelTargets } from "../src/tuf/targets.ts";
 import { timestamp } from "../src/tuf/timestamp.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
+import { binExpiry } from "./freshness.ts";
 import { hashBins, type Settings } from "./settings.ts";
 import { RoleTable } from "./role-table.ts";
 import type { TargetsIndex } from "./targets-index.ts";
@@ -82,16 +83,20 @@ export class Publisher {
     const signer = await this.#deps.signer();
     const now = this.#deps.now();
     const settings = this.#deps.settings();
+    const bins = hashBins(settings);
     for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
       const group = names.slice(i, i + WRITE_CONCURRENCY).map((name) => {
         // Rows are read and the version reserved with no await in between,
         // so the bytes and the change sequence they reflect agree.
         const seenSeq = roles.seq(name);
         const version = roles.reserveVersion(name);
-        const expires = expiresAt(settings.expiry, name === "targets" ? "targets" : "bins", now);
+        const expires =
+          name === "targets"
+            ? expiresAt(settings.expiry, "targets", now)
+            : binExpiry(now, settings.expiry.bins, bins.indexOf(name), bins.count);
         const signed =
           name === "targets"
-            ? topLevelTargets(version, expires, hashBins(settings), { [signer.keyid]: signer.key })
+            ? topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key })
             : binTargets(version, expires, this.#deps.targets.binTargets(name));
         return { name, seenSeq, version, expires, signed };
       });

@@ -8,23 +8,36 @@ import { z } from "zod";
 import { purgeCached } from "../src/http/edge-cache.ts";
 import { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { fromUtf8 } from "../src/tuf/encoding.ts";
+import type { Signature } from "../src/tuf/metadata.ts";
 import { serialize } from "../src/tuf/metadata.ts";
+import { parseRoot, type Root } from "../src/tuf/root.ts";
 import {
   type BootstrapRequest,
+  type CeremonyView,
   failure,
+  type Failure,
   type OnlineKeyInfo,
   type PublishedVersions,
   type RepositoryStatus,
   type Result,
   type TargetsChange,
 } from "../src/repository-api.ts";
+import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
+import { Ceremonies } from "./ceremonies.ts";
+import { Freshness } from "./freshness.ts";
+import { GroupCommit, type RunOutcome } from "./group-commit.ts";
 import { KeyVault } from "./key-vault.ts";
 import { Publisher } from "./publisher.ts";
-import { GroupCommit } from "./group-commit.ts";
-import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
+import { ROUND_ROLES } from "./role-table.ts";
 import { migrate } from "./schema.ts";
+import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
+
+/** Delay before a failed publish or refresh runs again. */
+const RETRY_DELAY_MS = 10_000;
+
+type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
 
 export class Repository extends DurableObject<Env> {
   readonly #name: string;
@@ -33,7 +46,11 @@ export class Repository extends DurableObject<Env> {
   readonly #targets: TargetsIndex;
   readonly #publisher: Publisher;
   readonly #commits: GroupCommit;
+  readonly #freshness: Freshness;
+  readonly #log: AuditLog;
+  readonly #ceremonies: Ceremonies;
   #settings: Settings | null = null;
+  #trustedRoot: Root | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -43,6 +60,7 @@ export class Repository extends DurableObject<Env> {
     this.#sql = ctx.storage.sql;
     this.#vault = new KeyVault(this.#sql, name, env.KEY_ENCRYPTION_KEY);
     this.#targets = new TargetsIndex(this.#sql);
+    this.#log = new AuditLog(this.#sql);
     this.#publisher = new Publisher({
       sql: this.#sql,
       bucket: new RepositoryBucket(env.BUCKET, name),
@@ -52,7 +70,18 @@ export class Repository extends DurableObject<Env> {
       now: () => new Date(),
       purge: purgeCached,
     });
-    this.#commits = new GroupCommit(this.#publisher, (at) => ctx.storage.setAlarm(at));
+    this.#commits = new GroupCommit(this.#publisher, (result) => this.#afterPublishRun(result));
+    this.#freshness = new Freshness(this.#sql, this.#publisher.roles);
+    this.#ceremonies = new Ceremonies({
+      sql: this.#sql,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      vault: this.#vault,
+      log: this.#log,
+      settings: () => this.#requireSettings(),
+      now: () => new Date(),
+      trustedRoot: () => this.#loadTrustedRoot(),
+      onRootAccepted: (rotated) => this.#onRootAccepted(rotated),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.#sql);
       this.#settings = loadSettings(this.#sql);
@@ -93,6 +122,7 @@ export class Repository extends DurableObject<Env> {
       );
       this.#publisher.roles.create(["targets", ...hashBins(settings.data).names()]);
       this.#vault.setState(online.keyid, "active");
+      this.#log.record("bootstrapped", `root 1 with ${settings.data.bins} bins`, { keyid: online.keyid });
     });
     this.#settings = settings.data;
     const versions = await this.#commits.publish(this.#publisher.roles.nextSeq());
@@ -124,30 +154,129 @@ export class Repository extends DurableObject<Env> {
     return { ok: true, target: { length: target.length, hashes: target.hashes as Record<string, string> } };
   }
 
+  /**
+   * Re-signs whatever is due (bounded per invocation), opens scheduled
+   * ceremonies, and re-arms the alarm. Called by the alarm and by the cron.
+   */
+  async refresh(): Promise<{ resigned: string[] }> {
+    const settings = this.#settings;
+    if (!settings) return { resigned: [] };
+    const now = new Date();
+    await this.#openScheduledCeremonies(settings, now);
+    let resigned: string[] = [];
+    this.ctx.storage.transactionSync(() => {
+      resigned = this.#freshness.markDue(settings, now, this.#publisher.roles.nextSeq());
+    });
+    await this.#commits.resume();
+    return { resigned };
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.refresh();
+    } catch (error) {
+      this.#log.record("refresh-failed", describe(error));
+      await this.ctx.storage.setAlarm(Date.now() + RETRY_DELAY_MS);
+    }
+  }
+
+  // --- ceremonies -----------------------------------------------------------
+
+  async openRotation(options: { reason?: string; emergency?: boolean } = {}): Promise<CeremonyResult> {
+    const ready = this.#requireBootstrapped();
+    if (ready) return ready;
+    const result = await this.#ceremonies.openRotation(options.reason ?? "requested by an operator", options.emergency);
+    await this.#armAlarm();
+    return result;
+  }
+
+  async openRootChange(signed: unknown): Promise<CeremonyResult> {
+    const ready = this.#requireBootstrapped();
+    if (ready) return ready;
+    const result = await this.#ceremonies.openRootChange(signed);
+    await this.#armAlarm();
+    return result;
+  }
+
+  async openRootRefresh(): Promise<CeremonyResult> {
+    const ready = this.#requireBootstrapped();
+    if (ready) return ready;
+    return this.#ceremonies.openRootRefresh("requested by an operator");
+  }
+
+  async ceremonies(): Promise<CeremonyView[]> {
+    this.#ceremonies.expireStale();
+    return Promise.all(this.#ceremonies.book.list(50).map((c) => this.#ceremonies.view(c.id)));
+  }
+
+  async ceremony(id: string): Promise<CeremonyResult> {
+    this.#ceremonies.expireStale();
+    if (!this.#ceremonies.book.get(id)) return failure(404, "not_found", `no ceremony ${id}`);
+    return { ok: true, ceremony: await this.#ceremonies.view(id) };
+  }
+
+  /** Adds a root key holder's signature; when complete, publishes the new root (and waits for it). */
+  async signCeremony(id: string, signature: Signature): Promise<CeremonyResult & { versions?: PublishedVersions }> {
+    const before = this.#publisher.roles.nextSeq();
+    const result = await this.#ceremonies.sign(id, signature);
+    if (!result.ok || result.ceremony.state !== "published") return result;
+    this.#trustedRoot = null;
+    const versions = await this.#commits.publish(before + 1);
+    return { ...result, versions };
+  }
+
+  async cancelCeremony(id: string, reason: string): Promise<CeremonyResult> {
+    return this.#ceremonies.cancel(id, reason);
+  }
+
+  async events(limit = 100): Promise<AuditEvent[]> {
+    return this.#log.recent(Math.min(Math.max(limit, 1), 1000));
+  }
+
+  // --- reading --------------------------------------------------------------
+
   async status(): Promise<RepositoryStatus> {
+    const settings = this.#settings;
     const roles = this.#publisher.roles;
     const root = this.#sql
       .exec<{ version: number; expires: string }>("SELECT version, expires FROM roots ORDER BY version DESC LIMIT 1")
       .toArray()[0];
-    const role = (name: string) => {
+    const role = (name: "targets" | "snapshot" | "timestamp") => {
       const r = roles.published(name);
-      return r ? { version: r.version, expires: r.expires } : null;
+      if (!r) return null;
+      return { version: r.version, expires: r.expires, ...(settings ? { nextResign: this.#freshness.nextResign(settings, name, r.expires) } : {}) };
     };
     const firstBin = roles.earliestExpiries(16).find((r) => !["targets", "snapshot", "timestamp"].includes(r.name));
+    const open = this.#ceremonies.book.current();
+    const alarm = await this.ctx.storage.getAlarm();
+    const lastFailure = this.#lastFailure();
+    const warnings: string[] = [];
+    if (root && settings && Date.parse(root.expires) - Date.now() <= settings.rootRefreshLead * 1000) {
+      warnings.push(`root ${root.version} expires at ${root.expires}: sign the open root ceremony`);
+    }
+    if (lastFailure) warnings.push(`last publish failed at ${lastFailure.at}: ${lastFailure.detail}`);
     return {
       repository: this.#name,
-      bootstrapped: this.#settings !== null,
+      bootstrapped: settings !== null,
       onlineKeyId: this.#vault.find("active")?.keyid ?? null,
-      targetsCount: this.#settings ? this.#targets.count() : 0,
-      bins: this.#settings?.bins ?? 0,
+      targetsCount: settings ? this.#targets.count() : 0,
+      bins: settings?.bins ?? 0,
       roles: {
         root: root ?? null,
         targets: role("targets"),
         snapshot: role("snapshot"),
         timestamp: role("timestamp"),
-        bins: firstBin ?? null,
+        bins: firstBin
+          ? { ...firstBin, ...(settings ? { nextResign: this.#freshness.nextResign(settings, "bins", firstBin.expires) } : {}) }
+          : null,
       },
       pendingChanges: roles.hasChanges() || roles.roundActive(),
+      openCeremony: open
+        ? { id: open.id, kind: open.kind, rootVersion: open.rootVersion, expiresAt: new Date(open.expiresAt).toISOString() }
+        : null,
+      nextAlarm: alarm === null ? null : new Date(alarm).toISOString(),
+      lastFailure,
+      warnings,
     };
   }
 
@@ -157,9 +286,82 @@ export class Repository extends DurableObject<Env> {
     return row ? fromUtf8(new Uint8Array(row.bytes)) : null;
   }
 
-  /** Continues a publish round that did not fit in one invocation, or retries a failed one. */
-  override async alarm(): Promise<void> {
-    await this.#commits.resume();
+  // --- internals ------------------------------------------------------------
+
+  async #openScheduledCeremonies(settings: Settings, now: Date): Promise<void> {
+    this.#ceremonies.expireStale();
+    if (this.#ceremonies.book.current()) return;
+    const root = await this.#loadTrustedRoot();
+    if (Date.parse(root.expires) - now.getTime() <= settings.rootRefreshLead * 1000) {
+      await this.#ceremonies.openRootRefresh(`root ${root.version} expires at ${root.expires}`);
+      return;
+    }
+    const active = this.#vault.find("active");
+    const period = settings.onlineKeyRotationPeriod * 1000;
+    if (active && period > 0 && this.#vault.createdAt(active.keyid) + period <= now.getTime()) {
+      await this.#ceremonies.openRotation("scheduled rotation");
+    }
+  }
+
+  /** Inside the transaction that stores an accepted root: ask for the round that publishes it. */
+  #onRootAccepted(rotated: boolean): void {
+    const seq = this.#publisher.roles.nextSeq();
+    const names = rotated ? ["targets", ...hashBins(this.#requireSettings()).names()] : [];
+    this.#publisher.roles.markDirty([...names, ...ROUND_ROLES], seq);
+  }
+
+  async #afterPublishRun(result: RunOutcome): Promise<void> {
+    if (result.outcome === "failed") {
+      this.#log.record("publish-failed", describe(result.error));
+      await this.ctx.storage.setAlarm(Date.now() + RETRY_DELAY_MS);
+      return;
+    }
+    if (result.outcome === "idle") this.#log.record("published", `timestamp ${this.#publisher.versions().timestamp}`);
+    await this.#armAlarm(result.outcome === "more");
+  }
+
+  /** Sets the alarm: now if a round must continue, else the next deadline. */
+  async #armAlarm(continueNow = false): Promise<void> {
+    const settings = this.#settings;
+    if (!settings) return;
+    const roles = this.#publisher.roles;
+    if (continueNow || roles.roundActive() || roles.hasChanges()) {
+      await this.ctx.storage.setAlarm(Date.now());
+      return;
+    }
+    const deadlines: number[] = [];
+    const fresh = this.#freshness.nextDeadline(settings);
+    if (fresh !== null) deadlines.push(fresh);
+    const open = this.#ceremonies.book.current();
+    if (open) deadlines.push(open.expiresAt);
+    else {
+      const root = await this.#loadTrustedRoot();
+      deadlines.push(Date.parse(root.expires) - settings.rootRefreshLead * 1000);
+      const active = this.#vault.find("active");
+      if (active && settings.onlineKeyRotationPeriod > 0) {
+        deadlines.push(this.#vault.createdAt(active.keyid) + settings.onlineKeyRotationPeriod * 1000);
+      }
+    }
+    await this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(...deadlines)));
+  }
+
+  #lastFailure(): { at: string; detail: string } | null {
+    const [last] = this.#log.recent(1, "published");
+    const failed = this.#log.recent(1, "publish-failed")[0] ?? this.#log.recent(1, "refresh-failed")[0];
+    if (!failed || (last && last.id > failed.id)) return null;
+    return { at: failed.at, detail: failed.detail };
+  }
+
+  async #loadTrustedRoot(): Promise<Root> {
+    if (this.#trustedRoot) return this.#trustedRoot;
+    const bytes = await this.latestRoot();
+    if (!bytes) throw new Error("repository has no root");
+    this.#trustedRoot = await parseRoot((JSON.parse(bytes) as { signed: unknown }).signed);
+    return this.#trustedRoot;
+  }
+
+  #requireBootstrapped(): Failure | null {
+    return this.#settings ? null : failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
   }
 
   #requireSettings(): Settings {
@@ -172,4 +374,9 @@ export class Repository extends DurableObject<Env> {
     if (!active) throw new Error("repository has no active online key");
     return this.#vault.signer(active.keyid);
   }
+}
+
+/** An error's class and message, for the audit log (never request data). */
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";
 }

@@ -19,8 +19,11 @@ interface RoleRow extends Record<string, SqlStorageValue> {
   sha256: string | null;
 }
 
-/** Roles rebuilt by every round rather than marked dirty. */
-const ROUND_ROLES = ["snapshot", "timestamp"];
+/**
+ * Roles rebuilt by every round. Marking one of them changed asks for a round
+ * even when no bin changed (to refresh their expiry or store a new root).
+ */
+export const ROUND_ROLES = ["snapshot", "timestamp"];
 
 export class RoleTable {
   readonly #sql: SqlStorage;
@@ -50,7 +53,10 @@ export class RoleTable {
   }
 
   hasClaimed(): boolean {
-    return this.#sql.exec("SELECT 1 FROM roles WHERE dirty = 2 LIMIT 1").toArray().length > 0;
+    return (
+      this.#sql.exec("SELECT 1 FROM roles WHERE dirty = 2 AND name NOT IN ('snapshot', 'timestamp') LIMIT 1").toArray()
+        .length > 0
+    );
   }
 
   roundActive(): boolean {
@@ -78,7 +84,10 @@ export class RoleTable {
 
   claimedBatch(limit: number): string[] {
     return this.#sql
-      .exec<{ name: string }>("SELECT name FROM roles WHERE dirty = 2 ORDER BY name LIMIT ?", limit)
+      .exec<{ name: string }>(
+        "SELECT name FROM roles WHERE dirty = 2 AND name NOT IN ('snapshot', 'timestamp') ORDER BY name LIMIT ?",
+        limit,
+      )
       .toArray()
       .map((r) => r.name);
   }

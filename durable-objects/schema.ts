@@ -61,6 +61,32 @@ const MIGRATIONS: readonly string[] = [
     value INTEGER NOT NULL
   );
   `,
+  /* 2: ceremonies and the audit log */ `
+  -- A draft root N+1 collecting signatures from root key holders.
+  CREATE TABLE ceremonies (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('online-key-rotation', 'root-change', 'root-refresh')),
+    state TEXT NOT NULL CHECK (state IN ('awaiting-signatures', 'published', 'cancelled', 'expired')),
+    root_version INTEGER NOT NULL,
+    draft TEXT NOT NULL,            -- the draft's signed part, as JSON
+    signatures TEXT NOT NULL,       -- JSON array of {keyid, sig}, each verified on arrival
+    new_online_keyid TEXT,          -- for online-key-rotation: the key that takes over
+    opened_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    closed_at INTEGER
+  );
+  CREATE UNIQUE INDEX one_open_ceremony ON ceremonies (state) WHERE state = 'awaiting-signatures';
+  -- Every step of every ceremony, key change and failure, with time and key id.
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    ceremony_id TEXT,
+    keyid TEXT,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX events_by_ceremony ON events (ceremony_id, id);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

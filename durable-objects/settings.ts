@@ -17,10 +17,57 @@ export const SettingsSchema = z
     expiry: ExpiryPolicySchema.default(ExpiryPolicySchema.parse({})),
     /** Most bins signed in one invocation; a larger publish continues in the next alarm. */
     binsPerInvocation: z.number().int().min(1).max(16_384).default(1024),
+    /**
+     * Re-sign a role this many seconds before it expires. Defaults: half the
+     * validity for timestamp and snapshot, a quarter for targets and bins.
+     */
+    refreshMargin: z
+      .object({
+        timestamp: z.number().int().min(60),
+        snapshot: z.number().int().min(60),
+        targets: z.number().int().min(60),
+        bins: z.number().int().min(60),
+      })
+      .partial()
+      .strict()
+      .default({}),
+    /** Open a root re-signing ceremony this many seconds before root expires (default 30 days). */
+    rootRefreshLead: z.number().int().min(3600).default(30 * 86_400),
+    /** Rotate the online key every this many seconds (default 90 days; 0: only on demand). */
+    onlineKeyRotationPeriod: z.number().int().min(0).default(90 * 86_400),
+    /** Seconds a ceremony stays open for signatures before its draft expires (default 7 days). */
+    ceremonyTtl: z.number().int().min(600).max(90 * 86_400).default(7 * 86_400),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    for (const role of ["timestamp", "snapshot", "targets", "bins"] as const) {
+      const margin = refreshMargin(s, role);
+      // Bins also have their expiries spread over half their validity.
+      const room = role === "bins" ? s.expiry.bins / 2 : s.expiry[role];
+      if (margin >= room) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["refreshMargin", role],
+          message: `the refresh margin of ${role} (${margin} s) must be less than ${room} s`,
+        });
+      }
+    }
+  });
 
 export type Settings = z.infer<typeof SettingsSchema>;
+
+export type RefreshedRole = "timestamp" | "snapshot" | "targets" | "bins";
+
+/** Seconds before expiry at which a role is re-signed. */
+export function refreshMargin(
+  settings: Pick<Settings, "expiry"> & { refreshMargin: Partial<Record<RefreshedRole, number>> },
+  role: RefreshedRole,
+): number {
+  const configured = settings.refreshMargin[role];
+  if (configured !== undefined) return configured;
+  const validity = settings.expiry[role];
+  return Math.floor(role === "timestamp" || role === "snapshot" ? validity / 2 : validity / 4);
+}
 
 export function hashBins(settings: Settings): HashBins {
   return new HashBins(HashBins.bitLengthFor(settings.bins));

@@ -6,6 +6,7 @@
 import type { Envelope } from "./tuf/metadata.ts";
 import type { Key } from "./tuf/key.ts";
 import type { Hashes } from "./tuf/targets.ts";
+import type { RootDiff } from "./tuf/root-diff.ts";
 
 export interface TargetEntry {
   path: string;
@@ -27,7 +28,11 @@ export type FailureCode =
   | "invalid_root"
   | "invalid_settings"
   | "not_found"
-  | "conflict";
+  | "conflict"
+  | "ceremony_closed"
+  | "ceremony_open"
+  | "invalid_signature"
+  | "not_a_root_key";
 
 export interface Failure {
   ok: false;
@@ -60,6 +65,8 @@ export interface TargetsChange {
 export interface RoleStatus {
   version: number;
   expires: string;
+  /** When it will be re-signed (online roles). */
+  nextResign?: string;
 }
 
 export interface RepositoryStatus {
@@ -78,4 +85,38 @@ export interface RepositoryStatus {
   };
   /** Changes accepted but not yet in a published timestamp. */
   pendingChanges: boolean;
+  /** The open ceremony, if any. */
+  openCeremony: { id: string; kind: CeremonyKind; rootVersion: number; expiresAt: string } | null;
+  /** When the repository's alarm will next run. */
+  nextAlarm: string | null;
+  /** The last failed publish or refresh, if it has not been followed by a success. */
+  lastFailure: { at: string; detail: string } | null;
+  /** Warnings an operator should act on (e.g. root expiring soon). */
+  warnings: string[];
+}
+
+export type CeremonyKind = "online-key-rotation" | "root-change" | "root-refresh";
+
+/** A ceremony as root key holders see it: what to sign and how far it got. */
+export interface CeremonyView {
+  id: string;
+  kind: CeremonyKind;
+  state: "awaiting-signatures" | "published" | "cancelled" | "expired";
+  rootVersion: number;
+  openedAt: string;
+  expiresAt: string;
+  closedAt: string | null;
+  /** The draft root's `signed` part. */
+  draft: Record<string, unknown>;
+  /** The exact bytes to sign: the canonical JSON of `draft`, as UTF-8 text. */
+  canonical: string;
+  /** What the draft changes against the current root. */
+  summary: RootDiff;
+  signatures: Array<{ keyid: string; sig: string }>;
+  /** Valid signatures so far against each threshold the draft must meet. */
+  progress: {
+    trustedRoot: { signed: number; threshold: number };
+    draftRoot: { signed: number; threshold: number };
+  };
+  events: Array<{ at: string; kind: string; keyid: string | null; detail: string }>;
 }

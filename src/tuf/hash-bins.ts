@@ -38,6 +38,15 @@ export class HashBins {
     return `${this.namePrefix}-${index.toString(16).padStart(this.suffixLength, "0")}`;
   }
 
+  /** The index of a bin from its name, or -1 if it is not one of these bins. */
+  indexOf(name: string): number {
+    const prefix = `${this.namePrefix}-`;
+    const suffix = name.slice(prefix.length);
+    if (!name.startsWith(prefix) || suffix.length !== this.suffixLength || !/^[0-9a-f]+$/.test(suffix)) return -1;
+    const index = Number.parseInt(suffix, 16);
+    return index < this.count ? index : -1;
+  }
+
   names(): string[] {
     return Array.from({ length: this.count }, (_, i) => this.name(i));
   }

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { canonicalBytes } from "./canonical.ts";
 import { fromHex, fromUtf8, toHex, utf8 } from "./encoding.ts";
 import { InvalidMetadataError, ThresholdError } from "./errors.ts";
-import type { Key } from "./key.ts";
+import { isSupportedKey, type Key } from "./key.ts";
 import type { Signer } from "./signer.ts";
 import { verifySignature } from "./verify.ts";
 
@@ -87,7 +87,9 @@ export async function verifyThreshold(
   for (const { keyid, sig } of envelope.signatures) {
     if (valid.has(keyid) || !role.keyids.includes(keyid)) continue;
     const key = keys[keyid];
-    if (!key) continue;
+    // A key this code cannot verify with counts as no signature (spec §5.3.4:
+    // a threshold of *valid* signatures); it must not abort the whole check.
+    if (!key || !isSupportedKey(key)) continue;
     let signature: Uint8Array;
     try {
       signature = fromHex(sig);

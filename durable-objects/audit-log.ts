@@ -1,0 +1,62 @@
+/**
+ * The repository's audit log: every ceremony step, key change and publish
+ * failure, with its time and key id. Append-only; readable via the admin API.
+ * Details never hold secrets (no key material, no request bodies).
+ */
+export interface AuditEvent {
+  id: number;
+  at: string;
+  kind: string;
+  ceremonyId: string | null;
+  keyid: string | null;
+  detail: string;
+}
+
+interface EventRow extends Record<string, SqlStorageValue> {
+  id: number;
+  at: number;
+  kind: string;
+  ceremony_id: string | null;
+  keyid: string | null;
+  detail: string;
+}
+
+const toEvent = (r: EventRow): AuditEvent => ({
+  id: r.id,
+  at: new Date(r.at).toISOString(),
+  kind: r.kind,
+  ceremonyId: r.ceremony_id,
+  keyid: r.keyid,
+  detail: r.detail,
+});
+
+export class AuditLog {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  record(kind: string, detail: string, refs: { ceremonyId?: string; keyid?: string } = {}): void {
+    this.#sql.exec(
+      "INSERT INTO events (at, kind, ceremony_id, keyid, detail) VALUES (?, ?, ?, ?, ?)",
+      Date.now(),
+      kind,
+      refs.ceremonyId ?? null,
+      refs.keyid ?? null,
+      detail.slice(0, 1000),
+    );
+  }
+
+  forCeremony(id: string): AuditEvent[] {
+    return this.#sql.exec<EventRow>("SELECT * FROM events WHERE ceremony_id = ? ORDER BY id", id).toArray().map(toEvent);
+  }
+
+  /** The newest events first. */
+  recent(limit: number, kind?: string): AuditEvent[] {
+    const rows = kind
+      ? this.#sql.exec<EventRow>("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?", kind, limit)
+      : this.#sql.exec<EventRow>("SELECT * FROM events ORDER BY id DESC LIMIT ?", limit);
+    return rows.toArray().map(toEvent);
+  }
+}

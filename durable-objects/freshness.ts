@@ -1,0 +1,85 @@
+/**
+ * Keeping online metadata fresh. Each role is re-signed `refreshMargin`
+ * seconds before it expires; the repository's alarm is set for the earliest
+ * such deadline, and the cron trigger wakes every repository as a safety net.
+ *
+ * Bin expiries are staggered by bin index over half their validity, so that
+ * 16,384 bins signed together (at bootstrap, after a key rotation) come due a
+ * few at a time rather than all at once; a pass marks at most
+ * `binsPerInvocation` of them.
+ */
+import { formatExpires } from "../src/tuf/metadata.ts";
+import { ROUND_ROLES, type RoleTable } from "./role-table.ts";
+import { refreshMargin, type Settings } from "./settings.ts";
+
+/** The expiry of bin `index` of `count`, signed at `now`. */
+export function binExpiry(now: Date, validitySeconds: number, index: number, count: number): string {
+  const spread = Math.floor((index * (validitySeconds / 2)) / count);
+  return formatExpires(new Date(now.getTime() + (validitySeconds - spread) * 1000));
+}
+
+const iso = (ms: number) => formatExpires(new Date(ms));
+
+export class Freshness {
+  readonly #sql: SqlStorage;
+  readonly #roles: RoleTable;
+
+  constructor(sql: SqlStorage, roles: RoleTable) {
+    this.#sql = sql;
+    this.#roles = roles;
+  }
+
+  /**
+   * Marks the roles that are due for re-signing as changed, and returns them
+   * (with "timestamp" when only a new timestamp and snapshot are due).
+   * Timestamp and snapshot are re-signed by any round.
+   */
+  markDue(settings: Settings, now: Date, seq: number): string[] {
+    const at = (role: "timestamp" | "snapshot" | "targets" | "bins") =>
+      iso(now.getTime() + refreshMargin(settings, role) * 1000);
+    const due = this.#sql
+      .exec<{ name: string }>(
+        `SELECT name FROM roles
+         WHERE version > 0 AND dirty = 0 AND staged_version IS NULL AND name NOT IN ('targets', 'snapshot', 'timestamp')
+           AND expires <= ?
+         ORDER BY expires LIMIT ?`,
+        at("bins"),
+        settings.binsPerInvocation,
+      )
+      .toArray()
+      .map((r) => r.name);
+    const targets = this.#roles.published("targets");
+    if (targets && targets.expires <= at("targets")) due.push("targets");
+    const timestamp = this.#roles.published("timestamp");
+    const snapshot = this.#roles.published("snapshot");
+    const roundDue =
+      due.length > 0 ||
+      (timestamp !== null && timestamp.expires <= at("timestamp")) ||
+      (snapshot !== null && snapshot.expires <= at("snapshot"));
+    if (!roundDue) return [];
+    this.#roles.markDirty([...due, ...ROUND_ROLES], seq);
+    return due.length > 0 ? due : ["timestamp"];
+  }
+
+  /** When the next role comes due (ms since the epoch), or null if nothing is published. */
+  nextDeadline(settings: Settings): number | null {
+    const margin = (role: "timestamp" | "snapshot" | "targets" | "bins") => refreshMargin(settings, role) * 1000;
+    const candidates: number[] = [];
+    for (const role of ["timestamp", "snapshot", "targets"] as const) {
+      const published = this.#roles.published(role);
+      if (published) candidates.push(Date.parse(published.expires) - margin(role));
+    }
+    const firstBin = this.#sql
+      .exec<{ expires: string }>(
+        "SELECT expires FROM roles WHERE version > 0 AND name NOT IN ('targets', 'snapshot', 'timestamp') ORDER BY expires LIMIT 1",
+      )
+      .toArray()[0];
+    if (firstBin) candidates.push(Date.parse(firstBin.expires) - margin("bins"));
+    return candidates.length ? Math.min(...candidates) : null;
+  }
+
+  /** Per role: when it will be re-signed (for status and health). */
+  nextResign(settings: Settings, role: "timestamp" | "snapshot" | "targets" | "bins", expires: string): string {
+    return iso(Date.parse(expires) - refreshMargin(settings, role) * 1000);
+  }
+}
