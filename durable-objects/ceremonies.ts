@@ -8,7 +8,7 @@
  *   root-refresh         the same root with a later expiry
  * One ceremony is open at a time. Each step is recorded in the audit log.
  */
-import { failure, type CeremonyView, type Failure } from "../src/repository-api.ts";
+import { failure, type CeremonyView, type Failure, type RootData } from "../src/repository-api.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
 import { fromHex, fromUtf8, toHex } from "../src/tuf/encoding.ts";
 import { TufError } from "../src/tuf/errors.ts";
@@ -162,7 +162,7 @@ export class Ceremonies {
       openedAt: iso(c.openedAt)!,
       expiresAt: iso(c.expiresAt)!,
       closedAt: iso(c.closedAt),
-      draft: c.draft,
+      draft: c.draft as RootData,
       canonical: fromUtf8(canonicalBytes(c.draft)),
       summary: diffRoots(trusted, c.draft),
       signatures: c.signatures,

@@ -95,6 +95,17 @@ export interface RepositoryStatus {
   warnings: string[];
 }
 
+/** A root's `signed` part, as plain data (unrecognised fields travel too, untyped). */
+export interface RootData {
+  _type: "root";
+  spec_version: string;
+  version: number;
+  expires: string;
+  consistent_snapshot: boolean;
+  keys: Record<string, { keytype: string; scheme: string; keyval: { public: string } }>;
+  roles: Record<"root" | "targets" | "snapshot" | "timestamp", { keyids: string[]; threshold: number }>;
+}
+
 export type CeremonyKind = "online-key-rotation" | "root-change" | "root-refresh";
 
 /** A ceremony as root key holders see it: what to sign and how far it got. */
@@ -107,7 +118,7 @@ export interface CeremonyView {
   expiresAt: string;
   closedAt: string | null;
   /** The draft root's `signed` part. */
-  draft: Record<string, unknown>;
+  draft: RootData;
   /** The exact bytes to sign: the canonical JSON of `draft`, as UTF-8 text. */
   canonical: string;
   /** What the draft changes against the current root. */

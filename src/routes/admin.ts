@@ -10,10 +10,11 @@ import { adminAuth } from "../http/admin-auth.ts";
 import { ProblemError } from "../http/problem.ts";
 import { repositoryStub } from "../http/repository-param.ts";
 import { validate } from "../http/validate.ts";
-import type { Failure } from "../repository-api.ts";
+import { unwrap } from "../http/unwrap.ts";
 import { BootstrapSchema, MAX_TARGET_LENGTH, TargetsChangeSchema, UploadQuerySchema } from "../schemas/admin.ts";
 import { TargetPathSchema } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
+import { ceremonies } from "./ceremonies.ts";
 
 const MAX_JSON_BODY = 8 * 1024 * 1024;
 
@@ -24,17 +25,16 @@ const jsonLimit = bodyLimit({
   },
 });
 
-/** The value of a successful repository call, or the problem its failure maps to. */
-function unwrap<R extends { ok: true } | Failure>(result: R): Exclude<R, Failure> {
-  if (result.ok) return result as Exclude<R, Failure>;
-  const { status, code, detail } = result as Failure;
-  throw new ProblemError(status, { code, detail });
-}
-
 export const admin = new Hono<AppEnv>()
   .use(adminAuth({ token: (env) => env.ADMIN_TOKEN }))
   .get("/online-key", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).onlineKey()))
   .get("/status", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).status()))
+  .get("/events", async (c) => {
+    const limit = Number.parseInt(c.req.query("limit") ?? "100", 10);
+    return c.json({ events: await repositoryStub(c.env, c.get("repo")).events(Number.isFinite(limit) ? limit : 100) });
+  })
+  .post("/refresh", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).refresh()))
+  .route("/ceremonies", ceremonies)
   .post("/bootstrap", jsonLimit, validate("json", BootstrapSchema), async (c) => {
     const { versions } = unwrap(await repositoryStub(c.env, c.get("repo")).bootstrap(c.req.valid("json")));
     return c.json({ versions }, 201);

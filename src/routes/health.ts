@@ -1,18 +1,25 @@
 /**
  * Health: whether each repository's served timestamp is valid and how long
- * until it expires, read from what clients download (R2, via the edge cache).
+ * until it expires (read from what clients download), with, per role, the
+ * version, expiry and next scheduled re-sign, and any warning (root expiring,
+ * a failed publish that is being retried).
  *   GET /health         every repository in the bucket
  *   GET /{repo}/health  one repository
- * 200 when every timestamp is valid, 503 otherwise.
+ * 200 when every timestamp is valid (status "ok" or "warning"), 503 otherwise.
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
+import { repositoryStub } from "../http/repository-param.ts";
+import type { RepositoryStatus } from "../repository-api.ts";
+import { listRepositories } from "../scheduled.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
 export interface RepositoryHealth {
   repository: string;
-  status: "ok" | "expired" | "not_published";
+  status: "ok" | "warning" | "expired" | "not_published";
   timestamp?: { version: number; expires: string; secondsLeft: number };
+  roles?: RepositoryStatus["roles"];
+  warnings?: string[];
 }
 
 async function repositoryHealth(env: Env, repo: string, now: number): Promise<RepositoryHealth> {
@@ -20,23 +27,25 @@ async function repositoryHealth(env: Env, repo: string, now: number): Promise<Re
   if (!object) return { repository: repo, status: "not_published" };
   const { signed } = (await object.json()) as { signed: { version: number; expires: string } };
   const secondsLeft = Math.floor((Date.parse(signed.expires) - now) / 1000);
+  const { roles, warnings } = await repositoryStub(env, repo).status();
   return {
     repository: repo,
-    status: secondsLeft > 0 ? "ok" : "expired",
+    status: secondsLeft <= 0 ? "expired" : warnings.length > 0 ? "warning" : "ok",
     timestamp: { version: signed.version, expires: signed.expires, secondsLeft },
+    roles,
+    warnings,
   };
 }
 
 function respond(c: Context<AppEnv>, repositories: RepositoryHealth[]) {
-  const ok = repositories.every((r) => r.status === "ok");
+  const ok = repositories.every((r) => r.status === "ok" || r.status === "warning");
   c.header("Cache-Control", "no-store");
   return c.json({ status: ok ? "ok" : "degraded", repositories }, ok ? 200 : 503);
 }
 
 export const serviceHealth = new Hono<AppEnv>().get("/", async (c) => {
-  const listing = await c.env.BUCKET.list({ delimiter: "/", limit: 1000 });
-  const repos = listing.delimitedPrefixes.map((p) => p.slice(0, -1));
   const now = Date.now();
+  const repos = await listRepositories(c.env.BUCKET);
   return respond(c, await Promise.all(repos.map((r) => repositoryHealth(c.env, r, now))));
 });
 

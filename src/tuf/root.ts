@@ -93,7 +93,8 @@ export async function draftRoot(draft: RootDraft): Promise<Root> {
   }
   const onlineId = await keyId(draft.onlineKey);
   keys[onlineId] = draft.onlineKey;
-  const online = { keyids: [onlineId], threshold: 1 };
+  // A fresh object per role: aliased roles would change together if one were edited.
+  const online = () => ({ keyids: [onlineId], threshold: 1 });
   return {
     _type: "root",
     spec_version: SPEC_VERSION,
@@ -103,9 +104,9 @@ export async function draftRoot(draft: RootDraft): Promise<Root> {
     keys,
     roles: {
       root: { keyids: rootKeyIds, threshold: draft.rootThreshold },
-      targets: online,
-      snapshot: online,
-      timestamp: online,
+      targets: online(),
+      snapshot: online(),
+      timestamp: online(),
     },
   };
 }

@@ -1,0 +1,35 @@
+/**
+ * The cron trigger: a safety net that wakes every repository, whatever its
+ * own alarm says. Each repository re-signs what is due and re-arms its alarm.
+ * Repositories are found by listing the bucket's top-level prefixes (every
+ * bootstrapped repository has published files there).
+ */
+import { repositoryStub } from "./http/repository-param.ts";
+
+/** Repositories woken at once. */
+const CONCURRENCY = 16;
+
+export async function listRepositories(bucket: R2Bucket): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ delimiter: "/", limit: 1000, ...(cursor ? { cursor } : {}) });
+    names.push(...page.delimitedPrefixes.map((p) => p.slice(0, -1)));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return names;
+}
+
+export async function wakeRepositories(env: Env): Promise<{ woken: number; failed: string[] }> {
+  const repos = await listRepositories(env.BUCKET);
+  const failed: string[] = [];
+  for (let i = 0; i < repos.length; i += CONCURRENCY) {
+    const batch = repos.slice(i, i + CONCURRENCY);
+    const results = await Promise.allSettled(batch.map((repo) => repositoryStub(env, repo).refresh()));
+    results.forEach((r, j) => {
+      if (r.status === "rejected") failed.push(batch[j]!);
+    });
+  }
+  if (failed.length) console.error(`cron: refresh failed for ${failed.length} repositories: ${failed.join(", ")}`);
+  return { woken: repos.length, failed };
+}
