@@ -6,7 +6,9 @@
  * Bin expiries are staggered by bin index over half their validity, so that
  * 16,384 bins signed together (at bootstrap, after a key rotation) come due a
  * few at a time rather than all at once; a pass marks at most
- * `binsPerInvocation` of them.
+ * `binsPerInvocation` of them. A pass also takes the bins that would come due
+ * within the next quarter margin, so that one alarm serves a batch of bins
+ * rather than each bin waking the repository on its own.
  */
 import { formatExpires } from "../src/tuf/metadata.ts";
 import { ROUND_ROLES, type RoleTable } from "./role-table.ts";
@@ -35,8 +37,11 @@ export class Freshness {
    * Timestamp and snapshot are re-signed by any round.
    */
   markDue(settings: Settings, now: Date, seq: number): string[] {
-    const at = (role: "timestamp" | "snapshot" | "targets" | "bins") =>
-      iso(now.getTime() + refreshMargin(settings, role) * 1000);
+    const at = (role: "timestamp" | "snapshot" | "targets" | "bins") => {
+      const margin = refreshMargin(settings, role);
+      const batching = role === "bins" || role === "targets" ? margin / 4 : 0;
+      return iso(now.getTime() + (margin + batching) * 1000);
+    };
     const due = this.#sql
       .exec<{ name: string }>(
         `SELECT name FROM roles

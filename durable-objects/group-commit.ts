@@ -1,8 +1,10 @@
 /**
  * Group commit: callers that changed the repository wait for a publish that
  * carries their change; changes that arrive while a round runs are carried
- * together by the next one. Work is bounded per invocation: after a few steps
- * the rest continues in an alarm (a fresh invocation with its own CPU budget).
+ * together by the next one. Work is bounded per invocation: at most
+ * `binsPerInvocation` roles are signed (plus a snapshot and timestamp per
+ * round), and the rest continues in an alarm: a fresh invocation with its own
+ * CPU budget.
  */
 import type { PublishedVersions } from "../src/repository-api.ts";
 import type { Publisher } from "./publisher.ts";
@@ -13,8 +15,8 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
-/** Steps one invocation may run before handing over to an alarm. */
-const STEPS_PER_INVOCATION = 4;
+/** Publish rounds one invocation may finish before handing over to an alarm. */
+const ROUNDS_PER_INVOCATION = 4;
 
 /**
  * How a run ended: nothing left to publish, more work for the next
@@ -35,8 +37,11 @@ export class GroupCommit {
   #waiters: Waiter[] = [];
   #running: Promise<void> | null = null;
 
-  constructor(publisher: Publisher, afterRun: (result: RunOutcome) => Promise<void>) {
+  readonly #budget: () => number;
+
+  constructor(publisher: Publisher, budget: () => number, afterRun: (result: RunOutcome) => Promise<void>) {
     this.#publisher = publisher;
+    this.#budget = budget;
     this.#afterRun = afterRun;
   }
 
@@ -61,14 +66,18 @@ export class GroupCommit {
 
   async #run(): Promise<void> {
     let result: RunOutcome = { outcome: "more" };
+    let budget = this.#budget();
     try {
-      for (let step = 0; step < STEPS_PER_INVOCATION; step++) {
-        const stepResult = await this.#publisher.step();
-        this.#settle(stepResult === "idle");
-        if (stepResult === "idle") {
+      for (let rounds = 0; rounds < ROUNDS_PER_INVOCATION; ) {
+        const step = await this.#publisher.step(budget);
+        budget -= step.staged;
+        this.#settle(step.result === "idle");
+        if (step.result === "idle") {
           result = { outcome: "idle" };
           break;
         }
+        if (step.result === "published") rounds++;
+        if (step.result === "more" && budget <= 0) break;
       }
     } catch (error) {
       const waiters = this.#waiters;

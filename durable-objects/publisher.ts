@@ -56,22 +56,21 @@ export class Publisher {
   }
 
   /**
-   * Does at most one invocation's work: starts a round if changes wait, stages
-   * up to `binsPerInvocation` roles, and finishes the round when none remain.
+   * Does part of a round: starts one if changes wait, stages at most `budget`
+   * roles, and finishes the round (snapshot, timestamp) when none remain.
+   * Returns how it ended and how many roles it signed.
    */
-  async step(): Promise<StepResult> {
+  async step(budget: number): Promise<{ result: StepResult; staged: number }> {
     const { roles } = this;
     if (!roles.roundActive()) {
-      if (!roles.hasChanges()) return "idle";
+      if (!roles.hasChanges()) return { result: "idle", staged: 0 };
       roles.startRound();
     }
-    const batch = roles.claimedBatch(this.#deps.settings().binsPerInvocation);
-    if (batch.length > 0) {
-      await this.#stage(batch);
-      if (roles.hasClaimed()) return "more";
-    }
+    const batch = roles.claimedBatch(budget);
+    if (batch.length > 0) await this.#stage(batch);
+    if (roles.hasClaimed()) return { result: "more", staged: batch.length };
     await this.#finishRound();
-    return "published";
+    return { result: "published", staged: batch.length };
   }
 
   /**

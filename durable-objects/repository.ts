@@ -70,7 +70,11 @@ export class Repository extends DurableObject<Env> {
       now: () => new Date(),
       purge: purgeCached,
     });
-    this.#commits = new GroupCommit(this.#publisher, (result) => this.#afterPublishRun(result));
+    this.#commits = new GroupCommit(
+      this.#publisher,
+      () => this.#requireSettings().binsPerInvocation,
+      (result) => this.#afterPublishRun(result),
+    );
     this.#freshness = new Freshness(this.#sql, this.#publisher.roles);
     this.#ceremonies = new Ceremonies({
       sql: this.#sql,

@@ -41,14 +41,15 @@ export const SettingsSchema = z
   .strict()
   .superRefine((s, ctx) => {
     for (const role of ["timestamp", "snapshot", "targets", "bins"] as const) {
-      const margin = refreshMargin(s, role);
-      // Bins also have their expiries spread over half their validity.
+      // Bins and targets are re-signed up to a quarter margin early (batching),
+      // and bins have their expiries spread over half their validity.
+      const margin = refreshMargin(s, role) * (role === "bins" || role === "targets" ? 1.25 : 1);
       const room = role === "bins" ? s.expiry.bins / 2 : s.expiry[role];
       if (margin >= room) {
         ctx.addIssue({
           code: "custom",
           path: ["refreshMargin", role],
-          message: `the refresh margin of ${role} (${margin} s) must be less than ${room} s`,
+          message: `the refresh margin of ${role} is too large for its validity (${s.expiry[role]} s)`,
         });
       }
     }
