@@ -6,7 +6,7 @@
  * round), and the rest continues in an alarm: a fresh invocation with its own
  * CPU budget.
  */
-import type { PublishedVersions } from "../src/repository-api.ts";
+import { failure, type Failure, type PublishedVersions } from "../src/repository-api.ts";
 import type { Publisher } from "./publisher.ts";
 
 interface Waiter {
@@ -28,6 +28,16 @@ export class PublishFailedError extends Error {
   constructor(cause: unknown) {
     super("publishing failed; the change is stored and will be published when the retry succeeds", { cause });
     this.name = "PublishFailedError";
+  }
+}
+
+/** A publish's versions, or the refusal to tell a caller whose change is stored but not yet published. */
+export async function published(wait: Promise<PublishedVersions>): Promise<{ ok: true; versions: PublishedVersions } | Failure> {
+  try {
+    return { ok: true, versions: await wait };
+  } catch (error) {
+    if (!(error instanceof PublishFailedError)) throw error;
+    return failure(503, "publish_pending", error.message);
   }
 }
 

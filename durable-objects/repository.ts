@@ -26,7 +26,7 @@ import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
 import { Ceremonies } from "./ceremonies.ts";
 import { Freshness } from "./freshness.ts";
-import { GroupCommit, type RunOutcome } from "./group-commit.ts";
+import { GroupCommit, published, type RunOutcome } from "./group-commit.ts";
 import { KeyVault } from "./key-vault.ts";
 import { Publisher } from "./publisher.ts";
 import { ROUND_ROLES } from "./role-table.ts";
@@ -129,8 +129,7 @@ export class Repository extends DurableObject<Env> {
       this.#log.record("bootstrapped", `root 1 with ${settings.data.bins} bins`, { keyid: online.keyid });
     });
     this.#settings = settings.data;
-    const versions = await this.#commits.publish(this.#publisher.roles.nextSeq());
-    return { ok: true, versions };
+    return published(this.#commits.publish(this.#publisher.roles.nextSeq()));
   }
 
   /** Adds and removes targets as one change, published together. */
@@ -147,8 +146,8 @@ export class Repository extends DurableObject<Env> {
       for (const path of change.remove ?? []) if (this.#targets.remove(path, seq)) removed++;
       for (const target of withBins) this.#targets.upsert(target, seq);
     });
-    const versions = await this.#commits.publish(seq);
-    return { ok: true, versions, removed };
+    const result = await published(this.#commits.publish(seq));
+    return result.ok ? { ...result, removed } : result;
   }
 
   /** A target's stored entry (the Worker resolves sha512-prefixed names with it). */
@@ -225,8 +224,8 @@ export class Repository extends DurableObject<Env> {
     const result = await this.#ceremonies.sign(id, signature);
     if (!result.ok || result.ceremony.state !== "published") return result;
     this.#trustedRoot = null;
-    const versions = await this.#commits.publish(before + 1);
-    return { ...result, versions };
+    const publish = await published(this.#commits.publish(before + 1));
+    return publish.ok ? { ...result, versions: publish.versions } : publish;
   }
 
   async cancelCeremony(id: string, reason: string): Promise<CeremonyResult> {

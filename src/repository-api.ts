@@ -32,11 +32,12 @@ export type FailureCode =
   | "ceremony_closed"
   | "ceremony_open"
   | "invalid_signature"
-  | "not_a_root_key";
+  | "not_a_root_key"
+  | "publish_pending";
 
 export interface Failure {
   ok: false;
-  status: 400 | 404 | 409 | 422;
+  status: 400 | 404 | 409 | 422 | 503;
   code: FailureCode;
   detail: string;
 }

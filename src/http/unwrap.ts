@@ -5,5 +5,5 @@ import { ProblemError } from "./problem.ts";
 export function unwrap<R extends { ok: true } | Failure>(result: R): Exclude<R, Failure> {
   if (result.ok) return result as Exclude<R, Failure>;
   const { status, code, detail } = result as Failure;
-  throw new ProblemError(status, { code, detail });
+  throw new ProblemError(status, { code, detail }, status === 503 ? { "Retry-After": "10" } : {});
 }

@@ -1,0 +1,151 @@
+import { env } from "cloudflare:workers";
+import {
+  createExecutionContext,
+  createScheduledController,
+  evictDurableObject,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Repository } from "../../durable-objects/repository.ts";
+import worker from "../../src/index.ts";
+import { bootstrapped, getJson } from "./helpers.ts";
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const T0 = Date.parse("2031-03-01T00:00:00Z");
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Earliest expiry among the published online roles, the number of roles, and the scheduled alarm. */
+async function snapshotOfState(repo: string) {
+  return runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+    const rows = state.storage.sql
+      .exec<{ name: string; version: number; expires: string }>("SELECT name, version, expires FROM roles WHERE version > 0")
+      .toArray();
+    const earliest = Math.min(...rows.map((r) => Date.parse(r.expires)));
+    return { rows, earliest, alarm: await state.storage.getAlarm() };
+  });
+}
+
+describe("freshness", () => {
+  it("keeps every role unexpired for 30 days, driven by its own alarms, each bounded", { timeout: 300_000 }, async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(T0);
+    const repo = "fresh-30d";
+    const binsPerInvocation = 16;
+    const stub = env.REPOSITORY.getByName(repo);
+    // With a fake clock, alarms set for "now" do not fire by themselves: run them.
+    await withAlarms(stub, bootstrapped(repo, { bins: 64, binsPerInvocation }));
+    let now = T0;
+    let alarms = 0;
+    let before = await snapshotOfState(repo);
+    let maxResigned = 0;
+    while (now < T0 + 30 * DAY) {
+      expect(before.alarm, "an alarm is always scheduled").not.toBeNull();
+      const next = Math.max(before.alarm!, now);
+      // Nothing changes until the alarm runs: every role must outlive it,
+      // so the repository is valid at every minute in between.
+      expect(before.earliest, `earliest expiry ${new Date(before.earliest).toISOString()} at alarm ${new Date(next).toISOString()}`).toBeGreaterThan(next + MINUTE);
+      now = next;
+      vi.setSystemTime(now);
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      alarms++;
+      const after = await snapshotOfState(repo);
+      const versionsBefore = new Map(before.rows.map((r) => [r.name, r.version]));
+      const resignedBins = after.rows.filter((r) => r.name.startsWith("bins-") && r.version !== versionsBefore.get(r.name)).length;
+      expect(resignedBins).toBeLessThanOrEqual(binsPerInvocation);
+      maxResigned = Math.max(maxResigned, resignedBins);
+      before = after;
+    }
+    // Bins were re-signed in bounded batches, not one alarm per bin.
+    expect(maxResigned).toBeGreaterThan(1);
+    expect(alarms).toBeLessThan(30 * 24 * 4);
+    const { json } = await getJson(`/${repo}/metadata/timestamp.json`);
+    expect(Date.parse(json.signed.expires)).toBeGreaterThan(now);
+    const status = await stub.status();
+    expect(status.pendingChanges).toBe(false);
+    expect(status.roles.timestamp!.nextResign! > new Date(now).toISOString()).toBe(true);
+  });
+
+  it("spreads bin expiries so that bins do not all come due together", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(T0);
+    await bootstrapped("fresh-stagger", { bins: 256 });
+    const { rows } = await snapshotOfState("fresh-stagger");
+    const binExpiries = new Set(rows.filter((r) => r.name.startsWith("bins-")).map((r) => r.expires));
+    expect(binExpiries.size).toBeGreaterThan(200);
+  });
+
+  it("re-signs empty bins and idle repositories when the cron wakes them, even without an alarm", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(T0);
+    const repo = "fresh-cron";
+    await bootstrapped(repo, { bins: 16 });
+    const stub = env.REPOSITORY.getByName(repo);
+    await runInDurableObject(stub, (_i: Repository, state) => state.storage.deleteAlarm());
+    // 13 hours later, nothing has run: the timestamp and many bins are due.
+    vi.setSystemTime(T0 + 13 * 60 * MINUTE);
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const { rows, alarm } = await snapshotOfState(repo);
+    // Everything that was due (within its margin: 12 h for timestamp, 6 h for bins) was re-signed.
+    expect(Math.min(...rows.map((r) => Date.parse(r.expires)))).toBeGreaterThan(Date.now() + 6 * 60 * MINUTE);
+    expect(rows.find((r) => r.name === "timestamp")!.version).toBe(2);
+    expect(rows.filter((r) => r.name.startsWith("bins-") && r.version >= 2).length).toBeGreaterThan(0);
+    expect(alarm).not.toBeNull();
+  });
+
+  it("reports a failed publish, retries it, and publishes the change once it succeeds", async () => {
+    const repo = "fresh-fail";
+    const { client } = await bootstrapped(repo, { bins: 4 });
+    const stub = env.REPOSITORY.getByName(repo);
+    // Break signing: the active key's sealed bytes are replaced (the object is
+    // evicted so that the unsealed key cached in memory is dropped).
+    const sealed = await runInDurableObject(stub, (_i: Repository, state) => {
+      const row = state.storage.sql.exec<{ sealed: ArrayBuffer }>("SELECT sealed FROM online_keys WHERE state = 'active'").one();
+      state.storage.sql.exec("UPDATE online_keys SET sealed = zeroblob(48) WHERE state = 'active'");
+      return row.sealed;
+    });
+    await evictDurableObject(stub);
+    const path = "kept/even-if-publish-fails.tgz";
+    const failed = await client.changeTargets({ add: [{ path, length: 1, hashes: { sha256: "a".repeat(64) } }] }).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ status: 503, problem: { code: "publish_pending" } });
+    const status = await client.status();
+    expect(status.lastFailure?.detail).toMatch(/Error/);
+    expect(status.warnings.join(" ")).toMatch(/publish failed/);
+    expect(status.pendingChanges).toBe(true);
+    expect(Date.parse(status.nextAlarm!)).toBeGreaterThan(Date.now());
+    expect((await stub.events(10)).some((e) => e.kind === "publish-failed")).toBe(true);
+
+    // The key is repaired; the retry alarm publishes the acknowledged change.
+    await runInDurableObject(stub, (_i: Repository, state) => {
+      state.storage.sql.exec("UPDATE online_keys SET sealed = ? WHERE state = 'active'", sealed);
+    });
+    await evictDurableObject(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = await client.status();
+    expect(after.pendingChanges).toBe(false);
+    expect(after.lastFailure).toBeNull();
+    expect(after.targetsCount).toBe(1);
+    const { json } = await getJson(`/${repo}/metadata/timestamp.json`);
+    expect(json.signed.version).toBe(2);
+  });
+});
+
+/** Runs the object's alarms until `work` settles (alarms set for a fake "now" never fire on their own). */
+async function withAlarms<T>(stub: DurableObjectStub<Repository>, work: Promise<T>): Promise<T> {
+  let settled = false;
+  const result = work.finally(() => {
+    settled = true;
+  });
+  while (!settled) {
+    await runDurableObjectAlarm(stub);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return result;
+}
