@@ -220,7 +220,7 @@ export class Ceremonies {
       this.#deps.log.record("root-accepted", `root ${ceremony.rootVersion} met both thresholds`, { ceremonyId: ceremony.id });
       const rotated = ceremony.newOnlineKeyId !== null;
       if (rotated) {
-        for (const old of ONLINE_ROLES.flatMap((r) => trusted.roles[r].keyids)) {
+        for (const old of new Set(ONLINE_ROLES.flatMap((r) => trusted.roles[r].keyids))) {
           this.#deps.vault.destroy(old);
           this.#deps.log.record("online-key-destroyed", "replaced by rotation", { ceremonyId: ceremony.id, keyid: old });
         }

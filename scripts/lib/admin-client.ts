@@ -2,12 +2,19 @@
  * A client for tuf-edge's admin API, for operators' scripts and tests. Uses
  * only `fetch` and WebCrypto, so it runs in Node and in workerd alike.
  */
-import { sha256Hex } from "../../src/tuf/encoding.ts";
-import type { Envelope } from "../../src/tuf/metadata.ts";
+import { canonicalBytes } from "../../src/tuf/canonical.ts";
+import { fromUtf8, sha256Hex, toHex } from "../../src/tuf/encoding.ts";
+import type { Envelope, Signature } from "../../src/tuf/metadata.ts";
 import { sign } from "../../src/tuf/metadata.ts";
 import { draftRoot } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
-import type { OnlineKeyInfo, PublishedVersions, RepositoryStatus, TargetsChange } from "../../src/repository-api.ts";
+import type {
+  CeremonyView,
+  OnlineKeyInfo,
+  PublishedVersions,
+  RepositoryStatus,
+  TargetsChange,
+} from "../../src/repository-api.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 
 export interface AdminClientOptions {
@@ -64,6 +71,36 @@ export class AdminClient {
     return this.#call("PUT", `/admin/targets/${encoded}?sha256=${sha256}`, bytes);
   }
 
+  ceremonies(): Promise<{ ceremonies: CeremonyView[] }> {
+    return this.#call("GET", "/admin/ceremonies");
+  }
+
+  ceremony(id: string): Promise<CeremonyView> {
+    return this.#call("GET", `/admin/ceremonies/${id}`);
+  }
+
+  /** Opens a ceremony: an online-key rotation, a root change (draft `signed`), or a root refresh. */
+  openCeremony(
+    request:
+      | { kind: "online-key-rotation"; reason?: string; emergency?: boolean }
+      | { kind: "root-change"; signed: unknown }
+      | { kind: "root-refresh" },
+  ): Promise<CeremonyView> {
+    return this.#call("POST", "/admin/ceremonies", request);
+  }
+
+  submitSignature(id: string, signature: Signature): Promise<{ ceremony: CeremonyView; versions?: PublishedVersions }> {
+    return this.#call("POST", `/admin/ceremonies/${id}/signatures`, signature);
+  }
+
+  cancelCeremony(id: string, reason: string): Promise<CeremonyView> {
+    return this.#call("POST", `/admin/ceremonies/${id}/cancel`, { reason });
+  }
+
+  events(limit = 100): Promise<{ events: Array<{ at: string; kind: string; keyid: string | null; detail: string }> }> {
+    return this.#call("GET", `/admin/events?limit=${limit}`);
+  }
+
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const doFetch = this.#options.fetch ?? fetch;
     const headers: Record<string, string> = { Authorization: `Bearer ${this.#options.token}` };
@@ -114,4 +151,17 @@ export async function bootstrapRepository(client: AdminClient, options: Bootstra
   const root = await sign(signed, options.rootSigners);
   const { versions } = await client.bootstrap(root.envelope, options.settings);
   return { root: root.envelope, rootBytes: root.bytes, versions, onlineKeyId: online.keyid };
+}
+
+/**
+ * Signs a ceremony's draft with a root key, offline: the signature covers the
+ * canonical JSON of the draft as this machine computes it, and is refused if
+ * that differs from the bytes the service says it will publish.
+ */
+export async function signDraft(ceremony: Pick<CeremonyView, "draft" | "canonical">, signer: Signer): Promise<Signature> {
+  const bytes = canonicalBytes(ceremony.draft);
+  if (fromUtf8(bytes) !== ceremony.canonical) {
+    throw new Error("the draft's canonical bytes differ from what the service will publish; not signing");
+  }
+  return { keyid: signer.keyid, sig: toHex(await signer.sign(bytes)) };
 }

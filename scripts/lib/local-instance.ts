@@ -20,13 +20,28 @@ export interface LocalInstanceOptions {
   vars?: Record<string, string>;
   /** Print wrangler's output (default: only on failure). */
   verbose?: boolean;
+  /** wrangler's log level (default "warn"). */
+  logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   log?: (line: string) => void;
 }
 
 export interface LocalInstance {
   baseUrl: string;
   port: number;
+  /** Settles with wrangler's exit code when it exits (by stop() or on its own). */
+  exited: Promise<number | null>;
+  /** The wrangler process id (workerd runs as its child), for measurements. */
+  pid: number | undefined;
   stop(): Promise<void>;
+}
+
+/** Whether nothing listens on 127.0.0.1:`port`. */
+export async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once("error", () => resolveFree(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)));
+  });
 }
 
 export async function freePort(): Promise<number> {
@@ -43,6 +58,8 @@ export async function freePort(): Promise<number> {
 
 export async function startLocalInstance(options: LocalInstanceOptions): Promise<LocalInstance> {
   const port = options.port ?? (await freePort());
+  // Otherwise the readiness check could be answered by whatever holds the port.
+  if (!(await isPortFree(port))) throw new Error(`port ${port} is already in use on 127.0.0.1`);
   await mkdir(options.persistTo, { recursive: true });
   const envFile = join(options.persistTo, "secrets.env");
   await writeFile(
@@ -67,7 +84,7 @@ export async function startLocalInstance(options: LocalInstanceOptions): Promise
     envFile,
     "--show-interactive-dev-session=false",
     "--log-level",
-    "warn",
+    options.logLevel ?? "warn",
     ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
@@ -81,6 +98,7 @@ export async function startLocalInstance(options: LocalInstanceOptions): Promise
     },
     stdio: ["ignore", "pipe", "pipe"],
   }).on("error", () => undefined);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   let output = "";
   const onData = (chunk: Buffer) => {
     const text = chunk.toString();
@@ -96,7 +114,7 @@ export async function startLocalInstance(options: LocalInstanceOptions): Promise
     await stopChild(child);
     throw new Error(`wrangler dev did not start: ${(error as Error).message}\n${output.slice(-4000)}`);
   }
-  return { baseUrl, port, stop: () => stopChild(child) };
+  return { baseUrl, port, exited, pid: child.pid, stop: () => stopChild(child) };
 }
 
 async function waitForReady(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
