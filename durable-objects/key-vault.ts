@@ -4,9 +4,9 @@
  * keyid are bound in as associated data, so a sealed key cannot be moved to
  * another repository or row), never returned and never logged.
  */
-import { fromBase64, utf8 } from "../src/tuf/encoding.ts";
 import type { Key } from "../src/tuf/key.ts";
 import { Ed25519Signer } from "../src/tuf/signer.ts";
+import type { Sealer } from "./sealer.ts";
 
 export type OnlineKeyState = "pending" | "active" | "retired";
 
@@ -19,14 +19,13 @@ export interface OnlineKey {
 export class KeyVault {
   readonly #sql: SqlStorage;
   readonly #repo: string;
-  readonly #kekSecret: string;
-  #kek: Promise<CryptoKey> | undefined;
+  readonly #sealer: Sealer;
   readonly #signers = new Map<string, Ed25519Signer>();
 
-  constructor(sql: SqlStorage, repo: string, kekSecret: string) {
+  constructor(sql: SqlStorage, repo: string, sealer: Sealer) {
     this.#sql = sql;
     this.#repo = repo;
-    this.#kekSecret = kekSecret;
+    this.#sealer = sealer;
   }
 
   /** The key in `state` (the newest if several), or null. */
@@ -43,19 +42,14 @@ export class KeyVault {
   /** Generates a key and stores it sealed, in state `state`. */
   async generate(state: OnlineKeyState): Promise<OnlineKey> {
     const { signer, seed } = await Ed25519Signer.generate();
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    const sealed = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: this.#aad(signer.keyid) },
-      await this.#keyEncryptionKey(),
-      seed,
-    );
+    const { sealed, iv } = await this.#sealer.seal(seed as Uint8Array<ArrayBuffer>, this.#context(signer.keyid));
     seed.fill(0);
     this.#sql.exec(
       "INSERT INTO online_keys (keyid, public_key, sealed, iv, state, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       signer.keyid,
       JSON.stringify(signer.key),
       sealed,
-      iv.buffer,
+      iv,
       state,
       Date.now(),
     );
@@ -90,33 +84,14 @@ export class KeyVault {
       .exec<{ sealed: ArrayBuffer; iv: ArrayBuffer }>("SELECT sealed, iv FROM online_keys WHERE keyid = ?", keyid)
       .toArray()[0];
     if (!row) throw new Error(`online key ${keyid} is not in the vault`);
-    const seed = new Uint8Array(
-      await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: row.iv, additionalData: this.#aad(keyid) },
-        await this.#keyEncryptionKey(),
-        row.sealed,
-      ),
-    );
+    const seed = await this.#sealer.unseal(row, this.#context(keyid));
     const signer = await Ed25519Signer.fromSeed(seed);
+    seed.fill(0);
     this.#signers.set(keyid, signer);
     return signer;
   }
 
-  #aad(keyid: string): Uint8Array<ArrayBuffer> {
-    return utf8(`tuf-edge online key\n${this.#repo}\n${keyid}`);
-  }
-
-  #keyEncryptionKey(): Promise<CryptoKey> {
-    this.#kek ??= (async () => {
-      let raw: Uint8Array<ArrayBuffer>;
-      try {
-        raw = fromBase64(this.#kekSecret);
-      } catch {
-        raw = new Uint8Array();
-      }
-      if (raw.length !== 32) throw new Error("KEY_ENCRYPTION_KEY must be base64 of 32 bytes");
-      return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-    })();
-    return this.#kek;
+  #context(keyid: string): string {
+    return `tuf-edge online key\n${this.#repo}\n${keyid}`;
   }
 }

@@ -28,6 +28,7 @@ import { Ceremonies } from "./ceremonies.ts";
 import { Freshness } from "./freshness.ts";
 import { GroupCommit, published, type RunOutcome } from "./group-commit.ts";
 import { KeyVault } from "./key-vault.ts";
+import { Sealer } from "./sealer.ts";
 import { Publisher } from "./publisher.ts";
 import { ROUND_ROLES } from "./role-table.ts";
 import { migrate } from "./schema.ts";
@@ -42,6 +43,7 @@ type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
 export class Repository extends DurableObject<Env> {
   readonly #name: string;
   readonly #sql: SqlStorage;
+  readonly #sealer: Sealer;
   readonly #vault: KeyVault;
   readonly #targets: TargetsIndex;
   readonly #publisher: Publisher;
@@ -58,7 +60,8 @@ export class Repository extends DurableObject<Env> {
     if (!name) throw new Error("a Repository is addressed by name (idFromName / getByName)");
     this.#name = name;
     this.#sql = ctx.storage.sql;
-    this.#vault = new KeyVault(this.#sql, name, env.KEY_ENCRYPTION_KEY);
+    this.#sealer = new Sealer(env.KEY_ENCRYPTION_KEY);
+    this.#vault = new KeyVault(this.#sql, name, this.#sealer);
     this.#targets = new TargetsIndex(this.#sql);
     this.#log = new AuditLog(this.#sql);
     this.#publisher = new Publisher({

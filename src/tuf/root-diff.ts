@@ -2,7 +2,7 @@
  * What changes between two roots, for people who must decide whether to sign
  * the second: keys added and removed, thresholds, expiry.
  */
-import { type Root, TOP_LEVEL_ROLES } from "./root.ts";
+import { type Root, TOP_LEVEL_ROLES, type TopLevelRole } from "./root.ts";
 
 export interface RoleDiff {
   keyidsAdded: string[];
@@ -15,7 +15,7 @@ export interface RootDiff {
   expires: { from: string; to: string };
   keysAdded: Array<{ keyid: string; keytype: string; scheme: string }>;
   keysRemoved: Array<{ keyid: string; keytype: string; scheme: string }>;
-  roles: Record<string, RoleDiff>;
+  roles: Record<TopLevelRole, RoleDiff>;
   consistentSnapshot: { from: boolean; to: boolean } | null;
 }
 
@@ -24,7 +24,7 @@ export function diffRoots(from: Root, to: Root): RootDiff {
     const key = root.keys[keyid]!;
     return { keyid, keytype: key.keytype, scheme: key.scheme };
   };
-  const roles: Record<string, RoleDiff> = {};
+  const roles = {} as Record<TopLevelRole, RoleDiff>;
   for (const name of TOP_LEVEL_ROLES) {
     const a = from.roles[name];
     const b = to.roles[name];
