@@ -19,8 +19,11 @@ import {
   type OnlineKeyInfo,
   type PublishedVersions,
   type RepositoryStatus,
+  type PushResult,
   type Result,
+  type SignedPush,
   type TargetsChange,
+  type TaskView,
 } from "../src/repository-api.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
@@ -31,7 +34,10 @@ import { KeyVault } from "./key-vault.ts";
 import { Sealer } from "./sealer.ts";
 import { Publisher } from "./publisher.ts";
 import { ROUND_ROLES } from "./role-table.ts";
+import { Pushes } from "./pushes.ts";
+import { type CredentialInfo, Registries, type RegistryInfo } from "./registries.ts";
 import { migrate } from "./schema.ts";
+import { type BinnedEvent, TargetEvents } from "./target-events.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
 
@@ -51,6 +57,9 @@ export class Repository extends DurableObject<Env> {
   readonly #freshness: Freshness;
   readonly #log: AuditLog;
   readonly #ceremonies: Ceremonies;
+  readonly #registries: Registries;
+  readonly #targetEvents: TargetEvents;
+  readonly #pushes: Pushes;
   #settings: Settings | null = null;
   #trustedRoot: Root | null = null;
 
@@ -88,6 +97,19 @@ export class Repository extends DurableObject<Env> {
       now: () => new Date(),
       trustedRoot: () => this.#loadTrustedRoot(),
       onRootAccepted: (rotated) => this.#onRootAccepted(rotated),
+    });
+    this.#registries = new Registries(this.#sql, name, this.#sealer);
+    this.#targetEvents = new TargetEvents(this.#sql, this.#targets);
+    this.#pushes = new Pushes({
+      sql: this.#sql,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      repo: name,
+      registries: this.#registries,
+      events: this.#targetEvents,
+      roles: this.#publisher.roles,
+      bins: () => hashBins(this.#requireSettings()),
+      publish: (seq) => published(this.#commits.publish(seq)),
+      lastFailure: () => this.#lastFailure()?.detail ?? null,
     });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.#sql);
@@ -135,22 +157,83 @@ export class Repository extends DurableObject<Env> {
     return published(this.#commits.publish(this.#publisher.roles.nextSeq()));
   }
 
-  /** Adds and removes targets as one change, published together. */
+  /**
+   * The operator's change: adds and removes targets as one change, published
+   * together. Same rules as registry pushes, except that removing an unknown
+   * path is ignored (and not counted).
+   */
   async changeTargets(change: TargetsChange): Promise<Result<{ versions: PublishedVersions; removed: number }>> {
     const settings = this.#settings;
     if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
     const bins = hashBins(settings);
-    const add = change.add ?? [];
-    const withBins = await Promise.all(add.map(async (t) => ({ ...t, bin: await bins.binFor(t.path) })));
-    let removed = 0;
-    let seq = 0;
-    this.ctx.storage.transactionSync(() => {
-      seq = this.#publisher.roles.nextSeq();
-      for (const path of change.remove ?? []) if (this.#targets.remove(path, seq)) removed++;
-      for (const target of withBins) this.#targets.upsert(target, seq);
+    const events: BinnedEvent[] = await Promise.all([
+      ...(change.remove ?? []).map(async (path) => ({ type: "targets.remove" as const, path, bin: await bins.binFor(path) })),
+      ...(change.add ?? []).map(async (t) => ({ type: "targets.add" as const, ...t, bin: await bins.binFor(t.path) })),
+    ]);
+    const applied = this.ctx.storage.transactionSync(() => {
+      const refused = this.#targetEvents.check(events, { lenientRemove: true });
+      if (refused) return refused;
+      const seq = this.#publisher.roles.nextSeq();
+      return { ok: true as const, seq, ...this.#targetEvents.apply(events, seq) };
     });
-    const result = await published(this.#commits.publish(seq));
-    return result.ok ? { ...result, removed } : result;
+    if (!applied.ok) return applied;
+    const result = await published(this.#commits.publish(applied.seq));
+    return result.ok ? { ...result, removed: applied.removed } : result;
+  }
+
+  // --- registries and their pushes ----------------------------------------------
+
+  async registries(): Promise<RegistryInfo[]> {
+    return this.#registries.list();
+  }
+
+  /** Adds a webhook credential (a new registry, or a rotation with an overlap). */
+  async addRegistryCredential(
+    name: string,
+    credential: { kind: "hmac" } | { kind: "ed25519"; publicKey: string },
+    overlapSeconds: number,
+  ): Promise<Result<{ credential: CredentialInfo; secret?: string }>> {
+    const ready = this.#requireBootstrapped();
+    if (ready) return ready;
+    const added = await this.#registries.addCredential(name, credential, overlapSeconds, Date.now());
+    this.#log.record("registry-credential-added", `${credential.kind} credential ${added.credential.id} for registry ${name}`);
+    return { ok: true, ...added };
+  }
+
+  async revokeRegistryCredential(name: string, id: string): Promise<Result<{ revoked: true }>> {
+    if (!this.#registries.revoke(name, id)) return failure(404, "not_found", `registry ${name} has no credential ${id}`);
+    this.#log.record("registry-credential-revoked", `credential ${id} of registry ${name}`);
+    return { ok: true, revoked: true };
+  }
+
+  async removeRegistry(name: string): Promise<Result<{ removed: true }>> {
+    if (!this.#registries.remove(name)) return failure(404, "not_found", `no registry ${name}`);
+    this.#log.record("registry-removed", `registry ${name}`);
+    return { ok: true, removed: true };
+  }
+
+  /** A registry's signed batch of target events. */
+  async receivePush(push: SignedPush): Promise<PushResult | Failure> {
+    const ready = this.#requireBootstrapped();
+    if (ready) return ready;
+    return this.#pushes.receive(push, Date.now());
+  }
+
+  /** Checks a signed upload before its bytes are streamed into R2. */
+  async authorizeUpload(push: SignedPush) {
+    const ready = this.#requireBootstrapped();
+    if (ready) return ready;
+    return this.#pushes.authorizeUpload(push, Date.now());
+  }
+
+  /** Lists an uploaded target once its bytes are in R2. */
+  async completeUpload(push: SignedPush, registry: string): Promise<PushResult | Failure> {
+    return this.#pushes.completeUpload(push, registry, Date.now());
+  }
+
+  async task(id: string): Promise<Result<{ task: TaskView }>> {
+    const task = this.#pushes.task(id);
+    return task ? { ok: true, task } : failure(404, "not_found", `no task ${id}`);
   }
 
   /** A target's stored entry (the Worker resolves sha512-prefixed names with it). */
@@ -168,6 +251,7 @@ export class Repository extends DurableObject<Env> {
     const settings = this.#settings;
     if (!settings) return { resigned: [] };
     const now = new Date();
+    this.#pushes.prune(now.getTime());
     await this.#openScheduledCeremonies(settings, now);
     let resigned: string[] = [];
     this.ctx.storage.transactionSync(() => {

@@ -68,6 +68,11 @@ export class RoleTable {
     return this.#state("published_seq");
   }
 
+  /** The change sequence up to which the round under way publishes. */
+  roundSeq(): number {
+    return this.#state("round_seq");
+  }
+
   /** The next change sequence number (monotonic across restarts). */
   nextSeq(): number {
     const seq = this.#state("change_seq") + 1;

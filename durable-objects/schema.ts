@@ -87,6 +87,50 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_by_ceremony ON events (ceremony_id, id);
   `,
+  /* 3: registries and their pushes */ `
+  CREATE TABLE registries (
+    name TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL
+  );
+  -- Webhook credentials: an HMAC secret (sealed) or an Ed25519 public key.
+  -- A credential being replaced stays valid until not_after (the overlap).
+  CREATE TABLE registry_credentials (
+    id TEXT PRIMARY KEY,
+    registry TEXT NOT NULL REFERENCES registries (name) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('hmac', 'ed25519')),
+    public_key TEXT,
+    sealed BLOB,
+    iv BLOB,
+    created_at INTEGER NOT NULL,
+    not_after INTEGER
+  );
+  CREATE INDEX credentials_by_registry ON registry_credentials (registry);
+  -- Accepted webhook deliveries, for replay protection and idempotent redelivery.
+  CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    registry TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    task_id TEXT NOT NULL
+  );
+  CREATE INDEX deliveries_by_time ON deliveries (received_at);
+  -- An accepted batch and the change sequence that carries it.
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    registry TEXT NOT NULL,
+    events INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  -- Every digest a path was ever published with: a path is never re-published
+  -- with different bytes, even after it was removed.
+  CREATE TABLE published_digests (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT,
+    sha512 TEXT
+  );
+  INSERT INTO published_digests (path, sha256, sha512)
+    SELECT path, json_extract(hashes, '$.sha256'), json_extract(hashes, '$.sha512') FROM targets;
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

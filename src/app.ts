@@ -6,6 +6,7 @@ import { repositoryParam } from "./http/repository-param.ts";
 import { admin } from "./routes/admin.ts";
 import { repoHealth, serviceHealth } from "./routes/health.ts";
 import { metadata } from "./routes/metadata.ts";
+import { pushes } from "./routes/pushes.ts";
 import { targets } from "./routes/targets.ts";
 
 const repository = new Hono<AppEnv>()
@@ -13,6 +14,7 @@ const repository = new Hono<AppEnv>()
   .route("/metadata", metadata)
   .route("/targets", targets)
   .route("/admin", admin)
+  .route("/", pushes)
   .route("/health", repoHealth);
 
 export const app = new Hono<AppEnv>()

@@ -31,15 +31,21 @@ export type FailureCode =
   | "conflict"
   | "ceremony_closed"
   | "ceremony_open"
-  | "invalid_signature"
   | "not_a_root_key"
-  | "publish_pending";
+  | "publish_pending"
+  | "invalid_request"
+  | "invalid_signature"
+  | "stale_timestamp"
+  | "wrong_repository"
+  | "immutable_target"
+  | "unknown_target";
 
 export interface Failure {
   ok: false;
-  status: 400 | 404 | 409 | 422 | 503;
+  status: 400 | 401 | 403 | 404 | 409 | 422 | 503;
   code: FailureCode;
   detail: string;
+  errors?: Array<{ path: string; message: string }>;
 }
 
 export type Result<T> = ({ ok: true } & T) | Failure;
@@ -131,4 +137,36 @@ export interface CeremonyView {
     draftRoot: { signed: number; threshold: number };
   };
   events: Array<{ at: string; kind: string; keyid: string | null; detail: string }>;
+}
+
+/** An accepted batch of events, as its submitter polls it. */
+export interface TaskView {
+  id: string;
+  state: "queued" | "publishing" | "published";
+  registry: string;
+  events: number;
+  createdAt: string;
+  /** The versions that carry the change, once published. */
+  versions?: PublishedVersions;
+  /** Why the last publish attempt failed, while the change waits for the retry. */
+  lastError?: string;
+}
+
+/** The outcome of a registry push. */
+export interface PushResult {
+  ok: true;
+  /** 200: published (the caller waited); 202: accepted, poll the task. */
+  status: 200 | 202;
+  task: TaskView;
+  /** This delivery id was seen before; nothing was applied again. */
+  duplicate: boolean;
+}
+
+export interface SignedPush {
+  id: string;
+  timestamp: string;
+  signature: string;
+  /** The exact signed body (for uploads: the manifest). */
+  body: string;
+  respondAsync: boolean;
 }

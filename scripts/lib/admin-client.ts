@@ -101,6 +101,22 @@ export class AdminClient {
     return this.#call("GET", `/admin/events?limit=${limit}`);
   }
 
+  registries(): Promise<{ registries: Array<{ name: string; credentials: Array<{ id: string; kind: string; notAfter: string | null }> }> }> {
+    return this.#call("GET", "/admin/registries");
+  }
+
+  /** Adds a webhook credential to a registry; for "hmac" the response holds the new secret (shown once). */
+  addRegistryCredential(
+    name: string,
+    credential: { kind: "hmac"; overlapSeconds?: number } | { kind: "ed25519"; publicKey: string; overlapSeconds?: number },
+  ): Promise<{ credential: { id: string; kind: string }; secret?: string }> {
+    return this.#call("POST", `/admin/registries/${name}/credentials`, credential);
+  }
+
+  revokeRegistryCredential(name: string, id: string): Promise<{ revoked: true }> {
+    return this.#call("DELETE", `/admin/registries/${name}/credentials/${id}`);
+  }
+
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const doFetch = this.#options.fetch ?? fetch;
     const headers: Record<string, string> = { Authorization: `Bearer ${this.#options.token}` };

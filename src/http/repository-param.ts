@@ -1,9 +1,9 @@
 /** Validates the `:repo` path parameter and makes it a request variable. */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
+import { REPOSITORY_NAME } from "../schemas/repository-name.ts";
 import { ProblemError } from "./problem.ts";
 
-export const REPOSITORY_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export const repositoryParam: MiddlewareHandler<AppEnv> = async (c, next) => {
   const repo = c.req.param("repo") ?? "";

@@ -4,6 +4,7 @@ import { ProblemError } from "./problem.ts";
 
 export function unwrap<R extends { ok: true } | Failure>(result: R): Exclude<R, Failure> {
   if (result.ok) return result as Exclude<R, Failure>;
-  const { status, code, detail } = result as Failure;
-  throw new ProblemError(status, { code, detail }, status === 503 ? { "Retry-After": "10" } : {});
+  const { status, code, detail, errors } = result as Failure;
+  const headers: Record<string, string> = status === 503 ? { "Retry-After": "10" } : {};
+  throw new ProblemError(status, { code, detail, ...(errors ? { errors } : {}) }, headers);
 }

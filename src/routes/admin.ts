@@ -15,6 +15,7 @@ import { BootstrapSchema, MAX_TARGET_LENGTH, TargetsChangeSchema, UploadQuerySch
 import { TargetPathSchema } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 import { ceremonies } from "./ceremonies.ts";
+import { registries } from "./registries.ts";
 
 const MAX_JSON_BODY = 8 * 1024 * 1024;
 
@@ -35,6 +36,7 @@ export const admin = new Hono<AppEnv>()
   })
   .post("/refresh", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).refresh()))
   .route("/ceremonies", ceremonies)
+  .route("/registries", registries)
   .post("/bootstrap", jsonLimit, validate("json", BootstrapSchema), async (c) => {
     const { versions } = unwrap(await repositoryStub(c.env, c.get("repo")).bootstrap(c.req.valid("json")));
     return c.json({ versions }, 201);

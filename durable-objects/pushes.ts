@@ -1,0 +1,201 @@
+/**
+ * Registry pushes: signed (Standard Webhooks), checked for replay, validated,
+ * applied all or nothing, and published by group commit. A delivery id seen
+ * within the tolerance window is answered with its original task and applies
+ * nothing again. Nothing is acknowledged before it is durable here.
+ */
+import { z } from "zod";
+import { failure, type Failure, type PushResult, type SignedPush, type TaskView } from "../src/repository-api.ts";
+import { type TargetEvent, type UploadManifest, UploadManifestSchema, WebhookBodySchema } from "../src/schemas/webhook.ts";
+import { toHex } from "../src/tuf/encoding.ts";
+import type { HashBins } from "../src/tuf/hash-bins.ts";
+import {
+  DEFAULT_TOLERANCE_SECONDS,
+  parseSignatureHeader,
+  signedContent,
+  timestampProblem,
+  verifyWith,
+} from "../src/webhooks/standard-webhooks.ts";
+import type { Registries } from "./registries.ts";
+import type { RoleTable } from "./role-table.ts";
+import type { TargetEvents } from "./target-events.ts";
+
+export interface PushDeps {
+  sql: SqlStorage;
+  transaction: <T>(fn: () => T) => T;
+  repo: string;
+  registries: Registries;
+  events: TargetEvents;
+  roles: RoleTable;
+  bins: () => HashBins;
+  /** Waits for the publish that carries change `seq`. */
+  publish: (seq: number) => Promise<{ ok: true } | Failure>;
+  lastFailure: () => string | null;
+}
+
+interface TaskRow extends Record<string, SqlStorageValue> {
+  id: string;
+  seq: number;
+  registry: string;
+  events: number;
+  created_at: number;
+}
+
+export class Pushes {
+  readonly #deps: PushDeps;
+
+  constructor(deps: PushDeps) {
+    this.#deps = deps;
+  }
+
+  /** Which registry signed this push, or why it is refused (401). */
+  async authenticate(push: SignedPush, now: number): Promise<{ ok: true; registry: string } | Failure> {
+    const stale = timestampProblem(push.timestamp, now);
+    if (stale) {
+      return failure(401, "stale_timestamp", `webhook-timestamp is ${stale}: pushes are accepted within ${DEFAULT_TOLERANCE_SECONDS} s of now`);
+    }
+    const signatures = parseSignatureHeader(push.signature);
+    if (signatures.length === 0) return failure(401, "invalid_signature", "webhook-signature holds no v1 or v1a signature");
+    const content = signedContent(push.id, push.timestamp, push.body);
+    for (const { registry, credential } of await this.#deps.registries.current(now)) {
+      if (await verifyWith(credential, signatures, content)) return { ok: true, registry };
+    }
+    return failure(401, "invalid_signature", "no signature verifies with a credential of a registry of this repository");
+  }
+
+  /** A batch of target events. */
+  async receive(push: SignedPush, now: number): Promise<PushResult | Failure> {
+    const auth = await this.authenticate(push, now);
+    if (!auth.ok) return auth;
+    const seen = this.#delivered(push.id);
+    if (seen) return this.#respond(seen, push.respondAsync, true);
+    const body = parseJson(push.body, WebhookBodySchema);
+    if (!body.ok) return body;
+    if (body.value.repository !== this.#deps.repo) {
+      return failure(403, "wrong_repository", `this push is for repository "${body.value.repository}", not "${this.#deps.repo}"`);
+    }
+    return this.#accept(push, auth.registry, body.value.events, now);
+  }
+
+  /** Checks an upload's signature and manifest before its bytes are streamed to R2. */
+  async authorizeUpload(push: SignedPush, now: number): Promise<{ ok: true; registry: string } | Failure> {
+    const auth = await this.authenticate(push, now);
+    if (!auth.ok) return auth;
+    const manifest = parseJson(push.body, UploadManifestSchema);
+    if (!manifest.ok) return manifest;
+    if (manifest.value.repository !== this.#deps.repo) {
+      return failure(403, "wrong_repository", `this upload is for repository "${manifest.value.repository}", not "${this.#deps.repo}"`);
+    }
+    const event = await this.#binned([uploadEvent(manifest.value)]);
+    const refused = this.#deps.events.check(event);
+    if (refused) return refused;
+    return { ok: true, registry: auth.registry };
+  }
+
+  /** Lists an uploaded target, once its bytes are stored (the manifest was checked by authorizeUpload). */
+  async completeUpload(push: SignedPush, registry: string, now: number): Promise<PushResult | Failure> {
+    const seen = this.#delivered(push.id);
+    if (seen) return this.#respond(seen, push.respondAsync, true);
+    const manifest = parseJson(push.body, UploadManifestSchema);
+    if (!manifest.ok) return manifest;
+    return this.#accept(push, registry, [uploadEvent(manifest.value)], now);
+  }
+
+  task(id: string): TaskView | null {
+    const row = this.#deps.sql.exec<TaskRow>("SELECT * FROM tasks WHERE id = ?", id).toArray()[0];
+    return row ? this.#view(row) : null;
+  }
+
+  /** Forgets deliveries older than twice the tolerance window: their timestamps are refused anyway. */
+  prune(now: number): void {
+    this.#deps.sql.exec("DELETE FROM deliveries WHERE received_at < ?", now - 2 * DEFAULT_TOLERANCE_SECONDS * 1000);
+  }
+
+  async #accept(push: SignedPush, registry: string, events: TargetEvent[], now: number): Promise<PushResult | Failure> {
+    const binned = await this.#binned(events);
+    let outcome: { task: TaskRow; duplicate: boolean } | Failure;
+    outcome = this.#deps.transaction(() => {
+      // Checked again here: another push may have landed while this one was verified.
+      const seen = this.#delivered(push.id);
+      if (seen) return { task: seen, duplicate: true };
+      const refused = this.#deps.events.check(binned);
+      if (refused) return refused;
+      const seq = this.#deps.roles.nextSeq();
+      this.#deps.events.apply(binned, seq);
+      const task: TaskRow = { id: toHex(crypto.getRandomValues(new Uint8Array(16))), seq, registry, events: events.length, created_at: now };
+      this.#deps.sql.exec(
+        "INSERT INTO tasks (id, seq, registry, events, created_at) VALUES (?, ?, ?, ?, ?)",
+        task.id,
+        task.seq,
+        task.registry,
+        task.events,
+        task.created_at,
+      );
+      this.#deps.sql.exec("INSERT INTO deliveries (id, registry, received_at, task_id) VALUES (?, ?, ?, ?)", push.id, registry, now, task.id);
+      return { task, duplicate: false };
+    });
+    if ("ok" in outcome) return outcome;
+    return this.#respond(outcome.task, push.respondAsync, outcome.duplicate);
+  }
+
+  async #respond(task: TaskRow, respondAsync: boolean, duplicate: boolean): Promise<PushResult | Failure> {
+    if (!respondAsync) {
+      const published = await this.#deps.publish(task.seq);
+      if (!published.ok) return published;
+    }
+    const view = this.#view(task);
+    return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
+  }
+
+  #view(row: TaskRow): TaskView {
+    const { roles } = this.#deps;
+    const published = row.seq <= roles.publishedSeq() || (!roles.roundActive() && !roles.hasChanges());
+    const state = published ? "published" : roles.roundActive() && row.seq <= roles.roundSeq() ? "publishing" : "queued";
+    const view: TaskView = { id: row.id, state, registry: row.registry, events: row.events, createdAt: new Date(row.created_at).toISOString() };
+    if (published) {
+      view.versions = {
+        targets: roles.published("targets")?.version ?? 0,
+        snapshot: roles.published("snapshot")?.version ?? 0,
+        timestamp: roles.published("timestamp")?.version ?? 0,
+      };
+    } else {
+      const error = this.#deps.lastFailure();
+      if (error) view.lastError = error;
+    }
+    return view;
+  }
+
+  #delivered(id: string): TaskRow | null {
+    return (
+      this.#deps.sql
+        .exec<TaskRow>("SELECT tasks.* FROM deliveries JOIN tasks ON tasks.id = deliveries.task_id WHERE deliveries.id = ?", id)
+        .toArray()[0] ?? null
+    );
+  }
+
+  async #binned(events: TargetEvent[]) {
+    const bins = this.#deps.bins();
+    return Promise.all(events.map(async (e) => ({ ...e, bin: await bins.binFor(e.path) })));
+  }
+}
+
+function uploadEvent(manifest: UploadManifest): TargetEvent {
+  const { path, length, sha256, custom } = manifest;
+  return { type: "targets.add", path, length, hashes: { sha256 }, ...(custom ? { custom } : {}) };
+}
+
+function parseJson<S extends z.ZodType>(text: string, schema: S): { ok: true; value: z.infer<S> } | Failure {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return failure(400, "invalid_request", "the body is not JSON");
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const errors = parsed.error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }));
+  return {
+    ...failure(400, "invalid_request", errors.map((e) => `${e.path}: ${e.message}`).join("; ").slice(0, 2000)),
+    errors: errors.slice(0, 100),
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The registries allowed to push to a repository, and their webhook
+ * credentials. HMAC secrets are generated here, returned once, and kept
+ * sealed; Ed25519 public keys are registered by the registry. Rotating a
+ * credential keeps the previous one valid for an overlap period.
+ */
+import { toBase64, toHex } from "../src/tuf/encoding.ts";
+import { decodePublicKey, type WebhookCredential } from "../src/webhooks/standard-webhooks.ts";
+import type { Sealer } from "./sealer.ts";
+
+export interface CredentialInfo {
+  id: string;
+  kind: "hmac" | "ed25519";
+  createdAt: string;
+  /** Set while the credential is being replaced: it stops verifying then. */
+  notAfter: string | null;
+}
+
+export interface RegistryInfo {
+  name: string;
+  createdAt: string;
+  credentials: CredentialInfo[];
+}
+
+interface CredentialRow extends Record<string, SqlStorageValue> {
+  id: string;
+  registry: string;
+  kind: "hmac" | "ed25519";
+  public_key: string | null;
+  sealed: ArrayBuffer | null;
+  iv: ArrayBuffer | null;
+  created_at: number;
+  not_after: number | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class Registries {
+  readonly #sql: SqlStorage;
+  readonly #repo: string;
+  readonly #sealer: Sealer;
+  /** Unsealed credentials, by id. */
+  readonly #cache = new Map<string, WebhookCredential>();
+
+  constructor(sql: SqlStorage, repo: string, sealer: Sealer) {
+    this.#sql = sql;
+    this.#repo = repo;
+    this.#sealer = sealer;
+  }
+
+  exists(name: string): boolean {
+    return this.#sql.exec("SELECT 1 FROM registries WHERE name = ?", name).toArray().length > 0;
+  }
+
+  list(): RegistryInfo[] {
+    const registries = this.#sql.exec<{ name: string; created_at: number }>("SELECT * FROM registries ORDER BY name").toArray();
+    return registries.map((r) => ({
+      name: r.name,
+      createdAt: iso(r.created_at),
+      credentials: this.#sql
+        .exec<CredentialRow>("SELECT * FROM registry_credentials WHERE registry = ? ORDER BY created_at", r.name)
+        .toArray()
+        .map((c) => ({ id: c.id, kind: c.kind, createdAt: iso(c.created_at), notAfter: c.not_after === null ? null : iso(c.not_after) })),
+    }));
+  }
+
+  /**
+   * Adds a credential to a registry (creating the registry if new). Existing
+   * credentials stay valid for `overlapSeconds`, then stop verifying.
+   * Returns the new HMAC secret (the only time it is shown) if one was made.
+   */
+  async addCredential(
+    registry: string,
+    credential: { kind: "hmac" } | { kind: "ed25519"; publicKey: string },
+    overlapSeconds: number,
+    now: number,
+  ): Promise<{ credential: CredentialInfo; secret?: string }> {
+    const id = toHex(crypto.getRandomValues(new Uint8Array(8)));
+    let secret: string | undefined;
+    let sealed: { sealed: ArrayBuffer; iv: ArrayBuffer } | null = null;
+    let publicKey: string | null = null;
+    if (credential.kind === "hmac") {
+      const bytes = crypto.getRandomValues(new Uint8Array(32));
+      secret = `whsec_${toBase64(bytes)}`;
+      sealed = await this.#sealer.seal(bytes, this.#context(id));
+    } else {
+      decodePublicKey(credential.publicKey); // validates
+      publicKey = credential.publicKey;
+    }
+    this.#sql.exec("INSERT INTO registries (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", registry, now);
+    this.#sql.exec(
+      "UPDATE registry_credentials SET not_after = ? WHERE registry = ? AND (not_after IS NULL OR not_after > ?)",
+      now + overlapSeconds * 1000,
+      registry,
+      now + overlapSeconds * 1000,
+    );
+    this.#sql.exec(
+      "INSERT INTO registry_credentials (id, registry, kind, public_key, sealed, iv, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      id,
+      registry,
+      credential.kind,
+      publicKey,
+      sealed?.sealed ?? null,
+      sealed?.iv ?? null,
+      now,
+    );
+    const info: CredentialInfo = { id, kind: credential.kind, createdAt: iso(now), notAfter: null };
+    return secret ? { credential: info, secret } : { credential: info };
+  }
+
+  /** Revokes one credential at once. */
+  revoke(registry: string, id: string): boolean {
+    this.#cache.delete(id);
+    return this.#sql.exec("DELETE FROM registry_credentials WHERE registry = ? AND id = ? RETURNING id", registry, id).toArray().length > 0;
+  }
+
+  remove(registry: string): boolean {
+    for (const row of this.#sql.exec<{ id: string }>("SELECT id FROM registry_credentials WHERE registry = ?", registry)) {
+      this.#cache.delete(row.id);
+    }
+    this.#sql.exec("DELETE FROM registry_credentials WHERE registry = ?", registry);
+    return this.#sql.exec("DELETE FROM registries WHERE name = ? RETURNING name", registry).toArray().length > 0;
+  }
+
+  /** Every credential valid at `now`, with its registry. */
+  async current(now: number): Promise<Array<{ registry: string; credential: WebhookCredential }>> {
+    const rows = this.#sql
+      .exec<CredentialRow>("SELECT * FROM registry_credentials WHERE not_after IS NULL OR not_after > ?", now)
+      .toArray();
+    return Promise.all(rows.map(async (row) => ({ registry: row.registry, credential: await this.#credential(row) })));
+  }
+
+  async #credential(row: CredentialRow): Promise<WebhookCredential> {
+    const cached = this.#cache.get(row.id);
+    if (cached) return cached;
+    const credential: WebhookCredential =
+      row.kind === "hmac"
+        ? { kind: "hmac", secret: await this.#sealer.unseal({ sealed: row.sealed!, iv: row.iv! }, this.#context(row.id)) }
+        : { kind: "ed25519", publicKey: decodePublicKey(row.public_key!) };
+    this.#cache.set(row.id, credential);
+    return credential;
+  }
+
+  #context(id: string): string {
+    return `tuf-edge webhook secret\n${this.#repo}\n${id}`;
+  }
+}

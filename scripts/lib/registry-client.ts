@@ -1,0 +1,101 @@
+/**
+ * A registry's client for tuf-edge: signs target events and uploads with
+ * Standard Webhooks and sends them. Uses only fetch and WebCrypto (runs in
+ * Node and in workerd). Usable as a library and by the CLI.
+ */
+import { sha256Hex, toBase64, utf8 } from "../../src/tuf/encoding.ts";
+import type { PushResult, TaskView } from "../../src/repository-api.ts";
+import type { TargetEvent } from "../../src/schemas/webhook.ts";
+import { decodeSecret, signedContent, signEd25519, signHmac } from "../../src/webhooks/standard-webhooks.ts";
+import { AdminApiError } from "./admin-client.ts";
+
+export type RegistryCredential = { kind: "hmac"; secret: string } | { kind: "ed25519"; seed: Uint8Array };
+
+export interface RegistryClientOptions {
+  baseUrl: string;
+  repo: string;
+  credential: RegistryCredential;
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Overrides the clock (seconds since the epoch), for tests. */
+  now?: () => number;
+}
+
+export interface SendOptions {
+  /** Answer at once with 202 and a task to poll, instead of waiting for the publish. */
+  async?: boolean;
+  /** The delivery id (default: random); resending the same id is idempotent. */
+  id?: string;
+}
+
+export type PushResponse = Pick<PushResult, "task" | "duplicate"> & { status: number };
+
+/** The Standard Webhooks headers for `body`. */
+export async function signPush(credential: RegistryCredential, body: string, id: string, timestamp: number) {
+  const content = signedContent(id, String(timestamp), body);
+  const signature =
+    credential.kind === "hmac" ? await signHmac(decodeSecret(credential.secret), content) : await signEd25519(credential.seed, content);
+  return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature };
+}
+
+export class RegistryClient {
+  readonly #options: RegistryClientOptions;
+
+  constructor(options: RegistryClientOptions) {
+    this.#options = options;
+  }
+
+  get repoUrl(): string {
+    return `${this.#options.baseUrl.replace(/\/$/, "")}/${this.#options.repo}`;
+  }
+
+  /** Sends a batch of target events, all or nothing. */
+  async push(events: TargetEvent[], options: SendOptions = {}): Promise<PushResponse> {
+    const body = JSON.stringify({ repository: this.#options.repo, events });
+    const headers = await this.#sign(body, options);
+    return this.#send(`${this.repoUrl}/webhooks/registry`, {
+      method: "POST",
+      headers: { ...headers, "Content-Type": "application/json" },
+      body,
+    });
+  }
+
+  /** Uploads an artifact's bytes; tuf-edge stores them under their SHA-256 and lists the target. */
+  async upload(path: string, bytes: Uint8Array<ArrayBuffer>, options: SendOptions & { custom?: Record<string, unknown> } = {}) {
+    const manifest = JSON.stringify({
+      repository: this.#options.repo,
+      path,
+      length: bytes.length,
+      sha256: await sha256Hex(bytes),
+      ...(options.custom ? { custom: options.custom } : {}),
+    });
+    const headers = await this.#sign(manifest, options);
+    const encoded = toBase64(utf8(manifest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    return this.#send(`${this.repoUrl}/uploads/${path.split("/").map(encodeURIComponent).join("/")}`, {
+      method: "PUT",
+      headers: { ...headers, "Upload-Manifest": encoded, "Content-Type": "application/octet-stream" },
+      body: bytes,
+    });
+  }
+
+  async task(id: string): Promise<TaskView> {
+    const response = await (this.#options.fetch ?? fetch)(`${this.repoUrl}/tasks/${id}`);
+    const json = (await response.json()) as TaskView & AdminApiError["problem"];
+    if (!response.ok) throw new AdminApiError(response.status, json);
+    return json;
+  }
+
+  async #sign(body: string, options: SendOptions) {
+    const id = options.id ?? `msg_${crypto.randomUUID()}`;
+    const now = this.#options.now?.() ?? Math.floor(Date.now() / 1000);
+    const headers: Record<string, string> = await signPush(this.#options.credential, body, id, now);
+    if (options.async) headers.Prefer = "respond-async";
+    return headers;
+  }
+
+  async #send(url: string, init: RequestInit): Promise<PushResponse> {
+    const response = await (this.#options.fetch ?? fetch)(url, init);
+    const json = (await response.json()) as PushResponse & AdminApiError["problem"];
+    if (!response.ok) throw new AdminApiError(response.status, json);
+    return { status: response.status, task: json.task, duplicate: json.duplicate };
+  }
+}

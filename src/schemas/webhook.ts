@@ -1,0 +1,53 @@
+/** Bodies of registry pushes: a batch of target events, and an upload manifest. */
+import { z } from "zod";
+import { REPOSITORY_NAME } from "./repository-name.ts";
+import { HashesSchema, Sha256Hex } from "../tuf/targets.ts";
+import { MAX_TARGET_LENGTH } from "./admin.ts";
+import { CustomSchema } from "./json-value.ts";
+import { TargetPathSchema } from "./target-path.ts";
+
+export const MAX_EVENTS = 1000;
+export const MAX_WEBHOOK_BODY = 1024 * 1024;
+
+const Length = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Reason = z.string().min(1, "a reason is required").max(500);
+
+export const TargetEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("targets.add"), path: TargetPathSchema, length: Length, hashes: HashesSchema, custom: CustomSchema.optional() }).strict(),
+  z.object({ type: z.literal("targets.remove"), path: TargetPathSchema }).strict(),
+  z.object({ type: z.literal("targets.yank"), path: TargetPathSchema, reason: Reason }).strict(),
+  z.object({ type: z.literal("targets.unyank"), path: TargetPathSchema }).strict(),
+]);
+
+export type TargetEvent = z.infer<typeof TargetEventSchema>;
+
+export const WebhookBodySchema = z
+  .object({
+    /** The repository the batch is for; must be the one in the URL. */
+    repository: z.string().regex(REPOSITORY_NAME, "not a repository name"),
+    events: z.array(TargetEventSchema).min(1, "a batch has at least one event").max(MAX_EVENTS),
+  })
+  .strict()
+  .refine((b) => new Set(b.events.map((e) => e.path)).size === b.events.length, {
+    message: "a batch names each target path once",
+    path: ["events"],
+  });
+
+export const UploadManifestSchema = z
+  .object({
+    repository: z.string().regex(REPOSITORY_NAME, "not a repository name"),
+    path: TargetPathSchema,
+    length: z.number().int().min(0).max(MAX_TARGET_LENGTH),
+    sha256: Sha256Hex,
+    custom: CustomSchema.optional(),
+  })
+  .strict();
+
+export type UploadManifest = z.infer<typeof UploadManifestSchema>;
+
+/** The headers every signed push carries. */
+export const WebhookHeadersSchema = z.object({
+  "webhook-id": z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
+  "webhook-timestamp": z.string().regex(/^\d{1,12}$/, "seconds since the epoch"),
+  "webhook-signature": z.string().min(1).max(4096),
+});
