@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { onError, onNotFound } from "./http/problem.ts";
+import { openApiDocument } from "./openapi.ts";
 import { repositoryParam } from "./http/repository-param.ts";
 import { admin } from "./routes/admin.ts";
 import { repoHealth, serviceHealth } from "./routes/health.ts";
@@ -18,6 +19,7 @@ const repository = new Hono<AppEnv>()
   .route("/health", repoHealth);
 
 export const app = new Hono<AppEnv>()
+  .get("/openapi.json", (c) => c.json(openApiDocument))
   .route("/health", serviceHealth)
   .route("/:repo", repository)
   .notFound(onNotFound)

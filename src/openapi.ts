@@ -1,0 +1,130 @@
+/**
+ * The OpenAPI 3.1 document of tuf-edge's HTTP API, served at /openapi.json.
+ * Request bodies are generated from the same zod schemas that validate them,
+ * so the document cannot drift from what the service accepts.
+ */
+import { z } from "zod";
+import { BootstrapSchema, TargetsChangeSchema } from "./schemas/admin.ts";
+import { OpenCeremonySchema, SubmitSignatureSchema, CancelCeremonySchema } from "./schemas/ceremonies.ts";
+import { UploadManifestSchema, WebhookBodySchema } from "./schemas/webhook.ts";
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: "any", io: "input" });
+const json = (s: z.ZodType) => ({ content: { "application/json": { schema: schema(s) } } });
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+});
+const repo = { name: "repo", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" } };
+const admin = [{ adminToken: [] }];
+const webhookHeaders = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => ({
+  name,
+  in: "header",
+  required: true,
+  schema: { type: "string" },
+  description: "Standard Webhooks signature header",
+}));
+const prefer = { name: "Prefer", in: "header", schema: { type: "string", enum: ["respond-async"] }, description: "answer 202 with a task instead of waiting for the publish" };
+
+const immutableFile = (summary: string) => ({
+  get: {
+    summary,
+    parameters: [repo, { name: "file", in: "path", required: true, schema: { type: "string" } }],
+    responses: { 200: { description: "the signed metadata, byte for byte; strong ETag" }, 304: { description: "not modified" }, 404: problem("no such file") },
+  },
+});
+
+export const openApiDocument = {
+  openapi: "3.1.0",
+  info: {
+    title: "tuf-edge",
+    version: "0.1.0",
+    description: "TUF metadata, targets and registry pushes at the edge. Errors are RFC 9457 problem details.",
+  },
+  components: {
+    securitySchemes: { adminToken: { type: "http", scheme: "bearer", description: "the ADMIN_TOKEN secret" } },
+    schemas: {
+      Problem: {
+        type: "object",
+        required: ["type", "title", "status", "code", "detail"],
+        properties: {
+          type: { type: "string" },
+          title: { type: "string" },
+          status: { type: "integer" },
+          code: { type: "string", description: "stable machine-readable reason" },
+          detail: { type: "string" },
+          errors: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+        },
+      },
+    },
+  },
+  paths: {
+    "/{repo}/metadata/{file}": immutableFile("N.root.json, timestamp.json, V.snapshot.json, V.targets.json, V.<bin>.json"),
+    "/{repo}/targets/{path}": {
+      get: {
+        summary: "a target's bytes, at <dir>/<sha256 or sha512>.<name>",
+        parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: "the bytes; immutable" }, 404: problem("no such target") },
+      },
+    },
+    "/health": { get: { summary: "every repository's timestamp validity", responses: { 200: { description: "all valid" }, 503: { description: "a timestamp expired" } } } },
+    "/{repo}/health": { get: { summary: "one repository's health", parameters: [repo], responses: { 200: { description: "valid" }, 503: { description: "expired" } } } },
+    "/{repo}/webhooks/registry": {
+      post: {
+        summary: "a registry's signed batch of target events (all or nothing)",
+        parameters: [repo, ...webhookHeaders, prefer],
+        requestBody: json(WebhookBodySchema),
+        responses: {
+          200: { description: "published; the task holds the versions" },
+          202: { description: "accepted; poll Location" },
+          400: problem("invalid body (errors[] names each event and field)"),
+          401: problem("unsigned, forged, or outside the 5-minute window"),
+          403: problem("for another repository"),
+          409: problem("an event conflicts (immutable digest, unknown target)"),
+        },
+      },
+    },
+    "/{repo}/uploads/{path}": {
+      put: {
+        summary: "a registry's signed artifact upload, streamed into R2 and hash-checked",
+        parameters: [
+          repo,
+          { name: "path", in: "path", required: true, schema: { type: "string" } },
+          ...webhookHeaders,
+          prefer,
+          { name: "Upload-Manifest", in: "header", required: true, schema: { type: "string" }, description: `base64url of the signed JSON manifest: ${JSON.stringify(schema(UploadManifestSchema))}` },
+        ],
+        requestBody: { content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+        responses: { 200: { description: "published" }, 202: { description: "accepted" }, 401: problem("unsigned or forged"), 422: problem("bytes do not match the manifest; nothing stored") },
+      },
+    },
+    "/{repo}/tasks/{id}": {
+      get: { summary: "an accepted push: queued, publishing or published", parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "the task" }, 404: problem("no such task") } },
+    },
+    "/{repo}/admin/online-key": { get: { summary: "the online public key a root v1 must name", security: admin, parameters: [repo], responses: { 200: { description: "{keyid, key}" } } } },
+    "/{repo}/admin/bootstrap": {
+      post: { summary: "bootstrap with root v1 and settings", security: admin, parameters: [repo], requestBody: json(BootstrapSchema), responses: { 201: { description: "published" }, 409: problem("already bootstrapped"), 422: problem("the root or settings are invalid") } },
+    },
+    "/{repo}/admin/targets": {
+      post: { summary: "add and remove targets (operator)", security: admin, parameters: [repo], requestBody: json(TargetsChangeSchema), responses: { 200: { description: "published" }, 400: problem("invalid"), 409: problem("immutable digest"), 503: problem("stored; publish will be retried") } },
+    },
+    "/{repo}/admin/targets/{path}": {
+      put: { summary: "upload a target's bytes (operator)", security: admin, parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }, { name: "sha256", in: "query", required: true, schema: { type: "string" } }], responses: { 201: { description: "stored and published" }, 422: problem("digest mismatch; nothing stored") } },
+    },
+    "/{repo}/admin/status": { get: { summary: "versions, expiries, next re-sign, ceremonies, warnings", security: admin, parameters: [repo], responses: { 200: { description: "status" } } } },
+    "/{repo}/admin/events": { get: { summary: "audit log", security: admin, parameters: [repo], responses: { 200: { description: "events" } } } },
+    "/{repo}/admin/refresh": { post: { summary: "re-sign what is due now", security: admin, parameters: [repo], responses: { 200: { description: "re-signed roles" } } } },
+    "/{repo}/admin/ceremonies": {
+      get: { summary: "ceremonies, newest first", security: admin, parameters: [repo], responses: { 200: { description: "list" } } },
+      post: { summary: "open a ceremony", security: admin, parameters: [repo], requestBody: json(OpenCeremonySchema), responses: { 201: { description: "the ceremony" }, 409: problem("another ceremony is open") } },
+    },
+    "/{repo}/admin/ceremonies/{id}/signatures": {
+      post: { summary: "submit one root key holder's signature", security: admin, parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }], requestBody: json(SubmitSignatureSchema), responses: { 200: { description: "accepted (published once both thresholds are met)" }, 422: problem("not a root key, or does not verify over the draft") } },
+    },
+    "/{repo}/admin/ceremonies/{id}/cancel": {
+      post: { summary: "cancel a ceremony", security: admin, parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }], requestBody: json(CancelCeremonySchema), responses: { 200: { description: "cancelled" } } },
+    },
+    "/{repo}/admin/registries/{name}/credentials": {
+      post: { summary: "add a webhook credential (hmac: secret returned once; ed25519: public key)", security: admin, parameters: [repo, { name: "name", in: "path", required: true, schema: { type: "string" } }], responses: { 201: { description: "the credential" } } },
+    },
+  },
+};

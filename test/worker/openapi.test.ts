@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { getJson } from "./helpers.ts";
+
+describe("OpenAPI document", () => {
+  it("documents every public and admin endpoint with schemas generated from the validators", async () => {
+    const { response, json } = await getJson("/openapi.json");
+    expect(response.status).toBe(200);
+    expect(json.openapi).toBe("3.1.0");
+    for (const path of ["/{repo}/webhooks/registry", "/{repo}/uploads/{path}", "/{repo}/admin/targets", "/{repo}/admin/bootstrap", "/{repo}/tasks/{id}"]) {
+      expect(json.paths[path], path).toBeDefined();
+    }
+    const webhook = json.paths["/{repo}/webhooks/registry"].post.requestBody.content["application/json"].schema;
+    expect(webhook.properties.events.maxItems).toBe(1000);
+    const add = webhook.properties.events.items.anyOf ?? webhook.properties.events.items.oneOf;
+    expect(add.map((e: { properties: { type: { const: string } } }) => e.properties.type.const)).toEqual([
+      "targets.add",
+      "targets.remove",
+      "targets.yank",
+      "targets.unyank",
+    ]);
+  });
+});
