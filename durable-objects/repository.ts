@@ -162,7 +162,10 @@ export class Repository extends DurableObject<Env> {
    * together. Same rules as registry pushes, except that removing an unknown
    * path is ignored (and not counted).
    */
-  async changeTargets(change: TargetsChange): Promise<Result<{ versions: PublishedVersions; removed: number }>> {
+  async changeTargets(
+    change: TargetsChange,
+    options: { wait?: boolean } = {},
+  ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
     const settings = this.#settings;
     if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
     const bins = hashBins(settings);
@@ -177,8 +180,14 @@ export class Repository extends DurableObject<Env> {
       return { ok: true as const, seq, ...this.#targetEvents.apply(events, seq) };
     });
     if (!applied.ok) return applied;
-    const result = await published(this.#commits.publish(applied.seq));
-    return result.ok ? { ...result, removed: applied.removed } : result;
+    const publishing = this.#commits.publish(applied.seq);
+    if (options.wait === false) {
+      // Stored and durable; the publish runs on (group commit) and failures are retried.
+      publishing.catch(() => undefined);
+      return { ok: true, versions: this.#publisher.versions(), removed: applied.removed, pending: true };
+    }
+    const result = await published(publishing);
+    return result.ok ? { ...result, removed: applied.removed, pending: false } : result;
   }
 
   // --- registries and their pushes ----------------------------------------------

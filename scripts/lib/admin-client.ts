@@ -60,8 +60,12 @@ export class AdminClient {
     return this.#call("POST", "/admin/bootstrap", { root, settings });
   }
 
-  changeTargets(change: TargetsChange): Promise<{ versions: PublishedVersions; removed: number }> {
-    return this.#call("POST", "/admin/targets", change);
+  /** Adds and removes targets; with `wait: false`, answers once the change is stored (it is published shortly after). */
+  changeTargets(
+    change: TargetsChange,
+    options: { wait?: boolean } = {},
+  ): Promise<{ versions: PublishedVersions; removed: number; pending: boolean }> {
+    return this.#call("POST", "/admin/targets", change, options.wait === false ? { Prefer: "respond-async" } : {});
   }
 
   /** Uploads a target's bytes and lists it in the metadata. */
@@ -117,9 +121,9 @@ export class AdminClient {
     return this.#call("DELETE", `/admin/registries/${name}/credentials/${id}`);
   }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async #call<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
     const doFetch = this.#options.fetch ?? fetch;
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.#options.token}` };
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.#options.token}`, ...extraHeaders };
     let payload: BodyInit | undefined;
     if (body instanceof Uint8Array) {
       payload = body as Uint8Array<ArrayBuffer>;

@@ -42,8 +42,12 @@ export const admin = new Hono<AppEnv>()
     return c.json({ versions }, 201);
   })
   .post("/targets", jsonLimit, validate("json", TargetsChangeSchema), async (c) => {
-    const { versions, removed } = unwrap(await repositoryStub(c.env, c.get("repo")).changeTargets(c.req.valid("json")));
-    return c.json({ versions, removed });
+    // "Prefer: respond-async": answer once the change is stored, not published (bulk imports).
+    const wait = !/respond-async/.test(c.req.header("Prefer") ?? "");
+    const stub = repositoryStub(c.env, c.get("repo"));
+    const { versions, removed, pending } = unwrap(await stub.changeTargets(c.req.valid("json"), { wait }));
+    if (pending) c.header("Preference-Applied", "respond-async");
+    return c.json({ versions, removed, pending }, pending ? 202 : 200);
   })
   .put("/targets/:path{.+}", validate("query", UploadQuerySchema), async (c) => {
     const path = TargetPathSchema.safeParse(c.req.param("path"));

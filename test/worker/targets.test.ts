@@ -141,3 +141,22 @@ describe("chunked publishing", () => {
     }
   });
 });
+
+describe("bulk changes", () => {
+  it("answers 202 once stored with Prefer: respond-async, and publishes shortly after", async () => {
+    const { client } = await bootstrapped("tgt-async");
+    const add = await Promise.all(Array.from({ length: 50 }, (_, i) => entry(`bulk/${i}.tgz`)));
+    const response = await client.changeTargets({ add }, { wait: false });
+    expect(response.pending).toBe(true);
+    expect(response.versions.timestamp).toBe(1);
+    // Stored at once; published by the publish that runs on.
+    let status = await client.status();
+    expect(status.targetsCount).toBe(50);
+    for (let i = 0; i < 50 && status.pendingChanges; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      status = await client.status();
+    }
+    expect(status.pendingChanges).toBe(false);
+    expect((await published("tgt-async", "bulk/7.tgz")).target).toBeDefined();
+  });
+});
