@@ -31,6 +31,8 @@ import { Ceremonies } from "./ceremonies.ts";
 import { Freshness } from "./freshness.ts";
 import { GroupCommit, published, type RunOutcome } from "./group-commit.ts";
 import { KeyVault } from "./key-vault.ts";
+import { Scheduler } from "./scheduler.ts";
+import { repositoryStatus } from "./status.ts";
 import { Sealer } from "./sealer.ts";
 import { Publisher } from "./publisher.ts";
 import { ROUND_ROLES } from "./role-table.ts";
@@ -40,9 +42,6 @@ import { migrate } from "./schema.ts";
 import { type BinnedEvent, TargetEvents } from "./target-events.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
-
-/** Delay before a failed publish or refresh runs again. */
-const RETRY_DELAY_MS = 10_000;
 
 type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
 
@@ -60,6 +59,7 @@ export class Repository extends DurableObject<Env> {
   readonly #registries: Registries;
   readonly #targetEvents: TargetEvents;
   readonly #pushes: Pushes;
+  readonly #scheduler: Scheduler;
   #settings: Settings | null = null;
   #trustedRoot: Root | null = null;
 
@@ -109,7 +109,16 @@ export class Repository extends DurableObject<Env> {
       roles: this.#publisher.roles,
       bins: () => hashBins(this.#requireSettings()),
       publish: (seq) => published(this.#commits.publish(seq)),
-      lastFailure: () => this.#lastFailure()?.detail ?? null,
+      lastFailure: () => this.#scheduler.lastFailure()?.detail ?? null,
+    });
+    this.#scheduler = new Scheduler({
+      storage: ctx.storage,
+      roles: this.#publisher.roles,
+      freshness: this.#freshness,
+      ceremonies: this.#ceremonies,
+      vault: this.#vault,
+      log: this.#log,
+      trustedRoot: () => this.#loadTrustedRoot(),
     });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.#sql);
@@ -261,7 +270,7 @@ export class Repository extends DurableObject<Env> {
     if (!settings) return { resigned: [] };
     const now = new Date();
     this.#pushes.prune(now.getTime());
-    await this.#openScheduledCeremonies(settings, now);
+    await this.#scheduler.openDueCeremonies(settings, now);
     let resigned: string[] = [];
     this.ctx.storage.transactionSync(() => {
       resigned = this.#freshness.markDue(settings, now, this.#publisher.roles.nextSeq());
@@ -274,8 +283,7 @@ export class Repository extends DurableObject<Env> {
     try {
       await this.refresh();
     } catch (error) {
-      this.#log.record("refresh-failed", describe(error));
-      await this.ctx.storage.setAlarm(Date.now() + RETRY_DELAY_MS);
+      await this.#scheduler.failed("refresh-failed", error);
     }
   }
 
@@ -285,7 +293,7 @@ export class Repository extends DurableObject<Env> {
     const ready = this.#requireBootstrapped();
     if (ready) return ready;
     const result = await this.#ceremonies.openRotation(options.reason ?? "requested by an operator", options.emergency);
-    await this.#armAlarm();
+    await this.#scheduler.arm(this.#requireSettings());
     return result;
   }
 
@@ -293,7 +301,7 @@ export class Repository extends DurableObject<Env> {
     const ready = this.#requireBootstrapped();
     if (ready) return ready;
     const result = await this.#ceremonies.openRootChange(signed);
-    await this.#armAlarm();
+    await this.#scheduler.arm(this.#requireSettings());
     return result;
   }
 
@@ -335,48 +343,18 @@ export class Repository extends DurableObject<Env> {
   // --- reading --------------------------------------------------------------
 
   async status(): Promise<RepositoryStatus> {
-    const settings = this.#settings;
-    const roles = this.#publisher.roles;
-    const root = this.#sql
-      .exec<{ version: number; expires: string }>("SELECT version, expires FROM roots ORDER BY version DESC LIMIT 1")
-      .toArray()[0];
-    const role = (name: "targets" | "snapshot" | "timestamp") => {
-      const r = roles.published(name);
-      if (!r) return null;
-      return { version: r.version, expires: r.expires, ...(settings ? { nextResign: this.#freshness.nextResign(settings, name, r.expires) } : {}) };
-    };
-    const firstBin = roles.earliestExpiries(16).find((r) => !["targets", "snapshot", "timestamp"].includes(r.name));
-    const open = this.#ceremonies.book.current();
-    const alarm = await this.ctx.storage.getAlarm();
-    const lastFailure = this.#lastFailure();
-    const warnings: string[] = [];
-    if (root && settings && Date.parse(root.expires) - Date.now() <= settings.rootRefreshLead * 1000) {
-      warnings.push(`root ${root.version} expires at ${root.expires}: sign the open root ceremony`);
-    }
-    if (lastFailure) warnings.push(`last publish failed at ${lastFailure.at}: ${lastFailure.detail}`);
-    return {
-      repository: this.#name,
-      bootstrapped: settings !== null,
-      onlineKeyId: this.#vault.find("active")?.keyid ?? null,
-      targetsCount: settings ? this.#targets.count() : 0,
-      bins: settings?.bins ?? 0,
-      roles: {
-        root: root ?? null,
-        targets: role("targets"),
-        snapshot: role("snapshot"),
-        timestamp: role("timestamp"),
-        bins: firstBin
-          ? { ...firstBin, ...(settings ? { nextResign: this.#freshness.nextResign(settings, "bins", firstBin.expires) } : {}) }
-          : null,
-      },
-      pendingChanges: roles.hasChanges() || roles.roundActive(),
-      openCeremony: open
-        ? { id: open.id, kind: open.kind, rootVersion: open.rootVersion, expiresAt: new Date(open.expiresAt).toISOString() }
-        : null,
-      nextAlarm: alarm === null ? null : new Date(alarm).toISOString(),
-      lastFailure,
-      warnings,
-    };
+    return repositoryStatus({
+      name: this.#name,
+      sql: this.#sql,
+      settings: this.#settings,
+      roles: this.#publisher.roles,
+      freshness: this.#freshness,
+      targets: this.#targets,
+      vault: this.#vault,
+      ceremonies: this.#ceremonies.book,
+      lastFailure: this.#scheduler.lastFailure(),
+      alarm: await this.ctx.storage.getAlarm(),
+    });
   }
 
   /** The latest root's bytes, as served (for operators and tests). */
@@ -387,21 +365,6 @@ export class Repository extends DurableObject<Env> {
 
   // --- internals ------------------------------------------------------------
 
-  async #openScheduledCeremonies(settings: Settings, now: Date): Promise<void> {
-    this.#ceremonies.expireStale();
-    if (this.#ceremonies.book.current()) return;
-    const root = await this.#loadTrustedRoot();
-    if (Date.parse(root.expires) - now.getTime() <= settings.rootRefreshLead * 1000) {
-      await this.#ceremonies.openRootRefresh(`root ${root.version} expires at ${root.expires}`);
-      return;
-    }
-    const active = this.#vault.find("active");
-    const period = settings.onlineKeyRotationPeriod * 1000;
-    if (active && period > 0 && this.#vault.createdAt(active.keyid) + period <= now.getTime()) {
-      await this.#ceremonies.openRotation("scheduled rotation");
-    }
-  }
-
   /** Inside the transaction that stores an accepted root: ask for the round that publishes it. */
   #onRootAccepted(rotated: boolean): void {
     const seq = this.#publisher.roles.nextSeq();
@@ -410,45 +373,9 @@ export class Repository extends DurableObject<Env> {
   }
 
   async #afterPublishRun(result: RunOutcome): Promise<void> {
-    if (result.outcome === "failed") {
-      this.#log.record("publish-failed", describe(result.error));
-      await this.ctx.storage.setAlarm(Date.now() + RETRY_DELAY_MS);
-      return;
-    }
-    if (result.outcome === "idle") this.#log.record("published", `timestamp ${this.#publisher.versions().timestamp}`);
-    await this.#armAlarm(result.outcome === "more");
-  }
-
-  /** Sets the alarm: now if a round must continue, else the next deadline. */
-  async #armAlarm(continueNow = false): Promise<void> {
-    const settings = this.#settings;
-    if (!settings) return;
-    const roles = this.#publisher.roles;
-    if (continueNow || roles.roundActive() || roles.hasChanges()) {
-      await this.ctx.storage.setAlarm(Date.now());
-      return;
-    }
-    const deadlines: number[] = [];
-    const fresh = this.#freshness.nextDeadline(settings);
-    if (fresh !== null) deadlines.push(fresh);
-    const open = this.#ceremonies.book.current();
-    if (open) deadlines.push(open.expiresAt);
-    else {
-      const root = await this.#loadTrustedRoot();
-      deadlines.push(Date.parse(root.expires) - settings.rootRefreshLead * 1000);
-      const active = this.#vault.find("active");
-      if (active && settings.onlineKeyRotationPeriod > 0) {
-        deadlines.push(this.#vault.createdAt(active.keyid) + settings.onlineKeyRotationPeriod * 1000);
-      }
-    }
-    await this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(...deadlines)));
-  }
-
-  #lastFailure(): { at: string; detail: string } | null {
-    const [last] = this.#log.recent(1, "published");
-    const failed = this.#log.recent(1, "publish-failed")[0] ?? this.#log.recent(1, "refresh-failed")[0];
-    if (!failed || (last && last.id > failed.id)) return null;
-    return { at: failed.at, detail: failed.detail };
+    if (result.outcome === "failed") return this.#scheduler.failed("publish-failed", result.error);
+    if (result.outcome === "idle") this.#scheduler.succeeded();
+    if (this.#settings) await this.#scheduler.arm(this.#settings, result.outcome === "more");
   }
 
   async #loadTrustedRoot(): Promise<Root> {
@@ -473,9 +400,4 @@ export class Repository extends DurableObject<Env> {
     if (!active) throw new Error("repository has no active online key");
     return this.#vault.signer(active.keyid);
   }
-}
-
-/** An error's class and message, for the audit log (never request data). */
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";
 }

@@ -1,0 +1,95 @@
+/**
+ * When the repository wakes up next, and what it does then on its own:
+ * its single Durable Object alarm is set for the earliest of (a) a publish
+ * round that must continue, (b) a failed publish or refresh to retry, (c) the
+ * next role coming due for re-signing, (d) an open ceremony expiring, (e) the
+ * root coming within `rootRefreshLead` of expiry, (f) the online key reaching
+ * its rotation period. It also keeps the last failure until a success clears it.
+ */
+import type { Root } from "../src/tuf/root.ts";
+import type { AuditLog } from "./audit-log.ts";
+import type { Ceremonies } from "./ceremonies.ts";
+import type { Freshness } from "./freshness.ts";
+import type { KeyVault } from "./key-vault.ts";
+import type { RoleTable } from "./role-table.ts";
+import type { Settings } from "./settings.ts";
+
+const LAST_FAILURE = "last-failure";
+
+/** Delay before a failed publish or refresh runs again. */
+export const RETRY_DELAY_MS = 10_000;
+
+export interface SchedulerDeps {
+  storage: DurableObjectStorage;
+  roles: RoleTable;
+  freshness: Freshness;
+  ceremonies: Ceremonies;
+  vault: KeyVault;
+  log: AuditLog;
+  trustedRoot: () => Promise<Root>;
+}
+
+export class Scheduler {
+  readonly #deps: SchedulerDeps;
+
+  constructor(deps: SchedulerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Sets the alarm: now if a round must continue, else the next deadline. */
+  async arm(settings: Settings, continueNow = false): Promise<void> {
+    const { roles, freshness, ceremonies, vault, storage } = this.#deps;
+    if (continueNow || roles.roundActive() || roles.hasChanges()) {
+      await storage.setAlarm(Date.now());
+      return;
+    }
+    const deadlines: number[] = [];
+    const fresh = freshness.nextDeadline(settings);
+    if (fresh !== null) deadlines.push(fresh);
+    const open = ceremonies.book.current();
+    if (open) deadlines.push(open.expiresAt);
+    else {
+      const root = await this.#deps.trustedRoot();
+      deadlines.push(Date.parse(root.expires) - settings.rootRefreshLead * 1000);
+      const active = vault.find("active");
+      if (active && settings.onlineKeyRotationPeriod > 0) {
+        deadlines.push(vault.createdAt(active.keyid) + settings.onlineKeyRotationPeriod * 1000);
+      }
+    }
+    await storage.setAlarm(Math.max(Date.now(), Math.min(...deadlines)));
+  }
+
+  /** Opens the ceremony that is due, if any: a root refresh before root expires, or a scheduled rotation. */
+  async openDueCeremonies(settings: Settings, now: Date): Promise<void> {
+    const { ceremonies, vault } = this.#deps;
+    ceremonies.expireStale();
+    if (ceremonies.book.current()) return;
+    const root = await this.#deps.trustedRoot();
+    if (Date.parse(root.expires) - now.getTime() <= settings.rootRefreshLead * 1000) {
+      await ceremonies.openRootRefresh(`root ${root.version} expires at ${root.expires}`);
+      return;
+    }
+    const active = vault.find("active");
+    const period = settings.onlineKeyRotationPeriod * 1000;
+    if (active && period > 0 && vault.createdAt(active.keyid) + period <= now.getTime()) {
+      await ceremonies.openRotation("scheduled rotation");
+    }
+  }
+
+  /** Records a failure (audit log, status) and schedules the retry. */
+  async failed(kind: "publish-failed" | "refresh-failed", error: unknown): Promise<void> {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";
+    this.#deps.log.record(kind, detail);
+    this.#deps.storage.kv.put(LAST_FAILURE, { at: new Date().toISOString(), detail });
+    await this.#deps.storage.setAlarm(Date.now() + RETRY_DELAY_MS);
+  }
+
+  /** A publish went through: the last failure is over. */
+  succeeded(): void {
+    this.#deps.storage.kv.delete(LAST_FAILURE);
+  }
+
+  lastFailure(): { at: string; detail: string } | null {
+    return this.#deps.storage.kv.get<{ at: string; detail: string }>(LAST_FAILURE) ?? null;
+  }
+}
