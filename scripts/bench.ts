@@ -1,0 +1,214 @@
+/**
+ * `npm run bench`: measures tuf-edge on this machine and prints a table per
+ * section; the figures also go to bench-results/latest.json.
+ *
+ *   npm run bench                 full run (16,384 bins, 100,000 targets, 5 s load runs)
+ *   npm run bench -- --quick      smaller run (1,024 bins, 10,000 targets, 2 s load runs)
+ *   npm run bench -- --help       every option
+ *
+ * Sections live in scripts/bench/sections/ (see its index.ts); every figure
+ * comes from the run that prints it, and every ratio compares with a baseline
+ * measured in the same run.
+ */
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import { PROJECT_ROOT } from "./lib/local-instance.ts";
+import { closeHttpAgent } from "./bench/http.ts";
+import { loaderAvailable } from "./bench/load.ts";
+import { descendants } from "./bench/proc.ts";
+import { freezeProject } from "./bench/snapshot.ts";
+import { SECTIONS } from "./bench/sections/index.ts";
+import { formatTable } from "./bench/table.ts";
+import type { BenchContext, BenchOptions, LoaderName, SectionResult, Table } from "./bench/types.ts";
+
+const HELP = `usage: npm run bench -- [options]
+
+  --quick               smaller run: 1,024 bins, 10,000 targets, 2 s load runs (< 2 min)
+  --only LIST           sections to run, comma-separated (${SECTIONS.map((s) => s.name).join(", ")})
+  --duration S          seconds of measured load per serving run (5; quick 2)
+  --warmup S            seconds of warm-up load before each serving run (2; quick 1)
+  --connections N       concurrent connections of the load generator (32)
+  --loaders LIST        load generators: autocannon,wrk (full: both, wrk skipped if not installed;
+                        quick: wrk if installed, else autocannon)
+  --no-nginx            do not compare with nginx even if installed
+  --bins N              bins of the publishing repository (16384; quick 1024)
+  --targets N           targets added in the publishing section (100000; quick 10000)
+  --batch N             targets per POST …/admin/targets (1000)
+  --out FILE            JSON results (bench-results/latest.json)
+  --keep-state          keep the instances' state folders (printed at the end)
+  --worktree            run the work tree as it is (uncommitted edits included), copied at the
+                        start, instead of the last commit (HEAD, the default)
+  --live                run wrangler dev in the work tree itself (any edit during the run
+                        then rebuilds and restarts the Worker mid-measurement)
+`;
+
+function parseOptions(): { options: BenchOptions; only: string[]; out: string } {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      connections: { type: "string" },
+      loaders: { type: "string" },
+      "no-nginx": { type: "boolean", default: false },
+      bins: { type: "string" },
+      targets: { type: "string" },
+      batch: { type: "string" },
+      out: { type: "string" },
+      "keep-state": { type: "boolean", default: false },
+      live: { type: "boolean", default: false },
+      worktree: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const num = (value: string | undefined, fallback: number, name: string) => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+    return n;
+  };
+  // Quick: one loader (wrk if installed: microsecond latencies); full: both.
+  const defaultLoaders = quick ? (loaderAvailable("wrk") ? "wrk" : "autocannon") : "autocannon,wrk";
+  const loaders = (values.loaders ?? defaultLoaders).split(",").map((l) => l.trim());
+  for (const l of loaders) if (l !== "autocannon" && l !== "wrk") throw new Error(`unknown loader "${l}"`);
+  const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS.map((s) => s.name);
+  for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"`);
+  return {
+    only,
+    out: values.out ?? join(PROJECT_ROOT, "bench-results/latest.json"),
+    options: {
+      quick,
+      durationS: num(values.duration, quick ? 2 : 5, "duration"),
+      warmupS: num(values.warmup, quick ? 1 : 2, "warmup"),
+      connections: num(values.connections, 32, "connections"),
+      loaders: loaders as LoaderName[],
+      nginx: !values["no-nginx"],
+      bins: num(values.bins, quick ? 1024 : 16_384, "bins"),
+      targets: num(values.targets, quick ? 10_000 : 100_000, "targets"),
+      batchSize: num(values.batch, 1000, "batch"),
+      workDir: "",
+      keepState: values["keep-state"],
+      code: values.live ? "live" : values.worktree ? "worktree" : "head",
+    },
+  };
+}
+
+function gitDescription(): string | null {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: PROJECT_ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: PROJECT_ROOT, encoding: "utf8" }).trim();
+    return dirty ? `${commit} (with uncommitted changes)` : commit;
+  } catch {
+    return null;
+  }
+}
+
+/** On Ctrl-C or SIGTERM, end the processes this run started (wrangler, workerd, servers, loaders). */
+function stopChildrenOnSignal(options: BenchOptions): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      for (const pid of descendants(process.pid)) {
+        try {
+          process.kill(pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+      }
+      if (options.workDir && !options.keepState) rmSync(options.workDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
+}
+
+async function main(): Promise<number> {
+  const { options, only, out } = parseOptions();
+  options.workDir = await mkdtemp(join(tmpdir(), "tuf-edge-bench-"));
+  stopChildrenOnSignal(options);
+  const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+  const started = new Date();
+  const git = gitDescription();
+  const project = await freezeProject(options.workDir, options.code);
+  const context: BenchContext = { options, log, project, machineCores: cpus().length };
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    memoryBytes: totalmem(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+  log(`${options.quick ? "quick" : "full"} run: ${only.join(", ")}; state in ${options.workDir}`);
+  log(`instances run ${project.description}; node_modules: ${project.nodeModules}`);
+
+  const results: Array<{ name: string; title: string; ok: boolean; error?: string; durationS: number } & Partial<SectionResult>> = [];
+  for (const section of SECTIONS.filter((s) => only.includes(s.name))) {
+    log(`section ${section.name}: ${section.title}`);
+    const t0 = performance.now();
+    try {
+      const result = await section.run(context);
+      results.push({ name: section.name, title: section.title, ok: true, durationS: (performance.now() - t0) / 1000, ...result });
+    } catch (error) {
+      const message = (error as Error).stack ?? String(error);
+      log(`section ${section.name} FAILED: ${message}`);
+      results.push({ name: section.name, title: section.title, ok: false, error: message, durationS: (performance.now() - t0) / 1000 });
+    }
+    log(`section ${section.name} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  closeHttpAgent();
+  const durationS = (Date.now() - started.getTime()) / 1000;
+
+  // The report.
+  const summary: Table = {
+    title: `tuf-edge benchmark (${options.quick ? "--quick" : "full"}) — ${started.toISOString()}`,
+    columns: [{ header: "section", align: "left" }, { header: "result", align: "left" }, { header: "time s", digits: 1 }],
+    rows: results.map((r) => [r.name, r.ok ? "ok" : `FAILED: ${r.error?.split("\n")[0]}`, r.durationS]),
+    notes: [
+      `Machine: ${machine.cpus} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(0)} GiB, ${machine.platform}; node ${machine.node}; tuf-edge: ${project.description}.`,
+      `Total run time: ${durationS.toFixed(1)} s.`,
+    ],
+  };
+  const blocks: string[] = [];
+  for (const r of results) {
+    for (const t of r.tables ?? []) blocks.push(formatTable(t));
+    if (r.notes?.length) blocks.push(`Notes (${r.name}):\n${r.notes.map((n) => `- ${n}`).join("\n")}`);
+  }
+  blocks.push(formatTable(summary));
+  process.stdout.write(`\n${blocks.join("\n\n")}\n`);
+
+  await mkdir(dirname(out), { recursive: true });
+  const report = {
+    version: 1,
+    mode: options.quick ? "quick" : "full",
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationS,
+    machine,
+    git,
+    code: project.description,
+    options: { ...options, workDir: undefined },
+    sections: results,
+  };
+  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+  log(`results written to ${relative(process.cwd(), out) || out}`);
+  if (options.keepState) log(`state kept in ${options.workDir}`);
+  else await rm(options.workDir, { recursive: true, force: true });
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`bench: ${(error as Error).message}\n`);
+    process.exit(2);
+  },
+);

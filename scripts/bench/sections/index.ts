@@ -1,0 +1,10 @@
+/**
+ * The benchmark sections, in the order they run. A new section (webhook
+ * events/s, attestation verification, key rotation, …) is a module that
+ * exports a `Section` and one line here.
+ */
+import type { Section } from "../types.ts";
+import { publishing } from "./publishing.ts";
+import { serving } from "./serving.ts";
+
+export const SECTIONS: readonly Section[] = [serving, publishing];

@@ -1,0 +1,25 @@
+/** Small statistics over samples. */
+
+/** The p-th percentile (0–100) by nearest rank. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function summarize(samples: readonly number[]) {
+  const sum = samples.reduce((a, b) => a + b, 0);
+  return {
+    count: samples.length,
+    total: sum,
+    mean: samples.length ? sum / samples.length : Number.NaN,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: samples.length ? Math.max(...samples) : Number.NaN,
+  };
+}
+
+export function ratio(a: number, b: number): number | null {
+  return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : null;
+}

@@ -1,0 +1,40 @@
+/** The one table printer every section uses: aligned plain-text columns. */
+import type { Cell, Column, Table } from "./types.ts";
+
+function formatCell(cell: Cell, column: Column): string {
+  if (cell === null || cell === undefined) return "–";
+  if (typeof cell === "string") return cell;
+  if (!Number.isFinite(cell)) return String(cell);
+  const digits = column.digits ?? (Number.isInteger(cell) ? 0 : 2);
+  return cell.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function formatTable(table: Table): string {
+  const headers = table.columns.map((c) => c.header);
+  const body = table.rows.map((row) => table.columns.map((column, i) => formatCell(row[i] ?? null, column)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const align = (text: string, i: number) => {
+    const column = table.columns[i]!;
+    const left = column.align ? column.align === "left" : i === 0;
+    return left ? text.padEnd(widths[i]!) : text.padStart(widths[i]!);
+  };
+  const line = (cells: string[]) => `| ${cells.map(align).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => {
+    const column = table.columns[i]!;
+    const left = column.align ? column.align === "left" : i === 0;
+    return left ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`;
+  }).join("|")}|`;
+  const lines = [`### ${table.title}`, "", line(headers), rule, ...body.map(line)];
+  if (table.notes?.length) lines.push("", ...table.notes.map((n) => `- ${n}`));
+  return lines.join("\n");
+}
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return "–";
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+export const MiB = 1024 * 1024;

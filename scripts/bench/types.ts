@@ -1,0 +1,66 @@
+/** The shape every benchmark section shares: what it is given, what it returns. */
+import type { CodeSource, ProjectCopy } from "./snapshot.ts";
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Seconds of measured load per serving run. */
+  durationS: number;
+  /** Seconds of unmeasured load before each serving run. */
+  warmupS: number;
+  connections: number;
+  /** Load generators to use, in order (those not installed are skipped with a note). */
+  loaders: LoaderName[];
+  /** Skip nginx even if installed. */
+  nginx: boolean;
+  bins: number;
+  targets: number;
+  batchSize: number;
+  /** Where temporary state goes (a fresh folder per run, removed afterwards unless keepState). */
+  workDir: string;
+  keepState: boolean;
+  /** What the instances run: the last commit (default), a copy of the work tree, or the work tree in place. */
+  code: CodeSource;
+}
+
+export type LoaderName = "autocannon" | "wrk";
+
+export interface BenchContext {
+  options: BenchOptions;
+  /** The copy of the project the instances run from. */
+  project: ProjectCopy;
+  machineCores: number;
+  /** Progress, to stderr. */
+  log(message: string): void;
+}
+
+/** A cell: numbers are formatted by the printer, null prints as "–". */
+export type Cell = string | number | null;
+
+export interface Column {
+  header: string;
+  /** Digits after the point for numbers (default: 0 for integers, 2 otherwise). */
+  digits?: number;
+  align?: "left" | "right";
+}
+
+export interface Table {
+  title: string;
+  columns: Column[];
+  rows: Cell[][];
+  /** Printed under the table. */
+  notes?: string[];
+}
+
+export interface SectionResult {
+  tables: Table[];
+  /** Raw figures for bench-results/latest.json. */
+  data: Record<string, unknown>;
+  notes?: string[];
+}
+
+export interface Section {
+  /** Short id, used by --only. */
+  name: string;
+  title: string;
+  run(context: BenchContext): Promise<SectionResult>;
+}
