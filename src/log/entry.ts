@@ -1,0 +1,131 @@
+/**
+ * The entries of tuf-edge's per-repository transparency log.
+ *
+ * An entry is one JSON object, encoded as OLPC canonical JSON (the form TUF
+ * signs, src/tuf/canonical.ts: keys sorted by code point, no white space,
+ * integers only, UTF-8). The entry bytes are that encoding; the Merkle leaf
+ * is leafHash(bytes) = SHA-256(0x00 || bytes) (RFC 6962 §2.1), and entry
+ * bundles (tiles.ts) carry the bytes. Every object has
+ *
+ *   "type"        one of the strings below
+ *   "repository"  the repository name (src/schemas/repository-name.ts)
+ *
+ * and, per type, exactly these other fields (no others are allowed):
+ *
+ *   "target.add", "target.remove", "target.yank", "target.unyank"
+ *       "path"            the target path (src/schemas/target-path.ts)
+ *       "hashes"          {"sha256"?: hex, "sha512"?: hex}, at least one, lower-case hex:
+ *                         the target file the event is about
+ *   "attestation.add"
+ *       "path"            the target path the attestation is for
+ *       "bundle_sha256"   hex SHA-256 of the stored attestation (Sigstore bundle) bytes
+ *       "predicate_type"  the in-toto predicate type URI, 1–256 printable ASCII characters
+ *   "metadata.publish"
+ *       "role"            the TUF role name ("timestamp", "snapshot", "targets", a delegated
+ *                         role such as "bins-0a"): 1–128 of [A-Za-z0-9._-], not starting with . or -
+ *       "version"         the metadata version, an integer ≥ 1
+ *       "sha256"          hex SHA-256 of the published metadata file bytes
+ *       "length"          its length in bytes, an integer ≥ 0
+ *   "root.change"
+ *       "version"         the new root's version, an integer ≥ 1
+ *       "sha256"          hex SHA-256 of the new root metadata file bytes
+ *
+ * For example (one line, no trailing newline):
+ *
+ *   {"hashes":{"sha256":"…"},"path":"pkg/a-1.0.tgz","repository":"acme","type":"target.add"}
+ *
+ * Decoding accepts only bytes that are exactly the canonical encoding of a
+ * valid entry, so every entry has one encoding and one leaf hash. An entry
+ * is at most 65,535 bytes (the uint16 length prefix of tlog-tiles bundles).
+ */
+import { z } from "zod";
+import { REPOSITORY_NAME } from "../schemas/repository-name.ts";
+import { TargetPathSchema } from "../schemas/target-path.ts";
+import { canonicalBytes } from "../tuf/canonical.ts";
+import { fromUtf8 } from "../tuf/encoding.ts";
+import { HashesSchema, Sha256Hex } from "../tuf/targets.ts";
+import { bytesEqual } from "./bytes.ts";
+import { LogError } from "./errors.ts";
+import { type Hash, leafHash } from "./merkle.ts";
+import { MAX_ENTRY_SIZE } from "./tiles.ts";
+
+export const TARGET_ENTRY_TYPES = ["target.add", "target.remove", "target.yank", "target.unyank"] as const;
+export const ENTRY_TYPES = [...TARGET_ENTRY_TYPES, "attestation.add", "metadata.publish", "root.change"] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+const Repository = z.string().regex(REPOSITORY_NAME, "not a repository name");
+const Version = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const Length = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const RoleName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, "not a role name");
+const PredicateType = z.string().regex(/^[\x21-\x7e]{1,256}$/, "a predicate type is 1–256 printable ASCII characters");
+
+function targetEntry<T extends (typeof TARGET_ENTRY_TYPES)[number]>(type: T) {
+  return z.strictObject({ type: z.literal(type), repository: Repository, path: TargetPathSchema, hashes: HashesSchema });
+}
+
+export const LogEntrySchema = z.discriminatedUnion("type", [
+  targetEntry("target.add"),
+  targetEntry("target.remove"),
+  targetEntry("target.yank"),
+  targetEntry("target.unyank"),
+  z.strictObject({
+    type: z.literal("attestation.add"),
+    repository: Repository,
+    path: TargetPathSchema,
+    bundle_sha256: Sha256Hex,
+    predicate_type: PredicateType,
+  }),
+  z.strictObject({
+    type: z.literal("metadata.publish"),
+    repository: Repository,
+    role: RoleName,
+    version: Version,
+    sha256: Sha256Hex,
+    length: Length,
+  }),
+  z.strictObject({ type: z.literal("root.change"), repository: Repository, version: Version, sha256: Sha256Hex }),
+]);
+
+export type LogEntry = z.infer<typeof LogEntrySchema>;
+export type TargetEntry = Extract<LogEntry, { type: (typeof TARGET_ENTRY_TYPES)[number] }>;
+export type AttestationEntry = Extract<LogEntry, { type: "attestation.add" }>;
+export type MetadataEntry = Extract<LogEntry, { type: "metadata.publish" }>;
+export type RootEntry = Extract<LogEntry, { type: "root.change" }>;
+
+function validate(value: unknown): LogEntry {
+  const result = LogEntrySchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+    throw new LogError("invalid_entry", `not a log entry: ${where}${issue?.message ?? "invalid"}`, { cause: result.error });
+  }
+  return result.data;
+}
+
+/** The entry bytes: canonical JSON of a validated entry (unknown fields are an error, not dropped). */
+export function encodeEntry(entry: LogEntry): Uint8Array<ArrayBuffer> {
+  const bytes = canonicalBytes(validate(entry));
+  if (bytes.length > MAX_ENTRY_SIZE) {
+    throw new LogError("invalid_entry", `an entry is at most ${MAX_ENTRY_SIZE} bytes, this one is ${bytes.length}`);
+  }
+  return bytes;
+}
+
+/** Parses entry bytes; they must be exactly the canonical encoding of a valid entry. */
+export function decodeEntry(bytes: Uint8Array): LogEntry {
+  if (bytes.length > MAX_ENTRY_SIZE) throw new LogError("invalid_entry", `an entry is at most ${MAX_ENTRY_SIZE} bytes`);
+  let value: unknown;
+  try {
+    value = JSON.parse(fromUtf8(bytes));
+  } catch (cause) {
+    throw new LogError("invalid_entry", "an entry is UTF-8 JSON", { cause });
+  }
+  const entry = validate(value);
+  if (!bytesEqual(canonicalBytes(entry), bytes)) throw new LogError("invalid_entry", "an entry is in canonical JSON form");
+  return entry;
+}
+
+/** The Merkle leaf hash of an entry: SHA-256(0x00 || encodeEntry(entry)). */
+export function entryLeafHash(entry: LogEntry): Promise<Hash> {
+  return leafHash(encodeEntry(entry));
+}

@@ -1,0 +1,152 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { decodeEntry, encodeEntry, ENTRY_TYPES, entryLeafHash, type LogEntry } from "../../../src/log/entry.ts";
+import { LogError } from "../../../src/log/errors.ts";
+import { fromUtf8, toHex, utf8 } from "../../../src/tuf/encoding.ts";
+import { caught } from "../helpers.ts";
+
+// Independent vectors: Python 3, json.dumps(entry, sort_keys=True, separators=(",", ":"),
+// ensure_ascii=False).encode() (the same bytes as OLPC canonical JSON for these values),
+// and hashlib.sha256(b"\x00" + bytes) for the RFC 6962 leaf hash.
+const SHA256_HELLO = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+const VECTORS: { entry: LogEntry; json: string; leaf: string }[] = [
+  {
+    entry: { type: "target.add", repository: "acme", path: "pkg/a-1.0.tgz", hashes: { sha256: SHA256_HELLO } },
+    json: `{"hashes":{"sha256":"${SHA256_HELLO}"},"path":"pkg/a-1.0.tgz","repository":"acme","type":"target.add"}`,
+    leaf: "9aa41cb10c62b064e26eb675bf68ec06667ec8d366d8429c4a351dbf969acbaa",
+  },
+  {
+    entry: {
+      type: "target.yank",
+      repository: "acme",
+      path: "pkg/a-1.0.tgz",
+      hashes: {
+        sha512:
+          "9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043",
+        sha256: SHA256_HELLO,
+      },
+    },
+    json:
+      `{"hashes":{"sha256":"${SHA256_HELLO}","sha512":"9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043"},` +
+      `"path":"pkg/a-1.0.tgz","repository":"acme","type":"target.yank"}`,
+    leaf: "5971b6006236e3f8fdbd4acbc159d7d94b47de03b54b18cefc814b285adaadfb",
+  },
+  {
+    entry: {
+      type: "attestation.add",
+      repository: "acme",
+      path: "pkg/\u00fc-1.0.tgz",
+      bundle_sha256: "1e6ed65d77d6364eeaed5a745ba5c4985ae2b700dd85d7cf7f027bdf294a33fc",
+      predicate_type: "https://slsa.dev/provenance/v1",
+    },
+    json:
+      '{"bundle_sha256":"1e6ed65d77d6364eeaed5a745ba5c4985ae2b700dd85d7cf7f027bdf294a33fc","path":"pkg/\u00fc-1.0.tgz",' +
+      '"predicate_type":"https://slsa.dev/provenance/v1","repository":"acme","type":"attestation.add"}',
+    leaf: "347cf6ec3244ae75d415233dd2fe1f62a93d6f9331b543ac90988b7af3ae0a7f",
+  },
+  {
+    entry: {
+      type: "metadata.publish",
+      repository: "acme",
+      role: "timestamp",
+      version: 42,
+      sha256: "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+      length: 1234,
+    },
+    json: '{"length":1234,"repository":"acme","role":"timestamp","sha256":"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881","type":"metadata.publish","version":42}',
+    leaf: "483490fdfb71da9b5f1957f9cdb6ee1fbb6bf54e3f8d444d8bcbcb5c79be48d0",
+  },
+  {
+    entry: { type: "root.change", repository: "acme", version: 2, sha256: "4813494d137e1631bba301d5acab6e7bb7aa74ce1185d456565ef51d737677b2" },
+    json: '{"repository":"acme","sha256":"4813494d137e1631bba301d5acab6e7bb7aa74ce1185d456565ef51d737677b2","type":"root.change","version":2}',
+    leaf: "de1d76d87ac2949b42e96e5b90d8c2c32a5e9db3ecbe7807dd0b795f88e54d56",
+  },
+];
+
+describe("log entries", () => {
+  it.each(VECTORS.map((v) => [v.entry.type, v] as const))("%s: canonical bytes and leaf hash", async (_type, v) => {
+    const bytes = encodeEntry(v.entry);
+    expect(fromUtf8(bytes)).toBe(v.json);
+    expect(toHex(await entryLeafHash(v.entry))).toBe(v.leaf);
+    expect(decodeEntry(bytes)).toEqual(v.entry);
+  });
+
+  it("every type has an example", () => {
+    expect(new Set(VECTORS.map((v) => v.entry.type)).size).toBe(5);
+    expect(ENTRY_TYPES).toHaveLength(7);
+    for (const type of ["target.remove", "target.unyank"] as const) {
+      const entry = { ...VECTORS[0]!.entry, type } as LogEntry;
+      expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
+    }
+  });
+
+  it("decoding accepts only the canonical encoding", () => {
+    const v = VECTORS[0]!;
+    for (const bad of [
+      v.json.replace('{"hashes"', '{ "hashes"'), // white space
+      `${v.json}\n`,
+      `{"type":"target.add","repository":"acme","path":"pkg/a-1.0.tgz","hashes":{"sha256":"${SHA256_HELLO}"}}`, // key order
+      v.json.replace('"repository":"acme",', '"repository":"acme","repository":"acme",'), // duplicate key
+      v.json.replace("pkg/a", "pkg\\/a"), // escaped solidus
+      v.json.replace("acme", "\\u0061cme"),
+    ]) {
+      expect((caught(() => decodeEntry(utf8(bad))) as LogError).code, bad).toBe("invalid_entry");
+    }
+    expect((caught(() => decodeEntry(new Uint8Array([0xff]))) as LogError).code).toBe("invalid_entry");
+    expect((caught(() => decodeEntry(utf8("[]"))) as LogError).code).toBe("invalid_entry");
+    const withFloat = VECTORS[3]!.json.replace('"version":42', '"version":42.0');
+    expect((caught(() => decodeEntry(utf8(withFloat))) as LogError).code).toBe("invalid_entry");
+  });
+
+  it("refuses invalid fields, unknown fields and unknown types", () => {
+    const base = VECTORS[0]!.entry as Record<string, unknown>;
+    const meta = VECTORS[3]!.entry as Record<string, unknown>;
+    for (const bad of [
+      { ...base, type: "target.delete" },
+      { ...base, extra: 1 },
+      { ...base, repository: "Acme" },
+      { ...base, repository: "" },
+      { ...base, path: "/abs" },
+      { ...base, path: "a/../b" },
+      { ...base, path: "a//b" },
+      { ...base, hashes: {} },
+      { ...base, hashes: { sha256: SHA256_HELLO.toUpperCase() } },
+      { ...base, hashes: { sha256: SHA256_HELLO, md5: "00" } },
+      { ...base, path: undefined },
+      { ...meta, version: 0 },
+      { ...meta, version: 1.5 },
+      { ...meta, length: -1 },
+      { ...meta, role: "" },
+      { ...meta, role: "../root" },
+      { ...meta, sha256: "00" },
+      { type: "root.change", repository: "acme", version: 2 },
+      { ...VECTORS[2]!.entry, predicate_type: "has space" },
+      { ...VECTORS[2]!.entry, hashes: { sha256: SHA256_HELLO } },
+    ]) {
+      expect((caught(() => encodeEntry(bad as LogEntry)) as LogError).code, JSON.stringify(bad)).toBe("invalid_entry");
+    }
+  });
+
+  it("an entry fits a uint16 length prefix", () => {
+    const long = { ...VECTORS[2]!.entry, path: "p/" + "x".repeat(1000) } as LogEntry;
+    expect(encodeEntry(long).length).toBeLessThan(0xffff);
+  });
+
+  it("property: decode(encode(e)) = e for generated target entries, and the bytes are stable", () => {
+    const segment = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,11}$/).filter((s) => s !== "." && s !== "..");
+    const entry = fc.record({
+      type: fc.constantFrom("target.add", "target.remove", "target.yank", "target.unyank"),
+      repository: fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/),
+      path: fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join("/")),
+      hashes: fc.record({ sha256: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toHex) }),
+    });
+    fc.assert(
+      fc.property(entry, (e) => {
+        const bytes = encodeEntry(e as LogEntry);
+        expect(decodeEntry(bytes)).toEqual(e);
+        expect(encodeEntry(decodeEntry(bytes))).toEqual(bytes);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
