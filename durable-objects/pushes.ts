@@ -142,6 +142,9 @@ export class Pushes {
     if (!respondAsync) {
       const published = await this.#deps.publish(task.seq);
       if (!published.ok) return published;
+    } else {
+      // Stored and durable; the publish runs on (group commit) and failures are retried by the alarm.
+      this.#deps.publish(task.seq).catch(() => undefined);
     }
     const view = this.#view(task);
     return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
