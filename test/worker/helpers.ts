@@ -2,6 +2,8 @@
 import { env, exports } from "cloudflare:workers";
 import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
+import { RegistryClient, type RegistryCredential } from "../../scripts/lib/registry-client.ts";
+import { HashBins } from "../../src/tuf/hash-bins.ts";
 
 export const BASE = "https://tuf-edge.test";
 
@@ -33,4 +35,52 @@ export async function getJson<T = any>(path: string, init?: RequestInit): Promis
 
 export function sha256OfText(text: string) {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+}
+
+// --- registry pushes (webhooks) ---------------------------------------------------
+
+/** A registry's client for `repo`, wired to the Worker under test. `now` overrides its clock (seconds). */
+export function registryClient(repo: string, credential: RegistryCredential, now?: () => number): RegistryClient {
+  return new RegistryClient({ baseUrl: BASE, repo, credential, fetch: workerFetch, ...(now ? { now } : {}) });
+}
+
+/** A bootstrapped repository with one registry ("registry") holding an HMAC credential. */
+export async function withHmacRegistry(repo: string, settings: Record<string, unknown> = { bins: 16 }) {
+  const boot = await bootstrapped(repo, settings);
+  const added = await boot.client.addRegistryCredential("registry", { kind: "hmac" });
+  const secret = added.secret!;
+  return { ...boot, secret, credentialId: added.credential.id, registry: registryClient(repo, { kind: "hmac", secret }) };
+}
+
+/** What a client would see: the timestamp, snapshot and bin versions, and the entry for `path` (if listed). */
+export async function publishedTarget(repo: string, path: string, bins = 16) {
+  const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+  const snapshotVersion: number = ts.signed.meta["snapshot.json"].version;
+  const { json: snapshot } = await getJson(`/${repo}/metadata/${snapshotVersion}.snapshot.json`);
+  const bin = await new HashBins(HashBins.bitLengthFor(bins)).binFor(path);
+  const binVersion: number = snapshot.signed.meta[`${bin}.json`].version;
+  const { json: binFile } = await getJson(`/${repo}/metadata/${binVersion}.${bin}.json`);
+  return { timestamp: ts.signed.version as number, snapshot: snapshotVersion, bin: binVersion, target: binFile.signed.targets[path] };
+}
+
+/** Every target listed in the published metadata, read through the snapshot (path → the bins listing it). */
+export async function allPublishedTargets(repo: string, snapshotVersion?: number) {
+  let version = snapshotVersion;
+  let timestamp: number | undefined;
+  if (version === undefined) {
+    const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+    version = ts.signed.meta["snapshot.json"].version as number;
+    timestamp = ts.signed.version;
+  }
+  const { json: snapshot } = await getJson(`/${repo}/metadata/${version}.snapshot.json`);
+  const listings = new Map<string, Array<{ bin: string; target: { length: number; hashes: Record<string, string>; custom?: unknown } }>>();
+  for (const [file, meta] of Object.entries(snapshot.signed.meta as Record<string, { version: number }>)) {
+    if (file === "targets.json") continue;
+    const bin = file.slice(0, -".json".length);
+    const { json } = await getJson(`/${repo}/metadata/${meta.version}.${file}`);
+    for (const [path, target] of Object.entries(json.signed.targets as Record<string, never>)) {
+      listings.set(path, [...(listings.get(path) ?? []), { bin, target }]);
+    }
+  }
+  return { timestamp, snapshot: version, listings };
 }
