@@ -91,6 +91,8 @@ export async function startLocalInstance(options: LocalInstanceOptions): Promise
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
+      // wrangler lets the environment override --env-file: an inherited ADMIN_TOKEN (vitest.config.ts sets one) would win.
+      ...options.secrets,
       WRANGLER_SEND_METRICS: "false",
       // No network: do not try to download the `request.cf` sample object.
       CLOUDFLARE_CF_FETCH_ENABLED: "false",

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * tuf-edge: the operator CLI. One module per command group in scripts/cli/.
+ * Runs on Node 24 (TypeScript by type stripping): `npx tuf-edge …`.
+ */
+import { Command, CommanderError } from "commander";
+import { registerBootstrap } from "./cli/bootstrap.ts";
+import { registerCeremony } from "./cli/ceremony.ts";
+import { DEFAULT_CONFIG_FILE } from "./cli/config.ts";
+import { EXIT, EXIT_CODES_HELP, describeError } from "./cli/exit.ts";
+import { examples } from "./cli/help.ts";
+import { registerImport } from "./cli/import.ts";
+import { registerKeys } from "./cli/keys.ts";
+import { color } from "./cli/output.ts";
+import { registerPush } from "./cli/push.ts";
+import { registerRegistry } from "./cli/registry.ts";
+import { registerRotate } from "./cli/rotate.ts";
+import { registerStatus } from "./cli/status.ts";
+import { registerVerify } from "./cli/verify.ts";
+
+const SETTINGS_HELP = `Settings (flags > environment > config file):
+  --url            TUF_EDGE_URL               the service, e.g. https://tuf.example.com
+  --repo           TUF_EDGE_REPO              the repository name
+  --admin-token-file TUF_EDGE_ADMIN_TOKEN     the admin API bearer token
+                   TUF_EDGE_REGISTRY_SECRET   a registry's webhook credential (whsec_… or whsk_…)
+                   TUF_EDGE_PASSPHRASE        key file passphrase, for automation (else a prompt)
+  --config FILE    JSON with url, repo, adminToken, registrySecret (default ./${DEFAULT_CONFIG_FILE}; mode 0600)`;
+
+export function buildProgram(): Command {
+  const program = new Command("tuf-edge")
+    .description("Operate a tuf-edge TUF repository: root keys, bootstrap and ceremonies, rotation, status, targets, verification.")
+    .version("0.1.0")
+    .option("--url <url>", "the tuf-edge service URL")
+    .option("--repo <name>", "the repository name")
+    .option("--config <file>", `config file (default ./${DEFAULT_CONFIG_FILE})`)
+    .option("--admin-token-file <file>", "read the admin token from a file")
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `
+${SETTINGS_HELP}
+
+${EXIT_CODES_HELP}
+${examples([
+  "tuf-edge keys generate --out root-a.json",
+  "tuf-edge bootstrap --key root-a.json --key root-b.json --public-key root-c.pub.json --threshold 2 --yes",
+  "tuf-edge status",
+  "tuf-edge import targets.jsonl",
+  "tuf-edge rotate online-key",
+  "tuf-edge ceremony sign 0123456789abcdef --key root-a.json",
+  "tuf-edge verify --root demo.1.root.json --target pkg/app-1.0.tgz",
+])}
+Guide: docs/operators.md`,
+    );
+  registerKeys(program);
+  registerBootstrap(program);
+  registerCeremony(program);
+  registerRotate(program);
+  registerStatus(program);
+  registerPush(program);
+  registerRegistry(program);
+  registerImport(program);
+  registerVerify(program);
+  // Usage errors exit 2; --help and --version exit 0.
+  const exitOverride = (command: Command) => {
+    command.exitOverride();
+    for (const sub of command.commands) exitOverride(sub);
+  };
+  exitOverride(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT.ok;
+      return EXIT.usage;
+    }
+    const reported = describeError(error);
+    if (process.argv.includes("--json")) {
+      process.stdout.write(`${JSON.stringify({ error: { exitCode: reported.exitCode, message: reported.message, ...(reported.hint ? { hint: reported.hint } : {}), ...(reported.problem ? { problem: reported.problem } : {}) } }, null, 2)}\n`);
+    }
+    process.stderr.write(`${color.red("error:", process.stderr)} ${reported.message}\n`);
+    if (reported.hint) process.stderr.write(`${color.dim(`hint: ${reported.hint}`, process.stderr)}\n`);
+    if (process.env.TUF_EDGE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return reported.exitCode;
+  }
+}
+
+// `tuf-edge … | head`: a closed pipe ends the output quietly.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+process.exitCode = await main(process.argv);

@@ -1,0 +1,35 @@
+/** Option parsing helpers shared by the commands. */
+import type { Command } from "commander";
+import { resolveSettings, type GlobalOptions, type Settings } from "./config.ts";
+import { usageError } from "./exit.ts";
+import { parseDuration } from "./output.ts";
+
+/** For repeatable options: --key a --key b. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw usageError(`${name} must be a whole number from ${min} to ${max}, not "${value}"`);
+  return n;
+}
+
+export function durationOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw usageError(`${name}: ${(error as Error).message}`);
+  }
+}
+
+/** The command's options merged with the global ones (--url, --repo, --config, --admin-token-file). */
+export function globals(command: Command): GlobalOptions {
+  return command.optsWithGlobals() as GlobalOptions;
+}
+
+export function settingsOf(command: Command): Settings {
+  return resolveSettings(globals(command));
+}

@@ -1,0 +1,118 @@
+/**
+ * DSSE pre-authentication encoding and in-toto statements (v0.1 and v1),
+ * plus the rules that tie a statement's subjects to an artifact.
+ */
+import { fromUtf8, utf8 } from "../tuf/encoding.ts";
+import { concatBytes } from "./der.ts";
+
+/** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in bytes, decimal. */
+export function preAuthEncoding(payloadType: string, payload: Uint8Array): Uint8Array<ArrayBuffer> {
+  const type = utf8(payloadType);
+  return concatBytes(utf8(`DSSEv1 ${type.length} `), type, utf8(` ${payload.length} `), payload);
+}
+
+export const STATEMENT_TYPES = ["https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1"] as const;
+
+export interface Subject {
+  readonly name?: string;
+  /** Algorithm name → lowercase hex, as the statement gives them. */
+  readonly digest: Readonly<Record<string, string>>;
+}
+
+export interface Statement {
+  readonly type: string;
+  readonly subjects: readonly Subject[];
+  readonly predicateType: string;
+  readonly predicate?: unknown;
+}
+
+export class StatementError extends Error {
+  override name = "StatementError";
+}
+
+export function parseStatement(payload: Uint8Array): Statement {
+  let json: unknown;
+  try {
+    json = JSON.parse(fromUtf8(payload));
+  } catch {
+    throw new StatementError("payload is not JSON");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new StatementError("statement is not an object");
+  const s = json as Record<string, unknown>;
+  if (!(STATEMENT_TYPES as readonly unknown[]).includes(s._type)) throw new StatementError(`unsupported statement _type ${String(s._type)}`);
+  if (typeof s.predicateType !== "string" || s.predicateType === "") throw new StatementError("statement has no predicateType");
+  if (!Array.isArray(s.subject) || s.subject.length === 0) throw new StatementError("statement has no subject");
+  const subjects = s.subject.map((value): Subject => {
+    if (typeof value !== "object" || value === null) throw new StatementError("malformed subject");
+    const { name, digest } = value as Record<string, unknown>;
+    if (name !== undefined && typeof name !== "string") throw new StatementError("malformed subject name");
+    if (typeof digest !== "object" || digest === null || Array.isArray(digest)) throw new StatementError("malformed subject digest");
+    const entries = Object.entries(digest as Record<string, unknown>);
+    if (entries.some(([, v]) => typeof v !== "string")) throw new StatementError("malformed subject digest");
+    const d = Object.fromEntries(entries) as Record<string, string>;
+    return name === undefined ? { digest: d } : { name, digest: d };
+  });
+  return { type: s._type as string, subjects, predicateType: s.predicateType, predicate: s.predicate };
+}
+
+export interface ArtifactDigest {
+  /** Lowercase or uppercase hex. */
+  readonly sha256?: string;
+  readonly sha512?: string;
+}
+
+/**
+ * Whether `subject` is about the artifact: it shares at least one of
+ * sha256/sha512 with `digest`, and every shared algorithm agrees.
+ */
+export function subjectMatchesDigest(subject: Subject, digest: ArtifactDigest): boolean {
+  let shared = 0;
+  for (const alg of ["sha256", "sha512"] as const) {
+    const want = digest[alg];
+    const have = subject.digest[alg];
+    if (want === undefined || have === undefined) continue;
+    if (have.toLowerCase() !== want.toLowerCase()) return false;
+    shared++;
+  }
+  return shared > 0;
+}
+
+// ---------------------------------------------------------------------------
+// Subject names by ecosystem
+
+/** PyPI (PEP 740): the subject name is the distribution's file name. */
+export function pypiSubjectName(distributionFilename: string): string {
+  return distributionFilename;
+}
+
+/**
+ * npm: the package URL `pkg:npm/<name>@<version>`, with a scope's "@"
+ * percent-encoded (`pkg:npm/%40scope/name@1.0.0`), as npm's provenance and
+ * publish attestations write it.
+ */
+export function npmSubjectName(packageName: string, version: string): string {
+  const name = packageName.startsWith("@") ? `%40${packageName.slice(1)}` : packageName;
+  return `pkg:npm/${name}@${version}`;
+}
+
+/** Anything else: the TUF target path. */
+export function genericSubjectName(targetPath: string): string {
+  return targetPath;
+}
+
+export type SubjectNameRule =
+  | { readonly ecosystem: "pypi"; readonly filename: string }
+  | { readonly ecosystem: "npm"; readonly name: string; readonly version: string }
+  | { readonly ecosystem: "generic"; readonly targetPath: string };
+
+/** The subject name an attestation for this artifact must carry. */
+export function subjectNameFor(rule: SubjectNameRule): string {
+  switch (rule.ecosystem) {
+    case "pypi":
+      return pypiSubjectName(rule.filename);
+    case "npm":
+      return npmSubjectName(rule.name, rule.version);
+    case "generic":
+      return genericSubjectName(rule.targetPath);
+  }
+}

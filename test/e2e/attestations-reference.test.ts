@@ -1,0 +1,233 @@
+/**
+ * The reference: @sigstore/verify (with @sigstore/bundle and the trusted
+ * root of the fixtures) under Node, on every case of
+ * test/unit/attestations/cases.ts. Each case records the verdict the
+ * reference gave; this test checks it still gives it, and that our verifier,
+ * run here in Node too, agrees on accept/reject except where a case documents
+ * a divergence. (The workerd tests run our verifier on the same cases.)
+ *
+ * @sigstore/verify does not look at in-toto subjects or predicate types, so
+ * the harness checks those itself on the statement @sigstore/verify
+ * authenticated, and reports SUBJECT_DIGEST / SUBJECT_NAME / PREDICATE_TYPE.
+ *
+ * Then both, bundled by wrangler and run by workerd (`wrangler dev`) as
+ * stand-alone Workers at a compatibility date before nodejs_compat became
+ * the default (2026-08-04): ours with no compatibility flag at all, the
+ * Sigstore JS packages without and with nodejs_compat.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bundleFromJSON } from "@sigstore/bundle";
+import { type PublicKey as KeyMaterial, TrustedRoot } from "@sigstore/protobuf-specs";
+import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, PROJECT_ROOT } from "../../scripts/lib/local-instance.ts";
+import { npmAttestationKeys, trustedRootFromJSON, verifyBundle } from "../../src/attestations/index.ts";
+import { type Case, CASES, trustMaterial } from "../unit/attestations/cases.ts";
+import { ARTIFACTS, CONFORMANCE, TRUSTED_ROOT } from "../unit/attestations/material.ts";
+
+const FIXTURES = join(import.meta.dirname, "../unit/attestations/fixtures");
+
+function artifactBytes(c: Case): Buffer | undefined {
+  const a = ARTIFACTS[c.artifact];
+  return "file" in a ? readFileSync(join(FIXTURES, a.file)) : undefined;
+}
+
+/** "ok", or why the reference rejects. */
+function reference(c: Case): string {
+  const { root, npmKeys } = trustMaterial(c.root);
+  const keys: Record<string, KeyMaterial> = {};
+  for (const k of (npmKeys as { keys: { keyId: string; keyUsage: string; publicKey: { rawBytes: string; keyDetails: string; validFor: { start: string; end?: string } } }[] }).keys) {
+    if (k.keyUsage !== "npm:attestations") continue;
+    keys[k.keyId] = {
+      rawBytes: Buffer.from(k.publicKey.rawBytes, "base64"),
+      keyDetails: k.publicKey.keyDetails as unknown as KeyMaterial["keyDetails"],
+      validFor: { start: new Date(k.publicKey.validFor.start), ...(k.publicKey.validFor.end ? { end: new Date(k.publicKey.validFor.end) } : {}) },
+    };
+  }
+  try {
+    const bundle = bundleFromJSON(c.bundle());
+    const verifier = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(root), keys));
+    const policy = c.identity ? { subjectAlternativeName: c.identity.subjectPattern, extensions: { issuer: c.identity.issuer } } : undefined;
+    verifier.verify(toSignedEntity(bundle, artifactBytes(c)), policy);
+    if (bundle.content.$case === "dsseEnvelope") {
+      const statement = JSON.parse(bundle.content.dsseEnvelope.payload.toString("utf8")) as {
+        subject: { name?: string; digest: Record<string, string> }[];
+        predicateType: string;
+      };
+      const want = ARTIFACTS[c.artifact] as { sha256?: string; sha512?: string };
+      const byDigest = statement.subject.filter((s) =>
+        (["sha256", "sha512"] as const).some((alg) => want[alg] !== undefined && s.digest[alg] === want[alg]),
+      );
+      if (byDigest.length === 0) return "SUBJECT_DIGEST";
+      if (c.subjectName !== undefined && !byDigest.some((s) => s.name === c.subjectName)) return "SUBJECT_NAME";
+      if (c.predicateTypes && !c.predicateTypes.includes(statement.predicateType)) return "PREDICATE_TYPE";
+    } else if (c.predicateTypes) {
+      return "PREDICATE_TYPE";
+    }
+    return "ok";
+  } catch (error) {
+    // VerificationError and PolicyError carry a code; @sigstore/bundle and @sigstore/core throw named classes.
+    const e = error as Error & { code?: string };
+    return e.code ?? (e.constructor?.name && e.constructor.name !== "Error" ? e.constructor.name : `${e.name}: ${e.message}`);
+  }
+}
+
+describe("@sigstore/verify under Node: the reference verdicts", () => {
+  for (const c of CASES) {
+    it(c.id, async () => {
+      const verdict = reference(c);
+      expect(verdict, `reference verdict for ${c.id}`).toBe(c.reference);
+    });
+  }
+});
+
+describe("our verifier under Node agrees with the reference", () => {
+  for (const c of CASES) {
+    it(c.id, async () => {
+      const { root, npmKeys } = trustMaterial(c.root);
+      const a = ARTIFACTS[c.artifact] as { sha256?: string; sha512?: string };
+      const verdict = await verifyBundle(c.bundle(), trustedRootFromJSON(root, npmAttestationKeys(npmKeys)), {
+        digest: { ...(a.sha256 ? { sha256: a.sha256 } : {}), ...(a.sha512 ? { sha512: a.sha512 } : {}) },
+        ...(c.subjectName !== undefined ? { name: c.subjectName } : {}),
+        ...(c.predicateTypes ? { predicateTypes: c.predicateTypes } : {}),
+        ...(c.identity ? { identity: c.identity } : {}),
+      });
+      expect(verdict.ok ? "ok" : verdict.code).toBe(c.expect);
+      if (!c.divergence) expect(verdict.ok).toBe(reference(c) === "ok");
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Inside workerd, as stand-alone Workers
+
+const WRANGLER = join(PROJECT_ROOT, "node_modules/.bin/wrangler");
+const WORKERS = join(PROJECT_ROOT, "test/unit/attestations/workers");
+/** Before 2026-08-04, the date from which nodejs_compat is on by default. */
+const COMPATIBILITY_DATE = "2026-07-01";
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" };
+
+function writeConfig(dir: string, entry: string, flags: string[]): string {
+  const path = join(dir, `${entry}-${flags.join("-") || "none"}.toml`);
+  writeFileSync(
+    path,
+    `name = "attestations-${entry}"\nmain = ${JSON.stringify(join(WORKERS, `${entry}.ts`))}\n` +
+      `compatibility_date = "${COMPATIBILITY_DATE}"\ncompatibility_flags = ${JSON.stringify(flags)}\n`,
+  );
+  return path;
+}
+
+interface Dev {
+  url: string;
+  child: ChildProcess;
+}
+
+async function wranglerDev(config: string, persistTo: string): Promise<Dev> {
+  const port = await freePort();
+  const args = ["dev", "--config", config, "--local", "--ip", "127.0.0.1", "--port", String(port)];
+  args.push("--inspector-port", String(await freePort()), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn");
+  const child = spawn(WRANGLER, args, { cwd: PROJECT_ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      await (await fetch(url)).body?.cancel();
+      return { url, child };
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  child.kill("SIGTERM");
+  throw new Error(`wrangler dev did not start:\n${output.slice(-3000)}`);
+}
+
+async function stop(dev: Dev | undefined): Promise<void> {
+  if (!dev || dev.child.exitCode !== null || dev.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => dev.child.once("exit", () => r()));
+  dev.child.kill("SIGTERM");
+  await exited;
+}
+
+async function post(dev: Dev, body: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(dev.url, { method: "POST", body: JSON.stringify(body) });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+describe("inside workerd, without nodejs_compat: our verifier", () => {
+  let dir: string;
+  let dev: Dev | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "attestations-workerd-"));
+    dev = await wranglerDev(writeConfig(dir, "ours", []), join(dir, "state-ours"));
+  });
+  afterAll(async () => {
+    await stop(dev);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives every case the verdict it expects", async () => {
+    const mismatches: string[] = [];
+    for (const c of CASES) {
+      if (c.identity?.subjectPattern instanceof RegExp) continue; // not JSON
+      const { root, npmKeys } = trustMaterial(c.root);
+      const a = ARTIFACTS[c.artifact] as { sha256?: string; sha512?: string };
+      const expectation = {
+        digest: { ...(a.sha256 ? { sha256: a.sha256 } : {}), ...(a.sha512 ? { sha512: a.sha512 } : {}) },
+        ...(c.subjectName !== undefined ? { name: c.subjectName } : {}),
+        ...(c.predicateTypes ? { predicateTypes: c.predicateTypes } : {}),
+        ...(c.identity ? { identity: c.identity } : {}),
+      };
+      const verdict = await post(dev!, { bundle: c.bundle(), root, npmKeys, expectation });
+      const got = verdict.ok ? "ok" : String(verdict.code);
+      if (got !== c.expect) mismatches.push(`${c.id}: ${got} (${String(verdict.detail)}), expected ${c.expect}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+});
+
+describe("inside workerd: the Sigstore JS packages (@sigstore/verify)", () => {
+  let dir: string;
+  let dev: Dev | undefined;
+  const a = readFileSync(join(FIXTURES, "conformance/a.txt"), "utf8");
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "attestations-workerd-"));
+    dev = await wranglerDev(writeConfig(dir, "sigstore-js", ["nodejs_compat"]), join(dir, "state-js"));
+  });
+  afterAll(async () => {
+    await stop(dev);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("do not build without nodejs_compat: they require the Node built-ins crypto and util", () => {
+    const config = writeConfig(dir, "sigstore-js", []);
+    const result = spawnSync(WRANGLER, ["deploy", "--dry-run", "--outdir", join(dir, "out"), "--config", config], { cwd: PROJECT_ROOT, env: ENV, encoding: "utf8" });
+    expect(result.status).not.toBe(0);
+    const output = `${result.stdout}${result.stderr}`;
+    expect(output).toContain('Could not resolve "crypto"');
+    expect(output).toContain('Could not resolve "util"');
+  });
+
+  it("with nodejs_compat, reject the valid v0.3 and DSSE bundles: the inclusion promise (SET) check fails", async () => {
+    for (const bundle of [CONFORMANCE["happy-path-v0.3"], CONFORMANCE["happy-path-intoto-in-dsse-v3"]]) {
+      const verdict = await post(dev!, { bundle, root: TRUSTED_ROOT, artifact: a });
+      expect(verdict).toMatchObject({ ok: false, code: "TLOG_INCLUSION_PROMISE_ERROR", message: "inclusion promise could not be verified" });
+    }
+  });
+
+  it("accept them once crypto.verify(undefined, …, ecKey, …) defaults to SHA-256 as under OpenSSL: that is the missing piece", async () => {
+    for (const bundle of [CONFORMANCE["happy-path-v0.3"], CONFORMANCE["happy-path-intoto-in-dsse-v3"]]) {
+      const verdict = await post(dev!, { bundle, root: TRUSTED_ROOT, artifact: a, shim: true });
+      expect(verdict).toMatchObject({ ok: true });
+    }
+    // And the shim does not make it accept a broken one.
+    const broken = await post(dev!, { bundle: CONFORMANCE["incorrect-public-key_fail"], root: TRUSTED_ROOT, artifact: a, shim: true });
+    expect(broken).toMatchObject({ ok: false });
+  });
+});

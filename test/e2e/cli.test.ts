@@ -1,0 +1,410 @@
+/**
+ * End to end: the operator CLI (scripts/cli.ts), run as a subprocess with the
+ * pinned Node (process.execPath) against a real local instance (wrangler dev).
+ * Interactive prompts run in a pseudo-terminal made by util-linux `script`;
+ * answers are typed once the prompt shows (expect-style).
+ *
+ *   keys      three root keys (ed25519, ecdsa-p256, ed25519) + one outsider; a passphrase typed at a hidden prompt
+ *   bootstrap the wizard (declined, then confirmed) in a pty; by flags with threshold 2; an offline ceremony file
+ *             that is tampered with (refused before submission) and an intact one submitted
+ *   targets   registry push and upload, 100,000 targets imported (timed), resume, immutable digests
+ *   status, verify from pinned root v1, online-key rotation signed with 2 of 3 keys (one in a pty), verify again
+ *   failures  wrong passphrase (5), key not in root (5), unreachable server (3), tampered ceremony file (1)
+ */
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, PROJECT_ROOT, randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
+
+const CLI = join(PROJECT_ROOT, "scripts/cli.ts");
+const REPO = "cli";
+const PASSPHRASE = "correct horse battery staple";
+const IMPORT_COUNT = 100_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
+const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
+
+describe("tuf-edge CLI against a local instance", () => {
+  let instance: LocalInstance;
+  let scratch: string;
+  let env: NodeJS.ProcessEnv;
+  /** Key files in `scratch`. */
+  const keys = { a: "root-a.json", b: "root-b.json", c: "root-c.json", outsider: "outsider.json" };
+  const root1 = "cli.1.root.json";
+  let registrySecret: string;
+
+  /** Runs the CLI in `scratch`; `extraEnv` values of undefined remove a variable. */
+  function run(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: scratch, env: mergeEnv(extraEnv), stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  function mergeEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+    const merged: NodeJS.ProcessEnv = { ...env };
+    for (const [k, v] of Object.entries(extra)) {
+      if (v === undefined) delete merged[k];
+      else merged[k] = v;
+    }
+    return merged;
+  }
+
+  /**
+   * Runs the CLI in a pseudo-terminal (`script -qfec`), answering each prompt
+   * once its text appears on the terminal. Returns the exit code and the
+   * terminal output without ANSI sequences.
+   */
+  function runInPty(args: string[], steps: Array<{ expect: RegExp; send: string }>, extraEnv: Record<string, string | undefined> = {}): Promise<{ code: number | null; screen: string }> {
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const command = `stty cols 200 rows 50; exec ${[process.execPath, CLI, ...args].map(quote).join(" ")}`;
+    return new Promise((resolve, reject) => {
+      const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: scratch, env: mergeEnv({ TERM: "xterm", ...extraEnv }), stdio: ["pipe", "pipe", "pipe"] });
+      let screen = "";
+      let consumed = 0;
+      let step = 0;
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`pty timed out at step ${step} (${steps[step]?.expect}); screen:\n${stripAnsi(screen)}`));
+      }, 60_000);
+      const advance = () => {
+        while (step < steps.length) {
+          const text = stripAnsi(screen).slice(consumed);
+          const match = steps[step]!.expect.exec(text);
+          if (!match) return;
+          consumed += match.index + match[0].length;
+          const answer = steps[step]!.send;
+          step++;
+          // Type the answer, then Enter separately, as a person would.
+          setTimeout(() => {
+            child.stdin.write(answer.replace(/\r$/, ""));
+            if (answer.endsWith("\r")) setTimeout(() => child.stdin.write("\r"), 50);
+          }, 100);
+        }
+      };
+      child.stdout.on("data", (d: Buffer) => {
+        screen += d.toString();
+        advance();
+      });
+      child.stderr.on("data", (d: Buffer) => (screen += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        if (step < steps.length) return reject(new Error(`exited (${code}) before step ${step} (${steps[step]!.expect}); screen:\n${stripAnsi(screen)}`));
+        resolve({ code, screen: stripAnsi(screen) });
+      });
+    });
+  }
+
+  const json = (r: Run) => {
+    try {
+      return JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+    }
+  };
+  const ok = (r: Run) => {
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    return r;
+  };
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), "tuf-edge-cli-"));
+    const secrets = randomSecrets();
+    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
+    env = {
+      PATH: process.env.PATH,
+      HOME: scratch,
+      TUF_EDGE_URL: instance.baseUrl,
+      TUF_EDGE_REPO: REPO,
+      TUF_EDGE_ADMIN_TOKEN: secrets.ADMIN_TOKEN,
+      TUF_EDGE_PASSPHRASE: PASSPHRASE,
+      NO_COLOR: "1",
+    };
+  });
+
+  afterAll(async () => {
+    await instance?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("--help lists every command, the settings and the exit codes; every command has examples", async () => {
+    const help = ok(await run(["--help"]));
+    for (const command of ["keys", "bootstrap", "ceremony", "rotate", "status", "push", "upload", "registry", "import", "verify"]) {
+      expect(help.stdout).toContain(command);
+    }
+    expect(help.stdout).toContain("Exit codes:");
+    expect(help.stdout).toMatch(/3 +the server could not be reached/);
+    expect(help.stdout).toContain("TUF_EDGE_ADMIN_TOKEN");
+    for (const sub of [["keys", "generate"], ["bootstrap", "sign"], ["ceremony", "sign"], ["rotate", "online-key"], ["import"], ["verify"], ["registry", "add"], ["push", "yank"]]) {
+      expect(ok(await run([...sub, "--help"])).stdout, sub.join(" ")).toContain("Examples:");
+    }
+    const usage = await run(["status", "--watch"]);
+    expect(usage.code).toBe(2);
+  });
+
+  it("keys: generates encrypted root keys (mode 0600), shows them, and takes a passphrase typed at a hidden prompt", async () => {
+    const a = json(ok(await run(["keys", "generate", "--type", "ed25519", "--out", keys.a, "--json"])));
+    const b = json(ok(await run(["keys", "generate", "--type", "ecdsa-p256", "--out", keys.b, "--json"])));
+    ok(await run(["keys", "generate", "--out", keys.c]));
+    expect(a.key).toMatchObject({ keytype: "ed25519", scheme: "ed25519" });
+    expect(b.key).toMatchObject({ keytype: "ecdsa", scheme: "ecdsa-sha2-nistp256" });
+    expect(b.key.keyval.public).toContain("-----BEGIN PUBLIC KEY-----");
+    expect(statSync(join(scratch, keys.a)).mode & 0o777).toBe(0o600);
+    const stored = await readFile(join(scratch, keys.a), "utf8");
+    expect(stored).not.toContain("PRIVATE KEY");
+    expect(JSON.parse(stored).encryption).toMatchObject({ kdf: "scrypt", cipher: "aes-256-gcm" });
+    expect(json(ok(await run(["keys", "show", keys.a, "--json"]))).keyid).toBe(a.keyid);
+    // Never overwrites a key file.
+    expect((await run(["keys", "generate", "--out", keys.a])).code).toBe(2);
+
+    // The passphrase prompt: hidden, asked twice for a new key, never echoed.
+    const secret = "typed-at-the-prompt-42";
+    const typed = await runInPty(
+      ["keys", "generate", "--out", keys.outsider],
+      [
+        { expect: /Passphrase for the new key/, send: `${secret}\r` },
+        { expect: /Repeat the passphrase/, send: `${secret}\r` },
+      ],
+      { TUF_EDGE_PASSPHRASE: undefined },
+    );
+    expect(typed.code, typed.screen).toBe(0);
+    expect(typed.screen).toContain("keyid");
+    expect(typed.screen).not.toContain(secret);
+    const check = await runInPty(["keys", "check", keys.outsider], [{ expect: /Passphrase for outsider\.json/, send: `${secret}\r` }], { TUF_EDGE_PASSPHRASE: undefined });
+    expect(check.code, check.screen).toBe(0);
+    expect(check.screen).toContain("passphrase OK");
+    expect(check.screen).not.toContain(secret);
+  });
+
+  it("a wrong passphrase exits 5 with a clear message, at the prompt and from the environment", async () => {
+    const wrong = await run(["keys", "check", keys.a], { TUF_EDGE_PASSPHRASE: "not the passphrase" });
+    expect(wrong.code).toBe(5);
+    expect(wrong.stderr).toContain("wrong passphrase for root-a.json");
+    const typed = await runInPty(["keys", "check", keys.outsider], [{ expect: /Passphrase for outsider\.json/, send: "guess\r" }], { TUF_EDGE_PASSPHRASE: undefined });
+    expect(typed.code).toBe(5);
+    expect(typed.screen).toContain("wrong passphrase");
+  });
+
+  it("an unreachable server exits 3 with a clear message", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const status = await run(["status", "--url", closed]);
+    expect(status.code).toBe(3);
+    expect(status.stderr).toContain(`cannot reach ${closed}`);
+    expect(status.stderr).toContain("connection refused");
+    const jsonStatus = await run(["status", "--json"], { TUF_EDGE_URL: closed });
+    expect(jsonStatus.code).toBe(3);
+    expect(json(jsonStatus).error.exitCode).toBe(3);
+  });
+
+  it("bootstrap wizard in a terminal: declining submits nothing; confirming bootstraps", async () => {
+    const answers = (confirm: string) => [
+      { expect: /Root key files that sign now/, send: `${keys.a} ${keys.b}\r` },
+      { expect: /More root keys that will not sign now/, send: `${keys.c}\r` },
+      { expect: /Root threshold/, send: "\r" },
+      { expect: /Number of hash bins/, send: "16\r" },
+      { expect: /Root validity/, send: "\r" },
+      { expect: /Targets validity/, send: "\r" },
+      { expect: /Hash bins validity/, send: "\r" },
+      { expect: /Snapshot validity/, send: "\r" },
+      { expect: /Timestamp validity/, send: "\r" },
+      { expect: /Publish root v1 and bootstrap "wizard"\?/, send: `${confirm}\r` },
+    ];
+    const declined = await runInPty(["bootstrap", "--repo", "wizard"], answers("n"));
+    expect(declined.code, declined.screen).toBe(1);
+    expect(declined.screen).toContain("threshold 2 of 3");
+    expect(declined.screen).toContain("nothing was submitted");
+    expect(json(await run(["status", "--repo", "wizard", "--json"])).status.bootstrapped).toBe(false);
+
+    const confirmed = await runInPty(["bootstrap", "--repo", "wizard"], answers("y"));
+    expect(confirmed.code, confirmed.screen).toBe(0);
+    expect(confirmed.screen).toContain('Bootstrapped "wizard"');
+    const status = json(ok(await run(["status", "--repo", "wizard", "--json"])));
+    expect(status.status).toMatchObject({ bootstrapped: true, bins: 16 });
+    expect(existsSync(join(scratch, "wizard.1.root.json"))).toBe(true);
+  });
+
+  it("bootstrap by flags: three root keys, threshold 2, signed by two", async () => {
+    const result = json(
+      ok(await run(["bootstrap", "--key", keys.a, "--key", keys.b, "--public-key", keys.c, "--threshold", "2", "--bins", "256", "--yes", "--json", "--root-out", root1])),
+    );
+    expect(result).toMatchObject({ repository: REPO, rootVersion: 1, rootFile: root1 });
+    const root = JSON.parse(await readFile(join(scratch, root1), "utf8"));
+    expect(root.signed.roles.root.threshold).toBe(2);
+    expect(root.signed.roles.root.keyids).toHaveLength(3);
+    expect(root.signatures).toHaveLength(2);
+    // Served bytes, byte for byte.
+    const served = Buffer.from(await (await fetch(`${instance.baseUrl}/${REPO}/metadata/1.root.json`)).arrayBuffer());
+    expect(served.equals(await readFile(join(scratch, root1)))).toBe(true);
+    // Bootstrapping twice is refused by the service.
+    const again = await run(["bootstrap", "--key", keys.a, "--key", keys.b, "--threshold", "2", "--yes"]);
+    expect(again.code).toBe(4);
+  });
+
+  it("offline bootstrap: a tampered ceremony file is refused before submission (exit 1); an outsider key cannot sign (exit 5)", async () => {
+    const repo = ["--repo", "offline"];
+    ok(await run(["bootstrap", ...repo, "--public-key", keys.a, "--public-key", keys.b, "--public-key", keys.c, "--threshold", "2", "--out", "ceremony.json"]));
+    ok(await run(["bootstrap", "sign", "ceremony.json", "--key", keys.a, "--yes"]));
+    const outsider = await run(["bootstrap", "sign", "ceremony.json", "--key", keys.outsider, "--yes"]);
+    expect(outsider.code).toBe(5);
+    expect(outsider.stderr).toContain("is not one of the root keys");
+    ok(await run(["bootstrap", "sign", "ceremony.json", "--key", keys.b, "--yes"]));
+
+    // Tamper with the signed part: lower the threshold to 1.
+    const file = JSON.parse(await readFile(join(scratch, "ceremony.json"), "utf8"));
+    file.signed.roles.root.threshold = 1;
+    await writeFile(join(scratch, "tampered.json"), JSON.stringify(file, null, 2));
+    const tampered = await run(["bootstrap", "submit", "tampered.json", ...repo, "--yes"]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain("tampered.json was altered after it was signed");
+    expect(tampered.stderr).toContain("nothing was signed or submitted");
+    expect(json(await run(["status", ...repo, "--json"])).status.bootstrapped).toBe(false);
+
+    const submitted = json(ok(await run(["bootstrap", "submit", "ceremony.json", ...repo, "--yes", "--json"])));
+    expect(submitted).toMatchObject({ repository: "offline", rootVersion: 1 });
+  });
+
+  it("registry: add prints the secret once; push events and upload an artifact", async () => {
+    const added = json(ok(await run(["registry", "add", "mirror", "--json"])));
+    registrySecret = added.secret;
+    expect(registrySecret).toMatch(/^whsec_/);
+    const listed = ok(await run(["registry", "list"]));
+    expect(listed.stdout).toContain("mirror");
+    expect(listed.stdout).not.toContain(registrySecret);
+
+    const events = [
+      { type: "targets.add", path: "pkg/app-1.0.0.tgz", length: 11, hashes: { sha256: sha256("app 1.0.0\n\n") } },
+      { type: "targets.add", path: "pkg/app-1.1.0.tgz", length: 11, hashes: { sha256: sha256("app 1.1.0\n\n") }, custom: { channel: "beta" } },
+    ];
+    await writeFile(join(scratch, "events.json"), JSON.stringify(events));
+    const pushed = json(ok(await run(["push", "--file", "events.json", "--json"], { TUF_EDGE_REGISTRY_SECRET: registrySecret })));
+    expect(pushed.task.state).toBe("published");
+    ok(await run(["push", "yank", "pkg/app-1.0.0.tgz", "--reason", "broken build"], { TUF_EDGE_REGISTRY_SECRET: registrySecret }));
+
+    await writeFile(join(scratch, "hello.txt"), `hello from the CLI ${randomBytes(8).toString("hex")}\n`);
+    const uploaded = json(ok(await run(["upload", "hello.txt", "--path", "docs/hello.txt", "--json"], { TUF_EDGE_REGISTRY_SECRET: registrySecret })));
+    expect(uploaded.task.state).toBe("published");
+  });
+
+  it(`imports ${IMPORT_COUNT.toLocaleString("en")} targets from JSON lines; a rerun is a no-op`, async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < IMPORT_COUNT; i++) {
+      lines.push(JSON.stringify({ path: `bulk/pkg-${i % 1000}/pkg-${i}-1.0.0.tgz`, length: 1000 + i, hashes: { sha256: sha256(`bulk target ${i}`) } }));
+    }
+    await writeFile(join(scratch, "targets.jsonl"), `${lines.join("\n")}\n`);
+    const started = Date.now();
+    const result = json(ok(await run(["import", "targets.jsonl", "--json"])));
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`[cli e2e] imported ${IMPORT_COUNT} targets in ${seconds.toFixed(1)} s wall (${result.seconds} s in the CLI, ${result.targetsPerSecond} targets/s)`);
+    expect(result).toMatchObject({ lines: IMPORT_COUNT, targetsImported: IMPORT_COUNT, targetsSent: IMPORT_COUNT, resumedFromLine: 0 });
+    expect(result.repositoryTargets).toBe(IMPORT_COUNT + 3);
+    const state = JSON.parse(await readFile(join(scratch, "targets.jsonl.import-state.json"), "utf8"));
+    expect(state).toMatchObject({ acknowledgedLines: IMPORT_COUNT, completedAt: expect.any(String) });
+
+    const again = json(ok(await run(["import", "targets.jsonl", "--json"])));
+    expect(again).toMatchObject({ alreadyComplete: true, targets: IMPORT_COUNT });
+  });
+
+  it("import resumes after the acknowledged lines, and stops at a path published with another digest (exit 4)", async () => {
+    const csv = ["path,length,sha256", ...Array.from({ length: 30 }, (_, i) => `csv/t-${i}.bin,${i},${sha256(`csv ${i}`)}`)].join("\n");
+    await writeFile(join(scratch, "small.csv"), `${csv}\n`);
+    const first = json(ok(await run(["import", "small.csv", "--batch-size", "10", "--json"])));
+    expect(first).toMatchObject({ lines: 31, targetsSent: 30 });
+    // As if interrupted after line 21: the rerun sends lines 22-31 again (accepted: same digests).
+    const statePath = join(scratch, "small.csv.import-state.json");
+    const state = JSON.parse(await readFile(statePath, "utf8"));
+    await writeFile(statePath, JSON.stringify({ ...state, acknowledgedLines: 21, acknowledgedTargets: 20, completedAt: null }));
+    const resumed = json(ok(await run(["import", "small.csv", "--batch-size", "10", "--json"])));
+    expect(resumed).toMatchObject({ resumedFromLine: 21, targetsSent: 10, targetsImported: 30 });
+
+    await writeFile(join(scratch, "clash.jsonl"), [
+      JSON.stringify({ path: "csv/new-1.bin", length: 1, sha256: sha256("new 1") }),
+      JSON.stringify({ path: "csv/t-3.bin", length: 3, sha256: sha256("other bytes") }),
+    ].join("\n"));
+    const clash = await run(["import", "clash.jsonl"]);
+    expect(clash.code).toBe(4);
+    expect(clash.stderr).toContain('clash.jsonl, line 2: target "csv/t-3.bin" is already published with a different digest');
+    expect(clash.stderr).toContain("immutable");
+  });
+
+  it("status --json: roles, online key, registries, health", async () => {
+    const report = json(ok(await run(["status", "--json"])));
+    expect(report.healthy).toBe(true);
+    expect(report.status.targetsCount).toBe(IMPORT_COUNT + 3 + 30);
+    for (const role of ["root", "targets", "snapshot", "timestamp", "bins"]) expect(report.status.roles[role], role).toMatchObject({ version: expect.any(Number) });
+    expect(report.status.onlineKeyId).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.registries.map((r: { name: string }) => r.name)).toEqual(["mirror"]);
+    expect(report.health.status).toMatch(/ok|warning/);
+    const text = ok(await run(["status"]));
+    expect(text.stdout).toMatch(/timestamp +v\d+/);
+    expect(text.stdout).toContain("NEXT RE-SIGN");
+  });
+
+  it("verify: a tuf-js client from pinned root v1 resolves and downloads targets; a missing target exits 1", async () => {
+    const listed = json(ok(await run(["verify", "--root", root1, "--target", "pkg/app-1.0.0.tgz", "--json"])));
+    expect(listed).toMatchObject({ verified: true, length: 11, custom: { yanked: true, yanked_reason: "broken build" }, trustedRoot: { pinnedVersion: 1, version: 1 } });
+    const bulk = json(ok(await run(["verify", "--root", root1, "--target", "bulk/pkg-7/pkg-99007-1.0.0.tgz", "--json"])));
+    expect(bulk.hashes.sha256).toBe(sha256("bulk target 99007"));
+    const downloaded = json(ok(await run(["verify", "--root", root1, "--target", "docs/hello.txt", "--download", "downloads", "--json"])));
+    expect(await readFile(downloaded.downloaded, "utf8")).toBe(await readFile(join(scratch, "hello.txt"), "utf8"));
+    const missing = await run(["verify", "--root", root1, "--target", "no/such/target"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('target "no/such/target" is not in the repository');
+  });
+
+  it("online-key rotation signed with 2 of the 3 root keys (the second in a terminal); a key not in root is refused (exit 5)", async () => {
+    const before = json(ok(await run(["status", "--json"]))).status.onlineKeyId;
+    const opened = json(ok(await run(["rotate", "online-key", "--reason", "e2e", "--yes", "--json"])));
+    expect(opened).toMatchObject({ kind: "online-key-rotation", state: "awaiting-signatures", rootVersion: 2 });
+    const id: string = opened.id;
+
+    const outsider = await run(["ceremony", "sign", id, "--key", keys.outsider, "--yes"]);
+    expect(outsider.code).toBe(5);
+    expect(outsider.stderr).toContain("is not a root key of root v1 or of the draft v2; nothing was signed");
+
+    const shown = ok(await run(["ceremony", "show", id]));
+    expect(shown.stdout).toContain("online-key-rotation to root v2");
+    expect(shown.stdout).toContain(`- key ${before}`);
+
+    const first = json(ok(await run(["ceremony", "sign", id, "--key", keys.a, "--yes", "--json"])));
+    expect(first).toMatchObject({ state: "awaiting-signatures", progress: { trustedRoot: { signed: 1, threshold: 2 } } });
+
+    // The second key holder confirms and types the passphrase at the prompts.
+    const second = await runInPty(
+      ["ceremony", "sign", id, "--key", keys.b],
+      [
+        { expect: /Sign root v2 \(online-key-rotation\)/, send: "y\r" },
+        { expect: /Passphrase for root-b\.json/, send: `${PASSPHRASE}\r` },
+      ],
+      { TUF_EDGE_PASSPHRASE: undefined },
+    );
+    expect(second.code, second.screen).toBe(0);
+    expect(second.screen).toContain("root v2 is published");
+    expect(second.screen).not.toContain(PASSPHRASE);
+
+    const after = json(ok(await run(["status", "--json"]))).status.onlineKeyId;
+    expect(after).not.toBe(before);
+    const listed = json(ok(await run(["ceremony", "list", "--json"])));
+    expect(listed[0]).toMatchObject({ id, state: "published" });
+  });
+
+  it("verify again from pinned root v1: the client walks to root v2 and trusts the new online key", async () => {
+    const result = json(ok(await run(["verify", "--root", root1, "--target", "pkg/app-1.1.0.tgz", "--json"])));
+    expect(result).toMatchObject({ verified: true, custom: { channel: "beta" }, trustedRoot: { pinnedVersion: 1, version: 2 } });
+  });
+});
