@@ -10,7 +10,7 @@
  */
 import { failure, type CeremonyView, type Failure, type RootData } from "../src/repository-api.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
-import { fromHex, fromUtf8, toHex } from "../src/tuf/encoding.ts";
+import { fromHex, fromUtf8, sha256Hex, toHex } from "../src/tuf/encoding.ts";
 import { TufError } from "../src/tuf/errors.ts";
 import { expiresAt } from "../src/tuf/expiry.ts";
 import { serialize, type Signature } from "../src/tuf/metadata.ts";
@@ -37,7 +37,7 @@ export interface CeremonyDeps {
    * Called inside the publishing transaction: the new root is stored and must
    * be published; `rotated` says whether every online role must be re-signed.
    */
-  onRootAccepted: (rotated: boolean) => void;
+  onRootAccepted: (rotated: boolean, version: number, sha256: string) => void;
 }
 
 type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
@@ -207,6 +207,7 @@ export class Ceremonies {
       throw error;
     }
     const file = serialize(envelope);
+    const sha256 = await sha256Hex(file.bytes);
     const now = this.#deps.now().getTime();
     this.#deps.transaction(() => {
       this.#deps.sql.exec(
@@ -230,7 +231,7 @@ export class Ceremonies {
           keyid: ceremony.newOnlineKeyId!,
         });
       }
-      this.#deps.onRootAccepted(rotated);
+      this.#deps.onRootAccepted(rotated, ceremony.rootVersion, sha256);
     });
   }
 

@@ -15,12 +15,12 @@
  * durably before it is used and never handed out again, so a failed publish
  * can waste a version but never reuse one.
  */
-import { sha256Hex } from "../src/tuf/encoding.ts";
+import { sha256Hex, utf8 } from "../src/tuf/encoding.ts";
 import { expiresAt } from "../src/tuf/expiry.ts";
 import { sign } from "../src/tuf/metadata.ts";
 import type { Signer } from "../src/tuf/signer.ts";
 import { snapshot } from "../src/tuf/snapshot.ts";
-import { binTargets, topLevelTargets } from "../src/tuf/targets.ts";
+import { binTargets, type TargetFile, topLevelTargets } from "../src/tuf/targets.ts";
 import { timestamp } from "../src/tuf/timestamp.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
@@ -28,6 +28,7 @@ import { binExpiry } from "./freshness.ts";
 import { hashBins, type Settings } from "./settings.ts";
 import { RoleTable } from "./role-table.ts";
 import type { TargetsIndex } from "./targets-index.ts";
+import type { TransparencyLog } from "./transparency-log.ts";
 
 export interface PublisherDeps {
   sql: SqlStorage;
@@ -38,7 +39,13 @@ export interface PublisherDeps {
   now: () => Date;
   /** Drops a replaced file from the edge cache (best effort). */
   purge: (r2Key: string) => Promise<void>;
+  /** The transparency log: every published file is recorded, and each timestamp commits to its head. */
+  log: TransparencyLog;
+  repo: string;
 }
+
+/** The top-level target through which clients get the log's verifier key with TUF's protection. */
+export const LOG_VERIFIER_TARGET = "tuf-edge/log-verifier-key.txt";
 
 /** Files written to R2 at once while staging. */
 const WRITE_CONCURRENCY = 32;
@@ -83,6 +90,7 @@ export class Publisher {
     const now = this.#deps.now();
     const settings = this.#deps.settings();
     const bins = hashBins(settings);
+    const logTarget = names.includes("targets") ? await this.#storeLogVerifierTarget() : null;
     for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
       const group = names.slice(i, i + WRITE_CONCURRENCY).map((name) => {
         // Rows are read and the version reserved with no await in between,
@@ -95,7 +103,7 @@ export class Publisher {
             : binExpiry(now, settings.expiry.bins, bins.indexOf(name), bins.count);
         const signed =
           name === "targets"
-            ? topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key })
+            ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget! }
             : binTargets(version, expires, this.#deps.targets.binTargets(name));
         return { name, seenSeq, version, expires, signed };
       });
@@ -109,6 +117,21 @@ export class Publisher {
         roles.recordStaged(f.name, { version: f.version, expires: f.expires, length: f.bytes.length, sha256: f.sha256 }, f.seenSeq);
       }
     }
+  }
+
+  /** Stores the log's verifier key as a target file; returns the top-level targets map that lists it. */
+  async #storeLogVerifierTarget(): Promise<Record<string, TargetFile>> {
+    const log = await this.#deps.log.signer();
+    const bytes = utf8(`${log.verifierKey}\n`);
+    const sha256 = await sha256Hex(bytes);
+    await this.#deps.bucket.putTarget(LOG_VERIFIER_TARGET, new Blob([bytes]).stream(), bytes.length, sha256);
+    return {
+      [LOG_VERIFIER_TARGET]: {
+        length: bytes.length,
+        hashes: { sha256 },
+        custom: { tuf_edge_log: { origin: this.#deps.log.origin, verifier_key: log.verifierKey } },
+      },
+    };
   }
 
   /** Stores root versions not yet in R2: a timestamp never precedes the root it is signed under. */
@@ -144,15 +167,18 @@ export class Publisher {
     // A new root goes out just before the timestamp signed under it, so the
     // moment a client can see one without the other is as short as it can be.
     await this.#storeRoots();
+    // The log's tiles and checkpoint, whose head the timestamp then commits to.
+    const log = await this.#deps.log.publish(this.#deps.bucket);
 
     const timestampVersion = roles.reserveVersion("timestamp");
     const timestampExpires = expiresAt(expiry, "timestamp", now);
     const timestampFile = await sign(
-      timestamp(timestampVersion, timestampExpires, {
-        version: snapshotVersion,
-        length: snapshotFile.bytes.length,
-        sha256: snapshotSha,
-      }),
+      timestamp(
+        timestampVersion,
+        timestampExpires,
+        { version: snapshotVersion, length: snapshotFile.bytes.length, sha256: snapshotSha },
+        { "x-tuf-edge-log": { origin: log.origin, size: log.size, root_hash: log.rootHash } },
+      ),
       [signer],
     );
     const timestampSha = await sha256Hex(timestampFile.bytes);
@@ -164,6 +190,10 @@ export class Publisher {
       { version: timestampVersion, expires: timestampExpires, length: timestampFile.bytes.length, sha256: timestampSha },
       roles.seq("timestamp"),
     );
+    // One synchronous block: the versions become current and the log records them.
+    for (const file of roles.stagedFiles()) {
+      this.#deps.log.append({ type: "metadata.publish", repository: this.#deps.repo, ...file });
+    }
     roles.commitRound();
   }
 

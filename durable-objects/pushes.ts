@@ -33,6 +33,9 @@ export interface PushDeps {
   lastFailure: () => string | null;
 }
 
+/** How long a delivery id is remembered (Standard Webhooks senders retry for up to about a day and a half). */
+export const DELIVERY_RETENTION_MS = 7 * 86_400_000;
+
 interface TaskRow extends Record<string, SqlStorageValue> {
   id: string;
   seq: number;
@@ -78,9 +81,11 @@ export class Pushes {
   }
 
   /** Checks an upload's signature and manifest before its bytes are streamed to R2. */
-  async authorizeUpload(push: SignedPush, now: number): Promise<{ ok: true; registry: string } | Failure> {
+  async authorizeUpload(push: SignedPush, now: number): Promise<{ ok: true; registry: string; duplicate: boolean } | Failure> {
     const auth = await this.authenticate(push, now);
     if (!auth.ok) return auth;
+    // A redelivery stores nothing: completeUpload answers with the original task.
+    if (this.#delivered(push.id)) return { ok: true, registry: auth.registry, duplicate: true };
     const manifest = parseJson(push.body, UploadManifestSchema);
     if (!manifest.ok) return manifest;
     if (manifest.value.repository !== this.#deps.repo) {
@@ -89,7 +94,7 @@ export class Pushes {
     const event = await this.#binned([uploadEvent(manifest.value)]);
     const refused = this.#deps.events.check(event);
     if (refused) return refused;
-    return { ok: true, registry: auth.registry };
+    return { ok: true, registry: auth.registry, duplicate: false };
   }
 
   /** Lists an uploaded target, once its bytes are stored (the manifest was checked by authorizeUpload). */
@@ -106,9 +111,13 @@ export class Pushes {
     return row ? this.#view(row) : null;
   }
 
-  /** Forgets deliveries older than twice the tolerance window: their timestamps are refused anyway. */
+  /**
+   * Forgets deliveries after DELIVERY_RETENTION. Senders retry a message with
+   * the same id (and a fresh timestamp) for hours, so ids are remembered far
+   * longer than the timestamp tolerance.
+   */
   prune(now: number): void {
-    this.#deps.sql.exec("DELETE FROM deliveries WHERE received_at < ?", now - 2 * DEFAULT_TOLERANCE_SECONDS * 1000);
+    this.#deps.sql.exec("DELETE FROM deliveries WHERE received_at < ?", now - DELIVERY_RETENTION_MS);
   }
 
   async #accept(push: SignedPush, registry: string, events: TargetEvent[], now: number): Promise<PushResult | Failure> {

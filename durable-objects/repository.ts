@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { purgeCached } from "../src/http/edge-cache.ts";
 import { RepositoryBucket } from "../src/storage/repository-bucket.ts";
-import { fromUtf8 } from "../src/tuf/encoding.ts";
+import { fromUtf8, sha256Hex } from "../src/tuf/encoding.ts";
 import type { Signature } from "../src/tuf/metadata.ts";
 import { serialize } from "../src/tuf/metadata.ts";
 import { parseRoot, type Root } from "../src/tuf/root.ts";
@@ -42,6 +42,7 @@ import { migrate } from "./schema.ts";
 import { type BinnedEvent, TargetEvents } from "./target-events.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
+import { type InclusionProof, TransparencyLog } from "./transparency-log.ts";
 
 type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
 
@@ -49,12 +50,15 @@ export class Repository extends DurableObject<Env> {
   readonly #name: string;
   readonly #sql: SqlStorage;
   readonly #sealer: Sealer;
+  readonly #bucket: RepositoryBucket;
   readonly #vault: KeyVault;
   readonly #targets: TargetsIndex;
   readonly #publisher: Publisher;
   readonly #commits: GroupCommit;
   readonly #freshness: Freshness;
   readonly #log: AuditLog;
+  /** The binary-transparency log (not to be confused with the audit log). */
+  readonly #tlog: TransparencyLog;
   readonly #ceremonies: Ceremonies;
   readonly #registries: Registries;
   readonly #targetEvents: TargetEvents;
@@ -73,14 +77,18 @@ export class Repository extends DurableObject<Env> {
     this.#vault = new KeyVault(this.#sql, name, this.#sealer);
     this.#targets = new TargetsIndex(this.#sql);
     this.#log = new AuditLog(this.#sql);
+    this.#tlog = new TransparencyLog(this.#sql, ctx.storage.kv, this.#sealer, `${env.LOG_ORIGIN}/${name}`);
+    this.#bucket = new RepositoryBucket(env.BUCKET, name);
     this.#publisher = new Publisher({
       sql: this.#sql,
-      bucket: new RepositoryBucket(env.BUCKET, name),
+      bucket: this.#bucket,
       targets: this.#targets,
       settings: () => this.#requireSettings(),
       signer: () => this.#activeSigner(),
       now: () => new Date(),
       purge: purgeCached,
+      log: this.#tlog,
+      repo: name,
     });
     this.#commits = new GroupCommit(
       this.#publisher,
@@ -96,10 +104,10 @@ export class Repository extends DurableObject<Env> {
       settings: () => this.#requireSettings(),
       now: () => new Date(),
       trustedRoot: () => this.#loadTrustedRoot(),
-      onRootAccepted: (rotated) => this.#onRootAccepted(rotated),
+      onRootAccepted: (rotated, version, sha256) => this.#onRootAccepted(rotated, version, sha256),
     });
     this.#registries = new Registries(this.#sql, name, this.#sealer);
-    this.#targetEvents = new TargetEvents(this.#sql, this.#targets);
+    this.#targetEvents = new TargetEvents(this.#sql, this.#targets, this.#tlog, name);
     this.#pushes = new Pushes({
       sql: this.#sql,
       transaction: (fn) => ctx.storage.transactionSync(fn),
@@ -147,10 +155,13 @@ export class Repository extends DurableObject<Env> {
     const verified = await verifyBootstrapRoot(request.root, online.keyid, new Date());
     if (!verified.ok) return verified;
 
-    // Nothing was written above; from here on one synchronous transaction.
-    if (this.#settings) return failure(409, "already_bootstrapped", `repository "${this.#name}" is already bootstrapped`);
     const file = serialize(request.root);
+    const rootSha256 = await sha256Hex(file.bytes);
+    // Nothing was written above (and another bootstrap may have won meanwhile);
+    // from here on one synchronous transaction.
+    if (this.#settings) return failure(409, "already_bootstrapped", `repository "${this.#name}" is already bootstrapped`);
     this.ctx.storage.transactionSync(() => {
+      this.#tlog.append({ type: "root.change", repository: this.#name, version: 1, sha256: rootSha256 });
       saveSettings(this.#sql, settings.data);
       this.#sql.exec(
         "INSERT INTO roots (version, bytes, expires, published_at) VALUES (1, ?, ?, ?)",
@@ -336,6 +347,47 @@ export class Repository extends DurableObject<Env> {
     return this.#ceremonies.cancel(id, reason);
   }
 
+  // --- the transparency log ---------------------------------------------------
+
+  /** An inclusion proof for entry `index` (or the latest entry about `path`) in the tree of `size` (default: the published size). */
+  async logInclusion(query: { index?: number; path?: string; size?: number }): Promise<Result<{ proof: InclusionProof }>> {
+    const published = this.#tlog.publishedSize();
+    const size = query.size ?? published;
+    if (size < 1 || size > published) return failure(404, "not_found", `the log's published size is ${published}; no tree of size ${size}`);
+    const index = query.path !== undefined ? this.#tlog.latestIndexFor(query.path, size) : (query.index ?? -1);
+    if (index === null) return failure(404, "not_found", `no log entry about "${query.path}" in the first ${size} entries`);
+    if (index < 0 || index >= size) return failure(404, "not_found", `no entry ${index} in a tree of size ${size}`);
+    return { ok: true, proof: await this.#tlog.inclusion(index, size) };
+  }
+
+  async logConsistency(from: number, to: number): Promise<Result<{ proof: { from: number; to: number; proof: string[]; fromRoot: string; toRoot: string } }>> {
+    const published = this.#tlog.publishedSize();
+    if (from < 1 || from > to || to > published) {
+      return failure(404, "not_found", `consistency needs 1 <= from <= to <= ${published} (the published size)`);
+    }
+    return { ok: true, proof: await this.#tlog.consistency(from, to) };
+  }
+
+  async logWitnesses(): Promise<{ origin: string; verifierKey: string; witnesses: string[] }> {
+    return { origin: this.#tlog.origin, verifierKey: (await this.#tlog.signer()).verifierKey, witnesses: this.#tlog.witnesses() };
+  }
+
+  async setLogWitnesses(keys: string[]): Promise<Result<{ witnesses: string[] }>> {
+    try {
+      await this.#tlog.setWitnesses(keys);
+    } catch (error) {
+      return failure(422, "invalid_request", `not a witness verifier key: ${error instanceof Error ? error.message : "malformed"}`);
+    }
+    this.#log.record("log-witnesses-set", `${keys.length} witness key(s)`);
+    return { ok: true, witnesses: keys };
+  }
+
+  /** A witness's cosignature of the current checkpoint. */
+  async addLogCosignatures(note: string): Promise<Result<{ checkpoint: string }>> {
+    const result = await this.#tlog.addCosignatures(this.#bucket, note);
+    return result.ok ? { ok: true, checkpoint: result.note } : failure(422, "invalid_signature", result.detail);
+  }
+
   async events(limit = 100): Promise<AuditEvent[]> {
     return this.#log.recent(Math.min(Math.max(limit, 1), 1000));
   }
@@ -365,8 +417,9 @@ export class Repository extends DurableObject<Env> {
 
   // --- internals ------------------------------------------------------------
 
-  /** Inside the transaction that stores an accepted root: ask for the round that publishes it. */
-  #onRootAccepted(rotated: boolean): void {
+  /** Inside the transaction that stores an accepted root: log it and ask for the round that publishes it. */
+  #onRootAccepted(rotated: boolean, version: number, sha256: string): void {
+    this.#tlog.append({ type: "root.change", repository: this.#name, version, sha256 });
     const seq = this.#publisher.roles.nextSeq();
     const names = rotated ? ["targets", ...hashBins(this.#requireSettings()).names()] : [];
     this.#publisher.roles.markDirty([...names, ...ROUND_ROLES], seq);

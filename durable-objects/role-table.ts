@@ -137,6 +137,16 @@ export class RoleTable {
     for (const row of rows) yield [row.name, row.v];
   }
 
+  /** The files the round under way stored, for the transparency log. */
+  stagedFiles(): Array<{ role: string; version: number; sha256: string; length: number }> {
+    return this.#sql
+      .exec<{ role: string; version: number; sha256: string; length: number }>(
+        `SELECT name AS role, staged_version AS version, staged_sha256 AS sha256, staged_length AS length
+         FROM roles WHERE staged_version IS NOT NULL ORDER BY name`,
+      )
+      .toArray();
+  }
+
   /** Makes every staged version current: the round's timestamp is stored. */
   commitRound(): void {
     this.#sql.exec(

@@ -131,6 +131,22 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO published_digests (path, sha256, sha512)
     SELECT path, json_extract(hashes, '$.sha256'), json_extract(hashes, '$.sha512') FROM targets;
   `,
+  /* 4: the transparency log */ `
+  -- Log entries, appended in the same transaction as the change they record.
+  CREATE TABLE log_entries (
+    idx INTEGER PRIMARY KEY,
+    entry BLOB NOT NULL,
+    path TEXT          -- the target path, for proofs by path
+  );
+  CREATE INDEX log_entries_by_path ON log_entries (path, idx) WHERE path IS NOT NULL;
+  -- Every complete subtree hash (derived from log_entries, hashed after the fact).
+  CREATE TABLE log_nodes (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -11,6 +11,9 @@ import { failure, type Failure } from "../src/repository-api.ts";
 import type { TargetEvent } from "../src/schemas/webhook.ts";
 import type { Hashes } from "../src/tuf/targets.ts";
 import type { TargetsIndex } from "./targets-index.ts";
+import type { TransparencyLog } from "./transparency-log.ts";
+
+type LogTargetType = "target.add" | "target.remove" | "target.yank" | "target.unyank";
 
 export type BinnedEvent = TargetEvent & { bin: string };
 
@@ -27,10 +30,14 @@ interface DigestRow extends Record<string, SqlStorageValue> {
 export class TargetEvents {
   readonly #sql: SqlStorage;
   readonly #index: TargetsIndex;
+  readonly #log: TransparencyLog;
+  readonly #repo: string;
 
-  constructor(sql: SqlStorage, index: TargetsIndex) {
+  constructor(sql: SqlStorage, index: TargetsIndex, log: TransparencyLog, repo: string) {
     this.#sql = sql;
     this.#index = index;
+    this.#log = log;
+    this.#repo = repo;
   }
 
   /** The first event that cannot be applied, as a Failure naming it; null if all can. */
@@ -47,10 +54,14 @@ export class TargetEvents {
     return null;
   }
 
-  /** Applies checked events; returns how many targets were removed. */
+  /** Applies checked events, recording each in the transparency log; returns how many targets were removed. */
   apply(events: readonly BinnedEvent[], seq: number): { removed: number } {
     let removed = 0;
     for (const event of events) {
+      const hashes = event.type === "targets.add" ? event.hashes : this.#index.get(event.path)?.hashes;
+      if (hashes) {
+        this.#log.append({ type: event.type.replace("targets.", "target.") as LogTargetType, repository: this.#repo, path: event.path, hashes });
+      }
       switch (event.type) {
         case "targets.add":
           this.#index.upsert(event, seq);

@@ -6,6 +6,7 @@ import { openApiDocument } from "./openapi.ts";
 import { repositoryParam } from "./http/repository-param.ts";
 import { admin } from "./routes/admin.ts";
 import { repoHealth, serviceHealth } from "./routes/health.ts";
+import { log } from "./routes/log.ts";
 import { metadata } from "./routes/metadata.ts";
 import { pushes } from "./routes/pushes.ts";
 import { targets } from "./routes/targets.ts";
@@ -15,6 +16,7 @@ const repository = new Hono<AppEnv>()
   .route("/metadata", metadata)
   .route("/targets", targets)
   .route("/admin", admin)
+  .route("/log", log)
   .route("/", pushes)
   .route("/health", repoHealth);
 

@@ -4,6 +4,7 @@
  * validated and size-capped before it reaches the repository's Durable Object.
  */
 import { Hono } from "hono";
+import { z } from "zod";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env.ts";
 import { adminAuth } from "../http/admin-auth.ts";
@@ -35,6 +36,10 @@ export const admin = new Hono<AppEnv>()
     return c.json({ events: await repositoryStub(c.env, c.get("repo")).events(Number.isFinite(limit) ? limit : 100) });
   })
   .post("/refresh", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).refresh()))
+  .get("/log", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).logWitnesses()))
+  .put("/log/witnesses", validate("json", z.object({ witnesses: z.array(z.string().max(512)).max(32) }).strict()), async (c) =>
+    c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setLogWitnesses(c.req.valid("json").witnesses))),
+  )
   .route("/ceremonies", ceremonies)
   .route("/registries", registries)
   .post("/bootstrap", jsonLimit, validate("json", BootstrapSchema), async (c) => {

@@ -44,7 +44,8 @@ export const pushes = new Hono<AppEnv>()
   .put("/uploads/:path{.+}", async (c) => {
     const push = signedPush(c, decodeManifest(c.req.header("Upload-Manifest")));
     const stub = repositoryStub(c.env, c.get("repo"));
-    const { registry } = unwrap(await stub.authorizeUpload(push));
+    const { registry, duplicate } = unwrap(await stub.authorizeUpload(push));
+    if (duplicate) return pushResponse(c, unwrap(await stub.completeUpload(push, registry)));
     // Authentic and valid (the repository checked it); parsed here for the fields the upload needs.
     const manifest = UploadManifestSchema.parse(JSON.parse(push.body));
     if (manifest.path !== c.req.param("path")) {

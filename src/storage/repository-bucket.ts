@@ -2,6 +2,7 @@
  * The R2 layout of one repository. Everything clients download lives here:
  *   <repo>/metadata/<N>.root.json, <V>.<role>.json, timestamp.json
  *   <repo>/targets/<dir>/<sha256>.<name>
+ *   <repo>/log/checkpoint, <repo>/log/tile/…  (the transparency log, C2SP tlog-tiles)
  * The Durable Object writes metadata; the Worker only reads.
  */
 export const JSON_TYPE = "application/json";
@@ -52,6 +53,22 @@ export class RepositoryBucket {
       customMetadata: { sha256 },
     });
     await Promise.all([piping, put]);
+  }
+
+  /** The transparency log's files: `checkpoint`, `tile/…`, `tile/entries/…`. */
+  logKey(path: string): string {
+    return `${this.#repo}/log/${path}`;
+  }
+
+  async putLog(path: string, bytes: Uint8Array<ArrayBuffer>, immutable: boolean): Promise<void> {
+    await this.#bucket.put(this.logKey(path), bytes, {
+      httpMetadata: { contentType: path === "checkpoint" ? "text/plain; charset=utf-8" : "application/octet-stream" },
+      customMetadata: { immutable: immutable ? "1" : "0" },
+    });
+  }
+
+  getLog(path: string): Promise<R2ObjectBody | null> {
+    return this.#bucket.get(this.logKey(path));
   }
 
   getTarget(targetPath: string, sha256: string): Promise<R2ObjectBody | null> {

@@ -8,14 +8,18 @@ export interface Timestamp {
   version: number;
   expires: string;
   meta: { "snapshot.json": Required<MetaFile> };
+  /** Extension fields ("x-" prefixed): clients keep and sign over them as unrecognised fields. */
+  [extension: `x-${string}`]: unknown;
 }
 
 export function timestamp(
   version: number,
   expires: string,
   snapshotFile: { version: number; length: number; sha256: string },
+  extensions: Record<`x-${string}`, unknown> = {},
 ): Timestamp {
   return {
+    ...extensions,
     _type: "timestamp",
     spec_version: SPEC_VERSION,
     version,

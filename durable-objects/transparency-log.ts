@@ -1,0 +1,253 @@
+/**
+ * The repository's binary-transparency log: an RFC 6962 Merkle tree over
+ * every change it publishes (targets, attestations, metadata files, roots).
+ *
+ * Entries are appended to SQLite in the same transaction as the change they
+ * record, so a change that was accepted is in the log and one that was
+ * refused is not. Hashing the tree is derived work, done just before a
+ * checkpoint is signed: the publish round signs a checkpoint, writes the new
+ * tiles and the checkpoint to R2 (C2SP tlog-tiles layout), and records the
+ * log's size and root hash in the timestamp it then signs.
+ */
+import { fromHex, toHex, utf8 } from "../src/tuf/encoding.ts";
+import { addCosignatures, CosignatureV1Verifier, signCheckpoint, verifyCosignatures } from "../src/log/checkpoint.ts";
+import { encodeEntry, type LogEntry } from "../src/log/entry.ts";
+import {
+  consistencyProof,
+  inclusionProof,
+  leafHash,
+  MerkleAccumulator,
+  rootHash,
+  type SubtreeHashes,
+} from "../src/log/merkle.ts";
+import { Ed25519NoteSigner, type NoteSignature, parseNote } from "../src/log/note.ts";
+import { encodeEntryBundle, newTiles, tileData, tileNodes, tilePath, entriesPath, TILE_HEIGHT } from "../src/log/tiles.ts";
+import { purgeCached } from "../src/http/edge-cache.ts";
+import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
+import type { Sealer } from "./sealer.ts";
+
+export interface LogHead {
+  origin: string;
+  size: number;
+  rootHash: string;
+}
+
+export interface InclusionProof {
+  index: number;
+  size: number;
+  leafHash: string;
+  entry: string;
+  proof: string[];
+  rootHash: string;
+}
+
+const HASHED = "log-hashed-size";
+const WITNESSES = "log-witnesses";
+const COSIGNED = "log-cosignatures";
+const PUBLISHED = "log-published-size";
+const CHECKPOINT = "log-checkpoint";
+const KEY = "log-key";
+
+export class TransparencyLog {
+  readonly #sql: SqlStorage;
+  readonly #kv: SyncKvStorage;
+  readonly #sealer: Sealer;
+  readonly origin: string;
+  #accumulator: MerkleAccumulator | null = null;
+  #signer: Promise<Ed25519NoteSigner> | null = null;
+  /** Hashing runs one at a time: it awaits between reading and storing nodes. */
+  #hashing: Promise<unknown> = Promise.resolve();
+
+  constructor(sql: SqlStorage, kv: SyncKvStorage, sealer: Sealer, origin: string) {
+    this.#sql = sql;
+    this.#kv = kv;
+    this.#sealer = sealer;
+    this.origin = origin;
+  }
+
+  /** Appends an entry; call inside the transaction that makes the change. */
+  append(entry: LogEntry): void {
+    const bytes = encodeEntry(entry);
+    const path = "path" in entry ? entry.path : null;
+    this.#sql.exec(
+      "INSERT INTO log_entries (idx, entry, path) VALUES ((SELECT IFNULL(MAX(idx), -1) + 1 FROM log_entries), ?, ?)",
+      bytes.buffer,
+      path,
+    );
+  }
+
+  size(): number {
+    return this.#sql.exec<{ n: number }>("SELECT IFNULL(MAX(idx), -1) + 1 AS n FROM log_entries").one().n;
+  }
+
+  /** Hashes the entries appended since the last call into the tree; returns the head. */
+  sync(): Promise<LogHead> {
+    const run = this.#hashing.then(() => this.#hashNew());
+    this.#hashing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #hashNew(): Promise<LogHead> {
+    const accumulator = await this.#loadAccumulator();
+    const target = this.size();
+    while (accumulator.size < target) {
+      const rows = this.#sql
+        .exec<{ idx: number; entry: ArrayBuffer }>(
+          "SELECT idx, entry FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT 1024",
+          accumulator.size,
+        )
+        .toArray();
+      const nodes = [];
+      for (const row of rows) nodes.push(...(await accumulator.append(await leafHash(new Uint8Array(row.entry)))));
+      for (const node of nodes) {
+        this.#sql.exec("INSERT OR REPLACE INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)", node.level, node.index, node.hash.buffer);
+      }
+      this.#kv.put(HASHED, accumulator.size);
+    }
+    return { origin: this.origin, size: accumulator.size, rootHash: toHex(await accumulator.root()) };
+  }
+
+  /**
+   * Brings the served log up to date: the tiles and entry bundles the tree
+   * gained, then the signed checkpoint. Returns the head the checkpoint signs.
+   */
+  async publish(bucket: RepositoryBucket): Promise<LogHead> {
+    const head = await this.sync();
+    const from = this.#kv.get<number>(PUBLISHED) ?? 0;
+    if (from === head.size && head.size > 0) return head;
+    for (const tile of newTiles(from, head.size)) {
+      const data = await tileData(tile, (level, start, end) => this.#nodes(level * TILE_HEIGHT, start, end));
+      await bucket.putLog(tilePath(tile), data, tile.width === 256);
+      if (tile.level === 0) {
+        const { start, end } = tileNodes(tile);
+        const entries = this.#sql
+          .exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx", start, end)
+          .toArray()
+          .map((r) => new Uint8Array(r.entry));
+        await bucket.putLog(entriesPath(tile.index, tile.width), encodeEntryBundle(entries), tile.width === 256);
+      }
+    }
+    const note = await signCheckpoint({ origin: this.origin, size: head.size, rootHash: fromHex(head.rootHash) }, await this.signer());
+    await this.#serveCheckpoint(bucket, note);
+    this.#kv.put(PUBLISHED, head.size);
+    this.#kv.put(CHECKPOINT, note);
+    this.#kv.delete(COSIGNED);
+    return head;
+  }
+
+  /** The witnesses whose cosignatures the served checkpoint carries (C2SP tlog-cosignature verifier keys). */
+  witnesses(): string[] {
+    return this.#kv.get<string[]>(WITNESSES) ?? [];
+  }
+
+  async setWitnesses(keys: string[]): Promise<void> {
+    for (const key of keys) await CosignatureV1Verifier.fromKey(key); // refuses a malformed key
+    this.#kv.put(WITNESSES, keys);
+  }
+
+  /**
+   * Adds a witness's cosignature lines to the current checkpoint: each must be
+   * by a configured witness and verify over this checkpoint. Returns the
+   * served note.
+   */
+  async addCosignatures(bucket: RepositoryBucket, signedNote: string): Promise<{ ok: true; note: string } | { ok: false; detail: string }> {
+    const current = this.#kv.get<string>(CHECKPOINT);
+    if (!current) return { ok: false, detail: "the log has no checkpoint yet" };
+    const witnesses = await Promise.all(this.witnesses().map((k) => CosignatureV1Verifier.fromKey(k)));
+    try {
+      const note = parseNote(signedNote);
+      if (note.text !== parseNote(current).text) return { ok: false, detail: "the cosigned note is not the current checkpoint" };
+      const verified = await verifyCosignatures(note, witnesses);
+      if (verified.length === 0) return { ok: false, detail: "no cosignature by a configured witness verifies" };
+      const lines = note.signatures.filter((sig) => verified.some((v) => v.name === sig.name && v.keyId === sig.keyId));
+      const kept = [...(this.#kv.get<NoteSignature[]>(COSIGNED) ?? []).filter((old) => !lines.some((l) => l.name === old.name)), ...lines];
+      this.#kv.put(COSIGNED, kept);
+      const served = addCosignatures(current, kept);
+      await this.#serveCheckpoint(bucket, served);
+      return { ok: true, note: served };
+    } catch (error) {
+      return { ok: false, detail: error instanceof Error ? error.message : "malformed note" };
+    }
+  }
+
+  /** The served tree size (what the last checkpoint signs). */
+  publishedSize(): number {
+    return this.#kv.get<number>(PUBLISHED) ?? 0;
+  }
+
+  /** Proofs are served for trees up to the published size (what a checkpoint signed). */
+  async inclusion(index: number, size: number): Promise<InclusionProof> {
+    const row = this.#sql.exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries WHERE idx = ?", index).one();
+    const entry = new Uint8Array(row.entry);
+    const source = this.#source();
+    return {
+      index,
+      size,
+      leafHash: toHex(await leafHash(entry)),
+      entry: new TextDecoder().decode(entry),
+      proof: (await inclusionProof(source, index, size)).map(toHex),
+      rootHash: toHex(await rootHash(source, size)),
+    };
+  }
+
+  /** The index of the latest entry about `path` below `size`, or null. */
+  latestIndexFor(path: string, size: number): number | null {
+    const row = this.#sql
+      .exec<{ idx: number }>("SELECT idx FROM log_entries WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT 1", path, size)
+      .toArray()[0];
+    return row ? row.idx : null;
+  }
+
+  async consistency(from: number, to: number): Promise<{ from: number; to: number; proof: string[]; fromRoot: string; toRoot: string }> {
+    const source = this.#source();
+    return {
+      from,
+      to,
+      proof: (await consistencyProof(source, from, to)).map(toHex),
+      fromRoot: toHex(await rootHash(source, from)),
+      toRoot: toHex(await rootHash(source, to)),
+    };
+  }
+
+  /** The log's note signer; its key is generated on first use and kept sealed. */
+  signer(): Promise<Ed25519NoteSigner> {
+    this.#signer ??= (async () => {
+      const context = `tuf-edge log key\n${this.origin}`;
+      let stored = this.#kv.get<{ sealed: ArrayBuffer; iv: ArrayBuffer }>(KEY);
+      if (!stored) {
+        const seed = crypto.getRandomValues(new Uint8Array(32));
+        stored = await this.#sealer.seal(seed, context);
+        this.#kv.put(KEY, stored);
+      }
+      return Ed25519NoteSigner.fromSeed(this.origin, await this.#sealer.unseal(stored, context));
+    })();
+    return this.#signer;
+  }
+
+  /** Replaces the served checkpoint, and drops the old one from this location's edge cache. */
+  async #serveCheckpoint(bucket: RepositoryBucket, note: string): Promise<void> {
+    await bucket.putLog("checkpoint", utf8(note), false);
+    await purgeCached(bucket.logKey("checkpoint")).catch(() => undefined);
+  }
+
+  #source(): SubtreeHashes {
+    return {
+      subtree: (level, index) => {
+        const row = this.#sql.exec<{ hash: ArrayBuffer }>("SELECT hash FROM log_nodes WHERE level = ? AND idx = ?", level, index).one();
+        return new Uint8Array(row.hash);
+      },
+    };
+  }
+
+  #nodes(level: number, start: number, end: number): Uint8Array[] {
+    return this.#sql
+      .exec<{ hash: ArrayBuffer }>("SELECT hash FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx", level, start, end)
+      .toArray()
+      .map((r) => new Uint8Array(r.hash));
+  }
+
+  async #loadAccumulator(): Promise<MerkleAccumulator> {
+    this.#accumulator ??= await MerkleAccumulator.fromSubtrees(this.#source(), this.#kv.get<number>(HASHED) ?? 0);
+    return this.#accumulator;
+  }
+}

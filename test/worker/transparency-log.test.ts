@@ -1,0 +1,113 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { CosignatureV1Signer, cosign, openCheckpoint, addCosignatures } from "../../src/log/checkpoint.ts";
+import { decodeEntry } from "../../src/log/entry.ts";
+import { verifyConsistency, verifyInclusion } from "../../src/log/merkle.ts";
+import { Ed25519NoteVerifier } from "../../src/log/note.ts";
+import { decodeEntryBundle, decodeTile } from "../../src/log/tiles.ts";
+import { fromHex, sha256Hex, toHex, utf8 } from "../../src/tuf/encoding.ts";
+import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+
+const text = async (path: string) => {
+  const response = await workerFetch(BASE + path);
+  return { response, body: await response.text() };
+};
+
+describe("transparency log", () => {
+  it("records every change and published file; the timestamp commits to the signed checkpoint", async () => {
+    const { client } = await bootstrapped("log-basic", { bins: 4 });
+    const path = "pkg/a-1.0.tgz";
+    const sha = await sha256Hex(utf8(path));
+    await client.changeTargets({ add: [{ path, length: 3, hashes: { sha256: sha } }] });
+
+    const { json: timestamp } = await getJson("/log-basic/metadata/timestamp.json");
+    const commitment = timestamp.signed["x-tuf-edge-log"];
+    expect(commitment.origin).toBe("tuf-edge.local/log-basic");
+
+    // The verifier key is in the top-level targets, protected by TUF.
+    const { json: targets } = await getJson("/log-basic/metadata/1.targets.json");
+    const vkeyTarget = targets.signed.targets["tuf-edge/log-verifier-key.txt"];
+    const vkey: string = vkeyTarget.custom.tuf_edge_log.verifier_key;
+    const served = await text(`/log-basic/targets/tuf-edge/${vkeyTarget.hashes.sha256}.log-verifier-key.txt`);
+    expect(served.body).toBe(`${vkey}\n`);
+
+    const checkpoint = await text("/log-basic/log/checkpoint");
+    expect(checkpoint.response.headers.get("Cache-Control")).toBe("public, max-age=10");
+    const opened = await openCheckpoint(checkpoint.body, await Ed25519NoteVerifier.fromKey(vkey), { origin: commitment.origin });
+    expect(opened.checkpoint.size).toBe(commitment.size);
+    expect(toHex(opened.checkpoint.rootHash)).toBe(commitment.root_hash);
+
+    // Entries, in order: root 1, the first publish's files, the target, …
+    const bundle = await workerFetch(`${BASE}/log-basic/log/tile/entries/000.p/${commitment.size}`);
+    expect(bundle.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    const entries = decodeEntryBundle(new Uint8Array(await bundle.arrayBuffer())).map(decodeEntry);
+    expect(entries[0]).toMatchObject({ type: "root.change", version: 1 });
+    expect(entries.filter((e) => e.type === "metadata.publish").map((e) => (e as { role: string }).role)).toEqual(
+      expect.arrayContaining(["targets", "bins-0", "bins-3", "snapshot", "timestamp"]),
+    );
+    expect(entries.find((e) => e.type === "target.add")).toEqual({ type: "target.add", repository: "log-basic", path, hashes: { sha256: sha } });
+
+    // Hash tile level 0 has one hash per entry.
+    const tile = await workerFetch(`${BASE}/log-basic/log/tile/0/000.p/${commitment.size}`);
+    expect(decodeTile(new Uint8Array(await tile.arrayBuffer()), commitment.size)).toHaveLength(commitment.size);
+  });
+
+  it("serves inclusion proofs by index and by path, and consistency proofs, that verify", async () => {
+    const { client } = await bootstrapped("log-proofs", { bins: 4 });
+    const first = await getJson("/log-proofs/metadata/timestamp.json");
+    const size1: number = first.json.signed["x-tuf-edge-log"].size;
+    const root1: string = first.json.signed["x-tuf-edge-log"].root_hash;
+    const path = "x/y.tgz";
+    await client.changeTargets({ add: [{ path, length: 1, hashes: { sha256: await sha256Hex(utf8(path)) } }] });
+    const second = await getJson("/log-proofs/metadata/timestamp.json");
+    const { size: size2, root_hash: root2 } = second.json.signed["x-tuf-edge-log"];
+
+    const { response, json: inclusion } = await getJson(`/log-proofs/log/proof/inclusion?path=${encodeURIComponent(path)}&size=${size2}`);
+    expect(response.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    expect(inclusion.rootHash).toBe(root2);
+    expect(JSON.parse(inclusion.entry)).toMatchObject({ type: "target.add", path });
+    const ok = await verifyInclusion(fromHex(inclusion.leafHash), inclusion.index, size2, inclusion.proof.map(fromHex), fromHex(root2));
+    expect(ok).toBe(true);
+    const tampered = [...inclusion.proof];
+    tampered[0] = tampered[0].replace(/^./, (c: string) => (c === "0" ? "1" : "0"));
+    expect(await verifyInclusion(fromHex(inclusion.leafHash), inclusion.index, size2, tampered.map(fromHex), fromHex(root2))).toBe(false);
+
+    const byIndex = await getJson(`/log-proofs/log/proof/inclusion?index=0`);
+    expect(byIndex.json.index).toBe(0);
+
+    const { json: consistency } = await getJson(`/log-proofs/log/proof/consistency?from=${size1}&to=${size2}`);
+    expect(await verifyConsistency(size1, size2, consistency.proof.map(fromHex), fromHex(root1), fromHex(root2))).toBe(true);
+
+    for (const bad of ["?index=999999", "?path=nope", "?index=1&path=x", "?from=1"]) {
+      const r = await workerFetch(`${BASE}/log-proofs/log/proof/inclusion${bad}`);
+      expect([400, 404], bad).toContain(r.status);
+    }
+  });
+
+  it("accepts a configured witness's cosignature and serves it; refuses others", async () => {
+    await bootstrapped("log-witness", { bins: 2 });
+    const witness = await CosignatureV1Signer.fromSeed("witness.example/w1", crypto.getRandomValues(new Uint8Array(32)));
+    const stranger = await CosignatureV1Signer.fromSeed("witness.example/w2", crypto.getRandomValues(new Uint8Array(32)));
+    const headers = { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" };
+    const set = await workerFetch(`${BASE}/log-witness/admin/log/witnesses`, {
+      method: "PUT",
+      headers,
+      body: JSON.stringify({ witnesses: [witness.verifierKey] }),
+    });
+    expect(set.status).toBe(200);
+    const { body: note } = await text("/log-witness/log/checkpoint");
+    const refused = await workerFetch(`${BASE}/log-witness/log/cosignatures`, {
+      method: "POST",
+      body: addCosignatures(note, [await cosign(note, stranger)]),
+    });
+    expect(refused.status).toBe(422);
+    const accepted = await workerFetch(`${BASE}/log-witness/log/cosignatures`, {
+      method: "POST",
+      body: addCosignatures(note, [await cosign(note, witness)]),
+    });
+    expect(accepted.status).toBe(200);
+    const { body: served } = await text("/log-witness/log/checkpoint");
+    expect(served).toContain(`— witness.example/w1 `);
+    expect(served.startsWith(note.split("\n\n")[0]!)).toBe(true);
+  });
+});
