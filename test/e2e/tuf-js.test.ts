@@ -84,7 +84,11 @@ describe("tuf-js client against a local instance", () => {
 
     // The target came from a bin the top-level targets delegates to, not from targets itself.
     const targets = await persisted("targets");
-    expect(targets.signed.targets).toEqual({});
+    // tuf-js accepted (and kept) the timestamp's commitment to the transparency log.
+    const timestamp = await persisted("timestamp");
+    expect(timestamp.signed["x-tuf-edge-log"]).toMatchObject({ origin: expect.stringMatching(/\/e2e$/), size: expect.any(Number) });
+    // Top-level targets lists only the transparency log's verifier key; packages live in bins.
+    expect(Object.keys(targets.signed.targets)).toEqual(["tuf-edge/log-verifier-key.txt"]);
     expect(targets.signed.delegations.succinct_roles).toMatchObject({ bit_length: 8, name_prefix: "bins" });
     const bins = (await readdir(metadataDir)).filter((f) => /^bins-[0-9a-f]{2}\.json$/.test(f));
     expect(bins).toHaveLength(1);
