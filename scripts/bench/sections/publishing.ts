@@ -4,6 +4,7 @@
  * adding targets in batches (each batch is one POST …/admin/targets that
  * returns once its change is published).
  */
+import { HashBins } from "../../../src/tuf/hash-bins.ts";
 import { bootstrap, folderSize, startBenchInstance, syntheticTargets } from "../instance.ts";
 import { InstanceMonitor, type Restart } from "../monitor.ts";
 import { readMemory } from "../proc.ts";
@@ -64,6 +65,9 @@ export const publishing: Section = {
       // Target batches.
       const batches = Math.ceil(options.targets / options.batchSize);
       const batchMs: number[] = [];
+      /** Distinct bins each accepted batch touched: the bins its publish re-signs. */
+      const batchBins: number[] = [];
+      const hashBins = new HashBins(HashBins.bitLengthFor(options.bins));
       const failures: Array<{ batch: number; ms: number; error: string }> = [];
       let consecutive = 0;
       let added = 0;
@@ -74,10 +78,12 @@ export const publishing: Section = {
       for (let b = 0; b < batches; b++) {
         const count = Math.min(options.batchSize, options.targets - b * options.batchSize);
         const add = syntheticTargets(b * options.batchSize, count, "");
+        const touched = new Set(await Promise.all(add.map((t) => hashBins.indexFor(t.path)))).size;
         const t0 = performance.now();
         try {
           await client.changeTargets({ add });
           batchMs.push(performance.now() - t0);
+          batchBins.push(touched);
           added += count;
           consecutive = 0;
         } catch (error) {
@@ -113,6 +119,8 @@ export const publishing: Section = {
       const first = summarize(batchMs.slice(0, tenth));
       const lastTenth = summarize(batchMs.slice(-tenth));
       const fmt = (n: number) => n.toLocaleString("en-US");
+      const binsPerBatch = batchBins.reduce((a, b) => a + b, 0) / Math.max(1, batchBins.length);
+      const msPerBatchBin = batchMs.reduce((a, b) => a + b, 0) / Math.max(1, batchBins.reduce((a, b) => a + b, 0));
 
       const table: Table = {
         title: `Publishing: ${fmt(options.bins)} bins, ${fmt(options.targets)} targets in batches of ${fmt(options.batchSize)} (metadata only)`,
@@ -150,6 +158,7 @@ export const publishing: Section = {
         ],
         notes: [
           "Each batch is one POST /{repo}/admin/targets; it returns once the change is published (bins re-signed, snapshot, timestamp).",
+          `Cost per signed bin: bootstrap ${(bootMs / options.bins).toFixed(2)} ms per bin; a batch touched ${binsPerBatch.toFixed(0)} bins on average, ${msPerBatchBin.toFixed(2)} ms per touched bin (batch time ÷ bins it re-signs).`,
           `Memory: VmHWM (peak RSS) of the workerd that runs the Worker, its Durable Object and the local R2 and cache simulators, reset at the start of each phase; wrangler's proxy workerd: ${mibText(proxy?.hwm)} MiB peak (not counted). 100 ms RSS sampling saw ${mibText(boot.sampledPeak)} MiB (bootstrap) and ${mibText(adding.sampledPeak)} MiB (targets).`,
           `CPU: cores used during the phase by the two workerd processes, and by every other process on the ${context.machineCores}-core machine (others' work slows the phase down).`,
           `State on disk afterwards (Durable Object SQLite + local R2): ${(disk / MiB).toFixed(0)} MiB. Default binsPerInvocation (1,024).`,
@@ -172,7 +181,7 @@ export const publishing: Section = {
           batchSize: options.batchSize,
           startupS,
           idleRssBytes: idleRss,
-          bootstrap: { ms: bootMs, ...phaseData(boot) },
+          bootstrap: { ms: bootMs, msPerBin: bootMs / options.bins, ...phaseData(boot) },
           addTargets: {
             ms: addMs,
             added,
@@ -180,6 +189,8 @@ export const publishing: Section = {
             failures,
             batchMs: { ...batchStats, firstTenth: first, lastTenth },
             batchMsAll: batchMs.map((x) => Math.round(x * 10) / 10),
+            binsTouchedPerBatch: binsPerBatch,
+            msPerTouchedBin: msPerBatchBin,
             ...phaseData(adding),
           },
           proxyPeakRssBytes: proxy?.hwm ?? null,

@@ -50,6 +50,11 @@ interface Run {
   otherCores: number | null;
 }
 
+/** Server CPU milliseconds per answered request. */
+function cpuPerRequestMs(run: Run): number | null {
+  return run.serverCores === null || run.load.reqPerS <= 0 ? null : (run.serverCores * 1000) / run.load.reqPerS;
+}
+
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 async function getBytes(url: string): Promise<Uint8Array> {
@@ -209,6 +214,7 @@ export const serving: Section = {
           { header: "p50 ms", digits: 2 },
           { header: "p99 ms", digits: 2 },
           { header: "CPU server", digits: 2 },
+          { header: "server CPU ms/req", digits: 3 },
           { header: "CPU loader", digits: 2 },
           { header: "CPU others", digits: 2 },
           { header: "failed" },
@@ -222,6 +228,7 @@ export const serving: Section = {
           r.load.p50Ms,
           r.load.p99Ms,
           r.serverCores,
+          cpuPerRequestMs(r),
           r.loaderCores,
           r.otherCores,
           r.load.failures,
@@ -232,6 +239,7 @@ export const serving: Section = {
           "wrangler dev: through wrangler's proxy workerd to the Worker's workerd; workerd direct: the Worker's own port, no proxy (closer to production). CPU server counts both workerd processes.",
           "trivial Worker: a Worker in the same wrangler dev answering with the same bytes from a constant (the local runtime's own cost).",
           `CPU columns: cores used during the measured run (1.00 = one core busy) by the server, the load generator, and every other process on the ${context.machineCores}-core machine.`,
+          "server CPU ms/req: the server's CPU time per answered request; unlike req/s it hardly moves when other processes compete for the cores.",
           "nginx runs one worker process, node:http one process.",
         ],
       };
@@ -246,7 +254,15 @@ export const serving: Section = {
               const a = of(edge.name);
               const b = of(baseline.name);
               if (!a || !b) continue;
-              ratioRows.push([loader, f.label, edge.name, baseline.name, ratio(a.load.reqPerS, b.load.reqPerS), ratio(a.load.p99Ms, b.load.p99Ms)]);
+              ratioRows.push([
+                loader,
+                f.label,
+                edge.name,
+                baseline.name,
+                ratio(a.load.reqPerS, b.load.reqPerS),
+                ratio(a.load.p99Ms, b.load.p99Ms),
+                ratio(cpuPerRequestMs(a) ?? Number.NaN, cpuPerRequestMs(b) ?? Number.NaN),
+              ]);
             }
           }
         }
@@ -260,9 +276,12 @@ export const serving: Section = {
           { header: "baseline", align: "left" },
           { header: "req/s ratio", digits: 3 },
           { header: "p99 ratio", digits: 2 },
+          { header: "CPU/req ratio", digits: 1 },
         ],
         rows: ratioRows,
-        notes: ["req/s ratio < 1: tuf-edge serves fewer requests per second; p99 ratio > 1: its slowest 1% are slower."],
+        notes: [
+          "req/s ratio < 1: tuf-edge serves fewer requests per second; p99 ratio > 1: its slowest 1% are slower; CPU/req ratio: how many times the server CPU per request tuf-edge spends.",
+        ],
       };
       return {
         tables: [results, ratios],
@@ -285,10 +304,19 @@ export const serving: Section = {
             requests: r.load.requests,
             failures: r.load.failures,
             cpuCores: { server: r.serverCores, loader: r.loaderCores, others: r.otherCores },
+            serverCpuMsPerRequest: cpuPerRequestMs(r),
             durationS: r.load.durationS,
             raw: r.load.raw,
           })),
-          ratios: ratioRows.map(([loader, file, edge, baseline, rps, p99]) => ({ loader, file, tufEdge: edge, baseline, reqPerSRatio: rps, p99Ratio: p99 })),
+          ratios: ratioRows.map(([loader, file, edge, baseline, rps, p99, cpu]) => ({
+            loader,
+            file,
+            tufEdge: edge,
+            baseline,
+            reqPerSRatio: rps,
+            p99Ratio: p99,
+            cpuPerRequestRatio: cpu,
+          })),
         },
       };
     } finally {
