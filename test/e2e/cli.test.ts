@@ -355,6 +355,22 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(text.stdout).toContain("NEXT RE-SIGN");
   });
 
+  it("settings: flags > environment > config file", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    await writeFile(join(scratch, "cfg.json"), JSON.stringify({ url: closed, repo: REPO, adminToken: "wrong-token-from-the-file" }), { mode: 0o600 });
+    const fromFile = await run(["status", "--config", "cfg.json"], { TUF_EDGE_URL: undefined, TUF_EDGE_ADMIN_TOKEN: undefined, TUF_EDGE_REPO: undefined });
+    expect(fromFile.code).toBe(3);
+    expect(fromFile.stderr).toContain(closed);
+    // The environment's URL wins over the file's; the token still comes from the file.
+    const envUrl = await run(["status", "--config", "cfg.json"], { TUF_EDGE_ADMIN_TOKEN: undefined });
+    expect(envUrl.code).toBe(4);
+    expect(envUrl.stderr).toContain("401");
+    expect(envUrl.stderr).not.toContain("wrong-token-from-the-file");
+    // A flag wins over both.
+    const flags = await run(["status", "--config", "cfg.json", "--url", instance.baseUrl, "--json"], { TUF_EDGE_URL: closed });
+    expect(json(flags).repository).toBe(REPO);
+  });
+
   it("verify: a tuf-js client from pinned root v1 resolves and downloads targets; a missing target exits 1", async () => {
     const listed = json(ok(await run(["verify", "--root", root1, "--target", "pkg/app-1.0.0.tgz", "--json"])));
     expect(listed).toMatchObject({ verified: true, length: 11, custom: { yanked: true, yanked_reason: "broken build" }, trustedRoot: { pinnedVersion: 1, version: 1 } });
