@@ -18,7 +18,11 @@ import {
 } from "../src/webhooks/standard-webhooks.ts";
 import type { Registries } from "./registries.ts";
 import type { RoleTable } from "./role-table.ts";
-import type { TargetEvents } from "./target-events.ts";
+import type { BinnedEvent, TargetEvents } from "./target-events.ts";
+import type { Attestations } from "./attestations.ts";
+import type { TargetsIndex } from "./targets-index.ts";
+import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
+import type { Hashes } from "../src/tuf/targets.ts";
 
 export interface PushDeps {
   sql: SqlStorage;
@@ -31,6 +35,9 @@ export interface PushDeps {
   /** Waits for the publish that carries change `seq`. */
   publish: (seq: number) => Promise<{ ok: true } | Failure>;
   lastFailure: () => string | null;
+  index: TargetsIndex;
+  attestations: Attestations;
+  bucket: RepositoryBucket;
 }
 
 /** How long a delivery id is remembered (Standard Webhooks senders retry for up to about a day and a half). */
@@ -122,6 +129,9 @@ export class Pushes {
 
   async #accept(push: SignedPush, registry: string, events: TargetEvent[], now: number): Promise<PushResult | Failure> {
     const binned = await this.#binned(events);
+    // Attestations are verified (and their content-addressed bytes stored) before the transaction.
+    const rejected = await this.#verifyAttestations(binned);
+    if (rejected) return rejected;
     let outcome: { task: TaskRow; duplicate: boolean } | Failure;
     outcome = this.#deps.transaction(() => {
       // Checked again here: another push may have landed while this one was verified.
@@ -145,6 +155,21 @@ export class Pushes {
     });
     if ("ok" in outcome) return outcome;
     return this.#respond(outcome.task, push.respondAsync, outcome.duplicate);
+  }
+
+  async #verifyAttestations(events: BinnedEvent[]): Promise<Failure | null> {
+    const addedHashes = new Map<string, Hashes>();
+    for (const [i, event] of events.entries()) {
+      if (event.type === "targets.add") addedHashes.set(event.path, event.hashes);
+      if (event.type !== "attestations.add") continue;
+      const hashes = addedHashes.get(event.path) ?? this.#deps.index.get(event.path)?.hashes;
+      if (!hashes) return failure(409, "unknown_target", `events.${i} (attestations.add "${event.path}"): no such target`);
+      const verified = await this.#deps.attestations.verify(`events.${i}`, event.path, hashes, event.bundle);
+      if ("ok" in verified) return verified;
+      event.attestation = verified;
+    }
+    for (const event of events) if (event.attestation) await this.#deps.attestations.store(this.#deps.bucket, event.attestation);
+    return null;
   }
 
   async #respond(task: TaskRow, respondAsync: boolean, duplicate: boolean): Promise<PushResult | Failure> {
@@ -185,7 +210,7 @@ export class Pushes {
     );
   }
 
-  async #binned(events: TargetEvent[]) {
+  async #binned(events: TargetEvent[]): Promise<BinnedEvent[]> {
     const bins = this.#deps.bins();
     return Promise.all(events.map(async (e) => ({ ...e, bin: await bins.binFor(e.path) })));
   }

@@ -24,7 +24,11 @@ import {
   type SignedPush,
   type TargetsChange,
   type TaskView,
+  type AttestationPolicyView,
+  type AttestationView,
 } from "../src/repository-api.ts";
+import type { AttestationPolicy } from "../src/attestations/policy.ts";
+import { Attestations } from "./attestations.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
 import { Ceremonies } from "./ceremonies.ts";
@@ -62,6 +66,7 @@ export class Repository extends DurableObject<Env> {
   readonly #ceremonies: Ceremonies;
   readonly #registries: Registries;
   readonly #targetEvents: TargetEvents;
+  readonly #attestations: Attestations;
   readonly #pushes: Pushes;
   readonly #scheduler: Scheduler;
   #settings: Settings | null = null;
@@ -107,7 +112,8 @@ export class Repository extends DurableObject<Env> {
       onRootAccepted: (rotated, version, sha256) => this.#onRootAccepted(rotated, version, sha256),
     });
     this.#registries = new Registries(this.#sql, name, this.#sealer);
-    this.#targetEvents = new TargetEvents(this.#sql, this.#targets, this.#tlog, name);
+    this.#attestations = new Attestations(this.#sql, ctx.storage.kv, name);
+    this.#targetEvents = new TargetEvents(this.#sql, this.#targets, this.#tlog, this.#attestations, name);
     this.#pushes = new Pushes({
       sql: this.#sql,
       transaction: (fn) => ctx.storage.transactionSync(fn),
@@ -118,6 +124,9 @@ export class Repository extends DurableObject<Env> {
       bins: () => hashBins(this.#requireSettings()),
       publish: (seq) => published(this.#commits.publish(seq)),
       lastFailure: () => this.#scheduler.lastFailure()?.detail ?? null,
+      index: this.#targets,
+      attestations: this.#attestations,
+      bucket: this.#bucket,
     });
     this.#scheduler = new Scheduler({
       storage: ctx.storage,
@@ -347,6 +356,28 @@ export class Repository extends DurableObject<Env> {
     return this.#ceremonies.cancel(id, reason);
   }
 
+  // --- attestations -------------------------------------------------------------
+
+  async attestationPolicy(): Promise<AttestationPolicyView> {
+    return policyView(this.#attestations.policy());
+  }
+
+  async setAttestationPolicy(policy: unknown): Promise<Result<{ policy: AttestationPolicyView }>> {
+    const result = this.#attestations.setPolicy(policy);
+    if ("ok" in result) return result;
+    this.#log.record("attestation-policy-set", `flavour ${result.flavour}`);
+    return { ok: true, policy: policyView(result) };
+  }
+
+  /** A target's attestations (for the listing and the npm and PyPI shapes). */
+  async attestationsFor(query: { path?: string; filename?: string }): Promise<AttestationView[]> {
+    const rows =
+      query.path !== undefined
+        ? this.#attestations.forPath(query.path).map((a) => ({ ...a, path: query.path! }))
+        : this.#attestations.forFilename(query.filename ?? "");
+    return rows.map((a) => ({ ...a, publisher: a.publisher as Record<string, string | null> }));
+  }
+
   // --- the transparency log ---------------------------------------------------
 
   /** An inclusion proof for entry `index` (or the latest entry about `path`) in the tree of `size` (default: the published size). */
@@ -453,4 +484,9 @@ export class Repository extends DurableObject<Env> {
     if (!active) throw new Error("repository has no active online key");
     return this.#vault.signer(active.keyid);
   }
+}
+
+function policyView(policy: AttestationPolicy): AttestationPolicyView {
+  const { trustedRoot, ...rest } = policy;
+  return { ...rest, customTrustedRoot: trustedRoot !== undefined };
 }

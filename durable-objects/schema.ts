@@ -147,6 +147,20 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (level, idx)
   ) WITHOUT ROWID;
   `,
+  /* 5: attestations */ `
+  -- Accepted attestations; the bundle bytes are in R2 under their SHA-256.
+  CREATE TABLE attestations (
+    sha256 TEXT NOT NULL,
+    path TEXT NOT NULL,
+    filename TEXT NOT NULL,        -- the path's last segment (PyPI's integrity API asks by file name)
+    predicate_type TEXT,
+    media_type TEXT NOT NULL,
+    publisher TEXT NOT NULL,       -- JSON: who signed it (PEP 740 publisher shape)
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (path, sha256)
+  );
+  CREATE INDEX attestations_by_filename ON attestations (filename);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -6,6 +6,7 @@ import { openApiDocument } from "./openapi.ts";
 import { repositoryParam } from "./http/repository-param.ts";
 import { admin } from "./routes/admin.ts";
 import { repoHealth, serviceHealth } from "./routes/health.ts";
+import { attestationFiles, attestationLists, npmAttestations, pypiIntegrity } from "./routes/attestations.ts";
 import { log } from "./routes/log.ts";
 import { metadata } from "./routes/metadata.ts";
 import { pushes } from "./routes/pushes.ts";
@@ -17,6 +18,10 @@ const repository = new Hono<AppEnv>()
   .route("/targets", targets)
   .route("/admin", admin)
   .route("/log", log)
+  .route("/attestations", attestationLists)
+  .route("/attestation-bundles", attestationFiles)
+  .route("/-/npm/v1/attestations", npmAttestations)
+  .route("/integrity", pypiIntegrity)
   .route("/", pushes)
   .route("/health", repoHealth);
 

@@ -38,7 +38,8 @@ export type FailureCode =
   | "stale_timestamp"
   | "wrong_repository"
   | "immutable_target"
-  | "unknown_target";
+  | "unknown_target"
+  | "attestation_rejected";
 
 export interface Failure {
   ok: false;
@@ -169,4 +170,23 @@ export interface SignedPush {
   /** The exact signed body (for uploads: the manifest). */
   body: string;
   respondAsync: boolean;
+}
+
+/** A repository's attestation policy, as the admin API shows it. */
+export interface AttestationPolicyView {
+  flavour: "generic" | "npm" | "pypi";
+  predicateTypes?: string[];
+  identities?: Array<{ issuer: string; subjectPattern: string }>;
+  /** Whether the policy names its own trusted root (else the bundled public-good one). */
+  customTrustedRoot: boolean;
+}
+
+/** An accepted attestation. */
+export interface AttestationView {
+  path: string;
+  sha256: string;
+  predicateType: string | null;
+  mediaType: string;
+  /** Who signed it, in PEP 740's publisher shape. */
+  publisher: Record<string, string | null>;
 }

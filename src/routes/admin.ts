@@ -36,6 +36,13 @@ export const admin = new Hono<AppEnv>()
     return c.json({ events: await repositoryStub(c.env, c.get("repo")).events(Number.isFinite(limit) ? limit : 100) });
   })
   .post("/refresh", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).refresh()))
+  .get("/attestation-policy", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).attestationPolicy()))
+  .put("/attestation-policy", jsonLimit, async (c) => {
+    const body = await c.req.json().catch(() => {
+      throw new ProblemError(400, { code: "invalid_request", detail: "the body is not JSON" });
+    });
+    return c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setAttestationPolicy(body)).policy);
+  })
   .get("/log", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).logWitnesses()))
   .put("/log/witnesses", validate("json", z.object({ witnesses: z.array(z.string().max(512)).max(32) }).strict()), async (c) =>
     c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setLogWitnesses(c.req.valid("json").witnesses))),

@@ -8,6 +8,7 @@ import { TargetPathSchema } from "./target-path.ts";
 
 export const MAX_EVENTS = 1000;
 export const MAX_WEBHOOK_BODY = 1024 * 1024;
+export const MAX_BUNDLE_BYTES = 256 * 1024;
 
 const Length = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const Reason = z.string().min(1, "a reason is required").max(500);
@@ -17,6 +18,14 @@ export const TargetEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("targets.remove"), path: TargetPathSchema }).strict(),
   z.object({ type: z.literal("targets.yank"), path: TargetPathSchema, reason: Reason }).strict(),
   z.object({ type: z.literal("targets.unyank"), path: TargetPathSchema }).strict(),
+  z
+    .object({
+      type: z.literal("attestations.add"),
+      path: TargetPathSchema,
+      /** The attestation's JSON text, exactly as signed and to be served: a Sigstore bundle or a PEP 740 attestation. */
+      bundle: z.string().min(2).max(MAX_BUNDLE_BYTES, `an attestation is at most ${MAX_BUNDLE_BYTES} bytes`),
+    })
+    .strict(),
 ]);
 
 export type TargetEvent = z.infer<typeof TargetEventSchema>;
@@ -28,10 +37,13 @@ export const WebhookBodySchema = z
     events: z.array(TargetEventSchema).min(1, "a batch has at least one event").max(MAX_EVENTS),
   })
   .strict()
-  .refine((b) => new Set(b.events.map((e) => e.path)).size === b.events.length, {
-    message: "a batch names each target path once",
-    path: ["events"],
-  });
+  .refine(
+    (b) => {
+      const paths = b.events.filter((e) => e.type !== "attestations.add").map((e) => e.path);
+      return new Set(paths).size === paths.length;
+    },
+    { message: "a batch changes each target path once (attestations may be added beside)", path: ["events"] },
+  );
 
 export const UploadManifestSchema = z
   .object({

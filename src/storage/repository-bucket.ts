@@ -71,6 +71,23 @@ export class RepositoryBucket {
     return this.#bucket.get(this.logKey(path));
   }
 
+  /** Attestations, content-addressed: `<repo>/attestations/<sha256>.json`. */
+  attestationKey(sha256: string): string {
+    return `${this.#repo}/attestations/${sha256}.json`;
+  }
+
+  async putAttestation(sha256: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
+    await this.#bucket.put(this.attestationKey(sha256), bytes, {
+      sha256,
+      httpMetadata: { contentType: "application/json" },
+      customMetadata: { sha256 },
+    });
+  }
+
+  getAttestation(sha256: string): Promise<R2ObjectBody | null> {
+    return this.#bucket.get(this.attestationKey(sha256));
+  }
+
   getTarget(targetPath: string, sha256: string): Promise<R2ObjectBody | null> {
     return this.#bucket.get(this.targetKey(targetPath, sha256));
   }

@@ -1,0 +1,193 @@
+/**
+ * Attestations a repository accepted: verified offline against its policy
+ * before anything is stored, kept in R2 under the SHA-256 of their bytes, and
+ * bound into TUF: the target's entry in its bin lists, in `custom`, each
+ * attestation's predicate type and digest, so a client that resolved the
+ * target can fetch each attestation and check it by digest.
+ */
+import { bundleFromPep740 } from "../src/attestations/bundle.ts";
+import { type AttestationPolicy, AttestationPolicySchema, DEFAULT_POLICY, expectedSubjectName, policyTrustedRoot } from "../src/attestations/policy.ts";
+import { publisherFor } from "../src/attestations/shapes.ts";
+import type { TrustedRoot } from "../src/attestations/trusted-root.ts";
+import { verifyBundle } from "../src/attestations/verify.ts";
+import { failure, type Failure } from "../src/repository-api.ts";
+import type { Hashes } from "../src/tuf/targets.ts";
+import { sha256Hex, utf8 } from "../src/tuf/encoding.ts";
+import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
+import type { TargetsIndex } from "./targets-index.ts";
+import type { TransparencyLog } from "./transparency-log.ts";
+
+const POLICY = "attestation-policy";
+
+export interface VerifiedAttestation {
+  path: string;
+  sha256: string;
+  bytes: Uint8Array<ArrayBuffer>;
+  predicateType: string | null;
+  mediaType: string;
+  publisher: Record<string, unknown>;
+}
+
+export interface AttestationRecord {
+  sha256: string;
+  predicateType: string | null;
+  mediaType: string;
+  publisher: Record<string, unknown>;
+}
+
+interface Row extends Record<string, SqlStorageValue> {
+  sha256: string;
+  path: string;
+  predicate_type: string | null;
+  media_type: string;
+  publisher: string;
+}
+
+export class Attestations {
+  readonly #sql: SqlStorage;
+  readonly #kv: SyncKvStorage;
+  readonly #repo: string;
+  #trust: { policy: AttestationPolicy; root: TrustedRoot } | null = null;
+
+  constructor(sql: SqlStorage, kv: SyncKvStorage, repo: string) {
+    this.#sql = sql;
+    this.#kv = kv;
+    this.#repo = repo;
+  }
+
+  policy(): AttestationPolicy {
+    return this.#kv.get<AttestationPolicy>(POLICY) ?? DEFAULT_POLICY;
+  }
+
+  /** Replaces the policy; a trusted root that does not parse is refused. */
+  setPolicy(input: unknown): AttestationPolicy | Failure {
+    const parsed = AttestationPolicySchema.safeParse(input);
+    if (!parsed.success) return failure(400, "invalid_request", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    try {
+      policyTrustedRoot(parsed.data);
+    } catch (error) {
+      return failure(422, "invalid_request", `trustedRoot: ${error instanceof Error ? error.message : "not a trusted root"}`);
+    }
+    this.#kv.put(POLICY, parsed.data);
+    this.#trust = null;
+    return parsed.data;
+  }
+
+  /**
+   * Verifies one attestation about `path`, whose target has `hashes`: genuine
+   * (signature, certificate chain, transparency log) and about that artifact
+   * (subject digest and name), with an allowed predicate type and identity.
+   */
+  async verify(at: string, path: string, hashes: Hashes, text: string): Promise<VerifiedAttestation | Failure> {
+    const reject = (code: string, detail: string) => ({
+      ...failure(422, "attestation_rejected", `${at}: attestation rejected (${code}): ${detail}`),
+      errors: [{ path: `${at}.bundle`, message: code }],
+    });
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return reject("structure", "not JSON");
+    }
+    const { policy, root } = this.#trustMaterial();
+    const subjectName = expectedSubjectName(policy, path);
+    if (subjectName === null) return reject("subject_name", `"${path}" does not follow the ${policy.flavour} naming of this repository`);
+    let bundle: unknown = json;
+    if (json.version === 1 && "verification_material" in json) {
+      try {
+        bundle = bundleFromPep740(json);
+      } catch (error) {
+        return reject("structure", error instanceof Error ? error.message : "not a PEP 740 attestation");
+      }
+    }
+    const verdict = await verifyBundle(bundle, root, {
+      digest: hashes,
+      name: subjectName,
+      ...(policy.predicateTypes ? { predicateTypes: policy.predicateTypes } : {}),
+    });
+    if (!verdict.ok) return reject(verdict.code, verdict.detail);
+    const signer = verdict.signer.kind === "certificate" ? verdict.signer : undefined;
+    if (policy.identities && !policy.identities.some((id) => matchesIdentity(id, signer))) {
+      return reject("identity", `signed by ${signer?.san ?? "a key"} (${signer?.issuer ?? "no issuer"}), not a trusted publisher`);
+    }
+    const bytes = utf8(text);
+    return {
+      path,
+      sha256: await sha256Hex(bytes),
+      bytes,
+      predicateType: verdict.predicateType ?? null,
+      mediaType: String((bundle as { mediaType?: string }).mediaType ?? "application/vnd.dev.sigstore.bundle.v0.3+json"),
+      publisher: publisherFor(signer),
+    };
+  }
+
+  /** Stores the bytes (content-addressed, so storing twice is harmless). */
+  async store(bucket: RepositoryBucket, attestation: VerifiedAttestation): Promise<void> {
+    await bucket.putAttestation(attestation.sha256, attestation.bytes);
+  }
+
+  /** Records an accepted attestation (inside the change's transaction): table, target custom field, log. */
+  record(index: TargetsIndex, log: TransparencyLog, attestation: VerifiedAttestation, seq: number): void {
+    const target = index.get(attestation.path)!;
+    const listed = Array.isArray(target.custom?.attestations) ? (target.custom.attestations as Array<{ sha256: string }>) : [];
+    if (listed.some((a) => a.sha256 === attestation.sha256)) return;
+    this.#sql.exec(
+      `INSERT OR IGNORE INTO attestations (sha256, path, filename, predicate_type, media_type, publisher, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      attestation.sha256,
+      attestation.path,
+      attestation.path.slice(attestation.path.lastIndexOf("/") + 1),
+      attestation.predicateType,
+      attestation.mediaType,
+      JSON.stringify(attestation.publisher),
+      Date.now(),
+    );
+    const entry = { predicate_type: attestation.predicateType ?? "", sha256: attestation.sha256 };
+    index.upsert({ ...target, custom: { ...target.custom, attestations: [...listed, entry] } }, seq);
+    log.append({
+      type: "attestation.add",
+      repository: this.#repo,
+      path: attestation.path,
+      bundle_sha256: attestation.sha256,
+      predicate_type: attestation.predicateType ?? "none",
+    });
+  }
+
+  /** A target's attestations, oldest first. */
+  forPath(path: string): AttestationRecord[] {
+    return this.#rows("SELECT * FROM attestations WHERE path = ? ORDER BY created_at, sha256", path);
+  }
+
+  /** Attestations of the targets whose file name is `filename` (PyPI's integrity API). */
+  forFilename(filename: string): Array<AttestationRecord & { path: string }> {
+    return this.#sql
+      .exec<Row>("SELECT * FROM attestations WHERE filename = ? ORDER BY created_at, sha256", filename)
+      .toArray()
+      .map((r) => ({ ...toRecord(r), path: r.path }));
+  }
+
+  #rows(query: string, ...args: SqlStorageValue[]): AttestationRecord[] {
+    return this.#sql.exec<Row>(query, ...args).toArray().map(toRecord);
+  }
+
+  #trustMaterial() {
+    this.#trust ??= (() => {
+      const policy = this.policy();
+      return { policy, root: policyTrustedRoot(policy) };
+    })();
+    return this.#trust;
+  }
+}
+
+function toRecord(r: Row): AttestationRecord {
+  return { sha256: r.sha256, predicateType: r.predicate_type, mediaType: r.media_type, publisher: JSON.parse(r.publisher) };
+}
+
+function matchesIdentity(id: { issuer: string; subjectPattern: string }, signer: { issuer?: string; san?: string } | undefined): boolean {
+  if (!signer?.san || signer.issuer !== id.issuer) return false;
+  try {
+    return new RegExp(`^(?:${id.subjectPattern})$`).test(signer.san);
+  } catch {
+    return false;
+  }
+}

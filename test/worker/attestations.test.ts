@@ -1,0 +1,119 @@
+/**
+ * Attestations pushed by a registry, verified against real Sigstore bundles
+ * (test/unit/attestations/fixtures, provenance in its PROVENANCE.md), bound
+ * into TUF and served in the shapes npm and PyPI clients read.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
+import { ARTIFACTS, NPM, PEP740 } from "../unit/attestations/material.ts";
+import { BASE, getJson, publishedTarget, withHmacRegistry, workerFetch } from "./helpers.ts";
+
+async function setFlavour(repo: string, flavour: string) {
+  const response = await workerFetch(`${BASE}/${repo}/admin/attestation-policy`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ flavour }),
+  });
+  expect(response.status).toBe(200);
+}
+
+const PYPI_PATH = "packages/pypi_attestations-0.0.19.tar.gz";
+const pypi = ARTIFACTS["pypi_attestations-0.0.19.tar.gz"];
+const publishText = JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]);
+
+describe("attestations", () => {
+  it("accepts a genuine PEP 740 attestation for its artifact, binds it into TUF and serves it", async () => {
+    const repo = "att-pypi";
+    const { registry, client } = await withHmacRegistry(repo);
+    await setFlavour(repo, "pypi");
+    const pushed = await registry.push([
+      { type: "targets.add", path: PYPI_PATH, length: 29882, hashes: { sha256: pypi.sha256 } },
+      { type: "attestations.add", path: PYPI_PATH, bundle: publishText },
+    ]);
+    expect(pushed.task.state).toBe("published");
+
+    // Bound into TUF: the target's custom field lists the attestation's predicate type and digest.
+    const bundleSha = await sha256Hex(utf8(publishText));
+    const { target } = await publishedTarget(repo, PYPI_PATH, 16);
+    expect(target.custom.attestations).toEqual([{ predicate_type: "https://docs.pypi.org/attestations/publish/v1", sha256: bundleSha }]);
+
+    // The bytes, content-addressed and immutable, are exactly what was pushed.
+    const bundle = await workerFetch(`${BASE}/${repo}/attestation-bundles/${bundleSha}.json`);
+    expect(bundle.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    expect(await bundle.text()).toBe(publishText);
+
+    const { json: list } = await getJson(`/${repo}/attestations/${PYPI_PATH}`);
+    expect(list.attestations).toHaveLength(1);
+    expect(list.attestations[0]).toMatchObject({ sha256: bundleSha, predicateType: "https://docs.pypi.org/attestations/publish/v1" });
+
+    // PEP 740 Integrity API shape.
+    const { response, json: provenance } = await getJson(`/${repo}/integrity/pypi-attestations/0.0.19/pypi_attestations-0.0.19.tar.gz/provenance`);
+    expect(response.status).toBe(200);
+    expect(Object.keys(provenance).sort()).toEqual(["attestation_bundles", "version"]);
+    expect(provenance.version).toBe(1);
+    expect(provenance.attestation_bundles).toHaveLength(1);
+    expect(provenance.attestation_bundles[0].publisher).toMatchObject({ kind: "GitHub", repository: "trailofbits/pypi-attestations" });
+    expect(provenance.attestation_bundles[0].attestations).toEqual([PEP740["pypi_attestations-0.0.19.tar.gz.publish"]]);
+    expect(Object.keys(provenance.attestation_bundles[0].attestations[0]).sort()).toEqual(["envelope", "verification_material", "version"]);
+    expect((await client.status()).targetsCount).toBe(1);
+  });
+
+  it("rejects an attestation for another artifact, a tampered one and a wrong flavour, storing nothing", async () => {
+    const repo = "att-reject";
+    const { registry, client } = await withHmacRegistry(repo);
+    await setFlavour(repo, "pypi");
+    const other = ARTIFACTS["gitlab_oidc_project-0.0.3.tar.gz"];
+    await registry.push([{ type: "targets.add", path: "packages/gitlab_oidc_project-0.0.3.tar.gz", length: 5679, hashes: { sha256: other.sha256 } }]);
+    const before = await client.status();
+
+    // The pypi_attestations attestation, claimed for the gitlab project's file.
+    const wrongArtifact = await registry
+      .push([{ type: "attestations.add", path: "packages/gitlab_oidc_project-0.0.3.tar.gz", bundle: publishText }])
+      .catch((e: unknown) => e);
+    expect(wrongArtifact).toMatchObject({ status: 422, problem: { code: "attestation_rejected", errors: [{ path: "events.0.bundle", message: "subject_digest" }] } });
+
+    // One byte of the signature changed.
+    const tampered = structuredClone(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]) as { envelope: { signature: string } };
+    const sig = tampered.envelope.signature;
+    tampered.envelope.signature = (sig[5] === "A" ? "B" : "A").padStart(6, sig.slice(0, 5)) + sig.slice(6);
+    await registry.push([{ type: "targets.add", path: PYPI_PATH, length: 29882, hashes: { sha256: pypi.sha256 } }]);
+    const bad = await registry.push([{ type: "attestations.add", path: PYPI_PATH, bundle: JSON.stringify(tampered) }]).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ status: 422, problem: { code: "attestation_rejected" } });
+    expect((bad as { problem: { detail: string } }).problem.detail).toMatch(/\((signature|tlog)\)/);
+
+    // Nothing stored: no bundle objects, no attestation listed, targets as they were plus the one add.
+    expect((await env.BUCKET.list({ prefix: `${repo}/attestations/` })).objects).toHaveLength(0);
+    const { json: list } = await getJson(`/${repo}/attestations/${PYPI_PATH}`);
+    expect(list.attestations).toEqual([]);
+    expect((await client.status()).targetsCount).toBe(before.targetsCount + 1);
+    // An attestation for a target that does not exist.
+    const missing = await registry.push([{ type: "attestations.add", path: "packages/nope-1.0.tar.gz", bundle: publishText }]).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ status: 409, problem: { code: "unknown_target" } });
+  });
+
+  it("serves npm's attestations shape for an npm-flavoured repository", async () => {
+    const repo = "att-npm";
+    const { registry } = await withHmacRegistry(repo);
+    await setFlavour(repo, "npm");
+    const path = "gundam-visor/-/gundam-visor-1.0.1.tgz";
+    const provenance = JSON.stringify(NPM["provenance.sigstore"]);
+    const publish = JSON.stringify(NPM["publish.sigstore"]);
+    await registry.push([
+      { type: "targets.add", path, length: 1, hashes: { sha512: ARTIFACTS["gundam-visor-1.0.1.tgz"].sha512 } },
+      { type: "attestations.add", path, bundle: publish },
+      { type: "attestations.add", path, bundle: provenance },
+    ]);
+    const { response, json } = await getJson(`/${repo}/-/npm/v1/attestations/gundam-visor@1.0.1`);
+    expect(response.status).toBe(200);
+    expect(Object.keys(json)).toEqual(["attestations"]);
+    const upstream = NPM.attestations as { attestations: Array<{ predicateType: string; bundle: unknown }> };
+    const byType = (list: Array<{ predicateType: string; bundle: unknown }>) =>
+      Object.fromEntries(list.map((a) => [a.predicateType, a.bundle]));
+    // Field for field what registry.npmjs.org answers for gundam-visor@1.0.1.
+    expect(byType(json.attestations)).toEqual(byType(upstream.attestations));
+    for (const a of json.attestations) expect(Object.keys(a).sort()).toEqual(["bundle", "predicateType"]);
+    expect((await workerFetch(`${BASE}/${repo}/-/npm/v1/attestations/gundam-visor@9.9.9`)).status).toBe(404);
+    expect((await workerFetch(`${BASE}/${repo}/integrity/x/1/x.tar.gz/provenance`)).status).toBe(404);
+  });
+});
