@@ -100,6 +100,30 @@ export const openApiDocument = {
     "/{repo}/tasks/{id}": {
       get: { summary: "an accepted push: queued, publishing or published", parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "the task" }, 404: problem("no such task") } },
     },
+    "/{repo}/log/checkpoint": { get: { summary: "the transparency log's C2SP signed checkpoint (with witness cosignatures)", parameters: [repo], responses: { 200: { description: "text/plain signed note" } } } },
+    "/{repo}/log/tile/{path}": { get: { summary: "C2SP tlog-tiles hash tiles and entry bundles (immutable)", parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "tile bytes" }, 404: problem("no such tile") } } },
+    "/{repo}/log/proof/inclusion": {
+      get: {
+        summary: "inclusion proof of an entry (by index or target path) in a published tree size; hex hashes, leaf to root",
+        parameters: [repo, { name: "index", in: "query", schema: { type: "integer" } }, { name: "path", in: "query", schema: { type: "string" } }, { name: "size", in: "query", schema: { type: "integer" } }],
+        responses: { 200: { description: "{index, size, leafHash, entry, proof[], rootHash}" }, 404: problem("no such entry or size") },
+      },
+    },
+    "/{repo}/log/proof/consistency": {
+      get: { summary: "consistency proof between two published tree sizes", parameters: [repo, { name: "from", in: "query", required: true, schema: { type: "integer" } }, { name: "to", in: "query", required: true, schema: { type: "integer" } }], responses: { 200: { description: "{from, to, proof[], fromRoot, toRoot}" } } },
+    },
+    "/{repo}/log/cosignatures": { post: { summary: "a configured witness's cosigned checkpoint (C2SP tlog-cosignature)", parameters: [repo], responses: { 200: { description: "the served checkpoint" }, 422: problem("not a configured witness, or not the current checkpoint") } } },
+    "/{repo}/attestations/{path}": { get: { summary: "a target's attestations: predicate type, digest, publisher, URL", parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "list" } } } },
+    "/{repo}/attestation-bundles/{sha256}.json": { get: { summary: "an attestation's bytes, by their SHA-256 (immutable)", parameters: [repo, { name: "sha256", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "the bundle" } } } },
+    "/{repo}/-/npm/v1/attestations/{spec}": { get: { summary: "npm's attestations shape for <name>@<version> (npm-flavoured repositories)", parameters: [repo, { name: "spec", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: '{"attestations":[{"predicateType","bundle"}]}' }, 404: problem("none") } } },
+    "/{repo}/integrity/{project}/{version}/{filename}/provenance": {
+      get: {
+        summary: "PEP 740 provenance (PyPI-flavoured repositories)",
+        parameters: [repo, ...["project", "version", "filename"].map((name) => ({ name, in: "path", required: true, schema: { type: "string" } }))],
+        responses: { 200: { description: '{"version":1,"attestation_bundles":[{"publisher","attestations"}]}' }, 404: problem("none") },
+      },
+    },
+    "/{repo}/admin/attestation-policy": { get: { summary: "the attestation policy", security: admin, parameters: [repo], responses: { 200: { description: "policy" } } }, put: { summary: "set the attestation policy: flavour, predicate types, identities, trusted root", security: admin, parameters: [repo], responses: { 200: { description: "policy" } } } },
     "/{repo}/admin/online-key": { get: { summary: "the online public key a root v1 must name", security: admin, parameters: [repo], responses: { 200: { description: "{keyid, key}" } } } },
     "/{repo}/admin/bootstrap": {
       post: { summary: "bootstrap with root v1 and settings", security: admin, parameters: [repo], requestBody: json(BootstrapSchema), responses: { 201: { description: "published" }, 409: problem("already bootstrapped"), 422: problem("the root or settings are invalid") } },

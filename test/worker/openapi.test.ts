@@ -6,7 +6,18 @@ describe("OpenAPI document", () => {
     const { response, json } = await getJson("/openapi.json");
     expect(response.status).toBe(200);
     expect(json.openapi).toBe("3.1.0");
-    for (const path of ["/{repo}/webhooks/registry", "/{repo}/uploads/{path}", "/{repo}/admin/targets", "/{repo}/admin/bootstrap", "/{repo}/tasks/{id}"]) {
+    for (const path of [
+      "/{repo}/webhooks/registry",
+      "/{repo}/uploads/{path}",
+      "/{repo}/admin/targets",
+      "/{repo}/admin/bootstrap",
+      "/{repo}/tasks/{id}",
+      "/{repo}/log/checkpoint",
+      "/{repo}/log/proof/inclusion",
+      "/{repo}/attestations/{path}",
+      "/{repo}/-/npm/v1/attestations/{spec}",
+      "/{repo}/integrity/{project}/{version}/{filename}/provenance",
+    ]) {
       expect(json.paths[path], path).toBeDefined();
     }
     const webhook = json.paths["/{repo}/webhooks/registry"].post.requestBody.content["application/json"].schema;
@@ -17,6 +28,7 @@ describe("OpenAPI document", () => {
       "targets.remove",
       "targets.yank",
       "targets.unyank",
+      "attestations.add",
     ]);
   });
 });
