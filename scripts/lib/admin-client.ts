@@ -105,6 +105,16 @@ export class AdminClient {
     return this.#call("GET", `/admin/events?limit=${limit}`);
   }
 
+  /** The attestation policy: flavour (generic, npm, pypi), predicate types, identities, trusted root. */
+  setAttestationPolicy(policy: {
+    flavour?: "generic" | "npm" | "pypi";
+    predicateTypes?: string[];
+    identities?: Array<{ issuer: string; subjectPattern: string }>;
+    trustedRoot?: unknown;
+  }): Promise<{ flavour: string; customTrustedRoot: boolean }> {
+    return this.#call("PUT", "/admin/attestation-policy", policy);
+  }
+
   registries(): Promise<{ registries: Array<{ name: string; credentials: Array<{ id: string; kind: string; notAfter: string | null }> }> }> {
     return this.#call("GET", "/admin/registries");
   }
