@@ -11,6 +11,7 @@ import { EXIT, EXIT_CODES_HELP, describeError } from "./cli/exit.ts";
 import { examples } from "./cli/help.ts";
 import { registerImport } from "./cli/import.ts";
 import { registerKeys } from "./cli/keys.ts";
+import { registerLog } from "./cli/log.ts";
 import { color } from "./cli/output.ts";
 import { registerPush } from "./cli/push.ts";
 import { registerRegistry } from "./cli/registry.ts";
@@ -62,6 +63,7 @@ Guide: docs/operators.md`,
   registerRegistry(program);
   registerImport(program);
   registerVerify(program);
+  registerLog(program);
   // Usage errors exit 2; --help and --version exit 0.
   const exitOverride = (command: Command) => {
     command.exitOverride();
