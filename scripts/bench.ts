@@ -42,6 +42,9 @@ const HELP = `usage: npm run bench -- [options]
   --keep-state          keep the instances' state folders (printed at the end)
   --worktree            run the work tree as it is (uncommitted edits included), copied at the
                         start, instead of the last commit (HEAD, the default)
+  --local-observability keep wrangler dev's local trace collector on (its default): it records a
+                        span per request, R2 call and SQL statement in the same workerd, which
+                        costs CPU, memory and disk that are not tuf-edge's; off unless this is given
   --live                run wrangler dev in the work tree itself (any edit during the run
                         then rebuilds and restarts the Worker mid-measurement)
 `;
@@ -63,6 +66,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       "keep-state": { type: "boolean", default: false },
       live: { type: "boolean", default: false },
       worktree: { type: "boolean", default: false },
+      "local-observability": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -100,6 +104,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       workDir: "",
       keepState: values["keep-state"],
       code: values.live ? "live" : values.worktree ? "worktree" : "head",
+      localObservability: values["local-observability"],
     },
   };
 }
@@ -133,6 +138,8 @@ function stopChildrenOnSignal(options: BenchOptions): void {
 
 async function main(): Promise<number> {
   const { options, only, out } = parseOptions();
+  // Every wrangler dev started from here inherits this environment.
+  process.env.X_LOCAL_OBSERVABILITY = options.localObservability ? "true" : "false";
   options.workDir = await mkdtemp(join(tmpdir(), "tuf-edge-bench-"));
   stopChildrenOnSignal(options);
   const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -174,6 +181,7 @@ async function main(): Promise<number> {
     rows: results.map((r) => [r.name, r.ok ? "ok" : `FAILED: ${r.error?.split("\n")[0]}`, r.durationS]),
     notes: [
       `Machine: ${machine.cpus} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(0)} GiB, ${machine.platform}; node ${machine.node}; tuf-edge: ${project.description}.`,
+      `wrangler dev's local trace collector (X_LOCAL_OBSERVABILITY): ${options.localObservability ? "on (--local-observability)" : "off"}.`,
       `Total run time: ${durationS.toFixed(1)} s.`,
     ],
   };

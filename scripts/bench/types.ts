@@ -20,6 +20,8 @@ export interface BenchOptions {
   keepState: boolean;
   /** What the instances run: the last commit (default), a copy of the work tree, or the work tree in place. */
   code: CodeSource;
+  /** Keep wrangler dev's local trace collector (a span per request, R2 call and SQL statement) on. */
+  localObservability: boolean;
 }
 
 export type LoaderName = "autocannon" | "wrk";
