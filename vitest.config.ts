@@ -8,6 +8,8 @@ process.env.KEY_ENCRYPTION_KEY ??= "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
 
 export default defineConfig({
   test: {
+    // The JSON report lets CI print a one-line summary (see .ci/run).
+    reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
     projects: [
       {
         // Inside workerd: real Durable Objects (SQLite), R2, Cache API and alarms.
