@@ -96,6 +96,9 @@ export async function startLocalInstance(options: LocalInstanceOptions): Promise
       WRANGLER_SEND_METRICS: "false",
       // No network: do not try to download the `request.cf` sample object.
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      // wrangler dev's local trace collector stores a span per storage call
+      // (hundreds of MB for a large publish) and slows everything; off unless asked for.
+      X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
       CI: process.env.CI ?? "true",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -124,7 +127,8 @@ async function waitForReady(baseUrl: string, child: ChildProcess, timeoutMs: num
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
     try {
-      const response = await fetch(`${baseUrl}/health`);
+      // A bounded probe: a Worker that failed to build makes wrangler hold requests open.
+      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
       await response.body?.cancel();
       return;
     } catch {
