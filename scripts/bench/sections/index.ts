@@ -6,5 +6,9 @@
 import type { Section } from "../types.ts";
 import { publishing } from "./publishing.ts";
 import { serving } from "./serving.ts";
+import { webhooks } from "./webhooks.ts";
+import { attestations } from "./attestations.ts";
+import { rotation } from "./rotation.ts";
+import { log } from "./log.ts";
 
-export const SECTIONS: readonly Section[] = [serving, publishing];
+export const SECTIONS: readonly Section[] = [serving, publishing, webhooks, attestations, rotation, log];
