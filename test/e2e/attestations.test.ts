@@ -6,7 +6,7 @@
  * test/unit/attestations/fixtures/PROVENANCE.md.)
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Updater } from "tuf-js";
@@ -38,7 +38,7 @@ describe("attestations through TUF, with tuf-js", () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  it("resolves a target and fetches its attestation by the digest TUF vouches for", async () => {
+  it("resolves a target and fetches its attestation by the digest TUF vouches for; downloads a registry upload", async () => {
     const { signer } = await Ed25519Signer.generate();
     const { rootBytes } = await bootstrapRepository(admin, { rootSigners: [signer], threshold: 1, settings: { bins: 16 } });
     await admin.setAttestationPolicy({ flavour: "pypi" });
@@ -60,6 +60,15 @@ describe("attestations through TUF, with tuf-js", () => {
     const listed = (info!.custom as { attestations: Array<{ predicate_type: string; sha256: string }> }).attestations;
     expect(listed).toHaveLength(1);
     expect(listed[0]!.predicate_type).toBe("https://docs.pypi.org/attestations/publish/v1");
+
+    // A registry's signed upload is downloaded and checked by the same client.
+    const bytes0 = new TextEncoder().encode(`uploaded by a registry ${Date.now()}\n`);
+    await registry.upload("files/uploaded.txt", bytes0);
+    const targetDir = await mkdtemp(join(scratch, "downloads-"));
+    const second = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetBaseUrl: urls.targets, targetDir });
+    await second.refresh();
+    const uploaded = await second.downloadTarget((await second.getTargetInfo("files/uploaded.txt"))!);
+    expect(new Uint8Array(await readFile(uploaded))).toEqual(bytes0);
 
     const bundle = await fetch(`${instance.baseUrl}/${REPO}/attestation-bundles/${listed[0]!.sha256}.json`);
     expect(bundle.status).toBe(200);
