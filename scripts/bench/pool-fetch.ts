@@ -11,11 +11,14 @@ export interface PoolFetch {
   fetch: (input: string, init?: RequestInit) => Promise<Response>;
   /** Closes the pool's sockets. */
   close(): void;
+  /** Requests sent again because a kept-alive socket was closed by the server as it was reused. */
+  retries(): number;
 }
 
 export function makePoolFetch(maxSockets: number, timeoutMs = 0): PoolFetch {
   const agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-  const fetch = (input: string, init: RequestInit = {}): Promise<Response> =>
+  let retries = 0;
+  const attempt = (input: string, init: RequestInit, retry: boolean): Promise<Response> =>
     new Promise((resolve, reject) => {
       const url = new URL(input);
       const body = init.body;
@@ -42,14 +45,23 @@ export function makePoolFetch(maxSockets: number, timeoutMs = 0): PoolFetch {
           });
         },
       );
-      req.on("error", reject);
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed just as it was reused: nothing reached the server, send again
+        // (Node's documented pattern; pushes are idempotent by their webhook-id anyway).
+        const stale = req.reusedSocket && (error.code === "ECONNRESET" || error.message === "socket hang up");
+        if (stale && retry) {
+          retries++;
+          attempt(input, init, false).then(resolve, reject);
+        } else reject(error);
+      });
       if (timeoutMs > 0) {
         req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response within ${timeoutMs} ms: ${init.method ?? "GET"} ${input}`)));
       }
       if (body !== undefined && body !== null) req.write(body);
       req.end();
     });
-  return { fetch, close: () => agent.destroy() };
+  const fetch = (input: string, init: RequestInit = {}): Promise<Response> => attempt(input, init, true);
+  return { fetch, close: () => agent.destroy(), retries: () => retries };
 }
 
 /** GET `url` and parse JSON (throws on a non-2xx status). */

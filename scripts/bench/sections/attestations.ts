@@ -245,6 +245,7 @@ export const attestations: Section = {
             : "The PEP 740 figure was not found in vitest's output.",
         ],
       };
+      if (pool.retries() > 0) notes.push(`${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`);
       return {
         tables: [pushes, verifier],
         notes,

@@ -32,6 +32,7 @@ import {
   verifyInclusion,
 } from "../../../src/log/merkle.ts";
 import { toHex } from "../../../src/tuf/encoding.ts";
+import { AdminClient } from "../../lib/admin-client.ts";
 import { LogClient } from "../../lib/log-client.ts";
 import { monitorLog } from "../../lib/log-monitor.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
@@ -167,8 +168,8 @@ export const log: Section = {
     const pool = makePoolFetch(8);
     const bench = await startBenchInstance(context, "log");
     try {
-      const admin = bench.client(REPO);
       const base = bench.instance.baseUrl;
+      const admin = new AdminClient({ baseUrl: base, repo: REPO, token: bench.token, fetch: pool.fetch });
       say(`log: bootstrapping "${REPO}" (${BINS} bins) and adding ${fmt(initialTargets)} targets`);
       await bootstrap(admin, { bins: BINS });
       const keyResponse = await pool.fetch(`${base}/${REPO}/admin/log`, { headers: { Authorization: `Bearer ${bench.token}` } });
@@ -253,6 +254,7 @@ export const log: Section = {
         }
       }
       for (const [name, s] of Object.entries(series)) if (s.bad) notes.push(`${name}: ${s.bad} unexpected statuses.`);
+      if (pool.retries() > 0) notes.push(`${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`);
 
       const objectRoundTrip = summarize(series["baseline: GET tasks/<unknown id> (object round trip, 404)"]!.ms);
       const coreTable: Table = {

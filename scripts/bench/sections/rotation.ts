@@ -166,6 +166,7 @@ export const rotation: Section = {
           `Setup: bootstrap ${(loaded.bootstrapMs / 1000).toFixed(1)} s; ${loaded.batches} batch(es) of 10,000 targets published ${(loaded.loadMs / 1000).toFixed(1)} s after the first was sent.`,
         ],
       };
+      if (pool.retries() > 0) notes.push(`${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`);
       return {
         tables: [table],
         notes,

@@ -275,6 +275,7 @@ export const webhooks: Section = {
           `CPU: cores used while pushing by the two workerd processes and by every other process on the ${context.machineCores}-core machine; this benchmark process (signing and sending the pushes, the watcher) used ${levels.map((l) => l.clientCores.toFixed(2)).join(" / ")} cores.`,
         ],
       };
+      if (pool.retries() > 0) notes.push(`${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`);
       return {
         tables: [table],
         notes,
