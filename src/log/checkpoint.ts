@@ -21,6 +21,7 @@ import { HASH_SIZE } from "./merkle.ts";
 import {
   addSignatures,
   checkNoteText,
+  ed25519VerifierKey,
   Ed25519NoteVerifier,
   formatVerifierKey,
   isValidKeyName,
@@ -33,6 +34,7 @@ import {
   type OpenedNote,
   parseNote,
   parseVerifierKey,
+  parseVerifierKeyOfType,
   SIGNATURE_TYPE_COSIGNATURE_V1,
   SIGNATURE_TYPE_ED25519,
   signNote,
@@ -136,15 +138,13 @@ export class CosignatureV1Verifier implements NoteVerifier {
   }
 
   static async create(name: string, publicKey: Uint8Array): Promise<CosignatureV1Verifier> {
-    if (publicKey.length !== 32) throw new LogError("malformed_key", "an Ed25519 public key is 32 bytes");
-    const key = Uint8Array.from(publicKey);
-    return new CosignatureV1Verifier(name, await noteKeyId(name, SIGNATURE_TYPE_COSIGNATURE_V1, key), key);
+    const key = await ed25519VerifierKey(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey);
+    return new CosignatureV1Verifier(key.name, key.keyId, key.publicKey);
   }
 
   /** From a vkey string of type 0x04. */
   static async fromKey(vkey: string): Promise<CosignatureV1Verifier> {
-    const key = await parseVerifierKey(vkey);
-    if (key.type !== SIGNATURE_TYPE_COSIGNATURE_V1) throw new LogError("malformed_key", "not a cosignature (0x04) verifier key");
+    const key = await parseVerifierKeyOfType(vkey, SIGNATURE_TYPE_COSIGNATURE_V1, "a cosignature (0x04)");
     return new CosignatureV1Verifier(key.name, key.keyId, key.publicKey);
   }
 

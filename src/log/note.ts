@@ -125,6 +125,20 @@ async function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicK
   }
 }
 
+/** A verifier key of `type` for an Ed25519 public key: its key ID computed from name, type and key. */
+export async function ed25519VerifierKey(name: string, type: number, publicKey: Uint8Array): Promise<VerifierKey> {
+  if (publicKey.length !== 32) throw new LogError("malformed_key", "an Ed25519 public key is 32 bytes");
+  const key = Uint8Array.from(publicKey);
+  return { name, type, keyId: await noteKeyId(name, type, key), publicKey: key };
+}
+
+/** Parses a vkey string that must be of `type` (`what` names it in the error). */
+export async function parseVerifierKeyOfType(vkey: string, type: number, what: string): Promise<VerifierKey> {
+  const key = await parseVerifierKey(vkey);
+  if (key.type !== type) throw new LogError("malformed_key", `not ${what} verifier key`);
+  return key;
+}
+
 /** Verifies Ed25519 (type 0x01) note signatures. */
 export class Ed25519NoteVerifier implements NoteVerifier {
   readonly name: string;
@@ -138,15 +152,13 @@ export class Ed25519NoteVerifier implements NoteVerifier {
   }
 
   static async create(name: string, publicKey: Uint8Array): Promise<Ed25519NoteVerifier> {
-    if (publicKey.length !== 32) throw new LogError("malformed_key", "an Ed25519 public key is 32 bytes");
-    const key = Uint8Array.from(publicKey);
-    return new Ed25519NoteVerifier(name, await noteKeyId(name, SIGNATURE_TYPE_ED25519, key), key);
+    const key = await ed25519VerifierKey(name, SIGNATURE_TYPE_ED25519, publicKey);
+    return new Ed25519NoteVerifier(key.name, key.keyId, key.publicKey);
   }
 
   /** From a vkey string of type 0x01. */
   static async fromKey(vkey: string): Promise<Ed25519NoteVerifier> {
-    const key = await parseVerifierKey(vkey);
-    if (key.type !== SIGNATURE_TYPE_ED25519) throw new LogError("malformed_key", "not an Ed25519 (0x01) verifier key");
+    const key = await parseVerifierKeyOfType(vkey, SIGNATURE_TYPE_ED25519, "an Ed25519 (0x01)");
     return new Ed25519NoteVerifier(key.name, key.keyId, key.publicKey);
   }
 
