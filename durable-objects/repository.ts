@@ -219,6 +219,13 @@ export class Repository extends DurableObject<Env> {
     return result.ok ? { ...result, removed: applied.removed, pending: false } : result;
   }
 
+  /** Whether a target may be added with `hashes` (no published digest says otherwise); checked before an upload stores bytes. */
+  async checkTargetAdd(path: string, hashes: { sha256: string }): Promise<Result<{ allowed: true }>> {
+    if (!this.#settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
+    const refused = this.#targetEvents.check([{ type: "targets.add", path, length: 0, hashes, bin: "" }]);
+    return refused ?? { ok: true, allowed: true };
+  }
+
   // --- registries and their pushes ----------------------------------------------
 
   async registries(): Promise<RegistryInfo[]> {

@@ -76,8 +76,8 @@ export const admin = new Hono<AppEnv>()
     const { sha256 } = c.req.valid("query");
     const repo = c.get("repo");
     const stub = repositoryStub(c.env, repo);
-    const status = await stub.status();
-    if (!status.bootstrapped) throw new ProblemError(409, { code: "not_bootstrapped", detail: `repository "${repo}" is not bootstrapped` });
+    // Refused before any byte is stored: not bootstrapped, or a published path with other bytes.
+    unwrap(await stub.checkTargetAdd(path.data, { sha256 }));
     try {
       await new RepositoryBucket(c.env.BUCKET, repo).putTarget(path.data, c.req.raw.body ?? new ReadableStream(), length, sha256);
     } catch {

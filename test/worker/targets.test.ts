@@ -161,3 +161,14 @@ describe("bulk changes", () => {
     expect((await published("tgt-async", "bulk/7.tgz")).target).toBeDefined();
   });
 });
+
+describe("operator uploads and immutability", () => {
+  it("refuses to upload other bytes for a published path before storing anything", async () => {
+    const { client } = await bootstrapped("upl-immutable");
+    await client.upload("rel/v1.bin", utf8("version one"));
+    const error = await client.upload("rel/v1.bin", utf8("version two")).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 409, problem: { code: "immutable_target" } });
+    const keys = (await env.BUCKET.list({ prefix: "upl-immutable/targets/rel/" })).objects.map((o) => o.key);
+    expect(keys).toEqual([`upl-immutable/targets/rel/${await sha256Hex(utf8("version one"))}.v1.bin`]);
+  });
+});
