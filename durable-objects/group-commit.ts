@@ -48,11 +48,18 @@ export class GroupCommit {
   #running: Promise<void> | null = null;
 
   readonly #budget: () => number;
+  readonly #scheduleNow: () => Promise<void>;
 
-  constructor(publisher: Publisher, budget: () => number, afterRun: (result: RunOutcome) => Promise<void>) {
+  constructor(
+    publisher: Publisher,
+    budget: () => number,
+    afterRun: (result: RunOutcome) => Promise<void>,
+    scheduleNow: () => Promise<void>,
+  ) {
     this.#publisher = publisher;
     this.#budget = budget;
     this.#afterRun = afterRun;
+    this.#scheduleNow = scheduleNow;
   }
 
   /** Resolves once the change numbered `seq` (and all before it) is published. */
@@ -60,6 +67,17 @@ export class GroupCommit {
     const done = new Promise<PublishedVersions>((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
     this.#kick();
     return done;
+  }
+
+  /**
+   * For callers that do not wait (Prefer: respond-async): the change is stored;
+   * the publish starts on a later turn, so the response is not held behind the
+   * round's first synchronous work, and an alarm makes sure it starts even if
+   * the object is evicted first.
+   */
+  async publishSoon(): Promise<void> {
+    await this.#scheduleNow();
+    setTimeout(() => this.#kick(), 0);
   }
 
   /** Runs (or joins) one invocation's worth of the publish loop; for alarms and refreshes. */

@@ -34,6 +34,8 @@ export interface PushDeps {
   bins: () => HashBins;
   /** Waits for the publish that carries change `seq`. */
   publish: (seq: number) => Promise<{ ok: true } | Failure>;
+  /** Starts a publish without waiting for it (for respond-async pushes). */
+  publishSoon: () => Promise<void>;
   lastFailure: () => string | null;
   index: TargetsIndex;
   attestations: Attestations;
@@ -177,8 +179,8 @@ export class Pushes {
       const published = await this.#deps.publish(task.seq);
       if (!published.ok) return published;
     } else {
-      // Stored and durable; the publish runs on (group commit) and failures are retried by the alarm.
-      this.#deps.publish(task.seq).catch(() => undefined);
+      // Stored and durable; the publish follows (group commit), and failures are retried.
+      await this.#deps.publishSoon();
     }
     const view = this.#view(task);
     return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };

@@ -99,6 +99,7 @@ export class Repository extends DurableObject<Env> {
       this.#publisher,
       () => this.#requireSettings().binsPerInvocation,
       (result) => this.#afterPublishRun(result),
+      () => ctx.storage.setAlarm(Date.now()),
     );
     this.#freshness = new Freshness(this.#sql, this.#publisher.roles);
     this.#ceremonies = new Ceremonies({
@@ -123,6 +124,7 @@ export class Repository extends DurableObject<Env> {
       roles: this.#publisher.roles,
       bins: () => hashBins(this.#requireSettings()),
       publish: (seq) => published(this.#commits.publish(seq)),
+      publishSoon: () => this.#commits.publishSoon(),
       lastFailure: () => this.#scheduler.lastFailure()?.detail ?? null,
       index: this.#targets,
       attestations: this.#attestations,
@@ -209,13 +211,12 @@ export class Repository extends DurableObject<Env> {
       return { ok: true as const, seq, ...this.#targetEvents.apply(events, seq) };
     });
     if (!applied.ok) return applied;
-    const publishing = this.#commits.publish(applied.seq);
     if (options.wait === false) {
-      // Stored and durable; the publish runs on (group commit) and failures are retried.
-      publishing.catch(() => undefined);
+      // Stored and durable; the publish follows (group commit), and failures are retried.
+      await this.#commits.publishSoon();
       return { ok: true, versions: this.#publisher.versions(), removed: applied.removed, pending: true };
     }
-    const result = await published(publishing);
+    const result = await published(this.#commits.publish(applied.seq));
     return result.ok ? { ...result, removed: applied.removed, pending: false } : result;
   }
 
