@@ -27,7 +27,7 @@ import type { BenchContext, BenchOptions, LoaderName, SectionResult, Table } fro
 
 const HELP = `usage: npm run bench -- [options]
 
-  --quick               smaller run: 1,024 bins, 10,000 targets, 2 s load runs (< 2 min)
+  --quick               smaller run: 1,024 bins, 10,000 targets, 2 s load runs (about 3 min for every section)
   --only LIST           sections to run, comma-separated (${SECTIONS.map((s) => s.name).join(", ")})
   --duration S          seconds of measured load per serving run (5; quick 2)
   --warmup S            seconds of warm-up load before each serving run (2; quick 1)
