@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../lib/local-instance.ts";
+import { freePort, stopChild } from "../lib/local-instance.ts";
 
 export interface StaticServer {
   name: string;
@@ -33,33 +33,33 @@ async function waitForUrl(url: string, child: ChildProcess, timeoutMs: number, o
   throw new Error(`no answer on ${url} within ${timeoutMs} ms: ${output().slice(-1000)}`);
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-}
-
-/** `probePath`: a file under `root` that must be served before the server counts as up. */
-export async function startNodeStatic(root: string, probePath: string): Promise<StaticServer> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(HERE, "static-server.ts"), root, String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+/** Starts a server process and waits until `baseUrl + probePath` answers. */
+async function startServer(
+  name: string,
+  command: string,
+  args: string[],
+  port: number,
+  probePath: string,
+): Promise<StaticServer> {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
   const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = stopper(child);
+  const stop = () => stopChild(child);
   try {
     await waitForUrl(baseUrl + probePath, child, 15_000, () => output);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { name: `node:http ${process.version}`, baseUrl, pid: child.pid, stop };
+  return { name, baseUrl, pid: child.pid, stop };
+}
+
+/** `probePath`: a file under `root` that must be served before the server counts as up. */
+export async function startNodeStatic(root: string, probePath: string): Promise<StaticServer> {
+  const port = await freePort();
+  return startServer(`node:http ${process.version}`, process.execPath, [join(HERE, "static-server.ts"), root, String(port)], port, probePath);
 }
 
 export function nginxBinary(): string | null {
@@ -115,17 +115,5 @@ http {
 }
 `,
   );
-  const child = spawn(binary, ["-p", prefix, "-c", conf, "-e", "stderr"], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = stopper(child);
-  try {
-    await waitForUrl(baseUrl + probePath, child, 15_000, () => output);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { name: `nginx ${nginxVersion(binary)}`, baseUrl, pid: child.pid, stop };
+  return startServer(`nginx ${nginxVersion(binary)}`, binary, ["-p", prefix, "-c", conf, "-e", "stderr"], port, probePath);
 }

@@ -138,7 +138,8 @@ async function waitForReady(baseUrl: string, child: ChildProcess, timeoutMs: num
   throw new Error(`no answer on ${baseUrl} within ${timeoutMs} ms`);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** Stops a child process: SIGTERM, then SIGKILL after 5 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   child.kill("SIGTERM");
