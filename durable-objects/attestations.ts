@@ -10,7 +10,7 @@ import { type AttestationPolicy, AttestationPolicySchema, DEFAULT_POLICY, expect
 import { publisherFor } from "../src/attestations/shapes.ts";
 import type { TrustedRoot } from "../src/attestations/trusted-root.ts";
 import { verifyBundle } from "../src/attestations/verify.ts";
-import { failure, type Failure } from "../src/repository-api.ts";
+import { type AttestationPolicyView, failure, type Failure } from "../src/repository-api.ts";
 import type { Hashes } from "../src/tuf/targets.ts";
 import { sha256Hex, utf8 } from "../src/tuf/encoding.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
@@ -57,6 +57,12 @@ export class Attestations {
 
   policy(): AttestationPolicy {
     return this.#kv.get<AttestationPolicy>(POLICY) ?? DEFAULT_POLICY;
+  }
+
+  /** The policy as the admin API shows it (the trusted root itself is not echoed). */
+  policyView(): AttestationPolicyView {
+    const { trustedRoot, ...rest } = this.policy();
+    return { ...rest, customTrustedRoot: trustedRoot !== undefined };
   }
 
   /** Replaces the policy; a trusted root that does not parse is refused. */

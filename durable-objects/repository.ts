@@ -27,7 +27,6 @@ import {
   type AttestationPolicyView,
   type AttestationView,
 } from "../src/repository-api.ts";
-import type { AttestationPolicy } from "../src/attestations/policy.ts";
 import { Attestations } from "./attestations.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
@@ -46,7 +45,7 @@ import { migrate } from "./schema.ts";
 import { type BinnedEvent, TargetEvents } from "./target-events.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
-import { type InclusionProof, TransparencyLog } from "./transparency-log.ts";
+import { type ConsistencyProof, type InclusionProof, TransparencyLog } from "./transparency-log.ts";
 
 type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
 
@@ -367,14 +366,14 @@ export class Repository extends DurableObject<Env> {
   // --- attestations -------------------------------------------------------------
 
   async attestationPolicy(): Promise<AttestationPolicyView> {
-    return policyView(this.#attestations.policy());
+    return this.#attestations.policyView();
   }
 
   async setAttestationPolicy(policy: unknown): Promise<Result<{ policy: AttestationPolicyView }>> {
     const result = this.#attestations.setPolicy(policy);
     if ("ok" in result) return result;
     this.#log.record("attestation-policy-set", `flavour ${result.flavour}`);
-    return { ok: true, policy: policyView(result) };
+    return { ok: true, policy: this.#attestations.policyView() };
   }
 
   /** A target's attestations (for the listing and the npm and PyPI shapes). */
@@ -390,21 +389,11 @@ export class Repository extends DurableObject<Env> {
 
   /** An inclusion proof for entry `index` (or the latest entry about `path`) in the tree of `size` (default: the published size). */
   async logInclusion(query: { index?: number; path?: string; size?: number }): Promise<Result<{ proof: InclusionProof }>> {
-    const published = this.#tlog.publishedSize();
-    const size = query.size ?? published;
-    if (size < 1 || size > published) return failure(404, "not_found", `the log's published size is ${published}; no tree of size ${size}`);
-    const index = query.path !== undefined ? this.#tlog.latestIndexFor(query.path, size) : (query.index ?? -1);
-    if (index === null) return failure(404, "not_found", `no log entry about "${query.path}" in the first ${size} entries`);
-    if (index < 0 || index >= size) return failure(404, "not_found", `no entry ${index} in a tree of size ${size}`);
-    return { ok: true, proof: await this.#tlog.inclusion(index, size) };
+    return this.#tlog.proveInclusion(query);
   }
 
-  async logConsistency(from: number, to: number): Promise<Result<{ proof: { from: number; to: number; proof: string[]; fromRoot: string; toRoot: string } }>> {
-    const published = this.#tlog.publishedSize();
-    if (from < 1 || from > to || to > published) {
-      return failure(404, "not_found", `consistency needs 1 <= from <= to <= ${published} (the published size)`);
-    }
-    return { ok: true, proof: await this.#tlog.consistency(from, to) };
+  async logConsistency(from: number, to: number): Promise<Result<{ proof: ConsistencyProof }>> {
+    return this.#tlog.proveConsistency(from, to);
   }
 
   async logWitnesses(): Promise<{ origin: string; verifierKey: string; witnesses: string[] }> {
@@ -494,7 +483,3 @@ export class Repository extends DurableObject<Env> {
   }
 }
 
-function policyView(policy: AttestationPolicy): AttestationPolicyView {
-  const { trustedRoot, ...rest } = policy;
-  return { ...rest, customTrustedRoot: trustedRoot !== undefined };
-}

@@ -24,6 +24,7 @@ import { Ed25519NoteSigner, type NoteSignature, parseNote } from "../src/log/not
 import { encodeEntryBundle, newTiles, tileData, tileNodes, tilePath, entriesPath, TILE_HEIGHT } from "../src/log/tiles.ts";
 import { purgeCached } from "../src/http/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
+import { failure, type Failure } from "../src/repository-api.ts";
 import type { Sealer } from "./sealer.ts";
 
 export interface LogHead {
@@ -39,6 +40,14 @@ export interface InclusionProof {
   entry: string;
   proof: string[];
   rootHash: string;
+}
+
+export interface ConsistencyProof {
+  from: number;
+  to: number;
+  proof: string[];
+  fromRoot: string;
+  toRoot: string;
 }
 
 const HASHED = "log-hashed-size";
@@ -175,6 +184,30 @@ export class TransparencyLog {
     return this.#kv.get<number>(PUBLISHED) ?? 0;
   }
 
+  /**
+   * An inclusion proof for entry `index` (or the latest entry about `path`) in
+   * the tree of `size` (default: the published size); only trees a
+   * checkpoint signed are proved.
+   */
+  async proveInclusion(query: { index?: number; path?: string; size?: number }): Promise<{ ok: true; proof: InclusionProof } | Failure> {
+    const published = this.publishedSize();
+    const size = query.size ?? published;
+    if (size < 1 || size > published) return failure(404, "not_found", `the log's published size is ${published}; no tree of size ${size}`);
+    const index = query.path !== undefined ? this.latestIndexFor(query.path, size) : (query.index ?? -1);
+    if (index === null) return failure(404, "not_found", `no log entry about "${query.path}" in the first ${size} entries`);
+    if (index < 0 || index >= size) return failure(404, "not_found", `no entry ${index} in a tree of size ${size}`);
+    return { ok: true, proof: await this.inclusion(index, size) };
+  }
+
+  /** A consistency proof between two published tree sizes. */
+  async proveConsistency(from: number, to: number): Promise<{ ok: true; proof: ConsistencyProof } | Failure> {
+    const published = this.publishedSize();
+    if (from < 1 || from > to || to > published) {
+      return failure(404, "not_found", `consistency needs 1 <= from <= to <= ${published} (the published size)`);
+    }
+    return { ok: true, proof: await this.consistency(from, to) };
+  }
+
   /** Proofs are served for trees up to the published size (what a checkpoint signed). */
   async inclusion(index: number, size: number): Promise<InclusionProof> {
     const row = this.#sql.exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries WHERE idx = ?", index).one();
@@ -198,7 +231,7 @@ export class TransparencyLog {
     return row ? row.idx : null;
   }
 
-  async consistency(from: number, to: number): Promise<{ from: number; to: number; proof: string[]; fromRoot: string; toRoot: string }> {
+  async consistency(from: number, to: number): Promise<ConsistencyProof> {
     const source = this.#source();
     return {
       from,
