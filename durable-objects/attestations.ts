@@ -6,7 +6,13 @@
  * target can fetch each attestation and check it by digest.
  */
 import { bundleFromPep740 } from "../src/attestations/bundle.ts";
-import { type AttestationPolicy, AttestationPolicySchema, DEFAULT_POLICY, expectedSubjectName, policyTrustedRoot } from "../src/attestations/policy.ts";
+import {
+  type AttestationPolicy,
+  AttestationPolicySchema,
+  DEFAULT_POLICY,
+  expectedSubjectName,
+  policyTrustedRoot,
+} from "../src/attestations/policy.ts";
 import { publisherFor } from "../src/attestations/shapes.ts";
 import type { TrustedRoot } from "../src/attestations/trusted-root.ts";
 import { verifyBundle } from "../src/attestations/verify.ts";
@@ -68,11 +74,20 @@ export class Attestations {
   /** Replaces the policy; a trusted root that does not parse is refused. */
   setPolicy(input: unknown): AttestationPolicy | Failure {
     const parsed = AttestationPolicySchema.safeParse(input);
-    if (!parsed.success) return failure(400, "invalid_request", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    if (!parsed.success)
+      return failure(
+        400,
+        "invalid_request",
+        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+      );
     try {
       policyTrustedRoot(parsed.data);
     } catch (error) {
-      return failure(422, "invalid_request", `trustedRoot: ${error instanceof Error ? error.message : "not a trusted root"}`);
+      return failure(
+        422,
+        "invalid_request",
+        `trustedRoot: ${error instanceof Error ? error.message : "not a trusted root"}`,
+      );
     }
     this.#kv.put(POLICY, parsed.data);
     this.#trust = null;
@@ -97,7 +112,8 @@ export class Attestations {
     }
     const { policy, root } = this.#trustMaterial();
     const subjectName = expectedSubjectName(policy, path);
-    if (subjectName === null) return reject("subject_name", `"${path}" does not follow the ${policy.flavour} naming of this repository`);
+    if (subjectName === null)
+      return reject("subject_name", `"${path}" does not follow the ${policy.flavour} naming of this repository`);
     let bundle: unknown = json;
     if (json.version === 1 && "verification_material" in json) {
       try {
@@ -114,7 +130,10 @@ export class Attestations {
     if (!verdict.ok) return reject(verdict.code, verdict.detail);
     const signer = verdict.signer.kind === "certificate" ? verdict.signer : undefined;
     if (policy.identities && !policy.identities.some((id) => matchesIdentity(id, signer))) {
-      return reject("identity", `signed by ${signer?.san ?? "a key"} (${signer?.issuer ?? "no issuer"}), not a trusted publisher`);
+      return reject(
+        "identity",
+        `signed by ${signer?.san ?? "a key"} (${signer?.issuer ?? "no issuer"}), not a trusted publisher`,
+      );
     }
     const bytes = utf8(text);
     return {
@@ -122,7 +141,9 @@ export class Attestations {
       sha256: await sha256Hex(bytes),
       bytes,
       predicateType: verdict.predicateType ?? null,
-      mediaType: String((bundle as { mediaType?: string }).mediaType ?? "application/vnd.dev.sigstore.bundle.v0.3+json"),
+      mediaType: String(
+        (bundle as { mediaType?: string }).mediaType ?? "application/vnd.dev.sigstore.bundle.v0.3+json",
+      ),
       publisher: publisherFor(signer),
     };
   }
@@ -135,7 +156,9 @@ export class Attestations {
   /** Records an accepted attestation (inside the change's transaction): table, target custom field, log. */
   record(index: TargetsIndex, log: TransparencyLog, attestation: VerifiedAttestation, seq: number): void {
     const target = index.get(attestation.path)!;
-    const listed = Array.isArray(target.custom?.attestations) ? (target.custom.attestations as Array<{ sha256: string }>) : [];
+    const listed = Array.isArray(target.custom?.attestations)
+      ? (target.custom.attestations as Array<{ sha256: string }>)
+      : [];
     if (listed.some((a) => a.sha256 === attestation.sha256)) return;
     this.#sql.exec(
       `INSERT OR IGNORE INTO attestations (sha256, path, filename, predicate_type, media_type, publisher, created_at)
@@ -173,7 +196,10 @@ export class Attestations {
   }
 
   #rows(query: string, ...args: SqlStorageValue[]): AttestationRecord[] {
-    return this.#sql.exec<Row>(query, ...args).toArray().map(toRecord);
+    return this.#sql
+      .exec<Row>(query, ...args)
+      .toArray()
+      .map(toRecord);
   }
 
   #trustMaterial() {
@@ -186,10 +212,18 @@ export class Attestations {
 }
 
 function toRecord(r: Row): AttestationRecord {
-  return { sha256: r.sha256, predicateType: r.predicate_type, mediaType: r.media_type, publisher: JSON.parse(r.publisher) };
+  return {
+    sha256: r.sha256,
+    predicateType: r.predicate_type,
+    mediaType: r.media_type,
+    publisher: JSON.parse(r.publisher),
+  };
 }
 
-function matchesIdentity(id: { issuer: string; subjectPattern: string }, signer: { issuer?: string; san?: string } | undefined): boolean {
+function matchesIdentity(
+  id: { issuer: string; subjectPattern: string },
+  signer: { issuer?: string; san?: string } | undefined,
+): boolean {
   if (!signer?.san || signer.issuer !== id.issuer) return false;
   try {
     return new RegExp(`^(?:${id.subjectPattern})$`).test(signer.san);

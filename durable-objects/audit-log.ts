@@ -49,7 +49,10 @@ export class AuditLog {
   }
 
   forCeremony(id: string): AuditEvent[] {
-    return this.#sql.exec<EventRow>("SELECT * FROM events WHERE ceremony_id = ? ORDER BY id", id).toArray().map(toEvent);
+    return this.#sql
+      .exec<EventRow>("SELECT * FROM events WHERE ceremony_id = ? ORDER BY id", id)
+      .toArray()
+      .map(toEvent);
   }
 
   /** The newest events first. */

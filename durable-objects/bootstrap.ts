@@ -24,7 +24,8 @@ export async function verifyBootstrapRoot(
     throw error;
   }
   if (root.version !== 1) return invalid(`a repository starts at root version 1, not ${root.version}`);
-  if (!root.consistent_snapshot) return invalid("consistent_snapshot must be true: tuf-edge serves consistent snapshots");
+  if (!root.consistent_snapshot)
+    return invalid("consistent_snapshot must be true: tuf-edge serves consistent snapshots");
   if (Date.parse(root.expires) <= now.getTime()) return invalid(`root expired at ${root.expires}`);
   for (const role of ONLINE_ROLES) {
     const { keyids, threshold } = root.roles[role];

@@ -63,7 +63,13 @@ export class Ceremonies {
     for (const role of ONLINE_ROLES) draft.roles[role] = { keyids: [next.keyid], threshold: 1 };
     for (const keyid of oldOnline) if (!draft.roles.root.keyids.includes(keyid)) delete draft.keys[keyid];
     draft.keys[next.keyid] = next.key;
-    return this.#open("online-key-rotation", draft, trusted, `${emergency ? "emergency " : ""}rotation: ${reason}`, next.keyid);
+    return this.#open(
+      "online-key-rotation",
+      draft,
+      trusted,
+      `${emergency ? "emergency " : ""}rotation: ${reason}`,
+      next.keyid,
+    );
   }
 
   /** Opens a ceremony for an operator's draft of root N+1 (root keys, thresholds, expiries). */
@@ -82,12 +88,19 @@ export class Ceremonies {
       return failure(422, "invalid_root", `the draft must be version ${trusted.version + 1}, not ${draft.version}`);
     }
     if (!draft.consistent_snapshot) return failure(422, "invalid_root", "consistent_snapshot must stay true");
-    if (Date.parse(draft.expires) <= this.#deps.now().getTime()) return failure(422, "invalid_root", "the draft has already expired");
+    if (Date.parse(draft.expires) <= this.#deps.now().getTime())
+      return failure(422, "invalid_root", "the draft has already expired");
     for (const role of ONLINE_ROLES) {
       const same = JSON.stringify(draft.roles[role]) === JSON.stringify(trusted.roles[role]);
-      const keysSame = trusted.roles[role].keyids.every((k) => JSON.stringify(draft.keys[k]) === JSON.stringify(trusted.keys[k]));
+      const keysSame = trusted.roles[role].keyids.every(
+        (k) => JSON.stringify(draft.keys[k]) === JSON.stringify(trusted.keys[k]),
+      );
       if (!same || !keysSame) {
-        return failure(422, "invalid_root", `a root change keeps the online role ${role} as it is; rotate the online key with an online-key rotation`);
+        return failure(
+          422,
+          "invalid_root",
+          `a root change keeps the online role ${role} as it is; rotate the online key with an online-key rotation`,
+        );
       }
     }
     return this.#open("root-change", draft, trusted, "operator's draft");
@@ -113,7 +126,10 @@ export class Ceremonies {
       return failure(422, code, detail);
     };
     if (!rootKeyIds.has(signature.keyid)) {
-      return reject("not_a_root_key", `key ${signature.keyid} is not a root key of root ${trusted.version} or of the draft`);
+      return reject(
+        "not_a_root_key",
+        `key ${signature.keyid} is not a root key of root ${trusted.version} or of the draft`,
+      );
     }
     const key = draft.keys[signature.keyid] ?? trusted.keys[signature.keyid]!;
     let valid = false;
@@ -123,14 +139,23 @@ export class Ceremonies {
       if (!(error instanceof TufError) && !(error instanceof TypeError)) throw error;
     }
     if (!valid) {
-      return reject("invalid_signature", `the signature by ${signature.keyid} does not verify over this draft's canonical bytes`);
+      return reject(
+        "invalid_signature",
+        `the signature by ${signature.keyid} does not verify over this draft's canonical bytes`,
+      );
     }
     // The ceremony may have changed while the signature was checked.
     const current = this.#openCeremony(id);
     if (!current.ok) return current;
-    const signatures = [...current.value.signatures.filter((s) => s.keyid !== signature.keyid), { keyid: signature.keyid, sig: signature.sig }];
+    const signatures = [
+      ...current.value.signatures.filter((s) => s.keyid !== signature.keyid),
+      { keyid: signature.keyid, sig: signature.sig },
+    ];
     this.book.setSignatures(id, signatures);
-    this.#deps.log.record("signature-accepted", `signature ${signatures.length} accepted`, { ceremonyId: id, keyid: signature.keyid });
+    this.#deps.log.record("signature-accepted", `signature ${signatures.length} accepted`, {
+      ceremonyId: id,
+      keyid: signature.keyid,
+    });
     await this.#publishIfComplete({ ...current.value, signatures }, trusted);
     return { ok: true, ceremony: await this.view(id) };
   }
@@ -145,7 +170,8 @@ export class Ceremonies {
   /** Closes the open ceremony if its time ran out. */
   expireStale(): void {
     const open = this.book.current();
-    if (open && open.expiresAt <= this.#deps.now().getTime()) this.#close(open, "expired", "draft expired before it was complete");
+    if (open && open.expiresAt <= this.#deps.now().getTime())
+      this.#close(open, "expired", "draft expired before it was complete");
   }
 
   async view(id: string): Promise<CeremonyView> {
@@ -218,12 +244,17 @@ export class Ceremonies {
         now,
       );
       this.book.close(ceremony.id, "published", now);
-      this.#deps.log.record("root-accepted", `root ${ceremony.rootVersion} met both thresholds`, { ceremonyId: ceremony.id });
+      this.#deps.log.record("root-accepted", `root ${ceremony.rootVersion} met both thresholds`, {
+        ceremonyId: ceremony.id,
+      });
       const rotated = ceremony.newOnlineKeyId !== null;
       if (rotated) {
         for (const old of new Set(ONLINE_ROLES.flatMap((r) => trusted.roles[r].keyids))) {
           this.#deps.vault.destroy(old);
-          this.#deps.log.record("online-key-destroyed", "replaced by rotation", { ceremonyId: ceremony.id, keyid: old });
+          this.#deps.log.record("online-key-destroyed", "replaced by rotation", {
+            ceremonyId: ceremony.id,
+            keyid: old,
+          });
         }
         this.#deps.vault.setState(ceremony.newOnlineKeyId!, "active");
         this.#deps.log.record("online-key-activated", "signs every online role from now on", {
@@ -252,14 +283,17 @@ export class Ceremonies {
   #refuseIfOpen(): Failure | null {
     this.expireStale();
     const open = this.book.current();
-    return open ? failure(409, "ceremony_open", `ceremony ${open.id} (${open.kind}) is still open; complete or cancel it first`) : null;
+    return open
+      ? failure(409, "ceremony_open", `ceremony ${open.id} (${open.kind}) is still open; complete or cancel it first`)
+      : null;
   }
 
   #openCeremony(id: string): { ok: true; value: Ceremony } | Failure {
     this.expireStale();
     const ceremony = this.book.get(id);
     if (!ceremony) return failure(404, "not_found", `no ceremony ${id}`);
-    if (ceremony.state !== "awaiting-signatures") return failure(409, "ceremony_closed", `ceremony ${id} is ${ceremony.state}`);
+    if (ceremony.state !== "awaiting-signatures")
+      return failure(409, "ceremony_closed", `ceremony ${id} is ${ceremony.state}`);
     return { ok: true, value: ceremony };
   }
 

@@ -32,7 +32,9 @@ export class PublishFailedError extends Error {
 }
 
 /** A publish's versions, or the refusal to tell a caller whose change is stored but not yet published. */
-export async function published(wait: Promise<PublishedVersions>): Promise<{ ok: true; versions: PublishedVersions } | Failure> {
+export async function published(
+  wait: Promise<PublishedVersions>,
+): Promise<{ ok: true; versions: PublishedVersions } | Failure> {
   try {
     return { ok: true, versions: await wait };
   } catch (error) {

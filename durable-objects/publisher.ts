@@ -112,9 +112,15 @@ export class Publisher {
         const file = await sign(role.signed, [signer]);
         files.push({ ...role, bytes: file.bytes, sha256: await sha256Hex(file.bytes) });
       }
-      await Promise.all(files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)));
+      await Promise.all(
+        files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)),
+      );
       for (const f of files) {
-        roles.recordStaged(f.name, { version: f.version, expires: f.expires, length: f.bytes.length, sha256: f.sha256 }, f.seenSeq);
+        roles.recordStaged(
+          f.name,
+          { version: f.version, expires: f.expires, length: f.bytes.length, sha256: f.sha256 },
+          f.seenSeq,
+        );
       }
     }
   }
@@ -137,7 +143,9 @@ export class Publisher {
   /** Stores root versions not yet in R2: a timestamp never precedes the root it is signed under. */
   async #storeRoots(): Promise<void> {
     const rows = this.#deps.sql
-      .exec<{ version: number; bytes: ArrayBuffer }>("SELECT version, bytes FROM roots WHERE stored = 0 ORDER BY version")
+      .exec<{ version: number; bytes: ArrayBuffer }>(
+        "SELECT version, bytes FROM roots WHERE stored = 0 ORDER BY version",
+      )
       .toArray();
     for (const { version, bytes } of rows) {
       const body = new Uint8Array(bytes);
@@ -187,7 +195,12 @@ export class Publisher {
     await this.#deps.purge(this.#deps.bucket.metadataKey("timestamp.json")).catch(() => undefined);
     roles.recordStaged(
       "timestamp",
-      { version: timestampVersion, expires: timestampExpires, length: timestampFile.bytes.length, sha256: timestampSha },
+      {
+        version: timestampVersion,
+        expires: timestampExpires,
+        length: timestampFile.bytes.length,
+        sha256: timestampSha,
+      },
       roles.seq("timestamp"),
     );
     // One synchronous block: the versions become current and the log records them.
@@ -205,4 +218,3 @@ export class Publisher {
     };
   }
 }
-

@@ -6,7 +6,12 @@
  */
 import { z } from "zod";
 import { failure, type Failure, type PushResult, type SignedPush, type TaskView } from "../src/repository-api.ts";
-import { type TargetEvent, type UploadManifest, UploadManifestSchema, WebhookBodySchema } from "../src/schemas/webhook.ts";
+import {
+  type TargetEvent,
+  type UploadManifest,
+  UploadManifestSchema,
+  WebhookBodySchema,
+} from "../src/schemas/webhook.ts";
 import { toHex } from "../src/tuf/encoding.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
 import {
@@ -64,15 +69,24 @@ export class Pushes {
   async authenticate(push: SignedPush, now: number): Promise<{ ok: true; registry: string } | Failure> {
     const stale = timestampProblem(push.timestamp, now);
     if (stale) {
-      return failure(401, "stale_timestamp", `webhook-timestamp is ${stale}: pushes are accepted within ${DEFAULT_TOLERANCE_SECONDS} s of now`);
+      return failure(
+        401,
+        "stale_timestamp",
+        `webhook-timestamp is ${stale}: pushes are accepted within ${DEFAULT_TOLERANCE_SECONDS} s of now`,
+      );
     }
     const signatures = parseSignatureHeader(push.signature);
-    if (signatures.length === 0) return failure(401, "invalid_signature", "webhook-signature holds no v1 or v1a signature");
+    if (signatures.length === 0)
+      return failure(401, "invalid_signature", "webhook-signature holds no v1 or v1a signature");
     const content = signedContent(push.id, push.timestamp, push.body);
     for (const { registry, credential } of await this.#deps.registries.current(now)) {
       if (await verifyWith(credential, signatures, content)) return { ok: true, registry };
     }
-    return failure(401, "invalid_signature", "no signature verifies with a credential of a registry of this repository");
+    return failure(
+      401,
+      "invalid_signature",
+      "no signature verifies with a credential of a registry of this repository",
+    );
   }
 
   /** A batch of target events. */
@@ -84,13 +98,20 @@ export class Pushes {
     const body = parseJson(push.body, WebhookBodySchema);
     if (!body.ok) return body;
     if (body.value.repository !== this.#deps.repo) {
-      return failure(403, "wrong_repository", `this push is for repository "${body.value.repository}", not "${this.#deps.repo}"`);
+      return failure(
+        403,
+        "wrong_repository",
+        `this push is for repository "${body.value.repository}", not "${this.#deps.repo}"`,
+      );
     }
     return this.#accept(push, auth.registry, body.value.events, now);
   }
 
   /** Checks an upload's signature and manifest before its bytes are streamed to R2. */
-  async authorizeUpload(push: SignedPush, now: number): Promise<{ ok: true; registry: string; duplicate: boolean } | Failure> {
+  async authorizeUpload(
+    push: SignedPush,
+    now: number,
+  ): Promise<{ ok: true; registry: string; duplicate: boolean } | Failure> {
     const auth = await this.authenticate(push, now);
     if (!auth.ok) return auth;
     // A redelivery stores nothing: completeUpload answers with the original task.
@@ -98,7 +119,11 @@ export class Pushes {
     const manifest = parseJson(push.body, UploadManifestSchema);
     if (!manifest.ok) return manifest;
     if (manifest.value.repository !== this.#deps.repo) {
-      return failure(403, "wrong_repository", `this upload is for repository "${manifest.value.repository}", not "${this.#deps.repo}"`);
+      return failure(
+        403,
+        "wrong_repository",
+        `this upload is for repository "${manifest.value.repository}", not "${this.#deps.repo}"`,
+      );
     }
     const event = await this.#binned([uploadEvent(manifest.value)]);
     const refused = this.#deps.events.check(event);
@@ -143,7 +168,13 @@ export class Pushes {
       if (refused) return refused;
       const seq = this.#deps.roles.nextSeq();
       this.#deps.events.apply(binned, seq);
-      const task: TaskRow = { id: toHex(crypto.getRandomValues(new Uint8Array(16))), seq, registry, events: events.length, created_at: now };
+      const task: TaskRow = {
+        id: toHex(crypto.getRandomValues(new Uint8Array(16))),
+        seq,
+        registry,
+        events: events.length,
+        created_at: now,
+      };
       this.#deps.sql.exec(
         "INSERT INTO tasks (id, seq, registry, events, created_at) VALUES (?, ?, ?, ?, ?)",
         task.id,
@@ -152,7 +183,13 @@ export class Pushes {
         task.events,
         task.created_at,
       );
-      this.#deps.sql.exec("INSERT INTO deliveries (id, registry, received_at, task_id) VALUES (?, ?, ?, ?)", push.id, registry, now, task.id);
+      this.#deps.sql.exec(
+        "INSERT INTO deliveries (id, registry, received_at, task_id) VALUES (?, ?, ?, ?)",
+        push.id,
+        registry,
+        now,
+        task.id,
+      );
       return { task, duplicate: false };
     });
     if ("ok" in outcome) return outcome;
@@ -165,12 +202,14 @@ export class Pushes {
       if (event.type === "targets.add") addedHashes.set(event.path, event.hashes);
       if (event.type !== "attestations.add") continue;
       const hashes = addedHashes.get(event.path) ?? this.#deps.index.get(event.path)?.hashes;
-      if (!hashes) return failure(409, "unknown_target", `events.${i} (attestations.add "${event.path}"): no such target`);
+      if (!hashes)
+        return failure(409, "unknown_target", `events.${i} (attestations.add "${event.path}"): no such target`);
       const verified = await this.#deps.attestations.verify(`events.${i}`, event.path, hashes, event.bundle);
       if ("ok" in verified) return verified;
       event.attestation = verified;
     }
-    for (const event of events) if (event.attestation) await this.#deps.attestations.store(this.#deps.bucket, event.attestation);
+    for (const event of events)
+      if (event.attestation) await this.#deps.attestations.store(this.#deps.bucket, event.attestation);
     return null;
   }
 
@@ -189,8 +228,18 @@ export class Pushes {
   #view(row: TaskRow): TaskView {
     const { roles } = this.#deps;
     const published = row.seq <= roles.publishedSeq() || (!roles.roundActive() && !roles.hasChanges());
-    const state = published ? "published" : roles.roundActive() && row.seq <= roles.roundSeq() ? "publishing" : "queued";
-    const view: TaskView = { id: row.id, state, registry: row.registry, events: row.events, createdAt: new Date(row.created_at).toISOString() };
+    const state = published
+      ? "published"
+      : roles.roundActive() && row.seq <= roles.roundSeq()
+        ? "publishing"
+        : "queued";
+    const view: TaskView = {
+      id: row.id,
+      state,
+      registry: row.registry,
+      events: row.events,
+      createdAt: new Date(row.created_at).toISOString(),
+    };
     if (published) {
       view.versions = {
         targets: roles.published("targets")?.version ?? 0,
@@ -207,7 +256,10 @@ export class Pushes {
   #delivered(id: string): TaskRow | null {
     return (
       this.#deps.sql
-        .exec<TaskRow>("SELECT tasks.* FROM deliveries JOIN tasks ON tasks.id = deliveries.task_id WHERE deliveries.id = ?", id)
+        .exec<TaskRow>(
+          "SELECT tasks.* FROM deliveries JOIN tasks ON tasks.id = deliveries.task_id WHERE deliveries.id = ?",
+          id,
+        )
         .toArray()[0] ?? null
     );
   }
@@ -232,9 +284,19 @@ function parseJson<S extends z.ZodType>(text: string, schema: S): { ok: true; va
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
-  const errors = parsed.error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }));
+  const errors = parsed.error.issues.map((i) => ({
+    path: i.path.map(String).join(".") || "(body)",
+    message: i.message,
+  }));
   return {
-    ...failure(400, "invalid_request", errors.map((e) => `${e.path}: ${e.message}`).join("; ").slice(0, 2000)),
+    ...failure(
+      400,
+      "invalid_request",
+      errors
+        .map((e) => `${e.path}: ${e.message}`)
+        .join("; ")
+        .slice(0, 2000),
+    ),
     errors: errors.slice(0, 100),
   };
 }

@@ -53,14 +53,21 @@ export class Registries {
   }
 
   list(): RegistryInfo[] {
-    const registries = this.#sql.exec<{ name: string; created_at: number }>("SELECT * FROM registries ORDER BY name").toArray();
+    const registries = this.#sql
+      .exec<{ name: string; created_at: number }>("SELECT * FROM registries ORDER BY name")
+      .toArray();
     return registries.map((r) => ({
       name: r.name,
       createdAt: iso(r.created_at),
       credentials: this.#sql
         .exec<CredentialRow>("SELECT * FROM registry_credentials WHERE registry = ? ORDER BY created_at", r.name)
         .toArray()
-        .map((c) => ({ id: c.id, kind: c.kind, createdAt: iso(c.created_at), notAfter: c.not_after === null ? null : iso(c.not_after) })),
+        .map((c) => ({
+          id: c.id,
+          kind: c.kind,
+          createdAt: iso(c.created_at),
+          notAfter: c.not_after === null ? null : iso(c.not_after),
+        })),
     }));
   }
 
@@ -87,7 +94,11 @@ export class Registries {
       decodePublicKey(credential.publicKey); // validates
       publicKey = credential.publicKey;
     }
-    this.#sql.exec("INSERT INTO registries (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", registry, now);
+    this.#sql.exec(
+      "INSERT INTO registries (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+      registry,
+      now,
+    );
     this.#sql.exec(
       "UPDATE registry_credentials SET not_after = ? WHERE registry = ? AND (not_after IS NULL OR not_after > ?)",
       now + overlapSeconds * 1000,
@@ -111,11 +122,18 @@ export class Registries {
   /** Revokes one credential at once. */
   revoke(registry: string, id: string): boolean {
     this.#cache.delete(id);
-    return this.#sql.exec("DELETE FROM registry_credentials WHERE registry = ? AND id = ? RETURNING id", registry, id).toArray().length > 0;
+    return (
+      this.#sql
+        .exec("DELETE FROM registry_credentials WHERE registry = ? AND id = ? RETURNING id", registry, id)
+        .toArray().length > 0
+    );
   }
 
   remove(registry: string): boolean {
-    for (const row of this.#sql.exec<{ id: string }>("SELECT id FROM registry_credentials WHERE registry = ?", registry)) {
+    for (const row of this.#sql.exec<{ id: string }>(
+      "SELECT id FROM registry_credentials WHERE registry = ?",
+      registry,
+    )) {
       this.#cache.delete(row.id);
     }
     this.#sql.exec("DELETE FROM registry_credentials WHERE registry = ?", registry);
@@ -135,7 +153,10 @@ export class Registries {
     if (cached) return cached;
     const credential: WebhookCredential =
       row.kind === "hmac"
-        ? { kind: "hmac", secret: await this.#sealer.unseal({ sealed: row.sealed!, iv: row.iv! }, this.#context(row.id)) }
+        ? {
+            kind: "hmac",
+            secret: await this.#sealer.unseal({ sealed: row.sealed!, iv: row.iv! }, this.#context(row.id)),
+          }
         : { kind: "ed25519", publicKey: decodePublicKey(row.public_key!) };
     this.#cache.set(row.id, credential);
     return credential;

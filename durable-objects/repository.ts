@@ -157,11 +157,13 @@ export class Repository extends DurableObject<Env> {
    * publish every online role. A root that fails any check changes nothing.
    */
   async bootstrap(request: BootstrapRequest): Promise<Result<{ versions: PublishedVersions }>> {
-    if (this.#settings) return failure(409, "already_bootstrapped", `repository "${this.#name}" is already bootstrapped`);
+    if (this.#settings)
+      return failure(409, "already_bootstrapped", `repository "${this.#name}" is already bootstrapped`);
     const settings = SettingsSchema.safeParse(request.settings ?? {});
     if (!settings.success) return failure(422, "invalid_settings", z.prettifyError(settings.error));
     const online = this.#vault.find("pending");
-    if (!online) return failure(409, "invalid_root", "fetch the online key (GET …/admin/online-key) before bootstrapping");
+    if (!online)
+      return failure(409, "invalid_root", "fetch the online key (GET …/admin/online-key) before bootstrapping");
     const verified = await verifyBootstrapRoot(request.root, online.keyid, new Date());
     if (!verified.ok) return verified;
 
@@ -169,7 +171,8 @@ export class Repository extends DurableObject<Env> {
     const rootSha256 = await sha256Hex(file.bytes);
     // Nothing was written above (and another bootstrap may have won meanwhile);
     // from here on one synchronous transaction.
-    if (this.#settings) return failure(409, "already_bootstrapped", `repository "${this.#name}" is already bootstrapped`);
+    if (this.#settings)
+      return failure(409, "already_bootstrapped", `repository "${this.#name}" is already bootstrapped`);
     this.ctx.storage.transactionSync(() => {
       this.#tlog.append({ type: "root.change", repository: this.#name, version: 1, sha256: rootSha256 });
       saveSettings(this.#sql, settings.data);
@@ -200,7 +203,11 @@ export class Repository extends DurableObject<Env> {
     if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
     const bins = hashBins(settings);
     const events: BinnedEvent[] = await Promise.all([
-      ...(change.remove ?? []).map(async (path) => ({ type: "targets.remove" as const, path, bin: await bins.binFor(path) })),
+      ...(change.remove ?? []).map(async (path) => ({
+        type: "targets.remove" as const,
+        path,
+        bin: await bins.binFor(path),
+      })),
       ...(change.add ?? []).map(async (t) => ({ type: "targets.add" as const, ...t, bin: await bins.binFor(t.path) })),
     ]);
     const applied = this.ctx.storage.transactionSync(() => {
@@ -241,12 +248,16 @@ export class Repository extends DurableObject<Env> {
     const ready = this.#requireBootstrapped();
     if (ready) return ready;
     const added = await this.#registries.addCredential(name, credential, overlapSeconds, Date.now());
-    this.#log.record("registry-credential-added", `${credential.kind} credential ${added.credential.id} for registry ${name}`);
+    this.#log.record(
+      "registry-credential-added",
+      `${credential.kind} credential ${added.credential.id} for registry ${name}`,
+    );
     return { ok: true, ...added };
   }
 
   async revokeRegistryCredential(name: string, id: string): Promise<Result<{ revoked: true }>> {
-    if (!this.#registries.revoke(name, id)) return failure(404, "not_found", `registry ${name} has no credential ${id}`);
+    if (!this.#registries.revoke(name, id))
+      return failure(404, "not_found", `registry ${name} has no credential ${id}`);
     this.#log.record("registry-credential-revoked", `credential ${id} of registry ${name}`);
     return { ok: true, revoked: true };
   }
@@ -388,7 +399,11 @@ export class Repository extends DurableObject<Env> {
   // --- the transparency log ---------------------------------------------------
 
   /** An inclusion proof for entry `index` (or the latest entry about `path`) in the tree of `size` (default: the published size). */
-  async logInclusion(query: { index?: number; path?: string; size?: number }): Promise<Result<{ proof: InclusionProof }>> {
+  async logInclusion(query: {
+    index?: number;
+    path?: string;
+    size?: number;
+  }): Promise<Result<{ proof: InclusionProof }>> {
     return this.#tlog.proveInclusion(query);
   }
 
@@ -397,14 +412,22 @@ export class Repository extends DurableObject<Env> {
   }
 
   async logWitnesses(): Promise<{ origin: string; verifierKey: string; witnesses: string[] }> {
-    return { origin: this.#tlog.origin, verifierKey: (await this.#tlog.signer()).verifierKey, witnesses: this.#tlog.witnesses() };
+    return {
+      origin: this.#tlog.origin,
+      verifierKey: (await this.#tlog.signer()).verifierKey,
+      witnesses: this.#tlog.witnesses(),
+    };
   }
 
   async setLogWitnesses(keys: string[]): Promise<Result<{ witnesses: string[] }>> {
     try {
       await this.#tlog.setWitnesses(keys);
     } catch (error) {
-      return failure(422, "invalid_request", `not a witness verifier key: ${error instanceof Error ? error.message : "malformed"}`);
+      return failure(
+        422,
+        "invalid_request",
+        `not a witness verifier key: ${error instanceof Error ? error.message : "malformed"}`,
+      );
     }
     this.#log.record("log-witnesses-set", `${keys.length} witness key(s)`);
     return { ok: true, witnesses: keys };
@@ -439,7 +462,9 @@ export class Repository extends DurableObject<Env> {
 
   /** The latest root's bytes, as served (for operators and tests). */
   async latestRoot(): Promise<string | null> {
-    const row = this.#sql.exec<{ bytes: ArrayBuffer }>("SELECT bytes FROM roots ORDER BY version DESC LIMIT 1").toArray()[0];
+    const row = this.#sql
+      .exec<{ bytes: ArrayBuffer }>("SELECT bytes FROM roots ORDER BY version DESC LIMIT 1")
+      .toArray()[0];
     return row ? fromUtf8(new Uint8Array(row.bytes)) : null;
   }
 
@@ -482,4 +507,3 @@ export class Repository extends DurableObject<Env> {
     return this.#vault.signer(active.keyid);
   }
 }
-

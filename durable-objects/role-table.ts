@@ -35,17 +35,14 @@ export class RoleTable {
   /** Creates the rows for a fresh repository: targets and every bin, all changed. */
   create(names: readonly string[]): void {
     for (const name of [...ROUND_ROLES, ...names]) {
-      this.#sql.exec(
-        "INSERT INTO roles (name, dirty) VALUES (?, ?)",
-        name,
-        ROUND_ROLES.includes(name) ? 0 : 1,
-      );
+      this.#sql.exec("INSERT INTO roles (name, dirty) VALUES (?, ?)", name, ROUND_ROLES.includes(name) ? 0 : 1);
     }
   }
 
   /** Marks roles changed (e.g. to re-sign them with a new key or expiry). */
   markDirty(names: readonly string[], seq: number): void {
-    for (const name of names) this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
+    for (const name of names)
+      this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
   }
 
   hasChanges(): boolean {

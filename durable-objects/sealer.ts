@@ -20,7 +20,11 @@ export class Sealer {
 
   async seal(plaintext: Uint8Array<ArrayBuffer>, context: string): Promise<Sealed> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
-    const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: utf8(context) }, await this.#kek(), plaintext);
+    const sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: utf8(context) },
+      await this.#kek(),
+      plaintext,
+    );
     return { sealed, iv: iv.buffer };
   }
 

@@ -32,11 +32,24 @@ export const SettingsSchema = z
       .strict()
       .default({}),
     /** Open a root re-signing ceremony this many seconds before root expires (default 30 days). */
-    rootRefreshLead: z.number().int().min(3600).default(30 * 86_400),
+    rootRefreshLead: z
+      .number()
+      .int()
+      .min(3600)
+      .default(30 * 86_400),
     /** Rotate the online key every this many seconds (default 90 days; 0: only on demand). */
-    onlineKeyRotationPeriod: z.number().int().min(0).default(90 * 86_400),
+    onlineKeyRotationPeriod: z
+      .number()
+      .int()
+      .min(0)
+      .default(90 * 86_400),
     /** Seconds a ceremony stays open for signatures before its draft expires (default 7 days). */
-    ceremonyTtl: z.number().int().min(600).max(90 * 86_400).default(7 * 86_400),
+    ceremonyTtl: z
+      .number()
+      .int()
+      .min(600)
+      .max(90 * 86_400)
+      .default(7 * 86_400),
   })
   .strict()
   .superRefine((s, ctx) => {

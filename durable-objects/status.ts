@@ -55,7 +55,12 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
     },
     pendingChanges: roles.hasChanges() || roles.roundActive(),
     openCeremony: open
-      ? { id: open.id, kind: open.kind, rootVersion: open.rootVersion, expiresAt: new Date(open.expiresAt).toISOString() }
+      ? {
+          id: open.id,
+          kind: open.kind,
+          rootVersion: open.rootVersion,
+          expiresAt: new Date(open.expiresAt).toISOString(),
+        }
       : null,
     nextAlarm: s.alarm === null ? null : new Date(s.alarm).toISOString(),
     lastFailure,

@@ -54,7 +54,8 @@ export class TargetEvents {
     for (const [i, event] of events.entries()) {
       const at = `events.${i} (${event.type} "${event.path}")`;
       if (event.type === "attestations.add") {
-        if (!added.has(event.path) && !this.#index.get(event.path)) return failure(409, "unknown_target", `${at}: no such target`);
+        if (!added.has(event.path) && !this.#index.get(event.path))
+          return failure(409, "unknown_target", `${at}: no such target`);
         if (!event.attestation) return failure(422, "attestation_rejected", `${at}: not verified`);
       } else if (event.type === "targets.add") {
         added.add(event.path);
@@ -77,7 +78,12 @@ export class TargetEvents {
       }
       const hashes = event.type === "targets.add" ? event.hashes : this.#index.get(event.path)?.hashes;
       if (hashes) {
-        this.#log.append({ type: event.type.replace("targets.", "target.") as LogTargetType, repository: this.#repo, path: event.path, hashes });
+        this.#log.append({
+          type: event.type.replace("targets.", "target.") as LogTargetType,
+          repository: this.#repo,
+          path: event.path,
+          hashes,
+        });
       }
       switch (event.type) {
         case "targets.add":
@@ -97,7 +103,8 @@ export class TargetEvents {
         case "targets.unyank": {
           const target = this.#index.get(event.path)!;
           const { yanked: _y, yanked_reason: _r, ...custom } = target.custom ?? {};
-          const next = event.type === "targets.yank" ? { ...custom, yanked: true, yanked_reason: event.reason } : custom;
+          const next =
+            event.type === "targets.yank" ? { ...custom, yanked: true, yanked_reason: event.reason } : custom;
           this.#index.upsert({ ...target, custom: Object.keys(next).length ? next : undefined }, seq);
           break;
         }
@@ -108,13 +115,16 @@ export class TargetEvents {
 
   /** Why `hashes` may not be published for `path`, or null if they may. */
   #digestClash(path: string, hashes: Hashes): string | null {
-    const row = this.#sql.exec<DigestRow>("SELECT sha256, sha512 FROM published_digests WHERE path = ?", path).toArray()[0];
+    const row = this.#sql
+      .exec<DigestRow>("SELECT sha256, sha512 FROM published_digests WHERE path = ?", path)
+      .toArray()[0];
     if (!row) return null;
     for (const algorithm of ["sha256", "sha512"] as const) {
       const published = row[algorithm];
       if (published === null) continue;
       if (hashes[algorithm] === undefined) return `was published with a ${algorithm}, which this event must repeat`;
-      if (hashes[algorithm] !== published) return `was published with another ${algorithm}; a published path never changes its bytes`;
+      if (hashes[algorithm] !== published)
+        return `was published with another ${algorithm}; a published path never changes its bytes`;
     }
     return null;
   }

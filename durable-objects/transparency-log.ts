@@ -21,7 +21,15 @@ import {
   type SubtreeHashes,
 } from "../src/log/merkle.ts";
 import { Ed25519NoteSigner, type NoteSignature, parseNote } from "../src/log/note.ts";
-import { encodeEntryBundle, newTiles, tileData, tileNodes, tilePath, entriesPath, TILE_HEIGHT } from "../src/log/tiles.ts";
+import {
+  encodeEntryBundle,
+  newTiles,
+  tileData,
+  tileNodes,
+  tilePath,
+  entriesPath,
+  TILE_HEIGHT,
+} from "../src/log/tiles.ts";
 import { purgeCached } from "../src/http/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { failure, type Failure } from "../src/repository-api.ts";
@@ -109,7 +117,12 @@ export class TransparencyLog {
       const nodes = [];
       for (const row of rows) nodes.push(...(await accumulator.append(await leafHash(new Uint8Array(row.entry)))));
       for (const node of nodes) {
-        this.#sql.exec("INSERT OR REPLACE INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)", node.level, node.index, node.hash.buffer);
+        this.#sql.exec(
+          "INSERT OR REPLACE INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)",
+          node.level,
+          node.index,
+          node.hash.buffer,
+        );
       }
       this.#kv.put(HASHED, accumulator.size);
     }
@@ -130,13 +143,20 @@ export class TransparencyLog {
       if (tile.level === 0) {
         const { start, end } = tileNodes(tile);
         const entries = this.#sql
-          .exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx", start, end)
+          .exec<{ entry: ArrayBuffer }>(
+            "SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+            start,
+            end,
+          )
           .toArray()
           .map((r) => new Uint8Array(r.entry));
         await bucket.putLog(entriesPath(tile.index, tile.width), encodeEntryBundle(entries), tile.width === 256);
       }
     }
-    const note = await signCheckpoint({ origin: this.origin, size: head.size, rootHash: fromHex(head.rootHash) }, await this.signer());
+    const note = await signCheckpoint(
+      { origin: this.origin, size: head.size, rootHash: fromHex(head.rootHash) },
+      await this.signer(),
+    );
     await this.#serveCheckpoint(bucket, note);
     this.#kv.put(PUBLISHED, head.size);
     this.#kv.put(CHECKPOINT, note);
@@ -159,17 +179,24 @@ export class TransparencyLog {
    * by a configured witness and verify over this checkpoint. Returns the
    * served note.
    */
-  async addCosignatures(bucket: RepositoryBucket, signedNote: string): Promise<{ ok: true; note: string } | { ok: false; detail: string }> {
+  async addCosignatures(
+    bucket: RepositoryBucket,
+    signedNote: string,
+  ): Promise<{ ok: true; note: string } | { ok: false; detail: string }> {
     const current = this.#kv.get<string>(CHECKPOINT);
     if (!current) return { ok: false, detail: "the log has no checkpoint yet" };
     const witnesses = await Promise.all(this.witnesses().map((k) => CosignatureV1Verifier.fromKey(k)));
     try {
       const note = parseNote(signedNote);
-      if (note.text !== parseNote(current).text) return { ok: false, detail: "the cosigned note is not the current checkpoint" };
+      if (note.text !== parseNote(current).text)
+        return { ok: false, detail: "the cosigned note is not the current checkpoint" };
       const verified = await verifyCosignatures(note, witnesses);
       if (verified.length === 0) return { ok: false, detail: "no cosignature by a configured witness verifies" };
       const lines = note.signatures.filter((sig) => verified.some((v) => v.name === sig.name && v.keyId === sig.keyId));
-      const kept = [...(this.#kv.get<NoteSignature[]>(COSIGNED) ?? []).filter((old) => !lines.some((l) => l.name === old.name)), ...lines];
+      const kept = [
+        ...(this.#kv.get<NoteSignature[]>(COSIGNED) ?? []).filter((old) => !lines.some((l) => l.name === old.name)),
+        ...lines,
+      ];
       this.#kv.put(COSIGNED, kept);
       const served = addCosignatures(current, kept);
       await this.#serveCheckpoint(bucket, served);
@@ -189,12 +216,18 @@ export class TransparencyLog {
    * the tree of `size` (default: the published size); only trees a
    * checkpoint signed are proved.
    */
-  async proveInclusion(query: { index?: number; path?: string; size?: number }): Promise<{ ok: true; proof: InclusionProof } | Failure> {
+  async proveInclusion(query: {
+    index?: number;
+    path?: string;
+    size?: number;
+  }): Promise<{ ok: true; proof: InclusionProof } | Failure> {
     const published = this.publishedSize();
     const size = query.size ?? published;
-    if (size < 1 || size > published) return failure(404, "not_found", `the log's published size is ${published}; no tree of size ${size}`);
+    if (size < 1 || size > published)
+      return failure(404, "not_found", `the log's published size is ${published}; no tree of size ${size}`);
     const index = query.path !== undefined ? this.latestIndexFor(query.path, size) : (query.index ?? -1);
-    if (index === null) return failure(404, "not_found", `no log entry about "${query.path}" in the first ${size} entries`);
+    if (index === null)
+      return failure(404, "not_found", `no log entry about "${query.path}" in the first ${size} entries`);
     if (index < 0 || index >= size) return failure(404, "not_found", `no entry ${index} in a tree of size ${size}`);
     return { ok: true, proof: await this.inclusion(index, size) };
   }
@@ -226,7 +259,11 @@ export class TransparencyLog {
   /** The index of the latest entry about `path` below `size`, or null. */
   latestIndexFor(path: string, size: number): number | null {
     const row = this.#sql
-      .exec<{ idx: number }>("SELECT idx FROM log_entries WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT 1", path, size)
+      .exec<{ idx: number }>(
+        "SELECT idx FROM log_entries WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT 1",
+        path,
+        size,
+      )
       .toArray()[0];
     return row ? row.idx : null;
   }
@@ -266,7 +303,9 @@ export class TransparencyLog {
   #source(): SubtreeHashes {
     return {
       subtree: (level, index) => {
-        const row = this.#sql.exec<{ hash: ArrayBuffer }>("SELECT hash FROM log_nodes WHERE level = ? AND idx = ?", level, index).one();
+        const row = this.#sql
+          .exec<{ hash: ArrayBuffer }>("SELECT hash FROM log_nodes WHERE level = ? AND idx = ?", level, index)
+          .one();
         return new Uint8Array(row.hash);
       },
     };
@@ -274,7 +313,12 @@ export class TransparencyLog {
 
   #nodes(level: number, start: number, end: number): Uint8Array[] {
     return this.#sql
-      .exec<{ hash: ArrayBuffer }>("SELECT hash FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx", level, start, end)
+      .exec<{ hash: ArrayBuffer }>(
+        "SELECT hash FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+        level,
+        start,
+        end,
+      )
       .toArray()
       .map((r) => new Uint8Array(r.hash));
   }

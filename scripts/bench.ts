@@ -111,8 +111,14 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
 
 function gitDescription(): string | null {
   try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: PROJECT_ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: PROJECT_ROOT, encoding: "utf8" }).trim();
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    }).trim();
     return dirty ? `${commit} (with uncommitted changes)` : commit;
   } catch {
     return null;
@@ -142,7 +148,8 @@ async function main(): Promise<number> {
   process.env.X_LOCAL_OBSERVABILITY = options.localObservability ? "true" : "false";
   options.workDir = await mkdtemp(join(tmpdir(), "tuf-edge-bench-"));
   stopChildrenOnSignal(options);
-  const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+  const log = (message: string) =>
+    process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
   const started = new Date();
   const git = gitDescription();
   const project = await freezeProject(options.workDir, options.code);
@@ -157,17 +164,31 @@ async function main(): Promise<number> {
   log(`${options.quick ? "quick" : "full"} run: ${only.join(", ")}; state in ${options.workDir}`);
   log(`instances run ${project.description}; node_modules: ${project.nodeModules}`);
 
-  const results: Array<{ name: string; title: string; ok: boolean; error?: string; durationS: number } & Partial<SectionResult>> = [];
+  const results: Array<
+    { name: string; title: string; ok: boolean; error?: string; durationS: number } & Partial<SectionResult>
+  > = [];
   for (const section of SECTIONS.filter((s) => only.includes(s.name))) {
     log(`section ${section.name}: ${section.title}`);
     const t0 = performance.now();
     try {
       const result = await section.run(context);
-      results.push({ name: section.name, title: section.title, ok: true, durationS: (performance.now() - t0) / 1000, ...result });
+      results.push({
+        name: section.name,
+        title: section.title,
+        ok: true,
+        durationS: (performance.now() - t0) / 1000,
+        ...result,
+      });
     } catch (error) {
       const message = (error as Error).stack ?? String(error);
       log(`section ${section.name} FAILED: ${message}`);
-      results.push({ name: section.name, title: section.title, ok: false, error: message, durationS: (performance.now() - t0) / 1000 });
+      results.push({
+        name: section.name,
+        title: section.title,
+        ok: false,
+        error: message,
+        durationS: (performance.now() - t0) / 1000,
+      });
     }
     log(`section ${section.name} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -177,7 +198,11 @@ async function main(): Promise<number> {
   // The report.
   const summary: Table = {
     title: `tuf-edge benchmark (${options.quick ? "--quick" : "full"}) — ${started.toISOString()}`,
-    columns: [{ header: "section", align: "left" }, { header: "result", align: "left" }, { header: "time s", digits: 1 }],
+    columns: [
+      { header: "section", align: "left" },
+      { header: "result", align: "left" },
+      { header: "time s", digits: 1 },
+    ],
     rows: results.map((r) => [r.name, r.ok ? "ok" : `FAILED: ${r.error?.split("\n")[0]}`, r.durationS]),
     notes: [
       `Machine: ${machine.cpus} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(0)} GiB, ${machine.platform}; node ${machine.node}; tuf-edge: ${project.description}.`,

@@ -29,7 +29,9 @@ const SETTINGS_HELP = `Settings (flags > environment > config file):
 
 export function buildProgram(): Command {
   const program = new Command("tuf-edge")
-    .description("Operate a tuf-edge TUF repository: root keys, bootstrap and ceremonies, rotation, status, targets, verification.")
+    .description(
+      "Operate a tuf-edge TUF repository: root keys, bootstrap and ceremonies, rotation, status, targets, verification.",
+    )
     .version("0.1.0")
     .option("--url <url>", "the tuf-edge service URL")
     .option("--repo <name>", "the repository name")
@@ -80,12 +82,19 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT.ok;
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return EXIT.ok;
       return EXIT.usage;
     }
     const reported = describeError(error);
     if (process.argv.includes("--json")) {
-      process.stdout.write(`${JSON.stringify({ error: { exitCode: reported.exitCode, message: reported.message, ...(reported.hint ? { hint: reported.hint } : {}), ...(reported.problem ? { problem: reported.problem } : {}) } }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ error: { exitCode: reported.exitCode, message: reported.message, ...(reported.hint ? { hint: reported.hint } : {}), ...(reported.problem ? { problem: reported.problem } : {}) } }, null, 2)}\n`,
+      );
     }
     process.stderr.write(`${color.red("error:", process.stderr)} ${reported.message}\n`);
     if (reported.hint) process.stderr.write(`${color.dim(`hint: ${reported.hint}`, process.stderr)}\n`);

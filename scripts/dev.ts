@@ -37,7 +37,8 @@ const rel = (path: string) => relative(process.cwd(), path) || ".";
 
 function parsePort(value: string | undefined): number {
   const port = Number(value ?? 8787);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, not "${value}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`PORT must be a port number, not "${value}"`);
   return port;
 }
 
@@ -60,7 +61,9 @@ async function assertPortFree(port: number): Promise<void> {
 async function ensureDemo(instance: LocalInstance, client: AdminClient): Promise<void> {
   const status = await client.status();
   if (!status.bootstrapped) {
-    log(`Repository "${REPO}" is not bootstrapped yet: bootstrapping (${BINS} hash bins, root threshold ${ROOT_THRESHOLD} of ${ROOT_KEYS})…`);
+    log(
+      `Repository "${REPO}" is not bootstrapped yet: bootstrapping (${BINS} hash bins, root threshold ${ROOT_THRESHOLD} of ${ROOT_KEYS})…`,
+    );
     const { signers, generated } = await loadOrCreateRootSigners(REPO_KEYS_DIR, ROOT_KEYS);
     log(`  root keys ${generated ? "generated" : "reused"}: ${rel(REPO_KEYS_DIR)}/root-key-{1..${ROOT_KEYS}}.json`);
     const { rootBytes } = await bootstrapRepository(client, {
@@ -96,7 +99,9 @@ async function printBanner(instance: LocalInstance, client: AdminClient): Promis
   const tokenCommand = `$(node -p 'require(${JSON.stringify(SECRETS_FILE)}).ADMIN_TOKEN')`;
   log(`tuf-edge is running at ${instance.baseUrl}`);
   log();
-  log(`  Repository     ${REPO}: ${status.targetsCount} targets, ${status.bins} bins, timestamp v${status.roles.timestamp?.version}`);
+  log(
+    `  Repository     ${REPO}: ${status.targetsCount} targets, ${status.bins} bins, timestamp v${status.roles.timestamp?.version}`,
+  );
   log(`  Metadata URL   ${urls.metadata}`);
   log(`  Targets URL    ${urls.targets}`);
   log(`  Trusted root   ${TRUSTED_ROOT}`);
@@ -108,7 +113,9 @@ async function printBanner(instance: LocalInstance, client: AdminClient): Promis
   log(`    curl -s ${urls.metadata}/timestamp.json`);
   for (const target of demoTargets()) {
     const slash = target.path.lastIndexOf("/");
-    log(`    curl -s -O ${urls.targets}/${target.path.slice(0, slash + 1)}${await sha256Hex(target.bytes)}.${target.path.slice(slash + 1)}`);
+    log(
+      `    curl -s -O ${urls.targets}/${target.path.slice(0, slash + 1)}${await sha256Hex(target.bytes)}.${target.path.slice(slash + 1)}`,
+    );
   }
   log(`    curl -s -H "Authorization: Bearer ${tokenCommand}" ${instance.baseUrl}/${REPO}/admin/status`);
   log();
@@ -120,7 +127,8 @@ async function main(): Promise<void> {
   const verbose = process.env.TUF_EDGE_VERBOSE === "1";
   const { secrets, origin } = await loadOrCreateSecrets(SECRETS_FILE, STATE_ENV_FILE);
   if (origin === "new") log(`Generated local secrets in ${rel(SECRETS_FILE)}`);
-  if (origin === "state") log(`${rel(SECRETS_FILE)} was missing: kept the secrets of the existing state in ${rel(STATE_DIR)}`);
+  if (origin === "state")
+    log(`${rel(SECRETS_FILE)} was missing: kept the secrets of the existing state in ${rel(STATE_DIR)}`);
 
   await assertPortFree(port);
   log(`Starting wrangler dev on port ${port}${verbose ? "" : " (TUF_EDGE_VERBOSE=1 shows its output)"}…`);

@@ -14,7 +14,12 @@ const problem = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 });
-const repo = { name: "repo", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" } };
+const repo = {
+  name: "repo",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" },
+};
 const admin = [{ adminToken: [] }];
 const webhookHeaders = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => ({
   name,
@@ -23,13 +28,22 @@ const webhookHeaders = ["webhook-id", "webhook-timestamp", "webhook-signature"].
   schema: { type: "string" },
   description: "Standard Webhooks signature header",
 }));
-const prefer = { name: "Prefer", in: "header", schema: { type: "string", enum: ["respond-async"] }, description: "answer 202 with a task instead of waiting for the publish" };
+const prefer = {
+  name: "Prefer",
+  in: "header",
+  schema: { type: "string", enum: ["respond-async"] },
+  description: "answer 202 with a task instead of waiting for the publish",
+};
 
 const immutableFile = (summary: string) => ({
   get: {
     summary,
     parameters: [repo, { name: "file", in: "path", required: true, schema: { type: "string" } }],
-    responses: { 200: { description: "the signed metadata, byte for byte; strong ETag" }, 304: { description: "not modified" }, 404: problem("no such file") },
+    responses: {
+      200: { description: "the signed metadata, byte for byte; strong ETag" },
+      304: { description: "not modified" },
+      404: problem("no such file"),
+    },
   },
 });
 
@@ -52,13 +66,18 @@ export const openApiDocument = {
           status: { type: "integer" },
           code: { type: "string", description: "stable machine-readable reason" },
           detail: { type: "string" },
-          errors: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+          errors: {
+            type: "array",
+            items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+          },
         },
       },
     },
   },
   paths: {
-    "/{repo}/metadata/{file}": immutableFile("N.root.json, timestamp.json, V.snapshot.json, V.targets.json, V.<bin>.json"),
+    "/{repo}/metadata/{file}": immutableFile(
+      "N.root.json, timestamp.json, V.snapshot.json, V.targets.json, V.<bin>.json",
+    ),
     "/{repo}/targets/{path}": {
       get: {
         summary: "a target's bytes, at <dir>/<sha256 or sha512>.<name>",
@@ -66,8 +85,19 @@ export const openApiDocument = {
         responses: { 200: { description: "the bytes; immutable" }, 404: problem("no such target") },
       },
     },
-    "/health": { get: { summary: "every repository's timestamp validity", responses: { 200: { description: "all valid" }, 503: { description: "a timestamp expired" } } } },
-    "/{repo}/health": { get: { summary: "one repository's health", parameters: [repo], responses: { 200: { description: "valid" }, 503: { description: "expired" } } } },
+    "/health": {
+      get: {
+        summary: "every repository's timestamp validity",
+        responses: { 200: { description: "all valid" }, 503: { description: "a timestamp expired" } },
+      },
+    },
+    "/{repo}/health": {
+      get: {
+        summary: "one repository's health",
+        parameters: [repo],
+        responses: { 200: { description: "valid" }, 503: { description: "expired" } },
+      },
+    },
     "/{repo}/webhooks/registry": {
       post: {
         summary: "a registry's signed batch of target events (all or nothing)",
@@ -91,64 +121,243 @@ export const openApiDocument = {
           { name: "path", in: "path", required: true, schema: { type: "string" } },
           ...webhookHeaders,
           prefer,
-          { name: "Upload-Manifest", in: "header", required: true, schema: { type: "string" }, description: `base64url of the signed JSON manifest: ${JSON.stringify(schema(UploadManifestSchema))}` },
+          {
+            name: "Upload-Manifest",
+            in: "header",
+            required: true,
+            schema: { type: "string" },
+            description: `base64url of the signed JSON manifest: ${JSON.stringify(schema(UploadManifestSchema))}`,
+          },
         ],
         requestBody: { content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
-        responses: { 200: { description: "published" }, 202: { description: "accepted" }, 401: problem("unsigned or forged"), 422: problem("bytes do not match the manifest; nothing stored") },
+        responses: {
+          200: { description: "published" },
+          202: { description: "accepted" },
+          401: problem("unsigned or forged"),
+          422: problem("bytes do not match the manifest; nothing stored"),
+        },
       },
     },
     "/{repo}/tasks/{id}": {
-      get: { summary: "an accepted push: queued, publishing or published", parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "the task" }, 404: problem("no such task") } },
+      get: {
+        summary: "an accepted push: queued, publishing or published",
+        parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: "the task" }, 404: problem("no such task") },
+      },
     },
-    "/{repo}/log/checkpoint": { get: { summary: "the transparency log's C2SP signed checkpoint (with witness cosignatures)", parameters: [repo], responses: { 200: { description: "text/plain signed note" } } } },
-    "/{repo}/log/tile/{path}": { get: { summary: "C2SP tlog-tiles hash tiles and entry bundles (immutable)", parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "tile bytes" }, 404: problem("no such tile") } } },
+    "/{repo}/log/checkpoint": {
+      get: {
+        summary: "the transparency log's C2SP signed checkpoint (with witness cosignatures)",
+        parameters: [repo],
+        responses: { 200: { description: "text/plain signed note" } },
+      },
+    },
+    "/{repo}/log/tile/{path}": {
+      get: {
+        summary: "C2SP tlog-tiles hash tiles and entry bundles (immutable)",
+        parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: "tile bytes" }, 404: problem("no such tile") },
+      },
+    },
     "/{repo}/log/proof/inclusion": {
       get: {
-        summary: "inclusion proof of an entry (by index or target path) in a published tree size; hex hashes, leaf to root",
-        parameters: [repo, { name: "index", in: "query", schema: { type: "integer" } }, { name: "path", in: "query", schema: { type: "string" } }, { name: "size", in: "query", schema: { type: "integer" } }],
-        responses: { 200: { description: "{index, size, leafHash, entry, proof[], rootHash}" }, 404: problem("no such entry or size") },
+        summary:
+          "inclusion proof of an entry (by index or target path) in a published tree size; hex hashes, leaf to root",
+        parameters: [
+          repo,
+          { name: "index", in: "query", schema: { type: "integer" } },
+          { name: "path", in: "query", schema: { type: "string" } },
+          { name: "size", in: "query", schema: { type: "integer" } },
+        ],
+        responses: {
+          200: { description: "{index, size, leafHash, entry, proof[], rootHash}" },
+          404: problem("no such entry or size"),
+        },
       },
     },
     "/{repo}/log/proof/consistency": {
-      get: { summary: "consistency proof between two published tree sizes", parameters: [repo, { name: "from", in: "query", required: true, schema: { type: "integer" } }, { name: "to", in: "query", required: true, schema: { type: "integer" } }], responses: { 200: { description: "{from, to, proof[], fromRoot, toRoot}" } } },
+      get: {
+        summary: "consistency proof between two published tree sizes",
+        parameters: [
+          repo,
+          { name: "from", in: "query", required: true, schema: { type: "integer" } },
+          { name: "to", in: "query", required: true, schema: { type: "integer" } },
+        ],
+        responses: { 200: { description: "{from, to, proof[], fromRoot, toRoot}" } },
+      },
     },
-    "/{repo}/log/cosignatures": { post: { summary: "a configured witness's cosigned checkpoint (C2SP tlog-cosignature)", parameters: [repo], responses: { 200: { description: "the served checkpoint" }, 422: problem("not a configured witness, or not the current checkpoint") } } },
-    "/{repo}/attestations/{path}": { get: { summary: "a target's attestations: predicate type, digest, publisher, URL", parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "list" } } } },
-    "/{repo}/attestation-bundles/{sha256}.json": { get: { summary: "an attestation's bytes, by their SHA-256 (immutable)", parameters: [repo, { name: "sha256", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "the bundle" } } } },
-    "/{repo}/-/npm/v1/attestations/{spec}": { get: { summary: "npm's attestations shape for <name>@<version> (npm-flavoured repositories)", parameters: [repo, { name: "spec", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: '{"attestations":[{"predicateType","bundle"}]}' }, 404: problem("none") } } },
+    "/{repo}/log/cosignatures": {
+      post: {
+        summary: "a configured witness's cosigned checkpoint (C2SP tlog-cosignature)",
+        parameters: [repo],
+        responses: {
+          200: { description: "the served checkpoint" },
+          422: problem("not a configured witness, or not the current checkpoint"),
+        },
+      },
+    },
+    "/{repo}/attestations/{path}": {
+      get: {
+        summary: "a target's attestations: predicate type, digest, publisher, URL",
+        parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: "list" } },
+      },
+    },
+    "/{repo}/attestation-bundles/{sha256}.json": {
+      get: {
+        summary: "an attestation's bytes, by their SHA-256 (immutable)",
+        parameters: [repo, { name: "sha256", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: "the bundle" } },
+      },
+    },
+    "/{repo}/-/npm/v1/attestations/{spec}": {
+      get: {
+        summary: "npm's attestations shape for <name>@<version> (npm-flavoured repositories)",
+        parameters: [repo, { name: "spec", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: '{"attestations":[{"predicateType","bundle"}]}' }, 404: problem("none") },
+      },
+    },
     "/{repo}/integrity/{project}/{version}/{filename}/provenance": {
       get: {
         summary: "PEP 740 provenance (PyPI-flavoured repositories)",
-        parameters: [repo, ...["project", "version", "filename"].map((name) => ({ name, in: "path", required: true, schema: { type: "string" } }))],
-        responses: { 200: { description: '{"version":1,"attestation_bundles":[{"publisher","attestations"}]}' }, 404: problem("none") },
+        parameters: [
+          repo,
+          ...["project", "version", "filename"].map((name) => ({
+            name,
+            in: "path",
+            required: true,
+            schema: { type: "string" },
+          })),
+        ],
+        responses: {
+          200: { description: '{"version":1,"attestation_bundles":[{"publisher","attestations"}]}' },
+          404: problem("none"),
+        },
       },
     },
-    "/{repo}/admin/attestation-policy": { get: { summary: "the attestation policy", security: admin, parameters: [repo], responses: { 200: { description: "policy" } } }, put: { summary: "set the attestation policy: flavour, predicate types, identities, trusted root", security: admin, parameters: [repo], responses: { 200: { description: "policy" } } } },
-    "/{repo}/admin/online-key": { get: { summary: "the online public key a root v1 must name", security: admin, parameters: [repo], responses: { 200: { description: "{keyid, key}" } } } },
+    "/{repo}/admin/attestation-policy": {
+      get: {
+        summary: "the attestation policy",
+        security: admin,
+        parameters: [repo],
+        responses: { 200: { description: "policy" } },
+      },
+      put: {
+        summary: "set the attestation policy: flavour, predicate types, identities, trusted root",
+        security: admin,
+        parameters: [repo],
+        responses: { 200: { description: "policy" } },
+      },
+    },
+    "/{repo}/admin/online-key": {
+      get: {
+        summary: "the online public key a root v1 must name",
+        security: admin,
+        parameters: [repo],
+        responses: { 200: { description: "{keyid, key}" } },
+      },
+    },
     "/{repo}/admin/bootstrap": {
-      post: { summary: "bootstrap with root v1 and settings", security: admin, parameters: [repo], requestBody: json(BootstrapSchema), responses: { 201: { description: "published" }, 409: problem("already bootstrapped"), 422: problem("the root or settings are invalid") } },
+      post: {
+        summary: "bootstrap with root v1 and settings",
+        security: admin,
+        parameters: [repo],
+        requestBody: json(BootstrapSchema),
+        responses: {
+          201: { description: "published" },
+          409: problem("already bootstrapped"),
+          422: problem("the root or settings are invalid"),
+        },
+      },
     },
     "/{repo}/admin/targets": {
-      post: { summary: "add and remove targets (operator)", security: admin, parameters: [repo], requestBody: json(TargetsChangeSchema), responses: { 200: { description: "published" }, 400: problem("invalid"), 409: problem("immutable digest"), 503: problem("stored; publish will be retried") } },
+      post: {
+        summary: "add and remove targets (operator)",
+        security: admin,
+        parameters: [repo],
+        requestBody: json(TargetsChangeSchema),
+        responses: {
+          200: { description: "published" },
+          400: problem("invalid"),
+          409: problem("immutable digest"),
+          503: problem("stored; publish will be retried"),
+        },
+      },
     },
     "/{repo}/admin/targets/{path}": {
-      put: { summary: "upload a target's bytes (operator)", security: admin, parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }, { name: "sha256", in: "query", required: true, schema: { type: "string" } }], responses: { 201: { description: "stored and published" }, 422: problem("digest mismatch; nothing stored") } },
+      put: {
+        summary: "upload a target's bytes (operator)",
+        security: admin,
+        parameters: [
+          repo,
+          { name: "path", in: "path", required: true, schema: { type: "string" } },
+          { name: "sha256", in: "query", required: true, schema: { type: "string" } },
+        ],
+        responses: { 201: { description: "stored and published" }, 422: problem("digest mismatch; nothing stored") },
+      },
     },
-    "/{repo}/admin/status": { get: { summary: "versions, expiries, next re-sign, ceremonies, warnings", security: admin, parameters: [repo], responses: { 200: { description: "status" } } } },
-    "/{repo}/admin/events": { get: { summary: "audit log", security: admin, parameters: [repo], responses: { 200: { description: "events" } } } },
-    "/{repo}/admin/refresh": { post: { summary: "re-sign what is due now", security: admin, parameters: [repo], responses: { 200: { description: "re-signed roles" } } } },
+    "/{repo}/admin/status": {
+      get: {
+        summary: "versions, expiries, next re-sign, ceremonies, warnings",
+        security: admin,
+        parameters: [repo],
+        responses: { 200: { description: "status" } },
+      },
+    },
+    "/{repo}/admin/events": {
+      get: { summary: "audit log", security: admin, parameters: [repo], responses: { 200: { description: "events" } } },
+    },
+    "/{repo}/admin/refresh": {
+      post: {
+        summary: "re-sign what is due now",
+        security: admin,
+        parameters: [repo],
+        responses: { 200: { description: "re-signed roles" } },
+      },
+    },
     "/{repo}/admin/ceremonies": {
-      get: { summary: "ceremonies, newest first", security: admin, parameters: [repo], responses: { 200: { description: "list" } } },
-      post: { summary: "open a ceremony", security: admin, parameters: [repo], requestBody: json(OpenCeremonySchema), responses: { 201: { description: "the ceremony" }, 409: problem("another ceremony is open") } },
+      get: {
+        summary: "ceremonies, newest first",
+        security: admin,
+        parameters: [repo],
+        responses: { 200: { description: "list" } },
+      },
+      post: {
+        summary: "open a ceremony",
+        security: admin,
+        parameters: [repo],
+        requestBody: json(OpenCeremonySchema),
+        responses: { 201: { description: "the ceremony" }, 409: problem("another ceremony is open") },
+      },
     },
     "/{repo}/admin/ceremonies/{id}/signatures": {
-      post: { summary: "submit one root key holder's signature", security: admin, parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }], requestBody: json(SubmitSignatureSchema), responses: { 200: { description: "accepted (published once both thresholds are met)" }, 422: problem("not a root key, or does not verify over the draft") } },
+      post: {
+        summary: "submit one root key holder's signature",
+        security: admin,
+        parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }],
+        requestBody: json(SubmitSignatureSchema),
+        responses: {
+          200: { description: "accepted (published once both thresholds are met)" },
+          422: problem("not a root key, or does not verify over the draft"),
+        },
+      },
     },
     "/{repo}/admin/ceremonies/{id}/cancel": {
-      post: { summary: "cancel a ceremony", security: admin, parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }], requestBody: json(CancelCeremonySchema), responses: { 200: { description: "cancelled" } } },
+      post: {
+        summary: "cancel a ceremony",
+        security: admin,
+        parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }],
+        requestBody: json(CancelCeremonySchema),
+        responses: { 200: { description: "cancelled" } },
+      },
     },
     "/{repo}/admin/registries/{name}/credentials": {
-      post: { summary: "add a webhook credential (hmac: secret returned once; ed25519: public key)", security: admin, parameters: [repo, { name: "name", in: "path", required: true, schema: { type: "string" } }], responses: { 201: { description: "the credential" } } },
+      post: {
+        summary: "add a webhook credential (hmac: secret returned once; ed25519: public key)",
+        security: admin,
+        parameters: [repo, { name: "name", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 201: { description: "the credential" } },
+      },
     },
   },
 };

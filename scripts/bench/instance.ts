@@ -35,7 +35,10 @@ export async function startBenchInstance(context: BenchContext, label: string): 
   // while the Worker fails to build): give up sooner, and end that wrangler ourselves.
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`wrangler dev was not ready within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`wrangler dev was not ready within ${START_TIMEOUT_MS / 1000} s`)),
+      START_TIMEOUT_MS,
+    );
   });
   let instance: LocalInstance;
   try {

@@ -44,7 +44,10 @@ export function loaderAvailable(loader: LoaderName): boolean {
 export function loaderVersion(loader: LoaderName): string {
   if (loader === "autocannon") {
     try {
-      return `autocannon ${spawnSync(process.execPath, [AUTOCANNON, "--version"], { encoding: "utf8" }).stdout.trim().split("\n")[0]?.replace(/^autocannon\s*/, "")}`;
+      return `autocannon ${spawnSync(process.execPath, [AUTOCANNON, "--version"], { encoding: "utf8" })
+        .stdout.trim()
+        .split("\n")[0]
+        ?.replace(/^autocannon\s*/, "")}`;
     } catch {
       return "autocannon";
     }
@@ -53,7 +56,11 @@ export function loaderVersion(loader: LoaderName): string {
   return (out.stdout || out.stderr || "wrk").split("\n")[0]!.trim().split(" [")[0]!;
 }
 
-function runProcess(command: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function runProcess(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -86,7 +93,11 @@ interface AutocannonJson {
 async function autocannon(options: LoadOptions): Promise<LoadResult> {
   const args = [AUTOCANNON, "--json", "-c", String(options.connections), "-d", String(options.durationS), options.url];
   const { stdout, stderr, code } = await runProcess(process.execPath, args, (options.durationS + 60) * 1000);
-  const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+  const line = stdout
+    .trim()
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("{"));
   if (code !== 0 || !line) throw new Error(`autocannon failed (exit ${code}): ${stderr.slice(-500)}`);
   const r = JSON.parse(line) as AutocannonJson;
   return {
@@ -122,9 +133,22 @@ async function wrk(options: LoadOptions): Promise<LoadResult> {
   const script = join(options.workDir, "wrk-report.lua");
   await writeFile(script, WRK_REPORT);
   // One thread: the machine has few cores and the server under test needs them.
-  const args = ["-t1", `-c${options.connections}`, `-d${options.durationS}s`, "--timeout", "10s", "-s", script, options.url];
+  const args = [
+    "-t1",
+    `-c${options.connections}`,
+    `-d${options.durationS}s`,
+    "--timeout",
+    "10s",
+    "-s",
+    script,
+    options.url,
+  ];
   const { stdout, stderr, code } = await runProcess("wrk", args, (options.durationS + 60) * 1000);
-  const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+  const line = stdout
+    .trim()
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("{"));
   if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}): ${(stderr || stdout).slice(-500)}`);
   const r = JSON.parse(line) as Record<string, number>;
   const seconds = r.duration_us! / 1e6;

@@ -41,13 +41,18 @@ export interface LoadedRepository {
 export async function loadRepository(client: AdminClient, options: LoadOptions): Promise<LoadedRepository> {
   const { log } = options;
   const batchSize = options.batch ?? 10_000;
-  const rootSigners = await Promise.all(Array.from({ length: options.rootKeys ?? 1 }, async () => (await Ed25519Signer.generate()).signer));
+  const rootSigners = await Promise.all(
+    Array.from({ length: options.rootKeys ?? 1 }, async () => (await Ed25519Signer.generate()).signer),
+  );
   const threshold = options.threshold ?? 1;
   const fmt = (n: number) => n.toLocaleString("en-US");
 
   log(`  bootstrapping with ${fmt(options.bins)} bins (${rootSigners.length} root key(s), threshold ${threshold})`);
   const bootStart = performance.now();
-  const ticker = setInterval(() => log(`  bootstrap running: ${((performance.now() - bootStart) / 1000).toFixed(0)} s`), 15_000);
+  const ticker = setInterval(
+    () => log(`  bootstrap running: ${((performance.now() - bootStart) / 1000).toFixed(0)} s`),
+    15_000,
+  );
   let boot: Awaited<ReturnType<typeof bootstrapRepository>>;
   try {
     boot = await bootstrapRepository(client, { rootSigners, threshold, settings: { bins: options.bins } });
@@ -57,7 +62,13 @@ export async function loadRepository(client: AdminClient, options: LoadOptions):
   const bootstrapMs = performance.now() - bootStart;
   log(`  bootstrap done in ${(bootstrapMs / 1000).toFixed(1)} s`);
 
-  const added = await addTargetsAndWait(client, { targets: options.targets, batch: batchSize, salt: options.salt ?? "", log, timeoutMs: options.timeoutMs });
+  const added = await addTargetsAndWait(client, {
+    targets: options.targets,
+    batch: batchSize,
+    salt: options.salt ?? "",
+    log,
+    timeoutMs: options.timeoutMs,
+  });
   return { rootSigners, threshold, rootBytes: boot.rootBytes, bootstrapMs, ...added };
 }
 
@@ -67,7 +78,14 @@ export async function loadRepository(client: AdminClient, options: LoadOptions):
  */
 export async function addTargetsAndWait(
   client: AdminClient,
-  options: { targets: number; batch?: number; salt?: string; from?: number; log: (message: string) => void; timeoutMs?: number | undefined },
+  options: {
+    targets: number;
+    batch?: number;
+    salt?: string;
+    from?: number;
+    log: (message: string) => void;
+    timeoutMs?: number | undefined;
+  },
 ): Promise<{ submitMs: number; loadMs: number; batches: number; targetsCount: number }> {
   const { log } = options;
   const batchSize = options.batch ?? 10_000;
@@ -78,10 +96,15 @@ export async function addTargetsAndWait(
   const loadStart = performance.now();
   for (let b = 0; b < batches; b++) {
     const count = Math.min(batchSize, options.targets - b * batchSize);
-    await client.changeTargets({ add: syntheticTargets(from + b * batchSize, count, options.salt ?? "") }, { wait: false });
+    await client.changeTargets(
+      { add: syntheticTargets(from + b * batchSize, count, options.salt ?? "") },
+      { wait: false },
+    );
   }
   const submitMs = performance.now() - loadStart;
-  log(`  ${batches} batch(es) of up to ${fmt(batchSize)} targets stored in ${(submitMs / 1000).toFixed(1)} s; waiting for the publish`);
+  log(
+    `  ${batches} batch(es) of up to ${fmt(batchSize)} targets stored in ${(submitMs / 1000).toFixed(1)} s; waiting for the publish`,
+  );
   const deadline = Date.now() + timeoutMs;
   let lastLog = Date.now();
   for (;;) {
@@ -95,7 +118,9 @@ export async function addTargetsAndWait(
     if (Date.now() > deadline) throw new Error(`the targets were not published within ${timeoutMs / 1000} s`);
     if (Date.now() - lastLog > 15_000) {
       lastLog = Date.now();
-      log(`  publishing: ${((performance.now() - loadStart) / 1000).toFixed(0)} s so far${status.lastFailure ? `; last failure: ${status.lastFailure.detail}` : ""}`);
+      log(
+        `  publishing: ${((performance.now() - loadStart) / 1000).toFixed(0)} s so far${status.lastFailure ? `; last failure: ${status.lastFailure.detail}` : ""}`,
+      );
     }
     await sleep(500);
   }

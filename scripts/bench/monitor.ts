@@ -98,7 +98,13 @@ export class InstanceMonitor {
 
   mark(): Mark {
     this.sample();
-    return { at: performance.now(), machine: machineBusySeconds(), self: process.cpuUsage(), cpu: new Map(this.#cpu), restarts: this.restarts.length };
+    return {
+      at: performance.now(),
+      machine: machineBusySeconds(),
+      self: process.cpuUsage(),
+      cpu: new Map(this.#cpu),
+      restarts: this.restarts.length,
+    };
   }
 
   /** CPU (in cores) of both workerd processes and of every other process since `mark`. */
@@ -109,7 +115,12 @@ export class InstanceMonitor {
     for (const [pid, cpu] of this.#cpu) workerd += cpu - (mark.cpu.get(pid) ?? 0);
     const self = process.cpuUsage(mark.self);
     const others = Math.max(0, machineBusySeconds() - mark.machine - workerd - (self.user + self.system) / 1e6);
-    return { seconds, workerdCores: workerd / seconds, otherCores: others / seconds, restarts: this.restarts.slice(mark.restarts) };
+    return {
+      seconds,
+      workerdCores: workerd / seconds,
+      otherCores: others / seconds,
+      restarts: this.restarts.slice(mark.restarts),
+    };
   }
 
   stop(): void {

@@ -29,7 +29,14 @@ export function makePoolFetch(maxSockets: number, timeoutMs = 0): PoolFetch {
       const headers: Record<string, string | number> = { ...(init.headers as Record<string, string> | undefined) };
       if (body !== undefined && body !== null) headers["Content-Length"] = Buffer.byteLength(body);
       const req = request(
-        { agent, method: init.method ?? "GET", hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers },
+        {
+          agent,
+          method: init.method ?? "GET",
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          headers,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
@@ -55,7 +62,9 @@ export function makePoolFetch(maxSockets: number, timeoutMs = 0): PoolFetch {
         } else reject(error);
       });
       if (timeoutMs > 0) {
-        req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response within ${timeoutMs} ms: ${init.method ?? "GET"} ${input}`)));
+        req.setTimeout(timeoutMs, () =>
+          req.destroy(new Error(`no response within ${timeoutMs} ms: ${init.method ?? "GET"} ${input}`)),
+        );
       }
       if (body !== undefined && body !== null) req.write(body);
       req.end();
@@ -65,7 +74,11 @@ export function makePoolFetch(maxSockets: number, timeoutMs = 0): PoolFetch {
 }
 
 /** GET `url` and parse JSON (throws on a non-2xx status). */
-export async function getJson<T>(fetch: PoolFetch["fetch"], url: string, headers: Record<string, string> = {}): Promise<T> {
+export async function getJson<T>(
+  fetch: PoolFetch["fetch"],
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const response = await fetch(url, { headers });
   const text = await response.text();
   if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${text.slice(0, 200)}`);

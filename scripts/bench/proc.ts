@@ -28,7 +28,9 @@ function commandOf(pid: number): string {
 export function descendants(ancestor: number = process.pid): number[] {
   let pids: number[];
   try {
-    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+    pids = readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
   } catch {
     return [];
   }

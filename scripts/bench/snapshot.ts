@@ -48,7 +48,13 @@ async function copyWorkTree(root: string): Promise<number> {
 
 export async function freezeProject(workDir: string, source: CodeSource): Promise<ProjectCopy> {
   if (source === "live") {
-    return { root: PROJECT_ROOT, source, description: "the live work tree", nodeModules: "live", module: await import("../lib/local-instance.ts") };
+    return {
+      root: PROJECT_ROOT,
+      source,
+      description: "the live work tree",
+      nodeModules: "live",
+      module: await import("../lib/local-instance.ts"),
+    };
   }
   const root = join(workDir, "project");
   await mkdir(root, { recursive: true });

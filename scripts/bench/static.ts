@@ -59,7 +59,13 @@ async function startServer(
 /** `probePath`: a file under `root` that must be served before the server counts as up. */
 export async function startNodeStatic(root: string, probePath: string): Promise<StaticServer> {
   const port = await freePort();
-  return startServer(`node:http ${process.version}`, process.execPath, [join(HERE, "static-server.ts"), root, String(port)], port, probePath);
+  return startServer(
+    `node:http ${process.version}`,
+    process.execPath,
+    [join(HERE, "static-server.ts"), root, String(port)],
+    port,
+    probePath,
+  );
 }
 
 export function nginxBinary(): string | null {
@@ -115,5 +121,11 @@ http {
 }
 `,
   );
-  return startServer(`nginx ${nginxVersion(binary)}`, binary, ["-p", prefix, "-c", conf, "-e", "stderr"], port, probePath);
+  return startServer(
+    `nginx ${nginxVersion(binary)}`,
+    binary,
+    ["-p", prefix, "-c", conf, "-e", "stderr"],
+    port,
+    probePath,
+  );
 }

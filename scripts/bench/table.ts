@@ -19,11 +19,13 @@ export function formatTable(table: Table): string {
     return left ? text.padEnd(widths[i]!) : text.padStart(widths[i]!);
   };
   const line = (cells: string[]) => `| ${cells.map(align).join(" | ")} |`;
-  const rule = `|${widths.map((w, i) => {
-    const column = table.columns[i]!;
-    const left = column.align ? column.align === "left" : i === 0;
-    return left ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`;
-  }).join("|")}|`;
+  const rule = `|${widths
+    .map((w, i) => {
+      const column = table.columns[i]!;
+      const left = column.align ? column.align === "left" : i === 0;
+      return left ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`;
+    })
+    .join("|")}|`;
   const lines = [`### ${table.title}`, "", line(headers), rule, ...body.map(line)];
   if (table.notes?.length) lines.push("", ...table.notes.map((n) => `- ${n}`));
   return lines.join("\n");

@@ -27,8 +27,14 @@ export async function startTrivialWorker(
   await mkdir(join(root, "scripts/lib"), { recursive: true });
   const toml = await readFile(join(PROJECT_ROOT, "wrangler.toml"), "utf8").catch(() => "");
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1] ?? "2026-11-01";
-  await writeFile(join(root, "package.json"), JSON.stringify({ name: "bench-trivial-worker", private: true, type: "module" }));
-  await writeFile(join(root, "wrangler.toml"), `name = "bench-trivial-worker"\nmain = "worker.js"\ncompatibility_date = "${compatibilityDate}"\n`);
+  await writeFile(
+    join(root, "package.json"),
+    JSON.stringify({ name: "bench-trivial-worker", private: true, type: "module" }),
+  );
+  await writeFile(
+    join(root, "wrangler.toml"),
+    `name = "bench-trivial-worker"\nmain = "worker.js"\ncompatibility_date = "${compatibilityDate}"\n`,
+  );
   const table = files.map((f) => [f.path, { b64: Buffer.from(f.bytes).toString("base64"), type: f.contentType }]);
   await writeFile(
     join(root, "worker.js"),

@@ -15,7 +15,13 @@ import { formatExpires, parseEnvelope, serialize, type Envelope } from "../../sr
 import { draftRoot, type Root } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { adminClient, guardedFetch, repoBaseUrl, requireRepo, requireUrl, type Settings } from "./config.ts";
-import { CEREMONY_FILE_FORMAT, type CeremonyFile, readCeremonyFile, verifyCeremonyFile, writeCeremonyFile } from "./ceremony-file.ts";
+import {
+  CEREMONY_FILE_FORMAT,
+  type CeremonyFile,
+  readCeremonyFile,
+  verifyCeremonyFile,
+  writeCeremonyFile,
+} from "./ceremony-file.ts";
 import { CliError, EXIT, failed, keyError, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
 import { loadSigner, readPublicKey, type PassphraseOptions } from "./keyfile.ts";
@@ -53,7 +59,11 @@ interface Plan {
 
 function planFromFlags(flags: BootstrapFlags): Plan {
   const count = flags.key.length + flags.publicKey.length;
-  if (count === 0) throw usageError("no root keys", "pass --key FILE (signs now) and/or --public-key FILE (signs later), or run in a terminal for the wizard");
+  if (count === 0)
+    throw usageError(
+      "no root keys",
+      "pass --key FILE (signs now) and/or --public-key FILE (signs later), or run in a terminal for the wizard",
+    );
   const threshold = intOption("--threshold", flags.threshold, 1, count);
   if (threshold === undefined) throw usageError("--threshold is required: how many root keys must sign a new root");
   return {
@@ -88,7 +98,11 @@ async function wizard(flags: BootstrapFlags): Promise<BootstrapFlags> {
   };
   const keys = flags.key.length
     ? flags.key
-    : list(await ask("Root key files that sign now (space-separated):", { validate: (t) => (list(t).length ? true : "at least one key file") }));
+    : list(
+        await ask("Root key files that sign now (space-separated):", {
+          validate: (t) => (list(t).length ? true : "at least one key file"),
+        }),
+      );
   for (const f of keys) {
     const valid = await exists(f);
     if (valid !== true) throw keyError(valid);
@@ -102,14 +116,35 @@ async function wizard(flags: BootstrapFlags): Promise<BootstrapFlags> {
     return Number.isInteger(n) && n >= min && n <= max ? (true as const) : `a whole number from ${min} to ${max}`;
   };
   const duration = (t: string) => (durationOption("duration", t) ? (true as const) : "e.g. 365d, 12h");
-  const threshold = flags.threshold ?? (await ask(`Root threshold (signatures needed, of ${count} keys):`, { default: String(Math.min(2, count)), validate: number(1, count) }));
-  const bins = flags.bins ?? (await ask("Number of hash bins (power of two, 2 to 16384):", { default: "256", validate: number(2, 16_384) }));
+  const threshold =
+    flags.threshold ??
+    (await ask(`Root threshold (signatures needed, of ${count} keys):`, {
+      default: String(Math.min(2, count)),
+      validate: number(1, count),
+    }));
+  const bins =
+    flags.bins ??
+    (await ask("Number of hash bins (power of two, 2 to 16384):", { default: "256", validate: number(2, 16_384) }));
   const rootExpires = flags.rootExpires ?? (await ask("Root validity:", { default: "365d", validate: duration }));
-  const targetsExpires = flags.targetsExpires ?? (await ask("Targets validity:", { default: "365d", validate: duration }));
+  const targetsExpires =
+    flags.targetsExpires ?? (await ask("Targets validity:", { default: "365d", validate: duration }));
   const binsExpires = flags.binsExpires ?? (await ask("Hash bins validity:", { default: "1d", validate: duration }));
-  const snapshotExpires = flags.snapshotExpires ?? (await ask("Snapshot validity:", { default: "1d", validate: duration }));
-  const timestampExpires = flags.timestampExpires ?? (await ask("Timestamp validity:", { default: "1d", validate: duration }));
-  return { ...flags, key: keys, publicKey: publicKeys, threshold, bins, rootExpires, targetsExpires, binsExpires, snapshotExpires, timestampExpires };
+  const snapshotExpires =
+    flags.snapshotExpires ?? (await ask("Snapshot validity:", { default: "1d", validate: duration }));
+  const timestampExpires =
+    flags.timestampExpires ?? (await ask("Timestamp validity:", { default: "1d", validate: duration }));
+  return {
+    ...flags,
+    key: keys,
+    publicKey: publicKeys,
+    threshold,
+    bins,
+    rootExpires,
+    targetsExpires,
+    binsExpires,
+    snapshotExpires,
+    timestampExpires,
+  };
 }
 
 function settingsOfPlan(plan: Plan): Record<string, unknown> {
@@ -119,7 +154,10 @@ function settingsOfPlan(plan: Plan): Record<string, unknown> {
 async function rootKeys(plan: Plan): Promise<{ keys: Key[]; labels: Record<string, string> }> {
   const keys: Key[] = [];
   const labels: Record<string, string> = {};
-  for (const [file, role] of [...plan.keyFiles.map((f) => [f, "signs now"]), ...plan.publicKeyFiles.map((f) => [f, "signs later"])] as Array<[string, string]>) {
+  for (const [file, role] of [
+    ...plan.keyFiles.map((f) => [f, "signs now"]),
+    ...plan.publicKeyFiles.map((f) => [f, "signs later"]),
+  ] as Array<[string, string]>) {
     const { keyid, key } = await readPublicKey(file);
     if (labels[keyid]) throw usageError(`${file} is the same key as ${labels[keyid]!.split("  ")[0]}`);
     labels[keyid] = `${file}  ${role}`;
@@ -131,7 +169,10 @@ async function rootKeys(plan: Plan): Promise<{ keys: Key[]; labels: Record<strin
 function describeSettings(settings: Record<string, unknown>): string[] {
   const e = settings.expiry as Plan["expiry"] | undefined;
   const lines = [`  hash bins: ${settings.bins ?? 256}`];
-  if (e) lines.push(`  validity: targets ${humanDuration(e.targets * 1000)}, bins ${humanDuration(e.bins * 1000)}, snapshot ${humanDuration(e.snapshot * 1000)}, timestamp ${humanDuration(e.timestamp * 1000)} (re-signed automatically)`);
+  if (e)
+    lines.push(
+      `  validity: targets ${humanDuration(e.targets * 1000)}, bins ${humanDuration(e.bins * 1000)}, snapshot ${humanDuration(e.snapshot * 1000)}, timestamp ${humanDuration(e.timestamp * 1000)} (re-signed automatically)`,
+    );
   return lines;
 }
 
@@ -143,7 +184,13 @@ async function signEnvelope(root: Root, signers: Signer[], existing: Envelope<Ro
 }
 
 /** Submits root v1, then writes the served 1.root.json (checked to be the root that was signed) to `rootOut`. */
-async function submit(settings: Settings, client: AdminClient, envelope: Envelope<Root>, bootstrapSettings: Record<string, unknown>, rootOut: string) {
+async function submit(
+  settings: Settings,
+  client: AdminClient,
+  envelope: Envelope<Root>,
+  bootstrapSettings: Record<string, unknown>,
+  rootOut: string,
+) {
   const { versions } = await client.bootstrap(envelope, bootstrapSettings);
   const url = `${repoBaseUrl(settings)}/metadata/1.root.json`;
   const response = await guardedFetch(requireUrl(settings))(url);
@@ -162,7 +209,11 @@ async function submit(settings: Settings, client: AdminClient, envelope: Envelop
 
 async function ensureNotBootstrapped(client: AdminClient, repo: string) {
   const status = await client.status();
-  if (status.bootstrapped) throw new CliError(EXIT.refused, `repository "${repo}" is already bootstrapped (root v${status.roles.root?.version ?? "?"}); a repository is bootstrapped once`);
+  if (status.bootstrapped)
+    throw new CliError(
+      EXIT.refused,
+      `repository "${repo}" is already bootstrapped (root v${status.roles.root?.version ?? "?"}); a repository is bootstrapped once`,
+    );
 }
 
 async function runBootstrap(flags: BootstrapFlags, command: Command) {
@@ -205,8 +256,16 @@ async function runBootstrap(flags: BootstrapFlags, command: Command) {
       signatures,
     };
     await writeCeremonyFile(flags.out, file);
-    if (flags.json) return outJson({ ceremonyFile: flags.out, fingerprint, signedBy: signatures.map((s) => s.keyid), threshold: plan.threshold });
-    out(`Wrote ${flags.out}: root v1 for "${repo}", ${signatures.length} of ${plan.threshold} signature(s), fingerprint ${fingerprint}`);
+    if (flags.json)
+      return outJson({
+        ceremonyFile: flags.out,
+        fingerprint,
+        signedBy: signatures.map((s) => s.keyid),
+        threshold: plan.threshold,
+      });
+    out(
+      `Wrote ${flags.out}: root v1 for "${repo}", ${signatures.length} of ${plan.threshold} signature(s), fingerprint ${fingerprint}`,
+    );
     out(`Next: on each key holder's machine   tuf-edge bootstrap sign ${flags.out} --key KEY.json`);
     out(`Then, online:                         tuf-edge bootstrap submit ${flags.out}`);
     return;
@@ -218,12 +277,25 @@ async function runBootstrap(flags: BootstrapFlags, command: Command) {
     for (const line of describeSettings(bootstrapSettings)) info(line);
     info(`  signed by ${signatures.length} of ${plan.threshold} needed; canonical SHA-256 ${fingerprint}\n`);
   }
-  if (!(await confirmOrAbort(`Publish root v1 and bootstrap "${repo}"? This fixes the root keys clients will trust.`, flags.yes))) {
+  if (
+    !(await confirmOrAbort(
+      `Publish root v1 and bootstrap "${repo}"? This fixes the root keys clients will trust.`,
+      flags.yes,
+    ))
+  ) {
     throw failed("cancelled; nothing was submitted");
   }
   const rootOut = flags.rootOut ?? `${repo}.1.root.json`;
   const versions = await submit(settings, client, { signed: root, signatures }, bootstrapSettings, rootOut);
-  if (flags.json) return outJson({ repository: repo, rootVersion: 1, rootFile: rootOut, fingerprint, onlineKeyId: online.keyid, versions });
+  if (flags.json)
+    return outJson({
+      repository: repo,
+      rootVersion: 1,
+      rootFile: rootOut,
+      fingerprint,
+      onlineKeyId: online.keyid,
+      versions,
+    });
   out(`${color.green("Bootstrapped")} "${repo}": root v1 published, timestamp v${versions.timestamp}.`);
   out(`Trusted root written to ${rootOut}: give clients these exact bytes as their root.json.`);
 }
@@ -242,22 +314,35 @@ async function runSign(path: string, flags: PassphraseOptions & { key: string[];
     info(color.bold(`\nSign root v1 of "${file.repository}" (${file.url})`, process.stderr));
     for (const line of describeRoot(root)) info(`  ${line}`);
     for (const line of describeSettings(file.settings)) info(line);
-    info(`  already signed by ${verified.signedBy.length} of ${verified.threshold}; canonical SHA-256 ${verified.fingerprint}\n`);
+    info(
+      `  already signed by ${verified.signedBy.length} of ${verified.threshold}; canonical SHA-256 ${verified.fingerprint}\n`,
+    );
   }
   if (!(await confirmOrAbort("Sign this root v1?", flags.yes))) throw failed("cancelled; nothing was signed");
   const signers: Signer[] = [];
   for (const keyFile of flags.key) signers.push(await loadSigner(keyFile, flags));
   const signatures = await signEnvelope(root, signers, file.signatures);
   await writeCeremonyFile(path, { ...file, signatures });
-  if (flags.json) return outJson({ ceremonyFile: path, fingerprint: verified.fingerprint, signedBy: signatures.map((s) => s.keyid), threshold: verified.threshold });
-  out(`Signed ${path} with ${signers.map((s) => s.keyid.slice(0, 16) + "…").join(", ")}: ${signatures.length} of ${verified.threshold} signature(s).`);
+  if (flags.json)
+    return outJson({
+      ceremonyFile: path,
+      fingerprint: verified.fingerprint,
+      signedBy: signatures.map((s) => s.keyid),
+      threshold: verified.threshold,
+    });
+  out(
+    `Signed ${path} with ${signers.map((s) => s.keyid.slice(0, 16) + "…").join(", ")}: ${signatures.length} of ${verified.threshold} signature(s).`,
+  );
 }
 
 async function runSubmit(path: string, flags: { yes?: boolean; json?: boolean; rootOut?: string }, command: Command) {
   const verified = await verifyCeremonyFile(path, readCeremonyFile(path));
   const { root, file } = verified;
   if (verified.signedBy.length < verified.threshold) {
-    throw failed(`${path} has ${verified.signedBy.length} of the ${verified.threshold} signatures root v1 needs`, `collect more with \`tuf-edge bootstrap sign ${path} --key KEY.json\``);
+    throw failed(
+      `${path} has ${verified.signedBy.length} of the ${verified.threshold} signatures root v1 needs`,
+      `collect more with \`tuf-edge bootstrap sign ${path} --key KEY.json\``,
+    );
   }
   const settings = settingsOf(command);
   const repo = requireRepo({ ...settings, repo: settings.repo ?? file.repository });
@@ -267,19 +352,40 @@ async function runSubmit(path: string, flags: { yes?: boolean; json?: boolean; r
   await ensureNotBootstrapped(client, repo);
   const online = await client.onlineKey();
   if (!root.roles.timestamp.keyids.includes(online.keyid)) {
-    throw failed(`${path} names online key ${root.roles.timestamp.keyids[0]}, but the repository's online key is ${online.keyid}; start again with \`tuf-edge bootstrap --out\``);
+    throw failed(
+      `${path} names online key ${root.roles.timestamp.keyids[0]}, but the repository's online key is ${online.keyid}; start again with \`tuf-edge bootstrap --out\``,
+    );
   }
   if (!flags.json || !flags.yes) {
     info(color.bold(`\nSubmit root v1 of "${repo}" to ${requireUrl(effective)}`, process.stderr));
     for (const line of describeRoot(root)) info(`  ${line}`);
     for (const line of describeSettings(file.settings)) info(line);
-    info(`  signed by ${verified.signedBy.length} of ${verified.threshold}; canonical SHA-256 ${verified.fingerprint}\n`);
+    info(
+      `  signed by ${verified.signedBy.length} of ${verified.threshold}; canonical SHA-256 ${verified.fingerprint}\n`,
+    );
   }
-  if (!(await confirmOrAbort(`Publish root v1 and bootstrap "${repo}"?`, flags.yes))) throw failed("cancelled; nothing was submitted");
+  if (!(await confirmOrAbort(`Publish root v1 and bootstrap "${repo}"?`, flags.yes)))
+    throw failed("cancelled; nothing was submitted");
   const rootOut = flags.rootOut ?? `${repo}.1.root.json`;
-  const versions = await submit(effective, client, { signed: root, signatures: file.signatures }, file.settings, rootOut);
-  if (flags.json) return outJson({ repository: repo, rootVersion: 1, rootFile: rootOut, fingerprint: verified.fingerprint, onlineKeyId: online.keyid, versions });
-  out(`${color.green("Bootstrapped")} "${repo}": root v1 published, timestamp v${versions.timestamp}. Trusted root written to ${rootOut}.`);
+  const versions = await submit(
+    effective,
+    client,
+    { signed: root, signatures: file.signatures },
+    file.settings,
+    rootOut,
+  );
+  if (flags.json)
+    return outJson({
+      repository: repo,
+      rootVersion: 1,
+      rootFile: rootOut,
+      fingerprint: verified.fingerprint,
+      onlineKeyId: online.keyid,
+      versions,
+    });
+  out(
+    `${color.green("Bootstrapped")} "${repo}": root v1 published, timestamp v${versions.timestamp}. Trusted root written to ${rootOut}.`,
+  );
 }
 
 export function registerBootstrap(program: Command): void {
@@ -287,7 +393,9 @@ export function registerBootstrap(program: Command): void {
   // parent has no options of its own, so `bootstrap sign FILE --key K` gives --key to sign.
   const bootstrap = program
     .command("bootstrap")
-    .description("create root v1 and bootstrap the repository (a wizard on a terminal, or flags), or run an offline ceremony with a ceremony file")
+    .description(
+      "create root v1 and bootstrap the repository (a wizard on a terminal, or flags), or run an offline ceremony with a ceremony file",
+    )
     .addHelpText(
       "after",
       examples([
@@ -301,9 +409,16 @@ export function registerBootstrap(program: Command): void {
 
   bootstrap
     .command("new", { isDefault: true })
-    .description("build, sign and submit root v1 (the wizard on a terminal when no keys are given), or write a ceremony file with --out")
+    .description(
+      "build, sign and submit root v1 (the wizard on a terminal when no keys are given), or write a ceremony file with --out",
+    )
     .option("--key <file>", "a root key file that signs now (repeatable)", collect, [])
-    .option("--public-key <file>", "a root key that does not sign now: key file or public key JSON (repeatable)", collect, [])
+    .option(
+      "--public-key <file>",
+      "a root key that does not sign now: key file or public key JSON (repeatable)",
+      collect,
+      [],
+    )
     .option("--threshold <n>", "root keys needed to sign a new root")
     .option("--bins <n>", "number of hash bins, a power of two (default 256)")
     .option("--root-expires <duration>", "root v1 validity (default 365d)")
@@ -329,14 +444,18 @@ export function registerBootstrap(program: Command): void {
 
   bootstrap
     .command("sign")
-    .description("add signatures to a bootstrap ceremony file, offline (every signature already in it is verified first)")
+    .description(
+      "add signatures to a bootstrap ceremony file, offline (every signature already in it is verified first)",
+    )
     .argument("<file>", "the ceremony file (updated in place)")
     .option("--key <file>", "a root key file to sign with (repeatable)", collect, [])
     .option("--passphrase-file <file>", "passphrase for the key files")
     .option("-y, --yes", "do not ask for confirmation")
     .option("--json", "print the result as JSON")
     .addHelpText("after", examples(["tuf-edge bootstrap sign ceremony.json --key root-a.json"]))
-    .action(async (path: string, flags: PassphraseOptions & { key: string[]; yes?: boolean; json?: boolean }) => runSign(path, flags));
+    .action(async (path: string, flags: PassphraseOptions & { key: string[]; yes?: boolean; json?: boolean }) =>
+      runSign(path, flags),
+    );
 
   bootstrap
     .command("submit")
@@ -345,6 +464,11 @@ export function registerBootstrap(program: Command): void {
     .option("--root-out <file>", "where to write the published root v1 (default <repo>.1.root.json)")
     .option("-y, --yes", "do not ask for confirmation")
     .option("--json", "print the result as JSON")
-    .addHelpText("after", examples(["tuf-edge bootstrap submit ceremony.json", "tuf-edge bootstrap submit ceremony.json --yes --json"]))
-    .action(async (path: string, flags: { yes?: boolean; json?: boolean; rootOut?: string }, command: Command) => runSubmit(path, flags, command));
+    .addHelpText(
+      "after",
+      examples(["tuf-edge bootstrap submit ceremony.json", "tuf-edge bootstrap submit ceremony.json --yes --json"]),
+    )
+    .action(async (path: string, flags: { yes?: boolean; json?: boolean; rootOut?: string }, command: Command) =>
+      runSubmit(path, flags, command),
+    );
 }

@@ -49,7 +49,12 @@ export function readCeremonyFile(path: string): CeremonyFile {
     throw failed(`${path} is not a ceremony file: ${(error as Error).message}`);
   }
   const file = json as Partial<CeremonyFile>;
-  if (file?.format !== CEREMONY_FILE_FORMAT || file.kind !== "bootstrap" || !file.signed || !Array.isArray(file.signatures)) {
+  if (
+    file?.format !== CEREMONY_FILE_FORMAT ||
+    file.kind !== "bootstrap" ||
+    !file.signed ||
+    !Array.isArray(file.signatures)
+  ) {
     throw failed(`${path} is not a tuf-edge bootstrap ceremony file (${CEREMONY_FILE_FORMAT})`);
   }
   return file as CeremonyFile;
@@ -68,12 +73,15 @@ export async function verifyCeremonyFile(path: string, file: CeremonyFile): Prom
   const message = canonicalBytes(file.signed);
   const seen = new Set<string>();
   for (const signature of file.signatures) {
-    if (!SignatureSchema.safeParse(signature).success) throw failed(`${path}: a signature entry is malformed; the file was altered`);
+    if (!SignatureSchema.safeParse(signature).success)
+      throw failed(`${path}: a signature entry is malformed; the file was altered`);
     if (seen.has(signature.keyid)) throw failed(`${path}: two signatures by ${signature.keyid}; the file was altered`);
     seen.add(signature.keyid);
     const key = root.keys[signature.keyid];
     if (!key || !root.roles.root.keyids.includes(signature.keyid)) {
-      throw failed(`${path}: a signature by ${signature.keyid}, which is not one of the root keys; the file was altered`);
+      throw failed(
+        `${path}: a signature by ${signature.keyid}, which is not one of the root keys; the file was altered`,
+      );
     }
     let ok = false;
     try {
@@ -88,7 +96,13 @@ export async function verifyCeremonyFile(path: string, file: CeremonyFile): Prom
       );
     }
   }
-  return { file, root, signedBy: [...seen], threshold: root.roles.root.threshold, fingerprint: await sha256Hex(message) };
+  return {
+    file,
+    root,
+    signedBy: [...seen],
+    threshold: root.roles.root.threshold,
+    fingerprint: await sha256Hex(message),
+  };
 }
 
 export async function writeCeremonyFile(path: string, file: CeremonyFile): Promise<void> {

@@ -35,8 +35,17 @@ export async function fetchRoot(settings: Settings, version: number): Promise<Ro
 /** JSON with object keys and array items in a fixed order, to compare two summaries. */
 function normalized(value: unknown): string {
   const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk).map((x) => JSON.stringify(x)).sort();
-    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, walk((v as Record<string, unknown>)[k])]));
+    if (Array.isArray(v))
+      return v
+        .map(walk)
+        .map((x) => JSON.stringify(x))
+        .sort();
+    if (v && typeof v === "object")
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, walk((v as Record<string, unknown>)[k])]),
+      );
     return v;
   };
   return JSON.stringify(walk(value));
@@ -55,7 +64,9 @@ async function checkDraft(settings: Settings, view: CeremonyView): Promise<void>
   if (!trusted) throw failed(`root v${view.rootVersion - 1} is not published; cannot compare the draft with it`);
   const local = diffRoots(trusted, draft);
   if (normalized(local) !== normalized(view.summary)) {
-    throw failed(`the service's summary of ceremony ${view.id} differs from what this machine computes against root v${trusted.version}; not signing`);
+    throw failed(
+      `the service's summary of ceremony ${view.id} differs from what this machine computes against root v${trusted.version}; not signing`,
+    );
   }
 }
 
@@ -76,17 +87,22 @@ export async function signCeremony(
   keyFiles: string[],
   flags: PassphraseOptions & { yes?: boolean; json?: boolean },
 ): Promise<CeremonyView> {
-  if (view.state !== "awaiting-signatures") throw new CliError(EXIT.refused, `ceremony ${view.id} is ${view.state}; nothing to sign`);
+  if (view.state !== "awaiting-signatures")
+    throw new CliError(EXIT.refused, `ceremony ${view.id} is ${view.state}; nothing to sign`);
   const eligible = new Set([...trustedRootKeyids(view), ...view.draft.roles.root.keyids]);
   for (const file of keyFiles) {
     const { keyid } = await readPublicKey(file);
     if (!eligible.has(keyid)) {
-      throw keyError(`${file} (keyid ${keyid}) is not a root key of root v${view.rootVersion - 1} or of the draft v${view.rootVersion}; nothing was signed`);
+      throw keyError(
+        `${file} (keyid ${keyid}) is not a root key of root v${view.rootVersion - 1} or of the draft v${view.rootVersion}; nothing was signed`,
+      );
     }
   }
   await checkDraft(settings, view);
   if (!flags.json || !flags.yes) await showCeremony(view);
-  if (!(await confirmOrAbort(`Sign root v${view.rootVersion} (${view.kind}) with ${keyFiles.join(", ")}?`, flags.yes))) {
+  if (
+    !(await confirmOrAbort(`Sign root v${view.rootVersion} (${view.kind}) with ${keyFiles.join(", ")}?`, flags.yes))
+  ) {
     throw failed("cancelled; nothing was signed");
   }
   let current = view;
@@ -96,9 +112,16 @@ export async function signCeremony(
     const { ceremony, versions } = await client.submitSignature(current.id, signature);
     current = ceremony;
     const p = ceremony.progress;
-    info(`signed with ${file}: ${p.trustedRoot.signed}/${p.trustedRoot.threshold} of the trusted root's keys, ${p.draftRoot.signed}/${p.draftRoot.threshold} of the draft's`);
+    info(
+      `signed with ${file}: ${p.trustedRoot.signed}/${p.trustedRoot.threshold} of the trusted root's keys, ${p.draftRoot.signed}/${p.draftRoot.threshold} of the draft's`,
+    );
     if (ceremony.state === "published") {
-      info(color.green(`root v${ceremony.rootVersion} is published${versions ? ` (timestamp v${versions.timestamp})` : ""}`, process.stderr));
+      info(
+        color.green(
+          `root v${ceremony.rootVersion} is published${versions ? ` (timestamp v${versions.timestamp})` : ""}`,
+          process.stderr,
+        ),
+      );
       break;
     }
   }
@@ -106,10 +129,15 @@ export async function signCeremony(
 }
 
 export function registerCeremony(program: Command): void {
-  const ceremony = program
-    .command("ceremony")
-    .description("root ceremonies on the service: list, show, sign, cancel");
-  ceremony.addHelpText("after", examples(["tuf-edge ceremony list", "tuf-edge ceremony show 0123456789abcdef", "tuf-edge ceremony sign 0123456789abcdef --key root-a.json"]));
+  const ceremony = program.command("ceremony").description("root ceremonies on the service: list, show, sign, cancel");
+  ceremony.addHelpText(
+    "after",
+    examples([
+      "tuf-edge ceremony list",
+      "tuf-edge ceremony show 0123456789abcdef",
+      "tuf-edge ceremony sign 0123456789abcdef --key root-a.json",
+    ]),
+  );
 
   ceremony
     .command("list")
@@ -138,10 +166,15 @@ export function registerCeremony(program: Command): void {
 
   ceremony
     .command("show")
-    .description("what a ceremony's draft changes (keys added and removed, thresholds, expiry), its signatures and events")
+    .description(
+      "what a ceremony's draft changes (keys added and removed, thresholds, expiry), its signatures and events",
+    )
     .argument("<id>", "the ceremony id (16 hex characters)")
     .option("--json", "print the ceremony as JSON (draft, canonical bytes, summary, progress, events)")
-    .addHelpText("after", examples(["tuf-edge ceremony show 0123456789abcdef", "tuf-edge ceremony show 0123456789abcdef --json"]))
+    .addHelpText(
+      "after",
+      examples(["tuf-edge ceremony show 0123456789abcdef", "tuf-edge ceremony show 0123456789abcdef --json"]),
+    )
     .action(async (id: string, flags: { json?: boolean }, command: Command) => {
       const view = await adminClient(settingsOf(command)).ceremony(id);
       if (flags.json) return outJson(view);
@@ -149,7 +182,8 @@ export function registerCeremony(program: Command): void {
       out(`  canonical SHA-256 ${await sha256Hex(canonicalBytes(view.draft))}`);
       if (view.events.length) {
         out("  events:");
-        for (const e of view.events) out(`    ${e.at}  ${e.kind}${e.keyid ? `  ${e.keyid.slice(0, 16)}…` : ""}  ${e.detail}`);
+        for (const e of view.events)
+          out(`    ${e.at}  ${e.kind}${e.keyid ? `  ${e.keyid.slice(0, 16)}…` : ""}  ${e.detail}`);
       }
     });
 
@@ -161,15 +195,28 @@ export function registerCeremony(program: Command): void {
     .option("--passphrase-file <file>", "passphrase for the key files (else TUF_EDGE_PASSPHRASE, else prompts)")
     .option("-y, --yes", "do not ask for confirmation")
     .option("--json", "print the ceremony after signing as JSON")
-    .addHelpText("after", examples(["tuf-edge ceremony sign 0123456789abcdef --key root-a.json", "tuf-edge ceremony sign 0123456789abcdef --key a.json --key b.json --yes"]))
-    .action(async (id: string, flags: PassphraseOptions & { key: string[]; yes?: boolean; json?: boolean }, command: Command) => {
-      if (!flags.key.length) throw usageError("--key is required");
-      const settings = settingsOf(command);
-      const client = adminClient(settings);
-      const view = await signCeremony(settings, client, await client.ceremony(id), flags.key, flags);
-      if (flags.json) return outJson({ id: view.id, state: view.state, rootVersion: view.rootVersion, progress: view.progress });
-      out(`ceremony ${view.id}: ${view.state}`);
-    });
+    .addHelpText(
+      "after",
+      examples([
+        "tuf-edge ceremony sign 0123456789abcdef --key root-a.json",
+        "tuf-edge ceremony sign 0123456789abcdef --key a.json --key b.json --yes",
+      ]),
+    )
+    .action(
+      async (
+        id: string,
+        flags: PassphraseOptions & { key: string[]; yes?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        if (!flags.key.length) throw usageError("--key is required");
+        const settings = settingsOf(command);
+        const client = adminClient(settings);
+        const view = await signCeremony(settings, client, await client.ceremony(id), flags.key, flags);
+        if (flags.json)
+          return outJson({ id: view.id, state: view.state, rootVersion: view.rootVersion, progress: view.progress });
+        out(`ceremony ${view.id}: ${view.state}`);
+      },
+    );
 
   ceremony
     .command("cancel")
@@ -177,7 +224,10 @@ export function registerCeremony(program: Command): void {
     .argument("<id>", "the ceremony id")
     .requiredOption("--reason <text>", "why (recorded in the audit log)")
     .option("--json", "print the ceremony as JSON")
-    .addHelpText("after", examples(['tuf-edge ceremony cancel 0123456789abcdef --reason "wrong threshold in the draft"']))
+    .addHelpText(
+      "after",
+      examples(['tuf-edge ceremony cancel 0123456789abcdef --reason "wrong threshold in the draft"']),
+    )
     .action(async (id: string, flags: { reason: string; json?: boolean }, command: Command) => {
       const view = await adminClient(settingsOf(command)).cancelCeremony(id, flags.reason);
       if (flags.json) return outJson({ id: view.id, state: view.state });

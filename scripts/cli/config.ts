@@ -47,14 +47,20 @@ export function readConfigFile(path: string | undefined): { file: string; config
   } catch (error) {
     throw usageError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw usageError(`config file ${file} must hold a JSON object`);
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw usageError(`config file ${file} must hold a JSON object`);
   const config: ConfigFile = {};
   for (const [key, value] of Object.entries(parsed)) {
-    if (!(CONFIG_KEYS as readonly string[]).includes(key)) throw usageError(`config file ${file}: unknown setting "${key}" (known: ${CONFIG_KEYS.join(", ")})`);
+    if (!(CONFIG_KEYS as readonly string[]).includes(key))
+      throw usageError(`config file ${file}: unknown setting "${key}" (known: ${CONFIG_KEYS.join(", ")})`);
     if (typeof value !== "string") throw usageError(`config file ${file}: "${key}" must be a string`);
     config[key as keyof ConfigFile] = value;
   }
-  if ((config.adminToken || config.registrySecret) && process.platform !== "win32" && (statSync(file).mode & 0o077) !== 0) {
+  if (
+    (config.adminToken || config.registrySecret) &&
+    process.platform !== "win32" &&
+    (statSync(file).mode & 0o077) !== 0
+  ) {
     warn(`${file} holds a secret and is readable by others: chmod 600 ${file}`);
   }
   return { file, config };
@@ -69,7 +75,8 @@ export interface Settings {
 
 export function resolveSettings(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Settings {
   const { config } = readConfigFile(options.config);
-  const pick = (flag: string | undefined, envName: string, key: keyof ConfigFile) => flag ?? (env[envName] || undefined) ?? config[key];
+  const pick = (flag: string | undefined, envName: string, key: keyof ConfigFile) =>
+    flag ?? (env[envName] || undefined) ?? config[key];
   let tokenFromFile: string | undefined;
   if (options.adminTokenFile) {
     try {
@@ -87,14 +94,17 @@ export function resolveSettings(options: GlobalOptions, env: NodeJS.ProcessEnv =
 }
 
 export function requireUrl(s: Settings): string {
-  if (!s.url) throw usageError("no service URL", "pass --url, set TUF_EDGE_URL, or put \"url\" in .tuf-edge.json");
-  if (!/^https?:\/\//.test(s.url)) throw usageError(`the service URL must start with http:// or https://, not "${s.url}"`);
+  if (!s.url) throw usageError("no service URL", 'pass --url, set TUF_EDGE_URL, or put "url" in .tuf-edge.json');
+  if (!/^https?:\/\//.test(s.url))
+    throw usageError(`the service URL must start with http:// or https://, not "${s.url}"`);
   return s.url;
 }
 
 export function requireRepo(s: Settings): string {
-  if (!s.repo) throw usageError("no repository name", "pass --repo, set TUF_EDGE_REPO, or put \"repo\" in .tuf-edge.json");
-  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(s.repo)) throw usageError(`"${s.repo}" is not a repository name (lower-case letters, digits, '-')`);
+  if (!s.repo)
+    throw usageError("no repository name", 'pass --repo, set TUF_EDGE_REPO, or put "repo" in .tuf-edge.json');
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(s.repo))
+    throw usageError(`"${s.repo}" is not a repository name (lower-case letters, digits, '-')`);
   return s.repo;
 }
 
@@ -113,7 +123,10 @@ export function adminClient(s: Settings): AdminClient {
   const baseUrl = requireUrl(s);
   const repo = requireRepo(s);
   if (!s.adminToken) {
-    throw usageError("no admin token", "set TUF_EDGE_ADMIN_TOKEN, pass --admin-token-file, or put \"adminToken\" in .tuf-edge.json (mode 0600)");
+    throw usageError(
+      "no admin token",
+      'set TUF_EDGE_ADMIN_TOKEN, pass --admin-token-file, or put "adminToken" in .tuf-edge.json (mode 0600)',
+    );
   }
   return new AdminClient({ baseUrl, repo, token: s.adminToken, fetch: guardedFetch(baseUrl) });
 }
@@ -129,7 +142,8 @@ export function parseRegistryCredential(secret: string): RegistryCredential {
     } catch {
       seed = new Uint8Array();
     }
-    if (seed.length !== 32) throw usageError("a whsk_ registry key is whsk_ followed by base64 of a 32-byte Ed25519 seed");
+    if (seed.length !== 32)
+      throw usageError("a whsk_ registry key is whsk_ followed by base64 of a 32-byte Ed25519 seed");
     return { kind: "ed25519", seed };
   }
   throw usageError("the registry secret must start with whsec_ (HMAC) or whsk_ (Ed25519 seed)");
@@ -139,9 +153,17 @@ export function registryClient(s: Settings): RegistryClient {
   const baseUrl = requireUrl(s);
   const repo = requireRepo(s);
   if (!s.registrySecret) {
-    throw usageError("no registry credential", "set TUF_EDGE_REGISTRY_SECRET (whsec_… or whsk_…) or \"registrySecret\" in .tuf-edge.json");
+    throw usageError(
+      "no registry credential",
+      'set TUF_EDGE_REGISTRY_SECRET (whsec_… or whsk_…) or "registrySecret" in .tuf-edge.json',
+    );
   }
-  return new RegistryClient({ baseUrl, repo, credential: parseRegistryCredential(s.registrySecret), fetch: guardedFetch(baseUrl) });
+  return new RegistryClient({
+    baseUrl,
+    repo,
+    credential: parseRegistryCredential(s.registrySecret),
+    fetch: guardedFetch(baseUrl),
+  });
 }
 
 export function repoBaseUrl(s: Settings): string {

@@ -52,7 +52,11 @@ export const failed = (message: string, hint?: string) => new CliError(EXIT.fail
 /** The server did not answer (connection refused, DNS, timeout). */
 export class UnreachableError extends CliError {
   constructor(url: string, cause: unknown) {
-    super(EXIT.unreachable, `cannot reach ${url}: ${describeNetworkCause(cause)}`, "check --url / TUF_EDGE_URL and that the service is running");
+    super(
+      EXIT.unreachable,
+      `cannot reach ${url}: ${describeNetworkCause(cause)}`,
+      "check --url / TUF_EDGE_URL and that the service is running",
+    );
   }
 }
 
@@ -61,7 +65,8 @@ export function describeNetworkCause(error: unknown): string {
   let deepest = (error as Error)?.message ?? String(error);
   for (let depth = 0; depth < 5 && e; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^E[A-Z_]+$/.test(code)) return code === "ECONNREFUSED" ? "connection refused (ECONNREFUSED)" : code;
+    if (typeof code === "string" && /^E[A-Z_]+$/.test(code))
+      return code === "ECONNREFUSED" ? "connection refused (ECONNREFUSED)" : code;
     if ((e as Error).name === "TimeoutError") return "timed out";
     if ((e as Error).message) deepest = (e as Error).message;
     e = (e as { cause?: unknown }).cause;
@@ -74,7 +79,10 @@ export function isNetworkError(error: unknown): boolean {
   if (error instanceof TypeError && /fetch failed/i.test(error.message)) return true;
   if ((error as Error)?.name === "TimeoutError" || (error as Error)?.name === "FetchError") return true;
   const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"].includes(code);
+  return (
+    typeof code === "string" &&
+    ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"].includes(code)
+  );
 }
 
 export interface ReportedError {
@@ -86,7 +94,8 @@ export interface ReportedError {
 
 /** What to tell the operator about `error`, and how to exit. */
 export function describeError(error: unknown): ReportedError {
-  if (error instanceof CliError) return { exitCode: error.exitCode, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  if (error instanceof CliError)
+    return { exitCode: error.exitCode, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   if (error instanceof AdminApiError) {
     const hint =
       error.status === 401
@@ -95,7 +104,9 @@ export function describeError(error: unknown): ReportedError {
           ? "a target path once published keeps its digest forever; publish the new bytes under a new path"
           : undefined;
     const fields = Array.isArray(error.problem.errors)
-      ? (error.problem.errors as Array<{ path?: string; message?: string }>).map((e) => `\n  ${e.path ?? ""}: ${e.message ?? ""}`).join("")
+      ? (error.problem.errors as Array<{ path?: string; message?: string }>)
+          .map((e) => `\n  ${e.path ?? ""}: ${e.message ?? ""}`)
+          .join("")
       : "";
     return {
       exitCode: EXIT.refused,
@@ -104,6 +115,7 @@ export function describeError(error: unknown): ReportedError {
       problem: { status: error.status, ...error.problem },
     };
   }
-  if (isNetworkError(error)) return { exitCode: EXIT.unreachable, message: `cannot reach the server: ${describeNetworkCause(error)}` };
+  if (isNetworkError(error))
+    return { exitCode: EXIT.unreachable, message: `cannot reach the server: ${describeNetworkCause(error)}` };
   return { exitCode: EXIT.failure, message: (error as Error)?.message ?? String(error) };
 }

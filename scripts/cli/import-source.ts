@@ -19,7 +19,8 @@ const SHA512 = /^[0-9a-f]{128}$/;
 
 export function formatOf(path: string, explicit?: string): ImportFormat {
   if (explicit) {
-    if (explicit !== "jsonl" && explicit !== "csv") throw usageError(`--format must be jsonl or csv, not "${explicit}"`);
+    if (explicit !== "jsonl" && explicit !== "csv")
+      throw usageError(`--format must be jsonl or csv, not "${explicit}"`);
     return explicit;
   }
   return /\.csv$/i.test(path) ? "csv" : "jsonl";
@@ -70,25 +71,35 @@ export function splitCsv(line: string): string[] {
   return fields;
 }
 
-function checkEntry(entry: { path: unknown; length: unknown; sha256?: unknown; sha512?: unknown; custom?: unknown }): TargetEntry {
+function checkEntry(entry: {
+  path: unknown;
+  length: unknown;
+  sha256?: unknown;
+  sha512?: unknown;
+  custom?: unknown;
+}): TargetEntry {
   if (typeof entry.path !== "string") throw new TypeError("no path");
   const path = TargetPathSchema.safeParse(entry.path);
   if (!path.success) throw new TypeError(`path "${entry.path}": ${path.error.issues[0]?.message}`);
   const length = typeof entry.length === "string" && /^\d+$/.test(entry.length) ? Number(entry.length) : entry.length;
-  if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) throw new TypeError(`length must be a whole number of bytes`);
+  if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0)
+    throw new TypeError(`length must be a whole number of bytes`);
   const hashes: TargetEntry["hashes"] = {};
   if (entry.sha256 !== undefined && entry.sha256 !== "") {
-    if (typeof entry.sha256 !== "string" || !SHA256.test(entry.sha256)) throw new TypeError("sha256 must be 64 lower-case hex characters");
+    if (typeof entry.sha256 !== "string" || !SHA256.test(entry.sha256))
+      throw new TypeError("sha256 must be 64 lower-case hex characters");
     hashes.sha256 = entry.sha256;
   }
   if (entry.sha512 !== undefined && entry.sha512 !== "") {
-    if (typeof entry.sha512 !== "string" || !SHA512.test(entry.sha512)) throw new TypeError("sha512 must be 128 lower-case hex characters");
+    if (typeof entry.sha512 !== "string" || !SHA512.test(entry.sha512))
+      throw new TypeError("sha512 must be 128 lower-case hex characters");
     hashes.sha512 = entry.sha512;
   }
   if (!hashes.sha256 && !hashes.sha512) throw new TypeError("a sha256 or sha512 is required");
   const result: TargetEntry = { path: path.data, length, hashes };
   if (entry.custom !== undefined) {
-    if (!entry.custom || typeof entry.custom !== "object" || Array.isArray(entry.custom)) throw new TypeError("custom must be a JSON object");
+    if (!entry.custom || typeof entry.custom !== "object" || Array.isArray(entry.custom))
+      throw new TypeError("custom must be a JSON object");
     result.custom = entry.custom as Record<string, unknown>;
   }
   return result;
@@ -101,8 +112,14 @@ export function parseLine(line: string, format: ImportFormat, lineNumber: number
   if (format === "csv") {
     const fields = splitCsv(text);
     if (lineNumber === 1 && fields[0]?.trim().toLowerCase() === "path") return null;
-    if (fields.length < 3 || fields.length > 4) throw new TypeError(`expected path,length,sha256[,sha512], found ${fields.length} field(s)`);
-    return checkEntry({ path: fields[0], length: fields[1]!.trim(), sha256: fields[2]!.trim(), sha512: fields[3]?.trim() });
+    if (fields.length < 3 || fields.length > 4)
+      throw new TypeError(`expected path,length,sha256[,sha512], found ${fields.length} field(s)`);
+    return checkEntry({
+      path: fields[0],
+      length: fields[1]!.trim(),
+      sha256: fields[2]!.trim(),
+      sha512: fields[3]?.trim(),
+    });
   }
   let json: Record<string, unknown>;
   try {
@@ -112,7 +129,13 @@ export function parseLine(line: string, format: ImportFormat, lineNumber: number
   }
   if (!json || typeof json !== "object" || Array.isArray(json)) throw new TypeError("not a JSON object");
   const hashes = (json.hashes ?? {}) as Record<string, unknown>;
-  return checkEntry({ path: json.path, length: json.length, sha256: hashes.sha256 ?? json.sha256, sha512: hashes.sha512 ?? json.sha512, custom: json.custom });
+  return checkEntry({
+    path: json.path,
+    length: json.length,
+    sha256: hashes.sha256 ?? json.sha256,
+    sha512: hashes.sha512 ?? json.sha512,
+    custom: json.custom,
+  });
 }
 
 export interface Batch {
@@ -128,7 +151,12 @@ export interface Batch {
  * distinct paths. A path repeated with the same length and digests is sent
  * once; with different ones it is an error (a target path is immutable).
  */
-export async function* readBatches(path: string, format: ImportFormat, skipLines: number, size: number): AsyncGenerator<Batch> {
+export async function* readBatches(
+  path: string,
+  format: ImportFormat,
+  skipLines: number,
+  size: number,
+): AsyncGenerator<Batch> {
   const input = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
   let lineNumber = 0;
   let batch: Batch = { entries: [], lines: [], endLine: skipLines };
@@ -140,7 +168,10 @@ export async function* readBatches(path: string, format: ImportFormat, skipLines
     try {
       entry = parseLine(line, format, lineNumber);
     } catch (error) {
-      throw usageError(`${path}, line ${lineNumber}: ${(error as Error).message}`, `fix the line and run the import again: it resumes after the last acknowledged batch`);
+      throw usageError(
+        `${path}, line ${lineNumber}: ${(error as Error).message}`,
+        `fix the line and run the import again: it resumes after the last acknowledged batch`,
+      );
     }
     batch.endLine = lineNumber;
     if (!entry) continue;
@@ -148,7 +179,9 @@ export async function* readBatches(path: string, format: ImportFormat, skipLines
     if (earlier !== undefined) {
       const other = batch.entries[earlier]!;
       if (other.length !== entry.length || JSON.stringify(other.hashes) !== JSON.stringify(entry.hashes)) {
-        throw usageError(`${path}, line ${lineNumber}: target "${entry.path}" appears on line ${batch.lines[earlier]} with a different length or digest; a target path is immutable`);
+        throw usageError(
+          `${path}, line ${lineNumber}: target "${entry.path}" appears on line ${batch.lines[earlier]} with a different length or digest; a target path is immutable`,
+        );
       }
       continue;
     }

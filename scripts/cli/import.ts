@@ -56,7 +56,10 @@ async function readState(path: string): Promise<ImportState | null> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     if (error instanceof CliError) throw error;
-    throw usageError(`cannot read the import state ${path}: ${(error as Error).message}`, "delete it (or pass --restart) to start over");
+    throw usageError(
+      `cannot read the import state ${path}: ${(error as Error).message}`,
+      "delete it (or pass --restart) to start over",
+    );
   }
 }
 
@@ -75,7 +78,8 @@ async function progress(total: number, start: number, quiet: boolean) {
     const bar = new cliProgress.SingleBar(
       {
         stream: process.stderr,
-        format: "importing |{bar}| {percentage}% | {value}/{total} lines | {targets} targets | {speed}/s | ETA {eta_formatted}",
+        format:
+          "importing |{bar}| {percentage}% | {value}/{total} lines | {targets} targets | {speed}/s | ETA {eta_formatted}",
         hideCursor: true,
         etaBuffer: 20,
       },
@@ -83,7 +87,8 @@ async function progress(total: number, start: number, quiet: boolean) {
     );
     bar.start(total, start, { targets: 0, speed: 0 });
     return {
-      update: (value: number, targets: number) => bar.update(value, { targets, speed: Math.round(targets / Math.max(0.001, (Date.now() - began) / 1000)) }),
+      update: (value: number, targets: number) =>
+        bar.update(value, { targets, speed: Math.round(targets / Math.max(0.001, (Date.now() - began) / 1000)) }),
       stop: () => bar.stop(),
     };
   }
@@ -93,7 +98,9 @@ async function progress(total: number, start: number, quiet: boolean) {
       if (Date.now() - last < 2000 && value < total) return;
       last = Date.now();
       const rate = Math.round(targets / Math.max(0.001, (Date.now() - began) / 1000));
-      info(`imported ${value}/${total} lines (${total ? Math.floor((100 * value) / total) : 100}%), ${targets} targets, ${rate} targets/s`);
+      info(
+        `imported ${value}/${total} lines (${total ? Math.floor((100 * value) / total) : 100}%), ${targets} targets, ${rate} targets/s`,
+      );
     },
     stop: () => undefined,
   };
@@ -108,10 +115,16 @@ async function sendBatch(client: AdminClient, batch: Batch, quiet: boolean): Pro
       await client.changeTargets({ add: batch.entries }, { wait: false });
       return;
     } catch (error) {
-      const retriable = isNetworkError(error) || (error instanceof CliError && error.exitCode === EXIT.unreachable) || (error instanceof AdminApiError && error.status >= 500);
+      const retriable =
+        isNetworkError(error) ||
+        (error instanceof CliError && error.exitCode === EXIT.unreachable) ||
+        (error instanceof AdminApiError && error.status >= 500);
       if (!retriable || attempt >= ATTEMPTS) throw error;
       const delay = Math.min(8000, 500 * 2 ** attempt);
-      if (!quiet) info(`lines ${batch.lines[0]}-${batch.endLine}: ${describeError(error).message}; retrying in ${delay / 1000} s (attempt ${attempt + 1} of ${ATTEMPTS})`);
+      if (!quiet)
+        info(
+          `lines ${batch.lines[0]}-${batch.endLine}: ${describeError(error).message}; retrying in ${delay / 1000} s (attempt ${attempt + 1} of ${ATTEMPTS})`,
+        );
       await new Promise((r) => setTimeout(r, delay));
     }
   }
@@ -132,7 +145,11 @@ function explainRefusal(error: unknown, batch: Batch, file: string, resumeLine: 
         `nothing from this batch of ${batch.entries.length} was stored; lines 1-${resumeLine} are imported. Fix the line (or use a new path) and rerun to resume.`,
       );
     }
-    return new CliError(EXIT.refused, `${line ? `${file}, line ${line}: ` : ""}${reported.message}`, `lines 1-${resumeLine} are imported; fix the input and rerun to resume`);
+    return new CliError(
+      EXIT.refused,
+      `${line ? `${file}, line ${line}: ` : ""}${reported.message}`,
+      `lines 1-${resumeLine} are imported; fix the input and rerun to resume`,
+    );
   }
   return new CliError(reported.exitCode, reported.message, `lines 1-${resumeLine} are imported; rerun to resume`);
 }
@@ -143,8 +160,13 @@ async function waitForPublish(client: AdminClient, timeoutMs: number, quiet: boo
   for (;;) {
     const status = await client.status();
     if (!status.pendingChanges) return status;
-    if (status.lastFailure && Date.now() - shown > 5000) info(`publishing is being retried: ${status.lastFailure.detail}`);
-    if (Date.now() > deadline) throw failed(`the targets are stored but not yet published after ${Math.round(timeoutMs / 1000)} s`, "they will be published; check with `tuf-edge status`, then rerun to mark the import complete");
+    if (status.lastFailure && Date.now() - shown > 5000)
+      info(`publishing is being retried: ${status.lastFailure.detail}`);
+    if (Date.now() > deadline)
+      throw failed(
+        `the targets are stored but not yet published after ${Math.round(timeoutMs / 1000)} s`,
+        "they will be published; check with `tuf-edge status`, then rerun to mark the import complete",
+      );
     if (!quiet && Date.now() - shown > 5000) {
       info("waiting for the service to publish…");
       shown = Date.now();
@@ -168,17 +190,36 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
   let state = flags.restart ? null : await readState(statePath);
   if (state) {
     if (state.input.sha256 !== input.sha256 || state.input.size !== input.size) {
-      throw usageError(`${file} changed since the import recorded in ${statePath} began`, "pass --restart to import it from the first line (targets already stored with the same digest are accepted again)");
+      throw usageError(
+        `${file} changed since the import recorded in ${statePath} began`,
+        "pass --restart to import it from the first line (targets already stored with the same digest are accepted again)",
+      );
     }
     if (state.repository !== requireRepo(settings) || state.url !== requireUrl(settings)) {
-      throw usageError(`${statePath} records an import into "${state.repository}" at ${state.url}`, "pass --state to use another state file, or --restart");
+      throw usageError(
+        `${statePath} records an import into "${state.repository}" at ${state.url}`,
+        "pass --state to use another state file, or --restart",
+      );
     }
     if (state.completedAt) {
-      if (flags.json) outJson({ file, alreadyComplete: true, completedAt: state.completedAt, targets: state.acknowledgedTargets, lines: state.input.lines });
-      else out(`${file} was imported completely at ${state.completedAt} (${state.acknowledgedTargets} targets); nothing to do.`);
+      if (flags.json)
+        outJson({
+          file,
+          alreadyComplete: true,
+          completedAt: state.completedAt,
+          targets: state.acknowledgedTargets,
+          lines: state.input.lines,
+        });
+      else
+        out(
+          `${file} was imported completely at ${state.completedAt} (${state.acknowledgedTargets} targets); nothing to do.`,
+        );
       return;
     }
-    if (!quiet) info(`resuming ${file} after line ${state.acknowledgedLines} of ${input.lines} (${state.acknowledgedTargets} targets already stored)`);
+    if (!quiet)
+      info(
+        `resuming ${file} after line ${state.acknowledgedLines} of ${input.lines} (${state.acknowledgedTargets} targets already stored)`,
+      );
   }
   const status = await client.status();
   if (!status.bootstrapped) throw new CliError(EXIT.refused, `repository "${settings.repo}" is not bootstrapped`);
@@ -255,15 +296,24 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
   process.removeListener("SIGTERM", onSignal);
   if (failure) {
     const f = failure as CliError;
-    throw new CliError(f.exitCode, f.message, f.hint ?? `lines 1-${state.acknowledgedLines} are imported; rerun to resume`);
+    throw new CliError(
+      f.exitCode,
+      f.message,
+      f.hint ?? `lines 1-${state.acknowledgedLines} are imported; rerun to resume`,
+    );
   }
   if (interrupted) {
-    info(`interrupted: lines 1-${state.acknowledgedLines} of ${input.lines} are imported (${statePath}); rerun the same command to resume`);
+    info(
+      `interrupted: lines 1-${state.acknowledgedLines} of ${input.lines} are imported (${statePath}); rerun the same command to resume`,
+    );
     process.exitCode = 130;
     return;
   }
   const storedAt = Date.now();
-  if (!quiet) info(`all ${state.acknowledgedTargets} targets stored in ${((storedAt - began) / 1000).toFixed(1)} s; waiting for the publish`);
+  if (!quiet)
+    info(
+      `all ${state.acknowledgedTargets} targets stored in ${((storedAt - began) / 1000).toFixed(1)} s; waiting for the publish`,
+    );
   const final = await waitForPublish(client, publishTimeout, quiet);
   state.completedAt = new Date().toISOString();
   const versions = {
@@ -302,7 +352,10 @@ export function registerImport(program: Command): void {
   program
     .command("import")
     .description("import many targets (metadata only) from JSON lines or CSV, resumably, with a progress bar")
-    .argument("<file>", "JSON lines ({path, length, hashes:{sha256,sha512}, custom}) or CSV (path,length,sha256[,sha512])")
+    .argument(
+      "<file>",
+      "JSON lines ({path, length, hashes:{sha256,sha512}, custom}) or CSV (path,length,sha256[,sha512])",
+    )
     .option("--format <format>", "jsonl or csv (default: from the file name)")
     .option("--batch-size <n>", `targets per request (default and most ${MAX_BATCH})`)
     .option("--concurrency <n>", "requests in flight (default 4)")

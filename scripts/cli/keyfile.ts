@@ -28,7 +28,12 @@ import type { Signer } from "../../src/tuf/signer.ts";
 import { CliError, EXIT, keyError, usageError } from "./exit.ts";
 import { askSecret, interactive } from "./prompt.ts";
 
-const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
+const scryptAsync = promisify(scrypt) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  options: object,
+) => Promise<Buffer>;
 
 export const KEY_FILE_FORMAT = "tuf-edge-key/1";
 export type KeyType = "ed25519" | "ecdsa-p256";
@@ -40,7 +45,16 @@ export interface KeyFile {
   format: typeof KEY_FILE_FORMAT;
   keyid: string;
   key: Key;
-  encryption: { kdf: "scrypt"; N: number; r: number; p: number; salt: string; cipher: "aes-256-gcm"; iv: string; tag: string };
+  encryption: {
+    kdf: "scrypt";
+    N: number;
+    r: number;
+    p: number;
+    salt: string;
+    cipher: "aes-256-gcm";
+    iv: string;
+    tag: string;
+  };
   /** The PKCS#8 DER private key, encrypted, base64. */
   private: string;
   created: string;
@@ -75,7 +89,9 @@ export function tufKeyOf(privateKey: KeyObject): Key {
     return ecdsaP256Key(pub.export({ type: "spki", format: "pem" }).toString());
   }
   const curve = privateKey.asymmetricKeyDetails?.namedCurve;
-  throw keyError(`unsupported key type ${privateKey.asymmetricKeyType}${curve ? ` (${curve})` : ""}: use Ed25519 or ECDSA P-256`);
+  throw keyError(
+    `unsupported key type ${privateKey.asymmetricKeyType}${curve ? ` (${curve})` : ""}: use Ed25519 or ECDSA P-256`,
+  );
 }
 
 export function generatePrivateKey(type: KeyType): KeyObject {
@@ -100,7 +116,14 @@ export async function encryptKeyFile(privateKey: KeyObject, passphrase: string):
     format: KEY_FILE_FORMAT,
     keyid,
     key,
-    encryption: { kdf: "scrypt", ...SCRYPT, salt: salt.toString("base64"), cipher: "aes-256-gcm", iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64") },
+    encryption: {
+      kdf: "scrypt",
+      ...SCRYPT,
+      salt: salt.toString("base64"),
+      cipher: "aes-256-gcm",
+      iv: iv.toString("base64"),
+      tag: cipher.getAuthTag().toString("base64"),
+    },
     private: ciphertext.toString("base64"),
     created: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
   };
@@ -110,7 +133,8 @@ export async function writeKeyFile(path: string, file: KeyFile, overwrite = fals
   try {
     await writeFile(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: overwrite ? "w" : "wx" });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw usageError(`${path} already exists; not overwriting a key file`);
+    if ((error as NodeJS.ErrnoException).code === "EEXIST")
+      throw usageError(`${path} already exists; not overwriting a key file`);
     throw error;
   }
 }
@@ -143,20 +167,41 @@ export async function readPublicKey(path: string): Promise<{ keyid: string; key:
   const candidate = (json as { key?: unknown })?.key ?? json;
   const parsed = KeySchema.safeParse(candidate);
   if (!parsed.success) throw keyError(`${path} holds no TUF public key`);
-  const key: Key = { keytype: parsed.data.keytype, scheme: parsed.data.scheme, keyval: { public: parsed.data.keyval.public } };
-  const ok = (key.keytype === ED25519.keytype && key.scheme === ED25519.scheme) || (key.keytype === ECDSA_P256.keytype && key.scheme === ECDSA_P256.scheme);
+  const key: Key = {
+    keytype: parsed.data.keytype,
+    scheme: parsed.data.scheme,
+    keyval: { public: parsed.data.keyval.public },
+  };
+  const ok =
+    (key.keytype === ED25519.keytype && key.scheme === ED25519.scheme) ||
+    (key.keytype === ECDSA_P256.keytype && key.scheme === ECDSA_P256.scheme);
   if (!ok) throw keyError(`${path}: unsupported key ${key.keytype}/${key.scheme}`);
   const keyid = await keyId(key);
   const stated = (json as { keyid?: unknown }).keyid;
-  if (typeof stated === "string" && stated !== keyid) throw keyError(`${path}: keyid ${stated} is not the hash of its key (${keyid}); the file was altered`);
+  if (typeof stated === "string" && stated !== keyid)
+    throw keyError(`${path}: keyid ${stated} is not the hash of its key (${keyid}); the file was altered`);
   return { keyid, key };
 }
 
 export async function decryptKeyFile(file: KeyFile, passphrase: string, label: string): Promise<KeyObjectSigner> {
   const e = file.encryption;
-  const sane = e.kdf === "scrypt" && e.cipher === "aes-256-gcm" && Number.isInteger(Math.log2(e.N)) && e.N >= 2 ** 14 && e.N <= 2 ** 20 && e.r >= 1 && e.r <= 32 && e.p >= 1 && e.p <= 16;
+  const sane =
+    e.kdf === "scrypt" &&
+    e.cipher === "aes-256-gcm" &&
+    Number.isInteger(Math.log2(e.N)) &&
+    e.N >= 2 ** 14 &&
+    e.N <= 2 ** 20 &&
+    e.r >= 1 &&
+    e.r <= 32 &&
+    e.p >= 1 &&
+    e.p <= 16;
   if (!sane) throw keyError(`${label}: unsupported encryption parameters`);
-  const key = await scryptAsync(passphrase.normalize("NFC"), Buffer.from(e.salt, "base64"), 32, { N: e.N, r: e.r, p: e.p, maxmem: 1024 * 1024 * 1024 });
+  const key = await scryptAsync(passphrase.normalize("NFC"), Buffer.from(e.salt, "base64"), 32, {
+    N: e.N,
+    r: e.r,
+    p: e.p,
+    maxmem: 1024 * 1024 * 1024,
+  });
   let der: Buffer;
   try {
     const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(e.iv, "base64"));
@@ -172,7 +217,11 @@ export async function decryptKeyFile(file: KeyFile, passphrase: string, label: s
   der.fill(0);
   const tufKey = tufKeyOf(privateKey);
   const keyid = await keyId(tufKey);
-  if (keyid !== file.keyid || JSON.stringify(tufKey) !== JSON.stringify({ keytype: file.key.keytype, scheme: file.key.scheme, keyval: { public: file.key.keyval.public } })) {
+  if (
+    keyid !== file.keyid ||
+    JSON.stringify(tufKey) !==
+      JSON.stringify({ keytype: file.key.keytype, scheme: file.key.scheme, keyval: { public: file.key.keyval.public } })
+  ) {
     throw keyError(`${label}: the private key does not match the public key in the file; the file was altered`);
   }
   return new KeyObjectSigner(privateKey, tufKey, keyid);
@@ -193,7 +242,11 @@ export async function obtainPassphrase(label: string, options: PassphraseOptions
   }
   if (process.env.TUF_EDGE_PASSPHRASE) return process.env.TUF_EDGE_PASSPHRASE;
   if (!interactive()) {
-    throw new CliError(EXIT.usage, `a passphrase is needed for ${label}`, "run in a terminal, or set TUF_EDGE_PASSPHRASE, or pass --passphrase-file");
+    throw new CliError(
+      EXIT.usage,
+      `a passphrase is needed for ${label}`,
+      "run in a terminal, or set TUF_EDGE_PASSPHRASE, or pass --passphrase-file",
+    );
   }
   const first = await askSecret(`Passphrase for ${label}:`);
   if (confirmNew) {

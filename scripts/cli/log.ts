@@ -7,7 +7,13 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { LogHttpError, logVerifier, LogVerificationError, trustedLogVerifierKey, verifyInclusionForTarget } from "../lib/log-client.ts";
+import {
+  LogHttpError,
+  logVerifier,
+  LogVerificationError,
+  trustedLogVerifierKey,
+  verifyInclusionForTarget,
+} from "../lib/log-client.ts";
 import { loadMonitorState, monitorLogFile, type MonitorFinding, type MonitorReport } from "../lib/log-monitor.ts";
 import { guardedFetch, requireRepo, requireUrl } from "./config.ts";
 import { EXIT, failed, usageError } from "./exit.ts";
@@ -93,10 +99,16 @@ function render(report: MonitorReport, stateFile: string, maxEntries: number): s
   const lines: string[] = [];
   const where = `${report.repo} (${report.origin})`;
   if (!report.checkpoint) lines.push(`${where}: no verified checkpoint`);
-  else if (!report.previous) lines.push(`${where}: first run, checkpoint of ${report.checkpoint.size} entries, root ${short(report.checkpoint.rootHash)}`);
+  else if (!report.previous)
+    lines.push(
+      `${where}: first run, checkpoint of ${report.checkpoint.size} entries, root ${short(report.checkpoint.rootHash)}`,
+    );
   else if (report.previous.size === report.checkpoint.size && report.entries.length === 0)
     lines.push(`${where}: no new entries (${report.checkpoint.size}, root ${short(report.checkpoint.rootHash)})`);
-  else lines.push(`${where}: ${report.previous.size} → ${report.checkpoint.size} entries, root ${short(report.checkpoint.rootHash)}`);
+  else
+    lines.push(
+      `${where}: ${report.previous.size} → ${report.checkpoint.size} entries, root ${short(report.checkpoint.rootHash)}`,
+    );
   const checks = Object.entries(report.checks)
     .filter(([, v]) => v !== "not_needed")
     .map(([k, v]) => `${k} ${v === "verified" ? color.green(v) : v === "failed" ? color.red(v) : v}`);
@@ -104,23 +116,36 @@ function render(report: MonitorReport, stateFile: string, maxEntries: number): s
   if (report.entries.length) {
     lines.push(`  ${report.entries.length} new entr${report.entries.length === 1 ? "y" : "ies"}:`);
     for (const { index, entry } of report.entries.slice(0, maxEntries)) {
-      lines.push(`    ${String(index).padStart(7)}  ${(entry?.type ?? "(invalid)").padEnd(16)}  ${entry ? describeEntry(entry) : ""}`);
+      lines.push(
+        `    ${String(index).padStart(7)}  ${(entry?.type ?? "(invalid)").padEnd(16)}  ${entry ? describeEntry(entry) : ""}`,
+      );
     }
-    if (report.entries.length > maxEntries) lines.push(`    … and ${report.entries.length - maxEntries} more (--max-entries, or --json for all)`);
+    if (report.entries.length > maxEntries)
+      lines.push(`    … and ${report.entries.length - maxEntries} more (--max-entries, or --json for all)`);
   }
   if (report.findings.length === 0) lines.push(`  findings: ${color.green("none")}`);
-  for (const f of report.findings) lines.push(`  ${f.severity === "alert" ? color.red("ALERT") : color.yellow("notice")} ${describeFinding(f)}`);
+  for (const f of report.findings)
+    lines.push(`  ${f.severity === "alert" ? color.red("ALERT") : color.yellow("notice")} ${describeFinding(f)}`);
   const kinds = Object.entries(report.stats.byKind)
     .filter(([, v]) => v.requests > 0)
     .map(([k, v]) => `${k} ${v.bytes}`)
     .join(", ");
-  lines.push(color.dim(`  downloaded ${report.stats.bytes} bytes in ${report.stats.requests} requests (${kinds}); state ${report.advanced ? "advanced" : "kept"} in ${stateFile}`));
+  lines.push(
+    color.dim(
+      `  downloaded ${report.stats.bytes} bytes in ${report.stats.requests} requests (${kinds}); state ${report.advanced ? "advanced" : "kept"} in ${stateFile}`,
+    ),
+  );
   return lines;
 }
 
 export function registerLog(program: Command): void {
-  const log = program.command("log").description("check the repository's transparency log from outside: inclusion of a target, and a monitor");
-  log.addHelpText("after", `\n${KEY_HELP}\n${examples(["tuf-edge log verify --root demo.1.root.json --target pkg/app-1.0.tgz", "tuf-edge log monitor --state demo-log.json --root demo.1.root.json --watch 300"])}`);
+  const log = program
+    .command("log")
+    .description("check the repository's transparency log from outside: inclusion of a target, and a monitor");
+  log.addHelpText(
+    "after",
+    `\n${KEY_HELP}\n${examples(["tuf-edge log verify --root demo.1.root.json --target pkg/app-1.0.tgz", "tuf-edge log monitor --state demo-log.json --root demo.1.root.json --watch 300"])}`,
+  );
 
   const keyOptions = (command: Command) =>
     command
@@ -132,7 +157,9 @@ export function registerLog(program: Command): void {
   keyOptions(
     log
       .command("verify")
-      .description("prove that the log the repository signed records a target: checkpoint signature, inclusion proof, entry")
+      .description(
+        "prove that the log the repository signed records a target: checkpoint signature, inclusion proof, entry",
+      )
       .requiredOption("--target <path>", "the target path"),
   )
     .option("--json", "print the result as JSON")
@@ -164,14 +191,21 @@ Exits 1 when the checkpoint, the proof or the entry does not verify, or the log 
       if (flags.json) return outJson({ verified: true, ...result });
       out(`verified: "${flags.target}" is entry ${result.index} of the log ${result.checkpoint.origin}`);
       out(`  ${result.entry.type}  ${describeEntry(result.entry)}`);
-      out(`  included in the signed checkpoint of ${result.checkpoint.size} entries, root ${result.checkpoint.rootHash}`);
+      out(
+        `  included in the signed checkpoint of ${result.checkpoint.size} entries, root ${result.checkpoint.rootHash}`,
+      );
     });
 
   keyOptions(
     log
       .command("monitor")
-      .description("follow the log: verify each checkpoint, its consistency with the last one (proof and recomputed root), report new entries, flag digest changes and split views")
-      .requiredOption("--state <file>", "the monitor's state (JSON; created on the first run, which then needs the verifier key)"),
+      .description(
+        "follow the log: verify each checkpoint, its consistency with the last one (proof and recomputed root), report new entries, flag digest changes and split views",
+      )
+      .requiredOption(
+        "--state <file>",
+        "the monitor's state (JSON; created on the first run, which then needs the verifier key)",
+      ),
   )
     .option("--watch <seconds>", "run again every SECONDS until interrupted")
     .option("--no-tiles", "do not check the hash tiles (saves ~32 bytes per entry)")
@@ -188,42 +222,52 @@ tile_mismatch, digest_changed or invalid_entry. Split-view evidence (both signed
 checkpoints) is kept in the state file.
 `,
     )
-    .action(async (flags: KeyFlags & { state: string; watch?: string; tiles: boolean; maxEntries?: string; json?: boolean }, command: Command) => {
-      const settings = settingsOf(command);
-      const baseUrl = requireUrl(settings);
-      const repo = requireRepo(settings);
-      const watch = intOption("--watch", flags.watch, 1, 86_400);
-      const maxEntries = intOption("--max-entries", flags.maxEntries, 0, 1_000_000) ?? 50;
-      let existing;
-      try {
-        existing = await loadMonitorState(flags.state);
-      } catch (error) {
-        throw usageError(`cannot use --state ${flags.state}: ${(error as Error).message}`);
-      }
-      const verifierKey = await verifierKeyOf(flags, `${baseUrl}/${repo}`);
-      if (!existing && !verifierKey) throw usageError("the first run needs the log's verifier key", "pass --verifier-key, --verifier-key-file or --root");
-      for (;;) {
-        let report: MonitorReport;
+    .action(
+      async (
+        flags: KeyFlags & { state: string; watch?: string; tiles: boolean; maxEntries?: string; json?: boolean },
+        command: Command,
+      ) => {
+        const settings = settingsOf(command);
+        const baseUrl = requireUrl(settings);
+        const repo = requireRepo(settings);
+        const watch = intOption("--watch", flags.watch, 1, 86_400);
+        const maxEntries = intOption("--max-entries", flags.maxEntries, 0, 1_000_000) ?? 50;
+        let existing;
         try {
-          ({ report } = await monitorLogFile(flags.state, {
-            baseUrl,
-            repo,
-            fetch: guardedFetch(baseUrl),
-            checkTiles: flags.tiles,
-            ...(verifierKey ? { verifierKey } : {}),
-            ...(flags.origin ? { origin: flags.origin } : {}),
-          }));
+          existing = await loadMonitorState(flags.state);
         } catch (error) {
-          throw explainLogError(error);
+          throw usageError(`cannot use --state ${flags.state}: ${(error as Error).message}`);
         }
-        if (flags.json) process.stdout.write(watch ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`);
-        else {
-          if (watch) out(color.dim(new Date().toISOString()));
-          for (const line of render(report, flags.state, maxEntries)) out(line);
+        const verifierKey = await verifierKeyOf(flags, `${baseUrl}/${repo}`);
+        if (!existing && !verifierKey)
+          throw usageError(
+            "the first run needs the log's verifier key",
+            "pass --verifier-key, --verifier-key-file or --root",
+          );
+        for (;;) {
+          let report: MonitorReport;
+          try {
+            ({ report } = await monitorLogFile(flags.state, {
+              baseUrl,
+              repo,
+              fetch: guardedFetch(baseUrl),
+              checkTiles: flags.tiles,
+              ...(verifierKey ? { verifierKey } : {}),
+              ...(flags.origin ? { origin: flags.origin } : {}),
+            }));
+          } catch (error) {
+            throw explainLogError(error);
+          }
+          if (flags.json)
+            process.stdout.write(watch ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`);
+          else {
+            if (watch) out(color.dim(new Date().toISOString()));
+            for (const line of render(report, flags.state, maxEntries)) out(line);
+          }
+          if (!report.ok) process.exitCode = EXIT.failure;
+          if (!watch) return;
+          await new Promise((r) => setTimeout(r, watch * 1000));
         }
-        if (!report.ok) process.exitCode = EXIT.failure;
-        if (!watch) return;
-        await new Promise((r) => setTimeout(r, watch * 1000));
-      }
-    });
+      },
+    );
 }

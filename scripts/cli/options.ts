@@ -12,7 +12,8 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw usageError(`${name} must be a whole number from ${min} to ${max}, not "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw usageError(`${name} must be a whole number from ${min} to ${max}, not "${value}"`);
   return n;
 }
 

@@ -45,7 +45,11 @@ export function warn(line: string): void {
 /** A plain text table with aligned columns. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [color.bold(line(headers)), ...rows.map(line)].join("\n");
 }
 
@@ -59,7 +63,8 @@ export function humanDuration(ms: number): string {
   s -= h * 3600;
   const m = Math.floor(s / 60);
   s -= m * 60;
-  const text = d > 0 ? (h ? `${d}d ${h}h` : `${d}d`) : h > 0 ? (m ? `${h}h ${m}m` : `${h}h`) : m > 0 ? `${m}m ${s}s` : `${s}s`;
+  const text =
+    d > 0 ? (h ? `${d}d ${h}h` : `${d}d`) : h > 0 ? (m ? `${h}h ${m}m` : `${h}h`) : m > 0 ? `${m}m ${s}s` : `${s}s`;
   return past ? `${text} ago` : text;
 }
 

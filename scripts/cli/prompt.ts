@@ -17,9 +17,19 @@ export async function askSecret(message: string): Promise<string> {
   return password({ message, mask: false }, context());
 }
 
-export async function ask(message: string, options: { default?: string; validate?: (value: string) => true | string } = {}): Promise<string> {
+export async function ask(
+  message: string,
+  options: { default?: string; validate?: (value: string) => true | string } = {},
+): Promise<string> {
   const { input } = await import("@inquirer/prompts");
-  return input({ message, ...(options.default !== undefined ? { default: options.default } : {}), ...(options.validate ? { validate: options.validate } : {}) }, context());
+  return input(
+    {
+      message,
+      ...(options.default !== undefined ? { default: options.default } : {}),
+      ...(options.validate ? { validate: options.validate } : {}),
+    },
+    context(),
+  );
 }
 
 /**
@@ -28,7 +38,8 @@ export async function ask(message: string, options: { default?: string; validate
  */
 export async function confirmOrAbort(message: string, yes: boolean | undefined): Promise<boolean> {
   if (yes) return true;
-  if (!interactive()) throw usageError("this changes trust and needs a confirmation", "run it in a terminal, or pass --yes");
+  if (!interactive())
+    throw usageError("this changes trust and needs a confirmation", "run it in a terminal, or pass --yes");
   const { confirm } = await import("@inquirer/prompts");
   return confirm({ message, default: false }, context());
 }

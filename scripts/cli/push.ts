@@ -48,11 +48,14 @@ export function readEventsFile(path: string): TargetEvent[] {
   let raw: unknown[];
   try {
     const trimmed = text.trim();
-    if (trimmed.startsWith("[") || trimmed.startsWith("{\"events\"") || /^\{\s*"events"/.test(trimmed)) {
+    if (trimmed.startsWith("[") || trimmed.startsWith('{"events"') || /^\{\s*"events"/.test(trimmed)) {
       const json = JSON.parse(trimmed) as unknown;
       raw = Array.isArray(json) ? json : ((json as { events?: unknown[] }).events ?? []);
     } else {
-      raw = trimmed.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+      raw = trimmed
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l));
     }
   } catch (error) {
     throw usageError(`${path} is not JSON or JSON lines: ${(error as Error).message}`);
@@ -73,7 +76,9 @@ async function send(client: RegistryClient, events: TargetEvent[], flags: SendFl
     results.push({ events: batch.length, status: result.status, duplicate: result.duplicate, task: result.task });
     if (!flags.json) {
       const t = result.task;
-      out(`${batch.length} event(s): task ${t.id} ${t.state}${t.versions ? ` (timestamp v${t.versions.timestamp})` : ""}${result.duplicate ? " (duplicate delivery: nothing applied again)" : ""}`);
+      out(
+        `${batch.length} event(s): task ${t.id} ${t.state}${t.versions ? ` (timestamp v${t.versions.timestamp})` : ""}${result.duplicate ? " (duplicate delivery: nothing applied again)" : ""}`,
+      );
     }
   }
   if (flags.json) outJson(results.length === 1 ? results[0] : results);
@@ -81,14 +86,18 @@ async function send(client: RegistryClient, events: TargetEvent[], flags: SendFl
 }
 
 function sendOptions(command: Command): Command {
-  return command.option("--async", "answer once accepted (202) instead of once published; poll with `push task`").option("--json", "print the result as JSON");
+  return command
+    .option("--async", "answer once accepted (202) instead of once published; poll with `push task`")
+    .option("--json", "print the result as JSON");
 }
 
 export function registerPush(program: Command): void {
   // The parent has no options: `push --file F` runs the default subcommand "events".
   const push = program
     .command("push")
-    .description("send target events as a registry (signed with TUF_EDGE_REGISTRY_SECRET): from a file, or add/remove/yank/unyank");
+    .description(
+      "send target events as a registry (signed with TUF_EDGE_REGISTRY_SECRET): from a file, or add/remove/yank/unyank",
+    );
   const pushHelp = (command: Command) =>
     command.addHelpText(
       "after",
@@ -106,12 +115,15 @@ export function registerPush(program: Command): void {
       push
         .command("events", { isDefault: true })
         .description("send the events in a file (the default: `push --file F`)")
-        .requiredOption("--file <file>", "events: a JSON array, {\"events\": […]}, or JSON lines; sent in batches of 1,000, each all or nothing"),
+        .requiredOption(
+          "--file <file>",
+          'events: a JSON array, {"events": […]}, or JSON lines; sent in batches of 1,000, each all or nothing',
+        ),
     ),
   ).action(async (flags: SendFlags & { file: string }, command: Command) => {
-      const events = readEventsFile(flags.file);
-      await send(registryClient(settingsOf(command)), events, flags);
-    });
+    const events = readEventsFile(flags.file);
+    await send(registryClient(settingsOf(command)), events, flags);
+  });
 
   sendOptions(
     push
@@ -123,20 +135,34 @@ export function registerPush(program: Command): void {
       .option("--sha512 <hex>", "SHA-512 of the bytes")
       .option("--custom <json>", "custom metadata, a JSON object"),
   )
-    .addHelpText("after", examples(["tuf-edge push add pkg/app-1.0.tgz --length 1234 --sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]))
-    .action(async (path: string, flags: SendFlags & { length: string; sha256?: string; sha512?: string; custom?: string }, command: Command) => {
-      const custom = parseCustom(flags.custom);
-      const event = {
-        type: "targets.add",
-        path,
-        length: intOption("--length", flags.length, 0, Number.MAX_SAFE_INTEGER)!,
-        hashes: { ...(flags.sha256 ? { sha256: flags.sha256 } : {}), ...(flags.sha512 ? { sha512: flags.sha512 } : {}) },
-        ...(custom ? { custom } : {}),
-      };
-      const parsed = TargetEventSchema.safeParse(event);
-      if (!parsed.success) throw usageError(zodMessage(parsed.error));
-      await send(registryClient(settingsOf(command)), [parsed.data], flags);
-    });
+    .addHelpText(
+      "after",
+      examples([
+        "tuf-edge push add pkg/app-1.0.tgz --length 1234 --sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+      ]),
+    )
+    .action(
+      async (
+        path: string,
+        flags: SendFlags & { length: string; sha256?: string; sha512?: string; custom?: string },
+        command: Command,
+      ) => {
+        const custom = parseCustom(flags.custom);
+        const event = {
+          type: "targets.add",
+          path,
+          length: intOption("--length", flags.length, 0, Number.MAX_SAFE_INTEGER)!,
+          hashes: {
+            ...(flags.sha256 ? { sha256: flags.sha256 } : {}),
+            ...(flags.sha512 ? { sha512: flags.sha512 } : {}),
+          },
+          ...(custom ? { custom } : {}),
+        };
+        const parsed = TargetEventSchema.safeParse(event);
+        if (!parsed.success) throw usageError(zodMessage(parsed.error));
+        await send(registryClient(settingsOf(command)), [parsed.data], flags);
+      },
+    );
 
   for (const [name, description] of [
     ["remove", "remove targets"],
@@ -146,10 +172,21 @@ export function registerPush(program: Command): void {
     const sub = sendOptions(push.command(name).description(description).argument("<paths...>", "target paths"));
     if (name === "yank") sub.requiredOption("--reason <text>", "why (published in the target's custom metadata)");
     sub
-      .addHelpText("after", examples([name === "yank" ? `tuf-edge push yank pkg/app-0.9.tgz --reason "broken build"` : `tuf-edge push ${name} pkg/app-0.9.tgz pkg/app-0.8.tgz`]))
+      .addHelpText(
+        "after",
+        examples([
+          name === "yank"
+            ? `tuf-edge push yank pkg/app-0.9.tgz --reason "broken build"`
+            : `tuf-edge push ${name} pkg/app-0.9.tgz pkg/app-0.8.tgz`,
+        ]),
+      )
       .action(async (paths: string[], flags: SendFlags & { reason?: string }, command: Command) => {
         const events = paths.map((path) => {
-          const parsed = TargetEventSchema.safeParse({ type: `targets.${name}`, path, ...(name === "yank" ? { reason: flags.reason } : {}) });
+          const parsed = TargetEventSchema.safeParse({
+            type: `targets.${name}`,
+            path,
+            ...(name === "yank" ? { reason: flags.reason } : {}),
+          });
           if (!parsed.success) throw usageError(`${path}: ${zodMessage(parsed.error)}`);
           return parsed.data;
         });
@@ -166,36 +203,59 @@ export function registerPush(program: Command): void {
     .action(async (id: string, flags: { json?: boolean }, command: Command) => {
       const task = await registryClient(settingsOf(command)).task(id);
       if (flags.json) return outJson(task);
-      out(`task ${task.id}: ${task.state}, ${task.events} event(s) from ${task.registry}${task.versions ? `, timestamp v${task.versions.timestamp}` : ""}${task.lastError ? `; last error: ${task.lastError}` : ""}`);
+      out(
+        `task ${task.id}: ${task.state}, ${task.events} event(s) from ${task.registry}${task.versions ? `, timestamp v${task.versions.timestamp}` : ""}${task.lastError ? `; last error: ${task.lastError}` : ""}`,
+      );
     });
 
   program
     .command("upload")
-    .description("upload an artifact: stored under its SHA-256 and listed as a target (registry credential; --admin for the admin token)")
+    .description(
+      "upload an artifact: stored under its SHA-256 and listed as a target (registry credential; --admin for the admin token)",
+    )
     .argument("<file>", "the file to upload")
     .requiredOption("--path <target-path>", "the target path to list it under")
     .option("--custom <json>", "custom metadata, a JSON object (registry uploads)")
     .option("--admin", "upload with the admin token instead of a registry credential")
     .option("--async", "answer once stored, not once published (registry uploads)")
     .option("--json", "print the result as JSON")
-    .addHelpText("after", examples(["tuf-edge upload dist/app-1.0.tgz --path pkg/app-1.0.tgz", "tuf-edge upload README.md --path docs/README.md --admin"]))
-    .action(async (file: string, flags: SendFlags & { path: string; custom?: string; admin?: boolean }, command: Command) => {
-      const settings: Settings = settingsOf(command);
-      let bytes: Uint8Array<ArrayBuffer>;
-      try {
-        bytes = new Uint8Array(await readFile(file));
-      } catch (error) {
-        throw usageError(`cannot read ${file}: ${(error as Error).message}`);
-      }
-      const custom = parseCustom(flags.custom);
-      if (flags.admin || (!settings.registrySecret && settings.adminToken)) {
-        const result = await adminClient(settings).upload(flags.path, bytes);
-        if (flags.json) return outJson({ path: flags.path, length: bytes.length, ...result });
-        return out(`uploaded ${flags.path} (${bytes.length} bytes): timestamp v${result.versions.timestamp}`);
-      }
-      const result = await registryClient(settings).upload(flags.path, bytes, { async: Boolean(flags.async), ...(custom ? { custom } : {}) });
-      if (flags.json) return outJson({ path: flags.path, length: bytes.length, status: result.status, task: result.task, duplicate: result.duplicate });
-      out(`uploaded ${flags.path} (${bytes.length} bytes): task ${result.task.id} ${result.task.state}${result.task.versions ? `, timestamp v${result.task.versions.timestamp}` : ""}`);
-    });
+    .addHelpText(
+      "after",
+      examples([
+        "tuf-edge upload dist/app-1.0.tgz --path pkg/app-1.0.tgz",
+        "tuf-edge upload README.md --path docs/README.md --admin",
+      ]),
+    )
+    .action(
+      async (file: string, flags: SendFlags & { path: string; custom?: string; admin?: boolean }, command: Command) => {
+        const settings: Settings = settingsOf(command);
+        let bytes: Uint8Array<ArrayBuffer>;
+        try {
+          bytes = new Uint8Array(await readFile(file));
+        } catch (error) {
+          throw usageError(`cannot read ${file}: ${(error as Error).message}`);
+        }
+        const custom = parseCustom(flags.custom);
+        if (flags.admin || (!settings.registrySecret && settings.adminToken)) {
+          const result = await adminClient(settings).upload(flags.path, bytes);
+          if (flags.json) return outJson({ path: flags.path, length: bytes.length, ...result });
+          return out(`uploaded ${flags.path} (${bytes.length} bytes): timestamp v${result.versions.timestamp}`);
+        }
+        const result = await registryClient(settings).upload(flags.path, bytes, {
+          async: Boolean(flags.async),
+          ...(custom ? { custom } : {}),
+        });
+        if (flags.json)
+          return outJson({
+            path: flags.path,
+            length: bytes.length,
+            status: result.status,
+            task: result.task,
+            duplicate: result.duplicate,
+          });
+        out(
+          `uploaded ${flags.path} (${bytes.length} bytes): task ${result.task.id} ${result.task.state}${result.task.versions ? `, timestamp v${result.task.versions.timestamp}` : ""}`,
+        );
+      },
+    );
 }
-

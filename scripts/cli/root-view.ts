@@ -21,7 +21,9 @@ export function describeRoot(root: Root, labels: Record<string, string> = {}): s
   const online = [...new Set(ONLINE.flatMap((r) => root.roles[r].keyids))];
   for (const id of online) {
     const roles = ONLINE.filter((r) => root.roles[r].keyids.includes(id));
-    lines.push(`  online key ${id}  ${root.keys[id]?.keytype ?? "?"} (held by the service) signs ${roles.join(", ")} and the hash bins`);
+    lines.push(
+      `  online key ${id}  ${root.keys[id]?.keytype ?? "?"} (held by the service) signs ${roles.join(", ")} and the hash bins`,
+    );
   }
   return lines;
 }
@@ -29,7 +31,9 @@ export function describeRoot(root: Root, labels: Record<string, string> = {}): s
 /** The lines describing a RootDiff: what changes if the draft is signed. */
 export function describeDiff(diff: RootDiff): string[] {
   const lines = [`root v${diff.version.from} → v${diff.version.to}`];
-  lines.push(`  expires: ${diff.expires.from} → ${diff.expires.to}${diff.expires.from === diff.expires.to ? " (unchanged)" : ""}`);
+  lines.push(
+    `  expires: ${diff.expires.from} → ${diff.expires.to}${diff.expires.from === diff.expires.to ? " (unchanged)" : ""}`,
+  );
   for (const k of diff.keysAdded) lines.push(color.green(`  + key ${k.keyid}  ${k.keytype}/${k.scheme}`));
   for (const k of diff.keysRemoved) lines.push(color.red(`  - key ${k.keyid}  ${k.keytype}/${k.scheme}`));
   for (const [role, change] of Object.entries(diff.roles)) {
@@ -39,9 +43,13 @@ export function describeDiff(diff: RootDiff): string[] {
     if (change.threshold) parts.push(`threshold ${change.threshold.from} → ${change.threshold.to}`);
     if (parts.length) lines.push(`  role ${role}: ${parts.join(", ")}`);
   }
-  if (diff.consistentSnapshot) lines.push(`  consistent_snapshot: ${diff.consistentSnapshot.from} → ${diff.consistentSnapshot.to}`);
-  const rolesChanged = Object.values(diff.roles).some((r) => r.keyidsAdded.length || r.keyidsRemoved.length || r.threshold);
-  if (!diff.keysAdded.length && !diff.keysRemoved.length && !rolesChanged) lines.push("  keys and thresholds unchanged");
+  if (diff.consistentSnapshot)
+    lines.push(`  consistent_snapshot: ${diff.consistentSnapshot.from} → ${diff.consistentSnapshot.to}`);
+  const rolesChanged = Object.values(diff.roles).some(
+    (r) => r.keyidsAdded.length || r.keyidsRemoved.length || r.threshold,
+  );
+  if (!diff.keysAdded.length && !diff.keysRemoved.length && !rolesChanged)
+    lines.push("  keys and thresholds unchanged");
   return lines;
 }
 

@@ -39,21 +39,35 @@ async function currentRoot(settings: Settings): Promise<Root> {
 
 async function afterOpen(settings: Settings, view: CeremonyView, flags: SignFlags): Promise<void> {
   let final = view;
-  if (flags.key.length) final = await signCeremony(settings, adminClient(settings), view, flags.key, { ...flags, yes: true });
-  if (flags.json) return outJson({ id: final.id, kind: final.kind, state: final.state, rootVersion: final.rootVersion, progress: final.progress, summary: final.summary });
+  if (flags.key.length)
+    final = await signCeremony(settings, adminClient(settings), view, flags.key, { ...flags, yes: true });
+  if (flags.json)
+    return outJson({
+      id: final.id,
+      kind: final.kind,
+      state: final.state,
+      rootVersion: final.rootVersion,
+      progress: final.progress,
+      summary: final.summary,
+    });
   if (!flags.key.length) await showCeremony(view);
   out(`ceremony ${final.id} (${final.kind} to root v${final.rootVersion}): ${final.state}`);
   if (final.state === "awaiting-signatures") {
     const need = final.progress.trustedRoot;
-    out(`Root key holders sign with: tuf-edge ceremony sign ${final.id} --key KEY.json   (${need.signed}/${need.threshold} so far)`);
+    out(
+      `Root key holders sign with: tuf-edge ceremony sign ${final.id} --key KEY.json   (${need.signed}/${need.threshold} so far)`,
+    );
   }
 }
 
 /** Root N+1 from root N with keys added or removed and a new threshold or expiry. */
-async function buildDraft(trusted: Root, flags: { addKey: string[]; removeKey: string[]; threshold?: string; expires?: string }): Promise<Root> {
+async function buildDraft(
+  trusted: Root,
+  flags: { addKey: string[]; removeKey: string[]; threshold?: string; expires?: string },
+): Promise<Root> {
   const draft = structuredClone(trusted) as Root;
   draft.version = trusted.version + 1;
-  draft.expires = formatExpires(new Date(Date.now() + (durationOption("--expires", flags.expires ?? "365d")! * 1000)));
+  draft.expires = formatExpires(new Date(Date.now() + durationOption("--expires", flags.expires ?? "365d")! * 1000));
   for (const file of flags.addKey) {
     const { keyid, key } = await readPublicKey(file);
     if (draft.roles.root.keyids.includes(keyid)) throw usageError(`${file} (${keyid}) is already a root key`);
@@ -62,7 +76,8 @@ async function buildDraft(trusted: Root, flags: { addKey: string[]; removeKey: s
   }
   for (const spec of flags.removeKey) {
     const keyid = /^[0-9a-f]{64}$/.test(spec) ? spec : (await readPublicKey(spec)).keyid;
-    if (!draft.roles.root.keyids.includes(keyid)) throw usageError(`${spec} is not a root key of root v${trusted.version}`);
+    if (!draft.roles.root.keyids.includes(keyid))
+      throw usageError(`${spec} is not a root key of root v${trusted.version}`);
     draft.roles.root.keyids = draft.roles.root.keyids.filter((k) => k !== keyid);
     const used = (["targets", "snapshot", "timestamp"] as const).some((r) => draft.roles[r].keyids.includes(keyid));
     if (!used) delete draft.keys[keyid];
@@ -71,7 +86,9 @@ async function buildDraft(trusted: Root, flags: { addKey: string[]; removeKey: s
   if (threshold !== undefined) draft.roles.root.threshold = threshold;
   if (draft.roles.root.keyids.length === 0) throw usageError("the draft would have no root keys");
   if (draft.roles.root.threshold > draft.roles.root.keyids.length) {
-    throw usageError(`threshold ${draft.roles.root.threshold} is more than the ${draft.roles.root.keyids.length} root key(s) of the draft; pass --threshold`);
+    throw usageError(
+      `threshold ${draft.roles.root.threshold} is more than the ${draft.roles.root.keyids.length} root key(s) of the draft; pass --threshold`,
+    );
   }
   return draft;
 }
@@ -87,8 +104,17 @@ function readDraft(path: string): unknown {
 }
 
 export function registerRotate(program: Command): void {
-  const rotate = program.command("rotate").description("open root ceremonies: rotate the online key, change root keys or thresholds, refresh root");
-  rotate.addHelpText("after", examples(["tuf-edge rotate online-key", "tuf-edge rotate online-key --emergency --reason \"key exposed\" --key a.json --key b.json --yes", "tuf-edge rotate root --add-key d.pub.json --remove-key b.pub.json --threshold 2"]));
+  const rotate = program
+    .command("rotate")
+    .description("open root ceremonies: rotate the online key, change root keys or thresholds, refresh root");
+  rotate.addHelpText(
+    "after",
+    examples([
+      "tuf-edge rotate online-key",
+      'tuf-edge rotate online-key --emergency --reason "key exposed" --key a.json --key b.json --yes',
+      "tuf-edge rotate root --add-key d.pub.json --remove-key b.pub.json --threshold 2",
+    ]),
+  );
 
   const signOptions = (command: Command) =>
     command
@@ -100,7 +126,9 @@ export function registerRotate(program: Command): void {
   signOptions(
     rotate
       .command("online-key")
-      .description("open an online-key rotation: the service generates a new online key; root N+1 names it once root key holders sign")
+      .description(
+        "open an online-key rotation: the service generates a new online key; root N+1 names it once root key holders sign",
+      )
       .option("--emergency", "cancel any open ceremony and start now (suspected compromise)")
       .option("--reason <text>", "why (recorded in the audit log)"),
   )
@@ -119,18 +147,32 @@ export function registerRotate(program: Command): void {
       if (!status.bootstrapped) throw failed(`repository "${settings.repo}" is not bootstrapped yet`);
       const open = status.openCeremony;
       const what = `${flags.emergency ? "an EMERGENCY" : "an"} online-key rotation (root v${(status.roles.root?.version ?? 0) + 1}) for "${settings.repo}"`;
-      if (open) info(`${flags.emergency ? "An emergency rotation cancels" : "Note: a ceremony is open and must be completed or cancelled first:"} ceremony ${open.id} (${open.kind})`);
-      if (!(await confirmOrAbort(`Open ${what}? The current online key ${status.onlineKeyId?.slice(0, 16)}… is destroyed once it is published.`, flags.yes))) {
+      if (open)
+        info(
+          `${flags.emergency ? "An emergency rotation cancels" : "Note: a ceremony is open and must be completed or cancelled first:"} ceremony ${open.id} (${open.kind})`,
+        );
+      if (
+        !(await confirmOrAbort(
+          `Open ${what}? The current online key ${status.onlineKeyId?.slice(0, 16)}… is destroyed once it is published.`,
+          flags.yes,
+        ))
+      ) {
         throw failed("cancelled; nothing was opened");
       }
-      const view = await client.openCeremony({ kind: "online-key-rotation", emergency: Boolean(flags.emergency), ...(flags.reason ? { reason: flags.reason } : {}) });
+      const view = await client.openCeremony({
+        kind: "online-key-rotation",
+        emergency: Boolean(flags.emergency),
+        ...(flags.reason ? { reason: flags.reason } : {}),
+      });
       await afterOpen(settings, view, flags);
     });
 
   signOptions(
     rotate
       .command("root")
-      .description("open a root change (root keys, threshold, expiry) from a draft file or from flags, or a root refresh")
+      .description(
+        "open a root change (root keys, threshold, expiry) from a draft file or from flags, or a root refresh",
+      )
       .option("--draft <file>", "the operator's draft of root N+1 (its signed part, or an envelope)")
       .option("--add-key <file>", "add a root key: key file or public key JSON (repeatable)", collect, [])
       .option("--remove-key <keyid-or-file>", "remove a root key (repeatable)", collect, [])
@@ -146,36 +188,59 @@ export function registerRotate(program: Command): void {
         "tuf-edge rotate root --refresh",
       ]),
     )
-    .action(async (flags: SignFlags & { draft?: string; addKey: string[]; removeKey: string[]; threshold?: string; expires?: string; refresh?: boolean }, command: Command) => {
-      const settings = settingsOf(command);
-      const client = adminClient(settings);
-      const changes = flags.addKey.length + flags.removeKey.length + (flags.threshold ? 1 : 0) + (flags.expires ? 1 : 0);
-      if ([Boolean(flags.draft), changes > 0, Boolean(flags.refresh)].filter(Boolean).length !== 1) {
-        throw usageError("give exactly one of --draft FILE, --refresh, or changes (--add-key, --remove-key, --threshold, --expires)");
-      }
-      let view: CeremonyView;
-      if (flags.refresh) {
-        if (!(await confirmOrAbort(`Open a root refresh for "${settings.repo}" (the same root, a later expiry)?`, flags.yes))) throw failed("cancelled; nothing was opened");
-        view = await client.openCeremony({ kind: "root-refresh" });
-      } else {
-        const trusted = await currentRoot(settings);
-        const signed = flags.draft ? readDraft(flags.draft) : await buildDraft(trusted, flags);
-        let draft: Root;
-        try {
-          draft = await parseRoot(signed);
-        } catch (error) {
-          if (error instanceof TufError) throw usageError(`the draft is not a valid root: ${error.message}`);
-          throw error;
+    .action(
+      async (
+        flags: SignFlags & {
+          draft?: string;
+          addKey: string[];
+          removeKey: string[];
+          threshold?: string;
+          expires?: string;
+          refresh?: boolean;
+        },
+        command: Command,
+      ) => {
+        const settings = settingsOf(command);
+        const client = adminClient(settings);
+        const changes =
+          flags.addKey.length + flags.removeKey.length + (flags.threshold ? 1 : 0) + (flags.expires ? 1 : 0);
+        if ([Boolean(flags.draft), changes > 0, Boolean(flags.refresh)].filter(Boolean).length !== 1) {
+          throw usageError(
+            "give exactly one of --draft FILE, --refresh, or changes (--add-key, --remove-key, --threshold, --expires)",
+          );
         }
-        if (draft.version !== trusted.version + 1) throw usageError(`the draft must be version ${trusted.version + 1}, not ${draft.version}`);
-        if (!flags.json || !flags.yes) {
-          info(color.bold(`\nRoot change for "${settings.repo}"`, process.stderr));
-          for (const line of describeDiff(diffRoots(trusted, draft))) info(`  ${line}`);
-          info("");
+        let view: CeremonyView;
+        if (flags.refresh) {
+          if (
+            !(await confirmOrAbort(
+              `Open a root refresh for "${settings.repo}" (the same root, a later expiry)?`,
+              flags.yes,
+            ))
+          )
+            throw failed("cancelled; nothing was opened");
+          view = await client.openCeremony({ kind: "root-refresh" });
+        } else {
+          const trusted = await currentRoot(settings);
+          const signed = flags.draft ? readDraft(flags.draft) : await buildDraft(trusted, flags);
+          let draft: Root;
+          try {
+            draft = await parseRoot(signed);
+          } catch (error) {
+            if (error instanceof TufError) throw usageError(`the draft is not a valid root: ${error.message}`);
+            throw error;
+          }
+          if (draft.version !== trusted.version + 1)
+            throw usageError(`the draft must be version ${trusted.version + 1}, not ${draft.version}`);
+          if (!flags.json || !flags.yes) {
+            info(color.bold(`\nRoot change for "${settings.repo}"`, process.stderr));
+            for (const line of describeDiff(diffRoots(trusted, draft))) info(`  ${line}`);
+            info("");
+          }
+          if (!(await confirmOrAbort(`Open a ceremony for root v${draft.version}?`, flags.yes)))
+            throw failed("cancelled; nothing was opened");
+          view = await client.openCeremony({ kind: "root-change", signed: draft });
         }
-        if (!(await confirmOrAbort(`Open a ceremony for root v${draft.version}?`, flags.yes))) throw failed("cancelled; nothing was opened");
-        view = await client.openCeremony({ kind: "root-change", signed: draft });
-      }
-      await afterOpen(settings, view, flags);
-    });
+        await afterOpen(settings, view, flags);
+      },
+    );
 }

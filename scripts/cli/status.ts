@@ -9,7 +9,12 @@ import { color, humanDuration, out, table } from "./output.ts";
 
 interface Health {
   status: string;
-  repositories: Array<{ repository: string; status: string; timestamp?: { version: number; expires: string; secondsLeft: number }; warnings?: string[] }>;
+  repositories: Array<{
+    repository: string;
+    status: string;
+    timestamp?: { version: number; expires: string; secondsLeft: number };
+    warnings?: string[];
+  }>;
 }
 
 export interface StatusReport {
@@ -17,7 +22,14 @@ export interface StatusReport {
   repository: string;
   status: RepositoryStatus;
   health: Health["repositories"][number] | null;
-  ceremonies: Array<{ id: string; kind: string; rootVersion: number; state: string; expiresAt: string; progress: unknown }>;
+  ceremonies: Array<{
+    id: string;
+    kind: string;
+    rootVersion: number;
+    state: string;
+    expiresAt: string;
+    progress: unknown;
+  }>;
   registries: Array<{ name: string; credentials: Array<{ id: string; kind: string; notAfter: string | null }> }>;
   /** Operator-facing problems: expired or expiring roles, failures, warnings. */
   warnings: string[];
@@ -35,7 +47,8 @@ async function collectReport(settings: Settings): Promise<StatusReport> {
   const health = ((await healthResponse.json().catch(() => null)) as Health | null)?.repositories?.[0] ?? null;
   const now = Date.now();
   const warnings = [...status.warnings];
-  if (status.lastFailure) warnings.push(`last publish failed at ${status.lastFailure.at}: ${status.lastFailure.detail}`);
+  if (status.lastFailure)
+    warnings.push(`last publish failed at ${status.lastFailure.at}: ${status.lastFailure.detail}`);
   for (const [role, r] of Object.entries(status.roles)) {
     if (r && Date.parse(r.expires) <= now) warnings.push(`${role} expired at ${r.expires}`);
   }
@@ -48,7 +61,14 @@ async function collectReport(settings: Settings): Promise<StatusReport> {
     health,
     ceremonies: ceremonies.ceremonies
       .filter((c) => c.state === "awaiting-signatures")
-      .map((c) => ({ id: c.id, kind: c.kind, rootVersion: c.rootVersion, state: c.state, expiresAt: c.expiresAt, progress: c.progress })),
+      .map((c) => ({
+        id: c.id,
+        kind: c.kind,
+        rootVersion: c.rootVersion,
+        state: c.state,
+        expiresAt: c.expiresAt,
+        progress: c.progress,
+      })),
     registries: registries.registries,
     warnings: [...new Set(warnings)],
     healthy,
@@ -58,21 +78,42 @@ async function collectReport(settings: Settings): Promise<StatusReport> {
 function render(report: StatusReport): string[] {
   const { status } = report;
   const now = Date.now();
-  const lines = [color.bold(`${report.repository} at ${report.url}`) + `  ${report.healthy ? color.green("healthy") : color.red(report.health?.status ?? "unhealthy")}`];
+  const lines = [
+    color.bold(`${report.repository} at ${report.url}`) +
+      `  ${report.healthy ? color.green("healthy") : color.red(report.health?.status ?? "unhealthy")}`,
+  ];
   if (!status.bootstrapped) return [...lines, "not bootstrapped: run `tuf-edge bootstrap`"];
-  lines.push(`targets: ${status.targetsCount}   hash bins: ${status.bins}   online key: ${status.onlineKeyId ?? "none"}`);
+  lines.push(
+    `targets: ${status.targetsCount}   hash bins: ${status.bins}   online key: ${status.onlineKeyId ?? "none"}`,
+  );
   const rows = (["root", "targets", "snapshot", "timestamp", "bins"] as const).map((name) => {
     const r = status.roles[name];
     if (!r) return [name, "-", "-", "-", "-"];
     const left = Date.parse(r.expires) - now;
     const label = name === "bins" && "name" in r ? `bins (first: ${r.name})` : name;
-    return [label, `v${r.version}`, r.expires, left <= 0 ? color.red(`expired ${humanDuration(left)}`) : humanDuration(left), r.nextResign ? `${r.nextResign} (in ${humanDuration(Date.parse(r.nextResign) - now)})` : name === "root" ? "by ceremony" : "-"];
+    return [
+      label,
+      `v${r.version}`,
+      r.expires,
+      left <= 0 ? color.red(`expired ${humanDuration(left)}`) : humanDuration(left),
+      r.nextResign
+        ? `${r.nextResign} (in ${humanDuration(Date.parse(r.nextResign) - now)})`
+        : name === "root"
+          ? "by ceremony"
+          : "-",
+    ];
   });
   lines.push("", table(["ROLE", "VERSION", "EXPIRES", "TIME LEFT", "NEXT RE-SIGN"], rows), "");
   lines.push(report.ceremonies.length ? "open ceremonies:" : "open ceremonies: none");
-  for (const c of report.ceremonies) lines.push(`  ${c.id}  ${c.kind} to root v${c.rootVersion}, draft expires ${c.expiresAt}  (tuf-edge ceremony show ${c.id})`);
+  for (const c of report.ceremonies)
+    lines.push(
+      `  ${c.id}  ${c.kind} to root v${c.rootVersion}, draft expires ${c.expiresAt}  (tuf-edge ceremony show ${c.id})`,
+    );
   lines.push(report.registries.length ? "registries:" : "registries: none");
-  for (const r of report.registries) lines.push(`  ${r.name}: ${r.credentials.map((c) => `${c.kind} ${c.id}${c.notAfter ? ` (valid until ${c.notAfter})` : ""}`).join(", ") || "no credentials"}`);
+  for (const r of report.registries)
+    lines.push(
+      `  ${r.name}: ${r.credentials.map((c) => `${c.kind} ${c.id}${c.notAfter ? ` (valid until ${c.notAfter})` : ""}`).join(", ") || "no credentials"}`,
+    );
   if (status.nextAlarm) lines.push(`next scheduled work: ${status.nextAlarm}`);
   lines.push(report.warnings.length ? color.yellow("warnings:") : "warnings: none");
   for (const w of report.warnings) lines.push(color.yellow(`  ! ${w}`));
@@ -82,7 +123,9 @@ function render(report: StatusReport): string[] {
 export function registerStatus(program: Command): void {
   program
     .command("status")
-    .description("the repository at a glance: roles (version, expiry, time left, next re-sign), online key, open ceremonies, registries, health")
+    .description(
+      "the repository at a glance: roles (version, expiry, time left, next re-sign), online key, open ceremonies, registries, health",
+    )
     .option("--watch <seconds>", "refresh every SECONDS until interrupted")
     .option("--json", "print the report as JSON (with --watch: one JSON document per line)")
     .addHelpText(
@@ -95,7 +138,8 @@ export function registerStatus(program: Command): void {
       if (flags.watch !== undefined && watch === undefined) throw usageError("--watch needs a number of seconds");
       for (;;) {
         const report = await collectReport(settings);
-        if (flags.json) process.stdout.write(watch ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`);
+        if (flags.json)
+          process.stdout.write(watch ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`);
         else {
           if (watch && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
           for (const line of render(report)) out(line);

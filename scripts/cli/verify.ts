@@ -27,7 +27,8 @@ interface VerifyFlags {
 /** What went wrong, in words, from tuf-js's error classes. */
 export function explainTufError(error: unknown, target: string): CliError {
   if (error instanceof CliError) return error;
-  if (isNetworkError(error)) return new CliError(EXIT.unreachable, `cannot reach the repository: ${describeNetworkCause(error)}`);
+  if (isNetworkError(error))
+    return new CliError(EXIT.unreachable, `cannot reach the repository: ${describeNetworkCause(error)}`);
   const e = error as Error & { statusCode?: number };
   const name = e?.constructor?.name ?? "Error";
   const reasons: Record<string, string> = {
@@ -47,7 +48,8 @@ export function explainTufError(error: unknown, target: string): CliError {
 
 async function versionOf(dir: string, role: string): Promise<number | null> {
   try {
-    return (JSON.parse(await readFile(join(dir, `${role}.json`), "utf8")) as { signed: { version: number } }).signed.version;
+    return (JSON.parse(await readFile(join(dir, `${role}.json`), "utf8")) as { signed: { version: number } }).signed
+      .version;
   } catch {
     return null;
   }
@@ -56,7 +58,9 @@ async function versionOf(dir: string, role: string): Promise<number | null> {
 export function registerVerify(program: Command): void {
   program
     .command("verify")
-    .description("act as a TUF client (tuf-js) from a pinned trusted root: walk the root chain, refresh, resolve a target, optionally download it")
+    .description(
+      "act as a TUF client (tuf-js) from a pinned trusted root: walk the root chain, refresh, resolve a target, optionally download it",
+    )
     .requiredOption("--root <file>", "the pinned trusted root (e.g. the root v1 written by bootstrap)")
     .requiredOption("--target <path>", "the target path to resolve")
     .option("--download <dir>", "download the target into DIR (its length and hashes are checked)")
@@ -94,7 +98,8 @@ length or hash mismatch, target not listed), 3 when the repository is unreachabl
       const metadataDir = flags.metadataDir ?? (await mkdtemp(join(tmpdir(), "tuf-edge-verify-")));
       try {
         await mkdir(metadataDir, { recursive: true });
-        if (temporary || (await versionOf(metadataDir, "root")) === null) await copyFile(flags.root, join(metadataDir, "root.json"));
+        if (temporary || (await versionOf(metadataDir, "root")) === null)
+          await copyFile(flags.root, join(metadataDir, "root.json"));
         if (flags.download) await mkdir(flags.download, { recursive: true });
         const { Updater } = await import("tuf-js");
         const updater = new Updater({
@@ -110,9 +115,12 @@ length or hash mismatch, target not listed), 3 when the repository is unreachabl
           await updater.refresh();
           info = await updater.getTargetInfo(flags.target);
           if (!info) {
-            throw failed(`target "${flags.target}" is not in the repository (the metadata verified: timestamp v${await versionOf(metadataDir, "timestamp")})`);
+            throw failed(
+              `target "${flags.target}" is not in the repository (the metadata verified: timestamp v${await versionOf(metadataDir, "timestamp")})`,
+            );
           }
-          if (flags.download) downloaded = await updater.downloadTarget(info, resolve(flags.download, basename(flags.target)));
+          if (flags.download)
+            downloaded = await updater.downloadTarget(info, resolve(flags.download, basename(flags.target)));
         } catch (error) {
           throw explainTufError(error, flags.target);
         }
@@ -127,8 +135,14 @@ length or hash mismatch, target not listed), 3 when the repository is unreachabl
           ...(downloaded ? { downloaded } : {}),
         };
         if (flags.json) return outJson({ verified: true, ...result });
-        out(`verified "${flags.target}": ${info.length} bytes, ${Object.entries(info.hashes).map(([a, h]) => `${a} ${h}`).join(", ")}`);
-        out(`  root chain v${result.trustedRoot.pinnedVersion} → v${result.trustedRoot.version}, timestamp v${result.timestamp}, snapshot v${result.snapshot}`);
+        out(
+          `verified "${flags.target}": ${info.length} bytes, ${Object.entries(info.hashes)
+            .map(([a, h]) => `${a} ${h}`)
+            .join(", ")}`,
+        );
+        out(
+          `  root chain v${result.trustedRoot.pinnedVersion} → v${result.trustedRoot.version}, timestamp v${result.timestamp}, snapshot v${result.snapshot}`,
+        );
         if (downloaded) out(`  downloaded to ${downloaded} (length and hashes checked)`);
       } finally {
         if (temporary) await rm(metadataDir, { recursive: true, force: true });

@@ -115,14 +115,18 @@ export class AdminClient {
     return this.#call("PUT", "/admin/attestation-policy", policy);
   }
 
-  registries(): Promise<{ registries: Array<{ name: string; credentials: Array<{ id: string; kind: string; notAfter: string | null }> }> }> {
+  registries(): Promise<{
+    registries: Array<{ name: string; credentials: Array<{ id: string; kind: string; notAfter: string | null }> }>;
+  }> {
     return this.#call("GET", "/admin/registries");
   }
 
   /** Adds a webhook credential to a registry; for "hmac" the response holds the new secret (shown once). */
   addRegistryCredential(
     name: string,
-    credential: { kind: "hmac"; overlapSeconds?: number } | { kind: "ed25519"; publicKey: string; overlapSeconds?: number },
+    credential:
+      | { kind: "hmac"; overlapSeconds?: number }
+      | { kind: "ed25519"; publicKey: string; overlapSeconds?: number },
   ): Promise<{ credential: { id: string; kind: string }; secret?: string }> {
     return this.#call("POST", `/admin/registries/${name}/credentials`, credential);
   }
@@ -188,7 +192,10 @@ export async function bootstrapRepository(client: AdminClient, options: Bootstra
  * canonical JSON of the draft as this machine computes it, and is refused if
  * that differs from the bytes the service says it will publish.
  */
-export async function signDraft(ceremony: Pick<CeremonyView, "draft" | "canonical">, signer: Signer): Promise<Signature> {
+export async function signDraft(
+  ceremony: Pick<CeremonyView, "draft" | "canonical">,
+  signer: Signer,
+): Promise<Signature> {
   const bytes = canonicalBytes(ceremony.draft);
   if (fromUtf8(bytes) !== ceremony.canonical) {
     throw new Error("the draft's canonical bytes differ from what the service will publish; not signing");

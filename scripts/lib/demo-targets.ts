@@ -15,14 +15,21 @@ const text = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
 const MTIME = 1_767_225_600;
 
 export function demoTargets(): DemoTarget[] {
-  const packageJson = JSON.stringify({ name: "demo", version: "1.0.0", description: "A demo package served by tuf-edge" }, null, 2);
+  const packageJson = JSON.stringify(
+    { name: "demo", version: "1.0.0", description: "A demo package served by tuf-edge" },
+    null,
+    2,
+  );
   return [
     { path: "hello/hello-world.txt", bytes: text("Hello, world! Served by tuf-edge, verified by your TUF client.\n") },
     {
       path: "packages/demo-1.0.0.tgz",
       bytes: tgz([
         { name: "package/package.json", content: text(`${packageJson}\n`) },
-        { name: "package/README.md", content: text("# demo 1.0.0\n\nA package downloaded and verified through TUF.\n") },
+        {
+          name: "package/README.md",
+          content: text("# demo 1.0.0\n\nA package downloaded and verified through TUF.\n"),
+        },
       ]),
     },
   ];

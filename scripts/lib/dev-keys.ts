@@ -73,7 +73,10 @@ interface RootKeyFile {
  * `count` root signers from `<dir>/root-key-<N>.json`, generating the files
  * that are missing. Returns the signers and whether any key was generated.
  */
-export async function loadOrCreateRootSigners(dir: string, count: number): Promise<{ signers: Ed25519Signer[]; generated: boolean }> {
+export async function loadOrCreateRootSigners(
+  dir: string,
+  count: number,
+): Promise<{ signers: Ed25519Signer[]; generated: boolean }> {
   const signers: Ed25519Signer[] = [];
   let generated = false;
   for (let n = 1; n <= count; n++) {

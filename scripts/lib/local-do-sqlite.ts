@@ -30,7 +30,11 @@ export interface LocalDurableObjectFile {
 }
 
 /** Runs one read-only query on a SQLite file (which may belong to a running workerd) and returns every row. */
-export function queryLocalSqlite<T = Record<string, unknown>>(file: string, sql: string, ...params: SQLInputValue[]): T[] {
+export function queryLocalSqlite<T = Record<string, unknown>>(
+  file: string,
+  sql: string,
+  ...params: SQLInputValue[]
+): T[] {
   const db = new DatabaseSync(file, { readOnly: true });
   try {
     return db.prepare(sql).all(...params) as T[];
@@ -56,9 +60,13 @@ export async function localDurableObjects(persistTo: string, className?: string)
       if (!name.endsWith(".sqlite") || name === "metadata.sqlite") continue;
       const file = join(root, namespace, name);
       const hasName =
-        queryLocalSqlite<{ n: number }>(file, "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__miniflare_do_name'")[0]!
-          .n > 0;
-      const named = hasName ? queryLocalSqlite<{ name: string }>(file, "SELECT name FROM __miniflare_do_name LIMIT 1")[0] : undefined;
+        queryLocalSqlite<{ n: number }>(
+          file,
+          "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__miniflare_do_name'",
+        )[0]!.n > 0;
+      const named = hasName
+        ? queryLocalSqlite<{ name: string }>(file, "SELECT name FROM __miniflare_do_name LIMIT 1")[0]
+        : undefined;
       found.push({ file, namespace, name: named?.name ?? null });
     }
   }
@@ -69,7 +77,9 @@ export async function localDurableObjects(persistTo: string, className?: string)
 export async function localDurableObjectFile(persistTo: string, className: string, name: string): Promise<string> {
   const matches = (await localDurableObjects(persistTo, className)).filter((o) => o.name === name);
   if (matches.length !== 1) {
-    throw new Error(`expected one local ${className} Durable Object named "${name}" under ${persistTo}, found ${matches.length}`);
+    throw new Error(
+      `expected one local ${className} Durable Object named "${name}" under ${persistTo}, found ${matches.length}`,
+    );
   }
   return matches[0]!.file;
 }
@@ -103,9 +113,16 @@ export async function readLocalR2Object(persistTo: string, key: string): Promise
   const rows: Array<{ blob_id: string | null; size: number }> = [];
   for (const name of await readdir(metadataDir)) {
     if (!name.endsWith(".sqlite") || name === "metadata.sqlite") continue;
-    rows.push(...queryLocalSqlite<{ blob_id: string | null; size: number }>(join(metadataDir, name), "SELECT blob_id, size FROM _mf_objects WHERE key = ?", key));
+    rows.push(
+      ...queryLocalSqlite<{ blob_id: string | null; size: number }>(
+        join(metadataDir, name),
+        "SELECT blob_id, size FROM _mf_objects WHERE key = ?",
+        key,
+      ),
+    );
   }
-  if (rows.length !== 1) throw new Error(`expected one local R2 object "${key}" under ${persistTo}, found ${rows.length}`);
+  if (rows.length !== 1)
+    throw new Error(`expected one local R2 object "${key}" under ${persistTo}, found ${rows.length}`);
   const { blob_id: blobId, size } = rows[0]!;
   if (!blobId) throw new Error(`local R2 object "${key}" has no blob (multipart objects are not supported)`);
   for (const bucket of await readdir(r2Root)) {
@@ -114,7 +131,8 @@ export async function readLocalR2Object(persistTo: string, key: string): Promise
     try {
       return { key, blobFile, size, bytes: await readFile(blobFile) };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT" && (error as NodeJS.ErrnoException).code !== "ENOTDIR") throw error;
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" && (error as NodeJS.ErrnoException).code !== "ENOTDIR")
+        throw error;
     }
   }
   throw new Error(`the blob ${blobId} of local R2 object "${key}" is not under ${r2Root}`);

@@ -20,7 +20,15 @@ import { openCheckpoint, type Checkpoint, type OpenedCheckpoint } from "../../sr
 import { decodeEntry, type LogEntry } from "../../src/log/entry.ts";
 import { type Hash, HASH_SIZE, leafHash, verifyConsistency, verifyInclusion } from "../../src/log/merkle.ts";
 import { Ed25519NoteVerifier, type NoteVerifier } from "../../src/log/note.ts";
-import { decodeEntryBundle, decodeTile, entriesPath, type Tile, tilePath, tileWidth, TILE_WIDTH } from "../../src/log/tiles.ts";
+import {
+  decodeEntryBundle,
+  decodeTile,
+  entriesPath,
+  type Tile,
+  tilePath,
+  tileWidth,
+  TILE_WIDTH,
+} from "../../src/log/tiles.ts";
 import { fromHex, toHex, utf8 } from "../../src/tuf/encoding.ts";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -133,7 +141,9 @@ export async function logVerifier(verifierKey: string | NoteVerifier): Promise<N
   try {
     return await Ed25519NoteVerifier.fromKey(verifierKey.trim());
   } catch (cause) {
-    throw new LogVerificationError("invalid_checkpoint", `not a log verifier key: ${(cause as Error).message}`, { cause });
+    throw new LogVerificationError("invalid_checkpoint", `not a log verifier key: ${(cause as Error).message}`, {
+      cause,
+    });
   }
 }
 
@@ -142,14 +152,22 @@ export async function logVerifier(verifierKey: string | NoteVerifier): Promise<N
  * must be `origin` (default: the verifier key's name, which is the origin
  * tuf-edge signs its checkpoints under).
  */
-export async function openLogCheckpoint(note: string, verifierKey: string | NoteVerifier, origin?: string): Promise<VerifiedCheckpoint> {
+export async function openLogCheckpoint(
+  note: string,
+  verifierKey: string | NoteVerifier,
+  origin?: string,
+): Promise<VerifiedCheckpoint> {
   const verifier = await logVerifier(verifierKey);
   const expected = origin ?? verifier.name;
   let opened: OpenedCheckpoint;
   try {
     opened = await openCheckpoint(note, verifier, { origin: expected });
   } catch (cause) {
-    throw new LogVerificationError("invalid_checkpoint", `the checkpoint does not verify with ${verifier.name}'s key: ${(cause as Error).message}`, { cause });
+    throw new LogVerificationError(
+      "invalid_checkpoint",
+      `the checkpoint does not verify with ${verifier.name}'s key: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const { checkpoint } = opened;
   return {
@@ -178,7 +196,8 @@ function count(value: unknown, what: string): number {
 }
 
 function hashList(value: unknown, what: string): Hash[] {
-  if (!Array.isArray(value) || value.length > 128) throw new LogVerificationError("malformed_response", `${what} is not a list of hashes`);
+  if (!Array.isArray(value) || value.length > 128)
+    throw new LogVerificationError("malformed_response", `${what} is not a list of hashes`);
   return value.map((h, i) => hash(h, `${what}[${i}]`));
 }
 
@@ -237,7 +256,8 @@ export class LogClient {
     try {
       note = await this.checkpointNote();
     } catch (cause) {
-      if (cause instanceof TypeError) throw new LogVerificationError("invalid_checkpoint", "the checkpoint is not UTF-8", { cause });
+      if (cause instanceof TypeError)
+        throw new LogVerificationError("invalid_checkpoint", "the checkpoint is not UTF-8", { cause });
       throw cause;
     }
     return openLogCheckpoint(note, verifierKey, origin);
@@ -269,7 +289,8 @@ export class LogClient {
    * [start, end), whole (the first may begin before `start`), in order.
    */
   async entryBundles(start: number, end: number, size: number): Promise<EntryBundle[]> {
-    if (!(0 <= start && start <= end && end <= size)) throw new RangeError(`entries [${start}, ${end}) are not in a tree of size ${size}`);
+    if (!(0 <= start && start <= end && end <= size))
+      throw new RangeError(`entries [${start}, ${end}) are not in a tree of size ${size}`);
     if (start === end) return [];
     const first = Math.floor(start / TILE_WIDTH);
     const last = Math.floor((end - 1) / TILE_WIDTH);
@@ -288,7 +309,10 @@ export class LogClient {
   /** Entries [start, end) of the tree of `size` entries (bytes, undecoded). */
   async entries(start: number, end: number, size: number): Promise<Uint8Array<ArrayBuffer>[]> {
     const bundles = await this.entryBundles(start, end, size);
-    return bundles.flatMap((b) => b.entries.map((e, i) => ({ e, i: b.start + i }))).filter((x) => x.i >= start && x.i < end).map((x) => x.e);
+    return bundles
+      .flatMap((b) => b.entries.map((e, i) => ({ e, i: b.start + i })))
+      .filter((x) => x.i >= start && x.i < end)
+      .map((x) => x.e);
   }
 
   /** The inclusion proof of entry `index`, or of the latest entry about `path`, in the tree of `size` (default: published) entries. */
@@ -298,7 +322,8 @@ export class LogClient {
     else params.set("path", query.path);
     if (size !== undefined) params.set("size", String(size));
     const json = await this.#json(`proof/inclusion?${params}`);
-    if (typeof json.entry !== "string") throw new LogVerificationError("malformed_response", "the inclusion proof has no entry");
+    if (typeof json.entry !== "string")
+      throw new LogVerificationError("malformed_response", "the inclusion proof has no entry");
     return {
       index: count(json.index, "index"),
       size: count(json.size, "size"),
@@ -320,13 +345,19 @@ export class LogClient {
       toRoot: hash(json.toRoot, "toRoot"),
     };
     if (response.from !== from || response.to !== to) {
-      throw new LogVerificationError("malformed_response", `asked for a proof from ${from} to ${to}, got ${response.from} to ${response.to}`);
+      throw new LogVerificationError(
+        "malformed_response",
+        `asked for a proof from ${from} to ${to}, got ${response.from} to ${response.to}`,
+      );
     }
     return response;
   }
 
   /** Fetches and verifies the consistency proof between two verified trees; false if it does not verify. */
-  async verifyConsistency(older: { size: number; rootHash: Uint8Array }, newer: { size: number; rootHash: Uint8Array }): Promise<boolean> {
+  async verifyConsistency(
+    older: { size: number; rootHash: Uint8Array },
+    newer: { size: number; rootHash: Uint8Array },
+  ): Promise<boolean> {
     if (older.size === newer.size) return toHex(older.rootHash) === toHex(newer.rootHash);
     if (older.size === 0) return true; // the empty tree is a prefix of every tree
     const { proof } = await this.consistencyProof(older.size, newer.size);
@@ -369,27 +400,42 @@ export interface TargetInclusion {
 export async function verifyInclusionForTarget(options: InclusionForTargetOptions): Promise<TargetInclusion> {
   const client = new LogClient(options);
   const checkpoint = await client.checkpoint(options.verifierKey, options.origin);
-  if (checkpoint.size === 0) throw new LogVerificationError("not_in_log", `the log is empty: no entry about "${options.path}"`);
+  if (checkpoint.size === 0)
+    throw new LogVerificationError("not_in_log", `the log is empty: no entry about "${options.path}"`);
   let proof: InclusionProofResponse;
   try {
     proof = await client.inclusionProof({ path: options.path }, checkpoint.size);
   } catch (error) {
     if (error instanceof LogHttpError && error.status === 404) {
-      throw new LogVerificationError("not_in_log", `the log ${checkpoint.origin} has no entry about "${options.path}" in its first ${checkpoint.size} entries`, { cause: error });
+      throw new LogVerificationError(
+        "not_in_log",
+        `the log ${checkpoint.origin} has no entry about "${options.path}" in its first ${checkpoint.size} entries`,
+        { cause: error },
+      );
     }
     throw error;
   }
   if (proof.size !== checkpoint.size) {
-    throw new LogVerificationError("malformed_response", `asked for a proof in the tree of ${checkpoint.size} entries, got one for ${proof.size}`);
+    throw new LogVerificationError(
+      "malformed_response",
+      `asked for a proof in the tree of ${checkpoint.size} entries, got one for ${proof.size}`,
+    );
   }
   let entry: LogEntry;
   try {
     entry = decodeEntry(proof.entry);
   } catch (cause) {
-    throw new LogVerificationError("malformed_response", `entry ${proof.index} is not a valid log entry: ${(cause as Error).message}`, { cause });
+    throw new LogVerificationError(
+      "malformed_response",
+      `entry ${proof.index} is not a valid log entry: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   if (!("path" in entry) || entry.path !== options.path) {
-    throw new LogVerificationError("malformed_response", `asked for an entry about "${options.path}", got entry ${proof.index} (${entry.type}${"path" in entry ? ` "${entry.path}"` : ""})`);
+    throw new LogVerificationError(
+      "malformed_response",
+      `asked for an entry about "${options.path}", got entry ${proof.index} (${entry.type}${"path" in entry ? ` "${entry.path}"` : ""})`,
+    );
   }
   const leaf = await leafHash(proof.entry);
   if (!(await verifyInclusion(leaf, proof.index, checkpoint.size, proof.proof, checkpoint.rootHash))) {
@@ -403,19 +449,26 @@ export async function verifyInclusionForTarget(options: InclusionForTargetOption
     entry,
     index: proof.index,
     leafHash: toHex(leaf),
-    checkpoint: { origin: checkpoint.origin, size: checkpoint.size, rootHash: checkpoint.rootHashHex, note: checkpoint.note },
+    checkpoint: {
+      origin: checkpoint.origin,
+      size: checkpoint.size,
+      rootHash: checkpoint.rootHashHex,
+      note: checkpoint.note,
+    },
     stats: client.stats,
   };
 }
 
 /** The log's origin and verifier key from (TUF-verified) top-level targets metadata's `signed` part. */
 export function logVerifierKeyFromTargets(signed: unknown): { origin: string; verifierKey: string } {
-  const target = (signed as { targets?: Record<string, { custom?: { tuf_edge_log?: { origin?: unknown; verifier_key?: unknown } } }> })?.targets?.[
-    LOG_VERIFIER_KEY_TARGET
-  ];
+  const target = (
+    signed as { targets?: Record<string, { custom?: { tuf_edge_log?: { origin?: unknown; verifier_key?: unknown } } }> }
+  )?.targets?.[LOG_VERIFIER_KEY_TARGET];
   const info = target?.custom?.tuf_edge_log;
   if (typeof info?.origin !== "string" || typeof info.verifier_key !== "string") {
-    throw new Error(`the targets metadata does not list ${LOG_VERIFIER_KEY_TARGET} with custom.tuf_edge_log {origin, verifier_key}`);
+    throw new Error(
+      `the targets metadata does not list ${LOG_VERIFIER_KEY_TARGET} with custom.tuf_edge_log {origin, verifier_key}`,
+    );
   }
   return { origin: info.origin, verifierKey: info.verifier_key };
 }
@@ -426,7 +479,10 @@ export function logVerifierKeyFromTargets(signed: unknown): { origin: string; ve
  * custom.tuf_edge_log of the target "tuf-edge/log-verifier-key.txt" in the
  * verified top-level targets. Node only.
  */
-export async function trustedLogVerifierKey(options: { metadataBaseUrl: string; rootBytes: Uint8Array }): Promise<{ origin: string; verifierKey: string }> {
+export async function trustedLogVerifierKey(options: {
+  metadataBaseUrl: string;
+  rootBytes: Uint8Array;
+}): Promise<{ origin: string; verifierKey: string }> {
   const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
@@ -434,7 +490,11 @@ export async function trustedLogVerifierKey(options: { metadataBaseUrl: string; 
   const metadataDir = await mkdtemp(join(tmpdir(), "tuf-edge-log-key-"));
   try {
     await writeFile(join(metadataDir, "root.json"), options.rootBytes);
-    const updater = new Updater({ metadataDir, metadataBaseUrl: options.metadataBaseUrl, config: { fetchRetry: false } });
+    const updater = new Updater({
+      metadataDir,
+      metadataBaseUrl: options.metadataBaseUrl,
+      config: { fetchRetry: false },
+    });
     await updater.refresh();
     const info = await updater.getTargetInfo(LOG_VERIFIER_KEY_TARGET);
     if (!info) throw new Error(`the repository's targets do not list ${LOG_VERIFIER_KEY_TARGET}`);

@@ -223,7 +223,11 @@ function isTargetEntry(entry: LogEntry): entry is TargetEntry {
   return (TARGET_ENTRY_TYPES as readonly string[]).includes(entry.type);
 }
 
-const cpRef = (cp: VerifiedCheckpoint): Required<CheckpointRef> => ({ size: cp.size, rootHash: cp.rootHashHex, note: cp.note });
+const cpRef = (cp: VerifiedCheckpoint): Required<CheckpointRef> => ({
+  size: cp.size,
+  rootHash: cp.rootHashHex,
+  note: cp.note,
+});
 
 function sameDigests(a: Hashes, b: Hashes): boolean {
   let common = 0;
@@ -246,10 +250,14 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
   const started = Date.now();
   const now = options.now ?? (() => new Date());
   if (state) {
-    if (state.version !== MONITOR_STATE_VERSION) throw new Error(`monitor state version ${String(state.version)} is not ${MONITOR_STATE_VERSION}`);
-    if (state.repo !== options.repo) throw new Error(`the monitor state is for repository "${state.repo}", not "${options.repo}"`);
+    if (state.version !== MONITOR_STATE_VERSION)
+      throw new Error(`monitor state version ${String(state.version)} is not ${MONITOR_STATE_VERSION}`);
+    if (state.repo !== options.repo)
+      throw new Error(`the monitor state is for repository "${state.repo}", not "${options.repo}"`);
     if (options.verifierKey !== undefined && options.verifierKey.trim() !== state.verifierKey) {
-      throw new Error(`the monitor state pins another log verifier key (${state.verifierKey}); a log key change needs a new state file`);
+      throw new Error(
+        `the monitor state pins another log verifier key (${state.verifierKey}); a log key change needs a new state file`,
+      );
     }
   }
   const verifierKey = state?.verifierKey ?? options.verifierKey?.trim();
@@ -257,24 +265,36 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
   const verifier = await logVerifier(verifierKey);
   const origin = options.origin ?? state?.origin ?? verifier.name;
   const stats = emptyStats();
-  const client = new LogClient({ baseUrl: options.baseUrl, repo: options.repo, stats, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const client = new LogClient({
+    baseUrl: options.baseUrl,
+    repo: options.repo,
+    stats,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
 
   const findings: MonitorFinding[] = [];
   const entries: ReportedEntry[] = [];
-  const checks: MonitorReport["checks"] = { consistencyProof: "not_needed", recomputedRoot: "not_needed", tiles: "not_needed" };
+  const checks: MonitorReport["checks"] = {
+    consistencyProof: "not_needed",
+    recomputedRoot: "not_needed",
+    tiles: "not_needed",
+  };
   const previous = state ? { size: state.checkpoint.size, rootHash: state.checkpoint.rootHash } : null;
   let served: VerifiedCheckpoint | null = null;
   let nextState: MonitorState | null = state;
   let advanced = false;
 
   const finish = (): MonitorResult => {
-    const splitViews = findings.filter((f): f is Extract<MonitorFinding, { type: "split_view" }> => f.type === "split_view");
+    const splitViews = findings.filter(
+      (f): f is Extract<MonitorFinding, { type: "split_view" }> => f.type === "split_view",
+    );
     if (splitViews.length > 0 && nextState) {
       const known = new Set(nextState.evidence.map((e) => `${e.earlier.rootHash}/${e.later.rootHash}`));
       const fresh = splitViews
         .filter((f) => !known.has(`${f.earlier.rootHash}/${f.later.rootHash}`))
         .map((f) => ({ foundAt: now().toISOString(), reason: f.reason, earlier: f.earlier, later: f.later }));
-      if (fresh.length > 0) nextState = { ...nextState, evidence: [...nextState.evidence, ...fresh], updatedAt: now().toISOString() };
+      if (fresh.length > 0)
+        nextState = { ...nextState, evidence: [...nextState.evidence, ...fresh], updatedAt: now().toISOString() };
     }
     const report: MonitorReport = {
       ok: !findings.some((f) => f.severity === "alert"),
@@ -335,7 +355,15 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
         // The empty tree is a prefix of every tree (and has no proof).
         const consistent =
           cp.size === 0 ||
-          (await verifyConsistency(cp.size, last.size, (await client.consistencyProof(cp.size, last.size)).proof, cp.rootHash, fromHex(last.rootHash)));
+          (await verifyConsistency(
+            cp.size,
+            last.size,
+            (
+              await client.consistencyProof(cp.size, last.size)
+            ).proof,
+            cp.rootHash,
+            fromHex(last.rootHash),
+          ));
         checks.consistencyProof = consistent ? "verified" : "failed";
       } catch (error) {
         if (!(error instanceof LogHttpError || error instanceof LogVerificationError)) throw error;
@@ -403,7 +431,8 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
   }
   const leaves: Array<{ index: number; bytes: Uint8Array<ArrayBuffer>; leaf: Hash }> = [];
   for (const bundle of bundles) {
-    for (const [i, bytes] of bundle.entries.entries()) leaves.push({ index: bundle.start + i, bytes, leaf: await leafHash(bytes) });
+    for (const [i, bytes] of bundle.entries.entries())
+      leaves.push({ index: bundle.start + i, bytes, leaf: await leafHash(bytes) });
   }
   const tailStart = Math.floor(from / TILE_WIDTH) * TILE_WIDTH;
   for (const { index, leaf } of leaves) {
@@ -450,7 +479,12 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
     }
     entries.push({ index, entry });
     if (entry.repository !== options.repo) {
-      findings.push({ type: "invalid_entry", severity: "alert", index, detail: `entry ${index} is about repository "${entry.repository}", not "${options.repo}"` });
+      findings.push({
+        type: "invalid_entry",
+        severity: "alert",
+        index,
+        detail: `entry ${index} is about repository "${entry.repository}", not "${options.repo}"`,
+      });
     }
     if (!isTargetEntry(entry)) {
       if ("path" in entry) {
@@ -484,11 +518,20 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
   }
 
   // 6. Move on only to a tree the monitor itself recomputed, and that no proof contradicts.
-  if (checks.recomputedRoot === "verified" && checks.consistencyProof !== "failed" && !findings.some((f) => f.type === "entries_mismatch")) {
+  if (
+    checks.recomputedRoot === "verified" &&
+    checks.consistencyProof !== "failed" &&
+    !findings.some((f) => f.type === "entries_mismatch")
+  ) {
     const lastBundle = bundles.at(-1);
     const newTailStart = Math.floor(cp.size / TILE_WIDTH) * TILE_WIDTH;
-    const tail = cp.size % TILE_WIDTH === 0 || !lastBundle ? [] : leaves.filter((l) => l.index >= newTailStart).map((l) => toHex(l.leaf));
-    const history = state ? [...state.history, { size: state.checkpoint.size, rootHash: state.checkpoint.rootHash }].slice(-HISTORY_LIMIT) : [];
+    const tail =
+      cp.size % TILE_WIDTH === 0 || !lastBundle
+        ? []
+        : leaves.filter((l) => l.index >= newTailStart).map((l) => toHex(l.leaf));
+    const history = state
+      ? [...state.history, { size: state.checkpoint.size, rootHash: state.checkpoint.rootHash }].slice(-HISTORY_LIMIT)
+      : [];
     nextState = {
       version: MONITOR_STATE_VERSION,
       repo: options.repo,
@@ -545,11 +588,21 @@ async function checkTiles(
     const fromTiles = toHex(await rootHash(source, cp.size));
     if (fromTiles !== cp.rootHashHex) {
       failed = true;
-      findings.push({ type: "tile_mismatch", severity: "alert", tile: "(root)", detail: `the tiles hash to ${fromTiles}, not to the signed root ${cp.rootHashHex}` });
+      findings.push({
+        type: "tile_mismatch",
+        severity: "alert",
+        tile: "(root)",
+        detail: `the tiles hash to ${fromTiles}, not to the signed root ${cp.rootHashHex}`,
+      });
     }
   } catch (error) {
     if (!(error instanceof LogHttpError || error instanceof LogVerificationError)) throw error;
-    findings.push({ type: "tile_mismatch", severity: "alert", tile: "?", detail: `a tile the checkpoint needs cannot be downloaded: ${error.message}` });
+    findings.push({
+      type: "tile_mismatch",
+      severity: "alert",
+      tile: "?",
+      detail: `a tile the checkpoint needs cannot be downloaded: ${error.message}`,
+    });
     return "unavailable";
   }
   return failed ? "failed" : "verified";

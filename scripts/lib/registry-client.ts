@@ -33,7 +33,9 @@ export type PushResponse = Pick<PushResult, "task" | "duplicate"> & { status: nu
 export async function signPush(credential: RegistryCredential, body: string, id: string, timestamp: number) {
   const content = signedContent(id, String(timestamp), body);
   const signature =
-    credential.kind === "hmac" ? await signHmac(decodeSecret(credential.secret), content) : await signEd25519(credential.seed, content);
+    credential.kind === "hmac"
+      ? await signHmac(decodeSecret(credential.secret), content)
+      : await signEd25519(credential.seed, content);
   return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature };
 }
 
@@ -60,7 +62,11 @@ export class RegistryClient {
   }
 
   /** Uploads an artifact's bytes; tuf-edge stores them under their SHA-256 and lists the target. */
-  async upload(path: string, bytes: Uint8Array<ArrayBuffer>, options: SendOptions & { custom?: Record<string, unknown> } = {}) {
+  async upload(
+    path: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    options: SendOptions & { custom?: Record<string, unknown> } = {},
+  ) {
     const manifest = JSON.stringify({
       repository: this.#options.repo,
       path,

@@ -17,7 +17,8 @@ async function r2BlobFiles(persistTo: string): Promise<string[]> {
   const r2Root = join(persistTo, "v3", "r2");
   const files: string[] = [];
   for (const entry of await readdir(r2Root, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && entry.parentPath.split(/[\\/]/).at(-1) === "blobs") files.push(join(entry.parentPath, entry.name));
+    if (entry.isFile() && entry.parentPath.split(/[\\/]/).at(-1) === "blobs")
+      files.push(join(entry.parentPath, entry.name));
   }
   return files;
 }
@@ -27,9 +28,14 @@ async function r2BlobFiles(persistTo: string): Promise<string[]> {
  * `replacement` (same length, so only the hash check can catch it). Throws when
  * no object, or more than one, holds exactly `original`.
  */
-export async function tamperLocalR2Object(persistTo: string, original: Uint8Array, replacement: Uint8Array): Promise<string> {
+export async function tamperLocalR2Object(
+  persistTo: string,
+  original: Uint8Array,
+  replacement: Uint8Array,
+): Promise<string> {
   if (replacement.length !== original.length) throw new RangeError("the replacement must have the original's length");
-  if (Buffer.from(replacement).equals(Buffer.from(original))) throw new RangeError("the replacement must differ from the original");
+  if (Buffer.from(replacement).equals(Buffer.from(original)))
+    throw new RangeError("the replacement must differ from the original");
   const matches: string[] = [];
   for (const file of await r2BlobFiles(persistTo)) {
     if ((await stat(file)).size !== original.length) continue;

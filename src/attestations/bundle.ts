@@ -92,26 +92,36 @@ export function parseBundle(json: unknown): ParsedBundle {
   );
   const timestampData = material.timestampVerificationData;
   const rfc3161Timestamps =
-    timestampData === undefined ? 0 : array(object(timestampData, "timestampVerificationData").rfc3161Timestamps ?? [], "rfc3161Timestamps").length;
+    timestampData === undefined
+      ? 0
+      : array(object(timestampData, "timestampVerificationData").rfc3161Timestamps ?? [], "rfc3161Timestamps").length;
 
   const hasMessage = bundle.messageSignature !== undefined;
   const hasDsse = bundle.dsseEnvelope !== undefined;
-  if (hasMessage === hasDsse) throw new StructureError("a bundle holds exactly one of messageSignature and dsseEnvelope");
+  if (hasMessage === hasDsse)
+    throw new StructureError("a bundle holds exactly one of messageSignature and dsseEnvelope");
   const content = hasMessage ? messageSignature(bundle.messageSignature) : dsseEnvelope(bundle.dsseEnvelope);
   return { mediaType, version, signer, tlogEntries, rfc3161Timestamps, content };
 }
 
 function signerMaterial(material: Record<string, unknown>, version: BundleVersion): SignerMaterial {
-  const present = (["x509CertificateChain", "certificate", "publicKey"] as const).filter((k) => material[k] !== undefined);
-  if (present.length !== 1) throw new StructureError("verificationMaterial holds exactly one of x509CertificateChain, certificate, publicKey");
+  const present = (["x509CertificateChain", "certificate", "publicKey"] as const).filter(
+    (k) => material[k] !== undefined,
+  );
+  if (present.length !== 1)
+    throw new StructureError("verificationMaterial holds exactly one of x509CertificateChain, certificate, publicKey");
   const which = present[0]!;
   if (which === "publicKey") {
     return { kind: "publicKey", hint: string(object(material.publicKey, "publicKey").hint, "publicKey.hint") };
   }
   let rawBytes: unknown;
   if (which === "x509CertificateChain") {
-    if (version === "0.3") throw new StructureError("a v0.3 bundle carries a single certificate, not x509CertificateChain");
-    const certificates = array(object(material.x509CertificateChain, "x509CertificateChain").certificates, "certificates");
+    if (version === "0.3")
+      throw new StructureError("a v0.3 bundle carries a single certificate, not x509CertificateChain");
+    const certificates = array(
+      object(material.x509CertificateChain, "x509CertificateChain").certificates,
+      "certificates",
+    );
     if (certificates.length === 0) throw new StructureError("empty x509CertificateChain");
     // Only the leaf is used: the rest of the path comes from the trusted root.
     rawBytes = object(certificates[0], "certificates[0]").rawBytes;
@@ -129,19 +139,27 @@ function signerMaterial(material: Record<string, unknown>, version: BundleVersio
 function tlogEntry(value: unknown, what: string, version: BundleVersion): TlogEntry {
   const entry = object(value, what);
   const kindVersion = object(entry.kindVersion, `${what}.kindVersion`);
-  const promise = entry.inclusionPromise === undefined ? undefined : object(entry.inclusionPromise, `${what}.inclusionPromise`);
-  const proofJson = entry.inclusionProof === undefined ? undefined : object(entry.inclusionProof, `${what}.inclusionProof`);
+  const promise =
+    entry.inclusionPromise === undefined ? undefined : object(entry.inclusionPromise, `${what}.inclusionPromise`);
+  const proofJson =
+    entry.inclusionProof === undefined ? undefined : object(entry.inclusionProof, `${what}.inclusionProof`);
   if (version === "0.1" && !promise) throw new StructureError(`${what}: a v0.1 bundle needs an inclusionPromise`);
-  if (version !== "0.1" && !proofJson) throw new StructureError(`${what}: a v${version} bundle needs an inclusionProof`);
+  if (version !== "0.1" && !proofJson)
+    throw new StructureError(`${what}: a v${version} bundle needs an inclusionProof`);
   let inclusionProof: InclusionProof | undefined;
   if (proofJson) {
-    const checkpoint = proofJson.checkpoint === undefined ? undefined : object(proofJson.checkpoint, `${what}.inclusionProof.checkpoint`);
+    const checkpoint =
+      proofJson.checkpoint === undefined
+        ? undefined
+        : object(proofJson.checkpoint, `${what}.inclusionProof.checkpoint`);
     if (!checkpoint) throw new StructureError(`${what}: inclusionProof without a checkpoint`);
     inclusionProof = {
       logIndex: integer(proofJson.logIndex, `${what}.inclusionProof.logIndex`),
       treeSize: integer(proofJson.treeSize, `${what}.inclusionProof.treeSize`),
       rootHash: bytes(proofJson.rootHash, `${what}.inclusionProof.rootHash`),
-      hashes: array(proofJson.hashes ?? [], `${what}.inclusionProof.hashes`).map((h) => bytes(h, `${what}.inclusionProof.hashes[]`)),
+      hashes: array(proofJson.hashes ?? [], `${what}.inclusionProof.hashes`).map((h) =>
+        bytes(h, `${what}.inclusionProof.hashes[]`),
+      ),
       checkpoint: string(checkpoint.envelope, `${what}.inclusionProof.checkpoint.envelope`),
     };
   }
@@ -152,10 +170,14 @@ function tlogEntry(value: unknown, what: string, version: BundleVersion): TlogEn
     kind: string(kindVersion.kind, `${what}.kindVersion.kind`),
     version: string(kindVersion.version, `${what}.kindVersion.version`),
     integratedTime: entry.integratedTime === undefined ? 0n : integer(entry.integratedTime, `${what}.integratedTime`),
-    ...(promise ? { signedEntryTimestamp: bytes(promise.signedEntryTimestamp, `${what}.inclusionPromise.signedEntryTimestamp`) } : {}),
+    ...(promise
+      ? { signedEntryTimestamp: bytes(promise.signedEntryTimestamp, `${what}.inclusionPromise.signedEntryTimestamp`) }
+      : {}),
     ...(inclusionProof ? { inclusionProof } : {}),
     canonicalizedBody: body,
-    canonicalizedBodyBase64: isCanonicalBase64(entry.canonicalizedBody as string) ? (entry.canonicalizedBody as string) : toBase64(body),
+    canonicalizedBodyBase64: isCanonicalBase64(entry.canonicalizedBody as string)
+      ? (entry.canonicalizedBody as string)
+      : toBase64(body),
   };
 }
 
@@ -165,7 +187,8 @@ function messageSignature(value: unknown): SignedContent {
   const ms = object(value, "messageSignature");
   const md = object(ms.messageDigest, "messageSignature.messageDigest");
   const algorithm = string(md.algorithm, "messageDigest.algorithm");
-  if (!(HASH_ALGORITHMS as readonly string[]).includes(algorithm)) throw new StructureError(`unsupported messageDigest algorithm ${algorithm}`);
+  if (!(HASH_ALGORITHMS as readonly string[]).includes(algorithm))
+    throw new StructureError(`unsupported messageDigest algorithm ${algorithm}`);
   return {
     kind: "messageSignature",
     algorithm: algorithm as HashAlgorithm,
@@ -225,7 +248,8 @@ export function npmAttestations(response: unknown): { predicateType: string; bun
 // JSON helpers
 
 function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new StructureError(`${what}: not an object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new StructureError(`${what}: not an object`);
   return value as Record<string, unknown>;
 }
 

@@ -78,7 +78,9 @@ export function children(node: Der): Der[] {
 
 export function expectTag(node: Der | undefined, tag: number, what: string): Der {
   if (!node || node.tag !== tag) {
-    throw new DerError(`${what}: expected tag 0x${tag.toString(16)}, got ${node ? `0x${node.tag.toString(16)}` : "nothing"}`);
+    throw new DerError(
+      `${what}: expected tag 0x${tag.toString(16)}, got ${node ? `0x${node.tag.toString(16)}` : "nothing"}`,
+    );
   }
   return node;
 }

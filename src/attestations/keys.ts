@@ -78,7 +78,11 @@ export class PublicKey {
    * defaults to the key's own (SHA-256 for P-256, SHA-384 for P-384).
    * A malformed signature is a signature that does not verify.
    */
-  async verify(message: Uint8Array<ArrayBuffer>, signature: Uint8Array, hash: HashName = this.defaultHash): Promise<boolean> {
+  async verify(
+    message: Uint8Array<ArrayBuffer>,
+    signature: Uint8Array,
+    hash: HashName = this.defaultHash,
+  ): Promise<boolean> {
     try {
       if (this.algorithm === "ed25519") return await ed.verifyAsync(signature, message, this.raw);
       const raw = derSignatureToRaw(signature, this.algorithm === "ecdsa-p256" ? 32 : 48);

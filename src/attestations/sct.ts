@@ -25,7 +25,11 @@ interface Sct {
 }
 
 /** Verifies the embedded SCTs of `leaf` (issued by `issuer`); returns how many verified. */
-export async function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlogs: readonly TransparencyLog[]): Promise<number> {
+export async function verifyEmbeddedScts(
+  leaf: Certificate,
+  issuer: Certificate,
+  ctlogs: readonly TransparencyLog[],
+): Promise<number> {
   const ext = leaf.extension(OID.SCT_LIST);
   if (!ext) return 0;
   const list = parseDer(ext.value);
@@ -44,7 +48,8 @@ export async function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate,
 
   for (const sct of scts) {
     const log = ctlogs.find((l) => l.logId.length === sct.logId.length && l.logId.every((b, i) => b === sct.logId[i]));
-    if (!log || !within(log.validFor, new Date(Number(sct.timestamp)))) throw new SctError("SCT from an unknown CT log");
+    if (!log || !within(log.validFor, new Date(Number(sct.timestamp))))
+      throw new SctError("SCT from an unknown CT log");
     const signed = concatBytes(
       new Uint8Array([0, 0]), // v1, certificate_timestamp
       uint(sct.timestamp, 8),
@@ -84,7 +89,8 @@ function parseSctList(bytes: Uint8Array): Sct[] {
     const signature = read(readUint(2));
     if (offset !== end) throw new SctError("SCT length mismatch");
     if (sigAlg !== 3) throw new SctError("only ECDSA SCTs are supported");
-    const hash: HashName | undefined = hashAlg === 4 ? "SHA-256" : hashAlg === 5 ? "SHA-384" : hashAlg === 6 ? "SHA-512" : undefined;
+    const hash: HashName | undefined =
+      hashAlg === 4 ? "SHA-256" : hashAlg === 5 ? "SHA-384" : hashAlg === 6 ? "SHA-512" : undefined;
     if (!hash) throw new SctError("unsupported SCT hash");
     out.push({ logId, timestamp, extensions, hash, signature });
   }

@@ -14,7 +14,8 @@ export function toPep740(stored: Record<string, unknown>): Record<string, unknow
   const material = (stored.verificationMaterial ?? {}) as Record<string, unknown>;
   const certificate =
     (material.certificate as { rawBytes?: string } | undefined)?.rawBytes ??
-    (material.x509CertificateChain as { certificates?: Array<{ rawBytes: string }> } | undefined)?.certificates?.[0]?.rawBytes;
+    (material.x509CertificateChain as { certificates?: Array<{ rawBytes: string }> } | undefined)?.certificates?.[0]
+      ?.rawBytes;
   const envelope = (stored.dsseEnvelope ?? {}) as { payload?: string; signatures?: Array<{ sig: string }> };
   return {
     version: 1,

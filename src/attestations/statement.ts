@@ -37,16 +37,20 @@ export function parseStatement(payload: Uint8Array): Statement {
   } catch {
     throw new StatementError("payload is not JSON");
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new StatementError("statement is not an object");
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new StatementError("statement is not an object");
   const s = json as Record<string, unknown>;
-  if (!(STATEMENT_TYPES as readonly unknown[]).includes(s._type)) throw new StatementError(`unsupported statement _type ${String(s._type)}`);
-  if (typeof s.predicateType !== "string" || s.predicateType === "") throw new StatementError("statement has no predicateType");
+  if (!(STATEMENT_TYPES as readonly unknown[]).includes(s._type))
+    throw new StatementError(`unsupported statement _type ${String(s._type)}`);
+  if (typeof s.predicateType !== "string" || s.predicateType === "")
+    throw new StatementError("statement has no predicateType");
   if (!Array.isArray(s.subject) || s.subject.length === 0) throw new StatementError("statement has no subject");
   const subjects = s.subject.map((value): Subject => {
     if (typeof value !== "object" || value === null) throw new StatementError("malformed subject");
     const { name, digest } = value as Record<string, unknown>;
     if (name !== undefined && typeof name !== "string") throw new StatementError("malformed subject name");
-    if (typeof digest !== "object" || digest === null || Array.isArray(digest)) throw new StatementError("malformed subject digest");
+    if (typeof digest !== "object" || digest === null || Array.isArray(digest))
+      throw new StatementError("malformed subject digest");
     const entries = Object.entries(digest as Record<string, unknown>);
     if (entries.some(([, v]) => typeof v !== "string")) throw new StatementError("malformed subject digest");
     const d = Object.fromEntries(entries) as Record<string, string>;

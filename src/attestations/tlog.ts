@@ -100,7 +100,9 @@ export async function verifyCheckpoint(envelope: string, log: TransparencyLog): 
     candidates++;
     if (await log.key.verify(noteBytes, sig.signature)) return parseCheckpointBody(note);
   }
-  throw new TlogError(candidates ? "checkpoint signature does not verify" : `checkpoint is not signed by ${log.origin}`);
+  throw new TlogError(
+    candidates ? "checkpoint signature does not verify" : `checkpoint is not signed by ${log.origin}`,
+  );
 }
 
 async function keyHint(log: TransparencyLog): Promise<Uint8Array> {
@@ -159,7 +161,8 @@ export async function verifyInclusionProof(entry: TlogEntry, log: TransparencyLo
     throw new TlogError("inclusion proof disagrees with its checkpoint");
   }
   const root = await rootFromInclusionProof(proof.logIndex, checkpoint.treeSize, entry.canonicalizedBody, proof.hashes);
-  if (!bytesEqual(root, checkpoint.rootHash)) throw new TlogError("inclusion proof does not lead to the checkpoint's root hash");
+  if (!bytesEqual(root, checkpoint.rootHash))
+    throw new TlogError("inclusion proof does not lead to the checkpoint's root hash");
 }
 
 // ---------------------------------------------------------------------------
@@ -176,7 +179,11 @@ export interface SignerIdentityBytes {
  * key (or certificate) and content digest. `messageDigest` is, for a message
  * signature, the digest of the artifact the caller expects.
  */
-export async function verifyEntryBody(entry: TlogEntry, content: SignedContent, signer: SignerIdentityBytes): Promise<void> {
+export async function verifyEntryBody(
+  entry: TlogEntry,
+  content: SignedContent,
+  signer: SignerIdentityBytes,
+): Promise<void> {
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(fromUtf8(entry.canonicalizedBody)) as Record<string, unknown>;
@@ -184,7 +191,9 @@ export async function verifyEntryBody(entry: TlogEntry, content: SignedContent, 
     throw new TlogError("canonicalizedBody is not JSON");
   }
   if (body.kind !== entry.kind || body.apiVersion !== entry.version) {
-    throw new TlogError(`kindVersion ${entry.kind}/${entry.version} disagrees with the body's ${String(body.kind)}/${String(body.apiVersion)}`);
+    throw new TlogError(
+      `kindVersion ${entry.kind}/${entry.version} disagrees with the body's ${String(body.kind)}/${String(body.apiVersion)}`,
+    );
   }
   const spec = obj(body.spec);
   const kv = `${entry.kind}/${entry.version}`;
@@ -192,7 +201,8 @@ export async function verifyEntryBody(entry: TlogEntry, content: SignedContent, 
     if (kv !== "hashedrekord/0.0.1") throw new TlogError(`a message signature cannot be logged as ${kv}`);
     const hash = obj(obj(spec.data).hash);
     const algorithm = { SHA2_256: "sha256", SHA2_384: "sha384", SHA2_512: "sha512" }[content.algorithm];
-    if (hash.algorithm !== algorithm || hash.value !== toHex(content.digest)) throw new TlogError("logged digest differs from the bundle's");
+    if (hash.algorithm !== algorithm || hash.value !== toHex(content.digest))
+      throw new TlogError("logged digest differs from the bundle's");
     const signature = obj(spec.signature);
     same(b64(signature.content), content.signature, "logged signature differs from the bundle's");
     sameKey(obj(signature.publicKey).content, signer);
@@ -201,7 +211,8 @@ export async function verifyEntryBody(entry: TlogEntry, content: SignedContent, 
   const payloadHash = toHex(await sha256(content.payload));
   if (kv === "dsse/0.0.1") {
     const hash = obj(spec.payloadHash);
-    if (hash.algorithm !== "sha256" || hash.value !== payloadHash) throw new TlogError("logged payload hash differs from the envelope's");
+    if (hash.algorithm !== "sha256" || hash.value !== payloadHash)
+      throw new TlogError("logged payload hash differs from the envelope's");
     const signatures = arr(spec.signatures);
     if (signatures.length !== 1) throw new TlogError("logged envelope has more than one signature");
     const sig = obj(signatures[0]);
@@ -212,9 +223,11 @@ export async function verifyEntryBody(entry: TlogEntry, content: SignedContent, 
   if (kv === "intoto/0.0.2") {
     const c = obj(spec.content);
     const hash = obj(c.payloadHash);
-    if (hash.algorithm !== "sha256" || hash.value !== payloadHash) throw new TlogError("logged payload hash differs from the envelope's");
+    if (hash.algorithm !== "sha256" || hash.value !== payloadHash)
+      throw new TlogError("logged payload hash differs from the envelope's");
     const envelope = obj(c.envelope);
-    if (envelope.payloadType !== content.payloadType) throw new TlogError("logged payloadType differs from the envelope's");
+    if (envelope.payloadType !== content.payloadType)
+      throw new TlogError("logged payloadType differs from the envelope's");
     const signatures = arr(envelope.signatures);
     if (signatures.length !== 1) throw new TlogError("logged envelope has more than one signature");
     const sig = obj(signatures[0]);

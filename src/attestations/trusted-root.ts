@@ -53,7 +53,9 @@ export class TrustedRootError extends Error {
 export const TRUSTED_ROOT_MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 
 export function within(window: ValidityWindow, time: Date): boolean {
-  return window.start.getTime() <= time.getTime() && (window.end === undefined || time.getTime() <= window.end.getTime());
+  return (
+    window.start.getTime() <= time.getTime() && (window.end === undefined || time.getTime() <= window.end.getTime())
+  );
 }
 
 /**
@@ -90,7 +92,9 @@ export function trustedRootFromJSON(json: unknown, keys: readonly TrustedKey[] =
     if (certificates.length === 0) throw new TrustedRootError("empty certificate chain");
     return {
       uri: typeof ca.uri === "string" ? ca.uri : "",
-      chain: certificates.map((c) => Certificate.fromDer(fromBase64(string(object(c, "certificate").rawBytes, "rawBytes")))),
+      chain: certificates.map((c) =>
+        Certificate.fromDer(fromBase64(string(object(c, "certificate").rawBytes, "rawBytes"))),
+      ),
       validFor: validity(ca.validFor),
     };
   });
@@ -139,7 +143,8 @@ function date(value: unknown): Date {
 }
 
 function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TrustedRootError(`${what}: not an object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new TrustedRootError(`${what}: not an object`);
   return value as Record<string, unknown>;
 }
 

@@ -29,7 +29,14 @@ import { verifyCertificatePath } from "./chain.ts";
 import { bytesEqual } from "./der.ts";
 import type { PublicKey } from "./keys.ts";
 import { verifyEmbeddedScts } from "./sct.ts";
-import { type ArtifactDigest, parseStatement, preAuthEncoding, type Statement, type Subject, subjectMatchesDigest } from "./statement.ts";
+import {
+  type ArtifactDigest,
+  parseStatement,
+  preAuthEncoding,
+  type Statement,
+  type Subject,
+  subjectMatchesDigest,
+} from "./statement.ts";
 import {
   findLog,
   type SignerIdentityBytes,
@@ -147,7 +154,11 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
       content.kind === "messageSignature"
         ? signer.key.verifyDigest(expectedDigest!, content.signature)
         : await signer.key.verify(preAuthEncoding(content.payloadType, content.payload), content.signature);
-    if (!ok) throw new Failure("signature", content.kind === "messageSignature" ? "message signature does not verify" : "DSSE signature does not verify");
+    if (!ok)
+      throw new Failure(
+        "signature",
+        content.kind === "messageSignature" ? "message signature does not verify" : "DSSE signature does not verify",
+      );
   });
 
   await stage("tlog", async () => {
@@ -158,7 +169,8 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
   let subjects: readonly Subject[] = [];
   if (content.kind === "dsseEnvelope") {
     statement = await stage("structure", () => {
-      if (content.payloadType !== IN_TOTO_PAYLOAD_TYPE) throw new StructureError(`unsupported DSSE payloadType ${content.payloadType}`);
+      if (content.payloadType !== IN_TOTO_PAYLOAD_TYPE)
+        throw new StructureError(`unsupported DSSE payloadType ${content.payloadType}`);
       return parseStatement(content.payload);
     });
     subjects = matchSubjects(statement, expectation);
@@ -184,11 +196,22 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
   };
 }
 
-function messageDigestOf(content: Extract<SignedContent, { kind: "messageSignature" }>, digest: ArtifactDigest): Uint8Array {
-  const hex = content.algorithm === "SHA2_256" ? digest.sha256 : content.algorithm === "SHA2_512" ? digest.sha512 : undefined;
-  if (hex === undefined) throw new Failure("subject_digest", `the bundle signs a ${content.algorithm} digest, which the artifact's expectation lacks`);
+function messageDigestOf(
+  content: Extract<SignedContent, { kind: "messageSignature" }>,
+  digest: ArtifactDigest,
+): Uint8Array {
+  const hex =
+    content.algorithm === "SHA2_256" ? digest.sha256 : content.algorithm === "SHA2_512" ? digest.sha512 : undefined;
+  if (hex === undefined)
+    throw new Failure(
+      "subject_digest",
+      `the bundle signs a ${content.algorithm} digest, which the artifact's expectation lacks`,
+    );
   if (toHex(content.digest) !== hex.toLowerCase()) {
-    throw new Failure("subject_digest", `the bundle's messageDigest ${toHex(content.digest)} is not the artifact's ${hex.toLowerCase()}`);
+    throw new Failure(
+      "subject_digest",
+      `the bundle's messageDigest ${toHex(content.digest)} is not the artifact's ${hex.toLowerCase()}`,
+    );
   }
   return content.digest;
 }
@@ -204,13 +227,16 @@ async function verifyTlogInclusion(bundle: ParsedBundle, root: TrustedRoot): Pro
   const times: VerifiedTime[] = [];
   const seen: TlogEntry[] = [];
   for (const entry of bundle.tlogEntries) {
-    if (seen.some((e) => bytesEqual(e.logId, entry.logId) && bytesEqual(e.canonicalizedBody, entry.canonicalizedBody))) {
+    if (
+      seen.some((e) => bytesEqual(e.logId, entry.logId) && bytesEqual(e.canonicalizedBody, entry.canonicalizedBody))
+    ) {
       throw new Failure("tlog", "duplicate tlog entry");
     }
     seen.push(entry);
     const log = findLog(root.tlogs, entry.logId);
     if (!log) throw new Failure("tlog", "tlog entry from a log that is not in the trusted root");
-    if (!entry.signedEntryTimestamp && !entry.inclusionProof) throw new Failure("tlog", "tlog entry has neither an inclusion promise nor a proof");
+    if (!entry.signedEntryTimestamp && !entry.inclusionProof)
+      throw new Failure("tlog", "tlog entry has neither an inclusion promise nor a proof");
     if (entry.signedEntryTimestamp) {
       await verifySignedEntryTimestamp(entry, log);
       times.push({ entry, time: new Date(Number(entry.integratedTime) * 1000) });
@@ -230,13 +256,18 @@ interface VerifiedSigner {
   readonly description: Signer;
 }
 
-async function verifySigner(bundle: ParsedBundle, root: TrustedRoot, times: readonly VerifiedTime[]): Promise<VerifiedSigner> {
+async function verifySigner(
+  bundle: ParsedBundle,
+  root: TrustedRoot,
+  times: readonly VerifiedTime[],
+): Promise<VerifiedSigner> {
   if (bundle.signer.kind === "publicKey") {
     const { hint } = bundle.signer;
     const trusted = root.keys.get(hint);
     if (!trusted) throw new Failure("chain", `no trusted key with hint ${hint}`);
     for (const { time } of times) {
-      if (!within(trusted.validFor, time)) throw new Failure("chain", `key ${hint} was not valid at ${time.toISOString()}`);
+      if (!within(trusted.validFor, time))
+        throw new Failure("chain", `key ${hint} was not valid at ${time.toISOString()}`);
     }
     return {
       key: trusted.key,
@@ -252,7 +283,11 @@ async function verifySigner(bundle: ParsedBundle, root: TrustedRoot, times: read
     const scts = await verifyEmbeddedScts(leaf, path[1]!, root.ctlogs);
     if (scts === 0) throw new Failure("chain", "the certificate has no signed certificate timestamp");
   }
-  return { key: leaf.publicKey, logged: { der: leaf.der, pemLabel: "CERTIFICATE" }, description: describeCertificate(leaf, authority) };
+  return {
+    key: leaf.publicKey,
+    logged: { der: leaf.der, pemLabel: "CERTIFICATE" },
+    description: describeCertificate(leaf, authority),
+  };
 }
 
 function describeCertificate(leaf: Certificate, certificateAuthority: string): Signer {
@@ -289,19 +324,29 @@ function matchSubjects(statement: Statement, expectation: Expectation): readonly
   const named = byDigest.filter((s) => s.name !== undefined && accepts(s.name));
   if (named.length === 0) {
     const names = byDigest.map((s) => JSON.stringify(s.name ?? null)).join(", ");
-    throw new Failure("subject_name", `the subject with the artifact's digest is named ${names}${typeof rule === "string" ? `, not ${JSON.stringify(rule)}` : ""}`);
+    throw new Failure(
+      "subject_name",
+      `the subject with the artifact's digest is named ${names}${typeof rule === "string" ? `, not ${JSON.stringify(rule)}` : ""}`,
+    );
   }
   return named;
 }
 
 function checkIdentity(signer: Signer, policy: IdentityPolicy): void {
-  if (signer.kind !== "certificate") throw new Failure("identity", `signed by key ${signer.keyHint}, not by a Fulcio identity`);
+  if (signer.kind !== "certificate")
+    throw new Failure("identity", `signed by key ${signer.keyHint}, not by a Fulcio identity`);
   if (signer.issuer !== policy.issuer) {
-    throw new Failure("identity", `OIDC issuer ${JSON.stringify(signer.issuer ?? null)} is not ${JSON.stringify(policy.issuer)}`);
+    throw new Failure(
+      "identity",
+      `OIDC issuer ${JSON.stringify(signer.issuer ?? null)} is not ${JSON.stringify(policy.issuer)}`,
+    );
   }
   const san = signer.san;
   if (san === undefined || !fullMatch(policy.subjectPattern, san)) {
-    throw new Failure("identity", `certificate identity ${JSON.stringify(san ?? null)} does not match ${String(policy.subjectPattern)}`);
+    throw new Failure(
+      "identity",
+      `certificate identity ${JSON.stringify(san ?? null)} does not match ${String(policy.subjectPattern)}`,
+    );
   }
 }
 

@@ -18,7 +18,11 @@ export function adminAuth(options: { token: (env: Env) => string | undefined }):
     }
     const match = /^Bearer ([\x21-\x7e]+)$/.exec(c.req.header("Authorization") ?? "");
     if (!match) {
-      throw new ProblemError(401, { code: "unauthenticated", detail: "an Authorization: Bearer token is required" }, CHALLENGE);
+      throw new ProblemError(
+        401,
+        { code: "unauthenticated", detail: "an Authorization: Bearer token is required" },
+        CHALLENGE,
+      );
     }
     const [given, wanted] = await Promise.all([sha256(utf8(match[1]!)), sha256(utf8(expected))]);
     if (!timingSafeEqual(given, wanted)) {

@@ -42,7 +42,11 @@ const TITLES: Partial<Record<number, string>> = {
   503: "Service Unavailable",
 };
 
-export function problemResponse(status: number, problem: ProblemDetails, headers: Record<string, string> = {}): Response {
+export function problemResponse(
+  status: number,
+  problem: ProblemDetails,
+  headers: Record<string, string> = {},
+): Response {
   const body = { type: "about:blank", title: TITLES[status] ?? "Error", status, ...problem };
   return new Response(JSON.stringify(body), {
     status,

@@ -4,7 +4,6 @@ import type { AppEnv } from "../app-env.ts";
 import { REPOSITORY_NAME } from "../schemas/repository-name.ts";
 import { ProblemError } from "./problem.ts";
 
-
 export const repositoryParam: MiddlewareHandler<AppEnv> = async (c, next) => {
   const repo = c.req.param("repo") ?? "";
   if (!REPOSITORY_NAME.test(repo)) {

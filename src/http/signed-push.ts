@@ -26,7 +26,10 @@ export function signedPush(c: Context<AppEnv>, body: string): SignedPush {
 }
 
 /** The HTTP response for an accepted push. */
-export function pushResponse(c: Context<AppEnv>, result: { status: 200 | 202; task: { id: string }; duplicate: boolean }) {
+export function pushResponse(
+  c: Context<AppEnv>,
+  result: { status: 200 | 202; task: { id: string }; duplicate: boolean },
+) {
   const location = `/${c.get("repo")}/tasks/${result.task.id}`;
   c.header("Location", location);
   c.header("Cache-Control", "no-store");

@@ -7,7 +7,10 @@ import type { ValidationTargets } from "hono";
 import type { z } from "zod";
 import { ProblemError } from "./problem.ts";
 
-export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
+export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
+  target: Target,
+  schema: Schema,
+) {
   return zValidator(target, schema, (result) => {
     if (result.success) return;
     const errors = result.error.issues.map((issue) => ({

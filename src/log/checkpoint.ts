@@ -119,9 +119,11 @@ export interface TimestampedSignature {
 
 /** Splits the bytes after the key ID of a type 0x04 signature. */
 export function parseTimestampedSignature(bytes: Uint8Array): TimestampedSignature {
-  if (bytes.length !== 8 + 64) throw new LogError("malformed_note", "a cosignature is an 8-byte timestamp and a 64-byte signature");
+  if (bytes.length !== 8 + 64)
+    throw new LogError("malformed_note", "a cosignature is an 8-byte timestamp and a 64-byte signature");
   const timestamp = readUint64(bytes);
-  if (timestamp > BigInt(Number.MAX_SAFE_INTEGER)) throw new LogError("malformed_note", "a cosignature timestamp is out of range");
+  if (timestamp > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new LogError("malformed_note", "a cosignature timestamp is out of range");
   return { timestamp: Number(timestamp), signature: bytes.slice(8) };
 }
 
@@ -290,7 +292,10 @@ export async function openCheckpoint(
   const note = await openNote(message, logVerifiers);
   const checkpoint = parseCheckpoint(note.text);
   if (options.origin !== undefined && checkpoint.origin !== options.origin) {
-    throw new LogError("malformed_checkpoint", `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(options.origin)}`);
+    throw new LogError(
+      "malformed_checkpoint",
+      `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(options.origin)}`,
+    );
   }
   const cosignatures = await verifyCosignatures(note, options.witnesses ?? []);
   return { checkpoint, note, cosignatures };

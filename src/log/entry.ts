@@ -60,7 +60,12 @@ const RoleName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, "not a 
 const PredicateType = z.string().regex(/^[\x21-\x7e]{1,256}$/, "a predicate type is 1–256 printable ASCII characters");
 
 function targetEntry<T extends (typeof TARGET_ENTRY_TYPES)[number]>(type: T) {
-  return z.strictObject({ type: z.literal(type), repository: Repository, path: TargetPathSchema, hashes: HashesSchema });
+  return z.strictObject({
+    type: z.literal(type),
+    repository: Repository,
+    path: TargetPathSchema,
+    hashes: HashesSchema,
+  });
 }
 
 export const LogEntrySchema = z.discriminatedUnion("type", [
@@ -97,7 +102,9 @@ function validate(value: unknown): LogEntry {
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-    throw new LogError("invalid_entry", `not a log entry: ${where}${issue?.message ?? "invalid"}`, { cause: result.error });
+    throw new LogError("invalid_entry", `not a log entry: ${where}${issue?.message ?? "invalid"}`, {
+      cause: result.error,
+    });
   }
   return result.data;
 }
@@ -121,7 +128,8 @@ export function decodeEntry(bytes: Uint8Array): LogEntry {
     throw new LogError("invalid_entry", "an entry is UTF-8 JSON", { cause });
   }
   const entry = validate(value);
-  if (!bytesEqual(canonicalBytes(entry), bytes)) throw new LogError("invalid_entry", "an entry is in canonical JSON form");
+  if (!bytesEqual(canonicalBytes(entry), bytes))
+    throw new LogError("invalid_entry", "an entry is in canonical JSON form");
   return entry;
 }
 

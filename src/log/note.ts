@@ -176,7 +176,13 @@ export class Ed25519NoteSigner implements NoteSigner {
   readonly verifierKey: string;
   readonly #seed: Uint8Array;
 
-  private constructor(name: string, keyId: number, publicKey: Uint8Array<ArrayBuffer>, verifierKey: string, seed: Uint8Array) {
+  private constructor(
+    name: string,
+    keyId: number,
+    publicKey: Uint8Array<ArrayBuffer>,
+    verifierKey: string,
+    seed: Uint8Array,
+  ) {
     this.name = name;
     this.keyId = keyId;
     this.publicKey = publicKey;
@@ -205,7 +211,8 @@ export class Ed25519NoteSigner implements NoteSigner {
     const rest = skey.slice(prefix.length);
     const first = rest.indexOf("+");
     const second = rest.indexOf("+", first + 1);
-    if (first < 0 || second < 0) throw new LogError("malformed_key", "a signer key is PRIVATE+KEY+<name>+<key ID>+<key>");
+    if (first < 0 || second < 0)
+      throw new LogError("malformed_key", "a signer key is PRIVATE+KEY+<name>+<key ID>+<key>");
     const idHex = rest.slice(first + 1, second);
     if (!/^[0-9a-f]{8}$/.test(idHex)) throw new LogError("malformed_key", "a signer key ID is 8 lower-case hex digits");
     const material = decodeBase64Strict(rest.slice(second + 1), "malformed_key", "signer key material");
@@ -254,7 +261,8 @@ export function formatSignatureLine(sig: NoteSignature): string {
 
 /** Parses one signature line (without its newline). */
 export function parseSignatureLine(line: string): NoteSignature {
-  if (!line.startsWith(EM_DASH_SPACE)) throw new LogError("malformed_note", "a signature line starts with an em dash and a space");
+  if (!line.startsWith(EM_DASH_SPACE))
+    throw new LogError("malformed_note", "a signature line starts with an em dash and a space");
   const parts = line.slice(EM_DASH_SPACE.length).split(" ");
   if (parts.length !== 2 || !isValidKeyName(parts[0]!)) {
     throw new LogError("malformed_note", "a signature line is — <name> <base64>");
@@ -284,7 +292,8 @@ export function parseNote(message: string | Uint8Array): Note {
   const split = text.lastIndexOf("\n\n");
   if (split < 0) throw new LogError("malformed_note", "a note has a blank line before its signatures");
   const lines = text.slice(split + 2, -1).split("\n");
-  if (lines.length > MAX_SIGNATURES) throw new LogError("malformed_note", `a note has at most ${MAX_SIGNATURES} signatures`);
+  if (lines.length > MAX_SIGNATURES)
+    throw new LogError("malformed_note", `a note has at most ${MAX_SIGNATURES} signatures`);
   return { text: text.slice(0, split + 1), signatures: lines.map(parseSignatureLine) };
 }
 

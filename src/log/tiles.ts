@@ -275,7 +275,10 @@ export function subtreeHashesFromTileLevels(read: TileLevelReader): SubtreeHashe
       const span = Math.pow(2, level % TILE_HEIGHT);
       const hashes = await read(tileLevel, index * span, (index + 1) * span);
       if (hashes.length !== span) {
-        throw new LogError("invalid_argument", `read ${hashes.length} hashes for subtree (${level}, ${index}), not ${span}`);
+        throw new LogError(
+          "invalid_argument",
+          `read ${hashes.length} hashes for subtree (${level}, ${index}), not ${span}`,
+        );
       }
       return perfectRoot(hashes);
     },
@@ -308,7 +311,10 @@ export function tileLevelReaderFromTiles(
       throw new LogError("invalid_argument", `bad node range [${start}, ${end})`);
     }
     if (end > nodesAtLevel(tileLevel, size, TILE_HEIGHT)) {
-      throw new LogError("invalid_argument", `tile level ${tileLevel} has no node ${end - 1} in a tree of size ${size}`);
+      throw new LogError(
+        "invalid_argument",
+        `tile level ${tileLevel} has no node ${end - 1} in a tree of size ${size}`,
+      );
     }
     const first = Math.floor(start / TILE_WIDTH);
     const last = Math.floor((end - 1) / TILE_WIDTH);

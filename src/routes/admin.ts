@@ -23,7 +23,10 @@ const MAX_JSON_BODY = 8 * 1024 * 1024;
 const jsonLimit = bodyLimit({
   maxSize: MAX_JSON_BODY,
   onError: () => {
-    throw new ProblemError(413, { code: "body_too_large", detail: `request bodies are at most ${MAX_JSON_BODY} bytes` });
+    throw new ProblemError(413, {
+      code: "body_too_large",
+      detail: `request bodies are at most ${MAX_JSON_BODY} bytes`,
+    });
   },
 });
 
@@ -44,8 +47,11 @@ export const admin = new Hono<AppEnv>()
     return c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setAttestationPolicy(body)).policy);
   })
   .get("/log", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).logWitnesses()))
-  .put("/log/witnesses", validate("json", z.object({ witnesses: z.array(z.string().max(512)).max(32) }).strict()), async (c) =>
-    c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setLogWitnesses(c.req.valid("json").witnesses))),
+  .put(
+    "/log/witnesses",
+    validate("json", z.object({ witnesses: z.array(z.string().max(512)).max(32) }).strict()),
+    async (c) =>
+      c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setLogWitnesses(c.req.valid("json").witnesses))),
   )
   .route("/ceremonies", ceremonies)
   .route("/registries", registries)
@@ -64,7 +70,10 @@ export const admin = new Hono<AppEnv>()
   .put("/targets/:path{.+}", validate("query", UploadQuerySchema), async (c) => {
     const path = TargetPathSchema.safeParse(c.req.param("path"));
     if (!path.success) {
-      throw new ProblemError(400, { code: "invalid_request", detail: `invalid target path: ${path.error.issues[0]?.message}` });
+      throw new ProblemError(400, {
+        code: "invalid_request",
+        detail: `invalid target path: ${path.error.issues[0]?.message}`,
+      });
     }
     const length = Number(c.req.header("Content-Length"));
     if (!c.req.header("Content-Length") || !Number.isSafeInteger(length) || length < 0) {
@@ -79,7 +88,12 @@ export const admin = new Hono<AppEnv>()
     // Refused before any byte is stored: not bootstrapped, or a published path with other bytes.
     unwrap(await stub.checkTargetAdd(path.data, { sha256 }));
     try {
-      await new RepositoryBucket(c.env.BUCKET, repo).putTarget(path.data, c.req.raw.body ?? new ReadableStream(), length, sha256);
+      await new RepositoryBucket(c.env.BUCKET, repo).putTarget(
+        path.data,
+        c.req.raw.body ?? new ReadableStream(),
+        length,
+        sha256,
+      );
     } catch {
       throw new ProblemError(422, {
         code: "digest_mismatch",

@@ -69,9 +69,14 @@ export const npmAttestations = new Hono<AppEnv>().get("/:spec{.+}", async (c) =>
   const spec = c.req.param("spec");
   const at = spec.lastIndexOf("@");
   if (at <= 0) throw notFound("ask for <name>@<version>");
-  const list = await repositoryStub(c.env, c.get("repo")).attestationsFor({ path: npmTarballPath(spec.slice(0, at), spec.slice(at + 1)) });
+  const list = await repositoryStub(c.env, c.get("repo")).attestationsFor({
+    path: npmTarballPath(spec.slice(0, at), spec.slice(at + 1)),
+  });
   if (list.length === 0) throw notFound(`no attestations for ${spec}`);
-  const stored = await bundles(c, list.map((a) => a.sha256));
+  const stored = await bundles(
+    c,
+    list.map((a) => a.sha256),
+  );
   c.header("Cache-Control", shortLived(shortCacheSeconds(c.env)));
   return c.json({ attestations: list.map((a, i) => ({ predicateType: a.predicateType, bundle: stored[i] })) });
 });
@@ -80,8 +85,14 @@ export const pypiIntegrity = new Hono<AppEnv>().get("/:project/:version/:filenam
   await requireFlavour(c, "pypi");
   const list = await repositoryStub(c.env, c.get("repo")).attestationsFor({ filename: c.req.param("filename") });
   if (list.length === 0) throw notFound(`no provenance for ${c.req.param("filename")}`);
-  const stored = await bundles(c, list.map((a) => a.sha256));
-  const byPublisher = new Map<string, { publisher: Record<string, unknown>; attestations: Array<Record<string, unknown>> }>();
+  const stored = await bundles(
+    c,
+    list.map((a) => a.sha256),
+  );
+  const byPublisher = new Map<
+    string,
+    { publisher: Record<string, unknown>; attestations: Array<Record<string, unknown>> }
+  >();
   list.forEach((a, i) => {
     const key = JSON.stringify(a.publisher);
     const group = byPublisher.get(key) ?? { publisher: a.publisher, attestations: [] };

@@ -12,7 +12,12 @@ import { ProblemError } from "../http/problem.ts";
 import { repositoryStub } from "../http/repository-param.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { validate } from "../http/validate.ts";
-import { CancelCeremonySchema, CeremonyIdSchema, OpenCeremonySchema, SubmitSignatureSchema } from "../schemas/ceremonies.ts";
+import {
+  CancelCeremonySchema,
+  CeremonyIdSchema,
+  OpenCeremonySchema,
+  SubmitSignatureSchema,
+} from "../schemas/ceremonies.ts";
 
 function ceremonyId(raw: string): string {
   const id = CeremonyIdSchema.safeParse(raw);
@@ -27,7 +32,10 @@ export const ceremonies = new Hono<AppEnv>()
     const body = c.req.valid("json");
     const result =
       body.kind === "online-key-rotation"
-        ? await stub.openRotation({ ...(body.reason ? { reason: body.reason } : {}), emergency: body.emergency ?? false })
+        ? await stub.openRotation({
+            ...(body.reason ? { reason: body.reason } : {}),
+            emergency: body.emergency ?? false,
+          })
         : body.kind === "root-change"
           ? await stub.openRootChange(body.signed)
           : await stub.openRootRefresh();
@@ -44,5 +52,7 @@ export const ceremonies = new Hono<AppEnv>()
   })
   .post("/:id/cancel", validate("json", CancelCeremonySchema), async (c) => {
     const stub = repositoryStub(c.env, c.get("repo"));
-    return c.json(unwrap(await stub.cancelCeremony(ceremonyId(c.req.param("id")), c.req.valid("json").reason)).ceremony);
+    return c.json(
+      unwrap(await stub.cancelCeremony(ceremonyId(c.req.param("id")), c.req.valid("json").reason)).ceremony,
+    );
   });

@@ -27,7 +27,10 @@ const webhookLimit = bodyLimit({
 
 function decodeManifest(header: string | undefined): string {
   if (!header || header.length > 16_384) {
-    throw new ProblemError(401, { code: "unsigned", detail: "an upload carries its signed manifest in Upload-Manifest (base64url JSON)" });
+    throw new ProblemError(401, {
+      code: "unsigned",
+      detail: "an upload carries its signed manifest in Upload-Manifest (base64url JSON)",
+    });
   }
   try {
     return fromUtf8(fromBase64(header.replace(/-/g, "+").replace(/_/g, "/")));
@@ -49,10 +52,16 @@ export const pushes = new Hono<AppEnv>()
     // Authentic and valid (the repository checked it); parsed here for the fields the upload needs.
     const manifest = UploadManifestSchema.parse(JSON.parse(push.body));
     if (manifest.path !== c.req.param("path")) {
-      throw new ProblemError(400, { code: "invalid_request", detail: `the URL path and the manifest's path "${manifest.path}" differ` });
+      throw new ProblemError(400, {
+        code: "invalid_request",
+        detail: `the URL path and the manifest's path "${manifest.path}" differ`,
+      });
     }
     if (c.req.header("Content-Length") !== String(manifest.length)) {
-      throw new ProblemError(400, { code: "invalid_request", detail: `Content-Length must be the manifest's length, ${manifest.length}` });
+      throw new ProblemError(400, {
+        code: "invalid_request",
+        detail: `Content-Length must be the manifest's length, ${manifest.length}`,
+      });
     }
     try {
       await new RepositoryBucket(c.env.BUCKET, c.get("repo")).putTarget(
@@ -71,7 +80,8 @@ export const pushes = new Hono<AppEnv>()
   })
   .get("/tasks/:id", async (c) => {
     const id = c.req.param("id");
-    if (!/^[0-9a-f]{32}$/.test(id)) throw new ProblemError(404, { code: "not_found", detail: "a task id is 32 hex characters" });
+    if (!/^[0-9a-f]{32}$/.test(id))
+      throw new ProblemError(404, { code: "not_found", detail: "a task id is 32 hex characters" });
     c.header("Cache-Control", "no-store");
     return c.json(unwrap(await repositoryStub(c.env, c.get("repo")).task(id)).task);
   });

@@ -15,17 +15,34 @@ import { repositoryStub } from "../http/repository-param.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { validate } from "../http/validate.ts";
 
-const RegistryName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "a registry name is 1-63 lower-case letters, digits, '.', '_' or '-'");
+const RegistryName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "a registry name is 1-63 lower-case letters, digits, '.', '_' or '-'");
 
 const DEFAULT_OVERLAP = 86_400;
 
 const CredentialSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("hmac"), overlapSeconds: z.number().int().min(0).max(30 * 86_400).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal("hmac"),
+      overlapSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(30 * 86_400)
+        .optional(),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal("ed25519"),
       publicKey: z.string().regex(/^whpk_[A-Za-z0-9+/]{43}=$/, "an Ed25519 public key is whpk_ and 32 bytes of base64"),
-      overlapSeconds: z.number().int().min(0).max(30 * 86_400).optional(),
+      overlapSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(30 * 86_400)
+        .optional(),
     })
     .strict(),
 ]);
@@ -41,7 +58,13 @@ export const registries = new Hono<AppEnv>()
   .post("/:name/credentials", validate("json", CredentialSchema), async (c) => {
     const { overlapSeconds, ...credential } = c.req.valid("json");
     const stub = repositoryStub(c.env, c.get("repo"));
-    const added = unwrap(await stub.addRegistryCredential(registryName(c.req.param("name")), credential, overlapSeconds ?? DEFAULT_OVERLAP));
+    const added = unwrap(
+      await stub.addRegistryCredential(
+        registryName(c.req.param("name")),
+        credential,
+        overlapSeconds ?? DEFAULT_OVERLAP,
+      ),
+    );
     c.header("Cache-Control", "no-store");
     return c.json({ credential: added.credential, ...(added.secret ? { secret: added.secret } : {}) }, 201);
   })

@@ -14,7 +14,15 @@ const Length = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const Reason = z.string().min(1, "a reason is required").max(500);
 
 export const TargetEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("targets.add"), path: TargetPathSchema, length: Length, hashes: HashesSchema, custom: CustomSchema.optional() }).strict(),
+  z
+    .object({
+      type: z.literal("targets.add"),
+      path: TargetPathSchema,
+      length: Length,
+      hashes: HashesSchema,
+      custom: CustomSchema.optional(),
+    })
+    .strict(),
   z.object({ type: z.literal("targets.remove"), path: TargetPathSchema }).strict(),
   z.object({ type: z.literal("targets.yank"), path: TargetPathSchema, reason: Reason }).strict(),
   z.object({ type: z.literal("targets.unyank"), path: TargetPathSchema }).strict(),
@@ -59,7 +67,11 @@ export type UploadManifest = z.infer<typeof UploadManifestSchema>;
 
 /** The headers every signed push carries. */
 export const WebhookHeadersSchema = z.object({
-  "webhook-id": z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
+  "webhook-id": z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
   "webhook-timestamp": z.string().regex(/^\d{1,12}$/, "seconds since the epoch"),
   "webhook-signature": z.string().min(1).max(4096),
 });

@@ -7,11 +7,36 @@ const DAY = 86_400;
 /** Validity in seconds. */
 export const ExpiryPolicySchema = z
   .object({
-    root: z.number().int().min(DAY).max(10 * 365 * DAY).default(365 * DAY),
-    targets: z.number().int().min(3600).max(10 * 365 * DAY).default(365 * DAY),
-    bins: z.number().int().min(3600).max(365 * DAY).default(DAY),
-    snapshot: z.number().int().min(600).max(365 * DAY).default(DAY),
-    timestamp: z.number().int().min(300).max(30 * DAY).default(DAY),
+    root: z
+      .number()
+      .int()
+      .min(DAY)
+      .max(10 * 365 * DAY)
+      .default(365 * DAY),
+    targets: z
+      .number()
+      .int()
+      .min(3600)
+      .max(10 * 365 * DAY)
+      .default(365 * DAY),
+    bins: z
+      .number()
+      .int()
+      .min(3600)
+      .max(365 * DAY)
+      .default(DAY),
+    snapshot: z
+      .number()
+      .int()
+      .min(600)
+      .max(365 * DAY)
+      .default(DAY),
+    timestamp: z
+      .number()
+      .int()
+      .min(300)
+      .max(30 * DAY)
+      .default(DAY),
   })
   .strict();
 

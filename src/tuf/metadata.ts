@@ -20,7 +20,10 @@ export type RoleType = "root" | "targets" | "snapshot" | "timestamp";
 
 export const SignatureSchema = z.looseObject({
   keyid: z.string().regex(/^[0-9a-f]{64}$/, "a keyid is 64 lower-case hex characters"),
-  sig: z.string().regex(/^[0-9a-f]*$/, "a signature is lower-case hex").max(4096),
+  sig: z
+    .string()
+    .regex(/^[0-9a-f]*$/, "a signature is lower-case hex")
+    .max(4096),
 });
 export type Signature = z.infer<typeof SignatureSchema>;
 
@@ -33,7 +36,9 @@ export const EnvelopeSchema = z.object({
 export const CommonSignedSchema = {
   spec_version: z.string().regex(/^1\.\d+(\.\d+)?$/, "spec_version must be 1.x"),
   version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  expires: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, "expires is an ISO 8601 UTC time without fractions"),
+  expires: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, "expires is an ISO 8601 UTC time without fractions"),
 };
 
 export interface Envelope<T> {

@@ -37,8 +37,12 @@ export function diffRoots(from: Root, to: Root): RootDiff {
   return {
     version: { from: from.version, to: to.version },
     expires: { from: from.expires, to: to.expires },
-    keysAdded: Object.keys(to.keys).filter((k) => !(k in from.keys)).map(describe(to)),
-    keysRemoved: Object.keys(from.keys).filter((k) => !(k in to.keys)).map(describe(from)),
+    keysAdded: Object.keys(to.keys)
+      .filter((k) => !(k in from.keys))
+      .map(describe(to)),
+    keysRemoved: Object.keys(from.keys)
+      .filter((k) => !(k in to.keys))
+      .map(describe(from)),
     roles,
     consistentSnapshot:
       from.consistent_snapshot === to.consistent_snapshot

@@ -8,7 +8,10 @@ export const TOP_LEVEL_ROLES = ["root", "targets", "snapshot", "timestamp"] as c
 export type TopLevelRole = (typeof TOP_LEVEL_ROLES)[number];
 
 const RoleKeysSchema = z.looseObject({
-  keyids: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1).max(64),
+  keyids: z
+    .array(z.string().regex(/^[0-9a-f]{64}$/))
+    .min(1)
+    .max(64),
   threshold: z.number().int().min(1).max(64),
 });
 
@@ -47,7 +50,9 @@ export async function parseRoot(signed: unknown): Promise<Root> {
     const missing = role.keyids.find((id) => !root.keys[id]);
     if (missing) throw new InvalidMetadataError(`root: role ${name} names keyid ${missing}, which is not in keys`);
     if (role.threshold > role.keyids.length) {
-      throw new InvalidMetadataError(`root: role ${name} has threshold ${role.threshold} but ${role.keyids.length} key(s)`);
+      throw new InvalidMetadataError(
+        `root: role ${name} has threshold ${role.threshold} but ${role.keyids.length} key(s)`,
+      );
     }
   }
   return root;

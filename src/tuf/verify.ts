@@ -10,7 +10,11 @@ import { KeyError } from "./errors.ts";
 import { ECDSA_P256, ED25519, isSupportedKey, type Key } from "./key.ts";
 import { pemToDer } from "./pem.ts";
 
-export async function verifySignature(key: Key, signature: Uint8Array, message: Uint8Array<ArrayBuffer>): Promise<boolean> {
+export async function verifySignature(
+  key: Key,
+  signature: Uint8Array,
+  message: Uint8Array<ArrayBuffer>,
+): Promise<boolean> {
   if (!isSupportedKey(key)) {
     throw new KeyError("unsupported_key", `unsupported key type ${key.keytype}/${key.scheme}`);
   }
@@ -83,4 +87,3 @@ export function rawSignatureToDer(raw: Uint8Array): Uint8Array<ArrayBuffer> {
   const content = [...integer(raw.subarray(0, half)), ...integer(raw.subarray(half))];
   return new Uint8Array([0x30, content.length, ...content]);
 }
-

@@ -39,18 +39,31 @@ function artifactBytes(c: Case): Buffer | undefined {
 function reference(c: Case): string {
   const { root, npmKeys } = trustMaterial(c.root);
   const keys: Record<string, KeyMaterial> = {};
-  for (const k of (npmKeys as { keys: { keyId: string; keyUsage: string; publicKey: { rawBytes: string; keyDetails: string; validFor: { start: string; end?: string } } }[] }).keys) {
+  for (const k of (
+    npmKeys as {
+      keys: {
+        keyId: string;
+        keyUsage: string;
+        publicKey: { rawBytes: string; keyDetails: string; validFor: { start: string; end?: string } };
+      }[];
+    }
+  ).keys) {
     if (k.keyUsage !== "npm:attestations") continue;
     keys[k.keyId] = {
       rawBytes: Buffer.from(k.publicKey.rawBytes, "base64"),
       keyDetails: k.publicKey.keyDetails as unknown as KeyMaterial["keyDetails"],
-      validFor: { start: new Date(k.publicKey.validFor.start), ...(k.publicKey.validFor.end ? { end: new Date(k.publicKey.validFor.end) } : {}) },
+      validFor: {
+        start: new Date(k.publicKey.validFor.start),
+        ...(k.publicKey.validFor.end ? { end: new Date(k.publicKey.validFor.end) } : {}),
+      },
     };
   }
   try {
     const bundle = bundleFromJSON(c.bundle());
     const verifier = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(root), keys));
-    const policy = c.identity ? { subjectAlternativeName: c.identity.subjectPattern, extensions: { issuer: c.identity.issuer } } : undefined;
+    const policy = c.identity
+      ? { subjectAlternativeName: c.identity.subjectPattern, extensions: { issuer: c.identity.issuer } }
+      : undefined;
     verifier.verify(toSignedEntity(bundle, artifactBytes(c)), policy);
     if (bundle.content.$case === "dsseEnvelope") {
       const statement = JSON.parse(bundle.content.dsseEnvelope.payload.toString("utf8")) as {
@@ -71,7 +84,9 @@ function reference(c: Case): string {
   } catch (error) {
     // VerificationError and PolicyError carry a code; @sigstore/bundle and @sigstore/core throw named classes.
     const e = error as Error & { code?: string };
-    return e.code ?? (e.constructor?.name && e.constructor.name !== "Error" ? e.constructor.name : `${e.name}: ${e.message}`);
+    return (
+      e.code ?? (e.constructor?.name && e.constructor.name !== "Error" ? e.constructor.name : `${e.name}: ${e.message}`)
+    );
   }
 }
 
@@ -128,7 +143,15 @@ interface Dev {
 async function wranglerDev(config: string, persistTo: string): Promise<Dev> {
   const port = await freePort();
   const args = ["dev", "--config", config, "--local", "--ip", "127.0.0.1", "--port", String(port)];
-  args.push("--inspector-port", String(await freePort()), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn");
+  args.push(
+    "--inspector-port",
+    String(await freePort()),
+    "--persist-to",
+    persistTo,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+  );
   const child = spawn(WRANGLER, args, { cwd: PROJECT_ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
@@ -207,7 +230,11 @@ describe("inside workerd: the Sigstore JS packages (@sigstore/verify)", () => {
 
   it("do not build without nodejs_compat: they require the Node built-ins crypto and util", () => {
     const config = writeConfig(dir, "sigstore-js", []);
-    const result = spawnSync(WRANGLER, ["deploy", "--dry-run", "--outdir", join(dir, "out"), "--config", config], { cwd: PROJECT_ROOT, env: ENV, encoding: "utf8" });
+    const result = spawnSync(WRANGLER, ["deploy", "--dry-run", "--outdir", join(dir, "out"), "--config", config], {
+      cwd: PROJECT_ROOT,
+      env: ENV,
+      encoding: "utf8",
+    });
     expect(result.status).not.toBe(0);
     const output = `${result.stdout}${result.stderr}`;
     expect(output).toContain('Could not resolve "crypto"');
@@ -217,7 +244,11 @@ describe("inside workerd: the Sigstore JS packages (@sigstore/verify)", () => {
   it("with nodejs_compat, reject the valid v0.3 and DSSE bundles: the inclusion promise (SET) check fails", async () => {
     for (const bundle of [CONFORMANCE["happy-path-v0.3"], CONFORMANCE["happy-path-intoto-in-dsse-v3"]]) {
       const verdict = await post(dev!, { bundle, root: TRUSTED_ROOT, artifact: a });
-      expect(verdict).toMatchObject({ ok: false, code: "TLOG_INCLUSION_PROMISE_ERROR", message: "inclusion promise could not be verified" });
+      expect(verdict).toMatchObject({
+        ok: false,
+        code: "TLOG_INCLUSION_PROMISE_ERROR",
+        message: "inclusion promise could not be verified",
+      });
     }
   });
 
@@ -227,7 +258,12 @@ describe("inside workerd: the Sigstore JS packages (@sigstore/verify)", () => {
       expect(verdict).toMatchObject({ ok: true });
     }
     // And the shim does not make it accept a broken one.
-    const broken = await post(dev!, { bundle: CONFORMANCE["incorrect-public-key_fail"], root: TRUSTED_ROOT, artifact: a, shim: true });
+    const broken = await post(dev!, {
+      bundle: CONFORMANCE["incorrect-public-key_fail"],
+      root: TRUSTED_ROOT,
+      artifact: a,
+      shim: true,
+    });
     expect(broken).toMatchObject({ ok: false });
   });
 });

@@ -40,20 +40,38 @@ describe("attestations through TUF, with tuf-js", () => {
 
   it("resolves a target and fetches its attestation by the digest TUF vouches for; downloads a registry upload", async () => {
     const { signer } = await Ed25519Signer.generate();
-    const { rootBytes } = await bootstrapRepository(admin, { rootSigners: [signer], threshold: 1, settings: { bins: 16 } });
+    const { rootBytes } = await bootstrapRepository(admin, {
+      rootSigners: [signer],
+      threshold: 1,
+      settings: { bins: 16 },
+    });
     await admin.setAttestationPolicy({ flavour: "pypi" });
     const { secret } = await admin.addRegistryCredential("pypi", { kind: "hmac" });
-    const registry = new RegistryClient({ baseUrl: instance.baseUrl, repo: REPO, credential: { kind: "hmac", secret: secret! } });
+    const registry = new RegistryClient({
+      baseUrl: instance.baseUrl,
+      repo: REPO,
+      credential: { kind: "hmac", secret: secret! },
+    });
     const attestation = JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]);
     await registry.push([
-      { type: "targets.add", path: PATH, length: 29882, hashes: { sha256: ARTIFACTS["pypi_attestations-0.0.19.tar.gz"].sha256 } },
+      {
+        type: "targets.add",
+        path: PATH,
+        length: 29882,
+        hashes: { sha256: ARTIFACTS["pypi_attestations-0.0.19.tar.gz"].sha256 },
+      },
       { type: "attestations.add", path: PATH, bundle: attestation },
     ]);
 
     const metadataDir = await mkdtemp(join(scratch, "metadata-"));
     await writeTrustedRoot(join(metadataDir, "root.json"), rootBytes);
     const urls = repositoryUrls(instance.baseUrl, REPO);
-    const tuf = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetBaseUrl: urls.targets, targetDir: join(scratch, "downloads") });
+    const tuf = new Updater({
+      metadataDir,
+      metadataBaseUrl: urls.metadata,
+      targetBaseUrl: urls.targets,
+      targetDir: join(scratch, "downloads"),
+    });
     await tuf.refresh();
     const info = await tuf.getTargetInfo(PATH);
     expect(info).toBeDefined();

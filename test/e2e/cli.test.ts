@@ -18,7 +18,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, PROJECT_ROOT, randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
+import {
+  freePort,
+  PROJECT_ROOT,
+  randomSecrets,
+  startLocalInstance,
+  type LocalInstance,
+} from "../../scripts/lib/local-instance.ts";
 
 const CLI = join(PROJECT_ROOT, "scripts/cli.ts");
 const REPO = "cli";
@@ -46,7 +52,11 @@ describe("tuf-edge CLI against a local instance", () => {
   /** Runs the CLI in `scratch`; `extraEnv` values of undefined remove a variable. */
   function run(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd: scratch, env: mergeEnv(extraEnv), stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [CLI, ...args], {
+        cwd: scratch,
+        env: mergeEnv(extraEnv),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -70,11 +80,19 @@ describe("tuf-edge CLI against a local instance", () => {
    * once its text appears on the terminal. Returns the exit code and the
    * terminal output without ANSI sequences.
    */
-  function runInPty(args: string[], steps: Array<{ expect: RegExp; send: string }>, extraEnv: Record<string, string | undefined> = {}): Promise<{ code: number | null; screen: string }> {
+  function runInPty(
+    args: string[],
+    steps: Array<{ expect: RegExp; send: string }>,
+    extraEnv: Record<string, string | undefined> = {},
+  ): Promise<{ code: number | null; screen: string }> {
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     const command = `stty cols 200 rows 50; exec ${[process.execPath, CLI, ...args].map(quote).join(" ")}`;
     return new Promise((resolve, reject) => {
-      const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: scratch, env: mergeEnv({ TERM: "xterm", ...extraEnv }), stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn("script", ["-qfec", command, "/dev/null"], {
+        cwd: scratch,
+        env: mergeEnv({ TERM: "xterm", ...extraEnv }),
+        stdio: ["pipe", "pipe", "pipe"],
+      });
       let screen = "";
       let consumed = 0;
       let step = 0;
@@ -105,7 +123,10 @@ describe("tuf-edge CLI against a local instance", () => {
       child.on("error", reject);
       child.on("close", (code) => {
         clearTimeout(timer);
-        if (step < steps.length) return reject(new Error(`exited (${code}) before step ${step} (${steps[step]!.expect}); screen:\n${stripAnsi(screen)}`));
+        if (step < steps.length)
+          return reject(
+            new Error(`exited (${code}) before step ${step} (${steps[step]!.expect}); screen:\n${stripAnsi(screen)}`),
+          );
         resolve({ code, screen: stripAnsi(screen) });
       });
     });
@@ -145,13 +166,33 @@ describe("tuf-edge CLI against a local instance", () => {
 
   it("--help lists every command, the settings and the exit codes; every command has examples", async () => {
     const help = ok(await run(["--help"]));
-    for (const command of ["keys", "bootstrap", "ceremony", "rotate", "status", "push", "upload", "registry", "import", "verify"]) {
+    for (const command of [
+      "keys",
+      "bootstrap",
+      "ceremony",
+      "rotate",
+      "status",
+      "push",
+      "upload",
+      "registry",
+      "import",
+      "verify",
+    ]) {
       expect(help.stdout).toContain(command);
     }
     expect(help.stdout).toContain("Exit codes:");
     expect(help.stdout).toMatch(/3 +the server could not be reached/);
     expect(help.stdout).toContain("TUF_EDGE_ADMIN_TOKEN");
-    for (const sub of [["keys", "generate"], ["bootstrap", "sign"], ["ceremony", "sign"], ["rotate", "online-key"], ["import"], ["verify"], ["registry", "add"], ["push", "yank"]]) {
+    for (const sub of [
+      ["keys", "generate"],
+      ["bootstrap", "sign"],
+      ["ceremony", "sign"],
+      ["rotate", "online-key"],
+      ["import"],
+      ["verify"],
+      ["registry", "add"],
+      ["push", "yank"],
+    ]) {
       expect(ok(await run([...sub, "--help"])).stdout, sub.join(" ")).toContain("Examples:");
     }
     const usage = await run(["status", "--watch"]);
@@ -186,7 +227,11 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(typed.code, typed.screen).toBe(0);
     expect(typed.screen).toContain("keyid");
     expect(typed.screen).not.toContain(secret);
-    const check = await runInPty(["keys", "check", keys.outsider], [{ expect: /Passphrase for outsider\.json/, send: `${secret}\r` }], { TUF_EDGE_PASSPHRASE: undefined });
+    const check = await runInPty(
+      ["keys", "check", keys.outsider],
+      [{ expect: /Passphrase for outsider\.json/, send: `${secret}\r` }],
+      { TUF_EDGE_PASSPHRASE: undefined },
+    );
     expect(check.code, check.screen).toBe(0);
     expect(check.screen).toContain("passphrase OK");
     expect(check.screen).not.toContain(secret);
@@ -196,7 +241,11 @@ describe("tuf-edge CLI against a local instance", () => {
     const wrong = await run(["keys", "check", keys.a], { TUF_EDGE_PASSPHRASE: "not the passphrase" });
     expect(wrong.code).toBe(5);
     expect(wrong.stderr).toContain("wrong passphrase for root-a.json");
-    const typed = await runInPty(["keys", "check", keys.outsider], [{ expect: /Passphrase for outsider\.json/, send: "guess\r" }], { TUF_EDGE_PASSPHRASE: undefined });
+    const typed = await runInPty(
+      ["keys", "check", keys.outsider],
+      [{ expect: /Passphrase for outsider\.json/, send: "guess\r" }],
+      { TUF_EDGE_PASSPHRASE: undefined },
+    );
     expect(typed.code).toBe(5);
     expect(typed.screen).toContain("wrong passphrase");
   });
@@ -241,7 +290,25 @@ describe("tuf-edge CLI against a local instance", () => {
 
   it("bootstrap by flags: three root keys, threshold 2, signed by two", async () => {
     const result = json(
-      ok(await run(["bootstrap", "--key", keys.a, "--key", keys.b, "--public-key", keys.c, "--threshold", "2", "--bins", "256", "--yes", "--json", "--root-out", root1])),
+      ok(
+        await run([
+          "bootstrap",
+          "--key",
+          keys.a,
+          "--key",
+          keys.b,
+          "--public-key",
+          keys.c,
+          "--threshold",
+          "2",
+          "--bins",
+          "256",
+          "--yes",
+          "--json",
+          "--root-out",
+          root1,
+        ]),
+      ),
     );
     expect(result).toMatchObject({ repository: REPO, rootVersion: 1, rootFile: root1 });
     const root = JSON.parse(await readFile(join(scratch, root1), "utf8"));
@@ -258,7 +325,22 @@ describe("tuf-edge CLI against a local instance", () => {
 
   it("offline bootstrap: a tampered ceremony file is refused before submission (exit 1); an outsider key cannot sign (exit 5)", async () => {
     const repo = ["--repo", "offline"];
-    ok(await run(["bootstrap", ...repo, "--public-key", keys.a, "--public-key", keys.b, "--public-key", keys.c, "--threshold", "2", "--out", "ceremony.json"]));
+    ok(
+      await run([
+        "bootstrap",
+        ...repo,
+        "--public-key",
+        keys.a,
+        "--public-key",
+        keys.b,
+        "--public-key",
+        keys.c,
+        "--threshold",
+        "2",
+        "--out",
+        "ceremony.json",
+      ]),
+    );
     ok(await run(["bootstrap", "sign", "ceremony.json", "--key", keys.a, "--yes"]));
     const outsider = await run(["bootstrap", "sign", "ceremony.json", "--key", keys.outsider, "--yes"]);
     expect(outsider.code).toBe(5);
@@ -289,29 +371,60 @@ describe("tuf-edge CLI against a local instance", () => {
 
     const events = [
       { type: "targets.add", path: "pkg/app-1.0.0.tgz", length: 11, hashes: { sha256: sha256("app 1.0.0\n\n") } },
-      { type: "targets.add", path: "pkg/app-1.1.0.tgz", length: 11, hashes: { sha256: sha256("app 1.1.0\n\n") }, custom: { channel: "beta" } },
+      {
+        type: "targets.add",
+        path: "pkg/app-1.1.0.tgz",
+        length: 11,
+        hashes: { sha256: sha256("app 1.1.0\n\n") },
+        custom: { channel: "beta" },
+      },
     ];
     await writeFile(join(scratch, "events.json"), JSON.stringify(events));
-    const pushed = json(ok(await run(["push", "--file", "events.json", "--json"], { TUF_EDGE_REGISTRY_SECRET: registrySecret })));
+    const pushed = json(
+      ok(await run(["push", "--file", "events.json", "--json"], { TUF_EDGE_REGISTRY_SECRET: registrySecret })),
+    );
     expect(pushed.task.state).toBe("published");
-    ok(await run(["push", "yank", "pkg/app-1.0.0.tgz", "--reason", "broken build"], { TUF_EDGE_REGISTRY_SECRET: registrySecret }));
+    ok(
+      await run(["push", "yank", "pkg/app-1.0.0.tgz", "--reason", "broken build"], {
+        TUF_EDGE_REGISTRY_SECRET: registrySecret,
+      }),
+    );
 
     await writeFile(join(scratch, "hello.txt"), `hello from the CLI ${randomBytes(8).toString("hex")}\n`);
-    const uploaded = json(ok(await run(["upload", "hello.txt", "--path", "docs/hello.txt", "--json"], { TUF_EDGE_REGISTRY_SECRET: registrySecret })));
+    const uploaded = json(
+      ok(
+        await run(["upload", "hello.txt", "--path", "docs/hello.txt", "--json"], {
+          TUF_EDGE_REGISTRY_SECRET: registrySecret,
+        }),
+      ),
+    );
     expect(uploaded.task.state).toBe("published");
   });
 
   it(`imports ${IMPORT_COUNT.toLocaleString("en")} targets from JSON lines; a rerun is a no-op`, async () => {
     const lines: string[] = [];
     for (let i = 0; i < IMPORT_COUNT; i++) {
-      lines.push(JSON.stringify({ path: `bulk/pkg-${i % 1000}/pkg-${i}-1.0.0.tgz`, length: 1000 + i, hashes: { sha256: sha256(`bulk target ${i}`) } }));
+      lines.push(
+        JSON.stringify({
+          path: `bulk/pkg-${i % 1000}/pkg-${i}-1.0.0.tgz`,
+          length: 1000 + i,
+          hashes: { sha256: sha256(`bulk target ${i}`) },
+        }),
+      );
     }
     await writeFile(join(scratch, "targets.jsonl"), `${lines.join("\n")}\n`);
     const started = Date.now();
     const result = json(ok(await run(["import", "targets.jsonl", "--json"])));
     const seconds = (Date.now() - started) / 1000;
-    console.log(`[cli e2e] imported ${IMPORT_COUNT} targets in ${seconds.toFixed(1)} s wall (${result.seconds} s in the CLI, ${result.targetsPerSecond} targets/s)`);
-    expect(result).toMatchObject({ lines: IMPORT_COUNT, targetsImported: IMPORT_COUNT, targetsSent: IMPORT_COUNT, resumedFromLine: 0 });
+    console.log(
+      `[cli e2e] imported ${IMPORT_COUNT} targets in ${seconds.toFixed(1)} s wall (${result.seconds} s in the CLI, ${result.targetsPerSecond} targets/s)`,
+    );
+    expect(result).toMatchObject({
+      lines: IMPORT_COUNT,
+      targetsImported: IMPORT_COUNT,
+      targetsSent: IMPORT_COUNT,
+      resumedFromLine: 0,
+    });
     expect(result.repositoryTargets).toBe(IMPORT_COUNT + 3);
     const state = JSON.parse(await readFile(join(scratch, "targets.jsonl.import-state.json"), "utf8"));
     expect(state).toMatchObject({ acknowledgedLines: IMPORT_COUNT, completedAt: expect.any(String) });
@@ -321,24 +434,35 @@ describe("tuf-edge CLI against a local instance", () => {
   });
 
   it("import resumes after the acknowledged lines, and stops at a path published with another digest (exit 4)", async () => {
-    const csv = ["path,length,sha256", ...Array.from({ length: 30 }, (_, i) => `csv/t-${i}.bin,${i},${sha256(`csv ${i}`)}`)].join("\n");
+    const csv = [
+      "path,length,sha256",
+      ...Array.from({ length: 30 }, (_, i) => `csv/t-${i}.bin,${i},${sha256(`csv ${i}`)}`),
+    ].join("\n");
     await writeFile(join(scratch, "small.csv"), `${csv}\n`);
     const first = json(ok(await run(["import", "small.csv", "--batch-size", "10", "--json"])));
     expect(first).toMatchObject({ lines: 31, targetsSent: 30 });
     // As if interrupted after line 21: the rerun sends lines 22-31 again (accepted: same digests).
     const statePath = join(scratch, "small.csv.import-state.json");
     const state = JSON.parse(await readFile(statePath, "utf8"));
-    await writeFile(statePath, JSON.stringify({ ...state, acknowledgedLines: 21, acknowledgedTargets: 20, completedAt: null }));
+    await writeFile(
+      statePath,
+      JSON.stringify({ ...state, acknowledgedLines: 21, acknowledgedTargets: 20, completedAt: null }),
+    );
     const resumed = json(ok(await run(["import", "small.csv", "--batch-size", "10", "--json"])));
     expect(resumed).toMatchObject({ resumedFromLine: 21, targetsSent: 10, targetsImported: 30 });
 
-    await writeFile(join(scratch, "clash.jsonl"), [
-      JSON.stringify({ path: "csv/new-1.bin", length: 1, sha256: sha256("new 1") }),
-      JSON.stringify({ path: "csv/t-3.bin", length: 3, sha256: sha256("other bytes") }),
-    ].join("\n"));
+    await writeFile(
+      join(scratch, "clash.jsonl"),
+      [
+        JSON.stringify({ path: "csv/new-1.bin", length: 1, sha256: sha256("new 1") }),
+        JSON.stringify({ path: "csv/t-3.bin", length: 3, sha256: sha256("other bytes") }),
+      ].join("\n"),
+    );
     const clash = await run(["import", "clash.jsonl"]);
     expect(clash.code).toBe(4);
-    expect(clash.stderr).toContain('clash.jsonl, line 2: target "csv/t-3.bin" is already published with a different digest');
+    expect(clash.stderr).toContain(
+      'clash.jsonl, line 2: target "csv/t-3.bin" is already published with a different digest',
+    );
     expect(clash.stderr).toContain("immutable");
   });
 
@@ -346,7 +470,8 @@ describe("tuf-edge CLI against a local instance", () => {
     const report = json(ok(await run(["status", "--json"])));
     expect(report.healthy).toBe(true);
     expect(report.status.targetsCount).toBe(IMPORT_COUNT + 3 + 30);
-    for (const role of ["root", "targets", "snapshot", "timestamp", "bins"]) expect(report.status.roles[role], role).toMatchObject({ version: expect.any(Number) });
+    for (const role of ["root", "targets", "snapshot", "timestamp", "bins"])
+      expect(report.status.roles[role], role).toMatchObject({ version: expect.any(Number) });
     expect(report.status.onlineKeyId).toMatch(/^[0-9a-f]{64}$/);
     expect(report.registries.map((r: { name: string }) => r.name)).toEqual(["mirror"]);
     expect(report.health.status).toMatch(/ok|warning/);
@@ -357,8 +482,16 @@ describe("tuf-edge CLI against a local instance", () => {
 
   it("settings: flags > environment > config file", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    await writeFile(join(scratch, "cfg.json"), JSON.stringify({ url: closed, repo: REPO, adminToken: "wrong-token-from-the-file" }), { mode: 0o600 });
-    const fromFile = await run(["status", "--config", "cfg.json"], { TUF_EDGE_URL: undefined, TUF_EDGE_ADMIN_TOKEN: undefined, TUF_EDGE_REPO: undefined });
+    await writeFile(
+      join(scratch, "cfg.json"),
+      JSON.stringify({ url: closed, repo: REPO, adminToken: "wrong-token-from-the-file" }),
+      { mode: 0o600 },
+    );
+    const fromFile = await run(["status", "--config", "cfg.json"], {
+      TUF_EDGE_URL: undefined,
+      TUF_EDGE_ADMIN_TOKEN: undefined,
+      TUF_EDGE_REPO: undefined,
+    });
     expect(fromFile.code).toBe(3);
     expect(fromFile.stderr).toContain(closed);
     // The environment's URL wins over the file's; the token still comes from the file.
@@ -367,16 +500,27 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(envUrl.stderr).toContain("401");
     expect(envUrl.stderr).not.toContain("wrong-token-from-the-file");
     // A flag wins over both.
-    const flags = await run(["status", "--config", "cfg.json", "--url", instance.baseUrl, "--json"], { TUF_EDGE_URL: closed });
+    const flags = await run(["status", "--config", "cfg.json", "--url", instance.baseUrl, "--json"], {
+      TUF_EDGE_URL: closed,
+    });
     expect(json(flags).repository).toBe(REPO);
   });
 
   it("verify: a tuf-js client from pinned root v1 resolves and downloads targets; a missing target exits 1", async () => {
     const listed = json(ok(await run(["verify", "--root", root1, "--target", "pkg/app-1.0.0.tgz", "--json"])));
-    expect(listed).toMatchObject({ verified: true, length: 11, custom: { yanked: true, yanked_reason: "broken build" }, trustedRoot: { pinnedVersion: 1, version: 1 } });
-    const bulk = json(ok(await run(["verify", "--root", root1, "--target", "bulk/pkg-7/pkg-99007-1.0.0.tgz", "--json"])));
+    expect(listed).toMatchObject({
+      verified: true,
+      length: 11,
+      custom: { yanked: true, yanked_reason: "broken build" },
+      trustedRoot: { pinnedVersion: 1, version: 1 },
+    });
+    const bulk = json(
+      ok(await run(["verify", "--root", root1, "--target", "bulk/pkg-7/pkg-99007-1.0.0.tgz", "--json"])),
+    );
     expect(bulk.hashes.sha256).toBe(sha256("bulk target 99007"));
-    const downloaded = json(ok(await run(["verify", "--root", root1, "--target", "docs/hello.txt", "--download", "downloads", "--json"])));
+    const downloaded = json(
+      ok(await run(["verify", "--root", root1, "--target", "docs/hello.txt", "--download", "downloads", "--json"])),
+    );
     expect(await readFile(downloaded.downloaded, "utf8")).toBe(await readFile(join(scratch, "hello.txt"), "utf8"));
     const missing = await run(["verify", "--root", root1, "--target", "no/such/target"]);
     expect(missing.code).toBe(1);
@@ -398,7 +542,10 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(shown.stdout).toContain(`- key ${before}`);
 
     const first = json(ok(await run(["ceremony", "sign", id, "--key", keys.a, "--yes", "--json"])));
-    expect(first).toMatchObject({ state: "awaiting-signatures", progress: { trustedRoot: { signed: 1, threshold: 2 } } });
+    expect(first).toMatchObject({
+      state: "awaiting-signatures",
+      progress: { trustedRoot: { signed: 1, threshold: 2 } },
+    });
 
     // The second key holder confirms and types the passphrase at the prompts.
     const second = await runInPty(
@@ -421,6 +568,10 @@ describe("tuf-edge CLI against a local instance", () => {
 
   it("verify again from pinned root v1: the client walks to root v2 and trusts the new online key", async () => {
     const result = json(ok(await run(["verify", "--root", root1, "--target", "pkg/app-1.1.0.tgz", "--json"])));
-    expect(result).toMatchObject({ verified: true, custom: { channel: "beta" }, trustedRoot: { pinnedVersion: 1, version: 2 } });
+    expect(result).toMatchObject({
+      verified: true,
+      custom: { channel: "beta" },
+      trustedRoot: { pinnedVersion: 1, version: 2 },
+    });
   });
 });

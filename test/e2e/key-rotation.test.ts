@@ -66,7 +66,8 @@ describe("key rotation seen by a tuf-js client", () => {
   const tempDir = (name: string) => mkdtemp(join(scratch, `${name}-`));
   const updater = (dir: string, targetDir: string) =>
     new Updater({ metadataDir: dir, metadataBaseUrl: urls.metadata, targetDir, targetBaseUrl: urls.targets });
-  const persisted = async (dir: string, role: string): Promise<any> => JSON.parse(await readFile(join(dir, `${role}.json`), "utf8"));
+  const persisted = async (dir: string, role: string): Promise<any> =>
+    JSON.parse(await readFile(join(dir, `${role}.json`), "utf8"));
 
   async function upload(target: { path: string; bytes: Uint8Array<ArrayBuffer> }) {
     const { versions } = await client.upload(target.path, target.bytes);
@@ -92,14 +93,17 @@ describe("key rotation seen by a tuf-js client", () => {
     if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
   }
-  const fetchJson = async (url: string): Promise<any> => JSON.parse(Buffer.from(await fetchBytes(url)).toString("utf8"));
+  const fetchJson = async (url: string): Promise<any> =>
+    JSON.parse(Buffer.from(await fetchBytes(url)).toString("utf8"));
 
   /** What a client that refreshes now fails with (null if it succeeds). */
   async function refreshError(dir: string): Promise<Error | null> {
-    return updater(dir, await tempDir("targets")).refresh().then(
-      () => null,
-      (e: unknown) => e as Error,
-    );
+    return updater(dir, await tempDir("targets"))
+      .refresh()
+      .then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
   }
 
   beforeAll(async () => {
@@ -109,7 +113,7 @@ describe("key rotation seen by a tuf-js client", () => {
     instance = await startLocalInstance({ persistTo, secrets });
     urls = repositoryUrls(instance.baseUrl, REPO);
     client = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
-    [A, B, C, D] = await Promise.all([1, 2, 3, 4].map(async () => (await Ed25519Signer.generate()).signer)) as [
+    [A, B, C, D] = (await Promise.all([1, 2, 3, 4].map(async () => (await Ed25519Signer.generate()).signer))) as [
       Ed25519Signer,
       Ed25519Signer,
       Ed25519Signer,
@@ -160,10 +164,20 @@ describe("key rotation seen by a tuf-js client", () => {
     const row = rows[0]!;
     expect(row.iv).toHaveLength(12);
 
-    const kek = await crypto.subtle.importKey("raw", Buffer.from(secrets.KEY_ENCRYPTION_KEY, "base64"), "AES-GCM", false, ["decrypt"]);
+    const kek = await crypto.subtle.importKey(
+      "raw",
+      Buffer.from(secrets.KEY_ENCRYPTION_KEY, "base64"),
+      "AES-GCM",
+      false,
+      ["decrypt"],
+    );
     const seed = new Uint8Array(
       await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: new Uint8Array(row.iv), additionalData: utf8(`tuf-edge online key\n${REPO}\n${row.keyid}`) },
+        {
+          name: "AES-GCM",
+          iv: new Uint8Array(row.iv),
+          additionalData: utf8(`tuf-edge online key\n${REPO}\n${row.keyid}`),
+        },
         kek,
         new Uint8Array(row.sealed),
       ),
@@ -179,9 +193,9 @@ describe("key rotation seen by a tuf-js client", () => {
     expect((await sign(current.signed, [stolen])).bytes).toEqual(served);
     // ...and anything it signs meets root 1's timestamp role.
     const forged = await sign({ ...current.signed, version: current.signed.version + 100 }, [stolen]);
-    await expect(verifyThreshold(forged.envelope, root1.signed.roles.timestamp, root1.signed.keys, "timestamp")).resolves.toEqual([
-      onlineKeyId,
-    ]);
+    await expect(
+      verifyThreshold(forged.envelope, root1.signed.roles.timestamp, root1.signed.keys, "timestamp"),
+    ).resolves.toEqual([onlineKeyId]);
   });
 
   it("online-key rotation publishes root 2; the same client follows it and downloads a new target", async () => {
@@ -237,7 +251,10 @@ describe("key rotation seen by a tuf-js client", () => {
     const two = await client.submitSignature(opened.id, await signDraft(opened, D));
     // The draft's own threshold is met (A, D) but not root 2's (A, B, C: only A signed).
     expect(two.ceremony.state).toBe("awaiting-signatures");
-    expect(two.ceremony.progress).toEqual({ trustedRoot: { signed: 1, threshold: 2 }, draftRoot: { signed: 2, threshold: 2 } });
+    expect(two.ceremony.progress).toEqual({
+      trustedRoot: { signed: 1, threshold: 2 },
+      draftRoot: { signed: 2, threshold: 2 },
+    });
     expect((await fetch(`${urls.metadata}/3.root.json`)).status).toBe(404);
     const done = await client.submitSignature(opened.id, await signDraft(opened, B));
     expect(done.ceremony.state).toBe("published");
@@ -278,7 +295,10 @@ describe("key rotation seen by a tuf-js client", () => {
     const forged = await sign({ ...current.signed, version: current.signed.version + 1 }, [stolen]);
     expect(forged.envelope.signatures.map((s) => s.keyid)).toEqual([stolen.keyid]);
     // Same length, so R2's recorded size (the served Content-Length) still fits.
-    expect(forged.bytes.length, "the forged timestamp must keep the stored length (did the version gain a digit?)").toBe(stored.size);
+    expect(
+      forged.bytes.length,
+      "the forged timestamp must keep the stored length (did the version gain a digit?)",
+    ).toBe(stored.size);
     // Under root 1 this forgery would be a valid timestamp.
     await verifyThreshold(forged.envelope, root1.signed.roles.timestamp, root1.signed.keys, "timestamp");
 

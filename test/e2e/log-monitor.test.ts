@@ -16,7 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sealer } from "../../durable-objects/sealer.ts";
 import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
 import { queryLocalDurableObject } from "../../scripts/lib/local-do-sqlite.ts";
-import { PROJECT_ROOT, randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
+import {
+  PROJECT_ROOT,
+  randomSecrets,
+  startLocalInstance,
+  type LocalInstance,
+} from "../../scripts/lib/local-instance.ts";
 import {
   type FetchLike,
   LogClient,
@@ -25,7 +30,13 @@ import {
   trustedLogVerifierKey,
   verifyInclusionForTarget,
 } from "../../scripts/lib/log-client.ts";
-import { loadMonitorState, monitorLog, monitorLogFile, type MonitorReport, type MonitorState } from "../../scripts/lib/log-monitor.ts";
+import {
+  loadMonitorState,
+  monitorLog,
+  monitorLogFile,
+  type MonitorReport,
+  type MonitorState,
+} from "../../scripts/lib/log-monitor.ts";
 import { RegistryClient } from "../../scripts/lib/registry-client.ts";
 import { signCheckpoint } from "../../src/log/checkpoint.ts";
 import { decodeEntry, encodeEntry, type LogEntry } from "../../src/log/entry.ts";
@@ -41,7 +52,14 @@ const REPO = "watched";
 const digest = (label: string) => sha256Hex(utf8(label));
 
 async function addEvents(paths: string[]): Promise<TargetEvent[]> {
-  return Promise.all(paths.map(async (path) => ({ type: "targets.add" as const, path, length: path.length, hashes: { sha256: await digest(path) } })));
+  return Promise.all(
+    paths.map(async (path) => ({
+      type: "targets.add" as const,
+      path,
+      length: path.length,
+      hashes: { sha256: await digest(path) },
+    })),
+  );
 }
 
 /** A complete log served from memory: the checkpoint, tiles, entry bundles and consistency proofs of `entries`. */
@@ -65,17 +83,28 @@ async function forkedLog(entries: readonly Uint8Array<ArrayBuffer>[], signer: Ed
  * A fetch that answers for the log under `logUrl` from `fork` (the checkpoint
  * only, or everything), and passes every other request through.
  */
-function serving(logUrl: string, fork: Awaited<ReturnType<typeof forkedLog>>, scope: "checkpoint" | "everything"): FetchLike {
+function serving(
+  logUrl: string,
+  fork: Awaited<ReturnType<typeof forkedLog>>,
+  scope: "checkpoint" | "everything",
+): FetchLike {
   return async (input, init) => {
     if (!input.startsWith(`${logUrl}/`)) return fetch(input, init);
     const path = input.slice(logUrl.length + 1);
-    if (path === "checkpoint") return new Response(fork.note, { headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    if (path === "checkpoint")
+      return new Response(fork.note, { headers: { "Content-Type": "text/plain; charset=utf-8" } });
     if (scope === "checkpoint") return fetch(input, init);
     const consistency = /^proof\/consistency\?from=(\d+)&to=(\d+)$/.exec(path);
     if (consistency) {
       const [from, to] = [Number(consistency[1]), Number(consistency[2])];
       const proof = await fork.tree.consistencyProof(from, to);
-      return Response.json({ from, to, proof: proof.map(toHex), fromRoot: toHex(await fork.tree.root(from)), toRoot: toHex(await fork.tree.root(to)) });
+      return Response.json({
+        from,
+        to,
+        proof: proof.map(toHex),
+        fromRoot: toHex(await fork.tree.root(from)),
+        toRoot: toHex(await fork.tree.root(to)),
+      });
     }
     const file = fork.files.get(path);
     return file ? new Response(file) : Response.json({ detail: `no ${path} in the fork` }, { status: 404 });
@@ -101,7 +130,12 @@ describe("transparency log monitor against a local instance", () => {
   let logUrl: string;
   /** The checkpoint the monitor verified on its first run. */
   let firstCheckpoint: { size: number; rootHash: string; note: string };
-  const monitor = (fetchImpl?: FetchLike) => ({ baseUrl: instance.baseUrl, repo: REPO, verifierKey, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  const monitor = (fetchImpl?: FetchLike) => ({
+    baseUrl: instance.baseUrl,
+    repo: REPO,
+    verifierKey,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
 
   const batch1 = Array.from({ length: 20 }, (_, i) => `pkgs/first/app-${i}.tgz`);
   const batch2 = Array.from({ length: 300 }, (_, i) => `pkgs/second/lib-${i}.tgz`);
@@ -109,13 +143,16 @@ describe("transparency log monitor against a local instance", () => {
 
   /** The served checkpoint's size, once it has caught up with the timestamp's commitment. */
   async function publishedLogSize(): Promise<number> {
-    const timestamp = (await (await fetch(`${instance.baseUrl}/${REPO}/metadata/timestamp.json`)).json()) as { signed: { "x-tuf-edge-log": { size: number } } };
+    const timestamp = (await (await fetch(`${instance.baseUrl}/${REPO}/metadata/timestamp.json`)).json()) as {
+      signed: { "x-tuf-edge-log": { size: number } };
+    };
     const size = timestamp.signed["x-tuf-edge-log"].size;
     const deadline = Date.now() + 15_000;
     for (;;) {
       const checkpoint = await new LogClient({ baseUrl: instance.baseUrl, repo: REPO }).checkpoint(verifierKey);
       if (checkpoint.size >= size) return checkpoint.size;
-      if (Date.now() > deadline) throw new Error(`the checkpoint stays at ${checkpoint.size} entries, the timestamp commits to ${size}`);
+      if (Date.now() > deadline)
+        throw new Error(`the checkpoint stays at ${checkpoint.size} entries, the timestamp commits to ${size}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -129,11 +166,22 @@ describe("transparency log monitor against a local instance", () => {
     logUrl = `${instance.baseUrl}/${REPO}/log`;
     admin = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
     const { signer } = await Ed25519Signer.generate();
-    const { rootBytes } = await bootstrapRepository(admin, { rootSigners: [signer], threshold: 1, settings: { bins: 4 } });
+    const { rootBytes } = await bootstrapRepository(admin, {
+      rootSigners: [signer],
+      threshold: 1,
+      settings: { bins: 4 },
+    });
     const { secret } = await admin.addRegistryCredential("acme", { kind: "hmac" });
-    registry = new RegistryClient({ baseUrl: instance.baseUrl, repo: REPO, credential: { kind: "hmac", secret: secret! } });
+    registry = new RegistryClient({
+      baseUrl: instance.baseUrl,
+      repo: REPO,
+      credential: { kind: "hmac", secret: secret! },
+    });
     // The verifier key as a client gets it: through TUF, from the pinned root.
-    ({ verifierKey, origin } = await trustedLogVerifierKey({ metadataBaseUrl: `${instance.baseUrl}/${REPO}/metadata`, rootBytes }));
+    ({ verifierKey, origin } = await trustedLogVerifierKey({
+      metadataBaseUrl: `${instance.baseUrl}/${REPO}/metadata`,
+      rootBytes,
+    }));
     expect(origin).toBe(`tuf-edge.local/${REPO}`);
     expect(verifierKey.startsWith(`${origin}+`)).toBe(true);
   });
@@ -151,7 +199,11 @@ describe("transparency log monitor against a local instance", () => {
     const first = await monitorLogFile(stateFile, monitor());
     expect(first.report.findings).toEqual([]);
     expect(first.report).toMatchObject({ ok: true, advanced: true, previous: null, checkpoint: { size: size1 } });
-    expect(first.report.checks).toEqual({ consistencyProof: "not_needed", recomputedRoot: "verified", tiles: "verified" });
+    expect(first.report.checks).toEqual({
+      consistencyProof: "not_needed",
+      recomputedRoot: "verified",
+      tiles: "verified",
+    });
     expect(first.report.entries.map((e) => e.index)).toEqual(Array.from({ length: size1 }, (_, i) => i));
     expect(first.report.entries[0]!.entry).toMatchObject({ type: "root.change", version: 1, repository: REPO });
     expect(entryPaths(first.report, "target.add").sort()).toEqual([...batch1].sort());
@@ -162,7 +214,9 @@ describe("transparency log monitor against a local instance", () => {
     expect(saved.checkpoint.size).toBe(size1);
     firstCheckpoint = saved.checkpoint;
     expect(Object.keys(saved.identifiers).sort()).toEqual([...batch1].sort());
-    expect(saved.identifiers[batch1[0]!]!.digests).toEqual([{ hashes: { sha256: await digest(batch1[0]!) }, index: expect.any(Number) }]);
+    expect(saved.identifiers[batch1[0]!]!.digests).toEqual([
+      { hashes: { sha256: await digest(batch1[0]!) }, index: expect.any(Number) },
+    ]);
 
     // 300 more targets: the log crosses its first full tile (256 entries).
     expect((await registry.push(await addEvents(batch2))).status).toBe(200);
@@ -170,14 +224,29 @@ describe("transparency log monitor against a local instance", () => {
     expect(size2).toBeGreaterThan(256);
     const second = await monitorLogFile(stateFile, monitor());
     expect(second.report.findings).toEqual([]);
-    expect(second.report).toMatchObject({ ok: true, advanced: true, previous: { size: size1 }, checkpoint: { size: size2 } });
-    expect(second.report.checks).toEqual({ consistencyProof: "verified", recomputedRoot: "verified", tiles: "verified" });
-    expect(second.report.entries.map((e) => e.index)).toEqual(Array.from({ length: size2 - size1 }, (_, i) => size1 + i));
+    expect(second.report).toMatchObject({
+      ok: true,
+      advanced: true,
+      previous: { size: size1 },
+      checkpoint: { size: size2 },
+    });
+    expect(second.report.checks).toEqual({
+      consistencyProof: "verified",
+      recomputedRoot: "verified",
+      tiles: "verified",
+    });
+    expect(second.report.entries.map((e) => e.index)).toEqual(
+      Array.from({ length: size2 - size1 }, (_, i) => size1 + i),
+    );
     expect(entryPaths(second.report, "target.add").sort()).toEqual([...batch2].sort());
-    figures.push(`second run, ${size2 - size1} new entries (${batch2.length} targets) on ${size1}: ${describeStats(second.report)}`);
+    figures.push(
+      `second run, ${size2 - size1} new entries (${batch2.length} targets) on ${size1}: ${describeStats(second.report)}`,
+    );
 
     // A few more, and a removal: the entry carries the digest the path had.
-    expect((await registry.push([...(await addEvents(batch3)), { type: "targets.remove", path: batch1[0]! }])).status).toBe(200);
+    expect(
+      (await registry.push([...(await addEvents(batch3)), { type: "targets.remove", path: batch1[0]! }])).status,
+    ).toBe(200);
     const size3 = await publishedLogSize();
     const third = await monitorLogFile(stateFile, monitor());
     expect(third.report.findings).toEqual([]);
@@ -185,7 +254,9 @@ describe("transparency log monitor against a local instance", () => {
     expect(entryPaths(third.report, "target.add").sort()).toEqual([...batch3].sort());
     expect(entryPaths(third.report, "target.remove")).toEqual([batch1[0]]);
     expect(third.report.entries).toHaveLength(size3 - size2);
-    figures.push(`third run, ${size3 - size2} new entries (${batch3.length} targets + 1 removal) on ${size2}: ${describeStats(third.report)}`);
+    figures.push(
+      `third run, ${size3 - size2} new entries (${batch3.length} targets + 1 removal) on ${size2}: ${describeStats(third.report)}`,
+    );
 
     // Nothing new: one checkpoint, nothing else.
     const idle = await monitorLogFile(stateFile, monitor());
@@ -195,21 +266,37 @@ describe("transparency log monitor against a local instance", () => {
 
     // Another key is refused for this state.
     const other = await Ed25519NoteSigner.fromSeed(origin, crypto.getRandomValues(new Uint8Array(32)));
-    await expect(monitorLogFile(stateFile, { ...monitor(), verifierKey: other.verifierKey })).rejects.toThrow(/pins another log verifier key/);
+    await expect(monitorLogFile(stateFile, { ...monitor(), verifierKey: other.verifierKey })).rejects.toThrow(
+      /pins another log verifier key/,
+    );
   });
 
   it("proves a pushed target is in the signed log", async () => {
     const path = batch2[123]!;
     const proved = await verifyInclusionForTarget({ baseUrl: instance.baseUrl, repo: REPO, verifierKey, path });
-    expect(proved.entry).toEqual({ type: "target.add", repository: REPO, path, hashes: { sha256: await digest(path) } });
+    expect(proved.entry).toEqual({
+      type: "target.add",
+      repository: REPO,
+      path,
+      hashes: { sha256: await digest(path) },
+    });
     expect(proved.checkpoint.size).toBe((await loadMonitorState(stateFile))!.checkpoint.size);
-    figures.push(`one inclusion proof (verifyInclusionForTarget): ${proved.stats.bytes} bytes in ${proved.stats.requests} requests`);
+    figures.push(
+      `one inclusion proof (verifyInclusionForTarget): ${proved.stats.bytes} bytes in ${proved.stats.requests} requests`,
+    );
 
     // The latest entry about a removed path is its removal.
-    const removed = await verifyInclusionForTarget({ baseUrl: instance.baseUrl, repo: REPO, verifierKey, path: batch1[0]! });
+    const removed = await verifyInclusionForTarget({
+      baseUrl: instance.baseUrl,
+      repo: REPO,
+      verifierKey,
+      path: batch1[0]!,
+    });
     expect(removed.entry.type).toBe("target.remove");
 
-    await expect(verifyInclusionForTarget({ baseUrl: instance.baseUrl, repo: REPO, verifierKey, path: "pkgs/never/pushed.tgz" })).rejects.toMatchObject({
+    await expect(
+      verifyInclusionForTarget({ baseUrl: instance.baseUrl, repo: REPO, verifierKey, path: "pkgs/never/pushed.tgz" }),
+    ).rejects.toMatchObject({
       code: "not_in_log",
     });
     // A proof altered on the way does not verify.
@@ -220,7 +307,13 @@ describe("transparency log monitor against a local instance", () => {
       json.proof[0] = json.proof[0]!.replace(/^./, (c) => (c === "0" ? "1" : "0"));
       return Response.json(json);
     };
-    const error = await verifyInclusionForTarget({ baseUrl: instance.baseUrl, repo: REPO, verifierKey, path, fetch: tampering }).catch((e: unknown) => e);
+    const error = await verifyInclusionForTarget({
+      baseUrl: instance.baseUrl,
+      repo: REPO,
+      verifierKey,
+      path,
+      fetch: tampering,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LogVerificationError);
     expect((error as LogVerificationError).code).toBe("inclusion_proof_failed");
   });
@@ -237,7 +330,10 @@ describe("transparency log monitor against a local instance", () => {
       });
     const verified = await cli(["log", "verify", "--verifier-key", verifierKey, "--target", batch3[0]!, "--json"]);
     expect(verified.code, verified.stderr).toBe(0);
-    expect(JSON.parse(verified.stdout)).toMatchObject({ verified: true, entry: { type: "target.add", path: batch3[0] } });
+    expect(JSON.parse(verified.stdout)).toMatchObject({
+      verified: true,
+      entry: { type: "target.add", path: batch3[0] },
+    });
     const missing = await cli(["log", "verify", "--verifier-key", verifierKey, "--target", "pkgs/never/pushed.tgz"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/not_in_log/);
@@ -246,7 +342,11 @@ describe("transparency log monitor against a local instance", () => {
     const first = await cli(["log", "monitor", "--state", cliState, "--verifier-key", verifierKey, "--json"]);
     expect(first.code, first.stderr).toBe(0);
     const report = JSON.parse(first.stdout) as MonitorReport;
-    expect(report).toMatchObject({ ok: true, advanced: true, checkpoint: { size: (await loadMonitorState(stateFile))!.checkpoint.size } });
+    expect(report).toMatchObject({
+      ok: true,
+      advanced: true,
+      checkpoint: { size: (await loadMonitorState(stateFile))!.checkpoint.size },
+    });
     const again = await cli(["log", "monitor", "--state", cliState]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/no new entries/);
@@ -276,13 +376,21 @@ describe("transparency log monitor against a local instance", () => {
       expect(logKey.verifierKey).toBe(verifierKey);
 
       state = (await loadMonitorState(stateFile))!;
-      real = await new LogClient({ baseUrl: instance.baseUrl, repo: REPO }).entries(0, state.checkpoint.size, state.checkpoint.size);
+      real = await new LogClient({ baseUrl: instance.baseUrl, repo: REPO }).entries(
+        0,
+        state.checkpoint.size,
+        state.checkpoint.size,
+      );
       const index = real.findIndex((bytes) => {
         const entry = decodeEntry(bytes);
         return entry.type === "target.add" && entry.path === batch2[5];
       });
       const entry = decodeEntry(real[index]!) as Extract<LogEntry, { type: "target.add" }>;
-      victim = { index, path: entry.path, altered: encodeEntry({ ...entry, hashes: { sha256: await digest("malware") } }) };
+      victim = {
+        index,
+        path: entry.path,
+        altered: encodeEntry({ ...entry, hashes: { sha256: await digest("malware") } }),
+      };
     });
 
     it("reports a split view: a checkpoint of the same size with another root", async () => {
@@ -305,7 +413,10 @@ describe("transparency log monitor against a local instance", () => {
       ]);
       // The evidence: two notes, both signed by the log's key, for one size and two roots.
       const split = report.findings[0] as Extract<MonitorReport["findings"][number], { type: "split_view" }>;
-      const [a, b] = await Promise.all([openLogCheckpoint(split.earlier.note!, verifierKey), openLogCheckpoint(split.later.note!, verifierKey)]);
+      const [a, b] = await Promise.all([
+        openLogCheckpoint(split.earlier.note!, verifierKey),
+        openLogCheckpoint(split.later.note!, verifierKey),
+      ]);
       expect(a.size).toBe(b.size);
       expect(a.rootHashHex).not.toBe(b.rootHashHex);
       expect(after!.checkpoint).toEqual(state.checkpoint);
@@ -314,8 +425,15 @@ describe("transparency log monitor against a local instance", () => {
 
     it("reports a split view when a larger forked tree does not extend the verified one", async () => {
       // The fork rewrites an entry the monitor verified, then grows: served whole (checkpoint, tiles, bundles, proofs).
-      const extra = await Promise.all(["pkgs/fork/a.tgz", "pkgs/fork/b.tgz"].map(async (path) => encodeEntry({ type: "target.add", repository: REPO, path, hashes: { sha256: await digest(path) } })));
-      const fork = await forkedLog([...real.map((bytes, i) => (i === victim.index ? victim.altered : bytes)), ...extra], logKey);
+      const extra = await Promise.all(
+        ["pkgs/fork/a.tgz", "pkgs/fork/b.tgz"].map(async (path) =>
+          encodeEntry({ type: "target.add", repository: REPO, path, hashes: { sha256: await digest(path) } }),
+        ),
+      );
+      const fork = await forkedLog(
+        [...real.map((bytes, i) => (i === victim.index ? victim.altered : bytes)), ...extra],
+        logKey,
+      );
       const { report } = await monitorLog(state, monitor(serving(logUrl, fork, "everything")));
       expect(report.ok).toBe(false);
       expect(report.advanced).toBe(false);
@@ -327,7 +445,12 @@ describe("transparency log monitor against a local instance", () => {
     });
 
     it("flags a target whose digest changes in a log that stays consistent", async () => {
-      const readd = encodeEntry({ type: "target.add", repository: REPO, path: victim.path, hashes: { sha256: await digest("malware") } });
+      const readd = encodeEntry({
+        type: "target.add",
+        repository: REPO,
+        path: victim.path,
+        hashes: { sha256: await digest("malware") },
+      });
       const fork = await forkedLog([...real, readd], logKey);
       const { report, state: after } = await monitorLog(state, monitor(serving(logUrl, fork, "everything")));
       expect(report.checks).toEqual({ consistencyProof: "verified", recomputedRoot: "verified", tiles: "verified" });
@@ -345,16 +468,25 @@ describe("transparency log monitor against a local instance", () => {
     });
 
     it("takes an older checkpoint that the log extends as stale; an older size with another root is a split view", async () => {
-      const stale = await monitorLog(state, monitor(serving(logUrl, { note: firstCheckpoint.note } as Awaited<ReturnType<typeof forkedLog>>, "checkpoint")));
+      const stale = await monitorLog(
+        state,
+        monitor(serving(logUrl, { note: firstCheckpoint.note } as Awaited<ReturnType<typeof forkedLog>>, "checkpoint")),
+      );
       expect(stale.report).toMatchObject({ ok: true, advanced: false, checks: { consistencyProof: "verified" } });
-      expect(stale.report.findings).toEqual([expect.objectContaining({ type: "stale_checkpoint", severity: "notice", size: firstCheckpoint.size })]);
+      expect(stale.report.findings).toEqual([
+        expect.objectContaining({ type: "stale_checkpoint", severity: "notice", size: firstCheckpoint.size }),
+      ]);
 
       // A tree of the first run's size whose last entry is another one.
       const fork = await forkedLog([...real.slice(0, firstCheckpoint.size - 1), victim.altered], logKey);
       expect(fork.size).toBe(firstCheckpoint.size);
       const { report } = await monitorLog(state, monitor(serving(logUrl, fork, "checkpoint")));
       expect(report.findings).toEqual([
-        expect.objectContaining({ type: "split_view", reason: "inconsistent_with_history", earlier: { size: firstCheckpoint.size, rootHash: firstCheckpoint.rootHash } }),
+        expect.objectContaining({
+          type: "split_view",
+          reason: "inconsistent_with_history",
+          earlier: { size: firstCheckpoint.size, rootHash: firstCheckpoint.rootHash },
+        }),
       ]);
     });
 

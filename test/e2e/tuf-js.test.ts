@@ -36,7 +36,12 @@ describe("tuf-js client against a local instance", () => {
   const hello = { path: "hello/hello-world.txt", bytes: content("hello from tuf-edge") };
   const pkg = { path: "packages/demo-1.0.0.tgz", bytes: content("demo package") };
   const tampered = { path: "packages/tampered-2.0.0.tgz", bytes: content("bytes that will be altered in R2") };
-  const listedOnly = { path: "docs/guide.pdf", length: 4321, sha256: randomBytes(32).toString("hex"), custom: { note: "metadata only" } };
+  const listedOnly = {
+    path: "docs/guide.pdf",
+    length: 4321,
+    sha256: randomBytes(32).toString("hex"),
+    custom: { note: "metadata only" },
+  };
 
   let before: { timestamp: number; snapshot: number };
 
@@ -59,7 +64,11 @@ describe("tuf-js client against a local instance", () => {
     urls = repositoryUrls(instance.baseUrl, REPO);
     client = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
     const signers = await Promise.all([1, 2].map(async () => (await Ed25519Signer.generate()).signer));
-    const { rootBytes } = await bootstrapRepository(client, { rootSigners: signers, threshold: 2, settings: { bins: 256 } });
+    const { rootBytes } = await bootstrapRepository(client, {
+      rootSigners: signers,
+      threshold: 2,
+      settings: { bins: 256 },
+    });
     metadataDir = await tempDir("metadata");
     await writeTrustedRoot(join(metadataDir, "root.json"), rootBytes);
   });
@@ -86,7 +95,10 @@ describe("tuf-js client against a local instance", () => {
     const targets = await persisted("targets");
     // tuf-js accepted (and kept) the timestamp's commitment to the transparency log.
     const timestamp = await persisted("timestamp");
-    expect(timestamp.signed["x-tuf-edge-log"]).toMatchObject({ origin: expect.stringMatching(/\/e2e$/), size: expect.any(Number) });
+    expect(timestamp.signed["x-tuf-edge-log"]).toMatchObject({
+      origin: expect.stringMatching(/\/e2e$/),
+      size: expect.any(Number),
+    });
     // Top-level targets lists only the transparency log's verifier key; packages live in bins.
     expect(Object.keys(targets.signed.targets)).toEqual(["tuf-edge/log-verifier-key.txt"]);
     expect(targets.signed.delegations.succinct_roles).toMatchObject({ bit_length: 8, name_prefix: "bins" });
@@ -95,18 +107,31 @@ describe("tuf-js client against a local instance", () => {
     const bin = await persisted(bins[0]!.slice(0, -".json".length));
     expect(Object.keys(bin.signed.targets)).toEqual([hello.path]);
 
-    before = { timestamp: (await persisted("timestamp")).signed.version, snapshot: (await persisted("snapshot")).signed.version };
+    before = {
+      timestamp: (await persisted("timestamp")).signed.version,
+      snapshot: (await persisted("snapshot")).signed.version,
+    };
   });
 
   it("sees targets added later, uploaded or listed only, after another refresh", async () => {
     await client.upload(pkg.path, pkg.bytes);
     await client.upload(tampered.path, tampered.bytes);
     const { versions } = await client.changeTargets({
-      add: [{ path: listedOnly.path, length: listedOnly.length, hashes: { sha256: listedOnly.sha256 }, custom: listedOnly.custom }],
+      add: [
+        {
+          path: listedOnly.path,
+          length: listedOnly.length,
+          hashes: { sha256: listedOnly.sha256 },
+          custom: listedOnly.custom,
+        },
+      ],
     });
     expect(versions.timestamp).toBeGreaterThan(before.timestamp);
     // A cached timestamp.json may be reused for up to SHORT_CACHE_SECONDS (10 s); wait until the served one has caught up.
-    await waitFor(async () => (await fetchJson(`${urls.metadata}/timestamp.json`)).signed.version >= versions.timestamp, 15_000);
+    await waitFor(
+      async () => (await fetchJson(`${urls.metadata}/timestamp.json`)).signed.version >= versions.timestamp,
+      15_000,
+    );
 
     const targetDir = await tempDir("targets-b");
     const tuf = updater(targetDir);
@@ -122,7 +147,11 @@ describe("tuf-js client against a local instance", () => {
     expect(pkgInfo).toMatchObject({ length: pkg.bytes.length, hashes: { sha256: sha256(pkg.bytes) } });
     expect((await tuf.getTargetInfo(tampered.path))?.length).toBe(tampered.bytes.length);
     const listedInfo = await tuf.getTargetInfo(listedOnly.path);
-    expect(listedInfo).toMatchObject({ length: listedOnly.length, hashes: { sha256: listedOnly.sha256 }, custom: listedOnly.custom });
+    expect(listedInfo).toMatchObject({
+      length: listedOnly.length,
+      hashes: { sha256: listedOnly.sha256 },
+      custom: listedOnly.custom,
+    });
     expect(await tuf.getTargetInfo("packages/never-added.tgz")).toBeUndefined();
 
     // The bins that gained targets were republished (bootstrap published every bin at version 1).

@@ -52,7 +52,15 @@ describe("canonicalBytes: published OLPC canonical JSON vectors", () => {
   });
 
   it("rejects what canonical JSON cannot represent (securesystemslib: floats; tuf-js: undefined, symbols, BigInt)", () => {
-    for (const bad of [8.5, { x: 8.5 }, Number.NaN, Number.POSITIVE_INFINITY, undefined, { a: undefined }, [undefined]]) {
+    for (const bad of [
+      8.5,
+      { x: 8.5 },
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      undefined,
+      { a: undefined },
+      [undefined],
+    ]) {
       expect(() => canonicalBytes(bad), String(bad)).toThrow(TypeError);
     }
     expect(() => canonicalBytes(Symbol("x"))).toThrow(TypeError);
@@ -78,7 +86,9 @@ describe("canonicalBytes: computed independently with python3", () => {
     // (the file is ASCII without control characters, where json.dumps and OLPC agree)
     const signed = (JSON.parse(GENERATED_ROOT) as { signed: unknown }).signed;
     expect(canonicalBytes(signed).length).toBe(1327);
-    expect(await sha256Hex(canonicalBytes(signed))).toBe("99753b994a086ff23af51d667cd40a61aa9d0178a34c86b78effc803ef0a536f");
+    expect(await sha256Hex(canonicalBytes(signed))).toBe(
+      "99753b994a086ff23af51d667cd40a61aa9d0178a34c86b78effc803ef0a536f",
+    );
   });
 
   it("hashes a Sigstore root (PEM strings with raw newlines) exactly as python does", async () => {
@@ -87,7 +97,9 @@ describe("canonicalBytes: computed independently with python3", () => {
     // (OLPC leaves "\n" raw where json.dumps escapes it, hence the replace)
     const signed = (JSON.parse(SIGSTORE_ROOT_15) as { signed: unknown }).signed;
     expect(canonicalBytes(signed).length).toBe(3722);
-    expect(await sha256Hex(canonicalBytes(signed))).toBe("aa5f5ce25e7701ccd06f2aab1b76d6ae89fb98bda9d7c55318149d665820af2c");
+    expect(await sha256Hex(canonicalBytes(signed))).toBe(
+      "aa5f5ce25e7701ccd06f2aab1b76d6ae89fb98bda9d7c55318149d665820af2c",
+    );
   });
 });
 

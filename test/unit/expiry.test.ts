@@ -16,7 +16,11 @@ describe("expiry policy", () => {
   });
 
   it("keeps the roles it is given and defaults the rest", () => {
-    expect(ExpiryPolicySchema.parse({ timestamp: 300, bins: 7 * DAY })).toEqual({ ...DEFAULT_EXPIRY, timestamp: 300, bins: 7 * DAY });
+    expect(ExpiryPolicySchema.parse({ timestamp: 300, bins: 7 * DAY })).toEqual({
+      ...DEFAULT_EXPIRY,
+      timestamp: 300,
+      bins: 7 * DAY,
+    });
   });
 
   it("enforces each role's bounds", () => {

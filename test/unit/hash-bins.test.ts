@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BIT_LENGTH, DEFAULT_NAME_PREFIX, HashBins, MAX_BIT_LENGTH, MIN_BIT_LENGTH } from "../../src/tuf/hash-bins.ts";
+import {
+  DEFAULT_BIT_LENGTH,
+  DEFAULT_NAME_PREFIX,
+  HashBins,
+  MAX_BIT_LENGTH,
+  MIN_BIT_LENGTH,
+} from "../../src/tuf/hash-bins.ts";
 
 // Expected bins computed with python3, following python-tuf's
 // SuccinctRoles.get_role_for_target (tuf/api/_payload.py, commit 4abccdcf):
@@ -44,7 +50,7 @@ describe("HashBins: target → bin (python3 / python-tuf definition)", () => {
     expect(await Promise.all(targets.map((t) => bins.binFor(t)))).toEqual(expected);
   });
 
-  it("treats the top bit of the digest as unsigned (sha256(\"\") starts with 0xe3)", async () => {
+  it('treats the top bit of the digest as unsigned (sha256("") starts with 0xe3)', async () => {
     expect(await new HashBins(14).indexFor("")).toBe(0x38ec);
     expect(await new HashBins(1).indexFor("")).toBe(1);
   });
@@ -119,7 +125,8 @@ describe("HashBins.indexOf", () => {
     // python-tuf tests/test_api.py test_is_delegated_role_in_succinct_roles
     // (the same lists are in tuf-js succinct_roles.test.ts #isDelegatedRole).
     const bins = new HashBins(5, "bin");
-    for (const name of ["foo", "bin-", "bin-s", "bin-0t", "bin-20", "bin-100"]) expect(bins.indexOf(name), name).toBe(-1);
+    for (const name of ["foo", "bin-", "bin-s", "bin-0t", "bin-20", "bin-100"])
+      expect(bins.indexOf(name), name).toBe(-1);
     expect(["bin-00", "bin-0f", "bin-1f"].map((n) => bins.indexOf(n))).toEqual([0, 15, 31]);
   });
 

@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { sha256Hex, toHex } from "../../src/tuf/encoding.ts";
 import { KeyError } from "../../src/tuf/errors.ts";
-import { ECDSA_P256, ED25519, ecdsaP256Key, ed25519Key, isSupportedKey, type Key, KeySchema, keyId } from "../../src/tuf/key.ts";
+import {
+  ECDSA_P256,
+  ED25519,
+  ecdsaP256Key,
+  ed25519Key,
+  isSupportedKey,
+  type Key,
+  KeySchema,
+  keyId,
+} from "../../src/tuf/key.ts";
 import { pemToDer } from "../../src/tuf/pem.ts";
 import { caught } from "./helpers.ts";
 import { REPOSITORY_DATA_ROOT } from "./fixtures/python-tuf.ts";
@@ -47,7 +56,9 @@ describe("keyId: published vectors", () => {
     // → 50d7e110ad65f3b2dba5c3cfc8c5ca259be9774cc26be3410044ffd4be3aa5f3
     expect(await keyId(ecdsaP256Key(SSLIB_ECDSA_P256_PUBLIC_PEM))).toBe(SSLIB_ECDSA_P256_PUBLIC_PEM_KEYID);
     // The PEM text is hashed as is: without the final newline the keyid changes.
-    expect(await keyId(ecdsaP256Key(SSLIB_ECDSA_P256_PUBLIC_PEM.trimEnd()))).not.toBe(SSLIB_ECDSA_P256_PUBLIC_PEM_KEYID);
+    expect(await keyId(ecdsaP256Key(SSLIB_ECDSA_P256_PUBLIC_PEM.trimEnd()))).not.toBe(
+      SSLIB_ECDSA_P256_PUBLIC_PEM_KEYID,
+    );
   });
 });
 
@@ -65,10 +76,14 @@ describe("keyId: keys that carry fields beyond {keytype, scheme, keyval}", () =>
     // python3 -c 'import hashlib,json; ks=json.load(open("root.json"))["signed"]["keys"];
     //   [print(i, hashlib.sha256(json.dumps({f:k[f] for f in ("keytype","scheme","keyval")},sort_keys=True,separators=(",",":")).replace("\\n","\n").encode()).hexdigest()) for i,k in ks.items()]'
     const threeFieldIds: Record<string, string> = {
-      "4e777de0d275f9d28588dd9a1606cc748e548f9e22b6795b7cb3f63f98035fcb": "7ba6927872053752d9dc5d5b263336e6bae28ef9e60f0f164da33492e60d50cd",
-      "59a4df8af818e9ed7abe0764c0b47b4240952aa0d179b5b78346c470ac30278d": "2345a90ad8d76f3677f9ad6695b0ba0b5c7b7fbf27fb0ed35fbdf7b71264a679",
-      "65171251a9aff5a8b3143a813481cb07f6e0de4eb197c767837fe4491b739093": "0452eb851e3259d536f00bb3ad51a97d33a548ac04feb3d4a66e94b8720d4044",
-      "8a1c4a3ac2d515dec982ba9910c5fd79b91ae57f625b9cff25d06bf0a61c1758": "118b917187045fab650c21b7299d4c9406fb73c09a152a35ecff9ceb63305eb4",
+      "4e777de0d275f9d28588dd9a1606cc748e548f9e22b6795b7cb3f63f98035fcb":
+        "7ba6927872053752d9dc5d5b263336e6bae28ef9e60f0f164da33492e60d50cd",
+      "59a4df8af818e9ed7abe0764c0b47b4240952aa0d179b5b78346c470ac30278d":
+        "2345a90ad8d76f3677f9ad6695b0ba0b5c7b7fbf27fb0ed35fbdf7b71264a679",
+      "65171251a9aff5a8b3143a813481cb07f6e0de4eb197c767837fe4491b739093":
+        "0452eb851e3259d536f00bb3ad51a97d33a548ac04feb3d4a66e94b8720d4044",
+      "8a1c4a3ac2d515dec982ba9910c5fd79b91ae57f625b9cff25d06bf0a61c1758":
+        "118b917187045fab650c21b7299d4c9406fb73c09a152a35ecff9ceb63305eb4",
     };
     const keys = keysOf(REPOSITORY_DATA_ROOT);
     expect(Object.keys(keys).sort()).toEqual(Object.keys(threeFieldIds).sort());
@@ -114,7 +129,11 @@ describe("keyId: what it depends on", () => {
 
 describe("key constructors", () => {
   it("ed25519Key builds the TUF key dict", () => {
-    expect(ed25519Key("0f".repeat(32))).toEqual({ keytype: "ed25519", scheme: "ed25519", keyval: { public: "0f".repeat(32) } });
+    expect(ed25519Key("0f".repeat(32))).toEqual({
+      keytype: "ed25519",
+      scheme: "ed25519",
+      keyval: { public: "0f".repeat(32) },
+    });
   });
 
   it("ed25519Key accepts only 32 bytes of lower-case hex", () => {

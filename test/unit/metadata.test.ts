@@ -39,7 +39,13 @@ describe("formatExpires", () => {
 });
 
 describe("sign and serialize", () => {
-  const signed = { _type: "timestamp", spec_version: SPEC_VERSION, version: 7, expires: "2030-01-01T00:00:00Z", meta: {} };
+  const signed = {
+    _type: "timestamp",
+    spec_version: SPEC_VERSION,
+    version: 7,
+    expires: "2030-01-01T00:00:00Z",
+    meta: {},
+  };
 
   it("produces bytes that parse back to the same envelope and verify", async () => {
     const a = await ed25519Signer(1);
@@ -50,9 +56,9 @@ describe("sign and serialize", () => {
     const parsed = parseEnvelope(file.bytes, "timestamp");
     expect(parsed).toEqual(file.envelope);
     const keys = { [a.keyid]: a.key, [b.keyid]: b.key };
-    expect((await verifyThreshold(parsed, { keyids: [a.keyid, b.keyid], threshold: 2 }, keys, "timestamp")).sort()).toEqual(
-      [a.keyid, b.keyid].sort(),
-    );
+    expect(
+      (await verifyThreshold(parsed, { keyids: [a.keyid, b.keyid], threshold: 2 }, keys, "timestamp")).sort(),
+    ).toEqual([a.keyid, b.keyid].sort());
   });
 
   it("signs the canonical bytes of `signed` (a raw ed25519 check)", async () => {
@@ -74,7 +80,9 @@ describe("sign and serialize", () => {
 
   it("serialize writes signatures then signed, as plain JSON", () => {
     const file = serialize({ signed: { _type: "root", a: 1 }, signatures: [{ keyid: "ab".repeat(32), sig: "cd" }] });
-    expect(fromUtf8(file.bytes)).toBe(`{"signatures":[{"keyid":"${"ab".repeat(32)}","sig":"cd"}],"signed":{"_type":"root","a":1}}`);
+    expect(fromUtf8(file.bytes)).toBe(
+      `{"signatures":[{"keyid":"${"ab".repeat(32)}","sig":"cd"}],"signed":{"_type":"root","a":1}}`,
+    );
   });
 
   it("with no signers, yields an unsigned envelope that no threshold accepts", async () => {
@@ -85,7 +93,10 @@ describe("sign and serialize", () => {
 });
 
 describe("parseEnvelope", () => {
-  const good = JSON.stringify({ signatures: [{ keyid: "ab".repeat(32), sig: "00ff" }], signed: { _type: "snapshot", x: 1 } });
+  const good = JSON.stringify({
+    signatures: [{ keyid: "ab".repeat(32), sig: "00ff" }],
+    signed: { _type: "snapshot", x: 1 },
+  });
 
   it("returns the envelope of well-formed metadata, keeping unknown fields of signed", () => {
     const envelope = parseEnvelope(utf8(good), "snapshot");
@@ -122,7 +133,9 @@ describe("parseEnvelope", () => {
       { signatures: [{ keyid: "ab".repeat(32) }], signed: { _type: "snapshot" } },
     ];
     for (const value of bad) {
-      expect(() => parseEnvelope(utf8(JSON.stringify(value)), "snapshot"), JSON.stringify(value)).toThrow(InvalidMetadataError);
+      expect(() => parseEnvelope(utf8(JSON.stringify(value)), "snapshot"), JSON.stringify(value)).toThrow(
+        InvalidMetadataError,
+      );
     }
   });
 
@@ -134,7 +147,13 @@ describe("parseEnvelope", () => {
 });
 
 describe("verifyThreshold: behaviour", () => {
-  const signed = { _type: "targets", spec_version: SPEC_VERSION, version: 1, expires: "2030-01-01T00:00:00Z", targets: {} };
+  const signed = {
+    _type: "targets",
+    spec_version: SPEC_VERSION,
+    version: 1,
+    expires: "2030-01-01T00:00:00Z",
+    targets: {},
+  };
 
   async function setup() {
     const signers = await Promise.all([1, 2, 3, 4].map(ed25519Signer));
@@ -153,7 +172,9 @@ describe("verifyThreshold: behaviour", () => {
   it("throws ThresholdError when too few authorised keys signed", async () => {
     const { signers, keys, ids } = await setup();
     const file = await sign(signed, signers.slice(0, 1));
-    const error = await rejection(verifyThreshold(file.envelope, { keyids: ids.slice(0, 3), threshold: 2 }, keys, "targets"));
+    const error = await rejection(
+      verifyThreshold(file.envelope, { keyids: ids.slice(0, 3), threshold: 2 }, keys, "targets"),
+    );
     expect(error).toBeInstanceOf(ThresholdError);
     expect(error).toMatchObject({ code: "threshold_not_met" });
     expect((error as Error).message).toMatch(/^targets: 1 valid signature\(s\).*threshold is 2/);
@@ -209,14 +230,18 @@ describe("verifyThreshold: behaviour", () => {
       ],
     };
     expect(await verifyThreshold(envelope, { keyids: ids, threshold: 1 }, keys, "targets")).toEqual([ids[1]]);
-    await expect(verifyThreshold(envelope, { keyids: ids, threshold: 2 }, keys, "targets")).rejects.toThrow(ThresholdError);
+    await expect(verifyThreshold(envelope, { keyids: ids, threshold: 2 }, keys, "targets")).rejects.toThrow(
+      ThresholdError,
+    );
   });
 
   it("does not accept a signature over different content", async () => {
     const { signers, keys, ids } = await setup();
     const file = await sign(signed, signers.slice(0, 1));
     const tampered = { ...file.envelope, signed: { ...signed, version: 2 } };
-    await expect(verifyThreshold(tampered, { keyids: ids, threshold: 1 }, keys, "targets")).rejects.toThrow(ThresholdError);
+    await expect(verifyThreshold(tampered, { keyids: ids, threshold: 1 }, keys, "targets")).rejects.toThrow(
+      ThresholdError,
+    );
   });
 
   it("mixes ed25519 and ECDSA keys in one role", async () => {
@@ -244,9 +269,9 @@ describe("verifyThreshold: behaviour", () => {
     ]) {
       expect(await verifyThreshold({ signed, signatures }, role, allKeys, "targets")).toEqual([ids[0]]);
     }
-    await expect(
-      verifyThreshold({ signed, signatures: [rsaSig] }, role, allKeys, "targets"),
-    ).rejects.toThrow(ThresholdError);
+    await expect(verifyThreshold({ signed, signatures: [rsaSig] }, role, allKeys, "targets")).rejects.toThrow(
+      ThresholdError,
+    );
   });
 });
 
@@ -271,7 +296,9 @@ describe("verifyThreshold: published ed25519 metadata (python-tuf)", () => {
 
   it("rejects a signature under another role's key", async () => {
     const timestamp = envelopeOf(GENERATED_TIMESTAMP, "timestamp");
-    await expect(verifyThreshold(timestamp, root.roles.snapshot!, root.keys, "snapshot")).rejects.toThrow(ThresholdError);
+    await expect(verifyThreshold(timestamp, root.roles.snapshot!, root.keys, "snapshot")).rejects.toThrow(
+      ThresholdError,
+    );
   });
 
   it("accepts repository_data's timestamp and snapshot (keys carrying keyid_hash_algorithms)", async () => {
@@ -280,8 +307,13 @@ describe("verifyThreshold: published ed25519 metadata (python-tuf)", () => {
       [REPOSITORY_DATA_TIMESTAMP, "timestamp"],
       [REPOSITORY_DATA_SNAPSHOT, "snapshot"],
     ] as const) {
-      expect(await verifyThreshold(envelopeOf(text, role), rd.roles[role]!, rd.keys, role)).toEqual(rd.roles[role]!.keyids);
-      const changed = envelopeOf(replaceOnce(text, '"expires": "2030-01-01T00:00:00Z"', '"expires": "2030-01-01T00:00:01Z"'), role);
+      expect(await verifyThreshold(envelopeOf(text, role), rd.roles[role]!, rd.keys, role)).toEqual(
+        rd.roles[role]!.keyids,
+      );
+      const changed = envelopeOf(
+        replaceOnce(text, '"expires": "2030-01-01T00:00:00Z"', '"expires": "2030-01-01T00:00:01Z"'),
+        role,
+      );
       await expect(verifyThreshold(changed, rd.roles[role]!, rd.keys, role)).rejects.toThrow(ThresholdError);
     }
   });
@@ -309,9 +341,9 @@ describe("verifyThreshold: published ECDSA P-256 metadata (Sigstore root chain)"
     const valid = await verifyThreshold(envelope, root14.roles.root!, root14.keys, "root");
     expect(valid).toHaveLength(4);
     expect(valid).not.toContain(empty.keyid);
-    await expect(verifyThreshold(envelope, { ...root14.roles.root!, threshold: 5 }, root14.keys, "root")).rejects.toThrow(
-      ThresholdError,
-    );
+    await expect(
+      verifyThreshold(envelope, { ...root14.roles.root!, threshold: 5 }, root14.keys, "root"),
+    ).rejects.toThrow(ThresholdError);
   });
 
   it("rejects 15.root.json after a one-byte change in signed", async () => {

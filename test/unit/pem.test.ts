@@ -33,12 +33,17 @@ describe("pemToDer", () => {
 describe("derToPem", () => {
   it("reproduces byte for byte the PEM that pyca/cryptography writes (64-column lines, final newline)", () => {
     // securesystemslib tests/data/pems/ecdsa_public.pem was written by pyca/cryptography.
-    expect(derToPem(pemToDer(SSLIB_ECDSA_P256_PUBLIC_PEM, "PUBLIC KEY"), "PUBLIC KEY")).toBe(SSLIB_ECDSA_P256_PUBLIC_PEM);
+    expect(derToPem(pemToDer(SSLIB_ECDSA_P256_PUBLIC_PEM, "PUBLIC KEY"), "PUBLIC KEY")).toBe(
+      SSLIB_ECDSA_P256_PUBLIC_PEM,
+    );
     expect(derToPem(pemToDer(SSLIB_ED25519_PUBLIC_PEM, "PUBLIC KEY"), "PUBLIC KEY")).toBe(SSLIB_ED25519_PUBLIC_PEM);
   });
 
   it("wraps long bodies at 64 characters", () => {
-    const pem = derToPem(Uint8Array.from({ length: 200 }, (_, i) => i), "CERTIFICATE");
+    const pem = derToPem(
+      Uint8Array.from({ length: 200 }, (_, i) => i),
+      "CERTIFICATE",
+    );
     const lines = pem.trimEnd().split("\n");
     expect(lines[0]).toBe("-----BEGIN CERTIFICATE-----");
     expect(lines.at(-1)).toBe("-----END CERTIFICATE-----");

@@ -18,9 +18,17 @@ describe("diffRoots", () => {
     expect(diff.keysAdded.map((k) => k.keyid).sort()).toEqual([c!.keyid, online2!.keyid].sort());
     expect(diff.keysRemoved.map((k) => k.keyid).sort()).toEqual([a!.keyid, online!.keyid].sort());
     expect(diff.keysAdded[0]).toMatchObject({ keytype: "ed25519", scheme: "ed25519" });
-    expect(diff.roles.root).toEqual({ keyidsAdded: [c!.keyid], keyidsRemoved: [a!.keyid], threshold: { from: 1, to: 2 } });
+    expect(diff.roles.root).toEqual({
+      keyidsAdded: [c!.keyid],
+      keyidsRemoved: [a!.keyid],
+      threshold: { from: 1, to: 2 },
+    });
     for (const role of ["targets", "snapshot", "timestamp"] as const) {
-      expect(diff.roles[role]).toEqual({ keyidsAdded: [online2!.keyid], keyidsRemoved: [online!.keyid], threshold: null });
+      expect(diff.roles[role]).toEqual({
+        keyidsAdded: [online2!.keyid],
+        keyidsRemoved: [online!.keyid],
+        threshold: null,
+      });
     }
     expect(diff.consistentSnapshot).toBeNull();
   });

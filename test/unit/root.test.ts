@@ -163,7 +163,8 @@ describe("parseRoot", () => {
       const rename = new Map<string, string>();
       for (const [id, key] of Object.entries(signed.keys)) rename.set(id, await keyId(key as Key));
       signed.keys = Object.fromEntries(Object.entries(signed.keys).map(([id, key]) => [rename.get(id)!, key]));
-      for (const name of TOP_LEVEL_ROLES) signed.roles[name].keyids = signed.roles[name].keyids.map((id) => rename.get(id)!);
+      for (const name of TOP_LEVEL_ROLES)
+        signed.roles[name].keyids = signed.roles[name].keyids.map((id) => rename.get(id)!);
       const root = await parseRoot(signed);
       // python3 -c 'import hashlib,json; k={"keytype":"ed25519","scheme":"ed25519","keyval":{"public":"b11d2ff132c033a657318c74c39526476c56de7556c776f11070842dbc4ac14c"}};
       //   print(hashlib.sha256(json.dumps(k,sort_keys=True,separators=(",",":")).encode()).hexdigest())'
@@ -222,7 +223,10 @@ describe("verifyRootSuccessor", () => {
   it("rejects a successor not signed by a threshold of the trusted root's keys", async () => {
     const { a, c, d, online, v1 } = await chain();
     const v2 = await draft(2, [c, d], 2, online);
-    for (const by of [[c, d], [a, c, d]]) {
+    for (const by of [
+      [c, d],
+      [a, c, d],
+    ]) {
       const error = await rejection(verifyRootSuccessor(v1, (await sign(v2, by)).envelope));
       expect(error).toBeInstanceOf(ThresholdError);
       expect((error as Error).message).toContain("by the trusted root's keys");

@@ -64,7 +64,13 @@ describe("topLevelTargets", () => {
 
   it("passes the threshold and every bin key", async () => {
     const [a, b] = await Promise.all([ed25519Signer(1), ed25519Signer(2)]);
-    const targets = topLevelTargets(1, "2030-01-01T00:00:00Z", new HashBins(), { [a.keyid]: a.key, [b.keyid]: b.key }, 2);
+    const targets = topLevelTargets(
+      1,
+      "2030-01-01T00:00:00Z",
+      new HashBins(),
+      { [a.keyid]: a.key, [b.keyid]: b.key },
+      2,
+    );
     expect(targets.delegations!.succinct_roles.threshold).toBe(2);
     expect(targets.delegations!.succinct_roles.keyids.sort()).toEqual([a.keyid, b.keyid].sort());
   });

@@ -16,7 +16,7 @@ function flipBit(bytes: Uint8Array, index: number): Uint8Array {
 }
 
 describe("verifySignature: ed25519", () => {
-  it("accepts securesystemslib's ed25519 signature over \"DATA\" and nothing else", async () => {
+  it('accepts securesystemslib\'s ed25519 signature over "DATA" and nothing else', async () => {
     // securesystemslib tests/test_signer.py test_key_verify_signature.
     const key = ed25519Key(SSLIB_VERIFY.ed25519.public);
     const sig = fromHex(SSLIB_VERIFY.ed25519.sig);
@@ -30,7 +30,9 @@ describe("verifySignature: ed25519", () => {
     const key = ed25519Key(v.public);
     expect(await verifySignature(key, fromHex(v.sig), fromHex(v.message))).toBe(true);
     expect(await verifySignature(key, fromHex(v.sig), utf8("x"))).toBe(false);
-    expect(await verifySignature(ed25519Key(SSLIB_VERIFY.ed25519.public), fromHex(v.sig), fromHex(v.message))).toBe(false);
+    expect(await verifySignature(ed25519Key(SSLIB_VERIFY.ed25519.public), fromHex(v.sig), fromHex(v.message))).toBe(
+      false,
+    );
   });
 
   it("treats malformed signatures and keys as not verifying", async () => {
@@ -48,7 +50,7 @@ describe("verifySignature: ed25519", () => {
 });
 
 describe("verifySignature: ecdsa-sha2-nistp256 (DER signatures)", () => {
-  it("accepts securesystemslib's P-256 signatures over \"DATA\", under both keytype spellings", async () => {
+  it('accepts securesystemslib\'s P-256 signatures over "DATA", under both keytype spellings', async () => {
     // securesystemslib tests/test_signer.py test_key_verify_signature: the same key
     // with keytype "ecdsa" and with the older keytype "ecdsa-sha2-nistp256".
     const modern = ecdsaP256Key(SSLIB_VERIFY.ecdsaP256.public);

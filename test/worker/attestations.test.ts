@@ -36,7 +36,9 @@ describe("attestations", () => {
     // Bound into TUF: the target's custom field lists the attestation's predicate type and digest.
     const bundleSha = await sha256Hex(utf8(publishText));
     const { target } = await publishedTarget(repo, PYPI_PATH, 16);
-    expect(target.custom.attestations).toEqual([{ predicate_type: "https://docs.pypi.org/attestations/publish/v1", sha256: bundleSha }]);
+    expect(target.custom.attestations).toEqual([
+      { predicate_type: "https://docs.pypi.org/attestations/publish/v1", sha256: bundleSha },
+    ]);
 
     // The bytes, content-addressed and immutable, are exactly what was pushed.
     const bundle = await workerFetch(`${BASE}/${repo}/attestation-bundles/${bundleSha}.json`);
@@ -45,17 +47,29 @@ describe("attestations", () => {
 
     const { json: list } = await getJson(`/${repo}/attestations/${PYPI_PATH}`);
     expect(list.attestations).toHaveLength(1);
-    expect(list.attestations[0]).toMatchObject({ sha256: bundleSha, predicateType: "https://docs.pypi.org/attestations/publish/v1" });
+    expect(list.attestations[0]).toMatchObject({
+      sha256: bundleSha,
+      predicateType: "https://docs.pypi.org/attestations/publish/v1",
+    });
 
     // PEP 740 Integrity API shape.
-    const { response, json: provenance } = await getJson(`/${repo}/integrity/pypi-attestations/0.0.19/pypi_attestations-0.0.19.tar.gz/provenance`);
+    const { response, json: provenance } = await getJson(
+      `/${repo}/integrity/pypi-attestations/0.0.19/pypi_attestations-0.0.19.tar.gz/provenance`,
+    );
     expect(response.status).toBe(200);
     expect(Object.keys(provenance).sort()).toEqual(["attestation_bundles", "version"]);
     expect(provenance.version).toBe(1);
     expect(provenance.attestation_bundles).toHaveLength(1);
-    expect(provenance.attestation_bundles[0].publisher).toMatchObject({ kind: "GitHub", repository: "trailofbits/pypi-attestations" });
+    expect(provenance.attestation_bundles[0].publisher).toMatchObject({
+      kind: "GitHub",
+      repository: "trailofbits/pypi-attestations",
+    });
     expect(provenance.attestation_bundles[0].attestations).toEqual([PEP740["pypi_attestations-0.0.19.tar.gz.publish"]]);
-    expect(Object.keys(provenance.attestation_bundles[0].attestations[0]).sort()).toEqual(["envelope", "verification_material", "version"]);
+    expect(Object.keys(provenance.attestation_bundles[0].attestations[0]).sort()).toEqual([
+      "envelope",
+      "verification_material",
+      "version",
+    ]);
     expect((await client.status()).targetsCount).toBe(1);
   });
 
@@ -64,21 +78,35 @@ describe("attestations", () => {
     const { registry, client } = await withHmacRegistry(repo);
     await setFlavour(repo, "pypi");
     const other = ARTIFACTS["gitlab_oidc_project-0.0.3.tar.gz"];
-    await registry.push([{ type: "targets.add", path: "packages/gitlab_oidc_project-0.0.3.tar.gz", length: 5679, hashes: { sha256: other.sha256 } }]);
+    await registry.push([
+      {
+        type: "targets.add",
+        path: "packages/gitlab_oidc_project-0.0.3.tar.gz",
+        length: 5679,
+        hashes: { sha256: other.sha256 },
+      },
+    ]);
     const before = await client.status();
 
     // The pypi_attestations attestation, claimed for the gitlab project's file.
     const wrongArtifact = await registry
       .push([{ type: "attestations.add", path: "packages/gitlab_oidc_project-0.0.3.tar.gz", bundle: publishText }])
       .catch((e: unknown) => e);
-    expect(wrongArtifact).toMatchObject({ status: 422, problem: { code: "attestation_rejected", errors: [{ path: "events.0.bundle", message: "subject_digest" }] } });
+    expect(wrongArtifact).toMatchObject({
+      status: 422,
+      problem: { code: "attestation_rejected", errors: [{ path: "events.0.bundle", message: "subject_digest" }] },
+    });
 
     // One byte of the signature changed.
-    const tampered = structuredClone(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]) as { envelope: { signature: string } };
+    const tampered = structuredClone(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]) as {
+      envelope: { signature: string };
+    };
     const sig = tampered.envelope.signature;
     tampered.envelope.signature = (sig[5] === "A" ? "B" : "A").padStart(6, sig.slice(0, 5)) + sig.slice(6);
     await registry.push([{ type: "targets.add", path: PYPI_PATH, length: 29882, hashes: { sha256: pypi.sha256 } }]);
-    const bad = await registry.push([{ type: "attestations.add", path: PYPI_PATH, bundle: JSON.stringify(tampered) }]).catch((e: unknown) => e);
+    const bad = await registry
+      .push([{ type: "attestations.add", path: PYPI_PATH, bundle: JSON.stringify(tampered) }])
+      .catch((e: unknown) => e);
     expect(bad).toMatchObject({ status: 422, problem: { code: "attestation_rejected" } });
     expect((bad as { problem: { detail: string } }).problem.detail).toMatch(/\((signature|tlog)\)/);
 
@@ -88,7 +116,9 @@ describe("attestations", () => {
     expect(list.attestations).toEqual([]);
     expect((await client.status()).targetsCount).toBe(before.targetsCount + 1);
     // An attestation for a target that does not exist.
-    const missing = await registry.push([{ type: "attestations.add", path: "packages/nope-1.0.tar.gz", bundle: publishText }]).catch((e: unknown) => e);
+    const missing = await registry
+      .push([{ type: "attestations.add", path: "packages/nope-1.0.tar.gz", bundle: publishText }])
+      .catch((e: unknown) => e);
     expect(missing).toMatchObject({ status: 409, problem: { code: "unknown_target" } });
   });
 

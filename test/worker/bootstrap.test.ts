@@ -20,7 +20,11 @@ describe("bootstrap", () => {
     expect(Object.keys(snapshot.signed.meta)).toHaveLength(17);
     expect(snapshot.signed.meta["bins-f.json"]).toEqual({ version: 1 });
     const { json: targets } = await getJson("/boot-ok/metadata/1.targets.json");
-    expect(targets.signed.delegations.succinct_roles).toMatchObject({ bit_length: 4, name_prefix: "bins", threshold: 1 });
+    expect(targets.signed.delegations.succinct_roles).toMatchObject({
+      bit_length: 4,
+      name_prefix: "bins",
+      threshold: 1,
+    });
     const bin = await workerFetch(`${BASE}/boot-ok/metadata/1.bins-0.json`);
     expect(bin.status).toBe(200);
   });
@@ -34,7 +38,9 @@ describe("bootstrap", () => {
   });
 
   it("requires the admin token", async () => {
-    const response = await workerFetch(`${BASE}/boot-auth/admin/online-key`, { headers: { Authorization: "Bearer wrong-token-wrong-token" } });
+    const response = await workerFetch(`${BASE}/boot-auth/admin/online-key`, {
+      headers: { Authorization: "Bearer wrong-token-wrong-token" },
+    });
     expect(response.status).toBe(401);
     expect(response.headers.get("Content-Type")).toBe("application/problem+json");
     const body = await response.text();
@@ -62,7 +68,13 @@ describe("bootstrap", () => {
 
   it("rejects a root below its signature threshold", async () => {
     const error = await rejected("bad-threshold", async ({ onlineKey, signers }) => {
-      const signed = await draftRoot({ version: 1, expires: expires(), rootKeys: signers.map((s) => s.key), rootThreshold: 2, onlineKey });
+      const signed = await draftRoot({
+        version: 1,
+        expires: expires(),
+        rootKeys: signers.map((s) => s.key),
+        rootThreshold: 2,
+        onlineKey,
+      });
       return (await sign(signed, [signers[0]])).envelope;
     });
     expect(error.problem.code).toBe("invalid_root");
@@ -71,16 +83,31 @@ describe("bootstrap", () => {
 
   it("rejects a root whose signed part was changed after signing", async () => {
     const error = await rejected("bad-tampered", async ({ onlineKey, signers }) => {
-      const signed = await draftRoot({ version: 1, expires: expires(), rootKeys: [signers[0].key], rootThreshold: 1, onlineKey });
+      const signed = await draftRoot({
+        version: 1,
+        expires: expires(),
+        rootKeys: [signers[0].key],
+        rootThreshold: 1,
+        onlineKey,
+      });
       const { envelope } = await sign(signed, [signers[0]]);
-      return { ...envelope, signed: { ...envelope.signed, expires: formatExpires(new Date(Date.now() + 86_400_000 * 999)) } };
+      return {
+        ...envelope,
+        signed: { ...envelope.signed, expires: formatExpires(new Date(Date.now() + 86_400_000 * 999)) },
+      };
     });
     expect(error.problem.code).toBe("invalid_root");
   });
 
   it("rejects a root that does not name the repository's online key", async () => {
     const error = await rejected("bad-online", async ({ signers }) => {
-      const signed = await draftRoot({ version: 1, expires: expires(), rootKeys: [signers[0].key], rootThreshold: 1, onlineKey: signers[1].key });
+      const signed = await draftRoot({
+        version: 1,
+        expires: expires(),
+        rootKeys: [signers[0].key],
+        rootThreshold: 1,
+        onlineKey: signers[1].key,
+      });
       return (await sign(signed, [signers[0]])).envelope;
     });
     expect(error.problem.detail).toMatch(/online key/);
@@ -88,11 +115,23 @@ describe("bootstrap", () => {
 
   it("rejects an expired root, a root not at version 1 and a malformed body", async () => {
     await rejected("bad-expired", async ({ onlineKey, signers }) => {
-      const signed = await draftRoot({ version: 1, expires: "2020-01-01T00:00:00Z", rootKeys: [signers[0].key], rootThreshold: 1, onlineKey });
+      const signed = await draftRoot({
+        version: 1,
+        expires: "2020-01-01T00:00:00Z",
+        rootKeys: [signers[0].key],
+        rootThreshold: 1,
+        onlineKey,
+      });
       return (await sign(signed, [signers[0]])).envelope;
     });
     await rejected("bad-version", async ({ onlineKey, signers }) => {
-      const signed = await draftRoot({ version: 2, expires: expires(), rootKeys: [signers[0].key], rootThreshold: 1, onlineKey });
+      const signed = await draftRoot({
+        version: 2,
+        expires: expires(),
+        rootKeys: [signers[0].key],
+        rootThreshold: 1,
+        onlineKey,
+      });
       return (await sign(signed, [signers[0]])).envelope;
     });
     const malformed = await rejected("bad-shape", async () => ({ signed: "nope", signatures: [] }));

@@ -46,7 +46,9 @@ describe("online-key rotation", () => {
     const { json: ts } = await getJson("/cer-rotate/metadata/timestamp.json");
     expect(ts.signatures.map((s: { keyid: string }) => s.keyid)).toEqual([newKeyId]);
     await verifyThreshold(ts, root.roles.timestamp, root.keys, "timestamp");
-    const { json: snapshot } = await getJson(`/cer-rotate/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`);
+    const { json: snapshot } = await getJson(
+      `/cer-rotate/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`,
+    );
     for (const [file, meta] of Object.entries(snapshot.signed.meta) as Array<[string, { version: number }]>) {
       expect(meta.version, file).toBe(2);
       const { json } = await getJson(`/cer-rotate/metadata/2.${file}`);
@@ -57,18 +59,37 @@ describe("online-key rotation", () => {
     expect(status.openCeremony).toBeNull();
     // The old key's private material is gone.
     const oldKey = await runInDurableObject(env.REPOSITORY.getByName("cer-rotate"), (_i: Repository, state) =>
-      state.storage.sql.exec<{ state: string; n: number }>("SELECT state, length(sealed) AS n FROM online_keys WHERE keyid = ?", onlineKeyId).one(),
+      state.storage.sql
+        .exec<{ state: string; n: number }>(
+          "SELECT state, length(sealed) AS n FROM online_keys WHERE keyid = ?",
+          onlineKeyId,
+        )
+        .one(),
     );
     expect(oldKey).toEqual({ state: "retired", n: 0 });
     const events = (await client.ceremony(opened.id)).events.map((e) => e.kind);
-    expect(events).toEqual(["ceremony-opened", "signature-accepted", "signature-accepted", "root-accepted", "online-key-destroyed", "online-key-activated"]);
+    expect(events).toEqual([
+      "ceremony-opened",
+      "signature-accepted",
+      "signature-accepted",
+      "root-accepted",
+      "online-key-destroyed",
+      "online-key-activated",
+    ]);
   });
 
   it("an emergency rotation cancels the open ceremony and starts at once", async () => {
     const { client } = await bootstrapped("cer-emergency");
     const routine = await client.openCeremony({ kind: "online-key-rotation" });
-    await expect(client.openCeremony({ kind: "online-key-rotation" })).rejects.toMatchObject({ status: 409, problem: { code: "ceremony_open" } });
-    const emergency = await client.openCeremony({ kind: "online-key-rotation", reason: "key exposed in a log", emergency: true });
+    await expect(client.openCeremony({ kind: "online-key-rotation" })).rejects.toMatchObject({
+      status: 409,
+      problem: { code: "ceremony_open" },
+    });
+    const emergency = await client.openCeremony({
+      kind: "online-key-rotation",
+      reason: "key exposed in a log",
+      emergency: true,
+    });
     expect(emergency.id).not.toBe(routine.id);
     expect((await client.ceremony(routine.id)).state).toBe("cancelled");
   });
@@ -90,7 +111,9 @@ describe("ceremonies that must publish nothing", () => {
     });
     const otherBytes = canonicalBytes({ ...opened.draft, expires: "2099-01-01T00:00:00Z" });
     const wrongBytes = { keyid: signers[0]!.keyid, sig: toHex(await signers[0]!.sign(otherBytes)) };
-    await expect(client.submitSignature(opened.id, wrongBytes)).rejects.toMatchObject({ problem: { code: "invalid_signature" } });
+    await expect(client.submitSignature(opened.id, wrongBytes)).rejects.toMatchObject({
+      problem: { code: "invalid_signature" },
+    });
     // The third root key (not in root 1's threshold set) is not a root key either.
     await expect(client.submitSignature(opened.id, await signDraft(opened, signers[2]!))).rejects.toMatchObject({
       problem: { code: "not_a_root_key" },
@@ -116,7 +139,12 @@ describe("ceremonies that must publish nothing", () => {
     await expectUnchanged("cer-cancel", 1);
     const newKeyId = opened.summary.roles.timestamp.keyidsAdded[0]!;
     const key = await runInDurableObject(env.REPOSITORY.getByName("cer-cancel"), (_i: Repository, state) =>
-      state.storage.sql.exec<{ state: string; n: number }>("SELECT state, length(sealed) AS n FROM online_keys WHERE keyid = ?", newKeyId).one(),
+      state.storage.sql
+        .exec<{ state: string; n: number }>(
+          "SELECT state, length(sealed) AS n FROM online_keys WHERE keyid = ?",
+          newKeyId,
+        )
+        .one(),
     );
     expect(key).toEqual({ state: "retired", n: 0 });
   });
@@ -152,7 +180,10 @@ describe("root-key rotation", () => {
     await client.submitSignature(opened.id, await signDraft(opened, newKey!));
     const two = await client.submitSignature(opened.id, await signDraft(opened, signers[0]!));
     expect(two.ceremony.state).toBe("awaiting-signatures");
-    expect(two.ceremony.progress).toEqual({ trustedRoot: { signed: 1, threshold: 2 }, draftRoot: { signed: 2, threshold: 2 } });
+    expect(two.ceremony.progress).toEqual({
+      trustedRoot: { signed: 1, threshold: 2 },
+      draftRoot: { signed: 2, threshold: 2 },
+    });
     const done = await client.submitSignature(opened.id, await signDraft(opened, signers[1]!));
     expect(done.ceremony.state).toBe("published");
     expect((await workerFetch(`${BASE}/cer-rootkeys/metadata/2.root.json`)).status).toBe(200);

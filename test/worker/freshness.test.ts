@@ -24,7 +24,9 @@ afterEach(() => {
 async function snapshotOfState(repo: string) {
   return runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
     const rows = state.storage.sql
-      .exec<{ name: string; version: number; expires: string }>("SELECT name, version, expires FROM roles WHERE version > 0")
+      .exec<{ name: string; version: number; expires: string }>(
+        "SELECT name, version, expires FROM roles WHERE version > 0",
+      )
       .toArray();
     const earliest = Math.min(...rows.map((r) => Date.parse(r.expires)));
     return { rows, earliest, alarm: await state.storage.getAlarm() };
@@ -32,7 +34,9 @@ async function snapshotOfState(repo: string) {
 }
 
 describe("freshness", () => {
-  it("keeps every role unexpired for 30 days, driven by its own alarms, each bounded", { timeout: 300_000 }, async () => {
+  it("keeps every role unexpired for 30 days, driven by its own alarms, each bounded", {
+    timeout: 300_000,
+  }, async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(T0);
     const repo = "fresh-30d";
@@ -49,14 +53,19 @@ describe("freshness", () => {
       const next = Math.max(before.alarm!, now);
       // Nothing changes until the alarm runs: every role must outlive it,
       // so the repository is valid at every minute in between.
-      expect(before.earliest, `earliest expiry ${new Date(before.earliest).toISOString()} at alarm ${new Date(next).toISOString()}`).toBeGreaterThan(next + MINUTE);
+      expect(
+        before.earliest,
+        `earliest expiry ${new Date(before.earliest).toISOString()} at alarm ${new Date(next).toISOString()}`,
+      ).toBeGreaterThan(next + MINUTE);
       now = next;
       vi.setSystemTime(now);
       expect(await runDurableObjectAlarm(stub)).toBe(true);
       alarms++;
       const after = await snapshotOfState(repo);
       const versionsBefore = new Map(before.rows.map((r) => [r.name, r.version]));
-      const resignedBins = after.rows.filter((r) => r.name.startsWith("bins-") && r.version !== versionsBefore.get(r.name)).length;
+      const resignedBins = after.rows.filter(
+        (r) => r.name.startsWith("bins-") && r.version !== versionsBefore.get(r.name),
+      ).length;
       expect(resignedBins).toBeLessThanOrEqual(binsPerInvocation);
       maxResigned = Math.max(maxResigned, resignedBins);
       before = after;
@@ -107,13 +116,17 @@ describe("freshness", () => {
     // Break signing: the active key's sealed bytes are replaced (the object is
     // evicted so that the unsealed key cached in memory is dropped).
     const sealed = await runInDurableObject(stub, (_i: Repository, state) => {
-      const row = state.storage.sql.exec<{ sealed: ArrayBuffer }>("SELECT sealed FROM online_keys WHERE state = 'active'").one();
+      const row = state.storage.sql
+        .exec<{ sealed: ArrayBuffer }>("SELECT sealed FROM online_keys WHERE state = 'active'")
+        .one();
       state.storage.sql.exec("UPDATE online_keys SET sealed = zeroblob(48) WHERE state = 'active'");
       return row.sealed;
     });
     await evictDurableObject(stub);
     const path = "kept/even-if-publish-fails.tgz";
-    const failed = await client.changeTargets({ add: [{ path, length: 1, hashes: { sha256: "a".repeat(64) } }] }).catch((e: unknown) => e);
+    const failed = await client
+      .changeTargets({ add: [{ path, length: 1, hashes: { sha256: "a".repeat(64) } }] })
+      .catch((e: unknown) => e);
     expect(failed).toMatchObject({ status: 503, problem: { code: "publish_pending" } });
     const status = await client.status();
     expect(status.lastFailure?.detail).toMatch(/Error/);

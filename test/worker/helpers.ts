@@ -49,7 +49,12 @@ export async function withHmacRegistry(repo: string, settings: Record<string, un
   const boot = await bootstrapped(repo, settings);
   const added = await boot.client.addRegistryCredential("registry", { kind: "hmac" });
   const secret = added.secret!;
-  return { ...boot, secret, credentialId: added.credential.id, registry: registryClient(repo, { kind: "hmac", secret }) };
+  return {
+    ...boot,
+    secret,
+    credentialId: added.credential.id,
+    registry: registryClient(repo, { kind: "hmac", secret }),
+  };
 }
 
 /** What a client would see: the timestamp, snapshot and bin versions, and the entry for `path` (if listed). */
@@ -60,7 +65,12 @@ export async function publishedTarget(repo: string, path: string, bins = 16) {
   const bin = await new HashBins(HashBins.bitLengthFor(bins)).binFor(path);
   const binVersion: number = snapshot.signed.meta[`${bin}.json`].version;
   const { json: binFile } = await getJson(`/${repo}/metadata/${binVersion}.${bin}.json`);
-  return { timestamp: ts.signed.version as number, snapshot: snapshotVersion, bin: binVersion, target: binFile.signed.targets[path] };
+  return {
+    timestamp: ts.signed.version as number,
+    snapshot: snapshotVersion,
+    bin: binVersion,
+    target: binFile.signed.targets[path],
+  };
 }
 
 /** Every target listed in the published metadata, read through the snapshot (path → the bins listing it). */
@@ -73,7 +83,10 @@ export async function allPublishedTargets(repo: string, snapshotVersion?: number
     timestamp = ts.signed.version;
   }
   const { json: snapshot } = await getJson(`/${repo}/metadata/${version}.snapshot.json`);
-  const listings = new Map<string, Array<{ bin: string; target: { length: number; hashes: Record<string, string>; custom?: unknown } }>>();
+  const listings = new Map<
+    string,
+    Array<{ bin: string; target: { length: number; hashes: Record<string, string>; custom?: unknown } }>
+  >();
   for (const [file, meta] of Object.entries(snapshot.signed.meta as Record<string, { version: number }>)) {
     if (file === "targets.json") continue;
     const bin = file.slice(0, -".json".length);

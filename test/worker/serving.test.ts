@@ -11,7 +11,9 @@ describe("serving metadata", () => {
     expect(timestamp.headers.get("Content-Type")).toBe("application/json");
     expect(timestamp.headers.get("Cache-Control")).toBe("public, max-age=10");
     const bytes = new Uint8Array(await timestamp.arrayBuffer());
-    const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
     expect(timestamp.headers.get("ETag")).toBe(`"${sha}"`);
     expect(timestamp.headers.get("Content-Length")).toBe(String(bytes.length));
 
@@ -28,11 +30,15 @@ describe("serving metadata", () => {
     const first = await workerFetch(`${BASE}/serve-304/metadata/1.snapshot.json`);
     const etag = first.headers.get("ETag")!;
     await first.body?.cancel();
-    const again = await workerFetch(`${BASE}/serve-304/metadata/1.snapshot.json`, { headers: { "If-None-Match": etag } });
+    const again = await workerFetch(`${BASE}/serve-304/metadata/1.snapshot.json`, {
+      headers: { "If-None-Match": etag },
+    });
     expect(again.status).toBe(304);
     expect(again.headers.get("ETag")).toBe(etag);
     expect(again.headers.get("Cache-Control")).toBe(IMMUTABLE);
-    const other = await workerFetch(`${BASE}/serve-304/metadata/1.snapshot.json`, { headers: { "If-None-Match": '"abc"' } });
+    const other = await workerFetch(`${BASE}/serve-304/metadata/1.snapshot.json`, {
+      headers: { "If-None-Match": '"abc"' },
+    });
     expect(other.status).toBe(200);
     await other.body?.cancel();
 

@@ -15,7 +15,12 @@ async function published(repo: string, path: string, bins = new HashBins(4)) {
   const bin = await bins.binFor(path);
   const binVersion = snapshot.signed.meta[`${bin}.json`].version;
   const { json: binFile } = await getJson(`/${repo}/metadata/${binVersion}.${bin}.json`);
-  return { timestamp: ts.signed.version, snapshot: snapshotVersion, bin: binVersion, target: binFile.signed.targets[path] };
+  return {
+    timestamp: ts.signed.version,
+    snapshot: snapshotVersion,
+    bin: binVersion,
+    target: binFile.signed.targets[path],
+  };
 }
 
 describe("target changes", () => {
@@ -26,7 +31,11 @@ describe("target changes", () => {
     expect(versions).toEqual({ targets: 1, snapshot: 2, timestamp: 2 });
     const after = await published("tgt-basic", path);
     expect(after).toMatchObject({ timestamp: 2, snapshot: 2, bin: 2 });
-    expect(after.target).toEqual({ length: path.length, hashes: { sha256: await hashOf(path) }, custom: { yanked: false } });
+    expect(after.target).toEqual({
+      length: path.length,
+      hashes: { sha256: await hashOf(path) },
+      custom: { yanked: false },
+    });
     const { json: snapshot } = await getJson("/tgt-basic/metadata/2.snapshot.json");
     const changed = Object.entries(snapshot.signed.meta).filter(([, m]) => (m as { version: number }).version > 1);
     expect(changed.map(([name]) => name)).toEqual([`${await new HashBins(4).binFor(path)}.json`]);
@@ -40,13 +49,16 @@ describe("target changes", () => {
   it("applies concurrent batches with no lost update, coalescing publishes", async () => {
     const { client } = await bootstrapped("tgt-concurrent");
     const batches = await Promise.all(
-      Array.from({ length: 20 }, async (_, b) => Promise.all(Array.from({ length: 5 }, (_, i) => entry(`b${b}/t${i}.tgz`)))),
+      Array.from({ length: 20 }, async (_, b) =>
+        Promise.all(Array.from({ length: 5 }, (_, i) => entry(`b${b}/t${i}.tgz`))),
+      ),
     );
     const results = await Promise.all(batches.map((add) => client.changeTargets({ add })));
     const final = await client.status();
     expect(final.targetsCount).toBe(100);
     // Every acknowledged target is in the published metadata.
-    for (const add of batches) for (const t of add) expect((await published("tgt-concurrent", t.path)).target?.hashes).toEqual(t.hashes);
+    for (const add of batches)
+      for (const t of add) expect((await published("tgt-concurrent", t.path)).target?.hashes).toEqual(t.hashes);
     // Versions never go backwards; concurrent changes shared publishes.
     const timestamps = results.map((r) => r.versions.timestamp);
     expect(Math.max(...timestamps)).toBe(final.roles.timestamp!.version);
@@ -106,7 +118,10 @@ describe("uploads", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
     expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
-    expect((await published("upl-ok", "greetings/hello.txt")).target).toEqual({ length: bytes.length, hashes: { sha256: sha } });
+    expect((await published("upl-ok", "greetings/hello.txt")).target).toEqual({
+      length: bytes.length,
+      hashes: { sha256: sha },
+    });
     expect((await workerFetch(`${BASE}/upl-ok/targets/greetings/${"0".repeat(64)}.hello.txt`)).status).toBe(404);
     expect((await workerFetch(`${BASE}/upl-ok/targets/greetings/hello.txt`)).status).toBe(404);
   });

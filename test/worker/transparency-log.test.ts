@@ -33,7 +33,9 @@ describe("transparency log", () => {
 
     const checkpoint = await text("/log-basic/log/checkpoint");
     expect(checkpoint.response.headers.get("Cache-Control")).toBe("public, max-age=10");
-    const opened = await openCheckpoint(checkpoint.body, await Ed25519NoteVerifier.fromKey(vkey), { origin: commitment.origin });
+    const opened = await openCheckpoint(checkpoint.body, await Ed25519NoteVerifier.fromKey(vkey), {
+      origin: commitment.origin,
+    });
     expect(opened.checkpoint.size).toBe(commitment.size);
     expect(toHex(opened.checkpoint.rootHash)).toBe(commitment.root_hash);
 
@@ -45,7 +47,12 @@ describe("transparency log", () => {
     expect(entries.filter((e) => e.type === "metadata.publish").map((e) => (e as { role: string }).role)).toEqual(
       expect.arrayContaining(["targets", "bins-0", "bins-3", "snapshot", "timestamp"]),
     );
-    expect(entries.find((e) => e.type === "target.add")).toEqual({ type: "target.add", repository: "log-basic", path, hashes: { sha256: sha } });
+    expect(entries.find((e) => e.type === "target.add")).toEqual({
+      type: "target.add",
+      repository: "log-basic",
+      path,
+      hashes: { sha256: sha },
+    });
 
     // Hash tile level 0 has one hash per entry.
     const tile = await workerFetch(`${BASE}/log-basic/log/tile/0/000.p/${commitment.size}`);
@@ -62,21 +69,33 @@ describe("transparency log", () => {
     const second = await getJson("/log-proofs/metadata/timestamp.json");
     const { size: size2, root_hash: root2 } = second.json.signed["x-tuf-edge-log"];
 
-    const { response, json: inclusion } = await getJson(`/log-proofs/log/proof/inclusion?path=${encodeURIComponent(path)}&size=${size2}`);
+    const { response, json: inclusion } = await getJson(
+      `/log-proofs/log/proof/inclusion?path=${encodeURIComponent(path)}&size=${size2}`,
+    );
     expect(response.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
     expect(inclusion.rootHash).toBe(root2);
     expect(JSON.parse(inclusion.entry)).toMatchObject({ type: "target.add", path });
-    const ok = await verifyInclusion(fromHex(inclusion.leafHash), inclusion.index, size2, inclusion.proof.map(fromHex), fromHex(root2));
+    const ok = await verifyInclusion(
+      fromHex(inclusion.leafHash),
+      inclusion.index,
+      size2,
+      inclusion.proof.map(fromHex),
+      fromHex(root2),
+    );
     expect(ok).toBe(true);
     const tampered = [...inclusion.proof];
     tampered[0] = tampered[0].replace(/^./, (c: string) => (c === "0" ? "1" : "0"));
-    expect(await verifyInclusion(fromHex(inclusion.leafHash), inclusion.index, size2, tampered.map(fromHex), fromHex(root2))).toBe(false);
+    expect(
+      await verifyInclusion(fromHex(inclusion.leafHash), inclusion.index, size2, tampered.map(fromHex), fromHex(root2)),
+    ).toBe(false);
 
     const byIndex = await getJson(`/log-proofs/log/proof/inclusion?index=0`);
     expect(byIndex.json.index).toBe(0);
 
     const { json: consistency } = await getJson(`/log-proofs/log/proof/consistency?from=${size1}&to=${size2}`);
-    expect(await verifyConsistency(size1, size2, consistency.proof.map(fromHex), fromHex(root1), fromHex(root2))).toBe(true);
+    expect(await verifyConsistency(size1, size2, consistency.proof.map(fromHex), fromHex(root1), fromHex(root2))).toBe(
+      true,
+    );
 
     for (const bad of ["?index=999999", "?path=nope", "?index=1&path=x", "?from=1"]) {
       const r = await workerFetch(`${BASE}/log-proofs/log/proof/inclusion${bad}`);
@@ -86,8 +105,14 @@ describe("transparency log", () => {
 
   it("accepts a configured witness's cosignature and serves it; refuses others", async () => {
     await bootstrapped("log-witness", { bins: 2 });
-    const witness = await CosignatureV1Signer.fromSeed("witness.example/w1", crypto.getRandomValues(new Uint8Array(32)));
-    const stranger = await CosignatureV1Signer.fromSeed("witness.example/w2", crypto.getRandomValues(new Uint8Array(32)));
+    const witness = await CosignatureV1Signer.fromSeed(
+      "witness.example/w1",
+      crypto.getRandomValues(new Uint8Array(32)),
+    );
+    const stranger = await CosignatureV1Signer.fromSeed(
+      "witness.example/w2",
+      crypto.getRandomValues(new Uint8Array(32)),
+    );
     const headers = { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" };
     const set = await workerFetch(`${BASE}/log-witness/admin/log/witnesses`, {
       method: "PUT",

@@ -15,7 +15,9 @@ describe("versions", () => {
       state.storage.sql.exec("UPDATE roles SET allocated = allocated + 1 WHERE name IN ('snapshot', 'timestamp')");
     });
     const path = "x/y.tgz";
-    const { versions } = await client.changeTargets({ add: [{ path, length: 1, hashes: { sha256: await sha256Hex(utf8(path)) } }] });
+    const { versions } = await client.changeTargets({
+      add: [{ path, length: 1, hashes: { sha256: await sha256Hex(utf8(path)) } }],
+    });
     expect(versions.snapshot).toBe(3);
     expect(versions.timestamp).toBe(3);
     const { json } = await getJson("/ver-reuse/metadata/timestamp.json");
@@ -30,7 +32,9 @@ describe("versions", () => {
     // Mark every bin changed and start a round, as if the object was evicted mid-publish.
     await runInDurableObject(stub, (_instance: Repository, state) => {
       state.storage.sql.exec("UPDATE roles SET dirty = 2 WHERE name LIKE 'bins-%'");
-      state.storage.sql.exec("INSERT INTO state (key, value) VALUES ('round_active', 1) ON CONFLICT (key) DO UPDATE SET value = 1");
+      state.storage.sql.exec(
+        "INSERT INTO state (key, value) VALUES ('round_active', 1) ON CONFLICT (key) DO UPDATE SET value = 1",
+      );
     });
     expect((await client.status()).pendingChanges).toBe(true);
     const { versions } = await client.changeTargets({ remove: ["not/there"] });

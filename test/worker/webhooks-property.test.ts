@@ -50,10 +50,16 @@ const hostileHashesArb = fc.oneof(
 );
 
 const customArb = fc.option(
-  fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.boolean()), { maxKeys: 3 }),
+  fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.boolean()), {
+    maxKeys: 3,
+  }),
   { nil: undefined },
 );
-const hostileCustomArb = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant({ score: 1.5 }), fc.constant({ deep: [[[[[[[[[[1]]]]]]]]]] }));
+const hostileCustomArb = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constant({ score: 1.5 }),
+  fc.constant({ deep: [[[[[[[[[[1]]]]]]]]]] }),
+);
 
 /** Valid-looking events (most are valid; some meet the state rules: unknown targets, digest clashes). */
 const eventArb = fc.oneof(
@@ -65,7 +71,14 @@ const eventArb = fc.oneof(
     ),
   },
   { weight: 1, arbitrary: fc.record({ type: fc.constant("targets.remove"), path: pathArb }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant("targets.yank"), path: pathArb, reason: fc.string({ minLength: 1, maxLength: 30 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant("targets.yank"),
+      path: pathArb,
+      reason: fc.string({ minLength: 1, maxLength: 30 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant("targets.unyank"), path: pathArb }) },
 );
 
@@ -78,8 +91,15 @@ const hostileEventArb = fc.oneof(
     hashes: fc.oneof(hashesArb, hostileHashesArb),
     custom: hostileCustomArb,
   }),
-  fc.record({ type: fc.constantFrom("targets.remove", "targets.unyank", "targets.yank", "targets.explode", ""), path: hostilePathArb }),
-  fc.record({ type: fc.constant("targets.yank"), path: pathArb, reason: fc.oneof(fc.constant(""), fc.string({ minLength: 501, maxLength: 600 }), fc.integer()) }),
+  fc.record({
+    type: fc.constantFrom("targets.remove", "targets.unyank", "targets.yank", "targets.explode", ""),
+    path: hostilePathArb,
+  }),
+  fc.record({
+    type: fc.constant("targets.yank"),
+    path: pathArb,
+    reason: fc.oneof(fc.constant(""), fc.string({ minLength: 501, maxLength: 600 }), fc.integer()),
+  }),
 );
 
 type Mutation =
@@ -92,7 +112,12 @@ type Mutation =
 const fieldArb = fc.constantFrom("type", "path", "length", "hashes", "custom", "reason", "extra");
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("delete-field" as const), event: fc.nat(5), field: fieldArb }),
-  fc.record({ kind: fc.constant("set-field" as const), event: fc.nat(5), field: fieldArb, value: fc.jsonValue({ maxDepth: 2 }) }),
+  fc.record({
+    kind: fc.constant("set-field" as const),
+    event: fc.nat(5),
+    field: fieldArb,
+    value: fc.jsonValue({ maxDepth: 2 }),
+  }),
   fc.record({
     kind: fc.constant("set-top" as const),
     field: fc.constantFrom("repository", "events", "extra"),
@@ -106,7 +131,8 @@ function mutate(batch: { repository: unknown; events: unknown[] }, mutations: Mu
   const out: Record<string, unknown> = structuredClone(batch);
   for (const m of mutations) {
     const events = out.events;
-    const pick = (i: number) => (Array.isArray(events) && events.length ? (events[i % events.length] as Record<string, unknown>) : null);
+    const pick = (i: number) =>
+      Array.isArray(events) && events.length ? (events[i % events.length] as Record<string, unknown>) : null;
     switch (m.kind) {
       case "delete-field": {
         const e = pick(m.event);
@@ -146,15 +172,27 @@ const hostileBatchArb = fc
 const bodyArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
   { weight: 1, arbitrary: fc.json({ maxDepth: 3 }) },
-  { weight: 1, arbitrary: fc.constantFrom("", "null", "[]", "{}", "{\"events\":[]}", "\u0000", "{".repeat(500), "[".repeat(5000)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("", "null", "[]", "{}", '{"events":[]}', "\u0000", "{".repeat(500), "[".repeat(5000)),
+  },
   { weight: 3, arbitrary: batchArb.map((b) => JSON.stringify(b)) },
   { weight: 2, arbitrary: hostileBatchArb.map((b) => JSON.stringify(b)) },
-  { weight: 4, arbitrary: fc.tuple(batchArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 })).map(([b, m]) => JSON.stringify(mutate(b, m))) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(batchArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }))
+      .map(([b, m]) => JSON.stringify(mutate(b, m))),
+  },
 );
 
 /** A header value as it can travel over HTTP (no NUL, CR, LF; Latin-1). */
 const headerValueArb = fc
-  .oneof(fc.string({ maxLength: 60 }), fc.string({ unit: "binary-ascii", maxLength: 60 }), fc.string({ maxLength: 5000 }))
+  .oneof(
+    fc.string({ maxLength: 60 }),
+    fc.string({ unit: "binary-ascii", maxLength: 60 }),
+    fc.string({ maxLength: 5000 }),
+  )
   .map((s) => s.replace(/[\u0000\r\n]|[^\u0000-\u00ff]/g, ""));
 
 type HeaderPlan =
@@ -162,7 +200,10 @@ type HeaderPlan =
   | { kind: "wrong-secret"; id: string }
   | { kind: "random"; id: string | null; timestamp: string | null; signature: string | null; prefer: string | null };
 
-const idArb = fc.oneof(fc.uuid().map((u) => `msg_${u}`), fc.stringMatching(/^[\x21-\x7e]{1,12}$/));
+const idArb = fc.oneof(
+  fc.uuid().map((u) => `msg_${u}`),
+  fc.stringMatching(/^[\x21-\x7e]{1,12}$/),
+);
 
 const headerPlanArb: fc.Arbitrary<HeaderPlan> = fc.oneof(
   {
@@ -171,7 +212,10 @@ const headerPlanArb: fc.Arbitrary<HeaderPlan> = fc.oneof(
       kind: fc.constant("signed" as const),
       id: idArb,
       // Mostly within the 5-minute tolerance; sometimes outside it.
-      skew: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: -250, max: 250 }) }, { weight: 1, arbitrary: fc.integer({ min: -100_000, max: 100_000 }) }),
+      skew: fc.oneof(
+        { weight: 5, arbitrary: fc.integer({ min: -250, max: 250 }) },
+        { weight: 1, arbitrary: fc.integer({ min: -100_000, max: 100_000 }) },
+      ),
       prefer: fc.boolean(),
     }),
   },
@@ -202,7 +246,12 @@ async function headersFor(plan: HeaderPlan, body: string): Promise<Record<string
       return plan.prefer ? { ...signed, Prefer: "respond-async" } : signed;
     }
     case "wrong-secret":
-      return signPush({ kind: "hmac", secret: `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}` }, body, plan.id, nowSeconds());
+      return signPush(
+        { kind: "hmac", secret: `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}` },
+        body,
+        plan.id,
+        nowSeconds(),
+      );
     case "random": {
       const h: Record<string, string> = {};
       if (plan.id !== null) h["webhook-id"] = plan.id;
@@ -214,7 +263,12 @@ async function headersFor(plan: HeaderPlan, body: string): Promise<Record<string
   }
 }
 
-const newTally = () => ({ sent: 0, accepted: 0, byStatus: new Map<number, number>(), byCode: new Map<string, number>() });
+const newTally = () => ({
+  sent: 0,
+  accepted: 0,
+  byStatus: new Map<number, number>(),
+  byCode: new Map<string, number>(),
+});
 let tally = newTally();
 
 function report(name: string) {
@@ -237,7 +291,11 @@ async function waitPublished(location: string): Promise<void> {
 async function check(body: string, headers: Record<string, string>): Promise<number> {
   let request: Request;
   try {
-    request = new Request(`${BASE}/${REPO}/webhooks/registry`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
+    request = new Request(`${BASE}/${REPO}/webhooks/registry`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body,
+    });
   } catch {
     return -1; // not a request HTTP could carry
   }
@@ -286,7 +344,13 @@ describe("webhook endpoint under random input", () => {
     tally = newTally();
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(batchArb.map((b) => JSON.stringify(b)), hostileBatchArb.map((b) => JSON.stringify(b)), fc.tuple(batchArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 })).map(([b, m]) => JSON.stringify(mutate(b, m)))),
+        fc.oneof(
+          batchArb.map((b) => JSON.stringify(b)),
+          hostileBatchArb.map((b) => JSON.stringify(b)),
+          fc
+            .tuple(batchArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }))
+            .map(([b, m]) => JSON.stringify(mutate(b, m))),
+        ),
         idArb,
         async (body, id) => {
           const status = await check(body, await signPush({ kind: "hmac", secret }, body, id, nowSeconds()));
@@ -306,7 +370,10 @@ describe("webhook endpoint under random input", () => {
     const body = JSON.stringify({ repository: REPO, events: [], padding: "x".repeat(1024 * 1024) });
     const response = await workerFetch(`${BASE}/${REPO}/webhooks/registry`, {
       method: "POST",
-      headers: { ...(await signPush({ kind: "hmac", secret }, body, "msg_big", nowSeconds())), "Content-Type": "application/json" },
+      headers: {
+        ...(await signPush({ kind: "hmac", secret }, body, "msg_big", nowSeconds())),
+        "Content-Type": "application/json",
+      },
       body,
     });
     expect(response.status).toBe(413);

@@ -38,7 +38,11 @@ function batch(repository: string, events: unknown[]): string {
 
 /** POSTs `body` to the repository's webhook endpoint with exactly `headers`. */
 function post(repo: string, body: string, headers: Record<string, string>): Promise<Response> {
-  return workerFetch(`${BASE}/${repo}/webhooks/registry`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
+  return workerFetch(`${BASE}/${repo}/webhooks/registry`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body,
+  });
 }
 
 /** POSTs `body` signed with `credential`; `timestamp` (seconds) and `id` may be overridden. */
@@ -48,7 +52,12 @@ async function signedPost(
   body: string,
   options: { id?: string; timestamp?: number; extra?: Record<string, string> } = {},
 ): Promise<Response> {
-  const headers = await signPush(credential, body, options.id ?? `msg_${crypto.randomUUID()}`, options.timestamp ?? nowSeconds());
+  const headers = await signPush(
+    credential,
+    body,
+    options.id ?? `msg_${crypto.randomUUID()}`,
+    options.timestamp ?? nowSeconds(),
+  );
   return post(repo, body, { ...headers, ...options.extra });
 }
 
@@ -92,10 +101,21 @@ describe("registry pushes", () => {
     const b = await addEvent("pkg/b-2.0.tgz");
 
     const pushed = await registry.push([a, b]);
-    expect(pushed).toMatchObject({ status: 200, duplicate: false, task: { state: "published", registry: "registry", events: 2 } });
+    expect(pushed).toMatchObject({
+      status: 200,
+      duplicate: false,
+      task: { state: "published", registry: "registry", events: 2 },
+    });
     expect(pushed.task.versions).toEqual({ targets: 1, snapshot: 2, timestamp: 2 });
-    expect((await publishedTarget(repo, a.path)).target).toEqual({ length: a.path.length, hashes: { sha256: await hashOf(a.path) }, custom: { channel: "stable" } });
-    expect((await publishedTarget(repo, b.path)).target).toEqual({ length: b.path.length, hashes: { sha256: await hashOf(b.path) } });
+    expect((await publishedTarget(repo, a.path)).target).toEqual({
+      length: a.path.length,
+      hashes: { sha256: await hashOf(a.path) },
+      custom: { channel: "stable" },
+    });
+    expect((await publishedTarget(repo, b.path)).target).toEqual({
+      length: b.path.length,
+      hashes: { sha256: await hashOf(b.path) },
+    });
     const { json: task } = await getJson<TaskView>(`/${repo}/tasks/${pushed.task.id}`);
     expect(task).toMatchObject({ id: pushed.task.id, state: "published", versions: pushed.task.versions });
 
@@ -106,12 +126,21 @@ describe("registry pushes", () => {
     const yanked = await publishedTarget(repo, a.path);
     expect(yanked.timestamp).toBe(3);
     expect(yanked.target.custom).toEqual({ channel: "stable", yanked: true, yanked_reason: "CVE-2099-0001" });
-    expect((await publishedTarget(repo, b.path)).target.custom).toEqual({ yanked: true, yanked_reason: "broken build" });
+    expect((await publishedTarget(repo, b.path)).target.custom).toEqual({
+      yanked: true,
+      yanked_reason: "broken build",
+    });
     expect((await client.status()).targetsCount).toBe(2);
 
-    await registry.push([{ type: "targets.unyank", path: a.path }, { type: "targets.unyank", path: b.path }]);
+    await registry.push([
+      { type: "targets.unyank", path: a.path },
+      { type: "targets.unyank", path: b.path },
+    ]);
     expect((await publishedTarget(repo, a.path)).target.custom).toEqual({ channel: "stable" });
-    expect((await publishedTarget(repo, b.path)).target).toEqual({ length: b.path.length, hashes: { sha256: await hashOf(b.path) } });
+    expect((await publishedTarget(repo, b.path)).target).toEqual({
+      length: b.path.length,
+      hashes: { sha256: await hashOf(b.path) },
+    });
 
     const removed = await registry.push([{ type: "targets.remove", path: b.path }]);
     expect(removed.task.versions!.timestamp).toBe(5);
@@ -163,12 +192,29 @@ describe("refused pushes change nothing", () => {
     const wrong = { kind: "hmac", secret: `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}` } as const;
     await expectProblem(await signedPost(repo, wrong, body, { id: "msg_forged" }), 401, "invalid_signature");
 
-    const signed = await signPush({ kind: "hmac", secret }, batch(repo, [await addEvent("fine/file")]), "msg_altered", nowSeconds());
+    const signed = await signPush(
+      { kind: "hmac", secret },
+      batch(repo, [await addEvent("fine/file")]),
+      "msg_altered",
+      nowSeconds(),
+    );
     await expectProblem(await post(repo, body, signed), 401, "invalid_signature");
     // A signature of the right secret over another id or timestamp does not carry over either.
-    await expectProblem(await post(repo, batch(repo, [await addEvent("fine/file")]), { ...signed, "webhook-id": "msg_other" }), 401, "invalid_signature");
-    await expectProblem(await post(repo, body, { ...signed, "webhook-signature": "v1,not-base64!!" }), 401, "invalid_signature");
-    await expectProblem(await post(repo, body, { ...signed, "webhook-signature": "v2,abcd" }), 401, "invalid_signature");
+    await expectProblem(
+      await post(repo, batch(repo, [await addEvent("fine/file")]), { ...signed, "webhook-id": "msg_other" }),
+      401,
+      "invalid_signature",
+    );
+    await expectProblem(
+      await post(repo, body, { ...signed, "webhook-signature": "v1,not-base64!!" }),
+      401,
+      "invalid_signature",
+    );
+    await expectProblem(
+      await post(repo, body, { ...signed, "webhook-signature": "v2,abcd" }),
+      401,
+      "invalid_signature",
+    );
     await expectNothingChanged(client, before);
     await expectIdUnused(repo, { kind: "hmac", secret }, "msg_forged");
     await expectIdUnused(repo, { kind: "hmac", secret }, "msg_altered");
@@ -197,11 +243,23 @@ describe("refused pushes change nothing", () => {
     const before = await state(client);
     const body = batch(repo, [await addEvent("late/arrival")]);
     // 5 minutes and a margin: the server's clock may have ticked past the test's by the time it checks.
-    const expired = await expectProblem(await signedPost(repo, credential, body, { id: "msg_old", timestamp: nowSeconds() - 330 }), 401, "stale_timestamp");
+    const expired = await expectProblem(
+      await signedPost(repo, credential, body, { id: "msg_old", timestamp: nowSeconds() - 330 }),
+      401,
+      "stale_timestamp",
+    );
     expect(expired.detail).toMatch(/expired/);
-    const future = await expectProblem(await signedPost(repo, credential, body, { id: "msg_new", timestamp: nowSeconds() + 330 }), 401, "stale_timestamp");
+    const future = await expectProblem(
+      await signedPost(repo, credential, body, { id: "msg_new", timestamp: nowSeconds() + 330 }),
+      401,
+      "stale_timestamp",
+    );
     expect(future.detail).toMatch(/future/);
-    await expectProblem(await signedPost(repo, credential, body, { id: "msg_epoch", timestamp: 0 }), 401, "stale_timestamp");
+    await expectProblem(
+      await signedPost(repo, credential, body, { id: "msg_epoch", timestamp: 0 }),
+      401,
+      "stale_timestamp",
+    );
     await expectNothingChanged(client, before);
     // Within the tolerance is fine.
     const edge = await signedPost(repo, credential, body, { id: "msg_old", timestamp: nowSeconds() - 270 });
@@ -218,7 +276,11 @@ describe("refused pushes change nothing", () => {
     const { registries } = await client.registries();
     expect(registries[0]!.credentials.map((c) => c.id)).toEqual([replacement.credential.id]);
     const before = await state(client);
-    await expectProblem(await signedPost(repo, { kind: "hmac", secret }, batch(repo, [await addEvent("old/key")]), { id: "msg_revoked" }), 401, "invalid_signature");
+    await expectProblem(
+      await signedPost(repo, { kind: "hmac", secret }, batch(repo, [await addEvent("old/key")]), { id: "msg_revoked" }),
+      401,
+      "invalid_signature",
+    );
     await expectNothingChanged(client, before);
     await expectIdUnused(repo, { kind: "hmac", secret: replacement.secret! }, "msg_revoked");
   });
@@ -231,7 +293,11 @@ describe("refused pushes change nothing", () => {
     const stranger = await ed25519Key();
     const before = await state(client);
     const body = batch(repo, [await addEvent("stranger/file")]);
-    await expectProblem(await signedPost(repo, stranger.credential, body, { id: "msg_stranger" }), 401, "invalid_signature");
+    await expectProblem(
+      await signedPost(repo, stranger.credential, body, { id: "msg_stranger" }),
+      401,
+      "invalid_signature",
+    );
     // Both the stranger's signature and a truncated one: still refused.
     const good = await signPush(registered.credential, body, "msg_truncated", nowSeconds());
     const truncated = good["webhook-signature"].slice(0, 40);
@@ -242,8 +308,18 @@ describe("refused pushes change nothing", () => {
     await expectNothingChanged(client, before);
     await expectIdUnused(repo, registered.credential, "msg_stranger");
     // Several signatures, one good: accepted (any one listed signature may verify).
-    const multi = await signPush(registered.credential, batch(repo, [await addEvent("multi/sig")]), "msg_multi", nowSeconds());
-    const strangers = await signPush(stranger.credential, batch(repo, [await addEvent("multi/sig")]), "msg_multi", nowSeconds());
+    const multi = await signPush(
+      registered.credential,
+      batch(repo, [await addEvent("multi/sig")]),
+      "msg_multi",
+      nowSeconds(),
+    );
+    const strangers = await signPush(
+      stranger.credential,
+      batch(repo, [await addEvent("multi/sig")]),
+      "msg_multi",
+      nowSeconds(),
+    );
     const response = await post(repo, batch(repo, [await addEvent("multi/sig")]), {
       ...multi,
       "webhook-signature": `${strangers["webhook-signature"]} ${multi["webhook-signature"]}`,
@@ -256,7 +332,9 @@ describe("refused pushes change nothing", () => {
     const { client, secret } = await withHmacRegistry(repo);
     const before = await state(client);
     const problem = await expectProblem(
-      await signedPost(repo, { kind: "hmac", secret }, batch("wh-some-other-repo", [await addEvent("x/y")]), { id: "msg_wrong_repo" }),
+      await signedPost(repo, { kind: "hmac", secret }, batch("wh-some-other-repo", [await addEvent("x/y")]), {
+        id: "msg_wrong_repo",
+      }),
       403,
       "wrong_repository",
     );
@@ -274,7 +352,11 @@ describe("refused pushes change nothing", () => {
     const beforeB = await state(b.client);
     await expectProblem(await post("wh-replay-b", body, headers), 401, "invalid_signature");
     // Even rewritten for B, A's signature does not verify there.
-    await expectProblem(await post("wh-replay-b", batch("wh-replay-b", [await addEvent("cross/repo")]), headers), 401, "invalid_signature");
+    await expectProblem(
+      await post("wh-replay-b", batch("wh-replay-b", [await addEvent("cross/repo")]), headers),
+      401,
+      "invalid_signature",
+    );
     await expectNothingChanged(b.client, beforeB);
     expect((await state(a.client)).targets).toBe(1);
     await expectIdUnused("wh-replay-b", { kind: "hmac", secret: b.secret }, "msg_cross");
@@ -282,7 +364,11 @@ describe("refused pushes change nothing", () => {
 
   it("a push to a repository that is not bootstrapped → 409, problem+json", async () => {
     const body = batch("wh-never-booted", [await addEvent("x/y")]);
-    const response = await post("wh-never-booted", body, await signPush({ kind: "hmac", secret: "whsec_AAAA" }, body, "m", nowSeconds()));
+    const response = await post(
+      "wh-never-booted",
+      body,
+      await signPush({ kind: "hmac", secret: "whsec_AAAA" }, body, "m", nowSeconds()),
+    );
     await expectProblem(response, 409, "not_bootstrapped");
   });
 });
@@ -303,7 +389,10 @@ describe("redelivery", () => {
     const other = await registry.push([await addEvent("never/applied")], { id: "msg_once" });
     expect(other).toMatchObject({ duplicate: true, task: { id: first.task.id } });
     // Async redelivery of a published task: 200 with the task, not 202.
-    const asyncAgain = await signedPost(repo, { kind: "hmac", secret }, batch(repo, [event]), { id: "msg_once", extra: { Prefer: "respond-async" } });
+    const asyncAgain = await signedPost(repo, { kind: "hmac", secret }, batch(repo, [event]), {
+      id: "msg_once",
+      extra: { Prefer: "respond-async" },
+    });
     expect(asyncAgain.status).toBe(200);
     expect((await asyncAgain.json<{ task: TaskView; duplicate: boolean }>()).task.id).toBe(first.task.id);
     expect(await state(client)).toEqual(after);
@@ -357,7 +446,10 @@ describe("credential rotation", () => {
       401,
       "invalid_signature",
     );
-    await expect(oldClient.push([await addEvent("after/old")])).rejects.toMatchObject({ status: 401, problem: { code: "invalid_signature" } });
+    await expect(oldClient.push([await addEvent("after/old")])).rejects.toMatchObject({
+      status: 401,
+      problem: { code: "invalid_signature" },
+    });
     expect(await state(client)).toEqual(before);
     const accepted = await newClient.push([await addEvent("after/new")], { id: "msg_after_old" });
     expect(accepted).toMatchObject({ status: 200, duplicate: false });
@@ -377,7 +469,11 @@ describe("immutability", () => {
     await registry.push([original]);
     const before = await state(client);
 
-    const clash = await expectProblem(await signedPost(repo, { kind: "hmac", secret }, batch(repo, [forged])), 409, "immutable_target");
+    const clash = await expectProblem(
+      await signedPost(repo, { kind: "hmac", secret }, batch(repo, [forged])),
+      409,
+      "immutable_target",
+    );
     expect(clash.detail).toContain(`events.0 (targets.add "${path}")`);
     // In a batch: the event is named by index, and the rest of the batch is not applied.
     const second = await expectProblem(
@@ -388,7 +484,11 @@ describe("immutability", () => {
     expect(second.detail).toContain(`events.1 (targets.add "${path}")`);
     // sha512 added alongside the original sha256: the sha256 still has to match.
     const extended: AddEvent = { ...forged, hashes: { sha256: await hashOf("x"), sha512: "a".repeat(128) } };
-    await expectProblem(await signedPost(repo, { kind: "hmac", secret }, batch(repo, [extended])), 409, "immutable_target");
+    await expectProblem(
+      await signedPost(repo, { kind: "hmac", secret }, batch(repo, [extended])),
+      409,
+      "immutable_target",
+    );
     expect(await state(client)).toEqual(before);
     expect((await publishedTarget(repo, path)).target.hashes).toEqual(original.hashes);
 
@@ -398,7 +498,11 @@ describe("immutability", () => {
     await registry.push([{ type: "targets.remove", path }]);
     expect((await publishedTarget(repo, path)).target).toBeUndefined();
     const afterRemoval = await state(client);
-    const again = await expectProblem(await signedPost(repo, { kind: "hmac", secret }, batch(repo, [forged])), 409, "immutable_target");
+    const again = await expectProblem(
+      await signedPost(repo, { kind: "hmac", secret }, batch(repo, [forged])),
+      409,
+      "immutable_target",
+    );
     expect(again.detail).toContain(path);
     expect(await state(client)).toEqual(afterRemoval);
     // Re-listing the original bytes is allowed.
@@ -432,7 +536,10 @@ describe("all or nothing", () => {
     ];
     for (const [events, field] of schemaCases) {
       const problem = await expectProblem(await send(events), 400, "invalid_request");
-      expect(problem.errors?.map((e) => e.path), JSON.stringify(events)).toContain(field);
+      expect(
+        problem.errors?.map((e) => e.path),
+        JSON.stringify(events),
+      ).toContain(field);
     }
     await expectProblem(await signedPost(repo, { kind: "hmac", secret }, "{not json"), 400, "invalid_request");
     const extraTop = await expectProblem(
@@ -443,7 +550,10 @@ describe("all or nothing", () => {
     expect(extraTop.errors?.length).toBeGreaterThan(0);
 
     const stateCases: Array<[unknown[], RegExp]> = [
-      [[x, y, { type: "targets.yank", path: "no/such", reason: "bad" }], /^events\.2 \(targets\.yank "no\/such"\): no such target/],
+      [
+        [x, y, { type: "targets.yank", path: "no/such", reason: "bad" }],
+        /^events\.2 \(targets\.yank "no\/such"\): no such target/,
+      ],
       [[x, { type: "targets.remove", path: "no/such" }], /^events\.1 \(targets\.remove/],
       [[x, { type: "targets.unyank", path: "no/such" }], /^events\.1 \(targets\.unyank/],
       // A batch names each path once: adding and yanking one path in one batch is refused.
@@ -466,7 +576,9 @@ describe("async mode", () => {
     const repo = "wh-async";
     const { client, secret } = await withHmacRegistry(repo);
     const event = await addEvent("later/file");
-    const response = await signedPost(repo, { kind: "hmac", secret }, batch(repo, [event]), { extra: { Prefer: "respond-async" } });
+    const response = await signedPost(repo, { kind: "hmac", secret }, batch(repo, [event]), {
+      extra: { Prefer: "respond-async" },
+    });
     const json = await response.json<{ task: TaskView; duplicate: boolean }>();
     expect(response.status, JSON.stringify(json)).toBe(202);
     expect(response.headers.get("Preference-Applied")).toBe("respond-async");
@@ -491,13 +603,22 @@ describe("async mode", () => {
 
     // An async upload is published the same way.
     const bytes = utf8("uploaded, answered at once");
-    const upload = await registryClient(repo, { kind: "hmac", secret }).upload("later/upload.bin", bytes, { async: true });
+    const upload = await registryClient(repo, { kind: "hmac", secret }).upload("later/upload.bin", bytes, {
+      async: true,
+    });
     expect(upload.status).toBe(202);
-    for (let polls = 0; (await getJson<TaskView>(`/${repo}/tasks/${upload.task.id}`)).json.state !== "published"; polls++) {
+    for (
+      let polls = 0;
+      (await getJson<TaskView>(`/${repo}/tasks/${upload.task.id}`)).json.state !== "published";
+      polls++
+    ) {
       expect(polls).toBeLessThan(300);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect((await publishedTarget(repo, "later/upload.bin")).target).toEqual({ length: bytes.length, hashes: { sha256: await sha256Hex(bytes) } });
+    expect((await publishedTarget(repo, "later/upload.bin")).target).toEqual({
+      length: bytes.length,
+      hashes: { sha256: await sha256Hex(bytes) },
+    });
 
     expect((await workerFetch(`${BASE}/${repo}/tasks/${"0".repeat(32)}`)).status).toBe(404);
     const malformed = await workerFetch(`${BASE}/${repo}/tasks/nope`);
@@ -573,7 +694,11 @@ describe("signed uploads", () => {
     const served = await workerFetch(`${BASE}/${repo}/targets/tools/${sha}.install.sh`);
     expect(served.status).toBe(200);
     expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
-    expect((await publishedTarget(repo, "tools/install.sh")).target).toEqual({ length: bytes.length, hashes: { sha256: sha }, custom: { arch: "any" } });
+    expect((await publishedTarget(repo, "tools/install.sh")).target).toEqual({
+      length: bytes.length,
+      hashes: { sha256: sha },
+      custom: { arch: "any" },
+    });
     expect(await objects(repo)).toEqual([`${repo}/targets/tools/${sha}.install.sh`]);
     expect((await client.status()).targetsCount).toBe(1);
 
@@ -602,7 +727,12 @@ describe("signed uploads", () => {
     const claimed = utf8("the bytes the registry signed");
     const sent = utf8("the bytes an attacker swapped");
     expect(sent.length).toBe(claimed.length);
-    const manifest = { repository: repo, path: "dist/app.bin", length: claimed.length, sha256: await sha256Hex(claimed) };
+    const manifest = {
+      repository: repo,
+      path: "dist/app.bin",
+      length: claimed.length,
+      sha256: await sha256Hex(claimed),
+    };
     const response = await uploadRequest(repo, "dist/app.bin", manifest, sent, { kind: "hmac", secret });
     await expectProblem(response, 422, "digest_mismatch");
     expect(await objects(repo)).toEqual([]);
@@ -618,10 +748,22 @@ describe("signed uploads", () => {
     const bytes = utf8("twelve bytes");
     const sha256 = await sha256Hex(bytes);
 
-    const longer = await uploadRequest(repo, "a/b.bin", { repository: repo, path: "a/b.bin", length: bytes.length + 1, sha256 }, bytes, credential);
+    const longer = await uploadRequest(
+      repo,
+      "a/b.bin",
+      { repository: repo, path: "a/b.bin", length: bytes.length + 1, sha256 },
+      bytes,
+      credential,
+    );
     const problem = await expectProblem(longer, 400, "invalid_request");
     expect(problem.detail).toMatch(/Content-Length/);
-    const shorter = await uploadRequest(repo, "a/b.bin", { repository: repo, path: "a/b.bin", length: bytes.length - 1, sha256 }, bytes, credential);
+    const shorter = await uploadRequest(
+      repo,
+      "a/b.bin",
+      { repository: repo, path: "a/b.bin", length: bytes.length - 1, sha256 },
+      bytes,
+      credential,
+    );
     await expectProblem(shorter, 400, "invalid_request");
 
     const manifest = { repository: repo, path: "a/b.bin", length: bytes.length, sha256 };
@@ -633,7 +775,11 @@ describe("signed uploads", () => {
     // The manifest's path must be the URL's.
     await expectProblem(await uploadRequest(repo, "a/other.bin", manifest, bytes, credential), 400, "invalid_request");
     // For another repository.
-    await expectProblem(await uploadRequest(repo, "a/b.bin", { ...manifest, repository: "wh-elsewhere" }, bytes, credential), 403, "wrong_repository");
+    await expectProblem(
+      await uploadRequest(repo, "a/b.bin", { ...manifest, repository: "wh-elsewhere" }, bytes, credential),
+      403,
+      "wrong_repository",
+    );
 
     expect(await objects(repo)).toEqual([]);
     expect(await state(client)).toEqual(before);
@@ -646,7 +792,11 @@ describe("signed uploads", () => {
     const before = await state(client);
     const other = utf8("version two");
     const manifest = { repository: repo, path: "rel/v1.bin", length: other.length, sha256: await sha256Hex(other) };
-    await expectProblem(await uploadRequest(repo, "rel/v1.bin", manifest, other, { kind: "hmac", secret }), 409, "immutable_target");
+    await expectProblem(
+      await uploadRequest(repo, "rel/v1.bin", manifest, other, { kind: "hmac", secret }),
+      409,
+      "immutable_target",
+    );
     expect(await objects(repo)).toEqual([`${repo}/targets/rel/${await sha256Hex(utf8("version one"))}.v1.bin`]);
     expect(await state(client)).toEqual(before);
   });

@@ -47,13 +47,25 @@ interface VerifierFigure {
 }
 
 /** Runs the workerd verifier throughput test in the frozen project copy and parses its printed figures. */
-async function workerdVerifierLoop(root: string): Promise<{ figures: VerifierFigure[]; seconds: number; error?: string; output: string }> {
+async function workerdVerifierLoop(
+  root: string,
+): Promise<{ figures: VerifierFigure[]; seconds: number; error?: string; output: string }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [join(root, "node_modules/vitest/vitest.mjs"), "run", "--project", "workers", "test/unit/attestations/throughput.test.ts"], {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", CI: "true" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, "node_modules/vitest/vitest.mjs"),
+      "run",
+      "--project",
+      "workers",
+      "test/unit/attestations/throughput.test.ts",
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", CI: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   child.stdout.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr.on("data", (c: Buffer) => (output += c.toString()));
@@ -103,11 +115,24 @@ export const attestations: Section = {
       await bootstrap(admin, { bins: BINS });
       await admin.setAttestationPolicy({ flavour: "pypi" });
       const { secret } = await admin.addRegistryCredential("pypi", { kind: "hmac" });
-      const registry = new RegistryClient({ baseUrl: base, repo: REPO, credential: { kind: "hmac", secret: secret! }, fetch: pool.fetch });
+      const registry = new RegistryClient({
+        baseUrl: base,
+        repo: REPO,
+        credential: { kind: "hmac", secret: secret! },
+        fetch: pool.fetch,
+      });
 
-      const target = (path: string) => ({ type: "targets.add" as const, path, length: ARTIFACT_LENGTH, hashes: { sha256 } });
+      const target = (path: string) => ({
+        type: "targets.add" as const,
+        path,
+        length: ARTIFACT_LENGTH,
+        hashes: { sha256 },
+      });
       const plainEvents = (dir: string) => [target(`${dir}/${fileName}`)];
-      const attestedEvents = (dir: string) => [target(`${dir}/${fileName}`), { type: "attestations.add" as const, path: `${dir}/${fileName}`, bundle }];
+      const attestedEvents = (dir: string) => [
+        target(`${dir}/${fileName}`),
+        { type: "attestations.add" as const, path: `${dir}/${fileName}`, bundle },
+      ];
       const waitPublished = async (id: string) => {
         const deadline = Date.now() + 120_000;
         while ((await registry.task(id)).state !== "published") {
@@ -144,7 +169,9 @@ export const attestations: Section = {
         for (const kind of order) {
           const events = kind === "plain" ? plainEvents(`plain-async-${i}`) : attestedEvents(`run-async-${i}`);
           let id = "";
-          (kind === "plain" ? ackPlain : ackAttested).push(await time(async () => (id = (await registry.push(events, { async: true })).task.id)));
+          (kind === "plain" ? ackPlain : ackAttested).push(
+            await time(async () => (id = (await registry.push(events, { async: true })).task.id)),
+          );
           await waitPublished(id);
         }
         if ((i + 1) % 25 === 0) log(`  ${i + 1}/${runs} pairs`);
@@ -162,17 +189,24 @@ export const attestations: Section = {
             kind === "plain" ? plainEvents(`batch-plain-${r}-${k}`) : attestedEvents(`batch-run-${r}-${k}`),
           ).flat();
           let id = "";
-          (kind === "plain" ? batchPlain : batchAttested).push(await time(async () => (id = (await registry.push(events, { async: true })).task.id)));
+          (kind === "plain" ? batchPlain : batchAttested).push(
+            await time(async () => (id = (await registry.push(events, { async: true })).task.id)),
+          );
           await waitPublished(id);
         }
       }
 
       // Sanity: the attestations were accepted and bound.
-      const listed = await getJson<{ attestations: unknown[] }>(pool.fetch, `${base}/${REPO}/attestations/run-0/${fileName}`);
-      if (listed.attestations.length !== 1) notes.push(`run-0/${fileName} lists ${listed.attestations.length} attestations, expected 1.`);
+      const listed = await getJson<{ attestations: unknown[] }>(
+        pool.fetch,
+        `${base}/${REPO}/attestations/run-0/${fileName}`,
+      );
+      if (listed.attestations.length !== 1)
+        notes.push(`run-0/${fileName} lists ${listed.attestations.length} attestations, expected 1.`);
       const status = await admin.status();
       const expectedTargets = 6 + 4 * runs + 2 * BATCH * batchRuns;
-      if (status.targetsCount !== expectedTargets) notes.push(`status counts ${status.targetsCount} targets, expected ${expectedTargets}.`);
+      if (status.targetsCount !== expectedTargets)
+        notes.push(`status counts ${status.targetsCount} targets, expected ${expectedTargets}.`);
 
       log("attestations: workerd verifier loop (vitest, workers pool)");
       const loop = await workerdVerifierLoop(context.project.root);
@@ -188,7 +222,12 @@ export const attestations: Section = {
         batchAttested: summarize(batchAttested),
       };
       const perS = (x: { mean: number }) => 1000 / x.mean;
-      const row = (label: string, what: string, x: ReturnType<typeof summarize>, baseline: ReturnType<typeof summarize> | null): Cell[] => [
+      const row = (
+        label: string,
+        what: string,
+        x: ReturnType<typeof summarize>,
+        baseline: ReturnType<typeof summarize> | null,
+      ): Cell[] => [
         label,
         what,
         x.count,
@@ -220,18 +259,24 @@ export const attestations: Section = {
           row("targets.add", "acknowledged (202, respond-async)", s.ackPlain, null),
           row("targets.add + attestations.add", "acknowledged (202, respond-async)", s.ackAttested, s.ackPlain),
           row(`${BATCH} × targets.add`, "acknowledged (202, respond-async)", s.batchPlain, null),
-          row(`${BATCH} × (targets.add + attestations.add)`, "acknowledged (202, respond-async)", s.batchAttested, s.batchPlain),
+          row(
+            `${BATCH} × (targets.add + attestations.add)`,
+            "acknowledged (202, respond-async)",
+            s.batchAttested,
+            s.batchPlain,
+          ),
         ],
         notes: [
           `Attestation: ${FIXTURE} (${bundle.length.toLocaleString("en-US")} bytes, predicate ${statement.predicateType}); every target is <dir>/${fileName} with the subject's SHA-256 ${sha256.slice(0, 16)}…, a new <dir> per push (plain-<i>, run-<i>, …).`,
-          "Pairs are interleaved (alternating which goes first). \"published\": a push that waits for its publish round; \"acknowledged\": the 202 of a push with Prefer: respond-async (the attestation is verified and its bytes stored in R2 before it), then the publish is awaited (not timed) before the next push.",
+          'Pairs are interleaved (alternating which goes first). "published": a push that waits for its publish round; "acknowledged": the 202 of a push with Prefer: respond-async (the attestation is verified and its bytes stored in R2 before it), then the publish is awaited (not timed) before the next push.',
           "pushes/s (one at a time) = 1000 ÷ mean ms: a single registry pushing sequentially. added = p50 (p99) with the attestation minus without; ratio = p50 with ÷ p50 without (same run).",
           `In the Durable Object: the ${BATCH}-attestation batch took ${(s.batchAttested.p50 - s.batchPlain.p50).toFixed(0)} ms more (p50) than the same ${BATCH} targets alone, i.e. ${((s.batchAttested.p50 - s.batchPlain.p50) / BATCH).toFixed(2)} ms per attestation accepted (verify + store in R2 + record) ≈ ${(BATCH / ((s.batchAttested.p50 - s.batchPlain.p50) / 1000)).toFixed(0)} attestations/s.`,
           `CPU during the pairs (${seqSeconds.toFixed(0)} s): workerd ${usage.workerdCores.toFixed(2)} cores, others ${usage.otherCores.toFixed(2)} cores on the ${context.machineCores}-core machine.`,
         ],
       };
       const verifier: Table = {
-        title: "Attestations: the verifier alone in workerd (test/unit/attestations/throughput.test.ts, one bundle at a time, trusted root parsed once)",
+        title:
+          "Attestations: the verifier alone in workerd (test/unit/attestations/throughput.test.ts, one bundle at a time, trusted root parsed once)",
         columns: [
           { header: "bundle", align: "left" },
           { header: "verifications/s", digits: 0 },
@@ -245,7 +290,10 @@ export const attestations: Section = {
             : "The PEP 740 figure was not found in vitest's output.",
         ],
       };
-      if (pool.retries() > 0) notes.push(`${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`);
+      if (pool.retries() > 0)
+        notes.push(
+          `${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`,
+        );
       return {
         tables: [pushes, verifier],
         notes,

@@ -98,7 +98,9 @@ async function pureCore(context: BenchContext, entries: number, proofs: number) 
     for (const node of await acc.append(await leafHash(entry))) tree.put(node);
     if (Date.now() - lastLog > 10_000) {
       lastLog = Date.now();
-      log(`  ${(i + 1).toLocaleString("en-US")} appended (${((i + 1) / ((performance.now() - start) / 1000)).toFixed(0)}/s)`);
+      log(
+        `  ${(i + 1).toLocaleString("en-US")} appended (${((i + 1) / ((performance.now() - start) / 1000)).toFixed(0)}/s)`,
+      );
     }
   }
   const appendMs = performance.now() - start;
@@ -128,7 +130,8 @@ async function pureCore(context: BenchContext, entries: number, proofs: number) 
     const cproof = await consistencyProof(tree, size1, entries);
     consistencyUs.push((performance.now() - t0) * 1000);
     if (k < 100) {
-      if (!(await verifyConsistency(size1, entries, cproof, await rootHash(tree, size1), root))) throw new Error(`consistency proof ${size1}→${entries} does not verify`);
+      if (!(await verifyConsistency(size1, entries, cproof, await rootHash(tree, size1), root)))
+        throw new Error(`consistency proof ${size1}→${entries} does not verify`);
       verified++;
     }
   }
@@ -162,7 +165,9 @@ export const log: Section = {
 
     // 1. Pure core first, before any instance competes for the cores.
     const core = await pureCore(context, coreEntries, coreProofs);
-    say(`  ${fmt(Math.round(core.appendsPerS))} appends/s; inclusion p50 ${core.inclusionUs.p50.toFixed(0)} µs, consistency p50 ${core.consistencyUs.p50.toFixed(0)} µs`);
+    say(
+      `  ${fmt(Math.round(core.appendsPerS))} appends/s; inclusion p50 ${core.inclusionUs.p50.toFixed(0)} µs, consistency p50 ${core.consistencyUs.p50.toFixed(0)} µs`,
+    );
 
     // 2. The service.
     const pool = makePoolFetch(8);
@@ -172,7 +177,9 @@ export const log: Section = {
       const admin = new AdminClient({ baseUrl: base, repo: REPO, token: bench.token, fetch: pool.fetch });
       say(`log: bootstrapping "${REPO}" (${BINS} bins) and adding ${fmt(initialTargets)} targets`);
       await bootstrap(admin, { bins: BINS });
-      const keyResponse = await pool.fetch(`${base}/${REPO}/admin/log`, { headers: { Authorization: `Bearer ${bench.token}` } });
+      const keyResponse = await pool.fetch(`${base}/${REPO}/admin/log`, {
+        headers: { Authorization: `Bearer ${bench.token}` },
+      });
       const { verifierKey } = (await keyResponse.json()) as { verifierKey: string };
       const logClient = new LogClient({ baseUrl: base, repo: REPO, fetch: pool.fetch });
       const size = async () => (await logClient.checkpoint(verifierKey)).size;
@@ -180,7 +187,10 @@ export const log: Section = {
       // A round's metadata.publish entries are appended when it commits, after the checkpoint its timestamp
       // commits to: they are published by the next round. One 1-target change after each phase flushes them.
       let flushes = 0;
-      const flush = () => admin.changeTargets({ add: [{ path: `flush-${flushes}/flush-${flushes++}.tgz`, length: 1, hashes: { sha256: "00".repeat(32) } }] });
+      const flush = () =>
+        admin.changeTargets({
+          add: [{ path: `flush-${flushes}/flush-${flushes++}.tgz`, length: 1, hashes: { sha256: "00".repeat(32) } }],
+        });
       await flush();
       const sizeBoot = await size();
       const load = await addTargetsAndWait(admin, { targets: initialTargets, log: say });
@@ -194,9 +204,16 @@ export const log: Section = {
       const firstStateBytes = Buffer.byteLength(JSON.stringify(first.state));
 
       // A day: registry pushes, each waiting for its publish (spread over a day, each would get its own round).
-      say(`log: a day of activity: ${day.pushes} registry pushes of ${day.targets} targets, each published before the next`);
+      say(
+        `log: a day of activity: ${day.pushes} registry pushes of ${day.targets} targets, each published before the next`,
+      );
       const { secret } = await admin.addRegistryCredential("registry", { kind: "hmac" });
-      const registry = new RegistryClient({ baseUrl: base, repo: REPO, credential: { kind: "hmac", secret: secret! }, fetch: pool.fetch });
+      const registry = new RegistryClient({
+        baseUrl: base,
+        repo: REPO,
+        credential: { kind: "hmac", secret: secret! },
+        fetch: pool.fetch,
+      });
       const dayStart = performance.now();
       for (let p = 0; p < day.pushes; p++) {
         await registry.push(
@@ -216,13 +233,19 @@ export const log: Section = {
       say("log: monitor, run after the day");
       const second = await monitorLog(first.state, { baseUrl: base, repo: REPO, verifierKey, fetch: pool.fetch });
       if (!second.report.ok) notes.push(`monitor day run: ${second.report.findings.map((f) => f.type).join(", ")}`);
-      if (second.report.entries.length !== dayEntries) notes.push(`the monitor reported ${second.report.entries.length} new entries, the checkpoints differ by ${dayEntries}.`);
+      if (second.report.entries.length !== dayEntries)
+        notes.push(
+          `the monitor reported ${second.report.entries.length} new entries, the checkpoints differ by ${dayEntries}.`,
+        );
       const secondStateBytes = Buffer.byteLength(JSON.stringify(second.state));
       const byType = new Map<string, number>();
-      for (const e of second.report.entries) byType.set(e.entry?.type ?? "invalid", (byType.get(e.entry?.type ?? "invalid") ?? 0) + 1);
+      for (const e of second.report.entries)
+        byType.set(e.entry?.type ?? "invalid", (byType.get(e.entry?.type ?? "invalid") ?? 0) + 1);
 
       // Served proofs, and baselines.
-      say(`log: ${servedRequests} requests each to the proof endpoints and the baselines (log of ${fmt(sizeDay)} entries)`);
+      say(
+        `log: ${servedRequests} requests each to the proof endpoints and the baselines (log of ${fmt(sizeDay)} entries)`,
+      );
       const timed = async (url: string) => {
         const t0 = performance.now();
         const response = await pool.fetch(url);
@@ -231,8 +254,10 @@ export const log: Section = {
       };
       const series: Record<string, { ms: number[]; bad: number }> = {};
       const urls: Record<string, () => string> = {
-        "GET log/proof/inclusion?index=I&size=N": () => `${base}/${REPO}/log/proof/inclusion?index=${randomIndex(sizeDay)}&size=${sizeDay}`,
-        "GET log/proof/consistency?from=M&to=N": () => `${base}/${REPO}/log/proof/consistency?from=${1 + randomIndex(sizeDay - 1)}&to=${sizeDay}`,
+        "GET log/proof/inclusion?index=I&size=N": () =>
+          `${base}/${REPO}/log/proof/inclusion?index=${randomIndex(sizeDay)}&size=${sizeDay}`,
+        "GET log/proof/consistency?from=M&to=N": () =>
+          `${base}/${REPO}/log/proof/consistency?from=${1 + randomIndex(sizeDay - 1)}&to=${sizeDay}`,
         "baseline: GET log/checkpoint (edge cache, no object)": () => `${base}/${REPO}/log/checkpoint`,
         "baseline: GET tasks/<unknown id> (object round trip, 404)": () => `${base}/${REPO}/tasks/${"0".repeat(32)}`,
       };
@@ -254,7 +279,10 @@ export const log: Section = {
         }
       }
       for (const [name, s] of Object.entries(series)) if (s.bad) notes.push(`${name}: ${s.bad} unexpected statuses.`);
-      if (pool.retries() > 0) notes.push(`${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`);
+      if (pool.retries() > 0)
+        notes.push(
+          `${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`,
+        );
 
       const objectRoundTrip = summarize(series["baseline: GET tasks/<unknown id> (object round trip, 404)"]!.ms);
       const coreTable: Table = {
@@ -268,10 +296,38 @@ export const log: Section = {
           { header: "p99 µs", digits: 1 },
         ],
         rows: [
-          ["append: leafHash + MerkleAccumulator.append + store nodes", core.entries, core.appendMs / 1000, core.appendsPerS, null, null],
-          [`inclusion proof at size ${fmt(core.entries)}`, core.inclusionUs.count, core.inclusionUs.total / 1e6, 1e6 / core.inclusionUs.mean, core.inclusionUs.p50, core.inclusionUs.p99],
-          [`consistency proof M → ${fmt(core.entries)}`, core.consistencyUs.count, core.consistencyUs.total / 1e6, 1e6 / core.consistencyUs.mean, core.consistencyUs.p50, core.consistencyUs.p99],
-          ["verify an inclusion proof", core.verifyInclusionUs.count, core.verifyInclusionUs.total / 1e6, 1e6 / core.verifyInclusionUs.mean, core.verifyInclusionUs.p50, core.verifyInclusionUs.p99],
+          [
+            "append: leafHash + MerkleAccumulator.append + store nodes",
+            core.entries,
+            core.appendMs / 1000,
+            core.appendsPerS,
+            null,
+            null,
+          ],
+          [
+            `inclusion proof at size ${fmt(core.entries)}`,
+            core.inclusionUs.count,
+            core.inclusionUs.total / 1e6,
+            1e6 / core.inclusionUs.mean,
+            core.inclusionUs.p50,
+            core.inclusionUs.p99,
+          ],
+          [
+            `consistency proof M → ${fmt(core.entries)}`,
+            core.consistencyUs.count,
+            core.consistencyUs.total / 1e6,
+            1e6 / core.consistencyUs.mean,
+            core.consistencyUs.p50,
+            core.consistencyUs.p99,
+          ],
+          [
+            "verify an inclusion proof",
+            core.verifyInclusionUs.count,
+            core.verifyInclusionUs.total / 1e6,
+            1e6 / core.verifyInclusionUs.mean,
+            core.verifyInclusionUs.p50,
+            core.verifyInclusionUs.p99,
+          ],
         ],
         notes: [
           `Entries: canonical target.add entries of ${core.entryBytes} bytes; SHA-256 via WebCrypto (crypto.subtle, one await per hash), as the Worker does. Every complete subtree is kept in one flat buffer per level (${(core.treeBytes / 1024 ** 2).toFixed(0)} MiB): the SubtreeHashes the proofs read; the accumulator's root equals the root recomputed from the stored tree.`,
@@ -301,7 +357,16 @@ export const log: Section = {
         ],
         ...Object.entries(series).map(([name, s]): Cell[] => {
           const x = summarize(s.ms);
-          return [name, `log of ${fmt(sizeDay)} entries`, x.count, x.total / 1000, null, x.p50, x.p99, ratio(x.p50, objectRoundTrip.p50)];
+          return [
+            name,
+            `log of ${fmt(sizeDay)} entries`,
+            x.count,
+            x.total / 1000,
+            null,
+            x.p50,
+            x.p99,
+            ratio(x.p50, objectRoundTrip.p50),
+          ];
         }),
       ];
       const servedTable: Table = {
@@ -341,7 +406,16 @@ export const log: Section = {
           { header: "state bytes" },
         ],
         rows: [
-          [`first run (whole log, trust on first use)`, first.report.entries.length, first.report.stats.requests, first.report.stats.bytes, first.report.stats.bytes / Math.max(1, first.report.entries.length), null, first.report.durationMs / 1000, firstStateBytes],
+          [
+            `first run (whole log, trust on first use)`,
+            first.report.entries.length,
+            first.report.stats.requests,
+            first.report.stats.bytes,
+            first.report.stats.bytes / Math.max(1, first.report.entries.length),
+            null,
+            first.report.durationMs / 1000,
+            firstStateBytes,
+          ],
           [
             `a day: ${day.pushes} pushes × ${day.targets} targets`,
             second.report.entries.length,
@@ -367,12 +441,28 @@ export const log: Section = {
           service: {
             bins: BINS,
             sizes: { afterBootstrap: sizeBoot, afterLoad: sizeLoaded, afterDay: sizeDay },
-            load: { ...load, entries: sizeLoaded - sizeBoot, entriesPerS: (sizeLoaded - sizeBoot) / (load.loadMs / 1000) },
-            day: { ...day, ms: dayMs, entries: dayEntries, entriesPerS: dayEntries / (dayMs / 1000), byType: Object.fromEntries(byType) },
+            load: {
+              ...load,
+              entries: sizeLoaded - sizeBoot,
+              entriesPerS: (sizeLoaded - sizeBoot) / (load.loadMs / 1000),
+            },
+            day: {
+              ...day,
+              ms: dayMs,
+              entries: dayEntries,
+              entriesPerS: dayEntries / (dayMs / 1000),
+              byType: Object.fromEntries(byType),
+            },
             served: Object.fromEntries(Object.entries(series).map(([k, s]) => [k, { ...summarize(s.ms), bad: s.bad }])),
           },
           monitor: {
-            first: { entries: first.report.entries.length, stats: first.report.stats, durationMs: first.report.durationMs, ok: first.report.ok, stateBytes: firstStateBytes },
+            first: {
+              entries: first.report.entries.length,
+              stats: first.report.stats,
+              durationMs: first.report.durationMs,
+              ok: first.report.ok,
+              stateBytes: firstStateBytes,
+            },
             day: {
               entries: second.report.entries.length,
               stats: second.report.stats,

@@ -16,7 +16,8 @@ const REPO = "bench-publish";
 /** Consecutive failed batches after which the section gives up. */
 const MAX_CONSECUTIVE_FAILURES = 3;
 
-const mib = (bytes: number | null | undefined) => (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes <= 0 ? null : bytes / MiB);
+const mib = (bytes: number | null | undefined) =>
+  bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes <= 0 ? null : bytes / MiB;
 const mibText = (bytes: number | null | undefined) => mib(bytes)?.toFixed(0) ?? "?";
 
 function describeRestarts(phase: string, restarts: Restart[]): string[] {
@@ -47,7 +48,9 @@ export const publishing: Section = {
       const bootMark = monitor.mark();
       const bootStart = performance.now();
       const ticker = setInterval(() => {
-        log(`  bootstrap running: ${((performance.now() - bootStart) / 1000).toFixed(0)} s, workerd RSS ${mibText(monitor.rss)} MiB`);
+        log(
+          `  bootstrap running: ${((performance.now() - bootStart) / 1000).toFixed(0)} s, workerd RSS ${mibText(monitor.rss)} MiB`,
+        );
       }, 10_000);
       let bootMs: number;
       try {
@@ -56,11 +59,19 @@ export const publishing: Section = {
       } finally {
         clearInterval(ticker);
       }
-      const boot = { ...monitor.since(bootMark), peak: monitor.peakHwm, sampledPeak: monitor.peakSampledRss, rssAfter: monitor.rss };
+      const boot = {
+        ...monitor.since(bootMark),
+        peak: monitor.peakHwm,
+        sampledPeak: monitor.peakSampledRss,
+        rssAfter: monitor.rss,
+      };
       notes.push(...describeRestarts("bootstrap", boot.restarts));
       const status = await client.status();
-      log(`  bootstrap done in ${(bootMs / 1000).toFixed(1)} s; peak RSS ${mibText(boot.peak)} MiB; ${status.bins} bins, pending ${status.pendingChanges}`);
-      if (status.bins !== options.bins) notes.push(`bootstrap: status reports ${status.bins} bins, expected ${options.bins}.`);
+      log(
+        `  bootstrap done in ${(bootMs / 1000).toFixed(1)} s; peak RSS ${mibText(boot.peak)} MiB; ${status.bins} bins, pending ${status.pendingChanges}`,
+      );
+      if (status.bins !== options.bins)
+        notes.push(`bootstrap: status reports ${status.bins} bins, expected ${options.bins}.`);
 
       // Target batches.
       const batches = Math.ceil(options.targets / options.batchSize);
@@ -91,7 +102,9 @@ export const publishing: Section = {
           failures.push({ batch: b + 1, ms, error: (error as Error).message });
           log(`  batch ${b + 1} FAILED after ${ms.toFixed(0)} ms: ${(error as Error).message}`);
           if (++consecutive >= MAX_CONSECUTIVE_FAILURES) {
-            notes.push(`add targets: stopped after ${MAX_CONSECUTIVE_FAILURES} consecutive failed batches (at batch ${b + 1} of ${batches}).`);
+            notes.push(
+              `add targets: stopped after ${MAX_CONSECUTIVE_FAILURES} consecutive failed batches (at batch ${b + 1} of ${batches}).`,
+            );
             break;
           }
         }
@@ -104,12 +117,20 @@ export const publishing: Section = {
         }
       }
       const addMs = performance.now() - addStart;
-      const adding = { ...monitor.since(addMark), peak: monitor.peakHwm, sampledPeak: monitor.peakSampledRss, rssAfter: monitor.rss };
+      const adding = {
+        ...monitor.since(addMark),
+        peak: monitor.peakHwm,
+        sampledPeak: monitor.peakSampledRss,
+        rssAfter: monitor.rss,
+      };
       notes.push(...describeRestarts("add targets", adding.restarts));
       const finalStatus = await client.status();
-      if (finalStatus.targetsCount !== added) notes.push(`add targets: status counts ${finalStatus.targetsCount} targets, ${added} were accepted.`);
-      for (const f of failures) notes.push(`add targets: batch ${f.batch} failed after ${(f.ms / 1000).toFixed(1)} s: ${f.error}`);
-      if (!monitor.resettable) notes.push("VmHWM could not be reset (clear_refs refused): peaks are since workerd started.");
+      if (finalStatus.targetsCount !== added)
+        notes.push(`add targets: status counts ${finalStatus.targetsCount} targets, ${added} were accepted.`);
+      for (const f of failures)
+        notes.push(`add targets: batch ${f.batch} failed after ${(f.ms / 1000).toFixed(1)} s: ${f.error}`);
+      if (!monitor.resettable)
+        notes.push("VmHWM could not be reset (clear_refs refused): peaks are since workerd started.");
       const disk = await folderSize(bench.persistTo);
       const proxy = monitor.proxyPid === null ? null : readMemory(monitor.proxyPid);
 
@@ -120,7 +141,12 @@ export const publishing: Section = {
       const lastTenth = summarize(batchMs.slice(-tenth));
       const fmt = (n: number) => n.toLocaleString("en-US");
       const binsPerBatch = batchBins.reduce((a, b) => a + b, 0) / Math.max(1, batchBins.length);
-      const msPerBatchBin = batchMs.reduce((a, b) => a + b, 0) / Math.max(1, batchBins.reduce((a, b) => a + b, 0));
+      const msPerBatchBin =
+        batchMs.reduce((a, b) => a + b, 0) /
+        Math.max(
+          1,
+          batchBins.reduce((a, b) => a + b, 0),
+        );
 
       const table: Table = {
         title: `Publishing: ${fmt(options.bins)} bins, ${fmt(options.targets)} targets in batches of ${fmt(options.batchSize)} (metadata only)`,
@@ -139,7 +165,19 @@ export const publishing: Section = {
         ],
         rows: [
           ["start", "wrangler dev, empty state", startupS, null, null, null, null, null, mib(idleRss), null, null],
-          ["bootstrap", `${fmt(options.bins)} bins`, bootMs / 1000, `${(options.bins / (bootMs / 1000)).toFixed(0)} bins/s`, null, null, null, mib(boot.peak), mib(boot.rssAfter), boot.workerdCores, boot.otherCores],
+          [
+            "bootstrap",
+            `${fmt(options.bins)} bins`,
+            bootMs / 1000,
+            `${(options.bins / (bootMs / 1000)).toFixed(0)} bins/s`,
+            null,
+            null,
+            null,
+            mib(boot.peak),
+            mib(boot.rssAfter),
+            boot.workerdCores,
+            boot.otherCores,
+          ],
           [
             "add targets",
             `${batchMs.length} × ${fmt(options.batchSize)}${failures.length ? ` (+${failures.length} failed)` : ""}`,
@@ -153,8 +191,32 @@ export const publishing: Section = {
             adding.workerdCores,
             adding.otherCores,
           ],
-          ["  first tenth", `${Math.min(tenth, batchMs.length)} batches`, first.total / 1000, null, first.p50, first.p99, first.max, null, null, null, null],
-          ["  last tenth", `${Math.min(tenth, batchMs.length)} batches`, lastTenth.total / 1000, null, lastTenth.p50, lastTenth.p99, lastTenth.max, null, null, null, null],
+          [
+            "  first tenth",
+            `${Math.min(tenth, batchMs.length)} batches`,
+            first.total / 1000,
+            null,
+            first.p50,
+            first.p99,
+            first.max,
+            null,
+            null,
+            null,
+            null,
+          ],
+          [
+            "  last tenth",
+            `${Math.min(tenth, batchMs.length)} batches`,
+            lastTenth.total / 1000,
+            null,
+            lastTenth.p50,
+            lastTenth.p99,
+            lastTenth.max,
+            null,
+            null,
+            null,
+            null,
+          ],
         ],
         notes: [
           "Each batch is one POST /{repo}/admin/targets; it returns once the change is published (bins re-signed, snapshot, timestamp).",

@@ -51,11 +51,20 @@ export const rotation: Section = {
       const base = bench.instance.baseUrl;
       const metadataUrl = (file: string) => `${base}/${REPO}/metadata/${file}`;
       log(`rotation: loading "${REPO}" with ${fmt(options.targets)} targets in ${fmt(options.bins)} bins`);
-      const loaded = await loadRepository(admin, { bins: options.bins, targets: options.targets, rootKeys: ROOT_KEYS, threshold: THRESHOLD, log });
+      const loaded = await loadRepository(admin, {
+        bins: options.bins,
+        targets: options.targets,
+        rootKeys: ROOT_KEYS,
+        threshold: THRESHOLD,
+        log,
+      });
 
       const before = await admin.status();
       const timestampBefore = await getJson<TimestampFile>(pool.fetch, metadataUrl("timestamp.json"));
-      const snapshotBefore = await getJson<SnapshotFile>(pool.fetch, metadataUrl(`${timestampBefore.signed.meta["snapshot.json"]!.version}.snapshot.json`));
+      const snapshotBefore = await getJson<SnapshotFile>(
+        pool.fetch,
+        metadataUrl(`${timestampBefore.signed.meta["snapshot.json"]!.version}.snapshot.json`),
+      );
 
       log("rotation: opening the online-key rotation ceremony");
       const openStart = performance.now();
@@ -98,14 +107,18 @@ export const rotation: Section = {
           await sleep(options.quick ? 25 : 100);
         }
       })();
-      const ticker = setInterval(() => log(`  rotation running: ${((performance.now() - t0) / 1000).toFixed(0)} s`), 15_000);
+      const ticker = setInterval(
+        () => log(`  rotation running: ${((performance.now() - t0) / 1000).toFixed(0)} s`),
+        15_000,
+      );
       let submitMs: number;
       let versions: { timestamp: number; snapshot: number; targets: number } | undefined;
       try {
         const result = await admin.submitSignature(ceremony.id, signatures.at(-1)!);
         submitMs = performance.now() - t0;
         versions = result.versions;
-        if (result.ceremony.state !== "published") throw new Error(`the ceremony is ${result.ceremony.state} after the final signature`);
+        if (result.ceremony.state !== "published")
+          throw new Error(`the ceremony is ${result.ceremony.state} after the final signature`);
       } finally {
         clearInterval(ticker);
       }
@@ -113,22 +126,32 @@ export const rotation: Section = {
       stopPolling = true;
       const usage = { ...monitor.since(mark), peak: monitor.peakHwm };
       const servedMs = servedAt === null ? null : (servedAt as number) - t0;
-      log(`  submitSignature returned after ${(submitMs / 1000).toFixed(1)} s; new-key timestamp served after ${servedMs === null ? "?" : (servedMs / 1000).toFixed(1)} s`);
-      if (servedMs === null) notes.push(`No timestamp signed by the new key was served within ${SERVE_TIMEOUT_MS / 1000} s.`);
+      log(
+        `  submitSignature returned after ${(submitMs / 1000).toFixed(1)} s; new-key timestamp served after ${servedMs === null ? "?" : (servedMs / 1000).toFixed(1)} s`,
+      );
+      if (servedMs === null)
+        notes.push(`No timestamp signed by the new key was served within ${SERVE_TIMEOUT_MS / 1000} s.`);
 
       // What was re-signed: roles whose version moved between the snapshots before and after.
       const after = await admin.status();
       const timestampAfter = await getJson<TimestampFile>(pool.fetch, metadataUrl("timestamp.json"));
-      const snapshotAfter = await getJson<SnapshotFile>(pool.fetch, metadataUrl(`${timestampAfter.signed.meta["snapshot.json"]!.version}.snapshot.json`));
+      const snapshotAfter = await getJson<SnapshotFile>(
+        pool.fetch,
+        metadataUrl(`${timestampAfter.signed.meta["snapshot.json"]!.version}.snapshot.json`),
+      );
       const listed = Object.keys(snapshotAfter.signed.meta);
-      const moved = listed.filter((f) => (snapshotAfter.signed.meta[f]?.version ?? 0) > (snapshotBefore.signed.meta[f]?.version ?? 0)).length;
+      const moved = listed.filter(
+        (f) => (snapshotAfter.signed.meta[f]?.version ?? 0) > (snapshotBefore.signed.meta[f]?.version ?? 0),
+      ).length;
       const rolesResigned = moved + 2; // + snapshot and timestamp
       const root2 = await pool.fetch(metadataUrl(`${ceremony.rootVersion}.root.json`));
       await root2.text();
       if (root2.status !== 200) notes.push(`${ceremony.rootVersion}.root.json answered ${root2.status}.`);
-      if (after.onlineKeyId !== newKeyId) notes.push(`status names online key ${after.onlineKeyId}, not the new ${newKeyId}.`);
+      if (after.onlineKeyId !== newKeyId)
+        notes.push(`status names online key ${after.onlineKeyId}, not the new ${newKeyId}.`);
       if (after.pendingChanges) notes.push("status still shows pending changes after the rotation.");
-      if (moved !== listed.length) notes.push(`${listed.length - moved} of ${listed.length} roles listed in the snapshot kept their version.`);
+      if (moved !== listed.length)
+        notes.push(`${listed.length - moved} of ${listed.length} roles listed in the snapshot kept their version.`);
       if (usage.restarts.length) notes.push("The Worker's workerd restarted during the rotation.");
 
       const rolesPerS = (roles: number, ms: number | null) => (ms === null || ms <= 0 ? null : roles / (ms / 1000));
@@ -145,7 +168,14 @@ export const rotation: Section = {
           { header: "÷ RSTUF roles/s", digits: 1 },
         ],
         rows: [
-          ["rotation: final submitSignature returned", "measured", rolesResigned, submitMs / 1000, rolesPerS(rolesResigned, submitMs), ratio(rolesPerS(rolesResigned, submitMs) ?? Number.NaN, rstufRate)],
+          [
+            "rotation: final submitSignature returned",
+            "measured",
+            rolesResigned,
+            submitMs / 1000,
+            rolesPerS(rolesResigned, submitMs),
+            ratio(rolesPerS(rolesResigned, submitMs) ?? Number.NaN, rstufRate),
+          ],
           [
             "rotation: timestamp signed by the new key served",
             "measured",
@@ -154,8 +184,22 @@ export const rotation: Section = {
             rolesPerS(rolesResigned, servedMs),
             ratio(rolesPerS(rolesResigned, servedMs) ?? Number.NaN, rstufRate),
           ],
-          ["bootstrap (signs the same roles once)", "measured", bootRoles, loaded.bootstrapMs / 1000, rolesPerS(bootRoles, loaded.bootstrapMs), ratio(rolesPerS(bootRoles, loaded.bootstrapMs) ?? Number.NaN, rstufRate)],
-          ["RSTUF: re-sign 2,048 roles", "RSTUF's published figure, not measured here", RSTUF.roles, RSTUF.seconds, rstufRate, 1],
+          [
+            "bootstrap (signs the same roles once)",
+            "measured",
+            bootRoles,
+            loaded.bootstrapMs / 1000,
+            rolesPerS(bootRoles, loaded.bootstrapMs),
+            ratio(rolesPerS(bootRoles, loaded.bootstrapMs) ?? Number.NaN, rstufRate),
+          ],
+          [
+            "RSTUF: re-sign 2,048 roles",
+            "RSTUF's published figure, not measured here",
+            RSTUF.roles,
+            RSTUF.seconds,
+            rstufRate,
+            1,
+          ],
         ],
         notes: [
           `Roles signed by the rotation: ${moved} targets roles (targets + bins) whose version moved between the snapshots before and after, + snapshot + timestamp; root ${ceremony.rootVersion} is signed offline by the root keys (signDraft), not by the online key.`,
@@ -166,7 +210,10 @@ export const rotation: Section = {
           `Setup: bootstrap ${(loaded.bootstrapMs / 1000).toFixed(1)} s; ${loaded.batches} batch(es) of 10,000 targets published ${(loaded.loadMs / 1000).toFixed(1)} s after the first was sent.`,
         ],
       };
-      if (pool.retries() > 0) notes.push(`${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`);
+      if (pool.retries() > 0)
+        notes.push(
+          `${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`,
+        );
       return {
         tables: [table],
         notes,

@@ -75,16 +75,22 @@ export const serving: Section = {
       stops.push(() => bench.stop());
       const client = bench.client(REPO);
 
-      log(`serving: bootstrapping "${REPO}" with ${SERVING_BINS} bins and adding ${SERVING_TARGETS.toLocaleString("en-US")} targets`);
+      log(
+        `serving: bootstrapping "${REPO}" with ${SERVING_BINS} bins and adding ${SERVING_TARGETS.toLocaleString("en-US")} targets`,
+      );
       await bootstrap(client, { bins: SERVING_BINS });
       await client.changeTargets({ add: syntheticTargets(0, SERVING_TARGETS, "") });
 
       // The files, as tuf-edge serves them.
       const base = bench.instance.baseUrl;
       const timestampBytes = await getBytes(`${base}/${REPO}/metadata/timestamp.json`);
-      const timestamp = JSON.parse(new TextDecoder().decode(timestampBytes)) as { signed: { meta: Record<string, { version: number }> } };
+      const timestamp = JSON.parse(new TextDecoder().decode(timestampBytes)) as {
+        signed: { meta: Record<string, { version: number }> };
+      };
       const snapshotVersion = timestamp.signed.meta["snapshot.json"]!.version;
-      const snapshot = JSON.parse(new TextDecoder().decode(await getBytes(`${base}/${REPO}/metadata/${snapshotVersion}.snapshot.json`))) as {
+      const snapshot = JSON.parse(
+        new TextDecoder().decode(await getBytes(`${base}/${REPO}/metadata/${snapshotVersion}.snapshot.json`)),
+      ) as {
         signed: { meta: Record<string, { version: number }> };
       };
       const binVersion = snapshot.signed.meta["bins-00.json"]!.version;
@@ -105,7 +111,8 @@ export const serving: Section = {
       const edgePids = instancePids([bench.proxyPid, bench.workerPid]);
       servers.push({ name: "tuf-edge (wrangler dev)", kind: "tuf-edge", baseUrl: base, pids: edgePids });
       const direct = await directWorkerUrl(bench.workerPid);
-      if (direct) servers.push({ name: "tuf-edge (workerd direct)", kind: "tuf-edge", baseUrl: direct, pids: edgePids });
+      if (direct)
+        servers.push({ name: "tuf-edge (workerd direct)", kind: "tuf-edge", baseUrl: direct, pids: edgePids });
       else notes.push("tuf-edge direct: the Worker's own port was not found; only the wrangler dev URL was measured.");
 
       try {
@@ -117,22 +124,43 @@ export const serving: Section = {
         stops.push(() => trivial.instance.stop());
         const processes = instanceProcesses(trivial.instance.port);
         const trivialPids = instancePids([processes.proxyPid, processes.workerPid]);
-        servers.push({ name: "trivial Worker (wrangler dev)", kind: "runtime", baseUrl: trivial.instance.baseUrl, pids: trivialPids });
+        servers.push({
+          name: "trivial Worker (wrangler dev)",
+          kind: "runtime",
+          baseUrl: trivial.instance.baseUrl,
+          pids: trivialPids,
+        });
         const trivialDirect = await directWorkerUrl(processes.workerPid, files[0]!.path, () => true);
-        if (trivialDirect) servers.push({ name: "trivial Worker (workerd direct)", kind: "runtime", baseUrl: trivialDirect, pids: trivialPids });
+        if (trivialDirect)
+          servers.push({
+            name: "trivial Worker (workerd direct)",
+            kind: "runtime",
+            baseUrl: trivialDirect,
+            pids: trivialPids,
+          });
       } catch (error) {
         notes.push(`trivial Worker: failed to start, skipped: ${(error as Error).message.split("\n")[0]}`);
       }
 
       const node = await startNodeStatic(root, files[0]!.path);
       stops.push(() => node.stop());
-      servers.push({ name: node.name, kind: "static", baseUrl: node.baseUrl, pids: () => (node.pid ? processTree(node.pid) : []) });
+      servers.push({
+        name: node.name,
+        kind: "static",
+        baseUrl: node.baseUrl,
+        pids: () => (node.pid ? processTree(node.pid) : []),
+      });
       if (options.nginx) {
         try {
           const nginx = await startNginx(root, files[0]!.path, options.workDir);
           if (nginx) {
             stops.push(() => nginx.stop());
-            servers.push({ name: nginx.name, kind: "static", baseUrl: nginx.baseUrl, pids: () => (nginx.pid ? processTree(nginx.pid) : []) });
+            servers.push({
+              name: nginx.name,
+              kind: "static",
+              baseUrl: nginx.baseUrl,
+              pids: () => (nginx.pid ? processTree(nginx.pid) : []),
+            });
           } else {
             notes.push("nginx: not installed, skipped (Debian: apt-get install -y nginx-light).");
           }
@@ -153,7 +181,9 @@ export const serving: Section = {
 
       const loaders = options.loaders.filter((l) => {
         if (loaderAvailable(l)) return true;
-        notes.push(`${l}: not installed, skipped${l === "wrk" ? " (Debian: apt-get install -y wrk)" : " (npm install)"}.`);
+        notes.push(
+          `${l}: not installed, skipped${l === "wrk" ? " (Debian: apt-get install -y wrk)" : " (npm install)"}.`,
+        );
         return false;
       });
       if (loaders.length === 0) throw new Error("no load generator available");
@@ -169,7 +199,12 @@ export const serving: Section = {
             await runLoad(loader, { ...load, durationS: options.warmupS });
             const pids = server.pids();
             const serverCpu = () => pids.reduce((s, p) => s + cpuSeconds(p), 0);
-            const before = { server: serverCpu(), loader: reapedChildrenCpuSeconds(), machine: machineBusySeconds(), self: process.cpuUsage() };
+            const before = {
+              server: serverCpu(),
+              loader: reapedChildrenCpuSeconds(),
+              machine: machineBusySeconds(),
+              self: process.cpuUsage(),
+            };
             const result = await runLoad(loader, { ...load, durationS: options.durationS });
             const self = process.cpuUsage(before.self);
             // A server process that went away (a restart) makes its CPU figure meaningless.
@@ -187,20 +222,30 @@ export const serving: Section = {
               load: result,
               serverCores: gone ? null : server_ / seconds,
               loaderCores: loader_ / seconds,
-              otherCores: gone ? null : Math.max(0, machine - server_ - loader_ - (self.user + self.system) / 1e6) / seconds,
+              otherCores: gone
+                ? null
+                : Math.max(0, machine - server_ - loader_ - (self.user + self.system) / 1e6) / seconds,
             };
             runs.push(run);
             log(
               `  → ${result.reqPerS.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms; CPU cores: server ${run.serverCores?.toFixed(2) ?? "?"}, loader ${run.loaderCores.toFixed(2)}, others ${run.otherCores?.toFixed(2) ?? "?"}; failures ${result.failures}`,
             );
-            if (gone) notes.push(`${loader} ${f.label} @ ${server.name}: a server process went away during the run (restarted?).`);
-            if (result.failures > 0) notes.push(`${loader} ${f.label} @ ${server.name}: ${result.failures} failed requests (non-2xx, errors or timeouts) of ${result.requests}.`);
+            if (gone)
+              notes.push(
+                `${loader} ${f.label} @ ${server.name}: a server process went away during the run (restarted?).`,
+              );
+            if (result.failures > 0)
+              notes.push(
+                `${loader} ${f.label} @ ${server.name}: ${result.failures} failed requests (non-2xx, errors or timeouts) of ${result.requests}.`,
+              );
           }
         }
       }
       const busiest = Math.max(...runs.map((r) => r.otherCores ?? 0));
       if (busiest > 0.25) {
-        notes.push(`Other processes on this machine used up to ${busiest.toFixed(2)} cores during some runs (column "others"): those figures are depressed; compare rows measured under similar load.`);
+        notes.push(
+          `Other processes on this machine used up to ${busiest.toFixed(2)} cores during some runs (column "others"): those figures are depressed; compare rows measured under similar load.`,
+        );
       }
 
       const results: Table = {
@@ -249,7 +294,9 @@ export const serving: Section = {
           const of = (name: string) => runs.find((r) => r.loader === loader && r.file === f.label && r.server === name);
           for (const edge of servers.filter((s) => s.kind === "tuf-edge")) {
             const sameRoute = edge.name.includes("direct") ? "direct" : "wrangler dev";
-            const baselines = servers.filter((s) => s.kind === "static" || (s.kind === "runtime" && s.name.includes(sameRoute)));
+            const baselines = servers.filter(
+              (s) => s.kind === "static" || (s.kind === "runtime" && s.name.includes(sameRoute)),
+            );
             for (const baseline of baselines) {
               const a = of(edge.name);
               const b = of(baseline.name);

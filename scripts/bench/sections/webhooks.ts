@@ -81,9 +81,15 @@ export const webhooks: Section = {
       const loaded = await loadRepository(admin, { bins: options.bins, targets: options.targets, log });
 
       const { secret } = await admin.addRegistryCredential("bench-registry", { kind: "hmac" });
-      const registry = new RegistryClient({ baseUrl: base, repo: REPO, credential: { kind: "hmac", secret: secret! }, fetch: pool.fetch });
+      const registry = new RegistryClient({
+        baseUrl: base,
+        repo: REPO,
+        credential: { kind: "hmac", secret: secret! },
+        fetch: pool.fetch,
+      });
       const timestampVersion = async () =>
-        (await getJson<{ signed: { version: number } }>(pool.fetch, `${base}/${REPO}/metadata/timestamp.json`)).signed.version;
+        (await getJson<{ signed: { version: number } }>(pool.fetch, `${base}/${REPO}/metadata/timestamp.json`)).signed
+          .version;
       const waitIdle = async () => {
         const deadline = Date.now() + DRAIN_TIMEOUT_MS;
         while ((await admin.status()).pendingChanges) {
@@ -94,7 +100,12 @@ export const webhooks: Section = {
       let serial = 0;
       const event = (tag: string) => {
         const i = serial++;
-        return { type: "targets.add" as const, path: `wh-${tag}-${i}/wh-${i}-1.0.0.tgz`, length: 1000 + i, hashes: { sha256: randomHex() } };
+        return {
+          type: "targets.add" as const,
+          path: `wh-${tag}-${i}/wh-${i}-1.0.0.tgz`,
+          length: 1000 + i,
+          hashes: { sha256: randomHex() },
+        };
       };
 
       // Warm-up: a few pushes that wait for their publish (code paths compiled, connections open).
@@ -125,7 +136,9 @@ export const webhooks: Section = {
             if (outstanding.length > 0) {
               const bySent = [...outstanding].sort((a, b) => a.sentAt - b.sentAt);
               const n = bySent.length;
-              const probes = [...new Set([0, Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4), n - 1])].map((i) => bySent[i]!);
+              const probes = [
+                ...new Set([0, Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4), n - 1]),
+              ].map((i) => bySent[i]!);
               watcherPolls += probes.length;
               const answers = await Promise.all(
                 probes.map(async (p) => {
@@ -140,9 +153,11 @@ export const webhooks: Section = {
               for (const { p, published, at } of answers) {
                 if (!published) continue;
                 p.publishedAt = Math.min(p.publishedAt ?? Infinity, at);
-                for (const a of outstanding) if (a.ackAt < p.sentAt) a.publishedAt = Math.min(a.publishedAt ?? Infinity, at);
+                for (const a of outstanding)
+                  if (a.ackAt < p.sentAt) a.publishedAt = Math.min(a.publishedAt ?? Infinity, at);
               }
-              for (let i = outstanding.length - 1; i >= 0; i--) if (outstanding[i]!.publishedAt !== undefined) outstanding.splice(i, 1);
+              for (let i = outstanding.length - 1; i >= 0; i--)
+                if (outstanding[i]!.publishedAt !== undefined) outstanding.splice(i, 1);
               iterations++;
             }
             const wait = WATCH_PERIOD_MS - (performance.now() - iterStart);
@@ -215,7 +230,10 @@ export const webhooks: Section = {
           `  → ${level.accepted} accepted (${(level.accepted / seconds).toFixed(0)}/s), ${failed} failed; ack p50 ${a.p50.toFixed(1)} ms p99 ${a.p99.toFixed(1)} ms; publish p50 ${pub.p50.toFixed(0)} ms p99 ${pub.p99.toFixed(0)} ms; ${level.timestampVersions} timestamp versions; drained in ${(drainMs / 1000).toFixed(1)} s`,
         );
         for (const e of level.errors.slice(0, 3)) log(`    error: ${e}`);
-        if (level.unresolved > 0) notes.push(`${pushers} pushers: ${level.unresolved} accepted pushes were not seen published within the drain timeout.`);
+        if (level.unresolved > 0)
+          notes.push(
+            `${pushers} pushers: ${level.unresolved} accepted pushes were not seen published within the drain timeout.`,
+          );
         if (level.restarts > 0) notes.push(`${pushers} pushers: the Worker's workerd restarted during the run.`);
         for (const e of level.errors.slice(0, 5)) notes.push(`${pushers} pushers: failed pushes: ${e}`);
       }
@@ -275,7 +293,10 @@ export const webhooks: Section = {
           `CPU: cores used while pushing by the two workerd processes and by every other process on the ${context.machineCores}-core machine; this benchmark process (signing and sending the pushes, the watcher) used ${levels.map((l) => l.clientCores.toFixed(2)).join(" / ")} cores.`,
         ],
       };
-      if (pool.retries() > 0) notes.push(`${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`);
+      if (pool.retries() > 0)
+        notes.push(
+          `${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`,
+        );
       return {
         tables: [table],
         notes,
@@ -283,7 +304,12 @@ export const webhooks: Section = {
           bins: options.bins,
           targets: loaded.targetsCount,
           pushSeconds,
-          setup: { bootstrapMs: loaded.bootstrapMs, submitMs: loaded.submitMs, loadMs: loaded.loadMs, batches: loaded.batches },
+          setup: {
+            bootstrapMs: loaded.bootstrapMs,
+            submitMs: loaded.submitMs,
+            loadMs: loaded.loadMs,
+            batches: loaded.batches,
+          },
           levels: levels.map((l) => ({
             pushers: l.pushers,
             seconds: l.seconds,

@@ -15,7 +15,15 @@ import { bundleFromPep740, npmAttestations } from "../../../src/attestations/bun
 import { npmSubjectName, pypiSubjectName } from "../../../src/attestations/statement.ts";
 import type { FailureCode } from "../../../src/attestations/verify.ts";
 import { fromBase64, toBase64 } from "../../../src/tuf/encoding.ts";
-import { type ArtifactName, CONFORMANCE, IDENTITIES, NPM, NPM_REGISTRY_KEYS, PEP740, TRUSTED_ROOT } from "./material.ts";
+import {
+  type ArtifactName,
+  CONFORMANCE,
+  IDENTITIES,
+  NPM,
+  NPM_REGISTRY_KEYS,
+  PEP740,
+  TRUSTED_ROOT,
+} from "./material.ts";
 
 /** Bundles are plain JSON here, edited freely. */
 type J = any;
@@ -72,7 +80,11 @@ export function trustMaterial(variant: RootVariant = "public-good"): { root: unk
       break;
     case "fulcio-replaced":
       // A real CA chain that never issued Fulcio certificates: the timestamp authority's.
-      root.certificateAuthorities = root.timestampAuthorities.map((t: J) => ({ ...t, uri: "https://example.invalid/ca", validFor: { start: "2020-01-01T00:00:00Z" } }));
+      root.certificateAuthorities = root.timestampAuthorities.map((t: J) => ({
+        ...t,
+        uri: "https://example.invalid/ca",
+        validFor: { start: "2020-01-01T00:00:00Z" },
+      }));
       break;
     case "no-ctlogs":
       root.ctlogs = [];
@@ -92,13 +104,11 @@ const npm = (name: "provenance.sigstore" | "publish.sigstore") => (): J => clone
 const npmResponse = (name: "attestations" | "attestations.invalid-provenance-sig", index: number) => (): J =>
   clone(npmAttestations(NPM[name])[index]!.bundle);
 
-const edit =
-  (source: () => J, change: (bundle: J) => void) =>
-  (): J => {
-    const bundle = source();
-    change(bundle);
-    return bundle;
-  };
+const edit = (source: () => J, change: (bundle: J) => void) => (): J => {
+  const bundle = source();
+  change(bundle);
+  return bundle;
+};
 
 /** XORs one byte of a base64 value. */
 export function flipBase64(value: string, index: number, mask = 0x01): string {
@@ -262,8 +272,22 @@ function fixtureCases(f: Fixture): Case[] {
     ...(f.identity ? { identity: f.identity } : {}),
   };
   const untrustedRoot: Case = f.identity
-    ? { id: `${f.id}: Fulcio CA not trusted`, group: "root", ...base, root: "fulcio-replaced", expect: "chain", reference: "CERTIFICATE_ERROR" }
-    : { id: `${f.id}: npm key not trusted`, group: "root", ...base, root: "no-npm-keys", expect: "chain", reference: "PUBLIC_KEY_ERROR" };
+    ? {
+        id: `${f.id}: Fulcio CA not trusted`,
+        group: "root",
+        ...base,
+        root: "fulcio-replaced",
+        expect: "chain",
+        reference: "CERTIFICATE_ERROR",
+      }
+    : {
+        id: `${f.id}: npm key not trusted`,
+        group: "root",
+        ...base,
+        root: "no-npm-keys",
+        expect: "chain",
+        reference: "PUBLIC_KEY_ERROR",
+      };
   return [
     { id: f.id, group: "fixture", ...base, expect: "ok", reference: "ok" },
     {
@@ -274,7 +298,14 @@ function fixtureCases(f: Fixture): Case[] {
       expect: "subject_digest",
       reference: f.message ? "SIGNATURE_ERROR" : "SUBJECT_DIGEST",
     },
-    { id: `${f.id}: one signature byte changed`, group: "tamper", ...base, bundle: edit(f.bundle, flipSignature), expect: "signature", reference: "TLOG_BODY_ERROR" },
+    {
+      id: `${f.id}: one signature byte changed`,
+      group: "tamper",
+      ...base,
+      bundle: edit(f.bundle, flipSignature),
+      expect: "signature",
+      reference: "TLOG_BODY_ERROR",
+    },
     {
       id: `${f.id}: certificate swapped`,
       group: "tamper",
@@ -287,11 +318,21 @@ function fixtureCases(f: Fixture): Case[] {
       id: `${f.id}: inclusion proof hash altered`,
       group: "tamper",
       ...base,
-      bundle: edit(f.bundle, (b) => (entry(b).inclusionProof.hashes[0] = flipBase64(entry(b).inclusionProof.hashes[0], 31))),
+      bundle: edit(
+        f.bundle,
+        (b) => (entry(b).inclusionProof.hashes[0] = flipBase64(entry(b).inclusionProof.hashes[0], 31)),
+      ),
       expect: "tlog",
       reference: "TLOG_INCLUSION_PROOF_ERROR",
     },
-    { id: `${f.id}: Rekor key not trusted`, group: "root", ...base, root: "rekor-key-replaced", expect: "tlog", reference: "TLOG_INCLUSION_PROMISE_ERROR" },
+    {
+      id: `${f.id}: Rekor key not trusted`,
+      group: "root",
+      ...base,
+      root: "rekor-key-replaced",
+      expect: "tlog",
+      reference: "TLOG_INCLUSION_PROMISE_ERROR",
+    },
     untrustedRoot,
   ];
 }
@@ -313,24 +354,136 @@ export const CASES: readonly Case[] = [
   ...FIXTURES.flatMap(fixtureCases),
 
   // The npm registry's attestations response, both entries, through the helper.
-  { id: "npm attestations response [0] publish", group: "fixture", bundle: npmResponse("attestations", 0), artifact: "gundam-visor-1.0.1.tgz", subjectName: GUNDAM, predicateTypes: [PREDICATE.npmPublish], expect: "ok", reference: "ok" },
-  { id: "npm attestations response [1] provenance", group: "fixture", bundle: npmResponse("attestations", 1), artifact: "gundam-visor-1.0.1.tgz", subjectName: GUNDAM, predicateTypes: [PREDICATE.slsa], identity: IDENTITIES.gundamVisor, expect: "ok", reference: "ok" },
-  { id: "npm invalid-provenance-sig response [0] publish (untouched)", group: "fixture", bundle: npmResponse("attestations.invalid-provenance-sig", 0), artifact: "gundam-visor-1.0.1.tgz", subjectName: GUNDAM, expect: "ok", reference: "ok" },
-  { id: "npm invalid-provenance-sig response [1] provenance (payload + newline)", group: "conformance", bundle: npmResponse("attestations.invalid-provenance-sig", 1), artifact: "gundam-visor-1.0.1.tgz", subjectName: GUNDAM, expect: "signature", reference: "TLOG_BODY_ERROR" },
+  {
+    id: "npm attestations response [0] publish",
+    group: "fixture",
+    bundle: npmResponse("attestations", 0),
+    artifact: "gundam-visor-1.0.1.tgz",
+    subjectName: GUNDAM,
+    predicateTypes: [PREDICATE.npmPublish],
+    expect: "ok",
+    reference: "ok",
+  },
+  {
+    id: "npm attestations response [1] provenance",
+    group: "fixture",
+    bundle: npmResponse("attestations", 1),
+    artifact: "gundam-visor-1.0.1.tgz",
+    subjectName: GUNDAM,
+    predicateTypes: [PREDICATE.slsa],
+    identity: IDENTITIES.gundamVisor,
+    expect: "ok",
+    reference: "ok",
+  },
+  {
+    id: "npm invalid-provenance-sig response [0] publish (untouched)",
+    group: "fixture",
+    bundle: npmResponse("attestations.invalid-provenance-sig", 0),
+    artifact: "gundam-visor-1.0.1.tgz",
+    subjectName: GUNDAM,
+    expect: "ok",
+    reference: "ok",
+  },
+  {
+    id: "npm invalid-provenance-sig response [1] provenance (payload + newline)",
+    group: "conformance",
+    bundle: npmResponse("attestations.invalid-provenance-sig", 1),
+    artifact: "gundam-visor-1.0.1.tgz",
+    subjectName: GUNDAM,
+    expect: "signature",
+    reference: "TLOG_BODY_ERROR",
+  },
 
   // sigstore-conformance *_fail cases, for the reason their README states.
-  { id: "signature-mismatch_fail", group: "conformance", bundle: conformance("signature-mismatch_fail"), artifact: "a.txt", expect: "signature", reference: "TLOG_BODY_ERROR" },
-  { id: "wrong-material_fail (its own artifact, b.txt)", group: "conformance", bundle: conformance("wrong-material_fail"), artifact: "b.txt", expect: "subject_digest", reference: "SIGNATURE_ERROR" },
-  { id: "wrong-material_fail bundle with a.txt (valid)", group: "conformance", bundle: conformance("wrong-material_fail"), artifact: "a.txt", expect: "ok", reference: "ok" },
-  { id: "message-digest-mismatch_fail", group: "conformance", bundle: conformance("message-digest-mismatch_fail"), artifact: "a.txt", expect: "subject_digest", reference: "TLOG_BODY_ERROR" },
-  { id: "dsse-invalid-sig_fail", group: "conformance", bundle: conformance("dsse-invalid-sig_fail"), artifact: "a.txt", expect: "signature", reference: "TLOG_BODY_ERROR" },
-  { id: "incorrect-public-key_fail", group: "conformance", bundle: conformance("incorrect-public-key_fail"), artifact: "a.txt", expect: "tlog", reference: "TLOG_INCLUSION_PROMISE_ERROR" },
+  {
+    id: "signature-mismatch_fail",
+    group: "conformance",
+    bundle: conformance("signature-mismatch_fail"),
+    artifact: "a.txt",
+    expect: "signature",
+    reference: "TLOG_BODY_ERROR",
+  },
+  {
+    id: "wrong-material_fail (its own artifact, b.txt)",
+    group: "conformance",
+    bundle: conformance("wrong-material_fail"),
+    artifact: "b.txt",
+    expect: "subject_digest",
+    reference: "SIGNATURE_ERROR",
+  },
+  {
+    id: "wrong-material_fail bundle with a.txt (valid)",
+    group: "conformance",
+    bundle: conformance("wrong-material_fail"),
+    artifact: "a.txt",
+    expect: "ok",
+    reference: "ok",
+  },
+  {
+    id: "message-digest-mismatch_fail",
+    group: "conformance",
+    bundle: conformance("message-digest-mismatch_fail"),
+    artifact: "a.txt",
+    expect: "subject_digest",
+    reference: "TLOG_BODY_ERROR",
+  },
+  {
+    id: "dsse-invalid-sig_fail",
+    group: "conformance",
+    bundle: conformance("dsse-invalid-sig_fail"),
+    artifact: "a.txt",
+    expect: "signature",
+    reference: "TLOG_BODY_ERROR",
+  },
+  {
+    id: "incorrect-public-key_fail",
+    group: "conformance",
+    bundle: conformance("incorrect-public-key_fail"),
+    artifact: "a.txt",
+    expect: "tlog",
+    reference: "TLOG_INCLUSION_PROMISE_ERROR",
+  },
 
   // More transparency-log tampering.
-  { id: "v0.3: signed entry timestamp altered", group: "tamper", bundle: edit(V03, (b) => (entry(b).inclusionPromise.signedEntryTimestamp = flipBase64(entry(b).inclusionPromise.signedEntryTimestamp, 10))), artifact: "a.txt", expect: "tlog", reference: "TLOG_INCLUSION_PROMISE_ERROR" },
-  { id: "v0.3: integratedTime moved by one second", group: "tamper", bundle: edit(V03, (b) => (entry(b).integratedTime = String(Number(entry(b).integratedTime) + 1))), artifact: "a.txt", expect: "tlog", reference: "TLOG_INCLUSION_PROMISE_ERROR" },
-  { id: "v0.3: logIndex changed", group: "tamper", bundle: edit(V03, (b) => (entry(b).logIndex = String(Number(entry(b).logIndex) + 1))), artifact: "a.txt", expect: "tlog", reference: "TLOG_INCLUSION_PROMISE_ERROR" },
-  { id: "dsse-v3: checkpoint root hash forged", group: "tamper", bundle: edit(DSSE, forgeCheckpointRoot), artifact: "a.txt", expect: "tlog", reference: "TLOG_INCLUSION_PROOF_ERROR" },
+  {
+    id: "v0.3: signed entry timestamp altered",
+    group: "tamper",
+    bundle: edit(
+      V03,
+      (b) =>
+        (entry(b).inclusionPromise.signedEntryTimestamp = flipBase64(
+          entry(b).inclusionPromise.signedEntryTimestamp,
+          10,
+        )),
+    ),
+    artifact: "a.txt",
+    expect: "tlog",
+    reference: "TLOG_INCLUSION_PROMISE_ERROR",
+  },
+  {
+    id: "v0.3: integratedTime moved by one second",
+    group: "tamper",
+    bundle: edit(V03, (b) => (entry(b).integratedTime = String(Number(entry(b).integratedTime) + 1))),
+    artifact: "a.txt",
+    expect: "tlog",
+    reference: "TLOG_INCLUSION_PROMISE_ERROR",
+  },
+  {
+    id: "v0.3: logIndex changed",
+    group: "tamper",
+    bundle: edit(V03, (b) => (entry(b).logIndex = String(Number(entry(b).logIndex) + 1))),
+    artifact: "a.txt",
+    expect: "tlog",
+    reference: "TLOG_INCLUSION_PROMISE_ERROR",
+  },
+  {
+    id: "dsse-v3: checkpoint root hash forged",
+    group: "tamper",
+    bundle: edit(DSSE, forgeCheckpointRoot),
+    artifact: "a.txt",
+    expect: "tlog",
+    reference: "TLOG_INCLUSION_PROOF_ERROR",
+  },
   {
     id: "dsse-v3: checkpoint signature altered",
     group: "tamper",
@@ -346,7 +499,10 @@ export const CASES: readonly Case[] = [
   {
     id: "pypi publish: inclusion proof moved to another leaf index",
     group: "tamper",
-    bundle: edit(PYPI, (b) => (entry(b).inclusionProof.logIndex = String(Number(entry(b).inclusionProof.logIndex) - 1))),
+    bundle: edit(
+      PYPI,
+      (b) => (entry(b).inclusionProof.logIndex = String(Number(entry(b).inclusionProof.logIndex) - 1)),
+    ),
     ...PYPI_EXPECT,
     expect: "tlog",
     reference: "TLOG_INCLUSION_PROOF_ERROR",
@@ -361,8 +517,22 @@ export const CASES: readonly Case[] = [
     divergence:
       "@sigstore/verify checks the proof against the checkpoint's root hash only and ignores inclusionProof.rootHash; we also require the two to agree (as sigstore-python does).",
   },
-  { id: "v0.3: no inclusion promise (no authenticated time)", group: "tamper", bundle: edit(V03, (b) => delete entry(b).inclusionPromise), artifact: "a.txt", expect: "tlog", reference: "TIMESTAMP_ERROR" },
-  { id: "v0.3: no tlog entry", group: "tamper", bundle: edit(V03, (b) => (b.verificationMaterial.tlogEntries = [])), artifact: "a.txt", expect: "tlog", reference: "TIMESTAMP_ERROR" },
+  {
+    id: "v0.3: no inclusion promise (no authenticated time)",
+    group: "tamper",
+    bundle: edit(V03, (b) => delete entry(b).inclusionPromise),
+    artifact: "a.txt",
+    expect: "tlog",
+    reference: "TIMESTAMP_ERROR",
+  },
+  {
+    id: "v0.3: no tlog entry",
+    group: "tamper",
+    bundle: edit(V03, (b) => (b.verificationMaterial.tlogEntries = [])),
+    artifact: "a.txt",
+    expect: "tlog",
+    reference: "TIMESTAMP_ERROR",
+  },
   {
     id: "v0.1: canonicalizedBody of another entry (v0.3's)",
     group: "tamper",
@@ -383,34 +553,180 @@ export const CASES: readonly Case[] = [
     expect: "signature",
     reference: "TLOG_BODY_ERROR",
   },
-  { id: "v0.3: Rekor not in the trusted root", group: "root", bundle: V03, artifact: "a.txt", root: "rekor-missing", expect: "tlog", reference: "TLOG_INCLUSION_PROMISE_ERROR" },
-  { id: "v0.3: Rekor key expired before the entry", group: "root", bundle: V03, artifact: "a.txt", root: "rekor-expired", expect: "tlog", reference: "TLOG_INCLUSION_PROMISE_ERROR" },
-  { id: "dsse-v3: no CT log trusted (SCT)", group: "root", bundle: DSSE, artifact: "a.txt", root: "no-ctlogs", expect: "chain", reference: "CERTIFICATE_ERROR" },
+  {
+    id: "v0.3: Rekor not in the trusted root",
+    group: "root",
+    bundle: V03,
+    artifact: "a.txt",
+    root: "rekor-missing",
+    expect: "tlog",
+    reference: "TLOG_INCLUSION_PROMISE_ERROR",
+  },
+  {
+    id: "v0.3: Rekor key expired before the entry",
+    group: "root",
+    bundle: V03,
+    artifact: "a.txt",
+    root: "rekor-expired",
+    expect: "tlog",
+    reference: "TLOG_INCLUSION_PROMISE_ERROR",
+  },
+  {
+    id: "dsse-v3: no CT log trusted (SCT)",
+    group: "root",
+    bundle: DSSE,
+    artifact: "a.txt",
+    root: "no-ctlogs",
+    expect: "chain",
+    reference: "CERTIFICATE_ERROR",
+  },
 
   // Structure.
-  { id: "not an object", group: "structure", bundle: () => null, artifact: "a.txt", expect: "structure", reference: "TypeError" },
-  { id: "unknown media type (v0.4)", group: "structure", bundle: edit(V03, (b) => (b.mediaType = "application/vnd.dev.sigstore.bundle+json;version=0.4")), artifact: "a.txt", expect: "structure", reference: "ok", divergence: "@sigstore/bundle accepts any bundle+json;version=N.N and validates it as the latest; we accept only 0.1, 0.2, 0.3." },
-  { id: "v0.3 with x509CertificateChain", group: "structure", bundle: edit(V03, (b) => { b.verificationMaterial.x509CertificateChain = { certificates: [b.verificationMaterial.certificate] }; delete b.verificationMaterial.certificate; }), artifact: "a.txt", expect: "structure", reference: "ValidationError" },
-  { id: "v0.2 entry without inclusionProof", group: "structure", bundle: edit(conformance("happy-path-v0.2"), (b) => delete entry(b).inclusionProof), artifact: "a.txt", expect: "structure", reference: "ValidationError" },
-  { id: "v0.1 entry without inclusionPromise", group: "structure", bundle: edit(conformance("happy-path-v0.1"), (b) => delete entry(b).inclusionPromise), artifact: "a.txt", expect: "structure", reference: "ValidationError" },
-  { id: "DSSE envelope with two signatures", group: "structure", bundle: edit(DSSE, (b) => b.dsseEnvelope.signatures.push(b.dsseEnvelope.signatures[0])), artifact: "a.txt", expect: "structure", reference: "ValidationError" },
-  { id: "certificate bytes are not DER", group: "structure", bundle: edit(V03, (b) => (b.verificationMaterial.certificate.rawBytes = btoa("not a certificate"))), artifact: "a.txt", expect: "structure", reference: "StreamError" },
+  {
+    id: "not an object",
+    group: "structure",
+    bundle: () => null,
+    artifact: "a.txt",
+    expect: "structure",
+    reference: "TypeError",
+  },
+  {
+    id: "unknown media type (v0.4)",
+    group: "structure",
+    bundle: edit(V03, (b) => (b.mediaType = "application/vnd.dev.sigstore.bundle+json;version=0.4")),
+    artifact: "a.txt",
+    expect: "structure",
+    reference: "ok",
+    divergence:
+      "@sigstore/bundle accepts any bundle+json;version=N.N and validates it as the latest; we accept only 0.1, 0.2, 0.3.",
+  },
+  {
+    id: "v0.3 with x509CertificateChain",
+    group: "structure",
+    bundle: edit(V03, (b) => {
+      b.verificationMaterial.x509CertificateChain = { certificates: [b.verificationMaterial.certificate] };
+      delete b.verificationMaterial.certificate;
+    }),
+    artifact: "a.txt",
+    expect: "structure",
+    reference: "ValidationError",
+  },
+  {
+    id: "v0.2 entry without inclusionProof",
+    group: "structure",
+    bundle: edit(conformance("happy-path-v0.2"), (b) => delete entry(b).inclusionProof),
+    artifact: "a.txt",
+    expect: "structure",
+    reference: "ValidationError",
+  },
+  {
+    id: "v0.1 entry without inclusionPromise",
+    group: "structure",
+    bundle: edit(conformance("happy-path-v0.1"), (b) => delete entry(b).inclusionPromise),
+    artifact: "a.txt",
+    expect: "structure",
+    reference: "ValidationError",
+  },
+  {
+    id: "DSSE envelope with two signatures",
+    group: "structure",
+    bundle: edit(DSSE, (b) => b.dsseEnvelope.signatures.push(b.dsseEnvelope.signatures[0])),
+    artifact: "a.txt",
+    expect: "structure",
+    reference: "ValidationError",
+  },
+  {
+    id: "certificate bytes are not DER",
+    group: "structure",
+    bundle: edit(V03, (b) => (b.verificationMaterial.certificate.rawBytes = btoa("not a certificate"))),
+    artifact: "a.txt",
+    expect: "structure",
+    reference: "StreamError",
+  },
 
   // Policy: subject name, predicate type, identity.
-  { id: "pypi publish: subject name is not the wheel's", group: "policy", bundle: PYPI, ...PYPI_EXPECT, subjectName: pypiSubjectName("pypi_attestations-0.0.19-py3-none-any.whl"), expect: "subject_name", reference: "SUBJECT_NAME" },
-  { id: "npm provenance: subject is not gundam-visor@1.0.2", group: "policy", bundle: npm("provenance.sigstore"), artifact: "gundam-visor-1.0.1.tgz", subjectName: npmSubjectName("gundam-visor", "1.0.2"), expect: "subject_name", reference: "SUBJECT_NAME" },
-  { id: "dsse-v3: subject is not named b.txt", group: "policy", bundle: DSSE, artifact: "a.txt", subjectName: "b.txt", expect: "subject_name", reference: "SUBJECT_NAME" },
-  { id: "pypi publish: SLSA provenance required", group: "policy", bundle: PYPI, ...PYPI_EXPECT, predicateTypes: [PREDICATE.slsa], expect: "predicate_type", reference: "PREDICATE_TYPE" },
-  { id: "v0.3: a predicate required of a message signature", group: "policy", bundle: V03, artifact: "a.txt", predicateTypes: [PREDICATE.slsa], expect: "predicate_type", reference: "PREDICATE_TYPE" },
-  { id: "v0.3: signed by another workflow", group: "policy", bundle: V03, artifact: "a.txt", identity: { ...IDENTITIES.conformance, subjectPattern: IDENTITIES.pypiAttestations.subjectPattern }, expect: "identity", reference: "UNTRUSTED_SIGNER_ERROR" },
-  { id: "npm publish: an identity required of a key-signed bundle", group: "policy", bundle: npm("publish.sigstore"), artifact: "gundam-visor-1.0.1.tgz", identity: IDENTITIES.gundamVisor, expect: "identity", reference: "UNTRUSTED_SIGNER_ERROR" },
-  { id: "gitlab: issuer is not GitHub", group: "policy", bundle: pep740("gitlab_oidc_project-0.0.3.tar.gz.publish"), artifact: "gitlab_oidc_project-0.0.3.tar.gz", identity: { ...IDENTITIES.gitlab, issuer: "https://token.actions.githubusercontent.com" }, expect: "identity", reference: "UNTRUSTED_SIGNER_ERROR" },
+  {
+    id: "pypi publish: subject name is not the wheel's",
+    group: "policy",
+    bundle: PYPI,
+    ...PYPI_EXPECT,
+    subjectName: pypiSubjectName("pypi_attestations-0.0.19-py3-none-any.whl"),
+    expect: "subject_name",
+    reference: "SUBJECT_NAME",
+  },
+  {
+    id: "npm provenance: subject is not gundam-visor@1.0.2",
+    group: "policy",
+    bundle: npm("provenance.sigstore"),
+    artifact: "gundam-visor-1.0.1.tgz",
+    subjectName: npmSubjectName("gundam-visor", "1.0.2"),
+    expect: "subject_name",
+    reference: "SUBJECT_NAME",
+  },
+  {
+    id: "dsse-v3: subject is not named b.txt",
+    group: "policy",
+    bundle: DSSE,
+    artifact: "a.txt",
+    subjectName: "b.txt",
+    expect: "subject_name",
+    reference: "SUBJECT_NAME",
+  },
+  {
+    id: "pypi publish: SLSA provenance required",
+    group: "policy",
+    bundle: PYPI,
+    ...PYPI_EXPECT,
+    predicateTypes: [PREDICATE.slsa],
+    expect: "predicate_type",
+    reference: "PREDICATE_TYPE",
+  },
+  {
+    id: "v0.3: a predicate required of a message signature",
+    group: "policy",
+    bundle: V03,
+    artifact: "a.txt",
+    predicateTypes: [PREDICATE.slsa],
+    expect: "predicate_type",
+    reference: "PREDICATE_TYPE",
+  },
+  {
+    id: "v0.3: signed by another workflow",
+    group: "policy",
+    bundle: V03,
+    artifact: "a.txt",
+    identity: { ...IDENTITIES.conformance, subjectPattern: IDENTITIES.pypiAttestations.subjectPattern },
+    expect: "identity",
+    reference: "UNTRUSTED_SIGNER_ERROR",
+  },
+  {
+    id: "npm publish: an identity required of a key-signed bundle",
+    group: "policy",
+    bundle: npm("publish.sigstore"),
+    artifact: "gundam-visor-1.0.1.tgz",
+    identity: IDENTITIES.gundamVisor,
+    expect: "identity",
+    reference: "UNTRUSTED_SIGNER_ERROR",
+  },
+  {
+    id: "gitlab: issuer is not GitHub",
+    group: "policy",
+    bundle: pep740("gitlab_oidc_project-0.0.3.tar.gz.publish"),
+    artifact: "gitlab_oidc_project-0.0.3.tar.gz",
+    identity: { ...IDENTITIES.gitlab, issuer: "https://token.actions.githubusercontent.com" },
+    expect: "identity",
+    reference: "UNTRUSTED_SIGNER_ERROR",
+  },
   {
     id: "dsse-v3: identity by anchored RegExp",
     group: "policy",
     bundle: DSSE,
     artifact: "a.txt",
-    identity: { issuer: IDENTITIES.conformance.issuer, subjectPattern: /^https:\/\/github\.com\/sigstore-conformance\/extremely-dangerous-public-oidc-beacon\/\.github\/workflows\/[^@]+@refs\/heads\/main$/ },
+    identity: {
+      issuer: IDENTITIES.conformance.issuer,
+      subjectPattern:
+        /^https:\/\/github\.com\/sigstore-conformance\/extremely-dangerous-public-oidc-beacon\/\.github\/workflows\/[^@]+@refs\/heads\/main$/,
+    },
     expect: "ok",
     reference: "ok",
   },

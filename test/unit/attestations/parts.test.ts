@@ -11,8 +11,18 @@ import {
   TrustedRootError,
   verifyBundle,
 } from "../../../src/attestations/index.ts";
-import { preAuthEncoding, parseStatement, StatementError, subjectMatchesDigest } from "../../../src/attestations/statement.ts";
-import { parseCheckpointBody, parseSignedNote, rootFromInclusionProof, TlogError } from "../../../src/attestations/tlog.ts";
+import {
+  preAuthEncoding,
+  parseStatement,
+  StatementError,
+  subjectMatchesDigest,
+} from "../../../src/attestations/statement.ts";
+import {
+  parseCheckpointBody,
+  parseSignedNote,
+  rootFromInclusionProof,
+  TlogError,
+} from "../../../src/attestations/tlog.ts";
 import { Certificate, OID } from "../../../src/attestations/x509.ts";
 import { concatBytes } from "../../../src/attestations/der.ts";
 import { fromUtf8, sha256, toHex, utf8 } from "../../../src/tuf/encoding.ts";
@@ -20,8 +30,12 @@ import { ARTIFACTS, CONFORMANCE, IDENTITIES, NPM, NPM_REGISTRY_KEYS, PEP740, TRU
 
 describe("DER", () => {
   it("decodes OIDs, including multi-byte arcs", () => {
-    expect(decodeOid(parseDer(new Uint8Array([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])))).toBe("1.2.840.10045.4.3.2");
-    expect(decodeOid(parseDer(new Uint8Array([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x08])))).toBe("1.3.6.1.4.1.57264.1.8");
+    expect(decodeOid(parseDer(new Uint8Array([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])))).toBe(
+      "1.2.840.10045.4.3.2",
+    );
+    expect(
+      decodeOid(parseDer(new Uint8Array([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x08]))),
+    ).toBe("1.3.6.1.4.1.57264.1.8");
   });
 
   it("refuses what is not DER", () => {
@@ -77,7 +91,9 @@ describe("Merkle inclusion proofs (RFC 9162)", () => {
     if (to - from === 1) return [];
     let k = 1;
     while (k * 2 < to - from) k *= 2;
-    return m < k ? [...(await path(m, from, from + k)), await mth(from + k, to)] : [...(await path(m - k, from + k, to)), await mth(from, from + k)];
+    return m < k
+      ? [...(await path(m, from, from + k)), await mth(from + k, to)]
+      : [...(await path(m - k, from + k, to)), await mth(from, from + k)];
   }
 
   it("recomputes the root for every leaf of every tree up to 9 leaves", async () => {
@@ -87,8 +103,12 @@ describe("Merkle inclusion proofs (RFC 9162)", () => {
         const proof = await path(index, 0, size);
         expect(toHex(await rootFromInclusionProof(BigInt(index), BigInt(size), leaves[index]!, proof))).toBe(root);
         if (proof.length > 0) {
-          await expect(rootFromInclusionProof(BigInt(index), BigInt(size), leaves[index]!, proof.slice(1))).rejects.toThrow(TlogError);
-          await expect(rootFromInclusionProof(BigInt(index), BigInt(size), leaves[index]!, [...proof, proof[0]!])).rejects.toThrow(TlogError);
+          await expect(
+            rootFromInclusionProof(BigInt(index), BigInt(size), leaves[index]!, proof.slice(1)),
+          ).rejects.toThrow(TlogError);
+          await expect(
+            rootFromInclusionProof(BigInt(index), BigInt(size), leaves[index]!, [...proof, proof[0]!]),
+          ).rejects.toThrow(TlogError);
         }
       }
     }
@@ -100,7 +120,11 @@ describe("Merkle inclusion proofs (RFC 9162)", () => {
 });
 
 describe("checkpoints (signed notes)", () => {
-  const envelope = (CONFORMANCE["happy-path-v0.3"].verificationMaterial.tlogEntries[0]!.inclusionProof.checkpoint as { envelope: string }).envelope;
+  const envelope = (
+    CONFORMANCE["happy-path-v0.3"].verificationMaterial.tlogEntries[0]!.inclusionProof.checkpoint as {
+      envelope: string;
+    }
+  ).envelope;
 
   it("splits the note from its signatures", () => {
     const { note, signatures } = parseSignedNote(envelope);
@@ -128,11 +152,23 @@ describe("DSSE and in-toto", () => {
   });
 
   it("parses statements and refuses what is not one", () => {
-    const statement = parseStatement(utf8(JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [{ name: "x", digest: { sha256: "AB" } }], predicateType: "p" })));
+    const statement = parseStatement(
+      utf8(
+        JSON.stringify({
+          _type: "https://in-toto.io/Statement/v1",
+          subject: [{ name: "x", digest: { sha256: "AB" } }],
+          predicateType: "p",
+        }),
+      ),
+    );
     expect(statement.subjects).toEqual([{ name: "x", digest: { sha256: "AB" } }]);
     expect(subjectMatchesDigest(statement.subjects[0]!, { sha256: "ab" })).toBe(true);
     expect(() => parseStatement(utf8("{}"))).toThrow(StatementError);
-    expect(() => parseStatement(utf8(JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [], predicateType: "p" })))).toThrow(/no subject/);
+    expect(() =>
+      parseStatement(
+        utf8(JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [], predicateType: "p" })),
+      ),
+    ).toThrow(/no subject/);
   });
 
   it("matches digests only on shared algorithms, all of which must agree", () => {
@@ -146,10 +182,16 @@ describe("DSSE and in-toto", () => {
 
 describe("subject name rules", () => {
   it("names subjects as PyPI, npm and TUF targets do", () => {
-    expect(subjectNameFor({ ecosystem: "pypi", filename: "pypi_attestations-0.0.19.tar.gz" })).toBe("pypi_attestations-0.0.19.tar.gz");
-    expect(subjectNameFor({ ecosystem: "npm", name: "gundam-visor", version: "1.0.1" })).toBe("pkg:npm/gundam-visor@1.0.1");
+    expect(subjectNameFor({ ecosystem: "pypi", filename: "pypi_attestations-0.0.19.tar.gz" })).toBe(
+      "pypi_attestations-0.0.19.tar.gz",
+    );
+    expect(subjectNameFor({ ecosystem: "npm", name: "gundam-visor", version: "1.0.1" })).toBe(
+      "pkg:npm/gundam-visor@1.0.1",
+    );
     expect(npmSubjectName("@sigstore/verify", "4.1.3")).toBe("pkg:npm/%40sigstore/verify@4.1.3");
-    expect(subjectNameFor({ ecosystem: "generic", targetPath: "packages/demo-1.0.0.tgz" })).toBe("packages/demo-1.0.0.tgz");
+    expect(subjectNameFor({ ecosystem: "generic", targetPath: "packages/demo-1.0.0.tgz" })).toBe(
+      "packages/demo-1.0.0.tgz",
+    );
   });
 });
 
@@ -158,7 +200,9 @@ describe("containers and trust material", () => {
     const bundle = parseBundle(bundleFromPep740(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]));
     expect(bundle.version).toBe("0.3");
     expect(bundle.content.kind).toBe("dsseEnvelope");
-    expect(() => bundleFromPep740({ ...PEP740["pypi_attestations-0.0.19.tar.gz.publish"], version: 2 })).toThrow(StructureError);
+    expect(() => bundleFromPep740({ ...PEP740["pypi_attestations-0.0.19.tar.gz.publish"], version: 2 })).toThrow(
+      StructureError,
+    );
   });
 
   it("reads the npm attestations response", () => {
@@ -196,19 +240,27 @@ describe("verifyBundle's contract", () => {
   });
 
   it("reports the signer, time and log index", async () => {
-    const verdict = await verifyBundle(CONFORMANCE["happy-path-intoto-in-dsse-v3"], root, { digest: { sha256: ARTIFACTS["a.txt"].sha256 } });
+    const verdict = await verifyBundle(CONFORMANCE["happy-path-intoto-in-dsse-v3"], root, {
+      digest: { sha256: ARTIFACTS["a.txt"].sha256 },
+    });
     expect(verdict).toMatchObject({
       ok: true,
       content: "dsseEnvelope",
       predicateType: "https://slsa.dev/provenance/v1",
       subjects: [{ name: "a.txt" }],
-      signer: { kind: "certificate", ...{ issuer: IDENTITIES.conformance.issuer, san: IDENTITIES.conformance.subjectPattern }, certificateAuthority: "https://fulcio.sigstore.dev" },
+      signer: {
+        kind: "certificate",
+        ...{ issuer: IDENTITIES.conformance.issuer, san: IDENTITIES.conformance.subjectPattern },
+        certificateAuthority: "https://fulcio.sigstore.dev",
+      },
       integratedTime: 1734374576,
       logIndex: 155690850,
     });
     if (verdict.ok && verdict.signer.kind === "certificate") {
       // Fulcio 1.3.6.1.4.1.57264.1.12: source repository URI.
-      expect(verdict.signer.extensions["1.3.6.1.4.1.57264.1.12"]).toBe("https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon");
+      expect(verdict.signer.extensions["1.3.6.1.4.1.57264.1.12"]).toBe(
+        "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon",
+      );
     }
   });
 
@@ -231,7 +283,8 @@ describe("verifyBundle's contract", () => {
   it("computes both digests of an artifact", async () => {
     expect(await artifactDigest(utf8("abc"))).toEqual({
       sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-      sha512: "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+      sha512:
+        "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
     });
   });
 });

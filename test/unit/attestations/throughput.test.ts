@@ -4,7 +4,13 @@
  * use and kept). The figures are printed, not asserted beyond "all accepted".
  */
 import { expect, it } from "vitest";
-import { bundleFromPep740, npmAttestationKeys, trustedRootFromJSON, verifyBundle, type Expectation } from "../../../src/attestations/index.ts";
+import {
+  bundleFromPep740,
+  npmAttestationKeys,
+  trustedRootFromJSON,
+  verifyBundle,
+  type Expectation,
+} from "../../../src/attestations/index.ts";
 import { ARTIFACTS, CONFORMANCE, IDENTITIES, NPM, NPM_REGISTRY_KEYS, PEP740, TRUSTED_ROOT } from "./material.ts";
 
 const SECONDS = 1.5;
@@ -23,12 +29,20 @@ const RUNS: { label: string; bundle: unknown; expectation: Expectation }[] = [
   {
     label: "PEP 740 publish attestation (dsse)",
     bundle: bundleFromPep740(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]),
-    expectation: { digest: { sha256: ARTIFACTS["pypi_attestations-0.0.19.tar.gz"].sha256 }, name: "pypi_attestations-0.0.19.tar.gz", identity: IDENTITIES.pypiAttestations },
+    expectation: {
+      digest: { sha256: ARTIFACTS["pypi_attestations-0.0.19.tar.gz"].sha256 },
+      name: "pypi_attestations-0.0.19.tar.gz",
+      identity: IDENTITIES.pypiAttestations,
+    },
   },
   {
     label: "npm provenance (intoto)",
     bundle: NPM["provenance.sigstore"],
-    expectation: { digest: { sha512: ARTIFACTS["gundam-visor-1.0.1.tgz"].sha512 }, name: "pkg:npm/gundam-visor@1.0.1", identity: IDENTITIES.gundamVisor },
+    expectation: {
+      digest: { sha512: ARTIFACTS["gundam-visor-1.0.1.tgz"].sha512 },
+      name: "pkg:npm/gundam-visor@1.0.1",
+      identity: IDENTITIES.gundamVisor,
+    },
   },
   {
     label: "npm publish, registry key (intoto)",
@@ -50,7 +64,9 @@ it("verifications per second in workerd", { timeout: 60_000 }, async () => {
       n++;
     }
     const elapsed = (performance.now() - start) / 1000;
-    lines.push(`${run.label}: ${(n / elapsed).toFixed(0)} verifications/s (${n} in ${elapsed.toFixed(2)} s, ${((elapsed / n) * 1000).toFixed(2)} ms each)`);
+    lines.push(
+      `${run.label}: ${(n / elapsed).toFixed(0)} verifications/s (${n} in ${elapsed.toFixed(2)} s, ${((elapsed / n) * 1000).toFixed(2)} ms each)`,
+    );
   }
   // With the trusted root parsed (and its keys imported) for every bundle.
   let n = 0;

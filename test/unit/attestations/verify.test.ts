@@ -6,7 +6,12 @@
  * the reference to keep those recorded verdicts honest.
  */
 import { describe, expect, it } from "vitest";
-import { npmAttestationKeys, trustedRootFromJSON, type TrustedRoot, verifyBundle } from "../../../src/attestations/index.ts";
+import {
+  npmAttestationKeys,
+  trustedRootFromJSON,
+  type TrustedRoot,
+  verifyBundle,
+} from "../../../src/attestations/index.ts";
 import { CASES, type RootVariant, trustMaterial } from "./cases.ts";
 import { ARTIFACTS } from "./material.ts";
 

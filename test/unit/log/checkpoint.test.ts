@@ -141,7 +141,9 @@ describe("tlog-cosignature: published vectors", () => {
     const clobbered = ARCHE_CHECKPOINT.replace("\n1432088532\n", "\n42\n");
     expect(await codeOf(openCheckpoint(clobbered, log))).toBe("invalid_signature");
     expect(await codeOf(verifyCosignatures(clobbered, [remora]))).toBe("invalid_signature");
-    expect(await codeOf(openCheckpoint(ARCHE_CHECKPOINT, log, { origin: "another.example/log" }))).toBe("malformed_checkpoint");
+    expect(await codeOf(openCheckpoint(ARCHE_CHECKPOINT, log, { origin: "another.example/log" }))).toBe(
+      "malformed_checkpoint",
+    );
     const stranger = await Ed25519NoteVerifier.fromKey(C2SP_NOTE_EXAMPLE.vkey);
     expect(await codeOf(openCheckpoint(ARCHE_CHECKPOINT, stranger))).toBe("unverified_note");
   });
@@ -162,7 +164,11 @@ describe("signing and cosigning checkpoints", () => {
 
   it("produces the independently computed log signature and cosignature", async () => {
     const log = await Ed25519NoteSigner.fromSeed("example.com/behind-the-sofa", new Uint8Array(32).fill(1));
-    const witness = await CosignatureV1Signer.fromSeed("witness.example/w1", new Uint8Array(32).fill(2), () => 1679315147);
+    const witness = await CosignatureV1Signer.fromSeed(
+      "witness.example/w1",
+      new Uint8Array(32).fill(2),
+      () => 1679315147,
+    );
     expect(log.verifierKey).toBe(LOG_VKEY);
     expect(witness.verifierKey).toBe(WITNESS_VKEY);
     const signed = await signCheckpoint(parseCheckpoint(body), log);
@@ -199,9 +205,9 @@ describe("signing and cosigning checkpoints", () => {
     // Changing the timestamp bytes breaks it.
     const shifted = line.signature.slice();
     shifted[7]! ^= 1;
-    expect(await codeOf(verifyCosignatures(addCosignatures(signed, [{ ...line, signature: shifted }]), witnesses))).toBe(
-      "invalid_signature",
-    );
+    expect(
+      await codeOf(verifyCosignatures(addCosignatures(signed, [{ ...line, signature: shifted }]), witnesses)),
+    ).toBe("invalid_signature");
     // A later cosignature by the same witness is another line; both verify, one result per witness.
     now += 60;
     const later = await cosign(signed, witness);

@@ -57,7 +57,12 @@ const VECTORS: { entry: LogEntry; json: string; leaf: string }[] = [
     leaf: "483490fdfb71da9b5f1957f9cdb6ee1fbb6bf54e3f8d444d8bcbcb5c79be48d0",
   },
   {
-    entry: { type: "root.change", repository: "acme", version: 2, sha256: "4813494d137e1631bba301d5acab6e7bb7aa74ce1185d456565ef51d737677b2" },
+    entry: {
+      type: "root.change",
+      repository: "acme",
+      version: 2,
+      sha256: "4813494d137e1631bba301d5acab6e7bb7aa74ce1185d456565ef51d737677b2",
+    },
     json: '{"repository":"acme","sha256":"4813494d137e1631bba301d5acab6e7bb7aa74ce1185d456565ef51d737677b2","type":"root.change","version":2}',
     leaf: "de1d76d87ac2949b42e96e5b90d8c2c32a5e9db3ecbe7807dd0b795f88e54d56",
   },

@@ -206,7 +206,8 @@ export const REMORA_WITNESS_VKEY = "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R
 // witness's vkeys.
 // ---------------------------------------------------------------------------
 
-export const ARCHE_LOG_VKEY = "arche2025h1.staging.ct.transparency.dev+ba2f06c0+AU0vHmlGCS/PdN8b2OaGmKprLI8HKM+dJ472xgFYh15f";
+export const ARCHE_LOG_VKEY =
+  "arche2025h1.staging.ct.transparency.dev+ba2f06c0+AU0vHmlGCS/PdN8b2OaGmKprLI8HKM+dJ472xgFYh15f";
 export const ARCHE_CHECKPOINT =
   "arche2025h1.staging.ct.transparency.dev\n1432088532\nU7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=\n\n" +
   "\u2014 arche2025h1.staging.ct.transparency.dev zTM8sQAAAZ5W0WdjBAMARjBEAiBjW5IQf9pvsYLfQFX6hoGREPMHbdQ3urbllzalApkptQIgIpwtEroeW2BXaHAI4kJXFbon5Ch9MNL5zRNZ55lvGt0=\n" +
@@ -283,5 +284,9 @@ export const TILES_70000 = {
   ],
   root256: "78cd7db3bbfa785ffefa21e1c0aa7d4806c6e22ad65472710377ecb7e5a5a54e",
   root65536: "208bed836edee10551d1a0208e22c9eead1a59c4c33abeb697eb60132f61a798",
-  lastBundle: { path: "tile/entries/273.p/112", length: 672, sha256: "daeb6a8b9c8ab0ee6b40e3352f2ecd82ce661306c80fddd01daa34eb71507e89" },
+  lastBundle: {
+    path: "tile/entries/273.p/112",
+    length: 672,
+    sha256: "daeb6a8b9c8ab0ee6b40e3352f2ecd82ce661306c80fddd01daa34eb71507e89",
+  },
 };

@@ -23,7 +23,9 @@ const entries = (max: number) =>
     .array(fc.uint8Array({ maxLength: 12 }), { minLength: 1, maxLength: max, size: "max" })
     .map((list) => list.map((data, i) => concatBytes(new Uint8Array([i >> 8, i & 0xff]), data)));
 
-async function build(list: readonly Uint8Array[]): Promise<{ tree: MemoryTree; roots: Uint8Array[]; leaves: Uint8Array[] }> {
+async function build(
+  list: readonly Uint8Array[],
+): Promise<{ tree: MemoryTree; roots: Uint8Array[]; leaves: Uint8Array[] }> {
   const tree = new MemoryTree();
   const roots: Uint8Array[] = [await tree.root()];
   for (const e of list) {
@@ -49,11 +51,15 @@ describe("Merkle proofs: properties", () => {
         for (let size = 1; size <= list.length; size++) {
           for (let index = 0; index < size; index++) {
             const proof = await tree.inclusionProof(index, size);
-            expect(await verifyInclusion(leaves[index]!, index, size, proof, roots[size]!), `${index} in ${size}`).toBe(true);
+            expect(await verifyInclusion(leaves[index]!, index, size, proof, roots[size]!), `${index} in ${size}`).toBe(
+              true,
+            );
           }
           for (let size1 = 1; size1 <= size; size1++) {
             const proof = await tree.consistencyProof(size1, size);
-            expect(await verifyConsistency(size1, size, proof, roots[size1]!, roots[size]!), `${size1} → ${size}`).toBe(true);
+            expect(await verifyConsistency(size1, size, proof, roots[size1]!, roots[size]!), `${size1} → ${size}`).toBe(
+              true,
+            );
           }
         }
       }),
@@ -79,7 +85,9 @@ describe("Merkle proofs: properties", () => {
           const leaf = leaves[index]!;
           expect(await verifyInclusion(leaf, index, size, proof, root)).toBe(true);
           if (proof.length > 0) {
-            expect(await verifyInclusion(leaf, index, size, flipByte(proof, e % proof.length, byte, bit), root)).toBe(false);
+            expect(await verifyInclusion(leaf, index, size, flipByte(proof, e % proof.length, byte, bit), root)).toBe(
+              false,
+            );
           }
           expect(await verifyInclusion(flipByte([leaf], 0, byte, bit)[0]!, index, size, proof, root)).toBe(false);
           expect(await verifyInclusion(leaf, index, size, proof, flipByte([root], 0, byte, bit)[0]!)).toBe(false);
@@ -91,7 +99,10 @@ describe("Merkle proofs: properties", () => {
           // Another tree size (checked against that size's root, which a checkpoint would bind).
           const otherSize = 1 + ((size + (e % (list.length - 1))) % list.length);
           if (otherSize !== size && index < otherSize) {
-            expect(await verifyInclusion(leaf, index, otherSize, proof, roots[otherSize]!), `as size ${otherSize}`).toBe(false);
+            expect(
+              await verifyInclusion(leaf, index, otherSize, proof, roots[otherSize]!),
+              `as size ${otherSize}`,
+            ).toBe(false);
           }
         },
       ),
@@ -116,7 +127,9 @@ describe("Merkle proofs: properties", () => {
           const [r1, r2] = [roots[size1]!, roots[size2]!];
           expect(await verifyConsistency(size1, size2, proof, r1, r2)).toBe(true);
           if (proof.length > 0) {
-            expect(await verifyConsistency(size1, size2, flipByte(proof, e % proof.length, byte, bit), r1, r2)).toBe(false);
+            expect(await verifyConsistency(size1, size2, flipByte(proof, e % proof.length, byte, bit), r1, r2)).toBe(
+              false,
+            );
           }
           expect(await verifyConsistency(size1, size2, proof, flipByte([r1], 0, byte, bit)[0]!, r2)).toBe(false);
           expect(await verifyConsistency(size1, size2, proof, r1, flipByte([r2], 0, byte, bit)[0]!)).toBe(false);

@@ -76,7 +76,13 @@ describe("RFC 6962 hashing: published vectors", () => {
     const tree = await rfcTree();
     for (const { size1, size2, proof } of RFC6962_CONSISTENCY_PROOFS) {
       expect(hex(await tree.consistencyProof(size1, size2)), `${size1} → ${size2}`).toEqual(proof);
-      const ok = await verifyConsistency(size1, size2, unhex(proof), fromHex(RFC6962_ROOTS[size1]!), fromHex(RFC6962_ROOTS[size2]!));
+      const ok = await verifyConsistency(
+        size1,
+        size2,
+        unhex(proof),
+        fromHex(RFC6962_ROOTS[size1]!),
+        fromHex(RFC6962_ROOTS[size2]!),
+      );
       expect(ok, `${size1} → ${size2}`).toBe(true);
     }
   });
@@ -90,7 +96,8 @@ describe("inclusion proofs: the mutations of transparency-dev/merkle's probes fa
     const leaf = fromHex(RFC6962_NODE_HASHES[0]![c.index]!);
     const root = fromHex(RFC6962_ROOTS[c.size]!);
     const proof = unhex(c.proof);
-    const verify = (l: Uint8Array, index: number, size: number, p: Uint8Array[], r: Uint8Array) => verifyInclusion(l, index, size, p, r);
+    const verify = (l: Uint8Array, index: number, size: number, p: Uint8Array[], r: Uint8Array) =>
+      verifyInclusion(l, index, size, p, r);
     expect(await verify(leaf, c.index, c.size, proof, root)).toBe(true);
     const bad: [string, Promise<boolean>][] = [
       ["index + 1", verify(leaf, c.index + 1, c.size, proof, root)],
@@ -148,7 +155,8 @@ describe("consistency proofs: edge cases and mutations", () => {
     "%i → %i",
     async (_a, _b, c) => {
       const proof = unhex(c.proof);
-      const v = (s1: number, s2: number, p: Uint8Array[], r1: Uint8Array, r2: Uint8Array) => verifyConsistency(s1, s2, p, r1, r2);
+      const v = (s1: number, s2: number, p: Uint8Array[], r1: Uint8Array, r2: Uint8Array) =>
+        verifyConsistency(s1, s2, p, r1, r2);
       expect(await v(c.size1, c.size2, proof, root(c.size1), root(c.size2))).toBe(true);
       const bad: [string, Promise<boolean>][] = [
         ["swapped roots", v(c.size1, c.size2, proof, root(c.size2), root(c.size1))],
@@ -261,7 +269,12 @@ describe("proof generation from complete subtrees", () => {
 
   it("refuses proofs that do not exist", async () => {
     const tree = await rfcTree();
-    for (const p of [tree.inclusionProof(8, 8), tree.inclusionProof(0, 0), tree.inclusionProof(0, 9), tree.inclusionProof(-1, 8)]) {
+    for (const p of [
+      tree.inclusionProof(8, 8),
+      tree.inclusionProof(0, 0),
+      tree.inclusionProof(0, 9),
+      tree.inclusionProof(-1, 8),
+    ]) {
       expect(await rejection(p)).toBeInstanceOf(LogError);
     }
     for (const p of [tree.consistencyProof(0, 8), tree.consistencyProof(5, 4), tree.consistencyProof(3, 9)]) {
@@ -286,7 +299,8 @@ describe("MerkleAccumulator", () => {
     const leaves = await Promise.all(RFC6962_LEAF_INPUTS.map((h) => leafHash(fromHex(h))));
     const completed: string[] = [];
     for (const leaf of leaves.slice(0, 5)) {
-      for (const node of await acc.append(leaf)) completed.push(`${node.level}/${node.index}=${toHex(node.hash).slice(0, 8)}`);
+      for (const node of await acc.append(leaf))
+        completed.push(`${node.level}/${node.index}=${toHex(node.hash).slice(0, 8)}`);
     }
     expect(completed).toEqual([
       "0/0=6e340b9c",

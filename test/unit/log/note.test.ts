@@ -83,10 +83,14 @@ describe("signed-note: golang.org/x/mod/sumdb/note vectors", () => {
 
     expect(await codeOf(openNote(msg, []))).toBe("unverified_note");
     // A duplicated verifier is ambiguous only if a signature needs it.
-    expect(await codeOf(openNote(`${GO_NOTE.text}\n${GO_NOTE.enochSig}`, [enoch, peter, enoch]))).toBe("invalid_argument");
+    expect(await codeOf(openNote(`${GO_NOTE.text}\n${GO_NOTE.enochSig}`, [enoch, peter, enoch]))).toBe(
+      "invalid_argument",
+    );
     expect((await openNote(`${GO_NOTE.text}\n${GO_NOTE.peterSig}`, [enoch, peter, enoch])).verified).toHaveLength(1);
     // Too many signatures.
-    expect(await codeOf(openNote(`${GO_NOTE.text}\n${GO_NOTE.peterSig.repeat(MAX_SIGNATURES + 1)}`, [peter]))).toBe("malformed_note");
+    expect(await codeOf(openNote(`${GO_NOTE.text}\n${GO_NOTE.peterSig.repeat(MAX_SIGNATURES + 1)}`, [peter]))).toBe(
+      "malformed_note",
+    );
     // A signature by a known key that does not verify rejects the note.
     const at = GO_NOTE.peterSig.length - 40;
     const corrupt = GO_NOTE.peterSig.slice(0, at) + "ABCD" + GO_NOTE.peterSig.slice(at);

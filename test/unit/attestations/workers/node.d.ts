@@ -6,7 +6,12 @@ declare module "node:crypto" {
   export interface KeyObject {
     readonly asymmetricKeyType?: string;
   }
-  export function verify(algorithm: string | null | undefined, data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean;
+  export function verify(
+    algorithm: string | null | undefined,
+    data: Uint8Array,
+    key: KeyObject,
+    signature: Uint8Array,
+  ): boolean;
   const crypto: { verify: typeof verify };
   export default crypto;
 }

@@ -17,15 +17,27 @@ import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 
 const originalVerify = nodeCrypto.verify;
 const withDefaultDigest: typeof nodeCrypto.verify = (algorithm, data, key, signature) =>
-  originalVerify(algorithm ?? ((key as KeyObject).asymmetricKeyType === "ec" ? "sha256" : algorithm), data, key, signature);
+  originalVerify(
+    algorithm ?? ((key as KeyObject).asymmetricKeyType === "ec" ? "sha256" : algorithm),
+    data,
+    key,
+    signature,
+  );
 
 export default {
   async fetch(request: Request): Promise<Response> {
-    const { bundle, root, artifact, shim } = await request.json<{ bundle: unknown; root: unknown; artifact?: string; shim?: boolean }>();
+    const { bundle, root, artifact, shim } = await request.json<{
+      bundle: unknown;
+      root: unknown;
+      artifact?: string;
+      shim?: boolean;
+    }>();
     nodeCrypto.verify = shim ? withDefaultDigest : originalVerify;
     try {
       const verifier = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(root)));
-      const signer = verifier.verify(toSignedEntity(bundleFromJSON(bundle), artifact === undefined ? undefined : (Buffer.from(artifact) as never)));
+      const signer = verifier.verify(
+        toSignedEntity(bundleFromJSON(bundle), artifact === undefined ? undefined : (Buffer.from(artifact) as never)),
+      );
       return Response.json({ ok: true, san: signer.identity?.subjectAlternativeName ?? null });
     } catch (error) {
       const e = error as Error & { code?: string };
