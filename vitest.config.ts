@@ -4,7 +4,15 @@ import { defineConfig } from "vitest/config";
 // Test-only secrets (wrangler.toml lists them as required): the Worker reads
 // them from the environment, as `wrangler dev` does from .dev.vars.
 process.env.ADMIN_TOKEN ??= "test-admin-token-0123456789";
-process.env.KEY_ENCRYPTION_KEY ??= "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+// KEY_ENCRYPTION_KEY is a key ring (durable-objects/sealer.ts): "default" is the
+// key that older values were sealed under, "k2" the current one (test/worker/kek.test.ts).
+process.env.KEY_ENCRYPTION_KEY ??= JSON.stringify({
+  current: "k2",
+  keys: {
+    default: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    k2: "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
+  },
+});
 
 export default defineConfig({
   test: {

@@ -1,12 +1,15 @@
 /**
  * The repository's online signing keys. Generated inside the service, sealed
- * with AES-GCM under the KEY_ENCRYPTION_KEY secret (the repository name and
+ * with AES-GCM under the current key-encryption key (sealer.ts; the repository name and
  * keyid are bound in as associated data, so a sealed key cannot be moved to
  * another repository or row), never returned and never logged.
  */
 import type { Key } from "../src/tuf/key.ts";
 import { Ed25519Signer } from "../src/tuf/signer.ts";
 import type { Sealer } from "./sealer.ts";
+
+/** The associated data an online key is sealed with (bound to its repository and keyid). */
+export const onlineKeyContext = (repo: string, keyid: string) => `tuf-edge online key\n${repo}\n${keyid}`;
 
 export type OnlineKeyState = "pending" | "active" | "retired";
 
@@ -42,14 +45,18 @@ export class KeyVault {
   /** Generates a key and stores it sealed, in state `state`. */
   async generate(state: OnlineKeyState): Promise<OnlineKey> {
     const { signer, seed } = await Ed25519Signer.generate();
-    const { sealed, iv } = await this.#sealer.seal(seed as Uint8Array<ArrayBuffer>, this.#context(signer.keyid));
+    const { sealed, iv, kekId } = await this.#sealer.seal(
+      seed as Uint8Array<ArrayBuffer>,
+      onlineKeyContext(this.#repo, signer.keyid),
+    );
     seed.fill(0);
     this.#sql.exec(
-      "INSERT INTO online_keys (keyid, public_key, sealed, iv, state, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO online_keys (keyid, public_key, sealed, iv, kek_id, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       signer.keyid,
       JSON.stringify(signer.key),
       sealed,
       iv,
+      kekId,
       state,
       Date.now(),
     );
@@ -81,17 +88,19 @@ export class KeyVault {
     const cached = this.#signers.get(keyid);
     if (cached) return cached;
     const row = this.#sql
-      .exec<{ sealed: ArrayBuffer; iv: ArrayBuffer }>("SELECT sealed, iv FROM online_keys WHERE keyid = ?", keyid)
+      .exec<{ sealed: ArrayBuffer; iv: ArrayBuffer; kek_id: string }>(
+        "SELECT sealed, iv, kek_id FROM online_keys WHERE keyid = ?",
+        keyid,
+      )
       .toArray()[0];
     if (!row) throw new Error(`online key ${keyid} is not in the vault`);
-    const seed = await this.#sealer.unseal(row, this.#context(keyid));
+    const seed = await this.#sealer.unseal(
+      { sealed: row.sealed, iv: row.iv, kekId: row.kek_id },
+      onlineKeyContext(this.#repo, keyid),
+    );
     const signer = await Ed25519Signer.fromSeed(seed);
     seed.fill(0);
     this.#signers.set(keyid, signer);
     return signer;
-  }
-
-  #context(keyid: string): string {
-    return `tuf-edge online key\n${this.#repo}\n${keyid}`;
   }
 }

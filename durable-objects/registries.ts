@@ -29,9 +29,13 @@ interface CredentialRow extends Record<string, SqlStorageValue> {
   public_key: string | null;
   sealed: ArrayBuffer | null;
   iv: ArrayBuffer | null;
+  kek_id: string;
   created_at: number;
   not_after: number | null;
 }
+
+/** The associated data a webhook secret is sealed with (bound to its repository and credential). */
+export const webhookSecretContext = (repo: string, id: string) => `tuf-edge webhook secret\n${repo}\n${id}`;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -84,12 +88,12 @@ export class Registries {
   ): Promise<{ credential: CredentialInfo; secret?: string }> {
     const id = toHex(crypto.getRandomValues(new Uint8Array(8)));
     let secret: string | undefined;
-    let sealed: { sealed: ArrayBuffer; iv: ArrayBuffer } | null = null;
+    let sealed: { sealed: ArrayBuffer; iv: ArrayBuffer; kekId: string } | null = null;
     let publicKey: string | null = null;
     if (credential.kind === "hmac") {
       const bytes = crypto.getRandomValues(new Uint8Array(32));
       secret = `whsec_${toBase64(bytes)}`;
-      sealed = await this.#sealer.seal(bytes, this.#context(id));
+      sealed = await this.#sealer.seal(bytes, webhookSecretContext(this.#repo, id));
     } else {
       decodePublicKey(credential.publicKey); // validates
       publicKey = credential.publicKey;
@@ -106,13 +110,14 @@ export class Registries {
       now + overlapSeconds * 1000,
     );
     this.#sql.exec(
-      "INSERT INTO registry_credentials (id, registry, kind, public_key, sealed, iv, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO registry_credentials (id, registry, kind, public_key, sealed, iv, kek_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       id,
       registry,
       credential.kind,
       publicKey,
       sealed?.sealed ?? null,
       sealed?.iv ?? null,
+      sealed?.kekId ?? this.#sealer.currentId,
       now,
     );
     const info: CredentialInfo = { id, kind: credential.kind, createdAt: iso(now), notAfter: null };
@@ -155,14 +160,13 @@ export class Registries {
       row.kind === "hmac"
         ? {
             kind: "hmac",
-            secret: await this.#sealer.unseal({ sealed: row.sealed!, iv: row.iv! }, this.#context(row.id)),
+            secret: await this.#sealer.unseal(
+              { sealed: row.sealed!, iv: row.iv!, kekId: row.kek_id },
+              webhookSecretContext(this.#repo, row.id),
+            ),
           }
         : { kind: "ed25519", publicKey: decodePublicKey(row.public_key!) };
     this.#cache.set(row.id, credential);
     return credential;
-  }
-
-  #context(id: string): string {
-    return `tuf-edge webhook secret\n${this.#repo}\n${id}`;
   }
 }

@@ -26,6 +26,7 @@ import {
   type TaskView,
   type AttestationPolicyView,
   type AttestationView,
+  type KekStatus,
 } from "../src/repository-api.ts";
 import { Attestations } from "./attestations.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
@@ -36,7 +37,8 @@ import { GroupCommit, published, type RunOutcome } from "./group-commit.ts";
 import { KeyVault } from "./key-vault.ts";
 import { Scheduler } from "./scheduler.ts";
 import { repositoryStatus } from "./status.ts";
-import { Sealer } from "./sealer.ts";
+import { KekError, Sealer } from "./sealer.ts";
+import { KekReseal } from "./kek-reseal.ts";
 import { Publisher } from "./publisher.ts";
 import { ROUND_ROLES } from "./role-table.ts";
 import { Pushes } from "./pushes.ts";
@@ -46,6 +48,17 @@ import { type BinnedEvent, TargetEvents } from "./target-events.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
 import { type ConsistencyProof, type InclusionProof, TransparencyLog } from "./transparency-log.ts";
+
+/** Runs `fn`, turning a KekError into the refusal it stands for (other faults are thrown). */
+async function kekResult<T extends object>(fn: () => T | Promise<T>): Promise<Result<T>> {
+  try {
+    return { ok: true, ...(await fn()) };
+  } catch (error) {
+    if (error instanceof KekError)
+      return failure(error.code === "kek_not_configured" ? 503 : 409, error.code, error.message);
+    throw error;
+  }
+}
 
 type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
 
@@ -68,6 +81,7 @@ export class Repository extends DurableObject<Env> {
   readonly #attestations: Attestations;
   readonly #pushes: Pushes;
   readonly #scheduler: Scheduler;
+  readonly #kekReseal: KekReseal;
   #settings: Settings | null = null;
   #trustedRoot: Root | null = null;
 
@@ -112,6 +126,13 @@ export class Repository extends DurableObject<Env> {
       onRootAccepted: (rotated, version, sha256) => this.#onRootAccepted(rotated, version, sha256),
     });
     this.#registries = new Registries(this.#sql, name, this.#sealer);
+    this.#kekReseal = new KekReseal({
+      sql: this.#sql,
+      kv: ctx.storage.kv,
+      sealer: this.#sealer,
+      repo: name,
+      logOrigin: this.#tlog.origin,
+    });
     this.#attestations = new Attestations(this.#sql, ctx.storage.kv, name);
     this.#targetEvents = new TargetEvents(this.#sql, this.#targets, this.#tlog, this.#attestations, name);
     this.#pushes = new Pushes({
@@ -437,6 +458,30 @@ export class Repository extends DurableObject<Env> {
   async addLogCosignatures(note: string): Promise<Result<{ checkpoint: string }>> {
     const result = await this.#tlog.addCosignatures(this.#bucket, note);
     return result.ok ? { ok: true, checkpoint: result.note } : failure(422, "invalid_signature", result.detail);
+  }
+
+  // --- key-encryption keys ---------------------------------------------------------
+
+  /** Which KEKs this repository's sealed secrets are under. */
+  async kekStatus(): Promise<Result<{ kek: KekStatus }>> {
+    return kekResult(() => ({ kek: this.#kekReseal.status() }));
+  }
+
+  /**
+   * Re-seals up to `budget` secrets under the current KEK (resumable: call
+   * again until `remaining` is 0). Refuses if a secret names an unconfigured KEK.
+   */
+  async resealSecrets(budget: number): Promise<Result<{ resealed: number; kek: KekStatus }>> {
+    return kekResult(async () => {
+      const { resealed, status } = await this.#kekReseal.step(Math.min(Math.max(Math.trunc(budget), 1), 1000));
+      if (resealed > 0) {
+        this.#log.record(
+          "kek-resealed",
+          `${resealed} sealed value(s) re-sealed under key-encryption key "${status.current}", ${status.remaining} left`,
+        );
+      }
+      return { resealed, kek: status };
+    });
   }
 
   async events(limit = 100): Promise<AuditEvent[]> {

@@ -8,7 +8,7 @@ const MIGRATIONS: readonly string[] = [
     id INTEGER PRIMARY KEY CHECK (id = 1),
     json TEXT NOT NULL
   );
-  -- Online signing keys, sealed with AES-GCM under KEY_ENCRYPTION_KEY.
+  -- Online signing keys, sealed with AES-GCM under a key-encryption key (kek_id, migration 6).
   CREATE TABLE online_keys (
     keyid TEXT PRIMARY KEY,
     public_key TEXT NOT NULL,
@@ -160,6 +160,12 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (path, sha256)
   );
   CREATE INDEX attestations_by_filename ON attestations (filename);
+  `,
+  /* 6: versioned key-encryption keys (durable-objects/sealer.ts) */ `
+  -- The id of the KEK each sealed value was sealed under; values sealed
+  -- before KEKs had ids were sealed under the one key, id 'default'.
+  ALTER TABLE online_keys ADD COLUMN kek_id TEXT NOT NULL DEFAULT 'default';
+  ALTER TABLE registry_credentials ADD COLUMN kek_id TEXT NOT NULL DEFAULT 'default';
   `,
 ];
 

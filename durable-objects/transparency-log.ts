@@ -33,7 +33,7 @@ import {
 import { purgeCached } from "../src/http/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { failure, type Failure } from "../src/repository-api.ts";
-import type { Sealer } from "./sealer.ts";
+import type { Sealed, Sealer } from "./sealer.ts";
 
 export interface LogHead {
   origin: string;
@@ -63,7 +63,11 @@ const WITNESSES = "log-witnesses";
 const COSIGNED = "log-cosignatures";
 const PUBLISHED = "log-published-size";
 const CHECKPOINT = "log-checkpoint";
-const KEY = "log-key";
+/** The synchronous-KV entry holding the log's sealed note key. */
+export const LOG_KEY_ENTRY = "log-key";
+
+/** The associated data the log key is sealed with. */
+export const logKeyContext = (origin: string) => `tuf-edge log key\n${origin}`;
 
 export class TransparencyLog {
   readonly #sql: SqlStorage;
@@ -282,12 +286,12 @@ export class TransparencyLog {
   /** The log's note signer; its key is generated on first use and kept sealed. */
   signer(): Promise<Ed25519NoteSigner> {
     this.#signer ??= (async () => {
-      const context = `tuf-edge log key\n${this.origin}`;
-      let stored = this.#kv.get<{ sealed: ArrayBuffer; iv: ArrayBuffer }>(KEY);
+      const context = logKeyContext(this.origin);
+      let stored = this.#kv.get<Sealed>(LOG_KEY_ENTRY);
       if (!stored) {
         const seed = crypto.getRandomValues(new Uint8Array(32));
         stored = await this.#sealer.seal(seed, context);
-        this.#kv.put(KEY, stored);
+        this.#kv.put(LOG_KEY_ENTRY, stored);
       }
       return Ed25519NoteSigner.fromSeed(this.origin, await this.#sealer.unseal(stored, context));
     })();

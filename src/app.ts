@@ -7,6 +7,7 @@ import { repositoryParam } from "./http/repository-param.ts";
 import { admin } from "./routes/admin.ts";
 import { repoHealth, serviceHealth } from "./routes/health.ts";
 import { attestationFiles, attestationLists, npmAttestations, pypiIntegrity } from "./routes/attestations.ts";
+import { serviceKek } from "./routes/kek.ts";
 import { log } from "./routes/log.ts";
 import { metadata } from "./routes/metadata.ts";
 import { pushes } from "./routes/pushes.ts";
@@ -28,6 +29,7 @@ const repository = new Hono<AppEnv>()
 export const app = new Hono<AppEnv>()
   .get("/openapi.json", (c) => c.json(openApiDocument))
   .route("/health", serviceHealth)
+  .route("/admin/kek", serviceKek)
   .route("/:repo", repository)
   .notFound(onNotFound)
   .onError(onError);

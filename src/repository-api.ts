@@ -39,7 +39,10 @@ export type FailureCode =
   | "wrong_repository"
   | "immutable_target"
   | "unknown_target"
-  | "attestation_rejected";
+  | "attestation_rejected"
+  | "kek_not_configured"
+  | "kek_unknown"
+  | "kek_unseal_failed";
 
 export interface Failure {
   ok: false;
@@ -170,6 +173,18 @@ export interface SignedPush {
   /** The exact signed body (for uploads: the manifest). */
   body: string;
   respondAsync: boolean;
+}
+
+/** Where a repository's sealed secrets stand against the key-encryption keys (durable-objects/kek-reseal.ts). */
+export interface KekStatus {
+  /** The KEK new values are sealed under. */
+  current: string;
+  /** How many sealed values each KEK id holds. */
+  sealedUnder: Record<string, number>;
+  /** Values still to re-seal (under a KEK other than the current one). */
+  remaining: number;
+  /** KEK ids that sealed values name but KEY_ENCRYPTION_KEY does not hold. */
+  unconfigured: string[];
 }
 
 /** A repository's attestation policy, as the admin API shows it. */

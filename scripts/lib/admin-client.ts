@@ -10,6 +10,7 @@ import { draftRoot } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import type {
   CeremonyView,
+  KekStatus,
   OnlineKeyInfo,
   PublishedVersions,
   RepositoryStatus,
@@ -135,7 +136,37 @@ export class AdminClient {
     return this.#call("DELETE", `/admin/registries/${name}/credentials/${id}`);
   }
 
-  async #call<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+  /** This repository's sealed secrets against the key-encryption keys. */
+  kekStatus(): Promise<KekStatus> {
+    return this.#call("GET", "/admin/kek");
+  }
+
+  /** Re-seals up to `budget` of this repository's secrets under the current KEK (call again until done). */
+  resealSecrets(budget?: number): Promise<KekStatus & { resealed: number; done: boolean }> {
+    return this.#call("POST", "/admin/kek/reseal", budget === undefined ? {} : { budget });
+  }
+
+  /** Every repository's sealed secrets against the key-encryption keys. */
+  serviceKekStatus(): Promise<ServiceKekStatus> {
+    return this.#call("GET", "/admin/kek", undefined, {}, this.#serviceUrl);
+  }
+
+  /** Re-seals up to `budget` secrets across every repository (call again until done). */
+  serviceReseal(budget?: number): Promise<ServiceKekStatus & { resealed: number; done: boolean }> {
+    return this.#call("POST", "/admin/kek/reseal", budget === undefined ? {} : { budget }, {}, this.#serviceUrl);
+  }
+
+  get #serviceUrl(): string {
+    return this.#options.baseUrl.replace(/\/$/, "");
+  }
+
+  async #call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+    base = this.repoUrl,
+  ): Promise<T> {
     const doFetch = this.#options.fetch ?? fetch;
     const headers: Record<string, string> = { Authorization: `Bearer ${this.#options.token}`, ...extraHeaders };
     let payload: BodyInit | undefined;
@@ -146,7 +177,7 @@ export class AdminClient {
       payload = JSON.stringify(body);
       headers["Content-Type"] = "application/json";
     }
-    const response = await doFetch(this.repoUrl + path, { method, headers, body: payload });
+    const response = await doFetch(base + path, { method, headers, body: payload });
     const text = await response.text();
     let json: unknown;
     try {
@@ -157,6 +188,13 @@ export class AdminClient {
     if (!response.ok) throw new AdminApiError(response.status, json as AdminApiError["problem"]);
     return json as T;
   }
+}
+
+/** Every repository's KEK status, as GET /admin/kek answers. */
+export interface ServiceKekStatus {
+  current: string | null;
+  remaining: number;
+  repositories: Array<KekStatus & { repository: string }>;
 }
 
 export interface BootstrapOptions {

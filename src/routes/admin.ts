@@ -16,6 +16,7 @@ import { BootstrapSchema, MAX_TARGET_LENGTH, TargetsChangeSchema, UploadQuerySch
 import { TargetPathSchema } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 import { ceremonies } from "./ceremonies.ts";
+import { repositoryKek } from "./kek.ts";
 import { registries } from "./registries.ts";
 
 const MAX_JSON_BODY = 8 * 1024 * 1024;
@@ -54,6 +55,7 @@ export const admin = new Hono<AppEnv>()
       c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setLogWitnesses(c.req.valid("json").witnesses))),
   )
   .route("/ceremonies", ceremonies)
+  .route("/kek", repositoryKek)
   .route("/registries", registries)
   .post("/bootstrap", jsonLimit, validate("json", BootstrapSchema), async (c) => {
     const { versions } = unwrap(await repositoryStub(c.env, c.get("repo")).bootstrap(c.req.valid("json")));
