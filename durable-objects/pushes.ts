@@ -1,18 +1,21 @@
 /**
  * Registry pushes: signed (Standard Webhooks), checked for replay, validated,
- * applied all or nothing, and published by group commit. A delivery id seen
- * within the tolerance window is answered with its original task and applies
- * nothing again. Nothing is acknowledged before it is durable here.
+ * applied all or nothing, and published by group commit. Delivery ids belong
+ * to the registry that sends them: a registry's id seen again (within
+ * DELIVERY_RETENTION_MS) with the same body is answered with its original
+ * task and applies nothing again; with another body it is a conflict (409).
+ * Nothing is acknowledged before it is durable here.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { failure, type Failure, type PushResult, type SignedPush, type TaskView } from "../src/repository-api.ts";
 import {
   type TargetEvent,
+  manifestRegistry,
   type UploadManifest,
   UploadManifestSchema,
   WebhookBodySchema,
 } from "../src/schemas/webhook.ts";
-import { toHex } from "../src/tuf/encoding.ts";
+import { sha256Hex, toHex, utf8 } from "../src/tuf/encoding.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
 import {
   DEFAULT_TOLERANCE_SECONDS,
@@ -50,6 +53,16 @@ export interface PushDeps {
 /** How long a delivery id is remembered (Standard Webhooks senders retry for up to about a day and a half). */
 export const DELIVERY_RETENTION_MS = 7 * 86_400_000;
 
+/** Most signatures one webhook-signature header may carry (each is tried against each credential). */
+export const MAX_SIGNATURES = 8;
+
+/** One delivery as its registry identifies it: the id is unique per registry, and its body is hashed. */
+interface Delivery {
+  registry: string;
+  id: string;
+  bodySha256: string;
+}
+
 interface TaskRow extends Record<string, SqlStorageValue> {
   id: string;
   seq: number;
@@ -65,8 +78,17 @@ export class Pushes {
     this.#deps = deps;
   }
 
-  /** Which registry signed this push, or why it is refused (401). */
-  async authenticate(push: SignedPush, now: number): Promise<{ ok: true; registry: string } | Failure> {
+  /**
+   * Which registry signed this push, or why it is refused (401). Only the
+   * credentials of the registry the sender names (`named`, or the only one)
+   * are tried, so a forged push costs at most MAX_CREDENTIALS_PER_REGISTRY
+   * verifications of at most MAX_SIGNATURES signatures.
+   */
+  async authenticate(
+    push: SignedPush,
+    now: number,
+    named: string | null = push.registry ?? null,
+  ): Promise<{ ok: true; registry: string } | Failure> {
     const stale = timestampProblem(push.timestamp, now);
     if (stale) {
       return failure(
@@ -78,23 +100,30 @@ export class Pushes {
     const signatures = parseSignatureHeader(push.signature);
     if (signatures.length === 0)
       return failure(401, "invalid_signature", "webhook-signature holds no v1 or v1a signature");
+    if (signatures.length > MAX_SIGNATURES)
+      return failure(401, "invalid_signature", `webhook-signature holds more than ${MAX_SIGNATURES} signatures`);
+    const registry = named ?? this.#deps.registries.sole();
+    if (!registry) {
+      return failure(
+        400,
+        "registry_required",
+        `repository "${this.#deps.repo}" has several registries: push to /${this.#deps.repo}/webhooks/registry/{name} (an upload names it in its manifest's "registry")`,
+      );
+    }
     const content = signedContent(push.id, push.timestamp, push.body);
-    for (const { registry, credential } of await this.#deps.registries.current(now)) {
+    for (const credential of await this.#deps.registries.current(registry, now)) {
       if (await verifyWith(credential, signatures, content)) return { ok: true, registry };
     }
-    return failure(
-      401,
-      "invalid_signature",
-      "no signature verifies with a credential of a registry of this repository",
-    );
+    return failure(401, "invalid_signature", `no signature verifies with a credential of registry "${registry}"`);
   }
 
   /** A batch of target events. */
   async receive(push: SignedPush, now: number): Promise<PushResult | Failure> {
     const auth = await this.authenticate(push, now);
     if (!auth.ok) return auth;
-    const seen = this.#delivered(push.id);
-    if (seen) return this.#respond(seen, push.respondAsync, true);
+    const delivery = await this.#delivery(push, auth.registry);
+    const seen = this.#seen(delivery);
+    if (seen) return "task" in seen ? this.#respond(seen.task, push.respondAsync, true) : seen;
     const body = parseJson(push.body, WebhookBodySchema);
     if (!body.ok) return body;
     if (body.value.repository !== this.#deps.repo) {
@@ -104,7 +133,7 @@ export class Pushes {
         `this push is for repository "${body.value.repository}", not "${this.#deps.repo}"`,
       );
     }
-    return this.#accept(push, auth.registry, body.value.events, now);
+    return this.#accept(push, delivery, body.value.events, now);
   }
 
   /** Checks an upload's signature and manifest before its bytes are streamed to R2. */
@@ -112,10 +141,11 @@ export class Pushes {
     push: SignedPush,
     now: number,
   ): Promise<{ ok: true; registry: string; duplicate: boolean } | Failure> {
-    const auth = await this.authenticate(push, now);
+    const auth = await this.authenticate(push, now, push.registry ?? manifestRegistry(push.body));
     if (!auth.ok) return auth;
     // A redelivery stores nothing: completeUpload answers with the original task.
-    if (this.#delivered(push.id)) return { ok: true, registry: auth.registry, duplicate: true };
+    const seen = this.#seen(await this.#delivery(push, auth.registry));
+    if (seen) return "task" in seen ? { ok: true, registry: auth.registry, duplicate: true } : seen;
     const manifest = parseJson(push.body, UploadManifestSchema);
     if (!manifest.ok) return manifest;
     if (manifest.value.repository !== this.#deps.repo) {
@@ -133,11 +163,12 @@ export class Pushes {
 
   /** Lists an uploaded target, once its bytes are stored (the manifest was checked by authorizeUpload). */
   async completeUpload(push: SignedPush, registry: string, now: number): Promise<PushResult | Failure> {
-    const seen = this.#delivered(push.id);
-    if (seen) return this.#respond(seen, push.respondAsync, true);
+    const delivery = await this.#delivery(push, registry);
+    const seen = this.#seen(delivery);
+    if (seen) return "task" in seen ? this.#respond(seen.task, push.respondAsync, true) : seen;
     const manifest = parseJson(push.body, UploadManifestSchema);
     if (!manifest.ok) return manifest;
-    return this.#accept(push, registry, [uploadEvent(manifest.value)], now);
+    return this.#accept(push, delivery, [uploadEvent(manifest.value)], now);
   }
 
   task(id: string): TaskView | null {
@@ -154,7 +185,13 @@ export class Pushes {
     this.#deps.sql.exec("DELETE FROM deliveries WHERE received_at < ?", now - DELIVERY_RETENTION_MS);
   }
 
-  async #accept(push: SignedPush, registry: string, events: TargetEvent[], now: number): Promise<PushResult | Failure> {
+  async #accept(
+    push: SignedPush,
+    delivery: Delivery,
+    events: TargetEvent[],
+    now: number,
+  ): Promise<PushResult | Failure> {
+    const { registry } = delivery;
     const binned = await this.#binned(events);
     // Attestations are verified (and their content-addressed bytes stored) before the transaction.
     const rejected = await this.#verifyAttestations(binned);
@@ -162,8 +199,8 @@ export class Pushes {
     let outcome: { task: TaskRow; duplicate: boolean } | Failure;
     outcome = this.#deps.transaction(() => {
       // Checked again here: another push may have landed while this one was verified.
-      const seen = this.#delivered(push.id);
-      if (seen) return { task: seen, duplicate: true };
+      const seen = this.#seen(delivery);
+      if (seen) return "task" in seen ? { task: seen.task, duplicate: true } : seen;
       const refused = this.#deps.events.check(binned);
       if (refused) return refused;
       const seq = this.#deps.roles.nextSeq();
@@ -184,9 +221,10 @@ export class Pushes {
         task.created_at,
       );
       this.#deps.sql.exec(
-        "INSERT INTO deliveries (id, registry, received_at, task_id) VALUES (?, ?, ?, ?)",
-        push.id,
+        "INSERT INTO deliveries (registry, id, body_sha256, received_at, task_id) VALUES (?, ?, ?, ?, ?)",
         registry,
+        delivery.id,
+        delivery.bodySha256,
         now,
         task.id,
       );
@@ -253,15 +291,34 @@ export class Pushes {
     return view;
   }
 
-  #delivered(id: string): TaskRow | null {
-    return (
-      this.#deps.sql
-        .exec<TaskRow>(
-          "SELECT tasks.* FROM deliveries JOIN tasks ON tasks.id = deliveries.task_id WHERE deliveries.id = ?",
-          id,
-        )
-        .toArray()[0] ?? null
-    );
+  async #delivery(push: SignedPush, registry: string): Promise<Delivery> {
+    return { registry, id: push.id, bodySha256: await sha256Hex(utf8(push.body)) };
+  }
+
+  /**
+   * The task of an earlier delivery with this registry's id, or a conflict if
+   * that delivery had another body (ids are the registry's own: another
+   * registry's id is another delivery).
+   */
+  #seen(delivery: Delivery): { task: TaskRow } | Failure | null {
+    const row = this.#deps.sql
+      .exec<TaskRow & { body_sha256: string | null }>(
+        `SELECT tasks.*, deliveries.body_sha256 FROM deliveries JOIN tasks ON tasks.id = deliveries.task_id
+         WHERE deliveries.registry = ? AND deliveries.id = ?`,
+        delivery.registry,
+        delivery.id,
+      )
+      .toArray()[0];
+    if (!row) return null;
+    const { body_sha256: bodySha256, ...task } = row;
+    if (bodySha256 !== null && bodySha256 !== delivery.bodySha256) {
+      return failure(
+        409,
+        "delivery_conflict",
+        `webhook-id "${delivery.id}" was delivered by registry "${delivery.registry}" with another body: it is task ${task.id} (/${this.#deps.repo}/tasks/${task.id}); a new message needs a new id`,
+      );
+    }
+    return { task: task as TaskRow };
   }
 
   async #binned(events: TargetEvent[]): Promise<BinnedEvent[]> {

@@ -7,6 +7,9 @@
 import { toBase64, toHex } from "../src/tuf/encoding.ts";
 import { decodePublicKey, type WebhookCredential } from "../src/webhooks/standard-webhooks.ts";
 import type { Sealer } from "./sealer.ts";
+import { MAX_CREDENTIALS_PER_REGISTRY } from "../src/schemas/registry-name.ts";
+
+export { MAX_CREDENTIALS_PER_REGISTRY };
 
 export interface CredentialInfo {
   id: string;
@@ -85,7 +88,15 @@ export class Registries {
     credential: { kind: "hmac" } | { kind: "ed25519"; publicKey: string },
     overlapSeconds: number,
     now: number,
-  ): Promise<{ credential: CredentialInfo; secret?: string }> {
+  ): Promise<{ credential: CredentialInfo; secret?: string } | { full: number }> {
+    const held = this.#sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM registry_credentials WHERE registry = ? AND (not_after IS NULL OR not_after > ?)",
+        registry,
+        now,
+      )
+      .one().n;
+    if (held >= MAX_CREDENTIALS_PER_REGISTRY) return { full: held };
     const id = toHex(crypto.getRandomValues(new Uint8Array(8)));
     let secret: string | undefined;
     let sealed: { sealed: ArrayBuffer; iv: ArrayBuffer; kekId: string } | null = null;
@@ -145,12 +156,23 @@ export class Registries {
     return this.#sql.exec("DELETE FROM registries WHERE name = ? RETURNING name", registry).toArray().length > 0;
   }
 
-  /** Every credential valid at `now`, with its registry. */
-  async current(now: number): Promise<Array<{ registry: string; credential: WebhookCredential }>> {
+  /** The registry's credentials valid at `now` (at most MAX_CREDENTIALS_PER_REGISTRY). */
+  async current(registry: string, now: number): Promise<WebhookCredential[]> {
     const rows = this.#sql
-      .exec<CredentialRow>("SELECT * FROM registry_credentials WHERE not_after IS NULL OR not_after > ?", now)
+      .exec<CredentialRow>(
+        "SELECT * FROM registry_credentials WHERE registry = ? AND (not_after IS NULL OR not_after > ?) LIMIT ?",
+        registry,
+        now,
+        MAX_CREDENTIALS_PER_REGISTRY,
+      )
       .toArray();
-    return Promise.all(rows.map(async (row) => ({ registry: row.registry, credential: await this.#credential(row) })));
+    return Promise.all(rows.map((row) => this.#credential(row)));
+  }
+
+  /** The registry's name when the repository has exactly one (a push may then leave it unnamed). */
+  sole(): string | null {
+    const rows = this.#sql.exec<{ name: string }>("SELECT name FROM registries LIMIT 2").toArray();
+    return rows.length === 1 ? rows[0]!.name : null;
   }
 
   async #credential(row: CredentialRow): Promise<WebhookCredential> {

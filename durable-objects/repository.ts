@@ -42,7 +42,7 @@ import { KekReseal } from "./kek-reseal.ts";
 import { Publisher } from "./publisher.ts";
 import { ROUND_ROLES } from "./role-table.ts";
 import { Pushes } from "./pushes.ts";
-import { type CredentialInfo, Registries, type RegistryInfo } from "./registries.ts";
+import { type CredentialInfo, MAX_CREDENTIALS_PER_REGISTRY, Registries, type RegistryInfo } from "./registries.ts";
 import { migrate } from "./schema.ts";
 import { type BinnedEvent, TargetEvents } from "./target-events.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
@@ -269,6 +269,13 @@ export class Repository extends DurableObject<Env> {
     const ready = this.#requireBootstrapped();
     if (ready) return ready;
     const added = await this.#registries.addCredential(name, credential, overlapSeconds, Date.now());
+    if ("full" in added) {
+      return failure(
+        409,
+        "too_many_credentials",
+        `registry ${name} holds ${added.full} credentials (at most ${MAX_CREDENTIALS_PER_REGISTRY}, counting those in their overlap): revoke one first`,
+      );
+    }
     this.#log.record(
       "registry-credential-added",
       `${credential.kind} credential ${added.credential.id} for registry ${name}`,

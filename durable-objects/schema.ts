@@ -167,6 +167,21 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE online_keys ADD COLUMN kek_id TEXT NOT NULL DEFAULT 'default';
   ALTER TABLE registry_credentials ADD COLUMN kek_id TEXT NOT NULL DEFAULT 'default';
   `,
+  /* 7: delivery ids are per registry, and remember the body they came with */ `
+  CREATE TABLE deliveries_per_registry (
+    registry TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body_sha256 TEXT,              -- NULL for deliveries recorded before bodies were compared
+    received_at INTEGER NOT NULL,
+    task_id TEXT NOT NULL,
+    PRIMARY KEY (registry, id)
+  );
+  INSERT INTO deliveries_per_registry (registry, id, body_sha256, received_at, task_id)
+    SELECT registry, id, NULL, received_at, task_id FROM deliveries;
+  DROP TABLE deliveries;
+  ALTER TABLE deliveries_per_registry RENAME TO deliveries;
+  CREATE INDEX deliveries_by_time ON deliveries (received_at);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

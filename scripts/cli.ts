@@ -23,9 +23,10 @@ const SETTINGS_HELP = `Settings (flags > environment > config file):
   --url            TUF_EDGE_URL               the service, e.g. https://tuf.example.com
   --repo           TUF_EDGE_REPO              the repository name
   --admin-token-file TUF_EDGE_ADMIN_TOKEN     the admin API bearer token
+  --registry       TUF_EDGE_REGISTRY          the registry pushes and uploads come from (its name at tuf-edge)
                    TUF_EDGE_REGISTRY_SECRET   a registry's webhook credential (whsec_… or whsk_…)
                    TUF_EDGE_PASSPHRASE        key file passphrase, for automation (else a prompt)
-  --config FILE    JSON with url, repo, adminToken, registrySecret (default ./${DEFAULT_CONFIG_FILE}; mode 0600)`;
+  --config FILE    JSON with url, repo, adminToken, registry, registrySecret (default ./${DEFAULT_CONFIG_FILE}; mode 0600)`;
 
 export function buildProgram(): Command {
   const program = new Command("tuf-edge")
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .option("--url <url>", "the tuf-edge service URL")
     .option("--repo <name>", "the repository name")
+    .option("--registry <name>", "the registry that pushes (push, upload)")
     .option("--config <file>", `config file (default ./${DEFAULT_CONFIG_FILE})`)
     .option("--admin-token-file <file>", "read the admin token from a file")
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })

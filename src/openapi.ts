@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { BootstrapSchema, TargetsChangeSchema } from "./schemas/admin.ts";
 import { OpenCeremonySchema, SubmitSignatureSchema, CancelCeremonySchema } from "./schemas/ceremonies.ts";
+import { MAX_CREDENTIALS_PER_REGISTRY, REGISTRY_NAME } from "./schemas/registry-name.ts";
 import { UploadManifestSchema, WebhookBodySchema } from "./schemas/webhook.ts";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: "any", io: "input" });
@@ -28,6 +29,25 @@ const webhookHeaders = ["webhook-id", "webhook-timestamp", "webhook-signature"].
   schema: { type: "string" },
   description: "Standard Webhooks signature header",
 }));
+const registryName = {
+  name: "name",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: REGISTRY_NAME.source },
+  description: "the registry's name, as registered by the admin API",
+};
+const pushResponses = {
+  200: { description: "published; the task holds the versions" },
+  202: { description: "accepted; poll Location" },
+  400: problem(
+    "invalid body (errors[] names each event and field), or registry_required (unnamed, with several registries)",
+  ),
+  401: problem("unsigned, forged (no credential of the named registry verifies), or outside the 5-minute window"),
+  403: problem("for another repository"),
+  409: problem(
+    "an event conflicts (immutable digest, unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task)",
+  ),
+};
 const prefer = {
   name: "Prefer",
   in: "header",
@@ -98,19 +118,22 @@ export const openApiDocument = {
         responses: { 200: { description: "valid" }, 503: { description: "expired" } },
       },
     },
+    "/{repo}/webhooks/registry/{name}": {
+      post: {
+        summary:
+          "registry {name}'s signed batch of target events (all or nothing); only that registry's credentials are tried",
+        parameters: [repo, registryName, ...webhookHeaders, prefer],
+        requestBody: json(WebhookBodySchema),
+        responses: pushResponses,
+      },
+    },
     "/{repo}/webhooks/registry": {
       post: {
-        summary: "a registry's signed batch of target events (all or nothing)",
+        summary:
+          "the same, without naming the registry: only for a repository with exactly one registry (else 400 registry_required)",
         parameters: [repo, ...webhookHeaders, prefer],
         requestBody: json(WebhookBodySchema),
-        responses: {
-          200: { description: "published; the task holds the versions" },
-          202: { description: "accepted; poll Location" },
-          400: problem("invalid body (errors[] names each event and field)"),
-          401: problem("unsigned, forged, or outside the 5-minute window"),
-          403: problem("for another repository"),
-          409: problem("an event conflicts (immutable digest, unknown target)"),
-        },
+        responses: pushResponses,
       },
     },
     "/{repo}/uploads/{path}": {
@@ -126,14 +149,16 @@ export const openApiDocument = {
             in: "header",
             required: true,
             schema: { type: "string" },
-            description: `base64url of the signed JSON manifest: ${JSON.stringify(schema(UploadManifestSchema))}`,
+            description: `base64url of the signed JSON manifest (its "registry" is required when the repository has several): ${JSON.stringify(schema(UploadManifestSchema))}`,
           },
         ],
         requestBody: { content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
         responses: {
           200: { description: "published" },
           202: { description: "accepted" },
+          400: problem("invalid manifest, or registry_required (the repository has several registries)"),
           401: problem("unsigned or forged"),
+          409: problem("immutable digest, or delivery_conflict (this registry's webhook-id with another manifest)"),
           422: problem("bytes do not match the manifest; nothing stored"),
         },
       },
@@ -355,8 +380,13 @@ export const openApiDocument = {
       post: {
         summary: "add a webhook credential (hmac: secret returned once; ed25519: public key)",
         security: admin,
-        parameters: [repo, { name: "name", in: "path", required: true, schema: { type: "string" } }],
-        responses: { 201: { description: "the credential" } },
+        parameters: [repo, registryName],
+        responses: {
+          201: { description: "the credential" },
+          409: problem(
+            `too_many_credentials: the registry holds ${MAX_CREDENTIALS_PER_REGISTRY} credentials (counting those in their overlap)`,
+          ),
+        },
       },
     },
   },

@@ -42,7 +42,10 @@ export type FailureCode =
   | "attestation_rejected"
   | "kek_not_configured"
   | "kek_unknown"
-  | "kek_unseal_failed";
+  | "kek_unseal_failed"
+  | "too_many_credentials"
+  | "registry_required"
+  | "delivery_conflict";
 
 export interface Failure {
   ok: false;
@@ -172,6 +175,8 @@ export interface SignedPush {
   signature: string;
   /** The exact signed body (for uploads: the manifest). */
   body: string;
+  /** The registry the sender says it is (from the URL); only its credentials are tried. */
+  registry?: string;
   respondAsync: boolean;
 }
 

@@ -3,6 +3,7 @@
  *   url            TUF_EDGE_URL               the service, e.g. https://tuf.example.com
  *   repo           TUF_EDGE_REPO              the repository name
  *   adminToken     TUF_EDGE_ADMIN_TOKEN       bearer token of the admin API
+ *   registry       TUF_EDGE_REGISTRY          the registry that pushes (its name at tuf-edge; needed when a repository has several)
  *   registrySecret TUF_EDGE_REGISTRY_SECRET   a registry's webhook credential: whsec_… (HMAC) or whsk_… (Ed25519 seed)
  * Secrets are never printed. A config file holding a secret should be readable by its owner only.
  */
@@ -19,6 +20,7 @@ export const DEFAULT_CONFIG_FILE = ".tuf-edge.json";
 export interface GlobalOptions {
   url?: string;
   repo?: string;
+  registry?: string;
   config?: string;
   adminTokenFile?: string;
   json?: boolean;
@@ -29,10 +31,11 @@ export interface ConfigFile {
   url?: string;
   repo?: string;
   adminToken?: string;
+  registry?: string;
   registrySecret?: string;
 }
 
-const CONFIG_KEYS = ["url", "repo", "adminToken", "registrySecret"] as const;
+const CONFIG_KEYS = ["url", "repo", "adminToken", "registry", "registrySecret"] as const;
 
 export function readConfigFile(path: string | undefined): { file: string; config: ConfigFile } {
   const explicit = path !== undefined;
@@ -70,6 +73,7 @@ export interface Settings {
   url: string | undefined;
   repo: string | undefined;
   adminToken: string | undefined;
+  registry: string | undefined;
   registrySecret: string | undefined;
 }
 
@@ -89,6 +93,7 @@ export function resolveSettings(options: GlobalOptions, env: NodeJS.ProcessEnv =
     url: pick(options.url, "TUF_EDGE_URL", "url")?.replace(/\/+$/, ""),
     repo: pick(options.repo, "TUF_EDGE_REPO", "repo"),
     adminToken: pick(tokenFromFile, "TUF_EDGE_ADMIN_TOKEN", "adminToken"),
+    registry: pick(options.registry, "TUF_EDGE_REGISTRY", "registry"),
     registrySecret: pick(undefined, "TUF_EDGE_REGISTRY_SECRET", "registrySecret"),
   };
 }
@@ -162,6 +167,7 @@ export function registryClient(s: Settings): RegistryClient {
     baseUrl,
     repo,
     credential: parseRegistryCredential(s.registrySecret),
+    ...(s.registry ? { registry: s.registry } : {}),
     fetch: guardedFetch(baseUrl),
   });
 }

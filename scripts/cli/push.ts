@@ -139,6 +139,7 @@ export function registerPush(program: Command): void {
       "after",
       examples([
         "tuf-edge push add pkg/app-1.0.tgz --length 1234 --sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "tuf-edge --registry npm push add pkg/app-1.0.tgz --length 1234 --sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
       ]),
     )
     .action(

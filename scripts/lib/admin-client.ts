@@ -136,6 +136,11 @@ export class AdminClient {
     return this.#call("DELETE", `/admin/registries/${name}/credentials/${id}`);
   }
 
+  /** Removes a registry and every credential it holds. */
+  removeRegistry(name: string): Promise<{ removed: true }> {
+    return this.#call("DELETE", `/admin/registries/${name}`);
+  }
+
   /** This repository's sealed secrets against the key-encryption keys. */
   kekStatus(): Promise<KekStatus> {
     return this.#call("GET", "/admin/kek");

@@ -14,6 +14,12 @@ export type RegistryCredential = { kind: "hmac"; secret: string } | { kind: "ed2
 export interface RegistryClientOptions {
   baseUrl: string;
   repo: string;
+  /**
+   * The registry's name at tuf-edge: pushes go to /{repo}/webhooks/registry/{name}
+   * and uploads name it in their manifest, so only its credentials are tried.
+   * Needed when the repository has several registries.
+   */
+  registry?: string;
   credential: RegistryCredential;
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
   /** Overrides the clock (seconds since the epoch), for tests. */
@@ -54,7 +60,9 @@ export class RegistryClient {
   async push(events: TargetEvent[], options: SendOptions = {}): Promise<PushResponse> {
     const body = JSON.stringify({ repository: this.#options.repo, events });
     const headers = await this.#sign(body, options);
-    return this.#send(`${this.repoUrl}/webhooks/registry`, {
+    const registry = this.#options.registry;
+    const url = `${this.repoUrl}/webhooks/registry${registry ? `/${encodeURIComponent(registry)}` : ""}`;
+    return this.#send(url, {
       method: "POST",
       headers: { ...headers, "Content-Type": "application/json" },
       body,
@@ -69,6 +77,7 @@ export class RegistryClient {
   ) {
     const manifest = JSON.stringify({
       repository: this.#options.repo,
+      ...(this.#options.registry ? { registry: this.#options.registry } : {}),
       path,
       length: bytes.length,
       sha256: await sha256Hex(bytes),

@@ -1,8 +1,11 @@
 /**
  * Registry pushes, signed with Standard Webhooks (no bearer token):
- *   POST /{repo}/webhooks/registry   a batch of target events
+ *   POST /{repo}/webhooks/registry/{name}  a batch of target events from registry {name}
+ *                                    (only its credentials are tried)
+ *   POST /{repo}/webhooks/registry   the same, for a repository with one registry
  *   PUT  /{repo}/uploads/{path}      an artifact's bytes; the signed body is
  *                                    the manifest in the Upload-Manifest header
+ *                                    (it names its registry in "registry")
  *   GET  /{repo}/tasks/{id}          an accepted batch: queued, publishing, published
  * By default a push answers once published (200); with
  * "Prefer: respond-async" it answers 202 at once with a task to poll.
@@ -17,6 +20,7 @@ import { unwrap } from "../http/unwrap.ts";
 import { MAX_WEBHOOK_BODY, UploadManifestSchema } from "../schemas/webhook.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 import { fromBase64, fromUtf8 } from "../tuf/encoding.ts";
+import { registryName } from "./registries.ts";
 
 const webhookLimit = bodyLimit({
   maxSize: MAX_WEBHOOK_BODY,
@@ -42,6 +46,10 @@ function decodeManifest(header: string | undefined): string {
 export const pushes = new Hono<AppEnv>()
   .post("/webhooks/registry", webhookLimit, async (c) => {
     const push = signedPush(c, await c.req.text());
+    return pushResponse(c, unwrap(await repositoryStub(c.env, c.get("repo")).receivePush(push)));
+  })
+  .post("/webhooks/registry/:name", webhookLimit, async (c) => {
+    const push = { ...signedPush(c, await c.req.text()), registry: registryName(c.req.param("name")) };
     return pushResponse(c, unwrap(await repositoryStub(c.env, c.get("repo")).receivePush(push)));
   })
   .put("/uploads/:path{.+}", async (c) => {

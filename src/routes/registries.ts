@@ -14,10 +14,7 @@ import { ProblemError } from "../http/problem.ts";
 import { repositoryStub } from "../http/repository-param.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { validate } from "../http/validate.ts";
-
-const RegistryName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "a registry name is 1-63 lower-case letters, digits, '.', '_' or '-'");
+import { RegistryNameSchema } from "../schemas/registry-name.ts";
 
 const DEFAULT_OVERLAP = 86_400;
 
@@ -47,8 +44,8 @@ const CredentialSchema = z.discriminatedUnion("kind", [
     .strict(),
 ]);
 
-function registryName(raw: string): string {
-  const name = RegistryName.safeParse(raw);
+export function registryName(raw: string): string {
+  const name = RegistryNameSchema.safeParse(raw);
   if (!name.success) throw new ProblemError(404, { code: "not_found", detail: name.error.issues[0]!.message });
   return name.data;
 }

@@ -1,5 +1,6 @@
 /** Bodies of registry pushes: a batch of target events, and an upload manifest. */
 import { z } from "zod";
+import { REGISTRY_NAME, RegistryNameSchema } from "./registry-name.ts";
 import { REPOSITORY_NAME } from "./repository-name.ts";
 import { HashesSchema, Sha256Hex } from "../tuf/targets.ts";
 import { MAX_TARGET_LENGTH } from "./admin.ts";
@@ -56,6 +57,8 @@ export const WebhookBodySchema = z
 export const UploadManifestSchema = z
   .object({
     repository: z.string().regex(REPOSITORY_NAME, "not a repository name"),
+    /** The registry that signed it: only its credentials are tried (required when the repository has several). */
+    registry: RegistryNameSchema.optional(),
     path: TargetPathSchema,
     length: z.number().int().min(0).max(MAX_TARGET_LENGTH),
     sha256: Sha256Hex,
@@ -64,6 +67,19 @@ export const UploadManifestSchema = z
   .strict();
 
 export type UploadManifest = z.infer<typeof UploadManifestSchema>;
+
+/**
+ * The registry an upload manifest names, read before the manifest is
+ * authenticated (to choose whose credentials to try); null if it names none.
+ */
+export function manifestRegistry(manifest: string): string | null {
+  try {
+    const registry = (JSON.parse(manifest) as { registry?: unknown } | null)?.registry;
+    return typeof registry === "string" && REGISTRY_NAME.test(registry) ? registry : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The headers every signed push carries. */
 export const WebhookHeadersSchema = z.object({

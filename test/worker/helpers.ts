@@ -40,8 +40,20 @@ export function sha256OfText(text: string) {
 // --- registry pushes (webhooks) ---------------------------------------------------
 
 /** A registry's client for `repo`, wired to the Worker under test. `now` overrides its clock (seconds). */
-export function registryClient(repo: string, credential: RegistryCredential, now?: () => number): RegistryClient {
-  return new RegistryClient({ baseUrl: BASE, repo, credential, fetch: workerFetch, ...(now ? { now } : {}) });
+export function registryClient(
+  repo: string,
+  credential: RegistryCredential,
+  now?: () => number,
+  registry?: string,
+): RegistryClient {
+  return new RegistryClient({
+    baseUrl: BASE,
+    repo,
+    credential,
+    fetch: workerFetch,
+    ...(now ? { now } : {}),
+    ...(registry ? { registry } : {}),
+  });
 }
 
 /** A bootstrapped repository with one registry ("registry") holding an HMAC credential. */
@@ -53,7 +65,7 @@ export async function withHmacRegistry(repo: string, settings: Record<string, un
     ...boot,
     secret,
     credentialId: added.credential.id,
-    registry: registryClient(repo, { kind: "hmac", secret }),
+    registry: registryClient(repo, { kind: "hmac", secret }, undefined, "registry"),
   };
 }
 

@@ -8,6 +8,7 @@ describe("OpenAPI document", () => {
     expect(json.openapi).toBe("3.1.0");
     for (const path of [
       "/{repo}/webhooks/registry",
+      "/{repo}/webhooks/registry/{name}",
       "/{repo}/uploads/{path}",
       "/{repo}/admin/targets",
       "/{repo}/admin/bootstrap",

@@ -385,9 +385,11 @@ describe("redelivery", () => {
 
     const again = await registry.push([event], { id: "msg_once" });
     expect(again).toMatchObject({ status: 200, duplicate: true, task: { id: first.task.id, state: "published" } });
-    // Same id, another body (a re-signed retry that changed): still the original delivery; nothing applied.
-    const other = await registry.push([await addEvent("never/applied")], { id: "msg_once" });
-    expect(other).toMatchObject({ duplicate: true, task: { id: first.task.id } });
+    // Same id, another body: a conflict naming the original delivery's task; nothing applied.
+    await expect(registry.push([await addEvent("never/applied")], { id: "msg_once" })).rejects.toMatchObject({
+      status: 409,
+      problem: { code: "delivery_conflict", detail: expect.stringContaining(first.task.id) },
+    });
     // Async redelivery of a published task: 200 with the task, not 202.
     const asyncAgain = await signedPost(repo, { kind: "hmac", secret }, batch(repo, [event]), {
       id: "msg_once",
@@ -708,14 +710,14 @@ describe("signed uploads", () => {
     expect(dup).toMatchObject({ duplicate: true, task: { id: again.task.id } });
   });
 
-  // KNOWN BUG (reported): a redelivered upload id carrying another manifest is answered as a duplicate
-  // and lists nothing, but its bytes were already streamed into R2 (authorizeUpload does not look at
-  // the delivery id; only completeUpload does), leaving an unlisted object that /targets/ serves.
-  it("a redelivered upload id stores no bytes for its (ignored) manifest", async () => {
+  it("an upload id redelivered with another manifest is a conflict (409) and stores no bytes", async () => {
     const repo = "wh-upload-redelivered";
     const { registry } = await withHmacRegistry(repo);
     const first = await registry.upload("d/first.bin", utf8("first bytes"), { id: "msg_same_upload" });
-    const again = await registry.upload("d/second.bin", utf8("other bytes"), { id: "msg_same_upload" });
+    await expect(registry.upload("d/second.bin", utf8("other bytes"), { id: "msg_same_upload" })).rejects.toMatchObject(
+      { status: 409, problem: { code: "delivery_conflict" } },
+    );
+    const again = await registry.upload("d/first.bin", utf8("first bytes"), { id: "msg_same_upload" });
     expect(again).toMatchObject({ duplicate: true, task: { id: first.task.id } });
     expect(await objects(repo)).toEqual([`${repo}/targets/d/${await sha256Hex(utf8("first bytes"))}.first.bin`]);
   });
