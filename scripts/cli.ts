@@ -7,7 +7,7 @@ import { Command, CommanderError } from "commander";
 import { registerBootstrap } from "./cli/bootstrap.ts";
 import { registerCeremony } from "./cli/ceremony.ts";
 import { DEFAULT_CONFIG_FILE } from "./cli/config.ts";
-import { EXIT, EXIT_CODES_HELP, describeError } from "./cli/exit.ts";
+import { EXIT, EXIT_CODES_HELP, describeError, type ReportedError } from "./cli/exit.ts";
 import { examples } from "./cli/help.ts";
 import { registerImport } from "./cli/import.ts";
 import { registerKeys } from "./cli/keys.ts";
@@ -77,8 +77,31 @@ Guide: docs/operators.md`,
   return program;
 }
 
+/** Prints a failure: one line (and a hint) on stderr and, with --json, an error document on stdout. */
+function report(reported: ReportedError, json: boolean): number {
+  if (json) {
+    const { exitCode, message, hint, problem } = reported;
+    process.stdout.write(
+      `${JSON.stringify({ error: { exitCode, message, ...(hint ? { hint } : {}), ...(problem ? { problem } : {}) } }, null, 2)}\n`,
+    );
+  }
+  process.stderr.write(`${color.red("error:", process.stderr)} ${reported.message}\n`);
+  if (reported.hint) process.stderr.write(`${color.dim(`hint: ${reported.hint}`, process.stderr)}\n`);
+  return reported.exitCode;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const json = argv.slice(2).includes("--json");
+  // With --json, commander's own usage messages become the error document (one message, on stderr once).
+  if (json) {
+    const quiet = (command: Command) => {
+      command.configureOutput({ writeErr: () => {}, outputError: () => {} });
+      command.showHelpAfterError(false);
+      for (const sub of command.commands) quiet(sub);
+    };
+    quiet(program);
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
@@ -90,18 +113,12 @@ export async function main(argv: string[]): Promise<number> {
         error.code === "commander.help"
       )
         return EXIT.ok;
-      return EXIT.usage;
+      if (!json) return EXIT.usage;
+      return report({ exitCode: EXIT.usage, message: error.message.replace(/^error: /, "") }, true);
     }
-    const reported = describeError(error);
-    if (process.argv.includes("--json")) {
-      process.stdout.write(
-        `${JSON.stringify({ error: { exitCode: reported.exitCode, message: reported.message, ...(reported.hint ? { hint: reported.hint } : {}), ...(reported.problem ? { problem: reported.problem } : {}) } }, null, 2)}\n`,
-      );
-    }
-    process.stderr.write(`${color.red("error:", process.stderr)} ${reported.message}\n`);
-    if (reported.hint) process.stderr.write(`${color.dim(`hint: ${reported.hint}`, process.stderr)}\n`);
+    const code = report(describeError(error), json);
     if (process.env.TUF_EDGE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    return reported.exitCode;
+    return code;
   }
 }
 

@@ -4,18 +4,22 @@
  * Runs `wrangler dev` (workerd, real Durable Objects and R2) on port 8787 (or
  * $PORT), state in .wrangler/state. Secrets are made once and kept in
  * .dev-keys/secrets.json. On the first start it makes two development root
- * keys (.dev-keys/demo/root-key-{1,2}.json), bootstraps "demo" with 256 hash
+ * keys in the operator CLI's key-file format (.dev-keys/demo/root-key-{1,2}.json,
+ * passphrase in .dev-keys/demo/passphrase), bootstraps "demo" with 256 hash
  * bins and root threshold 2, uploads two demo targets and writes the trusted
- * root to .dev-keys/demo/root.json. Later starts reuse all of it.
+ * root to .dev-keys/demo/root.json. It writes .tuf-edge.json (git-ignored)
+ * for the CLI if there is none, so `npx tuf-edge status` works at once.
+ * Later starts reuse all of it.
  * Runs until Ctrl-C. TUF_EDGE_VERBOSE=1 prints wrangler's output.
  */
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { AdminClient, bootstrapRepository } from "./lib/admin-client.ts";
 import { repositoryUrls, writeTrustedRoot } from "./lib/client-setup.ts";
 import { demoTargets } from "./lib/demo-targets.ts";
-import { loadOrCreateRootSigners, loadOrCreateSecrets, rootKeyFile } from "./lib/dev-keys.ts";
+import { loadOrCreateRootSigners, loadOrCreateSecrets, passphraseFile, rootKeyFile } from "./lib/dev-keys.ts";
 import { PROJECT_ROOT, startLocalInstance, type LocalInstance } from "./lib/local-instance.ts";
 import { sha256Hex } from "../src/tuf/encoding.ts";
 
@@ -31,6 +35,8 @@ const TRUSTED_ROOT = join(REPO_KEYS_DIR, "root.json");
 const STATE_DIR = join(PROJECT_ROOT, ".wrangler", "state");
 /** Where the local instance writes the secrets it was started with. */
 const STATE_ENV_FILE = join(STATE_DIR, "secrets.env");
+/** The operator CLI's default config file (git-ignored). */
+const CLI_CONFIG = join(PROJECT_ROOT, ".tuf-edge.json");
 
 const log = (line = "") => console.log(line);
 const rel = (path: string) => relative(process.cwd(), path) || ".";
@@ -93,6 +99,14 @@ async function ensureDemo(instance: LocalInstance, client: AdminClient): Promise
   }
 }
 
+/** Points the operator CLI at this instance, unless the checkout already has a config of its own. */
+async function writeCliConfig(instance: LocalInstance, adminToken: string): Promise<boolean> {
+  if (existsSync(CLI_CONFIG)) return false;
+  const config = { url: instance.baseUrl, repo: REPO, adminToken };
+  await writeFile(CLI_CONFIG, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+  return true;
+}
+
 async function printBanner(instance: LocalInstance, client: AdminClient): Promise<void> {
   const urls = repositoryUrls(instance.baseUrl, REPO);
   const status = await client.status();
@@ -108,6 +122,9 @@ async function printBanner(instance: LocalInstance, client: AdminClient): Promis
   log(`                 (root v1: give it to a TUF client as root.json in its metadata folder)`);
   log(`  Admin token    "ADMIN_TOKEN" in ${SECRETS_FILE}`);
   log(`  Local state    ${STATE_DIR}`);
+  log(
+    `  Root keys      ${rel(rootKeyFile(REPO_KEYS_DIR, 1))}, …-2.json (passphrase in ${rel(passphraseFile(REPO_KEYS_DIR))})`,
+  );
   log();
   log("  Try:");
   log(`    curl -s ${urls.metadata}/timestamp.json`);
@@ -118,6 +135,7 @@ async function printBanner(instance: LocalInstance, client: AdminClient): Promis
     );
   }
   log(`    curl -s -H "Authorization: Bearer ${tokenCommand}" ${instance.baseUrl}/${REPO}/admin/status`);
+  log("    npx tuf-edge status");
   log();
   log("Press Ctrl-C to stop.");
 }
@@ -154,6 +172,8 @@ async function main(): Promise<void> {
   const client = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
   try {
     await ensureDemo(instance, client);
+    if (await writeCliConfig(instance, secrets.ADMIN_TOKEN))
+      log(`Wrote ${rel(CLI_CONFIG)} (git-ignored): the operator CLI now talks to this instance.`);
     await printBanner(instance, client);
   } catch (error) {
     stopping = true;

@@ -16,8 +16,10 @@ import { draftRoot, type Root } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { adminClient, guardedFetch, repoBaseUrl, requireRepo, requireUrl, type Settings } from "./config.ts";
 import {
+  addSignatures,
+  type BootstrapFile,
   CEREMONY_FILE_FORMAT,
-  type CeremonyFile,
+  type VerifiedCeremony,
   readCeremonyFile,
   verifyCeremonyFile,
   writeCeremonyFile,
@@ -26,7 +28,7 @@ import { CliError, EXIT, failed, keyError, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
 import { loadSigner, readPublicKey, type PassphraseOptions } from "./keyfile.ts";
 import { collect, durationOption, intOption, settingsOf } from "./options.ts";
-import { color, humanDuration, info, out, outJson } from "./output.ts";
+import { color, humanDuration, info, out, outJson, shortId } from "./output.ts";
 import { ask, confirmOrAbort, interactive } from "./prompt.ts";
 import { describeRoot } from "./root-view.ts";
 
@@ -245,7 +247,7 @@ async function runBootstrap(flags: BootstrapFlags, command: Command) {
   const fingerprint = await sha256Hex(canonicalBytes(root));
 
   if (flags.out) {
-    const file: CeremonyFile = {
+    const unsigned: BootstrapFile = {
       format: CEREMONY_FILE_FORMAT,
       kind: "bootstrap",
       url: requireUrl(settings),
@@ -253,18 +255,20 @@ async function runBootstrap(flags: BootstrapFlags, command: Command) {
       created: new Date().toISOString(),
       settings: bootstrapSettings,
       signed: root,
-      signatures,
+      signatures: [],
+      settingsSignatures: [],
     };
+    const file = await addSignatures(await verifyCeremonyFile(flags.out, unsigned), signers);
     await writeCeremonyFile(flags.out, file);
     if (flags.json)
       return outJson({
         ceremonyFile: flags.out,
         fingerprint,
-        signedBy: signatures.map((s) => s.keyid),
+        signedBy: file.signatures.map((s) => s.keyid),
         threshold: plan.threshold,
       });
     out(
-      `Wrote ${flags.out}: root v1 for "${repo}", ${signatures.length} of ${plan.threshold} signature(s), fingerprint ${fingerprint}`,
+      `Wrote ${flags.out}: root v1 for "${repo}", ${file.signatures.length} of ${plan.threshold} signature(s), fingerprint ${fingerprint}`,
     );
     out(`Next: on each key holder's machine   tuf-edge bootstrap sign ${flags.out} --key KEY.json`);
     out(`Then, online:                         tuf-edge bootstrap submit ${flags.out}`);
@@ -300,47 +304,68 @@ async function runBootstrap(flags: BootstrapFlags, command: Command) {
   out(`Trusted root written to ${rootOut}: give clients these exact bytes as their root.json.`);
 }
 
+/** The lines every step of an offline bootstrap shows: the root, the signed settings, and what is not signed. */
+function describeFile(verified: VerifiedCeremony<BootstrapFile>): string[] {
+  const { file, root, progress } = verified;
+  return [
+    ...describeRoot(root).map((line) => `  ${line}`),
+    ...describeSettings(file.settings).map((line) => `${line}  (signed)`),
+    `  repository "${file.repository}" (signed); service ${file.url} (not signed: submit checks the repository there)`,
+    `  signed by ${progress.draft.signed} of ${progress.draft.threshold} needed (of ${progress.draft.of} root keys); canonical SHA-256 ${verified.fingerprint}\n`,
+  ];
+}
+
+async function readBootstrapFile(path: string): Promise<VerifiedCeremony<BootstrapFile>> {
+  const verified = await verifyCeremonyFile(path, readCeremonyFile(path));
+  if (verified.file.kind !== "bootstrap")
+    throw usageError(`${path} is a root-change ceremony file: use \`tuf-edge ceremony sign ${path}\``);
+  return verified as VerifiedCeremony<BootstrapFile>;
+}
+
 async function runSign(path: string, flags: PassphraseOptions & { key: string[]; yes?: boolean; json?: boolean }) {
   if (!flags.key.length) throw usageError("--key is required");
-  const verified = await verifyCeremonyFile(path, readCeremonyFile(path));
+  const verified = await readBootstrapFile(path);
   const { root, file } = verified;
+  const fresh: string[] = [];
   for (const keyFile of flags.key) {
     const { keyid } = await readPublicKey(keyFile);
     if (!root.roles.root.keyids.includes(keyid)) {
       throw keyError(`${keyFile} (keyid ${keyid}) is not one of the root keys of this root v1; nothing was signed`);
     }
+    if (verified.signedBy.includes(keyid))
+      info(`${keyFile} (keyid ${shortId(keyid)}) already signed ${path}; not signing again`);
+    else fresh.push(keyFile);
   }
+  const report = (signedBy: string[]) =>
+    flags.json
+      ? outJson({
+          ceremonyFile: path,
+          fingerprint: verified.fingerprint,
+          signedBy,
+          threshold: root.roles.root.threshold,
+        })
+      : out(`${path}: ${signedBy.length} of ${root.roles.root.threshold} signature(s).`);
+  if (!fresh.length) return report(verified.signedBy);
   if (!flags.json || !flags.yes) {
-    info(color.bold(`\nSign root v1 of "${file.repository}" (${file.url})`, process.stderr));
-    for (const line of describeRoot(root)) info(`  ${line}`);
-    for (const line of describeSettings(file.settings)) info(line);
-    info(
-      `  already signed by ${verified.signedBy.length} of ${verified.threshold}; canonical SHA-256 ${verified.fingerprint}\n`,
-    );
+    info(color.bold(`\nSign root v1 of "${file.repository}"`, process.stderr));
+    for (const line of describeFile(verified)) info(line);
   }
-  if (!(await confirmOrAbort("Sign this root v1?", flags.yes))) throw failed("cancelled; nothing was signed");
+  if (!(await confirmOrAbort("Sign this root v1 and these settings?", flags.yes)))
+    throw failed("cancelled; nothing was signed");
   const signers: Signer[] = [];
-  for (const keyFile of flags.key) signers.push(await loadSigner(keyFile, flags));
-  const signatures = await signEnvelope(root, signers, file.signatures);
-  await writeCeremonyFile(path, { ...file, signatures });
-  if (flags.json)
-    return outJson({
-      ceremonyFile: path,
-      fingerprint: verified.fingerprint,
-      signedBy: signatures.map((s) => s.keyid),
-      threshold: verified.threshold,
-    });
-  out(
-    `Signed ${path} with ${signers.map((s) => s.keyid.slice(0, 16) + "…").join(", ")}: ${signatures.length} of ${verified.threshold} signature(s).`,
-  );
+  for (const keyFile of fresh) signers.push(await loadSigner(keyFile, flags));
+  const signed = await addSignatures(verified, signers);
+  await writeCeremonyFile(path, signed);
+  if (!flags.json) info(`Signed ${path} with ${signers.map((s) => shortId(s.keyid)).join(", ")}.`);
+  report(signed.signatures.map((s) => s.keyid));
 }
 
 async function runSubmit(path: string, flags: { yes?: boolean; json?: boolean; rootOut?: string }, command: Command) {
-  const verified = await verifyCeremonyFile(path, readCeremonyFile(path));
+  const verified = await readBootstrapFile(path);
   const { root, file } = verified;
-  if (verified.signedBy.length < verified.threshold) {
+  if (!verified.complete) {
     throw failed(
-      `${path} has ${verified.signedBy.length} of the ${verified.threshold} signatures root v1 needs`,
+      `${path} has ${verified.progress.draft.signed} of the ${verified.progress.draft.threshold} signatures root v1 needs`,
       `collect more with \`tuf-edge bootstrap sign ${path} --key KEY.json\``,
     );
   }
@@ -358,11 +383,7 @@ async function runSubmit(path: string, flags: { yes?: boolean; json?: boolean; r
   }
   if (!flags.json || !flags.yes) {
     info(color.bold(`\nSubmit root v1 of "${repo}" to ${requireUrl(effective)}`, process.stderr));
-    for (const line of describeRoot(root)) info(`  ${line}`);
-    for (const line of describeSettings(file.settings)) info(line);
-    info(
-      `  signed by ${verified.signedBy.length} of ${verified.threshold}; canonical SHA-256 ${verified.fingerprint}\n`,
-    );
+    for (const line of describeFile(verified)) info(line);
   }
   if (!(await confirmOrAbort(`Publish root v1 and bootstrap "${repo}"?`, flags.yes)))
     throw failed("cancelled; nothing was submitted");

@@ -5,6 +5,7 @@
  * `tuf-edge --help` and docs/operators.md.
  */
 import { AdminApiError } from "../lib/admin-client.ts";
+import { RegistryApiError } from "../lib/registry-client.ts";
 
 export const EXIT = {
   ok: 0,
@@ -98,11 +99,13 @@ export function describeError(error: unknown): ReportedError {
     return { exitCode: error.exitCode, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   if (error instanceof AdminApiError) {
     const hint =
-      error.status === 401
-        ? "the admin token was not accepted: check TUF_EDGE_ADMIN_TOKEN"
-        : error.problem.code === "immutable_target"
-          ? "a target path once published keeps its digest forever; publish the new bytes under a new path"
-          : undefined;
+      error.status === 401 && error instanceof RegistryApiError
+        ? "the registry credential was not accepted: check TUF_EDGE_REGISTRY_SECRET (whsec_… or whsk_…), that it is not revoked or past its overlap, and this machine's clock (pushes more than 5 minutes off are refused)"
+        : error.status === 401
+          ? "the admin token was not accepted: check TUF_EDGE_ADMIN_TOKEN"
+          : error.problem.code === "immutable_target"
+            ? "a target path once published keeps its digest forever; publish the new bytes under a new path"
+            : undefined;
     const fields = Array.isArray(error.problem.errors)
       ? (error.problem.errors as Array<{ path?: string; message?: string }>)
           .map((e) => `\n  ${e.path ?? ""}: ${e.message ?? ""}`)

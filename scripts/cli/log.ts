@@ -16,7 +16,7 @@ import {
 } from "../lib/log-client.ts";
 import { loadMonitorState, monitorLogFile, type MonitorFinding, type MonitorReport } from "../lib/log-monitor.ts";
 import { guardedFetch, requireRepo, requireUrl } from "./config.ts";
-import { EXIT, failed, usageError } from "./exit.ts";
+import { EXIT, failed, isNetworkError, UnreachableError, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
 import { intOption, settingsOf } from "./options.ts";
 import { color, out, outJson } from "./output.ts";
@@ -61,6 +61,7 @@ async function verifierKeyOf(flags: KeyFlags, base: string): Promise<string | un
     try {
       return (await trustedLogVerifierKey({ metadataBaseUrl: `${base}/metadata`, rootBytes })).verifierKey;
     } catch (error) {
+      if (isNetworkError(error) || isNetworkError((error as Error)?.cause)) throw new UnreachableError(base, error);
       throw failed(`cannot get the log's verifier key through TUF: ${(error as Error).message}`);
     }
   }

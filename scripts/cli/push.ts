@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { z } from "zod";
+import type { z } from "zod";
 import type { RegistryClient } from "../lib/registry-client.ts";
 import { MAX_EVENTS, type TargetEvent, TargetEventSchema } from "../../src/schemas/webhook.ts";
 import { adminClient, registryClient, type Settings } from "./config.ts";

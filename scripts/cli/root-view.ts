@@ -1,6 +1,6 @@
 /** Readable views of roots and of what a draft root changes. */
 import type { CeremonyView } from "../../src/repository-api.ts";
-import type { RootDiff } from "../../src/tuf/root-diff.ts";
+import { diffRoots } from "../../src/tuf/root-diff.ts";
 import type { Root } from "../../src/tuf/root.ts";
 import { color, humanDuration, shortId } from "./output.ts";
 
@@ -28,18 +28,27 @@ export function describeRoot(root: Root, labels: Record<string, string> = {}): s
   return lines;
 }
 
-/** The lines describing a RootDiff: what changes if the draft is signed. */
-export function describeDiff(diff: RootDiff): string[] {
+/**
+ * What changes if `draft` (root N+1) is signed, against `trusted` (root N),
+ * in plain lines that do not depend on the clock or the terminal: written
+ * into offline ceremony files and recomputed by every machine that reads one.
+ */
+export function summaryLines(trusted: Root, draft: Root): string[] {
+  const diff = diffRoots(trusted, draft);
   const lines = [`root v${diff.version.from} → v${diff.version.to}`];
   lines.push(
     `  expires: ${diff.expires.from} → ${diff.expires.to}${diff.expires.from === diff.expires.to ? " (unchanged)" : ""}`,
   );
-  for (const k of diff.keysAdded) lines.push(color.green(`  + key ${k.keyid}  ${k.keytype}/${k.scheme}`));
-  for (const k of diff.keysRemoved) lines.push(color.red(`  - key ${k.keyid}  ${k.keytype}/${k.scheme}`));
+  const ofKeys = (root: Root) => `${root.roles.root.threshold} of ${root.roles.root.keyids.length}`;
+  lines.push(
+    `  root keys: threshold ${ofKeys(trusted)} → ${ofKeys(draft)}${ofKeys(trusted) === ofKeys(draft) ? " (unchanged)" : ""}`,
+  );
+  for (const k of diff.keysAdded) lines.push(`  + key ${k.keyid}  ${k.keytype}/${k.scheme}`);
+  for (const k of diff.keysRemoved) lines.push(`  - key ${k.keyid}  ${k.keytype}/${k.scheme}`);
   for (const [role, change] of Object.entries(diff.roles)) {
     const parts: string[] = [];
-    for (const id of change.keyidsAdded) parts.push(color.green(`+${shortId(id)}`));
-    for (const id of change.keyidsRemoved) parts.push(color.red(`-${shortId(id)}`));
+    for (const id of change.keyidsAdded) parts.push(`+${shortId(id)}`);
+    for (const id of change.keyidsRemoved) parts.push(`-${shortId(id)}`);
     if (change.threshold) parts.push(`threshold ${change.threshold.from} → ${change.threshold.to}`);
     if (parts.length) lines.push(`  role ${role}: ${parts.join(", ")}`);
   }
@@ -50,7 +59,17 @@ export function describeDiff(diff: RootDiff): string[] {
   );
   if (!diff.keysAdded.length && !diff.keysRemoved.length && !rolesChanged)
     lines.push("  keys and thresholds unchanged");
+  lines.push(
+    `  published once signed by ${ofKeys(trusted)} root keys of root v${trusted.version} and ${ofKeys(draft)} of root v${draft.version}`,
+  );
   return lines;
+}
+
+/** `summaryLines`, with added keys in green and removed ones in red on a terminal. */
+export function describeChange(trusted: Root, draft: Root): string[] {
+  return summaryLines(trusted, draft).map((line) =>
+    line.startsWith("  + ") ? color.green(line) : line.startsWith("  - ") ? color.red(line) : line,
+  );
 }
 
 /** The keyids of the root the draft must satisfy (the trusted root N-1), from the draft and its diff. */
@@ -59,14 +78,14 @@ export function trustedRootKeyids(view: Pick<CeremonyView, "draft" | "summary">)
   return [...view.draft.roles.root.keyids.filter((k) => !keyidsAdded.includes(k)), ...keyidsRemoved];
 }
 
-export function describeCeremony(view: CeremonyView): string[] {
+/** A ceremony opened on the service, with what its draft changes against `trusted` (root N). */
+export function describeCeremony(view: CeremonyView, trusted: Root): string[] {
   const { trustedRoot, draftRoot } = view.progress;
-  const lines = [
+  return [
     `ceremony ${view.id}: ${view.kind} to root v${view.rootVersion}, ${view.state}`,
     `  opened ${view.openedAt}; ${view.state === "awaiting-signatures" ? `the draft expires ${expiresIn(view.expiresAt)}` : `closed ${view.closedAt ?? "?"}`}`,
-    `  signatures: ${trustedRoot.signed}/${trustedRoot.threshold} of root v${view.rootVersion - 1}'s keys, ${draftRoot.signed}/${draftRoot.threshold} of the draft's`,
+    `  signatures: ${trustedRoot.signed} of ${trustedRoot.threshold} needed from root v${view.rootVersion - 1}'s keys, ${draftRoot.signed} of ${draftRoot.threshold} from the draft's`,
     ...view.signatures.map((s) => `    signed by ${s.keyid}`),
-    ...describeDiff(view.summary).map((l) => `  ${l}`),
+    ...describeChange(trusted, view.draft as Root).map((l) => `  ${l}`),
   ];
-  return lines;
 }

@@ -10,7 +10,6 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { CeremonyView } from "../../src/repository-api.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
-import { diffRoots } from "../../src/tuf/root-diff.ts";
 import { parseRoot, type Root } from "../../src/tuf/root.ts";
 import { TufError } from "../../src/tuf/errors.ts";
 import { adminClient, type Settings } from "./config.ts";
@@ -21,7 +20,7 @@ import { readPublicKey, type PassphraseOptions } from "./keyfile.ts";
 import { collect, durationOption, intOption, settingsOf } from "./options.ts";
 import { color, info, out, outJson } from "./output.ts";
 import { confirmOrAbort } from "./prompt.ts";
-import { describeDiff } from "./root-view.ts";
+import { describeChange } from "./root-view.ts";
 
 interface SignFlags extends PassphraseOptions {
   key: string[];
@@ -50,12 +49,15 @@ async function afterOpen(settings: Settings, view: CeremonyView, flags: SignFlag
       progress: final.progress,
       summary: final.summary,
     });
-  if (!flags.key.length) await showCeremony(view);
+  if (!flags.key.length) await showCeremony(settings, view);
   out(`ceremony ${final.id} (${final.kind} to root v${final.rootVersion}): ${final.state}`);
   if (final.state === "awaiting-signatures") {
     const need = final.progress.trustedRoot;
     out(
-      `Root key holders sign with: tuf-edge ceremony sign ${final.id} --key KEY.json   (${need.signed}/${need.threshold} so far)`,
+      `Root key holders sign with: tuf-edge ceremony sign ${final.id} --key KEY.json   (${need.signed} of ${need.threshold} so far)`,
+    );
+    out(
+      `Or offline: tuf-edge ceremony export ${final.id} --out ceremony-${final.id}.json, then \`ceremony sign FILE\` on each key holder's machine and \`ceremony submit FILE\``,
     );
   }
 }
@@ -233,7 +235,7 @@ export function registerRotate(program: Command): void {
             throw usageError(`the draft must be version ${trusted.version + 1}, not ${draft.version}`);
           if (!flags.json || !flags.yes) {
             info(color.bold(`\nRoot change for "${settings.repo}"`, process.stderr));
-            for (const line of describeDiff(diffRoots(trusted, draft))) info(`  ${line}`);
+            for (const line of describeChange(trusted, draft)) info(`  ${line}`);
             info("");
           }
           if (!(await confirmOrAbort(`Open a ceremony for root v${draft.version}?`, flags.yes)))

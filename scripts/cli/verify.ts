@@ -122,6 +122,11 @@ length or hash mismatch, target not listed), 3 when the repository is unreachabl
           if (flags.download)
             downloaded = await updater.downloadTarget(info, resolve(flags.download, basename(flags.target)));
         } catch (error) {
+          if ((error as { statusCode?: number }).statusCode === 404 && info)
+            throw failed(
+              `"${flags.target}" is listed and verified (length ${info.length}), but its bytes are not hosted by this tuf-edge repository (404 at the targets URL): it is a metadata-only target, whose bytes stay on the registry's own storage`,
+              "download the bytes from the registry, then check them against the length and hashes printed by `tuf-edge verify --json`",
+            );
           throw explainTufError(error, flags.target);
         }
         const result = {

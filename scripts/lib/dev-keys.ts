@@ -2,14 +2,23 @@
  * Development secrets and root keys for `npm start`, kept in `.dev-keys/`
  * (git-ignored) so that every start reuses the same local repository:
  *   secrets.json              ADMIN_TOKEN and KEY_ENCRYPTION_KEY
- *   <repo>/root-key-<N>.json  an Ed25519 root key (hex seed): for development only
+ *   <repo>/root-key-<N>.json  an Ed25519 root key in the operator CLI's key-file format
+ *   <repo>/passphrase         the passphrase those key files are encrypted with
+ * For development only: the passphrase sits next to the keys.
  * Files holding secrets are created with mode 0600, their folders 0700.
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fromHex, toHex } from "../../src/tuf/encoding.ts";
-import { Ed25519Signer } from "../../src/tuf/signer.ts";
+import { createPrivateKey, randomBytes } from "node:crypto";
+import {
+  decryptKeyFile,
+  encryptKeyFile,
+  generatePrivateKey,
+  type KeyObjectSigner,
+  readKeyFile,
+  writeKeyFile,
+} from "../cli/keyfile.ts";
 import { randomSecrets, type LocalInstanceOptions } from "./local-instance.ts";
 
 export type Secrets = LocalInstanceOptions["secrets"];
@@ -59,49 +68,69 @@ export async function loadOrCreateSecrets(secretsFile: string, stateEnvFile: str
   return { secrets, origin };
 }
 
-interface RootKeyFile {
-  keytype: "ed25519";
-  scheme: "ed25519";
+/** The 16-byte PKCS#8 prefix of an Ed25519 private key (RFC 8410), followed by the 32-byte seed. */
+const ED25519_PKCS8_PREFIX = "302e020100300506032b657004220420";
+
+/** A key file of the format before the CLI's: the seed in the clear. */
+interface LegacySeedFile {
   keyid: string;
-  public: string;
-  /** The 32-byte secret seed, hex. */
   seed: string;
-  note: string;
 }
 
 /**
- * `count` root signers from `<dir>/root-key-<N>.json`, generating the files
- * that are missing. Returns the signers and whether any key was generated.
+ * `count` root signers from `<dir>/root-key-<N>.json`, in the operator CLI's
+ * key-file format (scripts/cli/keyfile.ts), all encrypted with the
+ * passphrase in `<dir>/passphrase` (both made on first use), so that
+ * `tuf-edge ceremony sign --key .dev-keys/demo/root-key-1.json
+ * --passphrase-file .dev-keys/demo/passphrase` works against `npm start`.
+ * A key file of the earlier development format (a hex seed) is converted in
+ * place, keeping its keyid. Returns the signers and whether any key was generated.
  */
 export async function loadOrCreateRootSigners(
   dir: string,
   count: number,
-): Promise<{ signers: Ed25519Signer[]; generated: boolean }> {
-  const signers: Ed25519Signer[] = [];
+): Promise<{ signers: KeyObjectSigner[]; generated: boolean }> {
+  const passphrase = await loadOrCreatePassphrase(passphraseFile(dir));
+  const signers: KeyObjectSigner[] = [];
   let generated = false;
   for (let n = 1; n <= count; n++) {
     const file = rootKeyFile(dir, n);
     if (existsSync(file)) {
-      const saved = JSON.parse(await readFile(file, "utf8")) as RootKeyFile;
-      const signer = await Ed25519Signer.fromSeed(fromHex(saved.seed));
-      if (signer.keyid !== saved.keyid) throw new Error(`${file}: the seed does not match keyid ${saved.keyid}`);
-      signers.push(signer);
+      const saved = JSON.parse(await readFile(file, "utf8")) as Partial<LegacySeedFile>;
+      if (typeof saved.seed !== "string") {
+        signers.push(await decryptKeyFile(readKeyFile(file), passphrase, file));
+        continue;
+      }
+      const privateKey = createPrivateKey({
+        key: Buffer.from(ED25519_PKCS8_PREFIX + saved.seed, "hex"),
+        format: "der",
+        type: "pkcs8",
+      });
+      const converted = await encryptKeyFile(privateKey, passphrase);
+      if (converted.keyid !== saved.keyid) throw new Error(`${file}: the seed does not match keyid ${saved.keyid}`);
+      await writeKeyFile(file, converted, true);
+      signers.push(await decryptKeyFile(converted, passphrase, file));
       continue;
     }
-    const { signer, seed } = await Ed25519Signer.generate();
-    const saved: RootKeyFile = {
-      keytype: "ed25519",
-      scheme: "ed25519",
-      keyid: signer.keyid,
-      public: signer.key.keyval.public,
-      seed: toHex(seed),
-      note: "A development root key made by `npm start`. Never use it for a real repository.",
-    };
-    await writeSecretFile(file, `${JSON.stringify(saved, null, 2)}\n`);
-    signers.push(signer);
+    const keyFile = await encryptKeyFile(generatePrivateKey("ed25519"), passphrase);
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await writeKeyFile(file, keyFile);
+    signers.push(await decryptKeyFile(keyFile, passphrase, file));
     generated = true;
   }
   return { signers, generated };
+}
+
+export function passphraseFile(dir: string): string {
+  return join(dir, "passphrase");
+}
+
+/** The development key files' passphrase: random, 0600, never for a real repository. */
+async function loadOrCreatePassphrase(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  const passphrase = randomBytes(18).toString("base64url");
+  await writeSecretFile(file, `${passphrase}\n`);
+  return passphrase;
 }
 
 export function rootKeyFile(dir: string, n: number): string {

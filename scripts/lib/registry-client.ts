@@ -9,6 +9,11 @@ import type { TargetEvent } from "../../src/schemas/webhook.ts";
 import { decodeSecret, signedContent, signEd25519, signHmac } from "../../src/webhooks/standard-webhooks.ts";
 import { AdminApiError } from "./admin-client.ts";
 
+/** A refusal of a registry's signed request (a push, an upload, a task poll): its credential is the registry's, not the admin token. */
+export class RegistryApiError extends AdminApiError {
+  override readonly name = "RegistryApiError";
+}
+
 export type RegistryCredential = { kind: "hmac"; secret: string } | { kind: "ed25519"; seed: Uint8Array };
 
 export interface RegistryClientOptions {
@@ -95,7 +100,7 @@ export class RegistryClient {
   async task(id: string): Promise<TaskView> {
     const response = await (this.#options.fetch ?? fetch)(`${this.repoUrl}/tasks/${id}`);
     const json = (await response.json()) as TaskView & AdminApiError["problem"];
-    if (!response.ok) throw new AdminApiError(response.status, json);
+    if (!response.ok) throw new RegistryApiError(response.status, json);
     return json;
   }
 
@@ -110,7 +115,7 @@ export class RegistryClient {
   async #send(url: string, init: RequestInit): Promise<PushResponse> {
     const response = await (this.#options.fetch ?? fetch)(url, init);
     const json = (await response.json()) as PushResponse & AdminApiError["problem"];
-    if (!response.ok) throw new AdminApiError(response.status, json);
+    if (!response.ok) throw new RegistryApiError(response.status, json);
     return { status: response.status, task: json.task, duplicate: json.duplicate };
   }
 }

@@ -46,13 +46,24 @@ export const WebhookBodySchema = z
     events: z.array(TargetEventSchema).min(1, "a batch has at least one event").max(MAX_EVENTS),
   })
   .strict()
-  .refine(
-    (b) => {
-      const paths = b.events.filter((e) => e.type !== "attestations.add").map((e) => e.path);
-      return new Set(paths).size === paths.length;
-    },
-    { message: "a batch changes each target path once (attestations may be added beside)", path: ["events"] },
-  );
+  .superRefine((b, ctx) => {
+    // A batch changes each target path once (attestations may be added beside): events in one
+    // batch are checked against the state before it, so a later event cannot build on an earlier one.
+    const first = new Map<string, number>();
+    for (const [i, e] of b.events.entries()) {
+      if (e.type === "attestations.add") continue;
+      const earlier = first.get(e.path);
+      if (earlier === undefined) {
+        first.set(e.path, i);
+        continue;
+      }
+      ctx.addIssue({
+        code: "custom",
+        path: ["events", i],
+        message: `events.${earlier} (${b.events[earlier]?.type}) and events.${i} (${e.type}) both change "${e.path}": a batch changes each target path once (attestations may be added beside); send the ${e.type} in a later batch`,
+      });
+    }
+  });
 
 export const UploadManifestSchema = z
   .object({

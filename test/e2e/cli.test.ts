@@ -11,33 +11,18 @@
  *   status, verify from pinned root v1, online-key rotation signed with 2 of 3 keys (one in a pty), verify again
  *   failures  wrong passphrase (5), key not in root (5), unreachable server (3), tampered ceremony file (1)
  */
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  freePort,
-  PROJECT_ROOT,
-  randomSecrets,
-  startLocalInstance,
-  type LocalInstance,
-} from "../../scripts/lib/local-instance.ts";
-
-const CLI = join(PROJECT_ROOT, "scripts/cli.ts");
+import { freePort, randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
+import { cliHarness, json, ok } from "./cli-harness.ts";
 const REPO = "cli";
 const PASSPHRASE = "correct horse battery staple";
 const IMPORT_COUNT = 100_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
 
 describe("tuf-edge CLI against a local instance", () => {
@@ -49,100 +34,10 @@ describe("tuf-edge CLI against a local instance", () => {
   const root1 = "cli.1.root.json";
   let registrySecret: string;
 
-  /** Runs the CLI in `scratch`; `extraEnv` values of undefined remove a variable. */
-  function run(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        cwd: scratch,
-        env: mergeEnv(extraEnv),
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
-  }
-
-  function mergeEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-    const merged: NodeJS.ProcessEnv = { ...env };
-    for (const [k, v] of Object.entries(extra)) {
-      if (v === undefined) delete merged[k];
-      else merged[k] = v;
-    }
-    return merged;
-  }
-
-  /**
-   * Runs the CLI in a pseudo-terminal (`script -qfec`), answering each prompt
-   * once its text appears on the terminal. Returns the exit code and the
-   * terminal output without ANSI sequences.
-   */
-  function runInPty(
-    args: string[],
-    steps: Array<{ expect: RegExp; send: string }>,
-    extraEnv: Record<string, string | undefined> = {},
-  ): Promise<{ code: number | null; screen: string }> {
-    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const command = `stty cols 200 rows 50; exec ${[process.execPath, CLI, ...args].map(quote).join(" ")}`;
-    return new Promise((resolve, reject) => {
-      const child = spawn("script", ["-qfec", command, "/dev/null"], {
-        cwd: scratch,
-        env: mergeEnv({ TERM: "xterm", ...extraEnv }),
-        stdio: ["pipe", "pipe", "pipe"],
-      });
-      let screen = "";
-      let consumed = 0;
-      let step = 0;
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`pty timed out at step ${step} (${steps[step]?.expect}); screen:\n${stripAnsi(screen)}`));
-      }, 60_000);
-      const advance = () => {
-        while (step < steps.length) {
-          const text = stripAnsi(screen).slice(consumed);
-          const match = steps[step]!.expect.exec(text);
-          if (!match) return;
-          consumed += match.index + match[0].length;
-          const answer = steps[step]!.send;
-          step++;
-          // Type the answer, then Enter separately, as a person would.
-          setTimeout(() => {
-            child.stdin.write(answer.replace(/\r$/, ""));
-            if (answer.endsWith("\r")) setTimeout(() => child.stdin.write("\r"), 50);
-          }, 100);
-        }
-      };
-      child.stdout.on("data", (d: Buffer) => {
-        screen += d.toString();
-        advance();
-      });
-      child.stderr.on("data", (d: Buffer) => (screen += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        if (step < steps.length)
-          return reject(
-            new Error(`exited (${code}) before step ${step} (${steps[step]!.expect}); screen:\n${stripAnsi(screen)}`),
-          );
-        resolve({ code, screen: stripAnsi(screen) });
-      });
-    });
-  }
-
-  const json = (r: Run) => {
-    try {
-      return JSON.parse(r.stdout);
-    } catch {
-      throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-    }
-  };
-  const ok = (r: Run) => {
-    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  };
+  const { run, runInPty } = cliHarness(
+    () => scratch,
+    () => env,
+  );
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), "tuf-edge-cli-"));

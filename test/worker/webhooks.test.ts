@@ -533,7 +533,7 @@ describe("all or nothing", () => {
       [[x, { type: "targets.explode", path: "batch/y" }], "events.1.type"],
       [[x, { type: "targets.yank", path: "base/present" }], "events.1.reason"],
       [[x, { type: "targets.yank", path: "base/present", reason: "" }], "events.1.reason"],
-      [[x, x], "events"],
+      [[x, x], "events.1"],
       [[], "events"],
     ];
     for (const [events, field] of schemaCases) {
@@ -559,7 +559,10 @@ describe("all or nothing", () => {
       [[x, { type: "targets.remove", path: "no/such" }], /^events\.1 \(targets\.remove/],
       [[x, { type: "targets.unyank", path: "no/such" }], /^events\.1 \(targets\.unyank/],
       // A batch names each path once: adding and yanking one path in one batch is refused.
-      [[x, { type: "targets.yank", path: x.path, reason: "r" }], /each target path once/],
+      [
+        [x, { type: "targets.yank", path: x.path, reason: "r" }],
+        /events\.0 \(targets\.add\) and events\.1 \(targets\.yank\) both change "batch\/x": a batch changes each target path once/,
+      ],
     ];
     for (const [events, detail] of stateCases) {
       const response = await send(events);
