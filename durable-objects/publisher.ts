@@ -42,6 +42,12 @@ export interface PublisherDeps {
   /** The transparency log: every published file is recorded, and each timestamp commits to its head. */
   log: TransparencyLog;
   repo: string;
+  /**
+   * Called in the same synchronous block that makes a round's versions
+   * current, with those versions and the change sequence the round carried
+   * (so the changes it published can record the first versions that carry them).
+   */
+  committed: (versions: PublishedVersions, seq: number) => void;
 }
 
 /** The top-level target through which clients get the log's verifier key with TUF's protection. */
@@ -208,6 +214,7 @@ export class Publisher {
       this.#deps.log.append({ type: "metadata.publish", repository: this.#deps.repo, ...file });
     }
     roles.commitRound();
+    this.#deps.committed(this.versions(), roles.publishedSeq());
   }
 
   versions(): PublishedVersions {

@@ -7,7 +7,14 @@
  * Nothing is acknowledged before it is durable here.
  */
 import type { z } from "zod";
-import { failure, type Failure, type PushResult, type SignedPush, type TaskView } from "../src/repository-api.ts";
+import {
+  failure,
+  type Failure,
+  type PublishedVersions,
+  type PushResult,
+  type SignedPush,
+  type TaskView,
+} from "../src/repository-api.ts";
 import {
   type TargetEvent,
   manifestRegistry,
@@ -69,6 +76,10 @@ interface TaskRow extends Record<string, SqlStorageValue> {
   registry: string;
   events: number;
   created_at: number;
+  /** The versions of the round that first published it (NULL before; 0 for tasks older than this record). */
+  targets_version: number | null;
+  snapshot_version: number | null;
+  timestamp_version: number | null;
 }
 
 export class Pushes {
@@ -171,6 +182,21 @@ export class Pushes {
     return this.#accept(push, delivery, [uploadEvent(manifest.value)], now);
   }
 
+  /**
+   * Records on every task the round just published (its seq is at most the
+   * round's and it had no versions yet) the versions that first carry it.
+   */
+  recordPublished(versions: PublishedVersions, seq: number): void {
+    this.#deps.sql.exec(
+      `UPDATE tasks SET targets_version = ?, snapshot_version = ?, timestamp_version = ?
+       WHERE timestamp_version IS NULL AND seq <= ?`,
+      versions.targets,
+      versions.snapshot,
+      versions.timestamp,
+      seq,
+    );
+  }
+
   task(id: string): TaskView | null {
     const row = this.#deps.sql.exec<TaskRow>("SELECT * FROM tasks WHERE id = ?", id).toArray()[0];
     return row ? this.#view(row) : null;
@@ -211,6 +237,9 @@ export class Pushes {
         registry,
         events: events.length,
         created_at: now,
+        targets_version: null,
+        snapshot_version: null,
+        timestamp_version: null,
       };
       this.#deps.sql.exec(
         "INSERT INTO tasks (id, seq, registry, events, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -259,7 +288,8 @@ export class Pushes {
       // Stored and durable; the publish follows (group commit), and failures are retried.
       await this.#deps.publishSoon();
     }
-    const view = this.#view(task);
+    // Read again: the publish just awaited recorded the versions that carry it.
+    const view = this.task(task.id) ?? this.#view(task);
     return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
   }
 
@@ -278,7 +308,15 @@ export class Pushes {
       events: row.events,
       createdAt: new Date(row.created_at).toISOString(),
     };
-    if (published) {
+    if (published && row.timestamp_version) {
+      // The round that published it: a client that has this timestamp version (or later) sees the change.
+      view.versions = {
+        targets: row.targets_version ?? 0,
+        snapshot: row.snapshot_version ?? 0,
+        timestamp: row.timestamp_version,
+      };
+    } else if (published) {
+      // Published with no round of its own (it changed nothing), or recorded before rounds were: the current versions carry it.
       view.versions = {
         targets: roles.published("targets")?.version ?? 0,
         snapshot: roles.published("snapshot")?.version ?? 0,

@@ -107,6 +107,7 @@ export class Repository extends DurableObject<Env> {
       purge: purgeCached,
       log: this.#tlog,
       repo: name,
+      committed: (versions, seq) => this.#pushes.recordPublished(versions, seq),
     });
     this.#commits = new GroupCommit(
       this.#publisher,

@@ -182,6 +182,15 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries_per_registry RENAME TO deliveries;
   CREATE INDEX deliveries_by_time ON deliveries (received_at);
   `,
+  /* 8: a task records the versions of the round that first published it */ `
+  ALTER TABLE tasks ADD COLUMN targets_version INTEGER;
+  ALTER TABLE tasks ADD COLUMN snapshot_version INTEGER;
+  ALTER TABLE tasks ADD COLUMN timestamp_version INTEGER;
+  -- Tasks already published: which round published them was not recorded (0: the current versions stand in).
+  UPDATE tasks SET targets_version = 0, snapshot_version = 0, timestamp_version = 0
+    WHERE seq <= IFNULL((SELECT value FROM state WHERE key = 'published_seq'), 0);
+  CREATE INDEX tasks_unpublished ON tasks (seq) WHERE timestamp_version IS NULL;
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

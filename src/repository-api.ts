@@ -153,7 +153,7 @@ export interface TaskView {
   registry: string;
   events: number;
   createdAt: string;
-  /** The versions that carry the change, once published. */
+  /** Once published: the versions of the round that first carried the change (later rounds carry it too). */
   versions?: PublishedVersions;
   /** Why the last publish attempt failed, while the change waits for the retry. */
   lastError?: string;
