@@ -8,7 +8,9 @@
  * Also: converters from the two other containers the registries serve, PEP
  * 740 attestations (PyPI) and the npm attestations response.
  */
-import { fromBase64, toBase64 } from "../tuf/encoding.ts";
+import { z } from "zod";
+import { toBase64 } from "../tuf/encoding.ts";
+import { bytes, firstIssue, nonEmptyString, optional, repeated, uint64 } from "./protobuf-json.ts";
 import { Certificate } from "./x509.ts";
 
 export const BUNDLE_MEDIA_TYPES = {
@@ -73,62 +75,99 @@ export interface ParsedBundle {
   readonly version: BundleVersion;
   readonly signer: SignerMaterial;
   readonly tlogEntries: readonly TlogEntry[];
-  /** RFC 3161 timestamps present (this verifier does not use them). */
-  readonly rfc3161Timestamps: number;
+  /** The RFC 3161 signed timestamps (DER TimeStampResponse or TimeStampToken), in bundle order. */
+  readonly rfc3161Timestamps: readonly Uint8Array<ArrayBuffer>[];
   readonly content: SignedContent;
 }
 
+// ---------------------------------------------------------------------------
+// The JSON shape (protobuf JSON: null is absent, see protobuf-json.ts)
+
+const InclusionProofJson = z.object({
+  logIndex: uint64,
+  treeSize: uint64,
+  rootHash: bytes,
+  hashes: repeated(bytes),
+  checkpoint: optional(z.object({ envelope: nonEmptyString })),
+});
+
+const TlogEntryJson = z.object({
+  logIndex: uint64,
+  logId: z.object({ keyId: bytes }),
+  kindVersion: z.object({ kind: nonEmptyString, version: nonEmptyString }),
+  integratedTime: optional(uint64),
+  inclusionPromise: optional(z.object({ signedEntryTimestamp: bytes })),
+  inclusionProof: optional(InclusionProofJson),
+  canonicalizedBody: nonEmptyString,
+});
+
+const CertificateJson = z.object({ rawBytes: bytes });
+
+const BundleJson = z.object({
+  mediaType: nonEmptyString,
+  verificationMaterial: z.object({
+    x509CertificateChain: optional(z.object({ certificates: repeated(CertificateJson) })),
+    certificate: optional(CertificateJson),
+    publicKey: optional(z.object({ hint: optional(z.string()) })),
+    tlogEntries: repeated(TlogEntryJson),
+    timestampVerificationData: optional(
+      z.object({ rfc3161Timestamps: repeated(z.object({ signedTimestamp: bytes })) }),
+    ),
+  }),
+  messageSignature: optional(
+    z.object({
+      messageDigest: optional(z.object({ algorithm: nonEmptyString, digest: bytes })),
+      signature: bytes,
+    }),
+  ),
+  dsseEnvelope: optional(
+    z.object({
+      payload: bytes,
+      payloadType: nonEmptyString,
+      signatures: repeated(z.object({ sig: bytes, keyid: optional(z.string()) })),
+    }),
+  ),
+});
+
+type BundleShape = z.output<typeof BundleJson>;
+
 /** Decodes and shape-checks a bundle; throws StructureError. */
 export function parseBundle(json: unknown): ParsedBundle {
-  const bundle = object(json, "bundle");
-  const mediaType = string(bundle.mediaType, "mediaType");
+  const parsed = BundleJson.safeParse(json);
+  if (!parsed.success) throw new StructureError(firstIssue(parsed.error, "bundle"));
+  const bundle = parsed.data;
+  const { mediaType } = bundle;
   const version = (BUNDLE_MEDIA_TYPES as Record<string, BundleVersion>)[mediaType];
   if (!version) throw new StructureError(`unsupported bundle media type ${mediaType}`);
 
-  const material = object(bundle.verificationMaterial, "verificationMaterial");
+  const material = bundle.verificationMaterial;
   const signer = signerMaterial(material, version);
-  const tlogEntries = array(material.tlogEntries ?? [], "verificationMaterial.tlogEntries").map((e, i) =>
-    tlogEntry(e, `tlogEntries[${i}]`, version),
-  );
-  const timestampData = material.timestampVerificationData;
-  const rfc3161Timestamps =
-    timestampData === undefined
-      ? 0
-      : array(object(timestampData, "timestampVerificationData").rfc3161Timestamps ?? [], "rfc3161Timestamps").length;
+  const tlogEntries = material.tlogEntries.map((e, i) => tlogEntry(e, `tlogEntries[${i}]`, version));
+  const rfc3161Timestamps = (material.timestampVerificationData?.rfc3161Timestamps ?? []).map((t) => t.signedTimestamp);
 
-  const hasMessage = bundle.messageSignature !== undefined;
-  const hasDsse = bundle.dsseEnvelope !== undefined;
-  if (hasMessage === hasDsse)
+  const { messageSignature: ms, dsseEnvelope: env } = bundle;
+  if ((ms === undefined) === (env === undefined))
     throw new StructureError("a bundle holds exactly one of messageSignature and dsseEnvelope");
-  const content = hasMessage ? messageSignature(bundle.messageSignature) : dsseEnvelope(bundle.dsseEnvelope);
+  const content = ms ? messageSignature(ms) : dsseEnvelope(env!);
   return { mediaType, version, signer, tlogEntries, rfc3161Timestamps, content };
 }
 
-function signerMaterial(material: Record<string, unknown>, version: BundleVersion): SignerMaterial {
-  const present = (["x509CertificateChain", "certificate", "publicKey"] as const).filter(
-    (k) => material[k] !== undefined,
-  );
-  if (present.length !== 1)
+function signerMaterial(material: BundleShape["verificationMaterial"], version: BundleVersion): SignerMaterial {
+  const { x509CertificateChain: chain, certificate, publicKey } = material;
+  if ([chain, certificate, publicKey].filter((m) => m !== undefined).length !== 1)
     throw new StructureError("verificationMaterial holds exactly one of x509CertificateChain, certificate, publicKey");
-  const which = present[0]!;
-  if (which === "publicKey") {
-    return { kind: "publicKey", hint: string(object(material.publicKey, "publicKey").hint, "publicKey.hint") };
-  }
-  let rawBytes: unknown;
-  if (which === "x509CertificateChain") {
+  if (publicKey) return { kind: "publicKey", hint: publicKey.hint ?? "" };
+  let der: Uint8Array<ArrayBuffer>;
+  if (chain) {
     if (version === "0.3")
       throw new StructureError("a v0.3 bundle carries a single certificate, not x509CertificateChain");
-    const certificates = array(
-      object(material.x509CertificateChain, "x509CertificateChain").certificates,
-      "certificates",
-    );
-    if (certificates.length === 0) throw new StructureError("empty x509CertificateChain");
+    const [leaf] = chain.certificates;
+    if (!leaf) throw new StructureError("empty x509CertificateChain");
     // Only the leaf is used: the rest of the path comes from the trusted root.
-    rawBytes = object(certificates[0], "certificates[0]").rawBytes;
+    der = leaf.rawBytes;
   } else {
-    rawBytes = object(material.certificate, "certificate").rawBytes;
+    der = certificate!.rawBytes;
   }
-  const der = bytes(rawBytes, "certificate rawBytes");
   try {
     return { kind: "certificate", certificate: Certificate.fromDer(der) };
   } catch (error) {
@@ -136,81 +175,74 @@ function signerMaterial(material: Record<string, unknown>, version: BundleVersio
   }
 }
 
-function tlogEntry(value: unknown, what: string, version: BundleVersion): TlogEntry {
-  const entry = object(value, what);
-  const kindVersion = object(entry.kindVersion, `${what}.kindVersion`);
-  const promise =
-    entry.inclusionPromise === undefined ? undefined : object(entry.inclusionPromise, `${what}.inclusionPromise`);
-  const proofJson =
-    entry.inclusionProof === undefined ? undefined : object(entry.inclusionProof, `${what}.inclusionProof`);
+function tlogEntry(entry: z.output<typeof TlogEntryJson>, what: string, version: BundleVersion): TlogEntry {
+  const promise = entry.inclusionPromise;
+  const proof = entry.inclusionProof;
   if (version === "0.1" && !promise) throw new StructureError(`${what}: a v0.1 bundle needs an inclusionPromise`);
-  if (version !== "0.1" && !proofJson)
-    throw new StructureError(`${what}: a v${version} bundle needs an inclusionProof`);
-  let inclusionProof: InclusionProof | undefined;
-  if (proofJson) {
-    const checkpoint =
-      proofJson.checkpoint === undefined
-        ? undefined
-        : object(proofJson.checkpoint, `${what}.inclusionProof.checkpoint`);
-    if (!checkpoint) throw new StructureError(`${what}: inclusionProof without a checkpoint`);
-    inclusionProof = {
-      logIndex: integer(proofJson.logIndex, `${what}.inclusionProof.logIndex`),
-      treeSize: integer(proofJson.treeSize, `${what}.inclusionProof.treeSize`),
-      rootHash: bytes(proofJson.rootHash, `${what}.inclusionProof.rootHash`),
-      hashes: array(proofJson.hashes ?? [], `${what}.inclusionProof.hashes`).map((h) =>
-        bytes(h, `${what}.inclusionProof.hashes[]`),
-      ),
-      checkpoint: string(checkpoint.envelope, `${what}.inclusionProof.checkpoint.envelope`),
-    };
-  }
-  const body = bytes(entry.canonicalizedBody, `${what}.canonicalizedBody`);
+  if (version !== "0.1" && !proof) throw new StructureError(`${what}: a v${version} bundle needs an inclusionProof`);
+  if (proof && !proof.checkpoint) throw new StructureError(`${what}: inclusionProof without a checkpoint`);
+  const body = bytes.safeParse(entry.canonicalizedBody);
+  if (!body.success) throw new StructureError(`${what}.canonicalizedBody: not base64`);
+  const text = entry.canonicalizedBody;
   return {
-    logIndex: integer(entry.logIndex, `${what}.logIndex`),
-    logId: bytes(object(entry.logId, `${what}.logId`).keyId, `${what}.logId.keyId`),
-    kind: string(kindVersion.kind, `${what}.kindVersion.kind`),
-    version: string(kindVersion.version, `${what}.kindVersion.version`),
-    integratedTime: entry.integratedTime === undefined ? 0n : integer(entry.integratedTime, `${what}.integratedTime`),
-    ...(promise
-      ? { signedEntryTimestamp: bytes(promise.signedEntryTimestamp, `${what}.inclusionPromise.signedEntryTimestamp`) }
+    logIndex: entry.logIndex,
+    logId: entry.logId.keyId,
+    kind: entry.kindVersion.kind,
+    version: entry.kindVersion.version,
+    integratedTime: entry.integratedTime ?? 0n,
+    ...(promise ? { signedEntryTimestamp: promise.signedEntryTimestamp } : {}),
+    ...(proof
+      ? {
+          inclusionProof: {
+            logIndex: proof.logIndex,
+            treeSize: proof.treeSize,
+            rootHash: proof.rootHash,
+            hashes: proof.hashes,
+            checkpoint: proof.checkpoint!.envelope,
+          },
+        }
       : {}),
-    ...(inclusionProof ? { inclusionProof } : {}),
-    canonicalizedBody: body,
-    canonicalizedBodyBase64: isCanonicalBase64(entry.canonicalizedBody as string)
-      ? (entry.canonicalizedBody as string)
-      : toBase64(body),
+    canonicalizedBody: body.data,
+    canonicalizedBodyBase64: isCanonicalBase64(text) ? text : toBase64(body.data),
   };
 }
 
 const HASH_ALGORITHMS: readonly HashAlgorithm[] = ["SHA2_256", "SHA2_384", "SHA2_512"];
 
-function messageSignature(value: unknown): SignedContent {
-  const ms = object(value, "messageSignature");
-  const md = object(ms.messageDigest, "messageSignature.messageDigest");
-  const algorithm = string(md.algorithm, "messageDigest.algorithm");
-  if (!(HASH_ALGORITHMS as readonly string[]).includes(algorithm))
-    throw new StructureError(`unsupported messageDigest algorithm ${algorithm}`);
+function messageSignature(ms: NonNullable<BundleShape["messageSignature"]>): SignedContent {
+  const md = ms.messageDigest;
+  if (!md) throw new StructureError("messageSignature.messageDigest: absent");
+  if (!(HASH_ALGORITHMS as readonly string[]).includes(md.algorithm))
+    throw new StructureError(`unsupported messageDigest algorithm ${md.algorithm}`);
   return {
     kind: "messageSignature",
-    algorithm: algorithm as HashAlgorithm,
-    digest: bytes(md.digest, "messageDigest.digest"),
-    signature: bytes(ms.signature, "messageSignature.signature"),
+    algorithm: md.algorithm as HashAlgorithm,
+    digest: md.digest,
+    signature: ms.signature,
   };
 }
 
-function dsseEnvelope(value: unknown): SignedContent {
-  const env = object(value, "dsseEnvelope");
-  const signatures = array(env.signatures, "dsseEnvelope.signatures");
-  if (signatures.length !== 1) throw new StructureError("a bundle's DSSE envelope carries exactly one signature");
+function dsseEnvelope(env: NonNullable<BundleShape["dsseEnvelope"]>): SignedContent {
+  if (env.signatures.length !== 1) throw new StructureError("a bundle's DSSE envelope carries exactly one signature");
   return {
     kind: "dsseEnvelope",
-    payloadType: string(env.payloadType, "dsseEnvelope.payloadType"),
-    payload: bytes(env.payload, "dsseEnvelope.payload"),
-    signature: bytes(object(signatures[0], "signatures[0]").sig, "signatures[0].sig"),
+    payloadType: env.payloadType,
+    payload: env.payload,
+    signature: env.signatures[0]!.sig,
   };
 }
 
 // ---------------------------------------------------------------------------
 // Other containers
+
+const Pep740Json = z.object({
+  version: z.literal(1, "unsupported PEP 740 attestation version"),
+  verification_material: z.object({
+    certificate: nonEmptyString,
+    transparency_entries: z.array(z.unknown()),
+  }),
+  envelope: z.object({ statement: nonEmptyString, signature: nonEmptyString }),
+});
 
 /**
  * A PEP 740 attestation (PyPI; `{version: 1, verification_material, envelope}`)
@@ -218,71 +250,35 @@ function dsseEnvelope(value: unknown): SignedContent {
  * statement, whose signature and statement are stored without the DSSE frame.
  */
 export function bundleFromPep740(attestation: unknown): Record<string, unknown> {
-  const a = object(attestation, "attestation");
-  if (a.version !== 1) throw new StructureError(`unsupported PEP 740 attestation version ${String(a.version)}`);
-  const material = object(a.verification_material, "verification_material");
-  const envelope = object(a.envelope, "envelope");
+  const parsed = Pep740Json.safeParse(attestation);
+  if (!parsed.success) throw new StructureError(firstIssue(parsed.error, "attestation"));
+  const { verification_material: material, envelope } = parsed.data;
   return {
     mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
     verificationMaterial: {
-      certificate: { rawBytes: string(material.certificate, "verification_material.certificate") },
-      tlogEntries: array(material.transparency_entries, "verification_material.transparency_entries"),
+      certificate: { rawBytes: material.certificate },
+      tlogEntries: material.transparency_entries,
     },
     dsseEnvelope: {
-      payload: string(envelope.statement, "envelope.statement"),
+      payload: envelope.statement,
       payloadType: IN_TOTO_PAYLOAD_TYPE,
-      signatures: [{ sig: string(envelope.signature, "envelope.signature") }],
+      signatures: [{ sig: envelope.signature }],
     },
   };
 }
 
+const NpmAttestationsJson = z.object({
+  attestations: z.array(z.object({ predicateType: nonEmptyString, bundle: z.unknown() })),
+});
+
 /** The `{attestations: [{predicateType, bundle}]}` answer of registry.npmjs.org/-/npm/v1/attestations/<name>@<version>. */
 export function npmAttestations(response: unknown): { predicateType: string; bundle: unknown }[] {
-  return array(object(response, "npm attestations").attestations, "attestations").map((entry) => {
-    const e = object(entry, "attestation");
-    return { predicateType: string(e.predicateType, "predicateType"), bundle: e.bundle };
-  });
+  const parsed = NpmAttestationsJson.safeParse(response);
+  if (!parsed.success) throw new StructureError(firstIssue(parsed.error, "npm attestations"));
+  return parsed.data.attestations;
 }
 
 // ---------------------------------------------------------------------------
-// JSON helpers
-
-function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new StructureError(`${what}: not an object`);
-  return value as Record<string, unknown>;
-}
-
-function array(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new StructureError(`${what}: not an array`);
-  return value;
-}
-
-function string(value: unknown, what: string): string {
-  if (typeof value !== "string" || value === "") throw new StructureError(`${what}: not a non-empty string`);
-  return value;
-}
-
-/** protobuf JSON int64: a decimal string (or a number). */
-function integer(value: unknown, what: string): bigint {
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  if (typeof value === "string" && /^(0|[1-9][0-9]{0,18})$/.test(value)) return BigInt(value);
-  throw new StructureError(`${what}: not a non-negative integer`);
-}
-
-/** protobuf JSON bytes: base64, standard or URL-safe, padding optional. Never empty here. */
-function bytes(value: unknown, what: string): Uint8Array<ArrayBuffer> {
-  const text = string(value, what).replace(/-/g, "+").replace(/_/g, "/");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new StructureError(`${what}: not base64`);
-  try {
-    const out = fromBase64(text);
-    if (out.length === 0) throw new StructureError(`${what}: empty`);
-    return out;
-  } catch (error) {
-    if (error instanceof StructureError) throw error;
-    throw new StructureError(`${what}: not base64`);
-  }
-}
 
 const BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

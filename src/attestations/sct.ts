@@ -88,7 +88,7 @@ function parseSctList(bytes: Uint8Array): Sct[] {
     const sigAlg = readUint(1);
     const signature = read(readUint(2));
     if (offset !== end) throw new SctError("SCT length mismatch");
-    if (sigAlg !== 3) throw new SctError("only ECDSA SCTs are supported");
+    if (sigAlg !== 1 && sigAlg !== 3) throw new SctError("only RSA and ECDSA SCTs are supported");
     const hash: HashName | undefined =
       hashAlg === 4 ? "SHA-256" : hashAlg === 5 ? "SHA-384" : hashAlg === 6 ? "SHA-512" : undefined;
     if (!hash) throw new SctError("unsupported SCT hash");

@@ -62,6 +62,7 @@ export function parseStatement(payload: Uint8Array): Statement {
 export interface ArtifactDigest {
   /** Lowercase or uppercase hex. */
   readonly sha256?: string;
+  readonly sha384?: string;
   readonly sha512?: string;
 }
 
@@ -71,7 +72,7 @@ export interface ArtifactDigest {
  */
 export function subjectMatchesDigest(subject: Subject, digest: ArtifactDigest): boolean {
   let shared = 0;
-  for (const alg of ["sha256", "sha512"] as const) {
+  for (const alg of ["sha256", "sha384", "sha512"] as const) {
     const want = digest[alg];
     const have = subject.digest[alg];
     if (want === undefined || have === undefined) continue;

@@ -5,8 +5,10 @@
  * npm registry's attestation keys). Parse once and reuse: keys are imported
  * into WebCrypto on first use and kept.
  */
+import { z } from "zod";
 import { fromBase64 } from "../tuf/encoding.ts";
 import { PublicKey } from "./keys.ts";
+import { bytes, firstIssue, nonEmptyString, optional, repeated, timestamp } from "./protobuf-json.ts";
 import { Certificate } from "./x509.ts";
 
 export interface ValidityWindow {
@@ -42,6 +44,8 @@ export interface TrustedRoot {
   readonly tlogs: readonly TransparencyLog[];
   readonly ctlogs: readonly TransparencyLog[];
   readonly certificateAuthorities: readonly CertificateAuthority[];
+  /** RFC 3161 timestamp authorities: the signing certificate first, root last. */
+  readonly timestampAuthorities: readonly CertificateAuthority[];
   /** Keys that `verificationMaterial.publicKey.hint` may name. */
   readonly keys: ReadonlyMap<string, TrustedKey>;
 }
@@ -58,53 +62,99 @@ export function within(window: ValidityWindow, time: Date): boolean {
   );
 }
 
+const ValidForJson = optional(z.object({ start: optional(timestamp), end: optional(timestamp) }));
+
+const PublicKeyJson = z.object({
+  rawBytes: optional(bytes),
+  keyDetails: optional(z.string()),
+  validFor: ValidForJson,
+});
+
+const LogJson = z.object({
+  baseUrl: z.string(),
+  hashAlgorithm: optional(z.string()),
+  publicKey: PublicKeyJson,
+  logId: z.object({ keyId: nonEmptyString }),
+});
+
+const AuthorityJson = z.object({
+  uri: optional(z.string()),
+  certChain: optional(z.object({ certificates: repeated(z.object({ rawBytes: bytes })) })),
+  validFor: ValidForJson,
+});
+
+const TrustedRootJson = z.object({
+  mediaType: z.string(),
+  tlogs: repeated(LogJson),
+  certificateAuthorities: repeated(AuthorityJson),
+  ctlogs: repeated(LogJson),
+  timestampAuthorities: repeated(AuthorityJson),
+});
+
 /**
- * Parses a trusted root. Instances whose key type is not supported here
- * (RSA, for instance) are left out rather than failing the whole root.
+ * Parses a trusted root. Instances this verifier cannot use (a key of an
+ * unsupported type, a certificate that does not parse, a log key without a
+ * validity start) are left out rather than failing the whole root: a
+ * bundle that needs one of them is refused when it names it.
  */
 export function trustedRootFromJSON(json: unknown, keys: readonly TrustedKey[] = []): TrustedRoot {
-  const root = object(json, "trusted root");
+  const parsed = TrustedRootJson.safeParse(json);
+  if (!parsed.success) throw new TrustedRootError(firstIssue(parsed.error, "trusted root"));
+  const root = parsed.data;
   if (root.mediaType !== TRUSTED_ROOT_MEDIA_TYPE) {
-    throw new TrustedRootError(`unsupported trusted root media type ${String(root.mediaType)}`);
+    throw new TrustedRootError(`unsupported trusted root media type ${root.mediaType}`);
   }
-  const logs = (value: unknown, what: string): TransparencyLog[] =>
-    array(value ?? [], what).flatMap((entry): TransparencyLog[] => {
-      const log = object(entry, what);
-      const publicKey = object(log.publicKey, `${what}.publicKey`);
-      const key = tryKey(publicKey.rawBytes);
-      if (!key) return [];
-      const baseUrl = string(log.baseUrl, `${what}.baseUrl`);
-      const logIdBase64 = string(object(log.logId, `${what}.logId`).keyId, `${what}.logId.keyId`);
+  const logs = (entries: readonly z.output<typeof LogJson>[]): TransparencyLog[] =>
+    entries.flatMap((log): TransparencyLog[] => {
+      const key = tryKey(log.publicKey.rawBytes);
+      // A log key's validity must say from when (protobuf-specs: start is required).
+      const validFor = log.publicKey.validFor;
+      if (!key || !validFor?.start) return [];
+      let origin: string;
+      try {
+        origin = new URL(log.baseUrl).host;
+      } catch {
+        return [];
+      }
       return [
         {
-          baseUrl,
-          origin: new URL(baseUrl).host,
-          logId: fromBase64(logIdBase64),
-          logIdBase64,
+          baseUrl: log.baseUrl,
+          origin,
+          logId: fromBase64(log.logId.keyId),
+          logIdBase64: log.logId.keyId,
           key,
-          validFor: validity(publicKey.validFor),
+          validFor: { start: validFor.start, ...(validFor.end ? { end: validFor.end } : {}) },
         },
       ];
     });
-  const certificateAuthorities = array(root.certificateAuthorities ?? [], "certificateAuthorities").map((entry) => {
-    const ca = object(entry, "certificateAuthority");
-    const certificates = array(object(ca.certChain, "certChain").certificates, "certChain.certificates");
-    if (certificates.length === 0) throw new TrustedRootError("empty certificate chain");
-    return {
-      uri: typeof ca.uri === "string" ? ca.uri : "",
-      chain: certificates.map((c) =>
-        Certificate.fromDer(fromBase64(string(object(c, "certificate").rawBytes, "rawBytes"))),
-      ),
-      validFor: validity(ca.validFor),
-    };
-  });
+  const authorities = (entries: readonly z.output<typeof AuthorityJson>[]): CertificateAuthority[] =>
+    entries.flatMap((ca): CertificateAuthority[] => {
+      const certificates = ca.certChain?.certificates ?? [];
+      if (certificates.length === 0) return [];
+      try {
+        return [
+          {
+            uri: ca.uri ?? "",
+            chain: certificates.map((c) => Certificate.fromDer(c.rawBytes)),
+            validFor: validity(ca.validFor),
+          },
+        ];
+      } catch {
+        return []; // a certificate this verifier cannot read: that authority is unusable, the rest is not
+      }
+    });
   return {
-    tlogs: logs(root.tlogs, "tlogs"),
-    ctlogs: logs(root.ctlogs, "ctlogs"),
-    certificateAuthorities,
+    tlogs: logs(root.tlogs),
+    ctlogs: logs(root.ctlogs),
+    certificateAuthorities: authorities(root.certificateAuthorities),
+    timestampAuthorities: authorities(root.timestampAuthorities),
     keys: new Map(keys.map((k) => [k.hint, k])),
   };
 }
+
+const NpmKeysJson = z.object({
+  keys: z.array(z.object({ keyId: nonEmptyString, keyUsage: optional(z.string()), publicKey: PublicKeyJson })),
+});
 
 /**
  * The npm registry's keys (registry.npmjs.org/-/npm/v1/keys, also the
@@ -112,48 +162,25 @@ export function trustedRootFromJSON(json: unknown, keys: readonly TrustedKey[] =
  * may sign attestations (`keyUsage` "npm:attestations").
  */
 export function npmAttestationKeys(json: unknown): TrustedKey[] {
-  return array(object(json, "npm keys").keys, "keys").flatMap((entry): TrustedKey[] => {
-    const k = object(entry, "key");
+  const parsed = NpmKeysJson.safeParse(json);
+  if (!parsed.success) throw new TrustedRootError(firstIssue(parsed.error, "npm keys"));
+  return parsed.data.keys.flatMap((k): TrustedKey[] => {
     if (k.keyUsage !== "npm:attestations") return [];
-    const publicKey = object(k.publicKey, "publicKey");
-    const key = tryKey(publicKey.rawBytes);
-    return key ? [{ hint: string(k.keyId, "keyId"), key, validFor: validity(publicKey.validFor) }] : [];
+    const key = tryKey(k.publicKey.rawBytes);
+    return key ? [{ hint: k.keyId, key, validFor: validity(k.publicKey.validFor) }] : [];
   });
 }
 
-function tryKey(rawBytes: unknown): PublicKey | undefined {
+function tryKey(rawBytes: Uint8Array | undefined): PublicKey | undefined {
+  if (!rawBytes) return undefined;
   try {
-    return PublicKey.fromSpki(fromBase64(string(rawBytes, "rawBytes")));
+    return PublicKey.fromSpki(rawBytes);
   } catch {
     return undefined;
   }
 }
 
-function validity(value: unknown): ValidityWindow {
-  if (value === undefined) return { start: new Date(0) };
-  const v = object(value, "validFor");
-  const start = v.start === undefined ? new Date(0) : date(v.start);
-  return v.end === undefined ? { start } : { start, end: date(v.end) };
-}
-
-function date(value: unknown): Date {
-  const d = new Date(string(value, "timestamp"));
-  if (Number.isNaN(d.getTime())) throw new TrustedRootError(`bad timestamp ${String(value)}`);
-  return d;
-}
-
-function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new TrustedRootError(`${what}: not an object`);
-  return value as Record<string, unknown>;
-}
-
-function array(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new TrustedRootError(`${what}: not an array`);
-  return value;
-}
-
-function string(value: unknown, what: string): string {
-  if (typeof value !== "string") throw new TrustedRootError(`${what}: not a string`);
-  return value;
+function validity(value: { start?: Date | undefined; end?: Date | undefined } | undefined): ValidityWindow {
+  const start = value?.start ?? new Date(0);
+  return value?.end ? { start, end: value.end } : { start };
 }

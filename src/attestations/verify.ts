@@ -152,7 +152,7 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
   await stage("signature", async () => {
     const ok =
       content.kind === "messageSignature"
-        ? signer.key.verifyDigest(expectedDigest!, content.signature)
+        ? await signer.key.verifyDigest(expectedDigest!, content.signature, MESSAGE_HASH[content.algorithm])
         : await signer.key.verify(preAuthEncoding(content.payloadType, content.payload), content.signature);
     if (!ok)
       throw new Failure(
@@ -196,21 +196,26 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
   };
 }
 
+const MESSAGE_HASH = { SHA2_256: "SHA-256", SHA2_384: "SHA-384", SHA2_512: "SHA-512" } as const;
+const DIGEST_FIELD = { SHA2_256: "sha256", SHA2_384: "sha384", SHA2_512: "sha512" } as const;
+
 function messageDigestOf(
   content: Extract<SignedContent, { kind: "messageSignature" }>,
   digest: ArtifactDigest,
 ): Uint8Array {
-  const hex =
-    content.algorithm === "SHA2_256" ? digest.sha256 : content.algorithm === "SHA2_512" ? digest.sha512 : undefined;
-  if (hex === undefined)
+  const field = DIGEST_FIELD[content.algorithm];
+  const hex = digest[field];
+  if (hex === undefined) {
+    const listed = (["sha256", "sha384", "sha512"] as const).filter((alg) => digest[alg] !== undefined);
     throw new Failure(
       "subject_digest",
-      `the bundle signs a ${content.algorithm} digest, which the artifact's expectation lacks`,
+      `the bundle signs the artifact's ${field} (${content.algorithm}), and the artifact's hashes list only ${listed.join(", ")}: its ${field} is needed to check the signature`,
     );
+  }
   if (toHex(content.digest) !== hex.toLowerCase()) {
     throw new Failure(
       "subject_digest",
-      `the bundle's messageDigest ${toHex(content.digest)} is not the artifact's ${hex.toLowerCase()}`,
+      `the bundle's messageDigest ${toHex(content.digest)} is not the artifact's ${field} ${hex.toLowerCase()}`,
     );
   }
   return content.digest;

@@ -4,6 +4,7 @@
  * extensions that carry a Fulcio identity, CA status and embedded SCTs.
  */
 import {
+  bytesEqual,
   children,
   decodeBitFlags,
   decodeBitStringBytes,
@@ -20,7 +21,7 @@ import {
   sequence,
   TAG,
 } from "./der.ts";
-import { type HashName, PublicKey } from "./keys.ts";
+import { type HashName, PublicKey, pssParameters, type RsaPadding } from "./keys.ts";
 
 export const OID = {
   SUBJECT_KEY_ID: "2.5.29.14",
@@ -40,12 +41,49 @@ export const OID = {
   FULCIO_OTHERNAME_SAN: "1.3.6.1.4.1.57264.1.7",
 } as const;
 
-const SIGNATURE_HASH: Record<string, HashName> = {
-  "1.2.840.10045.4.3.2": "SHA-256", // ecdsa-with-SHA256
-  "1.2.840.10045.4.3.3": "SHA-384", // ecdsa-with-SHA384
-  "1.2.840.10045.4.3.4": "SHA-512", // ecdsa-with-SHA512
+/** How a certificate (or a CMS signer) is signed: the key type it needs, the hash, and RSA's padding. */
+export type SignatureAlgorithm =
+  | { readonly key: "ecdsa"; readonly hash: HashName }
+  | { readonly key: "rsa"; readonly hash: HashName; readonly padding: RsaPadding }
+  | { readonly key: "ed25519" };
+
+const SIGNATURE_ALGORITHMS: Record<string, SignatureAlgorithm> = {
+  "1.2.840.10045.4.3.2": { key: "ecdsa", hash: "SHA-256" }, // ecdsa-with-SHA256
+  "1.2.840.10045.4.3.3": { key: "ecdsa", hash: "SHA-384" },
+  "1.2.840.10045.4.3.4": { key: "ecdsa", hash: "SHA-512" },
+  "1.2.840.113549.1.1.11": { key: "rsa", hash: "SHA-256", padding: { scheme: "pkcs1" } }, // sha256WithRSAEncryption
+  "1.2.840.113549.1.1.12": { key: "rsa", hash: "SHA-384", padding: { scheme: "pkcs1" } },
+  "1.2.840.113549.1.1.13": { key: "rsa", hash: "SHA-512", padding: { scheme: "pkcs1" } },
+  "1.3.101.112": { key: "ed25519" },
 };
-const OID_ED25519_SIGNATURE = "1.3.101.112";
+const OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
+
+/** The signature algorithm an AlgorithmIdentifier names (RSASSA-PSS with its parameters). */
+export function signatureAlgorithmOf(algorithmIdentifier: Der): SignatureAlgorithm {
+  const [oidNode, params] = sequence(algorithmIdentifier, "signatureAlgorithm");
+  const oid = decodeOid(oidNode!);
+  if (oid === OID_RSASSA_PSS) {
+    if (!params) throw new DerError("RSASSA-PSS without parameters");
+    const { hash, saltLength } = pssParameters(params.bytes);
+    return { key: "rsa", hash, padding: { scheme: "pss", saltLength } };
+  }
+  const algorithm = SIGNATURE_ALGORITHMS[oid];
+  if (!algorithm) throw new DerError(`unsupported signature algorithm ${oid}`);
+  return algorithm;
+}
+
+/** Whether `key` made `signature` over `message` with `algorithm`. */
+export function verifyWith(
+  key: PublicKey,
+  algorithm: SignatureAlgorithm,
+  message: Uint8Array<ArrayBuffer>,
+  signature: Uint8Array,
+): Promise<boolean> {
+  const family = key.algorithm === "rsa" ? "rsa" : key.algorithm === "ed25519" ? "ed25519" : "ecdsa";
+  if (family !== algorithm.key) return Promise.resolve(false);
+  if (algorithm.key === "ed25519") return key.verify(message, signature);
+  return key.verify(message, signature, algorithm.hash, algorithm.key === "rsa" ? algorithm.padding : undefined);
+}
 
 /** Extensions a verifier here understands; any other critical extension makes a certificate unusable. */
 const UNDERSTOOD = new Set<string>([
@@ -76,7 +114,7 @@ export interface SubjectAltNames {
 export class Certificate {
   readonly der: Uint8Array<ArrayBuffer>;
   readonly tbs: Der;
-  readonly signatureHash: HashName | "Ed25519";
+  readonly signatureAlgorithm: SignatureAlgorithm;
   readonly signature: Uint8Array;
   /** Raw Name DER, compared byte for byte when chaining. */
   readonly issuer: Uint8Array;
@@ -93,8 +131,7 @@ export class Certificate {
     const [tbs, sigAlg, sigValue, ...rest] = sequence(parseDer(der), "Certificate");
     if (rest.length) throw new DerError("Certificate has extra fields");
     this.tbs = expectTag(tbs, TAG.SEQUENCE, "TBSCertificate");
-    const outerAlg = decodeOid(sequence(sigAlg, "signatureAlgorithm")[0]!);
-    this.signatureHash = signatureHashOf(outerAlg);
+    this.signatureAlgorithm = signatureAlgorithmOf(expectTag(sigAlg, TAG.SEQUENCE, "signatureAlgorithm"));
     this.signature = decodeBitStringBytes(sigValue!);
 
     const fields = children(this.tbs);
@@ -107,8 +144,9 @@ export class Certificate {
       throw new DerError("only X.509 v3 certificates are supported");
     }
     expectTag(fields[i++], TAG.INTEGER, "serialNumber");
-    const innerAlg = decodeOid(sequence(fields[i++], "signature")[0]!);
-    if (innerAlg !== outerAlg) throw new DerError("TBSCertificate and Certificate disagree on the signature algorithm");
+    const innerAlg = expectTag(fields[i++], TAG.SEQUENCE, "signature");
+    if (!bytesEqual(innerAlg.bytes, sigAlg!.bytes))
+      throw new DerError("TBSCertificate and Certificate disagree on the signature algorithm");
     this.issuer = expectTag(fields[i++], TAG.SEQUENCE, "issuer").bytes;
     const [notBefore, notAfter] = sequence(fields[i++], "validity");
     this.notBefore = decodeTime(notBefore!);
@@ -205,12 +243,7 @@ export class Certificate {
 
   /** Whether `issuer`'s key signed this certificate. */
   async signedBy(issuer: Certificate): Promise<boolean> {
-    const tbs = new Uint8Array(this.tbs.bytes);
-    if (this.signatureHash === "Ed25519") {
-      return issuer.publicKey.algorithm === "ed25519" && issuer.publicKey.verify(tbs, this.signature);
-    }
-    if (issuer.publicKey.algorithm === "ed25519") return false;
-    return issuer.publicKey.verify(tbs, this.signature, this.signatureHash);
+    return verifyWith(issuer.publicKey, this.signatureAlgorithm, new Uint8Array(this.tbs.bytes), this.signature);
   }
 
   /** Text of a Fulcio extension: DER UTF8String (.8 and later) or raw bytes (legacy .1–.6). */
@@ -229,11 +262,4 @@ export class Certificate {
     }
     return new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(ext.value);
   }
-}
-
-function signatureHashOf(oid: string): HashName | "Ed25519" {
-  if (oid === OID_ED25519_SIGNATURE) return "Ed25519";
-  const hash = SIGNATURE_HASH[oid];
-  if (!hash) throw new DerError(`unsupported certificate signature algorithm ${oid}`);
-  return hash;
 }
