@@ -1,8 +1,11 @@
 /**
  * The repository's audit log: every ceremony step, key change and publish
  * failure, with its time and key id. Append-only; readable via the admin API.
- * Details never hold secrets (no key material, no request bodies).
+ * Details never hold secrets (no key material, no request bodies). Each event
+ * is also one structured log line ("audit").
  */
+import { logEvent } from "../src/structured-log.ts";
+
 export interface AuditEvent {
   id: number;
   at: string;
@@ -32,9 +35,11 @@ const toEvent = (r: EventRow): AuditEvent => ({
 
 export class AuditLog {
   readonly #sql: SqlStorage;
+  readonly #repo: string | undefined;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: SqlStorage, repo?: string) {
     this.#sql = sql;
+    this.#repo = repo;
   }
 
   record(kind: string, detail: string, refs: { ceremonyId?: string; keyid?: string } = {}): void {
@@ -45,6 +50,11 @@ export class AuditLog {
       refs.ceremonyId ?? null,
       refs.keyid ?? null,
       detail.slice(0, 1000),
+    );
+    logEvent(
+      "audit",
+      { repository: this.#repo, kind, ceremonyId: refs.ceremonyId, keyid: refs.keyid, detail: detail.slice(0, 1000) },
+      /failed|expired/.test(kind) ? "warn" : "info",
     );
   }
 

@@ -48,6 +48,11 @@ export interface PublisherDeps {
    * (so the changes it published can record the first versions that carry them).
    */
   committed: (versions: PublishedVersions, seq: number) => void;
+  /** Told when a round starts (with the roles it claimed) and when its timestamp is out (with the files it published). */
+  rounds?: {
+    started(roles: number): void;
+    published(versions: PublishedVersions, files: number): void;
+  };
 }
 
 /** The top-level target through which clients get the log's verifier key with TUF's protection. */
@@ -78,6 +83,7 @@ export class Publisher {
     if (!roles.roundActive()) {
       if (!roles.hasChanges()) return { result: "idle", staged: 0 };
       roles.startRound();
+      this.#deps.rounds?.started(roles.roundProgress().pending);
     }
     const batch = roles.claimedBatch(budget);
     if (batch.length > 0) await this.#stage(batch);
@@ -210,11 +216,13 @@ export class Publisher {
       roles.seq("timestamp"),
     );
     // One synchronous block: the versions become current and the log records them.
-    for (const file of roles.stagedFiles()) {
+    const files = roles.stagedFiles();
+    for (const file of files) {
       this.#deps.log.append({ type: "metadata.publish", repository: this.#deps.repo, ...file });
     }
     roles.commitRound();
     this.#deps.committed(this.versions(), roles.publishedSeq());
+    this.#deps.rounds?.published(this.versions(), files.length);
   }
 
   versions(): PublishedVersions {

@@ -197,6 +197,14 @@ export class Pushes {
     );
   }
 
+  /** Accepted batches whose change is not yet in a published timestamp. */
+  queuedTasks(): number {
+    const { roles } = this.#deps;
+    if (!roles.roundActive() && !roles.hasChanges()) return 0;
+    const published = roles.publishedSeq();
+    return this.#deps.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE seq > ?", published).one().n;
+  }
+
   task(id: string): TaskView | null {
     const row = this.#deps.sql.exec<TaskRow>("SELECT * FROM tasks WHERE id = ?", id).toArray()[0];
     return row ? this.#view(row) : null;
@@ -222,6 +230,7 @@ export class Pushes {
     // Attestations are verified (and their content-addressed bytes stored) before the transaction.
     const rejected = await this.#verifyAttestations(binned);
     if (rejected) return rejected;
+    await this.#deps.events.prepare(binned);
     let outcome: { task: TaskRow; duplicate: boolean } | Failure;
     outcome = this.#deps.transaction(() => {
       // Checked again here: another push may have landed while this one was verified.
@@ -230,7 +239,7 @@ export class Pushes {
       const refused = this.#deps.events.check(binned);
       if (refused) return refused;
       const seq = this.#deps.roles.nextSeq();
-      this.#deps.events.apply(binned, seq);
+      this.#deps.events.apply(binned, seq, `registry ${registry}`);
       const task: TaskRow = {
         id: toHex(crypto.getRandomValues(new Uint8Array(16))),
         seq,

@@ -27,6 +27,7 @@ import {
   type AttestationPolicyView,
   type AttestationView,
   type KekStatus,
+  type QuarantineView,
 } from "../src/repository-api.ts";
 import { Attestations } from "./attestations.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
@@ -44,7 +45,10 @@ import { ROUND_ROLES } from "./role-table.ts";
 import { Pushes } from "./pushes.ts";
 import { type CredentialInfo, MAX_CREDENTIALS_PER_REGISTRY, Registries, type RegistryInfo } from "./registries.ts";
 import { migrate } from "./schema.ts";
-import { type BinnedEvent, TargetEvents } from "./target-events.ts";
+import { type Actor, type BinnedEvent, TargetEvents } from "./target-events.ts";
+import { Quarantine } from "./quarantine.ts";
+import { RepositoryMetrics } from "./metrics.ts";
+import type { MetricFamily } from "../src/metrics/prometheus.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
 import { type ConsistencyProof, type InclusionProof, TransparencyLog } from "./transparency-log.ts";
@@ -82,6 +86,8 @@ export class Repository extends DurableObject<Env> {
   readonly #pushes: Pushes;
   readonly #scheduler: Scheduler;
   readonly #kekReseal: KekReseal;
+  readonly #quarantine: Quarantine;
+  readonly #metrics: RepositoryMetrics;
   #settings: Settings | null = null;
   #trustedRoot: Root | null = null;
 
@@ -94,9 +100,10 @@ export class Repository extends DurableObject<Env> {
     this.#sealer = new Sealer(env.KEY_ENCRYPTION_KEY);
     this.#vault = new KeyVault(this.#sql, name, this.#sealer);
     this.#targets = new TargetsIndex(this.#sql);
-    this.#log = new AuditLog(this.#sql);
+    this.#log = new AuditLog(this.#sql, name);
     this.#tlog = new TransparencyLog(this.#sql, ctx.storage.kv, this.#sealer, `${env.LOG_ORIGIN}/${name}`);
     this.#bucket = new RepositoryBucket(env.BUCKET, name);
+    this.#metrics = new RepositoryMetrics(ctx.storage.kv, name);
     this.#publisher = new Publisher({
       sql: this.#sql,
       bucket: this.#bucket,
@@ -108,6 +115,10 @@ export class Repository extends DurableObject<Env> {
       log: this.#tlog,
       repo: name,
       committed: (versions, seq) => this.#pushes.recordPublished(versions, seq),
+      rounds: {
+        started: (roles) => this.#metrics.roundStarted(Date.now(), roles),
+        published: (versions, files) => this.#metrics.roundPublished(Date.now(), versions, files),
+      },
     });
     this.#commits = new GroupCommit(
       this.#publisher,
@@ -135,7 +146,24 @@ export class Repository extends DurableObject<Env> {
       logOrigin: this.#tlog.origin,
     });
     this.#attestations = new Attestations(this.#sql, ctx.storage.kv, name);
-    this.#targetEvents = new TargetEvents(this.#sql, this.#targets, this.#tlog, this.#attestations, name);
+    this.#quarantine = new Quarantine({
+      sql: this.#sql,
+      index: this.#targets,
+      log: this.#tlog,
+      audit: this.#log,
+      bucket: this.#bucket,
+      repo: name,
+      purge: purgeCached,
+      publishLog: (seq) => this.#publisher.roles.markDirty(ROUND_ROLES, seq),
+    });
+    this.#targetEvents = new TargetEvents(
+      this.#sql,
+      this.#targets,
+      this.#tlog,
+      this.#attestations,
+      name,
+      this.#quarantine,
+    );
     this.#pushes = new Pushes({
       sql: this.#sql,
       transaction: (fn) => ctx.storage.transactionSync(fn),
@@ -144,8 +172,14 @@ export class Repository extends DurableObject<Env> {
       events: this.#targetEvents,
       roles: this.#publisher.roles,
       bins: () => hashBins(this.#requireSettings()),
-      publish: (seq) => published(this.#commits.publish(seq)),
-      publishSoon: () => this.#commits.publishSoon(),
+      publish: async (seq) => {
+        await this.#settleQuarantine();
+        return published(this.#commits.publish(seq));
+      },
+      publishSoon: async () => {
+        await this.#settleQuarantine();
+        await this.#commits.publishSoon();
+      },
       lastFailure: () => this.#scheduler.lastFailure()?.detail ?? null,
       index: this.#targets,
       attestations: this.#attestations,
@@ -232,13 +266,54 @@ export class Repository extends DurableObject<Env> {
       })),
       ...(change.add ?? []).map(async (t) => ({ type: "targets.add" as const, ...t, bin: await bins.binFor(t.path) })),
     ]);
+    return this.#applyEvents(events, "operator", options);
+  }
+
+  /**
+   * The operator's quarantine actions: quarantine a listed target, release a
+   * quarantined one, or remove it for good. `by` names the operator in the audit log.
+   */
+  async changeQuarantine(
+    change:
+      | { type: "targets.quarantine"; path: string; reason: string; reference?: string }
+      | { type: "targets.release" | "targets.remove"; path: string },
+    by?: string,
+  ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
+    const settings = this.#settings;
+    if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
+    if (change.type === "targets.remove" && !this.#quarantine.held(change.path))
+      return failure(409, "not_quarantined", `"${change.path}" is not quarantined`);
+    const event = { ...change, bin: await hashBins(settings).binFor(change.path) } as BinnedEvent;
+    return this.#applyEvents([event], by ? `operator (${by})` : "operator", {});
+  }
+
+  /** Quarantined targets, for operators. */
+  async quarantined(): Promise<QuarantineView[]> {
+    return this.#quarantine.list();
+  }
+
+  /** A quarantined target's kept bytes, for review (admin only). */
+  async quarantinedFile(path: string): Promise<ReadableStream | null> {
+    return (await this.#quarantine.file(path))?.body ?? null;
+  }
+
+  async #applyEvents(
+    events: BinnedEvent[],
+    actor: Actor,
+    options: { wait?: boolean },
+  ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
+    await this.#targetEvents.prepare(events);
     const applied = this.ctx.storage.transactionSync(() => {
       const refused = this.#targetEvents.check(events, { lenientRemove: true });
       if (refused) return refused;
       const seq = this.#publisher.roles.nextSeq();
-      return { ok: true as const, seq, ...this.#targetEvents.apply(events, seq) };
+      return { ok: true as const, seq, ...this.#targetEvents.apply(events, seq, actor) };
     });
-    if (!applied.ok) return applied;
+    if (!applied.ok) {
+      await this.#settleQuarantine();
+      return applied;
+    }
+    await this.#settleQuarantine();
     if (options.wait === false) {
       // Stored and durable; the publish follows (group commit), and failures are retried.
       await this.#commits.publishSoon();
@@ -301,19 +376,27 @@ export class Repository extends DurableObject<Env> {
   async receivePush(push: SignedPush): Promise<PushResult | Failure> {
     const ready = this.#requireBootstrapped();
     if (ready) return ready;
-    return this.#pushes.receive(push, Date.now());
+    return this.#countPush(await this.#pushes.receive(push, Date.now()));
   }
 
   /** Checks a signed upload before its bytes are streamed into R2. */
   async authorizeUpload(push: SignedPush) {
     const ready = this.#requireBootstrapped();
     if (ready) return ready;
-    return this.#pushes.authorizeUpload(push, Date.now());
+    const authorized = await this.#pushes.authorizeUpload(push, Date.now());
+    if (!authorized.ok) this.#countPush(authorized);
+    return authorized;
   }
 
   /** Lists an uploaded target once its bytes are in R2. */
   async completeUpload(push: SignedPush, registry: string): Promise<PushResult | Failure> {
-    return this.#pushes.completeUpload(push, registry, Date.now());
+    return this.#countPush(await this.#pushes.completeUpload(push, registry, Date.now()));
+  }
+
+  #countPush<R extends PushResult | Failure>(result: R): R {
+    if (result.ok) this.#metrics.push(result.task.registry, null);
+    else this.#metrics.push(null, { status: result.status, code: result.code });
+    return result;
   }
 
   async task(id: string): Promise<Result<{ task: TaskView }>> {
@@ -337,11 +420,13 @@ export class Repository extends DurableObject<Env> {
     if (!settings) return { resigned: [] };
     const now = new Date();
     this.#pushes.prune(now.getTime());
+    await this.#settleQuarantine();
     await this.#scheduler.openDueCeremonies(settings, now);
     let resigned: string[] = [];
     this.ctx.storage.transactionSync(() => {
       resigned = this.#freshness.markDue(settings, now, this.#publisher.roles.nextSeq());
     });
+    this.#metrics.resigned(resigned);
     await this.#commits.resume();
     return { resigned };
   }
@@ -422,7 +507,9 @@ export class Repository extends DurableObject<Env> {
       query.path !== undefined
         ? this.#attestations.forPath(query.path).map((a) => ({ ...a, path: query.path! }))
         : this.#attestations.forFilename(query.filename ?? "");
-    return rows.map((a) => ({ ...a, publisher: a.publisher as Record<string, string | null> }));
+    return rows
+      .filter((a) => !this.#quarantine.has(a.path))
+      .map((a) => ({ ...a, publisher: a.publisher as Record<string, string | null> }));
   }
 
   // --- the transparency log ---------------------------------------------------
@@ -513,6 +600,26 @@ export class Repository extends DurableObject<Env> {
     });
   }
 
+  /** Operational metrics, as Prometheus metric families labelled with this repository. */
+  async metrics(): Promise<MetricFamily[]> {
+    let kek: KekStatus | null = null;
+    try {
+      kek = this.#kekReseal.status();
+    } catch (error) {
+      if (!(error instanceof KekError)) throw error;
+    }
+    return this.#metrics.families({
+      status: await this.status(),
+      round: this.#publisher.roles.roundProgress(),
+      changedRoles: this.#publisher.roles.changedCount(),
+      queuedTasks: this.#pushes.queuedTasks(),
+      logSize: this.#tlog.size(),
+      quarantined: this.#quarantine.list().length,
+      kek,
+      now: Date.now(),
+    });
+  }
+
   /** The latest root's bytes, as served (for operators and tests). */
   async latestRoot(): Promise<string | null> {
     const row = this.#sql
@@ -531,8 +638,22 @@ export class Repository extends DurableObject<Env> {
     this.#publisher.roles.markDirty([...names, ...ROUND_ROLES], seq);
   }
 
+  /** Moves quarantined bytes out of (or removed ones out of) public reach; a failure is retried by the alarm. */
+  async #settleQuarantine(): Promise<void> {
+    try {
+      await this.#quarantine.settle();
+    } catch (error) {
+      await this.#scheduler.failed("refresh-failed", error);
+    }
+  }
+
   async #afterPublishRun(result: RunOutcome): Promise<void> {
-    if (result.outcome === "failed") return this.#scheduler.failed("publish-failed", result.error);
+    if (result.outcome === "failed") {
+      this.#metrics.roundFailed(
+        result.error instanceof Error ? `${result.error.name}: ${result.error.message}` : "error",
+      );
+      return this.#scheduler.failed("publish-failed", result.error);
+    }
     if (result.outcome === "idle") this.#scheduler.succeeded();
     if (this.#settings) await this.#scheduler.arm(this.#settings, result.outcome === "more");
   }

@@ -84,6 +84,23 @@ export class RoleTable {
     this.#setState("round_active", 1);
   }
 
+  /** The round under way: roles signed and stored so far, and roles it still has to sign (snapshot and timestamp aside). */
+  roundProgress(): { staged: number; pending: number } {
+    return this.#sql
+      .exec<{ staged: number; pending: number }>(
+        `SELECT COALESCE(SUM(dirty != 2 AND staged_version IS NOT NULL), 0) AS staged, COALESCE(SUM(dirty = 2), 0) AS pending
+         FROM roles WHERE name NOT IN ('snapshot', 'timestamp')`,
+      )
+      .one();
+  }
+
+  /** Roles marked changed and not yet published (snapshot and timestamp aside). */
+  changedCount(): number {
+    return this.#sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM roles WHERE dirty > 0 AND name NOT IN ('snapshot', 'timestamp')")
+      .one().n;
+  }
+
   claimedBatch(limit: number): string[] {
     return this.#sql
       .exec<{ name: string }>(

@@ -191,6 +191,21 @@ const MIGRATIONS: readonly string[] = [
     WHERE seq <= IFNULL((SELECT value FROM state WHERE key = 'published_seq'), 0);
   CREATE INDEX tasks_unpublished ON tasks (seq) WHERE timestamp_version IS NULL;
   `,
+  /* 9: quarantine (durable-objects/quarantine.ts) */ `
+  -- Targets taken out of the published metadata for review, with their entry
+  -- as it was listed. 'held' until released (listed again, same digest) or
+  -- removed ('removed' until its kept bytes are deleted, then the row goes).
+  CREATE TABLE quarantine (
+    path TEXT PRIMARY KEY,
+    target TEXT NOT NULL,           -- JSON: the target's entry (bin, length, hashes, custom)
+    reason TEXT NOT NULL,
+    reference TEXT,
+    actor TEXT NOT NULL,            -- who quarantined it: "registry <name>" or "operator[ (<name>)]"
+    at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('held', 'removed')),
+    hidden INTEGER NOT NULL DEFAULT 0  -- 1 once none of its bytes are at a public R2 key
+  );
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

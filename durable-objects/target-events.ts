@@ -6,7 +6,8 @@
  * Rules: a path once published with a digest is never published with another
  * (even after removal); remove, yank and unyank name existing targets; a
  * yanked target stays listed, marked in its custom field; an attestation is
- * about a target that exists or is added earlier in the same batch.
+ * about a target that exists or is added earlier in the same batch; a
+ * quarantined path (quarantine.ts) can only be released or removed.
  */
 import { failure, type Failure } from "../src/repository-api.ts";
 import type { TargetEvent } from "../src/schemas/webhook.ts";
@@ -14,6 +15,7 @@ import type { Hashes } from "../src/tuf/targets.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
 import type { Attestations, VerifiedAttestation } from "./attestations.ts";
+import type { Quarantine } from "./quarantine.ts";
 
 type LogTargetType = "target.add" | "target.remove" | "target.yank" | "target.unyank";
 
@@ -28,6 +30,9 @@ export interface ApplyOptions {
   lenientRemove?: boolean;
 }
 
+/** Who applies a batch, for the audit log: "registry <name>" or "operator[ (<name>)]". */
+export type Actor = string;
+
 interface DigestRow extends Record<string, SqlStorageValue> {
   sha256: string | null;
   sha512: string | null;
@@ -39,13 +44,22 @@ export class TargetEvents {
   readonly #log: TransparencyLog;
   readonly #attestations: Attestations;
   readonly #repo: string;
+  readonly #quarantine: Quarantine;
 
-  constructor(sql: SqlStorage, index: TargetsIndex, log: TransparencyLog, attestations: Attestations, repo: string) {
+  constructor(
+    sql: SqlStorage,
+    index: TargetsIndex,
+    log: TransparencyLog,
+    attestations: Attestations,
+    repo: string,
+    quarantine: Quarantine,
+  ) {
     this.#sql = sql;
     this.#index = index;
     this.#log = log;
     this.#attestations = attestations;
     this.#repo = repo;
+    this.#quarantine = quarantine;
   }
 
   /** The first event that cannot be applied, as a Failure naming it; null if all can. */
@@ -53,7 +67,14 @@ export class TargetEvents {
     const added = new Set<string>();
     for (const [i, event] of events.entries()) {
       const at = `events.${i} (${event.type} "${event.path}")`;
-      if (event.type === "attestations.add") {
+      const quarantined = this.#quarantine.has(event.path);
+      if (event.type === "targets.release") {
+        if (!this.#quarantine.held(event.path)) return failure(409, "not_quarantined", `${at}: not quarantined`);
+      } else if (quarantined && event.type !== "targets.remove") {
+        return failure(409, "quarantined_target", `${at}: the target is quarantined; release or remove it first`);
+      } else if (event.type === "targets.remove" && quarantined) {
+        // Removing a quarantined target is allowed.
+      } else if (event.type === "attestations.add") {
         if (!added.has(event.path) && !this.#index.get(event.path))
           return failure(409, "unknown_target", `${at}: no such target`);
         if (!event.attestation) return failure(422, "attestation_rejected", `${at}: not verified`);
@@ -68,12 +89,31 @@ export class TargetEvents {
     return null;
   }
 
+  /** Work before the transaction: a released target's bytes are served again before the metadata lists it. */
+  async prepare(events: readonly BinnedEvent[]): Promise<void> {
+    const releases = events.filter((e) => e.type === "targets.release").map((e) => e.path);
+    if (releases.length > 0) await this.#quarantine.prepareRelease(releases);
+  }
+
   /** Applies checked events, recording each in the transparency log; returns how many targets were removed. */
-  apply(events: readonly BinnedEvent[], seq: number): { removed: number } {
+  apply(events: readonly BinnedEvent[], seq: number, actor: Actor = "operator"): { removed: number } {
     let removed = 0;
     for (const event of events) {
       if (event.type === "attestations.add") {
         this.#attestations.record(this.#index, this.#log, event.attestation!, seq);
+        continue;
+      }
+      if (event.type === "targets.quarantine") {
+        this.#quarantine.hold(event.path, event.reason, event.reference, actor, seq);
+        continue;
+      }
+      if (event.type === "targets.release") {
+        this.#quarantine.release(event.path, actor, seq);
+        continue;
+      }
+      if (event.type === "targets.remove" && this.#quarantine.held(event.path)) {
+        this.#quarantine.remove(event.path, actor, seq);
+        removed++;
         continue;
       }
       const hashes = event.type === "targets.add" ? event.hashes : this.#index.get(event.path)?.hashes;

@@ -9,6 +9,7 @@ import { repoHealth, serviceHealth } from "./routes/health.ts";
 import { attestationFiles, attestationLists, npmAttestations, pypiIntegrity } from "./routes/attestations.ts";
 import { serviceKek } from "./routes/kek.ts";
 import { log } from "./routes/log.ts";
+import { serviceMetrics } from "./routes/metrics.ts";
 import { metadata } from "./routes/metadata.ts";
 import { pushes } from "./routes/pushes.ts";
 import { targets } from "./routes/targets.ts";
@@ -30,6 +31,7 @@ export const app = new Hono<AppEnv>()
   .get("/openapi.json", (c) => c.json(openApiDocument))
   .route("/health", serviceHealth)
   .route("/admin/kek", serviceKek)
+  .route("/metrics", serviceMetrics)
   .route("/:repo", repository)
   .notFound(onNotFound)
   .onError(onError);

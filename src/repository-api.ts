@@ -45,7 +45,9 @@ export type FailureCode =
   | "kek_unseal_failed"
   | "too_many_credentials"
   | "registry_required"
-  | "delivery_conflict";
+  | "delivery_conflict"
+  | "quarantined_target"
+  | "not_quarantined";
 
 export interface Failure {
   ok: false;
@@ -190,6 +192,22 @@ export interface KekStatus {
   remaining: number;
   /** KEK ids that sealed values name but KEY_ENCRYPTION_KEY does not hold. */
   unconfigured: string[];
+}
+
+/** A quarantined target, as operators see it (durable-objects/quarantine.ts). */
+export interface QuarantineView {
+  path: string;
+  length: number;
+  hashes: Record<string, string>;
+  reason: string;
+  reference: string | null;
+  /** Who quarantined it: "registry <name>" or "operator" (with the name the operator gave). */
+  by: string;
+  at: string;
+  /** Attestations kept with it. */
+  attestations: number;
+  /** Whether none of its bytes are at a public key any more. */
+  bytesHidden: boolean;
 }
 
 /** A repository's attestation policy, as the admin API shows it. */

@@ -13,6 +13,7 @@ import type {
   KekStatus,
   OnlineKeyInfo,
   PublishedVersions,
+  QuarantineView,
   RepositoryStatus,
   TargetsChange,
 } from "../../src/repository-api.ts";
@@ -139,6 +140,29 @@ export class AdminClient {
   /** Removes a registry and every credential it holds. */
   removeRegistry(name: string): Promise<{ removed: true }> {
     return this.#call("DELETE", `/admin/registries/${name}`);
+  }
+
+  /** Quarantined targets. */
+  quarantined(): Promise<{ quarantined: QuarantineView[] }> {
+    return this.#call("GET", "/admin/quarantine");
+  }
+
+  /** Takes a listed target out of the metadata for review. */
+  quarantine(request: { path: string; reason: string; reference?: string; by?: string }) {
+    return this.#call<{ path: string; state: "quarantined"; versions: PublishedVersions }>(
+      "POST",
+      "/admin/quarantine",
+      request,
+    );
+  }
+
+  /** Releases a quarantined target (listed again, same entry) or removes it for good. */
+  settleQuarantine(action: "release" | "remove", path: string, by?: string) {
+    return this.#call<{ path: string; state: "released" | "removed"; versions: PublishedVersions }>(
+      "POST",
+      `/admin/quarantine/${action}`,
+      by === undefined ? { path } : { path, by },
+    );
   }
 
   /** This repository's sealed secrets against the key-encryption keys. */

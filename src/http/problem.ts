@@ -5,6 +5,7 @@
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { logEvent } from "../structured-log.ts";
 
 export const PROBLEM_TYPE = "application/problem+json";
 
@@ -54,13 +55,27 @@ export function problemResponse(
   });
 }
 
-export const onError: ErrorHandler = (error) => {
-  if (error instanceof ProblemError) return problemResponse(error.status, error.problem, error.headers);
+export const onError: ErrorHandler = (error, c) => {
+  if (error instanceof ProblemError) {
+    // One structured line per refusal class; a missing file is not an event worth a line.
+    if (error.status !== 404) {
+      logEvent(
+        "request.refused",
+        { status: error.status, code: error.problem.code, method: c.req.method, path: c.req.path.slice(0, 300) },
+        error.status >= 500 ? "error" : "warn",
+      );
+    }
+    return problemResponse(error.status, error.problem, error.headers);
+  }
   if (error instanceof HTTPException) {
     return problemResponse(error.status, { code: "http_error", detail: error.message || "request failed" });
   }
   // Unexpected: log the class and message only (never request bodies: they may hold secrets).
-  console.error(`unhandled ${error.name}: ${error.message}`);
+  logEvent(
+    "request.failed",
+    { method: c.req.method, path: c.req.path.slice(0, 300), error: `${error.name}: ${error.message}` },
+    "error",
+  );
   return problemResponse(500, { code: "internal_error", detail: "an unexpected error occurred" });
 };
 

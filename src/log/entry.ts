@@ -12,7 +12,8 @@
  *
  * and, per type, exactly these other fields (no others are allowed):
  *
- *   "target.add", "target.remove", "target.yank", "target.unyank"
+ *   "target.add", "target.remove", "target.yank", "target.unyank",
+ *   "target.quarantine" (taken out of the metadata for review), "target.release" (listed again)
  *       "path"            the target path (src/schemas/target-path.ts)
  *       "hashes"          {"sha256"?: hex, "sha512"?: hex}, at least one, lower-case hex:
  *                         the target file the event is about
@@ -49,7 +50,14 @@ import { LogError } from "./errors.ts";
 import { type Hash, leafHash } from "./merkle.ts";
 import { MAX_ENTRY_SIZE } from "./tiles.ts";
 
-export const TARGET_ENTRY_TYPES = ["target.add", "target.remove", "target.yank", "target.unyank"] as const;
+export const TARGET_ENTRY_TYPES = [
+  "target.add",
+  "target.remove",
+  "target.yank",
+  "target.unyank",
+  "target.quarantine",
+  "target.release",
+] as const;
 export const ENTRY_TYPES = [...TARGET_ENTRY_TYPES, "attestation.add", "metadata.publish", "root.change"] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
@@ -73,6 +81,8 @@ export const LogEntrySchema = z.discriminatedUnion("type", [
   targetEntry("target.remove"),
   targetEntry("target.yank"),
   targetEntry("target.unyank"),
+  targetEntry("target.quarantine"),
+  targetEntry("target.release"),
   z.strictObject({
     type: z.literal("attestation.add"),
     repository: Repository,

@@ -17,6 +17,8 @@ import { TargetPathSchema } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 import { ceremonies } from "./ceremonies.ts";
 import { repositoryKek } from "./kek.ts";
+import { quarantine } from "./quarantine.ts";
+import { repositoryMetrics } from "./metrics.ts";
 import { registries } from "./registries.ts";
 
 const MAX_JSON_BODY = 8 * 1024 * 1024;
@@ -56,6 +58,8 @@ export const admin = new Hono<AppEnv>()
   )
   .route("/ceremonies", ceremonies)
   .route("/kek", repositoryKek)
+  .route("/quarantine", quarantine)
+  .route("/metrics", repositoryMetrics)
   .route("/registries", registries)
   .post("/bootstrap", jsonLimit, validate("json", BootstrapSchema), async (c) => {
     const { versions } = unwrap(await repositoryStub(c.env, c.get("repo")).bootstrap(c.req.valid("json")));

@@ -8,22 +8,17 @@
  * value names a KEK that KEY_ENCRYPTION_KEY does not hold.
  */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { adminAuth } from "../http/admin-auth.ts";
 import { ProblemError } from "../http/problem.ts";
 import { repositoryStub } from "../http/repository-param.ts";
 import { unwrap } from "../http/unwrap.ts";
 import type { KekStatus } from "../repository-api.ts";
+import { ResealSchema } from "../schemas/kek.ts";
 import { listRepositories } from "../scheduled.ts";
 
 /** Sealed values re-sealed per request unless asked otherwise. */
 const DEFAULT_BUDGET = 100;
-
-const ResealSchema = z
-  .object({ budget: z.number().int().min(1).max(1000).optional() })
-  .strict()
-  .optional();
 
 const auth = adminAuth({ token: (env) => env.ADMIN_TOKEN });
 

@@ -29,6 +29,16 @@ export const TargetEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("targets.unyank"), path: TargetPathSchema }).strict(),
   z
     .object({
+      type: z.literal("targets.quarantine"),
+      path: TargetPathSchema,
+      reason: Reason,
+      /** Where the case is tracked (a report id or URL). */
+      reference: z.string().min(1).max(500).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal("targets.release"), path: TargetPathSchema }).strict(),
+  z
+    .object({
       type: z.literal("attestations.add"),
       path: TargetPathSchema,
       /** The attestation's JSON text, exactly as signed and to be served: a Sigstore bundle or a PEP 740 attestation. */

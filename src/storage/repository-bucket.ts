@@ -3,6 +3,8 @@
  *   <repo>/metadata/<N>.root.json, <V>.<role>.json, timestamp.json
  *   <repo>/targets/<dir>/<sha256>.<name>
  *   <repo>/log/checkpoint, <repo>/log/tile/…  (the transparency log, C2SP tlog-tiles)
+ *   <repo>/quarantine/<key below the repository>  bytes of quarantined targets and their
+ *       attestations, kept for review; no route serves this prefix publicly
  * The Durable Object writes metadata; the Worker only reads.
  */
 export const JSON_TYPE = "application/json";
@@ -90,5 +92,50 @@ export class RepositoryBucket {
 
   getTarget(targetPath: string, sha256: string): Promise<R2ObjectBody | null> {
     return this.#bucket.get(this.targetKey(targetPath, sha256));
+  }
+
+  /** Where a quarantined object (a public key of this repository) is kept for review. */
+  quarantineKey(publicKey: string): string {
+    const prefix = `${this.#repo}/`;
+    if (!publicKey.startsWith(prefix)) throw new Error(`${publicKey} is not a key of repository ${this.#repo}`);
+    return `${this.#repo}/quarantine/${publicKey.slice(prefix.length)}`;
+  }
+
+  /** Takes an object out of public reach: copies it to its quarantine key, then deletes it. False if it was not there. */
+  async hide(publicKey: string): Promise<boolean> {
+    const copied = await this.#copy(publicKey, this.quarantineKey(publicKey));
+    if (copied) await this.#bucket.delete(publicKey);
+    return copied;
+  }
+
+  /** Puts a quarantined object back at its public key (the quarantined copy stays). False if none is kept. */
+  restore(publicKey: string): Promise<boolean> {
+    return this.#copy(this.quarantineKey(publicKey), publicKey);
+  }
+
+  /** Deletes the quarantined copy of an object. */
+  async discard(publicKey: string): Promise<void> {
+    await this.#bucket.delete(this.quarantineKey(publicKey));
+  }
+
+  /** The quarantined copy of an object (for operators' review). */
+  getQuarantined(publicKey: string): Promise<R2ObjectBody | null> {
+    return this.#bucket.get(this.quarantineKey(publicKey));
+  }
+
+  async #copy(from: string, to: string): Promise<boolean> {
+    const object = await this.#bucket.get(from);
+    if (!object) return false;
+    const fixed = new FixedLengthStream(object.size);
+    const sha256 = object.customMetadata?.sha256;
+    await Promise.all([
+      object.body.pipeTo(fixed.writable),
+      this.#bucket.put(to, fixed.readable, {
+        ...(sha256 ? { sha256 } : {}),
+        httpMetadata: object.httpMetadata ?? {},
+        customMetadata: object.customMetadata ?? {},
+      }),
+    ]);
+    return true;
   }
 }

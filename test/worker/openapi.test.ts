@@ -18,6 +18,8 @@ describe("OpenAPI document", () => {
       "/{repo}/attestations/{path}",
       "/{repo}/-/npm/v1/attestations/{spec}",
       "/{repo}/integrity/{project}/{version}/{filename}/provenance",
+      "/admin/kek/reseal",
+      "/{repo}/admin/quarantine",
     ]) {
       expect(json.paths[path], path).toBeDefined();
     }
@@ -29,6 +31,8 @@ describe("OpenAPI document", () => {
       "targets.remove",
       "targets.yank",
       "targets.unyank",
+      "targets.quarantine",
+      "targets.release",
       "attestations.add",
     ]);
   });

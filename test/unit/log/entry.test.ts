@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeEntry, encodeEntry, ENTRY_TYPES, entryLeafHash, type LogEntry } from "../../../src/log/entry.ts";
-import { LogError } from "../../../src/log/errors.ts";
+import type { LogError } from "../../../src/log/errors.ts";
 import { fromUtf8, toHex, utf8 } from "../../../src/tuf/encoding.ts";
 import { caught } from "../helpers.ts";
 
@@ -78,8 +78,8 @@ describe("log entries", () => {
 
   it("every type has an example", () => {
     expect(new Set(VECTORS.map((v) => v.entry.type)).size).toBe(5);
-    expect(ENTRY_TYPES).toHaveLength(7);
-    for (const type of ["target.remove", "target.unyank"] as const) {
+    expect(ENTRY_TYPES).toHaveLength(9);
+    for (const type of ["target.remove", "target.unyank", "target.quarantine", "target.release"] as const) {
       const entry = { ...VECTORS[0]!.entry, type } as LogEntry;
       expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
     }
