@@ -80,7 +80,7 @@ export function loadCorpus(): CorpusCase[] {
     const bundle = (): unknown => {
       const parsed = JSON.parse(text) as unknown;
       if (c.container === "pep740") return bundleFromPep740(parsed);
-      if (c.container === "npm") return npmAttestations(parsed)[c.index ?? 0]!.bundle;
+      if (c.container === "npm") return npmAttestations(parsed)[c.index ?? 0]?.bundle;
       return parsed;
     };
     const { sha256, sha512 } = c.artifact;

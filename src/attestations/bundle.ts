@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { toBase64 } from "../tuf/encoding.ts";
+import { UnsupportedKeyError } from "./keys.ts";
 import { bytes, firstIssue, nonEmptyString, optional, repeated, uint64 } from "./protobuf-json.ts";
 import { Certificate } from "./x509.ts";
 
@@ -148,7 +149,8 @@ export function parseBundle(json: unknown): ParsedBundle {
   const { messageSignature: ms, dsseEnvelope: env } = bundle;
   if ((ms === undefined) === (env === undefined))
     throw new StructureError("a bundle holds exactly one of messageSignature and dsseEnvelope");
-  const content = ms ? messageSignature(ms) : dsseEnvelope(env!);
+  const content = ms ? messageSignature(ms) : env ? dsseEnvelope(env) : undefined;
+  if (!content) throw new StructureError("a bundle holds exactly one of messageSignature and dsseEnvelope");
   return { mediaType, version, signer, tlogEntries, rfc3161Timestamps, content };
 }
 
@@ -157,7 +159,7 @@ function signerMaterial(material: BundleShape["verificationMaterial"], version: 
   if ([chain, certificate, publicKey].filter((m) => m !== undefined).length !== 1)
     throw new StructureError("verificationMaterial holds exactly one of x509CertificateChain, certificate, publicKey");
   if (publicKey) return { kind: "publicKey", hint: publicKey.hint ?? "" };
-  let der: Uint8Array<ArrayBuffer>;
+  let der: Uint8Array<ArrayBuffer> | undefined = certificate?.rawBytes;
   if (chain) {
     if (version === "0.3")
       throw new StructureError("a v0.3 bundle carries a single certificate, not x509CertificateChain");
@@ -165,12 +167,12 @@ function signerMaterial(material: BundleShape["verificationMaterial"], version: 
     if (!leaf) throw new StructureError("empty x509CertificateChain");
     // Only the leaf is used: the rest of the path comes from the trusted root.
     der = leaf.rawBytes;
-  } else {
-    der = certificate!.rawBytes;
   }
+  if (!der) throw new StructureError("no certificate");
   try {
     return { kind: "certificate", certificate: Certificate.fromDer(der) };
   } catch (error) {
+    if (error instanceof UnsupportedKeyError) throw error; // its own failure code
     throw new StructureError(`certificate does not parse: ${(error as Error).message}`);
   }
 }
@@ -180,7 +182,8 @@ function tlogEntry(entry: z.output<typeof TlogEntryJson>, what: string, version:
   const proof = entry.inclusionProof;
   if (version === "0.1" && !promise) throw new StructureError(`${what}: a v0.1 bundle needs an inclusionPromise`);
   if (version !== "0.1" && !proof) throw new StructureError(`${what}: a v${version} bundle needs an inclusionProof`);
-  if (proof && !proof.checkpoint) throw new StructureError(`${what}: inclusionProof without a checkpoint`);
+  const checkpoint = proof?.checkpoint?.envelope;
+  if (proof && !checkpoint) throw new StructureError(`${what}: inclusionProof without a checkpoint`);
   const body = bytes.safeParse(entry.canonicalizedBody);
   if (!body.success) throw new StructureError(`${what}.canonicalizedBody: not base64`);
   const text = entry.canonicalizedBody;
@@ -191,14 +194,14 @@ function tlogEntry(entry: z.output<typeof TlogEntryJson>, what: string, version:
     version: entry.kindVersion.version,
     integratedTime: entry.integratedTime ?? 0n,
     ...(promise ? { signedEntryTimestamp: promise.signedEntryTimestamp } : {}),
-    ...(proof
+    ...(proof && checkpoint
       ? {
           inclusionProof: {
             logIndex: proof.logIndex,
             treeSize: proof.treeSize,
             rootHash: proof.rootHash,
             hashes: proof.hashes,
-            checkpoint: proof.checkpoint!.envelope,
+            checkpoint,
           },
         }
       : {}),
@@ -223,13 +226,9 @@ function messageSignature(ms: NonNullable<BundleShape["messageSignature"]>): Sig
 }
 
 function dsseEnvelope(env: NonNullable<BundleShape["dsseEnvelope"]>): SignedContent {
-  if (env.signatures.length !== 1) throw new StructureError("a bundle's DSSE envelope carries exactly one signature");
-  return {
-    kind: "dsseEnvelope",
-    payloadType: env.payloadType,
-    payload: env.payload,
-    signature: env.signatures[0]!.sig,
-  };
+  const [only, ...more] = env.signatures;
+  if (!only || more.length) throw new StructureError("a bundle's DSSE envelope carries exactly one signature");
+  return { kind: "dsseEnvelope", payloadType: env.payloadType, payload: env.payload, signature: only.sig };
 }
 
 // ---------------------------------------------------------------------------
@@ -287,6 +286,6 @@ function isCanonicalBase64(text: string): boolean {
   if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return false;
   const pad = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
   if (pad === 0) return true;
-  const last = BASE64_ALPHABET.indexOf(text[text.length - pad - 1]!);
+  const last = BASE64_ALPHABET.indexOf(text.charAt(text.length - pad - 1));
   return (last & (pad === 1 ? 0x03 : 0x0f)) === 0;
 }

@@ -1,9 +1,13 @@
 /**
- * Certificate path validation for Fulcio leaf certificates: from the leaf to
- * one of the trusted root's certificate authorities, every certificate valid
- * at the signing time (the log's integrated time: Fulcio leaves live ten
- * minutes), CA and name-chaining rules of RFC 5280, path-length limits, and
- * no critical extension we do not understand. The bundle's own intermediate
+ * Certificate path validation, for Fulcio signing certificates and RFC 3161
+ * timestamping certificates: from the leaf to one of the trusted root's
+ * authorities, every certificate valid at the signing time (the log's
+ * integrated time or a verified timestamp: Fulcio leaves live ten minutes),
+ * CA and name-chaining rules of RFC 5280, path-length limits, and no
+ * critical extension we do not understand.
+ *
+ * The path is built from the authority's certificates by name, whatever the
+ * order the trusted root lists them in. A bundle's own intermediate
  * certificates, if any, are ignored: the path comes from the trusted root.
  */
 import { bytesEqual } from "./der.ts";
@@ -23,9 +27,15 @@ const linkCache = new WeakMap<Certificate, WeakMap<Certificate, Promise<boolean>
 function signedBy(child: Certificate, issuer: Certificate, cache: boolean): Promise<boolean> {
   if (!cache) return child.signedBy(issuer);
   let byIssuer = linkCache.get(child);
-  if (!byIssuer) linkCache.set(child, (byIssuer = new WeakMap()));
+  if (!byIssuer) {
+    byIssuer = new WeakMap();
+    linkCache.set(child, byIssuer);
+  }
   let result = byIssuer.get(issuer);
-  if (!result) byIssuer.set(issuer, (result = child.signedBy(issuer)));
+  if (!result) {
+    result = child.signedBy(issuer);
+    byIssuer.set(issuer, result);
+  }
   return result;
 }
 
@@ -35,20 +45,35 @@ export interface CertificatePath {
   readonly authority: CertificateAuthority;
 }
 
+/** A Fulcio signing certificate's path to one of the trusted root's certificate authorities at `time`. */
 export async function verifyCertificatePath(
   leaf: Certificate,
   time: Date,
   root: TrustedRoot,
 ): Promise<CertificatePath> {
-  checkLeaf(leaf, time);
-  const candidates = root.certificateAuthorities.filter((ca) => within(ca.validFor, time));
-  if (candidates.length === 0)
-    throw new ChainError(`no trusted certificate authority was valid at ${time.toISOString()}`);
+  checkSigningLeaf(leaf, time);
+  return pathToAuthority(leaf, time, root.certificateAuthorities, "certificate authority");
+}
+
+/**
+ * The path from `leaf` to the first of `authorities` valid at `time` that
+ * issued it. `leaf` may itself be an authority's first certificate (a
+ * timestamping certificate listed in the trusted root).
+ */
+export async function pathToAuthority(
+  leaf: Certificate,
+  time: Date,
+  authorities: readonly CertificateAuthority[],
+  what: string,
+): Promise<CertificatePath> {
+  const candidates = authorities.filter((ca) => within(ca.validFor, time));
+  if (candidates.length === 0) throw new ChainError(`no trusted ${what} was valid at ${time.toISOString()}`);
   let lastError: ChainError | undefined;
   for (const ca of candidates) {
     try {
-      await checkAuthorityPath(leaf, ca, time);
-      return { path: [leaf, ...ca.chain], authority: ca };
+      const path = buildPath(leaf, ca);
+      await checkPath(path, time, ca);
+      return { path, authority: ca };
     } catch (error) {
       if (!(error instanceof ChainError)) throw error;
       lastError = error;
@@ -57,7 +82,30 @@ export async function verifyCertificatePath(
   throw lastError ?? new ChainError("no trusted certificate path");
 }
 
-function checkLeaf(leaf: Certificate, time: Date): void {
+/** Leaf first, then each issuer found by name among the authority's certificates, up to a self-issued one. */
+function buildPath(leaf: Certificate, ca: CertificateAuthority): Certificate[] {
+  const name = ca.uri || "this authority";
+  const pool = ca.chain.filter((c) => c !== leaf && !bytesEqual(c.der, leaf.der));
+  const path = [leaf];
+  let current = leaf;
+  while (!bytesEqual(current.issuer, current.subject)) {
+    const index = pool.findIndex((c) => bytesEqual(c.subject, current.issuer));
+    const next = pool[index];
+    if (!next) {
+      throw new ChainError(
+        current === leaf
+          ? `leaf was not issued by ${name} (issuer name)`
+          : `${name}'s chain lacks the issuer of its certificate ${path.length - 1} (no certificate has its issuer's name)`,
+      );
+    }
+    pool.splice(index, 1);
+    path.push(next);
+    current = next;
+  }
+  return path;
+}
+
+function checkSigningLeaf(leaf: Certificate, time: Date): void {
   if (!leaf.validAt(time)) {
     throw new ChainError(
       `leaf certificate valid ${leaf.notBefore.toISOString()}–${leaf.notAfter.toISOString()}, not at the signing time ${time.toISOString()}`,
@@ -69,33 +117,27 @@ function checkLeaf(leaf: Certificate, time: Date): void {
     throw new ChainError(`leaf certificate has unsupported critical extensions ${unknown.join(", ")}`);
   if (leaf.keyUsage(KEY_USAGE_DIGITAL_SIGNATURE) === false)
     throw new ChainError("leaf certificate may not sign (keyUsage)");
-  const eku = leaf.extendedKeyUsage;
-  if (!eku || !eku.includes(OID.EKU_CODE_SIGNING))
+  if (!leaf.extendedKeyUsage?.includes(OID.EKU_CODE_SIGNING))
     throw new ChainError("leaf certificate is not for code signing (extKeyUsage)");
 }
 
-async function checkAuthorityPath(leaf: Certificate, ca: CertificateAuthority, time: Date): Promise<void> {
-  const chain = ca.chain;
-  const issuer = chain[0]!;
-  if (!bytesEqual(leaf.issuer, issuer.subject))
-    throw new ChainError(`leaf was not issued by ${ca.uri || "this CA"} (issuer name)`);
-  if (!(await signedBy(leaf, issuer, false)))
+/** The leaf's signature by its issuer, then every authority certificate's rules and signature. */
+async function checkPath(path: readonly Certificate[], time: Date, ca: CertificateAuthority): Promise<void> {
+  const [leaf, issuer] = path;
+  if (leaf && issuer && !(await signedBy(leaf, issuer, ca.chain.includes(leaf))))
     throw new ChainError("leaf certificate signature does not verify against its issuer");
-  for (let i = 0; i < chain.length; i++) {
-    const cert = chain[i]!;
-    if (!cert.validAt(time)) throw new ChainError(`CA certificate ${i} not valid at ${time.toISOString()}`);
+  for (let i = 1; i < path.length; i++) {
+    const cert = path[i] as Certificate;
+    const where = `${ca.uri || "authority"} certificate ${i}`;
+    if (!cert.validAt(time)) throw new ChainError(`${where} not valid at ${time.toISOString()}`);
     const constraints = cert.basicConstraints;
-    if (!constraints?.ca) throw new ChainError(`CA certificate ${i} is not a CA`);
-    if (constraints.pathLength !== undefined && constraints.pathLength < i)
-      throw new ChainError(`CA certificate ${i}: path length exceeded`);
-    if (cert.keyUsage(KEY_USAGE_KEY_CERT_SIGN) === false)
-      throw new ChainError(`CA certificate ${i} may not sign certificates`);
+    if (!constraints?.ca) throw new ChainError(`${where} is not a CA`);
+    if (constraints.pathLength !== undefined && constraints.pathLength < i - 1)
+      throw new ChainError(`${where}: path length exceeded`);
+    if (cert.keyUsage(KEY_USAGE_KEY_CERT_SIGN) === false) throw new ChainError(`${where} may not sign certificates`);
     const unknown = cert.unknownCriticalExtensions();
-    if (unknown.length)
-      throw new ChainError(`CA certificate ${i} has unsupported critical extensions ${unknown.join(", ")}`);
-    const parent = chain[i + 1] ?? cert; // The last one is the self-signed anchor.
-    if (!bytesEqual(cert.issuer, parent.subject))
-      throw new ChainError(`CA certificate ${i}: issuer name does not chain`);
-    if (!(await signedBy(cert, parent, true))) throw new ChainError(`CA certificate ${i}: signature does not verify`);
+    if (unknown.length) throw new ChainError(`${where} has unsupported critical extensions ${unknown.join(", ")}`);
+    const parent = path[i + 1] ?? cert; // The last one is the self-signed anchor.
+    if (!(await signedBy(cert, parent, true))) throw new ChainError(`${where}: signature does not verify`);
   }
 }

@@ -167,8 +167,12 @@ export function decodeString(node: Der): string {
   }
 }
 
-/** UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ), as RFC 5280 profiles them. */
-export function decodeTime(node: Der): Date {
+/**
+ * UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ), as RFC 5280
+ * profiles them; `fraction` also allows GeneralizedTime's fractional seconds
+ * (YYYYMMDDHHMMSS.fffZ), which RFC 3161 timestamps may carry.
+ */
+export function decodeTime(node: Der, options: { fraction?: boolean } = {}): Date {
   const text = latin1.decode(node.content);
   let match: RegExpExecArray | null;
   let year: number;
@@ -178,9 +182,15 @@ export function decodeTime(node: Der): Date {
     const yy = Number(match[1]);
     year = yy < 50 ? 2000 + yy : 1900 + yy;
   } else if (node.tag === TAG.GENERALIZED_TIME) {
-    match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-    if (!match) throw new DerError(`malformed GeneralizedTime ${text}`);
+    match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d*[1-9])?Z$/.exec(text);
+    if (!match || (match[7] !== undefined && !options.fraction))
+      throw new DerError(`malformed GeneralizedTime ${text}`);
     year = Number(match[1]);
+    if (match[7] !== undefined) {
+      const [, , mo, d, h, mi, s] = match.map(Number) as number[];
+      const millis = Math.floor(Number(`0${match[7]}`) * 1000);
+      return new Date(Date.UTC(year, mo! - 1, d!, h!, mi!, s!, millis));
+    }
   } else {
     throw new DerError("not a time");
   }

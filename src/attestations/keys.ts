@@ -100,8 +100,8 @@ export class PublicKey {
     const spki = new Uint8Array(spkiBytes);
     const [algorithmId, bits] = sequence(parseDer(spki), "SubjectPublicKeyInfo");
     const [oidNode, params] = sequence(algorithmId, "AlgorithmIdentifier");
-    const oid = decodeOid(oidNode!);
-    const raw = decodeBitStringBytes(bits!);
+    const oid = decodeOid(expectTag(oidNode, TAG.OID, "algorithm"));
+    const raw = decodeBitStringBytes(expectTag(bits, TAG.BIT_STRING, "subjectPublicKey"));
     if (oid === OID_EC_PUBLIC_KEY) {
       const curveOid = params && params.tag === TAG.OID ? decodeOid(params) : "";
       const curve = CURVES[curveOid];
@@ -125,7 +125,7 @@ export class PublicKey {
 
   /** A name for messages: "ECDSA P-256", "RSA-3072", "Ed25519". */
   get name(): string {
-    if (this.algorithm === "rsa") return `RSA-${this.rsa!.bits}`;
+    if (this.rsa) return `RSA-${this.rsa.bits}`;
     if (this.algorithm === "ed25519") return "Ed25519";
     return `ECDSA ${this.algorithm.slice(6).toUpperCase().replace("P", "P-")}`;
   }
@@ -204,14 +204,14 @@ export class PublicKey {
       throw new UnsupportedKeyError("Ed25519", "an Ed25519 signature covers the artifact, not its digest");
     if (digest.length !== DIGEST_SIZE[hash]) return false;
     try {
-      if (this.algorithm === "rsa") {
-        const em = rsaOpen(this.rsa!, signature);
+      if (this.rsa) {
+        const em = rsaOpen(this.rsa, signature);
         if (!em) return false;
         return padding.scheme === "pss"
-          ? await pssVerify(digest, em, this.rsa!.bits - 1, hash, padding.saltLength)
+          ? await pssVerify(digest, em, this.rsa.bits - 1, hash, padding.saltLength)
           : pkcs1Matches(em, digest, hash);
       }
-      const curve = { "ecdsa-p256": p256, "ecdsa-p384": p384, "ecdsa-p521": p521 }[this.algorithm];
+      const curve = this.algorithm === "ecdsa-p256" ? p256 : this.algorithm === "ecdsa-p384" ? p384 : p521;
       return curve.verify(signature, digest, this.raw, { prehash: false, format: "der", lowS: false });
     } catch {
       return false;
@@ -261,7 +261,9 @@ function pkcs1Matches(em: Uint8Array, digest: Uint8Array, hash: HashName): boole
   if (padding < 8) return false;
   const expected = [0x00, 0x01, ...new Array<number>(padding).fill(0xff), 0x00, ...tail];
   let diff = 0;
-  for (let i = 0; i < em.length; i++) diff |= em[i]! ^ expected[i]!;
+  em.forEach((byte, i) => {
+    diff |= byte ^ (expected[i] ?? 0x100);
+  });
   return diff === 0;
 }
 
@@ -294,10 +296,10 @@ async function pssVerify(
   const maskedDb = em.subarray(0, emLen - hLen - 1);
   const h = em.subarray(emLen - hLen - 1, emLen - 1);
   const unused = 8 * emLen - emBits;
-  if ((maskedDb[0]! & (0xff << (8 - unused)) & 0xff) !== 0) return false;
+  if (((maskedDb[0] ?? 0) & (0xff << (8 - unused)) & 0xff) !== 0) return false;
   const mask = await mgf1(h, maskedDb.length, hash);
-  const db = maskedDb.map((b, i) => b ^ mask[i]!);
-  db[0]! &= 0xff >> unused;
+  const db = maskedDb.map((b, i) => b ^ (mask[i] ?? 0));
+  db[0] = (db[0] ?? 0) & (0xff >> unused);
   const zeros = db.length - saltLength - 1;
   if (db.subarray(0, zeros).some((b) => b !== 0) || db[zeros] !== 0x01) return false;
   const salt = db.subarray(db.length - saltLength);
@@ -313,8 +315,10 @@ export function pssParameters(params: Uint8Array): { hash: HashName; saltLength:
   let hash: HashName | undefined;
   let saltLength = 20;
   for (const field of children(parseDer(params))) {
-    if (field.tag === 0xa0) hash = hashOfOid(decodeOid(sequence(children(field)[0], "hashAlgorithm")[0]!));
-    else if (field.tag === 0xa2)
+    if (field.tag === 0xa0) {
+      const [oid] = sequence(children(field)[0], "hashAlgorithm");
+      hash = hashOfOid(decodeOid(expectTag(oid, TAG.OID, "hashAlgorithm")));
+    } else if (field.tag === 0xa2)
       saltLength = Number(unsignedInteger(expectTag(children(field)[0], TAG.INTEGER, "saltLength").content));
   }
   if (!hash) throw new UnsupportedKeyError("RSA-PSS with SHA-1");

@@ -1,22 +1,56 @@
 /**
- * Rekor (v1) transparency-log evidence in a bundle:
- *  - the signed entry timestamp (inclusionPromise): the log's signature over
- *    the canonical JSON {body, integratedTime, logID, logIndex}; the only
- *    thing that authenticates integratedTime;
- *  - the inclusion proof: an RFC 6962 / RFC 9162 audit path from the entry's
- *    leaf hash to the root hash of a checkpoint, and the checkpoint's own
- *    signature (a signed note, C2SP tlog-checkpoint) by the same log;
- *  - that the logged entry (hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2)
- *    records this bundle's signature, key and digest.
+ * Transparency-log evidence in a bundle, for Rekor v1 and Rekor v2 (tiles):
+ *  - the signed entry timestamp (inclusionPromise, Rekor v1 only): the log's
+ *    signature over the canonical JSON {body, integratedTime, logID,
+ *    logIndex}; the only thing that authenticates integratedTime;
+ *  - the inclusion proof: an RFC 9162 audit path from the entry's leaf hash
+ *    to the root hash of a checkpoint, and the checkpoint's signature (a
+ *    C2SP signed note) by the same log. Notes, checkpoints and Merkle proofs
+ *    are src/log's, the same code that serves tuf-edge's own log;
+ *  - that the logged entry records this bundle's signature, key and digest:
+ *    Rekor v1 hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2; Rekor v2
+ *    hashedrekord 0.0.2 and dsse 0.0.2 (protobuf JSON of rekor.v2.Entry).
  */
+import { z } from "zod";
+import { readUint32 } from "../log/bytes.ts";
+import { parseCheckpoint } from "../log/checkpoint.ts";
+import { LogError } from "../log/errors.ts";
+import { leafHash, verifyInclusion } from "../log/merkle.ts";
+import { type NoteVerifier, noteKeyId, openNote, SIGNATURE_TYPE_ED25519 } from "../log/note.ts";
 import { fromBase64, fromUtf8, sha256, toHex, utf8 } from "../tuf/encoding.ts";
 import { pemToDer } from "../tuf/pem.ts";
 import type { SignedContent, TlogEntry } from "./bundle.ts";
-import { bytesEqual, concatBytes } from "./der.ts";
+import { bytesEqual } from "./der.ts";
+import { bytes, firstIssue, nonEmptyString, optional, repeated } from "./protobuf-json.ts";
+import { preAuthEncoding } from "./statement.ts";
 import { type TransparencyLog, within } from "./trusted-root.ts";
 
 export class TlogError extends Error {
   override name = "TlogError";
+}
+
+/** A tlog entry of a kind or version this verifier does not know. */
+export class UnsupportedLogVersionError extends TlogError {
+  override name = "UnsupportedLogVersionError";
+}
+
+/** The entry kinds and versions whose bodies this verifier can compare with a bundle. */
+export const SUPPORTED_ENTRY_KINDS: readonly string[] = [
+  "hashedrekord/0.0.1",
+  "hashedrekord/0.0.2",
+  "dsse/0.0.1",
+  "dsse/0.0.2",
+  "intoto/0.0.2",
+];
+
+/** Refuses an entry of a kind or version this verifier does not know, before any work on it. */
+export function checkEntryKind(entry: TlogEntry): void {
+  const kv = `${entry.kind}/${entry.version}`;
+  if (!SUPPORTED_ENTRY_KINDS.includes(kv)) {
+    throw new UnsupportedLogVersionError(
+      `unsupported tlog entry kind ${kv} (supported: ${SUPPORTED_ENTRY_KINDS.join(", ")})`,
+    );
+  }
 }
 
 export function findLog(logs: readonly TransparencyLog[], logId: Uint8Array): TransparencyLog | undefined {
@@ -41,115 +75,53 @@ export async function verifySignedEntryTimestamp(entry: TlogEntry, log: Transpar
 }
 
 // ---------------------------------------------------------------------------
-// Checkpoints (signed notes)
+// Checkpoints
 
-export interface Checkpoint {
-  readonly origin: string;
-  readonly treeSize: bigint;
-  readonly rootHash: Uint8Array;
-}
-
-interface NoteSignature {
+/** Checks a log's note signatures with the log's key (ECDSA for Rekor v1, Ed25519 or ECDSA for Rekor v2). */
+class LogNoteVerifier implements NoteVerifier {
   readonly name: string;
-  readonly keyHint: Uint8Array;
-  readonly signature: Uint8Array;
-}
+  readonly keyId: number;
+  readonly #log: TransparencyLog;
 
-/** Parses a signed note: the text up to and including the first blank line's "\n", then "— name base64\n" lines. */
-export function parseSignedNote(envelope: string): { note: string; signatures: NoteSignature[] } {
-  const split = envelope.indexOf("\n\n");
-  if (split < 0) throw new TlogError("checkpoint has no signature block");
-  const note = envelope.slice(0, split + 1);
-  const signatures: NoteSignature[] = [];
-  for (const line of envelope.slice(split + 2).split("\n")) {
-    if (line === "") continue;
-    const match = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
-    if (!match) throw new TlogError("malformed checkpoint signature line");
-    const blob = fromBase64(match[2]!);
-    if (blob.length < 5) throw new TlogError("checkpoint signature too short");
-    signatures.push({ name: match[1]!, keyHint: blob.subarray(0, 4), signature: blob.subarray(4) });
+  constructor(log: TransparencyLog, keyId: number) {
+    this.name = log.origin;
+    this.keyId = keyId;
+    this.#log = log;
   }
-  if (signatures.length === 0) throw new TlogError("checkpoint is not signed");
-  return { note, signatures };
-}
 
-export function parseCheckpointBody(note: string): Checkpoint {
-  const lines = note.split("\n");
-  // origin, size, root hash, optional extension lines, then the final "" after the last "\n".
-  if (lines.length < 4 || lines[lines.length - 1] !== "") throw new TlogError("malformed checkpoint body");
-  const [origin, size, hash] = lines as [string, string, string];
-  if (!/^(0|[1-9][0-9]{0,19})$/.test(size)) throw new TlogError("malformed checkpoint tree size");
-  const rootHash = fromBase64(hash);
-  if (rootHash.length !== 32) throw new TlogError("malformed checkpoint root hash");
-  return { origin, treeSize: BigInt(size), rootHash };
+  verify(text: Uint8Array<ArrayBuffer>, signature: Uint8Array): Promise<boolean> {
+    return this.#log.key.verify(text, signature);
+  }
 }
 
 /**
- * Verifies the checkpoint's signature by `log` and returns its body. A line
- * counts if its name is the log's host and its key hint is the log's: the
- * first 4 bytes of the log ID for Rekor v1's ECDSA key, or the C2SP signed
- * note key ID for an Ed25519 key.
+ * The note verifiers of `log`: its name is its base URL's host; its key ID
+ * the first 4 bytes of its log ID (Rekor's convention), and for an Ed25519
+ * key also the C2SP signed-note key ID, if that differs.
  */
-export async function verifyCheckpoint(envelope: string, log: TransparencyLog): Promise<Checkpoint> {
-  const { note, signatures } = parseSignedNote(envelope);
-  const noteBytes = utf8(note);
-  const hint = await keyHint(log);
-  let candidates = 0;
-  for (const sig of signatures) {
-    if (sig.name !== log.origin || !bytesEqual(sig.keyHint, hint)) continue;
-    candidates++;
-    if (await log.key.verify(noteBytes, sig.signature)) return parseCheckpointBody(note);
+async function noteVerifiers(log: TransparencyLog): Promise<NoteVerifier[]> {
+  const ids = [readUint32(log.logId)];
+  if (log.key.algorithm === "ed25519") {
+    const c2sp = await noteKeyId(log.origin, SIGNATURE_TYPE_ED25519, log.key.raw);
+    if (c2sp !== ids[0]) ids.push(c2sp);
   }
-  throw new TlogError(
-    candidates ? "checkpoint signature does not verify" : `checkpoint is not signed by ${log.origin}`,
-  );
+  return ids.map((id) => new LogNoteVerifier(log, id));
 }
 
-async function keyHint(log: TransparencyLog): Promise<Uint8Array> {
-  if (log.key.algorithm !== "ed25519") return log.logId.subarray(0, 4);
-  // C2SP signed-note: SHA-256(name || "\n" || 0x01 || public key)[:4].
-  return (await sha256(concatBytes(utf8(log.origin), utf8("\n"), new Uint8Array([0x01]), log.key.raw))).subarray(0, 4);
-}
-
-// ---------------------------------------------------------------------------
-// Merkle inclusion (RFC 9162 §2.1.3.2)
-
-export async function leafHash(leaf: Uint8Array): Promise<Uint8Array> {
-  return sha256(concatBytes(new Uint8Array([0x00]), leaf));
-}
-
-async function nodeHash(left: Uint8Array, right: Uint8Array): Promise<Uint8Array> {
-  return sha256(concatBytes(new Uint8Array([0x01]), left, right));
-}
-
-/** The root hash the audit path leads to from `leaf` at `index` in a tree of `size` leaves. */
-export async function rootFromInclusionProof(
-  index: bigint,
-  size: bigint,
-  leaf: Uint8Array,
-  path: readonly Uint8Array[],
-): Promise<Uint8Array> {
-  if (index < 0n || index >= size) throw new TlogError(`leaf index ${index} outside a tree of ${size}`);
-  let fn = index;
-  let sn = size - 1n;
-  let r = await leafHash(leaf);
-  for (const p of path) {
-    if (p.length !== 32) throw new TlogError("inclusion proof hash is not 32 bytes");
-    if (sn === 0n) throw new TlogError("inclusion proof is too long");
-    if ((fn & 1n) === 1n || fn === sn) {
-      r = await nodeHash(p, r);
-      while ((fn & 1n) === 0n && fn !== 0n) {
-        fn >>= 1n;
-        sn >>= 1n;
-      }
-    } else {
-      r = await nodeHash(r, p);
-    }
-    fn >>= 1n;
-    sn >>= 1n;
+/** Verifies the checkpoint's signature by `log` and returns its size and root hash. */
+export async function verifyCheckpoint(
+  envelope: string,
+  log: TransparencyLog,
+): Promise<{ size: number; rootHash: Uint8Array }> {
+  try {
+    const note = await openNote(envelope, await noteVerifiers(log));
+    return parseCheckpoint(note.text);
+  } catch (error) {
+    if (!(error instanceof LogError)) throw error;
+    if (error.code === "unverified_note") throw new TlogError(`checkpoint is not signed by ${log.origin}`);
+    if (error.code === "invalid_signature") throw new TlogError("checkpoint signature does not verify");
+    throw new TlogError(`malformed checkpoint: ${error.message}`);
   }
-  if (sn !== 0n) throw new TlogError("inclusion proof is too short");
-  return r;
 }
 
 /** Checks the inclusion proof and its checkpoint. */
@@ -157,12 +129,19 @@ export async function verifyInclusionProof(entry: TlogEntry, log: TransparencyLo
   const proof = entry.inclusionProof;
   if (!proof) throw new TlogError("no inclusion proof");
   const checkpoint = await verifyCheckpoint(proof.checkpoint, log);
-  if (checkpoint.treeSize !== proof.treeSize || !bytesEqual(checkpoint.rootHash, proof.rootHash)) {
+  if (BigInt(checkpoint.size) !== proof.treeSize || !bytesEqual(checkpoint.rootHash, proof.rootHash)) {
     throw new TlogError("inclusion proof disagrees with its checkpoint");
   }
-  const root = await rootFromInclusionProof(proof.logIndex, checkpoint.treeSize, entry.canonicalizedBody, proof.hashes);
-  if (!bytesEqual(root, checkpoint.rootHash))
-    throw new TlogError("inclusion proof does not lead to the checkpoint's root hash");
+  if (proof.logIndex >= proof.treeSize)
+    throw new TlogError(`leaf index ${proof.logIndex} outside a tree of ${proof.treeSize}`);
+  const included = await verifyInclusion(
+    await leafHash(entry.canonicalizedBody),
+    Number(proof.logIndex),
+    checkpoint.size,
+    proof.hashes,
+    checkpoint.rootHash,
+  );
+  if (!included) throw new TlogError("inclusion proof does not lead to the checkpoint's root hash");
 }
 
 // ---------------------------------------------------------------------------
@@ -174,100 +153,188 @@ export interface SignerIdentityBytes {
   readonly pemLabel: "CERTIFICATE" | "PUBLIC KEY";
 }
 
+/** Base64 text (standard, padded or not), decoded; the bodies carry it inside their JSON. */
+const base64Text = z.string().transform((text, ctx): Uint8Array => {
+  try {
+    return fromBase64(text);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "not base64" });
+    return z.NEVER;
+  }
+});
+
+const Header = z.object({ kind: z.string(), apiVersion: z.string(), spec: z.unknown() });
+
+const HashedRekordV001 = z.object({
+  data: z.object({ hash: z.object({ algorithm: z.string(), value: z.string() }) }),
+  signature: z.object({ content: base64Text, publicKey: z.object({ content: base64Text }) }),
+});
+
+const DsseV001 = z.object({
+  payloadHash: z.object({ algorithm: z.string(), value: z.string() }),
+  signatures: z.array(z.object({ signature: base64Text, verifier: base64Text })),
+});
+
+const IntotoV002 = z.object({
+  content: z.object({
+    payloadHash: z.object({ algorithm: z.string(), value: z.string() }),
+    envelope: z.object({
+      payloadType: z.string(),
+      signatures: z.array(z.object({ sig: base64Text, publicKey: base64Text })),
+    }),
+  }),
+});
+
+/** rekor.v2 Verifier: a certificate or a public key, protobuf JSON. */
+const VerifierV2 = z.object({
+  keyDetails: optional(z.string()),
+  x509Certificate: optional(z.object({ rawBytes: bytes })),
+  publicKey: optional(z.object({ rawBytes: bytes })),
+});
+const SignatureV2 = z.object({ content: bytes, verifier: VerifierV2 });
+const HashV2 = z.object({ algorithm: nonEmptyString, digest: bytes });
+
+const HashedRekordV002 = z.object({
+  hashedRekordV002: z.object({ data: HashV2, signature: SignatureV2 }),
+});
+
+const DsseV002 = z.object({
+  dsseV002: z.object({ payloadHash: HashV2, signatures: repeated(SignatureV2) }),
+});
+
+function shape<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new TlogError(`malformed ${what} body: ${firstIssue(parsed.error, "spec")}`);
+  return parsed.data;
+}
+
+const HEX_NAMES = { SHA2_256: "sha256", SHA2_384: "sha384", SHA2_512: "sha512" } as const;
+
 /**
  * Checks that the canonicalized body records the bundle's signature, signing
- * key (or certificate) and content digest. `messageDigest` is, for a message
- * signature, the digest of the artifact the caller expects.
+ * key (or certificate) and content digest. For a message signature the
+ * digest is the bundle's messageDigest, already compared with the artifact.
  */
 export async function verifyEntryBody(
   entry: TlogEntry,
   content: SignedContent,
   signer: SignerIdentityBytes,
 ): Promise<void> {
-  let body: Record<string, unknown>;
+  let json: unknown;
   try {
-    body = JSON.parse(fromUtf8(entry.canonicalizedBody)) as Record<string, unknown>;
+    json = JSON.parse(fromUtf8(entry.canonicalizedBody));
   } catch {
     throw new TlogError("canonicalizedBody is not JSON");
   }
+  const body = shape(Header, json, "tlog entry");
   if (body.kind !== entry.kind || body.apiVersion !== entry.version) {
     throw new TlogError(
-      `kindVersion ${entry.kind}/${entry.version} disagrees with the body's ${String(body.kind)}/${String(body.apiVersion)}`,
+      `kindVersion ${entry.kind}/${entry.version} disagrees with the body's ${body.kind}/${body.apiVersion}`,
     );
   }
-  const spec = obj(body.spec);
   const kv = `${entry.kind}/${entry.version}`;
-  if (content.kind === "messageSignature") {
-    if (kv !== "hashedrekord/0.0.1") throw new TlogError(`a message signature cannot be logged as ${kv}`);
-    const hash = obj(obj(spec.data).hash);
-    const algorithm = { SHA2_256: "sha256", SHA2_384: "sha384", SHA2_512: "sha512" }[content.algorithm];
-    if (hash.algorithm !== algorithm || hash.value !== toHex(content.digest))
-      throw new TlogError("logged digest differs from the bundle's");
-    const signature = obj(spec.signature);
-    same(b64(signature.content), content.signature, "logged signature differs from the bundle's");
-    sameKey(obj(signature.publicKey).content, signer);
-    return;
+  const signature = content.signature;
+  switch (kv) {
+    case "hashedrekord/0.0.1": {
+      const spec = shape(HashedRekordV001, body.spec, kv);
+      const { algorithm, digest } = await signedDigest(content);
+      if (spec.data.hash.algorithm !== HEX_NAMES[algorithm] || spec.data.hash.value !== toHex(digest))
+        throw new TlogError("logged digest differs from the bundle's");
+      same(spec.signature.content, signature, "logged signature differs from the bundle's");
+      samePem(spec.signature.publicKey.content, signer);
+      return;
+    }
+    case "hashedrekord/0.0.2": {
+      const spec = shape(HashedRekordV002, body.spec, kv).hashedRekordV002;
+      const { algorithm, digest } = await signedDigest(content);
+      if (spec.data.algorithm !== algorithm || !bytesEqual(spec.data.digest, digest))
+        throw new TlogError("logged digest differs from the bundle's");
+      same(spec.signature.content, signature, "logged signature differs from the bundle's");
+      sameVerifier(spec.signature.verifier, signer);
+      return;
+    }
   }
-  const payloadHash = toHex(await sha256(content.payload));
-  if (kv === "dsse/0.0.1") {
-    const hash = obj(spec.payloadHash);
-    if (hash.algorithm !== "sha256" || hash.value !== payloadHash)
-      throw new TlogError("logged payload hash differs from the envelope's");
-    const signatures = arr(spec.signatures);
-    if (signatures.length !== 1) throw new TlogError("logged envelope has more than one signature");
-    const sig = obj(signatures[0]);
-    same(b64(sig.signature), content.signature, "logged signature differs from the envelope's");
-    sameKey(sig.verifier, signer);
-    return;
+  if (content.kind !== "dsseEnvelope") {
+    if (kv === "dsse/0.0.1" || kv === "dsse/0.0.2" || kv === "intoto/0.0.2")
+      throw new TlogError(`a message signature cannot be logged as ${kv}`);
+    throw new UnsupportedLogVersionError(`unsupported tlog entry kind ${kv}`);
   }
-  if (kv === "intoto/0.0.2") {
-    const c = obj(spec.content);
-    const hash = obj(c.payloadHash);
-    if (hash.algorithm !== "sha256" || hash.value !== payloadHash)
-      throw new TlogError("logged payload hash differs from the envelope's");
-    const envelope = obj(c.envelope);
-    if (envelope.payloadType !== content.payloadType)
-      throw new TlogError("logged payloadType differs from the envelope's");
-    const signatures = arr(envelope.signatures);
-    if (signatures.length !== 1) throw new TlogError("logged envelope has more than one signature");
-    const sig = obj(signatures[0]);
-    // intoto 0.0.2 stores the signature base64-encoded twice.
-    same(b64(fromUtf8(b64(sig.sig))), content.signature, "logged signature differs from the envelope's");
-    sameKey(sig.publicKey, signer);
-    return;
+  const payloadHash = await sha256(content.payload);
+  switch (kv) {
+    case "dsse/0.0.1": {
+      const spec = shape(DsseV001, body.spec, kv);
+      if (spec.payloadHash.algorithm !== "sha256" || spec.payloadHash.value !== toHex(payloadHash))
+        throw new TlogError("logged payload hash differs from the envelope's");
+      const [logged, ...more] = spec.signatures;
+      if (!logged || more.length) throw new TlogError("logged envelope does not have exactly one signature");
+      same(logged.signature, signature, "logged signature differs from the envelope's");
+      samePem(logged.verifier, signer);
+      return;
+    }
+    case "dsse/0.0.2": {
+      const spec = shape(DsseV002, body.spec, kv).dsseV002;
+      if (spec.payloadHash.algorithm !== "SHA2_256" || !bytesEqual(spec.payloadHash.digest, payloadHash))
+        throw new TlogError("logged payload hash differs from the envelope's");
+      const [logged, ...more] = spec.signatures;
+      if (!logged || more.length) throw new TlogError("logged envelope does not have exactly one signature");
+      same(logged.content, signature, "logged signature differs from the envelope's");
+      sameVerifier(logged.verifier, signer);
+      return;
+    }
+    case "intoto/0.0.2": {
+      const spec = shape(IntotoV002, body.spec, kv).content;
+      if (spec.payloadHash.algorithm !== "sha256" || spec.payloadHash.value !== toHex(payloadHash))
+        throw new TlogError("logged payload hash differs from the envelope's");
+      if (spec.envelope.payloadType !== content.payloadType)
+        throw new TlogError("logged payloadType differs from the envelope's");
+      const [logged, ...more] = spec.envelope.signatures;
+      if (!logged || more.length) throw new TlogError("logged envelope does not have exactly one signature");
+      // intoto 0.0.2 stores the signature base64-encoded twice.
+      same(decodeBase64(fromUtf8(logged.sig)), signature, "logged signature differs from the envelope's");
+      samePem(logged.publicKey, signer);
+      return;
+    }
+    default:
+      throw new UnsupportedLogVersionError(`unsupported tlog entry kind ${kv}`);
   }
-  throw new TlogError(`unsupported tlog entry kind ${kv} for a DSSE envelope`);
 }
 
-function sameKey(value: unknown, signer: SignerIdentityBytes): void {
+/**
+ * The digest of what was signed: the message digest of a message signature,
+ * or SHA-256 of the DSSE pre-authentication encoding (how a hashedrekord
+ * entry records a DSSE envelope).
+ */
+async function signedDigest(
+  content: SignedContent,
+): Promise<{ algorithm: keyof typeof HEX_NAMES; digest: Uint8Array }> {
+  if (content.kind === "messageSignature") return { algorithm: content.algorithm, digest: content.digest };
+  return { algorithm: "SHA2_256", digest: await sha256(preAuthEncoding(content.payloadType, content.payload)) };
+}
+
+function decodeBase64(text: string): Uint8Array {
+  try {
+    return fromBase64(text);
+  } catch {
+    throw new TlogError("malformed base64 in tlog body");
+  }
+}
+
+function samePem(pem: Uint8Array, signer: SignerIdentityBytes): void {
   let der: Uint8Array;
   try {
-    der = pemToDer(fromUtf8(b64(value)), signer.pemLabel);
+    der = pemToDer(fromUtf8(pem), signer.pemLabel);
   } catch {
     throw new TlogError(`logged verifier is not a PEM ${signer.pemLabel}`);
   }
   same(der, signer.der, "logged signing key differs from the bundle's");
 }
 
+function sameVerifier(verifier: z.output<typeof VerifierV2>, signer: SignerIdentityBytes): void {
+  const logged = signer.pemLabel === "CERTIFICATE" ? verifier.x509Certificate : verifier.publicKey;
+  if (!logged) throw new TlogError("logged verifier is not the bundle's kind of key material");
+  same(logged.rawBytes, signer.der, "logged signing key differs from the bundle's");
+}
+
 function same(a: Uint8Array, b: Uint8Array, message: string): void {
   if (!bytesEqual(a, b)) throw new TlogError(message);
-}
-
-function b64(value: unknown): Uint8Array {
-  if (typeof value !== "string") throw new TlogError("malformed tlog body");
-  try {
-    return fromBase64(value);
-  } catch {
-    throw new TlogError("malformed base64 in tlog body");
-  }
-}
-
-function obj(value: unknown): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TlogError("malformed tlog body");
-  return value as Record<string, unknown>;
-}
-
-function arr(value: unknown): unknown[] {
-  if (!Array.isArray(value)) throw new TlogError("malformed tlog body");
-  return value;
 }

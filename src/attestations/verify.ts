@@ -4,14 +4,23 @@
  *
  * Order of the checks, and the code a failure maps to:
  *   structure       the bundle's shape (media type v0.1/v0.2/v0.3, material, content), the DSSE statement's shape
+ *   missing_digest  the bundle names the artifact by a hash algorithm the artifact's hashes lack (sha384, say)
  *   subject_digest  (message signatures) the bundle's messageDigest is not the artifact's
- *   tlog            each tlog entry: a log of the trusted root, its signed entry timestamp,
- *                   its inclusion proof and signed checkpoint; at least one authenticated integrated time
- *   chain           the leaf certificate chains to a trusted Fulcio CA at that time (with its SCTs),
- *                   or the public-key hint names a trusted key valid at that time
+ *   tlog            each tlog entry: a log of the trusted root, its signed entry timestamp (Rekor v1),
+ *                   its inclusion proof and signed checkpoint (Rekor v1 and v2)
+ *   unsupported_log_version  an entry of a kind/version this verifier does not know
+ *   timestamp       each RFC 3161 timestamp: over the bundle's signature, signed by a timestamp
+ *                   authority's certificate, valid at its time
+ *   untrusted_timestamp_authority  a timestamp whose signer is not a timestamp authority of the trusted root
+ *   tlog            at least one signing time: an integrated time a signed entry timestamp
+ *                   authenticates, or a verified RFC 3161 timestamp
+ *   chain           the leaf certificate chains to a trusted Fulcio CA at every signing time (with its SCTs),
+ *                   or the public-key hint names a trusted key valid at every signing time
+ *   unsupported_key_type  the signing key (or a certificate's) is of a type Sigstore does not allow
  *   signature       the DSSE PAE signature, or the message signature over the artifact's digest
  *   tlog            the logged entry records this signature, key and digest
- *   subject_digest  (in-toto) no subject has the artifact's sha256/sha512
+ *   subject_digest  (in-toto) no subject has the artifact's digest, where they share an algorithm
+ *   missing_digest  (in-toto) no subject shares a hash algorithm with the artifact's hashes
  *   subject_name    a subject has the digest but not the expected name
  *   predicate_type  the predicate type is not one of those allowed
  *   identity        the certificate's OIDC issuer or SAN is not the expected one
@@ -28,6 +37,7 @@ import {
 import { verifyCertificatePath } from "./chain.ts";
 import { bytesEqual } from "./der.ts";
 import type { PublicKey } from "./keys.ts";
+import { UnsupportedKeyError } from "./keys.ts";
 import { verifyEmbeddedScts } from "./sct.ts";
 import {
   type ArtifactDigest,
@@ -37,9 +47,12 @@ import {
   type Subject,
   subjectMatchesDigest,
 } from "./statement.ts";
+import { UntrustedTimestampAuthorityError, verifyTimestamp } from "./timestamp.ts";
 import {
+  checkEntryKind,
   findLog,
   type SignerIdentityBytes,
+  UnsupportedLogVersionError,
   verifyEntryBody,
   verifyInclusionProof,
   verifySignedEntryTimestamp,
@@ -52,7 +65,12 @@ export type FailureCode =
   | "signature"
   | "chain"
   | "tlog"
+  | "unsupported_log_version"
+  | "timestamp"
+  | "untrusted_timestamp_authority"
+  | "unsupported_key_type"
   | "subject_digest"
+  | "missing_digest"
   | "subject_name"
   | "predicate_type"
   | "identity";
@@ -93,8 +111,10 @@ export interface Verified {
   readonly subjects: readonly Subject[];
   readonly statement?: Statement;
   readonly signer: Signer;
-  /** Seconds since the epoch, authenticated by the log's signed entry timestamp. */
+  /** Seconds since the epoch: the earliest signing time (a signed entry timestamp's integrated time, or an RFC 3161 timestamp's). */
   readonly integratedTime: number;
+  /** Where the signing times come from. */
+  readonly timeSources: readonly ("transparency-log" | "timestamp-authority")[];
   readonly logIndex: number;
 }
 
@@ -114,12 +134,19 @@ class Failure extends Error {
   }
 }
 
-/** Runs one stage; anything it throws that is not already a Failure becomes `code`. */
+/**
+ * Runs one stage; anything it throws that is not already a Failure becomes
+ * `code`, except the errors that have a code of their own.
+ */
 async function stage<T>(code: FailureCode, run: () => Promise<T> | T): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof Failure) throw error;
+    if (error instanceof UnsupportedKeyError) throw new Failure("unsupported_key_type", error.message);
+    if (error instanceof UnsupportedLogVersionError) throw new Failure("unsupported_log_version", error.message);
+    if (error instanceof UntrustedTimestampAuthorityError)
+      throw new Failure("untrusted_timestamp_authority", error.message);
     throw new Failure(code, error instanceof Error ? error.message : String(error));
   }
 }
@@ -146,7 +173,15 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
     expectedDigest = await stage("subject_digest", () => messageDigestOf(content, expectation.digest));
   }
 
-  const times = await stage("tlog", () => verifyTlogInclusion(bundle, root));
+  const logTimes = await stage("tlog", () => verifyTlogInclusion(bundle, root));
+  const tsaTimes = await stage("timestamp", () => verifyTimestamps(bundle, root));
+  const times = [...logTimes, ...tsaTimes].sort((a, b) => a.time.getTime() - b.time.getTime());
+  if (times.length === 0) {
+    throw new Failure(
+      "tlog",
+      "no authenticated signing time: no tlog entry has a signed entry timestamp and the bundle has no RFC 3161 timestamp",
+    );
+  }
   const signer = await stage("chain", () => verifySigner(bundle, root, times));
 
   await stage("signature", async () => {
@@ -183,7 +218,7 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
 
   if (expectation.identity) checkIdentity(signer.description, expectation.identity);
 
-  const first = times[0]!;
+  const first = times[0] as VerifiedTime;
   return {
     ok: true,
     content: content.kind,
@@ -191,11 +226,13 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
     ...(statement ? { predicateType: statement.predicateType, statement } : {}),
     subjects,
     signer: signer.description,
-    integratedTime: Number(first.entry.integratedTime),
-    logIndex: Number(first.entry.logIndex),
+    integratedTime: Math.floor(first.time.getTime() / 1000),
+    timeSources: [...new Set(times.map((t) => t.source))],
+    logIndex: Number((bundle.tlogEntries[0] as TlogEntry).logIndex),
   };
 }
 
+const DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"] as const;
 const MESSAGE_HASH = { SHA2_256: "SHA-256", SHA2_384: "SHA-384", SHA2_512: "SHA-512" } as const;
 const DIGEST_FIELD = { SHA2_256: "sha256", SHA2_384: "sha384", SHA2_512: "sha512" } as const;
 
@@ -206,9 +243,9 @@ function messageDigestOf(
   const field = DIGEST_FIELD[content.algorithm];
   const hex = digest[field];
   if (hex === undefined) {
-    const listed = (["sha256", "sha384", "sha512"] as const).filter((alg) => digest[alg] !== undefined);
+    const listed = DIGEST_ALGORITHMS.filter((alg) => digest[alg] !== undefined);
     throw new Failure(
-      "subject_digest",
+      "missing_digest",
       `the bundle signs the artifact's ${field} (${content.algorithm}), and the artifact's hashes list only ${listed.join(", ")}: its ${field} is needed to check the signature`,
     );
   }
@@ -222,7 +259,7 @@ function messageDigestOf(
 }
 
 interface VerifiedTime {
-  readonly entry: TlogEntry;
+  readonly source: "transparency-log" | "timestamp-authority";
   readonly time: Date;
 }
 
@@ -238,19 +275,27 @@ async function verifyTlogInclusion(bundle: ParsedBundle, root: TrustedRoot): Pro
       throw new Failure("tlog", "duplicate tlog entry");
     }
     seen.push(entry);
+    checkEntryKind(entry);
     const log = findLog(root.tlogs, entry.logId);
     if (!log) throw new Failure("tlog", "tlog entry from a log that is not in the trusted root");
     if (!entry.signedEntryTimestamp && !entry.inclusionProof)
       throw new Failure("tlog", "tlog entry has neither an inclusion promise nor a proof");
     if (entry.signedEntryTimestamp) {
       await verifySignedEntryTimestamp(entry, log);
-      times.push({ entry, time: new Date(Number(entry.integratedTime) * 1000) });
+      times.push({ source: "transparency-log", time: new Date(Number(entry.integratedTime) * 1000) });
     }
     if (entry.inclusionProof) await verifyInclusionProof(entry, log);
   }
-  if (times.length === 0) {
-    const tsa = bundle.rfc3161Timestamps ? " (RFC 3161 timestamps are not supported here)" : "";
-    throw new Failure("tlog", `no authenticated signing time: no tlog entry has a signed entry timestamp${tsa}`);
+  return times;
+}
+
+/** Every RFC 3161 timestamp must verify (as @sigstore/verify requires); each is a signing time. */
+async function verifyTimestamps(bundle: ParsedBundle, root: TrustedRoot): Promise<VerifiedTime[]> {
+  const signature = new Uint8Array(bundle.content.signature);
+  const times: VerifiedTime[] = [];
+  for (const der of bundle.rfc3161Timestamps) {
+    const time = await verifyTimestamp(der, signature, root.timestampAuthorities);
+    times.push({ source: "timestamp-authority", time });
   }
   return times;
 }
@@ -317,10 +362,16 @@ function describeCertificate(leaf: Certificate, certificateAuthority: string): S
 function matchSubjects(statement: Statement, expectation: Expectation): readonly Subject[] {
   const byDigest = statement.subjects.filter((s) => subjectMatchesDigest(s, expectation.digest));
   if (byDigest.length === 0) {
-    const wanted = (["sha256", "sha512"] as const)
-      .filter((alg) => expectation.digest[alg] !== undefined)
-      .map((alg) => `${alg}:${expectation.digest[alg]!.toLowerCase()}`)
-      .join(", ");
+    const listed = DIGEST_ALGORITHMS.filter((alg) => expectation.digest[alg] !== undefined);
+    const wanted = listed.map((alg) => `${alg}:${expectation.digest[alg]?.toLowerCase()}`).join(", ");
+    const comparable = statement.subjects.some((s) => listed.some((alg) => s.digest[alg] !== undefined));
+    if (!comparable) {
+      const theirs = [...new Set(statement.subjects.flatMap((s) => Object.keys(s.digest)))].join(", ");
+      throw new Failure(
+        "missing_digest",
+        `the statement's subjects are named by ${theirs || "no digest"}, the artifact's hashes by ${listed.join(", ")}: nothing to compare`,
+      );
+    }
     throw new Failure("subject_digest", `no subject of the statement has the artifact's digest (${wanted})`);
   }
   const rule = expectation.name;

@@ -31,6 +31,7 @@ export const OID = {
   AUTHORITY_KEY_ID: "2.5.29.35",
   EXT_KEY_USAGE: "2.5.29.37",
   EKU_CODE_SIGNING: "1.3.6.1.5.5.7.3.3",
+  EKU_TIME_STAMPING: "1.3.6.1.5.5.7.3.8",
   SCT_LIST: "1.3.6.1.4.1.11129.2.4.2",
   CT_POISON: "1.3.6.1.4.1.11129.2.4.3",
   /** Fulcio: OIDC issuer, raw bytes (deprecated, still issued alongside .8). */
@@ -116,6 +117,8 @@ export class Certificate {
   readonly tbs: Der;
   readonly signatureAlgorithm: SignatureAlgorithm;
   readonly signature: Uint8Array;
+  /** The serialNumber INTEGER's content octets. */
+  readonly serialNumber: Uint8Array;
   /** Raw Name DER, compared byte for byte when chaining. */
   readonly issuer: Uint8Array;
   readonly subject: Uint8Array;
@@ -143,7 +146,7 @@ export class Certificate {
     } else {
       throw new DerError("only X.509 v3 certificates are supported");
     }
-    expectTag(fields[i++], TAG.INTEGER, "serialNumber");
+    this.serialNumber = expectTag(fields[i++], TAG.INTEGER, "serialNumber").content;
     const innerAlg = expectTag(fields[i++], TAG.SEQUENCE, "signature");
     if (!bytesEqual(innerAlg.bytes, sigAlg!.bytes))
       throw new DerError("TBSCertificate and Certificate disagree on the signature algorithm");
@@ -197,6 +200,12 @@ export class Certificate {
     if (parts[k]?.tag === TAG.BOOLEAN) ca = decodeBoolean(parts[k++]!);
     const pathLength = parts[k] ? decodeSmallInteger(parts[k]!) : undefined;
     return pathLength === undefined ? { ca } : { ca, pathLength };
+  }
+
+  /** The subjectKeyIdentifier extension's key identifier, if present. */
+  get subjectKeyIdentifier(): Uint8Array | undefined {
+    const ext = this.extension(OID.SUBJECT_KEY_ID);
+    return ext ? expectTag(parseDer(ext.value), TAG.OCTET_STRING, "SubjectKeyIdentifier").content : undefined;
   }
 
   get isCA(): boolean {

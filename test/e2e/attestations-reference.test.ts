@@ -159,43 +159,9 @@ describe("our verifier under Node agrees with the reference", () => {
  * fails on any case where we accept and the reference refuses).
  */
 const CORPUS_DISAGREEMENTS: Readonly<Record<string, string>> = {
-  "conformance/bundle-with-sct-with-extensions":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-checkpoint-cosigned":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-checkpoint-multiple-cosigs":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-checkpoint-origin-not-first":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-checkpoint-two-sigs-cosigned":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-checkpoint-two-sigs-from-origin":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-dsse-happy-path":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-happy-path":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-timestamp-with-embedded-cert":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-timestamp-with-expired-cert-chain":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "conformance/rekor2-timestamp-without-embedded-cert":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
   "conformance/trust-root-tlog-missing-validity-start_fail":
-    "the log key has no validFor.start: protobuf-specs requires one and sigstore-conformance expects a refusal (a _fail case); @sigstore/verify accepts",
-  "conformance/trust-root-tsa-validity-end-inclusive":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
-  "sigstore-python/staging-rekor-v2.txt.sigstore.json":
-    "RFC 3161 timestamps are not verified yet: a Rekor v2 entry (or a bundle timed only by its TSA) has no authenticated time",
+    "the log key has no validFor.start: protobuf-specs requires one and sigstore-conformance expects a refusal (a _fail case); @sigstore/verify 4.x accepts",
 };
-
-/** Cases we accept and the reference refuses, all because RFC 3161 timestamps are ignored today. To be emptied. */
-const CORPUS_MORE_LENIENT: readonly string[] = [
-  "conformance/intoto-tsa-timestamp-outside-cert-validity_fail",
-  "sigstore-python/tsa/bundle.txt.sigstore",
-  "sigstore-python/tsa/bundle.many_timestamp.sigstore",
-  "sigstore-python/tsa/bundle.duplicate.sigstore",
-];
 
 /** The case's bundle, or the reason it is not JSON (a case of its own: a malformed bundle). */
 function corpusBundle(c: CorpusCase): { bundle: unknown } | { error: string } {
@@ -272,10 +238,8 @@ describe("the corpus of real bundles: our verifier and @sigstore/verify under No
     const disagreements = Object.fromEntries(
       rows.filter((r) => !r.agree).map((r) => [r.id, `ours ${r.ours} / reference ${r.reference}`]),
     );
-    expect(lenient.map((r) => r.id).sort()).toEqual([...CORPUS_MORE_LENIENT].sort());
-    expect(Object.keys(disagreements).sort()).toEqual(
-      [...Object.keys(CORPUS_DISAGREEMENTS), ...CORPUS_MORE_LENIENT].sort(),
-    );
+    expect(lenient).toEqual([]);
+    expect(Object.keys(disagreements).sort()).toEqual(Object.keys(CORPUS_DISAGREEMENTS).sort());
     expect(corpus.length).toBeGreaterThanOrEqual(140);
   });
 

@@ -85,7 +85,7 @@ describe("message digests", () => {
     const verdict = await verifyBundle(bundle, trustedRootFromJSON(TRUSTED_ROOT), {
       digest: { sha256: ARTIFACTS["a.txt"].sha256, sha512: ARTIFACTS["a.txt"].sha512 },
     });
-    expect(verdict).toMatchObject({ ok: false, code: "subject_digest" });
+    expect(verdict).toMatchObject({ ok: false, code: "missing_digest" });
     expect(verdict.ok ? "" : verdict.detail).toMatch(/sha384 \(SHA2_384\).*only sha256, sha512/);
   });
 });
