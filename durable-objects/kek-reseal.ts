@@ -8,10 +8,9 @@
  * is still under an old KEK. Nothing here returns or logs secret bytes.
  */
 import type { KekStatus } from "../src/repository-api.ts";
-import { onlineKeyContext } from "./key-vault.ts";
-import { webhookSecretContext } from "./registries.ts";
+import { logKeyContext, onlineKeyContext, webhookSecretContext } from "./seal-contexts.ts";
 import { DEFAULT_KEK_ID, KekError, type Sealed, type Sealer } from "./sealer.ts";
-import { LOG_KEY_ENTRY, logKeyContext } from "./transparency-log.ts";
+import { LOG_KEY_ENTRY } from "./transparency-log.ts";
 
 /** One kind of sealed value a repository keeps. */
 interface SealedStore {

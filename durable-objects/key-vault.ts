@@ -6,10 +6,8 @@
  */
 import type { Key } from "../src/tuf/key.ts";
 import { Ed25519Signer } from "../src/tuf/signer.ts";
+import { onlineKeyContext } from "./seal-contexts.ts";
 import type { Sealer } from "./sealer.ts";
-
-/** The associated data an online key is sealed with (bound to its repository and keyid). */
-export const onlineKeyContext = (repo: string, keyid: string) => `tuf-edge online key\n${repo}\n${keyid}`;
 
 export type OnlineKeyState = "pending" | "active" | "retired";
 

@@ -6,6 +6,7 @@
  */
 import { toBase64, toHex } from "../src/tuf/encoding.ts";
 import { decodePublicKey, type WebhookCredential } from "../src/webhooks/standard-webhooks.ts";
+import { webhookSecretContext } from "./seal-contexts.ts";
 import type { Sealer } from "./sealer.ts";
 import { MAX_CREDENTIALS_PER_REGISTRY } from "../src/schemas/registry-name.ts";
 
@@ -36,9 +37,6 @@ interface CredentialRow extends Record<string, SqlStorageValue> {
   created_at: number;
   not_after: number | null;
 }
-
-/** The associated data a webhook secret is sealed with (bound to its repository and credential). */
-export const webhookSecretContext = (repo: string, id: string) => `tuf-edge webhook secret\n${repo}\n${id}`;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -33,6 +33,7 @@ import {
 import { purgeCached } from "../src/http/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { failure, type Failure } from "../src/repository-api.ts";
+import { logKeyContext } from "./seal-contexts.ts";
 import type { Sealed, Sealer } from "./sealer.ts";
 
 export interface LogHead {
@@ -65,9 +66,6 @@ const PUBLISHED = "log-published-size";
 const CHECKPOINT = "log-checkpoint";
 /** The synchronous-KV entry holding the log's sealed note key. */
 export const LOG_KEY_ENTRY = "log-key";
-
-/** The associated data the log key is sealed with. */
-export const logKeyContext = (origin: string) => `tuf-edge log key\n${origin}`;
 
 export class TransparencyLog {
   readonly #sql: SqlStorage;

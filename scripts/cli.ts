@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG_FILE } from "./cli/config.ts";
 import { EXIT, EXIT_CODES_HELP, describeError, type ReportedError } from "./cli/exit.ts";
 import { examples } from "./cli/help.ts";
 import { registerImport } from "./cli/import.ts";
+import { registerKek } from "./cli/kek.ts";
 import { registerKeys } from "./cli/keys.ts";
 import { registerLog } from "./cli/log.ts";
 import { color } from "./cli/output.ts";
@@ -68,6 +69,7 @@ Guide: docs/operators.md`,
   registerImport(program);
   registerVerify(program);
   registerLog(program);
+  registerKek(program);
   // Usage errors exit 2; --help and --version exit 0.
   const exitOverride = (command: Command) => {
     command.exitOverride();

@@ -6,6 +6,7 @@ import { EXIT, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
 import { intOption, settingsOf } from "./options.ts";
 import { color, humanDuration, out, table } from "./output.ts";
+import { collectOperations, type OperationsView, renderOperations } from "./operations-view.ts";
 
 interface Health {
   status: string;
@@ -31,6 +32,8 @@ export interface StatusReport {
     progress: unknown;
   }>;
   registries: Array<{ name: string; credentials: Array<{ id: string; kind: string; notAfter: string | null }> }>;
+  /** Live figures from the metrics endpoint and key-encryption key status (operations-view.ts). */
+  operations: OperationsView | null;
   /** Operator-facing problems: expired or expiring roles, failures, warnings. */
   warnings: string[];
   healthy: boolean;
@@ -38,11 +41,12 @@ export interface StatusReport {
 
 async function collectReport(settings: Settings): Promise<StatusReport> {
   const client = adminClient(settings);
-  const [status, ceremonies, registries, healthResponse] = await Promise.all([
+  const [status, ceremonies, registries, healthResponse, operations] = await Promise.all([
     client.status(),
     client.ceremonies(),
     client.registries(),
     guardedFetch(requireUrl(settings))(`${repoBaseUrl(settings)}/health`),
+    collectOperations(settings),
   ]);
   const health = ((await healthResponse.json().catch(() => null)) as Health | null)?.repositories?.[0] ?? null;
   const now = Date.now();
@@ -70,6 +74,7 @@ async function collectReport(settings: Settings): Promise<StatusReport> {
         progress: c.progress,
       })),
     registries: registries.registries,
+    operations,
     warnings: [...new Set(warnings)],
     healthy,
   };
@@ -114,6 +119,7 @@ function render(report: StatusReport): string[] {
     lines.push(
       `  ${r.name}: ${r.credentials.map((c) => `${c.kind} ${c.id}${c.notAfter ? ` (valid until ${c.notAfter})` : ""}`).join(", ") || "no credentials"}`,
     );
+  if (report.operations) lines.push(...renderOperations(report.operations));
   if (status.nextAlarm) lines.push(`next scheduled work: ${status.nextAlarm}`);
   lines.push(report.warnings.length ? color.yellow("warnings:") : "warnings: none");
   for (const w of report.warnings) lines.push(color.yellow(`  ! ${w}`));
@@ -124,7 +130,7 @@ export function registerStatus(program: Command): void {
   program
     .command("status")
     .description(
-      "the repository at a glance: roles (version, expiry, time left, next re-sign), online key, open ceremonies, registries, health",
+      "the repository at a glance: roles (version, expiry, time left, next re-sign), online key, open ceremonies, registries, health, live operations (publish rounds, pushes, queue, log, re-seal progress)",
     )
     .option("--watch <seconds>", "refresh every SECONDS until interrupted")
     .option("--json", "print the report as JSON (with --watch: one JSON document per line)")

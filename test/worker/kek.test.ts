@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { KekReseal } from "../../durable-objects/kek-reseal.ts";
-import { onlineKeyContext } from "../../durable-objects/key-vault.ts";
+import { onlineKeyContext } from "../../durable-objects/seal-contexts.ts";
 import { KekError, parseKeyRing, Sealer } from "../../durable-objects/sealer.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";

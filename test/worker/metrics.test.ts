@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { onlineKeyContext } from "../../durable-objects/key-vault.ts";
+import { onlineKeyContext } from "../../durable-objects/seal-contexts.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
 import { logLine } from "../../src/structured-log.ts";
