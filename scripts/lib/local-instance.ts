@@ -23,6 +23,8 @@ export interface LocalInstanceOptions {
   /** wrangler's log level (default "warn"). */
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   log?: (line: string) => void;
+  /** How long to wait for the first answer (default 60 s; restarts on a loaded machine can take longer). */
+  readyTimeoutMs?: number;
 }
 
 export interface LocalInstance {
@@ -114,7 +116,7 @@ export async function startLocalInstance(options: LocalInstanceOptions): Promise
   child.stderr?.on("data", onData);
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitForReady(baseUrl, child, 60_000);
+    await waitForReady(baseUrl, child, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
     await stopChild(child);
     throw new Error(`wrangler dev did not start: ${(error as Error).message}\n${output.slice(-4000)}`);

@@ -31,6 +31,8 @@ import { cliHarness, json, ok } from "./cli-harness.ts";
 
 const REPO = "kek";
 const DO = { className: "Repository", name: REPO };
+/** Tests that (re)start the instance: wrangler dev can take minutes to come up on a loaded machine. */
+const RESTART_MS = 400_000;
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const content = (label: string) => new Uint8Array(Buffer.from(`${label} ${randomBytes(8).toString("hex")}\n`));
 
@@ -77,6 +79,7 @@ describe("KEK compromise runbook, end to end", () => {
       verbose: true,
       logLevel: "log",
       log: (line) => output.push(line),
+      readyTimeoutMs: RESTART_MS - 100_000,
     });
     client = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
   }
@@ -96,16 +99,21 @@ describe("KEK compromise runbook, end to end", () => {
     const tuf = await updater(metadataDir);
     await tuf.refresh();
     const info = await tuf.getTargetInfo(path);
-    expect(info?.hashes).toEqual({ sha256: sha256(bytes) });
-    expect(new Uint8Array(await readFile(await tuf.downloadTarget(info!)))).toEqual(bytes);
+    if (!info) throw new Error(`${path} is not listed`);
+    expect(info.hashes).toEqual({ sha256: sha256(bytes) });
+    expect(new Uint8Array(await readFile(await tuf.downloadTarget(info)))).toEqual(bytes);
   }
 
-  const onlineKeyRows = () =>
-    queryLocalDurableObject<SealedRow>(
+  /** The active online key's row, read from the instance's SQLite file as an attacker would. */
+  async function onlineKeyRow() {
+    const [row] = await queryLocalDurableObject<SealedRow>(
       persistTo,
       DO,
       "SELECT keyid, sealed, iv, kek_id FROM online_keys WHERE state = 'active'",
     );
+    if (!row) throw new Error("no active online key");
+    return { ...row, sealed: new Uint8Array(row.sealed).buffer, iv: new Uint8Array(row.iv).buffer };
+  }
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), "tuf-edge-kek-"));
@@ -132,7 +140,7 @@ describe("KEK compromise runbook, end to end", () => {
     metadataDir = await mkdtemp(join(scratch, "metadata-"));
     await writeTrustedRoot(join(metadataDir, "root.json"), root1Bytes);
     await publishAndDownload("before");
-  });
+  }, RESTART_MS);
 
   afterAll(async () => {
     await instance?.stop();
@@ -140,37 +148,41 @@ describe("KEK compromise runbook, end to end", () => {
   });
 
   it("the attacker unseals the online key with the stolen KEK and the SQLite file", async () => {
-    const [row] = await onlineKeyRows();
-    expect(row?.kek_id).toBe("default");
+    const row = await onlineKeyRow();
+    expect(row.kek_id).toBe("default");
     const seed = await new Sealer(oldKek).unseal(
-      { sealed: new Uint8Array(row!.sealed).buffer, iv: new Uint8Array(row!.iv).buffer, kekId: row!.kek_id },
-      onlineKeyContext(REPO, row!.keyid),
+      { sealed: row.sealed, iv: row.iv, kekId: row.kek_id },
+      onlineKeyContext(REPO, row.keyid),
     );
     stolenSeed = Buffer.from(seed).toString("hex");
     stolen = await Ed25519Signer.fromSeed(seed);
     expect(stolen.keyid).toBe((await client.status()).onlineKeyId);
   });
 
-  it("1-2. a new current KEK, then `tuf-edge kek rotate` re-seals every secret under it, resumably", async () => {
-    await instance.stop();
-    await start(JSON.stringify({ current: "2026-12", keys: { "2026-12": newKek, default: oldKek } }));
-    const before = json(ok(await run(["kek", "status", "--json"])));
-    const mine = before.repositories.find((r: { repository: string }) => r.repository === REPO);
-    // The online key, the webhook secret and the log key, all under the old KEK.
-    expect(mine).toMatchObject({ current: "2026-12", sealedUnder: { default: 3 }, remaining: 3, unconfigured: [] });
+  it(
+    "1-2. a new current KEK, then `tuf-edge kek rotate` re-seals every secret under it, resumably",
+    async () => {
+      await instance.stop();
+      await start(JSON.stringify({ current: "2026-12", keys: { "2026-12": newKek, default: oldKek } }));
+      const before = json(ok(await run(["kek", "status", "--json"])));
+      const mine = before.repositories.find((r: { repository: string }) => r.repository === REPO);
+      // The online key, the webhook secret and the log key, all under the old KEK.
+      expect(mine).toMatchObject({ current: "2026-12", sealedUnder: { default: 3 }, remaining: 3, unconfigured: [] });
 
-    // One value per request: three requests, each resuming where the last stopped.
-    const rotated = json(ok(await run(["kek", "rotate", "--budget", "1", "--json"])));
-    expect(rotated).toMatchObject({ done: true, remaining: 0, requests: 3 });
-    const after = json(ok(await run(["kek", "status", "--json"])));
-    expect(after.repositories.find((r: { repository: string }) => r.repository === REPO)).toMatchObject({
-      sealedUnder: { "2026-12": 3 },
-      remaining: 0,
-    });
-    // Done already: running it again changes nothing.
-    expect(json(ok(await run(["kek", "rotate", "--json"])))).toMatchObject({ done: true, requests: 1, resealed: 0 });
-    await publishAndDownload("resealed");
-  });
+      // One value per request: three requests, each resuming where the last stopped.
+      const rotated = json(ok(await run(["kek", "rotate", "--budget", "1", "--json"])));
+      expect(rotated).toMatchObject({ done: true, remaining: 0, requests: 3 });
+      const after = json(ok(await run(["kek", "status", "--json"])));
+      expect(after.repositories.find((r: { repository: string }) => r.repository === REPO)).toMatchObject({
+        sealedUnder: { "2026-12": 3 },
+        remaining: 0,
+      });
+      // Done already: running it again changes nothing.
+      expect(json(ok(await run(["kek", "rotate", "--json"])))).toMatchObject({ done: true, requests: 1, resealed: 0 });
+      await publishAndDownload("resealed");
+    },
+    RESTART_MS,
+  );
 
   it("3. an emergency online-key rotation replaces the stolen online key", async () => {
     const opened = await client.openCeremony({ kind: "online-key-rotation", emergency: true, reason: "KEK leaked" });
@@ -181,24 +193,34 @@ describe("KEK compromise runbook, end to end", () => {
     await publishAndDownload("rotated");
   });
 
-  it("4. without the old KEK the service keeps working, and the old KEK opens nothing it stores", async () => {
-    await instance.stop();
-    await start(JSON.stringify({ current: "2026-12", keys: { "2026-12": newKek } }));
-    const status = json(ok(await run(["kek", "status", "--json"])));
-    expect(status.repositories.find((r: { repository: string }) => r.repository === REPO).unconfigured).toEqual([]);
-    await publishAndDownload("after");
+  it(
+    "4. without the old KEK the service keeps working, and the old KEK opens nothing it stores",
+    async () => {
+      await instance.stop();
+      await start(JSON.stringify({ current: "2026-12", keys: { "2026-12": newKek } }));
+      const status = json(ok(await run(["kek", "status", "--json"])));
+      expect(status.repositories.find((r: { repository: string }) => r.repository === REPO).unconfigured).toEqual([]);
+      await publishAndDownload("after");
+      // `tuf-edge status` shows the live operations figures, the key-encryption key among them.
+      const { operations } = json(ok(await run(["status", "--json"])));
+      expect(operations.kek).toMatchObject({ current: "2026-12", remaining: 0, unconfigured: [], sealed: 3 });
+      expect(operations.publishRounds.published).toBeGreaterThanOrEqual(5);
+      expect(operations.publishRounds.failed).toBe(0);
+      expect(operations.queue).toEqual({ roles: 0, tasks: 0 });
 
-    const [row] = await onlineKeyRows();
-    expect(row?.kek_id).toBe("2026-12");
-    const sealed = { sealed: new Uint8Array(row!.sealed).buffer, iv: new Uint8Array(row!.iv).buffer };
-    // The attacker's KEK, even under the new id, does not open the new online key.
-    await expect(
-      new Sealer(JSON.stringify({ current: "2026-12", keys: { "2026-12": oldKek } })).unseal(
-        { ...sealed, kekId: "2026-12" },
-        onlineKeyContext(REPO, row!.keyid),
-      ),
-    ).rejects.toMatchObject({ code: "kek_unseal_failed" });
-  });
+      const row = await onlineKeyRow();
+      expect(row.kek_id).toBe("2026-12");
+      const sealed = { sealed: row.sealed, iv: row.iv };
+      // The attacker's KEK, even under the new id, does not open the new online key.
+      await expect(
+        new Sealer(JSON.stringify({ current: "2026-12", keys: { "2026-12": oldKek } })).unseal(
+          { ...sealed, kekId: "2026-12" },
+          onlineKeyContext(REPO, row.keyid),
+        ),
+      ).rejects.toMatchObject({ code: "kek_unseal_failed" });
+    },
+    RESTART_MS,
+  );
 
   it("a timestamp forged with the stolen online key is refused by tuf-js", async () => {
     const trusted = JSON.parse(await readFile(join(metadataDir, "timestamp.json"), "utf8"));
