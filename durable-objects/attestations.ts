@@ -155,7 +155,9 @@ export class Attestations {
 
   /** Records an accepted attestation (inside the change's transaction): table, target custom field, log. */
   record(index: TargetsIndex, log: TransparencyLog, attestation: VerifiedAttestation, seq: number): void {
-    const target = index.get(attestation.path)!;
+    const target = index.get(attestation.path);
+    if (!target)
+      throw new Error(`attestation for ${attestation.path}: the target is not listed (checked before apply)`);
     const listed = Array.isArray(target.custom?.attestations)
       ? (target.custom.attestations as Array<{ sha256: string }>)
       : [];

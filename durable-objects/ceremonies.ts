@@ -131,7 +131,8 @@ export class Ceremonies {
         `key ${signature.keyid} is not a root key of root ${trusted.version} or of the draft`,
       );
     }
-    const key = draft.keys[signature.keyid] ?? trusted.keys[signature.keyid]!;
+    const key = draft.keys[signature.keyid] ?? trusted.keys[signature.keyid];
+    if (!key) return reject("not_a_root_key", `key ${signature.keyid} is listed without its key`);
     let valid = false;
     try {
       valid = await verifySignature(key, fromHex(signature.sig), canonicalBytes(draft));
@@ -179,15 +180,15 @@ export class Ceremonies {
     if (!c) throw new Error(`no ceremony ${id}`);
     const trusted = await this.#trustedAt(c.rootVersion - 1);
     const count = (keyids: string[]) => c.signatures.filter((s) => keyids.includes(s.keyid)).length;
-    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const iso = (ms: number) => new Date(ms).toISOString();
     return {
       id: c.id,
       kind: c.kind,
       state: c.state,
       rootVersion: c.rootVersion,
-      openedAt: iso(c.openedAt)!,
-      expiresAt: iso(c.expiresAt)!,
-      closedAt: iso(c.closedAt),
+      openedAt: iso(c.openedAt),
+      expiresAt: iso(c.expiresAt),
+      closedAt: c.closedAt === null ? null : iso(c.closedAt),
       draft: c.draft as RootData,
       canonical: fromUtf8(canonicalBytes(c.draft)),
       summary: diffRoots(trusted, c.draft),
@@ -247,7 +248,8 @@ export class Ceremonies {
       this.#deps.log.record("root-accepted", `root ${ceremony.rootVersion} met both thresholds`, {
         ceremonyId: ceremony.id,
       });
-      const rotated = ceremony.newOnlineKeyId !== null;
+      const newOnlineKeyId = ceremony.newOnlineKeyId;
+      const rotated = newOnlineKeyId !== null;
       if (rotated) {
         for (const old of new Set(ONLINE_ROLES.flatMap((r) => trusted.roles[r].keyids))) {
           this.#deps.vault.destroy(old);
@@ -256,10 +258,10 @@ export class Ceremonies {
             keyid: old,
           });
         }
-        this.#deps.vault.setState(ceremony.newOnlineKeyId!, "active");
+        this.#deps.vault.setState(newOnlineKeyId, "active");
         this.#deps.log.record("online-key-activated", "signs every online role from now on", {
           ceremonyId: ceremony.id,
-          keyid: ceremony.newOnlineKeyId!,
+          keyid: newOnlineKeyId,
         });
       }
       this.#deps.onRootAccepted(rotated, ceremony.rootVersion, sha256);

@@ -63,7 +63,9 @@ export class CeremonyBook {
       ceremony.openedAt,
       ceremony.expiresAt,
     );
-    return this.get(ceremony.id)!;
+    const opened = this.get(ceremony.id);
+    if (!opened) throw new Error(`ceremony ${ceremony.id} was not stored`);
+    return opened;
   }
 
   get(id: string): Ceremony | null {

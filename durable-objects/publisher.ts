@@ -102,7 +102,8 @@ export class Publisher {
     const now = this.#deps.now();
     const settings = this.#deps.settings();
     const bins = hashBins(settings);
-    const logTarget = names.includes("targets") ? await this.#storeLogVerifierTarget() : null;
+    // Only the top-level targets role lists the log's verifier key.
+    const logTarget = names.includes("targets") ? await this.#storeLogVerifierTarget() : {};
     for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
       const group = names.slice(i, i + WRITE_CONCURRENCY).map((name) => {
         // Rows are read and the version reserved with no await in between,
@@ -115,7 +116,7 @@ export class Publisher {
             : binExpiry(now, settings.expiry.bins, bins.indexOf(name), bins.count);
         const signed =
           name === "targets"
-            ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget! }
+            ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget }
             : binTargets(version, expires, this.#deps.targets.binTargets(name));
         return { name, seenSeq, version, expires, signed };
       });

@@ -170,22 +170,25 @@ export class Registries {
   /** The registry's name when the repository has exactly one (a push may then leave it unnamed). */
   sole(): string | null {
     const rows = this.#sql.exec<{ name: string }>("SELECT name FROM registries LIMIT 2").toArray();
-    return rows.length === 1 ? rows[0]!.name : null;
+    const [only, ...others] = rows;
+    return only && others.length === 0 ? only.name : null;
   }
 
   async #credential(row: CredentialRow): Promise<WebhookCredential> {
     const cached = this.#cache.get(row.id);
     if (cached) return cached;
-    const credential: WebhookCredential =
-      row.kind === "hmac"
-        ? {
-            kind: "hmac",
-            secret: await this.#sealer.unseal(
-              { sealed: row.sealed!, iv: row.iv!, kekId: row.kek_id },
-              webhookSecretContext(this.#repo, row.id),
-            ),
-          }
-        : { kind: "ed25519", publicKey: decodePublicKey(row.public_key!) };
+    let credential: WebhookCredential;
+    if (row.kind === "hmac") {
+      if (!row.sealed || !row.iv) throw new Error(`credential ${row.id}: an HMAC credential without its sealed secret`);
+      const sealed = { sealed: row.sealed, iv: row.iv, kekId: row.kek_id };
+      credential = {
+        kind: "hmac",
+        secret: await this.#sealer.unseal(sealed, webhookSecretContext(this.#repo, row.id)),
+      };
+    } else {
+      if (!row.public_key) throw new Error(`credential ${row.id}: an Ed25519 credential without its public key`);
+      credential = { kind: "ed25519", publicKey: decodePublicKey(row.public_key) };
+    }
     this.#cache.set(row.id, credential);
     return credential;
   }

@@ -380,7 +380,7 @@ export class Repository extends DurableObject<Env> {
   }
 
   /** Checks a signed upload before its bytes are streamed into R2. */
-  async authorizeUpload(push: SignedPush) {
+  async authorizeUpload(push: SignedPush): Promise<{ ok: true; registry: string; duplicate: boolean } | Failure> {
     const ready = this.#requireBootstrapped();
     if (ready) return ready;
     const authorized = await this.#pushes.authorizeUpload(push, Date.now());
@@ -503,9 +503,10 @@ export class Repository extends DurableObject<Env> {
 
   /** A target's attestations (for the listing and the npm and PyPI shapes). */
   async attestationsFor(query: { path?: string; filename?: string }): Promise<AttestationView[]> {
+    const { path } = query;
     const rows =
-      query.path !== undefined
-        ? this.#attestations.forPath(query.path).map((a) => ({ ...a, path: query.path! }))
+      path !== undefined
+        ? this.#attestations.forPath(path).map((a) => ({ ...a, path }))
         : this.#attestations.forFilename(query.filename ?? "");
     return rows
       .filter((a) => !this.#quarantine.has(a.path))

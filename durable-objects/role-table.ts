@@ -174,7 +174,11 @@ export class RoleTable {
 
   published(name: string): RoleVersion | null {
     const row = this.#sql.exec<RoleRow>("SELECT * FROM roles WHERE name = ? AND version > 0", name).toArray()[0];
-    return row ? { version: row.version, expires: row.expires!, length: row.length!, sha256: row.sha256! } : null;
+    if (!row) return null;
+    if (row.expires === null || row.length === null || row.sha256 === null) {
+      throw new Error(`role ${name} v${row.version} is published without its expiry, length or digest`);
+    }
+    return { version: row.version, expires: row.expires, length: row.length, sha256: row.sha256 };
   }
 
   /** Published roles whose expiry is earliest first (for health and re-signing). */

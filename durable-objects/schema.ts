@@ -211,8 +211,9 @@ const MIGRATIONS: readonly string[] = [
 export function migrate(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
   const applied = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM _migrations").one().n;
-  for (let i = applied; i < MIGRATIONS.length; i++) {
-    sql.exec(MIGRATIONS[i]!);
+  for (const [i, migration] of MIGRATIONS.entries()) {
+    if (i < applied) continue;
+    sql.exec(migration);
     sql.exec("INSERT INTO _migrations (id, applied_at) VALUES (?, ?)", i + 1, Date.now());
   }
 }

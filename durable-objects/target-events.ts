@@ -100,7 +100,8 @@ export class TargetEvents {
     let removed = 0;
     for (const event of events) {
       if (event.type === "attestations.add") {
-        this.#attestations.record(this.#index, this.#log, event.attestation!, seq);
+        if (!event.attestation) throw new Error(`attestations.add for ${event.path}: not verified before apply`);
+        this.#attestations.record(this.#index, this.#log, event.attestation, seq);
         continue;
       }
       if (event.type === "targets.quarantine") {
@@ -141,7 +142,8 @@ export class TargetEvents {
           break;
         case "targets.yank":
         case "targets.unyank": {
-          const target = this.#index.get(event.path)!;
+          const target = this.#index.get(event.path);
+          if (!target) throw new Error(`${event.type} ${event.path}: the target is not listed (checked before apply)`);
           const { yanked: _y, yanked_reason: _r, ...custom } = target.custom ?? {};
           const next =
             event.type === "targets.yank" ? { ...custom, yanked: true, yanked_reason: event.reason } : custom;

@@ -26,9 +26,9 @@ export async function wakeRepositories(env: Env): Promise<{ woken: number; faile
   for (let i = 0; i < repos.length; i += CONCURRENCY) {
     const batch = repos.slice(i, i + CONCURRENCY);
     const results = await Promise.allSettled(batch.map((repo) => repositoryStub(env, repo).refresh()));
-    results.forEach((r, j) => {
-      if (r.status === "rejected") failed.push(batch[j]!);
-    });
+    for (const [j, repo] of batch.entries()) {
+      if (results[j]?.status === "rejected") failed.push(repo);
+    }
   }
   if (failed.length) console.error(`cron: refresh failed for ${failed.length} repositories: ${failed.join(", ")}`);
   return { woken: repos.length, failed };

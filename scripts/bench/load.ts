@@ -53,7 +53,9 @@ export function loaderVersion(loader: LoaderName): string {
     }
   }
   const out = spawnSync("wrk", ["--version"], { encoding: "utf8" });
-  return (out.stdout || out.stderr || "wrk").split("\n")[0]!.trim().split(" [")[0]!;
+  const [firstLine = ""] = (out.stdout || out.stderr || "wrk").split("\n");
+  const [version = ""] = firstLine.trim().split(" [");
+  return version;
 }
 
 function runProcess(
@@ -77,6 +79,22 @@ function runProcess(
       resolve({ stdout, stderr, code });
     });
   });
+}
+
+/** The line the wrk script below prints (every field is always written). */
+interface WrkJson {
+  requests: number;
+  bytes: number;
+  duration_us: number;
+  connect: number;
+  read: number;
+  write: number;
+  status: number;
+  timeout: number;
+  p50_us: number;
+  p99_us: number;
+  mean_us: number;
+  max_us: number;
 }
 
 interface AutocannonJson {
@@ -150,21 +168,21 @@ async function wrk(options: LoadOptions): Promise<LoadResult> {
     .reverse()
     .find((l) => l.startsWith("{"));
   if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}): ${(stderr || stdout).slice(-500)}`);
-  const r = JSON.parse(line) as Record<string, number>;
-  const seconds = r.duration_us! / 1e6;
-  const failures = r.status! + r.connect! + r.read! + r.write! + r.timeout!;
-  const ok = r.requests! - r.status!;
+  const r = JSON.parse(line) as WrkJson;
+  const seconds = r.duration_us / 1e6;
+  const failures = r.status + r.connect + r.read + r.write + r.timeout;
+  const ok = r.requests - r.status;
   return {
     loader: "wrk",
     durationS: seconds,
-    requests: r.requests!,
+    requests: r.requests,
     ok,
     failures,
     reqPerS: ok / seconds,
-    p50Ms: r.p50_us! / 1000,
-    p99Ms: r.p99_us! / 1000,
-    meanMs: r.mean_us! / 1000,
-    bytesPerS: r.bytes! / seconds,
+    p50Ms: r.p50_us / 1000,
+    p99Ms: r.p99_us / 1000,
+    meanMs: r.mean_us / 1000,
+    bytesPerS: r.bytes / seconds,
     raw: r,
   };
 }

@@ -1,11 +1,12 @@
 /** Small statistics over samples. */
+import { defined } from "../lib/defined.ts";
 
 /** The p-th percentile (0–100) by nearest rank. */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+  return defined(sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]);
 }
 
 export function summarize(samples: readonly number[]) {

@@ -1,5 +1,6 @@
 /** The one table printer every section uses: aligned plain-text columns. */
 import type { Cell, Column, Table } from "./types.ts";
+import { defined } from "../lib/defined.ts";
 
 function formatCell(cell: Cell, column: Column): string {
   if (cell === null || cell === undefined) return "–";
@@ -12,16 +13,16 @@ function formatCell(cell: Cell, column: Column): string {
 export function formatTable(table: Table): string {
   const headers = table.columns.map((c) => c.header);
   const body = table.rows.map((row) => table.columns.map((column, i) => formatCell(row[i] ?? null, column)));
-  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => defined(r[i]).length)));
   const align = (text: string, i: number) => {
-    const column = table.columns[i]!;
+    const column = defined(table.columns[i]);
     const left = column.align ? column.align === "left" : i === 0;
-    return left ? text.padEnd(widths[i]!) : text.padStart(widths[i]!);
+    return left ? text.padEnd(defined(widths[i])) : text.padStart(defined(widths[i]));
   };
   const line = (cells: string[]) => `| ${cells.map(align).join(" | ")} |`;
   const rule = `|${widths
     .map((w, i) => {
-      const column = table.columns[i]!;
+      const column = defined(table.columns[i]);
       const left = column.align ? column.align === "left" : i === 0;
       return left ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`;
     })

@@ -32,8 +32,6 @@ import { color, humanDuration, info, out, outJson, shortId } from "./output.ts";
 import { ask, confirmOrAbort, interactive } from "./prompt.ts";
 import { describeRoot } from "./root-view.ts";
 
-const DAY = 86_400;
-
 interface BootstrapFlags extends PassphraseOptions {
   key: string[];
   publicKey: string[];
@@ -72,13 +70,13 @@ function planFromFlags(flags: BootstrapFlags): Plan {
     keyFiles: flags.key,
     publicKeyFiles: flags.publicKey,
     threshold,
-    bins: intOption("--bins", flags.bins ?? "256", 2, 16_384)!,
+    bins: intOption("--bins", flags.bins ?? "256", 2, 16_384),
     expiry: {
-      root: durationOption("--root-expires", flags.rootExpires ?? "365d")!,
-      targets: durationOption("--targets-expires", flags.targetsExpires ?? "365d")!,
-      bins: durationOption("--bins-expires", flags.binsExpires ?? "1d")!,
-      snapshot: durationOption("--snapshot-expires", flags.snapshotExpires ?? "1d")!,
-      timestamp: durationOption("--timestamp-expires", flags.timestampExpires ?? "1d")!,
+      root: durationOption("--root-expires", flags.rootExpires ?? "365d"),
+      targets: durationOption("--targets-expires", flags.targetsExpires ?? "365d"),
+      bins: durationOption("--bins-expires", flags.binsExpires ?? "1d"),
+      snapshot: durationOption("--snapshot-expires", flags.snapshotExpires ?? "1d"),
+      timestamp: durationOption("--timestamp-expires", flags.timestampExpires ?? "1d"),
     },
   };
 }
@@ -161,7 +159,8 @@ async function rootKeys(plan: Plan): Promise<{ keys: Key[]; labels: Record<strin
     ...plan.publicKeyFiles.map((f) => [f, "signs later"]),
   ] as Array<[string, string]>) {
     const { keyid, key } = await readPublicKey(file);
-    if (labels[keyid]) throw usageError(`${file} is the same key as ${labels[keyid]!.split("  ")[0]}`);
+    const earlier = labels[keyid];
+    if (earlier) throw usageError(`${file} is the same key as ${earlier.split("  ")[0]}`);
     labels[keyid] = `${file}  ${role}`;
     keys.push(key);
   }

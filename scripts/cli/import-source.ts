@@ -40,7 +40,7 @@ export async function fingerprint(path: string): Promise<{ size: number; sha256:
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-    if (chunk.length) last = chunk[chunk.length - 1]!;
+    last = chunk.at(-1) ?? last;
   }
   if (size > 0 && last !== 10) lines++;
   return { size, sha256: hash.digest("hex"), lines };
@@ -53,7 +53,7 @@ export function splitCsv(line: string): string[] {
   let field = "";
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line.charAt(i);
     if (quoted) {
       if (c === '"' && line[i + 1] === '"') {
         field += '"';
@@ -114,10 +114,11 @@ export function parseLine(line: string, format: ImportFormat, lineNumber: number
     if (lineNumber === 1 && fields[0]?.trim().toLowerCase() === "path") return null;
     if (fields.length < 3 || fields.length > 4)
       throw new TypeError(`expected path,length,sha256[,sha512], found ${fields.length} field(s)`);
+    const [path, length = "", sha256 = ""] = fields;
     return checkEntry({
-      path: fields[0],
-      length: fields[1]!.trim(),
-      sha256: fields[2]!.trim(),
+      path,
+      length: length.trim(),
+      sha256: sha256.trim(),
       sha512: fields[3]?.trim(),
     });
   }
@@ -177,8 +178,8 @@ export async function* readBatches(
     if (!entry) continue;
     const earlier = seen.get(entry.path);
     if (earlier !== undefined) {
-      const other = batch.entries[earlier]!;
-      if (other.length !== entry.length || JSON.stringify(other.hashes) !== JSON.stringify(entry.hashes)) {
+      const other = batch.entries[earlier];
+      if (!other || other.length !== entry.length || JSON.stringify(other.hashes) !== JSON.stringify(entry.hashes)) {
         throw usageError(
           `${path}, line ${lineNumber}: target "${entry.path}" appears on line ${batch.lines[earlier]} with a different length or digest; a target path is immutable`,
         );

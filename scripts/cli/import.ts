@@ -187,8 +187,9 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
   const began = Date.now();
 
   const input = { path: file, ...(await fingerprint(file)) };
-  let state = flags.restart ? null : await readState(statePath);
-  if (state) {
+  const saved = flags.restart ? null : await readState(statePath);
+  if (saved) {
+    const state = saved;
     if (state.input.sha256 !== input.sha256 || state.input.size !== input.size) {
       throw usageError(
         `${file} changed since the import recorded in ${statePath} began`,
@@ -224,7 +225,7 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
   const status = await client.status();
   if (!status.bootstrapped) throw new CliError(EXIT.refused, `repository "${settings.repo}" is not bootstrapped`);
   const now = new Date().toISOString();
-  state ??= {
+  const state = saved ?? {
     format: STATE_FORMAT,
     url: requireUrl(settings),
     repository: requireRepo(settings),
@@ -254,15 +255,16 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
 
   const advance = async () => {
     let changed = false;
-    while (order.length && order[0]!.done) {
-      const { batch } = order.shift()!;
-      state!.acknowledgedLines = batch.endLine;
-      state!.acknowledgedTargets += batch.entries.length;
+    while (order[0]?.done) {
+      const { batch } = order[0];
+      order.shift();
+      state.acknowledgedLines = batch.endLine;
+      state.acknowledgedTargets += batch.entries.length;
       changed = true;
     }
     if (changed) {
-      await writeState(statePath, state!);
-      bar.update(state!.acknowledgedLines, state!.acknowledgedTargets - targetsBefore);
+      await writeState(statePath, state);
+      bar.update(state.acknowledgedLines, state.acknowledgedTargets - targetsBefore);
     }
   };
 
@@ -280,7 +282,7 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
           return writing;
         })
         .catch((error: unknown) => {
-          failure ??= explainRefusal(error, batch, file, state!.acknowledgedLines);
+          failure ??= explainRefusal(error, batch, file, state.acknowledgedLines);
         })
         .finally(() => inFlight.delete(task));
       inFlight.add(task);

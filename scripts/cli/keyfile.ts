@@ -82,8 +82,9 @@ export class KeyObjectSigner implements Signer {
 export function tufKeyOf(privateKey: KeyObject): Key {
   const pub = createPublicKey(privateKey);
   if (privateKey.asymmetricKeyType === "ed25519") {
-    const jwk = pub.export({ format: "jwk" });
-    return ed25519Key(Buffer.from(jwk.x!, "base64url").toString("hex"));
+    const { x } = pub.export({ format: "jwk" });
+    if (!x) throw keyError("the Ed25519 public key has no x coordinate");
+    return ed25519Key(Buffer.from(x, "base64url").toString("hex"));
   }
   if (privateKey.asymmetricKeyType === "ec" && privateKey.asymmetricKeyDetails?.namedCurve === "prime256v1") {
     return ecdsaP256Key(pub.export({ type: "spki", format: "pem" }).toString());

@@ -121,7 +121,7 @@ export function registerKeys(program: Command): void {
         } catch (error) {
           throw usageError(`cannot read ${options.pem}: ${(error as Error).message}`);
         }
-        let privateKey;
+        let privateKey: ReturnType<typeof createPrivateKey>;
         try {
           const passphrase = options.pemPassphraseFile
             ? readFileSync(options.pemPassphraseFile, "utf8").replace(/\r?\n$/, "")

@@ -176,7 +176,7 @@ Exits 1 when the checkpoint, the proof or the entry does not verify, or the log 
       const repo = requireRepo(settings);
       const verifierKey = await verifierKeyOf(flags, `${baseUrl}/${repo}`);
       if (!verifierKey) throw usageError("no log verifier key", "pass --verifier-key, --verifier-key-file or --root");
-      let result;
+      let result: Awaited<ReturnType<typeof verifyInclusionForTarget>>;
       try {
         result = await verifyInclusionForTarget({
           baseUrl,
@@ -233,7 +233,7 @@ checkpoints) is kept in the state file.
         const repo = requireRepo(settings);
         const watch = intOption("--watch", flags.watch, 1, 86_400);
         const maxEntries = intOption("--max-entries", flags.maxEntries, 0, 1_000_000) ?? 50;
-        let existing;
+        let existing: Awaited<ReturnType<typeof loadMonitorState>>;
         try {
           existing = await loadMonitorState(flags.state);
         } catch (error) {

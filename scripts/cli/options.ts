@@ -9,6 +9,8 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+export function intOption(name: string, value: string, min: number, max: number): number;
+export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined;
 export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -17,6 +19,8 @@ export function intOption(name: string, value: string | undefined, min: number, 
   return n;
 }
 
+export function durationOption(name: string, value: string): number;
+export function durationOption(name: string, value: string | undefined): number | undefined;
 export function durationOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   try {

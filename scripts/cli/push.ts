@@ -152,7 +152,7 @@ export function registerPush(program: Command): void {
         const event = {
           type: "targets.add",
           path,
-          length: intOption("--length", flags.length, 0, Number.MAX_SAFE_INTEGER)!,
+          length: intOption("--length", flags.length, 0, Number.MAX_SAFE_INTEGER),
           hashes: {
             ...(flags.sha256 ? { sha256: flags.sha256 } : {}),
             ...(flags.sha512 ? { sha512: flags.sha512 } : {}),

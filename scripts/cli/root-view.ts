@@ -15,8 +15,10 @@ export function describeRoot(root: Root, labels: Record<string, string> = {}): s
   const lines = [`root v${root.version}, expires ${expiresIn(root.expires)}`];
   lines.push(`  root keys: threshold ${root.roles.root.threshold} of ${root.roles.root.keyids.length}`);
   for (const id of root.roles.root.keyids) {
-    const key = root.keys[id]!;
-    lines.push(`    ${id}  ${key.keytype}/${key.scheme}${labels[id] ? `  ${labels[id]}` : ""}`);
+    const key = root.keys[id];
+    lines.push(
+      `    ${id}  ${key ? `${key.keytype}/${key.scheme}` : "(no key listed)"}${labels[id] ? `  ${labels[id]}` : ""}`,
+    );
   }
   const online = [...new Set(ONLINE.flatMap((r) => root.roles[r].keyids))];
   for (const id of online) {

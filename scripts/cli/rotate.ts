@@ -69,7 +69,7 @@ async function buildDraft(
 ): Promise<Root> {
   const draft = structuredClone(trusted) as Root;
   draft.version = trusted.version + 1;
-  draft.expires = formatExpires(new Date(Date.now() + durationOption("--expires", flags.expires ?? "365d")! * 1000));
+  draft.expires = formatExpires(new Date(Date.now() + durationOption("--expires", flags.expires ?? "365d") * 1000));
   for (const file of flags.addKey) {
     const { keyid, key } = await readPublicKey(file);
     if (draft.roles.root.keyids.includes(keyid)) throw usageError(`${file} (${keyid}) is already a root key`);

@@ -110,7 +110,7 @@ length or hash mismatch, target not listed), 3 when the repository is unreachabl
           config: { fetchTimeout: 30_000, fetchRetry: false },
         });
         let downloaded: string | undefined;
-        let info;
+        let info: Awaited<ReturnType<typeof updater.getTargetInfo>>;
         try {
           await updater.refresh();
           info = await updater.getTargetInfo(flags.target);

@@ -59,11 +59,11 @@ export async function localDurableObjects(persistTo: string, className?: string)
       // metadata.sqlite holds the namespace's alarms, not an object.
       if (!name.endsWith(".sqlite") || name === "metadata.sqlite") continue;
       const file = join(root, namespace, name);
-      const hasName =
-        queryLocalSqlite<{ n: number }>(
-          file,
-          "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__miniflare_do_name'",
-        )[0]!.n > 0;
+      const [tables] = queryLocalSqlite<{ n: number }>(
+        file,
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__miniflare_do_name'",
+      );
+      const hasName = (tables?.n ?? 0) > 0;
       const named = hasName
         ? queryLocalSqlite<{ name: string }>(file, "SELECT name FROM __miniflare_do_name LIMIT 1")[0]
         : undefined;
@@ -75,13 +75,13 @@ export async function localDurableObjects(persistTo: string, className?: string)
 
 /** The SQLite file of the one local Durable Object of class `className` addressed by `name`. */
 export async function localDurableObjectFile(persistTo: string, className: string, name: string): Promise<string> {
-  const matches = (await localDurableObjects(persistTo, className)).filter((o) => o.name === name);
-  if (matches.length !== 1) {
+  const [match, ...others] = (await localDurableObjects(persistTo, className)).filter((o) => o.name === name);
+  if (!match || others.length > 0) {
     throw new Error(
-      `expected one local ${className} Durable Object named "${name}" under ${persistTo}, found ${matches.length}`,
+      `expected one local ${className} Durable Object named "${name}" under ${persistTo}, found ${others.length + (match ? 1 : 0)}`,
     );
   }
-  return matches[0]!.file;
+  return match.file;
 }
 
 /** Read-only rows from the SQLite storage of the local Durable Object `className` named `name`. */
@@ -121,9 +121,10 @@ export async function readLocalR2Object(persistTo: string, key: string): Promise
       ),
     );
   }
-  if (rows.length !== 1)
+  const [row] = rows;
+  if (!row || rows.length !== 1)
     throw new Error(`expected one local R2 object "${key}" under ${persistTo}, found ${rows.length}`);
-  const { blob_id: blobId, size } = rows[0]!;
+  const { blob_id: blobId, size } = row;
   if (!blobId) throw new Error(`local R2 object "${key}" has no blob (multipart objects are not supported)`);
   for (const bucket of await readdir(r2Root)) {
     if (bucket === "miniflare-R2BucketObject") continue;

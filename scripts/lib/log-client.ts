@@ -301,7 +301,11 @@ export class LogClient {
     for (let i = 0; i < tiles.length; i += 8) {
       const batch = tiles.slice(i, i + 8);
       const loaded = await Promise.all(batch.map((t) => this.entryBundle(t.index, t.width)));
-      batch.forEach((tile, j) => out.push({ tile, start: tile.index * TILE_WIDTH, entries: loaded[j]! }));
+      for (const [j, tile] of batch.entries()) {
+        const entries = loaded[j];
+        if (!entries) throw new Error(`entry bundle ${tile.index} was not loaded`);
+        out.push({ tile, start: tile.index * TILE_WIDTH, entries });
+      }
     }
     return out;
   }

@@ -493,7 +493,8 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
       }
       continue;
     }
-    const record = (identifiers[entry.path] ??= { digests: [], lastType: entry.type, lastIndex: index });
+    const record = identifiers[entry.path] ?? { digests: [], lastType: entry.type, lastIndex: index };
+    identifiers[entry.path] = record;
     const conflict = record.digests.find((d) => !sameDigests(d.hashes, entry.hashes));
     if (conflict) {
       findings.push({

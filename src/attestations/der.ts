@@ -32,13 +32,20 @@ export interface Der {
   readonly content: Uint8Array;
 }
 
+/** The byte at `offset`, or a DerError when the input ends before it. */
+function byteAt(buf: Uint8Array, offset: number): number {
+  const byte = buf[offset];
+  if (byte === undefined) throw new DerError("truncated DER");
+  return byte;
+}
+
 /** Reads the element at `offset`; returns it and the offset just past it. */
 export function readElement(buf: Uint8Array, offset: number): { element: Der; next: number } {
   const start = offset;
   if (offset + 2 > buf.length) throw new DerError("truncated DER header");
-  const tag = buf[offset++]!;
+  const tag = byteAt(buf, offset++);
   if ((tag & 0x1f) === 0x1f) throw new DerError("multi-byte DER tags are not supported");
-  const first = buf[offset++]!;
+  const first = byteAt(buf, offset++);
   let length: number;
   if (first < 0x80) {
     length = first;
@@ -48,7 +55,7 @@ export function readElement(buf: Uint8Array, offset: number): { element: Der; ne
     if (count > 4) throw new DerError("DER length too large");
     if (offset + count > buf.length) throw new DerError("truncated DER length");
     length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + buf[offset++]!;
+    for (let i = 0; i < count; i++) length = length * 256 + byteAt(buf, offset++);
     if (length < 0x80 || buf[offset - count] === 0) throw new DerError("non-minimal DER length");
   }
   const end = offset + length;
@@ -90,15 +97,14 @@ export function sequence(node: Der | undefined, what: string): Der[] {
   return children(expectTag(node, TAG.SEQUENCE, what));
 }
 
-export function decodeOid(node: Der): string {
-  expectTag(node, TAG.OID, "OBJECT IDENTIFIER");
+export function decodeOid(element: Der | undefined): string {
+  const node = expectTag(element, TAG.OID, "OBJECT IDENTIFIER");
   const bytes = node.content;
   if (bytes.length === 0) throw new DerError("empty OID");
   const arcs: number[] = [];
   let value = 0;
   let arcStart = true;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
+  for (const [i, b] of bytes.entries()) {
     if (arcStart && b === 0x80) throw new DerError("non-minimal OID arc");
     if (value > 2 ** 45) throw new DerError("OID arc too large");
     value = value * 128 + (b & 0x7f);
@@ -110,13 +116,13 @@ export function decodeOid(node: Der): string {
       throw new DerError("truncated OID");
     }
   }
-  const first = arcs[0]!;
+  const [first = 0] = arcs; // at least one arc: the content is non-empty and its last byte ends an arc
   const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
   return [...head, ...arcs.slice(1)].join(".");
 }
 
-export function decodeBoolean(node: Der): boolean {
-  expectTag(node, TAG.BOOLEAN, "BOOLEAN");
+export function decodeBoolean(element: Der | undefined): boolean {
+  const node = expectTag(element, TAG.BOOLEAN, "BOOLEAN");
   if (node.content.length !== 1) throw new DerError("malformed BOOLEAN");
   if (node.content[0] === 0xff) return true;
   if (node.content[0] === 0x00) return false;
@@ -124,18 +130,19 @@ export function decodeBoolean(node: Der): boolean {
 }
 
 /** A non-negative INTEGER small enough for a JS number (path lengths, versions). */
-export function decodeSmallInteger(node: Der): number {
-  expectTag(node, TAG.INTEGER, "INTEGER");
+export function decodeSmallInteger(element: Der | undefined): number {
+  const node = expectTag(element, TAG.INTEGER, "INTEGER");
   const bytes = node.content;
-  if (bytes.length === 0 || bytes.length > 6 || (bytes[0]! & 0x80) !== 0) throw new DerError("unsupported INTEGER");
+  if (bytes.length === 0 || bytes.length > 6 || (byteAt(bytes, 0) & 0x80) !== 0)
+    throw new DerError("unsupported INTEGER");
   let n = 0;
   for (const b of bytes) n = n * 256 + b;
   return n;
 }
 
 /** The bytes of a BIT STRING with no unused bits (keys, signatures). */
-export function decodeBitStringBytes(node: Der): Uint8Array {
-  expectTag(node, TAG.BIT_STRING, "BIT STRING");
+export function decodeBitStringBytes(element: Der | undefined): Uint8Array {
+  const node = expectTag(element, TAG.BIT_STRING, "BIT STRING");
   if (node.content.length === 0 || node.content[0] !== 0) throw new DerError("BIT STRING with unused bits");
   return node.content.subarray(1);
 }
@@ -155,7 +162,8 @@ const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** UTF8String, PrintableString or IA5String as text. */
-export function decodeString(node: Der): string {
+export function decodeString(node: Der | undefined): string {
+  if (!node) throw new DerError("expected a string, got nothing");
   switch (node.tag) {
     case TAG.UTF8_STRING:
       return utf8.decode(node.content);
@@ -172,7 +180,8 @@ export function decodeString(node: Der): string {
  * profiles them; `fraction` also allows GeneralizedTime's fractional seconds
  * (YYYYMMDDHHMMSS.fffZ), which RFC 3161 timestamps may carry.
  */
-export function decodeTime(node: Der, options: { fraction?: boolean } = {}): Date {
+export function decodeTime(node: Der | undefined, options: { fraction?: boolean } = {}): Date {
+  if (!node) throw new DerError("expected a time, got nothing");
   const text = latin1.decode(node.content);
   let match: RegExpExecArray | null;
   let year: number;
@@ -187,15 +196,15 @@ export function decodeTime(node: Der, options: { fraction?: boolean } = {}): Dat
       throw new DerError(`malformed GeneralizedTime ${text}`);
     year = Number(match[1]);
     if (match[7] !== undefined) {
-      const [, , mo, d, h, mi, s] = match.map(Number) as number[];
+      const [, , mo = 0, d = 0, h = 0, mi = 0, s = 0] = match.map(Number);
       const millis = Math.floor(Number(`0${match[7]}`) * 1000);
-      return new Date(Date.UTC(year, mo! - 1, d!, h!, mi!, s!, millis));
+      return new Date(Date.UTC(year, mo - 1, d, h, mi, s, millis));
     }
   } else {
     throw new DerError("not a time");
   }
-  const [, , mo, d, h, mi, s] = match.map(Number) as number[];
-  return new Date(Date.UTC(year, mo! - 1, d!, h!, mi!, s!));
+  const [, , mo = 0, d = 0, h = 0, mi = 0, s = 0] = match.map(Number);
+  return new Date(Date.UTC(year, mo - 1, d, h, mi, s));
 }
 
 /** A DER header for `length` content bytes under `tag` (used to re-wrap the TBS without the SCT extension). */

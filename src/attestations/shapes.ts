@@ -32,7 +32,7 @@ export function publisherFor(signer: { issuer?: string; san?: string } | undefin
   const san = signer?.san ?? "";
   const github = /^https:\/\/github\.com\/([^/]+\/[^/]+)\/\.github\/workflows\/([^@]+)@/.exec(san);
   if (signer?.issuer === "https://token.actions.githubusercontent.com" && github) {
-    return { kind: "GitHub", repository: github[1], workflow: github[2]!.split("/").pop(), environment: null };
+    return { kind: "GitHub", repository: github[1], workflow: (github[2] ?? "").split("/").pop(), environment: null };
   }
   const gitlab = /^https:\/\/gitlab\.com\/(.+)\/\/(.+)@/.exec(san);
   if (signer?.issuer === "https://gitlab.com" && gitlab) {

@@ -34,7 +34,7 @@ import {
   StructureError,
   type TlogEntry,
 } from "./bundle.ts";
-import { verifyCertificatePath } from "./chain.ts";
+import { ChainError, verifyCertificatePath } from "./chain.ts";
 import { bytesEqual } from "./der.ts";
 import type { PublicKey } from "./keys.ts";
 import { UnsupportedKeyError } from "./keys.ts";
@@ -187,7 +187,8 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
   await stage("signature", async () => {
     const ok =
       content.kind === "messageSignature"
-        ? await signer.key.verifyDigest(expectedDigest!, content.signature, MESSAGE_HASH[content.algorithm])
+        ? expectedDigest !== undefined &&
+          (await signer.key.verifyDigest(expectedDigest, content.signature, MESSAGE_HASH[content.algorithm]))
         : await signer.key.verify(preAuthEncoding(content.payloadType, content.payload), content.signature);
     if (!ok)
       throw new Failure(
@@ -330,7 +331,9 @@ async function verifySigner(
   for (const { time } of times) {
     const { path, authority: ca } = await verifyCertificatePath(leaf, time, root);
     authority = ca.uri;
-    const scts = await verifyEmbeddedScts(leaf, path[1]!, root.ctlogs);
+    const issuer = path[1];
+    if (!issuer) throw new ChainError("the leaf certificate has no issuer in its path");
+    const scts = await verifyEmbeddedScts(leaf, issuer, root.ctlogs);
     if (scts === 0) throw new Failure("chain", "the certificate has no signed certificate timestamp");
   }
   return {

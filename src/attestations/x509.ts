@@ -62,7 +62,7 @@ const OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
 /** The signature algorithm an AlgorithmIdentifier names (RSASSA-PSS with its parameters). */
 export function signatureAlgorithmOf(algorithmIdentifier: Der): SignatureAlgorithm {
   const [oidNode, params] = sequence(algorithmIdentifier, "signatureAlgorithm");
-  const oid = decodeOid(oidNode!);
+  const oid = decodeOid(oidNode);
   if (oid === OID_RSASSA_PSS) {
     if (!params) throw new DerError("RSASSA-PSS without parameters");
     const { hash, saltLength } = pssParameters(params.bytes);
@@ -135,37 +135,39 @@ export class Certificate {
     if (rest.length) throw new DerError("Certificate has extra fields");
     this.tbs = expectTag(tbs, TAG.SEQUENCE, "TBSCertificate");
     this.signatureAlgorithm = signatureAlgorithmOf(expectTag(sigAlg, TAG.SEQUENCE, "signatureAlgorithm"));
-    this.signature = decodeBitStringBytes(sigValue!);
+    this.signature = decodeBitStringBytes(sigValue);
 
     const fields = children(this.tbs);
     let i = 0;
-    if (fields[i]?.tag === 0xa0) {
-      const [version] = children(fields[i]!);
-      if (decodeSmallInteger(version!) !== 2) throw new DerError("only X.509 v3 certificates are supported");
+    const versionField = fields[i];
+    if (versionField?.tag === 0xa0) {
+      const [version] = children(versionField);
+      if (decodeSmallInteger(version) !== 2) throw new DerError("only X.509 v3 certificates are supported");
       i++;
     } else {
       throw new DerError("only X.509 v3 certificates are supported");
     }
     this.serialNumber = expectTag(fields[i++], TAG.INTEGER, "serialNumber").content;
     const innerAlg = expectTag(fields[i++], TAG.SEQUENCE, "signature");
-    if (!bytesEqual(innerAlg.bytes, sigAlg!.bytes))
+    if (!sigAlg || !bytesEqual(innerAlg.bytes, sigAlg.bytes))
       throw new DerError("TBSCertificate and Certificate disagree on the signature algorithm");
     this.issuer = expectTag(fields[i++], TAG.SEQUENCE, "issuer").bytes;
     const [notBefore, notAfter] = sequence(fields[i++], "validity");
-    this.notBefore = decodeTime(notBefore!);
-    this.notAfter = decodeTime(notAfter!);
+    this.notBefore = decodeTime(notBefore);
+    this.notAfter = decodeTime(notAfter);
     this.subject = expectTag(fields[i++], TAG.SEQUENCE, "subject").bytes;
     this.publicKey = PublicKey.fromSpki(expectTag(fields[i++], TAG.SEQUENCE, "subjectPublicKeyInfo").bytes);
-    while (fields[i] && (fields[i]!.tag === 0x81 || fields[i]!.tag === 0x82)) i++; // unique IDs
+    while (fields[i]?.tag === 0x81 || fields[i]?.tag === 0x82) i++; // unique IDs
     this.tbsPrefix = fields.slice(0, i);
     const extensions: Extension[] = [];
-    if (fields[i]?.tag === 0xa3) {
-      const [list, ...more] = children(fields[i]!);
+    const extensionsField = fields[i];
+    if (extensionsField?.tag === 0xa3) {
+      const [list, ...more] = children(extensionsField);
       if (more.length) throw new DerError("malformed extensions");
       const seen = new Set<string>();
       for (const ext of sequence(list, "extensions")) {
         const parts = sequence(ext, "Extension");
-        const oid = decodeOid(parts[0]!);
+        const oid = decodeOid(parts[0]);
         let critical = false;
         let valueNode = parts[1];
         if (valueNode?.tag === TAG.BOOLEAN) {
@@ -197,8 +199,13 @@ export class Certificate {
     const parts = sequence(parseDer(ext.value), "BasicConstraints");
     let ca = false;
     let k = 0;
-    if (parts[k]?.tag === TAG.BOOLEAN) ca = decodeBoolean(parts[k++]!);
-    const pathLength = parts[k] ? decodeSmallInteger(parts[k]!) : undefined;
+    const caPart = parts[k];
+    if (caPart?.tag === TAG.BOOLEAN) {
+      ca = decodeBoolean(caPart);
+      k++;
+    }
+    const lengthPart = parts[k];
+    const pathLength = lengthPart ? decodeSmallInteger(lengthPart) : undefined;
     return pathLength === undefined ? { ca } : { ca, pathLength };
   }
 
@@ -233,8 +240,8 @@ export class Certificate {
       else if (name.tag === 0x81) out.emails.push(latin1.decode(name.content));
       else if (name.tag === 0xa0) {
         const [typeId, wrapped] = children(name);
-        if (decodeOid(typeId!) === OID.FULCIO_OTHERNAME_SAN && wrapped?.tag === 0xa0) {
-          out.others.push(decodeString(children(wrapped)[0]!));
+        if (decodeOid(typeId) === OID.FULCIO_OTHERNAME_SAN && wrapped?.tag === 0xa0) {
+          out.others.push(decodeString(children(wrapped)[0]));
         }
       }
     }

@@ -24,7 +24,7 @@ export function adminAuth(options: { token: (env: Env) => string | undefined }):
         CHALLENGE,
       );
     }
-    const [given, wanted] = await Promise.all([sha256(utf8(match[1]!)), sha256(utf8(expected))]);
+    const [given, wanted] = await Promise.all([sha256(utf8(match[1] ?? "")), sha256(utf8(expected))]);
     if (!timingSafeEqual(given, wanted)) {
       throw new ProblemError(401, { code: "unauthenticated", detail: "the bearer token is not valid" }, CHALLENGE);
     }

@@ -131,8 +131,9 @@ async function lookup(source: SubtreeHashes, id: SubtreeId): Promise<Hash> {
 
 /** MTH of the complete subtrees given left to right: fold from the right (the RFC's split is always the leftmost). */
 async function foldRight(hashes: readonly Hash[]): Promise<Hash> {
-  let acc = hashes[hashes.length - 1]!;
-  for (let i = hashes.length - 2; i >= 0; i--) acc = await nodeHash(hashes[i]!, acc);
+  let acc = hashes.at(-1);
+  if (!acc) throw new LogError("invalid_argument", "no subtree hashes to fold");
+  for (const hash of hashes.slice(0, -1).reverse()) acc = await nodeHash(hash, acc);
   return acc;
 }
 
@@ -298,8 +299,10 @@ export async function verifyConsistency(
     fn = (fn - 1) / 2;
     sn = Math.floor(sn / 2);
   }
-  let fr: Uint8Array = path[0]!;
-  let sr: Uint8Array = path[0]!;
+  const [start] = path;
+  if (!start) return false;
+  let fr: Uint8Array = start;
+  let sr: Uint8Array = start;
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
@@ -375,7 +378,9 @@ export class MerkleAccumulator {
     let index = this.#size;
     const completed: StoredNode[] = [{ level, index, hash }];
     while (index % 2 === 1) {
-      hash = await nodeHash(this.#peaks.pop()!, hash);
+      const peak = this.#peaks.pop();
+      if (!peak) throw new LogError("invalid_argument", "the compact range lost a peak");
+      hash = await nodeHash(peak, hash);
       level += 1;
       index = (index - 1) / 2;
       completed.push({ level, index, hash });
@@ -413,7 +418,9 @@ export class MemoryTree implements SubtreeHashes {
   async appendLeafHash(hash: Uint8Array): Promise<number> {
     const index = this.size;
     for (const node of await this.#edge.append(hash)) {
-      (this.#levels[node.level] ??= [])[node.index] = node.hash;
+      const level = this.#levels[node.level] ?? [];
+      this.#levels[node.level] = level;
+      level[node.index] = node.hash;
     }
     return index;
   }

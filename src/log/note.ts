@@ -69,6 +69,7 @@ export interface VerifierKey {
 
 /** Key names are non-empty and have no Unicode spaces and no '+'. */
 export function isValidKeyName(name: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a key name may not contain control characters
   return name.length > 0 && !/[\s\u0085+]/u.test(name) && !/[\u0000-\u001f]/.test(name) && name.isWellFormed();
 }
 
@@ -238,6 +239,7 @@ export class Ed25519NoteSigner implements NoteSigner {
 
 function checkNoteCharacters(message: string): void {
   if (!message.isWellFormed()) throw new LogError("malformed_note", "a note is valid UTF-8");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the note text may not contain control characters other than newline
   if (/[\u0000-\u0009\u000b-\u001f]/.test(message)) {
     throw new LogError("malformed_note", "a note has no control characters other than newline");
   }
@@ -264,12 +266,13 @@ export function parseSignatureLine(line: string): NoteSignature {
   if (!line.startsWith(EM_DASH_SPACE))
     throw new LogError("malformed_note", "a signature line starts with an em dash and a space");
   const parts = line.slice(EM_DASH_SPACE.length).split(" ");
-  if (parts.length !== 2 || !isValidKeyName(parts[0]!)) {
+  const [name = "", base64 = ""] = parts;
+  if (parts.length !== 2 || !isValidKeyName(name)) {
     throw new LogError("malformed_note", "a signature line is — <name> <base64>");
   }
-  const bytes = decodeBase64Strict(parts[1]!, "malformed_note", "a note signature");
+  const bytes = decodeBase64Strict(base64, "malformed_note", "a note signature");
   if (bytes.length < 5) throw new LogError("malformed_note", "a note signature is a key ID and at least one byte");
-  return { name: parts[0]!, keyId: readUint32(bytes), signature: bytes.slice(4) };
+  return { name, keyId: readUint32(bytes), signature: bytes.slice(4) };
 }
 
 /**
@@ -368,15 +371,15 @@ export async function openNote(message: string | Uint8Array, verifiers: readonly
   const verified: NoteSignature[] = [];
   const unverified: NoteSignature[] = [];
   for (const sig of signatures) {
-    const matching = verifiers.filter((v) => sameKey(v, sig));
-    if (matching.length === 0) {
+    const [verifier, ...others] = verifiers.filter((v) => sameKey(v, sig));
+    if (!verifier) {
       unverified.push(sig);
       continue;
     }
-    if (matching.length > 1) {
+    if (others.length > 0) {
       throw new LogError("invalid_argument", `ambiguous verifier key ${sig.name}+${toHex(writeUint32(sig.keyId))}`);
     }
-    if (!(await matching[0]!.verify(text, sig.signature))) {
+    if (!(await verifier.verify(text, sig.signature))) {
       throw new LogError("invalid_signature", `invalid signature by ${sig.name}+${toHex(writeUint32(sig.keyId))}`);
     }
     verified.push(sig);

@@ -81,7 +81,7 @@ export function parseTilePath(path: string): TilePath {
   const m = TILE_PATH.exec(path);
   if (m === null) throw new LogError("malformed_tile", `not a tile path: ${JSON.stringify(path)}`);
   const [, levelText, indexText, widthText] = m;
-  const index = Number(indexText!.replaceAll("x", "").replaceAll("/", ""));
+  const index = Number((indexText ?? "").replaceAll("x", "").replaceAll("/", ""));
   const width = widthText === undefined ? TILE_WIDTH : Number(widthText);
   if (!Number.isSafeInteger(index) || (widthText !== undefined && width >= TILE_WIDTH)) {
     throw new LogError("malformed_tile", `not a tile path: ${JSON.stringify(path)}`);
@@ -100,7 +100,7 @@ export function parseTilePath(path: string): TilePath {
 
 /** 2**(height·level), the number of leaves under one hash of a tile at `level`. */
 function leavesPerHash(level: number, height: number): number {
-  return Math.pow(2, height * level);
+  return 2 ** (height * level);
 }
 
 /** The number of tree nodes at tile level `level` in a tree of `size` leaves. */
@@ -119,7 +119,7 @@ function checkHeight(height: number): number {
   if (!Number.isInteger(height) || height < 1 || height > 30) {
     throw new LogError("invalid_argument", `a tile height is 1–30, not ${height}`);
   }
-  return Math.pow(2, height);
+  return 2 ** height;
 }
 
 /**
@@ -203,14 +203,20 @@ export async function perfectRoot(hashes: readonly Uint8Array[]): Promise<Hash> 
   if (n < 1 || Math.log2(n) % 1 !== 0) {
     throw new LogError("invalid_argument", `a complete subtree has a power-of-two number of hashes, not ${n}`);
   }
-  let level: Uint8Array[] = [...hashes];
+  let level: readonly Uint8Array[] = hashes;
   while (n > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i < n; i += 2) next.push(await nodeHash(level[i]!, level[i + 1]!));
+    for (let i = 0; i < n; i += 2) {
+      const [left, right] = level.slice(i, i + 2);
+      if (!left || !right) throw new LogError("invalid_argument", "a level of a complete subtree lost a hash");
+      next.push(await nodeHash(left, right));
+    }
     level = next;
     n /= 2;
   }
-  return Uint8Array.from(level[0]!);
+  const [root] = level;
+  if (!root) throw new LogError("invalid_argument", "a complete subtree has no root");
+  return Uint8Array.from(root);
 }
 
 /**
@@ -243,16 +249,17 @@ export async function tileData(tile: Tile, read: TileLevelReader): Promise<Uint8
 export async function computeTiles(
   leafHashes: readonly Uint8Array[],
 ): Promise<Array<{ tile: Tile; path: string; data: Uint8Array<ArrayBuffer> }>> {
-  const levels: Uint8Array[][] = [[...leafHashes]];
-  for (let l = 0; levels[l]!.length >= TILE_WIDTH; l++) {
-    const below = levels[l]!;
+  const levels: Uint8Array[][] = [];
+  for (let below: Uint8Array[] = [...leafHashes]; ; ) {
+    levels.push(below);
+    if (below.length < TILE_WIDTH) break;
     const above: Uint8Array[] = [];
     for (let i = 0; i + TILE_WIDTH <= below.length; i += TILE_WIDTH) {
       above.push(await perfectRoot(below.slice(i, i + TILE_WIDTH)));
     }
-    levels.push(above);
+    below = above;
   }
-  const read: TileLevelReader = (level, start, end) => levels[level]!.slice(start, end);
+  const read: TileLevelReader = (level, start, end) => levels[level]?.slice(start, end) ?? [];
   const out: Array<{ tile: Tile; path: string; data: Uint8Array<ArrayBuffer> }> = [];
   for (const tile of tilesForSize(leafHashes.length)) {
     out.push({ tile, path: tilePath(tile), data: await tileData(tile, read) });
@@ -272,7 +279,7 @@ export function subtreeHashesFromTileLevels(read: TileLevelReader): SubtreeHashe
       requireSize(level, "level");
       requireSize(index, "index");
       const tileLevel = Math.floor(level / TILE_HEIGHT);
-      const span = Math.pow(2, level % TILE_HEIGHT);
+      const span = 2 ** (level % TILE_HEIGHT);
       const hashes = await read(tileLevel, index * span, (index + 1) * span);
       if (hashes.length !== span) {
         throw new LogError(
@@ -356,7 +363,7 @@ export function decodeEntryBundle(data: Uint8Array, width?: number): Uint8Array<
   let offset = 0;
   while (offset < data.length) {
     if (offset + 2 > data.length) throw new LogError("malformed_tile", "an entry bundle ends inside a length prefix");
-    const length = data[offset]! * 256 + data[offset + 1]!;
+    const length = (data[offset] ?? 0) * 256 + (data[offset + 1] ?? 0); // both present: checked above
     offset += 2;
     if (offset + length > data.length) throw new LogError("malformed_tile", "an entry bundle ends inside an entry");
     entries.push(Uint8Array.from(data.subarray(offset, offset + length)));

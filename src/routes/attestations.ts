@@ -93,12 +93,13 @@ export const pypiIntegrity = new Hono<AppEnv>().get("/:project/:version/:filenam
     string,
     { publisher: Record<string, unknown>; attestations: Array<Record<string, unknown>> }
   >();
-  list.forEach((a, i) => {
+  for (const [i, a] of list.entries()) {
     const key = JSON.stringify(a.publisher);
     const group = byPublisher.get(key) ?? { publisher: a.publisher, attestations: [] };
-    group.attestations.push(toPep740(stored[i]!));
+    const bundle = stored[i];
+    if (bundle) group.attestations.push(toPep740(bundle)); // bundles() returns one per listed attestation
     byPublisher.set(key, group);
-  });
+  }
   c.header("Cache-Control", shortLived(shortCacheSeconds(c.env)));
   return c.json({ version: 1, attestation_bundles: [...byPublisher.values()] });
 });

@@ -46,7 +46,8 @@ const CredentialSchema = z.discriminatedUnion("kind", [
 
 export function registryName(raw: string): string {
   const name = RegistryNameSchema.safeParse(raw);
-  if (!name.success) throw new ProblemError(404, { code: "not_found", detail: name.error.issues[0]!.message });
+  if (!name.success)
+    throw new ProblemError(404, { code: "not_found", detail: name.error.issues[0]?.message ?? "not a registry name" });
   return name.data;
 }
 

@@ -11,6 +11,7 @@ export const TargetPathSchema = z
   .string()
   .min(1, "a target path is not empty")
   .max(MAX_TARGET_PATH_LENGTH, `a target path is at most ${MAX_TARGET_PATH_LENGTH} characters`)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   .refine((p) => !/[\u0000-\u001f\u007f]/.test(p), "a target path has no control or NUL characters")
   .refine((p) => !p.includes("\\"), "a target path has no backslashes")
   .refine((p) => !p.startsWith("/"), "a target path does not start with /")

@@ -4,7 +4,7 @@ import { fromBase64, toBase64 } from "./encoding.ts";
 export function pemToDer(pem: string, label: string): Uint8Array<ArrayBuffer> {
   const match = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`).exec(pem);
   if (!match) throw new TypeError(`not a PEM ${label}`);
-  return fromBase64(match[1]!.replace(/\s+/g, ""));
+  return fromBase64((match[1] ?? "").replace(/\s+/g, ""));
 }
 
 export function derToPem(der: Uint8Array, label: string): string {

@@ -21,7 +21,8 @@ export interface RootDiff {
 
 export function diffRoots(from: Root, to: Root): RootDiff {
   const describe = (root: Root) => (keyid: string) => {
-    const key = root.keys[keyid]!;
+    const key = root.keys[keyid];
+    if (!key) throw new TypeError(`root v${root.version} lists keyid ${keyid} without its key`);
     return { keyid, keytype: key.keytype, scheme: key.scheme };
   };
   const roles = {} as Record<TopLevelRole, RoleDiff>;

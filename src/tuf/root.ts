@@ -59,7 +59,13 @@ export async function parseRoot(signed: unknown): Promise<Root> {
 }
 
 export function roleKeys(root: Root, role: TopLevelRole): Record<string, Key> {
-  return Object.fromEntries(root.roles[role].keyids.map((id) => [id, root.keys[id]!]));
+  return Object.fromEntries(
+    root.roles[role].keyids.map((id) => {
+      const key = root.keys[id];
+      if (!key) throw new TypeError(`root v${root.version} lists keyid ${id} for ${role} without its key`);
+      return [id, key];
+    }),
+  );
 }
 
 /**

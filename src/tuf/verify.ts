@@ -51,10 +51,12 @@ export function derSignatureToRaw(der: Uint8Array, size: number): Uint8Array<Arr
     if (!cond) throw new TypeError("malformed DER ECDSA signature");
   };
   const readLength = (): number => {
-    const first = der[offset++]!;
+    const first = der[offset++] ?? 0x100; // past the end: fails the check below
     if (first < 0x80) return first;
     expect(first === 0x81);
-    return der[offset++]!;
+    const length = der[offset++];
+    expect(length !== undefined);
+    return length ?? 0;
   };
   expect(der[offset++] === 0x30);
   const seqLength = readLength();
@@ -81,7 +83,7 @@ export function rawSignatureToDer(raw: Uint8Array): Uint8Array<ArrayBuffer> {
     let i = 0;
     while (i < bytes.length - 1 && bytes[i] === 0) i++;
     const body = Array.from(bytes.subarray(i));
-    if (body[0]! & 0x80) body.unshift(0);
+    if ((body[0] ?? 0) & 0x80) body.unshift(0);
     return [0x02, body.length, ...body];
   };
   const content = [...integer(raw.subarray(0, half)), ...integer(raw.subarray(half))];

@@ -43,7 +43,11 @@ export function signedContent(id: string, timestamp: string, body: string): Uint
 }
 
 /** "expired", "future" or null, for a webhook-timestamp (seconds) against `nowMs`. */
-export function timestampProblem(timestamp: string, nowMs: number, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS) {
+export function timestampProblem(
+  timestamp: string,
+  nowMs: number,
+  toleranceSeconds: number = DEFAULT_TOLERANCE_SECONDS,
+): "malformed" | "expired" | "future" | null {
   if (!/^\d{1,12}$/.test(timestamp)) return "malformed" as const;
   const skew = Number(timestamp) - Math.floor(nowMs / 1000);
   if (skew < -toleranceSeconds) return "expired" as const;

@@ -29,6 +29,7 @@ import { npmAttestationKeys, trustedRootFromJSON, verifyBundle } from "../../src
 import { PublicKey } from "../../src/attestations/keys.ts";
 import { type Case, CASES, trustMaterial } from "../unit/attestations/cases.ts";
 import { ARTIFACTS, CONFORMANCE, TRUSTED_ROOT } from "../unit/attestations/material.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const FIXTURES = join(import.meta.dirname, "../unit/attestations/fixtures");
 
@@ -115,7 +116,7 @@ function reference(c: Case): string {
     bundle: c.bundle(),
     root,
     keys: npmKeyMaterial(npmKeys),
-    ...(artifactBytes(c) ? { artifact: artifactBytes(c)! } : {}),
+    ...(artifactBytes(c) ? { artifact: defined(artifactBytes(c)) } : {}),
     digest: a,
     ...(c.identity ? { identity: c.identity } : {}),
     ...(c.subjectName !== undefined ? { subjectName: c.subjectName } : {}),
@@ -344,7 +345,7 @@ describe("inside workerd, without nodejs_compat: our verifier", () => {
         ...(c.predicateTypes ? { predicateTypes: c.predicateTypes } : {}),
         ...(c.identity ? { identity: c.identity } : {}),
       };
-      const verdict = await post(dev!, { bundle: c.bundle(), root, npmKeys, expectation });
+      const verdict = await post(defined(dev), { bundle: c.bundle(), root, npmKeys, expectation });
       const got = verdict.ok ? "ok" : String(verdict.code);
       if (got !== c.expect) mismatches.push(`${c.id}: ${got} (${String(verdict.detail)}), expected ${c.expect}`);
     }
@@ -380,7 +381,7 @@ describe("inside workerd: the Sigstore JS packages (@sigstore/verify)", () => {
 
   it("with nodejs_compat, reject the valid v0.3 and DSSE bundles: the inclusion promise (SET) check fails", async () => {
     for (const bundle of [CONFORMANCE["happy-path-v0.3"], CONFORMANCE["happy-path-intoto-in-dsse-v3"]]) {
-      const verdict = await post(dev!, { bundle, root: TRUSTED_ROOT, artifact: a });
+      const verdict = await post(defined(dev), { bundle, root: TRUSTED_ROOT, artifact: a });
       expect(verdict).toMatchObject({
         ok: false,
         code: "TLOG_INCLUSION_PROMISE_ERROR",
@@ -391,11 +392,11 @@ describe("inside workerd: the Sigstore JS packages (@sigstore/verify)", () => {
 
   it("accept them once crypto.verify(undefined, …, ecKey, …) defaults to SHA-256 as under OpenSSL: that is the missing piece", async () => {
     for (const bundle of [CONFORMANCE["happy-path-v0.3"], CONFORMANCE["happy-path-intoto-in-dsse-v3"]]) {
-      const verdict = await post(dev!, { bundle, root: TRUSTED_ROOT, artifact: a, shim: true });
+      const verdict = await post(defined(dev), { bundle, root: TRUSTED_ROOT, artifact: a, shim: true });
       expect(verdict).toMatchObject({ ok: true });
     }
     // And the shim does not make it accept a broken one.
-    const broken = await post(dev!, {
+    const broken = await post(defined(dev), {
       bundle: CONFORMANCE["incorrect-public-key_fail"],
       root: TRUSTED_ROOT,
       artifact: a,

@@ -17,6 +17,7 @@ import { randomSecrets, startLocalInstance, type LocalInstance } from "../../scr
 import { RegistryClient } from "../../scripts/lib/registry-client.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { ARTIFACTS, PEP740 } from "../unit/attestations/material.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const REPO = "attest";
 const PATH = "packages/pypi_attestations-0.0.19.tar.gz";
@@ -50,7 +51,7 @@ describe("attestations through TUF, with tuf-js", () => {
     const registry = new RegistryClient({
       baseUrl: instance.baseUrl,
       repo: REPO,
-      credential: { kind: "hmac", secret: secret! },
+      credential: { kind: "hmac", secret: defined(secret) },
     });
     const attestation = JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]);
     await registry.push([
@@ -75,9 +76,10 @@ describe("attestations through TUF, with tuf-js", () => {
     await tuf.refresh();
     const info = await tuf.getTargetInfo(PATH);
     expect(info).toBeDefined();
-    const listed = (info!.custom as { attestations: Array<{ predicate_type: string; sha256: string }> }).attestations;
+    const listed = (defined(info).custom as { attestations: Array<{ predicate_type: string; sha256: string }> })
+      .attestations;
     expect(listed).toHaveLength(1);
-    expect(listed[0]!.predicate_type).toBe("https://docs.pypi.org/attestations/publish/v1");
+    expect(defined(listed[0]).predicate_type).toBe("https://docs.pypi.org/attestations/publish/v1");
 
     // A registry's signed upload is downloaded and checked by the same client.
     const bytes0 = new TextEncoder().encode(`uploaded by a registry ${Date.now()}\n`);
@@ -85,13 +87,13 @@ describe("attestations through TUF, with tuf-js", () => {
     const targetDir = await mkdtemp(join(scratch, "downloads-"));
     const second = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetBaseUrl: urls.targets, targetDir });
     await second.refresh();
-    const uploaded = await second.downloadTarget((await second.getTargetInfo("files/uploaded.txt"))!);
+    const uploaded = await second.downloadTarget(defined(await second.getTargetInfo("files/uploaded.txt")));
     expect(new Uint8Array(await readFile(uploaded))).toEqual(bytes0);
 
-    const bundle = await fetch(`${instance.baseUrl}/${REPO}/attestation-bundles/${listed[0]!.sha256}.json`);
+    const bundle = await fetch(`${instance.baseUrl}/${REPO}/attestation-bundles/${defined(listed[0]).sha256}.json`);
     expect(bundle.status).toBe(200);
     const bytes = new Uint8Array(await bundle.arrayBuffer());
-    expect(createHash("sha256").update(bytes).digest("hex")).toBe(listed[0]!.sha256);
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(defined(listed[0]).sha256);
     expect(JSON.parse(new TextDecoder().decode(bytes))).toEqual(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]);
   });
 });

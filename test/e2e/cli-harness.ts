@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/local-instance.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 export const CLI = join(PROJECT_ROOT, "scripts/cli.ts");
 
@@ -17,6 +18,7 @@ export interface Run {
   stderr: string;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI sequences this strips
 export const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
 
 /** `extra` values of undefined remove a variable from `base`. */
@@ -79,10 +81,10 @@ export function cliHarness(cwd: () => string, env: () => NodeJS.ProcessEnv): Cli
         const advance = () => {
           while (step < steps.length) {
             const text = stripAnsi(screen).slice(consumed);
-            const match = steps[step]!.expect.exec(text);
+            const match = defined(steps[step]).expect.exec(text);
             if (!match) return;
             consumed += match.index + match[0].length;
-            const answer = steps[step]!.send;
+            const answer = defined(steps[step]).send;
             step++;
             // Type the answer, then Enter separately, as a person would.
             setTimeout(() => {
@@ -101,7 +103,9 @@ export function cliHarness(cwd: () => string, env: () => NodeJS.ProcessEnv): Cli
           clearTimeout(timer);
           if (step < steps.length)
             return reject(
-              new Error(`exited (${code}) before step ${step} (${steps[step]!.expect}); screen:\n${stripAnsi(screen)}`),
+              new Error(
+                `exited (${code}) before step ${step} (${defined(steps[step]).expect}); screen:\n${stripAnsi(screen)}`,
+              ),
             );
           resolve({ code, screen: stripAnsi(screen) });
         });

@@ -23,6 +23,7 @@ import { utf8 } from "../../src/tuf/encoding.ts";
 import { formatExpires, sign, verifyThreshold, type Envelope } from "../../src/tuf/metadata.ts";
 import { draftRoot } from "../../src/tuf/root.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const REPO = "rotate";
 const REPOSITORY_DO = { className: "Repository", name: REPO };
@@ -82,8 +83,8 @@ describe("key rotation seen by a tuf-js client", () => {
     await tuf.refresh();
     const info = await tuf.getTargetInfo(target.path);
     expect(info, target.path).toBeDefined();
-    expect(info!.hashes).toEqual({ sha256: sha256(target.bytes) });
-    const file = await tuf.downloadTarget(info!);
+    expect(defined(info).hashes).toEqual({ sha256: sha256(target.bytes) });
+    const file = await tuf.downloadTarget(defined(info));
     expect(new Uint8Array(await readFile(file))).toEqual(target.bytes);
     return tuf;
   }
@@ -161,7 +162,7 @@ describe("key rotation seen by a tuf-js client", () => {
       "SELECT keyid, state, sealed, iv FROM online_keys WHERE state = 'active'",
     );
     expect(rows.map((r) => r.keyid)).toEqual([onlineKeyId]);
-    const row = rows[0]!;
+    const row = defined(rows[0]);
     expect(row.iv).toHaveLength(12);
 
     const kek = await crypto.subtle.importKey(
@@ -184,7 +185,7 @@ describe("key rotation seen by a tuf-js client", () => {
     );
     stolen = await Ed25519Signer.fromSeed(seed);
     expect(stolen.keyid).toBe(onlineKeyId);
-    expect(stolen.key).toEqual(root1.signed.keys[onlineKeyId!]);
+    expect(stolen.key).toEqual(root1.signed.keys[defined(onlineKeyId)]);
 
     // It is the real key: Ed25519 is deterministic, so re-signing the served
     // timestamp gives back exactly the served bytes...
@@ -206,8 +207,8 @@ describe("key rotation seen by a tuf-js client", () => {
     expect((await fetch(`${urls.metadata}/2.root.json`)).status).toBe(404);
     const second = await client.submitSignature(opened.id, await signDraft(opened, B));
     expect(second.ceremony.state).toBe("published");
-    expect(second.versions!.timestamp).toBeGreaterThan(latestTimestamp);
-    latestTimestamp = second.versions!.timestamp;
+    expect(defined(second.versions).timestamp).toBeGreaterThan(latestTimestamp);
+    latestTimestamp = defined(second.versions).timestamp;
 
     const root2 = await fetchJson(`${urls.metadata}/2.root.json`);
     const newKeyId: string = root2.signed.roles.timestamp.keyids[0];
@@ -279,7 +280,9 @@ describe("key rotation seen by a tuf-js client", () => {
     expect((await persisted(fresh, "root")).signed.version).toBe(3);
     expect((await persisted(fresh, "timestamp")).signed.version).toBe(latestTimestamp);
     const info = await tuf.getTargetInfo(targets.afterRootChange.path);
-    expect(new Uint8Array(await readFile(await tuf.downloadTarget(info!)))).toEqual(targets.afterRootChange.bytes);
+    expect(new Uint8Array(await readFile(await tuf.downloadTarget(defined(info))))).toEqual(
+      targets.afterRootChange.bytes,
+    );
   });
 
   it("a timestamp forged with the destroyed online key is refused by clients on root 3, also by a fresh one from root v1", async () => {

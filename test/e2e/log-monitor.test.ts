@@ -46,6 +46,7 @@ import { computeTiles, encodeEntryBundle, entriesPath, tilesForSize } from "../.
 import { sha256Hex, toHex, utf8 } from "../../src/tuf/encoding.ts";
 import type { TargetEvent } from "../../src/schemas/webhook.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const REPO = "watched";
 
@@ -175,7 +176,7 @@ describe("transparency log monitor against a local instance", () => {
     registry = new RegistryClient({
       baseUrl: instance.baseUrl,
       repo: REPO,
-      credential: { kind: "hmac", secret: secret! },
+      credential: { kind: "hmac", secret: defined(secret) },
     });
     // The verifier key as a client gets it: through TUF, from the pinned root.
     ({ verifierKey, origin } = await trustedLogVerifierKey({
@@ -205,17 +206,17 @@ describe("transparency log monitor against a local instance", () => {
       tiles: "verified",
     });
     expect(first.report.entries.map((e) => e.index)).toEqual(Array.from({ length: size1 }, (_, i) => i));
-    expect(first.report.entries[0]!.entry).toMatchObject({ type: "root.change", version: 1, repository: REPO });
+    expect(defined(first.report.entries[0]).entry).toMatchObject({ type: "root.change", version: 1, repository: REPO });
     expect(entryPaths(first.report, "target.add").sort()).toEqual([...batch1].sort());
     expect(first.report.entries.some((e) => e.entry?.type === "metadata.publish")).toBe(true);
     figures.push(`first run, ${size1} entries (bootstrap + ${batch1.length} targets): ${describeStats(first.report)}`);
 
-    const saved = (await loadMonitorState(stateFile))!;
+    const saved = defined(await loadMonitorState(stateFile));
     expect(saved.checkpoint.size).toBe(size1);
     firstCheckpoint = saved.checkpoint;
     expect(Object.keys(saved.identifiers).sort()).toEqual([...batch1].sort());
-    expect(saved.identifiers[batch1[0]!]!.digests).toEqual([
-      { hashes: { sha256: await digest(batch1[0]!) }, index: expect.any(Number) },
+    expect(defined(saved.identifiers[defined(batch1[0])]).digests).toEqual([
+      { hashes: { sha256: await digest(defined(batch1[0])) }, index: expect.any(Number) },
     ]);
 
     // 300 more targets: the log crosses its first full tile (256 entries).
@@ -245,7 +246,8 @@ describe("transparency log monitor against a local instance", () => {
 
     // A few more, and a removal: the entry carries the digest the path had.
     expect(
-      (await registry.push([...(await addEvents(batch3)), { type: "targets.remove", path: batch1[0]! }])).status,
+      (await registry.push([...(await addEvents(batch3)), { type: "targets.remove", path: defined(batch1[0]) }]))
+        .status,
     ).toBe(200);
     const size3 = await publishedLogSize();
     const third = await monitorLogFile(stateFile, monitor());
@@ -272,7 +274,7 @@ describe("transparency log monitor against a local instance", () => {
   });
 
   it("proves a pushed target is in the signed log", async () => {
-    const path = batch2[123]!;
+    const path = defined(batch2[123]);
     const proved = await verifyInclusionForTarget({ baseUrl: instance.baseUrl, repo: REPO, verifierKey, path });
     expect(proved.entry).toEqual({
       type: "target.add",
@@ -280,7 +282,7 @@ describe("transparency log monitor against a local instance", () => {
       path,
       hashes: { sha256: await digest(path) },
     });
-    expect(proved.checkpoint.size).toBe((await loadMonitorState(stateFile))!.checkpoint.size);
+    expect(proved.checkpoint.size).toBe(defined(await loadMonitorState(stateFile)).checkpoint.size);
     figures.push(
       `one inclusion proof (verifyInclusionForTarget): ${proved.stats.bytes} bytes in ${proved.stats.requests} requests`,
     );
@@ -290,7 +292,7 @@ describe("transparency log monitor against a local instance", () => {
       baseUrl: instance.baseUrl,
       repo: REPO,
       verifierKey,
-      path: batch1[0]!,
+      path: defined(batch1[0]),
     });
     expect(removed.entry.type).toBe("target.remove");
 
@@ -304,7 +306,7 @@ describe("transparency log monitor against a local instance", () => {
       const response = await fetch(input, init);
       if (!input.includes("/log/proof/inclusion")) return response;
       const json = (await response.json()) as { proof: string[] };
-      json.proof[0] = json.proof[0]!.replace(/^./, (c) => (c === "0" ? "1" : "0"));
+      json.proof[0] = defined(json.proof[0]).replace(/^./, (c) => (c === "0" ? "1" : "0"));
       return Response.json(json);
     };
     const error = await verifyInclusionForTarget({
@@ -328,7 +330,15 @@ describe("transparency log monitor against a local instance", () => {
           (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
         );
       });
-    const verified = await cli(["log", "verify", "--verifier-key", verifierKey, "--target", batch3[0]!, "--json"]);
+    const verified = await cli([
+      "log",
+      "verify",
+      "--verifier-key",
+      verifierKey,
+      "--target",
+      defined(batch3[0]),
+      "--json",
+    ]);
     expect(verified.code, verified.stderr).toBe(0);
     expect(JSON.parse(verified.stdout)).toMatchObject({
       verified: true,
@@ -345,7 +355,7 @@ describe("transparency log monitor against a local instance", () => {
     expect(report).toMatchObject({
       ok: true,
       advanced: true,
-      checkpoint: { size: (await loadMonitorState(stateFile))!.checkpoint.size },
+      checkpoint: { size: defined(await loadMonitorState(stateFile)).checkpoint.size },
     });
     const again = await cli(["log", "monitor", "--state", cliState]);
     expect(again.code, again.stderr).toBe(0);
@@ -370,12 +380,12 @@ describe("transparency log monitor against a local instance", () => {
         "SELECT value FROM _cf_KV WHERE key = 'log-key'",
       );
       expect(rows).toHaveLength(1);
-      const sealed = deserialize(Buffer.from(rows[0]!.value)) as { sealed: ArrayBuffer; iv: ArrayBuffer };
+      const sealed = deserialize(Buffer.from(defined(rows[0]).value)) as { sealed: ArrayBuffer; iv: ArrayBuffer };
       const seed = await new Sealer(secrets.KEY_ENCRYPTION_KEY).unseal(sealed, `tuf-edge log key\n${origin}`);
       logKey = await Ed25519NoteSigner.fromSeed(origin, seed);
       expect(logKey.verifierKey).toBe(verifierKey);
 
-      state = (await loadMonitorState(stateFile))!;
+      state = defined(await loadMonitorState(stateFile));
       real = await new LogClient({ baseUrl: instance.baseUrl, repo: REPO }).entries(
         0,
         state.checkpoint.size,
@@ -385,7 +395,7 @@ describe("transparency log monitor against a local instance", () => {
         const entry = decodeEntry(bytes);
         return entry.type === "target.add" && entry.path === batch2[5];
       });
-      const entry = decodeEntry(real[index]!) as Extract<LogEntry, { type: "target.add" }>;
+      const entry = decodeEntry(defined(real[index])) as Extract<LogEntry, { type: "target.add" }>;
       victim = {
         index,
         path: entry.path,
@@ -414,13 +424,13 @@ describe("transparency log monitor against a local instance", () => {
       // The evidence: two notes, both signed by the log's key, for one size and two roots.
       const split = report.findings[0] as Extract<MonitorReport["findings"][number], { type: "split_view" }>;
       const [a, b] = await Promise.all([
-        openLogCheckpoint(split.earlier.note!, verifierKey),
-        openLogCheckpoint(split.later.note!, verifierKey),
+        openLogCheckpoint(defined(split.earlier.note), verifierKey),
+        openLogCheckpoint(defined(split.later.note), verifierKey),
       ]);
       expect(a.size).toBe(b.size);
       expect(a.rootHashHex).not.toBe(b.rootHashHex);
-      expect(after!.checkpoint).toEqual(state.checkpoint);
-      expect(after!.evidence).toHaveLength(1);
+      expect(defined(after).checkpoint).toEqual(state.checkpoint);
+      expect(defined(after).evidence).toHaveLength(1);
     });
 
     it("reports a split view when a larger forked tree does not extend the verified one", async () => {
@@ -464,7 +474,7 @@ describe("transparency log monitor against a local instance", () => {
           previous: { hashes: { sha256: await digest(victim.path) }, index: victim.index },
         }),
       ]);
-      expect(after!.identifiers[victim.path]!.digests).toHaveLength(2);
+      expect(defined(defined(after).identifiers[victim.path]).digests).toHaveLength(2);
     });
 
     it("takes an older checkpoint that the log extends as stale; an older size with another root is a split view", async () => {

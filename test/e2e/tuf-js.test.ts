@@ -13,6 +13,7 @@ import { repositoryUrls, writeTrustedRoot, type RepositoryUrls } from "../../scr
 import { randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
 import { tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const REPO = "e2e";
 const SHORT = "public, max-age=10";
@@ -86,9 +87,9 @@ describe("tuf-js client against a local instance", () => {
 
     const info = await tuf.getTargetInfo(hello.path);
     expect(info).toBeDefined();
-    expect(info!.length).toBe(hello.bytes.length);
-    expect(info!.hashes).toEqual({ sha256: sha256(hello.bytes) });
-    const file = await tuf.downloadTarget(info!);
+    expect(defined(info).length).toBe(hello.bytes.length);
+    expect(defined(info).hashes).toEqual({ sha256: sha256(hello.bytes) });
+    const file = await tuf.downloadTarget(defined(info));
     expect(new Uint8Array(await readFile(file))).toEqual(hello.bytes);
 
     // The target came from a bin the top-level targets delegates to, not from targets itself.
@@ -104,7 +105,7 @@ describe("tuf-js client against a local instance", () => {
     expect(targets.signed.delegations.succinct_roles).toMatchObject({ bit_length: 8, name_prefix: "bins" });
     const bins = (await readdir(metadataDir)).filter((f) => /^bins-[0-9a-f]{2}\.json$/.test(f));
     expect(bins).toHaveLength(1);
-    const bin = await persisted(bins[0]!.slice(0, -".json".length));
+    const bin = await persisted(defined(bins[0]).slice(0, -".json".length));
     expect(Object.keys(bin.signed.targets)).toEqual([hello.path]);
 
     before = {
@@ -164,10 +165,10 @@ describe("tuf-js client against a local instance", () => {
     expect(binsByTarget.get(pkg.path)).toBeGreaterThan(1);
     expect(binsByTarget.get(listedOnly.path)).toBeGreaterThan(1);
 
-    const file = await tuf.downloadTarget(pkgInfo!);
+    const file = await tuf.downloadTarget(defined(pkgInfo));
     expect(new Uint8Array(await readFile(file))).toEqual(pkg.bytes);
     // Listed in the metadata, but no bytes were ever stored.
-    await expect(tuf.downloadTarget(listedInfo!)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(tuf.downloadTarget(defined(listedInfo))).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it("rejects a target whose stored bytes were altered in R2", async () => {
@@ -183,7 +184,7 @@ describe("tuf-js client against a local instance", () => {
     await tuf.refresh();
     const info = await tuf.getTargetInfo(tampered.path);
     expect(info).toBeDefined();
-    const error = await tuf.downloadTarget(info!).then(
+    const error = await tuf.downloadTarget(defined(info)).then(
       () => null,
       (e: unknown) => e as Error,
     );
@@ -192,7 +193,7 @@ describe("tuf-js client against a local instance", () => {
     expect(await readdir(targetDir)).toEqual([]);
 
     // An untouched target still downloads into the same folder.
-    const ok = await tuf.downloadTarget((await tuf.getTargetInfo(hello.path))!);
+    const ok = await tuf.downloadTarget(defined(await tuf.getTargetInfo(hello.path)));
     expect(new Uint8Array(await readFile(ok))).toEqual(hello.bytes);
   });
 
@@ -201,7 +202,7 @@ describe("tuf-js client against a local instance", () => {
     expect(timestamp.status).toBe(200);
     expect(timestamp.headers.get("Cache-Control")).toBe(SHORT);
     const { signed } = (await timestamp.json()) as { signed: { meta: Record<string, { version: number }> } };
-    const snapshotVersion = signed.meta["snapshot.json"]!.version;
+    const snapshotVersion = defined(signed.meta["snapshot.json"]).version;
     const snapshot = await fetchJson(`${urls.metadata}/${snapshotVersion}.snapshot.json`);
     const targetsVersion = snapshot.signed.meta["targets.json"].version;
     const binVersion = snapshot.signed.meta["bins-00.json"].version;

@@ -79,7 +79,9 @@ describe("HashBins: names", () => {
 
   it("lists names in bin order and honours the prefix (python-tuf test_get_roles_in_succinct_roles style)", () => {
     const bins = new HashBins(5, "delegated_bin");
-    bins.names().forEach((name, i) => expect(name).toBe(`delegated_bin-${i.toString(16).padStart(2, "0")}`));
+    for (const [i, name] of bins.names().entries()) {
+      expect(name).toBe(`delegated_bin-${i.toString(16).padStart(2, "0")}`);
+    }
     expect(bins.namePrefix).toBe("delegated_bin");
   });
 
@@ -117,7 +119,7 @@ describe("HashBins.indexOf", () => {
   it("inverts name() for every bin", () => {
     for (const bits of [1, 4, 5, 10]) {
       const bins = new HashBins(bits, "bin");
-      bins.names().forEach((name, i) => expect(bins.indexOf(name)).toBe(i));
+      for (const [i, name] of bins.names().entries()) expect(bins.indexOf(name)).toBe(i);
     }
   });
 

@@ -21,6 +21,13 @@ export function ed25519Signer(n: number): Promise<Ed25519Signer> {
   return Ed25519Signer.fromSeed(new Uint8Array(32).fill(n));
 }
 
+/** One deterministic Ed25519 signer per seed, typed as a tuple of the same length. */
+export async function ed25519Signers<const Seeds extends readonly number[]>(
+  ...seeds: Seeds
+): Promise<{ -readonly [K in keyof Seeds]: Ed25519Signer }> {
+  return (await Promise.all(seeds.map(ed25519Signer))) as { -readonly [K in keyof Seeds]: Ed25519Signer };
+}
+
 /** A P-256 signer on WebCrypto that emits DER signatures, as TUF expects. */
 export class EcdsaP256Signer implements Signer {
   readonly key: Key;

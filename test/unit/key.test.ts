@@ -118,7 +118,7 @@ describe("keyId: what it depends on", () => {
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(await keyId({ ...base, keytype: "ed25519x" })).not.toBe(id);
     expect(await keyId({ ...base, scheme: "ed25519x" })).not.toBe(id);
-    expect(await keyId(ed25519Key("ab".repeat(31) + "ac"))).not.toBe(id);
+    expect(await keyId(ed25519Key(`${"ab".repeat(31)}ac`))).not.toBe(id);
   });
 
   it("does not depend on the order of the fields", async () => {

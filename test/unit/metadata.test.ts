@@ -25,7 +25,17 @@ import {
   REPOSITORY_DATA_TIMESTAMP,
 } from "./fixtures/python-tuf.ts";
 import { SIGSTORE_ROOT_14, SIGSTORE_ROOT_15 } from "./fixtures/sigstore.ts";
-import { caught, clone, EcdsaP256Signer, ed25519Signer, envelopeOf, rejection, replaceOnce } from "./helpers.ts";
+import {
+  caught,
+  clone,
+  EcdsaP256Signer,
+  ed25519Signer,
+  ed25519Signers,
+  envelopeOf,
+  rejection,
+  replaceOnce,
+} from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 type RootSigned = { keys: Record<string, Key>; roles: Record<string, RoleKeys> };
 const rootOf = (text: string) => envelopeOf(text, "root").signed as unknown as RootSigned;
@@ -65,7 +75,7 @@ describe("sign and serialize", () => {
     const a = await ed25519Signer(2);
     const file = await sign(signed, [a]);
     const expected = toHex(await a.sign(canonicalBytes(signed)));
-    expect(file.envelope.signatures[0]!.sig).toBe(expected); // ed25519 is deterministic
+    expect(defined(file.envelope.signatures[0]).sig).toBe(expected); // ed25519 is deterministic
   });
 
   it("reproduces python-tuf's published signature over its generated root", async () => {
@@ -75,7 +85,7 @@ describe("sign and serialize", () => {
     const published = envelopeOf(GENERATED_ROOT, "root");
     const signer = await Ed25519Signer.fromSeed(fromHex(GENERATED_SEEDS[0]));
     const file = await sign(published.signed, [signer]);
-    expect(file.envelope.signatures[0]!.sig).toBe(published.signatures[0]!.sig);
+    expect(defined(file.envelope.signatures[0]).sig).toBe(defined(published.signatures[0]).sig);
   });
 
   it("serialize writes signatures then signed, as plain JSON", () => {
@@ -156,7 +166,7 @@ describe("verifyThreshold: behaviour", () => {
   };
 
   async function setup() {
-    const signers = await Promise.all([1, 2, 3, 4].map(ed25519Signer));
+    const signers = await ed25519Signers(1, 2, 3, 4);
     const keys = Object.fromEntries(signers.map((s) => [s.keyid, s.key]));
     const ids = signers.map((s) => s.keyid);
     return { signers, keys, ids };
@@ -182,7 +192,7 @@ describe("verifyThreshold: behaviour", () => {
 
   it("counts several signatures from one key once", async () => {
     const { signers, keys, ids } = await setup();
-    const file = await sign(signed, [signers[0]!, signers[0]!, signers[0]!]);
+    const file = await sign(signed, [signers[0], signers[0], signers[0]]);
     expect(file.envelope.signatures).toHaveLength(3);
     const role = { keyids: ids, threshold: 2 };
     await expect(verifyThreshold(file.envelope, role, keys, "targets")).rejects.toThrow(ThresholdError);
@@ -191,8 +201,8 @@ describe("verifyThreshold: behaviour", () => {
 
   it("counts a key whose first signature is bad and a later one good", async () => {
     const { signers, keys, ids } = await setup();
-    const file = await sign(signed, [signers[0]!]);
-    const good = file.envelope.signatures[0]!;
+    const file = await sign(signed, [signers[0]]);
+    const good = defined(file.envelope.signatures[0]);
     const envelope = { signed, signatures: [{ keyid: good.keyid, sig: "00".repeat(64) }, good] };
     expect(await verifyThreshold(envelope, { keyids: ids, threshold: 1 }, keys, "targets")).toEqual([ids[0]]);
   });
@@ -210,7 +220,7 @@ describe("verifyThreshold: behaviour", () => {
   it("ignores role keyids that are missing from the key map", async () => {
     const { signers, keys, ids } = await setup();
     const file = await sign(signed, signers.slice(0, 2));
-    const partial = { [ids[0]!]: keys[ids[0]!]! };
+    const partial = { [defined(ids[0])]: defined(keys[defined(ids[0])]) };
     await expect(verifyThreshold(file.envelope, { keyids: ids, threshold: 2 }, partial, "targets")).rejects.toThrow(
       ThresholdError,
     );
@@ -223,10 +233,10 @@ describe("verifyThreshold: behaviour", () => {
     const envelope = {
       signed,
       signatures: [
-        { keyid: first!.keyid, sig: "xyz" },
-        { keyid: first!.keyid, sig: `${first!.sig}0` }, // odd length
-        { keyid: first!.keyid, sig: second!.sig }, // valid signature, wrong key
-        second!,
+        { keyid: defined(first).keyid, sig: "xyz" },
+        { keyid: defined(first).keyid, sig: `${defined(first).sig}0` }, // odd length
+        { keyid: defined(first).keyid, sig: defined(second).sig }, // valid signature, wrong key
+        defined(second),
       ],
     };
     expect(await verifyThreshold(envelope, { keyids: ids, threshold: 1 }, keys, "targets")).toEqual([ids[1]]);
@@ -247,7 +257,7 @@ describe("verifyThreshold: behaviour", () => {
   it("mixes ed25519 and ECDSA keys in one role", async () => {
     const { signers, keys, ids } = await setup();
     const ecdsa = await EcdsaP256Signer.generate();
-    const file = await sign(signed, [signers[0]!, ecdsa]);
+    const file = await sign(signed, [signers[0], ecdsa]);
     const role = { keyids: [...ids, ecdsa.keyid], threshold: 2 };
     const valid = await verifyThreshold(file.envelope, role, { ...keys, [ecdsa.keyid]: ecdsa.key }, "targets");
     expect(valid.sort()).toEqual([ids[0], ecdsa.keyid].sort());
@@ -258,10 +268,10 @@ describe("verifyThreshold: behaviour", () => {
     // threshold met by the other keys must still be met, in any signature order.
     const { signers, keys, ids } = await setup();
     const rsaId = "4e777de0d275f9d28588dd9a1606cc748e548f9e22b6795b7cb3f63f98035fcb";
-    const rsa = rootOf(REPOSITORY_DATA_ROOT).keys[rsaId]!;
-    const rsaSig = envelopeOf(REPOSITORY_DATA_ROOT, "root").signatures[0]!;
-    const file = await sign(signed, [signers[0]!]);
-    const role = { keyids: [rsaId, ids[0]!], threshold: 1 };
+    const rsa = defined(rootOf(REPOSITORY_DATA_ROOT).keys[rsaId]);
+    const rsaSig = defined(envelopeOf(REPOSITORY_DATA_ROOT, "root").signatures[0]);
+    const file = await sign(signed, [signers[0]]);
+    const role = { keyids: [rsaId, defined(ids[0])], threshold: 1 };
     const allKeys = { ...keys, [rsaId]: rsa };
     for (const signatures of [
       [rsaSig, ...file.envelope.signatures],
@@ -286,17 +296,19 @@ describe("verifyThreshold: published ed25519 metadata (python-tuf)", () => {
 
   it.each(cases)("accepts $file under the generated root's $role role", async ({ text, role }) => {
     const envelope = envelopeOf(text, role);
-    expect(await verifyThreshold(envelope, root.roles[role]!, root.keys, role)).toEqual(root.roles[role]!.keyids);
+    expect(await verifyThreshold(envelope, defined(root.roles[role]), root.keys, role)).toEqual(
+      defined(root.roles[role]).keyids,
+    );
   });
 
   it.each(cases)("rejects $file after a one-byte change in signed", async ({ text, role }) => {
     const changed = envelopeOf(replaceOnce(text, '"version": 1', '"version": 2'), role);
-    await expect(verifyThreshold(changed, root.roles[role]!, root.keys, role)).rejects.toThrow(ThresholdError);
+    await expect(verifyThreshold(changed, defined(root.roles[role]), root.keys, role)).rejects.toThrow(ThresholdError);
   });
 
   it("rejects a signature under another role's key", async () => {
     const timestamp = envelopeOf(GENERATED_TIMESTAMP, "timestamp");
-    await expect(verifyThreshold(timestamp, root.roles.snapshot!, root.keys, "snapshot")).rejects.toThrow(
+    await expect(verifyThreshold(timestamp, defined(root.roles.snapshot), root.keys, "snapshot")).rejects.toThrow(
       ThresholdError,
     );
   });
@@ -307,14 +319,14 @@ describe("verifyThreshold: published ed25519 metadata (python-tuf)", () => {
       [REPOSITORY_DATA_TIMESTAMP, "timestamp"],
       [REPOSITORY_DATA_SNAPSHOT, "snapshot"],
     ] as const) {
-      expect(await verifyThreshold(envelopeOf(text, role), rd.roles[role]!, rd.keys, role)).toEqual(
-        rd.roles[role]!.keyids,
+      expect(await verifyThreshold(envelopeOf(text, role), defined(rd.roles[role]), rd.keys, role)).toEqual(
+        defined(rd.roles[role]).keyids,
       );
       const changed = envelopeOf(
         replaceOnce(text, '"expires": "2030-01-01T00:00:00Z"', '"expires": "2030-01-01T00:00:01Z"'),
         role,
       );
-      await expect(verifyThreshold(changed, rd.roles[role]!, rd.keys, role)).rejects.toThrow(ThresholdError);
+      await expect(verifyThreshold(changed, defined(rd.roles[role]), rd.keys, role)).rejects.toThrow(ThresholdError);
     }
   });
 });
@@ -325,37 +337,41 @@ describe("verifyThreshold: published ECDSA P-256 metadata (Sigstore root chain)"
 
   it("accepts 15.root.json under 14's root role, as a client walking the chain does", async () => {
     const envelope = envelopeOf(SIGSTORE_ROOT_15, "root");
-    const valid = await verifyThreshold(envelope, root14.roles.root!, root14.keys, "root");
-    expect(valid.sort()).toEqual([...root14.roles.root!.keyids].sort()); // all five signatures verify
+    const valid = await verifyThreshold(envelope, defined(root14.roles.root), root14.keys, "root");
+    expect(valid.sort()).toEqual([...defined(root14.roles.root).keyids].sort()); // all five signatures verify
   });
 
   it("accepts 15.root.json under its own root role", async () => {
     const envelope = envelopeOf(SIGSTORE_ROOT_15, "root");
-    expect(await verifyThreshold(envelope, root15.roles.root!, root15.keys, "root")).toHaveLength(5);
+    expect(await verifyThreshold(envelope, defined(root15.roles.root), root15.keys, "root")).toHaveLength(5);
   });
 
   it("accepts 14.root.json with four signatures, skipping the empty one", async () => {
     const envelope = envelopeOf(SIGSTORE_ROOT_14, "root");
-    const empty = envelope.signatures.find((s) => s.sig === "")!;
+    const empty = defined(envelope.signatures.find((s) => s.sig === ""));
     expect(empty.keyid.startsWith("22f4caec")).toBe(true);
-    const valid = await verifyThreshold(envelope, root14.roles.root!, root14.keys, "root");
+    const valid = await verifyThreshold(envelope, defined(root14.roles.root), root14.keys, "root");
     expect(valid).toHaveLength(4);
     expect(valid).not.toContain(empty.keyid);
     await expect(
-      verifyThreshold(envelope, { ...root14.roles.root!, threshold: 5 }, root14.keys, "root"),
+      verifyThreshold(envelope, { ...defined(root14.roles.root), threshold: 5 }, root14.keys, "root"),
     ).rejects.toThrow(ThresholdError);
   });
 
   it("rejects 15.root.json after a one-byte change in signed", async () => {
     const changed = envelopeOf(replaceOnce(SIGSTORE_ROOT_15, '"version": 15', '"version": 16'), "root");
-    await expect(verifyThreshold(changed, root14.roles.root!, root14.keys, "root")).rejects.toThrow(ThresholdError);
+    await expect(verifyThreshold(changed, defined(root14.roles.root), root14.keys, "root")).rejects.toThrow(
+      ThresholdError,
+    );
   });
 
   it("rejects it when threshold-many signatures are corrupted", async () => {
     const envelope = clone(envelopeOf(SIGSTORE_ROOT_15, "root")) as Envelope<Record<string, unknown>>;
     for (const s of envelope.signatures.slice(0, 3)) s.sig = s.sig.slice(0, -2) + (s.sig.endsWith("00") ? "01" : "00");
-    const valid = await verifyThreshold(envelope, { ...root14.roles.root!, threshold: 2 }, root14.keys, "root");
+    const valid = await verifyThreshold(envelope, { ...defined(root14.roles.root), threshold: 2 }, root14.keys, "root");
     expect(valid).toHaveLength(2);
-    await expect(verifyThreshold(envelope, root14.roles.root!, root14.keys, "root")).rejects.toThrow(ThresholdError);
+    await expect(verifyThreshold(envelope, defined(root14.roles.root), root14.keys, "root")).rejects.toThrow(
+      ThresholdError,
+    );
   });
 });

@@ -6,13 +6,12 @@ import { draftRoot, parseRoot, type Root, roleKeys, TOP_LEVEL_ROLES, verifyRootS
 import type { Signer } from "../../src/tuf/signer.ts";
 import { GENERATED_ROOT, REPOSITORY_DATA_ROOT } from "./fixtures/python-tuf.ts";
 import { SIGSTORE_ROOT_15 } from "./fixtures/sigstore.ts";
-import { clone, EcdsaP256Signer, ed25519Signer, envelopeOf, rejection } from "./helpers.ts";
+import { clone, EcdsaP256Signer, ed25519Signers, envelopeOf, rejection } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const EXPIRES = "2031-01-01T00:00:00Z";
 
-async function signers(...seeds: number[]) {
-  return Promise.all(seeds.map(ed25519Signer));
-}
+const signers = ed25519Signers;
 
 async function draft(version: number, rootSigners: Signer[], threshold: number, online: Signer): Promise<Root> {
   return draftRoot({
@@ -35,19 +34,19 @@ async function parseError(signed: unknown): Promise<string> {
 describe("draftRoot", () => {
   it("names the root keys under their keyids and the online key for every online role", async () => {
     const [a, b, online] = await signers(1, 2, 3);
-    const root = await draft(1, [a!, b!], 2, online!);
+    const root = await draft(1, [a, b], 2, online);
     expect(root).toEqual({
       _type: "root",
       spec_version: SPEC_VERSION,
       version: 1,
       expires: EXPIRES,
       consistent_snapshot: true,
-      keys: { [a!.keyid]: a!.key, [b!.keyid]: b!.key, [online!.keyid]: online!.key },
+      keys: { [a.keyid]: a.key, [b.keyid]: b.key, [online.keyid]: online.key },
       roles: {
-        root: { keyids: [a!.keyid, b!.keyid], threshold: 2 },
-        targets: { keyids: [online!.keyid], threshold: 1 },
-        snapshot: { keyids: [online!.keyid], threshold: 1 },
-        timestamp: { keyids: [online!.keyid], threshold: 1 },
+        root: { keyids: [a.keyid, b.keyid], threshold: 2 },
+        targets: { keyids: [online.keyid], threshold: 1 },
+        snapshot: { keyids: [online.keyid], threshold: 1 },
+        timestamp: { keyids: [online.keyid], threshold: 1 },
       },
     });
     expect(await parseRoot(root)).toEqual(root);
@@ -55,18 +54,18 @@ describe("draftRoot", () => {
 
   it("gives each online role its own object (editing one role leaves the others alone)", async () => {
     const [a, online, other] = await signers(1, 3, 4);
-    const root = await draft(1, [a!], 1, online!);
-    root.roles.snapshot.keyids.push(other!.keyid);
+    const root = await draft(1, [a], 1, online);
+    root.roles.snapshot.keyids.push(other.keyid);
     root.roles.timestamp.threshold = 2;
-    expect(root.roles.targets).toEqual({ keyids: [online!.keyid], threshold: 1 });
-    expect(root.roles.snapshot).toEqual({ keyids: [online!.keyid, other!.keyid], threshold: 1 });
-    expect(root.roles.timestamp).toEqual({ keyids: [online!.keyid], threshold: 2 });
+    expect(root.roles.targets).toEqual({ keyids: [online.keyid], threshold: 1 });
+    expect(root.roles.snapshot).toEqual({ keyids: [online.keyid, other.keyid], threshold: 1 });
+    expect(root.roles.timestamp).toEqual({ keyids: [online.keyid], threshold: 2 });
   });
 
   it("accepts ECDSA root keys", async () => {
     const ecdsa = await EcdsaP256Signer.generate();
     const [online] = await signers(9);
-    const root = await draft(1, [ecdsa], 1, online!);
+    const root = await draft(1, [ecdsa], 1, online);
     expect(root.roles.root.keyids).toEqual([await keyId(ecdsa.key)]);
     expect(await parseRoot(root)).toEqual(root);
   });
@@ -75,15 +74,15 @@ describe("draftRoot", () => {
 describe("parseRoot", () => {
   async function base(): Promise<Root> {
     const [a, b, online] = await signers(1, 2, 3);
-    return draft(1, [a!, b!], 2, online!);
+    return draft(1, [a, b], 2, online);
   }
 
   it("rejects a keyid that is not the hash of its key", async () => {
     const root = await base();
     const [first] = root.roles.root.keyids;
     const wrong = "0".repeat(64);
-    root.keys[wrong] = root.keys[first!]!;
-    delete root.keys[first!];
+    root.keys[wrong] = defined(root.keys[defined(first)]);
+    delete root.keys[defined(first)];
     root.roles.root.keyids[0] = wrong;
     expect(await parseError(root)).toMatch(/keyid 0{64} is not the hash of its key/);
   });
@@ -91,7 +90,7 @@ describe("parseRoot", () => {
   it("rejects a key swapped under another key's keyid", async () => {
     const root = await base();
     const [a, b] = root.roles.root.keyids;
-    [root.keys[a!], root.keys[b!]] = [root.keys[b!]!, root.keys[a!]!];
+    [root.keys[defined(a)], root.keys[defined(b)]] = [defined(root.keys[defined(b)]), defined(root.keys[defined(a)])];
     expect(await parseError(root)).toMatch(/is not the hash of its key/);
   });
 
@@ -110,8 +109,8 @@ describe("parseRoot", () => {
 
   it("rejects a role listing one keyid twice (which would let one key count twice)", async () => {
     const root = await base();
-    const [a] = root.roles.root.keyids;
-    root.roles.root.keyids = [a!, a!];
+    const a = defined(root.roles.root.keyids[0]);
+    root.roles.root.keyids = [a, a];
     expect(await parseError(root)).toBe("root: role root lists a keyid twice");
   });
 
@@ -162,9 +161,9 @@ describe("parseRoot", () => {
       const signed = clone(envelopeOf(GENERATED_ROOT, "root").signed) as unknown as Root;
       const rename = new Map<string, string>();
       for (const [id, key] of Object.entries(signed.keys)) rename.set(id, await keyId(key as Key));
-      signed.keys = Object.fromEntries(Object.entries(signed.keys).map(([id, key]) => [rename.get(id)!, key]));
+      signed.keys = Object.fromEntries(Object.entries(signed.keys).map(([id, key]) => [defined(rename.get(id)), key]));
       for (const name of TOP_LEVEL_ROLES)
-        signed.roles[name].keyids = signed.roles[name].keyids.map((id) => rename.get(id)!);
+        signed.roles[name].keyids = signed.roles[name].keyids.map((id) => defined(rename.get(id)));
       const root = await parseRoot(signed);
       // python3 -c 'import hashlib,json; k={"keytype":"ed25519","scheme":"ed25519","keyval":{"public":"b11d2ff132c033a657318c74c39526476c56de7556c776f11070842dbc4ac14c"}};
       //   print(hashlib.sha256(json.dumps(k,sort_keys=True,separators=(",",":")).encode()).hexdigest())'
@@ -177,17 +176,17 @@ describe("parseRoot", () => {
 describe("roleKeys", () => {
   it("returns exactly the keys a role names", async () => {
     const [a, b, online] = await signers(1, 2, 3);
-    const root = await draft(1, [a!, b!], 1, online!);
-    expect(roleKeys(root, "root")).toEqual({ [a!.keyid]: a!.key, [b!.keyid]: b!.key });
-    expect(roleKeys(root, "timestamp")).toEqual({ [online!.keyid]: online!.key });
+    const root = await draft(1, [a, b], 1, online);
+    expect(roleKeys(root, "root")).toEqual({ [a.keyid]: a.key, [b.keyid]: b.key });
+    expect(roleKeys(root, "timestamp")).toEqual({ [online.keyid]: online.key });
   });
 });
 
 describe("verifyRootSuccessor", () => {
   async function chain() {
     const [a, b, c, d, online] = await signers(1, 2, 3, 4, 5);
-    const v1 = await draft(1, [a!, b!], 2, online!);
-    return { a: a!, b: b!, c: c!, d: d!, online: online!, v1 };
+    const v1 = await draft(1, [a, b], 2, online);
+    return { a: a, b: b, c: c, d: d, online: online, v1 };
   }
 
   it("accepts a successor signed by the old threshold and its own (key rotation)", async () => {
@@ -204,8 +203,8 @@ describe("verifyRootSuccessor", () => {
     const [online] = await signers(5);
     const e1 = await EcdsaP256Signer.generate();
     const e2 = await EcdsaP256Signer.generate();
-    const v1 = await draft(1, [e1], 1, online!);
-    const v2 = await draft(2, [e2], 1, online!);
+    const v1 = await draft(1, [e1], 1, online);
+    const v2 = await draft(2, [e2], 1, online);
     expect(await verifyRootSuccessor(v1, (await sign(v2, [e1, e2])).envelope)).toEqual(v2);
     await expect(verifyRootSuccessor(v1, (await sign(v2, [e2])).envelope)).rejects.toThrow(ThresholdError);
   });

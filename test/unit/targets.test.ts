@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
-import { type Key } from "../../src/tuf/key.ts";
+import type { Key } from "../../src/tuf/key.ts";
 import { SPEC_VERSION, sign, verifyThreshold } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { binTargets, HashesSchema, type TargetFile, topLevelTargets } from "../../src/tuf/targets.ts";
@@ -12,6 +12,7 @@ import {
   REPOSITORY_DATA_TARGETS,
 } from "./fixtures/python-tuf.ts";
 import { ed25519Signer, envelopeOf } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 describe("binTargets", () => {
   it("builds exactly python-tuf's generated (empty) targets, and signs it to the published signature", async () => {
@@ -21,7 +22,7 @@ describe("binTargets", () => {
     const ours = binTargets(1, "2050-01-01T00:00:00Z", {});
     expect(ours).toEqual(published.signed);
     const signer = await Ed25519Signer.fromSeed(fromHex(GENERATED_SEEDS[3]));
-    expect((await sign(ours, [signer])).envelope.signatures[0]!.sig).toBe(published.signatures[0]!.sig);
+    expect(defined((await sign(ours, [signer])).envelope.signatures[0]).sig).toBe(defined(published.signatures[0]).sig);
   });
 
   it("lays out target files as python-tuf's repository_data targets.json does", async () => {
@@ -59,7 +60,7 @@ describe("topLevelTargets", () => {
         succinct_roles: { keyids: [online.keyid], threshold: 1, bit_length: 10, name_prefix: "bins" },
       },
     });
-    expect(Object.keys(targets.delegations!)).not.toContain("roles"); // roles and succinct_roles are exclusive
+    expect(Object.keys(defined(targets.delegations))).not.toContain("roles"); // roles and succinct_roles are exclusive
   });
 
   it("passes the threshold and every bin key", async () => {
@@ -71,8 +72,8 @@ describe("topLevelTargets", () => {
       { [a.keyid]: a.key, [b.keyid]: b.key },
       2,
     );
-    expect(targets.delegations!.succinct_roles.threshold).toBe(2);
-    expect(targets.delegations!.succinct_roles.keyids.sort()).toEqual([a.keyid, b.keyid].sort());
+    expect(defined(targets.delegations).succinct_roles.threshold).toBe(2);
+    expect(defined(targets.delegations).succinct_roles.keyids.sort()).toEqual([a.keyid, b.keyid].sort());
   });
 });
 

@@ -5,13 +5,14 @@ import { ecdsaP256Key, ed25519Key, type Key } from "../../src/tuf/key.ts";
 import { derSignatureToRaw, rawSignatureToDer, verifySignature } from "../../src/tuf/verify.ts";
 import { RFC8032, SSLIB_ECDSA_P256_PUBLIC_PEM, SSLIB_VERIFY } from "./fixtures/vectors.ts";
 import { EcdsaP256Signer, rejection } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const DATA = utf8(SSLIB_VERIFY.message);
 const NOT_DATA = utf8("NOT DATA");
 
 function flipBit(bytes: Uint8Array, index: number): Uint8Array {
   const copy = bytes.slice();
-  copy[index] = copy[index]! ^ 0x01;
+  copy[index] = defined(copy[index]) ^ 0x01;
   return copy;
 }
 
@@ -159,9 +160,9 @@ describe("derSignatureToRaw", () => {
       ["SEQUENCE length too short", `3044${good.slice(4)}`],
       ["trailing byte", `3046${good.slice(4)}00`],
       ["r is not an INTEGER", `304503${good.slice(6)}`],
-      ["only r", "3023022100" + "ff".repeat(32)],
+      ["only r", `3023022100${"ff".repeat(32)}`],
       ["zero-length integer", "30050200020100"],
-      ["integer longer than the curve", "3027022201" + "00".repeat(33) + "020100"],
+      ["integer longer than the curve", `3027022201${"00".repeat(33)}020100`],
       ["truncated integer", "3006020500020100"],
       ["length form 0x82", `308200${good.slice(4)}`],
     ];

@@ -8,6 +8,7 @@ import { toHex } from "../../src/tuf/encoding.ts";
 import { parseEnvelope, verifyThreshold } from "../../src/tuf/metadata.ts";
 import { parseRoot } from "../../src/tuf/root.ts";
 import { BASE, bootstrapped, getJson, rootSigners, workerFetch } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 afterEach(() => vi.useRealTimers());
 
@@ -26,16 +27,16 @@ describe("online-key rotation", () => {
     expect(opened.summary.roles.timestamp.keyidsRemoved).toEqual([onlineKeyId]);
     expect(opened.summary.keysRemoved.map((k) => k.keyid)).toEqual([onlineKeyId]);
     expect(opened.progress.trustedRoot).toEqual({ signed: 0, threshold: 2 });
-    const newKeyId = opened.summary.roles.timestamp.keyidsAdded[0]!;
+    const newKeyId = defined(opened.summary.roles.timestamp.keyidsAdded[0]);
 
-    const first = await client.submitSignature(opened.id, await signDraft(opened, signers[0]!));
+    const first = await client.submitSignature(opened.id, await signDraft(opened, defined(signers[0])));
     expect(first.ceremony.state).toBe("awaiting-signatures");
     expect(first.ceremony.progress.trustedRoot.signed).toBe(1);
     await expectUnchanged("cer-rotate", 1);
 
-    const second = await client.submitSignature(opened.id, await signDraft(opened, signers[1]!));
+    const second = await client.submitSignature(opened.id, await signDraft(opened, defined(signers[1])));
     expect(second.ceremony.state).toBe("published");
-    expect(second.versions!.timestamp).toBe(2);
+    expect(defined(second.versions).timestamp).toBe(2);
 
     const root2 = await workerFetch(`${BASE}/cer-rotate/metadata/2.root.json`);
     expect(root2.status).toBe(200);
@@ -100,24 +101,26 @@ describe("ceremonies that must publish nothing", () => {
     const { client, signers } = await bootstrapped("cer-reject");
     const opened = await client.openCeremony({ kind: "online-key-rotation" });
     const [outsider] = await rootSigners(1);
-    await expect(client.submitSignature(opened.id, await signDraft(opened, outsider!))).rejects.toMatchObject({
+    await expect(client.submitSignature(opened.id, await signDraft(opened, defined(outsider)))).rejects.toMatchObject({
       status: 422,
       problem: { code: "not_a_root_key" },
     });
-    const good = await signDraft(opened, signers[0]!);
+    const good = await signDraft(opened, defined(signers[0]));
     const flipped = good.sig.slice(0, -2) + (good.sig.endsWith("00") ? "01" : "00");
     await expect(client.submitSignature(opened.id, { ...good, sig: flipped })).rejects.toMatchObject({
       problem: { code: "invalid_signature" },
     });
     const otherBytes = canonicalBytes({ ...opened.draft, expires: "2099-01-01T00:00:00Z" });
-    const wrongBytes = { keyid: signers[0]!.keyid, sig: toHex(await signers[0]!.sign(otherBytes)) };
+    const wrongBytes = { keyid: defined(signers[0]).keyid, sig: toHex(await defined(signers[0]).sign(otherBytes)) };
     await expect(client.submitSignature(opened.id, wrongBytes)).rejects.toMatchObject({
       problem: { code: "invalid_signature" },
     });
     // The third root key (not in root 1's threshold set) is not a root key either.
-    await expect(client.submitSignature(opened.id, await signDraft(opened, signers[2]!))).rejects.toMatchObject({
-      problem: { code: "not_a_root_key" },
-    });
+    await expect(client.submitSignature(opened.id, await signDraft(opened, defined(signers[2])))).rejects.toMatchObject(
+      {
+        problem: { code: "not_a_root_key" },
+      },
+    );
     // Below threshold: one good signature publishes nothing.
     await client.submitSignature(opened.id, good);
     await expectUnchanged("cer-reject", 1);
@@ -129,15 +132,17 @@ describe("ceremonies that must publish nothing", () => {
   it("publishes nothing once cancelled, and destroys the key it generated", async () => {
     const { client, signers } = await bootstrapped("cer-cancel");
     const opened = await client.openCeremony({ kind: "online-key-rotation" });
-    await client.submitSignature(opened.id, await signDraft(opened, signers[0]!));
+    await client.submitSignature(opened.id, await signDraft(opened, defined(signers[0])));
     const cancelled = await client.cancelCeremony(opened.id, "changed our minds");
     expect(cancelled.state).toBe("cancelled");
-    await expect(client.submitSignature(opened.id, await signDraft(opened, signers[1]!))).rejects.toMatchObject({
-      status: 409,
-      problem: { code: "ceremony_closed" },
-    });
+    await expect(client.submitSignature(opened.id, await signDraft(opened, defined(signers[1])))).rejects.toMatchObject(
+      {
+        status: 409,
+        problem: { code: "ceremony_closed" },
+      },
+    );
     await expectUnchanged("cer-cancel", 1);
-    const newKeyId = opened.summary.roles.timestamp.keyidsAdded[0]!;
+    const newKeyId = defined(opened.summary.roles.timestamp.keyidsAdded[0]);
     const key = await runInDurableObject(env.REPOSITORY.getByName("cer-cancel"), (_i: Repository, state) =>
       state.storage.sql
         .exec<{ state: string; n: number }>(
@@ -152,12 +157,14 @@ describe("ceremonies that must publish nothing", () => {
   it("publishes nothing once the draft has expired", async () => {
     const { client, signers } = await bootstrapped("cer-expire", { bins: 16, ceremonyTtl: 3600 });
     const opened = await client.openCeremony({ kind: "online-key-rotation" });
-    await client.submitSignature(opened.id, await signDraft(opened, signers[0]!));
+    await client.submitSignature(opened.id, await signDraft(opened, defined(signers[0])));
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 2 * 3600_000);
-    await expect(client.submitSignature(opened.id, await signDraft(opened, signers[1]!))).rejects.toMatchObject({
-      problem: { code: "ceremony_closed", detail: expect.stringMatching(/expired/) },
-    });
+    await expect(client.submitSignature(opened.id, await signDraft(opened, defined(signers[1])))).rejects.toMatchObject(
+      {
+        problem: { code: "ceremony_closed", detail: expect.stringMatching(/expired/) },
+      },
+    );
     vi.useRealTimers();
     await expectUnchanged("cer-expire", 1);
   });
@@ -170,21 +177,21 @@ describe("root-key rotation", () => {
     const draft = structuredClone(root.signed) as any;
     draft.version = 2;
     const oldRootKeyIds: string[] = draft.roles.root.keyids;
-    draft.keys[newKey!.keyid] = newKey!.key;
-    delete draft.keys[oldRootKeyIds[1]!];
-    draft.roles.root = { keyids: [oldRootKeyIds[0], newKey!.keyid], threshold: 2 };
+    draft.keys[defined(newKey).keyid] = defined(newKey).key;
+    delete draft.keys[defined(oldRootKeyIds[1])];
+    draft.roles.root = { keyids: [oldRootKeyIds[0], defined(newKey).keyid], threshold: 2 };
     const opened = await client.openCeremony({ kind: "root-change", signed: draft });
-    expect(opened.summary.roles.root.keyidsAdded).toEqual([newKey!.keyid]);
+    expect(opened.summary.roles.root.keyidsAdded).toEqual([defined(newKey).keyid]);
     expect(opened.summary.roles.root.keyidsRemoved).toEqual([oldRootKeyIds[1]]);
     // The new key and one old key meet the new threshold but not the old one (2 of the old keys).
-    await client.submitSignature(opened.id, await signDraft(opened, newKey!));
-    const two = await client.submitSignature(opened.id, await signDraft(opened, signers[0]!));
+    await client.submitSignature(opened.id, await signDraft(opened, defined(newKey)));
+    const two = await client.submitSignature(opened.id, await signDraft(opened, defined(signers[0])));
     expect(two.ceremony.state).toBe("awaiting-signatures");
     expect(two.ceremony.progress).toEqual({
       trustedRoot: { signed: 1, threshold: 2 },
       draftRoot: { signed: 2, threshold: 2 },
     });
-    const done = await client.submitSignature(opened.id, await signDraft(opened, signers[1]!));
+    const done = await client.submitSignature(opened.id, await signDraft(opened, defined(signers[1])));
     expect(done.ceremony.state).toBe("published");
     expect((await workerFetch(`${BASE}/cer-rootkeys/metadata/2.root.json`)).status).toBe(200);
     // Online key unchanged: the timestamp is still signed by it.

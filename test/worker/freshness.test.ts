@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import worker from "../../src/index.ts";
 import { bootstrapped, getJson } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -50,7 +51,7 @@ describe("freshness", () => {
     let maxResigned = 0;
     while (now < T0 + 30 * DAY) {
       expect(before.alarm, "an alarm is always scheduled").not.toBeNull();
-      const next = Math.max(before.alarm!, now);
+      const next = Math.max(defined(before.alarm), now);
       // Nothing changes until the alarm runs: every role must outlive it,
       // so the repository is valid at every minute in between.
       expect(
@@ -77,7 +78,7 @@ describe("freshness", () => {
     expect(Date.parse(json.signed.expires)).toBeGreaterThan(now);
     const status = await stub.status();
     expect(status.pendingChanges).toBe(false);
-    expect(status.roles.timestamp!.nextResign! > new Date(now).toISOString()).toBe(true);
+    expect(defined(defined(status.roles.timestamp).nextResign) > new Date(now).toISOString()).toBe(true);
   });
 
   it("spreads bin expiries so that bins do not all come due together", async () => {
@@ -104,7 +105,7 @@ describe("freshness", () => {
     const { rows, alarm } = await snapshotOfState(repo);
     // Everything that was due (within its margin: 12 h for timestamp, 6 h for bins) was re-signed.
     expect(Math.min(...rows.map((r) => Date.parse(r.expires)))).toBeGreaterThan(Date.now() + 6 * 60 * MINUTE);
-    expect(rows.find((r) => r.name === "timestamp")!.version).toBe(2);
+    expect(defined(rows.find((r) => r.name === "timestamp")).version).toBe(2);
     expect(rows.filter((r) => r.name.startsWith("bins-") && r.version >= 2).length).toBeGreaterThan(0);
     expect(alarm).not.toBeNull();
   });
@@ -132,7 +133,7 @@ describe("freshness", () => {
     expect(status.lastFailure?.detail).toMatch(/Error/);
     expect(status.warnings.join(" ")).toMatch(/publish failed/);
     expect(status.pendingChanges).toBe(true);
-    expect(Date.parse(status.nextAlarm!)).toBeGreaterThan(Date.now());
+    expect(Date.parse(defined(status.nextAlarm))).toBeGreaterThan(Date.now());
     expect((await stub.events(10)).some((e) => e.kind === "publish-failed")).toBe(true);
 
     // The key is repaired; the retry alarm publishes the acknowledged change.

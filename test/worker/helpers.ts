@@ -4,6 +4,7 @@ import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { RegistryClient, type RegistryCredential } from "../../scripts/lib/registry-client.ts";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 export const BASE = "https://tuf-edge.test";
 
@@ -60,7 +61,7 @@ export function registryClient(
 export async function withHmacRegistry(repo: string, settings: Record<string, unknown> = { bins: 16 }) {
   const boot = await bootstrapped(repo, settings);
   const added = await boot.client.addRegistryCredential("registry", { kind: "hmac" });
-  const secret = added.secret!;
+  const secret = defined(added.secret);
   return {
     ...boot,
     secret,

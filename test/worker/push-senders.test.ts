@@ -10,6 +10,7 @@ import { MAX_CREDENTIALS_PER_REGISTRY } from "../../durable-objects/registries.t
 import type { TaskView } from "../../src/repository-api.ts";
 import { sha256Hex, toBase64, utf8 } from "../../src/tuf/encoding.ts";
 import { BASE, bootstrapped, publishedTarget, registryClient, workerFetch } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -22,11 +23,11 @@ async function twoRegistries(repo: string) {
   const boot = await bootstrapped(repo);
   const alpha: RegistryCredential = {
     kind: "hmac",
-    secret: (await boot.client.addRegistryCredential("alpha", { kind: "hmac" })).secret!,
+    secret: defined((await boot.client.addRegistryCredential("alpha", { kind: "hmac" })).secret),
   };
   const beta: RegistryCredential = {
     kind: "hmac",
-    secret: (await boot.client.addRegistryCredential("beta", { kind: "hmac" })).secret!,
+    secret: defined((await boot.client.addRegistryCredential("beta", { kind: "hmac" })).secret),
   };
   return { ...boot, alpha, beta };
 }
@@ -82,7 +83,7 @@ describe("class 5: delivery ids are per registry", () => {
     expect(response.headers.get("Location")).toBeNull();
     const after = await client.status();
     expect(after.targetsCount).toBe(before.targetsCount);
-    expect(after.roles.timestamp!.version).toBe(before.roles.timestamp!.version);
+    expect(defined(after.roles.timestamp).version).toBe(defined(before.roles.timestamp).version);
     expect((await publishedTarget(repo, "c/second")).target).toBeUndefined();
   });
 });
@@ -133,10 +134,10 @@ describe("class 7: a push names its registry, and only its credentials are tried
     });
     // Another registry has its own allowance; revoking one makes room again.
     await client.addRegistryCredential("other", { kind: "hmac" });
-    await client.revokeRegistryCredential("many", ids[0]!);
+    await client.revokeRegistryCredential("many", defined(ids[0]));
     await client.addRegistryCredential("many", { kind: "hmac" });
     const { registries } = await client.registries();
-    expect(registries.find((r) => r.name === "many")!.credentials).toHaveLength(MAX_CREDENTIALS_PER_REGISTRY);
+    expect(defined(registries.find((r) => r.name === "many")).credentials).toHaveLength(MAX_CREDENTIALS_PER_REGISTRY);
   });
 
   it("refuses a webhook-signature header with more signatures than are tried", async () => {

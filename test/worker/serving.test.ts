@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -28,7 +29,7 @@ describe("serving metadata", () => {
   it("answers If-None-Match with 304 and HEAD without a body", async () => {
     await bootstrapped("serve-304");
     const first = await workerFetch(`${BASE}/serve-304/metadata/1.snapshot.json`);
-    const etag = first.headers.get("ETag")!;
+    const etag = defined(first.headers.get("ETag"));
     await first.body?.cancel();
     const again = await workerFetch(`${BASE}/serve-304/metadata/1.snapshot.json`, {
       headers: { "If-None-Match": etag },

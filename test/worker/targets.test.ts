@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
 import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
 import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const hashOf = async (text: string) => sha256Hex(utf8(text));
 const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await hashOf(path) } });
@@ -61,8 +62,8 @@ describe("target changes", () => {
       for (const t of add) expect((await published("tgt-concurrent", t.path)).target?.hashes).toEqual(t.hashes);
     // Versions never go backwards; concurrent changes shared publishes.
     const timestamps = results.map((r) => r.versions.timestamp);
-    expect(Math.max(...timestamps)).toBe(final.roles.timestamp!.version);
-    expect(final.roles.timestamp!.version).toBeLessThan(1 + batches.length);
+    expect(Math.max(...timestamps)).toBe(defined(final.roles.timestamp).version);
+    expect(defined(final.roles.timestamp).version).toBeLessThan(1 + batches.length);
     expect(final.pendingChanges).toBe(false);
   });
 
@@ -94,7 +95,7 @@ describe("target changes", () => {
     }
     const status = await client.status();
     expect(status.targetsCount).toBe(0);
-    expect(status.roles.timestamp!.version).toBe(1);
+    expect(defined(status.roles.timestamp).version).toBe(1);
   });
 
   it("refuses target changes before bootstrap", async () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { TaskView } from "../../src/repository-api.ts";
 import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
 import { getJson, publishedTarget, withHmacRegistry } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 async function addEvent(path: string) {
   return { type: "targets.add" as const, path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } };
@@ -19,14 +20,14 @@ describe("class 9: a task's versions are the first that carried it", () => {
     const first = await registry.push([await addEvent("v/first")]);
     expect(first.task.state).toBe("published");
     const seen = await publishedTarget(repo, "v/first");
-    expect(first.task.versions!.timestamp).toBe(seen.timestamp);
-    expect(first.task.versions!.snapshot).toBe(seen.snapshot);
+    expect(defined(first.task.versions).timestamp).toBe(seen.timestamp);
+    expect(defined(first.task.versions).snapshot).toBe(seen.snapshot);
 
     const queued = await registry.push([await addEvent("v/async")], { async: true });
     await registry.push([await addEvent("v/later")]);
     const later = await registry.push([await addEvent("v/latest")]);
-    expect(later.task.versions!.timestamp).toBeGreaterThan(first.task.versions!.timestamp + 1);
-    expect((await publishedTarget(repo, "v/latest")).timestamp).toBe(later.task.versions!.timestamp);
+    expect(defined(later.task.versions).timestamp).toBeGreaterThan(defined(first.task.versions).timestamp + 1);
+    expect((await publishedTarget(repo, "v/latest")).timestamp).toBe(defined(later.task.versions).timestamp);
 
     const { json: polled } = await getJson<TaskView>(`/${repo}/tasks/${first.task.id}`);
     expect(polled).toMatchObject({ state: "published", versions: first.task.versions });
@@ -34,10 +35,10 @@ describe("class 9: a task's versions are the first that carried it", () => {
     const { json: asyncTask } = await getJson<TaskView>(`/${repo}/tasks/${queued.task.id}`);
     expect(asyncTask.state).toBe("published");
     // The async push was published by a round between the first push's and the latest one's.
-    expect(asyncTask.versions!.timestamp).toBeGreaterThan(first.task.versions!.timestamp);
-    expect(asyncTask.versions!.timestamp).toBeLessThan(later.task.versions!.timestamp);
+    expect(defined(asyncTask.versions).timestamp).toBeGreaterThan(defined(first.task.versions).timestamp);
+    expect(defined(asyncTask.versions).timestamp).toBeLessThan(defined(later.task.versions).timestamp);
     // That timestamp version's snapshot lists the bin that carries the async push's target.
-    const { json: snapshot } = await getJson(`/${repo}/metadata/${asyncTask.versions!.snapshot}.snapshot.json`);
-    expect(snapshot.signed.version).toBe(asyncTask.versions!.snapshot);
+    const { json: snapshot } = await getJson(`/${repo}/metadata/${defined(asyncTask.versions).snapshot}.snapshot.json`);
+    expect(snapshot.signed.version).toBe(defined(asyncTask.versions).snapshot);
   });
 });

@@ -7,6 +7,7 @@ import { Ed25519NoteVerifier } from "../../src/log/note.ts";
 import { decodeEntryBundle, decodeTile } from "../../src/log/tiles.ts";
 import { fromHex, sha256Hex, toHex, utf8 } from "../../src/tuf/encoding.ts";
 import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const text = async (path: string) => {
   const response = await workerFetch(BASE + path);
@@ -133,6 +134,6 @@ describe("transparency log", () => {
     expect(accepted.status).toBe(200);
     const { body: served } = await text("/log-witness/log/checkpoint");
     expect(served).toContain(`— witness.example/w1 `);
-    expect(served.startsWith(note.split("\n\n")[0]!)).toBe(true);
+    expect(served.startsWith(defined(note.split("\n\n")[0]))).toBe(true);
   });
 });

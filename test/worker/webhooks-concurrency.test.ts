@@ -10,6 +10,7 @@ import { HashBins } from "../../src/tuf/hash-bins.ts";
 import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
 import { AdminApiError } from "../../scripts/lib/admin-client.ts";
 import { allPublishedTargets, getJson, withHmacRegistry } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const PUSHERS = 200;
 const BINS = 16;
@@ -53,7 +54,7 @@ describe("concurrent pushes", () => {
         let next = wave + 1 < waves;
         for (let pusher = wave * perWave; pusher < (wave + 1) * perWave; pusher++) {
           inFlight.push(
-            registry.push(batches[pusher]!, { id: `msg_concurrent_${pusher}` }).then((response) => {
+            registry.push(defined(batches[pusher]), { id: `msg_concurrent_${pusher}` }).then((response) => {
               completions.push({ pusher, response });
               if (next) {
                 next = false;
@@ -76,13 +77,13 @@ describe("concurrent pushes", () => {
       const status = await client.status();
       expect(status.targetsCount).toBe(total);
       expect(status.pendingChanges).toBe(false);
-      const finalTimestamp = status.roles.timestamp!.version;
+      const finalTimestamp = defined(status.roles.timestamp).version;
 
       // Versions only move forward in the order the responses came back; each names a publish not after the final one.
-      const versions = completions.map((c) => c.response.task.versions!);
+      const versions = completions.map((c) => defined(c.response.task.versions));
       for (let k = 1; k < versions.length; k++) {
-        expect(versions[k]!.timestamp).toBeGreaterThanOrEqual(versions[k - 1]!.timestamp);
-        expect(versions[k]!.snapshot).toBeGreaterThanOrEqual(versions[k - 1]!.snapshot);
+        expect(defined(versions[k]).timestamp).toBeGreaterThanOrEqual(defined(versions[k - 1]).timestamp);
+        expect(defined(versions[k]).snapshot).toBeGreaterThanOrEqual(defined(versions[k - 1]).snapshot);
       }
       for (const v of versions) expect(v.timestamp).toBeLessThanOrEqual(finalTimestamp);
       expect(Math.max(...versions.map((v) => v.timestamp))).toBe(finalTimestamp);
@@ -91,8 +92,8 @@ describe("concurrent pushes", () => {
         (a, b) => a[0] - b[0],
       );
       for (let k = 1; k < publishes.length; k++) {
-        expect(publishes[k]![0]).toBeGreaterThan(publishes[k - 1]![0]);
-        expect(publishes[k]![1]).toBeGreaterThan(publishes[k - 1]![1]);
+        expect(defined(publishes[k])[0]).toBeGreaterThan(defined(publishes[k - 1])[0]);
+        expect(defined(publishes[k])[1]).toBeGreaterThan(defined(publishes[k - 1])[1]);
       }
       for (const v of versions) expect(v.snapshot).toBe(new Map(publishes).get(v.timestamp));
 
@@ -104,7 +105,7 @@ describe("concurrent pushes", () => {
         for (const event of events) {
           const listed = final.listings.get(event.path);
           expect(listed, event.path).toHaveLength(1);
-          expect(listed![0]).toEqual({
+          expect(defined(listed)[0]).toEqual({
             bin: await bins.binFor(event.path),
             target: { length: event.length, hashes: event.hashes },
           });
@@ -115,20 +116,20 @@ describe("concurrent pushes", () => {
       const snapshots = new Map<number, Record<string, { version: number }>>();
       const binFiles = new Map<string, Record<string, unknown>>();
       for (const { pusher, response } of completions) {
-        const snapshotVersion = response.task.versions!.snapshot;
+        const snapshotVersion = defined(response.task.versions).snapshot;
         if (!snapshots.has(snapshotVersion)) {
           snapshots.set(
             snapshotVersion,
             (await getJson(`/${repo}/metadata/${snapshotVersion}.snapshot.json`)).json.signed.meta,
           );
         }
-        for (const event of batches[pusher]!) {
+        for (const event of defined(batches[pusher])) {
           const bin = await bins.binFor(event.path);
-          const binVersion = snapshots.get(snapshotVersion)![`${bin}.json`]!.version;
+          const binVersion = defined(defined(snapshots.get(snapshotVersion))[`${bin}.json`]).version;
           const key = `${binVersion}.${bin}`;
           if (!binFiles.has(key))
             binFiles.set(key, (await getJson(`/${repo}/metadata/${key}.json`)).json.signed.targets);
-          expect(binFiles.get(key)![event.path], `${event.path} in snapshot ${snapshotVersion}`).toBeDefined();
+          expect(defined(binFiles.get(key))[event.path], `${event.path} in snapshot ${snapshotVersion}`).toBeDefined();
         }
       }
 
@@ -165,7 +166,7 @@ describe("concurrent pushes", () => {
     }
     const final = await allPublishedTargets(repo);
     expect(final.listings.get(path)).toEqual([
-      { bin: expect.any(String), target: { length: 10, hashes: winners[0]!.hashes } },
+      { bin: expect.any(String), target: { length: 10, hashes: defined(winners[0]).hashes } },
     ]);
     expect((await client.status()).targetsCount).toBe(1);
   });

@@ -12,6 +12,7 @@ import { signPush } from "../../scripts/lib/registry-client.ts";
 import type { TaskView } from "../../src/repository-api.ts";
 import { sha256Hex, toBase64, utf8 } from "../../src/tuf/encoding.ts";
 import { BASE, withHmacRegistry, workerFetch } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const REPO = "wh-property";
 const NUM_RUNS = 400;
@@ -29,7 +30,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 async function state() {
   const status = await client.status();
-  return { targets: status.targetsCount, timestamp: status.roles.timestamp!.version };
+  return { targets: status.targetsCount, timestamp: defined(status.roles.timestamp).version };
 }
 
 // --- arbitraries ----------------------------------------------------------------------
@@ -43,7 +44,7 @@ const hostilePathArb = fc.oneof(
 );
 
 /** A few digests, so that adds clash with published ones (immutability) as well as pass. */
-const hashesArb = fc.integer({ min: 0, max: 2 }).map((i) => ({ sha256: digests[i]! }));
+const hashesArb = fc.integer({ min: 0, max: 2 }).map((i) => ({ sha256: defined(digests[i]) }));
 const hostileHashesArb = fc.oneof(
   fc.record({ sha256: fc.string({ maxLength: 70 }) }, { requiredKeys: [] }),
   fc.constantFrom({ sha512: "a".repeat(128) }, { sha512: "A".repeat(128) }, { sha256: "a".repeat(63) }, { md5: "abc" }),
@@ -193,6 +194,7 @@ const headerValueArb = fc
     fc.string({ unit: "binary-ascii", maxLength: 60 }),
     fc.string({ maxLength: 5000 }),
   )
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters removed
   .map((s) => s.replace(/[\u0000\r\n]|[^\u0000-\u00ff]/g, ""));
 
 type HeaderPlan =
@@ -311,7 +313,7 @@ async function check(body: string, headers: Record<string, string>): Promise<num
     expect(json.task.id).toMatch(/^[0-9a-f]{32}$/);
     expect(response.headers.get("Location")).toBe(`/${REPO}/tasks/${json.task.id}`);
     // An async push publishes in the background: let it finish so the next check's "before" is settled.
-    if (response.status === 202) await waitPublished(response.headers.get("Location")!);
+    if (response.status === 202) await waitPublished(defined(response.headers.get("Location")));
   } else {
     expect(response.headers.get("Content-Type"), text).toBe("application/problem+json");
     const problem = JSON.parse(text) as { status: number; code: string; detail: string };

@@ -22,6 +22,7 @@ import {
   withHmacRegistry,
   workerFetch,
 } from "./helpers.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 
 const hashOf = (text: string) => sha256Hex(utf8(text));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -63,7 +64,7 @@ async function signedPost(
 
 async function state(client: AdminClient) {
   const status = await client.status();
-  return { targets: status.targetsCount, timestamp: status.roles.timestamp!.version };
+  return { targets: status.targetsCount, timestamp: defined(status.roles.timestamp).version };
 }
 
 interface Problem {
@@ -143,7 +144,7 @@ describe("registry pushes", () => {
     });
 
     const removed = await registry.push([{ type: "targets.remove", path: b.path }]);
-    expect(removed.task.versions!.timestamp).toBe(5);
+    expect(defined(removed.task.versions).timestamp).toBe(5);
     expect((await publishedTarget(repo, b.path)).target).toBeUndefined();
     expect((await publishedTarget(repo, a.path)).target).toBeDefined();
     expect(await state(client)).toEqual({ targets: 1, timestamp: 5 });
@@ -274,7 +275,7 @@ describe("refused pushes change nothing", () => {
     const replacement = await client.addRegistryCredential("registry", { kind: "hmac", overlapSeconds: 3600 });
     await client.revokeRegistryCredential("registry", credentialId);
     const { registries } = await client.registries();
-    expect(registries[0]!.credentials.map((c) => c.id)).toEqual([replacement.credential.id]);
+    expect(defined(registries[0]).credentials.map((c) => c.id)).toEqual([replacement.credential.id]);
     const before = await state(client);
     await expectProblem(
       await signedPost(repo, { kind: "hmac", secret }, batch(repo, [await addEvent("old/key")]), { id: "msg_revoked" }),
@@ -282,7 +283,7 @@ describe("refused pushes change nothing", () => {
       "invalid_signature",
     );
     await expectNothingChanged(client, before);
-    await expectIdUnused(repo, { kind: "hmac", secret: replacement.secret! }, "msg_revoked");
+    await expectIdUnused(repo, { kind: "hmac", secret: defined(replacement.secret) }, "msg_revoked");
   });
 
   it("an Ed25519 push signed by a key that is not registered → 401 invalid_signature", async () => {
@@ -420,14 +421,14 @@ describe("credential rotation", () => {
     const repo = "wh-rotation";
     const { client, secret: oldSecret } = await withHmacRegistry(repo);
     const rotated = await client.addRegistryCredential("registry", { kind: "hmac", overlapSeconds: 3600 });
-    const newSecret = rotated.secret!;
+    const newSecret = defined(rotated.secret);
     expect(newSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(newSecret).not.toBe(oldSecret);
     const t0 = Date.now();
     const { registries } = await client.registries();
-    const [oldInfo, newInfo] = registries[0]!.credentials;
+    const [oldInfo, newInfo] = defined(registries[0]).credentials;
     expect(newInfo).toMatchObject({ id: rotated.credential.id, notAfter: null });
-    expect(Math.abs(Date.parse(oldInfo!.notAfter!) - (t0 + 3_600_000))).toBeLessThan(5_000);
+    expect(Math.abs(Date.parse(defined(defined(oldInfo).notAfter)) - (t0 + 3_600_000))).toBeLessThan(5_000);
 
     // The server's clock and the registry's clock are the same fake clock.
     const clock = () => Math.floor(Date.now() / 1000);
@@ -455,7 +456,7 @@ describe("credential rotation", () => {
     expect(await state(client)).toEqual(before);
     const accepted = await newClient.push([await addEvent("after/new")], { id: "msg_after_old" });
     expect(accepted).toMatchObject({ status: 200, duplicate: false });
-    expect(accepted.task.versions!.timestamp).toBe(before.timestamp + 1);
+    expect(defined(accepted.task.versions).timestamp).toBe(before.timestamp + 1);
     vi.useRealTimers();
     expect((await client.status()).targetsCount).toBe(4);
   });

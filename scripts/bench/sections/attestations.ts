@@ -31,6 +31,7 @@ import { InstanceMonitor } from "../monitor.ts";
 import { getJson, makePoolFetch, sleep } from "../pool-fetch.ts";
 import { ratio, summarize } from "../stats.ts";
 import type { BenchContext, Cell, Section, SectionResult, Table } from "../types.ts";
+import { defined } from "../../lib/defined.ts";
 
 const REPO = "bench-attest";
 const BINS = 256;
@@ -78,7 +79,7 @@ async function workerdVerifierLoop(
   const figures: VerifierFigure[] = [];
   for (const line of clean.split("\n")) {
     const m = /^(.+?): (\d+) verifications\/s(?: \(\d+ in [\d.]+ s, ([\d.]+) ms each\))?/.exec(line.trim());
-    if (m) figures.push({ label: m[1]!, perS: Number(m[2]), msEach: m[3] ? Number(m[3]) : null });
+    if (m) figures.push({ label: defined(m[1]), perS: Number(m[2]), msEach: m[3] ? Number(m[3]) : null });
   }
   const error = code === 0 ? undefined : `vitest exited with ${code}`;
   return { figures, seconds, output: clean.slice(-3000), ...(error ? { error } : {}) };
@@ -101,7 +102,7 @@ export const attestations: Section = {
       subject: Array<{ name: string; digest: { sha256: string } }>;
       predicateType: string;
     };
-    const subject = statement.subject[0]!;
+    const subject = defined(statement.subject[0]);
     const fileName = subject.name;
     const sha256 = subject.digest.sha256;
 
@@ -118,7 +119,7 @@ export const attestations: Section = {
       const registry = new RegistryClient({
         baseUrl: base,
         repo: REPO,
-        credential: { kind: "hmac", secret: secret! },
+        credential: { kind: "hmac", secret: defined(secret) },
         fetch: pool.fetch,
       });
 

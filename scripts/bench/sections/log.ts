@@ -42,6 +42,7 @@ import { bootstrap } from "../instance.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
 import { ratio, summarize } from "../stats.ts";
 import type { BenchContext, Cell, Section, SectionResult, Table } from "../types.ts";
+import { defined } from "../../lib/defined.ts";
 
 const REPO = "bench-log";
 const BINS = 1024;
@@ -52,20 +53,20 @@ class FlatTree implements SubtreeHashes {
   readonly #counts: number[] = [];
 
   constructor(capacity: number) {
-    for (let level = 0, width = capacity; width >= 1; level++, width = Math.floor(width / 2)) {
+    for (let width = capacity; width >= 1; width = Math.floor(width / 2)) {
       this.#levels.push(new Uint8Array(width * HASH_SIZE));
       this.#counts.push(0);
     }
   }
 
   put(node: StoredNode): void {
-    this.#levels[node.level]!.set(node.hash, node.index * HASH_SIZE);
-    this.#counts[node.level] = Math.max(this.#counts[node.level]!, node.index + 1);
+    defined(this.#levels[node.level]).set(node.hash, node.index * HASH_SIZE);
+    this.#counts[node.level] = Math.max(defined(this.#counts[node.level]), node.index + 1);
   }
 
   subtree(level: number, index: number): Hash {
     if (index >= (this.#counts[level] ?? 0)) throw new Error(`no subtree (${level}, ${index})`);
-    return this.#levels[level]!.subarray(index * HASH_SIZE, (index + 1) * HASH_SIZE);
+    return defined(this.#levels[level]).subarray(index * HASH_SIZE, (index + 1) * HASH_SIZE);
   }
 
   get bytes(): number {
@@ -211,7 +212,7 @@ export const log: Section = {
       const registry = new RegistryClient({
         baseUrl: base,
         repo: REPO,
-        credential: { kind: "hmac", secret: secret! },
+        credential: { kind: "hmac", secret: defined(secret) },
         fetch: pool.fetch,
       });
       const dayStart = performance.now();
@@ -265,9 +266,9 @@ export const log: Section = {
       for (let r = 0; r < servedRequests; r++) {
         for (const [name, url] of Object.entries(urls)) {
           const { ms, status } = await timed(url());
-          series[name]!.ms.push(ms);
+          defined(series[name]).ms.push(ms);
           const expected = name.includes("404") ? 404 : 200;
-          if (status !== expected) series[name]!.bad++;
+          if (status !== expected) defined(series[name]).bad++;
         }
       }
       // Check a few served proofs against the signed checkpoint.
@@ -284,7 +285,9 @@ export const log: Section = {
           `${pool.retries()} request(s) were sent again after the server closed a kept-alive connection as it was reused.`,
         );
 
-      const objectRoundTrip = summarize(series["baseline: GET tasks/<unknown id> (object round trip, 404)"]!.ms);
+      const objectRoundTrip = summarize(
+        defined(series["baseline: GET tasks/<unknown id> (object round trip, 404)"]).ms,
+      );
       const coreTable: Table = {
         title: `Transparency log, pure core in Node (src/log/merkle.ts, no I/O): ${fmt(core.entries)} entries`,
         columns: [

@@ -20,6 +20,7 @@ import { InstanceMonitor } from "../monitor.ts";
 import { getJson, makePoolFetch, sleep } from "../pool-fetch.ts";
 import { ratio } from "../stats.ts";
 import type { BenchContext, Section, SectionResult, Table } from "../types.ts";
+import { defined } from "../../lib/defined.ts";
 
 const REPO = "bench-rotation";
 const ROOT_KEYS = 3;
@@ -63,14 +64,14 @@ export const rotation: Section = {
       const timestampBefore = await getJson<TimestampFile>(pool.fetch, metadataUrl("timestamp.json"));
       const snapshotBefore = await getJson<SnapshotFile>(
         pool.fetch,
-        metadataUrl(`${timestampBefore.signed.meta["snapshot.json"]!.version}.snapshot.json`),
+        metadataUrl(`${defined(timestampBefore.signed.meta["snapshot.json"]).version}.snapshot.json`),
       );
 
       log("rotation: opening the online-key rotation ceremony");
       const openStart = performance.now();
       const ceremony = await admin.openCeremony({ kind: "online-key-rotation", reason: "benchmark" });
       const openMs = performance.now() - openStart;
-      const newKeyId = ceremony.draft.roles.timestamp.keyids[0]!;
+      const newKeyId = defined(ceremony.draft.roles.timestamp.keyids[0]);
       if (newKeyId === before.onlineKeyId) throw new Error("the draft names the current online key");
 
       // Every signature but the last: recorded, nothing published yet.
@@ -114,7 +115,7 @@ export const rotation: Section = {
       let submitMs: number;
       let versions: { timestamp: number; snapshot: number; targets: number } | undefined;
       try {
-        const result = await admin.submitSignature(ceremony.id, signatures.at(-1)!);
+        const result = await admin.submitSignature(ceremony.id, defined(signatures.at(-1)));
         submitMs = performance.now() - t0;
         versions = result.versions;
         if (result.ceremony.state !== "published")
@@ -137,7 +138,7 @@ export const rotation: Section = {
       const timestampAfter = await getJson<TimestampFile>(pool.fetch, metadataUrl("timestamp.json"));
       const snapshotAfter = await getJson<SnapshotFile>(
         pool.fetch,
-        metadataUrl(`${timestampAfter.signed.meta["snapshot.json"]!.version}.snapshot.json`),
+        metadataUrl(`${defined(timestampAfter.signed.meta["snapshot.json"]).version}.snapshot.json`),
       );
       const listed = Object.keys(snapshotAfter.signed.meta);
       const moved = listed.filter(

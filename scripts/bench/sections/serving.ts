@@ -20,6 +20,7 @@ import { startNginx, startNodeStatic } from "../static.ts";
 import { ratio } from "../stats.ts";
 import { startTrivialWorker } from "../trivial-worker.ts";
 import type { BenchContext, Cell, LoaderName, Section, SectionResult, Table } from "../types.ts";
+import { defined } from "../../lib/defined.ts";
 
 const REPO = "bench";
 /** The served repository: enough targets that a bin is a realistic few KiB. Added in one change. */
@@ -87,13 +88,13 @@ export const serving: Section = {
       const timestamp = JSON.parse(new TextDecoder().decode(timestampBytes)) as {
         signed: { meta: Record<string, { version: number }> };
       };
-      const snapshotVersion = timestamp.signed.meta["snapshot.json"]!.version;
+      const snapshotVersion = defined(timestamp.signed.meta["snapshot.json"]).version;
       const snapshot = JSON.parse(
         new TextDecoder().decode(await getBytes(`${base}/${REPO}/metadata/${snapshotVersion}.snapshot.json`)),
       ) as {
         signed: { meta: Record<string, { version: number }> };
       };
-      const binVersion = snapshot.signed.meta["bins-00.json"]!.version;
+      const binVersion = defined(snapshot.signed.meta["bins-00.json"]).version;
       const binName = `${binVersion}.bins-00.json`;
       const binBytes = await getBytes(`${base}/${REPO}/metadata/${binName}`);
       const files = [
@@ -130,7 +131,7 @@ export const serving: Section = {
           baseUrl: trivial.instance.baseUrl,
           pids: trivialPids,
         });
-        const trivialDirect = await directWorkerUrl(processes.workerPid, files[0]!.path, () => true);
+        const trivialDirect = await directWorkerUrl(processes.workerPid, defined(files[0]).path, () => true);
         if (trivialDirect)
           servers.push({
             name: "trivial Worker (workerd direct)",
@@ -142,7 +143,7 @@ export const serving: Section = {
         notes.push(`trivial Worker: failed to start, skipped: ${(error as Error).message.split("\n")[0]}`);
       }
 
-      const node = await startNodeStatic(root, files[0]!.path);
+      const node = await startNodeStatic(root, defined(files[0]).path);
       stops.push(() => node.stop());
       servers.push({
         name: node.name,
@@ -152,7 +153,7 @@ export const serving: Section = {
       });
       if (options.nginx) {
         try {
-          const nginx = await startNginx(root, files[0]!.path, options.workDir);
+          const nginx = await startNginx(root, defined(files[0]).path, options.workDir);
           if (nginx) {
             stops.push(() => nginx.stop());
             servers.push({

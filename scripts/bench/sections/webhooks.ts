@@ -27,6 +27,7 @@ import { InstanceMonitor } from "../monitor.ts";
 import { getJson, makePoolFetch, sleep } from "../pool-fetch.ts";
 import { ratio, summarize } from "../stats.ts";
 import type { BenchContext, Cell, Section, SectionResult, Table } from "../types.ts";
+import { defined } from "../../lib/defined.ts";
 
 const REPO = "bench-webhooks";
 const LEVELS = [1, 10, 100];
@@ -84,7 +85,7 @@ export const webhooks: Section = {
       const registry = new RegistryClient({
         baseUrl: base,
         repo: REPO,
-        credential: { kind: "hmac", secret: secret! },
+        credential: { kind: "hmac", secret: defined(secret) },
         fetch: pool.fetch,
       });
       const timestampVersion = async () =>
@@ -138,7 +139,7 @@ export const webhooks: Section = {
               const n = bySent.length;
               const probes = [
                 ...new Set([0, Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4), n - 1]),
-              ].map((i) => bySent[i]!);
+              ].map((i) => defined(bySent[i]));
               watcherPolls += probes.length;
               const answers = await Promise.all(
                 probes.map(async (p) => {
@@ -157,7 +158,7 @@ export const webhooks: Section = {
                   if (a.ackAt < p.sentAt) a.publishedAt = Math.min(a.publishedAt ?? Infinity, at);
               }
               for (let i = outstanding.length - 1; i >= 0; i--)
-                if (outstanding[i]!.publishedAt !== undefined) outstanding.splice(i, 1);
+                if (defined(outstanding[i]).publishedAt !== undefined) outstanding.splice(i, 1);
               iterations++;
             }
             const wait = WATCH_PERIOD_MS - (performance.now() - iterStart);
@@ -202,8 +203,8 @@ export const webhooks: Section = {
         const drainMs = performance.now() - drainStart;
         const versionAfter = await timestampVersion();
         const seen = all.filter((p) => p.publishedAt !== undefined);
-        const publishMs = seen.map((p) => p.publishedAt! - p.ackAt);
-        const sendToPublishMs = seen.map((p) => p.publishedAt! - p.sentAt);
+        const publishMs = seen.map((p) => defined(p.publishedAt) - p.ackAt);
+        const sendToPublishMs = seen.map((p) => defined(p.publishedAt) - p.sentAt);
         const level: LevelResult = {
           pushers,
           seconds,

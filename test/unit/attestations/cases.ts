@@ -24,6 +24,7 @@ import {
   PEP740,
   TRUSTED_ROOT,
 } from "./material.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
 
 /** Bundles are plain JSON here, edited freely. */
 type J = any;
@@ -102,7 +103,7 @@ const conformance = (name: keyof typeof CONFORMANCE) => (): J => clone(CONFORMAN
 const pep740 = (name: keyof typeof PEP740) => (): J => bundleFromPep740(clone(PEP740[name]));
 const npm = (name: "provenance.sigstore" | "publish.sigstore") => (): J => clone(NPM[name]);
 const npmResponse = (name: "attestations" | "attestations.invalid-provenance-sig", index: number) => (): J =>
-  clone(npmAttestations(NPM[name])[index]!.bundle);
+  clone(defined(npmAttestations(NPM[name])[index]).bundle);
 
 const edit = (source: () => J, change: (bundle: J) => void) => (): J => {
   const bundle = source();
@@ -114,7 +115,7 @@ const edit = (source: () => J, change: (bundle: J) => void) => (): J => {
 export function flipBase64(value: string, index: number, mask = 0x01): string {
   const bytes = fromBase64(value);
   const i = index < 0 ? bytes.length + index : index;
-  bytes[i] = bytes[i]! ^ mask;
+  bytes[i] = defined(bytes[i]) ^ mask;
   return toBase64(bytes);
 }
 
@@ -489,8 +490,8 @@ export const CASES: readonly Case[] = [
     group: "tamper",
     bundle: edit(DSSE, (b) => {
       const proof = entry(b).inclusionProof.checkpoint;
-      const [, sig] = /— \S+ (\S+)\n/.exec(proof.envelope)!;
-      proof.envelope = proof.envelope.replace(sig!, flipBase64(sig!, -5));
+      const [, sig] = defined(/— \S+ (\S+)\n/.exec(proof.envelope));
+      proof.envelope = proof.envelope.replace(defined(sig), flipBase64(defined(sig), -5));
     }),
     artifact: "a.txt",
     expect: "tlog",

@@ -22,8 +22,9 @@ import { leafHash, verifyInclusion } from "../../../src/log/merkle.ts";
 import { parseNote } from "../../../src/log/note.ts";
 import { Certificate, OID } from "../../../src/attestations/x509.ts";
 import { concatBytes } from "../../../src/attestations/der.ts";
-import { fromUtf8, sha256, toHex, utf8 } from "../../../src/tuf/encoding.ts";
+import { fromUtf8, sha256, utf8 } from "../../../src/tuf/encoding.ts";
 import { ARTIFACTS, CONFORMANCE, IDENTITIES, NPM, NPM_REGISTRY_KEYS, PEP740, TRUSTED_ROOT } from "./material.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
 
 describe("DER", () => {
   it("decodes OIDs, including multi-byte arcs", () => {
@@ -46,16 +47,16 @@ describe("DER", () => {
 
 describe("X.509", () => {
   const root = trustedRootFromJSON(TRUSTED_ROOT);
-  const [intermediate, anchor] = root.certificateAuthorities[1]!.chain;
+  const [intermediate, anchor] = defined(root.certificateAuthorities[1]).chain;
 
   it("parses the Fulcio CA chain of the trusted root", async () => {
-    expect(intermediate!.isCA).toBe(true);
-    expect(intermediate!.basicConstraints).toEqual({ ca: true, pathLength: 0 });
-    expect(anchor!.isCA).toBe(true);
-    expect(intermediate!.publicKey.algorithm).toBe("ecdsa-p384");
-    expect(await intermediate!.signedBy(anchor!)).toBe(true);
-    expect(await anchor!.signedBy(anchor!)).toBe(true);
-    expect(await anchor!.signedBy(intermediate!)).toBe(false);
+    expect(defined(intermediate).isCA).toBe(true);
+    expect(defined(intermediate).basicConstraints).toEqual({ ca: true, pathLength: 0 });
+    expect(defined(anchor).isCA).toBe(true);
+    expect(defined(intermediate).publicKey.algorithm).toBe("ecdsa-p384");
+    expect(await defined(intermediate).signedBy(defined(anchor))).toBe(true);
+    expect(await defined(anchor).signedBy(defined(anchor))).toBe(true);
+    expect(await defined(anchor).signedBy(defined(intermediate))).toBe(false);
   });
 
   it("reads a Fulcio leaf's identity", () => {
@@ -78,7 +79,7 @@ describe("Merkle inclusion proofs (RFC 9162)", () => {
   const H = (...parts: Uint8Array[]) => sha256(concatBytes(...parts));
   /** MTH of leaves[from, to), by the definition. */
   async function mth(from: number, to: number): Promise<Uint8Array> {
-    if (to - from === 1) return H(new Uint8Array([0]), leaves[from]!);
+    if (to - from === 1) return H(new Uint8Array([0]), defined(leaves[from]));
     let k = 1;
     while (k * 2 < to - from) k *= 2;
     return H(new Uint8Array([1]), await mth(from, from + k), await mth(from + k, to));
@@ -98,24 +99,24 @@ describe("Merkle inclusion proofs (RFC 9162)", () => {
       const root = await mth(0, size);
       for (let index = 0; index < size; index++) {
         const proof = await path(index, 0, size);
-        const leaf = await leafHash(leaves[index]!);
+        const leaf = await leafHash(defined(leaves[index]));
         expect(await verifyInclusion(leaf, index, size, proof, root)).toBe(true);
         if (proof.length > 0) {
           expect(await verifyInclusion(leaf, index, size, proof.slice(1), root)).toBe(false);
-          expect(await verifyInclusion(leaf, index, size, [...proof, proof[0]!], root)).toBe(false);
+          expect(await verifyInclusion(leaf, index, size, [...proof, defined(proof[0])], root)).toBe(false);
         }
       }
     }
   });
 
   it("refuses an index outside the tree", async () => {
-    expect(await verifyInclusion(await leafHash(leaves[0]!), 5, 5, [], await mth(0, 5))).toBe(false);
+    expect(await verifyInclusion(await leafHash(defined(leaves[0])), 5, 5, [], await mth(0, 5))).toBe(false);
   });
 });
 
 describe("Rekor checkpoints through src/log's signed-note and checkpoint parsers", () => {
   const envelope = (
-    CONFORMANCE["happy-path-v0.3"].verificationMaterial.tlogEntries[0]!.inclusionProof.checkpoint as {
+    defined(CONFORMANCE["happy-path-v0.3"].verificationMaterial.tlogEntries[0]).inclusionProof.checkpoint as {
       envelope: string;
     }
   ).envelope;
@@ -124,7 +125,7 @@ describe("Rekor checkpoints through src/log's signed-note and checkpoint parsers
     const { text, signatures } = parseNote(envelope);
     expect(text.endsWith("\n")).toBe(true);
     expect(signatures).toHaveLength(1);
-    expect(signatures[0]!.name).toBe("rekor.sigstore.dev");
+    expect(defined(signatures[0]).name).toBe("rekor.sigstore.dev");
     const body = parseCheckpoint(text);
     expect(body.origin).toMatch(/^rekor\.sigstore\.dev - \d+$/);
     expect(body.rootHash).toHaveLength(32);
@@ -156,7 +157,7 @@ describe("DSSE and in-toto", () => {
       ),
     );
     expect(statement.subjects).toEqual([{ name: "x", digest: { sha256: "AB" } }]);
-    expect(subjectMatchesDigest(statement.subjects[0]!, { sha256: "ab" })).toBe(true);
+    expect(subjectMatchesDigest(defined(statement.subjects[0]), { sha256: "ab" })).toBe(true);
     expect(() => parseStatement(utf8("{}"))).toThrow(StatementError);
     expect(() =>
       parseStatement(

@@ -12,6 +12,7 @@ import {
   type Expectation,
 } from "../../../src/attestations/index.ts";
 import { ARTIFACTS, CONFORMANCE, IDENTITIES, NPM, NPM_REGISTRY_KEYS, PEP740, TRUSTED_ROOT } from "./material.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
 
 const SECONDS = 1.5;
 
@@ -73,7 +74,8 @@ it("verifications per second in workerd", { timeout: 60_000 }, async () => {
   const start = performance.now();
   while (performance.now() - start < SECONDS * 1000) {
     const fresh = trustedRootFromJSON(TRUSTED_ROOT, npmAttestationKeys(NPM_REGISTRY_KEYS));
-    if (!(await verifyBundle(RUNS[1]!.bundle, fresh, RUNS[1]!.expectation)).ok) throw new Error("rejected");
+    if (!(await verifyBundle(defined(RUNS[1]).bundle, fresh, defined(RUNS[1]).expectation)).ok)
+      throw new Error("rejected");
     n++;
   }
   const elapsed = (performance.now() - start) / 1000;

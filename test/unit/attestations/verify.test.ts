@@ -20,7 +20,8 @@ function root(variant: RootVariant = "public-good"): TrustedRoot {
   let r = roots.get(variant);
   if (!r) {
     const { root: json, npmKeys } = trustMaterial(variant);
-    roots.set(variant, (r = trustedRootFromJSON(json, npmAttestationKeys(npmKeys))));
+    r = trustedRootFromJSON(json, npmAttestationKeys(npmKeys));
+    roots.set(variant, r);
   }
   return r;
 }

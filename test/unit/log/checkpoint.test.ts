@@ -36,6 +36,7 @@ import {
   FORMATS_COSIG_TIMESTAMP,
   REMORA_WITNESS_VKEY,
 } from "./fixtures.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
 
 const codeOf = async (p: Promise<unknown>) => ((await rejection(p)) as LogError).code;
 
@@ -94,7 +95,7 @@ describe("tlog-checkpoint body", () => {
 describe("tlog-cosignature: published vectors", () => {
   it("the C2SP example cosignature carries the timestamp of the spec's example message", () => {
     const note = parseNote(C2SP_COSIGNED_CHECKPOINT);
-    const cosig = note.signatures[1]!;
+    const cosig = defined(note.signatures[1]);
     expect(cosig.keyId).toBe(0x8d66cf3f);
     const { timestamp, signature } = parseTimestampedSignature(cosig.signature);
     expect(timestamp).toBe(C2SP_COSIGNATURE_MESSAGE.timestamp);
@@ -204,7 +205,7 @@ describe("signing and cosigning checkpoints", () => {
     expect(await codeOf(verifyCosignatures(addCosignatures(other, [line]), witnesses))).toBe("invalid_signature");
     // Changing the timestamp bytes breaks it.
     const shifted = line.signature.slice();
-    shifted[7]! ^= 1;
+    shifted[7] = defined(shifted[7]) ^ 1;
     expect(
       await codeOf(verifyCosignatures(addCosignatures(signed, [{ ...line, signature: shifted }]), witnesses)),
     ).toBe("invalid_signature");

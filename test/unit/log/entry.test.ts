@@ -4,6 +4,7 @@ import { decodeEntry, encodeEntry, ENTRY_TYPES, entryLeafHash, type LogEntry } f
 import type { LogError } from "../../../src/log/errors.ts";
 import { fromUtf8, toHex, utf8 } from "../../../src/tuf/encoding.ts";
 import { caught } from "../helpers.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
 
 // Independent vectors: Python 3, json.dumps(entry, sort_keys=True, separators=(",", ":"),
 // ensure_ascii=False).encode() (the same bytes as OLPC canonical JSON for these values),
@@ -80,13 +81,13 @@ describe("log entries", () => {
     expect(new Set(VECTORS.map((v) => v.entry.type)).size).toBe(5);
     expect(ENTRY_TYPES).toHaveLength(9);
     for (const type of ["target.remove", "target.unyank", "target.quarantine", "target.release"] as const) {
-      const entry = { ...VECTORS[0]!.entry, type } as LogEntry;
+      const entry = { ...defined(VECTORS[0]).entry, type } as LogEntry;
       expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
     }
   });
 
   it("decoding accepts only the canonical encoding", () => {
-    const v = VECTORS[0]!;
+    const v = defined(VECTORS[0]);
     for (const bad of [
       v.json.replace('{"hashes"', '{ "hashes"'), // white space
       `${v.json}\n`,
@@ -99,13 +100,13 @@ describe("log entries", () => {
     }
     expect((caught(() => decodeEntry(new Uint8Array([0xff]))) as LogError).code).toBe("invalid_entry");
     expect((caught(() => decodeEntry(utf8("[]"))) as LogError).code).toBe("invalid_entry");
-    const withFloat = VECTORS[3]!.json.replace('"version":42', '"version":42.0');
+    const withFloat = defined(VECTORS[3]).json.replace('"version":42', '"version":42.0');
     expect((caught(() => decodeEntry(utf8(withFloat))) as LogError).code).toBe("invalid_entry");
   });
 
   it("refuses invalid fields, unknown fields and unknown types", () => {
-    const base = VECTORS[0]!.entry as Record<string, unknown>;
-    const meta = VECTORS[3]!.entry as Record<string, unknown>;
+    const base = defined(VECTORS[0]).entry as Record<string, unknown>;
+    const meta = defined(VECTORS[3]).entry as Record<string, unknown>;
     for (const bad of [
       { ...base, type: "target.delete" },
       { ...base, extra: 1 },
@@ -125,15 +126,15 @@ describe("log entries", () => {
       { ...meta, role: "../root" },
       { ...meta, sha256: "00" },
       { type: "root.change", repository: "acme", version: 2 },
-      { ...VECTORS[2]!.entry, predicate_type: "has space" },
-      { ...VECTORS[2]!.entry, hashes: { sha256: SHA256_HELLO } },
+      { ...defined(VECTORS[2]).entry, predicate_type: "has space" },
+      { ...defined(VECTORS[2]).entry, hashes: { sha256: SHA256_HELLO } },
     ]) {
       expect((caught(() => encodeEntry(bad as LogEntry)) as LogError).code, JSON.stringify(bad)).toBe("invalid_entry");
     }
   });
 
   it("an entry fits a uint16 length prefix", () => {
-    const long = { ...VECTORS[2]!.entry, path: "p/" + "x".repeat(1000) } as LogEntry;
+    const long = { ...defined(VECTORS[2]).entry, path: "p/" + "x".repeat(1000) } as LogEntry;
     expect(encodeEntry(long).length).toBeLessThan(0xffff);
   });
 

@@ -16,6 +16,7 @@ import {
   verifyInclusion,
 } from "../../../src/log/merkle.ts";
 import { computeTiles, subtreeHashesFromTiles, type Tile } from "../../../src/log/tiles.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
 
 /** Entries made distinct by a 2-byte index prefix (equal leaves make some wrong-index proofs valid). */
 const entries = (max: number) =>
@@ -38,7 +39,8 @@ async function build(
 
 function flipByte(proof: readonly Uint8Array[], element: number, byte: number, bit: number): Uint8Array[] {
   const copy = proof.map((p) => p.slice());
-  copy[element]![byte]! ^= 1 << bit;
+  const flipped = defined(copy[element]);
+  flipped[byte] = defined(flipped[byte]) ^ (1 << bit);
   return copy;
 }
 
@@ -51,15 +53,17 @@ describe("Merkle proofs: properties", () => {
         for (let size = 1; size <= list.length; size++) {
           for (let index = 0; index < size; index++) {
             const proof = await tree.inclusionProof(index, size);
-            expect(await verifyInclusion(leaves[index]!, index, size, proof, roots[size]!), `${index} in ${size}`).toBe(
-              true,
-            );
+            expect(
+              await verifyInclusion(defined(leaves[index]), index, size, proof, defined(roots[size])),
+              `${index} in ${size}`,
+            ).toBe(true);
           }
           for (let size1 = 1; size1 <= size; size1++) {
             const proof = await tree.consistencyProof(size1, size);
-            expect(await verifyConsistency(size1, size, proof, roots[size1]!, roots[size]!), `${size1} → ${size}`).toBe(
-              true,
-            );
+            expect(
+              await verifyConsistency(size1, size, proof, defined(roots[size1]), defined(roots[size])),
+              `${size1} → ${size}`,
+            ).toBe(true);
           }
         }
       }),
@@ -81,16 +85,20 @@ describe("Merkle proofs: properties", () => {
           const size = 1 + (a % list.length);
           const index = b % size;
           const proof = await tree.inclusionProof(index, size);
-          const root = roots[size]!;
-          const leaf = leaves[index]!;
+          const root = defined(roots[size]);
+          const leaf = defined(leaves[index]);
           expect(await verifyInclusion(leaf, index, size, proof, root)).toBe(true);
           if (proof.length > 0) {
             expect(await verifyInclusion(leaf, index, size, flipByte(proof, e % proof.length, byte, bit), root)).toBe(
               false,
             );
           }
-          expect(await verifyInclusion(flipByte([leaf], 0, byte, bit)[0]!, index, size, proof, root)).toBe(false);
-          expect(await verifyInclusion(leaf, index, size, proof, flipByte([root], 0, byte, bit)[0]!)).toBe(false);
+          expect(await verifyInclusion(defined(flipByte([leaf], 0, byte, bit)[0]), index, size, proof, root)).toBe(
+            false,
+          );
+          expect(await verifyInclusion(leaf, index, size, proof, defined(flipByte([root], 0, byte, bit)[0]))).toBe(
+            false,
+          );
           // Another index in the same tree.
           if (size > 1) {
             const other = (index + 1 + (e % (size - 1))) % size;
@@ -100,7 +108,7 @@ describe("Merkle proofs: properties", () => {
           const otherSize = 1 + ((size + (e % (list.length - 1))) % list.length);
           if (otherSize !== size && index < otherSize) {
             expect(
-              await verifyInclusion(leaf, index, otherSize, proof, roots[otherSize]!),
+              await verifyInclusion(leaf, index, otherSize, proof, defined(roots[otherSize])),
               `as size ${otherSize}`,
             ).toBe(false);
           }
@@ -124,23 +132,31 @@ describe("Merkle proofs: properties", () => {
           const size2 = 1 + (a % list.length);
           const size1 = 1 + (b % size2);
           const proof = await tree.consistencyProof(size1, size2);
-          const [r1, r2] = [roots[size1]!, roots[size2]!];
+          const [r1, r2] = [defined(roots[size1]), defined(roots[size2])];
           expect(await verifyConsistency(size1, size2, proof, r1, r2)).toBe(true);
           if (proof.length > 0) {
             expect(await verifyConsistency(size1, size2, flipByte(proof, e % proof.length, byte, bit), r1, r2)).toBe(
               false,
             );
           }
-          expect(await verifyConsistency(size1, size2, proof, flipByte([r1], 0, byte, bit)[0]!, r2)).toBe(false);
-          expect(await verifyConsistency(size1, size2, proof, r1, flipByte([r2], 0, byte, bit)[0]!)).toBe(false);
+          expect(await verifyConsistency(size1, size2, proof, defined(flipByte([r1], 0, byte, bit)[0]), r2)).toBe(
+            false,
+          );
+          expect(await verifyConsistency(size1, size2, proof, r1, defined(flipByte([r2], 0, byte, bit)[0]))).toBe(
+            false,
+          );
           const n = list.length;
           const other1 = 1 + ((size1 + (e % (n - 1))) % n);
           if (other1 !== size1 && other1 <= size2) {
-            expect(await verifyConsistency(other1, size2, proof, roots[other1]!, r2), `from ${other1}`).toBe(false);
+            expect(await verifyConsistency(other1, size2, proof, defined(roots[other1]), r2), `from ${other1}`).toBe(
+              false,
+            );
           }
           const other2 = 1 + ((size2 + (e % (n - 1))) % n);
           if (other2 !== size2 && other2 >= size1) {
-            expect(await verifyConsistency(size1, other2, proof, r1, roots[other2]!), `to ${other2}`).toBe(false);
+            expect(await verifyConsistency(size1, other2, proof, r1, defined(roots[other2])), `to ${other2}`).toBe(
+              false,
+            );
           }
         },
       ),

@@ -28,6 +28,7 @@ import {
   RFC6962_NODE_HASHES,
   RFC6962_ROOTS,
 } from "./fixtures.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
 
 const hex = (hashes: readonly Uint8Array[]) => hashes.map(toHex);
 const unhex = (hashes: readonly string[]) => hashes.map(fromHex);
@@ -46,10 +47,15 @@ describe("RFC 6962 hashing: published vectors", () => {
         expect(toHex(tree.subtree(level, index)), `node (${level}, ${index})`).toBe(want);
       }
     }
-    expect(toHex(await leafHash(fromHex("")))).toBe(RFC6962_NODE_HASHES[0]![0]);
-    expect(toHex(await nodeHash(fromHex(RFC6962_NODE_HASHES[0]![0]!), fromHex(RFC6962_NODE_HASHES[0]![1]!)))).toBe(
-      RFC6962_NODE_HASHES[1]![0],
-    );
+    expect(toHex(await leafHash(fromHex("")))).toBe(defined(RFC6962_NODE_HASHES[0])[0]);
+    expect(
+      toHex(
+        await nodeHash(
+          fromHex(defined(defined(RFC6962_NODE_HASHES[0])[0])),
+          fromHex(defined(defined(RFC6962_NODE_HASHES[0])[1])),
+        ),
+      ),
+    ).toBe(defined(RFC6962_NODE_HASHES[1])[0]);
   });
 
   it("computes the root of every prefix, sizes 0 to 8", async () => {
@@ -67,8 +73,8 @@ describe("RFC 6962 hashing: published vectors", () => {
     const tree = await rfcTree();
     for (const { index, size, proof } of RFC6962_INCLUSION_PROOFS) {
       expect(hex(await tree.inclusionProof(index, size)), `${index} in ${size}`).toEqual(proof);
-      const leaf = fromHex(RFC6962_NODE_HASHES[0]![index]!);
-      expect(await verifyInclusion(leaf, index, size, unhex(proof), fromHex(RFC6962_ROOTS[size]!))).toBe(true);
+      const leaf = fromHex(defined(defined(RFC6962_NODE_HASHES[0])[index]));
+      expect(await verifyInclusion(leaf, index, size, unhex(proof), fromHex(defined(RFC6962_ROOTS[size])))).toBe(true);
     }
   });
 
@@ -80,8 +86,8 @@ describe("RFC 6962 hashing: published vectors", () => {
         size1,
         size2,
         unhex(proof),
-        fromHex(RFC6962_ROOTS[size1]!),
-        fromHex(RFC6962_ROOTS[size2]!),
+        fromHex(defined(RFC6962_ROOTS[size1])),
+        fromHex(defined(RFC6962_ROOTS[size2])),
       );
       expect(ok, `${size1} → ${size2}`).toBe(true);
     }
@@ -93,8 +99,8 @@ describe("inclusion proofs: the mutations of transparency-dev/merkle's probes fa
   // index ±1 / XOR 2, size ×2 / ÷2, wrong or empty root or leaf, extra or missing proof elements.
   const cases = RFC6962_INCLUSION_PROOFS.filter((c) => c.size > 1);
   it.each(cases.map((c) => [c.index, c.size, c] as const))("leaf %i in a tree of %i", async (_i, _s, c) => {
-    const leaf = fromHex(RFC6962_NODE_HASHES[0]![c.index]!);
-    const root = fromHex(RFC6962_ROOTS[c.size]!);
+    const leaf = fromHex(defined(defined(RFC6962_NODE_HASHES[0])[c.index]));
+    const root = fromHex(defined(RFC6962_ROOTS[c.size]));
     const proof = unhex(c.proof);
     const verify = (l: Uint8Array, index: number, size: number, p: Uint8Array[], r: Uint8Array) =>
       verifyInclusion(l, index, size, p, r);
@@ -105,10 +111,13 @@ describe("inclusion proofs: the mutations of transparency-dev/merkle's probes fa
       ["index XOR 2", verify(leaf, c.index ^ 2, c.size, proof, root)],
       ["size × 2", verify(leaf, c.index, c.size * 2, proof, root)],
       ["size ÷ 2", verify(leaf, c.index, Math.floor(c.size / 2), proof, root)],
-      ["wrong leaf", verify(fromHex(RFC6962_NODE_HASHES[0]![(c.index + 1) % 8]!), c.index, c.size, proof, root)],
+      [
+        "wrong leaf",
+        verify(fromHex(defined(defined(RFC6962_NODE_HASHES[0])[(c.index + 1) % 8])), c.index, c.size, proof, root),
+      ],
       ["short leaf", verify(leaf.slice(1), c.index, c.size, proof, root)],
       ["empty root", verify(leaf, c.index, c.size, proof, fromHex(EMPTY_ROOT_HEX))],
-      ["root of another size", verify(leaf, c.index, c.size, proof, fromHex(RFC6962_ROOTS[c.size - 1]!))],
+      ["root of another size", verify(leaf, c.index, c.size, proof, fromHex(defined(RFC6962_ROOTS[c.size - 1])))],
       ["leaf as root", verify(leaf, c.index, c.size, proof, leaf)],
       ["preceding garbage", verify(leaf, c.index, c.size, [new Uint8Array(32), ...proof], root)],
       ["trailing garbage", verify(leaf, c.index, c.size, [...proof, new Uint8Array(32)], root)],
@@ -121,14 +130,15 @@ describe("inclusion proofs: the mutations of transparency-dev/merkle's probes fa
     ];
     for (let i = 0; i < proof.length; i++) {
       const flipped = proof.map((p) => p.slice());
-      flipped[i]![4]! ^= 0x10;
+      const element = defined(flipped[i]);
+      element[4] = defined(element[4]) ^ 0x10;
       bad.push([`bit flipped in element ${i}`, verify(leaf, c.index, c.size, flipped, root)]);
     }
     for (const [what, result] of bad) expect(await result, what).toBe(false);
   });
 
   it("a single-leaf tree: the leaf is the root, the proof is empty", async () => {
-    const leaf = fromHex(RFC6962_NODE_HASHES[0]![0]!);
+    const leaf = fromHex(defined(defined(RFC6962_NODE_HASHES[0])[0]));
     expect(await verifyInclusion(leaf, 0, 1, [], leaf)).toBe(true);
     expect(await verifyInclusion(leaf, 0, 1, [leaf], leaf)).toBe(false);
     expect(await verifyInclusion(leaf, 1, 1, [], leaf)).toBe(false);
@@ -138,7 +148,7 @@ describe("inclusion proofs: the mutations of transparency-dev/merkle's probes fa
 });
 
 describe("consistency proofs: edge cases and mutations", () => {
-  const root = (n: number) => fromHex(RFC6962_ROOTS[n]!);
+  const root = (n: number) => fromHex(defined(RFC6962_ROOTS[n]));
 
   it("equal sizes need an empty proof and equal roots; size 0 proves nothing; sizes may not shrink", async () => {
     expect(await verifyConsistency(3, 3, [], root(3), root(3))).toBe(true);
@@ -176,7 +186,8 @@ describe("consistency proofs: edge cases and mutations", () => {
       ];
       for (let i = 0; i < proof.length; i++) {
         const flipped = proof.map((p) => p.slice());
-        flipped[i]![31]! ^= 0x01;
+        const element = defined(flipped[i]);
+        element[31] = defined(element[31]) ^ 0x01;
         bad.push([`bit flipped in element ${i}`, v(c.size1, c.size2, flipped, root(c.size1), root(c.size2))]);
       }
       for (const [what, result] of bad) expect(await result, what).toBe(false);
@@ -313,7 +324,7 @@ describe("MerkleAccumulator", () => {
       "0/4=bc1a0643",
     ]);
     expect(toHex(await acc.root())).toBe(RFC6962_ROOTS[5]);
-    expect(hex(acc.peaks())).toEqual([RFC6962_NODE_HASHES[2]![0], RFC6962_NODE_HASHES[0]![4]]);
+    expect(hex(acc.peaks())).toEqual([defined(RFC6962_NODE_HASHES[2])[0], defined(RFC6962_NODE_HASHES[0])[4]]);
 
     const resumed = new MerkleAccumulator(5, acc.peaks());
     for (const leaf of leaves.slice(5)) await resumed.append(leaf);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LogError } from "../../../src/log/errors.ts";
+import type { LogError } from "../../../src/log/errors.ts";
 import {
   addSignatures,
   Ed25519NoteSigner,
@@ -21,6 +21,7 @@ import {
 import { fromBase64, toHex, utf8 } from "../../../src/tuf/encoding.ts";
 import { caught, rejection } from "../helpers.ts";
 import { C2SP_NOTE_EXAMPLE, GO_NOTE } from "./fixtures.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
 
 const codeOf = async (p: Promise<unknown>) => ((await rejection(p)) as LogError).code;
 
@@ -35,7 +36,7 @@ describe("signed-note: the C2SP example", () => {
     const opened = await openNote(C2SP_NOTE_EXAMPLE.note, [await Ed25519NoteVerifier.fromKey(C2SP_NOTE_EXAMPLE.vkey)]);
     expect(opened.text).toBe("This is an example message.\n");
     expect(opened.verified).toHaveLength(1);
-    expect(opened.verified[0]!.name).toBe("example.com/foo");
+    expect(defined(opened.verified[0]).name).toBe("example.com/foo");
     expect(opened.unverified).toEqual([]);
     expect(formatNote(opened)).toBe(C2SP_NOTE_EXAMPLE.note);
   });
@@ -93,10 +94,10 @@ describe("signed-note: golang.org/x/mod/sumdb/note vectors", () => {
     );
     // A signature by a known key that does not verify rejects the note.
     const at = GO_NOTE.peterSig.length - 40;
-    const corrupt = GO_NOTE.peterSig.slice(0, at) + "ABCD" + GO_NOTE.peterSig.slice(at);
+    const corrupt = `${GO_NOTE.peterSig.slice(0, at)}ABCD${GO_NOTE.peterSig.slice(at)}`;
     expect(await codeOf(openNote(`${GO_NOTE.text}\n${corrupt}`, [peter]))).toBe("invalid_signature");
     // Duplicates collapse; an unknown key's corrupt signature is merely unverified.
-    const enochCorrupt = GO_NOTE.enochSig.slice(0, at) + "ABCD" + GO_NOTE.enochSig.slice(at);
+    const enochCorrupt = `${GO_NOTE.enochSig.slice(0, at)}ABCD${GO_NOTE.enochSig.slice(at)}`;
     const dup = await openNote(
       `${GO_NOTE.text}\n${GO_NOTE.peterSig}${GO_NOTE.peterSig}${GO_NOTE.enochSig}${GO_NOTE.enochSig}${enochCorrupt}`,
       [peter],

@@ -32,6 +32,7 @@ import {
   TESSERA_TILE_PATHS,
   TILES_70000,
 } from "./fixtures.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
 
 const u32 = (i: number) => new Uint8Array([i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff]);
 
@@ -162,17 +163,17 @@ describe("tile contents", () => {
     for (const { path, sha256 } of TILES_70000.tiles) {
       const data = byPath.get(path);
       expect(data, path).toBeDefined();
-      expect(await sha256Hex(data!), path).toBe(sha256);
+      expect(await sha256Hex(defined(data)), path).toBe(sha256);
     }
-    expect(toHex(decodeTile(byPath.get("tile/1/000")!)[0]!)).toBe(TILES_70000.root256);
-    expect(toHex(byPath.get("tile/2/000.p/1")!)).toBe(TILES_70000.root65536);
+    expect(toHex(defined(decodeTile(defined(byPath.get("tile/1/000")))[0]))).toBe(TILES_70000.root256);
+    expect(toHex(defined(byPath.get("tile/2/000.p/1")))).toBe(TILES_70000.root65536);
 
     // The root and an inclusion proof, served from the tiles alone.
-    const fromTiles = subtreeHashesFromTiles(TILES_70000.size, (_t, path) => byPath.get(path)!);
+    const fromTiles = subtreeHashesFromTiles(TILES_70000.size, (_t, path) => defined(byPath.get(path)));
     const root = await rootHash(fromTiles, TILES_70000.size);
     expect(toHex(root)).toBe(TILES_70000.root);
     const proof = await inclusionProof(fromTiles, 65537, TILES_70000.size);
-    expect(await verifyInclusion(leaves[65537]!, 65537, TILES_70000.size, proof, root)).toBe(true);
+    expect(await verifyInclusion(defined(leaves[65537]), 65537, TILES_70000.size, proof, root)).toBe(true);
 
     // The last entry bundle, uint16-length-prefixed.
     const bundle = encodeEntryBundle(Array.from({ length: 112 }, (_, i) => u32(69888 + i)));
@@ -195,7 +196,7 @@ describe("tile contents", () => {
       }
     }
     const read: TileLevelReader = (tileLevel, start, end) =>
-      Array.from({ length: end - start }, (_, i) => stored.get(`${tileLevel}/${start + i}`)!);
+      Array.from({ length: end - start }, (_, i) => defined(stored.get(`${tileLevel}/${start + i}`)));
     const expected = new Map((await computeTiles(leaves)).map((t) => [t.path, t.data]));
     for (const tile of tilesForSize(size)) {
       expect(await tileData(tile, read), tilePath(tile)).toEqual(expected.get(tilePath(tile)));
@@ -226,7 +227,7 @@ describe("entry bundles", () => {
     expect(decodeEntryBundle(bundle).map(toHex)).toEqual(["", "00", "2021"]);
     const big = new Uint8Array(0xffff).fill(7);
     const decoded = decodeEntryBundle(encodeEntryBundle([big]), 1);
-    expect(decoded[0]!.length).toBe(0xffff);
+    expect(defined(decoded[0]).length).toBe(0xffff);
     expect(toHex(encodeEntryBundle([new Uint8Array(0x1234)]).subarray(0, 2))).toBe("1234");
   });
 
