@@ -268,6 +268,7 @@ export class Pushes {
       );
       return { task, duplicate: false };
     });
+    this.#deps.events.finish(binned);
     if ("ok" in outcome) return outcome;
     return this.#respond(outcome.task, push.respondAsync, outcome.duplicate);
   }

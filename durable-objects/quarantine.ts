@@ -50,6 +50,8 @@ export interface QuarantineDeps {
 
 export class Quarantine {
   readonly #d: QuarantineDeps;
+  /** Paths whose bytes prepareRelease() put back and whose release is being applied: settle() leaves them alone. */
+  readonly #releasing = new Map<string, number>();
 
   constructor(deps: QuarantineDeps) {
     this.#d = deps;
@@ -125,8 +127,18 @@ export class Quarantine {
     for (const path of paths) {
       const target = this.held(path);
       if (!target) continue;
+      this.#releasing.set(path, (this.#releasing.get(path) ?? 0) + 1);
       this.#d.sql.exec("UPDATE quarantine SET hidden = 0 WHERE path = ?", path);
       for (const key of this.#keys(path, target, false)) await this.#d.bucket.restore(key);
+    }
+  }
+
+  /** After the transaction that applied (or refused) the releases prepareRelease() prepared. */
+  endRelease(paths: readonly string[]): void {
+    for (const path of paths) {
+      const n = (this.#releasing.get(path) ?? 1) - 1;
+      if (n > 0) this.#releasing.set(path, n);
+      else this.#releasing.delete(path);
     }
   }
 
@@ -134,6 +146,8 @@ export class Quarantine {
   async settle(): Promise<void> {
     const rows = this.#d.sql.exec<Row>("SELECT * FROM quarantine WHERE hidden = 0 OR state = 'removed'").toArray();
     for (const row of rows) {
+      // A release under way restored these bytes on purpose; if it is refused, the next settle() hides them.
+      if (row.state === "held" && this.#releasing.has(row.path)) continue;
       // Attestations a listed target shares stay public.
       const keys = this.#keys(row.path, JSON.parse(row.target) as StoredTarget, true);
       for (const key of keys) {

@@ -309,6 +309,7 @@ export class Repository extends DurableObject<Env> {
       const seq = this.#publisher.roles.nextSeq();
       return { ok: true as const, seq, ...this.#targetEvents.apply(events, seq, actor) };
     });
+    this.#targetEvents.finish(events);
     if (!applied.ok) {
       await this.#settleQuarantine();
       return applied;

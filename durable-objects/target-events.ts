@@ -30,6 +30,9 @@ export interface ApplyOptions {
   lenientRemove?: boolean;
 }
 
+const releasedPaths = (events: readonly BinnedEvent[]) =>
+  events.filter((e) => e.type === "targets.release").map((e) => e.path);
+
 /** Who applies a batch, for the audit log: "registry <name>" or "operator[ (<name>)]". */
 export type Actor = string;
 
@@ -89,10 +92,17 @@ export class TargetEvents {
     return null;
   }
 
-  /** Work before the transaction: a released target's bytes are served again before the metadata lists it. */
+  /**
+   * Work before the transaction: a released target's bytes are served again
+   * before the metadata lists it. Call finish() after the transaction, whatever its outcome.
+   */
   async prepare(events: readonly BinnedEvent[]): Promise<void> {
-    const releases = events.filter((e) => e.type === "targets.release").map((e) => e.path);
+    const releases = releasedPaths(events);
     if (releases.length > 0) await this.#quarantine.prepareRelease(releases);
+  }
+
+  finish(events: readonly BinnedEvent[]): void {
+    this.#quarantine.endRelease(releasedPaths(events));
   }
 
   /** Applies checked events, recording each in the transparency log; returns how many targets were removed. */

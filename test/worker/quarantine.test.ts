@@ -4,7 +4,15 @@
  * (listed again with the same entry) or removed; immutability holds
  * throughout, and every step is in the transparency log and the audit log.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { AuditLog } from "../../durable-objects/audit-log.ts";
+import { Quarantine } from "../../durable-objects/quarantine.ts";
+import type { Repository } from "../../durable-objects/repository.ts";
+import { TargetsIndex } from "../../durable-objects/targets-index.ts";
+import { TransparencyLog } from "../../durable-objects/transparency-log.ts";
+import { Sealer } from "../../durable-objects/sealer.ts";
+import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { describe, expect, it } from "vitest";
 import { decodeEntry, type LogEntry } from "../../src/log/entry.ts";
 import { decodeEntryBundle } from "../../src/log/tiles.ts";
@@ -173,6 +181,40 @@ describe("quarantine", () => {
     expect(await (await workerFetch(bundleUrl)).text()).toBe(text);
     expect((await getJson(`/${repo}/attestations/${path}`)).json.attestations).toHaveLength(1);
     expect((await publishedTarget(repo, path, 16)).target.custom.attestations).toHaveLength(1);
+  });
+
+  it("does not hide again the bytes a release under way restored; hides them if the release does not happen", async () => {
+    const repo = "quar-race";
+    const { client } = await withHmacRegistry(repo, { bins: 2 });
+    const path = "pkg/x.tgz";
+    const bytes = utf8("x bytes");
+    const sha256 = await sha256Hex(bytes);
+    await client.upload(path, bytes);
+    await client.quarantine({ path, reason: "check" });
+    const publicKey = `${repo}/targets/pkg/${sha256}.x.tgz`;
+    expect(await env.BUCKET.head(publicKey)).toBeNull();
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const sql = state.storage.sql;
+      const quarantine = new Quarantine({
+        sql,
+        index: new TargetsIndex(sql),
+        log: new TransparencyLog(sql, state.storage.kv, new Sealer(env.KEY_ENCRYPTION_KEY), `x/${repo}`),
+        audit: new AuditLog(sql, repo),
+        bucket: new RepositoryBucket(env.BUCKET, repo),
+        repo,
+        purge: async () => undefined,
+        publishLog: () => undefined,
+      });
+      // A release restores the bytes before its transaction; a settle() from another request runs meanwhile.
+      await quarantine.prepareRelease([path]);
+      await quarantine.settle();
+      expect(await env.BUCKET.head(publicKey)).not.toBeNull();
+      // The release was refused after all: the next settle() takes the bytes out of reach again.
+      quarantine.endRelease([path]);
+      await quarantine.settle();
+      expect(await env.BUCKET.head(publicKey)).toBeNull();
+    });
+    expect((await client.quarantined()).quarantined[0]).toMatchObject({ path, bytesHidden: true });
   });
 
   it("refuses what does not apply, changing nothing", async () => {
