@@ -17,6 +17,7 @@ import { publisherFor } from "../src/attestations/shapes.ts";
 import type { TrustedRoot } from "../src/attestations/trusted-root.ts";
 import { verifyBundle } from "../src/attestations/verify.ts";
 import { type AttestationPolicyView, failure, type Failure } from "../src/repository-api.ts";
+import { wellFormedJson } from "../src/schemas/safe-string.ts";
 import type { Hashes } from "../src/tuf/targets.ts";
 import { sha256Hex, utf8 } from "../src/tuf/encoding.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
@@ -73,7 +74,7 @@ export class Attestations {
 
   /** Replaces the policy; a trusted root that does not parse is refused. */
   setPolicy(input: unknown): AttestationPolicy | Failure {
-    const parsed = AttestationPolicySchema.safeParse(input);
+    const parsed = wellFormedJson(AttestationPolicySchema).safeParse(input);
     if (!parsed.success)
       return failure(
         400,

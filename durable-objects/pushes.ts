@@ -22,6 +22,7 @@ import {
   UploadManifestSchema,
   WebhookBodySchema,
 } from "../src/schemas/webhook.ts";
+import { wellFormedJson } from "../src/schemas/safe-string.ts";
 import { sha256Hex, toHex, utf8 } from "../src/tuf/encoding.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
 import {
@@ -387,7 +388,7 @@ function parseJson<S extends z.ZodType>(text: string, schema: S): { ok: true; va
   } catch {
     return failure(400, "invalid_request", "the body is not JSON");
   }
-  const parsed = schema.safeParse(json);
+  const parsed = wellFormedJson(schema).safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   const errors = parsed.error.issues.map((i) => ({
     path: i.path.map(String).join(".") || "(body)",

@@ -324,10 +324,14 @@ export class Repository extends DurableObject<Env> {
     return result.ok ? { ...result, removed: applied.removed, pending: false } : result;
   }
 
-  /** Whether a target may be added with `hashes` (no published digest says otherwise); checked before an upload stores bytes. */
-  async checkTargetAdd(path: string, hashes: { sha256: string }): Promise<Result<{ allowed: true }>> {
+  /** Whether a target may be added as `target` (no published length or hashes say otherwise); checked before an upload stores bytes. */
+  async checkTargetAdd(target: {
+    path: string;
+    length: number;
+    hashes: { sha256: string };
+  }): Promise<Result<{ allowed: true }>> {
     if (!this.#settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
-    const refused = this.#targetEvents.check([{ type: "targets.add", path, length: 0, hashes, bin: "" }]);
+    const refused = this.#targetEvents.check([{ type: "targets.add", ...target, bin: "" }]);
     return refused ?? { ok: true, allowed: true };
   }
 

@@ -206,6 +206,11 @@ const MIGRATIONS: readonly string[] = [
     hidden INTEGER NOT NULL DEFAULT 0  -- 1 once none of its bytes are at a public R2 key
   );
   `,
+  /* 10: a published path's length is immutable too */ `
+  -- NULL for paths removed before this migration (their length is not known any more).
+  ALTER TABLE published_digests ADD COLUMN length INTEGER;
+  UPDATE published_digests SET length = (SELECT length FROM targets WHERE targets.path = published_digests.path);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

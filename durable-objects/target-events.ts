@@ -3,8 +3,10 @@
  * against the current state first, and only if all pass are they written,
  * in the caller's transaction.
  *
- * Rules: a path once published with a digest is never published with another
- * (even after removal); remove, yank and unyank name existing targets; a
+ * Rules: a path once published is never published with another length or
+ * other hashes, even after removal: its whole {length, hashes} is immutable
+ * (re-adding the identical entry is allowed, and may change only `custom`);
+ * remove, yank and unyank name existing targets; a
  * yanked target stays listed, marked in its custom field; an attestation is
  * about a target that exists or is added earlier in the same batch; a
  * quarantined path (quarantine.ts) can only be released or removed.
@@ -36,7 +38,8 @@ const releasedPaths = (events: readonly BinnedEvent[]) =>
 /** Who applies a batch, for the audit log: "registry <name>" or "operator[ (<name>)]". */
 export type Actor = string;
 
-interface DigestRow extends Record<string, SqlStorageValue> {
+interface PublishedRow extends Record<string, SqlStorageValue> {
+  length: number | null;
   sha256: string | null;
   sha512: string | null;
 }
@@ -83,7 +86,7 @@ export class TargetEvents {
         if (!event.attestation) return failure(422, "attestation_rejected", `${at}: not verified`);
       } else if (event.type === "targets.add") {
         added.add(event.path);
-        const clash = this.#digestClash(event.path, event.hashes);
+        const clash = this.#immutableClash(event.path, event.length, event.hashes);
         if (clash) return failure(409, "immutable_target", `${at}: ${clash}`);
       } else if (!(event.type === "targets.remove" && options.lenientRemove) && !this.#index.get(event.path)) {
         return failure(409, "unknown_target", `${at}: no such target`);
@@ -140,9 +143,11 @@ export class TargetEvents {
         case "targets.add":
           this.#index.upsert(event, seq);
           this.#sql.exec(
-            `INSERT INTO published_digests (path, sha256, sha512) VALUES (?, ?, ?)
-             ON CONFLICT (path) DO UPDATE SET sha256 = IFNULL(sha256, excluded.sha256), sha512 = IFNULL(sha512, excluded.sha512)`,
+            // check() let this through only if it is what was published (or the first publication).
+            `INSERT INTO published_digests (path, length, sha256, sha512) VALUES (?, ?, ?, ?)
+             ON CONFLICT (path) DO UPDATE SET length = excluded.length`,
             event.path,
+            event.length,
             event.hashes.sha256 ?? null,
             event.hashes.sha512 ?? null,
           );
@@ -165,19 +170,24 @@ export class TargetEvents {
     return { removed };
   }
 
-  /** Why `hashes` may not be published for `path`, or null if they may. */
-  #digestClash(path: string, hashes: Hashes): string | null {
+  /** Why `path` may not be published with this length and these hashes, or null if it may. */
+  #immutableClash(path: string, length: number, hashes: Hashes): string | null {
     const row = this.#sql
-      .exec<DigestRow>("SELECT sha256, sha512 FROM published_digests WHERE path = ?", path)
+      .exec<PublishedRow>("SELECT length, sha256, sha512 FROM published_digests WHERE path = ?", path)
       .toArray()[0];
     if (!row) return null;
-    for (const algorithm of ["sha256", "sha512"] as const) {
-      const published = row[algorithm];
-      if (published === null) continue;
-      if (hashes[algorithm] === undefined) return `was published with a ${algorithm}, which this event must repeat`;
-      if (hashes[algorithm] !== published)
-        return `was published with another ${algorithm}; a published path never changes its bytes`;
-    }
-    return null;
+    const same =
+      (row.length === null || row.length === length) &&
+      (row.sha256 ?? undefined) === hashes.sha256 &&
+      (row.sha512 ?? undefined) === hashes.sha512;
+    if (same) return null;
+    const published = {
+      ...(row.length === null ? {} : { length: row.length }),
+      hashes: {
+        ...(row.sha256 === null ? {} : { sha256: row.sha256 }),
+        ...(row.sha512 === null ? {} : { sha512: row.sha512 }),
+      },
+    };
+    return `was published as ${JSON.stringify(published)}; a published path never changes its length or hashes`;
   }
 }

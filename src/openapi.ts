@@ -7,6 +7,7 @@ import { z } from "zod";
 import { BootstrapSchema, TargetsChangeSchema } from "./schemas/admin.ts";
 import { OpenCeremonySchema, SubmitSignatureSchema, CancelCeremonySchema } from "./schemas/ceremonies.ts";
 import { MAX_CREDENTIALS_PER_REGISTRY, REGISTRY_NAME } from "./schemas/registry-name.ts";
+import { TargetPathSchema } from "./schemas/target-path.ts";
 import { UploadManifestSchema, WebhookBodySchema } from "./schemas/webhook.ts";
 import { ResealSchema } from "./schemas/kek.ts";
 import { QuarantineActionSchema, QuarantineSchema } from "./schemas/quarantine.ts";
@@ -47,7 +48,7 @@ const pushResponses = {
   401: problem("unsigned, forged (no credential of the named registry verifies), or outside the 5-minute window"),
   403: problem("for another repository"),
   409: problem(
-    "an event conflicts (immutable digest, unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task)",
+    "an event conflicts (immutable_target: a published path's length and hashes never change; unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task)",
   ),
 };
 const prefer = {
@@ -164,7 +165,13 @@ export const openApiDocument = {
     description: "TUF metadata, targets and registry pushes at the edge. Errors are RFC 9457 problem details.",
   },
   components: {
-    securitySchemes: { adminToken: { type: "http", scheme: "bearer", description: "the ADMIN_TOKEN secret" } },
+    securitySchemes: {
+      adminToken: {
+        type: "http",
+        scheme: "bearer",
+        description: "the ADMIN_TOKEN secret; the scheme name is case-insensitive (RFC 9110)",
+      },
+    },
     schemas: {
       Problem: {
         type: "object",
@@ -191,7 +198,10 @@ export const openApiDocument = {
       get: {
         summary: "a target's bytes, at <dir>/<sha256 or sha512>.<name>",
         parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }],
-        responses: { 200: { description: "the bytes; immutable" }, 404: problem("no such target") },
+        responses: {
+          200: { description: "the bytes; immutable" },
+          404: problem("no such target, including a <dir>/<name> that is not a valid target path (e.g. too long)"),
+        },
       },
     },
     "/health": {
@@ -245,9 +255,13 @@ export const openApiDocument = {
         responses: {
           200: { description: "published" },
           202: { description: "accepted" },
-          400: problem("invalid manifest, or registry_required (the repository has several registries)"),
+          400: problem(
+            "invalid manifest (errors[] names the field), the URL path is not the manifest's, or registry_required (the repository has several registries)",
+          ),
           401: problem("unsigned or forged"),
-          409: problem("immutable digest, or delivery_conflict (this registry's webhook-id with another manifest)"),
+          409: problem(
+            "immutable_target (the path was published with another length or hashes), or delivery_conflict (this registry's webhook-id with another manifest)",
+          ),
           422: problem("bytes do not match the manifest; nothing stored"),
         },
       },
@@ -393,7 +407,7 @@ export const openApiDocument = {
         responses: {
           200: { description: "published" },
           400: problem("invalid"),
-          409: problem("immutable digest"),
+          409: problem("a published path's length and hashes never change (immutable_target shows them)"),
           503: problem("stored; publish will be retried"),
         },
       },
@@ -406,8 +420,21 @@ export const openApiDocument = {
           repo,
           { name: "path", in: "path", required: true, schema: { type: "string" } },
           { name: "sha256", in: "query", required: true, schema: { type: "string" } },
+          {
+            name: "path",
+            in: "query",
+            required: true,
+            schema: schema(TargetPathSchema),
+            description:
+              "the target path again, exactly as in the URL: URL paths arrive normalised (dot segments removed), the query does not, so `dir/../x.txt` is refused rather than stored as `x.txt`",
+          },
         ],
-        responses: { 201: { description: "stored and published" }, 422: problem("digest mismatch; nothing stored") },
+        responses: {
+          201: { description: "stored and published" },
+          400: problem("invalid path, or the URL's path is not ?path="),
+          409: problem("the path was published with another length or hashes"),
+          422: problem("digest mismatch; nothing stored"),
+        },
       },
     },
     "/{repo}/admin/status": {

@@ -74,7 +74,8 @@ export class AdminClient {
   async upload(path: string, bytes: Uint8Array<ArrayBuffer>): Promise<{ versions: PublishedVersions }> {
     const sha256 = await sha256Hex(bytes);
     const encoded = path.split("/").map(encodeURIComponent).join("/");
-    return this.#call("PUT", `/admin/targets/${encoded}?sha256=${sha256}`, bytes);
+    // The path travels in the query too: URL paths are normalised on the way, the query is not.
+    return this.#call("PUT", `/admin/targets/${encoded}?sha256=${sha256}&path=${encodeURIComponent(path)}`, bytes);
   }
 
   ceremonies(): Promise<{ ceremonies: CeremonyView[] }> {

@@ -16,7 +16,8 @@ export function adminAuth(options: { token: (env: Env) => string | undefined }):
     if (!expected || expected.length < 16) {
       throw new ProblemError(503, { code: "admin_disabled", detail: "the admin API has no ADMIN_TOKEN configured" });
     }
-    const match = /^Bearer ([\x21-\x7e]+)$/.exec(c.req.header("Authorization") ?? "");
+    // RFC 9110 §11.1: the scheme is case-insensitive; one or more spaces before the token.
+    const match = /^bearer +([\x21-\x7e]+)$/i.exec(c.req.header("Authorization") ?? "");
     if (!match) {
       throw new ProblemError(
         401,

@@ -1,17 +1,20 @@
 /**
  * Request validation with zod: a failure is a 400 problem naming every
  * offending field (e.g. "add.3.hashes.sha256"), before anything happens.
+ * A JSON body is first checked to be well-formed Unicode throughout.
  */
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
+import { wellFormedJson } from "../schemas/safe-string.ts";
 import { ProblemError } from "./problem.ts";
 
 export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
   target: Target,
   schema: Schema,
 ) {
-  return zValidator(target, schema, (result) => {
+  const checked = (target === "json" ? wellFormedJson(schema) : schema) as Schema;
+  return zValidator(target, checked, (result) => {
     if (result.success) return;
     const errors = result.error.issues.map((issue) => ({
       path: issue.path.map(String).join(".") || "(body)",

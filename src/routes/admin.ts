@@ -13,7 +13,6 @@ import { repositoryStub } from "../http/repository-param.ts";
 import { validate } from "../http/validate.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { BootstrapSchema, MAX_TARGET_LENGTH, TargetsChangeSchema, UploadQuerySchema } from "../schemas/admin.ts";
-import { TargetPathSchema } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 import { ceremonies } from "./ceremonies.ts";
 import { repositoryKek } from "./kek.ts";
@@ -74,11 +73,11 @@ export const admin = new Hono<AppEnv>()
     return c.json({ versions, removed, pending }, pending ? 202 : 200);
   })
   .put("/targets/:path{.+}", validate("query", UploadQuerySchema), async (c) => {
-    const path = TargetPathSchema.safeParse(c.req.param("path"));
-    if (!path.success) {
+    const { sha256, path } = c.req.valid("query");
+    if (c.req.param("path") !== path) {
       throw new ProblemError(400, {
         code: "invalid_request",
-        detail: `invalid target path: ${path.error.issues[0]?.message}`,
+        detail: `the URL's target path "${c.req.param("path")}" is not ?path= "${path}": URL paths are normalised before they arrive (dot segments removed), so an upload names its path in both`,
       });
     }
     const length = Number(c.req.header("Content-Length"));
@@ -88,14 +87,13 @@ export const admin = new Hono<AppEnv>()
     if (length > MAX_TARGET_LENGTH) {
       throw new ProblemError(413, { code: "body_too_large", detail: `a target is at most ${MAX_TARGET_LENGTH} bytes` });
     }
-    const { sha256 } = c.req.valid("query");
     const repo = c.get("repo");
     const stub = repositoryStub(c.env, repo);
-    // Refused before any byte is stored: not bootstrapped, or a published path with other bytes.
-    unwrap(await stub.checkTargetAdd(path.data, { sha256 }));
+    // Refused before any byte is stored: not bootstrapped, or a published path with another length or hashes.
+    unwrap(await stub.checkTargetAdd({ path, length, hashes: { sha256 } }));
     try {
       await new RepositoryBucket(c.env.BUCKET, repo).putTarget(
-        path.data,
+        path,
         c.req.raw.body ?? new ReadableStream(),
         length,
         sha256,
@@ -106,6 +104,6 @@ export const admin = new Hono<AppEnv>()
         detail: `the uploaded bytes are not ${length} bytes with sha256 ${sha256}; nothing was stored`,
       });
     }
-    const result = unwrap(await stub.changeTargets({ add: [{ path: path.data, length, hashes: { sha256 } }] }));
-    return c.json({ path: path.data, length, hashes: { sha256 }, versions: result.versions }, 201);
+    const result = unwrap(await stub.changeTargets({ add: [{ path, length, hashes: { sha256 } }] }));
+    return c.json({ path, length, hashes: { sha256 }, versions: result.versions }, 201);
   });

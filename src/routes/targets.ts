@@ -9,6 +9,7 @@ import type { AppEnv } from "../app-env.ts";
 import { IMMUTABLE, serveCached } from "../http/edge-cache.ts";
 import { ProblemError } from "../http/problem.ts";
 import { repositoryStub } from "../http/repository-param.ts";
+import { targetPathProblem } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
 const HASHED_NAME = /^(?<hash>[0-9a-f]{64}|[0-9a-f]{128})\.(?<name>.+)$/;
@@ -22,6 +23,9 @@ export const targets = new Hono<AppEnv>().get("/:path{.+}", async (c) => {
   }
   const { hash, name } = match.groups as { hash: string; name: string };
   const path = requested.slice(0, slash + 1) + name;
+  // A path no target can have (too long for its storage key, not NFC, …) is simply not there.
+  const problem = targetPathProblem(path);
+  if (problem) throw new ProblemError(404, { code: "not_found", detail: `no such target: ${problem}` });
   const repo = c.get("repo");
   let sha256 = hash;
   if (hash.length === 128) {

@@ -37,6 +37,16 @@ export const BootstrapSchema = z
   })
   .strict();
 
+/**
+ * An operator upload's query. The target path is named here as well as in the
+ * URL path: URL paths are normalised before tuf-edge sees them (by the
+ * client, by Cloudflare and by workerd: `dir/../x.txt` and `dir/%2e%2e/x.txt`
+ * arrive as `x.txt`), so the URL alone cannot show that dot segments were
+ * sent; the query is never normalised.
+ */
 export const UploadQuerySchema = z.object({
   sha256: Sha256Hex,
+  path: z
+    .string({ error: "name the target path in ?path= too: URL paths arrive normalised (dot segments removed)" })
+    .pipe(TargetPathSchema),
 });

@@ -1,6 +1,7 @@
 /** Request bodies of the ceremony endpoints. */
 import { z } from "zod";
 import { SignatureSchema } from "../tuf/metadata.ts";
+import { SafeString } from "./safe-string.ts";
 
 export const CeremonyIdSchema = z.string().regex(/^[0-9a-f]{16}$/, "a ceremony id is 16 hex characters");
 
@@ -8,7 +9,7 @@ export const OpenCeremonySchema = z.discriminatedUnion("kind", [
   z
     .object({
       kind: z.literal("online-key-rotation"),
-      reason: z.string().max(500).optional(),
+      reason: SafeString.max(500).optional(),
       /** Cancel any open ceremony and rotate now (suspected key compromise). */
       emergency: z.boolean().optional(),
     })
@@ -25,4 +26,4 @@ export const OpenCeremonySchema = z.discriminatedUnion("kind", [
 
 export const SubmitSignatureSchema = SignatureSchema.strict();
 
-export const CancelCeremonySchema = z.object({ reason: z.string().min(1).max(500) }).strict();
+export const CancelCeremonySchema = z.object({ reason: SafeString.min(1).max(500) }).strict();

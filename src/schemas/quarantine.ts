@@ -1,5 +1,6 @@
 /** Bodies of the operators' quarantine actions (src/routes/quarantine.ts). */
 import { z } from "zod";
+import { SafeString } from "./safe-string.ts";
 import { TargetPathSchema } from "./target-path.ts";
 
 /** Who acted, as the operator names themselves for the audit log (the admin token is shared). */
@@ -13,8 +14,8 @@ const By = z
 export const QuarantineSchema = z
   .object({
     path: TargetPathSchema,
-    reason: z.string().min(1, "a reason is required").max(500),
-    reference: z.string().min(1).max(500).optional(),
+    reason: SafeString.min(1, "a reason is required").max(500),
+    reference: SafeString.min(1).max(500).optional(),
     by: By,
   })
   .strict();

@@ -5,6 +5,7 @@ import { REPOSITORY_NAME } from "./repository-name.ts";
 import { HashesSchema, Sha256Hex } from "../tuf/targets.ts";
 import { MAX_TARGET_LENGTH } from "./admin.ts";
 import { CustomSchema } from "./json-value.ts";
+import { SafeString } from "./safe-string.ts";
 import { TargetPathSchema } from "./target-path.ts";
 
 export const MAX_EVENTS = 1000;
@@ -12,7 +13,7 @@ export const MAX_WEBHOOK_BODY = 1024 * 1024;
 export const MAX_BUNDLE_BYTES = 256 * 1024;
 
 const Length = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const Reason = z.string().min(1, "a reason is required").max(500);
+const Reason = SafeString.min(1, "a reason is required").max(500);
 
 export const TargetEventSchema = z.discriminatedUnion("type", [
   z
@@ -33,7 +34,7 @@ export const TargetEventSchema = z.discriminatedUnion("type", [
       path: TargetPathSchema,
       reason: Reason,
       /** Where the case is tracked (a report id or URL). */
-      reference: z.string().min(1).max(500).optional(),
+      reference: SafeString.min(1).max(500).optional(),
     })
     .strict(),
   z.object({ type: z.literal("targets.release"), path: TargetPathSchema }).strict(),
@@ -42,7 +43,7 @@ export const TargetEventSchema = z.discriminatedUnion("type", [
       type: z.literal("attestations.add"),
       path: TargetPathSchema,
       /** The attestation's JSON text, exactly as signed and to be served: a Sigstore bundle or a PEP 740 attestation. */
-      bundle: z.string().min(2).max(MAX_BUNDLE_BYTES, `an attestation is at most ${MAX_BUNDLE_BYTES} bytes`),
+      bundle: SafeString.min(2).max(MAX_BUNDLE_BYTES, `an attestation is at most ${MAX_BUNDLE_BYTES} bytes`),
     })
     .strict(),
 ]);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { canonicalBytes } from "../../src/tuf/canonical.ts";
+import fc from "fast-check";
+import { canonicalBytes, sortsAlikeEverywhere } from "../../src/tuf/canonical.ts";
 import { fromUtf8, sha256Hex, toHex } from "../../src/tuf/encoding.ts";
 import { GENERATED_ROOT } from "./fixtures/python-tuf.ts";
 import { SIGSTORE_ROOT_15 } from "./fixtures/sigstore.ts";
+import { canonicalByUtf8 } from "./helpers.ts";
 
 const text = (value: unknown) => fromUtf8(canonicalBytes(value));
 
@@ -116,14 +118,40 @@ describe("canonicalBytes: behaviour", () => {
     expect(text([0, -1, Number.MAX_SAFE_INTEGER])).toBe("[0,-1,9007199254740991]");
   });
 
-  it("sorts keys by UTF-16 code unit, like tuf-js — NOT like python-tuf/go-tuf for astral vs U+E000–U+FFFF keys", () => {
-    // @tufjs/canonical-json uses Array.prototype.sort (UTF-16 code units), so an
+  it('refuses keys that tuf-js and securesystemslib would sort differently ("\uFFFF" vs "\u{1F600}")', () => {
+    // @tufjs/canonical-json sorts with Array.prototype.sort (UTF-16 code units), so an
     // astral character (surrogate 0xD83D…) sorts before U+FFFF. securesystemslib
     // (sorted(): code points) and go-securesystemslib (sort.Strings: UTF-8 bytes)
     // put U+FFFF first:
     // python3 -c 'print(json.dumps({"\uffff":1,"\U0001F600":2},sort_keys=True,separators=(",",":"),ensure_ascii=False).encode().hex())'
     // → 7b22efbfbf223a312c22f09f9880223a327d   ({"\uffff":1,"😀":2})
-    // This pins today's (tuf-js-compatible) order so that any change is deliberate.
-    expect(toHex(canonicalBytes({ "\uffff": 1, "\u{1F600}": 2 }))).toBe("7b22f09f9880223a322c22efbfbf223a317d");
+    // A signature over either order fails in the other clients, so neither is signed.
+    for (const ambiguous of [
+      { "\uffff": 1, "\u{1F600}": 2 },
+      { a: { "x\ufb01": 1, "x\u{1F600}": 2 } },
+      { list: [{ "\ue000": 1, "\u{10000}": 2 }] },
+    ]) {
+      expect(() => canonicalBytes(ambiguous)).toThrow(/sort differently by UTF-16 code unit and by code point/);
+    }
+    expect(canonicalByUtf8({ "\uffff": 1, "\u{1F600}": 2 })).toBe('{"\uffff":1,"😀":2}');
+    // Either kind alone is one order everywhere.
+    expect(text({ "\uffff": 1, "\ufb01": 2, a: 3 })).toBe(canonicalByUtf8({ "\uffff": 1, "\ufb01": 2, a: 3 }));
+    expect(text({ "\u{1F600}": 1, "\ud7ff": 2, a: 3 })).toBe(canonicalByUtf8({ "\u{1F600}": 1, "\ud7ff": 2, a: 3 }));
+  });
+
+  it("refuses strings and keys that are not well-formed Unicode (UTF-8 would store U+FFFD)", () => {
+    expect(() => canonicalBytes({ path: "a\ud800" })).toThrow(/not well-formed/);
+    expect(() => canonicalBytes({ "k\udc00": 1 })).toThrow(/not well-formed/);
+    expect(() => canonicalBytes(["\ud83d"])).toThrow(/not well-formed/);
+  });
+
+  it("property: keys without U+E000–U+FFFF sort alike by code unit and by code point, so every client signs the same bytes", () => {
+    const key = fc.string({ unit: "grapheme", maxLength: 6 }).filter(sortsAlikeEverywhere);
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.oneof(fc.integer(), fc.string()), { maxKeys: 12 }), (object) => {
+        expect(text(object)).toBe(canonicalByUtf8(object));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -86,3 +86,23 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error("expected a rejection, the promise resolved");
 }
+
+/**
+ * Canonical JSON as go-securesystemslib writes it (keys sorted with `sort.Strings`,
+ * by UTF-8 bytes, which is also python-securesystemslib's code-point order): an
+ * oracle independent of @tufjs/canonical-json's UTF-16 sort.
+ */
+export function canonicalByUtf8(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalByUtf8).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort((a, b) => {
+      const [x, y] = [utf8(a), utf8(b)];
+      const i = x.findIndex((byte, j) => byte !== y[j]);
+      return i < 0 || i >= y.length ? x.length - y.length : (x[i] ?? 0) - (y[i] ?? 0);
+    });
+    const members = keys.map((k) => `${canonicalByUtf8(k)}:${canonicalByUtf8((value as Record<string, unknown>)[k])}`);
+    return `{${members.join(",")}}`;
+  }
+  if (typeof value === "string") return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  return JSON.stringify(value);
+}

@@ -35,5 +35,10 @@ describe("OpenAPI document", () => {
       "targets.release",
       "attestations.add",
     ]);
+    // The rules that JSON Schema cannot express travel as descriptions, from the same schemas.
+    expect(add[0].properties.path.description).toMatch(/NFC.*no control, format or invisible characters/);
+    expect(add[0].properties.custom.description).toMatch(/__proto__/);
+    const upload = json.paths["/{repo}/admin/targets/{path}"].put.parameters;
+    expect(upload.find((p: { name: string; in: string }) => p.name === "path" && p.in === "query").required).toBe(true);
   });
 });

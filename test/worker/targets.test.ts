@@ -130,7 +130,7 @@ describe("uploads", () => {
   it("rejects bytes that do not match the declared sha256, leaving no object", async () => {
     await bootstrapped("upl-bad");
     const claimed = await sha256Hex(utf8("the real bytes"));
-    const response = await workerFetch(`${BASE}/upl-bad/admin/targets/x/file.bin?sha256=${claimed}`, {
+    const response = await workerFetch(`${BASE}/upl-bad/admin/targets/x/file.bin?sha256=${claimed}&path=x/file.bin`, {
       method: "PUT",
       headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` },
       body: utf8("forged bytes!!"),

@@ -528,7 +528,7 @@ describe("all or nothing", () => {
       [[x, y, { ...x, path: "batch/z", hashes: { sha256: "XYZ" } }], "events.2.hashes.sha256"],
       [[x, { ...y, length: -1 }], "events.1.length"],
       [[x, { ...y, path: "../escape" }], "events.1.path"],
-      [[x, { ...y, custom: { score: 1.5 } }], "events.1.custom"],
+      [[x, { ...y, custom: { score: 1.5 } }], "events.1.custom.score"],
       [[x, { ...y, hashes: {} }], "events.1.hashes"],
       [[x, { ...y, extra: true }], "events.1"],
       [[x, { type: "targets.explode", path: "batch/y" }], "events.1.type"],

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeEntry, encodeEntry, ENTRY_TYPES, entryLeafHash, type LogEntry } from "../../../src/log/entry.ts";
 import type { LogError } from "../../../src/log/errors.ts";
+import { MAX_TARGET_PATH_BYTES } from "../../../src/schemas/target-path.ts";
 import { fromUtf8, toHex, utf8 } from "../../../src/tuf/encoding.ts";
 import { caught } from "../helpers.ts";
 import { defined } from "../../../scripts/lib/defined.ts";
@@ -134,7 +135,8 @@ describe("log entries", () => {
   });
 
   it("an entry fits a uint16 length prefix", () => {
-    const long = { ...defined(VECTORS[2]).entry, path: "p/" + "x".repeat(1000) } as LogEntry;
+    // The longest target path: MAX_TARGET_PATH_BYTES of UTF-8, in characters JSON does not escape.
+    const long = { ...defined(VECTORS[2]).entry, path: `p/${"é".repeat((MAX_TARGET_PATH_BYTES - 2) / 2)}` } as LogEntry;
     expect(encodeEntry(long).length).toBeLessThan(0xffff);
   });
 
