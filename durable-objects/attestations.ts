@@ -13,7 +13,7 @@ import {
   expectedSubjectName,
   policyTrustedRoot,
 } from "../src/attestations/policy.ts";
-import { publisherFor } from "../src/attestations/shapes.ts";
+import { PYPI_PUBLISHER_KINDS, publisherFor } from "../src/attestations/shapes.ts";
 import type { TrustedRoot } from "../src/attestations/trusted-root.ts";
 import { verifyBundle } from "../src/attestations/verify.ts";
 import { type AttestationPolicyView, failure, type Failure } from "../src/repository-api.ts";
@@ -129,7 +129,22 @@ export class Attestations {
       ...(policy.predicateTypes ? { predicateTypes: policy.predicateTypes } : {}),
     });
     if (!verdict.ok) return reject(verdict.code, verdict.detail);
+    if (policy.flavour !== "generic" && verdict.content === "messageSignature") {
+      return reject(
+        "structure",
+        policy.flavour === "pypi"
+          ? "a message-signature bundle cannot become a PEP 740 attestation (a DSSE envelope of an in-toto statement)"
+          : "npm serves attestations by predicate type: a message-signature bundle has none",
+      );
+    }
     const signer = verdict.signer.kind === "certificate" ? verdict.signer : undefined;
+    const publisher = publisherFor(signer);
+    if (policy.flavour === "pypi" && !(PYPI_PUBLISHER_KINDS as readonly unknown[]).includes(publisher.kind)) {
+      return reject(
+        "identity",
+        `signed by ${signer?.san ?? "a key"} (${signer?.issuer ?? "no issuer"}): not a Trusted Publisher kind PEP 740 provenance can name (${PYPI_PUBLISHER_KINDS.join(", ")})`,
+      );
+    }
     if (policy.identities && !policy.identities.some((id) => matchesIdentity(id, signer))) {
       return reject(
         "identity",
@@ -145,7 +160,33 @@ export class Attestations {
       mediaType: String(
         (bundle as { mediaType?: string }).mediaType ?? "application/vnd.dev.sigstore.bundle.v0.3+json",
       ),
-      publisher: publisherFor(signer),
+      publisher,
+    };
+  }
+
+  /**
+   * PyPI allows one attestation per predicate type per file: refuses
+   * `attestation` if the target (or an earlier event of the same push) has
+   * another one of its predicate type. The same attestation again is fine.
+   */
+  duplicatePredicate(
+    at: string,
+    attestation: VerifiedAttestation,
+    earlier: readonly VerifiedAttestation[],
+  ): Failure | null {
+    if (this.policy().flavour !== "pypi" || attestation.predicateType === null) return null;
+    const same = (other: { sha256: string; predicateType: string | null }) =>
+      other.predicateType === attestation.predicateType && other.sha256 !== attestation.sha256;
+    const stored = this.forPath(attestation.path);
+    const pending = earlier.filter((e) => e.path === attestation.path);
+    if (!stored.some(same) && !pending.some(same)) return null;
+    return {
+      ...failure(
+        409,
+        "duplicate_predicate_type",
+        `${at}: ${attestation.path} already has a ${attestation.predicateType} attestation (PEP 740: one per predicate type per file)`,
+      ),
+      errors: [{ path: `${at}.bundle`, message: "duplicate_predicate_type" }],
     };
   }
 
@@ -187,13 +228,13 @@ export class Attestations {
 
   /** A target's attestations, oldest first. */
   forPath(path: string): AttestationRecord[] {
-    return this.#rows("SELECT * FROM attestations WHERE path = ? ORDER BY created_at, sha256", path);
+    return this.#rows("SELECT * FROM attestations WHERE path = ? ORDER BY created_at, rowid", path);
   }
 
   /** Attestations of the targets whose file name is `filename` (PyPI's integrity API). */
   forFilename(filename: string): Array<AttestationRecord & { path: string }> {
     return this.#sql
-      .exec<Row>("SELECT * FROM attestations WHERE filename = ? ORDER BY created_at, sha256", filename)
+      .exec<Row>("SELECT * FROM attestations WHERE filename = ? ORDER BY created_at, rowid", filename)
       .toArray()
       .map((r) => ({ ...toRecord(r), path: r.path }));
   }

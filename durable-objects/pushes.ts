@@ -284,6 +284,9 @@ export class Pushes {
         return failure(409, "unknown_target", `events.${i} (attestations.add "${event.path}"): no such target`);
       const verified = await this.#deps.attestations.verify(`events.${i}`, event.path, hashes, event.bundle);
       if ("ok" in verified) return verified;
+      const earlier = events.flatMap((e) => (e.attestation ? [e.attestation] : []));
+      const duplicate = this.#deps.attestations.duplicatePredicate(`events.${i}`, verified, earlier);
+      if (duplicate) return duplicate;
       event.attestation = verified;
     }
     for (const event of events)

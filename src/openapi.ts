@@ -326,9 +326,9 @@ export const openApiDocument = {
     },
     "/{repo}/attestations/{path}": {
       get: {
-        summary: "a target's attestations: predicate type, digest, publisher, URL",
+        summary: "a target's attestations: predicate type, digest, publisher, URL (strong ETag, 304)",
         parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }],
-        responses: { 200: { description: "list" } },
+        responses: { 200: { description: "list" }, 304: { description: "If-None-Match matched the ETag" } },
       },
     },
     "/{repo}/attestation-bundles/{sha256}.json": {
@@ -340,14 +340,20 @@ export const openApiDocument = {
     },
     "/{repo}/-/npm/v1/attestations/{spec}": {
       get: {
-        summary: "npm's attestations shape for <name>@<version> (npm-flavoured repositories)",
+        summary:
+          "npm's attestations shape for <name>@<version> (npm-flavoured repositories): the publish attestation first, then push order (strong ETag, 304)",
         parameters: [repo, { name: "spec", in: "path", required: true, schema: { type: "string" } }],
-        responses: { 200: { description: '{"attestations":[{"predicateType","bundle"}]}' }, 404: problem("none") },
+        responses: {
+          200: { description: '{"attestations":[{"predicateType","bundle"}]}' },
+          304: { description: "If-None-Match matched the ETag" },
+          404: problem("none"),
+        },
       },
     },
     "/{repo}/integrity/{project}/{version}/{filename}/provenance": {
       get: {
-        summary: "PEP 740 provenance (PyPI-flavoured repositories)",
+        summary:
+          "PEP 740 provenance (PyPI-flavoured repositories): application/vnd.pypi.integrity.v1+json, or application/json on request (Vary: Accept, strong ETag, 304); 404 unless the file is a distribution of that project and version (PEP 503 names, PEP 440 versions)",
         parameters: [
           repo,
           ...["project", "version", "filename"].map((name) => ({
@@ -359,7 +365,9 @@ export const openApiDocument = {
         ],
         responses: {
           200: { description: '{"version":1,"attestation_bundles":[{"publisher","attestations"}]}' },
+          304: { description: "If-None-Match matched the ETag" },
           404: problem("none"),
+          406: problem("the Accept header allows neither media type"),
         },
       },
     },

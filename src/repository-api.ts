@@ -40,6 +40,7 @@ export type FailureCode =
   | "immutable_target"
   | "unknown_target"
   | "attestation_rejected"
+  | "duplicate_predicate_type"
   | "kek_not_configured"
   | "kek_unknown"
   | "kek_unseal_failed"

@@ -24,19 +24,26 @@ export function toPep740(stored: Record<string, unknown>): Record<string, unknow
   };
 }
 
+/** The Trusted Publisher kinds PyPI reports in PEP 740 provenance (pypi-attestations' `Publisher` union). */
+export const PYPI_PUBLISHER_KINDS = ["GitHub", "GitLab", "Google"] as const;
+
 /**
- * A PEP 740 publisher for a signer identity, for the Trusted Publishers PyPI
- * knows (GitHub, GitLab); otherwise the identity as it is.
+ * A PEP 740 publisher for a signer identity, in PyPI's shape for the
+ * Trusted Publishers it knows (GitHub, GitLab, Google); otherwise
+ * `{kind: "Sigstore", issuer, identity}`, which a PEP 740 repository refuses.
  */
 export function publisherFor(signer: { issuer?: string; san?: string } | undefined): Record<string, unknown> {
   const san = signer?.san ?? "";
   const github = /^https:\/\/github\.com\/([^/]+\/[^/]+)\/\.github\/workflows\/([^@]+)@/.exec(san);
   if (signer?.issuer === "https://token.actions.githubusercontent.com" && github) {
-    return { kind: "GitHub", repository: github[1], workflow: (github[2] ?? "").split("/").pop(), environment: null };
+    return { kind: "GitHub", repository: github[1], workflow: github[2]?.split("/").pop(), environment: null };
   }
   const gitlab = /^https:\/\/gitlab\.com\/(.+)\/\/(.+)@/.exec(san);
   if (signer?.issuer === "https://gitlab.com" && gitlab) {
     return { kind: "GitLab", repository: gitlab[1], workflow_filepath: gitlab[2], environment: null };
+  }
+  if (signer?.issuer === "https://accounts.google.com" && /^[^@\s]+@[^@\s]+$/.test(san)) {
+    return { kind: "Google", email: san };
   }
   return { kind: "Sigstore", issuer: signer?.issuer ?? null, identity: san || null };
 }

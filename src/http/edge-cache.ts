@@ -7,6 +7,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
+import { sha256Hex, utf8 } from "../tuf/encoding.ts";
 
 export const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -75,4 +76,21 @@ function notModified(c: Context<AppEnv>, response: Response): Response | null {
     status: 304,
     headers: { ETag: etag, "Cache-Control": response.headers.get("Cache-Control") ?? "no-cache" },
   });
+}
+
+/**
+ * A response built here (not an R2 object): the exact bytes of `body`, a
+ * strong ETag (their SHA-256), and 304 for a matching If-None-Match.
+ */
+export async function respondWithEtag(
+  c: Context<AppEnv>,
+  body: string,
+  headers: { readonly "Content-Type": string; readonly "Cache-Control": string; readonly Vary?: string },
+): Promise<Response> {
+  const bytes = utf8(body);
+  const etag = `"${await sha256Hex(bytes)}"`;
+  const response = new Response(bytes, { headers: { ...headers, ETag: etag } });
+  const unchanged = notModified(c, response);
+  if (unchanged && headers.Vary) unchanged.headers.set("Vary", headers.Vary);
+  return unchanged ?? response;
 }

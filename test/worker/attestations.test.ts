@@ -6,7 +6,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
-import { ARTIFACTS, NPM, PEP740 } from "../unit/attestations/material.ts";
+import { z } from "zod";
+import pep740Schema from "../unit/attestations/fixtures/pep740/provenance.schema.json";
+import { ARTIFACTS, CONFORMANCE, NPM, PEP740 } from "../unit/attestations/material.ts";
 import { BASE, getJson, publishedTarget, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 async function setFlavour(repo: string, flavour: string) {
@@ -145,5 +147,120 @@ describe("attestations", () => {
     for (const a of json.attestations) expect(Object.keys(a).sort()).toEqual(["bundle", "predicateType"]);
     expect((await workerFetch(`${BASE}/${repo}/-/npm/v1/attestations/gundam-visor@9.9.9`)).status).toBe(404);
     expect((await workerFetch(`${BASE}/${repo}/integrity/x/1/x.tar.gz/provenance`)).status).toBe(404);
+  });
+
+  it("serves the PEP 740 Integrity API as PyPI does: media types, Vary, 406, names by PyPI's rules, ETag and 304, pypi-attestations' model", async () => {
+    const repo = "att-pep740";
+    const { registry } = await withHmacRegistry(repo);
+    await setFlavour(repo, "pypi");
+    await registry.push([
+      { type: "targets.add", path: PYPI_PATH, length: 29882, hashes: { sha256: pypi.sha256 } },
+      { type: "attestations.add", path: PYPI_PATH, bundle: publishText },
+      {
+        type: "attestations.add",
+        path: PYPI_PATH,
+        bundle: JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.slsa"]),
+      },
+    ]);
+    const url = `${BASE}/${repo}/integrity/pypi-attestations/0.0.19/pypi_attestations-0.0.19.tar.gz/provenance`;
+    const plain = await workerFetch(url);
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get("Content-Type")).toBe("application/vnd.pypi.integrity.v1+json");
+    expect(plain.headers.get("Vary")).toBe("Accept");
+    const etag = plain.headers.get("ETag");
+    expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
+    const document = await plain.json<Record<string, unknown>>();
+
+    // Validated against the JSON Schema pydantic generates from pypi-attestations' Provenance model.
+    const model = z.fromJSONSchema(pep740Schema as Parameters<typeof z.fromJSONSchema>[0]);
+    expect(model.safeParse(document).error?.issues ?? []).toEqual([]);
+    expect(model.safeParse({ ...document, version: 2 }).success).toBe(false);
+
+    const asJson = await workerFetch(url, { headers: { Accept: "application/json" } });
+    expect(asJson.headers.get("Content-Type")).toBe("application/json");
+    expect(await asJson.json()).toEqual(document);
+    const preferred = await workerFetch(url, {
+      headers: { Accept: "application/json;q=0.5, application/vnd.pypi.integrity.v1+json" },
+    });
+    expect(preferred.headers.get("Content-Type")).toBe("application/vnd.pypi.integrity.v1+json");
+    const html = await workerFetch(url, { headers: { Accept: "text/html" } });
+    expect(html.status).toBe(406);
+    expect(html.headers.get("Vary")).toBe("Accept");
+
+    const again = await workerFetch(url, { headers: { "If-None-Match": etag ?? "" } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get("ETag")).toBe(etag);
+
+    // Project names by PEP 503, versions by PEP 440; another project or version is 404.
+    for (const [project, version, status] of [
+      ["PyPI.Attestations", "0.0.19", 200],
+      ["pypi_attestations", "v0.0.19.0", 200],
+      ["gitlab-oidc-project", "0.0.19", 404],
+      ["pypi-attestations", "0.0.20", 404],
+    ] as const) {
+      const r = await workerFetch(
+        `${BASE}/${repo}/integrity/${project}/${version}/pypi_attestations-0.0.19.tar.gz/provenance`,
+      );
+      expect(`${project} ${version}: ${r.status}`).toBe(`${project} ${version}: ${status}`);
+    }
+  });
+
+  it("keeps one attestation per predicate type per file and refuses message signatures in a PEP 740 repository", async () => {
+    const repo = "att-pep740-rules";
+    const { registry } = await withHmacRegistry(repo);
+    await setFlavour(repo, "pypi");
+    await registry.push([
+      { type: "targets.add", path: PYPI_PATH, length: 29882, hashes: { sha256: pypi.sha256 } },
+      { type: "attestations.add", path: PYPI_PATH, bundle: publishText },
+    ]);
+    // The same attestation, other bytes: another publish/v1 attestation for the same file.
+    const respelled = JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.publish"], null, 1);
+    const duplicate = await registry
+      .push([{ type: "attestations.add", path: PYPI_PATH, bundle: respelled }])
+      .catch((e: unknown) => e);
+    expect(duplicate).toMatchObject({ status: 409, problem: { code: "duplicate_predicate_type" } });
+    // The very same bytes again are no change.
+    await registry.push([{ type: "attestations.add", path: PYPI_PATH, bundle: publishText }]);
+
+    const a = ARTIFACTS["a.txt"];
+    const messageSigned = await registry
+      .push([
+        { type: "targets.add", path: "packages/a-1.0.tar.gz", length: 109, hashes: { sha256: a.sha256 } },
+        {
+          type: "attestations.add",
+          path: "packages/a-1.0.tar.gz",
+          bundle: JSON.stringify(CONFORMANCE["happy-path-v0.3"]),
+        },
+      ])
+      .catch((e: unknown) => e);
+    expect(messageSigned).toMatchObject({ status: 422, problem: { code: "attestation_rejected" } });
+    expect((messageSigned as { problem: { detail: string } }).problem.detail).toMatch(/cannot become a PEP 740/);
+  });
+
+  it("serves npm's publish attestation first, whatever the push order, with ETag and 304 on every list", async () => {
+    const repo = "att-npm-order";
+    const { registry } = await withHmacRegistry(repo);
+    await setFlavour(repo, "npm");
+    const path = "gundam-visor/-/gundam-visor-1.0.1.tgz";
+    await registry.push([
+      { type: "targets.add", path, length: 1, hashes: { sha512: ARTIFACTS["gundam-visor-1.0.1.tgz"].sha512 } },
+      { type: "attestations.add", path, bundle: JSON.stringify(NPM["provenance.sigstore"]) },
+      { type: "attestations.add", path, bundle: JSON.stringify(NPM["publish.sigstore"]) },
+    ]);
+    for (const url of [`/${repo}/-/npm/v1/attestations/gundam-visor@1.0.1`, `/${repo}/attestations/${path}`]) {
+      const first = await workerFetch(`${BASE}${url}`);
+      const etag = first.headers.get("ETag");
+      expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
+      const body = await first.json<{ attestations: Array<{ predicateType: string }> }>();
+      expect(body.attestations.map((x) => x.predicateType)[0]).toBe(
+        url.includes("/-/npm/")
+          ? "https://github.com/npm/attestation/tree/main/specs/publish/v0.1"
+          : "https://slsa.dev/provenance/v1",
+      );
+      expect((await workerFetch(`${BASE}${url}`, { headers: { "If-None-Match": etag ?? "" } })).status).toBe(304);
+    }
+    const upstream = NPM.attestations as { attestations: Array<{ predicateType: string }> };
+    const { json } = await getJson(`/${repo}/-/npm/v1/attestations/gundam-visor@1.0.1`);
+    expect(json).toEqual(upstream);
   });
 });
