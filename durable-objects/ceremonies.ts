@@ -10,7 +10,8 @@
  */
 import { failure, type CeremonyView, type Failure, type RootData } from "../src/repository-api.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
-import { fromHex, fromUtf8, sha256Hex, toHex } from "../src/tuf/encoding.ts";
+import { fromHex, fromUtf8, toHex } from "../src/lib/bytes.ts";
+import { sha256Hex } from "../src/lib/digest.ts";
 import { TufError } from "../src/tuf/errors.ts";
 import { expiresAt } from "../src/tuf/expiry.ts";
 import { serialize, type Signature } from "../src/tuf/metadata.ts";

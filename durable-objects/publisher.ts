@@ -15,7 +15,8 @@
  * durably before it is used and never handed out again, so a failed publish
  * can waste a version but never reuse one.
  */
-import { sha256Hex, utf8 } from "../src/tuf/encoding.ts";
+import { sha256Hex } from "../src/lib/digest.ts";
+import { utf8 } from "../src/lib/bytes.ts";
 import { expiresAt } from "../src/tuf/expiry.ts";
 import { sign } from "../src/tuf/metadata.ts";
 import type { Signer } from "../src/tuf/signer.ts";

@@ -23,7 +23,8 @@ import {
   WebhookBodySchema,
 } from "../src/schemas/webhook.ts";
 import { wellFormedJson } from "../src/schemas/safe-string.ts";
-import { sha256Hex, toHex, utf8 } from "../src/tuf/encoding.ts";
+import { sha256Hex } from "../src/lib/digest.ts";
+import { toHex, utf8 } from "../src/lib/bytes.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
 import {
   DEFAULT_TOLERANCE_SECONDS,

@@ -4,7 +4,7 @@
  * sealed; Ed25519 public keys are registered by the registry. Rotating a
  * credential keeps the previous one valid for an overlap period.
  */
-import { toBase64, toHex } from "../src/tuf/encoding.ts";
+import { toBase64, toHex } from "../src/lib/bytes.ts";
 import { decodePublicKey, type WebhookCredential } from "../src/webhooks/standard-webhooks.ts";
 import { webhookSecretContext } from "./seal-contexts.ts";
 import type { Sealer } from "./sealer.ts";

@@ -10,7 +10,7 @@
  *   {"current": "2026-12", "keys": {"2026-12": "<base64 of 32 bytes>", "default": "<base64>"}}
  * Failures are `KekError`s with a stable code; no message ever holds key bytes.
  */
-import { fromBase64, utf8 } from "../src/tuf/encoding.ts";
+import { fromBase64, utf8 } from "../src/lib/bytes.ts";
 
 /** The id of a KEK given as a bare base64 key (and of values sealed before KEKs had ids). */
 export const DEFAULT_KEK_ID = "default";

@@ -9,7 +9,7 @@
  * tiles and the checkpoint to R2 (C2SP tlog-tiles layout), and records the
  * log's size and root hash in the timestamp it then signs.
  */
-import { fromHex, toHex, utf8 } from "../src/tuf/encoding.ts";
+import { fromHex, toHex, utf8 } from "../src/lib/bytes.ts";
 import { addCosignatures, CosignatureV1Verifier, signCheckpoint, verifyCosignatures } from "../src/log/checkpoint.ts";
 import { encodeEntry, type LogEntry } from "../src/log/entry.ts";
 import {

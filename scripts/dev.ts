@@ -21,7 +21,7 @@ import { repositoryUrls, writeTrustedRoot } from "./lib/client-setup.ts";
 import { demoTargets } from "./lib/demo-targets.ts";
 import { loadOrCreateRootSigners, loadOrCreateSecrets, passphraseFile, rootKeyFile } from "./lib/dev-keys.ts";
 import { PROJECT_ROOT, startLocalInstance, type LocalInstance } from "./lib/local-instance.ts";
-import { sha256Hex } from "../src/tuf/encoding.ts";
+import { sha256Hex } from "../src/lib/digest.ts";
 
 const REPO = "demo";
 const BINS = 256;

@@ -15,7 +15,7 @@ import type { AdminClient } from "../lib/admin-client.ts";
 import { signDraft } from "../lib/admin-client.ts";
 import type { CeremonyView, PublishedVersions } from "../../src/repository-api.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import { sha256Hex } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
 import { TufError } from "../../src/tuf/errors.ts";
 import { type Envelope, parseEnvelope } from "../../src/tuf/metadata.ts";
 import { diffRoots } from "../../src/tuf/root-diff.ts";

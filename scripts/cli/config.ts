@@ -11,7 +11,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { AdminClient } from "../lib/admin-client.ts";
 import { RegistryClient, type RegistryCredential } from "../lib/registry-client.ts";
-import { fromBase64 } from "../../src/tuf/encoding.ts";
+import { fromBase64 } from "../../src/lib/bytes.ts";
 import { UnreachableError, usageError } from "./exit.ts";
 import { warn } from "./output.ts";
 

@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import * as ed from "@noble/ed25519";
 import type { Command } from "commander";
-import { toBase64 } from "../../src/tuf/encoding.ts";
+import { toBase64 } from "../../src/lib/bytes.ts";
 import { adminClient, type Settings } from "./config.ts";
 import { CliError, EXIT, usageError } from "./exit.ts";
 import { examples } from "./help.ts";

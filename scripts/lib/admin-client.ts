@@ -3,7 +3,8 @@
  * only `fetch` and WebCrypto, so it runs in Node and in workerd alike.
  */
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import { fromUtf8, sha256Hex, toHex } from "../../src/tuf/encoding.ts";
+import { fromUtf8, toHex } from "../../src/lib/bytes.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
 import type { Envelope, Signature } from "../../src/tuf/metadata.ts";
 import { sign } from "../../src/tuf/metadata.ts";
 import { draftRoot } from "../../src/tuf/root.ts";

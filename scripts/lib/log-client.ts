@@ -29,7 +29,7 @@ import {
   tileWidth,
   TILE_WIDTH,
 } from "../../src/log/tiles.ts";
-import { fromHex, toHex, utf8 } from "../../src/tuf/encoding.ts";
+import { fromHex, toHex, utf8 } from "../../src/lib/bytes.ts";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 

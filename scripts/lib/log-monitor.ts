@@ -29,7 +29,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { decodeEntry, type LogEntry, TARGET_ENTRY_TYPES, type TargetEntry } from "../../src/log/entry.ts";
 import { type Hash, leafHash, MerkleAccumulator, rootHash, verifyConsistency } from "../../src/log/merkle.ts";
 import { encodeTile, subtreeHashesFromTiles, type Tile, tilePath, TILE_WIDTH } from "../../src/log/tiles.ts";
-import { fromHex, toHex } from "../../src/tuf/encoding.ts";
+import { fromHex, toHex } from "../../src/lib/bytes.ts";
 import type { Hashes } from "../../src/tuf/targets.ts";
 import {
   type DownloadStats,

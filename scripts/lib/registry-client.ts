@@ -3,7 +3,8 @@
  * Standard Webhooks and sends them. Uses only fetch and WebCrypto (runs in
  * Node and in workerd). Usable as a library and by the CLI.
  */
-import { sha256Hex, toBase64, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { toBase64, utf8 } from "../../src/lib/bytes.ts";
 import type { PushResult, TaskView } from "../../src/repository-api.ts";
 import type { TargetEvent } from "../../src/schemas/webhook.ts";
 import { decodeSecret, signedContent, signEd25519, signHmac } from "../../src/webhooks/standard-webhooks.ts";

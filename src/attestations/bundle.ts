@@ -9,7 +9,7 @@
  * 740 attestations (PyPI) and the npm attestations response.
  */
 import { z } from "zod";
-import { toBase64 } from "../tuf/encoding.ts";
+import { toBase64 } from "../lib/bytes.ts";
 import { UnsupportedKeyError } from "./keys.ts";
 import { bytes, firstIssue, nonEmptyString, optional, repeated, uint64 } from "./protobuf-json.ts";
 import { Certificate } from "./x509.ts";

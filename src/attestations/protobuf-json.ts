@@ -8,7 +8,7 @@
  * Wrong types are refused: `null` is the only stand-in for "absent".
  */
 import { z } from "zod";
-import { fromBase64 } from "../tuf/encoding.ts";
+import { fromBase64 } from "../lib/bytes.ts";
 
 /** An optional field: absent, or `null`, become `undefined`. */
 export function optional<T extends z.ZodType>(

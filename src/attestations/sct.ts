@@ -6,7 +6,7 @@
  * CT log of the trusted root valid at the SCT's time, and at least one is
  * required.
  */
-import { sha256 } from "../tuf/encoding.ts";
+import { sha256 } from "../lib/digest.ts";
 import { concatBytes, encodeHeader, parseDer, TAG } from "./der.ts";
 import type { HashName } from "./keys.ts";
 import { type TransparencyLog, within } from "./trusted-root.ts";

@@ -2,7 +2,7 @@
  * DSSE pre-authentication encoding and in-toto statements (v0.1 and v1),
  * plus the rules that tie a statement's subjects to an artifact.
  */
-import { fromUtf8, utf8 } from "../tuf/encoding.ts";
+import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import { concatBytes } from "./der.ts";
 
 /** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in bytes, decimal. */

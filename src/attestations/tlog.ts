@@ -12,12 +12,13 @@
  *    hashedrekord 0.0.2 and dsse 0.0.2 (protobuf JSON of rekor.v2.Entry).
  */
 import { z } from "zod";
-import { readUint32 } from "../log/bytes.ts";
+import { readUint32 } from "../lib/bytes.ts";
 import { parseCheckpoint } from "../log/checkpoint.ts";
 import { LogError } from "../log/errors.ts";
 import { leafHash, verifyInclusion } from "../log/merkle.ts";
 import { type NoteVerifier, noteKeyId, openNote, SIGNATURE_TYPE_ED25519 } from "../log/note.ts";
-import { fromBase64, fromUtf8, sha256, toHex, utf8 } from "../tuf/encoding.ts";
+import { fromBase64, fromUtf8, toHex, utf8 } from "../lib/bytes.ts";
+import { sha256 } from "../lib/digest.ts";
 import { pemToDer } from "../tuf/pem.ts";
 import type { SignedContent, TlogEntry } from "./bundle.ts";
 import { bytesEqual } from "./der.ts";

@@ -6,7 +6,7 @@
  * into WebCrypto on first use and kept.
  */
 import { z } from "zod";
-import { fromBase64 } from "../tuf/encoding.ts";
+import { fromBase64 } from "../lib/bytes.ts";
 import { PublicKey } from "./keys.ts";
 import { bytes, firstIssue, nonEmptyString, optional, repeated, timestamp } from "./protobuf-json.ts";
 import { Certificate } from "./x509.ts";

@@ -25,7 +25,8 @@
  *   predicate_type  the predicate type is not one of those allowed
  *   identity        the certificate's OIDC issuer or SAN is not the expected one
  */
-import { sha256, sha512, toHex } from "../tuf/encoding.ts";
+import { sha256, sha512 } from "../lib/digest.ts";
+import { toHex } from "../lib/bytes.ts";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   parseBundle,

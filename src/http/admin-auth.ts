@@ -3,7 +3,8 @@
  * SHA-256 digest in constant time, and never echoed or logged.
  */
 import type { MiddlewareHandler } from "hono";
-import { sha256, timingSafeEqual, utf8 } from "../tuf/encoding.ts";
+import { sha256 } from "../lib/digest.ts";
+import { timingSafeEqual, utf8 } from "../lib/bytes.ts";
 import type { AppEnv } from "../app-env.ts";
 import { ProblemError } from "./problem.ts";
 

@@ -7,7 +7,8 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { sha256Hex, utf8 } from "../tuf/encoding.ts";
+import { sha256Hex } from "../lib/digest.ts";
+import { utf8 } from "../lib/bytes.ts";
 
 export const IMMUTABLE = "public, max-age=31536000, immutable";
 

@@ -14,8 +14,9 @@
  *   "cosignature/v1\ntime <timestamp>\n" || <checkpoint note text>
  */
 import * as ed from "@noble/ed25519";
-import { toBase64, utf8 } from "../tuf/encoding.ts";
-import { concatBytes, decodeBase64Strict, readUint64, writeUint64 } from "./bytes.ts";
+import { toBase64, utf8 } from "../lib/bytes.ts";
+import { concatBytes, readUint64, writeUint64 } from "../lib/bytes.ts";
+import { decodeBase64Strict } from "./errors.ts";
 import { LogError } from "./errors.ts";
 import { HASH_SIZE } from "./merkle.ts";
 import {

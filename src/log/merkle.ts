@@ -25,8 +25,9 @@
  * Sizes and indices are JavaScript numbers: exact up to 2**53, far beyond any
  * log this code will hold. No bitwise operators are used (they truncate to 32 bits).
  */
-import { sha256 } from "../tuf/encoding.ts";
-import { bytesEqual, concatBytes, isSafeNonNegativeInteger, requireSize } from "./bytes.ts";
+import { sha256 } from "../lib/digest.ts";
+import { bytesEqual, concatBytes } from "../lib/bytes.ts";
+import { isSafeNonNegativeInteger, requireSize } from "./errors.ts";
 import { LogError } from "./errors.ts";
 
 /** SHA-256 output size. */

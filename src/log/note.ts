@@ -17,8 +17,10 @@
  * the whole note; a note with no verified signature is rejected.
  */
 import * as ed from "@noble/ed25519";
-import { fromHex, fromUtf8, sha256, toBase64, toHex, utf8 } from "../tuf/encoding.ts";
-import { bytesEqual, concatBytes, decodeBase64Strict, readUint32, writeUint32 } from "./bytes.ts";
+import { fromHex, fromUtf8, toBase64, toHex, utf8 } from "../lib/bytes.ts";
+import { sha256 } from "../lib/digest.ts";
+import { bytesEqual, concatBytes, readUint32, writeUint32 } from "../lib/bytes.ts";
+import { decodeBase64Strict } from "./errors.ts";
 import { LogError } from "./errors.ts";
 
 /** Signature type bytes (signed-note "Signature types"). */

@@ -18,7 +18,8 @@
  * 8·L + r (r < 8) is the MTH of 2**r consecutive hashes of one tile at level L,
  * which is how {@link subtreeHashesFromTiles} answers proof look-ups.
  */
-import { concatBytes, isSafeNonNegativeInteger, requireSize } from "./bytes.ts";
+import { concatBytes } from "../lib/bytes.ts";
+import { isSafeNonNegativeInteger, requireSize } from "./errors.ts";
 import { LogError } from "./errors.ts";
 import { type Hash, HASH_SIZE, nodeHash, type SubtreeHashes } from "./merkle.ts";
 

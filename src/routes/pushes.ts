@@ -19,7 +19,7 @@ import { pushResponse, signedPush } from "../http/signed-push.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { MAX_WEBHOOK_BODY, UploadManifestSchema } from "../schemas/webhook.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
-import { fromBase64, fromUtf8 } from "../tuf/encoding.ts";
+import { fromBase64, fromUtf8 } from "../lib/bytes.ts";
 import { registryName } from "./registries.ts";
 
 const webhookLimit = bodyLimit({

@@ -20,7 +20,7 @@
  */
 import { z } from "zod";
 import { sortsAlikeEverywhere } from "../tuf/canonical.ts";
-import { utf8 } from "../tuf/encoding.ts";
+import { utf8 } from "../lib/bytes.ts";
 import { codePointAt, illFormed } from "./safe-string.ts";
 
 /** Bytes of UTF-8: with the longest repository name and a sha256 prefix, a target's R2 key stays within 1,024 bytes. */

@@ -17,7 +17,7 @@
  * and `canonicalBytes` refuses any object whose keys would still sort differently.
  */
 import { canonicalize as olpc } from "@tufjs/canonical-json";
-import { utf8 } from "./encoding.ts";
+import { utf8 } from "../lib/bytes.ts";
 
 /** Characters that sort differently by code unit and by code point when compared with a character above U+FFFF. */
 const ORDER_SENSITIVE = /[\uE000-\uFFFF]/;

@@ -4,7 +4,8 @@
  * digits; a target belongs to the bin given by the first k bits of the
  * SHA-256 of its path (the computation python-tuf and tuf-js both use).
  */
-import { sha256, utf8 } from "./encoding.ts";
+import { sha256 } from "../lib/digest.ts";
+import { utf8 } from "../lib/bytes.ts";
 
 export const MIN_BIT_LENGTH = 1;
 export const MAX_BIT_LENGTH = 14;

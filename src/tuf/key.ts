@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { canonicalBytes } from "./canonical.ts";
-import { sha256Hex } from "./encoding.ts";
+import { sha256Hex } from "../lib/digest.ts";
 import { KeyError } from "./errors.ts";
 
 export const ED25519 = { keytype: "ed25519", scheme: "ed25519" } as const;

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { canonicalBytes } from "./canonical.ts";
-import { fromHex, fromUtf8, toHex, utf8 } from "./encoding.ts";
+import { fromHex, fromUtf8, toHex, utf8 } from "../lib/bytes.ts";
 import { InvalidMetadataError, ThresholdError } from "./errors.ts";
 import { isSupportedKey, type Key } from "./key.ts";
 import type { Signer } from "./signer.ts";

@@ -1,5 +1,5 @@
 /** PEM armour: base64 DER between BEGIN/END lines (RFC 7468). */
-import { fromBase64, toBase64 } from "./encoding.ts";
+import { fromBase64, toBase64 } from "../lib/bytes.ts";
 
 export function pemToDer(pem: string, label: string): Uint8Array<ArrayBuffer> {
   const match = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`).exec(pem);

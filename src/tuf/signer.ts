@@ -3,7 +3,7 @@
  * WebCrypto, a hardware token or a remote KMS can stand behind it.
  */
 import * as ed from "@noble/ed25519";
-import { toHex } from "./encoding.ts";
+import { toHex } from "../lib/bytes.ts";
 import { ed25519Key, keyId, type Key } from "./key.ts";
 
 export interface Signer {

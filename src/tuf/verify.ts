@@ -5,7 +5,7 @@
  * go-tuf); WebCrypto wants the fixed-width r||s form, so they are converted.
  */
 import * as ed from "@noble/ed25519";
-import { fromHex } from "./encoding.ts";
+import { fromHex } from "../lib/bytes.ts";
 import { KeyError } from "./errors.ts";
 import { ECDSA_P256, ED25519, isSupportedKey, type Key } from "./key.ts";
 import { pemToDer } from "./pem.ts";

@@ -7,7 +7,7 @@
  * current credential.
  */
 import * as ed from "@noble/ed25519";
-import { fromBase64, timingSafeEqual, toBase64, utf8 } from "../tuf/encoding.ts";
+import { fromBase64, timingSafeEqual, toBase64, utf8 } from "../lib/bytes.ts";
 
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 

@@ -19,7 +19,7 @@ import { repositoryUrls, writeTrustedRoot, type RepositoryUrls } from "../../scr
 import { queryLocalDurableObject, readLocalR2Object } from "../../scripts/lib/local-do-sqlite.ts";
 import { randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
 import { tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
-import { utf8 } from "../../src/tuf/encoding.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
 import { formatExpires, sign, verifyThreshold, type Envelope } from "../../src/tuf/metadata.ts";
 import { draftRoot } from "../../src/tuf/root.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";

@@ -43,7 +43,8 @@ import { decodeEntry, encodeEntry, type LogEntry } from "../../src/log/entry.ts"
 import { MemoryTree } from "../../src/log/merkle.ts";
 import { Ed25519NoteSigner } from "../../src/log/note.ts";
 import { computeTiles, encodeEntryBundle, entriesPath, tilesForSize } from "../../src/log/tiles.ts";
-import { sha256Hex, toHex, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { toHex, utf8 } from "../../src/lib/bytes.ts";
 import type { TargetEvent } from "../../src/schemas/webhook.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { defined } from "../../scripts/lib/defined.ts";

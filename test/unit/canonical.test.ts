@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { canonicalBytes, sortsAlikeEverywhere } from "../../src/tuf/canonical.ts";
-import { fromUtf8, sha256Hex, toHex } from "../../src/tuf/encoding.ts";
+import { fromUtf8, toHex } from "../../src/lib/bytes.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
 import { GENERATED_ROOT } from "./fixtures/python-tuf.ts";
 import { SIGSTORE_ROOT_15 } from "./fixtures/sigstore.ts";
 import { canonicalByUtf8 } from "./helpers.ts";

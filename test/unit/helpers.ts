@@ -1,5 +1,5 @@
 /** Shared helpers for the unit tests of src/tuf (they run inside workerd: Web APIs only). */
-import { utf8 } from "../../src/tuf/encoding.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
 import { ecdsaP256Key, keyId, type Key } from "../../src/tuf/key.ts";
 import { type Envelope, parseEnvelope, type RoleType } from "../../src/tuf/metadata.ts";
 import { derToPem } from "../../src/tuf/pem.ts";

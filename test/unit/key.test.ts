@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import { sha256Hex, toHex } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { toHex } from "../../src/lib/bytes.ts";
 import { KeyError } from "../../src/tuf/errors.ts";
 import {
   ECDSA_P256,

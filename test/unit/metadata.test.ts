@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import { fromHex, fromUtf8, toHex, utf8 } from "../../src/tuf/encoding.ts";
+import { fromHex, fromUtf8, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { InvalidMetadataError, ThresholdError } from "../../src/tuf/errors.ts";
 import type { Key } from "../../src/tuf/key.ts";
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toHex } from "../../src/tuf/encoding.ts";
+import { toHex } from "../../src/lib/bytes.ts";
 import { derToPem, pemToDer } from "../../src/tuf/pem.ts";
 import { SSLIB_ECDSA_P256_PUBLIC_PEM, SSLIB_ED25519_PUBLIC_PEM } from "./fixtures/vectors.ts";
 import { defined } from "../../scripts/lib/defined.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fromHex, toHex, utf8 } from "../../src/tuf/encoding.ts";
+import { fromHex, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { ed25519Key, keyId } from "../../src/tuf/key.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { verifySignature } from "../../src/tuf/verify.ts";

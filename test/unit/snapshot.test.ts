@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fromHex } from "../../src/tuf/encoding.ts";
+import { fromHex } from "../../src/lib/bytes.ts";
 import { SPEC_VERSION, sign } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { snapshot } from "../../src/tuf/snapshot.ts";

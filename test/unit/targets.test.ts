@@ -4,7 +4,7 @@ import type { Key } from "../../src/tuf/key.ts";
 import { SPEC_VERSION, sign, verifyThreshold } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { binTargets, HashesSchema, type TargetFile, topLevelTargets } from "../../src/tuf/targets.ts";
-import { fromHex } from "../../src/tuf/encoding.ts";
+import { fromHex } from "../../src/lib/bytes.ts";
 import {
   GENERATED_SEEDS,
   GENERATED_TARGETS,

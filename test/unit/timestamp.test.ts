@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
 import { SPEC_VERSION } from "../../src/tuf/metadata.ts";
 import { timestamp } from "../../src/tuf/timestamp.ts";
 import { REPOSITORY_DATA_SNAPSHOT, REPOSITORY_DATA_TIMESTAMP } from "./fixtures/python-tuf.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fromHex, toHex, utf8 } from "../../src/tuf/encoding.ts";
+import { fromHex, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { KeyError } from "../../src/tuf/errors.ts";
 import { ecdsaP256Key, ed25519Key, type Key } from "../../src/tuf/key.ts";
 import { derSignatureToRaw, rawSignatureToDer, verifySignature } from "../../src/tuf/verify.ts";

@@ -5,7 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
 import { z } from "zod";
 import pep740Schema from "../unit/attestations/fixtures/pep740/provenance.schema.json";
 import { ARTIFACTS, CONFORMANCE, NPM, PEP740 } from "../unit/attestations/material.ts";

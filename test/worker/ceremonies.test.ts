@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import { toHex } from "../../src/tuf/encoding.ts";
+import { toHex } from "../../src/lib/bytes.ts";
 import { parseEnvelope, verifyThreshold } from "../../src/tuf/metadata.ts";
 import { parseRoot } from "../../src/tuf/root.ts";
 import { BASE, bootstrapped, getJson, rootSigners, workerFetch } from "./helpers.ts";

@@ -11,7 +11,8 @@ import type { TargetEvent } from "../../src/schemas/webhook.ts";
 import { MAX_TARGET_PATH_BYTES } from "../../src/schemas/target-path.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
 import { canonicalByUtf8 } from "../unit/helpers.ts";
 import { BASE, bootstrapped, getJson, publishedTarget, withHmacRegistry, workerFetch } from "./helpers.ts";
 

@@ -13,7 +13,8 @@ import { KekReseal } from "../../durable-objects/kek-reseal.ts";
 import { onlineKeyContext } from "../../durable-objects/seal-contexts.ts";
 import { KekError, parseKeyRing, Sealer } from "../../durable-objects/sealer.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
-import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
 import { AdminApiError } from "../../scripts/lib/admin-client.ts";
 import { BASE, getJson, publishedTarget, withHmacRegistry, workerFetch } from "./helpers.ts";
 

@@ -10,7 +10,8 @@ import { onlineKeyContext } from "../../durable-objects/seal-contexts.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
 import { logLine } from "../../src/structured-log.ts";
-import { sha256Hex, toBase64, toHex, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { toBase64, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { BASE, getJson, registryClient, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 const lines: string[] = [];

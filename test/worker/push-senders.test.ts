@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { type RegistryCredential, signPush } from "../../scripts/lib/registry-client.ts";
 import { MAX_CREDENTIALS_PER_REGISTRY } from "../../durable-objects/registries.ts";
 import type { TaskView } from "../../src/repository-api.ts";
-import { sha256Hex, toBase64, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { toBase64, utf8 } from "../../src/lib/bytes.ts";
 import { BASE, bootstrapped, publishedTarget, registryClient, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
-import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
 import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { TaskView } from "../../src/repository-api.ts";
-import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
 import { getJson, publishedTarget, withHmacRegistry } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 

@@ -5,7 +5,8 @@ import { decodeEntry } from "../../src/log/entry.ts";
 import { verifyConsistency, verifyInclusion } from "../../src/log/merkle.ts";
 import { Ed25519NoteVerifier } from "../../src/log/note.ts";
 import { decodeEntryBundle, decodeTile } from "../../src/log/tiles.ts";
-import { fromHex, sha256Hex, toHex, utf8 } from "../../src/tuf/encoding.ts";
+import { fromHex, toHex, utf8 } from "../../src/lib/bytes.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
 import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 

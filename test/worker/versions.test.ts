@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
-import { sha256Hex, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
 import { bootstrapped, getJson } from "./helpers.ts";
 
 describe("versions", () => {

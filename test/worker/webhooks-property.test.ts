@@ -10,7 +10,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { AdminClient } from "../../scripts/lib/admin-client.ts";
 import { signPush } from "../../scripts/lib/registry-client.ts";
 import type { TaskView } from "../../src/repository-api.ts";
-import { sha256Hex, toBase64, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { toBase64, utf8 } from "../../src/lib/bytes.ts";
 import { BASE, withHmacRegistry, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 

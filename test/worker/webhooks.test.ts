@@ -12,7 +12,8 @@ import type { AdminClient } from "../../scripts/lib/admin-client.ts";
 import { type RegistryCredential, signPush } from "../../scripts/lib/registry-client.ts";
 import type { TaskView } from "../../src/repository-api.ts";
 import type { TargetEvent } from "../../src/schemas/webhook.ts";
-import { sha256Hex, toBase64, utf8 } from "../../src/tuf/encoding.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { toBase64, utf8 } from "../../src/lib/bytes.ts";
 import {
   BASE,
   bootstrapped,

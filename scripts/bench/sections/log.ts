@@ -31,7 +31,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "../../../src/log/merkle.ts";
-import { toHex } from "../../../src/tuf/encoding.ts";
+import { toHex } from "../../../src/lib/bytes.ts";
 import { AdminClient } from "../../lib/admin-client.ts";
 import { LogClient } from "../../lib/log-client.ts";
 import { monitorLog } from "../../lib/log-monitor.ts";

@@ -14,7 +14,7 @@
 import { bundleFromPep740, npmAttestations } from "../../../src/attestations/bundle.ts";
 import { npmSubjectName, pypiSubjectName } from "../../../src/attestations/statement.ts";
 import type { FailureCode } from "../../../src/attestations/verify.ts";
-import { fromBase64, toBase64 } from "../../../src/tuf/encoding.ts";
+import { fromBase64, toBase64 } from "../../../src/lib/bytes.ts";
 import {
   type ArtifactName,
   CONFORMANCE,

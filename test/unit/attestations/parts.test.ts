@@ -22,7 +22,8 @@ import { leafHash, verifyInclusion } from "../../../src/log/merkle.ts";
 import { parseNote } from "../../../src/log/note.ts";
 import { Certificate, OID } from "../../../src/attestations/x509.ts";
 import { concatBytes } from "../../../src/attestations/der.ts";
-import { fromUtf8, sha256, utf8 } from "../../../src/tuf/encoding.ts";
+import { fromUtf8, utf8 } from "../../../src/lib/bytes.ts";
+import { sha256 } from "../../../src/lib/digest.ts";
 import { ARTIFACTS, CONFORMANCE, IDENTITIES, NPM, NPM_REGISTRY_KEYS, PEP740, TRUSTED_ROOT } from "./material.ts";
 import { defined } from "../../../scripts/lib/defined.ts";
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { parseBundle } from "../../../src/attestations/bundle.ts";
 import { trustedRootFromJSON, verifyBundle } from "../../../src/attestations/index.ts";
 import { PublicKey, UnsupportedKeyError } from "../../../src/attestations/keys.ts";
-import { fromBase64 } from "../../../src/tuf/encoding.ts";
+import { fromBase64 } from "../../../src/lib/bytes.ts";
 import rsaCaRoot from "./fixtures/corpus/conformance/bundle-with-sct-with-extensions/trusted_root.json";
 import { ARTIFACTS, CONFORMANCE, TRUSTED_ROOT } from "./material.ts";
 

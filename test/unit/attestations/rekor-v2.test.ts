@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { trustedRootFromJSON, verifyBundle } from "../../../src/attestations/index.ts";
 import { parseTimestamp } from "../../../src/attestations/timestamp.ts";
-import { fromBase64, toBase64 } from "../../../src/tuf/encoding.ts";
+import { fromBase64, toBase64 } from "../../../src/lib/bytes.ts";
 import dsseBundle from "./fixtures/corpus/conformance/rekor2-dsse-happy-path/bundle.sigstore.json";
 import dsseRoot from "./fixtures/corpus/conformance/rekor2-dsse-happy-path/trusted_root.json";
 import happyBundle from "./fixtures/corpus/conformance/rekor2-happy-path/bundle.sigstore.json";

@@ -25,7 +25,7 @@ import {
   parseVerifierKey,
   SIGNATURE_TYPE_COSIGNATURE_V1,
 } from "../../../src/log/note.ts";
-import { fromBase64, fromUtf8, toBase64, toHex, utf8 } from "../../../src/tuf/encoding.ts";
+import { fromBase64, fromUtf8, toBase64, toHex, utf8 } from "../../../src/lib/bytes.ts";
 import { caught, rejection } from "../helpers.ts";
 import {
   ARCHE_CHECKPOINT,

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { decodeEntry, encodeEntry, ENTRY_TYPES, entryLeafHash, type LogEntry } from "../../../src/log/entry.ts";
 import type { LogError } from "../../../src/log/errors.ts";
 import { MAX_TARGET_PATH_BYTES } from "../../../src/schemas/target-path.ts";
-import { fromUtf8, toHex, utf8 } from "../../../src/tuf/encoding.ts";
+import { fromUtf8, toHex, utf8 } from "../../../src/lib/bytes.ts";
 import { caught } from "../helpers.ts";
 import { defined } from "../../../scripts/lib/defined.ts";
 

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { concatBytes } from "../../../src/log/bytes.ts";
+import { concatBytes } from "../../../src/lib/bytes.ts";
 import {
   consistencyProof,
   inclusionProof,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fromHex, toHex } from "../../../src/tuf/encoding.ts";
+import { fromHex, toHex } from "../../../src/lib/bytes.ts";
 import { LogError } from "../../../src/log/errors.ts";
 import {
   consistencyProof,

@@ -18,7 +18,7 @@ import {
   SIGNATURE_TYPE_ED25519,
   signNote,
 } from "../../../src/log/note.ts";
-import { fromBase64, toHex, utf8 } from "../../../src/tuf/encoding.ts";
+import { fromBase64, toHex, utf8 } from "../../../src/lib/bytes.ts";
 import { caught, rejection } from "../helpers.ts";
 import { C2SP_NOTE_EXAMPLE, GO_NOTE } from "./fixtures.ts";
 import { defined } from "../../../scripts/lib/defined.ts";

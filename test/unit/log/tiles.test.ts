@@ -23,7 +23,8 @@ import {
   tileSpan,
   tileWidth,
 } from "../../../src/log/tiles.ts";
-import { fromHex, sha256Hex, toHex } from "../../../src/tuf/encoding.ts";
+import { fromHex, toHex } from "../../../src/lib/bytes.ts";
+import { sha256Hex } from "../../../src/lib/digest.ts";
 import { caught } from "../helpers.ts";
 import {
   GO_NEW_TILES_H10,

@@ -1,16 +1,21 @@
 import { describe, expect, it } from "vitest";
 import {
+  bytesEqual,
+  concatBytes,
   fromBase64,
+  fromCanonicalBase64,
   fromHex,
   fromUtf8,
-  sha256,
-  sha256Hex,
-  sha512,
+  readUint32,
+  readUint64,
   timingSafeEqual,
   toBase64,
   toHex,
   utf8,
-} from "../../src/tuf/encoding.ts";
+  writeUint32,
+  writeUint64,
+} from "../../src/lib/bytes.ts";
+import { sha256, sha256Hex, sha512 } from "../../src/lib/digest.ts";
 
 describe("hex", () => {
   it("round-trips every byte value, lower case, two digits each", () => {
@@ -90,5 +95,26 @@ describe("timingSafeEqual", () => {
     expect(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 4]))).toBe(false);
     expect(timingSafeEqual(new Uint8Array([0, 2, 3]), new Uint8Array([1, 2, 3]))).toBe(false);
     expect(timingSafeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2, 3]))).toBe(false);
+  });
+});
+
+describe("shared byte helpers (one home for what src/log and src/tuf each had)", () => {
+  it("concatenates and compares bytes", () => {
+    const joined = concatBytes(new Uint8Array([1]), new Uint8Array(), new Uint8Array([2, 3]));
+    expect(joined).toEqual(new Uint8Array([1, 2, 3]));
+    expect(bytesEqual(joined, new Uint8Array([1, 2, 3]))).toBe(true);
+    expect(bytesEqual(joined, new Uint8Array([1, 2, 4]))).toBe(false);
+    expect(bytesEqual(joined, new Uint8Array([1, 2]))).toBe(false);
+  });
+
+  it("decodes only canonical base64 strictly", () => {
+    expect(fromCanonicalBase64("Zm8=")).toEqual(utf8("fo"));
+    for (const bad of ["Zm8", "Zm9=", "Zm 8=", "Zm8=\n"]) expect(fromCanonicalBase64(bad), bad).toBeNull();
+  });
+
+  it("writes and reads big-endian integers", () => {
+    expect(writeUint32(0x01020304)).toEqual(new Uint8Array([1, 2, 3, 4]));
+    expect(readUint32(new Uint8Array([9, 1, 2, 3, 4]), 1)).toBe(0x01020304);
+    expect(readUint64(writeUint64(2 ** 40 + 5))).toBe(BigInt(2 ** 40 + 5));
   });
 });
