@@ -10,7 +10,7 @@
  * order the trusted root lists them in. A bundle's own intermediate
  * certificates, if any, are ignored: the path comes from the trusted root.
  */
-import { bytesEqual } from "./der.ts";
+import { bytesEqual } from "../lib/bytes.ts";
 import { type CertificateAuthority, type TrustedRoot, within } from "./trusted-root.ts";
 import { type Certificate, OID } from "./x509.ts";
 

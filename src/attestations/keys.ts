@@ -17,7 +17,7 @@
 import * as ed from "@noble/ed25519";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { derSignatureToRaw } from "../tuf/verify.ts";
-import { children, DerError, decodeBitStringBytes, decodeOid, expectTag, parseDer, sequence, TAG } from "./der.ts";
+import { children, DerError, decodeBitStringBytes, decodeOid, expectTag, parseDer, sequence, TAG } from "../lib/der.ts";
 
 export type KeyAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521" | "ed25519" | "rsa";
 export type HashName = "SHA-256" | "SHA-384" | "SHA-512";

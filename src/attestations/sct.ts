@@ -7,7 +7,8 @@
  * required.
  */
 import { sha256 } from "../lib/digest.ts";
-import { concatBytes, encodeHeader, parseDer, TAG } from "./der.ts";
+import { concatBytes } from "../lib/bytes.ts";
+import { encodeHeader, parseDer, TAG } from "../lib/der.ts";
 import type { HashName } from "./keys.ts";
 import { type TransparencyLog, within } from "./trusted-root.ts";
 import { type Certificate, OID } from "./x509.ts";

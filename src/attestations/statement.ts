@@ -3,7 +3,7 @@
  * plus the rules that tie a statement's subjects to an artifact.
  */
 import { fromUtf8, utf8 } from "../lib/bytes.ts";
-import { concatBytes } from "./der.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 /** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in bytes, decimal. */
 export function preAuthEncoding(payloadType: string, payload: Uint8Array): Uint8Array<ArrayBuffer> {

@@ -16,8 +16,8 @@
  * A timestamp whose signer no trusted authority vouches for is refused with
  * its own error (`untrusted_timestamp_authority`): it is not ignored.
  */
+import { bytesEqual } from "../lib/bytes.ts";
 import {
-  bytesEqual,
   children,
   type Der,
   DerError,
@@ -28,7 +28,7 @@ import {
   parseDer,
   sequence,
   TAG,
-} from "./der.ts";
+} from "../lib/der.ts";
 import { pathToAuthority } from "./chain.ts";
 import { type HashName, hashOfOid } from "./keys.ts";
 import { type CertificateAuthority, within } from "./trusted-root.ts";

@@ -21,7 +21,7 @@ import { fromBase64, fromUtf8, toHex, utf8 } from "../lib/bytes.ts";
 import { sha256 } from "../lib/digest.ts";
 import { pemToDer } from "../tuf/pem.ts";
 import type { SignedContent, TlogEntry } from "./bundle.ts";
-import { bytesEqual } from "./der.ts";
+import { bytesEqual } from "../lib/bytes.ts";
 import { bytes, firstIssue, nonEmptyString, optional, repeated } from "./protobuf-json.ts";
 import { preAuthEncoding } from "./statement.ts";
 import { type TransparencyLog, within } from "./trusted-root.ts";

@@ -36,7 +36,7 @@ import {
   type TlogEntry,
 } from "./bundle.ts";
 import { ChainError, verifyCertificatePath } from "./chain.ts";
-import { bytesEqual } from "./der.ts";
+import { bytesEqual } from "../lib/bytes.ts";
 import type { PublicKey } from "./keys.ts";
 import { UnsupportedKeyError } from "./keys.ts";
 import { verifyEmbeddedScts } from "./sct.ts";

@@ -3,8 +3,8 @@
  * names and validity for chaining, the public key, the signature, and the
  * extensions that carry a Fulcio identity, CA status and embedded SCTs.
  */
+import { bytesEqual } from "../lib/bytes.ts";
 import {
-  bytesEqual,
   children,
   decodeBitFlags,
   decodeBitStringBytes,
@@ -20,7 +20,7 @@ import {
   readElement,
   sequence,
   TAG,
-} from "./der.ts";
+} from "../lib/der.ts";
 import { type HashName, PublicKey, pssParameters, type RsaPadding } from "./keys.ts";
 
 export const OID = {

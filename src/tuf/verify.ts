@@ -6,6 +6,7 @@
  */
 import * as ed from "@noble/ed25519";
 import { fromHex } from "../lib/bytes.ts";
+import { DerError, expectTag, parseDer, sequence, TAG } from "../lib/der.ts";
 import { KeyError } from "./errors.ts";
 import { ECDSA_P256, ED25519, isSupportedKey, type Key } from "./key.ts";
 import { pemToDer } from "./pem.ts";
@@ -46,34 +47,22 @@ async function verifyEcdsaP256(spkiPem: string, der: Uint8Array, message: Uint8A
 
 /** ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }  →  r || s, each `size` bytes. */
 export function derSignatureToRaw(der: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
-  let offset = 0;
-  const expect = (cond: boolean) => {
-    if (!cond) throw new TypeError("malformed DER ECDSA signature");
-  };
-  const readLength = (): number => {
-    const first = der[offset++] ?? 0x100; // past the end: fails the check below
-    if (first < 0x80) return first;
-    expect(first === 0x81);
-    const length = der[offset++];
-    expect(length !== undefined);
-    return length ?? 0;
-  };
-  expect(der[offset++] === 0x30);
-  const seqLength = readLength();
-  expect(offset + seqLength === der.length);
-  const out = new Uint8Array(2 * size);
-  for (const slot of [0, 1]) {
-    expect(der[offset++] === 0x02);
-    const length = readLength();
-    expect(length > 0 && offset + length <= der.length);
-    let int = der.subarray(offset, offset + length);
-    offset += length;
-    while (int.length > size && int[0] === 0) int = int.subarray(1);
-    expect(int.length <= size);
-    out.set(int, slot * size + (size - int.length));
+  try {
+    const [r, s, ...rest] = sequence(parseDer(der), "ECDSA-Sig-Value");
+    if (rest.length) throw new DerError("ECDSA-Sig-Value has extra fields");
+    const out = new Uint8Array(2 * size);
+    for (const [slot, integer] of [r, s].entries()) {
+      let value = expectTag(integer, TAG.INTEGER, "ECDSA-Sig-Value integer").content;
+      if (value.length === 0) throw new DerError("empty INTEGER");
+      while (value.length > size && value[0] === 0) value = value.subarray(1);
+      if (value.length > size) throw new DerError("INTEGER longer than the curve");
+      out.set(value, slot * size + (size - value.length));
+    }
+    return out;
+  } catch (error) {
+    if (error instanceof DerError) throw new TypeError(`malformed DER ECDSA signature: ${error.message}`);
+    throw error;
   }
-  expect(offset === der.length);
-  return out;
 }
 
 /** r || s  →  DER, for signers (hardware tokens, WebCrypto) that produce the raw form. */

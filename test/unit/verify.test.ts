@@ -165,6 +165,9 @@ describe("derSignatureToRaw", () => {
       ["integer longer than the curve", `3027022201${"00".repeat(33)}020100`],
       ["truncated integer", "3006020500020100"],
       ["length form 0x82", `308200${good.slice(4)}`],
+      // The shared DER reader (src/lib/der.ts) also refuses what the former local reader let through:
+      ["non-minimal long length", `308145${good.slice(4)}`],
+      ["high tag number", `3f${good.slice(2)}`],
     ];
     for (const [why, hex] of bad) {
       expect(() => derSignatureToRaw(fromHex(hex), 32), why).toThrow(TypeError);

@@ -1,7 +1,7 @@
 /** The pieces of src/attestations on their own: DER, X.509, Merkle proofs, checkpoints, PAE, subjects, containers. */
 import { describe, expect, it } from "vitest";
 import { bundleFromPep740, npmAttestations, parseBundle, StructureError } from "../../../src/attestations/bundle.ts";
-import { DerError, decodeOid, parseDer } from "../../../src/attestations/der.ts";
+import { DerError, decodeOid, parseDer } from "../../../src/lib/der.ts";
 import {
   artifactDigest,
   npmAttestationKeys,
@@ -21,7 +21,7 @@ import { parseCheckpoint } from "../../../src/log/checkpoint.ts";
 import { leafHash, verifyInclusion } from "../../../src/log/merkle.ts";
 import { parseNote } from "../../../src/log/note.ts";
 import { Certificate, OID } from "../../../src/attestations/x509.ts";
-import { concatBytes } from "../../../src/attestations/der.ts";
+import { concatBytes } from "../../../src/lib/bytes.ts";
 import { fromUtf8, utf8 } from "../../../src/lib/bytes.ts";
 import { sha256 } from "../../../src/lib/digest.ts";
 import { ARTIFACTS, CONFORMANCE, IDENTITIES, NPM, NPM_REGISTRY_KEYS, PEP740, TRUSTED_ROOT } from "./material.ts";

@@ -1,6 +1,7 @@
 /**
  * A minimal, strict reader for ASN.1 DER (X.690): just what X.509
- * certificates and their extensions need. Every element keeps its exact
+ * certificates and their extensions, SubjectPublicKeyInfo, RFC 3161
+ * timestamps and ECDSA-Sig-Value need. Every element keeps its exact
  * bytes, so signed parts (TBSCertificate, names, SubjectPublicKeyInfo) are
  * verified and compared as they were transmitted, never re-encoded.
  */
@@ -213,20 +214,4 @@ export function encodeHeader(tag: number, length: number): Uint8Array {
   const bytes: number[] = [];
   for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
   return new Uint8Array([tag, 0x80 | bytes.length, ...bytes]);
-}
-
-export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
