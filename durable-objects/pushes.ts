@@ -40,6 +40,7 @@ import type { Attestations } from "./attestations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import type { Hashes } from "../src/tuf/targets.ts";
+import type { StagedUpload, StagedUploads } from "./staged-uploads.ts";
 
 export interface PushDeps {
   sql: SqlStorage;
@@ -57,6 +58,14 @@ export interface PushDeps {
   index: TargetsIndex;
   attestations: Attestations;
   bucket: RepositoryBucket;
+  staged: StagedUploads;
+}
+
+/** What the Worker saw of an upload request, checked against its signed manifest. */
+export interface UploadRequest {
+  /** The target path in the URL. */
+  path: string;
+  contentLength: string | null;
 }
 
 /** How long a delivery id is remembered (Standard Webhooks senders retry for up to about a day and a half). */
@@ -149,11 +158,20 @@ export class Pushes {
     return this.#accept(push, delivery, body.value.events, now);
   }
 
-  /** Checks an upload's signature and manifest before its bytes are streamed to R2. */
+  /**
+   * Checks an upload's signature and manifest against the request (its URL
+   * path and Content-Length) before any byte is stored, and reserves the
+   * path for these bytes: the Worker then stages them (see staged-uploads.ts).
+   */
   async authorizeUpload(
     push: SignedPush,
+    request: UploadRequest,
     now: number,
-  ): Promise<{ ok: true; registry: string; duplicate: boolean } | Failure> {
+  ): Promise<
+    | { ok: true; registry: string; duplicate: true }
+    | { ok: true; registry: string; duplicate: false; upload: StagedUpload }
+    | Failure
+  > {
     const auth = await this.authenticate(push, now, push.registry ?? manifestRegistry(push.body));
     if (!auth.ok) return auth;
     // A redelivery stores nothing: completeUpload answers with the original task.
@@ -168,20 +186,55 @@ export class Pushes {
         `this upload is for repository "${manifest.value.repository}", not "${this.#deps.repo}"`,
       );
     }
+    const { path, length, sha256 } = manifest.value;
+    if (path !== request.path)
+      return failure(400, "invalid_request", `the URL path and the manifest's path "${path}" differ`);
+    if (request.contentLength !== String(length))
+      return failure(400, "invalid_request", `Content-Length must be the manifest's length, ${length}`);
     const event = await this.#binned([uploadEvent(manifest.value)]);
+    // Checked and reserved in one synchronous block: nothing can take the path in between.
     const refused = this.#deps.events.check(event);
     if (refused) return refused;
-    return { ok: true, registry: auth.registry, duplicate: false };
+    return {
+      ok: true,
+      registry: auth.registry,
+      duplicate: false,
+      upload: this.#deps.staged.reserve(path, length, sha256, now),
+    };
   }
 
-  /** Lists an uploaded target, once its bytes are stored (the manifest was checked by authorizeUpload). */
-  async completeUpload(push: SignedPush, registry: string, now: number): Promise<PushResult | Failure> {
+  /**
+   * Accepts a staged upload (the manifest was checked by authorizeUpload):
+   * its bytes go to their content address, then the target is listed. With
+   * no upload id, a redelivery: answered with the original task.
+   */
+  async completeUpload(
+    push: SignedPush,
+    registry: string,
+    uploadId: string | null,
+    now: number,
+  ): Promise<PushResult | Failure> {
     const delivery = await this.#delivery(push, registry);
+    const upload = uploadId === null ? null : this.#deps.staged.get(uploadId);
     const seen = this.#seen(delivery);
-    if (seen) return "task" in seen ? this.#respond(seen.task, push.respondAsync, true) : seen;
+    if (seen || !upload) {
+      if (upload) await this.#deps.staged.discard(upload);
+      if (seen) return "task" in seen ? this.#respond(seen.task, push.respondAsync, true) : seen;
+      return failure(
+        409,
+        "upload_expired",
+        `upload ${uploadId} is not in progress (refused, or abandoned for too long); send it again`,
+      );
+    }
     const manifest = parseJson(push.body, UploadManifestSchema);
     if (!manifest.ok) return manifest;
-    return this.#accept(push, delivery, [uploadEvent(manifest.value)], now);
+    if (!(await this.#deps.staged.promote(upload))) {
+      await this.#deps.staged.discard(upload);
+      return failure(409, "upload_expired", `upload ${upload.id} has no staged bytes; send it again`);
+    }
+    const result = await this.#accept(push, delivery, [uploadEvent(manifest.value)], now, upload.id);
+    if (!result.ok || result.duplicate) await this.#deps.staged.discard(upload);
+    return result;
   }
 
   /**
@@ -221,11 +274,13 @@ export class Pushes {
     this.#deps.sql.exec("DELETE FROM deliveries WHERE received_at < ?", now - DELIVERY_RETENTION_MS);
   }
 
+  /** Applies a push's events (and accepts upload `uploadId` in the same transaction, if given). */
   async #accept(
     push: SignedPush,
     delivery: Delivery,
     events: TargetEvent[],
     now: number,
+    uploadId?: string,
   ): Promise<PushResult | Failure> {
     const { registry } = delivery;
     const binned = await this.#binned(events);
@@ -242,6 +297,7 @@ export class Pushes {
       if (refused) return refused;
       const seq = this.#deps.roles.nextSeq();
       this.#deps.events.apply(binned, seq, `registry ${registry}`);
+      if (uploadId) this.#deps.staged.accepted(uploadId);
       const task: TaskRow = {
         id: toHex(crypto.getRandomValues(new Uint8Array(16))),
         seq,

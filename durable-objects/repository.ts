@@ -9,6 +9,7 @@ import { purgeCached } from "../src/http/edge-cache.ts";
 import { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { fromUtf8 } from "../src/lib/bytes.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
+import { addToDirectory } from "../src/storage/repository-directory.ts";
 import type { Signature } from "../src/tuf/metadata.ts";
 import { serialize } from "../src/tuf/metadata.ts";
 import { parseRoot, type Root } from "../src/tuf/root.ts";
@@ -43,7 +44,8 @@ import { KekError, Sealer } from "./sealer.ts";
 import { KekReseal } from "./kek-reseal.ts";
 import { Publisher } from "./publisher.ts";
 import { ROUND_ROLES } from "./role-table.ts";
-import { Pushes } from "./pushes.ts";
+import { Pushes, type UploadRequest } from "./pushes.ts";
+import { type StagedUpload, StagedUploads } from "./staged-uploads.ts";
 import { type CredentialInfo, MAX_CREDENTIALS_PER_REGISTRY, Registries, type RegistryInfo } from "./registries.ts";
 import { migrate } from "./schema.ts";
 import { type Actor, type BinnedEvent, TargetEvents } from "./target-events.ts";
@@ -85,12 +87,15 @@ export class Repository extends DurableObject<Env> {
   readonly #targetEvents: TargetEvents;
   readonly #attestations: Attestations;
   readonly #pushes: Pushes;
+  readonly #staged: StagedUploads;
   readonly #scheduler: Scheduler;
   readonly #kekReseal: KekReseal;
   readonly #quarantine: Quarantine;
   readonly #metrics: RepositoryMetrics;
   #settings: Settings | null = null;
   #trustedRoot: Root | null = null;
+  /** Whether this object has seen its entry in the directory of repositories. */
+  #listed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -157,6 +162,7 @@ export class Repository extends DurableObject<Env> {
       purge: purgeCached,
       publishLog: (seq) => this.#publisher.roles.markDirty(ROUND_ROLES, seq),
     });
+    this.#staged = new StagedUploads(this.#sql, this.#bucket);
     this.#targetEvents = new TargetEvents(
       this.#sql,
       this.#targets,
@@ -164,6 +170,7 @@ export class Repository extends DurableObject<Env> {
       this.#attestations,
       name,
       this.#quarantine,
+      this.#staged,
     );
     this.#pushes = new Pushes({
       sql: this.#sql,
@@ -185,6 +192,7 @@ export class Repository extends DurableObject<Env> {
       index: this.#targets,
       attestations: this.#attestations,
       bucket: this.#bucket,
+      staged: this.#staged,
     });
     this.#scheduler = new Scheduler({
       storage: ctx.storage,
@@ -201,8 +209,13 @@ export class Repository extends DurableObject<Env> {
     });
   }
 
-  /** The online public key a root must name; generated on first request, before bootstrap. */
+  /**
+   * The online public key a root must name; generated on first request, before
+   * bootstrap. This (authenticated) call is what creates a repository: it is
+   * added to the directory that unauthenticated requests are checked against.
+   */
   async onlineKey(): Promise<OnlineKeyInfo> {
+    await this.#inDirectory();
     const existing = this.#vault.find("active") ?? this.#vault.find("pending");
     const key = existing ?? (await this.#vault.generate("pending"));
     return { keyid: key.keyid, key: key.key };
@@ -218,6 +231,7 @@ export class Repository extends DurableObject<Env> {
       return failure(409, "already_bootstrapped", `repository "${this.#name}" is already bootstrapped`);
     const settings = SettingsSchema.safeParse(request.settings ?? {});
     if (!settings.success) return failure(422, "invalid_settings", z.prettifyError(settings.error));
+    await this.#inDirectory();
     const online = this.#vault.find("pending");
     if (!online)
       return failure(409, "invalid_root", "fetch the online key (GET …/admin/online-key) before bootstrapping");
@@ -298,16 +312,19 @@ export class Repository extends DurableObject<Env> {
     return (await this.#quarantine.file(path))?.body ?? null;
   }
 
+  /** Applies checked events in one transaction (accepting staged upload `uploadId` in it, if given), then publishes. */
   async #applyEvents(
     events: BinnedEvent[],
     actor: Actor,
     options: { wait?: boolean },
+    uploadId?: string,
   ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
     await this.#targetEvents.prepare(events);
     const applied = this.ctx.storage.transactionSync(() => {
       const refused = this.#targetEvents.check(events, { lenientRemove: true });
       if (refused) return refused;
       const seq = this.#publisher.roles.nextSeq();
+      if (uploadId) this.#staged.accepted(uploadId);
       return { ok: true as const, seq, ...this.#targetEvents.apply(events, seq, actor) };
     });
     this.#targetEvents.finish(events);
@@ -325,15 +342,45 @@ export class Repository extends DurableObject<Env> {
     return result.ok ? { ...result, removed: applied.removed, pending: false } : result;
   }
 
-  /** Whether a target may be added as `target` (no published length or hashes say otherwise); checked before an upload stores bytes. */
-  async checkTargetAdd(target: {
+  /**
+   * The operator's upload, before any byte is stored: checks that the target
+   * may be added with these bytes and reserves the path for them (the Worker
+   * then stages the bytes; see staged-uploads.ts).
+   */
+  async reserveUpload(target: {
     path: string;
     length: number;
-    hashes: { sha256: string };
-  }): Promise<Result<{ allowed: true }>> {
-    if (!this.#settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
-    const refused = this.#targetEvents.check([{ type: "targets.add", ...target, bin: "" }]);
-    return refused ?? { ok: true, allowed: true };
+    sha256: string;
+  }): Promise<Result<{ upload: StagedUpload }>> {
+    const settings = this.#settings;
+    if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
+    const { path, length, sha256 } = target;
+    const bin = await hashBins(settings).binFor(path);
+    const refused = this.#targetEvents.check([{ type: "targets.add", path, length, hashes: { sha256 }, bin }]);
+    if (refused) return refused;
+    return { ok: true, upload: this.#staged.reserve(path, length, sha256, Date.now()) };
+  }
+
+  /** Accepts the operator's staged upload: its bytes go to their content address, then the target is listed and published. */
+  async completeReservedUpload(uploadId: string): Promise<Result<{ versions: PublishedVersions }>> {
+    const upload = this.#staged.get(uploadId);
+    if (!upload) return failure(409, "upload_expired", `upload ${uploadId} is not in progress; send it again`);
+    if (!(await this.#staged.promote(upload))) {
+      await this.#staged.discard(upload);
+      return failure(409, "upload_expired", `upload ${uploadId} has no staged bytes; send it again`);
+    }
+    const { path, length, sha256 } = upload;
+    const bin = await hashBins(this.#requireSettings()).binFor(path);
+    const add = { type: "targets.add" as const, path, length, hashes: { sha256 }, bin };
+    const result = await this.#applyEvents([add], "operator", {}, upload.id);
+    if (!result.ok) await this.#staged.discard(upload);
+    return result.ok ? { ok: true, versions: result.versions } : result;
+  }
+
+  /** Discards an upload whose bytes could not be staged (or were refused): nothing of it stays. */
+  async abandonUpload(uploadId: string): Promise<void> {
+    const upload = this.#staged.get(uploadId);
+    if (upload) await this.#staged.discard(upload);
   }
 
   // --- registries and their pushes ----------------------------------------------
@@ -386,17 +433,17 @@ export class Repository extends DurableObject<Env> {
   }
 
   /** Checks a signed upload before its bytes are streamed into R2. */
-  async authorizeUpload(push: SignedPush): Promise<{ ok: true; registry: string; duplicate: boolean } | Failure> {
+  async authorizeUpload(push: SignedPush, request: UploadRequest) {
     const ready = this.#requireBootstrapped();
     if (ready) return ready;
-    const authorized = await this.#pushes.authorizeUpload(push, Date.now());
+    const authorized = await this.#pushes.authorizeUpload(push, request, Date.now());
     if (!authorized.ok) this.#countPush(authorized);
     return authorized;
   }
 
-  /** Lists an uploaded target once its bytes are in R2. */
-  async completeUpload(push: SignedPush, registry: string): Promise<PushResult | Failure> {
-    return this.#countPush(await this.#pushes.completeUpload(push, registry, Date.now()));
+  /** Lists an uploaded target once its bytes are staged (`uploadId` null: a redelivery, answered with its task). */
+  async completeUpload(push: SignedPush, registry: string, uploadId: string | null): Promise<PushResult | Failure> {
+    return this.#countPush(await this.#pushes.completeUpload(push, registry, uploadId, Date.now()));
   }
 
   #countPush<R extends PushResult | Failure>(result: R): R {
@@ -425,8 +472,10 @@ export class Repository extends DurableObject<Env> {
     const settings = this.#settings;
     if (!settings) return { resigned: [] };
     const now = new Date();
+    await this.#inDirectory(); // repositories created before the directory existed are added by the cron
     this.#pushes.prune(now.getTime());
     await this.#settleQuarantine();
+    await this.#staged.sweep(now.getTime());
     await this.#scheduler.openDueCeremonies(settings, now);
     let resigned: string[] = [];
     this.ctx.storage.transactionSync(() => {
@@ -671,6 +720,13 @@ export class Repository extends DurableObject<Env> {
     if (!bytes) throw new Error("repository has no root");
     this.#trustedRoot = await parseRoot((JSON.parse(bytes) as { signed: unknown }).signed);
     return this.#trustedRoot;
+  }
+
+  /** Makes sure the directory of repositories lists this one (an R2 read once per object instance). */
+  async #inDirectory(): Promise<void> {
+    if (this.#listed) return;
+    await addToDirectory(this.env.BUCKET, this.#name, new Date());
+    this.#listed = true;
   }
 
   #requireBootstrapped(): Failure | null {

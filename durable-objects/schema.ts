@@ -211,6 +211,19 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE published_digests ADD COLUMN length INTEGER;
   UPDATE published_digests SET length = (SELECT length FROM targets WHERE targets.path = published_digests.path);
   `,
+  /* 11: uploads authorized and not yet accepted (durable-objects/staged-uploads.ts) */ `
+  -- The path is reserved for the upload's bytes until it is accepted or discarded;
+  -- the bytes wait at <repo>/staging/<id> in R2.
+  CREATE TABLE staged_uploads (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX staged_uploads_by_path ON staged_uploads (path);
+  CREATE INDEX staged_uploads_by_time ON staged_uploads (created_at);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -5,7 +5,8 @@
  *
  * Rules: a path once published is never published with another length or
  * other hashes, even after removal: its whole {length, hashes} is immutable
- * (re-adding the identical entry is allowed, and may change only `custom`);
+ * (re-adding the identical entry is allowed, and may change only `custom`),
+ * nor added with other bytes than an upload in progress holds it for;
  * remove, yank and unyank name existing targets; a
  * yanked target stays listed, marked in its custom field; an attestation is
  * about a target that exists or is added earlier in the same batch; a
@@ -18,6 +19,7 @@ import type { TargetsIndex } from "./targets-index.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
 import type { Attestations, VerifiedAttestation } from "./attestations.ts";
 import type { Quarantine } from "./quarantine.ts";
+import type { StagedUploads } from "./staged-uploads.ts";
 
 type LogTargetType = "target.add" | "target.remove" | "target.yank" | "target.unyank";
 
@@ -51,6 +53,7 @@ export class TargetEvents {
   readonly #attestations: Attestations;
   readonly #repo: string;
   readonly #quarantine: Quarantine;
+  readonly #staged: StagedUploads;
 
   constructor(
     sql: SqlStorage,
@@ -59,7 +62,9 @@ export class TargetEvents {
     attestations: Attestations,
     repo: string,
     quarantine: Quarantine,
+    staged: StagedUploads,
   ) {
+    this.#staged = staged;
     this.#sql = sql;
     this.#index = index;
     this.#log = log;
@@ -88,6 +93,8 @@ export class TargetEvents {
         added.add(event.path);
         const clash = this.#immutableClash(event.path, event.length, event.hashes);
         if (clash) return failure(409, "immutable_target", `${at}: ${clash}`);
+        const uploading = this.#staged.conflict(event.path, event.hashes.sha256);
+        if (uploading) return failure(409, "upload_in_progress", `${at}: ${uploading}`);
       } else if (!(event.type === "targets.remove" && options.lenientRemove) && !this.#index.get(event.path)) {
         return failure(409, "unknown_target", `${at}: no such target`);
       }

@@ -48,7 +48,9 @@ export type FailureCode =
   | "registry_required"
   | "delivery_conflict"
   | "quarantined_target"
-  | "not_quarantined";
+  | "not_quarantined"
+  | "upload_in_progress"
+  | "upload_expired";
 
 export interface Failure {
   ok: false;

@@ -1,7 +1,15 @@
-/** Validates the `:repo` path parameter and makes it a request variable. */
-import type { MiddlewareHandler } from "hono";
+/**
+ * The `:repo` path parameter, and the way to a repository's Durable Object.
+ * Unauthenticated routes reach an object only through `existingRepository`,
+ * which first asks the directory of repositories (src/storage/repository-directory.ts)
+ * through the edge cache: a name that is not there is answered 404 without
+ * creating an object. Admin routes (authenticated) use `repositoryStub`.
+ */
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { REPOSITORY_NAME } from "../schemas/repository-name.ts";
+import { inDirectory, markerKey } from "../storage/repository-directory.ts";
+import { cacheKey, shortCacheSeconds } from "./edge-cache.ts";
 import { ProblemError } from "./problem.ts";
 
 export const repositoryParam: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -18,4 +26,41 @@ export const repositoryParam: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 export function repositoryStub(env: Env, repo: string) {
   return env.REPOSITORY.getByName(repo);
+}
+
+/**
+ * Whether the repository exists, from this location's edge cache or R2.
+ * Repositories are never deleted, so a "yes" is kept for a day; a "no" only
+ * for the short cache period (a repository created elsewhere is seen then).
+ */
+export async function repositoryExists(c: Context<AppEnv>, repo: string): Promise<boolean> {
+  const key = cacheKey(markerKey(repo));
+  const cached = await caches.default.match(key);
+  if (cached) return cached.headers.get("X-Repository-Exists") === "1";
+  const exists = await inDirectory(c.env.BUCKET, repo);
+  const maxAge = exists ? 86_400 : shortCacheSeconds(c.env);
+  const answer = new Response(null, {
+    headers: { "X-Repository-Exists": exists ? "1" : "0", "Cache-Control": `public, max-age=${maxAge}` },
+  });
+  c.executionCtx.waitUntil(caches.default.put(key, answer));
+  return exists;
+}
+
+/** Forgets a cached "no" once an admin call created the repository (in this location). */
+export async function forgetAbsence(repo: string): Promise<void> {
+  await caches.default.delete(cacheKey(markerKey(repo)));
+}
+
+/** 404 unless the request's repository exists. */
+export async function requireRepository(c: Context<AppEnv>): Promise<void> {
+  const repo = c.get("repo");
+  if (!(await repositoryExists(c, repo))) {
+    throw new ProblemError(404, { code: "unknown_repository", detail: `there is no repository "${repo}"` });
+  }
+}
+
+/** The repository's Durable Object, for an unauthenticated request: 404 if the repository does not exist. */
+export async function existingRepository(c: Context<AppEnv>) {
+  await requireRepository(c);
+  return repositoryStub(c.env, c.get("repo"));
 }

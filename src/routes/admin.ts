@@ -9,11 +9,11 @@ import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env.ts";
 import { adminAuth } from "../http/admin-auth.ts";
 import { ProblemError } from "../http/problem.ts";
-import { repositoryStub } from "../http/repository-param.ts";
+import { forgetAbsence, repositoryStub } from "../http/repository-param.ts";
 import { validate } from "../http/validate.ts";
+import { stageUpload } from "../http/stage-upload.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { BootstrapSchema, MAX_TARGET_LENGTH, TargetsChangeSchema, UploadQuerySchema } from "../schemas/admin.ts";
-import { RepositoryBucket } from "../storage/repository-bucket.ts";
 import { ceremonies } from "./ceremonies.ts";
 import { repositoryKek } from "./kek.ts";
 import { quarantine } from "./quarantine.ts";
@@ -34,7 +34,12 @@ const jsonLimit = bodyLimit({
 
 export const admin = new Hono<AppEnv>()
   .use(adminAuth({ token: (env) => env.ADMIN_TOKEN }))
-  .get("/online-key", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).onlineKey()))
+  .get("/online-key", async (c) => {
+    // The call that creates a repository (it enters the directory of repositories).
+    const key = await repositoryStub(c.env, c.get("repo")).onlineKey();
+    await forgetAbsence(c.get("repo"));
+    return c.json(key);
+  })
   .get("/status", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).status()))
   .get("/events", async (c) => {
     const limit = Number.parseInt(c.req.query("limit") ?? "100", 10);
@@ -62,6 +67,7 @@ export const admin = new Hono<AppEnv>()
   .route("/registries", registries)
   .post("/bootstrap", jsonLimit, validate("json", BootstrapSchema), async (c) => {
     const { versions } = unwrap(await repositoryStub(c.env, c.get("repo")).bootstrap(c.req.valid("json")));
+    await forgetAbsence(c.get("repo"));
     return c.json({ versions }, 201);
   })
   .post("/targets", jsonLimit, validate("json", TargetsChangeSchema), async (c) => {
@@ -87,23 +93,10 @@ export const admin = new Hono<AppEnv>()
     if (length > MAX_TARGET_LENGTH) {
       throw new ProblemError(413, { code: "body_too_large", detail: `a target is at most ${MAX_TARGET_LENGTH} bytes` });
     }
-    const repo = c.get("repo");
-    const stub = repositoryStub(c.env, repo);
+    const stub = repositoryStub(c.env, c.get("repo"));
     // Refused before any byte is stored: not bootstrapped, or a published path with another length or hashes.
-    unwrap(await stub.checkTargetAdd({ path, length, hashes: { sha256 } }));
-    try {
-      await new RepositoryBucket(c.env.BUCKET, repo).putTarget(
-        path,
-        c.req.raw.body ?? new ReadableStream(),
-        length,
-        sha256,
-      );
-    } catch {
-      throw new ProblemError(422, {
-        code: "digest_mismatch",
-        detail: `the uploaded bytes are not ${length} bytes with sha256 ${sha256}; nothing was stored`,
-      });
-    }
-    const result = unwrap(await stub.changeTargets({ add: [{ path, length, hashes: { sha256 } }] }));
-    return c.json({ path, length, hashes: { sha256 }, versions: result.versions }, 201);
+    const { upload } = unwrap(await stub.reserveUpload({ path: path, length, sha256 }));
+    await stageUpload(c, stub, upload);
+    const result = unwrap(await stub.completeReservedUpload(upload.id));
+    return c.json({ path: path, length, hashes: { sha256 }, versions: result.versions }, 201);
   });

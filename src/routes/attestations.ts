@@ -13,19 +13,20 @@ import { fileMatchesRelease } from "../attestations/pypi-names.ts";
 import { toPep740 } from "../attestations/shapes.ts";
 import { IMMUTABLE, respondWithEtag, serveCached, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
 import { ProblemError } from "../http/problem.ts";
-import { repositoryStub } from "../http/repository-param.ts";
+import { existingRepository } from "../http/repository-param.ts";
 import { TargetPathSchema } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
 const notFound = (detail: string) => new ProblemError(404, { code: "not_found", detail });
 
-/** The repository's object (the one place these routes reach it). */
+/** The repository's object (the one place these routes reach it): 404 if the repository does not exist. */
 function repository(c: Context<AppEnv>) {
-  return repositoryStub(c.env, c.get("repo"));
+  return existingRepository(c);
 }
 
 async function requireFlavour(c: Context<AppEnv>, flavour: "npm" | "pypi"): Promise<void> {
-  const policy = await repository(c).attestationPolicy();
+  const stub = await repository(c);
+  const policy = await stub.attestationPolicy();
   if (policy.flavour !== flavour) throw notFound(`repository "${c.get("repo")}" is not ${flavour}-flavoured`);
 }
 
@@ -61,7 +62,8 @@ export const attestationFiles = new Hono<AppEnv>().get("/:file{[0-9a-f]{64}\\.js
 export const attestationLists = new Hono<AppEnv>().get("/:path{.+}", async (c) => {
   const path = TargetPathSchema.safeParse(c.req.param("path"));
   if (!path.success) throw notFound("not a target path");
-  const list = await repository(c).attestationsFor({ path: path.data });
+  const stub = await repository(c);
+  const list = await stub.attestationsFor({ path: path.data });
   const body = {
     target: path.data,
     attestations: list.map((a) => ({
@@ -86,7 +88,8 @@ export const npmAttestations = new Hono<AppEnv>().get("/:spec{.+}", async (c) =>
   const spec = c.req.param("spec");
   const at = spec.lastIndexOf("@");
   if (at <= 0) throw notFound("ask for <name>@<version>");
-  const stored = await repository(c).attestationsFor({ path: npmTarballPath(spec.slice(0, at), spec.slice(at + 1)) });
+  const stub = await repository(c);
+  const stored = await stub.attestationsFor({ path: npmTarballPath(spec.slice(0, at), spec.slice(at + 1)) });
   // Only attestations with a predicate type have npm's shape; the publish attestation first, then push order.
   const list = stored
     .filter((a): a is typeof a & { predicateType: string } => a.predicateType !== null)
@@ -153,7 +156,8 @@ export const pypiIntegrity = new Hono<AppEnv>().get("/:project/:version/:filenam
   const { project, version, filename } = c.req.param();
   if (!fileMatchesRelease(filename, project, version))
     throw notFound(`${filename} is not a distribution of ${project} ${version}`);
-  const list = await repository(c).attestationsFor({ filename });
+  const stub = await repository(c);
+  const list = await stub.attestationsFor({ filename });
   if (list.length === 0) throw notFound(`no provenance for ${filename}`);
   const stored = await bundles(
     c,

@@ -4,12 +4,12 @@
  * version, expiry and next scheduled re-sign, and any warning (root expiring,
  * a failed publish that is being retried).
  *   GET /health         every repository in the bucket
- *   GET /{repo}/health  one repository
+ *   GET /{repo}/health  one repository (404 if it does not exist)
  * 200 when every timestamp is valid (status "ok" or "warning"), 503 otherwise.
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { repositoryStub } from "../http/repository-param.ts";
+import { repositoryStub, requireRepository } from "../http/repository-param.ts";
 import type { RepositoryStatus } from "../repository-api.ts";
 import { listRepositories } from "../scheduled.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
@@ -49,6 +49,7 @@ export const serviceHealth = new Hono<AppEnv>().get("/", async (c) => {
   return respond(c, await Promise.all(repos.map((r) => repositoryHealth(c.env, r, now))));
 });
 
-export const repoHealth = new Hono<AppEnv>().get("/", async (c) =>
-  respond(c, [await repositoryHealth(c.env, c.get("repo"), Date.now())]),
-);
+export const repoHealth = new Hono<AppEnv>().get("/", async (c) => {
+  await requireRepository(c);
+  return respond(c, [await repositoryHealth(c.env, c.get("repo"), Date.now())]);
+});

@@ -14,7 +14,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { IMMUTABLE, serveCached, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
 import { ProblemError } from "../http/problem.ts";
-import { repositoryStub } from "../http/repository-param.ts";
+import { existingRepository } from "../http/repository-param.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { validate } from "../http/validate.ts";
 import { parseTilePath } from "../log/tiles.ts";
@@ -61,13 +61,15 @@ export const log = new Hono<AppEnv>()
   })
   .get("/proof/inclusion", validate("query", InclusionQuery), async (c) => {
     const query = c.req.valid("query");
-    const { proof } = unwrap(await repositoryStub(c.env, c.get("repo")).logInclusion(query));
+    const repository = await existingRepository(c);
+    const { proof } = unwrap(await repository.logInclusion(query));
     c.header("Cache-Control", query.size === undefined ? "no-store" : IMMUTABLE);
     return c.json(proof);
   })
   .get("/proof/consistency", validate("query", ConsistencyQuery), async (c) => {
     const { from, to } = c.req.valid("query");
-    const { proof } = unwrap(await repositoryStub(c.env, c.get("repo")).logConsistency(from, to));
+    const repository = await existingRepository(c);
+    const { proof } = unwrap(await repository.logConsistency(from, to));
     c.header("Cache-Control", IMMUTABLE);
     return c.json(proof);
   })
@@ -80,7 +82,8 @@ export const log = new Hono<AppEnv>()
       },
     }),
     async (c) => {
-      const { checkpoint } = unwrap(await repositoryStub(c.env, c.get("repo")).addLogCosignatures(await c.req.text()));
+      const repository = await existingRepository(c);
+      const { checkpoint } = unwrap(await repository.addLogCosignatures(await c.req.text()));
       return c.text(checkpoint, 200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
     },
   );

@@ -5,7 +5,8 @@
  *   POST /{repo}/webhooks/registry   the same, for a repository with one registry
  *   PUT  /{repo}/uploads/{path}      an artifact's bytes; the signed body is
  *                                    the manifest in the Upload-Manifest header
- *                                    (it names its registry in "registry")
+ *                                    (it names its registry in "registry"); the
+ *                                    bytes are staged, and served only once accepted
  *   GET  /{repo}/tasks/{id}          an accepted batch: queued, publishing, published
  * By default a push answers once published (200); with
  * "Prefer: respond-async" it answers 202 at once with a task to poll.
@@ -14,11 +15,11 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env.ts";
 import { ProblemError } from "../http/problem.ts";
-import { repositoryStub } from "../http/repository-param.ts";
+import { existingRepository } from "../http/repository-param.ts";
 import { pushResponse, signedPush } from "../http/signed-push.ts";
+import { stageUpload } from "../http/stage-upload.ts";
 import { unwrap } from "../http/unwrap.ts";
-import { MAX_WEBHOOK_BODY, UploadManifestSchema } from "../schemas/webhook.ts";
-import { RepositoryBucket } from "../storage/repository-bucket.ts";
+import { MAX_WEBHOOK_BODY } from "../schemas/webhook.ts";
 import { fromBase64, fromUtf8 } from "../lib/bytes.ts";
 import { registryName } from "./registries.ts";
 
@@ -46,50 +47,29 @@ function decodeManifest(header: string | undefined): string {
 export const pushes = new Hono<AppEnv>()
   .post("/webhooks/registry", webhookLimit, async (c) => {
     const push = signedPush(c, await c.req.text());
-    return pushResponse(c, unwrap(await repositoryStub(c.env, c.get("repo")).receivePush(push)));
+    const repository = await existingRepository(c);
+    return pushResponse(c, unwrap(await repository.receivePush(push)));
   })
   .post("/webhooks/registry/:name", webhookLimit, async (c) => {
     const push = { ...signedPush(c, await c.req.text()), registry: registryName(c.req.param("name")) };
-    return pushResponse(c, unwrap(await repositoryStub(c.env, c.get("repo")).receivePush(push)));
+    const repository = await existingRepository(c);
+    return pushResponse(c, unwrap(await repository.receivePush(push)));
   })
   .put("/uploads/:path{.+}", async (c) => {
     const push = signedPush(c, decodeManifest(c.req.header("Upload-Manifest")));
-    const stub = repositoryStub(c.env, c.get("repo"));
-    const { registry, duplicate } = unwrap(await stub.authorizeUpload(push));
-    if (duplicate) return pushResponse(c, unwrap(await stub.completeUpload(push, registry)));
-    // Authentic and valid (the repository checked it); parsed here for the fields the upload needs.
-    const manifest = UploadManifestSchema.parse(JSON.parse(push.body));
-    if (manifest.path !== c.req.param("path")) {
-      throw new ProblemError(400, {
-        code: "invalid_request",
-        detail: `the URL path and the manifest's path "${manifest.path}" differ`,
-      });
-    }
-    if (c.req.header("Content-Length") !== String(manifest.length)) {
-      throw new ProblemError(400, {
-        code: "invalid_request",
-        detail: `Content-Length must be the manifest's length, ${manifest.length}`,
-      });
-    }
-    try {
-      await new RepositoryBucket(c.env.BUCKET, c.get("repo")).putTarget(
-        manifest.path,
-        c.req.raw.body ?? new ReadableStream(),
-        manifest.length,
-        manifest.sha256,
-      );
-    } catch {
-      throw new ProblemError(422, {
-        code: "digest_mismatch",
-        detail: `the uploaded bytes are not ${manifest.length} bytes with sha256 ${manifest.sha256}; nothing was stored`,
-      });
-    }
-    return pushResponse(c, unwrap(await stub.completeUpload(push, registry)));
+    const stub = await existingRepository(c);
+    const request = { path: c.req.param("path"), contentLength: c.req.header("Content-Length") ?? null };
+    const authorized = unwrap(await stub.authorizeUpload(push, request));
+    if (authorized.duplicate)
+      return pushResponse(c, unwrap(await stub.completeUpload(push, authorized.registry, null)));
+    await stageUpload(c, stub, authorized.upload);
+    return pushResponse(c, unwrap(await stub.completeUpload(push, authorized.registry, authorized.upload.id)));
   })
   .get("/tasks/:id", async (c) => {
     const id = c.req.param("id");
     if (!/^[0-9a-f]{32}$/.test(id))
       throw new ProblemError(404, { code: "not_found", detail: "a task id is 32 hex characters" });
     c.header("Cache-Control", "no-store");
-    return c.json(unwrap(await repositoryStub(c.env, c.get("repo")).task(id)).task);
+    const repository = await existingRepository(c);
+    return c.json(unwrap(await repository.task(id)).task);
   });

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { IMMUTABLE, serveCached } from "../http/edge-cache.ts";
 import { ProblemError } from "../http/problem.ts";
-import { repositoryStub } from "../http/repository-param.ts";
+import { existingRepository } from "../http/repository-param.ts";
 import { targetPathProblem } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
@@ -29,7 +29,8 @@ export const targets = new Hono<AppEnv>().get("/:path{.+}", async (c) => {
   const repo = c.get("repo");
   let sha256 = hash;
   if (hash.length === 128) {
-    const found = await repositoryStub(c.env, repo).target(path);
+    const repository = await existingRepository(c);
+    const found = await repository.target(path);
     if (!found.ok || found.target.hashes.sha512 !== hash || !found.target.hashes.sha256) {
       throw new ProblemError(404, { code: "not_found", detail: `no target "${path}" with that sha512` });
     }

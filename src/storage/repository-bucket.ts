@@ -5,7 +5,11 @@
  *   <repo>/log/checkpoint, <repo>/log/tile/…  (the transparency log, C2SP tlog-tiles)
  *   <repo>/quarantine/<key below the repository>  bytes of quarantined targets and their
  *       attestations, kept for review; no route serves this prefix publicly
- * The Durable Object writes metadata; the Worker only reads.
+ *   <repo>/staging/<upload id>   an upload's bytes until the Durable Object accepts them
+ * Nothing under staging/ is ever served: the target route only maps names to
+ * targets/ keys. The Durable Object writes metadata and moves accepted
+ * uploads to their content address under targets/; the Worker streams
+ * uploads into staging/ and otherwise only reads.
  */
 export const JSON_TYPE = "application/json";
 
@@ -42,18 +46,51 @@ export class RepositoryBucket {
     return this.#bucket.get(this.metadataKey(filename));
   }
 
-  /**
-   * Streams a target into R2. R2 refuses the write when the bytes do not have
-   * `sha256` (nothing is stored then); a FixedLengthStream makes it refuse a
-   * body longer or shorter than `length`.
-   */
+  /** Stores bytes the Durable Object produced itself at their content address (hash- and length-checked by R2). */
   async putTarget(targetPath: string, body: ReadableStream<Uint8Array>, length: number, sha256: string): Promise<void> {
+    await this.#putChecked(this.targetKey(targetPath, sha256), body, length, sha256);
+  }
+
+  /** Where an upload's bytes wait, unservable, until the Durable Object accepts them. */
+  stagingKey(uploadId: string): string {
+    return `${this.#repo}/staging/${uploadId}`;
+  }
+
+  /**
+   * Streams an upload into its staging key. R2 refuses the write when the
+   * bytes do not have `sha256` (nothing is stored then); a FixedLengthStream
+   * makes it refuse a body longer or shorter than `length`.
+   */
+  async putStaged(uploadId: string, body: ReadableStream<Uint8Array>, length: number, sha256: string): Promise<void> {
+    await this.#putChecked(this.stagingKey(uploadId), body, length, sha256);
+  }
+
+  /**
+   * Copies an accepted upload from its staging key to its content address
+   * (R2 has no rename: one read and one write of the bytes, checked against
+   * `sha256` again), then deletes the staged copy. False if nothing is staged.
+   */
+  async promoteStaged(uploadId: string, targetPath: string, sha256: string): Promise<boolean> {
+    const staged = await this.#bucket.get(this.stagingKey(uploadId));
+    if (!staged) return false;
+    await this.#putChecked(this.targetKey(targetPath, sha256), staged.body, staged.size, sha256);
+    await this.deleteStaged(uploadId);
+    return true;
+  }
+
+  async deleteStaged(uploadId: string): Promise<void> {
+    await this.#bucket.delete(this.stagingKey(uploadId));
+  }
+
+  /** Deletes a target's bytes (bytes the Durable Object did not accept, found at a content address). */
+  async deleteTarget(targetPath: string, sha256: string): Promise<void> {
+    await this.#bucket.delete(this.targetKey(targetPath, sha256));
+  }
+
+  async #putChecked(key: string, body: ReadableStream<Uint8Array>, length: number, sha256: string): Promise<void> {
     const fixed = new FixedLengthStream(length);
     const piping = body.pipeTo(fixed.writable);
-    const put = this.#bucket.put(this.targetKey(targetPath, sha256), fixed.readable, {
-      sha256,
-      customMetadata: { sha256 },
-    });
+    const put = this.#bucket.put(key, fixed.readable, { sha256, customMetadata: { sha256 } });
     await Promise.all([piping, put]);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+import { adminClient, BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -72,7 +72,11 @@ describe("serving metadata", () => {
     const all = await getJson("/health");
     expect(all.json.repositories.map((r: { repository: string }) => r.repository)).toContain("serve-health");
     const missing = await getJson("/serve-nothing/health");
-    expect(missing.response.status).toBe(503);
-    expect(missing.json.repositories[0].status).toBe("not_published");
+    expect(missing.response.status).toBe(404);
+    expect(missing.json.code).toBe("unknown_repository");
+    await adminClient("serve-nothing").onlineKey(); // created, not yet bootstrapped
+    const unpublished = await getJson("/serve-nothing/health");
+    expect(unpublished.response.status).toBe(503);
+    expect(unpublished.json.repositories[0].status).toBe("not_published");
   });
 });

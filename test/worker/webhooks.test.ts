@@ -15,6 +15,7 @@ import type { TargetEvent } from "../../src/schemas/webhook.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { toBase64, utf8 } from "../../src/lib/bytes.ts";
 import {
+  adminClient,
   BASE,
   bootstrapped,
   getJson,
@@ -364,14 +365,12 @@ describe("refused pushes change nothing", () => {
     await expectIdUnused("wh-replay-b", { kind: "hmac", secret: b.secret }, "msg_cross");
   });
 
-  it("a push to a repository that is not bootstrapped → 409, problem+json", async () => {
+  it("a push to a repository that is not bootstrapped → 409, and to one that does not exist → 404", async () => {
     const body = batch("wh-never-booted", [await addEvent("x/y")]);
-    const response = await post(
-      "wh-never-booted",
-      body,
-      await signPush({ kind: "hmac", secret: "whsec_AAAA" }, body, "m", nowSeconds()),
-    );
-    await expectProblem(response, 409, "not_bootstrapped");
+    const headers = await signPush({ kind: "hmac", secret: "whsec_AAAA" }, body, "m", nowSeconds());
+    await expectProblem(await post("wh-never-booted", body, headers), 404, "unknown_repository");
+    await adminClient("wh-never-booted").onlineKey(); // created, not bootstrapped
+    await expectProblem(await post("wh-never-booted", body, headers), 409, "not_bootstrapped");
   });
 });
 
