@@ -288,8 +288,7 @@ export class Pushes {
     const rejected = await this.#verifyAttestations(binned);
     if (rejected) return rejected;
     await this.#deps.events.prepare(binned);
-    let outcome: { task: TaskRow; duplicate: boolean } | Failure;
-    outcome = this.#deps.transaction(() => {
+    const outcome: { task: TaskRow; duplicate: boolean } | Failure = this.#deps.transaction(() => {
       // Checked again here: another push may have landed while this one was verified.
       const seen = this.#seen(delivery);
       if (seen) return "task" in seen ? { task: seen.task, duplicate: true } : seen;

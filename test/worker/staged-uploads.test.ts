@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { AdminApiError } from "../../scripts/lib/admin-client.ts";
 import { type RegistryClient, signPush } from "../../scripts/lib/registry-client.ts";
 import { STAGED_UPLOAD_TTL_MS } from "../../durable-objects/staged-uploads.ts";
+import { defined } from "../../scripts/lib/defined.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { allPublishedTargets, BASE, registryClient, withHmacRegistry, workerFetch } from "./helpers.ts";
@@ -144,7 +145,7 @@ describe("class 4: refused bytes are never served", () => {
     const repo = "staged-mismatch";
     const { client } = await withHmacRegistry(repo);
     const sha256 = await sha256Hex(utf8("what was announced"));
-    const response = await workerFetch(`${BASE}/${repo}/admin/targets/m/file.txt?sha256=${sha256}`, {
+    const response = await workerFetch(`${BASE}/${repo}/admin/targets/m/file.txt?sha256=${sha256}&path=m/file.txt`, {
       method: "PUT",
       headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` },
       body: utf8("what was sent instead"),
@@ -170,7 +171,7 @@ describe("racing uploads and pushes of the same paths", () => {
       for (let v = 0; v < 4; v++) {
         const bytes = utf8(`${path} version ${v}`);
         const sha256 = await sha256Hex(bytes);
-        const registry = registries[v]!;
+        const registry = defined(registries[v], "registry client");
         if (v % 2 === 0)
           attempts.push({ path, sha256, kind: "upload", work: registry.upload(path, bytes, { async: v === 2 }) });
         else if (v === 1) attempts.push({ path, sha256, kind: "admin", work: client.upload(path, bytes) });
@@ -189,7 +190,8 @@ describe("racing uploads and pushes of the same paths", () => {
     for (const outcome of outcomes) {
       const value = outcome.ok ? (outcome.value as { task?: { id: string; state: string } }) : null;
       if (value?.task && value.task.state !== "published") {
-        await vi.waitFor(async () => expect((await registries[0]!.task(value.task!.id)).state).toBe("published"), {
+        const taskId = value.task.id;
+        await vi.waitFor(async () => expect((await defined(registries[0]).task(taskId)).state).toBe("published"), {
           timeout: 20_000,
           interval: 100,
         });
@@ -199,8 +201,8 @@ describe("racing uploads and pushes of the same paths", () => {
     for (const path of paths) {
       const entries = listings.get(path) ?? [];
       expect(entries, path).toHaveLength(1);
-      const digest = entries[0]!.target.hashes.sha256;
-      const accepted = attempts.filter((a, i) => a.path === path && outcomes[i]!.ok);
+      const digest = defined(entries[0], `${path}'s entry`).target.hashes.sha256;
+      const accepted = attempts.filter((a, i) => a.path === path && outcomes[i]?.ok);
       expect(accepted.length, path).toBeGreaterThan(0);
       for (const a of accepted) expect(a.sha256, `${path} (${a.kind})`).toBe(digest);
       for (const a of attempts.filter((a) => a.path === path && a.sha256 !== digest))
