@@ -10,5 +10,6 @@ import { webhooks } from "./webhooks.ts";
 import { attestations } from "./attestations.ts";
 import { rotation } from "./rotation.ts";
 import { log } from "./log.ts";
+import { forgedPushes } from "./forged-pushes.ts";
 
-export const SECTIONS: readonly Section[] = [serving, publishing, webhooks, attestations, rotation, log];
+export const SECTIONS: readonly Section[] = [serving, publishing, webhooks, attestations, rotation, log, forgedPushes];
