@@ -19,14 +19,16 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleFromJSON } from "@sigstore/bundle";
-import { type PublicKey as KeyMaterial, TrustedRoot } from "@sigstore/protobuf-specs";
-import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, PROJECT_ROOT } from "../../scripts/lib/local-instance.ts";
-import { type CorpusCase, loadCorpus, publicKeyHint } from "../../scripts/lib/sigstore-corpus.ts";
+import { loadCorpus } from "../../scripts/lib/sigstore-corpus.ts";
+import {
+  compareOnCorpus,
+  npmKeyMaterial,
+  referenceOnCorpus,
+  referenceVerdict,
+} from "../../scripts/lib/sigstore-reference.ts";
 import { npmAttestationKeys, trustedRootFromJSON, verifyBundle } from "../../src/attestations/index.ts";
-import { PublicKey } from "../../src/attestations/keys.ts";
 import { type Case, CASES, trustMaterial } from "../unit/attestations/cases.ts";
 import { ARTIFACTS, CONFORMANCE, TRUSTED_ROOT } from "../unit/attestations/material.ts";
 import { defined } from "../../scripts/lib/defined.ts";
@@ -36,77 +38,6 @@ const FIXTURES = join(import.meta.dirname, "../unit/attestations/fixtures");
 function artifactBytes(c: Case): Buffer | undefined {
   const a = ARTIFACTS[c.artifact];
   return "file" in a ? readFileSync(join(FIXTURES, a.file)) : undefined;
-}
-
-interface ReferenceInput {
-  readonly bundle: unknown;
-  readonly root: unknown;
-  readonly keys: Record<string, KeyMaterial>;
-  readonly artifact?: Buffer | Uint8Array;
-  readonly digest: { readonly sha256?: string; readonly sha512?: string };
-  readonly identity?: { readonly issuer: string; readonly subjectPattern: string | RegExp };
-  readonly subjectName?: string;
-  readonly predicateTypes?: readonly string[];
-}
-
-/** The npm registry keys file as @sigstore/verify's key material, by key ID. */
-function npmKeyMaterial(npmKeys: unknown): Record<string, KeyMaterial> {
-  const keys: Record<string, KeyMaterial> = {};
-  for (const k of (
-    npmKeys as {
-      keys: {
-        keyId: string;
-        keyUsage: string;
-        publicKey: { rawBytes: string; keyDetails: string; validFor: { start: string; end?: string } };
-      }[];
-    }
-  ).keys) {
-    if (k.keyUsage !== "npm:attestations") continue;
-    keys[k.keyId] = {
-      rawBytes: Buffer.from(k.publicKey.rawBytes, "base64"),
-      keyDetails: k.publicKey.keyDetails as unknown as KeyMaterial["keyDetails"],
-      validFor: {
-        start: new Date(k.publicKey.validFor.start),
-        ...(k.publicKey.validFor.end ? { end: new Date(k.publicKey.validFor.end) } : {}),
-      },
-    };
-  }
-  return keys;
-}
-
-/** "ok", or why the reference rejects. */
-function referenceVerdict(input: ReferenceInput): string {
-  try {
-    const bundle = bundleFromJSON(input.bundle);
-    const verifier = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(input.root), input.keys));
-    const policy = input.identity
-      ? { subjectAlternativeName: input.identity.subjectPattern, extensions: { issuer: input.identity.issuer } }
-      : undefined;
-    const artifact = input.artifact === undefined ? undefined : Buffer.from(input.artifact);
-    verifier.verify(toSignedEntity(bundle, artifact), policy);
-    if (bundle.content.$case === "dsseEnvelope") {
-      const statement = JSON.parse(bundle.content.dsseEnvelope.payload.toString("utf8")) as {
-        subject: { name?: string; digest: Record<string, string> }[];
-        predicateType: string;
-      };
-      const want = input.digest;
-      const byDigest = statement.subject.filter((s) =>
-        (["sha256", "sha512"] as const).some((alg) => want[alg] !== undefined && s.digest[alg] === want[alg]),
-      );
-      if (byDigest.length === 0) return "SUBJECT_DIGEST";
-      if (input.subjectName !== undefined && !byDigest.some((s) => s.name === input.subjectName)) return "SUBJECT_NAME";
-      if (input.predicateTypes && !input.predicateTypes.includes(statement.predicateType)) return "PREDICATE_TYPE";
-    } else if (input.predicateTypes) {
-      return "PREDICATE_TYPE";
-    }
-    return "ok";
-  } catch (error) {
-    // VerificationError and PolicyError carry a code; @sigstore/bundle and @sigstore/core throw named classes.
-    const e = error as Error & { code?: string };
-    return (
-      e.code ?? (e.constructor?.name && e.constructor.name !== "Error" ? e.constructor.name : `${e.name}: ${e.message}`)
-    );
-  }
 }
 
 function reference(c: Case): string {
@@ -164,74 +95,11 @@ const CORPUS_DISAGREEMENTS: Readonly<Record<string, string>> = {
     "the log key has no validFor.start: protobuf-specs requires one and sigstore-conformance expects a refusal (a _fail case); @sigstore/verify 4.x accepts",
 };
 
-/** The case's bundle, or the reason it is not JSON (a case of its own: a malformed bundle). */
-function corpusBundle(c: CorpusCase): { bundle: unknown } | { error: string } {
-  try {
-    return { bundle: c.bundle() };
-  } catch (error) {
-    return { error: `${(error as Error).name}: ${(error as Error).message}` };
-  }
-}
-
-async function oursOnCorpus(c: CorpusCase): Promise<{ ok: boolean; verdict: string }> {
-  const parsed = corpusBundle(c);
-  if ("error" in parsed) return { ok: false, verdict: parsed.error };
-  const { bundle } = parsed;
-  const keys = c.npmKeys ? npmAttestationKeys(c.npmKeys) : [];
-  const hint = publicKeyHint(bundle);
-  if (c.key && hint !== undefined) {
-    try {
-      keys.push({ hint, key: PublicKey.fromSpki(c.key), validFor: { start: new Date(0) } });
-    } catch (error) {
-      return { ok: false, verdict: `key: ${(error as Error).message}` };
-    }
-  }
-  let root: ReturnType<typeof trustedRootFromJSON>;
-  try {
-    root = trustedRootFromJSON(c.trustedRoot, keys);
-  } catch (error) {
-    return { ok: false, verdict: `trusted root: ${(error as Error).message}` };
-  }
-  const verdict = await verifyBundle(bundle, root, {
-    digest: c.digest,
-    ...(c.identity ? { identity: c.identity } : {}),
-  });
-  return { ok: verdict.ok, verdict: verdict.ok ? "ok" : `${verdict.code}: ${verdict.detail}` };
-}
-
-function referenceOnCorpus(c: CorpusCase): string {
-  const parsed = corpusBundle(c);
-  if ("error" in parsed) return parsed.error;
-  const { bundle } = parsed;
-  const keys = c.npmKeys ? npmKeyMaterial(c.npmKeys) : {};
-  const hint = publicKeyHint(bundle);
-  if (c.key && hint !== undefined) {
-    keys[hint] = {
-      rawBytes: Buffer.from(c.key),
-      keyDetails: 0 as KeyMaterial["keyDetails"],
-      validFor: { start: new Date(0) },
-    };
-  }
-  return referenceVerdict({
-    bundle,
-    root: c.trustedRoot,
-    keys,
-    ...(c.artifact ? { artifact: c.artifact } : {}),
-    digest: c.digest,
-    ...(c.identity ? { identity: c.identity } : {}),
-  });
-}
-
 describe("the corpus of real bundles: our verifier and @sigstore/verify under Node", () => {
   const corpus = loadCorpus();
 
   it("covers every collected case, and agrees with the reference except for the listed disagreements", async () => {
-    const rows: { id: string; ours: string; reference: string; agree: boolean }[] = [];
-    for (const c of corpus) {
-      const reference = referenceOnCorpus(c);
-      const ours = await oursOnCorpus(c);
-      rows.push({ id: c.id, ours: ours.verdict, reference, agree: ours.ok === (reference === "ok") });
-    }
+    const rows = await compareOnCorpus(corpus);
     const agreed = rows.filter((r) => r.agree).length;
     console.log(`corpus: ${agreed}/${rows.length} cases agree with @sigstore/verify`);
     // Never more lenient than the reference.

@@ -18,14 +18,16 @@
  * A batch push with K targets and K attestations beside the same batch
  * without them gives the repository's own cost per verification (including
  * storing the bundle in R2), hence verifications per second in the Durable
- * Object. Finally the workerd verifier loop (test/unit/attestations/
+ * Object. Then the workerd verifier loop (test/unit/attestations/
  * throughput.test.ts, run with vitest's workers pool) gives the verifier
- * alone.
+ * alone, per bundle kind; and the corpus of real bundles, verified by ours
+ * and by @sigstore/verify under Node, gives the agreement count.
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { RegistryClient } from "../../lib/registry-client.ts";
+import { compareOnCorpus } from "../../lib/sigstore-reference.ts";
 import { bootstrap, startBenchInstance } from "../instance.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { getJson, makePoolFetch, sleep } from "../pool-fetch.ts";
@@ -87,7 +89,7 @@ async function workerdVerifierLoop(
 
 export const attestations: Section = {
   name: "attestations",
-  title: "Attestations: added push latency and verifications per second",
+  title: "Attestations: added push latency, verifications per second per bundle kind, agreement with @sigstore/verify",
   async run(context: BenchContext): Promise<SectionResult> {
     const { options, log } = context;
     const notes: string[] = [];
@@ -214,6 +216,13 @@ export const attestations: Section = {
       if (loop.error) notes.push(`workerd verifier loop: ${loop.error}; last output: ${loop.output.slice(-500)}`);
       const pep740 = loop.figures.find((f) => f.label.startsWith("PEP 740"));
 
+      log("attestations: the corpus of real bundles, ours against @sigstore/verify (Node)");
+      const corpusStarted = performance.now();
+      const corpus = await compareOnCorpus();
+      const corpusSeconds = (performance.now() - corpusStarted) / 1000;
+      const agreed = corpus.filter((r) => r.agree).length;
+      const disagreements = corpus.filter((r) => !r.agree);
+
       const s = {
         syncPlain: summarize(syncPlain),
         syncAttested: summarize(syncAttested),
@@ -285,7 +294,8 @@ export const attestations: Section = {
         ],
         rows: loop.figures.map((f) => [f.label, f.perS, f.msEach ?? (f.perS > 0 ? 1000 / f.perS : null)]),
         notes: [
-          `Run with: node node_modules/vitest/vitest.mjs run --project workers test/unit/attestations/throughput.test.ts (in the frozen project copy; ${loop.seconds.toFixed(0)} s including vitest's start), its console output parsed; 1.5 s per bundle.`,
+          `Run with: node node_modules/vitest/vitest.mjs run --project workers test/unit/attestations/throughput.test.ts (in the frozen project copy; ${loop.seconds.toFixed(0)} s including vitest's start), its console output parsed; 1.5 s per bundle. One real bundle per kind: bundle version, DSSE or message signature, Rekor v1 (signed entry timestamp) or v2 (checkpoint only), with or without an RFC 3161 timestamp.`,
+          `Agreement with @sigstore/verify on the corpus of real bundles (test/unit/attestations/fixtures/corpus, Node, ${corpusSeconds.toFixed(0)} s): ${agreed}/${corpus.length} cases${disagreements.length ? `; disagreeing: ${disagreements.map((r) => `${r.id} (ours ${r.ours.slice(0, 80)}; reference ${r.reference})`).join("; ")}` : ""}.`,
           pep740
             ? `PEP 740 publish attestation: ${pep740.perS} verifications/s alone vs ≈ ${(BATCH / ((s.batchAttested.p50 - s.batchPlain.p50) / 1000)).toFixed(0)} attestations/s accepted in the Durable Object (verify + R2 put + SQL + log entry) and ${perS(s.syncAttested).toFixed(1)} attested pushes/s end to end (one at a time, each published).`
             : "The PEP 740 figure was not found in vitest's output.",
@@ -310,6 +320,7 @@ export const attestations: Section = {
           perAttestationMsInObject: (s.batchAttested.p50 - s.batchPlain.p50) / BATCH,
           cpuCores: { workerd: usage.workerdCores, others: usage.otherCores },
           workerdVerifier: { figures: loop.figures, seconds: loop.seconds, error: loop.error ?? null },
+          corpus: { cases: corpus.length, agree: agreed, disagreements },
         },
       };
     } finally {
