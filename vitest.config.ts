@@ -1,5 +1,9 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { writeVerifyModule } from "./scripts/build-browser.ts";
+
+// The Worker imports the bundled page script (not committed): build it first.
+await writeVerifyModule();
 
 // Test-only secrets (wrangler.toml lists them as required): the Worker reads
 // them from the environment, as `wrangler dev` does from .dev.vars.

@@ -52,6 +52,7 @@ import { type Actor, type BinnedEvent, TargetEvents } from "./target-events.ts";
 import { Quarantine } from "./quarantine.ts";
 import { RepositoryMetrics } from "./metrics.ts";
 import type { MetricFamily } from "../src/metrics/prometheus.ts";
+import { SiteDocuments } from "./site-documents.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
 import { type ConsistencyProof, type InclusionProof, TransparencyLog } from "./transparency-log.ts";
@@ -92,6 +93,7 @@ export class Repository extends DurableObject<Env> {
   readonly #kekReseal: KekReseal;
   readonly #quarantine: Quarantine;
   readonly #metrics: RepositoryMetrics;
+  readonly #site: SiteDocuments;
   #settings: Settings | null = null;
   #trustedRoot: Root | null = null;
   /** Whether this object has seen its entry in the directory of repositories. */
@@ -202,6 +204,13 @@ export class Repository extends DurableObject<Env> {
       vault: this.#vault,
       log: this.#log,
       trustedRoot: () => this.#loadTrustedRoot(),
+    });
+    this.#site = new SiteDocuments({
+      sql: this.#sql,
+      kv: ctx.storage.kv,
+      bucket: this.#bucket,
+      log: this.#tlog,
+      status: () => this.status(),
     });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.#sql);
@@ -708,10 +717,14 @@ export class Repository extends DurableObject<Env> {
       this.#metrics.roundFailed(
         result.error instanceof Error ? `${result.error.name}: ${result.error.message}` : "error",
       );
-      return this.#scheduler.failed("publish-failed", result.error);
+      await this.#scheduler.failed("publish-failed", result.error);
+    } else {
+      if (result.outcome === "idle") this.#scheduler.succeeded();
+      if (this.#settings) await this.#scheduler.arm(this.#settings, result.outcome === "more");
     }
-    if (result.outcome === "idle") this.#scheduler.succeeded();
-    if (this.#settings) await this.#scheduler.arm(this.#settings, result.outcome === "more");
+    // The pages' documents follow what was just published (or the failure now shown),
+    // on their own time: the next publish run does not wait for them.
+    if (result.outcome !== "more" && this.#settings) void this.#site.publishSoon();
   }
 
   async #loadTrustedRoot(): Promise<Root> {

@@ -13,25 +13,30 @@ import { serviceMetrics } from "./routes/metrics.ts";
 import { metadata } from "./routes/metadata.ts";
 import { pushes } from "./routes/pushes.ts";
 import { targets } from "./routes/targets.ts";
+import { logPage, overview, pageAssets, pages } from "./routes/pages.ts";
 
 const repository = new Hono<AppEnv>()
   .use(repositoryParam)
   .route("/metadata", metadata)
   .route("/targets", targets)
   .route("/admin", admin)
+  .route("/log/", logPage)
   .route("/log", log)
   .route("/attestations", attestationLists)
   .route("/attestation-bundles", attestationFiles)
   .route("/-/npm/v1/attestations", npmAttestations)
   .route("/integrity", pypiIntegrity)
   .route("/", pushes)
-  .route("/health", repoHealth);
+  .route("/health", repoHealth)
+  .route("/", pages);
 
 export const app = new Hono<AppEnv>()
   .get("/openapi.json", (c) => c.json(openApiDocument))
   .route("/health", serviceHealth)
   .route("/admin/kek", serviceKek)
   .route("/metrics", serviceMetrics)
+  .route("/-/assets", pageAssets)
+  .get("/:repo/", repositoryParam, overview)
   .route("/:repo", repository)
   .notFound(onNotFound)
   .onError(onError);

@@ -273,6 +273,40 @@ export const openApiDocument = {
         responses: { 200: { description: "the task" }, 404: problem("no such task") },
       },
     },
+    "/{repo}/": {
+      get: {
+        summary:
+          "HTML page: the repository overview (root fingerprint and pinning, role timeline, recent changes, log head, warnings)",
+        parameters: [repo],
+        responses: { 200: { description: "text/html; ETag, 304" }, 404: problem("nothing published yet") },
+      },
+    },
+    "/{repo}/-/targets": {
+      get: {
+        summary: "HTML page: target paths starting with a prefix, 100 a page",
+        parameters: [
+          repo,
+          { name: "prefix", in: "query", schema: { type: "string", maxLength: 1024 } },
+          { name: "cursor", in: "query", schema: { type: "string", maxLength: 2048 } },
+        ],
+        responses: { 200: { description: "text/html" }, 400: problem("invalid query") },
+      },
+    },
+    "/{repo}/-/target/{path}": {
+      get: {
+        summary:
+          "HTML page: one target (digests, size, yank state, attestations, bin, log entries), re-verified by the browser",
+        parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: "text/html" }, 404: { description: "no such target (text/html)" } },
+      },
+    },
+    "/{repo}/log/": {
+      get: {
+        summary: "HTML page: the log's checkpoint and cosignatures, an entry with its inclusion proof from the tiles",
+        parameters: [repo, { name: "entry", in: "query", schema: { type: "integer", minimum: 0 } }],
+        responses: { 200: { description: "text/html" }, 400: problem("invalid query") },
+      },
+    },
     "/{repo}/log/checkpoint": {
       get: {
         summary: "the transparency log's C2SP signed checkpoint (with witness cosignatures)",

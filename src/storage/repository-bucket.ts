@@ -6,6 +6,7 @@
  *   <repo>/quarantine/<key below the repository>  bytes of quarantined targets and their
  *       attestations, kept for review; no route serves this prefix publicly
  *   <repo>/staging/<upload id>   an upload's bytes until the Durable Object accepts them
+ *   <repo>/site/status.json, <repo>/site/targets/<path>  what the public pages read (durable-objects/site-documents.ts)
  * Nothing under staging/ is ever served: the target route only maps names to
  * targets/ keys. The Durable Object writes metadata and moves accepted
  * uploads to their content address under targets/; the Worker streams
@@ -174,5 +175,39 @@ export class RepositoryBucket {
       }),
     ]);
     return true;
+  }
+
+  /** The documents the public pages read: `status.json`, `targets/<path>`. */
+  siteKey(name: string): string {
+    return `${this.#repo}/site/${name}`;
+  }
+
+  async putSite(name: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<void> {
+    await this.#bucket.put(this.siteKey(name), bytes, {
+      sha256,
+      httpMetadata: { contentType: JSON_TYPE },
+      customMetadata: { sha256 },
+    });
+  }
+
+  getSite(name: string): Promise<R2ObjectBody | null> {
+    return this.#bucket.get(this.siteKey(name));
+  }
+
+  /** Target documents whose path starts with `prefix`, in key order, a page at a time. */
+  async listSiteTargets(
+    prefix: string,
+    options: { limit: number; cursor?: string | undefined },
+  ): Promise<{ paths: string[]; cursor: string | null }> {
+    const base = this.siteKey("targets/");
+    const listed = await this.#bucket.list({
+      prefix: base + prefix,
+      limit: options.limit,
+      ...(options.cursor ? { cursor: options.cursor } : {}),
+    });
+    return {
+      paths: listed.objects.map((o) => o.key.slice(base.length)),
+      cursor: listed.truncated ? listed.cursor : null,
+    };
   }
 }

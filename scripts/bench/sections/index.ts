@@ -11,5 +11,15 @@ import { attestations } from "./attestations.ts";
 import { rotation } from "./rotation.ts";
 import { log } from "./log.ts";
 import { forgedPushes } from "./forged-pushes.ts";
+import { pages } from "./pages.ts";
 
-export const SECTIONS: readonly Section[] = [serving, publishing, webhooks, attestations, rotation, log, forgedPushes];
+export const SECTIONS: readonly Section[] = [
+  serving,
+  publishing,
+  webhooks,
+  attestations,
+  rotation,
+  log,
+  forgedPushes,
+  pages,
+];

@@ -1,0 +1,158 @@
+/**
+ * Publishes the documents the public pages read (src/pages/site-status.ts) to
+ * R2, after each publish run, when they changed:
+ *   site/status.json      roles, expiries, next re-signs, warnings, the open
+ *                         ceremony, log size, witnesses and recent changes;
+ *                         written only when its bytes differ from the last copy;
+ *   site/targets/<path>   the published log entries about each target whose
+ *                         entries grew since the last run (at most
+ *                         ENTRIES_PER_RUN new log entries are looked at per
+ *                         run; the next run continues).
+ * The pages then never ask this object anything.
+ */
+import { purgeCached } from "../src/http/edge-cache.ts";
+import { canonicalBytes } from "../src/tuf/canonical.ts";
+import { fromUtf8 } from "../src/lib/bytes.ts";
+import { sha256Hex } from "../src/lib/digest.ts";
+import type { RepositoryStatus } from "../src/repository-api.ts";
+import {
+  type RecentChange,
+  SITE_STATUS,
+  type SiteStatus,
+  siteTargetName,
+  type TargetLogDocument,
+} from "../src/pages/site-status.ts";
+import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
+import type { TransparencyLog } from "./transparency-log.ts";
+
+const CURSOR = "site-log-cursor";
+const STATUS_SHA = "site-status-sha256";
+/** Log entries scanned for changed targets per run. */
+export const ENTRIES_PER_RUN = 4096;
+const RECENT = 15;
+const PER_TARGET = 100;
+const WRITE_CONCURRENCY = 32;
+
+export interface SiteDocumentsDeps {
+  sql: SqlStorage;
+  kv: SyncKvStorage;
+  bucket: RepositoryBucket;
+  log: TransparencyLog;
+  status: () => Promise<RepositoryStatus>;
+}
+
+export class SiteDocuments {
+  readonly #deps: SiteDocumentsDeps;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(deps: SiteDocumentsDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Publishes the documents after the current work, one run at a time, without
+   * holding up the caller (a publish run must not wait for the pages). Returns
+   * when this run is done, for callers that want to wait.
+   */
+  publishSoon(): Promise<void> {
+    const run = this.#queue.then(() => this.publish());
+    this.#queue = run.catch((error) => console.error("site documents not published:", error));
+    return this.#queue;
+  }
+
+  async publish(): Promise<void> {
+    const published = this.#deps.log.publishedSize();
+    await this.#publishTargets(published);
+    await this.#publishStatus(published);
+  }
+
+  async #publishStatus(logSize: number): Promise<void> {
+    const status = await this.#deps.status();
+    const document: SiteStatus = {
+      repository: status.repository,
+      targetsCount: status.targetsCount,
+      bins: status.bins,
+      roles: status.roles,
+      openCeremony: status.openCeremony,
+      warnings: status.warnings,
+      logSize,
+      witnesses: this.#deps.log.witnesses(),
+      recent: this.#recent(logSize),
+    };
+    const bytes = canonicalBytes(document);
+    const sha256 = await sha256Hex(bytes);
+    if (this.#deps.kv.get<string>(STATUS_SHA) === sha256) return;
+    await this.#write(SITE_STATUS, bytes, sha256);
+    this.#deps.kv.put(STATUS_SHA, sha256);
+  }
+
+  /** The latest entries that are not metadata publications (looked for among the last 400). */
+  #recent(size: number): RecentChange[] {
+    const rows = this.#deps.sql
+      .exec<{ idx: number; entry: ArrayBuffer }>(
+        "SELECT idx, entry FROM log_entries WHERE idx < ? AND idx >= ? ORDER BY idx DESC",
+        size,
+        Math.max(0, size - 400),
+      )
+      .toArray();
+    const recent: RecentChange[] = [];
+    for (const row of rows) {
+      const entry = JSON.parse(fromUtf8(new Uint8Array(row.entry))) as Record<string, unknown>;
+      if (entry.type === "metadata.publish") continue;
+      recent.push({
+        index: row.idx,
+        type: String(entry.type),
+        ...(typeof entry.path === "string" ? { path: entry.path } : {}),
+        ...(typeof entry.version === "number" ? { version: entry.version } : {}),
+      });
+      if (recent.length === RECENT) break;
+    }
+    return recent;
+  }
+
+  /** Rewrites the document of every target with entries in [cursor, cursor + ENTRIES_PER_RUN). */
+  async #publishTargets(size: number): Promise<void> {
+    const from = this.#deps.kv.get<number>(CURSOR) ?? 0;
+    const to = Math.min(size, from + ENTRIES_PER_RUN);
+    if (to <= from) return;
+    const paths = this.#deps.sql
+      .exec<{ path: string }>(
+        "SELECT DISTINCT path FROM log_entries WHERE idx >= ? AND idx < ? AND path IS NOT NULL",
+        from,
+        to,
+      )
+      .toArray()
+      .map((r) => r.path);
+    for (let i = 0; i < paths.length; i += WRITE_CONCURRENCY) {
+      await Promise.all(paths.slice(i, i + WRITE_CONCURRENCY).map((path) => this.#publishTarget(path, size)));
+    }
+    this.#deps.kv.put(CURSOR, to);
+  }
+
+  async #publishTarget(path: string, size: number): Promise<void> {
+    const rows = this.#deps.sql
+      .exec<{ idx: number; entry: ArrayBuffer }>(
+        "SELECT idx, entry FROM log_entries WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
+        path,
+        size,
+        PER_TARGET,
+      )
+      .toArray()
+      .reverse();
+    const document: TargetLogDocument = {
+      path,
+      entries: rows.map((r) => ({
+        index: r.idx,
+        type: String((JSON.parse(fromUtf8(new Uint8Array(r.entry))) as { type: unknown }).type),
+      })),
+    };
+    const bytes = canonicalBytes(document);
+    await this.#write(siteTargetName(path), bytes, await sha256Hex(bytes));
+  }
+
+  /** Stores a document and drops the old copy from this location's edge cache (others expire it within seconds). */
+  async #write(name: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<void> {
+    await this.#deps.bucket.putSite(name, bytes, sha256);
+    await purgeCached(this.#deps.bucket.siteKey(name)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * What a page reads: the files clients download, from R2 through the same
+ * edge-cache entries the file routes use (src/http/edge-cache.ts), so a page
+ * view costs cache look-ups, not Durable Object calls. Immutable files are
+ * cached for good; mutable ones (timestamp, checkpoint, site/status.json) for
+ * SHORT_CACHE_SECONDS.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { cacheKey, IMMUTABLE, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
+import { RepositoryBucket } from "../storage/repository-bucket.ts";
+
+export interface PublishedFile {
+  bytes: Uint8Array<ArrayBuffer>;
+  /** The SHA-256 recorded when the file was stored, if any. */
+  sha256: string | null;
+}
+
+export class Published {
+  readonly bucket: RepositoryBucket;
+  readonly #c: Context<AppEnv>;
+  readonly #short: string;
+
+  constructor(c: Context<AppEnv>) {
+    this.#c = c;
+    this.bucket = new RepositoryBucket(c.env.BUCKET, c.get("repo"));
+    this.#short = shortLived(shortCacheSeconds(c.env));
+  }
+
+  metadata(file: string): Promise<PublishedFile | null> {
+    const mutable = file === "timestamp.json";
+    return this.#read(this.bucket.metadataKey(file), mutable, () => this.bucket.getMetadata(file));
+  }
+
+  log(path: string, mutable: boolean): Promise<PublishedFile | null> {
+    return this.#read(this.bucket.logKey(path), mutable, () => this.bucket.getLog(path));
+  }
+
+  attestation(sha256: string): Promise<PublishedFile | null> {
+    return this.#read(this.bucket.attestationKey(sha256), false, () => this.bucket.getAttestation(sha256));
+  }
+
+  /** A site document; target documents change when their target does, so all are short-lived. */
+  site(name: string): Promise<PublishedFile | null> {
+    return this.#read(this.bucket.siteKey(name), true, () => this.bucket.getSite(name));
+  }
+
+  async json<T>(file: Promise<PublishedFile | null>): Promise<T | null> {
+    const f = await file;
+    return f ? (JSON.parse(new TextDecoder().decode(f.bytes)) as T) : null;
+  }
+
+  async #read(
+    r2Key: string,
+    mutable: boolean,
+    load: () => Promise<R2ObjectBody | null>,
+  ): Promise<PublishedFile | null> {
+    const cache = caches.default;
+    const key = cacheKey(r2Key);
+    const hit = await cache.match(key);
+    if (hit) {
+      const etag = hit.headers.get("ETag");
+      return { bytes: new Uint8Array(await hit.arrayBuffer()), sha256: etag?.match(/^"([0-9a-f]{64})"$/)?.[1] ?? null };
+    }
+    const object = await load();
+    if (!object) return null;
+    const bytes = new Uint8Array(await object.arrayBuffer());
+    const sha256 = object.customMetadata?.sha256 ?? null;
+    const response = new Response(bytes, {
+      headers: {
+        "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
+        "Content-Length": String(bytes.length),
+        "Cache-Control": mutable ? this.#short : IMMUTABLE,
+        ETag: sha256 ? `"${sha256}"` : object.httpEtag,
+      },
+    });
+    this.#c.executionCtx.waitUntil(cache.put(key, response));
+    return { bytes, sha256 };
+  }
+}
