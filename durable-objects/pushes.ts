@@ -22,6 +22,7 @@ import {
   UploadManifestSchema,
   WebhookBodySchema,
 } from "../src/schemas/webhook.ts";
+import { describeIssues, fieldErrors } from "../src/schemas/issues.ts";
 import { wellFormedJson } from "../src/schemas/safe-string.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import { toHex, utf8 } from "../src/lib/bytes.ts";
@@ -449,19 +450,8 @@ function parseJson<S extends z.ZodType>(text: string, schema: S): { ok: true; va
   }
   const parsed = wellFormedJson(schema).safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
-  const errors = parsed.error.issues.map((i) => ({
-    path: i.path.map(String).join(".") || "(body)",
-    message: i.message,
-  }));
   return {
-    ...failure(
-      400,
-      "invalid_request",
-      errors
-        .map((e) => `${e.path}: ${e.message}`)
-        .join("; ")
-        .slice(0, 2000),
-    ),
-    errors: errors.slice(0, 100),
+    ...failure(400, "invalid_request", describeIssues(parsed.error)),
+    errors: fieldErrors(parsed.error),
   };
 }

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import type { SignedPush } from "../repository-api.ts";
 import { WebhookHeadersSchema } from "../schemas/webhook.ts";
+import { prefersRespondAsync } from "./prefer.ts";
 import { ProblemError } from "./problem.ts";
 
 export function signedPush(c: Context<AppEnv>, body: string): SignedPush {
@@ -21,7 +22,7 @@ export function signedPush(c: Context<AppEnv>, body: string): SignedPush {
     signature: headers.data["webhook-signature"],
     body,
     // RFC 7240: "Prefer: respond-async" asks for 202 and a task to poll instead of waiting.
-    respondAsync: /(^|[,\s])respond-async($|[,;\s])/.test(c.req.header("Prefer") ?? ""),
+    respondAsync: prefersRespondAsync(c.req.header("Prefer")),
   };
 }
 

@@ -6,6 +6,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
+import { describeIssues, fieldErrors } from "../schemas/issues.ts";
 import { wellFormedJson } from "../schemas/safe-string.ts";
 import { ProblemError } from "./problem.ts";
 
@@ -16,14 +17,10 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
   const checked = (target === "json" ? wellFormedJson(schema) : schema) as Schema;
   return zValidator(target, checked, (result) => {
     if (result.success) return;
-    const errors = result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join(".") || "(body)",
-      message: issue.message,
-    }));
     throw new ProblemError(400, {
       code: "invalid_request",
-      detail: `invalid ${target}: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`.slice(0, 2000),
-      errors: errors.slice(0, 100),
+      detail: `invalid ${target}: ${describeIssues(result.error)}`.slice(0, 2000),
+      errors: fieldErrors(result.error),
     });
   });
 }

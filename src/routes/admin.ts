@@ -5,9 +5,10 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env.ts";
 import { adminAuth } from "../http/admin-auth.ts";
+import { bodyCap } from "../http/body-limit.ts";
+import { prefersRespondAsync } from "../http/prefer.ts";
 import { ProblemError } from "../http/problem.ts";
 import { forgetAbsence, repositoryStub } from "../http/repository-param.ts";
 import { validate } from "../http/validate.ts";
@@ -22,15 +23,7 @@ import { registries } from "./registries.ts";
 
 const MAX_JSON_BODY = 8 * 1024 * 1024;
 
-const jsonLimit = bodyLimit({
-  maxSize: MAX_JSON_BODY,
-  onError: () => {
-    throw new ProblemError(413, {
-      code: "body_too_large",
-      detail: `request bodies are at most ${MAX_JSON_BODY} bytes`,
-    });
-  },
-});
+const jsonLimit = bodyCap(MAX_JSON_BODY, `request bodies are at most ${MAX_JSON_BODY} bytes`);
 
 export const admin = new Hono<AppEnv>()
   .use(adminAuth({ token: (env) => env.ADMIN_TOKEN }))
@@ -72,7 +65,7 @@ export const admin = new Hono<AppEnv>()
   })
   .post("/targets", jsonLimit, validate("json", TargetsChangeSchema), async (c) => {
     // "Prefer: respond-async": answer once the change is stored, not published (bulk imports).
-    const wait = !/respond-async/.test(c.req.header("Prefer") ?? "");
+    const wait = !prefersRespondAsync(c.req.header("Prefer"));
     const stub = repositoryStub(c.env, c.get("repo"));
     const { versions, removed, pending } = unwrap(await stub.changeTargets(c.req.valid("json"), { wait }));
     if (pending) c.header("Preference-Applied", "respond-async");

@@ -14,6 +14,7 @@ import { ProblemError } from "../http/problem.ts";
 import { repositoryStub } from "../http/repository-param.ts";
 import { unwrap } from "../http/unwrap.ts";
 import type { KekStatus } from "../repository-api.ts";
+import { describeIssues } from "../schemas/issues.ts";
 import { ResealSchema } from "../schemas/kek.ts";
 import { listRepositories } from "../scheduled.ts";
 
@@ -35,7 +36,7 @@ async function bodyBudget(c: Context<AppEnv>): Promise<number> {
   if (!parsed.success) {
     throw new ProblemError(400, {
       code: "invalid_request",
-      detail: `invalid json: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ")}`,
+      detail: `invalid json: ${describeIssues(parsed.error)}`,
     });
   }
   return parsed.data?.budget ?? DEFAULT_BUDGET;

@@ -9,10 +9,10 @@
  * Hashes in proofs are lower-case hex, listed from the leaf up to the root.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { IMMUTABLE, serveCached, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
+import { bodyCap } from "../http/body-limit.ts";
 import { ProblemError } from "../http/problem.ts";
 import { existingRepository } from "../http/repository-param.ts";
 import { unwrap } from "../http/unwrap.ts";
@@ -73,17 +73,8 @@ export const log = new Hono<AppEnv>()
     c.header("Cache-Control", IMMUTABLE);
     return c.json(proof);
   })
-  .post(
-    "/cosignatures",
-    bodyLimit({
-      maxSize: 64 * 1024,
-      onError: () => {
-        throw new ProblemError(413, { code: "body_too_large", detail: "a cosigned checkpoint is at most 64 KiB" });
-      },
-    }),
-    async (c) => {
-      const repository = await existingRepository(c);
-      const { checkpoint } = unwrap(await repository.addLogCosignatures(await c.req.text()));
-      return c.text(checkpoint, 200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
-    },
-  );
+  .post("/cosignatures", bodyCap(64 * 1024, "a cosigned checkpoint is at most 64 KiB"), async (c) => {
+    const repository = await existingRepository(c);
+    const { checkpoint } = unwrap(await repository.addLogCosignatures(await c.req.text()));
+    return c.text(checkpoint, 200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
+  });

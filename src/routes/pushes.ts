@@ -12,8 +12,8 @@
  * "Prefer: respond-async" it answers 202 at once with a task to poll.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env.ts";
+import { bodyCap } from "../http/body-limit.ts";
 import { ProblemError } from "../http/problem.ts";
 import { existingRepository } from "../http/repository-param.ts";
 import { pushResponse, signedPush } from "../http/signed-push.ts";
@@ -23,12 +23,7 @@ import { MAX_WEBHOOK_BODY } from "../schemas/webhook.ts";
 import { fromBase64, fromUtf8 } from "../lib/bytes.ts";
 import { registryName } from "./registries.ts";
 
-const webhookLimit = bodyLimit({
-  maxSize: MAX_WEBHOOK_BODY,
-  onError: () => {
-    throw new ProblemError(413, { code: "body_too_large", detail: `a push body is at most ${MAX_WEBHOOK_BODY} bytes` });
-  },
-});
+const webhookLimit = bodyCap(MAX_WEBHOOK_BODY, `a push body is at most ${MAX_WEBHOOK_BODY} bytes`);
 
 function decodeManifest(header: string | undefined): string {
   if (!header || header.length > 16_384) {
