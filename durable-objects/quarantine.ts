@@ -68,6 +68,11 @@ export class Quarantine {
     return this.#row(path) !== null;
   }
 
+  /** Whether anything is quarantined at all (lets a batch skip the per-path lookups). */
+  any(): boolean {
+    return this.#d.sql.exec("SELECT 1 FROM quarantine LIMIT 1").toArray().length > 0;
+  }
+
   // --- inside the caller's transaction --------------------------------------------
 
   /** Takes a listed target out of the metadata (the caller checked that it is listed). */

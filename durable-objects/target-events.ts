@@ -75,10 +75,11 @@ export class TargetEvents {
 
   /** The first event that cannot be applied, as a Failure naming it; null if all can. */
   check(events: readonly BinnedEvent[], options: ApplyOptions = {}): Failure | null {
+    const anyQuarantined = this.#quarantine.any();
     const added = new Set<string>();
     for (const [i, event] of events.entries()) {
       const at = `events.${i} (${event.type} "${event.path}")`;
-      const quarantined = this.#quarantine.has(event.path);
+      const quarantined = anyQuarantined && this.#quarantine.has(event.path);
       if (event.type === "targets.release") {
         if (!this.#quarantine.held(event.path)) return failure(409, "not_quarantined", `${at}: not quarantined`);
       } else if (quarantined && event.type !== "targets.remove") {
@@ -117,6 +118,7 @@ export class TargetEvents {
 
   /** Applies checked events, recording each in the transparency log; returns how many targets were removed. */
   apply(events: readonly BinnedEvent[], seq: number, actor: Actor = "operator"): { removed: number } {
+    const anyQuarantined = this.#quarantine.any();
     let removed = 0;
     for (const event of events) {
       if (event.type === "attestations.add") {
@@ -132,7 +134,7 @@ export class TargetEvents {
         this.#quarantine.release(event.path, actor, seq);
         continue;
       }
-      if (event.type === "targets.remove" && this.#quarantine.held(event.path)) {
+      if (event.type === "targets.remove" && anyQuarantined && this.#quarantine.held(event.path)) {
         this.#quarantine.remove(event.path, actor, seq);
         removed++;
         continue;
