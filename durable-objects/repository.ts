@@ -5,7 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { purgeCached } from "../src/http/edge-cache.ts";
+import { purgeCached } from "../src/storage/edge-cache.ts";
 import { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { fromUtf8 } from "../src/lib/bytes.ts";
 import { sha256Hex } from "../src/lib/digest.ts";

@@ -10,7 +10,7 @@
  *                         run; the next run continues).
  * The pages then never ask this object anything.
  */
-import { purgeCached } from "../src/http/edge-cache.ts";
+import { purgeCached } from "../src/storage/edge-cache.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
 import { fromUtf8 } from "../src/lib/bytes.ts";
 import { sha256Hex } from "../src/lib/digest.ts";

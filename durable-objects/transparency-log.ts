@@ -30,7 +30,7 @@ import {
   entriesPath,
   TILE_HEIGHT,
 } from "../src/log/tiles.ts";
-import { purgeCached } from "../src/http/edge-cache.ts";
+import { purgeCached } from "../src/storage/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { failure, type Failure } from "../src/repository-api.ts";
 import { logKeyContext } from "./seal-contexts.ts";

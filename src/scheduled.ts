@@ -4,21 +4,11 @@
  * Repositories are found by listing the bucket's top-level prefixes (every
  * bootstrapped repository has published files there).
  */
-import { repositoryStub } from "./http/repository-param.ts";
+import { repositoryStub } from "./repository-stub.ts";
+import { listRepositories } from "./storage/repository-directory.ts";
 
 /** Repositories woken at once. */
 const CONCURRENCY = 16;
-
-export async function listRepositories(bucket: R2Bucket): Promise<string[]> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ delimiter: "/", limit: 1000, ...(cursor ? { cursor } : {}) });
-    names.push(...page.delimitedPrefixes.map((p) => p.slice(0, -1)));
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return names;
-}
 
 export async function wakeRepositories(env: Env): Promise<{ woken: number; failed: string[] }> {
   const repos = await listRepositories(env.BUCKET);

@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { sha256Hex } from "../lib/digest.ts";
 import { utf8 } from "../lib/bytes.ts";
+import { cacheKey } from "../storage/edge-cache.ts";
 
 export const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -21,26 +22,12 @@ export function shortCacheSeconds(env: Env): number {
   return Number.isFinite(n) && n >= 0 ? n : 10;
 }
 
-/** Cache keys are URLs; one per R2 key, whatever the request's host, query or method. */
-export function cacheKey(r2Key: string): Request {
-  return new Request(`https://tuf-edge.internal/${encodeURI(r2Key)}`);
-}
-
 interface ServeOptions {
   r2Key: string;
   cacheControl: string;
   contentType: string;
   /** Reads the object when the edge cache misses. */
   load: () => Promise<R2ObjectBody | null>;
-}
-
-/**
- * Drops a mutable file (timestamp.json) from this location's edge cache once
- * a new version is stored, so clients near the writer see it at once; other
- * locations see it when their copy's short freshness runs out.
- */
-export async function purgeCached(r2Key: string): Promise<void> {
-  await caches.default.delete(cacheKey(r2Key));
 }
 
 /** The object's response, or null when it does not exist. */

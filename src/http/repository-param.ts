@@ -9,7 +9,9 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { REPOSITORY_NAME } from "../schemas/repository-name.ts";
 import { inDirectory, markerKey } from "../storage/repository-directory.ts";
-import { cacheKey, shortCacheSeconds } from "./edge-cache.ts";
+import { repositoryStub } from "../repository-stub.ts";
+import { cacheKey } from "../storage/edge-cache.ts";
+import { shortCacheSeconds } from "./edge-cache.ts";
 import { ProblemError } from "./problem.ts";
 
 export const repositoryParam: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -23,10 +25,6 @@ export const repositoryParam: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("repo", repo);
   await next();
 };
-
-export function repositoryStub(env: Env, repo: string) {
-  return env.REPOSITORY.getByName(repo);
-}
 
 /**
  * Whether the repository exists, from this location's edge cache or R2.
@@ -60,7 +58,7 @@ export async function requireRepository(c: Context<AppEnv>): Promise<void> {
 }
 
 /** The repository's Durable Object, for an unauthenticated request: 404 if the repository does not exist. */
-export async function existingRepository(c: Context<AppEnv>) {
+export async function existingRepository(c: Context<AppEnv>): Promise<ReturnType<typeof repositoryStub>> {
   await requireRepository(c);
   return repositoryStub(c.env, c.get("repo"));
 }

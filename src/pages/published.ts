@@ -7,7 +7,8 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { cacheKey, IMMUTABLE, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
+import { IMMUTABLE, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
+import { cacheKey } from "../storage/edge-cache.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
 export interface PublishedFile {

@@ -9,7 +9,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { ProblemError } from "../http/problem.ts";
-import { repositoryStub } from "../http/repository-param.ts";
+import { repositoryStub } from "../repository-stub.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { validate } from "../http/validate.ts";
 import {

@@ -9,9 +9,10 @@
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { repositoryStub, requireRepository } from "../http/repository-param.ts";
+import { requireRepository } from "../http/repository-param.ts";
+import { repositoryStub } from "../repository-stub.ts";
 import type { RepositoryStatus } from "../repository-api.ts";
-import { listRepositories } from "../scheduled.ts";
+import { listRepositories } from "../storage/repository-directory.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
 export interface RepositoryHealth {

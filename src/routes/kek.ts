@@ -11,12 +11,12 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { adminAuth } from "../http/admin-auth.ts";
 import { ProblemError } from "../http/problem.ts";
-import { repositoryStub } from "../http/repository-param.ts";
+import { repositoryStub } from "../repository-stub.ts";
 import { unwrap } from "../http/unwrap.ts";
 import type { KekStatus } from "../repository-api.ts";
 import { describeIssues } from "../schemas/issues.ts";
 import { ResealSchema } from "../schemas/kek.ts";
-import { listRepositories } from "../scheduled.ts";
+import { listRepositories } from "../storage/repository-directory.ts";
 
 /** Sealed values re-sealed per request unless asked otherwise. */
 const DEFAULT_BUDGET = 100;

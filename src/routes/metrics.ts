@@ -10,9 +10,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { adminAuth } from "../http/admin-auth.ts";
-import { repositoryStub } from "../http/repository-param.ts";
+import { repositoryStub } from "../repository-stub.ts";
 import { type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../metrics/prometheus.ts";
-import { listRepositories } from "../scheduled.ts";
+import { listRepositories } from "../storage/repository-directory.ts";
 
 function exposition(families: MetricFamily[], extra: MetricFamily[] = []): Response {
   return new Response(renderPrometheus([...extra, ...families]), {

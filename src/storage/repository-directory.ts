@@ -24,3 +24,15 @@ export async function addToDirectory(bucket: R2Bucket, repo: string, now: Date):
     httpMetadata: { contentType: "application/json" },
   });
 }
+
+/** Every repository with something published: the bucket's top-level prefixes. */
+export async function listRepositories(bucket: R2Bucket): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ delimiter: "/", limit: 1000, ...(cursor ? { cursor } : {}) });
+    names.push(...page.delimitedPrefixes.map((p) => p.slice(0, -1)));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return names;
+}
