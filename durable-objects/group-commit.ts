@@ -8,6 +8,7 @@
  */
 import { failure, type Failure, type PublishedVersions } from "../src/repository-api.ts";
 import type { Publisher } from "./publisher.ts";
+import { KekError } from "./sealer.ts";
 
 interface Waiter {
   seq: number;
@@ -31,6 +32,15 @@ export class PublishFailedError extends Error {
   }
 }
 
+/** The refusal of a change that could not be published: a sealed signing key does not unseal. */
+export function blockedFailure(error: KekError): Failure {
+  return failure(
+    503,
+    error.code,
+    `publishing is blocked: a signing key cannot be unsealed (${error.message}); configure the key-encryption key it was sealed under in KEY_ENCRYPTION_KEY`,
+  );
+}
+
 /** A publish's versions, or the refusal to tell a caller whose change is stored but not yet published. */
 export async function published(
   wait: Promise<PublishedVersions>,
@@ -39,6 +49,7 @@ export async function published(
     return { ok: true, versions: await wait };
   } catch (error) {
     if (!(error instanceof PublishFailedError)) throw error;
+    if (error.cause instanceof KekError) return blockedFailure(error.cause);
     return failure(503, "publish_pending", error.message);
   }
 }

@@ -36,7 +36,7 @@ import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
 import { Ceremonies } from "./ceremonies.ts";
 import { Freshness } from "./freshness.ts";
-import { GroupCommit, published, type RunOutcome } from "./group-commit.ts";
+import { blockedFailure, GroupCommit, published, type RunOutcome } from "./group-commit.ts";
 import { KeyVault } from "./key-vault.ts";
 import { Scheduler } from "./scheduler.ts";
 import { repositoryStatus } from "./status.ts";
@@ -281,6 +281,8 @@ export class Repository extends DurableObject<Env> {
   ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
     const settings = this.#settings;
     if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
+    const blocked = await this.#publishingBlocked();
+    if (blocked) return blocked;
     const bins = hashBins(settings);
     const events: BinnedEvent[] = await Promise.all([
       ...(change.remove ?? []).map(async (path) => ({
@@ -365,7 +367,9 @@ export class Repository extends DurableObject<Env> {
     if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
     const { path, length, sha256 } = target;
     const bin = await hashBins(settings).binFor(path);
-    const refused = this.#targetEvents.check([{ type: "targets.add", path, length, hashes: { sha256 }, bin }]);
+    const refused =
+      (await this.#publishingBlocked()) ??
+      this.#targetEvents.check([{ type: "targets.add", path, length, hashes: { sha256 }, bin }]);
     if (refused) return refused;
     return { ok: true, upload: this.#staged.reserve(path, length, sha256, Date.now()) };
   }
@@ -436,14 +440,14 @@ export class Repository extends DurableObject<Env> {
 
   /** A registry's signed batch of target events. */
   async receivePush(push: SignedPush): Promise<PushResult | Failure> {
-    const ready = this.#requireBootstrapped();
+    const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
     if (ready) return ready;
     return this.#countPush(await this.#pushes.receive(push, Date.now()));
   }
 
   /** Checks a signed upload before its bytes are streamed into R2. */
   async authorizeUpload(push: SignedPush, request: UploadRequest) {
-    const ready = this.#requireBootstrapped();
+    const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
     if (ready) return ready;
     const authorized = await this.#pushes.authorizeUpload(push, request, Date.now());
     if (!authorized.ok) this.#countPush(authorized);
@@ -651,7 +655,9 @@ export class Repository extends DurableObject<Env> {
   // --- reading --------------------------------------------------------------
 
   async status(): Promise<RepositoryStatus> {
+    const blocked = await this.#publishingBlocked();
     return repositoryStatus({
+      publishingBlocked: blocked && { code: blocked.code, detail: blocked.detail },
       name: this.#name,
       sql: this.#sql,
       settings: this.#settings,
@@ -749,6 +755,25 @@ export class Repository extends DurableObject<Env> {
   #requireSettings(): Settings {
     if (!this.#settings) throw new Error("repository is not bootstrapped");
     return this.#settings;
+  }
+
+  /**
+   * Why publishing cannot proceed, if it cannot: the online key or the log's
+   * key does not unseal (a KekError from the sealer: the key-encryption key
+   * they were sealed under was replaced or removed). Status and health show
+   * it at once; changes are refused (503, the KekError's code) instead of
+   * being stored with no way to publish them.
+   */
+  async #publishingBlocked(): Promise<Failure | null> {
+    if (!this.#settings) return null;
+    try {
+      await this.#activeSigner();
+      await this.#tlog.signer();
+      return null;
+    } catch (error) {
+      if (!(error instanceof KekError)) throw error;
+      return blockedFailure(error);
+    }
   }
 
   async #activeSigner() {

@@ -18,6 +18,7 @@ export interface StatusSources {
   ceremonies: CeremonyBook;
   lastFailure: { at: string; detail: string } | null;
   alarm: number | null;
+  publishingBlocked: RepositoryStatus["publishingBlocked"];
 }
 
 const ONLINE = ["targets", "snapshot", "timestamp"];
@@ -36,9 +37,14 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
   const firstBin = roles.earliestExpiries(ONLINE.length + 1).find((r) => !ONLINE.includes(r.name));
   const open = s.ceremonies.current();
   const warnings: string[] = [];
+  if (s.publishingBlocked) warnings.push(`${s.publishingBlocked.detail} (${s.publishingBlocked.code})`);
   if (root && settings && Date.parse(root.expires) - Date.now() <= settings.rootRefreshLead * 1000) {
     warnings.push(`root ${root.version} expires at ${root.expires}: sign the open root ceremony`);
   }
+  if (open)
+    warnings.push(
+      `ceremony ${open.id} (${open.kind} to root v${open.rootVersion}) is open: it needs root key signatures before ${new Date(open.expiresAt).toISOString()}`,
+    );
   if (lastFailure) warnings.push(`last publish failed at ${lastFailure.at}: ${lastFailure.detail}`);
   return {
     repository: s.name,
@@ -64,6 +70,7 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
       : null,
     nextAlarm: s.alarm === null ? null : new Date(s.alarm).toISOString(),
     lastFailure,
+    publishingBlocked: s.publishingBlocked,
     warnings,
   };
 }

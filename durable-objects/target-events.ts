@@ -139,6 +139,8 @@ export class TargetEvents {
         removed++;
         continue;
       }
+      // The same target again (path, length, hashes, custom): nothing to record or re-sign.
+      if (event.type === "targets.add" && this.#index.holds(event)) continue;
       const hashes = event.type === "targets.add" ? event.hashes : this.#index.get(event.path)?.hashes;
       if (hashes) {
         this.#log.append({

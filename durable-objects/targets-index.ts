@@ -4,6 +4,8 @@
  */
 import type { TargetEntry } from "../src/repository-api.ts";
 import type { Hashes, TargetFile } from "../src/tuf/targets.ts";
+import { canonicalBytes } from "../src/tuf/canonical.ts";
+import { fromUtf8 } from "../src/lib/bytes.ts";
 
 export interface StoredTarget extends TargetEntry {
   bin: string;
@@ -57,6 +59,15 @@ export class TargetsIndex {
     if (!row) return false;
     this.#touch(row.bin, seq);
     return true;
+  }
+
+  /** Whether `target` is listed exactly so already (length, hashes, custom): adding it again changes nothing. */
+  holds(target: TargetEntry): boolean {
+    const stored = this.get(target.path);
+    if (!stored || stored.length !== target.length) return false;
+    const same = (a: unknown, b: unknown) =>
+      fromUtf8(canonicalBytes(a ?? null)) === fromUtf8(canonicalBytes(b ?? null));
+    return same(orderedHashes(stored.hashes), orderedHashes(target.hashes)) && same(stored.custom, target.custom);
   }
 
   get(path: string): StoredTarget | null {

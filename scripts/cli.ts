@@ -9,6 +9,7 @@ import { registerCeremony } from "./cli/ceremony.ts";
 import { DEFAULT_CONFIG_FILE } from "./cli/config.ts";
 import { EXIT, EXIT_CODES_HELP, describeError, type ReportedError } from "./cli/exit.ts";
 import { examples } from "./cli/help.ts";
+import { registerEvents } from "./cli/events.ts";
 import { registerImport } from "./cli/import.ts";
 import { registerKek } from "./cli/kek.ts";
 import { registerKeys } from "./cli/keys.ts";
@@ -70,6 +71,7 @@ Guide: docs/operators.md`,
   registerVerify(program);
   registerLog(program);
   registerKek(program);
+  registerEvents(program);
   // Usage errors exit 2; --help and --version exit 0.
   const exitOverride = (command: Command) => {
     command.exitOverride();

@@ -15,7 +15,7 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { AdminClient, bootstrapRepository } from "./lib/admin-client.ts";
 import { repositoryUrls, writeTrustedRoot } from "./lib/client-setup.ts";
 import { demoTargets } from "./lib/demo-targets.ts";
@@ -28,15 +28,17 @@ const BINS = 256;
 const ROOT_KEYS = 2;
 const ROOT_THRESHOLD = 2;
 
-const KEYS_DIR = join(PROJECT_ROOT, ".dev-keys");
+/** Where the keys, state and CLI config go: the checkout, or TUF_EDGE_DEV_DIR (the docs test uses a scratch folder). */
+const HOME = process.env.TUF_EDGE_DEV_DIR ? resolve(process.env.TUF_EDGE_DEV_DIR) : PROJECT_ROOT;
+const KEYS_DIR = join(HOME, ".dev-keys");
 const SECRETS_FILE = join(KEYS_DIR, "secrets.json");
 const REPO_KEYS_DIR = join(KEYS_DIR, REPO);
 const TRUSTED_ROOT = join(REPO_KEYS_DIR, "root.json");
-const STATE_DIR = join(PROJECT_ROOT, ".wrangler", "state");
+const STATE_DIR = join(HOME, ".wrangler", "state");
 /** Where the local instance writes the secrets it was started with. */
 const STATE_ENV_FILE = join(STATE_DIR, "secrets.env");
 /** The operator CLI's default config file (git-ignored). */
-const CLI_CONFIG = join(PROJECT_ROOT, ".tuf-edge.json");
+const CLI_CONFIG = join(HOME, ".tuf-edge.json");
 
 const log = (line = "") => console.log(line);
 const rel = (path: string) => relative(process.cwd(), path) || ".";

@@ -50,6 +50,9 @@ const pushResponses = {
   409: problem(
     "an event conflicts (immutable_target: a published path's length and hashes never change; unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task)",
   ),
+  503: problem(
+    "publishing is blocked: the repository's signing keys cannot be unsealed (kek_unseal_failed, kek_unknown, kek_not_configured); nothing was stored",
+  ),
 };
 const prefer = {
   name: "Prefer",
@@ -206,15 +209,24 @@ export const openApiDocument = {
     },
     "/health": {
       get: {
-        summary: "every repository's timestamp validity",
-        responses: { 200: { description: "all valid" }, 503: { description: "a timestamp expired" } },
+        summary: "every repository's timestamp validity, and whether it can publish",
+        responses: {
+          200: { description: "all valid" },
+          503: {
+            description:
+              'a timestamp expired, or a repository is "blocked": its signing keys cannot be unsealed (publishingBlocked names the code)',
+          },
+        },
       },
     },
     "/{repo}/health": {
       get: {
         summary: "one repository's health",
         parameters: [repo],
-        responses: { 200: { description: "valid" }, 503: { description: "expired" } },
+        responses: {
+          200: { description: "valid" },
+          503: { description: 'expired, or "blocked": its signing keys cannot be unsealed (publishingBlocked)' },
+        },
       },
     },
     "/{repo}/webhooks/registry/{name}": {

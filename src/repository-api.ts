@@ -110,6 +110,8 @@ export interface RepositoryStatus {
   nextAlarm: string | null;
   /** The last failed publish or refresh, if it has not been followed by a success. */
   lastFailure: { at: string; detail: string } | null;
+  /** Why publishing cannot proceed now (a signing key that does not unseal), with the problem code pushes get. */
+  publishingBlocked: { code: string; detail: string } | null;
   /** Warnings an operator should act on (e.g. root expiring soon). */
   warnings: string[];
 }

@@ -27,9 +27,9 @@ import {
 } from "./ceremony-file.ts";
 import { CliError, EXIT, failed, keyError, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
-import { loadSigner, readPublicKey, type PassphraseOptions } from "./keyfile.ts";
+import { loadSigner, readKeyFile, readPublicKey, type PassphraseOptions } from "./keyfile.ts";
 import { collect, durationOption, intOption, settingsOf } from "./options.ts";
-import { color, humanDuration, info, out, outJson, shortId } from "./output.ts";
+import { color, humanDuration, info, out, outJson, parseDuration, shortId } from "./output.ts";
 import { ask, confirmOrAbort, interactive } from "./prompt.ts";
 import { describeRoot } from "./root-view.ts";
 
@@ -58,6 +58,12 @@ interface Plan {
   expiry: { root: number; targets: number; bins: number; snapshot: number; timestamp: number };
 }
 
+function binsOption(text: string): number {
+  const problem = binsProblem(text);
+  if (problem) throw usageError(`--bins: ${problem}`);
+  return Number(text);
+}
+
 function planFromFlags(flags: BootstrapFlags): Plan {
   const count = flags.key.length + flags.publicKey.length;
   if (count === 0)
@@ -71,7 +77,7 @@ function planFromFlags(flags: BootstrapFlags): Plan {
     keyFiles: flags.key,
     publicKeyFiles: flags.publicKey,
     threshold,
-    bins: intOption("--bins", flags.bins ?? "256", 2, 16_384),
+    bins: binsOption(flags.bins ?? "256"),
     expiry: {
       root: durationOption("--root-expires", flags.rootExpires ?? "365d"),
       targets: durationOption("--targets-expires", flags.targetsExpires ?? "365d"),
@@ -82,58 +88,102 @@ function planFromFlags(flags: BootstrapFlags): Plan {
   };
 }
 
-/** Asks for what the flags did not give. */
+const list = (text: string) => text.split(/[,\s]+/).filter(Boolean);
+
+/** The hash bin count: a power of two from 2 to 16,384; else why not. */
+function binsProblem(text: string): string | null {
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 2 && n <= 16_384 && (n & (n - 1)) === 0
+    ? null
+    : `the number of hash bins is a power of two from 2 to 16384 (e.g. 256), not "${text}"`;
+}
+
+/** A validity ("365d", "12h", seconds): null if valid, else why not. */
+function durationProblem(text: string): string | null {
+  try {
+    return parseDuration(text) > 0 ? null : "a validity is longer than 0 seconds";
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Key files that can sign (encrypted private keys): null if every one is, else why not. */
+async function signingKeysProblem(files: string[]): Promise<string | null> {
+  if (!files.length) return "at least one key file";
+  const seen = new Set<string>();
+  for (const file of files) {
+    try {
+      const { keyid } = readKeyFile(file);
+      if (seen.has(keyid)) return `${file} is the same key as another one in the list`;
+      seen.add(keyid);
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+  return null;
+}
+
+/** Public keys (or key files) that do not sign now: null if all are usable and new, else why not. */
+async function publicKeysProblem(files: string[], signing: string[]): Promise<string | null> {
+  const seen = new Set<string>();
+  for (const file of signing) seen.add((await readPublicKey(file)).keyid);
+  for (const file of files) {
+    try {
+      const { keyid } = await readPublicKey(file);
+      if (seen.has(keyid)) return `${file} is a key already given`;
+      seen.add(keyid);
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+  return null;
+}
+
+/**
+ * Asks for what the flags did not give. Each answer is checked as it is
+ * given (key files readable, bins a power of two, validities, threshold in
+ * range) and asked again if it is wrong, keeping every earlier answer.
+ */
 async function wizard(flags: BootstrapFlags): Promise<BootstrapFlags> {
   info(color.bold("Bootstrap a tuf-edge repository: root v1 and its settings.", process.stderr));
   info("Root keys sign root metadata only; keep them offline. Press Enter for the default in brackets.\n");
-  const list = (text: string) => text.split(/[,\s]+/).filter(Boolean);
-  const exists = async (text: string) => {
-    for (const f of list(text)) {
-      try {
-        await readPublicKey(f);
-      } catch (error) {
-        return (error as Error).message;
-      }
-    }
-    return true as const;
-  };
+  const check = (problem: (text: string) => string | null | Promise<string | null>) => async (text: string) =>
+    (await problem(text)) ?? (true as const);
   const keys = flags.key.length
     ? flags.key
     : list(
         await ask("Root key files that sign now (space-separated):", {
-          validate: (t) => (list(t).length ? true : "at least one key file"),
+          validate: check((t) => signingKeysProblem(list(t))),
         }),
       );
-  for (const f of keys) {
-    const valid = await exists(f);
-    if (valid !== true) throw keyError(valid);
-  }
   const publicKeys = flags.publicKey.length
     ? flags.publicKey
-    : list(await ask("More root keys that will not sign now (public key or key files, optional):", { default: "" }));
+    : list(
+        await ask("More root keys that will not sign now (public key or key files, optional):", {
+          default: "",
+          validate: check((t) => publicKeysProblem(list(t), keys)),
+        }),
+      );
   const count = keys.length + publicKeys.length;
-  const number = (min: number, max: number) => (t: string) => {
-    const n = Number(t);
-    return Number.isInteger(n) && n >= min && n <= max ? (true as const) : `a whole number from ${min} to ${max}`;
-  };
-  const duration = (t: string) => (durationOption("duration", t) ? (true as const) : "e.g. 365d, 12h");
   const threshold =
     flags.threshold ??
     (await ask(`Root threshold (signatures needed, of ${count} keys):`, {
       default: String(Math.min(2, count)),
-      validate: number(1, count),
+      validate: check((t) => {
+        const n = Number(t);
+        return Number.isInteger(n) && n >= 1 && n <= count ? null : `a whole number from 1 to ${count}`;
+      }),
     }));
   const bins =
     flags.bins ??
-    (await ask("Number of hash bins (power of two, 2 to 16384):", { default: "256", validate: number(2, 16_384) }));
-  const rootExpires = flags.rootExpires ?? (await ask("Root validity:", { default: "365d", validate: duration }));
-  const targetsExpires =
-    flags.targetsExpires ?? (await ask("Targets validity:", { default: "365d", validate: duration }));
-  const binsExpires = flags.binsExpires ?? (await ask("Hash bins validity:", { default: "1d", validate: duration }));
-  const snapshotExpires =
-    flags.snapshotExpires ?? (await ask("Snapshot validity:", { default: "1d", validate: duration }));
-  const timestampExpires =
-    flags.timestampExpires ?? (await ask("Timestamp validity:", { default: "1d", validate: duration }));
+    (await ask("Number of hash bins (power of two, 2 to 16384):", { default: "256", validate: check(binsProblem) }));
+  const validity = async (given: string | undefined, message: string, fallback: string) =>
+    given ?? (await ask(message, { default: fallback, validate: check(durationProblem) }));
+  const rootExpires = await validity(flags.rootExpires, "Root validity:", "365d");
+  const targetsExpires = await validity(flags.targetsExpires, "Targets validity:", "365d");
+  const binsExpires = await validity(flags.binsExpires, "Hash bins validity:", "1d");
+  const snapshotExpires = await validity(flags.snapshotExpires, "Snapshot validity:", "1d");
+  const timestampExpires = await validity(flags.timestampExpires, "Timestamp validity:", "1d");
   return {
     ...flags,
     key: keys,

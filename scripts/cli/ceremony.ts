@@ -37,7 +37,7 @@ import { adminClient, guardedFetch, repoBaseUrl, requireRepo, requireUrl, type S
 import { CliError, EXIT, failed, keyError, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
 import { loadSigner, readPublicKey, type PassphraseOptions } from "./keyfile.ts";
-import { collect, settingsOf } from "./options.ts";
+import { ceremonyIdArgument, collect, settingsOf } from "./options.ts";
 import { color, info, out, outJson, shortId, table } from "./output.ts";
 import { confirmOrAbort } from "./prompt.ts";
 import { describeCeremony, summaryLines, trustedRootKeyids } from "./root-view.ts";
@@ -410,7 +410,7 @@ export function registerCeremony(program: Command): void {
     )
     .action(async (id: string, flags: { json?: boolean }, command: Command) => {
       const settings = settingsOf(command);
-      const view = await adminClient(settings).ceremony(id);
+      const view = await adminClient(settings).ceremony(ceremonyIdArgument(id));
       if (flags.json) return outJson(view);
       for (const line of describeCeremony(view, await checkDraft(settings, view))) out(line);
       out(`  canonical SHA-256 ${await sha256Hex(canonicalBytes(view.draft))}`);
@@ -439,7 +439,7 @@ export function registerCeremony(program: Command): void {
     )
     .action(async (id: string, flags: { out?: string; json?: boolean }, command: Command) => {
       const path = flags.out ?? `ceremony-${id}.json`;
-      const verified = await exportCeremony(settingsOf(command), id, path);
+      const verified = await exportCeremony(settingsOf(command), ceremonyIdArgument(id), path);
       if (flags.json)
         return outJson({ ceremonyFile: path, id, fingerprint: verified.fingerprint, summary: verified.summary });
       out(`Wrote ${path}: ceremony ${id}, canonical SHA-256 ${verified.fingerprint}`);
@@ -485,6 +485,7 @@ export function registerCeremony(program: Command): void {
       if (!flags.key.length) throw usageError("--key is required");
       if (flags.signature || flags.trustedRoot)
         throw usageError("--signature and --trusted-root are for ceremony files (`ceremony export`)");
+      for (const file of flags.key) await readPublicKey(file); // a missing key file is a usage error, before any request
       const settings = settingsOf(command);
       const client = adminClient(settings);
       const view = await signCeremony(settings, client, await client.ceremony(target), flags.key, flags);
@@ -538,7 +539,7 @@ export function registerCeremony(program: Command): void {
       examples(['tuf-edge ceremony cancel 0123456789abcdef --reason "wrong threshold in the draft"']),
     )
     .action(async (id: string, flags: { reason: string; json?: boolean }, command: Command) => {
-      const view = await adminClient(settingsOf(command)).cancelCeremony(id, flags.reason);
+      const view = await adminClient(settingsOf(command)).cancelCeremony(ceremonyIdArgument(id), flags.reason);
       if (flags.json) return outJson({ id: view.id, state: view.state });
       out(`ceremony ${view.id}: ${view.state}`);
     });

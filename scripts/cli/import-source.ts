@@ -145,6 +145,25 @@ export interface Batch {
   lines: number[];
   /** The last line number this batch covers (blank and duplicate lines included). */
   endLine: number;
+  /** SHA-256 of lines 1..endLine (each with its "\n"): identifies the acknowledged part across runs. */
+  prefixSha256: string;
+}
+
+/** SHA-256 of lines 1..`count` of the file, each followed by "\n" (as `Batch.prefixSha256`). */
+export async function prefixSha256(path: string, count: number): Promise<string> {
+  const hash = createHash("sha256");
+  let n = 0;
+  if (count > 0) {
+    const input = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
+    for await (const line of input) {
+      hash.update(`${line}\n`);
+      if (++n >= count) {
+        input.close();
+        break;
+      }
+    }
+  }
+  return hash.digest("hex");
 }
 
 /**
@@ -160,11 +179,18 @@ export async function* readBatches(
 ): AsyncGenerator<Batch> {
   const input = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
   let lineNumber = 0;
-  let batch: Batch = { entries: [], lines: [], endLine: skipLines };
+  const prefix = createHash("sha256");
+  const emptyBatch = (): Batch => ({ entries: [], lines: [], endLine: lineNumber, prefixSha256: "" });
+  let batch = emptyBatch();
   let seen = new Map<string, number>();
+  const done = (b: Batch) => ({ ...b, prefixSha256: prefix.copy().digest("hex") });
   for await (const line of input) {
     lineNumber++;
-    if (lineNumber <= skipLines) continue;
+    prefix.update(`${line}\n`);
+    if (lineNumber <= skipLines) {
+      batch.endLine = lineNumber;
+      continue;
+    }
     let entry: TargetEntry | null;
     try {
       entry = parseLine(line, format, lineNumber);
@@ -190,10 +216,10 @@ export async function* readBatches(
     batch.entries.push(entry);
     batch.lines.push(lineNumber);
     if (batch.entries.length >= size) {
-      yield batch;
-      batch = { entries: [], lines: [], endLine: lineNumber };
+      yield done(batch);
+      batch = emptyBatch();
       seen = new Map();
     }
   }
-  if (batch.entries.length || batch.endLine > skipLines) yield batch;
+  if (batch.entries.length || batch.endLine > skipLines) yield done(batch);
 }

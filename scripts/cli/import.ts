@@ -6,10 +6,12 @@
  *
  * Resumable: FILE.import-state.json records how many lines of FILE the
  * service has acknowledged (the contiguous prefix; batches can finish out of
- * order). A rerun resumes after them; a batch that was in flight is sent
- * again, which is harmless: re-adding a path with the same digest is
- * accepted, while a different digest is refused (targets are immutable).
- * Rerunning a completed import does nothing.
+ * order) and the SHA-256 of those lines. A rerun resumes after them, also
+ * when lines after them were changed (an invalid line fixed, lines
+ * appended), as long as the acknowledged lines are unchanged; a batch that
+ * was in flight is sent again, which is harmless: re-adding a path with the
+ * same digest is accepted, while a different digest is refused (targets are
+ * immutable). Rerunning a completed import of an unchanged file does nothing.
  */
 import { rename, readFile, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
@@ -17,7 +19,7 @@ import { AdminApiError, type AdminClient } from "../lib/admin-client.ts";
 import { adminClient, requireRepo, requireUrl } from "./config.ts";
 import { CliError, EXIT, describeError, failed, isNetworkError, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
-import { type Batch, fingerprint, formatOf, readBatches } from "./import-source.ts";
+import { type Batch, fingerprint, formatOf, prefixSha256, readBatches } from "./import-source.ts";
 import { durationOption, intOption, settingsOf } from "./options.ts";
 import { info, out, outJson } from "./output.ts";
 
@@ -31,6 +33,8 @@ interface ImportState {
   input: { path: string; size: number; sha256: string; lines: number };
   /** Lines 1..acknowledgedLines are stored by the service. */
   acknowledgedLines: number;
+  /** SHA-256 of lines 1..acknowledgedLines (import-source.ts `prefixSha256`). */
+  acknowledgedSha256: string;
   acknowledgedTargets: number;
   startedAt: string;
   updatedAt: string;
@@ -179,7 +183,7 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
   const settings = settingsOf(command);
   const client = adminClient(settings);
   const format = formatOf(file, flags.format);
-  const batchSize = intOption("--batch-size", flags.batchSize, 1, MAX_BATCH) ?? MAX_BATCH;
+  const given = intOption("--batch-size", flags.batchSize, 1, MAX_BATCH);
   const concurrency = intOption("--concurrency", flags.concurrency, 1, 16) ?? 4;
   const publishTimeout = (durationOption("--publish-timeout", flags.publishTimeout) ?? 900) * 1000;
   const statePath = flags.state ?? `${file}.import-state.json`;
@@ -187,15 +191,25 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
   const began = Date.now();
 
   const input = { path: file, ...(await fingerprint(file)) };
-  const saved = flags.restart ? null : await readState(statePath);
-  if (saved) {
-    const state = saved;
-    if (state.input.sha256 !== input.sha256 || state.input.size !== input.size) {
+  // By default about 20 batches (1,000 to 10,000 targets each), so progress shows as it happens.
+  const batchSize = given ?? Math.min(MAX_BATCH, Math.max(1000, Math.ceil(input.lines / 20)));
+  let saved = flags.restart ? null : await readState(statePath);
+  if (saved && (saved.input.sha256 !== input.sha256 || saved.input.size !== input.size)) {
+    // Changed since: resumable if the acknowledged lines are the same (a fixed line, appended lines).
+    const unchanged =
+      typeof saved.acknowledgedSha256 === "string" &&
+      saved.acknowledgedLines <= input.lines &&
+      (await prefixSha256(file, saved.acknowledgedLines)) === saved.acknowledgedSha256;
+    if (!unchanged)
       throw usageError(
-        `${file} changed since the import recorded in ${statePath} began`,
+        `${file} changed within the ${saved.acknowledgedLines} lines already imported (recorded in ${statePath})`,
         "pass --restart to import it from the first line (targets already stored with the same digest are accepted again)",
       );
-    }
+    if (!quiet) info(`${file} changed after line ${saved.acknowledgedLines}; the lines already imported are unchanged`);
+    saved = { ...saved, input, completedAt: null };
+  }
+  if (saved) {
+    const state = saved;
     if (state.repository !== requireRepo(settings) || state.url !== requireUrl(settings)) {
       throw usageError(
         `${statePath} records an import into "${state.repository}" at ${state.url}`,
@@ -231,13 +245,13 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
     repository: requireRepo(settings),
     input,
     acknowledgedLines: 0,
+    acknowledgedSha256: await prefixSha256(file, 0),
     acknowledgedTargets: 0,
     startedAt: now,
     updatedAt: now,
     completedAt: null,
   };
   const resumedFrom = state.acknowledgedLines;
-  const targetsBefore = state.acknowledgedTargets;
   await writeState(statePath, state);
 
   const bar = await progress(input.lines, state.acknowledgedLines, quiet);
@@ -259,25 +273,30 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
       const { batch } = order[0];
       order.shift();
       state.acknowledgedLines = batch.endLine;
+      state.acknowledgedSha256 = batch.prefixSha256;
       state.acknowledgedTargets += batch.entries.length;
       changed = true;
     }
-    if (changed) {
-      await writeState(statePath, state);
-      bar.update(state.acknowledgedLines, state.acknowledgedTargets - targetsBefore);
-    }
+    if (changed) await writeState(statePath, state);
   };
 
   let writing = Promise.resolve();
+  // The bar counts every line whose batch the service acknowledged, as each answer comes.
+  let linesDone = state.acknowledgedLines;
+  let lastEnd = state.acknowledgedLines;
   try {
     for await (const batch of readBatches(file, format, state.acknowledgedLines, batchSize)) {
       if (failure || interrupted) break;
       const slot = { batch, done: false };
+      const span = batch.endLine - lastEnd;
+      lastEnd = batch.endLine;
       order.push(slot);
       const task = (batch.entries.length ? sendBatch(client, batch, quiet) : Promise.resolve())
         .then(() => {
           slot.done = true;
           sentTargets += batch.entries.length;
+          linesDone += span;
+          bar.update(linesDone, sentTargets);
           writing = writing.then(advance);
           return writing;
         })
@@ -359,7 +378,7 @@ export function registerImport(program: Command): void {
       "JSON lines ({path, length, hashes:{sha256,sha512}, custom}) or CSV (path,length,sha256[,sha512])",
     )
     .option("--format <format>", "jsonl or csv (default: from the file name)")
-    .option("--batch-size <n>", `targets per request (default and most ${MAX_BATCH})`)
+    .option("--batch-size <n>", `targets per request (default: a twentieth of the file, 1,000 to ${MAX_BATCH})`)
     .option("--concurrency <n>", "requests in flight (default 4)")
     .option("--state <file>", "the resume state file (default FILE.import-state.json)")
     .option("--restart", "ignore the state file and start from the first line")

@@ -21,11 +21,13 @@ import {
 } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { basename } from "node:path";
+import { spawnSync } from "node:child_process";
+import { basename, dirname, resolve } from "node:path";
 import { promisify } from "node:util";
 import { ECDSA_P256, ED25519, type Key, KeySchema, ecdsaP256Key, ed25519Key, keyId } from "../../src/tuf/key.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { CliError, EXIT, keyError, usageError } from "./exit.ts";
+import { warn } from "./output.ts";
 import { askSecret, interactive } from "./prompt.ts";
 
 const scryptAsync = promisify(scrypt) as (
@@ -138,6 +140,22 @@ export async function writeKeyFile(path: string, file: KeyFile, overwrite = fals
       throw usageError(`${path} already exists; not overwriting a key file`);
     throw error;
   }
+  warnIfCommittable(path, "a private key");
+}
+
+/**
+ * Warns when a secret was just written inside a git work tree where it is not
+ * git-ignored: one `git add -A` away from a commit. Silent outside git work
+ * trees and where git is not installed.
+ */
+export function warnIfCommittable(path: string, what: string): void {
+  const dir = dirname(resolve(path));
+  const top = spawnSync("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8" });
+  if (top.status !== 0) return;
+  if (spawnSync("git", ["-C", dir, "check-ignore", "-q", resolve(path)]).status === 0) return;
+  warn(
+    `${path} holds ${what} and is inside the git work tree ${top.stdout.trim()}, where it is not git-ignored: move it out of the work tree, or add it to .gitignore, so that it is never committed`,
+  );
 }
 
 export function readKeyFile(path: string): KeyFile {
@@ -261,11 +279,28 @@ export function checkNewPassphrase(passphrase: string): void {
   if (passphrase.length < 8) throw usageError("a key passphrase has at least 8 characters");
 }
 
-/** Loads and unlocks a key file, asking for its passphrase as needed. */
+/** Passphrase attempts at a prompt before giving up (exit 5). */
+const PROMPT_ATTEMPTS = 3;
+
+/**
+ * Loads and unlocks a key file, asking for its passphrase as needed. A wrong
+ * passphrase typed at the prompt is asked again (up to three times); one from
+ * --passphrase-file or TUF_EDGE_PASSPHRASE fails at once (exit 5).
+ */
 export async function loadSigner(path: string, options: PassphraseOptions): Promise<KeyObjectSigner> {
   const file = readKeyFile(path);
   const label = `${basename(path)} (keyid ${file.keyid.slice(0, 16)}…)`;
-  return decryptKeyFile(file, await obtainPassphrase(label, options), basename(path));
+  const prompted = !options.passphraseFile && !process.env.TUF_EDGE_PASSPHRASE;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await decryptKeyFile(file, await obtainPassphrase(label, options), basename(path));
+    } catch (error) {
+      const wrong =
+        error instanceof CliError && error.exitCode === EXIT.badKey && /wrong passphrase/.test(error.message);
+      if (!prompted || !wrong || attempt >= PROMPT_ATTEMPTS) throw error;
+      process.stderr.write(`${error.message}; try again (${PROMPT_ATTEMPTS - attempt} attempt(s) left)\n`);
+    }
+  }
 }
 
 export function keyFileExists(path: string): boolean {

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { resolveSettings, type GlobalOptions, type Settings } from "./config.ts";
 import { usageError } from "./exit.ts";
+import { RegistryNameSchema } from "../../src/schemas/registry-name.ts";
 import { parseDuration } from "./output.ts";
 
 /** For repeatable options: --key a --key b. */
@@ -37,4 +38,21 @@ export function globals(command: Command): GlobalOptions {
 
 export function settingsOf(command: Command): Settings {
   return resolveSettings(globals(command));
+}
+
+/** A ceremony id (16 hex characters), checked here rather than refused by the service (exit 2, not 4). */
+export function ceremonyIdArgument(id: string): string {
+  if (!/^[0-9a-f]{16}$/.test(id))
+    throw usageError(
+      `"${id}" is not a ceremony id (16 lower-case hex characters)`,
+      "list them with `tuf-edge ceremony list`",
+    );
+  return id;
+}
+
+/** A registry name, checked here rather than refused by the service (exit 2, not 4). */
+export function registryNameArgument(name: string): string {
+  const parsed = RegistryNameSchema.safeParse(name);
+  if (!parsed.success) throw usageError(`"${name}": ${parsed.error.issues[0]?.message ?? "not a registry name"}`);
+  return name;
 }

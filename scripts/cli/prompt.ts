@@ -17,14 +17,19 @@ export async function askSecret(message: string): Promise<string> {
   return password({ message, mask: false }, context());
 }
 
+/**
+ * Asks for a line. With `validate`, a wrong answer shows why under the
+ * prompt and the prompt asks again with an empty line (earlier answers stay).
+ */
 export async function ask(
   message: string,
-  options: { default?: string; validate?: (value: string) => true | string } = {},
+  options: { default?: string; validate?: (value: string) => true | string | Promise<true | string> } = {},
 ): Promise<string> {
   const { input } = await import("@inquirer/prompts");
   return input(
     {
       message,
+      theme: { validationFailureMode: "clear" },
       ...(options.default !== undefined ? { default: options.default } : {}),
       ...(options.validate ? { validate: options.validate } : {}),
     },

@@ -9,7 +9,8 @@ import { toBase64 } from "../../src/lib/bytes.ts";
 import { adminClient, type Settings } from "./config.ts";
 import { CliError, EXIT, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
-import { intOption, settingsOf } from "./options.ts";
+import { warnIfCommittable } from "./keyfile.ts";
+import { intOption, registryNameArgument, settingsOf } from "./options.ts";
 import { info, out, outJson, table } from "./output.ts";
 
 interface AddFlags {
@@ -76,7 +77,7 @@ export function registerRegistry(program: Command): void {
       .option("--json", "print the credential (and the secret) as JSON")
       .addHelpText("after", examples(sample))
       .action(async (registryName: string, flags: AddFlags, command: Command) =>
-        addCredential(settingsOf(command), registryName, flags, name),
+        addCredential(settingsOf(command), registryNameArgument(registryName), flags, name),
       );
 
   addLike("add", "add a registry; prints its HMAC webhook secret once (or registers an Ed25519 public key)", [
@@ -113,6 +114,7 @@ export function registerRegistry(program: Command): void {
     .option("--json", "print the result as JSON")
     .addHelpText("after", examples(["tuf-edge registry revoke npm-mirror cred_0123…"]))
     .action(async (name: string, id: string, flags: { json?: boolean }, command: Command) => {
+      registryNameArgument(name);
       const result = await adminClient(settingsOf(command)).revokeRegistryCredential(name, id);
       if (flags.json) return outJson(result);
       out(`registry ${name}: credential ${id} revoked`);
@@ -142,6 +144,7 @@ export function registerRegistry(program: Command): void {
           throw usageError(`${flags.out} already exists; not overwriting`);
         throw error;
       }
+      warnIfCommittable(flags.out, "a registry's secret key");
       if (flags.json) return outJson({ secretFile: flags.out, publicKey });
       out(publicKey);
       info(

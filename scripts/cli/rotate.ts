@@ -28,6 +28,11 @@ interface SignFlags extends PassphraseOptions {
   json?: boolean;
 }
 
+/** Key files that will sign are read before anything is opened: a missing one is a usage error, and no ceremony is left open. */
+async function checkKeyFiles(files: string[]): Promise<void> {
+  for (const file of files) await readPublicKey(file);
+}
+
 async function currentRoot(settings: Settings): Promise<Root> {
   const status = await adminClient(settings).status();
   if (!status.bootstrapped || !status.roles.root) throw failed(`repository "${settings.repo}" is not bootstrapped yet`);
@@ -143,6 +148,7 @@ export function registerRotate(program: Command): void {
       ]),
     )
     .action(async (flags: SignFlags & { emergency?: boolean; reason?: string }, command: Command) => {
+      await checkKeyFiles(flags.key);
       const settings = settingsOf(command);
       const client = adminClient(settings);
       const status = await client.status();
@@ -202,6 +208,7 @@ export function registerRotate(program: Command): void {
         },
         command: Command,
       ) => {
+        await checkKeyFiles(flags.key);
         const settings = settingsOf(command);
         const client = adminClient(settings);
         const changes =

@@ -2,10 +2,12 @@
  * Health: whether each repository's served timestamp is valid and how long
  * until it expires (read from what clients download), with, per role, the
  * version, expiry and next scheduled re-sign, and any warning (root expiring,
- * a failed publish that is being retried).
+ * a failed publish that is being retried). A repository whose signing keys
+ * cannot be unsealed (the key-encryption key was replaced) is "blocked", with
+ * the cause in `publishingBlocked`: nothing new can be published there.
  *   GET /health         every repository in the bucket
  *   GET /{repo}/health  one repository (404 if it does not exist)
- * 200 when every timestamp is valid (status "ok" or "warning"), 503 otherwise.
+ * 200 when every timestamp is valid and nothing is blocked (status "ok" or "warning"), 503 otherwise.
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
@@ -17,10 +19,11 @@ import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
 export interface RepositoryHealth {
   repository: string;
-  status: "ok" | "warning" | "expired" | "not_published";
+  status: "ok" | "warning" | "blocked" | "expired" | "not_published";
   timestamp?: { version: number; expires: string; secondsLeft: number };
   roles?: RepositoryStatus["roles"];
   warnings?: string[];
+  publishingBlocked?: RepositoryStatus["publishingBlocked"];
 }
 
 async function repositoryHealth(env: Env, repo: string, now: number): Promise<RepositoryHealth> {
@@ -28,13 +31,14 @@ async function repositoryHealth(env: Env, repo: string, now: number): Promise<Re
   if (!object) return { repository: repo, status: "not_published" };
   const { signed } = (await object.json()) as { signed: { version: number; expires: string } };
   const secondsLeft = Math.floor((Date.parse(signed.expires) - now) / 1000);
-  const { roles, warnings } = await repositoryStub(env, repo).status();
+  const { roles, warnings, publishingBlocked } = await repositoryStub(env, repo).status();
   return {
     repository: repo,
-    status: secondsLeft <= 0 ? "expired" : warnings.length > 0 ? "warning" : "ok",
+    status: secondsLeft <= 0 ? "expired" : publishingBlocked ? "blocked" : warnings.length > 0 ? "warning" : "ok",
     timestamp: { version: signed.version, expires: signed.expires, secondsLeft },
     roles,
     warnings,
+    publishingBlocked,
   };
 }
 

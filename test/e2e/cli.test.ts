@@ -11,9 +11,10 @@
  *   status, verify from pinned root v1, online-key rotation signed with 2 of 3 keys (one in a pty), verify again
  *   failures  wrong passphrase (5), key not in root (5), unreachable server (3), tampered ceremony file (1)
  */
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -130,15 +131,30 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(check.code, check.screen).toBe(0);
     expect(check.screen).toContain("passphrase OK");
     expect(check.screen).not.toContain(secret);
+
+    // A private key written inside a git work tree, where it is not git-ignored, is warned about.
+    const checkout = join(scratch, "a-checkout");
+    await mkdir(checkout);
+    execFileSync("git", ["init", "-q", checkout]);
+    await writeFile(join(checkout, ".gitignore"), "ignored.json\n");
+    const inside = ok(await run(["keys", "generate", "--out", "inside.json"], {}, checkout));
+    expect(inside.stderr).toContain("inside.json holds a private key and is inside the git work tree");
+    const ignored = ok(await run(["keys", "generate", "--out", "ignored.json"], {}, checkout));
+    expect(ignored.stderr).not.toContain("git work tree");
   });
 
   it("a wrong passphrase exits 5 with a clear message, at the prompt and from the environment", async () => {
     const wrong = await run(["keys", "check", keys.a], { TUF_EDGE_PASSPHRASE: "not the passphrase" });
     expect(wrong.code).toBe(5);
     expect(wrong.stderr).toContain("wrong passphrase for root-a.json");
+    // At a prompt, a wrong passphrase is asked again, three times in all.
     const typed = await runInPty(
       ["keys", "check", keys.outsider],
-      [{ expect: /Passphrase for outsider\.json/, send: "guess\r" }],
+      [
+        { expect: /Passphrase for outsider\.json/, send: "guess\r" },
+        { expect: /try again \(2 attempt\(s\) left\)[\s\S]*Passphrase for outsider\.json/, send: "guess 2\r" },
+        { expect: /try again \(1 attempt\(s\) left\)[\s\S]*Passphrase for outsider\.json/, send: "guess 3\r" },
+      ],
       { TUF_EDGE_PASSPHRASE: undefined },
     );
     expect(typed.code).toBe(5);
@@ -181,6 +197,40 @@ describe("tuf-edge CLI against a local instance", () => {
     const status = json(ok(await run(["status", "--repo", "wizard", "--json"])));
     expect(status.status).toMatchObject({ bootstrapped: true, bins: 16 });
     expect(existsSync(join(scratch, "wizard.1.root.json"))).toBe(true);
+  });
+
+  it("bootstrap wizard: each wrong answer is explained and asked again, keeping the earlier ones", async () => {
+    const { code, screen } = await runInPty(
+      ["bootstrap", "--repo", "wizard-retry"],
+      [
+        { expect: /Root key files that sign now/, send: "nope.json\r" },
+        { expect: /key file nope\.json does not exist/, send: `${keys.a} ${keys.b}\r` },
+        { expect: /More root keys that will not sign now/, send: `${keys.a}\r` },
+        { expect: /root-a\.json is a key already given/, send: `${keys.c}\r` },
+        { expect: /Root threshold/, send: "7\r" },
+        { expect: /a whole number from 1 to 3/, send: "2\r" },
+        { expect: /Number of hash bins/, send: "100\r" },
+        { expect: /a power of two from 2 to 16384/, send: "32\r" },
+        { expect: /Root validity/, send: "forever\r" },
+        { expect: /"forever" is not a duration/, send: "400d\r" },
+        { expect: /Targets validity/, send: "\r" },
+        { expect: /Hash bins validity/, send: "\r" },
+        { expect: /Snapshot validity/, send: "\r" },
+        { expect: /Timestamp validity/, send: "\r" },
+        { expect: /Passphrase for root-a\.json/, send: "not it\r" },
+        { expect: /try again[\s\S]*Passphrase for root-a\.json/, send: `${PASSPHRASE}\r` },
+        { expect: /Passphrase for root-b\.json/, send: `${PASSPHRASE}\r` },
+        { expect: /Publish root v1 and bootstrap "wizard-retry"\?/, send: "y\r" },
+      ],
+      { TUF_EDGE_PASSPHRASE: undefined },
+    );
+    expect(code, screen).toBe(0);
+    expect(screen).toContain("threshold 2 of 3");
+    expect(screen).toContain("hash bins: 32");
+    expect(json(ok(await run(["status", "--repo", "wizard-retry", "--json"]))).status).toMatchObject({
+      bootstrapped: true,
+      bins: 32,
+    });
   });
 
   it("bootstrap by flags: three root keys, threshold 2, signed by two", async () => {
@@ -361,10 +411,33 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(clash.stderr).toContain("immutable");
   });
 
+  it("import in a terminal: an invalid line stops it; fixed, the rerun resumes after the acknowledged batches, with a progress bar", async () => {
+    const line = (i: number) => `fix/t-${i}.bin,${i},${sha256(`fix ${i}`)}`;
+    const lines = Array.from({ length: 40 }, (_, i) => line(i));
+    lines[25] = "fix/t-25.bin,25,not-a-digest"; // line 26
+    await writeFile(join(scratch, "fix.csv"), `${lines.join("\n")}\n`);
+    const args = ["import", "fix.csv", "--batch-size", "5", "--concurrency", "1"];
+    const stopped = await runInPty(args, []);
+    expect(stopped.code, stopped.screen).toBe(2);
+    expect(stopped.screen).toContain("fix.csv, line 26:");
+    expect(stopped.screen).toContain("resumes after the last acknowledged batch");
+    const state = JSON.parse(await readFile(join(scratch, "fix.csv.import-state.json"), "utf8"));
+    expect(state.acknowledgedLines).toBe(25);
+
+    lines[25] = line(25);
+    await writeFile(join(scratch, "fix.csv"), `${lines.join("\n")}\n`);
+    const resumed = await runInPty(args, []);
+    expect(resumed.code, resumed.screen).toBe(0);
+    expect(resumed.screen).toContain("fix.csv changed after line 25; the lines already imported are unchanged");
+    expect(resumed.screen).toContain("resuming fix.csv after line 25 of 40");
+    expect(resumed.screen).toMatch(/importing \|.*\| 100% \| 40\/40 lines \| 15 targets/);
+    expect(resumed.screen).toContain("imported 15 targets from fix.csv");
+  });
+
   it("status --json: roles, online key, registries, health", async () => {
     const report = json(ok(await run(["status", "--json"])));
     expect(report.healthy).toBe(true);
-    expect(report.status.targetsCount).toBe(IMPORT_COUNT + 3 + 30);
+    expect(report.status.targetsCount).toBe(IMPORT_COUNT + 3 + 30 + 40);
     for (const role of ["root", "targets", "snapshot", "timestamp", "bins"])
       expect(report.status.roles[role], role).toMatchObject({ version: expect.any(Number) });
     expect(report.status.onlineKeyId).toMatch(/^[0-9a-f]{64}$/);
@@ -420,6 +493,27 @@ describe("tuf-edge CLI against a local instance", () => {
     const missing = await run(["verify", "--root", root1, "--target", "no/such/target"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('target "no/such/target" is not in the repository');
+  });
+
+  it("exit codes as documented: what is wrong here is 2 before any request; log verify with the server down is 3; --json errors are documents", async () => {
+    for (const args of [
+      ["ceremony", "show", "not-an-id"],
+      ["registry", "add", "Bad Name"],
+      ["bootstrap", "--repo", "other", "--key", keys.a, "--threshold", "1", "--bins", "100", "--yes"],
+      ["keys", "check", "missing.json"],
+      ["ceremony", "sign", "0123456789abcdef", "--key", "missing.json"],
+      ["rotate", "online-key", "--key", "missing.json", "--yes"],
+      ["status", "--watch", "soon"],
+    ]) {
+      const refused = await run([...args, "--json"]);
+      expect(refused.code, `${args.join(" ")}: ${refused.stderr}`).toBe(2);
+      expect(json(refused).error.exitCode).toBe(2);
+    }
+    expect(json(ok(await run(["status", "--json"]))).status.openCeremony).toBeNull();
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const down = await run(["log", "verify", "--root", root1, "--target", "pkg/app-1.0.0.tgz", "--url", closed]);
+    expect(down.code, down.stderr).toBe(3);
+    expect(down.stderr).toContain(`cannot reach ${closed}`);
   });
 
   it("online-key rotation signed with 2 of the 3 root keys (the second in a terminal); a key not in root is refused (exit 5)", async () => {

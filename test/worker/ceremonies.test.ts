@@ -213,6 +213,18 @@ describe("root-key rotation", () => {
   });
 });
 
+describe("status while a ceremony is open", () => {
+  it("lists the open ceremony as a warning until it is closed", async () => {
+    const { client } = await bootstrapped("cer-warn");
+    expect((await client.status()).warnings).toEqual([]);
+    const opened = await client.openCeremony({ kind: "root-refresh" });
+    const { warnings } = await client.status();
+    expect(warnings.join(" ")).toContain(`ceremony ${opened.id} (root-refresh to root v2) is open`);
+    await client.cancelCeremony(opened.id, "test");
+    expect((await client.status()).warnings).toEqual([]);
+  });
+});
+
 describe("scheduled ceremonies", () => {
   it("opens a root re-signing ceremony before root expires, and health warns", async () => {
     const { client } = await bootstrapped("cer-rootexp");

@@ -10,7 +10,7 @@ import {
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import worker from "../../src/index.ts";
-import { bootstrapped, getJson } from "./helpers.ts";
+import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 
 const MINUTE = 60_000;
@@ -110,13 +110,44 @@ describe("freshness", () => {
     expect(alarm).not.toBeNull();
   });
 
+  it("refuses changes while the online key cannot be unsealed (503 naming the cause), storing nothing", async () => {
+    const repo = "fresh-blocked";
+    const { client } = await bootstrapped(repo, { bins: 4 });
+    const stub = env.REPOSITORY.getByName(repo);
+    // The active key's sealed bytes no longer open (as after KEY_ENCRYPTION_KEY was replaced);
+    // the object is evicted so that the unsealed key cached in memory is dropped.
+    await runInDurableObject(stub, (_i: Repository, state) => {
+      state.storage.sql.exec("UPDATE online_keys SET sealed = zeroblob(48) WHERE state = 'active'");
+    });
+    await evictDurableObject(stub);
+    const status = await client.status();
+    expect(status.publishingBlocked).toMatchObject({ code: "kek_unseal_failed" });
+    expect(status.warnings.join(" ")).toContain("publishing is blocked: a signing key cannot be unsealed");
+    const refused = await client
+      .changeTargets({ add: [{ path: "never/stored.tgz", length: 1, hashes: { sha256: "a".repeat(64) } }] })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 503, problem: { code: "kek_unseal_failed" } });
+    expect(await client.status()).toMatchObject({ targetsCount: 0, pendingChanges: false });
+    const health = await workerFetch(`${BASE}/${repo}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ repositories: [{ status: "blocked" }] });
+  });
+
   it("reports a failed publish, retries it, and publishes the change once it succeeds", async () => {
     const repo = "fresh-fail";
     const { client } = await bootstrapped(repo, { bins: 4 });
     const stub = env.REPOSITORY.getByName(repo);
-    // Break signing: the active key's sealed bytes are replaced (the object is
-    // evicted so that the unsealed key cached in memory is dropped).
-    const sealed = await runInDurableObject(stub, (_i: Repository, state) => {
+    // A change is accepted (stored, its publish scheduled on a timer that is held), then
+    // signing breaks before the publish runs: the active key's sealed bytes are replaced
+    // and the object evicted, so only the alarm publishes, with the broken key.
+    const path = "kept/even-if-publish-fails.tgz";
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    const sealed = await runInDurableObject(stub, async (instance: Repository, state) => {
+      const accepted = await instance.changeTargets(
+        { add: [{ path, length: 1, hashes: { sha256: "a".repeat(64) } }] },
+        { wait: false },
+      );
+      expect(accepted).toMatchObject({ ok: true, pending: true });
       const row = state.storage.sql
         .exec<{ sealed: ArrayBuffer }>("SELECT sealed FROM online_keys WHERE state = 'active'")
         .one();
@@ -124,11 +155,8 @@ describe("freshness", () => {
       return row.sealed;
     });
     await evictDurableObject(stub);
-    const path = "kept/even-if-publish-fails.tgz";
-    const failed = await client
-      .changeTargets({ add: [{ path, length: 1, hashes: { sha256: "a".repeat(64) } }] })
-      .catch((e: unknown) => e);
-    expect(failed).toMatchObject({ status: 503, problem: { code: "publish_pending" } });
+    vi.useRealTimers();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     const status = await client.status();
     expect(status.lastFailure?.detail).toMatch(/Error/);
     expect(status.warnings.join(" ")).toMatch(/publish failed/);

@@ -48,6 +48,20 @@ describe("target changes", () => {
     expect((await published("tgt-basic", path)).target).toBeUndefined();
   });
 
+  it("re-adding a target with the same entry re-signs nothing and logs nothing; a changed custom is a change", async () => {
+    const { client } = await bootstrapped("tgt-same");
+    const target = { ...(await entry("pkg/same-1.0.tgz")), custom: { channel: "stable", tier: 1 } };
+    const first = await client.changeTargets({ add: [target] });
+    const logSize = async () => (await (await workerFetch(`${BASE}/tgt-same/log/checkpoint`)).text()).split("\n")[1];
+    const sizeBefore = await logSize();
+    // Same entry, custom keys in another order: the same canonical JSON.
+    const again = await client.changeTargets({ add: [{ ...target, custom: { tier: 1, channel: "stable" } }] });
+    expect(again.versions).toEqual(first.versions);
+    expect(await logSize()).toBe(sizeBefore);
+    const changed = await client.changeTargets({ add: [{ ...target, custom: { channel: "beta", tier: 1 } }] });
+    expect(changed.versions.timestamp).toBeGreaterThan(first.versions.timestamp);
+  });
+
   it("applies concurrent batches with no lost update, coalescing publishes", async () => {
     const { client } = await bootstrapped("tgt-concurrent");
     const batches = await Promise.all(
