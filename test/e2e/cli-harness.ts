@@ -114,6 +114,25 @@ export function cliHarness(cwd: () => string, env: () => NodeJS.ProcessEnv): Cli
   };
 }
 
+/** The environment a CLI run gets in the e2e tests: the service, repository, token and passphrase, no colours. */
+export function cliEnv(options: {
+  home: string;
+  url: string;
+  repo: string;
+  adminToken: string;
+  passphrase: string;
+}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: options.home,
+    TUF_EDGE_URL: options.url,
+    TUF_EDGE_REPO: options.repo,
+    TUF_EDGE_ADMIN_TOKEN: options.adminToken,
+    TUF_EDGE_PASSPHRASE: options.passphrase,
+    NO_COLOR: "1",
+  };
+}
+
 /** The run's stdout as JSON, or a failure that shows both streams. */
 export function json(r: Run) {
   try {

@@ -11,15 +11,21 @@
  *   status, verify from pinned root v1, online-key rotation signed with 2 of 3 keys (one in a pty), verify again
  *   failures  wrong passphrase (5), key not in root (5), unreachable server (3), tampered ceremony file (1)
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
-import { cliHarness, json, ok } from "./cli-harness.ts";
+import {
+  freePort,
+  PROJECT_ROOT,
+  randomSecrets,
+  startLocalInstance,
+  type LocalInstance,
+} from "../../scripts/lib/local-instance.ts";
+import { cliEnv, cliHarness, json, ok } from "./cli-harness.ts";
 const REPO = "cli";
 const PASSPHRASE = "correct horse battery staple";
 const IMPORT_COUNT = 100_000;
@@ -44,15 +50,13 @@ describe("tuf-edge CLI against a local instance", () => {
     scratch = await mkdtemp(join(tmpdir(), "tuf-edge-cli-"));
     const secrets = randomSecrets();
     instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
-    env = {
-      PATH: process.env.PATH,
-      HOME: scratch,
-      TUF_EDGE_URL: instance.baseUrl,
-      TUF_EDGE_REPO: REPO,
-      TUF_EDGE_ADMIN_TOKEN: secrets.ADMIN_TOKEN,
-      TUF_EDGE_PASSPHRASE: PASSPHRASE,
-      NO_COLOR: "1",
-    };
+    env = cliEnv({
+      home: scratch,
+      url: instance.baseUrl,
+      repo: REPO,
+      adminToken: secrets.ADMIN_TOKEN,
+      passphrase: PASSPHRASE,
+    });
   });
 
   afterAll(async () => {
@@ -93,6 +97,21 @@ describe("tuf-edge CLI against a local instance", () => {
     }
     const usage = await run(["status", "--watch"]);
     expect(usage.code).toBe(2);
+  });
+
+  it("npx tuf-edge prints no engine warning under the Node on PATH, even one older than the pinned Node", async () => {
+    const path = (process.env.PATH ?? "")
+      .split(":")
+      .filter((dir) => !dir.includes("node_modules"))
+      .join(":");
+    const npx = spawnSync("npx", ["tuf-edge", "--version"], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: path, HOME: scratch },
+      encoding: "utf8",
+    });
+    expect(npx.status, npx.stderr).toBe(0);
+    expect(npx.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(npx.stderr).not.toMatch(/EBADENGINE|Unsupported engine/);
   });
 
   it("keys: generates encrypted root keys (mode 0600), shows them, and takes a passphrase typed at a hidden prompt", async () => {

@@ -165,7 +165,7 @@ describe("the guides run as written", () => {
     const ran = await runBash(script, dir, { ...process.env, NO_COLOR: "1" });
     expect(ran.code, failureReport(ran)).toBe(0);
     expect(ran.output).toContain("::done::");
-  }, 900_000);
+  }, 1_500_000);
 
   it("docs/operators.md: every block runs against a local instance", async () => {
     const dir = await checkoutLike("tuf-edge-guide-");
@@ -186,5 +186,5 @@ describe("the guides run as written", () => {
     });
     expect(ran.code, failureReport(ran)).toBe(0);
     expect(ran.output).toContain("::done::");
-  }, 900_000);
+  }, 1_500_000);
 });

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { Updater } from "tuf-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
-import { cliHarness, json, ok } from "./cli-harness.ts";
+import { cliEnv, cliHarness, json, ok } from "./cli-harness.ts";
 
 const REPO = "offline";
 const PASSPHRASE = "offline ceremony passphrase";
@@ -52,15 +52,13 @@ describe("offline root ceremonies with the CLI", () => {
     await mkdir(airGapped);
     const secrets = randomSecrets();
     instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
-    env = {
-      PATH: process.env.PATH,
-      HOME: scratch,
-      TUF_EDGE_URL: instance.baseUrl,
-      TUF_EDGE_REPO: REPO,
-      TUF_EDGE_ADMIN_TOKEN: secrets.ADMIN_TOKEN,
-      TUF_EDGE_PASSPHRASE: PASSPHRASE,
-      NO_COLOR: "1",
-    };
+    env = cliEnv({
+      home: scratch,
+      url: instance.baseUrl,
+      repo: REPO,
+      adminToken: secrets.ADMIN_TOKEN,
+      passphrase: PASSPHRASE,
+    });
     for (const name of ["a", "b", "c"])
       ok(await run(["keys", "generate", "--out", `root-${name}.json`], {}, airGapped));
     // HW: a P-256 key that signs with openssl (standing in for a token's tool); it is imported

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
-import { cliHarness, json, ok } from "./cli-harness.ts";
+import { cliEnv, cliHarness, json, ok } from "./cli-harness.ts";
 
 const REPO = "blocked";
 
@@ -40,15 +40,13 @@ describe("publishing blocked by a replaced key-encryption key", () => {
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), "tuf-edge-blocked-"));
     instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
-    env = {
-      PATH: process.env.PATH,
-      HOME: scratch,
-      TUF_EDGE_URL: instance.baseUrl,
-      TUF_EDGE_REPO: REPO,
-      TUF_EDGE_ADMIN_TOKEN: secrets.ADMIN_TOKEN,
-      TUF_EDGE_PASSPHRASE: "blocked test passphrase",
-      NO_COLOR: "1",
-    };
+    env = cliEnv({
+      home: scratch,
+      url: instance.baseUrl,
+      repo: REPO,
+      adminToken: secrets.ADMIN_TOKEN,
+      passphrase: "blocked test passphrase",
+    });
     ok(await run(["keys", "generate", "--out", "root.json"]));
     ok(await run(["bootstrap", "--key", "root.json", "--threshold", "1", "--bins", "16", "--yes"]));
     env.REGISTRY_SECRET = json(ok(await run(["registry", "add", "mirror", "--json"]))).secret;
