@@ -76,7 +76,7 @@ describe("offline root ceremonies with the CLI", () => {
   afterAll(async () => {
     await instance?.stop();
     if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  }, 600_000);
 
   it("bootstrap: a ceremony file signed offline by 2 of 3; settings edited after signing are refused", async () => {
     const pub = ["a", "b", "c"].flatMap((n) => ["--public-key", `root-${n}.pub.json`]);
@@ -101,7 +101,7 @@ describe("offline root ceremonies with the CLI", () => {
     ok(await run(["bootstrap", "submit", "bootstrap.json", "--yes", "--root-out", "offline.1.root.json"]));
     expect(json(ok(await run(["status", "--json"]))).status.bins).toBe(16);
     await carry("offline.1.root.json", scratch, airGapped);
-  });
+  }, 600_000);
 
   it("a root change exported, signed by two holders with no service configured, submitted; tuf-js follows", async () => {
     const opened = json(
@@ -212,5 +212,5 @@ describe("offline root ceremonies with the CLI", () => {
     });
     await updater().refresh();
     expect(JSON.parse(await readFile(join(metadataDir, "root.json"), "utf8")).signed.version).toBe(3);
-  });
+  }, 600_000);
 });

@@ -29,6 +29,7 @@ describe("publishing blocked by a replaced key-encryption key", () => {
     instance = await startLocalInstance({
       persistTo: join(scratch, "state"),
       secrets: { ...secrets, KEY_ENCRYPTION_KEY: kek },
+      readyTimeoutMs: 300_000, // a restart on a loaded machine can take minutes
     });
     env.TUF_EDGE_URL = instance.baseUrl;
   };
@@ -56,7 +57,7 @@ describe("publishing blocked by a replaced key-encryption key", () => {
   afterAll(async () => {
     await instance?.stop();
     if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  }, 600_000);
 
   it("status, health and pushes name the cause at once; nothing is stored; the right key unblocks", async () => {
     await restart(randomSecrets().KEY_ENCRYPTION_KEY);
@@ -91,5 +92,5 @@ describe("publishing blocked by a replaced key-encryption key", () => {
     const healthy = json(ok(await run(["status", "--json"])));
     expect(healthy.status).toMatchObject({ publishingBlocked: null, targetsCount: targetsBefore });
     expect(json(ok(await push("pkg/during.tgz"))).task.state).toBe("published");
-  });
+  }, 900_000);
 });
