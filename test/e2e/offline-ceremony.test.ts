@@ -51,7 +51,7 @@ describe("offline root ceremonies with the CLI", () => {
     airGapped = join(scratch, "air-gapped");
     await mkdir(airGapped);
     const secrets = randomSecrets();
-    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
+    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets, readyTimeoutMs: 300_000 });
     env = cliEnv({
       home: scratch,
       url: instance.baseUrl,
@@ -71,7 +71,7 @@ describe("offline root ceremonies with the CLI", () => {
       const shown = ok(await run(["keys", "show", `root-${name}.json`, "--json"], {}, airGapped));
       await writeFile(join(scratch, `root-${name}.pub.json`), shown.stdout);
     }
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await instance?.stop();
