@@ -41,7 +41,8 @@ import type { Attestations } from "./attestations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import type { Hashes } from "../src/tuf/targets.ts";
-import type { StagedUpload, StagedUploads } from "./staged-uploads.ts";
+import type { StagedUploads } from "./staged-uploads.ts";
+import type { StagedUpload } from "../src/repository-api.ts";
 
 export interface PushDeps {
   sql: SqlStorage;

@@ -15,17 +15,10 @@
  */
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { toHex } from "../src/lib/bytes.ts";
+import type { StagedUpload } from "../src/repository-api.ts";
 
 /** How long an upload may take from authorization to acceptance before it counts as abandoned. */
 export const STAGED_UPLOAD_TTL_MS = 6 * 3_600_000;
-
-/** An authorized upload, as the Worker needs it to stage the bytes. */
-export interface StagedUpload {
-  id: string;
-  path: string;
-  length: number;
-  sha256: string;
-}
 
 interface StagedRow extends Record<string, SqlStorageValue> {
   id: string;

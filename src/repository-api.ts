@@ -233,3 +233,11 @@ export interface AttestationView {
   /** Who signed it, in PEP 740's publisher shape. */
   publisher: Record<string, string | null>;
 }
+
+/** An authorized upload, as the Worker needs it to stage the bytes. */
+export interface StagedUpload {
+  id: string;
+  path: string;
+  length: number;
+  sha256: string;
+}

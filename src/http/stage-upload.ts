@@ -6,7 +6,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import type { StagedUpload } from "../../durable-objects/staged-uploads.ts";
+import type { StagedUpload } from "../repository-api.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 import { ProblemError } from "./problem.ts";
 

@@ -1,0 +1,49 @@
+/**
+ * The folder table of docs/architecture.md is the rule for imports: every
+ * relative import in src/, durable-objects/ and scripts/ must go to the same
+ * folder or to one its row names.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join, normalize } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../scripts/lib/local-instance.ts";
+
+function folderOf(file: string): string {
+  const parts = file.split("/");
+  if (parts[0] === "src") return parts.length > 2 ? `src/${parts[1]}/` : "src/*.ts";
+  return `${parts[0]}/`;
+}
+
+function allowedImports(): Map<string, Set<string>> {
+  const doc = readFileSync(join(PROJECT_ROOT, "docs/architecture.md"), "utf8");
+  const table = doc.slice(doc.indexOf("<!-- layers:begin -->"), doc.indexOf("<!-- layers:end -->"));
+  const rules = new Map<string, Set<string>>();
+  for (const line of table.split("\n").filter((l) => l.startsWith("| `"))) {
+    const [, folder = "", , allowed = ""] = line.split("|").map((cell) => cell.trim());
+    rules.set(folder.replaceAll("`", ""), new Set([...allowed.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? "")));
+  }
+  return rules;
+}
+
+describe("layers", () => {
+  it("every relative import follows docs/architecture.md's folder table", () => {
+    const rules = allowedImports();
+    expect(rules.size).toBeGreaterThan(10);
+    const files = execFileSync("git", ["ls-files", "src", "durable-objects", "scripts"], { cwd: PROJECT_ROOT })
+      .toString()
+      .split("\n")
+      .filter((f) => /\.tsx?$/.test(f));
+    const broken: string[] = [];
+    for (const file of files) {
+      const from = folderOf(file);
+      const allowed = rules.get(from);
+      const text = readFileSync(join(PROJECT_ROOT, file), "utf8");
+      for (const [, spec = ""] of text.matchAll(/(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/g)) {
+        const to = folderOf(normalize(join(dirname(file), spec)));
+        if (to !== from && !allowed?.has(to)) broken.push(`${file} imports ${spec} (${from} -> ${to})`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});
