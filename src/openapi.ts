@@ -23,6 +23,8 @@ const repo = {
   in: "path",
   required: true,
   schema: { type: "string", pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" },
+  description:
+    "the repository; a request that is not authenticated and names a repository that does not exist is 404 unknown_repository (no repository is created)",
 };
 const admin = [{ adminToken: [] }];
 const webhookHeaders = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => ({
@@ -272,7 +274,7 @@ export const openApiDocument = {
           ),
           401: problem("unsigned or forged"),
           409: problem(
-            "immutable_target (the path was published with another length or hashes), or delivery_conflict (this registry's webhook-id with another manifest)",
+            "immutable_target (the path was published with another length or hashes), upload_in_progress (another upload holds the path for other bytes), upload_expired (the upload was abandoned for too long), or delivery_conflict (this registry's webhook-id with another manifest)",
           ),
           422: problem("bytes do not match the manifest; nothing stored"),
         },
@@ -486,7 +488,9 @@ export const openApiDocument = {
         responses: {
           201: { description: "stored and published" },
           400: problem("invalid path, or the URL's path is not ?path="),
-          409: problem("the path was published with another length or hashes"),
+          409: problem(
+            "the path was published with another length or hashes, or upload_in_progress: another upload holds the path for other bytes",
+          ),
           422: problem("digest mismatch; nothing stored"),
         },
       },
