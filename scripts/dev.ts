@@ -152,7 +152,8 @@ async function main(): Promise<void> {
 
   await assertPortFree(port);
   log(`Starting wrangler dev on port ${port}${verbose ? "" : " (TUF_EDGE_VERBOSE=1 shows its output)"}…`);
-  const instance = await startLocalInstance({ persistTo: STATE_DIR, secrets, port, verbose });
+  // A first start on a slow or busy machine can take minutes (workerd, the bundle, migrations).
+  const instance = await startLocalInstance({ persistTo: STATE_DIR, secrets, port, verbose, readyTimeoutMs: 300_000 });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

@@ -170,7 +170,7 @@ describe("the guides run as written", () => {
   it("docs/operators.md: every block runs against a local instance", async () => {
     const dir = await checkoutLike("tuf-edge-guide-");
     const secrets = randomSecrets();
-    const instance = await startLocalInstance({ persistTo: join(dir, ".state"), secrets });
+    const instance = await startLocalInstance({ persistTo: join(dir, ".state"), secrets, readyTimeoutMs: 300_000 });
     cleanups.push(async () => {
       await instance.stop();
       await rm(dir, { recursive: true, force: true });
