@@ -264,32 +264,26 @@ export async function verifyEntryBody(
   switch (kv) {
     case "dsse/0.0.1": {
       const spec = shape(DsseV001, body.spec, kv);
-      if (spec.payloadHash.algorithm !== "sha256" || spec.payloadHash.value !== toHex(payloadHash))
-        throw new TlogError("logged payload hash differs from the envelope's");
-      const [logged, ...more] = spec.signatures;
-      if (!logged || more.length) throw new TlogError("logged envelope does not have exactly one signature");
+      samePayloadHash(spec.payloadHash.algorithm === "sha256" && spec.payloadHash.value === toHex(payloadHash));
+      const logged = onlySignature(spec.signatures);
       same(logged.signature, signature, "logged signature differs from the envelope's");
       samePem(logged.verifier, signer);
       return;
     }
     case "dsse/0.0.2": {
       const spec = shape(DsseV002, body.spec, kv).dsseV002;
-      if (spec.payloadHash.algorithm !== "SHA2_256" || !bytesEqual(spec.payloadHash.digest, payloadHash))
-        throw new TlogError("logged payload hash differs from the envelope's");
-      const [logged, ...more] = spec.signatures;
-      if (!logged || more.length) throw new TlogError("logged envelope does not have exactly one signature");
+      samePayloadHash(spec.payloadHash.algorithm === "SHA2_256" && bytesEqual(spec.payloadHash.digest, payloadHash));
+      const logged = onlySignature(spec.signatures);
       same(logged.content, signature, "logged signature differs from the envelope's");
       sameVerifier(logged.verifier, signer);
       return;
     }
     case "intoto/0.0.2": {
       const spec = shape(IntotoV002, body.spec, kv).content;
-      if (spec.payloadHash.algorithm !== "sha256" || spec.payloadHash.value !== toHex(payloadHash))
-        throw new TlogError("logged payload hash differs from the envelope's");
+      samePayloadHash(spec.payloadHash.algorithm === "sha256" && spec.payloadHash.value === toHex(payloadHash));
       if (spec.envelope.payloadType !== content.payloadType)
         throw new TlogError("logged payloadType differs from the envelope's");
-      const [logged, ...more] = spec.envelope.signatures;
-      if (!logged || more.length) throw new TlogError("logged envelope does not have exactly one signature");
+      const logged = onlySignature(spec.envelope.signatures);
       // intoto 0.0.2 stores the signature base64-encoded twice.
       same(decodeBase64(fromUtf8(logged.sig)), signature, "logged signature differs from the envelope's");
       samePem(logged.publicKey, signer);
@@ -310,6 +304,17 @@ async function signedDigest(
 ): Promise<{ algorithm: keyof typeof HEX_NAMES; digest: Uint8Array }> {
   if (content.kind === "messageSignature") return { algorithm: content.algorithm, digest: content.digest };
   return { algorithm: "SHA2_256", digest: await sha256(preAuthEncoding(content.payloadType, content.payload)) };
+}
+
+function samePayloadHash(equal: boolean): void {
+  if (!equal) throw new TlogError("logged payload hash differs from the envelope's");
+}
+
+/** A logged envelope's one signature (a bundle's envelope has exactly one). */
+function onlySignature<T>(signatures: readonly T[]): T {
+  const [logged, ...more] = signatures;
+  if (!logged || more.length) throw new TlogError("logged envelope does not have exactly one signature");
+  return logged;
 }
 
 function decodeBase64(text: string): Uint8Array {
