@@ -28,7 +28,7 @@ import {
 import { CliError, EXIT, failed, keyError, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
 import { loadSigner, readKeyFile, readPublicKey, type PassphraseOptions } from "./keyfile.ts";
-import { collect, durationOption, intOption, settingsOf } from "./options.ts";
+import { collect, DEFAULT_EXPIRES, durationOption, intOption, settingsOf } from "./options.ts";
 import { color, humanDuration, info, out, outJson, parseDuration, shortId } from "./output.ts";
 import { ask, confirmOrAbort, interactive } from "./prompt.ts";
 import { describeRoot } from "./root-view.ts";
@@ -79,11 +79,11 @@ function planFromFlags(flags: BootstrapFlags): Plan {
     threshold,
     bins: binsOption(flags.bins ?? "256"),
     expiry: {
-      root: durationOption("--root-expires", flags.rootExpires ?? "365d"),
-      targets: durationOption("--targets-expires", flags.targetsExpires ?? "365d"),
-      bins: durationOption("--bins-expires", flags.binsExpires ?? "1d"),
-      snapshot: durationOption("--snapshot-expires", flags.snapshotExpires ?? "1d"),
-      timestamp: durationOption("--timestamp-expires", flags.timestampExpires ?? "1d"),
+      root: durationOption("--root-expires", flags.rootExpires ?? DEFAULT_EXPIRES.root),
+      targets: durationOption("--targets-expires", flags.targetsExpires ?? DEFAULT_EXPIRES.targets),
+      bins: durationOption("--bins-expires", flags.binsExpires ?? DEFAULT_EXPIRES.bins),
+      snapshot: durationOption("--snapshot-expires", flags.snapshotExpires ?? DEFAULT_EXPIRES.snapshot),
+      timestamp: durationOption("--timestamp-expires", flags.timestampExpires ?? DEFAULT_EXPIRES.timestamp),
     },
   };
 }
@@ -179,11 +179,11 @@ async function wizard(flags: BootstrapFlags): Promise<BootstrapFlags> {
     (await ask("Number of hash bins (power of two, 2 to 16384):", { default: "256", validate: check(binsProblem) }));
   const validity = async (given: string | undefined, message: string, fallback: string) =>
     given ?? (await ask(message, { default: fallback, validate: check(durationProblem) }));
-  const rootExpires = await validity(flags.rootExpires, "Root validity:", "365d");
-  const targetsExpires = await validity(flags.targetsExpires, "Targets validity:", "365d");
-  const binsExpires = await validity(flags.binsExpires, "Hash bins validity:", "1d");
-  const snapshotExpires = await validity(flags.snapshotExpires, "Snapshot validity:", "1d");
-  const timestampExpires = await validity(flags.timestampExpires, "Timestamp validity:", "1d");
+  const rootExpires = await validity(flags.rootExpires, "Root validity:", DEFAULT_EXPIRES.root);
+  const targetsExpires = await validity(flags.targetsExpires, "Targets validity:", DEFAULT_EXPIRES.targets);
+  const binsExpires = await validity(flags.binsExpires, "Hash bins validity:", DEFAULT_EXPIRES.bins);
+  const snapshotExpires = await validity(flags.snapshotExpires, "Snapshot validity:", DEFAULT_EXPIRES.snapshot);
+  const timestampExpires = await validity(flags.timestampExpires, "Timestamp validity:", DEFAULT_EXPIRES.timestamp);
   return {
     ...flags,
     key: keys,
@@ -492,11 +492,11 @@ export function registerBootstrap(program: Command): void {
     )
     .option("--threshold <n>", "root keys needed to sign a new root")
     .option("--bins <n>", "number of hash bins, a power of two (default 256)")
-    .option("--root-expires <duration>", "root v1 validity (default 365d)")
-    .option("--targets-expires <duration>", "targets validity (default 365d)")
-    .option("--bins-expires <duration>", "hash bins validity (default 1d)")
-    .option("--snapshot-expires <duration>", "snapshot validity (default 1d)")
-    .option("--timestamp-expires <duration>", "timestamp validity (default 1d)")
+    .option("--root-expires <duration>", `root v1 validity (default ${DEFAULT_EXPIRES.root})`)
+    .option("--targets-expires <duration>", `targets validity (default ${DEFAULT_EXPIRES.targets})`)
+    .option("--bins-expires <duration>", `hash bins validity (default ${DEFAULT_EXPIRES.bins})`)
+    .option("--snapshot-expires <duration>", `snapshot validity (default ${DEFAULT_EXPIRES.snapshot})`)
+    .option("--timestamp-expires <duration>", `timestamp validity (default ${DEFAULT_EXPIRES.timestamp})`)
     .option("--out <file>", "write a ceremony file for offline signing instead of submitting")
     .option("--root-out <file>", "where to write the published root v1 (default <repo>.1.root.json)")
     .option("--passphrase-file <file>", "passphrase for the key files (else TUF_EDGE_PASSPHRASE, else prompts)")

@@ -10,6 +10,9 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** Each role's validity when no flag (or wizard answer) gives one: the CLI's single list of defaults. */
+export const DEFAULT_EXPIRES = { root: "365d", targets: "365d", bins: "1d", snapshot: "1d", timestamp: "1d" } as const;
+
 export function intOption(name: string, value: string, min: number, max: number): number;
 export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined;
 export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {

@@ -17,7 +17,7 @@ import { fetchRoot, showCeremony, signCeremony } from "./ceremony.ts";
 import { failed, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
 import { readPublicKey, type PassphraseOptions } from "./keyfile.ts";
-import { collect, durationOption, intOption, settingsOf } from "./options.ts";
+import { collect, DEFAULT_EXPIRES, durationOption, intOption, settingsOf } from "./options.ts";
 import { color, info, out, outJson } from "./output.ts";
 import { confirmOrAbort } from "./prompt.ts";
 import { describeChange } from "./root-view.ts";
@@ -74,7 +74,9 @@ async function buildDraft(
 ): Promise<Root> {
   const draft = structuredClone(trusted) as Root;
   draft.version = trusted.version + 1;
-  draft.expires = formatExpires(new Date(Date.now() + durationOption("--expires", flags.expires ?? "365d") * 1000));
+  draft.expires = formatExpires(
+    new Date(Date.now() + durationOption("--expires", flags.expires ?? DEFAULT_EXPIRES.root) * 1000),
+  );
   for (const file of flags.addKey) {
     const { keyid, key } = await readPublicKey(file);
     if (draft.roles.root.keyids.includes(keyid)) throw usageError(`${file} (${keyid}) is already a root key`);
@@ -185,7 +187,7 @@ export function registerRotate(program: Command): void {
       .option("--add-key <file>", "add a root key: key file or public key JSON (repeatable)", collect, [])
       .option("--remove-key <keyid-or-file>", "remove a root key (repeatable)", collect, [])
       .option("--threshold <n>", "the new root threshold")
-      .option("--expires <duration>", "validity of root N+1 (default 365d)")
+      .option("--expires <duration>", `validity of root N+1 (default ${DEFAULT_EXPIRES.root})`)
       .option("--refresh", "re-sign the same root with a later expiry (a root-refresh ceremony)"),
   )
     .addHelpText(

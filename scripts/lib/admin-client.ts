@@ -2,6 +2,7 @@
  * A client for tuf-edge's admin API, for operators' scripts and tests. Uses
  * only `fetch` and WebCrypto, so it runs in Node and in workerd alike.
  */
+import { repositoryUrl } from "./repository-url.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { fromUtf8, toHex } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
@@ -48,7 +49,7 @@ export class AdminClient {
   }
 
   get repoUrl(): string {
-    return `${this.#options.baseUrl.replace(/\/$/, "")}/${this.#options.repo}`;
+    return repositoryUrl(this.#options.baseUrl, this.#options.repo);
   }
 
   onlineKey(): Promise<OnlineKeyInfo> {

@@ -4,6 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { repositoryUrl } from "./repository-url.ts";
 
 export interface RepositoryUrls {
   /** Where `N.root.json`, `timestamp.json` and `V.<role>.json` are served. */
@@ -13,7 +14,7 @@ export interface RepositoryUrls {
 }
 
 export function repositoryUrls(baseUrl: string, repo: string): RepositoryUrls {
-  const base = `${baseUrl.replace(/\/$/, "")}/${repo}`;
+  const base = repositoryUrl(baseUrl, repo);
   return { metadata: `${base}/metadata`, targets: `${base}/targets` };
 }
 

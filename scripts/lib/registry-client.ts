@@ -3,6 +3,7 @@
  * Standard Webhooks and sends them. Uses only fetch and WebCrypto (runs in
  * Node and in workerd). Usable as a library and by the CLI.
  */
+import { repositoryUrl } from "./repository-url.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { toBase64, utf8 } from "../../src/lib/bytes.ts";
 import type { PushResult, TaskView } from "../../src/repository-api.ts";
@@ -59,7 +60,7 @@ export class RegistryClient {
   }
 
   get repoUrl(): string {
-    return `${this.#options.baseUrl.replace(/\/$/, "")}/${this.#options.repo}`;
+    return repositoryUrl(this.#options.baseUrl, this.#options.repo);
   }
 
   /** Sends a batch of target events, all or nothing. */
