@@ -23,15 +23,6 @@ const PYPI_PATH = "packages/pypi_attestations-0.0.19.tar.gz";
 const HOSTILE_PATH = `x/<script>alert(1)</script>.txt`;
 const HOSTILE_REASON = `<img src=x onerror=alert(2)>`;
 
-async function setFlavour(repo: string, flavour: string) {
-  const response = await workerFetch(`${BASE}/${repo}/admin/attestation-policy`, {
-    method: "PUT",
-    headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ flavour }),
-  });
-  expect(response.status).toBe(200);
-}
-
 /** Waits until the repository object has published the pages' document `name` with `text` in it. */
 async function siteDocument(repo: string, name: string, text = ""): Promise<string> {
   for (let i = 0; i < 500; i++) {
@@ -45,7 +36,7 @@ async function siteDocument(repo: string, name: string, text = ""): Promise<stri
 
 async function pypiRepository(repo: string) {
   const setup = await withHmacRegistry(repo);
-  await setFlavour(repo, "pypi");
+  await setup.client.setAttestationPolicy({ flavour: "pypi" });
   await setup.registry.push([
     {
       type: "targets.add",
@@ -216,8 +207,8 @@ describe("the browser's check, run against the Worker", () => {
 
   it("passes on genuine files: npm publish and provenance attestations, log entries included", async () => {
     const repo = "check-npm";
-    const { registry } = await withHmacRegistry(repo);
-    await setFlavour(repo, "npm");
+    const { registry, client } = await withHmacRegistry(repo);
+    await client.setAttestationPolicy({ flavour: "npm" });
     const path = "gundam-visor/-/gundam-visor-1.0.1.tgz";
     await registry.push([
       { type: "targets.add", path, length: 1, hashes: { sha512: ARTIFACTS["gundam-visor-1.0.1.tgz"].sha512 } },
