@@ -58,8 +58,18 @@ const MAX_ROOTS = 1000;
 export async function checkTarget(claims: TargetClaims, fetchBytes: Fetcher, now = new Date()): Promise<Step[]> {
   const steps: Step[] = [];
   const pass = (check: string, detail: string) => steps.push({ check, ok: true, detail });
+  // Each file is fetched once; the files every check needs are asked for at
+  // once, so their round trips overlap (the checks still run in order).
+  const fetched = new Map<string, Promise<Uint8Array<ArrayBuffer> | null>>();
+  const get = (url: string) => {
+    const file = fetched.get(url) ?? fetchBytes(url);
+    fetched.set(url, file);
+    return file;
+  };
+  for (const file of ["metadata/1.root.json", "metadata/2.root.json", "metadata/timestamp.json", "log/checkpoint"])
+    get(`${claims.base}/${file}`).catch(() => null);
   const need = async (url: string): Promise<Uint8Array<ArrayBuffer>> => {
-    const bytes = await fetchBytes(url);
+    const bytes = await get(url);
     if (!bytes) throw new CheckFailed(`${url} is missing`);
     return bytes;
   };
@@ -93,8 +103,9 @@ export async function checkTarget(claims: TargetClaims, fetchBytes: Fetcher, now
     let root = await parseRoot(firstEnvelope.signed);
     await verifyThreshold(firstEnvelope, root.roles.root, root.keys, "root 1");
     for (let v = 2; v <= MAX_ROOTS; v++) {
-      const next = await fetchBytes(`${claims.base}/metadata/${v}.root.json`);
+      const next = await get(`${claims.base}/metadata/${v}.root.json`);
       if (!next) break;
+      get(`${claims.base}/metadata/${v + 1}.root.json`).catch(() => null);
       root = await verifyRootSuccessor(root, parseEnvelope(next, "root"));
     }
     notExpired(`root ${root.version}`, root);
