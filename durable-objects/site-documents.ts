@@ -27,11 +27,15 @@ import type { TransparencyLog } from "./transparency-log.ts";
 
 const CURSOR = "site-log-cursor";
 const STATUS_SHA = "site-status-sha256";
-/** Log entries scanned for changed targets per run. */
-export const ENTRIES_PER_RUN = 4096;
+/**
+ * Log entries scanned for changed targets per run, so at most this many R2
+ * writes per run: a bulk import's documents follow over later runs (each
+ * publish run and the minute's cron tick) instead of slowing the import.
+ */
+export const ENTRIES_PER_RUN = 256;
 const RECENT = 15;
 const PER_TARGET = 100;
-const WRITE_CONCURRENCY = 32;
+const WRITE_CONCURRENCY = 16;
 
 export interface SiteDocumentsDeps {
   sql: SqlStorage;
@@ -44,6 +48,7 @@ export interface SiteDocumentsDeps {
 export class SiteDocuments {
   readonly #deps: SiteDocumentsDeps;
   #queue: Promise<void> = Promise.resolve();
+  #waiting = false;
 
   constructor(deps: SiteDocumentsDeps) {
     this.#deps = deps;
@@ -55,7 +60,13 @@ export class SiteDocuments {
    * when this run is done, for callers that want to wait.
    */
   publishSoon(): Promise<void> {
-    const run = this.#queue.then(() => this.publish());
+    // Runs that end while one is already waiting to start share it.
+    if (this.#waiting) return this.#queue;
+    this.#waiting = true;
+    const run = this.#queue.then(() => {
+      this.#waiting = false;
+      return this.publish();
+    });
     this.#queue = run.catch((error) => console.error("site documents not published:", error));
     return this.#queue;
   }
