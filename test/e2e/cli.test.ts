@@ -49,7 +49,7 @@ describe("tuf-edge CLI against a local instance", () => {
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), "tuf-edge-cli-"));
     const secrets = randomSecrets();
-    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
+    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets, readyTimeoutMs: 300_000 });
     env = cliEnv({
       home: scratch,
       url: instance.baseUrl,
@@ -57,7 +57,7 @@ describe("tuf-edge CLI against a local instance", () => {
       adminToken: secrets.ADMIN_TOKEN,
       passphrase: PASSPHRASE,
     });
-  });
+  }, 400_000);
 
   afterAll(async () => {
     await instance?.stop();
