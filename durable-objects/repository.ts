@@ -280,8 +280,8 @@ export class Repository extends DurableObject<Env> {
     change: TargetsChange,
     options: { wait?: boolean } = {},
   ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
-    const settings = this.#settings;
-    if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
+    const settings = this.#bootstrappedSettings();
+    if ("ok" in settings) return settings;
     const blocked = await this.#publishingBlocked();
     if (blocked) return blocked;
     const bins = hashBins(settings);
@@ -306,8 +306,8 @@ export class Repository extends DurableObject<Env> {
       | { type: "targets.release" | "targets.remove"; path: string },
     by?: string,
   ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
-    const settings = this.#settings;
-    if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
+    const settings = this.#bootstrappedSettings();
+    if ("ok" in settings) return settings;
     if (change.type === "targets.remove" && !this.#quarantine.held(change.path))
       return failure(409, "not_quarantined", `"${change.path}" is not quarantined`);
     const event = { ...change, bin: await hashBins(settings).binFor(change.path) } as BinnedEvent;
@@ -364,8 +364,8 @@ export class Repository extends DurableObject<Env> {
     length: number;
     sha256: string;
   }): Promise<Result<{ upload: StagedUpload }>> {
-    const settings = this.#settings;
-    if (!settings) return failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
+    const settings = this.#bootstrappedSettings();
+    if ("ok" in settings) return settings;
     const { path, length, sha256 } = target;
     const bin = await hashBins(settings).binFor(path);
     const refused =
@@ -749,8 +749,14 @@ export class Repository extends DurableObject<Env> {
     this.#listed = true;
   }
 
+  /** The settings once bootstrapped; until then the 409 every call that needs them answers. */
+  #bootstrappedSettings(): Settings | Failure {
+    return this.#settings ?? failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
+  }
+
   #requireBootstrapped(): Failure | null {
-    return this.#settings ? null : failure(409, "not_bootstrapped", `repository "${this.#name}" is not bootstrapped`);
+    const settings = this.#bootstrappedSettings();
+    return "ok" in settings ? settings : null;
   }
 
   #requireSettings(): Settings {
