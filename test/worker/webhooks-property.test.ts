@@ -133,17 +133,21 @@ function mutate(batch: { repository: unknown; events: unknown[] }, mutations: Mu
   const out: Record<string, unknown> = structuredClone(batch);
   for (const m of mutations) {
     const events = out.events;
-    const pick = (i: number) =>
-      Array.isArray(events) && events.length ? (events[i % events.length] as Record<string, unknown>) : null;
+    // Only plain objects are mutated: an event that a mutation replaced with an
+    // array or a primitive is left as it is (deleting an array's "length" throws).
+    const pick = (i: number): Record<string, unknown> | null => {
+      const e = Array.isArray(events) && events.length ? events[i % events.length] : null;
+      return e && typeof e === "object" && !Array.isArray(e) ? (e as Record<string, unknown>) : null;
+    };
     switch (m.kind) {
       case "delete-field": {
         const e = pick(m.event);
-        if (e && typeof e === "object") delete e[m.field];
+        if (e) delete e[m.field];
         break;
       }
       case "set-field": {
         const e = pick(m.event);
-        if (e && typeof e === "object") e[m.field] = m.value;
+        if (e) e[m.field] = m.value;
         break;
       }
       case "set-top":
