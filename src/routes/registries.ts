@@ -18,28 +18,26 @@ import { RegistryNameSchema } from "../schemas/registry-name.ts";
 
 const DEFAULT_OVERLAP = 86_400;
 
+/** How long older credentials stay valid after a new one is added: at most 30 days. */
+const OverlapSeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(30 * 86_400)
+  .optional();
+
 const CredentialSchema = z.discriminatedUnion("kind", [
   z
     .object({
       kind: z.literal("hmac"),
-      overlapSeconds: z
-        .number()
-        .int()
-        .min(0)
-        .max(30 * 86_400)
-        .optional(),
+      overlapSeconds: OverlapSeconds,
     })
     .strict(),
   z
     .object({
       kind: z.literal("ed25519"),
       publicKey: z.string().regex(/^whpk_[A-Za-z0-9+/]{43}=$/, "an Ed25519 public key is whpk_ and 32 bytes of base64"),
-      overlapSeconds: z
-        .number()
-        .int()
-        .min(0)
-        .max(30 * 86_400)
-        .optional(),
+      overlapSeconds: OverlapSeconds,
     })
     .strict(),
 ]);
