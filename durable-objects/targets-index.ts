@@ -6,6 +6,7 @@ import type { TargetEntry } from "../src/repository-api.ts";
 import type { Hashes, TargetFile } from "../src/tuf/targets.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
 import { fromUtf8 } from "../src/lib/bytes.ts";
+import { dictionary } from "../src/lib/dictionary.ts";
 
 export interface StoredTarget extends TargetEntry {
   bin: string;
@@ -81,7 +82,7 @@ export class TargetsIndex {
 
   /** The `targets` map of one bin, read from its rows through the (bin, path) index. */
   binTargets(bin: string): Record<string, TargetFile> {
-    const out: Record<string, TargetFile> = {};
+    const out = dictionary<TargetFile>();
     for (const row of this.#sql.exec<TargetRow>("SELECT * FROM targets WHERE bin = ? ORDER BY path", bin)) {
       const { path, length, hashes, custom } = fromRow(row);
       out[path] = custom === undefined ? { length, hashes } : { length, hashes, custom };

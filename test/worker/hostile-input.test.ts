@@ -266,6 +266,18 @@ describe("class 9: small ones", () => {
     ]);
   });
 
+  it("publishes a target whose path is __proto__ (or constructor, toString) instead of dropping it from the bin", async () => {
+    const repo = "hi-proto-path";
+    const { registry } = await withHmacRegistry(repo, { bins: 4 });
+    const paths = ["__proto__", "constructor", "toString", "hasOwnProperty"];
+    await registry.push(await Promise.all(paths.map((path) => add(path))));
+    for (const path of paths) {
+      const { target } = await publishedTarget(repo, path, 4);
+      expect(Object.hasOwn(target ?? {}, "length"), path).toBe(true);
+      expect(target, path).toEqual({ length: 3, hashes: { sha256: await hashOf(path) } });
+    }
+  });
+
   it("refuses an operator upload whose path had dot segments (normalised out of the URL) with 400", async () => {
     const repo = "hi-dots";
     const { client } = await bootstrapped(repo, { bins: 4 });
