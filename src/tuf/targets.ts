@@ -4,6 +4,7 @@
  * bin lists the targets whose path hashes into it.
  */
 import { z } from "zod";
+import type { RoleDelegations } from "./delegations.ts";
 import type { HashBins } from "./hash-bins.ts";
 import type { Key } from "./key.ts";
 import { SPEC_VERSION } from "./metadata.ts";
@@ -34,6 +35,7 @@ export interface SuccinctRoles {
 export interface Delegations {
   keys: Record<string, Key>;
   succinct_roles: SuccinctRoles;
+  roles?: never;
 }
 
 export interface Targets {
@@ -42,7 +44,7 @@ export interface Targets {
   version: number;
   expires: string;
   targets: Record<string, TargetFile>;
-  delegations?: Delegations;
+  delegations?: Delegations | RoleDelegations;
 }
 
 /** Top-level targets: no targets of its own, every path delegated to the bins. */
@@ -52,7 +54,7 @@ export function topLevelTargets(
   bins: HashBins,
   binKeys: Record<string, Key>,
   threshold = 1,
-): Targets {
+): Targets & { delegations: Delegations } {
   return {
     _type: "targets",
     spec_version: SPEC_VERSION,
@@ -74,4 +76,15 @@ export function topLevelTargets(
 /** A bin: the targets whose paths hash into it. */
 export function binTargets(version: number, expires: string, targets: Record<string, TargetFile>): Targets {
   return { _type: "targets", spec_version: SPEC_VERSION, version, expires, targets };
+}
+
+/** A targets role with its own targets and, if it delegates, its delegations (named roles or succinct bins). */
+export function delegatingTargets(
+  version: number,
+  expires: string,
+  targets: Record<string, TargetFile>,
+  delegations?: Delegations | RoleDelegations,
+): Targets {
+  const signed = binTargets(version, expires, targets);
+  return delegations ? { ...signed, delegations } : signed;
 }
