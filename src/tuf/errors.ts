@@ -8,7 +8,8 @@ export type TufErrorCode =
   | "unsupported_key"
   | "threshold_not_met"
   | "expired"
-  | "bad_version";
+  | "bad_version"
+  | "bad_hash";
 
 export class TufError extends Error {
   readonly code: TufErrorCode;
@@ -37,5 +38,26 @@ export class KeyError extends TufError {
 export class ThresholdError extends TufError {
   constructor(message: string) {
     super("threshold_not_met", message);
+  }
+}
+
+/** Metadata whose expiry is at or before the update's fixed start time (spec §5.3.10, §5.4.4, §5.5.6, §5.6.5). */
+export class ExpiredMetadataError extends TufError {
+  constructor(message: string) {
+    super("expired", message);
+  }
+}
+
+/** A version that goes backwards, or is not the one its referrer names (spec §5.3.4, §5.4.3, §5.5.4, §5.5.5, §5.6.4). */
+export class BadVersionError extends TufError {
+  constructor(message: string) {
+    super("bad_version", message);
+  }
+}
+
+/** A file whose length or hashes are not those its referrer lists (spec §5.5.2, §5.6.2, §5.7). */
+export class BadHashError extends TufError {
+  constructor(message: string) {
+    super("bad_hash", message);
   }
 }

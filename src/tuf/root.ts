@@ -36,12 +36,28 @@ export type Root = z.infer<typeof RootSchema>;
  * reachable, and no role lists a key twice.
  */
 export async function parseRoot(signed: unknown): Promise<Root> {
-  const parsed = RootSchema.safeParse(signed);
-  if (!parsed.success) throw new InvalidMetadataError(`root: ${z.prettifyError(parsed.error)}`);
-  const root = parsed.data;
+  const root = parseRootShape(signed);
   for (const [id, key] of Object.entries(root.keys)) {
     if ((await keyId(key)) !== id) throw new InvalidMetadataError(`root: keyid ${id} is not the hash of its key`);
   }
+  return root;
+}
+
+/**
+ * A root another repository published, as a client reads it (python-tuf,
+ * tuf-js): keyids are opaque names, not recomputed, because repositories
+ * compute them differently (Sigstore's include `keyid_hash_algorithms`).
+ * Everything else `parseRoot` checks still holds. tuf-edge never publishes a
+ * root parsed this way: its own roots go through `parseRoot`.
+ */
+export async function parseRemoteRoot(signed: unknown): Promise<Root> {
+  return parseRootShape(signed);
+}
+
+function parseRootShape(signed: unknown): Root {
+  const parsed = RootSchema.safeParse(signed);
+  if (!parsed.success) throw new InvalidMetadataError(`root: ${z.prettifyError(parsed.error)}`);
+  const root = parsed.data;
   for (const name of TOP_LEVEL_ROLES) {
     const role = root.roles[name];
     if (new Set(role.keyids).size !== role.keyids.length) {
