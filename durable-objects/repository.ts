@@ -27,7 +27,6 @@ import {
   type TargetsChange,
   type TaskView,
   type AttestationPolicyView,
-  type AttestationView,
   type KekStatus,
   type QuarantineView,
 } from "../src/repository-api.ts";
@@ -53,6 +52,7 @@ import { type Actor, type BinnedEvent, TargetEvents } from "./target-events.ts";
 import { Quarantine } from "./quarantine.ts";
 import { RepositoryMetrics } from "./metrics.ts";
 import type { MetricFamily } from "../src/metrics/prometheus.ts";
+import { PublicDocuments } from "./public-documents.ts";
 import { SiteDocuments } from "./site-documents.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
@@ -95,6 +95,7 @@ export class Repository extends DurableObject<Env> {
   readonly #quarantine: Quarantine;
   readonly #metrics: RepositoryMetrics;
   readonly #site: SiteDocuments;
+  readonly #documents: PublicDocuments;
   #settings: Settings | null = null;
   #trustedRoot: Root | null = null;
   /** Whether this object has seen its entry in the directory of repositories. */
@@ -165,6 +166,15 @@ export class Repository extends DurableObject<Env> {
       purge: purgeCached,
       publishLog: (seq) => this.#publisher.roles.markDirty(ROUND_ROLES, seq),
     });
+    this.#documents = new PublicDocuments({
+      sql: this.#sql,
+      kv: ctx.storage.kv,
+      bucket: this.#bucket,
+      repo: name,
+      attestations: this.#attestations,
+      flavour: () => this.#attestations.policy().flavour,
+      quarantined: (path) => this.#quarantine.has(path),
+    });
     this.#staged = new StagedUploads(this.#sql, this.#bucket);
     this.#targetEvents = new TargetEvents(
       this.#sql,
@@ -185,7 +195,7 @@ export class Repository extends DurableObject<Env> {
       bins: () => hashBins(this.#requireSettings()),
       publish: async (seq) => {
         await this.#settleQuarantine();
-        return published(this.#commits.publish(seq));
+        return this.#withDocuments(published(this.#commits.publish(seq)));
       },
       publishSoon: async () => {
         await this.#settleQuarantine();
@@ -211,7 +221,7 @@ export class Repository extends DurableObject<Env> {
       kv: ctx.storage.kv,
       bucket: this.#bucket,
       log: this.#tlog,
-      status: () => this.status(),
+      status: () => this.#status(),
     });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.#sql);
@@ -228,6 +238,7 @@ export class Repository extends DurableObject<Env> {
     await this.#inDirectory();
     const existing = this.#vault.find("active") ?? this.#vault.find("pending");
     const key = existing ?? (await this.#vault.generate("pending"));
+    await this.#documents.step(); // the attestation documents' index: the repository has none yet
     return { keyid: key.keyid, key: key.key };
   }
 
@@ -268,7 +279,10 @@ export class Repository extends DurableObject<Env> {
       this.#log.record("bootstrapped", `root 1 with ${settings.data.bins} bins`, { keyid: online.keyid });
     });
     this.#settings = settings.data;
-    return published(this.#commits.publish(this.#publisher.roles.nextSeq()));
+    const result = await published(this.#commits.publish(this.#publisher.roles.nextSeq()));
+    // What health and the pages read, before the repository is reported bootstrapped.
+    await this.#site.publishSoon();
+    return result;
   }
 
   /**
@@ -350,7 +364,7 @@ export class Repository extends DurableObject<Env> {
       await this.#commits.publishSoon();
       return { ok: true, versions: this.#publisher.versions(), removed: applied.removed, pending: true };
     }
-    const result = await published(this.#commits.publish(applied.seq));
+    const result = await this.#withDocuments(published(this.#commits.publish(applied.seq)));
     return result.ok ? { ...result, removed: applied.removed, pending: false } : result;
   }
 
@@ -496,6 +510,7 @@ export class Repository extends DurableObject<Env> {
       resigned = this.#freshness.markDue(settings, now, this.#publisher.roles.nextSeq());
     });
     this.#metrics.resigned(resigned);
+    await this.#documents.step();
     await this.#commits.resume();
     return { resigned };
   }
@@ -564,22 +579,15 @@ export class Repository extends DurableObject<Env> {
   }
 
   async setAttestationPolicy(policy: unknown): Promise<Result<{ policy: AttestationPolicyView }>> {
+    const before = this.#attestations.policy().flavour;
     const result = this.#attestations.setPolicy(policy);
     if ("ok" in result) return result;
     this.#log.record("attestation-policy-set", `flavour ${result.flavour}`);
+    // Another flavour answers other routes: every attestation's documents are written again.
+    if (result.flavour !== before) this.#documents.rewriteAll();
+    await this.#documents.step();
+    if (this.#settings) await this.#scheduler.arm(this.#settings, this.#documents.wantsAnotherStep());
     return { ok: true, policy: this.#attestations.policyView() };
-  }
-
-  /** A target's attestations (for the listing and the npm and PyPI shapes). */
-  async attestationsFor(query: { path?: string; filename?: string }): Promise<AttestationView[]> {
-    const { path } = query;
-    const rows =
-      path !== undefined
-        ? this.#attestations.forPath(path).map((a) => ({ ...a, path }))
-        : this.#attestations.forFilename(query.filename ?? "");
-    return rows
-      .filter((a) => !this.#quarantine.has(a.path))
-      .map((a) => ({ ...a, publisher: a.publisher as Record<string, string | null> }));
   }
 
   // --- the transparency log ---------------------------------------------------
@@ -655,7 +663,14 @@ export class Repository extends DurableObject<Env> {
 
   // --- reading --------------------------------------------------------------
 
+  /** The status, for operators; the public copy health reads (site/status.json) is brought up to date with it. */
   async status(): Promise<RepositoryStatus> {
+    const status = await this.#status();
+    if (this.#settings) await this.#site.publishStatus();
+    return status;
+  }
+
+  async #status(): Promise<RepositoryStatus> {
     const blocked = await this.#publishingBlocked();
     return repositoryStatus({
       publishingBlocked: blocked && { code: blocked.code, detail: blocked.detail },
@@ -681,7 +696,7 @@ export class Repository extends DurableObject<Env> {
       if (!(error instanceof KekError)) throw error;
     }
     return this.#metrics.families({
-      status: await this.status(),
+      status: await this.#status(),
       round: this.#publisher.roles.roundProgress(),
       changedRoles: this.#publisher.roles.changedCount(),
       queuedTasks: this.#pushes.queuedTasks(),
@@ -710,6 +725,12 @@ export class Repository extends DurableObject<Env> {
     this.#publisher.roles.markDirty([...names, ...ROUND_ROLES], seq);
   }
 
+  /** Waits for `publish` and, beside it, for the public documents of the change it carries. */
+  async #withDocuments<T>(publish: Promise<T>): Promise<T> {
+    const [result] = await Promise.all([publish, this.#documents.step()]);
+    return result;
+  }
+
   /** Moves quarantined bytes out of (or removed ones out of) public reach; a failure is retried by the alarm. */
   async #settleQuarantine(): Promise<void> {
     try {
@@ -727,8 +748,11 @@ export class Repository extends DurableObject<Env> {
       await this.#scheduler.failed("publish-failed", result.error);
     } else {
       if (result.outcome === "idle") this.#scheduler.succeeded();
-      if (this.#settings) await this.#scheduler.arm(this.#settings, result.outcome === "more");
+      if (this.#settings)
+        await this.#scheduler.arm(this.#settings, result.outcome === "more" || this.#documents.wantsAnotherStep());
     }
+    // Documents of changes acknowledged without waiting (respond-async) follow their run.
+    if (this.#documents.pending()) void this.#documents.step();
     // The pages' documents follow what was just published (or the failure now shown),
     // on their own time: the next publish run does not wait for them.
     if (result.outcome !== "more" && this.#settings) void this.#site.publishSoon();

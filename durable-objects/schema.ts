@@ -224,6 +224,42 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX staged_uploads_by_path ON staged_uploads (path);
   CREATE INDEX staged_uploads_by_time ON staged_uploads (created_at);
   `,
+  /* 12: public attestation documents to (re)write (durable-objects/public-documents.ts) */ `
+  -- Target paths whose public attestation documents (list, npm, PEP 740) must be
+  -- written to R2 again. Triggers fill it in the very transaction that changes a
+  -- path's attestations or its quarantine, so an acknowledged change is never
+  -- missed; a path leaves once its documents are stored, unless it changed again
+  -- meanwhile (generation).
+  CREATE TABLE public_documents_due (
+    path TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TRIGGER public_documents_attestation_added AFTER INSERT ON attestations BEGIN
+    INSERT INTO public_documents_due (path) VALUES (NEW.path)
+      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
+  END;
+  CREATE TRIGGER public_documents_attestation_deleted AFTER DELETE ON attestations BEGIN
+    INSERT INTO public_documents_due (path) VALUES (OLD.path)
+      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
+  END;
+  CREATE TRIGGER public_documents_quarantined AFTER INSERT ON quarantine BEGIN
+    INSERT INTO public_documents_due (path) VALUES (NEW.path)
+      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
+  END;
+  CREATE TRIGGER public_documents_quarantine_changed AFTER UPDATE OF state ON quarantine BEGIN
+    INSERT INTO public_documents_due (path) VALUES (NEW.path)
+      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
+  END;
+  CREATE TRIGGER public_documents_released AFTER DELETE ON quarantine BEGIN
+    INSERT INTO public_documents_due (path) VALUES (OLD.path)
+      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
+  END;
+  -- The backfill of repositories that accepted attestations before these documents
+  -- existed: every attested path is due, and the documents are incomplete until
+  -- the queue has been worked off (the index says so, and the Worker answers 503).
+  INSERT OR IGNORE INTO public_documents_due (path) SELECT DISTINCT path FROM attestations;
+  INSERT OR REPLACE INTO state (key, value) VALUES ('public_documents_backfill', 1);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

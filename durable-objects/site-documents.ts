@@ -1,14 +1,16 @@
 /**
  * Publishes the documents the public pages read (src/pages/site-status.ts) to
  * R2, after each publish run, when they changed:
- *   site/status.json      roles, expiries, next re-signs, warnings, the open
- *                         ceremony, log size, witnesses and recent changes;
- *                         written only when its bytes differ from the last copy;
+ *   site/status.json      roles, expiries, next re-signs, warnings, whether
+ *                         publishing is blocked, the open ceremony, log size,
+ *                         witnesses and recent changes (health reads it too);
+ *                         written only when its bytes differ from the last copy,
+ *                         and also when an operator reads the status;
  *   site/targets/<path>   the published log entries about each target whose
  *                         entries grew since the last run (at most
  *                         ENTRIES_PER_RUN new log entries are looked at per
  *                         run; the next run continues).
- * The pages then never ask this object anything.
+ * The pages and health then never ask this object anything.
  */
 import { purgeCached } from "../src/storage/edge-cache.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
@@ -71,6 +73,17 @@ export class SiteDocuments {
     return this.#queue;
   }
 
+  /**
+   * Publishes status.json alone, after any run under way, if it changed
+   * (an operator's status call: e.g. publishing found blocked after a restart
+   * shows in health at once). Never rejects.
+   */
+  publishStatus(): Promise<void> {
+    const run = this.#queue.then(() => this.#publishStatus(this.#deps.log.publishedSize()));
+    this.#queue = run.catch((error) => console.error("site status not published:", error));
+    return this.#queue;
+  }
+
   async publish(): Promise<void> {
     const published = this.#deps.log.publishedSize();
     await this.#publishTargets(published);
@@ -86,6 +99,7 @@ export class SiteDocuments {
       roles: status.roles,
       openCeremony: status.openCeremony,
       warnings: status.warnings,
+      publishingBlocked: status.publishingBlocked,
       logSize,
       witnesses: this.#deps.log.witnesses(),
       recent: this.#recent(logSize),

@@ -224,16 +224,6 @@ export interface AttestationPolicyView {
   customTrustedRoot: boolean;
 }
 
-/** An accepted attestation. */
-export interface AttestationView {
-  path: string;
-  sha256: string;
-  predicateType: string | null;
-  mediaType: string;
-  /** Who signed it, in PEP 740's publisher shape. */
-  publisher: Record<string, string | null>;
-}
-
 /** An authorized upload, as the Worker needs it to stage the bytes. */
 export interface StagedUpload {
   id: string;

@@ -41,13 +41,14 @@ export interface StatusReport {
 
 async function collectReport(settings: Settings): Promise<StatusReport> {
   const client = adminClient(settings);
-  const [status, ceremonies, registries, healthResponse, operations] = await Promise.all([
+  const [status, ceremonies, registries, operations] = await Promise.all([
     client.status(),
     client.ceremonies(),
     client.registries(),
-    guardedFetch(requireUrl(settings))(`${repoBaseUrl(settings)}/health`),
     collectOperations(settings),
   ]);
+  // Health is read from the status the repository publishes, which the status call above brought up to date.
+  const healthResponse = await guardedFetch(requireUrl(settings))(`${repoBaseUrl(settings)}/health`);
   const health = ((await healthResponse.json().catch(() => null)) as Health | null)?.repositories?.[0] ?? null;
   const now = Date.now();
   const warnings = [...status.warnings];

@@ -2,7 +2,8 @@
  * What a page reads: the files clients download, from R2 through the same
  * edge-cache entries the file routes use (src/http/edge-cache.ts), so a page
  * view costs cache look-ups, not Durable Object calls. Immutable files are
- * cached for good; mutable ones (timestamp, checkpoint, site/status.json) for
+ * cached for good; mutable ones (timestamp, checkpoint, site/status.json, the
+ * attestation documents' index) for
  * SHORT_CACHE_SECONDS.
  */
 import type { Context } from "hono";
@@ -22,9 +23,9 @@ export class Published {
   readonly #c: Context<AppEnv>;
   readonly #short: string;
 
-  constructor(c: Context<AppEnv>) {
+  constructor(c: Context<AppEnv>, repo: string = c.get("repo")) {
     this.#c = c;
-    this.bucket = new RepositoryBucket(c.env.BUCKET, c.get("repo"));
+    this.bucket = new RepositoryBucket(c.env.BUCKET, repo);
     this.#short = shortLived(shortCacheSeconds(c.env));
   }
 
@@ -44,6 +45,12 @@ export class Published {
   /** A site document; target documents change when their target does, so all are short-lived. */
   site(name: string): Promise<PublishedFile | null> {
     return this.#read(this.bucket.siteKey(name), true, () => this.bucket.getSite(name));
+  }
+
+  /** The attestation documents' index (durable-objects/public-documents.ts); mutable. */
+  attestationIndex(): Promise<PublishedFile | null> {
+    const key = this.bucket.attestationIndexKey();
+    return this.#read(key, true, () => this.bucket.getPublic(key));
   }
 
   async json<T>(file: Promise<PublishedFile | null>): Promise<T | null> {

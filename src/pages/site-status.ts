@@ -22,6 +22,8 @@ export interface SiteStatus {
   roles: RepositoryStatus["roles"];
   openCeremony: RepositoryStatus["openCeremony"];
   warnings: string[];
+  /** Why publishing cannot proceed (a signing key that does not unseal); absent in documents written before it was recorded. */
+  publishingBlocked?: RepositoryStatus["publishingBlocked"];
   /** The log size the served checkpoint signs. */
   logSize: number;
   /** Witness verifier keys (C2SP tlog-cosignature) whose cosignatures the checkpoint may carry. */

@@ -1,49 +1,72 @@
 /**
- * Attestations, served from the edge:
+ * Attestations, served from the edge: every answer is a document the
+ * repository's Durable Object published to R2 (durable-objects/public-documents.ts),
+ * read through the edge cache; no request reaches the object.
  *   GET /{repo}/attestations/{target path}            the target's attestations (short-lived)
  *   GET /{repo}/attestation-bundles/{sha256}.json     one attestation's bytes (immutable, content-addressed)
  *   GET /{repo}/-/npm/v1/attestations/{name}@{version}  npm's shape (npm-flavoured repositories)
  *   GET /{repo}/integrity/{project}/{version}/{file}/provenance  PEP 740 (PyPI-flavoured repositories)
- * Every answer carries a strong ETag and answers If-None-Match with 304.
+ * Every answer carries a strong ETag and answers If-None-Match with 304. A
+ * document that is missing while the repository's documents are still being
+ * written (the backfill of a repository older than them, a change of flavour:
+ * the index says `complete: false`) is 503 with Retry-After, never a wrong "none".
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
+import type { AttestationIndex } from "../attestations/documents.ts";
 import { npmTarballPath } from "../attestations/policy.ts";
 import { fileMatchesRelease } from "../attestations/pypi-names.ts";
-import { toPep740 } from "../attestations/shapes.ts";
 import { IMMUTABLE, respondWithEtag, serveCached, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
 import { ProblemError } from "../http/problem.ts";
-import { existingRepository } from "../http/repository-param.ts";
+import { requireRepository } from "../http/repository-param.ts";
+import { Published } from "../pages/published.ts";
 import { TargetPathSchema } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
 const notFound = (detail: string) => new ProblemError(404, { code: "not_found", detail });
 
-/** The repository's object (the one place these routes reach it): 404 if the repository does not exist. */
-function repository(c: Context<AppEnv>) {
-  return existingRepository(c);
+function shortCache(c: Context<AppEnv>): string {
+  return shortLived(shortCacheSeconds(c.env));
 }
 
-async function requireFlavour(c: Context<AppEnv>, flavour: "npm" | "pypi"): Promise<void> {
-  const stub = await repository(c);
-  const policy = await stub.attestationPolicy();
-  if (policy.flavour !== flavour) throw notFound(`repository "${c.get("repo")}" is not ${flavour}-flavoured`);
+/** The repository's attestation documents' index (null until its object first wrote it). */
+function attestationIndex(c: Context<AppEnv>): Promise<AttestationIndex | null> {
+  const published = new Published(c);
+  return published.json<AttestationIndex>(published.attestationIndex());
 }
 
-/** The stored attestations' JSON, in order. */
-async function bundles(c: Context<AppEnv>, sha256s: string[]): Promise<Array<Record<string, unknown>>> {
-  const bucket = new RepositoryBucket(c.env.BUCKET, c.get("repo"));
-  return Promise.all(
-    sha256s.map(async (sha) => {
-      const object = await bucket.getAttestation(sha);
-      if (!object) throw new Error(`attestation ${sha} is listed but not stored`);
-      return object.json<Record<string, unknown>>();
-    }),
+/** The index, once complete; else 503: a missing document may only mean "not written yet". */
+async function completeIndex(c: Context<AppEnv>): Promise<AttestationIndex> {
+  const index = await attestationIndex(c);
+  if (index?.complete) return index;
+  const seconds = Math.max(shortCacheSeconds(c.env), 1);
+  throw new ProblemError(
+    503,
+    {
+      code: "documents_pending",
+      detail: `repository "${c.get("repo")}" is still publishing its attestation documents; retry in ${seconds} s`,
+    },
+    { "Retry-After": String(seconds) },
   );
 }
 
-function shortCache(c: Context<AppEnv>): string {
-  return shortLived(shortCacheSeconds(c.env));
+/** 404 unless the repository has `flavour` (read from its index, not from its object). */
+async function requireFlavour(c: Context<AppEnv>, flavour: "npm" | "pypi"): Promise<void> {
+  await requireRepository(c);
+  const index = await attestationIndex(c);
+  if (index && index.flavour !== flavour) throw notFound(`repository "${c.get("repo")}" is not ${flavour}-flavoured`);
+  if (!index) await completeIndex(c);
+}
+
+/** A published document, through the edge cache; null if it is not in R2. */
+function servePublic(c: Context<AppEnv>, key: string): Promise<Response | null> {
+  const bucket = new RepositoryBucket(c.env.BUCKET, c.get("repo"));
+  return serveCached(c, {
+    r2Key: key,
+    cacheControl: shortCache(c),
+    contentType: "application/json",
+    load: () => bucket.getPublic(key),
+  });
 }
 
 export const attestationFiles = new Hono<AppEnv>().get("/:file{[0-9a-f]{64}\\.json}", async (c) => {
@@ -62,50 +85,28 @@ export const attestationFiles = new Hono<AppEnv>().get("/:file{[0-9a-f]{64}\\.js
 export const attestationLists = new Hono<AppEnv>().get("/:path{.+}", async (c) => {
   const path = TargetPathSchema.safeParse(c.req.param("path"));
   if (!path.success) throw notFound("not a target path");
-  const stub = await repository(c);
-  const list = await stub.attestationsFor({ path: path.data });
-  const body = {
-    target: path.data,
-    attestations: list.map((a) => ({
-      predicateType: a.predicateType,
-      sha256: a.sha256,
-      mediaType: a.mediaType,
-      publisher: a.publisher,
-      url: `/${c.get("repo")}/attestation-bundles/${a.sha256}.json`,
-    })),
-  };
-  return respondWithEtag(c, JSON.stringify(body), {
+  await requireRepository(c);
+  const bucket = new RepositoryBucket(c.env.BUCKET, c.get("repo"));
+  const served = await servePublic(c, bucket.attestationListKey(path.data));
+  if (served) return served;
+  // No document: the target has no public attestation.
+  await completeIndex(c);
+  return respondWithEtag(c, JSON.stringify({ target: path.data, attestations: [] }), {
     "Content-Type": "application/json",
     "Cache-Control": shortCache(c),
   });
 });
-
-/** npm's publish attestation; the registry lists it before the provenance. */
-const NPM_PUBLISH = "https://github.com/npm/attestation/tree/main/specs/publish/v0.1";
 
 export const npmAttestations = new Hono<AppEnv>().get("/:spec{.+}", async (c) => {
   await requireFlavour(c, "npm");
   const spec = c.req.param("spec");
   const at = spec.lastIndexOf("@");
   if (at <= 0) throw notFound("ask for <name>@<version>");
-  const stub = await repository(c);
-  const stored = await stub.attestationsFor({ path: npmTarballPath(spec.slice(0, at), spec.slice(at + 1)) });
-  // Only attestations with a predicate type have npm's shape; the publish attestation first, then push order.
-  const list = stored
-    .filter((a): a is typeof a & { predicateType: string } => a.predicateType !== null)
-    .map((a, i) => ({ a, rank: a.predicateType === NPM_PUBLISH ? -1 : i }))
-    .sort((x, y) => x.rank - y.rank)
-    .map(({ a }) => a);
-  if (list.length === 0) throw notFound(`no attestations for ${spec}`);
-  const json = await bundles(
-    c,
-    list.map((a) => a.sha256),
-  );
-  const body = { attestations: list.map((a, i) => ({ predicateType: a.predicateType, bundle: json[i] })) };
-  return respondWithEtag(c, JSON.stringify(body), {
-    "Content-Type": "application/json",
-    "Cache-Control": shortCache(c),
-  });
+  const bucket = new RepositoryBucket(c.env.BUCKET, c.get("repo"));
+  const served = await servePublic(c, bucket.npmDocumentKey(npmTarballPath(spec.slice(0, at), spec.slice(at + 1))));
+  if (served) return served;
+  await completeIndex(c);
+  throw notFound(`no attestations for ${spec}`);
 });
 
 /** PEP 740's media type for the Integrity API; `application/json` on request. */
@@ -156,29 +157,15 @@ export const pypiIntegrity = new Hono<AppEnv>().get("/:project/:version/:filenam
   const { project, version, filename } = c.req.param();
   if (!fileMatchesRelease(filename, project, version))
     throw notFound(`${filename} is not a distribution of ${project} ${version}`);
-  const stub = await repository(c);
-  const list = await stub.attestationsFor({ filename });
-  if (list.length === 0) throw notFound(`no provenance for ${filename}`);
-  const stored = await bundles(
-    c,
-    list.map((a) => a.sha256),
-  );
-  const byPublisher = new Map<
-    string,
-    { publisher: Record<string, unknown>; attestations: Array<Record<string, unknown>> }
-  >();
-  list.forEach((a, i) => {
-    const json = stored[i];
-    if (!json) return;
-    const key = JSON.stringify(a.publisher);
-    const group = byPublisher.get(key) ?? { publisher: a.publisher, attestations: [] };
-    group.attestations.push(toPep740(json));
-    byPublisher.set(key, group);
-  });
-  const body = { version: 1, attestation_bundles: [...byPublisher.values()] };
-  return respondWithEtag(c, JSON.stringify(body), {
-    "Content-Type": contentType,
-    "Cache-Control": shortCache(c),
-    Vary: "Accept",
-  });
+  const bucket = new RepositoryBucket(c.env.BUCKET, c.get("repo"));
+  const served = await servePublic(c, bucket.pep740DocumentKey(filename));
+  if (!served) {
+    await completeIndex(c);
+    throw notFound(`no provenance for ${filename}`);
+  }
+  // One stored document answers both media types: the negotiated one is set here (a 304 keeps Vary too).
+  const response = new Response(served.body, served);
+  if (response.status === 200) response.headers.set("Content-Type", contentType);
+  response.headers.set("Vary", "Accept");
+  return response;
 });

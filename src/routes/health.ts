@@ -8,14 +8,20 @@
  *   GET /health         every repository in the bucket
  *   GET /{repo}/health  one repository (404 if it does not exist)
  * 200 when every timestamp is valid and nothing is blocked (status "ok" or "warning"), 503 otherwise.
+ * No Durable Object is asked: each repository's answer is computed now from
+ * two documents it published, read through the edge cache (at most
+ * SHORT_CACHE_SECONDS old): timestamp.json (version, expiry, time left) and
+ * site/status.json (roles, warnings, whether publishing is blocked; the
+ * object rewrites it after each publish run, each minute's cron tick and each
+ * operator status call, when it changed).
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { requireRepository } from "../http/repository-param.ts";
-import { repositoryStub } from "../repository-stub.ts";
+import { Published } from "../pages/published.ts";
+import { SITE_STATUS, type SiteStatus } from "../pages/site-status.ts";
 import type { RepositoryStatus } from "../repository-api.ts";
 import { listRepositories } from "../storage/repository-directory.ts";
-import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
 export interface RepositoryHealth {
   repository: string;
@@ -26,17 +32,22 @@ export interface RepositoryHealth {
   publishingBlocked?: RepositoryStatus["publishingBlocked"];
 }
 
-async function repositoryHealth(env: Env, repo: string, now: number): Promise<RepositoryHealth> {
-  const object = await new RepositoryBucket(env.BUCKET, repo).getMetadata("timestamp.json");
-  if (!object) return { repository: repo, status: "not_published" };
-  const { signed } = (await object.json()) as { signed: { version: number; expires: string } };
+async function repositoryHealth(c: Context<AppEnv>, repo: string, now: number): Promise<RepositoryHealth> {
+  const published = new Published(c, repo);
+  const [timestamp, site] = await Promise.all([
+    published.json<{ signed: { version: number; expires: string } }>(published.metadata("timestamp.json")),
+    published.json<SiteStatus>(published.site(SITE_STATUS)),
+  ]);
+  if (!timestamp) return { repository: repo, status: "not_published" };
+  const { signed } = timestamp;
   const secondsLeft = Math.floor((Date.parse(signed.expires) - now) / 1000);
-  const { roles, warnings, publishingBlocked } = await repositoryStub(env, repo).status();
+  const warnings = site?.warnings ?? [];
+  const publishingBlocked = site?.publishingBlocked ?? null;
   return {
     repository: repo,
     status: secondsLeft <= 0 ? "expired" : publishingBlocked ? "blocked" : warnings.length > 0 ? "warning" : "ok",
     timestamp: { version: signed.version, expires: signed.expires, secondsLeft },
-    roles,
+    ...(site ? { roles: site.roles } : {}),
     warnings,
     publishingBlocked,
   };
@@ -51,10 +62,10 @@ function respond(c: Context<AppEnv>, repositories: RepositoryHealth[]) {
 export const serviceHealth = new Hono<AppEnv>().get("/", async (c) => {
   const now = Date.now();
   const repos = await listRepositories(c.env.BUCKET);
-  return respond(c, await Promise.all(repos.map((r) => repositoryHealth(c.env, r, now))));
+  return respond(c, await Promise.all(repos.map((r) => repositoryHealth(c, r, now))));
 });
 
 export const repoHealth = new Hono<AppEnv>().get("/", async (c) => {
   await requireRepository(c);
-  return respond(c, [await repositoryHealth(c.env, c.get("repo"), Date.now())]);
+  return respond(c, [await repositoryHealth(c, c.get("repo"), Date.now())]);
 });

@@ -6,7 +6,12 @@
  *   <repo>/quarantine/<key below the repository>  bytes of quarantined targets and their
  *       attestations, kept for review; no route serves this prefix publicly
  *   <repo>/staging/<upload id>   an upload's bytes until the Durable Object accepts them
- *   <repo>/site/status.json, <repo>/site/targets/<path>  what the public pages read (durable-objects/site-documents.ts)
+ *   <repo>/site/status.json, <repo>/site/targets/<path>  what the public pages and health read (durable-objects/site-documents.ts)
+ *   <repo>/public/attestations.json          the attestation documents' index: flavour, complete
+ *   <repo>/public/attestations/<path>        a target's attestation list
+ *   <repo>/public/npm/<path>                 npm's attestations document of a tarball
+ *   <repo>/public/pep740/<file name>         PEP 740 provenance of a file name
+ *       (durable-objects/public-documents.ts writes them; the Worker serves them as they are)
  * Nothing under staging/ is ever served: the target route only maps names to
  * targets/ keys. The Durable Object writes metadata and moves accepted
  * uploads to their content address under targets/; the Worker streams
@@ -209,5 +214,47 @@ export class RepositoryBucket {
       paths: listed.objects.map((o) => o.key.slice(base.length)),
       cursor: listed.truncated ? listed.cursor : null,
     };
+  }
+
+  /** The index of the attestation documents (`{flavour, complete}`). */
+  attestationIndexKey(): string {
+    return `${this.#repo}/public/attestations.json`;
+  }
+
+  /** A target's attestation list document. */
+  attestationListKey(path: string): string {
+    return `${this.#repo}/public/attestations/${path}`;
+  }
+
+  /** npm's attestations document of the tarball at `path`. */
+  npmDocumentKey(path: string): string {
+    return `${this.#repo}/public/npm/${path}`;
+  }
+
+  /** PEP 740 provenance of every target named `filename`. */
+  pep740DocumentKey(filename: string): string {
+    return `${this.#repo}/public/pep740/${filename}`;
+  }
+
+  /** Stores a public document at one of the keys above (R2 checks the bytes against `sha256`). */
+  async putPublic(key: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<void> {
+    await this.#bucket.put(this.#publicKey(key), bytes, {
+      sha256,
+      httpMetadata: { contentType: JSON_TYPE },
+      customMetadata: { sha256 },
+    });
+  }
+
+  getPublic(key: string): Promise<R2ObjectBody | null> {
+    return this.#bucket.get(this.#publicKey(key));
+  }
+
+  async deletePublic(key: string): Promise<void> {
+    await this.#bucket.delete(this.#publicKey(key));
+  }
+
+  #publicKey(key: string): string {
+    if (!key.startsWith(`${this.#repo}/public/`)) throw new Error(`${key} is not a public document of ${this.#repo}`);
+    return key;
   }
 }

@@ -110,3 +110,23 @@ export async function allPublishedTargets(repo: string, snapshotVersion?: number
   }
   return { timestamp, snapshot: version, listings };
 }
+
+/** Copies every R2 object of repository `from` to repository `to`: the same published files under another name. */
+export async function copyPublished(from: string, to: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const listed = await env.BUCKET.list({
+      prefix: `${from}/`,
+      include: ["customMetadata", "httpMetadata"],
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const o of listed.objects) {
+      const object = defined(await env.BUCKET.get(o.key));
+      await env.BUCKET.put(`${to}/${o.key.slice(from.length + 1)}`, await object.arrayBuffer(), {
+        customMetadata: o.customMetadata ?? {},
+        httpMetadata: o.httpMetadata ?? {},
+      });
+    }
+    cursor = listed.truncated ? listed.cursor : undefined;
+  } while (cursor);
+}
