@@ -12,6 +12,7 @@ import {
   DEFAULT_POLICY,
   expectedSubjectName,
   policyTrustedRoot,
+  sigstoreTrustedRoot,
 } from "../src/attestations/policy.ts";
 import { PYPI_PUBLISHER_KINDS, publisherFor } from "../src/attestations/shapes.ts";
 import type { TrustedRoot } from "../src/attestations/trusted-root.ts";
@@ -24,6 +25,10 @@ import { utf8 } from "../src/lib/bytes.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
+import type { TrustView } from "./sigstore-trust.ts";
+
+/** The deployment's Sigstore trusted root (durable-objects/sigstore-trust.ts): its text only if `known` is stale. */
+export type SigstoreTrustSource = (known: string | null) => Promise<TrustView>;
 
 const POLICY = "attestation-policy";
 
@@ -55,12 +60,17 @@ export class Attestations {
   readonly #sql: SqlStorage;
   readonly #kv: SyncKvStorage;
   readonly #repo: string;
-  #trust: { policy: AttestationPolicy; root: TrustedRoot } | null = null;
+  readonly #sigstoreTrust: SigstoreTrustSource;
+  /** A policy's own trusted root, parsed once. */
+  #custom: { policy: AttestationPolicy; root: TrustedRoot } | null = null;
+  /** The deployment's trusted root as last fetched from the Sigstore trust object, parsed once per version. */
+  #sigstore: { sha256: string; root: TrustedRoot } | null = null;
 
-  constructor(sql: SqlStorage, kv: SyncKvStorage, repo: string) {
+  constructor(sql: SqlStorage, kv: SyncKvStorage, repo: string, sigstoreTrust: SigstoreTrustSource) {
     this.#sql = sql;
     this.#kv = kv;
     this.#repo = repo;
+    this.#sigstoreTrust = sigstoreTrust;
   }
 
   policy(): AttestationPolicy {
@@ -92,7 +102,7 @@ export class Attestations {
       );
     }
     this.#kv.put(POLICY, parsed.data);
-    this.#trust = null;
+    this.#custom = null;
     return parsed.data;
   }
 
@@ -112,7 +122,9 @@ export class Attestations {
     } catch {
       return reject("structure", "not JSON");
     }
-    const { policy, root } = this.#trustMaterial();
+    const policy = this.policy();
+    const root = await this.#trustedRoot(policy);
+    if (typeof root === "string") return reject("chain", root);
     const subjectName = expectedSubjectName(policy, path);
     if (subjectName === null)
       return reject("subject_name", `"${path}" does not follow the ${policy.flavour} naming of this repository`);
@@ -247,12 +259,29 @@ export class Attestations {
       .map(toRecord);
   }
 
-  #trustMaterial() {
-    this.#trust ??= (() => {
-      const policy = this.policy();
-      return { policy, root: policyTrustedRoot(policy) };
-    })();
-    return this.#trust;
+  /**
+   * The trusted root to verify with: the policy's own, else the deployment's
+   * (kept fresh through TUF by the Sigstore trust object; re-parsed only when
+   * it changed). A string says why there is none.
+   */
+  async #trustedRoot(policy: AttestationPolicy): Promise<TrustedRoot | string> {
+    if (policy.trustedRoot) {
+      this.#custom ??= { policy, root: policyTrustedRoot(policy) }; // setPolicy forgets it
+      return this.#custom.root;
+    }
+    let view: TrustView;
+    try {
+      view = await this.#sigstoreTrust(this.#sigstore?.sha256 ?? null);
+    } catch (error) {
+      if (this.#sigstore) return this.#sigstore.root; // the object is unreachable: keep what was trusted
+      throw error;
+    }
+    if (view.sha256 === null)
+      return `no Sigstore trusted root yet: ${view.url} has not been fetched (${view.error?.detail ?? "no refresh so far"})`;
+    if (view.trustedRoot !== undefined && view.sha256 !== this.#sigstore?.sha256) {
+      this.#sigstore = { sha256: view.sha256, root: sigstoreTrustedRoot(JSON.parse(view.trustedRoot)) };
+    }
+    return this.#sigstore?.root ?? `the Sigstore trust object did not send trusted root ${view.sha256}`;
   }
 }
 

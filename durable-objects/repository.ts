@@ -31,6 +31,7 @@ import {
   type QuarantineView,
 } from "../src/repository-api.ts";
 import { Attestations } from "./attestations.ts";
+import { sigstoreTrustStub } from "./sigstore-trust.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
 import { Ceremonies } from "./ceremonies.ts";
@@ -155,7 +156,9 @@ export class Repository extends DurableObject<Env> {
       repo: name,
       logOrigin: this.#tlog.origin,
     });
-    this.#attestations = new Attestations(this.#sql, ctx.storage.kv, name);
+    this.#attestations = new Attestations(this.#sql, ctx.storage.kv, name, (known) =>
+      sigstoreTrustStub(env).current(known),
+    );
     this.#quarantine = new Quarantine({
       sql: this.#sql,
       index: this.#targets,

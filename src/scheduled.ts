@@ -4,6 +4,7 @@
  * Repositories are found by listing the bucket's top-level prefixes (every
  * bootstrapped repository has published files there).
  */
+import { sigstoreTrustStub } from "../durable-objects/sigstore-trust.ts";
 import { repositoryStub } from "./repository-stub.ts";
 import { listRepositories } from "./storage/repository-directory.ts";
 
@@ -22,4 +23,10 @@ export async function wakeRepositories(env: Env): Promise<{ woken: number; faile
   }
   if (failed.length) console.error(`cron: refresh failed for ${failed.length} repositories: ${failed.join(", ")}`);
   return { woken: repos.length, failed };
+}
+
+/** Keeps the Sigstore trusted root fresh through TUF (the object refreshes only when due). */
+export async function refreshSigstoreTrust(env: Env): Promise<void> {
+  const report = await sigstoreTrustStub(env).refresh();
+  if (!report.ok && !report.skipped) console.error(`cron: Sigstore trust refresh failed: ${report.error?.detail}`);
 }

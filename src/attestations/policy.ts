@@ -32,7 +32,12 @@ export const DEFAULT_POLICY: AttestationPolicy = AttestationPolicySchema.parse({
 
 /** The trusted root a policy names, with npm's registry keys (for npm's publish attestations). */
 export function policyTrustedRoot(policy: AttestationPolicy): TrustedRoot {
-  return trustedRootFromJSON(policy.trustedRoot ?? publicGood, npmAttestationKeys(npmKeys));
+  return sigstoreTrustedRoot(policy.trustedRoot ?? publicGood);
+}
+
+/** A Sigstore trusted_root.json, with npm's registry keys. */
+export function sigstoreTrustedRoot(json: unknown): TrustedRoot {
+  return trustedRootFromJSON(json, npmAttestationKeys(npmKeys));
 }
 
 /** npm tarball paths: `<name>/-/<unscoped name>-<version>.tgz` (as on the npm registry). */

@@ -1,0 +1,162 @@
+/**
+ * The deployment's Sigstore trust material, kept fresh through TUF: one
+ * Durable Object (named "sigstore") that runs tuf-edge's own TUF client
+ * (src/tuf/client) against Sigstore's TUF repository on the cron, and keeps,
+ * in its storage, the client's trusted metadata and the verified
+ * `trusted_root.json` and `signing_config.v0.2.json` targets. Repositories
+ * ask it for the trusted root when they verify attestations. A refresh that
+ * fails changes nothing that was trusted; until one succeeds, the
+ * public-good trusted root bundled with tuf-edge is used (first trust).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { sigstoreTrustedRoot } from "../src/attestations/policy.ts";
+import { fromUtf8, utf8 } from "../src/lib/bytes.ts";
+import { sha256Hex } from "../src/lib/digest.ts";
+import type { TrustedFiles } from "../src/tuf/client/trusted-metadata.ts";
+import { downloadTarget, type FetchFile, updateMetadata } from "../src/tuf/client/updater.ts";
+import { InvalidMetadataError, TufError } from "../src/tuf/errors.ts";
+import { httpFetchFile } from "./capped-fetch.ts";
+import { sourceFromEnv, sourceId, type TufSource } from "./sigstore-trust-source.ts";
+
+/** The targets kept; trusted_root.json is required, the signing configuration is kept when listed. */
+const TRUSTED_ROOT = "trusted_root.json";
+const SIGNING_CONFIG = "signing_config.v0.2.json";
+
+/** How often the cron's call refreshes: hourly after a success, every 5 minutes after a failure. */
+const AFTER_SUCCESS_MS = 3_600_000;
+const AFTER_FAILURE_MS = 300_000;
+
+interface StoredTarget {
+  sha256: string;
+  text: string;
+}
+
+interface Status {
+  lastAttempt: number | null;
+  lastSuccess: number | null;
+  error: { code: string; detail: string } | null;
+}
+
+export interface TrustView {
+  /** tuf: fetched and verified; bundled: nothing fetched yet, the bundled public-good copy; none: nothing to use. */
+  source: "tuf" | "bundled" | "none";
+  url: string;
+  sha256: string | null;
+  /** The trusted_root.json text, unless the caller already holds this sha256. */
+  trustedRoot?: string;
+  rootVersion: number | null;
+  timestampVersion: number | null;
+  lastSuccess: string | null;
+  error: Status["error"];
+}
+
+export interface RefreshReport {
+  ok: boolean;
+  skipped: boolean;
+  rootVersion: number | null;
+  timestampVersion: number | null;
+  trustedRootSha256: string | null;
+  error: Status["error"];
+}
+
+export function sigstoreTrustStub(env: Env) {
+  return env.SIGSTORE_TRUST.getByName("sigstore");
+}
+
+export class SigstoreTrust extends DurableObject<Env> {
+  /** The cron's call: refreshes from the configured source when due (or when the configuration changed). */
+  async refresh(): Promise<RefreshReport> {
+    const source = sourceFromEnv(this.env);
+    const status = this.#status();
+    const sameSource = this.ctx.storage.kv.get<string>("source") === (await sourceId(source));
+    const wait = status.error ? AFTER_FAILURE_MS : AFTER_SUCCESS_MS;
+    if (sameSource && status.lastAttempt !== null && Date.now() - status.lastAttempt < wait) {
+      return { ...this.#versions(), ok: status.error === null, skipped: true, error: status.error };
+    }
+    return this.refreshFrom(source, httpFetchFile(source.url), new Date());
+  }
+
+  /**
+   * One refresh with its inputs explicit (the cron passes the configured
+   * source, HTTP and the clock; tests pass a local repository and a time).
+   */
+  async refreshFrom(source: TufSource, fetchFile: FetchFile, now: Date): Promise<RefreshReport> {
+    const kv = this.ctx.storage.kv;
+    const id = await sourceId(source);
+    if (kv.get<string>("source") !== id) {
+      for (const key of ["files", TRUSTED_ROOT, SIGNING_CONFIG, "status"]) kv.delete(key);
+      kv.put("source", id);
+    }
+    const status = this.#status();
+    status.lastAttempt = now.getTime();
+    try {
+      const trusted = kv.get<TrustedFiles>("files") ?? { root: source.root };
+      const { state } = await updateMetadata(trusted, now, fetchFile, (files) => kv.put("files", files));
+      for (const name of [TRUSTED_ROOT, SIGNING_CONFIG]) {
+        const info = state.targetInfo(name);
+        if (!info) {
+          if (name === TRUSTED_ROOT)
+            throw new InvalidMetadataError(`targets v${state.targets?.version} lists no ${name}`);
+          continue;
+        }
+        if (info.hashes.sha256 && kv.get<StoredTarget>(name)?.sha256 === info.hashes.sha256) continue;
+        const bytes = await downloadTarget(state, name, fetchFile);
+        const text = fromUtf8(bytes);
+        // A trusted root this verifier cannot read would replace a good one: refuse it.
+        if (name === TRUSTED_ROOT) sigstoreTrustedRoot(JSON.parse(text));
+        kv.put(name, { sha256: await sha256Hex(bytes), text } satisfies StoredTarget);
+      }
+      status.lastSuccess = now.getTime();
+      status.error = null;
+    } catch (error) {
+      status.error = {
+        code: error instanceof TufError ? error.code : "refresh_failed",
+        detail: error instanceof Error ? error.message : String(error),
+      };
+      console.error(JSON.stringify({ event: "sigstore_trust.refresh_failed", url: source.url, ...status.error }));
+    }
+    kv.put("status", status);
+    return { ...this.#versions(), ok: status.error === null, skipped: false, error: status.error };
+  }
+
+  /** The trusted root to verify with; its text only if `known` is not its sha256. */
+  async current(known: string | null = null): Promise<TrustView> {
+    const source = sourceFromEnv(this.env);
+    const status = this.#status();
+    const { rootVersion, timestampVersion } = this.#versions();
+    const view = {
+      url: source.url,
+      rootVersion,
+      timestampVersion,
+      lastSuccess: status.lastSuccess === null ? null : new Date(status.lastSuccess).toISOString(),
+      error: status.error,
+    };
+    const offer = (kind: "tuf" | "bundled", sha256: string, text: string): TrustView => ({
+      ...view,
+      source: kind,
+      sha256,
+      ...(known === sha256 ? {} : { trustedRoot: text }),
+    });
+    const stored = this.ctx.storage.kv.get<StoredTarget>(TRUSTED_ROOT);
+    if (stored) return offer("tuf", stored.sha256, stored.text);
+    if (source.bundledTrustedRoot !== null) {
+      return offer("bundled", await sha256Hex(utf8(source.bundledTrustedRoot)), source.bundledTrustedRoot);
+    }
+    return { ...view, source: "none", sha256: null };
+  }
+
+  #status(): Status {
+    return this.ctx.storage.kv.get<Status>("status") ?? { lastAttempt: null, lastSuccess: null, error: null };
+  }
+
+  #versions(): Pick<RefreshReport, "rootVersion" | "timestampVersion" | "trustedRootSha256"> {
+    const files = this.ctx.storage.kv.get<TrustedFiles>("files");
+    const version = (bytes: Uint8Array | undefined) =>
+      bytes ? (JSON.parse(fromUtf8(bytes)) as { signed: { version: number } }).signed.version : null;
+    return {
+      rootVersion: version(files?.root),
+      timestampVersion: version(files?.timestamp),
+      trustedRootSha256: this.ctx.storage.kv.get<StoredTarget>(TRUSTED_ROOT)?.sha256 ?? null,
+    };
+  }
+}
