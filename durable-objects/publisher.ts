@@ -28,6 +28,7 @@ import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { binExpiry } from "./freshness.ts";
 import { hashBins, type Settings } from "./settings.ts";
 import { RoleTable } from "./role-table.ts";
+import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
 
@@ -43,6 +44,8 @@ export interface PublisherDeps {
   /** The transparency log: every published file is recorded, and each timestamp commits to its head. */
   log: TransparencyLog;
   repo: string;
+  /** Delegations (delegations.ts): shapes targets once it delegates to named roles, and each delegated role. */
+  delegations?: Pick<Delegations, "signedRole">;
   /**
    * Called in the same synchronous block that makes a round's versions
    * current, with those versions and the change sequence the round carried
@@ -114,11 +117,13 @@ export class Publisher {
         const expires =
           name === "targets"
             ? expiresAt(settings.expiry, "targets", now)
-            : binExpiry(now, settings.expiry.bins, bins.indexOf(name), bins.count);
+            : binExpiry(now, settings.expiry.bins, Math.max(bins.indexOf(name), 0), bins.count);
+        const own = () => (name === "targets" ? logTarget : this.#deps.targets.binTargets(name));
         const signed =
-          name === "targets"
+          this.#deps.delegations?.signedRole(name, version, expires, signer, own) ??
+          (name === "targets"
             ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget }
-            : binTargets(version, expires, this.#deps.targets.binTargets(name));
+            : binTargets(version, expires, this.#deps.targets.binTargets(name)));
         return { name, seenSeq, version, expires, signed };
       });
       const files = [];

@@ -26,7 +26,7 @@ import { describeIssues, fieldErrors } from "../src/schemas/issues.ts";
 import { wellFormedJson } from "../src/schemas/safe-string.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import { toHex, utf8 } from "../src/lib/bytes.ts";
-import type { HashBins } from "../src/tuf/hash-bins.ts";
+import type { Assignment } from "./delegations.ts";
 import {
   DEFAULT_TOLERANCE_SECONDS,
   parseSignatureHeader,
@@ -51,7 +51,8 @@ export interface PushDeps {
   registries: Registries;
   events: TargetEvents;
   roles: RoleTable;
-  bins: () => HashBins;
+  /** The role that lists a path (a bin, or a delegation: delegations.ts). */
+  assign: (path: string) => Assignment;
   /** Waits for the publish that carries change `seq`. */
   publish: (seq: number) => Promise<{ ok: true } | Failure>;
   /** Starts a publish without waiting for it (for respond-async pushes). */
@@ -432,8 +433,7 @@ export class Pushes {
   }
 
   async #binned(events: TargetEvent[]): Promise<BinnedEvent[]> {
-    const bins = this.#deps.bins();
-    return Promise.all(events.map(async (e) => ({ ...e, bin: await bins.binFor(e.path) })));
+    return events.map((e) => ({ ...e, ...this.#deps.assign(e.path) }));
   }
 }
 

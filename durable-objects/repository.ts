@@ -29,12 +29,15 @@ import {
   type AttestationPolicyView,
   type KekStatus,
   type QuarantineView,
+  type DelegationSpec,
+  type DelegationView,
 } from "../src/repository-api.ts";
 import { Attestations } from "./attestations.ts";
 import { sigstoreTrustStub } from "./sigstore-trust.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
 import { Ceremonies } from "./ceremonies.ts";
+import { Delegations } from "./delegations.ts";
 import { Freshness } from "./freshness.ts";
 import { blockedFailure, GroupCommit, published, type RunOutcome } from "./group-commit.ts";
 import { KeyVault } from "./key-vault.ts";
@@ -97,6 +100,7 @@ export class Repository extends DurableObject<Env> {
   readonly #metrics: RepositoryMetrics;
   readonly #site: SiteDocuments;
   readonly #documents: PublicDocuments;
+  readonly #delegations: Delegations;
   #settings: Settings | null = null;
   #trustedRoot: Root | null = null;
   /** Whether this object has seen its entry in the directory of repositories. */
@@ -115,6 +119,11 @@ export class Repository extends DurableObject<Env> {
     this.#tlog = new TransparencyLog(this.#sql, ctx.storage.kv, this.#sealer, `${env.LOG_ORIGIN}/${name}`);
     this.#bucket = new RepositoryBucket(env.BUCKET, name);
     this.#metrics = new RepositoryMetrics(ctx.storage.kv, name);
+    this.#delegations = new Delegations(
+      this.#sql,
+      (fn) => ctx.storage.transactionSync(fn),
+      () => hashBins(this.#requireSettings()),
+    );
     this.#publisher = new Publisher({
       sql: this.#sql,
       bucket: this.#bucket,
@@ -125,6 +134,7 @@ export class Repository extends DurableObject<Env> {
       purge: purgeCached,
       log: this.#tlog,
       repo: name,
+      delegations: this.#delegations,
       committed: (versions, seq) => this.#pushes.recordPublished(versions, seq),
       rounds: {
         started: (roles) => this.#metrics.roundStarted(Date.now(), roles),
@@ -195,7 +205,7 @@ export class Repository extends DurableObject<Env> {
       registries: this.#registries,
       events: this.#targetEvents,
       roles: this.#publisher.roles,
-      bins: () => hashBins(this.#requireSettings()),
+      assign: (path) => this.#delegations.assign(path),
       publish: async (seq) => {
         await this.#settleQuarantine();
         return this.#withDocuments(published(this.#commits.publish(seq)));
@@ -301,15 +311,11 @@ export class Repository extends DurableObject<Env> {
     if ("ok" in settings) return settings;
     const blocked = await this.#publishingBlocked();
     if (blocked) return blocked;
-    const bins = hashBins(settings);
-    const events: BinnedEvent[] = await Promise.all([
-      ...(change.remove ?? []).map(async (path) => ({
-        type: "targets.remove" as const,
-        path,
-        bin: await bins.binFor(path),
-      })),
-      ...(change.add ?? []).map(async (t) => ({ type: "targets.add" as const, ...t, bin: await bins.binFor(t.path) })),
-    ]);
+    const assign = (path: string) => this.#delegations.assign(path);
+    const events: BinnedEvent[] = [
+      ...(change.remove ?? []).map((path) => ({ type: "targets.remove" as const, path, ...assign(path) })),
+      ...(change.add ?? []).map((t) => ({ type: "targets.add" as const, ...t, ...assign(t.path) })),
+    ];
     return this.#applyEvents(events, "operator", options);
   }
 
@@ -327,7 +333,7 @@ export class Repository extends DurableObject<Env> {
     if ("ok" in settings) return settings;
     if (change.type === "targets.remove" && !this.#quarantine.held(change.path))
       return failure(409, "not_quarantined", `"${change.path}" is not quarantined`);
-    const event = { ...change, bin: await hashBins(settings).binFor(change.path) } as BinnedEvent;
+    const event = { ...change, ...this.#delegations.assign(change.path) } as BinnedEvent;
     return this.#applyEvents([event], by ? `operator (${by})` : "operator", {});
   }
 
@@ -384,10 +390,11 @@ export class Repository extends DurableObject<Env> {
     const settings = this.#bootstrappedSettings();
     if ("ok" in settings) return settings;
     const { path, length, sha256 } = target;
-    const bin = await hashBins(settings).binFor(path);
     const refused =
       (await this.#publishingBlocked()) ??
-      this.#targetEvents.check([{ type: "targets.add", path, length, hashes: { sha256 }, bin }]);
+      this.#targetEvents.check([
+        { type: "targets.add", path, length, hashes: { sha256 }, ...this.#delegations.assign(path) },
+      ]);
     if (refused) return refused;
     return { ok: true, upload: this.#staged.reserve(path, length, sha256, Date.now()) };
   }
@@ -401,8 +408,7 @@ export class Repository extends DurableObject<Env> {
       return failure(409, "upload_expired", `upload ${uploadId} has no staged bytes; send it again`);
     }
     const { path, length, sha256 } = upload;
-    const bin = await hashBins(this.#requireSettings()).binFor(path);
-    const add = { type: "targets.add" as const, path, length, hashes: { sha256 }, bin };
+    const add = { type: "targets.add" as const, path, length, hashes: { sha256 }, ...this.#delegations.assign(path) };
     const result = await this.#applyEvents([add], "operator", {}, upload.id);
     if (!result.ok) await this.#staged.discard(upload);
     return result.ok ? { ok: true, versions: result.versions } : result;
@@ -412,6 +418,49 @@ export class Repository extends DurableObject<Env> {
   async abandonUpload(uploadId: string): Promise<void> {
     const upload = this.#staged.get(uploadId);
     if (upload) await this.#staged.discard(upload);
+  }
+
+  // --- delegations ------------------------------------------------------------
+
+  async delegations(): Promise<DelegationView[]> {
+    return this.#delegations.list();
+  }
+
+  /**
+   * Adds an online delegation (docs/operators.md "Delegations"): published
+   * before the answer, with the targets it claims moved into it.
+   */
+  async addDelegation(
+    spec: DelegationSpec,
+  ): Promise<Result<{ delegation: DelegationView; versions: PublishedVersions }>> {
+    const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
+    if (ready) return ready;
+    const seq = this.#publisher.roles.nextSeq();
+    const added = this.#delegations.add(spec, seq, Date.now());
+    if ("ok" in added) return added;
+    const where = spec.paths
+      ? `paths ${spec.paths.join(" ")}`
+      : `path_hash_prefixes ${spec.path_hash_prefixes?.join(" ")}`;
+    this.#log.record(
+      "delegation-added",
+      `${spec.name} under ${spec.parent}: ${where}${spec.terminating ? ", terminating" : ""}${spec.bins ? `, ${spec.bins} bins` : ""}`,
+    );
+    const result = await published(this.#commits.publish(seq));
+    if (!result.ok) return result;
+    const delegation = this.#delegations.list().find((d) => d.name === spec.name) as DelegationView;
+    return { ok: true, delegation, versions: result.versions };
+  }
+
+  /** Removes a delegation with no nested ones; its targets go to whichever role claims them now. */
+  async removeDelegation(name: string): Promise<Result<{ versions: PublishedVersions }>> {
+    const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
+    if (ready) return ready;
+    const seq = this.#publisher.roles.nextSeq();
+    const removed = this.#delegations.remove(name, seq);
+    if ("ok" in removed) return removed;
+    this.#log.record("delegation-removed", name);
+    const result = await published(this.#commits.publish(seq));
+    return result.ok ? { ok: true, versions: result.versions } : result;
   }
 
   // --- registries and their pushes ----------------------------------------------
@@ -724,7 +773,13 @@ export class Repository extends DurableObject<Env> {
   #onRootAccepted(rotated: boolean, version: number, sha256: string): void {
     this.#tlog.append({ type: "root.change", repository: this.#name, version, sha256 });
     const seq = this.#publisher.roles.nextSeq();
-    const names = rotated ? ["targets", ...hashBins(this.#requireSettings()).names()] : [];
+    // A new online key re-signs every role it signs: targets, the bins and the online delegations.
+    const names = rotated
+      ? this.#sql
+          .exec<{ name: string }>("SELECT name FROM roles WHERE name NOT IN ('snapshot', 'timestamp')")
+          .toArray()
+          .map((r) => r.name)
+      : [];
     this.#publisher.roles.markDirty([...names, ...ROUND_ROLES], seq);
   }
 

@@ -143,10 +143,14 @@ export class RoleTable {
     );
   }
 
-  /** Every targets role (targets and bins) with the version the next snapshot lists. */
+  /**
+   * Every targets role (targets and bins) with the version the next snapshot lists; a role added while
+   * a round runs (a delegation) has no version yet and waits for the next round.
+   */
   *currentVersions(): Generator<[string, number]> {
     const rows = this.#sql.exec<{ name: string; v: number }>(
-      "SELECT name, IFNULL(staged_version, version) AS v FROM roles WHERE name NOT IN ('snapshot', 'timestamp') ORDER BY name",
+      `SELECT name, IFNULL(staged_version, version) AS v FROM roles
+       WHERE name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0 ORDER BY name`,
     );
     for (const row of rows) yield [row.name, row.v];
   }

@@ -260,6 +260,24 @@ const MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO public_documents_due (path) SELECT DISTINCT path FROM attestations;
   INSERT OR REPLACE INTO state (key, value) VALUES ('public_documents_backfill', 1);
   `,
+  /* 13: delegations (durable-objects/delegations.ts) */ `
+  -- Named targets roles, each delegated by its parent ('targets' or another
+  -- delegation) in position order, before the catch-all hash bins. Each is
+  -- also a row in roles once added (and stays one after removal: a snapshot
+  -- never drops a role), as are its own hash bins <name>.bins-XX.
+  CREATE TABLE delegations (
+    name TEXT PRIMARY KEY,
+    parent TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    paths TEXT,                     -- JSON array of path patterns, or NULL
+    path_hash_prefixes TEXT,        -- JSON array of hex prefixes, or NULL
+    terminating INTEGER NOT NULL CHECK (terminating IN (0, 1)),
+    bit_length INTEGER,             -- hash bins inside: 2^bit_length of them, or NULL
+    created_at INTEGER NOT NULL,
+    CHECK ((paths IS NULL) != (path_hash_prefixes IS NULL))
+  );
+  CREATE INDEX delegations_order ON delegations (parent, position);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -25,6 +25,8 @@ type LogTargetType = "target.add" | "target.remove" | "target.yank" | "target.un
 
 export type BinnedEvent = TargetEvent & {
   bin: string;
+  /** Why no role can list this path (delegations.ts), if none can. */
+  unclaimable?: string;
   /** For attestations.add: the attestation, verified before the transaction. */
   attestation?: VerifiedAttestation;
 };
@@ -91,6 +93,7 @@ export class TargetEvents {
           return failure(409, "unknown_target", `${at}: no such target`);
         if (!event.attestation) return failure(422, "attestation_rejected", `${at}: not verified`);
       } else if (event.type === "targets.add") {
+        if (event.unclaimable) return failure(409, "ambiguous_delegation", `${at}: ${event.unclaimable}`);
         added.add(event.path);
         const clash = this.#immutableClash(event.path, event.length, event.hashes);
         if (clash) return failure(409, "immutable_target", `${at}: ${clash}`);

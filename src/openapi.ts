@@ -11,6 +11,7 @@ import { TargetPathSchema } from "./schemas/target-path.ts";
 import { UploadManifestSchema, WebhookBodySchema } from "./schemas/webhook.ts";
 import { ResealSchema } from "./schemas/kek.ts";
 import { QuarantineActionSchema, QuarantineSchema } from "./schemas/quarantine.ts";
+import { DELEGATION_NAME, DelegationSpecSchema } from "./schemas/delegations.ts";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: "any", io: "input" });
 const json = (s: z.ZodType) => ({ content: { "application/json": { schema: schema(s) } } });
@@ -158,6 +159,52 @@ const OPERATIONS = {
       security: admin,
       parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }],
       responses: { 200: { description: "the bytes" }, 404: problem("not quarantined, or no bytes held") },
+    },
+  },
+};
+
+/** Delegations (docs/operators.md "Delegations"). */
+const DELEGATIONS = {
+  "/{repo}/admin/delegations": {
+    get: {
+      summary: "the delegations, in the order a client's search meets them",
+      security: admin,
+      parameters: [repo],
+      responses: {
+        200: {
+          description: "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?}]}",
+        },
+      },
+    },
+    post: {
+      summary:
+        "add an online delegation before the catch-all hash bins (signed with the online key); the targets it claims move into it; answered once published",
+      security: admin,
+      parameters: [repo],
+      requestBody: json(DelegationSpecSchema),
+      responses: {
+        201: { description: "{delegation, versions}: published" },
+        400: problem("invalid_request: a name, pattern, prefix or bins count that is not allowed"),
+        409: problem(
+          "delegation_exists, unknown_delegation (parent), delegation_has_bins (parent holds bins), delegation_too_deep, too_many_delegations, ambiguous_delegation (a listed target no role can hold for both python-tuf and tuf-js)",
+        ),
+      },
+    },
+  },
+  "/{repo}/admin/delegations/{name}": {
+    delete: {
+      summary:
+        "remove a delegation; its targets move to whichever role claims them now; its role stays in the snapshot",
+      security: admin,
+      parameters: [
+        repo,
+        { name: "name", in: "path", required: true, schema: { type: "string", pattern: DELEGATION_NAME.source } },
+      ],
+      responses: {
+        200: { description: "{removed, versions}: published" },
+        404: problem("not_found: no such delegation"),
+        409: problem("delegation_has_delegations: remove the nested ones first; ambiguous_delegation"),
+      },
     },
   },
 };
@@ -564,5 +611,6 @@ export const openApiDocument = {
       },
     },
     ...OPERATIONS,
+    ...DELEGATIONS,
   },
 };

@@ -7,6 +7,9 @@ import type { Envelope } from "./tuf/metadata.ts";
 import type { Key } from "./tuf/key.ts";
 import type { Hashes } from "./tuf/targets.ts";
 import type { RootDiff } from "./tuf/root-diff.ts";
+import type { DelegationSpec } from "./schemas/delegations.ts";
+
+export type { DelegationSpec };
 
 export interface TargetEntry {
   path: string;
@@ -50,7 +53,14 @@ export type FailureCode =
   | "quarantined_target"
   | "not_quarantined"
   | "upload_in_progress"
-  | "upload_expired";
+  | "upload_expired"
+  | "delegation_exists"
+  | "unknown_delegation"
+  | "delegation_has_bins"
+  | "delegation_has_delegations"
+  | "delegation_too_deep"
+  | "too_many_delegations"
+  | "ambiguous_delegation";
 
 export interface Failure {
   ok: false;
@@ -197,6 +207,18 @@ export interface KekStatus {
   remaining: number;
   /** KEK ids that sealed values name but KEY_ENCRYPTION_KEY does not hold. */
   unconfigured: string[];
+}
+
+/** A delegation, as the admin API shows it (durable-objects/delegations.ts). */
+export interface DelegationView {
+  name: string;
+  parent: string;
+  terminating: boolean;
+  signing: "online";
+  paths?: string[];
+  path_hash_prefixes?: string[];
+  /** Hash bins inside it, if it has them. */
+  bins?: number;
 }
 
 /** A quarantined target, as operators see it (durable-objects/quarantine.ts). */

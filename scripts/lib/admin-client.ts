@@ -12,6 +12,8 @@ import { draftRoot } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import type {
   CeremonyView,
+  DelegationSpec,
+  DelegationView,
   KekStatus,
   OnlineKeyInfo,
   PublishedVersions,
@@ -166,6 +168,23 @@ export class AdminClient {
       `/admin/quarantine/${action}`,
       by === undefined ? { path } : { path, by },
     );
+  }
+
+  /** The delegations, in search order per parent. */
+  delegations(): Promise<{ delegations: DelegationView[] }> {
+    return this.#call("GET", "/admin/delegations");
+  }
+
+  /** Adds an online delegation (published before the answer); the targets it claims move into it. */
+  addDelegation(
+    spec: Omit<DelegationSpec, "parent" | "terminating" | "signing"> & Partial<DelegationSpec>,
+  ): Promise<{ delegation: DelegationView; versions: PublishedVersions }> {
+    return this.#call("POST", "/admin/delegations", spec);
+  }
+
+  /** Removes a delegation with none nested under it; its targets go back to whichever role claims them. */
+  removeDelegation(name: string): Promise<{ removed: string; versions: PublishedVersions }> {
+    return this.#call("DELETE", `/admin/delegations/${encodeURIComponent(name)}`);
   }
 
   /** This repository's sealed secrets against the key-encryption keys. */

@@ -17,6 +17,7 @@ import { stageUpload } from "../http/stage-upload.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { BootstrapSchema, MAX_TARGET_LENGTH, TargetsChangeSchema, UploadQuerySchema } from "../schemas/admin.ts";
 import { ceremonies } from "./ceremonies.ts";
+import { delegations } from "./delegations.ts";
 import { repositoryKek } from "./kek.ts";
 import { quarantine } from "./quarantine.ts";
 import { repositoryMetrics } from "./metrics.ts";
@@ -55,6 +56,7 @@ export const admin = new Hono<AppEnv>()
       c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setLogWitnesses(c.req.valid("json").witnesses))),
   )
   .route("/ceremonies", ceremonies)
+  .route("/delegations", delegations)
   .route("/kek", repositoryKek)
   .route("/quarantine", quarantine)
   .route("/metrics", repositoryMetrics)

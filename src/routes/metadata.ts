@@ -12,8 +12,12 @@ import { IMMUTABLE, serveCached, shortCacheSeconds, shortLived } from "../http/e
 import { ProblemError } from "../http/problem.ts";
 import { JSON_TYPE, RepositoryBucket } from "../storage/repository-bucket.ts";
 
-/** "timestamp.json", or "<version>.<role>.json" with a version of 1 to 15 digits and no leading zero. */
-const METADATA_FILE = /^(?:timestamp|[1-9]\d{0,14}\.(?:root|targets|snapshot|[a-z0-9][a-z0-9-]{0,62}))\.json$/;
+/**
+ * "timestamp.json", or "<version>.<role>.json" with a version of 1 to 15 digits and no leading zero; a role
+ * is a bin, a delegation, or a bin inside one ("<delegation>.bins-XX", durable-objects/delegations.ts).
+ */
+const METADATA_FILE =
+  /^(?:timestamp|[1-9]\d{0,14}\.(?:root|targets|snapshot|[a-z0-9][a-z0-9-]{0,63}(?:\.bins-[0-9a-f]{1,4})?))\.json$/;
 
 export const metadata = new Hono<AppEnv>().get("/:file", async (c) => {
   const file = c.req.param("file");

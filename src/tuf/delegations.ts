@@ -160,10 +160,17 @@ export async function isDelegatedPath(
   role: Pick<DelegatedRole, "paths" | "path_hash_prefixes">,
   path: string,
 ): Promise<boolean> {
-  if (role.path_hash_prefixes !== undefined) {
-    const digest = await sha256Hex(utf8(path));
-    return role.path_hash_prefixes.some((prefix) => digest.startsWith(prefix));
-  }
+  const digest = role.path_hash_prefixes === undefined ? "" : await sha256Hex(utf8(path));
+  return isDelegatedPathWithDigest(role, path, digest);
+}
+
+/** The same, given the lower-case hex SHA-256 of the path's UTF-8 (for callers that hash synchronously). */
+export function isDelegatedPathWithDigest(
+  role: Pick<DelegatedRole, "paths" | "path_hash_prefixes">,
+  path: string,
+  sha256: string,
+): boolean {
+  if (role.path_hash_prefixes !== undefined) return role.path_hash_prefixes.some((prefix) => sha256.startsWith(prefix));
   if (role.paths !== undefined) return role.paths.some((pattern) => isTargetInPathPattern(path, pattern));
   return false;
 }

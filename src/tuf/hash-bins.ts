@@ -53,8 +53,12 @@ export class HashBins {
   }
 
   async indexFor(targetPath: string): Promise<number> {
-    const digest = await sha256(utf8(targetPath));
-    const first32 = new DataView(digest.buffer).getUint32(0, false);
+    return this.indexForDigest(await sha256(utf8(targetPath)));
+  }
+
+  /** The bin index from the SHA-256 of a path's UTF-8: its first bit_length bits. */
+  indexForDigest(digest: Uint8Array): number {
+    const first32 = new DataView(digest.buffer, digest.byteOffset, 4).getUint32(0, false);
     return first32 >>> (32 - this.bitLength);
   }
 

@@ -20,6 +20,8 @@ describe("OpenAPI document", () => {
       "/{repo}/integrity/{project}/{version}/{filename}/provenance",
       "/admin/kek/reseal",
       "/{repo}/admin/quarantine",
+      "/{repo}/admin/delegations",
+      "/{repo}/admin/delegations/{name}",
     ]) {
       expect(json.paths[path], path).toBeDefined();
     }
@@ -38,6 +40,8 @@ describe("OpenAPI document", () => {
     // The rules that JSON Schema cannot express travel as descriptions, from the same schemas.
     expect(add[0].properties.path.description).toMatch(/NFC.*no control, format or invisible characters/);
     expect(add[0].properties.custom.description).toMatch(/__proto__/);
+    const delegation = json.paths["/{repo}/admin/delegations"].post.requestBody.content["application/json"].schema;
+    expect(delegation.properties.paths.maxItems).toBe(64);
     const upload = json.paths["/{repo}/admin/targets/{path}"].put.parameters;
     expect(upload.find((p: { name: string; in: string }) => p.name === "path" && p.in === "query").required).toBe(true);
   });

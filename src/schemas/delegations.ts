@@ -1,0 +1,61 @@
+/**
+ * Bodies of the delegation admin API (src/routes/delegations.ts). Names,
+ * patterns and prefixes are checked here, so the repository object only
+ * checks what depends on its state (the parent, the name being free).
+ */
+import { z } from "zod";
+import { MAX_PATTERNS, patternProblem, TOP_LEVEL_ROLE_NAMES } from "../tuf/delegations.ts";
+import { MAX_BIT_LENGTH, MIN_BIT_LENGTH } from "../tuf/hash-bins.ts";
+
+/** A delegation's name: a role name and a metadata file name, so lower-case letters, digits and - only. */
+export const DELEGATION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+export const DelegationNameSchema = z
+  .string()
+  .regex(DELEGATION_NAME, "a delegation name is 1–64 of a-z, 0-9 and -, not starting or ending with -")
+  .refine((n) => !TOP_LEVEL_ROLE_NAMES.includes(n), "a delegation does not take a top-level role's name")
+  .refine(
+    (n) => n !== "bins" && !n.startsWith("bins-"),
+    'names "bins" and "bins-…" are the hash bins\' (the catch-all role and the top-level bins)',
+  );
+
+const PatternSchema = z.string().superRefine((p, ctx) => {
+  const problem = patternProblem(p);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+const PrefixSchema = z.string().regex(/^[0-9a-f]{1,64}$/, "a path hash prefix is 1–64 lower-case hex digits");
+
+const unique = (list: string[]) => new Set(list).size === list.length;
+
+export const DelegationSpecSchema = z
+  .object({
+    name: DelegationNameSchema,
+    /** The role that delegates: "targets" or another delegation (nested). */
+    parent: z.union([z.literal("targets"), DelegationNameSchema]).default("targets"),
+    /** TUF path patterns (python-tuf's is_delegated_path semantics, the portable subset). */
+    paths: z.array(PatternSchema).min(1).max(MAX_PATTERNS).refine(unique, "each pattern once").optional(),
+    /** Or hex prefixes of the SHA-256 of the target path. */
+    path_hash_prefixes: z.array(PrefixSchema).min(1).max(256).refine(unique, "each prefix once").optional(),
+    /** A terminating delegation ends a client's search for the paths it claims. */
+    terminating: z.boolean().default(false),
+    /** Hash bins inside the delegation (TAP 15): a power of two from 2 to 16,384. */
+    bins: z
+      .number()
+      .int()
+      .min(2 ** MIN_BIT_LENGTH)
+      .max(2 ** MAX_BIT_LENGTH)
+      .refine((n) => Number.isInteger(Math.log2(n)), "bins must be a power of two")
+      .optional(),
+    /** Where among the parent's delegations it goes (0 = searched first); default last. */
+    position: z.number().int().min(0).max(255).optional(),
+    /** Who signs it. Online: the service, with the online key, like the bins. */
+    signing: z.literal("online").default("online"),
+  })
+  .strict()
+  .refine(
+    (s) => (s.paths === undefined) !== (s.path_hash_prefixes === undefined),
+    "a delegation lists exactly one of paths and path_hash_prefixes",
+  );
+
+export type DelegationSpec = z.output<typeof DelegationSpecSchema>;

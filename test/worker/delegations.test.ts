@@ -1,0 +1,226 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { AdminApiError } from "../../scripts/lib/admin-client.ts";
+import { httpMetadata, walkToTarget } from "../../scripts/lib/delegation-walk.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
+import { parseRoot } from "../../src/tuf/root.ts";
+import { BASE, bootstrapped, getJson, withHmacRegistry, workerFetch } from "./helpers.ts";
+
+const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
+
+/** Resolves `path` as a client does, from the repository's root v1. */
+async function resolve(repo: string, root: { signed: unknown }, path: string) {
+  const walk = await walkToTarget(
+    httpMetadata(`${BASE}/${repo}/metadata`, (input) => workerFetch(String(input))),
+    await parseRoot(root.signed),
+    path,
+  );
+  return { role: walk.found?.role ?? null, visited: walk.found?.visited ?? null, target: walk.found?.target };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string | undefined }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AdminApiError) return { status: error.status, code: error.problem.code };
+    throw error;
+  }
+  throw new Error("the request was accepted");
+}
+
+async function publishedTargets(repo: string) {
+  const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+  const { json: snapshot } = await getJson(
+    `/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`,
+  );
+  const version = snapshot.signed.meta["targets.json"].version;
+  return {
+    snapshot: snapshot.signed,
+    targets: (await getJson(`/${repo}/metadata/${version}.targets.json`)).json.signed,
+  };
+}
+
+describe("delegations: online named roles before the catch-all bins", () => {
+  it("moves the targets a new delegation claims into it; a path none claims falls through to the bins", async () => {
+    const repo = "dlg-basic";
+    const { client, root } = await bootstrapped(repo);
+    await client.changeTargets({ add: [await entry("@acme/a-1.0.tgz"), await entry("hello/world.txt")] });
+    expect((await resolve(repo, root, "@acme/a-1.0.tgz")).visited).toEqual([
+      "targets",
+      expect.stringMatching(/^bins-/),
+    ]);
+
+    const added = await client.addDelegation({ name: "acme", paths: ["@acme/*"] });
+    expect(added.delegation).toEqual({
+      name: "acme",
+      parent: "targets",
+      terminating: false,
+      signing: "online",
+      paths: ["@acme/*"],
+    });
+
+    const { targets, snapshot } = await publishedTargets(repo);
+    expect(targets.delegations.succinct_roles).toBeUndefined();
+    expect(targets.delegations.roles.map((r: { name: string }) => r.name)).toEqual(["acme", "bins"]);
+    expect(targets.delegations.roles[1]).toMatchObject({
+      terminating: true,
+      path_hash_prefixes: [..."0123456789abcdef"],
+    });
+    expect(snapshot.meta["acme.json"]).toBeDefined();
+    expect(snapshot.meta["bins.json"]).toBeDefined();
+
+    const acme = await resolve(repo, root, "@acme/a-1.0.tgz");
+    expect(acme).toMatchObject({ role: "acme", visited: ["targets", "acme"] });
+    expect(acme.target?.length).toBe("@acme/a-1.0.tgz".length);
+    const hello = await resolve(repo, root, "hello/world.txt");
+    expect(hello.visited).toEqual(["targets", "bins", expect.stringMatching(/^bins-[0-9a-f]$/)]);
+    // A later change goes where the tree says.
+    await client.changeTargets({ add: [await entry("@acme/b-2.0.tgz")] });
+    expect((await resolve(repo, root, "@acme/b-2.0.tgz")).role).toBe("acme");
+  });
+
+  it("a terminating delegation shadows the bins; a non-terminating one that lacks the path lets the search go on", async () => {
+    const repo = "dlg-terminating";
+    const { client, root } = await bootstrapped(repo);
+    await client.addDelegation({ name: "first", paths: ["pkg/*"] });
+    await client.addDelegation({ name: "shadow", paths: ["pkg/*"], terminating: true, position: 0 });
+    expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["shadow", "first"]);
+    await client.changeTargets({ add: [await entry("pkg/a.tgz")] });
+    expect(await resolve(repo, root, "pkg/a.tgz")).toMatchObject({ role: "shadow", visited: ["targets", "shadow"] });
+    // An unknown path under a terminating delegation: the search stops there, never reaching the bins.
+    expect((await resolve(repo, root, "pkg/none.tgz")).role).toBeNull();
+  });
+
+  it("holds a delegation's targets in its own hash bins (TAP 15), and nests delegations", async () => {
+    const repo = "dlg-nested";
+    const { client, root } = await bootstrapped(repo);
+    await client.addDelegation({ name: "big", paths: ["big/*"], bins: 4 });
+    await client.addDelegation({ name: "org", paths: ["org/*/*"] });
+    await client.addDelegation({ name: "team", parent: "org", paths: ["org/team/*"], bins: 2 });
+    await client.changeTargets({
+      add: [await entry("big/x.tgz"), await entry("org/team/y.tgz"), await entry("org/other/z.tgz")],
+    });
+    const big = await resolve(repo, root, "big/x.tgz");
+    expect(big.visited).toEqual(["targets", "big", expect.stringMatching(/^big\.bins-[0-3]$/)]);
+    const team = await resolve(repo, root, "org/team/y.tgz");
+    expect(team.visited).toEqual(["targets", "org", "team", expect.stringMatching(/^team\.bins-[01]$/)]);
+    expect(await resolve(repo, root, "org/other/z.tgz")).toMatchObject({ role: "org", visited: ["targets", "org"] });
+
+    const { json: bigRole } = await getJson(`/${repo}/metadata/1.big.json`);
+    expect(bigRole.signed.delegations.succinct_roles).toMatchObject({ bit_length: 2, name_prefix: "big.bins" });
+  });
+
+  it("removing a delegation moves its targets back and keeps its role in the snapshot, at a higher version", async () => {
+    const repo = "dlg-remove";
+    const { client, root } = await bootstrapped(repo);
+    await client.addDelegation({ name: "acme", paths: ["@acme/*"] });
+    await client.changeTargets({ add: [await entry("@acme/a.tgz")] });
+    const before = (await publishedTargets(repo)).snapshot.meta["acme.json"].version;
+    await client.removeDelegation("acme");
+    const { snapshot, targets } = await publishedTargets(repo);
+    expect(snapshot.meta["acme.json"].version).toBeGreaterThan(before);
+    expect(targets.delegations.roles.map((r: { name: string }) => r.name)).toEqual(["bins"]);
+    expect((await resolve(repo, root, "@acme/a.tgz")).visited?.[1]).toBe("bins");
+    // The name can be taken again; its versions go on.
+    await client.addDelegation({ name: "acme", paths: ["@acme/*"], terminating: true });
+    expect((await resolve(repo, root, "@acme/a.tgz")).role).toBe("acme");
+    expect((await publishedTargets(repo)).snapshot.meta["acme.json"].version).toBeGreaterThan(before + 1);
+  });
+
+  it("routes a registry's push for a claimed path to the delegation", async () => {
+    const repo = "dlg-push";
+    const { client, root, registry } = await withHmacRegistry(repo);
+    await client.addDelegation({ name: "acme", path_hash_prefixes: ["0", "1", "2", "3", "4", "5", "6", "7"] });
+    // sha256("@acme/p.tgz") and sha256("@acme/q.tgz"): one starts with 0–7, one does not.
+    const paths = ["@acme/p.tgz", "@acme/q.tgz"];
+    await registry.push(
+      await Promise.all(paths.map(async (p) => ({ type: "targets.add" as const, ...(await entry(p)) }))),
+    );
+    for (const path of paths) {
+      const low = "01234567".includes((await sha256Hex(utf8(path)))[0] as string);
+      expect((await resolve(repo, root, path)).visited?.[1]).toBe(low ? "acme" : "bins");
+    }
+  });
+
+  it("a delegation added while a round runs waits for the next round: no snapshot lists a role at version 0", async () => {
+    const repo = "dlg-mid-round";
+    const { client } = await bootstrapped(repo, { bins: 16, binsPerInvocation: 1 });
+    // A round over many bins, one bin per invocation: it is still running when the delegation arrives.
+    const add = await Promise.all(Array.from({ length: 24 }, (_, i) => entry(`many/t-${i}.tgz`)));
+    await client.changeTargets({ add }, { wait: false });
+    // Wait until the round has stored some bins and not all (its gauge, from the metrics endpoint).
+    const roundRoles = async (state: string) => {
+      const response = await workerFetch(`${BASE}/${repo}/admin/metrics`, {
+        headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` },
+      });
+      const line = (await response.text())
+        .split("\n")
+        .find((l) => l.startsWith(`tuf_edge_publish_round_roles{`) && l.includes(`state="${state}"`));
+      return Number(line?.split(" ").at(-1) ?? 0);
+    };
+    while (!((await roundRoles("staged")) > 0 && (await roundRoles("pending")) > 0))
+      await new Promise((r) => setTimeout(r, 5));
+    const { versions } = await client.addDelegation({ name: "acme", paths: ["@acme/*"] });
+    for (let v = 1; v <= versions.snapshot; v++) {
+      const { response, json } = await getJson(`/${repo}/metadata/${v}.snapshot.json`);
+      if (response.status === 404) continue; // a version reserved by a round that did not finish
+      for (const [file, meta] of Object.entries(json.signed.meta as Record<string, { version: number }>)) {
+        expect(meta.version, `${v}.snapshot.json lists ${file}`).toBeGreaterThan(0);
+      }
+    }
+    expect((await publishedTargets(repo)).snapshot.meta["acme.json"].version).toBe(1);
+  });
+
+  it("refuses what it cannot publish, and a refused change changes nothing", async () => {
+    const repo = "dlg-refusals";
+    const { client } = await bootstrapped(repo);
+    await client.changeTargets({ add: [await entry(".npmrc")] });
+    await client.addDelegation({ name: "withbins", paths: ["b/*"], bins: 2 });
+    await client.addDelegation({ name: "org", paths: ["org/*"] });
+    await client.addDelegation({ name: "team", parent: "org", paths: ["org/t*"] });
+    const before = await publishedTargets(repo);
+
+    expect(await refusal(client.addDelegation({ name: "org", paths: ["x/*"] }))).toEqual({
+      status: 409,
+      code: "delegation_exists",
+    });
+    expect(await refusal(client.addDelegation({ name: "x", parent: "nope", paths: ["x/*"] }))).toEqual({
+      status: 409,
+      code: "unknown_delegation",
+    });
+    expect(await refusal(client.addDelegation({ name: "x", parent: "withbins", paths: ["b/x"] }))).toEqual({
+      status: 409,
+      code: "delegation_has_bins",
+    });
+    // python-tuf's fnmatch lets * match ".npmrc", tuf-js's minimatch does not: no role can list it for both.
+    expect(await refusal(client.addDelegation({ name: "dots", paths: ["*"] }))).toEqual({
+      status: 409,
+      code: "ambiguous_delegation",
+    });
+    expect(await refusal(client.removeDelegation("org"))).toEqual({ status: 409, code: "delegation_has_delegations" });
+    expect(await refusal(client.removeDelegation("none"))).toEqual({ status: 404, code: "not_found" });
+    for (const bad of [
+      { name: "targets", paths: ["x/*"] },
+      { name: "bins-0a", paths: ["x/*"] },
+      { name: "Acme", paths: ["x/*"] },
+      { name: "x", paths: ["{a,b}/*"] },
+      { name: "x", paths: ["x/*"], path_hash_prefixes: ["ab"] },
+      { name: "x" },
+      { name: "x", path_hash_prefixes: ["AB"] },
+      { name: "x", paths: ["x/*"], bins: 3 },
+      { name: "x", paths: ["x/*"], signing: "offline" },
+    ]) {
+      expect(await refusal(client.addDelegation(bad as never)), JSON.stringify(bad)).toMatchObject({ status: 400 });
+    }
+    const after = await publishedTargets(repo);
+    expect(after.snapshot.version).toBe(before.snapshot.version);
+    expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["withbins", "org", "team"]); // preorder
+
+    await client.addDelegation({ name: "dots", paths: ["d/*"] });
+    expect(await refusal(client.changeTargets({ add: [await entry("d/.hidden")] }))).toEqual({
+      status: 409,
+      code: "ambiguous_delegation",
+    });
+  });
+});
