@@ -1,6 +1,6 @@
 /**
  * Delegations: named targets roles for namespaces, as repository state (the
- * `delegations` table, migration 12), and what they change in publishing.
+ * `delegations` table, migration 13), and what they change in publishing.
  *
  * Without delegations, top-level `targets` delegates every path to the hash
  * bins with TAP 15 `succinct_roles`. A targets role cannot list both named
