@@ -83,10 +83,11 @@ export function pep740Document(
   >();
   entries.forEach((a, i) => {
     const json = bundles[i];
-    if (!json) return;
+    const attestation = json ? toPep740(json) : null;
+    if (!attestation) return;
     const key = JSON.stringify(a.publisher);
     const group = byPublisher.get(key) ?? { publisher: a.publisher, attestations: [] };
-    group.attestations.push(toPep740(json));
+    group.attestations.push(attestation);
     byPublisher.set(key, group);
   });
   return utf8(JSON.stringify({ version: 1, attestation_bundles: [...byPublisher.values()] }));

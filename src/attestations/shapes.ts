@@ -7,24 +7,57 @@
  * A PEP 740 attestation is a Sigstore v0.3 DSSE bundle in another dress:
  * {version: 1, verification_material: {certificate, transparency_entries}, envelope: {statement, signature}}.
  */
+import { z } from "zod";
+import { optional, repeated } from "./protobuf-json.ts";
 
-/** The PEP 740 attestation object for a stored attestation (kept as-is if it already is one). */
-export function toPep740(stored: Record<string, unknown>): Record<string, unknown> {
-  if (stored.version === 1 && "verification_material" in stored) return stored;
-  const material = (stored.verificationMaterial ?? {}) as Record<string, unknown>;
-  const certificate =
-    (material.certificate as { rawBytes?: string } | undefined)?.rawBytes ??
-    (material.x509CertificateChain as { certificates?: Array<{ rawBytes: string }> } | undefined)?.certificates?.[0]
-      ?.rawBytes;
-  const envelope = (stored.dsseEnvelope ?? {}) as { payload?: string; signatures?: Array<{ sig: string }> };
+/** A PEP 740 attestation (pypi-attestations' `Attestation`): stored as pushed, served as is. */
+const Pep740Attestation = z.looseObject({
+  version: z.literal(1),
+  verification_material: z.looseObject({}),
+  envelope: z.looseObject({ statement: z.string(), signature: z.string() }),
+});
+
+const RawBytes = z.looseObject({ rawBytes: z.string().min(1) });
+
+/** The parts of a Sigstore DSSE bundle (protobuf JSON) a PEP 740 attestation carries. */
+const DsseBundle = z.looseObject({
+  verificationMaterial: z.looseObject({
+    certificate: optional(RawBytes),
+    x509CertificateChain: optional(z.looseObject({ certificates: repeated(RawBytes) })),
+    tlogEntries: repeated(z.record(z.string(), z.unknown())),
+  }),
+  dsseEnvelope: z.looseObject({
+    payload: z.string().min(1),
+    signatures: z.array(z.looseObject({ sig: z.string().min(1) })).min(1),
+  }),
+});
+
+/**
+ * The PEP 740 attestation object for a stored attestation (kept as-is if it
+ * already is one), or null for a bundle that cannot be one (no DSSE
+ * envelope, no certificate): it is left out, never served half empty.
+ */
+export function toPep740(stored: unknown): Record<string, unknown> | null {
+  if (Pep740Attestation.safeParse(stored).success) return stored as Record<string, unknown>;
+  const parsed = DsseBundle.safeParse(stored);
+  if (!parsed.success) return null;
+  const { verificationMaterial: material, dsseEnvelope: envelope } = parsed.data;
+  const certificate = material.certificate?.rawBytes ?? material.x509CertificateChain?.certificates[0]?.rawBytes;
+  if (!certificate) return null;
   return {
     version: 1,
-    verification_material: { certificate, transparency_entries: material.tlogEntries ?? [] },
-    envelope: { statement: envelope.payload, signature: envelope.signatures?.[0]?.sig },
+    verification_material: { certificate, transparency_entries: material.tlogEntries },
+    envelope: { statement: envelope.payload, signature: envelope.signatures[0]?.sig },
   };
 }
 
-/** The Trusted Publisher kinds PyPI reports in PEP 740 provenance (pypi-attestations' `Publisher` union). */
+/**
+ * The Trusted Publisher kinds PyPI reports in PEP 740 provenance (pypi-attestations' `Publisher` union).
+ * Not ActiveState: PyPI's ActiveState Trusted Publisher has no attestation identity
+ * (warehouse/oidc/models/activestate.py keeps the base class's `None`), so PyPI refuses
+ * attestations uploaded through it, and Fulcio (config/identity/config.yaml) issues no
+ * certificates for ActiveState tokens: no bundle can name such a publisher.
+ */
 export const PYPI_PUBLISHER_KINDS = ["GitHub", "GitLab", "Google"] as const;
 
 /**

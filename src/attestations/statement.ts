@@ -2,8 +2,8 @@
  * DSSE pre-authentication encoding and in-toto statements (v0.1 and v1),
  * plus the rules that tie a statement's subjects to an artifact.
  */
-import { fromUtf8, utf8 } from "../lib/bytes.ts";
-import { concatBytes } from "../lib/bytes.ts";
+import { z } from "zod";
+import { concatBytes, fromUtf8, utf8 } from "../lib/bytes.ts";
 
 /** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in bytes, decimal. */
 export function preAuthEncoding(payloadType: string, payload: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -30,6 +30,31 @@ export class StatementError extends Error {
   override name = "StatementError";
 }
 
+const SubjectSchema = z.object(
+  {
+    name: z.string({ error: "malformed subject name" }).optional(),
+    digest: z.record(z.string(), z.string({ error: "malformed subject digest" }), {
+      error: "malformed subject digest",
+    }),
+  },
+  { error: "malformed subject" },
+);
+
+/** Fields in the order they are checked: the first failing one names the problem. */
+const StatementSchema = z.looseObject(
+  {
+    _type: z.enum(STATEMENT_TYPES, { error: (issue) => `unsupported statement _type ${String(issue.input)}` }),
+    predicateType: z
+      .string({ error: "statement has no predicateType" })
+      .min(1, { error: "statement has no predicateType" }),
+    subject: z
+      .array(SubjectSchema, { error: "statement has no subject" })
+      .min(1, { error: "statement has no subject" }),
+    predicate: z.unknown().optional(),
+  },
+  { error: "statement is not an object" },
+);
+
 export function parseStatement(payload: Uint8Array): Statement {
   let json: unknown;
   try {
@@ -37,26 +62,10 @@ export function parseStatement(payload: Uint8Array): Statement {
   } catch {
     throw new StatementError("payload is not JSON");
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json))
-    throw new StatementError("statement is not an object");
-  const s = json as Record<string, unknown>;
-  if (!(STATEMENT_TYPES as readonly unknown[]).includes(s._type))
-    throw new StatementError(`unsupported statement _type ${String(s._type)}`);
-  if (typeof s.predicateType !== "string" || s.predicateType === "")
-    throw new StatementError("statement has no predicateType");
-  if (!Array.isArray(s.subject) || s.subject.length === 0) throw new StatementError("statement has no subject");
-  const subjects = s.subject.map((value): Subject => {
-    if (typeof value !== "object" || value === null) throw new StatementError("malformed subject");
-    const { name, digest } = value as Record<string, unknown>;
-    if (name !== undefined && typeof name !== "string") throw new StatementError("malformed subject name");
-    if (typeof digest !== "object" || digest === null || Array.isArray(digest))
-      throw new StatementError("malformed subject digest");
-    const entries = Object.entries(digest as Record<string, unknown>);
-    if (entries.some(([, v]) => typeof v !== "string")) throw new StatementError("malformed subject digest");
-    const d = Object.fromEntries(entries) as Record<string, string>;
-    return name === undefined ? { digest: d } : { name, digest: d };
-  });
-  return { type: s._type as string, subjects, predicateType: s.predicateType, predicate: s.predicate };
+  const parsed = StatementSchema.safeParse(json);
+  if (!parsed.success) throw new StatementError(parsed.error.issues[0]?.message ?? "malformed statement");
+  const s = parsed.data;
+  return { type: s._type, subjects: s.subject, predicateType: s.predicateType, predicate: s.predicate };
 }
 
 export interface ArtifactDigest {
