@@ -30,6 +30,9 @@ export default defineConfig({
           name: "workers",
           include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
           testTimeout: 30_000,
+          // FC_SEED=<n> replays a property test's run (test/worker/surface-property.test.ts prints its seed).
+          // SURFACE_RUNS=<n> runs that test at another size (the bench's quick run).
+          provide: { FC_SEED: process.env.FC_SEED ?? "", SURFACE_RUNS: process.env.SURFACE_RUNS ?? "" },
         },
       },
       {

@@ -29,7 +29,7 @@ export interface CeremonyDeps {
   sql: SqlStorage;
   transaction: <T>(fn: () => T) => T;
   vault: KeyVault;
-  log: AuditLog;
+  audit: AuditLog;
   settings: () => Settings;
   now: () => Date;
   /** The newest root. */
@@ -123,7 +123,7 @@ export class Ceremonies {
     const trusted = await this.#deps.trustedRoot();
     const rootKeyIds = new Set([...trusted.roles.root.keyids, ...draft.roles.root.keyids]);
     const reject = (code: "not_a_root_key" | "invalid_signature", detail: string) => {
-      this.#deps.log.record("signature-rejected", detail, { ceremonyId: id, keyid: signature.keyid });
+      this.#deps.audit.record("signature-rejected", detail, { ceremonyId: id, keyid: signature.keyid });
       return failure(422, code, detail);
     };
     if (!rootKeyIds.has(signature.keyid)) {
@@ -154,7 +154,7 @@ export class Ceremonies {
       { keyid: signature.keyid, sig: signature.sig },
     ];
     this.book.setSignatures(id, signatures);
-    this.#deps.log.record("signature-accepted", `signature ${signatures.length} accepted`, {
+    this.#deps.audit.record("signature-accepted", `signature ${signatures.length} accepted`, {
       ceremonyId: id,
       keyid: signature.keyid,
     });
@@ -198,7 +198,7 @@ export class Ceremonies {
         trustedRoot: { signed: count(trusted.roles.root.keyids), threshold: trusted.roles.root.threshold },
         draftRoot: { signed: count(c.draft.roles.root.keyids), threshold: c.draft.roles.root.threshold },
       },
-      events: this.#deps.log.forCeremony(id).map(({ at, kind, keyid, detail }) => ({ at, kind, keyid, detail })),
+      events: this.#deps.audit.forCeremony(id).map(({ at, kind, keyid, detail }) => ({ at, kind, keyid, detail })),
     };
   }
 
@@ -218,7 +218,7 @@ export class Ceremonies {
         openedAt: now.getTime(),
         expiresAt: now.getTime() + settings.ceremonyTtl * 1000,
       });
-      this.#deps.log.record("ceremony-opened", `${kind} to root ${draft.version} (${reason})`, {
+      this.#deps.audit.record("ceremony-opened", `${kind} to root ${draft.version} (${reason})`, {
         ceremonyId: id,
         ...(newOnlineKeyId ? { keyid: newOnlineKeyId } : {}),
       });
@@ -246,7 +246,7 @@ export class Ceremonies {
         now,
       );
       this.book.close(ceremony.id, "published", now);
-      this.#deps.log.record("root-accepted", `root ${ceremony.rootVersion} met both thresholds`, {
+      this.#deps.audit.record("root-accepted", `root ${ceremony.rootVersion} met both thresholds`, {
         ceremonyId: ceremony.id,
       });
       const newOnlineKeyId = ceremony.newOnlineKeyId;
@@ -254,13 +254,13 @@ export class Ceremonies {
       if (rotated) {
         for (const old of new Set(ONLINE_ROLES.flatMap((r) => trusted.roles[r].keyids))) {
           this.#deps.vault.destroy(old);
-          this.#deps.log.record("online-key-destroyed", "replaced by rotation", {
+          this.#deps.audit.record("online-key-destroyed", "replaced by rotation", {
             ceremonyId: ceremony.id,
             keyid: old,
           });
         }
         this.#deps.vault.setState(newOnlineKeyId, "active");
-        this.#deps.log.record("online-key-activated", "signs every online role from now on", {
+        this.#deps.audit.record("online-key-activated", "signs every online role from now on", {
           ceremonyId: ceremony.id,
           keyid: newOnlineKeyId,
         });
@@ -272,7 +272,7 @@ export class Ceremonies {
   #close(ceremony: Ceremony, state: "cancelled" | "expired", detail: string): void {
     this.#deps.transaction(() => {
       this.book.close(ceremony.id, state, this.#deps.now().getTime());
-      this.#deps.log.record(`ceremony-${state}`, detail, { ceremonyId: ceremony.id });
+      this.#deps.audit.record(`ceremony-${state}`, detail, { ceremonyId: ceremony.id });
       if (ceremony.newOnlineKeyId) this.#deps.vault.destroy(ceremony.newOnlineKeyId);
     });
   }

@@ -85,7 +85,7 @@ export class Repository extends DurableObject<Env> {
   readonly #publisher: Publisher;
   readonly #commits: GroupCommit;
   readonly #freshness: Freshness;
-  readonly #log: AuditLog;
+  readonly #audit: AuditLog;
   /** The binary-transparency log (not to be confused with the audit log). */
   readonly #tlog: TransparencyLog;
   readonly #ceremonies: Ceremonies;
@@ -115,7 +115,7 @@ export class Repository extends DurableObject<Env> {
     this.#sealer = new Sealer(env.KEY_ENCRYPTION_KEY);
     this.#vault = new KeyVault(this.#sql, name, this.#sealer);
     this.#targets = new TargetsIndex(this.#sql);
-    this.#log = new AuditLog(this.#sql, name);
+    this.#audit = new AuditLog(this.#sql, name);
     this.#tlog = new TransparencyLog(this.#sql, ctx.storage.kv, this.#sealer, `${env.LOG_ORIGIN}/${name}`);
     this.#bucket = new RepositoryBucket(env.BUCKET, name);
     this.#metrics = new RepositoryMetrics(ctx.storage.kv, name);
@@ -152,7 +152,7 @@ export class Repository extends DurableObject<Env> {
       sql: this.#sql,
       transaction: (fn) => ctx.storage.transactionSync(fn),
       vault: this.#vault,
-      log: this.#log,
+      audit: this.#audit,
       settings: () => this.#requireSettings(),
       now: () => new Date(),
       trustedRoot: () => this.#loadTrustedRoot(),
@@ -173,7 +173,7 @@ export class Repository extends DurableObject<Env> {
       sql: this.#sql,
       index: this.#targets,
       log: this.#tlog,
-      audit: this.#log,
+      audit: this.#audit,
       bucket: this.#bucket,
       repo: name,
       purge: purgeCached,
@@ -226,7 +226,7 @@ export class Repository extends DurableObject<Env> {
       freshness: this.#freshness,
       ceremonies: this.#ceremonies,
       vault: this.#vault,
-      log: this.#log,
+      audit: this.#audit,
       trustedRoot: () => this.#loadTrustedRoot(),
     });
     this.#site = new SiteDocuments({
@@ -289,7 +289,7 @@ export class Repository extends DurableObject<Env> {
       );
       this.#publisher.roles.create(["targets", ...hashBins(settings.data).names()]);
       this.#vault.setState(online.keyid, "active");
-      this.#log.record("bootstrapped", `root 1 with ${settings.data.bins} bins`, { keyid: online.keyid });
+      this.#audit.record("bootstrapped", `root 1 with ${settings.data.bins} bins`, { keyid: online.keyid });
     });
     this.#settings = settings.data;
     const result = await published(this.#commits.publish(this.#publisher.roles.nextSeq()));
@@ -441,7 +441,7 @@ export class Repository extends DurableObject<Env> {
     const where = spec.paths
       ? `paths ${spec.paths.join(" ")}`
       : `path_hash_prefixes ${spec.path_hash_prefixes?.join(" ")}`;
-    this.#log.record(
+    this.#audit.record(
       "delegation-added",
       `${spec.name} under ${spec.parent}: ${where}${spec.terminating ? ", terminating" : ""}${spec.bins ? `, ${spec.bins} bins` : ""}`,
     );
@@ -458,7 +458,7 @@ export class Repository extends DurableObject<Env> {
     const seq = this.#publisher.roles.nextSeq();
     const removed = this.#delegations.remove(name, seq);
     if ("ok" in removed) return removed;
-    this.#log.record("delegation-removed", name);
+    this.#audit.record("delegation-removed", name);
     const result = await published(this.#commits.publish(seq));
     return result.ok ? { ok: true, versions: result.versions } : result;
   }
@@ -485,7 +485,7 @@ export class Repository extends DurableObject<Env> {
         `registry ${name} holds ${added.full} credentials (at most ${MAX_CREDENTIALS_PER_REGISTRY}, counting those in their overlap): revoke one first`,
       );
     }
-    this.#log.record(
+    this.#audit.record(
       "registry-credential-added",
       `${credential.kind} credential ${added.credential.id} for registry ${name}`,
     );
@@ -495,13 +495,13 @@ export class Repository extends DurableObject<Env> {
   async revokeRegistryCredential(name: string, id: string): Promise<Result<{ revoked: true }>> {
     if (!this.#registries.revoke(name, id))
       return failure(404, "not_found", `registry ${name} has no credential ${id}`);
-    this.#log.record("registry-credential-revoked", `credential ${id} of registry ${name}`);
+    this.#audit.record("registry-credential-revoked", `credential ${id} of registry ${name}`);
     return { ok: true, revoked: true };
   }
 
   async removeRegistry(name: string): Promise<Result<{ removed: true }>> {
     if (!this.#registries.remove(name)) return failure(404, "not_found", `no registry ${name}`);
-    this.#log.record("registry-removed", `registry ${name}`);
+    this.#audit.record("registry-removed", `registry ${name}`);
     return { ok: true, removed: true };
   }
 
@@ -634,7 +634,7 @@ export class Repository extends DurableObject<Env> {
     const before = this.#attestations.policy().flavour;
     const result = this.#attestations.setPolicy(policy);
     if ("ok" in result) return result;
-    this.#log.record("attestation-policy-set", `flavour ${result.flavour}`);
+    this.#audit.record("attestation-policy-set", `flavour ${result.flavour}`);
     // Another flavour answers other routes: every attestation's documents are written again.
     if (result.flavour !== before) this.#documents.rewriteAll();
     await this.#documents.step();
@@ -675,7 +675,7 @@ export class Repository extends DurableObject<Env> {
         `not a witness verifier key: ${error instanceof Error ? error.message : "malformed"}`,
       );
     }
-    this.#log.record("log-witnesses-set", `${keys.length} witness key(s)`);
+    this.#audit.record("log-witnesses-set", `${keys.length} witness key(s)`);
     return { ok: true, witnesses: keys };
   }
 
@@ -700,7 +700,7 @@ export class Repository extends DurableObject<Env> {
     return kekResult(async () => {
       const { resealed, status } = await this.#kekReseal.step(Math.min(Math.max(Math.trunc(budget), 1), 1000));
       if (resealed > 0) {
-        this.#log.record(
+        this.#audit.record(
           "kek-resealed",
           `${resealed} sealed value(s) re-sealed under key-encryption key "${status.current}", ${status.remaining} left`,
         );
@@ -710,7 +710,7 @@ export class Repository extends DurableObject<Env> {
   }
 
   async events(limit = 100): Promise<AuditEvent[]> {
-    return this.#log.recent(Math.min(Math.max(limit, 1), 1000));
+    return this.#audit.recent(Math.min(Math.max(limit, 1), 1000));
   }
 
   // --- reading --------------------------------------------------------------

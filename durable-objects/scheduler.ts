@@ -25,7 +25,7 @@ export interface SchedulerDeps {
   freshness: Freshness;
   ceremonies: Ceremonies;
   vault: KeyVault;
-  log: AuditLog;
+  audit: AuditLog;
   trustedRoot: () => Promise<Root>;
 }
 
@@ -79,7 +79,7 @@ export class Scheduler {
   /** Records a failure (audit log, status) and schedules the retry. */
   async failed(kind: "publish-failed" | "refresh-failed", error: unknown): Promise<void> {
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";
-    this.#deps.log.record(kind, detail);
+    this.#deps.audit.record(kind, detail);
     this.#deps.storage.kv.put(LAST_FAILURE, { at: new Date().toISOString(), detail });
     await this.#deps.storage.setAlarm(Date.now() + RETRY_DELAY_MS);
   }

@@ -26,7 +26,7 @@
  * the log except for the per-path digests.
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { decodeEntry, type LogEntry, TARGET_ENTRY_TYPES, type TargetEntry } from "../../src/log/entry.ts";
+import { decodeEntry, type LogEntry, TARGET_ENTRY_TYPES, type TargetLogEntry } from "../../src/log/entry.ts";
 import { type Hash, leafHash, MerkleAccumulator, rootHash, verifyConsistency } from "../../src/log/merkle.ts";
 import { encodeTile, subtreeHashesFromTiles, type Tile, tilePath, TILE_WIDTH } from "../../src/log/tiles.ts";
 import { fromHex, toHex } from "../../src/lib/bytes.ts";
@@ -219,7 +219,7 @@ export interface MonitorResult {
   state: MonitorState | null;
 }
 
-function isTargetEntry(entry: LogEntry): entry is TargetEntry {
+function isTargetEntry(entry: LogEntry): entry is TargetLogEntry {
   return (TARGET_ENTRY_TYPES as readonly string[]).includes(entry.type);
 }
 

@@ -29,7 +29,7 @@ export class StructureError extends Error {
   override name = "StructureError";
 }
 
-export interface InclusionProof {
+export interface TlogInclusionProof {
   readonly logIndex: bigint;
   readonly treeSize: bigint;
   readonly rootHash: Uint8Array;
@@ -45,7 +45,7 @@ export interface TlogEntry {
   /** Seconds since the epoch; 0 when the bundle does not say (Rekor v2). */
   readonly integratedTime: bigint;
   readonly signedEntryTimestamp?: Uint8Array;
-  readonly inclusionProof?: InclusionProof;
+  readonly inclusionProof?: TlogInclusionProof;
   readonly canonicalizedBody: Uint8Array<ArrayBuffer>;
   /** The body in standard padded base64, as the signed entry timestamp covers it. */
   readonly canonicalizedBodyBase64: string;

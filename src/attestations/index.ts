@@ -25,10 +25,10 @@ export {
   artifactDigest,
   verifyBundle,
   type Expectation,
-  type FailureCode,
+  type RejectionCode,
   type IdentityPolicy,
   type Rejected,
-  type Signer,
+  type BundleSigner,
   type Verdict,
   type Verified,
 } from "./verify.ts";

@@ -61,7 +61,7 @@ import {
 import { type TrustedRoot, within } from "./trusted-root.ts";
 import { type Certificate, OID } from "./x509.ts";
 
-export type FailureCode =
+export type RejectionCode =
   | "structure"
   | "signature"
   | "chain"
@@ -93,7 +93,7 @@ export interface Expectation {
   readonly identity?: IdentityPolicy;
 }
 
-export type Signer =
+export type BundleSigner =
   | {
       readonly kind: "certificate";
       readonly issuer?: string;
@@ -111,7 +111,7 @@ export interface Verified {
   readonly predicateType?: string;
   readonly subjects: readonly Subject[];
   readonly statement?: Statement;
-  readonly signer: Signer;
+  readonly signer: BundleSigner;
   /** Seconds since the epoch: the earliest signing time (a signed entry timestamp's integrated time, or an RFC 3161 timestamp's). */
   readonly integratedTime: number;
   /** Where the signing times come from. */
@@ -121,34 +121,34 @@ export interface Verified {
 
 export interface Rejected {
   readonly ok: false;
-  readonly code: FailureCode;
+  readonly code: RejectionCode;
   readonly detail: string;
 }
 
 export type Verdict = Verified | Rejected;
 
-class Failure extends Error {
-  readonly code: FailureCode;
-  constructor(code: FailureCode, detail: string) {
+class RejectionError extends Error {
+  readonly code: RejectionCode;
+  constructor(code: RejectionCode, detail: string) {
     super(detail);
     this.code = code;
   }
 }
 
 /**
- * Runs one stage; anything it throws that is not already a Failure becomes
+ * Runs one stage; anything it throws that is not already a RejectionError becomes
  * `code`, except the errors that have a code of their own.
  */
-async function stage<T>(code: FailureCode, run: () => Promise<T> | T): Promise<T> {
+async function stage<T>(code: RejectionCode, run: () => Promise<T> | T): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof Failure) throw error;
-    if (error instanceof UnsupportedKeyError) throw new Failure("unsupported_key_type", error.message);
-    if (error instanceof UnsupportedLogVersionError) throw new Failure("unsupported_log_version", error.message);
+    if (error instanceof RejectionError) throw error;
+    if (error instanceof UnsupportedKeyError) throw new RejectionError("unsupported_key_type", error.message);
+    if (error instanceof UnsupportedLogVersionError) throw new RejectionError("unsupported_log_version", error.message);
     if (error instanceof UntrustedTimestampAuthorityError)
-      throw new Failure("untrusted_timestamp_authority", error.message);
-    throw new Failure(code, error instanceof Error ? error.message : String(error));
+      throw new RejectionError("untrusted_timestamp_authority", error.message);
+    throw new RejectionError(code, error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -159,7 +159,7 @@ export async function verifyBundle(bundleJson: unknown, root: TrustedRoot, expec
   try {
     return await verify(bundleJson, root, expectation);
   } catch (error) {
-    if (error instanceof Failure) return { ok: false, code: error.code, detail: error.message };
+    if (error instanceof RejectionError) return { ok: false, code: error.code, detail: error.message };
     throw error;
   }
 }
@@ -178,7 +178,7 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
   const tsaTimes = await stage("timestamp", () => verifyTimestamps(bundle, root));
   const times = [...logTimes, ...tsaTimes].sort((a, b) => a.time.getTime() - b.time.getTime());
   if (times.length === 0) {
-    throw new Failure(
+    throw new RejectionError(
       "tlog",
       "no authenticated signing time: no tlog entry has a signed entry timestamp and the bundle has no RFC 3161 timestamp",
     );
@@ -192,7 +192,7 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
           (await signer.key.verifyDigest(expectedDigest, content.signature, MESSAGE_HASH[content.algorithm]))
         : await signer.key.verify(preAuthEncoding(content.payloadType, content.payload), content.signature);
     if (!ok)
-      throw new Failure(
+      throw new RejectionError(
         "signature",
         content.kind === "messageSignature" ? "message signature does not verify" : "DSSE signature does not verify",
       );
@@ -212,10 +212,10 @@ async function verify(bundleJson: unknown, root: TrustedRoot, expectation: Expec
     });
     subjects = matchSubjects(statement, expectation);
     if (expectation.predicateTypes && !expectation.predicateTypes.includes(statement.predicateType)) {
-      throw new Failure("predicate_type", `predicate type ${statement.predicateType} is not allowed`);
+      throw new RejectionError("predicate_type", `predicate type ${statement.predicateType} is not allowed`);
     }
   } else if (expectation.predicateTypes) {
-    throw new Failure("predicate_type", "a message signature carries no predicate");
+    throw new RejectionError("predicate_type", "a message signature carries no predicate");
   }
 
   if (expectation.identity) checkIdentity(signer.description, expectation.identity);
@@ -246,13 +246,13 @@ function messageDigestOf(
   const hex = digest[field];
   if (hex === undefined) {
     const listed = DIGEST_ALGORITHMS.filter((alg) => digest[alg] !== undefined);
-    throw new Failure(
+    throw new RejectionError(
       "missing_digest",
       `the bundle signs the artifact's ${field} (${content.algorithm}), and the artifact's hashes list only ${listed.join(", ")}: its ${field} is needed to check the signature`,
     );
   }
   if (toHex(content.digest) !== hex.toLowerCase()) {
-    throw new Failure(
+    throw new RejectionError(
       "subject_digest",
       `the bundle's messageDigest ${toHex(content.digest)} is not the artifact's ${field} ${hex.toLowerCase()}`,
     );
@@ -267,21 +267,21 @@ interface VerifiedTime {
 
 /** Inclusion evidence of every entry; returns the integrated times that a signed entry timestamp authenticates. */
 async function verifyTlogInclusion(bundle: ParsedBundle, root: TrustedRoot): Promise<VerifiedTime[]> {
-  if (bundle.tlogEntries.length === 0) throw new Failure("tlog", "the bundle has no transparency log entry");
+  if (bundle.tlogEntries.length === 0) throw new RejectionError("tlog", "the bundle has no transparency log entry");
   const times: VerifiedTime[] = [];
   const seen: TlogEntry[] = [];
   for (const entry of bundle.tlogEntries) {
     if (
       seen.some((e) => bytesEqual(e.logId, entry.logId) && bytesEqual(e.canonicalizedBody, entry.canonicalizedBody))
     ) {
-      throw new Failure("tlog", "duplicate tlog entry");
+      throw new RejectionError("tlog", "duplicate tlog entry");
     }
     seen.push(entry);
     checkEntryKind(entry);
     const log = findLog(root.tlogs, entry.logId);
-    if (!log) throw new Failure("tlog", "tlog entry from a log that is not in the trusted root");
+    if (!log) throw new RejectionError("tlog", "tlog entry from a log that is not in the trusted root");
     if (!entry.signedEntryTimestamp && !entry.inclusionProof)
-      throw new Failure("tlog", "tlog entry has neither an inclusion promise nor a proof");
+      throw new RejectionError("tlog", "tlog entry has neither an inclusion promise nor a proof");
     if (entry.signedEntryTimestamp) {
       await verifySignedEntryTimestamp(entry, log);
       times.push({ source: "transparency-log", time: new Date(Number(entry.integratedTime) * 1000) });
@@ -305,7 +305,7 @@ async function verifyTimestamps(bundle: ParsedBundle, root: TrustedRoot): Promis
 interface VerifiedSigner {
   readonly key: PublicKey;
   readonly logged: SignerIdentityBytes;
-  readonly description: Signer;
+  readonly description: BundleSigner;
 }
 
 async function verifySigner(
@@ -316,10 +316,10 @@ async function verifySigner(
   if (bundle.signer.kind === "publicKey") {
     const { hint } = bundle.signer;
     const trusted = root.keys.get(hint);
-    if (!trusted) throw new Failure("chain", `no trusted key with hint ${hint}`);
+    if (!trusted) throw new RejectionError("chain", `no trusted key with hint ${hint}`);
     for (const { time } of times) {
       if (!within(trusted.validFor, time))
-        throw new Failure("chain", `key ${hint} was not valid at ${time.toISOString()}`);
+        throw new RejectionError("chain", `key ${hint} was not valid at ${time.toISOString()}`);
     }
     return {
       key: trusted.key,
@@ -335,7 +335,7 @@ async function verifySigner(
     const issuer = path[1];
     if (!issuer) throw new ChainError("the leaf certificate has no issuer in its path");
     const scts = await verifyEmbeddedScts(leaf, issuer, root.ctlogs);
-    if (scts === 0) throw new Failure("chain", "the certificate has no signed certificate timestamp");
+    if (scts === 0) throw new RejectionError("chain", "the certificate has no signed certificate timestamp");
   }
   return {
     key: leaf.publicKey,
@@ -344,7 +344,7 @@ async function verifySigner(
   };
 }
 
-function describeCertificate(leaf: Certificate, certificateAuthority: string): Signer {
+function describeCertificate(leaf: Certificate, certificateAuthority: string): BundleSigner {
   const issuer = leaf.fulcioExtension(OID.FULCIO_ISSUER_V2) ?? leaf.fulcioExtension(OID.FULCIO_ISSUER_V1);
   const names = leaf.subjectAltNames;
   const san = names.uris[0] ?? names.emails[0] ?? names.others[0];
@@ -371,12 +371,12 @@ function matchSubjects(statement: Statement, expectation: Expectation): readonly
     const comparable = statement.subjects.some((s) => listed.some((alg) => s.digest[alg] !== undefined));
     if (!comparable) {
       const theirs = [...new Set(statement.subjects.flatMap((s) => Object.keys(s.digest)))].join(", ");
-      throw new Failure(
+      throw new RejectionError(
         "missing_digest",
         `the statement's subjects are named by ${theirs || "no digest"}, the artifact's hashes by ${listed.join(", ")}: nothing to compare`,
       );
     }
-    throw new Failure("subject_digest", `no subject of the statement has the artifact's digest (${wanted})`);
+    throw new RejectionError("subject_digest", `no subject of the statement has the artifact's digest (${wanted})`);
   }
   const rule = expectation.name;
   if (rule === undefined) return byDigest;
@@ -384,7 +384,7 @@ function matchSubjects(statement: Statement, expectation: Expectation): readonly
   const named = byDigest.filter((s) => s.name !== undefined && accepts(s.name));
   if (named.length === 0) {
     const names = byDigest.map((s) => JSON.stringify(s.name ?? null)).join(", ");
-    throw new Failure(
+    throw new RejectionError(
       "subject_name",
       `the subject with the artifact's digest is named ${names}${typeof rule === "string" ? `, not ${JSON.stringify(rule)}` : ""}`,
     );
@@ -392,18 +392,18 @@ function matchSubjects(statement: Statement, expectation: Expectation): readonly
   return named;
 }
 
-function checkIdentity(signer: Signer, policy: IdentityPolicy): void {
+function checkIdentity(signer: BundleSigner, policy: IdentityPolicy): void {
   if (signer.kind !== "certificate")
-    throw new Failure("identity", `signed by key ${signer.keyHint}, not by a Fulcio identity`);
+    throw new RejectionError("identity", `signed by key ${signer.keyHint}, not by a Fulcio identity`);
   if (signer.issuer !== policy.issuer) {
-    throw new Failure(
+    throw new RejectionError(
       "identity",
       `OIDC issuer ${JSON.stringify(signer.issuer ?? null)} is not ${JSON.stringify(policy.issuer)}`,
     );
   }
   const san = signer.san;
   if (san === undefined || !fullMatch(policy.subjectPattern, san)) {
-    throw new Failure(
+    throw new RejectionError(
       "identity",
       `certificate identity ${JSON.stringify(san ?? null)} does not match ${String(policy.subjectPattern)}`,
     );

@@ -102,7 +102,7 @@ export const LogEntrySchema = z.discriminatedUnion("type", [
 ]);
 
 export type LogEntry = z.infer<typeof LogEntrySchema>;
-export type TargetEntry = Extract<LogEntry, { type: (typeof TARGET_ENTRY_TYPES)[number] }>;
+export type TargetLogEntry = Extract<LogEntry, { type: (typeof TARGET_ENTRY_TYPES)[number] }>;
 export type AttestationEntry = Extract<LogEntry, { type: "attestation.add" }>;
 export type MetadataEntry = Extract<LogEntry, { type: "metadata.publish" }>;
 export type RootEntry = Extract<LogEntry, { type: "root.change" }>;

@@ -12,6 +12,7 @@ import { rotation } from "./rotation.ts";
 import { log } from "./log.ts";
 import { forgedPushes } from "./forged-pushes.ts";
 import { pages } from "./pages.ts";
+import { surface } from "./surface.ts";
 
 export const SECTIONS: readonly Section[] = [
   serving,
@@ -22,4 +23,5 @@ export const SECTIONS: readonly Section[] = [
   log,
   forgedPushes,
   pages,
+  surface,
 ];

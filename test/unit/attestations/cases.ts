@@ -13,7 +13,7 @@
  */
 import { bundleFromPep740, npmAttestations } from "../../../src/attestations/bundle.ts";
 import { npmSubjectName, pypiSubjectName } from "../../../src/attestations/statement.ts";
-import type { FailureCode } from "../../../src/attestations/verify.ts";
+import type { RejectionCode } from "../../../src/attestations/verify.ts";
 import { fromBase64, toBase64 } from "../../../src/lib/bytes.ts";
 import {
   type ArtifactName,
@@ -47,7 +47,7 @@ export interface Case {
   readonly subjectName?: string;
   readonly predicateTypes?: readonly string[];
   readonly identity?: { readonly issuer: string; readonly subjectPattern: string | RegExp };
-  readonly expect: "ok" | FailureCode;
+  readonly expect: "ok" | RejectionCode;
   readonly reference: string;
   readonly divergence?: string;
 }
