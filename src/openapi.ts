@@ -57,6 +57,10 @@ const pushResponses = {
     "publishing is blocked: the repository's signing keys cannot be unsealed (kek_unseal_failed, kek_unknown, kek_not_configured); nothing was stored",
   ),
 };
+/** A public attestation document not yet in R2 while the repository is still writing them (a backfill, a change of flavour). */
+const documentsPending = problem(
+  "documents_pending: the repository is still publishing its attestation documents (Retry-After); no Durable Object is asked",
+);
 const prefer = {
   name: "Prefer",
   in: "header",
@@ -258,7 +262,8 @@ export const openApiDocument = {
     },
     "/health": {
       get: {
-        summary: "every repository's timestamp validity, and whether it can publish",
+        summary:
+          "every repository's timestamp validity, and whether it can publish; computed per request (no-store) from each repository's published timestamp.json and site/status.json, read through the edge cache (at most SHORT_CACHE_SECONDS old), never from a Durable Object",
         responses: {
           200: { description: "all valid" },
           503: {
@@ -270,7 +275,8 @@ export const openApiDocument = {
     },
     "/{repo}/health": {
       get: {
-        summary: "one repository's health",
+        summary:
+          "one repository's health, from its published timestamp.json and site/status.json through the edge cache (no Durable Object is asked)",
         parameters: [repo],
         responses: {
           200: { description: "valid" },
@@ -421,9 +427,14 @@ export const openApiDocument = {
     },
     "/{repo}/attestations/{path}": {
       get: {
-        summary: "a target's attestations: predicate type, digest, publisher, URL (strong ETag, 304)",
+        summary:
+          "a target's attestations: predicate type, digest, publisher, URL (strong ETag, 304, max-age SHORT_CACHE_SECONDS); a document the repository published to R2",
         parameters: [repo, { name: "path", in: "path", required: true, schema: { type: "string" } }],
-        responses: { 200: { description: "list" }, 304: { description: "If-None-Match matched the ETag" } },
+        responses: {
+          200: { description: "list (empty when the target has no public attestation)" },
+          304: { description: "If-None-Match matched the ETag" },
+          503: documentsPending,
+        },
       },
     },
     "/{repo}/attestation-bundles/{sha256}.json": {
@@ -436,19 +447,20 @@ export const openApiDocument = {
     "/{repo}/-/npm/v1/attestations/{spec}": {
       get: {
         summary:
-          "npm's attestations shape for <name>@<version> (npm-flavoured repositories): the publish attestation first, then push order (strong ETag, 304)",
+          "npm's attestations shape for <name>@<version> (npm-flavoured repositories): the publish attestation first, then push order (strong ETag, 304, max-age SHORT_CACHE_SECONDS); a document the repository published to R2",
         parameters: [repo, { name: "spec", in: "path", required: true, schema: { type: "string" } }],
         responses: {
           200: { description: '{"attestations":[{"predicateType","bundle"}]}' },
           304: { description: "If-None-Match matched the ETag" },
           404: problem("none"),
+          503: documentsPending,
         },
       },
     },
     "/{repo}/integrity/{project}/{version}/{filename}/provenance": {
       get: {
         summary:
-          "PEP 740 provenance (PyPI-flavoured repositories): application/vnd.pypi.integrity.v1+json, or application/json on request (Vary: Accept, strong ETag, 304); 404 unless the file is a distribution of that project and version (PEP 503 names, PEP 440 versions)",
+          "PEP 740 provenance (PyPI-flavoured repositories): application/vnd.pypi.integrity.v1+json, or application/json on request (Vary: Accept, strong ETag, 304, max-age SHORT_CACHE_SECONDS; the same bytes for both); 404 unless the file is a distribution of that project and version (PEP 503 names, PEP 440 versions); a document the repository published to R2",
         parameters: [
           repo,
           ...["project", "version", "filename"].map((name) => ({
@@ -463,6 +475,7 @@ export const openApiDocument = {
           304: { description: "If-None-Match matched the ETag" },
           404: problem("none"),
           406: problem("the Accept header allows neither media type"),
+          503: documentsPending,
         },
       },
     },

@@ -17,20 +17,40 @@ export interface BenchInstance {
   instance: LocalInstance;
   persistTo: string;
   token: string;
+  secrets: { ADMIN_TOKEN: string; KEY_ENCRYPTION_KEY: string };
   /** The workerd that runs the Worker and the Durable Objects. */
   workerPid: number | null;
   /** The workerd in front of it that `wrangler dev` uses as a proxy. */
   proxyPid: number | null;
   client(repo: string): AdminClient;
+  /** Stops wrangler dev and deletes its state (unless --keep-state). */
   stop(): Promise<void>;
+  /** Stops wrangler dev and keeps its state, for another instance on the same state. */
+  stopKeepingState(): Promise<void>;
 }
 
-export async function startBenchInstance(context: BenchContext, label: string): Promise<BenchInstance> {
-  const persistTo = await mkdtemp(join(context.options.workDir, `${label}-`));
+export interface BenchInstanceOptions {
+  /** Worker variables (`--var`), e.g. a setting turned off for a baseline. */
+  vars?: Record<string, string>;
+  /** Start on the state and secrets of this stopped instance (stopKeepingState) instead of fresh ones. */
+  stateOf?: BenchInstance;
+}
+
+export async function startBenchInstance(
+  context: BenchContext,
+  label: string,
+  options: BenchInstanceOptions = {},
+): Promise<BenchInstance> {
+  const persistTo = options.stateOf?.persistTo ?? (await mkdtemp(join(context.options.workDir, `${label}-`)));
   const { randomSecrets, startLocalInstance } = context.project.module;
-  const secrets = randomSecrets();
+  const secrets = options.stateOf?.secrets ?? randomSecrets();
   const started = Date.now();
-  const starting = startLocalInstance({ persistTo, secrets, log: (l) => context.log(`[wrangler] ${l}`) });
+  const starting = startLocalInstance({
+    persistTo,
+    secrets,
+    ...(options.vars ? { vars: options.vars } : {}),
+    log: (l) => context.log(`[wrangler] ${l}`),
+  });
   // startLocalInstance's readiness probe can wait ~300 s on a request wrangler's proxy holds (e.g.
   // while the Worker fails to build): give up sooner, and end that wrangler ourselves.
   let timer: NodeJS.Timeout | undefined;
@@ -66,6 +86,7 @@ export async function startBenchInstance(context: BenchContext, label: string): 
     instance,
     persistTo,
     token: secrets.ADMIN_TOKEN,
+    secrets,
     workerPid,
     proxyPid,
     client: (repo) => new AdminClient({ baseUrl: instance.baseUrl, repo, token: secrets.ADMIN_TOKEN, fetch }),
@@ -73,6 +94,7 @@ export async function startBenchInstance(context: BenchContext, label: string): 
       await instance.stop();
       if (!context.options.keepState) await rm(persistTo, { recursive: true, force: true });
     },
+    stopKeepingState: () => instance.stop(),
   };
 }
 

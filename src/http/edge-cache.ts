@@ -3,13 +3,16 @@
  * caching its file needs (immutable for versioned names, short for
  * timestamp.json), a strong ETag (the SHA-256 of the bytes), and answers
  * If-None-Match with 304. The Cache API sits in front of R2 so that a hot
- * file is read from R2 once per freshness period per location, not per request.
+ * file is read from R2 once per freshness period per location, not per request;
+ * and in front of the Cache API, each isolate's copies of small hot files
+ * (src/storage/edge-cache.ts), each kept at most for its own freshness, so that
+ * most requests for them cost no lookup at all.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { sha256Hex } from "../lib/digest.ts";
 import { utf8 } from "../lib/bytes.ts";
-import { cacheKey } from "../storage/edge-cache.ts";
+import { cacheKey, HOT_COPY_MAX_BYTES, hotCopies } from "../storage/edge-cache.ts";
 
 export const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -22,6 +25,25 @@ export function shortCacheSeconds(env: Env): number {
   return Number.isFinite(n) && n >= 0 ? n : 10;
 }
 
+/** Bytes of small hot files an isolate keeps (HOT_COPY_BYTES; 0 turns the copies off). */
+export function hotCopyBudget(env: Env): number {
+  const n = Number.parseInt(env.HOT_COPY_BYTES, 10);
+  return Number.isFinite(n) && n >= 0 ? n : 8 * 1024 * 1024;
+}
+
+/**
+ * On edge-cache entries only, never sent to clients: when their bytes were read
+ * from R2 (epoch ms), so that an isolate's copy of an entry expires with it.
+ */
+const STORED_AT = "x-tuf-edge-stored-at";
+
+/** How long after `storedAt` a response with `cacheControl` may be served; null when unknown. */
+function freshUntil(cacheControl: string, storedAt: number | null): number | null {
+  if (cacheControl.includes("immutable")) return Number.POSITIVE_INFINITY;
+  const maxAge = /max-age=(\d+)/.exec(cacheControl)?.[1];
+  return maxAge === undefined || storedAt === null ? null : storedAt + Number(maxAge) * 1000;
+}
+
 interface ServeOptions {
   r2Key: string;
   cacheControl: string;
@@ -30,25 +52,43 @@ interface ServeOptions {
   load: () => Promise<R2ObjectBody | null>;
 }
 
-/** The object's response, or null when it does not exist. */
+/** The object's response, or null when it does not exist: this isolate's copy, else the edge cache's, else R2's. */
 export async function serveCached(c: Context<AppEnv>, options: ServeOptions): Promise<Response | null> {
+  const budget = hotCopyBudget(c.env);
+  const now = Date.now();
+  const copy = budget > 0 ? hotCopies.get(options.r2Key, now) : null;
+  if (copy) return answer(c, new Response(copy.bytes, { headers: copy.headers }));
+
   const cache = caches.default;
   const key = cacheKey(options.r2Key);
-  let response = await cache.match(key);
-  if (!response) {
+  let cached = await cache.match(key);
+  if (!cached) {
     const object = await options.load();
     if (!object) return null;
     const sha256 = object.customMetadata?.sha256;
-    response = new Response(object.body, {
+    cached = new Response(object.body, {
       headers: {
         "Content-Type": options.contentType,
         "Content-Length": String(object.size),
         "Cache-Control": options.cacheControl,
         ETag: sha256 ? `"${sha256}"` : object.httpEtag,
+        [STORED_AT]: String(now),
       },
     });
-    c.executionCtx.waitUntil(cache.put(key, response.clone()));
+    c.executionCtx.waitUntil(cache.put(key, cached.clone()));
   }
+  const headers = [...cached.headers].filter(([name]) => name.toLowerCase() !== STORED_AT);
+  const until = freshUntil(options.cacheControl, Number(cached.headers.get(STORED_AT)) || null);
+  const length = Number(cached.headers.get("Content-Length") ?? Number.NaN);
+  if (budget > 0 && until !== null && until > now && length <= Math.min(budget, HOT_COPY_MAX_BYTES)) {
+    const bytes = new Uint8Array(await cached.arrayBuffer());
+    hotCopies.keep(options.r2Key, { bytes, headers, until }, budget);
+    return answer(c, new Response(bytes, { headers }));
+  }
+  return answer(c, new Response(cached.body, { status: cached.status, headers }));
+}
+
+function answer(c: Context<AppEnv>, response: Response): Response {
   return notModified(c, response) ?? response;
 }
 

@@ -7,7 +7,9 @@
  *   - a trivial Worker in the same `wrangler dev`, answering from a constant:
  *     what the local runtime costs before tuf-edge does anything.
  * Both the wrangler dev URL (through wrangler's proxy) and the Worker's own
- * port ("direct", no proxy, closer to production) are measured.
+ * port ("direct", no proxy, closer to production) are measured. Last, tuf-edge
+ * is restarted on the same state with its isolate's hot copies off
+ * (HOT_COPY_BYTES=0): the baseline of that cache, measured direct in the same run.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -28,6 +30,9 @@ const SERVING_BINS = 256;
 const SERVING_TARGETS = 10_000;
 
 type Kind = "tuf-edge" | "runtime" | "static";
+
+const HOT_DIRECT = "tuf-edge (workerd direct)";
+const COLD_DIRECT = "tuf-edge without hot copies (workerd direct)";
 
 interface Server {
   name: string;
@@ -73,7 +78,9 @@ export const serving: Section = {
     const stops: Array<() => Promise<void>> = [];
     try {
       const bench = await startBenchInstance(context, "serving");
-      stops.push(() => bench.stop());
+      // The instance running now (replaced by one without hot copies for the last runs).
+      let current = bench;
+      stops.push(() => current.stop());
       const client = bench.client(REPO);
 
       log(
@@ -112,8 +119,7 @@ export const serving: Section = {
       const edgePids = instancePids([bench.proxyPid, bench.workerPid]);
       servers.push({ name: "tuf-edge (wrangler dev)", kind: "tuf-edge", baseUrl: base, pids: edgePids });
       const direct = await directWorkerUrl(bench.workerPid);
-      if (direct)
-        servers.push({ name: "tuf-edge (workerd direct)", kind: "tuf-edge", baseUrl: direct, pids: edgePids });
+      if (direct) servers.push({ name: HOT_DIRECT, kind: "tuf-edge", baseUrl: direct, pids: edgePids });
       else notes.push("tuf-edge direct: the Worker's own port was not found; only the wrangler dev URL was measured.");
 
       try {
@@ -190,55 +196,80 @@ export const serving: Section = {
       if (loaders.length === 0) throw new Error("no load generator available");
 
       const runs: Run[] = [];
-      const total = loaders.length * files.length * servers.length;
+      const total = loaders.length * files.length * (servers.length + (direct ? 1 : 0));
+      const measure = async (loader: LoaderName, f: (typeof files)[number], server: Server): Promise<void> => {
+        const url = server.baseUrl + f.path;
+        const load = { url, connections: options.connections, workDir: options.workDir };
+        log(`serving [${runs.length + 1}/${total}] ${loader} ${f.label} @ ${server.name}`);
+        await runLoad(loader, { ...load, durationS: options.warmupS });
+        const pids = server.pids();
+        const serverCpu = () => pids.reduce((s, p) => s + cpuSeconds(p), 0);
+        const before = {
+          server: serverCpu(),
+          loader: reapedChildrenCpuSeconds(),
+          machine: machineBusySeconds(),
+          self: process.cpuUsage(),
+        };
+        const result = await runLoad(loader, { ...load, durationS: options.durationS });
+        const self = process.cpuUsage(before.self);
+        // A server process that went away (a restart) makes its CPU figure meaningless.
+        const gone = pids.some((p) => !existsSync(`/proc/${p}`));
+        const server_ = serverCpu() - before.server;
+        const loader_ = reapedChildrenCpuSeconds() - before.loader;
+        const machine = machineBusySeconds() - before.machine;
+        const seconds = result.durationS;
+        const run: Run = {
+          loader,
+          file: f.label,
+          server: server.name,
+          kind: server.kind,
+          bytes: f.bytes.length,
+          load: result,
+          serverCores: gone ? null : server_ / seconds,
+          loaderCores: loader_ / seconds,
+          otherCores: gone
+            ? null
+            : Math.max(0, machine - server_ - loader_ - (self.user + self.system) / 1e6) / seconds,
+        };
+        runs.push(run);
+        log(
+          `  → ${result.reqPerS.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms; CPU cores: server ${run.serverCores?.toFixed(2) ?? "?"}, loader ${run.loaderCores.toFixed(2)}, others ${run.otherCores?.toFixed(2) ?? "?"}; failures ${result.failures}`,
+        );
+        if (gone)
+          notes.push(`${loader} ${f.label} @ ${server.name}: a server process went away during the run (restarted?).`);
+        if (result.failures > 0)
+          notes.push(
+            `${loader} ${f.label} @ ${server.name}: ${result.failures} failed requests (non-2xx, errors or timeouts) of ${result.requests}.`,
+          );
+      };
       for (const loader of loaders) {
         for (const f of files) {
-          for (const server of servers) {
-            const url = server.baseUrl + f.path;
-            const load = { url, connections: options.connections, workDir: options.workDir };
-            log(`serving [${runs.length + 1}/${total}] ${loader} ${f.label} @ ${server.name}`);
-            await runLoad(loader, { ...load, durationS: options.warmupS });
-            const pids = server.pids();
-            const serverCpu = () => pids.reduce((s, p) => s + cpuSeconds(p), 0);
-            const before = {
-              server: serverCpu(),
-              loader: reapedChildrenCpuSeconds(),
-              machine: machineBusySeconds(),
-              self: process.cpuUsage(),
-            };
-            const result = await runLoad(loader, { ...load, durationS: options.durationS });
-            const self = process.cpuUsage(before.self);
-            // A server process that went away (a restart) makes its CPU figure meaningless.
-            const gone = pids.some((p) => !existsSync(`/proc/${p}`));
-            const server_ = serverCpu() - before.server;
-            const loader_ = reapedChildrenCpuSeconds() - before.loader;
-            const machine = machineBusySeconds() - before.machine;
-            const seconds = result.durationS;
-            const run: Run = {
-              loader,
-              file: f.label,
-              server: server.name,
-              kind: server.kind,
-              bytes: f.bytes.length,
-              load: result,
-              serverCores: gone ? null : server_ / seconds,
-              loaderCores: loader_ / seconds,
-              otherCores: gone
-                ? null
-                : Math.max(0, machine - server_ - loader_ - (self.user + self.system) / 1e6) / seconds,
-            };
-            runs.push(run);
-            log(
-              `  → ${result.reqPerS.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms; CPU cores: server ${run.serverCores?.toFixed(2) ?? "?"}, loader ${run.loaderCores.toFixed(2)}, others ${run.otherCores?.toFixed(2) ?? "?"}; failures ${result.failures}`,
-            );
-            if (gone)
-              notes.push(
-                `${loader} ${f.label} @ ${server.name}: a server process went away during the run (restarted?).`,
-              );
-            if (result.failures > 0)
-              notes.push(
-                `${loader} ${f.label} @ ${server.name}: ${result.failures} failed requests (non-2xx, errors or timeouts) of ${result.requests}.`,
-              );
+          for (const server of servers) await measure(loader, f, server);
+        }
+      }
+
+      // The baseline of the isolate's hot copies, in the same run: tuf-edge restarted on the
+      // very same state with HOT_COPY_BYTES=0, so every request looks up the edge cache.
+      if (direct) {
+        log("serving: restarting tuf-edge on the same state with hot copies off (HOT_COPY_BYTES=0)");
+        await current.stopKeepingState();
+        current = await startBenchInstance(context, "serving", { stateOf: bench, vars: { HOT_COPY_BYTES: "0" } });
+        const coldDirect = await directWorkerUrl(current.workerPid);
+        if (!coldDirect) notes.push("tuf-edge without hot copies: the Worker's own port was not found; not measured.");
+        else {
+          const cold: Server = {
+            name: COLD_DIRECT,
+            kind: "tuf-edge",
+            baseUrl: coldDirect,
+            pids: instancePids([current.proxyPid, current.workerPid]),
+          };
+          for (const f of files) {
+            if (sha256(await getBytes(cold.baseUrl + f.path)) !== sha256(f.bytes))
+              throw new Error(`${cold.name} serves other bytes for ${f.path}`);
+          }
+          servers.push(cold);
+          for (const loader of loaders) {
+            for (const f of files) await measure(loader, f, cold);
           }
         }
       }
@@ -284,6 +315,7 @@ export const serving: Section = {
           `Served repository: ${SERVING_BINS} bins, ${SERVING_TARGETS.toLocaleString("en-US")} targets; every server serves the bytes copied from tuf-edge (checked by SHA-256).`,
           "wrangler dev: through wrangler's proxy workerd to the Worker's workerd; workerd direct: the Worker's own port, no proxy (closer to production). CPU server counts both workerd processes.",
           "trivial Worker: a Worker in the same wrangler dev answering with the same bytes from a constant (the local runtime's own cost).",
+          "tuf-edge without hot copies: the same Worker and state restarted with HOT_COPY_BYTES=0, so every request looks up the edge cache (the baseline of the isolate's copies).",
           `CPU columns: cores used during the measured run (1.00 = one core busy) by the server, the load generator, and every other process on the ${context.machineCores}-core machine.`,
           "server CPU ms/req: the server's CPU time per answered request; unlike req/s it hardly moves when other processes compete for the cores.",
           "nginx runs one worker process, node:http one process.",
@@ -296,7 +328,10 @@ export const serving: Section = {
           for (const edge of servers.filter((s) => s.kind === "tuf-edge")) {
             const sameRoute = edge.name.includes("direct") ? "direct" : "wrangler dev";
             const baselines = servers.filter(
-              (s) => s.kind === "static" || (s.kind === "runtime" && s.name.includes(sameRoute)),
+              (s) =>
+                s.kind === "static" ||
+                (s.kind === "runtime" && s.name.includes(sameRoute)) ||
+                (edge.name === HOT_DIRECT && s.name === COLD_DIRECT),
             );
             for (const baseline of baselines) {
               const a = of(edge.name);
