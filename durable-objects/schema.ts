@@ -282,9 +282,10 @@ const MIGRATIONS: readonly string[] = [
 
 export function migrate(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-  const applied = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM _migrations").one().n;
+  // By id, so that each migration runs exactly once whatever else is recorded.
+  const applied = new Set(sql.exec<{ id: number }>("SELECT id FROM _migrations").toArray().map((r) => r.id));
   for (const [i, migration] of MIGRATIONS.entries()) {
-    if (i < applied) continue;
+    if (applied.has(i + 1)) continue;
     sql.exec(migration);
     sql.exec("INSERT INTO _migrations (id, applied_at) VALUES (?, ?)", i + 1, Date.now());
   }
