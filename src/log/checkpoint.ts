@@ -22,17 +22,17 @@ import { HASH_SIZE } from "./merkle.ts";
 import {
   addSignatures,
   checkNoteText,
+  Ed25519KeyedSigner,
+  Ed25519KeyedVerifier,
   ed25519VerifierKey,
   Ed25519NoteVerifier,
-  formatVerifierKey,
-  isValidKeyName,
   type Note,
   type NoteSignature,
   type NoteSigner,
   type NoteVerifier,
-  noteKeyId,
   openNote,
   type OpenedNote,
+  type VerifierKey,
   parseNote,
   parseVerifierKey,
   parseVerifierKeyOfType,
@@ -129,26 +129,16 @@ export function parseTimestampedSignature(bytes: Uint8Array): TimestampedSignatu
 }
 
 /** Verifies Ed25519 cosignatures v1 (type 0x04) by one witness. */
-export class CosignatureV1Verifier implements NoteVerifier {
-  readonly name: string;
-  readonly keyId: number;
-  readonly publicKey: Uint8Array<ArrayBuffer>;
-
-  private constructor(name: string, keyId: number, publicKey: Uint8Array<ArrayBuffer>) {
-    this.name = name;
-    this.keyId = keyId;
-    this.publicKey = publicKey;
-  }
-
+export class CosignatureV1Verifier extends Ed25519KeyedVerifier {
   static async create(name: string, publicKey: Uint8Array): Promise<CosignatureV1Verifier> {
-    const key = await ed25519VerifierKey(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey);
-    return new CosignatureV1Verifier(key.name, key.keyId, key.publicKey);
+    return new CosignatureV1Verifier(await ed25519VerifierKey(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey));
   }
 
   /** From a vkey string of type 0x04. */
   static async fromKey(vkey: string): Promise<CosignatureV1Verifier> {
-    const key = await parseVerifierKeyOfType(vkey, SIGNATURE_TYPE_COSIGNATURE_V1, "a cosignature (0x04)");
-    return new CosignatureV1Verifier(key.name, key.keyId, key.publicKey);
+    return new CosignatureV1Verifier(
+      await parseVerifierKeyOfType(vkey, SIGNATURE_TYPE_COSIGNATURE_V1, "a cosignature (0x04)"),
+    );
   }
 
   async verify(text: Uint8Array<ArrayBuffer>, signature: Uint8Array): Promise<boolean> {
@@ -169,27 +159,11 @@ export class CosignatureV1Verifier implements NoteVerifier {
 }
 
 /** Makes Ed25519 cosignatures v1 as a witness (for tests and for a log that also witnesses). */
-export class CosignatureV1Signer implements NoteSigner {
-  readonly name: string;
-  readonly keyId: number;
-  readonly publicKey: Uint8Array<ArrayBuffer>;
-  readonly verifierKey: string;
-  readonly #seed: Uint8Array;
+export class CosignatureV1Signer extends Ed25519KeyedSigner {
   readonly #now: () => number;
 
-  private constructor(
-    name: string,
-    keyId: number,
-    publicKey: Uint8Array<ArrayBuffer>,
-    verifierKey: string,
-    seed: Uint8Array,
-    now: () => number,
-  ) {
-    this.name = name;
-    this.keyId = keyId;
-    this.publicKey = publicKey;
-    this.verifierKey = verifierKey;
-    this.#seed = seed;
+  private constructor(key: VerifierKey, verifierKey: string, seed: Uint8Array, now: () => number) {
+    super(key, verifierKey, seed);
     this.#now = now;
   }
 
@@ -199,12 +173,8 @@ export class CosignatureV1Signer implements NoteSigner {
     seed: Uint8Array,
     now: () => number = () => Math.floor(Date.now() / 1000),
   ): Promise<CosignatureV1Signer> {
-    if (!isValidKeyName(name)) throw new LogError("malformed_key", `not a note key name: ${JSON.stringify(name)}`);
-    if (seed.length !== 32) throw new LogError("malformed_key", "an Ed25519 seed is 32 bytes");
-    const publicKey = Uint8Array.from(await ed.getPublicKeyAsync(seed));
-    const keyId = await noteKeyId(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey);
-    const vkey = await formatVerifierKey(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey);
-    return new CosignatureV1Signer(name, keyId, publicKey, vkey, Uint8Array.from(seed), now);
+    const { key, verifierKey, seed: copy } = await Ed25519KeyedSigner.keyOf(name, SIGNATURE_TYPE_COSIGNATURE_V1, seed);
+    return new CosignatureV1Signer(key, verifierKey, copy, now);
   }
 
   verifier(): Promise<CosignatureV1Verifier> {
@@ -215,7 +185,7 @@ export class CosignatureV1Signer implements NoteSigner {
     const timestamp = this.#now();
     requireTimestamp(timestamp);
     const message = concatBytes(utf8(`cosignature/v1\ntime ${timestamp}\n`), text);
-    return concatBytes(writeUint64(timestamp), await ed.signAsync(message, this.#seed));
+    return concatBytes(writeUint64(timestamp), await this.signBytes(message));
   }
 }
 

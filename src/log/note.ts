@@ -142,27 +142,34 @@ export async function parseVerifierKeyOfType(vkey: string, type: number, what: s
   return key;
 }
 
-/** Verifies Ed25519 (type 0x01) note signatures. */
-export class Ed25519NoteVerifier implements NoteVerifier {
+/**
+ * What every Ed25519-keyed verifier holds (a note signature 0x01 or a
+ * cosignature 0x04): the key's name, ID and public key. Subclasses build it
+ * from a verifier key of their own type and say how a signature is checked.
+ */
+export abstract class Ed25519KeyedVerifier implements NoteVerifier {
   readonly name: string;
   readonly keyId: number;
   readonly publicKey: Uint8Array<ArrayBuffer>;
 
-  private constructor(name: string, keyId: number, publicKey: Uint8Array<ArrayBuffer>) {
-    this.name = name;
-    this.keyId = keyId;
-    this.publicKey = publicKey;
+  protected constructor(key: VerifierKey) {
+    this.name = key.name;
+    this.keyId = key.keyId;
+    this.publicKey = key.publicKey;
   }
 
+  abstract verify(text: Uint8Array<ArrayBuffer>, signature: Uint8Array): Promise<boolean>;
+}
+
+/** Verifies Ed25519 (type 0x01) note signatures. */
+export class Ed25519NoteVerifier extends Ed25519KeyedVerifier {
   static async create(name: string, publicKey: Uint8Array): Promise<Ed25519NoteVerifier> {
-    const key = await ed25519VerifierKey(name, SIGNATURE_TYPE_ED25519, publicKey);
-    return new Ed25519NoteVerifier(key.name, key.keyId, key.publicKey);
+    return new Ed25519NoteVerifier(await ed25519VerifierKey(name, SIGNATURE_TYPE_ED25519, publicKey));
   }
 
   /** From a vkey string of type 0x01. */
   static async fromKey(vkey: string): Promise<Ed25519NoteVerifier> {
-    const key = await parseVerifierKeyOfType(vkey, SIGNATURE_TYPE_ED25519, "an Ed25519 (0x01)");
-    return new Ed25519NoteVerifier(key.name, key.keyId, key.publicKey);
+    return new Ed25519NoteVerifier(await parseVerifierKeyOfType(vkey, SIGNATURE_TYPE_ED25519, "an Ed25519 (0x01)"));
   }
 
   verify(text: Uint8Array<ArrayBuffer>, signature: Uint8Array): Promise<boolean> {
@@ -170,8 +177,11 @@ export class Ed25519NoteVerifier implements NoteVerifier {
   }
 }
 
-/** Signs notes with an Ed25519 key (type 0x01). */
-export class Ed25519NoteSigner implements NoteSigner {
+/**
+ * What every Ed25519-keyed signer holds: the key's name, ID, public key, the
+ * verifier key to publish, and the 32-byte RFC 8032 seed (never exposed).
+ */
+export abstract class Ed25519KeyedSigner implements NoteSigner {
   readonly name: string;
   readonly keyId: number;
   readonly publicKey: Uint8Array<ArrayBuffer>;
@@ -179,28 +189,40 @@ export class Ed25519NoteSigner implements NoteSigner {
   readonly verifierKey: string;
   readonly #seed: Uint8Array;
 
-  private constructor(
-    name: string,
-    keyId: number,
-    publicKey: Uint8Array<ArrayBuffer>,
-    verifierKey: string,
-    seed: Uint8Array,
-  ) {
-    this.name = name;
-    this.keyId = keyId;
-    this.publicKey = publicKey;
+  protected constructor(key: VerifierKey, verifierKey: string, seed: Uint8Array) {
+    this.name = key.name;
+    this.keyId = key.keyId;
+    this.publicKey = key.publicKey;
     this.verifierKey = verifierKey;
     this.#seed = seed;
   }
 
-  /** From a key name and a 32-byte RFC 8032 secret seed. */
-  static async fromSeed(name: string, seed: Uint8Array): Promise<Ed25519NoteSigner> {
+  /** The verifier key (parsed and as text) of `type` for a key name and seed, checked. */
+  protected static async keyOf(
+    name: string,
+    type: number,
+    seed: Uint8Array,
+  ): Promise<{ key: VerifierKey; verifierKey: string; seed: Uint8Array }> {
     requireKeyName(name);
     if (seed.length !== 32) throw new LogError("malformed_key", "an Ed25519 seed is 32 bytes");
-    const publicKey = Uint8Array.from(await ed.getPublicKeyAsync(seed));
-    const keyId = await noteKeyId(name, SIGNATURE_TYPE_ED25519, publicKey);
-    const vkey = await formatVerifierKey(name, SIGNATURE_TYPE_ED25519, publicKey);
-    return new Ed25519NoteSigner(name, keyId, publicKey, vkey, Uint8Array.from(seed));
+    const key = await ed25519VerifierKey(name, type, await ed.getPublicKeyAsync(seed));
+    return { key, verifierKey: await formatVerifierKey(name, type, key.publicKey), seed: Uint8Array.from(seed) };
+  }
+
+  /** An Ed25519 signature with this key over `message`. */
+  protected signBytes(message: Uint8Array): Promise<Uint8Array> {
+    return ed.signAsync(message, this.#seed);
+  }
+
+  abstract sign(text: Uint8Array<ArrayBuffer>): Promise<Uint8Array>;
+}
+
+/** Signs notes with an Ed25519 key (type 0x01). */
+export class Ed25519NoteSigner extends Ed25519KeyedSigner {
+  /** From a key name and a 32-byte RFC 8032 secret seed. */
+  static async fromSeed(name: string, seed: Uint8Array): Promise<Ed25519NoteSigner> {
+    const { key, verifierKey, seed: copy } = await Ed25519KeyedSigner.keyOf(name, SIGNATURE_TYPE_ED25519, seed);
+    return new Ed25519NoteSigner(key, verifierKey, copy);
   }
 
   /**
@@ -234,8 +256,8 @@ export class Ed25519NoteSigner implements NoteSigner {
     return Ed25519NoteVerifier.create(this.name, this.publicKey);
   }
 
-  async sign(text: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-    return ed.signAsync(text, this.#seed);
+  sign(text: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+    return this.signBytes(text);
   }
 }
 
