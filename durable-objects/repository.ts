@@ -33,7 +33,7 @@ import {
   type DelegationView,
 } from "../src/repository-api.ts";
 import { Attestations } from "./attestations.ts";
-import { sigstoreTrustStub } from "./sigstore-trust.ts";
+import { sigstoreTrustStub } from "../src/sigstore-trust-stub.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
 import { Ceremonies } from "./ceremonies.ts";

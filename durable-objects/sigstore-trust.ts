@@ -15,6 +15,7 @@ import { sha256Hex } from "../src/lib/digest.ts";
 import type { TrustedFiles } from "../src/tuf/client/trusted-metadata.ts";
 import { downloadTarget, type FetchFile, updateMetadata } from "../src/tuf/client/updater.ts";
 import { InvalidMetadataError, TufError } from "../src/tuf/errors.ts";
+import type { MetricFamily } from "../src/metrics/prometheus.ts";
 import { httpFetchFile } from "./capped-fetch.ts";
 import { sourceFromEnv, sourceId, type TufSource } from "./sigstore-trust-source.ts";
 
@@ -59,13 +60,20 @@ export interface RefreshReport {
   error: Status["error"];
 }
 
-export function sigstoreTrustStub(env: Env) {
-  return env.SIGSTORE_TRUST.getByName("sigstore");
-}
-
 export class SigstoreTrust extends DurableObject<Env> {
+  /** The refresh under way: a second call while one runs waits for it instead of racing it. */
+  #running: Promise<RefreshReport> | null = null;
+
   /** The cron's call: refreshes from the configured source when due (or when the configuration changed). */
   async refresh(): Promise<RefreshReport> {
+    if (this.#running) return this.#running;
+    this.#running = this.#refreshIfDue().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async #refreshIfDue(): Promise<RefreshReport> {
     const source = sourceFromEnv(this.env);
     const status = this.#status();
     const sameSource = this.ctx.storage.kv.get<string>("source") === (await sourceId(source));
@@ -143,6 +151,40 @@ export class SigstoreTrust extends DurableObject<Env> {
       return offer("bundled", await sha256Hex(utf8(source.bundledTrustedRoot)), source.bundledTrustedRoot);
     }
     return { ...view, source: "none", sha256: null };
+  }
+
+  /** Gauges for /metrics: whether refreshes succeed, when one last did, what is trusted. */
+  async metrics(): Promise<MetricFamily[]> {
+    const view = await this.current("");
+    const status = this.#status();
+    const gauge = (name: string, help: string, value: number | null, labels: Record<string, string> = {}) => ({
+      name,
+      help,
+      type: "gauge" as const,
+      samples: value === null ? [] : [{ labels, value }],
+    });
+    return [
+      gauge(
+        "tuf_edge_sigstore_trust_refresh_ok",
+        "1 if the last refresh of the Sigstore trusted root through TUF succeeded, 0 if it failed.",
+        status.lastAttempt === null ? null : status.error ? 0 : 1,
+      ),
+      gauge(
+        "tuf_edge_sigstore_trust_last_success_timestamp_seconds",
+        "When the Sigstore trusted root was last refreshed successfully (Unix seconds).",
+        status.lastSuccess === null ? null : Math.floor(status.lastSuccess / 1000),
+      ),
+      gauge("tuf_edge_sigstore_trust_root_version", "The Sigstore TUF root version trusted.", view.rootVersion),
+      gauge(
+        "tuf_edge_sigstore_trust_timestamp_version",
+        "The Sigstore TUF timestamp version trusted.",
+        view.timestampVersion,
+      ),
+      gauge("tuf_edge_sigstore_trusted_root_info", "The trusted root attestations are verified with.", 1, {
+        source: view.source,
+        sha256: view.sha256 ?? "",
+      }),
+    ];
   }
 
   #status(): Status {

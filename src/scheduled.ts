@@ -4,8 +4,8 @@
  * Repositories are found by listing the bucket's top-level prefixes (every
  * bootstrapped repository has published files there).
  */
-import { sigstoreTrustStub } from "../durable-objects/sigstore-trust.ts";
 import { repositoryStub } from "./repository-stub.ts";
+import { sigstoreTrustStub } from "./sigstore-trust-stub.ts";
 import { listRepositories } from "./storage/repository-directory.ts";
 
 /** Repositories woken at once. */

@@ -5,12 +5,14 @@
  *   GET /{repo}/admin/metrics     one repository
  * Publish rounds and their duration, metadata files published, pushes accepted
  * and refused by code, seconds to each role's expiry, queue depth, log size,
- * quarantined targets, key-encryption key re-seal progress (docs/operators.md).
+ * quarantined targets, key-encryption key re-seal progress (docs/operators.md);
+ * and, at /metrics, the Sigstore trusted root's refresh through TUF.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { adminAuth } from "../http/admin-auth.ts";
 import { repositoryStub } from "../repository-stub.ts";
+import { sigstoreTrustStub } from "../sigstore-trust-stub.ts";
 import { type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../metrics/prometheus.ts";
 import { listRepositories } from "../storage/repository-directory.ts";
 
@@ -29,6 +31,7 @@ export const repositoryMetrics = new Hono<AppEnv>().get("/", async (c) =>
 export const serviceMetrics = new Hono<AppEnv>().get("/", adminAuth({ token: (env) => env.ADMIN_TOKEN }), async (c) => {
   const repos = await listRepositories(c.env.BUCKET);
   const families = (await Promise.all(repos.map((repo) => repositoryStub(c.env, repo).metrics()))).flat();
+  families.push(...(await sigstoreTrustStub(c.env).metrics()));
   return exposition(families, [
     {
       name: "tuf_edge_repositories",

@@ -9,7 +9,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type SigstoreTrust, sigstoreTrustStub } from "../../durable-objects/sigstore-trust.ts";
+import type { SigstoreTrust } from "../../durable-objects/sigstore-trust.ts";
+import { sigstoreTrustStub } from "../../src/sigstore-trust-stub.ts";
 import { PUBLIC_GOOD_TUF_URL, sourceFromEnv, type TufSource } from "../../durable-objects/sigstore-trust-source.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
@@ -25,7 +26,7 @@ import publicGood from "../../src/attestations/trusted-roots/public-good.json";
 import { ARTIFACTS } from "../unit/attestations/material.ts";
 import { FIRST_ROOT, root, STATES, serve, stateFile } from "../unit/client/sigstore-repository.ts";
 import { ed25519Signers } from "../unit/helpers.ts";
-import { withHmacRegistry } from "./helpers.ts";
+import { BASE, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 const PUBLIC_GOOD_SHA256 = "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66";
 const OLDER_SHA256 = "f44a1b88128e55ebfb62189becbc0fa48d4ec9915c65ac54ba0e46a008b12d5b";
@@ -119,6 +120,13 @@ describe("Sigstore trusted root through TUF", () => {
       `targets/${PUBLIC_GOOD_SHA256}.trusted_root.json`,
       "targets/9711a6d5375706957a4859af31c5866a4474f81f0544f9f4b76c9c4f4c8a539c.signing_config.v0.2.json",
     ]);
+
+    // Operators see it in /metrics.
+    const metrics = await workerFetch(`${BASE}/metrics`, { headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+    const text = await metrics.text();
+    expect(text).toMatch(/^tuf_edge_sigstore_trust_refresh_ok 1$/m);
+    expect(text).toMatch(/^tuf_edge_sigstore_trust_root_version 15$/m);
+    expect(text).toContain(`tuf_edge_sigstore_trusted_root_info{source="tuf",sha256="${PUBLIC_GOOD_SHA256}"} 1`);
   });
 
   it("verifies attestations with the trusted root it fetched: a private Sigstore instance pinned by its TUF root", async () => {
