@@ -47,17 +47,27 @@ function freshUntil(cacheControl: string, storedAt: number | null): number | nul
 interface ServeOptions {
   r2Key: string;
   cacheControl: string;
-  contentType: string;
+  /** The response's media type (default: the one stored with the object). */
+  contentType?: string;
   /** Reads the object when the edge cache misses. */
   load: () => Promise<R2ObjectBody | null>;
 }
 
-/** The object's response, or null when it does not exist: this isolate's copy, else the edge cache's, else R2's. */
+/** The object's response, or null when it does not exist; 304 for a matching If-None-Match. */
 export async function serveCached(c: Context<AppEnv>, options: ServeOptions): Promise<Response | null> {
+  const response = await cachedFile(c, options);
+  return response && (notModified(c, response) ?? response);
+}
+
+/**
+ * The object's full response (never a 304), or null when it does not exist:
+ * this isolate's copy, else the edge cache's, else R2's (then cached).
+ */
+export async function cachedFile(c: Context<AppEnv>, options: ServeOptions): Promise<Response | null> {
   const budget = hotCopyBudget(c.env);
   const now = Date.now();
   const copy = budget > 0 ? hotCopies.get(options.r2Key, now) : null;
-  if (copy) return answer(c, new Response(copy.bytes, { headers: copy.headers }));
+  if (copy) return new Response(copy.bytes, { headers: copy.headers });
 
   const cache = caches.default;
   const key = cacheKey(options.r2Key);
@@ -68,7 +78,7 @@ export async function serveCached(c: Context<AppEnv>, options: ServeOptions): Pr
     const sha256 = object.customMetadata?.sha256;
     cached = new Response(object.body, {
       headers: {
-        "Content-Type": options.contentType,
+        "Content-Type": options.contentType ?? object.httpMetadata?.contentType ?? "application/octet-stream",
         "Content-Length": String(object.size),
         "Cache-Control": options.cacheControl,
         ETag: sha256 ? `"${sha256}"` : object.httpEtag,
@@ -83,13 +93,9 @@ export async function serveCached(c: Context<AppEnv>, options: ServeOptions): Pr
   if (budget > 0 && until !== null && until > now && length <= Math.min(budget, HOT_COPY_MAX_BYTES)) {
     const bytes = new Uint8Array(await cached.arrayBuffer());
     hotCopies.keep(options.r2Key, { bytes, headers, until }, budget);
-    return answer(c, new Response(bytes, { headers }));
+    return new Response(bytes, { headers });
   }
-  return answer(c, new Response(cached.body, { status: cached.status, headers }));
-}
-
-function answer(c: Context<AppEnv>, response: Response): Response {
-  return notModified(c, response) ?? response;
+  return new Response(cached.body, { status: cached.status, headers });
 }
 
 /** A 304 when If-None-Match names the response's ETag (RFC 9110 §13.1.2, weak comparison). */

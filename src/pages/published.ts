@@ -1,15 +1,15 @@
 /**
- * What a page reads: the files clients download, from R2 through the same
- * edge-cache entries the file routes use (src/http/edge-cache.ts), so a page
- * view costs cache look-ups, not Durable Object calls. Immutable files are
+ * What a page (and health) reads: the files clients download, from R2 through
+ * the same edge-cache entries and isolate copies the file routes use
+ * (src/http/edge-cache.ts), so a page view costs cache look-ups, not Durable
+ * Object calls. Immutable files are
  * cached for good; mutable ones (timestamp, checkpoint, site/status.json, the
  * attestation documents' index) for
  * SHORT_CACHE_SECONDS.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { IMMUTABLE, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
-import { cacheKey } from "../storage/edge-cache.ts";
+import { cachedFile, IMMUTABLE, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
 export interface PublishedFile {
@@ -63,26 +63,12 @@ export class Published {
     mutable: boolean,
     load: () => Promise<R2ObjectBody | null>,
   ): Promise<PublishedFile | null> {
-    const cache = caches.default;
-    const key = cacheKey(r2Key);
-    const hit = await cache.match(key);
-    if (hit) {
-      const etag = hit.headers.get("ETag");
-      return { bytes: new Uint8Array(await hit.arrayBuffer()), sha256: etag?.match(/^"([0-9a-f]{64})"$/)?.[1] ?? null };
-    }
-    const object = await load();
-    if (!object) return null;
-    const bytes = new Uint8Array(await object.arrayBuffer());
-    const sha256 = object.customMetadata?.sha256 ?? null;
-    const response = new Response(bytes, {
-      headers: {
-        "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
-        "Content-Length": String(bytes.length),
-        "Cache-Control": mutable ? this.#short : IMMUTABLE,
-        ETag: sha256 ? `"${sha256}"` : object.httpEtag,
-      },
-    });
-    this.#c.executionCtx.waitUntil(cache.put(key, response));
-    return { bytes, sha256 };
+    const response = await cachedFile(this.#c, { r2Key, cacheControl: mutable ? this.#short : IMMUTABLE, load });
+    if (!response) return null;
+    const etag = response.headers.get("ETag");
+    return {
+      bytes: new Uint8Array(await response.arrayBuffer()),
+      sha256: etag?.match(/^"([0-9a-f]{64})"$/)?.[1] ?? null,
+    };
   }
 }
