@@ -98,8 +98,11 @@ export async function cachedFile(c: Context<AppEnv>, options: ServeOptions): Pro
   return new Response(cached.body, { status: cached.status, headers });
 }
 
-/** A 304 when If-None-Match names the response's ETag (RFC 9110 §13.1.2, weak comparison). */
-function notModified(c: Context<AppEnv>, response: Response): Response | null {
+/**
+ * A 304 when If-None-Match names the response's ETag (RFC 9110 §13.1.2, weak
+ * comparison): the one conditional-request rule of every route and page.
+ */
+export function notModified(c: Context<AppEnv>, response: Response): Response | null {
   const ifNoneMatch = c.req.header("If-None-Match");
   const etag = response.headers.get("ETag");
   if (!ifNoneMatch || !etag) return null;

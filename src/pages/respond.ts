@@ -6,7 +6,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
+import { notModified, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
 import { toBase64, utf8 } from "../lib/bytes.ts";
 import { sha256, sha256Hex } from "../lib/digest.ts";
 import { STYLES } from "./styles.ts";
@@ -42,9 +42,6 @@ export async function htmlPage(
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
   };
-  const ifNoneMatch = c.req.header("If-None-Match");
-  if (status === 200 && ifNoneMatch?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
-    return new Response(null, { status: 304, headers: { ETag: etag, "Cache-Control": headers["Cache-Control"] } });
-  }
-  return new Response(bytes, { status, headers });
+  const response = new Response(bytes, { status, headers });
+  return (status === 200 && notModified(c, response)) || response;
 }

@@ -10,7 +10,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
-import { IMMUTABLE } from "../http/edge-cache.ts";
+import { IMMUTABLE, notModified } from "../http/edge-cache.ts";
 import { ProblemError } from "../http/problem.ts";
 import { validate } from "../http/validate.ts";
 import { parseCheckpoint } from "../log/checkpoint.ts";
@@ -78,15 +78,13 @@ const LogQuery = z
   .strict();
 
 export const pageAssets = new Hono<AppEnv>().get(VERIFY_SCRIPT_URL.slice("/-/assets".length), (c) => {
-  const etag = `"${VERIFY_SCRIPT_SHA256}"`;
-  if (c.req.header("If-None-Match")?.includes(etag))
-    return c.body(null, 304, { ETag: etag, "Cache-Control": IMMUTABLE });
-  return c.body(VERIFY_SCRIPT, 200, {
+  const response = c.body(VERIFY_SCRIPT, 200, {
     "Content-Type": "text/javascript; charset=utf-8",
     "Cache-Control": IMMUTABLE,
-    ETag: etag,
+    ETag: `"${VERIFY_SCRIPT_SHA256}"`,
     "X-Content-Type-Options": "nosniff",
   });
+  return notModified(c, response) ?? response;
 });
 
 /** GET /{repo}/ (mounted by the app with the repository parameter's middleware). */

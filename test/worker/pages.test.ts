@@ -9,6 +9,7 @@ import { listDurableObjectIds } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { checkTarget } from "../../src/browser/check-target.ts";
+import { VERIFY_SCRIPT_URL } from "../../src/routes/pages.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { ARTIFACTS, NPM, PEP740 } from "../unit/attestations/material.ts";
@@ -111,6 +112,16 @@ describe("pages", () => {
       headers: { "If-None-Match": etag },
     });
     expect(again.status).toBe(304);
+    // The same rule for a weak or listed tag, and for the page's script.
+    const listed = await page(`/pages-escape/-/target/${HOSTILE_PATH.split("/").map(encodeURIComponent).join("/")}`, {
+      headers: { "If-None-Match": `"other", W/${etag}` },
+    });
+    expect(listed.status).toBe(304);
+    const script = await page(VERIFY_SCRIPT_URL);
+    expect(script.status).toBe(200);
+    const scriptTag = must(script.headers.get("ETag"), "script ETag");
+    expect((await page(VERIFY_SCRIPT_URL, { headers: { "If-None-Match": `W/${scriptTag}` } })).status).toBe(304);
+    expect((await page(VERIFY_SCRIPT_URL, { headers: { "If-None-Match": '"other"' } })).status).toBe(200);
   });
 
   it("refuse bad input with problem+json and say what is missing", async () => {
