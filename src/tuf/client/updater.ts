@@ -6,6 +6,7 @@
  * failure never undoes the rollback protection an earlier step gained.
  */
 import { InvalidMetadataError } from "../errors.ts";
+import type { MetaFile } from "./remote-roles.ts";
 import { type TrustedFiles, TrustedMetadata } from "./trusted-metadata.ts";
 
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -41,39 +42,36 @@ export async function updateMetadata(
 ): Promise<{ state: TrustedMetadata; report: UpdateReport }> {
   const state = await TrustedMetadata.load(trusted, now);
   const changed: UpdateReport["changed"] = [];
+  const took = async (role: UpdateReport["changed"][number]) => {
+    changed.push(role);
+    await persist(state.files());
+  };
   // §5.3.1–§5.3.8: walk the root chain while N+1 exists.
   for (let i = 0; i < MAX_ROOT_ROTATIONS; i++) {
     const bytes = await fetchFile("metadata", `${state.root.version + 1}.root.json`, MAX_LENGTH.root);
     if (!bytes) break;
     await state.updateRoot(bytes);
-    changed.push("root");
-    await persist(state.files());
+    await took("root");
   }
   // §5.3.10 (freeze) is checked by updateTimestamp; §5.3.12: file names follow consistent_snapshot.
   const consistent = state.root.consistent_snapshot;
-  const timestamp = await fetchFile("metadata", "timestamp.json", MAX_LENGTH.timestamp);
-  if (!timestamp) throw new InvalidMetadataError("the repository has no timestamp.json");
-  if (await state.updateTimestamp(timestamp)) {
-    changed.push("timestamp");
-    await persist(state.files());
-  }
+  const need = async (name: string, maxLength: number): Promise<Bytes> => {
+    const bytes = await fetchFile("metadata", name, maxLength);
+    if (!bytes) throw new InvalidMetadataError(`the repository has no ${name}`);
+    return bytes;
+  };
+  const versioned = (role: "snapshot" | "targets", meta: MetaFile) =>
+    need(consistent ? `${meta.version}.${role}.json` : `${role}.json`, meta.length ?? MAX_LENGTH[role]);
+  if (await state.updateTimestamp(await need("timestamp.json", MAX_LENGTH.timestamp))) await took("timestamp");
   const snapshotMeta = state.snapshotToFetch();
   if (snapshotMeta) {
-    const name = consistent ? `${snapshotMeta.version}.snapshot.json` : "snapshot.json";
-    const bytes = await fetchFile("metadata", name, snapshotMeta.length ?? MAX_LENGTH.snapshot);
-    if (!bytes) throw new InvalidMetadataError(`the repository has no ${name}`);
-    await state.updateSnapshot(bytes);
-    changed.push("snapshot");
-    await persist(state.files());
+    await state.updateSnapshot(await versioned("snapshot", snapshotMeta));
+    await took("snapshot");
   }
   const targetsMeta = state.targetsToFetch();
   if (targetsMeta) {
-    const name = consistent ? `${targetsMeta.version}.targets.json` : "targets.json";
-    const bytes = await fetchFile("metadata", name, targetsMeta.length ?? MAX_LENGTH.targets);
-    if (!bytes) throw new InvalidMetadataError(`the repository has no ${name}`);
-    await state.updateTargets(bytes);
-    changed.push("targets");
-    await persist(state.files());
+    await state.updateTargets(await versioned("targets", targetsMeta));
+    await took("targets");
   }
   return {
     state,
