@@ -283,7 +283,12 @@ const MIGRATIONS: readonly string[] = [
 export function migrate(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
   // By id, so that each migration runs exactly once whatever else is recorded.
-  const applied = new Set(sql.exec<{ id: number }>("SELECT id FROM _migrations").toArray().map((r) => r.id));
+  const applied = new Set(
+    sql
+      .exec<{ id: number }>("SELECT id FROM _migrations")
+      .toArray()
+      .map((r) => r.id),
+  );
   for (const [i, migration] of MIGRATIONS.entries()) {
     if (applied.has(i + 1)) continue;
     sql.exec(migration);
