@@ -13,6 +13,7 @@ import { log } from "./log.ts";
 import { forgedPushes } from "./forged-pushes.ts";
 import { pages } from "./pages.ts";
 import { surface } from "./surface.ts";
+import { sigstoreTrust } from "./sigstore-trust.ts";
 
 export const SECTIONS: readonly Section[] = [
   serving,
@@ -24,4 +25,5 @@ export const SECTIONS: readonly Section[] = [
   forgedPushes,
   pages,
   surface,
+  sigstoreTrust,
 ];
