@@ -2,6 +2,14 @@
  * SQLite schema of a repository, as ordered migrations. Each runs once, inside
  * the constructor's blockConcurrencyWhile, and is recorded in `_migrations`.
  */
+/** A trigger that puts the path of the row changed by `event` in the public documents' queue (migration 12). */
+function markDocumentsDue(name: string, event: string, row: "NEW" | "OLD"): string {
+  return `CREATE TRIGGER public_documents_${name} AFTER ${event} BEGIN
+    INSERT INTO public_documents_due (path) VALUES (${row}.path)
+      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
+  END;`;
+}
+
 const MIGRATIONS: readonly string[] = [
   /* 1: the repository */ `
   CREATE TABLE settings (
@@ -234,26 +242,11 @@ const MIGRATIONS: readonly string[] = [
     path TEXT PRIMARY KEY,
     generation INTEGER NOT NULL DEFAULT 0
   );
-  CREATE TRIGGER public_documents_attestation_added AFTER INSERT ON attestations BEGIN
-    INSERT INTO public_documents_due (path) VALUES (NEW.path)
-      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
-  END;
-  CREATE TRIGGER public_documents_attestation_deleted AFTER DELETE ON attestations BEGIN
-    INSERT INTO public_documents_due (path) VALUES (OLD.path)
-      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
-  END;
-  CREATE TRIGGER public_documents_quarantined AFTER INSERT ON quarantine BEGIN
-    INSERT INTO public_documents_due (path) VALUES (NEW.path)
-      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
-  END;
-  CREATE TRIGGER public_documents_quarantine_changed AFTER UPDATE OF state ON quarantine BEGIN
-    INSERT INTO public_documents_due (path) VALUES (NEW.path)
-      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
-  END;
-  CREATE TRIGGER public_documents_released AFTER DELETE ON quarantine BEGIN
-    INSERT INTO public_documents_due (path) VALUES (OLD.path)
-      ON CONFLICT (path) DO UPDATE SET generation = generation + 1;
-  END;
+  ${markDocumentsDue("attestation_added", "INSERT ON attestations", "NEW")}
+  ${markDocumentsDue("attestation_deleted", "DELETE ON attestations", "OLD")}
+  ${markDocumentsDue("quarantined", "INSERT ON quarantine", "NEW")}
+  ${markDocumentsDue("quarantine_changed", "UPDATE OF state ON quarantine", "NEW")}
+  ${markDocumentsDue("released", "DELETE ON quarantine", "OLD")}
   -- The backfill of repositories that accepted attestations before these documents
   -- existed: every attested path is due, and the documents are incomplete until
   -- the queue has been worked off (the index says so, and the Worker answers 503).

@@ -5,6 +5,7 @@ import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { RegistryClient, type RegistryCredential } from "../../scripts/lib/registry-client.ts";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
 import { defined } from "../../scripts/lib/defined.ts";
+import { ARTIFACTS, PEP740 } from "../unit/attestations/material.ts";
 
 export const BASE = "https://tuf-edge.test";
 
@@ -129,4 +130,24 @@ export async function copyPublished(from: string, to: string): Promise<void> {
     }
     cursor = listed.truncated ? listed.cursor : undefined;
   } while (cursor);
+}
+
+/** A real PyPI sdist (pypi-attestations 0.0.19) with its real PEP 740 publish attestation. */
+export const PYPI_PATH = "packages/pypi_attestations-0.0.19.tar.gz";
+
+/** The push events that list PYPI_PATH and attach its publish attestation. */
+export function pypiAttestedEvents() {
+  return [
+    {
+      type: "targets.add" as const,
+      path: PYPI_PATH,
+      length: 29882,
+      hashes: { sha256: ARTIFACTS["pypi_attestations-0.0.19.tar.gz"].sha256 },
+    },
+    {
+      type: "attestations.add" as const,
+      path: PYPI_PATH,
+      bundle: JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]),
+    },
+  ];
 }

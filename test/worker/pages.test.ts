@@ -12,15 +12,22 @@ import { checkTarget } from "../../src/browser/check-target.ts";
 import { VERIFY_SCRIPT_URL } from "../../src/routes/pages.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
-import { ARTIFACTS, NPM, PEP740 } from "../unit/attestations/material.ts";
-import { BASE, copyPublished, publishedTarget, withHmacRegistry, workerFetch } from "./helpers.ts";
+import { ARTIFACTS, NPM } from "../unit/attestations/material.ts";
+import {
+  BASE,
+  copyPublished,
+  PYPI_PATH,
+  publishedTarget,
+  pypiAttestedEvents,
+  withHmacRegistry,
+  workerFetch,
+} from "./helpers.ts";
 
 function must<T>(value: T | null | undefined, what: string): T {
   if (value === null || value === undefined) throw new Error(`no ${what}`);
   return value;
 }
 
-const PYPI_PATH = "packages/pypi_attestations-0.0.19.tar.gz";
 const HOSTILE_PATH = `x/<script>alert(1)</script>.txt`;
 const HOSTILE_REASON = `<img src=x onerror=alert(2)>`;
 
@@ -39,17 +46,7 @@ async function pypiRepository(repo: string) {
   const setup = await withHmacRegistry(repo);
   await setup.client.setAttestationPolicy({ flavour: "pypi" });
   await setup.registry.push([
-    {
-      type: "targets.add",
-      path: PYPI_PATH,
-      length: 29882,
-      hashes: { sha256: ARTIFACTS["pypi_attestations-0.0.19.tar.gz"].sha256 },
-    },
-    {
-      type: "attestations.add",
-      path: PYPI_PATH,
-      bundle: JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]),
-    },
+    ...pypiAttestedEvents(),
     { type: "targets.add", path: HOSTILE_PATH, length: 1, hashes: { sha256: "ab".repeat(32) } },
   ]);
   await setup.registry.push([{ type: "targets.yank", path: HOSTILE_PATH, reason: HOSTILE_REASON }]);

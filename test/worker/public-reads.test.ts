@@ -21,29 +21,16 @@ import type { Repository } from "../../durable-objects/repository.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import worker from "../../src/index.ts";
 import { purgeCached } from "../../src/storage/edge-cache.ts";
-import { ARTIFACTS, NPM, PEP740 } from "../unit/attestations/material.ts";
-import { BASE, copyPublished, withHmacRegistry } from "./helpers.ts";
+import { ARTIFACTS, NPM } from "../unit/attestations/material.ts";
+import { BASE, copyPublished, PYPI_PATH, pypiAttestedEvents, withHmacRegistry } from "./helpers.ts";
 
-const PYPI_PATH = "packages/pypi_attestations-0.0.19.tar.gz";
 const PEP740_URL = "integrity/pypi-attestations/0.0.19/pypi_attestations-0.0.19.tar.gz/provenance";
 const NPM_PATH = "gundam-visor/-/gundam-visor-1.0.1.tgz";
 
 async function pypiRepository(repo: string) {
   const setup = await withHmacRegistry(repo);
   await setup.client.setAttestationPolicy({ flavour: "pypi" });
-  await setup.registry.push([
-    {
-      type: "targets.add",
-      path: PYPI_PATH,
-      length: 29882,
-      hashes: { sha256: ARTIFACTS["pypi_attestations-0.0.19.tar.gz"].sha256 },
-    },
-    {
-      type: "attestations.add",
-      path: PYPI_PATH,
-      bundle: JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]),
-    },
-  ]);
+  await setup.registry.push(pypiAttestedEvents());
   return setup;
 }
 
