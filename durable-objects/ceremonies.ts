@@ -19,6 +19,7 @@ import { diffRoots } from "../src/tuf/root-diff.ts";
 import { parseRoot, type Root, verifyRootSuccessor } from "../src/tuf/root.ts";
 import { verifySignature } from "../src/tuf/verify.ts";
 import type { AuditLog } from "./audit-log.ts";
+import type { RootHistory } from "./root-history.ts";
 import { type Ceremony, CeremonyBook, type CeremonyKind } from "./ceremony-book.ts";
 import type { KeyVault } from "./key-vault.ts";
 import type { Settings } from "./settings.ts";
@@ -30,6 +31,7 @@ export interface CeremonyDeps {
   transaction: <T>(fn: () => T) => T;
   vault: KeyVault;
   audit: AuditLog;
+  roots: RootHistory;
   settings: () => Settings;
   now: () => Date;
   /** The newest root. */
@@ -238,13 +240,7 @@ export class Ceremonies {
     const sha256 = await sha256Hex(file.bytes);
     const now = this.#deps.now().getTime();
     this.#deps.transaction(() => {
-      this.#deps.sql.exec(
-        "INSERT INTO roots (version, bytes, expires, published_at) VALUES (?, ?, ?, ?)",
-        ceremony.rootVersion,
-        file.bytes.buffer,
-        ceremony.draft.expires,
-        now,
-      );
+      this.#deps.roots.add(ceremony.rootVersion, file.bytes, ceremony.draft.expires, now);
       this.book.close(ceremony.id, "published", now);
       this.#deps.audit.record("root-accepted", `root ${ceremony.rootVersion} met both thresholds`, {
         ceremonyId: ceremony.id,
@@ -301,7 +297,6 @@ export class Ceremonies {
   }
 
   async #trustedAt(version: number): Promise<Root> {
-    const row = this.#deps.sql.exec<{ bytes: ArrayBuffer }>("SELECT bytes FROM roots WHERE version = ?", version).one();
-    return parseRoot((JSON.parse(fromUtf8(new Uint8Array(row.bytes))) as { signed: unknown }).signed);
+    return parseRoot(this.#deps.roots.signed(version));
   }
 }

@@ -28,6 +28,7 @@ import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { binExpiry } from "./freshness.ts";
 import { hashBins, type Settings } from "./settings.ts";
 import { RoleTable } from "./role-table.ts";
+import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
@@ -36,6 +37,7 @@ export interface PublisherDeps {
   sql: SqlStorage;
   bucket: RepositoryBucket;
   targets: TargetsIndex;
+  roots: RootHistory;
   settings: () => Settings;
   signer: () => Promise<Signer>;
   now: () => Date;
@@ -161,15 +163,9 @@ export class Publisher {
 
   /** Stores root versions not yet in R2: a timestamp never precedes the root it is signed under. */
   async #storeRoots(): Promise<void> {
-    const rows = this.#deps.sql
-      .exec<{ version: number; bytes: ArrayBuffer }>(
-        "SELECT version, bytes FROM roots WHERE stored = 0 ORDER BY version",
-      )
-      .toArray();
-    for (const { version, bytes } of rows) {
-      const body = new Uint8Array(bytes);
-      await this.#deps.bucket.putMetadata(`${version}.root.json`, body, await sha256Hex(body));
-      this.#deps.sql.exec("UPDATE roots SET stored = 1 WHERE version = ?", version);
+    for (const { version, bytes } of this.#deps.roots.unstored()) {
+      await this.#deps.bucket.putMetadata(`${version}.root.json`, bytes, await sha256Hex(bytes));
+      this.#deps.roots.markStored(version);
     }
   }
 

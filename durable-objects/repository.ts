@@ -60,6 +60,7 @@ import { PublicDocuments } from "./public-documents.ts";
 import { SiteDocuments } from "./site-documents.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
+import { RootHistory } from "./root-history.ts";
 import { type ConsistencyProof, type InclusionProof, TransparencyLog } from "./transparency-log.ts";
 
 /** Runs `fn`, turning a KekError into the refusal it stands for (other faults are thrown). */
@@ -88,6 +89,7 @@ export class Repository extends DurableObject<Env> {
   readonly #audit: AuditLog;
   /** The binary-transparency log (not to be confused with the audit log). */
   readonly #tlog: TransparencyLog;
+  readonly #roots: RootHistory;
   readonly #ceremonies: Ceremonies;
   readonly #registries: Registries;
   readonly #targetEvents: TargetEvents;
@@ -116,6 +118,7 @@ export class Repository extends DurableObject<Env> {
     this.#vault = new KeyVault(this.#sql, name, this.#sealer);
     this.#targets = new TargetsIndex(this.#sql);
     this.#audit = new AuditLog(this.#sql, name);
+    this.#roots = new RootHistory(this.#sql);
     this.#tlog = new TransparencyLog(this.#sql, ctx.storage.kv, this.#sealer, `${env.LOG_ORIGIN}/${name}`);
     this.#bucket = new RepositoryBucket(env.BUCKET, name);
     this.#metrics = new RepositoryMetrics(ctx.storage.kv, name);
@@ -128,6 +131,7 @@ export class Repository extends DurableObject<Env> {
       sql: this.#sql,
       bucket: this.#bucket,
       targets: this.#targets,
+      roots: this.#roots,
       settings: () => this.#requireSettings(),
       signer: () => this.#activeSigner(),
       now: () => new Date(),
@@ -153,6 +157,7 @@ export class Repository extends DurableObject<Env> {
       transaction: (fn) => ctx.storage.transactionSync(fn),
       vault: this.#vault,
       audit: this.#audit,
+      roots: this.#roots,
       settings: () => this.#requireSettings(),
       now: () => new Date(),
       trustedRoot: () => this.#loadTrustedRoot(),
@@ -281,12 +286,7 @@ export class Repository extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       this.#tlog.append({ type: "root.change", repository: this.#name, version: 1, sha256: rootSha256 });
       saveSettings(this.#sql, settings.data);
-      this.#sql.exec(
-        "INSERT INTO roots (version, bytes, expires, published_at) VALUES (1, ?, ?, ?)",
-        file.bytes.buffer,
-        verified.root.expires,
-        Date.now(),
-      );
+      this.#roots.add(1, file.bytes, verified.root.expires, Date.now());
       this.#publisher.roles.create(["targets", ...hashBins(settings.data).names()]);
       this.#vault.setState(online.keyid, "active");
       this.#audit.record("bootstrapped", `root 1 with ${settings.data.bins} bins`, { keyid: online.keyid });
@@ -727,7 +727,7 @@ export class Repository extends DurableObject<Env> {
     return repositoryStatus({
       publishingBlocked: blocked && { code: blocked.code, detail: blocked.detail },
       name: this.#name,
-      sql: this.#sql,
+      roots: this.#roots,
       settings: this.#settings,
       roles: this.#publisher.roles,
       freshness: this.#freshness,
@@ -761,10 +761,8 @@ export class Repository extends DurableObject<Env> {
 
   /** The latest root's bytes, as served (for operators and tests). */
   async latestRoot(): Promise<string | null> {
-    const row = this.#sql
-      .exec<{ bytes: ArrayBuffer }>("SELECT bytes FROM roots ORDER BY version DESC LIMIT 1")
-      .toArray()[0];
-    return row ? fromUtf8(new Uint8Array(row.bytes)) : null;
+    const root = this.#roots.latest();
+    return root ? fromUtf8(root.bytes) : null;
   }
 
   // --- internals ------------------------------------------------------------

@@ -4,12 +4,13 @@ import type { CeremonyBook } from "./ceremony-book.ts";
 import type { Freshness } from "./freshness.ts";
 import type { KeyVault } from "./key-vault.ts";
 import type { RoleTable } from "./role-table.ts";
+import type { RootHistory } from "./root-history.ts";
 import type { Settings } from "./settings.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 
 export interface StatusSources {
   name: string;
-  sql: SqlStorage;
+  roots: RootHistory;
   settings: Settings | null;
   roles: RoleTable;
   freshness: Freshness;
@@ -25,9 +26,7 @@ const ONLINE = ["targets", "snapshot", "timestamp"];
 
 export function repositoryStatus(s: StatusSources): RepositoryStatus {
   const { settings, roles, freshness, lastFailure } = s;
-  const root = s.sql
-    .exec<{ version: number; expires: string }>("SELECT version, expires FROM roots ORDER BY version DESC LIMIT 1")
-    .toArray()[0];
+  const root = s.roots.latest();
   const withNextResign = (role: "targets" | "snapshot" | "timestamp" | "bins", expires: string) =>
     settings ? { nextResign: freshness.nextResign(settings, role, expires) } : {};
   const role = (name: "targets" | "snapshot" | "timestamp") => {
