@@ -1,18 +1,13 @@
 /** A repository's settings, fixed at bootstrap (expiries may be changed later). */
 import { z } from "zod";
+import { BinCountSchema } from "../src/schemas/bin-count.ts";
 import { ExpiryPolicySchema } from "../src/tuf/expiry.ts";
-import { DEFAULT_BIT_LENGTH, HashBins, MAX_BIT_LENGTH, MIN_BIT_LENGTH } from "../src/tuf/hash-bins.ts";
+import { DEFAULT_BIT_LENGTH, HashBins } from "../src/tuf/hash-bins.ts";
 
 export const SettingsSchema = z
   .object({
     /** Number of hash bins: a power of two from 2 to 16,384. */
-    bins: z
-      .number()
-      .int()
-      .min(2 ** MIN_BIT_LENGTH)
-      .max(2 ** MAX_BIT_LENGTH)
-      .refine((n) => Number.isInteger(Math.log2(n)), "bins must be a power of two")
-      .default(2 ** DEFAULT_BIT_LENGTH),
+    bins: BinCountSchema.default(2 ** DEFAULT_BIT_LENGTH),
     /** Validity of each role, in seconds. */
     expiry: ExpiryPolicySchema.default(ExpiryPolicySchema.parse({})),
     /** Most bins signed in one invocation; a larger publish continues in the next alarm. */

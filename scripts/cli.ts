@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { registerBootstrap } from "./cli/bootstrap.ts";
 import { registerCeremony } from "./cli/ceremony.ts";
+import { registerDelegation } from "./cli/delegation.ts";
 import { DEFAULT_CONFIG_FILE } from "./cli/config.ts";
 import { EXIT, EXIT_CODES_HELP, describeError, type ReportedError } from "./cli/exit.ts";
 import { examples } from "./cli/help.ts";
@@ -67,6 +68,7 @@ Guide: docs/operators.md`,
   registerStatus(program);
   registerPush(program);
   registerRegistry(program);
+  registerDelegation(program);
   registerImport(program);
   registerVerify(program);
   registerLog(program);

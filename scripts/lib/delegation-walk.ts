@@ -7,7 +7,7 @@
  * Node and workerd (fetch-like access only).
  */
 import { fromUtf8 } from "../../src/lib/bytes.ts";
-import { rolesForTarget, type SearchResult, searchTarget } from "../../src/tuf/delegations.ts";
+import { delegatedRolesFor, type SearchResult, searchTarget } from "../../src/tuf/delegations.ts";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
 import type { Key } from "../../src/tuf/key.ts";
 import { type Envelope, parseEnvelope, type RoleKeys, verifyThreshold } from "../../src/tuf/metadata.ts";
@@ -76,15 +76,7 @@ export async function walkToTarget(read: ReadMetadata, root: Root, path: string)
     loaded.set(name, signed);
     return {
       targets: signed.targets,
-      children: async (target) => {
-        const d = signed.delegations;
-        if (!d) return [];
-        if (d.succinct_roles) {
-          const bins = new HashBins(d.succinct_roles.bit_length, d.succinct_roles.name_prefix);
-          return [{ name: await bins.binFor(target), terminating: true }];
-        }
-        return rolesForTarget({ roles: d.roles ?? [] }, target);
-      },
+      children: (target) => delegatedRolesFor(signed.delegations, target),
     };
   });
   return { found, files, bytes };

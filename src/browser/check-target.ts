@@ -4,10 +4,11 @@
  * files any client downloads:
  *   1. root 1 has the pinned SHA-256 and signs itself; each later root is
  *      signed by a threshold of the previous root's keys and of its own;
- *   2. timestamp → snapshot (length and SHA-256) → targets → the target's
- *      hash bin, each signed by a threshold of its keys, at the version its
- *      parent names, and not expired;
- *   3. the bin's entry is what the page shows (length, digests, yank state);
+ *   2. timestamp → snapshot (length and SHA-256) → targets → the spec's
+ *      preorder search through its delegations (named roles, hash bins) to
+ *      the role that lists the target, each signed by a threshold of the
+ *      keys its delegator names, at the version its parent names, and not expired;
+ *   3. that role's entry is what the page shows (length, digests, yank state);
  *   4. the log checkpoint is signed by the log key the signed targets
  *      metadata names, and is consistent with the log head the timestamp
  *      signed;
@@ -23,7 +24,7 @@ import { subtreeHashesFromTiles, type Tile } from "../log/tiles.ts";
 import { proveFromTiles } from "../pages/log-proof.ts";
 import { fromHex } from "../lib/bytes.ts";
 import { sha256Hex } from "../lib/digest.ts";
-import { HashBins } from "../tuf/hash-bins.ts";
+import { delegatedRolesFor, searchTarget } from "../tuf/delegations.ts";
 import { type Envelope, parseEnvelope, type RoleType, verifyThreshold } from "../tuf/metadata.ts";
 import { parseRoot, type Root, verifyRootSuccessor } from "../tuf/root.ts";
 import type { TargetFile, Targets } from "../tuf/targets.ts";
@@ -111,7 +112,7 @@ export async function checkTarget(claims: TargetClaims, fetchBytes: Fetcher, now
     notExpired(`root ${root.version}`, root);
     pass("Root chain", `root 1 has the pinned SHA-256; roots 1 to ${root.version} each signed by a threshold`);
 
-    // 2. timestamp → snapshot → targets → bin.
+    // 2. timestamp → snapshot → targets → the delegations to the role that lists it.
     const ts = await open<{
       meta: { "snapshot.json": { version: number; length: number; hashes: { sha256: string } } };
     }>("timestamp.json", "timestamp", root.roles.timestamp, root.keys, "timestamp");
@@ -143,27 +144,36 @@ export async function checkTarget(claims: TargetClaims, fetchBytes: Fetcher, now
       "targets",
       targetsVersion,
     );
-    const delegations = targets.envelope.signed.delegations;
-    if (!delegations?.succinct_roles) throw new CheckFailed("targets delegates to no hash bins");
-    pass("Targets", `version ${targetsVersion}, signed, delegates to hash bins`);
-    const bins = new HashBins(delegations.succinct_roles.bit_length, delegations.succinct_roles.name_prefix);
-    const bin = await bins.binFor(claims.path);
-    const binVersion = meta[`${bin}.json`]?.version;
-    if (!binVersion) throw new CheckFailed(`the snapshot lists no ${bin}.json`);
-    const binFile = await open<Targets>(
-      `${binVersion}.${bin}.json`,
-      "targets",
-      delegations.succinct_roles,
-      delegations.keys,
-      bin,
-      binVersion,
+    const top = targets.envelope.signed;
+    if (!top.delegations) throw new CheckFailed("targets delegates to no roles");
+    pass(
+      "Targets",
+      `version ${targetsVersion}, signed, delegates to ${top.delegations.succinct_roles ? "hash bins" : "named roles, then hash bins"}`,
     );
-    pass("Hash bin", `${bin} version ${binVersion}, signed by a threshold of the keys targets delegates to`);
+    // The spec's preorder search; each role signed by a threshold of the keys its delegator names.
+    const loaded = new Map<string, Targets>([["targets", top]]);
+    let bin = "targets";
+    const found = await searchTarget<TargetFile>(claims.path, async (name, delegatorName) => {
+      if (name === "targets") return { targets: {}, children: (p) => delegatedRolesFor(top.delegations, p) };
+      const delegations = loaded.get(delegatorName)?.delegations;
+      const role = delegations?.succinct_roles ?? delegations?.roles?.find((r) => r.name === name);
+      const version = meta[`${name}.json`]?.version;
+      if (!delegations || !role) throw new CheckFailed(`${delegatorName} does not delegate to ${name}`);
+      if (!version) throw new CheckFailed(`the snapshot lists no ${name}.json`);
+      const file = await open<Targets>(`${version}.${name}.json`, "targets", role, delegations.keys, name, version);
+      const signed = file.envelope.signed;
+      loaded.set(name, signed);
+      bin = name;
+      const isBin = delegations.succinct_roles !== undefined;
+      pass(
+        isBin ? "Hash bin" : "Delegation",
+        `${name} version ${version}, signed by a threshold of the keys ${delegatorName} delegates to`,
+      );
+      return { targets: signed.targets, children: (p) => delegatedRolesFor(signed.delegations, p) };
+    });
 
     // 3. The entry is what the page shows.
-    const entry: TargetFile | undefined = Object.hasOwn(binFile.envelope.signed.targets, claims.path)
-      ? binFile.envelope.signed.targets[claims.path]
-      : undefined;
+    const entry: TargetFile | undefined = found?.target;
     if (!entry) {
       if (claims.length !== null) throw new CheckFailed(`${bin} does not list this path, but the page shows it`);
       pass("Entry", `${bin} does not list this path, as the page says`);

@@ -1,9 +1,10 @@
 /**
  * Follows the published metadata the way a client does, without checking
  * signatures (the page's script does that in the browser): timestamp →
- * snapshot → targets → the target's hash bin → its entry.
+ * snapshot → targets → the spec's preorder search through its delegations
+ * (the hash bins, or named delegations and then the bins) → the entry.
  */
-import { HashBins } from "../tuf/hash-bins.ts";
+import { delegatedRolesFor, searchTarget } from "../tuf/delegations.ts";
 import type { Snapshot } from "../tuf/snapshot.ts";
 import type { TargetFile, Targets } from "../tuf/targets.ts";
 import type { Timestamp } from "../tuf/timestamp.ts";
@@ -19,7 +20,6 @@ export interface TopLevel {
   timestamp: Timestamp;
   snapshot: Snapshot;
   targets: Targets;
-  bins: HashBins;
 }
 
 export interface ResolvedTarget {
@@ -42,23 +42,26 @@ export async function topLevel(published: Published): Promise<TopLevel | null> {
   const targetsVersion = snapshot?.meta["targets.json"]?.version;
   if (!snapshot || !targetsVersion) return null;
   const targets = await signed<Targets>(published, `${targetsVersion}.targets.json`);
-  const succinct = targets?.delegations?.succinct_roles;
-  if (!targets || !succinct) return null;
-  return { timestamp, snapshot, targets, bins: new HashBins(succinct.bit_length, succinct.name_prefix) };
+  if (!targets?.delegations) return null;
+  return { timestamp, snapshot, targets };
 }
 
+/**
+ * The role that lists `path` and its entry; if none does, the last role the
+ * search read (where the path would be listed) with no entry.
+ */
 export async function resolveTarget(published: Published, top: TopLevel, path: string): Promise<ResolvedTarget | null> {
-  const bin = await top.bins.binFor(path);
-  const binVersion = top.snapshot.meta[`${bin}.json`]?.version;
-  if (!binVersion) return null;
-  const binTargets = await signed<Targets>(published, `${binVersion}.${bin}.json`);
-  if (!binTargets) return null;
-  return {
-    bin,
-    binVersion,
-    binExpires: binTargets.expires,
-    entry: Object.hasOwn(binTargets.targets, path) ? (binTargets.targets[path] ?? null) : null,
-  };
+  let last: Omit<ResolvedTarget, "entry"> | null = null;
+  const found = await searchTarget<TargetFile>(path, async (name) => {
+    if (name === "targets") return { targets: {}, children: (p) => delegatedRolesFor(top.targets.delegations, p) };
+    const version = top.snapshot.meta[`${name}.json`]?.version;
+    const role = version ? await signed<Targets>(published, `${version}.${name}.json`) : null;
+    if (!version || !role) return null;
+    last = { bin: name, binVersion: version, binExpires: role.expires };
+    return { targets: role.targets, children: (p) => delegatedRolesFor(role.delegations, p) };
+  });
+  const at = last as Omit<ResolvedTarget, "entry"> | null;
+  return at ? { ...at, entry: found?.target ?? null } : null;
 }
 
 export function logHeadClaim(timestamp: Timestamp): LogHeadClaim | null {

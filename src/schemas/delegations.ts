@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { MAX_PATTERNS, patternProblem, TOP_LEVEL_ROLE_NAMES } from "../tuf/delegations.ts";
-import { MAX_BIT_LENGTH, MIN_BIT_LENGTH } from "../tuf/hash-bins.ts";
+import { BinCountSchema } from "./bin-count.ts";
 
 /** A delegation's name: a role name and a metadata file name, so lower-case letters, digits and - only. */
 export const DELEGATION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -40,13 +40,7 @@ export const DelegationSpecSchema = z
     /** A terminating delegation ends a client's search for the paths it claims. */
     terminating: z.boolean().default(false),
     /** Hash bins inside the delegation (TAP 15): a power of two from 2 to 16,384. */
-    bins: z
-      .number()
-      .int()
-      .min(2 ** MIN_BIT_LENGTH)
-      .max(2 ** MAX_BIT_LENGTH)
-      .refine((n) => Number.isInteger(Math.log2(n)), "bins must be a power of two")
-      .optional(),
+    bins: BinCountSchema.optional(),
     /** Where among the parent's delegations it goes (0 = searched first); default last. */
     position: z.number().int().min(0).max(255).optional(),
     /** Who signs it. Online: the service, with the online key, like the bins. */

@@ -17,6 +17,7 @@
 import { z } from "zod";
 import { sha256Hex } from "../lib/digest.ts";
 import { utf8 } from "../lib/bytes.ts";
+import { HashBins } from "./hash-bins.ts";
 import type { Key } from "./key.ts";
 
 /** The names the spec gives the top-level roles: no delegation may take one. */
@@ -187,6 +188,22 @@ export async function rolesForTarget(
     if (role.terminating) break;
   }
   return out;
+}
+
+/**
+ * The roles a targets role's `delegations` (named roles, or TAP 15 succinct
+ * bins) delegates `path` to, in search order. Every bin is terminating.
+ */
+export async function delegatedRolesFor(
+  delegations: { roles?: DelegatedRole[]; succinct_roles?: { bit_length: number; name_prefix: string } } | undefined,
+  path: string,
+): Promise<Array<{ name: string; terminating: boolean }>> {
+  if (!delegations) return [];
+  if (delegations.succinct_roles) {
+    const { bit_length, name_prefix } = delegations.succinct_roles;
+    return [{ name: await new HashBins(bit_length, name_prefix).binFor(path), terminating: true }];
+  }
+  return rolesForTarget({ roles: delegations.roles ?? [] }, path);
 }
 
 /** What a search needs of one targets role: its targets, and the roles it delegates `path` to. */

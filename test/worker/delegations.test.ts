@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { AdminApiError } from "../../scripts/lib/admin-client.ts";
+import { checkTarget } from "../../src/browser/check-target.ts";
 import { httpMetadata, walkToTarget } from "../../scripts/lib/delegation-walk.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
@@ -170,6 +171,55 @@ describe("delegations: online named roles before the catch-all bins", () => {
       }
     }
     expect((await publishedTargets(repo)).snapshot.meta["acme.json"].version).toBe(1);
+  });
+
+  it("the target page and the browser's check follow delegations to the role that lists the target", async () => {
+    const repo = "dlg-pages";
+    const { client } = await bootstrapped(repo);
+    await client.addDelegation({ name: "org", paths: ["org/*/*"] });
+    await client.addDelegation({ name: "team", parent: "org", paths: ["org/team/*"], bins: 2 });
+    const target = await entry("org/team/tool.tgz");
+    await client.changeTargets({ add: [target, await entry("plain/file.txt")] });
+    const { role } = await resolve(repo, (await getJson(`/${repo}/metadata/1.root.json`)).json, target.path);
+
+    const page = await workerFetch(`${BASE}/${repo}/-/target/${target.path}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(`${role}`);
+
+    const fetchBytes = async (url: string) => {
+      const response = await workerFetch(BASE + url);
+      return response.status === 404 ? null : new Uint8Array(await response.arrayBuffer());
+    };
+    const root = new Uint8Array(await (await workerFetch(`${BASE}/${repo}/metadata/1.root.json`)).arrayBuffer());
+    const claims = {
+      base: `/${repo}`,
+      path: target.path,
+      pinnedRootSha256: await sha256Hex(root),
+      length: target.length,
+      hashes: target.hashes,
+      yanked: false,
+      logIndexes: [],
+    };
+    const steps = await checkTarget(claims, fetchBytes);
+    expect(steps.map((s) => [s.check, s.ok])).toEqual([
+      ["Root chain", true],
+      ["Timestamp", true],
+      ["Snapshot", true],
+      ["Targets", true],
+      ["Delegation", true],
+      ["Delegation", true],
+      ["Hash bin", true],
+      ["Entry", true],
+      ["Log checkpoint", true],
+      ["Log entries", true],
+      ["Attestations", true],
+    ]);
+    expect(steps[6]?.detail).toMatch(
+      /^team\.bins-[01] version \d+, signed by a threshold of the keys team delegates to$/,
+    );
+    // A page that claims other digests fails, naming the role.
+    const forged = await checkTarget({ ...claims, hashes: { sha256: "00".repeat(32) } }, fetchBytes);
+    expect(forged.find((s) => !s.ok)?.detail).toBe("the page's sha256 is not the signed entry's");
   });
 
   it("refuses what it cannot publish, and a refused change changes nothing", async () => {

@@ -14,6 +14,7 @@ import { forgedPushes } from "./forged-pushes.ts";
 import { pages } from "./pages.ts";
 import { surface } from "./surface.ts";
 import { sigstoreTrust } from "./sigstore-trust.ts";
+import { delegations } from "./delegations.ts";
 
 export const SECTIONS: readonly Section[] = [
   serving,
@@ -26,4 +27,5 @@ export const SECTIONS: readonly Section[] = [
   pages,
   surface,
   sigstoreTrust,
+  delegations,
 ];

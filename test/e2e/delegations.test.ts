@@ -1,0 +1,179 @@
+/**
+ * End to end: tuf-js resolves targets through delegations of a real local
+ * instance (wrangler dev): an online delegation, a terminating one that
+ * shadows the bins, one with hash bins inside, nested ones, and a path no
+ * delegation claims, which falls through to the catch-all bins.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Updater } from "tuf-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
+import { repositoryUrls, type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
+import { type LocalInstance, randomSecrets, startLocalInstance } from "../../scripts/lib/local-instance.ts";
+import { Ed25519Signer } from "../../src/tuf/signer.ts";
+import { cliEnv, cliHarness, json } from "./cli-harness.ts";
+
+const REPO = "e2e-delegations";
+
+describe("tuf-js through delegations", () => {
+  let instance: LocalInstance;
+  let scratch: string;
+  let client: AdminClient;
+  let urls: RepositoryUrls;
+  let rootBytes: Uint8Array;
+  let env: NodeJS.ProcessEnv;
+  const { run } = cliHarness(
+    () => scratch,
+    () => env,
+  );
+
+  /** A fresh client (its own metadata folder, trusting root v1) that finds and downloads `path`. */
+  async function fetchWithTufJs(path: string): Promise<{ bytes: Uint8Array | null; roles: string[] }> {
+    const metadataDir = await mkdtemp(join(scratch, "metadata-"));
+    const targetDir = await mkdtemp(join(scratch, "targets-"));
+    await writeTrustedRoot(join(metadataDir, "root.json"), rootBytes);
+    const tuf = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetDir, targetBaseUrl: urls.targets });
+    await tuf.refresh();
+    const info = await tuf.getTargetInfo(path);
+    // The roles tuf-js loaded (and verified) are the files it persisted.
+    const roles = (await readdir(metadataDir)).map((file) => decodeURIComponent(file.replace(/\.json$/, ""))).sort();
+    if (!info) return { bytes: null, roles };
+    const file = await tuf.downloadTarget(info, join(targetDir, "t"));
+    return { bytes: new Uint8Array(await readFile(file)), roles };
+  }
+
+  const body = (label: string) => new Uint8Array(Buffer.from(`${label} ${randomBytes(8).toString("hex")}\n`));
+  const binOf = (path: string, bits: number) =>
+    createHash("sha256").update(path).digest().readUInt32BE(0) >>> (32 - bits);
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), "tuf-edge-delegations-"));
+    const secrets = randomSecrets();
+    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
+    urls = repositoryUrls(instance.baseUrl, REPO);
+    client = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
+    const signers = await Promise.all([1, 2].map(async () => (await Ed25519Signer.generate()).signer));
+    ({ rootBytes } = await bootstrapRepository(client, { rootSigners: signers, threshold: 2, settings: { bins: 16 } }));
+    env = cliEnv({
+      home: scratch,
+      url: instance.baseUrl,
+      repo: REPO,
+      adminToken: secrets.ADMIN_TOKEN,
+      passphrase: "unused",
+    });
+  }, 400_000);
+
+  afterAll(async () => {
+    await instance?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("resolves through online, terminating, binned and nested delegations, and falls through to the bins", async () => {
+    const files = {
+      acme: { path: "@acme/widget-1.0.tgz", bytes: body("acme") },
+      shadowed: { path: "vendor/lib-2.0.tgz", bytes: body("vendor") },
+      big: { path: "big/item-3.tgz", bytes: body("big") },
+      team: { path: "org/team/tool-4.tgz", bytes: body("team") },
+      org: { path: "org/other/tool-5.tgz", bytes: body("org") },
+      plain: { path: "hello/hello-world.txt", bytes: body("plain") },
+    };
+    // One target listed before any delegation: it moves into "acme" when that is added.
+    await client.upload(files.acme.path, files.acme.bytes);
+    await client.addDelegation({ name: "acme", paths: ["@acme/*"] });
+    await client.addDelegation({ name: "vendor", paths: ["vendor/*"], terminating: true });
+    await client.addDelegation({ name: "big", paths: ["big/*"], bins: 4 });
+    await client.addDelegation({ name: "org", paths: ["org/*/*"] });
+    await client.addDelegation({ name: "team", parent: "org", paths: ["org/team/*"], bins: 2 });
+    for (const key of ["shadowed", "big", "team", "org", "plain"] as const) {
+      await client.upload(files[key].path, files[key].bytes);
+    }
+
+    const acme = await fetchWithTufJs(files.acme.path);
+    expect(acme.bytes).toEqual(files.acme.bytes);
+    expect(acme.roles).toEqual(["acme", "root", "snapshot", "targets", "timestamp"]);
+
+    const shadowed = await fetchWithTufJs(files.shadowed.path);
+    expect(shadowed.bytes).toEqual(files.shadowed.bytes);
+    expect(shadowed.roles).toEqual(["root", "snapshot", "targets", "timestamp", "vendor"]);
+    // Terminating: a path it claims and does not list is not found, the bins are never asked.
+    const missing = await fetchWithTufJs("vendor/none.tgz");
+    expect(missing.bytes).toBeNull();
+    expect(missing.roles).not.toContain("bins");
+
+    const big = await fetchWithTufJs(files.big.path);
+    expect(big.bytes).toEqual(files.big.bytes);
+    expect(big.roles).toContain(`big.bins-${binOf(files.big.path, 2).toString(16)}`);
+
+    const team = await fetchWithTufJs(files.team.path);
+    expect(team.bytes).toEqual(files.team.bytes);
+    expect(team.roles).toEqual(
+      ["org", "root", "snapshot", "targets", `team.bins-${binOf(files.team.path, 1)}`, "team", "timestamp"].sort(),
+    );
+    const org = await fetchWithTufJs(files.org.path);
+    expect(org.bytes).toEqual(files.org.bytes);
+    expect(org.roles).toEqual(["org", "root", "snapshot", "targets", "timestamp"]);
+
+    const plain = await fetchWithTufJs(files.plain.path);
+    expect(plain.bytes).toEqual(files.plain.bytes);
+    const bin = `bins-${binOf(files.plain.path, 4).toString(16)}`;
+    expect(plain.roles).toEqual(["bins", bin, "root", "snapshot", "targets", "timestamp"].sort());
+
+    // The CLI's verify (tuf-js from the pinned root) resolves through the nested delegation too.
+    await writeFile(join(scratch, "root.json"), rootBytes);
+    const verified = await run(["verify", "--root", "root.json", "--target", files.team.path, "--json"]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(json(verified)).toMatchObject({ target: files.team.path, length: files.team.bytes.length });
+
+    // Removing a delegation gives its paths back to the bins: the client finds them there.
+    await client.removeDelegation("acme");
+    const back = await fetchWithTufJs(files.acme.path);
+    expect(back.bytes).toEqual(files.acme.bytes);
+    expect(back.roles).toContain("bins");
+    expect(back.roles).not.toContain("acme");
+  });
+
+  it("the CLI adds, shows and removes delegations, refusing bad ones before any request", async () => {
+    const added = await run([
+      "delegation",
+      "add",
+      "cli-ns",
+      "--path",
+      "cli/*",
+      "--terminating",
+      "--position",
+      "0",
+      "--json",
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(json(added).delegation).toEqual({
+      name: "cli-ns",
+      parent: "targets",
+      terminating: true,
+      signing: "online",
+      paths: ["cli/*"],
+    });
+    const shown = await run(["delegation", "show", "--json"]);
+    expect(json(shown)[0]).toMatchObject({ name: "cli-ns" });
+    const table = await run(["delegation", "show"]);
+    expect(table.stdout).toMatch(/^cli-ns\s+targets\s+cli\/\*\s+yes/m);
+
+    await client.upload("cli/tool.tgz", body("cli"));
+    const found = await fetchWithTufJs("cli/tool.tgz");
+    expect(found.roles).toContain("cli-ns");
+
+    const usage = await run(["delegation", "add", "cli-2", "--path", "a/{b,c}"]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("braces");
+    const refused = await run(["delegation", "add", "cli-ns", "--path", "x/*"]);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain("delegation_exists");
+
+    const removed = await run(["delegation", "remove", "cli-ns"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain("delegation cli-ns removed");
+    expect((await fetchWithTufJs("cli/tool.tgz")).roles).not.toContain("cli-ns");
+  });
+});
