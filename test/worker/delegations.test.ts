@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { AdminApiError } from "../../scripts/lib/admin-client.ts";
+import { AdminApiError, signDraft } from "../../scripts/lib/admin-client.ts";
 import { checkTarget } from "../../src/browser/check-target.ts";
 import { httpMetadata, walkToTarget } from "../../scripts/lib/delegation-walk.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
@@ -220,6 +220,19 @@ describe("delegations: online named roles before the catch-all bins", () => {
     // A page that claims other digests fails, naming the role.
     const forged = await checkTarget({ ...claims, hashes: { sha256: "00".repeat(32) } }, fetchBytes);
     expect(forged.find((s) => !s.ok)?.detail).toBe("the page's sha256 is not the signed entry's");
+  });
+
+  it("an online-key rotation re-signs every delegated role: a client trusting root 2 still resolves through them", async () => {
+    const repo = "dlg-rotate";
+    const { client, signers } = await bootstrapped(repo);
+    await client.addDelegation({ name: "org", paths: ["org/*/*"] });
+    await client.addDelegation({ name: "team", parent: "org", paths: ["org/team/*"], bins: 2 });
+    await client.changeTargets({ add: [await entry("org/team/tool.tgz")] });
+    const opened = await client.openCeremony({ kind: "online-key-rotation" });
+    for (const signer of signers.slice(0, 2)) await client.submitSignature(opened.id, await signDraft(opened, signer));
+    const { json: root2 } = await getJson(`/${repo}/metadata/2.root.json`);
+    const found = await resolve(repo, root2, "org/team/tool.tgz");
+    expect(found.visited).toEqual(["targets", "org", "team", expect.stringMatching(/^team\.bins-[01]$/)]);
   });
 
   it("refuses what it cannot publish, and a refused change changes nothing", async () => {
