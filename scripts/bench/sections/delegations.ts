@@ -27,7 +27,7 @@ export const delegations: Section = {
   async run(context: BenchContext): Promise<SectionResult> {
     const { options, log } = context;
     const fmt = (n: number) => n.toLocaleString("en-US");
-    const targets = Math.min(options.targets, options.quick ? 4_000 : 40_000);
+    const targets = Math.min(options.targets, options.quick ? 2_000 : 40_000);
     const innerBins = options.quick ? 64 : 1024;
     const bench = await startBenchInstance(context, "delegations");
     try {
