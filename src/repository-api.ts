@@ -31,7 +31,6 @@ export type FailureCode =
   | "invalid_root"
   | "invalid_settings"
   | "not_found"
-  | "conflict"
   | "ceremony_closed"
   | "ceremony_open"
   | "not_a_root_key"

@@ -32,12 +32,4 @@ export function formatTable(table: Table): string {
   return lines.join("\n");
 }
 
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return "–";
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
-
 export const MiB = 1024 * 1024;

@@ -19,7 +19,7 @@ import {
   scrypt,
   sign as nodeSign,
 } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
 import { basename, dirname, resolve } from "node:path";
@@ -301,8 +301,4 @@ export async function loadSigner(path: string, options: PassphraseOptions): Prom
       process.stderr.write(`${error.message}; try again (${PROMPT_ATTEMPTS - attempt} attempt(s) left)\n`);
     }
   }
-}
-
-export function keyFileExists(path: string): boolean {
-  return existsSync(path);
 }

@@ -10,12 +10,6 @@ import type { TargetFile, Targets } from "../tuf/targets.ts";
 import type { Timestamp } from "../tuf/timestamp.ts";
 import type { Published } from "./published.ts";
 
-export interface LogHeadClaim {
-  origin: string;
-  size: number;
-  root_hash: string;
-}
-
 export interface TopLevel {
   timestamp: Timestamp;
   snapshot: Snapshot;
@@ -62,9 +56,4 @@ export async function resolveTarget(published: Published, top: TopLevel, path: s
   });
   const at = last as Omit<ResolvedTarget, "entry"> | null;
   return at ? { ...at, entry: found?.target ?? null } : null;
-}
-
-export function logHeadClaim(timestamp: Timestamp): LogHeadClaim | null {
-  const head = timestamp["x-tuf-edge-log"] as LogHeadClaim | undefined;
-  return head && typeof head.size === "number" ? head : null;
 }

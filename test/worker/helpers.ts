@@ -35,10 +35,6 @@ export async function getJson<T = any>(path: string, init?: RequestInit): Promis
   return { response, json: (await response.json()) as T };
 }
 
-export function sha256OfText(text: string) {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-}
-
 // --- registry pushes (webhooks) ---------------------------------------------------
 
 /** A registry's client for `repo`, wired to the Worker under test. `now` overrides its clock (seconds). */
