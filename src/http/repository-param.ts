@@ -26,16 +26,28 @@ export const repositoryParam: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/** Repositories this isolate has seen exist; they are never deleted, so they are not looked up again. */
+const knownRepositories = new Set<string>();
+const KNOWN_REPOSITORIES_MAX = 10_000;
+
+function remember(repo: string, exists: boolean): boolean {
+  if (!exists) return false;
+  if (knownRepositories.size >= KNOWN_REPOSITORIES_MAX) knownRepositories.clear();
+  knownRepositories.add(repo);
+  return true;
+}
+
 /**
- * Whether the repository exists, from this location's edge cache or R2.
+ * Whether the repository exists, from this isolate's memory, this location's edge cache or R2.
  * Repositories are never deleted, so a "yes" is kept for a day; a "no" only
  * for the short cache period (a repository created elsewhere is seen then).
  */
 export async function repositoryExists(c: Context<AppEnv>, repo: string): Promise<boolean> {
+  if (knownRepositories.has(repo)) return true;
   const key = cacheKey(markerKey(repo));
   const cached = await caches.default.match(key);
-  if (cached) return cached.headers.get("X-Repository-Exists") === "1";
-  const exists = await inDirectory(c.env.BUCKET, repo);
+  if (cached) return remember(repo, cached.headers.get("X-Repository-Exists") === "1");
+  const exists = remember(repo, await inDirectory(c.env.BUCKET, repo));
   const maxAge = exists ? 86_400 : shortCacheSeconds(c.env);
   const answer = new Response(null, {
     headers: { "X-Repository-Exists": exists ? "1" : "0", "Cache-Control": `public, max-age=${maxAge}` },

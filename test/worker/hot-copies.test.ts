@@ -3,7 +3,8 @@
  * request for one costs no Cache API lookup, with the same bytes, ETag and
  * 304 as from the edge cache; a copy lives at most as long as the edge-cache
  * entry it stands for (the time its bytes were read from R2 plus the file's
- * max-age), and a publish drops it in the isolate its object runs in.
+ * max-age), and a publish drops it in the isolate its object runs in. An
+ * isolate also remembers which repositories exist (they are never deleted).
  * Behind the Worker's back, the tests change R2 and the Cache API directly, so
  * that what is served shows where it came from. Time is moved with a fake
  * Date (never a timed assertion).
@@ -104,5 +105,15 @@ describe("hot copies", () => {
     await client.changeTargets({ add: [{ path: "a.txt", length: 1, hashes: { sha256: "a".repeat(64) } }] });
     const after = await (await get("/hot-publish/metadata/timestamp.json")).json<{ signed: { version: number } }>();
     expect(after.signed.version).toBe(before.signed.version + 1);
+  });
+
+  it("remember a repository seen to exist, so a public read does not look the directory up again", async () => {
+    await bootstrapped("hot-known");
+    const list = "/hot-known/attestations/a.txt";
+    expect((await get(list)).status).toBe(200);
+    await removeBehindTheBack("hot-known/repository.json");
+    expect((await get(list)).status).toBe(200);
+    // A name never seen is still looked up (and unknown).
+    expect((await get("/hot-never/attestations/a.txt")).status).toBe(404);
   });
 });
