@@ -27,7 +27,7 @@ import type { TargetsIndex } from "./targets-index.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
 import type { TrustView } from "./sigstore-trust.ts";
 
-/** The deployment's Sigstore trusted root (durable-objects/sigstore-trust.ts): its text only if `known` is stale. */
+/** The deployment's Sigstore trusted root and npm keys (durable-objects/sigstore-trust.ts): their texts only if `known` is stale. */
 export type SigstoreTrustSource = (known: string | null) => Promise<TrustView>;
 
 const POLICY = "attestation-policy";
@@ -64,7 +64,7 @@ export class Attestations {
   /** A policy's own trusted root, parsed once. */
   #custom: { policy: AttestationPolicy; root: TrustedRoot } | null = null;
   /** The deployment's trusted root as last fetched from the Sigstore trust object, parsed once per version. */
-  #sigstore: { sha256: string; root: TrustedRoot } | null = null;
+  #sigstore: { version: string; root: TrustedRoot } | null = null;
 
   constructor(sql: SqlStorage, kv: SyncKvStorage, repo: string, sigstoreTrust: SigstoreTrustSource) {
     this.#sql = sql;
@@ -271,17 +271,18 @@ export class Attestations {
     }
     let view: TrustView;
     try {
-      view = await this.#sigstoreTrust(this.#sigstore?.sha256 ?? null);
+      view = await this.#sigstoreTrust(this.#sigstore?.version ?? null);
     } catch (error) {
       if (this.#sigstore) return this.#sigstore.root; // the object is unreachable: keep what was trusted
       throw error;
     }
-    if (view.sha256 === null)
+    if (view.version === null)
       return `no Sigstore trusted root yet: ${view.url} has not been fetched (${view.error?.detail ?? "no refresh so far"})`;
-    if (view.trustedRoot !== undefined && view.sha256 !== this.#sigstore?.sha256) {
-      this.#sigstore = { sha256: view.sha256, root: sigstoreTrustedRoot(JSON.parse(view.trustedRoot)) };
+    if (view.trustedRoot !== undefined && view.version !== this.#sigstore?.version) {
+      const npmKeys = view.npmKeys === undefined ? undefined : JSON.parse(view.npmKeys);
+      this.#sigstore = { version: view.version, root: sigstoreTrustedRoot(JSON.parse(view.trustedRoot), npmKeys) };
     }
-    return this.#sigstore?.root ?? `the Sigstore trust object did not send trusted root ${view.sha256}`;
+    return this.#sigstore?.root ?? `the Sigstore trust object did not send trusted root ${view.version}`;
   }
 }
 

@@ -11,8 +11,11 @@ import type { FetchFile } from "../src/tuf/client/updater.ts";
 export function httpFetchFile(baseUrl: string, fetcher: typeof fetch = fetch): FetchFile {
   const base = baseUrl.replace(/\/+$/, "");
   return async (kind, name, maxLength) => {
-    const path = name.split("/").map(encodeURIComponent).join("/");
-    const url = kind === "target" ? `${base}/targets/${path}` : `${base}/${path}`;
+    // A target path keeps its directories; a metadata name (a delegated role's, too) is one segment.
+    const url =
+      kind === "target"
+        ? `${base}/targets/${name.split("/").map(encodeURIComponent).join("/")}`
+        : `${base}/${encodeURIComponent(name)}`;
     const response = await fetcher(url, { redirect: "follow" });
     if (response.status === 404) {
       await response.body?.cancel();

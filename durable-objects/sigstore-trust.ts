@@ -10,18 +10,24 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { sigstoreTrustedRoot } from "../src/attestations/policy.ts";
+import { npmAttestationKeys } from "../src/attestations/trusted-root.ts";
 import { fromUtf8, utf8 } from "../src/lib/bytes.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import type { TrustedFiles } from "../src/tuf/client/trusted-metadata.ts";
-import { downloadTarget, type FetchFile, updateMetadata } from "../src/tuf/client/updater.ts";
+import { downloadTarget, type FetchFile, findTarget, updateMetadata } from "../src/tuf/client/updater.ts";
 import { InvalidMetadataError, TufError } from "../src/tuf/errors.ts";
 import type { MetricFamily } from "../src/metrics/prometheus.ts";
 import { httpFetchFile } from "./capped-fetch.ts";
 import { sourceFromEnv, sourceId, type TufSource } from "./sigstore-trust-source.ts";
 
-/** The targets kept; trusted_root.json is required, the signing configuration is kept when listed. */
+/**
+ * The targets kept: trusted_root.json is required; the signing configuration
+ * and the npm registry's keys (a target of the delegated role
+ * registry.npmjs.org) are kept when listed.
+ */
 const TRUSTED_ROOT = "trusted_root.json";
 const SIGNING_CONFIG = "signing_config.v0.2.json";
+const NPM_KEYS = "registry.npmjs.org/keys.json";
 
 /** How often the cron's call refreshes: hourly after a success, every 5 minutes after a failure. */
 const AFTER_SUCCESS_MS = 3_600_000;
@@ -42,9 +48,16 @@ export interface TrustView {
   /** tuf: fetched and verified; bundled: nothing fetched yet, the bundled public-good copy; none: nothing to use. */
   source: "tuf" | "bundled" | "none";
   url: string;
+  /** The trusted root's SHA-256. */
   sha256: string | null;
-  /** The trusted_root.json text, unless the caller already holds this sha256. */
+  /** The npm registry keys' SHA-256 if fetched (null: the bundled keys apply). */
+  npmKeysSha256: string | null;
+  /** Names what `trustedRoot` and `npmKeys` hold together; a caller passes it back as `known`. */
+  version: string | null;
+  /** The trusted_root.json text, unless the caller already holds this version. */
   trustedRoot?: string;
+  /** The npm registry's keys.json text, if fetched, unless the caller already holds this version. */
+  npmKeys?: string;
   rootVersion: number | null;
   timestampVersion: number | null;
   lastSuccess: string | null;
@@ -92,26 +105,28 @@ export class SigstoreTrust extends DurableObject<Env> {
     const kv = this.ctx.storage.kv;
     const id = await sourceId(source);
     if (kv.get<string>("source") !== id) {
-      for (const key of ["files", TRUSTED_ROOT, SIGNING_CONFIG, "status"]) kv.delete(key);
+      for (const key of ["files", TRUSTED_ROOT, SIGNING_CONFIG, NPM_KEYS, "status"]) kv.delete(key);
       kv.put("source", id);
     }
     const status = this.#status();
     status.lastAttempt = now.getTime();
     try {
       const trusted = kv.get<TrustedFiles>("files") ?? { root: source.root };
-      const { state } = await updateMetadata(trusted, now, fetchFile, (files) => kv.put("files", files));
-      for (const name of [TRUSTED_ROOT, SIGNING_CONFIG]) {
-        const info = state.targetInfo(name);
+      const persist = (files: TrustedFiles) => kv.put("files", files);
+      const { state } = await updateMetadata(trusted, now, fetchFile, persist);
+      for (const name of [TRUSTED_ROOT, SIGNING_CONFIG, NPM_KEYS]) {
+        const info = await findTarget(state, name, fetchFile, persist);
         if (!info) {
           if (name === TRUSTED_ROOT)
             throw new InvalidMetadataError(`targets v${state.targets?.version} lists no ${name}`);
           continue;
         }
         if (info.hashes.sha256 && kv.get<StoredTarget>(name)?.sha256 === info.hashes.sha256) continue;
-        const bytes = await downloadTarget(state, name, fetchFile);
+        const bytes = await downloadTarget(state, name, info, fetchFile);
         const text = fromUtf8(bytes);
-        // A trusted root this verifier cannot read would replace a good one: refuse it.
+        // A trusted root or keys file this verifier cannot read would replace a good one: refuse it.
         if (name === TRUSTED_ROOT) sigstoreTrustedRoot(JSON.parse(text));
+        if (name === NPM_KEYS) npmAttestationKeys(JSON.parse(text));
         kv.put(name, { sha256: await sha256Hex(bytes), text } satisfies StoredTarget);
       }
       status.lastSuccess = now.getTime();
@@ -127,7 +142,7 @@ export class SigstoreTrust extends DurableObject<Env> {
     return { ...this.#versions(), ok: status.error === null, skipped: false, error: status.error };
   }
 
-  /** The trusted root to verify with; its text only if `known` is not its sha256. */
+  /** The trusted root (and npm keys) to verify with; their texts only if `known` is not their version. */
   async current(known: string | null = null): Promise<TrustView> {
     const source = sourceFromEnv(this.env);
     const status = this.#status();
@@ -139,18 +154,25 @@ export class SigstoreTrust extends DurableObject<Env> {
       lastSuccess: status.lastSuccess === null ? null : new Date(status.lastSuccess).toISOString(),
       error: status.error,
     };
-    const offer = (kind: "tuf" | "bundled", sha256: string, text: string): TrustView => ({
-      ...view,
-      source: kind,
-      sha256,
-      ...(known === sha256 ? {} : { trustedRoot: text }),
-    });
+    const npm = this.ctx.storage.kv.get<StoredTarget>(NPM_KEYS);
+    const offer = (kind: "tuf" | "bundled", sha256: string, text: string): TrustView => {
+      const version = `${sha256} ${npm?.sha256 ?? "bundled"}`;
+      const texts = { trustedRoot: text, ...(npm ? { npmKeys: npm.text } : {}) };
+      return {
+        ...view,
+        source: kind,
+        sha256,
+        npmKeysSha256: npm?.sha256 ?? null,
+        version,
+        ...(known === version ? {} : texts),
+      };
+    };
     const stored = this.ctx.storage.kv.get<StoredTarget>(TRUSTED_ROOT);
     if (stored) return offer("tuf", stored.sha256, stored.text);
     if (source.bundledTrustedRoot !== null) {
       return offer("bundled", await sha256Hex(utf8(source.bundledTrustedRoot)), source.bundledTrustedRoot);
     }
-    return { ...view, source: "none", sha256: null };
+    return { ...view, source: "none", sha256: null, npmKeysSha256: null, version: null };
   }
 
   /** Gauges for /metrics: whether refreshes succeed, when one last did, what is trusted. */

@@ -35,9 +35,9 @@ export function policyTrustedRoot(policy: AttestationPolicy): TrustedRoot {
   return sigstoreTrustedRoot(policy.trustedRoot ?? publicGood);
 }
 
-/** A Sigstore trusted_root.json, with npm's registry keys. */
-export function sigstoreTrustedRoot(json: unknown): TrustedRoot {
-  return trustedRootFromJSON(json, npmAttestationKeys(npmKeys));
+/** A Sigstore trusted_root.json, with npm's registry keys (the copy bundled with tuf-edge unless given). */
+export function sigstoreTrustedRoot(json: unknown, npmKeysJson: unknown = npmKeys): TrustedRoot {
+  return trustedRootFromJSON(json, npmAttestationKeys(npmKeysJson));
 }
 
 /** npm tarball paths: `<name>/-/<unscoped name>-<version>.tgz` (as on the npm registry). */

@@ -29,6 +29,7 @@ import { ed25519Signers } from "../unit/helpers.ts";
 import { BASE, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 const PUBLIC_GOOD_SHA256 = "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66";
+const NPM_KEYS_SHA256 = "160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d";
 const OLDER_SHA256 = "f44a1b88128e55ebfb62189becbc0fa48d4ec9915c65ac54ba0e46a008b12d5b";
 
 /** Sigstore's public-good repository, pinned at the oldest root the fixtures hold. */
@@ -80,8 +81,9 @@ describe("Sigstore trusted root through TUF", () => {
     expect(view).toMatchObject({ source: "bundled", rootVersion: null, lastSuccess: null });
     expect(JSON.parse(view.trustedRoot ?? "")).toEqual(publicGood);
     expect(view.sha256).toBe(await sha256Hex(utf8(view.trustedRoot ?? "")));
+    expect(view).toMatchObject({ npmKeysSha256: null, version: `${view.sha256} bundled` });
     // A caller that already holds it is not sent it again.
-    expect(await sigstoreTrustStub(env).current(view.sha256)).not.toHaveProperty("trustedRoot");
+    expect(await sigstoreTrustStub(env).current(view.version)).not.toHaveProperty("trustedRoot");
     // The deployment's configuration: the public-good repository, the bundled root pinned.
     expect(sourceFromEnv(env)).toMatchObject({ url: PUBLIC_GOOD_TUF_URL });
   });
@@ -90,7 +92,7 @@ describe("Sigstore trusted root through TUF", () => {
     const older = await serve("2025-07-02");
     const first = await refresh(PUBLIC_GOOD, older.fetchFile, STATES["2025-07-02"].during);
     expect(first).toMatchObject({ ok: true, rootVersion: 12, timestampVersion: 397, trustedRootSha256: OLDER_SHA256 });
-    expect(await sigstoreTrustStub(env).current(OLDER_SHA256)).toMatchObject({ source: "tuf", sha256: OLDER_SHA256 });
+    expect(await sigstoreTrustStub(env).current()).toMatchObject({ source: "tuf", sha256: OLDER_SHA256 });
 
     // A tampered trusted_root.json in an otherwise genuine newer state.
     const tampered = stateFile("2026-08-21", "targets/trusted_root.json").slice();
@@ -105,7 +107,7 @@ describe("Sigstore trusted root through TUF", () => {
     const rollback = await refresh(PUBLIC_GOOD, older.fetchFile, STATES["2026-08-21"].during);
     expect(rollback).toMatchObject({ ok: false, error: { code: "bad_version" }, trustedRootSha256: OLDER_SHA256 });
 
-    // The genuine state: only the target is fetched, the metadata is already trusted.
+    // The genuine state: only the targets are fetched, the top-level metadata is already trusted.
     const good = await serve("2026-08-21");
     const fixed = await refresh(PUBLIC_GOOD, good.fetchFile, STATES["2026-08-21"].during);
     expect(fixed).toMatchObject({
@@ -119,7 +121,16 @@ describe("Sigstore trusted root through TUF", () => {
       "timestamp.json",
       `targets/${PUBLIC_GOOD_SHA256}.trusted_root.json`,
       "targets/9711a6d5375706957a4859af31c5866a4474f81f0544f9f4b76c9c4f4c8a539c.signing_config.v0.2.json",
+      // The delegated role is newer (v8, was v5); the keys it lists are those already kept.
+      "8.registry.npmjs.org.json",
     ]);
+    // The npm registry's keys come through the delegated role registry.npmjs.org.
+    const current = await sigstoreTrustStub(env).current();
+    expect(current).toMatchObject({
+      npmKeysSha256: NPM_KEYS_SHA256,
+      version: `${PUBLIC_GOOD_SHA256} ${NPM_KEYS_SHA256}`,
+    });
+    expect(await sha256Hex(utf8(current.npmKeys ?? ""))).toBe(NPM_KEYS_SHA256);
 
     // Operators see it in /metrics.
     const metrics = await workerFetch(`${BASE}/metrics`, { headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` } });

@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sha256Hex } from "../../../src/lib/digest.ts";
 import type { TrustedFiles } from "../../../src/tuf/client/trusted-metadata.ts";
-import { downloadTarget, type FetchFile, updateMetadata } from "../../../src/tuf/client/updater.ts";
+import { downloadTarget, type FetchFile, findTarget, updateMetadata } from "../../../src/tuf/client/updater.ts";
 import { ratio, summarize } from "../stats.ts";
 import type { BenchContext, Section, SectionResult } from "../types.ts";
 
@@ -41,7 +41,9 @@ async function refresh(trusted: TrustedFiles, fetchFile: FetchFile, at: Date): P
   const { state } = await updateMetadata(trusted, at, fetchFile, (f) => {
     files = f;
   });
-  await downloadTarget(state, "trusted_root.json", fetchFile);
+  const info = await findTarget(state, "trusted_root.json", fetchFile, () => {});
+  if (!info) throw new Error("trusted_root.json is not listed");
+  await downloadTarget(state, "trusted_root.json", info, fetchFile);
   return files;
 }
 

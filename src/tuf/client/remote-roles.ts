@@ -5,6 +5,8 @@
  * need (delegations, custom) pass through unread.
  */
 import { z } from "zod";
+import { DelegatedRoleSchema } from "../delegations.ts";
+import { KeySchema } from "../key.ts";
 import { CommonSignedSchema } from "../metadata.ts";
 
 const HexDigest = z.string().regex(/^[0-9a-f]{32,128}$/, "a digest is lower-case hex");
@@ -36,9 +38,19 @@ export const TargetInfoSchema = z.looseObject({
 });
 export type TargetInfo = z.infer<typeof TargetInfoSchema>;
 
+/**
+ * Named delegations (spec §4.5). TAP 15's succinct_roles are not followed:
+ * a target only a succinct role lists is not found.
+ */
+export const RemoteDelegationsSchema = z.looseObject({
+  keys: z.record(z.string().min(1).max(128), KeySchema),
+  roles: z.array(DelegatedRoleSchema).max(1024).default([]),
+});
+
 export const RemoteTargetsSchema = z.looseObject({
   _type: z.literal("targets"),
   ...CommonSignedSchema,
   targets: z.record(z.string().min(1).max(1024), TargetInfoSchema),
+  delegations: RemoteDelegationsSchema.optional(),
 });
 export type RemoteTargets = z.infer<typeof RemoteTargetsSchema>;

@@ -19,7 +19,6 @@ import {
   RemoteTargetsSchema,
   type RemoteTimestamp,
   RemoteTimestampSchema,
-  type TargetInfo,
 } from "./remote-roles.ts";
 import { z } from "zod";
 
@@ -31,6 +30,8 @@ export interface TrustedFiles {
   timestamp?: Bytes | undefined;
   snapshot?: Bytes | undefined;
   targets?: Bytes | undefined;
+  /** Delegated targets roles, by name. */
+  delegated?: Record<string, Bytes> | undefined;
 }
 
 interface Trusted<T> {
@@ -61,6 +62,7 @@ export class TrustedMetadata {
   #timestamp: Trusted<RemoteTimestamp> | undefined;
   #snapshot: Trusted<RemoteSnapshot> | undefined;
   #targets: Trusted<RemoteTargets> | undefined;
+  #delegated = new Map<string, Trusted<RemoteTargets>>();
   /** §5.1: the fixed update start time every expiry is compared with. */
   readonly #now: Date;
 
@@ -92,6 +94,10 @@ export class TrustedMetadata {
       const { signed } = parseSigned(files.targets, "targets", RemoteTargetsSchema);
       state.#targets = { signed, bytes: files.targets };
     }
+    for (const [name, bytes] of Object.entries(files.delegated ?? {})) {
+      const { signed } = parseSigned(bytes, "targets", RemoteTargetsSchema);
+      state.#delegated.set(name, { signed, bytes });
+    }
     return state;
   }
 
@@ -118,6 +124,7 @@ export class TrustedMetadata {
       timestamp: this.#timestamp?.bytes,
       snapshot: this.#snapshot?.bytes,
       targets: this.#targets?.bytes,
+      delegated: Object.fromEntries([...this.#delegated].map(([name, file]) => [name, file.bytes])),
     };
   }
 
@@ -147,7 +154,10 @@ export class TrustedMetadata {
     }
     if (!sameKeys(trusted, next, "timestamp")) this.#timestamp = undefined;
     if (!sameKeys(trusted, next, "snapshot")) this.#snapshot = undefined;
-    if (!sameKeys(trusted, next, "targets")) this.#targets = undefined;
+    if (!sameKeys(trusted, next, "targets")) {
+      this.#targets = undefined;
+      this.#delegated.clear();
+    }
     this.#root = { signed: next, bytes };
     return next;
   }
@@ -241,24 +251,45 @@ export class TrustedMetadata {
     }
     this.#notExpired("targets", signed);
     this.#targets = { signed, bytes };
+    // Delegated roles were verified with the delegations of the targets they came under: fetch them again.
+    this.#delegated.clear();
+  }
+
+  /** A delegated role the trusted snapshot names, or null if that version is already trusted (§5.6.7.2). */
+  delegatedToFetch(name: string): MetaFile | null {
+    const meta = this.#requireSnapshot().meta[`${name}.json`];
+    if (!meta) throw new InvalidMetadataError(`the snapshot lists no ${name}.json`);
+    return this.#delegated.get(name)?.signed.version === meta.version ? null : meta;
   }
 
   /**
-   * §5.6.7 for a target the top-level targets lists itself (delegated
-   * targets are not searched: a path only a delegation lists is not found).
+   * §5.6.7.2: a delegated targets role, checked as top-level targets is
+   * (§5.6.2–§5.6.5) but signed by a threshold of the keys its delegator's
+   * delegation names. A role trusted again replaces the one trusted before.
    */
-  targetInfo(path: string): TargetInfo | null {
-    const targets = this.#targets?.signed;
-    if (!targets) throw new InvalidMetadataError("no trusted targets metadata");
-    this.#notExpired("targets", targets);
-    return Object.hasOwn(targets.targets, path) ? (targets.targets[path] ?? null) : null;
+  async updateDelegatedTargets(bytes: Bytes, name: string, delegator: string): Promise<void> {
+    const snapshot = this.#requireSnapshot();
+    this.#notExpired("snapshot", snapshot);
+    const meta = snapshot.meta[`${name}.json`];
+    if (!meta) throw new InvalidMetadataError(`the snapshot lists no ${name}.json`);
+    await checkLengthAndHashes(name, bytes, meta);
+    const parent = this.trustedTargets(delegator);
+    const role = parent?.delegations?.roles.find((r) => r.name === name);
+    if (!parent?.delegations || !role) throw new InvalidMetadataError(`${delegator} does not delegate to ${name}`);
+    const { envelope, signed } = parseSigned(bytes, "targets", RemoteTargetsSchema);
+    await verifyThreshold(envelope, role, parent.delegations.keys, name);
+    if (signed.version !== meta.version) {
+      throw new BadVersionError(`${name} is v${signed.version}, the snapshot names v${meta.version}`);
+    }
+    this.#notExpired(name, signed);
+    this.#delegated.set(name, { signed, bytes });
   }
 
-  /** §5.7: a downloaded target file is trusted if it has exactly the listed length and hashes. */
-  async verifyTarget(path: string, bytes: Bytes): Promise<void> {
-    const info = this.targetInfo(path);
-    if (!info) throw new InvalidMetadataError(`targets lists no ${path}`);
-    await checkLengthAndHashes(path, bytes, info);
+  /** A trusted targets role ("targets" or a delegated role's name), refused once expired (§5.6.5). */
+  trustedTargets(name: string): RemoteTargets | undefined {
+    const role = name === "targets" ? this.#targets?.signed : this.#delegated.get(name)?.signed;
+    if (role) this.#notExpired(name, role);
+    return role;
   }
 
   #requireTimestamp(): RemoteTimestamp {

@@ -6,14 +6,18 @@
  * failure never undoes the rollback protection an earlier step gained.
  */
 import { InvalidMetadataError } from "../errors.ts";
-import type { MetaFile } from "./remote-roles.ts";
+import { rolesForTarget, searchTarget } from "../delegations.ts";
+import { checkLengthAndHashes } from "./file-check.ts";
+import type { MetaFile, TargetInfo } from "./remote-roles.ts";
 import { type TrustedFiles, TrustedMetadata } from "./trusted-metadata.ts";
 
 type Bytes = Uint8Array<ArrayBuffer>;
 
 /**
  * Fetches a file of the repository: a metadata file by name ("15.root.json",
- * "timestamp.json") or a target file by its path under the targets URL. At
+ * "timestamp.json", a delegated role's "8.registry.npmjs.org.json"; one URL
+ * segment, whatever characters the name has) or a target file by its path
+ * under the targets URL (its directories kept). At
  * most `maxLength` bytes are read (a longer file is refused); null when the
  * file does not exist.
  */
@@ -86,19 +90,55 @@ export async function updateMetadata(
 }
 
 /**
- * §5.7: downloads a target the trusted top-level targets lists and returns
- * its bytes once their length and hashes are those listed. With consistent
- * snapshots the file is fetched by its hash (`dir/<sha256>.<name>`).
+ * §5.6.7: the target info for `path`, found by the spec's preorder
+ * depth-first search from the top-level targets through named delegations
+ * (python-tuf's order and limits, src/tuf/delegations.ts). Delegated roles
+ * are downloaded and verified as the search reaches them, and persisted.
+ * Null when no role lists the path.
  */
-export async function downloadTarget(state: TrustedMetadata, path: string, fetchFile: FetchFile): Promise<Bytes> {
-  const info = state.targetInfo(path);
-  if (!info) throw new InvalidMetadataError(`targets v${state.targets?.version} lists no ${path}`);
+export async function findTarget(
+  state: TrustedMetadata,
+  path: string,
+  fetchFile: FetchFile,
+  persist: (files: TrustedFiles) => Promise<void> | void,
+): Promise<TargetInfo | null> {
+  const consistent = state.root.consistent_snapshot;
+  const found = await searchTarget<TargetInfo>(path, async (name, delegator) => {
+    const meta = name === "targets" ? null : state.delegatedToFetch(name);
+    if (meta) {
+      const file = consistent ? `${meta.version}.${name}.json` : `${name}.json`;
+      const bytes = await fetchFile("metadata", file, meta.length ?? MAX_LENGTH.targets);
+      if (!bytes) throw new InvalidMetadataError(`the repository has no ${file}`);
+      await state.updateDelegatedTargets(bytes, name, delegator);
+      await persist(state.files());
+    }
+    const role = state.trustedTargets(name);
+    if (!role) throw new InvalidMetadataError(`no trusted ${name}`);
+    return {
+      targets: role.targets,
+      children: async (p) => (role.delegations ? rolesForTarget(role.delegations, p) : []),
+    };
+  });
+  return found?.target ?? null;
+}
+
+/**
+ * §5.7: downloads a target file and returns its bytes once their length and
+ * hashes are those `info` lists. With consistent snapshots the file is
+ * fetched by its hash (`dir/<sha256>.<name>`).
+ */
+export async function downloadTarget(
+  state: TrustedMetadata,
+  path: string,
+  info: TargetInfo,
+  fetchFile: FetchFile,
+): Promise<Bytes> {
   const slash = path.lastIndexOf("/");
   const hash = info.hashes.sha256 ?? Object.values(info.hashes)[0];
   const name =
     state.root.consistent_snapshot && hash ? `${path.slice(0, slash + 1)}${hash}.${path.slice(slash + 1)}` : path;
   const bytes = await fetchFile("target", name, info.length);
   if (!bytes) throw new InvalidMetadataError(`the repository has no target ${name}`);
-  await state.verifyTarget(path, bytes);
+  await checkLengthAndHashes(path, bytes, info);
   return bytes;
 }

@@ -22,14 +22,18 @@ function file(path: string): Uint8Array<ArrayBuffer> {
   return utf8(text);
 }
 
-/** The two published states checked in, by the date of their timestamp. */
+/** The two published states checked in, by the date of their timestamp (each with the delegated role registry.npmjs.org). */
 export const STATES = {
   /** root-signing 9fbb2f32: root v12, timestamp v397 (expires 2025-07-09T19:23:27Z), trusted_root.json without Rekor v2 or a TSA. */
-  "2025-07-02": { root: 12, targets: ["trusted_root.json"], during: new Date("2025-07-03T00:00:00Z") },
+  "2025-07-02": {
+    root: 12,
+    targets: ["trusted_root.json", "registry.npmjs.org/keys.json"],
+    during: new Date("2025-07-03T00:00:00Z"),
+  },
   /** root-signing 60cf2ce8: root v15, timestamp v762 (expires 2026-08-28T19:25:56Z), the trusted_root.json tuf-edge bundles. */
   "2026-08-21": {
     root: 15,
-    targets: ["trusted_root.json", "signing_config.v0.2.json"],
+    targets: ["trusted_root.json", "signing_config.v0.2.json", "registry.npmjs.org/keys.json"],
     during: new Date("2026-08-22T00:00:00Z"),
   },
 } as const;
@@ -62,10 +66,13 @@ export async function serve(state: State, served: Served = {}): Promise<{ fetchF
     (JSON.parse(new TextDecoder().decode(bytes)) as { signed: { version: number } }).signed.version;
   published.set(`${version(snapshot)}.snapshot.json`, snapshot);
   published.set(`${version(targets)}.targets.json`, targets);
+  const delegated = stateFile(state, "registry.npmjs.org.json");
+  published.set(`${version(delegated)}.registry.npmjs.org.json`, delegated);
   for (const name of STATES[state].targets) {
     const original = stateFile(state, `targets/${name}`);
     const bytes = served.edits?.[`targets/${name}`] ?? original;
-    published.set(`targets/${await sha256Hex(original)}.${name}`, bytes);
+    const slash = name.lastIndexOf("/");
+    published.set(`targets/${name.slice(0, slash + 1)}${await sha256Hex(original)}.${name.slice(slash + 1)}`, bytes);
   }
   for (const [name, bytes] of Object.entries(served.edits ?? {})) {
     if (!name.startsWith("targets/")) published.set(name, bytes);

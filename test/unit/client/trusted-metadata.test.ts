@@ -9,8 +9,9 @@
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../../src/lib/digest.ts";
 import { fromUtf8, utf8 } from "../../../src/lib/bytes.ts";
-import type { TrustedFiles } from "../../../src/tuf/client/trusted-metadata.ts";
-import { downloadTarget, updateMetadata } from "../../../src/tuf/client/updater.ts";
+import { type TrustedFiles, TrustedMetadata } from "../../../src/tuf/client/trusted-metadata.ts";
+import { defined } from "../../../scripts/lib/defined.ts";
+import { downloadTarget, findTarget, updateMetadata } from "../../../src/tuf/client/updater.ts";
 import type { TufError } from "../../../src/tuf/errors.ts";
 import { formatExpires, sign } from "../../../src/tuf/metadata.ts";
 import { parseRoot } from "../../../src/tuf/root.ts";
@@ -18,6 +19,7 @@ import { ed25519Signers } from "../helpers.ts";
 import { FIRST_ROOT, root, STATES, type State, serve, stateFile } from "./sigstore-repository.ts";
 
 const PUBLIC_GOOD_SHA256 = "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66";
+const NPM_KEYS_SHA256 = "160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d";
 const OLDER_SHA256 = "f44a1b88128e55ebfb62189becbc0fa48d4ec9915c65ac54ba0e46a008b12d5b";
 
 /** Runs one update of `trusted` against a served state at `now`; returns what was persisted. */
@@ -25,10 +27,13 @@ async function update(trusted: TrustedFiles, state: State, now: Date, edits?: Re
   const { fetchFile, asked } = await serve(state, edits ? { edits } : {});
   let persisted = trusted;
   try {
-    const { state: client, report } = await updateMetadata(trusted, now, fetchFile, (files) => {
+    const save = (files: TrustedFiles) => {
       persisted = files;
-    });
-    const trustedRoot = await downloadTarget(client, "trusted_root.json", fetchFile);
+    };
+    const { state: client, report } = await updateMetadata(trusted, now, fetchFile, save);
+    const info = await findTarget(client, "trusted_root.json", fetchFile, save);
+    if (!info) throw new Error("trusted_root.json is not listed");
+    const trustedRoot = await downloadTarget(client, "trusted_root.json", info, fetchFile);
     return { ok: true as const, report, persisted, trustedRoot, asked };
   } catch (error) {
     return { ok: false as const, error: error as TufError, persisted, asked };
@@ -42,7 +47,7 @@ async function trustedAt2025(): Promise<TrustedFiles> {
   return result.persisted;
 }
 
-function edited(bytes: Uint8Array, change: (json: { signed: Record<string, unknown> }) => void) {
+function edited(bytes: Uint8Array, change: (json: { signed: Record<string, unknown>; signatures: unknown }) => void) {
   const json = JSON.parse(fromUtf8(bytes));
   change(json);
   return utf8(JSON.stringify(json));
@@ -85,6 +90,44 @@ describe("TUF client on Sigstore's public-good repository", () => {
       targetsVersion: 14,
     });
     expect(await sha256Hex(result.trustedRoot)).toBe(PUBLIC_GOOD_SHA256);
+  });
+
+  it("finds a target through a delegation: registry.npmjs.org/keys.json, signed by the npm registry's role", async () => {
+    const newer = await update(await trustedAt2025(), "2026-08-21", STATES["2026-08-21"].during);
+    if (!newer.ok) throw newer.error;
+    const { fetchFile, asked } = await serve("2026-08-21");
+    let persisted = newer.persisted;
+    const client = await TrustedMetadata.load(newer.persisted, STATES["2026-08-21"].during);
+    const save = (files: TrustedFiles) => {
+      persisted = files;
+    };
+    const info = await findTarget(client, "registry.npmjs.org/keys.json", fetchFile, save);
+    expect(info).toEqual({ length: 2121, hashes: { sha256: NPM_KEYS_SHA256 } });
+    const keys = await downloadTarget(client, "registry.npmjs.org/keys.json", defined(info), fetchFile);
+    expect(await sha256Hex(keys)).toBe(NPM_KEYS_SHA256);
+    expect(asked).toEqual(["8.registry.npmjs.org.json", `targets/registry.npmjs.org/${NPM_KEYS_SHA256}.keys.json`]);
+    // The delegated role is trusted and persisted; a path no role lists is not found.
+    expect(Object.keys(persisted.delegated ?? {})).toEqual(["registry.npmjs.org"]);
+    expect(await findTarget(client, "registry.npmjs.org/other.json", fetchFile, save)).toBeNull();
+    expect(await findTarget(client, "nothing.json", fetchFile, save)).toBeNull();
+    expect(asked).toHaveLength(2);
+  });
+
+  it("refuses a delegated role signed by other keys than its delegation names", async () => {
+    const newer = await update(await trustedAt2025(), "2026-08-21", STATES["2026-08-21"].during);
+    if (!newer.ok) throw newer.error;
+    // The delegated role's file with the top-level targets' signatures in place of its own.
+    const forged = edited(stateFile("2026-08-21", "registry.npmjs.org.json"), (json) => {
+      json.signatures = JSON.parse(fromUtf8(stateFile("2026-08-21", "targets.json"))).signatures;
+    });
+    const { fetchFile } = await serve("2026-08-21", { edits: { "8.registry.npmjs.org.json": forged } });
+    const client = await TrustedMetadata.load(newer.persisted, STATES["2026-08-21"].during);
+    const error = await findTarget(client, "registry.npmjs.org/keys.json", fetchFile, () => {}).catch(
+      (e: TufError) => e,
+    );
+    expect(error).toMatchObject({ code: "threshold_not_met" });
+    expect((error as TufError).message).toMatch(/^registry\.npmjs\.org: 0 valid signature/);
+    expect(client.files().delegated).toEqual({});
   });
 
   it("an unchanged timestamp downloads nothing more", async () => {
