@@ -66,11 +66,11 @@ export class Attestations {
   /** The deployment's trusted root as last fetched from the Sigstore trust object, parsed once per version. */
   #sigstore: { version: string; root: TrustedRoot } | null = null;
 
-  constructor(sql: SqlStorage, kv: SyncKvStorage, repo: string, sigstoreTrust: SigstoreTrustSource) {
-    this.#sql = sql;
-    this.#kv = kv;
-    this.#repo = repo;
-    this.#sigstoreTrust = sigstoreTrust;
+  constructor(deps: { sql: SqlStorage; kv: SyncKvStorage; repo: string; sigstoreTrust: SigstoreTrustSource }) {
+    this.#sql = deps.sql;
+    this.#kv = deps.kv;
+    this.#repo = deps.repo;
+    this.#sigstoreTrust = deps.sigstoreTrust;
   }
 
   policy(): AttestationPolicy {

@@ -102,7 +102,8 @@ export class Delegations {
 
   readonly #transaction: <T>(fn: () => T) => T;
 
-  constructor(sql: SqlStorage, transaction: <T>(fn: () => T) => T, topBins: () => HashBins) {
+  constructor(deps: { sql: SqlStorage; transaction: <T>(fn: () => T) => T; topBins: () => HashBins }) {
+    const { sql, transaction, topBins } = deps;
     this.#sql = sql;
     this.#transaction = transaction;
     this.#topBins = topBins;

@@ -54,6 +54,16 @@ export async function published(
   }
 }
 
+export interface GroupCommitDeps {
+  publisher: Publisher;
+  /** Roles a run may stage before it yields to a later invocation. */
+  budget: () => number;
+  /** Called after every run, with what it did. */
+  afterRun: (result: RunOutcome) => Promise<void>;
+  /** Asks for a run as soon as possible (the object's alarm). */
+  scheduleNow: () => Promise<void>;
+}
+
 export class GroupCommit {
   readonly #publisher: Publisher;
   readonly #afterRun: (result: RunOutcome) => Promise<void>;
@@ -63,16 +73,11 @@ export class GroupCommit {
   readonly #budget: () => number;
   readonly #scheduleNow: () => Promise<void>;
 
-  constructor(
-    publisher: Publisher,
-    budget: () => number,
-    afterRun: (result: RunOutcome) => Promise<void>,
-    scheduleNow: () => Promise<void>,
-  ) {
-    this.#publisher = publisher;
-    this.#budget = budget;
-    this.#afterRun = afterRun;
-    this.#scheduleNow = scheduleNow;
+  constructor(deps: GroupCommitDeps) {
+    this.#publisher = deps.publisher;
+    this.#budget = deps.budget;
+    this.#afterRun = deps.afterRun;
+    this.#scheduleNow = deps.scheduleNow;
   }
 
   /** Resolves once the change numbered `seq` (and all before it) is published. */

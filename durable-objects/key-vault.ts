@@ -17,16 +17,23 @@ export interface OnlineKey {
   state: OnlineKeyState;
 }
 
+/** What a component that keeps sealed values in the repository's tables is given. */
+export interface SealedStateDeps {
+  sql: SqlStorage;
+  repo: string;
+  sealer: Sealer;
+}
+
 export class KeyVault {
   readonly #sql: SqlStorage;
   readonly #repo: string;
   readonly #sealer: Sealer;
   readonly #signers = new Map<string, Ed25519Signer>();
 
-  constructor(sql: SqlStorage, repo: string, sealer: Sealer) {
-    this.#sql = sql;
-    this.#repo = repo;
-    this.#sealer = sealer;
+  constructor(deps: SealedStateDeps) {
+    this.#sql = deps.sql;
+    this.#repo = deps.repo;
+    this.#sealer = deps.sealer;
   }
 
   /** The key in `state` (the newest if several), or null. */

@@ -7,6 +7,7 @@
 import { toBase64, toHex } from "../src/lib/bytes.ts";
 import { decodePublicKey, type WebhookCredential } from "../src/webhooks/standard-webhooks.ts";
 import { webhookSecretContext } from "./seal-contexts.ts";
+import type { SealedStateDeps } from "./key-vault.ts";
 import type { Sealer } from "./sealer.ts";
 import { MAX_CREDENTIALS_PER_REGISTRY } from "../src/schemas/registry-name.ts";
 
@@ -47,10 +48,10 @@ export class Registries {
   /** Unsealed credentials, by id. */
   readonly #cache = new Map<string, WebhookCredential>();
 
-  constructor(sql: SqlStorage, repo: string, sealer: Sealer) {
-    this.#sql = sql;
-    this.#repo = repo;
-    this.#sealer = sealer;
+  constructor(deps: SealedStateDeps) {
+    this.#sql = deps.sql;
+    this.#repo = deps.repo;
+    this.#sealer = deps.sealer;
   }
 
   exists(name: string): boolean {

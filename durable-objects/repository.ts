@@ -115,18 +115,23 @@ export class Repository extends DurableObject<Env> {
     this.#name = name;
     this.#sql = ctx.storage.sql;
     this.#sealer = new Sealer(env.KEY_ENCRYPTION_KEY);
-    this.#vault = new KeyVault(this.#sql, name, this.#sealer);
+    this.#vault = new KeyVault({ sql: this.#sql, repo: name, sealer: this.#sealer });
     this.#targets = new TargetsIndex(this.#sql);
     this.#audit = new AuditLog(this.#sql, name);
     this.#roots = new RootHistory(this.#sql);
-    this.#tlog = new TransparencyLog(this.#sql, ctx.storage.kv, this.#sealer, `${env.LOG_ORIGIN}/${name}`);
+    this.#tlog = new TransparencyLog({
+      sql: this.#sql,
+      kv: ctx.storage.kv,
+      sealer: this.#sealer,
+      origin: `${env.LOG_ORIGIN}/${name}`,
+    });
     this.#bucket = new RepositoryBucket(env.BUCKET, name);
     this.#metrics = new RepositoryMetrics(ctx.storage.kv, name);
-    this.#delegations = new Delegations(
-      this.#sql,
-      (fn) => ctx.storage.transactionSync(fn),
-      () => hashBins(this.#requireSettings()),
-    );
+    this.#delegations = new Delegations({
+      sql: this.#sql,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      topBins: () => hashBins(this.#requireSettings()),
+    });
     this.#publisher = new Publisher({
       sql: this.#sql,
       bucket: this.#bucket,
@@ -145,12 +150,12 @@ export class Repository extends DurableObject<Env> {
         published: (versions, files) => this.#metrics.roundPublished(Date.now(), versions, files),
       },
     });
-    this.#commits = new GroupCommit(
-      this.#publisher,
-      () => this.#requireSettings().binsPerInvocation,
-      (result) => this.#afterPublishRun(result),
-      () => ctx.storage.setAlarm(Date.now()),
-    );
+    this.#commits = new GroupCommit({
+      publisher: this.#publisher,
+      budget: () => this.#requireSettings().binsPerInvocation,
+      afterRun: (result) => this.#afterPublishRun(result),
+      scheduleNow: () => ctx.storage.setAlarm(Date.now()),
+    });
     this.#freshness = new Freshness(this.#sql, this.#publisher.roles);
     this.#ceremonies = new Ceremonies({
       sql: this.#sql,
@@ -163,7 +168,7 @@ export class Repository extends DurableObject<Env> {
       trustedRoot: () => this.#loadTrustedRoot(),
       onRootAccepted: (rotated, version, sha256) => this.#onRootAccepted(rotated, version, sha256),
     });
-    this.#registries = new Registries(this.#sql, name, this.#sealer);
+    this.#registries = new Registries({ sql: this.#sql, repo: name, sealer: this.#sealer });
     this.#kekReseal = new KekReseal({
       sql: this.#sql,
       kv: ctx.storage.kv,
@@ -171,9 +176,12 @@ export class Repository extends DurableObject<Env> {
       repo: name,
       logOrigin: this.#tlog.origin,
     });
-    this.#attestations = new Attestations(this.#sql, ctx.storage.kv, name, (known) =>
-      sigstoreTrustStub(env).current(known),
-    );
+    this.#attestations = new Attestations({
+      sql: this.#sql,
+      kv: ctx.storage.kv,
+      repo: name,
+      sigstoreTrust: (known) => sigstoreTrustStub(env).current(known),
+    });
     this.#quarantine = new Quarantine({
       sql: this.#sql,
       index: this.#targets,
@@ -194,15 +202,15 @@ export class Repository extends DurableObject<Env> {
       quarantined: (path) => this.#quarantine.has(path),
     });
     this.#staged = new StagedUploads(this.#sql, this.#bucket);
-    this.#targetEvents = new TargetEvents(
-      this.#sql,
-      this.#targets,
-      this.#tlog,
-      this.#attestations,
-      name,
-      this.#quarantine,
-      this.#staged,
-    );
+    this.#targetEvents = new TargetEvents({
+      sql: this.#sql,
+      index: this.#targets,
+      log: this.#tlog,
+      attestations: this.#attestations,
+      repo: name,
+      quarantine: this.#quarantine,
+      staged: this.#staged,
+    });
     this.#pushes = new Pushes({
       sql: this.#sql,
       transaction: (fn) => ctx.storage.transactionSync(fn),

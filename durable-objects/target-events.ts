@@ -48,6 +48,17 @@ interface PublishedRow extends Record<string, SqlStorageValue> {
   sha512: string | null;
 }
 
+export interface TargetEventsDeps {
+  sql: SqlStorage;
+  index: TargetsIndex;
+  /** The transparency log: each applied event is an entry. */
+  log: TransparencyLog;
+  attestations: Attestations;
+  repo: string;
+  quarantine: Quarantine;
+  staged: StagedUploads;
+}
+
 export class TargetEvents {
   readonly #sql: SqlStorage;
   readonly #index: TargetsIndex;
@@ -57,22 +68,14 @@ export class TargetEvents {
   readonly #quarantine: Quarantine;
   readonly #staged: StagedUploads;
 
-  constructor(
-    sql: SqlStorage,
-    index: TargetsIndex,
-    log: TransparencyLog,
-    attestations: Attestations,
-    repo: string,
-    quarantine: Quarantine,
-    staged: StagedUploads,
-  ) {
-    this.#staged = staged;
-    this.#sql = sql;
-    this.#index = index;
-    this.#log = log;
-    this.#attestations = attestations;
-    this.#repo = repo;
-    this.#quarantine = quarantine;
+  constructor(deps: TargetEventsDeps) {
+    this.#sql = deps.sql;
+    this.#index = deps.index;
+    this.#log = deps.log;
+    this.#attestations = deps.attestations;
+    this.#repo = deps.repo;
+    this.#quarantine = deps.quarantine;
+    this.#staged = deps.staged;
   }
 
   /** The first event that cannot be applied, as a Failure naming it; null if all can. */

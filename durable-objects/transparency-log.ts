@@ -77,11 +77,11 @@ export class TransparencyLog {
   /** Hashing runs one at a time: it awaits between reading and storing nodes. */
   #hashing: Promise<unknown> = Promise.resolve();
 
-  constructor(sql: SqlStorage, kv: SyncKvStorage, sealer: Sealer, origin: string) {
-    this.#sql = sql;
-    this.#kv = kv;
-    this.#sealer = sealer;
-    this.origin = origin;
+  constructor(deps: { sql: SqlStorage; kv: SyncKvStorage; sealer: Sealer; origin: string }) {
+    this.#sql = deps.sql;
+    this.#kv = deps.kv;
+    this.#sealer = deps.sealer;
+    this.origin = deps.origin;
   }
 
   /** Appends an entry; call inside the transaction that makes the change. */

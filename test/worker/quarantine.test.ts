@@ -199,7 +199,12 @@ describe("quarantine", () => {
       const quarantine = new Quarantine({
         sql,
         index: new TargetsIndex(sql),
-        log: new TransparencyLog(sql, state.storage.kv, new Sealer(env.KEY_ENCRYPTION_KEY), `x/${repo}`),
+        log: new TransparencyLog({
+          sql,
+          kv: state.storage.kv,
+          sealer: new Sealer(env.KEY_ENCRYPTION_KEY),
+          origin: `x/${repo}`,
+        }),
         audit: new AuditLog(sql, repo),
         bucket: new RepositoryBucket(env.BUCKET, repo),
         repo,
