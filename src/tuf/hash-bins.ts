@@ -28,7 +28,7 @@ export class HashBins {
     this.suffixLength = Math.ceil(bitLength / 4);
   }
 
-  /** The number of bins for a power-of-two count, e.g. 256 → 8. */
+  /** The bit length (log2) for a power-of-two number of bins, e.g. 256 bins → 8. */
   static bitLengthFor(count: number): number {
     const bits = Math.log2(count);
     if (!Number.isInteger(bits)) throw new RangeError("the number of bins must be a power of two");

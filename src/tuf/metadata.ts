@@ -66,7 +66,11 @@ export async function sign<T extends object>(signed: T, signers: readonly Signer
   return serialize({ signed, signatures });
 }
 
-/** Adds signatures to an envelope already signed by others (e.g. a root drafted offline). */
+/**
+ * The bytes served for an envelope (its signatures and signed part as JSON):
+ * computed once, then stored, hashed and served as they are, never
+ * re-serialised. It adds nothing; `sign` collects the signatures.
+ */
 export function serialize<T>(envelope: Envelope<T>): SignedFile<T> {
   return { envelope, bytes: utf8(JSON.stringify({ signatures: envelope.signatures, signed: envelope.signed })) };
 }
