@@ -17,6 +17,7 @@ import type { TrustedFiles } from "../src/tuf/client/trusted-metadata.ts";
 import { downloadTarget, type FetchFile, findTarget, updateMetadata } from "../src/tuf/client/updater.ts";
 import { InvalidMetadataError, TufError } from "../src/tuf/errors.ts";
 import type { MetricFamily } from "../src/metrics/prometheus.ts";
+import { logEvent } from "../src/structured-log.ts";
 import { httpFetchFile } from "./capped-fetch.ts";
 import { sourceFromEnv, sourceId, type TufSource } from "./sigstore-trust-source.ts";
 
@@ -119,6 +120,7 @@ export class SigstoreTrust extends DurableObject<Env> {
         if (!info) {
           if (name === TRUSTED_ROOT)
             throw new InvalidMetadataError(`targets v${state.targets?.version} lists no ${name}`);
+          kv.delete(name); // no longer listed, no longer trusted (npm keys fall back to the bundled copy)
           continue;
         }
         if (info.hashes.sha256 && kv.get<StoredTarget>(name)?.sha256 === info.hashes.sha256) continue;
@@ -136,7 +138,7 @@ export class SigstoreTrust extends DurableObject<Env> {
         code: error instanceof TufError ? error.code : "refresh_failed",
         detail: error instanceof Error ? error.message : String(error),
       };
-      console.error(JSON.stringify({ event: "sigstore_trust.refresh_failed", url: source.url, ...status.error }));
+      logEvent("sigstore_trust.refresh_failed", { url: source.url, ...status.error }, "error");
     }
     kv.put("status", status);
     return { ...this.#versions(), ok: status.error === null, skipped: false, error: status.error };

@@ -15,7 +15,7 @@ import { PUBLIC_GOOD_TUF_URL, sourceFromEnv, type TufSource } from "../../durabl
 import { utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import type { FetchFile } from "../../src/tuf/client/updater.ts";
-import { formatExpires, sign } from "../../src/tuf/metadata.ts";
+import { sign } from "../../src/tuf/metadata.ts";
 import { draftRoot } from "../../src/tuf/root.ts";
 import { snapshot } from "../../src/tuf/snapshot.ts";
 import { binTargets } from "../../src/tuf/targets.ts";
@@ -23,6 +23,7 @@ import { timestamp } from "../../src/tuf/timestamp.ts";
 import stagingBundle from "../unit/attestations/fixtures/corpus/conformance/rekor2-happy-path/bundle.sigstore.json";
 import stagingTrustedRoot from "../unit/attestations/fixtures/corpus/conformance/rekor2-happy-path/trusted_root.json";
 import publicGood from "../../src/attestations/trusted-roots/public-good.json";
+import npmKeys from "../../src/attestations/trusted-roots/registry.npmjs.org-keys.json";
 import { ARTIFACTS } from "../unit/attestations/material.ts";
 import { FIRST_ROOT, root, STATES, serve, stateFile } from "../unit/client/sigstore-repository.ts";
 import { ed25519Signers } from "../unit/helpers.ts";
@@ -43,34 +44,39 @@ function refresh(source: TufSource, fetchFile: FetchFile, now: Date) {
 
 /**
  * A private Sigstore instance's TUF repository, made here with tuf-edge's own
- * signing code: one Ed25519 key for every role, valid for a day, whose only
- * target is `trustedRoot` (a real trusted root: sigstore-conformance's
- * staging instance with its Rekor v2 log).
+ * signing code: one Ed25519 key for every role, its root v1 always the same;
+ * timestamp, snapshot and targets at `version`, listing `targets` (name →
+ * text). Its trusted root is a real one: sigstore-conformance's staging
+ * instance with its Rekor v2 log.
  */
-async function privateInstance(trustedRoot: string): Promise<{ source: TufSource; fetchFile: FetchFile }> {
+async function privateInstance(
+  targets: Record<string, string>,
+  version = 1,
+): Promise<{ source: TufSource; fetchFile: FetchFile }> {
   const [key] = await ed25519Signers(41);
-  const expires = formatExpires(new Date(Date.now() + 86_400_000));
+  const expires = "2036-01-01T00:00:00Z";
   const rootFile = await sign(
     await draftRoot({ version: 1, expires, rootKeys: [key.key], rootThreshold: 1, onlineKey: key.key }),
     [key],
   );
-  const target = utf8(trustedRoot);
-  const targetSha = await sha256Hex(target);
-  const targets = await sign(
-    binTargets(1, expires, { "trusted_root.json": { length: target.length, hashes: { sha256: targetSha } } }),
-    [key],
-  );
-  const snap = await sign(snapshot(1, expires, [["targets", 1]]), [key]);
+  const files = new Map<string, Uint8Array<ArrayBuffer>>();
+  const listed: Record<string, { length: number; hashes: { sha256: string } }> = {};
+  for (const [name, text] of Object.entries(targets)) {
+    const bytes = utf8(text);
+    const sha256 = await sha256Hex(bytes);
+    listed[name] = { length: bytes.length, hashes: { sha256 } };
+    const slash = name.lastIndexOf("/");
+    files.set(`targets/${name.slice(0, slash + 1)}${sha256}.${name.slice(slash + 1)}`, bytes);
+  }
+  const targetsFile = await sign(binTargets(version, expires, listed), [key]);
+  const snap = await sign(snapshot(version, expires, [["targets", version]]), [key]);
   const ts = await sign(
-    timestamp(1, expires, { version: 1, length: snap.bytes.length, sha256: await sha256Hex(snap.bytes) }),
+    timestamp(version, expires, { version, length: snap.bytes.length, sha256: await sha256Hex(snap.bytes) }),
     [key],
   );
-  const files = new Map([
-    ["timestamp.json", ts.bytes],
-    ["1.snapshot.json", snap.bytes],
-    ["1.targets.json", targets.bytes],
-    [`targets/${targetSha}.trusted_root.json`, target],
-  ]);
+  files.set("timestamp.json", ts.bytes);
+  files.set(`${version}.snapshot.json`, snap.bytes);
+  files.set(`${version}.targets.json`, targetsFile.bytes);
   const fetchFile: FetchFile = async (kind, name) => files.get(kind === "target" ? `targets/${name}` : name) ?? null;
   return { source: { url: "https://tuf.sigstore.example", root: rootFile.bytes, bundledTrustedRoot: null }, fetchFile };
 }
@@ -153,12 +159,35 @@ describe("Sigstore trusted root through TUF", () => {
       problem: { code: "attestation_rejected", errors: [{ message: "tlog" }] },
     });
 
-    const instance = await privateInstance(JSON.stringify(stagingTrustedRoot));
+    const instance = await privateInstance({ "trusted_root.json": JSON.stringify(stagingTrustedRoot) });
     const report = await refresh(instance.source, instance.fetchFile, new Date());
     expect(report).toMatchObject({ ok: true, rootVersion: 1, timestampVersion: 1 });
     expect((await sigstoreTrustStub(env).current()).url).toBe(PUBLIC_GOOD_TUF_URL);
 
     // The same repository object now verifies with the fetched root.
     expect((await push()).task.state).toBe("published");
+  });
+
+  it("stops trusting an optional target its repository no longer lists", async () => {
+    const trustedRoot = JSON.stringify(stagingTrustedRoot);
+    const keys = JSON.stringify(npmKeys);
+    const listing = await privateInstance(
+      { "trusted_root.json": trustedRoot, "registry.npmjs.org/keys.json": keys },
+      2,
+    );
+    expect(await refresh(listing.source, listing.fetchFile, new Date())).toMatchObject({
+      ok: true,
+      timestampVersion: 2,
+    });
+    expect(await sigstoreTrustStub(env).current()).toMatchObject({ npmKeysSha256: await sha256Hex(utf8(keys)) });
+
+    const without = await privateInstance({ "trusted_root.json": trustedRoot }, 3);
+    expect(await refresh(without.source, without.fetchFile, new Date())).toMatchObject({
+      ok: true,
+      timestampVersion: 3,
+    });
+    const view = await sigstoreTrustStub(env).current();
+    expect(view).toMatchObject({ npmKeysSha256: null, sha256: await sha256Hex(utf8(trustedRoot)) });
+    expect(view).not.toHaveProperty("npmKeys");
   });
 });
