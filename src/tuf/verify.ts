@@ -4,6 +4,7 @@
  * tokens). ECDSA signatures in TUF are ASN.1 DER (securesystemslib, tuf-js,
  * go-tuf); WebCrypto wants the fixed-width r||s form, so they are converted.
  */
+import { p256 } from "@noble/curves/nist.js";
 import * as ed from "@noble/ed25519";
 import { fromHex } from "../lib/bytes.ts";
 import { DerError, expectTag, parseDer, sequence, TAG } from "../lib/der.ts";
@@ -65,16 +66,10 @@ export function derSignatureToRaw(der: Uint8Array, size: number): Uint8Array<Arr
   }
 }
 
-/** r || s  →  DER, for signers (hardware tokens, WebCrypto) that produce the raw form. */
+/**
+ * r || s  →  DER, for signers (hardware tokens, WebCrypto) that produce the
+ * raw form of a P-256 signature (the one ECDSA scheme TUF metadata uses here).
+ */
 export function rawSignatureToDer(raw: Uint8Array): Uint8Array<ArrayBuffer> {
-  const half = raw.length / 2;
-  const integer = (bytes: Uint8Array): number[] => {
-    let i = 0;
-    while (i < bytes.length - 1 && bytes[i] === 0) i++;
-    const body = Array.from(bytes.subarray(i));
-    if ((body[0] ?? 0) & 0x80) body.unshift(0);
-    return [0x02, body.length, ...body];
-  };
-  const content = [...integer(raw.subarray(0, half)), ...integer(raw.subarray(half))];
-  return new Uint8Array([0x30, content.length, ...content]);
+  return Uint8Array.from(p256.Signature.fromBytes(raw, "compact").toBytes("der"));
 }
