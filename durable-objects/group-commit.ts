@@ -1,12 +1,18 @@
 /**
  * Group commit: callers that changed the repository wait for a publish that
  * carries their change; changes that arrive while a round runs are carried
- * together by the next one. Work is bounded per invocation: at most
- * `binsPerInvocation` roles are signed (plus a snapshot and timestamp per
- * round), and the rest continues in an alarm: a fresh invocation with its own
- * CPU budget.
+ * together by the next one. Work is bounded per invocation (see
+ * invocation-budget.ts: roles signed, rounds, R2 operations), and the rest
+ * continues in an alarm: a fresh invocation with its own CPU budget.
  */
 import { failure, type Failure, type PublishedVersions } from "../src/repository-api.ts";
+import {
+  type InvocationLog,
+  R2_FINISH_RESERVE,
+  R2_OPERATIONS_PER_INVOCATION,
+  type R2Meter,
+  ROUNDS_PER_INVOCATION,
+} from "./invocation-budget.ts";
 import type { Publisher } from "./publisher.ts";
 import { KekError } from "./sealer.ts";
 
@@ -15,9 +21,6 @@ interface Waiter {
   resolve: (versions: PublishedVersions) => void;
   reject: (error: unknown) => void;
 }
-
-/** Publish rounds one invocation may finish before handing over to an alarm. */
-const ROUNDS_PER_INVOCATION = 4;
 
 /**
  * How a run ended: nothing left to publish, more work for the next
@@ -62,6 +65,10 @@ export interface GroupCommitDeps {
   afterRun: (result: RunOutcome) => Promise<void>;
   /** Asks for a run as soon as possible (the object's alarm). */
   scheduleNow: () => Promise<void>;
+  /** Counts the object's R2 operations (the per-invocation budget). */
+  meter: R2Meter;
+  /** Where each run's spend is recorded. */
+  spent: InvocationLog;
 }
 
 export class GroupCommit {
@@ -72,12 +79,16 @@ export class GroupCommit {
 
   readonly #budget: () => number;
   readonly #scheduleNow: () => Promise<void>;
+  readonly #meter: R2Meter;
+  readonly #spent: InvocationLog;
 
   constructor(deps: GroupCommitDeps) {
     this.#publisher = deps.publisher;
     this.#budget = deps.budget;
     this.#afterRun = deps.afterRun;
     this.#scheduleNow = deps.scheduleNow;
+    this.#meter = deps.meter;
+    this.#spent = deps.spent;
   }
 
   /** Resolves once the change numbered `seq` (and all before it) is published. */
@@ -112,18 +123,25 @@ export class GroupCommit {
 
   async #run(): Promise<void> {
     let result: RunOutcome = { outcome: "more" };
+    const started = Date.now();
+    const r2Before = this.#meter.operations;
+    const r2Left = () => R2_OPERATIONS_PER_INVOCATION - R2_FINISH_RESERVE - (this.#meter.operations - r2Before);
     let budget = this.#budget();
+    let roles = 0;
+    let rounds = 0;
     try {
-      for (let rounds = 0; rounds < ROUNDS_PER_INVOCATION; ) {
-        const step = await this.#publisher.step(budget);
+      while (rounds < ROUNDS_PER_INVOCATION) {
+        // Each staged role is one R2 write: the step stays within both budgets.
+        const step = await this.#publisher.step(Math.max(0, Math.min(budget, r2Left())));
         budget -= step.staged;
+        roles += step.staged;
         this.#settle(step.result === "idle");
         if (step.result === "idle") {
           result = { outcome: "idle" };
           break;
         }
         if (step.result === "published") rounds++;
-        if (step.result === "more" && budget <= 0) break;
+        if (step.result === "more" && (budget <= 0 || r2Left() <= 0)) break;
       }
     } catch (error) {
       const waiters = this.#waiters;
@@ -131,6 +149,13 @@ export class GroupCommit {
       for (const w of waiters) w.reject(new PublishFailedError(error));
       result = { outcome: "failed", error };
     }
+    this.#spent.record({
+      roles,
+      rounds,
+      r2Operations: this.#meter.operations - r2Before,
+      wallMs: Date.now() - started,
+      outcome: result.outcome,
+    });
     await this.#afterRun(result);
   }
 

@@ -7,6 +7,7 @@
 import type { MetricFamily, Sample } from "../src/metrics/prometheus.ts";
 import type { KekStatus, PublishedVersions, RepositoryStatus } from "../src/repository-api.ts";
 import { logEvent } from "../src/structured-log.ts";
+import type { InvocationSpend } from "./invocation-budget.ts";
 
 const COUNTERS = "metrics:counters";
 const ROUND_START = "metrics:round-start";
@@ -27,6 +28,8 @@ export interface GaugeSources {
   quarantined: number;
   /** null when KEY_ENCRYPTION_KEY is unusable. */
   kek: KekStatus | null;
+  /** The publish run that used the most R2 operations (invocation-budget.ts). */
+  largestInvocation: InvocationSpend | null;
   now: number;
 }
 
@@ -177,6 +180,18 @@ export class RepositoryMetrics {
         one(g.round.staged, { state: "staged" }),
         one(g.round.pending, { state: "pending" }),
       ]),
+      gauge(
+        "publish_invocation_largest",
+        "The publish run (one invocation) that used the most R2 operations: its R2 operations, roles signed, rounds finished and wall-clock milliseconds (an upper bound of its CPU).",
+        g.largestInvocation
+          ? [
+              one(g.largestInvocation.r2Operations, { what: "r2_operations" }),
+              one(g.largestInvocation.roles, { what: "roles" }),
+              one(g.largestInvocation.rounds, { what: "rounds" }),
+              one(g.largestInvocation.wallMs, { what: "wall_ms" }),
+            ]
+          : [],
+      ),
       gauge("log_entries", "Entries in the repository's transparency log.", [one(g.logSize)]),
       gauge("quarantined_targets", "Targets held in quarantine.", [one(g.quarantined)]),
       gauge("publish_failing", "1 while the last publish or refresh failed and is being retried.", [

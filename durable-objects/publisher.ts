@@ -22,6 +22,7 @@ import { sign } from "../src/tuf/metadata.ts";
 import type { Signer } from "../src/tuf/signer.ts";
 import { snapshot } from "../src/tuf/snapshot.ts";
 import { binTargets, type TargetFile, topLevelTargets } from "../src/tuf/targets.ts";
+import { signAssembled, versionMember } from "../src/tuf/assembled.ts";
 import { timestamp } from "../src/tuf/timestamp.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
@@ -64,8 +65,31 @@ export interface PublisherDeps {
 /** The top-level target through which clients get the log's verifier key with TUF's protection. */
 export const LOG_VERIFIER_TARGET = "tuf-edge/log-verifier-key.txt";
 
+/** How long a round keeps signing at its start time (see Publisher.#roundTime). */
+const ROUND_TIME_LIMIT_MS = 3_600_000;
+
 /** Files written to R2 at once while staging. */
 const WRITE_CONCURRENCY = 32;
+
+/** A bin's signed part without its `targets` map (which is assembled from the rows' entries). */
+function binHeader(version: number, expires: string): Record<string, unknown> {
+  const { targets: _, ...header } = binTargets(version, expires, {});
+  return header;
+}
+
+/** The snapshot's signed part without its `meta` map. */
+function snapshotHeader(version: number, expires: string): Record<string, unknown> {
+  const { meta: _, ...header } = snapshot(version, expires, []);
+  return header;
+}
+
+/**
+ * Lets the object take the next event (a push, a task poll, status) before
+ * going on: a round runs as slices of bounded CPU, never as one long turn.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 /** Outcome of one invocation's worth of publishing. */
 export type StepResult = "idle" | "more" | "published";
@@ -88,7 +112,7 @@ export class Publisher {
     const { roles } = this;
     if (!roles.roundActive()) {
       if (!roles.hasChanges()) return { result: "idle", staged: 0 };
-      roles.startRound();
+      roles.startRound(this.#deps.now());
       this.#deps.rounds?.started(roles.roundProgress().pending);
     }
     const batch = roles.claimedBatch(budget);
@@ -99,18 +123,21 @@ export class Publisher {
   }
 
   /**
-   * Signs and stores each claimed role, then records it as staged. Signing is
-   * sequential (it is CPU); the R2 writes of a group run concurrently.
+   * Signs and stores each claimed role, then records it as staged, in groups
+   * of WRITE_CONCURRENCY: a group's rows are read and its versions reserved in
+   * one synchronous block, its files signed and written concurrently.
    */
   async #stage(names: string[]): Promise<void> {
     const { roles } = this;
     const signer = await this.#deps.signer();
-    const now = this.#deps.now();
+    const now = this.#roundTime();
     const settings = this.#deps.settings();
     const bins = hashBins(settings);
     // Only the top-level targets role lists the log's verifier key.
     const logTarget = names.includes("targets") ? await this.#storeLogVerifierTarget() : {};
     for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
+      // Each group is one slice: between slices the object answers what waits (pushes, tasks, status).
+      if (i > 0) await nextTurn();
       const group = names.slice(i, i + WRITE_CONCURRENCY).map((name) => {
         // Rows are read and the version reserved with no await in between,
         // so the bytes and the change sequence they reflect agree.
@@ -121,18 +148,24 @@ export class Publisher {
             ? expiresAt(settings.expiry, "targets", now)
             : binExpiry(now, settings.expiry.bins, Math.max(bins.indexOf(name), 0), bins.count);
         const own = () => (name === "targets" ? logTarget : this.#deps.targets.binTargets(name));
-        const signed =
+        // Delegating roles and the top-level targets are signed whole; a bin is assembled
+        // from its rows' serialised entries (byte for byte what sign() would make).
+        const whole =
           this.#deps.delegations?.signedRole(name, version, expires, signer, own) ??
           (name === "targets"
             ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget }
-            : binTargets(version, expires, this.#deps.targets.binTargets(name)));
-        return { name, seenSeq, version, expires, signed };
+            : null);
+        const file = whole
+          ? sign(whole, [signer])
+          : signAssembled(binHeader(version, expires), "targets", this.#deps.targets.binEntries(name), [signer]);
+        return { name, seenSeq, version, expires, file };
       });
-      const files = [];
-      for (const role of group) {
-        const file = await sign(role.signed, [signer]);
-        files.push({ ...role, bytes: file.bytes, sha256: await sha256Hex(file.bytes) });
-      }
+      const files = await Promise.all(
+        group.map(async (role) => {
+          const { bytes } = await role.file;
+          return { ...role, bytes, sha256: await sha256Hex(bytes) };
+        }),
+      );
       await Promise.all(
         files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)),
       );
@@ -173,12 +206,18 @@ export class Publisher {
   async #finishRound(): Promise<void> {
     const { roles } = this;
     const signer = await this.#deps.signer();
+    // Snapshot and timestamp are signed in this one invocation: at the present.
     const now = this.#deps.now();
     const { expiry } = this.#deps.settings();
+    await nextTurn();
 
     const snapshotVersion = roles.reserveVersion("snapshot");
     const snapshotExpires = expiresAt(expiry, "snapshot", now);
-    const snapshotFile = await sign(snapshot(snapshotVersion, snapshotExpires, roles.currentVersions()), [signer]);
+    const members = [];
+    for (const [name, version] of roles.currentVersions()) members.push(versionMember(`${name}.json`, version));
+    const snapshotFile = await signAssembled(snapshotHeader(snapshotVersion, snapshotExpires), "meta", members, [
+      signer,
+    ]);
     const snapshotSha = await sha256Hex(snapshotFile.bytes);
     await this.#deps.bucket.putMetadata(`${snapshotVersion}.snapshot.json`, snapshotFile.bytes, snapshotSha);
     roles.recordStaged(
@@ -226,6 +265,18 @@ export class Publisher {
     roles.commitRound();
     this.#deps.committed(this.versions(), roles.publishedSeq());
     this.#deps.rounds?.published(this.versions(), files.length);
+  }
+
+  /**
+   * The time the round's bins are signed at: the round's start, so a round
+   * resumed in a later invocation signs the bytes it would have signed in one
+   * go; the present if the round stalled for longer than ROUND_TIME_LIMIT_MS
+   * (e.g. failing writes retried), so no bin is signed with validity used up.
+   */
+  #roundTime(): Date {
+    const now = this.#deps.now();
+    const started = this.roles.roundTime();
+    return started && now.getTime() - started.getTime() <= ROUND_TIME_LIMIT_MS ? started : now;
   }
 
   versions(): PublishedVersions {

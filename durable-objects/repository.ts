@@ -40,6 +40,7 @@ import { Ceremonies } from "./ceremonies.ts";
 import { Delegations } from "./delegations.ts";
 import { Freshness } from "./freshness.ts";
 import { blockedFailure, GroupCommit, published, type RunOutcome } from "./group-commit.ts";
+import { InvocationLog, R2Meter } from "./invocation-budget.ts";
 import { KeyVault } from "./key-vault.ts";
 import { Scheduler } from "./scheduler.ts";
 import { repositoryStatus } from "./status.ts";
@@ -103,6 +104,9 @@ export class Repository extends DurableObject<Env> {
   readonly #site: SiteDocuments;
   readonly #documents: PublicDocuments;
   readonly #delegations: Delegations;
+  /** Counts R2 operations, for the per-invocation budget (invocation-budget.ts). */
+  readonly #r2 = new R2Meter();
+  readonly #invocations: InvocationLog;
   #settings: Settings | null = null;
   #trustedRoot: Root | null = null;
   /** Whether this object has seen its entry in the directory of repositories. */
@@ -125,7 +129,8 @@ export class Repository extends DurableObject<Env> {
       sealer: this.#sealer,
       origin: `${env.LOG_ORIGIN}/${name}`,
     });
-    this.#bucket = new RepositoryBucket(env.BUCKET, name);
+    this.#bucket = new RepositoryBucket(this.#r2.wrap(env.BUCKET), name);
+    this.#invocations = new InvocationLog(ctx.storage.kv);
     this.#metrics = new RepositoryMetrics(ctx.storage.kv, name);
     this.#delegations = new Delegations({
       sql: this.#sql,
@@ -155,6 +160,8 @@ export class Repository extends DurableObject<Env> {
       budget: () => this.#requireSettings().binsPerInvocation,
       afterRun: (result) => this.#afterPublishRun(result),
       scheduleNow: () => ctx.storage.setAlarm(Date.now()),
+      meter: this.#r2,
+      spent: this.#invocations,
     });
     this.#freshness = new Freshness(this.#sql, this.#publisher.roles);
     this.#ceremonies = new Ceremonies({
@@ -763,6 +770,7 @@ export class Repository extends DurableObject<Env> {
       logSize: this.#tlog.size(),
       quarantined: this.#quarantine.list().length,
       kek,
+      largestInvocation: this.#invocations.largest(),
       now: Date.now(),
     });
   }

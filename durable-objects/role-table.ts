@@ -77,11 +77,22 @@ export class RoleTable {
     return seq;
   }
 
-  /** Claims every changed role for a new round and remembers which changes it carries. */
-  startRound(): void {
+  /**
+   * Claims every changed role for a new round and remembers which changes it
+   * carries, and the time the round signs at (every expiry in it counts from
+   * then, so a round resumed in a later invocation signs what it would have).
+   */
+  startRound(now: Date): void {
     this.#sql.exec("UPDATE roles SET dirty = 2 WHERE dirty = 1");
     this.#setState("round_seq", this.#state("change_seq"));
+    this.#setState("round_started_at", now.getTime());
     this.#setState("round_active", 1);
+  }
+
+  /** The time the round under way signs at (null for a round started before rounds recorded it). */
+  roundTime(): Date | null {
+    const at = this.#state("round_started_at");
+    return at > 0 ? new Date(at) : null;
   }
 
   /** The round under way: roles signed and stored so far, and roles it still has to sign (snapshot and timestamp aside). */

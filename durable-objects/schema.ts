@@ -271,6 +271,12 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX delegations_order ON delegations (parent, position);
   `,
+  /* 14: each target's entry kept serialised, so a bin is assembled, not re-serialised (src/tuf/assembled.ts) */ `
+  -- '"path":{…}' as canonical JSON (signed) and as JSON.stringify writes it (served);
+  -- NULL for rows written before this migration (filled in when their bin is next signed).
+  ALTER TABLE targets ADD COLUMN entry_canonical TEXT;
+  ALTER TABLE targets ADD COLUMN entry_json TEXT;
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

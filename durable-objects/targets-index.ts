@@ -1,12 +1,14 @@
 /**
  * The targets index in SQLite. Each change marks the bins it touches dirty
  * (roles.dirty) so the next publish re-signs those bins and no others.
+ * Each row keeps its entry serialised (canonical and served JSON, see
+ * src/tuf/assembled.ts), made once when the row is written: signing a bin
+ * joins its rows' entries instead of parsing and re-serialising them.
  */
 import type { TargetEntry } from "../src/repository-api.ts";
 import type { Hashes, TargetFile } from "../src/tuf/targets.ts";
-import { canonicalBytes } from "../src/tuf/canonical.ts";
-import { fromUtf8 } from "../src/lib/bytes.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
+import { type Member, member } from "../src/tuf/assembled.ts";
 
 export interface StoredTarget extends TargetEntry {
   bin: string;
@@ -18,6 +20,12 @@ interface TargetRow extends Record<string, SqlStorageValue> {
   length: number;
   hashes: string;
   custom: string | null;
+}
+
+interface EntryRow extends Record<string, SqlStorageValue> {
+  path: string;
+  entry_canonical: string | null;
+  entry_json: string | null;
 }
 
 /** Hashes in a fixed order, sha256 first: clients prefix target file names with the first one. */
@@ -34,6 +42,15 @@ function fromRow(row: TargetRow): StoredTarget {
   return target;
 }
 
+/** A target's columns as stored, and its entry as a bin lists it (built from those columns, as a bin read them back). */
+function stored(target: TargetEntry): { hashes: string; custom: string | null; entry: Member } {
+  const hashes = JSON.stringify(orderedHashes(target.hashes));
+  const custom = target.custom === undefined ? null : JSON.stringify(target.custom);
+  const file: TargetFile = { length: target.length, hashes: JSON.parse(hashes) };
+  if (custom !== null) file.custom = JSON.parse(custom);
+  return { hashes, custom, entry: member(target.path, file) };
+}
+
 export class TargetsIndex {
   readonly #sql: SqlStorage;
 
@@ -42,14 +59,18 @@ export class TargetsIndex {
   }
 
   upsert(target: TargetEntry & { bin: string }, seq: number): void {
+    const { hashes, custom, entry } = stored(target);
     this.#sql.exec(
-      `INSERT INTO targets (path, bin, length, hashes, custom) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (path) DO UPDATE SET length = excluded.length, hashes = excluded.hashes, custom = excluded.custom`,
+      `INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (path) DO UPDATE SET length = excluded.length, hashes = excluded.hashes, custom = excluded.custom,
+         entry_canonical = excluded.entry_canonical, entry_json = excluded.entry_json`,
       target.path,
       target.bin,
       target.length,
-      JSON.stringify(orderedHashes(target.hashes)),
-      target.custom === undefined ? null : JSON.stringify(target.custom),
+      hashes,
+      custom,
+      entry.canonical,
+      entry.json,
     );
     this.#touch(target.bin, seq);
   }
@@ -64,11 +85,12 @@ export class TargetsIndex {
 
   /** Whether `target` is listed exactly so already (length, hashes, custom): adding it again changes nothing. */
   holds(target: TargetEntry): boolean {
-    const stored = this.get(target.path);
-    if (!stored || stored.length !== target.length) return false;
-    const same = (a: unknown, b: unknown) =>
-      fromUtf8(canonicalBytes(a ?? null)) === fromUtf8(canonicalBytes(b ?? null));
-    return same(orderedHashes(stored.hashes), orderedHashes(target.hashes)) && same(stored.custom, target.custom);
+    const row = this.#sql
+      .exec<EntryRow>("SELECT path, entry_canonical, entry_json FROM targets WHERE path = ?", target.path)
+      .toArray()[0];
+    if (!row) return false;
+    const listed = row.entry_canonical ?? this.#fill(row).canonical;
+    return listed === stored(target).entry.canonical;
   }
 
   get(path: string): StoredTarget | null {
@@ -88,6 +110,35 @@ export class TargetsIndex {
       out[path] = custom === undefined ? { length, hashes } : { length, hashes, custom };
     }
     return out;
+  }
+
+  /**
+   * The entries of one bin's `targets` map, in path order, read through the
+   * (bin, path) index: joined, they are the map (src/tuf/assembled.ts).
+   */
+  binEntries(bin: string): Member[] {
+    const rows = this.#sql
+      .exec<EntryRow>("SELECT path, entry_canonical, entry_json FROM targets WHERE bin = ? ORDER BY path", bin)
+      .toArray();
+    return rows.map((row) =>
+      row.entry_canonical !== null && row.entry_json !== null
+        ? { key: row.path, canonical: row.entry_canonical, json: row.entry_json }
+        : this.#fill(row),
+    );
+  }
+
+  /** Serialises the entry of a row written before entries were kept, and keeps it. */
+  #fill(row: EntryRow): Member {
+    const target = this.get(row.path);
+    if (!target) throw new Error(`target ${row.path} vanished while its entry was read`);
+    const { entry } = stored(target);
+    this.#sql.exec(
+      "UPDATE targets SET entry_canonical = ?, entry_json = ? WHERE path = ?",
+      entry.canonical,
+      entry.json,
+      row.path,
+    );
+    return entry;
   }
 
   #touch(bin: string, seq: number): void {

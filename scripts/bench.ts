@@ -38,6 +38,9 @@ const HELP = `usage: npm run bench -- [options]
   --bins N              bins of the publishing repository (16384; quick 1024)
   --targets N           targets added in the publishing section (100000; quick 10000)
   --batch N             targets per POST …/admin/targets (1000)
+  --baseline REV        also run the scale section against commit REV (e.g. main or a commit id),
+                        side by side with this code, in the same run (default: no baseline)
+  --pushers N           concurrent registry pushers in the scale section (100)
   --out FILE            JSON results (bench-results/latest.json)
   --keep-state          keep the instances' state folders (printed at the end)
   --worktree            run the work tree as it is (uncommitted edits included), copied at the
@@ -62,6 +65,8 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       bins: { type: "string" },
       targets: { type: "string" },
       batch: { type: "string" },
+      baseline: { type: "string" },
+      pushers: { type: "string" },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
       live: { type: "boolean", default: false },
@@ -101,6 +106,8 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       bins: num(values.bins, quick ? 1024 : 16_384, "bins"),
       targets: num(values.targets, quick ? 10_000 : 100_000, "targets"),
       batchSize: num(values.batch, 1000, "batch"),
+      baseline: values.baseline ?? null,
+      pushers: num(values.pushers, 100, "pushers"),
       workDir: "",
       keepState: values["keep-state"],
       code: values.live ? "live" : values.worktree ? "worktree" : "head",
@@ -153,7 +160,8 @@ async function main(): Promise<number> {
   const started = new Date();
   const git = gitDescription();
   const project = await freezeProject(options.workDir, options.code);
-  const context: BenchContext = { options, log, project, machineCores: cpus().length };
+  const baseline = options.baseline ? await freezeProject(options.workDir, "head", options.baseline, "baseline") : null;
+  const context: BenchContext = { options, log, project, baseline, machineCores: cpus().length };
   const machine = {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
@@ -163,6 +171,7 @@ async function main(): Promise<number> {
   };
   log(`${options.quick ? "quick" : "full"} run: ${only.join(", ")}; state in ${options.workDir}`);
   log(`instances run ${project.description}; node_modules: ${project.nodeModules}`);
+  if (baseline) log(`baseline instances run ${baseline.description}`);
 
   const results: Array<
     { name: string; title: string; ok: boolean; error?: string; durationS: number } & Partial<SectionResult>

@@ -9,6 +9,7 @@ import type { LocalInstance } from "../lib/local-instance.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { makeHttpFetch } from "./http.ts";
 import { commandOf, descendants, listeningPorts, parentOf, workerdPids } from "./proc.ts";
+import type { ProjectCopy } from "./snapshot.ts";
 import type { BenchContext } from "./types.ts";
 
 const START_TIMEOUT_MS = 120_000;
@@ -34,6 +35,8 @@ export interface BenchInstanceOptions {
   vars?: Record<string, string>;
   /** Start on the state and secrets of this stopped instance (stopKeepingState) instead of fresh ones. */
   stateOf?: BenchInstance;
+  /** The project copy to run (default: the bench's; e.g. a --baseline commit's). */
+  project?: ProjectCopy;
 }
 
 export async function startBenchInstance(
@@ -42,7 +45,7 @@ export async function startBenchInstance(
   options: BenchInstanceOptions = {},
 ): Promise<BenchInstance> {
   const persistTo = options.stateOf?.persistTo ?? (await mkdtemp(join(context.options.workDir, `${label}-`)));
-  const { randomSecrets, startLocalInstance } = context.project.module;
+  const { randomSecrets, startLocalInstance } = (options.project ?? context.project).module;
   const secrets = options.stateOf?.secrets ?? randomSecrets();
   const started = Date.now();
   const starting = startLocalInstance({

@@ -46,7 +46,16 @@ async function copyWorkTree(root: string): Promise<number> {
   return files;
 }
 
-export async function freezeProject(workDir: string, source: CodeSource): Promise<ProjectCopy> {
+/**
+ * The project as `source` says; with `revision`, that commit (for a baseline
+ * measured in the same run), extracted into `workDir/<folder>`.
+ */
+export async function freezeProject(
+  workDir: string,
+  source: CodeSource,
+  revision = "HEAD",
+  folder = "project",
+): Promise<ProjectCopy> {
   if (source === "live") {
     return {
       root: PROJECT_ROOT,
@@ -56,16 +65,19 @@ export async function freezeProject(workDir: string, source: CodeSource): Promis
       module: await import("../lib/local-instance.ts"),
     };
   }
-  const root = join(workDir, "project");
+  const root = join(workDir, folder);
   await mkdir(root, { recursive: true });
   let description: string;
   if (source === "head") {
-    const commit = git("rev-parse", "--short", "HEAD").trim();
-    const tar = join(workDir, "head.tar");
-    git("archive", "--format=tar", "-o", tar, "HEAD");
+    const commit = git("rev-parse", "--short", revision).trim();
+    const tar = join(workDir, `${folder}.tar`);
+    git("archive", "--format=tar", "-o", tar, revision);
     execFileSync("tar", ["-xf", tar, "-C", root]);
     await rm(tar);
-    description = `commit ${commit} (HEAD at the start of the run; uncommitted edits not included)`;
+    description =
+      revision === "HEAD"
+        ? `commit ${commit} (HEAD at the start of the run; uncommitted edits not included)`
+        : `commit ${commit} (${revision})`;
   } else {
     const files = await copyWorkTree(root);
     description = `the work tree at the start of the run (${files} files, uncommitted edits included)`;

@@ -22,6 +22,10 @@ export interface BenchOptions {
   code: CodeSource;
   /** Keep wrangler dev's local trace collector (a span per request, R2 call and SQL statement) on. */
   localObservability: boolean;
+  /** A commit to measure too, side by side (scale section), or null. */
+  baseline: string | null;
+  /** Concurrent registry pushers in the scale section. */
+  pushers: number;
 }
 
 export type LoaderName = "autocannon" | "wrk";
@@ -30,6 +34,8 @@ export interface BenchContext {
   options: BenchOptions;
   /** The copy of the project the instances run from. */
   project: ProjectCopy;
+  /** The baseline commit's copy (--baseline), or null. */
+  baseline: ProjectCopy | null;
   machineCores: number;
   /** Progress, to stderr. */
   log(message: string): void;

@@ -34,6 +34,8 @@ export interface LocalInstance {
   exited: Promise<number | null>;
   /** The wrangler process id (workerd runs as its child), for measurements. */
   pid: number | undefined;
+  /** The port of the Worker's V8 inspector (Chrome DevTools Protocol), for profiles and heap figures. */
+  inspectorPort: number;
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function freePort(): Promise<number> {
 
 export async function startLocalInstance(options: LocalInstanceOptions): Promise<LocalInstance> {
   const port = options.port ?? (await freePort());
+  const inspectorPort = await freePort();
   // Otherwise the readiness check could be answered by whatever holds the port.
   if (!(await isPortFree(port))) throw new Error(`port ${port} is already in use on 127.0.0.1`);
   await mkdir(options.persistTo, { recursive: true });
@@ -79,7 +82,7 @@ export async function startLocalInstance(options: LocalInstanceOptions): Promise
     "--port",
     String(port),
     "--inspector-port",
-    String(await freePort()),
+    String(inspectorPort),
     "--persist-to",
     options.persistTo,
     "--env-file",
@@ -121,7 +124,7 @@ export async function startLocalInstance(options: LocalInstanceOptions): Promise
     await stopChild(child);
     throw new Error(`wrangler dev did not start: ${(error as Error).message}\n${output.slice(-4000)}`);
   }
-  return { baseUrl, port, exited, pid: child.pid, stop: () => stopChild(child) };
+  return { baseUrl, port, exited, pid: child.pid, inspectorPort, stop: () => stopChild(child) };
 }
 
 async function waitForReady(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -15,6 +15,7 @@ import { pages } from "./pages.ts";
 import { surface } from "./surface.ts";
 import { sigstoreTrust } from "./sigstore-trust.ts";
 import { delegations } from "./delegations.ts";
+import { scale } from "./scale.ts";
 
 export const SECTIONS: readonly Section[] = [
   serving,
@@ -28,4 +29,5 @@ export const SECTIONS: readonly Section[] = [
   surface,
   sigstoreTrust,
   delegations,
+  scale,
 ];

@@ -1,0 +1,98 @@
+/**
+ * What one invocation of a repository's object (a request or an alarm) may
+ * spend on publishing, and what the invocations did spend.
+ *
+ * Cloudflare bounds every invocation of a Durable Object: CPU time (30 s by
+ * default, `limits.cpu_ms` in wrangler.toml, at most 5 minutes), subrequests
+ * (`limits.subrequests`), and 128 MB of memory per isolate. A publish run
+ * (group-commit.ts) therefore stops and hands over to an alarm (a fresh
+ * invocation) when it reaches any of:
+ *
+ *   - `binsPerInvocation` roles signed (a setting, 1,024 by default): each is
+ *     one assembled file, one signature, one R2 write;
+ *   - ROUNDS_PER_INVOCATION completed rounds (each signs a snapshot listing
+ *     every role, and a timestamp);
+ *   - R2_OPERATIONS_PER_INVOCATION R2 operations (counted on the bucket
+ *     binding, so the log's tiles and other writes count too), less a
+ *     reserve for finishing the round under way.
+ *
+ * Memory does not grow with the work: a role is read, signed, stored and
+ * dropped in groups of 32 (publisher.ts), and nothing is kept between
+ * invocations. Every run's spend is recorded, and the largest kept, for
+ * /metrics and the bench.
+ */
+
+/** Rounds one invocation may finish before handing over to an alarm. */
+export const ROUNDS_PER_INVOCATION = 4;
+
+/** R2 operations one invocation's publishing may use (well below the platform's subrequest limit). */
+export const R2_OPERATIONS_PER_INVOCATION = 1_500;
+
+/** R2 operations kept back for finishing a round: snapshot, roots, the log's new tiles and checkpoint, timestamp. */
+export const R2_FINISH_RESERVE = 128;
+
+/** What one run of the publish loop spent. */
+export interface InvocationSpend {
+  roles: number;
+  rounds: number;
+  r2Operations: number;
+  /** Wall-clock time of the run: an upper bound of its CPU time. */
+  wallMs: number;
+  /** How it ended: "idle" (nothing left), "more" (an alarm continues) or "failed". */
+  outcome: string;
+}
+
+const LARGEST = "publish:largest-invocation";
+const RECENT = "publish:recent-invocations";
+/** Runs kept in the recent list. */
+const RECENT_RUNS = 64;
+
+/** Counts the R2 operations made through a bucket binding. */
+export class R2Meter {
+  operations = 0;
+
+  /** The binding, counting each call of its methods (get, put, list, delete, …). */
+  wrap(bucket: R2Bucket): R2Bucket {
+    return new Proxy(bucket, {
+      get: (target, property) => {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          this.operations++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  }
+}
+
+/** The record of runs: the largest (by R2 operations, then roles) and the most recent ones. */
+export class InvocationLog {
+  readonly #kv: SyncKvStorage;
+
+  constructor(kv: SyncKvStorage) {
+    this.#kv = kv;
+  }
+
+  record(spend: InvocationSpend): void {
+    const recent = this.recent();
+    recent.push(spend);
+    this.#kv.put(RECENT, recent.slice(-RECENT_RUNS));
+    const largest = this.largest();
+    if (
+      !largest ||
+      spend.r2Operations > largest.r2Operations ||
+      (spend.r2Operations === largest.r2Operations && spend.roles > largest.roles)
+    )
+      this.#kv.put(LARGEST, spend);
+  }
+
+  largest(): InvocationSpend | null {
+    return this.#kv.get<InvocationSpend>(LARGEST) ?? null;
+  }
+
+  /** The latest runs, oldest first. */
+  recent(): InvocationSpend[] {
+    return this.#kv.get<InvocationSpend[]>(RECENT) ?? [];
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The Worker's V8 inspector, as `wrangler dev --inspector-port` exposes it
+ * (Chrome DevTools Protocol over a WebSocket): CPU profiles of the isolate
+ * that runs the Worker and its Durable Objects, and its heap usage.
+ */
+interface CdpMessage {
+  id?: number;
+  method?: string;
+  result?: unknown;
+  error?: { message: string };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** Self time per function, heaviest first: what a flame graph's bottom row shows. */
+export interface HotFunction {
+  name: string;
+  where: string;
+  selfMs: number;
+  share: number;
+}
+
+export interface HeapUsage {
+  usedBytes: number;
+  totalBytes: number;
+}
+
+export class Inspector {
+  readonly #socket: WebSocket;
+  readonly #wake: () => Promise<unknown>;
+  #next = 1;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(socket: WebSocket, wake: () => Promise<unknown>) {
+    this.#socket = socket;
+    this.#wake = wake;
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(String(event.data)) as CdpMessage;
+      if (message.id === undefined) return;
+      const waiter = this.#pending.get(message.id);
+      if (!waiter) return;
+      this.#pending.delete(message.id);
+      if (message.error) waiter.reject(new Error(message.error.message));
+      else waiter.resolve(message.result);
+    });
+  }
+
+  /**
+   * Connects to the first Worker the inspector at `port` lists. workerd
+   * handles inspector messages only when the isolate wakes up: `wake` (e.g.
+   * a GET of the Worker's /health) is called while an answer is awaited.
+   */
+  static async connect(port: number, wake: () => Promise<unknown>): Promise<Inspector> {
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as Array<{
+      webSocketDebuggerUrl?: string;
+    }>;
+    const url = targets.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl;
+    if (!url) throw new Error(`the inspector on port ${port} lists no Worker`);
+    // wrangler's inspector proxy wants an Origin it allows (as DevTools sends); Node's WebSocket takes headers.
+    const socket = new WebSocket(url, { headers: { Origin: "http://localhost" } } as unknown as string[]);
+    await new Promise<void>((resolve, reject) => {
+      socket.addEventListener("open", () => resolve(), { once: true });
+      socket.addEventListener("error", () => reject(new Error(`cannot open ${url}`)), { once: true });
+    });
+    return new Inspector(socket, wake);
+  }
+
+  send<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.#next++;
+    const done = new Promise<T>((resolve, reject) =>
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject }),
+    );
+    this.#socket.send(JSON.stringify({ id, method, params }));
+    let answered = false;
+    void (async () => {
+      while (!answered) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (!answered) await this.#wake().catch(() => undefined);
+      }
+    })();
+    return done.finally(() => {
+      answered = true;
+    });
+  }
+
+  async startProfile(intervalUs = 500): Promise<void> {
+    await this.send("Profiler.enable");
+    await this.send("Profiler.setSamplingInterval", { interval: intervalUs });
+    await this.send("Profiler.start");
+  }
+
+  async stopProfile(): Promise<CpuProfile> {
+    const { profile } = await this.send<{ profile: CpuProfile }>("Profiler.stop");
+    return profile;
+  }
+
+  /** The isolate's V8 heap after a full garbage collection. */
+  async heapUsage(): Promise<HeapUsage> {
+    await this.send("HeapProfiler.enable").catch(() => undefined);
+    await this.send("HeapProfiler.collectGarbage").catch(() => undefined);
+    const usage = await this.send<{ usedSize: number; totalSize: number }>("Runtime.getHeapUsage");
+    return { usedBytes: usage.usedSize, totalBytes: usage.totalSize };
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+}
+
+/** The profile's self time by function, heaviest first (idle and the profiler's own nodes left out). */
+export function hotFunctions(profile: CpuProfile, limit = 25): { busyMs: number; functions: HotFunction[] } {
+  const byNode = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  for (const [i, node] of samples.entries()) byNode.set(node, (byNode.get(node) ?? 0) + (deltas[i] ?? 0) / 1000);
+  const totals = new Map<string, HotFunction>();
+  const parents = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node);
+  let busyMs = 0;
+  for (const node of profile.nodes) {
+    const ms = byNode.get(node.id) ?? 0;
+    const { functionName, url } = node.callFrame;
+    // A native (SQL, R2, cache, crypto) is named with the script function that called it.
+    let caller = node;
+    while (!caller.callFrame.url && parents.has(caller.id)) caller = parents.get(caller.id) as ProfileNode;
+    const lineNumber = caller.callFrame.lineNumber;
+    if (functionName === "(idle)" || functionName === "(program)" || functionName === "(garbage collector)") {
+      if (functionName !== "(idle)") busyMs += ms;
+      if (functionName === "(idle)") continue;
+    } else busyMs += ms;
+    const name =
+      !url && caller !== node
+        ? `${functionName || "(native)"} ← ${caller.callFrame.functionName || "(anonymous)"}`
+        : functionName || "(anonymous)";
+    const callerUrl = caller.callFrame.url;
+    const where = callerUrl ? `${callerUrl.split("/").slice(-2).join("/")}:${lineNumber + 1}` : "";
+    const key = `${name} ${where}`;
+    const entry = totals.get(key) ?? { name, where, selfMs: 0, share: 0 };
+    entry.selfMs += ms;
+    totals.set(key, entry);
+  }
+  const functions = [...totals.values()]
+    .map((f) => ({ ...f, share: busyMs > 0 ? f.selfMs / busyMs : 0 }))
+    .sort((a, b) => b.selfMs - a.selfMs)
+    .slice(0, limit);
+  return { busyMs, functions };
+}

@@ -1,0 +1,277 @@
+/**
+ * (i) Registry scale, the write side: one repository taken through what a
+ * large registry does to it, with the figures issue 17's table asks for.
+ *
+ *   1. bootstrap with many bins (16,384; quick 1,024), continued by alarms;
+ *   2. import many targets (100,000; quick 10,000): POST …/admin/targets
+ *      batches of 10,000 with respond-async, until status shows all published;
+ *   3. the object's V8 heap after a full GC, through wrangler's inspector;
+ *   4. `--pushers` registry pushers (100) of 10 targets per push, each a closed
+ *      loop of signed respond-async pushes for a fixed time: targets/s
+ *      accepted and published, the acknowledgement's latency, and the time
+ *      from acknowledgement to published (a task is "published" once the
+ *      timestamp that carries it is stored and served);
+ *   5. Worker CPU per published target (both workerd processes' CPU while
+ *      pushing and draining ÷ targets published), and the largest single
+ *      publish invocation (R2 operations, roles, wall time) from /metrics.
+ *
+ * With `--baseline REV`, the same steps run first against commit REV, in the
+ * same run, and the table shows both side by side.
+ */
+import { bootstrapRepository } from "../../lib/admin-client.ts";
+import { defined } from "../../lib/defined.ts";
+import { RegistryClient } from "../../lib/registry-client.ts";
+import { Ed25519Signer } from "../../../src/tuf/signer.ts";
+import { startBenchInstance } from "../instance.ts";
+import { Inspector } from "../inspector.ts";
+import { addTargetsAndWait } from "../loaded-repository.ts";
+import { InstanceMonitor } from "../monitor.ts";
+import { getJson, makePoolFetch, sleep } from "../pool-fetch.ts";
+import { commandOf } from "../proc.ts";
+import { summarize } from "../stats.ts";
+import { MiB } from "../table.ts";
+import type { ProjectCopy } from "../snapshot.ts";
+import type { BenchContext, Cell, Section, SectionResult, Table } from "../types.ts";
+
+const REPO = "bench-scale";
+const EVENTS_PER_PUSH = 10;
+const POLL_MS = 25;
+const DRAIN_TIMEOUT_MS = 10 * 60_000;
+
+interface Figures {
+  code: string;
+  bootstrapS: number;
+  bootstrapCpuS: number;
+  importS: number;
+  importTargetsPerS: number;
+  heapUsedMiB: number | null;
+  heapTotalMiB: number | null;
+  heapAfterPushesUsedMiB: number | null;
+  heapAfterPushesTotalMiB: number | null;
+  pushSeconds: number;
+  acceptedTargets: number;
+  acceptedTargetsPerS: number;
+  publishedTargetsPerS: number;
+  ackMs: ReturnType<typeof summarize>;
+  ackToPublishedMs: ReturnType<typeof summarize>;
+  cpuMsPerTarget: number;
+  failedPushes: number;
+  largestInvocation: Record<string, number> | null;
+}
+
+const randomHex = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+
+/** The inspector port wrangler was started with (from its command line). */
+function inspectorPort(pid: number | undefined): number | null {
+  const match = pid === undefined ? null : /--inspector-port\s+(\d+)/.exec(commandOf(pid));
+  return match ? Number(match[1]) : null;
+}
+
+/** The largest publish invocation, from the repository's Prometheus metrics (null if the code has none). */
+async function largestInvocation(base: string, token: string): Promise<Record<string, number> | null> {
+  const response = await fetch(`${base}/${REPO}/admin/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+  const text = await response.text();
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(/^tuf_edge_publish_invocation_largest\{[^}]*what="([a-z0-9_]+)"[^}]*\} (\S+)$/gm))
+    out[defined(match[1])] = Number(match[2]);
+  return Object.keys(out).length ? out : null;
+}
+
+async function measure(context: BenchContext, project: ProjectCopy, label: string): Promise<Figures> {
+  const { options, log } = context;
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  const bench = await startBenchInstance(context, `scale-${label}`, { project });
+  const monitor = new InstanceMonitor(bench.instance.port, 200);
+  const pool = makePoolFetch(Math.max(64, options.pushers * 2));
+  const base = bench.instance.baseUrl;
+  const port = inspectorPort(bench.instance.pid);
+  const inspector =
+    port === null
+      ? null
+      : await Inspector.connect(port, () => fetch(`${base}/health`).then((r) => r.body?.cancel())).catch(() => null);
+  try {
+    const client = bench.client(REPO);
+    log(`scale (${label}): bootstrapping ${fmt(options.bins)} bins`);
+    const bootMark = monitor.mark();
+    const t0 = performance.now();
+    const { signer } = await Ed25519Signer.generate();
+    await bootstrapRepository(client, { rootSigners: [signer], threshold: 1, settings: { bins: options.bins } });
+    const bootstrapS = (performance.now() - t0) / 1000;
+    const boot = monitor.since(bootMark);
+    log(`  bootstrap ${bootstrapS.toFixed(1)} s`);
+
+    const loaded = await addTargetsAndWait(client, { targets: options.targets, batch: 10_000, log });
+    const heap = inspector ? await inspector.heapUsage() : null;
+    log(`  heap after import: ${heap ? (heap.usedBytes / MiB).toFixed(1) : "?"} MiB used`);
+
+    const { secret } = await client.addRegistryCredential("scale-registry", { kind: "hmac" });
+    const registry = new RegistryClient({
+      baseUrl: base,
+      repo: REPO,
+      credential: { kind: "hmac", secret: defined(secret) },
+      fetch: pool.fetch,
+    });
+    const pushSeconds = options.quick ? 10 : 30;
+    log(`  ${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push for ${pushSeconds} s`);
+    const ackMs: number[] = [];
+    const latency: number[] = [];
+    /** Acknowledged, not yet seen published: oldest first. */
+    const outstanding: Array<{ id: string; sentAt: number; ackAt: number }> = [];
+    let accepted = 0;
+    let failed = 0;
+    let serial = 0;
+    let pushing = true;
+    // The poller asks for the oldest outstanding task; once it is published, so is every change acknowledged before it was sent.
+    const poller = (async () => {
+      const deadline = () => (pushing ? Number.POSITIVE_INFINITY : drainStart + DRAIN_TIMEOUT_MS);
+      while ((pushing || outstanding.length > 0) && performance.now() < deadline()) {
+        const oldest = outstanding[0];
+        if (oldest) {
+          const task = await getJson<{ task: { state: string } }>(
+            pool.fetch,
+            `${base}/${REPO}/tasks/${oldest.id}`,
+          ).catch(() => null);
+          const at = performance.now();
+          if (task?.task.state === "published") {
+            for (let i = outstanding.length - 1; i >= 0; i--) {
+              const o = defined(outstanding[i]);
+              if (o === oldest || o.ackAt < oldest.sentAt) {
+                latency.push(at - o.ackAt);
+                outstanding.splice(i, 1);
+              }
+            }
+            continue;
+          }
+        }
+        await sleep(POLL_MS);
+      }
+    })();
+    let drainStart = Number.POSITIVE_INFINITY;
+    const mark = monitor.mark();
+    const start = performance.now();
+    const stop = start + pushSeconds * 1000;
+    await Promise.all(
+      Array.from({ length: options.pushers }, async (_, p) => {
+        while (performance.now() < stop) {
+          const events = Array.from({ length: EVENTS_PER_PUSH }, () => {
+            const i = serial++;
+            return {
+              type: "targets.add" as const,
+              path: `scale-${label}-${p}/t-${i}.tgz`,
+              length: 1000 + i,
+              hashes: { sha256: randomHex() },
+            };
+          });
+          const sentAt = performance.now();
+          try {
+            const response = await registry.push(events, { async: true });
+            const ackAt = performance.now();
+            ackMs.push(ackAt - sentAt);
+            accepted += EVENTS_PER_PUSH;
+            if (response.task.state === "published") latency.push(0);
+            else outstanding.push({ id: response.task.id, sentAt, ackAt });
+          } catch {
+            failed++;
+            await sleep(10);
+          }
+        }
+      }),
+    );
+    const pushEnd = performance.now();
+    pushing = false;
+    drainStart = pushEnd;
+    await poller;
+    while ((await client.status()).pendingChanges && performance.now() - pushEnd < DRAIN_TIMEOUT_MS) await sleep(100);
+    const drained = performance.now();
+    const usage = monitor.since(mark);
+    const cpuSeconds = usage.workerdCores * usage.seconds;
+    const heapAfter = inspector ? await inspector.heapUsage() : null;
+    const figures: Figures = {
+      code: project.description,
+      bootstrapS,
+      bootstrapCpuS: boot.workerdCores * boot.seconds,
+      importS: loaded.loadMs / 1000,
+      importTargetsPerS: options.targets / (loaded.loadMs / 1000),
+      heapUsedMiB: heap ? heap.usedBytes / MiB : null,
+      heapTotalMiB: heap ? heap.totalBytes / MiB : null,
+      heapAfterPushesUsedMiB: heapAfter ? heapAfter.usedBytes / MiB : null,
+      heapAfterPushesTotalMiB: heapAfter ? heapAfter.totalBytes / MiB : null,
+      pushSeconds: (pushEnd - start) / 1000,
+      acceptedTargets: accepted,
+      acceptedTargetsPerS: accepted / ((pushEnd - start) / 1000),
+      publishedTargetsPerS: accepted / ((drained - start) / 1000),
+      ackMs: summarize(ackMs),
+      ackToPublishedMs: summarize(latency),
+      cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
+      failedPushes: failed,
+      largestInvocation: await largestInvocation(base, bench.token),
+    };
+    log(
+      `  ${fmt(accepted)} targets accepted (${figures.acceptedTargetsPerS.toFixed(0)}/s), ack p99 ${figures.ackMs.p99.toFixed(0)} ms, ack→published p99 ${figures.ackToPublishedMs.p99.toFixed(0)} ms, ${figures.cpuMsPerTarget.toFixed(2)} ms CPU per target`,
+    );
+    return figures;
+  } finally {
+    inspector?.close();
+    monitor.stop();
+    pool.close();
+    await bench.stop();
+  }
+}
+
+export const scale: Section = {
+  name: "scale",
+  title: "Registry scale (write side): bootstrap, import, 100 pushers, CPU per target, heap, largest invocation",
+  async run(context: BenchContext): Promise<SectionResult> {
+    const { options } = context;
+    const fmt = (n: number) => n.toLocaleString("en-US");
+    const before = context.baseline ? await measure(context, context.baseline, "baseline") : null;
+    const now = await measure(context, context.project, "this");
+    const n2 = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? null : x);
+    const row = (what: string, pick: (f: Figures) => number | null | undefined, lowerIsBetter: boolean): Cell[] => {
+      const a = n2(pick(now));
+      const b = before ? n2(pick(before)) : null;
+      const change = a !== null && b !== null && a > 0 && b > 0 ? (lowerIsBetter ? b / a : a / b) : null;
+      return [what, a, b, change];
+    };
+    const largest = (f: Figures, what: string) => f.largestInvocation?.[what] ?? null;
+    const table: Table = {
+      title: `Registry scale: ${fmt(options.bins)} bins, ${fmt(options.targets)} targets imported, ${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push`,
+      columns: [
+        { header: "figure", align: "left" },
+        { header: "this code", digits: 1 },
+        { header: "baseline", digits: 1 },
+        { header: "better ×", digits: 2 },
+      ],
+      rows: [
+        row("bootstrap, s", (f) => f.bootstrapS, true),
+        row("bootstrap, workerd CPU s", (f) => f.bootstrapCpuS, true),
+        row("import, s", (f) => f.importS, true),
+        row("import, targets/s", (f) => f.importTargetsPerS, false),
+        row("heap after import, MiB used", (f) => f.heapUsedMiB, true),
+        row("heap after import, MiB allocated", (f) => f.heapTotalMiB, true),
+        row("heap after pushes, MiB used", (f) => f.heapAfterPushesUsedMiB, true),
+        row("targets/s accepted while pushing", (f) => f.acceptedTargetsPerS, false),
+        row("targets/s published (pushing + drain)", (f) => f.publishedTargetsPerS, false),
+        row("ack p50, ms", (f) => f.ackMs.p50, true),
+        row("ack p99, ms", (f) => f.ackMs.p99, true),
+        row("ack → published p50, ms", (f) => f.ackToPublishedMs.p50, true),
+        row("ack → published p99, ms", (f) => f.ackToPublishedMs.p99, true),
+        row("workerd CPU per published target, ms", (f) => f.cpuMsPerTarget, true),
+        row("largest invocation: R2 operations", (f) => largest(f, "r2_operations"), true),
+        row("largest invocation: roles signed", (f) => largest(f, "roles"), true),
+        row("largest invocation: wall ms", (f) => largest(f, "wall_ms"), true),
+        row("failed pushes", (f) => f.failedPushes, true),
+      ],
+      notes: [
+        `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.`,
+        "Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async, each a closed loop. ack: the push's round trip through wrangler's proxy. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every 25 ms; a published task settles every task acknowledged before it was sent.",
+        "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
+        "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
+      ],
+    };
+    return {
+      tables: [table],
+      data: { bins: options.bins, targets: options.targets, pushers: options.pushers, now, before },
+    };
+  },
+};

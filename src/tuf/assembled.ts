@@ -1,0 +1,93 @@
+/**
+ * Signed files assembled from pre-serialised members instead of serialised
+ * whole: a bin's `targets` map and the snapshot's `meta` map are most of
+ * their bytes, and each member (one target's entry, one role's version)
+ * changes rarely. A member is kept in both forms a file needs: its canonical
+ * JSON (what is signed) and its JSON.stringify text (what is served). The
+ * file is then a sort and a join, and its bytes are exactly those `sign()`
+ * in metadata.ts produces for the same object (test/unit/assembled.test.ts
+ * checks that for random members).
+ */
+import { canonicalize as olpc } from "@tufjs/canonical-json";
+import { canonicalBytes } from "./canonical.ts";
+import { toHex, utf8 } from "../lib/bytes.ts";
+import type { Signature } from "./metadata.ts";
+import type { Signer } from "./signer.ts";
+
+/** One member of a signed map, in both forms: `"key":value`. */
+export interface Member {
+  key: string;
+  /** Canonical JSON (OLPC) of the key and value, as signed. */
+  canonical: string;
+  /** JSON.stringify of the key and value, as served. */
+  json: string;
+}
+
+/** Characters whose order differs by UTF-16 code unit and by code point (see canonical.ts). */
+const ORDER_SENSITIVE = /[\uE000-\uFFFF]/;
+/** The placeholder a header carries where its map goes (no character any encoder escapes). */
+const SLOT = "tuf-edge-assembled-members-slot";
+/** Keys JSON.stringify (like every JS object) lists first, in numeric order: array indices. */
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+const isArrayIndex = (key: string) => ARRAY_INDEX.test(key) && Number(key) < 2 ** 32 - 1;
+
+/**
+ * The member `"key":value`. The value goes through canonicalBytes, so what
+ * it refuses (floats, lone surrogates, keys some client would sort
+ * differently) is refused here, once, when the member is made.
+ */
+export function member(key: string, value: unknown): Member {
+  canonicalBytes({ [key]: value });
+  return {
+    key,
+    canonical: `${olpc(key)}:${olpc(value as Parameters<typeof olpc>[0])}`,
+    json: `${JSON.stringify(key)}:${JSON.stringify(value)}`,
+  };
+}
+
+/** Printable ASCII without `"` or `\\`: written alike by canonical JSON and JSON.stringify, sorted alike everywhere. */
+const PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** The member `"key":{"version":N}` of a snapshot's `meta`, without a serialiser for the common plain key. */
+export function versionMember(key: string, version: number): Member {
+  if (!PLAIN.test(key) || !Number.isSafeInteger(version)) return member(key, { version });
+  const text = `"${key}":{"version":${version}}`;
+  return { key, canonical: text, json: text };
+}
+
+/**
+ * Signs `header` with `members` as its map field `field` (e.g. a bin's
+ * `targets`). `members` come in the order the map would have been built
+ * (its insertion order, which JSON.stringify keeps); the canonical form
+ * sorts them. The header's own fields must not include `field`.
+ */
+export async function signAssembled(
+  header: Record<string, unknown>,
+  field: string,
+  members: readonly Member[],
+  signers: readonly Signer[],
+): Promise<{ bytes: Uint8Array<ArrayBuffer> }> {
+  const withSlot = { ...header, [field]: SLOT };
+  const quotedSlot = JSON.stringify(SLOT);
+  const canonicalHead = new TextDecoder().decode(canonicalBytes(withSlot));
+  const jsonHead = JSON.stringify(withSlot);
+
+  // Members usually come sorted already (SQLite's order is code-point order): then no sort is needed.
+  const inOrder = members.every((m, i) => i === 0 || (members[i - 1] as Member).key < m.key);
+  const sorted = inOrder ? members : [...members].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const [i, m] of sorted.entries()) {
+    if (i > 0 && sorted[i - 1]?.key === m.key) throw new TypeError(`member "${m.key}" appears twice`);
+    if (ORDER_SENSITIVE.test(m.key))
+      throw new TypeError(`cannot sign as canonical JSON: the key "${m.key}" sorts differently across clients`);
+  }
+  const indices = members.filter((m) => isArrayIndex(m.key)).sort((a, b) => Number(a.key) - Number(b.key));
+  const served = indices.length ? [...indices, ...members.filter((m) => !isArrayIndex(m.key))] : members;
+
+  const canonical = utf8(canonicalHead.replace(quotedSlot, `{${sorted.map((m) => m.canonical).join(",")}}`));
+  const signatures: Signature[] = [];
+  for (const signer of signers) signatures.push({ keyid: signer.keyid, sig: toHex(await signer.sign(canonical)) });
+  const signed = jsonHead.replace(quotedSlot, `{${served.map((m) => m.json).join(",")}}`);
+  // As serialize() in metadata.ts writes an envelope.
+  const bytes = utf8(`{"signatures":${JSON.stringify(signatures)},"signed":${signed}}`);
+  return { bytes };
+}

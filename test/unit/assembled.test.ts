@@ -1,0 +1,95 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { member, signAssembled, versionMember } from "../../src/tuf/assembled.ts";
+import { sign } from "../../src/tuf/metadata.ts";
+import { Ed25519Signer } from "../../src/tuf/signer.ts";
+import { snapshot } from "../../src/tuf/snapshot.ts";
+import { binTargets, type TargetFile } from "../../src/tuf/targets.ts";
+import { fromUtf8 } from "../../src/lib/bytes.ts";
+
+const signer = await Ed25519Signer.fromSeed(new Uint8Array(32).fill(7));
+
+/** Keys as target paths and custom fields may be: any well-formed string outside U+E000–U+FFFF, digits included. */
+const key = fc
+  .oneof(
+    fc.string({ unit: "grapheme", maxLength: 12 }),
+    fc.nat({ max: 5_000_000_000 }).map(String),
+    fc.constantFrom("0", "01", "4294967294", "4294967295", "a/b", 'q"uote', "back\\slash", "\u{1F600}x", "é"),
+  )
+  .filter((k) => !/[\uE000-\uFFFF]/.test(k) && k.isWellFormed());
+
+const customValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.string({ unit: "grapheme", maxLength: 8 }),
+    fc.constantFrom("line\nbreak", "tab\t", "nul\u0000", "\u2028", "\u007f"),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie("value"), { maxLength: 3 }),
+    fc.dictionary(key, tie("value"), { maxKeys: 3 }),
+  ),
+})).value;
+
+const targetFile: fc.Arbitrary<TargetFile> = fc.record(
+  {
+    length: fc.nat(),
+    hashes: fc.record({
+      sha256: fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 64, maxLength: 64 }),
+    }),
+    custom: fc.dictionary(key, customValue, { maxKeys: 4 }),
+  },
+  { requiredKeys: ["length", "hashes"] },
+);
+
+describe("assembled signed files", () => {
+  it("a bin assembled from members is byte for byte what sign() makes of the same targets", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.tuple(key, targetFile), { selector: ([k]) => k, maxLength: 12 }),
+        async (rows) => {
+          // Members come in the order the bin's query returns rows (by path, as SQLite sorts UTF-8).
+          const ordered = [...rows].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+          const targets: Record<string, TargetFile> = {};
+          for (const [path, file] of ordered) targets[path] = file;
+          const reference = await sign(binTargets(3, "2030-01-01T00:00:00Z", targets), [signer]);
+          const header = binTargets(3, "2030-01-01T00:00:00Z", {}) as unknown as Record<string, unknown>;
+          const { targets: _t, ...rest } = header;
+          const assembled = await signAssembled(
+            rest,
+            "targets",
+            ordered.map(([path, file]) => member(path, file)),
+            [signer],
+          );
+          expect(fromUtf8(assembled.bytes)).toBe(fromUtf8(reference.bytes));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a snapshot assembled from members is byte for byte what sign() makes", async () => {
+    const names = ["targets", "bins-0", "bins-1", "a", "a-b", "7", "10", 'q"uote', "é"];
+    const versions = names.map((n, i) => [n, i + 1] as [string, number]);
+    const reference = await sign(snapshot(9, "2030-01-01T00:00:00Z", versions), [signer]);
+    const { meta: _m, ...header } = snapshot(9, "2030-01-01T00:00:00Z", []) as unknown as Record<string, unknown>;
+    const assembled = await signAssembled(
+      header,
+      "meta",
+      versions.map(([n, v]) => versionMember(`${n}.json`, v)),
+      [signer],
+    );
+    expect(fromUtf8(assembled.bytes)).toBe(fromUtf8(reference.bytes));
+  });
+
+  it("refuses what canonical JSON refuses, when the member is made", () => {
+    expect(() => member("a", { length: 1.5 })).toThrow(TypeError);
+    expect(() => member("x\uD800", { length: 1 })).toThrow(TypeError);
+  });
+
+  it("refuses a key listed twice", async () => {
+    await expect(signAssembled({ _type: "x" }, "m", [member("a", 1), member("a", 2)], [signer])).rejects.toThrow(
+      /twice/,
+    );
+  });
+});

@@ -1,0 +1,91 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Repository } from "../../durable-objects/repository.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { verifyThreshold } from "../../src/tuf/metadata.ts";
+import type { Key } from "../../src/tuf/key.ts";
+import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+
+/** Every file the current snapshot lists: its served text must be JSON.stringify of itself, signed over its canonical form. */
+async function checkServedFiles(repo: string): Promise<Record<string, { targets: Record<string, unknown> }>> {
+  const { json: root } = await getJson(`/${repo}/metadata/1.root.json`);
+  const keys = root.signed.keys as Record<string, Key>;
+  const online = root.signed.roles.targets;
+  const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+  const snapshotText = await (
+    await workerFetch(`${BASE}/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`)
+  ).text();
+  const files: Record<string, { targets: Record<string, unknown> }> = {};
+  const snapshot = JSON.parse(snapshotText);
+  expect(JSON.stringify(snapshot)).toBe(snapshotText);
+  await verifyThreshold(snapshot, root.signed.roles.snapshot, keys, "snapshot");
+  for (const [file, meta] of Object.entries(snapshot.signed.meta as Record<string, { version: number }>)) {
+    const text = await (await workerFetch(`${BASE}/${repo}/metadata/${meta.version}.${file}`)).text();
+    const envelope = JSON.parse(text);
+    // Served as serialize() writes an envelope, and signed over the canonical form of what is served.
+    expect(JSON.stringify(envelope)).toBe(text);
+    await verifyThreshold(envelope, online, keys, file);
+    files[file] = envelope.signed;
+  }
+  return files;
+}
+
+describe("bins assembled from stored entries", () => {
+  it("serve exactly what is signed, whatever the paths and custom fields", async () => {
+    const { client } = await bootstrapped("assembled-bytes", { bins: 2 });
+    const paths = ["123", "0", "pkg/a-1.0.tgz", "Ünïcödé/ß.tgz", "emoji/\u{1F600}.tgz", 'q"uote/x', "4294967295"];
+    const add = await Promise.all(
+      paths.map(async (path, i) => ({
+        path,
+        length: i + 1,
+        hashes: { sha256: await sha256Hex(utf8(path)) },
+        custom: { "10": "ten", "2": ["line\nbreak", "tab\t", null, true, -3], nested: { z: 1, a: { "1": "one" } } },
+      })),
+    );
+    await client.changeTargets({ add });
+    const files = await checkServedFiles("assembled-bytes");
+    const listed = Object.values(files).flatMap((f) => Object.keys(f.targets ?? {}));
+    for (const path of paths) expect(listed).toContain(path);
+    const entry = Object.values(files).find((f) => f.targets?.["123"])?.targets["123"];
+    expect(entry).toEqual({ length: 1, hashes: add[0]?.hashes, custom: add[0]?.custom });
+  });
+
+  it("fills in the entries of rows written before entries were kept, and lists them unchanged", async () => {
+    const { client } = await bootstrapped("assembled-legacy", { bins: 2 });
+    const target = async (path: string) => ({
+      path,
+      length: 7,
+      hashes: { sha256: await sha256Hex(utf8(path)) },
+      custom: { yanked: false },
+    });
+    const old = await Promise.all(["old/a", "old/b", "old/c", "old/d"].map(target));
+    await client.changeTargets({ add: old });
+    const before = await checkServedFiles("assembled-legacy");
+    const stub = env.REPOSITORY.getByName("assembled-legacy");
+    // As a repository written before migration 12 holds its rows.
+    await runInDurableObject(stub, (_i: Repository, state) => {
+      state.storage.sql.exec("UPDATE targets SET entry_canonical = NULL, entry_json = NULL");
+    });
+    // Re-adding one unchanged changes nothing; a new target re-signs its bin with the old rows in it.
+    const again = await client.changeTargets({ add: [old[0] as (typeof old)[number]] });
+    expect(again.versions.timestamp).toBe(
+      (await getJson("/assembled-legacy/metadata/timestamp.json")).json.signed.version,
+    );
+    await client.changeTargets({ add: await Promise.all(["new/1", "new/2", "new/3"].map(target)) });
+    const after = await checkServedFiles("assembled-legacy");
+    for (const [file, signed] of Object.entries(before)) {
+      if (file === "targets.json") continue;
+      for (const [path, entry] of Object.entries(signed.targets)) expect(after[file]?.targets[path]).toEqual(entry);
+    }
+    const filled = await runInDurableObject(
+      stub,
+      (_i: Repository, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM targets WHERE entry_canonical IS NULL").one()
+          .n,
+    );
+    // Every bin was re-signed (2 bins, 3 new targets): no row is left unserialised.
+    expect(filled).toBe(0);
+  });
+});

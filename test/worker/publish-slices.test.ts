@@ -1,0 +1,190 @@
+/**
+ * Publishing in bounded slices: a round held between invocations does not
+ * hold up acknowledgements, a round resumed in later invocations signs what
+ * it would have signed in one, and large rounds (a 16,384-bin bootstrap, a
+ * rotation that re-signs every role) run as many invocations, each within
+ * its budget (durable-objects/invocation-budget.ts).
+ */
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Repository } from "../../durable-objects/repository.ts";
+import {
+  type InvocationSpend,
+  R2_OPERATIONS_PER_INVOCATION,
+  ROUNDS_PER_INVOCATION,
+} from "../../durable-objects/invocation-budget.ts";
+import { signDraft } from "../../scripts/lib/admin-client.ts";
+import { defined } from "../../scripts/lib/defined.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
+import { adminClient, BASE, bootstrapped, getJson, withHmacRegistry, workerFetch } from "./helpers.ts";
+
+const T0 = Date.parse("2031-05-01T00:00:00Z");
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Runs the object's alarms while `work` is pending (with a fake clock, alarms set for "now" do not fire by themselves). */
+async function withAlarms<T>(repo: string, work: Promise<T>): Promise<T> {
+  let settled = false;
+  const result = work.finally(() => {
+    settled = true;
+  });
+  while (!settled) {
+    await runDurableObjectAlarm(env.REPOSITORY.getByName(repo));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return result;
+}
+
+/** The publish runs recorded by the object, oldest first. */
+function recentRuns(repo: string): Promise<InvocationSpend[]> {
+  return runInDurableObject(
+    env.REPOSITORY.getByName(repo),
+    (_i: Repository, state) => state.storage.kv.get<InvocationSpend[]>("publish:recent-invocations") ?? [],
+  );
+}
+
+/** Roles of the round under way signed so far and still to sign (null when no round runs). */
+function roundUnderWay(repo: string) {
+  return runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
+    const active = state.storage.sql
+      .exec<{ value: number }>("SELECT value FROM state WHERE key = 'round_active'")
+      .toArray()[0]?.value;
+    if (active !== 1) return null;
+    return state.storage.sql
+      .exec<{ staged: number; pending: number }>(
+        `SELECT COALESCE(SUM(dirty != 2 AND staged_version IS NOT NULL), 0) AS staged, COALESCE(SUM(dirty = 2), 0) AS pending
+         FROM roles WHERE name NOT IN ('snapshot', 'timestamp')`,
+      )
+      .one();
+  });
+}
+
+/** Runs alarms, `stepMs` of fake time apart, until nothing is pending; returns how many ran. */
+async function drain(repo: string, stepMs: number, limit = 200): Promise<number> {
+  const stub = env.REPOSITORY.getByName(repo);
+  let alarms = 0;
+  while ((await stub.status()).pendingChanges) {
+    if (++alarms > limit) throw new Error(`still pending after ${limit} alarms`);
+    vi.setSystemTime(Date.now() + stepMs);
+    await runDurableObjectAlarm(stub);
+  }
+  return alarms;
+}
+
+async function target(path: string) {
+  return { path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } };
+}
+
+/** The served text of a file's `signed` part (what its signature covers, as served). */
+async function signedText(repo: string, file: string): Promise<string> {
+  const text = await (await workerFetch(`${BASE}/${repo}/metadata/${file}`)).text();
+  return text.slice(text.indexOf(',"signed":') + ',"signed":'.length, -1);
+}
+
+describe("publishing in slices", () => {
+  it("acknowledges a respond-async push (202) while a round is held mid-way, and publishes it after", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(T0);
+    const repo = "slices-ack";
+    const { client, registry } = await withAlarms(repo, withHmacRegistry(repo, { bins: 16, binsPerInvocation: 4 }));
+    const add = await Promise.all(Array.from({ length: 24 }, (_, i) => target(`held/${i}.tgz`)));
+    await client.changeTargets({ add }, { wait: false });
+    // The publish started at once signs 4 roles, then waits for an alarm that (with this clock) only the test runs.
+    await vi.waitFor(async () => expect((await roundUnderWay(repo))?.staged).toBeGreaterThan(0));
+    const held = defined(await roundUnderWay(repo));
+    expect(held.pending).toBeGreaterThan(0);
+
+    const pushed = await registry.push([{ type: "targets.add", ...(await target("late/one.tgz")) }], { async: true });
+    expect(pushed.status).toBe(202);
+    expect(pushed.task.state).not.toBe("published");
+
+    await drain(repo, 1000);
+    const runs = await recentRuns(repo);
+    for (const run of runs) expect(run.roles).toBeLessThanOrEqual(4);
+    expect((await registry.task(pushed.task.id)).state).toBe("published");
+    const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+    expect(ts.signed.version).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a round interrupted at every slice, minutes apart, signs each bin as one uninterrupted run does", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(T0);
+    const [sliced, whole] = ["slices-every", "slices-whole"];
+    await withAlarms(sliced, bootstrapped(sliced, { bins: 16, binsPerInvocation: 1 }));
+    await withAlarms(whole, bootstrapped(whole, { bins: 16 }));
+    const add = await Promise.all(Array.from({ length: 12 }, (_, i) => target(`same/${i}.tgz`)));
+    const t1 = Date.now();
+    await adminChange(whole, add);
+    vi.setSystemTime(t1);
+    await adminChange(sliced, add, false);
+    // The round starts at once (at t1) and signs its first role.
+    await vi.waitFor(async () => expect((await roundUnderWay(sliced))?.staged).toBeGreaterThan(0));
+    // One role per invocation, two minutes apart (a round keeps its start time for up to an hour).
+    const alarms = await drain(sliced, 2 * 60_000);
+    expect(alarms).toBeGreaterThan(3);
+    for (const run of await recentRuns(sliced)) expect(run.roles).toBeLessThanOrEqual(1);
+
+    const snapshotOf = async (repo: string) => {
+      const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+      return (await getJson(`/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`)).json.signed
+        .meta as Record<string, { version: number }>;
+    };
+    const [a, b] = [await snapshotOf(sliced), await snapshotOf(whole)];
+    let compared = 0;
+    for (const [file, meta] of Object.entries(a)) {
+      if (file === "targets.json" || meta.version === 1) continue;
+      expect(b[file]?.version, file).toBe(meta.version);
+      expect(await signedText(sliced, `${meta.version}.${file}`), file).toBe(
+        await signedText(whole, `${meta.version}.${file}`),
+      );
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(3);
+  });
+
+  it("bootstraps and rotates 16,384 bins through many invocations, each within its budget", {
+    timeout: 900_000,
+  }, async () => {
+    const repo = "slices-16k";
+    const { client, signers } = await bootstrapped(repo, { bins: 16_384 });
+    const boot = await recentRuns(repo);
+    const bootRoles = boot.reduce((n, r) => n + r.roles, 0);
+    expect(bootRoles).toBe(16_385);
+    expect(boot.filter((r) => r.roles > 0).length).toBeGreaterThanOrEqual(16);
+    for (const run of boot) {
+      expect(run.roles).toBeLessThanOrEqual(1024);
+      expect(run.rounds).toBeLessThanOrEqual(ROUNDS_PER_INVOCATION);
+      expect(run.r2Operations).toBeLessThanOrEqual(R2_OPERATIONS_PER_INVOCATION);
+    }
+
+    await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) =>
+      state.storage.kv.delete("publish:recent-invocations"),
+    );
+    const opened = await client.openCeremony({ kind: "online-key-rotation", reason: "scale test" });
+    await client.submitSignature(opened.id, await signDraft(opened, defined(signers[0])));
+    await client.submitSignature(opened.id, await signDraft(opened, defined(signers[1])));
+    const runs = await recentRuns(repo);
+    expect(runs.reduce((n, r) => n + r.roles, 0)).toBe(16_385);
+    expect(runs.filter((r) => r.roles > 0).length).toBeGreaterThanOrEqual(16);
+    for (const run of runs) {
+      expect(run.roles).toBeLessThanOrEqual(1024);
+      expect(run.r2Operations).toBeLessThanOrEqual(R2_OPERATIONS_PER_INVOCATION);
+    }
+    const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+    const { json: snapshot } = await getJson(
+      `/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`,
+    );
+    const versions = Object.values(snapshot.signed.meta as Record<string, { version: number }>).map((m) => m.version);
+    expect(versions).toHaveLength(16_385);
+    // Every role was re-signed under the new key: version 2 throughout.
+    expect(versions.every((v) => v === 2)).toBe(true);
+  });
+});
+
+function adminChange(repo: string, add: Awaited<ReturnType<typeof target>>[], wait = true) {
+  return adminClient(repo).changeTargets({ add }, { wait });
+}
