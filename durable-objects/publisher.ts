@@ -138,11 +138,14 @@ export class Publisher {
     for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
       // Each group is one slice: between slices the object answers what waits (pushes, tasks, status).
       if (i > 0) await nextTurn();
-      const group = names.slice(i, i + WRITE_CONCURRENCY).map((name) => {
-        // Rows are read and the version reserved with no await in between,
-        // so the bytes and the change sequence they reflect agree.
-        const seenSeq = roles.seq(name);
-        const version = roles.reserveVersion(name);
+      const chunk = names.slice(i, i + WRITE_CONCURRENCY);
+      // Rows are read and the versions reserved with no await in between,
+      // so the bytes and the change sequence they reflect agree.
+      const reserved = roles.reserveVersions(chunk);
+      const group = chunk.map((name) => {
+        const reservation = reserved.get(name);
+        if (!reservation) throw new Error(`role ${name} has no row to reserve a version in`);
+        const { version, seq: seenSeq } = reservation;
         const expires =
           name === "targets"
             ? expiresAt(settings.expiry, "targets", now)
@@ -169,13 +172,16 @@ export class Publisher {
       await Promise.all(
         files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)),
       );
-      for (const f of files) {
-        roles.recordStaged(
-          f.name,
-          { version: f.version, expires: f.expires, length: f.bytes.length, sha256: f.sha256 },
-          f.seenSeq,
-        );
-      }
+      roles.recordStagedMany(
+        files.map((f) => ({
+          name: f.name,
+          version: f.version,
+          expires: f.expires,
+          length: f.bytes.length,
+          sha256: f.sha256,
+          seenSeq: f.seenSeq,
+        })),
+      );
     }
   }
 

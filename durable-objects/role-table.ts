@@ -137,6 +137,37 @@ export class RoleTable {
   }
 
   /**
+   * Reserves the next version of each of `names` in one statement (at most
+   * 32 names, within SQLite's bound-parameter limit), with the change
+   * sequence each was at: what the rows read in the same synchronous block reflect.
+   */
+  reserveVersions(names: readonly string[]): Map<string, { version: number; seq: number }> {
+    const out = new Map<string, { version: number; seq: number }>();
+    if (names.length === 0) return out;
+    const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
+      `UPDATE roles SET allocated = MAX(allocated, version, IFNULL(staged_version, 0)) + 1
+       WHERE name IN (${names.map(() => "?").join(", ")}) RETURNING name, allocated, seq`,
+      ...names,
+    );
+    for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
+    return out;
+  }
+
+  /** recordStaged for many files, a few statements in all (16 files per statement). */
+  recordStagedMany(files: ReadonlyArray<RoleVersion & { name: string; seenSeq: number }>): void {
+    for (let i = 0; i < files.length; i += 16) {
+      const chunk = files.slice(i, i + 16);
+      this.#sql.exec(
+        `WITH staged (name, version, expires, length, sha256, seen) AS (VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")})
+         UPDATE roles SET staged_version = staged.version, staged_expires = staged.expires, staged_length = staged.length,
+           staged_sha256 = staged.sha256, dirty = CASE WHEN roles.seq = staged.seen THEN 0 ELSE 1 END
+         FROM staged WHERE roles.name = staged.name`,
+        ...chunk.flatMap((f) => [f.name, f.version, f.expires, f.length, f.sha256, f.seenSeq]),
+      );
+    }
+  }
+
+  /**
    * Records a stored file. If the role changed again after its rows were read
    * (its seq moved), it stays changed for the next round.
    */

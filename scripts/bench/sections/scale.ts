@@ -26,7 +26,7 @@ import { startBenchInstance } from "../instance.ts";
 import { Inspector } from "../inspector.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
-import { getJson, makePoolFetch, sleep } from "../pool-fetch.ts";
+import { makePoolFetch, sleep } from "../pool-fetch.ts";
 import { commandOf } from "../proc.ts";
 import { summarize } from "../stats.ts";
 import { MiB } from "../table.ts";
@@ -127,12 +127,9 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       while ((pushing || outstanding.length > 0) && performance.now() < deadline()) {
         const oldest = outstanding[0];
         if (oldest) {
-          const task = await getJson<{ task: { state: string } }>(
-            pool.fetch,
-            `${base}/${REPO}/tasks/${oldest.id}`,
-          ).catch(() => null);
+          const task = await registry.task(oldest.id).catch(() => null);
           const at = performance.now();
-          if (task?.task.state === "published") {
+          if (task?.state === "published") {
             for (let i = outstanding.length - 1; i >= 0; i--) {
               const o = defined(outstanding[i]);
               if (o === oldest || o.ackAt < oldest.sentAt) {
