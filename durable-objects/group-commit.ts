@@ -149,13 +149,15 @@ export class GroupCommit {
       for (const w of waiters) w.reject(new PublishFailedError(error));
       result = { outcome: "failed", error };
     }
-    this.#spent.record({
-      roles,
-      rounds,
-      r2Operations: this.#meter.operations - r2Before,
-      wallMs: Date.now() - started,
-      outcome: result.outcome,
-    });
+    // A run that found nothing to do is not worth a record.
+    if (roles > 0 || rounds > 0 || result.outcome !== "idle")
+      this.#spent.record({
+        roles,
+        rounds,
+        r2Operations: this.#meter.operations - r2Before,
+        wallMs: Date.now() - started,
+        outcome: result.outcome,
+      });
     await this.#afterRun(result);
   }
 
