@@ -280,6 +280,24 @@ describe("delegations: online named roles before the catch-all bins", () => {
     expect(after.snapshot.version).toBe(before.snapshot.version);
     expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["withbins", "org", "team"]); // preorder
 
+    // Bodies: capped before they are read, JSON only; answered as problem+json.
+    const post = (body: string) =>
+      workerFetch(`${BASE}/${repo}/admin/delegations`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body,
+      });
+    const huge = await post(JSON.stringify({ name: "x", paths: ["x/*"], pad: "x".repeat(70_000) }));
+    expect(huge.status).toBe(413);
+    expect(huge.headers.get("Content-Type")).toContain("application/problem+json");
+    expect((await huge.json<{ code: string }>()).code).toBe("body_too_large");
+    const junk = await post("{not json");
+    expect(junk.status).toBe(400);
+    expect(junk.headers.get("Content-Type")).toContain("application/problem+json");
+    const unknownField = await post(JSON.stringify({ name: "x", paths: ["x/*"], keys: {} }));
+    expect(unknownField.status).toBe(400);
+    expect((await publishedTargets(repo)).snapshot.version).toBe(before.snapshot.version);
+
     await client.addDelegation({ name: "dots", paths: ["d/*"] });
     expect(await refusal(client.changeTargets({ add: [await entry("d/.hidden")] }))).toEqual({
       status: 409,
