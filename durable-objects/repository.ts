@@ -579,6 +579,8 @@ export class Repository extends DurableObject<Env> {
     this.#metrics.resigned(resigned);
     await this.#documents.step();
     await this.#commits.resume();
+    // What health reads follows each tick, e.g. a signing key found not to unseal since a restart.
+    await this.#site.publishStatus();
     return { resigned };
   }
 
@@ -730,10 +732,10 @@ export class Repository extends DurableObject<Env> {
 
   // --- reading --------------------------------------------------------------
 
-  /** The status, for operators; the public copy health reads (site/status.json) is brought up to date with it. */
+  /** The status, for operators; if publishing became blocked (or unblocked), the copy health reads (site/status.json) first says so. */
   async status(): Promise<RepositoryStatus> {
     const status = await this.#status();
-    if (this.#settings) await this.#site.publishStatus();
+    if (this.#settings && this.#site.blockedChanged(status)) await this.#site.publishStatus();
     return status;
   }
 

@@ -29,6 +29,8 @@ import type { TransparencyLog } from "./transparency-log.ts";
 
 const CURSOR = "site-log-cursor";
 const STATUS_SHA = "site-status-sha256";
+/** What the published status.json says about publishing being blocked (JSON), to notice a change cheaply. */
+const STATUS_BLOCKED = "site-status-blocked";
 /**
  * Log entries scanned for changed targets per run, so at most this many R2
  * writes per run: a bulk import's documents follow over later runs (each
@@ -50,6 +52,8 @@ export interface SiteDocumentsDeps {
 export class SiteDocuments {
   readonly #deps: SiteDocumentsDeps;
   #queue: Promise<void> = Promise.resolve();
+  /** Writes of status.json, one at a time, apart from the target documents (a status call never waits for those). */
+  #statusQueue: Promise<void> = Promise.resolve();
   #waiting = false;
 
   constructor(deps: SiteDocumentsDeps) {
@@ -74,20 +78,26 @@ export class SiteDocuments {
   }
 
   /**
-   * Publishes status.json alone, after any run under way, if it changed
-   * (an operator's status call: e.g. publishing found blocked after a restart
-   * shows in health at once). Never rejects.
+   * Publishes status.json alone, after any status write under way (not after
+   * the target documents), if it changed: on each cron tick, and when an
+   * operator's status call finds publishing blocked or unblocked (so health
+   * shows it at once). Never rejects.
    */
   publishStatus(): Promise<void> {
-    const run = this.#queue.then(() => this.#publishStatus(this.#deps.log.publishedSize()));
-    this.#queue = run.catch((error) => console.error("site status not published:", error));
-    return this.#queue;
+    const run = this.#statusQueue.then(() => this.#publishStatus(this.#deps.log.publishedSize()));
+    this.#statusQueue = run.catch((error) => console.error("site status not published:", error));
+    return this.#statusQueue;
+  }
+
+  /** Whether status.json says otherwise than `status` about publishing being blocked (health shows that). */
+  blockedChanged(status: RepositoryStatus): boolean {
+    return (this.#deps.kv.get<string>(STATUS_BLOCKED) ?? "null") !== JSON.stringify(status.publishingBlocked);
   }
 
   async publish(): Promise<void> {
     const published = this.#deps.log.publishedSize();
     await this.#publishTargets(published);
-    await this.#publishStatus(published);
+    await this.publishStatus();
   }
 
   async #publishStatus(logSize: number): Promise<void> {
@@ -109,6 +119,7 @@ export class SiteDocuments {
     if (this.#deps.kv.get<string>(STATUS_SHA) === sha256) return;
     await this.#write(SITE_STATUS, bytes, sha256);
     this.#deps.kv.put(STATUS_SHA, sha256);
+    this.#deps.kv.put(STATUS_BLOCKED, JSON.stringify(document.publishingBlocked));
   }
 
   /** The latest entries that are not metadata publications (looked for among the last 400). */

@@ -202,4 +202,24 @@ describe("public reads", () => {
     const none = await fetchWith(env, `/${repo}/attestations/packages/other-1.0.tar.gz`);
     expect(none.status).toBe(200);
   });
+
+  it("show a repository blocked by its signing key in health once its object noticed, with no operator call", async () => {
+    const repo = "public-blocked";
+    await pypiRepository(repo);
+    const stub = env.REPOSITORY.getByName(repo);
+    // The active key's sealed bytes no longer open (as after KEY_ENCRYPTION_KEY was replaced).
+    await runInDurableObject(stub, (_instance: Repository, state) => {
+      state.storage.sql.exec("UPDATE online_keys SET sealed = zeroblob(48) WHERE state = 'active'");
+    });
+    await evictDurableObject(stub);
+    // The minute's cron tick wakes the object; health then says so, read from what the object published.
+    await stub.refresh();
+    const watched = watchedEnv();
+    const health = await fetchWith(watched.env, `/${repo}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({
+      repositories: [{ status: "blocked", publishingBlocked: { code: "kek_unseal_failed" } }],
+    });
+    expect(watched.uses).toEqual([]);
+  });
 });
