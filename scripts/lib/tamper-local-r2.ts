@@ -48,3 +48,16 @@ export async function tamperLocalR2Object(
   await writeFile(file, replacement);
   return file;
 }
+
+/**
+ * The bytes of every local R2 object that contain `needle` (read from the
+ * blob files, not through the Worker, so no cache keeps a copy of them).
+ */
+export async function findLocalR2Objects(persistTo: string, needle: string): Promise<Uint8Array[]> {
+  const found: Uint8Array[] = [];
+  for (const file of await r2BlobFiles(persistTo)) {
+    const bytes = await readFile(file);
+    if (bytes.includes(needle)) found.push(new Uint8Array(bytes));
+  }
+  return found;
+}

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
 import { repositoryUrls, type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
 import { type LocalInstance, randomSecrets, startLocalInstance } from "../../scripts/lib/local-instance.ts";
+import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { cliEnv, cliHarness, json } from "./cli-harness.ts";
 
@@ -133,6 +134,25 @@ describe("tuf-js through delegations", () => {
     expect(back.bytes).toEqual(files.acme.bytes);
     expect(back.roles).toContain("bins");
     expect(back.roles).not.toContain("acme");
+  });
+
+  it("tuf-js refuses a delegated role altered in storage: it is checked against the keys its delegator names", async () => {
+    await client.addDelegation({ name: "sealed", paths: ["sealed/*"], terminating: true });
+    const genuine = { path: "sealed/app-1.0.tgz", bytes: body("sealed") };
+    await client.upload(genuine.path, genuine.bytes);
+    // The newest sealed.json, read from R2's files (nothing has fetched it through the Worker yet).
+    const versions = await findLocalR2Objects(join(scratch, "state"), '"_type":"targets"');
+    const sealed = versions
+      .map((bytes) => ({ bytes, signed: JSON.parse(Buffer.from(bytes).toString("utf8")).signed }))
+      .filter((f) => Object.hasOwn(f.signed.targets, genuine.path))
+      .sort((a, b) => b.signed.version - a.signed.version)[0];
+    if (!sealed) throw new Error("no stored sealed.json lists the target");
+    // Same length, another digest: what an attacker with write access to storage, and no key, could serve.
+    const digest = createHash("sha256").update(genuine.bytes).digest("hex");
+    const forgedDigest = `${digest[0] === "0" ? "1" : "0"}${digest.slice(1)}`;
+    const forged = Buffer.from(Buffer.from(sealed.bytes).toString("utf8").replace(digest, forgedDigest));
+    await tamperLocalR2Object(join(scratch, "state"), sealed.bytes, new Uint8Array(forged));
+    await expect(fetchWithTufJs(genuine.path)).rejects.toThrow("sealed was signed by 0/1 keys");
   });
 
   it("the CLI adds, shows and removes delegations, refusing bad ones before any request", async () => {
