@@ -12,8 +12,9 @@
  * two documents it published, read through the edge cache (at most
  * SHORT_CACHE_SECONDS old): timestamp.json (version, expiry, time left) and
  * site/status.json (roles, warnings, whether publishing is blocked; the
- * object rewrites it after each publish run, each minute's cron tick and each
- * operator status call, when it changed).
+ * object rewrites it when it changed after each publish run and each minute's
+ * cron tick, and on an operator's status call that finds publishing blocked
+ * or unblocked).
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
