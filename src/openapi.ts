@@ -4,7 +4,8 @@
  * so the document cannot drift from what the service accepts.
  */
 import { z } from "zod";
-import { BootstrapSchema, TargetsChangeSchema } from "./schemas/admin.ts";
+import { BootstrapSchema, LogWitnessesSchema, TargetsChangeSchema } from "./schemas/admin.ts";
+import { VERIFY_SCRIPT_URL } from "./routes/pages.ts";
 import { OpenCeremonySchema, SubmitSignatureSchema, CancelCeremonySchema } from "./schemas/ceremonies.ts";
 import { MAX_CREDENTIALS_PER_REGISTRY, REGISTRY_NAME } from "./schemas/registry-name.ts";
 import { TargetPathSchema } from "./schemas/target-path.ts";
@@ -621,6 +622,72 @@ export const openApiDocument = {
             `too_many_credentials: the registry holds ${MAX_CREDENTIALS_PER_REGISTRY} credentials (counting those in their overlap)`,
           ),
         },
+      },
+    },
+    "/{repo}/admin/registries": {
+      get: {
+        summary: "the registries that may push, with their credentials (ids, kinds, overlap; never a secret)",
+        security: admin,
+        parameters: [repo],
+        responses: { 200: { description: "{registries}" } },
+      },
+    },
+    "/{repo}/admin/registries/{name}": {
+      delete: {
+        summary: "remove a registry and every credential it holds",
+        security: admin,
+        parameters: [repo, registryName],
+        responses: { 200: { description: "removed" }, 404: problem("no such registry") },
+      },
+    },
+    "/{repo}/admin/registries/{name}/credentials/{id}": {
+      delete: {
+        summary: "revoke one webhook credential of a registry",
+        security: admin,
+        parameters: [
+          repo,
+          registryName,
+          { name: "id", in: "path", required: true, schema: { type: "string" }, description: "the credential's id" },
+        ],
+        responses: { 200: { description: "revoked" }, 404: problem("no such registry or credential") },
+      },
+    },
+    "/{repo}/admin/ceremonies/{id}": {
+      get: {
+        summary: "one ceremony: its draft, signatures so far, state and audit events",
+        security: admin,
+        parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: "the ceremony" }, 404: problem("no such ceremony") },
+      },
+    },
+    "/{repo}/admin/log": {
+      get: {
+        summary: "the transparency log's origin, its verifier key and the witnesses it collects cosignatures from",
+        security: admin,
+        parameters: [repo],
+        responses: { 200: { description: "{origin, verifierKey, witnesses}" } },
+      },
+    },
+    "/{repo}/admin/log/witnesses": {
+      put: {
+        summary: "replace the witnesses whose cosignatures the log accepts (C2SP verifier keys)",
+        security: admin,
+        parameters: [repo],
+        requestBody: { required: true, ...json(LogWitnessesSchema) },
+        responses: { 200: { description: "the witnesses now configured" }, 400: problem("not a verifier key") },
+      },
+    },
+    "/{repo}": {
+      get: {
+        summary: "redirects (301) to /{repo}/, the repository's overview page",
+        parameters: [repo],
+        responses: { 301: { description: "to /{repo}/" } },
+      },
+    },
+    [VERIFY_SCRIPT_URL]: {
+      get: {
+        summary: "the target page's verification script (content-addressed name; immutable)",
+        responses: { 200: { description: "JavaScript" }, 304: { description: "If-None-Match matched the ETag" } },
       },
     },
     ...OPERATIONS,

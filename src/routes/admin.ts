@@ -4,7 +4,6 @@
  * validated and size-capped before it reaches the repository's Durable Object.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { adminAuth } from "../http/admin-auth.ts";
 import { bodyCap } from "../http/body-limit.ts";
@@ -15,7 +14,13 @@ import { repositoryStub } from "../repository-stub.ts";
 import { validate } from "../http/validate.ts";
 import { stageUpload } from "../http/stage-upload.ts";
 import { unwrap } from "../http/unwrap.ts";
-import { BootstrapSchema, MAX_TARGET_LENGTH, TargetsChangeSchema, UploadQuerySchema } from "../schemas/admin.ts";
+import {
+  BootstrapSchema,
+  LogWitnessesSchema,
+  MAX_TARGET_LENGTH,
+  TargetsChangeSchema,
+  UploadQuerySchema,
+} from "../schemas/admin.ts";
 import { ceremonies } from "./ceremonies.ts";
 import { delegations } from "./delegations.ts";
 import { repositoryKek } from "./kek.ts";
@@ -49,11 +54,8 @@ export const admin = new Hono<AppEnv>()
     return c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setAttestationPolicy(body)).policy);
   })
   .get("/log", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).logWitnesses()))
-  .put(
-    "/log/witnesses",
-    validate("json", z.object({ witnesses: z.array(z.string().max(512)).max(32) }).strict()),
-    async (c) =>
-      c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setLogWitnesses(c.req.valid("json").witnesses))),
+  .put("/log/witnesses", validate("json", LogWitnessesSchema), async (c) =>
+    c.json(unwrap(await repositoryStub(c.env, c.get("repo")).setLogWitnesses(c.req.valid("json").witnesses))),
   )
   .route("/ceremonies", ceremonies)
   .route("/delegations", delegations)

@@ -50,3 +50,6 @@ export const UploadQuerySchema = z.object({
     .string({ error: "name the target path in ?path= too: URL paths arrive normalised (dot segments removed)" })
     .pipe(TargetPathSchema),
 });
+
+/** PUT /{repo}/admin/log/witnesses: the witnesses' verifier keys (C2SP vkeys) whose cosignatures the log collects. */
+export const LogWitnessesSchema = z.object({ witnesses: z.array(z.string().max(512)).max(32) }).strict();

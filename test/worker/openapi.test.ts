@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { app } from "../../src/app.ts";
 import { getJson } from "./helpers.ts";
 
 describe("OpenAPI document", () => {
@@ -44,5 +45,25 @@ describe("OpenAPI document", () => {
     expect(delegation.properties.paths.maxItems).toBe(64);
     const upload = json.paths["/{repo}/admin/targets/{path}"].put.parameters;
     expect(upload.find((p: { name: string; in: string }) => p.name === "path" && p.in === "query").required).toBe(true);
+  });
+
+  it("documents exactly the operations the app serves (no route undocumented, no documented route missing)", async () => {
+    const { json } = await getJson("/openapi.json");
+    // Hono's `:name{pattern}` is OpenAPI's `{name}`; the content-addressed bundle names its file `{sha256}.json`.
+    const openApiPath = (path: string) =>
+      path.replace(/:file\{\[0-9a-f\]\{64\}\\\.json\}/, "{sha256}.json").replace(/:([A-Za-z]+)(\{[^/]*\})?/g, "{$1}");
+    const served = new Set(
+      app.routes
+        .filter((r) => r.method !== "ALL") // middleware
+        .map((r) => `${r.method} ${openApiPath(r.path)}`),
+    );
+    const documented = new Set(
+      Object.entries(json.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+      ),
+    );
+    documented.add("GET /openapi.json"); // the document itself
+    expect([...served].filter((op) => !documented.has(op)).sort(), "served but not documented").toEqual([]);
+    expect([...documented].filter((op) => !served.has(op)).sort(), "documented but not served").toEqual([]);
   });
 });
