@@ -9,7 +9,7 @@
  * checks that for random members).
  */
 import { canonicalize as olpc } from "@tufjs/canonical-json";
-import { canonicalBytes } from "./canonical.ts";
+import { canonicalBytes, canonicalProblem } from "./canonical.ts";
 import { toHex, utf8 } from "../lib/bytes.ts";
 import type { Signature } from "./metadata.ts";
 import type { Signer } from "./signer.ts";
@@ -32,12 +32,13 @@ const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
 const isArrayIndex = (key: string) => ARRAY_INDEX.test(key) && Number(key) < 2 ** 32 - 1;
 
 /**
- * The member `"key":value`. The value goes through canonicalBytes, so what
- * it refuses (floats, lone surrogates, keys some client would sort
- * differently) is refused here, once, when the member is made.
+ * The member `"key":value`. What canonicalBytes refuses (floats, lone
+ * surrogates, keys some client would sort differently) is refused here,
+ * once, when the member is made.
  */
 export function member(key: string, value: unknown): Member {
-  canonicalBytes({ [key]: value });
+  const problem = canonicalProblem({ [key]: value });
+  if (problem) throw new TypeError(`cannot sign as canonical JSON: ${problem}`);
   return {
     key,
     canonical: `${olpc(key)}:${olpc(value as Parameters<typeof olpc>[0])}`,
