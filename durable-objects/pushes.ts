@@ -96,6 +96,12 @@ interface TaskRow extends Record<string, SqlStorageValue> {
   timestamp_version: number | null;
 }
 
+/** Whether a signed upload may stream its bytes: a redelivery (nothing to store), a reserved staging key, or a refusal. */
+export type UploadAuthorization =
+  | { ok: true; registry: string; duplicate: true }
+  | { ok: true; registry: string; duplicate: false; upload: StagedUpload }
+  | Failure;
+
 export class Pushes {
   readonly #deps: PushDeps;
 
@@ -166,15 +172,7 @@ export class Pushes {
    * path and Content-Length) before any byte is stored, and reserves the
    * path for these bytes: the Worker then stages them (see staged-uploads.ts).
    */
-  async authorizeUpload(
-    push: SignedPush,
-    request: UploadRequest,
-    now: number,
-  ): Promise<
-    | { ok: true; registry: string; duplicate: true }
-    | { ok: true; registry: string; duplicate: false; upload: StagedUpload }
-    | Failure
-  > {
+  async authorizeUpload(push: SignedPush, request: UploadRequest, now: number): Promise<UploadAuthorization> {
     const auth = await this.authenticate(push, now, push.registry ?? manifestRegistry(push.body));
     if (!auth.ok) return auth;
     // A redelivery stores nothing: completeUpload answers with the original task.

@@ -48,7 +48,7 @@ import { KekError, Sealer } from "./sealer.ts";
 import { KekReseal } from "./kek-reseal.ts";
 import { Publisher } from "./publisher.ts";
 import { ROUND_ROLES } from "./role-table.ts";
-import { Pushes, type UploadRequest } from "./pushes.ts";
+import { Pushes, type UploadAuthorization, type UploadRequest } from "./pushes.ts";
 import { StagedUploads } from "./staged-uploads.ts";
 import type { StagedUpload } from "../src/repository-api.ts";
 import { type CredentialInfo, MAX_CREDENTIALS_PER_REGISTRY, Registries, type RegistryInfo } from "./registries.ts";
@@ -528,7 +528,7 @@ export class Repository extends DurableObject<Env> {
   }
 
   /** Checks a signed upload before its bytes are streamed into R2. */
-  async authorizeUpload(push: SignedPush, request: UploadRequest) {
+  async authorizeUpload(push: SignedPush, request: UploadRequest): Promise<UploadAuthorization> {
     const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
     if (ready) return ready;
     const authorized = await this.#pushes.authorizeUpload(push, request, Date.now());

@@ -46,4 +46,23 @@ describe("layers", () => {
     }
     expect(broken).toEqual([]);
   });
+
+  it("every RPC method of a Durable Object class declares its return type (the contract callers compile against)", () => {
+    const untyped: string[] = [];
+    for (const file of ["durable-objects/repository.ts", "durable-objects/sigstore-trust.ts"]) {
+      const lines = readFileSync(join(PROJECT_ROOT, file), "utf8").split("\n");
+      lines.forEach((line, i) => {
+        // A public method starts at the class's indentation: `  name(` or `  async name(` (not #private, not the constructor).
+        const method = /^ {2}(?:async )?([A-Za-z]\w*)\(/.exec(line);
+        if (!method || method[1] === "constructor") return;
+        // The signature runs until its parentheses close and a line ends with the body's `{`.
+        const open = (text: string) => text.split("(").length - text.split(")").length;
+        let signature = line;
+        for (let j = i + 1; (open(signature) > 0 || !signature.trimEnd().endsWith("{")) && j < lines.length; j++)
+          signature += lines[j];
+        if (!/\)\s*:\s*\S[\s\S]*\{\s*$/.test(signature)) untyped.push(`${file}:${i + 1} ${method[1]}`);
+      });
+    }
+    expect(untyped).toEqual([]);
+  });
 });
