@@ -8,7 +8,14 @@
  */
 import type { FetchFile } from "../src/tuf/client/updater.ts";
 
-export function httpFetchFile(baseUrl: string, fetcher: typeof fetch = fetch): FetchFile {
+/** A download that has not finished by then fails (a silent or trickling server cannot hold a refresh open). */
+export const FETCH_TIMEOUT_MS = 20_000;
+
+export function httpFetchFile(
+  baseUrl: string,
+  fetcher: typeof fetch = fetch,
+  timeoutMs: number = FETCH_TIMEOUT_MS,
+): FetchFile {
   const base = baseUrl.replace(/\/+$/, "");
   return async (kind, name, maxLength) => {
     // A target path keeps its directories; a metadata name (a delegated role's, too) is one segment.
@@ -16,7 +23,7 @@ export function httpFetchFile(baseUrl: string, fetcher: typeof fetch = fetch): F
       kind === "target"
         ? `${base}/targets/${name.split("/").map(encodeURIComponent).join("/")}`
         : `${base}/${encodeURIComponent(name)}`;
-    const response = await fetcher(url, { redirect: "follow" });
+    const response = await fetcher(url, { redirect: "follow", signal: AbortSignal.timeout(timeoutMs) });
     if (response.status === 404) {
       await response.body?.cancel();
       return null;

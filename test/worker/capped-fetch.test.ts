@@ -64,4 +64,14 @@ describe("httpFetchFile", () => {
     await expect(fetchFile("metadata", "streamed.json", 10)).rejects.toThrow(/more than the 10 bytes allowed/);
     expect(await fetchFile("metadata", "exact.json", 10)).toEqual(utf8("0123456789"));
   });
+
+  it("gives up on a server that never answers, after the timeout", async () => {
+    // A server that accepts the request and then says nothing, until the client's signal aborts it.
+    const silent = ((_input: RequestInfo | URL, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+      })) as typeof fetch;
+    const fetchFile = httpFetchFile("https://tuf.example", silent, 50);
+    await expect(fetchFile("metadata", "timestamp.json", 1024)).rejects.toThrow(/timed? ?out|abort/i);
+  });
 });
