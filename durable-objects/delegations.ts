@@ -18,6 +18,14 @@
  * Each target path is listed by exactly one role: the end of the chain of
  * first-claiming delegations from `targets`, which is where a client's
  * search ends too. Changing delegations moves the targets they claim.
+ *
+ * Or a delegation is offline: its keys are its owners', the service never
+ * signs it. The owners sign each version (version 1 comes with the request
+ * that adds it, so the role is never listed without a version to serve),
+ * the service checks it (src/tuf/offline-role.ts, and every path it lists
+ * claimed by it) and the publisher stores and serves those exact bytes. A
+ * path an offline role claims cannot be pushed or changed through the
+ * service (409 `offline_namespace`): only the owners' next version changes it.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { toHex, utf8 } from "../src/lib/bytes.ts";
@@ -30,6 +38,8 @@ import {
 import { HashBins } from "../src/tuf/hash-bins.ts";
 import type { Key } from "../src/tuf/key.ts";
 import { delegatingTargets, type TargetFile, type Targets } from "../src/tuf/targets.ts";
+import type { CheckedOfflineRole } from "../src/tuf/offline-role.ts";
+import { targetPathProblem } from "../src/schemas/target-path.ts";
 import { failure, type Failure } from "../src/repository-api.ts";
 import type { DelegationSpec, DelegationView } from "../src/repository-api.ts";
 
@@ -51,6 +61,20 @@ interface DelegationRow extends Record<string, SqlStorageValue> {
   terminating: number;
   bit_length: number | null;
   created_at: number;
+  offline_keys: string | null;
+  offline_threshold: number | null;
+}
+
+/** An offline delegation's owners: their keys (by keyid) and how many must sign. */
+export interface OfflineOwners {
+  keys: Record<string, Key>;
+  threshold: number;
+}
+
+/** A version of an offline role, checked (src/tuf/offline-role.ts), with its exact bytes. */
+export interface OfflineVersion {
+  checked: CheckedOfflineRole;
+  bytes: Uint8Array;
 }
 
 interface Delegation {
@@ -60,6 +84,7 @@ interface Delegation {
   path_hash_prefixes?: string[];
   terminating: boolean;
   bins: HashBins | null;
+  offline: OfflineOwners | null;
 }
 
 function fromRow(row: DelegationRow): Delegation {
@@ -68,6 +93,10 @@ function fromRow(row: DelegationRow): Delegation {
     parent: row.parent,
     terminating: row.terminating === 1,
     bins: row.bit_length === null ? null : innerBins(row.name, row.bit_length),
+    offline:
+      row.offline_keys === null
+        ? null
+        : { keys: JSON.parse(row.offline_keys), threshold: row.offline_threshold as number },
   };
   if (row.paths !== null) d.paths = JSON.parse(row.paths);
   if (row.path_hash_prefixes !== null) d.path_hash_prefixes = JSON.parse(row.path_hash_prefixes);
@@ -84,6 +113,8 @@ export interface Assignment {
   bin: string;
   /** Set when python-tuf and tuf-js would look for this path in different roles: it is refused. */
   unclaimable?: string;
+  /** Set (to the role's name) when an offline role lists this path: only its owners change it. */
+  offline?: string;
 }
 
 /** Thrown inside a transaction to roll it back with a refusal. */
@@ -128,7 +159,10 @@ export class Delegations {
       name: d.name,
       parent: d.parent,
       terminating: d.terminating,
-      signing: "online" as const,
+      signing: d.offline ? ("offline" as const) : ("online" as const),
+      ...(d.offline
+        ? { keyids: Object.keys(d.offline.keys), threshold: d.offline.threshold, version: this.current(d.name) }
+        : {}),
       ...(d.paths ? { paths: d.paths } : {}),
       ...(d.path_hash_prefixes ? { path_hash_prefixes: d.path_hash_prefixes } : {}),
       ...(d.bins ? { bins: d.bins.count } : {}),
@@ -162,6 +196,7 @@ export class Delegations {
       parent = next.name;
     }
     if (!holder) return { bin: this.#topBins().name(this.#topBins().indexForDigest(digest)) };
+    if (holder.offline) return { bin: holder.name, offline: holder.name };
     return { bin: holder.bins ? holder.bins.name(holder.bins.indexForDigest(digest)) : holder.name };
   }
 
@@ -178,6 +213,11 @@ export class Delegations {
     ownTargets: () => Record<string, TargetFile>,
   ): Targets | null {
     const keys = { [online.keyid]: online.key };
+    const withOwners = (children: Delegation[]) => {
+      const all: Record<string, Key> = { ...keys };
+      for (const d of children) Object.assign(all, d.offline?.keys);
+      return all;
+    };
     if (name === "targets") {
       if (!this.active()) return null;
       const catchAll: DelegatedRole = {
@@ -187,8 +227,9 @@ export class Delegations {
         terminating: true,
         path_hash_prefixes: ALL_PREFIXES,
       };
-      const roles = [...this.#children("targets").map((d) => this.#role(d, online.keyid)), catchAll];
-      return delegatingTargets(version, expires, ownTargets(), { keys, roles });
+      const children = this.#children("targets");
+      const roles = [...children.map((d) => this.#role(d, online.keyid)), catchAll];
+      return delegatingTargets(version, expires, ownTargets(), { keys: withOwners(children), roles });
     }
     if (name === CATCH_ALL_ROLE) {
       const bins = this.#topBins();
@@ -209,6 +250,7 @@ export class Delegations {
     }
     const delegation = this.#all().find((d) => d.name === name);
     if (!delegation) return null;
+    if (delegation.offline) throw new Error(`delegation "${name}" is offline: the service never signs it`);
     if (delegation.bins) {
       const { bitLength, namePrefix } = delegation.bins;
       return delegatingTargets(version, expires, ownTargets(), {
@@ -218,7 +260,9 @@ export class Delegations {
     }
     const children = this.#children(name);
     const delegations: RoleDelegations | undefined =
-      children.length > 0 ? { keys, roles: children.map((d) => this.#role(d, online.keyid)) } : undefined;
+      children.length > 0
+        ? { keys: withOwners(children), roles: children.map((d) => this.#role(d, online.keyid)) }
+        : undefined;
     return delegatingTargets(version, expires, ownTargets(), delegations);
   }
 
@@ -228,7 +272,12 @@ export class Delegations {
    * every role whose content changed marked for the next round. Returns the
    * roles it touched, or a refusal (nothing written then).
    */
-  add(spec: DelegationSpec, seq: number, now: number): Failure | { touched: string[] } {
+  add(
+    spec: DelegationSpec,
+    seq: number,
+    now: number,
+    offline?: { owners: OfflineOwners; first: OfflineVersion },
+  ): Failure | { touched: string[] } {
     const refused = this.#checkNew(spec);
     if (refused) return refused;
     return this.#change(seq, () => {
@@ -240,8 +289,9 @@ export class Delegations {
         position,
       );
       this.#sql.exec(
-        `INSERT INTO delegations (name, parent, position, paths, path_hash_prefixes, terminating, bit_length, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO delegations (name, parent, position, paths, path_hash_prefixes, terminating, bit_length, created_at,
+           offline_keys, offline_threshold)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         spec.name,
         spec.parent,
         position,
@@ -250,7 +300,15 @@ export class Delegations {
         spec.terminating ? 1 : 0,
         spec.bins ? HashBins.bitLengthFor(spec.bins) : null,
         now,
+        offline ? JSON.stringify(offline.owners.keys) : null,
+        offline ? offline.owners.threshold : null,
       );
+      if (offline) {
+        // Checked against the tree as it is with this delegation (and so the catch-all) in it.
+        this.#cache = null;
+        this.#sql.exec("INSERT OR IGNORE INTO roles (name, dirty, seq) VALUES (?, 1, ?)", CATCH_ALL_ROLE, seq);
+        this.#storeOffline(spec.name, offline.first, now);
+      }
       const bins = spec.bins ? innerBins(spec.name, HashBins.bitLengthFor(spec.bins)).names() : [];
       return [CATCH_ALL_ROLE, spec.parent, spec.name, ...bins];
     });
@@ -317,6 +375,7 @@ export class Delegations {
       if (to.unclaimable)
         throw new Refused(failure(409, "ambiguous_delegation", `target "${path}": ${to.unclaimable}`));
       if (to.bin === from) return null;
+      if (to.offline) throw new Refused(offlineNamespace(to.offline, path));
       touched.push(from, to.bin);
       return to.bin;
     };
@@ -353,6 +412,13 @@ export class Delegations {
     if (spec.parent === "targets") return null;
     const parent = all.find((d) => d.name === spec.parent);
     if (!parent) return failure(409, "unknown_delegation", `no delegation "${spec.parent}" to delegate from`);
+    if (parent.offline) {
+      return failure(
+        409,
+        "offline_namespace",
+        `delegation "${spec.parent}" is signed offline by its owners: the service cannot add a role under it`,
+      );
+    }
     if (parent.bins) {
       return failure(
         409,
@@ -369,8 +435,94 @@ export class Delegations {
     return null;
   }
 
+  /**
+   * Stores the owners' next version of offline role `name`, if it still is
+   * the next version and every path it lists is one the role claims (checked
+   * here, synchronously, against the tree as it is now); marks the role for
+   * the next round. Returns a refusal, or null once stored.
+   */
+  submit(name: string, next: OfflineVersion, seq: number, now: number): Failure | null {
+    const delegation = this.#all().find((d) => d.name === name);
+    if (!delegation) return failure(404, "not_found", `no delegation "${name}"`);
+    if (!delegation.offline) {
+      return failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`);
+    }
+    try {
+      this.#transaction(() => {
+        this.#storeOffline(name, next, now);
+        this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
+      });
+    } catch (error) {
+      if (error instanceof Refused) return error.failure;
+      throw error;
+    }
+    return null;
+  }
+
+  /** The owners' current keys and threshold for offline role `name`, or null if it is not one. */
+  owners(name: string): OfflineOwners | null {
+    return this.#all().find((d) => d.name === name)?.offline ?? null;
+  }
+
+  /** The newest version of role `name` anyone has seen or could: published, staged or submitted. */
+  current(name: string): number {
+    return this.#sql
+      .exec<{ v: number }>(
+        `SELECT MAX(IFNULL((SELECT MAX(version, IFNULL(staged_version, 0)) FROM roles WHERE name = ?1), 0),
+                    IFNULL((SELECT version FROM offline_roles WHERE name = ?1), 0)) AS v`,
+        name,
+      )
+      .one().v;
+  }
+
+  /** The owners' newest version of offline role `name`, to publish as it is; null for any other role. */
+  offlineFile(name: string): { version: number; expires: string; bytes: Uint8Array<ArrayBuffer> } | null {
+    if (!this.owners(name)) return null;
+    const row = this.#sql
+      .exec<{ version: number; expires: string; bytes: ArrayBuffer }>(
+        "SELECT version, expires, bytes FROM offline_roles WHERE name = ?",
+        name,
+      )
+      .toArray()[0];
+    return row ? { version: row.version, expires: row.expires, bytes: new Uint8Array(row.bytes) } : null;
+  }
+
+  /** Writes `next` as offline role `name`'s newest version, in the caller's transaction; throws Refused if it cannot be. */
+  #storeOffline(name: string, next: OfflineVersion, now: number): void {
+    const { version, targets } = next.checked;
+    const expected = this.current(name) + 1;
+    if (version !== expected) {
+      throw new Refused(
+        failure(409, "bad_version", `${name}: version ${version} submitted, the next version is ${expected}`),
+      );
+    }
+    for (const path of Object.keys(targets)) {
+      const problem = targetPathProblem(path);
+      const to = problem ? null : this.assign(path);
+      if (problem || to?.offline !== name) {
+        const why = problem ?? `not claimed by "${name}" (clients look for it in "${to?.bin}")`;
+        throw new Refused(failure(422, "path_not_claimed", `${name}: target "${path}": ${why}`));
+      }
+    }
+    this.#sql.exec(
+      `INSERT INTO offline_roles (name, version, expires, bytes, submitted_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET version = excluded.version, expires = excluded.expires,
+         bytes = excluded.bytes, submitted_at = excluded.submitted_at`,
+      name,
+      version,
+      next.checked.expires,
+      next.bytes.slice().buffer,
+      now,
+    );
+  }
+
   #role(d: Delegation, keyid: string): DelegatedRole {
-    const role: DelegatedRole = { name: d.name, keyids: [keyid], threshold: 1, terminating: d.terminating };
+    const role: DelegatedRole = {
+      name: d.name,
+      keyids: d.offline ? Object.keys(d.offline.keys) : [keyid],
+      threshold: d.offline?.threshold ?? 1,
+      terminating: d.terminating,
+    };
     if (d.paths) role.paths = d.paths;
     if (d.path_hash_prefixes) role.path_hash_prefixes = d.path_hash_prefixes;
     return role;
@@ -387,4 +539,13 @@ export class Delegations {
       .map(fromRow);
     return this.#cache;
   }
+}
+
+/** The refusal for a change to a path offline role `role` lists: the online key must never sign it. */
+export function offlineNamespace(role: string, path: string): Failure {
+  return failure(
+    409,
+    "offline_namespace",
+    `target "${path}" is in the namespace of delegation "${role}", which its owners sign offline: submit it in the role's next version (PUT /{repo}/admin/delegations/${role}/metadata)`,
+  );
 }

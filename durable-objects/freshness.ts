@@ -22,6 +22,9 @@ export function binExpiry(now: Date, validitySeconds: number, index: number, cou
 
 const iso = (ms: number) => formatExpires(new Date(ms));
 
+/** Roles their owners sign offline (delegations.ts): the service cannot re-sign them, so they are never due here. */
+const OFFLINE_ROLES = "SELECT name FROM delegations WHERE offline_keys IS NOT NULL";
+
 export class Freshness {
   readonly #sql: SqlStorage;
   readonly #roles: RoleTable;
@@ -46,7 +49,7 @@ export class Freshness {
       .exec<{ name: string }>(
         `SELECT name FROM roles
          WHERE version > 0 AND dirty = 0 AND staged_version IS NULL AND name NOT IN ('targets', 'snapshot', 'timestamp')
-           AND expires <= ?
+           AND name NOT IN (${OFFLINE_ROLES}) AND expires <= ?
          ORDER BY expires LIMIT ?`,
         at("bins"),
         settings.binsPerInvocation,
@@ -76,7 +79,8 @@ export class Freshness {
     }
     const firstBin = this.#sql
       .exec<{ expires: string }>(
-        "SELECT expires FROM roles WHERE version > 0 AND name NOT IN ('targets', 'snapshot', 'timestamp') ORDER BY expires LIMIT 1",
+        `SELECT expires FROM roles WHERE version > 0 AND name NOT IN ('targets', 'snapshot', 'timestamp')
+           AND name NOT IN (${OFFLINE_ROLES}) ORDER BY expires LIMIT 1`,
       )
       .toArray()[0];
     if (firstBin) candidates.push(Date.parse(firstBin.expires) - margin("bins"));

@@ -48,7 +48,7 @@ export interface PublisherDeps {
   log: TransparencyLog;
   repo: string;
   /** Delegations (delegations.ts): shapes targets once it delegates to named roles, and each delegated role. */
-  delegations?: Pick<Delegations, "signedRole">;
+  delegations?: Pick<Delegations, "signedRole" | "offlineFile">;
   /**
    * Called in the same synchronous block that makes a round's versions
    * current, with those versions and the change sequence the round carried
@@ -129,6 +129,7 @@ export class Publisher {
    */
   async #stage(names: string[]): Promise<void> {
     const { roles } = this;
+    names = await this.#stageOffline(names);
     const signer = await this.#deps.signer();
     const now = this.#roundTime();
     const settings = this.#deps.settings();
@@ -183,6 +184,31 @@ export class Publisher {
         })),
       );
     }
+  }
+
+  /**
+   * Stores the owners' newest version of each offline role among `names`
+   * exactly as they signed it, under its own version number (never one the
+   * service reserves), and records it as staged; returns the other names.
+   */
+  async #stageOffline(names: string[]): Promise<string[]> {
+    const online: string[] = [];
+    for (const name of names) {
+      const seenSeq = this.roles.seq(name);
+      const file = this.#deps.delegations?.offlineFile(name);
+      if (!file) {
+        online.push(name);
+        continue;
+      }
+      const sha256 = await sha256Hex(file.bytes);
+      await this.#deps.bucket.putMetadata(`${file.version}.${name}.json`, file.bytes, sha256);
+      this.roles.recordStaged(
+        name,
+        { version: file.version, expires: file.expires, length: file.bytes.length, sha256 },
+        seenSeq,
+      );
+    }
+    return online;
   }
 
   /** Stores the log's verifier key as a target file; returns the top-level targets map that lists it. */

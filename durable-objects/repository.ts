@@ -7,7 +7,8 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { purgeCached } from "../src/storage/edge-cache.ts";
 import { RepositoryBucket } from "../src/storage/repository-bucket.ts";
-import { fromUtf8 } from "../src/lib/bytes.ts";
+import { fromUtf8, utf8 } from "../src/lib/bytes.ts";
+import { type Key, keyId } from "../src/tuf/key.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import { addToDirectory } from "../src/storage/repository-directory.ts";
 import type { Signature } from "../src/tuf/metadata.ts";
@@ -37,7 +38,9 @@ import { sigstoreTrustStub } from "../src/sigstore-trust-stub.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
 import { Ceremonies } from "./ceremonies.ts";
-import { Delegations } from "./delegations.ts";
+import { Delegations, type OfflineOwners, type OfflineVersion } from "./delegations.ts";
+import { checkOfflineRole } from "../src/tuf/offline-role.ts";
+import { TufError } from "../src/tuf/errors.ts";
 import { Freshness } from "./freshness.ts";
 import { blockedFailure, GroupCommit, published, type RunOutcome } from "./group-commit.ts";
 import { InvocationLog, R2Meter } from "./invocation-budget.ts";
@@ -450,20 +453,68 @@ export class Repository extends DurableObject<Env> {
   ): Promise<Result<{ delegation: DelegationView; versions: PublishedVersions }>> {
     const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
     if (ready) return ready;
+    const offline = spec.signing === "offline" ? await this.#offlineFirst(spec) : undefined;
+    if (offline && "ok" in offline) return offline;
     const seq = this.#publisher.roles.nextSeq();
-    const added = this.#delegations.add(spec, seq, Date.now());
+    const added = this.#delegations.add(spec, seq, Date.now(), offline);
     if ("ok" in added) return added;
     const where = spec.paths
       ? `paths ${spec.paths.join(" ")}`
       : `path_hash_prefixes ${spec.path_hash_prefixes?.join(" ")}`;
     this.#audit.record(
       "delegation-added",
-      `${spec.name} under ${spec.parent}: ${where}${spec.terminating ? ", terminating" : ""}${spec.bins ? `, ${spec.bins} bins` : ""}`,
+      `${spec.name} under ${spec.parent}: ${where}${spec.terminating ? ", terminating" : ""}${spec.bins ? `, ${spec.bins} bins` : ""}${offline ? `, offline (${offline.owners.threshold} of ${spec.keys?.length} keys), version 1` : ""}`,
     );
     const result = await published(this.#commits.publish(seq));
     if (!result.ok) return result;
     const delegation = this.#delegations.list().find((d) => d.name === spec.name) as DelegationView;
     return { ok: true, delegation, versions: result.versions };
+  }
+
+  /** An offline delegation's owners (keyids computed) and its version 1, checked; or why not. */
+  async #offlineFirst(spec: DelegationSpec): Promise<Failure | { owners: OfflineOwners; first: OfflineVersion }> {
+    const keys: Record<string, Key> = {};
+    for (const key of spec.keys ?? []) {
+      const { keytype, scheme, keyval } = key;
+      keys[await keyId(key)] = { keytype, scheme, keyval: { public: keyval.public } };
+    }
+    const owners = { keys, threshold: spec.threshold ?? 1 };
+    if (Object.keys(keys).length !== spec.keys?.length) {
+      return failure(422, "invalid_request", "each of an offline delegation's keys is listed once");
+    }
+    const first = await checkedOffline(spec.name, owners, utf8(spec.metadata ?? ""), 0);
+    return "ok" in first ? first : { owners, first };
+  }
+
+  /**
+   * An offline delegation's next version, signed by its owners
+   * (docs/operators.md §12): checked, stored as it is, and published before
+   * the answer (the snapshot lists it; the transparency log records it).
+   */
+  async submitDelegationMetadata(
+    name: string,
+    bytes: Uint8Array,
+  ): Promise<Result<{ version: number; versions: PublishedVersions }>> {
+    const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
+    if (ready) return ready;
+    const owners = this.#delegations.owners(name);
+    if (!owners) {
+      const exists = this.#delegations.list().some((d) => d.name === name);
+      return exists
+        ? failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`)
+        : failure(404, "not_found", `no delegation "${name}"`);
+    }
+    const next = await checkedOffline(name, owners, bytes, this.#delegations.current(name));
+    if ("ok" in next) return next;
+    const seq = this.#publisher.roles.nextSeq();
+    const refused = this.#delegations.submit(name, next, seq, Date.now());
+    if (refused) return refused;
+    this.#audit.record(
+      "delegation-signed",
+      `${name} version ${next.checked.version} (${Object.keys(next.checked.targets).length} targets), expires ${next.checked.expires}`,
+    );
+    const result = await published(this.#commits.publish(seq));
+    return result.ok ? { ok: true, version: next.checked.version, versions: result.versions } : result;
   }
 
   /** Removes a delegation with no nested ones; its targets go to whichever role claims them now. */
@@ -885,5 +936,23 @@ export class Repository extends DurableObject<Env> {
     const active = this.#vault.find("active");
     if (!active) throw new Error("repository has no active online key");
     return this.#vault.signer(active.keyid);
+  }
+}
+
+/** `bytes` checked as the next version (after `current`) of offline role `name`, or the refusal. */
+async function checkedOffline(
+  name: string,
+  owners: OfflineOwners,
+  bytes: Uint8Array,
+  current: number,
+): Promise<Failure | OfflineVersion> {
+  try {
+    const checked = await checkOfflineRole(bytes, { name, ...owners, current, now: new Date() });
+    return { checked, bytes };
+  } catch (error) {
+    if (!(error instanceof TufError)) throw error;
+    if (error.code === "bad_version") return failure(409, "bad_version", error.message);
+    const code = error.code === "threshold_not_met" || error.code === "expired" ? error.code : "invalid_metadata";
+    return failure(422, code, error.message);
   }
 }

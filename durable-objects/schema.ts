@@ -277,6 +277,21 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE targets ADD COLUMN entry_canonical TEXT;
   ALTER TABLE targets ADD COLUMN entry_json TEXT;
   `,
+  /* 15: offline-signed delegations (durable-objects/delegations.ts) */ `
+  -- An offline delegation's keys (JSON object keyid -> TUF key) and threshold;
+  -- NULL for an online one (signed with the online key).
+  ALTER TABLE delegations ADD COLUMN offline_keys TEXT;
+  ALTER TABLE delegations ADD COLUMN offline_threshold INTEGER;
+  -- The newest version its owners submitted: the exact bytes they signed,
+  -- which the publisher stores and serves unchanged.
+  CREATE TABLE offline_roles (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    expires TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    submitted_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

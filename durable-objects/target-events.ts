@@ -20,6 +20,7 @@ import type { TransparencyLog } from "./transparency-log.ts";
 import type { Attestations, VerifiedAttestation } from "./attestations.ts";
 import type { Quarantine } from "./quarantine.ts";
 import type { StagedUploads } from "./staged-uploads.ts";
+import { offlineNamespace } from "./delegations.ts";
 
 type LogTargetType = "target.add" | "target.remove" | "target.yank" | "target.unyank";
 
@@ -27,6 +28,8 @@ export type BinnedEvent = TargetEvent & {
   bin: string;
   /** Why no role can list this path (delegations.ts), if none can. */
   unclaimable?: string;
+  /** The offline role that lists this path (delegations.ts): the service cannot change it. */
+  offline?: string;
   /** For attestations.add: the attestation, verified before the transaction. */
   attestation?: VerifiedAttestation;
 };
@@ -84,6 +87,10 @@ export class TargetEvents {
     const added = new Set<string>();
     for (const [i, event] of events.entries()) {
       const at = `events.${i} (${event.type} "${event.path}")`;
+      if (event.offline) {
+        const refusal = offlineNamespace(event.offline, event.path);
+        return { ...refusal, detail: `${at}: ${refusal.detail}` };
+      }
       const quarantined = anyQuarantined && this.#quarantine.has(event.path);
       if (event.type === "targets.release") {
         if (!this.#quarantine.held(event.path)) return failure(409, "not_quarantined", `${at}: not quarantined`);

@@ -177,21 +177,27 @@ const DELEGATIONS = {
       parameters: [repo],
       responses: {
         200: {
-          description: "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?}]}",
+          description:
+            "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?, keyids?, threshold?, version?}]} (keyids, threshold and version: offline delegations)",
         },
       },
     },
     post: {
       summary:
-        "add an online delegation before the catch-all hash bins (signed with the online key); the targets it claims move into it; answered once published",
+        'add a delegation before the catch-all hash bins: online (signed with the online key; the targets it claims move into it) or offline (signing "offline" with its owners\' keys, threshold and metadata, the exact JSON text of its version 1 signed by them; its namespace must hold no target yet); answered once published',
       security: admin,
       parameters: [repo],
       requestBody: json(DelegationSpecSchema),
       responses: {
         201: { description: "{delegation, versions}: published" },
-        400: problem("invalid_request: a name, pattern, prefix or bins count that is not allowed"),
+        400: problem(
+          "invalid_request: a name, pattern, prefix or bins count that is not allowed; an offline delegation without keys, threshold or metadata",
+        ),
         409: problem(
-          "delegation_exists, unknown_delegation (parent), delegation_has_bins (parent holds bins), delegation_too_deep, too_many_delegations, ambiguous_delegation (a listed target no role can hold for both python-tuf and tuf-js)",
+          "delegation_exists, unknown_delegation (parent), delegation_has_bins (parent holds bins), delegation_too_deep, too_many_delegations, ambiguous_delegation (a listed target no role can hold for both python-tuf and tuf-js), offline_namespace (a target the service lists would move into an offline delegation, or the parent is offline), bad_version",
+        ),
+        422: problem(
+          "an offline delegation's version 1 refused: invalid_metadata, threshold_not_met, expired, path_not_claimed",
         ),
       },
     },
@@ -209,6 +215,27 @@ const DELEGATIONS = {
         200: { description: "{removed, versions}: published" },
         404: problem("not_found: no such delegation"),
         409: problem("delegation_has_delegations: remove the nested ones first; ambiguous_delegation"),
+      },
+    },
+  },
+  "/{repo}/admin/delegations/{name}/metadata": {
+    put: {
+      summary:
+        "an offline delegation's next version, signed by its owners: checked (a threshold of its keys, _type targets, version = newest + 1, not expired, every path claimed by this role) and published as these exact bytes; answered once published",
+      security: admin,
+      parameters: [
+        repo,
+        { name: "name", in: "path", required: true, schema: { type: "string", pattern: DELEGATION_NAME.source } },
+      ],
+      requestBody: {
+        content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+      },
+      responses: {
+        200: { description: "{delegation, version, versions}: published" },
+        404: problem("not_found: no such delegation"),
+        409: problem("online_delegation: the service signs it; bad_version: not the next version"),
+        413: problem("body_too_large"),
+        422: problem("invalid_metadata, threshold_not_met, expired, path_not_claimed"),
       },
     },
   },

@@ -59,7 +59,14 @@ export type FailureCode =
   | "delegation_has_delegations"
   | "delegation_too_deep"
   | "too_many_delegations"
-  | "ambiguous_delegation";
+  | "ambiguous_delegation"
+  | "offline_namespace"
+  | "online_delegation"
+  | "bad_version"
+  | "path_not_claimed"
+  | "invalid_metadata"
+  | "threshold_not_met"
+  | "expired";
 
 export interface Failure {
   ok: false;
@@ -213,7 +220,11 @@ export interface DelegationView {
   name: string;
   parent: string;
   terminating: boolean;
-  signing: "online";
+  signing: "online" | "offline";
+  /** An offline delegation's owners' keyids and threshold, and its newest version. */
+  keyids?: string[];
+  threshold?: number;
+  version?: number;
   paths?: string[];
   path_hash_prefixes?: string[];
   /** Hash bins inside it, if it has them. */

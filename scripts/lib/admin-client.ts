@@ -182,6 +182,14 @@ export class AdminClient {
     return this.#call("POST", "/admin/delegations", spec);
   }
 
+  /** Submits an offline delegation's next version: the exact bytes of the envelope its owners signed. */
+  submitDelegationMetadata(
+    name: string,
+    bytes: Uint8Array,
+  ): Promise<{ delegation: string; version: number; versions: PublishedVersions }> {
+    return this.#call("PUT", `/admin/delegations/${encodeURIComponent(name)}/metadata`, bytes);
+  }
+
   /** Removes a delegation with none nested under it; its targets go back to whichever role claims them. */
   removeDelegation(name: string): Promise<{ removed: string; versions: PublishedVersions }> {
     return this.#call("DELETE", `/admin/delegations/${encodeURIComponent(name)}`);

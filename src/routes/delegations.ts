@@ -3,6 +3,11 @@
  *   GET    /delegations          the delegations, in search order per parent
  *   POST   /delegations          {name, parent?, paths | path_hash_prefixes, terminating?, bins?, position?}:
  *                                add an online delegation; the targets it claims move into it
+ *   POST   /delegations          with signing "offline", keys, threshold and metadata (version 1, signed by
+ *                                the owners): an offline delegation, which the service never signs
+ *   PUT    /delegations/{name}/metadata   an offline delegation's next version: the signed envelope's exact
+ *                                bytes, checked (threshold of its keys, version +1, unexpired, paths it claims)
+ *                                and served as they are
  *   DELETE /delegations/{name}   remove one (none may be nested under it); its targets move back
  * Each change answers once published, with the new versions.
  */
@@ -14,6 +19,7 @@ import { validate } from "../http/validate.ts";
 import { repositoryStub } from "../repository-stub.ts";
 import { DelegationNameSchema, DelegationSpecSchema } from "../schemas/delegations.ts";
 import { bodyCap } from "../http/body-limit.ts";
+import { MAX_OFFLINE_ROLE_BYTES } from "../tuf/offline-role.ts";
 
 const MAX_BODY = 64 * 1024;
 
@@ -28,9 +34,24 @@ export const delegations = new Hono<AppEnv>()
       return c.json({ delegation: result.delegation, versions: result.versions }, 201);
     },
   )
+  .put(
+    "/:name/metadata",
+    bodyCap(MAX_OFFLINE_ROLE_BYTES, `a role version is at most ${MAX_OFFLINE_ROLE_BYTES} bytes`),
+    async (c) => {
+      const name = delegationName(c.req.param("name"));
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      const result = unwrap(await repositoryStub(c.env, c.get("repo")).submitDelegationMetadata(name, bytes));
+      return c.json({ delegation: name, version: result.version, versions: result.versions });
+    },
+  )
   .delete("/:name", async (c) => {
-    const name = DelegationNameSchema.safeParse(c.req.param("name"));
-    if (!name.success) throw new ProblemError(400, { code: "invalid_request", detail: "not a delegation name" });
-    const { versions } = unwrap(await repositoryStub(c.env, c.get("repo")).removeDelegation(name.data));
-    return c.json({ removed: name.data, versions });
+    const name = delegationName(c.req.param("name"));
+    const { versions } = unwrap(await repositoryStub(c.env, c.get("repo")).removeDelegation(name));
+    return c.json({ removed: name, versions });
   });
+
+function delegationName(param: string): string {
+  const name = DelegationNameSchema.safeParse(param);
+  if (!name.success) throw new ProblemError(400, { code: "invalid_request", detail: "not a delegation name" });
+  return name.data;
+}

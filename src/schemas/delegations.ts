@@ -5,6 +5,8 @@
  */
 import { z } from "zod";
 import { MAX_PATTERNS, patternProblem, TOP_LEVEL_ROLE_NAMES } from "../tuf/delegations.ts";
+import { isSupportedKey, KeySchema } from "../tuf/key.ts";
+import { MAX_OFFLINE_ROLE_BYTES } from "../tuf/offline-role.ts";
 import { BinCountSchema } from "./bin-count.ts";
 
 /** A delegation's name: a role name and a metadata file name, so lower-case letters, digits and - only. */
@@ -43,13 +45,37 @@ export const DelegationSpecSchema = z
     bins: BinCountSchema.optional(),
     /** Where among the parent's delegations it goes (0 = searched first); default last. */
     position: z.number().int().min(0).max(255).optional(),
-    /** Who signs it. Online: the service, with the online key, like the bins. */
-    signing: z.literal("online").default("online"),
+    /**
+     * Who signs it. Online: the service, with the online key, like the bins.
+     * Offline: its owners, with `keys` (a `threshold` of them); the service never signs it.
+     */
+    signing: z.enum(["online", "offline"]).default("online"),
+    /** An offline delegation's public keys (Ed25519 or ECDSA P-256, as TUF key objects). */
+    keys: z
+      .array(KeySchema.refine(isSupportedKey, "a key is ed25519 or ecdsa-sha2-nistp256"))
+      .min(1)
+      .max(32)
+      .optional(),
+    /** How many of `keys` must sign each version of an offline delegation. */
+    threshold: z.number().int().min(1).max(32).optional(),
+    /** An offline delegation's version 1, signed by its owners: the exact JSON text of the envelope. */
+    metadata: z.string().max(MAX_OFFLINE_ROLE_BYTES).optional(),
   })
   .strict()
   .refine(
     (s) => (s.paths === undefined) !== (s.path_hash_prefixes === undefined),
     "a delegation lists exactly one of paths and path_hash_prefixes",
+  )
+  .refine(
+    (s) =>
+      s.signing === "offline"
+        ? s.keys !== undefined && s.threshold !== undefined && s.metadata !== undefined && s.bins === undefined
+        : s.keys === undefined && s.threshold === undefined && s.metadata === undefined,
+    "an offline delegation has keys, threshold and metadata (its signed version 1) and no bins; an online one has none of them",
+  )
+  .refine(
+    (s) => s.threshold === undefined || s.threshold <= (s.keys?.length ?? 0),
+    "the threshold is at most the number of keys",
   );
 
 export type DelegationSpec = z.output<typeof DelegationSpecSchema>;
