@@ -17,9 +17,8 @@ import { ProblemError } from "../http/problem.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { validate } from "../http/validate.ts";
 import { repositoryStub } from "../repository-stub.ts";
-import { DelegationNameSchema, DelegationSpecSchema } from "../schemas/delegations.ts";
+import { DelegationNameSchema, DelegationSpecSchema, MAX_OFFLINE_ROLE_BYTES } from "../schemas/delegations.ts";
 import { bodyCap } from "../http/body-limit.ts";
-import { MAX_OFFLINE_ROLE_BYTES } from "../tuf/offline-role.ts";
 
 const MAX_BODY = 64 * 1024;
 

@@ -7,6 +7,8 @@ import { z } from "zod";
 import { MAX_PATTERNS, patternProblem, TOP_LEVEL_ROLE_NAMES } from "../tuf/delegations.ts";
 import { isSupportedKey, KeySchema } from "../tuf/key.ts";
 import { MAX_OFFLINE_ROLE_BYTES } from "../tuf/offline-role.ts";
+
+export { MAX_OFFLINE_ROLE_BYTES };
 import { BinCountSchema } from "./bin-count.ts";
 
 /** A delegation's name: a role name and a metadata file name, so lower-case letters, digits and - only. */
