@@ -1,0 +1,117 @@
+/**
+ * End to end: tuf-js resolves a target through an offline delegation of a
+ * real local instance (wrangler dev), whose role the service stores exactly
+ * as its owner signed it, and refuses that role once it is replaced in
+ * storage by one signed with a key that is not the owner's.
+ */
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Updater } from "tuf-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
+import { repositoryUrls, type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
+import { type LocalInstance, randomSecrets, startLocalInstance } from "../../scripts/lib/local-instance.ts";
+import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
+import { canonicalBytes } from "../../src/tuf/canonical.ts";
+import { formatExpires } from "../../src/tuf/metadata.ts";
+import { Ed25519Signer, type Signer } from "../../src/tuf/signer.ts";
+
+const REPO = "e2e-offline-delegations";
+
+/** A version of the owners' role, serialised as they chose (indented): the service serves these bytes. */
+async function ownersVersion(signer: Signer, version: number, targets: Record<string, unknown>): Promise<Uint8Array> {
+  const expires = formatExpires(new Date(Date.now() + 30 * 86_400_000));
+  const signed = { _type: "targets", spec_version: "1.0.31", version, expires, targets };
+  const sig = Buffer.from(await signer.sign(canonicalBytes(signed))).toString("hex");
+  return new Uint8Array(Buffer.from(JSON.stringify({ signatures: [{ keyid: signer.keyid, sig }], signed }, null, 2)));
+}
+
+describe("tuf-js through an offline delegation", () => {
+  let instance: LocalInstance;
+  let scratch: string;
+  let client: AdminClient;
+  let urls: RepositoryUrls;
+  let rootBytes: Uint8Array;
+
+  /** A fresh client trusting root v1: the target info it finds for `path`, and the roles it loaded. */
+  async function lookUp(path: string) {
+    const metadataDir = await mkdtemp(join(scratch, "metadata-"));
+    const targetDir = await mkdtemp(join(scratch, "targets-"));
+    await writeTrustedRoot(join(metadataDir, "root.json"), rootBytes);
+    const tuf = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetDir, targetBaseUrl: urls.targets });
+    await tuf.refresh();
+    const info = await tuf.getTargetInfo(path);
+    const roles = (await readdir(metadataDir)).map((file) => file.replace(/\.json$/, "")).sort();
+    return { info, roles };
+  }
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), "tuf-edge-offline-"));
+    const secrets = randomSecrets();
+    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
+    urls = repositoryUrls(instance.baseUrl, REPO);
+    client = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
+    const signers = await Promise.all([1, 2].map(async () => (await Ed25519Signer.generate()).signer));
+    ({ rootBytes } = await bootstrapRepository(client, { rootSigners: signers, threshold: 2, settings: { bins: 16 } }));
+  }, 400_000);
+
+  afterAll(async () => {
+    await instance?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("resolves a target the owner listed, through the role served as the owner signed it", async () => {
+    const owner = (await Ed25519Signer.generate()).signer;
+    const path = "@acme/widget-1.0.tgz";
+    const contents = Buffer.from("acme widget\n");
+    const sha256 = createHash("sha256").update(contents).digest("hex");
+    const v1 = await ownersVersion(owner, 1, { [path]: { length: contents.length, hashes: { sha256 } } });
+    await client.addDelegation({
+      name: "acme",
+      paths: ["@acme/*"],
+      terminating: true,
+      signing: "offline",
+      keys: [owner.key],
+      threshold: 1,
+      metadata: Buffer.from(v1).toString("utf8"),
+    });
+    const served = await fetch(`${urls.metadata}/1.acme.json`);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(v1);
+
+    const found = await lookUp(path);
+    expect(found.info?.length).toBe(contents.length);
+    expect(found.info?.hashes).toEqual({ sha256 });
+    expect(found.roles).toEqual(["acme", "root", "snapshot", "targets", "timestamp"]);
+  });
+
+  it("tuf-js refuses the role replaced in storage by one signed with a key that is not the owner's", async () => {
+    // Another offline role, which nothing fetches through the Worker (and its cache) before it is replaced.
+    const owner = (await Ed25519Signer.generate()).signer;
+    const path = "@beta/tool-2.0.tgz";
+    const entry = { length: 5, hashes: { sha256: createHash("sha256").update("beta\n").digest("hex") } };
+    const v1 = await ownersVersion(owner, 1, { [path]: entry });
+    await client.addDelegation({
+      name: "beta",
+      paths: ["@beta/*"],
+      terminating: true,
+      signing: "offline",
+      keys: [owner.key],
+      threshold: 1,
+      metadata: Buffer.from(v1).toString("utf8"),
+    });
+    // What an attacker with another key (the online key is one: it is not among the owner's) and write
+    // access to storage could serve: the same role listing other bytes, signed by that key.
+    const forger = (await Ed25519Signer.generate()).signer;
+    const evil = { length: 5, hashes: { sha256: createHash("sha256").update("evil\n").digest("hex") } };
+    const forged = await ownersVersion(forger, 1, { [path]: evil });
+    // Only the owners' files are indented (the service's own are compact JSON); this one lists the path.
+    const stored = (await findLocalR2Objects(join(scratch, "state"), `"${path}"`)).find((bytes) =>
+      Buffer.from(bytes).includes('"_type": "targets"'),
+    );
+    expect(stored).toEqual(v1);
+    await tamperLocalR2Object(join(scratch, "state"), v1, forged);
+    await expect(lookUp(path)).rejects.toThrow("beta was signed by 0/1 keys");
+  });
+});
