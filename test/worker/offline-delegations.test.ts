@@ -1,4 +1,10 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { KeyVault } from "../../durable-objects/key-vault.ts";
+import type { Repository } from "../../durable-objects/repository.ts";
+import { Sealer } from "../../durable-objects/sealer.ts";
+import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { httpMetadata, walkToTarget } from "../../scripts/lib/delegation-walk.ts";
 import { fromUtf8, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
@@ -21,7 +27,7 @@ async function ownersVersion(
   version: number,
   paths: string[],
   expires = inDays(30),
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const targets: Record<string, unknown> = {};
   for (const path of paths) {
     const { path: _, ...file } = await entry(path);
@@ -227,5 +233,32 @@ describe("offline delegations: roles their owners sign, served as signed", () =>
       expect(await refusal(client.addDelegation(bad as never)), JSON.stringify(bad)).toMatchObject({ status: 400 });
     }
     expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["acme"]);
+  });
+});
+
+describe("offline delegations: the online key cannot sign for the namespace", () => {
+  it("a version signed with the online key is refused, and one written into storage is refused by the client", async () => {
+    const repo = "dlg-offline-forged";
+    const { client, root } = await setUp(repo);
+    // The repository's own online key, unsealed as the object does.
+    const online = await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const vault = new KeyVault({ sql: state.storage.sql, repo, sealer: new Sealer(env.KEY_ENCRYPTION_KEY) });
+      const active = vault.find("active");
+      if (!active) throw new Error("no active online key");
+      return vault.signer(active.keyid);
+    });
+    // Through the API: the online key is not one of the owners'.
+    const v2 = await ownersVersion([online], 2, ["@acme/evil.tgz"]);
+    expect(await refusal(client.submitDelegationMetadata("acme", v2))).toEqual({
+      status: 422,
+      code: "threshold_not_met",
+    });
+    // Behind the API's back: version 1 re-signed with the online key, listing the attacker's file, in R2.
+    const forged = await ownersVersion([online], 1, ["@acme/a-1.0.tgz", "@acme/evil.tgz"]);
+    const bucket = new RepositoryBucket(env.BUCKET, repo);
+    await bucket.putMetadata("1.acme.json", forged, await sha256Hex(forged));
+    await expect(resolve(repo, root, "@acme/evil.tgz")).rejects.toThrow(
+      "acme: 0 valid signature(s) from authorised keys, threshold is 2",
+    );
   });
 });
