@@ -3,11 +3,17 @@
  * A delegation is checked here with the service's own schema, so a wrong
  * name, pattern or bins count is a usage error (exit 2) before any request.
  */
+import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
 import { DelegationNameSchema, DelegationSpecSchema } from "../../src/schemas/delegations.ts";
+import { toHex } from "../../src/lib/bytes.ts";
+import { canonicalBytes } from "../../src/tuf/canonical.ts";
+import type { Signature } from "../../src/tuf/metadata.ts";
 import { adminClient } from "./config.ts";
 import { usageError } from "./exit.ts";
+import { loadSigner, type PassphraseOptions, readPublicKey } from "./keyfile.ts";
 import { examples } from "./help.ts";
 import { collect, intOption, settingsOf } from "./options.ts";
 import { out, outJson, table } from "./output.ts";
@@ -19,7 +25,45 @@ interface AddFlags {
   terminating?: boolean;
   bins?: string;
   position?: string;
+  offline?: boolean;
+  ownerKey?: string[];
+  threshold?: string;
+  metadata?: string;
   json?: boolean;
+}
+
+/** The bytes of a file named on the command line (a usage error if it cannot be read). */
+function readArgumentFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw usageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Signs an offline role's file with each key (its signature over the
+ * canonical JSON of `signed`, replacing any earlier one by the same key) and
+ * writes the envelope back. FILE is an envelope or its bare `signed` part.
+ */
+async function signRoleFile(file: string, keyFiles: string[], options: PassphraseOptions) {
+  let json: { signed?: unknown; signatures?: Signature[]; _type?: unknown };
+  try {
+    json = JSON.parse(readArgumentFile(file).toString("utf8"));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw usageError(`${file} is not JSON: ${error.message}`);
+    throw error;
+  }
+  const signed = (json.signed ?? json) as { _type?: unknown; version?: unknown };
+  if (signed._type !== "targets") throw usageError(`${file}: a delegated role's "signed" has _type "targets"`);
+  const message = canonicalBytes(signed);
+  const signatures = new Map((json.signed ? (json.signatures ?? []) : []).map((s) => [s.keyid, s]));
+  for (const keyFile of keyFiles) {
+    const signer = await loadSigner(keyFile, options);
+    signatures.set(signer.keyid, { keyid: signer.keyid, sig: toHex(await signer.sign(message)) });
+  }
+  await writeFile(file, `${JSON.stringify({ signatures: [...signatures.values()], signed }, null, 2)}\n`);
+  return { file, version: signed.version, keyids: [...signatures.keys()] };
 }
 
 function nameArgument(name: string): string {
@@ -40,6 +84,8 @@ export function registerDelegation(program: Command): void {
       "tuf-edge delegation add team --parent org --path 'org/team/*'",
       "tuf-edge delegation show",
       "tuf-edge delegation remove big",
+      "tuf-edge delegation sign acme-2.json --key owner-a.key --key owner-b.key",
+      "tuf-edge delegation submit acme acme-2.json",
     ]),
   );
 
@@ -61,6 +107,10 @@ export function registerDelegation(program: Command): void {
     .option("--terminating", "clients look nowhere else for the paths it claims")
     .option("--bins <n>", "hash bins inside it: a power of two from 2 to 16384")
     .option("--position <n>", "its place among its parent's delegations (0: searched first; default last)")
+    .option("--offline", "signed by its owners (--owner-key, --threshold, --metadata), never by the service")
+    .option("--owner-key <file>", "an owner's key file (its public key is read; repeatable)", collect)
+    .option("--threshold <n>", "how many owner keys sign each version (default 1)")
+    .option("--metadata <file>", "its version 1, signed by the owners (tuf-edge delegation sign)")
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -68,12 +118,23 @@ export function registerDelegation(program: Command): void {
         "tuf-edge delegation add acme --path '@acme/*'",
         "tuf-edge delegation add shard-0 --hash-prefix 0 --hash-prefix 1",
         "tuf-edge delegation add first --path 'pkg/*' --terminating --position 0",
+        "tuf-edge delegation add acme --path '@acme/*' --offline --owner-key a.key --owner-key b.key --threshold 2 --metadata acme-1.json",
       ]),
     )
     .action(async (name: string, flags: AddFlags, command: Command) => {
       const bins = intOption("--bins", flags.bins, 2, 16_384);
       const position = intOption("--position", flags.position, 0, 255);
+      const threshold = intOption("--threshold", flags.threshold, 1, 32) ?? 1;
+      const offline = flags.offline
+        ? {
+            signing: "offline",
+            keys: await Promise.all((flags.ownerKey ?? []).map(async (f) => (await readPublicKey(f)).key)),
+            threshold,
+            ...(flags.metadata ? { metadata: readArgumentFile(flags.metadata).toString("utf8") } : {}),
+          }
+        : {};
       const spec = DelegationSpecSchema.safeParse({
+        ...offline,
         name: nameArgument(name),
         ...(flags.path ? { paths: flags.path } : {}),
         ...(flags.hashPrefix ? { path_hash_prefixes: flags.hashPrefix } : {}),
@@ -82,12 +143,49 @@ export function registerDelegation(program: Command): void {
         ...(bins !== undefined ? { bins } : {}),
         ...(position !== undefined ? { position } : {}),
       });
-      if (!spec.success) throw usageError(z.prettifyError(spec.error), "give --path or --hash-prefix (not both)");
+      if (!spec.success)
+        throw usageError(
+          z.prettifyError(spec.error),
+          "give --path or --hash-prefix (not both); --offline needs --owner-key and --metadata",
+        );
       const result = await adminClient(settingsOf(command)).addDelegation(spec.data);
       if (flags.json) return outJson(result);
       out(
         `delegation ${name} added under ${result.delegation.parent}; published: targets v${result.versions.targets}, timestamp v${result.versions.timestamp}`,
       );
+    });
+
+  delegation
+    .command("sign")
+    .description(
+      "sign an offline delegation's role file with owner keys (offline: no service needed); FILE is rewritten as the signed envelope",
+    )
+    .argument("<file>", "the role: an envelope, or its bare signed part ({_type: targets, version, expires, targets})")
+    .option("--key <file>", "an owner's key file (repeatable)", collect)
+    .option("--passphrase-file <file>", "passphrase for the key files (else TUF_EDGE_PASSPHRASE, else prompts)")
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", examples(["tuf-edge delegation sign acme-2.json --key owner-a.key --key owner-b.key"]))
+    .action(async (file: string, flags: PassphraseOptions & { key?: string[]; json?: boolean }) => {
+      if (!flags.key?.length) throw usageError("give at least one --key");
+      const result = await signRoleFile(file, flags.key, flags);
+      if (flags.json) return outJson(result);
+      out(`${file}: version ${result.version}, signed by ${result.keyids.length} key(s)`);
+    });
+
+  delegation
+    .command("submit")
+    .description(
+      "submit an offline delegation's next version (the file's exact bytes); returns once published, or says why it was refused",
+    )
+    .argument("<name>", "the delegation")
+    .argument("<file>", "the signed envelope")
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", examples(["tuf-edge delegation submit acme acme-2.json"]))
+    .action(async (name: string, file: string, flags: { json?: boolean }, command: Command) => {
+      const bytes = new Uint8Array(readArgumentFile(file));
+      const result = await adminClient(settingsOf(command)).submitDelegationMetadata(nameArgument(name), bytes);
+      if (flags.json) return outJson(result);
+      out(`delegation ${name} version ${result.version} published: timestamp v${result.versions.timestamp}`);
     });
 
   delegation

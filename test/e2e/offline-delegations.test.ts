@@ -5,7 +5,7 @@
  * storage by one signed with a key that is not the owner's.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Updater } from "tuf-js";
@@ -17,6 +17,7 @@ import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tampe
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer, type Signer } from "../../src/tuf/signer.ts";
+import { cliEnv, cliHarness, json, ok } from "./cli-harness.ts";
 
 const REPO = "e2e-offline-delegations";
 
@@ -34,6 +35,11 @@ describe("tuf-js through an offline delegation", () => {
   let client: AdminClient;
   let urls: RepositoryUrls;
   let rootBytes: Uint8Array;
+  let env: NodeJS.ProcessEnv;
+  const { run } = cliHarness(
+    () => scratch,
+    () => env,
+  );
 
   /** A fresh client trusting root v1: the target info it finds for `path`, and the roles it loaded. */
   async function lookUp(path: string) {
@@ -55,6 +61,13 @@ describe("tuf-js through an offline delegation", () => {
     client = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
     const signers = await Promise.all([1, 2].map(async () => (await Ed25519Signer.generate()).signer));
     ({ rootBytes } = await bootstrapRepository(client, { rootSigners: signers, threshold: 2, settings: { bins: 16 } }));
+    env = cliEnv({
+      home: scratch,
+      url: instance.baseUrl,
+      repo: REPO,
+      adminToken: secrets.ADMIN_TOKEN,
+      passphrase: "owners passphrase",
+    });
   }, 400_000);
 
   afterAll(async () => {
@@ -113,5 +126,62 @@ describe("tuf-js through an offline delegation", () => {
     expect(stored).toEqual(v1);
     await tamperLocalR2Object(join(scratch, "state"), v1, forged);
     await expect(lookUp(path)).rejects.toThrow("beta was signed by 0/1 keys");
+  });
+
+  it("the CLI: owners sign with Ed25519 and ECDSA P-256 key files, add the delegation and submit its next version", async () => {
+    ok(await run(["keys", "generate", "--type", "ed25519", "--out", "owner-a.key"]));
+    ok(await run(["keys", "generate", "--type", "ecdsa-p256", "--out", "owner-b.key"]));
+    const contents = Buffer.from("gamma tool\n");
+    const entry = { length: contents.length, hashes: { sha256: createHash("sha256").update(contents).digest("hex") } };
+    const role = (version: number, targets: Record<string, unknown>) =>
+      JSON.stringify({
+        _type: "targets",
+        spec_version: "1.0.31",
+        version,
+        expires: formatExpires(new Date(Date.now() + 30 * 86_400_000)),
+        targets,
+      });
+    await writeFile(join(scratch, "gamma-1.json"), role(1, {}));
+    const signed = json(ok(await run(["delegation", "sign", "gamma-1.json", "--key", "owner-a.key", "--json"])));
+    expect(signed.keyids).toHaveLength(1);
+    // A second owner signs the same file later: both signatures are kept.
+    ok(await run(["delegation", "sign", "gamma-1.json", "--key", "owner-b.key"]));
+    const added = json(
+      ok(
+        await run([
+          "delegation",
+          "add",
+          "gamma",
+          "--path",
+          "gamma/*",
+          "--offline",
+          "--owner-key",
+          "owner-a.key",
+          "--owner-key",
+          "owner-b.key",
+          "--threshold",
+          "2",
+          "--metadata",
+          "gamma-1.json",
+          "--json",
+        ]),
+      ),
+    );
+    expect(added.delegation).toMatchObject({ name: "gamma", signing: "offline", threshold: 2, version: 1 });
+
+    await writeFile(join(scratch, "gamma-2.json"), role(2, { "gamma/tool-1.0.tgz": entry }));
+    ok(await run(["delegation", "sign", "gamma-2.json", "--key", "owner-b.key"]));
+    // One of two signatures: refused by the service (exit 4), nothing published.
+    const short = await run(["delegation", "submit", "gamma", "gamma-2.json"]);
+    expect(short.code).toBe(4);
+    expect(short.stderr).toContain("threshold_not_met");
+    ok(await run(["delegation", "sign", "gamma-2.json", "--key", "owner-a.key"]));
+    const submitted = json(ok(await run(["delegation", "submit", "gamma", "gamma-2.json", "--json"])));
+    expect(submitted.version).toBe(2);
+    const served = await fetch(`${urls.metadata}/2.gamma.json`);
+    expect(Buffer.from(await served.arrayBuffer())).toEqual(await readFile(join(scratch, "gamma-2.json")));
+    const found = await lookUp("gamma/tool-1.0.tgz");
+    expect(found.info?.hashes).toEqual(entry.hashes);
+    expect(found.roles).toContain("gamma");
   });
 });
