@@ -53,6 +53,19 @@ describe("tuf-js through an offline delegation", () => {
     return { info, roles };
   }
 
+  /** Adds offline delegation `name` for `@name/*`, terminating, owned by `owner` alone, with version 1 `v1`. */
+  async function addOffline(name: string, owner: Signer, v1: Uint8Array) {
+    await client.addDelegation({
+      name,
+      paths: [`@${name}/*`],
+      terminating: true,
+      signing: "offline",
+      keys: [owner.key],
+      threshold: 1,
+      metadata: Buffer.from(v1).toString("utf8"),
+    });
+  }
+
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), "tuf-edge-offline-"));
     const secrets = randomSecrets();
@@ -81,15 +94,7 @@ describe("tuf-js through an offline delegation", () => {
     const contents = Buffer.from("acme widget\n");
     const sha256 = createHash("sha256").update(contents).digest("hex");
     const v1 = await ownersVersion(owner, 1, { [path]: { length: contents.length, hashes: { sha256 } } });
-    await client.addDelegation({
-      name: "acme",
-      paths: ["@acme/*"],
-      terminating: true,
-      signing: "offline",
-      keys: [owner.key],
-      threshold: 1,
-      metadata: Buffer.from(v1).toString("utf8"),
-    });
+    await addOffline("acme", owner, v1);
     const served = await fetch(`${urls.metadata}/1.acme.json`);
     expect(new Uint8Array(await served.arrayBuffer())).toEqual(v1);
 
@@ -105,15 +110,7 @@ describe("tuf-js through an offline delegation", () => {
     const path = "@beta/tool-2.0.tgz";
     const entry = { length: 5, hashes: { sha256: createHash("sha256").update("beta\n").digest("hex") } };
     const v1 = await ownersVersion(owner, 1, { [path]: entry });
-    await client.addDelegation({
-      name: "beta",
-      paths: ["@beta/*"],
-      terminating: true,
-      signing: "offline",
-      keys: [owner.key],
-      threshold: 1,
-      metadata: Buffer.from(v1).toString("utf8"),
-    });
+    await addOffline("beta", owner, v1);
     // What an attacker with another key (the online key is one: it is not among the owner's) and write
     // access to storage could serve: the same role listing other bytes, signed by that key.
     const forger = (await Ed25519Signer.generate()).signer;

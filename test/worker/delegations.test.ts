@@ -2,23 +2,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { AdminApiError, signDraft } from "../../scripts/lib/admin-client.ts";
 import { checkTarget } from "../../src/browser/check-target.ts";
-import { httpMetadata, walkToTarget } from "../../scripts/lib/delegation-walk.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
-import { parseRoot } from "../../src/tuf/root.ts";
-import { BASE, bootstrapped, getJson, withHmacRegistry, workerFetch } from "./helpers.ts";
+import { BASE, bootstrapped, getJson, publishedTargets, resolve, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
-
-/** Resolves `path` as a client does, from the repository's root v1. */
-async function resolve(repo: string, root: { signed: unknown }, path: string) {
-  const walk = await walkToTarget(
-    httpMetadata(`${BASE}/${repo}/metadata`, (input) => workerFetch(String(input))),
-    await parseRoot(root.signed),
-    path,
-  );
-  return { role: walk.found?.role ?? null, visited: walk.found?.visited ?? null, target: walk.found?.target };
-}
 
 async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string | undefined }> {
   try {
@@ -28,18 +16,6 @@ async function refusal(promise: Promise<unknown>): Promise<{ status: number; cod
     throw error;
   }
   throw new Error("the request was accepted");
-}
-
-async function publishedTargets(repo: string) {
-  const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
-  const { json: snapshot } = await getJson(
-    `/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`,
-  );
-  const version = snapshot.signed.meta["targets.json"].version;
-  return {
-    snapshot: snapshot.signed,
-    targets: (await getJson(`/${repo}/metadata/${version}.targets.json`)).json.signed,
-  };
 }
 
 describe("delegations: online named roles before the catch-all bins", () => {

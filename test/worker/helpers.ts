@@ -4,6 +4,8 @@ import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { RegistryClient, type RegistryCredential } from "../../scripts/lib/registry-client.ts";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
+import { httpMetadata, walkToTarget } from "../../scripts/lib/delegation-walk.ts";
+import { parseRoot } from "../../src/tuf/root.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { ARTIFACTS, PEP740 } from "../unit/attestations/material.ts";
 
@@ -146,4 +148,29 @@ export function pypiAttestedEvents() {
       bundle: JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]),
     },
   ];
+}
+
+// --- delegations ---------------------------------------------------------------
+
+/** Resolves `path` as a client does, from the repository's root v1. */
+export async function resolve(repo: string, root: { signed: unknown }, path: string) {
+  const walk = await walkToTarget(
+    httpMetadata(`${BASE}/${repo}/metadata`, (input) => workerFetch(String(input))),
+    await parseRoot(root.signed),
+    path,
+  );
+  return { role: walk.found?.role ?? null, visited: walk.found?.visited ?? null, target: walk.found?.target };
+}
+
+/** The published top-level targets and the snapshot that lists it. */
+export async function publishedTargets(repo: string) {
+  const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+  const { json: snapshot } = await getJson(
+    `/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`,
+  );
+  const version = snapshot.signed.meta["targets.json"].version;
+  return {
+    snapshot: snapshot.signed,
+    targets: (await getJson(`/${repo}/metadata/${version}.targets.json`)).json.signed,
+  };
 }
