@@ -441,11 +441,19 @@ export class Delegations {
    * here, synchronously, against the tree as it is now); marks the role for
    * the next round. Returns a refusal, or null once stored.
    */
-  submit(name: string, next: OfflineVersion, seq: number, now: number): Failure | null {
+  submit(name: string, next: OfflineVersion, checkedWith: OfflineOwners, seq: number, now: number): Failure | null {
     const delegation = this.#all().find((d) => d.name === name);
     if (!delegation) return failure(404, "not_found", `no delegation "${name}"`);
     if (!delegation.offline) {
       return failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`);
+    }
+    // The delegation was replaced while the signatures were checked: they were checked against other keys.
+    if (JSON.stringify(delegation.offline) !== JSON.stringify(checkedWith)) {
+      return failure(
+        409,
+        "bad_version",
+        `delegation "${name}" changed while this version was checked: submit it again`,
+      );
     }
     try {
       this.#transaction(() => {

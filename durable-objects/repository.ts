@@ -507,7 +507,7 @@ export class Repository extends DurableObject<Env> {
     const next = await checkedOffline(name, owners, bytes, this.#delegations.current(name));
     if ("ok" in next) return next;
     const seq = this.#publisher.roles.nextSeq();
-    const refused = this.#delegations.submit(name, next, seq, Date.now());
+    const refused = this.#delegations.submit(name, next, owners, seq, Date.now());
     if (refused) return refused;
     this.#audit.record(
       "delegation-signed",
