@@ -60,7 +60,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starts `wrangler dev`. Free ports are chosen before wrangler binds them, so
+ * another process (a parallel test file, another instance) can take one in
+ * between; when wrangler then reports "Address already in use", it starts
+ * again on new ports (unless the caller fixed the port), at most 3 times.
+ */
 export async function startLocalInstance(options: LocalInstanceOptions): Promise<LocalInstance> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const raced = error instanceof Error && error.message.includes("Address already in use");
+      if (!raced || options.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOnce(options: LocalInstanceOptions): Promise<LocalInstance> {
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   // Otherwise the readiness check could be answered by whatever holds the port.
