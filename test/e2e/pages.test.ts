@@ -97,8 +97,15 @@ describe("pages in a real browser", () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  async function open(url: string, name: string, options: { dark?: boolean; phone?: boolean } = {}) {
+  async function open(
+    url: string,
+    name: string,
+    options: { dark?: boolean; phone?: boolean; noHttpCache?: boolean } = {},
+  ) {
     const page = await browser.newPage();
+    // The browser's HTTP cache is shared by every page of the run: a timestamp.json an earlier test read
+    // may be reused for its max-age (10 s), as a browser should.
+    if (options.noHttpCache) await page.setCacheEnabled(false);
     await page.setBypassCSP(true); // only so that the test can inject axe-core
     await page.setViewport(options.phone ? { width: 390, height: 844, isMobile: true } : { width: 1000, height: 800 });
     await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: options.dark ? "dark" : "light" }]);
@@ -229,7 +236,7 @@ describe("pages in a real browser", () => {
     if (!bin) throw new Error("no stored bin lists the new target");
     const tampered = Buffer.from(bin.toString("utf8").replace(sha, `ee${sha.slice(2)}`));
     await tamperLocalR2Object(persistTo, bin, tampered);
-    const { page, shot } = await open(targetUrl(base, "pypi", path), "target-tampered");
+    const { page, shot } = await open(targetUrl(base, "pypi", path), "target-tampered", { noHttpCache: true });
     const result = await verification(page);
     expect(result.outcome).toBe("failed");
     expect(result.status).toMatch(/^Verification failed: bins-[0-9a-f]: 0 valid signature\(s\)/);
