@@ -467,6 +467,16 @@ export class Delegations {
     return null;
   }
 
+  /** The published offline roles, the one that expires first first (for status: only their owners can re-sign them). */
+  offlineExpiries(): Array<{ name: string; version: number; expires: string }> {
+    return this.#sql
+      .exec<{ name: string; version: number; expires: string }>(
+        `SELECT r.name, r.version, r.expires FROM roles r JOIN delegations d ON d.name = r.name
+         WHERE d.offline_keys IS NOT NULL AND r.version > 0 ORDER BY r.expires`,
+      )
+      .toArray();
+  }
+
   /** The owners' current keys and threshold for offline role `name`, or null if it is not one. */
   owners(name: string): OfflineOwners | null {
     return this.#all().find((d) => d.name === name)?.offline ?? null;

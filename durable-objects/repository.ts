@@ -802,6 +802,7 @@ export class Repository extends DurableObject<Env> {
       targets: this.#targets,
       vault: this.#vault,
       ceremonies: this.#ceremonies.book,
+      delegations: this.#delegations,
       lastFailure: this.#scheduler.lastFailure(),
       alarm: await this.ctx.storage.getAlarm(),
     });

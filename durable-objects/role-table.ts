@@ -227,11 +227,12 @@ export class RoleTable {
     return { version: row.version, expires: row.expires, length: row.length, sha256: row.sha256 };
   }
 
-  /** Published roles whose expiry is earliest first (for health and re-signing). */
+  /** Published roles the service signs, whose expiry is earliest first (for health and re-signing). */
   earliestExpiries(limit: number): Array<{ name: string; version: number; expires: string }> {
     return this.#sql
       .exec<{ name: string; version: number; expires: string }>(
-        "SELECT name, version, expires FROM roles WHERE version > 0 ORDER BY expires LIMIT ?",
+        `SELECT name, version, expires FROM roles WHERE version > 0
+           AND name NOT IN (SELECT name FROM delegations WHERE offline_keys IS NOT NULL) ORDER BY expires LIMIT ?`,
         limit,
       )
       .toArray();

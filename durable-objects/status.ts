@@ -1,6 +1,7 @@
 /** A repository's status, as operators, the health endpoint and the CLI see it. */
 import type { RepositoryStatus } from "../src/repository-api.ts";
 import type { CeremonyBook } from "./ceremony-book.ts";
+import type { Delegations } from "./delegations.ts";
 import type { Freshness } from "./freshness.ts";
 import type { KeyVault } from "./key-vault.ts";
 import type { RoleTable } from "./role-table.ts";
@@ -17,12 +18,16 @@ export interface StatusSources {
   targets: TargetsIndex;
   vault: KeyVault;
   ceremonies: CeremonyBook;
+  delegations: Pick<Delegations, "offlineExpiries">;
   lastFailure: { at: string; detail: string } | null;
   alarm: number | null;
   publishingBlocked: RepositoryStatus["publishingBlocked"];
 }
 
 const ONLINE = ["targets", "snapshot", "timestamp"];
+
+/** How long before an offline role expires status warns its owners (the service cannot re-sign it). */
+export const OFFLINE_EXPIRY_WARNING_MS = 7 * 86_400_000;
 
 export function repositoryStatus(s: StatusSources): RepositoryStatus {
   const { settings, roles, freshness, lastFailure } = s;
@@ -44,6 +49,12 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
     warnings.push(
       `ceremony ${open.id} (${open.kind} to root v${open.rootVersion}) is open: it needs root key signatures before ${new Date(open.expiresAt).toISOString()}`,
     );
+  for (const offline of s.delegations.offlineExpiries()) {
+    if (Date.parse(offline.expires) - Date.now() > OFFLINE_EXPIRY_WARNING_MS) break;
+    warnings.push(
+      `delegation ${offline.name} version ${offline.version} expires at ${offline.expires}: its owners sign and submit version ${offline.version + 1}`,
+    );
+  }
   if (lastFailure) warnings.push(`last publish failed at ${lastFailure.at}: ${lastFailure.detail}`);
   return {
     repository: s.name,

@@ -213,6 +213,22 @@ describe("offline delegations: roles their owners sign, served as signed", () =>
   });
 });
 
+describe("offline delegations: expiry reaches the owners", () => {
+  it("status warns a week before an offline role expires (the service cannot re-sign it) and not before", async () => {
+    const repo = "dlg-offline-expiry";
+    const { client, owners } = await setUp(repo);
+    expect((await client.status()).warnings.filter((w) => w.includes("delegation acme"))).toEqual([]);
+    const soon = inDays(3);
+    await client.submitDelegationMetadata("acme", await ownersVersion(owners.slice(0, 2), 2, [], soon));
+    const status = await client.status();
+    expect(status.warnings).toContain(
+      `delegation acme version 2 expires at ${soon}: its owners sign and submit version 3`,
+    );
+    // The earliest role the service re-signs is a bin, not the owners' role.
+    expect(status.roles.bins?.name).not.toBe("acme");
+  });
+});
+
 describe("offline delegations: the online key cannot sign for the namespace", () => {
   it("a version signed with the online key is refused, and one written into storage is refused by the client", async () => {
     const repo = "dlg-offline-forged";
