@@ -5,17 +5,16 @@
  * delegation claims, which falls through to the catch-all bins.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Updater } from "tuf-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
-import { repositoryUrls, type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
-import { type LocalInstance, randomSecrets, startLocalInstance } from "../../scripts/lib/local-instance.ts";
+import type { AdminClient } from "../../scripts/lib/admin-client.ts";
+import { type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
+import type { LocalInstance } from "../../scripts/lib/local-instance.ts";
 import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
-import { Ed25519Signer } from "../../src/tuf/signer.ts";
-import { cliEnv, cliHarness, json } from "./cli-harness.ts";
+import { startBootstrappedInstance, stopBootstrappedInstance } from "./bootstrapped-instance.ts";
+import { cliHarness, json } from "./cli-harness.ts";
 
 const REPO = "e2e-delegations";
 
@@ -51,26 +50,14 @@ describe("tuf-js through delegations", () => {
     createHash("sha256").update(path).digest().readUInt32BE(0) >>> (32 - bits);
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), "tuf-edge-delegations-"));
-    const secrets = randomSecrets();
-    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
-    urls = repositoryUrls(instance.baseUrl, REPO);
-    client = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
-    const signers = await Promise.all([1, 2].map(async () => (await Ed25519Signer.generate()).signer));
-    ({ rootBytes } = await bootstrapRepository(client, { rootSigners: signers, threshold: 2, settings: { bins: 16 } }));
-    env = cliEnv({
-      home: scratch,
-      url: instance.baseUrl,
-      repo: REPO,
-      adminToken: secrets.ADMIN_TOKEN,
-      passphrase: "unused",
-    });
+    ({ instance, scratch, client, urls, rootBytes, env } = await startBootstrappedInstance(
+      "tuf-edge-delegations-",
+      REPO,
+      "unused",
+    ));
   }, 400_000);
 
-  afterAll(async () => {
-    await instance?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => stopBootstrappedInstance(instance, scratch));
 
   it("resolves through online, terminating, binned and nested delegations, and falls through to the bins", async () => {
     const files = {

@@ -5,19 +5,19 @@
  * storage by one signed with a key that is not the owner's.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Updater } from "tuf-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
-import { repositoryUrls, type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
-import { type LocalInstance, randomSecrets, startLocalInstance } from "../../scripts/lib/local-instance.ts";
+import type { AdminClient } from "../../scripts/lib/admin-client.ts";
+import { type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
+import type { LocalInstance } from "../../scripts/lib/local-instance.ts";
 import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer, type Signer } from "../../src/tuf/signer.ts";
-import { cliEnv, cliHarness, json, ok } from "./cli-harness.ts";
+import { startBootstrappedInstance, stopBootstrappedInstance } from "./bootstrapped-instance.ts";
+import { cliHarness, json, ok } from "./cli-harness.ts";
 
 const REPO = "e2e-offline-delegations";
 
@@ -67,26 +67,14 @@ describe("tuf-js through an offline delegation", () => {
   }
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), "tuf-edge-offline-"));
-    const secrets = randomSecrets();
-    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets });
-    urls = repositoryUrls(instance.baseUrl, REPO);
-    client = new AdminClient({ baseUrl: instance.baseUrl, repo: REPO, token: secrets.ADMIN_TOKEN });
-    const signers = await Promise.all([1, 2].map(async () => (await Ed25519Signer.generate()).signer));
-    ({ rootBytes } = await bootstrapRepository(client, { rootSigners: signers, threshold: 2, settings: { bins: 16 } }));
-    env = cliEnv({
-      home: scratch,
-      url: instance.baseUrl,
-      repo: REPO,
-      adminToken: secrets.ADMIN_TOKEN,
-      passphrase: "owners passphrase",
-    });
+    ({ instance, scratch, client, urls, rootBytes, env } = await startBootstrappedInstance(
+      "tuf-edge-offline-",
+      REPO,
+      "owners passphrase",
+    ));
   }, 400_000);
 
-  afterAll(async () => {
-    await instance?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => stopBootstrappedInstance(instance, scratch));
 
   it("resolves a target the owner listed, through the role served as the owner signed it", async () => {
     const owner = (await Ed25519Signer.generate()).signer;
