@@ -7,6 +7,8 @@
  * the cause in `publishingBlocked`: nothing new can be published there.
  *   GET /health         every repository in the bucket
  *   GET /{repo}/health  one repository (404 if it does not exist)
+ * The service's list of repositories is read through the edge cache too (at
+ * most SHORT_CACHE_SECONDS old; a repository created here appears at once).
  * 200 when every timestamp is valid and nothing is blocked (status "ok" or "warning"), 503 otherwise.
  * No Durable Object is asked: each repository's answer is computed now from
  * two documents it published, read through the edge cache (at most
@@ -22,7 +24,8 @@ import { requireRepository } from "../http/repository-param.ts";
 import { Published } from "../pages/published.ts";
 import { SITE_STATUS, type SiteStatus } from "../pages/site-status.ts";
 import type { RepositoryStatus } from "../repository-api.ts";
-import { listRepositories } from "../storage/repository-directory.ts";
+import { shortCacheSeconds } from "../http/edge-cache.ts";
+import { cachedRepositories } from "../storage/repository-directory.ts";
 
 export interface RepositoryHealth {
   repository: string;
@@ -62,7 +65,7 @@ function respond(c: Context<AppEnv>, repositories: RepositoryHealth[]) {
 
 export const serviceHealth = new Hono<AppEnv>().get("/", async (c) => {
   const now = Date.now();
-  const repos = await listRepositories(c.env.BUCKET);
+  const repos = await cachedRepositories(c.env.BUCKET, shortCacheSeconds(c.env));
   return respond(c, await Promise.all(repos.map((r) => repositoryHealth(c, r, now))));
 });
 

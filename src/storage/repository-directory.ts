@@ -7,7 +7,16 @@
  * never removed. The Worker reads it (through the edge cache) before it
  * addresses a Durable Object for an unauthenticated request, so a request
  * naming a repository that does not exist creates no object and no storage.
+ *
+ * The list of repositories (an R2 list, a class A operation) is what the
+ * public `/health` reads; it is kept in the edge cache for the short cache
+ * lifetime, so that health checks, however frequent, cost at most one list per
+ * location per lifetime. A new repository purges the list where it is created.
  */
+import { cacheKey } from "./edge-cache.ts";
+
+/** The edge-cache entry holding the list of repositories. */
+const LISTING = cacheKey("-/repositories.json");
 export function markerKey(repo: string): string {
   return `${repo}/repository.json`;
 }
@@ -23,6 +32,7 @@ export async function addToDirectory(bucket: R2Bucket, repo: string, now: Date):
   await bucket.put(markerKey(repo), JSON.stringify({ repository: repo, createdAt: now.toISOString() }), {
     httpMetadata: { contentType: "application/json" },
   });
+  await caches.default.delete(LISTING);
 }
 
 /** Every repository with something published: the bucket's top-level prefixes. */
@@ -34,5 +44,19 @@ export async function listRepositories(bucket: R2Bucket): Promise<string[]> {
     names.push(...page.delimitedPrefixes.map((p) => p.slice(0, -1)));
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
+  return names;
+}
+
+/** listRepositories through the edge cache: at most `maxAgeSeconds` old, purged when a repository is added here. */
+export async function cachedRepositories(bucket: R2Bucket, maxAgeSeconds: number): Promise<string[]> {
+  const cached = await caches.default.match(LISTING);
+  if (cached) return cached.json<string[]>();
+  const names = await listRepositories(bucket);
+  if (maxAgeSeconds > 0) {
+    await caches.default.put(
+      LISTING,
+      Response.json(names, { headers: { "Cache-Control": `max-age=${maxAgeSeconds}` } }),
+    );
+  }
   return names;
 }

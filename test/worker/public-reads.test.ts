@@ -50,10 +50,9 @@ async function npmRepository(repo: string) {
   return setup;
 }
 
-/** The Worker's env with its REPOSITORY namespace watched: each use (an id, a stub) is recorded, then done for real. */
-function watchedEnv(): { env: Env; uses: string[] } {
-  const uses: string[] = [];
-  const namespace = new Proxy(env.REPOSITORY, {
+/** `binding` with each call of its methods recorded in `uses` by name, then done for real. */
+function watched<T extends object>(binding: T, uses: string[]): T {
+  return new Proxy(binding, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== "function") return value;
@@ -63,7 +62,12 @@ function watchedEnv(): { env: Env; uses: string[] } {
       };
     },
   });
-  return { env: { ...env, REPOSITORY: namespace }, uses };
+}
+
+/** The Worker's env with its REPOSITORY namespace watched: each use (an id, a stub) is recorded. */
+function watchedEnv(): { env: Env; uses: string[] } {
+  const uses: string[] = [];
+  return { env: { ...env, REPOSITORY: watched(env.REPOSITORY, uses) }, uses };
 }
 
 async function fetchWith(withEnv: Env, path: string, init?: RequestInit): Promise<Response> {
@@ -221,5 +225,27 @@ describe("public reads", () => {
       repositories: [{ status: "blocked", publishingBlocked: { code: "kek_unseal_failed" } }],
     });
     expect(watched.uses).toEqual([]);
+  });
+
+  it("list the service's repositories for /health once per cache lifetime, and at once after one is created", async () => {
+    await pypiRepository("health-list-a");
+    const calls: string[] = [];
+    const bucketWatched = { ...env, BUCKET: watched(env.BUCKET, calls) };
+    const lists = () => calls.filter((name) => name === "list").length;
+    const listed = async () => {
+      const response = await fetchWith(bucketWatched, "/health");
+      const body = await response.json<{ repositories: Array<{ repository: string }> }>();
+      return body.repositories.map((r) => r.repository);
+    };
+    expect(await listed()).toContain("health-list-a");
+    const afterFirst = lists();
+    expect(afterFirst).toBeGreaterThan(0);
+    expect(await listed()).toContain("health-list-a");
+    expect(lists()).toBe(afterFirst);
+
+    // A repository created here purges the cached list: the next health check lists it.
+    await pypiRepository("health-list-b");
+    expect(await listed()).toEqual(expect.arrayContaining(["health-list-a", "health-list-b"]));
+    expect(lists()).toBeGreaterThan(afterFirst);
   });
 });
