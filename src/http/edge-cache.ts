@@ -44,6 +44,18 @@ function freshUntil(cacheControl: string, storedAt: number | null): number | nul
   return maxAge === undefined || storedAt === null ? null : storedAt + Number(maxAge) * 1000;
 }
 
+/**
+ * How long an isolate keeps its copy of a mutable file (timestamp.json, public
+ * documents) at most, however fresh the edge-cache entry it came from. After a
+ * publish the writer's location purges its cache entry, but it cannot reach
+ * other isolates' copies: until those expire, two requests of one client may
+ * get a new timestamp and then an older one, and TUF clients refuse a
+ * timestamp older than the one they trust (spec §5.4.3, a rollback). This
+ * bounds that disagreement to a second, while a hot file still costs one
+ * cache lookup per isolate per second.
+ */
+export const MUTABLE_HOT_COPY_MS = 1_000;
+
 interface ServeOptions {
   r2Key: string;
   cacheControl: string;
@@ -88,7 +100,9 @@ export async function cachedFile(c: Context<AppEnv>, options: ServeOptions): Pro
     c.executionCtx.waitUntil(cache.put(key, cached.clone()));
   }
   const headers = [...cached.headers].filter(([name]) => name.toLowerCase() !== STORED_AT);
-  const until = freshUntil(options.cacheControl, Number(cached.headers.get(STORED_AT)) || null);
+  const fresh = freshUntil(options.cacheControl, Number(cached.headers.get(STORED_AT)) || null);
+  const until =
+    fresh === Number.POSITIVE_INFINITY || fresh === null ? fresh : Math.min(fresh, now + MUTABLE_HOT_COPY_MS);
   const length = Number(cached.headers.get("Content-Length") ?? Number.NaN);
   if (budget > 0 && until !== null && until > now && length <= Math.min(budget, HOT_COPY_MAX_BYTES)) {
     const bytes = new Uint8Array(await cached.arrayBuffer());
