@@ -41,6 +41,9 @@ const HELP = `usage: npm run bench -- [options]
   --baseline REV        also run the scale section against commit REV (e.g. main or a commit id),
                         side by side with this code, in the same run (default: no baseline)
   --pushers N           concurrent registry pushers in the scale section (100)
+  --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
+                        inspector) while pushing and draining, print its heaviest functions
+                        and write it whole to bench-results/scale-profile.cpuprofile
   --out FILE            JSON results (bench-results/latest.json)
   --keep-state          keep the instances' state folders (printed at the end)
   --worktree            run the work tree as it is (uncommitted edits included), copied at the
@@ -67,6 +70,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       batch: { type: "string" },
       baseline: { type: "string" },
       pushers: { type: "string" },
+      profile: { type: "boolean", default: false },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
       live: { type: "boolean", default: false },
@@ -108,6 +112,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       batchSize: num(values.batch, 1000, "batch"),
       baseline: values.baseline ?? null,
       pushers: num(values.pushers, 100, "pushers"),
+      profile: values.profile,
       workDir: "",
       keepState: values["keep-state"],
       code: values.live ? "live" : values.worktree ? "worktree" : "head",

@@ -26,6 +26,8 @@ export interface BenchOptions {
   baseline: string | null;
   /** Concurrent registry pushers in the scale section. */
   pushers: number;
+  /** Scale section: CPU-profile the Worker's isolate while pushing (--profile). */
+  profile: boolean;
 }
 
 export type LoaderName = "autocannon" | "wrk";

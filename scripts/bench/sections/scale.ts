@@ -18,12 +18,15 @@
  * With `--baseline REV`, the same steps run first against commit REV, in the
  * same run, and the table shows both side by side.
  */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { bootstrapRepository } from "../../lib/admin-client.ts";
 import { defined } from "../../lib/defined.ts";
+import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { startBenchInstance } from "../instance.ts";
-import { Inspector } from "../inspector.ts";
+import { type HotFunction, hotFunctions, Inspector } from "../inspector.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch, sleep } from "../pool-fetch.ts";
@@ -34,6 +37,8 @@ import type { ProjectCopy } from "../snapshot.ts";
 import type { BenchContext, Cell, Section, SectionResult, Table } from "../types.ts";
 
 const REPO = "bench-scale";
+/** Where --profile writes the whole CPU profile of the pushing phase. */
+const PROFILE_FILE = join(PROJECT_ROOT, "bench-results/scale-profile.cpuprofile");
 const EVENTS_PER_PUSH = 10;
 const POLL_MS = 25;
 const DRAIN_TIMEOUT_MS = 10 * 60_000;
@@ -57,6 +62,8 @@ interface Figures {
   cpuMsPerTarget: number;
   failedPushes: number;
   largestInvocation: Record<string, number> | null;
+  /** The heaviest functions of the pushing and draining phase (--profile), or null. */
+  profile: { busyMs: number; functions: HotFunction[] } | null;
 }
 
 const randomHex = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
@@ -144,6 +151,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       }
     })();
     let drainStart = Number.POSITIVE_INFINITY;
+    const profiling = options.profile && label === "this" && inspector !== null;
+    if (profiling) await inspector.startProfile();
     const mark = monitor.mark();
     const start = performance.now();
     const stop = start + pushSeconds * 1000;
@@ -181,6 +190,15 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     while ((await client.status()).pendingChanges && performance.now() - pushEnd < DRAIN_TIMEOUT_MS) await sleep(100);
     const drained = performance.now();
     const usage = monitor.since(mark);
+    let profile: Figures["profile"] = null;
+    if (profiling) {
+      const raw = await inspector.stopProfile();
+      // The whole profile too, for DevTools or a flame graph viewer.
+      await mkdir(join(PROJECT_ROOT, "bench-results"), { recursive: true });
+      await writeFile(PROFILE_FILE, JSON.stringify(raw));
+      log(`  CPU profile written to ${PROFILE_FILE}`);
+      profile = hotFunctions(raw, 30);
+    }
     const cpuSeconds = usage.workerdCores * usage.seconds;
     const heapAfter = inspector ? await inspector.heapUsage() : null;
     const figures: Figures = {
@@ -202,6 +220,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
       failedPushes: failed,
       largestInvocation: await largestInvocation(base, bench.token),
+      profile,
     };
     log(
       `  ${fmt(accepted)} targets accepted (${figures.acceptedTargetsPerS.toFixed(0)}/s), ack p99 ${figures.ackMs.p99.toFixed(0)} ms, ack→published p99 ${figures.ackToPublishedMs.p99.toFixed(0)} ms, ${figures.cpuMsPerTarget.toFixed(2)} ms CPU per target`,
@@ -266,8 +285,23 @@ export const scale: Section = {
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
     };
+    const tables = [table];
+    if (now.profile)
+      tables.push({
+        title: `CPU profile of the Worker's isolate while pushing and draining (this code): ${now.profile.busyMs.toFixed(0)} ms busy`,
+        columns: [
+          { header: "function", align: "left" },
+          { header: "where", align: "left" },
+          { header: "self ms", digits: 0 },
+          { header: "share %", digits: 1 },
+        ],
+        rows: now.profile.functions.map((f) => [f.name, f.where, f.selfMs, f.share * 100]),
+        notes: [
+          "Self time by function (a native call is named with the script function that made it), from Profiler.start/stop through wrangler's inspector, sampled every 0.5 ms.",
+        ],
+      });
     return {
-      tables: [table],
+      tables,
       data: { bins: options.bins, targets: options.targets, pushers: options.pushers, now, before },
     };
   },
