@@ -277,7 +277,13 @@ export class Publisher {
     );
     const timestampSha = await sha256Hex(timestampFile.bytes);
     // Everything the timestamp points to is stored: now, and only now, the timestamp.
-    await this.#deps.bucket.putMetadata("timestamp.json", timestampFile.bytes, timestampSha);
+    // It records the newest root stored, for the Worker's root visibility (src/routes/metadata.ts).
+    await this.#deps.bucket.putMetadata(
+      "timestamp.json",
+      timestampFile.bytes,
+      timestampSha,
+      this.#deps.roots.newestStored() ?? undefined,
+    );
     await this.#deps.purge(this.#deps.bucket.metadataKey("timestamp.json")).catch(() => undefined);
     roles.recordStaged(
       "timestamp",

@@ -63,6 +63,11 @@ export class RootHistory {
       .map(({ version, bytes }) => ({ version, bytes: new Uint8Array(bytes) }));
   }
 
+  /** The newest root version in R2, or null before the first is stored. */
+  newestStored(): number | null {
+    return this.#sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM roots WHERE stored = 1").one().v ?? null;
+  }
+
   /** Root `version` is in R2 as `N.root.json`. */
   markStored(version: number): void {
     this.#sql.exec("UPDATE roots SET stored = 1 WHERE version = ?", version);

@@ -72,14 +72,34 @@ export async function serveCached(c: Context<AppEnv>, options: ServeOptions): Pr
 }
 
 /**
+ * On edge-cache entries of timestamp.json only, never sent to clients: the
+ * newest root version that was stored when that timestamp was (R2 custom
+ * metadata "root-version", written by the publisher). See src/routes/metadata.ts.
+ */
+const ROOT_VERSION = "x-tuf-edge-root-version";
+const INTERNAL_HEADERS = new Set([STORED_AT, ROOT_VERSION]);
+
+/** A file as served, and what its cache entry says that clients are never told. */
+export interface CachedEntry {
+  response: Response;
+  /** For timestamp.json: the newest root stored when it was published (null when it does not say). */
+  rootVersion: number | null;
+}
+
+/**
  * The object's full response (never a 304), or null when it does not exist:
  * this isolate's copy, else the edge cache's, else R2's (then cached).
  */
 export async function cachedFile(c: Context<AppEnv>, options: ServeOptions): Promise<Response | null> {
+  return (await cachedEntry(c, options))?.response ?? null;
+}
+
+/** cachedFile, with what the entry records beside the response. */
+export async function cachedEntry(c: Context<AppEnv>, options: ServeOptions): Promise<CachedEntry | null> {
   const budget = hotCopyBudget(c.env);
   const now = Date.now();
   const copy = budget > 0 ? hotCopies.get(options.r2Key, now) : null;
-  if (copy) return new Response(copy.bytes, { headers: copy.headers });
+  if (copy) return { response: new Response(copy.bytes, { headers: copy.headers }), rootVersion: copy.rootVersion };
 
   const cache = caches.default;
   const key = cacheKey(options.r2Key);
@@ -88,6 +108,7 @@ export async function cachedFile(c: Context<AppEnv>, options: ServeOptions): Pro
     const object = await options.load();
     if (!object) return null;
     const sha256 = object.customMetadata?.sha256;
+    const rootVersion = object.customMetadata?.["root-version"];
     cached = new Response(object.body, {
       headers: {
         "Content-Type": options.contentType ?? object.httpMetadata?.contentType ?? "application/octet-stream",
@@ -95,21 +116,24 @@ export async function cachedFile(c: Context<AppEnv>, options: ServeOptions): Pro
         "Cache-Control": options.cacheControl,
         ETag: sha256 ? `"${sha256}"` : object.httpEtag,
         [STORED_AT]: String(now),
+        ...(rootVersion ? { [ROOT_VERSION]: rootVersion } : {}),
       },
     });
     c.executionCtx.waitUntil(cache.put(key, cached.clone()));
   }
-  const headers = [...cached.headers].filter(([name]) => name.toLowerCase() !== STORED_AT);
+  const headers = [...cached.headers].filter(([name]) => !INTERNAL_HEADERS.has(name.toLowerCase()));
+  const recorded = Number.parseInt(cached.headers.get(ROOT_VERSION) ?? "", 10);
+  const rootVersion = Number.isSafeInteger(recorded) && recorded > 0 ? recorded : null;
   const fresh = freshUntil(options.cacheControl, Number(cached.headers.get(STORED_AT)) || null);
   const until =
     fresh === Number.POSITIVE_INFINITY || fresh === null ? fresh : Math.min(fresh, now + MUTABLE_HOT_COPY_MS);
   const length = Number(cached.headers.get("Content-Length") ?? Number.NaN);
   if (budget > 0 && until !== null && until > now && length <= Math.min(budget, HOT_COPY_MAX_BYTES)) {
     const bytes = new Uint8Array(await cached.arrayBuffer());
-    hotCopies.keep(options.r2Key, { bytes, headers, until }, budget);
-    return new Response(bytes, { headers });
+    hotCopies.keep(options.r2Key, { bytes, headers, until, rootVersion }, budget);
+    return { response: new Response(bytes, { headers }), rootVersion };
   }
-  return new Response(cached.body, { status: cached.status, headers });
+  return { response: new Response(cached.body, { status: cached.status, headers }), rootVersion };
 }
 
 /**

@@ -37,6 +37,8 @@ export interface HotCopy {
   headers: ReadonlyArray<readonly [string, string]>;
   /** Epoch ms after which the copy is not served (Infinity for immutable files). */
   until: number;
+  /** For timestamp.json: the newest root stored when it was published (src/http/edge-cache.ts). */
+  rootVersion: number | null;
 }
 
 /** This isolate's copies of small hot files, by R2 key, in least-recently-used order. */

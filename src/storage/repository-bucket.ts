@@ -39,12 +39,21 @@ export class RepositoryBucket {
     return `${this.#repo}/targets/${dir}${sha256}.${targetPath.slice(slash + 1)}`;
   }
 
-  /** Stores a metadata file; R2 checks the bytes against their SHA-256 on the way in. */
-  async putMetadata(filename: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<void> {
+  /**
+   * Stores a metadata file; R2 checks the bytes against their SHA-256 on the
+   * way in. timestamp.json also records `rootVersion`, the newest root stored
+   * before it: the Worker serves no newer root than the timestamp it serves.
+   */
+  async putMetadata(
+    filename: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    sha256: string,
+    rootVersion?: number,
+  ): Promise<void> {
     await this.#bucket.put(this.metadataKey(filename), bytes, {
       sha256,
       httpMetadata: { contentType: JSON_TYPE },
-      customMetadata: { sha256 },
+      customMetadata: { sha256, ...(rootVersion === undefined ? {} : { "root-version": String(rootVersion) }) },
     });
   }
 
