@@ -23,9 +23,9 @@
  * signs it. The owners sign each version (version 1 comes with the request
  * that adds it, so the role is never listed without a version to serve),
  * the service checks it (src/tuf/offline-role.ts, and every path it lists
- * claimed by it) and the publisher stores and serves those exact bytes. A
- * path an offline role claims cannot be pushed or changed through the
- * service (409 `offline_namespace`): only the owners' next version changes it.
+ * claimed by it) and the publisher stores and serves those exact bytes.
+ * Changes pushed for a path an offline role claims wait for its owners
+ * (offline-queue.ts): only the owners' next version changes what clients see.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { toHex, utf8 } from "../src/lib/bytes.ts";
@@ -439,9 +439,17 @@ export class Delegations {
    * Stores the owners' next version of offline role `name`, if it still is
    * the next version and every path it lists is one the role claims (checked
    * here, synchronously, against the tree as it is now); marks the role for
-   * the next round. Returns a refusal, or null once stored.
+   * the next round, and runs `alsoInTransaction` in the same transaction
+   * (its refusal rolls it all back). Returns a refusal, or null once stored.
    */
-  submit(name: string, next: OfflineVersion, checkedWith: OfflineOwners, seq: number, now: number): Failure | null {
+  submit(
+    name: string,
+    next: OfflineVersion,
+    checkedWith: OfflineOwners,
+    seq: number,
+    now: number,
+    alsoInTransaction?: () => Failure | null,
+  ): Failure | null {
     const delegation = this.#all().find((d) => d.name === name);
     if (!delegation) return failure(404, "not_found", `no delegation "${name}"`);
     if (!delegation.offline) {
@@ -457,6 +465,8 @@ export class Delegations {
     }
     try {
       this.#transaction(() => {
+        const refused = alsoInTransaction?.();
+        if (refused) throw new Refused(refused);
         this.#storeOffline(name, next, now);
         this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
       });
@@ -564,6 +574,6 @@ export function offlineNamespace(role: string, path: string): Failure {
   return failure(
     409,
     "offline_namespace",
-    `target "${path}" is in the namespace of delegation "${role}", which its owners sign offline: submit it in the role's next version (PUT /{repo}/admin/delegations/${role}/metadata)`,
+    `target "${path}" is in the namespace of delegation "${role}", which its owners sign offline: the service cannot quarantine it, attach attestations to it or move it; only the owners' next version changes it`,
   );
 }

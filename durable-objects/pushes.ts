@@ -62,6 +62,8 @@ export interface PushDeps {
   attestations: Attestations;
   bucket: RepositoryBucket;
   staged: StagedUploads;
+  /** The offline roles whose owners have yet to sign changes of a task (offline-queue.ts). */
+  awaitingOwners: (taskId: string) => string[];
 }
 
 /** What the Worker saw of an upload request, checked against its signed manifest. */
@@ -296,10 +298,11 @@ export class Pushes {
       const refused = this.#deps.events.check(binned);
       if (refused) return refused;
       const seq = this.#deps.roles.nextSeq();
-      this.#deps.events.apply(binned, seq, `registry ${registry}`);
+      const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
+      this.#deps.events.apply(binned, seq, `registry ${registry}`, id);
       if (uploadId) this.#deps.staged.accepted(uploadId);
       const task: TaskRow = {
-        id: toHex(crypto.getRandomValues(new Uint8Array(16))),
+        id,
         seq,
         registry,
         events: events.length,
@@ -360,21 +363,29 @@ export class Pushes {
       await this.#deps.publishSoon();
     }
     // Read again: the publish just awaited recorded the versions that carry it.
+    // A task waiting for an offline role's owners is accepted, not published: 202.
     const view = this.task(task.id) ?? this.#view(task);
     return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
   }
 
   #view(row: TaskRow): TaskView {
     const { roles } = this.#deps;
-    const published = row.seq <= roles.publishedSeq() || (!roles.roundActive() && !roles.hasChanges());
-    const state = published
-      ? "published"
-      : roles.roundActive() && row.seq <= roles.roundSeq()
-        ? "publishing"
-        : "queued";
+    // Changes for offline roles are in no published metadata until their owners sign them.
+    const awaitingOwners = this.#deps.awaitingOwners(row.id);
+    const published =
+      awaitingOwners.length === 0 && (row.seq <= roles.publishedSeq() || (!roles.roundActive() && !roles.hasChanges()));
+    const state =
+      awaitingOwners.length > 0
+        ? "awaiting-owners"
+        : published
+          ? "published"
+          : roles.roundActive() && row.seq <= roles.roundSeq()
+            ? "publishing"
+            : "queued";
     const view: TaskView = {
       id: row.id,
       state,
+      ...(awaitingOwners.length > 0 ? { awaitingOwners } : {}),
       registry: row.registry,
       events: row.events,
       createdAt: new Date(row.created_at).toISOString(),

@@ -33,6 +33,7 @@ import {
   type DelegationSpec,
   type DelegationView,
 } from "../src/repository-api.ts";
+import { OfflineQueue } from "./offline-queue.ts";
 import { Attestations } from "./attestations.ts";
 import { sigstoreTrustStub } from "../src/sigstore-trust-stub.ts";
 import { AuditLog, type AuditEvent } from "./audit-log.ts";
@@ -80,6 +81,14 @@ async function kekResult<T extends object>(fn: () => T | Promise<T>): Promise<Re
 
 type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
 
+/** An applied change: the versions that carry it, and the offline roles whose owners must sign part of it. */
+interface AppliedChange {
+  versions: PublishedVersions;
+  removed: number;
+  pending: boolean;
+  awaitingOwners: string[];
+}
+
 export class Repository extends DurableObject<Env> {
   readonly #name: string;
   readonly #sql: SqlStorage;
@@ -107,6 +116,7 @@ export class Repository extends DurableObject<Env> {
   readonly #site: SiteDocuments;
   readonly #documents: PublicDocuments;
   readonly #delegations: Delegations;
+  readonly #offlineQueue: OfflineQueue;
   /** Counts R2 operations, for the per-invocation budget (invocation-budget.ts). */
   readonly #r2 = new R2Meter();
   readonly #invocations: InvocationLog;
@@ -140,6 +150,7 @@ export class Repository extends DurableObject<Env> {
       transaction: (fn) => ctx.storage.transactionSync(fn),
       topBins: () => hashBins(this.#requireSettings()),
     });
+    this.#offlineQueue = new OfflineQueue({ sql: this.#sql, audit: this.#audit, delegations: this.#delegations });
     this.#publisher = new Publisher({
       sql: this.#sql,
       bucket: this.#bucket,
@@ -220,6 +231,7 @@ export class Repository extends DurableObject<Env> {
       repo: name,
       quarantine: this.#quarantine,
       staged: this.#staged,
+      offline: this.#offlineQueue,
     });
     this.#pushes = new Pushes({
       sql: this.#sql,
@@ -242,6 +254,7 @@ export class Repository extends DurableObject<Env> {
       attestations: this.#attestations,
       bucket: this.#bucket,
       staged: this.#staged,
+      awaitingOwners: (taskId) => this.#offlineQueue.awaiting(taskId),
     });
     this.#scheduler = new Scheduler({
       storage: ctx.storage,
@@ -321,10 +334,7 @@ export class Repository extends DurableObject<Env> {
    * together. Same rules as registry pushes, except that removing an unknown
    * path is ignored (and not counted).
    */
-  async changeTargets(
-    change: TargetsChange,
-    options: { wait?: boolean } = {},
-  ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
+  async changeTargets(change: TargetsChange, options: { wait?: boolean } = {}): Promise<Result<AppliedChange>> {
     const settings = this.#bootstrappedSettings();
     if ("ok" in settings) return settings;
     const blocked = await this.#publishingBlocked();
@@ -346,7 +356,7 @@ export class Repository extends DurableObject<Env> {
       | { type: "targets.quarantine"; path: string; reason: string; reference?: string }
       | { type: "targets.release" | "targets.remove"; path: string },
     by?: string,
-  ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
+  ): Promise<Result<AppliedChange>> {
     const settings = this.#bootstrappedSettings();
     if ("ok" in settings) return settings;
     if (change.type === "targets.remove" && !this.#quarantine.held(change.path))
@@ -371,7 +381,7 @@ export class Repository extends DurableObject<Env> {
     actor: Actor,
     options: { wait?: boolean },
     uploadId?: string,
-  ): Promise<Result<{ versions: PublishedVersions; removed: number; pending: boolean }>> {
+  ): Promise<Result<AppliedChange>> {
     await this.#targetEvents.prepare(events);
     const applied = this.ctx.storage.transactionSync(() => {
       const refused = this.#targetEvents.check(events, { lenientRemove: true });
@@ -386,13 +396,20 @@ export class Repository extends DurableObject<Env> {
       return applied;
     }
     await this.#settleQuarantine();
+    const { awaitingOwners } = applied;
     if (options.wait === false) {
       // Stored and durable; the publish follows (group commit), and failures are retried.
       await this.#commits.publishSoon();
-      return { ok: true, versions: this.#publisher.versions(), removed: applied.removed, pending: true };
+      return {
+        ok: true,
+        versions: this.#publisher.versions(),
+        removed: applied.removed,
+        pending: true,
+        awaitingOwners,
+      };
     }
     const result = await this.#withDocuments(published(this.#commits.publish(applied.seq)));
-    return result.ok ? { ...result, removed: applied.removed, pending: false } : result;
+    return result.ok ? { ...result, removed: applied.removed, pending: false, awaitingOwners } : result;
   }
 
   /**
@@ -418,7 +435,9 @@ export class Repository extends DurableObject<Env> {
   }
 
   /** Accepts the operator's staged upload: its bytes go to their content address, then the target is listed and published. */
-  async completeReservedUpload(uploadId: string): Promise<Result<{ versions: PublishedVersions }>> {
+  async completeReservedUpload(
+    uploadId: string,
+  ): Promise<Result<{ versions: PublishedVersions; awaitingOwners: string[] }>> {
     const upload = this.#staged.get(uploadId);
     if (!upload) return failure(409, "upload_expired", `upload ${uploadId} is not in progress; send it again`);
     if (!(await this.#staged.promote(upload))) {
@@ -429,7 +448,7 @@ export class Repository extends DurableObject<Env> {
     const add = { type: "targets.add" as const, path, length, hashes: { sha256 }, ...this.#delegations.assign(path) };
     const result = await this.#applyEvents([add], "operator", {}, upload.id);
     if (!result.ok) await this.#staged.discard(upload);
-    return result.ok ? { ok: true, versions: result.versions } : result;
+    return result.ok ? { ok: true, versions: result.versions, awaitingOwners: result.awaitingOwners } : result;
   }
 
   /** Discards an upload whose bytes could not be staged (or were refused): nothing of it stays. */
@@ -441,7 +460,82 @@ export class Repository extends DurableObject<Env> {
   // --- delegations ------------------------------------------------------------
 
   async delegations(): Promise<DelegationView[]> {
-    return this.#delegations.list();
+    return this.#offlineQueue.annotate(this.#delegations.list());
+  }
+
+  /**
+   * The draft of offline role `name`'s next version (an OfflineDraftView, as JSON text), for its owners to sign:
+   * the published targets with the changes waiting for them applied
+   * (offline-queue.ts says when a draft is made again and when it is frozen).
+   */
+  async delegationDraft(name: string): Promise<Result<{ draft: string }>> {
+    const settings = this.#bootstrappedSettings();
+    if ("ok" in settings) return settings;
+    const owners = this.#offlineOwners(name);
+    if ("ok" in owners) return owners;
+    const draft = await this.#offlineQueue.draft(name, owners, new Date(), settings.expiry.targets);
+    return "ok" in draft ? draft : { ok: true, draft: JSON.stringify(draft) };
+  }
+
+  /**
+   * An owner's signature over the draft named by `sha256`: collected, and
+   * once the role's threshold is met the version is assembled, checked like
+   * a version the owners submit whole, and published before the answer (the
+   * changes it carries leave the queue; their tasks are published with it).
+   */
+  async signDelegationDraft(
+    name: string,
+    sha256: string,
+    signature: { keyid: string; sig: string },
+  ): Promise<Result<{ draft: string; published: { version: number; versions: PublishedVersions } | null }>> {
+    const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
+    if (ready) return ready;
+    const owners = this.#offlineOwners(name);
+    if ("ok" in owners) return owners;
+    const collected = await this.#offlineQueue.collect(name, owners, sha256, signature);
+    if ("ok" in collected) return collected;
+    const { outcome, store } = collected;
+    if (!outcome.complete) {
+      const refused = this.ctx.storage.transactionSync(store);
+      if (refused) return refused;
+      this.#audit.record(
+        "delegation-draft-signed",
+        `${name} version ${outcome.draft.version}: ${outcome.draft.signatures.length} of ${owners.threshold} signatures (sha256 ${sha256})`,
+        { keyid: signature.keyid },
+      );
+      return { ok: true, draft: JSON.stringify(outcome.draft), published: null };
+    }
+    const next = await checkedOffline(name, owners, outcome.envelope, this.#delegations.current(name));
+    if ("ok" in next) return next;
+    const seq = this.#publisher.roles.nextSeq();
+    const refused = this.#delegations.submit(name, next, owners, seq, Date.now(), () => {
+      const stale = store();
+      if (!stale) this.#offlineQueue.settle(name, outcome.through, seq);
+      return stale;
+    });
+    if (refused) return refused;
+    this.#audit.record(
+      "delegation-signed",
+      `${name} version ${next.checked.version} (${Object.keys(next.checked.targets).length} targets), expires ${next.checked.expires}: the draft's signatures met the threshold (${outcome.draft.changes.length} pending change(s) published)`,
+      { keyid: signature.keyid },
+    );
+    const result = await published(this.#commits.publish(seq));
+    if (!result.ok) return result;
+    return {
+      ok: true,
+      draft: JSON.stringify(outcome.draft),
+      published: { version: next.checked.version, versions: result.versions },
+    };
+  }
+
+  /** The owners of offline delegation `name`, or why it has none. */
+  #offlineOwners(name: string): OfflineOwners | Failure {
+    const owners = this.#delegations.owners(name);
+    if (owners) return owners;
+    const exists = this.#delegations.list().some((d) => d.name === name);
+    return exists
+      ? failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`)
+      : failure(404, "not_found", `no delegation "${name}"`);
   }
 
   /**
@@ -497,13 +591,8 @@ export class Repository extends DurableObject<Env> {
   ): Promise<Result<{ version: number; versions: PublishedVersions }>> {
     const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
     if (ready) return ready;
-    const owners = this.#delegations.owners(name);
-    if (!owners) {
-      const exists = this.#delegations.list().some((d) => d.name === name);
-      return exists
-        ? failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`)
-        : failure(404, "not_found", `no delegation "${name}"`);
-    }
+    const owners = this.#offlineOwners(name);
+    if ("ok" in owners) return owners;
     const next = await checkedOffline(name, owners, bytes, this.#delegations.current(name));
     if ("ok" in next) return next;
     const seq = this.#publisher.roles.nextSeq();
@@ -803,6 +892,7 @@ export class Repository extends DurableObject<Env> {
       vault: this.#vault,
       ceremonies: this.#ceremonies.book,
       delegations: this.#delegations,
+      offlineQueue: this.#offlineQueue,
       lastFailure: this.#scheduler.lastFailure(),
       alarm: await this.ctx.storage.getAlarm(),
     });

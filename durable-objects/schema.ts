@@ -292,6 +292,33 @@ const MIGRATIONS: readonly string[] = [
     submitted_at INTEGER NOT NULL
   );
   `,
+  /* 16: changes waiting for an offline role's owners, and the drafts they sign (durable-objects/offline-queue.ts) */ `
+  -- Target events accepted for paths an offline role claims (registry pushes,
+  -- uploads, operator changes): the service never signs them; they wait here,
+  -- in the order accepted, until the owners publish a version that carries them.
+  CREATE TABLE offline_pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    role TEXT NOT NULL,
+    event TEXT NOT NULL,            -- JSON: the change (src/tuf/offline-draft.ts PendingChange)
+    actor TEXT NOT NULL,            -- "registry <name>" or "operator[ (<name>)]"
+    task_id TEXT,                   -- the registry push's task, which waits for the owners
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX offline_pending_by_role ON offline_pending (role, id);
+  CREATE INDEX offline_pending_by_task ON offline_pending (task_id) WHERE task_id IS NOT NULL;
+  -- The draft of an offline role's next version: the canonical JSON of its signed
+  -- part, pinned (it carries the pending changes up to 'through'), and the owners'
+  -- signatures collected over exactly those bytes.
+  CREATE TABLE offline_drafts (
+    role TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    canonical BLOB NOT NULL,
+    sha256 TEXT NOT NULL,
+    through INTEGER NOT NULL,       -- the last offline_pending id it carries (0: none)
+    signatures TEXT NOT NULL,       -- JSON array of {keyid, sig}, each verified over canonical
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

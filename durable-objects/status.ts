@@ -3,6 +3,7 @@ import type { RepositoryStatus } from "../src/repository-api.ts";
 import type { CeremonyBook } from "./ceremony-book.ts";
 import type { Delegations } from "./delegations.ts";
 import type { Freshness } from "./freshness.ts";
+import type { OfflineQueue } from "./offline-queue.ts";
 import type { KeyVault } from "./key-vault.ts";
 import type { RoleTable } from "./role-table.ts";
 import type { RootHistory } from "./root-history.ts";
@@ -19,6 +20,8 @@ export interface StatusSources {
   vault: KeyVault;
   ceremonies: CeremonyBook;
   delegations: Pick<Delegations, "offlineExpiries">;
+  /** Changes waiting for offline roles' owners, and their drafts' progress. */
+  offlineQueue: Pick<OfflineQueue, "reminders">;
   lastFailure: { at: string; detail: string } | null;
   alarm: number | null;
   publishingBlocked: RepositoryStatus["publishingBlocked"];
@@ -55,6 +58,7 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
       `delegation ${offline.name} version ${offline.version} expires at ${offline.expires}: its owners sign and submit version ${offline.version + 1}`,
     );
   }
+  warnings.push(...s.offlineQueue.reminders());
   if (lastFailure) warnings.push(`last publish failed at ${lastFailure.at}: ${lastFailure.detail}`);
   return {
     repository: s.name,

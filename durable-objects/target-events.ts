@@ -21,6 +21,9 @@ import type { Attestations, VerifiedAttestation } from "./attestations.ts";
 import type { Quarantine } from "./quarantine.ts";
 import type { StagedUploads } from "./staged-uploads.ts";
 import { offlineNamespace } from "./delegations.ts";
+import type { OfflineQueue, QueuedChange } from "./offline-queue.ts";
+import { PENDING_CHANGE_TYPES, type PendingChange } from "../src/tuf/offline-draft.ts";
+import type { TargetFile } from "../src/tuf/targets.ts";
 
 type LogTargetType = "target.add" | "target.remove" | "target.yank" | "target.unyank";
 
@@ -28,7 +31,7 @@ export type BinnedEvent = TargetEvent & {
   bin: string;
   /** Why no role can list this path (delegations.ts), if none can. */
   unclaimable?: string;
-  /** The offline role that lists this path (delegations.ts): the service cannot change it. */
+  /** The offline role that lists this path (delegations.ts): the change waits for its owners (offline-queue.ts). */
   offline?: string;
   /** For attestations.add: the attestation, verified before the transaction. */
   attestation?: VerifiedAttestation;
@@ -60,6 +63,8 @@ export interface TargetEventsDeps {
   repo: string;
   quarantine: Quarantine;
   staged: StagedUploads;
+  /** Changes for offline roles wait here for their owners' signatures. */
+  offline: OfflineQueue;
 }
 
 export class TargetEvents {
@@ -70,6 +75,7 @@ export class TargetEvents {
   readonly #repo: string;
   readonly #quarantine: Quarantine;
   readonly #staged: StagedUploads;
+  readonly #offline: OfflineQueue;
 
   constructor(deps: TargetEventsDeps) {
     this.#sql = deps.sql;
@@ -79,17 +85,20 @@ export class TargetEvents {
     this.#repo = deps.repo;
     this.#quarantine = deps.quarantine;
     this.#staged = deps.staged;
+    this.#offline = deps.offline;
   }
 
   /** The first event that cannot be applied, as a Failure naming it; null if all can. */
   check(events: readonly BinnedEvent[], options: ApplyOptions = {}): Failure | null {
     const anyQuarantined = this.#quarantine.any();
     const added = new Set<string>();
+    const offlineBatch = new Map<string, Record<string, TargetFile>>();
     for (const [i, event] of events.entries()) {
       const at = `events.${i} (${event.type} "${event.path}")`;
       if (event.offline) {
-        const refusal = offlineNamespace(event.offline, event.path);
-        return { ...refusal, detail: `${at}: ${refusal.detail}` };
+        const refused = this.#checkOffline(event, event.offline, at, offlineBatch, options);
+        if (refused) return refused;
+        continue;
       }
       const quarantined = anyQuarantined && this.#quarantine.has(event.path);
       if (event.type === "targets.release") {
@@ -129,11 +138,26 @@ export class TargetEvents {
     this.#quarantine.endRelease(releasedPaths(events));
   }
 
-  /** Applies checked events, recording each in the transparency log; returns how many targets were removed. */
-  apply(events: readonly BinnedEvent[], seq: number, actor: Actor = "operator"): { removed: number } {
+  /**
+   * Applies checked events, recording each in the transparency log, and
+   * queues those for offline roles for their owners (task `taskId` waits
+   * for them); returns how many targets were removed and the offline roles
+   * whose owners now have changes to sign.
+   */
+  apply(
+    events: readonly BinnedEvent[],
+    seq: number,
+    actor: Actor = "operator",
+    taskId: string | null = null,
+  ): { removed: number; awaitingOwners: string[] } {
     const anyQuarantined = this.#quarantine.any();
     let removed = 0;
+    const queued: QueuedChange[] = [];
     for (const event of events) {
+      if (event.offline) {
+        queued.push({ role: event.offline, change: pendingChange(event) });
+        continue;
+      }
       if (event.type === "attestations.add") {
         if (!event.attestation) throw new Error(`attestations.add for ${event.path}: not verified before apply`);
         this.#attestations.record(this.#index, this.#log, event.attestation, seq);
@@ -191,7 +215,34 @@ export class TargetEvents {
         }
       }
     }
-    return { removed };
+    const awaitingOwners = queued.length > 0 ? this.#offline.queue(queued, actor, taskId, Date.now()) : [];
+    return { removed, awaitingOwners };
+  }
+
+  /**
+   * Why an event for a path offline role `role` claims cannot wait for its
+   * owners, or null. Target changes can (with the same rules as elsewhere:
+   * immutable digests, an upload's reservation); quarantine and
+   * attestations cannot: they change what the service signs.
+   */
+  #checkOffline(
+    event: BinnedEvent,
+    role: string,
+    at: string,
+    batch: Map<string, Record<string, TargetFile>>,
+    options: ApplyOptions,
+  ): Failure | null {
+    if (!PENDING_CHANGE_TYPES.has(event.type)) {
+      const refusal = offlineNamespace(role, event.path);
+      return { ...refusal, detail: `${at}: ${refusal.detail}` };
+    }
+    if (event.type === "targets.add") {
+      const clash = this.#immutableClash(event.path, event.length, event.hashes);
+      if (clash) return failure(409, "immutable_target", `${at}: ${clash}`);
+      const uploading = this.#staged.conflict(event.path, event.hashes.sha256);
+      if (uploading) return failure(409, "upload_in_progress", `${at}: ${uploading}`);
+    }
+    return this.#offline.check(role, pendingChange(event), at, batch, options.lenientRemove === true);
   }
 
   /** Why `path` may not be published with this length and these hashes, or null if it may. */
@@ -213,5 +264,26 @@ export class TargetEvents {
       },
     };
     return `was published as ${JSON.stringify(published)}; a published path never changes its length or hashes`;
+  }
+}
+
+/** The change an event for an offline role's path asks of its owners (checked to be one of PENDING_CHANGE_TYPES). */
+function pendingChange(event: BinnedEvent): PendingChange {
+  switch (event.type) {
+    case "targets.add":
+      return {
+        type: event.type,
+        path: event.path,
+        length: event.length,
+        hashes: event.hashes,
+        ...(event.custom ? { custom: event.custom } : {}),
+      };
+    case "targets.yank":
+      return { type: event.type, path: event.path, reason: event.reason };
+    case "targets.remove":
+    case "targets.unyank":
+      return { type: event.type, path: event.path };
+    default:
+      throw new Error(`${event.type} ${event.path}: not a change an offline role's owners sign`);
   }
 }

@@ -12,7 +12,7 @@ import { TargetPathSchema } from "./schemas/target-path.ts";
 import { UploadManifestSchema, WebhookBodySchema } from "./schemas/webhook.ts";
 import { ResealSchema } from "./schemas/kek.ts";
 import { QuarantineActionSchema, QuarantineSchema } from "./schemas/quarantine.ts";
-import { DELEGATION_NAME, DelegationSpecSchema } from "./schemas/delegations.ts";
+import { DELEGATION_NAME, DelegationSpecSchema, DraftSignatureSchema } from "./schemas/delegations.ts";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: "any", io: "input" });
 const json = (s: z.ZodType) => ({ content: { "application/json": { schema: schema(s) } } });
@@ -45,14 +45,17 @@ const registryName = {
 };
 const pushResponses = {
   200: { description: "published; the task holds the versions" },
-  202: { description: "accepted; poll Location" },
+  202: {
+    description:
+      'accepted; poll Location. Also the answer when events are for paths an offline delegation claims: they are queued for its owners (task state "awaiting-owners", awaitingOwners names the roles) and published once the owners sign the role\'s next version',
+  },
   400: problem(
     "invalid body (errors[] names each event and field), or registry_required (unnamed, with several registries)",
   ),
   401: problem("unsigned, forged (no credential of the named registry verifies), or outside the 5-minute window"),
   403: problem("for another repository"),
   409: problem(
-    "an event conflicts (immutable_target: a published path's length and hashes never change; unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task)",
+    "an event conflicts (immutable_target: a published path's length and hashes never change; unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task), or offline_namespace: a quarantine, release or attestation for a path an offline delegation claims",
   ),
   503: problem(
     "publishing is blocked: the repository's signing keys cannot be unsealed (kek_unseal_failed, kek_unknown, kek_not_configured); nothing was stored",
@@ -178,7 +181,7 @@ const DELEGATIONS = {
       responses: {
         200: {
           description:
-            "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?, keyids?, threshold?, version?}]} (keyids, threshold and version: offline delegations)",
+            "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?, keyids?, threshold?, version?, expires?, pending?, draft?}]} (offline delegations: keyids, threshold, the newest version and its expiry, changes waiting for the owners, and the draft of the next version {version, sha256, signatures (keyids), frozen})",
         },
       },
     },
@@ -215,6 +218,48 @@ const DELEGATIONS = {
         200: { description: "{removed, versions}: published" },
         404: problem("not_found: no such delegation"),
         409: problem("delegation_has_delegations: remove the nested ones first; ambiguous_delegation"),
+      },
+    },
+  },
+  "/{repo}/admin/delegations/{name}/draft": {
+    get: {
+      summary:
+        "an offline delegation's next version as the service drafts it for the owners: the published version's signed part with version + 1, a new expiry (the repository's targets validity) and the changes waiting for the owners applied; pinned until published or superseded (made again only while no signature is collected and changes arrived since), frozen from its first signature (later changes queue for the version after)",
+      security: admin,
+      parameters: [
+        repo,
+        { name: "name", in: "path", required: true, schema: { type: "string", pattern: DELEGATION_NAME.source } },
+      ],
+      responses: {
+        200: {
+          description:
+            "{draft: {delegation, publishedVersion, version, expires, signed, canonical (the exact bytes to sign, as UTF-8 text), sha256, changes (carried), queued (for the version after), keyids, threshold, signatures, frozen}}",
+        },
+        404: problem("not_found: no such delegation"),
+        409: problem("online_delegation: the service signs it; draft_too_large: over 512 KiB"),
+      },
+    },
+  },
+  "/{repo}/admin/delegations/{name}/signatures": {
+    post: {
+      summary:
+        "one owner's signature over the draft named by sha256: verified and collected; when the role's threshold is met, the version is assembled, checked like a submitted one and published (answered once published); its queued changes' tasks are published with it",
+      security: admin,
+      parameters: [
+        repo,
+        { name: "name", in: "path", required: true, schema: { type: "string", pattern: DELEGATION_NAME.source } },
+      ],
+      requestBody: json(DraftSignatureSchema),
+      responses: {
+        200: { description: "{draft, published: null | {version, versions}}" },
+        400: problem("invalid_request"),
+        404: problem("not_found: no such delegation"),
+        409: problem(
+          "stale_draft: the draft named was superseded or published (fetch the draft again; nothing changed); online_delegation",
+        ),
+        422: problem(
+          "invalid_signature: not one of the role's keys, or not over the draft's canonical bytes; expired: the draft expired before the threshold was met",
+        ),
       },
     },
   },
@@ -363,7 +408,8 @@ export const openApiDocument = {
     },
     "/{repo}/tasks/{id}": {
       get: {
-        summary: "an accepted push: queued, publishing or published",
+        summary:
+          "an accepted push: queued, publishing, published, or awaiting-owners (some of its changes wait for offline roles' owners, named in awaitingOwners)",
         parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }],
         responses: { 200: { description: "the task" }, 404: problem("no such task") },
       },
@@ -550,6 +596,10 @@ export const openApiDocument = {
         requestBody: json(TargetsChangeSchema),
         responses: {
           200: { description: "published" },
+          202: {
+            description:
+              "accepted: respond-async, or awaitingOwners names offline delegations whose owners must sign part of the change",
+          },
           400: problem("invalid"),
           409: problem("a published path's length and hashes never change (immutable_target shows them)"),
           503: problem("stored; publish will be retried"),
@@ -575,6 +625,10 @@ export const openApiDocument = {
         ],
         responses: {
           201: { description: "stored and published" },
+          202: {
+            description:
+              "stored, and waiting for the owners of the offline delegation that claims the path (awaitingOwners); not listed until they sign",
+          },
           400: problem("invalid path, or the URL's path is not ?path="),
           409: problem(
             "the path was published with another length or hashes, or upload_in_progress: another upload holds the path for other bytes",

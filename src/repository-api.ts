@@ -66,7 +66,10 @@ export type FailureCode =
   | "path_not_claimed"
   | "invalid_metadata"
   | "threshold_not_met"
-  | "expired";
+  | "expired"
+  | "stale_draft"
+  | "invalid_signature"
+  | "draft_too_large";
 
 export interface Failure {
   ok: false;
@@ -172,7 +175,10 @@ export interface CeremonyView {
 /** An accepted batch of events, as its submitter polls it. */
 export interface TaskView {
   id: string;
-  state: "queued" | "publishing" | "published";
+  /** awaiting-owners: some of its changes are for offline roles, and wait for their owners' signatures. */
+  state: "queued" | "publishing" | "published" | "awaiting-owners";
+  /** The offline roles whose owners have not yet signed a version that carries its changes. */
+  awaitingOwners?: string[];
   registry: string;
   events: number;
   createdAt: string;
@@ -229,6 +235,52 @@ export interface DelegationView {
   path_hash_prefixes?: string[];
   /** Hash bins inside it, if it has them. */
   bins?: number;
+  /** An offline delegation's published version's expiry, and its changes waiting for the owners. */
+  expires?: string;
+  pending?: number;
+  /** The draft of its next version, once one was made: its version, hash and signatures collected. */
+  draft?: { version: number; sha256: string; signatures: string[]; frozen: boolean };
+}
+
+/** A change accepted for an offline role's path, waiting for its owners (durable-objects/offline-queue.ts). */
+export interface PendingChangeView {
+  id: number;
+  type: "targets.add" | "targets.remove" | "targets.yank" | "targets.unyank";
+  path: string;
+  length?: number;
+  hashes?: Record<string, string>;
+  custom?: Record<string, unknown>;
+  reason?: string;
+  actor: string;
+  task?: string;
+  at: string;
+}
+
+/**
+ * The draft of an offline role's next version, for its owners to sign
+ * (docs/operators.md §12). It carries open JSON (the signed part, custom
+ * fields), which RPC's types cannot express: the object sends it as JSON text.
+ */
+export interface OfflineDraftView {
+  delegation: string;
+  /** The published version the draft follows, and the draft's own. */
+  publishedVersion: number;
+  version: number;
+  expires: string;
+  /** The draft's `signed` part, and the exact bytes to sign: its canonical JSON, as UTF-8 text. */
+  signed: Record<string, unknown>;
+  canonical: string;
+  /** SHA-256 of `canonical`: names the draft a signature is for. */
+  sha256: string;
+  /** The changes since the published version that this draft carries. */
+  changes: PendingChangeView[];
+  /** Changes accepted after the draft was pinned: they wait for the version after it. */
+  queued: PendingChangeView[];
+  keyids: string[];
+  threshold: number;
+  /** The owners' signatures collected over `canonical` (once there is one, the draft is frozen). */
+  signatures: Array<{ keyid: string; sig: string }>;
+  frozen: boolean;
 }
 
 /** A quarantined target, as operators see it (durable-objects/quarantine.ts). */

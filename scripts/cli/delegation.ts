@@ -5,18 +5,26 @@
  */
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import {
+  addExternalSignature,
+  describeDraft,
+  fetchCheckedDraft,
+  readRoleFile,
+  statusRow,
+  submitSignatures,
+  writeRoleFile,
+} from "./delegation-draft.ts";
 import type { Command } from "commander";
 import { z } from "zod";
 import { DelegationNameSchema, DelegationSpecSchema } from "../../src/schemas/delegations.ts";
 import { toHex } from "../../src/lib/bytes.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import type { Signature } from "../../src/tuf/metadata.ts";
 import { adminClient } from "./config.ts";
 import { usageError } from "./exit.ts";
 import { loadSigner, type PassphraseOptions, readPublicKey } from "./keyfile.ts";
 import { examples } from "./help.ts";
 import { collect, intOption, settingsOf } from "./options.ts";
-import { out, outJson, table } from "./output.ts";
+import { info, out, outJson, table } from "./output.ts";
 
 interface AddFlags {
   path?: string[];
@@ -47,22 +55,14 @@ function readArgumentFile(path: string): Buffer {
  * writes the envelope back. FILE is an envelope or its bare `signed` part.
  */
 async function signRoleFile(file: string, keyFiles: string[], options: PassphraseOptions) {
-  let json: { signed?: unknown; signatures?: Signature[]; _type?: unknown };
-  try {
-    json = JSON.parse(readArgumentFile(file).toString("utf8"));
-  } catch (error) {
-    if (error instanceof SyntaxError) throw usageError(`${file} is not JSON: ${error.message}`);
-    throw error;
-  }
-  const signed = (json.signed ?? json) as { _type?: unknown; version?: unknown };
-  if (signed._type !== "targets") throw usageError(`${file}: a delegated role's "signed" has _type "targets"`);
+  const { signed, signatures: earlier } = readRoleFile(file);
   const message = canonicalBytes(signed);
-  const signatures = new Map((json.signed ? (json.signatures ?? []) : []).map((s) => [s.keyid, s]));
+  const signatures = new Map(earlier.map((s) => [s.keyid, s]));
   for (const keyFile of keyFiles) {
     const signer = await loadSigner(keyFile, options);
     signatures.set(signer.keyid, { keyid: signer.keyid, sig: toHex(await signer.sign(message)) });
   }
-  await writeFile(file, `${JSON.stringify({ signatures: [...signatures.values()], signed }, null, 2)}\n`);
+  await writeRoleFile(file, { signed, signatures: [...signatures.values()] });
   return { file, version: signed.version, keyids: [...signatures.keys()] };
 }
 
@@ -84,6 +84,10 @@ export function registerDelegation(program: Command): void {
       "tuf-edge delegation add team --parent org --path 'org/team/*'",
       "tuf-edge delegation show",
       "tuf-edge delegation remove big",
+      "tuf-edge delegation draft acme --out acme-next.json",
+      "tuf-edge delegation sign acme-next.json --key owner-a.key",
+      "tuf-edge delegation submit acme acme-next.json --signatures",
+      "tuf-edge delegation status",
       "tuf-edge delegation sign acme-2.json --key owner-a.key --key owner-b.key",
       "tuf-edge delegation submit acme acme-2.json",
     ]),
@@ -160,16 +164,86 @@ export function registerDelegation(program: Command): void {
     .description(
       "sign an offline delegation's role file with owner keys (offline: no service needed); FILE is rewritten as the signed envelope",
     )
-    .argument("<file>", "the role: an envelope, or its bare signed part ({_type: targets, version, expires, targets})")
+    .argument(
+      "<file>",
+      "the role: an envelope (a draft written by `delegation draft --out`), or its bare signed part ({_type: targets, version, expires, targets})",
+    )
     .option("--key <file>", "an owner's key file (repeatable)", collect)
     .option("--passphrase-file <file>", "passphrase for the key files (else TUF_EDGE_PASSPHRASE, else prompts)")
+    .option(
+      "--signature <file>",
+      "add a signature made elsewhere (e.g. a hardware token) over `delegation bytes` output; DER for ECDSA",
+    )
+    .option(
+      "--public-key <file>",
+      "with --signature: the public key (key file or `keys show --json` output) that made it",
+    )
     .option("--json", "print the result as JSON")
-    .addHelpText("after", examples(["tuf-edge delegation sign acme-2.json --key owner-a.key --key owner-b.key"]))
-    .action(async (file: string, flags: PassphraseOptions & { key?: string[]; json?: boolean }) => {
-      if (!flags.key?.length) throw usageError("give at least one --key");
-      const result = await signRoleFile(file, flags.key, flags);
-      if (flags.json) return outJson(result);
-      out(`${file}: version ${result.version}, signed by ${result.keyids.length} key(s)`);
+    .addHelpText(
+      "after",
+      examples([
+        "tuf-edge delegation sign acme-2.json --key owner-a.key --key owner-b.key",
+        "tuf-edge delegation sign acme-next.json --signature sig.der --public-key owner-hw.pub.json",
+      ]),
+    )
+    .action(
+      async (
+        file: string,
+        flags: PassphraseOptions & { key?: string[]; signature?: string; publicKey?: string; json?: boolean },
+      ) => {
+        if (flags.signature) {
+          if (!flags.publicKey || flags.key?.length)
+            throw usageError("--signature needs --public-key (the key that made it) and no --key");
+          const result = await addExternalSignature(file, flags.signature, flags.publicKey);
+          if (flags.json) return outJson(result);
+          return out(`${file}: version ${result.version}, signed by ${result.keyids.length} key(s)`);
+        }
+        if (!flags.key?.length) throw usageError("give at least one --key (or --signature with --public-key)");
+        const result = await signRoleFile(file, flags.key, flags);
+        if (flags.json) return outJson(result);
+        out(`${file}: version ${result.version}, signed by ${result.keyids.length} key(s)`);
+      },
+    );
+
+  delegation
+    .command("draft")
+    .description(
+      "the draft of an offline delegation's next version: its published targets with the changes waiting for the owners applied; checked here against the published version before it is shown or written",
+    )
+    .argument("<name>", "the offline delegation")
+    .option("--out <file>", "write it as an envelope to sign (`delegation sign`), with the signatures collected so far")
+    .option("--json", "print the draft as JSON")
+    .addHelpText(
+      "after",
+      examples(["tuf-edge delegation draft acme", "tuf-edge delegation draft acme --out acme-next.json"]),
+    )
+    .action(async (name: string, flags: { out?: string; json?: boolean }, command: Command) => {
+      const settings = settingsOf(command);
+      const draft = await fetchCheckedDraft(settings, adminClient(settings), nameArgument(name));
+      if (flags.out) await writeRoleFile(flags.out, { signed: draft.signed, signatures: draft.signatures });
+      if (flags.json) return outJson(draft);
+      for (const line of describeDraft(draft)) out(line);
+      if (flags.out) info(`wrote ${flags.out}: sign it with \`tuf-edge delegation sign ${flags.out} --key …\``);
+    });
+
+  delegation
+    .command("bytes")
+    .description(
+      "write the exact bytes to sign (the canonical JSON of the file's signed part), for a signer outside this CLI (a hardware token)",
+    )
+    .argument("<file>", "a role file (a draft written by `delegation draft --out`)")
+    .requiredOption("--out <file>", "where to write the bytes")
+    .addHelpText(
+      "after",
+      examples([
+        "tuf-edge delegation bytes acme-next.json --out acme-next.bin",
+        "tuf-edge delegation sign acme-next.json --signature sig.der --public-key owner-hw.pub.json",
+      ]),
+    )
+    .action(async (file: string, flags: { out: string }) => {
+      const bytes = canonicalBytes(readRoleFile(file).signed);
+      await writeFile(flags.out, bytes);
+      out(`${flags.out}: ${bytes.length} bytes to sign`);
     });
 
   delegation
@@ -179,9 +253,28 @@ export function registerDelegation(program: Command): void {
     )
     .argument("<name>", "the delegation")
     .argument("<file>", "the signed envelope")
+    .option(
+      "--signatures",
+      "submit the file's signatures over the service's draft (`delegation draft --out`), one at a time; published once the threshold is met",
+    )
     .option("--json", "print the result as JSON")
-    .addHelpText("after", examples(["tuf-edge delegation submit acme acme-2.json"]))
-    .action(async (name: string, file: string, flags: { json?: boolean }, command: Command) => {
+    .addHelpText(
+      "after",
+      examples([
+        "tuf-edge delegation submit acme acme-2.json",
+        "tuf-edge delegation submit acme acme-next.json --signatures",
+      ]),
+    )
+    .action(async (name: string, file: string, flags: { json?: boolean; signatures?: boolean }, command: Command) => {
+      if (flags.signatures) {
+        const result = await submitSignatures(adminClient(settingsOf(command)), nameArgument(name), file);
+        if (flags.json) return outJson(result);
+        return out(
+          result.published
+            ? `delegation ${name} version ${result.published.version} published: timestamp v${result.published.versions.timestamp}`
+            : `delegation ${name} version ${result.version}: ${result.signatures} of ${result.threshold} signatures collected; not published yet`,
+        );
+      }
       const bytes = new Uint8Array(readArgumentFile(file));
       const result = await adminClient(settingsOf(command)).submitDelegationMetadata(nameArgument(name), bytes);
       if (flags.json) return outJson(result);
@@ -199,6 +292,34 @@ export function registerDelegation(program: Command): void {
       if (flags.json) return outJson(result);
       out(
         `delegation ${name} removed; published: targets v${result.versions.targets}, timestamp v${result.versions.timestamp}`,
+      );
+    });
+
+  delegation
+    .command("status")
+    .description(
+      "each offline delegation as its owners need it: published version and expiry, days left, changes waiting for them, the draft and its signatures",
+    )
+    .option("--json", "print it as JSON")
+    .addHelpText("after", examples(["tuf-edge delegation status", "tuf-edge delegation status --json"]))
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const { delegations } = await adminClient(settingsOf(command)).delegations();
+      const rows = delegations.filter((d) => d.signing === "offline").map((d) => statusRow(d, Date.now()));
+      if (flags.json) return outJson(rows);
+      if (!rows.length) return out("no offline delegations: the service signs every role");
+      out(
+        table(
+          ["DELEGATION", "VERSION", "EXPIRES", "DAYS LEFT", "PENDING", "DRAFT", "SIGNATURES"],
+          rows.map((r) => [
+            r.name,
+            r.version === null ? "-" : String(r.version),
+            r.expires ?? "-",
+            r.daysLeft === null ? "-" : String(r.daysLeft),
+            String(r.pending),
+            r.draft ? `v${r.draft.version}${r.draft.frozen ? " (frozen)" : ""}` : "-",
+            r.draft ? `${r.draft.signatures} of ${r.draft.threshold}` : "-",
+          ]),
+        ),
       );
     });
 

@@ -15,6 +15,7 @@ import type {
   DelegationSpec,
   DelegationView,
   KekStatus,
+  OfflineDraftView,
   OnlineKeyInfo,
   PublishedVersions,
   QuarantineView,
@@ -70,12 +71,15 @@ export class AdminClient {
   changeTargets(
     change: TargetsChange,
     options: { wait?: boolean } = {},
-  ): Promise<{ versions: PublishedVersions; removed: number; pending: boolean }> {
+  ): Promise<{ versions: PublishedVersions; removed: number; pending: boolean; awaitingOwners?: string[] }> {
     return this.#call("POST", "/admin/targets", change, options.wait === false ? { Prefer: "respond-async" } : {});
   }
 
-  /** Uploads a target's bytes and lists it in the metadata. */
-  async upload(path: string, bytes: Uint8Array<ArrayBuffer>): Promise<{ versions: PublishedVersions }> {
+  /** Uploads a target's bytes and lists it in the metadata (or, in an offline role's namespace, queues it for the owners). */
+  async upload(
+    path: string,
+    bytes: Uint8Array<ArrayBuffer>,
+  ): Promise<{ versions: PublishedVersions; awaitingOwners?: string[] }> {
     const sha256 = await sha256Hex(bytes);
     const encoded = path.split("/").map(encodeURIComponent).join("/");
     // The path travels in the query too: URL paths are normalised on the way, the query is not.
@@ -190,6 +194,24 @@ export class AdminClient {
     return this.#call("PUT", `/admin/delegations/${encodeURIComponent(name)}/metadata`, bytes);
   }
 
+  /** The draft of an offline delegation's next version (its pending changes applied), pinned for its owners to sign. */
+  async delegationDraft(name: string): Promise<OfflineDraftView> {
+    const { draft } = await this.#call<{ draft: OfflineDraftView }>(
+      "GET",
+      `/admin/delegations/${encodeURIComponent(name)}/draft`,
+    );
+    return draft;
+  }
+
+  /** Submits one owner's signature over the draft named by `sha256`; published once the threshold is met. */
+  signDelegationDraft(
+    name: string,
+    sha256: string,
+    signature: Signature,
+  ): Promise<{ draft: OfflineDraftView; published: { version: number; versions: PublishedVersions } | null }> {
+    return this.#call("POST", `/admin/delegations/${encodeURIComponent(name)}/signatures`, { sha256, signature });
+  }
+
   /** Removes a delegation with none nested under it; its targets go back to whichever role claims them. */
   removeDelegation(name: string): Promise<{ removed: string; versions: PublishedVersions }> {
     return this.#call("DELETE", `/admin/delegations/${encodeURIComponent(name)}`);
@@ -285,12 +307,13 @@ export async function bootstrapRepository(client: AdminClient, options: Bootstra
 }
 
 /**
- * Signs a ceremony's draft with a root key, offline: the signature covers the
- * canonical JSON of the draft as this machine computes it, and is refused if
- * that differs from the bytes the service says it will publish.
+ * Signs a draft (a ceremony's root, or an offline role's next version as
+ * `{draft: view.signed, canonical}`) with a key, offline: the signature covers
+ * the canonical JSON of the draft as this machine computes it, and is refused
+ * if that differs from the bytes the service says it will publish.
  */
 export async function signDraft(
-  ceremony: Pick<CeremonyView, "draft" | "canonical">,
+  ceremony: { draft: unknown; canonical: CeremonyView["canonical"] },
   signer: Signer,
 ): Promise<Signature> {
   const bytes = canonicalBytes(ceremony.draft);

@@ -72,9 +72,16 @@ export const admin = new Hono<AppEnv>()
     // "Prefer: respond-async": answer once the change is stored, not published (bulk imports).
     const wait = !prefersRespondAsync(c.req.header("Prefer"));
     const stub = repositoryStub(c.env, c.get("repo"));
-    const { versions, removed, pending } = unwrap(await stub.changeTargets(c.req.valid("json"), { wait }));
+    const { versions, removed, pending, awaitingOwners } = unwrap(
+      await stub.changeTargets(c.req.valid("json"), { wait }),
+    );
     if (pending) c.header("Preference-Applied", "respond-async");
-    return c.json({ versions, removed, pending }, pending ? 202 : 200);
+    // Changes for offline roles wait for their owners' signatures (listed), and are accepted, not published: 202.
+    const accepted = pending || awaitingOwners.length > 0;
+    return c.json(
+      { versions, removed, pending, ...(awaitingOwners.length ? { awaitingOwners } : {}) },
+      accepted ? 202 : 200,
+    );
   })
   .put("/targets/:path{.+}", validate("query", UploadQuerySchema), async (c) => {
     const { sha256, path } = c.req.valid("query");
@@ -96,5 +103,8 @@ export const admin = new Hono<AppEnv>()
     const { upload } = unwrap(await stub.reserveUpload({ path: path, length, sha256 }));
     await stageUpload(c, stub, upload);
     const result = unwrap(await stub.completeReservedUpload(upload.id));
-    return c.json({ path: path, length, hashes: { sha256 }, versions: result.versions }, 201);
+    const { versions, awaitingOwners } = result;
+    // An upload into an offline role's namespace is stored and waits for the owners' signatures: 202.
+    if (awaitingOwners.length) return c.json({ path, length, hashes: { sha256 }, versions, awaitingOwners }, 202);
+    return c.json({ path: path, length, hashes: { sha256 }, versions }, 201);
   });

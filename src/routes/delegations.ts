@@ -8,6 +8,11 @@
  *   PUT    /delegations/{name}/metadata   an offline delegation's next version: the signed envelope's exact
  *                                bytes, checked (threshold of its keys, version +1, unexpired, paths it claims)
  *                                and served as they are
+ *   GET    /delegations/{name}/draft        an offline delegation's next version as drafted by the
+ *                                service: its published targets with the changes waiting for the owners
+ *                                applied, the canonical bytes to sign, and the signatures collected
+ *   POST   /delegations/{name}/signatures   {sha256, signature}: one owner's signature over that draft;
+ *                                published once the threshold is met (a stale draft is refused)
  *   DELETE /delegations/{name}   remove one (none may be nested under it); its targets move back
  * Each change answers once published, with the new versions.
  */
@@ -17,8 +22,14 @@ import { ProblemError } from "../http/problem.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { validate } from "../http/validate.ts";
 import { repositoryStub } from "../repository-stub.ts";
-import { DelegationNameSchema, DelegationSpecSchema, MAX_OFFLINE_ROLE_BYTES } from "../schemas/delegations.ts";
+import {
+  DelegationNameSchema,
+  DelegationSpecSchema,
+  DraftSignatureSchema,
+  MAX_OFFLINE_ROLE_BYTES,
+} from "../schemas/delegations.ts";
 import { bodyCap } from "../http/body-limit.ts";
+import type { OfflineDraftView } from "../repository-api.ts";
 
 const MAX_BODY = 64 * 1024;
 
@@ -41,6 +52,22 @@ export const delegations = new Hono<AppEnv>()
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       const result = unwrap(await repositoryStub(c.env, c.get("repo")).submitDelegationMetadata(name, bytes));
       return c.json({ delegation: name, version: result.version, versions: result.versions });
+    },
+  )
+  .get("/:name/draft", async (c) => {
+    const name = delegationName(c.req.param("name"));
+    const { draft } = unwrap(await repositoryStub(c.env, c.get("repo")).delegationDraft(name));
+    return c.json({ draft: JSON.parse(draft) as OfflineDraftView });
+  })
+  .post(
+    "/:name/signatures",
+    bodyCap(8 * 1024, "a signature is at most 8 KiB of JSON"),
+    validate("json", DraftSignatureSchema),
+    async (c) => {
+      const name = delegationName(c.req.param("name"));
+      const { sha256, signature } = c.req.valid("json");
+      const result = unwrap(await repositoryStub(c.env, c.get("repo")).signDelegationDraft(name, sha256, signature));
+      return c.json({ draft: JSON.parse(result.draft) as OfflineDraftView, published: result.published });
     },
   )
   .delete("/:name", async (c) => {

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { MAX_PATTERNS, patternProblem, TOP_LEVEL_ROLE_NAMES } from "../tuf/delegations.ts";
 import { isSupportedKey, KeySchema } from "../tuf/key.ts";
 import { MAX_OFFLINE_ROLE_BYTES } from "../tuf/offline-role.ts";
+import { SignatureSchema } from "../tuf/metadata.ts";
 
 export { MAX_OFFLINE_ROLE_BYTES };
 import { BinCountSchema } from "./bin-count.ts";
@@ -81,3 +82,15 @@ export const DelegationSpecSchema = z
   );
 
 export type DelegationSpec = z.output<typeof DelegationSpecSchema>;
+
+/**
+ * An owner's signature over the draft of an offline role's next version
+ * (POST /delegations/{name}/signatures): the draft it was made over, named by
+ * the SHA-256 of its canonical bytes, and the signature (hex; DER for ECDSA).
+ */
+export const DraftSignatureSchema = z
+  .object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, "sha256 is the draft's SHA-256, 64 lower-case hex characters"),
+    signature: SignatureSchema.strict(),
+  })
+  .strict();

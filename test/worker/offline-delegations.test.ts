@@ -10,6 +10,7 @@ import { sha256Hex } from "../../src/lib/digest.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
+import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { BASE, publishedTargets, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
@@ -165,24 +166,6 @@ describe("offline delegations: roles their owners sign, served as signed", () =>
     });
   });
 
-  it("a push or an operator change into the offline namespace is refused (409 offline_namespace), never signed online", async () => {
-    const repo = "dlg-offline-push";
-    const { client, registry, root } = await setUp(repo);
-    const before = await publishedTargets(repo);
-    expect(await refusal(client.changeTargets({ add: [await entry("@acme/evil.tgz")] }))).toEqual({
-      status: 409,
-      code: "offline_namespace",
-    });
-    const push = await refused(registry.push([{ type: "targets.add" as const, ...(await entry("@acme/evil.tgz")) }]));
-    expect(push).toMatchObject({ status: 409, code: "offline_namespace" });
-    expect(push.detail).toContain('delegation "acme"');
-    expect((await publishedTargets(repo)).snapshot.version).toBe(before.snapshot.version);
-    expect((await resolve(repo, root, "@acme/evil.tgz")).role).toBeNull();
-    // Paths outside the namespace are pushed as before.
-    await client.changeTargets({ add: [await entry("other/fine.tgz")] });
-    expect((await resolve(repo, root, "other/fine.tgz")).visited?.[1]).toBe("bins");
-  });
-
   it("an offline delegation cannot take over targets the service already lists, nor have roles added under it", async () => {
     const repo = "dlg-offline-existing";
     const { client, owners } = await setUp(repo);
@@ -253,5 +236,202 @@ describe("offline delegations: the online key cannot sign for the namespace", ()
     await expect(resolve(repo, root, "@acme/evil.tgz")).rejects.toThrow(
       "acme: 0 valid signature(s) from authorised keys, threshold is 2",
     );
+  });
+});
+
+describe("offline delegations: changes wait for the owners' signatures", () => {
+  /** An owner's signature over the draft the service showed (canonical bytes recomputed here). */
+  const signed = (draft: { signed: unknown; canonical: string }, signer: Signer) =>
+    signDraft({ draft: draft.signed, canonical: draft.canonical }, signer);
+
+  it("a push into the namespace is accepted and queued; clients never see it; one signature publishes nothing; the threshold publishes it", async () => {
+    const repo = "dlg-queue";
+    const { client, registry, root, owners } = await setUp(repo);
+    const [a, b] = owners as unknown as [Signer, Signer];
+    const before = await publishedTargets(repo);
+    const add = { type: "targets.add" as const, ...(await entry("@acme/b-2.0.tgz")) };
+    const pushed = await registry.push([add, { type: "targets.add" as const, ...(await entry("other/x.tgz")) }]);
+    // Accepted, not published: the task waits for the owners of "acme" (the other path is published).
+    expect(pushed.status).toBe(202);
+    expect(pushed.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: ["acme"] });
+    expect(pushed.task.versions).toBeUndefined();
+    expect((await resolve(repo, root, "other/x.tgz")).target).toBeDefined();
+    const yank = await registry.push([{ type: "targets.yank", path: "@acme/a-1.0.tgz", reason: "CVE-1" }], {
+      async: true,
+    });
+    expect((await registry.task(yank.task.id)).state).toBe("awaiting-owners");
+
+    // Nothing of it is in any published metadata.
+    const queued = await publishedTargets(repo);
+    expect(queued.snapshot.meta["acme.json"].version).toBe(1);
+    expect(queued.targets.version).toBe(before.targets.version);
+    expect((await resolve(repo, root, "@acme/b-2.0.tgz")).role).toBeNull();
+    expect((await resolve(repo, root, "@acme/a-1.0.tgz")).target?.custom).toBeUndefined();
+    const status = await client.status();
+    expect(status.warnings.some((w) => w.startsWith("delegation acme: 2 change(s) wait for its owners"))).toBe(true);
+    const listed = (await client.delegations()).delegations[0];
+    expect(listed).toMatchObject({ name: "acme", version: 1, pending: 2 });
+
+    const draft = await client.delegationDraft("acme");
+    expect(draft).toMatchObject({ delegation: "acme", publishedVersion: 1, version: 2, threshold: 2, frozen: false });
+    expect(draft.changes.map((c) => [c.type, c.path, c.actor])).toEqual([
+      ["targets.add", "@acme/b-2.0.tgz", "registry registry"],
+      ["targets.yank", "@acme/a-1.0.tgz", "registry registry"],
+    ]);
+    expect(draft.canonical).toBe(fromUtf8(canonicalBytes(draft.signed)));
+    expect(draft.sha256).toBe(await sha256Hex(utf8(draft.canonical)));
+    expect(draft.signed).toMatchObject({
+      _type: "targets",
+      version: 2,
+      targets: {
+        "@acme/a-1.0.tgz": { custom: { yanked: true, yanked_reason: "CVE-1" } },
+        "@acme/b-2.0.tgz": { length: add.length, hashes: add.hashes },
+      },
+    });
+    // Asked again with nothing new: the same draft.
+    expect((await client.delegationDraft("acme")).sha256).toBe(draft.sha256);
+
+    // One signature of two: collected, the draft frozen, nothing published.
+    const first = await client.signDelegationDraft("acme", draft.sha256, await signed(draft, a));
+    expect(first.published).toBeNull();
+    expect(first.draft).toMatchObject({ frozen: true, signatures: [{ keyid: a.keyid }] });
+    expect((await publishedTargets(repo)).snapshot.meta["acme.json"].version).toBe(1);
+    expect((await resolve(repo, root, "@acme/b-2.0.tgz")).role).toBeNull();
+
+    // The second: version 2 is published, listing the changes; the tasks are published with it.
+    const second = await client.signDelegationDraft("acme", draft.sha256, await signed(draft, b));
+    expect(second.published?.version).toBe(2);
+    const after = await publishedTargets(repo);
+    expect(after.snapshot.meta["acme.json"].version).toBe(2);
+    expect(await resolve(repo, root, "@acme/b-2.0.tgz")).toMatchObject({ role: "acme" });
+    expect((await resolve(repo, root, "@acme/a-1.0.tgz")).target?.custom).toEqual({
+      yanked: true,
+      yanked_reason: "CVE-1",
+    });
+    const served = JSON.parse(await (await workerFetch(`${BASE}/${repo}/metadata/2.acme.json`)).text());
+    expect(served.signed).toEqual(draft.signed);
+    expect(served.signatures.map((s: { keyid: string }) => s.keyid)).toEqual([a.keyid, b.keyid]);
+    for (const id of [pushed.task.id, yank.task.id]) {
+      const task = await registry.task(id);
+      expect(task.state).toBe("published");
+      expect(task.versions?.timestamp).toBe(second.published?.versions.timestamp);
+    }
+    expect((await client.status()).warnings.filter((w) => w.startsWith("delegation acme:"))).toEqual([]);
+    const next = await client.delegationDraft("acme");
+    expect(next).toMatchObject({ version: 3, changes: [], queued: [] });
+    const kinds = (await client.events(50)).events.map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(["delegation-change-queued", "delegation-draft-signed"]));
+  });
+
+  it("the draft is pinned: a signature over a superseded or other draft is refused and changes nothing; later pushes wait for the next version", async () => {
+    const repo = "dlg-queue-stale";
+    const { client, registry, root, owners } = await setUp(repo);
+    const [a, b, c] = owners as unknown as [Signer, Signer, Signer];
+    const push = async (path: string) => registry.push([{ type: "targets.add" as const, ...(await entry(path)) }]);
+    await push("@acme/c.tgz");
+    const d1 = await client.delegationDraft("acme");
+    await push("@acme/d.tgz");
+    // No signature yet: asked again, the draft is made again with the new change; the first is superseded.
+    const d2 = await client.delegationDraft("acme");
+    expect(d2.sha256).not.toBe(d1.sha256);
+    expect(d2.changes.map((x) => x.path)).toEqual(["@acme/c.tgz", "@acme/d.tgz"]);
+    expect(await refused(client.signDelegationDraft("acme", d1.sha256, await signed(d1, a)))).toMatchObject({
+      status: 409,
+      code: "stale_draft",
+    });
+    // A signature named for the current draft but made over the superseded one's bytes.
+    expect(await refusal(client.signDelegationDraft("acme", d2.sha256, await signed(d1, a)))).toEqual({
+      status: 422,
+      code: "invalid_signature",
+    });
+    const stranger = (await rootSigners(1))[0] as Signer;
+    expect(await refusal(client.signDelegationDraft("acme", d2.sha256, await signed(d2, stranger)))).toEqual({
+      status: 422,
+      code: "invalid_signature",
+    });
+    expect((await client.delegationDraft("acme")).signatures).toEqual([]);
+
+    // The first signature freezes it: a push after it waits for the version after.
+    await client.signDelegationDraft("acme", d2.sha256, await signed(d2, a));
+    await push("@acme/e.tgz");
+    const frozen = await client.delegationDraft("acme");
+    expect(frozen.sha256).toBe(d2.sha256);
+    expect(frozen.queued.map((x) => x.path)).toEqual(["@acme/e.tgz"]);
+    const done = await client.signDelegationDraft("acme", d2.sha256, await signed(d2, c));
+    expect(done.published?.version).toBe(2);
+    expect((await resolve(repo, root, "@acme/d.tgz")).role).toBe("acme");
+    expect((await resolve(repo, root, "@acme/e.tgz")).role).toBeNull();
+    // The published draft cannot be signed again.
+    expect(await refusal(client.signDelegationDraft("acme", d2.sha256, await signed(d2, b)))).toEqual({
+      status: 409,
+      code: "stale_draft",
+    });
+
+    // A version the owners submit whole supersedes a draft being signed; the pending change stays pending.
+    const d3 = await client.delegationDraft("acme");
+    expect(d3.changes.map((x) => x.path)).toEqual(["@acme/e.tgz"]);
+    await client.signDelegationDraft("acme", d3.sha256, await signed(d3, a));
+    await client.submitDelegationMetadata("acme", await ownersVersion([a, b], 3, ["@acme/c.tgz"]));
+    const snapshot = (await publishedTargets(repo)).snapshot;
+    expect(await refusal(client.signDelegationDraft("acme", d3.sha256, await signed(d3, b)))).toEqual({
+      status: 409,
+      code: "stale_draft",
+    });
+    expect((await publishedTargets(repo)).snapshot.version).toBe(snapshot.version);
+    expect((await resolve(repo, root, "@acme/d.tgz")).role).toBeNull();
+    const d4 = await client.delegationDraft("acme");
+    expect(d4).toMatchObject({ publishedVersion: 3, version: 4, signatures: [] });
+    expect(Object.keys(d4.signed.targets as object).sort()).toEqual(["@acme/c.tgz", "@acme/e.tgz"]);
+  });
+
+  it("queued changes follow the rules of every change; uploads and operator changes queue too; quarantine cannot", async () => {
+    const repo = "dlg-queue-rules";
+    const { client, registry, root } = await setUp(repo);
+    const b = await entry("@acme/b.tgz");
+    await registry.push([{ type: "targets.add", ...b }]);
+    // Another digest for a path waiting for the owners, or for one they published.
+    const other = { ...b, hashes: { sha256: "0".repeat(64) } };
+    expect(await refusal(registry.push([{ type: "targets.add", ...other }]))).toEqual({
+      status: 409,
+      code: "immutable_target",
+    });
+    const a = await entry("@acme/a-1.0.tgz");
+    expect(await refusal(registry.push([{ type: "targets.add", ...a, length: a.length + 1 }]))).toEqual({
+      status: 409,
+      code: "immutable_target",
+    });
+    expect(await refusal(registry.push([{ type: "targets.yank", path: "@acme/nope.tgz", reason: "x" }]))).toEqual({
+      status: 409,
+      code: "unknown_target",
+    });
+    // Added, then yanked before the owners signed: the yank finds the pending add.
+    await registry.push([{ type: "targets.add", ...(await entry("@acme/c.tgz")) }]);
+    const yank = await registry.push([{ type: "targets.yank", path: "@acme/c.tgz", reason: "broken" }]);
+    expect(yank.task.state).toBe("awaiting-owners");
+    expect(await refusal(client.quarantine({ path: "@acme/a-1.0.tgz", reason: "malware?" }))).toEqual({
+      status: 409,
+      code: "offline_namespace",
+    });
+    // The same entry again: nothing for the owners to sign, nothing waits.
+    const again = await registry.push([{ type: "targets.add", ...a }]);
+    expect(again.task.state).toBe("published");
+
+    const operator = await client.changeTargets({ add: [await entry("@acme/op.tgz")] });
+    expect(operator.awaitingOwners).toEqual(["acme"]);
+    const bytes = utf8("acme upload\n");
+    const uploaded = await client.upload("@acme/up.tgz", bytes);
+    expect(uploaded.awaitingOwners).toEqual(["acme"]);
+    // The bytes are stored at their content address; the path is listed nowhere.
+    const sha = await sha256Hex(bytes);
+    expect((await workerFetch(`${BASE}/${repo}/targets/@acme/${sha}.up.tgz`)).status).toBe(200);
+    expect((await resolve(repo, root, "@acme/up.tgz")).role).toBeNull();
+    const draft = await client.delegationDraft("acme");
+    expect(draft.changes.map((x) => `${x.type} ${x.path}`)).toEqual([
+      "targets.add @acme/b.tgz",
+      "targets.add @acme/c.tgz",
+      "targets.yank @acme/c.tgz",
+      "targets.add @acme/op.tgz",
+      "targets.add @acme/up.tgz",
+    ]);
   });
 });
