@@ -2,10 +2,13 @@
  * The repository's online signing keys. Generated inside the service, sealed
  * with AES-GCM under the current key-encryption key (sealer.ts; the repository name and
  * keyid are bound in as associated data, so a sealed key cannot be moved to
- * another repository or row), never returned and never logged.
+ * another repository or row), never returned and never logged. Only this class
+ * writes the `online_keys` rows that find() reads (kek-reseal.ts re-seals the
+ * sealed columns, which find() does not read), so its cache is dropped here.
  */
 import type { Key } from "../src/tuf/key.ts";
 import { Ed25519Signer } from "../src/tuf/signer.ts";
+import { ReadCache } from "./read-cache.ts";
 import { onlineKeyContext } from "./seal-contexts.ts";
 import type { Sealer } from "./sealer.ts";
 
@@ -29,6 +32,8 @@ export class KeyVault {
   readonly #repo: string;
   readonly #sealer: Sealer;
   readonly #signers = new Map<string, Ed25519Signer>();
+  /** find()'s answers: every push's blocked-key check and every signature ask for the active key. */
+  readonly #found = new ReadCache<OnlineKeyState, OnlineKey | null>();
 
   constructor(deps: SealedStateDeps) {
     this.#sql = deps.sql;
@@ -38,13 +43,15 @@ export class KeyVault {
 
   /** The key in `state` (the newest if several), or null. */
   find(state: OnlineKeyState): OnlineKey | null {
-    const row = this.#sql
-      .exec<{ keyid: string; public_key: string }>(
-        "SELECT keyid, public_key FROM online_keys WHERE state = ? ORDER BY created_at DESC LIMIT 1",
-        state,
-      )
-      .toArray()[0];
-    return row ? { keyid: row.keyid, key: JSON.parse(row.public_key) as Key, state } : null;
+    return this.#found.get(state, () => {
+      const row = this.#sql
+        .exec<{ keyid: string; public_key: string }>(
+          "SELECT keyid, public_key FROM online_keys WHERE state = ? ORDER BY created_at DESC LIMIT 1",
+          state,
+        )
+        .toArray()[0];
+      return row ? { keyid: row.keyid, key: JSON.parse(row.public_key) as Key, state } : null;
+    });
   }
 
   /** Generates a key and stores it sealed, in state `state`. */
@@ -55,6 +62,7 @@ export class KeyVault {
       onlineKeyContext(this.#repo, signer.keyid),
     );
     seed.fill(0);
+    this.#found.invalidate();
     this.#sql.exec(
       "INSERT INTO online_keys (keyid, public_key, sealed, iv, kek_id, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       signer.keyid,
@@ -70,11 +78,13 @@ export class KeyVault {
   }
 
   setState(keyid: string, state: OnlineKeyState): void {
+    this.#found.invalidate();
     this.#sql.exec("UPDATE online_keys SET state = ? WHERE keyid = ?", state, keyid);
   }
 
   /** Retires a key and erases its sealed private key: nothing can sign with it again. */
   destroy(keyid: string): void {
+    this.#found.invalidate();
     this.#sql.exec(
       "UPDATE online_keys SET state = 'retired', sealed = zeroblob(0), iv = zeroblob(0) WHERE keyid = ?",
       keyid,

@@ -33,6 +33,7 @@ import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
+import { withWriteWindow } from "./write-window.ts";
 
 export interface PublisherDeps {
   sql: SqlStorage;
@@ -68,8 +69,15 @@ export const LOG_VERIFIER_TARGET = "tuf-edge/log-verifier-key.txt";
 /** How long a round keeps signing at its start time (see Publisher.#roundTime). */
 const ROUND_TIME_LIMIT_MS = 3_600_000;
 
-/** Files written to R2 at once while staging. */
+/** Roles in a group: read, reserved and assembled in one synchronous block (reserveVersions takes at most 32). */
 const WRITE_CONCURRENCY = 32;
+
+/**
+ * Groups whose files are being signed and written at once: R2 writes overlap
+ * the assembling of the next groups instead of each group waiting for its
+ * slowest write (write-window.ts).
+ */
+const GROUPS_IN_FLIGHT = 4;
 
 /** A bin's signed part without its `targets` map (which is assembled from the rows' entries). */
 function binHeader(version: number, expires: string): Record<string, unknown> {
@@ -125,7 +133,8 @@ export class Publisher {
   /**
    * Signs and stores each claimed role, then records it as staged, in groups
    * of WRITE_CONCURRENCY: a group's rows are read and its versions reserved in
-   * one synchronous block, its files signed and written concurrently.
+   * one synchronous block, its files signed and written concurrently, while
+   * the next groups are built (at most GROUPS_IN_FLIGHT groups at once).
    */
   async #stage(names: string[]): Promise<void> {
     const { roles } = this;
@@ -136,54 +145,59 @@ export class Publisher {
     const bins = hashBins(settings);
     // Only the top-level targets role lists the log's verifier key.
     const logTarget = names.includes("targets") ? await this.#storeLogVerifierTarget() : {};
-    for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
-      // Each group is one slice: between slices the object answers what waits (pushes, tasks, status).
-      if (i > 0) await nextTurn();
-      const chunk = names.slice(i, i + WRITE_CONCURRENCY);
-      // Rows are read and the versions reserved with no await in between,
-      // so the bytes and the change sequence they reflect agree.
-      const reserved = roles.reserveVersions(chunk);
-      const group = chunk.map((name) => {
-        const reservation = reserved.get(name);
-        if (!reservation) throw new Error(`role ${name} has no row to reserve a version in`);
-        const { version, seq: seenSeq } = reservation;
-        const expires =
-          name === "targets"
-            ? expiresAt(settings.expiry, "targets", now)
-            : binExpiry(now, settings.expiry.bins, Math.max(bins.indexOf(name), 0), bins.count);
-        const own = () => (name === "targets" ? logTarget : this.#deps.targets.binTargets(name));
-        // Delegating roles and the top-level targets are signed whole; a bin is assembled
-        // from its rows' serialised entries (byte for byte what sign() would make).
-        const whole =
-          this.#deps.delegations?.signedRole(name, version, expires, signer, own) ??
-          (name === "targets"
-            ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget }
-            : null);
-        const file = whole
-          ? sign(whole, [signer])
-          : signAssembled(binHeader(version, expires), "targets", this.#deps.targets.binEntries(name), [signer]);
-        return { name, seenSeq, version, expires, file };
-      });
-      const files = await Promise.all(
-        group.map(async (role) => {
-          const { bytes } = await role.file;
-          return { ...role, bytes, sha256: await sha256Hex(bytes) };
-        }),
-      );
-      await Promise.all(
-        files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)),
-      );
-      roles.recordStagedMany(
-        files.map((f) => ({
-          name: f.name,
-          version: f.version,
-          expires: f.expires,
-          length: f.bytes.length,
-          sha256: f.sha256,
-          seenSeq: f.seenSeq,
-        })),
-      );
-    }
+    await withWriteWindow(GROUPS_IN_FLIGHT, async (writes) => {
+      for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
+        // Each group is one slice: between slices the object answers what waits (pushes, tasks, status).
+        if (i > 0) await nextTurn();
+        const chunk = names.slice(i, i + WRITE_CONCURRENCY);
+        // Rows are read and the versions reserved with no await in between,
+        // so the bytes and the change sequence they reflect agree.
+        const reserved = roles.reserveVersions(chunk);
+        const group = chunk.map((name) => {
+          const reservation = reserved.get(name);
+          if (!reservation) throw new Error(`role ${name} has no row to reserve a version in`);
+          const { version, seq: seenSeq } = reservation;
+          const expires =
+            name === "targets"
+              ? expiresAt(settings.expiry, "targets", now)
+              : binExpiry(now, settings.expiry.bins, Math.max(bins.indexOf(name), 0), bins.count);
+          const own = () => (name === "targets" ? logTarget : this.#deps.targets.binTargets(name));
+          // Delegating roles and the top-level targets are signed whole; a bin is assembled
+          // from its rows' serialised entries (byte for byte what sign() would make).
+          const whole =
+            this.#deps.delegations?.signedRole(name, version, expires, signer, own) ??
+            (name === "targets"
+              ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget }
+              : null);
+          const file = whole
+            ? sign(whole, [signer])
+            : signAssembled(binHeader(version, expires), "targets", this.#deps.targets.binEntries(name), [signer]);
+          return { name, seenSeq, version, expires, file };
+        });
+        // Signed, stored and recorded while the next groups are built: up to GROUPS_IN_FLIGHT groups' writes at once.
+        await writes.add(async () => {
+          const files = await Promise.all(
+            group.map(async (role) => {
+              const { bytes } = await role.file;
+              return { ...role, bytes, sha256: await sha256Hex(bytes) };
+            }),
+          );
+          await Promise.all(
+            files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)),
+          );
+          roles.recordStagedMany(
+            files.map((f) => ({
+              name: f.name,
+              version: f.version,
+              expires: f.expires,
+              length: f.bytes.length,
+              sha256: f.sha256,
+              seenSeq: f.seenSeq,
+            })),
+          );
+        });
+      }
+    });
   }
 
   /**

@@ -362,9 +362,11 @@ export class Pushes {
       // Stored and durable; the publish follows (group commit), and failures are retried.
       await this.#deps.publishSoon();
     }
-    // Read again: the publish just awaited recorded the versions that carry it.
+    // Read again once published: the round that published it recorded the versions that first carry it
+    // (a respond-async push, not yet published, is answered from the row it just wrote).
     // A task waiting for an offline role's owners is accepted, not published: 202.
-    const view = this.task(task.id) ?? this.#view(task);
+    let view = this.#view(task);
+    if (view.state === "published") view = this.task(task.id) ?? view;
     return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
   }
 

@@ -7,6 +7,7 @@
 import { toBase64, toHex } from "../src/lib/bytes.ts";
 import { decodePublicKey, type WebhookCredential } from "../src/webhooks/standard-webhooks.ts";
 import { webhookSecretContext } from "./seal-contexts.ts";
+import { ReadCache } from "./read-cache.ts";
 import type { SealedStateDeps } from "./key-vault.ts";
 import type { Sealer } from "./sealer.ts";
 import { MAX_CREDENTIALS_PER_REGISTRY } from "../src/schemas/registry-name.ts";
@@ -47,6 +48,10 @@ export class Registries {
   readonly #sealer: Sealer;
   /** Unsealed credentials, by id. */
   readonly #cache = new Map<string, WebhookCredential>();
+  /** Each registry's credential rows, as current() reads them on every push. */
+  readonly #credentials = new ReadCache<string, CredentialRow[]>();
+  /** sole()'s answer. */
+  readonly #sole = new ReadCache<null, string | null>();
 
   constructor(deps: SealedStateDeps) {
     this.#sql = deps.sql;
@@ -108,6 +113,7 @@ export class Registries {
       decodePublicKey(credential.publicKey); // validates
       publicKey = credential.publicKey;
     }
+    this.#changed();
     this.#sql.exec(
       "INSERT INTO registries (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
       registry,
@@ -137,6 +143,7 @@ export class Registries {
   /** Revokes one credential at once. */
   revoke(registry: string, id: string): boolean {
     this.#cache.delete(id);
+    this.#changed();
     return (
       this.#sql
         .exec("DELETE FROM registry_credentials WHERE registry = ? AND id = ? RETURNING id", registry, id)
@@ -145,6 +152,7 @@ export class Registries {
   }
 
   remove(registry: string): boolean {
+    this.#changed();
     for (const row of this.#sql.exec<{ id: string }>(
       "SELECT id FROM registry_credentials WHERE registry = ?",
       registry,
@@ -157,22 +165,30 @@ export class Registries {
 
   /** The registry's credentials valid at `now` (at most MAX_CREDENTIALS_PER_REGISTRY). */
   async current(registry: string, now: number): Promise<WebhookCredential[]> {
-    const rows = this.#sql
-      .exec<CredentialRow>(
-        "SELECT * FROM registry_credentials WHERE registry = ? AND (not_after IS NULL OR not_after > ?) LIMIT ?",
-        registry,
-        now,
-        MAX_CREDENTIALS_PER_REGISTRY,
+    // Every credential of the registry is kept in memory between pushes (adding, revoking or removing
+    // one drops the copy); which of them are valid is decided here, at `now`, as the query did.
+    const rows = this.#credentials
+      .get(registry, () =>
+        this.#sql.exec<CredentialRow>("SELECT * FROM registry_credentials WHERE registry = ?", registry).toArray(),
       )
-      .toArray();
+      .filter((row) => row.not_after === null || row.not_after > now)
+      .slice(0, MAX_CREDENTIALS_PER_REGISTRY);
     return Promise.all(rows.map((row) => this.#credential(row)));
   }
 
   /** The registry's name when the repository has exactly one (a push may then leave it unnamed). */
   sole(): string | null {
-    const rows = this.#sql.exec<{ name: string }>("SELECT name FROM registries LIMIT 2").toArray();
-    const [only, ...others] = rows;
-    return only && others.length === 0 ? only.name : null;
+    return this.#sole.get(null, () => {
+      const rows = this.#sql.exec<{ name: string }>("SELECT name FROM registries LIMIT 2").toArray();
+      const [only, ...others] = rows;
+      return only && others.length === 0 ? only.name : null;
+    });
+  }
+
+  /** Drops what current() and sole() keep: call with every write of the registries or their credentials. */
+  #changed(): void {
+    this.#credentials.invalidate();
+    this.#sole.invalidate();
   }
 
   async #credential(row: CredentialRow): Promise<WebhookCredential> {

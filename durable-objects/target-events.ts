@@ -153,6 +153,8 @@ export class TargetEvents {
     const anyQuarantined = this.#quarantine.any();
     let removed = 0;
     const queued: QueuedChange[] = [];
+    // Bins changed by the events below, marked once each at the end (same change, same transaction).
+    const touched = new Set<string>();
     for (const event of events) {
       if (event.offline) {
         queued.push({ role: event.offline, change: pendingChange(event) });
@@ -189,7 +191,7 @@ export class TargetEvents {
       }
       switch (event.type) {
         case "targets.add":
-          this.#index.upsert(event, seq);
+          this.#index.upsert(event, seq, touched);
           this.#sql.exec(
             // check() let this through only if it is what was published (or the first publication).
             `INSERT INTO published_digests (path, length, sha256, sha512) VALUES (?, ?, ?, ?)
@@ -201,7 +203,7 @@ export class TargetEvents {
           );
           break;
         case "targets.remove":
-          if (this.#index.remove(event.path, seq)) removed++;
+          if (this.#index.remove(event.path, seq, touched)) removed++;
           break;
         case "targets.yank":
         case "targets.unyank": {
@@ -210,11 +212,12 @@ export class TargetEvents {
           const { yanked: _y, yanked_reason: _r, ...custom } = target.custom ?? {};
           const next =
             event.type === "targets.yank" ? { ...custom, yanked: true, yanked_reason: event.reason } : custom;
-          this.#index.upsert({ ...target, custom: Object.keys(next).length ? next : undefined }, seq);
+          this.#index.upsert({ ...target, custom: Object.keys(next).length ? next : undefined }, seq, touched);
           break;
         }
       }
     }
+    this.#index.touch(touched, seq);
     const awaitingOwners = queued.length > 0 ? this.#offline.queue(queued, actor, taskId, Date.now()) : [];
     return { removed, awaitingOwners };
   }

@@ -58,7 +58,12 @@ export class TargetsIndex {
     this.#sql = sql;
   }
 
-  upsert(target: TargetEntry & { bin: string }, seq: number): void {
+  /**
+   * Lists or replaces a target and marks its bin changed; with `touched`, the
+   * bin is only added to it and the caller marks the set with touch() once
+   * (a push of many targets in few bins marks each bin once, not per target).
+   */
+  upsert(target: TargetEntry & { bin: string }, seq: number, touched?: Set<string>): void {
     const { hashes, custom, entry } = stored(target);
     this.#sql.exec(
       `INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -72,15 +77,30 @@ export class TargetsIndex {
       entry.canonical,
       entry.json,
     );
-    this.#touch(target.bin, seq);
+    if (touched) touched.add(target.bin);
+    else this.touch([target.bin], seq);
   }
 
-  /** Removes a target; returns false if it was not there. */
-  remove(path: string, seq: number): boolean {
+  /** Removes a target; returns false if it was not there. `touched` as for upsert(). */
+  remove(path: string, seq: number, touched?: Set<string>): boolean {
     const row = this.#sql.exec<{ bin: string }>("DELETE FROM targets WHERE path = ? RETURNING bin", path).toArray()[0];
     if (!row) return false;
-    this.#touch(row.bin, seq);
+    if (touched) touched.add(row.bin);
+    else this.touch([row.bin], seq);
     return true;
+  }
+
+  /** Marks bins changed by change `seq`, 32 bins per statement. */
+  touch(bins: Iterable<string>, seq: number): void {
+    const names = [...bins];
+    for (let i = 0; i < names.length; i += 32) {
+      const chunk = names.slice(i, i + 32);
+      this.#sql.exec(
+        `UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name IN (${chunk.map(() => "?").join(", ")})`,
+        seq,
+        ...chunk,
+      );
+    }
   }
 
   /** Whether `target` is listed exactly so already (length, hashes, custom): adding it again changes nothing. */
@@ -139,9 +159,5 @@ export class TargetsIndex {
       row.path,
     );
     return entry;
-  }
-
-  #touch(bin: string, seq: number): void {
-    this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, bin);
   }
 }

@@ -34,6 +34,7 @@ import { purgeCached } from "../src/storage/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { failure, type Failure } from "../src/repository-api.ts";
 import { logKeyContext } from "./seal-contexts.ts";
+import { withWriteWindow } from "./write-window.ts";
 import type { Sealed, Sealer } from "./sealer.ts";
 
 export interface LogHead {
@@ -58,6 +59,9 @@ export interface ConsistencyProof {
   fromRoot: string;
   toRoot: string;
 }
+
+/** Tiles and entry bundles written to R2 at once when the log is published. */
+const TILE_WRITES_IN_FLIGHT = 16;
 
 const HASHED = "log-hashed-size";
 const WITNESSES = "log-witnesses";
@@ -139,22 +143,29 @@ export class TransparencyLog {
     const head = await this.sync();
     const from = this.#kv.get<number>(PUBLISHED) ?? 0;
     if (from === head.size && head.size > 0) return head;
-    for (const tile of newTiles(from, head.size)) {
-      const data = await tileData(tile, (level, start, end) => this.#nodes(level * TILE_HEIGHT, start, end));
-      await bucket.putLog(tilePath(tile), data, tile.width === 256);
-      if (tile.level === 0) {
-        const { start, end } = tileNodes(tile);
-        const entries = this.#sql
-          .exec<{ entry: ArrayBuffer }>(
-            "SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-            start,
-            end,
-          )
-          .toArray()
-          .map((r) => new Uint8Array(r.entry));
-        await bucket.putLog(entriesPath(tile.index, tile.width), encodeEntryBundle(entries), tile.width === 256);
+    // The new tiles are independent files: written several at once, all before the checkpoint that covers them.
+    await withWriteWindow(TILE_WRITES_IN_FLIGHT, async (writes) => {
+      for (const tile of newTiles(from, head.size)) {
+        await writes.add(async () => {
+          const data = await tileData(tile, (level, start, end) => this.#nodes(level * TILE_HEIGHT, start, end));
+          await bucket.putLog(tilePath(tile), data, tile.width === 256);
+        });
+        if (tile.level === 0) {
+          const { start, end } = tileNodes(tile);
+          const entries = this.#sql
+            .exec<{ entry: ArrayBuffer }>(
+              "SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+              start,
+              end,
+            )
+            .toArray()
+            .map((r) => new Uint8Array(r.entry));
+          await writes.add(() =>
+            bucket.putLog(entriesPath(tile.index, tile.width), encodeEntryBundle(entries), tile.width === 256),
+          );
+        }
       }
-    }
+    });
     const note = await signCheckpoint(
       { origin: this.origin, size: head.size, rootHash: fromHex(head.rootHash) },
       await this.signer(),

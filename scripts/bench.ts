@@ -41,6 +41,8 @@ const HELP = `usage: npm run bench -- [options]
   --baseline REV        also run the scale section against commit REV (e.g. main or a commit id),
                         side by side with this code, in the same run (default: no baseline)
   --pushers N           concurrent registry pushers in the scale section (100)
+  --push-rate N          scale section: offer pushes at N targets/s (open loop, 10 targets per push)
+                        instead of --pushers closed loops, to time acknowledgements below saturation
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
                         and write it whole to bench-results/scale-profile.cpuprofile
@@ -70,6 +72,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       batch: { type: "string" },
       baseline: { type: "string" },
       pushers: { type: "string" },
+      "push-rate": { type: "string" },
       profile: { type: "boolean", default: false },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
@@ -112,6 +115,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       batchSize: num(values.batch, 1000, "batch"),
       baseline: values.baseline ?? null,
       pushers: num(values.pushers, 100, "pushers"),
+      pushRate: values["push-rate"] === undefined ? null : num(values["push-rate"], 0, "push-rate"),
       profile: values.profile,
       workDir: "",
       keepState: values["keep-state"],

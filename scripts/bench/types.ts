@@ -26,6 +26,8 @@ export interface BenchOptions {
   baseline: string | null;
   /** Concurrent registry pushers in the scale section. */
   pushers: number;
+  /** Scale section: targets/s offered by open-loop pushes (--push-rate), or null for closed-loop pushers. */
+  pushRate: number | null;
   /** Scale section: CPU-profile the Worker's isolate while pushing (--profile). */
   profile: boolean;
 }

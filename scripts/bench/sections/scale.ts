@@ -119,7 +119,11 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       fetch: pool.fetch,
     });
     const pushSeconds = options.quick ? 10 : 30;
-    log(`  ${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push for ${pushSeconds} s`);
+    log(
+      options.pushRate === null
+        ? `  ${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push for ${pushSeconds} s`
+        : `  pushes of ${EVENTS_PER_PUSH} targets offered at ${options.pushRate} targets/s (open loop) for ${pushSeconds} s`,
+    );
     const ackMs: number[] = [];
     const latency: number[] = [];
     /** Acknowledged, not yet seen published: oldest first. */
@@ -156,33 +160,50 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const mark = monitor.mark();
     const start = performance.now();
     const stop = start + pushSeconds * 1000;
-    await Promise.all(
-      Array.from({ length: options.pushers }, async (_, p) => {
-        while (performance.now() < stop) {
-          const events = Array.from({ length: EVENTS_PER_PUSH }, () => {
-            const i = serial++;
-            return {
-              type: "targets.add" as const,
-              path: `scale-${label}-${p}/t-${i}.tgz`,
-              length: 1000 + i,
-              hashes: { sha256: randomHex() },
-            };
-          });
-          const sentAt = performance.now();
-          try {
-            const response = await registry.push(events, { async: true });
-            const ackAt = performance.now();
-            ackMs.push(ackAt - sentAt);
-            accepted += EVENTS_PER_PUSH;
-            if (response.task.state === "published") latency.push(0);
-            else outstanding.push({ id: response.task.id, sentAt, ackAt });
-          } catch {
-            failed++;
-            await sleep(10);
-          }
-        }
-      }),
-    );
+    /** One signed respond-async push of 10 new targets by pusher `p`; `sentAt` is when it was due. */
+    const pushOnce = async (p: number, sentAt: number) => {
+      const events = Array.from({ length: EVENTS_PER_PUSH }, () => {
+        const i = serial++;
+        return {
+          type: "targets.add" as const,
+          path: `scale-${label}-${p}/t-${i}.tgz`,
+          length: 1000 + i,
+          hashes: { sha256: randomHex() },
+        };
+      });
+      try {
+        const response = await registry.push(events, { async: true });
+        const ackAt = performance.now();
+        ackMs.push(ackAt - sentAt);
+        accepted += EVENTS_PER_PUSH;
+        if (response.task.state === "published") latency.push(0);
+        else outstanding.push({ id: response.task.id, sentAt, ackAt });
+      } catch {
+        failed++;
+        await sleep(10);
+      }
+    };
+    const rate = options.pushRate;
+    if (rate === null) {
+      // Closed loop: each pusher sends its next push once the last one is acknowledged.
+      await Promise.all(
+        Array.from({ length: options.pushers }, async (_, p) => {
+          while (performance.now() < stop) await pushOnce(p, performance.now());
+        }),
+      );
+    } else {
+      // Open loop: pushes fall due at a fixed rate whatever the answers; an acknowledgement is timed
+      // from when its push fell due, so a slow answer that delays the sender still counts.
+      const gapMs = (EVENTS_PER_PUSH * 1000) / rate;
+      const sent: Promise<void>[] = [];
+      for (let k = 0; start + k * gapMs < stop; k++) {
+        const due = start + k * gapMs;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        sent.push(pushOnce(k % options.pushers, due));
+      }
+      await Promise.all(sent);
+    }
     const pushEnd = performance.now();
     pushing = false;
     drainStart = pushEnd;
@@ -251,7 +272,11 @@ export const scale: Section = {
     };
     const largest = (f: Figures, what: string) => f.largestInvocation?.[what] ?? null;
     const table: Table = {
-      title: `Registry scale: ${fmt(options.bins)} bins, ${fmt(options.targets)} targets imported, ${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push`,
+      title: `Registry scale: ${fmt(options.bins)} bins, ${fmt(options.targets)} targets imported, ${
+        options.pushRate === null
+          ? `${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push`
+          : `pushes of ${EVENTS_PER_PUSH} targets offered at ${fmt(options.pushRate)} targets/s (open loop)`
+      }`,
       columns: [
         { header: "figure", align: "left" },
         { header: "this code", digits: 1 },
@@ -280,7 +305,7 @@ export const scale: Section = {
       ],
       notes: [
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.`,
-        "Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async, each a closed loop. ack: the push's round trip through wrangler's proxy. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every 25 ms; a published task settles every task acknowledged before it was sent.",
+        "Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip through wrangler's proxy, from when it fell due. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every 25 ms; a published task settles every task acknowledged before it was sent.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
@@ -302,7 +327,14 @@ export const scale: Section = {
       });
     return {
       tables,
-      data: { bins: options.bins, targets: options.targets, pushers: options.pushers, now, before },
+      data: {
+        bins: options.bins,
+        targets: options.targets,
+        pushers: options.pushers,
+        pushRate: options.pushRate,
+        now,
+        before,
+      },
     };
   },
 };
