@@ -66,7 +66,7 @@ import { SiteDocuments } from "./site-documents.ts";
 import { hashBins, loadSettings, saveSettings, type Settings, SettingsSchema } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
 import { RootHistory } from "./root-history.ts";
-import { type ConsistencyProof, type InclusionProof, TransparencyLog } from "./transparency-log.ts";
+import { type InclusionProof, TransparencyLog } from "./transparency-log.ts";
 
 /** Runs `fn`, turning a KekError into the refusal it stands for (other faults are thrown). */
 async function kekResult<T extends object>(fn: () => T | Promise<T>): Promise<Result<T>> {
@@ -808,10 +808,6 @@ export class Repository extends DurableObject<Env> {
     size?: number;
   }): Promise<Result<{ proof: InclusionProof }>> {
     return this.#tlog.proveInclusion(query);
-  }
-
-  async logConsistency(from: number, to: number): Promise<Result<{ proof: ConsistencyProof }>> {
-    return this.#tlog.proveConsistency(from, to);
   }
 
   async logWitnesses(): Promise<{ origin: string; verifierKey: string; witnesses: string[] }> {

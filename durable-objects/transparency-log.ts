@@ -9,17 +9,11 @@
  * tiles and the checkpoint to R2 (C2SP tlog-tiles layout), and records the
  * log's size and root hash in the timestamp it then signs.
  */
+import type { InclusionProof } from "../src/log/tile-proofs.ts";
 import { fromHex, toHex, utf8 } from "../src/lib/bytes.ts";
 import { addCosignatures, CosignatureV1Verifier, signCheckpoint, verifyCosignatures } from "../src/log/checkpoint.ts";
 import { encodeEntry, type LogEntry } from "../src/log/entry.ts";
-import {
-  consistencyProof,
-  inclusionProof,
-  leafHash,
-  MerkleAccumulator,
-  rootHash,
-  type SubtreeHashes,
-} from "../src/log/merkle.ts";
+import { inclusionProof, leafHash, MerkleAccumulator, rootHash, type SubtreeHashes } from "../src/log/merkle.ts";
 import { Ed25519NoteSigner, type NoteSignature, parseNote } from "../src/log/note.ts";
 import {
   encodeEntryBundle,
@@ -43,22 +37,7 @@ export interface LogHead {
   rootHash: string;
 }
 
-export interface InclusionProof {
-  index: number;
-  size: number;
-  leafHash: string;
-  entry: string;
-  proof: string[];
-  rootHash: string;
-}
-
-export interface ConsistencyProof {
-  from: number;
-  to: number;
-  proof: string[];
-  fromRoot: string;
-  toRoot: string;
-}
+export type { InclusionProof } from "../src/log/tile-proofs.ts";
 
 /** Tiles and entry bundles written to R2 at once when the log is published. */
 const TILE_WRITES_IN_FLIGHT = 16;
@@ -245,15 +224,6 @@ export class TransparencyLog {
     return { ok: true, proof: await this.inclusion(index, size) };
   }
 
-  /** A consistency proof between two published tree sizes. */
-  async proveConsistency(from: number, to: number): Promise<{ ok: true; proof: ConsistencyProof } | Failure> {
-    const published = this.publishedSize();
-    if (from < 1 || from > to || to > published) {
-      return failure(404, "not_found", `consistency needs 1 <= from <= to <= ${published} (the published size)`);
-    }
-    return { ok: true, proof: await this.consistency(from, to) };
-  }
-
   /** Proofs are served for trees up to the published size (what a checkpoint signed). */
   async inclusion(index: number, size: number): Promise<InclusionProof> {
     const row = this.#sql.exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries WHERE idx = ?", index).one();
@@ -279,17 +249,6 @@ export class TransparencyLog {
       )
       .toArray()[0];
     return row ? row.idx : null;
-  }
-
-  async consistency(from: number, to: number): Promise<ConsistencyProof> {
-    const source = this.#source();
-    return {
-      from,
-      to,
-      proof: (await consistencyProof(source, from, to)).map(toHex),
-      fromRoot: toHex(await rootHash(source, from)),
-      toRoot: toHex(await rootHash(source, to)),
-    };
   }
 
   /** The log's note signer; its key is generated on first use and kept sealed. */

@@ -7,17 +7,25 @@
  *   GET /{repo}/log/proof/consistency?from=A&to=B
  *   POST /{repo}/log/cosignatures                a witness's cosigned checkpoint (C2SP tlog-cosignature)
  * Hashes in proofs are lower-case hex, listed from the leaf up to the root.
+ * Proofs by index and consistency proofs are computed here from the published
+ * checkpoint and tiles (src/log/tile-proofs.ts), read through the edge cache:
+ * a log monitor's requests never reach the repository's object. A proof by
+ * path asks the object which entry is the latest about the path.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { IMMUTABLE, serveCached, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
 import { bodyCap } from "../http/body-limit.ts";
 import { ProblemError } from "../http/problem.ts";
-import { existingRepository } from "../http/repository-param.ts";
+import { existingRepository, requireRepository } from "../http/repository-param.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { validate } from "../http/validate.ts";
+import { parseCheckpoint } from "../log/checkpoint.ts";
+import { parseNote } from "../log/note.ts";
+import { PublishedTiles } from "../log/tile-proofs.ts";
 import { parseTilePath } from "../log/tiles.ts";
+import { Published } from "../pages/published.ts";
 import { TargetPathSchema } from "../schemas/target-path.ts";
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 
@@ -29,6 +37,25 @@ const InclusionQuery = z
   .refine((q) => (q.index === undefined) !== (q.path === undefined), "give exactly one of index and path");
 
 const ConsistencyQuery = z.object({ from: Count, to: Count }).strict();
+
+const noTree = (published: number, size: number) =>
+  new ProblemError(404, {
+    code: "not_found",
+    detail: `the log's published size is ${published}; no tree of size ${size}`,
+  });
+
+/** The log as its served checkpoint publishes it (404 for a repository that does not exist). */
+async function publishedTiles(c: Context<AppEnv>): Promise<PublishedTiles> {
+  await requireRepository(c);
+  const published = new Published(c);
+  const checkpoint = await published.log("checkpoint", true);
+  const size = checkpoint ? parseCheckpoint(parseNote(checkpoint.bytes).text).size : 0;
+  return new PublishedTiles(size, async (path) => {
+    const file = await published.log(path, false);
+    if (!file) throw new Error(`the log has no ${path} though its checkpoint signs a tree that needs it`);
+    return file.bytes;
+  });
+}
 
 export const log = new Hono<AppEnv>()
   .get("/checkpoint", async (c) => {
@@ -61,17 +88,30 @@ export const log = new Hono<AppEnv>()
   })
   .get("/proof/inclusion", validate("query", InclusionQuery), async (c) => {
     const query = c.req.valid("query");
-    const repository = await existingRepository(c);
-    const { proof } = unwrap(await repository.logInclusion(query));
     c.header("Cache-Control", query.size === undefined ? "no-store" : IMMUTABLE);
-    return c.json(proof);
+    if (query.index === undefined) {
+      const repository = await existingRepository(c);
+      return c.json(unwrap(await repository.logInclusion(query)).proof);
+    }
+    const tiles = await publishedTiles(c);
+    const size = query.size ?? tiles.publishedSize;
+    if (size < 1 || size > tiles.publishedSize) throw noTree(tiles.publishedSize, size);
+    if (query.index >= size) {
+      throw new ProblemError(404, { code: "not_found", detail: `no entry ${query.index} in a tree of size ${size}` });
+    }
+    return c.json(await tiles.inclusion(query.index, size));
   })
   .get("/proof/consistency", validate("query", ConsistencyQuery), async (c) => {
     const { from, to } = c.req.valid("query");
-    const repository = await existingRepository(c);
-    const { proof } = unwrap(await repository.logConsistency(from, to));
+    const tiles = await publishedTiles(c);
+    if (from < 1 || from > to || to > tiles.publishedSize) {
+      throw new ProblemError(404, {
+        code: "not_found",
+        detail: `consistency needs 1 <= from <= to <= ${tiles.publishedSize} (the published size)`,
+      });
+    }
     c.header("Cache-Control", IMMUTABLE);
-    return c.json(proof);
+    return c.json(await tiles.consistency(from, to));
   })
   .post("/cosignatures", bodyCap(64 * 1024, "a cosigned checkpoint is at most 64 KiB"), async (c) => {
     const repository = await existingRepository(c);

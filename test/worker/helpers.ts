@@ -11,6 +11,24 @@ import { ARTIFACTS, PEP740 } from "../unit/attestations/material.ts";
 
 export const BASE = "https://tuf-edge.test";
 
+/**
+ * `binding` (a real one) with each call of its methods recorded in `uses` as
+ * "<method> <first argument>", then done for real: how tests count what a
+ * request asks of the Durable Object namespace or the bucket.
+ */
+export function watched<T extends object>(binding: T, uses: string[]): T {
+  return new Proxy(binding, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        uses.push(`${String(property)} ${String(args[0])}`);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 /** Calls the Worker under test in-process. */
 export function workerFetch(input: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(input, init));

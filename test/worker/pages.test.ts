@@ -83,8 +83,8 @@ describe("pages", () => {
     expect(log).toContain("verified against the checkpoint&#39;s root");
     expect(await created()).toBe(false);
 
-    // The check can fail: a route that does ask the object (a log proof) creates it.
-    await page("/pages-copy/log/proof/inclusion?index=0");
+    // The check can fail: a route that does ask the object (a log proof by path) creates it.
+    await page(`/pages-copy/log/proof/inclusion?path=${PYPI_PATH}`);
     expect(await created()).toBe(true);
   });
 

@@ -15,7 +15,7 @@ import { defined } from "../../scripts/lib/defined.ts";
 import worker from "../../src/index.ts";
 import { cacheKey, hotCopies } from "../../src/storage/edge-cache.ts";
 import { type FetchFile, updateMetadata } from "../../src/tuf/client/updater.ts";
-import { BASE, bootstrapped } from "./helpers.ts";
+import { BASE, bootstrapped, watched } from "./helpers.ts";
 
 async function get(path: string, withEnv: Env = env): Promise<Response> {
   const ctx = createExecutionContext();
@@ -89,16 +89,7 @@ describe("root visibility", () => {
     await bootstrapped(repo);
     expect((await get(`/${repo}/metadata/timestamp.json`)).status).toBe(200);
     const calls: string[] = [];
-    const bucket = new Proxy(env.BUCKET, {
-      get(target, property) {
-        const value: unknown = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          calls.push(`${String(property)} ${String(args[0])}`);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
+    const bucket = watched(env.BUCKET, calls);
     const probe = await get(`/${repo}/metadata/2.root.json`, { ...env, BUCKET: bucket });
     expect(probe.status).toBe(404);
     expect(probe.headers.get("Cache-Control")).toBe("public, max-age=10");

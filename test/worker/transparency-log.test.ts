@@ -1,4 +1,6 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import worker from "../../src/index.ts";
 import { describe, expect, it } from "vitest";
 import { CosignatureV1Signer, cosign, openCheckpoint, addCosignatures } from "../../src/log/checkpoint.ts";
 import { decodeEntry } from "../../src/log/entry.ts";
@@ -7,8 +9,15 @@ import { Ed25519NoteVerifier } from "../../src/log/note.ts";
 import { decodeEntryBundle, decodeTile } from "../../src/log/tiles.ts";
 import { fromHex, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
-import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+import { BASE, bootstrapped, getJson, watched, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
+
+async function fetchWith(withEnv: Env, path: string): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`${BASE}${path}`), withEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
 
 const text = async (path: string) => {
   const response = await workerFetch(BASE + path);
@@ -103,6 +112,74 @@ describe("transparency log", () => {
       const r = await workerFetch(`${BASE}/log-proofs/log/proof/inclusion${bad}`);
       expect([400, 404], bad).toContain(r.status);
     }
+  });
+
+  it("serves proofs by index and consistency proofs from the published tiles: the object's answers, for every tree size", async () => {
+    const repo = "log-tiles";
+    const { client } = await bootstrapped(repo, { bins: 4 });
+    // Past one full tile of 256 entries, so proofs span full, partial and level-1 tiles.
+    const add = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const path = `t/${i}.tgz`;
+        return { path, length: 1, hashes: { sha256: await sha256Hex(utf8(path)) } };
+      }),
+    );
+    await client.changeTargets({ add });
+    const { json: timestamp } = await getJson(`/${repo}/metadata/timestamp.json`);
+    const published: number = timestamp.signed["x-tuf-edge-log"].size;
+    expect(published).toBeGreaterThan(300);
+
+    const uses: string[] = [];
+    const seen = { ...env, REPOSITORY: watched(env.REPOSITORY, uses) };
+    const fromWorker = async (query: string) => {
+      const response = await fetchWith(seen, `/${repo}/log/proof/${query}`);
+      expect(response.status, query).toBe(200);
+      return response.json<{ rootHash: string; leafHash: string; proof: string[] }>();
+    };
+    const object = env.REPOSITORY.getByName(repo);
+    // Sizes a checkpoint signed and sizes none did, either side of the tile boundary.
+    const sizes = [1, 2, 7, 255, 256, 257, 299, published - 1, published];
+    const roots = new Map<number, string>();
+    for (const size of sizes) {
+      for (const index of new Set([0, Math.floor(size / 2), size - 1])) {
+        const served = await fromWorker(`inclusion?index=${index}&size=${size}`);
+        const expected = await object.logInclusion({ index, size });
+        expect(expected.ok && served).toEqual(expected.ok && expected.proof);
+        roots.set(size, served.rootHash);
+      }
+    }
+    expect((await fromWorker("inclusion?index=3")).rootHash).toBe(timestamp.signed["x-tuf-edge-log"].root_hash);
+    for (const [from, to] of [
+      [1, published],
+      [7, 256],
+      [255, 257],
+      [256, published - 1],
+      [published, published],
+    ] as const) {
+      const { proof } = await fromWorker(`consistency?from=${from}&to=${to}`);
+      expect(
+        await verifyConsistency(
+          from,
+          to,
+          proof.map(fromHex),
+          fromHex(defined(roots.get(from))),
+          fromHex(defined(roots.get(to))),
+        ),
+        `${from} → ${to}`,
+      ).toBe(true);
+    }
+    expect(uses).toEqual([]);
+
+    for (const bad of [
+      `inclusion?index=${published}`,
+      `inclusion?index=0&size=${published + 1}`,
+      "consistency?from=2&to=1",
+    ]) {
+      const response = await fetchWith(seen, `/${repo}/log/proof/${bad}`);
+      expect(response.status, bad).toBe(404);
+      expect(await response.json()).toMatchObject({ code: "not_found" });
+    }
+    expect(uses).toEqual([]);
   });
 
   it("accepts a configured witness's cosignature and serves it; refuses others", async () => {
