@@ -1,8 +1,8 @@
 /** Request bodies of the ceremony endpoints. */
 import { z } from "zod";
-import { isSupportedKey, KeySchema } from "../tuf/key.ts";
 import { SignatureSchema } from "../tuf/metadata.ts";
 import { SafeString } from "./safe-string.ts";
+import { SigningKeysSchema } from "./delegations.ts";
 
 export const CeremonyIdSchema = z.string().regex(/^[0-9a-f]{16}$/, "a ceremony id is 16 hex characters");
 
@@ -28,11 +28,7 @@ export const OpenCeremonySchema = z.discriminatedUnion("kind", [
       /** Protected-delegations mode: root N+1 hands top-level targets to offline keys (docs/operators.md §12). */
       kind: z.literal("protect-delegations"),
       /** The keys that sign targets from then on (default: the root keys, with the root's threshold). */
-      keys: z
-        .array(KeySchema.refine(isSupportedKey, "a key is ed25519 or ecdsa-sha2-nistp256"))
-        .min(1)
-        .max(32)
-        .optional(),
+      keys: SigningKeysSchema.optional(),
       threshold: z.number().int().min(1).max(32).optional(),
     })
     .strict()

@@ -5,17 +5,16 @@
  * threshold, claims and terminating flag; the order a client's search meets
  * them; keys the role lists; version and expiry.
  */
+import { fromUtf8 } from "../lib/bytes.ts";
+import { canonicalBytes } from "./canonical.ts";
 import type { DelegatedRole } from "./delegations.ts";
 import type { Targets } from "./targets.ts";
 
-export interface DelegatedRoleSummary {
-  name: string;
-  keyids: string[];
-  threshold: number;
-  terminating: boolean;
-  paths?: string[];
-  path_hash_prefixes?: string[];
-}
+/** A delegated role as the diff shows it (a succinct delegation too, named after its bins). */
+export type DelegatedRoleSummary = Pick<
+  DelegatedRole,
+  "name" | "keyids" | "threshold" | "terminating" | "paths" | "path_hash_prefixes"
+>;
 
 export interface DelegatedRoleChange {
   name: string;
@@ -104,8 +103,10 @@ export function diffTargets(from: Targets | null, to: Targets): TargetsDiff {
   const names = (list: DelegatedRoleSummary[]) => list.map((r) => r.name);
   const fromTargets = from?.targets ?? {};
   const toTargets = to.targets;
+  // Entries compare by their canonical form: a draft read back from its canonical text has its keys sorted.
+  const canonical = (entry: unknown) => (entry === undefined ? "" : fromUtf8(canonicalBytes(entry)));
   const targetsChanged = [...new Set([...Object.keys(fromTargets), ...Object.keys(toTargets)])]
-    .filter((path) => JSON.stringify(fromTargets[path]) !== JSON.stringify(toTargets[path]))
+    .filter((path) => canonical(fromTargets[path]) !== canonical(toTargets[path]))
     .sort();
   return {
     version: { from: from?.version ?? 0, to: to.version },

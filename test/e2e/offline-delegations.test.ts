@@ -5,12 +5,11 @@
  * storage by one signed with a key that is not the owner's.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Updater } from "tuf-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AdminClient } from "../../scripts/lib/admin-client.ts";
-import { type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
+import type { RepositoryUrls } from "../../scripts/lib/client-setup.ts";
 import type { LocalInstance } from "../../scripts/lib/local-instance.ts";
 import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
@@ -18,6 +17,7 @@ import { formatExpires } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer, type Signer } from "../../src/tuf/signer.ts";
 import { startBootstrappedInstance, stopBootstrappedInstance } from "./bootstrapped-instance.ts";
 import { cliHarness, json, ok } from "./cli-harness.ts";
+import { lookUpWithTufJs } from "./tuf-js-lookup.ts";
 
 const REPO = "e2e-offline-delegations";
 
@@ -42,16 +42,7 @@ describe("tuf-js through an offline delegation", () => {
   );
 
   /** A fresh client trusting root v1: the target info it finds for `path`, and the roles it loaded. */
-  async function lookUp(path: string) {
-    const metadataDir = await mkdtemp(join(scratch, "metadata-"));
-    const targetDir = await mkdtemp(join(scratch, "targets-"));
-    await writeTrustedRoot(join(metadataDir, "root.json"), rootBytes);
-    const tuf = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetDir, targetBaseUrl: urls.targets });
-    await tuf.refresh();
-    const info = await tuf.getTargetInfo(path);
-    const roles = (await readdir(metadataDir)).map((file) => file.replace(/\.json$/, "")).sort();
-    return { info, roles };
-  }
+  const lookUp = (path: string) => lookUpWithTufJs(scratch, rootBytes, urls, path);
 
   /** Adds offline delegation `name` for `@name/*`, terminating, owned by `owner` alone, with version 1 `v1`. */
   async function addOffline(name: string, owner: Signer, v1: Uint8Array) {

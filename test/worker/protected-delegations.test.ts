@@ -6,7 +6,7 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyVault } from "../../durable-objects/key-vault.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
@@ -77,6 +77,8 @@ async function protectedRepository(repo: string) {
   expect(done.ceremony.state).toBe("published");
   return { ...context, holders, protectRoot: await latestRoot(repo, 2), protectCeremony: opened };
 }
+
+afterEach(() => vi.useRealTimers());
 
 describe("protected-delegations mode", () => {
   it("is enabled by a ceremony: nothing changes below either threshold; at both, root 2 hands targets to offline keys", async () => {
@@ -277,6 +279,25 @@ describe("protected-delegations mode", () => {
     expect(targets.version).toBe(defined(rotation.targets).version);
     expect(targets.delegations.roles.find((r: { name: string }) => r.name === "bins").keyids).toEqual([newKey]);
     expect((await resolve(repo, root3, "plain/x.txt")).role).toMatch(/^bins-/);
+  });
+});
+
+describe("protected-delegations mode: expiry", () => {
+  it("the service never re-signs the offline targets, even when due; status and health warn a week before it expires", async () => {
+    const repo = "prot-expiry";
+    const { client } = await protectedRepository(repo);
+    const before = await visible(repo);
+    const { targets } = await publishedTargets(repo);
+    // Six days before the offline targets expires: due for re-signing by the online rules, and within the warning week.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.parse(targets.expires) - 6 * 86_400_000);
+    const { resigned } = await env.REPOSITORY.getByName(repo).refresh();
+    expect(resigned).not.toContain("targets");
+    expect((await visible(repo)).targets).toBe(before.targets);
+    const warning = `targets version ${before.targets} expires at ${targets.expires}`;
+    expect((await client.status()).warnings.join("\n")).toContain(warning);
+    const { json: health } = await getJson(`/${repo}/health`);
+    expect(JSON.stringify(health)).toContain(warning);
   });
 });
 
