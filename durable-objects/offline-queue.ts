@@ -96,12 +96,15 @@ export type SignatureOutcome =
 
 export interface OfflineQueueDeps {
   sql: SqlStorage;
+  /** Remembers which role versions' expiry the audit log already announced. */
+  kv: SyncKvStorage;
   audit: AuditLog;
   delegations: Pick<Delegations, "owners" | "offlineFile" | "current" | "offlineExpiries">;
 }
 
 export class OfflineQueue {
   readonly #sql: SqlStorage;
+  readonly #kv: SyncKvStorage;
   readonly #audit: AuditLog;
   readonly #delegations: OfflineQueueDeps["delegations"];
   /** The published version's signed part, per role, parsed once per version. */
@@ -109,6 +112,7 @@ export class OfflineQueue {
 
   constructor(deps: OfflineQueueDeps) {
     this.#sql = deps.sql;
+    this.#kv = deps.kv;
     this.#audit = deps.audit;
     this.#delegations = deps.delegations;
   }
@@ -378,6 +382,24 @@ export class OfflineQueue {
     return lines;
   }
 
+  /**
+   * Tells the owners, through the audit log, once per role version, that an
+   * offline role expires within `windowMs` (the service cannot re-sign it;
+   * status and health carry the same warning while it lasts).
+   */
+  remindExpiring(now: number, windowMs: number): void {
+    for (const e of this.#delegations.offlineExpiries()) {
+      if (Date.parse(e.expires) - now > windowMs) break;
+      const key = `offline-expiry-announced:${e.name}`;
+      if (this.#kv.get(key) === e.version) continue;
+      this.#audit.record(
+        "delegation-expiring",
+        `${e.name} version ${e.version} expires at ${e.expires}: its owners sign and submit version ${e.version + 1} (tuf-edge delegation draft ${e.name}; with nothing pending, the draft re-signs the same targets)`,
+      );
+      this.#kv.put(key, e.version);
+    }
+  }
+
   /** Adds, to each offline delegation's view, its published expiry, pending changes and draft. */
   annotate<T extends { name: string; signing: string }>(views: T[]): T[] {
     const expiries = dictionary<string>();
@@ -443,6 +465,11 @@ export class OfflineQueue {
       .exec<PendingRow>("SELECT * FROM offline_pending WHERE role = ? ORDER BY id", role)
       .toArray()
       .map(({ event, ...row }) => ({ ...row, change: JSON.parse(event) as PendingChange }));
+  }
+
+  /** How many changes wait for the owners of `role`. */
+  pendingCount(role: string): number {
+    return this.#pendingCount(role);
   }
 
   #pendingCount(role: string): number {

@@ -181,7 +181,7 @@ const DELEGATIONS = {
       responses: {
         200: {
           description:
-            "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?, keyids?, threshold?, version?, expires?, pending?, draft?}], targets: {signing: online | offline, version, expires, keyids, threshold}, pending: [{id, kind, change, expiresAt}]} (offline delegations: keyids, threshold, the newest version and its expiry, changes waiting for the owners, and the draft of the next version {version, sha256, signatures (keyids), frozen}; every delegation: its published version and expiry; targets.signing offline: protected-delegations mode; pending: the open ceremony that changes targets)",
+            "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?, keyids?, threshold?, version?, expires?, pending?, draft?}]} (offline delegations: keyids, threshold, the newest version and its expiry, changes waiting for the owners, and the draft of the next version {version, sha256, signatures (keyids), frozen})",
         },
       },
     },
@@ -193,15 +193,11 @@ const DELEGATIONS = {
       requestBody: json(DelegationSpecSchema),
       responses: {
         201: { description: "{delegation, versions}: published" },
-        202: {
-          description:
-            "{ceremony}: protected-delegations mode and parent targets: nothing changed yet; a delegation-change ceremony drafts the next targets, applied and published when the targets key holders' threshold signs it (POST /{repo}/admin/ceremonies/{id}/signatures)",
-        },
         400: problem(
           "invalid_request: a name, pattern, prefix or bins count that is not allowed; an offline delegation without keys, threshold or metadata",
         ),
         409: problem(
-          "delegation_exists, unknown_delegation (parent), delegation_has_bins (parent holds bins), delegation_too_deep, too_many_delegations, ambiguous_delegation (a listed target no role can hold for both python-tuf and tuf-js), offline_namespace (a target the service lists would move into an offline delegation, or the parent is offline), bad_version",
+          "delegation_exists, unknown_delegation (parent), delegation_has_bins (parent holds bins), delegation_too_deep, too_many_delegations, ambiguous_delegation (a listed target no role can hold for both python-tuf and tuf-js), offline_namespace (a target the service lists would move into an offline delegation, or the parent is offline), pending_changes (a change waiting for an offline delegation's owners would leave its namespace), bad_version",
         ),
         422: problem(
           "an offline delegation's version 1 refused: invalid_metadata, threshold_not_met, expired, path_not_claimed",
@@ -220,13 +216,9 @@ const DELEGATIONS = {
       ],
       responses: {
         200: { description: "{removed, versions}: published" },
-        202: {
-          description:
-            "{ceremony}: protected-delegations mode and parent targets: nothing changed yet; removed when the targets key holders' threshold signs the ceremony",
-        },
         404: problem("not_found: no such delegation"),
         409: problem(
-          "delegation_has_delegations: remove the nested ones first; ambiguous_delegation; ceremony_open (protected mode: another ceremony is open)",
+          "delegation_has_delegations: remove the nested ones first; ambiguous_delegation; pending_changes: an offline delegation's changes still wait for its owners' signatures",
         ),
       },
     },
@@ -674,41 +666,22 @@ export const openApiDocument = {
         responses: { 200: { description: "list" } },
       },
       post: {
-        summary:
-          "open a ceremony: online-key-rotation (in protected-delegations mode it also drafts the next targets, re-keying the catch-all bins), root-change, root-refresh, protect-delegations (root N+1 names keys, default the root keys with the root threshold, for targets instead of the online key, with the first offline targets drafted beside it), targets-refresh (protected mode: the same targets with a later expiry)",
+        summary: "open a ceremony",
         security: admin,
         parameters: [repo],
         requestBody: json(OpenCeremonySchema),
-        responses: {
-          201: {
-            description:
-              "the ceremony: draft (root N+1, or null), canonical, summary, progress {trustedRoot, draftRoot, targets}, targets (the targets draft: version, canonical, baseVersion, summary, keyids, threshold, signatures, change; or null)",
-          },
-          409: problem(
-            "ceremony_open: another ceremony is open; already_protected; not_protected (targets-refresh in online mode)",
-          ),
-          422: problem("invalid_request: the online key among the targets keys, or a threshold above their number"),
-        },
+        responses: { 201: { description: "the ceremony" }, 409: problem("another ceremony is open") },
       },
     },
     "/{repo}/admin/ceremonies/{id}/signatures": {
       post: {
-        summary:
-          "submit one key holder's signature over the root draft or the targets draft (it counts for the one it verifies over)",
+        summary: "submit one root key holder's signature",
         security: admin,
         parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }],
         requestBody: json(SubmitSignatureSchema),
         responses: {
-          200: {
-            description:
-              "accepted; published (with the delegation change applied, in one transaction) once every threshold the ceremony needs is met",
-          },
-          409: problem(
-            "draft_stale: the delegations changed since the targets draft was made (nothing changed; cancel and open again); an offline delegation's version 1 refused at publication",
-          ),
-          422: problem(
-            "not_a_root_key, not_a_signer (not a key of this ceremony's signers), invalid_signature (does not verify over either draft)",
-          ),
+          200: { description: "accepted (published once both thresholds are met)" },
+          422: problem("not a root key, or does not verify over the draft"),
         },
       },
     },

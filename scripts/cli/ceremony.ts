@@ -17,7 +17,7 @@ import type { CeremonyView, PublishedVersions } from "../../src/repository-api.t
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { TufError } from "../../src/tuf/errors.ts";
-import { type Envelope, parseEnvelope, type Signature } from "../../src/tuf/metadata.ts";
+import { type Envelope, parseEnvelope } from "../../src/tuf/metadata.ts";
 import { diffRoots } from "../../src/tuf/root-diff.ts";
 import { parseRoot, type Root } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
@@ -41,7 +41,6 @@ import { ceremonyIdArgument, collect, settingsOf } from "./options.ts";
 import { color, info, out, outJson, shortId, table } from "./output.ts";
 import { confirmOrAbort } from "./prompt.ts";
 import { describeCeremony, summaryLines, trustedRootKeyids } from "./root-view.ts";
-import { checkTargetsDraft, signTargetsDraft, targetsFingerprint } from "./targets-draft.ts";
 
 /** Root `version` as published, as an envelope, or null if not there. */
 async function fetchRootEnvelope(settings: Settings, version: number): Promise<Envelope<Root> | null> {
@@ -81,13 +80,6 @@ function normalized(value: unknown): string {
  * machine computes against the published root N. Returns root N.
  */
 async function checkDraft(settings: Settings, view: CeremonyView): Promise<Root> {
-  await checkTargetsDraft(settings, view);
-  if (!view.draft) {
-    // A ceremony that changes no root: its targets draft is signed under the root in force.
-    const inForce = await fetchRoot(settings, view.rootVersion);
-    if (!inForce) throw failed(`root v${view.rootVersion} is not published`);
-    return inForce;
-  }
   let draft: Root;
   try {
     draft = await parseRoot(view.draft);
@@ -108,16 +100,7 @@ async function checkDraft(settings: Settings, view: CeremonyView): Promise<Root>
 
 export async function showCeremony(settings: Settings, view: CeremonyView, trusted?: Root): Promise<void> {
   for (const line of describeCeremony(view, trusted ?? (await checkDraft(settings, view)))) info(line);
-  for (const line of await fingerprints(view)) info(line);
-}
-
-/** The canonical SHA-256 of each draft a ceremony carries, to compare across signers. */
-async function fingerprints(view: CeremonyView): Promise<string[]> {
-  const lines: string[] = [];
-  if (view.draft)
-    lines.push(`  canonical SHA-256 ${await sha256Hex(canonicalBytes(view.draft))}  (compare with the other signers)`);
-  if (view.targets) lines.push(await targetsFingerprint(view.targets));
-  return lines;
+  info(`  canonical SHA-256 ${await sha256Hex(canonicalBytes(view.draft))}  (compare with the other signers)`);
 }
 
 /**
@@ -156,56 +139,30 @@ export async function signCeremony(
 ): Promise<CeremonyView> {
   if (view.state !== "awaiting-signatures")
     throw new CliError(EXIT.refused, `ceremony ${view.id} is ${view.state}; nothing to sign`);
-  const rootKeys = new Set(view.draft ? [...trustedRootKeyids(view), ...view.draft.roles.root.keyids] : []);
-  const targetsKeys = new Set(view.targets?.keyids ?? []);
-  // A key has signed once it signed every draft it may sign.
-  const done = (keyid: string) =>
-    (!rootKeys.has(keyid) || view.signatures.some((s) => s.keyid === keyid)) &&
-    (!targetsKeys.has(keyid) || (view.targets?.signatures ?? []).some((s) => s.keyid === keyid));
-  const eligible = new Set([...rootKeys, ...targetsKeys]);
   const fresh = await keysToSign(
     keyFiles,
-    eligible,
-    [...eligible].filter(done),
+    new Set([...trustedRootKeyids(view), ...view.draft.roles.root.keyids]),
+    view.signatures.map((s) => s.keyid),
     `ceremony ${view.id}`,
-    view.targets
-      ? `is not a key of this ceremony's signers (${view.draft ? `root keys of root v${view.rootVersion - 1} or of the draft, ` : ""}targets keys ${[...targetsKeys].map(shortId).join(" ")})`
-      : `is not a root key of root v${view.rootVersion - 1} or of the draft v${view.rootVersion}`,
+    `is not a root key of root v${view.rootVersion - 1} or of the draft v${view.rootVersion}`,
   );
   if (!fresh.length) return view;
   const trusted = await checkDraft(settings, view);
   if (!flags.json || !flags.yes) await showCeremony(settings, view, trusted);
-  const what = [
-    view.draft ? `root v${view.rootVersion}` : null,
-    view.targets ? `targets v${view.targets.version}` : null,
-  ];
-  if (
-    !(await confirmOrAbort(
-      `Sign ${what.filter(Boolean).join(" and ")} (${view.kind}) with ${fresh.join(", ")}?`,
-      flags.yes,
-    ))
-  ) {
+  if (!(await confirmOrAbort(`Sign root v${view.rootVersion} (${view.kind}) with ${fresh.join(", ")}?`, flags.yes))) {
     throw failed("cancelled; nothing was signed");
   }
   let current = view;
   for (const file of fresh) {
     const signer = await loadSigner(file, flags);
-    const signatures: Signature[] = [];
-    if (current.draft && rootKeys.has(signer.keyid) && !current.signatures.some((s) => s.keyid === signer.keyid))
-      signatures.push(await signDraft(current as CeremonyView & { draft: object; canonical: string }, signer));
-    const targets = current.targets;
-    if (targets && targetsKeys.has(signer.keyid) && !targets.signatures.some((s) => s.keyid === signer.keyid))
-      signatures.push(await signTargetsDraft(targets, signer));
-    let versions: PublishedVersions | undefined;
-    for (const signature of signatures) {
-      ({ ceremony: current, versions } = await client.submitSignature(current.id, signature));
-      if (current.state === "published") break;
-    }
-    info(`signed with ${file}: ${progressText(current.progress)}`);
-    if (current.state === "published") {
+    const signature = await signDraft(current, signer);
+    const { ceremony, versions } = await client.submitSignature(current.id, signature);
+    current = ceremony;
+    info(`signed with ${file}: ${progressText(ceremony.progress)}`);
+    if (ceremony.state === "published") {
       info(
         color.green(
-          `${publishedText(current)}${versions ? ` (timestamp v${versions.timestamp})` : ""}`,
+          `root v${ceremony.rootVersion} is published${versions ? ` (timestamp v${versions.timestamp})` : ""}`,
           process.stderr,
         ),
       );
@@ -215,23 +172,8 @@ export async function signCeremony(
   return current;
 }
 
-/** What a published ceremony published. */
-function publishedText(view: CeremonyView): string {
-  const what = [
-    view.draft ? `root v${view.rootVersion}` : null,
-    view.targets ? `targets v${view.targets.version}` : null,
-  ];
-  return `${what.filter(Boolean).join(" and ")} ${what.filter(Boolean).length > 1 ? "are" : "is"} published`;
-}
-
 function progressText(p: CeremonyView["progress"]): string {
-  const parts: string[] = [];
-  if (p.trustedRoot && p.draftRoot)
-    parts.push(
-      `${p.trustedRoot.signed} of ${p.trustedRoot.threshold} needed from the trusted root's keys, ${p.draftRoot.signed} of ${p.draftRoot.threshold} from the draft's`,
-    );
-  if (p.targets) parts.push(`${p.targets.signed} of ${p.targets.threshold} from the targets keys`);
-  return parts.join("; ");
+  return `${p.trustedRoot.signed} of ${p.trustedRoot.threshold} needed from the trusted root's keys, ${p.draftRoot.signed} of ${p.draftRoot.threshold} from the draft's`;
 }
 
 /** Writes an offline ceremony file for an open ceremony: the draft, its canonical bytes, roots 1..N, the summary. */
@@ -239,11 +181,6 @@ async function exportCeremony(settings: Settings, id: string, path: string): Pro
   const view = await adminClient(settings).ceremony(id);
   if (view.state !== "awaiting-signatures")
     throw new CliError(EXIT.refused, `ceremony ${id} is ${view.state}; nothing to sign`);
-  if (view.targets || !view.draft)
-    throw new CliError(
-      EXIT.refused,
-      `ceremony ${id} (${view.kind}) drafts top-level targets, which ceremony files do not carry yet: each key holder signs it with \`tuf-edge ceremony sign ${id} --key KEY.json\` (the key file stays on their machine; the bytes are computed and checked there)`,
-    );
   const trusted = await checkDraft(settings, view);
   const rootChain: Envelope<Root>[] = [];
   for (let version = 1; version <= trusted.version; version++) {
@@ -260,7 +197,7 @@ async function exportCeremony(settings: Settings, id: string, path: string): Pro
     ceremony: { id: view.id, kind: view.kind, rootVersion: view.rootVersion, expiresAt: view.expiresAt },
     rootChain,
     signed: view.draft as Root,
-    canonical: view.canonical ?? "",
+    canonical: view.canonical,
     summary: summaryLines(trusted, view.draft as Root),
     signatures: view.signatures,
   };
@@ -424,15 +361,6 @@ async function submitFile(path: string, flags: { json?: boolean }, command: Comm
   else out(`ceremony ${view.id}: ${view.state} (${progressText(view.progress)})`);
 }
 
-/** Signatures against each threshold, for the list: "1/2, 1/2" (root), "+ targets 1/2". */
-function signedColumn(p: CeremonyView["progress"]): string {
-  const parts: string[] = [];
-  if (p.trustedRoot && p.draftRoot)
-    parts.push(`${p.trustedRoot.signed}/${p.trustedRoot.threshold}, ${p.draftRoot.signed}/${p.draftRoot.threshold}`);
-  if (p.targets) parts.push(`targets ${p.targets.signed}/${p.targets.threshold}`);
-  return parts.join(", ");
-}
-
 export function registerCeremony(program: Command): void {
   const ceremony = program.command("ceremony").description("root ceremonies on the service: list, show, sign, cancel");
   ceremony.addHelpText(
@@ -461,7 +389,7 @@ export function registerCeremony(program: Command): void {
             c.kind,
             `v${c.rootVersion}`,
             c.state,
-            signedColumn(c.progress),
+            `${c.progress.trustedRoot.signed}/${c.progress.trustedRoot.threshold}, ${c.progress.draftRoot.signed}/${c.progress.draftRoot.threshold}`,
             c.openedAt,
             c.state === "awaiting-signatures" ? c.expiresAt : (c.closedAt ?? ""),
           ]),
@@ -485,7 +413,7 @@ export function registerCeremony(program: Command): void {
       const view = await adminClient(settings).ceremony(ceremonyIdArgument(id));
       if (flags.json) return outJson(view);
       for (const line of describeCeremony(view, await checkDraft(settings, view))) out(line);
-      for (const line of await fingerprints(view)) out(line);
+      out(`  canonical SHA-256 ${await sha256Hex(canonicalBytes(view.draft))}`);
       if (view.events.length) {
         out("  events:");
         for (const e of view.events)

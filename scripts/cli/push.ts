@@ -12,6 +12,7 @@ import type { Command } from "commander";
 import type { z } from "zod";
 import type { RegistryClient } from "../lib/registry-client.ts";
 import { MAX_EVENTS, type TargetEvent, TargetEventSchema } from "../../src/schemas/webhook.ts";
+import type { TaskView } from "../../src/repository-api.ts";
 import { adminClient, registryClient, type Settings } from "./config.ts";
 import { usageError } from "./exit.ts";
 import { examples } from "./help.ts";
@@ -68,6 +69,13 @@ export function readEventsFile(path: string): TargetEvent[] {
   });
 }
 
+/** What a task waits for when offline roles' owners must sign part of it. */
+function awaiting(task: TaskView): string {
+  return task.awaitingOwners?.length
+    ? ` (for the owners of ${task.awaitingOwners.join(", ")} to sign: tuf-edge delegation draft ${task.awaitingOwners[0]})`
+    : "";
+}
+
 async function send(client: RegistryClient, events: TargetEvent[], flags: SendFlags) {
   const results = [];
   for (let i = 0; i < events.length; i += MAX_EVENTS) {
@@ -77,7 +85,7 @@ async function send(client: RegistryClient, events: TargetEvent[], flags: SendFl
     if (!flags.json) {
       const t = result.task;
       out(
-        `${batch.length} event(s): task ${t.id} ${t.state}${t.versions ? ` (timestamp v${t.versions.timestamp})` : ""}${result.duplicate ? " (duplicate delivery: nothing applied again)" : ""}`,
+        `${batch.length} event(s): task ${t.id} ${t.state}${t.versions ? ` (timestamp v${t.versions.timestamp})` : ""}${awaiting(t)}${result.duplicate ? " (duplicate delivery: nothing applied again)" : ""}`,
       );
     }
   }
@@ -255,7 +263,7 @@ export function registerPush(program: Command): void {
             duplicate: result.duplicate,
           });
         out(
-          `uploaded ${flags.path} (${bytes.length} bytes): task ${result.task.id} ${result.task.state}${result.task.versions ? `, timestamp v${result.task.versions.timestamp}` : ""}`,
+          `uploaded ${flags.path} (${bytes.length} bytes): task ${result.task.id} ${result.task.state}${result.task.versions ? `, timestamp v${result.task.versions.timestamp}` : ""}${awaiting(result.task)}`,
         );
       },
     );

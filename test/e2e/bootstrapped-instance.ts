@@ -21,6 +21,8 @@ export interface BootstrappedInstance {
   /** Root version 1, as published. */
   rootBytes: Uint8Array;
   env: NodeJS.ProcessEnv;
+  /** The instance's secrets (its KEY_ENCRYPTION_KEY is what an attacker of the storage would need too). */
+  secrets: { ADMIN_TOKEN: string; KEY_ENCRYPTION_KEY: string };
 }
 
 export async function startBootstrappedInstance(
@@ -39,7 +41,7 @@ export async function startBootstrappedInstance(
     settings: { bins: 16 },
   });
   const env = cliEnv({ home: scratch, url: instance.baseUrl, repo, adminToken: secrets.ADMIN_TOKEN, passphrase });
-  return { instance, scratch, client, urls: repositoryUrls(instance.baseUrl, repo), rootBytes, env };
+  return { instance, scratch, client, urls: repositoryUrls(instance.baseUrl, repo), rootBytes, env, secrets };
 }
 
 /** Stops the instance (if it started) and removes its folder. */

@@ -19,7 +19,7 @@ import { Updater } from "tuf-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminClient, signDraft } from "../../scripts/lib/admin-client.ts";
 import { repositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
-import { queryLocalDurableObject, readLocalR2Object } from "../../scripts/lib/local-do-sqlite.ts";
+import { readLocalR2Object } from "../../scripts/lib/local-do-sqlite.ts";
 import { randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
 import { tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
@@ -28,20 +28,13 @@ import { formatExpires, sign } from "../../src/tuf/metadata.ts";
 import { draftRoot } from "../../src/tuf/root.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { cliHarness, json, ok } from "./cli-harness.ts";
+import { onlineKeyRow, stealOnlineKey } from "./stolen-online-key.ts";
 
 const REPO = "kek";
-const DO = { className: "Repository", name: REPO };
 /** Tests that (re)start the instance: wrangler dev can take minutes to come up on a loaded machine. */
 const RESTART_MS = 400_000;
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const content = (label: string) => new Uint8Array(Buffer.from(`${label} ${randomBytes(8).toString("hex")}\n`));
-
-interface SealedRow {
-  keyid: string;
-  sealed: Uint8Array;
-  iv: Uint8Array;
-  kek_id: string;
-}
 
 describe("KEK compromise runbook, end to end", () => {
   let scratch: string;
@@ -104,17 +97,6 @@ describe("KEK compromise runbook, end to end", () => {
     expect(new Uint8Array(await readFile(await tuf.downloadTarget(info)))).toEqual(bytes);
   }
 
-  /** The active online key's row, read from the instance's SQLite file as an attacker would. */
-  async function onlineKeyRow() {
-    const [row] = await queryLocalDurableObject<SealedRow>(
-      persistTo,
-      DO,
-      "SELECT keyid, sealed, iv, kek_id FROM online_keys WHERE state = 'active'",
-    );
-    if (!row) throw new Error("no active online key");
-    return { ...row, sealed: new Uint8Array(row.sealed).buffer, iv: new Uint8Array(row.iv).buffer };
-  }
-
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), "tuf-edge-kek-"));
     persistTo = join(scratch, "state");
@@ -148,14 +130,10 @@ describe("KEK compromise runbook, end to end", () => {
   });
 
   it("the attacker unseals the online key with the stolen KEK and the SQLite file", async () => {
-    const row = await onlineKeyRow();
+    const { row, seed, signer } = await stealOnlineKey(persistTo, REPO, oldKek);
     expect(row.kek_id).toBe("default");
-    const seed = await new Sealer(oldKek).unseal(
-      { sealed: row.sealed, iv: row.iv, kekId: row.kek_id },
-      onlineKeyContext(REPO, row.keyid),
-    );
     stolenSeed = Buffer.from(seed).toString("hex");
-    stolen = await Ed25519Signer.fromSeed(seed);
+    stolen = signer;
     expect(stolen.keyid).toBe((await client.status()).onlineKeyId);
   });
 
@@ -208,7 +186,7 @@ describe("KEK compromise runbook, end to end", () => {
       expect(operations.publishRounds.failed).toBe(0);
       expect(operations.queue).toEqual({ roles: 0, tasks: 0 });
 
-      const row = await onlineKeyRow();
+      const row = await onlineKeyRow(persistTo, REPO);
       expect(row.kek_id).toBe("2026-12");
       const sealed = { sealed: row.sealed, iv: row.iv };
       // The attacker's KEK, even under the new id, does not open the new online key.

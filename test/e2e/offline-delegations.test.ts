@@ -2,22 +2,30 @@
  * End to end: tuf-js resolves a target through an offline delegation of a
  * real local instance (wrangler dev), whose role the service stores exactly
  * as its owner signed it, and refuses that role once it is replaced in
- * storage by one signed with a key that is not the owner's.
+ * storage by one signed with a key that is not the owner's, the repository's
+ * own online key included. Registry uploads into the namespace wait for the
+ * owners, who sign the service's draft with the CLI (a key file, and a
+ * hardware-token-style signature made outside it); tuf-js sees the target
+ * only once the threshold of signatures is met.
  */
-import { createHash } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { createHash, generateKeyPairSync, sign as nodeSign } from "node:crypto";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Updater } from "tuf-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AdminClient } from "../../scripts/lib/admin-client.ts";
-import type { RepositoryUrls } from "../../scripts/lib/client-setup.ts";
+import { type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
 import type { LocalInstance } from "../../scripts/lib/local-instance.ts";
+import { RegistryClient } from "../../scripts/lib/registry-client.ts";
 import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
+import { HashBins } from "../../src/tuf/hash-bins.ts";
+import { ecdsaP256Key } from "../../src/tuf/key.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer, type Signer } from "../../src/tuf/signer.ts";
 import { startBootstrappedInstance, stopBootstrappedInstance } from "./bootstrapped-instance.ts";
 import { cliHarness, json, ok } from "./cli-harness.ts";
-import { lookUpWithTufJs } from "./tuf-js-lookup.ts";
+import { stealOnlineKey } from "./stolen-online-key.ts";
 
 const REPO = "e2e-offline-delegations";
 
@@ -36,13 +44,23 @@ describe("tuf-js through an offline delegation", () => {
   let urls: RepositoryUrls;
   let rootBytes: Uint8Array;
   let env: NodeJS.ProcessEnv;
+  let kek: string;
   const { run } = cliHarness(
     () => scratch,
     () => env,
   );
 
-  /** A fresh client trusting root v1: the target info it finds for `path`, and the roles it loaded. */
-  const lookUp = (path: string) => lookUpWithTufJs(scratch, rootBytes, urls, path);
+  /** A fresh client trusting root v1: the target info it finds for `path`, the roles it loaded, and the client. */
+  async function lookUp(path: string) {
+    const metadataDir = await mkdtemp(join(scratch, "metadata-"));
+    const targetDir = await mkdtemp(join(scratch, "targets-"));
+    await writeTrustedRoot(join(metadataDir, "root.json"), rootBytes);
+    const tuf = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetDir, targetBaseUrl: urls.targets });
+    await tuf.refresh();
+    const info = await tuf.getTargetInfo(path);
+    const roles = (await readdir(metadataDir)).map((file) => file.replace(/\.json$/, "")).sort();
+    return { info, roles, tuf, targetDir };
+  }
 
   /** Adds offline delegation `name` for `@name/*`, terminating, owned by `owner` alone, with version 1 `v1`. */
   async function addOffline(name: string, owner: Signer, v1: Uint8Array) {
@@ -58,11 +76,13 @@ describe("tuf-js through an offline delegation", () => {
   }
 
   beforeAll(async () => {
-    ({ instance, scratch, client, urls, rootBytes, env } = await startBootstrappedInstance(
+    let secrets: { KEY_ENCRYPTION_KEY: string };
+    ({ instance, scratch, client, urls, rootBytes, env, secrets } = await startBootstrappedInstance(
       "tuf-edge-offline-",
       REPO,
       "owners passphrase",
     ));
+    kek = secrets.KEY_ENCRYPTION_KEY;
   }, 400_000);
 
   afterAll(() => stopBootstrappedInstance(instance, scratch));
@@ -159,5 +179,150 @@ describe("tuf-js through an offline delegation", () => {
     const found = await lookUp("gamma/tool-1.0.tgz");
     expect(found.info?.hashes).toEqual(entry.hashes);
     expect(found.roles).toContain("gamma");
+  });
+
+  it("a registry upload into the namespace waits for the owners: tuf-js sees it only once their draft has the threshold of signatures", async () => {
+    // Owner C: a key file. Owner D: a P-256 key outside the CLI (a hardware token), which signs `delegation bytes` output.
+    ok(await run(["keys", "generate", "--type", "ed25519", "--out", "owner-c.key"]));
+    const token = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const tokenKey = ecdsaP256Key(token.publicKey.export({ type: "spki", format: "pem" }).toString());
+    await writeFile(join(scratch, "owner-d.pub.json"), JSON.stringify(tokenKey));
+    const tokenSigns = async (file: string) => {
+      ok(await run(["delegation", "bytes", file, "--out", "to-sign.bin"]));
+      const der = nodeSign("sha256", await readFile(join(scratch, "to-sign.bin")), token.privateKey);
+      await writeFile(join(scratch, "token.sig"), der);
+      ok(await run(["delegation", "sign", file, "--signature", "token.sig", "--public-key", "owner-d.pub.json"]));
+    };
+    const v1 = {
+      _type: "targets",
+      spec_version: "1.0.31",
+      version: 1,
+      expires: formatExpires(new Date(Date.now() + 30 * 86_400_000)),
+      targets: {},
+    };
+    await writeFile(join(scratch, "delta-1.json"), JSON.stringify(v1));
+    ok(await run(["delegation", "sign", "delta-1.json", "--key", "owner-c.key"]));
+    await tokenSigns("delta-1.json");
+    // The first version needs both owners too: they are the only keys the delegation names.
+    ok(
+      await run([
+        "delegation",
+        "add",
+        "delta",
+        "--path",
+        "delta/*",
+        "--terminating",
+        "--offline",
+        "--owner-key",
+        "owner-c.key",
+        "--owner-key",
+        "owner-d.pub.json",
+        "--threshold",
+        "2",
+        "--metadata",
+        "delta-1.json",
+      ]),
+    );
+
+    const { secret } = await client.addRegistryCredential("npm", { kind: "hmac" });
+    const registry = new RegistryClient({
+      baseUrl: instance.baseUrl,
+      repo: REPO,
+      registry: "npm",
+      credential: { kind: "hmac", secret: secret as string },
+    });
+    const path = "delta/tool-3.0.tgz";
+    const bytes = new Uint8Array(Buffer.from("delta tool 3.0\n"));
+    const uploaded = await registry.upload(path, bytes);
+    expect(uploaded.status).toBe(202);
+    expect(uploaded.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: ["delta"] });
+    expect((await lookUp(path)).info).toBeUndefined();
+    const status = json(ok(await run(["delegation", "status", "--json"])));
+    expect(status.find((r: { name: string }) => r.name === "delta")).toMatchObject({
+      version: 1,
+      pending: 1,
+      daysLeft: 29,
+    });
+
+    // Owner C fetches the draft (checked against published version 1), signs it, submits: 1 of 2, nothing published.
+    const draft = json(ok(await run(["delegation", "draft", "delta", "--out", "delta-next.json", "--json"])));
+    expect(draft).toMatchObject({ version: 2, changes: [{ type: "targets.add", path, actor: "registry npm" }] });
+    ok(await run(["delegation", "sign", "delta-next.json", "--key", "owner-c.key"]));
+    const half = json(ok(await run(["delegation", "submit", "delta", "delta-next.json", "--signatures", "--json"])));
+    expect(half).toMatchObject({ submitted: 1, signatures: 1, threshold: 2, published: null });
+    expect((await lookUp(path)).info).toBeUndefined();
+    expect((await registry.task(uploaded.task.id)).state).toBe("awaiting-owners");
+
+    // Owner D signs the same draft with the token: the threshold is met and version 2 is published.
+    await tokenSigns("delta-next.json");
+    const done = json(ok(await run(["delegation", "submit", "delta", "delta-next.json", "--signatures", "--json"])));
+    expect(done).toMatchObject({ submitted: 1, signatures: 2, published: { version: 2 } });
+    const { info, roles, tuf, targetDir } = await lookUp(path);
+    expect(info?.hashes).toEqual({ sha256: createHash("sha256").update(bytes).digest("hex") });
+    expect(roles).toContain("delta");
+    expect((await registry.task(uploaded.task.id)).state).toBe("published");
+    // The uploaded bytes download and verify through tuf-js.
+    if (!info) throw new Error(`${path} is not listed`);
+    expect(new Uint8Array(await readFile(await tuf.downloadTarget(info, join(targetDir, "tool.tgz"))))).toEqual(bytes);
+  });
+
+  it("with the repository's actual online key, a forged offline role is refused by tuf-js and a forged bin listing the namespace's path is never consulted", async () => {
+    const stolen = (await stealOnlineKey(join(scratch, "state"), REPO, kek)).signer;
+    expect(stolen.keyid).toBe((await client.status()).onlineKeyId);
+    const owner = (await Ed25519Signer.generate()).signer;
+    const listed = "@epsilon/app-1.0.tgz";
+    const good = { length: 4, hashes: { sha256: createHash("sha256").update("app\n").digest("hex") } };
+    const evil = { length: 4, hashes: { sha256: createHash("sha256").update("bad\n").digest("hex") } };
+    const v1 = await ownersVersion(owner, 1, { [listed]: good });
+    await addOffline("epsilon", owner, v1);
+
+    // A bin, signed with the online key, that lists a path of the namespace: a path that hashes to the same
+    // bin as a target the service lists, and has its length, so the forged bin has the stored one's size.
+    const online = "zeta/x-000000.tgz";
+    await client.changeTargets({ add: [{ path: online, ...good }] });
+    const bins = new HashBins(4);
+    const bin = await bins.indexFor(online);
+    let claimed = "";
+    for (let i = 0; !claimed; i++) {
+      const candidate = `@epsilon/${String(i).padStart(online.length - "@epsilon/".length - 4, "0")}.tgz`;
+      if ((await bins.indexFor(candidate)) === bin) claimed = candidate;
+    }
+    expect(claimed.length).toBe(online.length);
+    const [stored] = (await findLocalR2Objects(join(scratch, "state"), `"${online}"`)).filter((bytes) =>
+      Buffer.from(bytes).includes('"_type":"targets"'),
+    );
+    if (!stored) throw new Error("the bin listing the online target is not stored");
+    const text = Buffer.from(stored)
+      .toString("utf8")
+      .replace(online, claimed)
+      .replace(good.hashes.sha256, evil.hashes.sha256);
+    const envelope = JSON.parse(text);
+    const sig = Buffer.from(await stolen.sign(canonicalBytes(envelope.signed))).toString("hex");
+    const forgedBin = Buffer.from(text.replace(envelope.signatures[0].sig, sig));
+    expect(forgedBin.length).toBe(stored.length);
+    await tamperLocalR2Object(join(scratch, "state"), stored, forgedBin);
+    // The forged bin verifies (a client looking up the online path loads it without complaint) …
+    expect((await lookUp(online)).info).toBeUndefined();
+    // … but a client looking for the namespace's paths never reaches it: the owners' role ends the search.
+    expect((await lookUp(claimed)).info).toBeUndefined();
+    expect((await lookUp(listed)).info?.hashes).toEqual(good.hashes);
+
+    // Another owners' role (not fetched yet, so no cache holds it), re-signed with the online key to list
+    // another digest for its path: refused.
+    const etaPath = "eta/app-1.0.tgz";
+    const etaV1 = await ownersVersion(owner, 1, { [etaPath]: good });
+    await client.addDelegation({
+      name: "eta",
+      paths: ["eta/*"],
+      terminating: true,
+      signing: "offline",
+      keys: [owner.key],
+      threshold: 1,
+      metadata: Buffer.from(etaV1).toString("utf8"),
+    });
+    const forged = await ownersVersion(stolen, 1, { [etaPath]: evil });
+    expect(forged.length).toBe(etaV1.length);
+    await tamperLocalR2Object(join(scratch, "state"), etaV1, forged);
+    await expect(lookUp(etaPath)).rejects.toThrow("eta was signed by 0/1 keys");
   });
 });

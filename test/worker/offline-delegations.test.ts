@@ -11,7 +11,7 @@ import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
-import { applied, BASE, publishedTargets, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
+import { BASE, publishedTargets, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 const inDays = (days: number) => formatExpires(new Date(Date.now() + days * 86_400_000));
@@ -59,17 +59,15 @@ async function setUp(repo: string) {
   const context = await withHmacRegistry(repo);
   const owners = await rootSigners(3);
   const v1 = await ownersVersion(owners.slice(0, 2), 1, ["@acme/a-1.0.tgz"]);
-  const added = applied(
-    await context.client.addDelegation({
-      name: "acme",
-      paths: ["@acme/*"],
-      terminating: true,
-      signing: "offline",
-      keys: owners.map((o) => o.key),
-      threshold: 2,
-      metadata: fromUtf8(v1),
-    }),
-  );
+  const added = await context.client.addDelegation({
+    name: "acme",
+    paths: ["@acme/*"],
+    terminating: true,
+    signing: "offline",
+    keys: owners.map((o) => o.key),
+    threshold: 2,
+    metadata: fromUtf8(v1),
+  });
   return { ...context, owners, v1, added };
 }
 
@@ -198,7 +196,7 @@ describe("offline delegations: roles their owners sign, served as signed", () =>
   });
 });
 
-describe("offline delegations: expiry reaches the owners", () => {
+describe("offline delegations: expiry and pending changes reach the owners", () => {
   it("status warns a week before an offline role expires (the service cannot re-sign it) and not before", async () => {
     const repo = "dlg-offline-expiry";
     const { client, owners } = await setUp(repo);
@@ -211,6 +209,36 @@ describe("offline delegations: expiry reaches the owners", () => {
     );
     // The earliest role the service re-signs is a bin, not the owners' role.
     expect(status.roles.bins?.name).not.toBe("acme");
+  });
+
+  it("the expiry and the changes waiting for the owners reach health and the audit log (the expiry once per version)", async () => {
+    const repo = "dlg-offline-reminders";
+    const { client, registry, owners } = await setUp(repo);
+    const soon = inDays(3);
+    await client.submitDelegationMetadata("acme", await ownersVersion(owners.slice(0, 2), 2, [], soon));
+    await registry.push([{ type: "targets.add", ...(await entry("@acme/new.tgz")) }]);
+    const stub = env.REPOSITORY.getByName(repo);
+    await stub.refresh();
+    await stub.refresh();
+    const { events } = await client.events(100);
+    const expiring = events.filter((e) => e.kind === "delegation-expiring");
+    expect(expiring.map((e) => e.detail)).toEqual([
+      `acme version 2 expires at ${soon}: its owners sign and submit version 3 (tuf-edge delegation draft acme; with nothing pending, the draft re-signs the same targets)`,
+    ]);
+    expect(events.find((e) => e.kind === "delegation-change-queued")?.detail).toContain(
+      "acme: 1 change(s) by registry registry (add @acme/new.tgz)",
+    );
+    const health = await (await workerFetch(`${BASE}/${repo}/health`)).json<{
+      repositories: Array<{ status: string; warnings: string[] }>;
+    }>();
+    const [mine] = health.repositories;
+    expect(mine?.status).toBe("warning");
+    expect(mine?.warnings).toContain(
+      `delegation acme version 2 expires at ${soon}: its owners sign and submit version 3`,
+    );
+    expect(mine?.warnings.some((w) => w.startsWith("delegation acme: 1 change(s) wait for its owners since"))).toBe(
+      true,
+    );
   });
 });
 
@@ -427,6 +455,13 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
     const sha = await sha256Hex(bytes);
     expect((await workerFetch(`${BASE}/${repo}/targets/@acme/${sha}.up.tgz`)).status).toBe(200);
     expect((await resolve(repo, root, "@acme/up.tgz")).role).toBeNull();
+    // Accepted changes are never dropped silently: the delegation stays until its owners have signed them.
+    expect(await refusal(client.removeDelegation("acme"))).toEqual({ status: 409, code: "pending_changes" });
+    // Nor is a waiting path taken out of the owners' namespace by a delegation searched before theirs.
+    expect(await refusal(client.addDelegation({ name: "early", paths: ["@acme/op*"], position: 0 }))).toEqual({
+      status: 409,
+      code: "pending_changes",
+    });
     const draft = await client.delegationDraft("acme");
     expect(draft.changes.map((x) => `${x.type} ${x.path}`)).toEqual([
       "targets.add @acme/b.tgz",
