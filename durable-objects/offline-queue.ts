@@ -17,9 +17,10 @@
  * Pinning (decision): a draft, once made, stays the draft until it is
  * published or superseded. It is made again (superseded) only while no
  * signature has been collected over it, when an owner asks for it and
- * changes arrived since (or the published version moved on). From the first
- * signature on, it is frozen: later changes queue for the version after it,
- * and a signature is accepted only over the frozen bytes. A signature over
+ * changes arrived since, or it is a day old (so its expiry counts from
+ * about now); and whenever the published version moved on or it expired.
+ * From the first signature on, it is frozen: later changes queue for the
+ * version after it, and a signature is accepted only over the frozen bytes. A signature over
  * other bytes (a superseded draft, an already-published one) is refused
  * (`409 stale_draft`) and changes nothing.
  */
@@ -81,7 +82,11 @@ interface Draft {
   sha256: string;
   through: number;
   signatures: Signature[];
+  createdAt: number;
 }
+
+/** An unsigned draft older than this is made again when asked for, so its expiry counts from about now. */
+const UNSIGNED_DRAFT_REUSE_MS = 86_400_000;
 
 /** A change the owners' next version is to carry (a pending change with where it came from). */
 export interface QueuedChange {
@@ -222,8 +227,9 @@ export class OfflineQueue {
     if (!published) return failure(409, "bad_version", `delegation "${role}" has no published version`);
     const pending = this.#pending(role);
     const through = pending.at(-1)?.id ?? 0;
-    const pinned = this.#pinned(role);
-    if (pinned && (pinned.signatures.length > 0 || pinned.through === through)) return this.#view(pinned, owners);
+    const pinned = this.#pinned(role, now.getTime());
+    const fresh = pinned && pinned.through === through && now.getTime() - pinned.createdAt < UNSIGNED_DRAFT_REUSE_MS;
+    if (pinned && (pinned.signatures.length > 0 || fresh)) return this.#view(pinned, owners);
     const expires = formatExpires(new Date(now.getTime() + validity * 1000));
     const made = draftNextVersion(
       published,
@@ -247,6 +253,7 @@ export class OfflineQueue {
       sha256: await sha256Hex(made.canonical),
       through,
       signatures: [],
+      createdAt: now.getTime(),
     };
     this.#sql.exec(
       `INSERT INTO offline_drafts (role, version, canonical, sha256, through, signatures, created_at)
@@ -425,17 +432,25 @@ export class OfflineQueue {
     });
   }
 
-  /** The pinned draft of `role`, if it still is the role's next version. */
-  #pinned(role: string): Draft | null {
+  /**
+   * The pinned draft of `role`, if it still is the role's next version and
+   * has not expired (an expired draft cannot be published: its signatures
+   * are worthless, and the next request makes a new one).
+   */
+  #pinned(role: string, now = Date.now()): Draft | null {
     const row = this.#sql.exec<DraftRow>("SELECT * FROM offline_drafts WHERE role = ?", role).toArray()[0];
     if (!row || row.version !== this.#delegations.current(role) + 1) return null;
+    const canonical = new Uint8Array(row.canonical);
+    const { expires } = JSON.parse(fromUtf8(canonical)) as { expires: string };
+    if (Date.parse(expires) <= now) return null;
     return {
       role,
       version: row.version,
-      canonical: new Uint8Array(row.canonical),
+      canonical,
       sha256: row.sha256,
       through: row.through,
       signatures: JSON.parse(row.signatures),
+      createdAt: row.created_at,
     };
   }
 

@@ -471,4 +471,35 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
       "targets.add @acme/up.tgz",
     ]);
   });
+
+  it("an unsigned draft a day old is made again, and a frozen draft that expired is replaced (its signatures could never publish)", async () => {
+    const repo = "dlg-queue-aging";
+    const { client, registry, owners } = await setUp(repo);
+    const [a] = owners as unknown as [Signer];
+    await registry.push([{ type: "targets.add", ...(await entry("@acme/x.tgz")) }]);
+    const first = await client.delegationDraft("acme");
+    const stub = env.REPOSITORY.getByName(repo);
+    const age = (sql: string, ...params: SqlStorageValue[]) =>
+      runInDurableObject(stub, async (_i: Repository, state) => {
+        state.storage.sql.exec(sql, ...params);
+      });
+    await age("UPDATE offline_drafts SET created_at = created_at - 2 * 86400000");
+    const remade = await client.delegationDraft("acme");
+    expect(remade.changes.map((c) => c.path)).toEqual(["@acme/x.tgz"]);
+    // Made again (its expiry counts from now: the same bytes, if made within the second).
+    const drafted = async () => (await client.events(100)).events.filter((e) => e.kind === "delegation-draft");
+    expect(await drafted()).toHaveLength(2);
+    expect(Date.parse(remade.expires)).toBeGreaterThanOrEqual(Date.parse(first.expires));
+
+    await client.signDelegationDraft("acme", remade.sha256, await signed(remade, a));
+    // The frozen draft as it would be after its expiry passed (stored as it was signed, with a past expiry).
+    await age(
+      "UPDATE offline_drafts SET canonical = ?",
+      utf8(remade.canonical.replace(remade.expires, "2020-01-01T00:00:00Z")).buffer,
+    );
+    const replaced = await client.delegationDraft("acme");
+    expect(replaced).toMatchObject({ version: 2, frozen: false, signatures: [] });
+    expect(await drafted()).toHaveLength(3);
+    expect(replaced.changes.map((c) => c.path)).toEqual(["@acme/x.tgz"]);
+  });
 });
