@@ -22,7 +22,7 @@ import { sign } from "../src/tuf/metadata.ts";
 import type { Signer } from "../src/tuf/signer.ts";
 import { snapshot } from "../src/tuf/snapshot.ts";
 import { binTargets, type TargetFile, topLevelTargets } from "../src/tuf/targets.ts";
-import { signAssembled, versionMember } from "../src/tuf/assembled.ts";
+import { signAssembled, signJoined, versionMember } from "../src/tuf/assembled.ts";
 import { timestamp } from "../src/tuf/timestamp.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
@@ -259,11 +259,19 @@ export class Publisher {
 
     const snapshotVersion = roles.reserveVersion("snapshot");
     const snapshotExpires = expiresAt(expiry, "snapshot", now);
-    const members = [];
-    for (const [name, version] of roles.currentVersions()) members.push(versionMember(`${name}.json`, version));
-    const snapshotFile = await signAssembled(snapshotHeader(snapshotVersion, snapshotExpires), "meta", members, [
-      signer,
-    ]);
+    // Every role's version, joined by SQLite (one row, not one per role); assembled here only if some
+    // role's name needs escaping. The bytes are the same either way (test/worker/snapshot-meta.test.ts).
+    const header = snapshotHeader(snapshotVersion, snapshotExpires);
+    const joined = roles.snapshotMeta();
+    const snapshotFile =
+      joined === null
+        ? await signAssembled(
+            header,
+            "meta",
+            [...roles.currentVersions()].map(([name, version]) => versionMember(`${name}.json`, version)),
+            [signer],
+          )
+        : await signJoined(header, "meta", joined, [signer]);
     const snapshotSha = await sha256Hex(snapshotFile.bytes);
     await this.#deps.bucket.putMetadata(`${snapshotVersion}.snapshot.json`, snapshotFile.bytes, snapshotSha);
     roles.recordStaged(

@@ -197,6 +197,31 @@ export class RoleTable {
     for (const row of rows) yield [row.name, row.v];
   }
 
+  /**
+   * The snapshot's `meta` members for currentVersions(), joined by SQLite in
+   * one row: `"name.json":{"version":N}` for each role, comma-separated, in
+   * canonical key order (`canonical`) and in the order currentVersions()
+   * lists them (`json`, as the snapshot is served). Canonical JSON and
+   * JSON.stringify write such a member alike when the name is printable ASCII
+   * without `"` or `\` (as versionMember() does), and SQLite's byte order of
+   * those keys is the canonical order; null if some name is not, and the
+   * caller assembles the members one by one. A row per role costs its
+   * crossing from SQLite into JavaScript: at 16,384 bins, one per role was
+   * most of what a round's snapshot cost.
+   */
+  snapshotMeta(): { canonical: string; json: string } | null {
+    const member = `'"' || name || '.json":{"version":' || IFNULL(staged_version, version) || '}'`;
+    const row = this.#sql
+      .exec<{ other: number; canonical: string | null; json: string | null }>(
+        `SELECT IFNULL(SUM(name GLOB '*[^ -~]*' OR instr(name, '"') > 0 OR instr(name, '\\') > 0), 0) AS other,
+           group_concat(${member}, ',' ORDER BY name || '.json') AS canonical,
+           group_concat(${member}, ',' ORDER BY name) AS json
+         FROM roles WHERE name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0`,
+      )
+      .one();
+    return row.other > 0 ? null : { canonical: row.canonical ?? "", json: row.json ?? "" };
+  }
+
   /** The files the round under way stored, for the transparency log. */
   stagedFiles(): Array<{ role: string; version: number; sha256: string; length: number }> {
     return this.#sql

@@ -68,11 +68,6 @@ export async function signAssembled(
   members: readonly Member[],
   signers: readonly Signer[],
 ): Promise<{ bytes: Uint8Array<ArrayBuffer> }> {
-  const withSlot = { ...header, [field]: SLOT };
-  const quotedSlot = JSON.stringify(SLOT);
-  const canonicalHead = new TextDecoder().decode(canonicalBytes(withSlot));
-  const jsonHead = JSON.stringify(withSlot);
-
   // Members usually come sorted already (SQLite's order is code-point order): then no sort is needed.
   const inOrder = members.every((m, i) => i === 0 || (members[i - 1] as Member).key < m.key);
   const sorted = inOrder ? members : [...members].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -84,10 +79,37 @@ export async function signAssembled(
   const indices = members.filter((m) => isArrayIndex(m.key)).sort((a, b) => Number(a.key) - Number(b.key));
   const served = indices.length ? [...indices, ...members.filter((m) => !isArrayIndex(m.key))] : members;
 
-  const canonical = utf8(canonicalHead.replace(quotedSlot, `{${sorted.map((m) => m.canonical).join(",")}}`));
+  return signJoined(
+    header,
+    field,
+    { canonical: sorted.map((m) => m.canonical).join(","), json: served.map((m) => m.json).join(",") },
+    signers,
+  );
+}
+
+/**
+ * Signs `header` with a map field `field` whose members come already joined:
+ * `canonical`, the members' canonical forms in canonical key order, and
+ * `json`, their JSON.stringify forms in the order the map lists them, each
+ * comma-separated without the braces. For a map assembled elsewhere (the
+ * snapshot's `meta`, joined by SQLite: role-table.ts); signAssembled is the
+ * same for members given one by one.
+ */
+export async function signJoined(
+  header: Record<string, unknown>,
+  field: string,
+  joined: { canonical: string; json: string },
+  signers: readonly Signer[],
+): Promise<{ bytes: Uint8Array<ArrayBuffer> }> {
+  const withSlot = { ...header, [field]: SLOT };
+  const quotedSlot = JSON.stringify(SLOT);
+  const canonicalHead = new TextDecoder().decode(canonicalBytes(withSlot));
+  const jsonHead = JSON.stringify(withSlot);
+  // Replaced by a function: a `$` in the members is not a replacement pattern.
+  const canonical = utf8(canonicalHead.replace(quotedSlot, () => `{${joined.canonical}}`));
   const signatures: Signature[] = [];
   for (const signer of signers) signatures.push({ keyid: signer.keyid, sig: toHex(await signer.sign(canonical)) });
-  const signed = jsonHead.replace(quotedSlot, `{${served.map((m) => m.json).join(",")}}`);
+  const signed = jsonHead.replace(quotedSlot, () => `{${joined.json}}`);
   // As serialize() in metadata.ts writes an envelope.
   const bytes = utf8(`{"signatures":${JSON.stringify(signatures)},"signed":${signed}}`);
   return { bytes };

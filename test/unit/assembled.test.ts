@@ -27,6 +27,9 @@ const key = fc
       "é",
       "__proto__",
       "constructor",
+      "a$&b",
+      "$'",
+      "$`x",
     ),
   )
   .filter((k) => !/[\uE000-\uFFFF]/.test(k) && k.isWellFormed());
@@ -81,7 +84,11 @@ describe("assembled signed files", () => {
       {
         numRuns: 200,
         // Found by CI (seed -1183294903): the path "__proto__" is a target like any other.
-        examples: [[[["__proto__", { length: 0, hashes: { sha256: "0".repeat(64) } }]]]],
+        examples: [
+          [[["__proto__", { length: 0, hashes: { sha256: "0".repeat(64) } }]]],
+          // A path with `$&` (or `$'`, `` $` ``) is a target like any other, not a replacement pattern.
+          [[["pkg/x$&y.tgz", { length: 1, hashes: { sha256: "1".repeat(64) } }]]],
+        ],
       },
     );
   });
