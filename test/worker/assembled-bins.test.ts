@@ -35,7 +35,18 @@ async function checkServedFiles(repo: string): Promise<Record<string, { targets:
 describe("bins assembled from stored entries", () => {
   it("serve exactly what is signed, whatever the paths and custom fields", async () => {
     const { client } = await bootstrapped("assembled-bytes", { bins: 2 });
-    const paths = ["123", "0", "pkg/a-1.0.tgz", "Ünïcödé/ß.tgz", "emoji/\u{1F600}.tgz", 'q"uote/x', "4294967295"];
+    const paths = [
+      "123",
+      "0",
+      "pkg/a-1.0.tgz",
+      "Ünïcödé/ß.tgz",
+      "emoji/\u{1F600}.tgz",
+      'q"uote/x',
+      "4294967295",
+      // Not replacement patterns: each once broke its bin's JSON.
+      "dollar/a$&b.tgz",
+      "dollar/$'.tgz",
+    ];
     const add = await Promise.all(
       paths.map(async (path, i) => ({
         path,
