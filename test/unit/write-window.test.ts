@@ -17,6 +17,17 @@ function gate() {
   return { done, open, fail };
 }
 
+/** Whether `promise` has settled yet (it is expected to reject: the rejection is observed here). */
+function settledFlag(promise: Promise<unknown>): () => boolean {
+  let settled = false;
+  void promise
+    .catch(() => undefined)
+    .finally(() => {
+      settled = true;
+    });
+  return () => settled;
+}
+
 const turns = async (n = 5) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 0));
 };
@@ -64,12 +75,9 @@ describe("WriteWindow", () => {
     ).rejects.toThrow("first");
     expect(refusedRan).toBe(false);
     const draining = window.drain();
-    let drained = false;
-    void draining.catch(() => {
-      drained = true;
-    });
+    const drained = settledFlag(draining);
     await turns();
-    expect(drained).toBe(false);
+    expect(drained()).toBe(false);
     slow.open();
     await expect(draining).rejects.toThrow("first");
     expect(slowEnded).toBe(true);
@@ -85,12 +93,9 @@ describe("WriteWindow", () => {
       });
       throw new Error("filling failed");
     });
-    let settled = false;
-    void run.catch(() => {
-      settled = true;
-    });
+    const settled = settledFlag(run);
     await turns();
-    expect(settled).toBe(false);
+    expect(settled()).toBe(false);
     slow.open();
     await expect(run).rejects.toThrow("filling failed");
     expect(ended).toBe(true);
