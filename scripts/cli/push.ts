@@ -205,7 +205,9 @@ export function registerPush(program: Command): void {
 
   push
     .command("task")
-    .description("the state of an accepted batch: queued, publishing, published")
+    .description(
+      "the state of an accepted batch: queued, publishing, published, or awaiting-owners (an offline delegation's owners must sign part of it)",
+    )
     .argument("<id>", "the task id (32 hex characters)")
     .option("--json", "print the task as JSON")
     .addHelpText("after", examples(["tuf-edge push task 0123456789abcdef0123456789abcdef"]))

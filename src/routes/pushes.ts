@@ -7,7 +7,8 @@
  *                                    the manifest in the Upload-Manifest header
  *                                    (it names its registry in "registry"); the
  *                                    bytes are staged, and served only once accepted
- *   GET  /{repo}/tasks/{id}          an accepted batch: queued, publishing, published
+ *   GET  /{repo}/tasks/{id}          an accepted batch: queued, publishing, published, or
+ *                                    awaiting-owners (changes an offline role's owners must sign)
  * By default a push answers once published (200); with
  * "Prefer: respond-async" it answers 202 at once with a task to poll.
  */
