@@ -28,6 +28,7 @@ import { sha256Hex } from "../src/lib/digest.ts";
 import { fromHex, fromUtf8 } from "../src/lib/bytes.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
 import { failure, type Failure, type OfflineDraftView, type PendingChangeView } from "../src/repository-api.ts";
+import { canonicalBytes } from "../src/tuf/canonical.ts";
 import { formatExpires, serialize, type Signature } from "../src/tuf/metadata.ts";
 import { MAX_OFFLINE_ROLE_BYTES } from "../src/tuf/offline-role.ts";
 import {
@@ -84,6 +85,9 @@ interface Draft {
   signatures: Signature[];
   createdAt: number;
 }
+
+/** Room left in a version beside its targets: the other fields of its signed part and the owners' signatures. */
+const DRAFT_OVERHEAD_BYTES = 16 * 1024;
 
 /** An unsigned draft older than this is made again when asked for, so its expiry counts from about now. */
 const UNSIGNED_DRAFT_REUSE_MS = 86_400_000;
@@ -161,6 +165,28 @@ export class OfflineQueue {
       );
     }
     applyPendingChange(targets, change);
+    return null;
+  }
+
+  /**
+   * Why the targets a batch leaves offline roles with (`batch`, filled by
+   * check()) could not be signed by their owners, or null: a version holds at
+   * most MAX_OFFLINE_ROLE_BYTES, so a change that would make the next draft
+   * larger is refused now rather than accepted into a queue that could never
+   * be published.
+   */
+  checkSize(batch: Map<string, Record<string, TargetFile>>): Failure | null {
+    for (const [role, targets] of batch) {
+      const size = canonicalBytes(targets).length;
+      // The rest of the signed part (type, versions, expiry, the owners' own fields) and the envelope's signatures.
+      if (size + DRAFT_OVERHEAD_BYTES > MAX_OFFLINE_ROLE_BYTES) {
+        return failure(
+          409,
+          "draft_too_large",
+          `delegation "${role}" would list ${size} bytes of targets, more than a version of it may hold (${MAX_OFFLINE_ROLE_BYTES} bytes): its owners remove targets first, or the namespace is split`,
+        );
+      }
+    }
     return null;
   }
 

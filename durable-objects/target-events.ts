@@ -122,7 +122,7 @@ export class TargetEvents {
         return failure(409, "unknown_target", `${at}: no such target`);
       }
     }
-    return null;
+    return offlineBatch.size > 0 ? this.#offline.checkSize(offlineBatch) : null;
   }
 
   /**

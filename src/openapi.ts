@@ -55,7 +55,7 @@ const pushResponses = {
   401: problem("unsigned, forged (no credential of the named registry verifies), or outside the 5-minute window"),
   403: problem("for another repository"),
   409: problem(
-    "an event conflicts (immutable_target: a published path's length and hashes never change; unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task), or offline_namespace: a quarantine, release or attestation for a path an offline delegation claims",
+    "an event conflicts (immutable_target: a published path's length and hashes never change; unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task), offline_namespace: a quarantine, release or attestation for a path an offline delegation claims, or draft_too_large: the offline delegation's next version would exceed 512 KiB",
   ),
   503: problem(
     "publishing is blocked: the repository's signing keys cannot be unsealed (kek_unseal_failed, kek_unknown, kek_not_configured); nothing was stored",

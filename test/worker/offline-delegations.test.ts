@@ -502,4 +502,26 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
     expect(await drafted()).toHaveLength(3);
     expect(replaced.changes.map((c) => c.path)).toEqual(["@acme/x.tgz"]);
   });
+
+  it("refuses a change that would make the next version larger than a version may be (it could never be published)", async () => {
+    const repo = "dlg-queue-size";
+    const { client, registry } = await setUp(repo);
+    // Paths of 790 bytes: about 880 bytes of targets each in the draft.
+    const long = (i: number) => `@acme/${String(i).padStart(780, "x")}.tgz`;
+    const batch = async (from: number, count: number) =>
+      Promise.all(
+        Array.from({ length: count }, async (_, i) => ({
+          type: "targets.add" as const,
+          ...(await entry(long(from + i))),
+        })),
+      );
+    expect((await registry.push(await batch(0, 450))).task.state).toBe("awaiting-owners");
+    const refusedPush = await refused(registry.push(await batch(450, 200)));
+    expect(refusedPush).toMatchObject({ status: 409, code: "draft_too_large" });
+    expect(refusedPush.detail).toContain('delegation "acme" would list');
+    // Nothing of the refused batch was queued; the draft of what was accepted can be signed.
+    const draft = await client.delegationDraft("acme");
+    expect(draft.changes).toHaveLength(450);
+    expect(utf8(draft.canonical).length).toBeLessThan(512 * 1024);
+  });
 });
