@@ -17,8 +17,8 @@
  *     reserve for finishing the round under way.
  *
  * Memory does not grow with the work: a role is read, signed, stored and
- * dropped in groups of 32 (publisher.ts), and nothing is kept between
- * invocations. Every run's spend is recorded, and the largest kept, for
+ * dropped in groups of 32, at most 4 groups in flight (publisher.ts), and
+ * nothing is kept between invocations. Every run's spend is recorded, and the largest kept, for
  * /metrics and the bench.
  */
 
