@@ -169,6 +169,16 @@ export class Delegations {
     }));
   }
 
+  /**
+   * assign() for the paths of one batch (no await in between): whether there
+   * are delegations, and the top-level bins, are read once, not per path.
+   */
+  assigner(): (path: string) => Assignment {
+    if (this.active()) return (path) => this.assign(path);
+    const bins = this.#topBins();
+    return (path) => ({ bin: bins.name(bins.indexForDigest(sha256(utf8(path)))) });
+  }
+
   /** The role that lists `path`: the end of the chain of first-claiming delegations from `targets`. */
   assign(path: string): Assignment {
     const digest = sha256(utf8(path));
@@ -493,11 +503,14 @@ export class Delegations {
     return null;
   }
 
-  /** The published offline roles, the one that expires first first (for status: only their owners can re-sign them). */
+  /**
+   * The published offline roles, the one that expires first first (for status: only their owners can
+   * re-sign them). Delegations drive the join, so roles is searched by name, never scanned.
+   */
   offlineExpiries(): Array<{ name: string; version: number; expires: string }> {
     return this.#sql
       .exec<{ name: string; version: number; expires: string }>(
-        `SELECT r.name, r.version, r.expires FROM roles r JOIN delegations d ON d.name = r.name
+        `SELECT r.name, r.version, r.expires FROM delegations d CROSS JOIN roles r ON r.name = d.name
          WHERE d.offline_keys IS NOT NULL AND r.version > 0 ORDER BY r.expires`,
       )
       .toArray();

@@ -153,6 +153,7 @@ export class Publisher {
         // Rows are read and the versions reserved with no await in between,
         // so the bytes and the change sequence they reflect agree.
         const reserved = roles.reserveVersions(chunk);
+        const entries = this.#deps.targets.binEntriesOf(chunk);
         const group = chunk.map((name) => {
           const reservation = reserved.get(name);
           if (!reservation) throw new Error(`role ${name} has no row to reserve a version in`);
@@ -171,7 +172,7 @@ export class Publisher {
               : null);
           const file = whole
             ? sign(whole, [signer])
-            : signAssembled(binHeader(version, expires), "targets", this.#deps.targets.binEntries(name), [signer]);
+            : signAssembled(binHeader(version, expires), "targets", entries.get(name) ?? [], [signer]);
           return { name, seenSeq, version, expires, file };
         });
         // Signed, stored and recorded while the next groups are built: up to GROUPS_IN_FLIGHT groups' writes at once.
@@ -319,9 +320,9 @@ export class Publisher {
     );
     // One synchronous block: the versions become current and the log records them.
     const files = roles.stagedFiles();
-    for (const file of files) {
-      this.#deps.log.append({ type: "metadata.publish", repository: this.#deps.repo, ...file });
-    }
+    this.#deps.log.appendMany(
+      files.map((file) => ({ type: "metadata.publish" as const, repository: this.#deps.repo, ...file })),
+    );
     roles.commitRound();
     this.#deps.committed(this.versions(), roles.publishedSeq());
     this.#deps.rounds?.published(this.versions(), files.length);

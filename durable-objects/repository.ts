@@ -344,7 +344,7 @@ export class Repository extends DurableObject<Env> {
     if ("ok" in settings) return settings;
     const blocked = await this.#publishingBlocked();
     if (blocked) return blocked;
-    const assign = (path: string) => this.#delegations.assign(path);
+    const assign = this.#delegations.assigner();
     const events: BinnedEvent[] = [
       ...(change.remove ?? []).map((path) => ({ type: "targets.remove" as const, path, ...assign(path) })),
       ...(change.add ?? []).map((t) => ({ type: "targets.add" as const, ...t, ...assign(t.path) })),

@@ -319,6 +319,20 @@ const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  /* 17: what status reads, without a scan that grows with the repository (durable-objects/status.ts) */ `
+  -- The number of targets, kept by triggers in every transaction that adds or
+  -- removes one (an upsert that updates a row fires neither).
+  DELETE FROM state WHERE key = 'targets_count';
+  INSERT INTO state (key, value) SELECT 'targets_count', COUNT(*) FROM targets;
+  CREATE TRIGGER targets_count_insert AFTER INSERT ON targets BEGIN
+    UPDATE state SET value = value + 1 WHERE key = 'targets_count';
+  END;
+  CREATE TRIGGER targets_count_delete AFTER DELETE ON targets BEGIN
+    UPDATE state SET value = value - 1 WHERE key = 'targets_count';
+  END;
+  -- The roles that expire first (status, freshness) are the first entries of this index.
+  CREATE INDEX roles_by_expires ON roles (expires);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

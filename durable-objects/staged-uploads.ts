@@ -38,6 +38,11 @@ export class StagedUploads {
   }
 
   /** Why `path` may not be added with `sha256` now (an upload of other bytes holds it), or null. */
+  /** Whether any upload is staged (lets a batch skip the per-path conflict look-ups). */
+  any(): boolean {
+    return this.#sql.exec("SELECT 1 FROM staged_uploads LIMIT 1").toArray().length > 0;
+  }
+
   conflict(path: string, sha256: string | undefined): string | null {
     const other = this.#sql
       .exec<{ sha256: string }>(

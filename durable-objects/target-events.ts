@@ -25,7 +25,12 @@ import type { OfflineQueue, QueuedChange } from "./offline-queue.ts";
 import { PENDING_CHANGE_TYPES, type PendingChange } from "../src/tuf/offline-draft.ts";
 import type { TargetFile } from "../src/tuf/targets.ts";
 
-type LogTargetType = "target.add" | "target.remove" | "target.yank" | "target.unyank";
+type LogTargetType = "target.remove" | "target.yank" | "target.unyank";
+
+/** published_digests rows written per statement (4 bound parameters each, within SQLite's limit of 100). */
+const DIGESTS_PER_STATEMENT = 24;
+/** Paths looked up per statement (one bound parameter each). */
+const PATHS_PER_LOOKUP = 96;
 
 export type BinnedEvent = TargetEvent & {
   bin: string;
@@ -91,6 +96,8 @@ export class TargetEvents {
   /** The first event that cannot be applied, as a Failure naming it; null if all can. */
   check(events: readonly BinnedEvent[], options: ApplyOptions = {}): Failure | null {
     const anyQuarantined = this.#quarantine.any();
+    const anyStaged = this.#staged.any();
+    const published = this.#publishedDigests(events.filter((e) => e.type === "targets.add").map((e) => e.path));
     const added = new Set<string>();
     const offlineBatch = new Map<string, Record<string, TargetFile>>();
     for (const [i, event] of events.entries()) {
@@ -114,9 +121,9 @@ export class TargetEvents {
       } else if (event.type === "targets.add") {
         if (event.unclaimable) return failure(409, "ambiguous_delegation", `${at}: ${event.unclaimable}`);
         added.add(event.path);
-        const clash = this.#immutableClash(event.path, event.length, event.hashes);
+        const clash = immutableClash(published.get(event.path), event.length, event.hashes);
         if (clash) return failure(409, "immutable_target", `${at}: ${clash}`);
-        const uploading = this.#staged.conflict(event.path, event.hashes.sha256);
+        const uploading = anyStaged ? this.#staged.conflict(event.path, event.hashes.sha256) : null;
         if (uploading) return failure(409, "upload_in_progress", `${at}: ${uploading}`);
       } else if (!(event.type === "targets.remove" && options.lenientRemove) && !this.#index.get(event.path)) {
         return failure(409, "unknown_target", `${at}: no such target`);
@@ -142,7 +149,10 @@ export class TargetEvents {
    * Applies checked events, recording each in the transparency log, and
    * queues those for offline roles for their owners (task `taskId` waits
    * for them); returns how many targets were removed and the offline roles
-   * whose owners now have changes to sign.
+   * whose owners now have changes to sign. Consecutive additions of
+   * distinct paths are written together (#addAll), in a few statements for
+   * many targets, with the same rows and log entries, in the same order, as
+   * one at a time.
    */
   apply(
     events: readonly BinnedEvent[],
@@ -155,11 +165,27 @@ export class TargetEvents {
     const queued: QueuedChange[] = [];
     // Bins changed by the events below, marked once each at the end (same change, same transaction).
     const touched = new Set<string>();
+    let adds: Array<BinnedEvent & { type: "targets.add" }> = [];
+    const addPaths = new Set<string>();
+    const flush = () => {
+      this.#addAll(adds, touched);
+      adds = [];
+      addPaths.clear();
+    };
     for (const event of events) {
       if (event.offline) {
         queued.push({ role: event.offline, change: pendingChange(event) });
         continue;
       }
+      if (event.type === "targets.add") {
+        // A batch names each path once (the request schemas); were one named twice, its
+        // second addition would follow the first, as one at a time.
+        if (addPaths.has(event.path)) flush();
+        adds.push(event);
+        addPaths.add(event.path);
+        continue;
+      }
+      flush();
       if (event.type === "attestations.add") {
         if (!event.attestation) throw new Error(`attestations.add for ${event.path}: not verified before apply`);
         this.#attestations.record(this.#index, this.#log, event.attestation, seq);
@@ -178,9 +204,7 @@ export class TargetEvents {
         removed++;
         continue;
       }
-      // The same target again (path, length, hashes, custom): nothing to record or re-sign.
-      if (event.type === "targets.add" && this.#index.holds(event)) continue;
-      const hashes = event.type === "targets.add" ? event.hashes : this.#index.get(event.path)?.hashes;
+      const hashes = this.#index.get(event.path)?.hashes;
       if (hashes) {
         this.#log.append({
           type: event.type.replace("targets.", "target.") as LogTargetType,
@@ -190,18 +214,6 @@ export class TargetEvents {
         });
       }
       switch (event.type) {
-        case "targets.add":
-          this.#index.upsert(event, seq, touched);
-          this.#sql.exec(
-            // check() let this through only if it is what was published (or the first publication).
-            `INSERT INTO published_digests (path, length, sha256, sha512) VALUES (?, ?, ?, ?)
-             ON CONFLICT (path) DO UPDATE SET length = excluded.length`,
-            event.path,
-            event.length,
-            event.hashes.sha256 ?? null,
-            event.hashes.sha512 ?? null,
-          );
-          break;
         case "targets.remove":
           if (this.#index.remove(event.path, seq, touched)) removed++;
           break;
@@ -217,6 +229,7 @@ export class TargetEvents {
         }
       }
     }
+    flush();
     this.#index.touch(touched, seq);
     const awaitingOwners = queued.length > 0 ? this.#offline.queue(queued, actor, taskId, Date.now()) : [];
     return { removed, awaitingOwners };
@@ -240,7 +253,7 @@ export class TargetEvents {
       return { ...refusal, detail: `${at}: ${refusal.detail}` };
     }
     if (event.type === "targets.add") {
-      const clash = this.#immutableClash(event.path, event.length, event.hashes);
+      const clash = immutableClash(this.#publishedDigests([event.path]).get(event.path), event.length, event.hashes);
       if (clash) return failure(409, "immutable_target", `${at}: ${clash}`);
       const uploading = this.#staged.conflict(event.path, event.hashes.sha256);
       if (uploading) return failure(409, "upload_in_progress", `${at}: ${uploading}`);
@@ -248,26 +261,70 @@ export class TargetEvents {
     return this.#offline.check(role, pendingChange(event), at, batch, options.lenientRemove === true);
   }
 
-  /** Why `path` may not be published with this length and these hashes, or null if it may. */
-  #immutableClash(path: string, length: number, hashes: Hashes): string | null {
-    const row = this.#sql
-      .exec<PublishedRow>("SELECT length, sha256, sha512 FROM published_digests WHERE path = ?", path)
-      .toArray()[0];
-    if (!row) return null;
-    const same =
-      (row.length === null || row.length === length) &&
-      (row.sha256 ?? undefined) === hashes.sha256 &&
-      (row.sha512 ?? undefined) === hashes.sha512;
-    if (same) return null;
-    const published = {
-      ...(row.length === null ? {} : { length: row.length }),
-      hashes: {
-        ...(row.sha256 === null ? {} : { sha256: row.sha256 }),
-        ...(row.sha512 === null ? {} : { sha512: row.sha512 }),
-      },
-    };
-    return `was published as ${JSON.stringify(published)}; a published path never changes its length or hashes`;
+  /**
+   * Adds targets (distinct paths, checked): those not listed exactly so
+   * already (the same target again: nothing to record or re-sign) are written
+   * to the index, logged and their digests recorded, many to a statement;
+   * their bins are added to `touched`.
+   */
+  #addAll(adds: ReadonlyArray<BinnedEvent & { type: "targets.add" }>, touched: Set<string>): void {
+    if (adds.length === 0) return;
+    const written = this.#index.upsertMany(adds, touched);
+    this.#log.appendMany(
+      written.map((event) => ({
+        type: "target.add" as const,
+        repository: this.#repo,
+        path: event.path,
+        hashes: event.hashes,
+      })),
+    );
+    for (let i = 0; i < written.length; i += DIGESTS_PER_STATEMENT) {
+      const chunk = written.slice(i, i + DIGESTS_PER_STATEMENT);
+      this.#sql.exec(
+        // check() let these through only if they are what was published (or the first publication).
+        `INSERT INTO published_digests (path, length, sha256, sha512) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}
+         ON CONFLICT (path) DO UPDATE SET length = excluded.length`,
+        ...chunk.flatMap((event) => [
+          event.path,
+          event.length,
+          event.hashes.sha256 ?? null,
+          event.hashes.sha512 ?? null,
+        ]),
+      );
+    }
   }
+
+  /** The published digests of `paths`, PATHS_PER_LOOKUP looked up per statement. */
+  #publishedDigests(paths: readonly string[]): Map<string, PublishedRow> {
+    const out = new Map<string, PublishedRow>();
+    for (let i = 0; i < paths.length; i += PATHS_PER_LOOKUP) {
+      const chunk = paths.slice(i, i + PATHS_PER_LOOKUP);
+      const rows = this.#sql.exec<PublishedRow & { path: string }>(
+        `SELECT path, length, sha256, sha512 FROM published_digests WHERE path IN (${chunk.map(() => "?").join(", ")})`,
+        ...chunk,
+      );
+      for (const row of rows) out.set(row.path, row);
+    }
+    return out;
+  }
+}
+
+/** Why a path published as `row` (if it was) may not be published with this length and these hashes, or null if it may. */
+function immutableClash(row: PublishedRow | undefined, length: number, hashes: Hashes): string | null {
+  if (!row) return null;
+  const same =
+    (row.length === null || row.length === length) &&
+    (row.sha256 ?? undefined) === hashes.sha256 &&
+    (row.sha512 ?? undefined) === hashes.sha512;
+  if (same) return null;
+  const published = {
+    ...(row.length === null ? {} : { length: row.length }),
+    hashes: {
+      ...(row.sha256 === null ? {} : { sha256: row.sha256 }),
+      ...(row.sha512 === null ? {} : { sha512: row.sha512 }),
+    },
+  };
+  return `was published as ${JSON.stringify(published)}; a published path never changes its length or hashes`;
 }
 
 /** The change an event for an offline role's path asks of its owners (checked to be one of PENDING_CHANGE_TYPES). */

@@ -51,6 +51,9 @@ function stored(target: TargetEntry): { hashes: string; custom: string | null; e
   return { hashes, custom, entry: member(target.path, file) };
 }
 
+/** Targets read or written per statement by upsertMany (7 bound parameters each, within SQLite's limit of 100). */
+const ENTRIES_PER_STATEMENT = 14;
+
 export class TargetsIndex {
   readonly #sql: SqlStorage;
 
@@ -81,6 +84,50 @@ export class TargetsIndex {
     else this.touch([target.bin], seq);
   }
 
+  /**
+   * Of `targets` (added in this order, each path once), those not already
+   * listed exactly so (length, hashes, custom: adding one again changes
+   * nothing), each upserted as upsert() does, ENTRIES_PER_STATEMENT rows read
+   * and written per statement; their bins are added to `touched` (the caller
+   * marks them with touch()). Returns the targets written.
+   */
+  upsertMany<T extends TargetEntry & { bin: string }>(targets: readonly T[], touched: Set<string>): T[] {
+    const written: T[] = [];
+    for (let i = 0; i < targets.length; i += ENTRIES_PER_STATEMENT) {
+      const chunk = targets.slice(i, i + ENTRIES_PER_STATEMENT);
+      const listed = new Map<string, string>();
+      const rows = this.#sql.exec<EntryRow>(
+        `SELECT path, entry_canonical, entry_json FROM targets WHERE path IN (${chunk.map(() => "?").join(", ")})`,
+        ...chunk.map((t) => t.path),
+      );
+      for (const row of rows.toArray()) listed.set(row.path, row.entry_canonical ?? this.#fill(row).canonical);
+      const changed = chunk
+        .map((target) => ({ target, row: stored(target) }))
+        .filter(({ target, row }) => listed.get(target.path) !== row.entry.canonical);
+      if (changed.length === 0) continue;
+      this.#sql.exec(
+        `INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json)
+         VALUES ${changed.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}
+         ON CONFLICT (path) DO UPDATE SET length = excluded.length, hashes = excluded.hashes, custom = excluded.custom,
+           entry_canonical = excluded.entry_canonical, entry_json = excluded.entry_json`,
+        ...changed.flatMap(({ target, row }) => [
+          target.path,
+          target.bin,
+          target.length,
+          row.hashes,
+          row.custom,
+          row.entry.canonical,
+          row.entry.json,
+        ]),
+      );
+      for (const { target } of changed) {
+        touched.add(target.bin);
+        written.push(target);
+      }
+    }
+    return written;
+  }
+
   /** Removes a target; returns false if it was not there. `touched` as for upsert(). */
   remove(path: string, seq: number, touched?: Set<string>): boolean {
     const row = this.#sql.exec<{ bin: string }>("DELETE FROM targets WHERE path = ? RETURNING bin", path).toArray()[0];
@@ -103,23 +150,14 @@ export class TargetsIndex {
     }
   }
 
-  /** Whether `target` is listed exactly so already (length, hashes, custom): adding it again changes nothing. */
-  holds(target: TargetEntry): boolean {
-    const row = this.#sql
-      .exec<EntryRow>("SELECT path, entry_canonical, entry_json FROM targets WHERE path = ?", target.path)
-      .toArray()[0];
-    if (!row) return false;
-    const listed = row.entry_canonical ?? this.#fill(row).canonical;
-    return listed === stored(target).entry.canonical;
-  }
-
   get(path: string): StoredTarget | null {
     const row = this.#sql.exec<TargetRow>("SELECT * FROM targets WHERE path = ?", path).toArray()[0];
     return row ? fromRow(row) : null;
   }
 
+  /** The number of targets (kept by triggers, migration 17: no scan of the index). */
   count(): number {
-    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM targets").one().n;
+    return this.#sql.exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'").one().value;
   }
 
   /** The `targets` map of one bin, read from its rows through the (bin, path) index. */
@@ -133,18 +171,29 @@ export class TargetsIndex {
   }
 
   /**
-   * The entries of one bin's `targets` map, in path order, read through the
-   * (bin, path) index: joined, they are the map (src/tuf/assembled.ts).
+   * The entries of each of `bins`' `targets` map, in path order, read through
+   * the (bin, path) index in one query (at most 32 names, within SQLite's
+   * bound-parameter limit): joined, they are the map (src/tuf/assembled.ts).
+   * A bin with no rows gets an empty list.
    */
-  binEntries(bin: string): Member[] {
-    const rows = this.#sql
-      .exec<EntryRow>("SELECT path, entry_canonical, entry_json FROM targets WHERE bin = ? ORDER BY path", bin)
-      .toArray();
-    return rows.map((row) =>
-      row.entry_canonical !== null && row.entry_json !== null
-        ? { key: row.path, canonical: row.entry_canonical, json: row.entry_json }
-        : this.#fill(row),
+  binEntriesOf(bins: readonly string[]): Map<string, Member[]> {
+    const out = new Map<string, Member[]>(bins.map((bin) => [bin, []]));
+    if (bins.length === 0) return out;
+    const rows = this.#sql.exec<EntryRow & { bin: string }>(
+      `SELECT bin, path, entry_canonical, entry_json FROM targets WHERE bin IN (${bins.map(() => "?").join(", ")})
+       ORDER BY bin, path`,
+      ...bins,
     );
+    for (const row of rows) {
+      out
+        .get(row.bin)
+        ?.push(
+          row.entry_canonical !== null && row.entry_json !== null
+            ? { key: row.path, canonical: row.entry_canonical, json: row.entry_json }
+            : this.#fill(row),
+        );
+    }
+    return out;
   }
 
   /** Serialises the entry of a row written before entries were kept, and keeps it. */

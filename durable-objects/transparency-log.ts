@@ -47,6 +47,8 @@ const WITNESSES = "log-witnesses";
 const COSIGNED = "log-cosignatures";
 const PUBLISHED = "log-published-size";
 const CHECKPOINT = "log-checkpoint";
+/** Rows written per INSERT (3 parameters each, within SQLite's limit of bound parameters). */
+const ROWS_PER_INSERT = 32;
 /** The synchronous-KV entry holding the log's sealed note key. */
 export const LOG_KEY_ENTRY = "log-key";
 
@@ -69,13 +71,23 @@ export class TransparencyLog {
 
   /** Appends an entry; call inside the transaction that makes the change. */
   append(entry: LogEntry): void {
-    const bytes = encodeEntry(entry);
-    const path = "path" in entry ? entry.path : null;
-    this.#sql.exec(
-      "INSERT INTO log_entries (idx, entry, path) VALUES ((SELECT IFNULL(MAX(idx), -1) + 1 FROM log_entries), ?, ?)",
-      bytes.buffer,
-      path,
-    );
+    this.appendMany([entry]);
+  }
+
+  /**
+   * Appends entries in order, ROWS_PER_INSERT to a statement; call inside the
+   * transaction that makes the change (no await in between, so no other
+   * append can take their indices).
+   */
+  appendMany(entries: readonly LogEntry[]): void {
+    let next = this.size();
+    for (let i = 0; i < entries.length; i += ROWS_PER_INSERT) {
+      const chunk = entries.slice(i, i + ROWS_PER_INSERT);
+      this.#sql.exec(
+        `INSERT INTO log_entries (idx, entry, path) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`,
+        ...chunk.flatMap((entry) => [next++, encodeEntry(entry).buffer, "path" in entry ? entry.path : null]),
+      );
+    }
   }
 
   size(): number {
@@ -100,13 +112,13 @@ export class TransparencyLog {
         )
         .toArray();
       const nodes = [];
-      for (const row of rows) nodes.push(...(await accumulator.append(await leafHash(new Uint8Array(row.entry)))));
-      for (const node of nodes) {
+      const leaves = await Promise.all(rows.map((row) => leafHash(new Uint8Array(row.entry))));
+      for (const leaf of leaves) nodes.push(...(await accumulator.append(leaf)));
+      for (let i = 0; i < nodes.length; i += ROWS_PER_INSERT) {
+        const chunk = nodes.slice(i, i + ROWS_PER_INSERT);
         this.#sql.exec(
-          "INSERT OR REPLACE INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)",
-          node.level,
-          node.index,
-          node.hash.buffer,
+          `INSERT OR REPLACE INTO log_nodes (level, idx, hash) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`,
+          ...chunk.flatMap((node) => [node.level, node.index, node.hash.buffer]),
         );
       }
       this.#kv.put(HASHED, accumulator.size);

@@ -38,14 +38,19 @@ const HELP = `usage: npm run bench -- [options]
   --bins N              bins of the publishing repository (16384; quick 1024)
   --targets N           targets added in the publishing section (100000; quick 10000)
   --batch N             targets per POST …/admin/targets (1000)
-  --baseline REV        also run the scale section against commit REV (e.g. main or a commit id),
+  --baseline REV        also run the scale and bulk sections against commit REV (e.g. main or a commit id),
                         side by side with this code, in the same run (default: no baseline)
   --pushers N           concurrent registry pushers in the scale section (100)
   --push-rate N          scale section: offer pushes at N targets/s (open loop, 10 targets per push)
                         instead of --pushers closed loops, to time acknowledgements below saturation
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
-                        and write it whole to bench-results/scale-profile.cpuprofile
+                        and write it whole to bench-results/scale-profile.cpuprofile; bulk
+                        section: print the heaviest functions of each of its steps
+  --import N            targets the bulk section imports with \`tuf-edge import\` (1000000; quick 50000);
+                        the heap is read at a tenth of them and at all of them
+  --baseline-import N   targets imported into the --baseline code (default: --import), for a
+                        baseline too slow at full size
   --out FILE            JSON results (bench-results/latest.json)
   --keep-state          keep the instances' state folders (printed at the end)
   --worktree            run the work tree as it is (uncommitted edits included), copied at the
@@ -73,6 +78,8 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       baseline: { type: "string" },
       pushers: { type: "string" },
       "push-rate": { type: "string" },
+      import: { type: "string" },
+      "baseline-import": { type: "string" },
       profile: { type: "boolean", default: false },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
@@ -116,6 +123,9 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       baseline: values.baseline ?? null,
       pushers: num(values.pushers, 100, "pushers"),
       pushRate: values["push-rate"] === undefined ? null : num(values["push-rate"], 0, "push-rate"),
+      importTargets: num(values.import, quick ? 50_000 : 1_000_000, "import"),
+      baselineImport:
+        values["baseline-import"] === undefined ? null : num(values["baseline-import"], 0, "baseline-import"),
       profile: values.profile,
       workDir: "",
       keepState: values["keep-state"],

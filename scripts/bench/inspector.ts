@@ -3,6 +3,8 @@
  * (Chrome DevTools Protocol over a WebSocket): CPU profiles of the isolate
  * that runs the Worker and its Durable Objects, and its heap usage.
  */
+import { commandOf } from "./proc.ts";
+
 interface CdpMessage {
   id?: number;
   method?: string;
@@ -157,4 +159,10 @@ export function hotFunctions(profile: CpuProfile, limit = 25): { busyMs: number;
     .sort((a, b) => b.selfMs - a.selfMs)
     .slice(0, limit);
   return { busyMs, functions };
+}
+
+/** The inspector port wrangler was started with (from its command line), or null. */
+export function inspectorPort(pid: number | undefined): number | null {
+  const match = pid === undefined ? null : /--inspector-port\s+(\d+)/.exec(commandOf(pid));
+  return match ? Number(match[1]) : null;
 }

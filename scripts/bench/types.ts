@@ -28,7 +28,11 @@ export interface BenchOptions {
   pushers: number;
   /** Scale section: targets/s offered by open-loop pushes (--push-rate), or null for closed-loop pushers. */
   pushRate: number | null;
-  /** Scale section: CPU-profile the Worker's isolate while pushing (--profile). */
+  /** Targets the bulk section imports (its heap is read at a tenth and at all of them). */
+  importTargets: number;
+  /** Targets the bulk section imports into the --baseline code (null: as many as importTargets). */
+  baselineImport: number | null;
+  /** CPU-profile the Worker's isolate (--profile): the scale section while pushing, the bulk section in each step. */
   profile: boolean;
 }
 

@@ -16,6 +16,7 @@ import { surface } from "./surface.ts";
 import { sigstoreTrust } from "./sigstore-trust.ts";
 import { delegations } from "./delegations.ts";
 import { scale } from "./scale.ts";
+import { bulk } from "./bulk.ts";
 
 export const SECTIONS: readonly Section[] = [
   serving,
@@ -30,4 +31,5 @@ export const SECTIONS: readonly Section[] = [
   sigstoreTrust,
   delegations,
   scale,
+  bulk,
 ];

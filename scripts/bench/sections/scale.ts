@@ -26,11 +26,11 @@ import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { startBenchInstance } from "../instance.ts";
-import { type HotFunction, hotFunctions, Inspector } from "../inspector.ts";
+import { type HotFunction, hotFunctions, Inspector, inspectorPort } from "../inspector.ts";
+import { largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch, sleep } from "../pool-fetch.ts";
-import { commandOf } from "../proc.ts";
 import { summarize } from "../stats.ts";
 import { MiB } from "../table.ts";
 import type { ProjectCopy } from "../snapshot.ts";
@@ -67,22 +67,6 @@ interface Figures {
 }
 
 const randomHex = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
-
-/** The inspector port wrangler was started with (from its command line). */
-function inspectorPort(pid: number | undefined): number | null {
-  const match = pid === undefined ? null : /--inspector-port\s+(\d+)/.exec(commandOf(pid));
-  return match ? Number(match[1]) : null;
-}
-
-/** The largest publish invocation, from the repository's Prometheus metrics (null if the code has none). */
-async function largestInvocation(base: string, token: string): Promise<Record<string, number> | null> {
-  const response = await fetch(`${base}/${REPO}/admin/metrics`, { headers: { Authorization: `Bearer ${token}` } });
-  const text = await response.text();
-  const out: Record<string, number> = {};
-  for (const match of text.matchAll(/^tuf_edge_publish_invocation_largest\{[^}]*what="([a-z0-9_]+)"[^}]*\} (\S+)$/gm))
-    out[defined(match[1])] = Number(match[2]);
-  return Object.keys(out).length ? out : null;
-}
 
 async function measure(context: BenchContext, project: ProjectCopy, label: string): Promise<Figures> {
   const { options, log } = context;
@@ -240,7 +224,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       ackToPublishedMs: summarize(latency),
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
       failedPushes: failed,
-      largestInvocation: await largestInvocation(base, bench.token),
+      largestInvocation: await largestInvocation(base, REPO, bench.token),
       profile,
     };
     log(

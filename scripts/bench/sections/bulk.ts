@@ -1,0 +1,261 @@
+/**
+ * (j) Bulk work at full scale (issue 17): the operations that touch every
+ * role or many targets at once, each continued across alarms within the
+ * per-invocation budget (durable-objects/invocation-budget.ts).
+ *
+ *   1. bootstrap of `--bins` bins (16,384; quick 1,024): signs targets, every
+ *      bin, snapshot and timestamp;
+ *   2. full online re-sign: an online-key rotation (root v2 names a new online
+ *      key; once signed, every online role is re-signed with it), timed from
+ *      the final root signature until that call answers (it waits for the
+ *      publish);
+ *   3. `tuf-edge import` (the CLI, run as a child process) of `--import`
+ *      targets (1,000,000; quick 50,000) into that repository, in two runs:
+ *      the first tenth, then the rest; the V8 heap of the Worker's isolate
+ *      (after a full GC, through wrangler's inspector) is read after each;
+ *   4. the largest single publish invocation (R2 operations, roles, wall time)
+ *      from /metrics.
+ *
+ * With `--baseline REV` the same steps run against REV first, in the same
+ * run; its import size is `--baseline-import` (default: the same as
+ * `--import`), for a baseline too slow at full size. With `--profile`, the
+ * object's CPU profile of each step is printed (heaviest functions).
+ */
+import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { join } from "node:path";
+import { bootstrapRepository, signDraft } from "../../lib/admin-client.ts";
+import { Ed25519Signer } from "../../../src/tuf/signer.ts";
+import { startBenchInstance } from "../instance.ts";
+import { hotFunctions, Inspector, inspectorPort } from "../inspector.ts";
+import { InstanceMonitor } from "../monitor.ts";
+import { largestInvocation } from "../metrics-reader.ts";
+import { MiB } from "../table.ts";
+import type { ProjectCopy } from "../snapshot.ts";
+import type { BenchContext, Cell, Section, SectionResult, Table } from "../types.ts";
+
+const REPO = "bench-bulk";
+
+interface Step {
+  seconds: number;
+  /** CPU seconds of both workerd processes during the step. */
+  cpuSeconds: number;
+  /** The object's heaviest functions during the step (--profile). */
+  profile: Array<{ name: string; where: string; selfMs: number; share: number }> | null;
+}
+
+interface Figures {
+  code: string;
+  bins: number;
+  imported: number;
+  bootstrap: Step;
+  resign: Step & { roles: number };
+  importFirst: Step & { targets: number };
+  importRest: Step & { targets: number };
+  heapFirst: { usedMiB: number; totalMiB: number } | null;
+  heapAll: { usedMiB: number; totalMiB: number } | null;
+  largest: Record<string, number> | null;
+}
+
+/** A JSON-lines import file of `count` metadata-only targets, numbered from `from`. */
+async function writeImportFile(path: string, from: number, count: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (let i = from; i < from + count; i++) {
+    const sha256 = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+    const line = `{"path":"bulk-${i}/bulk-${i}-1.0.0.tgz","length":${1000 + (i % 1_000_000)},"hashes":{"sha256":"${sha256}"}}\n`;
+    if (!out.write(line)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+}
+
+/** Runs `tuf-edge import FILE` of `project` against the instance; resolves when it exits 0. */
+function runImport(project: ProjectCopy, file: string, env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [join(project.root, "scripts/cli.ts"), "import", file, "--json", "--batch-size", "10000"],
+      {
+        cwd: project.root,
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr = (stderr + String(chunk)).slice(-4000);
+    });
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`tuf-edge import exited ${code}: ${stderr.trim()}`)),
+    );
+  });
+}
+
+async function measure(context: BenchContext, project: ProjectCopy, label: string, imported: number): Promise<Figures> {
+  const { options, log } = context;
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  const bench = await startBenchInstance(context, `bulk-${label}`, { project });
+  const monitor = new InstanceMonitor(bench.instance.port, 200);
+  const base = bench.instance.baseUrl;
+  const port = inspectorPort(bench.instance.pid);
+  const inspector =
+    port === null
+      ? null
+      : await Inspector.connect(port, () => fetch(`${base}/health`).then((r) => r.body?.cancel())).catch(() => null);
+  /** Runs one step, timed, with the workerd CPU it took (and the object's profile with --profile). */
+  const step = async (name: string, work: () => Promise<void>): Promise<Step> => {
+    const profiling = options.profile && inspector !== null;
+    if (profiling) await inspector.startProfile(1000);
+    const mark = monitor.mark();
+    const t0 = performance.now();
+    const ticker = setInterval(() => log(`  ${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s`), 15_000);
+    try {
+      await work();
+    } finally {
+      clearInterval(ticker);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const usage = monitor.since(mark);
+    const profile = profiling ? hotFunctions(await inspector.stopProfile(), 15).functions : null;
+    log(`  ${name}: ${seconds.toFixed(1)} s, workerd CPU ${(usage.workerdCores * usage.seconds).toFixed(1)} s`);
+    return { seconds, cpuSeconds: usage.workerdCores * usage.seconds, profile };
+  };
+  const heap = async () => {
+    const h = inspector ? await inspector.heapUsage() : null;
+    return h ? { usedMiB: h.usedBytes / MiB, totalMiB: h.totalBytes / MiB } : null;
+  };
+  try {
+    const client = bench.client(REPO);
+    const { signer: rootSigner } = await Ed25519Signer.generate();
+
+    log(`bulk (${label}): bootstrapping ${fmt(options.bins)} bins`);
+    const bootstrap = await step("bootstrap", async () => {
+      await bootstrapRepository(client, { rootSigners: [rootSigner], threshold: 1, settings: { bins: options.bins } });
+    });
+
+    log(`bulk (${label}): full online re-sign (online-key rotation)`);
+    const ceremony = await client.openCeremony({ kind: "online-key-rotation", reason: "benchmark" });
+    const signature = await signDraft(ceremony, rootSigner);
+    const resign = await step("re-sign", async () => {
+      const result = await client.submitSignature(ceremony.id, signature);
+      if (result.ceremony.state !== "published")
+        throw new Error(`the rotation is ${result.ceremony.state} after its signature`);
+    });
+
+    const first = Math.max(1, Math.round(imported / 10));
+    const rest = imported - first;
+    const env = { TUF_EDGE_URL: base, TUF_EDGE_REPO: REPO, TUF_EDGE_ADMIN_TOKEN: bench.token };
+    const fileFirst = join(context.options.workDir, `bulk-${label}-first.jsonl`);
+    const fileRest = join(context.options.workDir, `bulk-${label}-rest.jsonl`);
+    await writeImportFile(fileFirst, 0, first);
+    if (rest > 0) await writeImportFile(fileRest, first, rest);
+
+    log(`bulk (${label}): tuf-edge import of ${fmt(first)} targets`);
+    const importFirst = await step("import (first tenth)", () => runImport(project, fileFirst, env));
+    const heapFirst = await heap();
+    log(`  heap at ${fmt(first)} targets: ${heapFirst ? heapFirst.totalMiB.toFixed(1) : "?"} MiB allocated`);
+    log(`bulk (${label}): tuf-edge import of ${fmt(rest)} more targets`);
+    const importRest = rest > 0 ? await step("import (the rest)", () => runImport(project, fileRest, env)) : null;
+    const heapAll = await heap();
+    log(`  heap at ${fmt(imported)} targets: ${heapAll ? heapAll.totalMiB.toFixed(1) : "?"} MiB allocated`);
+    const status = await client.status();
+    if (status.targetsCount !== imported)
+      throw new Error(`status lists ${status.targetsCount} targets after importing ${imported}`);
+
+    return {
+      code: project.description,
+      bins: options.bins,
+      imported,
+      bootstrap,
+      resign: { ...resign, roles: options.bins + 3 },
+      importFirst: { ...importFirst, targets: first },
+      importRest: { ...(importRest ?? { seconds: 0, cpuSeconds: 0, profile: null }), targets: rest },
+      heapFirst,
+      heapAll,
+      largest: await largestInvocation(base, REPO, bench.token),
+    };
+  } finally {
+    inspector?.close();
+    monitor.stop();
+    await bench.stop();
+  }
+}
+
+export const bulk: Section = {
+  name: "bulk",
+  title: "Bulk work: bootstrap, full re-sign, import of many targets, heap, largest invocation",
+  async run(context: BenchContext): Promise<SectionResult> {
+    const { options } = context;
+    const fmt = (n: number) => n.toLocaleString("en-US");
+    const baselineImport = options.baselineImport ?? options.importTargets;
+    const before = context.baseline ? await measure(context, context.baseline, "baseline", baselineImport) : null;
+    const now = await measure(context, context.project, "this", options.importTargets);
+    const rate = (n: number, s: number) => (s > 0 ? n / s : null);
+    const row = (what: string, pick: (f: Figures) => number | null | undefined, lowerIsBetter: boolean): Cell[] => {
+      const a = pick(now) ?? null;
+      const b = before ? (pick(before) ?? null) : null;
+      const change = a !== null && b !== null && a > 0 && b > 0 ? (lowerIsBetter ? b / a : a / b) : null;
+      return [what, a, b, change];
+    };
+    const importS = (f: Figures) => f.importFirst.seconds + f.importRest.seconds;
+    const sameImport = !before || before.imported === now.imported;
+    const table: Table = {
+      title: `Bulk work: ${fmt(options.bins)} bins; import of ${fmt(now.imported)} targets${sameImport ? "" : ` (baseline: ${fmt(before?.imported ?? 0)})`}`,
+      columns: [
+        { header: "figure", align: "left" },
+        { header: "this code", digits: 1 },
+        { header: "baseline", digits: 1 },
+        { header: "better ×", digits: 2 },
+      ],
+      rows: [
+        row("bootstrap, s", (f) => f.bootstrap.seconds, true),
+        row("bootstrap, workerd CPU s", (f) => f.bootstrap.cpuSeconds, true),
+        row("full re-sign (rotation), s", (f) => f.resign.seconds, true),
+        row("full re-sign, workerd CPU s", (f) => f.resign.cpuSeconds, true),
+        row("import, s (both runs)", importS, true),
+        row("import, targets/s", (f) => rate(f.imported, importS(f)), false),
+        row(
+          "import, workerd CPU ms per target",
+          (f) => (1000 * (f.importFirst.cpuSeconds + f.importRest.cpuSeconds)) / f.imported,
+          true,
+        ),
+        row("heap after the first tenth, MiB used", (f) => f.heapFirst?.usedMiB, true),
+        row("heap after the first tenth, MiB allocated", (f) => f.heapFirst?.totalMiB, true),
+        row("heap after all, MiB used", (f) => f.heapAll?.usedMiB, true),
+        row("heap after all, MiB allocated", (f) => f.heapAll?.totalMiB, true),
+        row("largest invocation: R2 operations", (f) => f.largest?.r2_operations, true),
+        row("largest invocation: roles signed", (f) => f.largest?.roles, true),
+        row("largest invocation: wall ms", (f) => f.largest?.wall_ms, true),
+      ],
+      notes: [
+        `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for times and costs, this code ÷ baseline for rates${sameImport ? "" : "; the import rows compare different sizes (--baseline-import): compare the rates"}.`,
+        `Re-sign: online-key rotation, ${fmt(options.bins + 3)} roles (targets, bins, snapshot, timestamp), from the final root signature until that call answered (it waits for the publish). Import: \`tuf-edge import\` (batches of 10,000, respond-async, then waits until nothing is pending), ${fmt(now.importFirst.targets)} targets then ${fmt(now.importRest.targets)} more, in two runs; the heap is read after each.`,
+        "CPU: both workerd processes (the Worker and its Durable Object with the local R2 simulator, and wrangler's proxy). Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage (wrangler's inspector). Largest invocation: the publish run (request or alarm) with the most R2 operations, from /metrics; its wall time bounds its CPU.",
+      ],
+    };
+    const tables = [table];
+    for (const f of [before, now]) {
+      if (!f) continue;
+      for (const [name, s] of [
+        ["bootstrap", f.bootstrap],
+        ["re-sign", f.resign],
+        ["import", f.importRest.profile ? f.importRest : f.importFirst],
+      ] as const) {
+        if (!s.profile) continue;
+        tables.push({
+          title: `Profile (${f.code}): ${name}, the Worker isolate's heaviest functions by self time`,
+          columns: [
+            { header: "function", align: "left" },
+            { header: "where", align: "left" },
+            { header: "self ms", digits: 0 },
+            { header: "share", digits: 3 },
+          ],
+          rows: s.profile.map((p) => [p.name, p.where, p.selfMs, p.share]),
+        });
+      }
+    }
+    return { tables, data: { bins: options.bins, now, before } };
+  },
+};

@@ -1,0 +1,132 @@
+/**
+ * Bulk writes store what single writes store: a batch of additions is
+ * written in a few statements for many targets (targets-index.ts
+ * upsertMany, target-events.ts), log entries are appended many to a
+ * statement (transparency-log.ts appendMany), and a group's bins are read in
+ * one query (binEntriesOf). The same changes applied one event per request
+ * must leave the same rows and the same target log entries in the same
+ * order, and publish bins whose signed `targets` maps are the same bytes
+ * (the versions and the publications' own log entries differ: one event per
+ * request publishes more rounds).
+ */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Repository } from "../../durable-objects/repository.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
+import type { TargetsChange } from "../../src/repository-api.ts";
+import { adminClient, BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+
+async function target(path: string, custom?: Record<string, unknown>) {
+  return {
+    path,
+    length: path.length,
+    hashes: { sha256: await sha256Hex(utf8(path)) },
+    ...(custom ? { custom } : {}),
+  };
+}
+
+/** What the object stores about targets and the log, in a form to compare. */
+function stored(repo: string) {
+  return runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
+    const sql = state.storage.sql;
+    const rows = (query: string) => JSON.stringify(sql.exec(query).toArray());
+    const entries = sql
+      .exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries ORDER BY idx")
+      .toArray()
+      .map((r) => new TextDecoder().decode(r.entry).replace(`"repository":"${repo}"`, '"repository":"R"'))
+      .filter((e) => e.includes('"type":"target.'));
+    return {
+      targets: rows("SELECT path, bin, length, hashes, custom, entry_canonical, entry_json FROM targets ORDER BY path"),
+      digests: rows("SELECT path, length, sha256, sha512 FROM published_digests ORDER BY path"),
+      entries,
+      count: sql.exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'").one().value,
+      counted: sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM targets").one().n,
+    };
+  });
+}
+
+/** The served text of the object after `key` in `text` (from its `{` to the matching `}`). */
+function mapText(text: string, key: string): string {
+  const start = text.indexOf(key) + key.length;
+  let depth = 0;
+  let quoted = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === "\\") i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) return text.slice(start, i + 1);
+  }
+  throw new Error(`no complete object after ${key}`);
+}
+
+/** Each published bin's signed `targets` map, as served (the bytes from its `{` to its `}`). */
+async function publishedMaps(repo: string): Promise<Map<string, string>> {
+  const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+  const { json: snapshot } = await getJson(
+    `/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`,
+  );
+  const maps = new Map<string, string>();
+  for (const [file, meta] of Object.entries(snapshot.signed.meta as Record<string, { version: number }>)) {
+    if (file === "targets.json") continue;
+    const text = await (await workerFetch(`${BASE}/${repo}/metadata/${meta.version}.${file}`)).text();
+    maps.set(file, mapText(text, '"targets":'));
+  }
+  return maps;
+}
+
+describe("bulk writes", () => {
+  it("a batch of additions stores and publishes what the same additions one at a time do", {
+    timeout: 120_000,
+  }, async () => {
+    const [batched, single] = ["bulk-batched", "bulk-single"];
+    await bootstrapped(batched, { bins: 16 });
+    await bootstrapped(single, { bins: 16 });
+    // More than one statement's worth (14 rows, 24 digests, 32 log entries); paths that a plain
+    // object would mangle; custom fields; a removal beside additions; a target re-added as it is
+    // (nothing to write) and one re-added with another custom field, among new ones.
+    const first = await Promise.all(Array.from({ length: 40 }, (_, i) => target(`first/${i}.tgz`)));
+    const changes: TargetsChange[] = [
+      { add: first },
+      {
+        add: [
+          ...(await Promise.all(Array.from({ length: 30 }, (_, i) => target(`second/${i}.tgz`, { n: i })))),
+          await target("__proto__"),
+          await target("constructor", { yanked: false }),
+        ],
+        remove: ["first/7.tgz"],
+      },
+      {
+        add: [
+          await target("first/3.tgz"),
+          await target("first/5.tgz", { changed: true }),
+          ...(await Promise.all(Array.from({ length: 20 }, (_, i) => target(`third/${i}.tgz`)))),
+        ],
+      },
+    ];
+    for (const change of changes) await adminClient(batched).changeTargets(change);
+    // One event per request: removals first, as the change applies them.
+    for (const change of changes) {
+      for (const path of change.remove ?? []) await adminClient(single).changeTargets({ remove: [path] });
+      for (const t of change.add ?? []) await adminClient(single).changeTargets({ add: [t] });
+    }
+
+    const [a, b] = [await stored(batched), await stored(single)];
+    expect(a.targets).toBe(b.targets);
+    expect(a.digests).toBe(b.digests);
+    expect(a.entries).toEqual(b.entries);
+    expect(a.entries.length).toBe(40 + 1 + 30 + 2 + 1 + 20);
+    expect(a.count).toBe(a.counted);
+    expect(a.count).toBe(40 - 1 + 30 + 2 + 20);
+
+    const [mapsA, mapsB] = [await publishedMaps(batched), await publishedMaps(single)];
+    expect([...mapsA.keys()].sort()).toEqual([...mapsB.keys()].sort());
+    for (const [file, map] of mapsA) expect(map, file).toBe(mapsB.get(file));
+    expect([...mapsA.values()].some((m) => m.includes('"__proto__":'))).toBe(true);
+    expect([...mapsA.values()].filter((m) => m !== "{}")).toHaveLength(16);
+  });
+});
