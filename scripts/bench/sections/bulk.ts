@@ -31,9 +31,10 @@ import { startBenchInstance } from "../instance.ts";
 import { hotFunctions, Inspector, inspectorPort } from "../inspector.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { largestInvocation } from "../metrics-reader.ts";
+import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
 import { MiB } from "../table.ts";
 import type { ProjectCopy } from "../snapshot.ts";
-import type { BenchContext, Cell, Section, SectionResult, Table } from "../types.ts";
+import type { BenchContext, Section, SectionResult, Table } from "../types.ts";
 
 const REPO = "bench-bulk";
 
@@ -193,22 +194,12 @@ export const bulk: Section = {
     const before = context.baseline ? await measure(context, context.baseline, "baseline", baselineImport) : null;
     const now = await measure(context, context.project, "this", options.importTargets);
     const rate = (n: number, s: number) => (s > 0 ? n / s : null);
-    const row = (what: string, pick: (f: Figures) => number | null | undefined, lowerIsBetter: boolean): Cell[] => {
-      const a = pick(now) ?? null;
-      const b = before ? (pick(before) ?? null) : null;
-      const change = a !== null && b !== null && a > 0 && b > 0 ? (lowerIsBetter ? b / a : a / b) : null;
-      return [what, a, b, change];
-    };
+    const row = sideBySide(now, before);
     const importS = (f: Figures) => f.importFirst.seconds + f.importRest.seconds;
     const sameImport = !before || before.imported === now.imported;
     const table: Table = {
       title: `Bulk work: ${fmt(options.bins)} bins; import of ${fmt(now.imported)} targets${sameImport ? "" : ` (baseline: ${fmt(before?.imported ?? 0)})`}`,
-      columns: [
-        { header: "figure", align: "left" },
-        { header: "this code", digits: 1 },
-        { header: "baseline", digits: 1 },
-        { header: "better ×", digits: 2 },
-      ],
+      columns: SIDE_BY_SIDE_COLUMNS,
       rows: [
         row("bootstrap, s", (f) => f.bootstrap.seconds, true),
         row("bootstrap, workerd CPU s", (f) => f.bootstrap.cpuSeconds, true),

@@ -32,9 +32,10 @@ import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch, sleep } from "../pool-fetch.ts";
 import { summarize } from "../stats.ts";
+import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
 import { MiB } from "../table.ts";
 import type { ProjectCopy } from "../snapshot.ts";
-import type { BenchContext, Cell, Section, SectionResult, Table } from "../types.ts";
+import type { BenchContext, Section, SectionResult, Table } from "../types.ts";
 
 const REPO = "bench-scale";
 /** Where --profile writes the whole CPU profile of the pushing phase. */
@@ -247,13 +248,7 @@ export const scale: Section = {
     const fmt = (n: number) => n.toLocaleString("en-US");
     const before = context.baseline ? await measure(context, context.baseline, "baseline") : null;
     const now = await measure(context, context.project, "this");
-    const n2 = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? null : x);
-    const row = (what: string, pick: (f: Figures) => number | null | undefined, lowerIsBetter: boolean): Cell[] => {
-      const a = n2(pick(now));
-      const b = before ? n2(pick(before)) : null;
-      const change = a !== null && b !== null && a > 0 && b > 0 ? (lowerIsBetter ? b / a : a / b) : null;
-      return [what, a, b, change];
-    };
+    const row = sideBySide(now, before);
     const largest = (f: Figures, what: string) => f.largestInvocation?.[what] ?? null;
     const table: Table = {
       title: `Registry scale: ${fmt(options.bins)} bins, ${fmt(options.targets)} targets imported, ${
@@ -261,12 +256,7 @@ export const scale: Section = {
           ? `${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push`
           : `pushes of ${EVENTS_PER_PUSH} targets offered at ${fmt(options.pushRate)} targets/s (open loop)`
       }`,
-      columns: [
-        { header: "figure", align: "left" },
-        { header: "this code", digits: 1 },
-        { header: "baseline", digits: 1 },
-        { header: "better ×", digits: 2 },
-      ],
+      columns: SIDE_BY_SIDE_COLUMNS,
       rows: [
         row("bootstrap, s", (f) => f.bootstrapS, true),
         row("bootstrap, workerd CPU s", (f) => f.bootstrapCpuS, true),
