@@ -145,6 +145,42 @@ export class Delegations {
     return this.#sql.exec("SELECT 1 FROM roles WHERE name = ?", CATCH_ALL_ROLE).toArray().length > 0;
   }
 
+  /**
+   * Gives `targets` the shape "named roles, then the catch-all `bins`" even
+   * with no delegation yet (protected-delegations mode starts with it), in the
+   * caller's transaction; marks the catch-all for the round `seq`.
+   */
+  activate(seq: number): void {
+    this.#sql.exec("INSERT OR IGNORE INTO roles (name, dirty, seq) VALUES (?, 1, ?)", CATCH_ALL_ROLE, seq);
+  }
+
+  /** Whether top-level `targets` is signed offline (protected-delegations mode): a version of it is stored. */
+  targetsOffline(): boolean {
+    return this.#sql.exec("SELECT 1 FROM offline_roles WHERE name = 'targets'").toArray().length > 0;
+  }
+
+  /**
+   * Stores a version of top-level `targets` its key holders signed (in the
+   * caller's transaction): the publisher serves these bytes, never signing
+   * `targets` itself again.
+   */
+  storeTargets(version: number, expires: string, bytes: Uint8Array, now: number): void {
+    this.#sql.exec(
+      `INSERT INTO offline_roles (name, version, expires, bytes, submitted_at) VALUES ('targets', ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET version = excluded.version, expires = excluded.expires,
+         bytes = excluded.bytes, submitted_at = excluded.submitted_at`,
+      version,
+      expires,
+      bytes.slice().buffer,
+      now,
+    );
+  }
+
+  /** Drops what this object remembers of the tree (after a transaction it wrote in was rolled back). */
+  forget(): void {
+    this.#cache = null;
+  }
+
   /** Every delegation in the order a client's search meets them (preorder from targets). */
   list(): DelegationView[] {
     const ordered: Delegation[] = [];
@@ -504,14 +540,20 @@ export class Delegations {
   }
 
   /**
-   * The published offline roles, the one that expires first first (for status: only their owners can
-   * re-sign them). Delegations drive the join, so roles is searched by name, never scanned.
+   * The published offline roles (and `targets` when its key holders sign it), the one that expires
+   * first first (for status: only their owners can re-sign them). Delegations drive the join, so
+   * roles is searched by name, never scanned.
    */
   offlineExpiries(): Array<{ name: string; version: number; expires: string }> {
     return this.#sql
       .exec<{ name: string; version: number; expires: string }>(
-        `SELECT r.name, r.version, r.expires FROM delegations d CROSS JOIN roles r ON r.name = d.name
-         WHERE d.offline_keys IS NOT NULL AND r.version > 0 ORDER BY r.expires`,
+        `SELECT name, version, expires FROM (
+           SELECT r.name, r.version, r.expires FROM delegations d CROSS JOIN roles r ON r.name = d.name
+           WHERE d.offline_keys IS NOT NULL AND r.version > 0
+           UNION ALL
+           SELECT name, version, expires FROM roles
+           WHERE name = 'targets' AND version > 0 AND EXISTS (SELECT 1 FROM offline_roles WHERE name = 'targets')
+         ) ORDER BY expires`,
       )
       .toArray();
   }
@@ -534,7 +576,7 @@ export class Delegations {
 
   /** The owners' newest version of offline role `name`, to publish as it is; null for any other role. */
   offlineFile(name: string): { version: number; expires: string; bytes: Uint8Array<ArrayBuffer> } | null {
-    if (!this.owners(name)) return null;
+    if (name !== "targets" && !this.owners(name)) return null;
     const row = this.#sql
       .exec<{ version: number; expires: string; bytes: ArrayBuffer }>(
         "SELECT version, expires, bytes FROM offline_roles WHERE name = ?",

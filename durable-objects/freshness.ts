@@ -25,6 +25,9 @@ const iso = (ms: number) => formatExpires(new Date(ms));
 /** Roles their owners sign offline (delegations.ts): the service cannot re-sign them, so they are never due here. */
 const OFFLINE_ROLES = "SELECT name FROM delegations WHERE offline_keys IS NOT NULL";
 
+/** Whether top-level targets is signed offline (protected-targets.ts): then the service never re-signs it either. */
+const TARGETS_OFFLINE = "SELECT 1 FROM offline_roles WHERE name = 'targets'";
+
 export class Freshness {
   readonly #sql: SqlStorage;
   readonly #roles: RoleTable;
@@ -56,7 +59,7 @@ export class Freshness {
       )
       .toArray()
       .map((r) => r.name);
-    const targets = this.#roles.published("targets");
+    const targets = this.#targetsOnline() ? this.#roles.published("targets") : null;
     if (targets && targets.expires <= at("targets")) due.push("targets");
     const timestamp = this.#roles.published("timestamp");
     const snapshot = this.#roles.published("snapshot");
@@ -74,6 +77,7 @@ export class Freshness {
     const margin = (role: "timestamp" | "snapshot" | "targets" | "bins") => refreshMargin(settings, role) * 1000;
     const candidates: number[] = [];
     for (const role of ["timestamp", "snapshot", "targets"] as const) {
+      if (role === "targets" && !this.#targetsOnline()) continue;
       const published = this.#roles.published(role);
       if (published) candidates.push(Date.parse(published.expires) - margin(role));
     }
@@ -85,6 +89,10 @@ export class Freshness {
       .toArray()[0];
     if (firstBin) candidates.push(Date.parse(firstBin.expires) - margin("bins"));
     return candidates.length ? Math.min(...candidates) : null;
+  }
+
+  #targetsOnline(): boolean {
+    return this.#sql.exec(TARGETS_OFFLINE).toArray().length === 0;
   }
 
   /** Per role: when it will be re-signed (for status and health). */

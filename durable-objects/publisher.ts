@@ -144,7 +144,7 @@ export class Publisher {
     const settings = this.#deps.settings();
     const bins = hashBins(settings);
     // Only the top-level targets role lists the log's verifier key.
-    const logTarget = names.includes("targets") ? await this.#storeLogVerifierTarget() : {};
+    const logTarget = names.includes("targets") ? await this.storeLogVerifierTarget() : {};
     await withWriteWindow(GROUPS_IN_FLIGHT, async (writes) => {
       for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
         // Each group is one slice: between slices the object answers what waits (pushes, tasks, status).
@@ -226,8 +226,8 @@ export class Publisher {
     return online;
   }
 
-  /** Stores the log's verifier key as a target file; returns the top-level targets map that lists it. */
-  async #storeLogVerifierTarget(): Promise<Record<string, TargetFile>> {
+  /** Stores the log's verifier key as a target file; returns the top-level targets map that lists it (a draft of targets lists it too). */
+  async storeLogVerifierTarget(): Promise<Record<string, TargetFile>> {
     const log = await this.#deps.log.signer();
     const bytes = utf8(`${log.verifierKey}\n`);
     const sha256 = await sha256Hex(bytes);

@@ -32,6 +32,7 @@ import {
   type QuarantineView,
   type DelegationSpec,
   type DelegationView,
+  type DelegationsView,
 } from "../src/repository-api.ts";
 import { OfflineQueue } from "./offline-queue.ts";
 import { Attestations } from "./attestations.ts";
@@ -40,6 +41,7 @@ import { AuditLog, type AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
 import { Ceremonies } from "./ceremonies.ts";
 import { Delegations, type OfflineOwners, type OfflineVersion } from "./delegations.ts";
+import { describeChange, ProtectedTargets } from "./protected-targets.ts";
 import { checkOfflineRole } from "../src/tuf/offline-role.ts";
 import { TufError } from "../src/tuf/errors.ts";
 import { Freshness } from "./freshness.ts";
@@ -117,6 +119,7 @@ export class Repository extends DurableObject<Env> {
   readonly #documents: PublicDocuments;
   readonly #delegations: Delegations;
   readonly #offlineQueue: OfflineQueue;
+  readonly #protectedTargets: ProtectedTargets;
   /** Counts R2 operations, for the per-invocation budget (invocation-budget.ts). */
   readonly #r2 = new R2Meter();
   readonly #invocations: InvocationLog;
@@ -183,6 +186,16 @@ export class Repository extends DurableObject<Env> {
       spent: this.#invocations,
     });
     this.#freshness = new Freshness(this.#sql, this.#publisher.roles);
+    this.#protectedTargets = new ProtectedTargets({
+      sql: this.#sql,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      delegations: this.#delegations,
+      roles: this.#publisher.roles,
+      bucket: this.#bucket,
+      settings: () => this.#requireSettings(),
+      now: () => new Date(),
+      ownTargets: () => this.#publisher.storeLogVerifierTarget(),
+    });
     this.#ceremonies = new Ceremonies({
       sql: this.#sql,
       transaction: (fn) => ctx.storage.transactionSync(fn),
@@ -193,6 +206,14 @@ export class Repository extends DurableObject<Env> {
       now: () => new Date(),
       trustedRoot: () => this.#loadTrustedRoot(),
       onRootAccepted: (rotated, version, sha256) => this.#onRootAccepted(rotated, version, sha256),
+      targets: this.#protectedTargets,
+      onlineKey: () => {
+        const active = this.#vault.find("active");
+        if (!active) throw new Error("repository has no active online key");
+        return active;
+      },
+      offlineFirst: (spec) => this.#offlineFirst(spec),
+      nextSeq: () => this.#publisher.roles.nextSeq(),
     });
     this.#registries = new Registries({ sql: this.#sql, repo: name, sealer: this.#sealer });
     this.#kekReseal = new KekReseal({
@@ -549,11 +570,15 @@ export class Repository extends DurableObject<Env> {
    */
   async addDelegation(
     spec: DelegationSpec,
-  ): Promise<Result<{ delegation: DelegationView; versions: PublishedVersions }>> {
+  ): Promise<Result<{ delegation: DelegationView; versions: PublishedVersions }> | CeremonyResult> {
     const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
     if (ready) return ready;
     const offline = spec.signing === "offline" ? await this.#offlineFirst(spec) : undefined;
     if (offline && "ok" in offline) return offline;
+    // Protected mode: a change of what targets delegates waits for its key holders (a ceremony).
+    if (spec.parent === "targets" && this.#protectedTargets.active()) {
+      return this.#openTargetsChange(() => this.#ceremonies.openTargetsChange({ op: "add", spec }, offline));
+    }
     const seq = this.#publisher.roles.nextSeq();
     const added = this.#delegations.add(spec, seq, Date.now(), offline);
     if ("ok" in added) return added;
@@ -612,7 +637,7 @@ export class Repository extends DurableObject<Env> {
   }
 
   /** Removes a delegation with no nested ones; its targets go to whichever role claims them now. */
-  async removeDelegation(name: string): Promise<Result<{ versions: PublishedVersions }>> {
+  async removeDelegation(name: string): Promise<Result<{ versions: PublishedVersions }> | CeremonyResult> {
     const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
     if (ready) return ready;
     const waiting = this.#offlineQueue.pendingCount(name);
@@ -624,12 +649,64 @@ export class Repository extends DurableObject<Env> {
         `delegation "${name}" has ${waiting} change(s) waiting for its owners: have them sign the draft (tuf-edge delegation draft ${name}) before removing it`,
       );
     }
+    const parent = this.#delegations.list().find((d) => d.name === name)?.parent;
+    if (parent === "targets" && this.#protectedTargets.active()) {
+      return this.#openTargetsChange(() => this.#ceremonies.openTargetsChange({ op: "remove", name }));
+    }
     const seq = this.#publisher.roles.nextSeq();
     const removed = this.#delegations.remove(name, seq);
     if ("ok" in removed) return removed;
     this.#audit.record("delegation-removed", name);
     const result = await published(this.#commits.publish(seq));
     return result.ok ? { ok: true, versions: result.versions } : result;
+  }
+
+  /** The delegations, how `targets` is signed, and the open ceremony that would change it (for operators). */
+  async delegationsOverview(): Promise<Result<DelegationsView>> {
+    const ready = this.#requireBootstrapped();
+    if (ready) return ready;
+    this.#ceremonies.expireStale();
+    const trusted = await this.#loadTrustedRoot();
+    const published = (name: string) => this.#publisher.roles.published(name);
+    const targets = published("targets");
+    const open = this.#ceremonies.book.current();
+    return {
+      ok: true,
+      delegations: this.#offlineQueue.annotate(this.#delegations.list()).map((d) => {
+        const role = published(d.name);
+        return { ...d, ...(role ? { version: d.version ?? role.version, expires: role.expires } : {}) };
+      }),
+      targets: {
+        signing: this.#protectedTargets.active() ? "offline" : "online",
+        version: targets?.version ?? 0,
+        expires: targets?.expires ?? null,
+        keyids: trusted.roles.targets.keyids,
+        threshold: trusted.roles.targets.threshold,
+      },
+      pending:
+        open?.targetsDraft && open.state === "awaiting-signatures"
+          ? [
+              {
+                id: open.id,
+                kind: open.kind,
+                change: describeChange(open.change),
+                expiresAt: new Date(open.expiresAt).toISOString(),
+              },
+            ]
+          : [],
+    };
+  }
+
+  /** Opens a ceremony that changes targets (protected mode) and re-arms the alarm for its expiry. */
+  async #openTargetsChange(open: () => Promise<CeremonyResult>): Promise<CeremonyResult> {
+    const result = await open();
+    if (result.ok) {
+      this.#audit.record("delegation-change-proposed", result.ceremony.targets?.change ?? "", {
+        ceremonyId: result.ceremony.id,
+      });
+      await this.#scheduler.arm(this.#requireSettings());
+    }
+    return result;
   }
 
   // --- registries and their pushes ----------------------------------------------
@@ -769,6 +846,41 @@ export class Repository extends DurableObject<Env> {
     const ready = this.#requireBootstrapped();
     if (ready) return ready;
     return this.#ceremonies.openRootRefresh("requested by an operator");
+  }
+
+  /**
+   * Opens protected-delegations mode (docs/operators.md §12): root N+1 names
+   * `keys` for targets (default: the root keys and threshold) and the first
+   * offline targets is drafted beside it.
+   */
+  async openProtectDelegations(options: { keys?: Key[]; threshold?: number } = {}): Promise<CeremonyResult> {
+    const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
+    if (ready) return ready;
+    const trusted = await this.#loadTrustedRoot();
+    const keys: Record<string, Key> = {};
+    if (options.keys) {
+      for (const key of options.keys) {
+        const { keytype, scheme, keyval } = key;
+        keys[await keyId(key)] = { keytype, scheme, keyval: { public: keyval.public } };
+      }
+      if (Object.keys(keys).length !== options.keys.length)
+        return failure(422, "invalid_request", "each key that signs targets is listed once");
+    } else {
+      for (const keyid of trusted.roles.root.keyids) keys[keyid] = trusted.keys[keyid] as Key;
+    }
+    const threshold = options.threshold ?? (options.keys ? 1 : trusted.roles.root.threshold);
+    if (threshold > Object.keys(keys).length)
+      return failure(422, "invalid_request", "the threshold is at most the number of keys that sign targets");
+    const result = await this.#ceremonies.openProtect(keys, threshold);
+    if (result.ok) await this.#scheduler.arm(this.#requireSettings());
+    return result;
+  }
+
+  /** In protected mode: the same targets with a later expiry, for its key holders to sign. */
+  async openTargetsRefresh(): Promise<CeremonyResult> {
+    const ready = this.#requireBootstrapped() ?? (await this.#publishingBlocked());
+    if (ready) return ready;
+    return this.#openTargetsChange(() => this.#ceremonies.openTargetsChange({ op: "refresh" }));
   }
 
   async ceremonies(): Promise<CeremonyView[]> {

@@ -333,6 +333,36 @@ const MIGRATIONS: readonly string[] = [
   -- The roles that expire first (status, freshness) are the first entries of this index.
   CREATE INDEX roles_by_expires ON roles (expires);
   `,
+  /* 18: ceremonies that also (or only) draft top-level targets, signed offline (protected-targets.ts) */ `
+  -- SQLite cannot change a CHECK: the table is rebuilt with the new kinds.
+  -- draft is NULL for a ceremony that changes no root (root_version is then
+  -- the root in force); targets_draft is the next targets version's signed
+  -- part when the ceremony publishes one, signed by the targets role's keys
+  -- (targets_signatures); change is what it does to the delegations (JSON);
+  -- targets_base is the published targets it was drafted against (JSON).
+  CREATE TABLE ceremonies_v18 (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('online-key-rotation', 'root-change', 'root-refresh',
+      'protect-delegations', 'delegation-change', 'targets-refresh')),
+    state TEXT NOT NULL CHECK (state IN ('awaiting-signatures', 'published', 'cancelled', 'expired')),
+    root_version INTEGER NOT NULL,
+    draft TEXT,
+    signatures TEXT NOT NULL,
+    new_online_keyid TEXT,
+    opened_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    closed_at INTEGER,
+    targets_draft TEXT,
+    targets_signatures TEXT NOT NULL DEFAULT '[]',
+    targets_base TEXT,
+    change TEXT
+  );
+  INSERT INTO ceremonies_v18 (id, kind, state, root_version, draft, signatures, new_online_keyid, opened_at, expires_at, closed_at)
+    SELECT id, kind, state, root_version, draft, signatures, new_online_keyid, opened_at, expires_at, closed_at FROM ceremonies;
+  DROP TABLE ceremonies;
+  ALTER TABLE ceremonies_v18 RENAME TO ceremonies;
+  CREATE UNIQUE INDEX one_open_ceremony ON ceremonies (state) WHERE state = 'awaiting-signatures';
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -37,9 +37,10 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
   const root = s.roots.latest();
   const withNextResign = (role: "targets" | "snapshot" | "timestamp" | "bins", expires: string) =>
     settings ? { nextResign: freshness.nextResign(settings, role, expires) } : {};
-  const role = (name: "targets" | "snapshot" | "timestamp") => {
+  // Top-level targets signed offline (protected-delegations mode) is never re-signed by the service.
+  const role = (name: "targets" | "snapshot" | "timestamp", offline = false) => {
     const r = roles.published(name);
-    return r ? { version: r.version, expires: r.expires, ...withNextResign(name, r.expires) } : null;
+    return r ? { version: r.version, expires: r.expires, ...(offline ? {} : withNextResign(name, r.expires)) } : null;
   };
   const firstBin = roles.earliestExpiries(ONLINE.length + 1).find((r) => !ONLINE.includes(r.name));
   const open = s.ceremonies.current();
@@ -50,15 +51,21 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
   }
   if (open)
     warnings.push(
-      `ceremony ${open.id} (${open.kind} to root v${open.rootVersion}) is open: it needs root key signatures before ${new Date(open.expiresAt).toISOString()}`,
+      open.draft
+        ? `ceremony ${open.id} (${open.kind} to root v${open.rootVersion}) is open: it needs root key signatures before ${new Date(open.expiresAt).toISOString()}`
+        : `ceremony ${open.id} (${open.kind} to targets v${open.targetsDraft?.version}) is open: it needs the targets key holders' signatures before ${new Date(open.expiresAt).toISOString()}`,
     );
-  for (const offline of s.delegations.offlineExpiries()) {
+  const offlineExpiries = s.delegations.offlineExpiries();
+  for (const offline of offlineExpiries) {
     if (Date.parse(offline.expires) - Date.now() > OFFLINE_EXPIRY_WARNING_MS) break;
     warnings.push(
-      `delegation ${offline.name} version ${offline.version} expires at ${offline.expires}: its owners sign and submit version ${offline.version + 1}`,
+      offline.name === "targets"
+        ? `targets version ${offline.version} expires at ${offline.expires}: it is signed offline, so its key holders sign a targets-refresh ceremony (tuf-edge delegation refresh)`
+        : `delegation ${offline.name} version ${offline.version} expires at ${offline.expires}: its owners sign and submit version ${offline.version + 1}`,
     );
   }
   warnings.push(...s.offlineQueue.reminders());
+  const targetsOffline = offlineExpiries.some((r) => r.name === "targets");
   if (lastFailure) warnings.push(`last publish failed at ${lastFailure.at}: ${lastFailure.detail}`);
   return {
     repository: s.name,
@@ -68,7 +75,7 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
     bins: settings?.bins ?? 0,
     roles: {
       root: root ?? null,
-      targets: role("targets"),
+      targets: role("targets", targetsOffline),
       snapshot: role("snapshot"),
       timestamp: role("timestamp"),
       bins: firstBin ? { ...firstBin, ...withNextResign("bins", firstBin.expires) } : null,

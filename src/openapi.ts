@@ -181,7 +181,7 @@ const DELEGATIONS = {
       responses: {
         200: {
           description:
-            "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?, keyids?, threshold?, version?, expires?, pending?, draft?}]} (offline delegations: keyids, threshold, the newest version and its expiry, changes waiting for the owners, and the draft of the next version {version, sha256, signatures (keyids), frozen})",
+            "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?, keyids?, threshold?, version?, expires?, pending?, draft?}], targets: {signing: online | offline, version, expires, keyids, threshold}, pending: [{id, kind, change, expiresAt}]} (offline delegations: keyids, threshold, the newest version and its expiry, changes waiting for the owners, and the draft of the next version {version, sha256, signatures (keyids), frozen}; every delegation: its published version and expiry; targets.signing offline: protected-delegations mode; pending: the open ceremony that changes targets)",
         },
       },
     },
@@ -193,6 +193,10 @@ const DELEGATIONS = {
       requestBody: json(DelegationSpecSchema),
       responses: {
         201: { description: "{delegation, versions}: published" },
+        202: {
+          description:
+            "{ceremony}: protected-delegations mode and parent targets: nothing changed yet; a delegation-change ceremony drafts the next targets, applied and published when the targets key holders' threshold signs it (POST /{repo}/admin/ceremonies/{id}/signatures)",
+        },
         400: problem(
           "invalid_request: a name, pattern, prefix or bins count that is not allowed; an offline delegation without keys, threshold or metadata",
         ),
@@ -216,9 +220,13 @@ const DELEGATIONS = {
       ],
       responses: {
         200: { description: "{removed, versions}: published" },
+        202: {
+          description:
+            "{ceremony}: protected-delegations mode and parent targets: nothing changed yet; removed when the targets key holders' threshold signs the ceremony",
+        },
         404: problem("not_found: no such delegation"),
         409: problem(
-          "delegation_has_delegations: remove the nested ones first; ambiguous_delegation; pending_changes: an offline delegation's changes still wait for its owners' signatures",
+          "delegation_has_delegations: remove the nested ones first; ambiguous_delegation; pending_changes: an offline delegation's changes still wait for its owners' signatures; ceremony_open (protected mode: another ceremony is open)",
         ),
       },
     },
@@ -666,22 +674,41 @@ export const openApiDocument = {
         responses: { 200: { description: "list" } },
       },
       post: {
-        summary: "open a ceremony",
+        summary:
+          "open a ceremony: online-key-rotation (in protected-delegations mode it also drafts the next targets, re-keying the catch-all bins), root-change, root-refresh, protect-delegations (root N+1 names keys, default the root keys with the root threshold, for targets instead of the online key, with the first offline targets drafted beside it), targets-refresh (protected mode: the same targets with a later expiry)",
         security: admin,
         parameters: [repo],
         requestBody: json(OpenCeremonySchema),
-        responses: { 201: { description: "the ceremony" }, 409: problem("another ceremony is open") },
+        responses: {
+          201: {
+            description:
+              "the ceremony: draft (root N+1, or null), canonical, summary, progress {trustedRoot, draftRoot, targets}, targets (the targets draft: version, canonical, baseVersion, summary, keyids, threshold, signatures, change; or null)",
+          },
+          409: problem(
+            "ceremony_open: another ceremony is open; already_protected; not_protected (targets-refresh in online mode)",
+          ),
+          422: problem("invalid_request: the online key among the targets keys, or a threshold above their number"),
+        },
       },
     },
     "/{repo}/admin/ceremonies/{id}/signatures": {
       post: {
-        summary: "submit one root key holder's signature",
+        summary:
+          "submit one key holder's signature over the root draft or the targets draft (it counts for the one it verifies over)",
         security: admin,
         parameters: [repo, { name: "id", in: "path", required: true, schema: { type: "string" } }],
         requestBody: json(SubmitSignatureSchema),
         responses: {
-          200: { description: "accepted (published once both thresholds are met)" },
-          422: problem("not a root key, or does not verify over the draft"),
+          200: {
+            description:
+              "accepted; published (with the delegation change applied, in one transaction) once every threshold the ceremony needs is met",
+          },
+          409: problem(
+            "draft_stale: the delegations changed since the targets draft was made (nothing changed; cancel and open again); an offline delegation's version 1 refused at publication",
+          ),
+          422: problem(
+            "not_a_root_key, not_a_signer (not a key of this ceremony's signers), invalid_signature (does not verify over either draft)",
+          ),
         },
       },
     },

@@ -7,6 +7,7 @@ import type { Envelope } from "./tuf/metadata.ts";
 import type { Key } from "./tuf/key.ts";
 import type { Hashes } from "./tuf/targets.ts";
 import type { RootDiff } from "./tuf/root-diff.ts";
+import type { TargetsDiff } from "./tuf/targets-diff.ts";
 import type { DelegationSpec } from "./schemas/delegations.ts";
 
 export type { DelegationSpec };
@@ -70,7 +71,11 @@ export type FailureCode =
   | "stale_draft"
   | "invalid_signature"
   | "draft_too_large"
-  | "pending_changes";
+  | "pending_changes"
+  | "not_a_signer"
+  | "draft_stale"
+  | "already_protected"
+  | "not_protected";
 
 export interface Failure {
   ok: false;
@@ -147,29 +152,70 @@ export interface RootData {
   roles: Record<"root" | "targets" | "snapshot" | "timestamp", { keyids: string[]; threshold: number }>;
 }
 
-export type CeremonyKind = "online-key-rotation" | "root-change" | "root-refresh";
+/**
+ * Root ceremonies (a new root N+1), and in protected-delegations mode
+ * (docs/operators.md §12) the ceremonies that draft the next top-level
+ * targets: `protect-delegations` (root N+1 hands `targets` to offline keys,
+ * with the first offline targets), `delegation-change` (a delegation added
+ * to or removed from `targets`), `targets-refresh` (the same targets with a
+ * later expiry). In protected mode an `online-key-rotation` drafts both.
+ */
+export type CeremonyKind =
+  | "online-key-rotation"
+  | "root-change"
+  | "root-refresh"
+  | "protect-delegations"
+  | "delegation-change"
+  | "targets-refresh";
 
-/** A ceremony as root key holders see it: what to sign and how far it got. */
+/** Valid signatures so far against a threshold. */
+export interface ThresholdProgress {
+  signed: number;
+  threshold: number;
+}
+
+/** The next top-level targets version a ceremony drafts, as its signers see it. */
+export interface TargetsDraftView {
+  version: number;
+  /** The exact bytes to sign: the canonical JSON of the draft's `signed` part, as UTF-8 text (which parses as JSON). */
+  canonical: string;
+  /** What the draft changes against the published targets (`baseVersion`). */
+  baseVersion: number;
+  summary: TargetsDiff;
+  /** The keys that sign `targets` (in the root in force once the ceremony is published) and how many must. */
+  keyids: string[];
+  threshold: number;
+  signatures: Array<{ keyid: string; sig: string }>;
+  /** What publishing it does to the delegations, in words. */
+  change: string;
+}
+
+/** A ceremony as key holders see it: what to sign and how far it got. */
 export interface CeremonyView {
   id: string;
   kind: CeremonyKind;
   state: "awaiting-signatures" | "published" | "cancelled" | "expired";
+  /** The root version the ceremony publishes; with no root draft, the root in force. */
   rootVersion: number;
   openedAt: string;
   expiresAt: string;
   closedAt: string | null;
-  /** The draft root's `signed` part. */
-  draft: RootData;
-  /** The exact bytes to sign: the canonical JSON of `draft`, as UTF-8 text. */
-  canonical: string;
-  /** What the draft changes against the current root. */
-  summary: RootDiff;
+  /** The draft root's `signed` part; null when the ceremony changes no root. */
+  draft: RootData | null;
+  /** The exact bytes to sign: the canonical JSON of `draft`, as UTF-8 text (null with no root draft). */
+  canonical: string | null;
+  /** What the draft changes against the current root (null with no root draft). */
+  summary: RootDiff | null;
+  /** Signatures over the root draft. */
   signatures: Array<{ keyid: string; sig: string }>;
-  /** Valid signatures so far against each threshold the draft must meet. */
+  /** Valid signatures so far against each threshold the ceremony must meet (null or absent: not needed). */
   progress: {
-    trustedRoot: { signed: number; threshold: number };
-    draftRoot: { signed: number; threshold: number };
+    trustedRoot: ThresholdProgress | null;
+    draftRoot: ThresholdProgress | null;
+    targets?: ThresholdProgress;
   };
+  /** The next top-level targets version, when the ceremony publishes one (protected-delegations mode). */
+  targets: TargetsDraftView | null;
   events: Array<{ at: string; kind: string; keyid: string | null; detail: string }>;
 }
 
@@ -236,7 +282,7 @@ export interface DelegationView {
   path_hash_prefixes?: string[];
   /** Hash bins inside it, if it has them. */
   bins?: number;
-  /** An offline delegation's published version's expiry, and its changes waiting for the owners. */
+  /** Its published version's expiry (GET /delegations; in the offline queue's view: an offline role's), and an offline role's changes waiting for its owners. */
   expires?: string;
   pending?: number;
   /** The draft of its next version, once one was made: its version, hash and signatures collected. */
@@ -282,6 +328,24 @@ export interface OfflineDraftView {
   /** The owners' signatures collected over `canonical` (once there is one, the draft is frozen). */
   signatures: Array<{ keyid: string; sig: string }>;
   frozen: boolean;
+}
+
+/** How top-level `targets` is signed (protected-delegations mode: offline, by its key holders). */
+export interface TargetsSigningView {
+  signing: "online" | "offline";
+  version: number;
+  expires: string | null;
+  /** The keys that sign `targets` in the newest root, and how many must. */
+  keyids: string[];
+  threshold: number;
+}
+
+/** The delegations and how they are approved (GET /{repo}/admin/delegations). */
+export interface DelegationsView {
+  delegations: DelegationView[];
+  targets: TargetsSigningView;
+  /** The open ceremony that changes `targets`, if any (protected mode). */
+  pending: Array<{ id: string; kind: CeremonyKind; change: string; expiresAt: string }>;
 }
 
 /** A quarantined target, as operators see it (durable-objects/quarantine.ts). */

@@ -29,6 +29,7 @@ import type { Signer } from "../../src/tuf/signer.ts";
 import { verifySignature } from "../../src/tuf/verify.ts";
 import { failed, usageError } from "./exit.ts";
 import { summaryLines } from "./root-view.ts";
+import type { TargetsChangeFile, TargetsFilePart } from "./targets-ceremony-file.ts";
 
 export const CEREMONY_FILE_FORMAT = "tuf-edge-ceremony/1";
 
@@ -60,6 +61,8 @@ export interface RootChangeFile extends CommonFields {
   canonical: string;
   /** What changes, for people reading the file; recomputed and compared whenever the file is read. */
   summary: string[];
+  /** The next top-level targets the ceremony also publishes (protected-delegations mode; targets-ceremony-file.ts). */
+  targets?: TargetsFilePart;
 }
 
 export type CeremonyFile = BootstrapFile | RootChangeFile;
@@ -94,7 +97,7 @@ export type VerifiedRootChange = VerifiedCeremony<RootChangeFile> & {
   progress: { trusted: Progress; draft: Progress };
 };
 
-const ALTERED_HINT =
+export const ALTERED_HINT =
   "get an unaltered copy from the machine that wrote it, or start the ceremony again; nothing was signed or submitted";
 
 export function readCeremonyFile(path: string): CeremonyFile {
@@ -118,7 +121,7 @@ export function readCeremonyFile(path: string): CeremonyFile {
   return file as CeremonyFile;
 }
 
-export async function writeCeremonyFile(path: string, file: CeremonyFile): Promise<void> {
+export async function writeCeremonyFile(path: string, file: CeremonyFile | TargetsChangeFile): Promise<void> {
   await writeFile(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
 }
 
@@ -136,7 +139,7 @@ async function parseOrRefuse(path: string, signed: unknown, what: string): Promi
   }
 }
 
-async function verifies(key: Key | undefined, sig: string, message: Uint8Array<ArrayBuffer>): Promise<boolean> {
+export async function verifies(key: Key | undefined, sig: string, message: Uint8Array<ArrayBuffer>): Promise<boolean> {
   if (!key) return false;
   try {
     return await verifySignature(key, fromHex(sig), message);
@@ -151,8 +154,13 @@ async function verifies(key: Key | undefined, sig: string, message: Uint8Array<A
  * `pinned` (a root the key holder already trusts), the chain must contain it,
  * byte for byte in its signed part, and is walked from there.
  */
-async function verifyChain(path: string, file: RootChangeFile, pinned: Root | null): Promise<Root> {
-  const [head, ...rest] = file.rootChain;
+export async function verifyChain(
+  path: string,
+  rootChain: Envelope<Root>[],
+  pinned: Root | null,
+  endVersion: number,
+): Promise<Root> {
+  const [head, ...rest] = rootChain;
   if (!head) throw failed(`${path}: the root chain is empty`, ALTERED_HINT);
   const first = await parseOrRefuse(path, head.signed, "root v1 of the chain");
   let trusted: Root;
@@ -174,7 +182,7 @@ async function verifyChain(path: string, file: RootChangeFile, pinned: Root | nu
         `${path}: the root chain does not contain your trusted root v${pinned.version}; this file is not for the repository you trust`,
         ALTERED_HINT,
       );
-    for (const next of file.rootChain.slice(pinned.version)) {
+    for (const next of rootChain.slice(pinned.version)) {
       try {
         trusted = await verifyRootSuccessor(trusted, next);
       } catch (error) {
@@ -187,8 +195,8 @@ async function verifyChain(path: string, file: RootChangeFile, pinned: Root | nu
       }
     }
   }
-  if (trusted.version !== file.signed.version - 1)
-    throw failed(`${path}: the chain ends at root v${trusted.version}, but the draft is v${file.signed.version}`);
+  if (trusted.version !== endVersion)
+    throw failed(`${path}: the chain ends at root v${trusted.version}, but the ceremony follows root v${endVersion}`);
   return trusted;
 }
 
@@ -211,7 +219,7 @@ export async function verifyCeremonyFile(
   } else {
     if (fromUtf8(message) !== file.canonical)
       throw failed(`${path} was altered: its canonical bytes are not those of the draft it carries`, ALTERED_HINT);
-    trusted = await verifyChain(path, file, pinned);
+    trusted = await verifyChain(path, file.rootChain, pinned, file.signed.version - 1);
     summary = summaryLines(trusted, root);
     if (JSON.stringify(summary) !== JSON.stringify(file.summary))
       throw failed(`${path} was altered: its summary is not what the draft changes`, ALTERED_HINT);

@@ -17,14 +17,13 @@ import type { CeremonyView, PublishedVersions } from "../../src/repository-api.t
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { TufError } from "../../src/tuf/errors.ts";
-import { type Envelope, parseEnvelope } from "../../src/tuf/metadata.ts";
+import { type Envelope, parseEnvelope, type Signature } from "../../src/tuf/metadata.ts";
 import { diffRoots } from "../../src/tuf/root-diff.ts";
 import { parseRoot, type Root } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import {
   addExternalSignature,
   addSignatures,
-  CEREMONY_FILE_FORMAT,
   type CeremonyFile,
   type RootChangeFile,
   readCeremonyFile,
@@ -33,7 +32,7 @@ import {
   verifyCeremonyFile,
   writeCeremonyFile,
 } from "./ceremony-file.ts";
-import { adminClient, guardedFetch, repoBaseUrl, requireRepo, requireUrl, type Settings } from "./config.ts";
+import { adminClient, guardedFetch, repoBaseUrl, requireUrl, type Settings } from "./config.ts";
 import { CliError, EXIT, failed, keyError, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
 import { loadSigner, readPublicKey, type PassphraseOptions } from "./keyfile.ts";
@@ -41,6 +40,25 @@ import { ceremonyIdArgument, collect, settingsOf } from "./options.ts";
 import { color, info, out, outJson, shortId, table } from "./output.ts";
 import { confirmOrAbort } from "./prompt.ts";
 import { describeCeremony, summaryLines, trustedRootKeyids } from "./root-view.ts";
+import { checkTargetsDraft, signTargetsDraft, targetsFingerprint } from "./targets-draft.ts";
+import {
+  addTargetsSignatures,
+  type VerifiedTargets,
+  targetsPartLines,
+  verifyTargetsChangeFile,
+  verifyTargetsPart,
+} from "./targets-ceremony-file.ts";
+import {
+  ceremonyFileHeader,
+  ceremonyFileKind,
+  describeTargetsChange,
+  exportTargetsChange,
+  readTargetsChangeFile,
+  signTargetsChangeFile,
+  submitTargetsSignatures,
+  targetsDraftBytesOf,
+  targetsFilePart,
+} from "./targets-ceremony.ts";
 
 /** Root `version` as published, as an envelope, or null if not there. */
 async function fetchRootEnvelope(settings: Settings, version: number): Promise<Envelope<Root> | null> {
@@ -80,6 +98,13 @@ function normalized(value: unknown): string {
  * machine computes against the published root N. Returns root N.
  */
 async function checkDraft(settings: Settings, view: CeremonyView): Promise<Root> {
+  await checkTargetsDraft(settings, view);
+  if (!view.draft) {
+    // A ceremony that changes no root: its targets draft is signed under the root in force.
+    const inForce = await fetchRoot(settings, view.rootVersion);
+    if (!inForce) throw failed(`root v${view.rootVersion} is not published`);
+    return inForce;
+  }
   let draft: Root;
   try {
     draft = await parseRoot(view.draft);
@@ -100,7 +125,16 @@ async function checkDraft(settings: Settings, view: CeremonyView): Promise<Root>
 
 export async function showCeremony(settings: Settings, view: CeremonyView, trusted?: Root): Promise<void> {
   for (const line of describeCeremony(view, trusted ?? (await checkDraft(settings, view)))) info(line);
-  info(`  canonical SHA-256 ${await sha256Hex(canonicalBytes(view.draft))}  (compare with the other signers)`);
+  for (const line of await fingerprints(view)) info(line);
+}
+
+/** The canonical SHA-256 of each draft a ceremony carries, to compare across signers. */
+async function fingerprints(view: CeremonyView): Promise<string[]> {
+  const lines: string[] = [];
+  if (view.draft)
+    lines.push(`  canonical SHA-256 ${await sha256Hex(canonicalBytes(view.draft))}  (compare with the other signers)`);
+  if (view.targets) lines.push(await targetsFingerprint(view.targets));
+  return lines;
 }
 
 /**
@@ -139,30 +173,56 @@ export async function signCeremony(
 ): Promise<CeremonyView> {
   if (view.state !== "awaiting-signatures")
     throw new CliError(EXIT.refused, `ceremony ${view.id} is ${view.state}; nothing to sign`);
+  const rootKeys = new Set(view.draft ? [...trustedRootKeyids(view), ...view.draft.roles.root.keyids] : []);
+  const targetsKeys = new Set(view.targets?.keyids ?? []);
+  // A key has signed once it signed every draft it may sign.
+  const done = (keyid: string) =>
+    (!rootKeys.has(keyid) || view.signatures.some((s) => s.keyid === keyid)) &&
+    (!targetsKeys.has(keyid) || (view.targets?.signatures ?? []).some((s) => s.keyid === keyid));
+  const eligible = new Set([...rootKeys, ...targetsKeys]);
   const fresh = await keysToSign(
     keyFiles,
-    new Set([...trustedRootKeyids(view), ...view.draft.roles.root.keyids]),
-    view.signatures.map((s) => s.keyid),
+    eligible,
+    [...eligible].filter(done),
     `ceremony ${view.id}`,
-    `is not a root key of root v${view.rootVersion - 1} or of the draft v${view.rootVersion}`,
+    view.targets
+      ? `is not a key of this ceremony's signers (${view.draft ? `root keys of root v${view.rootVersion - 1} or of the draft, ` : ""}targets keys ${[...targetsKeys].map(shortId).join(" ")})`
+      : `is not a root key of root v${view.rootVersion - 1} or of the draft v${view.rootVersion}`,
   );
   if (!fresh.length) return view;
   const trusted = await checkDraft(settings, view);
   if (!flags.json || !flags.yes) await showCeremony(settings, view, trusted);
-  if (!(await confirmOrAbort(`Sign root v${view.rootVersion} (${view.kind}) with ${fresh.join(", ")}?`, flags.yes))) {
+  const what = [
+    view.draft ? `root v${view.rootVersion}` : null,
+    view.targets ? `targets v${view.targets.version}` : null,
+  ];
+  if (
+    !(await confirmOrAbort(
+      `Sign ${what.filter(Boolean).join(" and ")} (${view.kind}) with ${fresh.join(", ")}?`,
+      flags.yes,
+    ))
+  ) {
     throw failed("cancelled; nothing was signed");
   }
   let current = view;
   for (const file of fresh) {
     const signer = await loadSigner(file, flags);
-    const signature = await signDraft(current, signer);
-    const { ceremony, versions } = await client.submitSignature(current.id, signature);
-    current = ceremony;
-    info(`signed with ${file}: ${progressText(ceremony.progress)}`);
-    if (ceremony.state === "published") {
+    const signatures: Signature[] = [];
+    if (current.draft && rootKeys.has(signer.keyid) && !current.signatures.some((s) => s.keyid === signer.keyid))
+      signatures.push(await signDraft(current as CeremonyView & { draft: object; canonical: string }, signer));
+    const targets = current.targets;
+    if (targets && targetsKeys.has(signer.keyid) && !targets.signatures.some((s) => s.keyid === signer.keyid))
+      signatures.push(await signTargetsDraft(targets, signer));
+    let versions: PublishedVersions | undefined;
+    for (const signature of signatures) {
+      ({ ceremony: current, versions } = await client.submitSignature(current.id, signature));
+      if (current.state === "published") break;
+    }
+    info(`signed with ${file}: ${progressText(current.progress)}`);
+    if (current.state === "published") {
       info(
         color.green(
-          `root v${ceremony.rootVersion} is published${versions ? ` (timestamp v${versions.timestamp})` : ""}`,
+          `${publishedText(current)}${versions ? ` (timestamp v${versions.timestamp})` : ""}`,
           process.stderr,
         ),
       );
@@ -172,12 +232,31 @@ export async function signCeremony(
   return current;
 }
 
+/** What a published ceremony published. */
+function publishedText(view: CeremonyView): string {
+  const what = [
+    view.draft ? `root v${view.rootVersion}` : null,
+    view.targets ? `targets v${view.targets.version}` : null,
+  ];
+  return `${what.filter(Boolean).join(" and ")} ${what.filter(Boolean).length > 1 ? "are" : "is"} published`;
+}
+
 function progressText(p: CeremonyView["progress"]): string {
-  return `${p.trustedRoot.signed} of ${p.trustedRoot.threshold} needed from the trusted root's keys, ${p.draftRoot.signed} of ${p.draftRoot.threshold} from the draft's`;
+  const parts: string[] = [];
+  if (p.trustedRoot && p.draftRoot)
+    parts.push(
+      `${p.trustedRoot.signed} of ${p.trustedRoot.threshold} needed from the trusted root's keys, ${p.draftRoot.signed} of ${p.draftRoot.threshold} from the draft's`,
+    );
+  if (p.targets) parts.push(`${p.targets.signed} of ${p.targets.threshold} from the targets keys`);
+  return parts.join("; ");
 }
 
 /** Writes an offline ceremony file for an open ceremony: the draft, its canonical bytes, roots 1..N, the summary. */
-async function exportCeremony(settings: Settings, id: string, path: string): Promise<VerifiedCeremony> {
+async function exportCeremony(
+  settings: Settings,
+  id: string,
+  path: string,
+): Promise<{ fingerprint: string; summary: string[] }> {
   const view = await adminClient(settings).ceremony(id);
   if (view.state !== "awaiting-signatures")
     throw new CliError(EXIT.refused, `ceremony ${id} is ${view.state}; nothing to sign`);
@@ -188,20 +267,21 @@ async function exportCeremony(settings: Settings, id: string, path: string): Pro
     if (!envelope) throw failed(`root v${version} is not published; cannot export the root chain`);
     rootChain.push(envelope);
   }
+  // A ceremony that changes only targets (protected-delegations mode): a targets-change file.
+  if (!view.draft) return exportTargetsChange(settings, view, rootChain, path);
+  const targets = await targetsFilePart(settings, view);
   const file: RootChangeFile = {
-    format: CEREMONY_FILE_FORMAT,
+    ...ceremonyFileHeader(settings, view),
     kind: "root-change",
-    url: requireUrl(settings),
-    repository: requireRepo(settings),
-    created: new Date().toISOString(),
-    ceremony: { id: view.id, kind: view.kind, rootVersion: view.rootVersion, expiresAt: view.expiresAt },
     rootChain,
     signed: view.draft as Root,
-    canonical: view.canonical,
+    canonical: view.canonical ?? "",
     summary: summaryLines(trusted, view.draft as Root),
     signatures: view.signatures,
+    ...(targets ? { targets } : {}),
   };
   const verified = await verifyCeremonyFile(path, file);
+  if (targets) await verifyTargetsPart(path, targets, trusted, verified.root);
   await writeCeremonyFile(path, file);
   return verified;
 }
@@ -225,7 +305,7 @@ async function readPinnedRoot(path: string | undefined): Promise<Root | null> {
 }
 
 /** What every offline step shows: the ceremony, the summary, progress, the fingerprint, what is not signed. */
-function describeFile(verified: VerifiedRootChange, pinned: Root | null): string[] {
+function describeFile(verified: VerifiedRootChange, pinned: Root | null, targets?: VerifiedTargets | null): string[] {
   const { file } = verified;
   const { trusted, draft } = verified.progress;
   const lines = [
@@ -238,6 +318,7 @@ function describeFile(verified: VerifiedRootChange, pinned: Root | null): string
       ? `  root chain checked from your trusted root v${pinned.version}`
       : `  root chain checked from the file's own root v1 (SHA-256 ${shortId(rootOneFingerprint(file))}); pass --trusted-root to check it from yours`,
     `  canonical SHA-256 ${verified.fingerprint}  (compare with the other signers)`,
+    ...(targets ? targetsPartLines(targets) : []),
   ];
   return lines;
 }
@@ -268,8 +349,10 @@ interface FileSignFlags extends PassphraseOptions {
 /** `ceremony sign FILE`: offline, with no service: verifies the file, signs, writes it back. */
 async function signFile(path: string, flags: FileSignFlags): Promise<void> {
   const pinned = await readPinnedRoot(flags.trustedRoot);
+  if (ceremonyFileKind(path) === "targets-change") return signTargetsFile(path, pinned, flags);
   const verified = await readRootChangeFile(path, pinned);
   const { file } = verified;
+  const targets = await verifiedTargetsOf(path, verified);
   let updated: CeremonyFile;
   if (flags.signature) {
     if (flags.key.length || !flags.publicKey)
@@ -284,57 +367,116 @@ async function signFile(path: string, flags: FileSignFlags): Promise<void> {
     updated = await addExternalSignature(path, verified, keyid, bytes);
   } else {
     if (!flags.key.length) throw usageError("--key is required (or --signature with --public-key)");
+    const rootKeys = new Set([...verified.trusted.roles.root.keyids, ...verified.root.roles.root.keyids]);
+    const targetsKeys = new Set(targets?.keyids ?? []);
+    // A key has signed once it signed every draft it may sign.
+    const done = [...rootKeys, ...targetsKeys].filter(
+      (k) =>
+        (!rootKeys.has(k) || verified.signedBy.includes(k)) && (!targetsKeys.has(k) || !!targets?.signedBy.includes(k)),
+    );
     const fresh = await keysToSign(
       flags.key,
-      new Set([...verified.trusted.roles.root.keyids, ...verified.root.roles.root.keyids]),
-      verified.signedBy,
+      new Set([...rootKeys, ...targetsKeys]),
+      done,
       path,
-      `is not a root key of root v${verified.trusted.version} or of the draft v${verified.root.version}`,
+      targets
+        ? `is not a root key of root v${verified.trusted.version} or of the draft v${verified.root.version}, nor a targets key`
+        : `is not a root key of root v${verified.trusted.version} or of the draft v${verified.root.version}`,
     );
-    if (!fresh.length) return reportFile(path, verified, flags);
-    if (!flags.json || !flags.yes) for (const line of describeFile(verified, pinned)) info(line);
-    if (
-      !(await confirmOrAbort(
-        `Sign root v${file.ceremony.rootVersion} (${file.ceremony.kind}) with ${fresh.join(", ")}?`,
-        flags.yes,
-      ))
-    )
+    if (!fresh.length) return reportFile(path, verified, flags, targets);
+    if (!flags.json || !flags.yes) for (const line of describeFile(verified, pinned, targets)) info(line);
+    const what = `root v${file.ceremony.rootVersion}${targets ? ` and targets v${targets.draft.version}` : ""}`;
+    if (!(await confirmOrAbort(`Sign ${what} (${file.ceremony.kind}) with ${fresh.join(", ")}?`, flags.yes)))
       throw failed("cancelled; nothing was signed");
     const signers: Signer[] = [];
     for (const keyFile of fresh) signers.push(await loadSigner(keyFile, flags));
-    updated = await addSignatures(verified, signers);
+    const rootSigners = signers.filter((x) => rootKeys.has(x.keyid) && !verified.signedBy.includes(x.keyid));
+    updated = await addSignatures(verified, rootSigners);
+    const targetsSigners = signers.filter((x) => targetsKeys.has(x.keyid) && !targets?.signedBy.includes(x.keyid));
+    if (file.targets && updated.kind === "root-change")
+      updated = { ...updated, targets: await addTargetsSignatures(file.targets, targetsSigners) };
   }
   await writeCeremonyFile(path, updated);
   const after = asRootChange(path, await verifyCeremonyFile(path, updated, pinned));
   if (!flags.json) info(`Signed ${path}.`);
-  reportFile(path, after, flags);
+  reportFile(path, after, flags, await verifiedTargetsOf(path, after));
 }
 
-function reportFile(path: string, verified: VerifiedRootChange, flags: { json?: boolean }): void {
+/** The targets part of a root-change file, checked against its roots (null if it has none). */
+async function verifiedTargetsOf(path: string, verified: VerifiedRootChange): Promise<VerifiedTargets | null> {
+  const part = verified.file.targets;
+  return part ? verifyTargetsPart(path, part, verified.trusted, verified.root) : null;
+}
+
+/** `ceremony sign FILE` for a targets-change file (a delegation change or targets refresh). */
+async function signTargetsFile(path: string, pinned: Root | null, flags: FileSignFlags): Promise<void> {
+  if (flags.signature)
+    throw usageError("--signature adds a signature over a root draft; sign a targets draft with --key");
+  if (!flags.key.length) throw usageError("--key is required");
+  const verified = await verifyTargetsChangeFile(path, readTargetsChangeFile(path), pinned);
+  for (const f of flags.key) {
+    const { keyid } = await readPublicKey(f);
+    if (!verified.targets.keyids.includes(keyid))
+      throw keyError(
+        `${f} (keyid ${keyid}) is not a targets key of root v${verified.inForce.version}; nothing was signed`,
+      );
+  }
+  if (!flags.json || !flags.yes) for (const line of describeTargetsChange(verified)) info(line);
+  const question = `Sign targets v${verified.targets.draft.version} (${verified.file.ceremony.kind}) with ${flags.key.join(", ")}?`;
+  if (!(await confirmOrAbort(question, flags.yes))) throw failed("cancelled; nothing was signed");
+  const file = await signTargetsChangeFile(path, pinned, async () => {
+    const signers: Signer[] = [];
+    for (const f of flags.key) signers.push(await loadSigner(f, flags)); // one passphrase prompt at a time
+    return signers;
+  });
+  const after = await verifyTargetsChangeFile(path, file, pinned);
+  const { progress, complete } = after.targets;
+  if (flags.json)
+    return outJson({
+      ceremonyFile: path,
+      fingerprint: after.targets.fingerprint,
+      signedBy: after.targets.signedBy,
+      progress,
+      complete,
+    });
+  out(
+    `${path}: ${progress.signed} of ${progress.threshold} needed from the targets keys${complete ? "; ready to submit" : ""}`,
+  );
+}
+
+function reportFile(
+  path: string,
+  verified: VerifiedRootChange,
+  flags: { json?: boolean },
+  targets: VerifiedTargets | null = null,
+): void {
   const { trusted, draft } = verified.progress;
+  const complete = verified.complete && (!targets || targets.complete);
   if (flags.json) {
     outJson({
       ceremonyFile: path,
       fingerprint: verified.fingerprint,
       signedBy: verified.signedBy,
-      progress: verified.progress,
-      complete: verified.complete,
+      progress: { ...verified.progress, ...(targets ? { targets: targets.progress } : {}) },
+      complete,
     });
     return;
   }
+  const targetsText = targets
+    ? `, ${targets.progress.signed} of ${targets.progress.threshold} from the targets keys`
+    : "";
   out(
-    `${path}: ${trusted.signed} of ${trusted.threshold} needed from the trusted root's keys, ${draft.signed} of ${draft.threshold} from the draft's${verified.complete ? "; ready to submit" : ""}`,
+    `${path}: ${trusted.signed} of ${trusted.threshold} needed from the trusted root's keys, ${draft.signed} of ${draft.threshold} from the draft's${targetsText}${complete ? "; ready to submit" : ""}`,
   );
 }
 
 /** `ceremony submit FILE`: verifies the file, checks the service's ceremony is the same draft, submits new signatures. */
 async function submitFile(path: string, flags: { json?: boolean }, command: Command): Promise<void> {
-  const { file } = await readRootChangeFile(path, null);
-  const settings = settingsOf(command);
-  const repo = settings.repo ?? file.repository;
-  if (repo !== file.repository) throw usageError(`${path} is for repository "${file.repository}", not "${repo}"`);
-  const effective = { ...settings, repo, url: settings.url ?? file.url };
-  const client = adminClient(effective);
+  if (ceremonyFileKind(path) === "targets-change") return submitTargetsFile(path, flags, command);
+  const verified = await readRootChangeFile(path, null);
+  const { file } = verified;
+  await verifiedTargetsOf(path, verified);
+  const client = fileClient(path, file, command);
   let view = await client.ceremony(file.ceremony.id);
   if (view.canonical !== file.canonical)
     throw failed(`ceremony ${view.id} on the service is not the draft in ${path}; nothing was submitted`);
@@ -347,18 +489,55 @@ async function submitFile(path: string, flags: { json?: boolean }, command: Comm
     info(`submitted the signature by ${shortId(signature.keyid)}: ${progressText(view.progress)}`);
     if (view.state === "published") break;
   }
-  if (!fresh.length) info(`every signature in ${path} is already on the service`);
+  let submitted = fresh.length;
+  if (file.targets && view.state === "awaiting-signatures") {
+    const targets = await submitTargetsSignatures(client, path, view, file.targets);
+    view = targets.view;
+    versions = targets.versions ?? versions;
+    submitted += targets.submitted;
+  }
+  if (!submitted) info(`every signature in ${path} is already on the service`);
   if (flags.json)
     return outJson({
       id: view.id,
       state: view.state,
       rootVersion: view.rootVersion,
       progress: view.progress,
-      submitted: fresh.length,
+      submitted,
     });
   if (view.state === "published")
-    out(color.green(`root v${view.rootVersion} is published${versions ? ` (timestamp v${versions.timestamp})` : ""}`));
+    out(color.green(`${publishedText(view)}${versions ? ` (timestamp v${versions.timestamp})` : ""}`));
   else out(`ceremony ${view.id}: ${view.state} (${progressText(view.progress)})`);
+}
+
+/** The admin client for the service and repository a ceremony file names (the command line may name them too). */
+function fileClient(path: string, file: { repository: string; url: string }, command: Command): AdminClient {
+  const settings = settingsOf(command);
+  const repo = settings.repo ?? file.repository;
+  if (repo !== file.repository) throw usageError(`${path} is for repository "${file.repository}", not "${repo}"`);
+  return adminClient({ ...settings, repo, url: settings.url ?? file.url });
+}
+
+/** `ceremony submit FILE` for a targets-change file. */
+async function submitTargetsFile(path: string, flags: { json?: boolean }, command: Command): Promise<void> {
+  const { file } = await verifyTargetsChangeFile(path, readTargetsChangeFile(path), null);
+  const client = fileClient(path, file, command);
+  const before = await client.ceremony(file.ceremony.id);
+  const { view, versions, submitted } = await submitTargetsSignatures(client, path, before, file.targets);
+  if (!submitted) info(`every signature in ${path} is already on the service`);
+  if (flags.json) return outJson({ id: view.id, state: view.state, progress: view.progress, submitted });
+  if (view.state === "published")
+    out(color.green(`${publishedText(view)}${versions ? ` (timestamp v${versions.timestamp})` : ""}`));
+  else out(`ceremony ${view.id}: ${view.state} (${progressText(view.progress)})`);
+}
+
+/** Signatures against each threshold, for the list: "1/2, 1/2" (root), "+ targets 1/2". */
+function signedColumn(p: CeremonyView["progress"]): string {
+  const parts: string[] = [];
+  if (p.trustedRoot && p.draftRoot)
+    parts.push(`${p.trustedRoot.signed}/${p.trustedRoot.threshold}, ${p.draftRoot.signed}/${p.draftRoot.threshold}`);
+  if (p.targets) parts.push(`targets ${p.targets.signed}/${p.targets.threshold}`);
+  return parts.join(", ");
 }
 
 export function registerCeremony(program: Command): void {
@@ -389,7 +568,7 @@ export function registerCeremony(program: Command): void {
             c.kind,
             `v${c.rootVersion}`,
             c.state,
-            `${c.progress.trustedRoot.signed}/${c.progress.trustedRoot.threshold}, ${c.progress.draftRoot.signed}/${c.progress.draftRoot.threshold}`,
+            signedColumn(c.progress),
             c.openedAt,
             c.state === "awaiting-signatures" ? c.expiresAt : (c.closedAt ?? ""),
           ]),
@@ -413,7 +592,7 @@ export function registerCeremony(program: Command): void {
       const view = await adminClient(settings).ceremony(ceremonyIdArgument(id));
       if (flags.json) return outJson(view);
       for (const line of describeCeremony(view, await checkDraft(settings, view))) out(line);
-      out(`  canonical SHA-256 ${await sha256Hex(canonicalBytes(view.draft))}`);
+      for (const line of await fingerprints(view)) out(line);
       if (view.events.length) {
         out("  events:");
         for (const e of view.events)
@@ -520,6 +699,14 @@ export function registerCeremony(program: Command): void {
     )
     .action(async (path: string, flags: { out: string; trustedRoot?: string }) => {
       const pinned = await readPinnedRoot(flags.trustedRoot);
+      if (ceremonyFileKind(path) === "targets-change") {
+        const targets = await verifyTargetsChangeFile(path, readTargetsChangeFile(path), pinned);
+        for (const line of describeTargetsChange(targets)) info(line);
+        await writeFile(flags.out, canonicalBytes(targetsDraftBytesOf(targets.file.targets)));
+        return out(
+          `Wrote ${flags.out}: the canonical bytes of targets v${targets.targets.draft.version} (SHA-256 ${targets.targets.fingerprint})`,
+        );
+      }
       const verified = await readRootChangeFile(path, pinned);
       for (const line of describeFile(verified, pinned)) info(line);
       await writeFile(flags.out, canonicalBytes(verified.file.signed));

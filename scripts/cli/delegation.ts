@@ -23,8 +23,12 @@ import { adminClient } from "./config.ts";
 import { usageError } from "./exit.ts";
 import { loadSigner, type PassphraseOptions, readPublicKey } from "./keyfile.ts";
 import { examples } from "./help.ts";
+import { confirmOrAbort } from "./prompt.ts";
 import { collect, intOption, settingsOf } from "./options.ts";
-import { info, out, outJson, table } from "./output.ts";
+import { info, out, outJson, shortId, table } from "./output.ts";
+import type { CeremonyView, DelegationsView } from "../../src/repository-api.ts";
+import { targetsDiffLines } from "../../src/tuf/targets-diff.ts";
+import { expiresIn } from "./root-view.ts";
 
 interface AddFlags {
   path?: string[];
@@ -66,6 +70,21 @@ async function signRoleFile(file: string, keyFiles: string[], options: Passphras
   return { file, version: signed.version, keyids: [...signatures.keys()] };
 }
 
+/** What an operator does next when a change of targets became a ceremony (protected-delegations mode). */
+function printProposed(ceremony: CeremonyView, what: string): void {
+  const progress = ceremony.progress.targets;
+  out(
+    `${what} needs the targets key holders' approval: ceremony ${ceremony.id} (${ceremony.kind}) is open; nothing changed yet`,
+  );
+  if (ceremony.targets) for (const line of targetsDiffLines(ceremony.targets.summary)) out(`  ${line}`);
+  out(
+    `Each targets key holder reviews and signs:  tuf-edge ceremony sign ${ceremony.id} --key KEY.json   (${progress?.signed ?? 0} of ${progress?.threshold ?? "?"} so far)`,
+  );
+  out(
+    `It is published when ${progress?.threshold ?? "the threshold of"} sign; to abandon it: tuf-edge ceremony cancel ${ceremony.id} --reason "…"`,
+  );
+}
+
 function nameArgument(name: string): string {
   const parsed = DelegationNameSchema.safeParse(name);
   if (!parsed.success) throw usageError(`"${name}": ${parsed.error.issues[0]?.message ?? "not a delegation name"}`);
@@ -90,6 +109,7 @@ export function registerDelegation(program: Command): void {
       "tuf-edge delegation status",
       "tuf-edge delegation sign acme-2.json --key owner-a.key --key owner-b.key",
       "tuf-edge delegation submit acme acme-2.json",
+      "tuf-edge delegation protect --yes",
     ]),
   );
 
@@ -154,6 +174,7 @@ export function registerDelegation(program: Command): void {
         );
       const result = await adminClient(settingsOf(command)).addDelegation(spec.data);
       if (flags.json) return outJson(result);
+      if ("ceremony" in result) return printProposed(result.ceremony, `adding delegation ${name}`);
       out(
         `delegation ${name} added under ${result.delegation.parent}; published: targets v${result.versions.targets}, timestamp v${result.versions.timestamp}`,
       );
@@ -290,6 +311,7 @@ export function registerDelegation(program: Command): void {
     .action(async (name: string, flags: { json?: boolean }, command: Command) => {
       const result = await adminClient(settingsOf(command)).removeDelegation(nameArgument(name));
       if (flags.json) return outJson(result);
+      if ("ceremony" in result) return printProposed(result.ceremony, `removing delegation ${name}`);
       out(
         `delegation ${name} removed; published: targets v${result.versions.targets}, timestamp v${result.versions.timestamp}`,
       );
@@ -298,14 +320,15 @@ export function registerDelegation(program: Command): void {
   delegation
     .command("status")
     .description(
-      "each offline delegation as its owners need it: published version and expiry, days left, changes waiting for them, the draft and its signatures",
+      "how targets is signed (online, or offline in protected mode) and the pending ceremony that changes it; each offline delegation as its owners need it: published version and expiry, days left, changes waiting for them, the draft and its signatures",
     )
     .option("--json", "print it as JSON")
     .addHelpText("after", examples(["tuf-edge delegation status", "tuf-edge delegation status --json"]))
     .action(async (flags: { json?: boolean }, command: Command) => {
-      const { delegations } = await adminClient(settingsOf(command)).delegations();
-      const rows = delegations.filter((d) => d.signing === "offline").map((d) => statusRow(d, Date.now()));
+      const view = await adminClient(settingsOf(command)).delegations();
+      const rows = view.delegations.filter((d) => d.signing === "offline").map((d) => statusRow(d, Date.now()));
       if (flags.json) return outJson(rows);
+      for (const line of targetsStatusLines(view)) out(line);
       if (!rows.length) return out("no offline delegations: the service signs every role");
       out(
         table(
@@ -346,4 +369,70 @@ export function registerDelegation(program: Command): void {
         ),
       );
     });
+  delegation
+    .command("protect")
+    .description(
+      "open the ceremony that makes top-level targets offline-signed (protected-delegations mode): from then on delegation changes need the targets key holders",
+    )
+    .option(
+      "--key <file>",
+      "a key that signs targets from then on (key file or public key; repeatable; default: the root keys)",
+      collect,
+    )
+    .option("--threshold <n>", "how many of --key sign each targets version (default: the root threshold)")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--json", "print the ceremony as JSON")
+    .addHelpText(
+      "after",
+      examples([
+        "tuf-edge delegation protect --yes",
+        "tuf-edge delegation protect --key targets-a.pub.json --key targets-b.pub.json --threshold 2 --yes",
+      ]),
+    )
+    .action(async (flags: { key?: string[]; threshold?: string; yes?: boolean; json?: boolean }, command: Command) => {
+      const threshold = intOption("--threshold", flags.threshold, 1, 32);
+      if ((threshold === undefined) !== !flags.key?.length) throw usageError("--key and --threshold come together");
+      const keys = flags.key ? await Promise.all(flags.key.map(async (f) => (await readPublicKey(f)).key)) : undefined;
+      if (!(await confirmOrAbort("Open a ceremony that hands top-level targets to offline keys?", flags.yes)))
+        throw usageError("cancelled; nothing was opened");
+      const view = await adminClient(settingsOf(command)).openCeremony({
+        kind: "protect-delegations",
+        ...(keys && threshold !== undefined ? { keys, threshold } : {}),
+      });
+      if (flags.json) return outJson(view);
+      out(
+        `ceremony ${view.id} (protect-delegations to root v${view.rootVersion} and targets v${view.targets?.version}) is open`,
+      );
+      out(
+        `Root key holders sign root v${view.rootVersion}, and the targets key holders (${view.targets?.threshold} of ${view.targets?.keyids.length}) targets v${view.targets?.version}: tuf-edge ceremony sign ${view.id} --key KEY.json`,
+      );
+    });
+
+  delegation
+    .command("refresh")
+    .description(
+      "protected mode: open a targets-refresh ceremony (the same targets with a later expiry) for its key holders",
+    )
+    .option("--json", "print the ceremony as JSON")
+    .addHelpText("after", examples(["tuf-edge delegation refresh"]))
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const view = await adminClient(settingsOf(command)).openCeremony({ kind: "targets-refresh" });
+      if (flags.json) return outJson(view);
+      printProposed(view, "refreshing targets");
+    });
+}
+
+/** `delegation status`: how targets is signed and the ceremony pending to change it (protected-delegations mode). */
+function targetsStatusLines(view: DelegationsView): string[] {
+  const { targets } = view;
+  const lines = [
+    targets.signing === "offline"
+      ? `targets v${targets.version}: signed OFFLINE by ${targets.threshold} of ${targets.keyids.length} key(s) ${targets.keyids.map(shortId).join(" ")} (protected delegations: changes need their ceremony)${targets.expires ? `, expires ${expiresIn(targets.expires)}` : ""}`
+      : `targets v${targets.version}: signed ONLINE (delegation changes take effect at once; they protect nothing against the online key)`,
+  ];
+  for (const p of view.pending)
+    lines.push(
+      `pending: ceremony ${p.id} (${p.kind}): ${p.change}; expires ${p.expiresAt} (tuf-edge ceremony show ${p.id})`,
+    );
+  return lines;
 }

@@ -2,6 +2,7 @@
 import type { CeremonyView } from "../../src/repository-api.ts";
 import { diffRoots } from "../../src/tuf/root-diff.ts";
 import type { Root } from "../../src/tuf/root.ts";
+import { targetsDiffLines } from "../../src/tuf/targets-diff.ts";
 import { color, humanDuration, shortId } from "./output.ts";
 
 const ONLINE = ["targets", "snapshot", "timestamp"] as const;
@@ -76,18 +77,38 @@ export function describeChange(trusted: Root, draft: Root): string[] {
 
 /** The keyids of the root the draft must satisfy (the trusted root N-1), from the draft and its diff. */
 export function trustedRootKeyids(view: Pick<CeremonyView, "draft" | "summary">): string[] {
+  if (!view.draft || !view.summary) return [];
   const { keyidsAdded, keyidsRemoved } = view.summary.roles.root;
   return [...view.draft.roles.root.keyids.filter((k) => !keyidsAdded.includes(k)), ...keyidsRemoved];
 }
 
 /** A ceremony opened on the service, with what its draft changes against `trusted` (root N). */
 export function describeCeremony(view: CeremonyView, trusted: Root): string[] {
-  const { trustedRoot, draftRoot } = view.progress;
-  return [
-    `ceremony ${view.id}: ${view.kind} to root v${view.rootVersion}, ${view.state}`,
-    `  opened ${view.openedAt}; ${view.state === "awaiting-signatures" ? `the draft expires ${expiresIn(view.expiresAt)}` : `closed ${view.closedAt ?? "?"}`}`,
-    `  signatures: ${trustedRoot.signed} of ${trustedRoot.threshold} needed from root v${view.rootVersion - 1}'s keys, ${draftRoot.signed} of ${draftRoot.threshold} from the draft's`,
-    ...view.signatures.map((s) => `    signed by ${s.keyid}`),
-    ...describeChange(trusted, view.draft as Root).map((l) => `  ${l}`),
+  const { trustedRoot, draftRoot, targets } = view.progress;
+  const to = [
+    view.draft ? `root v${view.rootVersion}` : null,
+    view.targets ? `targets v${view.targets.version}` : null,
   ];
+  const lines = [
+    `ceremony ${view.id}: ${view.kind} to ${to.filter(Boolean).join(" and ")}, ${view.state}`,
+    `  opened ${view.openedAt}; ${view.state === "awaiting-signatures" ? `the draft expires ${expiresIn(view.expiresAt)}` : `closed ${view.closedAt ?? "?"}`}`,
+  ];
+  if (view.draft && trustedRoot && draftRoot) {
+    lines.push(
+      `  root signatures: ${trustedRoot.signed} of ${trustedRoot.threshold} needed from root v${view.rootVersion - 1}'s keys, ${draftRoot.signed} of ${draftRoot.threshold} from the draft's`,
+      ...view.signatures.map((s) => `    signed by ${s.keyid}`),
+      ...describeChange(trusted, view.draft as Root).map((l) => `  ${l}`),
+    );
+  }
+  if (view.targets && targets) {
+    lines.push(
+      `  targets: ${view.targets.change}`,
+      `  targets signatures: ${targets.signed} of ${targets.threshold} needed from the targets keys (${view.targets.keyids.map(shortId).join(" ")})`,
+      ...view.targets.signatures.map((s) => `    signed by ${s.keyid}`),
+      ...targetsDiffLines(view.targets.summary).map((l) =>
+        l.startsWith("  + ") ? color.green(`  ${l}`) : l.startsWith("  - ") ? color.red(`  ${l}`) : `  ${l}`,
+      ),
+    );
+  }
+  return lines;
 }

@@ -58,8 +58,9 @@ async function afterOpen(settings: Settings, view: CeremonyView, flags: SignFlag
   out(`ceremony ${final.id} (${final.kind} to root v${final.rootVersion}): ${final.state}`);
   if (final.state === "awaiting-signatures") {
     const need = final.progress.trustedRoot;
+    const targets = final.progress.targets;
     out(
-      `Root key holders sign with: tuf-edge ceremony sign ${final.id} --key KEY.json   (${need.signed} of ${need.threshold} so far)`,
+      `Root key holders sign with: tuf-edge ceremony sign ${final.id} --key KEY.json   (${need?.signed} of ${need?.threshold} so far${targets ? `; targets key holders too: ${targets.signed} of ${targets.threshold}` : ""})`,
     );
     out(
       `Or offline: tuf-edge ceremony export ${final.id} --out ceremony-${final.id}.json, then \`ceremony sign FILE\` on each key holder's machine and \`ceremony submit FILE\``,

@@ -10,10 +10,12 @@ import type { Envelope, Signature } from "../../src/tuf/metadata.ts";
 import { sign } from "../../src/tuf/metadata.ts";
 import { draftRoot } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
+import type { Key } from "../../src/tuf/key.ts";
 import type {
   CeremonyView,
   DelegationSpec,
   DelegationView,
+  DelegationsView,
   KekStatus,
   OfflineDraftView,
   OnlineKeyInfo,
@@ -94,12 +96,18 @@ export class AdminClient {
     return this.#call("GET", `/admin/ceremonies/${id}`);
   }
 
-  /** Opens a ceremony: an online-key rotation, a root change (draft `signed`), or a root refresh. */
+  /**
+   * Opens a ceremony: an online-key rotation, a root change (draft `signed`), a root refresh,
+   * protected-delegations mode (targets signed offline by `keys`, default the root keys), or
+   * (in that mode) a targets refresh.
+   */
   openCeremony(
     request:
       | { kind: "online-key-rotation"; reason?: string; emergency?: boolean }
       | { kind: "root-change"; signed: unknown }
-      | { kind: "root-refresh" },
+      | { kind: "root-refresh" }
+      | { kind: "protect-delegations"; keys?: Key[]; threshold?: number }
+      | { kind: "targets-refresh" },
   ): Promise<CeremonyView> {
     return this.#call("POST", "/admin/ceremonies", request);
   }
@@ -174,15 +182,18 @@ export class AdminClient {
     );
   }
 
-  /** The delegations, in search order per parent. */
-  delegations(): Promise<{ delegations: DelegationView[] }> {
+  /** The delegations, in search order per parent; how targets is signed; the pending ceremony that changes it. */
+  delegations(): Promise<DelegationsView> {
     return this.#call("GET", "/admin/delegations");
   }
 
-  /** Adds an online delegation (published before the answer); the targets it claims move into it. */
+  /**
+   * Adds a delegation (published before the answer); the targets it claims move into it. In
+   * protected-delegations mode a delegation of `targets` answers with the ceremony that approves it.
+   */
   addDelegation(
     spec: Omit<DelegationSpec, "parent" | "terminating" | "signing"> & Partial<DelegationSpec>,
-  ): Promise<{ delegation: DelegationView; versions: PublishedVersions }> {
+  ): Promise<{ delegation: DelegationView; versions: PublishedVersions } | { ceremony: CeremonyView }> {
     return this.#call("POST", "/admin/delegations", spec);
   }
 
@@ -213,7 +224,9 @@ export class AdminClient {
   }
 
   /** Removes a delegation with none nested under it; its targets go back to whichever role claims them. */
-  removeDelegation(name: string): Promise<{ removed: string; versions: PublishedVersions }> {
+  removeDelegation(
+    name: string,
+  ): Promise<{ removed: string; versions: PublishedVersions } | { ceremony: CeremonyView }> {
     return this.#call("DELETE", `/admin/delegations/${encodeURIComponent(name)}`);
   }
 

@@ -1,9 +1,11 @@
 /**
  * Root ceremonies (admin API): open, read, sign, cancel.
  *   GET  /{repo}/admin/ceremonies                  newest first
- *   POST /{repo}/admin/ceremonies                  {kind: online-key-rotation | root-change | root-refresh, …}
+ *   POST /{repo}/admin/ceremonies                  {kind: online-key-rotation | root-change | root-refresh
+ *                                                   | protect-delegations | targets-refresh, …}
  *   GET  /{repo}/admin/ceremonies/{id}             the draft, its canonical bytes, a summary, progress, events
- *   POST /{repo}/admin/ceremonies/{id}/signatures  {keyid, sig}: one root key holder's signature
+ *   POST /{repo}/admin/ceremonies/{id}/signatures  {keyid, sig}: one key holder's signature (over the root
+ *                                                   draft or the targets draft, whichever it verifies over)
  *   POST /{repo}/admin/ceremonies/{id}/cancel      {reason}
  */
 import { Hono } from "hono";
@@ -30,15 +32,27 @@ export const ceremonies = new Hono<AppEnv>()
   .post("/", validate("json", OpenCeremonySchema), async (c) => {
     const stub = repositoryStub(c.env, c.get("repo"));
     const body = c.req.valid("json");
-    const result =
-      body.kind === "online-key-rotation"
-        ? await stub.openRotation({
+    const open = () => {
+      switch (body.kind) {
+        case "online-key-rotation":
+          return stub.openRotation({
             ...(body.reason ? { reason: body.reason } : {}),
             emergency: body.emergency ?? false,
-          })
-        : body.kind === "root-change"
-          ? await stub.openRootChange(body.signed)
-          : await stub.openRootRefresh();
+          });
+        case "root-change":
+          return stub.openRootChange(body.signed);
+        case "root-refresh":
+          return stub.openRootRefresh();
+        case "protect-delegations":
+          return stub.openProtectDelegations({
+            ...(body.keys ? { keys: body.keys } : {}),
+            ...(body.threshold ? { threshold: body.threshold } : {}),
+          });
+        case "targets-refresh":
+          return stub.openTargetsRefresh();
+      }
+    };
+    const result = await open();
     return c.json(unwrap(result).ceremony, 201);
   })
   .get("/:id", async (c) => {

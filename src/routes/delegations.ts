@@ -14,7 +14,11 @@
  *   POST   /delegations/{name}/signatures   {sha256, signature}: one owner's signature over that draft;
  *                                published once the threshold is met (a stale draft is refused)
  *   DELETE /delegations/{name}   remove one (none may be nested under it); its targets move back
- * Each change answers once published, with the new versions.
+ * Each change answers once published, with the new versions. In protected-delegations mode
+ * (top-level targets signed offline), adding or removing a delegation of `targets` is not
+ * applied: it answers 202 with the ceremony that drafts the next targets; the change is
+ * applied when the targets key holders' threshold signs it (POST /ceremonies/{id}/signatures).
+ *   GET    /delegations          also says how targets is signed and which ceremony is pending
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
@@ -34,13 +38,14 @@ import type { OfflineDraftView } from "../repository-api.ts";
 const MAX_BODY = 64 * 1024;
 
 export const delegations = new Hono<AppEnv>()
-  .get("/", async (c) => c.json({ delegations: await repositoryStub(c.env, c.get("repo")).delegations() }))
+  .get("/", async (c) => c.json(unwrap(await repositoryStub(c.env, c.get("repo")).delegationsOverview())))
   .post(
     "/",
     bodyCap(MAX_BODY, `a delegation is at most ${MAX_BODY} bytes of JSON`),
     validate("json", DelegationSpecSchema),
     async (c) => {
       const result = unwrap(await repositoryStub(c.env, c.get("repo")).addDelegation(c.req.valid("json")));
+      if ("ceremony" in result) return c.json({ ceremony: result.ceremony }, 202);
       return c.json({ delegation: result.delegation, versions: result.versions }, 201);
     },
   )
@@ -72,8 +77,9 @@ export const delegations = new Hono<AppEnv>()
   )
   .delete("/:name", async (c) => {
     const name = delegationName(c.req.param("name"));
-    const { versions } = unwrap(await repositoryStub(c.env, c.get("repo")).removeDelegation(name));
-    return c.json({ removed: name, versions });
+    const result = unwrap(await repositoryStub(c.env, c.get("repo")).removeDelegation(name));
+    if ("ceremony" in result) return c.json({ ceremony: result.ceremony }, 202);
+    return c.json({ removed: name, versions: result.versions });
   });
 
 function delegationName(param: string): string {

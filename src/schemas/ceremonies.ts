@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { SignatureSchema } from "../tuf/metadata.ts";
 import { SafeString } from "./safe-string.ts";
+import { SigningKeysSchema } from "./delegations.ts";
 
 export const CeremonyIdSchema = z.string().regex(/^[0-9a-f]{16}$/, "a ceremony id is 16 hex characters");
 
@@ -22,6 +23,21 @@ export const OpenCeremonySchema = z.discriminatedUnion("kind", [
     })
     .strict(),
   z.object({ kind: z.literal("root-refresh") }).strict(),
+  z
+    .object({
+      /** Protected-delegations mode: root N+1 hands top-level targets to offline keys (docs/operators.md §12). */
+      kind: z.literal("protect-delegations"),
+      /** The keys that sign targets from then on (default: the root keys, with the root's threshold). */
+      keys: SigningKeysSchema.optional(),
+      threshold: z.number().int().min(1).max(32).optional(),
+    })
+    .strict()
+    .refine((b) => (b.keys === undefined) === (b.threshold === undefined), "keys and threshold come together")
+    .refine((b) => b.threshold === undefined || b.threshold <= (b.keys?.length ?? 0), {
+      message: "the threshold is at most the number of keys",
+    }),
+  /** Protected mode: the same targets with a later expiry, signed by its key holders. */
+  z.object({ kind: z.literal("targets-refresh") }).strict(),
 ]);
 
 export const SubmitSignatureSchema = SignatureSchema.strict();

@@ -33,6 +33,12 @@ const PrefixSchema = z.string().regex(/^[0-9a-f]{1,64}$/, "a path hash prefix is
 
 const unique = (list: string[]) => new Set(list).size === list.length;
 
+/** The public keys of people who sign a role offline (1–32 TUF key objects, Ed25519 or ECDSA P-256). */
+export const SigningKeysSchema = z
+  .array(KeySchema.refine(isSupportedKey, "a key is ed25519 or ecdsa-sha2-nistp256"))
+  .min(1)
+  .max(32);
+
 export const DelegationSpecSchema = z
   .object({
     name: DelegationNameSchema,
@@ -54,11 +60,7 @@ export const DelegationSpecSchema = z
      */
     signing: z.enum(["online", "offline"]).default("online"),
     /** An offline delegation's public keys (Ed25519 or ECDSA P-256, as TUF key objects). */
-    keys: z
-      .array(KeySchema.refine(isSupportedKey, "a key is ed25519 or ecdsa-sha2-nistp256"))
-      .min(1)
-      .max(32)
-      .optional(),
+    keys: SigningKeysSchema.optional(),
     /** How many of `keys` must sign each version of an offline delegation. */
     threshold: z.number().int().min(1).max(32).optional(),
     /** An offline delegation's version 1, signed by its owners: the exact JSON text of the envelope. */

@@ -245,8 +245,8 @@ describe("key rotation seen by a tuf-js client", () => {
     draft.roles.root = { keyids: [A.keyid, D.keyid], threshold: 2 };
     const opened = await client.openCeremony({ kind: "root-change", signed: draft });
     expect(opened).toMatchObject({ kind: "root-change", rootVersion: 3 });
-    expect([...opened.summary.roles.root.keyidsRemoved].sort()).toEqual([B.keyid, C.keyid].sort());
-    expect(opened.summary.roles.root.keyidsAdded).toEqual([D.keyid]);
+    expect([...(opened.summary?.roles.root.keyidsRemoved ?? [])].sort()).toEqual([B.keyid, C.keyid].sort());
+    expect(opened.summary?.roles.root.keyidsAdded).toEqual([D.keyid]);
 
     await client.submitSignature(opened.id, await signDraft(opened, A));
     const two = await client.submitSignature(opened.id, await signDraft(opened, D));

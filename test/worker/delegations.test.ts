@@ -4,7 +4,16 @@ import { AdminApiError, signDraft } from "../../scripts/lib/admin-client.ts";
 import { checkTarget } from "../../src/browser/check-target.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
-import { BASE, bootstrapped, getJson, publishedTargets, resolve, withHmacRegistry, workerFetch } from "./helpers.ts";
+import {
+  applied,
+  BASE,
+  bootstrapped,
+  getJson,
+  publishedTargets,
+  resolve,
+  withHmacRegistry,
+  workerFetch,
+} from "./helpers.ts";
 
 const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 
@@ -28,7 +37,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
       expect.stringMatching(/^bins-/),
     ]);
 
-    const added = await client.addDelegation({ name: "acme", paths: ["@acme/*"] });
+    const added = applied(await client.addDelegation({ name: "acme", paths: ["@acme/*"] }));
     expect(added.delegation).toEqual({
       name: "acme",
       parent: "targets",
@@ -138,7 +147,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
     };
     while (!((await roundRoles("staged")) > 0 && (await roundRoles("pending")) > 0))
       await new Promise((r) => setTimeout(r, 5));
-    const { versions } = await client.addDelegation({ name: "acme", paths: ["@acme/*"] });
+    const { versions } = applied(await client.addDelegation({ name: "acme", paths: ["@acme/*"] }));
     for (let v = 1; v <= versions.snapshot; v++) {
       const { response, json } = await getJson(`/${repo}/metadata/${v}.snapshot.json`);
       if (response.status === 404) continue; // a version reserved by a round that did not finish

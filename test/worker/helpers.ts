@@ -170,6 +170,12 @@ export function pypiAttestedEvents() {
 
 // --- delegations ---------------------------------------------------------------
 
+/** A delegation change that took effect at once (not a ceremony opened in protected-delegations mode). */
+export function applied<T extends object>(result: T): Exclude<T, { ceremony: unknown }> {
+  if ("ceremony" in result) throw new Error("a ceremony was opened instead");
+  return result as Exclude<T, { ceremony: unknown }>;
+}
+
 /** Resolves `path` as a client does, from the repository's root v1. */
 export async function resolve(repo: string, root: { signed: unknown }, path: string) {
   const walk = await walkToTarget(

@@ -11,7 +11,7 @@ import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
-import { BASE, publishedTargets, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
+import { applied, BASE, publishedTargets, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 const inDays = (days: number) => formatExpires(new Date(Date.now() + days * 86_400_000));
@@ -59,15 +59,17 @@ async function setUp(repo: string) {
   const context = await withHmacRegistry(repo);
   const owners = await rootSigners(3);
   const v1 = await ownersVersion(owners.slice(0, 2), 1, ["@acme/a-1.0.tgz"]);
-  const added = await context.client.addDelegation({
-    name: "acme",
-    paths: ["@acme/*"],
-    terminating: true,
-    signing: "offline",
-    keys: owners.map((o) => o.key),
-    threshold: 2,
-    metadata: fromUtf8(v1),
-  });
+  const added = applied(
+    await context.client.addDelegation({
+      name: "acme",
+      paths: ["@acme/*"],
+      terminating: true,
+      signing: "offline",
+      keys: owners.map((o) => o.key),
+      threshold: 2,
+      metadata: fromUtf8(v1),
+    }),
+  );
   return { ...context, owners, v1, added };
 }
 
