@@ -427,7 +427,9 @@ export class OfflineQueue {
       if (this.#kv.get(key) === e.version) continue;
       this.#audit.record(
         "delegation-expiring",
-        `${e.name} version ${e.version} expires at ${e.expires}: its owners sign and submit version ${e.version + 1} (tuf-edge delegation draft ${e.name}; with nothing pending, the draft re-signs the same targets)`,
+        e.name === "targets" // top-level targets in protected-delegations mode (protected-targets.ts)
+          ? `targets version ${e.version} expires at ${e.expires}: it is signed offline, so its key holders sign a targets-refresh ceremony (tuf-edge delegation refresh)`
+          : `${e.name} version ${e.version} expires at ${e.expires}: its owners sign and submit version ${e.version + 1} (tuf-edge delegation draft ${e.name}; with nothing pending, the draft re-signs the same targets)`,
       );
       this.#kv.put(key, e.version);
     }

@@ -298,6 +298,9 @@ describe("protected-delegations mode: expiry", () => {
     expect((await client.status()).warnings.join("\n")).toContain(warning);
     const { json: health } = await getJson(`/${repo}/health`);
     expect(JSON.stringify(health)).toContain(warning);
+    // And once in the audit log, pointing at the refresh ceremony (not at an owners' draft).
+    const reminders = (await client.events()).events.filter((e) => e.kind === "delegation-expiring");
+    expect(reminders.map((e) => e.detail)).toEqual([expect.stringContaining(`${warning}: it is signed offline`)]);
   });
 });
 
