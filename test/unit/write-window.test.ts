@@ -32,6 +32,15 @@ const turns = async (n = 5) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 0));
 };
 
+/** `promise` stays pending while the slow write runs, and rejects with `message` once `release` lets it end. */
+async function expectRejectsOnlyAfter(promise: Promise<unknown>, release: () => void, message: string) {
+  const settled = settledFlag(promise);
+  await turns();
+  expect(settled()).toBe(false);
+  release();
+  await expect(promise).rejects.toThrow(message);
+}
+
 describe("WriteWindow", () => {
   it("keeps at most `limit` writes running and starts the next as soon as one ends", async () => {
     const window = new WriteWindow(2);
@@ -74,12 +83,7 @@ describe("WriteWindow", () => {
       }),
     ).rejects.toThrow("first");
     expect(refusedRan).toBe(false);
-    const draining = window.drain();
-    const drained = settledFlag(draining);
-    await turns();
-    expect(drained()).toBe(false);
-    slow.open();
-    await expect(draining).rejects.toThrow("first");
+    await expectRejectsOnlyAfter(window.drain(), slow.open, "first");
     expect(slowEnded).toBe(true);
   });
 
@@ -93,11 +97,7 @@ describe("WriteWindow", () => {
       });
       throw new Error("filling failed");
     });
-    const settled = settledFlag(run);
-    await turns();
-    expect(settled()).toBe(false);
-    slow.open();
-    await expect(run).rejects.toThrow("filling failed");
+    await expectRejectsOnlyAfter(run, slow.open, "filling failed");
     expect(ended).toBe(true);
   });
 
