@@ -10,12 +10,13 @@
  * request publishes more rounds).
  */
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import type { TargetsChange } from "../../src/repository-api.ts";
+import { drain, withAlarms } from "./alarms.ts";
 import { adminClient, BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
 
 async function target(path: string, custom?: Record<string, unknown>) {
@@ -79,6 +80,10 @@ async function publishedMaps(repo: string): Promise<Map<string, string>> {
   return maps;
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe("bulk writes", () => {
   it("a batch of additions stores and publishes what the same additions one at a time do", {
     timeout: 120_000,
@@ -128,5 +133,36 @@ describe("bulk writes", () => {
     for (const [file, map] of mapsA) expect(map, file).toBe(mapsB.get(file));
     expect([...mapsA.values()].some((m) => m.includes('"__proto__":'))).toBe(true);
     expect([...mapsA.values()].filter((m) => m !== "{}")).toHaveLength(16);
+  });
+
+  it("an import in batches, whose rounds stop and resume across invocations, publishes what one batch does", {
+    timeout: 180_000,
+  }, async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.parse("2031-06-01T00:00:00Z"));
+    const [resumed, whole] = ["bulk-resumed", "bulk-whole"];
+    // Two roles per invocation: every round the batches start stops and resumes many times.
+    await withAlarms(resumed, bootstrapped(resumed, { bins: 16, binsPerInvocation: 2 }));
+    await withAlarms(whole, bootstrapped(whole, { bins: 16 }));
+    const all = await Promise.all(
+      Array.from({ length: 90 }, (_, i) => target(`import/${i}.tgz`, i % 3 ? undefined : { i })),
+    );
+    // The batches arrive as the CLI sends them (respond-async), each while the previous one's round is under way.
+    for (let b = 0; b < 3; b++) {
+      await adminClient(resumed).changeTargets({ add: all.slice(b * 30, b * 30 + 30) }, { wait: false });
+      vi.setSystemTime(Date.now() + 60_000);
+      await runDurableObjectAlarm(env.REPOSITORY.getByName(resumed));
+    }
+    expect(await drain(resumed, 60_000, 400)).toBeGreaterThan(3);
+    await adminClient(whole).changeTargets({ add: all });
+
+    const [a, b] = [await stored(resumed), await stored(whole)];
+    expect(a.targets).toBe(b.targets);
+    expect(a.digests).toBe(b.digests);
+    expect(a.entries).toEqual(b.entries);
+    expect(a.count).toBe(90);
+    const [mapsA, mapsB] = [await publishedMaps(resumed), await publishedMaps(whole)];
+    for (const [file, map] of mapsB) expect(mapsA.get(file), file).toBe(map);
+    expect([...mapsB.values()].filter((m) => m !== "{}")).toHaveLength(16);
   });
 });

@@ -6,7 +6,7 @@
  * its budget (durable-objects/invocation-budget.ts).
  */
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import {
@@ -18,6 +18,7 @@ import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
+import { drain, withAlarms } from "./alarms.ts";
 import { adminClient, BASE, bootstrapped, getJson, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 const T0 = Date.parse("2031-05-01T00:00:00Z");
@@ -25,19 +26,6 @@ const T0 = Date.parse("2031-05-01T00:00:00Z");
 afterEach(() => {
   vi.useRealTimers();
 });
-
-/** Runs the object's alarms while `work` is pending (with a fake clock, alarms set for "now" do not fire by themselves). */
-async function withAlarms<T>(repo: string, work: Promise<T>): Promise<T> {
-  let settled = false;
-  const result = work.finally(() => {
-    settled = true;
-  });
-  while (!settled) {
-    await runDurableObjectAlarm(env.REPOSITORY.getByName(repo));
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return result;
-}
 
 /** The publish runs recorded by the object, oldest first. */
 function recentRuns(repo: string): Promise<InvocationSpend[]> {
@@ -61,18 +49,6 @@ function roundUnderWay(repo: string) {
       )
       .one();
   });
-}
-
-/** Runs alarms, `stepMs` of fake time apart, until nothing is pending; returns how many ran. */
-async function drain(repo: string, stepMs: number, limit = 200): Promise<number> {
-  const stub = env.REPOSITORY.getByName(repo);
-  let alarms = 0;
-  while ((await stub.status()).pendingChanges) {
-    if (++alarms > limit) throw new Error(`still pending after ${limit} alarms`);
-    vi.setSystemTime(Date.now() + stepMs);
-    await runDurableObjectAlarm(stub);
-  }
-  return alarms;
 }
 
 async function target(path: string) {
