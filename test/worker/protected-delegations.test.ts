@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyVault } from "../../durable-objects/key-vault.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
-import { signDraft } from "../../scripts/lib/admin-client.ts";
+import { type AdminClient, signDraft } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { walkToTarget } from "../../scripts/lib/delegation-walk.ts";
 import type { CeremonyView } from "../../src/repository-api.ts";
@@ -58,6 +58,13 @@ async function refusal(promise: Promise<unknown>): Promise<{ status: number; cod
     throw error;
   }
   throw new Error("the request was accepted");
+}
+
+/** Adds terminating delegation acme (`@acme/*`) in protected mode: its ceremony signed by `signers`. */
+async function addApproved(client: AdminClient, signers: Signer[]) {
+  const add = await client.addDelegation({ name: "acme", paths: ["@acme/*"], terminating: true });
+  if (!("ceremony" in add)) throw new Error("added at once");
+  for (const signer of signers) await client.submitSignature(add.ceremony.id, await signTargets(add.ceremony, signer));
 }
 
 /** A repository in protected mode: targets signed by 2 of 3 targets keys (not the root keys). */
@@ -197,10 +204,7 @@ describe("protected-delegations mode", () => {
   it("removes a delegation only at threshold; a cancelled removal changes nothing", async () => {
     const repo = "prot-remove";
     const { client, holders, protectRoot } = await protectedRepository(repo);
-    const add = await client.addDelegation({ name: "acme", paths: ["@acme/*"], terminating: true });
-    if (!("ceremony" in add)) throw new Error("added at once");
-    for (const h of holders.slice(0, 2))
-      await client.submitSignature(add.ceremony.id, await signTargets(add.ceremony, h));
+    await addApproved(client, holders.slice(0, 2));
     const withAcme = await visible(repo);
     expect(withAcme.roles).toEqual(["acme", "bins"]);
 
@@ -226,10 +230,7 @@ describe("protected-delegations mode", () => {
   it("the online key cannot produce a targets clients accept", async () => {
     const repo = "prot-forge";
     const { client, holders, protectRoot } = await protectedRepository(repo);
-    const add = await client.addDelegation({ name: "acme", paths: ["@acme/*"], terminating: true });
-    if (!("ceremony" in add)) throw new Error("added at once");
-    for (const h of holders.slice(0, 2))
-      await client.submitSignature(add.ceremony.id, await signTargets(add.ceremony, h));
+    await addApproved(client, holders.slice(0, 2));
     const { targets } = await publishedTargets(repo);
     // The thief re-delegates: targets without acme, signed with the repository's own online key,
     // written in place of the published version behind the service's back.
