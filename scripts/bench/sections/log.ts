@@ -387,7 +387,7 @@ export const log: Section = {
         rows: servedRows,
         notes: [
           "Appends end to end: log size (signed checkpoint) after minus before, over the time from the first request until everything was published (the entries include the metadata.publish entries of every file each round published). A round's metadata.publish entries are appended after the checkpoint its own timestamp commits to, so they appear in the next round's checkpoint: a 1-target admin change after each phase (and before the first monitor run) publishes them.",
-          `Requests sequential, one connection, through wrangler's proxy; proof endpoints answer from the repository's Durable Object (SQLite look-ups of the stored subtrees). Baselines in the same run: the checkpoint (Worker and edge cache only) and an unknown task id (a Durable Object round trip doing one SQL look-up, 404). 5 served inclusion proofs verified against the signed checkpoint.`,
+          `Requests sequential, one connection, through wrangler's proxy; proof endpoints are answered by the Worker from the published checkpoint, tiles and entry bundles through the edge cache (src/log/tile-proofs.ts; no Durable Object). Baselines in the same run: the checkpoint (Worker and edge cache only) and an unknown task id (a Durable Object round trip doing one SQL look-up, 404). 5 served inclusion proofs verified against the signed checkpoint.`,
         ],
       };
       const kinds = (stats: typeof first.report.stats) =>
