@@ -37,13 +37,20 @@ export interface ConsistencyProof {
 /** The log as published at `publishedSize` (what the served checkpoint signs). */
 export class PublishedTiles {
   readonly publishedSize: number;
+  readonly #publishedRoot: Uint8Array;
   readonly #read: LogFileReader;
   readonly #source: SubtreeHashes;
 
-  constructor(publishedSize: number, read: LogFileReader) {
+  /** `publishedRoot`: the root hash the checkpoint signs for `publishedSize` (not computed again). */
+  constructor(publishedSize: number, publishedRoot: Uint8Array, read: LogFileReader) {
     this.publishedSize = publishedSize;
+    this.#publishedRoot = publishedRoot;
     this.#read = read;
     this.#source = subtreeHashesFromTiles(publishedSize, (_tile: Tile, path: string) => read(path));
+  }
+
+  async #root(size: number): Promise<string> {
+    return toHex(size === this.publishedSize ? this.#publishedRoot : await rootHash(this.#source, size));
   }
 
   /** Entry `index`'s bytes, from its entry bundle at the published size. */
@@ -64,7 +71,7 @@ export class PublishedTiles {
       leafHash: toHex(await leafHash(entry)),
       entry: new TextDecoder().decode(entry),
       proof: (await inclusionProof(this.#source, index, size)).map(toHex),
-      rootHash: toHex(await rootHash(this.#source, size)),
+      rootHash: await this.#root(size),
     };
   }
 
@@ -74,8 +81,8 @@ export class PublishedTiles {
       from,
       to,
       proof: (await consistencyProof(this.#source, from, to)).map(toHex),
-      fromRoot: toHex(await rootHash(this.#source, from)),
-      toRoot: toHex(await rootHash(this.#source, to)),
+      fromRoot: await this.#root(from),
+      toRoot: await this.#root(to),
     };
   }
 }

@@ -49,8 +49,8 @@ async function publishedTiles(c: Context<AppEnv>): Promise<PublishedTiles> {
   await requireRepository(c);
   const published = new Published(c);
   const checkpoint = await published.log("checkpoint", true);
-  const size = checkpoint ? parseCheckpoint(parseNote(checkpoint.bytes).text).size : 0;
-  return new PublishedTiles(size, async (path) => {
+  const signed = checkpoint ? parseCheckpoint(parseNote(checkpoint.bytes).text) : null;
+  return new PublishedTiles(signed?.size ?? 0, signed?.rootHash ?? new Uint8Array(32), async (path) => {
     const file = await published.log(path, false);
     if (!file) throw new Error(`the log has no ${path} though its checkpoint signs a tree that needs it`);
     return file.bytes;
