@@ -14,9 +14,9 @@ import { type AdminClient, signDraft } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { walkToTarget } from "../../scripts/lib/delegation-walk.ts";
 import type { CeremonyView } from "../../src/repository-api.ts";
-import { toHex, utf8 } from "../../src/lib/bytes.ts";
+import { fromUtf8, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
-import { parseEnvelope, sign, verifyThreshold } from "../../src/tuf/metadata.ts";
+import { formatExpires, parseEnvelope, SPEC_VERSION, sign, verifyThreshold } from "../../src/tuf/metadata.ts";
 import { parseRoot, type Root } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import type { Targets } from "../../src/tuf/targets.ts";
@@ -225,6 +225,42 @@ describe("protected-delegations mode", () => {
     const after = await visible(repo);
     expect(after.roles).toEqual(["bins"]);
     expect((await resolve(repo, protectRoot, "@acme/a-1.0.tgz")).role).toMatch(/^bins-/);
+  });
+
+  it("a removal that reaches its threshold after changes were queued for the role's owners is refused, changing nothing", async () => {
+    const repo = "prot-pending";
+    const { client, holders, registry } = await protectedRepository(repo);
+    const owner = defined((await rootSigners(1))[0]);
+    const expires = formatExpires(new Date(Date.now() + 30 * 86_400_000));
+    const v1 = await sign({ _type: "targets", spec_version: SPEC_VERSION, version: 1, expires, targets: {} }, [owner]);
+    const add = await client.addDelegation({
+      name: "beta",
+      paths: ["@beta/*"],
+      terminating: true,
+      signing: "offline",
+      keys: [owner.key],
+      threshold: 1,
+      metadata: fromUtf8(v1.bytes),
+    });
+    if (!("ceremony" in add)) throw new Error("added at once");
+    for (const h of holders.slice(0, 2))
+      await client.submitSignature(add.ceremony.id, await signTargets(add.ceremony, h));
+
+    const removal = await client.removeDelegation("beta");
+    if (!("ceremony" in removal)) throw new Error("removed at once");
+    await client.submitSignature(removal.ceremony.id, await signTargets(removal.ceremony, defined(holders[0])));
+    // Meanwhile a registry push into the namespace is accepted for the owners to sign.
+    const pushed = await registry.push([{ type: "targets.add", ...(await entry("@beta/tool-1.0.tgz")) }]);
+    expect(pushed.task.state).toBe("awaiting-owners");
+    const before = await visible(repo);
+    const last = await signTargets(removal.ceremony, defined(holders[1]));
+    expect(await refusal(client.submitSignature(removal.ceremony.id, last))).toEqual({
+      status: 409,
+      code: "pending_changes",
+    });
+    expect(await visible(repo)).toEqual(before);
+    expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["beta"]);
+    expect((await client.ceremony(removal.ceremony.id)).state).toBe("awaiting-signatures");
   });
 
   it("the online key cannot produce a targets clients accept", async () => {
