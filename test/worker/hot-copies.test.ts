@@ -37,6 +37,21 @@ async function replaceBehindTheBack(key: string, text: string): Promise<void> {
   await caches.default.delete(cacheKey(key));
 }
 
+/**
+ * Bootstraps `repo`, then, on a fake clock, puts "first" as its timestamp.json
+ * in R2 and reads it through the Worker at t0 (now in the isolate's copies).
+ */
+async function firstTimestampRead(repo: string): Promise<{ key: string; t0: number }> {
+  await bootstrapped(repo);
+  const key = `${repo}/metadata/timestamp.json`;
+  vi.useFakeTimers({ toFake: ["Date"] });
+  const t0 = Date.now();
+  await removeBehindTheBack(key);
+  await env.BUCKET.put(key, "first", { customMetadata: { sha256: "1".repeat(64) } });
+  expect(await (await get(`/${repo}/metadata/timestamp.json`)).text()).toBe("first");
+  return { key, t0 };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -73,13 +88,7 @@ describe("hot copies", () => {
   });
 
   it("keep a mutable file no longer than its max-age after it was read from R2, wherever the copy came from", async () => {
-    await bootstrapped("hot-expiry");
-    const key = "hot-expiry/metadata/timestamp.json";
-    vi.useFakeTimers({ toFake: ["Date"] });
-    const t0 = Date.now();
-    await removeBehindTheBack(key);
-    await env.BUCKET.put(key, "first", { customMetadata: { sha256: "1".repeat(64) } });
-    expect(await (await get("/hot-expiry/metadata/timestamp.json")).text()).toBe("first"); // read from R2 at t0
+    const { key, t0 } = await firstTimestampRead("hot-expiry");
 
     // Taken again from the edge cache 9.5 s later: the copy still ends at t0 + 10 s, not 9.5 s + 10 s (nor + 1 s).
     hotCopies.drop(key);
@@ -93,13 +102,7 @@ describe("hot copies", () => {
   });
 
   it("keep a mutable file's copy at most a second, so that isolates of the writer's location soon agree again", async () => {
-    await bootstrapped("hot-second");
-    const key = "hot-second/metadata/timestamp.json";
-    vi.useFakeTimers({ toFake: ["Date"] });
-    const t0 = Date.now();
-    await removeBehindTheBack(key);
-    await env.BUCKET.put(key, "first", { customMetadata: { sha256: "1".repeat(64) } });
-    expect(await (await get("/hot-second/metadata/timestamp.json")).text()).toBe("first");
+    const { key, t0 } = await firstTimestampRead("hot-second");
 
     // Another isolate's publish: R2 and this location's cache entry change, this isolate's copy does not.
     await replaceBehindTheBack(key, "second");
