@@ -210,7 +210,9 @@ export class Ceremonies {
         return failure(
           422,
           "invalid_root",
-          `a root change keeps the online role ${role} as it is; rotate the online key with an online-key rotation`,
+          role === "targets" && this.#deps.targets.active()
+            ? "a root change keeps the targets role (signed offline, protected-delegations mode) as it is: changing the keys that sign targets is not built"
+            : `a root change keeps the online role ${role} as it is; rotate the online key with an online-key rotation`,
         );
       }
     }

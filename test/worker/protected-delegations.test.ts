@@ -141,6 +141,16 @@ describe("protected-delegations mode", () => {
     expect((await resolve(repo, root2, "plain/y.txt")).role).toMatch(/^bins-/);
     const status = await client.status();
     expect(status.roles.targets).not.toHaveProperty("nextResign");
+    // A root change may not swap the keys that sign targets (not built), and says so.
+    const swapped = structuredClone(root2.signed) as unknown as Record<string, unknown> & {
+      version: number;
+      roles: { targets: { keyids: string[]; threshold: number } };
+    };
+    swapped.version = 3;
+    swapped.roles.targets = { keyids: [defined(holders[0]).keyid], threshold: 1 };
+    const refusedChange = await client.openCeremony({ kind: "root-change", signed: swapped }).catch((e) => e);
+    expect(refusedChange.status).toBe(422);
+    expect(refusedChange.problem.detail).toContain("keeps the targets role (signed offline");
     // Enabling it twice is refused.
     expect(await refusal(client.openCeremony({ kind: "protect-delegations" }))).toEqual({
       status: 409,
