@@ -290,6 +290,9 @@ export class Repository extends DurableObject<Env> {
       vault: this.#vault,
       audit: this.#audit,
       trustedRoot: () => this.#loadTrustedRoot(),
+      offlineTargetsExpiry: () =>
+        this.#delegations.targetsOffline() ? (this.#publisher.roles.published("targets")?.expires ?? null) : null,
+      openTargetsRefresh: () => this.#openTargetsChange(() => this.#ceremonies.openTargetsChange({ op: "refresh" })),
     });
     this.#site = new SiteDocuments({
       sql: this.#sql,

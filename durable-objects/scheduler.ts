@@ -4,7 +4,9 @@
  * round that must continue, (b) a failed publish or refresh to retry, (c) the
  * next role coming due for re-signing, (d) an open ceremony expiring, (e) the
  * root coming within `rootRefreshLead` of expiry, (f) the online key reaching
- * its rotation period. It also keeps the last failure until a success clears it.
+ * its rotation period, (g) in protected-delegations mode, the offline top-level
+ * targets coming within `rootRefreshLead` of expiry (its holders must re-sign
+ * it: the service cannot). It also keeps the last failure until a success clears it.
  */
 import type { Root } from "../src/tuf/root.ts";
 import type { AuditLog } from "./audit-log.ts";
@@ -27,6 +29,10 @@ export interface SchedulerDeps {
   vault: KeyVault;
   audit: AuditLog;
   trustedRoot: () => Promise<Root>;
+  /** The expiry of top-level targets when its key holders sign it (protected-delegations mode), else null. */
+  offlineTargetsExpiry: () => string | null;
+  /** Opens the ceremony that re-signs the offline targets with a later expiry. */
+  openTargetsRefresh: () => Promise<unknown>;
 }
 
 export class Scheduler {
@@ -51,6 +57,8 @@ export class Scheduler {
     else {
       const root = await this.#deps.trustedRoot();
       deadlines.push(Date.parse(root.expires) - settings.rootRefreshLead * 1000);
+      const targets = this.#deps.offlineTargetsExpiry();
+      if (targets !== null) deadlines.push(Date.parse(targets) - settings.rootRefreshLead * 1000);
       const active = vault.find("active");
       if (active && settings.onlineKeyRotationPeriod > 0) {
         deadlines.push(vault.createdAt(active.keyid) + settings.onlineKeyRotationPeriod * 1000);
@@ -59,7 +67,11 @@ export class Scheduler {
     await storage.setAlarm(Math.max(Date.now(), Math.min(...deadlines)));
   }
 
-  /** Opens the ceremony that is due, if any: a root refresh before root expires, or a scheduled rotation. */
+  /**
+   * Opens the ceremony that is due, if any: a root refresh before root
+   * expires, a refresh of the offline targets before it expires, or a
+   * scheduled rotation.
+   */
   async openDueCeremonies(settings: Settings, now: Date): Promise<void> {
     const { ceremonies, vault } = this.#deps;
     ceremonies.expireStale();
@@ -67,6 +79,11 @@ export class Scheduler {
     const root = await this.#deps.trustedRoot();
     if (Date.parse(root.expires) - now.getTime() <= settings.rootRefreshLead * 1000) {
       await ceremonies.openRootRefresh(`root ${root.version} expires at ${root.expires}`);
+      return;
+    }
+    const targets = this.#deps.offlineTargetsExpiry();
+    if (targets !== null && Date.parse(targets) - now.getTime() <= settings.rootRefreshLead * 1000) {
+      await this.#deps.openTargetsRefresh();
       return;
     }
     const active = vault.find("active");

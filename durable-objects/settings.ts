@@ -26,7 +26,10 @@ export const SettingsSchema = z
       .partial()
       .strict()
       .default({}),
-    /** Open a root re-signing ceremony this many seconds before root expires (default 30 days). */
+    /**
+     * Open a root re-signing ceremony this many seconds before root expires (default 30 days);
+     * in protected-delegations mode, the offline targets' refresh ceremony as long before it expires.
+     */
     rootRefreshLead: z
       .number()
       .int()

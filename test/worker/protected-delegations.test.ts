@@ -68,8 +68,8 @@ async function addApproved(client: AdminClient, signers: Signer[]) {
 }
 
 /** A repository in protected mode: targets signed by 2 of 3 targets keys (not the root keys). */
-async function protectedRepository(repo: string) {
-  const context = await withHmacRegistry(repo);
+async function protectedRepository(repo: string, settings?: Record<string, unknown>) {
+  const context = await withHmacRegistry(repo, settings);
   const { client, signers } = context;
   const holders = await rootSigners(3);
   await client.changeTargets({ add: [await entry("@acme/a-1.0.tgz"), await entry("plain/x.txt")] });
@@ -348,6 +348,43 @@ describe("protected-delegations mode: expiry", () => {
     // And once in the audit log, pointing at the refresh ceremony (not at an owners' draft).
     const reminders = (await client.events()).events.filter((e) => e.kind === "delegation-expiring");
     expect(reminders.map((e) => e.detail)).toEqual([expect.stringContaining(`${warning}: it is signed offline`)]);
+  });
+});
+
+describe("protected-delegations mode: scheduled refresh", () => {
+  it("opens the offline targets' refresh ceremony by itself rootRefreshLead before it expires; its holders publish a later expiry", async () => {
+    const repo = "prot-due";
+    // Root outlives targets, and no scheduled rotation: the targets refresh is the one ceremony due.
+    const { client, holders } = await protectedRepository(repo, {
+      bins: 16,
+      onlineKeyRotationPeriod: 0,
+      expiry: { root: 730 * 86_400 },
+    });
+    const waiting = async () => (await client.ceremonies()).ceremonies.filter((c) => c.state === "awaiting-signatures");
+    const { targets } = await publishedTargets(repo);
+    const lead = 30 * 86_400_000; // rootRefreshLead's default
+    const object = env.REPOSITORY.getByName(repo);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.parse(targets.expires) - lead - 3_600_000);
+    await object.refresh();
+    expect(await waiting()).toEqual([]);
+
+    vi.setSystemTime(Date.parse(targets.expires) - lead + 3_600_000);
+    await object.refresh();
+    const open = await waiting();
+    expect(open).toHaveLength(1);
+    const refresh = defined(open[0]);
+    expect(refresh.targets?.change).toBe("the same delegations with a later expiry");
+    // Another tick opens nothing more while it waits for signatures.
+    await object.refresh();
+    expect(await waiting()).toHaveLength(1);
+
+    await client.submitSignature(refresh.id, await signTargets(refresh, defined(holders[0])));
+    const done = await client.submitSignature(refresh.id, await signTargets(refresh, defined(holders[1])));
+    expect(done.ceremony.state).toBe("published");
+    const after = await publishedTargets(repo);
+    expect(after.targets.version).toBe(targets.version + 1);
+    expect(Date.parse(after.targets.expires)).toBeGreaterThan(Date.parse(targets.expires));
   });
 });
 
