@@ -128,7 +128,7 @@ export function registerDelegation(program: Command): void {
       collect,
     )
     .option("--parent <name>", "the delegation that delegates to it (default: targets)")
-    .option("--terminating", "clients look nowhere else for the paths it claims")
+    .option("--terminating", "clients look nowhere else for the paths it claims (an --offline one always is)")
     .option("--bins <n>", "hash bins inside it: a power of two from 2 to 16384")
     .option("--position <n>", "its place among its parent's delegations (0: searched first; default last)")
     .option("--offline", "signed by its owners (--owner-key, --threshold, --metadata), never by the service")
@@ -163,7 +163,7 @@ export function registerDelegation(program: Command): void {
         ...(flags.path ? { paths: flags.path } : {}),
         ...(flags.hashPrefix ? { path_hash_prefixes: flags.hashPrefix } : {}),
         ...(flags.parent ? { parent: flags.parent } : {}),
-        terminating: flags.terminating === true,
+        ...(flags.terminating ? { terminating: true } : {}),
         ...(bins !== undefined ? { bins } : {}),
         ...(position !== undefined ? { position } : {}),
       });

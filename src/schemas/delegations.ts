@@ -48,8 +48,12 @@ export const DelegationSpecSchema = z
     paths: z.array(PatternSchema).min(1).max(MAX_PATTERNS).refine(unique, "each pattern once").optional(),
     /** Or hex prefixes of the SHA-256 of the target path. */
     path_hash_prefixes: z.array(PrefixSchema).min(1).max(256).refine(unique, "each prefix once").optional(),
-    /** A terminating delegation ends a client's search for the paths it claims. */
-    terminating: z.boolean().default(false),
+    /**
+     * A terminating delegation ends a client's search for the paths it claims.
+     * Default: false for an online delegation; an offline one is always
+     * terminating (see below).
+     */
+    terminating: z.boolean().optional(),
     /** Hash bins inside the delegation (TAP 15): a power of two from 2 to 16,384. */
     bins: BinCountSchema.optional(),
     /** Where among the parent's delegations it goes (0 = searched first); default last. */
@@ -81,7 +85,16 @@ export const DelegationSpecSchema = z
   .refine(
     (s) => s.threshold === undefined || s.threshold <= (s.keys?.length ?? 0),
     "the threshold is at most the number of keys",
-  );
+  )
+  // A client that does not find a path in a non-terminating role searches on,
+  // down to the catch-all bins, which the online key signs: a stolen online
+  // key could then list a path of the owners' namespace that they never
+  // released. So an offline delegation ends the search for its namespace.
+  .refine(
+    (s) => s.signing !== "offline" || s.terminating !== false,
+    "an offline delegation is terminating: otherwise a path its owners never listed would be looked up in the online-signed bins",
+  )
+  .transform((s) => ({ ...s, terminating: s.terminating ?? s.signing === "offline" }));
 
 export type DelegationSpec = z.output<typeof DelegationSpecSchema>;
 
