@@ -20,6 +20,7 @@ import { verifyBundle } from "../src/attestations/verify.ts";
 import { type AttestationPolicyView, failure, type Failure } from "../src/repository-api.ts";
 import { wellFormedJson } from "../src/schemas/safe-string.ts";
 import type { Hashes } from "../src/tuf/targets.ts";
+import { type ListedAttestation, listsAttestation, withAttestation } from "../src/tuf/target-attestations.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import { utf8 } from "../src/lib/bytes.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
@@ -181,16 +182,21 @@ export class Attestations {
    * PyPI allows one attestation per predicate type per file: refuses
    * `attestation` if the target (or an earlier event of the same push) has
    * another one of its predicate type. The same attestation again is fine.
+   * `listed`: for a target an offline role lists, the attestations its entry
+   * will list once its owners sign what waits for them (instead of those recorded).
    */
   duplicatePredicate(
     at: string,
     attestation: VerifiedAttestation,
     earlier: readonly VerifiedAttestation[],
+    listed?: readonly ListedAttestation[],
   ): Failure | null {
     if (this.policy().flavour !== "pypi" || attestation.predicateType === null) return null;
     const same = (other: { sha256: string; predicateType: string | null }) =>
       other.predicateType === attestation.predicateType && other.sha256 !== attestation.sha256;
-    const stored = this.forPath(attestation.path);
+    const stored = listed
+      ? listed.map((l) => ({ sha256: l.sha256, predicateType: l.predicate_type }))
+      : this.forPath(attestation.path);
     const pending = earlier.filter((e) => e.path === attestation.path);
     if (!stored.some(same) && !pending.some(same)) return null;
     return {
@@ -213,10 +219,25 @@ export class Attestations {
     const target = index.get(attestation.path);
     if (!target)
       throw new Error(`attestation for ${attestation.path}: the target is not listed (checked before apply)`);
-    const listed = Array.isArray(target.custom?.attestations)
-      ? (target.custom.attestations as Array<{ sha256: string }>)
-      : [];
-    if (listed.some((a) => a.sha256 === attestation.sha256)) return;
+    if (listsAttestation(target, attestation.sha256)) return;
+    this.#insert(log, attestation);
+    index.upsert(
+      withAttestation(target, { predicate_type: attestation.predicateType ?? "", sha256: attestation.sha256 }),
+      seq,
+    );
+  }
+
+  /**
+   * Records an attestation an offline role's owners published (inside the
+   * transaction that stores their version, which lists it: offline-queue.ts):
+   * table and log; the entry is theirs.
+   */
+  recordSigned(log: TransparencyLog, attestation: Omit<VerifiedAttestation, "bytes">): void {
+    this.#insert(log, attestation);
+  }
+
+  /** The attestations row (whose triggers queue the public documents) and the log entry. */
+  #insert(log: TransparencyLog, attestation: Omit<VerifiedAttestation, "bytes">): void {
     this.#sql.exec(
       `INSERT OR IGNORE INTO attestations (sha256, path, filename, predicate_type, media_type, publisher, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -228,8 +249,6 @@ export class Attestations {
       JSON.stringify(attestation.publisher),
       Date.now(),
     );
-    const entry = { predicate_type: attestation.predicateType ?? "", sha256: attestation.sha256 };
-    index.upsert({ ...target, custom: { ...target.custom, attestations: [...listed, entry] } }, seq);
     log.append({
       type: "attestation.add",
       repository: this.#repo,

@@ -79,7 +79,7 @@ export class DelegationRequests {
     const seq = p.publisher.roles.nextSeq();
     const refused = p.delegations.submit(name, next, owners, seq, Date.now(), () => {
       const stale = store();
-      if (!stale) p.offlineQueue.settle(name, outcome.through, seq);
+      if (!stale) p.offlineQueue.settle(name, outcome.through, seq, next.checked.targets);
       return stale;
     });
     if (refused) return refused;
@@ -88,7 +88,8 @@ export class DelegationRequests {
       `${name} version ${next.checked.version} (${Object.keys(next.checked.targets).length} targets), expires ${next.checked.expires}: the draft's signatures met the threshold (${outcome.draft.changes.length} pending change(s) published)`,
       { keyid: signature.keyid },
     );
-    const result = await published(p.commits.publish(seq));
+    // With the documents of the attestations it carries (offline-queue.ts settle).
+    const result = await p.publishThrough(seq);
     if (!result.ok) return result;
     return {
       ok: true,

@@ -645,6 +645,6 @@ export function offlineNamespace(role: string, path: string): Failure {
   return failure(
     409,
     "offline_namespace",
-    `target "${path}" is in the namespace of delegation "${role}", which its owners sign offline: the service cannot quarantine it, attach attestations to it or move it; only the owners' next version changes it`,
+    `target "${path}" is in the namespace of delegation "${role}", which its owners sign offline: the service cannot quarantine, release or move it (that would take it out of, or put it back into, metadata only they sign); remove it through them instead (a targets.remove waits for their next version), and have the bytes reviewed where they are stored`,
   );
 }

@@ -39,9 +39,11 @@ import {
   withChanges,
 } from "../src/tuf/offline-draft.ts";
 import type { TargetFile } from "../src/tuf/targets.ts";
+import { listsAttestation } from "../src/tuf/target-attestations.ts";
 import { verifySignature } from "../src/tuf/verify.ts";
 import type { AuditLog } from "./audit-log.ts";
 import type { Delegations, OfflineOwners } from "./delegations.ts";
+import type { VerifiedAttestation } from "./attestations.ts";
 
 interface PendingRow extends Record<string, SqlStorageValue> {
   id: number;
@@ -109,6 +111,8 @@ export interface OfflineQueueDeps {
   kv: SyncKvStorage;
   audit: AuditLog;
   delegations: Pick<Delegations, "owners" | "offlineFile" | "current" | "offlineExpiries">;
+  /** Records an attestation the owners' published version lists (attestations.ts recordSigned), in settle()'s transaction. */
+  attestationSigned: (attestation: Omit<VerifiedAttestation, "bytes">) => void;
 }
 
 export class OfflineQueue {
@@ -116,6 +120,7 @@ export class OfflineQueue {
   readonly #kv: SyncKvStorage;
   readonly #audit: AuditLog;
   readonly #delegations: OfflineQueueDeps["delegations"];
+  readonly #attestationSigned: OfflineQueueDeps["attestationSigned"];
   /** The published version's signed part, per role, parsed once per version. */
   #published = new Map<string, { version: number; signed: PublishedSigned }>();
 
@@ -124,6 +129,7 @@ export class OfflineQueue {
     this.#kv = deps.kv;
     this.#audit = deps.audit;
     this.#delegations = deps.delegations;
+    this.#attestationSigned = deps.attestationSigned;
   }
 
   /**
@@ -233,6 +239,12 @@ export class OfflineQueue {
       .exec<{ role: string }>("SELECT DISTINCT role FROM offline_pending WHERE task_id = ? ORDER BY role", taskId)
       .toArray()
       .map((r) => r.role);
+  }
+
+  /** The entry of `path` in `role` once every pending change is signed (none if it will not be listed). */
+  entry(role: string, path: string): TargetFile | undefined {
+    const targets = this.prospective(role);
+    return Object.hasOwn(targets, path) ? targets[path] : undefined;
   }
 
   /** The targets role `role` will list once every pending change is signed: published ones, changes applied. */
@@ -368,10 +380,24 @@ export class OfflineQueue {
 
   /**
    * In the transaction that stores the version carrying the changes up to
-   * `through`: they leave the queue, the draft goes, and the tasks that
-   * waited for them are published with change `seq`.
+   * `through` (its targets: `signed`): they leave the queue, the draft goes,
+   * the tasks that waited for them are published with change `seq`, and each
+   * attestation it lists is recorded (served from then on, like one the
+   * service signed); one whose target left meanwhile is not, and the audit log says so.
    */
-  settle(role: string, through: number, seq: number): void {
+  settle(role: string, through: number, seq: number, signed: Readonly<Record<string, TargetFile>>): void {
+    for (const { id, change } of this.#pending(role)) {
+      if (id > through || change.type !== "attestations.add") continue;
+      const entry = Object.hasOwn(signed, change.path) ? signed[change.path] : undefined;
+      if (listsAttestation(entry, change.sha256)) {
+        const { sha256, path, predicate_type, media_type, publisher } = change;
+        this.#attestationSigned({ sha256, path, predicateType: predicate_type, mediaType: media_type, publisher });
+      } else
+        this.#audit.record(
+          "delegation-attestation-dropped",
+          `${role}: the attestation ${change.sha256} of "${change.path}" is not in the version its owners signed (the target is not listed): not published`,
+        );
+    }
     this.#sql.exec(
       `UPDATE tasks SET seq = ?, targets_version = NULL, snapshot_version = NULL, timestamp_version = NULL
        WHERE id IN (SELECT task_id FROM offline_pending WHERE role = ? AND id <= ? AND task_id IS NOT NULL)`,
@@ -541,7 +567,9 @@ function sameBytes(a: TargetFile, b: { length: number; hashes: TargetFile["hashe
 }
 
 function describe(changes: readonly PendingChange[]): string {
-  const shown = changes.slice(0, 3).map((c) => `${c.type.replace("targets.", "")} ${c.path}`);
+  const shown = changes
+    .slice(0, 3)
+    .map((c) => `${c.type === "attestations.add" ? "attest" : c.type.replace("targets.", "")} ${c.path}`);
   return changes.length > 3 ? `${shown.join(", ")}, …` : shown.join(", ");
 }
 

@@ -40,7 +40,8 @@ import type { BinnedEvent, TargetEvents } from "./target-events.ts";
 import type { Attestations } from "./attestations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
-import type { Hashes } from "../src/tuf/targets.ts";
+import type { Hashes, TargetFile } from "../src/tuf/targets.ts";
+import { listedAttestations } from "../src/tuf/target-attestations.ts";
 import type { StagedUploads } from "./staged-uploads.ts";
 import type { StagedUpload } from "../src/repository-api.ts";
 
@@ -64,6 +65,8 @@ export interface PushDeps {
   staged: StagedUploads;
   /** The offline roles whose owners have yet to sign changes of a task (offline-queue.ts). */
   awaitingOwners: (taskId: string) => string[];
+  /** A path's entry in offline role `role` once what waits for its owners is signed (offline-queue.ts prospective). */
+  offlineEntry: (role: string, path: string) => TargetFile | undefined;
 }
 
 /** What the Worker saw of an upload request, checked against its signed manifest. */
@@ -339,13 +342,17 @@ export class Pushes {
     for (const [i, event] of events.entries()) {
       if (event.type === "targets.add") addedHashes.set(event.path, event.hashes);
       if (event.type !== "attestations.add") continue;
-      const hashes = addedHashes.get(event.path) ?? this.#deps.index.get(event.path)?.hashes;
+      // A target an offline role lists is checked against its entry as its owners will sign it (published or waiting).
+      const offline = event.offline ? this.#deps.offlineEntry(event.offline, event.path) : undefined;
+      const hashes =
+        addedHashes.get(event.path) ?? (event.offline ? offline?.hashes : this.#deps.index.get(event.path)?.hashes);
       if (!hashes)
         return failure(409, "unknown_target", `events.${i} (attestations.add "${event.path}"): no such target`);
       const verified = await this.#deps.attestations.verify(`events.${i}`, event.path, hashes, event.bundle);
       if ("ok" in verified) return verified;
       const earlier = events.flatMap((e) => (e.attestation ? [e.attestation] : []));
-      const duplicate = this.#deps.attestations.duplicatePredicate(`events.${i}`, verified, earlier);
+      const listed = event.offline ? listedAttestations(offline) : undefined;
+      const duplicate = this.#deps.attestations.duplicatePredicate(`events.${i}`, verified, earlier, listed);
       if (duplicate) return duplicate;
       event.attestation = verified;
     }

@@ -119,6 +119,7 @@ export class RepositoryParts {
       kv: ctx.storage.kv,
       audit: this.audit,
       delegations: this.delegations,
+      attestationSigned: (attestation) => this.attestations.recordSigned(this.tlog, attestation),
     });
     this.publisher = new Publisher({
       sql: this.sql,
@@ -242,6 +243,7 @@ export class RepositoryParts {
       bucket: this.bucket,
       staged: this.staged,
       awaitingOwners: (taskId) => this.offlineQueue.awaiting(taskId),
+      offlineEntry: (role, path) => this.offlineQueue.entry(role, path),
     });
     this.scheduler = new Scheduler({
       storage: ctx.storage,

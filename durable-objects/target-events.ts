@@ -237,9 +237,10 @@ export class TargetEvents {
 
   /**
    * Why an event for a path offline role `role` claims cannot wait for its
-   * owners, or null. Target changes can (with the same rules as elsewhere:
-   * immutable digests, an upload's reservation); quarantine and
-   * attestations cannot: they change what the service signs.
+   * owners, or null. Target changes and attestations can (with the same rules
+   * as elsewhere: immutable digests, an upload's reservation, an attestation
+   * verified against the entry the owners will sign); quarantine and release
+   * cannot (offlineQuarantine in delegations.ts says why).
    */
   #checkOffline(
     event: BinnedEvent,
@@ -252,6 +253,8 @@ export class TargetEvents {
       const refusal = offlineNamespace(role, event.path);
       return { ...refusal, detail: `${at}: ${refusal.detail}` };
     }
+    if (event.type === "attestations.add" && !event.attestation)
+      return failure(422, "attestation_rejected", `${at}: not verified`);
     if (event.type === "targets.add") {
       const clash = immutableClash(this.#publishedDigests([event.path]).get(event.path), event.length, event.hashes);
       if (clash) return failure(409, "immutable_target", `${at}: ${clash}`);
@@ -343,6 +346,19 @@ function pendingChange(event: BinnedEvent): PendingChange {
     case "targets.remove":
     case "targets.unyank":
       return { type: event.type, path: event.path };
+    case "attestations.add": {
+      // Its bundle is stored at its content address already (pushes.ts); the owners' entry will name it.
+      const a = event.attestation;
+      if (!a) throw new Error(`attestations.add ${event.path}: not verified before apply`);
+      return {
+        type: event.type,
+        path: event.path,
+        sha256: a.sha256,
+        predicate_type: a.predicateType,
+        media_type: a.mediaType,
+        publisher: a.publisher,
+      };
+    }
     default:
       throw new Error(`${event.type} ${event.path}: not a change an offline role's owners sign`);
   }

@@ -55,7 +55,7 @@ const pushResponses = {
   401: problem("unsigned, forged (no credential of the named registry verifies), or outside the 5-minute window"),
   403: problem("for another repository"),
   409: problem(
-    "an event conflicts (immutable_target: a published path's length and hashes never change; unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task), offline_namespace: a quarantine, release or attestation for a path an offline delegation claims, or draft_too_large: the offline delegation's next version would exceed 512 KiB",
+    "an event conflicts (immutable_target: a published path's length and hashes never change; unknown target), or delivery_conflict: this registry sent this webhook-id before with another body (the detail names that task), offline_namespace: a quarantine or release of a path an offline delegation claims (attestations for such paths are queued for its owners, like target changes), or draft_too_large: the offline delegation's next version would exceed 512 KiB",
   ),
   503: problem(
     "publishing is blocked: the repository's signing keys cannot be unsealed (kek_unseal_failed, kek_unknown, kek_not_configured); nothing was stored",
@@ -243,7 +243,7 @@ const DELEGATIONS = {
       responses: {
         200: {
           description:
-            "{draft: {delegation, publishedVersion, version, expires, signed, canonical (the exact bytes to sign, as UTF-8 text), sha256, changes (carried), queued (for the version after), keyids, threshold, signatures, frozen}}",
+            "{draft: {delegation, publishedVersion, version, expires, signed, canonical (the exact bytes to sign, as UTF-8 text), sha256, changes (carried), queued (for the version after), keyids, threshold, signatures, frozen}}; each change is {id, type, path, actor, task?, at} with targets.add's length, hashes, custom, targets.yank's reason, or attestations.add's sha256, predicate_type, media_type, publisher (the draft appends {predicate_type, sha256} to the entry's custom.attestations)",
         },
         404: problem("not_found: no such delegation"),
         409: problem("online_delegation: the service signs it; draft_too_large: over 512 KiB"),

@@ -292,12 +292,17 @@ export interface DelegationView {
 /** A change accepted for an offline role's path, waiting for its owners (durable-objects/offline-queue.ts). */
 export interface PendingChangeView {
   id: number;
-  type: "targets.add" | "targets.remove" | "targets.yank" | "targets.unyank";
+  type: "targets.add" | "targets.remove" | "targets.yank" | "targets.unyank" | "attestations.add";
   path: string;
   length?: number;
   hashes?: Record<string, string>;
   custom?: Record<string, unknown>;
   reason?: string;
+  /** attestations.add: the bundle's SHA-256, its predicate type, media type and signer, as the entry will list it. */
+  sha256?: string;
+  predicate_type?: string | null;
+  media_type?: string;
+  publisher?: Record<string, unknown>;
   actor: string;
   task?: string;
   at: string;

@@ -81,9 +81,10 @@ export function describeDraft(draft: OfflineDraftView): string[] {
   const lines = [
     `delegation ${draft.delegation}: version ${draft.version} (after published version ${draft.publishedVersion}), expires ${draft.expires}`,
     `  ${draft.changes.length} change(s) since version ${draft.publishedVersion}:`,
-    ...draft.changes.map(
-      (c) =>
-        `    ${c.type.replace("targets.", "").padEnd(7)} ${c.path}${c.hashes?.sha256 ? `  sha256 ${c.hashes.sha256.slice(0, 16)}…` : ""}${c.reason ? `  (${c.reason})` : ""}  by ${c.actor} at ${c.at}`,
+    ...draft.changes.map((c) =>
+      c.type === "attestations.add"
+        ? `    attest  ${c.path}  bundle sha256 ${c.sha256?.slice(0, 16)}… (${c.predicate_type ?? "no predicate type"})  by ${c.actor} at ${c.at}`
+        : `    ${c.type.replace("targets.", "").padEnd(7)} ${c.path}${c.hashes?.sha256 ? `  sha256 ${c.hashes.sha256.slice(0, 16)}…` : ""}${c.reason ? `  (${c.reason})` : ""}  by ${c.actor} at ${c.at}`,
     ),
   ];
   if (draft.queued.length)

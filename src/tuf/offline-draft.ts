@@ -10,26 +10,42 @@
  *   - targets.add      lists the entry (length, hashes, custom as pushed);
  *   - targets.remove   drops it (nothing, if it is not listed);
  *   - targets.yank     marks it `custom.yanked: true` with `yanked_reason`;
- *   - targets.unyank   drops those two fields again.
+ *   - targets.unyank   drops those two fields again;
+ *   - attestations.add appends `{predicate_type, sha256}` to the entry's
+ *                      `custom.attestations` (src/tuf/target-attestations.ts),
+ *                      as the service does for the targets it signs; nothing,
+ *                      if the path is not listed (removed meanwhile).
  * Its canonical JSON is what the owners sign (spec §4.2); the envelope built
  * from their signatures serves that `signed` part as JSON.
  */
 import { dictionary } from "../lib/dictionary.ts";
 import { canonicalBytes } from "./canonical.ts";
 import type { Hashes, TargetFile } from "./targets.ts";
+import { withAttestation } from "./target-attestations.ts";
 
 /** A change to one path of an offline role, accepted by the service and not yet signed by its owners. */
 export type PendingChange =
   | { type: "targets.add"; path: string; length: number; hashes: Hashes; custom?: Record<string, unknown> }
   | { type: "targets.remove"; path: string }
   | { type: "targets.yank"; path: string; reason: string }
-  | { type: "targets.unyank"; path: string };
+  | { type: "targets.unyank"; path: string }
+  | {
+      type: "attestations.add";
+      path: string;
+      /** The bundle's SHA-256 (stored at its content address when accepted) and predicate type, as the entry lists them. */
+      sha256: string;
+      predicate_type: string | null;
+      /** What the service records once the owners publish it (durable-objects/attestations.ts). */
+      media_type: string;
+      publisher: Record<string, unknown>;
+    };
 
 export const PENDING_CHANGE_TYPES: ReadonlySet<string> = new Set([
   "targets.add",
   "targets.remove",
   "targets.yank",
   "targets.unyank",
+  "attestations.add",
 ]);
 
 /** A copy of `targets` as a dictionary (paths are outside input). */
@@ -61,6 +77,13 @@ export function applyPendingChange(targets: Record<string, TargetFile>, change: 
       targets[change.path] = Object.keys(next).length > 0 ? { ...rest, custom: next } : rest;
       return;
     }
+    case "attestations.add":
+      if (listed)
+        targets[change.path] = withAttestation(listed, {
+          predicate_type: change.predicate_type ?? "",
+          sha256: change.sha256,
+        });
+      return;
   }
 }
 

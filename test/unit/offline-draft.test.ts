@@ -27,6 +27,36 @@ describe("the draft of an offline role's next version", () => {
     expect(Object.keys(published)).toEqual(["p/a", "p/old", "p/kept"]);
   });
 
+  it("binds an attestation into the entry's custom.attestations once, after what it lists, and not into a path it does not list", () => {
+    const listed = { predicate_type: "https://slsa.dev/provenance/v1", sha256: "1".repeat(64) };
+    const published = { "p/a": { ...A, custom: { yanked: false, attestations: [listed] } } };
+    const attest = (path: string, sha256: string, predicate: string | null): PendingChange => ({
+      type: "attestations.add",
+      path,
+      sha256,
+      predicate_type: predicate,
+      media_type: "application/vnd.dev.sigstore.bundle.v0.3+json",
+      publisher: { kind: "GitHub" },
+    });
+    const publish = "https://docs.pypi.org/attestations/publish/v1";
+    const targets = withChanges(published, [
+      attest("p/a", "2".repeat(64), publish),
+      attest("p/a", "2".repeat(64), publish),
+      attest("p/a", "1".repeat(64), "https://slsa.dev/provenance/v1"),
+      attest("p/none", "3".repeat(64), publish),
+      { type: "targets.add", path: "p/b", ...B },
+      attest("p/b", "4".repeat(64), null),
+    ]);
+    expect(targets).toEqual({
+      "p/a": {
+        ...A,
+        custom: { yanked: false, attestations: [listed, { predicate_type: publish, sha256: "2".repeat(64) }] },
+      },
+      "p/b": { ...B, custom: { attestations: [{ predicate_type: "", sha256: "4".repeat(64) }] } },
+    });
+    expect(published["p/a"].custom.attestations).toEqual([listed]);
+  });
+
   it("keeps a target at the path __proto__ as an entry like any other", () => {
     const targets = withChanges({}, [{ type: "targets.add", path: "__proto__", ...A }]);
     expect(Object.keys(targets)).toEqual(["__proto__"]);
