@@ -13,7 +13,8 @@
  *   delegation-change    a delegation added to or removed from targets
  *   targets-refresh      the same targets with a later expiry
  * (an online-key-rotation in protected mode drafts targets too: it re-keys
- * the catch-all bins). A signature counts for the draft it verifies over.
+ * the catch-all bins; so does a root-change that gives targets other keys
+ * or another threshold: the next targets is signed by the new keys). A signature counts for the draft it verifies over.
  * One ceremony is open at a time. Each step is recorded in the audit log.
  */
 import {
@@ -46,6 +47,7 @@ import {
   describeChange,
   type OfflineFirst,
   type ProtectedTargets,
+  targetsRekey,
 } from "./protected-targets.ts";
 
 const ONLINE_ROLES = ["targets", "snapshot", "timestamp"] as const;
@@ -201,7 +203,8 @@ export class Ceremonies {
     if (!draft.consistent_snapshot) return failure(422, "invalid_root", "consistent_snapshot must stay true");
     if (Date.parse(draft.expires) <= this.#deps.now().getTime())
       return failure(422, "invalid_root", "the draft has already expired");
-    for (const role of ONLINE_ROLES) {
+    const protectedMode = this.#deps.targets.active();
+    for (const role of onlineRoles(protectedMode)) {
       const same = JSON.stringify(draft.roles[role]) === JSON.stringify(trusted.roles[role]);
       const keysSame = trusted.roles[role].keyids.every(
         (k) => JSON.stringify(draft.keys[k]) === JSON.stringify(trusted.keys[k]),
@@ -210,13 +213,20 @@ export class Ceremonies {
         return failure(
           422,
           "invalid_root",
-          role === "targets" && this.#deps.targets.active()
-            ? "a root change keeps the targets role (signed offline, protected-delegations mode) as it is: changing the keys that sign targets is not built"
-            : `a root change keeps the online role ${role} as it is; rotate the online key with an online-key rotation`,
+          `a root change keeps the online role ${role} as it is; rotate the online key with an online-key rotation`,
         );
       }
     }
-    return this.#open("root-change", draft, trusted, "operator's draft");
+    // Protected mode: new keys for targets sign its next version, published with root N+1 (protected-targets.ts).
+    const rekey = protectedMode ? targetsRekey(trusted, draft, this.#deps.onlineKey().keyid) : null;
+    if (rekey && "ok" in rekey) return rekey;
+    let targets: TargetsPart | undefined;
+    if (rekey) {
+      const drafted = await this.#deps.targets.draft(rekey, this.#deps.onlineKey());
+      if ("ok" in drafted) return drafted;
+      targets = { draft: drafted.signed, base: drafted.base, change: rekey };
+    }
+    return this.#open("root-change", draft, trusted, "operator's draft", null, targets);
   }
 
   /** Opens a ceremony to re-sign the same root with a later expiry. */

@@ -17,6 +17,7 @@ import { canonicalBytes } from "../src/tuf/canonical.ts";
 import { fromUtf8 } from "../src/lib/bytes.ts";
 import { expiresAt } from "../src/tuf/expiry.ts";
 import type { Key } from "../src/tuf/key.ts";
+import type { Root } from "../src/tuf/root.ts";
 import { serialize, type Signature } from "../src/tuf/metadata.ts";
 import type { TargetFile, Targets } from "../src/tuf/targets.ts";
 import { failure, type DelegationSpec, type Failure } from "../src/repository-api.ts";
@@ -31,7 +32,8 @@ export type DelegationChange =
   | { op: "add"; spec: DelegationSpec }
   | { op: "remove"; name: string }
   | { op: "refresh" }
-  | { op: "rotate" };
+  | { op: "rotate" }
+  | { op: "rekey"; keyids: string[]; threshold: number };
 
 /** An offline delegation's owners and version 1, checked (the `add` of an offline delegation needs them). */
 export type OfflineFirst = { owners: OfflineOwners; first: OfflineVersion };
@@ -75,7 +77,35 @@ export function describeChange(change: DelegationChange | null): string {
       return "the same delegations with a later expiry";
     case "rotate":
       return "the online key is rotated: the catch-all bins and the online delegations are delegated to the new key";
+    case "rekey":
+      return `the same delegations, signed from now on by ${change.threshold} of the ${change.keyids.length} targets key(s) the new root names (${change.keyids.join(", ")})`;
   }
+}
+
+/**
+ * In protected mode, what a root draft does to the keys that sign targets:
+ * nothing (null), a change its key holders' ceremony carries with the next
+ * targets signed by the new keys (`rekey`), or why it may not (the online
+ * key, or no offline keys at all, would sign targets again).
+ */
+export function targetsRekey(
+  trusted: Root,
+  draft: Root,
+  onlineKeyId: string,
+): Failure | (DelegationChange & { op: "rekey" }) | null {
+  const before = trusted.roles.targets;
+  const after = draft.roles.targets;
+  const same =
+    JSON.stringify(before) === JSON.stringify(after) &&
+    before.keyids.every((k) => JSON.stringify(draft.keys[k]) === JSON.stringify(trusted.keys[k]));
+  if (same) return null;
+  if (after.keyids.includes(onlineKeyId))
+    return failure(
+      422,
+      "invalid_root",
+      "the online key cannot be one of the keys that sign targets offline (protected-delegations mode)",
+    );
+  return { op: "rekey", keyids: [...after.keyids], threshold: after.threshold };
 }
 
 export class ProtectedTargets {
@@ -173,6 +203,7 @@ export class ProtectedTargets {
       }
       case "refresh":
       case "rotate":
+      case "rekey":
         return null;
     }
   }

@@ -675,7 +675,7 @@ export const openApiDocument = {
       },
       post: {
         summary:
-          "open a ceremony: online-key-rotation (in protected-delegations mode it also drafts the next targets, re-keying the catch-all bins), root-change, root-refresh, protect-delegations (root N+1 names keys, default the root keys with the root threshold, for targets instead of the online key, with the first offline targets drafted beside it), targets-refresh (protected mode: the same targets with a later expiry)",
+          "open a ceremony: online-key-rotation (in protected-delegations mode it also drafts the next targets, re-keying the catch-all bins), root-change (in protected-delegations mode a draft that gives roles.targets other keys or another threshold also drafts the next targets, signed by the new targets keys and published with the root), root-refresh, protect-delegations (root N+1 names keys, default the root keys with the root threshold, for targets instead of the online key, with the first offline targets drafted beside it), targets-refresh (protected mode: the same targets with a later expiry)",
         security: admin,
         parameters: [repo],
         requestBody: json(OpenCeremonySchema),

@@ -3,6 +3,7 @@
  *   rotate online-key [--emergency]   the service generates a new online key; root N+1 names it
  *   rotate root --draft FILE          an operator's draft of root N+1 (its signed part)
  *   rotate root --add-key/--remove-key/--threshold/--expires   the draft built from the current root
+ *   rotate root --targets-key/--targets-threshold   protected mode: the keys that sign targets
  *   rotate root --refresh             the same root with a later expiry
  * With --key the new ceremony is signed at once (see `ceremony sign`).
  */
@@ -71,7 +72,14 @@ async function afterOpen(settings: Settings, view: CeremonyView, flags: SignFlag
 /** Root N+1 from root N with keys added or removed and a new threshold or expiry. */
 async function buildDraft(
   trusted: Root,
-  flags: { addKey: string[]; removeKey: string[]; threshold?: string; expires?: string },
+  flags: {
+    addKey: string[];
+    removeKey: string[];
+    threshold?: string;
+    expires?: string;
+    targetsKey?: string[];
+    targetsThreshold?: string;
+  },
 ): Promise<Root> {
   const draft = structuredClone(trusted) as Root;
   draft.version = trusted.version + 1;
@@ -92,6 +100,7 @@ async function buildDraft(
     const used = (["targets", "snapshot", "timestamp"] as const).some((r) => draft.roles[r].keyids.includes(keyid));
     if (!used) delete draft.keys[keyid];
   }
+  await changeTargetsKeys(trusted, draft, flags);
   const threshold = intOption("--threshold", flags.threshold, 1, 64);
   if (threshold !== undefined) draft.roles.root.threshold = threshold;
   if (draft.roles.root.keyids.length === 0) throw usageError("the draft would have no root keys");
@@ -101,6 +110,39 @@ async function buildDraft(
     );
   }
   return draft;
+}
+
+/**
+ * Protected-delegations mode: the keys that sign targets in root N+1 (all of
+ * them, `--targets-key`) and their threshold; keys no role uses any more leave
+ * the draft. The service drafts the next targets for the new keys to sign.
+ */
+async function changeTargetsKeys(
+  trusted: Root,
+  draft: Root,
+  flags: { targetsKey?: string[]; targetsThreshold?: string },
+): Promise<void> {
+  const files = flags.targetsKey ?? [];
+  const threshold = intOption("--targets-threshold", flags.targetsThreshold, 1, 64);
+  if (files.length === 0 && threshold === undefined) return;
+  const keyids = files.length ? [] : [...draft.roles.targets.keyids];
+  for (const file of files) {
+    const { keyid, key } = await readPublicKey(file);
+    if (keyids.includes(keyid)) throw usageError(`${file} (${keyid}) is given twice`);
+    draft.keys[keyid] = key;
+    keyids.push(keyid);
+  }
+  draft.roles.targets = { keyids, threshold: threshold ?? Math.min(trusted.roles.targets.threshold, keyids.length) };
+  if (draft.roles.targets.threshold > keyids.length)
+    throw usageError(
+      `--targets-threshold ${draft.roles.targets.threshold} is more than the ${keyids.length} targets key(s)`,
+    );
+  for (const keyid of trusted.roles.targets.keyids) {
+    const used = (["root", "targets", "snapshot", "timestamp"] as const).some((r) =>
+      draft.roles[r].keyids.includes(keyid),
+    );
+    if (!used) delete draft.keys[keyid];
+  }
 }
 
 function readDraft(path: string): unknown {
@@ -182,12 +224,19 @@ export function registerRotate(program: Command): void {
     rotate
       .command("root")
       .description(
-        "open a root change (root keys, threshold, expiry) from a draft file or from flags, or a root refresh",
+        "open a root change (root keys, threshold, expiry; in protected-delegations mode the targets keys) from a draft file or from flags, or a root refresh",
       )
       .option("--draft <file>", "the operator's draft of root N+1 (its signed part, or an envelope)")
       .option("--add-key <file>", "add a root key: key file or public key JSON (repeatable)", collect, [])
       .option("--remove-key <keyid-or-file>", "remove a root key (repeatable)", collect, [])
       .option("--threshold <n>", "the new root threshold")
+      .option(
+        "--targets-key <file>",
+        "protected-delegations mode: a key that signs targets in root N+1 (repeatable; the complete new set); the next targets is drafted for the new keys to sign",
+        collect,
+        [],
+      )
+      .option("--targets-threshold <n>", "protected-delegations mode: how many targets keys must sign")
       .option("--expires <duration>", `validity of root N+1 (default ${DEFAULT_EXPIRES.root})`)
       .option("--refresh", "re-sign the same root with a later expiry (a root-refresh ceremony)"),
   )
@@ -196,6 +245,7 @@ export function registerRotate(program: Command): void {
       examples([
         "tuf-edge rotate root --add-key root-d.pub.json --remove-key root-b.pub.json --threshold 2",
         "tuf-edge rotate root --draft root-3-draft.json",
+        "tuf-edge rotate root --targets-key sec-a.pub.json --targets-key sec-hw.pub.json --targets-threshold 2   # protected mode",
         "tuf-edge rotate root --refresh",
       ]),
     )
@@ -208,6 +258,8 @@ export function registerRotate(program: Command): void {
           threshold?: string;
           expires?: string;
           refresh?: boolean;
+          targetsKey: string[];
+          targetsThreshold?: string;
         },
         command: Command,
       ) => {
@@ -215,10 +267,15 @@ export function registerRotate(program: Command): void {
         const settings = settingsOf(command);
         const client = adminClient(settings);
         const changes =
-          flags.addKey.length + flags.removeKey.length + (flags.threshold ? 1 : 0) + (flags.expires ? 1 : 0);
+          flags.addKey.length +
+          flags.removeKey.length +
+          flags.targetsKey.length +
+          (flags.threshold ? 1 : 0) +
+          (flags.targetsThreshold ? 1 : 0) +
+          (flags.expires ? 1 : 0);
         if ([Boolean(flags.draft), changes > 0, Boolean(flags.refresh)].filter(Boolean).length !== 1) {
           throw usageError(
-            "give exactly one of --draft FILE, --refresh, or changes (--add-key, --remove-key, --threshold, --expires)",
+            "give exactly one of --draft FILE, --refresh, or changes (--add-key, --remove-key, --threshold, --expires, --targets-key, --targets-threshold)",
           );
         }
         let view: CeremonyView;

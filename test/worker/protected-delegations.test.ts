@@ -20,6 +20,8 @@ import { formatExpires, parseEnvelope, SPEC_VERSION, sign, verifyThreshold } fro
 import { parseRoot, type Root } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import type { Targets } from "../../src/tuf/targets.ts";
+import type { TrustedFiles } from "../../src/tuf/client/trusted-metadata.ts";
+import { type FetchFile, findTarget, updateMetadata } from "../../src/tuf/client/updater.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { BASE, getJson, publishedTargets, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
 
@@ -141,20 +143,84 @@ describe("protected-delegations mode", () => {
     expect((await resolve(repo, root2, "plain/y.txt")).role).toMatch(/^bins-/);
     const status = await client.status();
     expect(status.roles.targets).not.toHaveProperty("nextResign");
-    // A root change may not swap the keys that sign targets (not built), and says so.
-    const swapped = structuredClone(root2.signed) as unknown as Record<string, unknown> & {
-      version: number;
-      roles: { targets: { keyids: string[]; threshold: number } };
-    };
-    swapped.version = 3;
-    swapped.roles.targets = { keyids: [defined(holders[0]).keyid], threshold: 1 };
-    const refusedChange = await client.openCeremony({ kind: "root-change", signed: swapped }).catch((e) => e);
-    expect(refusedChange.status).toBe(422);
-    expect(refusedChange.problem.detail).toContain("keeps the targets role (signed offline");
     // Enabling it twice is refused.
     expect(await refusal(client.openCeremony({ kind: "protect-delegations" }))).toEqual({
       status: 409,
       code: "already_protected",
+    });
+  });
+
+  it("a root change gives targets new keys: root 3 and the next targets, signed by them, publish together; a client that trusted the old keys follows", async () => {
+    const repo = "prot-rekey";
+    const { client, signers, holders, rootBytes, onlineKeyId } = await protectedRepository(repo);
+    await addApproved(client, holders.slice(0, 2));
+    // A client that pinned root 1 refreshes now: root 2, and targets signed by the old holders.
+    const files: TrustedFiles = { root: rootBytes };
+    const persist = (next: TrustedFiles) => void Object.assign(files, next);
+    const fetchFile: FetchFile = async (_kind, name) => {
+      const response = await workerFetch(`${BASE}/${repo}/metadata/${name}`);
+      return response.status === 404 ? null : new Uint8Array(await response.arrayBuffer());
+    };
+    expect((await updateMetadata(files, new Date(), fetchFile, persist)).report.rootVersion).toBe(2);
+
+    // Root 3: the old holders' keys go, two new keys (2 of 2) sign targets.
+    const root2 = (await latestRoot(repo, 2)).signed;
+    const hardware = await rootSigners(2);
+    const draft = structuredClone(root2);
+    draft.version = 3;
+    for (const old of root2.roles.targets.keyids) delete draft.keys[old];
+    for (const h of hardware) draft.keys[h.keyid] = h.key;
+    draft.roles.targets = { keyids: hardware.map((h) => h.keyid), threshold: 2 };
+    // Never the online key.
+    const withOnline = structuredClone(draft);
+    withOnline.keys[onlineKeyId] = defined(root2.keys[onlineKeyId]);
+    withOnline.roles.targets = { keyids: [...draft.roles.targets.keyids, onlineKeyId], threshold: 2 };
+    expect(await refusal(client.openCeremony({ kind: "root-change", signed: withOnline }))).toEqual({
+      status: 422,
+      code: "invalid_root",
+    });
+
+    const before = await visible(repo);
+    const opened = await client.openCeremony({ kind: "root-change", signed: draft });
+    expect(opened).toMatchObject({
+      kind: "root-change",
+      rootVersion: 3,
+      progress: { targets: { signed: 0, threshold: 2 } },
+      targets: { keyids: draft.roles.targets.keyids, threshold: 2 },
+    });
+    expect(opened.targets?.change).toBe(
+      `the same delegations, signed from now on by 2 of the 2 targets key(s) the new root names (${draft.roles.targets.keyids.join(", ")})`,
+    );
+    expect(
+      JSON.parse(defined(opened.targets).canonical).delegations.roles.map((r: { name: string }) => r.name),
+    ).toEqual(["acme", "bins"]);
+    // The keys that sign targets now are not the signers of its next version.
+    expect(await refusal(client.submitSignature(opened.id, await signTargets(opened, defined(holders[0]))))).toEqual({
+      status: 422,
+      code: "not_a_signer",
+    });
+    // Root's thresholds (root 2's keys and the draft's: the same two) and one of the two new keys: nothing yet.
+    for (const signer of signers.slice(0, 2)) await client.submitSignature(opened.id, await signDraft(opened, signer));
+    await client.submitSignature(opened.id, await signTargets(opened, defined(hardware[0])));
+    expect(await visible(repo)).toEqual(before);
+    expect((await workerFetch(`${BASE}/${repo}/metadata/3.root.json`)).status).toBe(404);
+    const done = await client.submitSignature(opened.id, await signTargets(opened, defined(hardware[1])));
+    expect(done.ceremony.state).toBe("published");
+    const after = await visible(repo);
+    expect(after).toMatchObject({ targets: defined(opened.targets).version, roles: ["acme", "bins"] });
+
+    // The same client: root 3 (signed by root 2's threshold and its own), then targets by the new keys' threshold.
+    const updated = await updateMetadata(files, new Date(), fetchFile, persist);
+    expect(updated.report).toMatchObject({ rootVersion: 3, targetsVersion: after.targets });
+    expect(await findTarget(updated.state, "@acme/a-1.0.tgz", fetchFile, persist)).toMatchObject({
+      length: "@acme/a-1.0.tgz".length,
+    });
+    // From now on the new keys sign targets: a refresh needs them, the old holders are no signers.
+    const refresh = await client.openCeremony({ kind: "targets-refresh" });
+    expect(refresh.progress.targets).toEqual({ signed: 0, threshold: 2 });
+    expect(await refusal(client.submitSignature(refresh.id, await signTargets(refresh, defined(holders[1]))))).toEqual({
+      status: 422,
+      code: "not_a_signer",
     });
   });
 
