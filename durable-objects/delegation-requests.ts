@@ -1,7 +1,8 @@
 /**
  * The object's requests about delegations (docs/operators.md §12): the
- * operator adds and removes them, an offline role's owners fetch its draft,
- * sign it or submit a whole version. Each is checked, stored in one
+ * operator adds and removes them, an offline role's owners fetch its draft
+ * (or, with bins inside it, every bin's: offline-bins.ts), sign it or submit
+ * a whole version. Each is checked, stored in one
  * transaction and published before the answer; in protected-delegations
  * mode a change of what `targets` delegates opens a ceremony instead.
  */
@@ -16,6 +17,7 @@ import type {
 import { failure } from "../src/repository-api.ts";
 import type { OfflineOwners } from "./delegations.ts";
 import { published } from "./group-commit.ts";
+import { OfflineBins, type RoleSignature } from "./offline-bins.ts";
 import { checkedOffline, offlineFirst } from "./offline-versions.ts";
 import { describeChange } from "./protected-targets.ts";
 import type { CeremonyResult, RepositoryParts } from "./repository-parts.ts";
@@ -23,8 +25,18 @@ import type { CeremonyResult, RepositoryParts } from "./repository-parts.ts";
 export class DelegationRequests {
   readonly #p: RepositoryParts;
 
+  readonly #bins: OfflineBins;
+
   constructor(parts: RepositoryParts) {
     this.#p = parts;
+    this.#bins = new OfflineBins({
+      delegations: parts.delegations,
+      queue: parts.offlineQueue,
+      audit: parts.audit,
+      transaction: parts.transaction,
+      nextSeq: () => parts.publisher.roles.nextSeq(),
+      publish: (seq) => parts.publishThrough(seq),
+    });
   }
 
   list(): DelegationView[] {
@@ -56,46 +68,33 @@ export class DelegationRequests {
     sha256: string,
     signature: { keyid: string; sig: string },
   ): Promise<Result<{ draft: string; published: { version: number; versions: PublishedVersions } | null }>> {
-    const p = this.#p;
-    const ready = await p.changesRefused();
-    if (ready) return ready;
-    const owners = this.#owners(name);
-    if ("ok" in owners) return owners;
-    const collected = await p.offlineQueue.collect(name, owners, sha256, signature);
-    if ("ok" in collected) return collected;
-    const { outcome, store } = collected;
-    if (!outcome.complete) {
-      const refused = p.transaction(store);
-      if (refused) return refused;
-      p.audit.record(
-        "delegation-draft-signed",
-        `${name} version ${outcome.draft.version}: ${outcome.draft.signatures.length} of ${owners.threshold} signatures (sha256 ${sha256})`,
-        { keyid: signature.keyid },
-      );
-      return { ok: true, draft: JSON.stringify(outcome.draft), published: null };
-    }
-    const next = await checkedOffline(name, owners, outcome.envelope, p.delegations.current(name));
-    if ("ok" in next) return next;
-    const seq = p.publisher.roles.nextSeq();
-    const refused = p.delegations.submit(name, next, owners, seq, Date.now(), () => {
-      const stale = store();
-      if (!stale) p.offlineQueue.settle(name, outcome.through, seq, next.checked.targets);
-      return stale;
-    });
-    if (refused) return refused;
-    p.audit.record(
-      "delegation-signed",
-      `${name} version ${next.checked.version} (${Object.keys(next.checked.targets).length} targets), expires ${next.checked.expires}: the draft's signatures met the threshold (${outcome.draft.changes.length} pending change(s) published)`,
-      { keyid: signature.keyid },
-    );
-    // With the documents of the attestations it carries (offline-queue.ts settle).
-    const result = await p.publishThrough(seq);
-    if (!result.ok) return result;
+    const signed = await this.signDrafts(name, [{ role: name, sha256, signature }]);
+    if (!signed.ok) return signed;
+    const [draft] = JSON.parse(signed.drafts) as unknown[];
+    const version = signed.published?.roles[0]?.version;
     return {
       ok: true,
-      draft: JSON.stringify(outcome.draft),
-      published: { version: next.checked.version, versions: result.versions },
+      draft: JSON.stringify(draft),
+      published: signed.published && version ? { version, versions: signed.published.versions } : null,
     };
+  }
+
+  /**
+   * The drafts of offline delegation `name`'s roles its owners have to sign
+   * (OfflineDraftView[] as JSON text): with bins inside it, one per bin with
+   * changes waiting; `renew`: every role's (offline-bins.ts).
+   */
+  async drafts(name: string, renew: boolean): Promise<Result<{ drafts: string }>> {
+    const settings = this.#p.bootstrappedSettings();
+    if ("ok" in settings) return settings;
+    return this.#bins.drafts(name, new Date(), settings.expiry.targets, renew);
+  }
+
+  /** One owner's signatures over drafts of `name`'s roles; those at their threshold are published together, before the answer. */
+  async signDrafts(name: string, signatures: readonly RoleSignature[]) {
+    const ready = await this.#p.changesRefused();
+    if (ready) return ready;
+    return this.#bins.sign(name, signatures);
   }
 
   /**
@@ -142,7 +141,8 @@ export class DelegationRequests {
     if (ready) return ready;
     const owners = this.#owners(name);
     if ("ok" in owners) return owners;
-    const next = await checkedOffline(name, owners, bytes, p.delegations.current(name));
+    const succinct = p.delegations.offlineRoles(name)?.succinct;
+    const next = await checkedOffline(name, owners, bytes, p.delegations.current(name), succinct);
     if ("ok" in next) return next;
     const seq = p.publisher.roles.nextSeq();
     const refused = p.delegations.submit(name, next, owners, seq, Date.now());

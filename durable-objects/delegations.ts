@@ -39,12 +39,24 @@ import { HashBins } from "../src/tuf/hash-bins.ts";
 import type { Key } from "../src/tuf/key.ts";
 import { delegatingTargets, type TargetFile, type Targets } from "../src/tuf/targets.ts";
 import type { CheckedOfflineRole } from "../src/tuf/offline-role.ts";
+import { delegationBins, type OwnersSuccinctDelegations, ownersSuccinctDelegations } from "../src/tuf/offline-bins.ts";
 import { targetPathProblem } from "../src/schemas/target-path.ts";
 import { failure, type Failure } from "../src/repository-api.ts";
 import type { DelegationSpec, DelegationView } from "../src/repository-api.ts";
 
 /** The catch-all role through which `targets` delegates to the hash bins once it lists delegations. */
 export const CATCH_ALL_ROLE = "bins";
+
+/**
+ * The roles that are bins of offline delegations (`<name>.bins-XX`, their owners sign them), as SQL:
+ * searched by name in `roles`, so it costs a range per offline delegation with bins, never a scan.
+ */
+export const OFFLINE_BIN_NAMES = `SELECT r.name FROM delegations d CROSS JOIN roles r
+  ON r.name > d.name || '.bins-' AND r.name < d.name || '.bins.' AND length(r.name) = length(d.name) + 6 + (d.bit_length + 3) / 4
+  WHERE d.offline_keys IS NOT NULL AND d.bit_length IS NOT NULL`;
+
+/** Every role signed offline by a delegation's owners (the delegations and their bins), as SQL. */
+export const OFFLINE_ROLE_NAMES = `SELECT name FROM delegations WHERE offline_keys IS NOT NULL UNION ALL ${OFFLINE_BIN_NAMES}`;
 
 /** Delegations one repository may hold, and how deep they may nest below `targets`. */
 export const MAX_DELEGATIONS_PER_REPOSITORY = 256;
@@ -104,9 +116,7 @@ function fromRow(row: DelegationRow): Delegation {
 }
 
 /** The hash bins inside delegation `name`: `<name>.bins-XX` (a delegation's own name has no dot). */
-export function innerBins(name: string, bitLength: number): HashBins {
-  return new HashBins(bitLength, `${name}.${CATCH_ALL_ROLE}`);
-}
+export const innerBins = delegationBins;
 
 /** Where a target path is listed, and why it cannot be, if it cannot. */
 export interface Assignment {
@@ -242,7 +252,11 @@ export class Delegations {
       parent = next.name;
     }
     if (!holder) return { bin: this.#topBins().name(this.#topBins().indexForDigest(digest)) };
-    if (holder.offline) return { bin: holder.name, offline: holder.name };
+    if (holder.offline) {
+      // An offline delegation with bins (offline-bins.ts): each bin is a role its owners sign.
+      const role = holder.bins ? holder.bins.name(holder.bins.indexForDigest(digest)) : holder.name;
+      return { bin: role, offline: role };
+    }
     return { bin: holder.bins ? holder.bins.name(holder.bins.indexForDigest(digest)) : holder.name };
   }
 
@@ -322,7 +336,7 @@ export class Delegations {
     spec: DelegationSpec,
     seq: number,
     now: number,
-    offline?: { owners: OfflineOwners; first: OfflineVersion },
+    offline?: { owners: OfflineOwners; first: OfflineVersion; bins?: OfflineVersion[] },
   ): Failure | { touched: string[] } {
     const refused = this.#checkNew(spec);
     if (refused) return refused;
@@ -356,6 +370,7 @@ export class Delegations {
         this.#storeOffline(spec.name, offline.first, now);
       }
       const bins = spec.bins ? innerBins(spec.name, HashBins.bitLengthFor(spec.bins)).names() : [];
+      for (const [i, first] of (offline?.bins ?? []).entries()) this.#storeOffline(bins[i] as string, first, now);
       return [CATCH_ALL_ROLE, spec.parent, spec.name, ...bins];
     });
   }
@@ -512,25 +527,42 @@ export class Delegations {
     now: number,
     alsoInTransaction?: () => Failure | null,
   ): Failure | null {
-    const delegation = this.#all().find((d) => d.name === name);
-    if (!delegation) return failure(404, "not_found", `no delegation "${name}"`);
-    if (!delegation.offline) {
-      return failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`);
-    }
-    // The delegation was replaced while the signatures were checked: they were checked against other keys.
-    if (JSON.stringify(delegation.offline) !== JSON.stringify(checkedWith)) {
-      return failure(
-        409,
-        "bad_version",
-        `delegation "${name}" changed while this version was checked: submit it again`,
-      );
+    return this.submitAll([{ name, next }], checkedWith, seq, now, alsoInTransaction);
+  }
+
+  /** submit() for several roles of one offline delegation (the role and its bins), all or none, in one transaction. */
+  submitAll(
+    versions: ReadonlyArray<{ name: string; next: OfflineVersion }>,
+    checkedWith: OfflineOwners,
+    seq: number,
+    now: number,
+    alsoInTransaction?: () => Failure | null,
+  ): Failure | null {
+    for (const { name } of versions) {
+      const owners = this.owners(name);
+      if (!owners) {
+        const known = this.#all().some((d) => d.name === name);
+        return known
+          ? failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`)
+          : failure(404, "not_found", `no delegation "${name}"`);
+      }
+      // The delegation was replaced while the signatures were checked: they were checked against other keys.
+      if (JSON.stringify(owners) !== JSON.stringify(checkedWith)) {
+        return failure(
+          409,
+          "bad_version",
+          `delegation "${name}" changed while this version was checked: submit it again`,
+        );
+      }
     }
     try {
       this.#transaction(() => {
         const refused = alsoInTransaction?.();
         if (refused) throw new Refused(refused);
-        this.#storeOffline(name, next, now);
-        this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
+        for (const { name, next } of versions) {
+          this.#storeOffline(name, next, now);
+          this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
+        }
       });
     } catch (error) {
       if (error instanceof Refused) return error.failure;
@@ -551,6 +583,8 @@ export class Delegations {
            SELECT r.name, r.version, r.expires FROM delegations d CROSS JOIN roles r ON r.name = d.name
            WHERE d.offline_keys IS NOT NULL AND r.version > 0
            UNION ALL
+           SELECT r.name, r.version, r.expires FROM roles r WHERE r.version > 0 AND r.name IN (${OFFLINE_BIN_NAMES})
+           UNION ALL
            SELECT name, version, expires FROM roles
            WHERE name = 'targets' AND version > 0 AND EXISTS (SELECT 1 FROM offline_roles WHERE name = 'targets')
          ) ORDER BY expires`,
@@ -558,9 +592,25 @@ export class Delegations {
       .toArray();
   }
 
-  /** The owners' current keys and threshold for offline role `name`, or null if it is not one. */
+  /** The owners' current keys and threshold for offline role `name` (a delegation, or one of its bins), or null if it is not one. */
   owners(name: string): OfflineOwners | null {
-    return this.#all().find((d) => d.name === name)?.offline ?? null;
+    const all = this.#all();
+    const own = all.find((d) => d.name === name);
+    if (own) return own.offline;
+    // `<delegation>.bins-XX`: a bin of an offline delegation is signed by its owners (offline-bins.ts).
+    const holder = all.find((d) => name.startsWith(`${d.name}.`));
+    return holder?.offline && holder.bins && holder.bins.indexOf(name) >= 0 ? holder.offline : null;
+  }
+
+  /**
+   * The roles of offline delegation `name` its owners sign: the role, then its
+   * bins in order; and, when it has bins, the `delegations` its role must list.
+   */
+  offlineRoles(name: string): { roles: string[]; succinct?: OwnersSuccinctDelegations } | null {
+    const d = this.#all().find((x) => x.name === name);
+    if (!d?.offline) return null;
+    if (!d.bins) return { roles: [name] };
+    return { roles: [name, ...d.bins.names()], succinct: ownersSuccinctDelegations(d.offline, d.bins) };
   }
 
   /** The newest version of role `name` anyone has seen or could: published, staged or submitted. */

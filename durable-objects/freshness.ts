@@ -11,6 +11,7 @@
  * rather than each bin waking the repository on its own.
  */
 import { formatExpires } from "../src/tuf/metadata.ts";
+import { OFFLINE_ROLE_NAMES } from "./delegations.ts";
 import { ROUND_ROLES, type RoleTable } from "./role-table.ts";
 import { refreshMargin, type Settings } from "./settings.ts";
 
@@ -22,8 +23,8 @@ export function binExpiry(now: Date, validitySeconds: number, index: number, cou
 
 const iso = (ms: number) => formatExpires(new Date(ms));
 
-/** Roles their owners sign offline (delegations.ts): the service cannot re-sign them, so they are never due here. */
-const OFFLINE_ROLES = "SELECT name FROM delegations WHERE offline_keys IS NOT NULL";
+/** Roles their owners sign offline (delegations.ts, their bins too): the service cannot re-sign them, so they are never due here. */
+const OFFLINE_ROLES = OFFLINE_ROLE_NAMES;
 
 /** Whether top-level targets is signed offline (protected-targets.ts): then the service never re-signs it either. */
 const TARGETS_OFFLINE = "SELECT 1 FROM offline_roles WHERE name = 'targets'";

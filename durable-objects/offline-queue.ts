@@ -110,7 +110,7 @@ export interface OfflineQueueDeps {
   /** Remembers which role versions' expiry the audit log already announced. */
   kv: SyncKvStorage;
   audit: AuditLog;
-  delegations: Pick<Delegations, "owners" | "offlineFile" | "current" | "offlineExpiries">;
+  delegations: Pick<Delegations, "owners" | "offlineFile" | "current" | "offlineExpiries" | "offlineRoles">;
   /** Records an attestation the owners' published version lists (attestations.ts recordSigned), in settle()'s transaction. */
   attestationSigned: (attestation: Omit<VerifiedAttestation, "bytes">) => void;
 }
@@ -324,7 +324,7 @@ export class OfflineQueue {
     role: string,
     owners: OfflineOwners,
     sha256: string,
-    signature: { keyid: string; sig: string },
+    given: ReadonlyArray<{ keyid: string; sig: string }>,
   ): Promise<Failure | { outcome: SignatureOutcome; store: () => Failure | null }> {
     const pinned = this.#pinned(role);
     if (!pinned || pinned.sha256 !== sha256) {
@@ -336,27 +336,28 @@ export class OfflineQueue {
           : `"${role}" has no draft with sha256 ${sha256} (superseded or already published): fetch the draft again and sign it`,
       );
     }
-    const key = Object.hasOwn(owners.keys, signature.keyid) ? owners.keys[signature.keyid] : undefined;
-    if (!key) {
-      return failure(422, "invalid_signature", `${signature.keyid} is not one of the keys of delegation "${role}"`);
+    for (const signature of given) {
+      const key = Object.hasOwn(owners.keys, signature.keyid) ? owners.keys[signature.keyid] : undefined;
+      if (!key) {
+        return failure(422, "invalid_signature", `${signature.keyid} is not one of the keys of delegation "${role}"`);
+      }
+      let sig: Uint8Array;
+      try {
+        sig = fromHex(signature.sig);
+      } catch {
+        return failure(422, "invalid_signature", "sig is not hex");
+      }
+      if (!(await verifySignature(key, sig, pinned.canonical))) {
+        return failure(
+          422,
+          "invalid_signature",
+          `the signature does not verify with key ${signature.keyid} over the draft's canonical bytes of "${role}" (sha256 ${pinned.sha256})`,
+        );
+      }
     }
-    let sig: Uint8Array;
-    try {
-      sig = fromHex(signature.sig);
-    } catch {
-      return failure(422, "invalid_signature", "sig is not hex");
-    }
-    if (!(await verifySignature(key, sig, pinned.canonical))) {
-      return failure(
-        422,
-        "invalid_signature",
-        `the signature does not verify with key ${signature.keyid} over the draft's canonical bytes (sha256 ${pinned.sha256})`,
-      );
-    }
-    const signatures = [
-      ...pinned.signatures.filter((s) => s.keyid !== signature.keyid),
-      { keyid: signature.keyid, sig: signature.sig },
-    ];
+    const fresh = given.map(({ keyid, sig }) => ({ keyid, sig }));
+    const replaced = (s: Signature) => !fresh.some((f) => f.keyid === s.keyid);
+    const signatures = [...pinned.signatures.filter(replaced), ...fresh];
     const collected: Draft = { ...pinned, signatures };
     const draft = this.#view(collected, owners);
     const store = () => {
@@ -369,7 +370,7 @@ export class OfflineQueue {
           `the draft of "${role}" changed while the signature was checked: fetch it again`,
         );
       }
-      const merged = [...now.signatures.filter((s) => s.keyid !== signature.keyid), signature];
+      const merged = [...now.signatures.filter(replaced), ...fresh];
       this.#sql.exec("UPDATE offline_drafts SET signatures = ? WHERE role = ?", JSON.stringify(merged), role);
       return null;
     };
@@ -435,7 +436,7 @@ export class OfflineQueue {
       const since = s.since === null ? "" : ` since ${new Date(s.since).toISOString()}`;
       const signed = s.draft ? `, ${s.draft.signatures.length} of ${owners.threshold} signatures collected` : "";
       lines.push(
-        `delegation ${s.role}: ${s.pending} change(s) wait for its owners${since}: fetch the draft of version ${next} (tuf-edge delegation draft ${s.role}), sign it and submit the signatures${signed}`,
+        `delegation ${s.role}: ${s.pending} change(s) wait for its owners${since}: fetch the draft of version ${next} (tuf-edge delegation draft ${delegationOf(s.role)}), sign it and submit the signatures${signed}`,
       );
     }
     return lines;
@@ -455,33 +456,43 @@ export class OfflineQueue {
         "delegation-expiring",
         e.name === "targets" // top-level targets in protected-delegations mode (protected-targets.ts)
           ? `targets version ${e.version} expires at ${e.expires}: it is signed offline, so its key holders sign a targets-refresh ceremony (tuf-edge delegation refresh)`
-          : `${e.name} version ${e.version} expires at ${e.expires}: its owners sign and submit version ${e.version + 1} (tuf-edge delegation draft ${e.name}; with nothing pending, the draft re-signs the same targets)`,
+          : `${e.name} version ${e.version} expires at ${e.expires}: its owners sign and submit version ${e.version + 1} (tuf-edge delegation draft ${delegationOf(e.name)}${this.#inBins(e.name) ? " --renew" : ""}; with nothing pending, the draft re-signs the same targets)`,
       );
       this.#kv.put(key, e.version);
     }
+  }
+
+  /** Whether `role` is an offline delegation with bins, or one of its bins (their drafts are made with --renew when nothing is pending). */
+  #inBins(role: string): boolean {
+    return role.includes(".") || this.#delegations.offlineRoles(role)?.succinct !== undefined;
   }
 
   /** Adds, to each offline delegation's view, its published expiry, pending changes and draft. */
   annotate<T extends { name: string; signing: string }>(views: T[]): T[] {
     const expiries = dictionary<string>();
     for (const e of this.#delegations.offlineExpiries()) expiries[e.name] = e.expires;
+    const summary = (draft: Draft) => ({
+      version: draft.version,
+      sha256: draft.sha256,
+      signatures: draft.signatures.map((s) => s.keyid),
+      frozen: draft.signatures.length > 0,
+    });
     return views.map((v) => {
       if (v.signing !== "offline") return v;
       const draft = this.#pinned(v.name);
+      // A delegation with bins (offline-bins.ts): each bin's draft, and the earliest expiry among its roles.
+      const bins = (this.#delegations.offlineRoles(v.name)?.roles ?? []).slice(1);
+      const binDrafts = bins.flatMap((role) => {
+        const pinned = this.#pinned(role);
+        return pinned ? [{ role, ...summary(pinned) }] : [];
+      });
+      const expires = [v.name, ...bins].flatMap((role) => (expiries[role] ? [expiries[role]] : [])).sort()[0];
       return {
         ...v,
-        ...(expiries[v.name] ? { expires: expiries[v.name] } : {}),
-        pending: this.#pendingCount(v.name),
-        ...(draft
-          ? {
-              draft: {
-                version: draft.version,
-                sha256: draft.sha256,
-                signatures: draft.signatures.map((s) => s.keyid),
-                frozen: draft.signatures.length > 0,
-              },
-            }
-          : {}),
+        ...(expires ? { expires } : {}),
+        pending: this.pendingCount(v.name),
+        ...(draft ? { draft: summary(draft) } : {}),
+        ...(bins.length > 0 ? { binDrafts } : {}),
       };
     });
   }
@@ -536,9 +547,24 @@ export class OfflineQueue {
       .map(({ event, ...row }) => ({ ...row, change: JSON.parse(event) as PendingChange }));
   }
 
-  /** How many changes wait for the owners of `role`. */
+  /** How many changes wait for the owners of `role` (of a delegation with bins: in all its bins). */
   pendingCount(role: string): number {
+    return this.#sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM offline_pending WHERE role = ?1 OR role GLOB ?1 || '.bins-*'",
+        role,
+      )
+      .one().n;
+  }
+
+  /** How many changes wait for the owners of exactly `role`. */
+  pendingFor(role: string): number {
     return this.#pendingCount(role);
+  }
+
+  /** Whether `role` has a pinned draft with signatures collected (frozen: its owners are signing it). */
+  signing(role: string): boolean {
+    return (this.#pinned(role)?.signatures.length ?? 0) > 0;
   }
 
   #pendingCount(role: string): number {
@@ -560,6 +586,11 @@ export class OfflineQueue {
     this.#published.set(role, { version: file.version, signed });
     return signed;
   }
+}
+
+/** The delegation a role belongs to: itself, or the delegation whose bin it is (`<name>.bins-XX`). */
+function delegationOf(role: string): string {
+  return role.split(".")[0] as string;
 }
 
 function sameBytes(a: TargetFile, b: { length: number; hashes: TargetFile["hashes"] }): boolean {

@@ -36,7 +36,7 @@ export type DelegationChange =
   | { op: "rekey"; keyids: string[]; threshold: number };
 
 /** An offline delegation's owners and version 1, checked (the `add` of an offline delegation needs them). */
-export type OfflineFirst = { owners: OfflineOwners; first: OfflineVersion };
+export type OfflineFirst = { owners: OfflineOwners; first: OfflineVersion; bins?: OfflineVersion[] };
 
 export interface ProtectedTargetsDeps {
   sql: SqlStorage;

@@ -41,6 +41,7 @@ import { serialize } from "../src/tuf/metadata.ts";
 import type { AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
 import { DelegationRequests } from "./delegation-requests.ts";
+import type { RoleSignature } from "./offline-bins.ts";
 import { published } from "./group-commit.ts";
 import { keysById } from "./offline-versions.ts";
 import { type AppliedChange, OperatorChanges, type QuarantineChange } from "./operator-changes.ts";
@@ -192,6 +193,16 @@ export class Repository extends DurableObject<Env> {
     signature: { keyid: string; sig: string },
   ): Promise<Result<{ draft: string; published: { version: number; versions: PublishedVersions } | null }>> {
     return this.#delegationRequests.signDraft(name, sha256, signature);
+  }
+
+  /** The drafts of an offline delegation's roles its owners have to sign (with bins: one per bin with changes). */
+  async delegationDrafts(name: string, renew: boolean): Promise<Result<{ drafts: string }>> {
+    return this.#delegationRequests.drafts(name, renew);
+  }
+
+  /** One owner's signatures over several drafts of a delegation's roles, published together at their threshold. */
+  async signDelegationDrafts(name: string, signatures: RoleSignature[]) {
+    return this.#delegationRequests.signDrafts(name, signatures);
   }
 
   /** Adds a delegation (or, in protected mode, opens the ceremony that would). */

@@ -4,6 +4,8 @@
  * whether it changed. All methods are synchronous SQL: a caller that does not
  * await between two of them sees a consistent state.
  */
+import { OFFLINE_ROLE_NAMES } from "./delegations.ts";
+
 export interface RoleVersion {
   version: number;
   expires: string;
@@ -257,7 +259,7 @@ export class RoleTable {
     return this.#sql
       .exec<{ name: string; version: number; expires: string }>(
         `SELECT name, version, expires FROM roles WHERE version > 0
-           AND name NOT IN (SELECT name FROM delegations WHERE offline_keys IS NOT NULL) ORDER BY expires LIMIT ?`,
+           AND name NOT IN (${OFFLINE_ROLE_NAMES}) ORDER BY expires LIMIT ?`,
         limit,
       )
       .toArray();

@@ -287,6 +287,8 @@ export interface DelegationView {
   pending?: number;
   /** The draft of its next version, once one was made: its version, hash and signatures collected. */
   draft?: { version: number; sha256: string; signatures: string[]; frozen: boolean };
+  /** An offline delegation with bins: the drafts of its bins' next versions (src/tuf/offline-bins.ts). */
+  binDrafts?: Array<{ role: string; version: number; sha256: string; signatures: string[]; frozen: boolean }>;
 }
 
 /** A change accepted for an offline role's path, waiting for its owners (durable-objects/offline-queue.ts). */
@@ -314,6 +316,7 @@ export interface PendingChangeView {
  * fields), which RPC's types cannot express: the object sends it as JSON text.
  */
 export interface OfflineDraftView {
+  /** The role drafted: the delegation, or one of its bins (`<name>.bins-XX`). */
   delegation: string;
   /** The published version the draft follows, and the draft's own. */
   publishedVersion: number;

@@ -55,7 +55,12 @@ export async function writeRoleFile(file: string, role: RoleFile): Promise<void>
  * exactly the changes it lists applied. Refuses (exit 1) if anything differs.
  */
 export async function fetchCheckedDraft(settings: Settings, client: AdminClient, name: string) {
-  const draft = await client.delegationDraft(name);
+  return checkedDraft(settings, await client.delegationDraft(name));
+}
+
+/** checks a draft the service made (of a delegation, or of one of its bins) as fetchCheckedDraft says. */
+export async function checkedDraft(settings: Settings, draft: OfflineDraftView): Promise<OfflineDraftView> {
+  const name = draft.delegation;
   const canonical = canonicalBytes(draft.signed);
   if (fromUtf8(canonical) !== draft.canonical || (await sha256Hex(canonical)) !== draft.sha256)
     throw failed(`the draft of ${name}: its canonical bytes or SHA-256 differ from what this machine computes`);
@@ -159,6 +164,8 @@ export function statusRow(d: DelegationView, now: number) {
     expires: d.expires ?? null,
     daysLeft,
     pending: d.pending ?? 0,
+    // Bins inside it: how many bin drafts exist, and how many of them are being signed.
+    bins: d.binDrafts ? { drafts: d.binDrafts.length, signing: d.binDrafts.filter((b) => b.frozen).length } : null,
     draft: d.draft
       ? {
           version: d.draft.version,

@@ -14,6 +14,17 @@ import {
   submitSignatures,
   writeRoleFile,
 } from "./delegation-draft.ts";
+import {
+  describeDrafts,
+  draftsSet,
+  envelopeText,
+  fetchCheckedDrafts,
+  initRoleSet,
+  readRoleSet,
+  signRoleSet,
+  submitRoleSetSignatures,
+  writeRoleSet,
+} from "./delegation-bins.ts";
 import type { Command } from "commander";
 import { z } from "zod";
 import { DelegationNameSchema, DelegationSpecSchema } from "../../src/schemas/delegations.ts";
@@ -109,6 +120,7 @@ export function registerDelegation(program: Command): void {
       "tuf-edge delegation status",
       "tuf-edge delegation sign acme-2.json --key owner-a.key --key owner-b.key",
       "tuf-edge delegation submit acme acme-2.json",
+      "tuf-edge delegation init big --bins 16 --owner-key a.key --owner-key b.key --threshold 2 --out big-1.json",
       "tuf-edge delegation protect --yes",
     ]),
   );
@@ -129,12 +141,18 @@ export function registerDelegation(program: Command): void {
     )
     .option("--parent <name>", "the delegation that delegates to it (default: targets)")
     .option("--terminating", "clients look nowhere else for the paths it claims (an --offline one always is)")
-    .option("--bins <n>", "hash bins inside it: a power of two from 2 to 16384")
+    .option(
+      "--bins <n>",
+      "hash bins inside it: a power of two from 2 to 16384 (offline: at most 16, each signed by the owners)",
+    )
     .option("--position <n>", "its place among its parent's delegations (0: searched first; default last)")
     .option("--offline", "signed by its owners (--owner-key, --threshold, --metadata), never by the service")
     .option("--owner-key <file>", "an owner's key file (its public key is read; repeatable)", collect)
     .option("--threshold <n>", "how many owner keys sign each version (default 1)")
-    .option("--metadata <file>", "its version 1, signed by the owners (tuf-edge delegation sign)")
+    .option(
+      "--metadata <file>",
+      "its version 1, signed by the owners (tuf-edge delegation sign); with --bins, the role set of `delegation init`, signed",
+    )
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -143,18 +161,30 @@ export function registerDelegation(program: Command): void {
         "tuf-edge delegation add shard-0 --hash-prefix 0 --hash-prefix 1",
         "tuf-edge delegation add first --path 'pkg/*' --terminating --position 0",
         "tuf-edge delegation add acme --path '@acme/*' --offline --owner-key a.key --owner-key b.key --threshold 2 --metadata acme-1.json",
+        "tuf-edge delegation add big --path 'big/*' --offline --bins 16 --owner-key a.key --owner-key b.key --threshold 2 --metadata big-1.json",
       ]),
     )
     .action(async (name: string, flags: AddFlags, command: Command) => {
       const bins = intOption("--bins", flags.bins, 2, 16_384);
       const position = intOption("--position", flags.position, 0, 255);
       const threshold = intOption("--threshold", flags.threshold, 1, 32) ?? 1;
+      const set = flags.offline && flags.metadata ? readRoleSet(flags.metadata) : null;
+      if (set && (set.delegation !== name || set.roles[0]?.role !== name))
+        throw usageError(`${flags.metadata} holds the roles of delegation ${set.delegation}, not ${name}`);
       const offline = flags.offline
         ? {
             signing: "offline",
             keys: await Promise.all((flags.ownerKey ?? []).map(async (f) => (await readPublicKey(f)).key)),
             threshold,
-            ...(flags.metadata ? { metadata: readArgumentFile(flags.metadata).toString("utf8") } : {}),
+            // A role set (delegation init): the role's version 1, then each bin's.
+            ...(set
+              ? {
+                  metadata: envelopeText(set.roles[0] as (typeof set.roles)[0]),
+                  binsMetadata: set.roles.slice(1).map(envelopeText),
+                }
+              : flags.metadata
+                ? { metadata: readArgumentFile(flags.metadata).toString("utf8") }
+                : {}),
           }
         : {};
       const spec = DelegationSpecSchema.safeParse({
@@ -170,7 +200,7 @@ export function registerDelegation(program: Command): void {
       if (!spec.success)
         throw usageError(
           z.prettifyError(spec.error),
-          "give --path or --hash-prefix (not both); --offline needs --owner-key and --metadata",
+          "give --path or --hash-prefix (not both); --offline needs --owner-key and --metadata (with --bins: at most 16, and the role set of `delegation init`)",
         );
       const result = await adminClient(settingsOf(command)).addDelegation(spec.data);
       if (flags.json) return outJson(result);
@@ -181,13 +211,61 @@ export function registerDelegation(program: Command): void {
     });
 
   delegation
+    .command("init")
+    .description(
+      "write the first versions of an offline delegation with hash bins for its owners to sign (no service needed): its role, delegating to the bins with the owners' keys and threshold (TAP 15 succinct_roles), and each bin, empty, in one role set file",
+    )
+    .argument("<name>", "the delegation to add")
+    .requiredOption("--bins <n>", "hash bins inside it: a power of two from 2 to 16")
+    .requiredOption("--owner-key <file>", "an owner's key file or public key (repeatable)", collect)
+    .option("--threshold <n>", "how many owner keys sign each version (default 1)")
+    .option("--expires-days <n>", "days until the first versions expire (default 365)")
+    .requiredOption("--out <file>", "where to write the role set")
+    .option("--json", "print the result as JSON")
+    .addHelpText(
+      "after",
+      examples([
+        "tuf-edge delegation init big --bins 16 --owner-key a.key --owner-key b.pub.json --threshold 2 --out big-1.json",
+        "tuf-edge delegation sign big-1.json --key a.key     # every role of the set, one command per owner",
+        "tuf-edge delegation add big --path 'big/*' --offline --bins 16 --owner-key a.key --owner-key b.pub.json --threshold 2 --metadata big-1.json",
+      ]),
+    )
+    .action(
+      async (
+        name: string,
+        flags: {
+          bins: string;
+          ownerKey: string[];
+          threshold?: string;
+          expiresDays?: string;
+          out: string;
+          json?: boolean;
+        },
+      ) => {
+        const bins = intOption("--bins", flags.bins, 2, 16) as number;
+        if (!Number.isInteger(Math.log2(bins))) throw usageError("--bins is a power of two");
+        const threshold = intOption("--threshold", flags.threshold, 1, 32) ?? 1;
+        const days = intOption("--expires-days", flags.expiresDays, 1, 3650) ?? 365;
+        const expires = new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
+        const set = await initRoleSet(nameArgument(name), flags.ownerKey, threshold, bins, expires);
+        await writeRoleSet(flags.out, set);
+        if (flags.json)
+          return outJson({ file: flags.out, delegation: name, roles: set.roles.map((r) => r.role), expires });
+        out(
+          `${flags.out}: ${name} version 1 and ${bins} empty bins (${set.roles[1]?.role} … ${set.roles.at(-1)?.role}), expiring ${expires}`,
+        );
+        info(`each owner signs every role of it: tuf-edge delegation sign ${flags.out} --key …`);
+      },
+    );
+
+  delegation
     .command("sign")
     .description(
       "sign an offline delegation's role file with owner keys (offline: no service needed); FILE is rewritten as the signed envelope",
     )
     .argument(
       "<file>",
-      "the role: an envelope (a draft written by `delegation draft --out`), or its bare signed part ({_type: targets, version, expires, targets})",
+      "the role: an envelope (a draft written by `delegation draft --out`), or its bare signed part ({_type: targets, version, expires, targets}); or a role set (`delegation init`, or the drafts of a delegation with bins): every role in it is signed",
     )
     .option("--key <file>", "an owner's key file (repeatable)", collect)
     .option("--passphrase-file <file>", "passphrase for the key files (else TUF_EDGE_PASSPHRASE, else prompts)")
@@ -212,6 +290,19 @@ export function registerDelegation(program: Command): void {
         file: string,
         flags: PassphraseOptions & { key?: string[]; signature?: string; publicKey?: string; json?: boolean },
       ) => {
+        const set = readRoleSet(file);
+        if (set) {
+          if (flags.signature)
+            throw usageError(
+              `${file} holds several roles: --signature adds one signature to one role's file; sign a role set with --key`,
+            );
+          if (!flags.key?.length) throw usageError("give at least one --key");
+          const result = await signRoleSet(file, set, flags.key, flags);
+          if (flags.json) return outJson(result);
+          for (const r of result.roles)
+            out(`${file}: ${r.role} version ${r.version}, signed by ${r.keyids.length} key(s)`);
+          return;
+        }
         if (flags.signature) {
           if (!flags.publicKey || flags.key?.length)
             throw usageError("--signature needs --public-key (the key that made it) and no --key");
@@ -233,14 +324,39 @@ export function registerDelegation(program: Command): void {
     )
     .argument("<name>", "the offline delegation")
     .option("--out <file>", "write it as an envelope to sign (`delegation sign`), with the signatures collected so far")
-    .option("--json", "print the draft as JSON")
+    .option(
+      "--renew",
+      "with hash bins inside it: draft every role (the role and each bin), pending changes or not, to re-sign them before they expire",
+    )
+    .option("--json", "print the draft as JSON (with bins: the list of drafts)")
     .addHelpText(
       "after",
-      examples(["tuf-edge delegation draft acme", "tuf-edge delegation draft acme --out acme-next.json"]),
+      examples([
+        "tuf-edge delegation draft acme",
+        "tuf-edge delegation draft acme --out acme-next.json",
+        "tuf-edge delegation draft big --out big-next.json     # bins inside: one draft per bin with changes, in one set file",
+        "tuf-edge delegation draft big --renew --out big-renew.json",
+      ]),
     )
-    .action(async (name: string, flags: { out?: string; json?: boolean }, command: Command) => {
+    .action(async (name: string, flags: { out?: string; json?: boolean; renew?: boolean }, command: Command) => {
       const settings = settingsOf(command);
-      const draft = await fetchCheckedDraft(settings, adminClient(settings), nameArgument(name));
+      const client = adminClient(settings);
+      const view = (await client.delegations()).delegations.find((d) => d.name === nameArgument(name));
+      if (view?.bins) {
+        // Bins inside it: each bin is a role of its own, with its own draft (delegation-bins.ts).
+        const drafts = await fetchCheckedDrafts(settings, client, name, flags.renew === true);
+        if (flags.out && drafts.length) await writeRoleSet(flags.out, draftsSet(name, drafts));
+        if (flags.json) return outJson(drafts);
+        for (const line of describeDrafts(name, drafts)) out(line);
+        if (flags.out && drafts.length)
+          info(
+            `wrote ${flags.out} (${drafts.length} role(s)): sign them all with \`tuf-edge delegation sign ${flags.out} --key …\``,
+          );
+        return;
+      }
+      if (flags.renew)
+        throw usageError(`--renew is for a delegation with hash bins; ${name}'s draft re-signs it anyway`);
+      const draft = await fetchCheckedDraft(settings, client, name);
       if (flags.out) await writeRoleFile(flags.out, { signed: draft.signed, signatures: draft.signatures });
       if (flags.json) return outJson(draft);
       for (const line of describeDraft(draft)) out(line);
@@ -262,6 +378,10 @@ export function registerDelegation(program: Command): void {
       ]),
     )
     .action(async (file: string, flags: { out: string }) => {
+      if (readRoleSet(file))
+        throw usageError(
+          `${file} holds several roles: bytes for a hardware token are written per role file (not built for role sets)`,
+        );
       const bytes = canonicalBytes(readRoleFile(file).signed);
       await writeFile(flags.out, bytes);
       out(`${flags.out}: ${bytes.length} bytes to sign`);
@@ -276,7 +396,7 @@ export function registerDelegation(program: Command): void {
     .argument("<file>", "the signed envelope")
     .option(
       "--signatures",
-      "submit the file's signatures over the service's draft (`delegation draft --out`), one at a time; published once the threshold is met",
+      "submit the file's signatures over the service's draft (`delegation draft --out`), one at a time; published once the threshold is met. A role set (bins inside the delegation): all its signatures in one request, the drafts at threshold published together",
     )
     .option("--json", "print the result as JSON")
     .addHelpText(
@@ -287,6 +407,19 @@ export function registerDelegation(program: Command): void {
       ]),
     )
     .action(async (name: string, file: string, flags: { json?: boolean; signatures?: boolean }, command: Command) => {
+      const set = readRoleSet(file);
+      if (set) {
+        if (!flags.signatures) throw usageError(`${file} is a role set: submit its signatures with --signatures`);
+        const result = await submitRoleSetSignatures(adminClient(settingsOf(command)), nameArgument(name), file, set);
+        if (flags.json) return outJson(result);
+        for (const d of result.drafts)
+          out(`${d.role} version ${d.version}: ${d.signatures} of ${d.threshold} signatures`);
+        return out(
+          result.published
+            ? `published ${result.published.roles.map((r) => `${r.role} v${r.version}`).join(", ")}: timestamp v${result.published.versions.timestamp}`
+            : "not published yet: more owners sign",
+        );
+      }
       if (flags.signatures) {
         const result = await submitSignatures(adminClient(settingsOf(command)), nameArgument(name), file);
         if (flags.json) return outJson(result);
@@ -339,8 +472,12 @@ export function registerDelegation(program: Command): void {
             r.expires ?? "-",
             r.daysLeft === null ? "-" : String(r.daysLeft),
             String(r.pending),
-            r.draft ? `v${r.draft.version}${r.draft.frozen ? " (frozen)" : ""}` : "-",
-            r.draft ? `${r.draft.signatures} of ${r.draft.threshold}` : "-",
+            r.bins
+              ? `${r.bins.drafts} bin draft(s)`
+              : r.draft
+                ? `v${r.draft.version}${r.draft.frozen ? " (frozen)" : ""}`
+                : "-",
+            r.bins ? `${r.bins.signing} being signed` : r.draft ? `${r.draft.signatures} of ${r.draft.threshold}` : "-",
           ]),
         ),
       );

@@ -223,6 +223,29 @@ export class AdminClient {
     return this.#call("POST", `/admin/delegations/${encodeURIComponent(name)}/signatures`, { sha256, signature });
   }
 
+  /**
+   * The drafts of an offline delegation's roles its owners have to sign (with bins inside it: one per bin
+   * with changes waiting); `renew`: every role's, to re-sign them before they expire.
+   */
+  async delegationDrafts(name: string, renew = false): Promise<OfflineDraftView[]> {
+    const { drafts } = await this.#call<{ drafts: OfflineDraftView[] }>(
+      "GET",
+      `/admin/delegations/${encodeURIComponent(name)}/drafts${renew ? "?renew=true" : ""}`,
+    );
+    return drafts;
+  }
+
+  /** Submits one owner's signatures over several drafts of a delegation's roles; those at their threshold are published together. */
+  signDelegationDrafts(
+    name: string,
+    signatures: Array<{ role: string; sha256: string; signature: Signature }>,
+  ): Promise<{
+    drafts: OfflineDraftView[];
+    published: { roles: Array<{ role: string; version: number }>; versions: PublishedVersions } | null;
+  }> {
+    return this.#call("POST", `/admin/delegations/${encodeURIComponent(name)}/drafts/signatures`, { signatures });
+  }
+
   /** Removes a delegation with none nested under it; its targets go back to whichever role claims them. */
   removeDelegation(
     name: string,

@@ -13,6 +13,12 @@
  *                                applied, the canonical bytes to sign, and the signatures collected
  *   POST   /delegations/{name}/signatures   {sha256, signature}: one owner's signature over that draft;
  *                                published once the threshold is met (a stale draft is refused)
+ *   GET    /delegations/{name}/drafts       every draft of an offline delegation's roles its owners have to
+ *                                sign: with hash bins inside it, one per bin with changes waiting
+ *                                (?renew=true: every role, to re-sign before they expire)
+ *   POST   /delegations/{name}/drafts/signatures   {signatures: [{role, sha256, signature}]}: one owner's
+ *                                signatures over several of those drafts; those that meet the
+ *                                threshold are published together, in one round
  *   DELETE /delegations/{name}   remove one (none may be nested under it); its targets move back
  * Each change answers once published, with the new versions. In protected-delegations mode
  * (top-level targets signed offline), adding or removing a delegation of `targets` is not
@@ -30,6 +36,8 @@ import {
   DelegationNameSchema,
   DelegationSpecSchema,
   DraftSignatureSchema,
+  DraftSignaturesSchema,
+  DraftsQuerySchema,
   MAX_OFFLINE_ROLE_BYTES,
 } from "../schemas/delegations.ts";
 import { bodyCap } from "../http/body-limit.ts";
@@ -73,6 +81,23 @@ export const delegations = new Hono<AppEnv>()
       const { sha256, signature } = c.req.valid("json");
       const result = unwrap(await repositoryStub(c.env, c.get("repo")).signDelegationDraft(name, sha256, signature));
       return c.json({ draft: JSON.parse(result.draft) as OfflineDraftView, published: result.published });
+    },
+  )
+  .get("/:name/drafts", validate("query", DraftsQuerySchema), async (c) => {
+    const name = delegationName(c.req.param("name"));
+    const { renew } = c.req.valid("query");
+    const { drafts } = unwrap(await repositoryStub(c.env, c.get("repo")).delegationDrafts(name, renew === "true"));
+    return c.json({ drafts: JSON.parse(drafts) as OfflineDraftView[] });
+  })
+  .post(
+    "/:name/drafts/signatures",
+    bodyCap(64 * 1024, "signatures are at most 64 KiB of JSON"),
+    validate("json", DraftSignaturesSchema),
+    async (c) => {
+      const name = delegationName(c.req.param("name"));
+      const { signatures } = c.req.valid("json");
+      const result = unwrap(await repositoryStub(c.env, c.get("repo")).signDelegationDrafts(name, signatures));
+      return c.json({ drafts: JSON.parse(result.drafts) as OfflineDraftView[], published: result.published });
     },
   )
   .delete("/:name", async (c) => {

@@ -8,6 +8,7 @@ import { MAX_PATTERNS, patternProblem, TOP_LEVEL_ROLE_NAMES } from "../tuf/deleg
 import { isSupportedKey, KeySchema } from "../tuf/key.ts";
 import { MAX_OFFLINE_ROLE_BYTES } from "../tuf/offline-role.ts";
 import { SignatureSchema } from "../tuf/metadata.ts";
+import { MAX_OFFLINE_BINS } from "../tuf/offline-bins.ts";
 
 export { MAX_OFFLINE_ROLE_BYTES };
 import { BinCountSchema } from "./bin-count.ts";
@@ -69,6 +70,11 @@ export const DelegationSpecSchema = z
     threshold: z.number().int().min(1).max(32).optional(),
     /** An offline delegation's version 1, signed by its owners: the exact JSON text of the envelope. */
     metadata: z.string().max(MAX_OFFLINE_ROLE_BYTES).optional(),
+    /**
+     * An offline delegation with `bins`: each bin's version 1 (empty), signed by its owners, in bin order
+     * (src/tuf/offline-bins.ts; `metadata` is then the role that delegates to them).
+     */
+    binsMetadata: z.array(z.string().max(MAX_OFFLINE_ROLE_BYTES)).max(MAX_OFFLINE_BINS).optional(),
   })
   .strict()
   .refine(
@@ -78,9 +84,17 @@ export const DelegationSpecSchema = z
   .refine(
     (s) =>
       s.signing === "offline"
-        ? s.keys !== undefined && s.threshold !== undefined && s.metadata !== undefined && s.bins === undefined
-        : s.keys === undefined && s.threshold === undefined && s.metadata === undefined,
-    "an offline delegation has keys, threshold and metadata (its signed version 1) and no bins; an online one has none of them",
+        ? s.keys !== undefined && s.threshold !== undefined && s.metadata !== undefined
+        : s.keys === undefined && s.threshold === undefined && s.metadata === undefined && s.binsMetadata === undefined,
+    "an offline delegation has keys, threshold and metadata (its signed version 1); an online one has none of them",
+  )
+  .refine(
+    (s) =>
+      s.signing !== "offline" ||
+      (s.bins === undefined
+        ? s.binsMetadata === undefined
+        : s.bins <= MAX_OFFLINE_BINS && s.binsMetadata?.length === s.bins),
+    `an offline delegation has at most ${MAX_OFFLINE_BINS} bins (each is a version its owners sign), and with bins, binsMetadata: each bin's signed version 1, in bin order`,
   )
   .refine(
     (s) => s.threshold === undefined || s.threshold <= (s.keys?.length ?? 0),
@@ -109,3 +123,33 @@ export const DraftSignatureSchema = z
     signature: SignatureSchema.strict(),
   })
   .strict();
+
+/** A role an offline delegation's owners sign: the delegation, or one of its hash bins (`<name>.bins-XX`). */
+export const OfflineRoleNameSchema = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.bins-[0-9a-f]{1,4})?$/, "a delegation's name, or <name>.bins-XX");
+
+/**
+ * One owner's signatures over several drafts of an offline delegation's
+ * roles (POST /delegations/{name}/drafts/signatures): per draft its role,
+ * its SHA-256 and the signature. At most one per role and key.
+ */
+export const DraftSignaturesSchema = z
+  .object({
+    signatures: z
+      .array(
+        z
+          .object({
+            role: OfflineRoleNameSchema,
+            sha256: DraftSignatureSchema.shape.sha256,
+            signature: SignatureSchema.strict(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(4 * (MAX_OFFLINE_BINS + 1)),
+  })
+  .strict();
+
+/** GET /delegations/{name}/drafts: `renew=true` drafts every role of the delegation, pending changes or not. */
+export const DraftsQuerySchema = z.object({ renew: z.enum(["true", "false"]).optional() }).strict();

@@ -16,8 +16,9 @@
  *     the moment it stores the bytes) every target path valid and claimed by
  *     this role: a path it lists but does not claim is one clients never look
  *     up there, refused rather than published as a dead entry;
- *   - no `delegations` of its own (the service does not publish roles
- *     below an offline one).
+ *   - no `delegations` of its own (the service does not publish named roles
+ *     below an offline one), except, for a delegation with hash bins, exactly
+ *     the owners' succinct bins and no targets of its own (offline-bins.ts).
  */
 import { z } from "zod";
 import { canonicalProblem } from "./canonical.ts";
@@ -25,25 +26,24 @@ import { TufError } from "./errors.ts";
 import type { Key } from "./key.ts";
 import { CommonSignedSchema, parseEnvelope, verifyThreshold } from "./metadata.ts";
 import { HashesSchema, type TargetFile } from "./targets.ts";
+import { type OwnersSuccinctDelegations, succinctProblem } from "./offline-bins.ts";
 
 /** The most bytes one offline role version may have (it is kept in the repository's SQLite). */
 export const MAX_OFFLINE_ROLE_BYTES = 512 * 1024;
 
-const OfflineSignedSchema = z
-  .looseObject({
-    _type: z.literal("targets"),
-    ...CommonSignedSchema,
-    targets: z.record(
-      z.string(),
-      z.looseObject({
-        length: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-        hashes: HashesSchema,
-        custom: z.record(z.string(), z.unknown()).optional(),
-      }),
-    ),
-    delegations: z.undefined({ error: "an offline role submitted here does not delegate further" }).optional(),
-  })
-  .refine((s) => s.delegations === undefined, "an offline role submitted here does not delegate further");
+const OfflineSignedSchema = z.looseObject({
+  _type: z.literal("targets"),
+  ...CommonSignedSchema,
+  targets: z.record(
+    z.string(),
+    z.looseObject({
+      length: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      hashes: HashesSchema,
+      custom: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+  delegations: z.unknown().optional(),
+});
 
 export interface OfflineRoleContext {
   name: string;
@@ -52,6 +52,8 @@ export interface OfflineRoleContext {
   /** The role's newest version, published or submitted (0 if none). */
   current: number;
   now: Date;
+  /** Set when the role holds its targets in hash bins its owners sign (src/tuf/offline-bins.ts): the delegations it must list. */
+  succinct?: OwnersSuccinctDelegations;
 }
 
 export interface CheckedOfflineRole {
@@ -76,6 +78,8 @@ export async function checkOfflineRole(bytes: Uint8Array, context: OfflineRoleCo
     throw new OfflineRoleError("invalid_metadata", `${context.name}: ${z.prettifyError(parsed.error)}`);
   }
   const signed = parsed.data;
+  const delegating = delegationsProblem(signed, context);
+  if (delegating) throw new OfflineRoleError("invalid_metadata", `${context.name}: ${delegating}`);
   await verifyThreshold(
     envelope,
     { keyids: Object.keys(context.keys), threshold: context.threshold },
@@ -92,4 +96,20 @@ export async function checkOfflineRole(bytes: Uint8Array, context: OfflineRoleCo
     throw new OfflineRoleError("expired", `${context.name}: expired at ${signed.expires}`);
   }
   return { version: signed.version, expires: signed.expires, targets: signed.targets as Record<string, TargetFile> };
+}
+
+/** Why the role's `delegations` (and, for a role with bins, its own targets) are not what `context` expects, or null. */
+function delegationsProblem(
+  signed: { delegations?: unknown; targets: Record<string, unknown> },
+  context: OfflineRoleContext,
+): string | null {
+  if (!context.succinct) {
+    return signed.delegations === undefined
+      ? null
+      : "an offline role submitted here does not delegate further (only a delegation added with bins lists them)";
+  }
+  if (Object.keys(signed.targets).length > 0) {
+    return "a delegation with hash bins lists no targets of its own: its bins list them";
+  }
+  return succinctProblem(signed.delegations, context.succinct);
 }
