@@ -4,8 +4,9 @@
  * such deadline, and the cron trigger wakes every repository as a safety net.
  *
  * Bin expiries are staggered by bin index over half their validity, so that
- * 16,384 bins signed together (at bootstrap, after a key rotation) come due a
- * few at a time rather than all at once; a pass marks at most
+ * 16,384 bins signed together (after a key rotation, or when the bins'
+ * shared version 1 from bootstrap comes due, all at once that one time)
+ * come due a few at a time afterwards; a pass marks at most
  * `binsPerInvocation` of them. A pass also takes the bins that would come due
  * within the next quarter margin, so that one alarm serves a batch of bins
  * rather than each bin waking the repository on its own.

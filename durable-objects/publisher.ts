@@ -28,7 +28,7 @@ import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { binExpiry } from "./freshness.ts";
 import { hashBins, type Settings } from "./settings.ts";
-import { RoleTable } from "./role-table.ts";
+import { RoleTable, type RoleVersion } from "./role-table.ts";
 import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
@@ -199,6 +199,20 @@ export class Publisher {
         });
       }
     });
+  }
+
+  /**
+   * Signs and stores version 1 of every top-level hash bin, at bootstrap: one
+   * empty bin, one signature and one R2 write for all of them, since a bin's
+   * signed part names no role (RepositoryBucket.getMetadata serves it as each
+   * `1.bins-<hex>.json`). It expires at `expires` for every bin; the spread
+   * of bins' expiries by index (freshness.ts) starts with their first re-signing.
+   */
+  async storeEmptyBin(signer: Signer, expires: string): Promise<RoleVersion> {
+    const { bytes } = await signAssembled(binHeader(1, expires), "targets", [], [signer]);
+    const sha256 = await sha256Hex(bytes);
+    await this.#deps.bucket.putEmptyBin(bytes, sha256);
+    return { version: 1, expires, length: bytes.length, sha256 };
   }
 
   /**

@@ -40,6 +40,7 @@ import type { Signature } from "../src/tuf/metadata.ts";
 import { serialize } from "../src/tuf/metadata.ts";
 import type { AuditEvent } from "./audit-log.ts";
 import { verifyBootstrapRoot } from "./bootstrap.ts";
+import { binExpiry } from "./freshness.ts";
 import { DelegationRequests } from "./delegation-requests.ts";
 import type { RoleSignature } from "./offline-bins.ts";
 import { published } from "./group-commit.ts";
@@ -70,6 +71,8 @@ export class Repository extends DurableObject<Env> {
   readonly #p: RepositoryParts;
   readonly #delegationRequests: DelegationRequests;
   readonly #operator: OperatorChanges;
+  /** A bootstrap is storing its files (between its checks and its transaction). */
+  #bootstrapping = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -99,7 +102,9 @@ export class Repository extends DurableObject<Env> {
   /**
    * Bootstrap: verify root v1 (signed by a threshold of its root keys, naming
    * this repository's online key for every online role), then sign and
-   * publish every online role. A root that fails any check changes nothing.
+   * publish every online role: targets, and every hash bin's version 1 as one
+   * shared empty bin (publisher.ts, storeEmptyBin). A root that fails any
+   * check changes nothing.
    */
   async bootstrap(request: BootstrapRequest): Promise<Result<{ versions: PublishedVersions }>> {
     if (this.#p.settings)
@@ -115,18 +120,31 @@ export class Repository extends DurableObject<Env> {
 
     const file = serialize(request.root);
     const rootSha256 = await sha256Hex(file.bytes);
-    // Nothing was written above (and another bootstrap may have won meanwhile);
-    // from here on one synchronous transaction.
-    if (this.#p.settings)
+    // Nothing of the repository was written above. Another bootstrap may have won meanwhile,
+    // or be storing its empty bin now: only one goes on.
+    if (this.#p.settings || this.#bootstrapping)
       return failure(409, "already_bootstrapped", `repository "${this.#p.name}" is already bootstrapped`);
-    this.#p.transaction(() => {
-      this.#p.tlog.append({ type: "root.change", repository: this.#p.name, version: 1, sha256: rootSha256 });
-      saveSettings(this.#p.sql, settings.data);
-      this.#p.roots.add(1, file.bytes, verified.root.expires, Date.now());
-      this.#p.publisher.roles.create(["targets", ...hashBins(settings.data).names()]);
-      this.#p.vault.setState(online.keyid, "active");
-      this.#p.audit.record("bootstrapped", `root 1 with ${settings.data.bins} bins`, { keyid: online.keyid });
-    });
+    this.#bootstrapping = true;
+    try {
+      // Every top-level bin's version 1, stored before anything lists it.
+      const bins = hashBins(settings.data);
+      const signer = await this.#p.vault.signer(online.keyid);
+      const emptyBin = await this.#p.publisher.storeEmptyBin(
+        signer,
+        binExpiry(new Date(), settings.data.expiry.bins, 0, bins.count),
+      );
+      this.#p.transaction(() => {
+        this.#p.tlog.append({ type: "root.change", repository: this.#p.name, version: 1, sha256: rootSha256 });
+        saveSettings(this.#p.sql, settings.data);
+        this.#p.roots.add(1, file.bytes, verified.root.expires, Date.now());
+        this.#p.publisher.roles.create(["targets"]);
+        this.#p.publisher.roles.createStaged(bins.names(), emptyBin);
+        this.#p.vault.setState(online.keyid, "active");
+        this.#p.audit.record("bootstrapped", `root 1 with ${settings.data.bins} bins`, { keyid: online.keyid });
+      });
+    } finally {
+      this.#bootstrapping = false;
+    }
     this.#p.settings = settings.data;
     const result = await published(this.#p.commits.publish(this.#p.publisher.roles.nextSeq()));
     // What health and the pages read, before the repository is reported bootstrapped.

@@ -1,6 +1,8 @@
 /**
  * The R2 layout of one repository. Everything clients download lives here:
  *   <repo>/metadata/<N>.root.json, <V>.<role>.json, timestamp.json
+ *   <repo>/shared/empty-bin.json   version 1 of every top-level hash bin: the empty
+ *       bin signed once at bootstrap, read for each `1.bins-<hex>.json` (see getMetadata)
  *   <repo>/targets/<dir>/<sha256>.<name>
  *   <repo>/log/checkpoint, <repo>/log/tile/…  (the transparency log, C2SP tlog-tiles)
  *   <repo>/quarantine/<key below the repository>  bytes of quarantined targets and their
@@ -18,6 +20,9 @@
  * uploads into staging/ and otherwise only reads.
  */
 export const JSON_TYPE = "application/json";
+
+/** `1.bins-<hex>.json`: version 1 of a top-level hash bin (delegated bins are `<role>.bins-<hex>`). */
+const FIRST_TOP_LEVEL_BIN = /^1\.bins-[0-9a-f]+\.json$/;
 
 export class RepositoryBucket {
   readonly #bucket: R2Bucket;
@@ -57,8 +62,32 @@ export class RepositoryBucket {
     });
   }
 
-  getMetadata(filename: string): Promise<R2ObjectBody | null> {
+  /**
+   * A metadata file's bytes. Version 1 of a top-level hash bin is the empty
+   * bin that bootstrap signs once for all of them (bins name no role in their
+   * signed part, so one file is every bin's version 1): it is read from the
+   * shared key, and from the bin's own key for a repository bootstrapped
+   * before bins shared it.
+   */
+  async getMetadata(filename: string): Promise<R2ObjectBody | null> {
+    if (FIRST_TOP_LEVEL_BIN.test(filename)) {
+      const shared = await this.#bucket.get(this.#emptyBinKey());
+      if (shared) return shared;
+    }
     return this.#bucket.get(this.metadataKey(filename));
+  }
+
+  /** Stores version 1 of every top-level hash bin (see getMetadata). */
+  async putEmptyBin(bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<void> {
+    await this.#bucket.put(this.#emptyBinKey(), bytes, {
+      sha256,
+      httpMetadata: { contentType: JSON_TYPE },
+      customMetadata: { sha256 },
+    });
+  }
+
+  #emptyBinKey(): string {
+    return `${this.#repo}/shared/empty-bin.json`;
   }
 
   /** Stores bytes the Durable Object produced itself at their content address (hash- and length-checked by R2). */

@@ -81,13 +81,35 @@ describe("freshness", () => {
     expect(defined(defined(status.roles.timestamp).nextResign) > new Date(now).toISOString()).toBe(true);
   });
 
-  it("spreads bin expiries so that bins do not all come due together", async () => {
+  it("signs every bin's version 1 once at bootstrap, then spreads bin expiries so that bins do not all come due together", {
+    timeout: 120_000,
+  }, async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(T0);
-    await bootstrapped("fresh-stagger", { bins: 256 });
-    const { rows } = await snapshotOfState("fresh-stagger");
-    const binExpiries = new Set(rows.filter((r) => r.name.startsWith("bins-")).map((r) => r.expires));
-    expect(binExpiries.size).toBeGreaterThan(200);
+    const repo = "fresh-stagger";
+    const stub = env.REPOSITORY.getByName(repo);
+    await bootstrapped(repo, { bins: 256 });
+    const boot = await snapshotOfState(repo);
+    const bins = (rows: typeof boot.rows) => rows.filter((r) => r.name.startsWith("bins-"));
+    // One empty bin is every bin's version 1: one expiry, one file in R2 (served under each bin's name).
+    expect(new Set(bins(boot.rows).map((r) => `${r.version} ${r.expires}`))).toEqual(
+      new Set([`1 ${bins(boot.rows)[0]?.expires}`]),
+    );
+    const stored = await env.BUCKET.list({ prefix: `${repo}/` });
+    expect(stored.objects.filter((o) => o.key.includes("bins-"))).toEqual([]);
+    const a = await workerFetch(`${BASE}/${repo}/metadata/1.bins-00.json`);
+    const b = await workerFetch(`${BASE}/${repo}/metadata/1.bins-ff.json`);
+    expect(a.status).toBe(200);
+    expect(await a.text()).toBe(await b.text());
+    // Their first re-signing (due a margin before that one expiry) spreads them by bin index.
+    vi.setSystemTime(Date.parse(defined(bins(boot.rows)[0]).expires) - 5 * 60 * MINUTE);
+    let after = boot;
+    for (let pass = 0; pass < 20 && bins(after.rows).some((r) => r.version === 1); pass++) {
+      await runDurableObjectAlarm(stub);
+      after = await snapshotOfState(repo);
+    }
+    expect(bins(after.rows).every((r) => r.version === 2)).toBe(true);
+    expect(new Set(bins(after.rows).map((r) => r.expires)).size).toBeGreaterThan(200);
   });
 
   it("re-signs empty bins and idle repositories when the cron wakes them, even without an alarm", async () => {
@@ -97,8 +119,8 @@ describe("freshness", () => {
     await bootstrapped(repo, { bins: 16 });
     const stub = env.REPOSITORY.getByName(repo);
     await runInDurableObject(stub, (_i: Repository, state) => state.storage.deleteAlarm());
-    // 13 hours later, nothing has run: the timestamp and many bins are due.
-    vi.setSystemTime(T0 + 13 * 60 * MINUTE);
+    // 19 hours later, nothing has run: the timestamp and the bins (all of version 1, one expiry) are due.
+    vi.setSystemTime(T0 + 19 * 60 * MINUTE);
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);

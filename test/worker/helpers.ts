@@ -1,5 +1,8 @@
 /** Shared setup for the workerd tests: a client wired to the Worker under test. */
 import { env, exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import type { InvocationSpend } from "../../durable-objects/invocation-budget.ts";
+import type { Repository } from "../../durable-objects/repository.ts";
 import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { RegistryClient, type RegistryCredential } from "../../scripts/lib/registry-client.ts";
@@ -197,4 +200,12 @@ export async function publishedTargets(repo: string) {
     snapshot: snapshot.signed,
     targets: (await getJson(`/${repo}/metadata/${version}.targets.json`)).json.signed,
   };
+}
+
+/** The publish runs (invocations) a repository's object recorded, oldest first. */
+export function recentRuns(repo: string): Promise<InvocationSpend[]> {
+  return runInDurableObject(
+    env.REPOSITORY.getByName(repo),
+    (_i: Repository, state) => state.storage.kv.get<InvocationSpend[]>("publish:recent-invocations") ?? [],
+  );
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
-import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+import { BASE, bootstrapped, getJson, recentRuns, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 
 const hashOf = async (text: string) => sha256Hex(utf8(text));
@@ -161,13 +161,21 @@ describe("uploads", () => {
 });
 
 describe("chunked publishing", () => {
-  it("signs a large bootstrap across alarm invocations, timestamp last", async () => {
-    const { versions } = await bootstrapped("chunked", { bins: 64, binsPerInvocation: 8 });
-    expect(versions).toEqual({ targets: 1, snapshot: 1, timestamp: 1 });
-    const { json: snapshot } = await getJson("/chunked/metadata/1.snapshot.json");
-    expect(Object.keys(snapshot.signed.meta)).toHaveLength(65);
-    for (const name of Object.keys(snapshot.signed.meta)) {
-      const response = await workerFetch(`${BASE}/chunked/metadata/1.${name}`);
+  it("signs a change to many bins across alarm invocations, timestamp last", async () => {
+    const { client } = await bootstrapped("chunked", { bins: 64, binsPerInvocation: 8 });
+    const add = await Promise.all(Array.from({ length: 300 }, (_, i) => entry(`chunked/${i}.tgz`)));
+    const { versions } = await client.changeTargets({ add });
+    // One round, whose 64-odd bins took 8 invocations or more: one snapshot and one timestamp.
+    expect(versions).toEqual({ targets: 1, snapshot: 2, timestamp: 2 });
+    const runs = (await recentRuns("chunked")).filter((r) => r.roles > 0);
+    expect(runs.length).toBeGreaterThanOrEqual(8);
+    for (const run of runs) expect(run.roles).toBeLessThanOrEqual(8);
+    const { json: snapshot } = await getJson("/chunked/metadata/2.snapshot.json");
+    const meta = snapshot.signed.meta as Record<string, { version: number }>;
+    expect(Object.keys(meta)).toHaveLength(65);
+    expect(Object.values(meta).filter((m) => m.version === 2).length).toBeGreaterThan(60);
+    for (const [name, { version }] of Object.entries(meta)) {
+      const response = await workerFetch(`${BASE}/chunked/metadata/${version}.${name}`);
       expect(response.status, name).toBe(200);
       await response.body?.cancel();
     }

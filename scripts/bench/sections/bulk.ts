@@ -3,8 +3,9 @@
  * role or many targets at once, each continued across alarms within the
  * per-invocation budget (durable-objects/invocation-budget.ts).
  *
- *   1. bootstrap of `--bins` bins (16,384; quick 1,024): signs targets, every
- *      bin, snapshot and timestamp;
+ *   1. bootstrap of `--bins` bins (16,384; quick 1,024): signs targets,
+ *      snapshot and timestamp, and the one empty bin that is every bin's
+ *      version 1;
  *   2. full online re-sign: an online-key rotation (root v2 names a new online
  *      key; once signed, every online role is re-signed with it), timed from
  *      the final root signature until that call answers (it waits for the
