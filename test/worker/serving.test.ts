@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { adminClient, BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
@@ -24,6 +25,22 @@ describe("serving metadata", () => {
       expect(response.headers.get("Cache-Control"), file).toBe(IMMUTABLE);
       await response.body?.cancel();
     }
+  });
+
+  it("serves a bin's version 1 from its own key in a repository bootstrapped before bins shared one", async () => {
+    const repo = "serve-own-bin";
+    await bootstrapped(repo, { bins: 16 });
+    // As such a repository's R2 holds it: each bin's version 1 under its own name, no shared empty bin.
+    const shared = defined(await env.BUCKET.get(`${repo}/shared/empty-bin.json`));
+    const bytes = new Uint8Array(await shared.arrayBuffer());
+    await env.BUCKET.put(`${repo}/metadata/1.bins-3.json`, bytes);
+    await env.BUCKET.delete(`${repo}/shared/empty-bin.json`);
+    const own = await workerFetch(`${BASE}/${repo}/metadata/1.bins-3.json`);
+    expect(own.status).toBe(200);
+    expect(new Uint8Array(await own.arrayBuffer())).toEqual(bytes);
+    const missing = await workerFetch(`${BASE}/${repo}/metadata/1.bins-4.json`);
+    expect(missing.status).toBe(404);
+    await missing.body?.cancel();
   });
 
   it("answers If-None-Match with 304 and HEAD without a body", async () => {
