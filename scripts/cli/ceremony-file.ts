@@ -27,6 +27,7 @@ import { type Envelope, type Signature, SignatureSchema, verifyThreshold } from 
 import { parseRoot, type Root, verifyRootSuccessor } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { verifySignature } from "../../src/tuf/verify.ts";
+import { type ExternalSignature, requireSigns, withSignature } from "./external-signature.ts";
 import { failed, usageError } from "./exit.ts";
 import { summaryLines } from "./root-view.ts";
 import type { TargetsChangeFile, TargetsFilePart } from "./targets-ceremony-file.ts";
@@ -301,18 +302,15 @@ export async function addSignatures(verified: VerifiedCeremony, signers: Signer[
 export async function addExternalSignature(
   path: string,
   verified: VerifiedCeremony,
-  keyid: string,
-  signature: Uint8Array,
+  external: ExternalSignature,
 ): Promise<CeremonyFile> {
   const { file, root, trusted } = verified;
   if (file.kind === "bootstrap")
     throw usageError(
       "a bootstrap file also needs a signature over its settings; sign it with a key file, or bootstrap with --public-key keys and a root-change ceremony later",
     );
-  const key = root.keys[keyid] ?? trusted?.keys[keyid];
-  if (!key) throw usageError(`${keyid} is not a key of this ceremony's roots`);
-  const sig = toHex(signature);
-  if (!(await verifies(key, sig, canonicalBytes(file.signed))))
-    throw failed(`the signature in it does not verify with key ${keyid} over the canonical bytes of ${path}`);
-  return { ...file, signatures: [...file.signatures.filter((s) => s.keyid !== keyid), { keyid, sig }] };
+  const key = root.keys[external.keyid] ?? trusted?.keys[external.keyid];
+  if (!key) throw usageError(`${external.keyid} is not a key of this ceremony's roots`);
+  await requireSigns({ ...external, key }, canonicalBytes(file.signed), path);
+  return { ...file, signatures: withSignature(file.signatures, external.signature) };
 }

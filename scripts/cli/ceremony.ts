@@ -41,8 +41,12 @@ import { color, info, out, outJson, shortId, table } from "./output.ts";
 import { confirmOrAbort } from "./prompt.ts";
 import { describeCeremony, summaryLines, trustedRootKeyids } from "./root-view.ts";
 import { checkTargetsDraft, signTargetsDraft, targetsFingerprint } from "./targets-draft.ts";
+import { checkExternalFlags, readExternalSignature, signs } from "./external-signature.ts";
 import {
+  addExternalTargetsSignature,
   addTargetsSignatures,
+  type TargetsChangeFile,
+  type TargetsFilePart,
   type VerifiedTargets,
   targetsPartLines,
   verifyTargetsChangeFile,
@@ -355,16 +359,17 @@ async function signFile(path: string, flags: FileSignFlags): Promise<void> {
   const targets = await verifiedTargetsOf(path, verified);
   let updated: CeremonyFile;
   if (flags.signature) {
-    if (flags.key.length || !flags.publicKey)
-      throw usageError("--signature needs --public-key (the key that made it) and no --key");
-    const { keyid } = await readPublicKey(flags.publicKey);
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(flags.signature));
-    } catch (error) {
-      throw usageError(`cannot read --signature: ${(error as Error).message}`);
-    }
-    updated = await addExternalSignature(path, verified, keyid, bytes);
+    checkExternalFlags(flags);
+    const external = await readExternalSignature(flags.signature, flags.publicKey as string);
+    // A targets key's signature over the targets part (`ceremony bytes --targets`), else one over root N+1.
+    const overTargets =
+      file.targets &&
+      targets?.keyids.includes(external.keyid) &&
+      (await signs(external, canonicalBytes(targetsDraftBytesOf(file.targets))));
+    updated =
+      file.targets && overTargets
+        ? { ...file, targets: await addExternalTargetsSignature(path, file.targets, external) }
+        : await addExternalSignature(path, verified, external);
   } else {
     if (!flags.key.length) throw usageError("--key is required (or --signature with --public-key)");
     const rootKeys = new Set([...verified.trusted.roles.root.keyids, ...verified.root.roles.root.keyids]);
@@ -402,33 +407,52 @@ async function signFile(path: string, flags: FileSignFlags): Promise<void> {
   reportFile(path, after, flags, await verifiedTargetsOf(path, after));
 }
 
+/** `ceremony bytes`: writes a targets draft's canonical bytes, for a signer outside this CLI. */
+async function writeTargetsBytes(file: string, part: TargetsFilePart, targets: VerifiedTargets): Promise<void> {
+  await writeFile(file, canonicalBytes(targetsDraftBytesOf(part)));
+  out(`Wrote ${file}: the canonical bytes of targets v${targets.draft.version} (SHA-256 ${targets.fingerprint})`);
+}
+
 /** The targets part of a root-change file, checked against its roots (null if it has none). */
 async function verifiedTargetsOf(path: string, verified: VerifiedRootChange): Promise<VerifiedTargets | null> {
   const part = verified.file.targets;
   return part ? verifyTargetsPart(path, part, verified.trusted, verified.root) : null;
 }
 
-/** `ceremony sign FILE` for a targets-change file (a delegation change or targets refresh). */
+/**
+ * `ceremony sign FILE` for a targets-change file (a delegation change or
+ * targets refresh): with key files, or with a signature made elsewhere over
+ * `ceremony bytes` output (`--signature`, `--public-key`), checked first.
+ */
 async function signTargetsFile(path: string, pinned: Root | null, flags: FileSignFlags): Promise<void> {
-  if (flags.signature)
-    throw usageError("--signature adds a signature over a root draft; sign a targets draft with --key");
-  if (!flags.key.length) throw usageError("--key is required");
+  checkExternalFlags(flags);
+  if (!flags.signature && !flags.key.length) throw usageError("--key is required (or --signature with --public-key)");
   const verified = await verifyTargetsChangeFile(path, readTargetsChangeFile(path), pinned);
-  for (const f of flags.key) {
-    const { keyid } = await readPublicKey(f);
+  const requireTargetsKey = (file: string, keyid: string) => {
     if (!verified.targets.keyids.includes(keyid))
       throw keyError(
-        `${f} (keyid ${keyid}) is not a targets key of root v${verified.inForce.version}; nothing was signed`,
+        `${file} (keyid ${keyid}) is not a targets key of root v${verified.inForce.version}; nothing was signed`,
       );
+  };
+  let file: TargetsChangeFile;
+  if (flags.signature) {
+    const external = await readExternalSignature(flags.signature, flags.publicKey as string);
+    requireTargetsKey(external.publicKeyFile, external.keyid);
+    if (!flags.json) for (const line of describeTargetsChange(verified)) info(line);
+    file = { ...verified.file, targets: await addExternalTargetsSignature(path, verified.file.targets, external) };
+    await verifyTargetsChangeFile(path, file, pinned);
+    await writeCeremonyFile(path, file);
+  } else {
+    for (const f of flags.key) requireTargetsKey(f, (await readPublicKey(f)).keyid);
+    if (!flags.json || !flags.yes) for (const line of describeTargetsChange(verified)) info(line);
+    const question = `Sign targets v${verified.targets.draft.version} (${verified.file.ceremony.kind}) with ${flags.key.join(", ")}?`;
+    if (!(await confirmOrAbort(question, flags.yes))) throw failed("cancelled; nothing was signed");
+    file = await signTargetsChangeFile(path, pinned, async () => {
+      const signers: Signer[] = [];
+      for (const f of flags.key) signers.push(await loadSigner(f, flags)); // one passphrase prompt at a time
+      return signers;
+    });
   }
-  if (!flags.json || !flags.yes) for (const line of describeTargetsChange(verified)) info(line);
-  const question = `Sign targets v${verified.targets.draft.version} (${verified.file.ceremony.kind}) with ${flags.key.join(", ")}?`;
-  if (!(await confirmOrAbort(question, flags.yes))) throw failed("cancelled; nothing was signed");
-  const file = await signTargetsChangeFile(path, pinned, async () => {
-    const signers: Signer[] = [];
-    for (const f of flags.key) signers.push(await loadSigner(f, flags)); // one passphrase prompt at a time
-    return signers;
-  });
   const after = await verifyTargetsChangeFile(path, file, pinned);
   const { progress, complete } = after.targets;
   if (flags.json)
@@ -642,7 +666,7 @@ export function registerCeremony(program: Command): void {
     )
     .option(
       "--signature <file>",
-      "offline: add a signature made elsewhere (e.g. a hardware token) over `ceremony bytes` output; DER for ECDSA",
+      "offline: add a signature made elsewhere (e.g. a hardware token) over `ceremony bytes` output (a root draft, or a targets draft: a targets-change file, or `--targets` of a root-change file); DER for ECDSA",
     )
     .option(
       "--public-key <file>",
@@ -657,6 +681,7 @@ export function registerCeremony(program: Command): void {
         "tuf-edge ceremony sign 0123456789abcdef --key a.json --key b.json --yes",
         "tuf-edge ceremony sign ceremony.json --key root-a.json --trusted-root packages.1.root.json   # offline",
         "tuf-edge ceremony sign ceremony.json --signature sig.der --public-key root-hw.pub.json       # offline",
+        "tuf-edge ceremony sign acme-change.json --signature sig.der --public-key sec-hw.pub.json     # a targets draft",
       ]),
     )
     .action(async (target: string, flags: FileSignFlags, command: Command) => {
@@ -689,23 +714,33 @@ export function registerCeremony(program: Command): void {
     .argument("<file>", "the ceremony file")
     .requiredOption("--out <file>", "where to write the bytes")
     .option("--trusted-root <file>", "your own copy of a trusted root; the file's root chain must start from it")
+    .option(
+      "--targets",
+      "a root-change file with a targets part: write the targets draft's bytes (for a targets key), not root N+1's",
+    )
     .addHelpText(
       "after",
       examples([
         "tuf-edge ceremony bytes ceremony.json --out draft.bin --trusted-root packages.1.root.json",
         "openssl dgst -sha256 -sign root-hw.pem -out sig.der draft.bin",
         "tuf-edge ceremony sign ceremony.json --signature sig.der --public-key root-hw.pub.json",
+        "tuf-edge ceremony bytes rekey.json --targets --out targets.bin   # the targets part, for a targets key",
       ]),
     )
-    .action(async (path: string, flags: { out: string; trustedRoot?: string }) => {
+    .action(async (path: string, flags: { out: string; trustedRoot?: string; targets?: boolean }) => {
       const pinned = await readPinnedRoot(flags.trustedRoot);
+      if (flags.targets && ceremonyFileKind(path) === "root-change") {
+        const verified = await readRootChangeFile(path, pinned);
+        const targets = await verifiedTargetsOf(path, verified);
+        if (!targets || !verified.file.targets)
+          throw usageError(`${path} drafts no targets: leave out --targets to write root v${verified.root.version}`);
+        for (const line of describeFile(verified, pinned, targets)) info(line);
+        return writeTargetsBytes(flags.out, verified.file.targets, targets);
+      }
       if (ceremonyFileKind(path) === "targets-change") {
         const targets = await verifyTargetsChangeFile(path, readTargetsChangeFile(path), pinned);
         for (const line of describeTargetsChange(targets)) info(line);
-        await writeFile(flags.out, canonicalBytes(targetsDraftBytesOf(targets.file.targets)));
-        return out(
-          `Wrote ${flags.out}: the canonical bytes of targets v${targets.targets.draft.version} (SHA-256 ${targets.targets.fingerprint})`,
-        );
+        return writeTargetsBytes(flags.out, targets.file.targets, targets.targets);
       }
       const verified = await readRootChangeFile(path, pinned);
       for (const line of describeFile(verified, pinned)) info(line);

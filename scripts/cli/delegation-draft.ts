@@ -13,17 +13,16 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { AdminClient } from "../lib/admin-client.ts";
 import type { DelegationView, OfflineDraftView, PublishedVersions } from "../../src/repository-api.ts";
-import { fromUtf8, toHex } from "../../src/lib/bytes.ts";
+import { fromUtf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import type { Signature } from "../../src/tuf/metadata.ts";
 import { type PendingChange, withChanges } from "../../src/tuf/offline-draft.ts";
 import type { TargetFile } from "../../src/tuf/targets.ts";
-import { verifySignature } from "../../src/tuf/verify.ts";
 import { guardedFetch, repoBaseUrl, requireUrl, type Settings } from "./config.ts";
 import { failed, usageError } from "./exit.ts";
-import { readPublicKey } from "./keyfile.ts";
 import { info, shortId } from "./output.ts";
+import { readExternalSignature, requireSigns, withSignature } from "./external-signature.ts";
 
 /** A role file as the owners sign it: an envelope (signatures may be empty) or a bare signed part. */
 interface RoleFile {
@@ -104,18 +103,9 @@ export function describeDraft(draft: OfflineDraftView): string[] {
 /** Adds a signature made elsewhere (a hardware token, over `delegation bytes` output) to a role file, verified first. */
 export async function addExternalSignature(file: string, signatureFile: string, publicKeyFile: string) {
   const role = readRoleFile(file);
-  const { keyid, key } = await readPublicKey(publicKeyFile);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(signatureFile));
-  } catch (error) {
-    throw usageError(`cannot read --signature: ${(error as Error).message}`);
-  }
-  if (!(await verifySignature(key, bytes, canonicalBytes(role.signed))))
-    throw failed(
-      `the signature in ${signatureFile} does not verify with key ${keyid} over the canonical bytes of ${file}`,
-    );
-  const signatures = [...role.signatures.filter((s) => s.keyid !== keyid), { keyid, sig: toHex(bytes) }];
+  const external = await readExternalSignature(signatureFile, publicKeyFile);
+  await requireSigns(external, canonicalBytes(role.signed), file);
+  const signatures = withSignature(role.signatures, external.signature);
   await writeRoleFile(file, { ...role, signatures });
   return { file, version: role.signed.version, keyids: signatures.map((s) => s.keyid) };
 }

@@ -32,6 +32,7 @@ import { toHex } from "../../src/lib/bytes.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { adminClient } from "./config.ts";
 import { usageError } from "./exit.ts";
+import { checkExternalFlags } from "./external-signature.ts";
 import { loadSigner, type PassphraseOptions, readPublicKey } from "./keyfile.ts";
 import { examples } from "./help.ts";
 import { confirmOrAbort } from "./prompt.ts";
@@ -304,9 +305,8 @@ export function registerDelegation(program: Command): void {
           return;
         }
         if (flags.signature) {
-          if (!flags.publicKey || flags.key?.length)
-            throw usageError("--signature needs --public-key (the key that made it) and no --key");
-          const result = await addExternalSignature(file, flags.signature, flags.publicKey);
+          checkExternalFlags(flags);
+          const result = await addExternalSignature(file, flags.signature, flags.publicKey as string);
           if (flags.json) return outJson(result);
           return out(`${file}: version ${result.version}, signed by ${result.keyids.length} key(s)`);
         }

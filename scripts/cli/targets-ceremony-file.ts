@@ -24,6 +24,7 @@ import type { Targets } from "../../src/tuf/targets.ts";
 import type { CeremonyKind } from "../../src/repository-api.ts";
 import { ALTERED_HINT, type CEREMONY_FILE_FORMAT, type Progress, verifies, verifyChain } from "./ceremony-file.ts";
 import { failed } from "./exit.ts";
+import { type ExternalSignature, requireSigns, withSignature } from "./external-signature.ts";
 
 export interface TargetsFilePart {
   /** The exact bytes to sign: the canonical JSON of the draft's signed part, as UTF-8 text. */
@@ -139,6 +140,16 @@ export async function addTargetsSignatures(part: TargetsFilePart, signers: Signe
   const signatures = part.signatures.filter((s) => !signers.some((x) => x.keyid === s.keyid));
   for (const signer of signers) signatures.push({ keyid: signer.keyid, sig: toHex(await signer.sign(message)) });
   return { ...part, signatures };
+}
+
+/** Adds a signature made elsewhere (a hardware token, over `ceremony bytes` output) over the targets draft, checked first. */
+export async function addExternalTargetsSignature(
+  path: string,
+  part: TargetsFilePart,
+  external: ExternalSignature,
+): Promise<TargetsFilePart> {
+  await requireSigns(external, canonicalBytes(JSON.parse(part.canonical)), `the targets draft in ${path}`);
+  return { ...part, signatures: withSignature(part.signatures, external.signature) };
 }
 
 /** What every offline step shows of the targets draft. */

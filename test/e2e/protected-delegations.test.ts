@@ -6,8 +6,12 @@
  * they sign it, then tuf-js resolves a target through it; and a top-level
  * targets forged with the repository's own online key (unsealed from the
  * instance's storage with its key-encryption key, as a thief would) that
- * drops the delegation is refused by tuf-js.
+ * drops the delegation is refused by tuf-js. In a second repository a root
+ * change hands targets to a P-256 key that signs only with OpenSSL over
+ * `ceremony bytes` output (the targets part of the root-change file, then a
+ * targets-change file), and tuf-js follows.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -25,8 +29,23 @@ import { cliEnv, cliHarness, json, ok } from "./cli-harness.ts";
 import { lookUpWithTufJs } from "./tuf-js-lookup.ts";
 
 const REPO = "e2e-protected";
+/** A second repository, whose targets keys a root change hands to a hardware token. */
+const HW_REPO = "e2e-protected-hw";
 const DO = { className: "Repository", name: REPO };
 const PASSPHRASE = "protected delegations passphrase";
+/** Both repositories: root keys alice and bob, 2 of 2, 16 bins. */
+const BOOTSTRAP = [
+  "bootstrap",
+  "--key",
+  "root-alice.json",
+  "--key",
+  "root-bob.json",
+  "--threshold",
+  "2",
+  "--bins",
+  "16",
+  "--yes",
+];
 /** A key holder's run on a machine with no service: no URL, repository or admin token. */
 const offline = { TUF_EDGE_URL: undefined, TUF_EDGE_REPO: undefined, TUF_EDGE_ADMIN_TOKEN: undefined };
 
@@ -97,20 +116,7 @@ describe("protected delegations: tuf-js, the CLI and the root key holders", () =
       passphrase: PASSPHRASE,
     });
     for (const holder of ["alice", "bob"]) ok(await run(["keys", "generate", "--out", `root-${holder}.json`]));
-    ok(
-      await run([
-        "bootstrap",
-        "--key",
-        "root-alice.json",
-        "--key",
-        "root-bob.json",
-        "--threshold",
-        "2",
-        "--bins",
-        "16",
-        "--yes",
-      ]),
-    );
+    ok(await run(BOOTSTRAP));
   }, 400_000);
 
   afterAll(async () => {
@@ -154,6 +160,80 @@ describe("protected delegations: tuf-js, the CLI and the root key holders", () =
     expect(found.info?.hashes).toEqual(entry.hashes);
     expect(found.roles).toEqual(["acme", "root", "snapshot", "targets", "timestamp"]);
   });
+
+  it("a hardware token takes over targets by a root change and approves a delegation with OpenSSL signatures over `ceremony bytes`; tuf-js follows", async () => {
+    // Its own repository: the test below leaves a forged targets in this one's storage and caches.
+    const hw = { TUF_EDGE_REPO: HW_REPO };
+    const hwUrls = repositoryUrls(instance.baseUrl, HW_REPO);
+    const pinned = ["--trusted-root", `${HW_REPO}.1.root.json`];
+    ok(await run(BOOTSTRAP, hw));
+    const hwRootOne = new Uint8Array((await readLocalR2Object(persistTo, `${HW_REPO}/metadata/1.root.json`)).bytes);
+    const protect = json(ok(await run(["delegation", "protect", "--yes", "--json"], hw)));
+    ok(await run(["ceremony", "sign", protect.id, "--key", "root-alice.json", "--key", "root-bob.json", "--yes"], hw));
+
+    // The token: a P-256 key that signs only with openssl; the CLI reads its public key, never signs with it.
+    execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "hw.pem"], {
+      cwd: scratch,
+    });
+    ok(await run(["keys", "import", "--pem", "hw.pem", "--out", "sec-hw.json"]));
+    await writeFile(join(scratch, "sec-hw.pub.json"), ok(await run(["keys", "show", "sec-hw.json", "--json"])).stdout);
+    const openssl = (input: string, output: string) =>
+      execFileSync("openssl", ["dgst", "-sha256", "-sign", "hw.pem", "-out", output, input], { cwd: scratch });
+    const external = (file: string, sig: string, key = "sec-hw.pub.json") =>
+      run(["ceremony", "sign", file, "--signature", sig, "--public-key", key], offline);
+
+    // Root 3 names the token alone for targets; the root key holders sign root 3, the token the next targets.
+    const args = ["rotate", "root", "--targets-key", "sec-hw.pub.json", "--targets-threshold", "1", "--yes", "--json"];
+    const rekey = json(ok(await run(args, hw)));
+    expect(rekey).toMatchObject({
+      kind: "root-change",
+      rootVersion: 3,
+      progress: { targets: { signed: 0, threshold: 1 } },
+    });
+    ok(await run(["ceremony", "export", rekey.id, "--out", "rekey.json"], hw));
+    for (const holder of ["alice", "bob"])
+      ok(await run(["ceremony", "sign", "rekey.json", "--key", `root-${holder}.json`, ...pinned, "--yes"], offline));
+    ok(await run(["ceremony", "bytes", "rekey.json", "--targets", "--out", "rekey-targets.bin", ...pinned], offline));
+    openssl("rekey-targets.bin", "rekey-targets.sig");
+    const signedRekey = ok(await external("rekey.json", "rekey-targets.sig"));
+    expect(signedRekey.stdout).toContain("1 of 1 from the targets keys; ready to submit");
+    expect(json(ok(await run(["ceremony", "submit", "rekey.json", "--json"], hw)))).toMatchObject({
+      state: "published",
+      rootVersion: 3,
+    });
+    // tuf-js from root 1: root 2, root 3, and targets verified with the token's key.
+    const before = await lookUpWithTufJs(scratch, hwRootOne, hwUrls, "gamma/tool-1.0.tgz");
+    expect(before.info).toBeNull();
+
+    // A delegation change: a targets-change file, signed by the token alone.
+    const contents = Buffer.from("gamma tool\n");
+    const entry = { length: contents.length, hashes: { sha256: createHash("sha256").update(contents).digest("hex") } };
+    const { args: add } = await proposeOffline("gamma", { "gamma/tool-1.0.tgz": entry });
+    const id = /ceremony ([0-9a-f]{16})/.exec(ok(await run(add, hw)).stdout)?.[1] as string;
+    ok(await run(["ceremony", "export", id, "--out", "gamma.json"], hw));
+    ok(await run(["ceremony", "bytes", "gamma.json", "--out", "gamma.bin", ...pinned], offline));
+    openssl("gamma.bin", "gamma.sig");
+    // Over other bytes: refused (exit 1); with a key that is not a targets key: refused (exit 5); nothing written.
+    await writeFile(join(scratch, "other.bin"), "not the draft");
+    openssl("other.bin", "other.sig");
+    const unchanged = await readFile(join(scratch, "gamma.json"), "utf8");
+    const wrongBytes = await external("gamma.json", "other.sig");
+    expect(wrongBytes.code).toBe(1);
+    expect(wrongBytes.stderr).toContain("does not verify with key");
+    const wrongKey = await external("gamma.json", "gamma.sig", "root-alice.json");
+    expect(wrongKey.code).toBe(5);
+    expect(wrongKey.stderr).toContain("is not a targets key of root v3; nothing was signed");
+    expect(await readFile(join(scratch, "gamma.json"), "utf8")).toBe(unchanged);
+    const signed = ok(await external("gamma.json", "gamma.sig"));
+    expect(signed.stdout).toContain("gamma.json: 1 of 1 needed from the targets keys; ready to submit");
+    expect(json(ok(await run(["ceremony", "submit", "gamma.json", "--json"], hw)))).toMatchObject({
+      state: "published",
+      submitted: 1,
+    });
+    const found = await lookUpWithTufJs(scratch, hwRootOne, hwUrls, "gamma/tool-1.0.tgz");
+    expect(found.info?.hashes).toEqual(entry.hashes);
+    expect(found.roles).toContain("gamma");
+  }, 300_000);
 
   it("tuf-js refuses a top-level targets forged with the online key that drops the delegation", async () => {
     // A second approved change, so that the targets version forged below is one nothing fetched
