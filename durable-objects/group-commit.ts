@@ -13,6 +13,7 @@ import {
   type R2Meter,
   ROUNDS_PER_INVOCATION,
 } from "./invocation-budget.ts";
+import type { ImportHold } from "./import-hold.ts";
 import type { Publisher } from "./publisher.ts";
 import { KekError } from "./sealer.ts";
 
@@ -24,9 +25,15 @@ interface Waiter {
 
 /**
  * How a run ended: nothing left to publish, more work for the next
- * invocation (schedule an alarm now), or a failure (schedule a retry).
+ * invocation (schedule an alarm now), changes that wait for an import's end
+ * (import-hold.ts: schedule the alarm for the hold's deadline), or a failure
+ * (schedule a retry).
  */
-export type RunOutcome = { outcome: "idle" } | { outcome: "more" } | { outcome: "failed"; error: unknown };
+export type RunOutcome =
+  | { outcome: "idle" }
+  | { outcome: "more" }
+  | { outcome: "held" }
+  | { outcome: "failed"; error: unknown };
 
 export class PublishFailedError extends Error {
   constructor(cause: unknown) {
@@ -69,6 +76,8 @@ export interface GroupCommitDeps {
   meter: R2Meter;
   /** Where each run's spend is recorded. */
   spent: InvocationLog;
+  /** Deferred import batches: no round starts while it holds (import-hold.ts). */
+  hold: ImportHold;
 }
 
 export class GroupCommit {
@@ -81,6 +90,7 @@ export class GroupCommit {
   readonly #scheduleNow: () => Promise<void>;
   readonly #meter: R2Meter;
   readonly #spent: InvocationLog;
+  readonly #hold: ImportHold;
 
   constructor(deps: GroupCommitDeps) {
     this.#publisher = deps.publisher;
@@ -89,10 +99,12 @@ export class GroupCommit {
     this.#scheduleNow = deps.scheduleNow;
     this.#meter = deps.meter;
     this.#spent = deps.spent;
+    this.#hold = deps.hold;
   }
 
-  /** Resolves once the change numbered `seq` (and all before it) is published. */
+  /** Resolves once the change numbered `seq` (and all before it) is published (an import's hold ends). */
   publish(seq: number): Promise<PublishedVersions> {
+    this.#hold.release();
     const done = new Promise<PublishedVersions>((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
     this.#kick();
     return done;
@@ -102,11 +114,22 @@ export class GroupCommit {
    * For callers that do not wait (Prefer: respond-async): the change is stored;
    * the publish starts on a later turn, so the response is not held behind the
    * round's first synchronous work, and an alarm makes sure it starts even if
-   * the object is evicted first.
+   * the object is evicted first. An import's hold ends: this change's round
+   * carries its stored batches too.
    */
   async publishSoon(): Promise<void> {
+    this.#hold.release();
     await this.#scheduleNow();
     setTimeout(() => this.#kick(), 0);
+  }
+
+  /**
+   * For a deferred import batch (import-hold.ts): the change is stored, and
+   * publishing waits for the import's end or IMPORT_IDLE_MS without another
+   * batch. Returns that deadline; the caller sets the alarm for it.
+   */
+  deferForImport(now: number): number {
+    return this.#hold.extend(now);
   }
 
   /** Runs (or joins) one invocation's worth of the publish loop; for alarms and refreshes. */
@@ -131,6 +154,12 @@ export class GroupCommit {
     let rounds = 0;
     try {
       while (rounds < ROUNDS_PER_INVOCATION) {
+        // An import's batches wait for its end: no new round starts (one under way finishes).
+        const table = this.#publisher.roles;
+        if (!table.roundActive() && this.#hold.until(Date.now()) !== null && table.hasChanges()) {
+          result = { outcome: "held" };
+          break;
+        }
         // Each staged role is one R2 write: the step stays within both budgets.
         const step = await this.#publisher.step(Math.max(0, Math.min(budget, r2Left())));
         budget -= step.staged;
@@ -150,7 +179,7 @@ export class GroupCommit {
       result = { outcome: "failed", error };
     }
     // A run that found nothing to do is not worth a record.
-    if (roles > 0 || rounds > 0 || result.outcome !== "idle")
+    if (roles > 0 || rounds > 0 || (result.outcome !== "idle" && result.outcome !== "held"))
       this.#spent.record({
         roles,
         rounds,

@@ -11,6 +11,7 @@ import {
   type StagedUpload,
   type TargetsChange,
 } from "../src/repository-api.ts";
+import { logEvent } from "../src/structured-log.ts";
 import type { RepositoryParts } from "./repository-parts.ts";
 import type { Actor, BinnedEvent } from "./target-events.ts";
 
@@ -20,6 +21,18 @@ export interface AppliedChange {
   removed: number;
   pending: boolean;
   awaitingOwners: string[];
+  /** A deferred import batch: published at the import's end, at the latest at this time (import-hold.ts). */
+  publishBy?: string;
+}
+
+/**
+ * How a change is published: `wait` (default) answers once it is published;
+ * `wait: false` once it is stored (respond-async), with its round starting at
+ * once, or, with `deferred` (a batch of an import), once the import ends.
+ */
+export interface ChangeOptions {
+  wait?: boolean;
+  deferred?: boolean;
 }
 
 /** A quarantine action: quarantine a listed target, release a quarantined one, or remove it for good. */
@@ -39,7 +52,7 @@ export class OperatorChanges {
    * as registry pushes, except that removing an unknown path is ignored (and
    * not counted).
    */
-  async change(change: TargetsChange, options: { wait?: boolean } = {}): Promise<Result<AppliedChange>> {
+  async change(change: TargetsChange, options: ChangeOptions = {}): Promise<Result<AppliedChange>> {
     const ready = await this.#p.changesRefused();
     if (ready) return ready;
     const assign = this.#p.delegations.assigner();
@@ -103,11 +116,31 @@ export class OperatorChanges {
     if (upload) await this.#p.staged.discard(upload);
   }
 
+  /**
+   * A stored import batch waits for the import's end (import-hold.ts); the
+   * alarm is set for the hold's deadline. Its log entries are hashed and
+   * their full tiles stored now, a batch at a time, so that the round which
+   * publishes the import stays within one invocation's budget. Returns the
+   * deadline.
+   */
+  async #deferForImport(): Promise<number> {
+    const p = this.#p;
+    const until = p.commits.deferForImport(Date.now());
+    await p.scheduler.arm(p.requireSettings());
+    // Derived work: if it fails, the round that publishes the import does it.
+    await p.tlog
+      .storeFullTiles(p.bucket)
+      .catch((error: unknown) =>
+        logEvent("log.full-tiles-failed", { repository: p.name, error: String(error) }, "warn"),
+      );
+    return until;
+  }
+
   /** Applies checked events in one transaction (accepting staged upload `uploadId` in it, if given), then publishes. */
   async #apply(
     events: BinnedEvent[],
     actor: Actor,
-    options: { wait?: boolean },
+    options: ChangeOptions,
     uploadId?: string,
   ): Promise<Result<AppliedChange>> {
     const p = this.#p;
@@ -123,6 +156,17 @@ export class OperatorChanges {
     await p.settleQuarantine();
     if (!applied.ok) return applied;
     const { awaitingOwners } = applied;
+    if (options.wait === false && options.deferred) {
+      const publishBy = await this.#deferForImport();
+      return {
+        ok: true,
+        versions: p.publisher.versions(),
+        removed: applied.removed,
+        pending: true,
+        awaitingOwners,
+        publishBy: new Date(publishBy).toISOString(),
+      };
+    }
     if (options.wait === false) {
       // Stored and durable; the publish follows (group commit), and failures are retried.
       await p.commits.publishSoon();

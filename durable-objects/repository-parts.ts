@@ -42,6 +42,7 @@ import { hashBins, type Settings } from "./settings.ts";
 import { TargetsIndex } from "./targets-index.ts";
 import { RootHistory } from "./root-history.ts";
 import { TransparencyLog } from "./transparency-log.ts";
+import { ImportHold } from "./import-hold.ts";
 
 export type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
 
@@ -54,6 +55,8 @@ export class RepositoryParts {
   readonly targets: TargetsIndex;
   readonly publisher: Publisher;
   readonly commits: GroupCommit;
+  /** An import's stored batches wait for its end before a round starts (import-hold.ts). */
+  readonly importHold: ImportHold;
   readonly freshness: Freshness;
   readonly audit: AuditLog;
   /** The binary-transparency log (not to be confused with the audit log). */
@@ -139,6 +142,7 @@ export class RepositoryParts {
         published: (versions, files) => this.metrics.roundPublished(Date.now(), versions, files),
       },
     });
+    this.importHold = new ImportHold(this.sql);
     this.commits = new GroupCommit({
       publisher: this.publisher,
       budget: () => this.requireSettings().binsPerInvocation,
@@ -146,6 +150,7 @@ export class RepositoryParts {
       scheduleNow: () => ctx.storage.setAlarm(Date.now()),
       meter: this.r2,
       spent: this.invocations,
+      hold: this.importHold,
     });
     this.freshness = new Freshness(this.sql, this.publisher.roles);
     this.protectedTargets = new ProtectedTargets({
@@ -256,6 +261,7 @@ export class RepositoryParts {
       offlineTargetsExpiry: () =>
         this.delegations.targetsOffline() ? (this.publisher.roles.published("targets")?.expires ?? null) : null,
       openTargetsRefresh: () => this.openTargetsChange(() => this.ceremonies.openTargetsChange({ op: "refresh" })),
+      importHold: (now) => this.importHold.until(now),
     });
     this.site = new SiteDocuments({
       sql: this.sql,

@@ -45,7 +45,7 @@ import { DelegationRequests } from "./delegation-requests.ts";
 import type { RoleSignature } from "./offline-bins.ts";
 import { published } from "./group-commit.ts";
 import { keysById } from "./offline-versions.ts";
-import { type AppliedChange, OperatorChanges, type QuarantineChange } from "./operator-changes.ts";
+import { type AppliedChange, type ChangeOptions, OperatorChanges, type QuarantineChange } from "./operator-changes.ts";
 import type { UploadAuthorization, UploadRequest } from "./pushes.ts";
 import type { CredentialInfo, RegistryInfo } from "./registries.ts";
 import { MAX_CREDENTIALS_PER_REGISTRY } from "./registries.ts";
@@ -153,8 +153,22 @@ export class Repository extends DurableObject<Env> {
   }
 
   /** The operator's change: adds and removes targets as one change (operator-changes.ts). */
-  async changeTargets(change: TargetsChange, options: { wait?: boolean } = {}): Promise<Result<AppliedChange>> {
+  async changeTargets(change: TargetsChange, options: ChangeOptions = {}): Promise<Result<AppliedChange>> {
     return this.#operator.change(change, options);
+  }
+
+  /**
+   * An import's end: publishing of what is stored starts now instead of
+   * waiting for the hold's deadline (import-hold.ts). Answers at once; the
+   * publish follows, as for a respond-async change.
+   */
+  async publishNow(): Promise<Result<{ versions: PublishedVersions; pending: boolean }>> {
+    const ready = this.#p.requireBootstrapped();
+    if (ready) return ready;
+    const pending = this.#p.publisher.roles.hasChanges() || this.#p.publisher.roles.roundActive();
+    if (pending) await this.#p.commits.publishSoon();
+    else this.#p.importHold.release();
+    return { ok: true, versions: this.#p.publisher.versions(), pending };
   }
 
   /** The operator's quarantine actions; `by` names the operator in the audit log. */
@@ -346,6 +360,8 @@ export class Repository extends DurableObject<Env> {
     this.#p.transaction(() => {
       resigned = this.#p.freshness.markDue(settings, now, this.#p.publisher.roles.nextSeq());
     });
+    // Re-signing does not wait for an import's end (import-hold.ts): its round carries the stored batches too.
+    if (resigned.length > 0) this.#p.importHold.release();
     this.#p.metrics.resigned(resigned);
     this.#p.offlineQueue.remindExpiring(now.getTime(), OFFLINE_EXPIRY_WARNING_MS);
     await this.#p.documents.step();

@@ -6,7 +6,9 @@
  * root coming within `rootRefreshLead` of expiry, (f) the online key reaching
  * its rotation period, (g) in protected-delegations mode, the offline top-level
  * targets coming within `rootRefreshLead` of expiry (its holders must re-sign
- * it: the service cannot). It also keeps the last failure until a success clears it.
+ * it: the service cannot), (h) the deadline of an import's hold on publishing
+ * (import-hold.ts), while its stored batches wait. It also keeps the last
+ * failure until a success clears it.
  */
 import type { Root } from "../src/tuf/root.ts";
 import type { AuditLog } from "./audit-log.ts";
@@ -33,6 +35,8 @@ export interface SchedulerDeps {
   offlineTargetsExpiry: () => string | null;
   /** Opens the ceremony that re-signs the offline targets with a later expiry. */
   openTargetsRefresh: () => Promise<unknown>;
+  /** Until when stored changes wait for an import's end (import-hold.ts), or null. */
+  importHold: (now: number) => number | null;
 }
 
 export class Scheduler {
@@ -45,11 +49,14 @@ export class Scheduler {
   /** Sets the alarm: now if a round must continue, else the next deadline. */
   async arm(settings: Settings, continueNow = false): Promise<void> {
     const { roles, freshness, ceremonies, vault, storage } = this.#deps;
-    if (continueNow || roles.roundActive() || roles.hasChanges()) {
+    const held = this.#deps.importHold(Date.now());
+    const changed = roles.hasChanges();
+    if (continueNow || roles.roundActive() || (changed && held === null)) {
       await storage.setAlarm(Date.now());
       return;
     }
     const deadlines: number[] = [];
+    if (changed && held !== null) deadlines.push(held);
     const fresh = freshness.nextDeadline(settings);
     if (fresh !== null) deadlines.push(fresh);
     const open = ceremonies.book.current();

@@ -20,9 +20,12 @@ import {
   newTiles,
   tileData,
   tileNodes,
+  type Tile,
   tilePath,
+  tileWidth,
   entriesPath,
   TILE_HEIGHT,
+  TILE_WIDTH,
 } from "../src/log/tiles.ts";
 import { purgeCached } from "../src/storage/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
@@ -46,6 +49,8 @@ const HASHED = "log-hashed-size";
 const WITNESSES = "log-witnesses";
 const COSIGNED = "log-cosignatures";
 const PUBLISHED = "log-published-size";
+/** The tree size whose full tiles are all stored (storeFullTiles), ahead of the checkpoint. */
+const FULL_TILES = "log-full-tiles-size";
 const CHECKPOINT = "log-checkpoint";
 /** Rows written per INSERT (3 parameters each, within SQLite's limit of bound parameters). */
 const ROWS_PER_INSERT = 32;
@@ -134,12 +139,50 @@ export class TransparencyLog {
     const head = await this.sync();
     const from = this.#kv.get<number>(PUBLISHED) ?? 0;
     if (from === head.size && head.size > 0) return head;
-    // The new tiles are independent files: written several at once, all before the checkpoint that covers them.
+    // Full tiles stored ahead (storeFullTiles) are not stored again; partial ones always are.
+    const ahead = this.#kv.get<number>(FULL_TILES) ?? 0;
+    await this.#storeTiles(
+      bucket,
+      newTiles(from, head.size).filter((t) => t.width < TILE_WIDTH || tileWidth(t.level, t.index, ahead) < TILE_WIDTH),
+    );
+    const note = await signCheckpoint(
+      { origin: this.origin, size: head.size, rootHash: fromHex(head.rootHash) },
+      await this.signer(),
+    );
+    await this.#serveCheckpoint(bucket, note);
+    this.#kv.put(PUBLISHED, head.size);
+    this.#kv.put(CHECKPOINT, note);
+    this.#kv.delete(COSIGNED);
+    return head;
+  }
+
+  /**
+   * Hashes the entries appended since the last call into the tree and stores
+   * the full tiles (and entry bundles) they complete, ahead of the checkpoint
+   * that will cover them: a full tile never changes, and no checkpoint points
+   * at it yet. A deferred import batch (import-hold.ts) calls this, so the
+   * round that publishes a large import has only its own entries to hash and
+   * its partial tiles to store, within one invocation's budget.
+   */
+  async storeFullTiles(bucket: RepositoryBucket): Promise<void> {
+    const head = await this.sync();
+    const from = Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, this.publishedSize());
+    if (head.size <= from) return;
+    await this.#storeTiles(
+      bucket,
+      newTiles(from, head.size).filter((t) => t.width === TILE_WIDTH),
+    );
+    // Only after every tile below it is stored; never lowered by a slower, smaller call.
+    this.#kv.put(FULL_TILES, Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, head.size));
+  }
+
+  /** Stores tiles, and the entry bundle of each level-0 tile, several at once (independent files). */
+  async #storeTiles(bucket: RepositoryBucket, tiles: readonly Tile[]): Promise<void> {
     await withWriteWindow(TILE_WRITES_IN_FLIGHT, async (writes) => {
-      for (const tile of newTiles(from, head.size)) {
+      for (const tile of tiles) {
         await writes.add(async () => {
           const data = await tileData(tile, (level, start, end) => this.#nodes(level * TILE_HEIGHT, start, end));
-          await bucket.putLog(tilePath(tile), data, tile.width === 256);
+          await bucket.putLog(tilePath(tile), data, tile.width === TILE_WIDTH);
         });
         if (tile.level === 0) {
           const { start, end } = tileNodes(tile);
@@ -152,20 +195,11 @@ export class TransparencyLog {
             .toArray()
             .map((r) => new Uint8Array(r.entry));
           await writes.add(() =>
-            bucket.putLog(entriesPath(tile.index, tile.width), encodeEntryBundle(entries), tile.width === 256),
+            bucket.putLog(entriesPath(tile.index, tile.width), encodeEntryBundle(entries), tile.width === TILE_WIDTH),
           );
         }
       }
     });
-    const note = await signCheckpoint(
-      { origin: this.origin, size: head.size, rootHash: fromHex(head.rootHash) },
-      await this.signer(),
-    );
-    await this.#serveCheckpoint(bucket, note);
-    this.#kv.put(PUBLISHED, head.size);
-    this.#kv.put(CHECKPOINT, note);
-    this.#kv.delete(COSIGNED);
-    return head;
   }
 
   /** The witnesses whose cosignatures the served checkpoint carries (C2SP tlog-cosignature verifier keys). */

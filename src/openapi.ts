@@ -656,11 +656,24 @@ export const openApiDocument = {
           200: { description: "published" },
           202: {
             description:
-              "accepted: respond-async, or awaitingOwners names offline delegations whose owners must sign part of the change",
+              'accepted: respond-async (with "publish": "deferred", a batch of an import: stored, published when the import ends, at the latest at publishBy), or awaitingOwners names offline delegations whose owners must sign part of the change',
           },
-          400: problem("invalid"),
+          400: problem('invalid, or "publish": "deferred" without "Prefer: respond-async"'),
           409: problem("a published path's length and hashes never change (immutable_target shows them)"),
           503: problem("stored; publish will be retried"),
+        },
+      },
+    },
+    "/{repo}/admin/publish": {
+      post: {
+        summary:
+          "an import's end: publish now what its deferred batches stored (the round starts at once; poll status until pendingChanges is false)",
+        security: admin,
+        parameters: [repo],
+        responses: {
+          200: { description: "nothing was waiting to be published" },
+          202: { description: "publishing started" },
+          409: problem("not bootstrapped"),
         },
       },
     },

@@ -104,6 +104,12 @@ export interface BootstrapRequest {
 export interface TargetsChange {
   add?: TargetEntry[];
   remove?: string[];
+  /**
+   * "deferred": a batch of an import (with respond-async): stored and
+   * acknowledged, published when the import ends (POST /admin/publish) or
+   * after a pause in its batches, not by a round of its own.
+   */
+  publish?: "now" | "deferred";
 }
 
 export interface RoleStatus {

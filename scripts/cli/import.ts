@@ -1,8 +1,13 @@
 /**
  * `tuf-edge import FILE`: many targets (metadata only) into the repository.
  * Batches of up to 10,000 targets (the most one request takes) are sent with
- * "Prefer: respond-async" (answered once stored), a few at a time; then the
- * import waits until the service has published everything.
+ * "Prefer: respond-async" (answered once stored) and `"publish": "deferred"`,
+ * a few at a time: each is stored durably, but none starts a publish round of
+ * its own, so each bin is re-signed once per import rather than once per batch
+ * (durable-objects/import-hold.ts). Once every batch is acknowledged, the
+ * import asks the service to publish (POST /admin/publish) and waits until it
+ * has. An import that stops early (interrupted, a refused line, a crash) is
+ * published by the service itself 30 s after its last batch.
  *
  * Resumable: FILE.import-state.json records how many lines of FILE the
  * service has acknowledged (the contiguous prefix; batches can finish out of
@@ -116,7 +121,7 @@ const ATTEMPTS = 6;
 async function sendBatch(client: AdminClient, batch: Batch, quiet: boolean): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await client.changeTargets({ add: batch.entries }, { wait: false });
+      await client.changeTargets({ add: batch.entries, publish: "deferred" }, { wait: false });
       return;
     } catch (error) {
       const retriable =
@@ -325,7 +330,7 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
   }
   if (interrupted) {
     info(
-      `interrupted: lines 1-${state.acknowledgedLines} of ${input.lines} are imported (${statePath}); rerun the same command to resume`,
+      `interrupted: lines 1-${state.acknowledgedLines} of ${input.lines} are imported (${statePath}) and will be published within 30 s; rerun the same command to resume`,
     );
     process.exitCode = 130;
     return;
@@ -335,6 +340,8 @@ export async function runImport(file: string, flags: ImportFlags, command: Comma
     info(
       `all ${state.acknowledgedTargets} targets stored in ${((storedAt - began) / 1000).toFixed(1)} s; waiting for the publish`,
     );
+  // The batches were stored without publishing (deferred): the import's end starts the publish of them all.
+  await client.publishNow();
   const final = await waitForPublish(client, publishTimeout, quiet);
   state.completedAt = new Date().toISOString();
   const versions = {
@@ -397,6 +404,9 @@ Lines:
 Re-adding a path with the same length and digest is accepted (so resuming is
 safe); a path already published with a different digest is refused, because
 published targets are immutable: the import stops at that line (exit 4).
+Batches are stored as they are acknowledged and published together when the
+import ends (each bin is re-signed once per import, not once per batch); an
+import that stops early is published by the service 30 s after its last batch.
 `,
     )
     .action(async (file: string, flags: ImportFlags, command: Command) => runImport(file, flags, command));

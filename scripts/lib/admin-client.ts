@@ -69,12 +69,26 @@ export class AdminClient {
     return this.#call("POST", "/admin/bootstrap", { root, settings });
   }
 
-  /** Adds and removes targets; with `wait: false`, answers once the change is stored (it is published shortly after). */
+  /**
+   * Adds and removes targets; with `wait: false`, answers once the change is stored (it is published shortly
+   * after, or, with `publish: "deferred"`, when the import it belongs to ends: see publishNow).
+   */
   changeTargets(
     change: TargetsChange,
     options: { wait?: boolean } = {},
-  ): Promise<{ versions: PublishedVersions; removed: number; pending: boolean; awaitingOwners?: string[] }> {
+  ): Promise<{
+    versions: PublishedVersions;
+    removed: number;
+    pending: boolean;
+    publishBy?: string;
+    awaitingOwners?: string[];
+  }> {
     return this.#call("POST", "/admin/targets", change, options.wait === false ? { Prefer: "respond-async" } : {});
+  }
+
+  /** An import's end: what its deferred batches stored is published now (answers at once; poll status). */
+  publishNow(): Promise<{ versions: PublishedVersions; pending: boolean }> {
+    return this.#call("POST", "/admin/publish");
   }
 
   /** Uploads a target's bytes and lists it in the metadata (or, in an offline role's namespace, queues it for the owners). */

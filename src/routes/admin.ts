@@ -71,17 +71,37 @@ export const admin = new Hono<AppEnv>()
   .post("/targets", jsonLimit, validate("json", TargetsChangeSchema), async (c) => {
     // "Prefer: respond-async": answer once the change is stored, not published (bulk imports).
     const wait = !prefersRespondAsync(c.req.header("Prefer"));
+    const change = c.req.valid("json");
+    // An import's batch waits for the import's end to be published; only an answer that does not wait for it can.
+    const deferred = change.publish === "deferred";
+    if (deferred && wait) {
+      throw new ProblemError(400, {
+        code: "invalid_request",
+        detail: '"publish": "deferred" needs "Prefer: respond-async": a deferred batch is answered once stored',
+      });
+    }
     const stub = repositoryStub(c.env, c.get("repo"));
-    const { versions, removed, pending, awaitingOwners } = unwrap(
-      await stub.changeTargets(c.req.valid("json"), { wait }),
+    const { versions, removed, pending, awaitingOwners, publishBy } = unwrap(
+      await stub.changeTargets(change, { wait, deferred }),
     );
     if (pending) c.header("Preference-Applied", "respond-async");
     // Changes for offline roles wait for their owners' signatures (listed), and are accepted, not published: 202.
     const accepted = pending || awaitingOwners.length > 0;
     return c.json(
-      { versions, removed, pending, ...(awaitingOwners.length ? { awaitingOwners } : {}) },
+      {
+        versions,
+        removed,
+        pending,
+        ...(publishBy ? { publishBy } : {}),
+        ...(awaitingOwners.length ? { awaitingOwners } : {}),
+      },
       accepted ? 202 : 200,
     );
+  })
+  // An import's end: what its deferred batches stored is published now.
+  .post("/publish", async (c) => {
+    const { versions, pending } = unwrap(await repositoryStub(c.env, c.get("repo")).publishNow());
+    return c.json({ versions, pending }, pending ? 202 : 200);
   })
   .put("/targets/:path{.+}", validate("query", UploadQuerySchema), async (c) => {
     const { sha256, path } = c.req.valid("query");

@@ -22,6 +22,7 @@ export const TargetsChangeSchema = z
   .object({
     add: z.array(TargetEntrySchema).max(MAX_BATCH).optional(),
     remove: z.array(TargetPathSchema).max(MAX_BATCH).optional(),
+    publish: z.enum(["now", "deferred"]).optional(),
   })
   .strict()
   .refine((c) => (c.add?.length ?? 0) + (c.remove?.length ?? 0) > 0, "a change adds or removes at least one target")

@@ -10,75 +10,12 @@
  * request publishes more rounds).
  */
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Repository } from "../../durable-objects/repository.ts";
-import { sha256Hex } from "../../src/lib/digest.ts";
-import { utf8 } from "../../src/lib/bytes.ts";
 import type { TargetsChange } from "../../src/repository-api.ts";
 import { drain, withAlarms } from "./alarms.ts";
-import { adminClient, BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
-
-async function target(path: string, custom?: Record<string, unknown>) {
-  return {
-    path,
-    length: path.length,
-    hashes: { sha256: await sha256Hex(utf8(path)) },
-    ...(custom ? { custom } : {}),
-  };
-}
-
-/** What the object stores about targets and the log, in a form to compare. */
-function stored(repo: string) {
-  return runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
-    const sql = state.storage.sql;
-    const rows = (query: string) => JSON.stringify(sql.exec(query).toArray());
-    const entries = sql
-      .exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries ORDER BY idx")
-      .toArray()
-      .map((r) => new TextDecoder().decode(r.entry).replace(`"repository":"${repo}"`, '"repository":"R"'))
-      .filter((e) => e.includes('"type":"target.'));
-    return {
-      targets: rows("SELECT path, bin, length, hashes, custom, entry_canonical, entry_json FROM targets ORDER BY path"),
-      digests: rows("SELECT path, length, sha256, sha512 FROM published_digests ORDER BY path"),
-      entries,
-      count: sql.exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'").one().value,
-      counted: sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM targets").one().n,
-    };
-  });
-}
-
-/** The served text of the object after `key` in `text` (from its `{` to the matching `}`). */
-function mapText(text: string, key: string): string {
-  const start = text.indexOf(key) + key.length;
-  let depth = 0;
-  let quoted = false;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === "\\") i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === "{") depth++;
-    else if (c === "}" && --depth === 0) return text.slice(start, i + 1);
-  }
-  throw new Error(`no complete object after ${key}`);
-}
-
-/** Each published bin's signed `targets` map, as served (the bytes from its `{` to its `}`). */
-async function publishedMaps(repo: string): Promise<Map<string, string>> {
-  const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
-  const { json: snapshot } = await getJson(
-    `/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`,
-  );
-  const maps = new Map<string, string>();
-  for (const [file, meta] of Object.entries(snapshot.signed.meta as Record<string, { version: number }>)) {
-    if (file === "targets.json") continue;
-    const text = await (await workerFetch(`${BASE}/${repo}/metadata/${meta.version}.${file}`)).text();
-    maps.set(file, mapText(text, '"targets":'));
-  }
-  return maps;
-}
+import { adminClient, bootstrapped } from "./helpers.ts";
+import { publishedMaps, stored, target } from "./stored-state.ts";
 
 afterEach(() => {
   vi.useRealTimers();
