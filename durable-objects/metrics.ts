@@ -94,6 +94,18 @@ export class RepositoryMetrics {
     }
   }
 
+  /** Registry pushes accepted together in one transaction (accept-group.ts): one count each, one log line for the group. */
+  pushesAccepted(registries: readonly string[]): void {
+    this.#add("pushes_total", { result: "accepted", reason: "" }, registries.length);
+    const distinct = [...new Set(registries)];
+    logEvent("push.accepted", {
+      repository: this.#repo,
+      registry: distinct.length === 1 ? distinct[0] : undefined,
+      registries: distinct,
+      pushes: registries.length,
+    });
+  }
+
   families(g: GaugeSources): MetricFamily[] {
     const repository = this.#repo;
     const counters = this.#kv.get<Counters>(COUNTERS) ?? {};

@@ -153,7 +153,7 @@ export class Publisher {
         // Rows are read and the versions reserved with no await in between,
         // so the bytes and the change sequence they reflect agree.
         const reserved = roles.reserveVersions(chunk);
-        const entries = this.#deps.targets.binEntriesOf(chunk);
+        const joined = this.#deps.targets.binsJoined(chunk);
         const group = chunk.map((name) => {
           const reservation = reserved.get(name);
           if (!reservation) throw new Error(`role ${name} has no row to reserve a version in`);
@@ -172,7 +172,9 @@ export class Publisher {
               : null);
           const file = whole
             ? sign(whole, [signer])
-            : signAssembled(binHeader(version, expires), "targets", entries.get(name) ?? [], [signer]);
+            : signJoined(binHeader(version, expires), "targets", joined.get(name) ?? { canonical: "", json: "" }, [
+                signer,
+              ]);
           return { name, seenSeq, version, expires, file };
         });
         // Signed, stored and recorded while the next groups are built: up to GROUPS_IN_FLIGHT groups' writes at once.

@@ -35,7 +35,8 @@ import {
   verifyWith,
 } from "../src/webhooks/standard-webhooks.ts";
 import type { Registries } from "./registries.ts";
-import type { RoleTable } from "./role-table.ts";
+import { PROGRESS_COLUMNS, type Progress, type ProgressRow, progressOf, type RoleTable } from "./role-table.ts";
+import { awaitingAnyColumn } from "./offline-queue.ts";
 import type { BinnedEvent, TargetEvents } from "./target-events.ts";
 import type { Attestations } from "./attestations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
@@ -44,6 +45,7 @@ import type { Hashes, TargetFile } from "../src/tuf/targets.ts";
 import { listedAttestations } from "../src/tuf/target-attestations.ts";
 import type { StagedUploads } from "./staged-uploads.ts";
 import type { StagedUpload } from "../src/repository-api.ts";
+import { AcceptGroup } from "./accept-group.ts";
 
 export interface PushDeps {
   sql: SqlStorage;
@@ -52,8 +54,8 @@ export interface PushDeps {
   registries: Registries;
   events: TargetEvents;
   roles: RoleTable;
-  /** The role that lists a path (a bin, or a delegation: delegations.ts). */
-  assign: (path: string) => Assignment;
+  /** The role that lists a path (a bin, or a delegation: delegations.ts), for the paths of one batch. */
+  assigner: () => (path: string) => Assignment;
   /** Waits for the publish that carries change `seq`. */
   publish: (seq: number) => Promise<{ ok: true } | Failure>;
   /** Starts a publish without waiting for it (for respond-async pushes). */
@@ -67,6 +69,8 @@ export interface PushDeps {
   awaitingOwners: (taskId: string) => string[];
   /** A path's entry in offline role `role` once what waits for its owners is signed (offline-queue.ts prospective). */
   offlineEntry: (role: string, path: string) => TargetFile | undefined;
+  /** Inside the transaction of a group of pushes (accept-group.ts): the registries of those it accepted, one per push. */
+  accepted: (registries: string[]) => void;
 }
 
 /** What the Worker saw of an upload request, checked against its signed manifest. */
@@ -101,6 +105,9 @@ interface TaskRow extends Record<string, SqlStorageValue> {
   timestamp_version: number | null;
 }
 
+/** What accepting one push in its group's transaction came to: its task (new, or a redelivery's), or its refusal. */
+type AcceptOutcome = { task: TaskRow; duplicate: boolean; publishSoonFailed?: { error: unknown } } | Failure;
+
 /** Whether a signed upload may stream its bytes: a redelivery (nothing to store), a reserved staging key, or a refusal. */
 export type UploadAuthorization =
   | { ok: true; registry: string; duplicate: true }
@@ -109,9 +116,29 @@ export type UploadAuthorization =
 
 export class Pushes {
   readonly #deps: PushDeps;
+  readonly #group: AcceptGroup<AcceptOutcome>;
 
   constructor(deps: PushDeps) {
     this.#deps = deps;
+    const fresh = (outcomes: AcceptOutcome[]) =>
+      outcomes.flatMap((o) => ("task" in o && !o.duplicate ? [o.task.registry] : []));
+    this.#group = new AcceptGroup<AcceptOutcome>({
+      transaction: deps.transaction,
+      written: (outcomes) => {
+        const registries = fresh(outcomes);
+        if (registries.length > 0) deps.accepted(registries);
+      },
+      // One alarm (and publish kick) for the group's new changes, before any of them is answered.
+      afterGroup: async (outcomes) => {
+        if (fresh(outcomes).length === 0) return;
+        try {
+          await deps.publishSoon();
+        } catch (error) {
+          // Stored, but not answered as accepted (as a push alone would not be); its refused neighbours keep their refusals.
+          for (const o of outcomes) if ("task" in o && !o.duplicate) o.publishSoonFailed = { error };
+        }
+      },
+    });
   }
 
   /**
@@ -266,9 +293,15 @@ export class Pushes {
     return this.#deps.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE seq > ?", published).one().n;
   }
 
+  /** A task as its poll sees it: its row, where publishing stands and whether it waits for owners, read in one statement. */
   task(id: string): TaskView | null {
-    const row = this.#deps.sql.exec<TaskRow>("SELECT * FROM tasks WHERE id = ?", id).toArray()[0];
-    return row ? this.#view(row) : null;
+    const row = this.#deps.sql
+      .exec<TaskRow & ProgressRow & { awaiting_any: number }>(
+        `SELECT tasks.*, ${PROGRESS_COLUMNS}, ${awaitingAnyColumn("tasks.id")} AS awaiting_any FROM tasks WHERE id = ?`,
+        id,
+      )
+      .toArray()[0];
+    return row ? this.#view(row, progressOf(row), row.awaiting_any === 1) : null;
   }
 
   /**
@@ -294,7 +327,8 @@ export class Pushes {
     const rejected = await this.#verifyAttestations(binned);
     if (rejected) return rejected;
     await this.#deps.events.prepare(binned);
-    const outcome: { task: TaskRow; duplicate: boolean } | Failure = this.#deps.transaction(() => {
+    // Written in a group with the pushes ready at about the same time: one commit for all (accept-group.ts).
+    const written = this.#group.accept((): AcceptOutcome => {
       // Checked again here: another push may have landed while this one was verified.
       const seen = this.#seen(delivery);
       if (seen) return "task" in seen ? { task: seen.task, duplicate: true } : seen;
@@ -332,9 +366,11 @@ export class Pushes {
       );
       return { task, duplicate: false };
     });
-    this.#deps.events.finish(binned);
+    const outcome = await written.finally(() => this.#deps.events.finish(binned));
     if ("ok" in outcome) return outcome;
-    return this.#respond(outcome.task, push.respondAsync, outcome.duplicate);
+    if (outcome.publishSoonFailed) throw outcome.publishSoonFailed.error;
+    // The group asked for the publish of its new changes.
+    return this.#respond(outcome.task, push.respondAsync, outcome.duplicate, !outcome.duplicate);
   }
 
   async #verifyAttestations(events: BinnedEvent[]): Promise<Failure | null> {
@@ -361,34 +397,39 @@ export class Pushes {
     return null;
   }
 
-  async #respond(task: TaskRow, respondAsync: boolean, duplicate: boolean): Promise<PushResult | Failure> {
+  async #respond(
+    task: TaskRow,
+    respondAsync: boolean,
+    duplicate: boolean,
+    publishAsked = false,
+  ): Promise<PushResult | Failure> {
     if (!respondAsync) {
       const published = await this.#deps.publish(task.seq);
       if (!published.ok) return published;
-    } else {
+    } else if (!publishAsked) {
       // Stored and durable; the publish follows (group commit), and failures are retried.
       await this.#deps.publishSoon();
     }
-    // Read again once published: the round that published it recorded the versions that first carry it
-    // (a respond-async push, not yet published, is answered from the row it just wrote).
+    // Read again: once published, the round that published it recorded the versions that first carry it.
     // A task waiting for an offline role's owners is accepted, not published: 202.
-    let view = this.#view(task);
-    if (view.state === "published") view = this.task(task.id) ?? view;
+    const view = this.task(task.id);
+    if (!view) throw new Error(`task ${task.id} has no row after it was accepted`);
     return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
   }
 
-  #view(row: TaskRow): TaskView {
+  #view(row: TaskRow, progress: Progress, awaitingAny: boolean): TaskView {
     const { roles } = this.#deps;
     // Changes for offline roles are in no published metadata until their owners sign them.
-    const awaitingOwners = this.#deps.awaitingOwners(row.id);
+    const awaitingOwners = awaitingAny ? this.#deps.awaitingOwners(row.id) : [];
     const published =
-      awaitingOwners.length === 0 && (row.seq <= roles.publishedSeq() || (!roles.roundActive() && !roles.hasChanges()));
+      awaitingOwners.length === 0 &&
+      (row.seq <= progress.publishedSeq || (!progress.roundActive && !progress.hasChanges));
     const state =
       awaitingOwners.length > 0
         ? "awaiting-owners"
         : published
           ? "published"
-          : roles.roundActive() && row.seq <= roles.roundSeq()
+          : progress.roundActive && row.seq <= progress.roundSeq
             ? "publishing"
             : "queued";
     const view: TaskView = {
@@ -451,7 +492,8 @@ export class Pushes {
   }
 
   async #binned(events: TargetEvent[]): Promise<BinnedEvent[]> {
-    return events.map((e) => ({ ...e, ...this.#deps.assign(e.path) }));
+    const assign = this.#deps.assigner();
+    return events.map((e) => ({ ...e, ...assign(e.path) }));
   }
 }
 

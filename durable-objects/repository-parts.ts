@@ -233,7 +233,7 @@ export class RepositoryParts {
       registries: this.registries,
       events: this.targetEvents,
       roles: this.publisher.roles,
-      assign: (path) => this.delegations.assign(path),
+      assigner: () => this.delegations.assigner(),
       publish: async (seq) => {
         await this.settleQuarantine();
         return this.publishThrough(seq);
@@ -249,6 +249,7 @@ export class RepositoryParts {
       staged: this.staged,
       awaitingOwners: (taskId) => this.offlineQueue.awaiting(taskId),
       offlineEntry: (role, path) => this.offlineQueue.entry(role, path),
+      accepted: (registries) => this.metrics.pushesAccepted(registries),
     });
     this.scheduler = new Scheduler({
       storage: ctx.storage,

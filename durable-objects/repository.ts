@@ -325,9 +325,10 @@ export class Repository extends DurableObject<Env> {
     return this.#countPush(await this.#p.pushes.completeUpload(push, registry, uploadId, Date.now()));
   }
 
+  /** Counts a refusal or a redelivery's answer; new pushes are counted by their group as it writes them (pushes.ts). */
   #countPush<R extends PushResult | Failure>(result: R): R {
-    if (result.ok) this.#p.metrics.push(result.task.registry, null);
-    else this.#p.metrics.push(null, { status: result.status, code: result.code });
+    if (!result.ok) this.#p.metrics.push(null, { status: result.status, code: result.code });
+    else if (result.duplicate) this.#p.metrics.push(result.task.registry, null);
     return result;
   }
 

@@ -27,6 +27,41 @@ interface RoleRow extends Record<string, SqlStorageValue> {
  */
 export const ROUND_ROLES = ["snapshot", "timestamp"];
 
+/** Where publishing stands (RoleTable.progress). */
+export interface Progress {
+  publishedSeq: number;
+  roundSeq: number;
+  roundActive: boolean;
+  hasChanges: boolean;
+}
+
+/** The columns of PROGRESS_COLUMNS. */
+export interface ProgressRow extends Record<string, SqlStorageValue> {
+  published_seq: number;
+  round_seq: number;
+  round_active: number;
+  has_changes: number;
+}
+
+const stateValue = (key: string) => `IFNULL((SELECT value FROM state WHERE key = '${key}'), 0)`;
+
+/**
+ * Result columns that read where publishing stands, for a statement that
+ * reads something else beside it (a task poll reads its task in the same
+ * statement: pushes.ts); progressOf() reads them back.
+ */
+export const PROGRESS_COLUMNS = `${stateValue("published_seq")} AS published_seq, ${stateValue("round_seq")} AS round_seq,
+  ${stateValue("round_active")} AS round_active, EXISTS (SELECT 1 FROM roles WHERE dirty > 0) AS has_changes`;
+
+export function progressOf(row: ProgressRow): Progress {
+  return {
+    publishedSeq: row.published_seq,
+    roundSeq: row.round_seq,
+    roundActive: row.round_active === 1,
+    hasChanges: row.has_changes === 1,
+  };
+}
+
 export class RoleTable {
   readonly #sql: SqlStorage;
 
@@ -89,6 +124,11 @@ export class RoleTable {
   /** The change sequence up to which the round under way publishes. */
   roundSeq(): number {
     return this.#state("round_seq");
+  }
+
+  /** Where publishing stands: publishedSeq(), roundSeq(), roundActive() and hasChanges() in one statement. */
+  progress(): Progress {
+    return progressOf(this.#sql.exec<ProgressRow>(`SELECT ${PROGRESS_COLUMNS}`).one());
   }
 
   /** The next change sequence number (monotonic across restarts). */

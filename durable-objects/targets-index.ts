@@ -8,7 +8,7 @@
 import type { TargetEntry } from "../src/repository-api.ts";
 import type { Hashes, TargetFile } from "../src/tuf/targets.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
-import { type Member, member } from "../src/tuf/assembled.ts";
+import { type Joined, joinMembers, type Member, member } from "../src/tuf/assembled.ts";
 
 export interface StoredTarget extends TargetEntry {
   bin: string;
@@ -193,6 +193,35 @@ export class TargetsIndex {
             : this.#fill(row),
         );
     }
+    return out;
+  }
+
+  /**
+   * Each of `bins`' `targets` map joined as signJoined takes it (at most 32
+   * names): by SQLite, one row per bin instead of one per target, when each
+   * path in the bin is printable ASCII and not an array index and each entry
+   * is kept (then path order is both the canonical order and the order
+   * JSON.stringify lists the map in); any other bin from its members
+   * (binEntriesOf, joinMembers). The same text either way
+   * (test/worker/assembled-bins.test.ts).
+   */
+  binsJoined(bins: readonly string[]): Map<string, Joined> {
+    const out = new Map<string, Joined>(bins.map((bin) => [bin, { canonical: "", json: "" }]));
+    if (bins.length === 0) return out;
+    const rows = this.#sql.exec<{ bin: string; other: number; canonical: string; json: string }>(
+      `SELECT bin,
+         SUM(entry_canonical IS NULL OR entry_json IS NULL OR path GLOB '*[^ -~]*' OR path NOT GLOB '*[^0-9]*') AS other,
+         group_concat(entry_canonical, ',' ORDER BY path) AS canonical,
+         group_concat(entry_json, ',' ORDER BY path) AS json
+       FROM targets WHERE bin IN (${bins.map(() => "?").join(", ")}) GROUP BY bin`,
+      ...bins,
+    );
+    const others: string[] = [];
+    for (const row of rows) {
+      if (row.other > 0) others.push(row.bin);
+      else out.set(row.bin, { canonical: row.canonical, json: row.json });
+    }
+    for (const [bin, members] of this.binEntriesOf(others)) out.set(bin, joinMembers(members));
     return out;
   }
 

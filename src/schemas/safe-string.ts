@@ -55,8 +55,19 @@ export function firstIllFormed(
   return null;
 }
 
+/** Each schema's wrapped form, built once (a push parses its body with it: building zod schemas costs more than using them). */
+const wrapped = new WeakMap<z.ZodType, z.ZodType>();
+
 /** `schema` for a JSON body, after a check that every key and string in it, at any depth, is well-formed. */
 export function wellFormedJson<S extends z.ZodType>(schema: S) {
+  const built = wrapped.get(schema) as ReturnType<typeof wrap<S>> | undefined;
+  if (built) return built;
+  const made = wrap(schema);
+  wrapped.set(schema, made);
+  return made;
+}
+
+function wrap<S extends z.ZodType>(schema: S) {
   return z
     .unknown()
     .superRefine((value, ctx) => {

@@ -68,6 +68,11 @@ export async function signAssembled(
   members: readonly Member[],
   signers: readonly Signer[],
 ): Promise<{ bytes: Uint8Array<ArrayBuffer> }> {
+  return signJoined(header, field, joinMembers(members), signers);
+}
+
+/** A map's members joined as signJoined takes them (see signAssembled for the order they come in). */
+export function joinMembers(members: readonly Member[]): Joined {
   // Members usually come sorted already (SQLite's order is code-point order): then no sort is needed.
   const inOrder = members.every((m, i) => i === 0 || (members[i - 1] as Member).key < m.key);
   const sorted = inOrder ? members : [...members].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -78,13 +83,13 @@ export async function signAssembled(
   }
   const indices = members.filter((m) => isArrayIndex(m.key)).sort((a, b) => Number(a.key) - Number(b.key));
   const served = indices.length ? [...indices, ...members.filter((m) => !isArrayIndex(m.key))] : members;
+  return { canonical: sorted.map((m) => m.canonical).join(","), json: served.map((m) => m.json).join(",") };
+}
 
-  return signJoined(
-    header,
-    field,
-    { canonical: sorted.map((m) => m.canonical).join(","), json: served.map((m) => m.json).join(",") },
-    signers,
-  );
+/** A map's members, comma-separated without the braces: canonical forms in canonical key order, JSON.stringify forms in the map's order. */
+export interface Joined {
+  canonical: string;
+  json: string;
 }
 
 /**
@@ -98,7 +103,7 @@ export async function signAssembled(
 export async function signJoined(
   header: Record<string, unknown>,
   field: string,
-  joined: { canonical: string; json: string },
+  joined: Joined,
   signers: readonly Signer[],
 ): Promise<{ bytes: Uint8Array<ArrayBuffer> }> {
   const withSlot = { ...header, [field]: SLOT };

@@ -2,6 +2,8 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
+import { TargetsIndex } from "../../durable-objects/targets-index.ts";
+import { joinMembers } from "../../src/tuf/assembled.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { verifyThreshold } from "../../src/tuf/metadata.ts";
@@ -98,5 +100,42 @@ describe("bins assembled from stored entries", () => {
     );
     // Every bin was re-signed (2 bins, 3 new targets): no row is left unserialised.
     expect(filled).toBe(0);
+  });
+
+  it("joined by SQLite, a bin is the same text as joined from its members; bins with other paths are joined from members", async () => {
+    const repo = "assembled-joined";
+    const { client } = await bootstrapped(repo, { bins: 4 });
+    const plain = Array.from({ length: 40 }, (_, i) => `plain/pkg-${(i * 7919) % 97}-${i}.tgz`);
+    // An array index or a non-ASCII path sends its bin down the members' path; a quote is printable ASCII.
+    const other = ["123", "Ünïcödé/ß.tgz", 'q"uote/x', "emoji/\u{1F600}.tgz"];
+    const add = await Promise.all(
+      [...plain, ...other].map(async (path, i) => ({
+        path,
+        length: i + 1,
+        hashes: { sha256: await sha256Hex(utf8(path)) },
+        ...(i % 3 === 0 ? { custom: { "10": "ten", "2": [i], note: `n$&${i}` } } : {}),
+      })),
+    );
+    await client.changeTargets({ add });
+    await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
+      const index = new TargetsIndex(state.storage.sql);
+      const bins = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM roles WHERE name GLOB 'bins-*' ORDER BY name")
+        .toArray()
+        .map((r) => r.name);
+      // One more bin with no targets at all.
+      const names = [...bins, "bins-none"];
+      const joined = index.binsJoined(names);
+      const members = index.binEntriesOf(names);
+      for (const name of names) expect(joined.get(name), name).toEqual(joinMembers(members.get(name) ?? []));
+      expect(joined.get("bins-none")).toEqual({ canonical: "", json: "" });
+      // Both paths were taken: some bin holds only plain paths, some another one.
+      const kinds = names.map((name) =>
+        (members.get(name) ?? []).some((m) => !/^[ -~]*$/.test(m.key) || /^\d+$/.test(m.key)),
+      );
+      expect(kinds).toContain(true);
+      expect(kinds).toContain(false);
+    });
+    await checkServedFiles(repo);
   });
 });

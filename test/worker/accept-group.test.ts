@@ -1,0 +1,150 @@
+/**
+ * Group accept (durable-objects/accept-group.ts): pushes ready at about the
+ * same time are written in one transaction, each in a savepoint of its own.
+ * A push refused by its checks changes nothing and a push that throws is
+ * rolled back alone: its neighbours in the group are written, answered and
+ * published all the same.
+ */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { AcceptGroup } from "../../durable-objects/accept-group.ts";
+import type { Repository } from "../../durable-objects/repository.ts";
+import { AdminApiError } from "../../scripts/lib/admin-client.ts";
+import { defined } from "../../scripts/lib/defined.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
+import { allPublishedTargets, bootstrapped, withHmacRegistry } from "./helpers.ts";
+
+async function add(path: string, content = path) {
+  return {
+    type: "targets.add" as const,
+    path,
+    length: path.length,
+    hashes: { sha256: await sha256Hex(utf8(content)) },
+  };
+}
+
+describe("AcceptGroup", () => {
+  it("writes a group in one transaction: a member that throws is rolled back alone, its neighbours are written", async () => {
+    const repo = "accept-group-unit";
+    await bootstrapped(repo);
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const sql = state.storage.sql;
+      sql.exec("CREATE TABLE group_rows (name TEXT PRIMARY KEY)");
+      const groups: string[][] = [];
+      let hooks = 0;
+      const group = new AcceptGroup<string>({
+        transaction: (fn) => state.storage.transactionSync(fn),
+        written: (values) => groups.push(values),
+        afterGroup: async () => {
+          hooks++;
+        },
+      });
+      const write = (name: string, fail = false) =>
+        group.accept(() => {
+          sql.exec("INSERT INTO group_rows (name) VALUES (?)", name);
+          if (fail) throw new Error(`${name} failed after writing`);
+          // A later member sees the earlier members' rows, as if accepted one at a time.
+          return `${name} after ${sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM group_rows").one().n - 1}`;
+        });
+      const outcomes = await Promise.allSettled([write("a"), write("b", true), write("c"), write("a")]);
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected"]);
+      expect(outcomes[0]).toEqual({ status: "fulfilled", value: "a after 0" });
+      expect(outcomes[2]).toEqual({ status: "fulfilled", value: "c after 1" });
+      expect(String((outcomes[1] as PromiseRejectedResult).reason)).toContain("b failed after writing");
+      // The second "a" broke the primary key: only its own savepoint is rolled back.
+      expect(String((outcomes[3] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+      expect(
+        sql
+          .exec<{ name: string }>("SELECT name FROM group_rows ORDER BY name")
+          .toArray()
+          .map((r) => r.name),
+      ).toEqual(["a", "c"]);
+      // One group: one transaction, one hook.
+      expect(groups).toEqual([["a after 0", "c after 1"]]);
+      expect(hooks).toBe(1);
+
+      // A later push starts a new group.
+      expect(await write("d")).toBe("d after 2");
+      expect(groups).toHaveLength(2);
+      expect(hooks).toBe(2);
+    });
+  });
+});
+
+describe("pushes accepted in one group", () => {
+  const accepted: Array<{ pushes: number }> = [];
+  beforeEach(() => {
+    const original = console.log.bind(console);
+    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+      const line = args.map(String).join(" ");
+      if (line.includes('"event":"push.accepted"')) accepted.push(JSON.parse(line));
+      original(...args);
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    accepted.length = 0;
+  });
+
+  it("a refused push in a group changes nothing; the others are acknowledged and published", async () => {
+    const repo = "accept-group-pushes";
+    const { client, registry } = await withHmacRegistry(repo);
+    const taken = await add("group/taken-1.0.tgz");
+    await registry.push([taken]);
+    const before = await allPublishedTargets(repo);
+
+    // Sent at once: they are checked while the object is busy and written in one group.
+    const pushes = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => (i === 3 ? null : add(`group/p${i}-1.0.tgz`))),
+    );
+    const clash = await add("group/taken-1.0.tgz", "other bytes");
+    const mark = accepted.length;
+    const outcomes = await Promise.all(
+      pushes.map((event, i) =>
+        registry
+          .push(event ? [event] : [clash, { ...taken, path: "group/never-1.0.tgz" }], {
+            async: true,
+            id: `msg_group_${i}`,
+          })
+          .then(
+            (response) => ({ ok: true as const, response }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+      ),
+    );
+    const refused = defined(outcomes[3]);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error).toMatchObject({ status: 409, problem: { code: "immutable_target" } });
+    expect(refused.ok ? null : refused.error).toBeInstanceOf(AdminApiError);
+    for (const [i, outcome] of outcomes.entries()) {
+      if (i === 3) continue;
+      expect(outcome).toMatchObject({ ok: true, response: { status: 202, duplicate: false } });
+    }
+    // They were written together: fewer accept groups than pushes accepted.
+    const groups = accepted.slice(mark);
+    expect(groups.reduce((n, a) => n + a.pushes, 0)).toBe(5);
+    expect(groups.length).toBeLessThan(5);
+
+    // Published: exactly the five accepted pushes' targets besides what was there; the refused push's
+    // paths are as they were (the taken one keeps its digest, the other is not listed).
+    await registry.push([await add("group/last-1.0.tgz")]);
+    const after = await allPublishedTargets(repo);
+    for (const [path, listed] of before.listings) expect(after.listings.get(path)).toEqual(listed);
+    expect(after.listings.has("group/never-1.0.tgz")).toBe(false);
+    for (const event of pushes) {
+      if (!event) continue;
+      expect(defined(after.listings.get(event.path))[0]?.target).toEqual({
+        length: event.length,
+        hashes: event.hashes,
+      });
+    }
+    expect(after.listings.size).toBe(before.listings.size + 5 + 1);
+    expect((await client.status()).targetsCount).toBe(1 + 5 + 1);
+    for (const outcome of outcomes) {
+      if (!outcome.ok) continue;
+      expect((await registry.task(outcome.response.task.id)).state).toBe("published");
+    }
+  });
+});
