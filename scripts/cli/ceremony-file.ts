@@ -1,11 +1,13 @@
 /**
  * Offline ceremony files: everything a root key holder must see to sign a
  * new root on a machine with no network, carried there and back as one JSON
- * file. Two kinds:
- *   bootstrap     root v1 and the repository's settings (`bootstrap --out`)
- *   root-change   root N+1 of a ceremony opened on the service (`ceremony export`):
- *                 the draft, its canonical bytes, the published roots 1..N and
- *                 a summary of what changes
+ * file. Three kinds:
+ *   bootstrap       root v1 and the repository's settings (`bootstrap --out`)
+ *   root-change     root N+1 of a ceremony opened on the service (`ceremony export`):
+ *                   the draft, its canonical bytes, the published roots 1..N and
+ *                   a summary of what changes (and, in protected-delegations
+ *                   mode, the next top-level targets beside it)
+ *   targets-change  the next top-level targets alone (checked in targets-ceremony-file.ts)
  * Whenever a file is read, everything in it is checked here, offline: every
  * signature over the canonical bytes this machine computes, the root chain
  * 1..N (each root signed by a threshold of the one before and of its own
@@ -26,11 +28,11 @@ import type { Key } from "../../src/tuf/key.ts";
 import { type Envelope, type Signature, SignatureSchema, verifyThreshold } from "../../src/tuf/metadata.ts";
 import { parseRoot, type Root, verifyRootSuccessor } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
+import type { Targets } from "../../src/tuf/targets.ts";
 import { verifySignature } from "../../src/tuf/verify.ts";
 import { type ExternalSignature, requireSigns, withSignature } from "./external-signature.ts";
 import { failed, usageError } from "./exit.ts";
 import { summaryLines } from "./root-view.ts";
-import type { TargetsChangeFile, TargetsFilePart } from "./targets-ceremony-file.ts";
 
 export const CEREMONY_FILE_FORMAT = "tuf-edge-ceremony/1";
 
@@ -64,6 +66,29 @@ export interface RootChangeFile extends CommonFields {
   summary: string[];
   /** The next top-level targets the ceremony also publishes (protected-delegations mode; targets-ceremony-file.ts). */
   targets?: TargetsFilePart;
+}
+
+export interface TargetsFilePart {
+  /** The exact bytes to sign: the canonical JSON of the draft's signed part, as UTF-8 text. */
+  canonical: string;
+  /** The published targets the draft was made against (null if none could be read). */
+  base: Envelope<Targets> | null;
+  /** What changes, for people reading the file; recomputed and compared whenever the file is read. */
+  summary: string[];
+  signatures: Signature[];
+}
+
+/** A ceremony that changes only top-level targets (delegation-change, targets-refresh). */
+export interface TargetsChangeFile {
+  format: typeof CEREMONY_FILE_FORMAT;
+  kind: "targets-change";
+  url: string;
+  repository: string;
+  created: string;
+  ceremony: { id: string; kind: CeremonyKind; rootVersion: number; expiresAt: string };
+  /** The published roots 1..N, N the root in force (whose targets keys sign the draft). */
+  rootChain: Envelope<Root>[];
+  targets: TargetsFilePart;
 }
 
 export type CeremonyFile = BootstrapFile | RootChangeFile;

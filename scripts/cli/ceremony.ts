@@ -27,6 +27,8 @@ import {
   type CeremonyFile,
   type RootChangeFile,
   readCeremonyFile,
+  type TargetsChangeFile,
+  type TargetsFilePart,
   type VerifiedCeremony,
   type VerifiedRootChange,
   verifyCeremonyFile,
@@ -45,8 +47,6 @@ import { checkExternalFlags, readExternalSignature, signs } from "./external-sig
 import {
   addExternalTargetsSignature,
   addTargetsSignatures,
-  type TargetsChangeFile,
-  type TargetsFilePart,
   type VerifiedTargets,
   targetsPartLines,
   verifyTargetsChangeFile,

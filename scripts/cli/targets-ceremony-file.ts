@@ -16,38 +16,21 @@ import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { fromUtf8, toHex } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { TufError } from "../../src/tuf/errors.ts";
-import { type Envelope, type Signature, SignatureSchema, verifyThreshold } from "../../src/tuf/metadata.ts";
+import { SignatureSchema, verifyThreshold } from "../../src/tuf/metadata.ts";
 import type { Root } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { diffTargets, targetsDiffLines } from "../../src/tuf/targets-diff.ts";
 import type { Targets } from "../../src/tuf/targets.ts";
-import type { CeremonyKind } from "../../src/repository-api.ts";
-import { ALTERED_HINT, type CEREMONY_FILE_FORMAT, type Progress, verifies, verifyChain } from "./ceremony-file.ts";
+import {
+  ALTERED_HINT,
+  type Progress,
+  type TargetsChangeFile,
+  type TargetsFilePart,
+  verifies,
+  verifyChain,
+} from "./ceremony-file.ts";
 import { failed } from "./exit.ts";
 import { type ExternalSignature, requireSigns, withSignature } from "./external-signature.ts";
-
-export interface TargetsFilePart {
-  /** The exact bytes to sign: the canonical JSON of the draft's signed part, as UTF-8 text. */
-  canonical: string;
-  /** The published targets the draft was made against (null if none could be read). */
-  base: Envelope<Targets> | null;
-  /** What changes, for people reading the file; recomputed and compared whenever the file is read. */
-  summary: string[];
-  signatures: Signature[];
-}
-
-/** A ceremony that changes only top-level targets (delegation-change, targets-refresh). */
-export interface TargetsChangeFile {
-  format: typeof CEREMONY_FILE_FORMAT;
-  kind: "targets-change";
-  url: string;
-  repository: string;
-  created: string;
-  ceremony: { id: string; kind: CeremonyKind; rootVersion: number; expiresAt: string };
-  /** The published roots 1..N, N the root in force (whose targets keys sign the draft). */
-  rootChain: Envelope<Root>[];
-  targets: TargetsFilePart;
-}
 
 export interface VerifiedTargets {
   draft: Targets;

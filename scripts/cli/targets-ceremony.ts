@@ -11,14 +11,17 @@ import type { Root } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import type { Targets } from "../../src/tuf/targets.ts";
 import type { AdminClient } from "../lib/admin-client.ts";
-import { CEREMONY_FILE_FORMAT, writeCeremonyFile } from "./ceremony-file.ts";
+import {
+  CEREMONY_FILE_FORMAT,
+  type TargetsChangeFile,
+  type TargetsFilePart,
+  writeCeremonyFile,
+} from "./ceremony-file.ts";
 import { requireRepo, requireUrl, type Settings } from "./config.ts";
 import { failed } from "./exit.ts";
 import { color, info, shortId } from "./output.ts";
 import {
   addTargetsSignatures,
-  type TargetsChangeFile,
-  type TargetsFilePart,
   targetsPartLines,
   targetsSummary,
   verifyTargetsChangeFile,
