@@ -10,12 +10,11 @@
  * repository's actual online key is refused by tuf-js.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Updater } from "tuf-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AdminClient } from "../../scripts/lib/admin-client.ts";
-import { type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
+import type { RepositoryUrls } from "../../scripts/lib/client-setup.ts";
 import type { LocalInstance } from "../../scripts/lib/local-instance.ts";
 import { RegistryClient } from "../../scripts/lib/registry-client.ts";
 import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
@@ -24,6 +23,7 @@ import { HashBins } from "../../src/tuf/hash-bins.ts";
 import { startBootstrappedInstance, stopBootstrappedInstance } from "./bootstrapped-instance.ts";
 import { cliHarness, json, ok } from "./cli-harness.ts";
 import { stealOnlineKey } from "./stolen-online-key.ts";
+import { lookUpWithTufJs } from "./tuf-js-lookup.ts";
 
 const REPO = "e2e-offline-bins";
 const bins = new HashBins(2, "big.bins");
@@ -52,17 +52,7 @@ describe("tuf-js through hash bins inside an offline delegation", () => {
     () => env,
   );
 
-  /** A fresh client trusting root v1: the target info it finds for `path`, the roles it loaded, and the client. */
-  async function lookUp(path: string) {
-    const metadataDir = await mkdtemp(join(scratch, "metadata-"));
-    const targetDir = await mkdtemp(join(scratch, "targets-"));
-    await writeTrustedRoot(join(metadataDir, "root.json"), rootBytes);
-    const tuf = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetDir, targetBaseUrl: urls.targets });
-    await tuf.refresh();
-    const info = await tuf.getTargetInfo(path);
-    const roles = (await readdir(metadataDir)).map((file) => file.replace(/\.json$/, "")).sort();
-    return { info, roles, tuf, targetDir };
-  }
+  const lookUp = (path: string) => lookUpWithTufJs(scratch, rootBytes, urls, path);
 
   beforeAll(async () => {
     let secrets: { KEY_ENCRYPTION_KEY: string };
@@ -125,7 +115,7 @@ describe("tuf-js through hash bins inside an offline delegation", () => {
     const up2 = await registry.upload(p2, new Uint8Array(Buffer.from("big tool two\n")));
     expect(up1.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: [bin1] });
     expect(up2.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: [bin2] });
-    expect((await lookUp(p1)).info).toBeUndefined();
+    expect((await lookUp(p1)).info).toBeNull();
     const status = json(ok(await run(["delegation", "status", "--json"])));
     expect(status.find((r: { name: string }) => r.name === "big")).toMatchObject({ version: 1, pending: 2 });
 
@@ -141,7 +131,7 @@ describe("tuf-js through hash bins inside an offline delegation", () => {
     const half = json(ok(await run(["delegation", "submit", "big", "big-next.json", "--signatures", "--json"])));
     expect(half).toMatchObject({ submitted: 2, published: null });
     expect(half.drafts.map((d: { signatures: number }) => d.signatures)).toEqual([1, 1]);
-    expect((await lookUp(p1)).info).toBeUndefined();
+    expect((await lookUp(p1)).info).toBeNull();
 
     // Owner B signs the same file: both bins published in one round.
     ok(await run(["delegation", "sign", "big-next.json", "--key", "owner-b.key"]));

@@ -7,7 +7,7 @@ import { type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-
 /**
  * A new tuf-js client in a new folder under `scratch`, trusting `rootBytes`
  * (root v1): refreshes, then looks `path` up. Returns the target info it finds
- * (null if none) and the roles it loaded.
+ * (null if none), the roles it loaded, and the client with its target folder (to download).
  */
 export async function lookUpWithTufJs(scratch: string, rootBytes: Uint8Array, urls: RepositoryUrls, path: string) {
   const metadataDir = await mkdtemp(join(scratch, "metadata-"));
@@ -17,5 +17,5 @@ export async function lookUpWithTufJs(scratch: string, rootBytes: Uint8Array, ur
   await tuf.refresh();
   const info = (await tuf.getTargetInfo(path)) ?? null;
   const roles = (await readdir(metadataDir)).map((file) => file.replace(/\.json$/, "")).sort();
-  return { info, roles };
+  return { info, roles, tuf, targetDir };
 }

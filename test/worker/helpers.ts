@@ -209,3 +209,15 @@ export function recentRuns(repo: string): Promise<InvocationSpend[]> {
     (_i: Repository, state) => state.storage.kv.get<InvocationSpend[]>("publish:recent-invocations") ?? [],
   );
 }
+
+/** The status and problem code an admin request was refused with (throws if it was accepted). */
+export async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const { status, problem } = error as { status?: number; problem?: { code: string } };
+    if (status !== undefined && problem) return { status, code: problem.code };
+    throw error;
+  }
+  throw new Error("the request was accepted");
+}

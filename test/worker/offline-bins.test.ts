@@ -13,7 +13,17 @@ import { HashBins } from "../../src/tuf/hash-bins.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import { firstVersions } from "../../src/tuf/offline-bins.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
-import { BASE, applied, publishedTargets, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
+import type { OfflineDraftView } from "../../src/repository-api.ts";
+import {
+  applied,
+  BASE,
+  publishedTargets,
+  refusal,
+  resolve,
+  rootSigners,
+  withHmacRegistry,
+  workerFetch,
+} from "./helpers.ts";
 
 const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 const inDays = (days: number) => formatExpires(new Date(Date.now() + days * 86_400_000));
@@ -38,15 +48,15 @@ async function pathsInTwoBins(): Promise<[string, string]> {
   return [...byBin.values()] as [string, string];
 }
 
-async function refused(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const { status, problem } = error as { status?: number; problem?: { code: string } };
-    if (status !== undefined && problem) return { status, code: problem.code };
-    throw error;
-  }
-  throw new Error("the request was accepted");
+/** One owner's signature over each of `drafts`, as `POST …/drafts/signatures` takes them. */
+async function signAll(drafts: readonly OfflineDraftView[], signer: Signer) {
+  return Promise.all(
+    drafts.map(async (d) => ({
+      role: d.delegation,
+      sha256: d.sha256,
+      signature: await signDraft({ draft: d.signed, canonical: d.canonical }, signer),
+    })),
+  );
 }
 
 /** A repository with an offline delegation "acme" whose targets are in 4 bins its 3 owners sign (2 of them). */
@@ -139,7 +149,7 @@ describe("offline delegations with hash bins: every bin signed by the owners", (
       ["32 bins", { ...base, name: "many", paths: ["@many/*"], bins: 32 }, { status: 400, code: "invalid_request" }],
     ];
     for (const [what, body, expected] of cases) {
-      expect(await refused(client.addDelegation(body as never)), what).toEqual(expected);
+      expect(await refusal(client.addDelegation(body as never)), what).toEqual(expected);
     }
     expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["acme"]);
   });
@@ -174,24 +184,17 @@ describe("offline delegations with hash bins: every bin signed by the owners", (
         [bin2, 2, [p2]],
       ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
     );
-    const sign = async (signer: Signer) =>
-      Promise.all(
-        drafts.map(async (d) => ({
-          role: d.delegation,
-          sha256: d.sha256,
-          signature: await signDraft({ draft: d.signed, canonical: d.canonical }, signer),
-        })),
-      );
+    const sign = (signer: Signer) => signAll(drafts, signer);
     // A role that is not the delegation's, and a signature over another bin's bytes: refused, nothing kept.
     const mine = await sign(a);
     expect(
-      await refused(client.signDelegationDrafts("acme", [{ ...(mine[0] as (typeof mine)[0]), role: "bins-00" }])),
+      await refusal(client.signDelegationDrafts("acme", [{ ...(mine[0] as (typeof mine)[0]), role: "bins-00" }])),
     ).toEqual({
       status: 422,
       code: "invalid_request",
     });
     const crossed = [{ ...(mine[0] as (typeof mine)[0]), signature: (mine[1] as (typeof mine)[1]).signature }, mine[1]];
-    expect(await refused(client.signDelegationDrafts("acme", crossed as typeof mine))).toEqual({
+    expect(await refusal(client.signDelegationDrafts("acme", crossed as typeof mine))).toEqual({
       status: 422,
       code: "invalid_signature",
     });
@@ -226,7 +229,7 @@ describe("offline delegations with hash bins: every bin signed by the owners", (
     );
 
     // A stale signature (a published draft) is refused.
-    expect(await refused(client.signDelegationDrafts("acme", mine))).toEqual({ status: 409, code: "stale_draft" });
+    expect(await refusal(client.signDelegationDrafts("acme", mine))).toEqual({ status: 409, code: "stale_draft" });
     // A yank of p1 touches its bin only.
     await registry.push([{ type: "targets.yank", path: p1, reason: "CVE-2" }]);
     expect((await client.delegationDrafts("acme")).map((d) => d.delegation)).toEqual([bin1]);
@@ -236,16 +239,8 @@ describe("offline delegations with hash bins: every bin signed by the owners", (
     expect((renew[0]?.signed as { delegations?: unknown } | undefined)?.delegations).toEqual(
       JSON.parse(await (await workerFetch(`${BASE}/${repo}/metadata/1.acme.json`)).text()).signed.delegations,
     );
-    const all = async (signer: Signer) =>
-      Promise.all(
-        renew.map(async (d) => ({
-          role: d.delegation,
-          sha256: d.sha256,
-          signature: await signDraft({ draft: d.signed, canonical: d.canonical }, signer),
-        })),
-      );
-    await client.signDelegationDrafts("acme", await all(a));
-    const renewed = await client.signDelegationDrafts("acme", await all(b));
+    await client.signDelegationDrafts("acme", await signAll(renew, a));
+    const renewed = await client.signDelegationDrafts("acme", await signAll(renew, b));
     expect(renewed.published?.roles.map((r) => r.role)).toEqual(["acme", ...bins.names()]);
     expect((await resolve(repo, root, p1)).target?.custom).toEqual({ yanked: true, yanked_reason: "CVE-2" });
   });
@@ -259,16 +254,7 @@ describe("offline delegations with hash bins: every bin signed by the owners", (
     await registry.push([{ type: "targets.add", ...(await entry(p1)) }]);
     const drafts = await client.delegationDrafts("acme");
     for (const signer of owners.slice(0, 2)) {
-      await client.signDelegationDrafts(
-        "acme",
-        await Promise.all(
-          drafts.map(async (d) => ({
-            role: d.delegation,
-            sha256: d.sha256,
-            signature: await signDraft({ draft: d.signed, canonical: d.canonical }, signer),
-          })),
-        ),
-      );
+      await client.signDelegationDrafts("acme", await signAll(drafts, signer));
     }
     // (Not fetched before it is forged below: a client's cache would keep the genuine immutable file.)
     expect((await publishedTargets(repo)).snapshot.meta[`${bin1}.json`].version).toBe(2);

@@ -23,7 +23,16 @@ import type { Targets } from "../../src/tuf/targets.ts";
 import type { TrustedFiles } from "../../src/tuf/client/trusted-metadata.ts";
 import { type FetchFile, findTarget, updateMetadata } from "../../src/tuf/client/updater.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
-import { BASE, getJson, publishedTargets, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
+import {
+  BASE,
+  getJson,
+  publishedTargets,
+  refusal,
+  resolve,
+  rootSigners,
+  withHmacRegistry,
+  workerFetch,
+} from "./helpers.ts";
 
 const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 
@@ -49,17 +58,6 @@ async function visible(repo: string) {
     targets: snapshot.meta["targets.json"].version as number,
     roles: roles.map((r) => r.name),
   };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const { status, problem } = error as { status?: number; problem?: { code: string } };
-    if (status !== undefined && problem) return { status, code: problem.code };
-    throw error;
-  }
-  throw new Error("the request was accepted");
 }
 
 /** Adds terminating delegation acme (`@acme/*`) in protected mode: its ceremony signed by `signers`. */
