@@ -10,6 +10,7 @@ import type {
   DelegationSpec,
   DelegationView,
   DelegationsView,
+  DraftsSigned,
   Failure,
   PublishedVersions,
   Result,
@@ -91,7 +92,7 @@ export class DelegationRequests {
   }
 
   /** One owner's signatures over drafts of `name`'s roles; those at their threshold are published together, before the answer. */
-  async signDrafts(name: string, signatures: readonly RoleSignature[]) {
+  async signDrafts(name: string, signatures: readonly RoleSignature[]): Promise<DraftsSigned> {
     const ready = await this.#p.changesRefused();
     if (ready) return ready;
     return this.#bins.sign(name, signatures);

@@ -19,7 +19,13 @@
  * every bin (offline-versions.ts offlineFirst), so no role is ever listed
  * without a version.
  */
-import { failure, type Failure, type PublishedVersions, type Result } from "../src/repository-api.ts";
+import {
+  type DraftsSigned,
+  failure,
+  type Failure,
+  type PublishedVersions,
+  type Result,
+} from "../src/repository-api.ts";
 import type { OwnersSuccinctDelegations } from "../src/tuf/offline-bins.ts";
 import type { AuditLog } from "./audit-log.ts";
 import type { Delegations, OfflineOwners, OfflineVersion } from "./delegations.ts";
@@ -85,15 +91,7 @@ export class OfflineBins {
    * threshold is then met are stored together and published in one round
    * before the answer.
    */
-  async sign(
-    name: string,
-    signatures: readonly RoleSignature[],
-  ): Promise<
-    Result<{
-      drafts: string;
-      published: { roles: Array<{ role: string; version: number }>; versions: PublishedVersions } | null;
-    }>
-  > {
+  async sign(name: string, signatures: readonly RoleSignature[]): Promise<DraftsSigned> {
     const set = this.#roles(name);
     if ("ok" in set) return set;
     const { queue, delegations, audit } = this.#deps;

@@ -21,6 +21,7 @@ import {
   type DelegationSpec,
   type DelegationsView,
   type DelegationView,
+  type DraftsSigned,
   type Failure,
   failure,
   type KekStatus,
@@ -233,7 +234,7 @@ export class Repository extends DurableObject<Env> {
   }
 
   /** One owner's signatures over several drafts of a delegation's roles, published together at their threshold. */
-  async signDelegationDrafts(name: string, signatures: RoleSignature[]) {
+  async signDelegationDrafts(name: string, signatures: RoleSignature[]): Promise<DraftsSigned> {
     return this.#delegationRequests.signDrafts(name, signatures);
   }
 

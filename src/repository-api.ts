@@ -344,6 +344,15 @@ export interface OfflineDraftView {
   frozen: boolean;
 }
 
+/**
+ * One owner's signatures over several drafts of an offline delegation's roles, collected
+ * (the drafts, as JSON text: OfflineDraftView[]) and, for those that met the threshold, published.
+ */
+export type DraftsSigned = Result<{
+  drafts: string;
+  published: { roles: Array<{ role: string; version: number }>; versions: PublishedVersions } | null;
+}>;
+
 /** How top-level `targets` is signed (protected-delegations mode: offline, by its key holders). */
 export interface TargetsSigningView {
   signing: "online" | "offline";
