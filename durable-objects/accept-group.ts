@@ -32,7 +32,6 @@ export interface AcceptGroupDeps<T> {
 export class AcceptGroup<T> {
   readonly #deps: AcceptGroupDeps<T>;
   #queue: Queued<T>[] = [];
-  #scheduled = false;
 
   constructor(deps: AcceptGroupDeps<T>) {
     this.#deps = deps;
@@ -46,15 +45,15 @@ export class AcceptGroup<T> {
   accept(apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ apply, resolve, reject });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      // A later turn: pushes whose checks end meanwhile join this group.
+      // A later turn: pushes whose checks end meanwhile join this group. Each push sets its own timer,
+      // and the first to fire writes every push queued by then: no push waits on a timer of another
+      // push's request (a sender that went away cannot hold its neighbours).
       setTimeout(() => void this.#flush(), 0);
     });
   }
 
   async #flush(): Promise<void> {
-    this.#scheduled = false;
+    if (this.#queue.length === 0) return;
     const group = this.#queue;
     this.#queue = [];
     const outcomes: Array<{ ok: true; value: T } | { ok: false; error: unknown }> = [];
