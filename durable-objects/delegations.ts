@@ -28,7 +28,7 @@
  * (offline-queue.ts): only the owners' next version changes what clients see.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { toHex, utf8 } from "../src/lib/bytes.ts";
+import { fromUtf8, toHex, utf8 } from "../src/lib/bytes.ts";
 import {
   clientsMayDisagree,
   type DelegatedRole,
@@ -469,6 +469,21 @@ export class Delegations {
           `target "${path}" waits for the owners of "${role}" to sign it: this change would take it out of their namespace; have them sign the draft first`,
         ),
       );
+    }
+    // Nor can it move what the owners' newest versions list: only they can re-sign those without it.
+    for (const { name: role } of this.#sql.exec<{ name: string }>(OFFLINE_ROLE_NAMES).toArray()) {
+      const file = this.offlineFile(role);
+      const listed = file ? (JSON.parse(fromUtf8(file.bytes)) as { signed: { targets: object } }).signed.targets : {};
+      for (const path of Object.keys(listed)) {
+        if (this.assign(path).offline === role) continue;
+        throw new Refused(
+          failure(
+            409,
+            "offline_namespace",
+            `target "${path}" is listed by version ${file?.version} of "${role}", which its owners sign offline: this change would take it out of their namespace, and their next version could not list it; have them remove it first (a targets.remove waits for their next version)`,
+          ),
+        );
+      }
     }
     return touched;
   }

@@ -196,6 +196,34 @@ describe("offline delegations: roles their owners sign, served as signed", () =>
     }
     expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["acme"]);
   });
+
+  it("a delegation added before an offline one cannot take a path its owners list (their next version could not list it)", async () => {
+    const repo = "dlg-offline-listed";
+    const { client, root, owners } = await setUp(repo);
+    const [a, b] = owners as unknown as [Signer, Signer];
+    const before = await publishedTargets(repo);
+    // Searched before acme: it would claim @acme/a-1.0.tgz, which acme's version 1 lists.
+    const carve = { name: "carve", paths: ["@acme/a-*"], position: 0 };
+    const online = await refused(client.addDelegation(carve));
+    expect(online).toMatchObject({ status: 409, code: "offline_namespace" });
+    expect(online.detail).toContain('"@acme/a-1.0.tgz"');
+    const offline = {
+      ...carve,
+      signing: "offline" as const,
+      keys: [a.key],
+      threshold: 1,
+      metadata: fromUtf8(await ownersVersion([a], 1, [])),
+    };
+    expect(await refusal(client.addDelegation(offline))).toEqual({ status: 409, code: "offline_namespace" });
+    // Refused, so nothing changed: the path still resolves in acme, and the owners' next version still lists it.
+    expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["acme"]);
+    expect((await publishedTargets(repo)).snapshot.version).toBe(before.snapshot.version);
+    expect((await resolve(repo, root, "@acme/a-1.0.tgz")).role).toBe("acme");
+    const v2 = await ownersVersion([a, b], 2, ["@acme/a-1.0.tgz", "@acme/b-1.0.tgz"]);
+    expect((await client.submitDelegationMetadata("acme", v2)).version).toBe(2);
+    // A delegation before acme that claims none of the paths its owners list is added as before.
+    expect(applied(await client.addDelegation({ ...carve, paths: ["@acme/c-*"] })).delegation.name).toBe("carve");
+  });
 });
 
 describe("offline delegations: expiry and pending changes reach the owners", () => {
