@@ -128,7 +128,9 @@ export function registerDelegation(program: Command): void {
 
   delegation
     .command("add")
-    .description("add an online delegation; the targets it claims move into it; returns once published")
+    .description(
+      "add a delegation, online or (--offline) signed by its owners; the targets it claims move into it; returns once published (in protected mode: the ceremony it opens)",
+    )
     .argument("<name>", "1–64 of a-z, 0-9, - (not a top-level role's name, not bins or bins-…)")
     .option(
       "--path <pattern>",

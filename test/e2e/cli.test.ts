@@ -77,6 +77,7 @@ describe("tuf-edge CLI against a local instance", () => {
       "registry",
       "import",
       "verify",
+      "delegation",
     ]) {
       expect(help.stdout).toContain(command);
     }
@@ -94,6 +95,11 @@ describe("tuf-edge CLI against a local instance", () => {
       ["push", "yank"],
     ]) {
       expect(ok(await run([...sub, "--help"])).stdout, sub.join(" ")).toContain("Examples:");
+    }
+    for (const sub of ["add", "remove", "show", "sign", "status"]) {
+      const text = ok(await run(["delegation", sub, "--help"])).stdout;
+      expect(text, `delegation ${sub}`).toContain("Examples:");
+      expect(text, `delegation ${sub}`).toContain("--json");
     }
     const usage = await run(["status", "--watch"]);
     expect(usage.code).toBe(2);

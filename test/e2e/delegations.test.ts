@@ -109,11 +109,19 @@ describe("tuf-js through delegations", () => {
     const bin = `bins-${binOf(files.plain.path, 4).toString(16)}`;
     expect(plain.roles).toEqual(["bins", bin, "root", "snapshot", "targets", "timestamp"].sort());
 
-    // The CLI's verify (tuf-js from the pinned root) resolves through the nested delegation too.
+    // The CLI's verify (tuf-js from the pinned root) resolves each of them the same way and downloads its bytes.
     await writeFile(join(scratch, "root.json"), rootBytes);
-    const verified = await run(["verify", "--root", "root.json", "--target", files.team.path, "--json"]);
-    expect(verified.code, verified.stderr).toBe(0);
-    expect(json(verified)).toMatchObject({ target: files.team.path, length: files.team.bytes.length });
+    for (const file of Object.values(files)) {
+      const args = ["verify", "--root", "root.json", "--target", file.path, "--download", "verified", "--json"];
+      const verified = await run(args);
+      expect(verified.code, `${file.path}: ${verified.stderr}`).toBe(0);
+      expect(json(verified)).toMatchObject({ verified: true, target: file.path, length: file.bytes.length });
+      expect(new Uint8Array(await readFile(json(verified).downloaded))).toEqual(file.bytes);
+    }
+    // A path the terminating delegation claims and does not list: not found, exit 1.
+    const unlisted = await run(["verify", "--root", "root.json", "--target", "vendor/none.tgz"]);
+    expect(unlisted.code).toBe(1);
+    expect(unlisted.stderr).toContain("is not in the repository");
 
     // Removing a delegation gives its paths back to the bins: the client finds them there.
     await client.removeDelegation("acme");

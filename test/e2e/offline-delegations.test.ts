@@ -237,6 +237,12 @@ describe("tuf-js through an offline delegation", () => {
     expect(uploaded.status).toBe(202);
     expect(uploaded.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: ["delta"] });
     expect((await lookUp(path)).info).toBeUndefined();
+    // The CLI's verify (tuf-js from the pinned root) does not find it either: exit 1.
+    await writeFile(join(scratch, "root.json"), rootBytes);
+    const verify = ["verify", "--root", "root.json", "--target", path];
+    const early = await run(verify);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain("is not in the repository");
     const status = json(ok(await run(["delegation", "status", "--json"])));
     expect(status.find((r: { name: string }) => r.name === "delta")).toMatchObject({
       version: 1,
@@ -264,6 +270,10 @@ describe("tuf-js through an offline delegation", () => {
     // The uploaded bytes download and verify through tuf-js.
     if (!info) throw new Error(`${path} is not listed`);
     expect(new Uint8Array(await readFile(await tuf.downloadTarget(info, join(targetDir, "tool.tgz"))))).toEqual(bytes);
+    // And so does the CLI's verify, through the owners' role.
+    const verified = json(ok(await run([...verify, "--download", "verified", "--json"])));
+    expect(verified).toMatchObject({ verified: true, target: path, length: bytes.length });
+    expect(new Uint8Array(await readFile(verified.downloaded))).toEqual(bytes);
   });
 
   it("with the repository's actual online key, a forged offline role is refused by tuf-js and a forged bin listing the namespace's path is never consulted", async () => {

@@ -13,8 +13,10 @@ import {
 } from "../../src/tuf/delegations.ts";
 
 // python-tuf tests/test_api.py, TestMetadata.test_is_target_in_pathpattern
-// (python-tuf v3–v5): pairs DelegatedRole._is_target_in_pathpattern accepts,
-// and pairs it refuses.
+// (python-tuf v3–v5; https://github.com/theupdateframework/python-tuf, commit
+// 4abccdcf2ea89f10e92628d4def074257c461af9): pairs
+// DelegatedRole._is_target_in_pathpattern (tuf/api/_payload.py) accepts, and
+// pairs it refuses.
 const PYTHON_TUF_MATCH: Array<[string, string]> = [
   ["foo.tgz", "foo.tgz"],
   ["foo.tgz", "*"],
@@ -100,6 +102,20 @@ describe("isDelegatedPath (python-tuf DelegatedRole.is_delegated_path)", () => {
     expect(await isDelegatedPath({ path_hash_prefixes: ["377F"] }, "@acme/widget-1.0.tgz")).toBe(false);
     expect(await isDelegatedPath({ path_hash_prefixes: ["377f"] }, "hello/hello-world.txt")).toBe(false);
     expect(await isDelegatedPath({ path_hash_prefixes: ["95b19413"] }, "hello/hello-world.txt")).toBe(true);
+  });
+  // python-tuf tests/test_api.py, TestMetadata.test_is_delegated_role (same commit): each role claims
+  // "a/path" and not "a/non-matching path", by paths or by path_hash_prefixes (sha256("a/path") is 927b0ecf9…).
+  it("answers python-tuf's test_is_delegated_role cases", async () => {
+    const roles = [
+      ...[["a/path"], ["otherpath", "a/path"], ["*/?ath"]].map((paths) => ({ paths })),
+      ...[["927b0ecf9"], ["other prefix", "927b0ecf9"], ["927b0"], ["92"]].map((path_hash_prefixes) => ({
+        path_hash_prefixes,
+      })),
+    ];
+    for (const role of roles) {
+      expect(await isDelegatedPath(role, "a/path"), JSON.stringify(role)).toBe(true);
+      expect(await isDelegatedPath(role, "a/non-matching path"), JSON.stringify(role)).toBe(false);
+    }
   });
   it("uses paths when no prefixes are listed, and nothing matches a role with neither", async () => {
     expect(await isDelegatedPath({ paths: ["x/*", "@acme/*"] }, "@acme/widget-1.0.tgz")).toBe(true);
