@@ -10,7 +10,7 @@
  * repository's actual online key is refused by tuf-js.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AdminClient } from "../../scripts/lib/admin-client.ts";
@@ -116,6 +116,12 @@ describe("tuf-js through hash bins inside an offline delegation", () => {
     expect(up1.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: [bin1] });
     expect(up2.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: [bin2] });
     expect((await lookUp(p1)).info).toBeNull();
+    // The CLI's verify (tuf-js from the pinned root) does not find it either: exit 1.
+    await writeFile(join(scratch, "root.json"), rootBytes);
+    const verify = ["verify", "--root", "root.json", "--target", p1];
+    const early = await run(verify);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain("is not in the repository");
     const status = json(ok(await run(["delegation", "status", "--json"])));
     expect(status.find((r: { name: string }) => r.name === "big")).toMatchObject({ version: 1, pending: 2 });
 
@@ -143,6 +149,10 @@ describe("tuf-js through hash bins inside an offline delegation", () => {
     if (!info) throw new Error(`${p1} is not listed`);
     expect(new Uint8Array(await readFile(await tuf.downloadTarget(info, join(targetDir, "tool.tgz"))))).toEqual(bytes1);
     expect((await registry.task(up1.task.id)).state).toBe("published");
+    // And so does the CLI's verify, through the owners' role and bin.
+    const verified = json(ok(await run([...verify, "--download", "verified", "--json"])));
+    expect(verified).toMatchObject({ verified: true, target: p1, length: bytes1.length });
+    expect(new Uint8Array(await readFile(verified.downloaded))).toEqual(bytes1);
 
     // The thief of the online key re-signs bin2's version 2 (not fetched by any client yet) to list other bytes.
     const stolen = (await stealOnlineKey(join(scratch, "state"), REPO, kek)).signer;
