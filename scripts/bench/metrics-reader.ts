@@ -14,3 +14,13 @@ export async function largestInvocation(
     out[defined(match[1])] = Number(match[2]);
   return Object.keys(out).length ? out : null;
 }
+
+/** The sum of a counter's samples (every label set) in a repository's metrics, or null if it has none. */
+export async function counterTotal(base: string, repo: string, token: string, name: string): Promise<number | null> {
+  const response = await fetch(`${base}/${repo}/admin/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+  const text = await response.text();
+  let total: number | null = null;
+  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm")))
+    total = (total ?? 0) + Number(match[1]);
+  return total;
+}

@@ -31,7 +31,7 @@ import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { startBenchInstance } from "../instance.ts";
 import { hotFunctions, Inspector, inspectorPort } from "../inspector.ts";
 import { InstanceMonitor } from "../monitor.ts";
-import { largestInvocation } from "../metrics-reader.ts";
+import { counterTotal, largestInvocation } from "../metrics-reader.ts";
 import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
 import { MiB } from "../table.ts";
 import type { ProjectCopy } from "../snapshot.ts";
@@ -55,6 +55,9 @@ interface Figures {
   resign: Step & { roles: number };
   importFirst: Step & { targets: number };
   importRest: Step & { targets: number };
+  /** Metadata files published and rounds, during both import runs (from /metrics; null if the code has no counter). */
+  importFiles: number | null;
+  importRounds: number | null;
   heapFirst: { usedMiB: number; totalMiB: number } | null;
   heapAll: { usedMiB: number; totalMiB: number } | null;
   largest: Record<string, number> | null;
@@ -154,6 +157,11 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     await writeImportFile(fileFirst, 0, first);
     if (rest > 0) await writeImportFile(fileRest, first, rest);
 
+    const counted = async () => ({
+      files: await counterTotal(base, REPO, bench.token, "tuf_edge_metadata_files_published_total"),
+      rounds: await counterTotal(base, REPO, bench.token, "tuf_edge_publish_rounds_total"),
+    });
+    const beforeImport = await counted();
     log(`bulk (${label}): tuf-edge import of ${fmt(first)} targets`);
     const importFirst = await step("import (first tenth)", () => runImport(project, fileFirst, env));
     const heapFirst = await heap();
@@ -162,6 +170,12 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const importRest = rest > 0 ? await step("import (the rest)", () => runImport(project, fileRest, env)) : null;
     const heapAll = await heap();
     log(`  heap at ${fmt(imported)} targets: ${heapAll ? heapAll.totalMiB.toFixed(1) : "?"} MiB allocated`);
+    const afterImport = await counted();
+    const spent = (key: "files" | "rounds") => {
+      const [a, b] = [beforeImport[key], afterImport[key]];
+      return a === null || b === null ? null : b - a;
+    };
+    log(`  the import published ${spent("files") ?? "?"} metadata files in ${spent("rounds") ?? "?"} rounds`);
     const status = await client.status();
     if (status.targetsCount !== imported)
       throw new Error(`status lists ${status.targetsCount} targets after importing ${imported}`);
@@ -174,6 +188,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       resign: { ...resign, roles: options.bins + 3 },
       importFirst: { ...importFirst, targets: first },
       importRest: { ...(importRest ?? { seconds: 0, cpuSeconds: 0, profile: null }), targets: rest },
+      importFiles: spent("files"),
+      importRounds: spent("rounds"),
       heapFirst,
       heapAll,
       largest: await largestInvocation(base, REPO, bench.token),
@@ -213,6 +229,8 @@ export const bulk: Section = {
           (f) => (1000 * (f.importFirst.cpuSeconds + f.importRest.cpuSeconds)) / f.imported,
           true,
         ),
+        row("import: metadata files published (both runs)", (f) => f.importFiles, true),
+        row("import: publish rounds (both runs)", (f) => f.importRounds, true),
         row("heap after the first tenth, MiB used", (f) => f.heapFirst?.usedMiB, true),
         row("heap after the first tenth, MiB allocated", (f) => f.heapFirst?.totalMiB, true),
         row("heap after all, MiB used", (f) => f.heapAll?.usedMiB, true),
@@ -223,7 +241,7 @@ export const bulk: Section = {
       ],
       notes: [
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for times and costs, this code ÷ baseline for rates${sameImport ? "" : "; the import rows compare different sizes (--baseline-import): compare the rates"}.`,
-        `Re-sign: online-key rotation, ${fmt(options.bins + 3)} roles (targets, bins, snapshot, timestamp), from the final root signature until that call answered (it waits for the publish). Import: \`tuf-edge import\` (batches of 10,000, respond-async, then waits until nothing is pending), ${fmt(now.importFirst.targets)} targets then ${fmt(now.importRest.targets)} more, in two runs; the heap is read after each.`,
+        `Re-sign: online-key rotation, ${fmt(options.bins + 3)} roles (targets, bins, snapshot, timestamp), from the final root signature until that call answered (it waits for the publish). Import: \`tuf-edge import\` (batches of 10,000, respond-async, deferred to the import's end where the code has it, then waits until nothing is pending), ${fmt(now.importFirst.targets)} targets then ${fmt(now.importRest.targets)} more, in two runs; the heap is read after each.`,
         "CPU: both workerd processes (the Worker and its Durable Object with the local R2 simulator, and wrangler's proxy). Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage (wrangler's inspector). Largest invocation: the publish run (request or alarm) with the most R2 operations, from /metrics; its wall time bounds its CPU.",
       ],
     };
