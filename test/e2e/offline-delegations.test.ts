@@ -9,12 +9,11 @@
  * only once the threshold of signatures is met.
  */
 import { createHash, generateKeyPairSync, sign as nodeSign } from "node:crypto";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Updater } from "tuf-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AdminClient } from "../../scripts/lib/admin-client.ts";
-import { type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
+import type { RepositoryUrls } from "../../scripts/lib/client-setup.ts";
 import type { LocalInstance } from "../../scripts/lib/local-instance.ts";
 import { RegistryClient } from "../../scripts/lib/registry-client.ts";
 import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
@@ -26,6 +25,7 @@ import { Ed25519Signer, type Signer } from "../../src/tuf/signer.ts";
 import { startBootstrappedInstance, stopBootstrappedInstance } from "./bootstrapped-instance.ts";
 import { cliHarness, json, ok } from "./cli-harness.ts";
 import { stealOnlineKey } from "./stolen-online-key.ts";
+import { lookUpWithTufJs } from "./tuf-js-lookup.ts";
 
 const REPO = "e2e-offline-delegations";
 
@@ -50,17 +50,7 @@ describe("tuf-js through an offline delegation", () => {
     () => env,
   );
 
-  /** A fresh client trusting root v1: the target info it finds for `path`, the roles it loaded, and the client. */
-  async function lookUp(path: string) {
-    const metadataDir = await mkdtemp(join(scratch, "metadata-"));
-    const targetDir = await mkdtemp(join(scratch, "targets-"));
-    await writeTrustedRoot(join(metadataDir, "root.json"), rootBytes);
-    const tuf = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetDir, targetBaseUrl: urls.targets });
-    await tuf.refresh();
-    const info = await tuf.getTargetInfo(path);
-    const roles = (await readdir(metadataDir)).map((file) => file.replace(/\.json$/, "")).sort();
-    return { info, roles, tuf, targetDir };
-  }
+  const lookUp = (path: string) => lookUpWithTufJs(scratch, rootBytes, urls, path);
 
   /** Adds offline delegation `name` for `@name/*`, terminating, owned by `owner` alone, with version 1 `v1`. */
   async function addOffline(name: string, owner: Signer, v1: Uint8Array) {
@@ -236,7 +226,7 @@ describe("tuf-js through an offline delegation", () => {
     const uploaded = await registry.upload(path, bytes);
     expect(uploaded.status).toBe(202);
     expect(uploaded.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: ["delta"] });
-    expect((await lookUp(path)).info).toBeUndefined();
+    expect((await lookUp(path)).info).toBeNull();
     // The CLI's verify (tuf-js from the pinned root) does not find it either: exit 1.
     await writeFile(join(scratch, "root.json"), rootBytes);
     const verify = ["verify", "--root", "root.json", "--target", path];
@@ -256,7 +246,7 @@ describe("tuf-js through an offline delegation", () => {
     ok(await run(["delegation", "sign", "delta-next.json", "--key", "owner-c.key"]));
     const half = json(ok(await run(["delegation", "submit", "delta", "delta-next.json", "--signatures", "--json"])));
     expect(half).toMatchObject({ submitted: 1, signatures: 1, threshold: 2, published: null });
-    expect((await lookUp(path)).info).toBeUndefined();
+    expect((await lookUp(path)).info).toBeNull();
     expect((await registry.task(uploaded.task.id)).state).toBe("awaiting-owners");
 
     // Owner D signs the same draft with the token: the threshold is met and version 2 is published.
@@ -312,9 +302,9 @@ describe("tuf-js through an offline delegation", () => {
     expect(forgedBin.length).toBe(stored.length);
     await tamperLocalR2Object(join(scratch, "state"), stored, forgedBin);
     // The forged bin verifies (a client looking up the online path loads it without complaint) …
-    expect((await lookUp(online)).info).toBeUndefined();
+    expect((await lookUp(online)).info).toBeNull();
     // … but a client looking for the namespace's paths never reaches it: the owners' role ends the search.
-    expect((await lookUp(claimed)).info).toBeUndefined();
+    expect((await lookUp(claimed)).info).toBeNull();
     expect((await lookUp(listed)).info?.hashes).toEqual(good.hashes);
 
     // Another owners' role (not fetched yet, so no cache holds it), re-signed with the online key to list

@@ -15,15 +15,14 @@ import { decodeEntryBundle } from "../../src/log/tiles.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
-import { applied, BASE, bootstrapped, getJson, rootSigners, workerFetch } from "./helpers.ts";
+import { applied, BASE, bootstrapped, getJson, rootSigners, targetEntry, workerFetch } from "./helpers.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
-const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 
 /** Version `version` of an offline role listing `paths`, signed by `owner`. */
 async function signedBy(owner: Signer, version: number, paths: string[]): Promise<Uint8Array<ArrayBuffer>> {
   const targets: Record<string, unknown> = {};
-  for (const path of paths) targets[path] = { length: path.length, hashes: (await entry(path)).hashes };
+  for (const path of paths) targets[path] = { length: path.length, hashes: (await targetEntry(path)).hashes };
   const expires = formatExpires(new Date(Date.now() + 30 * 86_400_000));
   const signed = { _type: "targets", spec_version: "1.0.31", version, expires, targets };
   return utf8(
@@ -41,7 +40,7 @@ describe("delegated roles' files", () => {
     const [owner] = (await rootSigners(1)) as unknown as [Signer];
     await client.addDelegation({ name: "web", paths: ["web/*"] });
     await client.addDelegation({ name: "big", paths: ["big/*"], bins: 2 });
-    await client.changeTargets({ add: [await entry("web/a.tgz"), await entry("big/b.tgz")] });
+    await client.changeTargets({ add: [await targetEntry("web/a.tgz"), await targetEntry("big/b.tgz")] });
     applied(
       await client.addDelegation({
         name: "owned",
@@ -62,7 +61,7 @@ describe("delegated roles' files", () => {
       return { timestamp, snapshot: (await getJson(`/${repo}/metadata/${version}.snapshot.json`)).json };
     };
     const { snapshot } = await published();
-    await client.changeTargets({ add: [await entry("other/d.tgz")] });
+    await client.changeTargets({ add: [await targetEntry("other/d.tgz")] });
     const { timestamp } = await published();
     const size: number = timestamp.signed["x-tuf-edge-log"].size;
     expect(size).toBeLessThan(256); // one partial entry bundle holds them all

@@ -11,11 +11,10 @@ import {
   getJson,
   publishedTargets,
   resolve,
+  targetEntry,
   withHmacRegistry,
   workerFetch,
 } from "./helpers.ts";
-
-const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 
 async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string | undefined }> {
   try {
@@ -31,7 +30,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
   it("moves the targets a new delegation claims into it; a path none claims falls through to the bins", async () => {
     const repo = "dlg-basic";
     const { client, root } = await bootstrapped(repo);
-    await client.changeTargets({ add: [await entry("@acme/a-1.0.tgz"), await entry("hello/world.txt")] });
+    await client.changeTargets({ add: [await targetEntry("@acme/a-1.0.tgz"), await targetEntry("hello/world.txt")] });
     expect((await resolve(repo, root, "@acme/a-1.0.tgz")).visited).toEqual([
       "targets",
       expect.stringMatching(/^bins-/),
@@ -62,7 +61,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
     const hello = await resolve(repo, root, "hello/world.txt");
     expect(hello.visited).toEqual(["targets", "bins", expect.stringMatching(/^bins-[0-9a-f]$/)]);
     // A later change goes where the tree says.
-    await client.changeTargets({ add: [await entry("@acme/b-2.0.tgz")] });
+    await client.changeTargets({ add: [await targetEntry("@acme/b-2.0.tgz")] });
     expect((await resolve(repo, root, "@acme/b-2.0.tgz")).role).toBe("acme");
   });
 
@@ -72,7 +71,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
     await client.addDelegation({ name: "first", paths: ["pkg/*"] });
     await client.addDelegation({ name: "shadow", paths: ["pkg/*"], terminating: true, position: 0 });
     expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["shadow", "first"]);
-    await client.changeTargets({ add: [await entry("pkg/a.tgz")] });
+    await client.changeTargets({ add: [await targetEntry("pkg/a.tgz")] });
     expect(await resolve(repo, root, "pkg/a.tgz")).toMatchObject({ role: "shadow", visited: ["targets", "shadow"] });
     // An unknown path under a terminating delegation: the search stops there, never reaching the bins.
     expect((await resolve(repo, root, "pkg/none.tgz")).role).toBeNull();
@@ -85,7 +84,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
     await client.addDelegation({ name: "org", paths: ["org/*/*"] });
     await client.addDelegation({ name: "team", parent: "org", paths: ["org/team/*"], bins: 2 });
     await client.changeTargets({
-      add: [await entry("big/x.tgz"), await entry("org/team/y.tgz"), await entry("org/other/z.tgz")],
+      add: [await targetEntry("big/x.tgz"), await targetEntry("org/team/y.tgz"), await targetEntry("org/other/z.tgz")],
     });
     const big = await resolve(repo, root, "big/x.tgz");
     expect(big.visited).toEqual(["targets", "big", expect.stringMatching(/^big\.bins-[0-3]$/)]);
@@ -101,7 +100,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
     const repo = "dlg-remove";
     const { client, root } = await bootstrapped(repo);
     await client.addDelegation({ name: "acme", paths: ["@acme/*"] });
-    await client.changeTargets({ add: [await entry("@acme/a.tgz")] });
+    await client.changeTargets({ add: [await targetEntry("@acme/a.tgz")] });
     const before = (await publishedTargets(repo)).snapshot.meta["acme.json"].version;
     await client.removeDelegation("acme");
     const { snapshot, targets } = await publishedTargets(repo);
@@ -121,7 +120,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
     // sha256("@acme/p.tgz") and sha256("@acme/q.tgz"): one starts with 0–7, one does not.
     const paths = ["@acme/p.tgz", "@acme/q.tgz"];
     await registry.push(
-      await Promise.all(paths.map(async (p) => ({ type: "targets.add" as const, ...(await entry(p)) }))),
+      await Promise.all(paths.map(async (p) => ({ type: "targets.add" as const, ...(await targetEntry(p)) }))),
     );
     for (const path of paths) {
       const low = "01234567".includes((await sha256Hex(utf8(path)))[0] as string);
@@ -133,7 +132,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
     const repo = "dlg-mid-round";
     const { client } = await bootstrapped(repo, { bins: 16, binsPerInvocation: 1 });
     // A round over many bins, one bin per invocation: it is still running when the delegation arrives.
-    const add = await Promise.all(Array.from({ length: 24 }, (_, i) => entry(`many/t-${i}.tgz`)));
+    const add = await Promise.all(Array.from({ length: 24 }, (_, i) => targetEntry(`many/t-${i}.tgz`)));
     await client.changeTargets({ add }, { wait: false });
     // Wait until the round has stored some bins and not all (its gauge, from the metrics endpoint).
     const roundRoles = async (state: string) => {
@@ -163,8 +162,8 @@ describe("delegations: online named roles before the catch-all bins", () => {
     const { client } = await bootstrapped(repo);
     await client.addDelegation({ name: "org", paths: ["org/*/*"] });
     await client.addDelegation({ name: "team", parent: "org", paths: ["org/team/*"], bins: 2 });
-    const target = await entry("org/team/tool.tgz");
-    await client.changeTargets({ add: [target, await entry("plain/file.txt")] });
+    const target = await targetEntry("org/team/tool.tgz");
+    await client.changeTargets({ add: [target, await targetEntry("plain/file.txt")] });
     const { role } = await resolve(repo, (await getJson(`/${repo}/metadata/1.root.json`)).json, target.path);
 
     const page = await workerFetch(`${BASE}/${repo}/-/target/${target.path}`);
@@ -212,7 +211,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
     const { client, signers } = await bootstrapped(repo);
     await client.addDelegation({ name: "org", paths: ["org/*/*"] });
     await client.addDelegation({ name: "team", parent: "org", paths: ["org/team/*"], bins: 2 });
-    await client.changeTargets({ add: [await entry("org/team/tool.tgz")] });
+    await client.changeTargets({ add: [await targetEntry("org/team/tool.tgz")] });
     const opened = await client.openCeremony({ kind: "online-key-rotation" });
     for (const signer of signers.slice(0, 2)) await client.submitSignature(opened.id, await signDraft(opened, signer));
     const { json: root2 } = await getJson(`/${repo}/metadata/2.root.json`);
@@ -223,7 +222,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
   it("refuses what it cannot publish, and a refused change changes nothing", async () => {
     const repo = "dlg-refusals";
     const { client } = await bootstrapped(repo);
-    await client.changeTargets({ add: [await entry(".npmrc")] });
+    await client.changeTargets({ add: [await targetEntry(".npmrc")] });
     await client.addDelegation({ name: "withbins", paths: ["b/*"], bins: 2 });
     await client.addDelegation({ name: "org", paths: ["org/*"] });
     await client.addDelegation({ name: "team", parent: "org", paths: ["org/t*"] });
@@ -284,7 +283,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
     expect((await publishedTargets(repo)).snapshot.version).toBe(before.snapshot.version);
 
     await client.addDelegation({ name: "dots", paths: ["d/*"] });
-    expect(await refusal(client.changeTargets({ add: [await entry("d/.hidden")] }))).toEqual({
+    expect(await refusal(client.changeTargets({ add: [await targetEntry("d/.hidden")] }))).toEqual({
       status: 409,
       code: "ambiguous_delegation",
     });

@@ -11,6 +11,8 @@ import { httpMetadata, walkToTarget } from "../../scripts/lib/delegation-walk.ts
 import { parseRoot } from "../../src/tuf/root.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { ARTIFACTS, PEP740 } from "../unit/attestations/material.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
 
 export const BASE = "https://tuf-edge.test";
 
@@ -220,4 +222,9 @@ export async function refusal(promise: Promise<unknown>): Promise<{ status: numb
     throw error;
   }
   throw new Error("the request was accepted");
+}
+
+/** A target entry for `path` that stands in for real bytes: the path's length, and the SHA-256 of the path. */
+export async function targetEntry(path: string) {
+  return { path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } };
 }

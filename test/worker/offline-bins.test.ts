@@ -21,11 +21,11 @@ import {
   refusal,
   resolve,
   rootSigners,
+  targetEntry,
   withHmacRegistry,
   workerFetch,
 } from "./helpers.ts";
 
-const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 const inDays = (days: number) => formatExpires(new Date(Date.now() + days * 86_400_000));
 const bins = new HashBins(2, "acme.bins");
 
@@ -161,9 +161,9 @@ describe("offline delegations with hash bins: every bin signed by the owners", (
     const [p1, p2] = await pathsInTwoBins();
     const [bin1, bin2] = [await bins.binFor(p1), await bins.binFor(p2)];
     const pushed = await registry.push([
-      { type: "targets.add", ...(await entry(p1)) },
-      { type: "targets.add", ...(await entry(p2)) },
-      { type: "targets.add", ...(await entry("other/x.tgz")) },
+      { type: "targets.add", ...(await targetEntry(p1)) },
+      { type: "targets.add", ...(await targetEntry(p2)) },
+      { type: "targets.add", ...(await targetEntry("other/x.tgz")) },
     ]);
     expect(pushed.status).toBe(202);
     expect(pushed.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: [bin1, bin2].sort() });
@@ -251,7 +251,7 @@ describe("offline delegations with hash bins: every bin signed by the owners", (
     const { client, root, registry, owners } = await setUp(repo, soon);
     const [p1] = await pathsInTwoBins();
     const bin1 = await bins.binFor(p1);
-    await registry.push([{ type: "targets.add", ...(await entry(p1)) }]);
+    await registry.push([{ type: "targets.add", ...(await targetEntry(p1)) }]);
     const drafts = await client.delegationDrafts("acme");
     for (const signer of owners.slice(0, 2)) {
       await client.signDelegationDrafts("acme", await signAll(drafts, signer));
@@ -277,7 +277,7 @@ describe("offline delegations with hash bins: every bin signed by the owners", (
       if (!active) throw new Error("no active online key");
       return vault.signer(active.keyid);
     });
-    const evil = await entry(p1);
+    const evil = await targetEntry(p1);
     const forged = utf8(
       await envelope(
         {

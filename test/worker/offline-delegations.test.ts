@@ -11,9 +11,17 @@ import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
-import { applied, BASE, publishedTargets, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
+import {
+  applied,
+  BASE,
+  publishedTargets,
+  resolve,
+  rootSigners,
+  targetEntry,
+  withHmacRegistry,
+  workerFetch,
+} from "./helpers.ts";
 
-const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 const inDays = (days: number) => formatExpires(new Date(Date.now() + days * 86_400_000));
 
 /**
@@ -29,7 +37,7 @@ async function ownersVersion(
 ): Promise<Uint8Array<ArrayBuffer>> {
   const targets: Record<string, unknown> = {};
   for (const path of paths) {
-    const { path: _, ...file } = await entry(path);
+    const { path: _, ...file } = await targetEntry(path);
     targets[path] = file;
   }
   const signed = { _type: "targets", spec_version: "1.0.31", version, expires, targets };
@@ -171,7 +179,7 @@ describe("offline delegations: roles their owners sign, served as signed", () =>
   it("an offline delegation cannot take over targets the service already lists, nor have roles added under it", async () => {
     const repo = "dlg-offline-existing";
     const { client, owners } = await setUp(repo);
-    await client.changeTargets({ add: [await entry("@taken/x.tgz")] });
+    await client.changeTargets({ add: [await targetEntry("@taken/x.tgz")] });
     const spec = {
       name: "taken",
       paths: ["@taken/*"],
@@ -246,7 +254,7 @@ describe("offline delegations: expiry and pending changes reach the owners", () 
     const { client, registry, owners } = await setUp(repo);
     const soon = inDays(3);
     await client.submitDelegationMetadata("acme", await ownersVersion(owners.slice(0, 2), 2, [], soon));
-    await registry.push([{ type: "targets.add", ...(await entry("@acme/new.tgz")) }]);
+    await registry.push([{ type: "targets.add", ...(await targetEntry("@acme/new.tgz")) }]);
     const stub = env.REPOSITORY.getByName(repo);
     await stub.refresh();
     await stub.refresh();
@@ -309,8 +317,8 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
     const { client, registry, root, owners } = await setUp(repo);
     const [a, b] = owners as unknown as [Signer, Signer];
     const before = await publishedTargets(repo);
-    const add = { type: "targets.add" as const, ...(await entry("@acme/b-2.0.tgz")) };
-    const pushed = await registry.push([add, { type: "targets.add" as const, ...(await entry("other/x.tgz")) }]);
+    const add = { type: "targets.add" as const, ...(await targetEntry("@acme/b-2.0.tgz")) };
+    const pushed = await registry.push([add, { type: "targets.add" as const, ...(await targetEntry("other/x.tgz")) }]);
     // Accepted, not published: the task waits for the owners of "acme" (the other path is published).
     expect(pushed.status).toBe(202);
     expect(pushed.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: ["acme"] });
@@ -387,7 +395,8 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
     const repo = "dlg-queue-stale";
     const { client, registry, root, owners } = await setUp(repo);
     const [a, b, c] = owners as unknown as [Signer, Signer, Signer];
-    const push = async (path: string) => registry.push([{ type: "targets.add" as const, ...(await entry(path)) }]);
+    const push = async (path: string) =>
+      registry.push([{ type: "targets.add" as const, ...(await targetEntry(path)) }]);
     await push("@acme/c.tgz");
     const d1 = await client.delegationDraft("acme");
     await push("@acme/d.tgz");
@@ -447,7 +456,7 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
   it("queued changes follow the rules of every change; uploads and operator changes queue too; quarantine cannot", async () => {
     const repo = "dlg-queue-rules";
     const { client, registry, root } = await setUp(repo);
-    const b = await entry("@acme/b.tgz");
+    const b = await targetEntry("@acme/b.tgz");
     await registry.push([{ type: "targets.add", ...b }]);
     // Another digest for a path waiting for the owners, or for one they published.
     const other = { ...b, hashes: { sha256: "0".repeat(64) } };
@@ -455,7 +464,7 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
       status: 409,
       code: "immutable_target",
     });
-    const a = await entry("@acme/a-1.0.tgz");
+    const a = await targetEntry("@acme/a-1.0.tgz");
     expect(await refusal(registry.push([{ type: "targets.add", ...a, length: a.length + 1 }]))).toEqual({
       status: 409,
       code: "immutable_target",
@@ -465,7 +474,7 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
       code: "unknown_target",
     });
     // Added, then yanked before the owners signed: the yank finds the pending add.
-    await registry.push([{ type: "targets.add", ...(await entry("@acme/c.tgz")) }]);
+    await registry.push([{ type: "targets.add", ...(await targetEntry("@acme/c.tgz")) }]);
     const yank = await registry.push([{ type: "targets.yank", path: "@acme/c.tgz", reason: "broken" }]);
     expect(yank.task.state).toBe("awaiting-owners");
     expect(await refusal(client.quarantine({ path: "@acme/a-1.0.tgz", reason: "malware?" }))).toEqual({
@@ -476,7 +485,7 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
     const again = await registry.push([{ type: "targets.add", ...a }]);
     expect(again.task.state).toBe("published");
 
-    const operator = await client.changeTargets({ add: [await entry("@acme/op.tgz")] });
+    const operator = await client.changeTargets({ add: [await targetEntry("@acme/op.tgz")] });
     expect(operator.awaitingOwners).toEqual(["acme"]);
     const bytes = utf8("acme upload\n");
     const uploaded = await client.upload("@acme/up.tgz", bytes);
@@ -506,7 +515,7 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
     const repo = "dlg-queue-aging";
     const { client, registry, owners } = await setUp(repo);
     const [a] = owners as unknown as [Signer];
-    await registry.push([{ type: "targets.add", ...(await entry("@acme/x.tgz")) }]);
+    await registry.push([{ type: "targets.add", ...(await targetEntry("@acme/x.tgz")) }]);
     const first = await client.delegationDraft("acme");
     const stub = env.REPOSITORY.getByName(repo);
     const age = (sql: string, ...params: SqlStorageValue[]) =>
@@ -542,7 +551,7 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
       Promise.all(
         Array.from({ length: count }, async (_, i) => ({
           type: "targets.add" as const,
-          ...(await entry(long(from + i))),
+          ...(await targetEntry(long(from + i))),
         })),
       );
     expect((await registry.push(await batch(0, 450))).task.state).toBe("awaiting-owners");

@@ -30,11 +30,10 @@ import {
   refusal,
   resolve,
   rootSigners,
+  targetEntry,
   withHmacRegistry,
   workerFetch,
 } from "./helpers.ts";
-
-const entry = async (path: string) => ({ path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } });
 
 /** A key holder's signature over the ceremony's targets draft (its canonical bytes). */
 async function signTargets(view: CeremonyView, signer: Signer) {
@@ -72,7 +71,7 @@ async function protectedRepository(repo: string, settings?: Record<string, unkno
   const context = await withHmacRegistry(repo, settings);
   const { client, signers } = context;
   const holders = await rootSigners(3);
-  await client.changeTargets({ add: [await entry("@acme/a-1.0.tgz"), await entry("plain/x.txt")] });
+  await client.changeTargets({ add: [await targetEntry("@acme/a-1.0.tgz"), await targetEntry("plain/x.txt")] });
   const opened = await client.openCeremony({
     kind: "protect-delegations",
     keys: holders.map((h) => h.key),
@@ -92,7 +91,7 @@ describe("protected-delegations mode", () => {
     const repo = "prot-enable";
     const { client, signers } = await withHmacRegistry(repo);
     const holders = await rootSigners(2);
-    await client.changeTargets({ add: [await entry("plain/x.txt")] });
+    await client.changeTargets({ add: [await targetEntry("plain/x.txt")] });
     const before = await visible(repo);
     const opened = await client.openCeremony({
       kind: "protect-delegations",
@@ -136,7 +135,7 @@ describe("protected-delegations mode", () => {
     const overview = await client.delegations();
     expect(overview.targets).toMatchObject({ signing: "offline", version: targets.version, threshold: 2 });
     // Pushes keep publishing (the bins are online), and do not re-sign targets.
-    await client.changeTargets({ add: [await entry("plain/y.txt")] });
+    await client.changeTargets({ add: [await targetEntry("plain/y.txt")] });
     expect((await visible(repo)).targets).toBe(targets.version);
     expect((await resolve(repo, root2, "plain/y.txt")).role).toMatch(/^bins-/);
     const status = await client.status();
@@ -324,7 +323,7 @@ describe("protected-delegations mode", () => {
     if (!("ceremony" in removal)) throw new Error("removed at once");
     await client.submitSignature(removal.ceremony.id, await signTargets(removal.ceremony, defined(holders[0])));
     // Meanwhile a registry push into the namespace is accepted for the owners to sign.
-    const pushed = await registry.push([{ type: "targets.add", ...(await entry("@beta/tool-1.0.tgz")) }]);
+    const pushed = await registry.push([{ type: "targets.add", ...(await targetEntry("@beta/tool-1.0.tgz")) }]);
     expect(pushed.task.state).toBe("awaiting-owners");
     const before = await visible(repo);
     const last = await signTargets(removal.ceremony, defined(holders[1]));
