@@ -25,6 +25,16 @@ const targets = (prefix: string, n: number) =>
 /** A target as a bin lists it (under its path). */
 const listed = ({ path: _, ...entry }: TargetEntry) => entry;
 
+/** Each of `all` is listed once, as added, by the metadata the served timestamp leads to. */
+async function expectPublished(repo: string, all: TargetEntry[]) {
+  const { listings } = await allPublishedTargets(repo);
+  for (const t of all)
+    expect(
+      listings.get(t.path)?.map((l) => l.target),
+      t.path,
+    ).toEqual([listed(t)]);
+}
+
 /** Sends `batch` as one deferred batch of an import; checks the answer names the hold's deadline. */
 async function sendDeferred(repo: string, batch: TargetEntry[]) {
   const answer = await adminClient(repo).changeTargets({ add: batch, publish: "deferred" }, { wait: false });
@@ -126,12 +136,7 @@ describe("an import's deferred batches", () => {
     await drain(repo, 1000);
 
     expect((await publishedVersions(repo)).timestamp).toBe(before.timestamp + 1);
-    const { listings } = await allPublishedTargets(repo);
-    for (const t of all)
-      expect(
-        listings.get(t.path)?.map((l) => l.target),
-        t.path,
-      ).toEqual([listed(t)]);
+    await expectPublished(repo, all);
   });
 
   it("are published by the round of a change that is not deferred", { timeout: 120_000 }, async () => {
@@ -144,12 +149,7 @@ describe("an import's deferred batches", () => {
     const answer = await withAlarms(repo, adminClient(repo).changeTargets({ add: [other] }));
     expect(answer.pending).toBe(false);
     expect((await env.REPOSITORY.getByName(repo).status()).pendingChanges).toBe(false);
-    const { listings } = await allPublishedTargets(repo);
-    for (const t of all)
-      expect(
-        listings.get(t.path)?.map((l) => l.target),
-        t.path,
-      ).toEqual([listed(t)]);
+    await expectPublished(repo, all);
   });
 
   it("are refused without respond-async, or with another publish mode, and nothing is stored", async () => {
