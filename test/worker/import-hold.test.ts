@@ -3,10 +3,10 @@
  * (durable-objects/import-hold.ts): a batch sent with `"publish": "deferred"`
  * (and respond-async) starts no round; the import's end (POST /admin/publish),
  * a pause of IMPORT_IDLE_MS in its batches, or any change that is not
- * deferred starts the one round that publishes them all, so each bin is
- * re-signed once per import. What is published is what one batch of all the
- * targets publishes, and the log's full tiles stored ahead of the checkpoint
- * are the tiles it proves with.
+ * deferred (a role coming due for re-signing among them) starts the one
+ * round that publishes them all, so each bin is re-signed once per import.
+ * What is published is what one batch of all the targets publishes, and the
+ * log's full tiles stored ahead of the checkpoint are the tiles it proves with.
  */
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
@@ -149,6 +149,28 @@ describe("an import's deferred batches", () => {
     const answer = await withAlarms(repo, adminClient(repo).changeTargets({ add: [other] }));
     expect(answer.pending).toBe(false);
     expect((await env.REPOSITORY.getByName(repo).status()).pendingChanges).toBe(false);
+    await expectPublished(repo, all);
+  });
+
+  it("do not hold back a role that comes due for re-signing: its round publishes them too", {
+    timeout: 120_000,
+  }, async () => {
+    const repo = "import-due";
+    await withAlarms(repo, bootstrapped(repo, { bins: 16 }));
+    const stub = env.REPOSITORY.getByName(repo);
+    const due = Date.parse((await stub.status()).roles.timestamp?.nextResign ?? "");
+    expect(Number.isFinite(due)).toBe(true);
+    const before = await publishedVersions(repo);
+    // A batch just before the timestamp's re-signing is due; the alarm fires for that while the hold still runs.
+    vi.setSystemTime(due - 10_000);
+    const all = await targets("due", 30);
+    const answer = await sendDeferred(repo, all);
+    vi.setSystemTime(due + 1_000);
+    expect(Date.now()).toBeLessThan(Date.parse(answer.publishBy ?? ""));
+    await runDurableObjectAlarm(stub);
+    await drain(repo, 1000);
+    expect(Date.now()).toBeLessThan(Date.parse(answer.publishBy ?? ""));
+    expect((await publishedVersions(repo)).timestamp).toBe(before.timestamp + 1);
     await expectPublished(repo, all);
   });
 
