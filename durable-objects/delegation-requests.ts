@@ -196,7 +196,8 @@ export class DelegationRequests {
       ok: true,
       delegations: this.list().map((d) => {
         const role = publishedRole(d.name);
-        return { ...d, ...(role ? { version: d.version ?? role.version, expires: role.expires } : {}) };
+        // An offline role's `expires` (offline-queue.ts) is the earliest of its own and its bins': the one its owners must act on first.
+        return { ...d, ...(role ? { version: d.version ?? role.version, expires: d.expires ?? role.expires } : {}) };
       }),
       targets: {
         signing: p.protectedTargets.active() ? "offline" : "online",

@@ -16,7 +16,7 @@ export const DELEGATIONS = {
       responses: {
         200: {
           description:
-            "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?, keyids?, threshold?, version?, expires?, pending?, draft?, binDrafts?}], targets: {signing: online | offline, version, expires, keyids, threshold}, pending: [{id, kind, change, expiresAt}]} (offline delegations: keyids, threshold, the newest version and its expiry, changes waiting for the owners (with bins: in all its bins), and the draft of the next version {version, sha256, signatures (keyids), frozen}; with bins, binDrafts: each bin's draft {role, version, sha256, signatures, frozen}; every delegation: its published version and expiry; targets.signing offline: protected-delegations mode; pending: the open ceremony that changes targets)",
+            "{delegations: [{name, parent, terminating, signing, paths | path_hash_prefixes, bins?, keyids?, threshold?, version?, expires?, pending?, draft?, binDrafts?}], targets: {signing: online | offline, version, expires, keyids, threshold}, pending: [{id, kind, change, expiresAt}]} (offline delegations: keyids, threshold, the newest version, the earliest expiry of the role and its bins, changes waiting for the owners (with bins: in all its bins), and the draft of the next version {version, sha256, signatures (keyids), frozen}; with bins, binDrafts: each bin's draft {role, version, sha256, signatures, frozen}; an online delegation: its published version and expiry; targets.signing offline: protected-delegations mode; pending: the open ceremony that changes targets)",
         },
       },
     },

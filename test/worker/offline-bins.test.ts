@@ -266,6 +266,8 @@ describe("offline delegations with hash bins: every bin signed by the owners", (
       `delegation ${other} version 1 expires at ${soon}: its owners sign and submit version 2`,
     );
     expect(status.roles.bins?.name.startsWith("acme.")).toBe(false);
+    // `delegation status` shows the earliest expiry of the role (30 days) and its bins: the one its owners must act on first.
+    expect((await client.delegations()).delegations[0]?.expires).toBe(soon);
     const stub = env.REPOSITORY.getByName(repo);
     await stub.refresh();
     expect((await publishedTargets(repo)).snapshot.meta[`${other}.json`].version).toBe(1);
