@@ -16,6 +16,7 @@ import { failure, type Failure } from "../src/repository-api.ts";
 import type { TargetEvent } from "../src/schemas/webhook.ts";
 import type { Hashes } from "../src/tuf/targets.ts";
 import type { TargetsIndex } from "./targets-index.ts";
+import { jsonArray, jsonRuns } from "./json-rows.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
 import type { Attestations, VerifiedAttestation } from "./attestations.ts";
 import type { Quarantine } from "./quarantine.ts";
@@ -26,11 +27,6 @@ import { PENDING_CHANGE_TYPES, type PendingChange } from "../src/tuf/offline-dra
 import type { TargetFile } from "../src/tuf/targets.ts";
 
 type LogTargetType = "target.remove" | "target.yank" | "target.unyank";
-
-/** published_digests rows written per statement (4 bound parameters each, within SQLite's limit of 100). */
-const DIGESTS_PER_STATEMENT = 24;
-/** Paths looked up per statement (one bound parameter each). */
-const PATHS_PER_LOOKUP = 96;
 
 export type BinnedEvent = TargetEvent & {
   bin: string;
@@ -281,31 +277,39 @@ export class TargetEvents {
         hashes: event.hashes,
       })),
     );
-    for (let i = 0; i < written.length; i += DIGESTS_PER_STATEMENT) {
-      const chunk = written.slice(i, i + DIGESTS_PER_STATEMENT);
-      this.#sql.exec(
-        // check() let these through only if they are what was published (or the first publication).
-        `INSERT INTO published_digests (path, length, sha256, sha512) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}
-         ON CONFLICT (path) DO UPDATE SET length = excluded.length`,
-        ...chunk.flatMap((event) => [
-          event.path,
-          event.length,
-          event.hashes.sha256 ?? null,
-          event.hashes.sha512 ?? null,
-        ]),
-      );
+    // check() let these through only if they are what was published (or the first publication).
+    const upsert = "ON CONFLICT (path) DO UPDATE SET length = excluded.length";
+    for (const run of jsonRuns(written, (e) => [e.path, e.length, e.hashes.sha256 ?? null, e.hashes.sha512 ?? null])) {
+      if (run.rows)
+        this.#sql.exec(
+          `INSERT INTO published_digests (path, length, sha256, sha512)
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true ORDER BY key ${upsert}`,
+          jsonArray(run.rows),
+        );
+      else {
+        const [e] = run.items as [BinnedEvent & { type: "targets.add" }];
+        this.#sql.exec(
+          `INSERT INTO published_digests (path, length, sha256, sha512) VALUES (?, ?, ?, ?) ${upsert}`,
+          e.path,
+          e.length,
+          e.hashes.sha256 ?? null,
+          e.hashes.sha512 ?? null,
+        );
+      }
     }
   }
 
-  /** The published digests of `paths`, PATHS_PER_LOOKUP looked up per statement. */
+  /** The published digests of `paths`, a run of paths per statement (json-rows.ts). */
   #publishedDigests(paths: readonly string[]): Map<string, PublishedRow> {
     const out = new Map<string, PublishedRow>();
-    for (let i = 0; i < paths.length; i += PATHS_PER_LOOKUP) {
-      const chunk = paths.slice(i, i + PATHS_PER_LOOKUP);
-      const rows = this.#sql.exec<PublishedRow & { path: string }>(
-        `SELECT path, length, sha256, sha512 FROM published_digests WHERE path IN (${chunk.map(() => "?").join(", ")})`,
-        ...chunk,
-      );
+    const columns = "SELECT path, length, sha256, sha512 FROM published_digests";
+    for (const run of jsonRuns(paths, (path) => [path])) {
+      const rows = run.rows
+        ? this.#sql.exec<PublishedRow & { path: string }>(
+            `${columns} WHERE path IN (SELECT value ->> 0 FROM json_each(?))`,
+            jsonArray(run.rows),
+          )
+        : this.#sql.exec<PublishedRow & { path: string }>(`${columns} WHERE path = ?`, run.items[0] ?? "");
       for (const row of rows) out.set(row.path, row);
     }
     return out;

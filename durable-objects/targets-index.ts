@@ -9,6 +9,7 @@ import type { TargetEntry } from "../src/repository-api.ts";
 import type { Hashes, TargetFile } from "../src/tuf/targets.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
 import { type Joined, joinMembers, type Member, member } from "../src/tuf/assembled.ts";
+import { jsonArray, jsonRuns } from "./json-rows.ts";
 
 export interface StoredTarget extends TargetEntry {
   bin: string;
@@ -51,9 +52,6 @@ function stored(target: TargetEntry): { hashes: string; custom: string | null; e
   return { hashes, custom, entry: member(target.path, file) };
 }
 
-/** Targets read or written per statement by upsertMany (7 bound parameters each, within SQLite's limit of 100). */
-const ENTRIES_PER_STATEMENT = 14;
-
 export class TargetsIndex {
   readonly #sql: SqlStorage;
 
@@ -87,40 +85,54 @@ export class TargetsIndex {
   /**
    * Of `targets` (added in this order, each path once), those not already
    * listed exactly so (length, hashes, custom: adding one again changes
-   * nothing), each upserted as upsert() does, ENTRIES_PER_STATEMENT rows read
-   * and written per statement; their bins are added to `touched` (the caller
-   * marks them with touch()). Returns the targets written.
+   * nothing), each upserted as upsert() does; their bins are added to
+   * `touched` (the caller marks them with touch()). Returns the targets
+   * written. Rows are read and written a run at a time, as JSON
+   * (json-rows.ts: a few statements for 10,000 targets, in the same order);
+   * a row JSON does not carry exactly is read and written on its own.
    */
   upsertMany<T extends TargetEntry & { bin: string }>(targets: readonly T[], touched: Set<string>): T[] {
     const written: T[] = [];
-    for (let i = 0; i < targets.length; i += ENTRIES_PER_STATEMENT) {
-      const chunk = targets.slice(i, i + ENTRIES_PER_STATEMENT);
+    const prepared = targets.map((target) => ({ target, row: stored(target) }));
+    for (const run of jsonRuns(prepared, ({ target, row }) => [
+      target.path,
+      target.bin,
+      target.length,
+      row.hashes,
+      row.custom,
+      row.entry.canonical,
+      row.entry.json,
+    ])) {
       const listed = new Map<string, string>();
-      const rows = this.#sql.exec<EntryRow>(
-        `SELECT path, entry_canonical, entry_json FROM targets WHERE path IN (${chunk.map(() => "?").join(", ")})`,
-        ...chunk.map((t) => t.path),
-      );
+      const rows = run.rows
+        ? this.#sql.exec<EntryRow>(
+            `SELECT path, entry_canonical, entry_json FROM targets WHERE path IN (SELECT value ->> 0 FROM json_each(?))`,
+            jsonArray(run.rows),
+          )
+        : this.#sql.exec<EntryRow>(
+            "SELECT path, entry_canonical, entry_json FROM targets WHERE path = ?",
+            (run.items[0] as (typeof prepared)[number]).target.path,
+          );
       for (const row of rows.toArray()) listed.set(row.path, row.entry_canonical ?? this.#fill(row).canonical);
-      const changed = chunk
-        .map((target) => ({ target, row: stored(target) }))
-        .filter(({ target, row }) => listed.get(target.path) !== row.entry.canonical);
+      const changed: number[] = [];
+      for (const [i, { target, row }] of run.items.entries())
+        if (listed.get(target.path) !== row.entry.canonical) changed.push(i);
       if (changed.length === 0) continue;
-      this.#sql.exec(
-        `INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json)
-         VALUES ${changed.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}
-         ON CONFLICT (path) DO UPDATE SET length = excluded.length, hashes = excluded.hashes, custom = excluded.custom,
-           entry_canonical = excluded.entry_canonical, entry_json = excluded.entry_json`,
-        ...changed.flatMap(({ target, row }) => [
-          target.path,
-          target.bin,
-          target.length,
-          row.hashes,
-          row.custom,
-          row.entry.canonical,
-          row.entry.json,
-        ]),
-      );
-      for (const { target } of changed) {
+      if (run.rows) {
+        this.#sql.exec(
+          `INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json)
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+           FROM json_each(?) WHERE true ORDER BY key
+           ON CONFLICT (path) DO UPDATE SET length = excluded.length, hashes = excluded.hashes, custom = excluded.custom,
+             entry_canonical = excluded.entry_canonical, entry_json = excluded.entry_json`,
+          jsonArray(run.rows, changed.length === run.items.length ? undefined : changed),
+        );
+      } else {
+        const { target } = run.items[0] as (typeof prepared)[number];
+        this.upsert(target, 0, touched);
+      }
+      for (const i of changed) {
+        const { target } = run.items[i] as (typeof prepared)[number];
         touched.add(target.bin);
         written.push(target);
       }
@@ -137,16 +149,16 @@ export class TargetsIndex {
     return true;
   }
 
-  /** Marks bins changed by change `seq`, 32 bins per statement. */
+  /** Marks bins changed by change `seq`: a run of names per statement, as JSON (json-rows.ts). */
   touch(bins: Iterable<string>, seq: number): void {
-    const names = [...bins];
-    for (let i = 0; i < names.length; i += 32) {
-      const chunk = names.slice(i, i + 32);
-      this.#sql.exec(
-        `UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name IN (${chunk.map(() => "?").join(", ")})`,
-        seq,
-        ...chunk,
-      );
+    for (const run of jsonRuns([...bins], (name) => [name])) {
+      if (run.rows)
+        this.#sql.exec(
+          "UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name IN (SELECT value ->> 0 FROM json_each(?))",
+          seq,
+          jsonArray(run.rows),
+        );
+      else this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, run.items[0] ?? "");
     }
   }
 

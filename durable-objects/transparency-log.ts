@@ -13,7 +13,15 @@ import type { InclusionProof } from "../src/log/tile-proofs.ts";
 import { fromHex, toHex, utf8 } from "../src/lib/bytes.ts";
 import { addCosignatures, CosignatureV1Verifier, signCheckpoint, verifyCosignatures } from "../src/log/checkpoint.ts";
 import { encodeEntry, type LogEntry } from "../src/log/entry.ts";
-import { inclusionProof, leafHash, MerkleAccumulator, rootHash, type SubtreeHashes } from "../src/log/merkle.ts";
+import {
+  inclusionProof,
+  leafHash,
+  leafHashSync,
+  MerkleAccumulator,
+  rootHash,
+  type SubtreeHashes,
+  subtreesOfRange,
+} from "../src/log/merkle.ts";
 import { Ed25519NoteSigner, type NoteSignature, parseNote } from "../src/log/note.ts";
 import {
   encodeEntryBundle,
@@ -32,6 +40,7 @@ import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { failure, type Failure } from "../src/repository-api.ts";
 import { logKeyContext } from "./seal-contexts.ts";
 import { withWriteWindow } from "./write-window.ts";
+import { jsonArray, jsonRuns } from "./json-rows.ts";
 import type { Sealed, Sealer } from "./sealer.ts";
 
 export interface LogHead {
@@ -54,6 +63,10 @@ const FULL_TILES = "log-full-tiles-size";
 const CHECKPOINT = "log-checkpoint";
 /** Rows written per INSERT (3 parameters each, within SQLite's limit of bound parameters). */
 const ROWS_PER_INSERT = 32;
+/** Entries read per query while hashing. */
+const HASH_READ_ROWS = 1024;
+/** The most entries whose nodes and bytes one hashing keeps for the tiles stored after it (recent). */
+const RECENT_MAX = 65_536;
 /** The synchronous-KV entry holding the log's sealed note key. */
 export const LOG_KEY_ENTRY = "log-key";
 
@@ -64,8 +77,16 @@ export class TransparencyLog {
   readonly origin: string;
   #accumulator: MerkleAccumulator | null = null;
   #signer: Promise<Ed25519NoteSigner> | null = null;
-  /** Hashing runs one at a time: it awaits between reading and storing nodes. */
-  #hashing: Promise<unknown> = Promise.resolve();
+  /**
+   * What the latest hashing computed, kept for the tiles stored right after
+   * it (storeFullTiles, publish) so they are not read back from SQLite: the
+   * nodes at tile levels (tree levels 0, 8, 16, …) and the entries' bytes,
+   * each from its first index. Empty after a hashing of more than RECENT_MAX.
+   */
+  #recent: {
+    nodes: Map<number, { from: number; hashes: Uint8Array[] }>;
+    entries: { from: number; bytes: Uint8Array[] };
+  } = { nodes: new Map(), entries: { from: 0, bytes: [] } };
 
   constructor(deps: { sql: SqlStorage; kv: SyncKvStorage; sealer: Sealer; origin: string }) {
     this.#sql = deps.sql;
@@ -99,36 +120,62 @@ export class TransparencyLog {
     return this.#sql.exec<{ n: number }>("SELECT IFNULL(MAX(idx), -1) + 1 AS n FROM log_entries").one().n;
   }
 
-  /** Hashes the entries appended since the last call into the tree; returns the head. */
-  sync(): Promise<LogHead> {
-    const run = this.#hashing.then(() => this.#hashNew());
-    this.#hashing = run.catch(() => undefined);
-    return run;
+  /**
+   * Hashes the entries appended since the last call into the tree; returns
+   * the head. The hashing is synchronous (one block of work, no other call
+   * in between): called right after the transaction that appended the
+   * entries, its nodes are committed with them.
+   */
+  async sync(): Promise<LogHead> {
+    return this.hashPending();
   }
 
-  async #hashNew(): Promise<LogHead> {
-    const accumulator = await this.#loadAccumulator();
+  /** sync(), synchronously. */
+  hashPending(): LogHead {
+    const accumulator = this.#loadAccumulator();
     const target = this.size();
-    while (accumulator.size < target) {
-      const rows = this.#sql
-        .exec<{ idx: number; entry: ArrayBuffer }>(
-          "SELECT idx, entry FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT 1024",
-          accumulator.size,
-        )
-        .toArray();
-      const nodes = [];
-      const leaves = await Promise.all(rows.map((row) => leafHash(new Uint8Array(row.entry))));
-      for (const leaf of leaves) nodes.push(...(await accumulator.append(leaf)));
-      for (let i = 0; i < nodes.length; i += ROWS_PER_INSERT) {
-        const chunk = nodes.slice(i, i + ROWS_PER_INSERT);
-        this.#sql.exec(
-          `INSERT OR REPLACE INTO log_nodes (level, idx, hash) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`,
-          ...chunk.flatMap((node) => [node.level, node.index, node.hash.buffer]),
-        );
+    const keep = target - accumulator.size <= RECENT_MAX;
+    if (accumulator.size < target) this.#recent = { nodes: new Map(), entries: { from: accumulator.size, bytes: [] } };
+    try {
+      while (accumulator.size < target) {
+        const rows = this.#sql
+          .exec<{ idx: number; entry: ArrayBuffer }>(
+            "SELECT idx, entry FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT ?",
+            accumulator.size,
+            HASH_READ_ROWS,
+          )
+          .toArray();
+        const nodes: Array<[level: number, index: number, hex: string]> = [];
+        for (const row of rows) {
+          const entry = new Uint8Array(row.entry);
+          if (keep) this.#recent.entries.bytes.push(entry);
+          for (const node of accumulator.appendSync(leafHashSync(entry))) {
+            nodes.push([node.level, node.index, toHex(node.hash)]);
+            if (keep && node.level % TILE_HEIGHT === 0) this.#keepNode(node.level, node.index, node.hash);
+          }
+        }
+        for (const run of jsonRuns(nodes, (node) => node)) {
+          this.#sql.exec(
+            `INSERT OR REPLACE INTO log_nodes (level, idx, hash)
+             SELECT value ->> 0, value ->> 1, unhex(value ->> 2) FROM json_each(?) WHERE true ORDER BY key`,
+            jsonArray(run.rows ?? []),
+          );
+        }
+        this.#kv.put(HASHED, accumulator.size);
       }
-      this.#kv.put(HASHED, accumulator.size);
+    } catch (error) {
+      // Resume from what is stored (HASHED), not from a half-advanced accumulator.
+      this.#accumulator = null;
+      this.#recent = { nodes: new Map(), entries: { from: 0, bytes: [] } };
+      throw error;
     }
-    return { origin: this.origin, size: accumulator.size, rootHash: toHex(await accumulator.root()) };
+    return { origin: this.origin, size: accumulator.size, rootHash: toHex(accumulator.rootSync()) };
+  }
+
+  #keepNode(level: number, index: number, hash: Uint8Array): void {
+    const kept = this.#recent.nodes.get(level);
+    if (!kept) this.#recent.nodes.set(level, { from: index, hashes: [hash] });
+    else if (kept.from + kept.hashes.length === index) kept.hashes.push(hash);
   }
 
   /**
@@ -186,14 +233,16 @@ export class TransparencyLog {
         });
         if (tile.level === 0) {
           const { start, end } = tileNodes(tile);
-          const entries = this.#sql
-            .exec<{ entry: ArrayBuffer }>(
-              "SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-              start,
-              end,
-            )
-            .toArray()
-            .map((r) => new Uint8Array(r.entry));
+          const entries =
+            kept(this.#recent.entries.from, this.#recent.entries.bytes, start, end) ??
+            this.#sql
+              .exec<{ entry: ArrayBuffer }>(
+                "SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+                start,
+                end,
+              )
+              .toArray()
+              .map((r) => new Uint8Array(r.entry));
           await writes.add(() =>
             bucket.putLog(entriesPath(tile.index, tile.width), encodeEntryBundle(entries), tile.width === TILE_WIDTH),
           );
@@ -329,7 +378,11 @@ export class TransparencyLog {
     };
   }
 
+  /** The stored nodes [start, end) at tree level `level`: from the latest hashing if it kept them, else from SQLite. */
   #nodes(level: number, start: number, end: number): Uint8Array[] {
+    const recent = this.#recent.nodes.get(level);
+    const inMemory = recent && kept(recent.from, recent.hashes, start, end);
+    if (inMemory) return inMemory;
     return this.#sql
       .exec<{ hash: ArrayBuffer }>(
         "SELECT hash FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
@@ -341,8 +394,20 @@ export class TransparencyLog {
       .map((r) => new Uint8Array(r.hash));
   }
 
-  async #loadAccumulator(): Promise<MerkleAccumulator> {
-    this.#accumulator ??= await MerkleAccumulator.fromSubtrees(this.#source(), this.#kv.get<number>(HASHED) ?? 0);
+  /** The tree's right edge: kept in memory, or read from the stored subtrees of the hashed size. */
+  #loadAccumulator(): MerkleAccumulator {
+    if (!this.#accumulator) {
+      const size = this.#kv.get<number>(HASHED) ?? 0;
+      const source = this.#source();
+      const peaks =
+        size === 0 ? [] : subtreesOfRange(0, size).map((id) => source.subtree(id.level, id.index) as Uint8Array);
+      this.#accumulator = new MerkleAccumulator(size, peaks);
+    }
     return this.#accumulator;
   }
+}
+
+/** items[start - from … end - from), if `items` (from index `from`) hold all of [start, end); else null. */
+function kept<T>(from: number, items: readonly T[], start: number, end: number): T[] | null {
+  return start >= from && end <= from + items.length ? items.slice(start - from, end - from) : null;
 }

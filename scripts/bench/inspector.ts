@@ -161,6 +161,24 @@ export function hotFunctions(profile: CpuProfile, limit = 25): { busyMs: number;
   return { busyMs, functions };
 }
 
+/**
+ * The part of `profile` sampled between `fromMs` and `toMs` after its start
+ * (e.g. an import's ingestion, then its publish round), for hotFunctions.
+ */
+export function profileWindow(profile: CpuProfile, fromMs: number, toMs: number): CpuProfile {
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let at = 0;
+  for (const [i, node] of (profile.samples ?? []).entries()) {
+    const delta = profile.timeDeltas?.[i] ?? 0;
+    at += delta / 1000;
+    if (at < fromMs || at >= toMs) continue;
+    samples.push(node);
+    timeDeltas.push(delta);
+  }
+  return { ...profile, samples, timeDeltas };
+}
+
 /** The inspector port wrangler was started with (from its command line), or null. */
 export function inspectorPort(pid: number | undefined): number | null {
   const match = pid === undefined ? null : /--inspector-port\s+(\d+)/.exec(commandOf(pid));

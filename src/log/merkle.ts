@@ -25,6 +25,7 @@
  * Sizes and indices are JavaScript numbers: exact up to 2**53, far beyond any
  * log this code will hold. No bitwise operators are used (they truncate to 32 bits).
  */
+import { sha256 as sha256Sync } from "@noble/hashes/sha2.js";
 import { sha256 } from "../lib/digest.ts";
 import { bytesEqual, concatBytes } from "../lib/bytes.ts";
 import { isSafeNonNegativeInteger, requireSize } from "./errors.ts";
@@ -49,6 +50,20 @@ export function leafHash(data: Uint8Array): Promise<Hash> {
 /** An interior node: SHA-256(0x01 || left || right) (RFC 9162 §2.1.1). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Promise<Hash> {
   return sha256(concatBytes(NODE_PREFIX, left, right));
+}
+
+/**
+ * leafHash without a promise: for hashing many entries in one synchronous
+ * block (MerkleAccumulator.appendSync), where a WebCrypto promise per hash
+ * costs more than the hash and splits the work across turns.
+ */
+export function leafHashSync(data: Uint8Array): Hash {
+  return sha256Sync.create().update(LEAF_PREFIX).update(data).digest() as Hash;
+}
+
+/** nodeHash without a promise (see leafHashSync). */
+export function nodeHashSync(left: Uint8Array, right: Uint8Array): Hash {
+  return sha256Sync.create().update(NODE_PREFIX).update(left).update(right).digest() as Hash;
 }
 
 /** MTH({}) = SHA-256(""). */
@@ -373,6 +388,11 @@ export class MerkleAccumulator {
    * parent up the right edge.
    */
   async append(leaf: Uint8Array): Promise<StoredNode[]> {
+    return this.appendSync(leaf);
+  }
+
+  /** append(), hashing synchronously (nodeHashSync): many leaves in one block of work. */
+  appendSync(leaf: Uint8Array): StoredNode[] {
     if (!allHashes([leaf])) throw new LogError("invalid_argument", `a leaf hash is ${HASH_SIZE} bytes`);
     let hash: Hash = Uint8Array.from(leaf);
     let level = 0;
@@ -381,7 +401,7 @@ export class MerkleAccumulator {
     while (index % 2 === 1) {
       const peak = this.#peaks.pop();
       if (!peak) throw new LogError("invalid_argument", "the compact range lost a peak");
-      hash = await nodeHash(peak, hash);
+      hash = nodeHashSync(peak, hash);
       level += 1;
       index = (index - 1) / 2;
       completed.push({ level, index, hash });
@@ -393,7 +413,15 @@ export class MerkleAccumulator {
 
   /** MTH of the tree so far. */
   async root(): Promise<Hash> {
-    return this.#peaks.length === 0 ? emptyRoot() : foldRight(this.#peaks);
+    return this.rootSync();
+  }
+
+  /** root(), hashing synchronously (nodeHashSync). */
+  rootSync(): Hash {
+    let acc = this.#peaks.at(-1);
+    if (!acc) return sha256Sync(new Uint8Array(0)) as Hash;
+    for (let i = this.#peaks.length - 2; i >= 0; i--) acc = nodeHashSync(this.#peaks[i] as Hash, acc);
+    return acc;
   }
 }
 

@@ -24,12 +24,14 @@
  */
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { once } from "node:events";
 import { join } from "node:path";
 import { bootstrapRepository, signDraft } from "../../lib/admin-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { startBenchInstance } from "../instance.ts";
-import { hotFunctions, Inspector, inspectorPort } from "../inspector.ts";
+import { PROJECT_ROOT } from "../../lib/local-instance.ts";
+import { type HotFunction, hotFunctions, Inspector, inspectorPort, profileWindow } from "../inspector.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { counterTotal, largestInvocation } from "../metrics-reader.ts";
 import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
@@ -44,7 +46,9 @@ interface Step {
   /** CPU seconds of both workerd processes during the step. */
   cpuSeconds: number;
   /** The object's heaviest functions during the step (--profile). */
-  profile: Array<{ name: string; where: string; selfMs: number; share: number }> | null;
+  profile: HotFunction[] | null;
+  /** An import: until every batch was stored, the CLI's CPU, and the profile of each part (--profile). */
+  run?: ImportRun & { profileStore: HotFunction[] | null; profilePublish: HotFunction[] | null };
 }
 
 interface Figures {
@@ -75,26 +79,56 @@ async function writeImportFile(path: string, from: number, count: number): Promi
   await once(out, "finish");
 }
 
+/** What one `tuf-edge import` run reported: until every batch was stored, and the CLI's own CPU. */
+interface ImportRun {
+  /** Seconds from the CLI's start until every batch was acknowledged (its --json summary). */
+  storedSeconds: number;
+  /** CPU seconds the CLI process itself used (it runs on this machine too). */
+  cliCpuSeconds: number;
+}
+
+/** Preloaded into the CLI: writes its CPU usage (µs) at exit to $BENCH_CPU_FILE. */
+const CPU_AT_EXIT =
+  'data:text/javascript,import{writeFileSync}from"node:fs";process.on("exit",()=>writeFileSync(process.env.BENCH_CPU_FILE,JSON.stringify(process.cpuUsage())))';
+
 /** Runs `tuf-edge import FILE` of `project` against the instance; resolves when it exits 0. */
-function runImport(project: ProjectCopy, file: string, env: Record<string, string>): Promise<void> {
+function runImport(project: ProjectCopy, file: string, env: Record<string, string>): Promise<ImportRun> {
+  const cpuFile = `${file}.cli-cpu.json`;
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [join(project.root, "scripts/cli.ts"), "import", file, "--json", "--batch-size", "10000"],
+      [
+        `--import=${CPU_AT_EXIT}`,
+        join(project.root, "scripts/cli.ts"),
+        "import",
+        file,
+        "--json",
+        "--batch-size",
+        "10000",
+      ],
       {
         cwd: project.root,
-        env: { ...process.env, ...env },
-        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, ...env, BENCH_CPU_FILE: cpuFile },
+        stdio: ["ignore", "pipe", "pipe"],
       },
     );
+    let stdout = "";
     let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += String(chunk);
+    });
     child.stderr.on("data", (chunk) => {
       stderr = (stderr + String(chunk)).slice(-4000);
     });
     child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`tuf-edge import exited ${code}: ${stderr.trim()}`)),
-    );
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`tuf-edge import exited ${code}: ${stderr.trim()}`));
+      void (async () => {
+        const summary = JSON.parse(stdout) as { storedSeconds?: number };
+        const cpu = JSON.parse(await readFile(cpuFile, "utf8")) as { user: number; system: number };
+        return { storedSeconds: summary.storedSeconds ?? Number.NaN, cliCpuSeconds: (cpu.user + cpu.system) / 1e6 };
+      })().then(resolve, reject);
+    });
   });
 }
 
@@ -110,22 +144,46 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       ? null
       : await Inspector.connect(port, () => fetch(`${base}/health`).then((r) => r.body?.cancel())).catch(() => null);
   /** Runs one step, timed, with the workerd CPU it took (and the object's profile with --profile). */
-  const step = async (name: string, work: () => Promise<void>): Promise<Step> => {
+  const step = async (name: string, work: () => Promise<ImportRun | undefined | void>): Promise<Step> => {
     const profiling = options.profile && inspector !== null;
     if (profiling) await inspector.startProfile(1000);
     const mark = monitor.mark();
     const t0 = performance.now();
     const ticker = setInterval(() => log(`  ${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s`), 15_000);
+    let run: ImportRun | undefined;
     try {
-      await work();
+      run = (await work()) ?? undefined;
     } finally {
       clearInterval(ticker);
     }
     const seconds = (performance.now() - t0) / 1000;
     const usage = monitor.since(mark);
-    const profile = profiling ? hotFunctions(await inspector.stopProfile(), 15).functions : null;
-    log(`  ${name}: ${seconds.toFixed(1)} s, workerd CPU ${(usage.workerdCores * usage.seconds).toFixed(1)} s`);
-    return { seconds, cpuSeconds: usage.workerdCores * usage.seconds, profile };
+    const raw = profiling ? await inspector.stopProfile() : null;
+    if (raw) {
+      // The whole profile too, for DevTools or a flame graph viewer.
+      const file = join(PROJECT_ROOT, `bench-results/bulk-${label}-${name.replace(/[^a-z]+/g, "-")}.cpuprofile`);
+      await mkdir(join(PROJECT_ROOT, "bench-results"), { recursive: true });
+      await writeFile(file, JSON.stringify(raw));
+      log(`  CPU profile written to ${file}`);
+    }
+    const top = (p: typeof raw) => (p ? hotFunctions(p, 15).functions : null);
+    const cpuSeconds = usage.workerdCores * usage.seconds;
+    log(
+      `  ${name}: ${seconds.toFixed(1)} s, workerd CPU ${cpuSeconds.toFixed(1)} s${run ? `; stored after ${run.storedSeconds.toFixed(1)} s, CLI CPU ${run.cliCpuSeconds.toFixed(1)} s` : ""}`,
+    );
+    const storedMs = run ? run.storedSeconds * 1000 : 0;
+    return {
+      seconds,
+      cpuSeconds,
+      profile: top(raw),
+      ...(run && {
+        run: {
+          ...run,
+          profileStore: top(raw && profileWindow(raw, 0, storedMs)),
+          profilePublish: top(raw && profileWindow(raw, storedMs, Number.POSITIVE_INFINITY)),
+        },
+      }),
+    };
   };
   const heap = async () => {
     const h = inspector ? await inspector.heapUsage() : null;
@@ -213,6 +271,9 @@ export const bulk: Section = {
     const rate = (n: number, s: number) => (s > 0 ? n / s : null);
     const row = sideBySide(now, before);
     const importS = (f: Figures) => f.importFirst.seconds + f.importRest.seconds;
+    const runs = (f: Figures) => [f.importFirst.run, f.importRest.run].filter((r) => r !== undefined);
+    const stored = (f: Figures) => (runs(f).length > 0 ? runs(f).reduce((sum, r) => sum + r.storedSeconds, 0) : null);
+    const cliCpu = (f: Figures) => (runs(f).length > 0 ? runs(f).reduce((sum, r) => sum + r.cliCpuSeconds, 0) : null);
     const sameImport = !before || before.imported === now.imported;
     const table: Table = {
       title: `Bulk work: ${fmt(options.bins)} bins; import of ${fmt(now.imported)} targets${sameImport ? "" : ` (baseline: ${fmt(before?.imported ?? 0)})`}`,
@@ -229,6 +290,9 @@ export const bulk: Section = {
           (f) => (1000 * (f.importFirst.cpuSeconds + f.importRest.cpuSeconds)) / f.imported,
           true,
         ),
+        row("import: until every batch was stored, s (both runs)", (f) => stored(f), true),
+        row("import: stored targets/s", (f) => rate(f.imported, stored(f) ?? 0), false),
+        row("import: the CLI's own CPU s (both runs)", (f) => cliCpu(f), true),
         row("import: metadata files published (both runs)", (f) => f.importFiles, true),
         row("import: publish rounds (both runs)", (f) => f.importRounds, true),
         row("heap after the first tenth, MiB used", (f) => f.heapFirst?.usedMiB, true),
@@ -248,12 +312,14 @@ export const bulk: Section = {
     const tables = [table];
     for (const f of [before, now]) {
       if (!f) continue;
-      for (const [name, s] of [
-        ["bootstrap", f.bootstrap],
-        ["re-sign", f.resign],
-        ["import", f.importRest.profile ? f.importRest : f.importFirst],
+      const imported = f.importRest.run ? f.importRest : f.importFirst;
+      for (const [name, profile] of [
+        ["bootstrap", f.bootstrap.profile],
+        ["re-sign", f.resign.profile],
+        ["import, until every batch was stored", imported.run?.profileStore ?? imported.profile],
+        ["import, from then until published", imported.run?.profilePublish ?? null],
       ] as const) {
-        if (!s.profile) continue;
+        if (!profile) continue;
         tables.push({
           title: `Profile (${f.code}): ${name}, the Worker isolate's heaviest functions by self time`,
           columns: [
@@ -262,7 +328,7 @@ export const bulk: Section = {
             { header: "self ms", digits: 0 },
             { header: "share", digits: 3 },
           ],
-          rows: s.profile.map((p) => [p.name, p.where, p.selfMs, p.share]),
+          rows: profile.map((p) => [p.name, p.where, p.selfMs, p.share]),
         });
       }
     }
