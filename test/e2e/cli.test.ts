@@ -14,18 +14,12 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  freePort,
-  PROJECT_ROOT,
-  randomSecrets,
-  startLocalInstance,
-  type LocalInstance,
-} from "../../scripts/lib/local-instance.ts";
-import { cliEnv, cliHarness, json, ok } from "./cli-harness.ts";
+import { describe, expect, it } from "vitest";
+import { freePort, PROJECT_ROOT } from "../../scripts/lib/local-instance.ts";
+import { json, ok } from "./cli-harness.ts";
+import { startCliInstance, useCliInstance } from "./cli-instance.ts";
 const REPO = "cli";
 const PASSPHRASE = "correct horse battery staple";
 const IMPORT_COUNT = 100_000;
@@ -33,36 +27,12 @@ const IMPORT_COUNT = 100_000;
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
 
 describe("tuf-edge CLI against a local instance", () => {
-  let instance: LocalInstance;
-  let scratch: string;
-  let env: NodeJS.ProcessEnv;
+  const local = useCliInstance(() => startCliInstance("tuf-edge-cli-", { repo: REPO, passphrase: PASSPHRASE }));
+  const { run, runInPty } = local;
   /** Key files in `scratch`. */
   const keys = { a: "root-a.json", b: "root-b.json", c: "root-c.json", outsider: "outsider.json" };
   const root1 = "cli.1.root.json";
   let registrySecret: string;
-
-  const { run, runInPty } = cliHarness(
-    () => scratch,
-    () => env,
-  );
-
-  beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), "tuf-edge-cli-"));
-    const secrets = randomSecrets();
-    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets, readyTimeoutMs: 300_000 });
-    env = cliEnv({
-      home: scratch,
-      url: instance.baseUrl,
-      repo: REPO,
-      adminToken: secrets.ADMIN_TOKEN,
-      passphrase: PASSPHRASE,
-    });
-  }, 400_000);
-
-  afterAll(async () => {
-    await instance?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
 
   it("--help lists every command, the settings and the exit codes; every command has examples", async () => {
     const help = ok(await run(["--help"]));
@@ -112,7 +82,7 @@ describe("tuf-edge CLI against a local instance", () => {
       .join(":");
     const npx = spawnSync("npx", ["tuf-edge", "--version"], {
       cwd: PROJECT_ROOT,
-      env: { PATH: path, HOME: scratch },
+      env: { PATH: path, HOME: local.scratch },
       encoding: "utf8",
     });
     expect(npx.status, npx.stderr).toBe(0);
@@ -127,8 +97,8 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(a.key).toMatchObject({ keytype: "ed25519", scheme: "ed25519" });
     expect(b.key).toMatchObject({ keytype: "ecdsa", scheme: "ecdsa-sha2-nistp256" });
     expect(b.key.keyval.public).toContain("-----BEGIN PUBLIC KEY-----");
-    expect(statSync(join(scratch, keys.a)).mode & 0o777).toBe(0o600);
-    const stored = await readFile(join(scratch, keys.a), "utf8");
+    expect(statSync(join(local.scratch, keys.a)).mode & 0o777).toBe(0o600);
+    const stored = await readFile(join(local.scratch, keys.a), "utf8");
     expect(stored).not.toContain("PRIVATE KEY");
     expect(JSON.parse(stored).encryption).toMatchObject({ kdf: "scrypt", cipher: "aes-256-gcm" });
     expect(json(ok(await run(["keys", "show", keys.a, "--json"]))).keyid).toBe(a.keyid);
@@ -158,7 +128,7 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(check.screen).not.toContain(secret);
 
     // A private key written inside a git work tree, where it is not git-ignored, is warned about.
-    const checkout = join(scratch, "a-checkout");
+    const checkout = join(local.scratch, "a-checkout");
     await mkdir(checkout);
     execFileSync("git", ["init", "-q", checkout]);
     await writeFile(join(checkout, ".gitignore"), "ignored.json\n");
@@ -221,7 +191,7 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(confirmed.screen).toContain('Bootstrapped "wizard"');
     const status = json(ok(await run(["status", "--repo", "wizard", "--json"])));
     expect(status.status).toMatchObject({ bootstrapped: true, bins: 16 });
-    expect(existsSync(join(scratch, "wizard.1.root.json"))).toBe(true);
+    expect(existsSync(join(local.scratch, "wizard.1.root.json"))).toBe(true);
   });
 
   it("bootstrap wizard: each wrong answer is explained and asked again, keeping the earlier ones", async () => {
@@ -281,13 +251,15 @@ describe("tuf-edge CLI against a local instance", () => {
       ),
     );
     expect(result).toMatchObject({ repository: REPO, rootVersion: 1, rootFile: root1 });
-    const root = JSON.parse(await readFile(join(scratch, root1), "utf8"));
+    const root = JSON.parse(await readFile(join(local.scratch, root1), "utf8"));
     expect(root.signed.roles.root.threshold).toBe(2);
     expect(root.signed.roles.root.keyids).toHaveLength(3);
     expect(root.signatures).toHaveLength(2);
     // Served bytes, byte for byte.
-    const served = Buffer.from(await (await fetch(`${instance.baseUrl}/${REPO}/metadata/1.root.json`)).arrayBuffer());
-    expect(served.equals(await readFile(join(scratch, root1)))).toBe(true);
+    const served = Buffer.from(
+      await (await fetch(`${local.instance.baseUrl}/${REPO}/metadata/1.root.json`)).arrayBuffer(),
+    );
+    expect(served.equals(await readFile(join(local.scratch, root1)))).toBe(true);
     // Bootstrapping twice is refused by the service.
     const again = await run(["bootstrap", "--key", keys.a, "--key", keys.b, "--threshold", "2", "--yes"]);
     expect(again.code).toBe(4);
@@ -318,9 +290,9 @@ describe("tuf-edge CLI against a local instance", () => {
     ok(await run(["bootstrap", "sign", "ceremony.json", "--key", keys.b, "--yes"]));
 
     // Tamper with the signed part: lower the threshold to 1.
-    const file = JSON.parse(await readFile(join(scratch, "ceremony.json"), "utf8"));
+    const file = JSON.parse(await readFile(join(local.scratch, "ceremony.json"), "utf8"));
     file.signed.roles.root.threshold = 1;
-    await writeFile(join(scratch, "tampered.json"), JSON.stringify(file, null, 2));
+    await writeFile(join(local.scratch, "tampered.json"), JSON.stringify(file, null, 2));
     const tampered = await run(["bootstrap", "submit", "tampered.json", ...repo, "--yes"]);
     expect(tampered.code).toBe(1);
     expect(tampered.stderr).toContain("tampered.json was altered after it was signed");
@@ -349,7 +321,7 @@ describe("tuf-edge CLI against a local instance", () => {
         custom: { channel: "beta" },
       },
     ];
-    await writeFile(join(scratch, "events.json"), JSON.stringify(events));
+    await writeFile(join(local.scratch, "events.json"), JSON.stringify(events));
     const pushed = json(
       ok(await run(["push", "--file", "events.json", "--json"], { TUF_EDGE_REGISTRY_SECRET: registrySecret })),
     );
@@ -360,7 +332,7 @@ describe("tuf-edge CLI against a local instance", () => {
       }),
     );
 
-    await writeFile(join(scratch, "hello.txt"), `hello from the CLI ${randomBytes(8).toString("hex")}\n`);
+    await writeFile(join(local.scratch, "hello.txt"), `hello from the CLI ${randomBytes(8).toString("hex")}\n`);
     const uploaded = json(
       ok(
         await run(["upload", "hello.txt", "--path", "docs/hello.txt", "--json"], {
@@ -382,7 +354,7 @@ describe("tuf-edge CLI against a local instance", () => {
         }),
       );
     }
-    await writeFile(join(scratch, "targets.jsonl"), `${lines.join("\n")}\n`);
+    await writeFile(join(local.scratch, "targets.jsonl"), `${lines.join("\n")}\n`);
     const started = Date.now();
     const result = json(ok(await run(["import", "targets.jsonl", "--json"])));
     const seconds = (Date.now() - started) / 1000;
@@ -396,7 +368,7 @@ describe("tuf-edge CLI against a local instance", () => {
       resumedFromLine: 0,
     });
     expect(result.repositoryTargets).toBe(IMPORT_COUNT + 3);
-    const state = JSON.parse(await readFile(join(scratch, "targets.jsonl.import-state.json"), "utf8"));
+    const state = JSON.parse(await readFile(join(local.scratch, "targets.jsonl.import-state.json"), "utf8"));
     expect(state).toMatchObject({ acknowledgedLines: IMPORT_COUNT, completedAt: expect.any(String) });
 
     const again = json(ok(await run(["import", "targets.jsonl", "--json"])));
@@ -408,11 +380,11 @@ describe("tuf-edge CLI against a local instance", () => {
       "path,length,sha256",
       ...Array.from({ length: 30 }, (_, i) => `csv/t-${i}.bin,${i},${sha256(`csv ${i}`)}`),
     ].join("\n");
-    await writeFile(join(scratch, "small.csv"), `${csv}\n`);
+    await writeFile(join(local.scratch, "small.csv"), `${csv}\n`);
     const first = json(ok(await run(["import", "small.csv", "--batch-size", "10", "--json"])));
     expect(first).toMatchObject({ lines: 31, targetsSent: 30 });
     // As if interrupted after line 21: the rerun sends lines 22-31 again (accepted: same digests).
-    const statePath = join(scratch, "small.csv.import-state.json");
+    const statePath = join(local.scratch, "small.csv.import-state.json");
     const state = JSON.parse(await readFile(statePath, "utf8"));
     await writeFile(
       statePath,
@@ -422,7 +394,7 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(resumed).toMatchObject({ resumedFromLine: 21, targetsSent: 10, targetsImported: 30 });
 
     await writeFile(
-      join(scratch, "clash.jsonl"),
+      join(local.scratch, "clash.jsonl"),
       [
         JSON.stringify({ path: "csv/new-1.bin", length: 1, sha256: sha256("new 1") }),
         JSON.stringify({ path: "csv/t-3.bin", length: 3, sha256: sha256("other bytes") }),
@@ -440,17 +412,17 @@ describe("tuf-edge CLI against a local instance", () => {
     const line = (i: number) => `fix/t-${i}.bin,${i},${sha256(`fix ${i}`)}`;
     const lines = Array.from({ length: 40 }, (_, i) => line(i));
     lines[25] = "fix/t-25.bin,25,not-a-digest"; // line 26
-    await writeFile(join(scratch, "fix.csv"), `${lines.join("\n")}\n`);
+    await writeFile(join(local.scratch, "fix.csv"), `${lines.join("\n")}\n`);
     const args = ["import", "fix.csv", "--batch-size", "5", "--concurrency", "1"];
     const stopped = await runInPty(args, []);
     expect(stopped.code, stopped.screen).toBe(2);
     expect(stopped.screen).toContain("fix.csv, line 26:");
     expect(stopped.screen).toContain("resumes after the last acknowledged batch");
-    const state = JSON.parse(await readFile(join(scratch, "fix.csv.import-state.json"), "utf8"));
+    const state = JSON.parse(await readFile(join(local.scratch, "fix.csv.import-state.json"), "utf8"));
     expect(state.acknowledgedLines).toBe(25);
 
     lines[25] = line(25);
-    await writeFile(join(scratch, "fix.csv"), `${lines.join("\n")}\n`);
+    await writeFile(join(local.scratch, "fix.csv"), `${lines.join("\n")}\n`);
     const resumed = await runInPty(args, []);
     expect(resumed.code, resumed.screen).toBe(0);
     expect(resumed.screen).toContain("fix.csv changed after line 25; the lines already imported are unchanged");
@@ -476,7 +448,7 @@ describe("tuf-edge CLI against a local instance", () => {
   it("settings: flags > environment > config file", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     await writeFile(
-      join(scratch, "cfg.json"),
+      join(local.scratch, "cfg.json"),
       JSON.stringify({ url: closed, repo: REPO, adminToken: "wrong-token-from-the-file" }),
       { mode: 0o600 },
     );
@@ -493,7 +465,7 @@ describe("tuf-edge CLI against a local instance", () => {
     expect(envUrl.stderr).toContain("401");
     expect(envUrl.stderr).not.toContain("wrong-token-from-the-file");
     // A flag wins over both.
-    const flags = await run(["status", "--config", "cfg.json", "--url", instance.baseUrl, "--json"], {
+    const flags = await run(["status", "--config", "cfg.json", "--url", local.instance.baseUrl, "--json"], {
       TUF_EDGE_URL: closed,
     });
     expect(json(flags).repository).toBe(REPO);
@@ -514,7 +486,9 @@ describe("tuf-edge CLI against a local instance", () => {
     const downloaded = json(
       ok(await run(["verify", "--root", root1, "--target", "docs/hello.txt", "--download", "downloads", "--json"])),
     );
-    expect(await readFile(downloaded.downloaded, "utf8")).toBe(await readFile(join(scratch, "hello.txt"), "utf8"));
+    expect(await readFile(downloaded.downloaded, "utf8")).toBe(
+      await readFile(join(local.scratch, "hello.txt"), "utf8"),
+    );
     const missing = await run(["verify", "--root", root1, "--target", "no/such/target"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('target "no/such/target" is not in the repository');

@@ -8,34 +8,30 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Updater } from "tuf-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AdminClient } from "../../scripts/lib/admin-client.ts";
-import { type RepositoryUrls, writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
-import type { LocalInstance } from "../../scripts/lib/local-instance.ts";
+import { describe, expect, it } from "vitest";
+import { writeTrustedRoot } from "../../scripts/lib/client-setup.ts";
 import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
-import { startBootstrappedInstance, stopBootstrappedInstance } from "./bootstrapped-instance.ts";
-import { cliHarness, json } from "./cli-harness.ts";
+import { startBootstrappedInstance } from "./bootstrapped-instance.ts";
+import { json } from "./cli-harness.ts";
+import { useCliInstance } from "./cli-instance.ts";
 
 const REPO = "e2e-delegations";
 
 describe("tuf-js through delegations", () => {
-  let instance: LocalInstance;
-  let scratch: string;
-  let client: AdminClient;
-  let urls: RepositoryUrls;
-  let rootBytes: Uint8Array;
-  let env: NodeJS.ProcessEnv;
-  const { run } = cliHarness(
-    () => scratch,
-    () => env,
-  );
+  const local = useCliInstance(() => startBootstrappedInstance("tuf-edge-delegations-", REPO, "unused"));
+  const { run } = local;
 
   /** A fresh client (its own metadata folder, trusting root v1) that finds and downloads `path`. */
   async function fetchWithTufJs(path: string): Promise<{ bytes: Uint8Array | null; roles: string[] }> {
-    const metadataDir = await mkdtemp(join(scratch, "metadata-"));
-    const targetDir = await mkdtemp(join(scratch, "targets-"));
-    await writeTrustedRoot(join(metadataDir, "root.json"), rootBytes);
-    const tuf = new Updater({ metadataDir, metadataBaseUrl: urls.metadata, targetDir, targetBaseUrl: urls.targets });
+    const metadataDir = await mkdtemp(join(local.scratch, "metadata-"));
+    const targetDir = await mkdtemp(join(local.scratch, "targets-"));
+    await writeTrustedRoot(join(metadataDir, "root.json"), local.rootBytes);
+    const tuf = new Updater({
+      metadataDir,
+      metadataBaseUrl: local.urls.metadata,
+      targetDir,
+      targetBaseUrl: local.urls.targets,
+    });
     await tuf.refresh();
     const info = await tuf.getTargetInfo(path);
     // The roles tuf-js loaded (and verified) are the files it persisted.
@@ -49,16 +45,6 @@ describe("tuf-js through delegations", () => {
   const binOf = (path: string, bits: number) =>
     createHash("sha256").update(path).digest().readUInt32BE(0) >>> (32 - bits);
 
-  beforeAll(async () => {
-    ({ instance, scratch, client, urls, rootBytes, env } = await startBootstrappedInstance(
-      "tuf-edge-delegations-",
-      REPO,
-      "unused",
-    ));
-  }, 400_000);
-
-  afterAll(() => stopBootstrappedInstance(instance, scratch));
-
   it("resolves through online, terminating, binned and nested delegations, and falls through to the bins", async () => {
     const files = {
       acme: { path: "@acme/widget-1.0.tgz", bytes: body("acme") },
@@ -69,14 +55,14 @@ describe("tuf-js through delegations", () => {
       plain: { path: "hello/hello-world.txt", bytes: body("plain") },
     };
     // One target listed before any delegation: it moves into "acme" when that is added.
-    await client.upload(files.acme.path, files.acme.bytes);
-    await client.addDelegation({ name: "acme", paths: ["@acme/*"] });
-    await client.addDelegation({ name: "vendor", paths: ["vendor/*"], terminating: true });
-    await client.addDelegation({ name: "big", paths: ["big/*"], bins: 4 });
-    await client.addDelegation({ name: "org", paths: ["org/*/*"] });
-    await client.addDelegation({ name: "team", parent: "org", paths: ["org/team/*"], bins: 2 });
+    await local.client.upload(files.acme.path, files.acme.bytes);
+    await local.client.addDelegation({ name: "acme", paths: ["@acme/*"] });
+    await local.client.addDelegation({ name: "vendor", paths: ["vendor/*"], terminating: true });
+    await local.client.addDelegation({ name: "big", paths: ["big/*"], bins: 4 });
+    await local.client.addDelegation({ name: "org", paths: ["org/*/*"] });
+    await local.client.addDelegation({ name: "team", parent: "org", paths: ["org/team/*"], bins: 2 });
     for (const key of ["shadowed", "big", "team", "org", "plain"] as const) {
-      await client.upload(files[key].path, files[key].bytes);
+      await local.client.upload(files[key].path, files[key].bytes);
     }
 
     const acme = await fetchWithTufJs(files.acme.path);
@@ -110,7 +96,7 @@ describe("tuf-js through delegations", () => {
     expect(plain.roles).toEqual(["bins", bin, "root", "snapshot", "targets", "timestamp"].sort());
 
     // The CLI's verify (tuf-js from the pinned root) resolves each of them the same way and downloads its bytes.
-    await writeFile(join(scratch, "root.json"), rootBytes);
+    await writeFile(join(local.scratch, "root.json"), local.rootBytes);
     for (const file of Object.values(files)) {
       const args = ["verify", "--root", "root.json", "--target", file.path, "--download", "verified", "--json"];
       const verified = await run(args);
@@ -124,7 +110,7 @@ describe("tuf-js through delegations", () => {
     expect(unlisted.stderr).toContain("is not in the repository");
 
     // Removing a delegation gives its paths back to the bins: the client finds them there.
-    await client.removeDelegation("acme");
+    await local.client.removeDelegation("acme");
     const back = await fetchWithTufJs(files.acme.path);
     expect(back.bytes).toEqual(files.acme.bytes);
     expect(back.roles).toContain("bins");
@@ -132,11 +118,11 @@ describe("tuf-js through delegations", () => {
   });
 
   it("tuf-js refuses a delegated role altered in storage: it is checked against the keys its delegator names", async () => {
-    await client.addDelegation({ name: "sealed", paths: ["sealed/*"], terminating: true });
+    await local.client.addDelegation({ name: "sealed", paths: ["sealed/*"], terminating: true });
     const genuine = { path: "sealed/app-1.0.tgz", bytes: body("sealed") };
-    await client.upload(genuine.path, genuine.bytes);
+    await local.client.upload(genuine.path, genuine.bytes);
     // The newest sealed.json, read from R2's files (nothing has fetched it through the Worker yet).
-    const versions = await findLocalR2Objects(join(scratch, "state"), '"_type":"targets"');
+    const versions = await findLocalR2Objects(local.persistTo, '"_type":"targets"');
     const sealed = versions
       .map((bytes) => ({ bytes, signed: JSON.parse(Buffer.from(bytes).toString("utf8")).signed }))
       .filter((f) => Object.hasOwn(f.signed.targets, genuine.path))
@@ -146,7 +132,7 @@ describe("tuf-js through delegations", () => {
     const digest = createHash("sha256").update(genuine.bytes).digest("hex");
     const forgedDigest = `${digest[0] === "0" ? "1" : "0"}${digest.slice(1)}`;
     const forged = Buffer.from(Buffer.from(sealed.bytes).toString("utf8").replace(digest, forgedDigest));
-    await tamperLocalR2Object(join(scratch, "state"), sealed.bytes, new Uint8Array(forged));
+    await tamperLocalR2Object(local.persistTo, sealed.bytes, new Uint8Array(forged));
     await expect(fetchWithTufJs(genuine.path)).rejects.toThrow("sealed was signed by 0/1 keys");
   });
 
@@ -175,7 +161,7 @@ describe("tuf-js through delegations", () => {
     const table = await run(["delegation", "show"]);
     expect(table.stdout).toMatch(/^cli-ns\s+targets\s+cli\/\*\s+yes/m);
 
-    await client.upload("cli/tool.tgz", body("cli"));
+    await local.client.upload("cli/tool.tgz", body("cli"));
     const found = await fetchWithTufJs("cli/tool.tgz");
     expect(found.roles).toContain("cli-ns");
 

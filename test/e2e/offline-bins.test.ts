@@ -12,16 +12,14 @@
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AdminClient } from "../../scripts/lib/admin-client.ts";
-import type { RepositoryUrls } from "../../scripts/lib/client-setup.ts";
-import type { LocalInstance } from "../../scripts/lib/local-instance.ts";
+import { describe, expect, it } from "vitest";
 import { RegistryClient } from "../../scripts/lib/registry-client.ts";
 import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
-import { startBootstrappedInstance, stopBootstrappedInstance } from "./bootstrapped-instance.ts";
-import { cliHarness, json, ok } from "./cli-harness.ts";
+import { startBootstrappedInstance } from "./bootstrapped-instance.ts";
+import { json, ok } from "./cli-harness.ts";
+import { useCliInstance } from "./cli-instance.ts";
 import { stealOnlineKey } from "./stolen-online-key.ts";
 import { lookUpWithTufJs } from "./tuf-js-lookup.ts";
 
@@ -40,31 +38,10 @@ async function pathsInTwoBins(): Promise<[string, string]> {
 }
 
 describe("tuf-js through hash bins inside an offline delegation", () => {
-  let instance: LocalInstance;
-  let scratch: string;
-  let client: AdminClient;
-  let urls: RepositoryUrls;
-  let rootBytes: Uint8Array;
-  let env: NodeJS.ProcessEnv;
-  let kek: string;
-  const { run } = cliHarness(
-    () => scratch,
-    () => env,
-  );
+  const local = useCliInstance(() => startBootstrappedInstance("tuf-edge-offline-bins-", REPO, "owners passphrase"));
+  const { run } = local;
 
-  const lookUp = (path: string) => lookUpWithTufJs(scratch, rootBytes, urls, path);
-
-  beforeAll(async () => {
-    let secrets: { KEY_ENCRYPTION_KEY: string };
-    ({ instance, scratch, client, urls, rootBytes, env, secrets } = await startBootstrappedInstance(
-      "tuf-edge-offline-bins-",
-      REPO,
-      "owners passphrase",
-    ));
-    kek = secrets.KEY_ENCRYPTION_KEY;
-  }, 400_000);
-
-  afterAll(() => stopBootstrappedInstance(instance, scratch));
+  const lookUp = (path: string) => lookUpWithTufJs(local.scratch, local.rootBytes, local.urls, path);
 
   it("targets in an offline bin reach tuf-js only once the owners signed that bin; a bin signed with the online key is refused", async () => {
     // Two owners (Ed25519 and ECDSA P-256 key files), 2 of 2; the first versions of the role and its 4 bins.
@@ -101,9 +78,9 @@ describe("tuf-js through hash bins inside an offline delegation", () => {
     expect(added.delegation).toMatchObject({ name: "big", signing: "offline", bins: 4, version: 1 });
 
     // The registry uploads two releases, into two bins: accepted, waiting for the owners of each bin.
-    const { secret } = await client.addRegistryCredential("npm", { kind: "hmac" });
+    const { secret } = await local.client.addRegistryCredential("npm", { kind: "hmac" });
     const registry = new RegistryClient({
-      baseUrl: instance.baseUrl,
+      baseUrl: local.instance.baseUrl,
       repo: REPO,
       registry: "npm",
       credential: { kind: "hmac", secret: secret as string },
@@ -117,7 +94,7 @@ describe("tuf-js through hash bins inside an offline delegation", () => {
     expect(up2.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: [bin2] });
     expect((await lookUp(p1)).info).toBeNull();
     // The CLI's verify (tuf-js from the pinned root) does not find it either: exit 1.
-    await writeFile(join(scratch, "root.json"), rootBytes);
+    await writeFile(join(local.scratch, "root.json"), local.rootBytes);
     const verify = ["verify", "--root", "root.json", "--target", p1];
     const early = await run(verify);
     expect(early.code).toBe(1);
@@ -155,8 +132,8 @@ describe("tuf-js through hash bins inside an offline delegation", () => {
     expect(new Uint8Array(await readFile(verified.downloaded))).toEqual(bytes1);
 
     // The thief of the online key re-signs bin2's version 2 (not fetched by any client yet) to list other bytes.
-    const stolen = (await stealOnlineKey(join(scratch, "state"), REPO, kek)).signer;
-    const stored = (await findLocalR2Objects(join(scratch, "state"), `"${p2}"`)).find((b) => {
+    const stolen = (await stealOnlineKey(local.persistTo, REPO, local.secrets.KEY_ENCRYPTION_KEY)).signer;
+    const stored = (await findLocalR2Objects(local.persistTo, `"${p2}"`)).find((b) => {
       const text = Buffer.from(b).toString("utf8");
       return text.includes('"_type":"targets"') && text.includes('"version":2');
     });
@@ -170,7 +147,7 @@ describe("tuf-js through hash bins inside an offline delegation", () => {
     const ed = parsed.signatures.find((s) => s.sig.length === 128) as { keyid: string; sig: string };
     const sig = Buffer.from(await stolen.sign(canonicalBytes(parsed.signed))).toString("hex");
     const forged = Buffer.from(forgedText.replace(ed.keyid, stolen.keyid).replace(ed.sig, sig));
-    await tamperLocalR2Object(join(scratch, "state"), stored, forged);
+    await tamperLocalR2Object(local.persistTo, stored, forged);
     await expect(lookUp(p2)).rejects.toThrow(`${bin2} was signed by 0/2 keys`);
     // The genuine bin still resolves.
     expect((await lookUp(p1)).info?.hashes).toEqual(info.hashes);

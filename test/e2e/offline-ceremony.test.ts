@@ -10,27 +10,21 @@
  *   tampering    a draft, a summary or a root chain edited in the file is refused before signing
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Updater } from "tuf-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { randomSecrets, startLocalInstance, type LocalInstance } from "../../scripts/lib/local-instance.ts";
-import { cliEnv, cliHarness, json, ok } from "./cli-harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { json, ok } from "./cli-harness.ts";
+import { startCliInstance, useCliInstance } from "./cli-instance.ts";
 
 const REPO = "offline";
 const PASSPHRASE = "offline ceremony passphrase";
 
 describe("offline root ceremonies with the CLI", () => {
-  let instance: LocalInstance;
-  let scratch: string;
+  const local = useCliInstance(() => startCliInstance("tuf-edge-offline-", { repo: REPO, passphrase: PASSPHRASE }));
+  const { run } = local;
   /** The "air-gapped" machine's folder: the ceremony file is carried here and back. */
   let airGapped: string;
-  let env: NodeJS.ProcessEnv;
-  const { run } = cliHarness(
-    () => scratch,
-    () => env,
-  );
   /** A key holder's run: no URL, repository or admin token anywhere, in another folder. */
   const offline = (args: string[]) =>
     run(
@@ -47,18 +41,8 @@ describe("offline root ceremonies with the CLI", () => {
     writeFile(join(to, name), await readFile(join(from, name)));
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), "tuf-edge-offline-"));
-    airGapped = join(scratch, "air-gapped");
+    airGapped = join(local.scratch, "air-gapped");
     await mkdir(airGapped);
-    const secrets = randomSecrets();
-    instance = await startLocalInstance({ persistTo: join(scratch, "state"), secrets, readyTimeoutMs: 300_000 });
-    env = cliEnv({
-      home: scratch,
-      url: instance.baseUrl,
-      repo: REPO,
-      adminToken: secrets.ADMIN_TOKEN,
-      passphrase: PASSPHRASE,
-    });
     for (const name of ["a", "b", "c"])
       ok(await run(["keys", "generate", "--out", `root-${name}.json`], {}, airGapped));
     // HW: a P-256 key that signs with openssl (standing in for a token's tool); it is imported
@@ -69,30 +53,28 @@ describe("offline root ceremonies with the CLI", () => {
     ok(await run(["keys", "import", "--pem", "hw.pem", "--out", "root-hw.json"], {}, airGapped));
     for (const name of ["a", "b", "c", "hw"]) {
       const shown = ok(await run(["keys", "show", `root-${name}.json`, "--json"], {}, airGapped));
-      await writeFile(join(scratch, `root-${name}.pub.json`), shown.stdout);
+      await writeFile(join(local.scratch, `root-${name}.pub.json`), shown.stdout);
     }
-  }, 600_000);
-
-  afterAll(async () => {
-    await instance?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   }, 600_000);
 
   it("bootstrap: a ceremony file signed offline by 2 of 3; settings edited after signing are refused", async () => {
     const pub = ["a", "b", "c"].flatMap((n) => ["--public-key", `root-${n}.pub.json`]);
     ok(await run(["bootstrap", ...pub, "--threshold", "2", "--bins", "16", "--out", "bootstrap.json"]));
-    await carry("bootstrap.json", scratch, airGapped);
+    await carry("bootstrap.json", local.scratch, airGapped);
     const first = ok(await offline(["bootstrap", "sign", "bootstrap.json", "--key", "root-a.json", "--yes"]));
     expect(first.stderr).toContain("hash bins: 16  (signed)");
     expect(first.stderr).toContain("not signed: submit checks the repository there");
     ok(await offline(["bootstrap", "sign", "bootstrap.json", "--key", "root-b.json", "--yes"]));
     const twice = ok(await offline(["bootstrap", "sign", "bootstrap.json", "--key", "root-b.json", "--yes"]));
     expect(twice.stderr).toContain("already signed bootstrap.json; not signing again");
-    await carry("bootstrap.json", airGapped, scratch);
+    await carry("bootstrap.json", airGapped, local.scratch);
 
     // The bin count edited after both signatures: refused, nothing bootstrapped.
-    const file = JSON.parse(await readFile(join(scratch, "bootstrap.json"), "utf8"));
-    await writeFile(join(scratch, "edited.json"), JSON.stringify({ ...file, settings: { ...file.settings, bins: 2 } }));
+    const file = JSON.parse(await readFile(join(local.scratch, "bootstrap.json"), "utf8"));
+    await writeFile(
+      join(local.scratch, "edited.json"),
+      JSON.stringify({ ...file, settings: { ...file.settings, bins: 2 } }),
+    );
     const edited = await run(["bootstrap", "submit", "edited.json", "--yes"]);
     expect(edited.code).toBe(1);
     expect(edited.stderr).toContain("the repository settings (bins, validities) or its repository name are not what");
@@ -100,7 +82,7 @@ describe("offline root ceremonies with the CLI", () => {
 
     ok(await run(["bootstrap", "submit", "bootstrap.json", "--yes", "--root-out", "offline.1.root.json"]));
     expect(json(ok(await run(["status", "--json"]))).status.bins).toBe(16);
-    await carry("offline.1.root.json", scratch, airGapped);
+    await carry("offline.1.root.json", local.scratch, airGapped);
   }, 600_000);
 
   it("a root change exported, signed by two holders with no service configured, submitted; tuf-js follows", async () => {
@@ -125,7 +107,7 @@ describe("offline root ceremonies with the CLI", () => {
     expect(exported.summary.join("\n")).toContain(
       "published once signed by 2 of 3 root keys of root v1 and 2 of 3 of root v2",
     );
-    await carry("change.json", scratch, airGapped);
+    await carry("change.json", local.scratch, airGapped);
 
     // Edits refused before anything is signed: the draft, the summary, the root chain.
     const file = JSON.parse(await readFile(join(airGapped, "change.json"), "utf8"));
@@ -162,27 +144,30 @@ describe("offline root ceremonies with the CLI", () => {
     // Root v1 needs 2 of A, B, C; the draft 2 of A, B, HW: A and B complete both.
     const b = json(ok(await offline(["ceremony", "sign", "change.json", "--key", "root-b.json", "--yes", "--json"])));
     expect(b).toMatchObject({ complete: true, progress: { trusted: { signed: 2 }, draft: { signed: 2 } } });
-    await carry("change.json", airGapped, scratch);
+    await carry("change.json", airGapped, local.scratch);
 
     const submitted = json(ok(await run(["ceremony", "submit", "change.json", "--json"])));
     expect(submitted).toMatchObject({ state: "published", rootVersion: 2, submitted: 2 });
 
-    const metadataDir = join(scratch, "client");
+    const metadataDir = join(local.scratch, "client");
     await mkdir(metadataDir);
-    await carry("offline.1.root.json", scratch, metadataDir);
+    await carry("offline.1.root.json", local.scratch, metadataDir);
     await writeFile(join(metadataDir, "root.json"), await readFile(join(metadataDir, "offline.1.root.json")));
-    const urls = { metadata: `${instance.baseUrl}/${REPO}/metadata`, targets: `${instance.baseUrl}/${REPO}/targets` };
+    const urls = {
+      metadata: `${local.instance.baseUrl}/${REPO}/metadata`,
+      targets: `${local.instance.baseUrl}/${REPO}/targets`,
+    };
     const updater = () =>
       new Updater({
         metadataDir,
         metadataBaseUrl: urls.metadata,
-        targetDir: scratch,
+        targetDir: local.scratch,
         targetBaseUrl: urls.targets,
       });
     await updater().refresh();
     const trusted = JSON.parse(await readFile(join(metadataDir, "root.json"), "utf8"));
     expect(trusted.signed.version).toBe(2);
-    const hwKeyid = JSON.parse(await readFile(join(scratch, "root-hw.pub.json"), "utf8")).keyid;
+    const hwKeyid = JSON.parse(await readFile(join(local.scratch, "root-hw.pub.json"), "utf8")).keyid;
     expect(trusted.signed.roles.root.keyids).toContain(hwKeyid);
 
     // An emergency online-key rotation, the same way; HW signs with openssl over `ceremony bytes`.
@@ -190,7 +175,7 @@ describe("offline root ceremonies with the CLI", () => {
       ok(await run(["rotate", "online-key", "--emergency", "--reason", "drill", "--yes", "--json"])),
     );
     ok(await run(["ceremony", "export", emergency.id, "--out", "emergency.json"]));
-    await carry("emergency.json", scratch, airGapped);
+    await carry("emergency.json", local.scratch, airGapped);
     ok(await offline(["ceremony", "bytes", "emergency.json", "--out", "draft.bin"]));
     const openssl = (input: string, output: string) =>
       execFileSync("openssl", ["dgst", "-sha256", "-sign", "hw.pem", "-out", output, input], { cwd: airGapped });
@@ -205,7 +190,7 @@ describe("offline root ceremonies with the CLI", () => {
     expect(bad.stderr).toContain("does not verify");
     ok(await external("sig.der"));
     ok(await offline(["ceremony", "sign", "emergency.json", "--key", "root-a.json", "--yes"]));
-    await carry("emergency.json", airGapped, scratch);
+    await carry("emergency.json", airGapped, local.scratch);
     expect(json(ok(await run(["ceremony", "submit", "emergency.json", "--json"])))).toMatchObject({
       state: "published",
       rootVersion: 3,

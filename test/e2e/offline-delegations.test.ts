@@ -11,10 +11,7 @@
 import { createHash, generateKeyPairSync, sign as nodeSign } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AdminClient } from "../../scripts/lib/admin-client.ts";
-import type { RepositoryUrls } from "../../scripts/lib/client-setup.ts";
-import type { LocalInstance } from "../../scripts/lib/local-instance.ts";
+import { describe, expect, it } from "vitest";
 import { RegistryClient } from "../../scripts/lib/registry-client.ts";
 import { findLocalR2Objects, tamperLocalR2Object } from "../../scripts/lib/tamper-local-r2.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
@@ -22,8 +19,9 @@ import { HashBins } from "../../src/tuf/hash-bins.ts";
 import { ecdsaP256Key } from "../../src/tuf/key.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer, type Signer } from "../../src/tuf/signer.ts";
-import { startBootstrappedInstance, stopBootstrappedInstance } from "./bootstrapped-instance.ts";
-import { cliHarness, json, ok } from "./cli-harness.ts";
+import { startBootstrappedInstance } from "./bootstrapped-instance.ts";
+import { json, ok } from "./cli-harness.ts";
+import { useCliInstance } from "./cli-instance.ts";
 import { stealOnlineKey } from "./stolen-online-key.ts";
 import { lookUpWithTufJs } from "./tuf-js-lookup.ts";
 
@@ -38,23 +36,14 @@ async function ownersVersion(signer: Signer, version: number, targets: Record<st
 }
 
 describe("tuf-js through an offline delegation", () => {
-  let instance: LocalInstance;
-  let scratch: string;
-  let client: AdminClient;
-  let urls: RepositoryUrls;
-  let rootBytes: Uint8Array;
-  let env: NodeJS.ProcessEnv;
-  let kek: string;
-  const { run } = cliHarness(
-    () => scratch,
-    () => env,
-  );
+  const local = useCliInstance(() => startBootstrappedInstance("tuf-edge-offline-", REPO, "owners passphrase"));
+  const { run } = local;
 
-  const lookUp = (path: string) => lookUpWithTufJs(scratch, rootBytes, urls, path);
+  const lookUp = (path: string) => lookUpWithTufJs(local.scratch, local.rootBytes, local.urls, path);
 
   /** Adds offline delegation `name` for `@name/*`, terminating, owned by `owner` alone, with version 1 `v1`. */
   async function addOffline(name: string, owner: Signer, v1: Uint8Array) {
-    await client.addDelegation({
+    await local.client.addDelegation({
       name,
       paths: [`@${name}/*`],
       terminating: true,
@@ -65,18 +54,6 @@ describe("tuf-js through an offline delegation", () => {
     });
   }
 
-  beforeAll(async () => {
-    let secrets: { KEY_ENCRYPTION_KEY: string };
-    ({ instance, scratch, client, urls, rootBytes, env, secrets } = await startBootstrappedInstance(
-      "tuf-edge-offline-",
-      REPO,
-      "owners passphrase",
-    ));
-    kek = secrets.KEY_ENCRYPTION_KEY;
-  }, 400_000);
-
-  afterAll(() => stopBootstrappedInstance(instance, scratch));
-
   it("resolves a target the owner listed, through the role served as the owner signed it", async () => {
     const owner = (await Ed25519Signer.generate()).signer;
     const path = "@acme/widget-1.0.tgz";
@@ -84,7 +61,7 @@ describe("tuf-js through an offline delegation", () => {
     const sha256 = createHash("sha256").update(contents).digest("hex");
     const v1 = await ownersVersion(owner, 1, { [path]: { length: contents.length, hashes: { sha256 } } });
     await addOffline("acme", owner, v1);
-    const served = await fetch(`${urls.metadata}/1.acme.json`);
+    const served = await fetch(`${local.urls.metadata}/1.acme.json`);
     expect(new Uint8Array(await served.arrayBuffer())).toEqual(v1);
 
     const found = await lookUp(path);
@@ -106,11 +83,11 @@ describe("tuf-js through an offline delegation", () => {
     const evil = { length: 5, hashes: { sha256: createHash("sha256").update("evil\n").digest("hex") } };
     const forged = await ownersVersion(forger, 1, { [path]: evil });
     // Only the owners' files are indented (the service's own are compact JSON); this one lists the path.
-    const stored = (await findLocalR2Objects(join(scratch, "state"), `"${path}"`)).find((bytes) =>
+    const stored = (await findLocalR2Objects(local.persistTo, `"${path}"`)).find((bytes) =>
       Buffer.from(bytes).includes('"_type": "targets"'),
     );
     expect(stored).toEqual(v1);
-    await tamperLocalR2Object(join(scratch, "state"), v1, forged);
+    await tamperLocalR2Object(local.persistTo, v1, forged);
     await expect(lookUp(path)).rejects.toThrow("beta was signed by 0/1 keys");
   });
 
@@ -127,7 +104,7 @@ describe("tuf-js through an offline delegation", () => {
         expires: formatExpires(new Date(Date.now() + 30 * 86_400_000)),
         targets,
       });
-    await writeFile(join(scratch, "gamma-1.json"), role(1, {}));
+    await writeFile(join(local.scratch, "gamma-1.json"), role(1, {}));
     const signed = json(ok(await run(["delegation", "sign", "gamma-1.json", "--key", "owner-a.key", "--json"])));
     expect(signed.keyids).toHaveLength(1);
     // A second owner signs the same file later: both signatures are kept.
@@ -155,7 +132,7 @@ describe("tuf-js through an offline delegation", () => {
     );
     expect(added.delegation).toMatchObject({ name: "gamma", signing: "offline", threshold: 2, version: 1 });
 
-    await writeFile(join(scratch, "gamma-2.json"), role(2, { "gamma/tool-1.0.tgz": entry }));
+    await writeFile(join(local.scratch, "gamma-2.json"), role(2, { "gamma/tool-1.0.tgz": entry }));
     ok(await run(["delegation", "sign", "gamma-2.json", "--key", "owner-b.key"]));
     // One of two signatures: refused by the service (exit 4), nothing published.
     const short = await run(["delegation", "submit", "gamma", "gamma-2.json"]);
@@ -164,8 +141,8 @@ describe("tuf-js through an offline delegation", () => {
     ok(await run(["delegation", "sign", "gamma-2.json", "--key", "owner-a.key"]));
     const submitted = json(ok(await run(["delegation", "submit", "gamma", "gamma-2.json", "--json"])));
     expect(submitted.version).toBe(2);
-    const served = await fetch(`${urls.metadata}/2.gamma.json`);
-    expect(Buffer.from(await served.arrayBuffer())).toEqual(await readFile(join(scratch, "gamma-2.json")));
+    const served = await fetch(`${local.urls.metadata}/2.gamma.json`);
+    expect(Buffer.from(await served.arrayBuffer())).toEqual(await readFile(join(local.scratch, "gamma-2.json")));
     const found = await lookUp("gamma/tool-1.0.tgz");
     expect(found.info?.hashes).toEqual(entry.hashes);
     expect(found.roles).toContain("gamma");
@@ -176,11 +153,11 @@ describe("tuf-js through an offline delegation", () => {
     ok(await run(["keys", "generate", "--type", "ed25519", "--out", "owner-c.key"]));
     const token = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const tokenKey = ecdsaP256Key(token.publicKey.export({ type: "spki", format: "pem" }).toString());
-    await writeFile(join(scratch, "owner-d.pub.json"), JSON.stringify(tokenKey));
+    await writeFile(join(local.scratch, "owner-d.pub.json"), JSON.stringify(tokenKey));
     const tokenSigns = async (file: string) => {
       ok(await run(["delegation", "bytes", file, "--out", "to-sign.bin"]));
-      const der = nodeSign("sha256", await readFile(join(scratch, "to-sign.bin")), token.privateKey);
-      await writeFile(join(scratch, "token.sig"), der);
+      const der = nodeSign("sha256", await readFile(join(local.scratch, "to-sign.bin")), token.privateKey);
+      await writeFile(join(local.scratch, "token.sig"), der);
       ok(await run(["delegation", "sign", file, "--signature", "token.sig", "--public-key", "owner-d.pub.json"]));
     };
     const v1 = {
@@ -190,7 +167,7 @@ describe("tuf-js through an offline delegation", () => {
       expires: formatExpires(new Date(Date.now() + 30 * 86_400_000)),
       targets: {},
     };
-    await writeFile(join(scratch, "delta-1.json"), JSON.stringify(v1));
+    await writeFile(join(local.scratch, "delta-1.json"), JSON.stringify(v1));
     ok(await run(["delegation", "sign", "delta-1.json", "--key", "owner-c.key"]));
     await tokenSigns("delta-1.json");
     // The first version needs both owners too: they are the only keys the delegation names.
@@ -214,9 +191,9 @@ describe("tuf-js through an offline delegation", () => {
       ]),
     );
 
-    const { secret } = await client.addRegistryCredential("npm", { kind: "hmac" });
+    const { secret } = await local.client.addRegistryCredential("npm", { kind: "hmac" });
     const registry = new RegistryClient({
-      baseUrl: instance.baseUrl,
+      baseUrl: local.instance.baseUrl,
       repo: REPO,
       registry: "npm",
       credential: { kind: "hmac", secret: secret as string },
@@ -228,7 +205,7 @@ describe("tuf-js through an offline delegation", () => {
     expect(uploaded.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: ["delta"] });
     expect((await lookUp(path)).info).toBeNull();
     // The CLI's verify (tuf-js from the pinned root) does not find it either: exit 1.
-    await writeFile(join(scratch, "root.json"), rootBytes);
+    await writeFile(join(local.scratch, "root.json"), local.rootBytes);
     const verify = ["verify", "--root", "root.json", "--target", path];
     const early = await run(verify);
     expect(early.code).toBe(1);
@@ -267,8 +244,8 @@ describe("tuf-js through an offline delegation", () => {
   });
 
   it("with the repository's actual online key, a forged offline role is refused by tuf-js and a forged bin listing the namespace's path is never consulted", async () => {
-    const stolen = (await stealOnlineKey(join(scratch, "state"), REPO, kek)).signer;
-    expect(stolen.keyid).toBe((await client.status()).onlineKeyId);
+    const stolen = (await stealOnlineKey(local.persistTo, REPO, local.secrets.KEY_ENCRYPTION_KEY)).signer;
+    expect(stolen.keyid).toBe((await local.client.status()).onlineKeyId);
     const owner = (await Ed25519Signer.generate()).signer;
     const listed = "@epsilon/app-1.0.tgz";
     const good = { length: 4, hashes: { sha256: createHash("sha256").update("app\n").digest("hex") } };
@@ -279,7 +256,7 @@ describe("tuf-js through an offline delegation", () => {
     // A bin, signed with the online key, that lists a path of the namespace: a path that hashes to the same
     // bin as a target the service lists, and has its length, so the forged bin has the stored one's size.
     const online = "zeta/x-000000.tgz";
-    await client.changeTargets({ add: [{ path: online, ...good }] });
+    await local.client.changeTargets({ add: [{ path: online, ...good }] });
     const bins = new HashBins(4);
     const bin = await bins.indexFor(online);
     let claimed = "";
@@ -288,7 +265,7 @@ describe("tuf-js through an offline delegation", () => {
       if ((await bins.indexFor(candidate)) === bin) claimed = candidate;
     }
     expect(claimed.length).toBe(online.length);
-    const [stored] = (await findLocalR2Objects(join(scratch, "state"), `"${online}"`)).filter((bytes) =>
+    const [stored] = (await findLocalR2Objects(local.persistTo, `"${online}"`)).filter((bytes) =>
       Buffer.from(bytes).includes('"_type":"targets"'),
     );
     if (!stored) throw new Error("the bin listing the online target is not stored");
@@ -300,7 +277,7 @@ describe("tuf-js through an offline delegation", () => {
     const sig = Buffer.from(await stolen.sign(canonicalBytes(envelope.signed))).toString("hex");
     const forgedBin = Buffer.from(text.replace(envelope.signatures[0].sig, sig));
     expect(forgedBin.length).toBe(stored.length);
-    await tamperLocalR2Object(join(scratch, "state"), stored, forgedBin);
+    await tamperLocalR2Object(local.persistTo, stored, forgedBin);
     // The forged bin verifies (a client looking up the online path loads it without complaint) …
     expect((await lookUp(online)).info).toBeNull();
     // … but a client looking for the namespace's paths never reaches it: the owners' role ends the search.
@@ -311,7 +288,7 @@ describe("tuf-js through an offline delegation", () => {
     // another digest for its path: refused.
     const etaPath = "eta/app-1.0.tgz";
     const etaV1 = await ownersVersion(owner, 1, { [etaPath]: good });
-    await client.addDelegation({
+    await local.client.addDelegation({
       name: "eta",
       paths: ["eta/*"],
       terminating: true,
@@ -322,7 +299,7 @@ describe("tuf-js through an offline delegation", () => {
     });
     const forged = await ownersVersion(stolen, 1, { [etaPath]: evil });
     expect(forged.length).toBe(etaV1.length);
-    await tamperLocalR2Object(join(scratch, "state"), etaV1, forged);
+    await tamperLocalR2Object(local.persistTo, etaV1, forged);
     await expect(lookUp(etaPath)).rejects.toThrow("eta was signed by 0/1 keys");
   });
 });

@@ -13,19 +13,18 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { onlineKeyContext } from "../../durable-objects/seal-contexts.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
-import { type RepositoryUrls, repositoryUrls } from "../../scripts/lib/client-setup.ts";
+import { repositoryUrls } from "../../scripts/lib/client-setup.ts";
 import { queryLocalDurableObject, readLocalR2Object } from "../../scripts/lib/local-do-sqlite.ts";
-import { type LocalInstance, randomSecrets, startLocalInstance } from "../../scripts/lib/local-instance.ts";
 import { formatExpires, sign } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { defined } from "../../scripts/lib/defined.ts";
-import { cliEnv, cliHarness, json, ok } from "./cli-harness.ts";
+import { json, ok } from "./cli-harness.ts";
+import { startCliInstance, useCliInstance } from "./cli-instance.ts";
 import { lookUpWithTufJs } from "./tuf-js-lookup.ts";
 
 const REPO = "e2e-protected";
@@ -50,34 +49,28 @@ const BOOTSTRAP = [
 const offline = { TUF_EDGE_URL: undefined, TUF_EDGE_REPO: undefined, TUF_EDGE_ADMIN_TOKEN: undefined };
 
 describe("protected delegations: tuf-js, the CLI and the root key holders", () => {
-  let instance: LocalInstance;
-  let scratch: string;
-  let persistTo: string;
-  let kek: string;
-  let urls: RepositoryUrls;
-  let env: NodeJS.ProcessEnv;
-  const { run } = cliHarness(
-    () => scratch,
-    () => env,
-  );
+  const local = useCliInstance(() => startCliInstance("tuf-edge-protected-", { repo: REPO, passphrase: PASSPHRASE }));
+  const { run } = local;
 
   /** A fresh tuf-js client trusting root v1 (read from storage): what it finds for `path`. */
   async function lookUp(path: string) {
-    return lookUpWithTufJs(scratch, await readLocalRootOne(), urls, path);
+    return lookUpWithTufJs(local.scratch, await readLocalRootOne(), repositoryUrls(local.instance.baseUrl, REPO), path);
   }
 
   async function readLocalRootOne(): Promise<Uint8Array> {
-    return new Uint8Array((await readLocalR2Object(persistTo, `${REPO}/metadata/1.root.json`)).bytes);
+    return new Uint8Array((await readLocalR2Object(local.persistTo, `${REPO}/metadata/1.root.json`)).bytes);
   }
 
   /** The targets version the published snapshot lists, read from storage (not through the Worker's cache). */
   async function publishedTargetsVersion(): Promise<number> {
     const timestamp = JSON.parse(
-      (await readLocalR2Object(persistTo, `${REPO}/metadata/timestamp.json`)).bytes.toString("utf8"),
+      (await readLocalR2Object(local.persistTo, `${REPO}/metadata/timestamp.json`)).bytes.toString("utf8"),
     );
     const snapshotVersion = timestamp.signed.meta["snapshot.json"].version;
     const snapshot = JSON.parse(
-      (await readLocalR2Object(persistTo, `${REPO}/metadata/${snapshotVersion}.snapshot.json`)).bytes.toString("utf8"),
+      (await readLocalR2Object(local.persistTo, `${REPO}/metadata/${snapshotVersion}.snapshot.json`)).bytes.toString(
+        "utf8",
+      ),
     );
     return snapshot.signed.meta["targets.json"].version;
   }
@@ -86,7 +79,7 @@ describe("protected delegations: tuf-js, the CLI and the root key holders", () =
   async function proposeOffline(name: string, entries: Record<string, unknown>) {
     ok(await run(["keys", "generate", "--out", `owner-${name}.key`]));
     await writeFile(
-      join(scratch, `${name}-1.json`),
+      join(local.scratch, `${name}-1.json`),
       JSON.stringify({
         _type: "targets",
         spec_version: "1.0.31",
@@ -102,26 +95,8 @@ describe("protected delegations: tuf-js, the CLI and the root key holders", () =
   }
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), "tuf-edge-protected-"));
-    persistTo = join(scratch, "state");
-    const secrets = randomSecrets();
-    kek = secrets.KEY_ENCRYPTION_KEY;
-    instance = await startLocalInstance({ persistTo, secrets, readyTimeoutMs: 300_000 });
-    urls = repositoryUrls(instance.baseUrl, REPO);
-    env = cliEnv({
-      home: scratch,
-      url: instance.baseUrl,
-      repo: REPO,
-      adminToken: secrets.ADMIN_TOKEN,
-      passphrase: PASSPHRASE,
-    });
     for (const holder of ["alice", "bob"]) ok(await run(["keys", "generate", "--out", `root-${holder}.json`]));
     ok(await run(BOOTSTRAP));
-  }, 400_000);
-
-  afterAll(async () => {
-    await instance?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   it("the root key holders protect targets, then approve an offline delegation; tuf-js resolves through it", async () => {
@@ -164,21 +139,26 @@ describe("protected delegations: tuf-js, the CLI and the root key holders", () =
   it("a hardware token takes over targets by a root change and approves a delegation with OpenSSL signatures over `ceremony bytes`; tuf-js follows", async () => {
     // Its own repository: the test below leaves a forged targets in this one's storage and caches.
     const hw = { TUF_EDGE_REPO: HW_REPO };
-    const hwUrls = repositoryUrls(instance.baseUrl, HW_REPO);
+    const hwUrls = repositoryUrls(local.instance.baseUrl, HW_REPO);
     const pinned = ["--trusted-root", `${HW_REPO}.1.root.json`];
     ok(await run(BOOTSTRAP, hw));
-    const hwRootOne = new Uint8Array((await readLocalR2Object(persistTo, `${HW_REPO}/metadata/1.root.json`)).bytes);
+    const hwRootOne = new Uint8Array(
+      (await readLocalR2Object(local.persistTo, `${HW_REPO}/metadata/1.root.json`)).bytes,
+    );
     const protect = json(ok(await run(["delegation", "protect", "--yes", "--json"], hw)));
     ok(await run(["ceremony", "sign", protect.id, "--key", "root-alice.json", "--key", "root-bob.json", "--yes"], hw));
 
     // The token: a P-256 key that signs only with openssl; the CLI reads its public key, never signs with it.
     execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "hw.pem"], {
-      cwd: scratch,
+      cwd: local.scratch,
     });
     ok(await run(["keys", "import", "--pem", "hw.pem", "--out", "sec-hw.json"]));
-    await writeFile(join(scratch, "sec-hw.pub.json"), ok(await run(["keys", "show", "sec-hw.json", "--json"])).stdout);
+    await writeFile(
+      join(local.scratch, "sec-hw.pub.json"),
+      ok(await run(["keys", "show", "sec-hw.json", "--json"])).stdout,
+    );
     const openssl = (input: string, output: string) =>
-      execFileSync("openssl", ["dgst", "-sha256", "-sign", "hw.pem", "-out", output, input], { cwd: scratch });
+      execFileSync("openssl", ["dgst", "-sha256", "-sign", "hw.pem", "-out", output, input], { cwd: local.scratch });
     const external = (file: string, sig: string, key = "sec-hw.pub.json") =>
       run(["ceremony", "sign", file, "--signature", sig, "--public-key", key], offline);
 
@@ -202,7 +182,7 @@ describe("protected delegations: tuf-js, the CLI and the root key holders", () =
       rootVersion: 3,
     });
     // tuf-js from root 1: root 2, root 3, and targets verified with the token's key.
-    const before = await lookUpWithTufJs(scratch, hwRootOne, hwUrls, "gamma/tool-1.0.tgz");
+    const before = await lookUpWithTufJs(local.scratch, hwRootOne, hwUrls, "gamma/tool-1.0.tgz");
     expect(before.info).toBeNull();
 
     // A delegation change: a targets-change file, signed by the token alone.
@@ -214,23 +194,23 @@ describe("protected delegations: tuf-js, the CLI and the root key holders", () =
     ok(await run(["ceremony", "bytes", "gamma.json", "--out", "gamma.bin", ...pinned], offline));
     openssl("gamma.bin", "gamma.sig");
     // Over other bytes: refused (exit 1); with a key that is not a targets key: refused (exit 5); nothing written.
-    await writeFile(join(scratch, "other.bin"), "not the draft");
+    await writeFile(join(local.scratch, "other.bin"), "not the draft");
     openssl("other.bin", "other.sig");
-    const unchanged = await readFile(join(scratch, "gamma.json"), "utf8");
+    const unchanged = await readFile(join(local.scratch, "gamma.json"), "utf8");
     const wrongBytes = await external("gamma.json", "other.sig");
     expect(wrongBytes.code).toBe(1);
     expect(wrongBytes.stderr).toContain("does not verify with key");
     const wrongKey = await external("gamma.json", "gamma.sig", "root-alice.json");
     expect(wrongKey.code).toBe(5);
     expect(wrongKey.stderr).toContain("is not a targets key of root v3; nothing was signed");
-    expect(await readFile(join(scratch, "gamma.json"), "utf8")).toBe(unchanged);
+    expect(await readFile(join(local.scratch, "gamma.json"), "utf8")).toBe(unchanged);
     const signed = ok(await external("gamma.json", "gamma.sig"));
     expect(signed.stdout).toContain("gamma.json: 1 of 1 needed from the targets keys; ready to submit");
     expect(json(ok(await run(["ceremony", "submit", "gamma.json", "--json"], hw)))).toMatchObject({
       state: "published",
       submitted: 1,
     });
-    const found = await lookUpWithTufJs(scratch, hwRootOne, hwUrls, "gamma/tool-1.0.tgz");
+    const found = await lookUpWithTufJs(local.scratch, hwRootOne, hwUrls, "gamma/tool-1.0.tgz");
     expect(found.info?.hashes).toEqual(entry.hashes);
     expect(found.roles).toContain("gamma");
   }, 300_000);
@@ -244,9 +224,9 @@ describe("protected delegations: tuf-js, the CLI and the root key holders", () =
     ok(await run(["ceremony", "export", id, "--out", "beta.json"]));
     const pinned = ["--trusted-root", `${REPO}.1.root.json`];
     // A file whose targets draft was changed after export (another path claimed) is refused before anything is signed.
-    const exported = JSON.parse(await readFile(join(scratch, "beta.json"), "utf8"));
+    const exported = JSON.parse(await readFile(join(local.scratch, "beta.json"), "utf8"));
     exported.targets.canonical = exported.targets.canonical.replace('"beta/*"', '"evil/*"');
-    await writeFile(join(scratch, "altered.json"), JSON.stringify(exported));
+    await writeFile(join(local.scratch, "altered.json"), JSON.stringify(exported));
     const altered = await run(
       ["ceremony", "sign", "altered.json", "--key", "root-alice.json", ...pinned, "--yes"],
       offline,
@@ -271,18 +251,18 @@ describe("protected delegations: tuf-js, the CLI and the root key holders", () =
     const submitted = json(ok(await run(["ceremony", "submit", "beta.json", "--json"])));
     expect(submitted).toMatchObject({ state: "published", submitted: 2 });
     const version = await publishedTargetsVersion();
-    const stored = await readLocalR2Object(persistTo, `${REPO}/metadata/${version}.targets.json`);
+    const stored = await readLocalR2Object(local.persistTo, `${REPO}/metadata/${version}.targets.json`);
     const genuine = JSON.parse(stored.bytes.toString("utf8"));
     expect(genuine.signed.delegations.roles.map((r: { name: string }) => r.name)).toEqual(["acme", "beta", "bins"]);
 
     // The thief: the online key, unsealed from the instance's SQLite file with the key-encryption key.
     const [row] = await queryLocalDurableObject<{ keyid: string; sealed: Uint8Array; iv: Uint8Array; kek_id: string }>(
-      persistTo,
+      local.persistTo,
       DO,
       "SELECT keyid, sealed, iv, kek_id FROM online_keys WHERE state = 'active'",
     );
     if (!row) throw new Error("no active online key");
-    const seed = await new Sealer(kek).unseal(
+    const seed = await new Sealer(local.secrets.KEY_ENCRYPTION_KEY).unseal(
       { sealed: new Uint8Array(row.sealed).buffer, iv: new Uint8Array(row.iv).buffer, kekId: row.kek_id },
       onlineKeyContext(REPO, row.keyid),
     );

@@ -13,9 +13,8 @@ import { sha256Hex } from "../../src/lib/digest.ts";
 import { decodeEntry, type MetadataEntry } from "../../src/log/entry.ts";
 import { decodeEntryBundle } from "../../src/log/tiles.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import { formatExpires } from "../../src/tuf/metadata.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
-import { applied, BASE, bootstrapped, getJson, rootSigners, targetEntry, workerFetch } from "./helpers.ts";
+import { applied, BASE, bootstrapped, getJson, inDays, rootSigners, targetEntry, workerFetch } from "./helpers.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -23,7 +22,7 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 async function signedBy(owner: Signer, version: number, paths: string[]): Promise<Uint8Array<ArrayBuffer>> {
   const targets: Record<string, unknown> = {};
   for (const path of paths) targets[path] = { length: path.length, hashes: (await targetEntry(path)).hashes };
-  const expires = formatExpires(new Date(Date.now() + 30 * 86_400_000));
+  const expires = inDays(30);
   const signed = { _type: "targets", spec_version: "1.0.31", version, expires, targets };
   return utf8(
     JSON.stringify({

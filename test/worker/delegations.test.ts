@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { AdminApiError, signDraft } from "../../scripts/lib/admin-client.ts";
+import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { checkTarget } from "../../src/browser/check-target.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
@@ -10,21 +10,12 @@ import {
   bootstrapped,
   getJson,
   publishedTargets,
+  refusal,
   resolve,
   targetEntry,
   withHmacRegistry,
   workerFetch,
 } from "./helpers.ts";
-
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AdminApiError) return { status: error.status, code: error.problem.code };
-    throw error;
-  }
-  throw new Error("the request was accepted");
-}
 
 describe("delegations: online named roles before the catch-all bins", () => {
   it("moves the targets a new delegation claims into it; a path none claims falls through to the bins", async () => {

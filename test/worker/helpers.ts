@@ -8,6 +8,7 @@ import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { RegistryClient, type RegistryCredential } from "../../scripts/lib/registry-client.ts";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
 import { httpMetadata, walkToTarget } from "../../scripts/lib/delegation-walk.ts";
+import { formatExpires } from "../../src/tuf/metadata.ts";
 import { parseRoot } from "../../src/tuf/root.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { ARTIFACTS, PEP740 } from "../unit/attestations/material.ts";
@@ -212,17 +213,26 @@ export function recentRuns(repo: string): Promise<InvocationSpend[]> {
   );
 }
 
-/** The status and problem code an admin request was refused with (throws if it was accepted). */
-export async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
+/** The status, problem code and detail an admin request was refused with (throws if it was accepted). */
+export async function refused(promise: Promise<unknown>): Promise<{ status: number; code: string; detail: string }> {
   try {
     await promise;
   } catch (error) {
-    const { status, problem } = error as { status?: number; problem?: { code: string } };
-    if (status !== undefined && problem) return { status, code: problem.code };
+    const { status, problem } = error as { status?: number; problem?: { code: string; detail: string } };
+    if (status !== undefined && problem) return { status, code: problem.code, detail: problem.detail };
     throw error;
   }
   throw new Error("the request was accepted");
 }
+
+/** The status and problem code an admin request was refused with (throws if it was accepted). */
+export async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
+  const { status, code } = await refused(promise);
+  return { status, code };
+}
+
+/** An expiry `days` from now, as TUF metadata writes it. */
+export const inDays = (days: number) => formatExpires(new Date(Date.now() + days * 86_400_000));
 
 /** A target entry for `path` that stands in for real bytes: the path's length, and the SHA-256 of the path. */
 export async function targetEntry(path: string) {

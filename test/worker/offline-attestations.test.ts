@@ -12,11 +12,21 @@ import { describe, expect, it } from "vitest";
 import { toHex, utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import { formatExpires } from "../../src/tuf/metadata.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { ARTIFACTS, PEP740 } from "../unit/attestations/material.ts";
-import { applied, BASE, getJson, PYPI_PATH, resolve, rootSigners, withHmacRegistry, workerFetch } from "./helpers.ts";
+import {
+  applied,
+  BASE,
+  getJson,
+  inDays,
+  PYPI_PATH,
+  refused,
+  resolve,
+  rootSigners,
+  withHmacRegistry,
+  workerFetch,
+} from "./helpers.ts";
 
 const PUBLISH = "https://docs.pypi.org/attestations/publish/v1";
 const pypi = { length: 29882, hashes: { sha256: ARTIFACTS["pypi_attestations-0.0.19.tar.gz"].sha256 } };
@@ -37,7 +47,7 @@ async function setUp(repo: string) {
     _type: "targets",
     spec_version: "1.0.31",
     version: 1,
-    expires: formatExpires(new Date(Date.now() + 30 * 86_400_000)),
+    expires: inDays(30),
     targets: { [PYPI_PATH]: pypi },
   };
   const message = canonicalBytes(signed);
@@ -55,16 +65,6 @@ async function setUp(repo: string) {
     }),
   );
   return { ...context, owners };
-}
-
-async function refused(promise: Promise<unknown>): Promise<{ status: number; code: string; detail: string }> {
-  const error = (await promise.then(
-    () => {
-      throw new Error("the request was accepted");
-    },
-    (e: unknown) => e,
-  )) as { status: number; problem: { code: string; detail: string } };
-  return { status: error.status, code: error.problem.code, detail: error.problem.detail };
 }
 
 describe("attestations in an offline namespace", () => {

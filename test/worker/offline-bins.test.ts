@@ -10,13 +10,13 @@ import { sha256Hex } from "../../src/lib/digest.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
-import { formatExpires } from "../../src/tuf/metadata.ts";
 import { firstVersions } from "../../src/tuf/offline-bins.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import type { OfflineDraftView } from "../../src/repository-api.ts";
 import {
   applied,
   BASE,
+  inDays,
   publishedTargets,
   refusal,
   resolve,
@@ -26,7 +26,6 @@ import {
   workerFetch,
 } from "./helpers.ts";
 
-const inDays = (days: number) => formatExpires(new Date(Date.now() + days * 86_400_000));
 const bins = new HashBins(2, "acme.bins");
 
 /** An envelope of `signed` signed by `signers`, as the owners' CLI writes it. */

@@ -8,21 +8,21 @@ import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { fromUtf8, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
-import { formatExpires } from "../../src/tuf/metadata.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
 import {
   applied,
   BASE,
+  inDays,
   publishedTargets,
+  refusal,
+  refused,
   resolve,
   rootSigners,
   targetEntry,
   withHmacRegistry,
   workerFetch,
 } from "./helpers.ts";
-
-const inDays = (days: number) => formatExpires(new Date(Date.now() + days * 86_400_000));
 
 /**
  * A version of an offline role as its owners would sign it, serialised with
@@ -45,22 +45,6 @@ async function ownersVersion(
   const signatures = [];
   for (const signer of signers) signatures.push({ keyid: signer.keyid, sig: toHex(await signer.sign(message)) });
   return utf8(JSON.stringify({ signatures, signed }, null, 2));
-}
-
-async function refused(promise: Promise<unknown>): Promise<{ status: number; code: string; detail: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const { status, problem } = error as { status?: number; problem?: { code: string; detail: string } };
-    if (status !== undefined && problem) return { status, code: problem.code, detail: problem.detail };
-    throw error;
-  }
-  throw new Error("the request was accepted");
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
-  const { status, code } = await refused(promise);
-  return { status, code };
 }
 
 async function setUp(repo: string) {

@@ -16,7 +16,7 @@ import { walkToTarget } from "../../scripts/lib/delegation-walk.ts";
 import type { CeremonyView } from "../../src/repository-api.ts";
 import { fromUtf8, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
-import { formatExpires, parseEnvelope, SPEC_VERSION, sign, verifyThreshold } from "../../src/tuf/metadata.ts";
+import { parseEnvelope, SPEC_VERSION, sign, verifyThreshold } from "../../src/tuf/metadata.ts";
 import { parseRoot, type Root } from "../../src/tuf/root.ts";
 import type { Signer } from "../../src/tuf/signer.ts";
 import type { Targets } from "../../src/tuf/targets.ts";
@@ -26,6 +26,7 @@ import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import {
   BASE,
   getJson,
+  inDays,
   publishedTargets,
   refusal,
   resolve,
@@ -304,7 +305,7 @@ describe("protected-delegations mode", () => {
     const repo = "prot-pending";
     const { client, holders, registry } = await protectedRepository(repo);
     const owner = defined((await rootSigners(1))[0]);
-    const expires = formatExpires(new Date(Date.now() + 30 * 86_400_000));
+    const expires = inDays(30);
     const v1 = await sign({ _type: "targets", spec_version: SPEC_VERSION, version: 1, expires, targets: {} }, [owner]);
     const add = await client.addDelegation({
       name: "beta",
