@@ -23,7 +23,7 @@ import {
   WebhookBodySchema,
 } from "../src/schemas/webhook.ts";
 import { describeIssues, fieldErrors } from "../src/schemas/issues.ts";
-import { wellFormedJson } from "../src/schemas/safe-string.ts";
+import { mayBeIllFormed, wellFormedJson } from "../src/schemas/safe-string.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import { toHex, utf8 } from "../src/lib/bytes.ts";
 import type { Assignment } from "./delegations.ts";
@@ -46,6 +46,7 @@ import { listedAttestations } from "../src/tuf/target-attestations.ts";
 import type { StagedUploads } from "./staged-uploads.ts";
 import type { StagedUpload } from "../src/repository-api.ts";
 import { AcceptGroup } from "./accept-group.ts";
+import { GroupRows } from "./group-rows.ts";
 
 export interface PushDeps {
   sql: SqlStorage;
@@ -105,8 +106,21 @@ interface TaskRow extends Record<string, SqlStorageValue> {
   timestamp_version: number | null;
 }
 
-/** What accepting one push in its group's transaction came to: its task (new, or a redelivery's), or its refusal. */
-type AcceptOutcome = { task: TaskRow; duplicate: boolean; publishSoonFailed?: { error: unknown } } | Failure;
+/**
+ * What accepting one push in its group's transaction came to: its task (new, or a redelivery's), or its
+ * refusal. A new task also carries what its answer is built from (no second read of its row): whether it
+ * queued changes for offline roles' owners, and where publishing stood once its group asked for the
+ * publish (read once for the group).
+ */
+type AcceptOutcome =
+  | {
+      task: TaskRow;
+      duplicate: boolean;
+      awaitingAny?: boolean;
+      progress?: Progress;
+      publishSoonFailed?: { error: unknown };
+    }
+  | Failure;
 
 /** Whether a signed upload may stream its bytes: a redelivery (nothing to store), a reserved staging key, or a refusal. */
 export type UploadAuthorization =
@@ -117,6 +131,8 @@ export type UploadAuthorization =
 export class Pushes {
   readonly #deps: PushDeps;
   readonly #group: AcceptGroup<AcceptOutcome>;
+  /** The tasks, deliveries and bins of the group being written, written together at its end. */
+  readonly #rows = new GroupRows<TaskRow>();
 
   constructor(deps: PushDeps) {
     this.#deps = deps;
@@ -125,6 +141,8 @@ export class Pushes {
     this.#group = new AcceptGroup<AcceptOutcome>({
       transaction: deps.transaction,
       written: (outcomes) => {
+        const accepted = new Set(outcomes.flatMap((o) => ("task" in o && !o.duplicate ? [o.task.id] : [])));
+        this.#rows.write(deps.sql, accepted, (bins) => deps.index.touchEach(bins));
         const registries = fresh(outcomes);
         if (registries.length > 0) deps.accepted(registries);
       },
@@ -136,7 +154,11 @@ export class Pushes {
         } catch (error) {
           // Stored, but not answered as accepted (as a push alone would not be); its refused neighbours keep their refusals.
           for (const o of outcomes) if ("task" in o && !o.duplicate) o.publishSoonFailed = { error };
+          return;
         }
+        // Where publishing stands now, as a poll would read it, for every new task's answer: one statement per group.
+        const progress = deps.roles.progress();
+        for (const o of outcomes) if ("task" in o && !o.duplicate) o.progress = progress;
       },
     });
   }
@@ -336,7 +358,8 @@ export class Pushes {
       if (refused) return refused;
       const seq = this.#deps.roles.nextSeq();
       const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
-      this.#deps.events.apply(binned, seq, `registry ${registry}`, id);
+      const touched = new Set<string>();
+      const { awaitingOwners } = this.#deps.events.apply(binned, seq, `registry ${registry}`, id, touched);
       if (uploadId) this.#deps.staged.accepted(uploadId);
       const task: TaskRow = {
         id,
@@ -348,29 +371,21 @@ export class Pushes {
         snapshot_version: null,
         timestamp_version: null,
       };
-      this.#deps.sql.exec(
-        "INSERT INTO tasks (id, seq, registry, events, created_at) VALUES (?, ?, ?, ?, ?)",
-        task.id,
-        task.seq,
-        task.registry,
-        task.events,
-        task.created_at,
-      );
-      this.#deps.sql.exec(
-        "INSERT INTO deliveries (registry, id, body_sha256, received_at, task_id) VALUES (?, ?, ?, ?, ?)",
-        registry,
-        delivery.id,
-        delivery.bodySha256,
-        now,
-        task.id,
-      );
-      return { task, duplicate: false };
+      // Its task and delivery rows, and the marks of the bins it changed, are written with the group's (group-rows.ts).
+      const row = { registry, id: delivery.id, body_sha256: delivery.bodySha256, received_at: now, task_id: task.id };
+      this.#rows.add(task, row, touched);
+      return { task, duplicate: false, awaitingAny: awaitingOwners.length > 0 };
     });
     const outcome = await written.finally(() => this.#deps.events.finish(binned));
     if ("ok" in outcome) return outcome;
     if (outcome.publishSoonFailed) throw outcome.publishSoonFailed.error;
-    // The group asked for the publish of its new changes.
-    return this.#respond(outcome.task, push.respondAsync, outcome.duplicate, !outcome.duplicate);
+    // The group asked for the publish of its new changes; a respond-async answer is built from what the group knows.
+    const { task, duplicate, progress, awaitingAny } = outcome;
+    if (push.respondAsync && !duplicate && progress && awaitingAny !== undefined) {
+      const view = this.#view(task, progress, awaitingAny);
+      return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
+    }
+    return this.#respond(task, push.respondAsync, duplicate, !duplicate);
   }
 
   async #verifyAttestations(events: BinnedEvent[]): Promise<Failure | null> {
@@ -471,14 +486,18 @@ export class Pushes {
    * registry's id is another delivery).
    */
   #seen(delivery: Delivery): { task: TaskRow } | Failure | null {
-    const row = this.#deps.sql
-      .exec<TaskRow & { body_sha256: string | null }>(
-        `SELECT tasks.*, deliveries.body_sha256 FROM deliveries JOIN tasks ON tasks.id = deliveries.task_id
+    // Within a group, an earlier push of the group counts as stored (its rows are written at the group's end).
+    const grouped = this.#rows.delivery(delivery.registry, delivery.id);
+    const row = grouped
+      ? { ...grouped.task, body_sha256: grouped.delivery.body_sha256 }
+      : this.#deps.sql
+          .exec<TaskRow & { body_sha256: string | null }>(
+            `SELECT tasks.*, deliveries.body_sha256 FROM deliveries JOIN tasks ON tasks.id = deliveries.task_id
          WHERE deliveries.registry = ? AND deliveries.id = ?`,
-        delivery.registry,
-        delivery.id,
-      )
-      .toArray()[0];
+            delivery.registry,
+            delivery.id,
+          )
+          .toArray()[0];
     if (!row) return null;
     const { body_sha256: bodySha256, ...task } = row;
     if (bodySha256 !== null && bodySha256 !== delivery.bodySha256) {
@@ -509,7 +528,8 @@ function parseJson<S extends z.ZodType>(text: string, schema: S): { ok: true; va
   } catch {
     return failure(400, "invalid_request", "the body is not JSON");
   }
-  const parsed = wellFormedJson(schema).safeParse(json);
+  // Text with no surrogate anywhere cannot hold an ill-formed string: the schema alone decides.
+  const parsed = (mayBeIllFormed(text) ? wellFormedJson(schema) : schema).safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   return {
     ...failure(400, "invalid_request", describeIssues(parsed.error)),

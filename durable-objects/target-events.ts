@@ -18,6 +18,7 @@ import type { Hashes } from "../src/tuf/targets.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
+import { encodeValidatedTargetEntry } from "../src/log/entry.ts";
 import type { Attestations, VerifiedAttestation } from "./attestations.ts";
 import type { Quarantine } from "./quarantine.ts";
 import type { StagedUploads } from "./staged-uploads.ts";
@@ -148,23 +149,26 @@ export class TargetEvents {
    * whose owners now have changes to sign. Consecutive additions of
    * distinct paths are written together (#addAll), in a few statements for
    * many targets, with the same rows and log entries, in the same order, as
-   * one at a time.
+   * one at a time. With `touched`, the bins the events change are added
+   * to it, for the caller to mark (a group of pushes marks its bins once:
+   * group-rows.ts); without, they are marked here.
    */
   apply(
     events: readonly BinnedEvent[],
     seq: number,
     actor: Actor = "operator",
     taskId: string | null = null,
+    touched?: Set<string>,
   ): { removed: number; awaitingOwners: string[] } {
     const anyQuarantined = this.#quarantine.any();
     let removed = 0;
     const queued: QueuedChange[] = [];
     // Bins changed by the events below, marked once each at the end (same change, same transaction).
-    const touched = new Set<string>();
+    const bins = touched ?? new Set<string>();
     let adds: Array<BinnedEvent & { type: "targets.add" }> = [];
     const addPaths = new Set<string>();
     const flush = () => {
-      this.#addAll(adds, touched);
+      this.#addAll(adds, bins);
       adds = [];
       addPaths.clear();
     };
@@ -211,7 +215,7 @@ export class TargetEvents {
       }
       switch (event.type) {
         case "targets.remove":
-          if (this.#index.remove(event.path, seq, touched)) removed++;
+          if (this.#index.remove(event.path, seq, bins)) removed++;
           break;
         case "targets.yank":
         case "targets.unyank": {
@@ -220,13 +224,13 @@ export class TargetEvents {
           const { yanked: _y, yanked_reason: _r, ...custom } = target.custom ?? {};
           const next =
             event.type === "targets.yank" ? { ...custom, yanked: true, yanked_reason: event.reason } : custom;
-          this.#index.upsert({ ...target, custom: Object.keys(next).length ? next : undefined }, seq, touched);
+          this.#index.upsert({ ...target, custom: Object.keys(next).length ? next : undefined }, seq, bins);
           break;
         }
       }
     }
     flush();
-    this.#index.touch(touched, seq);
+    if (!touched) this.#index.touch(bins, seq);
     const awaitingOwners = queued.length > 0 ? this.#offline.queue(queued, actor, taskId, Date.now()) : [];
     return { removed, awaitingOwners };
   }
@@ -269,6 +273,7 @@ export class TargetEvents {
   #addAll(adds: ReadonlyArray<BinnedEvent & { type: "targets.add" }>, touched: Set<string>): void {
     if (adds.length === 0) return;
     const written = this.#index.upsertMany(adds, touched);
+    // Their paths and hashes passed the request's schemas (the ones the log's entries are checked with): not again here.
     this.#log.appendMany(
       written.map((event) => ({
         type: "target.add" as const,
@@ -276,6 +281,7 @@ export class TargetEvents {
         path: event.path,
         hashes: event.hashes,
       })),
+      encodeValidatedTargetEntry,
     );
     // check() let these through only if they are what was published (or the first publication).
     const upsert = "ON CONFLICT (path) DO UPDATE SET length = excluded.length";

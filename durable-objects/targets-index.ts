@@ -162,6 +162,15 @@ export class TargetsIndex {
     }
   }
 
+  /** Marks each of `bins` changed by its own change (bin → seq), in one statement (a group of pushes: group-rows.ts). */
+  touchEach(bins: ReadonlyMap<string, number>): void {
+    this.#sql.exec(
+      `UPDATE roles SET dirty = MAX(dirty, 1), seq = json_extract(changed.value, '$[1]')
+       FROM json_each(?) AS changed WHERE roles.name = json_extract(changed.value, '$[0]')`,
+      JSON.stringify([...bins]),
+    );
+  }
+
   get(path: string): StoredTarget | null {
     const row = this.#sql.exec<TargetRow>("SELECT * FROM targets WHERE path = ?", path).toArray()[0];
     return row ? fromRow(row) : null;

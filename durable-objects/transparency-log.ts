@@ -103,15 +103,19 @@ export class TransparencyLog {
   /**
    * Appends entries in order, ROWS_PER_INSERT to a statement; call inside the
    * transaction that makes the change (no await in between, so no other
-   * append can take their indices).
+   * append can take their indices). `encode` makes each entry's bytes
+   * (encodeEntry, which validates it; see encodeValidatedTargetEntry).
    */
-  appendMany(entries: readonly LogEntry[]): void {
+  appendMany<E extends LogEntry>(
+    entries: readonly E[],
+    encode: (entry: E) => Uint8Array<ArrayBuffer> = encodeEntry,
+  ): void {
     let next = this.size();
     for (let i = 0; i < entries.length; i += ROWS_PER_INSERT) {
       const chunk = entries.slice(i, i + ROWS_PER_INSERT);
       this.#sql.exec(
         `INSERT INTO log_entries (idx, entry, path) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`,
-        ...chunk.flatMap((entry) => [next++, encodeEntry(entry).buffer, "path" in entry ? entry.path : null]),
+        ...chunk.flatMap((entry) => [next++, encode(entry).buffer, "path" in entry ? entry.path : null]),
       );
     }
   }

@@ -128,6 +128,42 @@ export function encodeEntry(entry: LogEntry): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+const TARGET_ENTRY_KEYS = ["hashes", "path", "repository", "type"];
+const HASH_NAMES = new Set(["sha256", "sha512"]);
+
+/**
+ * The bytes encodeEntry gives a target entry whose path, hashes and
+ * repository were validated already, with the very schemas LogEntrySchema
+ * applies to them (a request's TargetPathSchema and HashesSchema; the
+ * repository is the object's own, validated name): a push's target
+ * additions are validated once, when its body is parsed, not again per log
+ * entry. Only the entry's shape is checked here (its type, exactly these
+ * four fields, hash names); an entry of any other shape is refused.
+ */
+export function encodeValidatedTargetEntry(entry: TargetLogEntry): Uint8Array<ArrayBuffer> {
+  const keys = Object.keys(entry).sort();
+  const hashes = Object.keys(entry.hashes ?? {});
+  if (
+    !(TARGET_ENTRY_TYPES as readonly string[]).includes(entry.type) ||
+    keys.length !== TARGET_ENTRY_KEYS.length ||
+    keys.some((key, i) => key !== TARGET_ENTRY_KEYS[i]) ||
+    typeof entry.path !== "string" ||
+    typeof entry.repository !== "string" ||
+    hashes.length === 0 ||
+    hashes.some((name) => !HASH_NAMES.has(name))
+  ) {
+    throw new LogError(
+      "invalid_entry",
+      "not a target log entry: type, repository, path and hashes, and no other field",
+    );
+  }
+  const bytes = canonicalBytes(entry);
+  if (bytes.length > MAX_ENTRY_SIZE) {
+    throw new LogError("invalid_entry", `an entry is at most ${MAX_ENTRY_SIZE} bytes, this one is ${bytes.length}`);
+  }
+  return bytes;
+}
+
 /** Parses entry bytes; they must be exactly the canonical encoding of a valid entry. */
 export function decodeEntry(bytes: Uint8Array): LogEntry {
   if (bytes.length > MAX_ENTRY_SIZE) throw new LogError("invalid_entry", `an entry is at most ${MAX_ENTRY_SIZE} bytes`);

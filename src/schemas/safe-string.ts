@@ -55,6 +55,15 @@ export function firstIllFormed(
   return null;
 }
 
+/**
+ * Whether JSON text can hold a string or key that is not well-formed: only a
+ * surrogate code unit, raw or as a \\uD800–\\uDFFF escape, can make one. Text
+ * without either needs no walk of its parsed value (wellFormedJson).
+ */
+export function mayBeIllFormed(jsonText: string): boolean {
+  return /[\uD800-\uDFFF]|\\u[dD][89a-fA-F]/.test(jsonText);
+}
+
 /** Each schema's wrapped form, built once (a push parses its body with it: building zod schemas costs more than using them). */
 const wrapped = new WeakMap<z.ZodType, z.ZodType>();
 

@@ -147,4 +147,71 @@ describe("pushes accepted in one group", () => {
       expect((await registry.task(outcome.response.task.id)).state).toBe("published");
     }
   });
+  it("answers a respond-async push from what its group knows, as a poll of its task at that moment says", async () => {
+    const repo = "accept-group-answers";
+    const { registry } = await withHmacRegistry(repo);
+    const listed = await add("answers/a-1.0.tgz");
+    const first = await registry.push([listed]);
+    expect(first.task.state).toBe("published");
+
+    // The same target again changes nothing: published at once (200), with the versions that carry it.
+    const again = await registry.push([listed], { async: true, id: "msg_answers_again" });
+    expect(again.status).toBe(200);
+    expect(again.task).toMatchObject({ state: "published", versions: first.task.versions });
+    expect(again.task).toEqual(await registry.task(again.task.id));
+
+    // A new target is queued (no round carries it yet), with neither versions nor an error.
+    const fresh = await registry.push([await add("answers/b-1.0.tgz")], { async: true, id: "msg_answers_fresh" });
+    expect(fresh.status).toBe(202);
+    expect(fresh.task).toMatchObject({ state: "queued", registry: again.task.registry, events: 1 });
+    expect(fresh.task.versions).toBeUndefined();
+    expect(fresh.task.lastError).toBeUndefined();
+    // Its redelivery is answered with the same task, read back.
+    const redelivered = await registry.push([await add("answers/b-1.0.tgz")], { async: true, id: "msg_answers_fresh" });
+    expect(redelivered).toMatchObject({
+      duplicate: true,
+      task: { id: fresh.task.id, createdAt: fresh.task.createdAt },
+    });
+  });
+  it("a delivery id that a push earlier in the same group used is its redelivery (same body) or a conflict (another body)", async () => {
+    const repo = "accept-group-ids";
+    const { registry } = await withHmacRegistry(repo);
+    const a = await add("ids/a-1.0.tgz");
+    const b = await add("ids/b-1.0.tgz");
+    const c = await add("ids/c-1.0.tgz");
+    const bodies = [[a], [a], [b], [a], [b], [c]];
+    const ids = ["msg_ids", "msg_ids", "msg_ids", "msg_ids", "msg_ids", "msg_ids_other"];
+    // Sent at once: checked while the object is busy, written in one group in the order their checks ended.
+    const outcomes = await Promise.allSettled(
+      bodies.map((events, i) => registry.push(events as never, { async: true, id: ids[i] })),
+    );
+    const answered = outcomes.flatMap((o, i) => (o.status === "fulfilled" ? [{ i, response: o.value }] : []));
+    const fresh = answered.filter((o) => !o.response.duplicate);
+    // One new task for each id; every other push with the winner's body is its redelivery.
+    expect(fresh.map((o) => ids[o.i]).sort()).toEqual(["msg_ids", "msg_ids_other"]);
+    const winner = defined(fresh.find((o) => ids[o.i] === "msg_ids"));
+    const winnerPath = defined(bodies[winner.i]?.[0]).path;
+    for (const [i, outcome] of outcomes.entries()) {
+      if (ids[i] !== "msg_ids" || i === winner.i) continue;
+      if (defined(bodies[i]?.[0]).path === winnerPath) {
+        expect(outcome).toMatchObject({
+          status: "fulfilled",
+          value: { duplicate: true, task: { id: winner.response.task.id } },
+        });
+      } else {
+        expect(outcome.status).toBe("rejected");
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+          status: 409,
+          problem: { code: "delivery_conflict", detail: expect.stringContaining(winner.response.task.id) },
+        });
+      }
+    }
+    // Published: the winner's and the other id's targets, not the conflicting body's.
+    await registry.push([await add("ids/last-1.0.tgz")]);
+    const listings = (await allPublishedTargets(repo)).listings;
+    expect(listings.has(winnerPath)).toBe(true);
+    expect(listings.has(winnerPath === a.path ? b.path : a.path)).toBe(false);
+    expect(listings.has(c.path)).toBe(true);
+    for (const o of fresh) expect((await registry.task(o.response.task.id)).state).toBe("published");
+  });
 });

@@ -311,7 +311,10 @@ describe("offline delegations: changes wait for the owners' signatures", () => {
     const yank = await registry.push([{ type: "targets.yank", path: "@acme/a-1.0.tgz", reason: "CVE-1" }], {
       async: true,
     });
-    expect((await registry.task(yank.task.id)).state).toBe("awaiting-owners");
+    // Answered at once (202) as its poll says: waiting for the owners of "acme".
+    expect(yank.status).toBe(202);
+    expect(yank.task).toMatchObject({ state: "awaiting-owners", awaitingOwners: ["acme"] });
+    expect(await registry.task(yank.task.id)).toEqual(yank.task);
 
     // Nothing of it is in any published metadata.
     const queued = await publishedTargets(repo);

@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeEntry, encodeEntry, ENTRY_TYPES, entryLeafHash, type LogEntry } from "../../../src/log/entry.ts";
+import {
+  decodeEntry,
+  encodeEntry,
+  encodeValidatedTargetEntry,
+  ENTRY_TYPES,
+  entryLeafHash,
+  type LogEntry,
+  type TargetLogEntry,
+} from "../../../src/log/entry.ts";
 import type { LogError } from "../../../src/log/errors.ts";
 import { MAX_TARGET_PATH_BYTES } from "../../../src/schemas/target-path.ts";
 import { fromUtf8, toHex, utf8 } from "../../../src/lib/bytes.ts";
@@ -156,5 +164,29 @@ describe("log entries", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("a target entry validated already encodes to encodeEntry's bytes; one of another shape is refused", () => {
+    for (const v of VECTORS.slice(0, 2)) {
+      expect(encodeValidatedTargetEntry(v.entry as TargetLogEntry)).toEqual(encodeEntry(v.entry));
+    }
+    const unicode = { ...defined(VECTORS[0]).entry, path: "pkg/\u00fc/\u{1f600}.tgz" } as TargetLogEntry;
+    expect(fromUtf8(encodeValidatedTargetEntry(unicode))).toBe(fromUtf8(encodeEntry(unicode)));
+    const base = defined(VECTORS[0]).entry as Record<string, unknown>;
+    for (const bad of [
+      { ...base, type: "target.delete" },
+      { ...base, type: "attestation.add" },
+      { ...base, extra: 1 },
+      { ...base, path: undefined },
+      { ...base, path: 7 },
+      { ...base, hashes: {} },
+      { ...base, hashes: { sha256: SHA256_HELLO, md5: "00" } },
+      { type: "target.add", repository: "acme", hashes: { sha256: SHA256_HELLO } },
+    ]) {
+      expect(
+        (caught(() => encodeValidatedTargetEntry(bad as TargetLogEntry)) as LogError).code,
+        JSON.stringify(bad),
+      ).toBe("invalid_entry");
+    }
   });
 });
