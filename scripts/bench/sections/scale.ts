@@ -38,8 +38,9 @@ import type { ProjectCopy } from "../snapshot.ts";
 import type { BenchContext, Section, SectionResult, Table } from "../types.ts";
 
 const REPO = "bench-scale";
-/** Where --profile writes the whole CPU profile of the pushing phase. */
-const PROFILE_FILE = join(PROJECT_ROOT, "bench-results/scale-profile.cpuprofile");
+/** Where --profile writes the whole CPU profile of the pushing phase (this code; the baseline's beside it). */
+const profileFile = (label: string) =>
+  join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
 const EVENTS_PER_PUSH = 10;
 const POLL_MS = 25;
 const DRAIN_TIMEOUT_MS = 10 * 60_000;
@@ -61,7 +62,11 @@ interface Figures {
   ackMs: ReturnType<typeof summarize>;
   ackToPublishedMs: ReturnType<typeof summarize>;
   cpuMsPerTarget: number;
+  /** The Worker isolate's own busy time in the profile (--profile) ÷ targets accepted, or null. */
+  isolateCpuMsPerTarget: number | null;
   failedPushes: number;
+  /** GET /{repo}/tasks/{id} requests the poller made while pushing and draining. */
+  taskPolls: number;
   largestInvocation: Record<string, number> | null;
   /** The heaviest functions of the pushing and draining phase (--profile), or null. */
   profile: { busyMs: number; functions: HotFunction[] } | null;
@@ -116,6 +121,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     let accepted = 0;
     let failed = 0;
     let serial = 0;
+    let polls = 0;
     let pushing = true;
     // The poller asks for the oldest outstanding task; once it is published, so is every change acknowledged before it was sent.
     const poller = (async () => {
@@ -123,6 +129,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       while ((pushing || outstanding.length > 0) && performance.now() < deadline()) {
         const oldest = outstanding[0];
         if (oldest) {
+          polls++;
           const task = await registry.task(oldest.id).catch(() => null);
           const at = performance.now();
           if (task?.state === "published") {
@@ -140,7 +147,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       }
     })();
     let drainStart = Number.POSITIVE_INFINITY;
-    const profiling = options.profile && label === "this" && inspector !== null;
+    // Both codes are profiled alike (the profiler's own cost is in both), so their isolate CPU compares.
+    const profiling = options.profile && inspector !== null;
     if (profiling) await inspector.startProfile();
     const mark = monitor.mark();
     const start = performance.now();
@@ -201,8 +209,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       const raw = await inspector.stopProfile();
       // The whole profile too, for DevTools or a flame graph viewer.
       await mkdir(join(PROJECT_ROOT, "bench-results"), { recursive: true });
-      await writeFile(PROFILE_FILE, JSON.stringify(raw));
-      log(`  CPU profile written to ${PROFILE_FILE}`);
+      await writeFile(profileFile(label), JSON.stringify(raw));
+      log(`  CPU profile written to ${profileFile(label)}`);
       profile = hotFunctions(raw, 30);
     }
     const cpuSeconds = usage.workerdCores * usage.seconds;
@@ -224,7 +232,9 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       ackMs: summarize(ackMs),
       ackToPublishedMs: summarize(latency),
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
+      isolateCpuMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
       failedPushes: failed,
+      taskPolls: polls,
       largestInvocation: await largestInvocation(base, REPO, bench.token),
       profile,
     };
@@ -272,14 +282,17 @@ export const scale: Section = {
         row("ack → published p50, ms", (f) => f.ackToPublishedMs.p50, true),
         row("ack → published p99, ms", (f) => f.ackToPublishedMs.p99, true),
         row("workerd CPU per published target, ms", (f) => f.cpuMsPerTarget, true),
+        row("Worker isolate CPU per accepted target, ms (--profile)", (f) => f.isolateCpuMsPerTarget, true),
         row("largest invocation: R2 operations", (f) => largest(f, "r2_operations"), true),
         row("largest invocation: roles signed", (f) => largest(f, "roles"), true),
         row("largest invocation: wall ms", (f) => largest(f, "wall_ms"), true),
         row("failed pushes", (f) => f.failedPushes, true),
+        row("task polls (GET …/tasks/{id})", (f) => f.taskPolls, true),
       ],
       notes: [
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.`,
         "Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip through wrangler's proxy, from when it fell due. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every 25 ms; a published task settles every task acknowledged before it was sent.",
+        "Worker isolate CPU (--profile only; both codes are profiled alike): the profile's busy time (its samples but idle, pushing and draining, each counted for the time since the sample before it) ÷ targets accepted: the isolate of the Worker and its Durable Object, without the R2 and cache simulators and wrangler's proxy, which run in other isolates.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
