@@ -162,13 +162,21 @@ export class TargetsIndex {
     }
   }
 
-  /** Marks each of `bins` changed by its own change (bin → seq), in one statement (a group of pushes: group-rows.ts). */
+  /**
+   * Marks each of `bins` changed by its own change (bin → seq): a run of
+   * them per statement, as JSON (json-rows.ts; a group of pushes marks its
+   * bins once: group-rows.ts).
+   */
   touchEach(bins: ReadonlyMap<string, number>): void {
-    this.#sql.exec(
-      `UPDATE roles SET dirty = MAX(dirty, 1), seq = json_extract(changed.value, '$[1]')
-       FROM json_each(?) AS changed WHERE roles.name = json_extract(changed.value, '$[0]')`,
-      JSON.stringify([...bins]),
-    );
+    for (const run of jsonRuns([...bins], ([name, seq]) => [name, seq])) {
+      if (run.rows)
+        this.#sql.exec(
+          `UPDATE roles SET dirty = MAX(dirty, 1), seq = changed.value ->> 1
+           FROM json_each(?) AS changed WHERE roles.name = changed.value ->> 0`,
+          jsonArray(run.rows),
+        );
+      else for (const [name, seq] of run.items) this.touch([name], seq);
+    }
   }
 
   get(path: string): StoredTarget | null {
