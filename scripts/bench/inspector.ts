@@ -179,6 +179,22 @@ export function profileWindow(profile: CpuProfile, fromMs: number, toMs: number)
   return { ...profile, samples, timeDeltas };
 }
 
+/**
+ * The isolate's own CPU in `profile`, in ms: each sample but idle counts for
+ * the time since the sample before it, at most `capMs` (twice the 0.5 ms
+ * sampling interval by default). A longer gap between two samples is time
+ * the thread spent outside this isolate (the local R2 and cache simulators'
+ * isolates, I/O, or waiting for a core on a loaded machine), which the busy
+ * time of hotFunctions counts toward the sample after it.
+ */
+export function ownCpuMs(profile: CpuProfile, capMs = 1): number {
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
+  let ms = 0;
+  for (const [i, node] of (profile.samples ?? []).entries())
+    if (!idle.has(node)) ms += Math.min(capMs, (profile.timeDeltas?.[i] ?? 0) / 1000);
+  return ms;
+}
+
 /** The inspector port wrangler was started with (from its command line), or null. */
 export function inspectorPort(pid: number | undefined): number | null {
   const match = pid === undefined ? null : /--inspector-port\s+(\d+)/.exec(commandOf(pid));

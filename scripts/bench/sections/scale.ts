@@ -26,7 +26,7 @@ import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { startBenchInstance } from "../instance.ts";
-import { type HotFunction, hotFunctions, Inspector, inspectorPort } from "../inspector.ts";
+import { type HotFunction, hotFunctions, Inspector, inspectorPort, ownCpuMs } from "../inspector.ts";
 import { largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
@@ -62,14 +62,16 @@ interface Figures {
   ackMs: ReturnType<typeof summarize>;
   ackToPublishedMs: ReturnType<typeof summarize>;
   cpuMsPerTarget: number;
-  /** The Worker isolate's own busy time in the profile (--profile) ÷ targets accepted, or null. */
+  /** The Worker isolate's busy time in the profile (--profile), gaps included, ÷ targets accepted, or null. */
+  isolateBusyMsPerTarget: number | null;
+  /** The Worker isolate's own CPU in the profile (ownCpuMs: gaps capped) ÷ targets accepted, or null. */
   isolateCpuMsPerTarget: number | null;
   failedPushes: number;
   /** GET /{repo}/tasks/{id} requests the poller made while pushing and draining. */
   taskPolls: number;
   largestInvocation: Record<string, number> | null;
   /** The heaviest functions of the pushing and draining phase (--profile), or null. */
-  profile: { busyMs: number; functions: HotFunction[] } | null;
+  profile: { busyMs: number; ownCpuMs: number; functions: HotFunction[] } | null;
 }
 
 const randomHex = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
@@ -211,7 +213,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       await mkdir(join(PROJECT_ROOT, "bench-results"), { recursive: true });
       await writeFile(profileFile(label), JSON.stringify(raw));
       log(`  CPU profile written to ${profileFile(label)}`);
-      profile = hotFunctions(raw, 30);
+      profile = { ...hotFunctions(raw, 30), ownCpuMs: ownCpuMs(raw) };
     }
     const cpuSeconds = usage.workerdCores * usage.seconds;
     const heapAfter = inspector ? await inspector.heapUsage() : null;
@@ -232,7 +234,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       ackMs: summarize(ackMs),
       ackToPublishedMs: summarize(latency),
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
-      isolateCpuMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
+      isolateBusyMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
+      isolateCpuMsPerTarget: profile && accepted > 0 ? profile.ownCpuMs / accepted : null,
       failedPushes: failed,
       taskPolls: polls,
       largestInvocation: await largestInvocation(base, REPO, bench.token),
@@ -283,6 +286,7 @@ export const scale: Section = {
         row("ack → published p99, ms", (f) => f.ackToPublishedMs.p99, true),
         row("workerd CPU per published target, ms", (f) => f.cpuMsPerTarget, true),
         row("Worker isolate CPU per accepted target, ms (--profile)", (f) => f.isolateCpuMsPerTarget, true),
+        row("Worker isolate busy per accepted target, gaps included, ms", (f) => f.isolateBusyMsPerTarget, true),
         row("largest invocation: R2 operations", (f) => largest(f, "r2_operations"), true),
         row("largest invocation: roles signed", (f) => largest(f, "roles"), true),
         row("largest invocation: wall ms", (f) => largest(f, "wall_ms"), true),
@@ -292,7 +296,7 @@ export const scale: Section = {
       notes: [
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.`,
         "Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip through wrangler's proxy, from when it fell due. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every 25 ms; a published task settles every task acknowledged before it was sent.",
-        "Worker isolate CPU (--profile only; both codes are profiled alike): the profile's busy time (its samples but idle, pushing and draining, each counted for the time since the sample before it) ÷ targets accepted: the isolate of the Worker and its Durable Object, without the R2 and cache simulators and wrangler's proxy, which run in other isolates.",
+        "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
