@@ -8,7 +8,7 @@
 import type { TargetEntry } from "../src/repository-api.ts";
 import type { Hashes, TargetFile } from "../src/tuf/targets.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
-import { type Joined, joinMembers, type Member, member } from "../src/tuf/assembled.ts";
+import { fileMember, type Joined, joinMembers, type Member } from "../src/tuf/assembled.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 
 export interface StoredTarget extends TargetEntry {
@@ -49,7 +49,7 @@ function stored(target: TargetEntry): { hashes: string; custom: string | null; e
   const custom = target.custom === undefined ? null : JSON.stringify(target.custom);
   const file: TargetFile = { length: target.length, hashes: JSON.parse(hashes) };
   if (custom !== null) file.custom = JSON.parse(custom);
-  return { hashes, custom, entry: member(target.path, file) };
+  return { hashes, custom, entry: fileMember(target.path, file) };
 }
 
 export class TargetsIndex {

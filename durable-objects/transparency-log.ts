@@ -61,8 +61,6 @@ const PUBLISHED = "log-published-size";
 /** The tree size whose full tiles are all stored (storeFullTiles), ahead of the checkpoint. */
 const FULL_TILES = "log-full-tiles-size";
 const CHECKPOINT = "log-checkpoint";
-/** Rows written per INSERT (3 parameters each, within SQLite's limit of bound parameters). */
-const ROWS_PER_INSERT = 32;
 /** Entries read per query while hashing. */
 const HASH_READ_ROWS = 1024;
 /** The most entries whose nodes and bytes one hashing keeps for the tiles stored after it (recent). */
@@ -81,12 +79,13 @@ export class TransparencyLog {
    * What the latest hashing computed, kept for the tiles stored right after
    * it (storeFullTiles, publish) so they are not read back from SQLite: the
    * nodes at tile levels (tree levels 0, 8, 16, …) and the entries' bytes,
-   * each from its first index. Empty after a hashing of more than RECENT_MAX.
+   * each from its first index. Each hashing replaces it; the tiles' storing
+   * uses the one its own hashing made and drops it when done, so nothing
+   * stays between requests. Empty after a hashing of more than RECENT_MAX.
    */
-  #recent: {
-    nodes: Map<number, { from: number; hashes: Uint8Array[] }>;
-    entries: { from: number; bytes: Uint8Array[] };
-  } = { nodes: new Map(), entries: { from: 0, bytes: [] } };
+  #recent: Recent = emptyRecent();
+  /** Tile storing runs one at a time: a batch's tiles wait for those of the batch before it (then not stored twice). */
+  #tiling: Promise<unknown> = Promise.resolve();
 
   constructor(deps: { sql: SqlStorage; kv: SyncKvStorage; sealer: Sealer; origin: string }) {
     this.#sql = deps.sql;
@@ -101,22 +100,28 @@ export class TransparencyLog {
   }
 
   /**
-   * Appends entries in order, ROWS_PER_INSERT to a statement; call inside the
-   * transaction that makes the change (no await in between, so no other
-   * append can take their indices). `encode` makes each entry's bytes
-   * (encodeEntry, which validates it; see encodeValidatedTargetEntry).
+   * Appends entries in order, a run of entries per statement (json-rows.ts;
+   * the bytes travel as hex); call inside the transaction that makes the
+   * change (no await in between, so no other append can take their indices).
+   * `encode` makes each entry's bytes (encodeEntry, which validates it; see
+   * encodeValidatedTargetEntry).
    */
   appendMany<E extends LogEntry>(
     entries: readonly E[],
     encode: (entry: E) => Uint8Array<ArrayBuffer> = encodeEntry,
   ): void {
     let next = this.size();
-    for (let i = 0; i < entries.length; i += ROWS_PER_INSERT) {
-      const chunk = entries.slice(i, i + ROWS_PER_INSERT);
-      this.#sql.exec(
-        `INSERT INTO log_entries (idx, entry, path) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`,
-        ...chunk.flatMap((entry) => [next++, encode(entry).buffer, "path" in entry ? entry.path : null]),
-      );
+    const rows = entries.map((entry) => [next++, toHex(encode(entry)), "path" in entry ? entry.path : null] as const);
+    for (const run of jsonRuns(rows, (row) => row)) {
+      if (run.rows)
+        this.#sql.exec(
+          `INSERT INTO log_entries (idx, entry, path)
+           SELECT value ->> 0, unhex(value ->> 1), value ->> 2 FROM json_each(?) WHERE true ORDER BY key`,
+          jsonArray(run.rows),
+        );
+      else
+        for (const [idx, hex, path] of run.items)
+          this.#sql.exec("INSERT INTO log_entries (idx, entry, path) VALUES (?, ?, ?)", idx, fromHex(hex).buffer, path);
     }
   }
 
@@ -134,12 +139,12 @@ export class TransparencyLog {
     return this.hashPending();
   }
 
-  /** sync(), synchronously. */
-  hashPending(): LogHead {
+  /** sync(), synchronously; with `keep`, what it hashes is kept for the tiles stored next (#tiles). */
+  hashPending(keep = false): LogHead {
     const accumulator = this.#loadAccumulator();
     const target = this.size();
-    const keep = target - accumulator.size <= RECENT_MAX;
-    if (accumulator.size < target) this.#recent = { nodes: new Map(), entries: { from: accumulator.size, bytes: [] } };
+    this.#recent = { nodes: new Map(), entries: { from: accumulator.size, bytes: [] } };
+    keep &&= target - accumulator.size <= RECENT_MAX;
     try {
       while (accumulator.size < target) {
         const rows = this.#sql
@@ -170,7 +175,7 @@ export class TransparencyLog {
     } catch (error) {
       // Resume from what is stored (HASHED), not from a half-advanced accumulator.
       this.#accumulator = null;
-      this.#recent = { nodes: new Map(), entries: { from: 0, bytes: [] } };
+      this.#recent = emptyRecent();
       throw error;
     }
     return { origin: this.origin, size: accumulator.size, rootHash: toHex(accumulator.rootSync()) };
@@ -187,15 +192,23 @@ export class TransparencyLog {
    * gained, then the signed checkpoint. Returns the head the checkpoint signs.
    */
   async publish(bucket: RepositoryBucket): Promise<LogHead> {
-    const head = await this.sync();
+    const head = this.hashPending(true);
     const from = this.#kv.get<number>(PUBLISHED) ?? 0;
-    if (from === head.size && head.size > 0) return head;
-    // Full tiles stored ahead (storeFullTiles) are not stored again; partial ones always are.
-    const ahead = this.#kv.get<number>(FULL_TILES) ?? 0;
-    await this.#storeTiles(
-      bucket,
-      newTiles(from, head.size).filter((t) => t.width < TILE_WIDTH || tileWidth(t.level, t.index, ahead) < TILE_WIDTH),
-    );
+    if (from === head.size && head.size > 0) {
+      this.#recent = emptyRecent();
+      return head;
+    }
+    await this.#tiles(async (recent) => {
+      // Full tiles stored ahead (storeFullTiles) are not stored again; partial ones always are.
+      const ahead = this.#kv.get<number>(FULL_TILES) ?? 0;
+      await this.#storeTiles(
+        bucket,
+        newTiles(from, head.size).filter(
+          (t) => t.width < TILE_WIDTH || tileWidth(t.level, t.index, ahead) < TILE_WIDTH,
+        ),
+        recent,
+      );
+    });
     const note = await signCheckpoint(
       { origin: this.origin, size: head.size, rootHash: fromHex(head.rootHash) },
       await this.signer(),
@@ -216,29 +229,49 @@ export class TransparencyLog {
    * its partial tiles to store, within one invocation's budget.
    */
   async storeFullTiles(bucket: RepositoryBucket): Promise<void> {
-    const head = await this.sync();
-    const from = Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, this.publishedSize());
-    if (head.size <= from) return;
-    await this.#storeTiles(
-      bucket,
-      newTiles(from, head.size).filter((t) => t.width === TILE_WIDTH),
-    );
-    // Only after every tile below it is stored; never lowered by a slower, smaller call.
-    this.#kv.put(FULL_TILES, Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, head.size));
+    const head = this.hashPending(true);
+    await this.#tiles(async (recent) => {
+      const from = Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, this.publishedSize());
+      if (head.size <= from) return;
+      await this.#storeTiles(
+        bucket,
+        newTiles(from, head.size).filter((t) => t.width === TILE_WIDTH),
+        recent,
+      );
+      // Only after every tile below it is stored; never lowered by a slower, smaller call.
+      this.#kv.put(FULL_TILES, Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, head.size));
+    });
+  }
+
+  /**
+   * Runs `store` after the tile storing before it, with what the hashing
+   * just before this call kept (recent), and drops that afterwards.
+   */
+  async #tiles(store: (recent: Recent) => Promise<void>): Promise<void> {
+    const recent = this.#recent;
+    const run = this.#tiling.then(() => store(recent));
+    this.#tiling = run.catch(() => undefined);
+    try {
+      await run;
+    } finally {
+      if (this.#recent === recent) this.#recent = emptyRecent();
+    }
   }
 
   /** Stores tiles, and the entry bundle of each level-0 tile, several at once (independent files). */
-  async #storeTiles(bucket: RepositoryBucket, tiles: readonly Tile[]): Promise<void> {
+  async #storeTiles(bucket: RepositoryBucket, tiles: readonly Tile[], recent: Recent): Promise<void> {
     await withWriteWindow(TILE_WRITES_IN_FLIGHT, async (writes) => {
       for (const tile of tiles) {
         await writes.add(async () => {
-          const data = await tileData(tile, (level, start, end) => this.#nodes(level * TILE_HEIGHT, start, end));
+          const data = await tileData(tile, (level, start, end) =>
+            this.#nodes(recent, level * TILE_HEIGHT, start, end),
+          );
           await bucket.putLog(tilePath(tile), data, tile.width === TILE_WIDTH);
         });
         if (tile.level === 0) {
           const { start, end } = tileNodes(tile);
           const entries =
-            kept(this.#recent.entries.from, this.#recent.entries.bytes, start, end) ??
+            kept(recent.entries.from, recent.entries.bytes, start, end) ??
             this.#sql
               .exec<{ entry: ArrayBuffer }>(
                 "SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
@@ -383,9 +416,9 @@ export class TransparencyLog {
   }
 
   /** The stored nodes [start, end) at tree level `level`: from the latest hashing if it kept them, else from SQLite. */
-  #nodes(level: number, start: number, end: number): Uint8Array[] {
-    const recent = this.#recent.nodes.get(level);
-    const inMemory = recent && kept(recent.from, recent.hashes, start, end);
+  #nodes(recent: Recent, level: number, start: number, end: number): Uint8Array[] {
+    const atLevel = recent.nodes.get(level);
+    const inMemory = atLevel && kept(atLevel.from, atLevel.hashes, start, end);
     if (inMemory) return inMemory;
     return this.#sql
       .exec<{ hash: ArrayBuffer }>(
@@ -410,6 +443,14 @@ export class TransparencyLog {
     return this.#accumulator;
   }
 }
+
+/** Nodes at tile levels and entries' bytes that one hashing computed (TransparencyLog's recent). */
+interface Recent {
+  nodes: Map<number, { from: number; hashes: Uint8Array[] }>;
+  entries: { from: number; bytes: Uint8Array[] };
+}
+
+const emptyRecent = (): Recent => ({ nodes: new Map(), entries: { from: 0, bytes: [] } });
 
 /** items[start - from … end - from), if `items` (from index `from`) hold all of [start, end); else null. */
 function kept<T>(from: number, items: readonly T[], start: number, end: number): T[] | null {

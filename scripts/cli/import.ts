@@ -166,6 +166,7 @@ function explainRefusal(error: unknown, batch: Batch, file: string, resumeLine: 
 async function waitForPublish(client: AdminClient, timeoutMs: number, quiet: boolean) {
   const deadline = Date.now() + timeoutMs;
   let shown = 0;
+  let poll = 250;
   for (;;) {
     const status = await client.status();
     if (!status.pendingChanges) return status;
@@ -180,7 +181,9 @@ async function waitForPublish(client: AdminClient, timeoutMs: number, quiet: boo
       info("waiting for the service to publish…");
       shown = Date.now();
     }
-    await new Promise((r) => setTimeout(r, 250));
+    // From 250 ms up to 1 s: a publish of many bins takes a while, and each poll is a request to the repository's object.
+    await new Promise((r) => setTimeout(r, poll));
+    poll = Math.min(1000, poll * 1.25);
   }
 }
 

@@ -13,6 +13,7 @@ import { canonicalBytes, canonicalProblem } from "./canonical.ts";
 import { toHex, utf8 } from "../lib/bytes.ts";
 import type { Signature } from "./metadata.ts";
 import type { Signer } from "./signer.ts";
+import type { TargetFile } from "./targets.ts";
 
 /** One member of a signed map, in both forms: `"key":value`. */
 export interface Member {
@@ -55,6 +56,34 @@ export function versionMember(key: string, version: number): Member {
   const text = `"${key}":{"version":${version}}`;
   return { key, canonical: text, json: text };
 }
+
+/**
+ * The member `"path":{…}` of a bin's `targets` map for a target file, as
+ * member(path, file) makes it; written directly, without a serialiser, for
+ * the common file (a plain path, no `custom`, plain hash values: what an
+ * import of a million targets is made of). In canonical JSON `hashes` comes
+ * before `length`; JSON.stringify keeps the file's own order.
+ */
+export function fileMember(path: string, file: TargetFile): Member {
+  const names = Object.keys(file).join();
+  const hashes = Object.entries(file.hashes);
+  const simple =
+    names === "length,hashes" &&
+    PLAIN.test(path) &&
+    Number.isSafeInteger(file.length) &&
+    HASH_ORDERS.has(hashes.map(([name]) => name).join()) &&
+    hashes.every(([, value]) => typeof value === "string" && PLAIN.test(value));
+  if (!simple) return member(path, file);
+  const hashesText = `{${hashes.map(([name, value]) => `"${name}":"${value}"`).join(",")}}`;
+  return {
+    key: path,
+    canonical: `"${path}":{"hashes":${hashesText},"length":${file.length}}`,
+    json: `"${path}":{"length":${file.length},"hashes":${hashesText}}`,
+  };
+}
+
+/** The hash names a simple file lists, in an order that is also canonical JSON's. */
+const HASH_ORDERS = new Set(["sha256", "sha512", "sha256,sha512"]);
 
 /**
  * Signs `header` with `members` as its map field `field` (e.g. a bin's

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { member, signAssembled, versionMember } from "../../src/tuf/assembled.ts";
+import { fileMember, member, signAssembled, versionMember } from "../../src/tuf/assembled.ts";
 import { sign } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { snapshot } from "../../src/tuf/snapshot.ts";
@@ -105,6 +105,29 @@ describe("assembled signed files", () => {
       [signer],
     );
     expect(fromUtf8(assembled.bytes)).toBe(fromUtf8(reference.bytes));
+  });
+
+  it("a target file's member written directly is the member serialised, for any path and file", () => {
+    const hex = (n: number) => fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: n, maxLength: n });
+    const path = fc.oneof(key, fc.constantFrom("pkg/a-1.0.tgz", "bulk-7/bulk-7-1.0.0.tgz", "a b", "x'y", 'q"t'));
+    const hashes = fc.oneof(
+      fc.record({ sha256: hex(64) }),
+      fc.record({ sha512: hex(128) }),
+      fc.record({ sha256: hex(64), sha512: hex(128) }),
+      hex(128).chain((sha512) => hex(64).map((sha256) => ({ sha512, sha256 }))),
+      fc.record({ sha256: fc.string({ maxLength: 4 }) }),
+    );
+    const file = fc.oneof(
+      fc.record({ length: fc.nat(), hashes }),
+      fc.record({ length: fc.nat(), hashes, custom: fc.dictionary(key, customValue, { maxKeys: 2 }) }),
+      fc.record({ hashes, length: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(path, file, (p, f) => {
+        expect(fileMember(p, f as TargetFile)).toEqual(member(p, f));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("refuses what canonical JSON refuses, when the member is made", () => {
