@@ -16,7 +16,7 @@ import type {
   Result,
 } from "../src/repository-api.ts";
 import { failure } from "../src/repository-api.ts";
-import type { OfflineOwners } from "./delegations.ts";
+import type { OfflineOwners } from "./delegation-tree.ts";
 import { published } from "./group-commit.ts";
 import { OfflineBins, type RoleSignature } from "./offline-bins.ts";
 import { checkedOffline, offlineFirst } from "./offline-versions.ts";
@@ -32,7 +32,9 @@ export class DelegationRequests {
     this.#p = parts;
     this.#bins = new OfflineBins({
       delegations: parts.delegations,
+      roles: parts.offlineRoles,
       queue: parts.offlineQueue,
+      drafts: parts.offlineDrafts,
       audit: parts.audit,
       transaction: parts.transaction,
       nextSeq: () => parts.publisher.roles.nextSeq(),
@@ -41,20 +43,20 @@ export class DelegationRequests {
   }
 
   list(): DelegationView[] {
-    return this.#p.offlineQueue.annotate(this.#p.delegations.list());
+    return this.#p.offlineStatus.annotate(this.#p.delegations.list());
   }
 
   /**
    * The draft of offline role `name`'s next version (an OfflineDraftView, as JSON text), for its owners to sign:
    * the published targets with the changes waiting for them applied
-   * (offline-queue.ts says when a draft is made again and when it is frozen).
+   * (offline-drafts.ts says when a draft is made again and when it is frozen).
    */
   async draft(name: string): Promise<Result<{ draft: string }>> {
     const settings = this.#p.bootstrappedSettings();
     if ("ok" in settings) return settings;
     const owners = this.#owners(name);
     if ("ok" in owners) return owners;
-    const draft = await this.#p.offlineQueue.draft(name, owners, new Date(), settings.expiry.targets);
+    const draft = await this.#p.offlineDrafts.draft(name, owners, new Date(), settings.expiry.targets);
     return "ok" in draft ? draft : { ok: true, draft: JSON.stringify(draft) };
   }
 
@@ -142,11 +144,11 @@ export class DelegationRequests {
     if (ready) return ready;
     const owners = this.#owners(name);
     if ("ok" in owners) return owners;
-    const succinct = p.delegations.offlineRoles(name)?.succinct;
-    const next = await checkedOffline(name, owners, bytes, p.delegations.current(name), succinct);
+    const succinct = p.offlineRoles.rolesOf(name)?.succinct;
+    const next = await checkedOffline(name, owners, bytes, p.offlineRoles.current(name), succinct);
     if ("ok" in next) return next;
     const seq = p.publisher.roles.nextSeq();
-    const refused = p.delegations.submit(name, next, owners, seq, Date.now());
+    const refused = p.offlineRoles.submit(name, next, owners, seq, Date.now());
     if (refused) return refused;
     p.audit.record(
       "delegation-signed",
@@ -196,7 +198,7 @@ export class DelegationRequests {
       ok: true,
       delegations: this.list().map((d) => {
         const role = publishedRole(d.name);
-        // An offline role's `expires` (offline-queue.ts) is the earliest of its own and its bins': the one its owners must act on first.
+        // An offline role's `expires` (offline-status.ts) is the earliest of its own and its bins': the one its owners must act on first.
         return { ...d, ...(role ? { version: d.version ?? role.version, expires: d.expires ?? role.expires } : {}) };
       }),
       targets: {
@@ -222,7 +224,7 @@ export class DelegationRequests {
 
   /** The owners of offline delegation `name`, or why it has none. */
   #owners(name: string): OfflineOwners | Failure {
-    const owners = this.#p.delegations.owners(name);
+    const owners = this.#p.offlineRoles.owners(name);
     if (owners) return owners;
     const exists = this.#p.delegations.list().some((d) => d.name === name);
     return exists

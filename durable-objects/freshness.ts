@@ -12,7 +12,7 @@
  * rather than each bin waking the repository on its own.
  */
 import { formatExpires } from "../src/tuf/metadata.ts";
-import { OFFLINE_ROLE_NAMES } from "./delegations.ts";
+import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
 import { ROUND_ROLES, type RoleTable } from "./role-table.ts";
 import { refreshMargin, type Settings } from "./settings.ts";
 

@@ -7,7 +7,7 @@
  * one of them, the service none. Delegations (delegations.ts) assigns each
  * path of the namespace to its bin, so a change pushed for it is queued for
  * that bin (offline-queue.ts, which is keyed by role): a change touching
- * several bins waits in several queues and gives several drafts. This module
+ * several bins waits in several queues and gives several drafts (offline-drafts.ts). This module
  * serves the owners all of them at once:
  *   - drafts(): the draft of every role of the delegation that has changes
  *     waiting, or a draft being signed (or, to renew, of every role);
@@ -28,8 +28,11 @@ import {
 } from "../src/repository-api.ts";
 import type { OwnersSuccinctDelegations } from "../src/tuf/offline-bins.ts";
 import type { AuditLog } from "./audit-log.ts";
-import type { Delegations, OfflineOwners, OfflineVersion } from "./delegations.ts";
-import type { OfflineQueue, SignatureOutcome } from "./offline-queue.ts";
+import type { Delegations } from "./delegations.ts";
+import type { OfflineOwners } from "./delegation-tree.ts";
+import type { OfflineDrafts, SignatureOutcome } from "./offline-drafts.ts";
+import type { OfflineQueue } from "./offline-queue.ts";
+import type { OfflineRoles, OfflineVersion } from "./offline-roles.ts";
 import { checkedOffline } from "./offline-versions.ts";
 
 /** One owner's signature over the draft of one role of a delegation (a bin, or the role itself). */
@@ -40,8 +43,10 @@ export interface RoleSignature {
 }
 
 export interface OfflineBinsDeps {
-  delegations: Pick<Delegations, "offlineRoles" | "owners" | "current" | "submitAll" | "list">;
-  queue: Pick<OfflineQueue, "draft" | "collect" | "settle" | "pendingFor" | "signing">;
+  delegations: Pick<Delegations, "list">;
+  roles: Pick<OfflineRoles, "rolesOf" | "owners" | "current" | "submitAll">;
+  queue: Pick<OfflineQueue, "settle" | "pendingFor">;
+  drafts: Pick<OfflineDrafts, "draft" | "collect" | "signing">;
   audit: AuditLog;
   transaction: <T>(fn: () => T) => T;
   nextSeq: () => number;
@@ -73,11 +78,11 @@ export class OfflineBins {
   async drafts(name: string, now: Date, validity: number, renew: boolean): Promise<Result<{ drafts: string }>> {
     const set = this.#roles(name);
     if ("ok" in set) return set;
-    const { queue } = this.#deps;
+    const { queue, drafts } = this.#deps;
     const views = [];
     for (const role of set.roles) {
-      if (!renew && queue.pendingFor(role) === 0 && !queue.signing(role)) continue;
-      const draft = await queue.draft(role, set.owners, now, validity);
+      if (!renew && queue.pendingFor(role) === 0 && !drafts.signing(role)) continue;
+      const draft = await drafts.draft(role, set.owners, now, validity);
       if ("ok" in draft) return draft;
       views.push(draft);
     }
@@ -94,7 +99,7 @@ export class OfflineBins {
   async sign(name: string, signatures: readonly RoleSignature[]): Promise<DraftsSigned> {
     const set = this.#roles(name);
     if ("ok" in set) return set;
-    const { queue, delegations, audit } = this.#deps;
+    const { queue, drafts: offlineDrafts, roles: offlineRoles, audit } = this.#deps;
     const byRole = new Map<string, { sha256: string; given: RoleSignature["signature"][] }>();
     for (const { role, sha256, signature } of signatures) {
       if (!set.roles.includes(role)) {
@@ -112,7 +117,7 @@ export class OfflineBins {
     const collected: Array<{ role: string; outcome: SignatureOutcome; store: () => Failure | null; keyids: string[] }> =
       [];
     for (const [role, { sha256, given }] of byRole) {
-      const result = await queue.collect(role, set.owners, sha256, given);
+      const result = await offlineDrafts.collect(role, set.owners, sha256, given);
       if ("ok" in result) return result;
       collected.push({ role, ...result, keyids: given.map((g) => g.keyid) });
     }
@@ -120,7 +125,7 @@ export class OfflineBins {
     for (const { role, outcome } of collected) {
       if (!outcome.complete) continue;
       const succinct = role === name ? set.succinct : undefined;
-      const next = await checkedOffline(role, set.owners, outcome.envelope, delegations.current(role), succinct);
+      const next = await checkedOffline(role, set.owners, outcome.envelope, offlineRoles.current(role), succinct);
       if ("ok" in next) return next;
       complete.push({ role, next, through: outcome.through });
     }
@@ -135,7 +140,7 @@ export class OfflineBins {
       if (complete.length === 0) {
         this.#deps.transaction(storeAll);
       } else {
-        const refused = delegations.submitAll(
+        const refused = offlineRoles.submitAll(
           complete.map((c) => ({ name: c.role, next: c.next })),
           set.owners,
           seq,
@@ -172,8 +177,8 @@ export class OfflineBins {
 
   /** The roles of offline delegation `name`, its owners and its bins' succinct delegations; or why it has none. */
   #roles(name: string): Failure | { roles: string[]; owners: OfflineOwners; succinct?: OwnersSuccinctDelegations } {
-    const set = this.#deps.delegations.offlineRoles(name);
-    const owners = this.#deps.delegations.owners(name);
+    const set = this.#deps.roles.rolesOf(name);
+    const owners = this.#deps.roles.owners(name);
     if (set && owners) return { ...set, owners };
     return this.#deps.delegations.list().some((d) => d.name === name)
       ? failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`)

@@ -10,7 +10,8 @@ import { type Key, keyId } from "../src/tuf/key.ts";
 import { HashBins } from "../src/tuf/hash-bins.ts";
 import { delegationBins, type OwnersSuccinctDelegations, ownersSuccinctDelegations } from "../src/tuf/offline-bins.ts";
 import { checkOfflineRole } from "../src/tuf/offline-role.ts";
-import type { OfflineOwners, OfflineVersion } from "./delegations.ts";
+import type { OfflineOwners } from "./delegation-tree.ts";
+import type { OfflineVersion } from "./offline-roles.ts";
 
 /** `keys` by their keyids (public parts only), or null if one is listed twice. */
 export async function keysById(keys: readonly Key[]): Promise<Record<string, Key> | null> {

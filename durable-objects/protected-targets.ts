@@ -11,7 +11,7 @@
  * change, by applying the change in a transaction that is rolled back; and at
  * threshold applies it for real, checks that the tree gives exactly the
  * signed draft (refusing otherwise: nothing changes), and stores the signed
- * envelope for the publisher to serve as it is (delegations.ts offlineFile).
+ * envelope for the publisher to serve as it is (offline-roles.ts storeTargets).
  */
 import { canonicalBytes } from "../src/tuf/canonical.ts";
 import { fromUtf8 } from "../src/lib/bytes.ts";
@@ -22,7 +22,9 @@ import { serialize, type Signature } from "../src/tuf/metadata.ts";
 import type { TargetFile, Targets } from "../src/tuf/targets.ts";
 import { failure, type DelegationSpec, type Failure } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
-import type { Delegations, OfflineOwners, OfflineVersion } from "./delegations.ts";
+import type { OfflineOwners } from "./delegation-tree.ts";
+import type { Delegations } from "./delegations.ts";
+import type { OfflineVersion } from "./offline-roles.ts";
 import { ROUND_ROLES, type RoleTable } from "./role-table.ts";
 import type { Settings } from "./settings.ts";
 
@@ -117,7 +119,7 @@ export class ProtectedTargets {
 
   /** Whether `targets` is signed offline (protected-delegations mode). */
   active(): boolean {
-    return this.#deps.delegations.targetsOffline();
+    return this.#deps.delegations.offline.targetsOffline();
   }
 
   /**
@@ -182,7 +184,7 @@ export class ProtectedTargets {
       );
     }
     const file = serialize({ signed: draft, signatures });
-    delegations.storeTargets(draft.version, draft.expires, file.bytes, now);
+    delegations.offline.storeTargets(draft.version, draft.expires, file.bytes, now);
     roles.markDirty(["targets", ...ROUND_ROLES], seq);
     return null;
   }

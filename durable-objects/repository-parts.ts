@@ -12,7 +12,10 @@ import { fromUtf8 } from "../src/lib/bytes.ts";
 import { addToDirectory } from "../src/storage/repository-directory.ts";
 import { parseRoot, type Root } from "../src/tuf/root.ts";
 import { type CeremonyView, failure, type Failure, type RepositoryStatus } from "../src/repository-api.ts";
+import { OfflineDrafts } from "./offline-drafts.ts";
 import { OfflineQueue } from "./offline-queue.ts";
+import type { OfflineRoles } from "./offline-roles.ts";
+import { OfflineStatus } from "./offline-status.ts";
 import { Attestations } from "./attestations.ts";
 import { sigstoreTrustStub } from "../src/sigstore-trust-stub.ts";
 import { AuditLog } from "./audit-log.ts";
@@ -75,7 +78,11 @@ export class RepositoryParts {
   readonly site: SiteDocuments;
   readonly documents: PublicDocuments;
   readonly delegations: Delegations;
+  /** The roles offline delegations' owners sign (offline-roles.ts), held by the delegations. */
+  readonly offlineRoles: OfflineRoles;
   readonly offlineQueue: OfflineQueue;
+  readonly offlineDrafts: OfflineDrafts;
+  readonly offlineStatus: OfflineStatus;
   readonly protectedTargets: ProtectedTargets;
   /** Counts R2 operations, for the per-invocation budget (invocation-budget.ts). */
   readonly r2 = new R2Meter();
@@ -117,12 +124,26 @@ export class RepositoryParts {
       transaction: this.transaction,
       topBins: () => hashBins(this.requireSettings()),
     });
+    this.offlineRoles = this.delegations.offline;
     this.offlineQueue = new OfflineQueue({
+      sql: this.sql,
+      audit: this.audit,
+      roles: this.offlineRoles,
+      attestationSigned: (attestation) => this.attestations.recordSigned(this.tlog, attestation),
+    });
+    this.offlineDrafts = new OfflineDrafts({
+      sql: this.sql,
+      audit: this.audit,
+      roles: this.offlineRoles,
+      queue: this.offlineQueue,
+    });
+    this.offlineStatus = new OfflineStatus({
       sql: this.sql,
       kv: ctx.storage.kv,
       audit: this.audit,
-      delegations: this.delegations,
-      attestationSigned: (attestation) => this.attestations.recordSigned(this.tlog, attestation),
+      roles: this.offlineRoles,
+      queue: this.offlineQueue,
+      drafts: this.offlineDrafts,
     });
     this.publisher = new Publisher({
       sql: this.sql,
@@ -260,7 +281,7 @@ export class RepositoryParts {
       audit: this.audit,
       trustedRoot: () => this.trustedRoot(),
       offlineTargetsExpiry: () =>
-        this.delegations.targetsOffline() ? (this.publisher.roles.published("targets")?.expires ?? null) : null,
+        this.offlineRoles.targetsOffline() ? (this.publisher.roles.published("targets")?.expires ?? null) : null,
       openTargetsRefresh: () => this.openTargetsChange(() => this.ceremonies.openTargetsChange({ op: "refresh" })),
       importHold: (now) => this.importHold.until(now),
     });
@@ -389,8 +410,8 @@ export class RepositoryParts {
       targets: this.targets,
       vault: this.vault,
       ceremonies: this.ceremonies.book,
-      delegations: this.delegations,
-      offlineQueue: this.offlineQueue,
+      offlineRoles: this.offlineRoles,
+      offlineStatus: this.offlineStatus,
       lastFailure: this.scheduler.lastFailure(),
       alarm: await this.#ctx.storage.getAlarm(),
     });

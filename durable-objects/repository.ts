@@ -365,7 +365,7 @@ export class Repository extends DurableObject<Env> {
     // Re-signing does not wait for an import's end (import-hold.ts): its round carries the stored batches too.
     if (resigned.length > 0) this.#p.importHold.release();
     this.#p.metrics.resigned(resigned);
-    this.#p.offlineQueue.remindExpiring(now.getTime(), OFFLINE_EXPIRY_WARNING_MS);
+    this.#p.offlineStatus.remindExpiring(now.getTime(), OFFLINE_EXPIRY_WARNING_MS);
     await this.#p.documents.step();
     await this.#p.commits.resume();
     // What health reads follows each tick, e.g. a signing key found not to unseal since a restart.

@@ -4,7 +4,7 @@
  * whether it changed. All methods are synchronous SQL: a caller that does not
  * await between two of them sees a consistent state.
  */
-import { OFFLINE_ROLE_NAMES } from "./delegations.ts";
+import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
 
 export interface RoleVersion {
   version: number;

@@ -292,7 +292,7 @@ const MIGRATIONS: readonly string[] = [
     submitted_at INTEGER NOT NULL
   );
   `,
-  /* 16: changes waiting for an offline role's owners, and the drafts they sign (durable-objects/offline-queue.ts) */ `
+  /* 16: changes waiting for an offline role's owners, and the drafts they sign (durable-objects/offline-queue.ts, offline-drafts.ts) */ `
   -- Target events accepted for paths an offline role claims (registry pushes,
   -- uploads, operator changes): the service never signs them; they wait here,
   -- in the order accepted, until the owners publish a version that carries them.

@@ -1,9 +1,9 @@
 /** A repository's status, as operators, the health endpoint and the CLI see it. */
 import type { RepositoryStatus } from "../src/repository-api.ts";
 import type { CeremonyBook } from "./ceremony-book.ts";
-import type { Delegations } from "./delegations.ts";
 import type { Freshness } from "./freshness.ts";
-import type { OfflineQueue } from "./offline-queue.ts";
+import type { OfflineRoles } from "./offline-roles.ts";
+import type { OfflineStatus } from "./offline-status.ts";
 import type { KeyVault } from "./key-vault.ts";
 import type { RoleTable } from "./role-table.ts";
 import type { RootHistory } from "./root-history.ts";
@@ -19,9 +19,9 @@ export interface StatusSources {
   targets: TargetsIndex;
   vault: KeyVault;
   ceremonies: CeremonyBook;
-  delegations: Pick<Delegations, "offlineExpiries">;
+  offlineRoles: Pick<OfflineRoles, "expiries">;
   /** Changes waiting for offline roles' owners, and their drafts' progress. */
-  offlineQueue: Pick<OfflineQueue, "reminders">;
+  offlineStatus: Pick<OfflineStatus, "reminders">;
   lastFailure: { at: string; detail: string } | null;
   alarm: number | null;
   publishingBlocked: RepositoryStatus["publishingBlocked"];
@@ -55,7 +55,7 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
         ? `ceremony ${open.id} (${open.kind} to root v${open.rootVersion}) is open: it needs root key signatures before ${new Date(open.expiresAt).toISOString()}`
         : `ceremony ${open.id} (${open.kind} to targets v${open.targetsDraft?.version}) is open: it needs the targets key holders' signatures before ${new Date(open.expiresAt).toISOString()}`,
     );
-  const offlineExpiries = s.delegations.offlineExpiries();
+  const offlineExpiries = s.offlineRoles.expiries();
   for (const offline of offlineExpiries) {
     if (Date.parse(offline.expires) - Date.now() > OFFLINE_EXPIRY_WARNING_MS) break;
     warnings.push(
@@ -64,7 +64,7 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
         : `delegation ${offline.name} version ${offline.version} expires at ${offline.expires}: its owners sign and submit version ${offline.version + 1}`,
     );
   }
-  warnings.push(...s.offlineQueue.reminders());
+  warnings.push(...s.offlineStatus.reminders());
   const targetsOffline = offlineExpiries.some((r) => r.name === "targets");
   if (lastFailure) warnings.push(`last publish failed at ${lastFailure.at}: ${lastFailure.detail}`);
   return {

@@ -1,7 +1,7 @@
 /**
  * The next version of an offline-signed delegated role, drafted by the
  * service for its owners to sign (durable-objects/offline-queue.ts keeps the
- * changes and the draft). Pure: the role's published `signed` part and the
+ * changes, offline-drafts.ts the draft). Pure: the role's published `signed` part and the
  * changes accepted for its paths since then are passed in.
  *
  * The draft is the published `signed` part with every field the owners put

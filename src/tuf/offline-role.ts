@@ -1,6 +1,6 @@
 /**
  * Checks a version of an offline-signed delegated role that its owners
- * submit (durable-objects/delegations.ts stores it, the publisher serves it
+ * submit (durable-objects/offline-roles.ts stores it, the publisher serves it
  * byte for byte). Pure: what the repository knows is passed in.
  *
  * The bytes are accepted only if a client that trusts the delegation would
