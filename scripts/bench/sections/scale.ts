@@ -263,6 +263,7 @@ export const scale: Section = {
     const now = await measure(context, context.project, "this");
     const row = sideBySide(now, before);
     const largest = (f: Figures, what: string) => f.largestInvocation?.[what] ?? null;
+    const micro = (ms: number | null) => (ms === null ? null : ms * 1000);
     const table: Table = {
       title: `Registry scale: ${fmt(options.bins)} bins, ${fmt(options.targets)} targets imported, ${
         options.pushRate === null
@@ -285,8 +286,8 @@ export const scale: Section = {
         row("ack → published p50, ms", (f) => f.ackToPublishedMs.p50, true),
         row("ack → published p99, ms", (f) => f.ackToPublishedMs.p99, true),
         row("workerd CPU per published target, ms", (f) => f.cpuMsPerTarget, true),
-        row("Worker isolate CPU per accepted target, ms (--profile)", (f) => f.isolateCpuMsPerTarget, true),
-        row("Worker isolate busy per accepted target, gaps included, ms", (f) => f.isolateBusyMsPerTarget, true),
+        row("Worker isolate CPU per accepted target, µs (--profile)", (f) => micro(f.isolateCpuMsPerTarget), true),
+        row("Worker isolate busy per accepted target, gaps included, µs", (f) => micro(f.isolateBusyMsPerTarget), true),
         row("largest invocation: R2 operations", (f) => largest(f, "r2_operations"), true),
         row("largest invocation: roles signed", (f) => largest(f, "roles"), true),
         row("largest invocation: wall ms", (f) => largest(f, "wall_ms"), true),
