@@ -43,7 +43,7 @@ import { z } from "zod";
 import { REPOSITORY_NAME } from "../schemas/repository-name.ts";
 import { TargetPathSchema } from "../schemas/target-path.ts";
 import { canonicalBytes } from "../tuf/canonical.ts";
-import { fromUtf8 } from "../lib/bytes.ts";
+import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import { HashesSchema, Sha256Hex } from "../tuf/targets.ts";
 import { bytesEqual } from "../lib/bytes.ts";
 import { LogError } from "./errors.ts";
@@ -129,7 +129,16 @@ export function encodeEntry(entry: LogEntry): Uint8Array<ArrayBuffer> {
 }
 
 const TARGET_ENTRY_KEYS = ["hashes", "path", "repository", "type"];
-const HASH_NAMES = new Set(["sha256", "sha512"]);
+const HASH_NAMES = ["sha256", "sha512"] as const;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL = /[\u0000-\u001f]/;
+
+/**
+ * Whether JSON.stringify writes `s` as canonical JSON does: canonical JSON
+ * escapes only `"` and `\`, JSON.stringify also a control character and a
+ * lone surrogate (a target path has neither: TargetPathSchema).
+ */
+const stringifiedCanonically = (s: string) => !CONTROL.test(s) && s.isWellFormed();
 
 /**
  * The bytes encodeEntry gives a target entry whose path, hashes and
@@ -138,26 +147,38 @@ const HASH_NAMES = new Set(["sha256", "sha512"]);
  * repository is the object's own, validated name): a push's target
  * additions are validated once, when its body is parsed, not again per log
  * entry. Only the entry's shape is checked here (its type, exactly these
- * four fields, hash names); an entry of any other shape is refused.
+ * four fields, hash names and string values); an entry of any other shape is
+ * refused. The canonical JSON is written directly (keys in their sorted
+ * order), or by canonicalBytes for a string JSON.stringify would escape.
  */
 export function encodeValidatedTargetEntry(entry: TargetLogEntry): Uint8Array<ArrayBuffer> {
   const keys = Object.keys(entry).sort();
-  const hashes = Object.keys(entry.hashes ?? {});
+  const hashes: Record<string, unknown> = entry.hashes ?? {};
+  const names = Object.keys(hashes);
   if (
     !(TARGET_ENTRY_TYPES as readonly string[]).includes(entry.type) ||
     keys.length !== TARGET_ENTRY_KEYS.length ||
     keys.some((key, i) => key !== TARGET_ENTRY_KEYS[i]) ||
     typeof entry.path !== "string" ||
     typeof entry.repository !== "string" ||
-    hashes.length === 0 ||
-    hashes.some((name) => !HASH_NAMES.has(name))
+    names.length === 0 ||
+    names.some((name) => !(HASH_NAMES as readonly string[]).includes(name) || typeof hashes[name] !== "string")
   ) {
     throw new LogError(
       "invalid_entry",
       "not a target log entry: type, repository, path and hashes, and no other field",
     );
   }
-  const bytes = canonicalBytes(entry);
+  const strings = [entry.path, entry.repository, ...names.map((name) => hashes[name] as string)];
+  const bytes = strings.every(stringifiedCanonically)
+    ? utf8(
+        `{"hashes":{${HASH_NAMES.filter((name) => name in hashes)
+          .map((name) => `"${name}":${JSON.stringify(hashes[name])}`)
+          .join(
+            ",",
+          )}},"path":${JSON.stringify(entry.path)},"repository":${JSON.stringify(entry.repository)},"type":${JSON.stringify(entry.type)}}`,
+      )
+    : canonicalBytes(entry);
   if (bytes.length > MAX_ENTRY_SIZE) {
     throw new LogError("invalid_entry", `an entry is at most ${MAX_ENTRY_SIZE} bytes, this one is ${bytes.length}`);
   }

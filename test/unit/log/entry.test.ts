@@ -6,6 +6,7 @@ import {
   encodeValidatedTargetEntry,
   ENTRY_TYPES,
   entryLeafHash,
+  TARGET_ENTRY_TYPES,
   type LogEntry,
   type TargetLogEntry,
 } from "../../../src/log/entry.ts";
@@ -188,5 +189,41 @@ describe("log entries", () => {
         JSON.stringify(bad),
       ).toBe("invalid_entry");
     }
+  });
+  it("property: a valid target entry validated already encodes to encodeEntry's bytes, whatever its characters", () => {
+    const segment = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom("a", "Z", "0", '"', "\\", "é", "\u{1f600}", "-", "."),
+        fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 }),
+      ),
+      minLength: 1,
+      maxLength: 6,
+    });
+    const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map(toHex);
+    const entry = fc.record({
+      type: fc.constantFrom(...TARGET_ENTRY_TYPES),
+      repository: fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/),
+      path: fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join("/")),
+      hashes: fc.oneof(
+        fc.record({ sha256: hex(32) }),
+        fc.record({ sha512: hex(64) }),
+        fc.record({ sha256: hex(32), sha512: hex(64) }),
+      ),
+    });
+    let valid = 0;
+    fc.assert(
+      fc.property(entry, (e) => {
+        let expected: Uint8Array;
+        try {
+          expected = encodeEntry(e as LogEntry);
+        } catch {
+          return; // not a valid entry: nothing validated it, so it never reaches encodeValidatedTargetEntry
+        }
+        valid++;
+        expect(fromUtf8(encodeValidatedTargetEntry(e as TargetLogEntry))).toBe(fromUtf8(expected));
+      }),
+      { numRuns: 400 },
+    );
+    expect(valid).toBeGreaterThan(100);
   });
 });
