@@ -66,6 +66,8 @@ export class TargetsIndex {
    */
   upsert(target: TargetEntry & { bin: string }, seq: number, touched?: Set<string>): void {
     const { hashes, custom, entry } = stored(target);
+    const listed = this.#sql.exec("SELECT 1 FROM targets WHERE path = ?", target.path).toArray().length > 0;
+    if (!listed) this.#countAdded(1);
     this.#sql.exec(
       `INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (path) DO UPDATE SET length = excluded.length, hashes = excluded.hashes, custom = excluded.custom,
@@ -119,6 +121,9 @@ export class TargetsIndex {
         if (listed.get(target.path) !== row.entry.canonical) changed.push(i);
       if (changed.length === 0) continue;
       if (run.rows) {
+        this.#countAdded(
+          changed.filter((i) => !listed.has((run.items[i] as (typeof prepared)[number]).target.path)).length,
+        );
         this.#sql.exec(
           `INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json)
            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
@@ -138,6 +143,11 @@ export class TargetsIndex {
       }
     }
     return written;
+  }
+
+  /** Adds `n` newly listed targets to the count (migration 19; removals are counted by a trigger). */
+  #countAdded(n: number): void {
+    if (n > 0) this.#sql.exec("UPDATE state SET value = value + ? WHERE key = 'targets_count'", n);
   }
 
   /** Removes a target; returns false if it was not there. `touched` as for upsert(). */
@@ -184,7 +194,7 @@ export class TargetsIndex {
     return row ? fromRow(row) : null;
   }
 
-  /** The number of targets (kept by triggers, migration 17: no scan of the index). */
+  /** The number of targets (kept as rows are added and by a trigger as they are removed, migrations 17 and 19: no scan of the index). */
   count(): number {
     return this.#sql.exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'").one().value;
   }

@@ -98,6 +98,17 @@ describe("rows as JSON", () => {
       ),
     ]);
     await adminClient(repo).changeTargets({ add: targets });
+    // Again, some as they are (nothing to write), one with another custom field (updated), two new: counted once each.
+    const again = [
+      ...(targets.slice(0, 3) as typeof targets),
+      await target(HOSTILE[4] as string, { changed: "yes\u0000" }),
+      await target("new/one.tgz"),
+      await target("new/two\u00e9.tgz", { n: 1 }),
+    ];
+    await adminClient(repo).changeTargets({ add: again });
+    const logged = [...targets, ...again.slice(3)];
+    targets.splice(4, 1, again[3] as (typeof targets)[number]);
+    targets.push(...(again.slice(4) as typeof targets));
 
     await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
       const sql = state.storage.sql;
@@ -112,6 +123,8 @@ describe("rows as JSON", () => {
         }>("SELECT path, length, hashes, custom, entry_canonical, entry_json FROM targets")
         .toArray();
       expect(rows).toHaveLength(targets.length);
+      const count = sql.exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'").one().value;
+      expect(count).toBe(targets.length);
       const byPath = new Map(rows.map((r) => [r.path, r]));
       for (const t of targets) {
         const row = byPath.get(t.path);
@@ -141,8 +154,8 @@ describe("rows as JSON", () => {
           "SELECT entry, path FROM log_entries WHERE path IS NOT NULL ORDER BY idx",
         )
         .toArray();
-      expect(entries.map((e) => e.path)).toEqual(targets.map((t) => t.path));
-      for (const [i, t] of targets.entries()) {
+      expect(entries.map((e) => e.path)).toEqual(logged.map((t) => t.path));
+      for (const [i, t] of logged.entries()) {
         const expected = encodeEntry({ type: "target.add", repository: repo, path: t.path, hashes: t.hashes });
         expect(new Uint8Array(entries[i]?.entry ?? new ArrayBuffer(0)), t.path).toEqual(expected);
       }
