@@ -160,7 +160,7 @@ export class GroupCommit {
           result = { outcome: "held" };
           break;
         }
-        // Each staged role is one R2 write: the step stays within both budgets.
+        // Each staged role is at most one R2 write: the step stays within both budgets.
         const step = await this.#publisher.step(Math.max(0, Math.min(budget, r2Left())));
         budget -= step.staged;
         roles += step.staged;

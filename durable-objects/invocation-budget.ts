@@ -9,7 +9,8 @@
  * invocation) when it reaches any of:
  *
  *   - `binsPerInvocation` roles signed (a setting, 1,024 by default): each is
- *     one assembled file, one signature, one R2 write;
+ *     one assembled file, one signature, and at most one R2 write (top-level
+ *     bins share one write per slice of 128, src/storage/bin-pack.ts);
  *   - ROUNDS_PER_INVOCATION completed rounds (each signs a snapshot listing
  *     every role, and a timestamp);
  *   - R2_OPERATIONS_PER_INVOCATION R2 operations (counted on the bucket

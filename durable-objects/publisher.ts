@@ -34,6 +34,8 @@ import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
 import { withWriteWindow } from "./write-window.ts";
+import { sliceOf } from "../src/storage/bin-pack.ts";
+import type { HashBins } from "../src/tuf/hash-bins.ts";
 
 export interface PublisherDeps {
   sql: SqlStorage;
@@ -79,6 +81,13 @@ const WRITE_CONCURRENCY = 32;
  */
 const GROUPS_IN_FLIGHT = 4;
 
+/**
+ * Bin packs being signed and written at once, beside the one being built: at
+ * most 3 × 128 bins' files in memory (bins of 120 KB, 10 M targets in 16,384
+ * bins, make that 46 MB).
+ */
+const PACKS_IN_FLIGHT = 2;
+
 /** A bin's signed part without its `targets` map (which is assembled from the rows' entries). */
 function binHeader(version: number, expires: string): Record<string, unknown> {
   const { targets: _, ...header } = binTargets(version, expires, {});
@@ -97,6 +106,43 @@ function snapshotHeader(version: number, expires: string): Record<string, unknow
  */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** A role's next file, built and being signed. */
+interface RoleFile {
+  name: string;
+  seenSeq: number;
+  version: number;
+  expires: string;
+  file: Promise<{ bytes: Uint8Array<ArrayBuffer> }>;
+}
+
+/** The group's files signed, with their SHA-256: what R2 stores and the roles table records. */
+function signedFiles(group: RoleFile[]) {
+  return Promise.all(
+    group.map(async ({ file, ...role }) => {
+      const { bytes } = await file;
+      return { ...role, bytes, length: bytes.length, sha256: await sha256Hex(bytes) };
+    }),
+  );
+}
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Top-level bins grouped by the pack they go in (their slice of PACK_SLOTS indexes), in index order. */
+function slices(names: readonly string[], bins: HashBins): string[][] {
+  const bySlice = new Map<number, string[]>();
+  for (const name of [...names].sort((a, b) => bins.indexOf(a) - bins.indexOf(b))) {
+    const slice = sliceOf(bins.indexOf(name));
+    const members = bySlice.get(slice);
+    if (members) members.push(name);
+    else bySlice.set(slice, [name]);
+  }
+  return [...bySlice.values()];
 }
 
 /** Outcome of one invocation's worth of publishing. */
@@ -123,7 +169,11 @@ export class Publisher {
       roles.startRound(this.#deps.now());
       this.#deps.rounds?.started(roles.roundProgress().pending);
     }
-    const batch = roles.claimedBatch(budget);
+    const bins = hashBins(this.#deps.settings());
+    const batch = roles.claimedBatch(budget, (name) => {
+      const index = bins.indexOf(name);
+      return index < 0 ? -1 : sliceOf(index);
+    });
     if (batch.length > 0) await this.#stage(batch);
     if (roles.hasClaimed()) return { result: "more", staged: batch.length };
     await this.#finishRound();
@@ -131,76 +181,96 @@ export class Publisher {
   }
 
   /**
-   * Signs and stores each claimed role, then records it as staged, in groups
-   * of WRITE_CONCURRENCY: a group's rows are read and its versions reserved in
-   * one synchronous block, its files signed and written concurrently, while
-   * the next groups are built (at most GROUPS_IN_FLIGHT groups at once).
+   * Signs and stores each claimed role, then records it as staged. Top-level
+   * hash bins all get the round's version for packs (RoleTable.packVersion)
+   * and are stored as packs, a slice of up to PACK_SLOTS bins per R2 object
+   * (src/storage/bin-pack.ts; `names` holds whole slices, claimedBatch sees
+   * to it); other roles get their own next version and file. Roles are read, their versions reserved and their files assembled
+   * in groups of WRITE_CONCURRENCY in one synchronous block; their files are
+   * signed and written while the next groups are built (at most
+   * GROUPS_IN_FLIGHT groups or packs in flight).
    */
   async #stage(names: string[]): Promise<void> {
-    const { roles } = this;
     names = await this.#stageOffline(names);
+    const bins = hashBins(this.#deps.settings());
+    const packed = names.filter((name) => bins.indexOf(name) >= 0);
+    const single = names.filter((name) => bins.indexOf(name) < 0);
+    const build = await this.#builder(single.includes("targets"));
+    await withWriteWindow(GROUPS_IN_FLIGHT, async (writes) => {
+      for (const [i, chunk] of chunked(single, WRITE_CONCURRENCY).entries()) {
+        // Each group is one slice: between slices the object answers what waits (pushes, tasks, status).
+        if (i > 0) await nextTurn();
+        // Rows are read and the versions reserved with no await in between,
+        // so the bytes and the change sequence they reflect agree.
+        const group = build(chunk, this.roles.reserveVersions(chunk));
+        await writes.add(async () => {
+          const files = await signedFiles(group);
+          await Promise.all(
+            files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)),
+          );
+          this.roles.recordStagedMany(files);
+        });
+      }
+    });
+    if (packed.length === 0) return;
+    const version = this.roles.packVersion(packed);
+    const width = bins.name(0).length - bins.namePrefix.length - 1;
+    await withWriteWindow(PACKS_IN_FLIGHT, async (writes) => {
+      for (const slice of slices(packed, bins)) {
+        const group: RoleFile[] = [];
+        for (const chunk of chunked(slice, WRITE_CONCURRENCY)) {
+          await nextTurn();
+          group.push(...build(chunk, this.roles.reserveAt(chunk, version)));
+        }
+        await writes.add(async () => {
+          const files = await signedFiles(group);
+          const pack = files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes }));
+          await this.#deps.bucket.putBinPack(version, width, pack);
+          this.roles.recordStagedMany(files);
+        });
+      }
+    });
+  }
+
+  /**
+   * What builds a group's files: for each role, its version from `reserved`,
+   * its expiry at the round's time, and its file (not yet signed). Delegating
+   * roles and the top-level targets are signed whole; a bin is assembled from
+   * its rows' serialised entries (byte for byte what sign() would make).
+   */
+  async #builder(
+    withTargets: boolean,
+  ): Promise<(chunk: string[], reserved: Map<string, { version: number; seq: number }>) => RoleFile[]> {
     const signer = await this.#deps.signer();
     const now = this.#roundTime();
     const settings = this.#deps.settings();
     const bins = hashBins(settings);
     // Only the top-level targets role lists the log's verifier key.
-    const logTarget = names.includes("targets") ? await this.storeLogVerifierTarget() : {};
-    await withWriteWindow(GROUPS_IN_FLIGHT, async (writes) => {
-      for (let i = 0; i < names.length; i += WRITE_CONCURRENCY) {
-        // Each group is one slice: between slices the object answers what waits (pushes, tasks, status).
-        if (i > 0) await nextTurn();
-        const chunk = names.slice(i, i + WRITE_CONCURRENCY);
-        // Rows are read and the versions reserved with no await in between,
-        // so the bytes and the change sequence they reflect agree.
-        const reserved = roles.reserveVersions(chunk);
-        const joined = this.#deps.targets.binsJoined(chunk);
-        const group = chunk.map((name) => {
-          const reservation = reserved.get(name);
-          if (!reservation) throw new Error(`role ${name} has no row to reserve a version in`);
-          const { version, seq: seenSeq } = reservation;
-          const expires =
-            name === "targets"
-              ? expiresAt(settings.expiry, "targets", now)
-              : binExpiry(now, settings.expiry.bins, Math.max(bins.indexOf(name), 0), bins.count);
-          const own = () => (name === "targets" ? logTarget : this.#deps.targets.binTargets(name));
-          // Delegating roles and the top-level targets are signed whole; a bin is assembled
-          // from its rows' serialised entries (byte for byte what sign() would make).
-          const whole =
-            this.#deps.delegations?.signedRole(name, version, expires, signer, own) ??
-            (name === "targets"
-              ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget }
-              : null);
-          const file = whole
-            ? sign(whole, [signer])
-            : signJoined(binHeader(version, expires), "targets", joined.get(name) ?? { canonical: "", json: "" }, [
-                signer,
-              ]);
-          return { name, seenSeq, version, expires, file };
-        });
-        // Signed, stored and recorded while the next groups are built: up to GROUPS_IN_FLIGHT groups' writes at once.
-        await writes.add(async () => {
-          const files = await Promise.all(
-            group.map(async (role) => {
-              const { bytes } = await role.file;
-              return { ...role, bytes, sha256: await sha256Hex(bytes) };
-            }),
-          );
-          await Promise.all(
-            files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)),
-          );
-          roles.recordStagedMany(
-            files.map((f) => ({
-              name: f.name,
-              version: f.version,
-              expires: f.expires,
-              length: f.bytes.length,
-              sha256: f.sha256,
-              seenSeq: f.seenSeq,
-            })),
-          );
-        });
-      }
-    });
+    const logTarget = withTargets ? await this.storeLogVerifierTarget() : {};
+    return (chunk, reserved) => {
+      const joined = this.#deps.targets.binsJoined(chunk);
+      return chunk.map((name) => {
+        const reservation = reserved.get(name);
+        if (!reservation) throw new Error(`role ${name} has no row to reserve a version in`);
+        const { version, seq: seenSeq } = reservation;
+        const expires =
+          name === "targets"
+            ? expiresAt(settings.expiry, "targets", now)
+            : binExpiry(now, settings.expiry.bins, Math.max(bins.indexOf(name), 0), bins.count);
+        const own = () => (name === "targets" ? logTarget : this.#deps.targets.binTargets(name));
+        const whole =
+          this.#deps.delegations?.signedRole(name, version, expires, signer, own) ??
+          (name === "targets"
+            ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget }
+            : null);
+        const file = whole
+          ? sign(whole, [signer])
+          : signJoined(binHeader(version, expires), "targets", joined.get(name) ?? { canonical: "", json: "" }, [
+              signer,
+            ]);
+        return { name, seenSeq, version, expires, file };
+      });
+    };
   }
 
   /**

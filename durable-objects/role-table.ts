@@ -4,6 +4,7 @@
  * whether it changed. All methods are synchronous SQL: a caller that does not
  * await between two of them sees a consistent state.
  */
+import { PACK_SLOTS } from "../src/storage/bin-pack.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
 
 export interface RoleVersion {
@@ -147,6 +148,7 @@ export class RoleTable {
     this.#sql.exec("UPDATE roles SET dirty = 2 WHERE dirty = 1");
     this.#setState("round_seq", this.#state("change_seq"));
     this.#setState("round_started_at", now.getTime());
+    this.#setState("round_pack_version", 0);
     this.#setState("round_active", 1);
   }
 
@@ -173,14 +175,24 @@ export class RoleTable {
       .one().n;
   }
 
-  claimedBatch(limit: number): string[] {
-    return this.#sql
+  /**
+   * The next roles the round under way signs, in name order: `limit` of them,
+   * and then the rest of the last one's slice if it is a top-level bin
+   * (`sliceOf` gives a bin's slice, -1 for other roles), so that every pack
+   * (src/storage/bin-pack.ts) is written whole by one step.
+   */
+  claimedBatch(limit: number, sliceOf: (name: string) => number = () => -1): string[] {
+    const names = this.#sql
       .exec<{ name: string }>(
         "SELECT name FROM roles WHERE dirty = 2 AND name NOT IN ('snapshot', 'timestamp') ORDER BY name LIMIT ?",
-        limit,
+        limit + PACK_SLOTS,
       )
       .toArray()
       .map((r) => r.name);
+    let end = Math.min(limit, names.length);
+    const last = end > 0 ? sliceOf(names[end - 1] ?? "") : -1;
+    while (last >= 0 && end < names.length && sliceOf(names[end] ?? "") === last) end++;
+    return names.slice(0, end);
   }
 
   seq(name: string): number {
@@ -209,6 +221,55 @@ export class RoleTable {
       `UPDATE roles SET allocated = MAX(allocated, version, IFNULL(staged_version, 0)) + 1
        WHERE name IN (${names.map(() => "?").join(", ")}) RETURNING name, allocated, seq`,
       ...names,
+    );
+    for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
+    return out;
+  }
+
+  /**
+   * The version at which a publish round signs the top-level bins `names`
+   * (src/storage/bin-pack.ts): every bin of a round gets the same one, so a
+   * pack's key follows from a file's name and a round resumed in a later
+   * invocation signs what one uninterrupted run would. It is reserved
+   * durably, before anything is signed with it: one more than any version
+   * reserved for packs before and than any version of `names`. A round takes
+   * a new one when some of `names` were reserved at its version already (a
+   * step that failed after reserving, whose pack may or may not be stored):
+   * a pack key is never written with two contents. A bin's versions still
+   * only grow, not always by one.
+   */
+  packVersion(names: readonly string[]): number {
+    const current = this.#state("round_pack_version");
+    const list = JSON.stringify(names);
+    const highest =
+      this.#sql
+        .exec<{ v: number | null }>(
+          `SELECT MAX(MAX(allocated, version, IFNULL(staged_version, 0))) AS v FROM roles
+           WHERE name IN (SELECT value FROM json_each(?))`,
+          list,
+        )
+        .one().v ?? 0;
+    if (current > highest) return current;
+    const version = Math.max(this.#state("pack_version"), highest) + 1;
+    this.#setState("pack_version", version);
+    this.#setState("round_pack_version", version);
+    return version;
+  }
+
+  /**
+   * Reserves `version` (from packVersion) as the next version of each of
+   * `names` (at most 32), with the change sequence each was at, as
+   * reserveVersions does.
+   */
+  reserveAt(names: readonly string[], version: number): Map<string, { version: number; seq: number }> {
+    const out = new Map<string, { version: number; seq: number }>();
+    if (names.length === 0) return out;
+    const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
+      `UPDATE roles SET allocated = ? WHERE name IN (${names.map(() => "?").join(", ")})
+         AND MAX(allocated, version, IFNULL(staged_version, 0)) < ? RETURNING name, allocated, seq`,
+      version,
+      ...names,
+      version,
     );
     for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
     return out;

@@ -13,6 +13,7 @@ import type { AppEnv } from "../app-env.ts";
 import { sha256Hex } from "../lib/digest.ts";
 import { utf8 } from "../lib/bytes.ts";
 import { cacheKey, HOT_COPY_MAX_BYTES, hotCopies } from "../storage/edge-cache.ts";
+import type { StoredObject } from "../storage/repository-bucket.ts";
 
 export const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -62,7 +63,7 @@ interface ServeOptions {
   /** The response's media type (default: the one stored with the object). */
   contentType?: string;
   /** Reads the object when the edge cache misses. */
-  load: () => Promise<R2ObjectBody | null>;
+  load: () => Promise<StoredObject | null>;
 }
 
 /** The object's response, or null when it does not exist; 304 for a matching If-None-Match. */

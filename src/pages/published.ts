@@ -10,7 +10,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { cachedFile, IMMUTABLE, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
-import { RepositoryBucket } from "../storage/repository-bucket.ts";
+import { RepositoryBucket, type StoredObject } from "../storage/repository-bucket.ts";
 
 export interface PublishedFile {
   bytes: Uint8Array<ArrayBuffer>;
@@ -61,7 +61,7 @@ export class Published {
   async #read(
     r2Key: string,
     mutable: boolean,
-    load: () => Promise<R2ObjectBody | null>,
+    load: () => Promise<StoredObject | null>,
   ): Promise<PublishedFile | null> {
     const response = await cachedFile(this.#c, { r2Key, cacheControl: mutable ? this.#short : IMMUTABLE, load });
     if (!response) return null;

@@ -3,6 +3,8 @@
  *   <repo>/metadata/<N>.root.json, <V>.<role>.json, timestamp.json
  *   <repo>/shared/empty-bin.json   version 1 of every top-level hash bin: the empty
  *       bin signed once at bootstrap, read for each `1.bins-<hex>.json` (see getMetadata)
+ *   <repo>/packs/<version>/<slice>  later versions of top-level hash bins, up to 128
+ *       bins' files in one object (bin-pack.ts), read for each `<version>.bins-<hex>.json`
  *   <repo>/targets/<dir>/<sha256>.<name>
  *   <repo>/log/checkpoint, <repo>/log/tile/…  (the transparency log, C2SP tlog-tiles)
  *   <repo>/quarantine/<key below the repository>  bytes of quarantined targets and their
@@ -19,10 +21,34 @@
  * uploads to their content address under targets/; the Worker streams
  * uploads into staging/ and otherwise only reads.
  */
+import { sha256Hex } from "../lib/digest.ts";
+import { type BinFile, binFile, encodePack, locateInPack, sliceOf } from "./bin-pack.ts";
+
 export const JSON_TYPE = "application/json";
 
-/** `1.bins-<hex>.json`: version 1 of a top-level hash bin (delegated bins are `<role>.bins-<hex>`). */
-const FIRST_TOP_LEVEL_BIN = /^1\.bins-[0-9a-f]+\.json$/;
+/**
+ * What reading a stored file gives: an R2 object, or a bin's file cut out of
+ * its pack, which answers the same way (its own size, SHA-256 and body).
+ */
+export type StoredObject = Pick<
+  R2ObjectBody,
+  "body" | "size" | "customMetadata" | "httpMetadata" | "httpEtag" | "arrayBuffer" | "json" | "text"
+>;
+
+/** A stored file made from bytes in hand, shaped as an R2 object read. */
+function storedBytes(bytes: Uint8Array<ArrayBuffer>, sha256: string): StoredObject {
+  const response = () => new Response(bytes);
+  return {
+    body: response().body as ReadableStream,
+    size: bytes.length,
+    customMetadata: { sha256 },
+    httpMetadata: { contentType: JSON_TYPE },
+    httpEtag: `"${sha256}"`,
+    arrayBuffer: () => response().arrayBuffer(),
+    json: <T>() => response().json<T>(),
+    text: () => response().text(),
+  };
+}
 
 export class RepositoryBucket {
   readonly #bucket: R2Bucket;
@@ -63,18 +89,58 @@ export class RepositoryBucket {
   }
 
   /**
-   * A metadata file's bytes. Version 1 of a top-level hash bin is the empty
-   * bin that bootstrap signs once for all of them (bins name no role in their
-   * signed part, so one file is every bin's version 1): it is read from the
-   * shared key, and from the bin's own key for a repository bootstrapped
-   * before bins shared it.
+   * A metadata file's bytes. A top-level hash bin's file is read from where
+   * the publisher stores it: version 1 from the empty bin that bootstrap
+   * signs once for all of them (bins name no role in their signed part, so
+   * one file is every bin's version 1), later versions from their pack
+   * (bin-pack.ts). A bin stored under its own key (by a repository
+   * bootstrapped or published before bins shared a file or a pack) is read
+   * from there.
    */
-  async getMetadata(filename: string): Promise<R2ObjectBody | null> {
-    if (FIRST_TOP_LEVEL_BIN.test(filename)) {
+  async getMetadata(filename: string): Promise<StoredObject | null> {
+    const bin = binFile(filename);
+    if (bin?.version === 1) {
       const shared = await this.#bucket.get(this.#emptyBinKey());
       if (shared) return shared;
+    } else if (bin) {
+      const packed = await this.#packedBin(bin);
+      if (packed) return packed;
     }
     return this.#bucket.get(this.metadataKey(filename));
+  }
+
+  /**
+   * Stores the files of bins of one slice, all at `version`, as one pack
+   * (bin-pack.ts); `width` is the number of hex digits in the bins' names.
+   * A pack is written once: the caller never packs a version twice.
+   */
+  async putBinPack(
+    version: number,
+    width: number,
+    files: ReadonlyArray<{ index: number; bytes: Uint8Array }>,
+  ): Promise<void> {
+    const { body, customMetadata } = encodePack(files, width);
+    await this.#bucket.put(this.#packKey(version, sliceOf(files[0]?.index ?? 0)), body, {
+      sha256: await sha256Hex(body),
+      httpMetadata: { contentType: "application/octet-stream" },
+      customMetadata,
+    });
+  }
+
+  /** A bin's file from its pack: the pack's metadata says where it is, a ranged read gets it. */
+  async #packedBin(bin: BinFile): Promise<StoredObject | null> {
+    const key = this.#packKey(bin.version, sliceOf(bin.index));
+    const head = await this.#bucket.head(key);
+    const at = head && locateInPack(head.customMetadata, bin);
+    if (!at) return null;
+    const part = await this.#bucket.get(key, { range: at });
+    if (!part) return null;
+    const bytes = new Uint8Array(await part.arrayBuffer());
+    return storedBytes(bytes, await sha256Hex(bytes));
+  }
+
+  #packKey(version: number, slice: number): string {
+    return `${this.#repo}/packs/${version}/${slice}`;
   }
 
   /** Stores version 1 of every top-level hash bin (see getMetadata). */

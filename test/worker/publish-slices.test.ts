@@ -5,6 +5,7 @@
  * 16,384 bins) run as many invocations, each within its budget
  * (durable-objects/invocation-budget.ts); a 16,384-bin bootstrap is one.
  */
+import { PACK_SLOTS } from "../../src/storage/bin-pack.ts";
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -54,10 +55,11 @@ describe("publishing in slices", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(T0);
     const repo = "slices-ack";
-    const { client, registry } = await withAlarms(repo, withHmacRegistry(repo, { bins: 16, binsPerInvocation: 4 }));
-    const add = await Promise.all(Array.from({ length: 24 }, (_, i) => target(`held/${i}.tgz`)));
+    const { client, registry } = await withAlarms(repo, withHmacRegistry(repo, { bins: 1024, binsPerInvocation: 4 }));
+    const add = await Promise.all(Array.from({ length: 48 }, (_, i) => target(`held/${i}.tgz`)));
     await client.changeTargets({ add }, { wait: false });
-    // The publish started at once signs 4 roles, then waits for an alarm that (with this clock) only the test runs.
+    // The publish started at once signs one slice of bins (one pack), then waits for an alarm that (with this
+    // clock) only the test runs.
     await vi.waitFor(async () => expect((await roundUnderWay(repo))?.staged).toBeGreaterThan(0));
     const held = defined(await roundUnderWay(repo));
     expect(held.pending).toBeGreaterThan(0);
@@ -68,7 +70,7 @@ describe("publishing in slices", () => {
 
     await drain(repo, 1000);
     const runs = await recentRuns(repo);
-    for (const run of runs) expect(run.roles).toBeLessThanOrEqual(4);
+    for (const run of runs) expect(run.roles).toBeLessThanOrEqual(PACK_SLOTS);
     expect((await registry.task(pushed.task.id)).state).toBe("published");
     const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
     expect(ts.signed.version).toBeGreaterThanOrEqual(3);
@@ -78,19 +80,19 @@ describe("publishing in slices", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(T0);
     const [sliced, whole] = ["slices-every", "slices-whole"];
-    await withAlarms(sliced, bootstrapped(sliced, { bins: 16, binsPerInvocation: 1 }));
-    await withAlarms(whole, bootstrapped(whole, { bins: 16 }));
-    const add = await Promise.all(Array.from({ length: 12 }, (_, i) => target(`same/${i}.tgz`)));
+    await withAlarms(sliced, bootstrapped(sliced, { bins: 1024, binsPerInvocation: 1 }));
+    await withAlarms(whole, bootstrapped(whole, { bins: 1024 }));
+    const add = await Promise.all(Array.from({ length: 40 }, (_, i) => target(`same/${i}.tgz`)));
     const t1 = Date.now();
     await adminChange(whole, add);
     vi.setSystemTime(t1);
     await adminChange(sliced, add, false);
     // The round starts at once (at t1) and signs its first role.
     await vi.waitFor(async () => expect((await roundUnderWay(sliced))?.staged).toBeGreaterThan(0));
-    // One role per invocation, two minutes apart (a round keeps its start time for up to an hour).
+    // One slice of bins (one pack) per invocation, two minutes apart (a round keeps its start time for up to an hour).
     const alarms = await drain(sliced, 2 * 60_000);
     expect(alarms).toBeGreaterThan(3);
-    for (const run of await recentRuns(sliced)) expect(run.roles).toBeLessThanOrEqual(1);
+    for (const run of await recentRuns(sliced)) expect(run.roles).toBeLessThanOrEqual(PACK_SLOTS);
 
     const snapshotOf = async (repo: string) => {
       const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);

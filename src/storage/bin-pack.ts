@@ -1,0 +1,97 @@
+/**
+ * Bin packs: how the publisher stores many top-level hash bins in one R2
+ * object, and how the Worker finds one bin's file in it.
+ *
+ * A busy round re-signs hundreds or thousands of bins. One R2 object per bin
+ * made a round a stream of small writes: on the platform an invocation keeps
+ * at most six connections open at once (R2 calls included), and local
+ * workerd's R2 simulator takes one write at a time, so the writes, not the
+ * signing, set the round's length. A pack holds the bins of one slice (the
+ * 128 bins with indexes 128·k … 128·k + 127) that one publish step signed,
+ * all at the same version, at
+ *
+ *     <repo>/packs/<version>/<k>
+ *
+ * so the Worker derives the key from the file name `<version>.bins-<hex>.json`
+ * alone (no index to look up, nothing that reaches the Durable Object). The
+ * object's bytes are the files, one after the other in slot order, exactly as
+ * signed; its custom metadata records each slot's length (0: not in this
+ * pack) and the hex width of the bins' names, so `5.bins-3.json` is not read
+ * as `5.bins-003.json`. A pack is written once: the publisher takes a version
+ * for its packs that no bin has had (RoleTable.reserveEpoch), and never
+ * writes the same version twice.
+ */
+
+/** Bins per pack (a slice of the bins' index range). */
+export const PACK_SLOTS = 128;
+
+/** `<version>.bins-<hex>.json`: a version of a top-level hash bin (delegated bins are `<role>.bins-<hex>`). */
+const TOP_LEVEL_BIN_FILE = /^(?<version>[1-9]\d{0,14})\.bins-(?<hex>[0-9a-f]{1,4})\.json$/;
+
+export interface BinFile {
+  version: number;
+  /** The bin's index (its name's hex suffix). */
+  index: number;
+  /** The number of hex digits in the bin's name. */
+  width: number;
+}
+
+/** The version and index of a top-level bin's file name, or null for any other file. */
+export function binFile(filename: string): BinFile | null {
+  const groups = TOP_LEVEL_BIN_FILE.exec(filename)?.groups;
+  if (!groups?.version || !groups.hex) return null;
+  return { version: Number(groups.version), index: Number.parseInt(groups.hex, 16), width: groups.hex.length };
+}
+
+/** The slice a bin belongs to: its pack's last key segment. */
+export function sliceOf(index: number): number {
+  return Math.floor(index / PACK_SLOTS);
+}
+
+/** A pack's body and custom metadata, from files of bins of one slice, all named with `width` hex digits. */
+export function encodePack(
+  files: ReadonlyArray<{ index: number; bytes: Uint8Array }>,
+  width: number,
+): { body: Uint8Array<ArrayBuffer>; customMetadata: Record<string, string> } {
+  if (files.length === 0) throw new Error("a bin pack holds at least one file");
+  const slice = sliceOf(files[0]?.index ?? 0);
+  const lengths = new Array<number>(PACK_SLOTS).fill(0);
+  const bySlot = new Array<Uint8Array | undefined>(PACK_SLOTS);
+  for (const file of files) {
+    if (sliceOf(file.index) !== slice) throw new Error(`bin ${file.index} is not in slice ${slice}`);
+    const slot = file.index % PACK_SLOTS;
+    if (bySlot[slot]) throw new Error(`bin ${file.index} is twice in one pack`);
+    if (file.bytes.length === 0) throw new Error(`bin ${file.index} has an empty file`);
+    bySlot[slot] = file.bytes;
+    lengths[slot] = file.bytes.length;
+  }
+  const body = new Uint8Array(lengths.reduce((sum, n) => sum + n, 0));
+  let offset = 0;
+  for (const bytes of bySlot) {
+    if (!bytes) continue;
+    body.set(bytes, offset);
+    offset += bytes.length;
+  }
+  // Trailing empty slots are left out: "12,0,7" is slots 0–2, the rest empty.
+  const last = lengths.findLastIndex((n) => n > 0);
+  return { body, customMetadata: { lengths: lengths.slice(0, last + 1).join(","), width: String(width) } };
+}
+
+/** Where a bin's file is in its pack (from the pack's custom metadata), or null if the pack does not hold it. */
+export function locateInPack(
+  customMetadata: Record<string, string> | undefined,
+  bin: BinFile,
+): { offset: number; length: number } | null {
+  if (!customMetadata || customMetadata.width !== String(bin.width)) return null;
+  const lengths = (customMetadata.lengths ?? "").split(",").map(Number);
+  const slot = bin.index % PACK_SLOTS;
+  const length = lengths[slot] ?? 0;
+  if (!(Number.isSafeInteger(length) && length > 0)) return null;
+  let offset = 0;
+  for (let i = 0; i < slot; i++) {
+    const n = lengths[i] ?? 0;
+    if (!Number.isSafeInteger(n) || n < 0) return null;
+    offset += n;
+  }
+  return { offset, length };
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { binFile, encodePack, locateInPack, PACK_SLOTS, sliceOf } from "../../src/storage/bin-pack.ts";
+
+const bytesOf = (text: string) => new TextEncoder().encode(text);
+
+describe("bin packs", () => {
+  it("reads a top-level bin's version, index and name width from its file name, and nothing else", () => {
+    expect(binFile("7.bins-3a.json")).toEqual({ version: 7, index: 0x3a, width: 2 });
+    expect(binFile("12.bins-0fff.json")).toEqual({ version: 12, index: 0xfff, width: 4 });
+    for (const other of [
+      "7.targets.json",
+      "7.snapshot.json",
+      "timestamp.json",
+      "7.team.bins-3a.json",
+      "07.bins-3a.json",
+      "7.bins-3A.json",
+      "7.bins-12345.json",
+      "7.bins-.json",
+      "bins-3a.json",
+    ]) {
+      expect(binFile(other), other).toBeNull();
+    }
+  });
+
+  it("finds every file of a pack at its own offset, byte for byte, whatever slots it holds", () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 127 }),
+        fc.uniqueArray(fc.nat({ max: PACK_SLOTS - 1 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.string({ minLength: 1, maxLength: 30 }), { minLength: 40, maxLength: 40 }),
+        (slice, slots, texts) => {
+          const files = slots.map((slot, i) => ({ index: slice * PACK_SLOTS + slot, bytes: bytesOf(texts[i] ?? "x") }));
+          const { body, customMetadata } = encodePack(files, 4);
+          for (const file of files) {
+            const at = locateInPack(customMetadata, { version: 3, index: file.index, width: 4 });
+            expect(at).not.toBeNull();
+            if (!at) return;
+            expect(body.slice(at.offset, at.offset + at.length)).toEqual(file.bytes);
+          }
+          for (let slot = 0; slot < PACK_SLOTS; slot++) {
+            if (slots.includes(slot)) continue;
+            expect(locateInPack(customMetadata, { version: 3, index: slice * PACK_SLOTS + slot, width: 4 })).toBeNull();
+          }
+        },
+      ),
+    );
+  });
+
+  it("does not read a bin under a name of another width (bins-3 is not bins-003)", () => {
+    const { customMetadata } = encodePack([{ index: 3, bytes: bytesOf("{}") }], 3);
+    expect(locateInPack(customMetadata, { version: 2, index: 3, width: 3 })).toEqual({ offset: 0, length: 2 });
+    expect(locateInPack(customMetadata, { version: 2, index: 3, width: 1 })).toBeNull();
+    expect(locateInPack(undefined, { version: 2, index: 3, width: 3 })).toBeNull();
+    expect(locateInPack({ lengths: "2,-1,3", width: "3" }, { version: 2, index: 2, width: 3 })).toBeNull();
+  });
+
+  it("refuses a pack it could not read back: bins of two slices, one bin twice, an empty file", () => {
+    expect(() => encodePack([], 2)).toThrow(/at least one/);
+    expect(() =>
+      encodePack(
+        [
+          { index: 1, bytes: bytesOf("a") },
+          { index: PACK_SLOTS + 1, bytes: bytesOf("b") },
+        ],
+        3,
+      ),
+    ).toThrow(/not in slice 0/);
+    expect(() =>
+      encodePack(
+        [
+          { index: 1, bytes: bytesOf("a") },
+          { index: 1, bytes: bytesOf("b") },
+        ],
+        3,
+      ),
+    ).toThrow(/twice/);
+    expect(() => encodePack([{ index: 1, bytes: new Uint8Array() }], 3)).toThrow(/empty/);
+    expect(sliceOf(PACK_SLOTS * 5 + 7)).toBe(5);
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Top-level hash bins are stored as packs (src/storage/bin-pack.ts): a publish
+ * step signs its bins at one version and writes one R2 object per slice of
+ * 128 bins; the Worker cuts each bin's file out of its pack.
+ */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Repository } from "../../durable-objects/repository.ts";
+import { RoleTable } from "../../durable-objects/role-table.ts";
+import { sha256Hex } from "../../src/lib/digest.ts";
+import { signDraft } from "../../scripts/lib/admin-client.ts";
+import { defined } from "../../scripts/lib/defined.ts";
+import { BASE, bootstrapped, getJson, recentRuns, resolve, targetEntry, workerFetch } from "./helpers.ts";
+
+async function keys(prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const listed = await env.BUCKET.list({ prefix, ...(cursor ? { cursor } : {}) });
+    out.push(...listed.objects.map((o) => o.key));
+    cursor = listed.truncated ? listed.cursor : undefined;
+  } while (cursor);
+  return out;
+}
+
+describe("bin packs", () => {
+  it("stores a round's bins as one pack per slice, and serves each bin's signed bytes from it", async () => {
+    const { client, root } = await bootstrapped("packs", { bins: 512 });
+    const add = await Promise.all(Array.from({ length: 400 }, (_, i) => targetEntry(`packs/${i}.tgz`)));
+    await client.changeTargets({ add });
+
+    const { json: snapshot } = await getJson("/packs/metadata/2.snapshot.json");
+    const meta = snapshot.signed.meta as Record<string, { version: number }>;
+    const changed = Object.entries(meta).filter(([name, m]) => name.startsWith("bins-") && m.version > 1);
+    // 400 targets in 512 bins: most bins changed, all in one publish step, at one version.
+    expect(changed.length).toBeGreaterThan(250);
+    const versions = new Set(changed.map(([, m]) => m.version));
+    expect(versions.size).toBe(1);
+    const [version] = [...versions];
+
+    // Four slices of 128 bins: four R2 objects, and no bin under a key of its own.
+    expect(await keys(`packs/packs/${version}/`)).toEqual([0, 1, 2, 3].map((k) => `packs/packs/${version}/${k}`));
+    expect((await keys("packs/metadata/")).filter((k) => /\.bins-/.test(k))).toEqual([]);
+
+    // Each bin is served whole, immutable, with its own SHA-256 as ETag; a client walk verifies them.
+    for (const [file, m] of changed.slice(0, 40)) {
+      const response = await workerFetch(`${BASE}/packs/metadata/${m.version}.${file}`);
+      expect(response.status, file).toBe(200);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      expect(response.headers.get("ETag")).toBe(`"${await sha256Hex(bytes)}"`);
+      expect(response.headers.get("Content-Length")).toBe(String(bytes.length));
+      expect(response.headers.get("Cache-Control")).toContain("immutable");
+      const signed = JSON.parse(new TextDecoder().decode(bytes)).signed;
+      expect(signed.version).toBe(m.version);
+      expect(signed._type).toBe("targets");
+    }
+    for (const i of [0, 133, 399]) {
+      const found = await resolve("packs", root, `packs/${i}.tgz`);
+      const { path: _, ...entry } = defined(add[i]);
+      expect(found.target, `packs/${i}.tgz`).toEqual(entry);
+    }
+  });
+
+  it("answers 404 for a bin a pack does not hold, or named with another width", async () => {
+    const { client } = await bootstrapped("packs-404", { bins: 256 });
+    await client.changeTargets({ add: [await targetEntry("one/file.tgz")] });
+    const { json: snapshot } = await getJson("/packs-404/metadata/2.snapshot.json");
+    const meta = snapshot.signed.meta as Record<string, { version: number }>;
+    const [file, changed] = Object.entries(meta).find(([name, m]) => name.startsWith("bins-") && m.version > 1) ?? [];
+    if (!file || !changed) throw new Error("no bin changed");
+    const { version } = changed;
+    const hex = file.slice("bins-".length, -".json".length);
+    expect((await workerFetch(`${BASE}/packs-404/metadata/${version}.${file}`)).status).toBe(200);
+    // The same slot read as a one-digit name (bins-3 for bins-03) is not that bin.
+    const short = Number.parseInt(hex, 16).toString(16);
+    if (short.length < hex.length) {
+      expect((await workerFetch(`${BASE}/packs-404/metadata/${version}.bins-${short}.json`)).status).toBe(404);
+    }
+    const other = Object.keys(meta).find((name) => name.startsWith("bins-") && meta[name]?.version === 1);
+    expect((await workerFetch(`${BASE}/packs-404/metadata/${version}.${other}`)).status).toBe(404);
+  });
+
+  it("signs a round's bins at one version no bin had, and takes a new one after a failed step", async () => {
+    await bootstrapped("packs-epoch", { bins: 16 });
+    await runInDurableObject(env.REPOSITORY.getByName("packs-epoch"), async (_: Repository, state) => {
+      const roles = new RoleTable(state.storage.sql);
+      state.storage.sql.exec("UPDATE roles SET allocated = 9 WHERE name = 'bins-1'");
+      roles.startRound(new Date());
+      const first = roles.packVersion(["bins-0", "bins-1"]);
+      expect(first).toBe(10);
+      expect([...roles.reserveAt(["bins-0", "bins-1"], first).values()].map((r) => r.version)).toEqual([10, 10]);
+      // The round's next step (other slices) signs at the same version.
+      expect(roles.packVersion(["bins-2", "bins-3"])).toBe(10);
+      // A step retried after it reserved (its pack may be stored) takes a new version, never 10 again.
+      expect(roles.packVersion(["bins-0", "bins-4"])).toBe(11);
+      expect(roles.reserveAt(["bins-0"], 10).size).toBe(0);
+      // A new round: a new version.
+      roles.startRound(new Date());
+      expect(roles.packVersion(["bins-5"])).toBe(12);
+    });
+  });
+
+  it("serves a bin stored under its own key by a repository published before packs", async () => {
+    const { client } = await bootstrapped("packs-legacy", { bins: 16 });
+    await client.changeTargets({ add: [await targetEntry("legacy/a.tgz")] });
+    const { json: snapshot } = await getJson("/packs-legacy/metadata/2.snapshot.json");
+    const [file, m] =
+      Object.entries(snapshot.signed.meta as Record<string, { version: number }>).find(
+        ([name, v]) => name.startsWith("bins-") && v.version > 1,
+      ) ?? [];
+    if (!file || !m) throw new Error("no bin changed");
+    const packed = new Uint8Array(
+      await (await workerFetch(`${BASE}/packs-legacy/metadata/${m.version}.${file}`)).arrayBuffer(),
+    );
+    // The layout before packs: the same bytes under the bin's own key, and no pack.
+    for (const key of await keys("packs-legacy/packs/")) await env.BUCKET.delete(key);
+    await env.BUCKET.put(`packs-legacy/metadata/${m.version + 100}.${file}`, packed, {
+      customMetadata: { sha256: await sha256Hex(packed) },
+    });
+    const response = await workerFetch(`${BASE}/packs-legacy/metadata/${m.version + 100}.${file}`);
+    expect(response.status).toBe(200);
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(packed);
+  });
+
+  it("writes one R2 object per slice: a rotation of 1,024 bins is 8 pack writes, not 1,024", async () => {
+    const { client, signers } = await bootstrapped("packs-rotate", { bins: 1024, binsPerInvocation: 1024 });
+    await client.changeTargets({ add: [await targetEntry("rotate/a.tgz")] });
+    const before = (await keys("packs-rotate/packs/")).length;
+    const opened = await client.openCeremony({ kind: "online-key-rotation", reason: "packs test" });
+    await client.submitSignature(opened.id, await signDraft(opened, defined(signers[0])));
+    await client.submitSignature(opened.id, await signDraft(opened, defined(signers[1])));
+    expect((await keys("packs-rotate/packs/")).length - before).toBe(8);
+    const runs = (await recentRuns("packs-rotate")).filter((r) => r.roles >= 1024);
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+    // The run's R2 operations: its 8 packs and the round's own files, far below one per role.
+    for (const run of runs) expect(run.r2Operations).toBeLessThan(64);
+  });
+});
