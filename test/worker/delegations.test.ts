@@ -121,7 +121,7 @@ describe("delegations: online named roles before the catch-all bins", () => {
 
   it("a delegation added while a round runs waits for the next round: no snapshot lists a role at version 0", async () => {
     const repo = "dlg-mid-round";
-    const { client } = await bootstrapped(repo, { bins: 16, binsPerInvocation: 1 });
+    const { client } = await bootstrapped(repo, { bins: 1024, binsPerInvocation: 1 });
     // A round over many bins, one bin per invocation: it is still running when the delegation arrives.
     const add = await Promise.all(Array.from({ length: 24 }, (_, i) => targetEntry(`many/t-${i}.tgz`)));
     await client.changeTargets({ add }, { wait: false });

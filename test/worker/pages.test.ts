@@ -12,6 +12,7 @@ import { checkTarget } from "../../src/browser/check-target.ts";
 import { VERIFY_SCRIPT_URL } from "../../src/routes/pages.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
+import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { ARTIFACTS, NPM } from "../unit/attestations/material.ts";
 import {
   BASE,
@@ -244,17 +245,24 @@ describe("the browser's check, run against the Worker", () => {
     const meta = (
       (await must(snap, "the snapshot").json()) as { signed: { meta: Record<string, { version: number }> } }
     ).signed.meta;
-    const listed = await env.BUCKET.list({ prefix: `${repo}/metadata/` });
+    // The bin is rewritten in its pack (src/storage/bin-pack.ts), its neighbours kept.
+    const bucket = new RepositoryBucket(env.BUCKET, repo);
     let altered = false;
-    for (const o of listed.objects) {
-      const name = o.key.slice(`${repo}/metadata/`.length);
-      const [version, role] = [Number(name.split(".")[0]), name.split(".")[1] ?? ""];
-      if (!role.startsWith("bins-") || meta[`${role}.json`]?.version !== version) continue;
-      const text = await must(await env.BUCKET.get(o.key), o.key).text();
+    for (const [file, { version }] of Object.entries(meta)) {
+      if (!file.startsWith("bins-")) continue;
+      const text = await must(await bucket.getMetadata(`${version}.${file}`), file).text();
       if (!text.includes(path)) continue;
-      await env.BUCKET.put(o.key, text.replace("cd".repeat(32), `ce${"cd".repeat(31)}`), {
-        customMetadata: o.customMetadata ?? {},
-      });
+      const pack: Array<{ index: number; bytes: Uint8Array }> = [];
+      for (const [other, m] of Object.entries(meta)) {
+        if (!other.startsWith("bins-") || m.version !== version) continue;
+        const bytes = new Uint8Array(await must(await bucket.getMetadata(`${version}.${other}`), other).arrayBuffer());
+        const index = Number.parseInt(other.slice("bins-".length, -".json".length), 16);
+        pack.push({
+          index,
+          bytes: other === file ? utf8(text.replace("cd".repeat(32), `ce${"cd".repeat(31)}`)) : bytes,
+        });
+      }
+      await bucket.putBinPack(version, 1, pack);
       altered = true;
     }
     expect(altered).toBe(true);

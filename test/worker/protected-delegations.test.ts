@@ -350,9 +350,10 @@ describe("protected-delegations mode", () => {
     const file = await sign(forged, [online]);
     const bucket = new RepositoryBucket(env.BUCKET, repo);
     await bucket.putMetadata(`${targets.version}.targets.json`, file.bytes, await sha256Hex(file.bytes));
-    // Read straight from R2 (the edge cache keeps the immutable file the test itself read before).
+    // Read straight from R2 (the edge cache keeps the immutable file the test itself read before);
+    // a top-level bin from its pack.
     const fromR2 = async (name: string) => {
-      const object = await env.BUCKET.get(bucket.metadataKey(name));
+      const object = await bucket.getMetadata(name);
       return object ? new Uint8Array(await object.arrayBuffer()) : null;
     };
     await expect(walkToTarget(fromR2, protectRoot.signed, "@acme/a-1.0.tgz")).rejects.toThrow(
