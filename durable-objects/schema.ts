@@ -364,9 +364,8 @@ const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX one_open_ceremony ON ceremonies (state) WHERE state = 'awaiting-signatures';
   `,
   /* 19: the number of targets added by the code that inserts rows (targets-index.ts), once per statement */ `
-  -- The trigger ran an UPDATE of the counter for every inserted row, which was
-  -- about a third of the cost of inserting an import's batch. Removals still
-  -- count by trigger (targets_count_delete).
+  -- The trigger ran an UPDATE of the counter for every inserted row (10,000
+  -- for an import's batch). Removals still count by trigger (targets_count_delete).
   DROP TRIGGER targets_count_insert;
   `,
 ];
