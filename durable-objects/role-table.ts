@@ -5,6 +5,7 @@
  * await between two of them sees a consistent state.
  */
 import { PACK_SLOTS } from "../src/storage/bin-pack.ts";
+import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
 
 export interface RoleVersion {
@@ -275,16 +276,32 @@ export class RoleTable {
     return out;
   }
 
-  /** recordStaged for many files, a few statements in all (16 files per statement). */
+  /**
+   * recordStaged for many files: a run of them per statement, as JSON
+   * (json-rows.ts; role names, expiries and digests are printable ASCII), so
+   * a pack of 128 bins is recorded in one statement.
+   */
   recordStagedMany(files: ReadonlyArray<RoleVersion & { name: string; seenSeq: number }>): void {
-    for (let i = 0; i < files.length; i += 16) {
-      const chunk = files.slice(i, i + 16);
+    const cells = (f: RoleVersion & { name: string; seenSeq: number }) => [
+      f.name,
+      f.version,
+      f.expires,
+      f.length,
+      f.sha256,
+      f.seenSeq,
+    ];
+    for (const run of jsonRuns(files, cells)) {
+      if (!run.rows) {
+        for (const f of run.items) this.recordStaged(f.name, f, f.seenSeq);
+        continue;
+      }
       this.#sql.exec(
-        `WITH staged (name, version, expires, length, sha256, seen) AS (VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")})
+        `WITH staged (name, version, expires, length, sha256, seen) AS (
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?))
          UPDATE roles SET staged_version = staged.version, staged_expires = staged.expires, staged_length = staged.length,
            staged_sha256 = staged.sha256, dirty = CASE WHEN roles.seq = staged.seen THEN 0 ELSE 1 END
          FROM staged WHERE roles.name = staged.name`,
-        ...chunk.flatMap((f) => [f.name, f.version, f.expires, f.length, f.sha256, f.seenSeq]),
+        jsonArray(run.rows),
       );
     }
   }
