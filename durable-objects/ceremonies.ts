@@ -42,6 +42,7 @@ import type { RootHistory } from "./root-history.ts";
 import { type Ceremony, CeremonyBook, type CeremonyKind } from "./ceremony-book.ts";
 import type { KeyVault } from "./key-vault.ts";
 import type { Settings } from "./settings.ts";
+import { Refused } from "./refused.ts";
 import {
   type DelegationChange,
   describeChange,
@@ -447,7 +448,7 @@ export class Ceremonies {
             this.#deps.nextSeq(),
             offline,
           );
-          if (refused) throw new Refusal(refused);
+          if (refused) throw new Refused(refused);
           this.#deps.audit.record(
             "targets-accepted",
             `targets ${targetsDraft.version} met its threshold: ${describeChange(ceremony.change)}`,
@@ -458,7 +459,7 @@ export class Ceremonies {
         if (draft && sha256) this.#deps.onRootAccepted(ceremony.newOnlineKeyId !== null, ceremony.rootVersion, sha256);
       });
     } catch (error) {
-      if (error instanceof Refusal) {
+      if (error instanceof Refused) {
         this.#deps.audit.record("ceremony-refused", error.failure.detail, { ceremonyId: ceremony.id });
         return error.failure;
       }
@@ -523,14 +524,5 @@ export class Ceremonies {
 
   async #trustedAt(version: number): Promise<Root> {
     return parseRoot(this.#deps.roots.signed(version));
-  }
-}
-
-/** Thrown inside the publishing transaction to roll it back with a refusal. */
-class Refusal extends Error {
-  readonly failure: Failure;
-  constructor(refusal: Failure) {
-    super(refusal.detail);
-    this.failure = refusal;
   }
 }

@@ -11,12 +11,10 @@ import type {
   DelegationView,
   DelegationsView,
   DraftsSigned,
-  Failure,
   PublishedVersions,
   Result,
 } from "../src/repository-api.ts";
 import { failure } from "../src/repository-api.ts";
-import type { OfflineOwners } from "./delegation-tree.ts";
 import { published } from "./group-commit.ts";
 import { OfflineBins, type RoleSignature } from "./offline-bins.ts";
 import { checkedOffline, offlineFirst } from "./offline-versions.ts";
@@ -31,7 +29,6 @@ export class DelegationRequests {
   constructor(parts: RepositoryParts) {
     this.#p = parts;
     this.#bins = new OfflineBins({
-      delegations: parts.delegations,
       roles: parts.offlineRoles,
       queue: parts.offlineQueue,
       drafts: parts.offlineDrafts,
@@ -54,7 +51,7 @@ export class DelegationRequests {
   async draft(name: string): Promise<Result<{ draft: string }>> {
     const settings = this.#p.bootstrappedSettings();
     if ("ok" in settings) return settings;
-    const owners = this.#owners(name);
+    const owners = this.#p.offlineRoles.ownersOrRefusal(name);
     if ("ok" in owners) return owners;
     const draft = await this.#p.offlineDrafts.draft(name, owners, new Date(), settings.expiry.targets);
     return "ok" in draft ? draft : { ok: true, draft: JSON.stringify(draft) };
@@ -142,7 +139,7 @@ export class DelegationRequests {
     const p = this.#p;
     const ready = await p.changesRefused();
     if (ready) return ready;
-    const owners = this.#owners(name);
+    const owners = this.#p.offlineRoles.ownersOrRefusal(name);
     if ("ok" in owners) return owners;
     const succinct = p.offlineRoles.rolesOf(name)?.succinct;
     const next = await checkedOffline(name, owners, bytes, p.offlineRoles.current(name), succinct);
@@ -220,15 +217,5 @@ export class DelegationRequests {
             ]
           : [],
     };
-  }
-
-  /** The owners of offline delegation `name`, or why it has none. */
-  #owners(name: string): OfflineOwners | Failure {
-    const owners = this.#p.offlineRoles.owners(name);
-    if (owners) return owners;
-    const exists = this.#p.delegations.list().some((d) => d.name === name);
-    return exists
-      ? failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`)
-      : failure(404, "not_found", `no delegation "${name}"`);
   }
 }

@@ -25,6 +25,15 @@ export interface ShapeSource {
   topBins: () => HashBins;
 }
 
+/** A role to shape: its name, the version and expiry it gets, the online key, and its own target files. */
+export type ShapeRequest = [
+  name: string,
+  version: number,
+  expires: string,
+  online: { keyid: string; key: Key },
+  ownTargets: () => Record<string, TargetFile>,
+];
+
 /**
  * The signed part of role `name` if the delegations shape it, or null for
  * the roles the publisher builds itself (the hash bins, inner ones included,
@@ -32,11 +41,7 @@ export interface ShapeSource {
  */
 export function signedShape(
   source: ShapeSource,
-  name: string,
-  version: number,
-  expires: string,
-  online: { keyid: string; key: Key },
-  ownTargets: () => Record<string, TargetFile>,
+  ...[name, version, expires, online, ownTargets]: ShapeRequest
 ): Targets | null {
   const { tree } = source;
   const keys = { [online.keyid]: online.key };

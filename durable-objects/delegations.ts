@@ -39,9 +39,8 @@ import { failure, type Failure } from "../src/repository-api.ts";
 import type { DelegationSpec, DelegationView } from "../src/repository-api.ts";
 import { clientsMayDisagree, isDelegatedPathWithDigest } from "../src/tuf/delegations.ts";
 import { HashBins } from "../src/tuf/hash-bins.ts";
-import type { Key } from "../src/tuf/key.ts";
-import type { TargetFile, Targets } from "../src/tuf/targets.ts";
-import { CATCH_ALL_ROLE, signedShape } from "./delegation-shapes.ts";
+import type { Targets } from "../src/tuf/targets.ts";
+import { CATCH_ALL_ROLE, type ShapeRequest, signedShape } from "./delegation-shapes.ts";
 import { type Delegation, DelegationTree, innerBins, type OfflineOwners } from "./delegation-tree.ts";
 import { OFFLINE_ROLE_NAMES, OfflineRoles, type OfflineVersion } from "./offline-roles.ts";
 import { Refused, refusedOr } from "./refused.ts";
@@ -165,15 +164,8 @@ export class Delegations {
    * delegations, the catch-all `bins`, each online delegation: delegation-shapes.ts),
    * or null for the roles the publisher builds itself (the hash bins, inner ones included).
    */
-  signedRole(
-    name: string,
-    version: number,
-    expires: string,
-    online: { keyid: string; key: Key },
-    ownTargets: () => Record<string, TargetFile>,
-  ): Targets | null {
-    const source = { tree: this.#tree, active: () => this.active(), topBins: this.#topBins };
-    return signedShape(source, name, version, expires, online, ownTargets);
+  signedRole(...role: ShapeRequest): Targets | null {
+    return signedShape({ tree: this.#tree, active: () => this.active(), topBins: this.#topBins }, ...role);
   }
 
   /** The owners' newest version of offline role `name`, to publish as it is (offline-roles.ts); null for any other role. */

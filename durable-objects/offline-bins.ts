@@ -28,12 +28,12 @@ import {
 } from "../src/repository-api.ts";
 import type { OwnersSuccinctDelegations } from "../src/tuf/offline-bins.ts";
 import type { AuditLog } from "./audit-log.ts";
-import type { Delegations } from "./delegations.ts";
 import type { OfflineOwners } from "./delegation-tree.ts";
 import type { OfflineDrafts, SignatureOutcome } from "./offline-drafts.ts";
 import type { OfflineQueue } from "./offline-queue.ts";
 import type { OfflineRoles, OfflineVersion } from "./offline-roles.ts";
 import { checkedOffline } from "./offline-versions.ts";
+import { Refused, refusedOr } from "./refused.ts";
 
 /** One owner's signature over the draft of one role of a delegation (a bin, or the role itself). */
 export interface RoleSignature {
@@ -43,23 +43,13 @@ export interface RoleSignature {
 }
 
 export interface OfflineBinsDeps {
-  delegations: Pick<Delegations, "list">;
-  roles: Pick<OfflineRoles, "rolesOf" | "owners" | "current" | "submitAll">;
+  roles: Pick<OfflineRoles, "rolesOf" | "ownersOrRefusal" | "current" | "submitAll">;
   queue: Pick<OfflineQueue, "settle" | "pendingFor">;
   drafts: Pick<OfflineDrafts, "draft" | "collect" | "signing">;
   audit: AuditLog;
   transaction: <T>(fn: () => T) => T;
   nextSeq: () => number;
   publish: (seq: number) => Promise<{ ok: true; versions: PublishedVersions } | Failure>;
-}
-
-/** Thrown inside a transaction to roll back the signatures already recorded in it. */
-class Stale extends Error {
-  readonly failure: Failure;
-  constructor(refusal: Failure) {
-    super(refusal.detail);
-    this.failure = refusal;
-  }
 }
 
 export class OfflineBins {
@@ -129,34 +119,30 @@ export class OfflineBins {
       if ("ok" in next) return next;
       complete.push({ role, next, through: outcome.through });
     }
+    // A stale draft rolls back the signatures already recorded in the transaction.
     const storeAll = () => {
       for (const c of collected) {
         const stale = c.store();
-        if (stale) throw new Stale(stale);
+        if (stale) throw new Refused(stale);
       }
+      return null;
     };
     const seq = complete.length > 0 ? this.#deps.nextSeq() : 0;
-    try {
-      if (complete.length === 0) {
-        this.#deps.transaction(storeAll);
-      } else {
-        const refused = offlineRoles.submitAll(
-          complete.map((c) => ({ name: c.role, next: c.next })),
-          set.owners,
-          seq,
-          Date.now(),
-          () => {
-            storeAll();
-            for (const c of complete) queue.settle(c.role, c.through, seq, c.next.checked.targets);
-            return null;
-          },
-        );
-        if (refused) return refused;
-      }
-    } catch (error) {
-      if (error instanceof Stale) return error.failure;
-      throw error;
-    }
+    const refused =
+      complete.length === 0
+        ? refusedOr(() => this.#deps.transaction(storeAll))
+        : offlineRoles.submitAll(
+            complete.map((c) => ({ name: c.role, next: c.next })),
+            set.owners,
+            seq,
+            Date.now(),
+            () => {
+              storeAll();
+              for (const c of complete) queue.settle(c.role, c.through, seq, c.next.checked.targets);
+              return null;
+            },
+          );
+    if (refused) return refused;
     for (const { role, outcome, keyids } of collected) {
       const { draft } = outcome;
       audit.record(
@@ -177,11 +163,10 @@ export class OfflineBins {
 
   /** The roles of offline delegation `name`, its owners and its bins' succinct delegations; or why it has none. */
   #roles(name: string): Failure | { roles: string[]; owners: OfflineOwners; succinct?: OwnersSuccinctDelegations } {
+    const owners = this.#deps.roles.ownersOrRefusal(name);
+    if ("ok" in owners) return owners;
+    // A bin has owners, but is no delegation of its own.
     const set = this.#deps.roles.rolesOf(name);
-    const owners = this.#deps.roles.owners(name);
-    if (set && owners) return { ...set, owners };
-    return this.#deps.delegations.list().some((d) => d.name === name)
-      ? failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`)
-      : failure(404, "not_found", `no delegation "${name}"`);
+    return set ? { ...set, owners } : failure(404, "not_found", `no delegation "${name}"`);
   }
 }

@@ -57,15 +57,7 @@ export class OfflineRoles {
    * `targets` itself again.
    */
   storeTargets(version: number, expires: string, bytes: Uint8Array, now: number): void {
-    this.#deps.sql.exec(
-      `INSERT INTO offline_roles (name, version, expires, bytes, submitted_at) VALUES ('targets', ?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET version = excluded.version, expires = excluded.expires,
-         bytes = excluded.bytes, submitted_at = excluded.submitted_at`,
-      version,
-      expires,
-      bytes.slice().buffer,
-      now,
-    );
+    this.#write("targets", version, expires, bytes, now);
   }
 
   /**
@@ -95,12 +87,8 @@ export class OfflineRoles {
     alsoInTransaction?: () => Failure | null,
   ): Failure | null {
     for (const { name } of versions) {
-      const owners = this.owners(name);
-      if (!owners) {
-        return this.#deps.tree.find(name)
-          ? failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`)
-          : failure(404, "not_found", `no delegation "${name}"`);
-      }
+      const owners = this.ownersOrRefusal(name);
+      if ("ok" in owners) return owners;
       // The delegation was replaced while the signatures were checked: they were checked against other keys.
       if (JSON.stringify(owners) !== JSON.stringify(checkedWith)) {
         return failure(
@@ -140,14 +128,19 @@ export class OfflineRoles {
         throw new Refused(failure(422, "path_not_claimed", `${name}: target "${path}": ${why}`));
       }
     }
+    this.#write(name, version, next.checked.expires, next.bytes, now);
+  }
+
+  /** Keeps `bytes` as role `name`'s newest version, in place of the one before. */
+  #write(name: string, version: number, expires: string, bytes: Uint8Array, now: number): void {
     this.#deps.sql.exec(
       `INSERT INTO offline_roles (name, version, expires, bytes, submitted_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET version = excluded.version, expires = excluded.expires,
          bytes = excluded.bytes, submitted_at = excluded.submitted_at`,
       name,
       version,
-      next.checked.expires,
-      next.bytes.slice().buffer,
+      expires,
+      bytes.slice().buffer,
       now,
     );
   }
@@ -181,6 +174,15 @@ export class OfflineRoles {
     // `<delegation>.bins-XX`: a bin of an offline delegation is signed by its owners (offline-bins.ts).
     const holder = all.find((d) => name.startsWith(`${d.name}.`));
     return holder?.offline && holder.bins && holder.bins.indexOf(name) >= 0 ? holder.offline : null;
+  }
+
+  /** The owners of offline role `name`, or why it has none: it is signed online, or there is no such delegation. */
+  ownersOrRefusal(name: string): OfflineOwners | Failure {
+    const owners = this.owners(name);
+    if (owners) return owners;
+    return this.#deps.tree.find(name)
+      ? failure(409, "online_delegation", `delegation "${name}" is signed online: the service signs it`)
+      : failure(404, "not_found", `no delegation "${name}"`);
   }
 
   /**

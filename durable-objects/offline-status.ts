@@ -73,8 +73,8 @@ export class OfflineStatus {
       if (this.#deps.kv.get(key) === e.version) continue;
       this.#deps.audit.record(
         "delegation-expiring",
-        e.name === "targets" // top-level targets in protected-delegations mode (protected-targets.ts)
-          ? `targets version ${e.version} expires at ${e.expires}: it is signed offline, so its key holders sign a targets-refresh ceremony (tuf-edge delegation refresh)`
+        e.name === "targets"
+          ? targetsExpiring(e)
           : `${e.name} version ${e.version} expires at ${e.expires}: its owners sign and submit version ${e.version + 1} (tuf-edge delegation draft ${delegationOf(e.name)}${this.#inBins(e.name) ? " --renew" : ""}; with nothing pending, the draft re-signs the same targets)`,
       );
       this.#deps.kv.put(key, e.version);
@@ -115,6 +115,11 @@ export class OfflineStatus {
       };
     });
   }
+}
+
+/** The notice that top-level `targets`, signed offline in protected-delegations mode (protected-targets.ts), expires soon. */
+export function targetsExpiring(targets: { version: number; expires: string }): string {
+  return `targets version ${targets.version} expires at ${targets.expires}: it is signed offline, so its key holders sign a targets-refresh ceremony (tuf-edge delegation refresh)`;
 }
 
 /** The delegation a role belongs to: itself, or the delegation whose bin it is (`<name>.bins-XX`). */

@@ -3,7 +3,7 @@ import type { RepositoryStatus } from "../src/repository-api.ts";
 import type { CeremonyBook } from "./ceremony-book.ts";
 import type { Freshness } from "./freshness.ts";
 import type { OfflineRoles } from "./offline-roles.ts";
-import type { OfflineStatus } from "./offline-status.ts";
+import { type OfflineStatus, targetsExpiring } from "./offline-status.ts";
 import type { KeyVault } from "./key-vault.ts";
 import type { RoleTable } from "./role-table.ts";
 import type { RootHistory } from "./root-history.ts";
@@ -60,7 +60,7 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
     if (Date.parse(offline.expires) - Date.now() > OFFLINE_EXPIRY_WARNING_MS) break;
     warnings.push(
       offline.name === "targets"
-        ? `targets version ${offline.version} expires at ${offline.expires}: it is signed offline, so its key holders sign a targets-refresh ceremony (tuf-edge delegation refresh)`
+        ? targetsExpiring(offline)
         : `delegation ${offline.name} version ${offline.version} expires at ${offline.expires}: its owners sign and submit version ${offline.version + 1}`,
     );
   }
