@@ -144,7 +144,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       ? null
       : await Inspector.connect(port, () => fetch(`${base}/health`).then((r) => r.body?.cancel())).catch(() => null);
   /** Runs one step, timed, with the workerd CPU it took (and the object's profile with --profile). */
-  const step = async (name: string, work: () => Promise<ImportRun | undefined | void>): Promise<Step> => {
+  const step = async (name: string, work: () => Promise<ImportRun> | Promise<void>): Promise<Step> => {
     const profiling = options.profile && inspector !== null;
     if (profiling) await inspector.startProfile(1000);
     const mark = monitor.mark();
