@@ -10,12 +10,14 @@
  * and strings that are well-formed Unicode without control characters
  * (U+0000–U+001F). For such a string JSON.stringify escapes nothing but `"`
  * and `\`, which SQLite's JSON functions read back to the same text
- * (non-ASCII characters travel as themselves, in UTF-8); a control character
- * would travel as an escape (a NUL as `\u0000`, which SQL text does not
- * hold), a lone surrogate as one that is not UTF-8, and a float in a form
- * SQLite may round differently. A row holding any other value is a run of
- * its own with `rows: null`: the caller writes it with bound parameters, as
- * before (test/worker/json-rows.test.ts).
+ * (non-ASCII characters travel as themselves, in UTF-8), so what is stored
+ * does not rest on how SQLite decodes other escapes. A control character
+ * would travel as an escape (`\n`, `\u0000`: the workerd of this writing
+ * decodes those exactly too, but that is its JSON parser's detail, not
+ * JSON's), a lone surrogate as an escape of no UTF-8 character, and a float
+ * in a form SQLite may round differently. A row holding any other value is a
+ * run of its own with `rows: null`: the caller writes it with bound
+ * parameters, as before (test/worker/json-rows.test.ts).
  */
 
 export type JsonCell = string | number | null;
