@@ -414,6 +414,7 @@ export class RepositoryParts {
       offlineStatus: this.offlineStatus,
       lastFailure: this.scheduler.lastFailure(),
       alarm: await this.#ctx.storage.getAlarm(),
+      importHoldUntil: this.importHold.until(Date.now()),
     });
   }
 

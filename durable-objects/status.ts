@@ -24,6 +24,8 @@ export interface StatusSources {
   offlineStatus: Pick<OfflineStatus, "reminders">;
   lastFailure: { at: string; detail: string } | null;
   alarm: number | null;
+  /** When a deferred import's stored batches are published at the latest (import-hold.ts), or null. */
+  importHoldUntil: number | null;
   publishingBlocked: RepositoryStatus["publishingBlocked"];
 }
 
@@ -90,6 +92,7 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
         }
       : null,
     nextAlarm: s.alarm === null ? null : new Date(s.alarm).toISOString(),
+    importHoldUntil: s.importHoldUntil === null ? null : new Date(s.importHoldUntil).toISOString(),
     lastFailure,
     publishingBlocked: s.publishingBlocked,
     warnings,

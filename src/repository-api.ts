@@ -139,6 +139,12 @@ export interface RepositoryStatus {
   openCeremony: { id: string; kind: CeremonyKind; rootVersion: number; expiresAt: string } | null;
   /** When the repository's alarm will next run. */
   nextAlarm: string | null;
+  /**
+   * While an import's batches wait for its end (`"publish": "deferred"`): when
+   * they are published at the latest if no batch and no POST …/admin/publish
+   * comes first (30 s after the latest batch). Null otherwise.
+   */
+  importHoldUntil: string | null;
   /** The last failed publish or refresh, if it has not been followed by a success. */
   lastFailure: { at: string; detail: string } | null;
   /** Why publishing cannot proceed now (a signing key that does not unseal), with the problem code pushes get. */

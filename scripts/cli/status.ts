@@ -122,6 +122,8 @@ function render(report: StatusReport): string[] {
     );
   if (report.operations) lines.push(...renderOperations(report.operations));
   if (status.nextAlarm) lines.push(`next scheduled work: ${status.nextAlarm}`);
+  if (status.importHoldUntil)
+    lines.push(`an import's stored batches publish at its end, or at ${status.importHoldUntil} at the latest`);
   lines.push(report.warnings.length ? color.yellow("warnings:") : "warnings: none");
   for (const w of report.warnings) lines.push(color.yellow(`  ! ${w}`));
   return lines;

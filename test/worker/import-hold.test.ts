@@ -129,11 +129,13 @@ describe("an import's deferred batches", () => {
     await sendDeferred(repo, all.slice(0, 45));
     vi.setSystemTime(Date.now() + 20_000);
     const last = await sendDeferred(repo, all.slice(45));
-    // The hold counts from the latest batch.
+    // The hold counts from the latest batch, and status says until when.
     expect(await alarmOf(repo)).toBe(Date.parse(last.publishBy ?? ""));
+    expect((await env.REPOSITORY.getByName(repo).status()).importHoldUntil).toBe(last.publishBy);
     vi.setSystemTime(Date.parse(last.publishBy ?? "") + 1);
     await runDurableObjectAlarm(env.REPOSITORY.getByName(repo));
     await drain(repo, 1000);
+    expect((await env.REPOSITORY.getByName(repo).status()).importHoldUntil).toBeNull();
 
     expect((await publishedVersions(repo)).timestamp).toBe(before.timestamp + 1);
     await expectPublished(repo, all);
