@@ -214,7 +214,6 @@ export class Publisher {
     });
     if (packed.length === 0) return;
     const version = this.roles.packVersion(packed);
-    const width = bins.name(0).length - bins.namePrefix.length - 1;
     await withWriteWindow(PACKS_IN_FLIGHT, async (writes) => {
       for (const slice of slices(packed, bins)) {
         const group: RoleFile[] = [];
@@ -225,7 +224,7 @@ export class Publisher {
         await writes.add(async () => {
           const files = await signedFiles(group);
           const pack = files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes }));
-          await this.#deps.bucket.putBinPack(version, width, pack);
+          await this.#deps.bucket.putBinPack(version, bins.suffixLength, pack);
           this.roles.recordStagedMany(files);
         });
       }

@@ -16,7 +16,8 @@ export class HashBins {
   readonly bitLength: number;
   readonly namePrefix: string;
   readonly count: number;
-  private readonly suffixLength: number;
+  /** Hex digits in a bin name's suffix (every bin name has the same width). */
+  readonly suffixLength: number;
 
   constructor(bitLength: number = DEFAULT_BIT_LENGTH, namePrefix: string = DEFAULT_NAME_PREFIX) {
     if (!Number.isInteger(bitLength) || bitLength < MIN_BIT_LENGTH || bitLength > MAX_BIT_LENGTH) {

@@ -496,7 +496,10 @@ class Stream {
     }
   }
 
-  #applyEvents(events: Array<Record<string, unknown>>): void {
+  #applyEvents(sent: Array<Record<string, unknown>>): void {
+    // The model holds what went over the wire, not the generated values: JSON has no -0
+    // (a generated length of -0 is sent, and published, as 0).
+    const events = JSON.parse(JSON.stringify(sent)) as Array<Record<string, unknown>>;
     for (const event of events) {
       const path = event.path as string;
       switch (event.type) {
