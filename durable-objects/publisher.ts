@@ -28,7 +28,8 @@ import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { binExpiry } from "./freshness.ts";
 import { hashBins, type Settings } from "./settings.ts";
-import { RoleTable, type RoleVersion } from "./role-table.ts";
+import { PackVersions } from "./pack-versions.ts";
+import { type Reservations, RoleTable, type RoleVersion } from "./role-table.ts";
 import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
@@ -151,10 +152,12 @@ export type StepResult = "idle" | "more" | "published";
 export class Publisher {
   readonly #deps: PublisherDeps;
   readonly roles: RoleTable;
+  readonly #packs: PackVersions;
 
   constructor(deps: PublisherDeps) {
     this.#deps = deps;
     this.roles = new RoleTable(deps.sql);
+    this.#packs = new PackVersions(deps.sql, this.roles);
   }
 
   /**
@@ -167,13 +170,10 @@ export class Publisher {
     if (!roles.roundActive()) {
       if (!roles.hasChanges()) return { result: "idle", staged: 0 };
       roles.startRound(this.#deps.now());
+      this.#packs.startRound();
       this.#deps.rounds?.started(roles.roundProgress().pending);
     }
-    const bins = hashBins(this.#deps.settings());
-    const batch = roles.claimedBatch(budget, (name) => {
-      const index = bins.indexOf(name);
-      return index < 0 ? -1 : sliceOf(index);
-    });
+    const batch = this.#packs.claimedBatch(budget, hashBins(this.#deps.settings()));
     if (batch.length > 0) await this.#stage(batch);
     if (roles.hasClaimed()) return { result: "more", staged: batch.length };
     await this.#finishRound();
@@ -182,12 +182,13 @@ export class Publisher {
 
   /**
    * Signs and stores each claimed role, then records it as staged. Top-level
-   * hash bins all get the round's version for packs (RoleTable.packVersion)
-   * and are stored as packs, a slice of up to PACK_SLOTS bins per R2 object
-   * (src/storage/bin-pack.ts; `names` holds whole slices, claimedBatch sees
-   * to it); other roles get their own next version and file. Roles are read, their versions reserved and their files assembled
-   * in groups of WRITE_CONCURRENCY in one synchronous block; their files are
-   * signed and written while the next groups are built (at most
+   * hash bins all get the round's version for packs (pack-versions.ts) and
+   * are stored as packs, a slice of up to PACK_SLOTS bins per R2 object
+   * (src/storage/bin-pack.ts; `names` holds whole slices,
+   * PackVersions.claimedBatch sees to it); other roles get their own next
+   * version and file. Roles are read, their versions reserved and their files
+   * assembled in groups of WRITE_CONCURRENCY in one synchronous block; their
+   * files are signed and written while the next groups are built (at most
    * GROUPS_IN_FLIGHT groups or packs in flight).
    */
   async #stage(names: string[]): Promise<void> {
@@ -213,13 +214,13 @@ export class Publisher {
       }
     });
     if (packed.length === 0) return;
-    const version = this.roles.packVersion(packed);
+    const version = this.#packs.version(packed);
     await withWriteWindow(PACKS_IN_FLIGHT, async (writes) => {
       for (const slice of slices(packed, bins)) {
         const group: RoleFile[] = [];
         for (const chunk of chunked(slice, WRITE_CONCURRENCY)) {
           await nextTurn();
-          group.push(...build(chunk, this.roles.reserveAt(chunk, version)));
+          group.push(...build(chunk, this.#packs.reserve(chunk, version)));
         }
         await writes.add(async () => {
           const files = await signedFiles(group);
@@ -237,9 +238,7 @@ export class Publisher {
    * roles and the top-level targets are signed whole; a bin is assembled from
    * its rows' serialised entries (byte for byte what sign() would make).
    */
-  async #builder(
-    withTargets: boolean,
-  ): Promise<(chunk: string[], reserved: Map<string, { version: number; seq: number }>) => RoleFile[]> {
+  async #builder(withTargets: boolean): Promise<(chunk: string[], reserved: Reservations) => RoleFile[]> {
     const signer = await this.#deps.signer();
     const now = this.#roundTime();
     const settings = this.#deps.settings();

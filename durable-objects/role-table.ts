@@ -4,9 +4,12 @@
  * whether it changed. All methods are synchronous SQL: a caller that does not
  * await between two of them sees a consistent state.
  */
-import { PACK_SLOTS } from "../src/storage/bin-pack.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
+import { readState, writeState } from "./state-values.ts";
+
+/** Versions reserved for roles, by name, each with the change sequence the role was at. */
+export type Reservations = Map<string, { version: number; seq: number }>;
 
 export interface RoleVersion {
   version: number;
@@ -149,7 +152,6 @@ export class RoleTable {
     this.#sql.exec("UPDATE roles SET dirty = 2 WHERE dirty = 1");
     this.#setState("round_seq", this.#state("change_seq"));
     this.#setState("round_started_at", now.getTime());
-    this.#setState("round_pack_version", 0);
     this.#setState("round_active", 1);
   }
 
@@ -177,23 +179,17 @@ export class RoleTable {
   }
 
   /**
-   * The next roles the round under way signs, in name order: `limit` of them,
-   * and then the rest of the last one's slice if it is a top-level bin
-   * (`sliceOf` gives a bin's slice, -1 for other roles), so that every pack
-   * (src/storage/bin-pack.ts) is written whole by one step.
+   * The next `limit` roles the round under way signs, in name order
+   * (PackVersions.claimedBatch rounds them to whole slices of bins).
    */
-  claimedBatch(limit: number, sliceOf: (name: string) => number = () => -1): string[] {
-    const names = this.#sql
+  claimed(limit: number): string[] {
+    return this.#sql
       .exec<{ name: string }>(
         "SELECT name FROM roles WHERE dirty = 2 AND name NOT IN ('snapshot', 'timestamp') ORDER BY name LIMIT ?",
-        limit + PACK_SLOTS,
+        limit,
       )
       .toArray()
       .map((r) => r.name);
-    let end = Math.min(limit, names.length);
-    const last = end > 0 ? sliceOf(names[end - 1] ?? "") : -1;
-    while (last >= 0 && end < names.length && sliceOf(names[end] ?? "") === last) end++;
-    return names.slice(0, end);
   }
 
   seq(name: string): number {
@@ -215,62 +211,13 @@ export class RoleTable {
    * 32 names, within SQLite's bound-parameter limit), with the change
    * sequence each was at: what the rows read in the same synchronous block reflect.
    */
-  reserveVersions(names: readonly string[]): Map<string, { version: number; seq: number }> {
-    const out = new Map<string, { version: number; seq: number }>();
+  reserveVersions(names: readonly string[]): Reservations {
+    const out: Reservations = new Map();
     if (names.length === 0) return out;
     const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
       `UPDATE roles SET allocated = MAX(allocated, version, IFNULL(staged_version, 0)) + 1
        WHERE name IN (${names.map(() => "?").join(", ")}) RETURNING name, allocated, seq`,
       ...names,
-    );
-    for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
-    return out;
-  }
-
-  /**
-   * The version at which a publish round signs the top-level bins `names`
-   * (src/storage/bin-pack.ts): every bin of a round gets the same one, so a
-   * pack's key follows from a file's name and a round resumed in a later
-   * invocation signs what one uninterrupted run would. It is reserved
-   * durably, before anything is signed with it: one more than any version
-   * reserved for packs before and than any version of `names`. A round takes
-   * a new one when some of `names` were reserved at its version already (a
-   * step that failed after reserving, whose pack may or may not be stored):
-   * a pack key is never written with two contents. A bin's versions still
-   * only grow, not always by one.
-   */
-  packVersion(names: readonly string[]): number {
-    const current = this.#state("round_pack_version");
-    const list = JSON.stringify(names);
-    const highest =
-      this.#sql
-        .exec<{ v: number | null }>(
-          `SELECT MAX(MAX(allocated, version, IFNULL(staged_version, 0))) AS v FROM roles
-           WHERE name IN (SELECT value FROM json_each(?))`,
-          list,
-        )
-        .one().v ?? 0;
-    if (current > highest) return current;
-    const version = Math.max(this.#state("pack_version"), highest) + 1;
-    this.#setState("pack_version", version);
-    this.#setState("round_pack_version", version);
-    return version;
-  }
-
-  /**
-   * Reserves `version` (from packVersion) as the next version of each of
-   * `names` (at most 32), with the change sequence each was at, as
-   * reserveVersions does.
-   */
-  reserveAt(names: readonly string[], version: number): Map<string, { version: number; seq: number }> {
-    const out = new Map<string, { version: number; seq: number }>();
-    if (names.length === 0) return out;
-    const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
-      `UPDATE roles SET allocated = ? WHERE name IN (${names.map(() => "?").join(", ")})
-         AND MAX(allocated, version, IFNULL(staged_version, 0)) < ? RETURNING name, allocated, seq`,
-      version,
-      ...names,
-      version,
     );
     for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
     return out;
@@ -403,14 +350,10 @@ export class RoleTable {
   }
 
   #state(key: string): number {
-    return this.#sql.exec<{ value: number }>("SELECT value FROM state WHERE key = ?", key).toArray()[0]?.value ?? 0;
+    return readState(this.#sql, key);
   }
 
   #setState(key: string, value: number): void {
-    this.#sql.exec(
-      "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      key,
-      value,
-    );
+    writeState(this.#sql, key, value);
   }
 }

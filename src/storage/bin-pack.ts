@@ -18,8 +18,8 @@
  * signed; its custom metadata records each slot's length (0: not in this
  * pack) and the hex width of the bins' names, so `5.bins-3.json` is not read
  * as `5.bins-003.json`. A pack is written once: the publisher takes a version
- * for its packs that no bin has had (RoleTable.reserveEpoch), and never
- * writes the same version twice.
+ * for its packs that no bin has had (durable-objects/pack-versions.ts), and
+ * never writes the same version twice.
  */
 
 /** Bins per pack (a slice of the bins' index range). */

@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
+import { PackVersions } from "../../durable-objects/pack-versions.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
@@ -85,19 +86,22 @@ describe("bin packs", () => {
     await bootstrapped("packs-epoch", { bins: 16 });
     await runInDurableObject(env.REPOSITORY.getByName("packs-epoch"), async (_: Repository, state) => {
       const roles = new RoleTable(state.storage.sql);
+      const packs = new PackVersions(state.storage.sql, roles);
       state.storage.sql.exec("UPDATE roles SET allocated = 9 WHERE name = 'bins-1'");
       roles.startRound(new Date());
-      const first = roles.packVersion(["bins-0", "bins-1"]);
+      packs.startRound();
+      const first = packs.version(["bins-0", "bins-1"]);
       expect(first).toBe(10);
-      expect([...roles.reserveAt(["bins-0", "bins-1"], first).values()].map((r) => r.version)).toEqual([10, 10]);
+      expect([...packs.reserve(["bins-0", "bins-1"], first).values()].map((r) => r.version)).toEqual([10, 10]);
       // The round's next step (other slices) signs at the same version.
-      expect(roles.packVersion(["bins-2", "bins-3"])).toBe(10);
+      expect(packs.version(["bins-2", "bins-3"])).toBe(10);
       // A step retried after it reserved (its pack may be stored) takes a new version, never 10 again.
-      expect(roles.packVersion(["bins-0", "bins-4"])).toBe(11);
-      expect(roles.reserveAt(["bins-0"], 10).size).toBe(0);
+      expect(packs.version(["bins-0", "bins-4"])).toBe(11);
+      expect(packs.reserve(["bins-0"], 10).size).toBe(0);
       // A new round: a new version.
       roles.startRound(new Date());
-      expect(roles.packVersion(["bins-5"])).toBe(12);
+      packs.startRound();
+      expect(packs.version(["bins-5"])).toBe(12);
     });
   });
 
