@@ -13,7 +13,7 @@ import type { AppEnv } from "../app-env.ts";
 import { sha256Hex } from "../lib/digest.ts";
 import { utf8 } from "../lib/bytes.ts";
 import { cacheKey, HOT_COPY_MAX_BYTES, hotCopies } from "../storage/edge-cache.ts";
-import type { StoredObject } from "../storage/repository-bucket.ts";
+import type { StoredObject } from "../storage/stored-object.ts";
 
 export const IMMUTABLE = "public, max-age=31536000, immutable";
 

@@ -10,7 +10,8 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { cachedFile, IMMUTABLE, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
-import { RepositoryBucket, type StoredObject } from "../storage/repository-bucket.ts";
+import { RepositoryBucket } from "../storage/repository-bucket.ts";
+import type { StoredObject } from "../storage/stored-object.ts";
 
 export interface PublishedFile {
   bytes: Uint8Array<ArrayBuffer>;

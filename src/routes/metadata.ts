@@ -20,7 +20,8 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { cachedEntry, IMMUTABLE, serveCached, shortCacheSeconds, shortLived } from "../http/edge-cache.ts";
 import { ProblemError } from "../http/problem.ts";
-import { JSON_TYPE, RepositoryBucket } from "../storage/repository-bucket.ts";
+import { RepositoryBucket } from "../storage/repository-bucket.ts";
+import { JSON_TYPE } from "../storage/stored-object.ts";
 
 /**
  * "timestamp.json", or "<version>.<role>.json" with a version of 1 to 15 digits and no leading zero; a role

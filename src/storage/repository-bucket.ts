@@ -22,33 +22,9 @@
  * uploads into staging/ and otherwise only reads.
  */
 import { sha256Hex } from "../lib/digest.ts";
-import { type BinFile, binFile, encodePack, locateInPack, sliceOf } from "./bin-pack.ts";
-
-export const JSON_TYPE = "application/json";
-
-/**
- * What reading a stored file gives: an R2 object, or a bin's file cut out of
- * its pack, which answers the same way (its own size, SHA-256 and body).
- */
-export type StoredObject = Pick<
-  R2ObjectBody,
-  "body" | "size" | "customMetadata" | "httpMetadata" | "httpEtag" | "arrayBuffer" | "json" | "text"
->;
-
-/** A stored file made from bytes in hand, shaped as an R2 object read. */
-function storedBytes(bytes: Uint8Array<ArrayBuffer>, sha256: string): StoredObject {
-  const response = () => new Response(bytes);
-  return {
-    body: response().body as ReadableStream,
-    size: bytes.length,
-    customMetadata: { sha256 },
-    httpMetadata: { contentType: JSON_TYPE },
-    httpEtag: `"${sha256}"`,
-    arrayBuffer: () => response().arrayBuffer(),
-    json: <T>() => response().json<T>(),
-    text: () => response().text(),
-  };
-}
+import { binFile, encodePack, sliceOf } from "./bin-pack.ts";
+import { readPackedBin } from "./bin-pack-reader.ts";
+import { JSON_TYPE, type StoredObject } from "./stored-object.ts";
 
 export class RepositoryBucket {
   readonly #bucket: R2Bucket;
@@ -103,7 +79,7 @@ export class RepositoryBucket {
       const shared = await this.#bucket.get(this.#emptyBinKey());
       if (shared) return shared;
     } else if (bin) {
-      const packed = await this.#packedBin(bin);
+      const packed = await readPackedBin(this.#bucket, this.#packKey(bin.version, sliceOf(bin.index)), bin);
       if (packed) return packed;
     }
     return this.#bucket.get(this.metadataKey(filename));
@@ -125,18 +101,6 @@ export class RepositoryBucket {
       httpMetadata: { contentType: "application/octet-stream" },
       customMetadata,
     });
-  }
-
-  /** A bin's file from its pack: the pack's metadata says where it is, a ranged read gets it. */
-  async #packedBin(bin: BinFile): Promise<StoredObject | null> {
-    const key = this.#packKey(bin.version, sliceOf(bin.index));
-    const head = await this.#bucket.head(key);
-    const at = head && locateInPack(head.customMetadata, bin);
-    if (!at) return null;
-    const part = await this.#bucket.get(key, { range: at });
-    if (!part) return null;
-    const bytes = new Uint8Array(await part.arrayBuffer());
-    return storedBytes(bytes, await sha256Hex(bytes));
   }
 
   #packKey(version: number, slice: number): string {
