@@ -42,13 +42,16 @@ const HELP = `usage: npm run bench -- [options]
                         side by side with this code, in the same run (default: no baseline)
   --pushers N           concurrent registry pushers in the scale section (100)
   --push-rate N          scale section: offer pushes at N targets/s (open loop, 10 targets per push)
-                        instead of --pushers closed loops, to time acknowledgements below saturation
+                        instead of --pushers closed loops, to time acknowledgements below saturation;
+                        growth section: the rate of its pushes (500)
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
                         and write it whole to bench-results/scale-profile.cpuprofile; bulk
                         section: print the heaviest functions of each of its steps
   --import N            targets the bulk section imports with \`tuf-edge import\` (1000000; quick 50000);
                         the heap is read at a tenth of them and at all of them
+                        growth section: the repository is filled to a hundredth, a tenth and all
+                        of N, and pushes are timed at each size
   --baseline-import N   targets imported into the --baseline code (default: --import), for a
                         baseline too slow at full size
   --out FILE            JSON results (bench-results/latest.json)

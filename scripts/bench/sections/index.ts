@@ -17,6 +17,7 @@ import { sigstoreTrust } from "./sigstore-trust.ts";
 import { delegations } from "./delegations.ts";
 import { scale } from "./scale.ts";
 import { bulk } from "./bulk.ts";
+import { growth } from "./growth.ts";
 
 export const SECTIONS: readonly Section[] = [
   serving,
@@ -32,4 +33,5 @@ export const SECTIONS: readonly Section[] = [
   delegations,
   scale,
   bulk,
+  growth,
 ];

@@ -30,7 +30,8 @@ import { type HotFunction, hotFunctions, Inspector, inspectorPort, ownCpuMs } fr
 import { largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
-import { makePoolFetch, sleep } from "../pool-fetch.ts";
+import { makePoolFetch } from "../pool-fetch.ts";
+import { EVENTS_PER_PUSH, POLL_MS, runPushLoad } from "../push-load.ts";
 import { summarize } from "../stats.ts";
 import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
 import { MiB } from "../table.ts";
@@ -41,9 +42,6 @@ const REPO = "bench-scale";
 /** Where --profile writes the whole CPU profile of the pushing phase (this code; the baseline's beside it). */
 const profileFile = (label: string) =>
   join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
-const EVENTS_PER_PUSH = 10;
-const POLL_MS = 25;
-const DRAIN_TIMEOUT_MS = 10 * 60_000;
 
 interface Figures {
   code: string;
@@ -73,8 +71,6 @@ interface Figures {
   /** The heaviest functions of the pushing and draining phase (--profile), or null. */
   profile: { busyMs: number; ownCpuMs: number; functions: HotFunction[] } | null;
 }
-
-const randomHex = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
 
 async function measure(context: BenchContext, project: ProjectCopy, label: string): Promise<Figures> {
   const { options, log } = context;
@@ -116,95 +112,19 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         ? `  ${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push for ${pushSeconds} s`
         : `  pushes of ${EVENTS_PER_PUSH} targets offered at ${options.pushRate} targets/s (open loop) for ${pushSeconds} s`,
     );
-    const ackMs: number[] = [];
-    const latency: number[] = [];
-    /** Acknowledged, not yet seen published: oldest first. */
-    const outstanding: Array<{ id: string; sentAt: number; ackAt: number }> = [];
-    let accepted = 0;
-    let failed = 0;
-    let serial = 0;
-    let polls = 0;
-    let pushing = true;
-    // The poller asks for the oldest outstanding task; once it is published, so is every change acknowledged before it was sent.
-    const poller = (async () => {
-      const deadline = () => (pushing ? Number.POSITIVE_INFINITY : drainStart + DRAIN_TIMEOUT_MS);
-      while ((pushing || outstanding.length > 0) && performance.now() < deadline()) {
-        const oldest = outstanding[0];
-        if (oldest) {
-          polls++;
-          const task = await registry.task(oldest.id).catch(() => null);
-          const at = performance.now();
-          if (task?.state === "published") {
-            for (let i = outstanding.length - 1; i >= 0; i--) {
-              const o = defined(outstanding[i]);
-              if (o === oldest || o.ackAt < oldest.sentAt) {
-                latency.push(at - o.ackAt);
-                outstanding.splice(i, 1);
-              }
-            }
-            continue;
-          }
-        }
-        await sleep(POLL_MS);
-      }
-    })();
-    let drainStart = Number.POSITIVE_INFINITY;
     // Both codes are profiled alike (the profiler's own cost is in both), so their isolate CPU compares.
     const profiling = options.profile && inspector !== null;
     if (profiling) await inspector.startProfile();
     const mark = monitor.mark();
-    const start = performance.now();
-    const stop = start + pushSeconds * 1000;
-    /** One signed respond-async push of 10 new targets by pusher `p`; `sentAt` is when it was due. */
-    const pushOnce = async (p: number, sentAt: number) => {
-      const events = Array.from({ length: EVENTS_PER_PUSH }, () => {
-        const i = serial++;
-        return {
-          type: "targets.add" as const,
-          path: `scale-${label}-${p}/t-${i}.tgz`,
-          length: 1000 + i,
-          hashes: { sha256: randomHex() },
-        };
-      });
-      try {
-        const response = await registry.push(events, { async: true });
-        const ackAt = performance.now();
-        ackMs.push(ackAt - sentAt);
-        accepted += EVENTS_PER_PUSH;
-        if (response.task.state === "published") latency.push(0);
-        else outstanding.push({ id: response.task.id, sentAt, ackAt });
-      } catch {
-        failed++;
-        await sleep(10);
-      }
-    };
-    const rate = options.pushRate;
-    if (rate === null) {
-      // Closed loop: each pusher sends its next push once the last one is acknowledged.
-      await Promise.all(
-        Array.from({ length: options.pushers }, async (_, p) => {
-          while (performance.now() < stop) await pushOnce(p, performance.now());
-        }),
-      );
-    } else {
-      // Open loop: pushes fall due at a fixed rate whatever the answers; an acknowledgement is timed
-      // from when its push fell due, so a slow answer that delays the sender still counts.
-      const gapMs = (EVENTS_PER_PUSH * 1000) / rate;
-      const sent: Promise<void>[] = [];
-      for (let k = 0; start + k * gapMs < stop; k++) {
-        const due = start + k * gapMs;
-        const wait = due - performance.now();
-        if (wait > 0) await sleep(wait);
-        sent.push(pushOnce(k % options.pushers, due));
-      }
-      await Promise.all(sent);
-    }
-    const pushEnd = performance.now();
-    pushing = false;
-    drainStart = pushEnd;
-    await poller;
-    while ((await client.status()).pendingChanges && performance.now() - pushEnd < DRAIN_TIMEOUT_MS) await sleep(100);
-    const drained = performance.now();
+    const load = await runPushLoad({
+      registry,
+      admin: client,
+      seconds: pushSeconds,
+      pushers: options.pushers,
+      pushRate: options.pushRate,
+      label,
+    });
+    const { start, pushEnd, drained, acceptedTargets: accepted } = load;
     const usage = monitor.since(mark);
     let profile: Figures["profile"] = null;
     if (profiling) {
@@ -231,13 +151,13 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       acceptedTargets: accepted,
       acceptedTargetsPerS: accepted / ((pushEnd - start) / 1000),
       publishedTargetsPerS: accepted / ((drained - start) / 1000),
-      ackMs: summarize(ackMs),
-      ackToPublishedMs: summarize(latency),
+      ackMs: summarize(load.ackMs),
+      ackToPublishedMs: summarize(load.ackToPublishedMs),
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
       isolateBusyMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
       isolateCpuMsPerTarget: profile && accepted > 0 ? profile.ownCpuMs / accepted : null,
-      failedPushes: failed,
-      taskPolls: polls,
+      failedPushes: load.failedPushes,
+      taskPolls: load.taskPolls,
       largestInvocation: await largestInvocation(base, REPO, bench.token),
       profile,
     };
@@ -296,7 +216,7 @@ export const scale: Section = {
       ],
       notes: [
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.`,
-        "Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip through wrangler's proxy, from when it fell due. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every 25 ms; a published task settles every task acknowledged before it was sent.",
+        `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip through wrangler's proxy, from when it fell due. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every ${POLL_MS} ms; a published task settles every task acknowledged before it was sent.`,
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",

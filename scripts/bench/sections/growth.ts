@@ -1,0 +1,199 @@
+/**
+ * (k) Growth: what one push costs as the repository grows (issue 17: publishing
+ * scales with what changed, not with what exists). One repository of `--bins`
+ * bins (16,384; quick 1,024) is filled in three steps to a hundredth, a tenth
+ * and all of `--import` targets (1,000,000; quick 50,000), through
+ * POST …/admin/targets batches of 10,000. After each step:
+ *
+ *   1. the object's V8 heap after a full GC (wrangler's inspector) and its
+ *      SQLite file's size;
+ *   2. the same push load as the scale section: pushes of 10 new targets
+ *      offered at `--push-rate` targets/s (default 500, below saturation, so
+ *      the figures are costs and not queues) for 10 s (quick) or 20 s;
+ *   3. per pushed target: workerd CPU (both processes), metadata files
+ *      published (bins, snapshot, timestamp), and the mean publish round.
+ *
+ * The last column divides the largest size's figure by the smallest's: 1.0
+ * is flat, 100 would grow with the repository.
+ */
+import { stat } from "node:fs/promises";
+import { defined } from "../../lib/defined.ts";
+import { localDurableObjectFile } from "../../lib/local-do-sqlite.ts";
+import { RegistryClient } from "../../lib/registry-client.ts";
+import { Ed25519Signer } from "../../../src/tuf/signer.ts";
+import { bootstrapRepository } from "../../lib/admin-client.ts";
+import { startBenchInstance } from "../instance.ts";
+import { Inspector, inspectorPort } from "../inspector.ts";
+import { counterTotal } from "../metrics-reader.ts";
+import { addTargetsAndWait } from "../loaded-repository.ts";
+import { InstanceMonitor } from "../monitor.ts";
+import { makePoolFetch } from "../pool-fetch.ts";
+import { EVENTS_PER_PUSH, POLL_MS, runPushLoad } from "../push-load.ts";
+import { ratio, summarize } from "../stats.ts";
+import { MiB } from "../table.ts";
+import type { BenchContext, Cell, Section, SectionResult } from "../types.ts";
+
+const REPO = "bench-growth";
+const DEFAULT_PUSH_RATE = 500;
+
+interface Point {
+  targets: number;
+  /** Seconds to import this step's targets (until published). */
+  importS: number;
+  heapUsedMiB: number | null;
+  heapTotalMiB: number | null;
+  sqliteMiB: number;
+  pushedTargets: number;
+  publishedTargetsPerS: number;
+  ackMs: ReturnType<typeof summarize>;
+  ackToPublishedMs: ReturnType<typeof summarize>;
+  cpuMsPerTarget: number;
+  filesPerTarget: number | null;
+  meanRoundMs: number | null;
+  failedPushes: number;
+}
+
+async function sqliteBytes(persistTo: string): Promise<number> {
+  const file = await localDurableObjectFile(persistTo, "Repository", REPO);
+  let bytes = (await stat(file)).size;
+  // Committed pages not yet checkpointed live in the write-ahead log.
+  bytes += await stat(`${file}-wal`).then(
+    (s) => s.size,
+    () => 0,
+  );
+  return bytes;
+}
+
+export const growth: Section = {
+  name: "growth",
+  title: "Growth: one push's cost at a hundredth, a tenth and all of --import targets",
+  async run(context: BenchContext): Promise<SectionResult> {
+    const { options, log } = context;
+    const fmt = (n: number) => n.toLocaleString("en-US");
+    const sizes = [
+      Math.round(options.importTargets / 100),
+      Math.round(options.importTargets / 10),
+      options.importTargets,
+    ];
+    const rate = options.pushRate ?? DEFAULT_PUSH_RATE;
+    const seconds = options.quick ? 10 : 20;
+    const bench = await startBenchInstance(context, "growth");
+    const monitor = new InstanceMonitor(bench.instance.port, 200);
+    const pool = makePoolFetch(64);
+    const base = bench.instance.baseUrl;
+    const port = inspectorPort(bench.instance.pid);
+    const inspector =
+      port === null
+        ? null
+        : await Inspector.connect(port, () => fetch(`${base}/health`).then((r) => r.body?.cancel())).catch(() => null);
+    const points: Point[] = [];
+    try {
+      const client = bench.client(REPO);
+      log(`growth: bootstrapping ${fmt(options.bins)} bins`);
+      const { signer } = await Ed25519Signer.generate();
+      await bootstrapRepository(client, { rootSigners: [signer], threshold: 1, settings: { bins: options.bins } });
+      const { secret } = await client.addRegistryCredential("growth-registry", { kind: "hmac" });
+      const registry = new RegistryClient({
+        baseUrl: base,
+        repo: REPO,
+        credential: { kind: "hmac", secret: defined(secret) },
+        fetch: pool.fetch,
+      });
+      const counter = (name: string) => counterTotal(base, REPO, bench.token, name);
+      let imported = 0;
+      for (const size of sizes) {
+        log(`growth: importing up to ${fmt(size)} targets`);
+        const added = await addTargetsAndWait(client, { targets: size - imported, from: imported, batch: 10_000, log });
+        imported = size;
+        const heap = inspector ? await inspector.heapUsage() : null;
+        const sqlite = await sqliteBytes(bench.persistTo);
+        log(`  pushes of ${EVENTS_PER_PUSH} targets at ${fmt(rate)} targets/s for ${seconds} s`);
+        const files0 = await counter("tuf_edge_metadata_files_published_total");
+        const roundsMs0 = await counter("tuf_edge_publish_round_duration_seconds_sum");
+        const rounds0 = await counter("tuf_edge_publish_round_duration_seconds_count");
+        const mark = monitor.mark();
+        const load = await runPushLoad({
+          registry,
+          admin: client,
+          seconds,
+          pushers: 100,
+          pushRate: rate,
+          label: `growth-${size}`,
+        });
+        const usage = monitor.since(mark);
+        const delta = async (name: string, before: number | null) => {
+          const after = await counter(name);
+          return after === null || before === null ? null : after - before;
+        };
+        const files = await delta("tuf_edge_metadata_files_published_total", files0);
+        const roundSeconds = await delta("tuf_edge_publish_round_duration_seconds_sum", roundsMs0);
+        const rounds = await delta("tuf_edge_publish_round_duration_seconds_count", rounds0);
+        const pushed = load.acceptedTargets;
+        const point: Point = {
+          targets: size,
+          importS: added.loadMs / 1000,
+          heapUsedMiB: heap ? heap.usedBytes / MiB : null,
+          heapTotalMiB: heap ? heap.totalBytes / MiB : null,
+          sqliteMiB: sqlite / MiB,
+          pushedTargets: pushed,
+          publishedTargetsPerS: pushed / ((load.drained - load.start) / 1000),
+          ackMs: summarize(load.ackMs),
+          ackToPublishedMs: summarize(load.ackToPublishedMs),
+          cpuMsPerTarget: pushed > 0 ? (usage.workerdCores * usage.seconds * 1000) / pushed : Number.NaN,
+          filesPerTarget: files === null || pushed === 0 ? null : files / pushed,
+          meanRoundMs: roundSeconds === null || !rounds ? null : (roundSeconds * 1000) / rounds,
+          failedPushes: load.failedPushes,
+        };
+        points.push(point);
+        log(
+          `  ${fmt(size)} targets: ack p99 ${point.ackMs.p99.toFixed(0)} ms, ack→published p99 ${point.ackToPublishedMs.p99.toFixed(0)} ms, ${point.cpuMsPerTarget.toFixed(2)} ms CPU per pushed target`,
+        );
+      }
+    } finally {
+      inspector?.close();
+      monitor.stop();
+      pool.close();
+      await bench.stop();
+    }
+    const first = defined(points[0]);
+    const last = defined(points.at(-1));
+    const row = (label: string, get: (p: Point) => number | null): Cell[] => {
+      const a = get(first);
+      const b = get(last);
+      return [label, ...points.map(get), a === null || b === null ? null : ratio(b, a)];
+    };
+    return {
+      tables: [
+        {
+          title: `Growth: ${fmt(options.bins)} bins; pushes of ${EVENTS_PER_PUSH} targets offered at ${fmt(rate)} targets/s for ${seconds} s at each size`,
+          columns: [
+            { header: "figure", align: "left" },
+            ...points.map((p) => ({ header: `${fmt(p.targets)} targets`, digits: 2 })),
+            { header: "largest ÷ smallest", digits: 2 },
+          ],
+          rows: [
+            row("import of this step, s", (p) => p.importS),
+            row("heap after import, MiB used", (p) => p.heapUsedMiB),
+            row("heap after import, MiB allocated", (p) => p.heapTotalMiB),
+            row("object's SQLite file, MiB", (p) => p.sqliteMiB),
+            row("targets/s published (pushing + drain)", (p) => p.publishedTargetsPerS),
+            row("ack p50, ms", (p) => p.ackMs.p50),
+            row("ack p99, ms", (p) => p.ackMs.p99),
+            row("ack → published p50, ms", (p) => p.ackToPublishedMs.p50),
+            row("ack → published p99, ms", (p) => p.ackToPublishedMs.p99),
+            row("workerd CPU per pushed target, ms", (p) => p.cpuMsPerTarget),
+            row("metadata files published per pushed target", (p) => p.filesPerTarget),
+            row("mean publish round, ms", (p) => p.meanRoundMs),
+            row("failed pushes", (p) => p.failedPushes),
+          ],
+          notes: [
+            "Each size is reached by importing the difference (POST …/admin/targets, 10,000 per batch, respond-async) into the same repository, then waiting until nothing is pending.",
+            `Pushes, acknowledgements and ack → published as in the scale section (signed respond-async registry pushes; the oldest outstanding task polled every ${POLL_MS} ms). CPU: both workerd processes while pushing and draining ÷ targets pushed. Files and rounds: deltas of tuf_edge_metadata_files_published_total and tuf_edge_publish_round_duration_seconds in GET /{repo}/admin/metrics.`,
+            "Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage. SQLite: the object's local database file and its write-ahead log.",
+          ],
+        },
+      ],
+      data: { bins: options.bins, rate, seconds, points },
+    };
+  },
+};
