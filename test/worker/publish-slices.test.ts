@@ -3,7 +3,8 @@
  * hold up acknowledgements, a round resumed in later invocations signs what
  * it would have signed in one, and large rounds (a rotation that re-signs
  * 16,384 bins) run as many invocations, each within its budget
- * (durable-objects/invocation-budget.ts); a 16,384-bin bootstrap is one.
+ * (durable-objects/invocation-budget.ts: roles signed and R2 operations);
+ * a 16,384-bin bootstrap is one.
  */
 import { PACK_SLOTS } from "../../src/storage/bin-pack.ts";
 import { env } from "cloudflare:workers";
@@ -145,6 +146,27 @@ describe("publishing in slices", () => {
     expect(versions).toHaveLength(16_385);
     // Every role was re-signed under the new key: version 2 throughout.
     expect(versions.every((v) => v === 2)).toBe(true);
+  });
+
+  it("stops a run at its R2 operations when the roles it signs are files of their own (a delegation's 2,048 bins)", {
+    timeout: 600_000,
+  }, async () => {
+    // 4,096 roles per invocation would allow every bin in one run; their one write each (delegated bins are
+    // not packed) must not: the run hands over to an alarm before it spends R2_OPERATIONS_PER_INVOCATION.
+    const repo = "slices-r2-budget";
+    const { client } = await bootstrapped(repo, { bins: 16, binsPerInvocation: 4096 });
+    await client.addDelegation({ name: "wide", paths: ["wide/*"], bins: 2048 });
+    const runs = await recentRuns(repo);
+    const signing = runs.filter((r) => r.roles > 0);
+    expect(signing.reduce((n, r) => n + r.roles, 0)).toBeGreaterThanOrEqual(2048);
+    expect(signing.length).toBeGreaterThanOrEqual(2);
+    for (const run of runs) expect(run.r2Operations).toBeLessThanOrEqual(R2_OPERATIONS_PER_INVOCATION);
+    const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+    const { json: snapshot } = await getJson(
+      `/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`,
+    );
+    const meta = snapshot.signed.meta as Record<string, { version: number }>;
+    expect(Object.keys(meta).filter((name) => name.startsWith("wide.bins-"))).toHaveLength(2048);
   });
 });
 
