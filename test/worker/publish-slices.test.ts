@@ -1,8 +1,10 @@
 /**
  * Publishing in bounded slices: a round held between invocations does not
  * hold up acknowledgements, a round resumed in later invocations signs what
- * it would have signed in one, and large rounds (a rotation that re-signs
- * 16,384 bins) run as many invocations, each within its budget
+ * it would have signed in one (a step that died after reserving its pack
+ * version is retried at a new one: durable-objects/pack-versions.ts), and
+ * large rounds (a rotation that re-signs 16,384 bins) run as many
+ * invocations, each within its budget
  * (durable-objects/invocation-budget.ts: roles signed and R2 operations);
  * a 16,384-bin bootstrap is one.
  */
@@ -11,6 +13,9 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
+import { PackVersions } from "../../durable-objects/pack-versions.ts";
+import { RoleTable } from "../../durable-objects/role-table.ts";
+import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { R2_OPERATIONS_PER_INVOCATION } from "../../durable-objects/invocation-budget.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
@@ -108,6 +113,60 @@ describe("publishing in slices", () => {
       expect(await signedText(sliced, `${meta.version}.${file}`), file).toBe(
         await signedText(whole, `${meta.version}.${file}`),
       );
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(3);
+  });
+
+  it("a step that died after reserving its pack version is retried at a new one: the round publishes what one run does, version numbers aside", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(T0);
+    const [sliced, whole] = ["slices-died", "slices-died-whole"];
+    await withAlarms(sliced, bootstrapped(sliced, { bins: 1024, binsPerInvocation: 1 }));
+    await withAlarms(whole, bootstrapped(whole, { bins: 1024 }));
+    const add = await Promise.all(Array.from({ length: 40 }, (_, i) => target(`died/${i}.tgz`)));
+    const t1 = Date.now();
+    await adminChange(whole, add);
+    vi.setSystemTime(t1);
+    await adminChange(sliced, add, false);
+    await vi.waitFor(async () => expect((await roundUnderWay(sliced))?.staged).toBeGreaterThan(0));
+    // The next step dies after it reserved the round's pack version for its first bins and stored a pack of other
+    // bytes at that version's key (a step can die after its write, before it records the bins as staged).
+    const died = await runInDurableObject(env.REPOSITORY.getByName(sliced), async (_i: Repository, state) => {
+      const roles = new RoleTable(state.storage.sql);
+      const packs = new PackVersions(state.storage.sql, roles);
+      const index = (name: string) => (/^bins-[0-9a-f]{3}$/.test(name) ? Number.parseInt(name.slice(5), 16) : -1);
+      const batch = packs.claimedBatch(1, { indexOf: index }).filter((name) => index(name) >= 0);
+      const version = packs.version(batch);
+      expect(packs.reserve(batch.slice(0, 32), version).size).toBe(Math.min(batch.length, 32));
+      const other = batch.map((name) => ({ index: index(name), bytes: utf8(`{"not":"${name}"}`) }));
+      await new RepositoryBucket(env.BUCKET, sliced).putBinPack(version, 3, other);
+      return { version, name: defined(batch[0]) };
+    });
+    // A client that reads that file now gets those bytes (the edge cache keeps them: a version's file never changes).
+    const early = await workerFetch(`${BASE}/${sliced}/metadata/${died.version}.${died.name}.json`);
+    expect(await early.text()).toBe(`{"not":"${died.name}"}`);
+
+    await drain(sliced, 2 * 60_000);
+    const snapshotOf = async (repo: string) => {
+      const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+      return (await getJson(`/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`)).json.signed
+        .meta as Record<string, { version: number }>;
+    };
+    const [a, b] = [await snapshotOf(sliced), await snapshotOf(whole)];
+    expect(defined(a[`${died.name}.json`]).version).toBeGreaterThan(died.version);
+    const withoutVersion = (text: string) =>
+      text.replace(/^\{"_type":"targets","spec_version":"[^"]*","version":\d+,/, "");
+    let compared = 0;
+    for (const [file, meta] of Object.entries(a)) {
+      if (file === "targets.json" || meta.version === 1) continue;
+      expect(b[file]?.version, file).toBeGreaterThan(1);
+      const [mine, theirs] = [
+        await signedText(sliced, `${meta.version}.${file}`),
+        await signedText(whole, `${b[file]?.version}.${file}`),
+      ];
+      expect(mine, file).toMatch(/^\{"_type":"targets"/);
+      expect(withoutVersion(mine), file).toBe(withoutVersion(theirs));
       compared++;
     }
     expect(compared).toBeGreaterThan(3);
