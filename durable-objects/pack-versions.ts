@@ -84,18 +84,18 @@ export class PackVersions {
 
   /**
    * Reserves `version` (from version()) as the next version of each of
-   * `names` (at most 32, within SQLite's bound-parameter limit) that has
-   * none as high, with the change sequence each was at, as
-   * RoleTable.reserveVersions does.
+   * `names` that has none as high, with the change sequence each was at, as
+   * RoleTable.reserveVersions does: one statement for any number of names
+   * (a publish turn's, up to a pack's 128), which go as one JSON array.
    */
   reserve(names: readonly string[], version: number): Reservations {
     const out: Reservations = new Map();
     if (names.length === 0) return out;
     const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
-      `UPDATE roles SET allocated = ? WHERE name IN (${names.map(() => "?").join(", ")})
+      `UPDATE roles SET allocated = ? WHERE name IN (SELECT value FROM json_each(?))
          AND MAX(allocated, version, IFNULL(staged_version, 0)) < ? RETURNING name, allocated, seq`,
       version,
-      ...names,
+      JSON.stringify(names),
       version,
     );
     for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });

@@ -35,7 +35,7 @@ import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
 import { withWriteWindow } from "./write-window.ts";
-import { sliceOf } from "../src/storage/bin-pack.ts";
+import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
 
 export interface PublisherDeps {
@@ -83,11 +83,22 @@ const WRITE_CONCURRENCY = 32;
 const GROUPS_IN_FLIGHT = 4;
 
 /**
- * Bin packs being signed and written at once, beside the one being built: at
- * most 3 × 128 bins' files in memory (bins of 120 KB, 10 M targets in 16,384
- * bins, make that 46 MB).
+ * Turns of packed bins being signed and written at once, beside the one being
+ * built: at most 3 × TURN_BINS bins' files in memory (bins of 120 KB, 10 M
+ * targets in 16,384 bins, make that 46 MB).
  */
-const PACKS_IN_FLIGHT = 2;
+const TURNS_IN_FLIGHT = 2;
+
+/**
+ * Most top-level bins one turn of a round reads, reserves and assembles in
+ * one synchronous block (whole packs only, so a pack's bins are read and
+ * reserved together): one pack's worth. A turn costs a round one wait behind
+ * the object's other events, and one SQLite commit; bins per turn, not packs
+ * per turn, bound its CPU (tens of milliseconds: mostly the bins' signatures).
+ * With 16,384 bins a round's changed bins are spread thin over all 128
+ * slices, so a turn takes several small packs.
+ */
+const TURN_BINS = PACK_SLOTS;
 
 /** A bin's signed part without its `targets` map (which is assembled from the rows' entries). */
 function binHeader(version: number, expires: string): Record<string, unknown> {
@@ -131,6 +142,27 @@ function signedFiles(group: RoleFile[]) {
 function chunked<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Packs (from slices()) taken together into turns of at most TURN_BINS bins,
+ * in order; a pack is never split (it holds at most PACK_SLOTS = TURN_BINS).
+ */
+function turns(packs: readonly string[][]): string[][][] {
+  const out: string[][][] = [];
+  let turn: string[][] = [];
+  let size = 0;
+  for (const pack of packs) {
+    if (size > 0 && size + pack.length > TURN_BINS) {
+      out.push(turn);
+      turn = [];
+      size = 0;
+    }
+    turn.push(pack);
+    size += pack.length;
+  }
+  if (turn.length > 0) out.push(turn);
   return out;
 }
 
@@ -187,9 +219,10 @@ export class Publisher {
    * (src/storage/bin-pack.ts; `names` holds whole slices,
    * PackVersions.claimedBatch sees to it); other roles get their own next
    * version and file. Roles are read, their versions reserved and their files
-   * assembled in groups of WRITE_CONCURRENCY in one synchronous block; their
-   * files are signed and written while the next groups are built (at most
-   * GROUPS_IN_FLIGHT groups or packs in flight).
+   * assembled in one synchronous block per turn: a group of WRITE_CONCURRENCY
+   * other roles, or whole packs of up to TURN_BINS bins in all; their files
+   * are signed and written while the next turns are built (at most
+   * GROUPS_IN_FLIGHT groups or TURNS_IN_FLIGHT turns of packs in flight).
    */
   async #stage(names: string[]): Promise<void> {
     names = await this.#stageOffline(names);
@@ -215,18 +248,24 @@ export class Publisher {
     });
     if (packed.length === 0) return;
     const version = this.#packs.version(packed);
-    await withWriteWindow(PACKS_IN_FLIGHT, async (writes) => {
-      for (const slice of slices(packed, bins)) {
-        const group: RoleFile[] = [];
-        for (const chunk of chunked(slice, WRITE_CONCURRENCY)) {
-          await nextTurn();
-          group.push(...build(chunk, this.#packs.reserve(chunk, version)));
-        }
+    await withWriteWindow(TURNS_IN_FLIGHT, async (writes) => {
+      for (const packs of turns(slices(packed, bins))) {
+        await nextTurn();
+        // The turn's bins are read and reserved in one statement each, with no await in between.
+        const names = packs.flat();
+        const built = new Map(build(names, this.#packs.reserve(names, version)).map((f) => [f.name, f]));
         await writes.add(async () => {
-          const files = await signedFiles(group);
-          const pack = files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes }));
-          await this.#deps.bucket.putBinPack(version, bins.suffixLength, pack);
-          this.roles.recordStagedMany(files);
+          const stored = await Promise.all(
+            packs.map(async (pack) => {
+              const files = await signedFiles(pack.map((name) => built.get(name) as RoleFile));
+              const slots = files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes }));
+              await this.#deps.bucket.putBinPack(version, bins.suffixLength, slots);
+              return files;
+            }),
+          );
+          // Recorded once every pack of the turn is stored; a failed pack leaves the turn's bins claimed,
+          // and the step that retries them takes a new version (pack-versions.ts).
+          this.roles.recordStagedMany(stored.flat());
         });
       }
     });

@@ -211,17 +211,17 @@ export class TargetsIndex {
 
   /**
    * The entries of each of `bins`' `targets` map, in path order, read through
-   * the (bin, path) index in one query (at most 32 names, within SQLite's
-   * bound-parameter limit): joined, they are the map (src/tuf/assembled.ts).
+   * the (bin, path) index in one query (the names go as one JSON array, so
+   * any number of them): joined, they are the map (src/tuf/assembled.ts).
    * A bin with no rows gets an empty list.
    */
   binEntriesOf(bins: readonly string[]): Map<string, Member[]> {
     const out = new Map<string, Member[]>(bins.map((bin) => [bin, []]));
     if (bins.length === 0) return out;
     const rows = this.#sql.exec<EntryRow & { bin: string }>(
-      `SELECT bin, path, entry_canonical, entry_json FROM targets WHERE bin IN (${bins.map(() => "?").join(", ")})
+      `SELECT bin, path, entry_canonical, entry_json FROM targets WHERE bin IN (SELECT value FROM json_each(?))
        ORDER BY bin, path`,
-      ...bins,
+      JSON.stringify(bins),
     );
     for (const row of rows) {
       out
@@ -236,8 +236,9 @@ export class TargetsIndex {
   }
 
   /**
-   * Each of `bins`' `targets` map joined as signJoined takes it (at most 32
-   * names): by SQLite, one row per bin instead of one per target, when each
+   * Each of `bins`' `targets` map joined as signJoined takes it (any number
+   * of names, as one JSON array: a publish reads a turn's bins, up to a
+   * pack's 128, in this one query): by SQLite, one row per bin instead of one per target, when each
    * path in the bin is printable ASCII and not an array index and each entry
    * is kept (then path order is both the canonical order and the order
    * JSON.stringify lists the map in); any other bin from its members
@@ -252,8 +253,8 @@ export class TargetsIndex {
          SUM(entry_canonical IS NULL OR entry_json IS NULL OR path GLOB '*[^ -~]*' OR path NOT GLOB '*[^0-9]*') AS other,
          group_concat(entry_canonical, ',' ORDER BY path) AS canonical,
          group_concat(entry_json, ',' ORDER BY path) AS json
-       FROM targets WHERE bin IN (${bins.map(() => "?").join(", ")}) GROUP BY bin`,
-      ...bins,
+       FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`,
+      JSON.stringify(bins),
     );
     const others: string[] = [];
     for (const row of rows) {
