@@ -33,7 +33,7 @@ import { type Reservations, RoleTable, type RoleVersion } from "./role-table.ts"
 import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
-import type { TransparencyLog } from "./transparency-log.ts";
+import type { LogHead, TransparencyLog } from "./transparency-log.ts";
 import { withWriteWindow } from "./write-window.ts";
 import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
@@ -397,18 +397,31 @@ export class Publisher {
           )
         : await signJoined(header, "meta", joined, [signer]);
     const snapshotSha = await sha256Hex(snapshotFile.bytes);
-    await this.#deps.bucket.putMetadata(`${snapshotVersion}.snapshot.json`, snapshotFile.bytes, snapshotSha);
-    roles.recordStaged(
-      "snapshot",
-      { version: snapshotVersion, expires: snapshotExpires, length: snapshotFile.bytes.length, sha256: snapshotSha },
-      roles.seq("snapshot"),
-    );
-
-    // A new root goes out just before the timestamp signed under it, so the
-    // moment a client can see one without the other is as short as it can be.
-    await this.#storeRoots();
-    // The log's tiles and checkpoint, whose head the timestamp then commits to.
-    const log = await this.#deps.log.publish(this.#deps.bucket);
+    // What the timestamp points to or commits to, stored at once (each wait of a round's is a wait behind
+    // the object's other events): the snapshot; any new root, just before the timestamp signed under it, so
+    // the moment a client can see one without the other is as short as it can be; and the log's tiles and
+    // checkpoint, whose head the timestamp commits to. A failure is thrown once all three have ended.
+    let log: LogHead | undefined;
+    await withWriteWindow(3, async (writes) => {
+      await writes.add(async () => {
+        await this.#deps.bucket.putMetadata(`${snapshotVersion}.snapshot.json`, snapshotFile.bytes, snapshotSha);
+        roles.recordStaged(
+          "snapshot",
+          {
+            version: snapshotVersion,
+            expires: snapshotExpires,
+            length: snapshotFile.bytes.length,
+            sha256: snapshotSha,
+          },
+          roles.seq("snapshot"),
+        );
+      });
+      await writes.add(() => this.#storeRoots());
+      await writes.add(async () => {
+        log = await this.#deps.log.publish(this.#deps.bucket);
+      });
+    });
+    if (!log) throw new Error("the log was not published");
 
     const timestampVersion = roles.reserveVersion("timestamp");
     const timestampExpires = expiresAt(expiry, "timestamp", now);
