@@ -18,7 +18,7 @@
  */
 import { stat } from "node:fs/promises";
 import { defined } from "../../lib/defined.ts";
-import { localDurableObjectFile } from "../../lib/local-do-sqlite.ts";
+import { localDurableObjectFile, queryLocalSqlite } from "../../lib/local-do-sqlite.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { bootstrapRepository } from "../../lib/admin-client.ts";
@@ -31,18 +31,24 @@ import { makePoolFetch } from "../pool-fetch.ts";
 import { EVENTS_PER_PUSH, POLL_MS, runPushLoad } from "../push-load.ts";
 import { ratio, summarize } from "../stats.ts";
 import { MiB } from "../table.ts";
-import type { BenchContext, Cell, Section, SectionResult } from "../types.ts";
+import type { BenchContext, Cell, Section, SectionResult, Table } from "../types.ts";
 
 const REPO = "bench-growth";
 const DEFAULT_PUSH_RATE = 500;
+/** A Durable Object's SQLite storage limit on the platform (10 GB). */
+const SQLITE_LIMIT_BYTES = 10e9;
 
 interface Point {
   targets: number;
+  /** Targets the repository listed when its SQLite was measured (the imports plus earlier steps' pushes). */
+  listed: number;
   /** Seconds to import this step's targets (until published). */
   importS: number;
   heapUsedMiB: number | null;
   heapTotalMiB: number | null;
   sqliteMiB: number;
+  /** Bytes of each table and index (dbstat's pages), by name. */
+  sqliteTables: Record<string, number>;
   pushedTargets: number;
   publishedTargetsPerS: number;
   ackMs: ReturnType<typeof summarize>;
@@ -53,15 +59,49 @@ interface Point {
   failedPushes: number;
 }
 
-async function sqliteBytes(persistTo: string): Promise<number> {
+/** The object's SQLite file (with its write-ahead log), and the bytes of each table and index in it. */
+async function sqliteUse(persistTo: string): Promise<{ bytes: number; tables: Record<string, number> }> {
   const file = await localDurableObjectFile(persistTo, "Repository", REPO);
-  let bytes = (await stat(file)).size;
   // Committed pages not yet checkpointed live in the write-ahead log.
-  bytes += await stat(`${file}-wal`).then(
+  const wal = await stat(`${file}-wal`).then(
     (s) => s.size,
     () => 0,
   );
-  return bytes;
+  const rows = queryLocalSqlite<{ name: string; bytes: number }>(
+    file,
+    "SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name",
+  );
+  return { bytes: (await stat(file)).size + wal, tables: Object.fromEntries(rows.map((r) => [r.name, r.bytes])) };
+}
+
+/** Bytes per listed target of each table and index (those of at least 1 % at the largest size), and what fits in the platform's limit. */
+function storageTable(points: Point[]): Table {
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  const last = defined(points.at(-1));
+  const total = (p: Point) => Object.values(p.sqliteTables).reduce((a, b) => a + b, 0);
+  const names = Object.entries(last.sqliteTables)
+    .filter(([, bytes]) => bytes >= total(last) / 100)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name]) => name);
+  const perTarget = (p: Point, bytes: number) => bytes / p.listed;
+  return {
+    title: "Growth: the object's SQLite, bytes per listed target, by table and index",
+    columns: [
+      { header: "table or index", align: "left" },
+      ...points.map((p) => ({ header: `${fmt(p.listed)} targets`, digits: 1 })),
+    ],
+    rows: [
+      ...names.map((name): Cell[] => [name, ...points.map((p) => perTarget(p, p.sqliteTables[name] ?? 0))]),
+      ["all tables and indexes", ...points.map((p) => perTarget(p, total(p)))],
+      [
+        "targets that fit in 10 GB at this rate, millions",
+        ...points.map((p) => SQLITE_LIMIT_BYTES / perTarget(p, total(p)) / 1e6),
+      ],
+    ],
+    notes: [
+      "SQLite's dbstat (pages in use, by table and index) of the object's local database, read after each import step, ÷ the targets the repository listed then. The transparency log's rows count every entry: one per target change and one per metadata file published. 10 GB is the platform's SQLite storage per Durable Object.",
+    ],
+  };
 }
 
 export const growth: Section = {
@@ -106,7 +146,7 @@ export const growth: Section = {
         const added = await addTargetsAndWait(client, { targets: size - imported, from: imported, batch: 10_000, log });
         imported = size;
         const heap = inspector ? await inspector.heapUsage() : null;
-        const sqlite = await sqliteBytes(bench.persistTo);
+        const sqlite = await sqliteUse(bench.persistTo);
         log(`  pushes of ${EVENTS_PER_PUSH} targets at ${fmt(rate)} targets/s for ${seconds} s`);
         const files0 = await counter("tuf_edge_metadata_files_published_total");
         const roundsMs0 = await counter("tuf_edge_publish_round_duration_seconds_sum");
@@ -131,10 +171,12 @@ export const growth: Section = {
         const pushed = load.acceptedTargets;
         const point: Point = {
           targets: size,
+          listed: added.targetsCount,
           importS: added.loadMs / 1000,
           heapUsedMiB: heap ? heap.usedBytes / MiB : null,
           heapTotalMiB: heap ? heap.totalBytes / MiB : null,
-          sqliteMiB: sqlite / MiB,
+          sqliteMiB: sqlite.bytes / MiB,
+          sqliteTables: sqlite.tables,
           pushedTargets: pushed,
           publishedTargetsPerS: pushed / ((load.drained - load.start) / 1000),
           ackMs: summarize(load.ackMs),
@@ -192,6 +234,7 @@ export const growth: Section = {
             "Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage. SQLite: the object's local database file and its write-ahead log.",
           ],
         },
+        storageTable(points),
       ],
       data: { bins: options.bins, rate, seconds, points },
     };
