@@ -13,7 +13,9 @@
  *      timestamp that carries it is stored and served);
  *   5. Worker CPU per published target (both workerd processes' CPU while
  *      pushing and draining ÷ targets published), and the largest single
- *      publish invocation (R2 operations, roles, wall time) from /metrics.
+ *      publish invocation (R2 operations, roles, wall time) from /metrics;
+ *   6. a client reading `GET timestamp.json` one request at a time, before
+ *      the pushes and while pushing and publishing (read-probe.ts).
  *
  * With `--baseline REV`, the same steps run first against commit REV, in the
  * same run, and the table shows both side by side.
@@ -31,6 +33,7 @@ import { largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
+import { readFor, startReadProbe } from "../read-probe.ts";
 import { EVENTS_PER_PUSH, POLL_MS, runPushLoad } from "../push-load.ts";
 import { summarize } from "../stats.ts";
 import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
@@ -65,6 +68,10 @@ interface Figures {
   /** The Worker isolate's own CPU in the profile (ownCpuMs: gaps capped) ÷ targets accepted, or null. */
   isolateCpuMsPerTarget: number | null;
   failedPushes: number;
+  /** GET timestamp.json, one at a time: before the pushes (nothing publishing), and while pushing and draining. */
+  timestampIdleMs: ReturnType<typeof summarize>;
+  timestampBusyMs: ReturnType<typeof summarize>;
+  timestampReadsFailed: number;
   /** GET /{repo}/tasks/{id} requests the poller made while pushing and draining. */
   taskPolls: number;
   largestInvocation: Record<string, number> | null;
@@ -112,10 +119,13 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         ? `  ${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push for ${pushSeconds} s`
         : `  pushes of ${EVENTS_PER_PUSH} targets offered at ${options.pushRate} targets/s (open loop) for ${pushSeconds} s`,
     );
+    const timestampUrl = `${base}/${REPO}/metadata/timestamp.json`;
+    const idleReads = await readFor(timestampUrl, 2);
     // Both codes are profiled alike (the profiler's own cost is in both), so their isolate CPU compares.
     const profiling = options.profile && inspector !== null;
     if (profiling) await inspector.startProfile();
     const mark = monitor.mark();
+    const probe = startReadProbe(timestampUrl);
     const load = await runPushLoad({
       registry,
       admin: client,
@@ -124,6 +134,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       pushRate: options.pushRate,
       label,
     });
+    const busyReads = await probe.stop();
     const { start, pushEnd, drained, acceptedTargets: accepted } = load;
     const usage = monitor.since(mark);
     let profile: Figures["profile"] = null;
@@ -157,6 +168,9 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       isolateBusyMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
       isolateCpuMsPerTarget: profile && accepted > 0 ? profile.ownCpuMs / accepted : null,
       failedPushes: load.failedPushes,
+      timestampIdleMs: summarize(idleReads.ms),
+      timestampBusyMs: summarize(busyReads.ms),
+      timestampReadsFailed: idleReads.failed + busyReads.failed,
       taskPolls: load.taskPolls,
       largestInvocation: await largestInvocation(base, REPO, bench.token),
       profile,
@@ -211,7 +225,12 @@ export const scale: Section = {
         row("largest invocation: R2 operations", (f) => largest(f, "r2_operations"), true),
         row("largest invocation: roles signed", (f) => largest(f, "roles"), true),
         row("largest invocation: wall ms", (f) => largest(f, "wall_ms"), true),
+        row("GET timestamp.json before pushing, p50, ms", (f) => f.timestampIdleMs.p50, true),
+        row("GET timestamp.json before pushing, p99, ms", (f) => f.timestampIdleMs.p99, true),
+        row("GET timestamp.json while pushing and publishing, p50, ms", (f) => f.timestampBusyMs.p50, true),
+        row("GET timestamp.json while pushing and publishing, p99, ms", (f) => f.timestampBusyMs.p99, true),
         row("failed pushes", (f) => f.failedPushes, true),
+        row("failed timestamp.json reads", (f) => f.timestampReadsFailed, true),
         row("task polls (GET …/tasks/{id})", (f) => f.taskPolls, true),
       ],
       notes: [
@@ -219,6 +238,7 @@ export const scale: Section = {
         `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip through wrangler's proxy, from when it fell due. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every ${POLL_MS} ms; a published task settles every task acknowledged before it was sent.`,
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
+        "GET timestamp.json: one client, one request at a time with 50 ms between, through wrangler's proxy: for 2 s before the pushes, and from the first push until everything was published (rounds running).",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
     };
