@@ -56,6 +56,31 @@ async function signedText(repo: string, file: string): Promise<string> {
   return text.slice(text.indexOf(',"signed":') + ',"signed":'.length, -1);
 }
 
+/**
+ * Two repositories of 1,024 bins given the same 40 targets at the same time (the fake clock's): `whole` publishes
+ * them in one run; `sliced` (one slice of bins per invocation) starts its round at once and holds it after its
+ * first step, until the test runs its alarms.
+ */
+async function slicedAndWhole(sliced: string, whole: string, prefix: string): Promise<void> {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(T0);
+  await withAlarms(sliced, bootstrapped(sliced, { bins: 1024, binsPerInvocation: 1 }));
+  await withAlarms(whole, bootstrapped(whole, { bins: 1024 }));
+  const add = await Promise.all(Array.from({ length: 40 }, (_, i) => target(`${prefix}/${i}.tgz`)));
+  const t1 = Date.now();
+  await adminChange(whole, add);
+  vi.setSystemTime(t1);
+  await adminChange(sliced, add, false);
+  await vi.waitFor(async () => expect((await roundUnderWay(sliced))?.staged).toBeGreaterThan(0));
+}
+
+/** The served snapshot's `meta`: each role's file and version. */
+async function servedMeta(repo: string): Promise<Record<string, { version: number }>> {
+  const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+  const { json } = await getJson(`/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`);
+  return json.signed.meta;
+}
+
 describe("publishing in slices", () => {
   it("acknowledges a respond-async push (202) while a round is held mid-way, and publishes it after", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
@@ -83,29 +108,14 @@ describe("publishing in slices", () => {
   });
 
   it("a round interrupted at every slice, minutes apart, signs each bin as one uninterrupted run does", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(T0);
     const [sliced, whole] = ["slices-every", "slices-whole"];
-    await withAlarms(sliced, bootstrapped(sliced, { bins: 1024, binsPerInvocation: 1 }));
-    await withAlarms(whole, bootstrapped(whole, { bins: 1024 }));
-    const add = await Promise.all(Array.from({ length: 40 }, (_, i) => target(`same/${i}.tgz`)));
-    const t1 = Date.now();
-    await adminChange(whole, add);
-    vi.setSystemTime(t1);
-    await adminChange(sliced, add, false);
-    // The round starts at once (at t1) and signs its first role.
-    await vi.waitFor(async () => expect((await roundUnderWay(sliced))?.staged).toBeGreaterThan(0));
+    await slicedAndWhole(sliced, whole, "same");
     // One slice of bins (one pack) per invocation, two minutes apart (a round keeps its start time for up to an hour).
     const alarms = await drain(sliced, 2 * 60_000);
     expect(alarms).toBeGreaterThan(3);
     for (const run of await recentRuns(sliced)) expect(run.roles).toBeLessThanOrEqual(PACK_SLOTS);
 
-    const snapshotOf = async (repo: string) => {
-      const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
-      return (await getJson(`/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`)).json.signed
-        .meta as Record<string, { version: number }>;
-    };
-    const [a, b] = [await snapshotOf(sliced), await snapshotOf(whole)];
+    const [a, b] = [await servedMeta(sliced), await servedMeta(whole)];
     let compared = 0;
     for (const [file, meta] of Object.entries(a)) {
       if (file === "targets.json" || meta.version === 1) continue;
@@ -119,17 +129,8 @@ describe("publishing in slices", () => {
   });
 
   it("a step that died after reserving its pack version is retried at a new one: the round publishes what one run does, version numbers aside", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(T0);
     const [sliced, whole] = ["slices-died", "slices-died-whole"];
-    await withAlarms(sliced, bootstrapped(sliced, { bins: 1024, binsPerInvocation: 1 }));
-    await withAlarms(whole, bootstrapped(whole, { bins: 1024 }));
-    const add = await Promise.all(Array.from({ length: 40 }, (_, i) => target(`died/${i}.tgz`)));
-    const t1 = Date.now();
-    await adminChange(whole, add);
-    vi.setSystemTime(t1);
-    await adminChange(sliced, add, false);
-    await vi.waitFor(async () => expect((await roundUnderWay(sliced))?.staged).toBeGreaterThan(0));
+    await slicedAndWhole(sliced, whole, "died");
     // The next step dies after it reserved the round's pack version for its first bins and stored a pack of other
     // bytes at that version's key (a step can die after its write, before it records the bins as staged).
     const died = await runInDurableObject(env.REPOSITORY.getByName(sliced), async (_i: Repository, state) => {
@@ -148,12 +149,7 @@ describe("publishing in slices", () => {
     expect(await early.text()).toBe(`{"not":"${died.name}"}`);
 
     await drain(sliced, 2 * 60_000);
-    const snapshotOf = async (repo: string) => {
-      const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
-      return (await getJson(`/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`)).json.signed
-        .meta as Record<string, { version: number }>;
-    };
-    const [a, b] = [await snapshotOf(sliced), await snapshotOf(whole)];
+    const [a, b] = [await servedMeta(sliced), await servedMeta(whole)];
     expect(defined(a[`${died.name}.json`]).version).toBeGreaterThan(died.version);
     const withoutVersion = (text: string) =>
       text.replace(/^\{"_type":"targets","spec_version":"[^"]*","version":\d+,/, "");
