@@ -55,9 +55,20 @@ export function timestampProblem(
   return null;
 }
 
+/**
+ * HMAC keys imported once per secret: keyed by the secret's bytes object, which
+ * the caller keeps for as long as the credential (a repository object keeps
+ * each registry's credentials between pushes), so a push costs no key import.
+ */
+const hmacKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+
 async function hmac(secret: Uint8Array<ArrayBuffer>, content: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    hmacKeys.set(secret, key);
+  }
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await key, content));
 }
 
 /** Whether any of `signatures` verifies over `content` with `credential`. */
