@@ -267,8 +267,9 @@ export class TargetEvents {
   /**
    * Adds targets (distinct paths, checked): those not listed exactly so
    * already (the same target again: nothing to record or re-sign) are written
-   * to the index, logged and their digests recorded, many to a statement;
-   * their bins are added to `touched`.
+   * to the index and logged, many to a statement (a listed row is also the
+   * record of its published digest, #publishedDigests); their bins are added
+   * to `touched`.
    */
   #addAll(adds: ReadonlyArray<BinnedEvent & { type: "targets.add" }>, touched: Set<string>): void {
     if (adds.length === 0) return;
@@ -283,40 +284,30 @@ export class TargetEvents {
       })),
       encodeValidatedTargetEntry,
     );
-    // check() let these through only if they are what was published (or the first publication).
-    const upsert = "ON CONFLICT (path) DO UPDATE SET length = excluded.length";
-    for (const run of jsonRuns(written, (e) => [e.path, e.length, e.hashes.sha256 ?? null, e.hashes.sha512 ?? null])) {
-      if (run.rows)
-        this.#sql.exec(
-          `INSERT INTO published_digests (path, length, sha256, sha512)
-           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true ORDER BY key ${upsert}`,
-          jsonArray(run.rows),
-        );
-      else {
-        const [e] = run.items as [BinnedEvent & { type: "targets.add" }];
-        this.#sql.exec(
-          `INSERT INTO published_digests (path, length, sha256, sha512) VALUES (?, ?, ?, ?) ${upsert}`,
-          e.path,
-          e.length,
-          e.hashes.sha256 ?? null,
-          e.hashes.sha512 ?? null,
-        );
-      }
-    }
   }
 
-  /** The published digests of `paths`, a run of paths per statement (json-rows.ts). */
+  /**
+   * The published digests of `paths`, a run of paths per statement
+   * (json-rows.ts): a listed path's row, else what published_digests kept
+   * when it was removed (a listed row wins: written before migration 20,
+   * published_digests may lack its length).
+   */
   #publishedDigests(paths: readonly string[]): Map<string, PublishedRow> {
     const out = new Map<string, PublishedRow>();
-    const columns = "SELECT path, length, sha256, sha512 FROM published_digests";
+    const sources = [
+      "SELECT path, length, hashes ->> '$.sha256' AS sha256, hashes ->> '$.sha512' AS sha512 FROM targets",
+      "SELECT path, length, sha256, sha512 FROM published_digests",
+    ];
     for (const run of jsonRuns(paths, (path) => [path])) {
-      const rows = run.rows
-        ? this.#sql.exec<PublishedRow & { path: string }>(
-            `${columns} WHERE path IN (SELECT value ->> 0 FROM json_each(?))`,
-            jsonArray(run.rows),
-          )
-        : this.#sql.exec<PublishedRow & { path: string }>(`${columns} WHERE path = ?`, run.items[0] ?? "");
-      for (const row of rows) out.set(row.path, row);
+      for (const columns of sources) {
+        const rows = run.rows
+          ? this.#sql.exec<PublishedRow & { path: string }>(
+              `${columns} WHERE path IN (SELECT value ->> 0 FROM json_each(?))`,
+              jsonArray(run.rows),
+            )
+          : this.#sql.exec<PublishedRow & { path: string }>(`${columns} WHERE path = ?`, run.items[0] ?? "");
+        for (const row of rows) if (!out.has(row.path)) out.set(row.path, row);
+      }
     }
     return out;
   }

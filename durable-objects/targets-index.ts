@@ -199,7 +199,7 @@ export class TargetsIndex {
     return this.#sql.exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'").one().value;
   }
 
-  /** The `targets` map of one bin, read from its rows through the (bin, path) index. */
+  /** The `targets` map of one bin, read from its rows through the bin index (schema migration 20), sorted by path. */
   binTargets(bin: string): Record<string, TargetFile> {
     const out = dictionary<TargetFile>();
     for (const row of this.#sql.exec<TargetRow>("SELECT * FROM targets WHERE bin = ? ORDER BY path", bin)) {
@@ -211,7 +211,7 @@ export class TargetsIndex {
 
   /**
    * The entries of each of `bins`' `targets` map, in path order, read through
-   * the (bin, path) index in one query (the names go as one JSON array, so
+   * the bin index in one query (the names go as one JSON array, so
    * any number of them): joined, they are the map (src/tuf/assembled.ts).
    * A bin with no rows gets an empty list.
    */

@@ -14,7 +14,7 @@ import { jsonArray, jsonExact, jsonRuns } from "../../durable-objects/json-rows.
 import { encodeEntry } from "../../src/log/entry.ts";
 import { member } from "../../src/tuf/assembled.ts";
 import { adminClient, bootstrapped } from "./helpers.ts";
-import { publishedMaps, target } from "./stored-state.ts";
+import { PUBLISHED_DIGESTS, publishedMaps, target } from "./stored-state.ts";
 
 const HOSTILE = [
   "plain/a-1.0.tgz",
@@ -140,9 +140,7 @@ describe("rows as JSON", () => {
         });
       }
       const digests = sql
-        .exec<{ path: string; length: number; sha256: string; sha512: string | null }>(
-          "SELECT path, length, sha256, sha512 FROM published_digests",
-        )
+        .exec<{ path: string; length: number; sha256: string; sha512: string | null }>(PUBLISHED_DIGESTS)
         .toArray();
       expect(new Map(digests.map((d) => [d.path, d]))).toEqual(
         new Map(

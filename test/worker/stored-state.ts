@@ -20,6 +20,14 @@ export async function target(path: string, custom?: Record<string, unknown>) {
   };
 }
 
+/**
+ * Every path's published digest (target-events.ts): a listed target's row,
+ * else what published_digests kept when it was removed.
+ */
+export const PUBLISHED_DIGESTS = `SELECT path, length, hashes ->> '$.sha256' AS sha256, hashes ->> '$.sha512' AS sha512 FROM targets
+  UNION ALL SELECT path, length, sha256, sha512 FROM published_digests d
+    WHERE NOT EXISTS (SELECT 1 FROM targets t WHERE t.path = d.path)`;
+
 /** What the object stores about targets and the log, in a form to compare. */
 export function stored(repo: string) {
   return runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
@@ -32,7 +40,7 @@ export function stored(repo: string) {
       .filter((e) => e.includes('"type":"target.'));
     return {
       targets: rows("SELECT path, bin, length, hashes, custom, entry_canonical, entry_json FROM targets ORDER BY path"),
-      digests: rows("SELECT path, length, sha256, sha512 FROM published_digests ORDER BY path"),
+      digests: rows(`${PUBLISHED_DIGESTS} ORDER BY path`),
       entries,
       count: sql.exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'").one().value,
       counted: sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM targets").one().n,
