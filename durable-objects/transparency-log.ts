@@ -84,6 +84,14 @@ export class TransparencyLog {
    * stays between requests. Empty after a hashing of more than RECENT_MAX.
    */
   #recent: Recent = emptyRecent();
+  /**
+   * The bytes of the entries appended since the last hashing, from index
+   * `from` (at most RECENT_MAX of them, else null): the hashing that follows
+   * takes them from here instead of reading them back. An append at an index
+   * below their end (the transaction that made those entries was rolled
+   * back) cuts them there first.
+   */
+  #appended: { from: number; bytes: Uint8Array[] } | null = null;
   /** Tile storing runs one at a time: a batch's tiles wait for those of the batch before it (then not stored twice). */
   #tiling: Promise<unknown> = Promise.resolve();
 
@@ -110,8 +118,12 @@ export class TransparencyLog {
     entries: readonly E[],
     encode: (entry: E) => Uint8Array<ArrayBuffer> = encodeEntry,
   ): void {
-    let next = this.size();
-    const rows = entries.map((entry) => [next++, toHex(encode(entry)), "path" in entry ? entry.path : null] as const);
+    const first = this.size();
+    let next = first;
+    const encoded = entries.map(encode);
+    const rows = entries.map(
+      (entry, i) => [next++, toHex(encoded[i] as Uint8Array), "path" in entry ? entry.path : null] as const,
+    );
     for (const run of jsonRuns(rows, (row) => row)) {
       if (run.rows)
         this.#sql.exec(
@@ -123,6 +135,16 @@ export class TransparencyLog {
         for (const [idx, hex, path] of run.items)
           this.#sql.exec("INSERT INTO log_entries (idx, entry, path) VALUES (?, ?, ?)", idx, fromHex(hex).buffer, path);
     }
+    this.#keepAppended(first, encoded);
+  }
+
+  #keepAppended(first: number, bytes: Uint8Array[]): void {
+    const kept = this.#appended;
+    if (kept && first >= kept.from && first <= kept.from + kept.bytes.length) {
+      kept.bytes.length = first - kept.from;
+      for (const entry of bytes) kept.bytes.push(entry);
+    } else this.#appended = { from: first, bytes: [...bytes] };
+    if ((this.#appended?.bytes.length ?? 0) > RECENT_MAX) this.#appended = null;
   }
 
   size(): number {
@@ -146,17 +168,22 @@ export class TransparencyLog {
     this.#recent = { nodes: new Map(), entries: { from: accumulator.size, bytes: [] } };
     keep &&= target - accumulator.size <= RECENT_MAX;
     try {
+      const appended = this.#appended;
+      this.#appended = null;
       while (accumulator.size < target) {
-        const rows = this.#sql
-          .exec<{ idx: number; entry: ArrayBuffer }>(
-            "SELECT idx, entry FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT ?",
-            accumulator.size,
-            HASH_READ_ROWS,
-          )
-          .toArray();
+        const start = accumulator.size;
+        const entries =
+          (appended && kept(appended.from, appended.bytes, start, Math.min(target, start + HASH_READ_ROWS))) ??
+          this.#sql
+            .exec<{ entry: ArrayBuffer }>(
+              "SELECT entry FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT ?",
+              start,
+              HASH_READ_ROWS,
+            )
+            .toArray()
+            .map((row) => new Uint8Array(row.entry));
         const nodes: Array<[level: number, index: number, hex: string]> = [];
-        for (const row of rows) {
-          const entry = new Uint8Array(row.entry);
+        for (const entry of entries) {
           if (keep) this.#recent.entries.bytes.push(entry);
           for (const node of accumulator.appendSync(leafHashSync(entry))) {
             nodes.push([node.level, node.index, toHex(node.hash)]);

@@ -1,16 +1,19 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index.ts";
 import { describe, expect, it } from "vitest";
 import { CosignatureV1Signer, cosign, openCheckpoint, addCosignatures } from "../../src/log/checkpoint.ts";
 import { decodeEntry } from "../../src/log/entry.ts";
-import { verifyConsistency, verifyInclusion } from "../../src/log/merkle.ts";
+import { leafHashSync, MerkleAccumulator, verifyConsistency, verifyInclusion } from "../../src/log/merkle.ts";
 import { Ed25519NoteVerifier } from "../../src/log/note.ts";
 import { decodeEntryBundle, decodeTile } from "../../src/log/tiles.ts";
 import { fromHex, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { BASE, bootstrapped, getJson, watched, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
+import type { Repository } from "../../durable-objects/repository.ts";
+import { Sealer } from "../../durable-objects/sealer.ts";
+import { TransparencyLog } from "../../durable-objects/transparency-log.ts";
 
 async function fetchWith(withEnv: Env, path: string): Promise<Response> {
   const ctx = createExecutionContext();
@@ -213,5 +216,48 @@ describe("transparency log", () => {
     const { body: served } = await text("/log-witness/log/checkpoint");
     expect(served).toContain(`— witness.example/w1 `);
     expect(served.startsWith(defined(note.split("\n\n")[0]))).toBe(true);
+  });
+
+  it("hashes the entries a rolled-back transaction appended as they are stored, not as they were kept in memory", async () => {
+    const repo = "log-rolled-back";
+    await bootstrapped(repo, { bins: 4 });
+    await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
+      const log = new TransparencyLog({
+        sql: state.storage.sql,
+        kv: state.storage.kv,
+        sealer: new Sealer(env.KEY_ENCRYPTION_KEY),
+        origin: `tuf-edge.local/${repo}`,
+      });
+      const entry = (path: string) => ({
+        type: "target.add" as const,
+        repository: repo,
+        path,
+        hashes: { sha256: "0".repeat(64) },
+      });
+      log.hashPending();
+      state.storage.transactionSync(() => log.appendMany([entry("a"), entry("b")]));
+      // Appended (and kept for the hashing), then rolled back: their indexes go to the next append.
+      expect(() =>
+        state.storage.transactionSync(() => {
+          log.appendMany([entry("refused-1"), entry("refused-2"), entry("refused-3")]);
+          throw new Error("refused after appending");
+        }),
+      ).toThrow("refused after appending");
+      state.storage.transactionSync(() => log.appendMany([entry("c")]));
+      const head = log.hashPending();
+      // The root of every stored entry, hashed from scratch.
+      const tree = new MerkleAccumulator();
+      const stored = state.storage.sql
+        .exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries ORDER BY idx")
+        .toArray();
+      for (const row of stored) tree.appendSync(leafHashSync(new Uint8Array(row.entry)));
+      expect(stored.map((row) => decodeEntry(new Uint8Array(row.entry))).slice(-3)).toMatchObject([
+        { path: "a" },
+        { path: "b" },
+        { path: "c" },
+      ]);
+      expect(head.size).toBe(stored.length);
+      expect(head.rootHash).toBe(toHex(tree.rootSync()));
+    });
   });
 });
