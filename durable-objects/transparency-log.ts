@@ -65,6 +65,13 @@ const CHECKPOINT = "log-checkpoint";
 const HASH_READ_ROWS = 1024;
 /** The most entries whose nodes and bytes one hashing keeps for the tiles stored after it (recent). */
 const RECENT_MAX = 65_536;
+/**
+ * The most appended entries kept for the hashing after them (#appended): one
+ * import batch's (10,000 targets). A publish round's entries (one per file,
+ * 16,387 for a full round) are read back instead, so what stays in the heap
+ * until the next hashing is at most about 2.5 MB.
+ */
+const APPENDED_MAX = 10_000;
 /** The synchronous-KV entry holding the log's sealed note key. */
 export const LOG_KEY_ENTRY = "log-key";
 
@@ -86,7 +93,7 @@ export class TransparencyLog {
   #recent: Recent = emptyRecent();
   /**
    * The bytes of the entries appended since the last hashing, from index
-   * `from` (at most RECENT_MAX of them, else null): the hashing that follows
+   * `from` (at most APPENDED_MAX of them, else null): the hashing that follows
    * takes them from here instead of reading them back. An append at an index
    * below their end (the transaction that made those entries was rolled
    * back) cuts them there first.
@@ -144,7 +151,7 @@ export class TransparencyLog {
       kept.bytes.length = first - kept.from;
       for (const entry of bytes) kept.bytes.push(entry);
     } else this.#appended = { from: first, bytes: [...bytes] };
-    if ((this.#appended?.bytes.length ?? 0) > RECENT_MAX) this.#appended = null;
+    if ((this.#appended?.bytes.length ?? 0) > APPENDED_MAX) this.#appended = null;
   }
 
   size(): number {
