@@ -10,6 +10,7 @@ import type { Repository } from "../../durable-objects/repository.ts";
 import { PackVersions } from "../../durable-objects/pack-versions.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
+import { PACK_SLOTS } from "../../src/storage/bin-pack.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { BASE, bootstrapped, getJson, recentRuns, resolve, targetEntry, workerFetch } from "./helpers.ts";
@@ -60,6 +61,40 @@ describe("bin packs", () => {
       const found = await resolve("packs", root, `packs/${i}.tgz`);
       const { path: _, ...entry } = defined(add[i]);
       expect(found.target, `packs/${i}.tgz`).toEqual(entry);
+    }
+  });
+
+  it("stores bins changed in many slices, read and reserved in one turn, each in its own slice's pack", async () => {
+    const { client, root } = await bootstrapped("packs-sparse", { bins: 1024 });
+    // A dozen targets in 1,024 bins: a dozen bins spread over the 8 slices, fewer than a turn's 128 bins.
+    const add = await Promise.all(Array.from({ length: 12 }, (_, i) => targetEntry(`sparse/${i}.tgz`)));
+    await client.changeTargets({ add });
+
+    const { json: snapshot } = await getJson("/packs-sparse/metadata/2.snapshot.json");
+    const meta = snapshot.signed.meta as Record<string, { version: number }>;
+    const changed = Object.entries(meta).filter(([name, m]) => name.startsWith("bins-") && m.version > 1);
+    expect(changed.length).toBeGreaterThan(1);
+    const versions = new Set(changed.map(([, m]) => m.version));
+    expect(versions.size).toBe(1);
+    const [version] = [...versions];
+    const slices = new Set(changed.map(([file]) => Math.floor(Number.parseInt(file.slice(5, -5), 16) / PACK_SLOTS)));
+    expect(slices.size).toBeGreaterThan(1);
+    // One R2 object per slice that has a changed bin, none for the others.
+    expect(await keys(`packs-sparse/packs/${version}/`)).toEqual(
+      [...slices].sort((a, b) => a - b).map((k) => `packs-sparse/packs/${version}/${k}`),
+    );
+    // Every changed bin is served from its slice's pack at the round's version, and lists its targets.
+    for (const [file, m] of changed) {
+      const response = await workerFetch(`${BASE}/packs-sparse/metadata/${m.version}.${file}`);
+      expect(response.status, file).toBe(200);
+      const signed = JSON.parse(await response.text()).signed;
+      expect(signed.version).toBe(version);
+      expect(Object.keys(signed.targets).length, file).toBeGreaterThan(0);
+    }
+    for (const [i, target] of add.entries()) {
+      const found = await resolve("packs-sparse", root, `sparse/${i}.tgz`);
+      const { path: _, ...entry } = target;
+      expect(found.target, `sparse/${i}.tgz`).toEqual(entry);
     }
   });
 
