@@ -26,20 +26,28 @@ async function keys(prefix: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * Bootstraps `repo` with `bins` bins and adds `count` targets under `prefix` in
+ * one change; returns the bins its round changed (from snapshot 2), all at
+ * the round's one pack version, which it checks.
+ */
+async function oneRound(repo: string, bins: number, count: number, prefix: string) {
+  const { client, root } = await bootstrapped(repo, { bins });
+  const add = await Promise.all(Array.from({ length: count }, (_, i) => targetEntry(`${prefix}/${i}.tgz`)));
+  await client.changeTargets({ add });
+  const { json: snapshot } = await getJson(`/${repo}/metadata/2.snapshot.json`);
+  const meta = snapshot.signed.meta as Record<string, { version: number }>;
+  const changed = Object.entries(meta).filter(([name, m]) => name.startsWith("bins-") && m.version > 1);
+  const versions = new Set(changed.map(([, m]) => m.version));
+  expect(versions.size).toBe(1);
+  return { root, add, changed, version: defined([...versions][0]) };
+}
+
 describe("bin packs", () => {
   it("stores a round's bins as one pack per slice, and serves each bin's signed bytes from it", async () => {
-    const { client, root } = await bootstrapped("packs", { bins: 512 });
-    const add = await Promise.all(Array.from({ length: 400 }, (_, i) => targetEntry(`packs/${i}.tgz`)));
-    await client.changeTargets({ add });
-
-    const { json: snapshot } = await getJson("/packs/metadata/2.snapshot.json");
-    const meta = snapshot.signed.meta as Record<string, { version: number }>;
-    const changed = Object.entries(meta).filter(([name, m]) => name.startsWith("bins-") && m.version > 1);
     // 400 targets in 512 bins: most bins changed, all in one publish step, at one version.
+    const { root, add, changed, version } = await oneRound("packs", 512, 400, "packs");
     expect(changed.length).toBeGreaterThan(250);
-    const versions = new Set(changed.map(([, m]) => m.version));
-    expect(versions.size).toBe(1);
-    const [version] = [...versions];
 
     // Four slices of 128 bins: four R2 objects, and no bin under a key of its own.
     expect(await keys(`packs/packs/${version}/`)).toEqual([0, 1, 2, 3].map((k) => `packs/packs/${version}/${k}`));
@@ -65,18 +73,9 @@ describe("bin packs", () => {
   });
 
   it("stores bins changed in many slices, read and reserved in one turn, each in its own slice's pack", async () => {
-    const { client, root } = await bootstrapped("packs-sparse", { bins: 1024 });
     // A dozen targets in 1,024 bins: a dozen bins spread over the 8 slices, fewer than a turn's 128 bins.
-    const add = await Promise.all(Array.from({ length: 12 }, (_, i) => targetEntry(`sparse/${i}.tgz`)));
-    await client.changeTargets({ add });
-
-    const { json: snapshot } = await getJson("/packs-sparse/metadata/2.snapshot.json");
-    const meta = snapshot.signed.meta as Record<string, { version: number }>;
-    const changed = Object.entries(meta).filter(([name, m]) => name.startsWith("bins-") && m.version > 1);
+    const { root, add, changed, version } = await oneRound("packs-sparse", 1024, 12, "sparse");
     expect(changed.length).toBeGreaterThan(1);
-    const versions = new Set(changed.map(([, m]) => m.version));
-    expect(versions.size).toBe(1);
-    const [version] = [...versions];
     const slices = new Set(changed.map(([file]) => Math.floor(Number.parseInt(file.slice(5, -5), 16) / PACK_SLOTS)));
     expect(slices.size).toBeGreaterThan(1);
     // One R2 object per slice that has a changed bin, none for the others.
