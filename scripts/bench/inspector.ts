@@ -200,3 +200,14 @@ export function inspectorPort(pid: number | undefined): number | null {
   const match = pid === undefined ? null : /--inspector-port\s+(\d+)/.exec(commandOf(pid));
   return match ? Number(match[1]) : null;
 }
+
+/**
+ * The inspector of the Worker's isolate of the `wrangler dev` whose process is
+ * `pid`, or null if it has none or will not connect (the figures it gives are
+ * then left out). `baseUrl` is asked for /health to make the isolate start.
+ */
+export async function connectInspector(pid: number | undefined, baseUrl: string): Promise<Inspector | null> {
+  const port = inspectorPort(pid);
+  if (port === null) return null;
+  return Inspector.connect(port, () => fetch(`${baseUrl}/health`).then((r) => r.body?.cancel())).catch(() => null);
+}

@@ -31,7 +31,7 @@ import { bootstrapRepository, signDraft } from "../../lib/admin-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { startBenchInstance } from "../instance.ts";
 import { PROJECT_ROOT } from "../../lib/local-instance.ts";
-import { type HotFunction, hotFunctions, Inspector, inspectorPort, profileWindow } from "../inspector.ts";
+import { type HotFunction, hotFunctions, connectInspector, profileWindow } from "../inspector.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { counterTotal, largestInvocation } from "../metrics-reader.ts";
 import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
@@ -138,11 +138,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
   const bench = await startBenchInstance(context, `bulk-${label}`, { project });
   const monitor = new InstanceMonitor(bench.instance.port, 200);
   const base = bench.instance.baseUrl;
-  const port = inspectorPort(bench.instance.pid);
-  const inspector =
-    port === null
-      ? null
-      : await Inspector.connect(port, () => fetch(`${base}/health`).then((r) => r.body?.cancel())).catch(() => null);
+  const inspector = await connectInspector(bench.instance.pid, base);
   /** Runs one step, timed, with the workerd CPU it took (and the object's profile with --profile). */
   const step = async (name: string, work: () => Promise<ImportRun> | Promise<void>): Promise<Step> => {
     const profiling = options.profile && inspector !== null;

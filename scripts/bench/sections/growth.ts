@@ -23,7 +23,7 @@ import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { bootstrapRepository } from "../../lib/admin-client.ts";
 import { startBenchInstance } from "../instance.ts";
-import { Inspector, inspectorPort } from "../inspector.ts";
+import { connectInspector } from "../inspector.ts";
 import { counterTotal } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
@@ -121,11 +121,7 @@ export const growth: Section = {
     const monitor = new InstanceMonitor(bench.instance.port, 200);
     const pool = makePoolFetch(64);
     const base = bench.instance.baseUrl;
-    const port = inspectorPort(bench.instance.pid);
-    const inspector =
-      port === null
-        ? null
-        : await Inspector.connect(port, () => fetch(`${base}/health`).then((r) => r.body?.cancel())).catch(() => null);
+    const inspector = await connectInspector(bench.instance.pid, base);
     const points: Point[] = [];
     try {
       const client = bench.client(REPO);

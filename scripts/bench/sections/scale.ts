@@ -28,7 +28,7 @@ import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { startBenchInstance } from "../instance.ts";
-import { type HotFunction, hotFunctions, Inspector, inspectorPort, ownCpuMs } from "../inspector.ts";
+import { type HotFunction, hotFunctions, connectInspector, ownCpuMs } from "../inspector.ts";
 import { largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
@@ -86,11 +86,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
   const monitor = new InstanceMonitor(bench.instance.port, 200);
   const pool = makePoolFetch(Math.max(64, options.pushers * 2));
   const base = bench.instance.baseUrl;
-  const port = inspectorPort(bench.instance.pid);
-  const inspector =
-    port === null
-      ? null
-      : await Inspector.connect(port, () => fetch(`${base}/health`).then((r) => r.body?.cancel())).catch(() => null);
+  const inspector = await connectInspector(bench.instance.pid, base);
   try {
     const client = bench.client(REPO);
     log(`scale (${label}): bootstrapping ${fmt(options.bins)} bins`);
