@@ -145,7 +145,7 @@ export const growth: Section = {
         const sqlite = await sqliteUse(bench.persistTo);
         log(`  pushes of ${EVENTS_PER_PUSH} targets at ${fmt(rate)} targets/s for ${seconds} s`);
         const files0 = await counter("tuf_edge_metadata_files_published_total");
-        const roundsMs0 = await counter("tuf_edge_publish_round_duration_seconds_sum");
+        const roundSeconds0 = await counter("tuf_edge_publish_round_duration_seconds_sum");
         const rounds0 = await counter("tuf_edge_publish_round_duration_seconds_count");
         const mark = monitor.mark();
         const load = await runPushLoad({
@@ -162,7 +162,7 @@ export const growth: Section = {
           return after === null || before === null ? null : after - before;
         };
         const files = await delta("tuf_edge_metadata_files_published_total", files0);
-        const roundSeconds = await delta("tuf_edge_publish_round_duration_seconds_sum", roundsMs0);
+        const roundSeconds = await delta("tuf_edge_publish_round_duration_seconds_sum", roundSeconds0);
         const rounds = await delta("tuf_edge_publish_round_duration_seconds_count", rounds0);
         const pushed = load.acceptedTargets;
         const point: Point = {
