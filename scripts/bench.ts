@@ -44,6 +44,8 @@ const HELP = `usage: npm run bench -- [options]
   --push-rate N          scale section: offer pushes at N targets/s (open loop, 10 targets per push)
                         instead of --pushers closed loops, to time acknowledgements below saturation;
                         growth section: the rate of its pushes (500)
+  --direct              scale section: push, poll tasks and read timestamp.json at the Worker's own
+                        workerd port, not through wrangler's proxy (which production does not have)
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
                         and write it whole to bench-results/scale-profile.cpuprofile; bulk
@@ -84,6 +86,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       import: { type: "string" },
       "baseline-import": { type: "string" },
       profile: { type: "boolean", default: false },
+      direct: { type: "boolean", default: false },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
       live: { type: "boolean", default: false },
@@ -130,6 +133,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       baselineImport:
         values["baseline-import"] === undefined ? null : num(values["baseline-import"], 0, "baseline-import"),
       profile: values.profile,
+      direct: values.direct,
       workDir: "",
       keepState: values["keep-state"],
       code: values.live ? "live" : values.worktree ? "worktree" : "head",

@@ -108,16 +108,29 @@ export class InstanceMonitor {
   }
 
   /** CPU (in cores) of both workerd processes and of every other process since `mark`. */
-  since(mark: Mark): { seconds: number; workerdCores: number; otherCores: number; restarts: Restart[] } {
+  since(mark: Mark): {
+    seconds: number;
+    workerdCores: number;
+    /** The Worker's workerd alone (its Durable Object and the local simulators), without wrangler's proxy. */
+    workerProcessCores: number;
+    otherCores: number;
+    restarts: Restart[];
+  } {
     this.sample();
     const seconds = (performance.now() - mark.at) / 1000;
     let workerd = 0;
-    for (const [pid, cpu] of this.#cpu) workerd += cpu - (mark.cpu.get(pid) ?? 0);
+    let worker = 0;
+    for (const [pid, cpu] of this.#cpu) {
+      const used = cpu - (mark.cpu.get(pid) ?? 0);
+      workerd += used;
+      if (pid === this.workerPid) worker += used;
+    }
     const self = process.cpuUsage(mark.self);
     const others = Math.max(0, machineBusySeconds() - mark.machine - workerd - (self.user + self.system) / 1e6);
     return {
       seconds,
       workerdCores: workerd / seconds,
+      workerProcessCores: worker / seconds,
       otherCores: others / seconds,
       restarts: this.restarts.slice(mark.restarts),
     };

@@ -28,6 +28,12 @@ export interface BenchOptions {
   pushers: number;
   /** Scale section: targets/s offered by open-loop pushes (--push-rate), or null for closed-loop pushers. */
   pushRate: number | null;
+  /**
+   * Scale section: pushes, task polls and timestamp reads go to the Worker's own
+   * workerd port instead of through wrangler's proxy (a local-only hop with no
+   * production counterpart), so the proxy's CPU is not the machine's bound.
+   */
+  direct: boolean;
   /** Targets the bulk section imports (its heap is read at a tenth and at all of them). */
   importTargets: number;
   /** Targets the bulk section imports into the --baseline code (null: as many as importTargets). */

@@ -27,7 +27,7 @@ import { defined } from "../../lib/defined.ts";
 import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
-import { startBenchInstance } from "../instance.ts";
+import { directWorkerUrl, startBenchInstance } from "../instance.ts";
 import { type HotFunction, hotFunctions, connectInspector, ownCpuMs } from "../inspector.ts";
 import { largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
@@ -63,6 +63,10 @@ interface Figures {
   ackMs: ReturnType<typeof summarize>;
   ackToPublishedMs: ReturnType<typeof summarize>;
   cpuMsPerTarget: number;
+  /** The Worker's workerd process alone (no proxy) ÷ targets accepted. */
+  workerProcessCpuMsPerTarget: number;
+  /** Where pushes, polls and reads went: "proxy" (wrangler's) or "direct" (the Worker's own port, --direct). */
+  front: "proxy" | "direct";
   /** The Worker isolate's busy time in the profile (--profile), gaps included, ÷ targets accepted, or null. */
   isolateBusyMsPerTarget: number | null;
   /** The Worker isolate's own CPU in the profile (ownCpuMs: gaps capped) ÷ targets accepted, or null. */
@@ -87,6 +91,10 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
   const pool = makePoolFetch(Math.max(64, options.pushers * 2));
   const base = bench.instance.baseUrl;
   const inspector = await connectInspector(bench.instance.pid, base);
+  // With --direct, the load skips wrangler's proxy; setup and status still go through it.
+  const direct = options.direct ? await directWorkerUrl(bench.workerPid) : null;
+  if (options.direct && direct === null) throw new Error("--direct: the Worker's own workerd port was not found");
+  const front = direct ?? base;
   try {
     const client = bench.client(REPO);
     log(`scale (${label}): bootstrapping ${fmt(options.bins)} bins`);
@@ -104,7 +112,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
 
     const { secret } = await client.addRegistryCredential("scale-registry", { kind: "hmac" });
     const registry = new RegistryClient({
-      baseUrl: base,
+      baseUrl: front,
       repo: REPO,
       credential: { kind: "hmac", secret: defined(secret) },
       fetch: pool.fetch,
@@ -115,7 +123,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         ? `  ${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push for ${pushSeconds} s`
         : `  pushes of ${EVENTS_PER_PUSH} targets offered at ${options.pushRate} targets/s (open loop) for ${pushSeconds} s`,
     );
-    const timestampUrl = `${base}/${REPO}/metadata/timestamp.json`;
+    const timestampUrl = `${front}/${REPO}/metadata/timestamp.json`;
     const idleReads = await readFor(timestampUrl, 2);
     // Both codes are profiled alike (the profiler's own cost is in both), so their isolate CPU compares.
     const profiling = options.profile && inspector !== null;
@@ -161,6 +169,9 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       ackMs: summarize(load.ackMs),
       ackToPublishedMs: summarize(load.ackToPublishedMs),
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
+      workerProcessCpuMsPerTarget:
+        accepted > 0 ? (usage.workerProcessCores * usage.seconds * 1000) / accepted : Number.NaN,
+      front: direct ? "direct" : "proxy",
       isolateBusyMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
       isolateCpuMsPerTarget: profile && accepted > 0 ? profile.ownCpuMs / accepted : null,
       failedPushes: load.failedPushes,
@@ -216,6 +227,7 @@ export const scale: Section = {
         row("ack → published p50, ms", (f) => f.ackToPublishedMs.p50, true),
         row("ack → published p99, ms", (f) => f.ackToPublishedMs.p99, true),
         row("workerd CPU per published target, ms", (f) => f.cpuMsPerTarget, true),
+        row("the Worker's workerd alone (no proxy), CPU per target, ms", (f) => f.workerProcessCpuMsPerTarget, true),
         row("Worker isolate CPU per accepted target, µs (--profile)", (f) => micro(f.isolateCpuMsPerTarget), true),
         row("Worker isolate busy per accepted target, gaps included, µs", (f) => micro(f.isolateBusyMsPerTarget), true),
         row("largest invocation: R2 operations", (f) => largest(f, "r2_operations"), true),
@@ -231,10 +243,10 @@ export const scale: Section = {
       ],
       notes: [
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.`,
-        `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip through wrangler's proxy, from when it fell due. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every ${POLL_MS} ms; a published task settles every task acknowledged before it was sent.`,
+        `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip (through wrangler's proxy, or with --direct to the Worker's own workerd port: ${now.front}), from when it fell due. ack → published: until GET /{repo}/tasks/{id} says published (its timestamp is stored and served), polled for the oldest outstanding task every ${POLL_MS} ms; a published task settles every task acknowledged before it was sent.`,
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
-        "GET timestamp.json: one client, one request at a time with 50 ms between, through wrangler's proxy: for 2 s before the pushes, and from the first push until everything was published (rounds running).",
+        `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running).`,
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
     };
