@@ -11,7 +11,9 @@
  * Nothing is answered before it is durable: the answers are given once the
  * group's transaction ends, and the object's output gate holds them until
  * its commit is confirmed. A group's hook (`afterGroup`: the alarm that
- * guarantees the publish) runs once per group, after the transaction.
+ * guarantees the publish) runs once per group, after the transaction; once
+ * its pushes are answered, a publish round waiting for its next slice goes
+ * on (`handOver`, turns.ts), so rounds and groups take turns.
  */
 
 interface Queued<T> {
@@ -27,6 +29,8 @@ export interface AcceptGroupDeps<T> {
   written: (values: T[]) => void;
   /** Once per group, after its transaction, before any of its pushes is answered: what each returned, as for `written`. */
   afterGroup: (values: T[]) => Promise<void>;
+  /** Once per group, after its pushes are answered: long work waiting for its next turn goes on (turns.ts). */
+  handOver?: () => void;
 }
 
 export class AcceptGroup<T> {
@@ -73,6 +77,7 @@ export class AcceptGroup<T> {
     } catch (error) {
       // The group's own transaction (or its hook) failed: none of it is answered as accepted.
       for (const item of group) item.reject(error);
+      this.#deps.handOver?.();
       return;
     }
     for (const [i, item] of group.entries()) {
@@ -80,5 +85,6 @@ export class AcceptGroup<T> {
       if (outcome?.ok) item.resolve(outcome.value);
       else item.reject(outcome?.error);
     }
+    this.#deps.handOver?.();
   }
 }

@@ -15,6 +15,7 @@ import {
 } from "./invocation-budget.ts";
 import type { ImportHold } from "./import-hold.ts";
 import type { Publisher } from "./publisher.ts";
+import type { Turns } from "./turns.ts";
 import { KekError } from "./sealer.ts";
 
 interface Waiter {
@@ -78,6 +79,8 @@ export interface GroupCommitDeps {
   spent: InvocationLog;
   /** Deferred import batches: no round starts while it holds (import-hold.ts). */
   hold: ImportHold;
+  /** Where a publish asked for by a push starts: its next turn (turns.ts). */
+  turns: Pick<Turns, "next">;
 }
 
 export class GroupCommit {
@@ -91,6 +94,7 @@ export class GroupCommit {
   readonly #meter: R2Meter;
   readonly #spent: InvocationLog;
   readonly #hold: ImportHold;
+  readonly #turns: Pick<Turns, "next">;
 
   constructor(deps: GroupCommitDeps) {
     this.#publisher = deps.publisher;
@@ -100,6 +104,7 @@ export class GroupCommit {
     this.#meter = deps.meter;
     this.#spent = deps.spent;
     this.#hold = deps.hold;
+    this.#turns = deps.turns;
   }
 
   /** Resolves once the change numbered `seq` (and all before it) is published (an import's hold ends). */
@@ -112,15 +117,15 @@ export class GroupCommit {
 
   /**
    * For callers that do not wait (Prefer: respond-async): the change is stored;
-   * the publish starts on a later turn, so the response is not held behind the
-   * round's first synchronous work, and an alarm makes sure it starts even if
+   * the publish starts on a later turn (turns.ts), so the response is not held
+   * behind the round's first synchronous work, and an alarm makes sure it starts even if
    * the object is evicted first. An import's hold ends: this change's round
    * carries its stored batches too.
    */
   async publishSoon(): Promise<void> {
     this.#hold.release();
     await this.#scheduleNow();
-    setTimeout(() => this.#kick(), 0);
+    void this.#turns.next().then(() => this.#kick());
   }
 
   /**

@@ -34,6 +34,7 @@ import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { LogHead, TransparencyLog } from "./transparency-log.ts";
+import type { Turns } from "./turns.ts";
 import { withWriteWindow } from "./write-window.ts";
 import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
@@ -59,6 +60,8 @@ export interface PublisherDeps {
    * (so the changes it published can record the first versions that carry them).
    */
   committed: (versions: PublishedVersions, seq: number) => void;
+  /** Where a round waits between its slices, so the object takes what waits meanwhile (turns.ts). */
+  turns: Pick<Turns, "next">;
   /** Told when a round starts (with the roles it claimed) and when its timestamp is out (with the files it published). */
   rounds?: {
     started(roles: number): void;
@@ -110,14 +113,6 @@ function binHeader(version: number, expires: string): Record<string, unknown> {
 function snapshotHeader(version: number, expires: string): Record<string, unknown> {
   const { meta: _, ...header } = snapshot(version, expires, []);
   return header;
-}
-
-/**
- * Lets the object take the next event (a push, a task poll, status) before
- * going on: a round runs as slices of bounded CPU, never as one long turn.
- */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** A role's next file, built and being signed. */
@@ -233,7 +228,7 @@ export class Publisher {
     await withWriteWindow(GROUPS_IN_FLIGHT, async (writes) => {
       for (const [i, chunk] of chunked(single, WRITE_CONCURRENCY).entries()) {
         // Each group is one slice: between slices the object answers what waits (pushes, tasks, status).
-        if (i > 0) await nextTurn();
+        if (i > 0) await this.#deps.turns.next();
         // Rows are read and the versions reserved with no await in between,
         // so the bytes and the change sequence they reflect agree.
         const group = build(chunk, this.roles.reserveVersions(chunk));
@@ -250,7 +245,7 @@ export class Publisher {
     const version = this.#packs.version(packed);
     await withWriteWindow(TURNS_IN_FLIGHT, async (writes) => {
       for (const packs of turns(slices(packed, bins))) {
-        await nextTurn();
+        await this.#deps.turns.next();
         // The turn's bins are read and reserved in one statement each, with no await in between.
         const names = packs.flat();
         const built = new Map(build(names, this.#packs.reserve(names, version)).map((f) => [f.name, f]));
@@ -379,7 +374,7 @@ export class Publisher {
     // Snapshot and timestamp are signed in this one invocation: at the present.
     const now = this.#deps.now();
     const { expiry } = this.#deps.settings();
-    await nextTurn();
+    await this.#deps.turns.next();
 
     const snapshotVersion = roles.reserveVersion("snapshot");
     const snapshotExpires = expiresAt(expiry, "snapshot", now);

@@ -24,6 +24,7 @@ import { Delegations } from "./delegations.ts";
 import { offlineFirst } from "./offline-versions.ts";
 import { ProtectedTargets } from "./protected-targets.ts";
 import { Freshness } from "./freshness.ts";
+import { Turns } from "./turns.ts";
 import { blockedFailure, GroupCommit, published, type RunOutcome } from "./group-commit.ts";
 import { InvocationLog, R2Meter } from "./invocation-budget.ts";
 import { KeyVault } from "./key-vault.ts";
@@ -86,6 +87,8 @@ export class RepositoryParts {
   readonly protectedTargets: ProtectedTargets;
   /** Counts R2 operations, for the per-invocation budget (invocation-budget.ts). */
   readonly r2 = new R2Meter();
+  /** Where a publish round waits between slices; each group of pushes lets it go on (turns.ts). */
+  readonly turns = new Turns();
   readonly invocations: InvocationLog;
   /** Runs `fn` as one synchronous SQLite transaction (all or nothing). */
   readonly transaction: <T>(fn: () => T) => T;
@@ -158,6 +161,7 @@ export class RepositoryParts {
       repo: name,
       delegations: this.delegations,
       committed: (versions, seq) => this.pushes.recordPublished(versions, seq),
+      turns: this.turns,
       rounds: {
         started: (roles) => this.metrics.roundStarted(Date.now(), roles),
         published: (versions, files) => this.metrics.roundPublished(Date.now(), versions, files),
@@ -172,6 +176,7 @@ export class RepositoryParts {
       meter: this.r2,
       spent: this.invocations,
       hold: this.importHold,
+      turns: this.turns,
     });
     this.freshness = new Freshness(this.sql, this.publisher.roles);
     this.protectedTargets = new ProtectedTargets({
@@ -249,6 +254,7 @@ export class RepositoryParts {
     });
     this.pushes = new Pushes({
       sql: this.sql,
+      handOver: () => this.turns.handOver(),
       transaction: this.transaction,
       repo: name,
       registries: this.registries,

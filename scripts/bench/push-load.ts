@@ -1,8 +1,12 @@
 /**
  * Registry push load: signed respond-async pushes of new targets, either by
  * closed-loop pushers (each sends its next push once the last is
- * acknowledged) or offered at a fixed rate (open loop), with a poller that
- * times each acknowledged push until it is published. Shared by the scale
+ * acknowledged) or offered at a fixed rate (open loop). Each acknowledged
+ * push is timed until a served timestamp.json contains its change: a watcher
+ * notes when each timestamp version is first served, and after draining each
+ * task's first timestamp version is read from its task. (A poller of the
+ * oldest outstanding task, one request per task, fell behind 200 pushes a
+ * second and timed itself rather than the publishing.) Shared by the scale
  * and growth sections.
  */
 import type { AdminClient } from "../lib/admin-client.ts";
@@ -12,13 +16,18 @@ import { sleep } from "./pool-fetch.ts";
 
 export const EVENTS_PER_PUSH = 10;
 /** How often the poller asks for the oldest outstanding task. */
+/** How often the watcher reads timestamp.json (and how late it may see a new version). */
 export const POLL_MS = 25;
+/** Task reads in flight at once, after draining (each acknowledged task's first timestamp version). */
+const TASK_READS = 8;
 const DRAIN_TIMEOUT_MS = 10 * 60_000;
 
 export interface PushLoadOptions {
   registry: RegistryClient;
   /** Status is read until nothing is pending, after the last push. */
   admin: AdminClient;
+  /** The served timestamp.json the watcher reads (the same front as the pushes). */
+  timestampUrl: string;
   seconds: number;
   /** Closed-loop pushers, or (with pushRate) the number of path prefixes pushes rotate through. */
   pushers: number;
@@ -26,6 +35,12 @@ export interface PushLoadOptions {
   pushRate: number | null;
   /** Makes target paths unique to this load (a run may push several times into one repository). */
   label: string;
+  /**
+   * Called once everything is published, before the tasks are read: the
+   * caller ends its measurements of the load there (CPU, profile, reads), so
+   * the reads of the tasks afterwards are not counted in them.
+   */
+  onDrained?: () => Promise<void>;
 }
 
 export interface PushLoad {
@@ -37,49 +52,72 @@ export interface PushLoad {
   failedPushes: number;
   /** Each push's acknowledgement, from when it fell due, ms. */
   ackMs: number[];
-  /** Each acknowledged push, from its acknowledgement until published, ms. */
+  /** Each acknowledged push, from its acknowledgement until a served timestamp.json contains its change, ms. */
   ackToPublishedMs: number[];
-  /** GET /{repo}/tasks/{id} requests the poller made. */
+  /** Acknowledged tasks that were not published (no timestamp version) once drained. */
+  unpublishedTasks: number;
+  /** GET /{repo}/tasks/{id} requests made (once per acknowledged task, after draining). */
   taskPolls: number;
+  /** GET timestamp.json requests the watcher made. */
+  timestampReads: number;
 }
 
 const randomHex = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
 
-export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
-  const { registry, label } = options;
-  const ackMs: number[] = [];
-  const latency: number[] = [];
-  /** Acknowledged, not yet seen published: oldest first. */
-  const outstanding: Array<{ id: string; sentAt: number; ackAt: number }> = [];
-  let accepted = 0;
-  let failed = 0;
-  let serial = 0;
-  let polls = 0;
-  let pushing = true;
-  let drainStart = Number.POSITIVE_INFINITY;
-  // The poller asks for the oldest outstanding task; once it is published, so is every change acknowledged before it was sent.
-  const poller = (async () => {
-    const deadline = () => (pushing ? Number.POSITIVE_INFINITY : drainStart + DRAIN_TIMEOUT_MS);
-    while ((pushing || outstanding.length > 0) && performance.now() < deadline()) {
-      const oldest = outstanding[0];
-      if (oldest) {
-        polls++;
-        const task = await registry.task(oldest.id).catch(() => null);
+/**
+ * When each timestamp version was first served: timestamp.json read one
+ * request at a time, every POLL_MS, until stopped.
+ */
+function watchTimestamps(url: string) {
+  const firstSeen = new Map<number, number>();
+  let reads = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        const text = await response.text();
+        reads++;
         const at = performance.now();
-        if (task?.state === "published") {
-          for (let i = outstanding.length - 1; i >= 0; i--) {
-            const o = defined(outstanding[i]);
-            if (o === oldest || o.ackAt < oldest.sentAt) {
-              latency.push(at - o.ackAt);
-              outstanding.splice(i, 1);
-            }
-          }
-          continue;
+        if (response.ok) {
+          const version = (JSON.parse(text) as { signed: { version: number } }).signed.version;
+          if (!firstSeen.has(version)) firstSeen.set(version, at);
         }
+      } catch {
+        // a failed read is retried at the next tick
       }
       await sleep(POLL_MS);
     }
   })();
+  return {
+    firstSeen,
+    reads: () => reads,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+/**
+ * When a change was first served: the first read of a timestamp at or after
+ * `version` (the first version that carries it; later ones carry it too).
+ */
+function servedAt(firstSeen: ReadonlyMap<number, number>, version: number): number | null {
+  let best: number | null = null;
+  for (const [v, at] of firstSeen) if (v >= version && (best === null || at < best)) best = at;
+  return best;
+}
+
+export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
+  const { registry, label } = options;
+  const ackMs: number[] = [];
+  /** Acknowledged pushes: their task and when the acknowledgement arrived. */
+  const acknowledged: Array<{ id: string; ackAt: number; publishedAtAck: boolean }> = [];
+  let accepted = 0;
+  let failed = 0;
+  let serial = 0;
+  const watcher = watchTimestamps(options.timestampUrl);
   const start = performance.now();
   const stop = start + options.seconds * 1000;
   /** One signed respond-async push of 10 new targets by pusher `p`; `sentAt` is when it was due. */
@@ -98,8 +136,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
       const ackAt = performance.now();
       ackMs.push(ackAt - sentAt);
       accepted += EVENTS_PER_PUSH;
-      if (response.task.state === "published") latency.push(0);
-      else outstanding.push({ id: response.task.id, sentAt, ackAt });
+      acknowledged.push({ id: response.task.id, ackAt, publishedAtAck: response.task.state === "published" });
     } catch {
       failed++;
       await sleep(10);
@@ -127,19 +164,46 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
     await Promise.all(sent);
   }
   const pushEnd = performance.now();
-  pushing = false;
-  drainStart = pushEnd;
-  await poller;
   while ((await options.admin.status()).pendingChanges && performance.now() - pushEnd < DRAIN_TIMEOUT_MS)
     await sleep(100);
+  const drained = performance.now();
+  // One more tick of the watcher, so the last timestamp is seen.
+  await sleep(2 * POLL_MS);
+  await watcher.stop();
+  await options.onDrained?.();
+  // Each task's first timestamp version, read once now that nothing is pending.
+  const latency: number[] = [];
+  let unpublished = 0;
+  let polls = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: TASK_READS }, async () => {
+      while (next < acknowledged.length) {
+        const task = defined(acknowledged[next++]);
+        if (task.publishedAtAck) {
+          latency.push(0);
+          continue;
+        }
+        polls++;
+        const view = await registry.task(task.id).catch(() => null);
+        const version = view?.versions?.timestamp;
+        const served = version === undefined ? null : servedAt(watcher.firstSeen, version);
+        if (served === null) unpublished++;
+        // A change served before its acknowledgement arrived counts as 0.
+        else latency.push(Math.max(0, served - task.ackAt));
+      }
+    }),
+  );
   return {
     start,
     pushEnd,
-    drained: performance.now(),
+    drained,
     acceptedTargets: accepted,
     failedPushes: failed,
     ackMs,
     ackToPublishedMs: latency,
+    unpublishedTasks: unpublished,
     taskPolls: polls,
+    timestampReads: watcher.reads(),
   };
 }

@@ -34,12 +34,15 @@ describe("AcceptGroup", () => {
       sql.exec("CREATE TABLE group_rows (name TEXT PRIMARY KEY)");
       const groups: string[][] = [];
       let hooks = 0;
+      /** How many groups were written when each hand-over came (turns.ts: a round goes on after a group). */
+      const handOvers: number[] = [];
       const group = new AcceptGroup<string>({
         transaction: (fn) => state.storage.transactionSync(fn),
         written: (values) => groups.push(values),
         afterGroup: async () => {
           hooks++;
         },
+        handOver: () => handOvers.push(groups.length),
       });
       const write = (name: string, fail = false) =>
         group.accept(() => {
@@ -64,11 +67,13 @@ describe("AcceptGroup", () => {
       // One group: one transaction, one hook.
       expect(groups).toEqual([["a after 0", "c after 1"]]);
       expect(hooks).toBe(1);
+      expect(handOvers).toEqual([1]);
 
       // A later push starts a new group.
       expect(await write("d")).toBe("d after 2");
       expect(groups).toHaveLength(2);
       expect(hooks).toBe(2);
+      expect(handOvers).toEqual([1, 2]);
     });
   });
 });

@@ -148,15 +148,20 @@ export const growth: Section = {
         const roundSeconds0 = await counter("tuf_edge_publish_round_duration_seconds_sum");
         const rounds0 = await counter("tuf_edge_publish_round_duration_seconds_count");
         const mark = monitor.mark();
+        let usage: ReturnType<InstanceMonitor["since"]> | undefined;
         const load = await runPushLoad({
           registry,
           admin: client,
+          timestampUrl: `${base}/${REPO}/metadata/timestamp.json`,
           seconds,
           pushers: 100,
           pushRate: rate,
           label: `growth-${size}`,
+          onDrained: async () => {
+            usage = monitor.since(mark);
+          },
         });
-        const usage = monitor.since(mark);
+        if (!usage) throw new Error("the push load ended without draining");
         const delta = async (name: string, before: number | null) => {
           const after = await counter(name);
           return after === null || before === null ? null : after - before;
@@ -226,7 +231,7 @@ export const growth: Section = {
           ],
           notes: [
             "Each size is reached by importing the difference (POST …/admin/targets, 10,000 per batch, respond-async) into the same repository, then waiting until nothing is pending.",
-            `Pushes, acknowledgements and ack → published as in the scale section (signed respond-async registry pushes; the oldest outstanding task polled every ${POLL_MS} ms). CPU: both workerd processes while pushing and draining ÷ targets pushed. Files and rounds: deltas of tuf_edge_metadata_files_published_total and tuf_edge_publish_round_duration_seconds in GET /{repo}/admin/metrics.`,
+            `Pushes, acknowledgements and ack → published as in the scale section (signed respond-async registry pushes; ack → published until the served timestamp.json carries the change, read every ${POLL_MS} ms). CPU: both workerd processes while pushing and draining ÷ targets pushed. Files and rounds: deltas of tuf_edge_metadata_files_published_total and tuf_edge_publish_round_duration_seconds in GET /{repo}/admin/metrics.`,
             "Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage. SQLite: the object's local database file and its write-ahead log.",
           ],
         },
