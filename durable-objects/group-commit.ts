@@ -88,6 +88,8 @@ export class GroupCommit {
   readonly #afterRun: (result: RunOutcome) => Promise<void>;
   #waiters: Waiter[] = [];
   #running: Promise<void> | null = null;
+  /** A publish was asked for while a run was under way: another run follows it. */
+  #again = false;
 
   readonly #budget: () => number;
   readonly #scheduleNow: () => Promise<void>;
@@ -143,13 +145,32 @@ export class GroupCommit {
     await this.#running;
   }
 
+  /**
+   * Starts a run, or asks the one under way for another after it: a change
+   * whose publish is asked for while a run is ending (it settled its waiters
+   * and awaits `afterRun`) would otherwise wait for the next change's run.
+   * A run that stopped at its budget ("more") or failed is not followed at
+   * once: its alarm continues it in an invocation of its own (or retries).
+   */
   #kick(): void {
-    this.#running ??= this.#run().finally(() => {
-      this.#running = null;
-    });
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#again = false;
+    this.#running = this.#run().then(
+      (outcome) => {
+        this.#running = null;
+        if (this.#again && (outcome === "idle" || outcome === "held")) this.#kick();
+      },
+      (error: unknown) => {
+        this.#running = null;
+        throw error;
+      },
+    );
   }
 
-  async #run(): Promise<void> {
+  async #run(): Promise<RunOutcome["outcome"]> {
     let result: RunOutcome = { outcome: "more" };
     const started = Date.now();
     const r2Before = this.#meter.operations;
@@ -193,6 +214,7 @@ export class GroupCommit {
         outcome: result.outcome,
       });
     await this.#afterRun(result);
+    return result.outcome;
   }
 
   /** Resolves the waiters whose changes are now published (all of them when nothing is left). */

@@ -1,0 +1,81 @@
+/**
+ * Group commit (durable-objects/group-commit.ts): a publish asked for while
+ * a run is ending (it has settled its waiters and awaits its `afterRun`) is
+ * carried by another run, not left waiting for the next change. The
+ * publisher here is scripted (a change is one step that publishes it); the
+ * hold, the spend log and the turns are the object's own.
+ */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { GroupCommit, type RunOutcome } from "../../durable-objects/group-commit.ts";
+import { ImportHold } from "../../durable-objects/import-hold.ts";
+import { InvocationLog, R2Meter } from "../../durable-objects/invocation-budget.ts";
+import type { Publisher } from "../../durable-objects/publisher.ts";
+import type { Repository } from "../../durable-objects/repository.ts";
+import { Turns } from "../../durable-objects/turns.ts";
+
+/** Changes numbered 1, 2, …; each step publishes every change stored so far. */
+function scriptedPublisher() {
+  let stored = 0;
+  let published = 0;
+  const publisher = {
+    roles: {
+      roundActive: () => false,
+      hasChanges: () => stored > published,
+      publishedSeq: () => published,
+    },
+    step: async () => {
+      if (stored === published) return { result: "idle" as const, staged: 0 };
+      published = stored;
+      return { result: "published" as const, staged: 1 };
+    },
+    versions: () => ({ targets: published, snapshot: published, timestamp: published }),
+  };
+  return {
+    publisher: publisher as unknown as Publisher,
+    store: () => ++stored,
+  };
+}
+
+describe("GroupCommit", () => {
+  it("runs again for a publish asked for while a run awaits its afterRun", async () => {
+    await runInDurableObject(env.REPOSITORY.getByName("group-commit-race"), async (_i: Repository, state) => {
+      const { publisher, store } = scriptedPublisher();
+      const outcomes: RunOutcome["outcome"][] = [];
+      let releaseFirst: () => void = () => undefined;
+      const firstHeld = new Promise<void>((resolve) => {
+        releaseFirst = resolve;
+      });
+      let ended: () => void = () => undefined;
+      const firstEnding = new Promise<void>((resolve) => {
+        ended = resolve;
+      });
+      const commits = new GroupCommit({
+        publisher,
+        budget: () => 100,
+        afterRun: async (result) => {
+          outcomes.push(result.outcome);
+          if (outcomes.length === 1) {
+            ended();
+            await firstHeld;
+          }
+        },
+        scheduleNow: async () => undefined,
+        meter: new R2Meter(),
+        spent: new InvocationLog(state.storage.kv),
+        hold: new ImportHold(state.storage.sql),
+        turns: new Turns(),
+      });
+
+      expect(await commits.publish(store())).toEqual({ targets: 1, snapshot: 1, timestamp: 1 });
+      await firstEnding;
+      // The first run found nothing more ("idle") and is in its afterRun: a change stored now.
+      const second = commits.publish(store());
+      releaseFirst();
+      expect(await second).toEqual({ targets: 2, snapshot: 2, timestamp: 2 });
+      // Its waiters are settled before its afterRun: the second run ends too.
+      await vi.waitFor(() => expect(outcomes).toEqual(["idle", "idle"]));
+    });
+  });
+});
