@@ -44,7 +44,7 @@ const HELP = `usage: npm run bench -- [options]
   --push-rate N          scale section: offer pushes at N targets/s (open loop, 10 targets per push)
                         instead of --pushers closed loops, to time acknowledgements below saturation;
                         growth section: the rate of its pushes (500)
-  --direct              scale section: push, poll tasks and read timestamp.json at the Worker's own
+  --direct              scale and growth sections: push, read tasks and timestamp.json at the Worker's own
                         workerd port, not through wrangler's proxy (which production does not have)
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions

@@ -137,6 +137,21 @@ export async function directWorkerUrl(
   return null;
 }
 
+/**
+ * Where a section sends its load: wrangler's proxy (`bench.instance.baseUrl`),
+ * or with `direct` (--direct) the Worker's own workerd port, skipping a
+ * local-only hop that production does not have. Setup may still use the proxy.
+ */
+export async function loadFront(
+  bench: BenchInstance,
+  direct: boolean,
+): Promise<{ url: string; via: "proxy" | "direct" }> {
+  if (!direct) return { url: bench.instance.baseUrl, via: "proxy" };
+  const url = await directWorkerUrl(bench.workerPid);
+  if (url === null) throw new Error("--direct: the Worker's own workerd port was not found");
+  return { url, via: "direct" };
+}
+
 /** Bootstraps `repo` with root signed 1-of-1 by a fresh key. */
 export async function bootstrap(client: AdminClient, settings: Record<string, unknown>) {
   const { signer } = await Ed25519Signer.generate();

@@ -22,7 +22,7 @@ import { localDurableObjectFile, queryLocalSqlite } from "../../lib/local-do-sql
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { bootstrapRepository } from "../../lib/admin-client.ts";
-import { startBenchInstance } from "../instance.ts";
+import { loadFront, startBenchInstance } from "../instance.ts";
 import { connectInspector } from "../inspector.ts";
 import { counterTotal } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
@@ -121,6 +121,7 @@ export const growth: Section = {
     const monitor = new InstanceMonitor(bench.instance.port, 200);
     const pool = makePoolFetch(64);
     const base = bench.instance.baseUrl;
+    const { url: front } = await loadFront(bench, options.direct);
     const inspector = await connectInspector(bench.instance.pid, base);
     const points: Point[] = [];
     try {
@@ -130,7 +131,7 @@ export const growth: Section = {
       await bootstrapRepository(client, { rootSigners: [signer], threshold: 1, settings: { bins: options.bins } });
       const { secret } = await client.addRegistryCredential("growth-registry", { kind: "hmac" });
       const registry = new RegistryClient({
-        baseUrl: base,
+        baseUrl: front,
         repo: REPO,
         credential: { kind: "hmac", secret: defined(secret) },
         fetch: pool.fetch,
@@ -152,7 +153,7 @@ export const growth: Section = {
         const load = await runPushLoad({
           registry,
           admin: client,
-          timestampUrl: `${base}/${REPO}/metadata/timestamp.json`,
+          timestampUrl: `${front}/${REPO}/metadata/timestamp.json`,
           seconds,
           pushers: 100,
           pushRate: rate,

@@ -27,7 +27,7 @@ import { defined } from "../../lib/defined.ts";
 import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
-import { directWorkerUrl, startBenchInstance } from "../instance.ts";
+import { loadFront, startBenchInstance } from "../instance.ts";
 import { type HotFunction, hotFunctions, connectInspector, ownCpuMs } from "../inspector.ts";
 import { largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
@@ -96,9 +96,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
   const base = bench.instance.baseUrl;
   const inspector = await connectInspector(bench.instance.pid, base);
   // With --direct, the load skips wrangler's proxy; setup and status still go through it.
-  const direct = options.direct ? await directWorkerUrl(bench.workerPid) : null;
-  if (options.direct && direct === null) throw new Error("--direct: the Worker's own workerd port was not found");
-  const front = direct ?? base;
+  const { url: front, via } = await loadFront(bench, options.direct);
   try {
     const client = bench.client(REPO);
     log(`scale (${label}): bootstrapping ${fmt(options.bins)} bins`);
@@ -181,7 +179,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
       workerProcessCpuMsPerTarget:
         accepted > 0 ? (usage.workerProcessCores * usage.seconds * 1000) / accepted : Number.NaN,
-      front: direct ? "direct" : "proxy",
+      front: via,
       isolateBusyMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
       isolateCpuMsPerTarget: profile && accepted > 0 ? profile.ownCpuMs / accepted : null,
       failedPushes: load.failedPushes,
