@@ -103,6 +103,13 @@ const TURNS_IN_FLIGHT = 2;
  */
 const TURN_BINS = PACK_SLOTS;
 
+/**
+ * Log entries a round hashes per turn before its checkpoint (about 50 µs
+ * each: the entry's SHA-256, the tree's new nodes and their rows), so the
+ * hashing of a large round's entries never runs as one block.
+ */
+const LOG_HASH_SLICE = 512;
+
 /** A bin's signed part without its `targets` map (which is assembled from the rows' entries). */
 function binHeader(version: number, expires: string): Record<string, unknown> {
   const { targets: _, ...header } = binTargets(version, expires, {});
@@ -375,6 +382,10 @@ export class Publisher {
     const now = this.#deps.now();
     const { expiry } = this.#deps.settings();
     await this.#deps.turns.next();
+    // The log's entries since the last round (its pushes' and the last round's files'), hashed a slice per
+    // turn: the checkpoint's own hashing below is left with what arrived meanwhile.
+    const logSize = this.#deps.log.size();
+    while (this.#deps.log.hashSome(LOG_HASH_SLICE, logSize) > 0) await this.#deps.turns.next();
 
     const snapshotVersion = roles.reserveVersion("snapshot");
     const snapshotExpires = expiresAt(expiry, "snapshot", now);

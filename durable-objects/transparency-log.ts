@@ -170,13 +170,30 @@ export class TransparencyLog {
 
   /** sync(), synchronously; with `keep`, what it hashes is kept for the tiles stored next (#tiles). */
   hashPending(keep = false): LogHead {
+    return this.#hash(keep, this.size());
+  }
+
+  /**
+   * Hashes at most `limit` of the entries appended since the last hashing,
+   * and none past `upTo` (a size seen earlier); returns how many of those
+   * remain. A round hashes its log this way, a bounded slice per turn
+   * (publisher.ts), so the checkpoint's own hashing (publish) has little left
+   * and no single block of work grows with the entries of a round.
+   */
+  hashSome(limit: number, upTo: number = this.size()): number {
+    const from = this.#loadAccumulator().size;
+    const head = this.#hash(false, Math.min(upTo, from + limit));
+    return Math.max(0, upTo - head.size);
+  }
+
+  #hash(keep: boolean, target: number): LogHead {
     const accumulator = this.#loadAccumulator();
-    const target = this.size();
     this.#recent = { nodes: new Map(), entries: { from: accumulator.size, bytes: [] } };
     keep &&= target - accumulator.size <= RECENT_MAX;
     try {
       const appended = this.#appended;
-      this.#appended = null;
+      // What this hashing does not reach stays kept for the next one.
+      if (!appended || appended.from + appended.bytes.length <= target) this.#appended = null;
       while (accumulator.size < target) {
         const start = accumulator.size;
         const entries =
@@ -185,7 +202,7 @@ export class TransparencyLog {
             .exec<{ entry: ArrayBuffer }>(
               "SELECT entry FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT ?",
               start,
-              HASH_READ_ROWS,
+              Math.min(HASH_READ_ROWS, target - start),
             )
             .toArray()
             .map((row) => new Uint8Array(row.entry));

@@ -260,4 +260,53 @@ describe("transparency log", () => {
       expect(head.rootHash).toBe(toHex(tree.rootSync()));
     });
   });
+
+  it("hashes in bounded slices (hashSome) to the root one hashing of everything gives, whether entries are kept in memory or read back", async () => {
+    const repo = "log-slices";
+    await bootstrapped(repo, { bins: 4 });
+    await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
+      const open = () =>
+        new TransparencyLog({
+          sql: state.storage.sql,
+          kv: state.storage.kv,
+          sealer: new Sealer(env.KEY_ENCRYPTION_KEY),
+          origin: `tuf-edge.local/${repo}`,
+        });
+      const entry = (i: number) => ({
+        type: "target.add" as const,
+        repository: repo,
+        path: `p/${i}`,
+        hashes: { sha256: "0".repeat(64) },
+      });
+      const log = open();
+      const start = log.hashPending().size;
+      state.storage.transactionSync(() => log.appendMany(Array.from({ length: 1300 }, (_, i) => entry(i))));
+      const upTo = log.size();
+      // Kept in memory by the append: three slices, none past its limit.
+      expect(log.hashSome(500, upTo)).toBe(800);
+      expect(log.hashSome(500, upTo)).toBe(300);
+      // Appended after the size the slices stop at: left for the next hashing.
+      state.storage.transactionSync(() => log.appendMany([entry(5000), entry(5001)]));
+      expect(log.hashSome(500, upTo)).toBe(0);
+      expect(log.hashSome(500, upTo)).toBe(0);
+      expect(log.hashPending().size).toBe(upTo + 2);
+
+      // Read back from storage (a fresh object's log keeps nothing in memory): slices of 300 rows, not 1,024.
+      state.storage.transactionSync(() => log.appendMany(Array.from({ length: 700 }, (_, i) => entry(6000 + i))));
+      const fresh = open();
+      expect(fresh.hashSome(300)).toBe(400);
+      expect(fresh.hashSome(300)).toBe(100);
+      expect(fresh.hashSome(300)).toBe(0);
+      const head = fresh.hashPending();
+
+      const tree = new MerkleAccumulator();
+      const stored = state.storage.sql
+        .exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries ORDER BY idx")
+        .toArray();
+      for (const row of stored) tree.appendSync(leafHashSync(new Uint8Array(row.entry)));
+      expect(head.size).toBe(start + 1300 + 2 + 700);
+      expect(head.size).toBe(stored.length);
+      expect(head.rootHash).toBe(toHex(tree.rootSync()));
+    });
+  });
 });
