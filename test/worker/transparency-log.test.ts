@@ -15,6 +15,27 @@ import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
 import { TransparencyLog } from "../../durable-objects/transparency-log.ts";
 
+/** A log over an object's storage, as the object opens it (nothing kept in memory yet). */
+function openLog(state: DurableObjectState, repo: string): TransparencyLog {
+  return new TransparencyLog({
+    sql: state.storage.sql,
+    kv: state.storage.kv,
+    sealer: new Sealer(env.KEY_ENCRYPTION_KEY),
+    origin: `tuf-edge.local/${repo}`,
+  });
+}
+
+/** The root of every stored entry, hashed from scratch. */
+function rootOfStored(state: DurableObjectState): { size: number; rootHash: string; entries: ArrayBuffer[] } {
+  const tree = new MerkleAccumulator();
+  const entries = state.storage.sql
+    .exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries ORDER BY idx")
+    .toArray()
+    .map((row) => row.entry);
+  for (const entry of entries) tree.appendSync(leafHashSync(new Uint8Array(entry)));
+  return { size: entries.length, rootHash: toHex(tree.rootSync()), entries };
+}
+
 async function fetchWith(withEnv: Env, path: string): Promise<Response> {
   const ctx = createExecutionContext();
   const response = await worker.fetch(new Request(`${BASE}${path}`), withEnv, ctx);
@@ -222,12 +243,7 @@ describe("transparency log", () => {
     const repo = "log-rolled-back";
     await bootstrapped(repo, { bins: 4 });
     await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
-      const log = new TransparencyLog({
-        sql: state.storage.sql,
-        kv: state.storage.kv,
-        sealer: new Sealer(env.KEY_ENCRYPTION_KEY),
-        origin: `tuf-edge.local/${repo}`,
-      });
+      const log = openLog(state, repo);
       const entry = (path: string) => ({
         type: "target.add" as const,
         repository: repo,
@@ -245,19 +261,13 @@ describe("transparency log", () => {
       ).toThrow("refused after appending");
       state.storage.transactionSync(() => log.appendMany([entry("c")]));
       const head = log.hashPending();
-      // The root of every stored entry, hashed from scratch.
-      const tree = new MerkleAccumulator();
-      const stored = state.storage.sql
-        .exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries ORDER BY idx")
-        .toArray();
-      for (const row of stored) tree.appendSync(leafHashSync(new Uint8Array(row.entry)));
-      expect(stored.map((row) => decodeEntry(new Uint8Array(row.entry))).slice(-3)).toMatchObject([
+      const stored = rootOfStored(state);
+      expect(stored.entries.map((entry) => decodeEntry(new Uint8Array(entry))).slice(-3)).toMatchObject([
         { path: "a" },
         { path: "b" },
         { path: "c" },
       ]);
-      expect(head.size).toBe(stored.length);
-      expect(head.rootHash).toBe(toHex(tree.rootSync()));
+      expect(head).toMatchObject({ size: stored.size, rootHash: stored.rootHash });
     });
   });
 
@@ -265,20 +275,13 @@ describe("transparency log", () => {
     const repo = "log-slices";
     await bootstrapped(repo, { bins: 4 });
     await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
-      const open = () =>
-        new TransparencyLog({
-          sql: state.storage.sql,
-          kv: state.storage.kv,
-          sealer: new Sealer(env.KEY_ENCRYPTION_KEY),
-          origin: `tuf-edge.local/${repo}`,
-        });
       const entry = (i: number) => ({
         type: "target.add" as const,
         repository: repo,
         path: `p/${i}`,
         hashes: { sha256: "0".repeat(64) },
       });
-      const log = open();
+      const log = openLog(state, repo);
       const start = log.hashPending().size;
       state.storage.transactionSync(() => log.appendMany(Array.from({ length: 1300 }, (_, i) => entry(i))));
       const upTo = log.size();
@@ -293,20 +296,15 @@ describe("transparency log", () => {
 
       // Read back from storage (a fresh object's log keeps nothing in memory): slices of 300 rows, not 1,024.
       state.storage.transactionSync(() => log.appendMany(Array.from({ length: 700 }, (_, i) => entry(6000 + i))));
-      const fresh = open();
+      const fresh = openLog(state, repo);
       expect(fresh.hashSome(300)).toBe(400);
       expect(fresh.hashSome(300)).toBe(100);
       expect(fresh.hashSome(300)).toBe(0);
       const head = fresh.hashPending();
 
-      const tree = new MerkleAccumulator();
-      const stored = state.storage.sql
-        .exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries ORDER BY idx")
-        .toArray();
-      for (const row of stored) tree.appendSync(leafHashSync(new Uint8Array(row.entry)));
       expect(head.size).toBe(start + 1300 + 2 + 700);
-      expect(head.size).toBe(stored.length);
-      expect(head.rootHash).toBe(toHex(tree.rootSync()));
+      const stored = rootOfStored(state);
+      expect(head).toMatchObject({ size: stored.size, rootHash: stored.rootHash });
     });
   });
 });
