@@ -6,9 +6,9 @@
  * joins its rows' entries instead of parsing and re-serialising them.
  */
 import type { TargetEntry } from "../src/repository-api.ts";
-import type { Hashes, TargetFile } from "../src/tuf/targets.ts";
+import { type TargetFile, targetFile } from "../src/tuf/targets.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
-import { fileMember, type Joined, joinMembers, type Member } from "../src/tuf/assembled.ts";
+import { fileMember, type Joined, joinMembers, type Member, servedAsSigned } from "../src/tuf/assembled.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 
 export interface StoredTarget extends TargetEntry {
@@ -29,27 +29,31 @@ interface EntryRow extends Record<string, SqlStorageValue> {
   entry_json: string | null;
 }
 
-/** Hashes in a fixed order, sha256 first: clients prefix target file names with the first one. */
-function orderedHashes(hashes: Hashes): Hashes {
-  const out: Hashes = {};
-  if (hashes.sha256) out.sha256 = hashes.sha256;
-  if (hashes.sha512) out.sha512 = hashes.sha512;
-  return out;
-}
-
 function fromRow(row: TargetRow): StoredTarget {
   const target: StoredTarget = { path: row.path, bin: row.bin, length: row.length, hashes: JSON.parse(row.hashes) };
   if (row.custom !== null) target.custom = JSON.parse(row.custom);
   return target;
 }
 
-/** A target's columns as stored, and its entry as a bin lists it (built from those columns, as a bin read them back). */
-function stored(target: TargetEntry): { hashes: string; custom: string | null; entry: Member } {
-  const hashes = JSON.stringify(orderedHashes(target.hashes));
+/**
+ * A target's columns as stored, and its entry as a bin lists it (built from
+ * those columns, as a bin read them back). `kept` is the entry_json column:
+ * "" for an entry served as it is signed (servedAsSigned, every plain
+ * target), so the row holds its entry once and binsJoined joins one column;
+ * the served form otherwise.
+ */
+function stored(target: TargetEntry): { hashes: string; custom: string | null; entry: Member; kept: string } {
+  const file = targetFile(target.length, target.hashes, target.custom);
+  const hashes = JSON.stringify(file.hashes);
   const custom = target.custom === undefined ? null : JSON.stringify(target.custom);
-  const file: TargetFile = { length: target.length, hashes: JSON.parse(hashes) };
   if (custom !== null) file.custom = JSON.parse(custom);
-  return { hashes, custom, entry: fileMember(target.path, file) };
+  const entry = fileMember(target.path, file);
+  return { hashes, custom, entry, kept: servedAsSigned(entry) ? "" : entry.json };
+}
+
+/** A row's entry as a Member: entry_json "" stands for the canonical form (stored()). */
+function entryOf(path: string, canonical: string, json: string): Member {
+  return { key: path, canonical, json: json === "" ? canonical : json };
 }
 
 export class TargetsIndex {
@@ -65,7 +69,7 @@ export class TargetsIndex {
    * (a push of many targets in few bins marks each bin once, not per target).
    */
   upsert(target: TargetEntry & { bin: string }, seq: number, touched?: Set<string>): void {
-    const { hashes, custom, entry } = stored(target);
+    const { hashes, custom, entry, kept } = stored(target);
     const listed = this.#sql.exec("SELECT 1 FROM targets WHERE path = ?", target.path).toArray().length > 0;
     if (!listed) this.#countAdded(1);
     this.#sql.exec(
@@ -78,7 +82,7 @@ export class TargetsIndex {
       hashes,
       custom,
       entry.canonical,
-      entry.json,
+      kept,
     );
     if (touched) touched.add(target.bin);
     else this.touch([target.bin], seq);
@@ -103,7 +107,7 @@ export class TargetsIndex {
       row.hashes,
       row.custom,
       row.entry.canonical,
-      row.entry.json,
+      row.kept,
     ])) {
       const listed = new Map<string, string>();
       const rows = run.rows
@@ -208,7 +212,7 @@ export class TargetsIndex {
     const out = dictionary<TargetFile>();
     for (const row of this.#sql.exec<TargetRow>("SELECT * FROM targets WHERE bin = ? ORDER BY path", bin)) {
       const { path, length, hashes, custom } = fromRow(row);
-      out[path] = custom === undefined ? { length, hashes } : { length, hashes, custom };
+      out[path] = targetFile(length, hashes, custom);
     }
     return out;
   }
@@ -232,7 +236,7 @@ export class TargetsIndex {
         .get(row.bin)
         ?.push(
           row.entry_canonical !== null && row.entry_json !== null
-            ? { key: row.path, canonical: row.entry_canonical, json: row.entry_json }
+            ? entryOf(row.path, row.entry_canonical, row.entry_json)
             : this.#fill(row),
         );
     }
@@ -242,26 +246,39 @@ export class TargetsIndex {
   /**
    * Each of `bins`' `targets` map joined as signJoined takes it (any number
    * of names, as one JSON array: a publish reads a turn's bins, up to a
-   * pack's 128, in this one query): by SQLite, one row per bin instead of one per target, when each
-   * path in the bin is printable ASCII and not an array index and each entry
-   * is kept (then path order is both the canonical order and the order
-   * JSON.stringify lists the map in); any other bin from its members
-   * (binEntriesOf, joinMembers). The same text either way
-   * (test/worker/assembled-bins.test.ts).
+   * pack's 128, in these queries), by SQLite: one row per bin instead of one
+   * per target, in path order, which is then both the canonical order and
+   * the order JSON.stringify lists the map in.
+   * - A bin whose rows are all served as signed (entry_json "", stored()):
+   *   one join of entry_canonical, which is also the served text.
+   * - A bin with other rows whose paths are printable ASCII and not array
+   *   indices, each entry kept (rows written before stored() kept ""):
+   *   a join of each form.
+   * - Any other bin: from its members (binEntriesOf, joinMembers).
+   * The same text every way (test/worker/assembled-bins.test.ts).
    */
   binsJoined(bins: readonly string[]): Map<string, Joined> {
     const out = new Map<string, Joined>(bins.map((bin) => [bin, { canonical: "", json: "" }]));
     if (bins.length === 0) return out;
-    const rows = this.#sql.exec<{ bin: string; other: number; canonical: string; json: string }>(
+    const mixed: string[] = [];
+    for (const row of this.#sql.exec<{ bin: string; other: number; canonical: string }>(
+      `SELECT bin, SUM(entry_json IS NOT '') AS other, group_concat(entry_canonical, ',' ORDER BY path) AS canonical
+       FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`,
+      JSON.stringify(bins),
+    )) {
+      if (row.other > 0) mixed.push(row.bin);
+      else out.set(row.bin, { canonical: row.canonical, json: row.canonical });
+    }
+    if (mixed.length === 0) return out;
+    const others: string[] = [];
+    for (const row of this.#sql.exec<{ bin: string; other: number; canonical: string; json: string }>(
       `SELECT bin,
          SUM(entry_canonical IS NULL OR entry_json IS NULL OR path GLOB '*[^ -~]*' OR path NOT GLOB '*[^0-9]*') AS other,
          group_concat(entry_canonical, ',' ORDER BY path) AS canonical,
-         group_concat(entry_json, ',' ORDER BY path) AS json
+         group_concat(iif(entry_json = '', entry_canonical, entry_json), ',' ORDER BY path) AS json
        FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`,
-      JSON.stringify(bins),
-    );
-    const others: string[] = [];
-    for (const row of rows) {
+      JSON.stringify(mixed),
+    )) {
       if (row.other > 0) others.push(row.bin);
       else out.set(row.bin, { canonical: row.canonical, json: row.json });
     }
@@ -273,11 +290,11 @@ export class TargetsIndex {
   #fill(row: EntryRow): Member {
     const target = this.get(row.path);
     if (!target) throw new Error(`target ${row.path} vanished while its entry was read`);
-    const { entry } = stored(target);
+    const { entry, kept } = stored(target);
     this.#sql.exec(
       "UPDATE targets SET entry_canonical = ?, entry_json = ? WHERE path = ?",
       entry.canonical,
-      entry.json,
+      kept,
       row.path,
     );
     return entry;

@@ -57,28 +57,44 @@ export function versionMember(key: string, version: number): Member {
   return { key, canonical: text, json: text };
 }
 
+/** Printable ASCII: sorted alike by UTF-8 bytes (SQLite), by UTF-16 code units and by code points. */
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
+/**
+ * Whether `m` is served as it is signed (its JSON.stringify form is its
+ * canonical form) and its key is listed in the same place by every order a
+ * map's members are put in: printable ASCII, and not an array index (which
+ * JSON.stringify lists first). A map of such members is served as the join
+ * of their canonical forms sorted by key, so a store can keep the one form.
+ */
+export function servedAsSigned(m: Member): boolean {
+  return m.json === m.canonical && PRINTABLE.test(m.key) && !isArrayIndex(m.key);
+}
+
 /**
  * The member `"path":{…}` of a bin's `targets` map for a target file, as
  * member(path, file) makes it; written directly, without a serialiser, for
  * the common file (a plain path, no `custom`, plain hash values: what an
  * import of a million targets is made of). In canonical JSON `hashes` comes
- * before `length`; JSON.stringify keeps the file's own order.
+ * before `length`; JSON.stringify keeps the file's own order, so a file
+ * made in canonical order (targetFile() in targets.ts) is served as signed.
  */
 export function fileMember(path: string, file: TargetFile): Member {
   const names = Object.keys(file).join();
   const hashes = Object.entries(file.hashes);
   const simple =
-    names === "length,hashes" &&
+    (names === "hashes,length" || names === "length,hashes") &&
     PLAIN.test(path) &&
     Number.isSafeInteger(file.length) &&
     HASH_ORDERS.has(hashes.map(([name]) => name).join()) &&
     hashes.every(([, value]) => typeof value === "string" && PLAIN.test(value));
   if (!simple) return member(path, file);
   const hashesText = `{${hashes.map(([name, value]) => `"${name}":"${value}"`).join(",")}}`;
+  const canonical = `"${path}":{"hashes":${hashesText},"length":${file.length}}`;
   return {
     key: path,
-    canonical: `"${path}":{"hashes":${hashesText},"length":${file.length}}`,
-    json: `"${path}":{"length":${file.length},"hashes":${hashesText}}`,
+    canonical,
+    json: names === "hashes,length" ? canonical : `"${path}":{"length":${file.length},"hashes":${hashesText}}`,
   };
 }
 

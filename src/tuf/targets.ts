@@ -25,6 +25,18 @@ export interface TargetFile {
   custom?: Record<string, unknown>;
 }
 
+/**
+ * A target file's fields in canonical JSON's order (custom, hashes, length),
+ * so that JSON.stringify serves it in the order it is signed in; hashes
+ * sha256 first (clients prefix target file names with the first one).
+ */
+export function targetFile(length: number, hashes: Hashes, custom?: Record<string, unknown>): TargetFile {
+  const ordered: Hashes = {};
+  if (hashes.sha256) ordered.sha256 = hashes.sha256;
+  if (hashes.sha512) ordered.sha512 = hashes.sha512;
+  return custom === undefined ? { hashes: ordered, length } : { custom, hashes: ordered, length };
+}
+
 export interface SuccinctRoles {
   keyids: string[];
   threshold: number;

@@ -1,10 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fileMember, member, signAssembled, versionMember } from "../../src/tuf/assembled.ts";
+import {
+  fileMember,
+  joinMembers,
+  member,
+  servedAsSigned,
+  signAssembled,
+  versionMember,
+} from "../../src/tuf/assembled.ts";
 import { sign } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { snapshot } from "../../src/tuf/snapshot.ts";
-import { binTargets, type TargetFile } from "../../src/tuf/targets.ts";
+import { binTargets, type TargetFile, targetFile as canonicalFile } from "../../src/tuf/targets.ts";
 import { fromUtf8 } from "../../src/lib/bytes.ts";
 import { dictionary } from "../../src/lib/dictionary.ts";
 
@@ -128,6 +135,28 @@ describe("assembled signed files", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("a map of members served as signed, in key order, is served as its canonical join", () => {
+    const hashes = fc.record({ sha256: fc.stringMatching(/^[0-9a-f]{64}$/) });
+    const entries = fc.uniqueArray(fc.tuple(key, fc.nat(), hashes), { selector: ([k]) => k, maxLength: 12 });
+    fc.assert(
+      fc.property(entries, (list) => {
+        const members = list.map(([k, length, h]) => fileMember(k, canonicalFile(length, h)));
+        const kept = members.filter(servedAsSigned).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        const joined = joinMembers(kept);
+        expect(joined.json).toBe(joined.canonical);
+        // What it rests on: printable ASCII, not an array index, and the file in canonical order.
+        for (const m of members) {
+          const index = /^(0|[1-9]\d{0,9})$/.test(m.key) && Number(m.key) < 2 ** 32 - 1;
+          expect(servedAsSigned(m), m.key).toBe(/^[ -~]*$/.test(m.key) && !index);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // A file in the order a push lists it (length first) is served in that order, so not as signed.
+    expect(servedAsSigned(fileMember("a.tgz", { length: 1, hashes: { sha256: "ab" } }))).toBe(false);
+    expect(servedAsSigned(fileMember("a.tgz", canonicalFile(1, { sha256: "ab" })))).toBe(true);
   });
 
   it("refuses what canonical JSON refuses, when the member is made", () => {

@@ -3,7 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { TargetsIndex } from "../../durable-objects/targets-index.ts";
-import { joinMembers } from "../../src/tuf/assembled.ts";
+import { joinMembers, member } from "../../src/tuf/assembled.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { verifyThreshold } from "../../src/tuf/metadata.ts";
@@ -138,4 +138,60 @@ describe("bins assembled from stored entries", () => {
     });
     await checkServedFiles(repo);
   });
+
+  it("keeps a plain target's entry once, and joins bins of such rows, of older two-form rows or of both alike", async () => {
+    const repo = "assembled-once";
+    const { client } = await bootstrapped(repo, { bins: 4 });
+    const target = async (path: string, i: number) => ({
+      path,
+      length: i + 1,
+      hashes: { sha256: await sha256Hex(utf8(path)) },
+    });
+    await client.changeTargets({ add: await Promise.all(plainPaths(24).map(target)) });
+    const stub = env.REPOSITORY.getByName(repo);
+    const bins = await runInDurableObject(stub, (_i: Repository, state) => {
+      const sql = state.storage.sql;
+      // Every row is kept once: its served form is its canonical form.
+      expect(sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM targets WHERE entry_json <> ''").one().n).toBe(0);
+      const names = sql
+        .exec<{ bin: string }>("SELECT DISTINCT bin FROM targets ORDER BY bin")
+        .toArray()
+        .map((r) => r.bin);
+      expect(names.length).toBeGreaterThanOrEqual(3);
+      // As rows were kept before: both forms, the served one length first. One bin all so, one bin partly.
+      const legacy = (bin: string, limit: number) => {
+        const rows = sql
+          .exec<{ path: string; length: number; hashes: string }>(
+            "SELECT path, length, hashes FROM targets WHERE bin = ? ORDER BY path LIMIT ?",
+            bin,
+            limit,
+          )
+          .toArray();
+        for (const row of rows) {
+          const json = member(row.path, { length: row.length, hashes: JSON.parse(row.hashes) }).json;
+          sql.exec("UPDATE targets SET entry_json = ? WHERE path = ?", json, row.path);
+        }
+      };
+      legacy(names[0] as string, 1000);
+      legacy(names[1] as string, 1);
+      const index = new TargetsIndex(sql);
+      const joined = index.binsJoined(names);
+      const members = index.binEntriesOf(names);
+      for (const name of names) expect(joined.get(name), name).toEqual(joinMembers(members.get(name) ?? []));
+      // The served text of an older row is its own, length first; of a row kept once, its canonical form.
+      expect(joined.get(names[0] as string)?.json).toContain('{"length":');
+      expect(joined.get(names[2] as string)?.json).toBe(joined.get(names[2] as string)?.canonical);
+      return names;
+    });
+    // A change re-signs each bin from these rows: served as signed, every target listed.
+    await client.changeTargets({ add: await Promise.all(plainPaths(24, "more").map(target)) });
+    const files = await checkServedFiles(repo);
+    const listed = Object.values(files).flatMap((f) => Object.keys(f.targets ?? {}));
+    for (const path of [...plainPaths(24), ...plainPaths(24, "more")]) expect(listed).toContain(path);
+    expect(bins.length).toBeGreaterThanOrEqual(3);
+  });
 });
+
+function plainPaths(n: number, prefix = "plain"): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}/pkg-${(i * 7919) % 97}-${i}.tgz`);
+}

@@ -12,7 +12,8 @@ import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { jsonArray, jsonExact, jsonRuns } from "../../durable-objects/json-rows.ts";
 import { encodeEntry } from "../../src/log/entry.ts";
-import { member } from "../../src/tuf/assembled.ts";
+import { member, servedAsSigned } from "../../src/tuf/assembled.ts";
+import { targetFile } from "../../src/tuf/targets.ts";
 import { adminClient, bootstrapped } from "./helpers.ts";
 import { PUBLISHED_DIGESTS, publishedMaps, target } from "./stored-state.ts";
 
@@ -128,17 +129,19 @@ describe("rows as JSON", () => {
       const byPath = new Map(rows.map((r) => [r.path, r]));
       for (const t of targets) {
         const row = byPath.get(t.path);
-        const file = { length: t.length, hashes: t.hashes, ...(t.custom ? { custom: t.custom } : {}) };
-        const entry = member(t.path, file);
+        const entry = member(t.path, targetFile(t.length, t.hashes, t.custom));
         expect(row, t.path).toEqual({
           path: t.path,
           length: t.length,
           hashes: JSON.stringify(t.hashes),
           custom: t.custom ? JSON.stringify(t.custom) : null,
           entry_canonical: entry.canonical,
-          entry_json: entry.json,
+          // Kept once when served as signed (a plain path and fields), in both forms otherwise.
+          entry_json: servedAsSigned(entry) ? "" : entry.json,
         });
       }
+      expect(rows.filter((r) => r.entry_json === "").length).toBeGreaterThan(0);
+      expect(rows.filter((r) => r.entry_json !== "").length).toBeGreaterThan(0);
       const digests = sql
         .exec<{ path: string; length: number; sha256: string; sha512: string | null }>(PUBLISHED_DIGESTS)
         .toArray();
