@@ -30,6 +30,8 @@ export interface GaugeSources {
   kek: KekStatus | null;
   /** The publish run that used the most R2 operations (invocation-budget.ts). */
   largestInvocation: InvocationSpend | null;
+  /** The object's SQLite database, in bytes (SqlStorage.databaseSize). */
+  storageBytes: number;
   now: number;
 }
 
@@ -205,6 +207,11 @@ export class RepositoryMetrics {
           : [],
       ),
       gauge("log_entries", "Entries in the repository's transparency log.", [one(g.logSize)]),
+      gauge(
+        "storage_bytes",
+        "Size of the repository object's SQLite database, in bytes (the platform allows 10 GB per object).",
+        [one(g.storageBytes)],
+      ),
       gauge("quarantined_targets", "Targets held in quarantine.", [one(g.quarantined)]),
       gauge("publish_failing", "1 while the last publish or refresh failed and is being retried.", [
         one(g.status.lastFailure ? 1 : 0),

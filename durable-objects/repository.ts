@@ -576,6 +576,7 @@ export class Repository extends DurableObject<Env> {
       quarantined: this.#p.quarantine.list().length,
       kek,
       largestInvocation: this.#p.invocations.largest(),
+      storageBytes: this.#p.sql.databaseSize,
       now: Date.now(),
     });
   }

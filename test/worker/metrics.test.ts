@@ -101,6 +101,10 @@ describe("metrics and structured logs", () => {
     expect(sample(text, "tuf_edge_publish_invocation_largest", { ...r, what: "r2_operations" })).toBeGreaterThanOrEqual(
       1 + 2,
     );
+    // The database holds at least its schema's pages; the platform's limit per object is 10 GB.
+    const stored = sample(text, "tuf_edge_storage_bytes", r) ?? 0;
+    expect(stored).toBeGreaterThan(4096);
+    expect(stored).toBeLessThan(10e9);
     expect(sample(text, "tuf_edge_kek_reseal_remaining", r)).toBe(0);
     expect(sample(text, "tuf_edge_kek_unusable", r)).toBe(0);
     expect(sample(text, "tuf_edge_repositories", {})).toBeUndefined(); // rendered without labels:
