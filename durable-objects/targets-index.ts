@@ -2,8 +2,9 @@
  * The targets index in SQLite. Each change marks the bins it touches dirty
  * (roles.dirty) so the next publish re-signs those bins and no others.
  * Each row keeps its entry serialised (canonical and served JSON, see
- * src/tuf/assembled.ts), made once when the row is written: signing a bin
- * joins its rows' entries instead of parsing and re-serialising them.
+ * src/tuf/assembled.ts; once when they are the same text, as for every
+ * plain target), made once when the row is written: signing a bin joins
+ * its rows' entries instead of parsing and re-serialising them.
  */
 import type { TargetEntry } from "../src/repository-api.ts";
 import { type TargetFile, targetFile } from "../src/tuf/targets.ts";
