@@ -14,7 +14,7 @@ interface CdpMessage {
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; scriptId?: string | number };
   hitCount?: number;
   children?: number[];
 }
@@ -107,6 +107,17 @@ export class Inspector {
   async stopProfile(): Promise<CpuProfile> {
     const { profile } = await this.send<{ profile: CpuProfile }>("Profiler.stop");
     return profile;
+  }
+
+  /** The source of a script the isolate runs (e.g. the Worker's bundle, for profile-sides.ts). */
+  async scriptSource(scriptId: string): Promise<string> {
+    await this.send("Debugger.enable");
+    try {
+      const { scriptSource } = await this.send<{ scriptSource: string }>("Debugger.getScriptSource", { scriptId });
+      return scriptSource;
+    } finally {
+      await this.send("Debugger.disable").catch(() => undefined);
+    }
   }
 
   /** The isolate's V8 heap after a full garbage collection. */

@@ -29,6 +29,7 @@ import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { loadFront, startBenchInstance } from "../instance.ts";
 import { type HotFunction, hotFunctions, connectInspector, ownCpuMs } from "../inspector.ts";
+import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
 import { largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
@@ -71,6 +72,8 @@ interface Figures {
   isolateBusyMsPerTarget: number | null;
   /** The Worker isolate's own CPU in the profile (ownCpuMs: gaps capped) ÷ targets accepted, or null. */
   isolateCpuMsPerTarget: number | null;
+  /** The isolate's own CPU less the Worker's request handling (profile-sides.ts) ÷ targets accepted, or null. */
+  objectCpuMsPerTarget: number | null;
   failedPushes: number;
   /** GET timestamp.json, one at a time: before the pushes (nothing publishing), and while pushing and draining. */
   timestampIdleMs: ReturnType<typeof summarize>;
@@ -84,7 +87,7 @@ interface Figures {
   unpublishedTasks: number;
   largestInvocation: Record<string, number> | null;
   /** The heaviest functions of the pushing and draining phase (--profile), or null. */
-  profile: { busyMs: number; ownCpuMs: number; functions: HotFunction[] } | null;
+  profile: { busyMs: number; ownCpuMs: number; workerCpuMs: number | null; functions: HotFunction[] } | null;
 }
 
 async function measure(context: BenchContext, project: ProjectCopy, label: string): Promise<Figures> {
@@ -153,7 +156,11 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         await mkdir(join(PROJECT_ROOT, "bench-results"), { recursive: true });
         await writeFile(profileFile(label), JSON.stringify(raw));
         log(`  CPU profile written to ${profileFile(label)}`);
-        profile = { ...hotFunctions(raw, 30), ownCpuMs: ownCpuMs(raw) };
+        // The bundle the profile ran, to tell the Worker's samples from the object's.
+        const scriptId = mainScriptId(raw);
+        const source = scriptId ? await inspector.scriptSource(scriptId).catch(() => null) : null;
+        const worker = scriptId && source ? workerCpuMs(raw, scriptId, source) : null;
+        profile = { ...hotFunctions(raw, 30), ownCpuMs: ownCpuMs(raw), workerCpuMs: worker };
       },
     });
     if (!usage || !busyReads) throw new Error("the push load ended without draining");
@@ -182,6 +189,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       front: via,
       isolateBusyMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
       isolateCpuMsPerTarget: profile && accepted > 0 ? profile.ownCpuMs / accepted : null,
+      objectCpuMsPerTarget:
+        profile?.workerCpuMs != null && accepted > 0 ? (profile.ownCpuMs - profile.workerCpuMs) / accepted : null,
       failedPushes: load.failedPushes,
       timestampIdleMs: summarize(idleReads.ms),
       timestampBusyMs: summarize(busyReads.ms),
@@ -240,6 +249,12 @@ export const scale: Section = {
         row("the Worker's workerd alone (no proxy), CPU per target, ms", (f) => f.workerProcessCpuMsPerTarget, true),
         row("Worker isolate CPU per accepted target, µs (--profile)", (f) => micro(f.isolateCpuMsPerTarget), true),
         row("Worker isolate busy per accepted target, gaps included, µs", (f) => micro(f.isolateBusyMsPerTarget), true),
+        row("the object's CPU per accepted target, µs (--profile)", (f) => micro(f.objectCpuMsPerTarget), true),
+        row(
+          "targets/s one object's thread takes at that CPU",
+          (f) => (f.objectCpuMsPerTarget ? 1000 / f.objectCpuMsPerTarget : null),
+          false,
+        ),
         row("largest invocation: R2 operations", (f) => largest(f, "r2_operations"), true),
         row("largest invocation: roles signed", (f) => largest(f, "roles"), true),
         row("largest invocation: wall ms", (f) => largest(f, "wall_ms"), true),
@@ -255,6 +270,7 @@ export const scale: Section = {
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.`,
         `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip (through wrangler's proxy, or with --direct to the Worker's own workerd port: ${now.front}), from when it fell due. ack → published: until the served timestamp.json first carries the change (a watcher reads it every ${POLL_MS} ms, one request at a time, and notes when each version is first seen; after draining, each task's first timestamp version is read from GET /{repo}/tasks/{id}); a figure is late by at most one read.`,
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
+        "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running).`,
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
