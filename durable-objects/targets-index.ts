@@ -3,59 +3,17 @@
  * (roles.dirty) so the next publish re-signs those bins and no others.
  * Each row keeps its entry serialised (canonical and served JSON, see
  * src/tuf/assembled.ts; once when they are the same text, as for every
- * plain target), made once when the row is written: signing a bin joins
- * its rows' entries instead of parsing and re-serialising them.
+ * plain target), made once when the row is written (target-rows.ts):
+ * signing a bin joins its rows' entries instead of re-serialising them.
  */
 import type { TargetEntry } from "../src/repository-api.ts";
 import { type TargetFile, targetFile } from "../src/tuf/targets.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
-import { fileMember, type Joined, joinMembers, type Member, servedAsSigned } from "../src/tuf/assembled.ts";
+import { type Joined, joinMembers, type Member } from "../src/tuf/assembled.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
+import { type EntryRow, entryOf, fromRow, type StoredTarget, stored, type TargetRow } from "./target-rows.ts";
 
-export interface StoredTarget extends TargetEntry {
-  bin: string;
-}
-
-interface TargetRow extends Record<string, SqlStorageValue> {
-  path: string;
-  bin: string;
-  length: number;
-  hashes: string;
-  custom: string | null;
-}
-
-interface EntryRow extends Record<string, SqlStorageValue> {
-  path: string;
-  entry_canonical: string | null;
-  entry_json: string | null;
-}
-
-function fromRow(row: TargetRow): StoredTarget {
-  const target: StoredTarget = { path: row.path, bin: row.bin, length: row.length, hashes: JSON.parse(row.hashes) };
-  if (row.custom !== null) target.custom = JSON.parse(row.custom);
-  return target;
-}
-
-/**
- * A target's columns as stored, and its entry as a bin lists it (built from
- * those columns, as a bin read them back). `kept` is the entry_json column:
- * "" for an entry served as it is signed (servedAsSigned, every plain
- * target), so the row holds its entry once and binsJoined joins one column;
- * the served form otherwise.
- */
-function stored(target: TargetEntry): { hashes: string; custom: string | null; entry: Member; kept: string } {
-  const file = targetFile(target.length, target.hashes, target.custom);
-  const hashes = JSON.stringify(file.hashes);
-  const custom = target.custom === undefined ? null : JSON.stringify(target.custom);
-  if (custom !== null) file.custom = JSON.parse(custom);
-  const entry = fileMember(target.path, file);
-  return { hashes, custom, entry, kept: servedAsSigned(entry) ? "" : entry.json };
-}
-
-/** A row's entry as a Member: entry_json "" stands for the canonical form (stored()). */
-function entryOf(path: string, canonical: string, json: string): Member {
-  return { key: path, canonical, json: json === "" ? canonical : json };
-}
+export type { StoredTarget } from "./target-rows.ts";
 
 export class TargetsIndex {
   readonly #sql: SqlStorage;
