@@ -15,7 +15,7 @@ export async function largestInvocation(
   return Object.keys(out).length ? out : null;
 }
 
-/** The sum of a counter's samples (every label set) in a repository's metrics, or null if it has none. */
+/** The sum of a counter's (or a gauge's) samples, every label set, in a repository's metrics, or null if it has none. */
 export async function counterTotal(base: string, repo: string, token: string, name: string): Promise<number | null> {
   const response = await fetch(`${base}/${repo}/admin/metrics`, { headers: { Authorization: `Bearer ${token}` } });
   const text = await response.text();

@@ -30,7 +30,7 @@ import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { loadFront, startBenchInstance } from "../instance.ts";
 import { type HotFunction, hotFunctions, connectInspector, ownCpuMs } from "../inspector.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
-import { largestInvocation } from "../metrics-reader.ts";
+import { counterTotal, largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
@@ -55,6 +55,8 @@ interface Figures {
   importTargetsPerS: number;
   heapUsedMiB: number | null;
   heapTotalMiB: number | null;
+  /** The object's SQLite after the import (tuf_edge_storage_bytes) ÷ targets imported, or null if the code has no such gauge. */
+  storageBytesPerTarget: number | null;
   heapAfterPushesUsedMiB: number | null;
   heapAfterPushesTotalMiB: number | null;
   pushSeconds: number;
@@ -113,6 +115,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
 
     const loaded = await addTargetsAndWait(client, { targets: options.targets, batch: 10_000, log });
     const heap = inspector ? await inspector.heapUsage() : null;
+    const storageBytes = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
     log(`  heap after import: ${heap ? (heap.usedBytes / MiB).toFixed(1) : "?"} MiB used`);
 
     const { secret } = await client.addRegistryCredential("scale-registry", { kind: "hmac" });
@@ -175,6 +178,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       importTargetsPerS: options.targets / (loaded.loadMs / 1000),
       heapUsedMiB: heap ? heap.usedBytes / MiB : null,
       heapTotalMiB: heap ? heap.totalBytes / MiB : null,
+      storageBytesPerTarget: storageBytes === null ? null : storageBytes / options.targets,
       heapAfterPushesUsedMiB: heapAfter ? heapAfter.usedBytes / MiB : null,
       heapAfterPushesTotalMiB: heapAfter ? heapAfter.totalBytes / MiB : null,
       pushSeconds: (pushEnd - start) / 1000,
@@ -238,6 +242,7 @@ export const scale: Section = {
         row("import, targets/s", (f) => f.importTargetsPerS, false),
         row("heap after import, MiB used", (f) => f.heapUsedMiB, true),
         row("heap after import, MiB allocated", (f) => f.heapTotalMiB, true),
+        row("the object's SQLite after import, bytes per target", (f) => f.storageBytesPerTarget, true),
         row("heap after pushes, MiB used", (f) => f.heapAfterPushesUsedMiB, true),
         row("targets/s accepted while pushing", (f) => f.acceptedTargetsPerS, false),
         row("targets/s published (pushing + drain)", (f) => f.publishedTargetsPerS, false),
@@ -273,6 +278,7 @@ export const scale: Section = {
         "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running).`,
+        "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –.",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
     };
