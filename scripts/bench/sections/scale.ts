@@ -15,7 +15,10 @@
  *      pushing and draining ÷ targets published), and the largest single
  *      publish invocation (R2 operations, roles, wall time) from /metrics;
  *   6. a client reading `GET timestamp.json` one request at a time, before
- *      the pushes and while pushing and publishing (read-probe.ts).
+ *      the pushes and while pushing and publishing (read-probe.ts), and
+ *      beside it a second client reading `GET /openapi.json`, an answer that
+ *      touches no binding (no object, no R2, no cache): the control, whose
+ *      time is the runtime's alone.
  *
  * With `--baseline REV`, the same steps run first against commit REV, in the
  * same run, and the table shows both side by side.
@@ -81,6 +84,10 @@ interface Figures {
   timestampIdleMs: ReturnType<typeof summarize>;
   timestampBusyMs: ReturnType<typeof summarize>;
   timestampReadsFailed: number;
+  /** GET /openapi.json (no binding touched), read beside timestamp.json alike: the control. */
+  controlIdleMs: ReturnType<typeof summarize>;
+  controlBusyMs: ReturnType<typeof summarize>;
+  controlReadsFailed: number;
   /** GET /{repo}/tasks/{id} requests, once per acknowledged task after draining (its first timestamp version). */
   taskPolls: number;
   /** GET timestamp.json requests of the watcher that notes when each version is first served. */
@@ -132,15 +139,19 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         : `  pushes of ${EVENTS_PER_PUSH} targets offered at ${options.pushRate} targets/s (open loop) for ${pushSeconds} s`,
     );
     const timestampUrl = `${front}/${REPO}/metadata/timestamp.json`;
-    const idleReads = await readFor(timestampUrl, 2);
+    // The control reads an answer that needs no binding: what a read waits for in this runtime whatever it serves.
+    const controlUrl = `${front}/openapi.json`;
+    const [idleReads, idleControl] = await Promise.all([readFor(timestampUrl, 2), readFor(controlUrl, 2)]);
     // Both codes are profiled alike (the profiler's own cost is in both), so their isolate CPU compares.
     const profiling = options.profile && inspector !== null;
     if (profiling) await inspector.startProfile();
     const mark = monitor.mark();
     const probe = startReadProbe(timestampUrl);
+    const control = startReadProbe(controlUrl);
     // The load's measurements end once everything is published, before the bench reads each task.
     let usage: ReturnType<InstanceMonitor["since"]> | undefined;
     let busyReads: Awaited<ReturnType<typeof probe.stop>> | undefined;
+    let busyControl: Awaited<ReturnType<typeof control.stop>> | undefined;
     let profile = null as Figures["profile"];
     const load = await runPushLoad({
       registry,
@@ -152,7 +163,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       label,
       onDrained: async () => {
         usage = monitor.since(mark);
-        busyReads = await probe.stop();
+        [busyReads, busyControl] = await Promise.all([probe.stop(), control.stop()]);
         if (!profiling) return;
         const raw = await inspector.stopProfile();
         // The whole profile too, for DevTools or a flame graph viewer.
@@ -166,7 +177,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         profile = { ...hotFunctions(raw, 30), ownCpuMs: ownCpuMs(raw), workerCpuMs: worker };
       },
     });
-    if (!usage || !busyReads) throw new Error("the push load ended without draining");
+    if (!usage || !busyReads || !busyControl) throw new Error("the push load ended without draining");
     const { start, pushEnd, drained, acceptedTargets: accepted } = load;
     const cpuSeconds = usage.workerdCores * usage.seconds;
     const heapAfter = inspector ? await inspector.heapUsage() : null;
@@ -199,6 +210,9 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       timestampIdleMs: summarize(idleReads.ms),
       timestampBusyMs: summarize(busyReads.ms),
       timestampReadsFailed: idleReads.failed + busyReads.failed,
+      controlIdleMs: summarize(idleControl.ms),
+      controlBusyMs: summarize(busyControl.ms),
+      controlReadsFailed: idleControl.failed + busyControl.failed,
       taskPolls: load.taskPolls,
       timestampReads: load.timestampReads,
       unpublishedTasks: load.unpublishedTasks,
@@ -267,8 +281,13 @@ export const scale: Section = {
         row("GET timestamp.json before pushing, p99, ms", (f) => f.timestampIdleMs.p99, true),
         row("GET timestamp.json while pushing and publishing, p50, ms", (f) => f.timestampBusyMs.p50, true),
         row("GET timestamp.json while pushing and publishing, p99, ms", (f) => f.timestampBusyMs.p99, true),
+        row("control: GET /openapi.json (no binding) before pushing, p50, ms", (f) => f.controlIdleMs.p50, true),
+        row("control: GET /openapi.json (no binding) before pushing, p99, ms", (f) => f.controlIdleMs.p99, true),
+        row("control: GET /openapi.json while pushing and publishing, p50, ms", (f) => f.controlBusyMs.p50, true),
+        row("control: GET /openapi.json while pushing and publishing, p99, ms", (f) => f.controlBusyMs.p99, true),
         row("failed pushes", (f) => f.failedPushes, true),
         row("failed timestamp.json reads", (f) => f.timestampReadsFailed, true),
+        row("failed control reads", (f) => f.controlReadsFailed, true),
         row("acknowledged tasks not published", (f) => f.unpublishedTasks, true),
       ],
       notes: [
@@ -277,7 +296,7 @@ export const scale: Section = {
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
         "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
-        `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running).`,
+        `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running). The control: a second client reading GET /openapi.json alike at the same time, an answer the Worker builds without any binding (no object, no R2, no cache), so its time is what any read waits for in this runtime: workerd takes a new request between runs of the work already queued on its one thread, and here that work includes the object's and the local R2 and cache simulators'.`,
         "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –.",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
