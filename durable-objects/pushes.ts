@@ -72,8 +72,6 @@ export interface PushDeps {
   offlineEntry: (role: string, path: string) => TargetFile | undefined;
   /** Inside the transaction of a group of pushes (accept-group.ts): the registries of those it accepted, one per push. */
   accepted: (registries: string[]) => void;
-  /** Once a group of pushes is answered: a publish round waiting for its next slice goes on (turns.ts). */
-  handOver: () => void;
 }
 
 /** What the Worker saw of an upload request, checked against its signed manifest. */
@@ -142,7 +140,6 @@ export class Pushes {
       outcomes.flatMap((o) => ("task" in o && !o.duplicate ? [o.task.registry] : []));
     this.#group = new AcceptGroup<AcceptOutcome>({
       transaction: deps.transaction,
-      handOver: deps.handOver,
       written: (outcomes) => {
         const accepted = new Set(outcomes.flatMap((o) => ("task" in o && !o.duplicate ? [o.task.id] : [])));
         this.#rows.write(deps.sql, accepted, (bins) => deps.index.touchEach(bins));

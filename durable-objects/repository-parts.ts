@@ -87,7 +87,7 @@ export class RepositoryParts {
   readonly protectedTargets: ProtectedTargets;
   /** Counts R2 operations, for the per-invocation budget (invocation-budget.ts). */
   readonly r2 = new R2Meter();
-  /** Where a publish round waits between slices; each group of pushes lets it go on (turns.ts). */
+  /** Where a publish round waits between slices, for the object's next turn (turns.ts). */
   readonly turns = new Turns();
   readonly invocations: InvocationLog;
   /** Runs `fn` as one synchronous SQLite transaction (all or nothing). */
@@ -254,7 +254,6 @@ export class RepositoryParts {
     });
     this.pushes = new Pushes({
       sql: this.sql,
-      handOver: () => this.turns.handOver(),
       transaction: this.transaction,
       repo: name,
       registries: this.registries,

@@ -8,7 +8,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { AcceptGroup } from "../../durable-objects/accept-group.ts";
+import { AcceptGroup, type GroupTimer, STALE_TIMER_MS } from "../../durable-objects/accept-group.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { AdminApiError } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
@@ -34,15 +34,12 @@ describe("AcceptGroup", () => {
       sql.exec("CREATE TABLE group_rows (name TEXT PRIMARY KEY)");
       const groups: string[][] = [];
       let hooks = 0;
-      /** How many groups were written when each hand-over came (turns.ts: a round goes on after a group). */
-      const handOvers: number[] = [];
       const group = new AcceptGroup<string>({
         transaction: (fn) => state.storage.transactionSync(fn),
         written: (values) => groups.push(values),
         afterGroup: async () => {
           hooks++;
         },
-        handOver: () => handOvers.push(groups.length),
       });
       const write = (name: string, fail = false) =>
         group.accept(() => {
@@ -67,13 +64,11 @@ describe("AcceptGroup", () => {
       // One group: one transaction, one hook.
       expect(groups).toEqual([["a after 0", "c after 1"]]);
       expect(hooks).toBe(1);
-      expect(handOvers).toEqual([1]);
 
       // A later push starts a new group.
       expect(await write("d")).toBe("d after 2");
       expect(groups).toHaveLength(2);
       expect(hooks).toBe(2);
-      expect(handOvers).toEqual([1, 2]);
     });
   });
 });
@@ -218,5 +213,75 @@ describe("pushes accepted in one group", () => {
     expect(listings.has(winnerPath === a.path ? b.path : a.path)).toBe(false);
     expect(listings.has(c.path)).toBe(true);
     for (const o of fresh) expect((await registry.task(o.response.task.id)).state).toBe("published");
+  });
+});
+
+/** A timer that fires only when told to (each set timer once, oldest first), and counts what was set. */
+function heldTimer() {
+  const pending: Array<() => void> = [];
+  let set = 0;
+  const timer: GroupTimer = (fire) => {
+    set++;
+    pending.push(fire);
+  };
+  return { timer, set: () => set, fire: () => pending.shift()?.(), fireLast: () => pending.pop()?.() };
+}
+
+describe("one timer per group", () => {
+  // workerd fires an object's timers one at a time, in order: a timer per push queued up ahead of a
+  // round's next slice under a stream of pushes (accept-group.ts, turns.ts).
+  it("the push that opens a group sets its timer, the pushes that join it set none, the next group sets its own", async () => {
+    const repo = "accept-group-timer";
+    await bootstrapped(repo);
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const held = heldTimer();
+      const groups: string[][] = [];
+      const group = new AcceptGroup<string>({
+        transaction: (fn) => state.storage.transactionSync(fn),
+        written: (values) => groups.push(values),
+        afterGroup: async () => undefined,
+        timer: held.timer,
+      });
+      const first = Promise.all(["a", "b", "c"].map((name) => group.accept(() => name)));
+      expect(held.set()).toBe(1);
+      held.fire();
+      expect(await first).toEqual(["a", "b", "c"]);
+      expect(groups).toEqual([["a", "b", "c"]]);
+
+      const second = group.accept(() => "d");
+      expect(held.set()).toBe(2);
+      held.fire();
+      expect(await second).toBe("d");
+      expect(groups).toEqual([["a", "b", "c"], ["d"]]);
+    });
+  });
+
+  it("a timer not fired after STALE_TIMER_MS is not trusted: the next push sets another, and the group is written once", async () => {
+    const repo = "accept-group-stale-timer";
+    await bootstrapped(repo);
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const held = heldTimer();
+      let now = 1_000;
+      const groups: string[][] = [];
+      const group = new AcceptGroup<string>({
+        transaction: (fn) => state.storage.transactionSync(fn),
+        written: (values) => groups.push(values),
+        afterGroup: async () => undefined,
+        timer: held.timer,
+        now: () => now,
+      });
+      const a = group.accept(() => "a");
+      now += STALE_TIMER_MS - 1;
+      const b = group.accept(() => "b");
+      expect(held.set()).toBe(1);
+      now += 1;
+      const c = group.accept(() => "c");
+      expect(held.set()).toBe(2);
+      // The newer timer writes the group; the lost one, firing late, finds nothing to write.
+      held.fireLast();
+      expect(await Promise.all([a, b, c])).toEqual(["a", "b", "c"]);
+      held.fire();
+      expect(groups).toEqual([["a", "b", "c"]]);
+    });
   });
 });
