@@ -10,11 +10,11 @@
  * due, each once the one before it has run. A slice's timer therefore waits
  * behind the object's other timers, and there must be few: a group of
  * pushes sets one timer, not one per push (accept-group.ts). With a timer
- * per push, slices waited seconds under a stream of pushes, and rounds went
- * on only because each group of pushes "handed over" to the waiting slice
- * straight after its answers, in the same run of work, so the requests that
- * arrived meanwhile waited for the group and the slice together (README
- * "Measured", "One timer per group").
+ * per push, slices waited behind the pushes' timers for as long as a stream
+ * of pushes lasted, and rounds went on only because each group of pushes
+ * "handed over" to the waiting slice straight after its answers, in the same
+ * run of work, so the requests that arrived meanwhile waited for the group
+ * and the slice together (README "Measured", "One timer per group").
  */
 
 /** Starts a timer that calls `go`. */
