@@ -227,6 +227,20 @@ function heldTimer() {
   return { timer, set: () => set, fire: () => pending.shift()?.(), fireLast: () => pending.pop()?.() };
 }
 
+/** A group in the object's own storage whose timer is held (heldTimer), with the groups it wrote. */
+function heldGroup(state: DurableObjectState, now?: () => number) {
+  const held = heldTimer();
+  const groups: string[][] = [];
+  const group = new AcceptGroup<string>({
+    transaction: (fn) => state.storage.transactionSync(fn),
+    written: (values) => groups.push(values),
+    afterGroup: async () => undefined,
+    timer: held.timer,
+    now,
+  });
+  return { group, groups, held };
+}
+
 describe("one timer per group", () => {
   // workerd fires an object's timers one at a time, in order: a timer per push queued up ahead of a
   // round's next slice under a stream of pushes (accept-group.ts, turns.ts).
@@ -234,14 +248,7 @@ describe("one timer per group", () => {
     const repo = "accept-group-timer";
     await bootstrapped(repo);
     await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
-      const held = heldTimer();
-      const groups: string[][] = [];
-      const group = new AcceptGroup<string>({
-        transaction: (fn) => state.storage.transactionSync(fn),
-        written: (values) => groups.push(values),
-        afterGroup: async () => undefined,
-        timer: held.timer,
-      });
+      const { group, groups, held } = heldGroup(state);
       const first = Promise.all(["a", "b", "c"].map((name) => group.accept(() => name)));
       expect(held.set()).toBe(1);
       held.fire();
@@ -260,16 +267,8 @@ describe("one timer per group", () => {
     const repo = "accept-group-stale-timer";
     await bootstrapped(repo);
     await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
-      const held = heldTimer();
       let now = 1_000;
-      const groups: string[][] = [];
-      const group = new AcceptGroup<string>({
-        transaction: (fn) => state.storage.transactionSync(fn),
-        written: (values) => groups.push(values),
-        afterGroup: async () => undefined,
-        timer: held.timer,
-        now: () => now,
-      });
+      const { group, groups, held } = heldGroup(state, () => now);
       const a = group.accept(() => "a");
       now += STALE_TIMER_MS - 1;
       const b = group.accept(() => "b");
