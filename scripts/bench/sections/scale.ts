@@ -32,6 +32,7 @@ import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { loadFront, startBenchInstance } from "../instance.ts";
 import { type HotFunction, hotFunctions, connectInspector, ownCpuMs } from "../inspector.ts";
+import { type BusyRuns, busyRuns } from "../busy-runs.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
 import { counterTotal, largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
@@ -46,6 +47,9 @@ import type { ProjectCopy } from "../snapshot.ts";
 import type { BenchContext, Section, SectionResult, Table } from "../types.ts";
 
 const REPO = "bench-scale";
+/** A run of the isolate's work this long or longer (--profile) holds a read for half the acknowledgement goal (100 ms) or more. */
+const LONG_RUN_MS = 50;
+
 /** Where --profile writes the whole CPU profile of the pushing phase (this code; the baseline's beside it). */
 const profileFile = (label: string) =>
   join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
@@ -96,7 +100,13 @@ interface Figures {
   unpublishedTasks: number;
   largestInvocation: Record<string, number> | null;
   /** The heaviest functions of the pushing and draining phase (--profile), or null. */
-  profile: { busyMs: number; ownCpuMs: number; workerCpuMs: number | null; functions: HotFunction[] } | null;
+  profile: {
+    busyMs: number;
+    ownCpuMs: number;
+    workerCpuMs: number | null;
+    runs: BusyRuns;
+    functions: HotFunction[];
+  } | null;
 }
 
 async function measure(context: BenchContext, project: ProjectCopy, label: string): Promise<Figures> {
@@ -174,7 +184,12 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         const scriptId = mainScriptId(raw);
         const source = scriptId ? await inspector.scriptSource(scriptId).catch(() => null) : null;
         const worker = scriptId && source ? workerCpuMs(raw, scriptId, source) : null;
-        profile = { ...hotFunctions(raw, 30), ownCpuMs: ownCpuMs(raw), workerCpuMs: worker };
+        profile = {
+          ...hotFunctions(raw, 30),
+          ownCpuMs: ownCpuMs(raw),
+          workerCpuMs: worker,
+          runs: busyRuns(raw, LONG_RUN_MS),
+        };
       },
     });
     if (!usage || !busyReads || !busyControl) throw new Error("the push load ended without draining");
@@ -274,6 +289,16 @@ export const scale: Section = {
           (f) => (f.objectCpuMsPerTarget ? 1000 / f.objectCpuMsPerTarget : null),
           false,
         ),
+        row(
+          "the isolate's longest run without an idle sample, ms (--profile)",
+          (f) => f.profile?.runs.longestMs ?? null,
+          true,
+        ),
+        row(
+          `share of the isolate's busy time in runs of ${LONG_RUN_MS} ms or more, % (--profile)`,
+          (f) => (f.profile ? f.profile.runs.longShare * 100 : null),
+          true,
+        ),
         row("largest invocation: R2 operations", (f) => largest(f, "r2_operations"), true),
         row("largest invocation: roles signed", (f) => largest(f, "roles"), true),
         row("largest invocation: wall ms", (f) => largest(f, "wall_ms"), true),
@@ -294,6 +319,7 @@ export const scale: Section = {
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.`,
         `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip (through wrangler's proxy, or with --direct to the Worker's own workerd port: ${now.front}), from when it fell due. ack → published: until the served timestamp.json first carries the change (a watcher reads it every ${POLL_MS} ms, one request at a time, and notes when each version is first seen; after draining, each task's first timestamp version is read from GET /{repo}/tasks/{id}); a figure is late by at most one read.`,
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
+        "Runs (--profile): a run is a stretch of the isolate's samples none of which is idle, from the last idle sample before it to its last (scripts/bench/busy-runs.ts). workerd takes a new request and fires a timer only between runs of the work queued on its thread, so a request that arrives during a run waits for its end.",
         "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running). The control: a second client reading GET /openapi.json alike at the same time, an answer the Worker builds without any binding (no object, no R2, no cache), so its time is what any read waits for in this runtime: workerd takes a new request between runs of the work already queued on its one thread, and here that work includes the object's and the local R2 and cache simulators'.`,
