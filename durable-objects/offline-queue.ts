@@ -64,7 +64,7 @@ export interface OfflineQueueDeps {
 /**
  * A result column (0 or 1): whether the task whose id is the SQL expression
  * `taskId` has changes waiting for their owners, for a statement that reads
- * the task itself (pushes.ts); awaiting() then names the roles.
+ * the task itself (tasks.ts); awaiting() then names the roles.
  */
 export const awaitingAnyColumn = (taskId: string) => `EXISTS (SELECT 1 FROM offline_pending WHERE task_id = ${taskId})`;
 

@@ -4,17 +4,11 @@
  * to the registry that sends them: a registry's id seen again (within
  * DELIVERY_RETENTION_MS) with the same body is answered with its original
  * task and applies nothing again; with another body it is a conflict (409).
- * Nothing is acknowledged before it is durable here.
+ * Nothing is acknowledged before it is durable here. What a push becomes,
+ * its task, is read as its poll sees it in tasks.ts.
  */
 import type { z } from "zod";
-import {
-  failure,
-  type Failure,
-  type PublishedVersions,
-  type PushResult,
-  type SignedPush,
-  type TaskView,
-} from "../src/repository-api.ts";
+import { failure, type Failure, type PushResult, type SignedPush } from "../src/repository-api.ts";
 import {
   type TargetEvent,
   manifestRegistry,
@@ -35,8 +29,8 @@ import {
   verifyWith,
 } from "../src/webhooks/standard-webhooks.ts";
 import type { Registries } from "./registries.ts";
-import { PROGRESS_COLUMNS, type Progress, type ProgressRow, progressOf, type RoleTable } from "./role-table.ts";
-import { awaitingAnyColumn } from "./offline-queue.ts";
+import type { Progress, RoleTable } from "./role-table.ts";
+import type { TaskRow, Tasks } from "./tasks.ts";
 import type { BinnedEvent, TargetEvents } from "./target-events.ts";
 import type { Attestations } from "./attestations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
@@ -61,13 +55,12 @@ export interface PushDeps {
   publish: (seq: number) => Promise<{ ok: true } | Failure>;
   /** Starts a publish without waiting for it (for respond-async pushes). */
   publishSoon: () => Promise<void>;
-  lastFailure: () => string | null;
   index: TargetsIndex;
   attestations: Attestations;
   bucket: RepositoryBucket;
   staged: StagedUploads;
-  /** The offline roles whose owners have yet to sign changes of a task (offline-queue.ts). */
-  awaitingOwners: (taskId: string) => string[];
+  /** The tasks pushes become, as their polls see them (tasks.ts). */
+  tasks: Tasks;
   /** A path's entry in offline role `role` once what waits for its owners is signed (offline-queue.ts prospective). */
   offlineEntry: (role: string, path: string) => TargetFile | undefined;
   /** Inside the transaction of a group of pushes (accept-group.ts): the registries of those it accepted, one per push. */
@@ -92,18 +85,6 @@ interface Delivery {
   registry: string;
   id: string;
   bodySha256: string;
-}
-
-interface TaskRow extends Record<string, SqlStorageValue> {
-  id: string;
-  seq: number;
-  registry: string;
-  events: number;
-  created_at: number;
-  /** The versions of the round that first published it (NULL before; 0 for tasks older than this record). */
-  targets_version: number | null;
-  snapshot_version: number | null;
-  timestamp_version: number | null;
 }
 
 /**
@@ -293,40 +274,6 @@ export class Pushes {
   }
 
   /**
-   * Records on every task the round just published (its seq is at most the
-   * round's and it had no versions yet) the versions that first carry it.
-   */
-  recordPublished(versions: PublishedVersions, seq: number): void {
-    this.#deps.sql.exec(
-      `UPDATE tasks SET targets_version = ?, snapshot_version = ?, timestamp_version = ?
-       WHERE timestamp_version IS NULL AND seq <= ?`,
-      versions.targets,
-      versions.snapshot,
-      versions.timestamp,
-      seq,
-    );
-  }
-
-  /** Accepted batches whose change is not yet in a published timestamp. */
-  queuedTasks(): number {
-    const { roles } = this.#deps;
-    if (!roles.roundActive() && !roles.hasChanges()) return 0;
-    const published = roles.publishedSeq();
-    return this.#deps.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE seq > ?", published).one().n;
-  }
-
-  /** A task as its poll sees it: its row, where publishing stands and whether it waits for owners, read in one statement. */
-  task(id: string): TaskView | null {
-    const row = this.#deps.sql
-      .exec<TaskRow & ProgressRow & { awaiting_any: number }>(
-        `SELECT tasks.*, ${PROGRESS_COLUMNS}, ${awaitingAnyColumn("tasks.id")} AS awaiting_any FROM tasks WHERE id = ?`,
-        id,
-      )
-      .toArray()[0];
-    return row ? this.#view(row, progressOf(row), row.awaiting_any === 1) : null;
-  }
-
-  /**
    * Forgets deliveries after DELIVERY_RETENTION. Senders retry a message with
    * the same id (and a fresh timestamp) for hours, so ids are remembered far
    * longer than the timestamp tolerance.
@@ -382,7 +329,7 @@ export class Pushes {
     // The group asked for the publish of its new changes; a respond-async answer is built from what the group knows.
     const { task, duplicate, progress, awaitingAny } = outcome;
     if (push.respondAsync && !duplicate && progress && awaitingAny !== undefined) {
-      const view = this.#view(task, progress, awaitingAny);
+      const view = this.#deps.tasks.view(task, progress, awaitingAny);
       return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
     }
     return this.#respond(task, push.respondAsync, duplicate, !duplicate);
@@ -427,53 +374,9 @@ export class Pushes {
     }
     // Read again: once published, the round that published it recorded the versions that first carry it.
     // A task waiting for an offline role's owners is accepted, not published: 202.
-    const view = this.task(task.id);
+    const view = this.#deps.tasks.get(task.id);
     if (!view) throw new Error(`task ${task.id} has no row after it was accepted`);
     return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
-  }
-
-  #view(row: TaskRow, progress: Progress, awaitingAny: boolean): TaskView {
-    const { roles } = this.#deps;
-    // Changes for offline roles are in no published metadata until their owners sign them.
-    const awaitingOwners = awaitingAny ? this.#deps.awaitingOwners(row.id) : [];
-    const published =
-      awaitingOwners.length === 0 &&
-      (row.seq <= progress.publishedSeq || (!progress.roundActive && !progress.hasChanges));
-    const state =
-      awaitingOwners.length > 0
-        ? "awaiting-owners"
-        : published
-          ? "published"
-          : progress.roundActive && row.seq <= progress.roundSeq
-            ? "publishing"
-            : "queued";
-    const view: TaskView = {
-      id: row.id,
-      state,
-      ...(awaitingOwners.length > 0 ? { awaitingOwners } : {}),
-      registry: row.registry,
-      events: row.events,
-      createdAt: new Date(row.created_at).toISOString(),
-    };
-    if (published && row.timestamp_version) {
-      // The round that published it: a client that has this timestamp version (or later) sees the change.
-      view.versions = {
-        targets: row.targets_version ?? 0,
-        snapshot: row.snapshot_version ?? 0,
-        timestamp: row.timestamp_version,
-      };
-    } else if (published) {
-      // Published with no round of its own (it changed nothing), or recorded before rounds were: the current versions carry it.
-      view.versions = {
-        targets: roles.published("targets")?.version ?? 0,
-        snapshot: roles.published("snapshot")?.version ?? 0,
-        timestamp: roles.published("timestamp")?.version ?? 0,
-      };
-    } else {
-      const error = this.#deps.lastFailure();
-      if (error) view.lastError = error;
-    }
-    return view;
   }
 
   async #delivery(push: SignedPush, registry: string): Promise<Delivery> {

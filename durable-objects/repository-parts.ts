@@ -35,6 +35,7 @@ import { KekReseal } from "./kek-reseal.ts";
 import { Publisher } from "./publisher.ts";
 import { ROUND_ROLES } from "./role-table.ts";
 import { Pushes } from "./pushes.ts";
+import { Tasks } from "./tasks.ts";
 import { StagedUploads } from "./staged-uploads.ts";
 import { Registries } from "./registries.ts";
 import { TargetEvents } from "./target-events.ts";
@@ -71,6 +72,7 @@ export class RepositoryParts {
   readonly targetEvents: TargetEvents;
   readonly attestations: Attestations;
   readonly pushes: Pushes;
+  readonly tasks: Tasks;
   readonly staged: StagedUploads;
   readonly scheduler: Scheduler;
   readonly kekReseal: KekReseal;
@@ -160,7 +162,7 @@ export class RepositoryParts {
       log: this.tlog,
       repo: name,
       delegations: this.delegations,
-      committed: (versions, seq) => this.pushes.recordPublished(versions, seq),
+      committed: (versions, seq) => this.tasks.recordPublished(versions, seq),
       turns: this.turns,
       rounds: {
         started: (roles) => this.metrics.roundStarted(Date.now(), roles),
@@ -252,6 +254,12 @@ export class RepositoryParts {
       staged: this.staged,
       offline: this.offlineQueue,
     });
+    this.tasks = new Tasks({
+      sql: this.sql,
+      roles: this.publisher.roles,
+      awaitingOwners: (taskId) => this.offlineQueue.awaiting(taskId),
+      lastFailure: () => this.scheduler.lastFailure()?.detail ?? null,
+    });
     this.pushes = new Pushes({
       sql: this.sql,
       transaction: this.transaction,
@@ -268,12 +276,11 @@ export class RepositoryParts {
         await this.settleQuarantine();
         await this.commits.publishSoon();
       },
-      lastFailure: () => this.scheduler.lastFailure()?.detail ?? null,
+      tasks: this.tasks,
       index: this.targets,
       attestations: this.attestations,
       bucket: this.bucket,
       staged: this.staged,
-      awaitingOwners: (taskId) => this.offlineQueue.awaiting(taskId),
       offlineEntry: (role, path) => this.offlineQueue.entry(role, path),
       accepted: (registries) => this.metrics.pushesAccepted(registries),
     });

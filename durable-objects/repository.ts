@@ -7,8 +7,8 @@
  * request needs (bootstrapped, publishing not blocked) and hands it to the
  * part that owns it (repository-parts.ts wires them together; the
  * delegations' requests are in delegation-requests.ts, the operator's
- * target changes in operator-changes.ts, registry pushes in pushes.ts,
- * ceremonies in ceremonies.ts).
+ * target changes in operator-changes.ts, registry pushes in pushes.ts and
+ * the tasks they become in tasks.ts, ceremonies in ceremonies.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -334,7 +334,7 @@ export class Repository extends DurableObject<Env> {
   }
 
   async task(id: string): Promise<Result<{ task: TaskView }>> {
-    const task = this.#p.pushes.task(id);
+    const task = this.#p.tasks.get(id);
     return task ? { ok: true, task } : failure(404, "not_found", `no task ${id}`);
   }
 
@@ -571,7 +571,7 @@ export class Repository extends DurableObject<Env> {
       status: await this.#p.status(),
       round: this.#p.publisher.roles.roundProgress(),
       changedRoles: this.#p.publisher.roles.changedCount(),
-      queuedTasks: this.#p.pushes.queuedTasks(),
+      queuedTasks: this.#p.tasks.queued(),
       logSize: this.#p.tlog.size(),
       quarantined: this.#p.quarantine.list().length,
       kek,

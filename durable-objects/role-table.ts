@@ -53,7 +53,7 @@ const stateValue = (key: string) => `IFNULL((SELECT value FROM state WHERE key =
 /**
  * Result columns that read where publishing stands, for a statement that
  * reads something else beside it (a task poll reads its task in the same
- * statement: pushes.ts); progressOf() reads them back.
+ * statement: tasks.ts); progressOf() reads them back.
  */
 export const PROGRESS_COLUMNS = `${stateValue("published_seq")} AS published_seq, ${stateValue("round_seq")} AS round_seq,
   ${stateValue("round_active")} AS round_active, EXISTS (SELECT 1 FROM roles WHERE dirty > 0) AS has_changes`;
