@@ -188,7 +188,8 @@ export class GroupCommit {
         }
         // Each staged role is at most one R2 write: the step stays within both budgets.
         const step = await this.#publisher.step(Math.max(0, Math.min(budget, r2Left())));
-        budget -= step.staged;
+        // A tile stored ahead costs the budget as a role does (its hashing, one R2 write); it is not a role signed.
+        budget -= step.staged + step.logWrites;
         roles += step.staged;
         this.#settle(step.result === "idle");
         if (step.result === "idle") {

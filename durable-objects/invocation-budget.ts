@@ -32,6 +32,13 @@ export const R2_OPERATIONS_PER_INVOCATION = 1_500;
 /** R2 operations kept back for finishing a round: snapshot, roots, the log's new tiles and checkpoint, timestamp. */
 export const R2_FINISH_RESERVE = 128;
 
+/**
+ * Of that reserve, the writes of full log tiles (and their entry bundles) a
+ * round's finish may make; more wait for steps that store them ahead of it
+ * (publisher.ts, transparency-log.ts aheadWithin).
+ */
+export const FINISH_LOG_WRITES = 32;
+
 /** What one run of the publish loop spent. */
 export interface InvocationSpend {
   roles: number;

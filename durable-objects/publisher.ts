@@ -35,6 +35,7 @@ import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { LogHead, TransparencyLog } from "./transparency-log.ts";
 import type { Turns } from "./turns.ts";
+import { FINISH_LOG_WRITES } from "./invocation-budget.ts";
 import { withWriteWindow } from "./write-window.ts";
 import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
@@ -183,6 +184,13 @@ function slices(names: readonly string[], bins: HashBins): string[][] {
 /** Outcome of one invocation's worth of publishing. */
 export type StepResult = "idle" | "more" | "published";
 
+/** How a step ended, the roles it signed and the log tiles it stored ahead of the checkpoint (R2 writes). */
+export interface StepOutcome {
+  result: StepResult;
+  staged: number;
+  logWrites: number;
+}
+
 export class Publisher {
   readonly #deps: PublisherDeps;
   readonly roles: RoleTable;
@@ -196,22 +204,35 @@ export class Publisher {
 
   /**
    * Does part of a round: starts one if changes wait, stages at most `budget`
-   * roles, and finishes the round (snapshot, timestamp) when none remain.
-   * Returns how it ended and how many roles it signed.
+   * roles, then stores the log's full tiles ahead of the checkpoint within
+   * what is left of `budget` (one R2 write each), and finishes the round
+   * (snapshot, checkpoint, timestamp) when neither remains.
    */
-  async step(budget: number): Promise<{ result: StepResult; staged: number }> {
+  async step(budget: number): Promise<StepOutcome> {
     const { roles } = this;
     if (!roles.roundActive()) {
-      if (!roles.hasChanges()) return { result: "idle", staged: 0 };
+      if (!roles.hasChanges()) return { result: "idle", staged: 0, logWrites: 0 };
       roles.startRound(this.#deps.now());
       this.#packs.startRound();
       this.#deps.rounds?.started(roles.roundProgress().pending);
     }
     const batch = this.#packs.claimedBatch(budget, hashBins(this.#deps.settings()));
     if (batch.length > 0) await this.#stage(batch);
-    if (roles.hasClaimed()) return { result: "more", staged: batch.length };
+    if (roles.hasClaimed()) return { result: "more", staged: batch.length, logWrites: 0 };
+    // The log's full tiles since the last checkpoint, stored ahead of it with what is left of the budget:
+    // however many entries the round's log gained (an import's batches), its finish stores at most
+    // FINISH_LOG_WRITES of them (besides its partial tiles), or waits for a step with budget to spare.
+    const { log } = this.#deps;
+    const left = budget - batch.length;
+    const ahead = left > 0 ? log.aheadWithin(left) : null;
+    if (ahead) {
+      while (log.hashSome(LOG_HASH_SLICE, ahead.upTo) > 0) await this.#deps.turns.next();
+      await log.storeFullTiles(this.#deps.bucket, ahead.upTo);
+    }
+    const logWrites = ahead?.writes ?? 0;
+    if (log.aheadWithin(FINISH_LOG_WRITES)?.more) return { result: "more", staged: batch.length, logWrites };
     await this.#finishRound();
-    return { result: "published", staged: batch.length };
+    return { result: "published", staged: batch.length, logWrites };
   }
 
   /**

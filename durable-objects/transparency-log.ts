@@ -272,26 +272,50 @@ export class TransparencyLog {
   }
 
   /**
-   * Hashes the entries appended since the last call into the tree and stores
-   * the full tiles (and entry bundles) they complete, ahead of the checkpoint
-   * that will cover them: a full tile never changes, and no checkpoint points
-   * at it yet. A deferred import batch (import-hold.ts) calls this, so the
-   * round that publishes a large import has only its own entries to hash and
-   * its partial tiles to store, within one invocation's budget.
+   * Hashes the entries appended since the last call (up to tree size `upTo`)
+   * into the tree and stores the full tiles (and entry bundles) they
+   * complete, ahead of the checkpoint that will cover them: a full tile never
+   * changes, and no checkpoint points at it yet. A deferred import batch
+   * (import-hold.ts) calls this, and a publish round a budget's worth per
+   * step (aheadWithin, publisher.ts), so the round's checkpoint has only its
+   * partial tiles left to store, within one invocation's budget.
    */
-  async storeFullTiles(bucket: RepositoryBucket): Promise<void> {
-    const head = this.hashPending(true);
+  async storeFullTiles(bucket: RepositoryBucket, upTo: number = this.size()): Promise<void> {
+    const size = Math.min(upTo, this.#hash(true, upTo).size);
     await this.#tiles(async (recent) => {
-      const from = Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, this.publishedSize());
-      if (head.size <= from) return;
-      await this.#storeTiles(
-        bucket,
-        newTiles(from, head.size).filter((t) => t.width === TILE_WIDTH),
-        recent,
-      );
+      const from = this.#aheadFrom();
+      if (size <= from) return;
+      await this.#storeTiles(bucket, fullTiles(from, size), recent);
       // Only after every tile below it is stored; never lowered by a slower, smaller call.
-      this.#kv.put(FULL_TILES, Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, head.size));
+      this.#kv.put(FULL_TILES, Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, size));
     });
+  }
+
+  /**
+   * How far storeFullTiles may go in at most `writes` R2 writes (each full
+   * tile, and each level-0 tile's entry bundle, is one): the tree size to
+   * give it, the writes that takes, and whether full tiles remain beyond it;
+   * null when no full tile waits. At least one level-0 tile (with the tiles
+   * above it that it completes, at most one per level) whatever `writes`, so
+   * a caller always progresses.
+   */
+  aheadWithin(writes: number): { upTo: number; writes: number; more: boolean } | null {
+    const from = this.#aheadFrom();
+    const first = Math.floor(from / TILE_WIDTH);
+    const available = Math.floor(this.size() / TILE_WIDTH) - first;
+    if (available <= 0) return null;
+    const cost = (tiles: number) => {
+      const stored = fullTiles(from, (first + tiles) * TILE_WIDTH);
+      return stored.length + stored.filter((t) => t.level === 0).length;
+    };
+    let tiles = Math.max(1, Math.min(available, Math.floor(writes / 2)));
+    while (tiles > 1 && cost(tiles) > writes) tiles--;
+    return { upTo: (first + tiles) * TILE_WIDTH, writes: cost(tiles), more: tiles < available };
+  }
+
+  /** The tree size from which full tiles are not yet stored: those stored ahead, or the checkpoint's. */
+  #aheadFrom(): number {
+    return Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, this.publishedSize());
   }
 
   /**
@@ -502,6 +526,11 @@ interface Recent {
 }
 
 const emptyRecent = (): Recent => ({ nodes: new Map(), entries: { from: 0, bytes: [] } });
+
+/** The tiles that are full in a tree of `to` entries and were not in one of `from`. */
+function fullTiles(from: number, to: number): Tile[] {
+  return newTiles(from, to).filter((t) => t.width === TILE_WIDTH);
+}
 
 /** items[start - from … end - from), if `items` (from index `from`) hold all of [start, end); else null. */
 function kept<T>(from: number, items: readonly T[], start: number, end: number): T[] | null {

@@ -16,13 +16,23 @@ import type { Repository } from "../../durable-objects/repository.ts";
 import { PackVersions } from "../../durable-objects/pack-versions.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
-import { R2_OPERATIONS_PER_INVOCATION } from "../../durable-objects/invocation-budget.ts";
+import { R2_FINISH_RESERVE, R2_OPERATIONS_PER_INVOCATION } from "../../durable-objects/invocation-budget.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import { drain, withAlarms } from "./alarms.ts";
-import { adminClient, BASE, bootstrapped, getJson, recentRuns, withHmacRegistry, workerFetch } from "./helpers.ts";
+import {
+  adminClient,
+  allPublishedTargets,
+  BASE,
+  bootstrapped,
+  getJson,
+  recentRuns,
+  withHmacRegistry,
+  workerFetch,
+} from "./helpers.ts";
+import { decodeEntryBundle } from "../../src/log/tiles.ts";
 
 const T0 = Date.parse("2031-05-01T00:00:00Z");
 
@@ -201,6 +211,52 @@ describe("publishing in slices", () => {
     expect(versions).toHaveLength(16_385);
     // Every role was re-signed under the new key: version 2 throughout.
     expect(versions.every((v) => v === 2)).toBe(true);
+  });
+
+  it("stores the log tiles a round's entries fill ahead of its checkpoint, a budget's worth per invocation, and proves with them", {
+    timeout: 600_000,
+  }, async () => {
+    // Two batches of 10,000 (respond-async) while the first one's round is held: that round's checkpoint covers
+    // both, about 78 full level-0 tiles and their entry bundles. Stored with the checkpoint, that was one run of
+    // over 160 R2 writes, past the 16 roles' budget and the finish's reserve.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(T0);
+    const repo = "slices-log-ahead";
+    const budget = 16;
+    await withAlarms(repo, bootstrapped(repo, { bins: 256, binsPerInvocation: budget }));
+    const all = await Promise.all(Array.from({ length: 20_000 }, (_, i) => target(`ahead/${i}.tgz`)));
+    await adminChange(repo, all.slice(0, 10_000), false);
+    await vi.waitFor(async () => expect((await roundUnderWay(repo))?.staged).toBeGreaterThan(0));
+    await adminChange(repo, all.slice(10_000), false);
+    await drain(repo, 1000, 400);
+
+    const runs = await recentRuns(repo);
+    const largest = await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) =>
+      state.storage.kv.get<{ r2Operations: number }>("publish:largest-invocation"),
+    );
+    expect(defined(largest).r2Operations).toBeLessThanOrEqual(budget + R2_FINISH_RESERVE);
+    for (const run of runs) expect(run.r2Operations).toBeLessThanOrEqual(budget + R2_FINISH_RESERVE);
+    // The tiles went out over several runs that signed no role.
+    expect(runs.filter((r) => r.roles === 0 && r.r2Operations > 0).length).toBeGreaterThan(3);
+
+    // What the Worker proves from the served tiles is what the object proves from its own nodes, up to the
+    // root the timestamp commits to; an entry bundle stored ahead holds the entries.
+    const { json: timestamp } = await getJson(`/${repo}/metadata/timestamp.json`);
+    const { size, root_hash: rootHash } = timestamp.signed["x-tuf-edge-log"];
+    expect(size).toBeGreaterThan(20_000);
+    const stub = env.REPOSITORY.getByName(repo);
+    for (const index of [0, 255, 256, 10_000, 19_999, size - 1]) {
+      const { json: proof } = await getJson(`/${repo}/log/proof/inclusion?index=${index}`);
+      const expected = await stub.logInclusion({ index, size });
+      expect(expected.ok && proof, `entry ${index}`).toEqual(expected.ok && expected.proof);
+      expect(proof.rootHash).toBe(rootHash);
+    }
+    const bundle = decodeEntryBundle(
+      new Uint8Array(await (await workerFetch(`${BASE}/${repo}/log/tile/entries/039`)).arrayBuffer()),
+    );
+    const entry = await stub.logInclusion({ index: 39 * 256 + 7, size });
+    expect(entry.ok && entry.proof.entry).toBe(new TextDecoder().decode(bundle[7]));
+    expect((await allPublishedTargets(repo)).listings.size).toBe(20_000);
   });
 
   it("stops a run at its R2 operations when the roles it signs are files of their own (a delegation's 2,048 bins)", {
