@@ -34,10 +34,14 @@ export const R2_FINISH_RESERVE = 128;
 
 /**
  * Of that reserve, the writes of full log tiles (and their entry bundles) a
- * round's finish may make; more wait for steps that store them ahead of it
- * (publisher.ts, transparency-log.ts aheadWithin).
+ * round's finish may make: 48 tiles of 256 entries, the entries of 6 s of
+ * pushes at 2,000 targets/s, so the rounds of a steady stream of pushes
+ * finish in the invocation that staged their last roles. More wait for steps that store them ahead of
+ * it (publisher.ts, transparency-log.ts aheadWithin). The rest of the
+ * reserve is the snapshot, new roots, the partial tiles (one per level and
+ * one entry bundle), the checkpoint and the timestamp.
  */
-export const FINISH_LOG_WRITES = 32;
+export const FINISH_LOG_WRITES = 96;
 
 /** What one run of the publish loop spent. */
 export interface InvocationSpend {
