@@ -36,10 +36,11 @@ export const R2_FINISH_RESERVE = 128;
  * Of that reserve, the writes of full log tiles (and their entry bundles) a
  * round's finish may make: 48 tiles of 256 entries, the entries of 6 s of
  * pushes at 2,000 targets/s, so the rounds of a steady stream of pushes
- * finish in the invocation that staged their last roles. More wait for steps that store them ahead of
- * it (publisher.ts, transparency-log.ts aheadWithin). The rest of the
- * reserve is the snapshot, new roots, the partial tiles (one per level and
- * one entry bundle), the checkpoint and the timestamp.
+ * finish in the invocation that staged their last roles. More wait for the
+ * steps that store them ahead of it (publisher.ts; aheadWithin in
+ * transparency-log.ts). The rest of the reserve is the snapshot, new roots,
+ * the partial tiles (one per level, and one entry bundle), the checkpoint and
+ * the timestamp.
  */
 export const FINISH_LOG_WRITES = 96;
 
