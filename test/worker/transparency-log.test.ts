@@ -14,6 +14,8 @@ import { defined } from "../../scripts/lib/defined.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
 import { TransparencyLog } from "../../durable-objects/transparency-log.ts";
+import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
+import { TILE_WIDTH } from "../../src/log/tiles.ts";
 
 /** A log over an object's storage, as the object opens it (nothing kept in memory yet). */
 function openLog(state: DurableObjectState, repo: string): TransparencyLog {
@@ -305,6 +307,60 @@ describe("transparency log", () => {
       expect(head.size).toBe(start + 1300 + 2 + 700);
       const stored = rootOfStored(state);
       expect(head).toMatchObject({ size: stored.size, rootHash: stored.rootHash });
+    });
+  });
+
+  it("plans full tiles ahead of the checkpoint within a number of writes (aheadWithin): at least one, with the tiles above that it completes", {
+    timeout: 120_000,
+  }, async () => {
+    const repo = "log-ahead";
+    await bootstrapped(repo, { bins: 4 });
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const entry = (i: number) => ({
+        type: "target.add" as const,
+        repository: repo,
+        path: `a/${i}`,
+        hashes: { sha256: "0".repeat(64) },
+      });
+      const log = openLog(state, repo);
+      const bucket = new RepositoryBucket(env.BUCKET, repo);
+      const published = log.publishedSize();
+      expect(published).toBeLessThan(TILE_WIDTH);
+      const append = (n: number) =>
+        state.storage.transactionSync(() => {
+          const from = log.size();
+          log.appendMany(Array.from({ length: n }, (_, i) => entry(from + i)));
+        });
+      append(5 * TILE_WIDTH + 10 - log.size());
+
+      // Two level-0 tiles and their entry bundles in four writes; more wait.
+      expect(log.aheadWithin(4)).toEqual({ upTo: 2 * TILE_WIDTH, writes: 4, more: true });
+      // At least one tile whatever the writes.
+      expect(log.aheadWithin(1)).toEqual({ upTo: TILE_WIDTH, writes: 2, more: true });
+      await log.storeFullTiles(bucket, 2 * TILE_WIDTH);
+      expect((await workerFetch(`${BASE}/${repo}/log/tile/0/001`)).status).toBe(200);
+      expect((await workerFetch(`${BASE}/${repo}/log/tile/0/002`)).status).toBe(404);
+      // What was stored is not planned again; the rest fits.
+      expect(log.aheadWithin(100)).toEqual({ upTo: 5 * TILE_WIDTH, writes: 6, more: false });
+      await log.storeFullTiles(bucket, 5 * TILE_WIDTH);
+      expect(log.aheadWithin(100)).toBeNull();
+
+      // Up to the first full level-1 tile (256 level-0 tiles): the write that completes it counts.
+      const level1 = TILE_WIDTH * TILE_WIDTH;
+      append(level1 + TILE_WIDTH + 10 - log.size());
+      await log.storeFullTiles(bucket, level1 - 2 * TILE_WIDTH);
+      expect(log.aheadWithin(4)).toEqual({ upTo: level1 - TILE_WIDTH, writes: 2, more: true });
+      await log.storeFullTiles(bucket, level1 - TILE_WIDTH);
+      expect(log.aheadWithin(4)).toEqual({ upTo: level1, writes: 3, more: true });
+      expect(log.aheadWithin(2)).toEqual({ upTo: level1, writes: 3, more: true });
+      expect(log.aheadWithin(5)).toEqual({ upTo: level1 + TILE_WIDTH, writes: 5, more: false });
+      await log.storeFullTiles(bucket, level1 + TILE_WIDTH);
+      expect(log.aheadWithin(100)).toBeNull();
+      expect((await workerFetch(`${BASE}/${repo}/log/tile/1/000`)).status).toBe(200);
+
+      // The checkpoint then stores only the partial tiles, and the tree it signs is the stored one.
+      const { size, rootHash } = rootOfStored(state);
+      expect(await log.publish(bucket)).toMatchObject({ size, rootHash });
     });
   });
 });
