@@ -27,6 +27,14 @@ function openLog(state: DurableObjectState, repo: string): TransparencyLog {
   });
 }
 
+/** A log entry about `path` (its digest does not matter here). */
+const targetEntry = (repository: string, path: string) => ({
+  type: "target.add" as const,
+  repository,
+  path,
+  hashes: { sha256: "0".repeat(64) },
+});
+
 /** The root of every stored entry, hashed from scratch. */
 function rootOfStored(state: DurableObjectState): { size: number; rootHash: string; entries: ArrayBuffer[] } {
   const tree = new MerkleAccumulator();
@@ -277,12 +285,7 @@ describe("transparency log", () => {
     const repo = "log-slices";
     await bootstrapped(repo, { bins: 4 });
     await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
-      const entry = (i: number) => ({
-        type: "target.add" as const,
-        repository: repo,
-        path: `p/${i}`,
-        hashes: { sha256: "0".repeat(64) },
-      });
+      const entry = (i: number) => targetEntry(repo, `p/${i}`);
       const log = openLog(state, repo);
       const start = log.hashPending().size;
       state.storage.transactionSync(() => log.appendMany(Array.from({ length: 1300 }, (_, i) => entry(i))));
@@ -316,12 +319,7 @@ describe("transparency log", () => {
     const repo = "log-ahead";
     await bootstrapped(repo, { bins: 4 });
     await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
-      const entry = (i: number) => ({
-        type: "target.add" as const,
-        repository: repo,
-        path: `a/${i}`,
-        hashes: { sha256: "0".repeat(64) },
-      });
+      const entry = (i: number) => targetEntry(repo, `a/${i}`);
       const log = openLog(state, repo);
       const bucket = new RepositoryBucket(env.BUCKET, repo);
       const published = log.publishedSize();
