@@ -177,6 +177,7 @@ export class GroupCommit {
     const r2Left = () => R2_OPERATIONS_PER_INVOCATION - R2_FINISH_RESERVE - (this.#meter.operations - r2Before);
     let budget = this.#budget();
     let roles = 0;
+    let logWrites = 0;
     let rounds = 0;
     try {
       while (rounds < ROUNDS_PER_INVOCATION) {
@@ -191,6 +192,7 @@ export class GroupCommit {
         // A tile stored ahead costs the budget as a role does (its hashing, one R2 write); it is not a role signed.
         budget -= step.staged + step.logWrites;
         roles += step.staged;
+        logWrites += step.logWrites;
         this.#settle(step.result === "idle");
         if (step.result === "idle") {
           result = { outcome: "idle" };
@@ -206,9 +208,10 @@ export class GroupCommit {
       result = { outcome: "failed", error };
     }
     // A run that found nothing to do is not worth a record.
-    if (roles > 0 || rounds > 0 || (result.outcome !== "idle" && result.outcome !== "held"))
+    if (roles > 0 || logWrites > 0 || rounds > 0 || (result.outcome !== "idle" && result.outcome !== "held"))
       this.#spent.record({
         roles,
+        logWrites,
         rounds,
         r2Operations: this.#meter.operations - r2Before,
         wallMs: Date.now() - started,

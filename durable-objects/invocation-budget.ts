@@ -47,6 +47,8 @@ export const FINISH_LOG_WRITES = 96;
 /** What one run of the publish loop spent. */
 export interface InvocationSpend {
   roles: number;
+  /** Full log tiles and entry bundles stored ahead of a checkpoint (publisher.ts); absent in runs recorded before. */
+  logWrites?: number;
   rounds: number;
   r2Operations: number;
   /** Wall-clock time of the run: an upper bound of its CPU time. */

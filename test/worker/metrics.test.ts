@@ -98,6 +98,7 @@ describe("metrics and structured logs", () => {
     // version 1 was stored before the run) and what it spent.
     expect(sample(text, "tuf_edge_publish_invocation_largest", { ...r, what: "roles" })).toBe(1);
     expect(sample(text, "tuf_edge_publish_invocation_largest", { ...r, what: "rounds" })).toBe(1);
+    expect(sample(text, "tuf_edge_publish_invocation_largest", { ...r, what: "log_writes" })).toBe(0);
     expect(sample(text, "tuf_edge_publish_invocation_largest", { ...r, what: "r2_operations" })).toBeGreaterThanOrEqual(
       1 + 2,
     );

@@ -297,6 +297,7 @@ export const bulk: Section = {
         row("heap after all, MiB allocated", (f) => f.heapAll?.totalMiB, true),
         row("largest invocation: R2 operations", (f) => f.largest?.r2_operations, true),
         row("largest invocation: roles signed", (f) => f.largest?.roles, true),
+        row("largest invocation: log tiles and entry bundles stored ahead", (f) => f.largest?.log_writes, true),
         row("largest invocation: wall ms", (f) => f.largest?.wall_ms, true),
       ],
       notes: [

@@ -301,6 +301,7 @@ export const scale: Section = {
         ),
         row("largest invocation: R2 operations", (f) => largest(f, "r2_operations"), true),
         row("largest invocation: roles signed", (f) => largest(f, "roles"), true),
+        row("largest invocation: log tiles and entry bundles stored ahead", (f) => largest(f, "log_writes"), true),
         row("largest invocation: wall ms", (f) => largest(f, "wall_ms"), true),
         row("GET timestamp.json before pushing, p50, ms", (f) => f.timestampIdleMs.p50, true),
         row("GET timestamp.json before pushing, p99, ms", (f) => f.timestampIdleMs.p99, true),
