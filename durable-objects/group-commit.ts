@@ -8,6 +8,7 @@
 import { failure, type Failure, type PublishedVersions } from "../src/repository-api.ts";
 import {
   type InvocationLog,
+  LOG_WRITES_PER_INVOCATION,
   R2_FINISH_RESERVE,
   R2_OPERATIONS_PER_INVOCATION,
   type R2Meter,
@@ -188,7 +189,10 @@ export class GroupCommit {
           break;
         }
         // Each staged role is at most one R2 write: the step stays within both budgets.
-        const step = await this.#publisher.step(Math.max(0, Math.min(budget, r2Left())));
+        const step = await this.#publisher.step(
+          Math.max(0, Math.min(budget, r2Left())),
+          LOG_WRITES_PER_INVOCATION - logWrites,
+        );
         // A tile stored ahead costs the budget as a role does (its hashing, one R2 write); it is not a role signed.
         budget -= step.staged + step.logWrites;
         roles += step.staged;
@@ -199,7 +203,7 @@ export class GroupCommit {
           break;
         }
         if (step.result === "published") rounds++;
-        if (step.result === "more" && (budget <= 0 || r2Left() <= 0)) break;
+        if (step.result === "more" && (budget <= 0 || r2Left() <= 0 || logWrites >= LOG_WRITES_PER_INVOCATION)) break;
       }
     } catch (error) {
       const waiters = this.#waiters;

@@ -205,10 +205,10 @@ export class Publisher {
   /**
    * Does part of a round: starts one if changes wait, stages at most `budget`
    * roles, then stores the log's full tiles ahead of the checkpoint within
-   * what is left of `budget` (one R2 write each), and finishes the round
-   * (snapshot, checkpoint, timestamp) when neither remains.
+   * what is left of `budget` and at most `logBudget` (one R2 write each), and
+   * finishes the round (snapshot, checkpoint, timestamp) when neither remains.
    */
-  async step(budget: number): Promise<StepOutcome> {
+  async step(budget: number, logBudget = Number.POSITIVE_INFINITY): Promise<StepOutcome> {
     const { roles } = this;
     if (!roles.roundActive()) {
       if (!roles.hasChanges()) return { result: "idle", staged: 0, logWrites: 0 };
@@ -223,7 +223,7 @@ export class Publisher {
     // however many entries the round's log gained (an import's batches), its finish stores at most
     // FINISH_LOG_WRITES of them (besides its partial tiles), or waits for a step with budget to spare.
     const { log } = this.#deps;
-    const left = budget - batch.length;
+    const left = Math.min(budget - batch.length, logBudget);
     const ahead = left > 0 ? log.aheadWithin(left) : null;
     if (ahead) {
       while (log.hashSome(LOG_HASH_SLICE, ahead.upTo) > 0) await this.#deps.turns.next();

@@ -10,7 +10,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { GroupCommit, type RunOutcome } from "../../durable-objects/group-commit.ts";
 import { ImportHold } from "../../durable-objects/import-hold.ts";
-import { InvocationLog, R2Meter } from "../../durable-objects/invocation-budget.ts";
+import { InvocationLog, LOG_WRITES_PER_INVOCATION, R2Meter } from "../../durable-objects/invocation-budget.ts";
 import type { Publisher } from "../../durable-objects/publisher.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Turns } from "../../durable-objects/turns.ts";
@@ -26,9 +26,9 @@ function scriptedPublisher() {
       publishedSeq: () => published,
     },
     step: async () => {
-      if (stored === published) return { result: "idle" as const, staged: 0 };
+      if (stored === published) return { result: "idle" as const, staged: 0, logWrites: 0 };
       published = stored;
-      return { result: "published" as const, staged: 1 };
+      return { result: "published" as const, staged: 1, logWrites: 0 };
     },
     versions: () => ({ targets: published, snapshot: published, timestamp: published }),
   };
@@ -76,6 +76,40 @@ describe("GroupCommit", () => {
       expect(await second).toEqual({ targets: 2, snapshot: 2, timestamp: 2 });
       // Its waiters are settled before its afterRun: the second run ends too.
       await vi.waitFor(() => expect(outcomes).toEqual(["idle", "idle"]));
+    });
+  });
+
+  it("stops a run once its steps stored LOG_WRITES_PER_INVOCATION log tiles ahead, telling each step what is left", async () => {
+    await runInDurableObject(env.REPOSITORY.getByName("group-commit-log-budget"), async (_i: Repository, state) => {
+      // A round whose log keeps having full tiles to store: every step stores 100 writes and asks for more.
+      const given: number[] = [];
+      const publisher = {
+        roles: { roundActive: () => true, hasChanges: () => true, publishedSeq: () => 0 },
+        step: async (_budget: number, logBudget: number) => {
+          given.push(logBudget);
+          return { result: "more" as const, staged: 0, logWrites: 100 };
+        },
+        versions: () => ({ targets: 0, snapshot: 0, timestamp: 0 }),
+      };
+      const outcomes: RunOutcome["outcome"][] = [];
+      const spent = new InvocationLog(state.storage.kv);
+      const commits = new GroupCommit({
+        publisher: publisher as unknown as Publisher,
+        budget: () => 100_000,
+        afterRun: async (result) => {
+          outcomes.push(result.outcome);
+        },
+        scheduleNow: async () => undefined,
+        meter: new R2Meter(),
+        spent,
+        hold: new ImportHold(state.storage.sql),
+        turns: new Turns(),
+      });
+      await commits.resume();
+      expect(LOG_WRITES_PER_INVOCATION).toBe(256);
+      expect(given).toEqual([256, 156, 56]);
+      expect(outcomes).toEqual(["more"]);
+      expect(spent.recent().at(-1)).toMatchObject({ roles: 0, logWrites: 300, outcome: "more" });
     });
   });
 });
