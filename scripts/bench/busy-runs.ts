@@ -16,25 +16,47 @@ export interface BusyRuns {
   longestMs: number;
   /** Busy time in runs of at least `longMs`, ÷ all busy time (0 when there is none). */
   longShare: number;
+  /**
+   * Of the time in those long runs, the share outside the isolate: each
+   * sample's time since the one before beyond `capMs` (the thread in another
+   * isolate, e.g. the local R2 simulator's, or in I/O), as ownCpuMs in
+   * inspector.ts caps it (0 when there are no long runs).
+   */
+  longOutside: number;
 }
 
 /** The runs of `profile` (see above); `longMs` is what counts as a long run. */
-export function busyRuns(profile: SampledProfile, longMs = 50): BusyRuns {
+export function busyRuns(profile: SampledProfile, longMs = 50, capMs = 1): BusyRuns {
   const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
   let longestMs = 0;
   let busyMs = 0;
   let longMsTotal = 0;
+  let longOutsideMs = 0;
   let runMs = 0;
+  let runOutsideMs = 0;
   const endRun = () => {
     longestMs = Math.max(longestMs, runMs);
     busyMs += runMs;
-    if (runMs >= longMs) longMsTotal += runMs;
+    if (runMs >= longMs) {
+      longMsTotal += runMs;
+      longOutsideMs += runOutsideMs;
+    }
     runMs = 0;
+    runOutsideMs = 0;
   };
   for (const [i, node] of (profile.samples ?? []).entries()) {
-    if (idle.has(node)) endRun();
-    else runMs += (profile.timeDeltas?.[i] ?? 0) / 1000;
+    if (idle.has(node)) {
+      endRun();
+      continue;
+    }
+    const ms = (profile.timeDeltas?.[i] ?? 0) / 1000;
+    runMs += ms;
+    runOutsideMs += Math.max(0, ms - capMs);
   }
   endRun();
-  return { longestMs, longShare: busyMs > 0 ? longMsTotal / busyMs : 0 };
+  return {
+    longestMs,
+    longShare: busyMs > 0 ? longMsTotal / busyMs : 0,
+    longOutside: longMsTotal > 0 ? longOutsideMs / longMsTotal : 0,
+  };
 }

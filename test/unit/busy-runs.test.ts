@@ -34,6 +34,9 @@ describe("busyRuns", () => {
     );
     expect(runs.longestMs).toBe(63);
     expect(runs.longShare).toBeCloseTo(63 / (63 + 10 + 4));
+    // Of the long run's 63 ms, 59 were outside the isolate (the 60 ms gap beyond the 1 ms a sample may take) and 1 more
+    // of the collector's 2 ms sample.
+    expect(runs.longOutside).toBeCloseTo((59 + 1) / 63);
   });
 
   it("the long-run threshold is the caller's; an idle profile has no runs", () => {
@@ -42,9 +45,9 @@ describe("busyRuns", () => {
       [2, 1],
       [3, 5],
     ];
-    expect(busyRuns(profile(samples), 10)).toEqual({ longestMs: 20, longShare: 20 / 25 });
-    expect(busyRuns(profile(samples), 50)).toEqual({ longestMs: 20, longShare: 0 });
-    expect(busyRuns(profile([[2, 1]]))).toEqual({ longestMs: 0, longShare: 0 });
-    expect(busyRuns({ nodes: NODES })).toEqual({ longestMs: 0, longShare: 0 });
+    expect(busyRuns(profile(samples), 10)).toEqual({ longestMs: 20, longShare: 20 / 25, longOutside: 19 / 20 });
+    expect(busyRuns(profile(samples), 50)).toEqual({ longestMs: 20, longShare: 0, longOutside: 0 });
+    expect(busyRuns(profile([[2, 1]]))).toEqual({ longestMs: 0, longShare: 0, longOutside: 0 });
+    expect(busyRuns({ nodes: NODES })).toEqual({ longestMs: 0, longShare: 0, longOutside: 0 });
   });
 });
