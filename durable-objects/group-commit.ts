@@ -193,7 +193,7 @@ export class GroupCommit {
           Math.max(0, Math.min(budget, r2Left())),
           LOG_WRITES_PER_INVOCATION - logWrites,
         );
-        // A tile stored ahead costs the budget as a role does (its hashing, one R2 write); it is not a role signed.
+        // A log write stored ahead counts against the roles' budget too (and LOG_WRITES_PER_INVOCATION); it is not a role signed.
         budget -= step.staged + step.logWrites;
         roles += step.staged;
         logWrites += step.logWrites;
