@@ -25,6 +25,8 @@ import {
 import { Ed25519NoteSigner, type NoteSignature, parseNote } from "../src/log/note.ts";
 import {
   encodeEntryBundle,
+  fullTiles,
+  fullTilesWithin,
   newTiles,
   tileData,
   tileNodes,
@@ -292,25 +294,12 @@ export class TransparencyLog {
   }
 
   /**
-   * How far storeFullTiles may go in at most `writes` R2 writes (each full
-   * tile, and each level-0 tile's entry bundle, is one): the tree size to
-   * give it, the writes that takes, and whether full tiles remain beyond it;
-   * null when no full tile waits. At least one level-0 tile (with the tiles
-   * above it that it completes, at most one per level) whatever `writes`, so
-   * a caller always progresses.
+   * How far storeFullTiles may go in at most `writes` R2 writes, from the
+   * full tiles stored so far to the entries appended (fullTilesWithin in
+   * src/log/tiles.ts: at least one tile, so a caller always progresses).
    */
-  aheadWithin(writes: number): { upTo: number; writes: number; more: boolean } | null {
-    const from = this.#aheadFrom();
-    const first = Math.floor(from / TILE_WIDTH);
-    const available = Math.floor(this.size() / TILE_WIDTH) - first;
-    if (available <= 0) return null;
-    const cost = (tiles: number) => {
-      const stored = fullTiles(from, (first + tiles) * TILE_WIDTH);
-      return stored.length + stored.filter((t) => t.level === 0).length;
-    };
-    let tiles = Math.max(1, Math.min(available, Math.floor(writes / 2)));
-    while (tiles > 1 && cost(tiles) > writes) tiles--;
-    return { upTo: (first + tiles) * TILE_WIDTH, writes: cost(tiles), more: tiles < available };
+  aheadWithin(writes: number): ReturnType<typeof fullTilesWithin> {
+    return fullTilesWithin(this.#aheadFrom(), this.size(), writes);
   }
 
   /** The tree size from which full tiles are not yet stored: those stored ahead, or the checkpoint's. */
@@ -526,11 +515,6 @@ interface Recent {
 }
 
 const emptyRecent = (): Recent => ({ nodes: new Map(), entries: { from: 0, bytes: [] } });
-
-/** The tiles that are full in a tree of `to` entries and were not in one of `from`. */
-function fullTiles(from: number, to: number): Tile[] {
-  return newTiles(from, to).filter((t) => t.width === TILE_WIDTH);
-}
 
 /** items[start - from … end - from), if `items` (from index `from`) hold all of [start, end); else null. */
 function kept<T>(from: number, items: readonly T[], start: number, end: number): T[] | null {

@@ -155,6 +155,37 @@ export function newTiles(oldSize: number, newSize: number, height: number = TILE
   return tiles;
 }
 
+/** The tiles that are full in a tree of `to` entries and were not in one of `from` (they never change). */
+export function fullTiles(from: number, to: number): Tile[] {
+  return newTiles(from, to).filter((t) => t.width === TILE_WIDTH);
+}
+
+/**
+ * How far the full tiles of a tree of `size` entries, from those of a tree of
+ * `from`, can be written in at most `writes` writes (each full tile, and each
+ * level-0 tile's entry bundle, is one): the tree size to write them up to,
+ * the writes that takes, and whether full tiles remain beyond it; null when
+ * none waits. At least one level-0 tile (with the tiles above it that it
+ * completes, at most one per level) whatever `writes`, so a caller always
+ * progresses.
+ */
+export function fullTilesWithin(
+  from: number,
+  size: number,
+  writes: number,
+): { upTo: number; writes: number; more: boolean } | null {
+  const first = Math.floor(from / TILE_WIDTH);
+  const available = Math.floor(size / TILE_WIDTH) - first;
+  if (available <= 0) return null;
+  const cost = (tiles: number) => {
+    const written = fullTiles(from, (first + tiles) * TILE_WIDTH);
+    return written.length + written.filter((t) => t.level === 0).length;
+  };
+  let tiles = Math.max(1, Math.min(available, Math.floor(writes / 2)));
+  while (tiles > 1 && cost(tiles) > writes) tiles--;
+  return { upTo: (first + tiles) * TILE_WIDTH, writes: cost(tiles), more: tiles < available };
+}
+
 /** The entry bundle (level-0 tile) holding entry `index` in a tree of `size` leaves. */
 export function entryTile(index: number, size: number): Tile {
   requireSize(index, "index");

@@ -10,6 +10,8 @@ import {
   encodeTileIndex,
   entriesPath,
   entryTile,
+  fullTiles,
+  fullTilesWithin,
   newTiles,
   parseTilePath,
   perfectRoot,
@@ -239,5 +241,28 @@ describe("entry bundles", () => {
       expect((caught(() => decodeEntryBundle(fromHex(bad))) as LogError).code, bad).toBe("malformed_tile");
     }
     expect((caught(() => decodeEntryBundle(fromHex("000100"), 2)) as LogError).code).toBe("malformed_tile");
+  });
+});
+
+describe("fullTilesWithin", () => {
+  const W = 256;
+  it("plans level-0 tiles and their bundles within the writes, at least one, none already written", () => {
+    expect(fullTilesWithin(10, 5 * W + 10, 4)).toEqual({ upTo: 2 * W, writes: 4, more: true });
+    expect(fullTilesWithin(10, 5 * W + 10, 1)).toEqual({ upTo: W, writes: 2, more: true });
+    expect(fullTilesWithin(2 * W, 5 * W + 10, 100)).toEqual({ upTo: 5 * W, writes: 6, more: false });
+    expect(fullTilesWithin(5 * W, 5 * W + 10, 100)).toBeNull();
+    expect(fullTilesWithin(0, W - 1, 100)).toBeNull();
+  });
+
+  it("counts the level-1 tile the 256th level-0 tile completes", () => {
+    const level1 = W * W;
+    expect(fullTiles(level1 - W, level1).map((t) => [t.level, t.index])).toEqual([
+      [0, 255],
+      [1, 0],
+    ]);
+    expect(fullTilesWithin(level1 - 2 * W, level1 + 10, 4)).toEqual({ upTo: level1 - W, writes: 2, more: true });
+    expect(fullTilesWithin(level1 - W, level1 + W + 10, 4)).toEqual({ upTo: level1, writes: 3, more: true });
+    expect(fullTilesWithin(level1 - W, level1 + W + 10, 2)).toEqual({ upTo: level1, writes: 3, more: true });
+    expect(fullTilesWithin(level1 - W, level1 + W + 10, 5)).toEqual({ upTo: level1 + W, writes: 5, more: false });
   });
 });
