@@ -298,7 +298,6 @@ export class RepositoryParts {
       importHold: (now) => this.importHold.until(now),
     });
     this.site = new SiteDocuments({
-      sql: this.sql,
       kv: ctx.storage.kv,
       bucket: this.bucket,
       log: this.tlog,

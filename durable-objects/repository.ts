@@ -491,7 +491,7 @@ export class Repository extends DurableObject<Env> {
     path?: string;
     size?: number;
   }): Promise<Result<{ proof: InclusionProof }>> {
-    return this.#p.tlog.proveInclusion(query);
+    return this.#p.tlog.proveInclusion(query, this.#p.bucket);
   }
 
   async logWitnesses(): Promise<{ origin: string; verifierKey: string; witnesses: string[] }> {

@@ -385,6 +385,17 @@ const MIGRATIONS: readonly string[] = [
       ON CONFLICT (path) DO UPDATE SET length = excluded.length, sha256 = excluded.sha256, sha512 = excluded.sha512;
   END;
   `,
+  /* 21: the log's entries pruned once their tiles are in R2 (durable-objects/log-history.ts) */ `
+  -- What stays of a pruned entry about a target: where it is in the log and
+  -- its type, for proofs by path and the target's page; its bytes are in the
+  -- entry bundle in R2. Entries without a path (metadata, roots) leave nothing.
+  CREATE TABLE log_history (
+    idx INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    type TEXT NOT NULL
+  );
+  CREATE INDEX log_history_by_path ON log_history (path, idx);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -42,7 +42,6 @@ const PER_TARGET = 100;
 const WRITE_CONCURRENCY = 16;
 
 export interface SiteDocumentsDeps {
-  sql: SqlStorage;
   kv: SyncKvStorage;
   bucket: RepositoryBucket;
   log: TransparencyLog;
@@ -122,21 +121,14 @@ export class SiteDocuments {
     this.#deps.kv.put(STATUS_BLOCKED, JSON.stringify(document.publishingBlocked));
   }
 
-  /** The latest entries that are not metadata publications (looked for among the last 400). */
+  /** The latest entries that are not metadata publications (looked for among the last 400, never pruned). */
   #recent(size: number): RecentChange[] {
-    const rows = this.#deps.sql
-      .exec<{ idx: number; entry: ArrayBuffer }>(
-        "SELECT idx, entry FROM log_entries WHERE idx < ? AND idx >= ? ORDER BY idx DESC",
-        size,
-        Math.max(0, size - 400),
-      )
-      .toArray();
     const recent: RecentChange[] = [];
-    for (const row of rows) {
-      const entry = JSON.parse(fromUtf8(new Uint8Array(row.entry))) as Record<string, unknown>;
+    for (const row of this.#deps.log.history.newest(Math.max(0, size - 400), size)) {
+      const entry = JSON.parse(fromUtf8(row.entry)) as Record<string, unknown>;
       if (entry.type === "metadata.publish") continue;
       recent.push({
-        index: row.idx,
+        index: row.index,
         type: String(entry.type),
         ...(typeof entry.path === "string" ? { path: entry.path } : {}),
         ...(typeof entry.version === "number" ? { version: entry.version } : {}),
@@ -151,14 +143,7 @@ export class SiteDocuments {
     const from = this.#deps.kv.get<number>(CURSOR) ?? 0;
     const to = Math.min(size, from + ENTRIES_PER_RUN);
     if (to <= from) return;
-    const paths = this.#deps.sql
-      .exec<{ path: string }>(
-        "SELECT DISTINCT path FROM log_entries WHERE idx >= ? AND idx < ? AND path IS NOT NULL",
-        from,
-        to,
-      )
-      .toArray()
-      .map((r) => r.path);
+    const paths = this.#deps.log.history.pathsIn(from, to);
     for (let i = 0; i < paths.length; i += WRITE_CONCURRENCY) {
       await Promise.all(paths.slice(i, i + WRITE_CONCURRENCY).map((path) => this.#publishTarget(path, size)));
     }
@@ -166,22 +151,7 @@ export class SiteDocuments {
   }
 
   async #publishTarget(path: string, size: number): Promise<void> {
-    const rows = this.#deps.sql
-      .exec<{ idx: number; entry: ArrayBuffer }>(
-        "SELECT idx, entry FROM log_entries WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
-        path,
-        size,
-        PER_TARGET,
-      )
-      .toArray()
-      .reverse();
-    const document: TargetLogDocument = {
-      path,
-      entries: rows.map((r) => ({
-        index: r.idx,
-        type: String((JSON.parse(fromUtf8(new Uint8Array(r.entry))) as { type: unknown }).type),
-      })),
-    };
+    const document: TargetLogDocument = { path, entries: this.#deps.log.history.entriesFor(path, size, PER_TARGET) };
     const bytes = canonicalBytes(document);
     await this.#write(siteTargetName(path), bytes, await sha256Hex(bytes));
   }

@@ -7,11 +7,18 @@
  * refused is not. Hashing the tree is derived work, done just before a
  * checkpoint is signed: the publish round signs a checkpoint, writes the new
  * tiles and the checkpoint to R2 (C2SP tlog-tiles layout), and records the
- * log's size and root hash in the timestamp it then signs.
+ * log's size and root hash in the timestamp it then signs. Entries whose
+ * tiles are in R2 are pruned from SQLite (log-history.ts).
  */
-import type { InclusionProof } from "../src/log/tile-proofs.ts";
+import { type InclusionProof, PublishedTiles } from "../src/log/tile-proofs.ts";
 import { fromHex, toHex, utf8 } from "../src/lib/bytes.ts";
-import { addCosignatures, CosignatureV1Verifier, signCheckpoint, verifyCosignatures } from "../src/log/checkpoint.ts";
+import {
+  addCosignatures,
+  CosignatureV1Verifier,
+  parseCheckpoint,
+  signCheckpoint,
+  verifyCosignatures,
+} from "../src/log/checkpoint.ts";
 import { encodeEntry, type LogEntry } from "../src/log/entry.ts";
 import {
   inclusionProof,
@@ -44,6 +51,7 @@ import { logKeyContext } from "./seal-contexts.ts";
 import { withWriteWindow } from "./write-window.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import type { Sealed, Sealer } from "./sealer.ts";
+import { LogHistory } from "./log-history.ts";
 
 export interface LogHead {
   origin: string;
@@ -82,6 +90,8 @@ export class TransparencyLog {
   readonly #kv: SyncKvStorage;
   readonly #sealer: Sealer;
   readonly origin: string;
+  /** What stays of pruned entries, and the pruning (log-history.ts). */
+  readonly history: LogHistory;
   #accumulator: MerkleAccumulator | null = null;
   #signer: Promise<Ed25519NoteSigner> | null = null;
   /**
@@ -104,11 +114,13 @@ export class TransparencyLog {
   /** Tile storing runs one at a time: a batch's tiles wait for those of the batch before it (then not stored twice). */
   #tiling: Promise<unknown> = Promise.resolve();
 
-  constructor(deps: { sql: SqlStorage; kv: SyncKvStorage; sealer: Sealer; origin: string }) {
+  /** `retained`: entries never pruned at the log's end (log-history.ts; tests use fewer). */
+  constructor(deps: { sql: SqlStorage; kv: SyncKvStorage; sealer: Sealer; origin: string; retained?: number }) {
     this.#sql = deps.sql;
     this.#kv = deps.kv;
     this.#sealer = deps.sealer;
     this.origin = deps.origin;
+    this.history = new LogHistory(deps.sql, deps.kv, deps.retained);
   }
 
   /** Appends an entry; call inside the transaction that makes the change. */
@@ -157,7 +169,9 @@ export class TransparencyLog {
   }
 
   size(): number {
-    return this.#sql.exec<{ n: number }>("SELECT IFNULL(MAX(idx), -1) + 1 AS n FROM log_entries").one().n;
+    return this.#sql
+      .exec<{ n: number }>("SELECT IFNULL(MAX(idx) + 1, ?) AS n FROM log_entries", this.history.prunedBelow())
+      .one().n;
   }
 
   /**
@@ -270,6 +284,7 @@ export class TransparencyLog {
     this.#kv.put(PUBLISHED, head.size);
     this.#kv.put(CHECKPOINT, note);
     this.#kv.delete(COSIGNED);
+    this.#prune();
     return head;
   }
 
@@ -290,7 +305,13 @@ export class TransparencyLog {
       await this.#storeTiles(bucket, fullTiles(from, size), recent);
       // Only after every tile below it is stored; never lowered by a slower, smaller call.
       this.#kv.put(FULL_TILES, Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, size));
+      this.#prune();
     });
+  }
+
+  /** Prunes (log-history.ts) entries whose level-0 tiles and entry bundles are all in R2. */
+  #prune(): void {
+    this.history.prune(this.#aheadFrom(), this.size());
   }
 
   /**
@@ -404,11 +425,14 @@ export class TransparencyLog {
    * the tree of `size` (default: the published size); only trees a
    * checkpoint signed are proved.
    */
-  async proveInclusion(query: {
-    index?: number;
-    path?: string;
-    size?: number;
-  }): Promise<{ ok: true; proof: InclusionProof } | Failure> {
+  async proveInclusion(
+    query: {
+      index?: number;
+      path?: string;
+      size?: number;
+    },
+    bucket: RepositoryBucket,
+  ): Promise<{ ok: true; proof: InclusionProof } | Failure> {
     const published = this.publishedSize();
     const size = query.size ?? published;
     if (size < 1 || size > published)
@@ -417,11 +441,16 @@ export class TransparencyLog {
     if (index === null)
       return failure(404, "not_found", `no log entry about "${query.path}" in the first ${size} entries`);
     if (index < 0 || index >= size) return failure(404, "not_found", `no entry ${index} in a tree of size ${size}`);
-    return { ok: true, proof: await this.inclusion(index, size) };
+    return { ok: true, proof: await this.inclusion(index, size, bucket) };
   }
 
-  /** Proofs are served for trees up to the published size (what a checkpoint signed). */
-  async inclusion(index: number, size: number): Promise<InclusionProof> {
+  /**
+   * Proofs are served for trees up to the published size (what a checkpoint
+   * signed): from the object's nodes, or, for a pruned entry, from the tiles
+   * and entry bundle in R2 (as the Worker proves, src/log/tile-proofs.ts).
+   */
+  async inclusion(index: number, size: number, bucket: RepositoryBucket): Promise<InclusionProof> {
+    if (index < this.history.prunedBelow()) return this.#publishedTiles(bucket).inclusion(index, size);
     const row = this.#sql.exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries WHERE idx = ?", index).one();
     const entry = new Uint8Array(row.entry);
     const source = this.#source();
@@ -437,14 +466,19 @@ export class TransparencyLog {
 
   /** The index of the latest entry about `path` below `size`, or null. */
   latestIndexFor(path: string, size: number): number | null {
-    const row = this.#sql
-      .exec<{ idx: number }>(
-        "SELECT idx FROM log_entries WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT 1",
-        path,
-        size,
-      )
-      .toArray()[0];
-    return row ? row.idx : null;
+    return this.history.latestIndexFor(path, size);
+  }
+
+  /** The log as its last checkpoint publishes it, read from R2. */
+  #publishedTiles(bucket: RepositoryBucket): PublishedTiles {
+    const note = this.#kv.get<string>(CHECKPOINT);
+    if (!note) throw new Error("the log has pruned entries but no checkpoint");
+    const signed = parseCheckpoint(parseNote(note).text);
+    return new PublishedTiles(signed.size, signed.rootHash, async (path) => {
+      const file = await bucket.getLog(path);
+      if (!file) throw new Error(`the log has no ${path} though its checkpoint signs a tree that needs it`);
+      return new Uint8Array(await file.arrayBuffer());
+    });
   }
 
   /** The log's note signer; its key is generated on first use and kept sealed. */

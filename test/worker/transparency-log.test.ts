@@ -18,12 +18,13 @@ import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { TILE_WIDTH } from "../../src/log/tiles.ts";
 
 /** A log over an object's storage, as the object opens it (nothing kept in memory yet). */
-function openLog(state: DurableObjectState, repo: string): TransparencyLog {
+function openLog(state: DurableObjectState, repo: string, retained?: number): TransparencyLog {
   return new TransparencyLog({
     sql: state.storage.sql,
     kv: state.storage.kv,
     sealer: new Sealer(env.KEY_ENCRYPTION_KEY),
     origin: `tuf-edge.local/${repo}`,
+    retained,
   });
 }
 
@@ -320,7 +321,8 @@ describe("transparency log", () => {
     await bootstrapped(repo, { bins: 4 });
     await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
       const entry = (i: number) => targetEntry(repo, `a/${i}`);
-      const log = openLog(state, repo);
+      // Nothing pruned (log-history.ts): the tree the checkpoint signs is compared with every stored entry.
+      const log = openLog(state, repo, 2 * TILE_WIDTH * TILE_WIDTH);
       const bucket = new RepositoryBucket(env.BUCKET, repo);
       const published = log.publishedSize();
       expect(published).toBeLessThan(TILE_WIDTH);
@@ -359,6 +361,95 @@ describe("transparency log", () => {
       // The checkpoint then stores only the partial tiles, and the tree it signs is the stored one.
       const { size, rootHash } = rootOfStored(state);
       expect(await log.publish(bucket)).toMatchObject({ size, rootHash });
+    });
+  });
+
+  it("prunes the entries whose tiles are in R2, keeps what proofs by path and target pages need, and goes on appending to the same tree", async () => {
+    const repo = "log-prune";
+    await bootstrapped(repo, { bins: 4 });
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const sql = state.storage.sql;
+      const count = (query: string, ...bindings: SqlStorageValue[]) =>
+        sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${query}`, ...bindings).one().n;
+      const bucket = new RepositoryBucket(env.BUCKET, repo);
+      const log = openLog(state, repo, TILE_WIDTH);
+      const start = log.size();
+      // Entry j is about p/(j mod 100): each path has entries on both sides of the pruning.
+      const append = (n: number) =>
+        state.storage.transactionSync(() => {
+          const from = log.size();
+          log.appendMany(Array.from({ length: n }, (_, i) => targetEntry(repo, `p/${(from + i) % 100}`)));
+        });
+      append(1500);
+      // Every entry, read before any is pruned: the tree the pruned log must go on signing.
+      const before = rootOfStored(state).entries.map((e) => new Uint8Array(e));
+      const first = await log.publish(bucket);
+      expect(first.size).toBe(before.length);
+
+      // Below the last full tile the checkpoint stored, all but the newest 256 entries are gone.
+      const pruned = Math.floor((first.size - TILE_WIDTH) / TILE_WIDTH) * TILE_WIDTH;
+      expect(pruned).toBeGreaterThan(start);
+      expect(log.history.prunedBelow()).toBe(pruned);
+      expect(count("log_entries WHERE idx < ?", pruned)).toBe(0);
+      expect(count("log_entries")).toBe(first.size - pruned);
+      for (let level = 0; level < 8; level++)
+        expect(count("log_nodes WHERE level = ? AND idx < ?", level, pruned >> level), `level ${level}`).toBe(0);
+      // What stays of them: a row per entry about a target (the bootstrap's are about metadata and roots).
+      expect(count("log_history")).toBe(pruned - start);
+      expect(log.size()).toBe(first.size);
+
+      // The same tree goes on: entries appended are hashed on the pruned log's right edge.
+      append(700);
+      const entries = [
+        ...before,
+        ...rootOfStored(state)
+          .entries.map((e) => new Uint8Array(e))
+          .slice(first.size - pruned),
+      ];
+      const second = await log.publish(bucket);
+      const tree = new MerkleAccumulator();
+      for (const e of entries) tree.appendSync(leafHashSync(e));
+      expect(second).toMatchObject({ size: entries.length, rootHash: toHex(tree.rootSync()) });
+      expect(log.history.prunedBelow()).toBeGreaterThan(pruned);
+      // A fresh object's log (nothing in memory) finds the same tree in what stays.
+      expect(openLog(state, repo, TILE_WIDTH).hashPending()).toEqual(second);
+
+      // Proofs of pruned entries come from the tiles in R2, as the Worker's do; proofs of kept ones from SQLite.
+      for (const index of [0, start, pruned - 1, second.size - 1]) {
+        const proved = await log.proveInclusion({ index }, bucket);
+        if (!proved.ok) throw new Error(proved.detail);
+        expect(proved.proof.entry).toBe(new TextDecoder().decode(entries[index]));
+        expect(
+          await verifyInclusion(
+            leafHashSync(defined(entries[index])),
+            index,
+            second.size,
+            proved.proof.proof.map(fromHex),
+            fromHex(second.rootHash),
+          ),
+          `entry ${index}`,
+        ).toBe(true);
+        expect((await getJson(`/${repo}/log/proof/inclusion?index=${index}`)).json).toEqual(proved.proof);
+      }
+
+      // By path: the latest entry about it below the size asked, pruned or kept.
+      const about3 = Array.from({ length: second.size }, (_, j) => j).filter((j) => j >= start && j % 100 === 3);
+      expect(log.latestIndexFor("p/3", second.size)).toBe(about3.at(-1));
+      const old = defined(about3.filter((j) => j < start + 300).at(-1));
+      expect(old).toBeLessThan(pruned);
+      expect(log.latestIndexFor("p/3", start + 300)).toBe(old);
+      const byPath = await log.proveInclusion({ path: "p/3", size: start + 300 }, bucket);
+      expect(byPath.ok && byPath.proof.index).toBe(old);
+      expect(log.latestIndexFor("p/none", second.size)).toBeNull();
+
+      // A target's page lists every entry about it in order, from what stays of pruned ones and the kept ones alike.
+      expect(log.history.entriesFor("p/3", second.size, 100)).toEqual(
+        about3.map((index) => ({ index, type: "target.add" })),
+      );
+      expect(log.history.entriesFor("p/3", second.size, 3).map((e) => e.index)).toEqual(about3.slice(-3));
+      expect(log.history.pathsIn(start, start + 5).sort()).toEqual(
+        Array.from({ length: 5 }, (_, i) => `p/${(start + i) % 100}`).sort(),
+      );
     });
   });
 });

@@ -1,0 +1,173 @@
+/**
+ * The log's entries in the object's SQLite, kept only as long as the object
+ * needs their bytes; what it needs of them forever is kept small.
+ *
+ * Every change the repository publishes is a log entry (transparency-log.ts),
+ * and a busy registry appends thousands a second: each target pushed, and
+ * each bin, snapshot and timestamp a round signs. Kept whole (the entry's
+ * bytes, a row of `log_entries` and about two rows of `log_nodes`), an entry
+ * costs about 300 bytes of SQLite, so the log would fill the object's 10 GB
+ * in hours at 2,000 targets/s and in months at a registry's daily rate.
+ *
+ * Once an entry's level-0 tile and entry bundle are in R2 (full tiles stored
+ * ahead of a checkpoint, or published with one), R2 holds everything a
+ * client or a proof needs of it. Pruning then, a contiguous range of entries
+ * at a time, from the oldest:
+ *
+ *   - deletes their rows of `log_entries` (whole pages are freed and reused
+ *     by the entries appended next), after copying the index, path and type
+ *     of each entry about a target into `log_history`, which answers "the
+ *     latest entry about this path" (proofs by path) and a target's page;
+ *   - deletes the tree's nodes below tile level 1 (tree levels 0–7) under
+ *     them: the tiles in R2 hold them, and the right edge of the tree (the
+ *     accumulator's peaks) and the partial tiles never lie in a pruned range.
+ *
+ * Nodes from tree level 8 up (one for every 256 entries) stay: the tiles of
+ * levels 1 and above are built from them. The newest RETAINED_ENTRIES entries
+ * always stay, so the status page's recent changes and proofs of the newest
+ * entries are read from SQLite, and pruning moves in whole tiles.
+ */
+import { TILE_HEIGHT, TILE_WIDTH } from "../src/log/tiles.ts";
+import { fromUtf8 } from "../src/lib/bytes.ts";
+
+/** Entries always kept whole at the log's end (whole tiles: a multiple of TILE_WIDTH). */
+export const RETAINED_ENTRIES = 65_536;
+
+/**
+ * Entries pruned by one call at most (a few milliseconds of SQLite per
+ * thousand): a publish's checkpoint and an import batch's tiles each prune
+ * once, so the backlog an import leaves drains over the rounds after it.
+ */
+export const PRUNE_ENTRIES = 8_192;
+
+const PRUNED = "log-pruned-below";
+
+/** One entry of a path's history: its index in the log and its type ("target.add", …). */
+export interface HistoryEntry {
+  index: number;
+  type: string;
+}
+
+export class LogHistory {
+  readonly #sql: SqlStorage;
+  readonly #kv: SyncKvStorage;
+  readonly #retained: number;
+
+  /** `retained`: entries kept whole at the log's end (RETAINED_ENTRIES; tests use fewer). */
+  constructor(sql: SqlStorage, kv: SyncKvStorage, retained = RETAINED_ENTRIES) {
+    if (!Number.isSafeInteger(retained) || retained < TILE_WIDTH || retained % TILE_WIDTH !== 0)
+      throw new Error(`the entries retained must be a positive multiple of ${TILE_WIDTH}, not ${retained}`);
+    this.#sql = sql;
+    this.#kv = kv;
+    this.#retained = retained;
+  }
+
+  /** Entries below this index are pruned: their bytes and low nodes are only in R2. */
+  prunedBelow(): number {
+    return this.#kv.get<number>(PRUNED) ?? 0;
+  }
+
+  /**
+   * Prunes the oldest entries whose level-0 tiles are all stored below
+   * `stored` (a tree size whose full tiles and entry bundles are in R2), at
+   * most `limit`, never any of the newest retained entries of a log of
+   * `size`. Returns how many it pruned.
+   */
+  prune(stored: number, size: number, limit = PRUNE_ENTRIES): number {
+    const from = this.prunedBelow();
+    const bound = Math.min(stored, size - this.#retained, from + limit);
+    const to = Math.floor(bound / TILE_WIDTH) * TILE_WIDTH;
+    if (to <= from) return 0;
+    this.#sql.exec(
+      `INSERT INTO log_history (idx, path, type)
+       SELECT idx, path, CAST(entry AS TEXT) ->> '$.type' FROM log_entries
+       WHERE idx >= ? AND idx < ? AND path IS NOT NULL`,
+      from,
+      to,
+    );
+    this.#sql.exec("DELETE FROM log_entries WHERE idx >= ? AND idx < ?", from, to);
+    for (let level = 0; level < TILE_HEIGHT; level++) {
+      this.#sql.exec(
+        "DELETE FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ?",
+        level,
+        from >> level,
+        to >> level,
+      );
+    }
+    this.#kv.put(PRUNED, to);
+    return to - from;
+  }
+
+  /** The index of the latest entry about `path` below `size`, or null. */
+  latestIndexFor(path: string, size: number): number | null {
+    const row = this.#sql
+      .exec<{ idx: number | null }>(
+        `SELECT MAX(idx) AS idx FROM (
+           SELECT MAX(idx) AS idx FROM log_entries WHERE path = ? AND idx < ?
+           UNION ALL SELECT MAX(idx) FROM log_history WHERE path = ? AND idx < ?)`,
+        path,
+        size,
+        path,
+        size,
+      )
+      .one();
+    return row.idx;
+  }
+
+  /** The latest `limit` entries about `path` below `size`, oldest first. */
+  entriesFor(path: string, size: number, limit: number): HistoryEntry[] {
+    const recent = this.#sql
+      .exec<{ idx: number; entry: ArrayBuffer }>(
+        "SELECT idx, entry FROM log_entries WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
+        path,
+        size,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ index: r.idx, type: typeOf(r.entry) }));
+    const older =
+      recent.length < limit
+        ? this.#sql
+            .exec<{ idx: number; type: string }>(
+              "SELECT idx, type FROM log_history WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
+              path,
+              Math.min(size, this.prunedBelow()),
+              limit - recent.length,
+            )
+            .toArray()
+            .map((r) => ({ index: r.idx, type: r.type }))
+        : [];
+    return [...recent, ...older].reverse();
+  }
+
+  /** The paths of the entries in [from, to), each once. */
+  pathsIn(from: number, to: number): string[] {
+    return this.#sql
+      .exec<{ path: string }>(
+        `SELECT path FROM log_entries WHERE idx >= ? AND idx < ? AND path IS NOT NULL
+         UNION SELECT path FROM log_history WHERE idx >= ? AND idx < ?`,
+        from,
+        to,
+        from,
+        to,
+      )
+      .toArray()
+      .map((r) => r.path);
+  }
+
+  /** The entries in [max(from, pruned), to), newest first, with their bytes (pruned ones are not read). */
+  newest(from: number, to: number): Array<{ index: number; entry: Uint8Array }> {
+    return this.#sql
+      .exec<{ idx: number; entry: ArrayBuffer }>(
+        "SELECT idx, entry FROM log_entries WHERE idx < ? AND idx >= ? ORDER BY idx DESC",
+        to,
+        from,
+      )
+      .toArray()
+      .map((r) => ({ index: r.idx, entry: new Uint8Array(r.entry) }));
+  }
+}
+
+function typeOf(entry: ArrayBuffer): string {
+  return String((JSON.parse(fromUtf8(new Uint8Array(entry))) as { type: unknown }).type);
+}
