@@ -64,6 +64,9 @@ interface Figures {
   importRounds: number | null;
   heapFirst: { usedMiB: number; totalMiB: number } | null;
   heapAll: { usedMiB: number; totalMiB: number } | null;
+  /** The object's SQLite (tuf_edge_storage_bytes) once the import is published, and the log's entries then; null without the gauges. */
+  storageBytes: number | null;
+  logEntries: number | null;
   largest: Record<string, number> | null;
 }
 
@@ -246,6 +249,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       importRounds: spent("rounds"),
       heapFirst,
       heapAll,
+      storageBytes: await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes"),
+      logEntries: await counterTotal(base, REPO, bench.token, "tuf_edge_log_entries"),
       largest: await largestInvocation(base, REPO, bench.token),
     };
   } finally {
@@ -295,6 +300,17 @@ export const bulk: Section = {
         row("heap after the first tenth, MiB allocated", (f) => f.heapFirst?.totalMiB, true),
         row("heap after all, MiB used", (f) => f.heapAll?.usedMiB, true),
         row("heap after all, MiB allocated", (f) => f.heapAll?.totalMiB, true),
+        row(
+          "the object's SQLite after the import, MB",
+          (f) => (f.storageBytes === null ? null : f.storageBytes / 1e6),
+          true,
+        ),
+        row(
+          "the object's SQLite after the import, bytes per target",
+          (f) => (f.storageBytes === null ? null : f.storageBytes / f.imported),
+          true,
+        ),
+        row("the log's entries after the import", (f) => f.logEntries, true),
         row("largest invocation: R2 operations", (f) => f.largest?.r2_operations, true),
         row("largest invocation: roles signed", (f) => f.largest?.roles, true),
         row("largest invocation: log tiles and entry bundles stored ahead", (f) => f.largest?.log_writes, true),
@@ -303,7 +319,7 @@ export const bulk: Section = {
       notes: [
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for times and costs, this code ÷ baseline for rates${sameImport ? "" : "; the import rows compare different sizes (--baseline-import): compare the rates"}.`,
         `Re-sign: online-key rotation, ${fmt(options.bins + 3)} roles (targets, bins, snapshot, timestamp), from the final root signature until that call answered (it waits for the publish). Import: \`tuf-edge import\` (batches of 10,000, respond-async, deferred to the import's end where the code has it, then waits until nothing is pending), ${fmt(now.importFirst.targets)} targets then ${fmt(now.importRest.targets)} more, in two runs; the heap is read after each.`,
-        "CPU: both workerd processes (the Worker and its Durable Object with the local R2 simulator, and wrangler's proxy). Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage (wrangler's inspector). Largest invocation: the publish run (request or alarm) with the most R2 operations, from /metrics; its wall time bounds its CPU.",
+        "CPU: both workerd processes (the Worker and its Durable Object with the local R2 simulator, and wrangler's proxy). Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage (wrangler's inspector). Largest invocation: the publish run (request or alarm) with the most R2 operations, from /metrics; its wall time bounds its CPU. SQLite: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from /metrics once the import is published; entries the log pruned once their tiles were in R2 (durable-objects/log-history.ts) free their pages for the entries appended next.",
       ],
     };
     const tables = [table];

@@ -64,6 +64,8 @@ interface Figures {
   heapTotalMiB: number | null;
   /** The object's SQLite after the import (tuf_edge_storage_bytes) ÷ targets imported, or null if the code has no such gauge. */
   storageBytesPerTarget: number | null;
+  /** The object's SQLite growth from the import's end to the drain's ÷ targets accepted meanwhile, or null (no gauge). */
+  storageGrowthPerTarget: number | null;
   heapAfterPushesUsedMiB: number | null;
   heapAfterPushesTotalMiB: number | null;
   pushSeconds: number;
@@ -196,6 +198,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const { start, pushEnd, drained, acceptedTargets: accepted } = load;
     const cpuSeconds = usage.workerdCores * usage.seconds;
     const heapAfter = inspector ? await inspector.heapUsage() : null;
+    const storageAfter = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
     const figures: Figures = {
       code: project.description,
       bootstrapS,
@@ -205,6 +208,10 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       heapUsedMiB: heap ? heap.usedBytes / MiB : null,
       heapTotalMiB: heap ? heap.totalBytes / MiB : null,
       storageBytesPerTarget: storageBytes === null ? null : storageBytes / options.targets,
+      storageGrowthPerTarget:
+        storageBytes === null || storageAfter === null || accepted === 0
+          ? null
+          : (storageAfter - storageBytes) / accepted,
       heapAfterPushesUsedMiB: heapAfter ? heapAfter.usedBytes / MiB : null,
       heapAfterPushesTotalMiB: heapAfter ? heapAfter.totalBytes / MiB : null,
       pushSeconds: (pushEnd - start) / 1000,
@@ -272,6 +279,11 @@ export const scale: Section = {
         row("heap after import, MiB used", (f) => f.heapUsedMiB, true),
         row("heap after import, MiB allocated", (f) => f.heapTotalMiB, true),
         row("the object's SQLite after import, bytes per target", (f) => f.storageBytesPerTarget, true),
+        row(
+          "the object's SQLite growth while pushing, bytes per accepted target",
+          (f) => f.storageGrowthPerTarget,
+          true,
+        ),
         row("heap after pushes, MiB used", (f) => f.heapAfterPushesUsedMiB, true),
         row("targets/s accepted while pushing", (f) => f.acceptedTargetsPerS, false),
         row("targets/s published (pushing + drain)", (f) => f.publishedTargetsPerS, false),
@@ -329,7 +341,7 @@ export const scale: Section = {
         "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running). The control: a second client reading GET /openapi.json alike at the same time, an answer the Worker builds without any binding (no object, no R2, no cache), so its time is what any read waits for in this runtime: workerd takes a new request between runs of the work already queued on its one thread, and here that work includes the object's and the local R2 and cache simulators'.`,
-        "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –.",
+        "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –. Growth while pushing: the same gauge once everything pushed is published, less its value after the import, ÷ targets accepted (the pushes' rows, their log entries and those of every file their rounds published, less what pruning freed and the pushes reused).",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
     };
