@@ -232,6 +232,8 @@ export class Publisher {
     const logWrites = ahead?.writes ?? 0;
     if (log.aheadWithin(FINISH_LOG_WRITES)?.more) return { result: "more", staged: batch.length, logWrites };
     await this.#finishRound();
+    // Once the timestamp is out: the entries whose tiles the checkpoint stored leave SQLite (log-history.ts).
+    log.prune();
     return { result: "published", staged: batch.length, logWrites };
   }
 

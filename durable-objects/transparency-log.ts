@@ -284,7 +284,6 @@ export class TransparencyLog {
     this.#kv.put(PUBLISHED, head.size);
     this.#kv.put(CHECKPOINT, note);
     this.#kv.delete(COSIGNED);
-    this.#prune();
     return head;
   }
 
@@ -305,13 +304,18 @@ export class TransparencyLog {
       await this.#storeTiles(bucket, fullTiles(from, size), recent);
       // Only after every tile below it is stored; never lowered by a slower, smaller call.
       this.#kv.put(FULL_TILES, Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, size));
-      this.#prune();
+      this.prune();
     });
   }
 
-  /** Prunes (log-history.ts) entries whose level-0 tiles and entry bundles are all in R2. */
-  #prune(): void {
-    this.history.prune(this.#aheadFrom(), this.size());
+  /**
+   * Prunes (log-history.ts) the oldest entries whose level-0 tiles and entry
+   * bundles are all in R2, at most PRUNE_ENTRIES: after full tiles are stored
+   * ahead, and after a round's timestamp is out (publisher.ts), so no
+   * timestamp waits for it. Returns how many it pruned.
+   */
+  prune(): number {
+    return this.history.prune(this.#aheadFrom(), this.size());
   }
 
   /**

@@ -16,6 +16,7 @@ import { Sealer } from "../../durable-objects/sealer.ts";
 import { TransparencyLog } from "../../durable-objects/transparency-log.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { TILE_WIDTH } from "../../src/log/tiles.ts";
+import { RETAINED_ENTRIES } from "../../durable-objects/log-history.ts";
 
 /** A log over an object's storage, as the object opens it (nothing kept in memory yet). */
 function openLog(state: DurableObjectState, repo: string, retained?: number): TransparencyLog {
@@ -385,10 +386,13 @@ describe("transparency log", () => {
       const before = rootOfStored(state).entries.map((e) => new Uint8Array(e));
       const first = await log.publish(bucket);
       expect(first.size).toBe(before.length);
+      expect(log.history.prunedBelow()).toBe(0);
 
-      // Below the last full tile the checkpoint stored, all but the newest 256 entries are gone.
+      // Below the last full tile the checkpoint stored, all but the newest 256 entries go.
       const pruned = Math.floor((first.size - TILE_WIDTH) / TILE_WIDTH) * TILE_WIDTH;
       expect(pruned).toBeGreaterThan(start);
+      expect(log.prune()).toBe(pruned);
+      expect(log.prune()).toBe(0);
       expect(log.history.prunedBelow()).toBe(pruned);
       expect(count("log_entries WHERE idx < ?", pruned)).toBe(0);
       expect(count("log_entries")).toBe(first.size - pruned);
@@ -407,6 +411,7 @@ describe("transparency log", () => {
           .slice(first.size - pruned),
       ];
       const second = await log.publish(bucket);
+      expect(log.prune()).toBeGreaterThan(0);
       const tree = new MerkleAccumulator();
       for (const e of entries) tree.appendSync(leafHashSync(e));
       expect(second).toMatchObject({ size: entries.length, rootHash: toHex(tree.rootSync()) });
@@ -451,5 +456,36 @@ describe("transparency log", () => {
         Array.from({ length: 5 }, (_, i) => `p/${(start + i) % 100}`).sort(),
       );
     });
+  });
+
+  it("prunes after a round's timestamp is out, once the log is longer than the entries it keeps whole", {
+    timeout: 120_000,
+  }, async () => {
+    const repo = "log-prune-round";
+    const { client } = await bootstrapped(repo, { bins: 4 });
+    const object = env.REPOSITORY.getByName(repo);
+    // Two entries short of two tiles past what the object keeps whole (RETAINED_ENTRIES): the push's
+    // entry makes one more, so its round's step, storing full tiles ahead, prunes one tile; the round's
+    // own entries (a bin, snapshot, timestamp), appended with its commit, make the second prunable.
+    await runInDurableObject(object, (_i: Repository, state) => {
+      const log = openLog(state, repo);
+      state.storage.transactionSync(() => {
+        const from = log.size();
+        const n = RETAINED_ENTRIES + 2 * TILE_WIDTH - 2 - from;
+        log.appendMany(Array.from({ length: n }, (_, i) => targetEntry(repo, `r/${from + i}`)));
+      });
+    });
+    const path = "r/last.tgz";
+    await client.changeTargets({ add: [{ path, length: 1, hashes: { sha256: await sha256Hex(utf8(path)) } }] });
+    await runInDurableObject(object, (_i: Repository, state) => {
+      const log = openLog(state, repo);
+      expect(log.history.prunedBelow()).toBe(2 * TILE_WIDTH);
+      const left = state.storage.sql.exec<{ first: number }>("SELECT MIN(idx) AS first FROM log_entries").one();
+      expect(left.first).toBe(2 * TILE_WIDTH);
+      expect(log.size() - 2 * TILE_WIDTH).toBeGreaterThanOrEqual(RETAINED_ENTRIES);
+    });
+    // The pages and proofs by path still find a pruned entry.
+    const { json } = await getJson(`/${repo}/log/proof/inclusion?path=${encodeURIComponent("r/300")}`);
+    expect(JSON.parse(json.entry)).toMatchObject({ path: "r/300" });
   });
 });
