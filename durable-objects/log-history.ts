@@ -1,6 +1,7 @@
 /**
  * The log's entries in the object's SQLite, kept only as long as the object
- * needs their bytes; what it needs of them forever is kept small.
+ * needs their bytes; what it needs of them for good, the history of each
+ * path, is kept apart and small.
  *
  * Every change the repository publishes is a log entry (transparency-log.ts),
  * and a busy registry appends thousands a second: each target pushed, and
@@ -9,15 +10,21 @@
  * costs about 300 bytes of SQLite, so the log would fill the object's 10 GB
  * in hours at 2,000 targets/s and in months at a registry's daily rate.
  *
+ * An entry about a target has a row in `log_history` from its append on:
+ * its index, path and type, which answer "the latest entry about this path"
+ * (proofs by path) and a target's page. (Rows of `log_entries` appended
+ * before that table existed carry their path themselves, in the index
+ * `log_entries_by_path`; each source holds an entry at most once, and the
+ * queries below read both.)
+ *
  * Once an entry's level-0 tile and entry bundle are in R2 (full tiles stored
  * ahead of a checkpoint, or published with one), R2 holds everything a
  * client or a proof needs of it. Pruning then, a contiguous range of entries
  * at a time, from the oldest:
  *
- *   - deletes their rows of `log_entries` (whole pages are freed and reused
- *     by the entries appended next), after copying the index, path and type
- *     of each entry about a target into `log_history`, which answers "the
- *     latest entry about this path" (proofs by path) and a target's page;
+ *   - deletes their rows of `log_entries`: whole pages are freed, reused by
+ *     the entries appended next, and no index changes but for rows that still
+ *     carry a path, which move it into `log_history` first;
  *   - deletes the tree's nodes below tile level 1 (tree levels 0–7) under
  *     them: the tiles in R2 hold them, and the right edge of the tree (the
  *     accumulator's peaks) and the partial tiles never lie in a pruned range.
@@ -28,7 +35,7 @@
  * entries are read from SQLite, and pruning moves in whole tiles.
  */
 import { TILE_HEIGHT, TILE_WIDTH } from "../src/log/tiles.ts";
-import { fromUtf8 } from "../src/lib/bytes.ts";
+import { jsonArray, jsonRuns } from "./json-rows.ts";
 
 /** Entries always kept whole at the log's end (whole tiles: a multiple of TILE_WIDTH). */
 export const RETAINED_ENTRIES = 65_536;
@@ -60,6 +67,21 @@ export class LogHistory {
     this.#sql = sql;
     this.#kv = kv;
     this.#retained = retained;
+  }
+
+  /** Records entries about paths as they are appended (transparency-log.ts), in the same transaction. */
+  record(entries: ReadonlyArray<{ index: number; path: string; type: string }>): void {
+    for (const run of jsonRuns(entries, (e) => [e.index, e.path, e.type])) {
+      if (run.rows)
+        this.#sql.exec(
+          `INSERT INTO log_history (idx, path, type)
+           SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ORDER BY key`,
+          jsonArray(run.rows),
+        );
+      else
+        for (const e of run.items)
+          this.#sql.exec("INSERT INTO log_history (idx, path, type) VALUES (?, ?, ?)", e.index, e.path, e.type);
+    }
   }
 
   /** Entries below this index are pruned: their bytes and low nodes are only in R2. */
@@ -116,28 +138,20 @@ export class LogHistory {
 
   /** The latest `limit` entries about `path` below `size`, oldest first. */
   entriesFor(path: string, size: number, limit: number): HistoryEntry[] {
-    const recent = this.#sql
-      .exec<{ idx: number; entry: ArrayBuffer }>(
-        "SELECT idx, entry FROM log_entries WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
+    return this.#sql
+      .exec<{ idx: number; type: string }>(
+        `SELECT idx, type FROM log_history WHERE path = ? AND idx < ?
+         UNION ALL SELECT idx, CAST(entry AS TEXT) ->> '$.type' FROM log_entries WHERE path = ? AND idx < ?
+         ORDER BY idx DESC LIMIT ?`,
+        path,
+        size,
         path,
         size,
         limit,
       )
       .toArray()
-      .map((r) => ({ index: r.idx, type: typeOf(r.entry) }));
-    const older =
-      recent.length < limit
-        ? this.#sql
-            .exec<{ idx: number; type: string }>(
-              "SELECT idx, type FROM log_history WHERE path = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
-              path,
-              Math.min(size, this.prunedBelow()),
-              limit - recent.length,
-            )
-            .toArray()
-            .map((r) => ({ index: r.idx, type: r.type }))
-        : [];
-    return [...recent, ...older].reverse();
+      .map((r) => ({ index: r.idx, type: r.type }))
+      .reverse();
   }
 
   /** The paths of the entries in [from, to), each once. */
@@ -166,8 +180,4 @@ export class LogHistory {
       .toArray()
       .map((r) => ({ index: r.idx, entry: new Uint8Array(r.entry) }));
   }
-}
-
-function typeOf(entry: ArrayBuffer): string {
-  return String((JSON.parse(fromUtf8(new Uint8Array(entry))) as { type: unknown }).type);
 }

@@ -386,9 +386,11 @@ const MIGRATIONS: readonly string[] = [
   END;
   `,
   /* 21: the log's entries pruned once their tiles are in R2 (durable-objects/log-history.ts) */ `
-  -- What stays of a pruned entry about a target: where it is in the log and
-  -- its type, for proofs by path and the target's page; its bytes are in the
-  -- entry bundle in R2. Entries without a path (metadata, roots) leave nothing.
+  -- Each entry about a target, from its append on: where it is in the log and
+  -- its type, for proofs by path and the target's page, kept once its row of
+  -- log_entries is pruned (its bytes are then in the entry bundle in R2).
+  -- Rows of log_entries appended before keep their path (log_entries_by_path)
+  -- until they are pruned, and then move it here.
   CREATE TABLE log_history (
     idx INTEGER PRIMARY KEY,
     path TEXT NOT NULL,

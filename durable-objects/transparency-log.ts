@@ -140,22 +140,25 @@ export class TransparencyLog {
     encode: (entry: E) => Uint8Array<ArrayBuffer> = encodeEntry,
   ): void {
     const first = this.size();
-    let next = first;
     const encoded = entries.map(encode);
-    const rows = entries.map(
-      (entry, i) => [next++, toHex(encoded[i] as Uint8Array), "path" in entry ? entry.path : null] as const,
-    );
+    const rows = encoded.map((bytes, i) => [first + i, toHex(bytes)] as const);
     for (const run of jsonRuns(rows, (row) => row)) {
       if (run.rows)
         this.#sql.exec(
-          `INSERT INTO log_entries (idx, entry, path)
-           SELECT value ->> 0, unhex(value ->> 1), value ->> 2 FROM json_each(?) WHERE true ORDER BY key`,
+          `INSERT INTO log_entries (idx, entry)
+           SELECT value ->> 0, unhex(value ->> 1) FROM json_each(?) WHERE true ORDER BY key`,
           jsonArray(run.rows),
         );
       else
-        for (const [idx, hex, path] of run.items)
-          this.#sql.exec("INSERT INTO log_entries (idx, entry, path) VALUES (?, ?, ?)", idx, fromHex(hex).buffer, path);
+        for (const [idx, hex] of run.items)
+          this.#sql.exec("INSERT INTO log_entries (idx, entry) VALUES (?, ?)", idx, fromHex(hex).buffer);
     }
+    // An entry about a path is found by it in the history, which outlives the entry's row (log-history.ts).
+    this.history.record(
+      entries.flatMap((entry, i) =>
+        "path" in entry ? [{ index: first + i, path: entry.path, type: entry.type }] : [],
+      ),
+    );
     this.#keepAppended(first, encoded);
   }
 

@@ -151,11 +151,13 @@ describe("rows as JSON", () => {
         ),
       );
       const entries = sql
-        .exec<{ entry: ArrayBuffer; path: string }>(
-          "SELECT entry, path FROM log_entries WHERE path IS NOT NULL ORDER BY idx",
+        .exec<{ entry: ArrayBuffer; path: string; type: string }>(
+          "SELECT e.entry, h.path, h.type FROM log_entries e JOIN log_history h USING (idx) ORDER BY idx",
         )
         .toArray();
+      // Each entry's path kept exactly in the log's history (durable-objects/log-history.ts).
       expect(entries.map((e) => e.path)).toEqual(logged.map((t) => t.path));
+      expect(new Set(entries.map((e) => e.type))).toEqual(new Set(["target.add"]));
       for (const [i, t] of logged.entries()) {
         const expected = encodeEntry({ type: "target.add", repository: repo, path: t.path, hashes: t.hashes });
         expect(new Uint8Array(entries[i]?.entry ?? new ArrayBuffer(0)), t.path).toEqual(expected);

@@ -382,6 +382,18 @@ describe("transparency log", () => {
           log.appendMany(Array.from({ length: n }, (_, i) => targetEntry(repo, `p/${(from + i) % 100}`)));
         });
       append(1500);
+      // The first 300 as rows appended before the history existed: their path in their own row.
+      sql.exec(
+        `UPDATE log_entries SET path = (SELECT path FROM log_history WHERE log_history.idx = log_entries.idx)
+         WHERE idx >= ? AND idx < ?`,
+        start,
+        start + 300,
+      );
+      sql.exec("DELETE FROM log_history WHERE idx < ?", start + 300);
+      expect(count("log_history")).toBe(1200);
+      const legacy3 = Array.from({ length: 300 }, (_, i) => start + i).filter((j) => j % 100 === 3);
+      expect(log.latestIndexFor("p/3", start + 300)).toBe(legacy3.at(-1));
+      expect(log.history.entriesFor("p/3", start + 300, 100).map((e) => e.index)).toEqual(legacy3);
       // Every entry, read before any is pruned: the tree the pruned log must go on signing.
       const before = rootOfStored(state).entries.map((e) => new Uint8Array(e));
       const first = await log.publish(bucket);
@@ -398,8 +410,10 @@ describe("transparency log", () => {
       expect(count("log_entries")).toBe(first.size - pruned);
       for (let level = 0; level < 8; level++)
         expect(count("log_nodes WHERE level = ? AND idx < ?", level, pruned >> level), `level ${level}`).toBe(0);
-      // What stays of them: a row per entry about a target (the bootstrap's are about metadata and roots).
-      expect(count("log_history")).toBe(pruned - start);
+      // What stays of them: a row per entry about a target (the bootstrap's are about metadata and roots);
+      // those that carried their path in their row moved it into the history.
+      expect(count("log_history")).toBe(1500);
+      expect(count("log_entries WHERE path IS NOT NULL")).toBe(0);
       expect(log.size()).toBe(first.size);
 
       // The same tree goes on: entries appended are hashed on the pruned log's right edge.
