@@ -25,6 +25,8 @@ export interface GaugeSources {
   /** Accepted registry batches not yet in a published timestamp. */
   queuedTasks: number;
   logSize: number;
+  /** Log entries whose bytes are still in SQLite (the rest are pruned: log-history.ts). */
+  logKept: number;
   quarantined: number;
   /** null when KEY_ENCRYPTION_KEY is unusable. */
   kek: KekStatus | null;
@@ -208,6 +210,11 @@ export class RepositoryMetrics {
           : [],
       ),
       gauge("log_entries", "Entries in the repository's transparency log.", [one(g.logSize)]),
+      gauge(
+        "log_entries_kept",
+        "Log entries still whole in the object's SQLite; older ones are pruned once their tiles are in R2.",
+        [one(g.logKept)],
+      ),
       gauge(
         "storage_bytes",
         "Size of the repository object's SQLite database, in bytes (the platform allows 10 GB per object).",

@@ -573,6 +573,7 @@ export class Repository extends DurableObject<Env> {
       changedRoles: this.#p.publisher.roles.changedCount(),
       queuedTasks: this.#p.tasks.queued(),
       logSize: this.#p.tlog.size(),
+      logKept: this.#p.tlog.size() - this.#p.tlog.history.prunedBelow(),
       quarantined: this.#p.quarantine.list().length,
       kek,
       largestInvocation: this.#p.invocations.largest(),

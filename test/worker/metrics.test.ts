@@ -94,6 +94,8 @@ describe("metrics and structured logs", () => {
     expect(sample(text, "tuf_edge_queue_depth", { ...r, kind: "roles" })).toBe(0);
     // The log holds at least what the published timestamp commits to.
     expect(sample(text, "tuf_edge_log_entries", r)).toBeGreaterThanOrEqual(ts.signed["x-tuf-edge-log"].size);
+    // A small log is kept whole (log-history.ts prunes only past RETAINED_ENTRIES).
+    expect(sample(text, "tuf_edge_log_entries_kept", r)).toBe(sample(text, "tuf_edge_log_entries", r));
     // The largest publish run so far (the bootstrap: targets, snapshot, timestamp; its 4 bins' shared
     // version 1 was stored before the run) and what it spent.
     expect(sample(text, "tuf_edge_publish_invocation_largest", { ...r, what: "roles" })).toBe(1);
