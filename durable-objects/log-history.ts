@@ -41,11 +41,15 @@ import { jsonArray, jsonRuns } from "./json-rows.ts";
 export const RETAINED_ENTRIES = 65_536;
 
 /**
- * Entries pruned by one call at most (a few milliseconds of SQLite per
- * thousand): a publish's checkpoint and an import batch's tiles each prune
- * once, so the backlog an import leaves drains over the rounds after it.
+ * Entries pruned by one call at most: one block of SQLite work, about 2 µs
+ * an entry (a range of rows deleted; the import profile of
+ * `npm run bench -- --only bulk --bins 16384 --import 100000 --profile`).
+ * A round prunes once after its timestamp and an import batch once after
+ * its tiles, so pruning keeps up with a batch's 10,000 entries and the
+ * entries of the rounds between batches, and a backlog (an import on a code
+ * without pruning) drains over the rounds after it.
  */
-export const PRUNE_ENTRIES = 8_192;
+export const PRUNE_ENTRIES = 16_384;
 
 const PRUNED = "log-pruned-below";
 
