@@ -41,7 +41,8 @@ import { jsonArray, jsonRuns } from "./json-rows.ts";
 export const RETAINED_ENTRIES = 65_536;
 
 /**
- * Entries pruned by one call at most: one block of SQLite work, about 2 µs
+ * Entries pruned by one call at most (rows that still carry their path
+ * count more: MOVED_WEIGHT): one block of SQLite work, about 2 µs
  * an entry (a range of rows deleted; the import profile of
  * `npm run bench -- --only bulk --bins 16384 --import 100000 --profile`).
  * A round prunes once after its timestamp and an import batch once after
@@ -50,6 +51,23 @@ export const RETAINED_ENTRIES = 65_536;
  * without pruning) drains over the rounds after it.
  */
 export const PRUNE_ENTRIES = 16_384;
+
+/** Entries pruned per statement: four level-0 tiles. */
+const PRUNE_CHUNK = 4 * TILE_WIDTH;
+
+/**
+ * What a row that still carries its path (appended before `log_history`
+ * existed) costs beyond a plain one, in plain rows, against PRUNE_ENTRIES:
+ * its move into the history and the removal of its entry in
+ * `log_entries_by_path` are random writes into two indexes, where a plain
+ * row goes with its page. An estimate from two runs: `npm run bench --
+ * --only bulk --bins 16384 --import 100000 --baseline ed97fff` on 9667ae9,
+ * whose pruning moved every entry's path, imported 1.6 s slower than
+ * ed97fff (12.6 against 11.0 s), where a profile of 95bcb2c (the history
+ * written at append) puts its pruning at 0.15 s: about ten times the cost,
+ * so a call over such rows prunes about a tenth as many.
+ */
+const MOVED_WEIGHT = 9;
 
 const PRUNED = "log-pruned-below";
 
@@ -101,26 +119,40 @@ export class LogHistory {
    */
   prune(stored: number, size: number, limit = PRUNE_ENTRIES): number {
     const from = this.prunedBelow();
-    const bound = Math.min(stored, size - this.#retained, from + limit);
-    const to = Math.floor(bound / TILE_WIDTH) * TILE_WIDTH;
-    if (to <= from) return 0;
-    this.#sql.exec(
-      `INSERT INTO log_history (idx, path, type)
-       SELECT idx, path, CAST(entry AS TEXT) ->> '$.type' FROM log_entries
-       WHERE idx >= ? AND idx < ? AND path IS NOT NULL`,
-      from,
-      to,
-    );
-    this.#sql.exec("DELETE FROM log_entries WHERE idx >= ? AND idx < ?", from, to);
-    for (let level = 0; level < TILE_HEIGHT; level++) {
-      this.#sql.exec(
-        "DELETE FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ?",
-        level,
-        from >> level,
-        to >> level,
-      );
+    const end = Math.floor(Math.min(stored, size - this.#retained) / TILE_WIDTH) * TILE_WIDTH;
+    let to = from;
+    let spent = 0;
+    while (to < end && spent < limit) {
+      const next = Math.min(end, to + PRUNE_CHUNK);
+      // A row that still carries its path costs its move into the history and its index entry's removal.
+      const moved = this.#sql
+        .exec<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM log_entries WHERE idx >= ? AND idx < ? AND path IS NOT NULL",
+          to,
+          next,
+        )
+        .one().n;
+      if (moved > 0)
+        this.#sql.exec(
+          `INSERT INTO log_history (idx, path, type)
+           SELECT idx, path, CAST(entry AS TEXT) ->> '$.type' FROM log_entries
+           WHERE idx >= ? AND idx < ? AND path IS NOT NULL`,
+          to,
+          next,
+        );
+      this.#sql.exec("DELETE FROM log_entries WHERE idx >= ? AND idx < ?", to, next);
+      for (let level = 0; level < TILE_HEIGHT; level++) {
+        this.#sql.exec(
+          "DELETE FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ?",
+          level,
+          to >> level,
+          next >> level,
+        );
+      }
+      spent += next - to + MOVED_WEIGHT * moved;
+      to = next;
     }
-    this.#kv.put(PRUNED, to);
+    if (to > from) this.#kv.put(PRUNED, to);
     return to - from;
   }
 
