@@ -368,6 +368,9 @@ export class Repository extends DurableObject<Env> {
     this.#p.offlineStatus.remindExpiring(now.getTime(), OFFLINE_EXPIRY_WARNING_MS);
     await this.#p.documents.step();
     await this.#p.commits.resume();
+    // The log's entries whose tiles are in R2 and that rounds have not pruned yet (an idle repository, or
+    // one whose log was written before pruning): a bounded share each tick (log-history.ts).
+    this.#p.tlog.prune();
     // What health reads follows each tick, e.g. a signing key found not to unseal since a restart.
     await this.#p.site.publishStatus();
     return { resigned };

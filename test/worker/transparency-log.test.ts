@@ -16,7 +16,7 @@ import { Sealer } from "../../durable-objects/sealer.ts";
 import { TransparencyLog } from "../../durable-objects/transparency-log.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { TILE_WIDTH } from "../../src/log/tiles.ts";
-import { RETAINED_ENTRIES } from "../../durable-objects/log-history.ts";
+import { PRUNE_ENTRIES, RETAINED_ENTRIES } from "../../durable-objects/log-history.ts";
 
 /** A log over an object's storage, as the object opens it (nothing kept in memory yet). */
 function openLog(state: DurableObjectState, repo: string, retained?: number): TransparencyLog {
@@ -505,5 +505,29 @@ describe("transparency log", () => {
     // The pages and proofs by path still find a pruned entry.
     const { json } = await getJson(`/${repo}/log/proof/inclusion?path=${encodeURIComponent("r/300")}`);
     expect(JSON.parse(json.entry)).toMatchObject({ path: "r/300" });
+  });
+
+  it("each refresh (the cron's tick) prunes what rounds left, a bounded share at a time", {
+    timeout: 120_000,
+  }, async () => {
+    const repo = "log-prune-tick";
+    await bootstrapped(repo, { bins: 4 });
+    const object = env.REPOSITORY.getByName(repo);
+    const backlog = PRUNE_ENTRIES + 2 * TILE_WIDTH;
+    await runInDurableObject(object, async (_i: Repository, state) => {
+      const log = openLog(state, repo);
+      state.storage.transactionSync(() => {
+        const from = log.size();
+        const n = RETAINED_ENTRIES + backlog - from;
+        log.appendMany(Array.from({ length: n }, (_, i) => targetEntry(repo, `t/${from + i}`)));
+      });
+      // Their tiles stored (as an import batch stores them), which prunes one call's worth.
+      await log.storeFullTiles(new RepositoryBucket(env.BUCKET, repo));
+      expect(log.history.prunedBelow()).toBe(PRUNE_ENTRIES);
+    });
+    await runInDurableObject(object, async (instance: Repository, state) => {
+      await instance.refresh();
+      expect(openLog(state, repo).history.prunedBelow()).toBe(backlog);
+    });
   });
 });
