@@ -47,8 +47,9 @@ export const RETAINED_ENTRIES = 65_536;
  * `npm run bench -- --only bulk --bins 16384 --import 100000 --profile`).
  * A round prunes once after its timestamp and an import batch once after
  * its tiles, so pruning keeps up with a batch's 10,000 entries and the
- * entries of the rounds between batches, and a backlog (an import on a code
- * without pruning) drains over the rounds after it.
+ * entries of the rounds between batches; each refresh (the cron's tick)
+ * prunes once too, so a backlog (a log written before pruning) drains
+ * however quiet the repository.
  */
 export const PRUNE_ENTRIES = 16_384;
 
