@@ -2,7 +2,7 @@
  * The live operations figures `tuf-edge status` shows (and `--watch` keeps
  * refreshing): the repository's metrics endpoint (publish rounds and their
  * duration, pushes accepted and refused by reason, queue depth, log size,
- * quarantine) and key-encryption key re-seal progress, with a progress bar for
+ * quarantine, the object's storage against the platform's 10 GB) and key-encryption key re-seal progress, with a progress bar for
  * a long publish round (bootstrap, online-key rotation, a bulk import) and for
  * a re-seal under way.
  */
@@ -18,10 +18,19 @@ export interface OperationsView {
   /** The round under way: roles signed so far and still to sign. */
   round: { staged: number; pending: number };
   logEntries: number;
+  /** Log entries still whole in the object's SQLite (the rest are pruned), or null from a service without the gauge. */
+  logKept: number | null;
+  /** The object's SQLite, in bytes, or null from a service without the gauge. */
+  storageBytes: number | null;
   quarantined: number;
   failing: boolean;
   kek: (KekStatus & { sealed: number }) | null;
 }
+
+/** What the platform lets one Durable Object's SQLite hold. */
+const STORAGE_LIMIT_BYTES = 10e9;
+/** From this share of it on the line is red (docs/operators.md alerts at 8 GB). */
+const STORAGE_WARNING_SHARE = 0.8;
 
 type Samples = Array<{ name: string; labels: Record<string, string>; value: number }>;
 
@@ -41,8 +50,9 @@ export function parseExposition(text: string): Samples {
 
 export function operationsView(metrics: string, kek: KekStatus | null): OperationsView {
   const samples = parseExposition(metrics);
-  const value = (name: string, labels: Record<string, string> = {}) =>
-    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 0;
+  const sample = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? null;
+  const value = (name: string, labels: Record<string, string> = {}) => sample(name, labels) ?? 0;
   const refused: Record<string, number> = {};
   for (const s of samples)
     if (s.name === "tuf_edge_pushes_total" && s.labels.result === "refused" && s.labels.reason)
@@ -65,6 +75,8 @@ export function operationsView(metrics: string, kek: KekStatus | null): Operatio
       pending: value("tuf_edge_publish_round_roles", { state: "pending" }),
     },
     logEntries: value("tuf_edge_log_entries"),
+    logKept: sample("tuf_edge_log_entries_kept"),
+    storageBytes: sample("tuf_edge_storage_bytes"),
     quarantined: value("tuf_edge_quarantined_targets"),
     failing: value("tuf_edge_publish_failing") === 1,
     kek: kek ? { ...kek, sealed: Object.values(kek.sealedUnder).reduce((a, b) => a + b, 0) } : null,
@@ -93,8 +105,13 @@ export function renderOperations(v: OperationsView): string[] {
     "operations:",
     `  publish rounds: ${v.publishRounds.published} published, ${v.publishRounds.failed} failed; mean ${seconds(v.publishRounds.meanSeconds)}, last ${seconds(v.publishRounds.lastSeconds)}${v.failing ? color.red("  (failing, retrying)") : ""}`,
     `  pushes: ${v.pushes.accepted} accepted, ${Object.values(v.pushes.refused).reduce((a, b) => a + b, 0)} refused${refused ? ` (${refused})` : ""}`,
-    `  queue: ${v.queue.roles} role(s) to sign, ${v.queue.tasks} task(s) to publish   log: ${v.logEntries} entries   quarantined: ${v.quarantined}`,
+    `  queue: ${v.queue.roles} role(s) to sign, ${v.queue.tasks} task(s) to publish   log: ${v.logEntries} entries${v.logKept === null ? "" : ` (${v.logKept} kept whole)`}   quarantined: ${v.quarantined}`,
   ];
+  if (v.storageBytes !== null) {
+    const share = v.storageBytes / STORAGE_LIMIT_BYTES;
+    const text = `  storage: ${(v.storageBytes / 1e6).toFixed(1)} MB of the 10 GB a repository's object may hold (${(share * 100).toFixed(1)} %)`;
+    lines.push(share >= STORAGE_WARNING_SHARE ? color.red(text) : text);
+  }
   const roundTotal = v.round.staged + v.round.pending;
   if (v.round.pending > 0) lines.push(`  publishing ${barText(v.round.staged, roundTotal)} roles signed`);
   if (v.kek) {
