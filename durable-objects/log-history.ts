@@ -114,9 +114,10 @@ export class LogHistory {
 
   /**
    * Prunes the oldest entries whose level-0 tiles are all stored below
-   * `stored` (a tree size whose full tiles and entry bundles are in R2), at
-   * most `limit`, never any of the newest retained entries of a log of
-   * `size`. Returns how many it pruned.
+   * `stored` (a tree size whose full tiles and entry bundles are in R2),
+   * never any of the newest retained entries of a log of `size`: PRUNE_CHUNK
+   * entries a statement, until `limit` is spent (a plain row counts 1, a row
+   * that carries its path 1 + MOVED_WEIGHT). Returns how many it pruned.
    */
   prune(stored: number, size: number, limit = PRUNE_ENTRIES): number {
     const from = this.prunedBelow();
