@@ -314,8 +314,9 @@ export class TransparencyLog {
   /**
    * Prunes (log-history.ts) the oldest entries whose level-0 tiles and entry
    * bundles are all in R2, at most PRUNE_ENTRIES: after full tiles are stored
-   * ahead, and after a round's timestamp is out (publisher.ts), so no
-   * timestamp waits for it. Returns how many it pruned.
+   * ahead, after a round's timestamp is out (publisher.ts, so no timestamp
+   * waits for it), and on each refresh (the cron's tick). Returns how many
+   * it pruned.
    */
   prune(): number {
     return this.history.prune(this.#aheadFrom(), this.size());
