@@ -99,7 +99,7 @@ function storageTable(points: Point[]): Table {
       ],
     ],
     notes: [
-      "SQLite's dbstat (pages in use, by table and index) of the object's local database, read after each import step, ÷ the targets the repository listed then. The transparency log's rows count every entry: one per target change and one per metadata file published. 10 GB is the platform's SQLite storage per Durable Object.",
+      "SQLite's dbstat (pages in use, by table and index) of the object's local database, read after each import step, ÷ the targets the repository listed then. The transparency log appends an entry per target change and per metadata file published; the object keeps the newest 65,536 whole and, of older ones whose tiles are in R2, a history row per target change (durable-objects/log-history.ts), so log_entries and log_nodes hold a backlog while pruning catches up with an import. 10 GB is the platform's SQLite storage per Durable Object.",
     ],
   };
 }
