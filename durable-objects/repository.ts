@@ -570,13 +570,14 @@ export class Repository extends DurableObject<Env> {
     } catch (error) {
       if (!(error instanceof KekError)) throw error;
     }
+    const logSize = this.#p.tlog.size();
     return this.#p.metrics.families({
       status: await this.#p.status(),
       round: this.#p.publisher.roles.roundProgress(),
       changedRoles: this.#p.publisher.roles.changedCount(),
       queuedTasks: this.#p.tasks.queued(),
-      logSize: this.#p.tlog.size(),
-      logKept: this.#p.tlog.size() - this.#p.tlog.history.prunedBelow(),
+      logSize,
+      logKept: logSize - this.#p.tlog.history.prunedBelow(),
       quarantined: this.#p.quarantine.list().length,
       kek,
       largestInvocation: this.#p.invocations.largest(),

@@ -10,15 +10,9 @@
  * log's size and root hash in the timestamp it then signs. Entries whose
  * tiles are in R2 are pruned from SQLite (log-history.ts).
  */
-import { type InclusionProof, PublishedTiles } from "../src/log/tile-proofs.ts";
+import { type InclusionProof, type PublishedTiles, publishedTiles } from "../src/log/tile-proofs.ts";
 import { fromHex, toHex, utf8 } from "../src/lib/bytes.ts";
-import {
-  addCosignatures,
-  CosignatureV1Verifier,
-  parseCheckpoint,
-  signCheckpoint,
-  verifyCosignatures,
-} from "../src/log/checkpoint.ts";
+import { addCosignatures, CosignatureV1Verifier, signCheckpoint, verifyCosignatures } from "../src/log/checkpoint.ts";
 import { encodeEntry, type LogEntry } from "../src/log/entry.ts";
 import {
   inclusionProof,
@@ -481,11 +475,9 @@ export class TransparencyLog {
   #publishedTiles(bucket: RepositoryBucket): PublishedTiles {
     const note = this.#kv.get<string>(CHECKPOINT);
     if (!note) throw new Error("the log has pruned entries but no checkpoint");
-    const signed = parseCheckpoint(parseNote(note).text);
-    return new PublishedTiles(signed.size, signed.rootHash, async (path) => {
+    return publishedTiles(note, async (path) => {
       const file = await bucket.getLog(path);
-      if (!file) throw new Error(`the log has no ${path} though its checkpoint signs a tree that needs it`);
-      return new Uint8Array(await file.arrayBuffer());
+      return file ? new Uint8Array(await file.arrayBuffer()) : null;
     });
   }
 

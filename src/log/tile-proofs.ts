@@ -9,6 +9,8 @@
  * nodes give (durable-objects/transparency-log.ts).
  */
 import { toHex } from "../lib/bytes.ts";
+import { parseCheckpoint } from "./checkpoint.ts";
+import { parseNote } from "./note.ts";
 import { consistencyProof, inclusionProof, leafHash, rootHash, type SubtreeHashes } from "./merkle.ts";
 import { decodeEntryBundle, entriesPath, entryTile, subtreeHashesFromTiles, TILE_WIDTH, type Tile } from "./tiles.ts";
 
@@ -32,6 +34,23 @@ export interface ConsistencyProof {
   proof: string[];
   fromRoot: string;
   toRoot: string;
+}
+
+/**
+ * The log as the checkpoint note `checkpoint` (its text or bytes; null: none
+ * yet, an empty log) publishes it, its files read with `read` (null: not stored,
+ * which a tree the checkpoint signs cannot be).
+ */
+export function publishedTiles(
+  checkpoint: string | Uint8Array | null,
+  read: (path: string) => Promise<Uint8Array | null>,
+): PublishedTiles {
+  const signed = checkpoint === null ? null : parseCheckpoint(parseNote(checkpoint).text);
+  return new PublishedTiles(signed?.size ?? 0, signed?.rootHash ?? new Uint8Array(32), async (path) => {
+    const file = await read(path);
+    if (!file) throw new Error(`the log has no ${path} though its checkpoint signs a tree that needs it`);
+    return file;
+  });
 }
 
 /** The log as published at `publishedSize` (what the served checkpoint signs). */

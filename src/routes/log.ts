@@ -21,9 +21,7 @@ import { ProblemError } from "../http/problem.ts";
 import { existingRepository, requireRepository } from "../http/repository-param.ts";
 import { unwrap } from "../http/unwrap.ts";
 import { validate } from "../http/validate.ts";
-import { parseCheckpoint } from "../log/checkpoint.ts";
-import { parseNote } from "../log/note.ts";
-import { PublishedTiles } from "../log/tile-proofs.ts";
+import { type PublishedTiles, publishedTiles } from "../log/tile-proofs.ts";
 import { parseTilePath } from "../log/tiles.ts";
 import { Published } from "../pages/published.ts";
 import { TargetPathSchema } from "../schemas/target-path.ts";
@@ -45,16 +43,11 @@ const noTree = (published: number, size: number) =>
   });
 
 /** The log as its served checkpoint publishes it (404 for a repository that does not exist). */
-async function publishedTiles(c: Context<AppEnv>): Promise<PublishedTiles> {
+async function servedTiles(c: Context<AppEnv>): Promise<PublishedTiles> {
   await requireRepository(c);
   const published = new Published(c);
   const checkpoint = await published.log("checkpoint", true);
-  const signed = checkpoint ? parseCheckpoint(parseNote(checkpoint.bytes).text) : null;
-  return new PublishedTiles(signed?.size ?? 0, signed?.rootHash ?? new Uint8Array(32), async (path) => {
-    const file = await published.log(path, false);
-    if (!file) throw new Error(`the log has no ${path} though its checkpoint signs a tree that needs it`);
-    return file.bytes;
-  });
+  return publishedTiles(checkpoint?.bytes ?? null, async (path) => (await published.log(path, false))?.bytes ?? null);
 }
 
 export const log = new Hono<AppEnv>()
@@ -93,7 +86,7 @@ export const log = new Hono<AppEnv>()
       const repository = await existingRepository(c);
       return c.json(unwrap(await repository.logInclusion(query)).proof);
     }
-    const tiles = await publishedTiles(c);
+    const tiles = await servedTiles(c);
     const size = query.size ?? tiles.publishedSize;
     if (size < 1 || size > tiles.publishedSize) throw noTree(tiles.publishedSize, size);
     if (query.index >= size) {
@@ -103,7 +96,7 @@ export const log = new Hono<AppEnv>()
   })
   .get("/proof/consistency", validate("query", ConsistencyQuery), async (c) => {
     const { from, to } = c.req.valid("query");
-    const tiles = await publishedTiles(c);
+    const tiles = await servedTiles(c);
     if (from < 1 || from > to || to > tiles.publishedSize) {
       throw new ProblemError(404, {
         code: "not_found",
