@@ -357,12 +357,13 @@ export class Publisher {
   async #stageOffline(names: string[]): Promise<string[]> {
     const online: string[] = [];
     for (const name of names) {
-      const seenSeq = this.roles.seq(name);
       const file = this.#deps.delegations?.offlineFile(name);
       if (!file) {
         online.push(name);
         continue;
       }
+      // Read with the file, no await between: the change sequence its bytes reflect.
+      const seenSeq = this.roles.seq(name);
       const sha256 = await sha256Hex(file.bytes);
       await this.#deps.bucket.putMetadata(`${file.version}.${name}.json`, file.bytes, sha256);
       this.roles.recordStaged(

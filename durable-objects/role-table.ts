@@ -40,6 +40,18 @@ export interface Progress {
   hasChanges: boolean;
 }
 
+/**
+ * The condition of the partial indexes `roles_changed` (dirty > 0, by name)
+ * and `roles_staged` (staged_version IS NOT NULL, by name): SQLite uses a
+ * partial index only for a statement whose WHERE names the index's own
+ * condition (`dirty = 2` alone does not), so every statement below that
+ * looks for changed, claimed or staged roles says it. A round's statements
+ * then read the roles it touches, not all of them (16,386 rows at 16,384
+ * bins; test/worker/role-table-plans.test.ts checks their query plans).
+ */
+const CHANGED = "dirty > 0";
+const STAGED = "staged_version IS NOT NULL";
+
 /** The columns of PROGRESS_COLUMNS. */
 export interface ProgressRow extends Record<string, SqlStorageValue> {
   published_seq: number;
@@ -56,7 +68,7 @@ const stateValue = (key: string) => `IFNULL((SELECT value FROM state WHERE key =
  * statement: tasks.ts); progressOf() reads them back.
  */
 export const PROGRESS_COLUMNS = `${stateValue("published_seq")} AS published_seq, ${stateValue("round_seq")} AS round_seq,
-  ${stateValue("round_active")} AS round_active, EXISTS (SELECT 1 FROM roles WHERE dirty > 0) AS has_changes`;
+  ${stateValue("round_active")} AS round_active, EXISTS (SELECT 1 FROM roles WHERE ${CHANGED}) AS has_changes`;
 
 export function progressOf(row: ProgressRow): Progress {
   return {
@@ -107,13 +119,14 @@ export class RoleTable {
   }
 
   hasChanges(): boolean {
-    return this.#sql.exec("SELECT 1 FROM roles WHERE dirty > 0 LIMIT 1").toArray().length > 0;
+    return this.#sql.exec(`SELECT 1 FROM roles WHERE ${CHANGED} LIMIT 1`).toArray().length > 0;
   }
 
   hasClaimed(): boolean {
     return (
-      this.#sql.exec("SELECT 1 FROM roles WHERE dirty = 2 AND name NOT IN ('snapshot', 'timestamp') LIMIT 1").toArray()
-        .length > 0
+      this.#sql
+        .exec(`SELECT 1 FROM roles WHERE ${CHANGED} AND dirty = 2 AND name NOT IN ('snapshot', 'timestamp') LIMIT 1`)
+        .toArray().length > 0
     );
   }
 
@@ -149,7 +162,7 @@ export class RoleTable {
    * then, so a round resumed in a later invocation signs what it would have).
    */
   startRound(now: Date): void {
-    this.#sql.exec("UPDATE roles SET dirty = 2 WHERE dirty = 1");
+    this.#sql.exec(`UPDATE roles SET dirty = 2 WHERE ${CHANGED} AND dirty = 1`);
     this.#setState("round_seq", this.#state("change_seq"));
     this.#setState("round_started_at", now.getTime());
     this.#setState("round_active", 1);
@@ -165,8 +178,8 @@ export class RoleTable {
   roundProgress(): { staged: number; pending: number } {
     return this.#sql
       .exec<{ staged: number; pending: number }>(
-        `SELECT COALESCE(SUM(dirty != 2 AND staged_version IS NOT NULL), 0) AS staged, COALESCE(SUM(dirty = 2), 0) AS pending
-         FROM roles WHERE name NOT IN ('snapshot', 'timestamp')`,
+        `SELECT (SELECT COUNT(*) FROM roles WHERE ${STAGED} AND dirty != 2 AND name NOT IN ('snapshot', 'timestamp')) AS staged,
+           (SELECT COUNT(*) FROM roles WHERE ${CHANGED} AND dirty = 2 AND name NOT IN ('snapshot', 'timestamp')) AS pending`,
       )
       .one();
   }
@@ -174,7 +187,7 @@ export class RoleTable {
   /** Roles marked changed and not yet published (snapshot and timestamp aside). */
   changedCount(): number {
     return this.#sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM roles WHERE dirty > 0 AND name NOT IN ('snapshot', 'timestamp')")
+      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM roles WHERE ${CHANGED} AND name NOT IN ('snapshot', 'timestamp')`)
       .one().n;
   }
 
@@ -185,7 +198,7 @@ export class RoleTable {
   claimed(limit: number): string[] {
     return this.#sql
       .exec<{ name: string }>(
-        "SELECT name FROM roles WHERE dirty = 2 AND name NOT IN ('snapshot', 'timestamp') ORDER BY name LIMIT ?",
+        `SELECT name FROM roles WHERE ${CHANGED} AND dirty = 2 AND name NOT IN ('snapshot', 'timestamp') ORDER BY name LIMIT ?`,
         limit,
       )
       .toArray()
@@ -313,7 +326,7 @@ export class RoleTable {
     return this.#sql
       .exec<{ role: string; version: number; sha256: string; length: number }>(
         `SELECT name AS role, staged_version AS version, staged_sha256 AS sha256, staged_length AS length
-         FROM roles WHERE staged_version IS NOT NULL ORDER BY name`,
+         FROM roles WHERE ${STAGED} ORDER BY name`,
       )
       .toArray();
   }
@@ -323,7 +336,7 @@ export class RoleTable {
     this.#sql.exec(
       `UPDATE roles SET version = staged_version, expires = staged_expires, length = staged_length, sha256 = staged_sha256,
          staged_version = NULL, staged_expires = NULL, staged_length = NULL, staged_sha256 = NULL
-       WHERE staged_version IS NOT NULL`,
+       WHERE ${STAGED}`,
     );
     this.#setState("published_seq", this.#state("round_seq"));
     this.#setState("round_active", 0);
