@@ -142,14 +142,17 @@ export class TargetsIndex {
   /**
    * Marks each of `bins` changed by its own change (bin → seq): a run of
    * them per statement, as JSON (json-rows.ts; a group of pushes marks its
-   * bins once: group-rows.ts).
+   * bins once: group-rows.ts). As touch(), a bin already waiting for a round
+   * is left as it is: under a stream of pushes at 16,384 bins, many of a
+   * group's bins are already waiting, and each rewritten row is a page of
+   * the roles table written again at the group's commit.
    */
   touchEach(bins: ReadonlyMap<string, number>): void {
     for (const run of jsonRuns([...bins], ([name, seq]) => [name, seq])) {
       if (run.rows)
         this.#sql.exec(
           `UPDATE roles SET dirty = MAX(dirty, 1), seq = changed.value ->> 1
-           FROM json_each(?) AS changed WHERE roles.name = changed.value ->> 0`,
+           FROM json_each(?) AS changed WHERE roles.name = changed.value ->> 0 AND roles.dirty <> 1`,
           jsonArray(run.rows),
         );
       else for (const [name, seq] of run.items) this.touch([name], seq);

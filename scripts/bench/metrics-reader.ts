@@ -17,10 +17,24 @@ export async function largestInvocation(
 
 /** The sum of a counter's (or a gauge's) samples, every label set, in a repository's metrics, or null if it has none. */
 export async function counterTotal(base: string, repo: string, token: string, name: string): Promise<number | null> {
+  return (await counterTotals(base, repo, token, [name]))[name] ?? null;
+}
+
+/** counterTotal of each of `names`, from one read of the metrics. */
+export async function counterTotals<Name extends string>(
+  base: string,
+  repo: string,
+  token: string,
+  names: readonly Name[],
+): Promise<Record<Name, number | null>> {
   const response = await fetch(`${base}/${repo}/admin/metrics`, { headers: { Authorization: `Bearer ${token}` } });
   const text = await response.text();
-  let total: number | null = null;
-  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm")))
-    total = (total ?? 0) + Number(match[1]);
-  return total;
+  const out = {} as Record<Name, number | null>;
+  for (const name of names) {
+    let total: number | null = null;
+    for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm")))
+      total = (total ?? 0) + Number(match[1]);
+    out[name] = total;
+  }
+  return out;
 }

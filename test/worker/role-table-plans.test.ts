@@ -7,12 +7,15 @@
  * PLAN, which runs nothing) may only scan the partial indexes of changed and
  * staged roles (migration 22). The snapshot's `meta`, which lists every role,
  * is the one statement of a round that reads them all, and is not made here.
+ * A group of pushes marking its bins changed rewrites only the rows that
+ * change: a bin already waiting for a round is left as it is.
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
+import { TargetsIndex } from "../../durable-objects/targets-index.ts";
 
 interface Statement {
   query: string;
@@ -91,6 +94,39 @@ describe("a publish round's statements on the roles table", () => {
         .map((s) => ({ query: s.query.replace(/\s+/g, " "), scans: fullScans(sql, s) }))
         .filter((s) => s.scans.length > 0);
       expect(scanning).toEqual([]);
+    });
+  });
+});
+
+describe("a group of pushes marking its bins changed (TargetsIndex.touchEach)", () => {
+  it("rewrites a clean or claimed bin's row, and leaves a bin already waiting for a round as it is", async () => {
+    await runInDurableObject(env.REPOSITORY.getByName("role-table-touch"), async (_i: Repository, state) => {
+      const { sql } = state.storage;
+      sql.exec("DELETE FROM roles");
+      new RoleTable(sql).create([binName(1), binName(2), binName(3)]);
+      // bins-001 clean, bins-002 waiting (changed by seq 5), bins-003 claimed by a round (seq 6).
+      sql.exec("UPDATE roles SET dirty = 0, seq = 4 WHERE name = ?", binName(1));
+      sql.exec("UPDATE roles SET dirty = 1, seq = 5 WHERE name = ?", binName(2));
+      sql.exec("UPDATE roles SET dirty = 2, seq = 6 WHERE name = ?", binName(3));
+      const statements: Statement[] = [];
+      new TargetsIndex(recording(sql, statements)).touchEach(
+        new Map([
+          [binName(1), 9],
+          [binName(2), 9],
+          [binName(3), 9],
+        ]),
+      );
+      const rows = sql
+        .exec<{ name: string; dirty: number; seq: number }>("SELECT name, dirty, seq FROM roles WHERE name GLOB 'bins-*' ORDER BY name")
+        .toArray();
+      expect(rows).toEqual([
+        { name: binName(1), dirty: 1, seq: 9 },
+        // The round that claims it reads its rows and its seq then; rewriting it would only cost a write.
+        { name: binName(2), dirty: 1, seq: 5 },
+        // Its new seq keeps it changed once the round under way stages it.
+        { name: binName(3), dirty: 2, seq: 9 },
+      ]);
+      expect(statements).toHaveLength(1);
     });
   });
 });

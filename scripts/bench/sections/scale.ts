@@ -34,7 +34,7 @@ import { loadFront, startBenchInstance } from "../instance.ts";
 import { type HotFunction, hotFunctions, connectInspector, ownCpuMs } from "../inspector.ts";
 import { type BusyRuns, busyRuns } from "../busy-runs.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
-import { counterTotal, largestInvocation } from "../metrics-reader.ts";
+import { counterTotal, counterTotals, largestInvocation } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
@@ -54,6 +54,35 @@ const LONG_RUN_MS = 50;
 const profileFile = (label: string) =>
   join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
 
+const ROUND_COUNTERS = [
+  "tuf_edge_publish_round_duration_seconds_count",
+  "tuf_edge_publish_round_duration_seconds_sum",
+  "tuf_edge_metadata_files_published_total",
+] as const;
+
+/** The publish rounds' counters (rounds ended, their seconds, the files they published), read at once. */
+const roundCounters = (base: string, token: string) => counterTotals(base, REPO, token, ROUND_COUNTERS);
+
+/** What the rounds that ended between two reads of roundCounters() did, or null for a code without those metrics. */
+function roundsDuring(
+  before: Awaited<ReturnType<typeof roundCounters>>,
+  after: Awaited<ReturnType<typeof roundCounters>>,
+): Figures["rounds"] {
+  const delta = (name: (typeof ROUND_COUNTERS)[number]) => {
+    const [a, b] = [after[name], before[name]];
+    return a === null || b === null ? null : a - b;
+  };
+  const count = delta("tuf_edge_publish_round_duration_seconds_count");
+  if (count === null) return null;
+  const seconds = delta("tuf_edge_publish_round_duration_seconds_sum");
+  const files = delta("tuf_edge_metadata_files_published_total");
+  return {
+    count,
+    meanMs: count > 0 && seconds !== null ? (seconds * 1000) / count : null,
+    filesPerRound: count > 0 && files !== null ? files / count : null,
+  };
+}
+
 interface Figures {
   code: string;
   bootstrapS: number;
@@ -66,6 +95,8 @@ interface Figures {
   storageBytesPerTarget: number | null;
   /** The object's SQLite growth from the import's end to the drain's ÷ targets accepted meanwhile, or null (no gauge). */
   storageGrowthPerTarget: number | null;
+  /** Publish rounds that ended while pushing and draining, their mean length and the files each signed on average (null: no such metrics). */
+  rounds: { count: number; meanMs: number | null; filesPerRound: number | null } | null;
   heapAfterPushesUsedMiB: number | null;
   heapAfterPushesTotalMiB: number | null;
   pushSeconds: number;
@@ -137,6 +168,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const storageBytes = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
     log(`  heap after import: ${heap ? (heap.usedBytes / MiB).toFixed(1) : "?"} MiB used`);
 
+    const roundsBefore = await roundCounters(base, bench.token);
+
     const { secret } = await client.addRegistryCredential("scale-registry", { kind: "hmac" });
     const registry = new RegistryClient({
       baseUrl: front,
@@ -199,6 +232,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const cpuSeconds = usage.workerdCores * usage.seconds;
     const heapAfter = inspector ? await inspector.heapUsage() : null;
     const storageAfter = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
+    const roundsAfter = await roundCounters(base, bench.token);
     const figures: Figures = {
       code: project.description,
       bootstrapS,
@@ -212,6 +246,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         storageBytes === null || storageAfter === null || accepted === 0
           ? null
           : (storageAfter - storageBytes) / accepted,
+      rounds: roundsDuring(roundsBefore, roundsAfter),
       heapAfterPushesUsedMiB: heapAfter ? heapAfter.usedBytes / MiB : null,
       heapAfterPushesTotalMiB: heapAfter ? heapAfter.totalBytes / MiB : null,
       pushSeconds: (pushEnd - start) / 1000,
@@ -285,6 +320,9 @@ export const scale: Section = {
           true,
         ),
         row("heap after pushes, MiB used", (f) => f.heapAfterPushesUsedMiB, true),
+        row("publish rounds while pushing and draining", (f) => f.rounds?.count ?? null, false),
+        row("publish round, mean ms", (f) => f.rounds?.meanMs ?? null, true),
+        row("files signed per round, mean", (f) => f.rounds?.filesPerRound ?? null, true),
         row("targets/s accepted while pushing", (f) => f.acceptedTargetsPerS, false),
         row("targets/s published (pushing + drain)", (f) => f.publishedTargetsPerS, false),
         row("ack p50, ms", (f) => f.ackMs.p50, true),
@@ -342,6 +380,7 @@ export const scale: Section = {
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running). The control: a second client reading GET /openapi.json alike at the same time, an answer the Worker builds without any binding (no object, no R2, no cache), so its time is what any read waits for in this runtime: workerd takes a new request between runs of the work already queued on its one thread, and here that work includes the object's and the local R2 and cache simulators'.`,
         "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –. Growth while pushing: the same gauge once everything pushed is published, less its value after the import, ÷ targets accepted (the pushes' rows, their log entries and those of every file their rounds published, less what pruning freed and the pushes reused).",
+        "Publish rounds: the rounds that published a timestamp between the import's end and the drain (deltas of tuf_edge_publish_round_duration_seconds and tuf_edge_metadata_files_published_total in GET /{repo}/admin/metrics), each from its start to its timestamp. A change accepted while a round runs waits for that round to end and for the next one, so with rounds back to back ack → published is between one and two rounds. Files: every file a round stored (bins, targets, snapshot, timestamp).",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
     };
