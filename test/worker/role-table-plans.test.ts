@@ -117,7 +117,9 @@ describe("a group of pushes marking its bins changed (TargetsIndex.touchEach)", 
         ]),
       );
       const rows = sql
-        .exec<{ name: string; dirty: number; seq: number }>("SELECT name, dirty, seq FROM roles WHERE name GLOB 'bins-*' ORDER BY name")
+        .exec<{ name: string; dirty: number; seq: number }>(
+          "SELECT name, dirty, seq FROM roles WHERE name GLOB 'bins-*' ORDER BY name",
+        )
         .toArray();
       expect(rows).toEqual([
         { name: binName(1), dirty: 1, seq: 9 },
