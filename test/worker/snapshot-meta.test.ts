@@ -44,15 +44,13 @@ const round = fc.record({
 });
 
 /** Bins enough to fill several parts, so that a round rejoins some parts and leaves others. */
-const manyBins = fc
-  .integer({ min: 0, max: 3 * PART_ROLES })
-  .map((n) =>
-    Array.from({ length: n }, (_, i) => ({
-      name: `bins-${i.toString(16).padStart(3, "0")}`,
-      version: i + 1,
-      staged: null,
-    })),
-  );
+const manyBins = fc.integer({ min: 0, max: 3 * PART_ROLES }).map((n) =>
+  Array.from({ length: n }, (_, i) => ({
+    name: `bins-${i.toString(16).padStart(3, "0")}`,
+    version: i + 1,
+    staged: null,
+  })),
+);
 
 describe("the snapshot's meta joined by SQLite in parts", () => {
   it("signs the bytes the member-by-member assembly signs after every round, or declines names that need escaping", async () => {
