@@ -4,12 +4,13 @@
  *
  * The snapshot lists every targets role (targets, every bin, every
  * delegation) with its version: `"name.json":{"version":N}`, in canonical key
- * order. At 16,384 bins, joining all of them took about 14 ms of the object's
- * CPU per round in workerd (reading and sorting 16,384 rows), whatever the
- * round changed: at 100 targets/s, rounds of about 15 files, that was 41 % of
- * the isolate's CPU. Here the listed roles are split, in canonical key order,
- * into parts of PART_ROLES roles (`roles.part`), and each part's members are
- * kept joined in `snapshot_parts` (migration 23). A round rejoins the parts
+ * order. Joining all of them reads and sorts every role each round, whatever
+ * the round changed: at 16,384 bins and 100 targets/s, rounds of about 15
+ * files, the bench's profile put that statement first, 19.4 % of the
+ * isolate's busy time (README, "A round reads what it changed"). Here the
+ * listed roles are split, in canonical key order, into parts of PART_ROLES
+ * roles (`roles.part`), and each part's members are kept joined in
+ * `snapshot_parts` (migration 23). A round rejoins the parts
  * of its staged roles, the only roles whose listed version it changes
  * (RoleTable.recordStaged; commitRound makes the staged version the
  * published one, which lists the same number), then joins the parts.
