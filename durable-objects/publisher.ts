@@ -29,6 +29,7 @@ import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { binExpiry } from "./freshness.ts";
 import { hashBins, type Settings } from "./settings.ts";
 import { PackVersions } from "./pack-versions.ts";
+import { SnapshotParts } from "./snapshot-parts.ts";
 import { type Reservations, RoleTable, type RoleVersion } from "./role-table.ts";
 import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
@@ -195,11 +196,13 @@ export class Publisher {
   readonly #deps: PublisherDeps;
   readonly roles: RoleTable;
   readonly #packs: PackVersions;
+  readonly #snapshotParts: SnapshotParts;
 
   constructor(deps: PublisherDeps) {
     this.#deps = deps;
     this.roles = new RoleTable(deps.sql);
     this.#packs = new PackVersions(deps.sql, this.roles);
+    this.#snapshotParts = new SnapshotParts(deps.sql);
   }
 
   /**
@@ -413,10 +416,11 @@ export class Publisher {
 
     const snapshotVersion = roles.reserveVersion("snapshot");
     const snapshotExpires = expiresAt(expiry, "snapshot", now);
-    // Every role's version, joined by SQLite (one row, not one per role); assembled here only if some
-    // role's name needs escaping. The bytes are the same either way (test/worker/snapshot-meta.test.ts).
+    // Every role's version, joined by SQLite in parts, of which the round rejoins those of the roles it staged
+    // (snapshot-parts.ts); assembled here only if some role's name needs escaping. The bytes are the same
+    // either way (test/worker/snapshot-meta.test.ts).
     const header = snapshotHeader(snapshotVersion, snapshotExpires);
-    const joined = roles.snapshotMeta();
+    const joined = this.#snapshotParts.joined();
     const snapshotFile =
       joined === null
         ? await signAssembled(

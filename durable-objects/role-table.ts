@@ -287,7 +287,8 @@ export class RoleTable {
   /**
    * Every targets role (targets and bins) with the version the next snapshot lists; a role added while
    * a round runs (a delegation) has no version yet and waits for the next round. In the order of the
-   * snapshot's keys (`name.json`), the order the snapshot lists them in.
+   * snapshot's keys (`name.json`), the order the snapshot lists them in (snapshot-parts.ts joins the
+   * same members in SQLite when no name needs escaping).
    */
   *currentVersions(): Generator<[string, number]> {
     const rows = this.#sql.exec<{ name: string; v: number }>(
@@ -295,32 +296,6 @@ export class RoleTable {
        WHERE name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0 ORDER BY name || '.json'`,
     );
     for (const row of rows) yield [row.name, row.v];
-  }
-
-  /**
-   * The snapshot's `meta` members for currentVersions(), joined by SQLite in
-   * one row: `"name.json":{"version":N}` for each role, comma-separated, in
-   * canonical key order, which is also the order the snapshot is served in
-   * (currentVersions()). Canonical JSON and JSON.stringify write such a
-   * member alike when the name is printable ASCII without `"` or `\` (as
-   * versionMember() does), and SQLite's byte order of those keys is the
-   * canonical order, so one string is both forms; null if some name is not,
-   * and the caller assembles the members one by one. A row per role costs
-   * its crossing from SQLite into JavaScript: at 16,384 bins, one per role
-   * was most of what a round's snapshot cost, and a second sort of every
-   * role for the served order was two thirds of what this statement cost.
-   */
-  snapshotMeta(): { canonical: string; json: string } | null {
-    const member = `'"' || name || '.json":{"version":' || IFNULL(staged_version, version) || '}'`;
-    const row = this.#sql
-      .exec<{ other: number; members: string | null }>(
-        `SELECT IFNULL(SUM(name GLOB '*[^ -~]*' OR instr(name, '"') > 0 OR instr(name, '\\') > 0), 0) AS other,
-           group_concat(${member}, ',' ORDER BY name || '.json') AS members
-         FROM roles WHERE name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0`,
-      )
-      .one();
-    const members = row.members ?? "";
-    return row.other > 0 ? null : { canonical: members, json: members };
   }
 
   /** The files the round under way stored, for the transparency log. */

@@ -406,6 +406,20 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX roles_changed ON roles (dirty, name) WHERE dirty > 0;
   CREATE INDEX roles_staged ON roles (name) WHERE staged_version IS NOT NULL;
   `,
+  /* 23: the snapshot's meta kept joined in parts, a round rejoins those it changed (snapshot-parts.ts) */ `
+  -- The part of the snapshot's meta that lists the role (ranges of the
+  -- canonical key order); NULL until the role is first listed and split.
+  ALTER TABLE roles ADD COLUMN part INTEGER;
+  CREATE INDEX roles_by_part ON roles (part) WHERE part IS NOT NULL;
+  CREATE INDEX roles_unparted ON roles (name) WHERE part IS NULL;
+  -- Each part's members, joined as the snapshot lists them, and whether every
+  -- name in it is printable ASCII without a quote or backslash.
+  CREATE TABLE snapshot_parts (
+    part INTEGER PRIMARY KEY,
+    members TEXT NOT NULL,
+    plain INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -1,0 +1,96 @@
+/**
+ * The snapshot's `meta`, kept joined in parts: a round rejoins only the parts
+ * holding the roles it staged, not every role of the repository.
+ *
+ * The snapshot lists every targets role (targets, every bin, every
+ * delegation) with its version: `"name.json":{"version":N}`, in canonical key
+ * order. Joining all of them reads and sorts every role each round, whatever
+ * the round changed: at 16,384 bins and 100 targets/s, rounds of about 15
+ * files, the bench's profile put that statement first, 19.4 % of the
+ * isolate's busy time (README, "A round reads what it changed"). Here the
+ * listed roles are split, in canonical key order, into parts of PART_ROLES
+ * roles (`roles.part`), and each part's members are kept joined in
+ * `snapshot_parts` (migration 23). A round rejoins the parts
+ * of its staged roles, the only roles whose listed version it changes
+ * (RoleTable.recordStaged; commitRound makes the staged version the
+ * published one, which lists the same number), then joins the parts.
+ *
+ * A listed role with no part yet (bootstrap's bins, a delegation's first
+ * version, a repository from before the parts) makes the next round split
+ * every listed role afresh: parts are ranges of the canonical order, and a
+ * role can only join one at its place by renumbering those after it. Listed
+ * roles are never unlisted (versions only grow; a removed delegation stays
+ * listed), so a part never loses a role between two splits.
+ *
+ * Canonical JSON and JSON.stringify write a member alike when the name is
+ * printable ASCII without `"` or `\`, and SQLite's byte order of such keys is
+ * the canonical order, so one string is both the signed and the served form
+ * (the snapshot is served in canonical key order); a part records whether all
+ * its names are such, and joined() declines otherwise: the caller assembles
+ * the members one by one (RoleTable.currentVersions).
+ */
+import type { Joined } from "../src/tuf/assembled.ts";
+
+/** Roles per part: about 4.5 KB of members for top-level bins, a page or two of SQLite rewritten when one of them changes. */
+export const PART_ROLES = 128;
+
+/** Roles the snapshot lists: every targets role with a version (snapshot and timestamp are not in its `meta`). */
+const LISTED = "name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0";
+const MEMBER = `'"' || name || '.json":{"version":' || IFNULL(staged_version, version) || '}'`;
+const PLAIN = `NOT (name GLOB '*[^ -~]*' OR instr(name, '"') > 0 OR instr(name, '\\') > 0)`;
+const JOIN = `group_concat(${MEMBER}, ',' ORDER BY name || '.json')`;
+
+export class SnapshotParts {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  /**
+   * The `meta` members of the snapshot that lists the roles' versions now
+   * (staged ones included), comma-separated without the braces, as signed
+   * and as served; null if some role's name needs escaping.
+   */
+  joined(): Joined | null {
+    if (this.#unparted()) this.#split();
+    else this.#rejoinStaged();
+    const row = this.#sql
+      .exec<{ members: string | null; plain: number }>(
+        "SELECT group_concat(members, ',' ORDER BY part) AS members, IFNULL(MIN(plain), 1) AS plain FROM snapshot_parts",
+      )
+      .one();
+    if (row.plain === 0) return null;
+    const members = row.members ?? "";
+    return { canonical: members, json: members };
+  }
+
+  /** Whether a listed role has no part yet (the partial index of roles without a part holds few rows). */
+  #unparted(): boolean {
+    return this.#sql.exec(`SELECT 1 FROM roles WHERE part IS NULL AND ${LISTED} LIMIT 1`).toArray().length > 0;
+  }
+
+  /** Splits every listed role into parts afresh, in canonical key order, and joins each part. */
+  #split(): void {
+    this.#sql.exec("UPDATE roles SET part = NULL WHERE part IS NOT NULL");
+    this.#sql.exec(
+      `UPDATE roles SET part = ranked.rank / ${PART_ROLES}
+       FROM (SELECT name, row_number() OVER (ORDER BY name || '.json') - 1 AS rank FROM roles WHERE ${LISTED}) AS ranked
+       WHERE roles.name = ranked.name`,
+    );
+    this.#sql.exec("DELETE FROM snapshot_parts");
+    this.#sql.exec(
+      `INSERT INTO snapshot_parts (part, members, plain)
+       SELECT part, ${JOIN}, MIN(${PLAIN}) FROM roles WHERE part IS NOT NULL AND ${LISTED} GROUP BY part`,
+    );
+  }
+
+  /** Rejoins the parts that hold a staged role. */
+  #rejoinStaged(): void {
+    this.#sql.exec(
+      `UPDATE snapshot_parts SET (members, plain) =
+         (SELECT ${JOIN}, MIN(${PLAIN}) FROM roles WHERE roles.part = snapshot_parts.part AND ${LISTED})
+       WHERE part IN (SELECT part FROM roles WHERE staged_version IS NOT NULL AND part IS NOT NULL)`,
+    );
+  }
+}
