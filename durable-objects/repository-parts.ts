@@ -302,6 +302,13 @@ export class RepositoryParts {
       bucket: this.bucket,
       log: this.tlog,
       status: () => this.status(),
+      turns: this.turns,
+      // An import's documents follow on alarms of their own once publishing is idle; while rounds run,
+      // each round's end starts the next run (#afterPublishRun).
+      continueSoon: async () => {
+        const { roles } = this.publisher;
+        if (!roles.hasChanges() && !roles.roundActive()) await ctx.storage.setAlarm(Date.now());
+      },
     });
   }
 

@@ -11,6 +11,21 @@
  *                         ENTRIES_PER_RUN new log entries are looked at per
  *                         run; the next run continues).
  * The pages and health then never ask this object anything.
+ *
+ * The target documents come after the metadata, never in its way:
+ *   - a run writes them in batches of WRITE_CONCURRENCY and waits for the
+ *     object's next turn between two batches (turns.ts), so a push or a
+ *     round's next slice that arrives meanwhile waits for one batch, not
+ *     for the run;
+ *   - a run that leaves entries behind (an import's thousands of new
+ *     targets) asks for the next one (`continueSoon`, the alarm) only when
+ *     publishing is idle; while rounds run, each round's end starts the next
+ *     run, so the pages fall behind under a long stream of pushes and catch
+ *     up once it ends;
+ *   - a document written for the first time is not purged from the edge
+ *     cache: a miss is never cached (src/http/edge-cache.ts), so there is
+ *     nothing to drop. It is new when the target has no entry below the run's
+ *     first, since every earlier run wrote the documents of its entries.
  */
 import { purgeCached } from "../src/storage/edge-cache.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
@@ -25,7 +40,9 @@ import {
   type TargetLogDocument,
 } from "../src/pages/site-status.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
+import type { HistoryEntry } from "./log-history.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
+import type { Turns } from "./turns.ts";
 
 const CURSOR = "site-log-cursor";
 const STATUS_SHA = "site-status-sha256";
@@ -46,6 +63,20 @@ export interface SiteDocumentsDeps {
   bucket: RepositoryBucket;
   log: TransparencyLog;
   status: () => Promise<RepositoryStatus>;
+  /** Where a run waits between two batches of documents, for the object's next turn. */
+  turns: Turns;
+  /** Asks for another run soon (the alarm) if publishing is idle; a run that leaves entries behind calls it. */
+  continueSoon: () => Promise<void>;
+}
+
+/**
+ * Whether a target's document was written by an earlier run, so an edge
+ * cache may hold it: `entries` are its latest entries (at most `limit`,
+ * oldest first) and `from` the first entry the run looks at. A target with
+ * fewer than `limit` entries all at `from` or later had none before.
+ */
+export function documentExisted(entries: readonly HistoryEntry[], limit: number, from: number): boolean {
+  return entries.length >= limit || (entries[0]?.index ?? from) < from;
 }
 
 export class SiteDocuments {
@@ -95,8 +126,9 @@ export class SiteDocuments {
 
   async publish(): Promise<void> {
     const published = this.#deps.log.publishedSize();
-    await this.#publishTargets(published);
+    const behind = await this.#publishTargets(published);
     await this.publishStatus();
+    if (behind) await this.#deps.continueSoon();
   }
 
   async #publishStatus(logSize: number): Promise<void> {
@@ -138,27 +170,35 @@ export class SiteDocuments {
     return recent;
   }
 
-  /** Rewrites the document of every target with entries in [cursor, cursor + ENTRIES_PER_RUN). */
-  async #publishTargets(size: number): Promise<void> {
+  /**
+   * Rewrites the document of every target with entries in [cursor, cursor +
+   * ENTRIES_PER_RUN), a batch at a time; returns whether entries remain after them.
+   */
+  async #publishTargets(size: number): Promise<boolean> {
     const from = this.#deps.kv.get<number>(CURSOR) ?? 0;
     const to = Math.min(size, from + ENTRIES_PER_RUN);
-    if (to <= from) return;
+    if (to <= from) return false;
     const paths = this.#deps.log.history.pathsIn(from, to);
     for (let i = 0; i < paths.length; i += WRITE_CONCURRENCY) {
-      await Promise.all(paths.slice(i, i + WRITE_CONCURRENCY).map((path) => this.#publishTarget(path, size)));
+      if (i > 0) await this.#deps.turns.next();
+      await Promise.all(paths.slice(i, i + WRITE_CONCURRENCY).map((path) => this.#publishTarget(path, size, from)));
     }
     this.#deps.kv.put(CURSOR, to);
+    return to < this.#deps.log.publishedSize();
   }
 
-  async #publishTarget(path: string, size: number): Promise<void> {
-    const document: TargetLogDocument = { path, entries: this.#deps.log.history.entriesFor(path, size, PER_TARGET) };
-    const bytes = canonicalBytes(document);
-    await this.#write(siteTargetName(path), bytes, await sha256Hex(bytes));
+  async #publishTarget(path: string, size: number, from: number): Promise<void> {
+    const entries = this.#deps.log.history.entriesFor(path, size, PER_TARGET);
+    const bytes = canonicalBytes({ path, entries } satisfies TargetLogDocument);
+    await this.#write(siteTargetName(path), bytes, await sha256Hex(bytes), documentExisted(entries, PER_TARGET, from));
   }
 
-  /** Stores a document and drops the old copy from this location's edge cache (others expire it within seconds). */
-  async #write(name: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<void> {
+  /**
+   * Stores a document and, if an earlier one may be cached, drops it from
+   * this location's edge cache (others expire it within seconds).
+   */
+  async #write(name: string, bytes: Uint8Array<ArrayBuffer>, sha256: string, existed = true): Promise<void> {
     await this.#deps.bucket.putSite(name, bytes, sha256);
-    await purgeCached(this.#deps.bucket.siteKey(name)).catch(() => undefined);
+    if (existed) await purgeCached(this.#deps.bucket.siteKey(name)).catch(() => undefined);
   }
 }

@@ -1,0 +1,83 @@
+/**
+ * The pages' target documents (durable-objects/site-documents.ts) follow
+ * what was published, after the metadata and never in its way: an import's
+ * thousands of documents follow on their own alarms once publishing is idle
+ * (no push, no cron tick needed), and a rewritten document is dropped from
+ * this location's edge cache while a new one, which nothing can have
+ * cached, is not.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { documentExisted, ENTRIES_PER_RUN } from "../../durable-objects/site-documents.ts";
+import type { TargetLogDocument } from "../../src/pages/site-status.ts";
+import { BASE, bootstrapped, workerFetch } from "./helpers.ts";
+import { target } from "./stored-state.ts";
+
+/** The target's document in R2, or null. */
+async function documentOf(repo: string, path: string): Promise<TargetLogDocument | null> {
+  const object = await env.BUCKET.get(`${repo}/site/targets/${path}`);
+  return object ? ((await object.json()) as TargetLogDocument) : null;
+}
+
+/** Polls until `ready` holds (10 ms apart, at most `ms`); false if it never did. */
+async function eventually(ready: () => Promise<boolean>, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (await ready()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return ready();
+}
+
+describe("a target's document is new", () => {
+  const at = (...indexes: number[]) => indexes.map((index) => ({ index, type: "target.add" }));
+
+  it("when every one of its entries is at or after the run's first", () => {
+    expect(documentExisted(at(7), 100, 7)).toBe(false);
+    expect(documentExisted(at(7, 9), 100, 5)).toBe(false);
+  });
+
+  it("not when an entry is before it, or its entries fill the document (older ones may exist)", () => {
+    expect(documentExisted(at(6, 9), 100, 7)).toBe(true);
+    expect(documentExisted(at(...Array.from({ length: 3 }, (_, i) => 10 + i)), 3, 5)).toBe(true);
+  });
+});
+
+describe("the pages' target documents", () => {
+  it("of an import larger than one run all follow on their own, with no further publish or cron tick", {
+    timeout: 60_000,
+  }, async () => {
+    const repo = "site-import";
+    const { client } = await bootstrapped(repo);
+    const add = await Promise.all(Array.from({ length: ENTRIES_PER_RUN * 2 + 50 }, (_, i) => target(`bulk/${i}.tgz`)));
+    await client.changeTargets({ add });
+    const missing = async () => {
+      const found = await Promise.all(add.map(async (t) => (await documentOf(repo, t.path)) !== null));
+      return add.filter((_, i) => !found[i]).map((t) => t.path);
+    };
+    // Before the documents followed on their own, one run (ENTRIES_PER_RUN entries) followed each publish:
+    // the last targets waited for the next push or the minute's cron tick.
+    expect(
+      await eventually(async () => (await missing()).length === 0, 30_000),
+      `${(await missing()).length} missing`,
+    ).toBe(true);
+    const last = await documentOf(repo, add.at(-1)?.path ?? "");
+    expect(last?.entries.map((e) => e.type)).toEqual(["target.add"]);
+  });
+
+  it("rewritten after a change is dropped from this location's edge cache: the page shows the change at once", async () => {
+    const repo = "site-rewrite";
+    const { client } = await bootstrapped(repo);
+    const path = "pkg/rewritten-1.0.tgz";
+    await client.changeTargets({ add: [await target(path)] });
+    expect(await eventually(async () => (await documentOf(repo, path)) !== null, 10_000)).toBe(true);
+    const pageOf = async () => (await workerFetch(`${BASE}/${repo}/-/target/${path}`)).text();
+    // The page's read puts the document in the edge cache (and this isolate's copy).
+    expect(await pageOf()).not.toContain("target.remove");
+
+    await client.changeTargets({ remove: [path] });
+    expect(
+      await eventually(async () => (await documentOf(repo, path))?.entries.at(-1)?.type === "target.remove", 10_000),
+    ).toBe(true);
+    expect(await pageOf()).toContain("target.remove");
+  });
+});
