@@ -34,6 +34,8 @@ export interface GaugeSources {
   largestInvocation: InvocationSpend | null;
   /** The object's SQLite database, in bytes (SqlStorage.databaseSize). */
   storageBytes: number;
+  /** Published log entries whose targets' pages documents are not rewritten yet (site-documents.ts). */
+  siteBehind: number;
   now: number;
 }
 
@@ -219,6 +221,11 @@ export class RepositoryMetrics {
         "storage_bytes",
         "Size of the repository object's SQLite database, in bytes (the platform allows 10 GB per object).",
         [one(g.storageBytes)],
+      ),
+      gauge(
+        "site_documents_behind",
+        "Published log entries whose targets' documents for the public pages are not rewritten yet.",
+        [one(g.siteBehind)],
       ),
       gauge("quarantined_targets", "Targets held in quarantine.", [one(g.quarantined)]),
       gauge("publish_failing", "1 while the last publish or refresh failed and is being retried.", [

@@ -582,6 +582,7 @@ export class Repository extends DurableObject<Env> {
       kek,
       largestInvocation: this.#p.invocations.largest(),
       storageBytes: this.#p.sql.databaseSize,
+      siteBehind: this.#p.site.behind(),
       now: Date.now(),
     });
   }

@@ -124,6 +124,11 @@ export class SiteDocuments {
     return (this.#deps.kv.get<string>(STATUS_BLOCKED) ?? "null") !== JSON.stringify(status.publishingBlocked);
   }
 
+  /** Published log entries whose targets' documents are not rewritten yet (a gauge in /metrics). */
+  behind(): number {
+    return Math.max(0, this.#deps.log.publishedSize() - (this.#deps.kv.get<number>(CURSOR) ?? 0));
+  }
+
   async publish(): Promise<void> {
     const published = this.#deps.log.publishedSize();
     const behind = await this.#publishTargets(published);

@@ -38,3 +38,27 @@ export async function counterTotals<Name extends string>(
   }
   return out;
 }
+
+/**
+ * Polls a gauge (counterTotal, every `everyMs`) until it reads 0 or `limitMs`
+ * pass; returns the gauge's first reading and how long it took to reach 0
+ * (null if it never did), or null if the code has no such gauge.
+ */
+export async function untilZero(
+  base: string,
+  repo: string,
+  token: string,
+  name: string,
+  limitMs: number,
+  everyMs = 250,
+): Promise<{ first: number; ms: number | null } | null> {
+  const start = performance.now();
+  const first = await counterTotal(base, repo, token, name);
+  if (first === null) return null;
+  for (let value = first; ; value = (await counterTotal(base, repo, token, name)) ?? 0) {
+    const ms = performance.now() - start;
+    if (value === 0) return { first, ms };
+    if (ms >= limitMs) return { first, ms: null };
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

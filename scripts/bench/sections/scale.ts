@@ -34,7 +34,7 @@ import { loadFront, startBenchInstance } from "../instance.ts";
 import { type HotFunction, hotFunctions, connectInspector, ownCpuMs } from "../inspector.ts";
 import { type BusyRuns, busyRuns } from "../busy-runs.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
-import { counterTotal, counterTotals, largestInvocation } from "../metrics-reader.ts";
+import { counterTotal, counterTotals, largestInvocation, untilZero } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
@@ -49,6 +49,8 @@ import type { BenchContext, Section, SectionResult, Table } from "../types.ts";
 const REPO = "bench-scale";
 /** A run of the isolate's work this long or longer (--profile) holds a read for half the acknowledgement goal (100 ms) or more. */
 const LONG_RUN_MS = 50;
+/** How long the bench waits for the pages' documents to follow the import before pushing anyway. */
+const PAGES_LIMIT_MS = 600_000;
 
 /** Where --profile writes the whole CPU profile of the pushing phase (this code; the baseline's beside it). */
 const profileFile = (label: string) =>
@@ -95,6 +97,8 @@ interface Figures {
   storageBytesPerTarget: number | null;
   /** The object's SQLite growth from the import's end to the drain's ÷ targets accepted meanwhile, or null (no gauge). */
   storageGrowthPerTarget: number | null;
+  /** The pages' target documents after the import: log entries behind when it was published, and seconds until none were (null: still behind at the limit), or null (no gauge). */
+  pages: { behind: number; seconds: number | null } | null;
   /** Publish rounds that ended while pushing and draining, their mean length and the files each signed on average (null: no such metrics). */
   rounds: { count: number; meanMs: number | null; filesPerRound: number | null } | null;
   heapAfterPushesUsedMiB: number | null;
@@ -167,6 +171,13 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const heap = inspector ? await inspector.heapUsage() : null;
     const storageBytes = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
     log(`  heap after import: ${heap ? (heap.usedBytes / MiB).toFixed(1) : "?"} MiB used`);
+    // The pages' target documents follow the import on their own (durable-objects/site-documents.ts); the pushes
+    // start once they have, so the push figures are the pushes' own. A code without the gauge starts at once.
+    const pages = await untilZero(base, REPO, bench.token, "tuf_edge_site_documents_behind", PAGES_LIMIT_MS);
+    if (pages)
+      log(
+        `  the pages' documents of ${fmt(pages.first)} log entries ${pages.ms === null ? `still behind after ${PAGES_LIMIT_MS / 1000} s` : `followed in ${(pages.ms / 1000).toFixed(1)} s`}`,
+      );
 
     const roundsBefore = await roundCounters(base, bench.token);
 
@@ -246,6 +257,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         storageBytes === null || storageAfter === null || accepted === 0
           ? null
           : (storageAfter - storageBytes) / accepted,
+      pages: pages && { behind: pages.first, seconds: pages.ms === null ? null : pages.ms / 1000 },
       rounds: roundsDuring(roundsBefore, roundsAfter),
       heapAfterPushesUsedMiB: heapAfter ? heapAfter.usedBytes / MiB : null,
       heapAfterPushesTotalMiB: heapAfter ? heapAfter.totalBytes / MiB : null,
@@ -319,6 +331,13 @@ export const scale: Section = {
           (f) => f.storageGrowthPerTarget,
           true,
         ),
+        row("the pages' documents after the import: log entries behind", (f) => f.pages?.behind ?? null, true),
+        row("the pages' documents after the import: s until none behind", (f) => f.pages?.seconds ?? null, true),
+        row(
+          "the pages' documents after the import: log entries followed per s",
+          (f) => (f.pages?.seconds ? f.pages.behind / f.pages.seconds : null),
+          false,
+        ),
         row("heap after pushes, MiB used", (f) => f.heapAfterPushesUsedMiB, true),
         row("publish rounds while pushing and draining", (f) => f.rounds?.count ?? null, false),
         row("publish round, mean ms", (f) => f.rounds?.meanMs ?? null, true),
@@ -377,6 +396,7 @@ export const scale: Section = {
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
         "Runs (--profile): a run is a stretch of the isolate's samples none of which is idle, from the last idle sample before it to its last (scripts/bench/busy-runs.ts). workerd takes a new request and fires a timer only between runs of the work queued on its thread, so a request that arrives during a run waits for its end. Outside the isolate: each sample's time since the one before beyond 1 ms (the thread in the local R2 and cache simulators' isolates, or in I/O), as the isolate's CPU row caps it.",
         "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",
+        `The pages' documents: tuf_edge_site_documents_behind (published log entries whose targets' documents for the public pages are not rewritten yet) once the import was published, read every 250 ms until 0, at most ${PAGES_LIMIT_MS / 1000} s; the pushes start after it (a code without that gauge: at once, its documents still following).`,
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running). The control: a second client reading GET /openapi.json alike at the same time, an answer the Worker builds without any binding (no object, no R2, no cache), so its time is what any read waits for in this runtime: workerd takes a new request between runs of the work already queued on its one thread, and here that work includes the object's and the local R2 and cache simulators'.`,
         "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –. Growth while pushing: the same gauge once everything pushed is published, less its value after the import, ÷ targets accepted (the pushes' rows, their log entries and those of every file their rounds published, less what pruning freed and the pushes reused).",
