@@ -76,7 +76,8 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
     targetsCount: settings ? s.targets.count() : 0,
     bins: settings?.bins ?? 0,
     roles: {
-      root: root ?? null,
+      // Its version and expiry: the file itself is served from R2 (RootHistory.latest also reads its bytes).
+      root: root ? { version: root.version, expires: root.expires } : null,
       targets: role("targets", targetsOffline),
       snapshot: role("snapshot"),
       timestamp: role("timestamp"),

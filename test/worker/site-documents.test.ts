@@ -4,13 +4,14 @@
  * thousands of documents follow on their own alarms once publishing is idle
  * (no push, no cron tick needed), and a rewritten document is dropped from
  * this location's edge cache while a new one, which nothing can have
- * cached, is not.
+ * cached, is not. The status document, and the operators' status call it is
+ * built from, name the root without its bytes.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { documentExisted, ENTRIES_PER_RUN } from "../../durable-objects/site-documents.ts";
-import type { TargetLogDocument } from "../../src/pages/site-status.ts";
-import { BASE, bootstrapped, workerFetch } from "./helpers.ts";
+import type { SiteStatus, TargetLogDocument } from "../../src/pages/site-status.ts";
+import { adminClient, BASE, bootstrapped, workerFetch } from "./helpers.ts";
 import { target } from "./stored-state.ts";
 
 /** The target's document in R2, or null. */
@@ -83,5 +84,17 @@ describe("the pages' target documents", () => {
       await eventually(async () => (await documentOf(repo, path))?.entries.at(-1)?.type === "target.remove", 10_000),
     ).toBe(true);
     expect(await pageOf()).toContain("target.remove");
+  });
+});
+
+describe("the status document and the status call", () => {
+  it("name the root by its version and expiry, not with its bytes", async () => {
+    const repo = "site-status-root";
+    await bootstrapped(repo);
+    const status = await adminClient(repo).status();
+    expect(status.roles.root).toEqual({ version: 1, expires: expect.any(String) });
+    const object = await env.BUCKET.get(`${repo}/site/status.json`);
+    const document = (await object?.json()) as SiteStatus;
+    expect(document.roles.root).toEqual(status.roles.root);
   });
 });
