@@ -15,6 +15,7 @@
  */
 import * as ed from "@noble/ed25519";
 import { toBase64, utf8 } from "../lib/bytes.ts";
+import type { Ed25519Signer } from "../tuf/signer.ts";
 import { concatBytes, readUint64, writeUint64 } from "../lib/bytes.ts";
 import { decodeBase64Strict } from "./errors.ts";
 import { LogError } from "./errors.ts";
@@ -162,8 +163,8 @@ export class CosignatureV1Verifier extends Ed25519KeyedVerifier {
 export class CosignatureV1Signer extends Ed25519KeyedSigner {
   readonly #now: () => number;
 
-  private constructor(key: VerifierKey, verifierKey: string, seed: Uint8Array, now: () => number) {
-    super(key, verifierKey, seed);
+  private constructor(key: VerifierKey, verifierKey: string, signer: Ed25519Signer, now: () => number) {
+    super(key, verifierKey, signer);
     this.#now = now;
   }
 
@@ -173,8 +174,8 @@ export class CosignatureV1Signer extends Ed25519KeyedSigner {
     seed: Uint8Array,
     now: () => number = () => Math.floor(Date.now() / 1000),
   ): Promise<CosignatureV1Signer> {
-    const { key, verifierKey, seed: copy } = await Ed25519KeyedSigner.keyOf(name, SIGNATURE_TYPE_COSIGNATURE_V1, seed);
-    return new CosignatureV1Signer(key, verifierKey, copy, now);
+    const { key, verifierKey, signer } = await Ed25519KeyedSigner.keyOf(name, SIGNATURE_TYPE_COSIGNATURE_V1, seed);
+    return new CosignatureV1Signer(key, verifierKey, signer, now);
   }
 
   verifier(): Promise<CosignatureV1Verifier> {

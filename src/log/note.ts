@@ -18,6 +18,7 @@
  */
 import * as ed from "@noble/ed25519";
 import { fromHex, fromUtf8, toBase64, toHex, utf8 } from "../lib/bytes.ts";
+import { Ed25519Signer } from "../tuf/signer.ts";
 import { sha256 } from "../lib/digest.ts";
 import { bytesEqual, concatBytes, readUint32, writeUint32 } from "../lib/bytes.ts";
 import { decodeBase64Strict } from "./errors.ts";
@@ -179,7 +180,9 @@ export class Ed25519NoteVerifier extends Ed25519KeyedVerifier {
 
 /**
  * What every Ed25519-keyed signer holds: the key's name, ID, public key, the
- * verifier key to publish, and the 32-byte RFC 8032 seed (never exposed).
+ * verifier key to publish, and the key itself (never exposed), which signs
+ * as the TUF signer does (src/tuf/signer.ts: the runtime's WebCrypto where it
+ * has Ed25519; the same bytes either way, Ed25519 being deterministic).
  */
 export abstract class Ed25519KeyedSigner implements NoteSigner {
   readonly name: string;
@@ -187,31 +190,32 @@ export abstract class Ed25519KeyedSigner implements NoteSigner {
   readonly publicKey: Uint8Array<ArrayBuffer>;
   /** The verifier key to publish for this signer. */
   readonly verifierKey: string;
-  readonly #seed: Uint8Array;
+  readonly #signer: Ed25519Signer;
 
-  protected constructor(key: VerifierKey, verifierKey: string, seed: Uint8Array) {
+  protected constructor(key: VerifierKey, verifierKey: string, signer: Ed25519Signer) {
     this.name = key.name;
     this.keyId = key.keyId;
     this.publicKey = key.publicKey;
     this.verifierKey = verifierKey;
-    this.#seed = seed;
+    this.#signer = signer;
   }
 
-  /** The verifier key (parsed and as text) of `type` for a key name and seed, checked. */
+  /** The verifier key (parsed and as text) of `type` for a key name and seed, checked, and the key that signs. */
   protected static async keyOf(
     name: string,
     type: number,
     seed: Uint8Array,
-  ): Promise<{ key: VerifierKey; verifierKey: string; seed: Uint8Array }> {
+  ): Promise<{ key: VerifierKey; verifierKey: string; signer: Ed25519Signer }> {
     requireKeyName(name);
     if (seed.length !== 32) throw new LogError("malformed_key", "an Ed25519 seed is 32 bytes");
-    const key = await ed25519VerifierKey(name, type, await ed.getPublicKeyAsync(seed));
-    return { key, verifierKey: await formatVerifierKey(name, type, key.publicKey), seed: Uint8Array.from(seed) };
+    const signer = await Ed25519Signer.fromSeed(seed);
+    const key = await ed25519VerifierKey(name, type, fromHex(signer.key.keyval.public));
+    return { key, verifierKey: await formatVerifierKey(name, type, key.publicKey), signer };
   }
 
   /** An Ed25519 signature with this key over `message`. */
-  protected signBytes(message: Uint8Array): Promise<Uint8Array> {
-    return ed.signAsync(message, this.#seed);
+  protected signBytes(message: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+    return this.#signer.sign(message);
   }
 
   abstract sign(text: Uint8Array<ArrayBuffer>): Promise<Uint8Array>;
@@ -221,8 +225,8 @@ export abstract class Ed25519KeyedSigner implements NoteSigner {
 export class Ed25519NoteSigner extends Ed25519KeyedSigner {
   /** From a key name and a 32-byte RFC 8032 secret seed. */
   static async fromSeed(name: string, seed: Uint8Array): Promise<Ed25519NoteSigner> {
-    const { key, verifierKey, seed: copy } = await Ed25519KeyedSigner.keyOf(name, SIGNATURE_TYPE_ED25519, seed);
-    return new Ed25519NoteSigner(key, verifierKey, copy);
+    const { key, verifierKey, signer } = await Ed25519KeyedSigner.keyOf(name, SIGNATURE_TYPE_ED25519, seed);
+    return new Ed25519NoteSigner(key, verifierKey, signer);
   }
 
   /**
