@@ -22,6 +22,8 @@ export interface OperationsView {
   logKept: number | null;
   /** The object's SQLite, in bytes, or null from a service without the gauge. */
   storageBytes: number | null;
+  /** Published log entries the target pages do not show yet, or null from a service without the gauge. */
+  pagesBehind: number | null;
   quarantined: number;
   failing: boolean;
   kek: (KekStatus & { sealed: number }) | null;
@@ -77,6 +79,7 @@ export function operationsView(metrics: string, kek: KekStatus | null): Operatio
     logEntries: value("tuf_edge_log_entries"),
     logKept: sample("tuf_edge_log_entries_kept"),
     storageBytes: sample("tuf_edge_storage_bytes"),
+    pagesBehind: sample("tuf_edge_site_documents_behind"),
     quarantined: value("tuf_edge_quarantined_targets"),
     failing: value("tuf_edge_publish_failing") === 1,
     kek: kek ? { ...kek, sealed: Object.values(kek.sealedUnder).reduce((a, b) => a + b, 0) } : null,
@@ -112,6 +115,10 @@ export function renderOperations(v: OperationsView): string[] {
     const text = `  storage: ${(v.storageBytes / 1e6).toFixed(1)} MB of the 10 GB a repository's object may hold (${(share * 100).toFixed(1)} %)`;
     lines.push(share >= STORAGE_WARNING_SHARE ? color.red(text) : text);
   }
+  if (v.pagesBehind !== null && v.pagesBehind > 0)
+    lines.push(
+      `  pages: ${v.pagesBehind} published log entries not yet on their targets' pages (they follow on their own)`,
+    );
   const roundTotal = v.round.staged + v.round.pending;
   if (v.round.pending > 0) lines.push(`  publishing ${barText(v.round.staged, roundTotal)} roles signed`);
   if (v.kek) {

@@ -23,10 +23,18 @@ tuf_edge_storage_bytes{repository="r"} 485000000`),
     expect(text).toContain("storage: 485.0 MB of the 10 GB a repository's object may hold (4.9 %)");
   });
 
+  it("shows how far the target pages are behind the log while they follow, and nothing once they have", () => {
+    expect(lines(exposition(`tuf_edge_site_documents_behind{repository="r"} 17133`))).toContain(
+      "pages: 17133 published log entries not yet on their targets' pages (they follow on their own)",
+    );
+    expect(lines(exposition(`tuf_edge_site_documents_behind{repository="r"} 0`))).not.toContain("pages:");
+  });
+
   it("leaves out what an older service does not report, rather than showing zeros", () => {
     const text = lines(exposition(""));
     expect(text).toContain("log: 1065512 entries   quarantined: 0");
     expect(text).not.toContain("kept whole");
     expect(text).not.toContain("storage:");
+    expect(text).not.toContain("pages:");
   });
 });
