@@ -85,12 +85,19 @@ export class SnapshotParts {
     );
   }
 
-  /** Rejoins the parts that hold a staged role. */
+  /**
+   * Rejoins the parts that hold a staged role. The staged roles are found
+   * through their partial index (`roles_staged`); `+part` keeps SQLite from
+   * taking the parts' index instead, whose condition `part IS NOT NULL` would
+   * otherwise match too and which holds every listed role: the search
+   * `part>?` then read all of them each round, whatever the round staged
+   * (test/worker/role-table-plans.test.ts).
+   */
   #rejoinStaged(): void {
     this.#sql.exec(
       `UPDATE snapshot_parts SET (members, plain) =
          (SELECT ${JOIN}, MIN(${PLAIN}) FROM roles WHERE roles.part = snapshot_parts.part AND ${LISTED})
-       WHERE part IN (SELECT part FROM roles WHERE staged_version IS NOT NULL AND part IS NOT NULL)`,
+       WHERE part IN (SELECT part FROM roles WHERE staged_version IS NOT NULL AND +part IS NOT NULL)`,
     );
   }
 }
