@@ -2,7 +2,7 @@
  * A tuf-edge instance for one benchmark section: `wrangler dev` on fresh
  * state, the workerd processes behind it, and an admin client.
  */
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { AdminClient, bootstrapRepository } from "../lib/admin-client.ts";
 import type { LocalInstance } from "../lib/local-instance.ts";
@@ -24,7 +24,12 @@ export interface BenchInstance {
   /** The workerd in front of it that `wrangler dev` uses as a proxy. */
   proxyPid: number | null;
   client(repo: string): AdminClient;
-  /** Stops wrangler dev and deletes its state (unless --keep-state). */
+  /**
+   * Stops wrangler dev. Its state stays until the whole run ends (bench.ts
+   * deletes the work folder then, unless --keep-state): deleting tens of
+   * thousands of files just before the next instance starts slowed that
+   * instance's R2 writes, so the code measured second looked slower.
+   */
   stop(): Promise<void>;
   /** Stops wrangler dev and keeps its state, for another instance on the same state. */
   stopKeepingState(): Promise<void>;
@@ -93,10 +98,7 @@ export async function startBenchInstance(
     workerPid,
     proxyPid,
     client: (repo) => new AdminClient({ baseUrl: instance.baseUrl, repo, token: secrets.ADMIN_TOKEN, fetch }),
-    stop: async () => {
-      await instance.stop();
-      if (!context.options.keepState) await rm(persistTo, { recursive: true, force: true });
-    },
+    stop: () => instance.stop(),
     stopKeepingState: () => instance.stop(),
   };
 }
