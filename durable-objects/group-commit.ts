@@ -16,11 +16,14 @@ import {
 } from "./invocation-budget.ts";
 import type { ImportHold } from "./import-hold.ts";
 import type { Publisher } from "./publisher.ts";
+import { RoundPacing } from "./round-pacing.ts";
 import type { Turns } from "./turns.ts";
 import { KekError } from "./sealer.ts";
 
 interface Waiter {
   seq: number;
+  /** Its place among the publishes asked for: a step's "idle" settles only those asked for before it began. */
+  ticket: number;
   resolve: (versions: PublishedVersions) => void;
   reject: (error: unknown) => void;
 }
@@ -82,12 +85,28 @@ export interface GroupCommitDeps {
   hold: ImportHold;
   /** Where a publish asked for by a push starts: its next turn (turns.ts). */
   turns: Pick<Turns, "next">;
+  /** How long a round rests after the one before it (round-pacing.ts); a default pacing if absent. */
+  pacing?: RoundPacing;
+  /** The clock the pacing reads and the wait it rests with; the runtime's if absent. */
+  clock?: RestClock;
 }
+
+/** Time for round pacing: now in ms since the epoch, and a wait of `ms`. */
+export interface RestClock {
+  now(): number;
+  rest(ms: number): Promise<void>;
+}
+
+const runtimeClock: RestClock = {
+  now: () => Date.now(),
+  rest: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 export class GroupCommit {
   readonly #publisher: Publisher;
   readonly #afterRun: (result: RunOutcome) => Promise<void>;
   #waiters: Waiter[] = [];
+  #tickets = 0;
   #running: Promise<void> | null = null;
   /** A publish was asked for while a run was under way: another run follows it. */
   #again = false;
@@ -98,6 +117,8 @@ export class GroupCommit {
   readonly #spent: InvocationLog;
   readonly #hold: ImportHold;
   readonly #turns: Pick<Turns, "next">;
+  readonly #pacing: RoundPacing;
+  readonly #clock: RestClock;
 
   constructor(deps: GroupCommitDeps) {
     this.#publisher = deps.publisher;
@@ -108,12 +129,17 @@ export class GroupCommit {
     this.#spent = deps.spent;
     this.#hold = deps.hold;
     this.#turns = deps.turns;
+    this.#pacing = deps.pacing ?? new RoundPacing();
+    this.#clock = deps.clock ?? runtimeClock;
   }
 
   /** Resolves once the change numbered `seq` (and all before it) is published (an import's hold ends). */
   publish(seq: number): Promise<PublishedVersions> {
     this.#hold.release();
-    const done = new Promise<PublishedVersions>((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
+    const ticket = ++this.#tickets;
+    const done = new Promise<PublishedVersions>((resolve, reject) =>
+      this.#waiters.push({ seq, ticket, resolve, reject }),
+    );
     this.#kick();
     return done;
   }
@@ -180,6 +206,8 @@ export class GroupCommit {
     let roles = 0;
     let logWrites = 0;
     let rounds = 0;
+    let restedMs = 0;
+    let rested = false;
     try {
       while (rounds < ROUNDS_PER_INVOCATION) {
         // An import's batches wait for its end: no new round starts (one under way finishes).
@@ -188,6 +216,21 @@ export class GroupCommit {
           result = { outcome: "held" };
           break;
         }
+        // A round about to start rests first if the one before it ended just now (round-pacing.ts).
+        if (!table.roundActive() && table.hasChanges()) {
+          const rest = rested ? 0 : this.#pacing.restBefore(this.#clock.now());
+          if (rest > 0) {
+            await this.#clock.rest(rest);
+            restedMs += rest;
+            rested = true;
+            continue; // An import's hold may have begun meanwhile.
+          }
+          rested = false;
+          this.#pacing.started(this.#clock.now());
+        }
+        // A step that finds nothing left vouches only for the changes asked for before it began: one
+        // stored and asked for while it is awaited (another caller resumes meanwhile) has its own round.
+        const askedBefore = this.#tickets;
         // Each staged role is at most one R2 write: the step stays within both budgets.
         const step = await this.#publisher.step(
           Math.max(0, Math.min(budget, r2Left())),
@@ -197,12 +240,15 @@ export class GroupCommit {
         budget -= step.staged + step.logWrites;
         roles += step.staged;
         logWrites += step.logWrites;
-        this.#settle(step.result === "idle");
+        this.#settle(step.result === "idle" ? askedBefore : 0);
         if (step.result === "idle") {
           result = { outcome: "idle" };
           break;
         }
-        if (step.result === "published") rounds++;
+        if (step.result === "published") {
+          rounds++;
+          this.#pacing.ended(this.#clock.now());
+        }
         if (step.result === "more" && (budget <= 0 || r2Left() <= 0 || logWrites >= LOG_WRITES_PER_INVOCATION)) break;
       }
     } catch (error) {
@@ -219,19 +265,23 @@ export class GroupCommit {
         rounds,
         r2Operations: this.#meter.operations - r2Before,
         wallMs: Date.now() - started,
+        restedMs,
         outcome: result.outcome,
       });
     await this.#afterRun(result);
     return result.outcome;
   }
 
-  /** Resolves the waiters whose changes are now published (all of them when nothing is left). */
-  #settle(everything: boolean): void {
+  /**
+   * Resolves the waiters whose changes are now published, and, when a step found nothing left,
+   * every waiter with a ticket up to `idleThrough` (a change that needed no role signed).
+   */
+  #settle(idleThrough: number): void {
     const published = this.#publisher.roles.publishedSeq();
     const versions = this.#publisher.versions();
     const still: Waiter[] = [];
     for (const w of this.#waiters) {
-      if (everything || w.seq <= published) w.resolve(versions);
+      if (w.ticket <= idleThrough || w.seq <= published) w.resolve(versions);
       else still.push(w);
     }
     this.#waiters = still;
