@@ -16,7 +16,6 @@ import {
 } from "./invocation-budget.ts";
 import type { ImportHold } from "./import-hold.ts";
 import type { Publisher } from "./publisher.ts";
-import { RoundPacing } from "./round-pacing.ts";
 import type { Turns } from "./turns.ts";
 import { KekError } from "./sealer.ts";
 
@@ -85,22 +84,7 @@ export interface GroupCommitDeps {
   hold: ImportHold;
   /** Where a publish asked for by a push starts: its next turn (turns.ts). */
   turns: Pick<Turns, "next">;
-  /** How long a round rests after the one before it (round-pacing.ts); a default pacing if absent. */
-  pacing?: RoundPacing;
-  /** The clock the pacing reads and the wait it rests with; the runtime's if absent. */
-  clock?: RestClock;
 }
-
-/** Time for round pacing: now in ms since the epoch, and a wait of `ms`. */
-export interface RestClock {
-  now(): number;
-  rest(ms: number): Promise<void>;
-}
-
-const runtimeClock: RestClock = {
-  now: () => Date.now(),
-  rest: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 export class GroupCommit {
   readonly #publisher: Publisher;
@@ -117,8 +101,6 @@ export class GroupCommit {
   readonly #spent: InvocationLog;
   readonly #hold: ImportHold;
   readonly #turns: Pick<Turns, "next">;
-  readonly #pacing: RoundPacing;
-  readonly #clock: RestClock;
 
   constructor(deps: GroupCommitDeps) {
     this.#publisher = deps.publisher;
@@ -129,8 +111,6 @@ export class GroupCommit {
     this.#spent = deps.spent;
     this.#hold = deps.hold;
     this.#turns = deps.turns;
-    this.#pacing = deps.pacing ?? new RoundPacing();
-    this.#clock = deps.clock ?? runtimeClock;
   }
 
   /** Resolves once the change numbered `seq` (and all before it) is published (an import's hold ends). */
@@ -206,8 +186,6 @@ export class GroupCommit {
     let roles = 0;
     let logWrites = 0;
     let rounds = 0;
-    let restedMs = 0;
-    let rested = false;
     try {
       while (rounds < ROUNDS_PER_INVOCATION) {
         // An import's batches wait for its end: no new round starts (one under way finishes).
@@ -215,18 +193,6 @@ export class GroupCommit {
         if (!table.roundActive() && this.#hold.until(Date.now()) !== null && table.hasChanges()) {
           result = { outcome: "held" };
           break;
-        }
-        // A round about to start rests first if the one before it ended just now (round-pacing.ts).
-        if (!table.roundActive() && table.hasChanges()) {
-          const rest = rested ? 0 : this.#pacing.restBefore(this.#clock.now());
-          if (rest > 0) {
-            await this.#clock.rest(rest);
-            restedMs += rest;
-            rested = true;
-            continue; // An import's hold may have begun meanwhile.
-          }
-          rested = false;
-          this.#pacing.started(this.#clock.now());
         }
         // A step that finds nothing left vouches only for the changes asked for before it began: one
         // stored and asked for while it is awaited (another caller resumes meanwhile) has its own round.
@@ -245,10 +211,7 @@ export class GroupCommit {
           result = { outcome: "idle" };
           break;
         }
-        if (step.result === "published") {
-          rounds++;
-          this.#pacing.ended(this.#clock.now());
-        }
+        if (step.result === "published") rounds++;
         if (step.result === "more" && (budget <= 0 || r2Left() <= 0 || logWrites >= LOG_WRITES_PER_INVOCATION)) break;
       }
     } catch (error) {
@@ -265,7 +228,6 @@ export class GroupCommit {
         rounds,
         r2Operations: this.#meter.operations - r2Before,
         wallMs: Date.now() - started,
-        restedMs,
         outcome: result.outcome,
       });
     await this.#afterRun(result);

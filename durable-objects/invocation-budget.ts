@@ -65,8 +65,6 @@ export interface InvocationSpend {
   r2Operations: number;
   /** Wall-clock time of the run: an upper bound of its CPU time. */
   wallMs: number;
-  /** Of that time, the rests between its rounds (round-pacing.ts); absent in runs recorded before. */
-  restedMs?: number;
   /** How it ended: "idle" (nothing left), "more" (an alarm continues) or "failed". */
   outcome: string;
 }

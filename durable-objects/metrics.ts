@@ -200,7 +200,7 @@ export class RepositoryMetrics {
       ]),
       gauge(
         "publish_invocation_largest",
-        "The publish run (one invocation) that used the most R2 operations: its R2 operations, roles signed, log tiles and entry bundles stored ahead of a checkpoint, rounds finished, wall-clock milliseconds (an upper bound of its CPU) and, of those, the milliseconds it rested between rounds.",
+        "The publish run (one invocation) that used the most R2 operations: its R2 operations, roles signed, log tiles and entry bundles stored ahead of a checkpoint, rounds finished and wall-clock milliseconds (an upper bound of its CPU).",
         g.largestInvocation
           ? [
               one(g.largestInvocation.r2Operations, { what: "r2_operations" }),
@@ -208,7 +208,6 @@ export class RepositoryMetrics {
               one(g.largestInvocation.logWrites ?? 0, { what: "log_writes" }),
               one(g.largestInvocation.rounds, { what: "rounds" }),
               one(g.largestInvocation.wallMs, { what: "wall_ms" }),
-              one(g.largestInvocation.restedMs ?? 0, { what: "rested_ms" }),
             ]
           : [],
       ),

@@ -13,7 +13,6 @@ import { ImportHold } from "../../durable-objects/import-hold.ts";
 import { InvocationLog, LOG_WRITES_PER_INVOCATION, R2Meter } from "../../durable-objects/invocation-budget.ts";
 import type { Publisher } from "../../durable-objects/publisher.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
-import { RoundPacing } from "../../durable-objects/round-pacing.ts";
 import { Turns } from "../../durable-objects/turns.ts";
 
 /** Changes numbered 1, 2, …; each step publishes every change stored so far. */
@@ -132,76 +131,6 @@ describe("GroupCommit", () => {
       expect(given).toEqual([256, 156, 56]);
       expect(outcomes).toEqual(["more"]);
       expect(spent.recent().at(-1)).toMatchObject({ roles: 0, logWrites: 300, outcome: "more" });
-    });
-  });
-
-  it("rests before a round as long as the one before it lasted, and the rest gathers what arrives meanwhile", async () => {
-    await runInDurableObject(env.REPOSITORY.getByName("group-commit-pacing"), async (_i: Repository, state) => {
-      // A scripted clock: each round takes `roundMs`; a rest moves the clock on and may store changes.
-      let now = 1_000_000;
-      let roundMs = 120;
-      const rests: number[] = [];
-      let duringRest: () => void = () => undefined;
-      const { publisher, store } = scriptedPublisher();
-      const steps = { n: 0 };
-      const step = publisher.step.bind(publisher);
-      publisher.step = async (budget, logBudget) => {
-        const outcome = await step(budget, logBudget);
-        if (outcome.result === "published") {
-          steps.n++;
-          now += roundMs;
-        }
-        return outcome;
-      };
-      const spent = new InvocationLog(state.storage.kv);
-      const commits = new GroupCommit({
-        publisher,
-        budget: () => 100,
-        afterRun: async () => undefined,
-        scheduleNow: async () => undefined,
-        meter: new R2Meter(),
-        spent,
-        hold: new ImportHold(state.storage.sql),
-        turns: new Turns(),
-        pacing: new RoundPacing(),
-        clock: {
-          now: () => now,
-          rest: async (ms) => {
-            rests.push(ms);
-            await null; // A rest is a wait: the run has been handed to #running by now.
-            now += ms;
-            duringRest();
-          },
-        },
-      });
-
-      // The first round starts at once.
-      expect(await commits.publish(store())).toEqual({ targets: 1, snapshot: 1, timestamp: 1 });
-      expect(rests).toEqual([]);
-      // A change right after it: its round rests 120 ms, and two changes stored meanwhile ride along.
-      const later: Promise<unknown>[] = [];
-      duringRest = () => {
-        duringRest = () => undefined;
-        later.push(commits.publish(store()), commits.publish(store()));
-      };
-      expect(await commits.publish(store())).toEqual({ targets: 4, snapshot: 4, timestamp: 4 });
-      await Promise.all(later);
-      expect(rests).toEqual([120]);
-      expect(steps.n).toBe(2);
-      expect(spent.recent().at(-1)).toMatchObject({ rounds: 1, restedMs: 120, outcome: "idle" });
-
-      // A long round: the next rests the cap only.
-      roundMs = 5_000;
-      await commits.publish(store());
-      roundMs = 10;
-      await commits.publish(store());
-      expect(rests).toEqual([120, 120, 250]);
-
-      // After a quiet spell, no rest at all.
-      now += 60_000;
-      await commits.publish(store());
-      expect(rests).toEqual([120, 120, 250]);
-      expect(steps.n).toBe(5);
     });
   });
 });
