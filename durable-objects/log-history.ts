@@ -207,15 +207,18 @@ export class LogHistory {
       .map((r) => r.path);
   }
 
-  /** The entries in [max(from, pruned), to), newest first, with their bytes (pruned ones are not read). */
-  newest(from: number, to: number): Array<{ index: number; entry: Uint8Array }> {
-    return this.#sql
-      .exec<{ idx: number; entry: ArrayBuffer }>(
-        "SELECT idx, entry FROM log_entries WHERE idx < ? AND idx >= ? ORDER BY idx DESC",
-        to,
-        from,
-      )
-      .toArray()
-      .map((r) => ({ index: r.idx, entry: new Uint8Array(r.entry) }));
+  /**
+   * The entries in [max(from, pruned), to), newest first, with their bytes
+   * (pruned ones are not read). Rows are read as the caller iterates, so one
+   * that stops early (the status page's recent changes, usually found among
+   * the last few entries) reads no more; iterate it without awaiting.
+   */
+  *newest(from: number, to: number): Generator<{ index: number; entry: Uint8Array }, void, undefined> {
+    const rows = this.#sql.exec<{ idx: number; entry: ArrayBuffer }>(
+      "SELECT idx, entry FROM log_entries WHERE idx < ? AND idx >= ? ORDER BY idx DESC",
+      to,
+      from,
+    );
+    for (const r of rows) yield { index: r.idx, entry: new Uint8Array(r.entry) };
   }
 }
