@@ -58,6 +58,8 @@ const HELP = `usage: npm run bench -- [options]
                         baseline too slow at full size
   --out FILE            JSON results (bench-results/latest.json)
   --keep-state          keep the instances' state folders (printed at the end)
+  --code REV            run commit REV as this code instead of HEAD (with --baseline, to measure two
+                        commits in either order: the code measured second can fare worse)
   --worktree            run the work tree as it is (uncommitted edits included), copied at the
                         start, instead of the last commit (HEAD, the default)
   --local-observability keep wrangler dev's local trace collector on (its default): it records a
@@ -81,6 +83,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       targets: { type: "string" },
       batch: { type: "string" },
       baseline: { type: "string" },
+      code: { type: "string" },
       pushers: { type: "string" },
       "push-rate": { type: "string" },
       import: { type: "string" },
@@ -111,6 +114,8 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
   const defaultLoaders = quick ? (loaderAvailable("wrk") ? "wrk" : "autocannon") : "autocannon,wrk";
   const loaders = (values.loaders ?? defaultLoaders).split(",").map((l) => l.trim());
   for (const l of loaders) if (l !== "autocannon" && l !== "wrk") throw new Error(`unknown loader "${l}"`);
+  if (values.code !== undefined && (values.worktree || values.live))
+    throw new Error("--code names a commit to run: it does not go with --worktree or --live");
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS.map((s) => s.name);
   for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"`);
   return {
@@ -137,6 +142,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       workDir: "",
       keepState: values["keep-state"],
       code: values.live ? "live" : values.worktree ? "worktree" : "head",
+      revision: values.code ?? "HEAD",
       localObservability: values["local-observability"],
     },
   };
@@ -185,7 +191,7 @@ async function main(): Promise<number> {
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
   const started = new Date();
   const git = gitDescription();
-  const project = await freezeProject(options.workDir, options.code);
+  const project = await freezeProject(options.workDir, options.code, options.revision);
   const baseline = options.baseline ? await freezeProject(options.workDir, "head", options.baseline, "baseline") : null;
   const context: BenchContext = { options, log, project, baseline, machineCores: cpus().length };
   const machine = {

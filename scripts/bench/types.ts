@@ -20,6 +20,8 @@ export interface BenchOptions {
   keepState: boolean;
   /** What the instances run: the last commit (default), a copy of the work tree, or the work tree in place. */
   code: CodeSource;
+  /** The commit the instances run when `code` is "head" (--code; HEAD by default). */
+  revision: string;
   /** Keep wrangler dev's local trace collector (a span per request, R2 call and SQL statement) on. */
   localObservability: boolean;
   /** A commit to measure too, side by side (scale section), or null. */
