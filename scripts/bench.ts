@@ -21,6 +21,7 @@ import { closeHttpAgent } from "./bench/http.ts";
 import { loaderAvailable } from "./bench/load.ts";
 import { descendants } from "./bench/proc.ts";
 import { freezeProject } from "./bench/snapshot.ts";
+import { makeStateDir } from "./bench/state-dir.ts";
 import { SECTIONS } from "./bench/sections/index.ts";
 import { formatTable } from "./bench/table.ts";
 import type { BenchContext, BenchOptions, LoaderName, SectionResult, Table } from "./bench/types.ts";
@@ -58,6 +59,9 @@ const HELP = `usage: npm run bench -- [options]
                         baseline too slow at full size
   --out FILE            JSON results (bench-results/latest.json)
   --keep-state          keep the instances' state folders (printed at the end)
+  --state-dir DIR       keep the instances' state under DIR (default: /dev/shm if it is a tmpfs with
+                        16 GiB free, else the work folder); local workerd waits for a disk on its
+                        one thread (scripts/bench/state-dir.ts)
   --code REV            run commit REV as this code instead of HEAD (with --baseline, to measure two
                         commits in either order: the code measured second can fare worse)
   --worktree            run the work tree as it is (uncommitted edits included), copied at the
@@ -69,7 +73,7 @@ const HELP = `usage: npm run bench -- [options]
                         then rebuilds and restarts the Worker mid-measurement)
 `;
 
-function parseOptions(): { options: BenchOptions; only: string[]; out: string } {
+function parseOptions(): { options: BenchOptions; only: string[]; out: string; stateDir: string | null } {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean", default: false },
@@ -92,6 +96,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       direct: { type: "boolean", default: false },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
+      "state-dir": { type: "string" },
       live: { type: "boolean", default: false },
       worktree: { type: "boolean", default: false },
       "local-observability": { type: "boolean", default: false },
@@ -121,6 +126,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
   return {
     only,
     out: values.out ?? join(PROJECT_ROOT, "bench-results/latest.json"),
+    stateDir: values["state-dir"] ?? null,
     options: {
       quick,
       durationS: num(values.duration, quick ? 2 : 5, "duration"),
@@ -140,6 +146,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string } 
       profile: values.profile,
       direct: values.direct,
       workDir: "",
+      stateDir: "",
       keepState: values["keep-state"],
       code: values.live ? "live" : values.worktree ? "worktree" : "head",
       revision: values.code ?? "HEAD",
@@ -176,16 +183,19 @@ function stopChildrenOnSignal(options: BenchOptions): void {
         }
       }
       if (options.workDir && !options.keepState) rmSync(options.workDir, { recursive: true, force: true });
+      if (options.stateDir && !options.keepState) rmSync(options.stateDir, { recursive: true, force: true });
       process.exit(130);
     });
   }
 }
 
 async function main(): Promise<number> {
-  const { options, only, out } = parseOptions();
+  const { options, only, out, stateDir } = parseOptions();
   // Every wrangler dev started from here inherits this environment.
   process.env.X_LOCAL_OBSERVABILITY = options.localObservability ? "true" : "false";
   options.workDir = await mkdtemp(join(tmpdir(), "tuf-edge-bench-"));
+  const state = await makeStateDir(stateDir, options.workDir);
+  options.stateDir = state.path;
   stopChildrenOnSignal(options);
   const log = (message: string) =>
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -201,7 +211,8 @@ async function main(): Promise<number> {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
   };
-  log(`${options.quick ? "quick" : "full"} run: ${only.join(", ")}; state in ${options.workDir}`);
+  log(`${options.quick ? "quick" : "full"} run: ${only.join(", ")}; work folder ${options.workDir}`);
+  log(`instance state in ${state.description}`);
   log(`instances run ${project.description}; node_modules: ${project.nodeModules}`);
   if (baseline) log(`baseline instances run ${baseline.description}`);
 
@@ -248,6 +259,7 @@ async function main(): Promise<number> {
     notes: [
       `Machine: ${machine.cpus} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(0)} GiB, ${machine.platform}; node ${machine.node}; tuf-edge: ${project.description}.`,
       `wrangler dev's local trace collector (X_LOCAL_OBSERVABILITY): ${options.localObservability ? "on (--local-observability)" : "off"}.`,
+      `The instances' state: ${state.description}.`,
       `Total run time: ${durationS.toFixed(1)} s.`,
     ],
   };
@@ -270,12 +282,16 @@ async function main(): Promise<number> {
     git,
     code: project.description,
     options: { ...options, workDir: undefined },
+    state: state.description,
     sections: results,
   };
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
   log(`results written to ${relative(process.cwd(), out) || out}`);
-  if (options.keepState) log(`state kept in ${options.workDir}`);
-  else await rm(options.workDir, { recursive: true, force: true });
+  if (options.keepState) log(`state kept in ${options.workDir} and ${options.stateDir}`);
+  else {
+    await rm(options.workDir, { recursive: true, force: true });
+    await rm(options.stateDir, { recursive: true, force: true });
+  }
   return results.every((r) => r.ok) ? 0 : 1;
 }
 

@@ -49,7 +49,7 @@ export async function startBenchInstance(
   label: string,
   options: BenchInstanceOptions = {},
 ): Promise<BenchInstance> {
-  const persistTo = options.stateOf?.persistTo ?? (await mkdtemp(join(context.options.workDir, `${label}-`)));
+  const persistTo = options.stateOf?.persistTo ?? (await mkdtemp(join(context.options.stateDir, `${label}-`)));
   const { randomSecrets, startLocalInstance } = (options.project ?? context.project).module;
   const secrets = options.stateOf?.secrets ?? randomSecrets();
   const started = Date.now();

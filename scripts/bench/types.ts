@@ -17,6 +17,8 @@ export interface BenchOptions {
   batchSize: number;
   /** Where temporary state goes (a fresh folder per run, removed afterwards unless keepState). */
   workDir: string;
+  /** Where the instances' state goes (state-dir.ts): a fresh folder, removed afterwards unless keepState. */
+  stateDir: string;
   keepState: boolean;
   /** What the instances run: the last commit (default), a copy of the work tree, or the work tree in place. */
   code: CodeSource;

@@ -1,0 +1,59 @@
+/**
+ * Where the instances keep their state (wrangler dev's `--persist-to`: the
+ * Durable Objects' SQLite, the local R2 and cache simulators' files).
+ *
+ * By default a folder in /dev/shm when it is a tmpfs with room to spare,
+ * else in the system's temporary folder. On a disk, local workerd waits for
+ * the disk on its one thread: with state on ext4, an acknowledgement took
+ * about twice as long at the median as with state on tmpfs, and the code
+ * measured second in a run fared worse than the first, even when both were
+ * the same commit (README "Measured", "State in memory"). On the platform,
+ * R2 is remote and the object's thread does not wait for a local disk.
+ * `--state-dir` chooses another folder, e.g. a disk for runs whose state
+ * would not fit in memory.
+ */
+import { mkdtemp, statfs } from "node:fs/promises";
+import { join } from "node:path";
+
+/** statfs's type of a tmpfs (linux/magic.h). */
+const TMPFS_MAGIC = 0x01021994;
+/** Free space /dev/shm must have to be the default. */
+const MIN_FREE_BYTES = 16 * 1024 ** 3;
+
+export interface StateDir {
+  /** A fresh folder for this run's instances (removed at the end unless --keep-state). */
+  path: string;
+  /** How it was chosen, for the report. */
+  description: string;
+}
+
+async function filesystem(path: string): Promise<{ tmpfs: boolean; freeBytes: number } | null> {
+  try {
+    const s = await statfs(path);
+    return { tmpfs: s.type === TMPFS_MAGIC, freeBytes: s.bavail * s.bsize };
+  } catch {
+    return null;
+  }
+}
+
+/** A fresh folder under `chosen` (--state-dir), or under /dev/shm if it is a roomy tmpfs, else under `fallback`. */
+export async function makeStateDir(chosen: string | null, fallback: string): Promise<StateDir> {
+  const gib = (n: number) => `${(n / 1024 ** 3).toFixed(0)} GiB`;
+  let parent = fallback;
+  let why = "the work folder";
+  if (chosen !== null) {
+    parent = chosen;
+    why = "--state-dir";
+  } else {
+    const shm = await filesystem("/dev/shm");
+    if (shm?.tmpfs && shm.freeBytes >= MIN_FREE_BYTES) {
+      parent = "/dev/shm";
+      why = `tmpfs, ${gib(shm.freeBytes)} free`;
+    } else if (shm?.tmpfs)
+      why = `the work folder: /dev/shm has ${gib(shm.freeBytes)} free, under ${gib(MIN_FREE_BYTES)}`;
+  }
+  const fs = await filesystem(parent);
+  const path = await mkdtemp(join(parent, "tuf-edge-bench-state-"));
+  const kind = fs === null ? "" : fs.tmpfs ? " (tmpfs)" : " (not tmpfs)";
+  return { path, description: `${path}${kind}: ${why}` };
+}
