@@ -8,7 +8,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { GroupCommit, type RunOutcome } from "../../durable-objects/group-commit.ts";
+import { GroupCommit, type GroupCommitDeps, type RunOutcome } from "../../durable-objects/group-commit.ts";
 import { ImportHold } from "../../durable-objects/import-hold.ts";
 import { InvocationLog, LOG_WRITES_PER_INVOCATION, R2Meter } from "../../durable-objects/invocation-budget.ts";
 import type { Publisher } from "../../durable-objects/publisher.ts";
@@ -38,6 +38,25 @@ function scriptedPublisher() {
   };
 }
 
+/** A GroupCommit over `publisher` with the object's own hold, spend log and turns; `deps` replaces any of them. */
+function groupCommit(
+  state: DurableObjectState,
+  publisher: Publisher,
+  deps: Partial<GroupCommitDeps> = {},
+): GroupCommit {
+  return new GroupCommit({
+    publisher,
+    budget: () => 100,
+    afterRun: async () => undefined,
+    scheduleNow: async () => undefined,
+    meter: new R2Meter(),
+    spent: new InvocationLog(state.storage.kv),
+    hold: new ImportHold(state.storage.sql),
+    turns: new Turns(),
+    ...deps,
+  });
+}
+
 describe("GroupCommit", () => {
   it("runs again for a publish asked for while a run awaits its afterRun", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("group-commit-race"), async (_i: Repository, state) => {
@@ -51,9 +70,7 @@ describe("GroupCommit", () => {
       const firstEnding = new Promise<void>((resolve) => {
         ended = resolve;
       });
-      const commits = new GroupCommit({
-        publisher,
-        budget: () => 100,
+      const commits = groupCommit(state, publisher, {
         afterRun: async (result) => {
           outcomes.push(result.outcome);
           if (outcomes.length === 1) {
@@ -61,11 +78,6 @@ describe("GroupCommit", () => {
             await firstHeld;
           }
         },
-        scheduleNow: async () => undefined,
-        meter: new R2Meter(),
-        spent: new InvocationLog(state.storage.kv),
-        hold: new ImportHold(state.storage.sql),
-        turns: new Turns(),
       });
 
       expect(await commits.publish(store())).toEqual({ targets: 1, snapshot: 1, timestamp: 1 });
@@ -82,16 +94,7 @@ describe("GroupCommit", () => {
   it("does not settle a change asked for after the step that found nothing left: its own round publishes it", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("group-commit-idle-race"), async (_i: Repository, state) => {
       const { publisher, store } = scriptedPublisher();
-      const commits = new GroupCommit({
-        publisher,
-        budget: () => 100,
-        afterRun: async () => undefined,
-        scheduleNow: async () => undefined,
-        meter: new R2Meter(),
-        spent: new InvocationLog(state.storage.kv),
-        hold: new ImportHold(state.storage.sql),
-        turns: new Turns(),
-      });
+      const commits = groupCommit(state, publisher);
       // The first run publishes change 1, then its next step finds nothing and returns at once ("idle").
       // This caller resumes between that step and the run's settling, and stores and asks for change 2:
       // it used to be settled with the versions of change 1.
@@ -114,17 +117,12 @@ describe("GroupCommit", () => {
       };
       const outcomes: RunOutcome["outcome"][] = [];
       const spent = new InvocationLog(state.storage.kv);
-      const commits = new GroupCommit({
-        publisher: publisher as unknown as Publisher,
+      const commits = groupCommit(state, publisher as unknown as Publisher, {
         budget: () => 100_000,
         afterRun: async (result) => {
           outcomes.push(result.outcome);
         },
-        scheduleNow: async () => undefined,
-        meter: new R2Meter(),
         spent,
-        hold: new ImportHold(state.storage.sql),
-        turns: new Turns(),
       });
       await commits.resume();
       expect(LOG_WRITES_PER_INVOCATION).toBe(256);
