@@ -63,7 +63,7 @@ const HELP = `usage: npm run bench -- [options]
                         16 GiB free, else the work folder); local workerd waits for a disk on its
                         one thread (scripts/bench/state-dir.ts)
   --code REV            run commit REV as this code instead of HEAD (with --baseline, to measure two
-                        commits in either order: the code measured second can fare worse)
+                        commits in either order: the baseline is measured first)
   --worktree            run the work tree as it is (uncommitted edits included), copied at the
                         start, instead of the last commit (HEAD, the default)
   --local-observability keep wrangler dev's local trace collector on (its default): it records a
@@ -73,7 +73,7 @@ const HELP = `usage: npm run bench -- [options]
                         then rebuilds and restarts the Worker mid-measurement)
 `;
 
-function parseOptions(): { options: BenchOptions; only: string[]; out: string; stateDir: string | null } {
+function parseOptions(): { options: BenchOptions; only: string[]; out: string; stateParent: string | null } {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean", default: false },
@@ -126,7 +126,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
   return {
     only,
     out: values.out ?? join(PROJECT_ROOT, "bench-results/latest.json"),
-    stateDir: values["state-dir"] ?? null,
+    stateParent: values["state-dir"] ?? null,
     options: {
       quick,
       durationS: num(values.duration, quick ? 2 : 5, "duration"),
@@ -190,11 +190,11 @@ function stopChildrenOnSignal(options: BenchOptions): void {
 }
 
 async function main(): Promise<number> {
-  const { options, only, out, stateDir } = parseOptions();
+  const { options, only, out, stateParent } = parseOptions();
   // Every wrangler dev started from here inherits this environment.
   process.env.X_LOCAL_OBSERVABILITY = options.localObservability ? "true" : "false";
   options.workDir = await mkdtemp(join(tmpdir(), "tuf-edge-bench-"));
-  const state = await makeStateDir(stateDir, options.workDir);
+  const state = await makeStateDir(stateParent, options.workDir);
   options.stateDir = state.path;
   stopChildrenOnSignal(options);
   const log = (message: string) =>
