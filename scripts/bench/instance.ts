@@ -26,19 +26,17 @@ export interface BenchInstance {
   client(repo: string): AdminClient;
   /**
    * Stops wrangler dev. Its state stays until the whole run ends (bench.ts
-   * deletes the work folder then, unless --keep-state): deleting tens of
-   * thousands of files just before the next instance starts slowed that
-   * instance's R2 writes, so the code measured second looked slower.
+   * deletes the state folder then, unless --keep-state), so no deletion runs
+   * while another instance is measured, and another instance may start on it
+   * (`stateOf`).
    */
   stop(): Promise<void>;
-  /** Stops wrangler dev and keeps its state, for another instance on the same state. */
-  stopKeepingState(): Promise<void>;
 }
 
 export interface BenchInstanceOptions {
   /** Worker variables (`--var`), e.g. a setting turned off for a baseline. */
   vars?: Record<string, string>;
-  /** Start on the state and secrets of this stopped instance (stopKeepingState) instead of fresh ones. */
+  /** Start on the state and secrets of this stopped instance instead of fresh ones. */
   stateOf?: BenchInstance;
   /** The project copy to run (default: the bench's; e.g. a --baseline commit's). */
   project?: ProjectCopy;
@@ -99,7 +97,6 @@ export async function startBenchInstance(
     proxyPid,
     client: (repo) => new AdminClient({ baseUrl: instance.baseUrl, repo, token: secrets.ADMIN_TOKEN, fetch }),
     stop: () => instance.stop(),
-    stopKeepingState: () => instance.stop(),
   };
 }
 

@@ -252,7 +252,7 @@ export const serving: Section = {
       // very same state with HOT_COPY_BYTES=0, so every request looks up the edge cache.
       if (direct) {
         log("serving: restarting tuf-edge on the same state with hot copies off (HOT_COPY_BYTES=0)");
-        await current.stopKeepingState();
+        await current.stop();
         current = await startBenchInstance(context, "serving", { stateOf: bench, vars: { HOT_COPY_BYTES: "0" } });
         const coldDirect = await directWorkerUrl(current.workerPid);
         if (!coldDirect) notes.push("tuf-edge without hot copies: the Worker's own port was not found; not measured.");
