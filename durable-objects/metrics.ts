@@ -36,6 +36,8 @@ export interface GaugeSources {
   storageBytes: number;
   /** Published log entries whose targets' pages documents are not rewritten yet (site-documents.ts). */
   siteBehind: number;
+  /** Replaced metadata files recorded and not deleted yet (superseded-files.ts). */
+  supersededWaiting: number;
   now: number;
 }
 
@@ -226,6 +228,11 @@ export class RepositoryMetrics {
         "site_documents_behind",
         "Published log entries whose targets' documents for the public pages are not rewritten yet.",
         [one(g.siteBehind)],
+      ),
+      gauge(
+        "superseded_files",
+        "Files of replaced metadata versions (snapshots, bin packs, targets, delegated roles) still in R2, deleted once retainSuperseded has passed.",
+        [one(g.supersededWaiting)],
       ),
       gauge("quarantined_targets", "Targets held in quarantine.", [one(g.quarantined)]),
       gauge("publish_failing", "1 while the last publish or refresh failed and is being retried.", [

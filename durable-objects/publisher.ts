@@ -7,7 +7,9 @@
  *   2. a snapshot listing the staged and published versions is stored;
  *   3. any new root version is stored;
  *   4. timestamp.json, pointing at that snapshot, is stored last;
- *   5. only then are the staged versions recorded as published.
+ *   5. only then are the staged versions recorded as published, and the
+ *      files of the versions they replace as superseded (deleted from R2
+ *      after the retention: superseded-files.ts).
  *
  * A round is resumable: bins are staged in chunks of `binsPerInvocation`, each
  * chunk in its own invocation (an alarm continues the round), and a round that
@@ -38,6 +40,7 @@ import type { LogHead, TransparencyLog } from "./transparency-log.ts";
 import type { Turns } from "./turns.ts";
 import { FINISH_LOG_WRITES } from "./invocation-budget.ts";
 import { withWriteWindow } from "./write-window.ts";
+import type { SupersededFiles } from "./superseded-files.ts";
 import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
 
@@ -62,6 +65,8 @@ export interface PublisherDeps {
    * (so the changes it published can record the first versions that carry them).
    */
   committed: (versions: PublishedVersions, seq: number) => void;
+  /** Records, as a round commits, the files of the versions it replaced (superseded-files.ts). */
+  superseded: Pick<SupersededFiles, "recordRound">;
   /** Where a round waits between its slices, so the object takes what waits meanwhile (turns.ts). */
   turns: Pick<Turns, "next">;
   /** Told when a round starts (with the roles it claimed) and when its timestamp is out (with the files it published). */
@@ -288,7 +293,7 @@ export class Publisher {
               const files = await signedFiles(pack.map((name) => built.get(name) as RoleFile));
               const slots = files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes }));
               await this.#deps.bucket.putBinPack(version, bins.suffixLength, slots);
-              return files;
+              return files.map((f) => ({ ...f, packSlice: sliceOf(bins.indexOf(f.name)) }));
             }),
           );
           // Recorded once every pack of the turn is stored; a failed pack leaves the turn's bins claimed,
@@ -493,6 +498,7 @@ export class Publisher {
     this.#deps.log.appendMany(
       files.map((file) => ({ type: "metadata.publish" as const, repository: this.#deps.repo, ...file })),
     );
+    this.#deps.superseded.recordRound(this.#deps.now().getTime());
     roles.commitRound();
     this.#deps.committed(this.versions(), roles.publishedSeq());
     this.#deps.rounds?.published(this.versions(), files.length);

@@ -48,6 +48,7 @@ import { TargetsIndex } from "./targets-index.ts";
 import { RootHistory } from "./root-history.ts";
 import { TransparencyLog } from "./transparency-log.ts";
 import { ImportHold } from "./import-hold.ts";
+import { SupersededFiles } from "./superseded-files.ts";
 
 export type CeremonyResult = { ok: true; ceremony: CeremonyView } | Failure;
 
@@ -59,6 +60,8 @@ export class RepositoryParts {
   readonly vault: KeyVault;
   readonly targets: TargetsIndex;
   readonly publisher: Publisher;
+  /** Replaced metadata files, deleted after the retention. */
+  readonly superseded: SupersededFiles;
   readonly commits: GroupCommit;
   /** An import's stored batches wait for its end before a round starts (import-hold.ts). */
   readonly importHold: ImportHold;
@@ -150,6 +153,7 @@ export class RepositoryParts {
       queue: this.offlineQueue,
       drafts: this.offlineDrafts,
     });
+    this.superseded = new SupersededFiles(this.sql);
     this.publisher = new Publisher({
       sql: this.sql,
       bucket: this.bucket,
@@ -163,6 +167,7 @@ export class RepositoryParts {
       repo: name,
       delegations: this.delegations,
       committed: (versions, seq) => this.tasks.recordPublished(versions, seq),
+      superseded: this.superseded,
       turns: this.turns,
       rounds: {
         started: (roles) => this.metrics.roundStarted(Date.now(), roles),

@@ -36,6 +36,7 @@ import {
   type TargetsChange,
   type TaskView,
 } from "../src/repository-api.ts";
+import { logEvent } from "../src/structured-log.ts";
 import type { Key } from "../src/tuf/key.ts";
 import type { Signature } from "../src/tuf/metadata.ts";
 import { serialize } from "../src/tuf/metadata.ts";
@@ -368,6 +369,20 @@ export class Repository extends DurableObject<Env> {
     this.#p.offlineStatus.remindExpiring(now.getTime(), OFFLINE_EXPIRY_WARNING_MS);
     await this.#p.documents.step();
     await this.#p.commits.resume();
+    // Files of versions replaced longer ago than the retention (superseded-files.ts): a bounded share each time.
+    // A failed delete loses nothing (the rows stay for the next tick), so it does not fail the refresh.
+    await this.#p.superseded
+      .collect(this.#p.bucket, now.getTime(), settings.retainSuperseded)
+      .then((deleted) => {
+        if (deleted > 0) logEvent("superseded.deleted", { repository: this.#p.name, files: deleted });
+      })
+      .catch((error: unknown) =>
+        logEvent(
+          "superseded.delete_failed",
+          { repository: this.#p.name, detail: error instanceof Error ? error.message : String(error) },
+          "warn",
+        ),
+      );
     // The log's entries whose tiles are in R2 and that rounds have not pruned yet (an idle repository, or
     // one whose log was written before pruning): a bounded share each tick (log-history.ts).
     this.#p.tlog.prune();
@@ -583,6 +598,7 @@ export class Repository extends DurableObject<Env> {
       largestInvocation: this.#p.invocations.largest(),
       storageBytes: this.#p.sql.databaseSize,
       siteBehind: this.#p.site.behind(),
+      supersededWaiting: this.#p.superseded.waiting(),
       now: Date.now(),
     });
   }

@@ -18,6 +18,15 @@ export interface RoleVersion {
   sha256: string;
 }
 
+/**
+ * Where a version's file is, in the `pack_slice` columns: NULL for a file of
+ * its own (`metadata/<version>.<role>.json`), a slice for a top-level bin in
+ * its pack (`packs/<version>/<slice>`), or SHARED_FILE for a file many roles
+ * are read from (bootstrap's empty bin), which is never superseded
+ * (superseded-files.ts).
+ */
+export const SHARED_FILE = -1;
+
 interface RoleRow extends Record<string, SqlStorageValue> {
   name: string;
   version: number;
@@ -101,8 +110,8 @@ export class RoleTable {
    */
   createStaged(names: readonly string[], file: RoleVersion): void {
     this.#sql.exec(
-      `INSERT INTO roles (name, allocated, staged_version, staged_expires, staged_length, staged_sha256, dirty)
-       SELECT value, ?, ?, ?, ?, ?, 0 FROM json_each(?)`,
+      `INSERT INTO roles (name, allocated, staged_version, staged_expires, staged_length, staged_sha256, staged_pack_slice, dirty)
+       SELECT value, ?, ?, ?, ?, ?, ${SHARED_FILE}, 0 FROM json_each(?)`,
       file.version,
       file.version,
       file.expires,
@@ -239,27 +248,31 @@ export class RoleTable {
   /**
    * recordStaged for many files: a run of them per statement, as JSON
    * (json-rows.ts; role names, expiries and digests are printable ASCII), so
-   * a pack of 128 bins is recorded in one statement.
+   * a pack of 128 bins is recorded in one statement. `packSlice`: the slice
+   * of the pack a top-level bin's file is in (none: a file of its own).
    */
-  recordStagedMany(files: ReadonlyArray<RoleVersion & { name: string; seenSeq: number }>): void {
-    const cells = (f: RoleVersion & { name: string; seenSeq: number }) => [
+  recordStagedMany(files: ReadonlyArray<RoleVersion & { name: string; seenSeq: number; packSlice?: number }>): void {
+    const cells = (f: RoleVersion & { name: string; seenSeq: number; packSlice?: number }) => [
       f.name,
       f.version,
       f.expires,
       f.length,
       f.sha256,
       f.seenSeq,
+      f.packSlice ?? null,
     ];
     for (const run of jsonRuns(files, cells)) {
       if (!run.rows) {
-        for (const f of run.items) this.recordStaged(f.name, f, f.seenSeq);
+        for (const f of run.items) this.recordStaged(f.name, f, f.seenSeq, f.packSlice ?? null);
         continue;
       }
       this.#sql.exec(
-        `WITH staged (name, version, expires, length, sha256, seen) AS (
-           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?))
+        `WITH staged (name, version, expires, length, sha256, seen, slice) AS (
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+           FROM json_each(?))
          UPDATE roles SET staged_version = staged.version, staged_expires = staged.expires, staged_length = staged.length,
-           staged_sha256 = staged.sha256, dirty = CASE WHEN roles.seq = staged.seen THEN 0 ELSE 1 END
+           staged_sha256 = staged.sha256, staged_pack_slice = staged.slice,
+           dirty = CASE WHEN roles.seq = staged.seen THEN 0 ELSE 1 END
          FROM staged WHERE roles.name = staged.name`,
         jsonArray(run.rows),
       );
@@ -267,18 +280,20 @@ export class RoleTable {
   }
 
   /**
-   * Records a stored file. If the role changed again after its rows were read
-   * (its seq moved), it stays changed for the next round.
+   * Records a stored file (of its own, or in the pack of slice `packSlice`).
+   * If the role changed again after its rows were read (its seq moved), it
+   * stays changed for the next round.
    */
-  recordStaged(name: string, staged: RoleVersion, seenSeq: number): void {
+  recordStaged(name: string, staged: RoleVersion, seenSeq: number, packSlice: number | null = null): void {
     this.#sql.exec(
       `UPDATE roles SET staged_version = ?, staged_expires = ?, staged_length = ?, staged_sha256 = ?,
-         dirty = CASE WHEN seq = ? THEN 0 ELSE 1 END
+         staged_pack_slice = ?, dirty = CASE WHEN seq = ? THEN 0 ELSE 1 END
        WHERE name = ?`,
       staged.version,
       staged.expires,
       staged.length,
       staged.sha256,
+      packSlice,
       seenSeq,
       name,
     );
@@ -312,7 +327,8 @@ export class RoleTable {
   commitRound(): void {
     this.#sql.exec(
       `UPDATE roles SET version = staged_version, expires = staged_expires, length = staged_length, sha256 = staged_sha256,
-         staged_version = NULL, staged_expires = NULL, staged_length = NULL, staged_sha256 = NULL
+         pack_slice = staged_pack_slice,
+         staged_version = NULL, staged_expires = NULL, staged_length = NULL, staged_sha256 = NULL, staged_pack_slice = NULL
        WHERE ${STAGED}`,
     );
     this.#setState("published_seq", this.#state("round_seq"));

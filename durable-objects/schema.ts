@@ -420,6 +420,28 @@ const MIGRATIONS: readonly string[] = [
     plain INTEGER NOT NULL
   );
   `,
+  /* 24: superseded metadata files, deleted after the retention (superseded-files.ts) */ `
+  -- Where the published and the staged version's file is (role-table.ts,
+  -- SHARED_FILE): NULL for a file of its own, the slice of a top-level bin's
+  -- pack, or -1 for a file many roles share. Rows published before this
+  -- migration read NULL: their bins' old packs are never counted or deleted.
+  ALTER TABLE roles ADD COLUMN pack_slice INTEGER;
+  ALTER TABLE roles ADD COLUMN staged_pack_slice INTEGER;
+  -- The packs published since, with how many of their bins are current.
+  CREATE TABLE bin_packs (
+    version INTEGER NOT NULL,
+    slice INTEGER NOT NULL,
+    live INTEGER NOT NULL,
+    PRIMARY KEY (version, slice)
+  ) WITHOUT ROWID;
+  -- Files no current version needs (keys below the repository's prefix), and
+  -- since when (ms); deleted from R2 once retainSuperseded has passed.
+  CREATE TABLE superseded_files (
+    key TEXT PRIMARY KEY,
+    since INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX superseded_files_by_since ON superseded_files (since, key);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -41,6 +41,16 @@ export const SettingsSchema = z
       .int()
       .min(0)
       .default(90 * 86_400),
+    /**
+     * Seconds a metadata file no current version needs (a replaced snapshot,
+     * bin pack, targets or delegated role version) stays in R2 before it is
+     * deleted (default 1 day; 0: kept for good). See superseded-files.ts.
+     */
+    retainSuperseded: z
+      .number()
+      .int()
+      .refine((s) => s === 0 || s >= 600, "0 (keep superseded files for good) or at least 600 seconds")
+      .default(86_400),
     /** Seconds a ceremony stays open for signatures before its draft expires (default 7 days). */
     ceremonyTtl: z
       .number()

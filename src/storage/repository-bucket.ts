@@ -16,6 +16,10 @@
  *   <repo>/public/npm/<path>                 npm's attestations document of a tarball
  *   <repo>/public/pep740/<file name>         PEP 740 provenance of a file name
  *       (durable-objects/public-documents.ts writes them; the Worker serves them as they are)
+ * The files of replaced metadata versions (under metadata/ and packs/) are
+ * deleted once the repository's retainSuperseded has passed
+ * (durable-objects/superseded-files.ts); roots, timestamp.json, the empty bin,
+ * targets and the log never are.
  * Nothing under staging/ is ever served: the target route only maps names to
  * targets/ keys. The Durable Object writes metadata and moves accepted
  * uploads to their content address under targets/; the Worker streams
@@ -154,6 +158,15 @@ export class RepositoryBucket {
 
   async deleteStaged(uploadId: string): Promise<void> {
     await this.#bucket.delete(this.stagingKey(uploadId));
+  }
+
+  /**
+   * Deletes files by their keys below the repository's prefix (`metadata/…`,
+   * `packs/…`), in one call: at most 1,000 keys (R2's limit).
+   */
+  async deleteFiles(keys: readonly string[]): Promise<void> {
+    if (keys.length > 1_000) throw new Error(`R2 deletes at most 1,000 keys in one call, not ${keys.length}`);
+    if (keys.length > 0) await this.#bucket.delete(keys.map((key) => `${this.#repo}/${key}`));
   }
 
   /** Deletes a target's bytes (bytes the Durable Object did not accept, found at a content address). */

@@ -97,6 +97,8 @@ interface Figures {
   storageBytesPerTarget: number | null;
   /** The object's SQLite growth from the import's end to the drain's ÷ targets accepted meanwhile, or null (no gauge). */
   storageGrowthPerTarget: number | null;
+  /** Files of replaced metadata versions recorded from the import's end to the drain's (tuf_edge_superseded_files) ÷ targets accepted, or null (no gauge). */
+  supersededPerTarget: number | null;
   /** The pages' target documents after the import: log entries behind when it was published, and seconds until none were (null: still behind at the limit), or null (no gauge). */
   pages: { behind: number; seconds: number | null } | null;
   /** Publish rounds that ended while pushing and draining, their mean length and the files each signed on average (null: no such metrics). */
@@ -170,6 +172,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const loaded = await addTargetsAndWait(client, { targets: options.targets, batch: 10_000, log });
     const heap = inspector ? await inspector.heapUsage() : null;
     const storageBytes = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
+    const supersededBefore = await counterTotal(base, REPO, bench.token, "tuf_edge_superseded_files");
     log(`  heap after import: ${heap ? (heap.usedBytes / MiB).toFixed(1) : "?"} MiB used`);
     // The pages' target documents follow the import on their own (durable-objects/site-documents.ts); the pushes
     // start once they have, so the push figures are the pushes' own. A code without the gauge starts at once.
@@ -243,6 +246,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const cpuSeconds = usage.workerdCores * usage.seconds;
     const heapAfter = inspector ? await inspector.heapUsage() : null;
     const storageAfter = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
+    const supersededAfter = await counterTotal(base, REPO, bench.token, "tuf_edge_superseded_files");
     const roundsAfter = await roundCounters(base, bench.token);
     const figures: Figures = {
       code: project.description,
@@ -257,6 +261,10 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         storageBytes === null || storageAfter === null || accepted === 0
           ? null
           : (storageAfter - storageBytes) / accepted,
+      supersededPerTarget:
+        supersededBefore === null || supersededAfter === null || accepted === 0
+          ? null
+          : (supersededAfter - supersededBefore) / accepted,
       pages: pages && { behind: pages.first, seconds: pages.ms === null ? null : pages.ms / 1000 },
       rounds: roundsDuring(roundsBefore, roundsAfter),
       heapAfterPushesUsedMiB: heapAfter ? heapAfter.usedBytes / MiB : null,
@@ -331,6 +339,7 @@ export const scale: Section = {
           (f) => f.storageGrowthPerTarget,
           true,
         ),
+        row("replaced metadata files recorded while pushing, per accepted target", (f) => f.supersededPerTarget, true),
         row("the pages' documents after the import: log entries behind", (f) => f.pages?.behind ?? null, true),
         row("the pages' documents after the import: s until none behind", (f) => f.pages?.seconds ?? null, true),
         row(
@@ -400,6 +409,7 @@ export const scale: Section = {
         "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
         `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "direct" ? "at the Worker's own port" : "through wrangler's proxy"}: for 2 s before the pushes, and from the first push until everything was published (rounds running). The control: a second client reading GET /openapi.json alike at the same time, an answer the Worker builds without any binding (no object, no R2, no cache), so its time is what any read waits for in this runtime: workerd takes a new request between runs of the work already queued on its one thread, and here that work includes the object's and the local R2 and cache simulators'.`,
         "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –. Growth while pushing: the same gauge once everything pushed is published, less its value after the import, ÷ targets accepted (the pushes' rows, their log entries and those of every file their rounds published, less what pruning freed and the pushes reused).",
+        "Replaced metadata files: tuf_edge_superseded_files (the files of versions a round replaced, each deleted from R2 once the repository's retainSuperseded has passed: a day by default, so none during a run) once everything pushed is published, less its value after the import, ÷ targets accepted; each round replaces a snapshot and the packs, or files, of the roles it re-signs. A code without that gauge shows –.",
         "Publish rounds: the rounds that published a timestamp between the import's end and the drain (deltas of tuf_edge_publish_round_duration_seconds and tuf_edge_metadata_files_published_total in GET /{repo}/admin/metrics), each from its start to its timestamp. A change accepted while a round runs waits for that round to end and for the next one, so with rounds back to back ack → published is between one and two rounds. Files: every file a round stored (bins, targets, snapshot, timestamp).",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],

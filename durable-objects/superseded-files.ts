@@ -1,0 +1,127 @@
+/**
+ * Superseded files: the R2 objects of metadata versions no current version
+ * needs any more, deleted once they have been superseded for the
+ * repository's `retainSuperseded` seconds.
+ *
+ * Every round stores a new snapshot (about 0.5 MB at 16,384 bins) and new
+ * versions of the roles it changed, under consistent-snapshot names that are
+ * never overwritten (TUF 1.0.31 §6.2). Kept for good, a busy repository's
+ * bucket grows by gigabytes a day with files nothing reads: a client that
+ * fetched a timestamp reads the snapshot it names and the roles that
+ * snapshot lists within one update. The retention covers that update, the
+ * edge cache's copies of `timestamp.json` (SHORT_CACHE_SECONDS) and any
+ * client or mirror that is slow, and is one day by default.
+ *
+ * What is recorded, in the synchronous block that makes a round's versions
+ * current (RoleTable.commitRound), for each role the round replaced:
+ *   - a role in a file of its own (targets, snapshot, delegated roles,
+ *     offline roles, bins stored before packs): `metadata/<old>.<role>.json`;
+ *   - a top-level bin in a pack (src/storage/bin-pack.ts): one bin fewer in
+ *     its pack `packs/<old>/<slice>`, and the pack itself once none of its
+ *     bins is current. Packs are counted from the round that published them
+ *     (`bin_packs`), so a pack stored before this bookkeeping, or by a step
+ *     whose round published other versions instead, is never counted and
+ *     never deleted.
+ * Never recorded: `timestamp.json` (one key, overwritten), root versions
+ * (every one stays: clients walk the chain from theirs), the empty bin every
+ * bin's version 1 is read from, targets, log tiles, attestations and the
+ * pages' documents.
+ *
+ * Deleting is bounded: at most COLLECT_BATCHES R2 calls of up to
+ * DELETE_BATCH keys per call of collect(), from the alarm and the minute's
+ * cron tick. A key is deleted before its row is removed, so a call that dies
+ * half-way deletes it again next time (deleting a missing key is no error).
+ */
+import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
+
+/** Keys in one R2 delete call (R2's own limit). */
+export const DELETE_BATCH = 1_000;
+
+/** R2 delete calls one collect() makes at most. */
+export const COLLECT_BATCHES = 8;
+
+/** Roles whose replaced version is never deleted. */
+const KEPT_ROLES = ["timestamp", "root"];
+
+export class SupersededFiles {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  /**
+   * Records what the round under way replaces: call it in the synchronous
+   * block that commits the round, just before RoleTable.commitRound, while
+   * each staged role's row still holds its published version beside the
+   * staged one.
+   */
+  recordRound(now: number): void {
+    const kept = KEPT_ROLES.map((r) => `'${r}'`).join(", ");
+    // The packs the round publishes: one row each, counting its bins that become current.
+    this.#sql.exec(
+      `INSERT INTO bin_packs (version, slice, live)
+         SELECT staged_version, staged_pack_slice, COUNT(*) FROM roles
+         WHERE staged_version IS NOT NULL AND staged_pack_slice >= 0
+         GROUP BY staged_version, staged_pack_slice
+       ON CONFLICT (version, slice) DO UPDATE SET live = live + excluded.live`,
+    );
+    // The packs the replaced versions were read from: one bin fewer each.
+    this.#sql.exec(
+      `UPDATE bin_packs SET live = live - replaced.n
+       FROM (SELECT version, pack_slice AS slice, COUNT(*) AS n FROM roles
+             WHERE staged_version IS NOT NULL AND pack_slice >= 0 AND version > 0
+             GROUP BY version, pack_slice) AS replaced
+       WHERE bin_packs.version = replaced.version AND bin_packs.slice = replaced.slice`,
+    );
+    this.#sql.exec(
+      `INSERT OR IGNORE INTO superseded_files (key, since)
+         SELECT 'packs/' || version || '/' || slice, ? FROM bin_packs WHERE live <= 0`,
+      now,
+    );
+    this.#sql.exec("DELETE FROM bin_packs WHERE live <= 0");
+    // Replaced versions in files of their own.
+    this.#sql.exec(
+      `INSERT OR IGNORE INTO superseded_files (key, since)
+         SELECT 'metadata/' || version || '.' || name || '.json', ? FROM roles
+         WHERE staged_version IS NOT NULL AND pack_slice IS NULL AND version > 0
+           AND staged_version <> version AND name NOT IN (${kept})`,
+      now,
+    );
+  }
+
+  /** Files recorded and not deleted yet (due or not). */
+  waiting(): number {
+    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM superseded_files").one().n;
+  }
+
+  /**
+   * Deletes the files superseded `retainSeconds` or more before `now`, in at
+   * most COLLECT_BATCHES calls; 0 keeps every file. Returns how many it
+   * deleted.
+   */
+  async collect(bucket: RepositoryBucket, now: number, retainSeconds: number): Promise<number> {
+    if (retainSeconds <= 0) return 0;
+    const before = now - retainSeconds * 1000;
+    let deleted = 0;
+    for (let batch = 0; batch < COLLECT_BATCHES; batch++) {
+      const keys = this.#sql
+        .exec<{ key: string }>(
+          "SELECT key FROM superseded_files WHERE since <= ? ORDER BY since, key LIMIT ?",
+          before,
+          DELETE_BATCH,
+        )
+        .toArray()
+        .map((row) => row.key);
+      if (keys.length === 0) break;
+      await bucket.deleteFiles(keys);
+      this.#sql.exec(
+        "DELETE FROM superseded_files WHERE key IN (SELECT value FROM json_each(?))",
+        JSON.stringify(keys),
+      );
+      deleted += keys.length;
+      if (keys.length < DELETE_BATCH) break;
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Superseded files (durable-objects/superseded-files.ts): a round records
+ * the files of the versions it replaced, and they leave R2 once the
+ * repository's retention has passed; nothing a current version needs does.
+ */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Repository } from "../../durable-objects/repository.ts";
+import { SupersededFiles } from "../../durable-objects/superseded-files.ts";
+import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
+import { defined } from "../../scripts/lib/defined.ts";
+import { bootstrapped, getJson, refusal, resolve, targetEntry } from "./helpers.ts";
+
+const DAY_MS = 86_400_000;
+
+/** The current snapshot's meta, from the served timestamp. */
+async function currentSnapshot(repo: string) {
+  const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
+  const version = ts.signed.meta["snapshot.json"].version as number;
+  const { json } = await getJson(`/${repo}/metadata/${version}.snapshot.json`);
+  return { version, meta: json.signed.meta as Record<string, { version: number }> };
+}
+
+function inObject<T>(repo: string, fn: (instance: Repository, state: DurableObjectState) => Promise<T> | T) {
+  return runInDurableObject(env.REPOSITORY.getByName(repo), fn);
+}
+
+const supersededRows = (repo: string) =>
+  inObject(repo, (_i, state) =>
+    state.storage.sql
+      .exec<{ key: string; since: number }>("SELECT key, since FROM superseded_files ORDER BY key")
+      .toArray()
+      .map((r) => r.key),
+  );
+
+const livePacks = (repo: string) =>
+  inObject(repo, (_i, state) =>
+    state.storage.sql
+      .exec<{ version: number; slice: number; live: number }>("SELECT * FROM bin_packs ORDER BY version, slice")
+      .toArray()
+      .map((r) => ({ ...r })),
+  );
+
+/** What collect() deletes at `now` with `retainSeconds`, on the object's own tables and the real bucket. */
+const collect = (repo: string, now: number, retainSeconds = 86_400) =>
+  inObject(repo, (_i, state) =>
+    new SupersededFiles(state.storage.sql).collect(new RepositoryBucket(env.BUCKET, repo), now, retainSeconds),
+  );
+
+const stored = async (key: string) => (await env.BUCKET.head(key)) !== null;
+
+/** Adds `count` targets under `prefix` and waits for their round. */
+async function addTargets(client: Awaited<ReturnType<typeof bootstrapped>>["client"], prefix: string, count: number) {
+  const add = await Promise.all(Array.from({ length: count }, (_, i) => targetEntry(`${prefix}/${i}.tgz`)));
+  await client.changeTargets({ add });
+  return add.map((t) => t.path);
+}
+
+describe("superseded files", () => {
+  it("deletes replaced snapshots and packs once the retention has passed, and never a file a current version needs", async () => {
+    // Two bins, one pack slice: each round's packs are predictable.
+    const repo = "superseded";
+    const { client, root } = await bootstrapped(repo, { bins: 2 });
+    const first = await addTargets(client, "a", 20); // both bins: pack A holds both
+    const a = await currentSnapshot(repo);
+    const packA = defined(a.meta["bins-0.json"]).version;
+    expect(defined(a.meta["bins-1.json"]).version).toBe(packA);
+    expect(await livePacks(repo)).toEqual([{ version: packA, slice: 0, live: 2 }]);
+
+    const second = await addTargets(client, "b", 1); // one bin: pack A keeps the other
+    const b = await currentSnapshot(repo);
+    const moved = Object.keys(b.meta).filter((name) => name.startsWith("bins-") && b.meta[name]?.version !== packA);
+    expect(moved).toHaveLength(1);
+    const packB = defined(b.meta[defined(moved[0])]).version;
+    expect(await livePacks(repo)).toEqual([
+      { version: packA, slice: 0, live: 1 },
+      { version: packB, slice: 0, live: 1 },
+    ]);
+    // Nothing of pack A is superseded yet: one of its bins is current.
+    expect((await supersededRows(repo)).filter((k) => k.startsWith("packs/"))).toEqual([]);
+
+    const third = await addTargets(client, "c", 20); // both bins again: packs A and B are replaced
+    const c = await currentSnapshot(repo);
+    const packC = defined(c.meta["bins-0.json"]).version;
+    expect(await livePacks(repo)).toEqual([{ version: packC, slice: 0, live: 2 }]);
+    const rows = await supersededRows(repo);
+    expect(rows).toContain(`packs/${packA}/0`);
+    expect(rows).toContain(`packs/${packB}/0`);
+    for (const v of [1, a.version, b.version]) expect(rows).toContain(`metadata/${v}.snapshot.json`);
+    expect(rows).not.toContain(`metadata/${c.version}.snapshot.json`);
+    // Version 1 of every bin is the one empty-bin file; timestamp.json and roots are never superseded.
+    expect(rows.filter((k) => /bins-|timestamp|root/.test(k))).toEqual([]);
+
+    // Within the retention nothing goes.
+    expect(await collect(repo, Date.now() + DAY_MS - 60_000)).toBe(0);
+    expect(await stored(`${repo}/packs/${packA}/0`)).toBe(true);
+
+    expect(await collect(repo, Date.now() + DAY_MS + 60_000)).toBe(rows.length);
+    expect(await supersededRows(repo)).toEqual([]);
+    for (const key of rows) expect(await stored(`${repo}/${key}`), key).toBe(false);
+
+    // What the current snapshot names is all still in R2 (read past every cache), and a client resolves every target.
+    const bucket = new RepositoryBucket(env.BUCKET, repo);
+    for (const [name, { version }] of Object.entries(c.meta)) {
+      expect(await bucket.getMetadata(`${version}.${name}`), name).not.toBeNull();
+    }
+    expect(await stored(`${repo}/metadata/${c.version}.snapshot.json`)).toBe(true);
+    expect(await stored(`${repo}/metadata/timestamp.json`)).toBe(true);
+    expect(await stored(`${repo}/metadata/1.root.json`)).toBe(true);
+    expect(await stored(`${repo}/shared/empty-bin.json`)).toBe(true);
+    for (const path of [defined(first[3]), defined(second[0]), defined(third[7])]) {
+      expect((await resolve(repo, root, path)).target, path).toBeDefined();
+    }
+  });
+
+  it("keeps every file with retainSuperseded 0", async () => {
+    const repo = "superseded-kept";
+    const { client } = await bootstrapped(repo, { bins: 2, retainSuperseded: 0 });
+    await addTargets(client, "a", 5);
+    await addTargets(client, "b", 5);
+    const rows = await supersededRows(repo);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(await collect(repo, Date.now() + 365 * DAY_MS, 0)).toBe(0);
+    for (const key of rows) expect(await stored(`${repo}/${key}`), key).toBe(true);
+  });
+
+  it("is collected by the object's refresh (the alarm and the cron) once due", async () => {
+    const repo = "superseded-refresh";
+    const { client } = await bootstrapped(repo, { bins: 2, retainSuperseded: 600 });
+    await addTargets(client, "a", 5);
+    const rows = await supersededRows(repo);
+    expect(rows).toContain("metadata/1.snapshot.json");
+    // Not due: the refresh leaves them.
+    await inObject(repo, (instance) => instance.refresh());
+    for (const key of rows) expect(await stored(`${repo}/${key}`), key).toBe(true);
+    // Superseded 601 s ago: the refresh deletes them.
+    await inObject(repo, (_i, state) => {
+      state.storage.sql.exec("UPDATE superseded_files SET since = since - 601000");
+    });
+    await inObject(repo, (instance) => instance.refresh());
+    expect(await supersededRows(repo)).toEqual([]);
+    for (const key of rows) expect(await stored(`${repo}/${key}`), key).toBe(false);
+    expect((await currentSnapshot(repo)).version).toBeGreaterThan(1);
+  });
+
+  it("refuses a retention shorter than 10 minutes at bootstrap", async () => {
+    expect(await refusal(bootstrapped("superseded-short", { bins: 2, retainSuperseded: 300 }))).toEqual({
+      status: 422,
+      code: "invalid_settings",
+    });
+  });
+});
