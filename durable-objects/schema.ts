@@ -434,6 +434,9 @@ const MIGRATIONS: readonly string[] = [
     live INTEGER NOT NULL,
     PRIMARY KEY (version, slice)
   ) WITHOUT ROWID;
+  -- The packs whose last current bin a round just replaced (a round finds
+  -- them without reading every pack).
+  CREATE INDEX bin_packs_emptied ON bin_packs (version, slice) WHERE live <= 0;
   -- Files no current version needs (keys below the repository's prefix), and
   -- since when (ms); deleted from R2 once retainSuperseded has passed.
   CREATE TABLE superseded_files (

@@ -10,6 +10,9 @@
  * over the parts' index that holds every listed role (migration 23;
  * splitting every role into parts, after bootstrap or a delegation's first
  * version, reads them all, and is not made in the round here).
+ * The bookkeeping of the files a round replaces (superseded-files.ts) reads
+ * the staged roles and the packs they were in, and finds the packs it
+ * emptied through their partial index.
  * A group of pushes marking its bins changed rewrites only the rows that
  * change: a bin already waiting for a round is left as it is.
  */
@@ -19,6 +22,7 @@ import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { SnapshotParts } from "../../durable-objects/snapshot-parts.ts";
+import { SupersededFiles } from "../../durable-objects/superseded-files.ts";
 import { TargetsIndex } from "../../durable-objects/targets-index.ts";
 
 interface Statement {
@@ -54,6 +58,7 @@ function fullScans(sql: SqlStorage, { query, bindings }: Statement): string[] {
     .filter(
       (detail) =>
         (/\bSCAN roles\b/.test(detail) && !/INDEX roles_(changed|staged|unparted|by_part)\b/.test(detail)) ||
+        (/\bSCAN bin_packs\b/.test(detail) && !/INDEX bin_packs_emptied\b/.test(detail)) ||
         /\bSEARCH roles USING INDEX roles_by_part \(part>\?\)/.test(detail),
     );
 }
@@ -91,6 +96,7 @@ describe("a publish round's statements on the roles table", () => {
           length: 10,
           sha256: "bb",
           seenSeq: reserved.get(name)?.seq ?? 0,
+          packSlice: 0,
         })),
       );
       expect(roles.hasClaimed()).toBe(false);
@@ -101,11 +107,12 @@ describe("a publish round's statements on the roles table", () => {
       expect(new SnapshotParts(recording(sql, statements)).joined()?.canonical).toContain(
         `"${binName(300)}.json":{"version":2}`,
       );
+      new SupersededFiles(recording(sql, statements)).recordRound(Date.now());
       roles.commitRound();
       expect(roles.stagedFiles()).toEqual([]);
       expect(roles.published(binName(300))?.version).toBe(2);
 
-      const onRoles = statements.filter((s) => /\broles\b/.test(s.query));
+      const onRoles = statements.filter((s) => /\b(roles|bin_packs)\b/.test(s.query));
       expect(onRoles.length).toBeGreaterThan(12);
       const scanning = onRoles
         .map((s) => ({ query: s.query.replace(/\s+/g, " "), scans: fullScans(sql, s) }))
