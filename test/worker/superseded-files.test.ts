@@ -10,7 +10,8 @@ import type { Repository } from "../../durable-objects/repository.ts";
 import { SupersededFiles } from "../../durable-objects/superseded-files.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { defined } from "../../scripts/lib/defined.ts";
-import { bootstrapped, getJson, refusal, resolve, targetEntry } from "./helpers.ts";
+import { withAlarms } from "./alarms.ts";
+import { applied, bootstrapped, getJson, recentRuns, refusal, resolve, targetEntry } from "./helpers.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -112,6 +113,55 @@ describe("superseded files", () => {
     for (const path of [defined(first[3]), defined(second[0]), defined(third[7])]) {
       expect((await resolve(repo, root, path)).target, path).toBeDefined();
     }
+  });
+
+  it("counts a round's packs once when its bins are signed in several invocations", async () => {
+    // 256 bins, two slices; at most 64 roles per invocation, and a step takes whole slices: one slice per invocation.
+    const repo = "superseded-steps";
+    const { client } = await withAlarms(repo, bootstrapped(repo, { bins: 256, binsPerInvocation: 64 }));
+    const runsBefore = (await recentRuns(repo)).length;
+    await withAlarms(repo, addTargets(client, "a", 600));
+    // The round's roles were signed in more than one publish run (invocation).
+    expect((await recentRuns(repo)).length - runsBefore).toBeGreaterThan(1);
+    const { meta } = await currentSnapshot(repo);
+    const bins = Object.entries(meta).filter(([name]) => name.startsWith("bins-"));
+    const versions = new Set(bins.map(([, m]) => m.version).filter((v) => v > 1));
+    expect(versions.size).toBe(1);
+    const version = defined([...versions][0]);
+    const perSlice = [0, 1].map(
+      (slice) =>
+        bins.filter(
+          ([name, m]) => m.version === version && Math.floor(Number.parseInt(name.slice(5, -5), 16) / 128) === slice,
+        ).length,
+    );
+    expect(await livePacks(repo)).toEqual([
+      { version, slice: 0, live: perSlice[0] },
+      { version, slice: 1, live: perSlice[1] },
+    ]);
+  });
+
+  it("deletes the replaced versions of a delegated role and of targets, and clients still resolve through them", async () => {
+    const repo = "superseded-delegated";
+    const { client, root } = await bootstrapped(repo, { bins: 2 });
+    applied(await client.addDelegation({ name: "acme", paths: ["@acme/*"] }));
+    const first = await addTargets(client, "@acme", 2);
+    const before = await currentSnapshot(repo);
+    const acmeBefore = defined(before.meta["acme.json"]).version;
+    await client.changeTargets({ add: [await targetEntry("@acme/later.tgz")] });
+    const after = await currentSnapshot(repo);
+    const acmeAfter = defined(after.meta["acme.json"]).version;
+    expect(acmeAfter).toBeGreaterThan(acmeBefore);
+    const rows = await supersededRows(repo);
+    expect(rows).toContain(`metadata/${acmeBefore}.acme.json`);
+    expect(rows).toContain("metadata/1.targets.json"); // the delegation's targets replaced the bootstrap's
+    expect(rows).not.toContain(`metadata/${acmeAfter}.acme.json`);
+
+    expect(await collect(repo, Date.now() + DAY_MS + 60_000)).toBe(rows.length);
+    expect(await stored(`${repo}/metadata/${acmeBefore}.acme.json`)).toBe(false);
+    expect(await stored(`${repo}/metadata/${acmeAfter}.acme.json`)).toBe(true);
+    const targetsVersion = defined(after.meta["targets.json"]).version;
+    expect(await stored(`${repo}/metadata/${targetsVersion}.targets.json`)).toBe(true);
+    expect((await resolve(repo, root, defined(first[1]))).role).toBe("acme");
   });
 
   it("keeps every file with retainSuperseded 0", async () => {
