@@ -438,6 +438,7 @@ export class RepositoryParts {
       lastFailure: this.scheduler.lastFailure(),
       alarm: await this.#ctx.storage.getAlarm(),
       importHoldUntil: this.importHold.until(Date.now()),
+      oldestSuperseded: this.superseded.oldest(),
     });
   }
 

@@ -27,7 +27,12 @@ export interface StatusSources {
   /** When a deferred import's stored batches are published at the latest (import-hold.ts), or null. */
   importHoldUntil: number | null;
   publishingBlocked: RepositoryStatus["publishingBlocked"];
+  /** When the longest-waiting replaced file was replaced (superseded-files.ts), or null. */
+  oldestSuperseded: number | null;
 }
+
+/** How long past its retention a replaced file may wait for deletion before status warns. */
+export const SUPERSEDED_LATE_MS = 3_600_000;
 
 const ONLINE = ["targets", "snapshot", "timestamp"];
 
@@ -69,6 +74,14 @@ export function repositoryStatus(s: StatusSources): RepositoryStatus {
   warnings.push(...s.offlineStatus.reminders());
   const targetsOffline = offlineExpiries.some((r) => r.name === "targets");
   if (lastFailure) warnings.push(`last publish failed at ${lastFailure.at}: ${lastFailure.detail}`);
+  const oldest = s.oldestSuperseded;
+  if (settings && settings.retainSuperseded > 0 && oldest !== null) {
+    const due = oldest + settings.retainSuperseded * 1000;
+    if (Date.now() - due > SUPERSEDED_LATE_MS)
+      warnings.push(
+        `replaced metadata files due for deletion since ${new Date(due).toISOString()} are still in R2: deleting them fails or falls behind (superseded.delete_failed in the logs; tuf_edge_superseded_files)`,
+      );
+  }
   return {
     repository: s.name,
     bootstrapped: settings !== null,

@@ -90,6 +90,18 @@ export class SupersededFiles {
     );
   }
 
+  /**
+   * When the longest-waiting file was replaced (ms), or null if none waits:
+   * one that waits well past the retention means deleting fails or falls
+   * behind (status.ts warns).
+   */
+  oldest(): number | null {
+    return (
+      this.#sql.exec<{ since: number }>("SELECT since FROM superseded_files ORDER BY since LIMIT 1").toArray()[0]
+        ?.since ?? null
+    );
+  }
+
   /** Files recorded and not deleted yet (due or not). */
   waiting(): number {
     return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM superseded_files").one().n;

@@ -175,7 +175,7 @@ describe("superseded files", () => {
     for (const key of rows) expect(await stored(`${repo}/${key}`), key).toBe(true);
   });
 
-  it("is collected by the object's refresh (the alarm and the cron) once due", async () => {
+  it("is collected by the object's refresh (the alarm and the cron) once due; status warns of files long overdue", async () => {
     const repo = "superseded-refresh";
     const { client } = await bootstrapped(repo, { bins: 2, retainSuperseded: 600 });
     await addTargets(client, "a", 5);
@@ -184,12 +184,17 @@ describe("superseded files", () => {
     // Not due: the refresh leaves them.
     await inObject(repo, (instance) => instance.refresh());
     for (const key of rows) expect(await stored(`${repo}/${key}`), key).toBe(true);
-    // Superseded 601 s ago: the refresh deletes them.
+    expect((await client.status()).warnings.filter((w) => w.includes("replaced metadata"))).toEqual([]);
+    // Replaced over an hour past the retention: status warns until they are deleted, which the refresh does.
     await inObject(repo, (_i, state) => {
-      state.storage.sql.exec("UPDATE superseded_files SET since = since - 601000");
+      state.storage.sql.exec("UPDATE superseded_files SET since = since - 600000 - 3660000");
     });
+    expect((await client.status()).warnings).toContainEqual(
+      expect.stringMatching(/^replaced metadata files due for deletion since .* are still in R2/),
+    );
     await inObject(repo, (instance) => instance.refresh());
     expect(await supersededRows(repo)).toEqual([]);
+    expect((await client.status()).warnings.filter((w) => w.includes("replaced metadata"))).toEqual([]);
     for (const key of rows) expect(await stored(`${repo}/${key}`), key).toBe(false);
     expect((await currentSnapshot(repo)).version).toBeGreaterThan(1);
   });
