@@ -23,7 +23,8 @@
  *     whose round published other versions instead, is never counted and
  *     never deleted.
  * Never recorded: `timestamp.json` (one key, overwritten), root versions
- * (every one stays: clients walk the chain from theirs), the empty bin every
+ * (TUF §6.2: every released root stays, so that an outdated client can
+ * walk the chain from its own), the empty bin every
  * bin's version 1 is read from, targets, log tiles, attestations and the
  * pages' documents.
  *
@@ -40,8 +41,8 @@ export const DELETE_BATCH = 1_000;
 /** R2 delete calls one collect() makes at most. */
 export const COLLECT_BATCHES = 8;
 
-/** Roles whose replaced version is never deleted. */
-const KEPT_ROLES = ["timestamp", "root"];
+/** Roles whose replaced version is never deleted, as an SQL list. */
+const KEPT_ROLES = "'timestamp', 'root'";
 
 export class SupersededFiles {
   readonly #sql: SqlStorage;
@@ -57,7 +58,6 @@ export class SupersededFiles {
    * staged one.
    */
   recordRound(now: number): void {
-    const kept = KEPT_ROLES.map((r) => `'${r}'`).join(", ");
     // The packs the round publishes: one row each, counting its bins that become current.
     this.#sql.exec(
       `INSERT INTO bin_packs (version, slice, live)
@@ -85,7 +85,7 @@ export class SupersededFiles {
       `INSERT OR IGNORE INTO superseded_files (key, since)
          SELECT 'metadata/' || version || '.' || name || '.json', ? FROM roles
          WHERE staged_version IS NOT NULL AND pack_slice IS NULL AND version > 0
-           AND staged_version <> version AND name NOT IN (${kept})`,
+           AND staged_version <> version AND name NOT IN (${KEPT_ROLES})`,
       now,
     );
   }

@@ -18,6 +18,7 @@ import { delegations } from "./delegations.ts";
 import { scale } from "./scale.ts";
 import { bulk } from "./bulk.ts";
 import { growth } from "./growth.ts";
+import { localR2 } from "./local-r2.ts";
 
 export const SECTIONS: readonly Section[] = [
   serving,
@@ -34,4 +35,5 @@ export const SECTIONS: readonly Section[] = [
   scale,
   bulk,
   growth,
+  localR2,
 ];
