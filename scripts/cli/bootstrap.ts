@@ -43,6 +43,7 @@ interface BootstrapFlags extends PassphraseOptions {
   binsExpires?: string;
   snapshotExpires?: string;
   timestampExpires?: string;
+  retainSuperseded?: string;
   out?: string;
   rootOut?: string;
   yes?: boolean;
@@ -56,12 +57,24 @@ interface Plan {
   threshold: number;
   bins: number;
   expiry: { root: number; targets: number; bins: number; snapshot: number; timestamp: number };
+  /** Seconds a replaced metadata version stays in R2 (0: for good); the service's default if not given. */
+  retainSuperseded?: number;
 }
 
 function binsOption(text: string): number {
   const problem = binsProblem(text);
   if (problem) throw usageError(`--bins: ${problem}`);
   return Number(text);
+}
+
+/** A retention ("1d", "12h", seconds, or 0 for good): the service keeps a replaced version at least 10 minutes. */
+function retentionOption(text: string): number {
+  const seconds = text.trim() === "0" ? 0 : durationOption("--retain-superseded", text);
+  if (seconds !== 0 && seconds < 600)
+    throw usageError(
+      `--retain-superseded: a replaced version is kept at least 10 minutes (600 s), or 0 for good, not "${text}"`,
+    );
+  return seconds;
 }
 
 function planFromFlags(flags: BootstrapFlags): Plan {
@@ -85,6 +98,7 @@ function planFromFlags(flags: BootstrapFlags): Plan {
       snapshot: durationOption("--snapshot-expires", flags.snapshotExpires ?? DEFAULT_EXPIRES.snapshot),
       timestamp: durationOption("--timestamp-expires", flags.timestampExpires ?? DEFAULT_EXPIRES.timestamp),
     },
+    ...(flags.retainSuperseded === undefined ? {} : { retainSuperseded: retentionOption(flags.retainSuperseded) }),
   };
 }
 
@@ -199,7 +213,11 @@ async function wizard(flags: BootstrapFlags): Promise<BootstrapFlags> {
 }
 
 function settingsOfPlan(plan: Plan): Record<string, unknown> {
-  return { bins: plan.bins, expiry: plan.expiry };
+  return {
+    bins: plan.bins,
+    expiry: plan.expiry,
+    ...(plan.retainSuperseded === undefined ? {} : { retainSuperseded: plan.retainSuperseded }),
+  };
 }
 
 async function rootKeys(plan: Plan): Promise<{ keys: Key[]; labels: Record<string, string> }> {
@@ -225,6 +243,10 @@ function describeSettings(settings: Record<string, unknown>): string[] {
     lines.push(
       `  validity: targets ${humanDuration(e.targets * 1000)}, bins ${humanDuration(e.bins * 1000)}, snapshot ${humanDuration(e.snapshot * 1000)}, timestamp ${humanDuration(e.timestamp * 1000)} (re-signed automatically)`,
     );
+  const retain = settings.retainSuperseded;
+  lines.push(
+    `  replaced metadata versions: ${typeof retain !== "number" ? "deleted after 1 day (the default)" : retain === 0 ? "kept for good" : `deleted after ${humanDuration(retain * 1000)}`}`,
+  );
   return lines;
 }
 
@@ -497,6 +519,10 @@ export function registerBootstrap(program: Command): void {
     .option("--bins-expires <duration>", `hash bins validity (default ${DEFAULT_EXPIRES.bins})`)
     .option("--snapshot-expires <duration>", `snapshot validity (default ${DEFAULT_EXPIRES.snapshot})`)
     .option("--timestamp-expires <duration>", `timestamp validity (default ${DEFAULT_EXPIRES.timestamp})`)
+    .option(
+      "--retain-superseded <duration>",
+      "how long a replaced metadata version (snapshot, bins, targets) stays in R2 before it is deleted (default 1d; 0 keeps every version)",
+    )
     .option("--out <file>", "write a ceremony file for offline signing instead of submitting")
     .option("--root-out <file>", "where to write the published root v1 (default <repo>.1.root.json)")
     .option("--passphrase-file <file>", "passphrase for the key files (else TUF_EDGE_PASSPHRASE, else prompts)")

@@ -260,6 +260,10 @@ describe("tuf-edge CLI against a local instance", () => {
       await (await fetch(`${local.instance.baseUrl}/${REPO}/metadata/1.root.json`)).arrayBuffer(),
     );
     expect(served.equals(await readFile(join(local.scratch, root1)))).toBe(true);
+    // A retention the service would refuse is refused here, before anything is asked or sent (exit 2).
+    const short = await run(["bootstrap", "--key", keys.a, "--threshold", "1", "--retain-superseded", "5m", "--yes"]);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain("--retain-superseded: a replaced version is kept at least 10 minutes");
     // Bootstrapping twice is refused by the service.
     const again = await run(["bootstrap", "--key", keys.a, "--key", keys.b, "--threshold", "2", "--yes"]);
     expect(again.code).toBe(4);
@@ -279,11 +283,17 @@ describe("tuf-edge CLI against a local instance", () => {
         keys.c,
         "--threshold",
         "2",
+        "--retain-superseded",
+        "12h",
         "--out",
         "ceremony.json",
       ]),
     );
-    ok(await run(["bootstrap", "sign", "ceremony.json", "--key", keys.a, "--yes"]));
+    // The retention is one of the settings the root keys sign.
+    const ceremony = JSON.parse(await readFile(join(local.scratch, "ceremony.json"), "utf8"));
+    expect(ceremony.settings.retainSuperseded).toBe(43_200);
+    const signing = ok(await run(["bootstrap", "sign", "ceremony.json", "--key", keys.a, "--yes"]));
+    expect(signing.stderr).toContain("replaced metadata versions: deleted after 12h  (signed)");
     const outsider = await run(["bootstrap", "sign", "ceremony.json", "--key", keys.outsider, "--yes"]);
     expect(outsider.code).toBe(5);
     expect(outsider.stderr).toContain("is not one of the root keys");
