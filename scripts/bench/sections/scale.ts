@@ -99,6 +99,8 @@ interface Figures {
   storageGrowthPerTarget: number | null;
   /** Files of replaced metadata versions recorded from the import's end to the drain's (tuf_edge_superseded_files) ÷ targets accepted, or null (no gauge). */
   supersededPerTarget: number | null;
+  /** The snapshot's length as the served timestamp.json names it after the drain (every round stores a snapshot). */
+  snapshotBytes: number | null;
   /** The pages' target documents after the import: log entries behind when it was published, and seconds until none were (null: still behind at the limit), or null (no gauge). */
   pages: { behind: number; seconds: number | null } | null;
   /** Publish rounds that ended while pushing and draining, their mean length and the files each signed on average (null: no such metrics). */
@@ -247,6 +249,9 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const heapAfter = inspector ? await inspector.heapUsage() : null;
     const storageAfter = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
     const supersededAfter = await counterTotal(base, REPO, bench.token, "tuf_edge_superseded_files");
+    const lastTimestamp = (await (await fetch(timestampUrl)).json()) as {
+      signed: { meta: Record<string, { length?: number }> };
+    };
     const roundsAfter = await roundCounters(base, bench.token);
     const figures: Figures = {
       code: project.description,
@@ -261,6 +266,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         storageBytes === null || storageAfter === null || accepted === 0
           ? null
           : (storageAfter - storageBytes) / accepted,
+      snapshotBytes: lastTimestamp.signed.meta["snapshot.json"]?.length ?? null,
       supersededPerTarget:
         supersededBefore === null || supersededAfter === null || accepted === 0
           ? null
@@ -339,6 +345,7 @@ export const scale: Section = {
           (f) => f.storageGrowthPerTarget,
           true,
         ),
+        row("snapshot.json, bytes (as the served timestamp.json names it after the drain)", (f) => f.snapshotBytes, true),
         row("replaced metadata files recorded while pushing, per accepted target", (f) => f.supersededPerTarget, true),
         row("the pages' documents after the import: log entries behind", (f) => f.pages?.behind ?? null, true),
         row("the pages' documents after the import: s until none behind", (f) => f.pages?.seconds ?? null, true),
