@@ -345,7 +345,11 @@ export const scale: Section = {
           (f) => f.storageGrowthPerTarget,
           true,
         ),
-        row("snapshot.json, bytes (as the served timestamp.json names it after the drain)", (f) => f.snapshotBytes, true),
+        row(
+          "snapshot.json, bytes (as the served timestamp.json names it after the drain)",
+          (f) => f.snapshotBytes,
+          true,
+        ),
         row("replaced metadata files recorded while pushing, per accepted target", (f) => f.supersededPerTarget, true),
         row("the pages' documents after the import: log entries behind", (f) => f.pages?.behind ?? null, true),
         row("the pages' documents after the import: s until none behind", (f) => f.pages?.seconds ?? null, true),
