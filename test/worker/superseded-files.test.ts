@@ -30,7 +30,7 @@ function inObject<T>(repo: string, fn: (instance: Repository, state: DurableObje
 const supersededRows = (repo: string) =>
   inObject(repo, (_i, state) =>
     state.storage.sql
-      .exec<{ key: string; since: number }>("SELECT key, since FROM superseded_files ORDER BY key")
+      .exec<{ key: string }>("SELECT key FROM superseded_files ORDER BY key")
       .toArray()
       .map((r) => r.key),
   );
