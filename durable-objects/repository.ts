@@ -36,7 +36,6 @@ import {
   type TargetsChange,
   type TaskView,
 } from "../src/repository-api.ts";
-import { logEvent } from "../src/structured-log.ts";
 import type { Key } from "../src/tuf/key.ts";
 import type { Signature } from "../src/tuf/metadata.ts";
 import { serialize } from "../src/tuf/metadata.ts";
@@ -370,19 +369,7 @@ export class Repository extends DurableObject<Env> {
     await this.#p.documents.step();
     await this.#p.commits.resume();
     // Files of versions replaced longer ago than the retention (superseded-files.ts): a bounded share each time.
-    // A failed delete loses nothing (the rows stay for the next tick), so it does not fail the refresh.
-    await this.#p.superseded
-      .collect(this.#p.bucket, now.getTime(), settings.retainSuperseded)
-      .then((deleted) => {
-        if (deleted > 0) logEvent("superseded.deleted", { repository: this.#p.name, files: deleted });
-      })
-      .catch((error: unknown) =>
-        logEvent(
-          "superseded.delete_failed",
-          { repository: this.#p.name, detail: error instanceof Error ? error.message : String(error) },
-          "warn",
-        ),
-      );
+    await this.#p.superseded.collectLogged(this.#p.name, this.#p.bucket, now.getTime(), settings.retainSuperseded);
     // The log's entries whose tiles are in R2 and that rounds have not pruned yet (an idle repository, or
     // one whose log was written before pruning): a bounded share each tick (log-history.ts).
     this.#p.tlog.prune();

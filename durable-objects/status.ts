@@ -32,7 +32,7 @@ export interface StatusSources {
 }
 
 /** How long past its retention a replaced file may wait for deletion before status warns. */
-export const SUPERSEDED_LATE_MS = 3_600_000;
+const SUPERSEDED_LATE_MS = 3_600_000;
 
 const ONLINE = ["targets", "snapshot", "timestamp"];
 

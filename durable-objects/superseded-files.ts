@@ -29,17 +29,15 @@
  * pages' documents.
  *
  * Deleting is bounded: at most COLLECT_BATCHES R2 calls of up to
- * DELETE_BATCH keys per call of collect(), from the alarm and the minute's
+ * R2_DELETE_LIMIT keys per call of collect(), from the alarm and the minute's
  * cron tick. A key is deleted before its row is removed, so a call that dies
  * half-way deletes it again next time (deleting a missing key is no error).
  */
-import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
-
-/** Keys in one R2 delete call (R2's own limit). */
-export const DELETE_BATCH = 1_000;
+import { R2_DELETE_LIMIT, type RepositoryBucket } from "../src/storage/repository-bucket.ts";
+import { logEvent } from "../src/structured-log.ts";
 
 /** R2 delete calls one collect() makes at most. */
-export const COLLECT_BATCHES = 8;
+const COLLECT_BATCHES = 8;
 
 /** Roles whose replaced version is never deleted, as an SQL list. */
 const KEPT_ROLES = "'timestamp', 'root'";
@@ -121,7 +119,7 @@ export class SupersededFiles {
         .exec<{ key: string }>(
           "SELECT key FROM superseded_files WHERE since <= ? ORDER BY since, key LIMIT ?",
           before,
-          DELETE_BATCH,
+          R2_DELETE_LIMIT,
         )
         .toArray()
         .map((row) => row.key);
@@ -132,8 +130,23 @@ export class SupersededFiles {
         JSON.stringify(keys),
       );
       deleted += keys.length;
-      if (keys.length < DELETE_BATCH) break;
+      if (keys.length < R2_DELETE_LIMIT) break;
     }
     return deleted;
+  }
+
+  /**
+   * collect() for the alarm and the cron: what it deleted, or why it failed,
+   * goes to the log. A failed delete loses nothing (its rows stay for the
+   * next call), so it is not thrown: it must not fail the refresh around it.
+   */
+  async collectLogged(repository: string, bucket: RepositoryBucket, now: number, retainSeconds: number): Promise<void> {
+    try {
+      const files = await this.collect(bucket, now, retainSeconds);
+      if (files > 0) logEvent("superseded.deleted", { repository, files });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      logEvent("superseded.delete_failed", { repository, detail }, "warn");
+    }
   }
 }

@@ -30,6 +30,9 @@ import { binFile, encodePack, sliceOf } from "./bin-pack.ts";
 import { readPackedBin } from "./bin-pack-reader.ts";
 import { JSON_TYPE, type StoredObject } from "./stored-object.ts";
 
+/** Keys one R2 delete call takes at most (R2's limit). */
+export const R2_DELETE_LIMIT = 1_000;
+
 export class RepositoryBucket {
   readonly #bucket: R2Bucket;
   readonly #repo: string;
@@ -162,10 +165,11 @@ export class RepositoryBucket {
 
   /**
    * Deletes files by their keys below the repository's prefix (`metadata/…`,
-   * `packs/…`), in one call: at most 1,000 keys (R2's limit).
+   * `packs/…`), in one call: at most R2_DELETE_LIMIT keys.
    */
   async deleteFiles(keys: readonly string[]): Promise<void> {
-    if (keys.length > 1_000) throw new Error(`R2 deletes at most 1,000 keys in one call, not ${keys.length}`);
+    if (keys.length > R2_DELETE_LIMIT)
+      throw new Error(`R2 deletes at most ${R2_DELETE_LIMIT} keys in one call, not ${keys.length}`);
     if (keys.length > 0) await this.#bucket.delete(keys.map((key) => `${this.#repo}/${key}`));
   }
 
