@@ -16,6 +16,8 @@ export interface LocalInstanceOptions {
   persistTo: string;
   /** Secrets, written to an env file wrangler reads. */
   secrets: { ADMIN_TOKEN: string; KEY_ENCRYPTION_KEY: string };
+  /** A wrangler config other than the project's (a test's stand-alone Worker). */
+  config?: string;
   port?: number;
   vars?: Record<string, string>;
   /** Print wrangler's output (default: only on failure). */
@@ -60,28 +62,42 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A port wrangler was to use is taken; `retry` unless the caller fixed that port. */
+export class PortTakenError extends Error {
+  readonly retry: boolean;
+  constructor(message: string, retry: boolean) {
+    super(message);
+    this.name = "PortTakenError";
+    this.retry = retry;
+  }
+}
+
 /**
  * Starts `wrangler dev`. Free ports are chosen before wrangler binds them, so
  * another process (a parallel test file, another instance) can take one in
- * between; when wrangler then reports "Address already in use", it starts
- * again on new ports (unless the caller fixed the port), at most 3 times.
+ * between: then it starts again on new ports, at most 3 times. `choosePort`
+ * picks each port (the tests give it one that is taken).
  */
-export async function startLocalInstance(options: LocalInstanceOptions): Promise<LocalInstance> {
+export async function startLocalInstance(
+  options: LocalInstanceOptions,
+  choosePort: () => Promise<number> = freePort,
+): Promise<LocalInstance> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(options);
+      return await startOnce(options, choosePort);
     } catch (error) {
-      const raced = error instanceof Error && error.message.includes("Address already in use");
-      if (!raced || options.port !== undefined || attempt >= 3) throw error;
+      if (!(error instanceof PortTakenError && error.retry) || attempt >= 3) throw error;
     }
   }
 }
 
-async function startOnce(options: LocalInstanceOptions): Promise<LocalInstance> {
-  const port = options.port ?? (await freePort());
-  const inspectorPort = await freePort();
+async function startOnce(options: LocalInstanceOptions, choosePort: () => Promise<number>): Promise<LocalInstance> {
+  const port = options.port ?? (await choosePort());
+  const inspectorPort = await choosePort();
   // Otherwise the readiness check could be answered by whatever holds the port.
-  if (!(await isPortFree(port))) throw new Error(`port ${port} is already in use on 127.0.0.1`);
+  if (!(await isPortFree(port))) {
+    throw new PortTakenError(`port ${port} is already in use on 127.0.0.1`, options.port === undefined);
+  }
   await mkdir(options.persistTo, { recursive: true });
   const envFile = join(options.persistTo, "secrets.env");
   await writeFile(
@@ -107,6 +123,7 @@ async function startOnce(options: LocalInstanceOptions): Promise<LocalInstance> 
     "--show-interactive-dev-session=false",
     "--log-level",
     options.logLevel ?? "warn",
+    ...(options.config ? ["--config", options.config] : []),
     ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
@@ -139,7 +156,10 @@ async function startOnce(options: LocalInstanceOptions): Promise<LocalInstance> 
     await waitForReady(baseUrl, child, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
     await stopChild(child);
-    throw new Error(`wrangler dev did not start: ${(error as Error).message}\n${output.slice(-4000)}`);
+    const message = `wrangler dev did not start: ${(error as Error).message}\n${output.slice(-4000)}`;
+    // The inspector's socket or the Worker's: one of them was taken after it was chosen.
+    if (output.includes("Address already in use")) throw new PortTakenError(message, true);
+    throw new Error(message);
   }
   return { baseUrl, port, exited, pid: child.pid, inspectorPort, stop: () => stopChild(child) };
 }

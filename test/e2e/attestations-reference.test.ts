@@ -15,12 +15,17 @@
  * the default (2026-08-04): ours with no compatibility flag at all, the
  * Sigstore JS packages without and with nodejs_compat.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, PROJECT_ROOT } from "../../scripts/lib/local-instance.ts";
+import {
+  type LocalInstance,
+  PROJECT_ROOT,
+  randomSecrets,
+  startLocalInstance,
+} from "../../scripts/lib/local-instance.ts";
 import { loadCorpus } from "../../scripts/lib/sigstore-corpus.ts";
 import {
   compareOnCorpus,
@@ -141,63 +146,25 @@ function writeConfig(dir: string, entry: string, flags: string[]): string {
   return path;
 }
 
-interface Dev {
-  url: string;
-  child: ChildProcess;
+/** A stand-alone Worker under `wrangler dev`, started (with retries on a port race) like tuf-edge's own instances. */
+async function wranglerDev(config: string, persistTo: string): Promise<LocalInstance> {
+  return startLocalInstance({ config, persistTo, secrets: randomSecrets(), readyTimeoutMs: 90_000 });
 }
 
-async function wranglerDev(config: string, persistTo: string): Promise<Dev> {
-  const port = await freePort();
-  const args = ["dev", "--config", config, "--local", "--ip", "127.0.0.1", "--port", String(port)];
-  args.push(
-    "--inspector-port",
-    String(await freePort()),
-    "--persist-to",
-    persistTo,
-    "--show-interactive-dev-session=false",
-    "--log-level",
-    "warn",
-  );
-  const child = spawn(WRANGLER, args, { cwd: PROJECT_ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
-  const url = `http://127.0.0.1:${port}/`;
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      await (await fetch(url)).body?.cancel();
-      return { url, child };
-    } catch {
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  child.kill("SIGTERM");
-  throw new Error(`wrangler dev did not start:\n${output.slice(-3000)}`);
-}
-
-async function stop(dev: Dev | undefined): Promise<void> {
-  if (!dev || dev.child.exitCode !== null || dev.child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => dev.child.once("exit", () => r()));
-  dev.child.kill("SIGTERM");
-  await exited;
-}
-
-async function post(dev: Dev, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(dev.url, { method: "POST", body: JSON.stringify(body) });
+async function post(dev: LocalInstance, body: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(`${dev.baseUrl}/`, { method: "POST", body: JSON.stringify(body) });
   return (await response.json()) as Record<string, unknown>;
 }
 
 describe("inside workerd, without nodejs_compat: our verifier", () => {
   let dir: string;
-  let dev: Dev | undefined;
+  let dev: LocalInstance | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "attestations-workerd-"));
     dev = await wranglerDev(writeConfig(dir, "ours", []), join(dir, "state-ours"));
   });
   afterAll(async () => {
-    await stop(dev);
+    await dev?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -223,14 +190,14 @@ describe("inside workerd, without nodejs_compat: our verifier", () => {
 
 describe("inside workerd: the Sigstore JS packages (@sigstore/verify)", () => {
   let dir: string;
-  let dev: Dev | undefined;
+  let dev: LocalInstance | undefined;
   const a = readFileSync(join(FIXTURES, "conformance/a.txt"), "utf8");
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "attestations-workerd-"));
     dev = await wranglerDev(writeConfig(dir, "sigstore-js", ["nodejs_compat"]), join(dir, "state-js"));
   });
   afterAll(async () => {
-    await stop(dev);
+    await dev?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
