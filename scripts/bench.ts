@@ -47,6 +47,10 @@ const HELP = `usage: npm run bench -- [options]
                         growth section: the rate of its pushes (500)
   --direct              scale and growth sections: push, read tasks and timestamp.json at the Worker's own
                         workerd port, not through wrangler's proxy (which production does not have)
+  --split               scale section: run this code through Miniflare twice, in one workerd (as
+                        wrangler dev does) and then split into three, the Worker, the repository's
+                        Durable Object and R2 each on a thread of its own as on the platform, side by
+                        side; SHORT_CACHE_SECONDS=0 in both (no --baseline, no --profile, no heap)
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
                         and write it whole to bench-results/scale-profile.cpuprofile; bulk
@@ -94,6 +98,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       "baseline-import": { type: "string" },
       profile: { type: "boolean", default: false },
       direct: { type: "boolean", default: false },
+      split: { type: "boolean", default: false },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
       "state-dir": { type: "string" },
@@ -121,6 +126,8 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
   for (const l of loaders) if (l !== "autocannon" && l !== "wrk") throw new Error(`unknown loader "${l}"`);
   if (values.code !== undefined && (values.worktree || values.live))
     throw new Error("--code names a commit to run: it does not go with --worktree or --live");
+  if (values.split && (values.baseline !== undefined || values.profile))
+    throw new Error("--split compares two layouts of this code: it does not go with --baseline or --profile");
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS.map((s) => s.name);
   for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"`);
   return {
@@ -145,6 +152,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
         values["baseline-import"] === undefined ? null : num(values["baseline-import"], 0, "baseline-import"),
       profile: values.profile,
       direct: values.direct,
+      split: values.split,
       workDir: "",
       stateDir: "",
       keepState: values["keep-state"],

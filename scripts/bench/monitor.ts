@@ -4,6 +4,7 @@
  * and restarts (wrangler replaces the workerd process when it reloads the
  * Worker; a crash looks the same from outside). A restarted process is found
  * again by the port wrangler listens on, and its figures are carried on.
+ * Or it watches named processes it is given (topology.ts), with no restarts.
  */
 import { existsSync } from "node:fs";
 import { instanceProcesses } from "./instance.ts";
@@ -28,7 +29,9 @@ interface Mark {
 }
 
 export class InstanceMonitor {
-  readonly #port: number;
+  readonly #port: number | null;
+  /** Processes given by name (no wrangler proxy to find them by); CPU is reported per name too. */
+  readonly #named: Record<string, number> | null;
   readonly #started = performance.now();
   readonly #timer: NodeJS.Timeout;
   workerPid: number | null;
@@ -44,9 +47,17 @@ export class InstanceMonitor {
   /** False if the kernel refused to reset VmHWM: peaks are then since the process started. */
   resettable = true;
 
-  constructor(port: number, intervalMs = 100) {
-    this.#port = port;
-    const { workerPid, proxyPid } = instanceProcesses(port);
+  /**
+   * `source`: the port `wrangler dev` listens on, or the processes by name,
+   * of which `main` is the one whose memory is read.
+   */
+  constructor(source: number | { processes: Record<string, number>; main: string }, intervalMs = 100) {
+    this.#port = typeof source === "number" ? source : null;
+    this.#named = typeof source === "number" ? null : source.processes;
+    const { workerPid, proxyPid } =
+      typeof source === "number"
+        ? instanceProcesses(source)
+        : { workerPid: source.processes[source.main] ?? null, proxyPid: null };
     this.workerPid = workerPid;
     this.proxyPid = proxyPid;
     this.sample();
@@ -59,7 +70,7 @@ export class InstanceMonitor {
   }
 
   sample(): void {
-    if (this.workerPid !== null && !existsSync(`/proc/${this.workerPid}`)) {
+    if (this.#port !== null && this.workerPid !== null && !existsSync(`/proc/${this.workerPid}`)) {
       const found = instanceProcesses(this.#port);
       const restart: Restart = {
         atS: (performance.now() - this.#started) / 1000,
@@ -73,7 +84,7 @@ export class InstanceMonitor {
       if (found.proxyPid !== null) this.proxyPid = found.proxyPid;
       this.#last = null;
     }
-    for (const pid of [this.workerPid, this.proxyPid]) {
+    for (const pid of this.#named ? Object.values(this.#named) : [this.workerPid, this.proxyPid]) {
       if (pid === null || !existsSync(`/proc/${pid}`)) continue;
       this.#cpu.set(pid, cpuSeconds(pid));
     }
@@ -115,6 +126,8 @@ export class InstanceMonitor {
     workerProcessCores: number;
     otherCores: number;
     restarts: Restart[];
+    /** Each named process's cores (processes given by name only). */
+    byProcess: Record<string, number>;
   } {
     this.sample();
     const seconds = (performance.now() - mark.at) / 1000;
@@ -125,6 +138,9 @@ export class InstanceMonitor {
       workerd += used;
       if (pid === this.workerPid) worker += used;
     }
+    const byProcess: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(this.#named ?? {}))
+      byProcess[name] = ((this.#cpu.get(pid) ?? 0) - (mark.cpu.get(pid) ?? 0)) / seconds;
     const self = process.cpuUsage(mark.self);
     const others = Math.max(0, machineBusySeconds() - mark.machine - workerd - (self.user + self.system) / 1e6);
     return {
@@ -133,6 +149,7 @@ export class InstanceMonitor {
       workerProcessCores: worker / seconds,
       otherCores: others / seconds,
       restarts: this.restarts.slice(mark.restarts),
+      byProcess,
     };
   }
 

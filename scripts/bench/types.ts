@@ -38,6 +38,12 @@ export interface BenchOptions {
    * production counterpart), so the proxy's CPU is not the machine's bound.
    */
   direct: boolean;
+  /**
+   * Scale section: this code in one workerd, then split into three (the
+   * Worker, the repository's Durable Object, R2) as the platform lays them
+   * out, side by side (scale-host.ts, topology.ts).
+   */
+  split: boolean;
   /** Targets the bulk section imports (its heap is read at a tenth and at all of them). */
   importTargets: number;
   /** Targets the bulk section imports into the --baseline code (null: as many as importTargets). */

@@ -30,18 +30,18 @@ import { defined } from "../../lib/defined.ts";
 import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
-import { loadFront, startBenchInstance } from "../instance.ts";
-import { type HotFunction, hotFunctions, connectInspector, ownCpuMs } from "../inspector.ts";
+import { type HotFunction, hotFunctions, ownCpuMs } from "../inspector.ts";
 import { type BusyRuns, busyRuns } from "../busy-runs.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
 import { counterTotal, counterTotals, largestInvocation, untilZero } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
-import { InstanceMonitor } from "../monitor.ts";
+import type { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
 import { readFor, startReadProbe } from "../read-probe.ts";
 import { EVENTS_PER_PUSH, POLL_MS, runPushLoad } from "../push-load.ts";
 import { summarize } from "../stats.ts";
 import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
+import { type Front, type ScaleHost, SPLIT_SHORT_CACHE_SECONDS, topologyHost, wranglerHost } from "../scale-host.ts";
 import { MiB } from "../table.ts";
 import type { ProjectCopy } from "../snapshot.ts";
 import type { BenchContext, Section, SectionResult, Table } from "../types.ts";
@@ -55,6 +55,9 @@ const PAGES_LIMIT_MS = 600_000;
 /** Where --profile writes the whole CPU profile of the pushing phase (this code; the baseline's beside it). */
 const profileFile = (label: string) =>
   join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
+
+/** The table's first note under --split. */
+const SPLIT_NOTE = `--split: "one workerd" runs the bundle as wrangler dev does, every isolate and the local R2 and cache simulators on one thread; "split: three workerd" gives the Worker, the repository's Durable Object and R2 a process (a thread) each, as the platform does (scripts/bench/topology.ts), on the same machine, so they still share its cores with the load. The Worker reaches the object through a forwarding object and a gateway in the object's process (an extra local hop), and R2 through Miniflare's shared storage. Both run with SHORT_CACHE_SECONDS=${SPLIT_SHORT_CACHE_SECONDS}: in the split the object's purge of timestamp.json cannot reach the Worker's cache or its isolate's copy, as on the platform it reaches no other isolate or location, so "published" here is what a Worker serves with no cache in front of it; a client behind an edge cache sees it up to SHORT_CACHE_SECONDS (10 s by default) later. No inspector: no heap or profile rows. CPU rows: each process while pushing and draining ÷ targets accepted.`;
 
 const ROUND_COUNTERS = [
   "tuf_edge_publish_round_duration_seconds_count",
@@ -116,8 +119,10 @@ interface Figures {
   cpuMsPerTarget: number;
   /** The Worker's workerd process alone (no proxy) ÷ targets accepted. */
   workerProcessCpuMsPerTarget: number;
-  /** Where pushes, polls and reads went: "proxy" (wrangler's) or "direct" (the Worker's own port, --direct). */
-  front: "proxy" | "direct";
+  /** Where pushes, polls and reads went: wrangler's proxy, the Worker's own port (--direct), or a bench-started topology (--split). */
+  front: Front;
+  /** Each workerd process's CPU while pushing and draining ÷ targets accepted (--split only; else empty). */
+  cpuMsPerTargetByProcess: Record<string, number>;
   /** The Worker isolate's busy time in the profile (--profile), gaps included, ÷ targets accepted, or null. */
   isolateBusyMsPerTarget: number | null;
   /** The Worker isolate's own CPU in the profile (ownCpuMs: gaps capped) ÷ targets accepted, or null. */
@@ -150,18 +155,13 @@ interface Figures {
   } | null;
 }
 
-async function measure(context: BenchContext, project: ProjectCopy, label: string): Promise<Figures> {
+async function measure(context: BenchContext, project: ProjectCopy, label: string, host: ScaleHost): Promise<Figures> {
   const { options, log } = context;
   const fmt = (n: number) => n.toLocaleString("en-US");
-  const bench = await startBenchInstance(context, `scale-${label}`, { project });
-  const monitor = new InstanceMonitor(bench.instance.port, 200);
   const pool = makePoolFetch(Math.max(64, options.pushers * 2));
-  const base = bench.instance.baseUrl;
-  const inspector = await connectInspector(bench.instance.pid, base);
-  // With --direct, the load skips wrangler's proxy; setup and status still go through it.
-  const { url: front, via } = await loadFront(bench, options.direct);
+  const { base, front, via, monitor, inspector, token } = host;
   try {
-    const client = bench.client(REPO);
+    const client = host.client(REPO);
     log(`scale (${label}): bootstrapping ${fmt(options.bins)} bins`);
     const bootMark = monitor.mark();
     const t0 = performance.now();
@@ -173,18 +173,18 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
 
     const loaded = await addTargetsAndWait(client, { targets: options.targets, batch: 10_000, log });
     const heap = inspector ? await inspector.heapUsage() : null;
-    const storageBytes = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
-    const supersededBefore = await counterTotal(base, REPO, bench.token, "tuf_edge_superseded_files");
+    const storageBytes = await counterTotal(base, REPO, token, "tuf_edge_storage_bytes");
+    const supersededBefore = await counterTotal(base, REPO, token, "tuf_edge_superseded_files");
     log(`  heap after import: ${heap ? (heap.usedBytes / MiB).toFixed(1) : "?"} MiB used`);
     // The pages' target documents follow the import on their own (durable-objects/site-documents.ts); the pushes
     // start once they have, so the push figures are the pushes' own. A code without the gauge starts at once.
-    const pages = await untilZero(base, REPO, bench.token, "tuf_edge_site_documents_behind", PAGES_LIMIT_MS);
+    const pages = await untilZero(base, REPO, token, "tuf_edge_site_documents_behind", PAGES_LIMIT_MS);
     if (pages)
       log(
         `  the pages' documents of ${fmt(pages.first)} log entries ${pages.ms === null ? `still behind after ${PAGES_LIMIT_MS / 1000} s` : `followed in ${(pages.ms / 1000).toFixed(1)} s`}`,
       );
 
-    const roundsBefore = await roundCounters(base, bench.token);
+    const roundsBefore = await roundCounters(base, token);
 
     const { secret } = await client.addRegistryCredential("scale-registry", { kind: "hmac" });
     const registry = new RegistryClient({
@@ -244,15 +244,16 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       },
     });
     if (!usage || !busyReads || !busyControl) throw new Error("the push load ended without draining");
+    const { byProcess, seconds: usageSeconds } = usage;
     const { start, pushEnd, drained, acceptedTargets: accepted } = load;
     const cpuSeconds = usage.workerdCores * usage.seconds;
     const heapAfter = inspector ? await inspector.heapUsage() : null;
-    const storageAfter = await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes");
-    const supersededAfter = await counterTotal(base, REPO, bench.token, "tuf_edge_superseded_files");
+    const storageAfter = await counterTotal(base, REPO, token, "tuf_edge_storage_bytes");
+    const supersededAfter = await counterTotal(base, REPO, token, "tuf_edge_superseded_files");
     const lastTimestamp = (await (await fetch(timestampUrl)).json()) as {
       signed: { meta: Record<string, { length?: number }> };
     };
-    const roundsAfter = await roundCounters(base, bench.token);
+    const roundsAfter = await roundCounters(base, token);
     const figures: Figures = {
       code: project.description,
       bootstrapS,
@@ -285,6 +286,12 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       workerProcessCpuMsPerTarget:
         accepted > 0 ? (usage.workerProcessCores * usage.seconds * 1000) / accepted : Number.NaN,
       front: via,
+      cpuMsPerTargetByProcess: Object.fromEntries(
+        Object.entries(byProcess).map(([name, cores]) => [
+          name,
+          accepted > 0 ? (cores * usageSeconds * 1000) / accepted : Number.NaN,
+        ]),
+      ),
       isolateBusyMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
       isolateCpuMsPerTarget: profile && accepted > 0 ? profile.ownCpuMs / accepted : null,
       objectCpuMsPerTarget:
@@ -299,7 +306,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       taskPolls: load.taskPolls,
       timestampReads: load.timestampReads,
       unpublishedTasks: load.unpublishedTasks,
-      largestInvocation: await largestInvocation(base, REPO, bench.token),
+      largestInvocation: await largestInvocation(base, REPO, token),
       profile,
     };
     log(
@@ -307,10 +314,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     );
     return figures;
   } finally {
-    inspector?.close();
-    monitor.stop();
     pool.close();
-    await bench.stop();
+    await host.stop();
   }
 }
 
@@ -320,8 +325,14 @@ export const scale: Section = {
   async run(context: BenchContext): Promise<SectionResult> {
     const { options } = context;
     const fmt = (n: number) => n.toLocaleString("en-US");
-    const before = context.baseline ? await measure(context, context.baseline, "baseline") : null;
-    const now = await measure(context, context.project, "this");
+    const { project, baseline } = context;
+    // --split: the same code in one workerd (measured first, the baseline column), then in three.
+    const before = options.split
+      ? await measure(context, project, "one", await topologyHost(context, project, "one"))
+      : baseline && (await measure(context, baseline, "baseline", await wranglerHost(context, baseline, "baseline")));
+    const now = options.split
+      ? await measure(context, project, "split", await topologyHost(context, project, "split"))
+      : await measure(context, project, "this", await wranglerHost(context, project, "this"));
     const row = sideBySide(now, before);
     const largest = (f: Figures, what: string) => f.largestInvocation?.[what] ?? null;
     const micro = (ms: number | null) => (ms === null ? null : ms * 1000);
@@ -331,7 +342,11 @@ export const scale: Section = {
           ? `${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push`
           : `pushes of ${EVENTS_PER_PUSH} targets offered at ${fmt(options.pushRate)} targets/s (open loop)`
       }`,
-      columns: SIDE_BY_SIDE_COLUMNS,
+      columns: options.split
+        ? SIDE_BY_SIDE_COLUMNS.map((c, i) =>
+            i === 1 ? { ...c, header: "split: three workerd" } : i === 2 ? { ...c, header: "one workerd" } : c,
+          )
+        : SIDE_BY_SIDE_COLUMNS,
       rows: [
         row("bootstrap, s", (f) => f.bootstrapS, true),
         row("bootstrap, workerd CPU s", (f) => f.bootstrapCpuS, true),
@@ -370,6 +385,11 @@ export const scale: Section = {
         row("ack → published p99, ms", (f) => f.ackToPublishedMs.p99, true),
         row("workerd CPU per published target, ms", (f) => f.cpuMsPerTarget, true),
         row("the Worker's workerd alone (no proxy), CPU per target, ms", (f) => f.workerProcessCpuMsPerTarget, true),
+        ...(options.split
+          ? (["object", "worker", "storage", "all"] as const).map((p) =>
+              row(`--split: the ${p} workerd's CPU per target, ms`, (f) => f.cpuMsPerTargetByProcess[p] ?? null, true),
+            )
+          : []),
         row("Worker isolate CPU per accepted target, µs (--profile)", (f) => micro(f.isolateCpuMsPerTarget), true),
         row("Worker isolate busy per accepted target, gaps included, µs", (f) => micro(f.isolateBusyMsPerTarget), true),
         row("the object's CPU per accepted target, µs (--profile)", (f) => micro(f.objectCpuMsPerTarget), true),
@@ -411,6 +431,7 @@ export const scale: Section = {
         row("acknowledged tasks not published", (f) => f.unpublishedTasks, true),
       ],
       notes: [
+        ...(options.split ? [SPLIT_NOTE] : []),
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.${before ? ' The baseline is measured first; at 2,000 targets/s offered and 16,384 bins two instances of one run have differed by 1.2–1.8× in acknowledgement → published p99, the same code twice included, the second the slower in three runs of four (README, "The local R2 simulator\'s cost"): run both orders (--code) before reading a difference.' : ""}`,
         `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip (through wrangler's proxy, or with --direct to the Worker's own workerd port: ${now.front}), from when it fell due. ack → published: until the served timestamp.json first carries the change (a watcher reads it every ${POLL_MS} ms, one request at a time, and notes when each version is first seen; after draining, each task's first timestamp version is read from GET /{repo}/tasks/{id}); a figure is late by at most one read.`,
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",

@@ -1,0 +1,111 @@
+/**
+ * What the scale section measures on: `wrangler dev` (the default, with an
+ * inspector for heap figures and profiles), or the project's bundle in one
+ * workerd or split into three as on the platform (--split; topology.ts).
+ */
+import { mkdtemp } from "node:fs/promises";
+import { join } from "node:path";
+import { AdminClient } from "../lib/admin-client.ts";
+import { makeHttpFetch } from "./http.ts";
+import { connectInspector, type Inspector } from "./inspector.ts";
+import { loadFront, startBenchInstance } from "./instance.ts";
+import { InstanceMonitor } from "./monitor.ts";
+import type { ProjectCopy } from "./snapshot.ts";
+import { bundleWorker, startTopology, type Topology } from "./topology.ts";
+import type { BenchContext } from "./types.ts";
+
+/**
+ * Where the load went: wrangler's proxy, the Worker's own port behind it
+ * (--direct), or a Worker started by the bench in one workerd or split.
+ */
+export type Front = "proxy" | "direct" | Topology;
+
+export interface ScaleHost {
+  /** Where setup and the admin reads go. */
+  base: string;
+  /** Where the pushes and reads go. */
+  front: string;
+  via: Front;
+  token: string;
+  client(repo: string): AdminClient;
+  monitor: InstanceMonitor;
+  /** The Worker isolate's inspector (wrangler dev only), or null. */
+  inspector: Inspector | null;
+  stop(): Promise<void>;
+}
+
+/** The Worker's cache lifetime of mutable files under --split: none, so "published" is what the Worker serves. */
+export const SPLIT_SHORT_CACHE_SECONDS = "0";
+
+export async function wranglerHost(context: BenchContext, project: ProjectCopy, label: string): Promise<ScaleHost> {
+  const bench = await startBenchInstance(context, `scale-${label}`, { project });
+  const monitor = new InstanceMonitor(bench.instance.port, 200);
+  const inspector = await connectInspector(bench.instance.pid, bench.instance.baseUrl);
+  // With --direct, the load skips wrangler's proxy; setup and status still go through it.
+  const { url: front, via } = await loadFront(bench, context.options.direct);
+  return {
+    base: bench.instance.baseUrl,
+    front,
+    via,
+    token: bench.token,
+    client: (repo) => bench.client(repo),
+    monitor,
+    inspector,
+    stop: async () => {
+      inspector?.close();
+      monitor.stop();
+      await bench.stop();
+    },
+  };
+}
+
+/** The bundle of `project`, built once per run for both topologies. */
+const bundles = new Map<string, string>();
+
+export async function topologyHost(
+  context: BenchContext,
+  project: ProjectCopy,
+  topology: Topology,
+): Promise<ScaleHost> {
+  let entry = bundles.get(project.root);
+  if (entry === undefined) {
+    context.log(`scale (${topology}): bundling ${project.description}`);
+    entry = bundleWorker(project.root, await mkdtemp(join(context.options.stateDir, "bundle-")));
+    bundles.set(project.root, entry);
+  }
+  const secrets = project.module.randomSecrets();
+  const started = Date.now();
+  const instance = await startTopology(entry, {
+    projectRoot: project.root,
+    topology,
+    persistTo: await mkdtemp(join(context.options.stateDir, `scale-${topology}-`)),
+    secrets,
+    vars: { SHORT_CACHE_SECONDS: SPLIT_SHORT_CACHE_SECONDS },
+  });
+  const { pids } = instance;
+  context.log(
+    `scale (${topology}): ready on ${instance.baseUrl} in ${((Date.now() - started) / 1000).toFixed(1)} s (workerd ${Object.entries(
+      pids,
+    )
+      .map(([role, pid]) => `${role} ${pid}`)
+      .join(", ")})`,
+  );
+  const monitor = new InstanceMonitor(
+    { processes: pids as Record<string, number>, main: topology === "one" ? "all" : "object" },
+    200,
+  );
+  const fetch = makeHttpFetch();
+  return {
+    base: instance.baseUrl,
+    front: instance.baseUrl,
+    via: topology,
+    token: secrets.ADMIN_TOKEN,
+    client: (repo) => new AdminClient({ baseUrl: instance.baseUrl, repo, token: secrets.ADMIN_TOKEN, fetch }),
+    monitor,
+    inspector: null,
+    stop: async () => {
+      monitor.stop();
+      await instance.stop();
+    },
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * tuf-edge as the platform lays it out, on this machine: the Worker, the
+ * repository's Durable Object and R2 each in a workerd process of its own
+ * (`split`), against the same bundle in one workerd (`one`, what `wrangler
+ * dev` runs: every isolate and the local R2 and cache simulators on one
+ * thread). Both are started through Miniflare, the library `wrangler dev`
+ * drives, with the bindings `wrangler.toml` declares.
+ *
+ * In `split`:
+ *   - the storage process owns the R2 bucket; the other two reach it through
+ *     Miniflare's shared storage (the dev registry), as remote R2 would be;
+ *   - the object process runs the bundle's Durable Objects, and a gateway
+ *     entrypoint that calls a repository by name;
+ *   - the Worker process serves HTTP. Its REPOSITORY binding is a forwarding
+ *     object that hands each call to the gateway: across processes the dev
+ *     registry addresses an object by its id alone, and a Repository needs
+ *     its name (`ctx.id.name`), which a name-addressed stub carries on the
+ *     platform. The forwarding is an extra local hop the platform does not have.
+ * The Worker's Cache API and its isolate's copies of hot files stay in the
+ * Worker's process: the object's purge of timestamp.json cannot reach them, as
+ * on the platform it reaches neither other isolates nor other locations. A
+ * run that times "acknowledged → served" therefore sets SHORT_CACHE_SECONDS.
+ */
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { workerdPids } from "./proc.ts";
+
+/** The Miniflare (and so the workerd) that the project's wrangler itself drives. */
+async function wranglersMiniflare(): Promise<typeof import("miniflare")> {
+  const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler"));
+  return import(pathToFileURL(fromWrangler.resolve("miniflare")).href);
+}
+
+export type Topology = "one" | "split";
+
+export interface TopologyInstance {
+  baseUrl: string;
+  /** The workerd processes by what they run ("all" in `one`). */
+  pids: Partial<Record<"all" | "worker" | "object" | "storage", number>>;
+  stop(): Promise<void>;
+}
+
+export interface TopologyOptions {
+  /** The project copy whose wrangler.toml and code run. */
+  projectRoot: string;
+  topology: Topology;
+  persistTo: string;
+  secrets: Record<string, string>;
+  /** Overrides of wrangler.toml's [vars]. */
+  vars?: Record<string, string>;
+}
+
+const OBJECT_SCRIPT = "tuf-edge-object";
+const GATEWAY_SCRIPT = "tuf-edge-gateway";
+const FORWARDER_SCRIPT = "tuf-edge-forwarder";
+
+/** Calls a repository's method by the repository's name, in the object's process. */
+const GATEWAY = `import { WorkerEntrypoint } from "cloudflare:workers";
+export class Gateway extends WorkerEntrypoint {
+  call(name, method, args) {
+    return this.env.REPOSITORY.getByName(name)[method](...args);
+  }
+}
+export default { fetch: () => new Response(null, { status: 404 }) };`;
+
+/** The Worker's REPOSITORY: each call on a stub goes to the gateway with the stub's name. */
+const FORWARDER = `import { DurableObject } from "cloudflare:workers";
+export class Repository extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    const name = ctx.id.name;
+    const call = (method) => (...args) => env.GATEWAY.call(name, method, args);
+    return new Proxy(this, {
+      get: (target, prop) => (prop === "fetch" || !Reflect.has(target, prop) ? call(prop) : Reflect.get(target, prop)),
+    });
+  }
+}
+export default { fetch: () => new Response(null, { status: 404 }) };`;
+
+/** Bundles the project copy's Worker as `wrangler deploy` would (its [build] step included); returns the entry file. */
+export function bundleWorker(projectRoot: string, outDir: string): string {
+  execFileSync(join(projectRoot, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outDir], {
+    cwd: projectRoot,
+    // wrangler and the [build] command need this Node, not the system's.
+    env: {
+      ...process.env,
+      PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+      WRANGLER_SEND_METRICS: "false",
+      WRANGLER_LOG: "error",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return join(outDir, "index.js");
+}
+
+/** Starts the bundle `entry` in `options.topology`; resolves once the Worker answers. */
+export async function startTopology(entry: string, options: TopologyOptions): Promise<TopologyInstance> {
+  const { Miniflare, convertV4MiniflareOptions } = await wranglersMiniflare();
+  // Read quietly: the secrets wrangler.toml requires are given below, not from .dev.vars or the environment.
+  const logLevel = process.env.WRANGLER_LOG;
+  process.env.WRANGLER_LOG = "error";
+  const { workerOptions: config } = unstable_getMiniflareWorkerOptions(join(options.projectRoot, "wrangler.toml"));
+  if (logLevel === undefined) delete process.env.WRANGLER_LOG;
+  else process.env.WRANGLER_LOG = logLevel;
+  // The bench drives every event itself; wrangler's module rules do not apply to a finished bundle.
+  const {
+    cronTriggers: _crons,
+    modulesRules: _rules,
+    ...base
+  } = config as typeof config & {
+    cronTriggers?: unknown;
+    modulesRules?: unknown;
+  };
+  const code = { ...base, scriptPath: entry, modules: true, modulesRoot: dirname(entry) };
+  const bindings = { ...(base.bindings ?? {}), ...(options.vars ?? {}), ...options.secrets };
+  const compatibilityDate = base.compatibilityDate;
+  const shared = {
+    host: "127.0.0.1",
+    port: 0,
+    resourcePersistencePath: options.persistTo,
+    // The Workers' own log lines (a line per request and round) are not the bench's output.
+    handleStructuredLogs: () => undefined,
+    ...(options.topology === "split" ? { unsafeDevRegistryPath: join(options.persistTo, "registry") } : {}),
+  };
+  const started: InstanceType<typeof Miniflare>[] = [];
+  const pids: TopologyInstance["pids"] = {};
+  // Each Miniflare starts one workerd: it is the one that was not there before.
+  const start = async (role: keyof TopologyInstance["pids"], workers: Record<string, unknown>[]) => {
+    const before = new Set(workerdPids());
+    const converted = convertV4MiniflareOptions({ ...shared, workers } as never);
+    // Not carried over by the conversion: R2 (and the Cache API) of every process served by the first that owns it.
+    // What cannot be shared (the Durable Objects' storage) stays in a folder per process.
+    if (options.topology === "split")
+      Object.assign(converted, {
+        unsafeEnableSharedStorage: true,
+        isolatedResourcePersistencePath: join(options.persistTo, role),
+      });
+    const mf = new Miniflare(converted);
+    started.push(mf);
+    const url = await mf.ready;
+    const pid = workerdPids().find((p) => !before.has(p));
+    if (pid !== undefined) pids[role] = pid;
+    return url;
+  };
+  const stop = async () => {
+    for (const mf of started.reverse()) await mf.dispose().catch(() => undefined);
+  };
+  try {
+    if (options.topology === "one") {
+      const url = await start("all", [{ ...code, name: "tuf-edge", bindings }]);
+      return { baseUrl: url.origin, pids, stop };
+    }
+    const stub = (name: string, script: string, extra: Record<string, unknown>) => ({
+      name,
+      modules: true,
+      compatibilityDate,
+      script,
+      ...extra,
+    });
+    await start("storage", [
+      stub("tuf-edge-storage", "export default { fetch: () => new Response(null) };", { r2Buckets: base.r2Buckets }),
+    ]);
+    await start("object", [
+      { ...code, name: OBJECT_SCRIPT, bindings },
+      stub(GATEWAY_SCRIPT, GATEWAY, {
+        durableObjects: { REPOSITORY: { className: "Repository", scriptName: OBJECT_SCRIPT } },
+      }),
+    ]);
+    const objects = base.durableObjects as Record<string, unknown>;
+    const url = await start("worker", [
+      {
+        ...code,
+        name: "tuf-edge",
+        bindings,
+        durableObjects: { ...objects, REPOSITORY: { className: "Repository", scriptName: FORWARDER_SCRIPT } },
+      },
+      stub(FORWARDER_SCRIPT, FORWARDER, {
+        durableObjects: { FORWARDED: { className: "Repository" } },
+        serviceBindings: { GATEWAY: { name: GATEWAY_SCRIPT, entrypoint: "Gateway" } },
+      }),
+    ]);
+    return { baseUrl: url.origin, pids, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
