@@ -50,7 +50,8 @@ const HELP = `usage: npm run bench -- [options]
   --split               scale section: run this code through Miniflare twice, in one workerd (as
                         wrangler dev does) and then split into three, the Worker, the repository's
                         Durable Object and R2 each on a thread of its own as on the platform, side by
-                        side; SHORT_CACHE_SECONDS=0 in both (no --baseline, no --profile, no heap)
+                        side; SHORT_CACHE_SECONDS=0 in both (not with --baseline); heap and --profile
+                        are the object's process's
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
                         and write it whole to bench-results/scale-profile.cpuprofile; bulk
@@ -126,8 +127,8 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
   for (const l of loaders) if (l !== "autocannon" && l !== "wrk") throw new Error(`unknown loader "${l}"`);
   if (values.code !== undefined && (values.worktree || values.live))
     throw new Error("--code names a commit to run: it does not go with --worktree or --live");
-  if (values.split && (values.baseline !== undefined || values.profile))
-    throw new Error("--split compares two layouts of this code: it does not go with --baseline or --profile");
+  if (values.split && values.baseline !== undefined)
+    throw new Error("--split compares two layouts of this code: it does not go with --baseline");
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS.map((s) => s.name);
   for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"`);
   return {

@@ -61,16 +61,19 @@ export class Inspector {
   }
 
   /**
-   * Connects to the first Worker the inspector at `port` lists. workerd
-   * handles inspector messages only when the isolate wakes up: `wake` (e.g.
-   * a GET of the Worker's /health) is called while an answer is awaited.
+   * Connects to the first Worker the inspector at `port` lists (or the one
+   * whose debugger URL ends with `worker`, a Worker's name). workerd handles
+   * inspector messages only when the isolate wakes up: `wake` (e.g. a GET of
+   * the Worker's /health) is called while an answer is awaited.
    */
-  static async connect(port: number, wake: () => Promise<unknown>): Promise<Inspector> {
+  static async connect(port: number, wake: () => Promise<unknown>, worker?: string): Promise<Inspector> {
     const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as Array<{
       webSocketDebuggerUrl?: string;
     }>;
-    const url = targets.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl;
-    if (!url) throw new Error(`the inspector on port ${port} lists no Worker`);
+    const url = targets.find(
+      (t) => t.webSocketDebuggerUrl && (worker === undefined || t.webSocketDebuggerUrl.endsWith(`:${worker}`)),
+    )?.webSocketDebuggerUrl;
+    if (!url) throw new Error(`the inspector on port ${port} lists no Worker${worker ? ` named ${worker}` : ""}`);
     // wrangler's inspector proxy wants an Origin it allows (as DevTools sends); Node's WebSocket takes headers.
     const socket = new WebSocket(url, { headers: { Origin: "http://localhost" } } as unknown as string[]);
     await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,7 @@ import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { AdminClient } from "../lib/admin-client.ts";
 import { makeHttpFetch } from "./http.ts";
-import { connectInspector, type Inspector } from "./inspector.ts";
+import { connectInspector, Inspector } from "./inspector.ts";
 import { loadFront, startBenchInstance } from "./instance.ts";
 import { InstanceMonitor } from "./monitor.ts";
 import type { ProjectCopy } from "./snapshot.ts";
@@ -62,10 +62,12 @@ export async function wranglerHost(context: BenchContext, project: ProjectCopy, 
 /** The bundle of `project`, built once per run for both topologies. */
 const bundles = new Map<string, string>();
 
+/** `repo`: a repository whose admin reads wake the object's isolate for its inspector. */
 export async function topologyHost(
   context: BenchContext,
   project: ProjectCopy,
   topology: Topology,
+  repo: string,
 ): Promise<ScaleHost> {
   let entry = bundles.get(project.root);
   if (entry === undefined) {
@@ -81,6 +83,7 @@ export async function topologyHost(
     persistTo: await mkdtemp(join(context.options.stateDir, `scale-${topology}-`)),
     secrets,
     vars: { SHORT_CACHE_SECONDS: SPLIT_SHORT_CACHE_SECONDS },
+    inspectorPort: await project.module.freePort(),
   });
   const { pids } = instance;
   context.log(
@@ -95,15 +98,26 @@ export async function topologyHost(
     200,
   );
   const fetch = makeHttpFetch();
+  // The isolate that runs the repository's object: the object's own in the split.
+  const wake = () =>
+    globalThis
+      .fetch(`${instance.baseUrl}/${repo}/admin/metrics`, {
+        headers: { authorization: `Bearer ${secrets.ADMIN_TOKEN}` },
+      })
+      .then((r) => r.body?.cancel());
+  const inspector = instance.inspector
+    ? await Inspector.connect(instance.inspector.port, wake, instance.inspector.worker).catch(() => null)
+    : null;
   return {
     base: instance.baseUrl,
     front: instance.baseUrl,
     via: topology,
     token: secrets.ADMIN_TOKEN,
-    client: (repo) => new AdminClient({ baseUrl: instance.baseUrl, repo, token: secrets.ADMIN_TOKEN, fetch }),
+    client: (name) => new AdminClient({ baseUrl: instance.baseUrl, repo: name, token: secrets.ADMIN_TOKEN, fetch }),
     monitor,
-    inspector: null,
+    inspector,
     stop: async () => {
+      inspector?.close();
       monitor.stop();
       await instance.stop();
     },

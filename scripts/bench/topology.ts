@@ -38,6 +38,8 @@ export type Topology = "one" | "split";
 
 export interface TopologyInstance {
   baseUrl: string;
+  /** The inspector of the process that runs the repository's object ("all" in `one`, "object" in `split`), if asked for. */
+  inspector: { port: number; worker: string } | null;
   /** The workerd processes by what they run ("all" in `one`). */
   pids: Partial<Record<"all" | "worker" | "object" | "storage", number>>;
   stop(): Promise<void>;
@@ -51,6 +53,8 @@ export interface TopologyOptions {
   secrets: Record<string, string>;
   /** Overrides of wrangler.toml's [vars]. */
   vars?: Record<string, string>;
+  /** A port for the inspector of the process that runs the repository's object (profiles, heap). */
+  inspectorPort?: number;
 }
 
 const OBJECT_SCRIPT = "tuf-edge-object";
@@ -130,7 +134,12 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
   // Each Miniflare starts one workerd: it is the one that was not there before.
   const start = async (role: keyof TopologyInstance["pids"], workers: Record<string, unknown>[]) => {
     const before = new Set(workerdPids());
-    const converted = convertV4MiniflareOptions({ ...shared, workers } as never);
+    const inspect = options.inspectorPort !== undefined && (role === "all" || role === "object");
+    const converted = convertV4MiniflareOptions({
+      ...shared,
+      ...(inspect ? { inspectorPort: options.inspectorPort } : {}),
+      workers,
+    } as never);
     // Not carried over by the conversion: R2 (and the Cache API) of every process served by the first that owns it.
     // What cannot be shared (the Durable Objects' storage) stays in a folder per process.
     if (options.topology === "split")
@@ -145,13 +154,15 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
     if (pid !== undefined) pids[role] = pid;
     return url;
   };
+  const inspectorOf = (worker: string) =>
+    options.inspectorPort === undefined ? null : { port: options.inspectorPort, worker };
   const stop = async () => {
     for (const mf of started.reverse()) await mf.dispose().catch(() => undefined);
   };
   try {
     if (options.topology === "one") {
       const url = await start("all", [{ ...code, name: "tuf-edge", bindings }]);
-      return { baseUrl: url.origin, pids, stop };
+      return { baseUrl: url.origin, pids, stop, inspector: inspectorOf("tuf-edge") };
     }
     const stub = (name: string, script: string, extra: Record<string, unknown>) => ({
       name,
@@ -182,7 +193,7 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
         serviceBindings: { GATEWAY: { name: GATEWAY_SCRIPT, entrypoint: "Gateway" } },
       }),
     ]);
-    return { baseUrl: url.origin, pids, stop };
+    return { baseUrl: url.origin, pids, stop, inspector: inspectorOf(OBJECT_SCRIPT) };
   } catch (error) {
     await stop();
     throw error;

@@ -57,7 +57,7 @@ const profileFile = (label: string) =>
   join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
 
 /** The table's first note under --split. */
-const SPLIT_NOTE = `--split: "one workerd" runs the bundle as wrangler dev does, every isolate and the local R2 and cache simulators on one thread; "split: three workerd" gives the Worker, the repository's Durable Object and R2 a process (a thread) each, as the platform does (scripts/bench/topology.ts), on the same machine, so they still share its cores with the load. The Worker reaches the object through a forwarding object and a gateway in the object's process (an extra local hop), and R2 through Miniflare's shared storage. Both run with SHORT_CACHE_SECONDS=${SPLIT_SHORT_CACHE_SECONDS}: in the split the object's purge of timestamp.json cannot reach the Worker's cache or its isolate's copy, as on the platform it reaches no other isolate or location, so "published" here is what a Worker serves with no cache in front of it; a client behind an edge cache sees it up to SHORT_CACHE_SECONDS (10 s by default) later. No inspector: no heap or profile rows. CPU rows: each process while pushing and draining ÷ targets accepted.`;
+const SPLIT_NOTE = `--split: "one workerd" runs the bundle as wrangler dev does, every isolate and the local R2 and cache simulators on one thread; "split: three workerd" gives the Worker, the repository's Durable Object and R2 a process (a thread) each, as the platform does (scripts/bench/topology.ts), on the same machine, so they still share its cores with the load. The Worker reaches the object through a forwarding object and a gateway in the object's process (an extra local hop), and R2 through Miniflare's shared storage. Both run with SHORT_CACHE_SECONDS=${SPLIT_SHORT_CACHE_SECONDS}: in the split the object's purge of timestamp.json cannot reach the Worker's cache or its isolate's copy, as on the platform it reaches no other isolate or location, so "published" here is what a Worker serves with no cache in front of it; a client behind an edge cache sees it up to SHORT_CACHE_SECONDS (10 s by default) later. Heap and --profile: the inspector of the process that runs the repository's object, its isolate alone in the split (so the profile's Worker share is only the gateway's and RPC's glue). CPU rows: each process while pushing and draining ÷ targets accepted.`;
 
 const ROUND_COUNTERS = [
   "tuf_edge_publish_round_duration_seconds_count",
@@ -328,10 +328,10 @@ export const scale: Section = {
     const { project, baseline } = context;
     // --split: the same code in one workerd (measured first, the baseline column), then in three.
     const before = options.split
-      ? await measure(context, project, "one", await topologyHost(context, project, "one"))
+      ? await measure(context, project, "one", await topologyHost(context, project, "one", REPO))
       : baseline && (await measure(context, baseline, "baseline", await wranglerHost(context, baseline, "baseline")));
     const now = options.split
-      ? await measure(context, project, "split", await topologyHost(context, project, "split"))
+      ? await measure(context, project, "split", await topologyHost(context, project, "split", REPO))
       : await measure(context, project, "this", await wranglerHost(context, project, "this"));
     const row = sideBySide(now, before);
     const largest = (f: Figures, what: string) => f.largestInvocation?.[what] ?? null;
