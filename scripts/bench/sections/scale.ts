@@ -458,7 +458,7 @@ export const scale: Section = {
         ],
         rows: now.profile.functions.map((f) => [f.name, f.where, f.selfMs, f.share * 100]),
         notes: [
-          "Self time by function (a native call is named with the script function that made it), from Profiler.start/stop through wrangler's inspector, sampled every 0.5 ms.",
+          `Self time by function (a native call is named with the script function that made it), from Profiler.start/stop through ${options.split ? "the inspector of the process that runs the repository's object (with --split, the object's isolate alone)" : "wrangler's inspector"}, sampled every 0.5 ms.`,
         ],
       });
     return {
