@@ -140,8 +140,9 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
       ...(inspect ? { inspectorPort: options.inspectorPort } : {}),
       workers,
     } as never);
-    // Not carried over by the conversion: R2 (and the Cache API) of every process served by the first that owns it.
-    // What cannot be shared (the Durable Objects' storage) stays in a folder per process.
+    // Not carried over by the conversion: R2 of every process served by the first that owns it (the storage
+    // process). What Miniflare does not share (the Durable Objects' storage, the Cache API) stays in a folder
+    // per process.
     if (options.topology === "split")
       Object.assign(converted, {
         unsafeEnableSharedStorage: true,
