@@ -34,6 +34,15 @@ export interface ScaleHost {
   stop(): Promise<void>;
 }
 
+/** A host's stop: what watches the instance first, then the instance. */
+function stopping(inspector: Inspector | null, monitor: InstanceMonitor, stop: () => Promise<void>) {
+  return async () => {
+    inspector?.close();
+    monitor.stop();
+    await stop();
+  };
+}
+
 /** The Worker's cache lifetime of mutable files under --split: none, so "published" is what the Worker serves. */
 export const SPLIT_SHORT_CACHE_SECONDS = "0";
 
@@ -51,11 +60,7 @@ export async function wranglerHost(context: BenchContext, project: ProjectCopy, 
     client: (repo) => bench.client(repo),
     monitor,
     inspector,
-    stop: async () => {
-      inspector?.close();
-      monitor.stop();
-      await bench.stop();
-    },
+    stop: stopping(inspector, monitor, () => bench.stop()),
   };
 }
 
@@ -116,10 +121,6 @@ export async function topologyHost(
     client: (name) => new AdminClient({ baseUrl: instance.baseUrl, repo: name, token: secrets.ADMIN_TOKEN, fetch }),
     monitor,
     inspector,
-    stop: async () => {
-      inspector?.close();
-      monitor.stop();
-      await instance.stop();
-    },
+    stop: stopping(inspector, monitor, () => instance.stop()),
   };
 }
