@@ -50,8 +50,8 @@ const HELP = `usage: npm run bench -- [options]
   --split               scale section: run this code through Miniflare twice, in one workerd (as
                         wrangler dev does) and then split into three, the Worker, the repository's
                         Durable Object and R2 each on a thread of its own as on the platform, side by
-                        side; SHORT_CACHE_SECONDS=0 in both (not with --baseline); heap and --profile
-                        are the object's process's
+                        side (not with --baseline); ack → published is read in the object's process,
+                        the writer's location; heap and --profile are the object's process's
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
                         and write it whole to bench-results/scale-profile.cpuprofile; bulk

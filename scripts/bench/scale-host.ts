@@ -25,6 +25,12 @@ export interface ScaleHost {
   base: string;
   /** Where the pushes and reads go. */
   front: string;
+  /**
+   * Where the watcher reads timestamp.json to time "acknowledged → served":
+   * the front, or with --split the object's process, the writer's location,
+   * where the object's purge reaches the cache (topology.ts).
+   */
+  served: string;
   via: Front;
   token: string;
   client(repo: string): AdminClient;
@@ -43,9 +49,6 @@ function stopping(inspector: Inspector | null, monitor: InstanceMonitor, stop: (
   };
 }
 
-/** The Worker's cache lifetime of mutable files under --split: none, so "published" is what the Worker serves. */
-export const SPLIT_SHORT_CACHE_SECONDS = "0";
-
 export async function wranglerHost(context: BenchContext, project: ProjectCopy, label: string): Promise<ScaleHost> {
   const bench = await startBenchInstance(context, `scale-${label}`, { project });
   const monitor = new InstanceMonitor(bench.instance.port, 200);
@@ -55,6 +58,7 @@ export async function wranglerHost(context: BenchContext, project: ProjectCopy, 
   return {
     base: bench.instance.baseUrl,
     front,
+    served: front,
     via,
     token: bench.token,
     client: (repo) => bench.client(repo),
@@ -87,7 +91,6 @@ export async function topologyHost(
     topology,
     persistTo: await mkdtemp(join(context.options.stateDir, `scale-${topology}-`)),
     secrets,
-    vars: { SHORT_CACHE_SECONDS: SPLIT_SHORT_CACHE_SECONDS },
     inspectorPort: await project.module.freePort(),
   });
   const { pids } = instance;
@@ -116,6 +119,7 @@ export async function topologyHost(
   return {
     base: instance.baseUrl,
     front: instance.baseUrl,
+    served: instance.writerUrl,
     via: topology,
     token: secrets.ADMIN_TOKEN,
     client: (name) => new AdminClient({ baseUrl: instance.baseUrl, repo: name, token: secrets.ADMIN_TOKEN, fetch }),

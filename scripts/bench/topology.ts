@@ -18,8 +18,10 @@
  *     platform. The forwarding is an extra local hop the platform does not have.
  * The Worker's Cache API and its isolate's copies of hot files stay in the
  * Worker's process: the object's purge of timestamp.json cannot reach them, as
- * on the platform it reaches neither other isolates nor other locations. A
- * run that times "acknowledged → served" therefore sets SHORT_CACHE_SECONDS.
+ * on the platform it reaches neither other isolates nor other locations. The
+ * object's process also serves HTTP (`writerUrl`, the same bundle's Worker in
+ * the object's isolate): there the purge does reach, as in the writer's own
+ * location, so "acknowledged → served" is timed there.
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -38,6 +40,12 @@ export type Topology = "one" | "split";
 
 export interface TopologyInstance {
   baseUrl: string;
+  /**
+   * The HTTP entry of the process that runs the repository's object (in
+   * `one`, baseUrl): the writer's location, where the object's purge of
+   * timestamp.json reaches the cache and the isolate's copy.
+   */
+  writerUrl: string;
   /** The inspector of the process that runs the repository's object ("all" in `one`, "object" in `split`), if asked for. */
   inspector: { port: number; worker: string } | null;
   /** The workerd processes by what they run ("all" in `one`). */
@@ -163,7 +171,7 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
   try {
     if (options.topology === "one") {
       const url = await start("all", [{ ...code, name: "tuf-edge", bindings }]);
-      return { baseUrl: url.origin, pids, stop, inspector: inspectorOf("tuf-edge") };
+      return { baseUrl: url.origin, writerUrl: url.origin, pids, stop, inspector: inspectorOf("tuf-edge") };
     }
     const stub = (name: string, script: string, extra: Record<string, unknown>) => ({
       name,
@@ -175,7 +183,7 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
     await start("storage", [
       stub("tuf-edge-storage", "export default { fetch: () => new Response(null) };", { r2Buckets: base.r2Buckets }),
     ]);
-    await start("object", [
+    const writer = await start("object", [
       { ...code, name: OBJECT_SCRIPT, bindings },
       stub(GATEWAY_SCRIPT, GATEWAY, {
         durableObjects: { REPOSITORY: { className: "Repository", scriptName: OBJECT_SCRIPT } },
@@ -194,7 +202,7 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
         serviceBindings: { GATEWAY: { name: GATEWAY_SCRIPT, entrypoint: "Gateway" } },
       }),
     ]);
-    return { baseUrl: url.origin, pids, stop, inspector: inspectorOf(OBJECT_SCRIPT) };
+    return { baseUrl: url.origin, writerUrl: writer.origin, pids, stop, inspector: inspectorOf(OBJECT_SCRIPT) };
   } catch (error) {
     await stop();
     throw error;

@@ -42,7 +42,6 @@ describe("the bench's split topology", () => {
       topology: "split",
       persistTo: join(scratch, "state"),
       secrets,
-      vars: { SHORT_CACHE_SECONDS: "0" },
     });
   }, 180_000);
   afterAll(async () => {
@@ -58,7 +57,11 @@ describe("the bench's split topology", () => {
 
     const timestamp = await fetch(`${split.baseUrl}/split/metadata/timestamp.json`);
     expect(timestamp.status).toBe(200);
-    expect(((await timestamp.json()) as { signed: { _type: string } }).signed._type).toBe("timestamp");
+    const served = (await timestamp.json()) as { signed: { _type: string; version: number } };
+    expect(served.signed._type).toBe("timestamp");
+    // The writer's process serves the same repository (the watcher of "acknowledged → served" reads it there).
+    const atWriter = await fetch(`${split.writerUrl}/split/metadata/timestamp.json`);
+    expect(((await atWriter.json()) as typeof served).signed.version).toBe(served.signed.version);
 
     const state = join(scratch, "state");
     const files = async (role: "storage" | "object" | "worker") => openFiles(split.pids[role] as number, state);

@@ -41,7 +41,7 @@ import { readFor, startReadProbe } from "../read-probe.ts";
 import { EVENTS_PER_PUSH, POLL_MS, runPushLoad } from "../push-load.ts";
 import { summarize } from "../stats.ts";
 import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
-import { type Front, type ScaleHost, SPLIT_SHORT_CACHE_SECONDS, topologyHost, wranglerHost } from "../scale-host.ts";
+import { type Front, type ScaleHost, topologyHost, wranglerHost } from "../scale-host.ts";
 import { MiB } from "../table.ts";
 import type { ProjectCopy } from "../snapshot.ts";
 import type { BenchContext, Section, SectionResult, Table } from "../types.ts";
@@ -57,7 +57,7 @@ const profileFile = (label: string) =>
   join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
 
 /** The table's first note under --split. */
-const SPLIT_NOTE = `--split: "one workerd" runs the bundle as wrangler dev does, every isolate and the local R2 and cache simulators on one thread; "split: three workerd" gives the Worker, the repository's Durable Object and R2 a process (a thread) each, as the platform does (scripts/bench/topology.ts), on the same machine, so they still share its cores with the load. The Worker reaches the object through a forwarding object and a gateway in the object's process (an extra local hop), and R2 through Miniflare's shared storage. Both run with SHORT_CACHE_SECONDS=${SPLIT_SHORT_CACHE_SECONDS}: in the split the object's purge of timestamp.json cannot reach the Worker's cache or its isolate's copy, as on the platform it reaches no other isolate or location, so "published" here is what a Worker serves with no cache in front of it; a client behind an edge cache sees it up to SHORT_CACHE_SECONDS (10 s by default) later. Heap and --profile: the inspector of the process that runs the repository's object, its isolate alone in the split (so the profile's Worker share is only the gateway's and RPC's glue). CPU rows: each process while pushing and draining ÷ targets accepted.`;
+const SPLIT_NOTE = `--split: "one workerd" runs the bundle as wrangler dev does, every isolate and the local R2 and cache simulators on one thread; "split: three workerd" gives the Worker, the repository's Durable Object and R2 a process (a thread) each, as the platform does (scripts/bench/topology.ts), on the same machine, so they still share its cores with the load. The Worker reaches the object through a forwarding object and a gateway in the object's process (an extra local hop), and R2 through Miniflare's shared storage. Both run with wrangler.toml's settings (SHORT_CACHE_SECONDS 10). Pushes and the read probes go to the Worker; in the split the object's purge of timestamp.json cannot reach the Worker's cache or its isolate's copy (as on the platform it reaches no other isolate or location), so the watcher that times "ack → published" reads timestamp.json from the object's process, the writer's location, where it does (a Worker isolate there on the platform keeps a copy of a mutable file at most 1 s). Heap and --profile: the inspector of the process that runs the repository's object, its isolate alone in the split (so the profile's Worker share is only the gateway's and RPC's glue). CPU rows: each process while pushing and draining ÷ targets accepted.`;
 
 const ROUND_COUNTERS = [
   "tuf_edge_publish_round_duration_seconds_count",
@@ -159,7 +159,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
   const { options, log } = context;
   const fmt = (n: number) => n.toLocaleString("en-US");
   const pool = makePoolFetch(Math.max(64, options.pushers * 2));
-  const { base, front, via, monitor, inspector, token } = host;
+  const { base, front, served, via, monitor, inspector, token } = host;
   try {
     const client = host.client(REPO);
     log(`scale (${label}): bootstrapping ${fmt(options.bins)} bins`);
@@ -200,6 +200,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         : `  pushes of ${EVENTS_PER_PUSH} targets offered at ${options.pushRate} targets/s (open loop) for ${pushSeconds} s`,
     );
     const timestampUrl = `${front}/${REPO}/metadata/timestamp.json`;
+    // Where a new timestamp is served at once (the object's purge reaches it): the front, or the writer's process.
+    const servedUrl = `${served}/${REPO}/metadata/timestamp.json`;
     // The control reads an answer that needs no binding: what a read waits for in this runtime whatever it serves.
     const controlUrl = `${front}/openapi.json`;
     const [idleReads, idleControl] = await Promise.all([readFor(timestampUrl, 2), readFor(controlUrl, 2)]);
@@ -217,7 +219,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const load = await runPushLoad({
       registry,
       admin: client,
-      timestampUrl,
+      timestampUrl: servedUrl,
       seconds: pushSeconds,
       pushers: options.pushers,
       pushRate: options.pushRate,
@@ -250,7 +252,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const heapAfter = inspector ? await inspector.heapUsage() : null;
     const storageAfter = await counterTotal(base, REPO, token, "tuf_edge_storage_bytes");
     const supersededAfter = await counterTotal(base, REPO, token, "tuf_edge_superseded_files");
-    const lastTimestamp = (await (await fetch(timestampUrl)).json()) as {
+    const lastTimestamp = (await (await fetch(servedUrl)).json()) as {
       signed: { meta: Record<string, { length?: number }> };
     };
     const roundsAfter = await roundCounters(base, token);
