@@ -386,7 +386,13 @@ export const scale: Section = {
         row("ack → published p50, ms", (f) => f.ackToPublishedMs.p50, true),
         row("ack → published p99, ms", (f) => f.ackToPublishedMs.p99, true),
         row("workerd CPU per published target, ms", (f) => f.cpuMsPerTarget, true),
-        row("the Worker's workerd alone (no proxy), CPU per target, ms", (f) => f.workerProcessCpuMsPerTarget, true),
+        row(
+          options.split
+            ? "the workerd that runs the object (one: all of it), CPU per target, ms"
+            : "the Worker's workerd alone (no proxy), CPU per target, ms",
+          (f) => f.workerProcessCpuMsPerTarget,
+          true,
+        ),
         ...(options.split
           ? (["object", "worker", "storage", "all"] as const).map((p) =>
               row(`--split: the ${p} workerd's CPU per target, ms`, (f) => f.cpuMsPerTargetByProcess[p] ?? null, true),
