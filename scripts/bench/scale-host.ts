@@ -105,14 +105,12 @@ export async function topologyHost(
     { processes: pids as Record<string, number>, main: topology === "one" ? "all" : "object" },
     200,
   );
-  const fetch = makeHttpFetch();
+  const http = makeHttpFetch();
   // The isolate that runs the repository's object: the object's own in the split.
   const wake = () =>
-    globalThis
-      .fetch(`${instance.baseUrl}/${repo}/admin/metrics`, {
-        headers: { authorization: `Bearer ${secrets.ADMIN_TOKEN}` },
-      })
-      .then((r) => r.body?.cancel());
+    fetch(`${instance.baseUrl}/${repo}/admin/metrics`, {
+      headers: { authorization: `Bearer ${secrets.ADMIN_TOKEN}` },
+    }).then((r) => r.body?.cancel());
   const inspector = instance.inspector
     ? await Inspector.connect(instance.inspector.port, wake, instance.inspector.worker).catch(() => null)
     : null;
@@ -122,7 +120,8 @@ export async function topologyHost(
     served: instance.writerUrl,
     via: topology,
     token: secrets.ADMIN_TOKEN,
-    client: (name) => new AdminClient({ baseUrl: instance.baseUrl, repo: name, token: secrets.ADMIN_TOKEN, fetch }),
+    client: (name) =>
+      new AdminClient({ baseUrl: instance.baseUrl, repo: name, token: secrets.ADMIN_TOKEN, fetch: http }),
     monitor,
     inspector,
     stop: stopping(inspector, monitor, () => instance.stop()),

@@ -117,7 +117,7 @@ interface Figures {
   ackMs: ReturnType<typeof summarize>;
   ackToPublishedMs: ReturnType<typeof summarize>;
   cpuMsPerTarget: number;
-  /** The Worker's workerd process alone (no proxy) ÷ targets accepted. */
+  /** The Worker's workerd process alone (no proxy), or with --split the object's (one: all of it), ÷ targets accepted. */
   workerProcessCpuMsPerTarget: number;
   /** Where pushes, polls and reads went: wrangler's proxy, the Worker's own port (--direct), or a bench-started topology (--split). */
   front: Front;
