@@ -5,6 +5,7 @@
  * is also one structured log line ("audit").
  */
 import { logEvent } from "../src/structured-log.ts";
+import { sqlLimit } from "./sql-limit.ts";
 
 export interface AuditEvent {
   id: number;
@@ -68,8 +69,8 @@ export class AuditLog {
   /** The newest events first. */
   recent(limit: number, kind?: string): AuditEvent[] {
     const rows = kind
-      ? this.#sql.exec<EventRow>("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?", kind, limit)
-      : this.#sql.exec<EventRow>("SELECT * FROM events ORDER BY id DESC LIMIT ?", limit);
+      ? this.#sql.exec<EventRow>(`SELECT * FROM events WHERE kind = ? ORDER BY id DESC ${sqlLimit(limit)}`, kind)
+      : this.#sql.exec<EventRow>(`SELECT * FROM events ORDER BY id DESC ${sqlLimit(limit)}`);
     return rows.toArray().map(toEvent);
   }
 }

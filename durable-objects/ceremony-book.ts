@@ -8,6 +8,7 @@ import type { Root } from "../src/tuf/root.ts";
 import type { Targets } from "../src/tuf/targets.ts";
 import type { CeremonyKind } from "../src/repository-api.ts";
 import type { DelegationChange } from "./protected-targets.ts";
+import { sqlLimit } from "./sql-limit.ts";
 
 export type { CeremonyKind };
 export type CeremonyState = "awaiting-signatures" | "published" | "cancelled" | "expired";
@@ -113,7 +114,7 @@ export class CeremonyBook {
 
   list(limit: number): Ceremony[] {
     return this.#sql
-      .exec<CeremonyRow>("SELECT * FROM ceremonies ORDER BY opened_at DESC, rowid DESC LIMIT ?", limit)
+      .exec<CeremonyRow>(`SELECT * FROM ceremonies ORDER BY opened_at DESC, rowid DESC ${sqlLimit(limit)}`)
       .toArray()
       .map(fromRow);
   }

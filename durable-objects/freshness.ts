@@ -15,6 +15,7 @@ import { formatExpires } from "../src/tuf/metadata.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
 import { ROUND_ROLES, type RoleTable } from "./role-table.ts";
 import { refreshMargin, type Settings } from "./settings.ts";
+import { sqlLimit } from "./sql-limit.ts";
 
 /** The expiry of bin `index` of `count`, signed at `now`. */
 export function binExpiry(now: Date, validitySeconds: number, index: number, count: number): string {
@@ -55,9 +56,8 @@ export class Freshness {
         `SELECT name FROM roles
          WHERE version > 0 AND dirty = 0 AND staged_version IS NULL AND name NOT IN ('targets', 'snapshot', 'timestamp')
            AND name NOT IN (${OFFLINE_ROLES}) AND expires <= ?
-         ORDER BY expires LIMIT ?`,
+         ORDER BY expires ${sqlLimit(settings.binsPerInvocation)}`,
         at("bins"),
-        settings.binsPerInvocation,
       )
       .toArray()
       .map((r) => r.name);

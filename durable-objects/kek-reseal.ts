@@ -11,6 +11,7 @@ import type { KekStatus } from "../src/repository-api.ts";
 import { logKeyContext, onlineKeyContext, webhookSecretContext } from "./seal-contexts.ts";
 import { DEFAULT_KEK_ID, KekError, type Sealed, type Sealer } from "./sealer.ts";
 import { LOG_KEY_ENTRY } from "./transparency-log.ts";
+import { sqlLimit } from "./sql-limit.ts";
 
 /** One kind of sealed value a repository keeps. */
 interface SealedStore {
@@ -43,9 +44,8 @@ function sqlStore(
       const current = sealer.currentId;
       const rows = sql
         .exec<{ id: string; sealed: ArrayBuffer; iv: ArrayBuffer; kek_id: string }>(
-          `SELECT ${idColumn} AS id, sealed, iv, kek_id FROM ${table} WHERE ${holdsSecret} AND kek_id != ? LIMIT ?`,
+          `SELECT ${idColumn} AS id, sealed, iv, kek_id FROM ${table} WHERE ${holdsSecret} AND kek_id != ? ${sqlLimit(limit)}`,
           current,
-          limit,
         )
         .toArray();
       let done = 0;

@@ -36,6 +36,7 @@
  */
 import { TILE_HEIGHT, TILE_WIDTH } from "../src/log/tiles.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
+import { sqlLimit } from "./sql-limit.ts";
 
 /** Entries always kept whole at the log's end (whole tiles: a multiple of TILE_WIDTH). */
 export const RETAINED_ENTRIES = 65_536;
@@ -180,12 +181,11 @@ export class LogHistory {
       .exec<{ idx: number; type: string }>(
         `SELECT idx, type FROM log_history WHERE path = ? AND idx < ?
          UNION ALL SELECT idx, CAST(entry AS TEXT) ->> '$.type' FROM log_entries WHERE path = ? AND idx < ?
-         ORDER BY idx DESC LIMIT ?`,
+         ORDER BY idx DESC ${sqlLimit(limit)}`,
         path,
         size,
         path,
         size,
-        limit,
       )
       .toArray()
       .map((r) => ({ index: r.idx, type: r.type }))

@@ -33,6 +33,7 @@ import { sha256Hex } from "../src/lib/digest.ts";
 import { purgeCached } from "../src/storage/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import type { Attestations } from "./attestations.ts";
+import { sqlLimit } from "./sql-limit.ts";
 
 const BACKFILL = "public_documents_backfill";
 const INDEX_SHA = "public-documents-index-sha256";
@@ -94,8 +95,7 @@ export class PublicDocuments {
   async #step(): Promise<void> {
     const due = this.#d.sql
       .exec<{ path: string; generation: number }>(
-        "SELECT path, generation FROM public_documents_due ORDER BY rowid LIMIT ?",
-        PATHS_PER_STEP,
+        `SELECT path, generation FROM public_documents_due ORDER BY rowid ${sqlLimit(PATHS_PER_STEP)}`,
       )
       .toArray();
     const flavour = this.#d.flavour();

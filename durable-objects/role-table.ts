@@ -7,6 +7,7 @@
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
 import { readState, writeState } from "./state-values.ts";
+import { sqlLimit } from "./sql-limit.ts";
 
 /** Versions reserved for roles, by name, each with the change sequence the role was at. */
 export type Reservations = Map<string, { version: number; seq: number }>;
@@ -207,8 +208,7 @@ export class RoleTable {
   claimed(limit: number): string[] {
     return this.#sql
       .exec<{ name: string }>(
-        `SELECT name FROM roles WHERE ${CHANGED} AND dirty = 2 AND name NOT IN ('snapshot', 'timestamp') ORDER BY name LIMIT ?`,
-        limit,
+        `SELECT name FROM roles WHERE ${CHANGED} AND dirty = 2 AND name NOT IN ('snapshot', 'timestamp') ORDER BY name ${sqlLimit(limit)}`,
       )
       .toArray()
       .map((r) => r.name);
@@ -349,8 +349,7 @@ export class RoleTable {
     return this.#sql
       .exec<{ name: string; version: number; expires: string }>(
         `SELECT name, version, expires FROM roles WHERE version > 0
-           AND name NOT IN (${OFFLINE_ROLE_NAMES}) ORDER BY expires LIMIT ?`,
-        limit,
+           AND name NOT IN (${OFFLINE_ROLE_NAMES}) ORDER BY expires ${sqlLimit(limit)}`,
       )
       .toArray();
   }

@@ -35,6 +35,7 @@
  */
 import { R2_DELETE_LIMIT, type RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { logEvent } from "../src/structured-log.ts";
+import { sqlLimit } from "./sql-limit.ts";
 
 /** R2 delete calls one collect() makes at most. */
 const COLLECT_BATCHES = 8;
@@ -117,9 +118,8 @@ export class SupersededFiles {
     for (let batch = 0; batch < COLLECT_BATCHES; batch++) {
       const keys = this.#sql
         .exec<{ key: string }>(
-          "SELECT key FROM superseded_files WHERE since <= ? ORDER BY since, key LIMIT ?",
+          `SELECT key FROM superseded_files WHERE since <= ? ORDER BY since, key ${sqlLimit(R2_DELETE_LIMIT)}`,
           before,
-          R2_DELETE_LIMIT,
         )
         .toArray()
         .map((row) => row.key);

@@ -46,6 +46,7 @@ import { withWriteWindow } from "./write-window.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import type { Sealed, Sealer } from "./sealer.ts";
 import { LogHistory } from "./log-history.ts";
+import { sqlLimit } from "./sql-limit.ts";
 
 export interface LogHead {
   origin: string;
@@ -213,9 +214,9 @@ export class TransparencyLog {
           (appended && kept(appended.from, appended.bytes, start, Math.min(target, start + HASH_READ_ROWS))) ??
           this.#sql
             .exec<{ entry: ArrayBuffer }>(
-              "SELECT entry FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT ?",
+              `SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx ${sqlLimit(HASH_READ_ROWS)}`,
               start,
-              Math.min(HASH_READ_ROWS, target - start),
+              Math.min(target, start + HASH_READ_ROWS),
             )
             .toArray()
             .map((row) => new Uint8Array(row.entry));

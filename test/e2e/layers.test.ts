@@ -65,4 +65,20 @@ describe("layers", () => {
     }
     expect(untyped).toEqual([]);
   });
+  it("no SQL statement binds its LIMIT or OFFSET (workerd would prepare it again on every run: durable-objects/sql-limit.ts)", () => {
+    const files = execFileSync("git", ["ls-files", "src", "durable-objects"], { cwd: PROJECT_ROOT })
+      .toString()
+      .split("\n")
+      .filter((f) => /\.ts$/.test(f) && f !== "durable-objects/sql-limit.ts");
+    const bound: string[] = [];
+    for (const file of files) {
+      readFileSync(join(PROJECT_ROOT, file), "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          if (/\b(?:LIMIT|OFFSET)\s+(?:\?|:\w|@\w|\$\w)/i.test(line)) bound.push(`${file}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    expect(files.length).toBeGreaterThan(50);
+    expect(bound).toEqual([]);
+  });
 });
