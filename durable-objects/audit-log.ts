@@ -5,7 +5,7 @@
  * is also one structured log line ("audit").
  */
 import { logEvent } from "../src/structured-log.ts";
-import { sqlLimit } from "./sql-limit.ts";
+import { sqlLimit } from "./stable-plans.ts";
 
 export interface AuditEvent {
   id: number;

@@ -8,7 +8,7 @@ import type { Root } from "../src/tuf/root.ts";
 import type { Targets } from "../src/tuf/targets.ts";
 import type { CeremonyKind } from "../src/repository-api.ts";
 import type { DelegationChange } from "./protected-targets.ts";
-import { sqlLimit } from "./sql-limit.ts";
+import { sqlLimit } from "./stable-plans.ts";
 
 export type { CeremonyKind };
 export type CeremonyState = "awaiting-signatures" | "published" | "cancelled" | "expired";

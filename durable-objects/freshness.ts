@@ -15,7 +15,7 @@ import { formatExpires } from "../src/tuf/metadata.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
 import { ROUND_ROLES, type RoleTable } from "./role-table.ts";
 import { refreshMargin, type Settings } from "./settings.ts";
-import { sqlLimit } from "./sql-limit.ts";
+import { sqlLimit } from "./stable-plans.ts";
 
 /** The expiry of bin `index` of `count`, signed at `now`. */
 export function binExpiry(now: Date, validitySeconds: number, index: number, count: number): string {

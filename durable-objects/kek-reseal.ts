@@ -11,7 +11,7 @@ import type { KekStatus } from "../src/repository-api.ts";
 import { logKeyContext, onlineKeyContext, webhookSecretContext } from "./seal-contexts.ts";
 import { DEFAULT_KEK_ID, KekError, type Sealed, type Sealer } from "./sealer.ts";
 import { LOG_KEY_ENTRY } from "./transparency-log.ts";
-import { sqlLimit } from "./sql-limit.ts";
+import { sqlLimit } from "./stable-plans.ts";
 
 /** One kind of sealed value a repository keeps. */
 interface SealedStore {

@@ -36,7 +36,7 @@
  */
 import { TILE_HEIGHT, TILE_WIDTH } from "../src/log/tiles.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
-import { sqlLimit } from "./sql-limit.ts";
+import { sqlLimit } from "./stable-plans.ts";
 
 /** Entries always kept whole at the log's end (whole tiles: a multiple of TILE_WIDTH). */
 export const RETAINED_ENTRIES = 65_536;
@@ -177,10 +177,11 @@ export class LogHistory {
 
   /** The latest `limit` entries about `path` below `size`, oldest first. */
   entriesFor(path: string, size: number, limit: number): HistoryEntry[] {
+    // `path = +?`: with ORDER BY, a bare `?` would have this statement prepared again on every run (stable-plans.ts).
     return this.#sql
       .exec<{ idx: number; type: string }>(
-        `SELECT idx, type FROM log_history WHERE path = ? AND idx < ?
-         UNION ALL SELECT idx, CAST(entry AS TEXT) ->> '$.type' FROM log_entries WHERE path = ? AND idx < ?
+        `SELECT idx, type FROM log_history WHERE path = +? AND idx < ?
+         UNION ALL SELECT idx, CAST(entry AS TEXT) ->> '$.type' FROM log_entries WHERE path = +? AND idx < ?
          ORDER BY idx DESC ${sqlLimit(limit)}`,
         path,
         size,

@@ -33,7 +33,7 @@ import { sha256Hex } from "../src/lib/digest.ts";
 import { purgeCached } from "../src/storage/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import type { Attestations } from "./attestations.ts";
-import { sqlLimit } from "./sql-limit.ts";
+import { sqlLimit } from "./stable-plans.ts";
 
 const BACKFILL = "public_documents_backfill";
 const INDEX_SHA = "public-documents-index-sha256";

@@ -391,18 +391,9 @@ export class Pushes {
   #seen(delivery: Delivery): { task: TaskRow } | Failure | null {
     // Within a group, an earlier push of the group counts as stored (its rows are written at the group's end).
     const grouped = this.#rows.delivery(delivery.registry, delivery.id);
-    const row = grouped
-      ? { ...grouped.task, body_sha256: grouped.delivery.body_sha256 }
-      : this.#deps.sql
-          .exec<TaskRow & { body_sha256: string | null }>(
-            `SELECT tasks.*, deliveries.body_sha256 FROM deliveries JOIN tasks ON tasks.id = deliveries.task_id
-         WHERE deliveries.registry = ? AND deliveries.id = ?`,
-            delivery.registry,
-            delivery.id,
-          )
-          .toArray()[0];
-    if (!row) return null;
-    const { body_sha256: bodySha256, ...task } = row;
+    const found = grouped ? { task: grouped.task, bodySha256: grouped.delivery.body_sha256 } : this.#stored(delivery);
+    if (!found) return null;
+    const { task, bodySha256 } = found;
     if (bodySha256 !== null && bodySha256 !== delivery.bodySha256) {
       return failure(
         409,
@@ -410,7 +401,25 @@ export class Pushes {
         `webhook-id "${delivery.id}" was delivered by registry "${delivery.registry}" with another body: it is task ${task.id} (/${this.#deps.repo}/tasks/${task.id}); a new message needs a new id`,
       );
     }
-    return { task: task as TaskRow };
+    return { task };
+  }
+
+  /**
+   * A stored delivery and its task, in two lookups by key rather than one
+   * join: a join's plan reads the bound values, so workerd would prepare it
+   * again for every push (stable-plans.ts).
+   */
+  #stored(delivery: Delivery): { task: TaskRow; bodySha256: string | null } | null {
+    const sql = this.#deps.sql;
+    const stored = sql
+      .exec<{ task_id: string; body_sha256: string | null }>(
+        "SELECT task_id, body_sha256 FROM deliveries WHERE registry = ? AND id = ?",
+        delivery.registry,
+        delivery.id,
+      )
+      .toArray()[0];
+    const task = stored && sql.exec<TaskRow>("SELECT * FROM tasks WHERE id = ?", stored.task_id).toArray()[0];
+    return stored && task ? { task, bodySha256: stored.body_sha256 } : null;
   }
 
   async #binned(events: TargetEvent[]): Promise<BinnedEvent[]> {

@@ -7,7 +7,7 @@
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
 import { readState, writeState } from "./state-values.ts";
-import { sqlLimit } from "./sql-limit.ts";
+import { sqlLimit } from "./stable-plans.ts";
 
 /** Versions reserved for roles, by name, each with the change sequence the role was at. */
 export type Reservations = Map<string, { version: number; seq: number }>;

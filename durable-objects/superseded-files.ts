@@ -35,7 +35,7 @@
  */
 import { R2_DELETE_LIMIT, type RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { logEvent } from "../src/structured-log.ts";
-import { sqlLimit } from "./sql-limit.ts";
+import { sqlLimit } from "./stable-plans.ts";
 
 /** R2 delete calls one collect() makes at most. */
 const COLLECT_BATCHES = 8;

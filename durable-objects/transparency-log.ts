@@ -46,7 +46,7 @@ import { withWriteWindow } from "./write-window.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import type { Sealed, Sealer } from "./sealer.ts";
 import { LogHistory } from "./log-history.ts";
-import { sqlLimit } from "./sql-limit.ts";
+import { sqlLimit } from "./stable-plans.ts";
 
 export interface LogHead {
   origin: string;

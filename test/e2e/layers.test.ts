@@ -65,11 +65,11 @@ describe("layers", () => {
     }
     expect(untyped).toEqual([]);
   });
-  it("no SQL statement binds its LIMIT or OFFSET (workerd would prepare it again on every run: durable-objects/sql-limit.ts)", () => {
+  it("no SQL statement binds its LIMIT or OFFSET (workerd would prepare it again on every run: durable-objects/stable-plans.ts)", () => {
     const files = execFileSync("git", ["ls-files", "src", "durable-objects"], { cwd: PROJECT_ROOT })
       .toString()
       .split("\n")
-      .filter((f) => /\.ts$/.test(f) && f !== "durable-objects/sql-limit.ts");
+      .filter((f) => /\.ts$/.test(f) && f !== "durable-objects/stable-plans.ts");
     const bound: string[] = [];
     for (const file of files) {
       readFileSync(join(PROJECT_ROOT, file), "utf8")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sqlLimit } from "../../durable-objects/sql-limit.ts";
+import { sqlLimit } from "../../durable-objects/stable-plans.ts";
 
 describe("sqlLimit", () => {
   it("writes the count into the clause", () => {

@@ -1,0 +1,36 @@
+/**
+ * Statements that keep their cached plan from one run to the next.
+ *
+ * workerd caches a prepared statement per SQL text, and after every run it
+ * clears the statement's bindings (`sqlite3_clear_bindings`). SQLite expires
+ * a statement on that call if its plan looked at the value bound to one of
+ * its parameters, so such a statement is parsed and planned again on every
+ * run. SQLite (3.53, the version in workerd) looks at a bound value:
+ *
+ * - in `LIMIT ?` and `OFFSET ?`;
+ * - in `column = ?` (or `IS ?`) when it estimates a loop that does not use
+ *   that term, which it does only for a join or a statement with ORDER BY;
+ * - in `LIKE ?` and `GLOB ?`, and where a term meets a partial index's WHERE.
+ *
+ * What tuf-edge writes instead:
+ *
+ * - a LIMIT's count in the statement's text (`sqlLimit`);
+ * - `column = +?` in a join or a statement with ORDER BY: the unary plus
+ *   hides the parameter from the estimate, and the term still uses an index
+ *   on `column` (the plus on the value side, not on the column's);
+ * - single-table lookups instead of a join, where that is as simple.
+ *
+ * Measured with gdb on the object's workerd (`scripts/bench/reprepares.sh`):
+ * before, every push prepared its delivery lookup again, and every page
+ * document of a target's history its history query (README, "Measured":
+ * "Statements prepared again"). test/e2e/layers.test.ts refuses a bound LIMIT
+ * or OFFSET; the rest is checked by that script.
+ */
+
+/** A LIMIT clause with its count written into the statement's text. */
+export function sqlLimit(count: number): string {
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new RangeError(`a LIMIT is a non-negative integer, not ${count}`);
+  }
+  return `LIMIT ${count}`;
+}
