@@ -266,7 +266,7 @@ export class Attestations {
   /** Attestations of the targets whose file name is `filename` (PyPI's integrity API). */
   forFilename(filename: string): Array<AttestationRecord & { path: string }> {
     return this.#sql
-      .exec<Row>("SELECT * FROM attestations WHERE filename = ? ORDER BY created_at, rowid", filename)
+      .exec<Row>("SELECT * FROM attestations WHERE filename = +? ORDER BY created_at, rowid", filename)
       .toArray()
       .map((r) => ({ ...toRecord(r), path: r.path }));
   }

@@ -61,7 +61,7 @@ export class AuditLog {
 
   forCeremony(id: string): AuditEvent[] {
     return this.#sql
-      .exec<EventRow>("SELECT * FROM events WHERE ceremony_id = ? ORDER BY id", id)
+      .exec<EventRow>("SELECT * FROM events WHERE ceremony_id = +? ORDER BY id", id)
       .toArray()
       .map(toEvent);
   }
@@ -69,7 +69,7 @@ export class AuditLog {
   /** The newest events first. */
   recent(limit: number, kind?: string): AuditEvent[] {
     const rows = kind
-      ? this.#sql.exec<EventRow>(`SELECT * FROM events WHERE kind = ? ORDER BY id DESC ${sqlLimit(limit)}`, kind)
+      ? this.#sql.exec<EventRow>(`SELECT * FROM events WHERE kind = +? ORDER BY id DESC ${sqlLimit(limit)}`, kind)
       : this.#sql.exec<EventRow>(`SELECT * FROM events ORDER BY id DESC ${sqlLimit(limit)}`);
     return rows.toArray().map(toEvent);
   }

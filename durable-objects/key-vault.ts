@@ -46,7 +46,7 @@ export class KeyVault {
     return this.#found.get(state, () => {
       const row = this.#sql
         .exec<{ keyid: string; public_key: string }>(
-          "SELECT keyid, public_key FROM online_keys WHERE state = ? ORDER BY created_at DESC LIMIT 1",
+          "SELECT keyid, public_key FROM online_keys WHERE state = +? ORDER BY created_at DESC LIMIT 1",
           state,
         )
         .toArray()[0];

@@ -187,7 +187,7 @@ export class OfflineQueue {
   /** The offline roles whose owners have yet to sign changes of task `taskId`. */
   awaiting(taskId: string): string[] {
     return this.#sql
-      .exec<{ role: string }>("SELECT DISTINCT role FROM offline_pending WHERE task_id = ? ORDER BY role", taskId)
+      .exec<{ role: string }>("SELECT DISTINCT role FROM offline_pending WHERE task_id = +? ORDER BY role", taskId)
       .toArray()
       .map((r) => r.role);
   }
@@ -240,7 +240,7 @@ export class OfflineQueue {
   /** The changes waiting for the owners of `role`, in the order accepted. */
   pending(role: string): Pending[] {
     return this.#sql
-      .exec<PendingRow>("SELECT * FROM offline_pending WHERE role = ? ORDER BY id", role)
+      .exec<PendingRow>("SELECT * FROM offline_pending WHERE role = +? ORDER BY id", role)
       .toArray()
       .map(({ event, ...row }) => ({ ...row, change: JSON.parse(event) as PendingChange }));
   }

@@ -71,7 +71,7 @@ export class Registries {
       name: r.name,
       createdAt: iso(r.created_at),
       credentials: this.#sql
-        .exec<CredentialRow>("SELECT * FROM registry_credentials WHERE registry = ? ORDER BY created_at", r.name)
+        .exec<CredentialRow>("SELECT * FROM registry_credentials WHERE registry = +? ORDER BY created_at", r.name)
         .toArray()
         .map((c) => ({
           id: c.id,

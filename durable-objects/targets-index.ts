@@ -172,7 +172,7 @@ export class TargetsIndex {
   /** The `targets` map of one bin, read from its rows through the bin index (schema migration 20), sorted by path. */
   binTargets(bin: string): Record<string, TargetFile> {
     const out = dictionary<TargetFile>();
-    for (const row of this.#sql.exec<TargetRow>("SELECT * FROM targets WHERE bin = ? ORDER BY path", bin)) {
+    for (const row of this.#sql.exec<TargetRow>("SELECT * FROM targets WHERE bin = +? ORDER BY path", bin)) {
       const { path, length, hashes, custom } = fromRow(row);
       out[path] = targetFile(length, hashes, custom);
     }

@@ -521,7 +521,7 @@ export class TransparencyLog {
     if (inMemory) return inMemory;
     return this.#sql
       .exec<{ hash: ArrayBuffer }>(
-        "SELECT hash FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+        "SELECT hash FROM log_nodes WHERE level = +? AND idx >= ? AND idx < ? ORDER BY idx",
         level,
         start,
         end,
