@@ -551,8 +551,9 @@ export class Repository extends DurableObject<Env> {
     });
   }
 
-  async events(limit = 100): Promise<AuditEvent[]> {
-    return this.#p.audit.recent(Math.min(Math.max(limit, 1), 1000));
+  /** The newest `limit` events (1 to 1000), of one kind if `kind` is given. */
+  async events(limit = 100, kind?: string): Promise<AuditEvent[]> {
+    return this.#p.audit.recent(Math.min(Math.max(limit, 1), 1000), kind);
   }
 
   // --- reading --------------------------------------------------------------

@@ -6,6 +6,8 @@
 import type { Command } from "commander";
 import { adminClient } from "./config.ts";
 import { examples } from "./help.ts";
+import { EventKindSchema } from "../../src/schemas/admin.ts";
+import { usageError } from "./exit.ts";
 import { intOption, settingsOf } from "./options.ts";
 import { out, outJson, shortId, table } from "./output.ts";
 
@@ -13,8 +15,8 @@ export function registerEvents(program: Command): void {
   program
     .command("events")
     .description("the audit log: ceremony steps, key changes, registry credentials, failures (newest first)")
-    .option("--limit <n>", "how many events (1 to 1000, default 50)")
-    .option("--kind <kind>", "only events of this kind (e.g. signature-accepted, publish-failed)")
+    .option("--limit <n>", "how many of the newest events (1 to 1000, default 50)")
+    .option("--kind <kind>", "only events of this kind (e.g. signature-accepted, publish-failed); --limit counts those")
     .option("--json", "print the events as JSON")
     .addHelpText(
       "after",
@@ -22,8 +24,10 @@ export function registerEvents(program: Command): void {
     )
     .action(async (flags: { limit?: string; kind?: string; json?: boolean }, command: Command) => {
       const limit = intOption("--limit", flags.limit, 1, 1000) ?? 50;
-      const { events } = await adminClient(settingsOf(command)).events(limit);
-      const shown = flags.kind ? events.filter((e) => e.kind === flags.kind) : events;
+      const kind = flags.kind === undefined ? undefined : EventKindSchema.safeParse(flags.kind);
+      if (kind && !kind.success) throw usageError(`--kind: ${kind.error.issues[0]?.message}, not "${flags.kind}"`);
+      // The repository filters by kind: --limit counts the events of that kind.
+      const { events: shown } = await adminClient(settingsOf(command)).events(limit, kind?.data);
       if (flags.json) return outJson(shown);
       if (!shown.length) return out("no events");
       out(

@@ -134,8 +134,12 @@ export class AdminClient {
     return this.#call("POST", `/admin/ceremonies/${id}/cancel`, { reason });
   }
 
-  events(limit = 100): Promise<{ events: Array<{ at: string; kind: string; keyid: string | null; detail: string }> }> {
-    return this.#call("GET", `/admin/events?limit=${limit}`);
+  events(
+    limit = 100,
+    kind?: string,
+  ): Promise<{ events: Array<{ at: string; kind: string; keyid: string | null; detail: string }> }> {
+    const query = new URLSearchParams({ limit: String(limit), ...(kind ? { kind } : {}) });
+    return this.#call("GET", `/admin/events?${query}`);
   }
 
   /** The attestation policy: flavour (generic, npm, pypi), predicate types, identities, trusted root. */

@@ -112,7 +112,28 @@ export const ADMIN_PATHS = {
     },
   },
   "/{repo}/admin/events": {
-    get: { summary: "audit log", security: admin, parameters: [repo], responses: { 200: { description: "events" } } },
+    get: {
+      summary: "audit log, newest first",
+      security: admin,
+      parameters: [
+        repo,
+        {
+          name: "limit",
+          in: "query",
+          required: false,
+          schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+          description: "how many of the newest events (of `kind`, if given)",
+        },
+        {
+          name: "kind",
+          in: "query",
+          required: false,
+          schema: { type: "string", pattern: "^[a-z][a-z0-9-]{0,63}$" },
+          description: "only events of this kind, e.g. `publish-failed`",
+        },
+      ],
+      responses: { 200: { description: "events" }, 400: problem("limit or kind is invalid") },
+    },
   },
   "/{repo}/admin/refresh": {
     post: {

@@ -16,6 +16,7 @@ import { stageUpload } from "../http/stage-upload.ts";
 import { unwrap } from "../http/unwrap.ts";
 import {
   BootstrapSchema,
+  EventsQuerySchema,
   LogWitnessesSchema,
   MAX_TARGET_LENGTH,
   TargetsChangeSchema,
@@ -41,9 +42,9 @@ export const admin = new Hono<AppEnv>()
     return c.json(key);
   })
   .get("/status", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).status()))
-  .get("/events", async (c) => {
-    const limit = Number.parseInt(c.req.query("limit") ?? "100", 10);
-    return c.json({ events: await repositoryStub(c.env, c.get("repo")).events(Number.isFinite(limit) ? limit : 100) });
+  .get("/events", validate("query", EventsQuerySchema), async (c) => {
+    const { limit, kind } = c.req.valid("query");
+    return c.json({ events: await repositoryStub(c.env, c.get("repo")).events(limit, kind) });
   })
   .post("/refresh", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).refresh()))
   .get("/attestation-policy", async (c) => c.json(await repositoryStub(c.env, c.get("repo")).attestationPolicy()))

@@ -52,5 +52,21 @@ export const UploadQuerySchema = z.object({
     .pipe(TargetPathSchema),
 });
 
+/** An audit event's kind, as the audit log records it (e.g. publish-failed). */
+export const EventKindSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,63}$/, "an event kind is lower-case letters, digits and hyphens (e.g. publish-failed)");
+
+/** GET /{repo}/admin/events: how many of the newest events, and of which kind. */
+export const EventsQuerySchema = z.object({
+  limit: z.coerce
+    .number({ error: "limit is a whole number from 1 to 1000" })
+    .int("limit is a whole number from 1 to 1000")
+    .min(1, "limit is a whole number from 1 to 1000")
+    .max(1000, "limit is a whole number from 1 to 1000")
+    .default(100),
+  kind: EventKindSchema.optional(),
+});
+
 /** PUT /{repo}/admin/log/witnesses: the witnesses' verifier keys (C2SP vkeys) whose cosignatures the log collects. */
 export const LogWitnessesSchema = z.object({ witnesses: z.array(z.string().max(512)).max(32) }).strict();

@@ -320,6 +320,14 @@ describe("tuf-edge CLI against a local instance", () => {
     const listed = ok(await run(["registry", "list"]));
     expect(listed.stdout).toContain("mirror");
     expect(listed.stdout).not.toContain(registrySecret);
+    // The newest event is the credential just added; --kind is filtered by the repository, so --limit counts bootstraps.
+    const newest = json(ok(await run(["events", "--limit", "1", "--json"])));
+    expect(newest.map((e: { kind: string }) => e.kind)).toEqual(["registry-credential-added"]);
+    const bootstraps = json(ok(await run(["events", "--kind", "bootstrapped", "--limit", "1", "--json"])));
+    expect(bootstraps.map((e: { kind: string }) => e.kind)).toEqual(["bootstrapped"]);
+    const badKind = await run(["events", "--kind", "Not A Kind"]);
+    expect(badKind.code).toBe(2);
+    expect(badKind.stderr).toContain("--kind: an event kind is lower-case letters");
 
     const events = [
       { type: "targets.add", path: "pkg/app-1.0.0.tgz", length: 11, hashes: { sha256: sha256("app 1.0.0\n\n") } },
