@@ -164,8 +164,8 @@ export class LogHistory {
     const row = this.#sql
       .exec<{ idx: number | null }>(
         `SELECT MAX(idx) AS idx FROM (
-           SELECT MAX(idx) AS idx FROM log_entries WHERE path = ? AND idx < ?
-           UNION ALL SELECT MAX(idx) FROM log_history WHERE path = ? AND idx < ?)`,
+           SELECT MAX(idx) AS idx FROM log_entries WHERE path = +? AND idx < ?
+           UNION ALL SELECT MAX(idx) FROM log_history WHERE path = +? AND idx < ?)`,
         path,
         size,
         path,

@@ -10,7 +10,8 @@
  *
  * - in `LIMIT ?` and `OFFSET ?`;
  * - in `column = ?` (or `IS ?`) when it estimates a loop that does not use
- *   that term, which it does only for a join or a statement with ORDER BY;
+ *   that term, which it does only for a join or a statement that asks for an
+ *   order: ORDER BY, GROUP BY, DISTINCT, or a lone MIN or MAX;
  * - in `LIKE ?` and `GLOB ?`, and in a term shaped like a partial index's
  *   WHERE with a constant where the term has `?` (`dirty > ?` against
  *   `WHERE dirty > 0`).
@@ -18,7 +19,7 @@
  * What tuf-edge writes instead:
  *
  * - a LIMIT's count in the statement's text (`sqlLimit`);
- * - `column = +?` in a join or a statement with ORDER BY: the unary plus
+ * - `column = +?` in a join or a statement that asks for an order: the unary plus
  *   hides the parameter from the estimate, and the term still uses an index
  *   on `column` (the plus on the value side, not on the column's);
  * - single-table lookups instead of a join, where that is as simple.
@@ -27,7 +28,7 @@
  * before, every push prepared its delivery lookup again, and every page
  * document of a target's history its history query (README, "Measured":
  * "Statements prepared again"). test/e2e/layers.test.ts refuses a bound LIMIT
- * or OFFSET, and a bare `= ?` in a statement with ORDER BY or a join; the
+ * or OFFSET, and a bare `= ?` in a statement that asks for an order; the
  * script shows whatever else a run prepares again.
  */
 
