@@ -19,9 +19,10 @@
  * What tuf-edge writes instead:
  *
  * - a LIMIT's count in the statement's text (`sqlLimit`);
- * - `column = +?` in a join or a statement that asks for an order: the unary plus
- *   hides the parameter from the estimate, and the term still uses an index
- *   on `column` (the plus on the value side, not on the column's);
+ * - `column = +?` in a join or a statement that asks for an order: the
+ *   unary plus hides the parameter from the estimate, and the term still
+ *   uses an index on `column` (the plus on the value side, not the
+ *   column's);
  * - single-table lookups instead of a join, where that is as simple.
  *
  * Measured with gdb on the object's workerd (`scripts/bench/reprepares.sh`):

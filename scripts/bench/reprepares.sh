@@ -14,8 +14,9 @@ set -euo pipefail
 pid=${1:?usage: reprepares.sh PID [SECONDS]}
 seconds=${2:-10}
 command -v gdb > /dev/null || { echo "reprepares.sh: gdb is not installed" >&2; exit 2; }
+kill -0 "$pid" 2> /dev/null || { echo "reprepares.sh: no process $pid" >&2; exit 2; }
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.gdb"' EXIT
 cat > "$out.gdb" << 'GDB'
 set pagination off
 set confirm off
@@ -29,16 +30,16 @@ continue
 detach
 quit
 GDB
-trap 'rm -f "$out" "$out.gdb"' EXIT
 gdb -q -batch -p "$pid" -x "$out.gdb" > "$out" 2>&1 &
 gdb_pid=$!
 sleep "$seconds"
 kill -INT "$gdb_pid" 2> /dev/null || true
 wait "$gdb_pid" || true
 python3 - "$out" "$seconds" << 'PY'
-import collections, sys
+import collections, re, sys
 text = open(sys.argv[1], errors="replace").read()
-statements = [" ".join(part.split("\n[")[0].split()) for part in text.split("@@REPREPARE@@ ")[1:]]
+# Each statement runs until gdb's next line of its own ("[New Thread …]", "Thread 1 … received signal SIGINT").
+statements = [" ".join(re.split(r"\n(?:\[|Thread |0x)", part)[0].split()) for part in text.split("@@REPREPARE@@ ")[1:]]
 counts = collections.Counter(statements)
 print(f"{len(statements)} statement(s) prepared again in {sys.argv[2]} s, {len(counts)} distinct")
 for sql, n in counts.most_common(30):
