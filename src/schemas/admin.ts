@@ -57,13 +57,17 @@ export const EventKindSchema = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,63}$/, "an event kind is lower-case letters, digits and hyphens (e.g. publish-failed)");
 
+/** The most events one read of the audit log returns. */
+export const MAX_EVENTS = 1000;
+const EVENTS_LIMIT = `limit is a whole number from 1 to ${MAX_EVENTS}`;
+
 /** GET /{repo}/admin/events: how many of the newest events, and of which kind. */
 export const EventsQuerySchema = z.object({
   limit: z.coerce
-    .number({ error: "limit is a whole number from 1 to 1000" })
-    .int("limit is a whole number from 1 to 1000")
-    .min(1, "limit is a whole number from 1 to 1000")
-    .max(1000, "limit is a whole number from 1 to 1000")
+    .number({ error: EVENTS_LIMIT })
+    .int(EVENTS_LIMIT)
+    .min(1, EVENTS_LIMIT)
+    .max(MAX_EVENTS, EVENTS_LIMIT)
     .default(100),
   kind: EventKindSchema.optional(),
 });
