@@ -118,13 +118,17 @@ export class InstanceMonitor {
     };
   }
 
-  /** CPU (in cores) of both workerd processes and of every other process since `mark`. */
+  /** CPU (in cores) of the workerd processes, of this process and of every other process since `mark`. */
   since(mark: Mark): {
     seconds: number;
     workerdCores: number;
     /** The Worker's workerd alone (its Durable Object and the local simulators), without wrangler's proxy. */
     workerProcessCores: number;
     otherCores: number;
+    /** This process (the bench: its load, probes and watchers, every thread of it). */
+    benchCores: number;
+    /** Every process on the machine (/proc/stat), of the machine's `os.availableParallelism()` cores. */
+    machineCores: number;
     restarts: Restart[];
     /** Each named process's cores (processes given by name only). */
     byProcess: Record<string, number>;
@@ -142,12 +146,16 @@ export class InstanceMonitor {
     for (const [name, pid] of Object.entries(this.#named ?? {}))
       byProcess[name] = ((this.#cpu.get(pid) ?? 0) - (mark.cpu.get(pid) ?? 0)) / seconds;
     const self = process.cpuUsage(mark.self);
-    const others = Math.max(0, machineBusySeconds() - mark.machine - workerd - (self.user + self.system) / 1e6);
+    const bench = (self.user + self.system) / 1e6;
+    const machine = machineBusySeconds() - mark.machine;
+    const others = Math.max(0, machine - workerd - bench);
     return {
       seconds,
       workerdCores: workerd / seconds,
       workerProcessCores: worker / seconds,
       otherCores: others / seconds,
+      benchCores: bench / seconds,
+      machineCores: machine / seconds,
       restarts: this.restarts.slice(mark.restarts),
       byProcess,
     };
