@@ -127,7 +127,7 @@ export class InstanceMonitor {
     otherCores: number;
     /** This process (the bench: its load, probes and watchers, every thread of it). */
     benchCores: number;
-    /** Every process on the machine (/proc/stat), of the machine's `os.availableParallelism()` cores. */
+    /** Every process on the machine (/proc/stat), of the machine's cores (BenchContext.machineCores). */
     machineCores: number;
     restarts: Restart[];
     /** Each named process's cores (processes given by name only). */

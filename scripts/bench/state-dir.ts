@@ -9,6 +9,12 @@
  * with state on ext4 and about 22 ms with state on tmpfs (README "Measured",
  * "State in memory"). On the platform R2 is remote: its writes are waits
  * for the network, not work on the object's thread.
+ * SQLite's temporary files go there too (SQLITE_TMPDIR, set by scripts/bench.ts
+ * for every workerd it starts): a group of pushes writes its transaction's
+ * sub-journal to one once it passes 64 KiB, and in /var/tmp, on ext4, its
+ * writes were 3.8 % of the object's process at 2,000 targets/s
+ * (`perf record` during `npm run bench -- --quick --only scale --split
+ * --push-rate 2000`).
  * `--state-dir` chooses another folder, e.g. a disk for runs whose state
  * would not fit in memory.
  */

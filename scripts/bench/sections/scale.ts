@@ -24,7 +24,6 @@
  * same run, and the table shows both side by side.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { bootstrapRepository } from "../../lib/admin-client.ts";
 import { defined } from "../../lib/defined.ts";
@@ -347,6 +346,7 @@ export const scale: Section = {
     const row = sideBySide(now, before);
     const largest = (f: Figures, what: string) => f.largestInvocation?.[what] ?? null;
     const micro = (ms: number | null) => (ms === null ? null : ms * 1000);
+    const share = (cores: number) => (100 * cores) / context.machineCores;
     const table: Table = {
       title: `Registry scale: ${fmt(options.bins)} bins, ${fmt(options.targets)} targets imported, ${
         options.pushRate === null
@@ -394,27 +394,31 @@ export const scale: Section = {
         row("ack p99, ms", (f) => f.ackMs.p99, true),
         row("ack → published p50, ms", (f) => f.ackToPublishedMs.p50, true),
         row("ack → published p99, ms", (f) => f.ackToPublishedMs.p99, true),
-        row("workerd CPU per published target, ms", (f) => f.cpuMsPerTarget, true),
+        row("workerd CPU per published target, µs", (f) => micro(f.cpuMsPerTarget), true),
         row(
           options.split
-            ? "the workerd that runs the object (one: all of it), CPU per target, ms"
-            : "the Worker's workerd alone (no proxy), CPU per target, ms",
-          (f) => f.workerProcessCpuMsPerTarget,
+            ? "the workerd that runs the object (one: all of it), CPU per target, µs"
+            : "the Worker's workerd alone (no proxy), CPU per target, µs",
+          (f) => micro(f.workerProcessCpuMsPerTarget),
           true,
         ),
         ...(options.split
           ? (["object", "worker", "storage", "all"] as const).map((p) =>
-              row(`--split: the ${p} workerd's CPU per target, ms`, (f) => f.cpuMsPerTargetByProcess[p] ?? null, true),
+              row(
+                `--split: the ${p} workerd's CPU per target, µs`,
+                (f) => micro(f.cpuMsPerTargetByProcess[p] ?? null),
+                true,
+              ),
             )
           : []),
         row(
-          `the machine's cores in use while pushing and draining, of ${availableParallelism()}`,
-          (f) => f.cores.machine,
+          `the machine's CPU in use while pushing and draining, % of its ${context.machineCores} cores`,
+          (f) => share(f.cores.machine),
           true,
         ),
-        row("  of which the workerd processes", (f) => f.cores.workerd, true),
-        row("  of which the bench's own process (pushers, probes, watcher)", (f) => f.cores.bench, true),
-        row("  of which other processes", (f) => f.cores.others, true),
+        row("  of which the workerd processes, %", (f) => share(f.cores.workerd), true),
+        row("  of which the bench's own process (pushers, probes, watcher), %", (f) => share(f.cores.bench), true),
+        row("  of which other processes, %", (f) => share(f.cores.others), true),
         row("Worker isolate CPU per accepted target, µs (--profile)", (f) => micro(f.isolateCpuMsPerTarget), true),
         row("Worker isolate busy per accepted target, gaps included, µs", (f) => micro(f.isolateBusyMsPerTarget), true),
         row("the object's CPU per accepted target, µs (--profile)", (f) => micro(f.objectCpuMsPerTarget), true),
@@ -459,7 +463,7 @@ export const scale: Section = {
         ...(options.split ? [SPLIT_NOTE] : []),
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.${before ? ' The baseline is measured first; at 2,000 targets/s offered and 16,384 bins two instances of one run have differed by 1.2–1.8× in acknowledgement → published p99, the same code twice included, the second the slower in three runs of four (README, "The local R2 simulator\'s cost"): run both orders (--code) before reading a difference.' : ""}`,
         `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip (through wrangler's proxy, or with --direct to the Worker's own workerd port: ${now.front}), from when it fell due. ack → published: until the served timestamp.json first carries the change (a watcher reads it every ${POLL_MS} ms, one request at a time, and notes when each version is first seen; after draining, each task's first timestamp version is read from GET /{repo}/tasks/{id}); a figure is late by at most one read.`,
-        `Cores in use while pushing and draining: every process's CPU time on the machine (/proc/stat) ÷ wall time, of its ${availableParallelism()} cores; workerd: the instance's processes (their /proc/<pid>/stat); the bench's own process: this Node process, every thread of it (the pushers' HMAC and requests, the read probes, the watcher); other processes: the rest (wrangler's parent process, the machine's own). Near the machine's core count, every process waits for a core, and times measure the machine's saturation, not only the code.`,
+        `The machine's CPU in use while pushing and draining: every process's CPU time on the machine (/proc/stat) ÷ wall time ÷ its ${context.machineCores} cores; workerd: the instance's processes (their /proc/<pid>/stat); the bench's own process: this Node process, every thread of it (the pushers' HMAC and requests, the read probes, the watcher); other processes: the rest (wrangler's parent process, the machine's own). Near 100 %, every process waits for a core, and times measure the machine's saturation, not only the code.`,
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
         "Runs (--profile): a run is a stretch of the isolate's samples none of which is idle, from the last idle sample before it to its last (scripts/bench/busy-runs.ts). workerd takes a new request and fires a timer only between runs of the work queued on its thread, so a request that arrives during a run waits for its end. Outside the isolate: each sample's time since the one before beyond 1 ms (the thread in the local R2 and cache simulators' isolates, or in I/O), as the isolate's CPU row caps it.",
         "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",
