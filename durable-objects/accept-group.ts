@@ -22,7 +22,7 @@
  * object waited behind it, a publish round's next slice (turns.ts) included.
  * With one timer per group, acknowledgements at 16,384 bins and 2,000
  * targets/s offered came back in 484 ms at the median instead of 2,088 ms
- * (README "Measured", "One timer per group").
+ * (docs/measured.md, "One timer per group").
  *
  * A timer that has not fired after STALE_TIMER_MS (it should within one turn
  * of the event loop) is not trusted: the next push sets another, so a lost

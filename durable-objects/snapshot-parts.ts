@@ -7,7 +7,7 @@
  * order. Joining all of them reads and sorts every role each round, whatever
  * the round changed: at 16,384 bins and 100 targets/s, rounds of about 15
  * files, the bench's profile put that statement first, 19.4 % of the
- * isolate's busy time (README, "A round reads what it changed"). Here the
+ * isolate's busy time (docs/measured.md, "A round reads what it changed"). Here the
  * listed roles are split, in canonical key order, into parts of PART_ROLES
  * roles (`roles.part`), and each part's members are kept joined in
  * `snapshot_parts` (migration 23). A round rejoins the parts

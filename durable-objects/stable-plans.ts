@@ -27,7 +27,7 @@
  *
  * Measured with gdb on the object's workerd (`scripts/bench/reprepares.sh`):
  * before, every push prepared its delivery lookup again, and every page
- * document of a target's history its history query (README, "Measured":
+ * document of a target's history its history query (docs/measured.md,
  * "Statements prepared again"). test/e2e/layers.test.ts refuses a bound LIMIT
  * or OFFSET, and a bare `= ?` in a statement that asks for an order; the
  * script shows whatever else a run prepares again.

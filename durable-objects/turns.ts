@@ -14,7 +14,7 @@
  * of pushes lasted, and rounds went on only because each group of pushes
  * "handed over" to the waiting slice straight after its answers, in the same
  * run of work, so the requests that arrived meanwhile waited for the group
- * and the slice together (README "Measured", "One timer per group").
+ * and the slice together (docs/measured.md, "One timer per group").
  */
 
 /** Starts a timer that calls `go`. */

@@ -6,7 +6,7 @@
  * else in the system's temporary folder. Local workerd waits for the disk
  * on its one thread, the thread that also takes every request: at 100
  * targets/s and 16,384 bins, acknowledgements took about 80 ms at the median
- * with state on ext4 and about 22 ms with state on tmpfs (README "Measured",
+ * with state on ext4 and about 22 ms with state on tmpfs (docs/measured.md,
  * "State in memory"). On the platform R2 is remote: its writes are waits
  * for the network, not work on the object's thread.
  * SQLite's temporary files go there too (SQLITE_TMPDIR, set by scripts/bench.ts

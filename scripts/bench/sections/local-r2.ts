@@ -133,7 +133,7 @@ export const localR2: Section = {
       }
 
       // A publish round at 100 targets/s offered and 16,384 bins stores about 10 packs of one bin, 10 page
-      // documents, a snapshot, and three small files (timestamp, checkpoint, status): README "Replaced versions leave R2".
+      // documents, a snapshot, and three small files (timestamp, checkpoint, status): docs/measured.md, "Replaced versions leave R2".
       const per = (label: string) => defined(rows.find((r) => r.label.startsWith(label))).cpuMs;
       const round = per("put 496 KiB") + 13 * per("put 454 B (") + 10 * per("put 69 B");
       const roundNote = `By these figures, the writes of one publish round at 100 targets/s offered and 16,384 bins (a snapshot, 10 packs of one bin and 3 small files counted at 454 B each, 10 page documents) cost the thread about ${round.toFixed(0)} ms of CPU.`;
