@@ -10,12 +10,15 @@
  *   - the storage process owns the R2 bucket; the other two reach it through
  *     Miniflare's shared storage (the dev registry), as remote R2 would be;
  *   - the object process runs the bundle's Durable Objects, and a gateway
- *     entrypoint that calls a repository by name;
- *   - the Worker process serves HTTP. Its REPOSITORY binding is a forwarding
- *     object that hands each call to the gateway: across processes the dev
+ *     entrypoint whose `getByName(name)` hands back the repository's stub;
+ *   - the Worker process serves HTTP. Its REPOSITORY binding is the gateway
+ *     (a service binding across processes): across processes the dev
  *     registry addresses an object by its id alone, and a Repository needs
  *     its name (`ctx.id.name`), which a name-addressed stub carries on the
- *     platform. The forwarding is an extra local hop the platform does not have.
+ *     platform. The Worker's `env.REPOSITORY.getByName(repo).method(…)`
+ *     then reaches the gateway, and the gateway the object in its own
+ *     process: one local hop the platform does not have. (Until 2ce66ba a
+ *     forwarding Durable Object in the Worker's process made a second one.)
  * The Worker's Cache API and its isolate's copies of hot files stay in the
  * Worker's process: the object's purge of timestamp.json cannot reach them, as
  * on the platform it reaches neither other isolates nor other locations. The
@@ -67,26 +70,22 @@ export interface TopologyOptions {
 
 const OBJECT_SCRIPT = "tuf-edge-object";
 const GATEWAY_SCRIPT = "tuf-edge-gateway";
-const FORWARDER_SCRIPT = "tuf-edge-forwarder";
 
-/** Calls a repository's method by the repository's name, in the object's process. */
-const GATEWAY = `import { WorkerEntrypoint } from "cloudflare:workers";
+/**
+ * In the object's process: `getByName(name)` answers the Worker's
+ * `env.REPOSITORY.getByName(repo)` with an RPC target that calls the
+ * repository's own stub, method by method.
+ */
+const GATEWAY = `import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
+class Repository extends RpcTarget {}
 export class Gateway extends WorkerEntrypoint {
-  call(name, method, args) {
-    return this.env.REPOSITORY.getByName(name)[method](...args);
-  }
-}
-export default { fetch: () => new Response(null, { status: 404 }) };`;
-
-/** The Worker's REPOSITORY: each call on a stub goes to the gateway with the stub's name. */
-const FORWARDER = `import { DurableObject } from "cloudflare:workers";
-export class Repository extends DurableObject {
-  constructor(ctx, env) {
-    super(ctx, env);
-    const name = ctx.id.name;
-    const call = (method) => (...args) => env.GATEWAY.call(name, method, args);
-    return new Proxy(this, {
-      get: (target, prop) => (prop === "fetch" || !Reflect.has(target, prop) ? call(prop) : Reflect.get(target, prop)),
+  getByName(name) {
+    const stub = this.env.REPOSITORY.getByName(name);
+    // Not a thenable (its answer is awaited), and symbols are not methods.
+    const method = (prop) => (...args) => stub[prop](...args);
+    return new Proxy(new Repository(), {
+      get: (target, prop) =>
+        Reflect.has(target, prop) || prop === "then" || typeof prop === "symbol" ? Reflect.get(target, prop) : method(prop),
     });
   }
 }
@@ -189,18 +188,18 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
         durableObjects: { REPOSITORY: { className: "Repository", scriptName: OBJECT_SCRIPT } },
       }),
     ]);
-    const objects = base.durableObjects as Record<string, unknown>;
+    const { REPOSITORY: _, ...objects } = base.durableObjects as Record<string, unknown>;
     const url = await start("worker", [
       {
         ...code,
         name: "tuf-edge",
         bindings,
-        durableObjects: { ...objects, REPOSITORY: { className: "Repository", scriptName: FORWARDER_SCRIPT } },
+        durableObjects: objects,
+        serviceBindings: {
+          ...(base.serviceBindings ?? {}),
+          REPOSITORY: { name: GATEWAY_SCRIPT, entrypoint: "Gateway" },
+        },
       },
-      stub(FORWARDER_SCRIPT, FORWARDER, {
-        durableObjects: { FORWARDED: { className: "Repository" } },
-        serviceBindings: { GATEWAY: { name: GATEWAY_SCRIPT, entrypoint: "Gateway" } },
-      }),
     ]);
     return { baseUrl: url.origin, writerUrl: writer.origin, pids, stop, inspector: inspectorOf(OBJECT_SCRIPT) };
   } catch (error) {
