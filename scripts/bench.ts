@@ -52,6 +52,9 @@ const HELP = `usage: npm run bench -- [options]
                         Durable Object and R2 each on a thread of its own as on the platform, side by
                         side (not with --baseline); ack → published is read in the object's process,
                         the writer's location; heap and --profile are the object's process's
+  --repeat N            scale section: measure each side N times (1), taking turns to go first, and
+                        give each figure's median and range (two runs of one code have differed by
+                        up to 1.8× here: docs/measured.md, "The local R2 simulator's cost")
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
                         and write it whole to bench-results/scale-profile.cpuprofile; bulk
@@ -100,6 +103,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       profile: { type: "boolean", default: false },
       direct: { type: "boolean", default: false },
       split: { type: "boolean", default: false },
+      repeat: { type: "string" },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
       "state-dir": { type: "string" },
@@ -127,6 +131,8 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
   for (const l of loaders) if (l !== "autocannon" && l !== "wrk") throw new Error(`unknown loader "${l}"`);
   if (values.code !== undefined && (values.worktree || values.live))
     throw new Error("--code names a commit to run: it does not go with --worktree or --live");
+  if (values.repeat !== undefined && !/^[1-9][0-9]*$/.test(values.repeat))
+    throw new Error("--repeat must be a whole number of runs, 1 or more");
   if (values.split && values.baseline !== undefined)
     throw new Error("--split compares two layouts of this code: it does not go with --baseline");
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS.map((s) => s.name);
@@ -154,6 +160,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       profile: values.profile,
       direct: values.direct,
       split: values.split,
+      repeat: num(values.repeat, 1, "repeat"),
       workDir: "",
       stateDir: "",
       keepState: values["keep-state"],

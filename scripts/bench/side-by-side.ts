@@ -1,4 +1,4 @@
-/** Tables that set this code's figures beside a baseline's (--baseline), measured in the same run. */
+/** Tables that set this code's figures beside a baseline's (--baseline), measured in the same run, once or more (--repeat). */
 import type { Cell, Column } from "./types.ts";
 
 /** figure, this code, baseline, and how many times better this code is. */
@@ -22,5 +22,44 @@ export function sideBySide<F>(now: F, before: F | null) {
     const b = before ? figure(pick(before)) : null;
     const change = a !== null && b !== null && a > 0 && b > 0 ? (lowerIsBetter ? b / a : a / b) : null;
     return [what, a, b, change];
+  };
+}
+
+/** The median of `values` (the mean of the middle two for an even count), or null if there are none. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** "low–high" of `values` with one digit after the point, or null if there are none. */
+export function range(values: readonly number[]): string | null {
+  if (values.length === 0) return null;
+  const one = (x: number) => x.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return `${one(Math.min(...values))}–${one(Math.max(...values))}`;
+}
+
+/** SIDE_BY_SIDE_COLUMNS for repeated runs (--repeat): each side's median, then each side's range. */
+export const REPEATED_COLUMNS: Column[] = [
+  ...SIDE_BY_SIDE_COLUMNS,
+  { header: "this code: range" },
+  { header: "baseline: range" },
+];
+
+/**
+ * A row maker for REPEATED_COLUMNS, over each side's runs (`before` empty:
+ * no baseline): each side's median, "better ×" as sideBySide's but of the
+ * medians, and each side's lowest and highest.
+ */
+export function sideBySideRuns<F>(now: readonly F[], before: readonly F[]) {
+  return (what: string, pick: (f: F) => number | null | undefined, lowerIsBetter: boolean): Cell[] => {
+    const figures = (runs: readonly F[]) => runs.map((f) => figure(pick(f))).filter((x) => x !== null);
+    const a = median(figures(now));
+    const b = median(figures(before));
+    const change = a !== null && b !== null && a > 0 && b > 0 ? (lowerIsBetter ? b / a : a / b) : null;
+    return [what, a, b, change, range(figures(now)), range(figures(before))];
   };
 }

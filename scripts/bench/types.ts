@@ -44,6 +44,12 @@ export interface BenchOptions {
    * out, side by side (scale-host.ts, topology.ts).
    */
   split: boolean;
+  /**
+   * Scale section: how many times each side is measured (--repeat), the
+   * sides taking turns to go first; the table gives each side's median and
+   * range.
+   */
+  repeat: number;
   /** Targets the bulk section imports (its heap is read at a tenth and at all of them). */
   importTargets: number;
   /** Targets the bulk section imports into the --baseline code (null: as many as importTargets). */

@@ -40,7 +40,7 @@ import { makePoolFetch } from "../pool-fetch.ts";
 import { readFor, startReadProbe } from "../read-probe.ts";
 import { EVENTS_PER_PUSH, POLL_MS, runPushLoad } from "../push-load.ts";
 import { summarize } from "../stats.ts";
-import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
+import { REPEATED_COLUMNS, SIDE_BY_SIDE_COLUMNS, sideBySide, sideBySideRuns } from "../side-by-side.ts";
 import { type Front, type ScaleHost, topologyHost, wranglerHost } from "../scale-host.ts";
 import { MiB } from "../table.ts";
 import type { ProjectCopy } from "../snapshot.ts";
@@ -57,7 +57,7 @@ const profileFile = (label: string) =>
   join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
 
 /** The table's first note under --split. */
-const SPLIT_NOTE = `--split: "one workerd" runs the bundle as wrangler dev does, every isolate and the local R2 and cache simulators on one thread; "split: three workerd" gives the Worker, the repository's Durable Object and R2 a process (a thread) each, as the platform does (scripts/bench/topology.ts), on the same machine, so they still share its cores with the load. The Worker reaches the object through a gateway entrypoint in the object's process (a service binding whose getByName hands back the repository's stub: one local hop the platform does not have; until 2ce66ba a forwarding object in the Worker's process made a second), and R2 through Miniflare's shared storage. Both run with wrangler.toml's settings (SHORT_CACHE_SECONDS 10). Pushes and the read probes go to the Worker; in the split the object's purge of timestamp.json cannot reach the Worker's cache or its isolate's copy (as on the platform it reaches no other isolate or location), so the watcher that times "ack → published" reads timestamp.json from the object's process, the writer's location, where it does (a Worker isolate there on the platform keeps a copy of a mutable file at most 1 s). Heap and --profile: the inspector of the process that runs the repository's object, its isolate alone in the split (so the profile's Worker share is only the gateway's and RPC's glue). CPU rows: each process while pushing and draining ÷ targets accepted.`;
+const SPLIT_NOTE = `--split: "one workerd" runs the bundle as wrangler dev does, every isolate and the local R2 and cache simulators on one thread; "split: three workerd" gives the Worker, the repository's Durable Object and R2 a process (a thread) each, as the platform does (scripts/bench/topology.ts), on the same machine, so they still share its cores with the load. The Worker reaches the object through a gateway entrypoint in the object's process (a service binding whose getByName hands back the repository's stub: one local hop the platform does not have; before e987aa2 a forwarding object in the Worker's process made a second), and R2 through Miniflare's shared storage. Both run with wrangler.toml's settings (SHORT_CACHE_SECONDS 10). Pushes and the read probes go to the Worker; in the split the object's purge of timestamp.json cannot reach the Worker's cache or its isolate's copy (as on the platform it reaches no other isolate or location), so the watcher that times "ack → published" reads timestamp.json from the object's process, the writer's location, where it does (a Worker isolate there on the platform keeps a copy of a mutable file at most 1 s). Heap and --profile: the inspector of the process that runs the repository's object, its isolate alone in the split (so the profile's Worker share is only the gateway's and RPC's glue). CPU rows: each process while pushing and draining ÷ targets accepted.`;
 
 const ROUND_COUNTERS = [
   "tuf_edge_publish_round_duration_seconds_count",
@@ -336,14 +336,30 @@ export const scale: Section = {
     const { options } = context;
     const fmt = (n: number) => n.toLocaleString("en-US");
     const { project, baseline } = context;
-    // --split: the same code in one workerd (measured first, the baseline column), then in three.
-    const before = options.split
-      ? await measure(context, project, "one", await topologyHost(context, project, "one", REPO))
-      : baseline && (await measure(context, baseline, "baseline", await wranglerHost(context, baseline, "baseline")));
-    const now = options.split
-      ? await measure(context, project, "split", await topologyHost(context, project, "split", REPO))
-      : await measure(context, project, "this", await wranglerHost(context, project, "this"));
-    const row = sideBySide(now, before);
+    // --split: the same code in one workerd (the baseline column), and in three.
+    const measureBefore = options.split
+      ? async () => measure(context, project, "one", await topologyHost(context, project, "one", REPO))
+      : baseline &&
+        (async () => measure(context, baseline, "baseline", await wranglerHost(context, baseline, "baseline")));
+    const measureNow = options.split
+      ? async () => measure(context, project, "split", await topologyHost(context, project, "split", REPO))
+      : async () => measure(context, project, "this", await wranglerHost(context, project, "this"));
+    // The baseline first, then this code; with --repeat, every other time the other way round, so that
+    // neither side is always measured second.
+    const nows: Figures[] = [];
+    const befores: Figures[] = [];
+    for (let i = 0; i < options.repeat; i++) {
+      if (options.repeat > 1) context.log(`scale: run ${i + 1} of ${options.repeat}`);
+      if (i % 2 === 1) nows.push(await measureNow());
+      if (measureBefore) befores.push(await measureBefore());
+      if (i % 2 === 0) nows.push(await measureNow());
+    }
+    // The last run's: its profile is the one written to bench-results/.
+    const now = nows[nows.length - 1] as Figures;
+    const before = befores[befores.length - 1] ?? null;
+    const repeated = options.repeat > 1;
+    const row = repeated ? sideBySideRuns(nows, befores) : sideBySide(now, before);
+    const columns = repeated ? REPEATED_COLUMNS : SIDE_BY_SIDE_COLUMNS;
     const largest = (f: Figures, what: string) => f.largestInvocation?.[what] ?? null;
     const micro = (ms: number | null) => (ms === null ? null : ms * 1000);
     const share = (cores: number) => (100 * cores) / context.machineCores;
@@ -354,10 +370,18 @@ export const scale: Section = {
           : `pushes of ${EVENTS_PER_PUSH} targets offered at ${fmt(options.pushRate)} targets/s (open loop)`
       }`,
       columns: options.split
-        ? SIDE_BY_SIDE_COLUMNS.map((c, i) =>
-            i === 1 ? { ...c, header: "split: three workerd" } : i === 2 ? { ...c, header: "one workerd" } : c,
+        ? columns.map((c, i) =>
+            i === 1
+              ? { ...c, header: "split: three workerd" }
+              : i === 2
+                ? { ...c, header: "one workerd" }
+                : i === 4
+                  ? { ...c, header: "split: range" }
+                  : i === 5
+                    ? { ...c, header: "one: range" }
+                    : c,
           )
-        : SIDE_BY_SIDE_COLUMNS,
+        : columns,
       rows: [
         row("bootstrap, s", (f) => f.bootstrapS, true),
         row("bootstrap, workerd CPU s", (f) => f.bootstrapCpuS, true),
@@ -461,6 +485,11 @@ export const scale: Section = {
       ],
       notes: [
         ...(options.split ? [SPLIT_NOTE] : []),
+        ...(repeated
+          ? [
+              `--repeat ${options.repeat}: each side measured ${options.repeat} times, taking turns to go first (the baseline first in the first run); a cell is the median of its side's runs, "better ×" the ratio of the medians, and the range columns give each side's lowest and highest. The CPU profile (--profile) is the last run's.`,
+            ]
+          : []),
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.${before ? ' The baseline is measured first; at 2,000 targets/s offered and 16,384 bins two instances of one run have differed by 1.2–1.8× in acknowledgement → published p99, the same code twice included, the second the slower in three runs of four (docs/measured.md, "The local R2 simulator\'s cost"): run both orders (--code) before reading a difference.' : ""}`,
         `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip (through wrangler's proxy, or with --direct to the Worker's own workerd port: ${now.front}), from when it fell due. ack → published: until the served timestamp.json first carries the change (a watcher reads it every ${POLL_MS} ms, one request at a time, and notes when each version is first seen; after draining, each task's first timestamp version is read from GET /{repo}/tasks/{id}); a figure is late by at most one read.`,
         `The machine's CPU in use while pushing and draining: every process's CPU time on the machine (/proc/stat) ÷ wall time ÷ its ${context.machineCores} cores; workerd: the instance's processes (their /proc/<pid>/stat); the bench's own process: this Node process, every thread of it (the pushers' HMAC and requests, the read probes, the watcher); other processes: the rest (wrangler's parent process, the machine's own). Near 100 %, every process waits for a core, and times measure the machine's saturation, not only the code.`,
@@ -500,6 +529,7 @@ export const scale: Section = {
         pushRate: options.pushRate,
         now,
         before,
+        ...(repeated ? { runs: { now: nows, before: befores } } : {}),
       },
     };
   },
