@@ -17,7 +17,7 @@
  *     its name (`ctx.id.name`), which a name-addressed stub carries on the
  *     platform. The Worker's `env.REPOSITORY.getByName(repo).method(…)`
  *     then reaches the gateway, and the gateway the object in its own
- *     process: one local hop the platform does not have. (Until 2ce66ba a
+ *     process: one local hop the platform does not have. (Before e987aa2 a
  *     forwarding Durable Object in the Worker's process made a second one.)
  * The Worker's Cache API and its isolate's copies of hot files stay in the
  * Worker's process: the object's purge of timestamp.json cannot reach them, as
