@@ -1,5 +1,5 @@
 /** Tables that set this code's figures beside a baseline's (--baseline), measured in the same run, once or more (--repeat). */
-import type { Cell, Column } from "./types.ts";
+import type { Cell, Column } from "./table.ts";
 
 /** figure, this code, baseline, and how many times better this code is. */
 export const SIDE_BY_SIDE_COLUMNS: Column[] = [

@@ -1,6 +1,23 @@
-/** The one table printer every section uses: aligned plain-text columns. */
-import type { Cell, Column, Table } from "./types.ts";
+/** The tables every section reports, and their one printer: aligned plain-text columns. */
 import { defined } from "../lib/defined.ts";
+
+/** A cell: numbers are formatted by the printer, null prints as "–". */
+export type Cell = string | number | null;
+
+export interface Column {
+  header: string;
+  /** Digits after the point for numbers (default: 0 for integers, 2 otherwise). */
+  digits?: number;
+  align?: "left" | "right";
+}
+
+export interface Table {
+  title: string;
+  columns: Column[];
+  rows: Cell[][];
+  /** Printed under the table. */
+  notes?: string[];
+}
 
 function formatCell(cell: Cell, column: Column): string {
   if (cell === null || cell === undefined) return "–";

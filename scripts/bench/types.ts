@@ -1,5 +1,8 @@
 /** The shape every benchmark section shares: what it is given, what it returns. */
 import type { CodeSource, ProjectCopy } from "./snapshot.ts";
+import type { Table } from "./table.ts";
+
+export type { Cell, Column, Table } from "./table.ts";
 
 export interface BenchOptions {
   quick: boolean;
@@ -69,24 +72,6 @@ export interface BenchContext {
   machineCores: number;
   /** Progress, to stderr. */
   log(message: string): void;
-}
-
-/** A cell: numbers are formatted by the printer, null prints as "–". */
-export type Cell = string | number | null;
-
-export interface Column {
-  header: string;
-  /** Digits after the point for numbers (default: 0 for integers, 2 otherwise). */
-  digits?: number;
-  align?: "left" | "right";
-}
-
-export interface Table {
-  title: string;
-  columns: Column[];
-  rows: Cell[][];
-  /** Printed under the table. */
-  notes?: string[];
 }
 
 export interface SectionResult {

@@ -57,6 +57,9 @@ const profileFile = (label: string) =>
   join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
 
 /** The table's first note under --split. */
+/** The side-by-side columns' headers with --split (this code split, the baseline column in one workerd). */
+const SPLIT_HEADERS = ["figure", "split: three workerd", "one workerd", "better ×", "split: range", "one: range"];
+
 const SPLIT_NOTE = `--split: "one workerd" runs the bundle as wrangler dev does, every isolate and the local R2 and cache simulators on one thread; "split: three workerd" gives the Worker, the repository's Durable Object and R2 a process (a thread) each, as the platform does (scripts/bench/topology.ts), on the same machine, so they still share its cores with the load. The Worker reaches the object through a gateway entrypoint in the object's process (a service binding whose getByName hands back the repository's stub: one local hop the platform does not have; before e987aa2 a forwarding object in the Worker's process made a second), and R2 through Miniflare's shared storage. Both run with wrangler.toml's settings (SHORT_CACHE_SECONDS 10). Pushes and the read probes go to the Worker; in the split the object's purge of timestamp.json cannot reach the Worker's cache or its isolate's copy (as on the platform it reaches no other isolate or location), so the watcher that times "ack → published" reads timestamp.json from the object's process, the writer's location, where it does (a Worker isolate there on the platform keeps a copy of a mutable file at most 1 s). Heap and --profile: the inspector of the process that runs the repository's object, its isolate alone in the split (so the profile's Worker share is only the gateway's and RPC's glue). CPU rows: each process while pushing and draining ÷ targets accepted.`;
 
 const ROUND_COUNTERS = [
@@ -369,19 +372,7 @@ export const scale: Section = {
           ? `${options.pushers} pushers × ${EVENTS_PER_PUSH} targets per push`
           : `pushes of ${EVENTS_PER_PUSH} targets offered at ${fmt(options.pushRate)} targets/s (open loop)`
       }`,
-      columns: options.split
-        ? columns.map((c, i) =>
-            i === 1
-              ? { ...c, header: "split: three workerd" }
-              : i === 2
-                ? { ...c, header: "one workerd" }
-                : i === 4
-                  ? { ...c, header: "split: range" }
-                  : i === 5
-                    ? { ...c, header: "one: range" }
-                    : c,
-          )
-        : columns,
+      columns: options.split ? columns.map((c, i) => ({ ...c, header: SPLIT_HEADERS[i] ?? c.header })) : columns,
       rows: [
         row("bootstrap, s", (f) => f.bootstrapS, true),
         row("bootstrap, workerd CPU s", (f) => f.bootstrapCpuS, true),
