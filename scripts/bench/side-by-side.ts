@@ -1,5 +1,6 @@
 /** Tables that set this code's figures beside a baseline's (--baseline), measured in the same run, once or more (--repeat). */
 import type { Cell, Column } from "./table.ts";
+import { median } from "./stats.ts";
 
 /** figure, this code, baseline, and how many times better this code is. */
 export const SIDE_BY_SIDE_COLUMNS: Column[] = [
@@ -8,6 +9,11 @@ export const SIDE_BY_SIDE_COLUMNS: Column[] = [
   { header: "baseline", digits: 1 },
   { header: "better ×", digits: 2 },
 ];
+
+/** How many times better `a` (this code) is than `b` (the baseline): b ÷ a for costs and times, a ÷ b for rates. */
+function better(a: number | null, b: number | null, lowerIsBetter: boolean): number | null {
+  return a !== null && b !== null && a > 0 && b > 0 ? (lowerIsBetter ? b / a : a / b) : null;
+}
 
 const figure = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? null : x);
 
@@ -20,19 +26,8 @@ export function sideBySide<F>(now: F, before: F | null) {
   return (what: string, pick: (f: F) => number | null | undefined, lowerIsBetter: boolean): Cell[] => {
     const a = figure(pick(now));
     const b = before ? figure(pick(before)) : null;
-    const change = a !== null && b !== null && a > 0 && b > 0 ? (lowerIsBetter ? b / a : a / b) : null;
-    return [what, a, b, change];
+    return [what, a, b, better(a, b, lowerIsBetter)];
   };
-}
-
-/** The median of `values` (the mean of the middle two for an even count), or null if there are none. */
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** "low–high" of `values` with one digit after the point, or null if there are none. */
@@ -59,7 +54,6 @@ export function sideBySideRuns<F>(now: readonly F[], before: readonly F[]) {
     const figures = (runs: readonly F[]) => runs.map((f) => figure(pick(f))).filter((x) => x !== null);
     const a = median(figures(now));
     const b = median(figures(before));
-    const change = a !== null && b !== null && a > 0 && b > 0 ? (lowerIsBetter ? b / a : a / b) : null;
-    return [what, a, b, change, range(figures(now)), range(figures(before))];
+    return [what, a, b, better(a, b, lowerIsBetter), range(figures(now)), range(figures(before))];
   };
 }

@@ -9,6 +9,14 @@ export function percentile(samples: readonly number[], p: number): number {
   return defined(sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]);
 }
 
+/** The median of `values` (the mean of the middle two for an even count), or null if there are none. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? defined(sorted[mid]) : (defined(sorted[mid - 1]) + defined(sorted[mid])) / 2;
+}
+
 export function summarize(samples: readonly number[]) {
   const sum = samples.reduce((a, b) => a + b, 0);
   return {

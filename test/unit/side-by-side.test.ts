@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { median, range, sideBySide, sideBySideRuns } from "../../scripts/bench/side-by-side.ts";
+import { range, sideBySide, sideBySideRuns } from "../../scripts/bench/side-by-side.ts";
+import { median } from "../../scripts/bench/stats.ts";
 
 describe("side by side, once or repeated (--repeat)", () => {
   it("median: the middle value, or the mean of the middle two; null for no values", () => {
