@@ -445,6 +445,13 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX superseded_files_by_since ON superseded_files (since, key);
   `,
+  /* 25: the audit log read by kind (audit-log.ts, GET /{repo}/admin/events?kind=) */ `
+  -- The events of one kind, newest first, without reading the others: the
+  -- operator's question of a rare kind (a failed publish) no longer scans the
+  -- whole log from its newest event. Events are operators' steps, rare
+  -- beside pushes, so the index costs little to keep.
+  CREATE INDEX events_by_kind ON events (kind, id);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

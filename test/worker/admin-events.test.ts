@@ -4,7 +4,10 @@
  * the repository, so `limit` counts the events of that kind.
  */
 import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { AuditLog } from "../../durable-objects/audit-log.ts";
+import type { Repository } from "../../durable-objects/repository.ts";
 import { BASE, bootstrapped, workerFetch } from "./helpers.ts";
 
 const admin = (path: string, init: RequestInit = {}) =>
@@ -66,5 +69,33 @@ describe("GET /{repo}/admin/events", () => {
 
     const all = (await (await admin(`/${repo}/admin/events`)).json()) as Events;
     expect(all.events.length).toBeGreaterThan(3);
+  });
+
+  it("finds the events of one kind through their index, newest first, without reading the others", async () => {
+    const repo = "admin-events-plan";
+    await bootstrapped(repo);
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const queries: Array<{ query: string; bindings: unknown[] }> = [];
+      const sql = new Proxy(state.storage.sql, {
+        get(target, property) {
+          if (property === "exec")
+            return (query: string, ...bindings: unknown[]) => {
+              queries.push({ query, bindings });
+              return target.exec(query, ...bindings);
+            };
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const events = new AuditLog(sql).recent(5, "bootstrapped");
+      expect(events.map((e) => e.kind)).toEqual(["bootstrapped"]);
+      const [{ query, bindings }] = queries as [(typeof queries)[number]];
+      const plan = state.storage.sql
+        .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`, ...bindings)
+        .toArray()
+        .map((row) => row.detail);
+      // A search of the kind's own entries, already in id order: no scan of every event, no sort.
+      expect(plan.join("\n")).toMatch(/^SEARCH events USING (COVERING )?INDEX events_by_kind \(kind=\?\)$/);
+    });
   });
 });
