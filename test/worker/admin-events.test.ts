@@ -8,7 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AuditLog } from "../../durable-objects/audit-log.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
-import { BASE, bootstrapped, workerFetch } from "./helpers.ts";
+import { BASE, bootstrapped, recording, type Statement, workerFetch } from "./helpers.ts";
 
 const admin = (path: string, init: RequestInit = {}) =>
   workerFetch(BASE + path, {
@@ -75,19 +75,8 @@ describe("GET /{repo}/admin/events", () => {
     const repo = "admin-events-plan";
     await bootstrapped(repo);
     await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
-      const queries: Array<{ query: string; bindings: unknown[] }> = [];
-      const sql = new Proxy(state.storage.sql, {
-        get(target, property) {
-          if (property === "exec")
-            return (query: string, ...bindings: unknown[]) => {
-              queries.push({ query, bindings });
-              return target.exec(query, ...bindings);
-            };
-          const value: unknown = Reflect.get(target, property, target);
-          return typeof value === "function" ? value.bind(target) : value;
-        },
-      });
-      const events = new AuditLog(sql).recent(5, "bootstrapped");
+      const queries: Statement[] = [];
+      const events = new AuditLog(recording(state.storage.sql, queries)).recent(5, "bootstrapped");
       expect(events.map((e) => e.kind)).toEqual(["bootstrapped"]);
       const [{ query, bindings }] = queries as [(typeof queries)[number]];
       const plan = state.storage.sql

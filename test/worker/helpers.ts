@@ -35,6 +35,31 @@ export function watched<T extends object>(binding: T, uses: string[]): T {
   });
 }
 
+/** A statement a test saw run: its text and bindings. */
+export interface Statement {
+  query: string;
+  bindings: unknown[];
+}
+
+/**
+ * `sql` with every exec() recorded in `statements`; the statements still
+ * run on it: how tests read the query plans (EXPLAIN QUERY PLAN) of what a
+ * part of the object runs.
+ */
+export function recording(sql: SqlStorage, statements: Statement[]): SqlStorage {
+  return new Proxy(sql, {
+    get(target, property) {
+      if (property === "exec")
+        return (query: string, ...bindings: unknown[]) => {
+          statements.push({ query, bindings });
+          return target.exec(query, ...bindings);
+        };
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Calls the Worker under test in-process. */
 export function workerFetch(input: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(input, init));

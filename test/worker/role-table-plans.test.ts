@@ -24,26 +24,7 @@ import { RoleTable } from "../../durable-objects/role-table.ts";
 import { SnapshotParts } from "../../durable-objects/snapshot-parts.ts";
 import { SupersededFiles } from "../../durable-objects/superseded-files.ts";
 import { TargetsIndex } from "../../durable-objects/targets-index.ts";
-
-interface Statement {
-  query: string;
-  bindings: unknown[];
-}
-
-/** `sql` with every exec() recorded; the statements still run on it. */
-function recording(sql: SqlStorage, statements: Statement[]): SqlStorage {
-  return new Proxy(sql, {
-    get(target, property) {
-      if (property === "exec")
-        return (query: string, ...bindings: unknown[]) => {
-          statements.push({ query, bindings });
-          return target.exec(query, ...bindings);
-        };
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
+import { recording, type Statement } from "./helpers.ts";
 
 /**
  * The plan's lines that read the whole roles table: a scan of anything but a
