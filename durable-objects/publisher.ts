@@ -26,6 +26,7 @@ import { snapshot } from "../src/tuf/snapshot.ts";
 import { binTargets, type TargetFile, topLevelTargets } from "../src/tuf/targets.ts";
 import { signAssembled, signJoined, versionMember } from "../src/tuf/assembled.ts";
 import { timestamp } from "../src/tuf/timestamp.ts";
+import { encodeMetadataEntry } from "../src/log/entry.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { binExpiry } from "./freshness.ts";
@@ -497,6 +498,7 @@ export class Publisher {
     const files = roles.stagedFiles();
     this.#deps.log.appendMany(
       files.map((file) => ({ type: "metadata.publish" as const, repository: this.#deps.repo, ...file })),
+      encodeMetadataEntry,
     );
     this.#deps.superseded.recordRound(this.#deps.now().getTime());
     roles.commitRound();

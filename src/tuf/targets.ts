@@ -9,7 +9,9 @@ import type { HashBins } from "./hash-bins.ts";
 import type { Key } from "./key.ts";
 import { SPEC_VERSION } from "./metadata.ts";
 
-export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "sha256 is 64 lower-case hex characters");
+/** Lower-case hex of a SHA-256 digest. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+export const Sha256Hex = z.string().regex(SHA256_HEX, "sha256 is 64 lower-case hex characters");
 export const Sha512Hex = z.string().regex(/^[0-9a-f]{128}$/, "sha512 is 128 lower-case hex characters");
 
 export const HashesSchema = z

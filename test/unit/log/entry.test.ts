@@ -3,11 +3,13 @@ import { describe, expect, it } from "vitest";
 import {
   decodeEntry,
   encodeEntry,
+  encodeMetadataEntry,
   encodeValidatedTargetEntry,
   ENTRY_TYPES,
   entryLeafHash,
   TARGET_ENTRY_TYPES,
   type LogEntry,
+  type MetadataEntry,
   type TargetLogEntry,
 } from "../../../src/log/entry.ts";
 import type { LogError } from "../../../src/log/errors.ts";
@@ -225,5 +227,59 @@ describe("log entries", () => {
       { numRuns: 400 },
     );
     expect(valid).toBeGreaterThan(100);
+  });
+  it("a metadata.publish entry is written directly, to encodeEntry's bytes (the independent vector's too)", () => {
+    const vector = defined(VECTORS.find((v) => v.entry.type === "metadata.publish"));
+    expect(fromUtf8(encodeMetadataEntry(vector.entry as MetadataEntry))).toBe(vector.json);
+    const edges: MetadataEntry[] = [
+      { ...(vector.entry as MetadataEntry), version: 1, length: 0 },
+      { ...(vector.entry as MetadataEntry), version: Number.MAX_SAFE_INTEGER, length: Number.MAX_SAFE_INTEGER },
+      { ...(vector.entry as MetadataEntry), role: `_${"a.-".repeat(42)}`, repository: `a${"-".repeat(61)}z` },
+      { ...(vector.entry as MetadataEntry), role: "bins-3fff", repository: "0" },
+    ];
+    for (const entry of edges) expect(fromUtf8(encodeMetadataEntry(entry))).toBe(fromUtf8(encodeEntry(entry)));
+  });
+  it("a metadata.publish entry encodeEntry refuses is refused alike, with the schema's reason", () => {
+    const base = defined(VECTORS.find((v) => v.entry.type === "metadata.publish")).entry as Record<string, unknown>;
+    for (const bad of [
+      { ...base, type: "root.change" },
+      { ...base, extra: 1 },
+      { ...base, role: undefined },
+      { ...base, role: ".hidden" },
+      { ...base, role: "a/b" },
+      { ...base, role: "x".repeat(129) },
+      { ...base, role: 'a"b' },
+      { ...base, repository: "Acme" },
+      { ...base, repository: "acme-" },
+      { ...base, sha256: "2D711642B726B04401627CA9FBAC32F5C8530FB1903CC4DB02258717921A4881" },
+      { ...base, sha256: "00" },
+      { ...base, version: 0 },
+      { ...base, version: 1.5 },
+      { ...base, version: "42" },
+      { ...base, version: Number.MAX_SAFE_INTEGER + 1 },
+      { ...base, length: -1 },
+      { ...base, length: null },
+    ]) {
+      const fast = caught(() => encodeMetadataEntry(bad as MetadataEntry)) as LogError;
+      const generic = caught(() => encodeEntry(bad as LogEntry)) as LogError;
+      expect(fast.code, JSON.stringify(bad)).toBe("invalid_entry");
+      expect(fast.message, JSON.stringify(bad)).toBe(generic.message);
+    }
+  });
+  it("property: a valid metadata.publish entry is written directly to encodeEntry's bytes", () => {
+    const entry = fc.record({
+      type: fc.constant("metadata.publish" as const),
+      repository: fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/),
+      role: fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,20}$/),
+      version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      sha256: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toHex),
+      length: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    });
+    fc.assert(
+      fc.property(entry, (e) => {
+        expect(fromUtf8(encodeMetadataEntry(e))).toBe(fromUtf8(encodeEntry(e)));
+      }),
+      { numRuns: 400 },
+    );
   });
 });
