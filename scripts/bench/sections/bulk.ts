@@ -32,6 +32,7 @@ import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { startBenchInstance } from "../instance.ts";
 import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { type HotFunction, hotFunctions, connectInspector, profileWindow } from "../inspector.ts";
+import { type TotalTime, totalTimes } from "../profile-totals.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { counterTotal, largestInvocation } from "../metrics-reader.ts";
 import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
@@ -47,6 +48,8 @@ interface Step {
   cpuSeconds: number;
   /** The object's heaviest functions during the step (--profile). */
   profile: HotFunction[] | null;
+  /** The object's heaviest functions during the step by total time, callees included (--profile). */
+  totals: TotalTime[] | null;
   /** An import: until every batch was stored, the CLI's CPU, and the profile of each part (--profile). */
   run?: ImportRun & { profileStore: HotFunction[] | null; profilePublish: HotFunction[] | null };
 }
@@ -175,6 +178,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       seconds,
       cpuSeconds,
       profile: top(raw),
+      totals: raw ? totalTimes(raw, 15) : null,
       ...(run && {
         run: {
           ...run,
@@ -244,7 +248,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       bootstrap,
       resign: { ...resign, roles: options.bins + 3 },
       importFirst: { ...importFirst, targets: first },
-      importRest: { ...(importRest ?? { seconds: 0, cpuSeconds: 0, profile: null }), targets: rest },
+      importRest: { ...(importRest ?? { seconds: 0, cpuSeconds: 0, profile: null, totals: null }), targets: rest },
       importFiles: spent("files"),
       importRounds: spent("rounds"),
       heapFirst,
@@ -326,25 +330,45 @@ export const bulk: Section = {
     for (const f of [before, now]) {
       if (!f) continue;
       const imported = f.importRest.run ? f.importRest : f.importFirst;
-      for (const [name, profile] of [
-        ["bootstrap", f.bootstrap.profile],
-        ["re-sign", f.resign.profile],
-        ["import, until every batch was stored", imported.run?.profileStore ?? imported.profile],
-        ["import, from then until published", imported.run?.profilePublish ?? null],
+      for (const [name, profile, totals] of [
+        ["bootstrap", f.bootstrap.profile, f.bootstrap.totals],
+        ["re-sign", f.resign.profile, f.resign.totals],
+        ["import, until every batch was stored", imported.run?.profileStore ?? imported.profile, null],
+        ["import, from then until published", imported.run?.profilePublish ?? null, null],
       ] as const) {
         if (!profile) continue;
-        tables.push({
-          title: `Profile (${f.code}): ${name}, the Worker isolate's heaviest functions by self time`,
-          columns: [
-            { header: "function", align: "left" },
-            { header: "where", align: "left" },
-            { header: "self ms", digits: 0 },
-            { header: "share", digits: 3 },
-          ],
-          rows: profile.map((p) => [p.name, p.where, p.selfMs, p.share]),
-        });
+        // Self time says where the CPU went; total time, which step of the code spent it (profile-totals.ts).
+        tables.push(
+          profileTable(
+            `Profile (${f.code}): ${name}, the Worker isolate's heaviest functions by self time`,
+            "self ms",
+            profile.map((p) => [p.name, p.where, p.selfMs, p.share]),
+          ),
+        );
+        if (!totals) continue;
+        tables.push(
+          profileTable(
+            `Profile (${f.code}): ${name}, the Worker isolate's heaviest functions by total time (callees included)`,
+            "total ms",
+            totals.map((t) => [t.name, t.where, t.totalMs, t.share]),
+          ),
+        );
       }
     }
     return { tables, data: { bins: options.bins, now, before } };
   },
 };
+
+/** A table of a profile's heaviest functions: name, where, `ms` (self or total) and share of the busy time. */
+function profileTable(title: string, ms: string, rows: Array<[string, string, number, number]>): Table {
+  return {
+    title,
+    columns: [
+      { header: "function", align: "left" },
+      { header: "where", align: "left" },
+      { header: ms, digits: 0 },
+      { header: "share", digits: 3 },
+    ],
+    rows,
+  };
+}
