@@ -178,7 +178,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       seconds,
       cpuSeconds,
       profile: top(raw),
-      totals: raw ? totalTimes(raw, 15) : null,
+      totals: raw ? totalTimes(raw, 25) : null,
       ...(run && {
         run: {
           ...run,
