@@ -58,7 +58,9 @@ const HELP = `usage: npm run bench -- [options]
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
                         and write it whole to bench-results/scale-profile.cpuprofile; bulk
-                        section: print the heaviest functions of each of its steps
+                        section: print the heaviest functions of each of its steps (by self
+                        time; bootstrap and re-sign also by total time, callees included) and
+                        write each step's profile to bench-results/bulk-*.cpuprofile
   --import N            targets the bulk section imports with \`tuf-edge import\` (1000000; quick 50000);
                         the heap is read at a tenth of them and at all of them
                         growth section: the repository is filled to a hundredth, a tenth and all

@@ -193,8 +193,8 @@ const isInteger = (n: unknown, min: number): n is number => Number.isSafeInteger
  * The bytes encodeEntry gives a "metadata.publish" entry, written directly:
  * a round logs one for every file it published (16,387 for a full re-sign of
  * 16,384 bins), in the synchronous block that makes them current, where the
- * generic encoding (schema, then canonicalize) took 96 of that block's
- * 290 ms (docs/measured.md, "A round's last block"). The entry is checked
+ * generic encoding (schema, then canonicalize) took 107 of the 319 ms
+ * (docs/measured.md, "A round's last block"). The entry is checked
  * as LogEntrySchema checks it (exactly these six fields, a role name, a
  * repository name, lower-case SHA-256 hex, integers in range) and refused
  * the same way otherwise. None of those strings has a character that JSON
