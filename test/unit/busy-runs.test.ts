@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { busyRuns } from "../../scripts/bench/busy-runs.ts";
 import type { SampledProfile } from "../../scripts/bench/profile-sides.ts";
+import { sampledProfile } from "./helpers.ts";
 
 const frame = (functionName: string) => ({ functionName, url: "", lineNumber: -1 });
 const NODES: SampledProfile["nodes"] = [
@@ -10,11 +11,7 @@ const NODES: SampledProfile["nodes"] = [
   { id: 4, callFrame: frame("(garbage collector)") },
 ];
 /** Samples as [node, ms since the sample before]. */
-const profile = (samples: Array<[number, number]>): SampledProfile => ({
-  nodes: NODES,
-  samples: samples.map(([node]) => node),
-  timeDeltas: samples.map(([, ms]) => ms * 1000),
-});
+const profile = (samples: Array<[number, number]>) => sampledProfile(NODES, samples);
 
 describe("busyRuns", () => {
   it("a run lasts from the last idle sample to its own last sample, gaps included; idle samples end it", () => {

@@ -5,6 +5,7 @@ import { type Envelope, parseEnvelope, type RoleType } from "../../src/tuf/metad
 import { derToPem } from "../../src/tuf/pem.ts";
 import { Ed25519Signer, type Signer } from "../../src/tuf/signer.ts";
 import { rawSignatureToDer } from "../../src/tuf/verify.ts";
+import type { SampledProfile } from "../../scripts/bench/profile-sides.ts";
 
 /** The envelope of a published metadata file given as its exact text. */
 export function envelopeOf(text: string, type: RoleType): Envelope<Record<string, unknown>> {
@@ -105,4 +106,9 @@ export function canonicalByUtf8(value: unknown): string {
   }
   if (typeof value === "string") return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
   return JSON.stringify(value);
+}
+
+/** A CPU profile of `nodes` (profile-sides.ts's SampledProfile) with samples given as [node id, ms since the sample before]. */
+export function sampledProfile(nodes: SampledProfile["nodes"], samples: Array<[number, number]>): SampledProfile {
+  return { nodes, samples: samples.map(([node]) => node), timeDeltas: samples.map(([, ms]) => ms * 1000) };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { totalTimes } from "../../scripts/bench/profile-totals.ts";
 import type { SampledProfile } from "../../scripts/bench/profile-sides.ts";
+import { sampledProfile } from "./helpers.ts";
 
 const frame = (functionName: string, line = -1) => ({
   functionName,
@@ -20,11 +21,7 @@ const NODES: SampledProfile["nodes"] = [
   { id: 9, callFrame: frame("exec") },
 ];
 /** Samples as [node, ms since the sample before]. */
-const profile = (samples: Array<[number, number]>): SampledProfile => ({
-  nodes: NODES,
-  samples: samples.map(([node]) => node),
-  timeDeltas: samples.map(([, ms]) => ms * 1000),
-});
+const profile = (samples: Array<[number, number]>) => sampledProfile(NODES, samples);
 
 describe("totalTimes", () => {
   it("counts a sample for every function on its stack, once each (recursion), idle for none", () => {
