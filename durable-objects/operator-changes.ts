@@ -120,8 +120,9 @@ export class OperatorChanges {
    * A stored import batch waits for the import's end (import-hold.ts); the
    * alarm is set for the hold's deadline. Its log entries are hashed and
    * their full tiles stored now, a batch at a time, so that the round which
-   * publishes the import stays within one invocation's budget. Returns the
-   * deadline.
+   * publishes the import stays within one invocation's budget. The hashing
+   * goes a slice per turn (hashInTurns), so the pushes that arrive meanwhile
+   * do not wait for all of a batch's 10,000 entries. Returns the deadline.
    */
   async #deferForImport(): Promise<number> {
     const p = this.#p;
@@ -129,7 +130,8 @@ export class OperatorChanges {
     await p.scheduler.arm(p.requireSettings());
     // Derived work: if it fails, the round that publishes the import does it.
     await p.tlog
-      .storeFullTiles(p.bucket)
+      .hashInTurns(() => p.turns.next())
+      .then(() => p.tlog.storeFullTiles(p.bucket))
       .catch((error: unknown) =>
         logEvent("log.full-tiles-failed", { repository: p.name, error: String(error) }, "warn"),
       );

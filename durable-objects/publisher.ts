@@ -111,13 +111,6 @@ const TURNS_IN_FLIGHT = 2;
  */
 const TURN_BINS = PACK_SLOTS;
 
-/**
- * Log entries a round hashes per turn before its checkpoint (about 50 µs
- * each: the entry's SHA-256, the tree's new nodes and their rows), so the
- * hashing of a large round's entries never runs as one block.
- */
-const LOG_HASH_SLICE = 512;
-
 /** A bin's signed part without its `targets` map (which is assembled from the rows' entries). */
 function binHeader(version: number, expires: string): Record<string, unknown> {
   const { targets: _, ...header } = binTargets(version, expires, {});
@@ -235,7 +228,7 @@ export class Publisher {
     const left = Math.min(budget - batch.length, logBudget);
     const ahead = left > 0 ? log.aheadWithin(left) : null;
     if (ahead) {
-      while (log.hashSome(LOG_HASH_SLICE, ahead.upTo) > 0) await this.#deps.turns.next();
+      await log.hashInTurns(() => this.#deps.turns.next(), ahead.upTo);
       await log.storeFullTiles(this.#deps.bucket, ahead.upTo);
     }
     const logWrites = ahead?.writes ?? 0;
@@ -417,8 +410,7 @@ export class Publisher {
     await this.#deps.turns.next();
     // The log's entries since the last round (its pushes' and the last round's files'), hashed a slice per
     // turn: the checkpoint's own hashing below is left with what arrived meanwhile.
-    const logSize = this.#deps.log.size();
-    while (this.#deps.log.hashSome(LOG_HASH_SLICE, logSize) > 0) await this.#deps.turns.next();
+    await this.#deps.log.hashInTurns(() => this.#deps.turns.next());
 
     const snapshotVersion = roles.reserveVersion("snapshot");
     const snapshotExpires = expiresAt(expiry, "snapshot", now);

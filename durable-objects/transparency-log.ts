@@ -68,6 +68,12 @@ const FULL_TILES = "log-full-tiles-size";
 const CHECKPOINT = "log-checkpoint";
 /** Entries read per query while hashing. */
 const HASH_READ_ROWS = 1024;
+/**
+ * Entries hashed per turn by hashInTurns (about 50 µs each: the entry's
+ * SHA-256, the tree's new nodes and their rows), so the hashing of many
+ * entries (a round's, an import batch's) never runs as one block.
+ */
+export const HASH_SLICE = 512;
 /** The most entries whose nodes and bytes one hashing keeps for the tiles stored after it (recent). */
 const RECENT_MAX = 65_536;
 /**
@@ -198,6 +204,14 @@ export class TransparencyLog {
     const from = this.#loadAccumulator().size;
     const head = this.#hash(false, Math.min(upTo, from + limit));
     return Math.max(0, upTo - head.size);
+  }
+
+  /**
+   * Hashes the entries appended up to `upTo`, HASH_SLICE of them at a time,
+   * waiting for the object's next turn (`next`, turns.ts) between two slices.
+   */
+  async hashInTurns(next: () => Promise<void>, upTo: number = this.size()): Promise<void> {
+    while (this.hashSome(HASH_SLICE, upTo) > 0) await next();
   }
 
   #hash(keep: boolean, target: number): LogHead {

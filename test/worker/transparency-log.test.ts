@@ -13,7 +13,7 @@ import { BASE, bootstrapped, getJson, watched, workerFetch } from "./helpers.ts"
 import { defined } from "../../scripts/lib/defined.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
-import { TransparencyLog } from "../../durable-objects/transparency-log.ts";
+import { HASH_SLICE, TransparencyLog } from "../../durable-objects/transparency-log.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { TILE_WIDTH } from "../../src/log/tiles.ts";
 import { PRUNE_ENTRIES, RETAINED_ENTRIES } from "../../durable-objects/log-history.ts";
@@ -315,6 +315,27 @@ describe("transparency log", () => {
     });
   });
 
+  it("hashes HASH_SLICE entries a turn (hashInTurns), waiting for the object's next turn between two slices", async () => {
+    const repo = "log-turns";
+    await bootstrapped(repo, { bins: 4 });
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const log = openLog(state, repo);
+      log.hashPending();
+      const count = 2 * HASH_SLICE + 276;
+      state.storage.transactionSync(() =>
+        log.appendMany(Array.from({ length: count }, (_, i) => targetEntry(repo, `t/${i}`))),
+      );
+      // At each wait, what is left to hash (a slice of none hashes nothing).
+      const left: number[] = [];
+      await log.hashInTurns(async () => {
+        left.push(log.hashSome(0));
+      });
+      expect(left).toEqual([HASH_SLICE + 276, 276]);
+      expect(log.hashSome(HASH_SLICE)).toBe(0);
+      const stored = rootOfStored(state);
+      expect(log.hashPending()).toMatchObject({ size: stored.size, rootHash: stored.rootHash });
+    });
+  });
   it("plans full tiles ahead of the checkpoint within a number of writes (aheadWithin): at least one, with the tiles above that it completes", {
     timeout: 120_000,
   }, async () => {
