@@ -15,14 +15,15 @@ export interface ReadProbe {
   stop(): Promise<{ ms: number[]; failed: number }>;
 }
 
-export function startReadProbe(url: string): ReadProbe {
+/** `init`: the request's headers, e.g. an operator's token for a read that reaches the object. */
+export function startReadProbe(url: string, init?: RequestInit): ReadProbe {
   const ms: number[] = [];
   let failed = 0;
   let reading = true;
   const loop = (async () => {
     while (reading) {
       const t0 = performance.now();
-      const ok = await fetch(url)
+      const ok = await fetch(url, init)
         .then(async (r) => {
           await r.arrayBuffer();
           return r.ok;

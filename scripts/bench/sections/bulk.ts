@@ -36,6 +36,8 @@ import { type TotalTime, totalTimes } from "../profile-totals.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { counterTotal, largestInvocation } from "../metrics-reader.ts";
 import { SIDE_BY_SIDE_COLUMNS, sideBySide } from "../side-by-side.ts";
+import { startReadProbe } from "../read-probe.ts";
+import { percentile } from "../stats.ts";
 import { MiB } from "../table.ts";
 import type { ProjectCopy } from "../snapshot.ts";
 import type { BenchContext, Section, SectionResult, Table } from "../types.ts";
@@ -67,6 +69,12 @@ interface Figures {
   importRounds: number | null;
   heapFirst: { usedMiB: number; totalMiB: number } | null;
   heapAll: { usedMiB: number; totalMiB: number } | null;
+  /**
+   * How long GET /{repo}/admin/status took, each, while both import runs went
+   * on (a read that reaches the object: it waits for whatever the object
+   * does, a batch's transaction and what follows it), and how many failed.
+   */
+  statusWhileImporting: { ms: number[]; failed: number };
   /** The object's SQLite (tuf_edge_storage_bytes) once the import is published, and the log's entries then; null without the gauges. */
   storageBytes: number | null;
   logEntries: number | null;
@@ -223,12 +231,16 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       rounds: await counterTotal(base, REPO, bench.token, "tuf_edge_publish_rounds_total"),
     });
     const beforeImport = await counted();
+    const statusProbe = startReadProbe(`${base}/${REPO}/admin/status`, {
+      headers: { Authorization: `Bearer ${bench.token}` },
+    });
     log(`bulk (${label}): tuf-edge import of ${fmt(first)} targets`);
     const importFirst = await step("import (first tenth)", () => runImport(project, fileFirst, env));
     const heapFirst = await heap();
     log(`  heap at ${fmt(first)} targets: ${heapFirst ? heapFirst.totalMiB.toFixed(1) : "?"} MiB allocated`);
     log(`bulk (${label}): tuf-edge import of ${fmt(rest)} more targets`);
     const importRest = rest > 0 ? await step("import (the rest)", () => runImport(project, fileRest, env)) : null;
+    const statusWhileImporting = await statusProbe.stop();
     const heapAll = await heap();
     log(`  heap at ${fmt(imported)} targets: ${heapAll ? heapAll.totalMiB.toFixed(1) : "?"} MiB allocated`);
     const afterImport = await counted();
@@ -253,6 +265,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       importRounds: spent("rounds"),
       heapFirst,
       heapAll,
+      statusWhileImporting,
       storageBytes: await counterTotal(base, REPO, bench.token, "tuf_edge_storage_bytes"),
       logEntries: await counterTotal(base, REPO, bench.token, "tuf_edge_log_entries"),
       largest: await largestInvocation(base, REPO, bench.token),
@@ -279,6 +292,9 @@ export const bulk: Section = {
     const runs = (f: Figures) => [f.importFirst.run, f.importRest.run].filter((r) => r !== undefined);
     const stored = (f: Figures) => (runs(f).length > 0 ? runs(f).reduce((sum, r) => sum + r.storedSeconds, 0) : null);
     const cliCpu = (f: Figures) => (runs(f).length > 0 ? runs(f).reduce((sum, r) => sum + r.cliCpuSeconds, 0) : null);
+    // A baseline recorded before the probe existed has none.
+    const waited = (f: Figures, p: number) =>
+      f.statusWhileImporting?.ms.length ? percentile(f.statusWhileImporting.ms, p) : null;
     const sameImport = !before || before.imported === now.imported;
     const table: Table = {
       title: `Bulk work: ${fmt(options.bins)} bins; import of ${fmt(now.imported)} targets${sameImport ? "" : ` (baseline: ${fmt(before?.imported ?? 0)})`}`,
@@ -300,6 +316,10 @@ export const bulk: Section = {
         row("import: the CLI's own CPU s (both runs)", (f) => cliCpu(f), true),
         row("import: metadata files published (both runs)", (f) => f.importFiles, true),
         row("import: publish rounds (both runs)", (f) => f.importRounds, true),
+        row("import: GET …/admin/status while importing (reaches the object), p50 ms", (f) => waited(f, 50), true),
+        row("import: GET …/admin/status while importing, p99 ms", (f) => waited(f, 99), true),
+        row("import: GET …/admin/status while importing, longest ms", (f) => waited(f, 100), true),
+        row("import: GET …/admin/status while importing, failed", (f) => f.statusWhileImporting.failed, true),
         row("heap after the first tenth, MiB used", (f) => f.heapFirst?.usedMiB, true),
         row("heap after the first tenth, MiB allocated", (f) => f.heapFirst?.totalMiB, true),
         row("heap after all, MiB used", (f) => f.heapAll?.usedMiB, true),
