@@ -200,7 +200,8 @@ const isInteger = (n: unknown, min: number): n is number => Number.isSafeInteger
  * the same way otherwise. None of those strings has a character that JSON
  * escapes, and a safe integer prints as canonical JSON prints it, so the
  * template below is the canonical encoding (keys in their sorted order); at
- * most about 330 bytes, far below MAX_ENTRY_SIZE.
+ * most 373 bytes (the longest names, the largest integers), far below
+ * MAX_ENTRY_SIZE.
  */
 export function encodeMetadataEntry(entry: MetadataEntry): Uint8Array<ArrayBuffer> {
   const keys = Object.keys(entry).sort();

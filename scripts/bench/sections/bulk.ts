@@ -292,9 +292,8 @@ export const bulk: Section = {
     const runs = (f: Figures) => [f.importFirst.run, f.importRest.run].filter((r) => r !== undefined);
     const stored = (f: Figures) => (runs(f).length > 0 ? runs(f).reduce((sum, r) => sum + r.storedSeconds, 0) : null);
     const cliCpu = (f: Figures) => (runs(f).length > 0 ? runs(f).reduce((sum, r) => sum + r.cliCpuSeconds, 0) : null);
-    // A baseline recorded before the probe existed has none.
     const waited = (f: Figures, p: number) =>
-      f.statusWhileImporting?.ms.length ? percentile(f.statusWhileImporting.ms, p) : null;
+      f.statusWhileImporting.ms.length > 0 ? percentile(f.statusWhileImporting.ms, p) : null;
     const sameImport = !before || before.imported === now.imported;
     const table: Table = {
       title: `Bulk work: ${fmt(options.bins)} bins; import of ${fmt(now.imported)} targets${sameImport ? "" : ` (baseline: ${fmt(before?.imported ?? 0)})`}`,
@@ -343,6 +342,7 @@ export const bulk: Section = {
       notes: [
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for times and costs, this code ÷ baseline for rates${sameImport ? "" : "; the import rows compare different sizes (--baseline-import): compare the rates"}.`,
         `Re-sign: online-key rotation, ${fmt(options.bins + 3)} roles (targets, bins, snapshot, timestamp), from the final root signature until that call answered (it waits for the publish). Import: \`tuf-edge import\` (batches of 10,000, respond-async, deferred to the import's end where the code has it, then waits until nothing is pending), ${fmt(now.importFirst.targets)} targets then ${fmt(now.importRest.targets)} more, in two runs; the heap is read after each.`,
+        "Status while importing: GET /{repo}/admin/status, which reaches the object, one read at a time 50 ms apart (read-probe.ts), from the first import run's start to the second's end; a read waits for whatever the object is doing (a batch's transaction, its log's hashing, the rounds that publish the import).",
         "CPU: both workerd processes (the Worker and its Durable Object with the local R2 simulator, and wrangler's proxy). Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage (wrangler's inspector). Largest invocation: the publish run (request or alarm) with the most R2 operations, from /metrics; its wall time bounds its CPU. SQLite: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from /metrics once the import is published; entries the log pruned once their tiles were in R2 (durable-objects/log-history.ts) free their pages for the entries appended next.",
       ],
     };
