@@ -13,6 +13,7 @@ import type { AdminClient } from "../lib/admin-client.ts";
 import { defined } from "../lib/defined.ts";
 import type { RegistryClient } from "../lib/registry-client.ts";
 import { sleep } from "./pool-fetch.ts";
+import { type ChangeTimes, type RoundTimes, waitParts } from "./round-times.ts";
 
 export const EVENTS_PER_PUSH = 10;
 /** How often the poller asks for the oldest outstanding task. */
@@ -41,6 +42,8 @@ export interface PushLoadOptions {
    * the reads of the tasks afterwards are not counted in them.
    */
   onDrained?: () => Promise<void>;
+  /** The object's publish rounds (a bundle the bench started), to split each change's wait into parts. */
+  rounds?: RoundTimes | null;
 }
 
 export interface PushLoad {
@@ -60,6 +63,8 @@ export interface PushLoad {
   taskPolls: number;
   /** GET timestamp.json requests the watcher made. */
   timestampReads: number;
+  /** ack → published split into before its round, in it, and after it, over all changes and the slowest 1 % (needs rounds). */
+  waitParts: ReturnType<typeof waitParts>;
 }
 
 const randomHex = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
@@ -173,6 +178,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
   await options.onDrained?.();
   // Each task's first timestamp version, read once now that nothing is pending.
   const latency: number[] = [];
+  const changes: ChangeTimes[] = [];
   let unpublished = 0;
   let polls = 0;
   let next = 0;
@@ -191,6 +197,8 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
         if (served === null) unpublished++;
         // A change served before its acknowledgement arrived counts as 0.
         else latency.push(Math.max(0, served - task.ackAt));
+        const round = version === undefined ? undefined : options.rounds?.get(version);
+        if (served !== null && round) changes.push({ ackAt: task.ackAt, round, servedAt: served });
       }
     }),
   );
@@ -205,5 +213,6 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
     unpublishedTasks: unpublished,
     taskPolls: polls,
     timestampReads: watcher.reads(),
+    waitParts: waitParts(changes),
   };
 }

@@ -11,6 +11,7 @@ import { connectInspector, Inspector } from "./inspector.ts";
 import { loadFront, startBenchInstance } from "./instance.ts";
 import { InstanceMonitor } from "./monitor.ts";
 import type { ProjectCopy } from "./snapshot.ts";
+import { RoundTimes } from "./round-times.ts";
 import { bundleWorker, startTopology, type Topology } from "./topology.ts";
 import type { BenchContext } from "./types.ts";
 
@@ -37,6 +38,8 @@ export interface ScaleHost {
   monitor: InstanceMonitor;
   /** The Worker isolate's inspector (wrangler dev only), or null. */
   inspector: Inspector | null;
+  /** The publish rounds, from the object's log lines (a bundle the bench started), or null (wrangler dev). */
+  rounds: RoundTimes | null;
   stop(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ export async function wranglerHost(context: BenchContext, project: ProjectCopy, 
     client: (repo) => bench.client(repo),
     monitor,
     inspector,
+    rounds: null,
     stop: stopping(inspector, monitor, () => bench.stop()),
   };
 }
@@ -86,7 +90,9 @@ export async function topologyHost(
   }
   const secrets = project.module.randomSecrets();
   const started = Date.now();
+  const rounds = new RoundTimes(performance.timeOrigin);
   const instance = await startTopology(entry, {
+    onLog: (line) => rounds.record(line),
     projectRoot: project.root,
     topology,
     persistTo: await mkdtemp(join(context.options.stateDir, `scale-${topology}-`)),
@@ -124,6 +130,7 @@ export async function topologyHost(
       new AdminClient({ baseUrl: instance.baseUrl, repo: name, token: secrets.ADMIN_TOKEN, fetch: http }),
     monitor,
     inspector,
+    rounds,
     stop: stopping(inspector, monitor, () => instance.stop()),
   };
 }

@@ -66,6 +66,21 @@ export interface TopologyOptions {
   vars?: Record<string, string>;
   /** A port for the inspector of the process that runs the repository's object (profiles, heap). */
   inspectorPort?: number;
+  /** Called with each structured log line of the Workers (src/structured-log.ts), parsed; other lines are dropped. */
+  onLog?: (line: Record<string, unknown>) => void;
+}
+
+/** A structured log line's fields, or null for any other line. */
+function parseLogLine(message: string): Record<string, unknown> | null {
+  if (!message.startsWith("{")) return null;
+  try {
+    const value: unknown = JSON.parse(message);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 const OBJECT_SCRIPT = "tuf-edge-object";
@@ -132,8 +147,11 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
     host: "127.0.0.1",
     port: 0,
     resourcePersistencePath: options.persistTo,
-    // The Workers' own log lines (a line per request and round) are not the bench's output.
-    handleStructuredLogs: () => undefined,
+    // The Workers' own log lines (a line per request and round) are not the bench's output; the caller may read them.
+    handleStructuredLogs: ({ message }: { message: string }) => {
+      const line = options.onLog ? parseLogLine(message) : null;
+      if (line) options.onLog?.(line);
+    },
     ...(options.topology === "split" ? { unsafeDevRegistryPath: join(options.persistTo, "registry") } : {}),
   };
   const started: InstanceType<typeof Miniflare>[] = [];

@@ -38,7 +38,7 @@ import { addTargetsAndWait } from "../loaded-repository.ts";
 import type { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
 import { readFor, startReadProbe } from "../read-probe.ts";
-import { EVENTS_PER_PUSH, POLL_MS, runPushLoad } from "../push-load.ts";
+import { EVENTS_PER_PUSH, POLL_MS, type PushLoad, runPushLoad } from "../push-load.ts";
 import { summarize } from "../stats.ts";
 import { REPEATED_COLUMNS, SIDE_BY_SIDE_COLUMNS, sideBySide, sideBySideRuns } from "../side-by-side.ts";
 import { type Front, type ScaleHost, topologyHost, wranglerHost } from "../scale-host.ts";
@@ -119,6 +119,8 @@ interface Figures {
   publishedTargetsPerS: number;
   ackMs: ReturnType<typeof summarize>;
   ackToPublishedMs: ReturnType<typeof summarize>;
+  /** ack → published split by the object's rounds (round-times.ts), or null (wrangler dev: no rounds' log lines). */
+  waitParts: PushLoad["waitParts"];
   cpuMsPerTarget: number;
   /** Cores in use while pushing and draining: the machine's (every process), workerd's, the bench's own, the rest. */
   cores: { machine: number; workerd: number; bench: number; others: number };
@@ -229,6 +231,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       pushers: options.pushers,
       pushRate: options.pushRate,
       label,
+      rounds: host.rounds,
       onDrained: async () => {
         usage = monitor.since(mark);
         [busyReads, busyControl] = await Promise.all([probe.stop(), control.stop()]);
@@ -289,6 +292,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       publishedTargetsPerS: accepted / ((drained - start) / 1000),
       ackMs: summarize(load.ackMs),
       ackToPublishedMs: summarize(load.ackToPublishedMs),
+      waitParts: load.waitParts,
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
       cores: {
         machine: usage.machineCores,
@@ -409,6 +413,22 @@ export const scale: Section = {
         row("ack p99, ms", (f) => f.ackMs.p99, true),
         row("ack → published p50, ms", (f) => f.ackToPublishedMs.p50, true),
         row("ack → published p99, ms", (f) => f.ackToPublishedMs.p99, true),
+        ...(["all", "slowest"] as const).flatMap((which) => {
+          const of = which === "all" ? "every change" : "the slowest 1 % of changes";
+          return [
+            row(
+              `ack → published, ${of}: until its round started, mean ms`,
+              (f) => f.waitParts?.[which].beforeRound ?? null,
+              true,
+            ),
+            row(`ack → published, ${of}: in its round, mean ms`, (f) => f.waitParts?.[which].inRound ?? null, true),
+            row(
+              `ack → published, ${of}: round's end → served, mean ms`,
+              (f) => f.waitParts?.[which].toServed ?? null,
+              true,
+            ),
+          ];
+        }),
         row("workerd CPU per published target, µs", (f) => micro(f.cpuMsPerTarget), true),
         row(
           options.split
@@ -493,6 +513,7 @@ export const scale: Section = {
         "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –. Growth while pushing: the same gauge once everything pushed is published, less its value after the import, ÷ targets accepted (the pushes' rows, their log entries and those of every file their rounds published, less what pruning freed and the pushes reused).",
         "Replaced metadata files: tuf_edge_superseded_files (the files of versions a round replaced, each deleted from R2 once the repository's retainSuperseded has passed: a day by default, so none during a run) once everything pushed is published, less its value after the import, ÷ targets accepted; each round replaces a snapshot and the packs, or files, of the roles it re-signs. A code without that gauge shows –.",
         "Publish rounds: the rounds that published a timestamp between the import's end and the drain (deltas of tuf_edge_publish_round_duration_seconds and tuf_edge_metadata_files_published_total in GET /{repo}/admin/metrics), each from its start to its timestamp. A change accepted while a round runs waits for that round to end and for the next one, so with rounds back to back ack → published is between one and two rounds. Files: every file a round stored (bins, targets, snapshot, timestamp).",
+        "ack → published in parts (a bundle the bench started: --split): each change's wait split at the start and the end of the round that published it, from the object's own publish.round log lines (the timestamp version, its duration, when it was logged; scripts/bench/round-times.ts); the parts of one change add up to its wait. The slowest 1 %: the changes whose wait is at or above its p99. With rounds back to back, a change acknowledged while one runs waits for it to end before its own starts.",
         "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
       ],
     };
