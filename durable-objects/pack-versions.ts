@@ -17,7 +17,9 @@
  *     later invocation signs what one uninterrupted run would; a new round
  *     takes a new one;
  *   - steps claim whole slices: a step's batch is extended to the end of its
- *     last bin's slice, so each pack is written whole by one step.
+ *     last bin's slice, so each pack is written whole by one step;
+ *   - a version has at most one step pack (bin-pack.ts): only the round's
+ *     last step stores one (lastBatch), and a retried step has a new version.
  */
 import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
@@ -58,6 +60,16 @@ export class PackVersions {
     const last = end > 0 ? sliceOfName(names[end - 1] ?? "") : -1;
     while (last >= 0 && end < names.length && sliceOfName(names[end] ?? "") === last) end++;
     return names.slice(0, end);
+  }
+
+  /**
+   * Whether `batch` (from claimedBatch, with no await since) holds every role
+   * the round under way still has to sign: no later step of the round signs
+   * a bin at its version, so the step may store its bins as the version's
+   * one step pack (src/storage/bin-pack.ts).
+   */
+  lastBatch(batch: readonly string[]): boolean {
+    return this.#roles.claimed(batch.length + 1).length <= batch.length;
   }
 
   /**

@@ -42,7 +42,7 @@ import type { Turns } from "./turns.ts";
 import { FINISH_LOG_WRITES } from "./invocation-budget.ts";
 import { withWriteWindow } from "./write-window.ts";
 import type { SupersededFiles } from "./superseded-files.ts";
-import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
+import { PACK_SLOTS, sliceOf, STEP_PACK_BINS, STEP_PACK_SLICE } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
 
 export interface PublisherDeps {
@@ -219,7 +219,7 @@ export class Publisher {
       this.#deps.rounds?.started(roles.roundProgress().pending);
     }
     const batch = this.#packs.claimedBatch(budget, hashBins(this.#deps.settings()));
-    if (batch.length > 0) await this.#stage(batch);
+    if (batch.length > 0) await this.#stage(batch, this.#packs.lastBatch(batch));
     if (roles.hasClaimed()) return { result: "more", staged: batch.length, logWrites: 0 };
     // The log's full tiles since the last checkpoint, stored ahead of it with what is left of the budget:
     // however many entries the round's log gained (an import's batches), its finish stores at most
@@ -250,8 +250,10 @@ export class Publisher {
    * other roles, or whole packs of up to TURN_BINS bins in all; their files
    * are signed and written while the next turns are built (at most
    * GROUPS_IN_FLIGHT groups or TURNS_IN_FLIGHT turns of packs in flight).
+   * A round whose bins this one step holds (`last`), at most STEP_PACK_BINS
+   * of them, stores them as one step pack instead (#stageStepPack).
    */
-  async #stage(names: string[]): Promise<void> {
+  async #stage(names: string[], last: boolean): Promise<void> {
     names = await this.#stageOffline(names);
     const bins = hashBins(this.#deps.settings());
     const packed = names.filter((name) => bins.indexOf(name) >= 0);
@@ -275,6 +277,10 @@ export class Publisher {
     });
     if (packed.length === 0) return;
     const version = this.#packs.version(packed);
+    if (last && packed.length <= STEP_PACK_BINS) {
+      await this.#stageStepPack(slices(packed, bins).flat(), version, build, bins);
+      return;
+    }
     await withWriteWindow(TURNS_IN_FLIGHT, async (writes) => {
       for (const packs of turns(slices(packed, bins))) {
         await this.#deps.turns.next();
@@ -296,6 +302,36 @@ export class Publisher {
         });
       }
     });
+  }
+
+  /**
+   * Signs the round's top-level bins `names` (in index order, at most
+   * STEP_PACK_BINS, every bin the round signs) at `version` and stores them as
+   * that version's one step pack (src/storage/bin-pack.ts): one R2 write
+   * however many slices they fall in. They are read, reserved and assembled a
+   * turn of TURN_BINS at a time, as packs are; the pack is written once all
+   * are signed, and they are recorded as staged once it is stored. A failed
+   * write leaves them claimed, and the step that retries them takes a new
+   * version (pack-versions.ts).
+   */
+  async #stageStepPack(
+    names: readonly string[],
+    version: number,
+    build: (chunk: string[], reserved: Reservations) => RoleFile[],
+    bins: HashBins,
+  ): Promise<void> {
+    const signing: ReturnType<typeof signedFiles>[] = [];
+    for (const turn of chunked(names, TURN_BINS)) {
+      await this.#deps.turns.next();
+      signing.push(signedFiles(build(turn, this.#packs.reserve(turn, version))));
+    }
+    const files = (await Promise.all(signing)).flat();
+    await this.#deps.bucket.putStepPack(
+      version,
+      bins.suffixLength,
+      files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes })),
+    );
+    this.roles.recordStagedMany(files.map((f) => ({ ...f, packSlice: STEP_PACK_SLICE })));
   }
 
   /**

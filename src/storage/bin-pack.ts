@@ -20,10 +20,36 @@
  * as `5.bins-003.json`. A pack is written once: the publisher takes a version
  * for its packs that no bin has had (durable-objects/pack-versions.ts), and
  * never writes the same version twice.
+ *
+ * A round that signs few bins (at most STEP_PACK_BINS, all in one step) has
+ * them spread over as many slices: at 16,384 bins, 300 changed bins fall in
+ * about 115 of the 128 slices, one write each. Such a round stores its bins
+ * as one step pack instead, whatever their slices, at
+ *
+ *     <repo>/packs/<version>/<STEP_PACK_SLICE>
+ *
+ * whose custom metadata lists each bin's index and length in index order
+ * (`bins`: "3:454,70:461"). A version has at most one step pack (a round
+ * stores one only when its one step holds all its bins); the Worker looks
+ * for a bin in the step pack of its version first, then in its slice's.
  */
 
 /** Bins per pack (a slice of the bins' index range). */
 export const PACK_SLOTS = 128;
+
+/**
+ * Most bins in a step pack: its directory ("65535:1234567," at most 14
+ * characters a bin) stays within 3.5 KB of R2's 8 KB of metadata, and its
+ * files (120 KB a bin at 10 M targets in 16,384 bins) within 30 MB.
+ */
+export const STEP_PACK_BINS = 256;
+
+/**
+ * The last key segment of a step pack: one past any slice (an index has at
+ * most 4 hex digits, so slices are below 65,536 ÷ PACK_SLOTS = 512). The
+ * superseded files' bookkeeping counts it as a slice (durable-objects/superseded-files.ts).
+ */
+export const STEP_PACK_SLICE = 65_536;
 
 /** `<version>.bins-<hex>.json`: a version of a top-level hash bin (delegated bins are `<role>.bins-<hex>`). */
 const TOP_LEVEL_BIN_FILE = /^(?<version>[1-9]\d{0,14})\.bins-(?<hex>[0-9a-f]{1,4})\.json$/;
@@ -77,12 +103,50 @@ export function encodePack(
   return { body, customMetadata: { lengths: lengths.slice(0, last + 1).join(","), width: String(width) } };
 }
 
+/**
+ * A step pack's body and custom metadata, from files of any bins (in any
+ * slices), all named with `width` hex digits: the files in index order, and
+ * the directory of their indexes and lengths.
+ */
+export function encodeStepPack(
+  files: ReadonlyArray<{ index: number; bytes: Uint8Array }>,
+  width: number,
+): { body: Uint8Array<ArrayBuffer>; customMetadata: Record<string, string> } {
+  if (files.length === 0) throw new Error("a bin pack holds at least one file");
+  if (files.length > STEP_PACK_BINS) throw new Error(`a step pack holds at most ${STEP_PACK_BINS} bins`);
+  const sorted = [...files].sort((a, b) => a.index - b.index);
+  const body = new Uint8Array(sorted.reduce((sum, f) => sum + f.bytes.length, 0));
+  let offset = 0;
+  for (const [i, file] of sorted.entries()) {
+    if (!Number.isSafeInteger(file.index) || file.index < 0) throw new Error(`bin index ${file.index} is not one`);
+    if (i > 0 && sorted[i - 1]?.index === file.index) throw new Error(`bin ${file.index} is twice in one pack`);
+    if (file.bytes.length === 0) throw new Error(`bin ${file.index} has an empty file`);
+    body.set(file.bytes, offset);
+    offset += file.bytes.length;
+  }
+  const bins = sorted.map((f) => `${f.index}:${f.bytes.length}`).join(",");
+  return { body, customMetadata: { bins, width: String(width) } };
+}
+
+/** Where a bin's file is in its step pack's body, from the directory (`bins`), or null if it is not there. */
+function locateInStepPack(bins: string, bin: BinFile): { offset: number; length: number } | null {
+  let offset = 0;
+  for (const member of bins.split(",")) {
+    const [index, length] = member.split(":").map(Number);
+    if (!Number.isSafeInteger(index) || !Number.isSafeInteger(length) || (length ?? 0) <= 0) return null;
+    if (index === bin.index) return { offset, length: length as number };
+    offset += length as number;
+  }
+  return null;
+}
+
 /** Where a bin's file is in its pack (from the pack's custom metadata), or null if the pack does not hold it. */
 export function locateInPack(
   customMetadata: Record<string, string> | undefined,
   bin: BinFile,
 ): { offset: number; length: number } | null {
   if (!customMetadata || customMetadata.width !== String(bin.width)) return null;
+  if (customMetadata.bins !== undefined) return locateInStepPack(customMetadata.bins, bin);
   const lengths = (customMetadata.lengths ?? "").split(",").map(Number);
   const slot = bin.index % PACK_SLOTS;
   const length = lengths[slot] ?? 0;

@@ -4,7 +4,9 @@
  *   <repo>/shared/empty-bin.json   version 1 of every top-level hash bin: the empty
  *       bin signed once at bootstrap, read for each `1.bins-<hex>.json` (see getMetadata)
  *   <repo>/packs/<version>/<slice>  later versions of top-level hash bins, up to 128
- *       bins' files in one object (bin-pack.ts), read for each `<version>.bins-<hex>.json`
+ *       bins' files in one object (bin-pack.ts), read for each `<version>.bins-<hex>.json`;
+ *       `<slice>` 65536 is a step pack: up to 256 bins of any slices, of a round that signed few
+ *       (bin-pack.ts)
  *   <repo>/targets/<dir>/<sha256>.<name>
  *   <repo>/log/checkpoint, <repo>/log/tile/…  (the transparency log, C2SP tlog-tiles)
  *   <repo>/quarantine/<key below the repository>  bytes of quarantined targets and their
@@ -26,7 +28,7 @@
  * uploads into staging/ and otherwise only reads.
  */
 import { sha256Hex } from "../lib/digest.ts";
-import { binFile, encodePack, sliceOf } from "./bin-pack.ts";
+import { binFile, encodePack, encodeStepPack, STEP_PACK_SLICE, sliceOf } from "./bin-pack.ts";
 import { readPackedBin } from "./bin-pack-reader.ts";
 import { JSON_TYPE, type StoredObject } from "./stored-object.ts";
 
@@ -86,7 +88,10 @@ export class RepositoryBucket {
       const shared = await this.#bucket.get(this.#emptyBinKey());
       if (shared) return shared;
     } else if (bin) {
-      const packed = await readPackedBin(this.#bucket, this.#packKey(bin.version, sliceOf(bin.index)), bin);
+      // Most rounds sign few bins and store them as their version's one step pack; the others, by slice.
+      const packed =
+        (await readPackedBin(this.#bucket, this.#packKey(bin.version, STEP_PACK_SLICE), bin)) ??
+        (await readPackedBin(this.#bucket, this.#packKey(bin.version, sliceOf(bin.index)), bin));
       if (packed) return packed;
     }
     return this.#bucket.get(this.metadataKey(filename));
@@ -103,7 +108,25 @@ export class RepositoryBucket {
     files: ReadonlyArray<{ index: number; bytes: Uint8Array }>,
   ): Promise<void> {
     const { body, customMetadata } = encodePack(files, width);
-    await this.#bucket.put(this.#packKey(version, sliceOf(files[0]?.index ?? 0)), body, {
+    await this.#putPack(this.#packKey(version, sliceOf(files[0]?.index ?? 0)), body, customMetadata);
+  }
+
+  /**
+   * Stores the files of at most STEP_PACK_BINS bins of any slices, all at
+   * `version`, as its one step pack (bin-pack.ts): the caller stores no other
+   * step pack at that version.
+   */
+  async putStepPack(
+    version: number,
+    width: number,
+    files: ReadonlyArray<{ index: number; bytes: Uint8Array }>,
+  ): Promise<void> {
+    const { body, customMetadata } = encodeStepPack(files, width);
+    await this.#putPack(this.#packKey(version, STEP_PACK_SLICE), body, customMetadata);
+  }
+
+  async #putPack(key: string, body: Uint8Array<ArrayBuffer>, customMetadata: Record<string, string>): Promise<void> {
+    await this.#bucket.put(key, body, {
       sha256: await sha256Hex(body),
       httpMetadata: { contentType: "application/octet-stream" },
       customMetadata,

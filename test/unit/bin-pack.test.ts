@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { binFile, encodePack, locateInPack, PACK_SLOTS, sliceOf } from "../../src/storage/bin-pack.ts";
+import {
+  binFile,
+  encodePack,
+  encodeStepPack,
+  locateInPack,
+  PACK_SLOTS,
+  STEP_PACK_BINS,
+  sliceOf,
+} from "../../src/storage/bin-pack.ts";
 
 const bytesOf = (text: string) => new TextEncoder().encode(text);
 
@@ -45,6 +53,57 @@ describe("bin packs", () => {
         },
       ),
     );
+  });
+
+  it("finds every file of a step pack at its own offset, byte for byte, whatever bins of whatever slices it holds", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.nat({ max: 0xffff }), { minLength: 1, maxLength: STEP_PACK_BINS }),
+        fc.array(fc.string({ minLength: 1, maxLength: 30 }), { minLength: STEP_PACK_BINS, maxLength: STEP_PACK_BINS }),
+        fc.nat({ max: 0xffff }),
+        (indexes, texts, other) => {
+          const files = indexes.map((index, i) => ({ index, bytes: bytesOf(texts[i] ?? "x") }));
+          const { body, customMetadata } = encodeStepPack(files, 4);
+          // R2 allows 8 KB of metadata; a full step pack of the longest entries stays under half of it.
+          expect(JSON.stringify(customMetadata).length).toBeLessThan(4_096);
+          for (const file of files) {
+            const at = locateInPack(customMetadata, { version: 3, index: file.index, width: 4 });
+            expect(at).not.toBeNull();
+            if (!at) return;
+            expect(body.slice(at.offset, at.offset + at.length)).toEqual(file.bytes);
+          }
+          if (!indexes.includes(other))
+            expect(locateInPack(customMetadata, { version: 3, index: other, width: 4 })).toBeNull();
+          expect(locateInPack(customMetadata, { version: 3, index: indexes[0] ?? 0, width: 2 })).toBeNull();
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it("keeps a full step pack's directory of the largest bins within R2's metadata limit", () => {
+    // The largest indexes (5 digits), and files of 10 bytes standing for files of 1,234,567 (5 digits more each).
+    const files = Array.from({ length: STEP_PACK_BINS }, (_, i) => ({ index: 0xffff - i, bytes: new Uint8Array(10) }));
+    const { customMetadata } = encodeStepPack(files, 4);
+    const bytes = Object.entries(customMetadata).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    expect(bytes + STEP_PACK_BINS * "12345".length).toBeLessThan(8_192 / 2);
+  });
+
+  it("refuses a step pack it could not read back: none, too many, one bin twice, an empty file, a bad index", () => {
+    const one = (index: number, text = "{}") => ({ index, bytes: bytesOf(text) });
+    expect(() => encodeStepPack([], 2)).toThrow(/at least one/);
+    expect(() =>
+      encodeStepPack(
+        Array.from({ length: STEP_PACK_BINS + 1 }, (_, i) => one(i)),
+        4,
+      ),
+    ).toThrow(/at most/);
+    expect(() => encodeStepPack([one(5), one(900), one(5)], 4)).toThrow(/twice/);
+    expect(() => encodeStepPack([one(5), one(6, "")], 4)).toThrow(/empty/);
+    expect(() => encodeStepPack([one(-1)], 4)).toThrow(/not one/);
+    // A directory that is not one is read as holding nothing.
+    expect(locateInPack({ bins: "3:2,x:4", width: "2" }, { version: 2, index: 9, width: 2 })).toBeNull();
+    expect(locateInPack({ bins: "3:0", width: "2" }, { version: 2, index: 3, width: 2 })).toBeNull();
   });
 
   it("does not read a bin under a name of another width (bins-3 is not bins-003)", () => {

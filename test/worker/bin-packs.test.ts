@@ -1,7 +1,8 @@
 /**
  * Top-level hash bins are stored as packs (src/storage/bin-pack.ts): a publish
  * step signs its bins at one version and writes one R2 object per slice of
- * 128 bins; the Worker cuts each bin's file out of its pack.
+ * 128 bins, or, for a round of at most STEP_PACK_BINS bins, one step pack;
+ * the Worker cuts each bin's file out of its pack.
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
@@ -10,7 +11,7 @@ import type { Repository } from "../../durable-objects/repository.ts";
 import { PackVersions } from "../../durable-objects/pack-versions.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
-import { PACK_SLOTS } from "../../src/storage/bin-pack.ts";
+import { PACK_SLOTS, STEP_PACK_BINS, STEP_PACK_SLICE } from "../../src/storage/bin-pack.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { BASE, bootstrapped, getJson, recentRuns, resolve, targetEntry, workerFetch } from "./helpers.ts";
@@ -45,9 +46,9 @@ async function oneRound(repo: string, bins: number, count: number, prefix: strin
 
 describe("bin packs", () => {
   it("stores a round's bins as one pack per slice, and serves each bin's signed bytes from it", async () => {
-    // 400 targets in 512 bins: most bins changed, all in one publish step, at one version.
+    // 400 targets in 512 bins: most bins changed (more than a step pack holds), all in one publish step, at one version.
     const { root, add, changed, version } = await oneRound("packs", 512, 400, "packs");
-    expect(changed.length).toBeGreaterThan(250);
+    expect(changed.length).toBeGreaterThan(STEP_PACK_BINS);
 
     // Four slices of 128 bins: four R2 objects, and no bin under a key of its own.
     expect(await keys(`packs/packs/${version}/`)).toEqual([0, 1, 2, 3].map((k) => `packs/packs/${version}/${k}`));
@@ -72,21 +73,23 @@ describe("bin packs", () => {
     }
   });
 
-  it("stores bins changed in many slices, read and reserved in one turn, each in its own slice's pack", async () => {
-    // A dozen targets in 1,024 bins: a dozen bins spread over the 8 slices, fewer than a turn's 128 bins.
+  it("stores a round of few bins, spread over many slices, as one step pack, and serves each bin from it", async () => {
+    // A dozen targets in 1,024 bins: a dozen bins spread over the 8 slices, one publish step.
     const { root, add, changed, version } = await oneRound("packs-sparse", 1024, 12, "sparse");
     expect(changed.length).toBeGreaterThan(1);
     const slices = new Set(changed.map(([file]) => Math.floor(Number.parseInt(file.slice(5, -5), 16) / PACK_SLOTS)));
     expect(slices.size).toBeGreaterThan(1);
-    // One R2 object per slice that has a changed bin, none for the others.
-    expect(await keys(`packs-sparse/packs/${version}/`)).toEqual(
-      [...slices].sort((a, b) => a - b).map((k) => `packs-sparse/packs/${version}/${k}`),
-    );
-    // Every changed bin is served from its slice's pack at the round's version, and lists its targets.
+    // One R2 object for all of them, the version's step pack, none per slice.
+    expect(await keys(`packs-sparse/packs/${version}/`)).toEqual([`packs-sparse/packs/${version}/${STEP_PACK_SLICE}`]);
+    const head = await env.BUCKET.head(`packs-sparse/packs/${version}/${STEP_PACK_SLICE}`);
+    expect(head?.customMetadata?.bins?.split(",")).toHaveLength(changed.length);
+    // Every changed bin is served from it at the round's version, and lists its targets.
     for (const [file, m] of changed) {
       const response = await workerFetch(`${BASE}/packs-sparse/metadata/${m.version}.${file}`);
       expect(response.status, file).toBe(200);
-      const signed = JSON.parse(await response.text()).signed;
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      expect(response.headers.get("ETag")).toBe(`"${await sha256Hex(bytes)}"`);
+      const signed = JSON.parse(new TextDecoder().decode(bytes)).signed;
       expect(signed.version).toBe(version);
       expect(Object.keys(signed.targets).length, file).toBeGreaterThan(0);
     }
@@ -95,6 +98,15 @@ describe("bin packs", () => {
       const { path: _, ...entry } = target;
       expect(found.target, `sparse/${i}.tgz`).toEqual(entry);
     }
+  });
+
+  it("stores a round of more than STEP_PACK_BINS bins by slice", async () => {
+    // 400 targets in 1,024 bins: more changed bins than a step pack holds, over all 8 slices.
+    const { changed, version } = await oneRound("packs-over", 1024, 400, "over");
+    expect(changed.length).toBeGreaterThan(STEP_PACK_BINS);
+    expect(await keys(`packs-over/packs/${version}/`)).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((k) => `packs-over/packs/${version}/${k}`),
+    );
   });
 
   it("answers 404 for a bin a pack does not hold, or named with another width", async () => {

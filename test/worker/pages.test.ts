@@ -245,7 +245,8 @@ describe("the browser's check, run against the Worker", () => {
     const meta = (
       (await must(snap, "the snapshot").json()) as { signed: { meta: Record<string, { version: number }> } }
     ).signed.meta;
-    // The bin is rewritten in its pack (src/storage/bin-pack.ts), its neighbours kept.
+    // The bin is rewritten in its pack (src/storage/bin-pack.ts: the round signed few bins, so its step pack),
+    // its neighbours kept.
     const bucket = new RepositoryBucket(env.BUCKET, repo);
     let altered = false;
     for (const [file, { version }] of Object.entries(meta)) {
@@ -262,7 +263,7 @@ describe("the browser's check, run against the Worker", () => {
           bytes: other === file ? utf8(text.replace("cd".repeat(32), `ce${"cd".repeat(31)}`)) : bytes,
         });
       }
-      await bucket.putBinPack(version, 1, pack);
+      await bucket.putStepPack(version, 1, pack);
       altered = true;
     }
     expect(altered).toBe(true);

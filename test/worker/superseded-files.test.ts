@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { SupersededFiles } from "../../durable-objects/superseded-files.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
+import { STEP_PACK_SLICE } from "../../src/storage/bin-pack.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { withAlarms } from "./alarms.ts";
 import { applied, bootstrapped, getJson, recentRuns, refusal, resolve, targetEntry } from "./helpers.ts";
@@ -60,14 +61,15 @@ async function addTargets(client: Awaited<ReturnType<typeof bootstrapped>>["clie
 
 describe("superseded files", () => {
   it("deletes replaced snapshots and packs once the retention has passed, and never a file a current version needs", async () => {
-    // Two bins, one pack slice: each round's packs are predictable.
+    // Two bins: each round signs few, so stores them as its version's one step pack (bin-pack.ts).
     const repo = "superseded";
+    const step = STEP_PACK_SLICE;
     const { client, root } = await bootstrapped(repo, { bins: 2 });
     const first = await addTargets(client, "a", 20); // both bins: pack A holds both
     const a = await currentSnapshot(repo);
     const packA = defined(a.meta["bins-0.json"]).version;
     expect(defined(a.meta["bins-1.json"]).version).toBe(packA);
-    expect(await livePacks(repo)).toEqual([{ version: packA, slice: 0, live: 2 }]);
+    expect(await livePacks(repo)).toEqual([{ version: packA, slice: step, live: 2 }]);
 
     const second = await addTargets(client, "b", 1); // one bin: pack A keeps the other
     const b = await currentSnapshot(repo);
@@ -75,8 +77,8 @@ describe("superseded files", () => {
     expect(moved).toHaveLength(1);
     const packB = defined(b.meta[defined(moved[0])]).version;
     expect(await livePacks(repo)).toEqual([
-      { version: packA, slice: 0, live: 1 },
-      { version: packB, slice: 0, live: 1 },
+      { version: packA, slice: step, live: 1 },
+      { version: packB, slice: step, live: 1 },
     ]);
     // Nothing of pack A is superseded yet: one of its bins is current.
     expect((await supersededRows(repo)).filter((k) => k.startsWith("packs/"))).toEqual([]);
@@ -84,10 +86,10 @@ describe("superseded files", () => {
     const third = await addTargets(client, "c", 20); // both bins again: packs A and B are replaced
     const c = await currentSnapshot(repo);
     const packC = defined(c.meta["bins-0.json"]).version;
-    expect(await livePacks(repo)).toEqual([{ version: packC, slice: 0, live: 2 }]);
+    expect(await livePacks(repo)).toEqual([{ version: packC, slice: step, live: 2 }]);
     const rows = await supersededRows(repo);
-    expect(rows).toContain(`packs/${packA}/0`);
-    expect(rows).toContain(`packs/${packB}/0`);
+    expect(rows).toContain(`packs/${packA}/${step}`);
+    expect(rows).toContain(`packs/${packB}/${step}`);
     for (const v of [1, a.version, b.version]) expect(rows).toContain(`metadata/${v}.snapshot.json`);
     expect(rows).not.toContain(`metadata/${c.version}.snapshot.json`);
     // Version 1 of every bin is the one empty-bin file; timestamp.json and roots are never superseded.
@@ -95,7 +97,7 @@ describe("superseded files", () => {
 
     // Within the retention nothing goes.
     expect(await collect(repo, Date.now() + DAY_MS - 60_000)).toBe(0);
-    expect(await stored(`${repo}/packs/${packA}/0`)).toBe(true);
+    expect(await stored(`${repo}/packs/${packA}/${step}`)).toBe(true);
 
     expect(await collect(repo, Date.now() + DAY_MS + 60_000)).toBe(rows.length);
     expect(await supersededRows(repo)).toEqual([]);
@@ -117,6 +119,7 @@ describe("superseded files", () => {
 
   it("counts a round's packs once when its bins are signed in several invocations", async () => {
     // 256 bins, two slices; at most 64 roles per invocation, and a step takes whole slices: one slice per invocation.
+    // The first step stores slice 0's pack; the last holds the rest of the round, and stores it as the step pack.
     const repo = "superseded-steps";
     const { client } = await withAlarms(repo, bootstrapped(repo, { bins: 256, binsPerInvocation: 64 }));
     const runsBefore = (await recentRuns(repo)).length;
@@ -136,8 +139,15 @@ describe("superseded files", () => {
     );
     expect(await livePacks(repo)).toEqual([
       { version, slice: 0, live: perSlice[0] },
-      { version, slice: 1, live: perSlice[1] },
+      { version, slice: STEP_PACK_SLICE, live: perSlice[1] },
     ]);
+    // One version, two layouts: every bin is read from the pack that holds it.
+    const bucket = new RepositoryBucket(env.BUCKET, repo);
+    for (const [name, m] of bins.filter(([, m]) => m.version === version)) {
+      const file = await bucket.getMetadata(`${m.version}.${name}`);
+      expect(file, name).not.toBeNull();
+      expect((await file?.json<{ signed: { version: number } }>())?.signed.version, name).toBe(version);
+    }
   });
 
   it("deletes the replaced versions of a delegated role and of targets, and clients still resolve through them", async () => {
