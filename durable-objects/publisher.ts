@@ -42,7 +42,7 @@ import type { Turns } from "./turns.ts";
 import { FINISH_LOG_WRITES } from "./invocation-budget.ts";
 import { withWriteWindow } from "./write-window.ts";
 import type { SupersededFiles } from "./superseded-files.ts";
-import { PACK_SLOTS, sliceOf, STEP_PACK_BINS, STEP_PACK_SLICE } from "../src/storage/bin-pack.ts";
+import { PACK_SLOTS, sliceOf, STEP_PACK_BINS, STEP_PACK_BYTES, STEP_PACK_SLICE } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
 
 export interface PublisherDeps {
@@ -251,7 +251,8 @@ export class Publisher {
    * are signed and written while the next turns are built (at most
    * GROUPS_IN_FLIGHT groups or TURNS_IN_FLIGHT turns of packs in flight).
    * A round whose bins this one step holds (`last`), at most STEP_PACK_BINS
-   * of them, stores them as one step pack instead (#stageStepPack).
+   * of them and STEP_PACK_BYTES by their current files, stores them as one
+   * step pack instead (#stageStepPack).
    */
   async #stage(names: string[], last: boolean): Promise<void> {
     names = await this.#stageOffline(names);
@@ -277,7 +278,7 @@ export class Publisher {
     });
     if (packed.length === 0) return;
     const version = this.#packs.version(packed);
-    if (last && packed.length <= STEP_PACK_BINS) {
+    if (last && packed.length <= STEP_PACK_BINS && this.roles.publishedBytes(packed) <= STEP_PACK_BYTES) {
       await this.#stageStepPack(slices(packed, bins).flat(), version, build, bins);
       return;
     }

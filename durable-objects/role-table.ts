@@ -214,6 +214,16 @@ export class RoleTable {
       .map((r) => r.name);
   }
 
+  /** The length of the published files of `names` together (0 for a role with none). */
+  publishedBytes(names: readonly string[]): number {
+    return this.#sql
+      .exec<{ n: number }>(
+        "SELECT IFNULL(SUM(length), 0) AS n FROM roles WHERE name IN (SELECT value FROM json_each(?))",
+        JSON.stringify(names),
+      )
+      .one().n;
+  }
+
   seq(name: string): number {
     return this.#sql.exec<{ seq: number }>("SELECT seq FROM roles WHERE name = ?", name).one().seq;
   }

@@ -5,7 +5,7 @@
  *       bin signed once at bootstrap, read for each `1.bins-<hex>.json` (see getMetadata)
  *   <repo>/packs/<version>/<slice>  later versions of top-level hash bins, up to 128
  *       bins' files in one object (bin-pack.ts), read for each `<version>.bins-<hex>.json`;
- *       `<slice>` 65536 is a step pack: up to 256 bins of any slices, of a round that signed few
+ *       `<slice>` 65536 is a step pack: up to 512 bins of any slices, of a round that signed few
  *       (bin-pack.ts)
  *   <repo>/targets/<dir>/<sha256>.<name>
  *   <repo>/log/checkpoint, <repo>/log/tile/…  (the transparency log, C2SP tlog-tiles)

@@ -46,12 +46,14 @@ async function oneRound(repo: string, bins: number, count: number, prefix: strin
 
 describe("bin packs", () => {
   it("stores a round's bins as one pack per slice, and serves each bin's signed bytes from it", async () => {
-    // 400 targets in 512 bins: most bins changed (more than a step pack holds), all in one publish step, at one version.
-    const { root, add, changed, version } = await oneRound("packs", 512, 400, "packs");
+    // 1,000 targets in 1,024 bins: most bins changed (more than a step pack holds), all in one publish step, at one version.
+    const { root, add, changed, version } = await oneRound("packs", 1024, 1000, "packs");
     expect(changed.length).toBeGreaterThan(STEP_PACK_BINS);
 
-    // Four slices of 128 bins: four R2 objects, and no bin under a key of its own.
-    expect(await keys(`packs/packs/${version}/`)).toEqual([0, 1, 2, 3].map((k) => `packs/packs/${version}/${k}`));
+    // Eight slices of 128 bins: eight R2 objects, and no bin under a key of its own.
+    expect(await keys(`packs/packs/${version}/`)).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((k) => `packs/packs/${version}/${k}`),
+    );
     expect((await keys("packs/metadata/")).filter((k) => /\.bins-/.test(k))).toEqual([]);
 
     // Each bin is served whole, immutable, with its own SHA-256 as ETag; a client walk verifies them.
@@ -66,7 +68,7 @@ describe("bin packs", () => {
       expect(signed.version).toBe(m.version);
       expect(signed._type).toBe("targets");
     }
-    for (const i of [0, 133, 399]) {
+    for (const i of [0, 133, 999]) {
       const found = await resolve("packs", root, `packs/${i}.tgz`);
       const { path: _, ...entry } = defined(add[i]);
       expect(found.target, `packs/${i}.tgz`).toEqual(entry);
@@ -100,13 +102,24 @@ describe("bin packs", () => {
     }
   });
 
-  it("stores a round of more than STEP_PACK_BINS bins by slice", async () => {
-    // 400 targets in 1,024 bins: more changed bins than a step pack holds, over all 8 slices.
-    const { changed, version } = await oneRound("packs-over", 1024, 400, "over");
-    expect(changed.length).toBeGreaterThan(STEP_PACK_BINS);
-    expect(await keys(`packs-over/packs/${version}/`)).toEqual(
-      [0, 1, 2, 3, 4, 5, 6, 7].map((k) => `packs-over/packs/${version}/${k}`),
+  it("stores a round of few bins by slice when their files hold more than STEP_PACK_BYTES", async () => {
+    const { client } = await bootstrapped("packs-heavy", { bins: 1024 });
+    // The bins' files as the step's memory bound sees them: 64 MiB each (their published lengths).
+    await runInDurableObject(env.REPOSITORY.getByName("packs-heavy"), async (_: Repository, state) => {
+      state.storage.sql.exec("UPDATE roles SET length = ? WHERE name GLOB 'bins-*'", 64 * 1024 * 1024);
+    });
+    await client.changeTargets({ add: await Promise.all([0, 1, 2, 3].map((i) => targetEntry(`heavy/${i}.tgz`))) });
+    const { json: snapshot } = await getJson("/packs-heavy/metadata/2.snapshot.json");
+    const meta = snapshot.signed.meta as Record<string, { version: number }>;
+    const changed = Object.entries(meta).filter(([name, m]) => name.startsWith("bins-") && m.version > 1);
+    const version = defined(changed[0])[1].version;
+    const slices = new Set(changed.map(([file]) => Math.floor(Number.parseInt(file.slice(5, -5), 16) / PACK_SLOTS)));
+    expect(await keys(`packs-heavy/packs/${version}/`)).toEqual(
+      [...slices].sort((a, b) => a - b).map((k) => `packs-heavy/packs/${version}/${k}`),
     );
+    for (const [file, m] of changed) {
+      expect((await workerFetch(`${BASE}/packs-heavy/metadata/${m.version}.${file}`)).status, file).toBe(200);
+    }
   });
 
   it("answers 404 for a bin a pack does not hold, or named with another width", async () => {
