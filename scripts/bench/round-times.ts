@@ -47,6 +47,15 @@ export class RoundTimes {
   get size(): number {
     return this.#rounds.size;
   }
+
+  /** The longest round that ended within [from, to] (the bench's clock), or null if none did. */
+  longest(from: number, to: number): Round | null {
+    let best: Round | null = null;
+    for (const round of this.#rounds.values())
+      if (round.end >= from && round.end <= to && (best === null || round.end - round.start > best.end - best.start))
+        best = round;
+    return best;
+  }
 }
 
 /** One acknowledged change: when its acknowledgement arrived, its round, and when its timestamp was first served. */

@@ -23,6 +23,16 @@ describe("round times (the bench's split of ack → published)", () => {
     expect(rounds.size).toBe(1);
   });
 
+  it("finds the longest round that ended within a window", () => {
+    const rounds = new RoundTimes(Date.parse("2026-12-02T10:00:00.000Z"));
+    rounds.record(roundLine(1, "2026-12-02T10:00:01.000Z", 900)); // ends at 1,000: before the window
+    rounds.record(roundLine(2, "2026-12-02T10:00:03.000Z", 300));
+    rounds.record(roundLine(3, "2026-12-02T10:00:04.000Z", 500));
+    rounds.record(roundLine(4, "2026-12-02T10:00:09.000Z", 2_000)); // ends at 9,000: after it
+    expect(rounds.longest(2_000, 8_000)).toEqual({ start: 3_500, end: 4_000, files: 12 });
+    expect(rounds.longest(5_000, 8_000)).toBeNull();
+  });
+
   it("ignores every other line, and a round line missing what it needs", () => {
     const rounds = new RoundTimes(0);
     rounds.record({ event: "publish.round.start", roles: 4, at: "2026-12-02T10:00:00.000Z" });

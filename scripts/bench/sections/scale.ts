@@ -121,6 +121,8 @@ interface Figures {
   ackToPublishedMs: ReturnType<typeof summarize>;
   /** ack → published split by the object's rounds (round-times.ts), or null (wrangler dev: no rounds' log lines). */
   waitParts: PushLoad["waitParts"];
+  /** The longest round that ended while pushing and draining, from the same lines, or null. */
+  longestRound: { ms: number; files: number } | null;
   cpuMsPerTarget: number;
   /** Cores in use while pushing and draining: the machine's (every process), workerd's, the bench's own, the rest. */
   cores: { machine: number; workerd: number; bench: number; others: number };
@@ -293,6 +295,10 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       ackMs: summarize(load.ackMs),
       ackToPublishedMs: summarize(load.ackToPublishedMs),
       waitParts: load.waitParts,
+      longestRound: (() => {
+        const round = host.rounds?.longest(start, drained) ?? null;
+        return round && { ms: round.end - round.start, files: round.files };
+      })(),
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
       cores: {
         machine: usage.machineCores,
@@ -407,6 +413,8 @@ export const scale: Section = {
         row("publish rounds while pushing and draining", (f) => f.rounds?.count ?? null, false),
         row("publish round, mean ms", (f) => f.rounds?.meanMs ?? null, true),
         row("files signed per round, mean", (f) => f.rounds?.filesPerRound ?? null, true),
+        row("the longest round, ms (--split: the object's log lines)", (f) => f.longestRound?.ms ?? null, true),
+        row("the longest round's files", (f) => f.longestRound?.files ?? null, true),
         row("targets/s accepted while pushing", (f) => f.acceptedTargetsPerS, false),
         row("targets/s published (pushing + drain)", (f) => f.publishedTargetsPerS, false),
         row("ack p50, ms", (f) => f.ackMs.p50, true),
