@@ -21,11 +21,11 @@
  * for its packs that no bin has had (durable-objects/pack-versions.ts), and
  * never writes the same version twice.
  *
- * A round that signs few bins (at most STEP_PACK_BINS, all in one step, of at
- * most STEP_PACK_BYTES) has
- * them spread over as many slices: at 16,384 bins, 300 changed bins fall in
- * about 115 of the 128 slices, one write each. Such a round stores its bins
- * as one step pack instead, whatever their slices, at
+ * A round that signs few bins has them spread over as many slices: at 16,384
+ * bins, 300 changed bins fall in about 115 of the 128 slices, one write each.
+ * A round of at most STEP_PACK_BINS bins, all signed in one step, whose files
+ * hold at most STEP_PACK_BYTES, stores them as one step pack instead,
+ * whatever their slices, at
  *
  *     <repo>/packs/<version>/<STEP_PACK_SLICE>
  *
@@ -60,6 +60,12 @@ export const STEP_PACK_BYTES = 16 * 1024 * 1024;
  */
 export const STEP_PACK_SLICE = 65_536;
 
+/** A bin's file as a pack holds it: the bin's index (its name's hex suffix) and its bytes as signed. */
+export interface PackFile {
+  index: number;
+  bytes: Uint8Array;
+}
+
 /** `<version>.bins-<hex>.json`: a version of a top-level hash bin (delegated bins are `<role>.bins-<hex>`). */
 const TOP_LEVEL_BIN_FILE = /^(?<version>[1-9]\d{0,14})\.bins-(?<hex>[0-9a-f]{1,4})\.json$/;
 
@@ -85,7 +91,7 @@ export function sliceOf(index: number): number {
 
 /** A pack's body and custom metadata, from files of bins of one slice, all named with `width` hex digits. */
 export function encodePack(
-  files: ReadonlyArray<{ index: number; bytes: Uint8Array }>,
+  files: readonly PackFile[],
   width: number,
 ): { body: Uint8Array<ArrayBuffer>; customMetadata: Record<string, string> } {
   if (files.length === 0) throw new Error("a bin pack holds at least one file");
@@ -118,7 +124,7 @@ export function encodePack(
  * the directory of their indexes and lengths.
  */
 export function encodeStepPack(
-  files: ReadonlyArray<{ index: number; bytes: Uint8Array }>,
+  files: readonly PackFile[],
   width: number,
 ): { body: Uint8Array<ArrayBuffer>; customMetadata: Record<string, string> } {
   if (files.length === 0) throw new Error("a bin pack holds at least one file");

@@ -28,7 +28,7 @@
  * uploads into staging/ and otherwise only reads.
  */
 import { sha256Hex } from "../lib/digest.ts";
-import { binFile, encodePack, encodeStepPack, STEP_PACK_SLICE, sliceOf } from "./bin-pack.ts";
+import { binFile, encodePack, encodeStepPack, type PackFile, STEP_PACK_SLICE, sliceOf } from "./bin-pack.ts";
 import { readPackedBin } from "./bin-pack-reader.ts";
 import { JSON_TYPE, type StoredObject } from "./stored-object.ts";
 
@@ -102,11 +102,7 @@ export class RepositoryBucket {
    * (bin-pack.ts); `width` is the number of hex digits in the bins' names.
    * A pack is written once: the caller never packs a version twice.
    */
-  async putBinPack(
-    version: number,
-    width: number,
-    files: ReadonlyArray<{ index: number; bytes: Uint8Array }>,
-  ): Promise<void> {
+  async putBinPack(version: number, width: number, files: readonly PackFile[]): Promise<void> {
     const { body, customMetadata } = encodePack(files, width);
     await this.#putPack(this.#packKey(version, sliceOf(files[0]?.index ?? 0)), body, customMetadata);
   }
@@ -116,11 +112,7 @@ export class RepositoryBucket {
    * `version`, as its one step pack (bin-pack.ts): the caller stores no other
    * step pack at that version.
    */
-  async putStepPack(
-    version: number,
-    width: number,
-    files: ReadonlyArray<{ index: number; bytes: Uint8Array }>,
-  ): Promise<void> {
+  async putStepPack(version: number, width: number, files: readonly PackFile[]): Promise<void> {
     const { body, customMetadata } = encodeStepPack(files, width);
     await this.#putPack(this.#packKey(version, STEP_PACK_SLICE), body, customMetadata);
   }
