@@ -63,10 +63,11 @@ export class PackVersions {
   }
 
   /**
-   * Whether `batch` (from claimedBatch, with no await since) holds every role
-   * the round under way still has to sign: no later step of the round signs
-   * a bin at its version, so the step may store its bins as the version's
-   * one step pack (src/storage/bin-pack.ts).
+   * Whether `batch` (this step's, from claimedBatch) holds every role the
+   * round under way still has to sign (a step only takes roles out of the
+   * claimed ones, so the answer holds all through it): no later step of the
+   * round signs a bin at its version, so the step may store its bins as the
+   * version's one step pack (src/storage/bin-pack.ts).
    */
   lastBatch(batch: readonly string[]): boolean {
     return this.#roles.claimed(batch.length + 1).length <= batch.length;

@@ -219,7 +219,7 @@ export class Publisher {
       this.#deps.rounds?.started(roles.roundProgress().pending);
     }
     const batch = this.#packs.claimedBatch(budget, hashBins(this.#deps.settings()));
-    if (batch.length > 0) await this.#stage(batch, this.#packs.lastBatch(batch));
+    if (batch.length > 0) await this.#stage(batch, () => this.#packs.lastBatch(batch));
     if (roles.hasClaimed()) return { result: "more", staged: batch.length, logWrites: 0 };
     // The log's full tiles since the last checkpoint, stored ahead of it with what is left of the budget:
     // however many entries the round's log gained (an import's batches), its finish stores at most
@@ -250,11 +250,11 @@ export class Publisher {
    * other roles, or whole packs of up to TURN_BINS bins in all; their files
    * are signed and written while the next turns are built (at most
    * GROUPS_IN_FLIGHT groups or TURNS_IN_FLIGHT turns of packs in flight).
-   * A round whose bins this one step holds (`last`), at most STEP_PACK_BINS
-   * of them and STEP_PACK_BYTES by their current files, stores them as one
-   * step pack instead (#stageStepPack).
+   * A round whose bins this one step holds (`last()`, asked only of a step of
+   * few bins), at most STEP_PACK_BINS of them and STEP_PACK_BYTES by their
+   * current files, stores them as one step pack instead (#stageStepPack).
    */
-  async #stage(names: string[], last: boolean): Promise<void> {
+  async #stage(names: string[], last: () => boolean): Promise<void> {
     names = await this.#stageOffline(names);
     const bins = hashBins(this.#deps.settings());
     const packed = names.filter((name) => bins.indexOf(name) >= 0);
@@ -278,7 +278,7 @@ export class Publisher {
     });
     if (packed.length === 0) return;
     const version = this.#packs.version(packed);
-    if (last && packed.length <= STEP_PACK_BINS && this.roles.publishedBytes(packed) <= STEP_PACK_BYTES) {
+    if (packed.length <= STEP_PACK_BINS && last() && this.roles.publishedBytes(packed) <= STEP_PACK_BYTES) {
       await this.#stageStepPack(slices(packed, bins).flat(), version, build, bins);
       return;
     }
