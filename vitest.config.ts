@@ -22,6 +22,10 @@ export default defineConfig({
   test: {
     // The JSON report lets CI print a one-line summary (see .ci/run).
     reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
+    // Two test files at a time. Vitest's default is one fewer than the cores,
+    // which on a 2-core CI machine runs all 115 files one after another; each
+    // file spends seconds starting workerd or `wrangler dev`, waiting on I/O.
+    maxWorkers: 2,
     projects: [
       {
         // Inside workerd: real Durable Objects (SQLite), R2, Cache API and alarms.
