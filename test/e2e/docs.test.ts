@@ -4,7 +4,8 @@
  * instance, in a folder that looks like a checkout (links to scripts/, src/,
  * node_modules/ and package.json, so `npx tuf-edge` and `npm run` work).
  *
- *   ```sh / ```bash          run by one bash (set -euo pipefail) per document, so variables carry over
+ *   ```sh / ```bash          run by one bash (set -euo pipefail) per document, so variables carry over;
+ *                            `npx tuf-edge` runs the bin link npx would, without npm's start (see scriptFor)
  *   ```js                    written to a .mjs file and run with node at that point
  *   ```text, ```json, ```yaml, ```    output, data or configuration: not run
  *   ```LANG not-run: WHY     not run, for the reason given (a Cloudflare account, an interactive prompt…)
@@ -68,7 +69,15 @@ function unexplained(blocks: CodeBlock[]): string[] {
 
 /** One bash script that runs a document's runnable blocks in order, announcing each on stderr. */
 async function scriptFor(blocks: CodeBlock[], dir: string, rewrite: (body: string) => string): Promise<string> {
-  const parts = ["set -euo pipefail"];
+  const bin = join(dir, "node_modules/.bin");
+  const parts = [
+    "set -euo pipefail",
+    // `npx tuf-edge` runs what npx resolves it to in the checkout (package.json's bin, scripts/cli.ts, with
+    // node_modules/.bin first on PATH, so its `env node` is the pinned Node), without npm's own start: about
+    // 1.2 s a command, over a hundred in docs/operators.md. test/e2e/cli.test.ts runs the real npx; any
+    // other npx command here is npx's.
+    `npx() { if [ "\${1-}" = tuf-edge ]; then shift; PATH=${JSON.stringify(bin)}:"$PATH" ${JSON.stringify(join(dir, "scripts/cli.ts"))} "$@"; else command npx "$@"; fi; }`,
+  ];
   for (const [i, block] of blocks.entries()) {
     if (block.notRun || !(SHELL.has(block.lang) || SCRIPT.has(block.lang))) continue;
     parts.push(`printf '\\n::block %s::\\n' '${block.doc}:${block.line}' >&2`);
