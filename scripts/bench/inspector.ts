@@ -176,24 +176,6 @@ export function hotFunctions(profile: CpuProfile, limit = 25): { busyMs: number;
 }
 
 /**
- * The part of `profile` sampled between `fromMs` and `toMs` after its start
- * (e.g. an import's ingestion, then its publish round), for hotFunctions.
- */
-export function profileWindow(profile: CpuProfile, fromMs: number, toMs: number): CpuProfile {
-  const samples: number[] = [];
-  const timeDeltas: number[] = [];
-  let at = 0;
-  for (const [i, node] of (profile.samples ?? []).entries()) {
-    const delta = profile.timeDeltas?.[i] ?? 0;
-    at += delta / 1000;
-    if (at < fromMs || at >= toMs) continue;
-    samples.push(node);
-    timeDeltas.push(delta);
-  }
-  return { ...profile, samples, timeDeltas };
-}
-
-/**
  * The isolate's own CPU in `profile`, in ms: each sample but idle counts for
  * the time since the sample before it, at most `capMs` (twice the 0.5 ms
  * sampling interval by default). A longer gap between two samples is time

@@ -65,6 +65,8 @@ export interface PushLoad {
   timestampReads: number;
   /** ack → published split into before its round, in it, and after it, over all changes and the slowest 1 % (needs rounds). */
   waitParts: ReturnType<typeof waitParts>;
+  /** Each change with its round and when it was served (needs rounds), for the profile's windows. */
+  changes: ChangeTimes[];
 }
 
 const randomHex = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
@@ -214,5 +216,6 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
     taskPolls: polls,
     timestampReads: watcher.reads(),
     waitParts: waitParts(changes),
+    changes,
   };
 }

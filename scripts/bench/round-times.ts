@@ -99,10 +99,16 @@ function meanParts(changes: readonly ChangeTimes[]): WaitParts | null {
 export function waitParts(changes: readonly ChangeTimes[]): { all: WaitParts; slowest: WaitParts } | null {
   const all = meanParts(changes);
   if (all === null) return null;
+  const slowest = meanParts(slowestChanges(changes));
+  return slowest === null ? null : { all, slowest };
+}
+
+/** The slowest 1 % of changes: those whose whole wait (served − acknowledged) is at or above its p99. */
+export function slowestChanges(changes: readonly ChangeTimes[]): ChangeTimes[] {
+  if (changes.length === 0) return [];
   const p99 = percentile(
     changes.map((c) => c.servedAt - c.ackAt),
     99,
   );
-  const slowest = meanParts(changes.filter((c) => c.servedAt - c.ackAt >= p99));
-  return slowest === null ? null : { all, slowest };
+  return changes.filter((c) => c.servedAt - c.ackAt >= p99);
 }

@@ -30,9 +30,11 @@ import { defined } from "../../lib/defined.ts";
 import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
-import { type HotFunction, hotFunctions, ownCpuMs } from "../inspector.ts";
+import { type CpuProfile, type HotFunction, hotFunctions, ownCpuMs } from "../inspector.ts";
 import { type BusyRuns, busyRuns } from "../busy-runs.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
+import { profileWindows, type Window, type WindowUse, windowUse } from "../profile-windows.ts";
+import { type ChangeTimes, type RoundTimes, slowestChanges } from "../round-times.ts";
 import { counterTotal, counterTotals, largestInvocation, untilZero } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import type { InstanceMonitor } from "../monitor.ts";
@@ -161,7 +163,50 @@ interface Figures {
     workerCpuMs: number | null;
     runs: BusyRuns;
     functions: HotFunction[];
+    /** The isolate during the longest round (a bundle the bench started), or null. */
+    longestRound: ProfiledWindows | null;
+    /** The isolate while the slowest 1 % of changes waited for their rounds to start, or null. */
+    beforeSlowest: ProfiledWindows | null;
   } | null;
+}
+
+/** Some windows of the profile: how busy the isolate was in them, and its heaviest functions there. */
+interface ProfiledWindows extends WindowUse {
+  windows: number;
+  functions: HotFunction[];
+}
+
+function profiled(raw: CpuProfile, windows: Window[]): ProfiledWindows | null {
+  if (windows.length === 0) return null;
+  return {
+    ...windowUse(raw, windows),
+    windows: windows.length,
+    functions: hotFunctions(profileWindows(raw, windows), 12).functions,
+  };
+}
+
+/**
+ * Where the object's isolate went in the longest round, and while the slowest
+ * changes waited before theirs: windows of the bench's clock moved to the
+ * profile's, which starts at `profileStart` (performance.now(), to within the
+ * inspector's answer to Profiler.start).
+ */
+function roundWindows(
+  raw: CpuProfile,
+  profileStart: number,
+  rounds: RoundTimes,
+  changes: readonly ChangeTimes[],
+  span: Window,
+): Pick<NonNullable<Figures["profile"]>, "longestRound" | "beforeSlowest"> {
+  const onProfile = (from: number, to: number): Window => ({ from: from - profileStart, to: to - profileStart });
+  const longest = rounds.longest(span.from, span.to);
+  return {
+    longestRound: longest && profiled(raw, [onProfile(longest.start, longest.end)]),
+    beforeSlowest: profiled(
+      raw,
+      slowestChanges(changes).map((c) => onProfile(c.ackAt, c.round.start)),
+    ),
+  };
 }
 
 async function measure(context: BenchContext, project: ProjectCopy, label: string, host: ScaleHost): Promise<Figures> {
@@ -217,6 +262,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     // Both codes are profiled alike (the profiler's own cost is in both), so their isolate CPU compares.
     const profiling = options.profile && inspector !== null;
     if (profiling) await inspector.startProfile();
+    const profileStart = performance.now();
+    let rawProfile = null as CpuProfile | null;
     const mark = monitor.mark();
     const probe = startReadProbe(timestampUrl);
     const control = startReadProbe(controlUrl);
@@ -239,6 +286,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         [busyReads, busyControl] = await Promise.all([probe.stop(), control.stop()]);
         if (!profiling) return;
         const raw = await inspector.stopProfile();
+        rawProfile = raw;
         // The whole profile too, for DevTools or a flame graph viewer.
         await mkdir(join(PROJECT_ROOT, "bench-results"), { recursive: true });
         await writeFile(profileFile(label), JSON.stringify(raw));
@@ -252,9 +300,16 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
           ownCpuMs: ownCpuMs(raw),
           workerCpuMs: worker,
           runs: busyRuns(raw, LONG_RUN_MS),
+          longestRound: null,
+          beforeSlowest: null,
         };
       },
     });
+    if (profile && rawProfile && host.rounds)
+      Object.assign(
+        profile,
+        roundWindows(rawProfile, profileStart, host.rounds, load.changes, { from: load.start, to: load.drained }),
+      );
     if (!usage || !busyReads || !busyControl) throw new Error("the push load ended without draining");
     const { byProcess, seconds: usageSeconds } = usage;
     const { start, pushEnd, drained, acceptedTargets: accepted } = load;
@@ -540,6 +595,35 @@ export const scale: Section = {
           `Self time by function (a native call is named with the script function that made it), from Profiler.start/stop through ${options.split ? "the inspector of the process that runs the repository's object (with --split, the object's isolate alone)" : "wrangler's inspector"}, sampled every 0.5 ms.`,
         ],
       });
+    const windowTable = (part: ProfiledWindows, title: string, note: string): Table => ({
+      title: `${title}: ${part.wallMs.toFixed(0)} ms${part.windows > 1 ? ` in ${part.windows} windows` : ""}, the isolate busy ${part.busyMs.toFixed(0)} ms of it (own CPU ${part.ownCpuMs.toFixed(0)} ms)`,
+      columns: [
+        { header: "function", align: "left" },
+        { header: "where", align: "left" },
+        { header: "self ms", digits: 0 },
+        { header: "share %", digits: 1 },
+      ],
+      rows: part.functions.map((f) => [f.name, f.where, f.selfMs, f.share * 100]),
+      notes: [
+        `${note} Windows on the bench's clock moved to the profile's (it starts when the inspector answers Profiler.start). Busy: every sample but idle, gaps included; own CPU: each gap capped at 1 ms, as in the table above. Where busy is far below the window's length, the isolate waited: for I/O (R2, the cache) or for requests.`,
+      ],
+    });
+    if (now.profile?.longestRound)
+      tables.push(
+        windowTable(
+          now.profile.longestRound,
+          `The longest round (${now.longestRound?.ms.toFixed(0)} ms, ${now.longestRound?.files} files)`,
+          "From its start to its end, as the object's publish.round log line gives them.",
+        ),
+      );
+    if (now.profile?.beforeSlowest)
+      tables.push(
+        windowTable(
+          now.profile.beforeSlowest,
+          "Before the slowest 1 %'s rounds",
+          "For each of the slowest 1 % of changes (ack → published at or above its p99), from its acknowledgement to the start of the round that published it; overlapping windows counted once.",
+        ),
+      );
     return {
       tables,
       data: {
