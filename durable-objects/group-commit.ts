@@ -208,6 +208,12 @@ export class GroupCommit {
         logWrites += step.logWrites;
         this.#settle(step.result === "idle" ? askedBefore : 0);
         if (step.result === "idle") {
+          // Nothing to publish: the log entries of the round just published are hashed meanwhile, a slice a
+          // turn, so a change that arrives starts its round at the next step instead of behind them.
+          if (this.#publisher.hashAhead()) {
+            await this.#turns.next();
+            continue;
+          }
           result = { outcome: "idle" };
           break;
         }

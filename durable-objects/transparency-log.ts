@@ -172,6 +172,11 @@ export class TransparencyLog {
     if ((this.#appended?.bytes.length ?? 0) > APPENDED_MAX) this.#appended = null;
   }
 
+  /** Entries appended but not hashed into the tree yet. */
+  unhashed(): number {
+    return this.size() - this.#loadAccumulator().size;
+  }
+
   size(): number {
     return this.#sql
       .exec<{ n: number }>("SELECT IFNULL(MAX(idx) + 1, ?) AS n FROM log_entries", this.history.prunedBelow())
@@ -224,16 +229,21 @@ export class TransparencyLog {
       if (!appended || appended.from + appended.bytes.length <= target) this.#appended = null;
       while (accumulator.size < target) {
         const start = accumulator.size;
+        const end = Math.min(target, start + HASH_READ_ROWS);
         const entries =
-          (appended && kept(appended.from, appended.bytes, start, Math.min(target, start + HASH_READ_ROWS))) ??
+          (appended && kept(appended.from, appended.bytes, start, end)) ??
           this.#sql
             .exec<{ entry: ArrayBuffer }>(
               `SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx ${sqlLimit(HASH_READ_ROWS)}`,
               start,
-              Math.min(target, start + HASH_READ_ROWS),
+              end,
             )
             .toArray()
             .map((row) => new Uint8Array(row.entry));
+        // Entries below the hashed size may be pruned, never those above it: a gap is corrupt storage. Fail
+        // (the alarm retries, the status shows it) rather than hash the wrong tree or loop without progress.
+        if (entries.length !== end - start)
+          throw new Error(`log entries from index ${start} are missing; cannot hash up to ${target}`);
         const nodes: Array<[level: number, index: number, hex: string]> = [];
         for (const entry of entries) {
           if (keep) this.#recent.entries.bytes.push(entry);
@@ -544,10 +554,15 @@ export class TransparencyLog {
       .map((r) => new Uint8Array(r.hash));
   }
 
-  /** The tree's right edge: kept in memory, or read from the stored subtrees of the hashed size. */
+  /**
+   * The tree's right edge: kept in memory, or read from the stored subtrees
+   * of the hashed size, also when that size is not the one kept (a
+   * transaction that hashed was rolled back, or another reader of the same
+   * storage hashed: the tests' logs beside the object's).
+   */
   #loadAccumulator(): MerkleAccumulator {
-    if (!this.#accumulator) {
-      const size = this.#kv.get<number>(HASHED) ?? 0;
+    const size = this.#kv.get<number>(HASHED) ?? 0;
+    if (this.#accumulator?.size !== size) {
       const source = this.#source();
       const peaks =
         size === 0 ? [] : subtreesOfRange(0, size).map((id) => source.subtree(id.level, id.index) as Uint8Array);

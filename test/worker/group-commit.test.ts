@@ -15,10 +15,16 @@ import type { Publisher } from "../../durable-objects/publisher.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Turns } from "../../durable-objects/turns.ts";
 
-/** Changes numbered 1, 2, …; each step publishes every change stored so far. */
-function scriptedPublisher() {
+/**
+ * Changes numbered 1, 2, …; each step publishes every change stored so far.
+ * `unhashed` slices of the log wait to be hashed between rounds (hashAhead).
+ */
+function scriptedPublisher(unhashed = 0) {
   let stored = 0;
   let published = 0;
+  let slices = unhashed;
+  /** The slices still unhashed as each step published. */
+  const slicesAtPublish: number[] = [];
   const publisher = {
     roles: {
       roundActive: () => false,
@@ -28,13 +34,20 @@ function scriptedPublisher() {
     step: async () => {
       if (stored === published) return { result: "idle" as const, staged: 0, logWrites: 0 };
       published = stored;
+      slicesAtPublish.push(slices);
       return { result: "published" as const, staged: 1, logWrites: 0 };
     },
     versions: () => ({ targets: published, snapshot: published, timestamp: published }),
+    hashAhead: () => {
+      if (slices > 0) slices--;
+      return slices > 0;
+    },
   };
   return {
     publisher: publisher as unknown as Publisher,
     store: () => ++stored,
+    slicesLeft: () => slices,
+    slicesAtPublish,
   };
 }
 
@@ -103,6 +116,37 @@ describe("GroupCommit", () => {
     });
   });
 
+  it("hashes the log between rounds a slice a turn; a change stored meanwhile is published at the next step", async () => {
+    await runInDurableObject(env.REPOSITORY.getByName("group-commit-hash-ahead"), async (_i: Repository, state) => {
+      const { publisher, store, slicesLeft, slicesAtPublish } = scriptedPublisher(5);
+      const outcomes: RunOutcome["outcome"][] = [];
+      // Each turn between two slices: the second stores a change, as a push taken between them would.
+      let turns = 0;
+      let second: Promise<unknown> | null = null;
+      const commits = groupCommit(state, publisher, {
+        afterRun: async (result) => {
+          outcomes.push(result.outcome);
+        },
+        turns: {
+          next: async () => {
+            turns++;
+            if (turns === 2) second = commits.publish(store());
+          },
+        },
+      });
+      expect(await commits.publish(store())).toEqual({ targets: 1, snapshot: 1, timestamp: 1 });
+      await vi.waitFor(() => expect(second).not.toBeNull());
+      // The change stored at the second turn is published at the step after it, before the slices left.
+      expect(await second).toEqual({ targets: 2, snapshot: 2, timestamp: 2 });
+      // The first run: publish 1, nothing left, two slices; publish 2, nothing left, three slices (a turn
+      // after each but the last). The change asked for during it makes a second run, which finds nothing.
+      await vi.waitFor(() => expect(outcomes).toEqual(["idle", "idle"]));
+      expect(slicesLeft()).toBe(0);
+      expect(slicesAtPublish).toEqual([5, 3]);
+      expect(turns).toBe(4);
+    });
+  });
+
   it("stops a run once its steps stored LOG_WRITES_PER_INVOCATION log tiles ahead, telling each step what is left", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("group-commit-log-budget"), async (_i: Repository, state) => {
       // A round whose log keeps having full tiles to store: every step stores 100 writes and asks for more.
@@ -114,6 +158,7 @@ describe("GroupCommit", () => {
           return { result: "more" as const, staged: 0, logWrites: 100 };
         },
         versions: () => ({ targets: 0, snapshot: 0, timestamp: 0 }),
+        hashAhead: () => false,
       };
       const outcomes: RunOutcome["outcome"][] = [];
       const spent = new InvocationLog(state.storage.kv);

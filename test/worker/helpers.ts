@@ -1,6 +1,7 @@
 /** Shared setup for the workerd tests: a client wired to the Worker under test. */
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import { expect, vi } from "vitest";
 import type { InvocationSpend } from "../../durable-objects/invocation-budget.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
@@ -236,6 +237,23 @@ export function recentRuns(repo: string): Promise<InvocationSpend[]> {
     env.REPOSITORY.getByName(repo),
     (_i: Repository, state) => state.storage.kv.get<InvocationSpend[]>("publish:recent-invocations") ?? [],
   );
+}
+
+/**
+ * recentRuns once the log has no entry left to hash. A run that published goes on, between rounds, hashing
+ * the entries its round logged (Publisher.hashAhead) and records itself only then, after its callers had
+ * their answer: this lists the run that answered them.
+ */
+export async function runsOnceHashed(repo: string): Promise<InvocationSpend[]> {
+  const unhashed = () =>
+    runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
+      const size = state.storage.sql
+        .exec<{ n: number }>("SELECT IFNULL(MAX(idx) + 1, 0) AS n FROM log_entries")
+        .one().n;
+      return size - (state.storage.kv.get<number>("log-hashed-size") ?? 0);
+    });
+  await vi.waitFor(async () => expect(await unhashed()).toBeLessThanOrEqual(0), { timeout: 60_000, interval: 20 });
+  return recentRuns(repo);
 }
 
 /** The status, problem code and detail an admin request was refused with (throws if it was accepted). */

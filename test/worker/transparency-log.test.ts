@@ -1,7 +1,7 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index.ts";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CosignatureV1Signer, cosign, openCheckpoint, addCosignatures } from "../../src/log/checkpoint.ts";
 import { decodeEntry } from "../../src/log/entry.ts";
 import { leafHashSync, MerkleAccumulator, verifyConsistency, verifyInclusion } from "../../src/log/merkle.ts";
@@ -336,6 +336,40 @@ describe("transparency log", () => {
       expect(log.hashPending()).toMatchObject({ size: stored.size, rootHash: stored.rootHash });
     });
   });
+  it("hashes the files a round logged once publishing is idle, a slice a turn, not in the next round", async () => {
+    const repo = "log-hash-idle";
+    // The bootstrap's round publishes 1,027 files (1,024 bins, targets, snapshot, timestamp), logged once its
+    // timestamp is out: more than two slices for the idle publish loop (Publisher.hashAhead).
+    await bootstrapped(repo, { bins: 1024 });
+    const unhashed = () =>
+      runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => openLog(state, repo).unhashed());
+    await vi.waitFor(async () => expect(await unhashed()).toBe(0), { timeout: 20_000, interval: 50 });
+    await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
+      const stored = rootOfStored(state);
+      expect(stored.size).toBeGreaterThan(1027);
+      expect(openLog(state, repo).hashPending()).toMatchObject({ size: stored.size, rootHash: stored.rootHash });
+    });
+  });
+
+  it("refuses to hash over missing entries (a wrong tree, or a loop), and follows a hashing done by another reader of the same storage", async () => {
+    const repo = "log-gap";
+    await bootstrapped(repo, { bins: 4 });
+    await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
+      const log = openLog(state, repo);
+      const other = openLog(state, repo);
+      const start = log.hashPending().size;
+      state.storage.transactionSync(() =>
+        log.appendMany(Array.from({ length: 10 }, (_, i) => targetEntry(repo, `g/${i}`))),
+      );
+      // `other` hashes five; `log`, whose tree was at `start`, goes on from there, not from `start`.
+      other.hashSome(5);
+      expect(log.unhashed()).toBe(5);
+      state.storage.sql.exec("DELETE FROM log_entries WHERE idx = ?", start + 6);
+      // A fresh reader keeps none of the appended bytes: it reads storage, where index start + 6 is gone.
+      expect(() => openLog(state, repo).hashPending()).toThrow(`log entries from index ${start + 5} are missing`);
+    });
+  });
+
   it("plans full tiles ahead of the checkpoint within a number of writes (aheadWithin): at least one, with the tiles above that it completes", {
     timeout: 120_000,
   }, async () => {
