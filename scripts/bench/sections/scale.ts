@@ -172,6 +172,7 @@ interface Figures {
 
 /** Some windows of the profile: how busy the isolate was in them, and its heaviest functions there. */
 interface ProfiledWindows extends WindowUse {
+  /** The windows asked for (one per change for the slowest 1 %), before overlapping ones are joined. */
   windows: number;
   functions: HotFunction[];
 }
@@ -596,7 +597,7 @@ export const scale: Section = {
         ],
       });
     const windowTable = (part: ProfiledWindows, title: string, note: string): Table => ({
-      title: `${title}: ${part.wallMs.toFixed(0)} ms${part.windows > 1 ? ` in ${part.windows} windows` : ""}, the isolate busy ${part.busyMs.toFixed(0)} ms of it (own CPU ${part.ownCpuMs.toFixed(0)} ms)`,
+      title: `${title}: ${part.wallMs.toFixed(0)} ms${part.windows > 1 ? ` over ${part.windows} changes' waits` : ""}, the isolate busy ${part.busyMs.toFixed(0)} ms of it (own CPU ${part.ownCpuMs.toFixed(0)} ms)`,
       columns: [
         { header: "function", align: "left" },
         { header: "where", align: "left" },
