@@ -23,17 +23,17 @@ import { expiresAt } from "../src/tuf/expiry.ts";
 import { sign } from "../src/tuf/metadata.ts";
 import type { Signer } from "../src/tuf/signer.ts";
 import { snapshot } from "../src/tuf/snapshot.ts";
-import { binTargets, type TargetFile, topLevelTargets } from "../src/tuf/targets.ts";
+import type { TargetFile } from "../src/tuf/targets.ts";
 import { signAssembled, signJoined, versionMember } from "../src/tuf/assembled.ts";
 import { timestamp } from "../src/tuf/timestamp.ts";
 import { encodeMetadataEntry } from "../src/log/entry.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
-import { binExpiry } from "./freshness.ts";
 import { hashBins, type Settings } from "./settings.ts";
 import { PackVersions } from "./pack-versions.ts";
 import { SnapshotParts } from "./snapshot-parts.ts";
-import { type Reservations, RoleTable, type RoleVersion } from "./role-table.ts";
+import { RoleTable, type RoleVersion } from "./role-table.ts";
+import { binHeader, RoleStaging } from "./role-staging.ts";
 import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
@@ -42,8 +42,6 @@ import type { Turns } from "./turns.ts";
 import { FINISH_LOG_WRITES } from "./invocation-budget.ts";
 import { withWriteWindow } from "./write-window.ts";
 import type { SupersededFiles } from "./superseded-files.ts";
-import { PACK_SLOTS, sliceOf, STEP_PACK_BINS, STEP_PACK_BYTES, STEP_PACK_SLICE } from "../src/storage/bin-pack.ts";
-import type { HashBins } from "../src/tuf/hash-bins.ts";
 
 export interface PublisherDeps {
   sql: SqlStorage;
@@ -83,102 +81,10 @@ export const LOG_VERIFIER_TARGET = "tuf-edge/log-verifier-key.txt";
 /** How long a round keeps signing at its start time (see Publisher.#roundTime). */
 const ROUND_TIME_LIMIT_MS = 3_600_000;
 
-/** Roles in a group: read, reserved and assembled in one synchronous block (reserveVersions takes at most 32). */
-const WRITE_CONCURRENCY = 32;
-
-/**
- * Groups whose files are being signed and written at once: R2 writes overlap
- * the assembling of the next groups instead of each group waiting for its
- * slowest write (write-window.ts).
- */
-const GROUPS_IN_FLIGHT = 4;
-
-/**
- * Turns of packed bins being signed and written at once, beside the one being
- * built: at most 3 × TURN_BINS bins' files in memory (bins of 120 KB, 10 M
- * targets in 16,384 bins, make that 46 MB).
- */
-const TURNS_IN_FLIGHT = 2;
-
-/**
- * Most top-level bins one turn of a round reads, reserves and assembles in
- * one synchronous block (whole packs only, so a pack's bins are read and
- * reserved together): one pack's worth. A turn costs a round one wait behind
- * the object's other events, and one SQLite commit; bins per turn, not packs
- * per turn, bound its CPU (tens of milliseconds: mostly the bins' signatures).
- * With 16,384 bins a round's changed bins are spread thin over all 128
- * slices, so a turn takes several small packs.
- */
-const TURN_BINS = PACK_SLOTS;
-
-/** A bin's signed part without its `targets` map (which is assembled from the rows' entries). */
-function binHeader(version: number, expires: string): Record<string, unknown> {
-  const { targets: _, ...header } = binTargets(version, expires, {});
-  return header;
-}
-
 /** The snapshot's signed part without its `meta` map. */
 function snapshotHeader(version: number, expires: string): Record<string, unknown> {
   const { meta: _, ...header } = snapshot(version, expires, []);
   return header;
-}
-
-/** A role's next file, built and being signed. */
-interface RoleFile {
-  name: string;
-  seenSeq: number;
-  version: number;
-  expires: string;
-  file: Promise<{ bytes: Uint8Array<ArrayBuffer> }>;
-}
-
-/** The group's files signed, with their SHA-256: what R2 stores and the roles table records. */
-function signedFiles(group: RoleFile[]) {
-  return Promise.all(
-    group.map(async ({ file, ...role }) => {
-      const { bytes } = await file;
-      return { ...role, bytes, length: bytes.length, sha256: await sha256Hex(bytes) };
-    }),
-  );
-}
-
-function chunked<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/**
- * Packs (from slices()) taken together into turns of at most TURN_BINS bins,
- * in order; a pack is never split (it holds at most PACK_SLOTS = TURN_BINS).
- */
-function turns(packs: readonly string[][]): string[][][] {
-  const out: string[][][] = [];
-  let turn: string[][] = [];
-  let size = 0;
-  for (const pack of packs) {
-    if (size > 0 && size + pack.length > TURN_BINS) {
-      out.push(turn);
-      turn = [];
-      size = 0;
-    }
-    turn.push(pack);
-    size += pack.length;
-  }
-  if (turn.length > 0) out.push(turn);
-  return out;
-}
-
-/** Top-level bins grouped by the pack they go in (their slice of PACK_SLOTS indexes), in index order. */
-function slices(names: readonly string[], bins: HashBins): string[][] {
-  const bySlice = new Map<number, string[]>();
-  for (const name of [...names].sort((a, b) => bins.indexOf(a) - bins.indexOf(b))) {
-    const slice = sliceOf(bins.indexOf(name));
-    const members = bySlice.get(slice);
-    if (members) members.push(name);
-    else bySlice.set(slice, [name]);
-  }
-  return [...bySlice.values()];
 }
 
 /** Outcome of one invocation's worth of publishing. */
@@ -196,12 +102,20 @@ export class Publisher {
   readonly roles: RoleTable;
   readonly #packs: PackVersions;
   readonly #snapshotParts: SnapshotParts;
+  readonly #staging: RoleStaging;
 
   constructor(deps: PublisherDeps) {
     this.#deps = deps;
     this.roles = new RoleTable(deps.sql);
     this.#packs = new PackVersions(deps.sql, this.roles);
     this.#snapshotParts = new SnapshotParts(deps.sql);
+    this.#staging = new RoleStaging({
+      ...deps,
+      roles: this.roles,
+      packs: this.#packs,
+      roundTime: () => this.#roundTime(),
+      logTarget: () => this.storeLogVerifierTarget(),
+    });
   }
 
   /**
@@ -219,7 +133,7 @@ export class Publisher {
       this.#deps.rounds?.started(roles.roundProgress().pending);
     }
     const batch = this.#packs.claimedBatch(budget, hashBins(this.#deps.settings()));
-    if (batch.length > 0) await this.#stage(batch, () => this.#packs.lastBatch(batch));
+    if (batch.length > 0) await this.#staging.stage(batch, () => this.#packs.lastBatch(batch));
     if (roles.hasClaimed()) return { result: "more", staged: batch.length, logWrites: 0 };
     // The log's full tiles since the last checkpoint, stored ahead of it with what is left of the budget:
     // however many entries the round's log gained (an import's batches), its finish stores at most
@@ -253,141 +167,6 @@ export class Publisher {
   }
 
   /**
-   * Signs and stores each claimed role, then records it as staged. Top-level
-   * hash bins all get the round's version for packs (pack-versions.ts) and
-   * are stored as packs, a slice of up to PACK_SLOTS bins per R2 object
-   * (src/storage/bin-pack.ts; `names` holds whole slices,
-   * PackVersions.claimedBatch sees to it); other roles get their own next
-   * version and file. Roles are read, their versions reserved and their files
-   * assembled in one synchronous block per turn: a group of WRITE_CONCURRENCY
-   * other roles, or whole packs of up to TURN_BINS bins in all; their files
-   * are signed and written while the next turns are built (at most
-   * GROUPS_IN_FLIGHT groups or TURNS_IN_FLIGHT turns of packs in flight).
-   * A round whose bins this one step holds (`last()`, asked only of a step of
-   * few bins), at most STEP_PACK_BINS of them and STEP_PACK_BYTES by their
-   * current files, stores them as one step pack instead (#stageStepPack).
-   */
-  async #stage(names: string[], last: () => boolean): Promise<void> {
-    names = await this.#stageOffline(names);
-    const bins = hashBins(this.#deps.settings());
-    const packed = names.filter((name) => bins.indexOf(name) >= 0);
-    const single = names.filter((name) => bins.indexOf(name) < 0);
-    const build = await this.#builder(single.includes("targets"));
-    await withWriteWindow(GROUPS_IN_FLIGHT, async (writes) => {
-      for (const [i, chunk] of chunked(single, WRITE_CONCURRENCY).entries()) {
-        // Each group is one slice: between slices the object answers what waits (pushes, tasks, status).
-        if (i > 0) await this.#deps.turns.next();
-        // Rows are read and the versions reserved with no await in between,
-        // so the bytes and the change sequence they reflect agree.
-        const group = build(chunk, this.roles.reserveVersions(chunk));
-        await writes.add(async () => {
-          const files = await signedFiles(group);
-          await Promise.all(
-            files.map((f) => this.#deps.bucket.putMetadata(`${f.version}.${f.name}.json`, f.bytes, f.sha256)),
-          );
-          this.roles.recordStagedMany(files);
-        });
-      }
-    });
-    if (packed.length === 0) return;
-    const version = this.#packs.version(packed);
-    if (packed.length <= STEP_PACK_BINS && last() && this.roles.publishedBytes(packed) <= STEP_PACK_BYTES) {
-      await this.#stageStepPack(slices(packed, bins).flat(), version, build, bins);
-      return;
-    }
-    await withWriteWindow(TURNS_IN_FLIGHT, async (writes) => {
-      for (const packs of turns(slices(packed, bins))) {
-        await this.#deps.turns.next();
-        // The turn's bins are read and reserved in one statement each, with no await in between.
-        const names = packs.flat();
-        const built = new Map(build(names, this.#packs.reserve(names, version)).map((f) => [f.name, f]));
-        await writes.add(async () => {
-          const stored = await Promise.all(
-            packs.map(async (pack) => {
-              const files = await signedFiles(pack.map((name) => built.get(name) as RoleFile));
-              const slots = files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes }));
-              await this.#deps.bucket.putBinPack(version, bins.suffixLength, slots);
-              return files.map((f) => ({ ...f, packSlice: sliceOf(bins.indexOf(f.name)) }));
-            }),
-          );
-          // Recorded once every pack of the turn is stored; a failed pack leaves the turn's bins claimed,
-          // and the step that retries them takes a new version (pack-versions.ts).
-          this.roles.recordStagedMany(stored.flat());
-        });
-      }
-    });
-  }
-
-  /**
-   * Signs the round's top-level bins `names` (in index order, at most
-   * STEP_PACK_BINS, every bin the round signs) at `version` and stores them as
-   * that version's one step pack (src/storage/bin-pack.ts): one R2 write
-   * however many slices they fall in. They are read, reserved and assembled a
-   * turn of TURN_BINS at a time, as packs are; the pack is written once all
-   * are signed, and they are recorded as staged once it is stored. A failed
-   * write leaves them claimed, and the step that retries them takes a new
-   * version (pack-versions.ts).
-   */
-  async #stageStepPack(
-    names: readonly string[],
-    version: number,
-    build: (chunk: string[], reserved: Reservations) => RoleFile[],
-    bins: HashBins,
-  ): Promise<void> {
-    const signing: ReturnType<typeof signedFiles>[] = [];
-    for (const turn of chunked(names, TURN_BINS)) {
-      await this.#deps.turns.next();
-      signing.push(signedFiles(build(turn, this.#packs.reserve(turn, version))));
-    }
-    const files = (await Promise.all(signing)).flat();
-    await this.#deps.bucket.putStepPack(
-      version,
-      bins.suffixLength,
-      files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes })),
-    );
-    this.roles.recordStagedMany(files.map((f) => ({ ...f, packSlice: STEP_PACK_SLICE })));
-  }
-
-  /**
-   * What builds a group's files: for each role, its version from `reserved`,
-   * its expiry at the round's time, and its file (not yet signed). Delegating
-   * roles and the top-level targets are signed whole; a bin is assembled from
-   * its rows' serialised entries (byte for byte what sign() would make).
-   */
-  async #builder(withTargets: boolean): Promise<(chunk: string[], reserved: Reservations) => RoleFile[]> {
-    const signer = await this.#deps.signer();
-    const now = this.#roundTime();
-    const settings = this.#deps.settings();
-    const bins = hashBins(settings);
-    // Only the top-level targets role lists the log's verifier key.
-    const logTarget = withTargets ? await this.storeLogVerifierTarget() : {};
-    return (chunk, reserved) => {
-      const joined = this.#deps.targets.binsJoined(chunk);
-      return chunk.map((name) => {
-        const reservation = reserved.get(name);
-        if (!reservation) throw new Error(`role ${name} has no row to reserve a version in`);
-        const { version, seq: seenSeq } = reservation;
-        const expires =
-          name === "targets"
-            ? expiresAt(settings.expiry, "targets", now)
-            : binExpiry(now, settings.expiry.bins, Math.max(bins.indexOf(name), 0), bins.count);
-        const own = () => (name === "targets" ? logTarget : this.#deps.targets.binTargets(name));
-        const whole =
-          this.#deps.delegations?.signedRole(name, version, expires, signer, own) ??
-          (name === "targets"
-            ? { ...topLevelTargets(version, expires, bins, { [signer.keyid]: signer.key }), targets: logTarget }
-            : null);
-        const file = whole
-          ? sign(whole, [signer])
-          : signJoined(binHeader(version, expires), "targets", joined.get(name) ?? { canonical: "", json: "" }, [
-              signer,
-            ]);
-        return { name, seenSeq, version, expires, file };
-      });
-    };
-  }
-
-  /**
    * Signs and stores version 1 of every top-level hash bin, at bootstrap: one
    * empty bin, one signature and one R2 write for all of them, since a bin's
    * signed part names no role (RepositoryBucket.getMetadata serves it as each
@@ -399,32 +178,6 @@ export class Publisher {
     const sha256 = await sha256Hex(bytes);
     await this.#deps.bucket.putEmptyBin(bytes, sha256);
     return { version: 1, expires, length: bytes.length, sha256 };
-  }
-
-  /**
-   * Stores the owners' newest version of each offline role among `names`
-   * exactly as they signed it, under its own version number (never one the
-   * service reserves), and records it as staged; returns the other names.
-   */
-  async #stageOffline(names: string[]): Promise<string[]> {
-    const online: string[] = [];
-    for (const name of names) {
-      const file = this.#deps.delegations?.offlineFile(name);
-      if (!file) {
-        online.push(name);
-        continue;
-      }
-      // Read with the file, no await between: the change sequence its bytes reflect.
-      const seenSeq = this.roles.seq(name);
-      const sha256 = await sha256Hex(file.bytes);
-      await this.#deps.bucket.putMetadata(`${file.version}.${name}.json`, file.bytes, sha256);
-      this.roles.recordStaged(
-        name,
-        { version: file.version, expires: file.expires, length: file.bytes.length, sha256 },
-        seenSeq,
-      );
-    }
-    return online;
   }
 
   /** Stores the log's verifier key as a target file; returns the top-level targets map that lists it (a draft of targets lists it too). */
