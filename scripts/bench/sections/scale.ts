@@ -32,6 +32,7 @@ import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { type CpuProfile, type HotFunction, hotFunctions, ownCpuMs } from "../inspector.ts";
 import { type BusyRuns, busyRuns } from "../busy-runs.ts";
+import { longestStretches, type Stretch } from "../js-stretches.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
 import { profileWindows, type Window, type WindowUse, windowUse } from "../profile-windows.ts";
 import { type ChangeTimes, type RoundTimes, slowestChanges } from "../round-times.ts";
@@ -162,6 +163,8 @@ interface Figures {
     ownCpuMs: number;
     workerCpuMs: number | null;
     runs: BusyRuns;
+    /** The longest stretches of JavaScript (js-stretches.ts): what a request that arrives meanwhile waits behind. */
+    stretches: Stretch[];
     functions: HotFunction[];
     /** The isolate during the longest round (a bundle the bench started), or null. */
     longestRound: ProfiledWindows | null;
@@ -301,6 +304,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
           ownCpuMs: ownCpuMs(raw),
           workerCpuMs: worker,
           runs: busyRuns(raw, LONG_RUN_MS),
+          stretches: longestStretches(raw, 12),
           longestRound: null,
           beforeSlowest: null,
         };
@@ -594,6 +598,21 @@ export const scale: Section = {
         rows: now.profile.functions.map((f) => [f.name, f.where, f.selfMs, f.share * 100]),
         notes: [
           `Self time by function (a native call is named with the script function that made it), from Profiler.start/stop through ${options.split ? "the inspector of the process that runs the repository's object (with --split, the object's isolate alone)" : "wrangler's inspector"}, sampled every 0.5 ms.`,
+        ],
+      });
+    if (now.profile?.stretches?.length)
+      tables.push({
+        title: "The longest stretches of JavaScript while pushing and draining (this code)",
+        columns: [
+          { header: "at, s", digits: 1 },
+          { header: "own CPU ms", digits: 1 },
+          { header: "wall ms", digits: 1 },
+          { header: "heaviest path", align: "left" },
+          { header: "its ms", digits: 1 },
+        ],
+        rows: now.profile.stretches.map((s) => [s.atMs / 1000, s.ownCpuMs, s.wallMs, s.path, s.pathMs]),
+        notes: [
+          "A stretch: consecutive samples of the profile above with a script on the stack (the garbage collector included), broken by an idle sample or one of the runtime's own work between two events (scripts/bench/js-stretches.ts). workerd takes a request only between two events, so one that arrives during a stretch waits for the event under way; two events back to back with no sample between them make one stretch, so each is an upper bound of one synchronous block. At: from the profile's start. Own CPU: each sample's time capped at 1 ms; wall: gaps included. Heaviest path: the outermost three frames with the most own CPU in it.",
         ],
       });
     const windowTable = (part: ProfiledWindows, title: string, note: string): Table => ({
