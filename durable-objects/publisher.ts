@@ -3,7 +3,8 @@
  * TUF specification needs for clients never to see a broken repository:
  *
  *   1. every changed bin (and targets, if it changed) is signed with a fresh
- *      version and stored under its consistent-snapshot name  ("staged");
+ *      version and stored under its consistent-snapshot name ("staged":
+ *      role-staging.ts);
  *   2. a snapshot listing the staged and published versions is stored;
  *   3. any new root version is stored;
  *   4. timestamp.json, pointing at that snapshot, is stored last;
