@@ -1,0 +1,144 @@
+/**
+ * The targets table's layout, measured in Node's SQLite on the machine's
+ * tmpfs (not workerd: a question for a future migration, asked cheaply):
+ * today's rowid table (path primary key, an index on bin) against one
+ * clustered by bin (WITHOUT ROWID, primary key (bin, path), a unique index
+ * on path). For each, N random targets in 16,384 bins, then, on a fresh
+ * connection with SQLite's default page cache (2 MB, as the object's):
+ *   - bins read as a round reads them (TargetsIndex.binsJoined's statement:
+ *     each bin's entries joined in path order), 128 random bins a transaction;
+ *   - new targets written as pushes write them, 100 a transaction.
+ *
+ *   node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR]
+ *
+ * Prints µs per bin read and per target written, and clustered ÷ today.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { parseArgs } from "node:util";
+
+const BINS = 16_384;
+const READ_TRANSACTIONS = 40;
+const BINS_PER_READ = 128;
+const WRITE_TRANSACTIONS = 100;
+const TARGETS_PER_WRITE = 100;
+
+const LAYOUTS = {
+  today: `CREATE TABLE targets (path TEXT PRIMARY KEY, bin TEXT NOT NULL, length INTEGER NOT NULL, hashes TEXT NOT NULL,
+             custom TEXT, entry_canonical TEXT, entry_json TEXT);
+           CREATE INDEX targets_by_bin ON targets (bin);`,
+  clustered: `CREATE TABLE targets (bin TEXT NOT NULL, path TEXT NOT NULL, length INTEGER NOT NULL, hashes TEXT NOT NULL,
+             custom TEXT, entry_canonical TEXT, entry_json TEXT, PRIMARY KEY (bin, path)) WITHOUT ROWID;
+           CREATE UNIQUE INDEX targets_by_path ON targets (path);`,
+} as const;
+type Layout = keyof typeof LAYOUTS;
+
+const INSERT =
+  "INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json) VALUES (?, ?, ?, ?, NULL, ?, '')";
+const JOINED = `SELECT bin, group_concat(entry_canonical, ',' ORDER BY path) AS canonical
+  FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`;
+
+/** A random target's row: an npm-like path, its bin by SHA-256, and an entry of the usual size. */
+function randomTarget(): [string, string, number, string, string] {
+  const path = `pkg-${randomBytes(6).toString("hex")}/pkg-${randomBytes(3).toString("hex")}-1.0.${randomBytes(1)[0]}.tgz`;
+  const bin = Number.parseInt(createHash("sha256").update(path).digest("hex").slice(0, 4), 16) % BINS;
+  const hashes = JSON.stringify({ sha256: randomBytes(32).toString("hex") });
+  return [
+    path,
+    `bins-${bin.toString(16).padStart(4, "0")}`,
+    12_345,
+    hashes,
+    `"${path}":{"hashes":${hashes},"length":12345}`,
+  ];
+}
+
+function randomBins(count: number): string[] {
+  return Array.from(
+    { length: count },
+    () =>
+      `bins-${Math.floor(Math.random() * BINS)
+        .toString(16)
+        .padStart(4, "0")}`,
+  );
+}
+
+function inTransaction(db: DatabaseSync, work: () => void): void {
+  db.exec("BEGIN");
+  work();
+  db.exec("COMMIT");
+}
+
+function measure(layout: Layout, targets: number, dir: string): { readUs: number; writeUs: number } {
+  const file = join(dir, `tuf-edge-targets-layout-${layout}-${process.pid}.db`);
+  const remove = () => {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+  };
+  remove();
+  try {
+    const fill = new DatabaseSync(file);
+    fill.exec("PRAGMA journal_mode = WAL");
+    fill.exec(LAYOUTS[layout]);
+    const insert = fill.prepare(INSERT);
+    for (let i = 0; i < targets; i += 10_000)
+      inTransaction(fill, () => {
+        for (let j = i; j < Math.min(targets, i + 10_000); j++) insert.run(...randomTarget());
+      });
+    fill.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    fill.close();
+
+    const db = new DatabaseSync(file);
+    const joined = db.prepare(JOINED);
+    let started = performance.now();
+    for (let r = 0; r < READ_TRANSACTIONS; r++)
+      inTransaction(db, () => joined.all(JSON.stringify(randomBins(BINS_PER_READ).sort())));
+    const readUs = ((performance.now() - started) * 1000) / (READ_TRANSACTIONS * BINS_PER_READ);
+    const write = db.prepare(INSERT);
+    started = performance.now();
+    for (let w = 0; w < WRITE_TRANSACTIONS; w++)
+      inTransaction(db, () => {
+        for (let t = 0; t < TARGETS_PER_WRITE; t++) write.run(...randomTarget());
+      });
+    const writeUs = ((performance.now() - started) * 1000) / (WRITE_TRANSACTIONS * TARGETS_PER_WRITE);
+    db.close();
+    return { readUs, writeUs };
+  } finally {
+    remove();
+  }
+}
+
+const { values } = parseArgs({
+  options: {
+    targets: { type: "string", multiple: true, default: ["100000", "1000000"] },
+    dir: { type: "string", default: "/dev/shm" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (values.help) {
+  console.log(`usage: node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR]
+
+Today's targets table against one clustered by bin, in Node's SQLite, with N
+random targets in 16,384 bins (default 100,000 and 1,000,000), in DIR (default
+/dev/shm): µs per bin read as a round joins it, µs per target written as pushes
+write them, and clustered ÷ today.`);
+  process.exit(0);
+}
+const f = (x: number) => x.toFixed(1).padStart(9);
+console.log("| targets | layout | bin read, µs | target written, µs | read + written, µs |");
+console.log("|--:|:--|--:|--:|--:|");
+for (const text of values.targets) {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--targets takes a positive integer, not ${text}`);
+  const today = measure("today", n, values.dir);
+  const clustered = measure("clustered", n, values.dir);
+  for (const [name, m] of [
+    ["today", today],
+    ["clustered", clustered],
+  ] as const)
+    console.log(`| ${n} | ${name} | ${f(m.readUs)} | ${f(m.writeUs)} | ${f(m.readUs + m.writeUs)} |`);
+  const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(9);
+  console.log(
+    `| ${n} | clustered ÷ today | ${ratio(clustered.readUs, today.readUs)} | ${ratio(clustered.writeUs, today.writeUs)} | ${ratio(clustered.readUs + clustered.writeUs, today.readUs + today.writeUs)} |`,
+  );
+}
