@@ -1,9 +1,12 @@
 /**
  * The targets table's layout, measured in Node's SQLite on the machine's
- * tmpfs (not workerd: a question for a future migration, asked cheaply):
- * today's rowid table (path primary key, an index on bin) against one
- * clustered by bin (WITHOUT ROWID, primary key (bin, path), a unique index
- * on path). For each, N random targets in 16,384 bins, then, on a fresh
+ * tmpfs (not workerd: a question for a migration, asked cheaply): the
+ * rowid table (path primary key) with an index on bin alone, as before
+ * migration 26; the same table with the index on bin that holds what a
+ * round joins (bin, path, entry_canonical, entry_json), as from migration
+ * 26 on; and a table clustered by bin (WITHOUT ROWID, primary key (bin,
+ * path), a unique index on path). For each, N random targets in 16,384
+ * bins, then, on a fresh
  * connection with SQLite's default page cache (2 MB, as the object's):
  *   - bins read as a round reads them (TargetsIndex.binsJoined's statement:
  *     each bin's entries joined in path order), 128 random bins a transaction;
@@ -11,7 +14,8 @@
  *
  *   node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR]
  *
- * Prints µs per bin read and per target written, and clustered ÷ today.
+ * Prints µs per bin read and per target written, the database's bytes per
+ * target, and each layout ÷ the one before migration 26.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
@@ -25,11 +29,13 @@ const BINS_PER_READ = 128;
 const WRITE_TRANSACTIONS = 100;
 const TARGETS_PER_WRITE = 100;
 
+const TABLE = `CREATE TABLE targets (path TEXT PRIMARY KEY, bin TEXT NOT NULL, length INTEGER NOT NULL,
+  hashes TEXT NOT NULL, custom TEXT, entry_canonical TEXT, entry_json TEXT);`;
 const LAYOUTS = {
-  today: `CREATE TABLE targets (path TEXT PRIMARY KEY, bin TEXT NOT NULL, length INTEGER NOT NULL, hashes TEXT NOT NULL,
-             custom TEXT, entry_canonical TEXT, entry_json TEXT);
-           CREATE INDEX targets_by_bin ON targets (bin);`,
-  clustered: `CREATE TABLE targets (bin TEXT NOT NULL, path TEXT NOT NULL, length INTEGER NOT NULL, hashes TEXT NOT NULL,
+  "bin index (before 26)": `${TABLE} CREATE INDEX targets_by_bin ON targets (bin);`,
+  "entries in the bin index (26)": `${TABLE}
+           CREATE INDEX targets_by_bin ON targets (bin, path, entry_canonical, entry_json);`,
+  "clustered by bin": `CREATE TABLE targets (bin TEXT NOT NULL, path TEXT NOT NULL, length INTEGER NOT NULL, hashes TEXT NOT NULL,
              custom TEXT, entry_canonical TEXT, entry_json TEXT, PRIMARY KEY (bin, path)) WITHOUT ROWID;
            CREATE UNIQUE INDEX targets_by_path ON targets (path);`,
 } as const;
@@ -70,8 +76,12 @@ function inTransaction(db: DatabaseSync, work: () => void): void {
   db.exec("COMMIT");
 }
 
-function measure(layout: Layout, targets: number, dir: string): { readUs: number; writeUs: number } {
-  const file = join(dir, `tuf-edge-targets-layout-${layout}-${process.pid}.db`);
+function measure(
+  layout: Layout,
+  targets: number,
+  dir: string,
+): { readUs: number; writeUs: number; bytesPerTarget: number } {
+  const file = join(dir, `tuf-edge-targets-layout-${Object.keys(LAYOUTS).indexOf(layout)}-${process.pid}.db`);
   const remove = () => {
     for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
   };
@@ -86,6 +96,11 @@ function measure(layout: Layout, targets: number, dir: string): { readUs: number
         for (let j = i; j < Math.min(targets, i + 10_000); j++) insert.run(...randomTarget());
       });
     fill.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    const pages = fill
+      .prepare("SELECT page_count - freelist_count AS used FROM pragma_page_count, pragma_freelist_count")
+      .get() as { used: number };
+    const page = fill.prepare("PRAGMA page_size").get() as { page_size: number };
+    const bytesPerTarget = (pages.used * page.page_size) / targets;
     fill.close();
 
     const db = new DatabaseSync(file);
@@ -102,7 +117,7 @@ function measure(layout: Layout, targets: number, dir: string): { readUs: number
       });
     const writeUs = ((performance.now() - started) * 1000) / (WRITE_TRANSACTIONS * TARGETS_PER_WRITE);
     db.close();
-    return { readUs, writeUs };
+    return { readUs, writeUs, bytesPerTarget };
   } finally {
     remove();
   }
@@ -118,27 +133,31 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR]
 
-Today's targets table against one clustered by bin, in Node's SQLite, with N
-random targets in 16,384 bins (default 100,000 and 1,000,000), in DIR (default
-/dev/shm): µs per bin read as a round joins it, µs per target written as pushes
-write them, and clustered ÷ today.`);
+Layouts of the targets table in Node's SQLite, with N random targets in
+16,384 bins (default 100,000 and 1,000,000), in DIR (default /dev/shm): the
+index on bin alone (before migration 26), the bin index holding the entries
+(migration 26), and a table clustered by bin. For each: µs per bin read as a
+round joins it, µs per target written as pushes write them, the database's
+bytes per target, and each ÷ the layout before migration 26.`);
   process.exit(0);
 }
 const f = (x: number) => x.toFixed(1).padStart(9);
-console.log("| targets | layout | bin read, µs | target written, µs | read + written, µs |");
-console.log("|--:|:--|--:|--:|--:|");
+const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(9);
+console.log("| targets | layout | bin read, µs | target written, µs | read + written, µs | bytes per target |");
+console.log("|--:|:--|--:|--:|--:|--:|");
 for (const text of values.targets) {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--targets takes a positive integer, not ${text}`);
-  const today = measure("today", n, values.dir);
-  const clustered = measure("clustered", n, values.dir);
-  for (const [name, m] of [
-    ["today", today],
-    ["clustered", clustered],
-  ] as const)
-    console.log(`| ${n} | ${name} | ${f(m.readUs)} | ${f(m.writeUs)} | ${f(m.readUs + m.writeUs)} |`);
-  const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(9);
-  console.log(
-    `| ${n} | clustered ÷ today | ${ratio(clustered.readUs, today.readUs)} | ${ratio(clustered.writeUs, today.writeUs)} | ${ratio(clustered.readUs + clustered.writeUs, today.readUs + today.writeUs)} |`,
-  );
+  const measured = (Object.keys(LAYOUTS) as Layout[]).map((layout) => ({ layout, m: measure(layout, n, values.dir) }));
+  for (const { layout, m } of measured)
+    console.log(
+      `| ${n} | ${layout} | ${f(m.readUs)} | ${f(m.writeUs)} | ${f(m.readUs + m.writeUs)} | ${f(m.bytesPerTarget)} |`,
+    );
+  const [first, ...others] = measured;
+  if (!first) continue;
+  const b = first.m;
+  for (const { layout, m } of others)
+    console.log(
+      `| ${n} | ${layout} ÷ ${first.layout} | ${ratio(m.readUs, b.readUs)} | ${ratio(m.writeUs, b.writeUs)} | ${ratio(m.readUs + m.writeUs, b.readUs + b.writeUs)} | ${ratio(m.bytesPerTarget, b.bytesPerTarget)} |`,
+    );
 }
