@@ -54,6 +54,14 @@ export interface Assignment {
   offline?: string;
 }
 
+/**
+ * Targets a change of the tree reads at a time as it moves them: the rows
+ * are read a page at a time in path order, so a repository of any size
+ * never has its targets in the heap at once (128 MB per isolate), only a
+ * page of them and the roles they touch.
+ */
+export const REASSIGN_PAGE = 4_096;
+
 export class Delegations {
   readonly #sql: SqlStorage;
   readonly #topBins: () => HashBins;
@@ -62,11 +70,22 @@ export class Delegations {
   /** The roles the offline delegations' owners sign: their versions and the checks they pass (offline-roles.ts). */
   readonly offline: OfflineRoles;
 
-  constructor(deps: { sql: SqlStorage; transaction: <T>(fn: () => T) => T; topBins: () => HashBins }) {
-    const { sql, transaction, topBins } = deps;
+  readonly #page: number;
+
+  constructor(deps: {
+    sql: SqlStorage;
+    transaction: <T>(fn: () => T) => T;
+    topBins: () => HashBins;
+    /** Targets read at a time when a change moves them (REASSIGN_PAGE; smaller in tests). */
+    reassignPage?: number;
+  }) {
+    const { sql, transaction, topBins, reassignPage = REASSIGN_PAGE } = deps;
+    if (!Number.isSafeInteger(reassignPage) || reassignPage < 1)
+      throw new RangeError(`reassignPage must be a positive integer, not ${reassignPage}`);
     this.#sql = sql;
     this.#transaction = transaction;
     this.#topBins = topBins;
+    this.#page = reassignPage;
     this.#tree = new DelegationTree(sql);
     this.offline = new OfflineRoles({ sql, transaction, tree: this.#tree, assign: (path) => this.assign(path) });
   }
@@ -274,22 +293,37 @@ export class Delegations {
     }
   }
 
-  /** Moves targets whose role changed; returns the roles they left and joined. Throws Refused if one cannot be placed. */
-  #reassign(): string[] {
-    const touched: string[] = [];
+  /**
+   * Moves targets whose role changed; returns the roles they left and joined. Throws Refused if one cannot be placed.
+   * The targets are read a page at a time (REASSIGN_PAGE), each after the last path of the page before: a
+   * move changes a row's bin, never its path, so no row is read twice or skipped.
+   */
+  #reassign(): Set<string> {
+    const touched = new Set<string>();
     const place = (path: string, from: string): string | null => {
       const to = this.assign(path);
       if (to.unclaimable)
         throw new Refused(failure(409, "ambiguous_delegation", `target "${path}": ${to.unclaimable}`));
       if (to.bin === from) return null;
       if (to.offline) throw new Refused(offlineNamespace(to.offline, path));
-      touched.push(from, to.bin);
+      touched.add(from).add(to.bin);
       return to.bin;
     };
-    const rows = this.#sql.exec<{ path: string; bin: string }>("SELECT path, bin FROM targets").toArray();
-    for (const { path, bin } of rows) {
-      const to = place(path, bin);
-      if (to) this.#sql.exec("UPDATE targets SET bin = ? WHERE path = ?", to, path);
+    const columns = "SELECT path, bin FROM targets";
+    const order = `ORDER BY path LIMIT ${this.#page}`;
+    for (let after: string | null = null; ; ) {
+      const rows = (
+        after === null
+          ? this.#sql.exec<{ path: string; bin: string }>(`${columns} ${order}`)
+          : this.#sql.exec<{ path: string; bin: string }>(`${columns} WHERE path > ? ${order}`, after)
+      ).toArray();
+      for (const { path, bin } of rows) {
+        const to = place(path, bin);
+        if (to) this.#sql.exec("UPDATE targets SET bin = ? WHERE path = ?", to, path);
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < this.#page) break;
+      after = last.path;
     }
     const held = this.#sql
       .exec<{ path: string; target: string }>("SELECT path, target FROM quarantine WHERE state = 'held'")
