@@ -15,6 +15,12 @@
  *
  * The last column divides the largest size's figure by the smallest's: 1.0
  * is flat, 100 would grow with the repository.
+ *
+ * At the largest size, a delegation is added (a namespace none of the
+ * targets is in): the change reads every target to find those it moves.
+ * Its time, and how far the Worker's workerd rose above its resident set
+ * before it (VmHWM, reset first): a change that held every target in the
+ * heap at once would show here.
  */
 import { stat } from "node:fs/promises";
 import { defined } from "../../lib/defined.ts";
@@ -37,6 +43,14 @@ const REPO = "bench-growth";
 const DEFAULT_PUSH_RATE = 500;
 /** A Durable Object's SQLite storage limit on the platform (10 GB). */
 const SQLITE_LIMIT_BYTES = 10e9;
+
+/** A delegation added at the largest size. */
+interface DelegationChange {
+  listed: number;
+  seconds: number;
+  /** The Worker's workerd: its peak resident set during the change less its resident set before, MiB. */
+  peakRiseMiB: number | null;
+}
 
 interface Point {
   targets: number;
@@ -104,6 +118,23 @@ function storageTable(points: Point[]): Table {
   };
 }
 
+function delegationTable(change: DelegationChange): Table {
+  return {
+    title: `Growth: a delegation added at ${change.listed.toLocaleString("en-US")} targets`,
+    columns: [
+      { header: "figure", align: "left" },
+      { header: "value", digits: 1 },
+    ],
+    rows: [
+      ["POST …/admin/delegations until published, s", change.seconds],
+      ["the Worker's workerd: peak resident set above the one before, MiB", change.peakRiseMiB],
+    ],
+    notes: [
+      "A delegation for a namespace none of the targets is in (growth-namespace/*), added through the admin API: the change reads every target to find those another role now claims (none here), then publishes. Peak: VmHWM of the workerd process that runs the object, reset just before the request, less its resident set then; – where the kernel refused the reset.",
+    ],
+  };
+}
+
 export const growth: Section = {
   name: "growth",
   title: "Growth: one push's cost at a hundredth, a tenth and all of --import targets",
@@ -124,6 +155,7 @@ export const growth: Section = {
     const { url: front } = await loadFront(bench, options.direct);
     const inspector = await connectInspector(bench.instance.pid, base);
     const points: Point[] = [];
+    let delegation: DelegationChange | null = null;
     try {
       const client = bench.client(REPO);
       log(`growth: bootstrapping ${fmt(options.bins)} bins`);
@@ -193,6 +225,21 @@ export const growth: Section = {
           `  ${fmt(size)} targets: ack p99 ${point.ackMs.p99.toFixed(0)} ms, ack→published p99 ${point.ackToPublishedMs.p99.toFixed(0)} ms, ${point.cpuMsPerTarget.toFixed(2)} ms CPU per pushed target`,
         );
       }
+      log(`growth: adding a delegation at ${fmt(defined(points.at(-1)).listed)} targets`);
+      monitor.resetPeak();
+      const before = monitor.rss;
+      const started = performance.now();
+      await client.addDelegation({ name: "growth-namespace", paths: ["growth-namespace/*"] });
+      const changeSeconds = (performance.now() - started) / 1000;
+      monitor.sample();
+      delegation = {
+        listed: defined(points.at(-1)).listed,
+        seconds: changeSeconds,
+        peakRiseMiB: before === null || !monitor.resettable ? null : (monitor.peakHwm - before) / MiB,
+      };
+      log(
+        `  added in ${changeSeconds.toFixed(1)} s; peak resident set ${delegation.peakRiseMiB?.toFixed(0) ?? "?"} MiB above before`,
+      );
     } finally {
       inspector?.close();
       monitor.stop();
@@ -237,8 +284,9 @@ export const growth: Section = {
           ],
         },
         storageTable(points),
+        ...(delegation ? [delegationTable(delegation)] : []),
       ],
-      data: { bins: options.bins, rate, seconds, points },
+      data: { bins: options.bins, rate, seconds, points, delegation },
     };
   },
 };
