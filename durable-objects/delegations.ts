@@ -311,17 +311,18 @@ export class Delegations {
     };
     const columns = "SELECT path, bin FROM targets";
     const order = `ORDER BY path LIMIT ${this.#page}`;
+    type Row = { path: string; bin: string };
     for (let after: string | null = null; ; ) {
-      const rows = (
+      const rows: Row[] = (
         after === null
-          ? this.#sql.exec<{ path: string; bin: string }>(`${columns} ${order}`)
-          : this.#sql.exec<{ path: string; bin: string }>(`${columns} WHERE path > ? ${order}`, after)
+          ? this.#sql.exec<Row>(`${columns} ${order}`)
+          : this.#sql.exec<Row>(`${columns} WHERE path > ? ${order}`, after)
       ).toArray();
       for (const { path, bin } of rows) {
         const to = place(path, bin);
         if (to) this.#sql.exec("UPDATE targets SET bin = ? WHERE path = ?", to, path);
       }
-      const last = rows.at(-1);
+      const last: Row | undefined = rows.at(-1);
       if (!last || rows.length < this.#page) break;
       after = last.path;
     }

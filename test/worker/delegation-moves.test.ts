@@ -47,7 +47,7 @@ describe("a delegation change moves the targets a page at a time", () => {
         reassignPage: PAGE,
       });
       const added = delegations.add(
-        { name: "acme", parent: "targets", paths: ["@acme/*"], terminating: false },
+        { name: "acme", parent: "targets", paths: ["@acme/*"], signing: "online", terminating: false },
         1_000,
         Date.now(),
       );
