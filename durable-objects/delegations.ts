@@ -41,6 +41,7 @@ import { clientsMayDisagree, isDelegatedPathWithDigest } from "../src/tuf/delega
 import { HashBins } from "../src/tuf/hash-bins.ts";
 import type { Targets } from "../src/tuf/targets.ts";
 import { CATCH_ALL_ROLE, type ShapeRequest, signedShape } from "./delegation-shapes.ts";
+import { type Scan, scansForAdded, scansForRemoved } from "./delegation-reach.ts";
 import { type Delegation, DelegationTree, innerBins, type OfflineOwners } from "./delegation-tree.ts";
 import { OFFLINE_ROLE_NAMES, OfflineRoles, type OfflineVersion } from "./offline-roles.ts";
 import { Refused, refusedOr } from "./refused.ts";
@@ -206,7 +207,7 @@ export class Delegations {
   ): Failure | { touched: string[] } {
     const refused = this.#tree.refusalToAdd(spec);
     if (refused) return refused;
-    return this.#change(seq, () => {
+    return this.#change(seq, scansForAdded(spec), () => {
       const siblings = this.#tree.children(spec.parent);
       const position = Math.min(spec.position ?? siblings.length, siblings.length);
       this.#sql.exec(
@@ -253,7 +254,8 @@ export class Delegations {
         `delegation "${name}" delegates to ${nested.map((d) => `"${d.name}"`).join(", ")}: remove those first`,
       );
     }
-    return this.#change(seq, () => {
+    const roles = [name, ...(delegation.bins?.names() ?? [])];
+    return this.#change(seq, scansForRemoved(roles), () => {
       const { position } = this.#sql
         .exec<{ position: number }>("DELETE FROM delegations WHERE name = ? RETURNING position", name)
         .one();
@@ -263,16 +265,17 @@ export class Delegations {
         position,
       );
       // Its roles stay in the snapshot (clients refuse a snapshot that drops one), re-signed empty.
-      return [delegation.parent, name, ...(delegation.bins?.names() ?? [])];
+      return [delegation.parent, ...roles];
     });
   }
 
   /**
-   * Runs a change of the tree in one transaction, then moves every target
-   * (and held quarantined entry) to the role that claims it now. A target
-   * that no role can hold refuses the whole change (nothing is written).
+   * Runs a change of the tree in one transaction, then moves every target it
+   * can move (`reach`: delegation-reach.ts) and every held quarantined entry
+   * to the role that claims it now. A target that no role can hold refuses
+   * the whole change (nothing is written).
    */
-  #change(seq: number, write: () => string[]): Failure | { touched: string[] } {
+  #change(seq: number, reach: Scan[], write: () => string[]): Failure | { touched: string[] } {
     try {
       return refusedOr(() =>
         this.#transaction(() => {
@@ -281,7 +284,7 @@ export class Delegations {
           for (const name of touched) {
             this.#sql.exec("INSERT OR IGNORE INTO roles (name, dirty, seq) VALUES (?, 1, ?)", name, seq);
           }
-          for (const moved of this.#reassign()) touched.add(moved);
+          for (const moved of this.#reassign(reach)) touched.add(moved);
           for (const name of touched) {
             this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
           }
@@ -294,11 +297,12 @@ export class Delegations {
   }
 
   /**
-   * Moves targets whose role changed; returns the roles they left and joined. Throws Refused if one cannot be placed.
-   * The targets are read a page at a time (REASSIGN_PAGE), each after the last path of the page before: a
-   * move changes a row's bin, never its path, so no row is read twice or skipped.
+   * Moves the targets in `reach` whose role changed; returns the roles they left and joined. Throws Refused if one
+   * cannot be placed. Each scan's rows are read a page at a time (REASSIGN_PAGE) in path order, each page after the
+   * last path of the one before: a move changes a row's bin, never its path, so no row is read twice or skipped
+   * (scans may overlap: a row read again is already where it belongs).
    */
-  #reassign(): Set<string> {
+  #reassign(reach: Scan[]): Set<string> {
     const touched = new Set<string>();
     const place = (path: string, from: string): string | null => {
       const to = this.assign(path);
@@ -309,22 +313,19 @@ export class Delegations {
       touched.add(from).add(to.bin);
       return to.bin;
     };
-    const columns = "SELECT path, bin FROM targets";
-    const order = `ORDER BY path LIMIT ${this.#page}`;
     type Row = { path: string; bin: string };
-    for (let after: string | null = null; ; ) {
-      const rows: Row[] = (
-        after === null
-          ? this.#sql.exec<Row>(`${columns} ${order}`)
-          : this.#sql.exec<Row>(`${columns} WHERE path > ? ${order}`, after)
-      ).toArray();
-      for (const { path, bin } of rows) {
-        const to = place(path, bin);
-        if (to) this.#sql.exec("UPDATE targets SET bin = ? WHERE path = ?", to, path);
+    for (const { where, bindings } of reach) {
+      const page = `SELECT path, bin FROM targets WHERE (${where}) AND path > ? ORDER BY path LIMIT ${this.#page}`;
+      for (let after = ""; ; ) {
+        const rows: Row[] = this.#sql.exec<Row>(page, ...bindings, after).toArray();
+        for (const { path, bin } of rows) {
+          const to = place(path, bin);
+          if (to) this.#sql.exec("UPDATE targets SET bin = ? WHERE path = ?", to, path);
+        }
+        const last: Row | undefined = rows.at(-1);
+        if (!last || rows.length < this.#page) break;
+        after = last.path;
       }
-      const last: Row | undefined = rows.at(-1);
-      if (!last || rows.length < this.#page) break;
-      after = last.path;
     }
     const held = this.#sql
       .exec<{ path: string; target: string }>("SELECT path, target FROM quarantine WHERE state = 'held'")

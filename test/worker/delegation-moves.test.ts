@@ -1,79 +1,200 @@
 /**
- * A change of the delegation tree moves every target to the role that now
- * claims it. The targets are read a page at a time in path order
- * (Delegations.#reassign, REASSIGN_PAGE), never all at once: at 1,000,000
- * targets the whole table as objects in the heap outgrows the isolate's
- * 128 MB. Here the page is three rows, the repository holds ten targets, and
- * the change is made on the object's real SQLite with every statement
- * recorded: every read of `targets` is a page (a LIMIT, in path order from
- * the path index, with no sort of the whole table), and every target lands
- * where assign() says, across the pages' edges.
+ * A change of the delegation tree moves the targets it can move
+ * (delegation-reach.ts) to the role that now claims them, reading them a
+ * page at a time in path order (Delegations.#reassign, REASSIGN_PAGE), never
+ * all at once: at 1,000,000 targets the whole table as objects in the heap
+ * outgrows the isolate's 128 MB, and reading every target for a namespace
+ * of a few took 12 s. Here the page is three rows and each change is made
+ * on the object's real SQLite with every statement recorded: each read of
+ * `targets` is a page of an index (no sort of the table), it reads the rows
+ * the change can move and no others, and every target, moved or not, ends
+ * where assign() says.
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Delegations } from "../../durable-objects/delegations.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
+import type { DelegationSpec } from "../../src/repository-api.ts";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
-import { bootstrapped, recording, type Statement, targetEntry } from "./helpers.ts";
+import { bootstrapped, recording, refusal, type Statement, targetEntry } from "./helpers.ts";
 
 const PAGE = 3;
 
-describe("a delegation change moves the targets a page at a time", () => {
-  it("reads the targets in pages of the path index and moves each to the role that claims it", async () => {
-    const repo = "dlg-pages";
+const PATHS = [
+  "@acme/a-1.0.tgz",
+  "@acme/b-1.0.tgz",
+  "@acme/c-1.0.tgz",
+  "@acme/d-1.0.tgz",
+  "@acme/zz-9.tgz",
+  "@acmf/near.tgz",
+  "@acm/near.tgz",
+  "hello/a.txt",
+  "hello/b.txt",
+  "zeta/z.tgz",
+  "alpha/1.tgz",
+  "omega/2.tgz",
+  "é/ü.tgz",
+  "\u{1F600}/grin.tgz",
+];
+
+type Row = { path: string; bin: string };
+
+/** Makes `change` on a Delegations that records its statements; returns them with each read's rows. */
+async function recorded(repo: string, change: (delegations: Delegations) => unknown) {
+  return runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+    const { sql } = state.storage;
+    const statements: Statement[] = [];
+    const delegations = new Delegations({
+      sql: recording(sql, statements),
+      transaction: (fn) => state.storage.transactionSync(fn),
+      topBins: () => new HashBins(HashBins.bitLengthFor(16)),
+      reassignPage: PAGE,
+    });
+    const rowsBefore = sql.exec<Row>("SELECT path, bin FROM targets ORDER BY path").toArray();
+    const reads = statements.length;
+    const result = change(delegations);
+    const targetReads = statements.slice(reads).filter((s) => /^\s*SELECT\b[\s\S]*\bFROM targets\b/.test(s.query));
+    // What each read returned: run again on the rows as they were (a move changes a row's bin, never its path).
+    const before = new Map(rowsBefore.map((row) => [row.path, row.bin]));
+    const plans = targetReads.map((read) =>
+      sql
+        .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${read.query}`, ...read.bindings)
+        .toArray()
+        .map((row) => row.detail)
+        .join("; "),
+    );
+    const rows = sql.exec<Row>("SELECT path, bin FROM targets ORDER BY path").toArray();
+    const misplaced = rows.filter((row) => delegations.assign(row.path).bin !== row.bin);
+    return { result, targetReads, plans, before, rows, misplaced, assign: (p: string) => delegations.assign(p) };
+  });
+}
+
+const online = (spec: Omit<DelegationSpec, "signing" | "terminating" | "parent"> & Partial<DelegationSpec>) =>
+  ({ parent: "targets", signing: "online", terminating: false, ...spec }) as DelegationSpec;
+
+describe("a delegation change moves the targets it can move, a page at a time", () => {
+  it("adding a path pattern reads the paths under its literal prefix, in pages of the path index", async () => {
+    const repo = "dlg-reach-add";
+    const { client } = await bootstrapped(repo, { bins: 16 });
+    await client.changeTargets({ add: await Promise.all(PATHS.map(targetEntry)) });
+
+    const { result, targetReads, plans, rows, misplaced } = await recorded(repo, (d) =>
+      d.add(online({ name: "acme", paths: ["@acme/*"] }), 1_000, Date.now()),
+    );
+    expect(result).toMatchObject({ touched: expect.arrayContaining(["acme"]) });
+    expect(misplaced).toEqual([]);
+    for (const { path, bin } of rows.filter((row) => PATHS.includes(row.path)))
+      expect(bin, path).toMatch(path.startsWith("@acme/") ? /^acme$/ : /^bins-[0-9a-f]$/);
+
+    // The range [@acme/, @acme0) in pages of three (5 rows: two pages), then the paths with a segment
+    // starting with "." (the pattern's second segment starts with a wildcard: one page, empty).
+    const ranges = targetReads.filter((read) => read.query.includes("path >= ? AND path < ?"));
+    expect(ranges.map((read) => read.bindings.slice(0, 2))).toEqual([
+      ["@acme/", "@acme0"],
+      ["@acme/", "@acme0"],
+    ]);
+    expect(targetReads.filter((read) => read.query.includes("GLOB"))).toHaveLength(1);
+    expect(targetReads).toHaveLength(3);
+    for (const [i, read] of targetReads.entries()) {
+      expect(read.query).toMatch(new RegExp(`ORDER BY path LIMIT ${PAGE}$`));
+      expect(plans[i]).not.toMatch(/TEMP B-TREE|SCAN targets\b(?! USING COVERING INDEX sqlite_autoindex)/);
+    }
+    expect(plans[0]).toMatch(
+      /SEARCH targets USING (COVERING )?INDEX sqlite_autoindex_targets_1 \(path>\? AND path<\?\)/,
+    );
+  });
+
+  it("removing a delegation reads the rows its roles hold, from the bin index", async () => {
+    const repo = "dlg-reach-remove";
+    const { client } = await bootstrapped(repo, { bins: 16 });
+    await client.changeTargets({ add: await Promise.all(PATHS.map(targetEntry)) });
+    await client.addDelegation({ name: "acme", paths: ["@acme/*"], bins: 4 });
+
+    const { result, targetReads, plans, before, rows, misplaced } = await recorded(repo, (d) =>
+      d.remove("acme", 1_000),
+    );
+    expect(result).toMatchObject({ touched: expect.arrayContaining(["acme"]) });
+    expect(misplaced).toEqual([]);
+    for (const { path, bin } of rows.filter((row) => PATHS.includes(row.path))) expect(bin, path).toMatch(/^bins-/);
+
+    const roles = ["acme", ...["0", "1", "2", "3"].map((i) => `acme.bins-${i}`)];
+    expect(targetReads.map((read) => read.bindings[0])).toEqual(
+      expect.arrayContaining(roles.filter((role) => [...before.values()].includes(role))),
+    );
+    for (const [i, read] of targetReads.entries()) {
+      expect(read.query).toContain("bin = ?");
+      expect(roles).toContain(read.bindings[0]);
+      expect(plans[i]).toMatch(/SEARCH targets USING COVERING INDEX targets_by_bin \(bin=\? AND path>\?\)/);
+      expect(plans[i]).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
+  it("a delegation by hash prefixes reads every target, a page at a time", async () => {
+    const repo = "dlg-reach-hash";
+    const { client } = await bootstrapped(repo, { bins: 16 });
+    await client.changeTargets({ add: await Promise.all(PATHS.map(targetEntry)) });
+
+    const { targetReads, plans, rows, misplaced } = await recorded(repo, (d) =>
+      d.add(online({ name: "half", path_hash_prefixes: ["0", "1", "2", "3", "4", "5", "6", "7"] }), 1_000, Date.now()),
+    );
+    expect(misplaced).toEqual([]);
+    expect(rows.filter((row) => row.bin === "half").length).toBeGreaterThan(0);
+    // The bootstrap's own targets (the log's verifier key) and the fourteen: at least five pages.
+    expect(targetReads.length).toBeGreaterThanOrEqual(Math.ceil(PATHS.length / PAGE));
+    for (const plan of plans) expect(plan).not.toMatch(/TEMP B-TREE|INDEX targets_by_bin/);
+  });
+
+  it("a path far from the prefix that clients may disagree on still refuses the change, and nothing is written", async () => {
+    const repo = "dlg-reach-dots";
+    const { client } = await bootstrapped(repo, { bins: 16 });
+    await client.changeTargets({ add: await Promise.all([...PATHS, "zz/.hidden"].map(targetEntry)) });
+    const before = (await client.delegations()).delegations;
+
+    // python-tuf's fnmatch lets "@acme/*"'s "*" match ".hidden" in any two-segment path's second place; tuf-js does not.
+    expect(await refusal(client.addDelegation({ name: "acme", paths: ["@acme/*"] }))).toEqual({
+      status: 409,
+      code: "ambiguous_delegation",
+    });
+    expect((await client.delegations()).delegations).toEqual(before);
+    // Patterns no client can read differently for it (no segment there starting with a wildcard): it goes through.
+    await client.addDelegation({ name: "acme", paths: ["@acme/a*", "@acme/x/*"] });
+    expect((await client.delegations()).delegations.map((d) => d.name)).toEqual(["acme"]);
+  });
+
+  it("nested and ordered delegations: after each change every target is where assign() says", async () => {
+    const repo = "dlg-reach-tree";
     const { client } = await bootstrapped(repo, { bins: 16 });
     const paths = [
-      "@acme/a-1.0.tgz",
-      "@acme/b-1.0.tgz",
-      "@acme/c-1.0.tgz",
-      "@acme/d-1.0.tgz",
-      "hello/a.txt",
-      "hello/b.txt",
-      "zeta/z.tgz",
-      "@acme/zz-9.tgz",
-      "alpha/1.tgz",
-      "omega/2.tgz",
+      ...PATHS,
+      "org/team-a/x.tgz",
+      "org/team-b/y.tgz",
+      "org/tools/z.tgz",
+      "org/t",
+      "org/\u{10FFFF}",
+      "org\u{10FFFF}/q",
+      "orh/next.tgz",
     ];
     await client.changeTargets({ add: await Promise.all(paths.map(targetEntry)) });
 
-    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
-      const { sql } = state.storage;
-      const statements: Statement[] = [];
-      const delegations = new Delegations({
-        sql: recording(sql, statements),
-        transaction: (fn) => state.storage.transactionSync(fn),
-        topBins: () => new HashBins(HashBins.bitLengthFor(16)),
-        reassignPage: PAGE,
-      });
-      const added = delegations.add(
-        { name: "acme", parent: "targets", paths: ["@acme/*"], signing: "online", terminating: false },
-        1_000,
-        Date.now(),
-      );
-      expect("touched" in added && added.touched).toContain("acme");
-
-      const rows = sql
-        .exec<{ path: string; bin: string }>("SELECT path, bin FROM targets ORDER BY path")
-        .toArray()
-        .filter((row) => paths.includes(row.path));
-      expect(rows).toHaveLength(paths.length);
-      for (const { path, bin } of rows) {
-        expect(bin, path).toBe(path.startsWith("@acme/") ? "acme" : delegations.assign(path).bin);
-        expect(bin, path).toMatch(path.startsWith("@acme/") ? /^acme$/ : /^bins-[0-9a-f]$/);
-      }
-
-      const reads = statements.filter((s) => /^\s*SELECT\b[\s\S]*\bFROM targets\b/.test(s.query));
-      // The bootstrap's own targets (the log's verifier key) and the ten: at least four pages.
-      expect(reads.length).toBeGreaterThanOrEqual(Math.ceil(paths.length / PAGE));
-      for (const read of reads) {
-        expect(read.query).toMatch(new RegExp(`ORDER BY path LIMIT ${PAGE}$`));
-        const plan = sql
-          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${read.query}`, ...read.bindings)
-          .toArray()
-          .map((row) => row.detail);
-        expect(plan.join("; ")).not.toMatch(/TEMP B-TREE|SCAN targets USING COVERING INDEX targets_by_bin/);
-      }
-    });
+    const changes: Array<(d: Delegations) => unknown> = [
+      (d) => d.add(online({ name: "org", paths: ["org/*"] }), 1_000, Date.now()),
+      (d) => d.add(online({ name: "team", parent: "org", paths: ["org/t*"], bins: 2 }), 1_001, Date.now()),
+      (d) => d.add(online({ name: "first", paths: ["org/tools/*", "org/?"], position: 0 }), 1_002, Date.now()),
+      (d) => d.add(online({ name: "wide", paths: ["org*/*"] }), 1_003, Date.now()),
+      (d) => d.remove("team", 1_004),
+      (d) => d.remove("first", 1_005),
+      (d) => d.add(online({ name: "hashed", path_hash_prefixes: ["a", "b", "c"], position: 0 }), 1_006, Date.now()),
+      (d) => d.remove("org", 1_007),
+    ];
+    for (const [i, change] of changes.entries()) {
+      const { result, misplaced, rows } = await recorded(repo, change);
+      expect(result, `change ${i}`).toMatchObject({ touched: expect.any(Array) });
+      expect(misplaced, `change ${i}`).toEqual([]);
+      expect(
+        rows.filter((row) => paths.includes(row.path)),
+        `change ${i}`,
+      ).toHaveLength(paths.length);
+    }
   });
 });
