@@ -16,11 +16,14 @@
  * The last column divides the largest size's figure by the smallest's: 1.0
  * is flat, 100 would grow with the repository.
  *
- * At the largest size, a delegation is added (a namespace none of the
- * targets is in): the change reads every target to find those it moves.
- * Its time, and how far the Worker's workerd rose above its resident set
- * before it (VmHWM, reset first): a change that held every target in the
- * heap at once would show here.
+ * At the largest size, delegations change (durable-objects/delegation-reach.ts
+ * says which targets each change reads): one for a namespace none of the
+ * targets is in is added (its pattern's prefix, and the paths with a segment
+ * starting with "."), one by hash prefix is added (every target read; those
+ * with its prefix move), and the first is removed (its rows). Each change's
+ * time, and how far the Worker's workerd rose above its resident set before
+ * it (VmHWM, reset first): a change that held every target in the heap at
+ * once would show here.
  */
 import { stat } from "node:fs/promises";
 import { defined } from "../../lib/defined.ts";
@@ -44,8 +47,9 @@ const DEFAULT_PUSH_RATE = 500;
 /** A Durable Object's SQLite storage limit on the platform (10 GB). */
 const SQLITE_LIMIT_BYTES = 10e9;
 
-/** A delegation added at the largest size. */
+/** A change of the delegations at the largest size. */
 interface DelegationChange {
+  what: string;
   listed: number;
   seconds: number;
   /** The Worker's workerd: its peak resident set during the change less its resident set before, MiB. */
@@ -118,22 +122,25 @@ function storageTable(points: Point[]): Table {
   };
 }
 
-function delegationTable(change: DelegationChange): Table {
+function delegationTable(changes: DelegationChange[]): Table {
+  const listed = defined(changes[0]).listed;
   return {
-    title: `Growth: a delegation added at ${change.listed.toLocaleString("en-US")} targets`,
+    title: `Growth: delegations changed at ${listed.toLocaleString("en-US")} targets`,
     columns: [
-      { header: "figure", align: "left" },
-      { header: "value", digits: 1 },
+      { header: "change (POST or DELETE …/admin/delegations)", align: "left" },
+      { header: "until published, s", digits: 1 },
+      { header: "workerd's peak resident set above before, MiB", digits: 0 },
     ],
-    rows: [
-      ["POST …/admin/delegations until published, s", change.seconds],
-      ["the Worker's workerd: peak resident set above the one before, MiB", change.peakRiseMiB],
-    ],
+    rows: changes.map((change) => [change.what, change.seconds, change.peakRiseMiB]),
     notes: [
-      "A delegation for a namespace none of the targets is in (growth-namespace/*), added through the admin API: the change reads every target to find those another role now claims (none here), then publishes. Peak: VmHWM of the workerd process that runs the object, reset just before the request, less its resident set then; – where the kernel refused the reset.",
+      `Each change through the admin API, one after the other; it reads the targets it can move (durable-objects/delegation-reach.ts), moves those another role now claims, then publishes. ${HASH_PREFIX_SHARE}. Peak: VmHWM of the workerd process that runs the object, reset just before the request, less its resident set then; – where the kernel refused the reset.`,
     ],
   };
 }
+
+/** The hash prefix the growth section's second delegation claims. */
+const HASH_PREFIX = "000";
+const HASH_PREFIX_SHARE = `The hash-prefix delegation claims the paths whose SHA-256 starts with ${HASH_PREFIX} (1 in 4,096 of them)`;
 
 export const growth: Section = {
   name: "growth",
@@ -155,7 +162,7 @@ export const growth: Section = {
     const { url: front } = await loadFront(bench, options.direct);
     const inspector = await connectInspector(bench.instance.pid, base);
     const points: Point[] = [];
-    let delegation: DelegationChange | null = null;
+    const delegations: DelegationChange[] = [];
     try {
       const client = bench.client(REPO);
       log(`growth: bootstrapping ${fmt(options.bins)} bins`);
@@ -225,21 +232,37 @@ export const growth: Section = {
           `  ${fmt(size)} targets: ack p99 ${point.ackMs.p99.toFixed(0)} ms, ack→published p99 ${point.ackToPublishedMs.p99.toFixed(0)} ms, ${point.cpuMsPerTarget.toFixed(2)} ms CPU per pushed target`,
         );
       }
-      log(`growth: adding a delegation at ${fmt(defined(points.at(-1)).listed)} targets`);
-      monitor.resetPeak();
-      const before = monitor.rss;
-      const started = performance.now();
-      await client.addDelegation({ name: "growth-namespace", paths: ["growth-namespace/*"] });
-      const changeSeconds = (performance.now() - started) / 1000;
-      monitor.sample();
-      delegation = {
-        listed: defined(points.at(-1)).listed,
-        seconds: changeSeconds,
-        peakRiseMiB: before === null || !monitor.resettable ? null : (monitor.peakHwm - before) / MiB,
-      };
-      log(
-        `  added in ${changeSeconds.toFixed(1)} s; peak resident set ${delegation.peakRiseMiB?.toFixed(0) ?? "?"} MiB above before`,
-      );
+      const listed = defined(points.at(-1)).listed;
+      const changes: Array<[string, () => Promise<unknown>]> = [
+        [
+          "add growth-namespace: paths growth-namespace/* (no target there)",
+          () => client.addDelegation({ name: "growth-namespace", paths: ["growth-namespace/*"] }),
+        ],
+        [
+          `add growth-hashed: path_hash_prefixes ${HASH_PREFIX}`,
+          () => client.addDelegation({ name: "growth-hashed", path_hash_prefixes: [HASH_PREFIX] }),
+        ],
+        ["remove growth-namespace", () => client.removeDelegation("growth-namespace")],
+      ];
+      for (const [what, change] of changes) {
+        log(`growth: at ${fmt(listed)} targets, ${what}`);
+        monitor.resetPeak();
+        const before = monitor.rss;
+        const started = performance.now();
+        await change();
+        const changeSeconds = (performance.now() - started) / 1000;
+        monitor.sample();
+        const made: DelegationChange = {
+          what,
+          listed,
+          seconds: changeSeconds,
+          peakRiseMiB: before === null || !monitor.resettable ? null : (monitor.peakHwm - before) / MiB,
+        };
+        delegations.push(made);
+        log(
+          `  in ${changeSeconds.toFixed(1)} s; peak resident set ${made.peakRiseMiB?.toFixed(0) ?? "?"} MiB above before`,
+        );
+      }
     } finally {
       inspector?.close();
       monitor.stop();
@@ -284,9 +307,9 @@ export const growth: Section = {
           ],
         },
         storageTable(points),
-        ...(delegation ? [delegationTable(delegation)] : []),
+        ...(delegations.length > 0 ? [delegationTable(delegations)] : []),
       ],
-      data: { bins: options.bins, rate, seconds, points, delegation },
+      data: { bins: options.bins, rate, seconds, points, delegations },
     };
   },
 };
