@@ -135,19 +135,24 @@ export class Delegations {
   }
 
   /**
-   * assign() for the paths of one batch (no await in between): whether there
-   * are delegations, and the top-level bins, are read once, not per path.
+   * assign() for the paths of one batch, or of one change of the tree (no
+   * await in between): whether there are delegations, and the top-level
+   * bins, are read once, not per path.
    */
   assigner(): (path: string) => Assignment {
-    if (this.active()) return (path) => this.assign(path);
-    const bins = this.#topBins();
-    return (path) => ({ bin: bins.name(bins.indexForDigest(sha256(utf8(path)))) });
+    const top = this.#topBins();
+    if (!this.active()) return (path) => ({ bin: top.name(top.indexForDigest(sha256(utf8(path)))) });
+    return (path) => this.#assignThrough(path, top);
   }
 
   /** The role that lists `path`: the end of the chain of first-claiming delegations from `targets`. */
   assign(path: string): Assignment {
+    return this.assigner()(path);
+  }
+
+  /** assign() once `targets` delegates through named roles; `top` are the top-level bins. */
+  #assignThrough(path: string, top: HashBins): Assignment {
     const digest = sha256(utf8(path));
-    if (!this.active()) return { bin: this.#topBins().name(this.#topBins().indexForDigest(digest)) };
     const hex = toHex(digest);
     let parent = "targets";
     let holder: Delegation | null = null;
@@ -170,7 +175,7 @@ export class Delegations {
       holder = next;
       parent = next.name;
     }
-    if (!holder) return { bin: this.#topBins().name(this.#topBins().indexForDigest(digest)) };
+    if (!holder) return { bin: top.name(top.indexForDigest(digest)) };
     if (holder.offline) {
       // An offline delegation with bins (offline-bins.ts): each bin is a role its owners sign.
       const role = holder.bins ? holder.bins.name(holder.bins.indexForDigest(digest)) : holder.name;
@@ -304,8 +309,9 @@ export class Delegations {
    */
   #reassign(reach: Scan[]): Set<string> {
     const touched = new Set<string>();
+    const assign = this.assigner();
     const place = (path: string, from: string): string | null => {
-      const to = this.assign(path);
+      const to = assign(path);
       if (to.unclaimable)
         throw new Refused(failure(409, "ambiguous_delegation", `target "${path}": ${to.unclaimable}`));
       if (to.bin === from) return null;
@@ -343,7 +349,7 @@ export class Delegations {
       )
       .toArray();
     for (const { role, path } of waiting) {
-      if (this.assign(path).offline === role) continue;
+      if (assign(path).offline === role) continue;
       throw new Refused(
         failure(
           409,
@@ -357,7 +363,7 @@ export class Delegations {
       const file = this.offline.file(role);
       const listed = file ? (JSON.parse(fromUtf8(file.bytes)) as { signed: { targets: object } }).signed.targets : {};
       for (const path of Object.keys(listed)) {
-        if (this.assign(path).offline === role) continue;
+        if (assign(path).offline === role) continue;
         throw new Refused(
           failure(
             409,
