@@ -15,10 +15,18 @@
  *   starting with "." when a pattern's segment after the first starts with a
  *   wildcard. Hash prefixes, or a pattern starting with a wildcard: every
  *   path.
+ *   For hash prefixes, the chain can change only for the paths whose search
+ *   reaches the new delegation's place and would have ended after it: the
+ *   rows of its parent (a delegation holds the paths none of its children
+ *   claims), of every later sibling's roles and their descendants', and,
+ *   under `targets`, of the top-level bins whose range of the path's SHA-256
+ *   meets a prefix (the catch-all holds what no delegation claims). A
+ *   pattern starting with a wildcard reads every target.
  * - A delegation removed (a leaf) was the end of the chain of exactly the
  *   paths it held: the rows of its roles (itself and its bins; ranges of the
  *   bin index).
  */
+import type { HashBins } from "../src/tuf/hash-bins.ts";
 
 /** Rows of `targets` to read: a condition on `path` or `bin` and its bindings. */
 export interface Scan {
@@ -31,9 +39,21 @@ export const EVERY_TARGET: Scan = { where: "1", bindings: [] };
 
 const WILDCARD = /[*?[]/;
 
-/** The targets that adding a delegation with these claims can move. */
-export function scansForAdded(claims: { paths?: string[]; path_hash_prefixes?: string[] }): Scan[] {
-  if (claims.path_hash_prefixes !== undefined) return claims.path_hash_prefixes.length > 0 ? [EVERY_TARGET] : [];
+/**
+ * The targets that adding a delegation with these claims can move. `after`:
+ * for hash prefixes, the roles that hold the paths whose search would end
+ * after the new delegation (its parent's, its later siblings' and their
+ * descendants', and the top-level bins' under `targets`: see
+ * binsUnderHashPrefixes); omitted, every target.
+ */
+export function scansForAdded(
+  claims: { paths?: string[]; path_hash_prefixes?: string[] },
+  after?: (prefixes: string[]) => string[],
+): Scan[] {
+  if (claims.path_hash_prefixes !== undefined) {
+    if (claims.path_hash_prefixes.length === 0) return [];
+    return after ? scansOfRoles(after(claims.path_hash_prefixes)) : [EVERY_TARGET];
+  }
   const patterns = claims.paths ?? [];
   const scans: Scan[] = [];
   for (const pattern of patterns) {
@@ -49,9 +69,29 @@ export function scansForAdded(claims: { paths?: string[]; path_hash_prefixes?: s
   return scans;
 }
 
-/** The targets that removing a delegation can move: those its roles hold. */
-export function scansForRemoved(roles: readonly string[]): Scan[] {
-  return roles.map((role) => ({ where: "bin = ?", bindings: [role] }));
+/** The targets these roles hold (for a delegation removed: those it can move). */
+export function scansOfRoles(roles: readonly string[]): Scan[] {
+  return [...new Set(roles)].map((role) => ({ where: "bin = ?", bindings: [role] }));
+}
+
+/**
+ * The bins of `bins` that hold a path whose SHA-256 (lower-case hex) starts
+ * with one of `prefixes`: a bin is the first bit_length bits of the digest,
+ * so a prefix of as many bits or more names one bin, a shorter one a run.
+ */
+export function binsUnderHashPrefixes(bins: HashBins, prefixes: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const prefix of prefixes) {
+    const bits = prefix.length * 4;
+    if (bits >= bins.bitLength) {
+      const digits = Math.ceil(bins.bitLength / 4);
+      names.add(bins.name(Number.parseInt(prefix.slice(0, digits), 16) >>> (digits * 4 - bins.bitLength)));
+      continue;
+    }
+    const first = bits === 0 ? 0 : Number.parseInt(prefix, 16) * 2 ** (bins.bitLength - bits);
+    for (let i = 0; i < 2 ** (bins.bitLength - bits); i++) names.add(bins.name(first + i));
+  }
+  return [...names];
 }
 
 /**

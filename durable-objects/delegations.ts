@@ -41,7 +41,7 @@ import { clientsMayDisagree, isDelegatedPathWithDigest } from "../src/tuf/delega
 import { HashBins } from "../src/tuf/hash-bins.ts";
 import type { Targets } from "../src/tuf/targets.ts";
 import { CATCH_ALL_ROLE, type ShapeRequest, signedShape } from "./delegation-shapes.ts";
-import { type Scan, scansForAdded, scansForRemoved } from "./delegation-reach.ts";
+import { binsUnderHashPrefixes, type Scan, scansForAdded, scansOfRoles } from "./delegation-reach.ts";
 import { type Delegation, DelegationTree, innerBins, type OfflineOwners } from "./delegation-tree.ts";
 import { OFFLINE_ROLE_NAMES, OfflineRoles, type OfflineVersion } from "./offline-roles.ts";
 import { Refused, refusedOr } from "./refused.ts";
@@ -212,7 +212,8 @@ export class Delegations {
   ): Failure | { touched: string[] } {
     const refused = this.#tree.refusalToAdd(spec);
     if (refused) return refused;
-    return this.#change(seq, scansForAdded(spec), () => {
+    const reach = scansForAdded(spec, (prefixes) => this.#rolesAfter(spec, prefixes));
+    return this.#change(seq, reach, () => {
       const siblings = this.#tree.children(spec.parent);
       const position = Math.min(spec.position ?? siblings.length, siblings.length);
       this.#sql.exec(
@@ -247,6 +248,24 @@ export class Delegations {
     });
   }
 
+  /**
+   * The roles that hold the paths whose search would end after a delegation
+   * added under `spec.parent` at its position (delegation-reach.ts): the
+   * parent's own, each later sibling's and its descendants', and, under
+   * `targets`, the top-level bins the hash prefixes fall in.
+   */
+  #rolesAfter(spec: DelegationSpec, prefixes: string[]): string[] {
+    const siblings = this.#tree.children(spec.parent);
+    const position = Math.min(spec.position ?? siblings.length, siblings.length);
+    const roles = spec.parent === "targets" ? binsUnderHashPrefixes(this.#topBins(), prefixes) : [spec.parent];
+    const subtree = (d: Delegation): void => {
+      roles.push(d.name, ...(d.bins?.names() ?? []));
+      for (const child of this.#tree.children(d.name)) subtree(child);
+    };
+    for (const sibling of siblings.slice(position)) subtree(sibling);
+    return roles;
+  }
+
   /** Removes a delegation with no nested ones; the targets it held move to whichever role claims them now. */
   remove(name: string, seq: number): Failure | { touched: string[] } {
     const delegation = this.#tree.find(name);
@@ -260,7 +279,7 @@ export class Delegations {
       );
     }
     const roles = [name, ...(delegation.bins?.names() ?? [])];
-    return this.#change(seq, scansForRemoved(roles), () => {
+    return this.#change(seq, scansOfRoles(roles), () => {
       const { position } = this.#sql
         .exec<{ position: number }>("DELETE FROM delegations WHERE name = ? RETURNING position", name)
         .one();

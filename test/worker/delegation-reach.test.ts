@@ -11,9 +11,17 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EVERY_TARGET, prefixRange, scansForAdded, scansForRemoved } from "../../durable-objects/delegation-reach.ts";
+import {
+  binsUnderHashPrefixes,
+  EVERY_TARGET,
+  prefixRange,
+  scansForAdded,
+  scansOfRoles,
+} from "../../durable-objects/delegation-reach.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
+import { toHex } from "../../src/lib/bytes.ts";
 import { clientsMayDisagree, isTargetInPathPattern } from "../../src/tuf/delegations.ts";
+import { HashBins } from "../../src/tuf/hash-bins.ts";
 
 describe("prefixRange", () => {
   it("is the prefix up to the first string after every one that starts with it", () => {
@@ -29,7 +37,7 @@ describe("prefixRange", () => {
   });
 });
 
-describe("scansForAdded and scansForRemoved", () => {
+describe("scansForAdded and scansOfRoles", () => {
   it("a pattern is read as its literal prefix, and the dotted segments when a later segment starts with a wildcard", () => {
     expect(scansForAdded({ paths: ["@acme/x-*"] })).toEqual([prefixRange("@acme/x-")]);
     expect(scansForAdded({ paths: ["@acme/*", "lib/?.so"] })).toEqual([
@@ -40,18 +48,57 @@ describe("scansForAdded and scansForRemoved", () => {
     expect(scansForAdded({ paths: ["exact/path.txt"] })).toEqual([prefixRange("exact/path.txt")]);
   });
 
-  it("reads every target for hash prefixes or a pattern that starts with a wildcard; nothing for no claim", () => {
+  it("hash prefixes: the rows of the roles that hold what the search would end after the new delegation", () => {
+    const after = (prefixes: string[]) => [...binsUnderHashPrefixes(new HashBins(4), prefixes), "later"];
+    expect(scansForAdded({ path_hash_prefixes: ["0a", "1"] }, after)).toEqual(
+      scansOfRoles(["bins-0", "bins-1", "later"]),
+    );
     expect(scansForAdded({ path_hash_prefixes: ["0a"] })).toEqual([EVERY_TARGET]);
+  });
+
+  it("reads every target for a pattern that starts with a wildcard; nothing for no claim", () => {
     expect(scansForAdded({ paths: ["@acme/*", "*.tgz"] })).toEqual([EVERY_TARGET]);
     expect(scansForAdded({ paths: [] })).toEqual([]);
     expect(scansForAdded({ path_hash_prefixes: [] })).toEqual([]);
   });
 
-  it("a removal reads the rows of each of its roles", () => {
-    expect(scansForRemoved(["acme", "acme.bins-0"])).toEqual([
+  it("a removal reads the rows of each of its roles, once", () => {
+    expect(scansOfRoles(["acme", "acme.bins-0", "acme"])).toEqual([
       { where: "bin = ?", bindings: ["acme"] },
       { where: "bin = ?", bindings: ["acme.bins-0"] },
     ]);
+  });
+});
+
+describe("binsUnderHashPrefixes", () => {
+  it("names the bin of every digest a prefix starts, and no other", () => {
+    expect(binsUnderHashPrefixes(new HashBins(8), ["0a3"])).toEqual(["bins-0a"]);
+    expect(binsUnderHashPrefixes(new HashBins(14), ["f"])).toHaveLength(1024);
+    expect(binsUnderHashPrefixes(new HashBins(14), ["fffe"])).toEqual(["bins-3fff"]);
+    expect(binsUnderHashPrefixes(new HashBins(3), ["e", "f"])).toEqual(["bins-7"]);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 14 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 1, max: 8 }),
+        (bitLength, digest, digits) => {
+          const bins = new HashBins(bitLength);
+          const named = binsUnderHashPrefixes(bins, [toHex(digest).slice(0, digits)]);
+          expect(named).toContain(bins.name(bins.indexForDigest(digest)));
+          expect(named).toHaveLength(2 ** Math.max(0, bitLength - 4 * digits));
+          // A prefix shorter than a bin's bits: every digest in each bin named starts with it.
+          const prefix = toHex(digest).slice(0, digits);
+          if (4 * digits < bitLength) {
+            for (const name of named) {
+              const lowest = bins.indexOf(name) * 2 ** (32 - bitLength);
+              for (const first32 of [lowest, lowest + 2 ** (32 - bitLength) - 1])
+                expect(first32.toString(16).padStart(8, "0").startsWith(prefix), name).toBe(true);
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
