@@ -19,8 +19,9 @@
  * At the largest size, delegations change (durable-objects/delegation-reach.ts
  * says which targets each change reads): one for a namespace none of the
  * targets is in is added (its pattern's prefix, and the paths with a segment
- * starting with "."), one by hash prefix is added (every target read; those
- * with its prefix move), and the first is removed (its rows). Each change's
+ * starting with "."), one by hash prefix (the top-level bins under it; those
+ * with its prefix move), one whose pattern starts with a wildcard (every
+ * target read, none moves), and the first is removed (its rows). Each change's
  * time, and how far the Worker's workerd rose above its resident set before
  * it (VmHWM, reset first): a change that held every target in the heap at
  * once would show here.
@@ -241,6 +242,10 @@ export const growth: Section = {
         [
           `add growth-hashed: path_hash_prefixes ${HASH_PREFIX}`,
           () => client.addDelegation({ name: "growth-hashed", path_hash_prefixes: [HASH_PREFIX] }),
+        ],
+        [
+          "add growth-wild: paths */growth-wild-* (no target there)",
+          () => client.addDelegation({ name: "growth-wild", paths: ["*/growth-wild-*"] }),
         ],
         ["remove growth-namespace", () => client.removeDelegation("growth-namespace")],
       ];
