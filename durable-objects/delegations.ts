@@ -153,7 +153,12 @@ export class Delegations {
   /** assign() once `targets` delegates through named roles; `top` are the top-level bins. */
   #assignThrough(path: string, top: HashBins): Assignment {
     const digest = sha256(utf8(path));
-    const hex = toHex(digest);
+    let hex: string | undefined;
+    /** The digest in hex, for hash-prefix delegations only. */
+    const digestHex = (): string => {
+      hex ??= toHex(digest);
+      return hex;
+    };
     let parent = "targets";
     let holder: Delegation | null = null;
     for (;;) {
@@ -166,7 +171,7 @@ export class Delegations {
             unclaimable: `delegation "${child.name}" pattern "${ambiguous}" matches this path's leading-dot segment in python-tuf and not in tuf-js: rename the path or change the pattern`,
           };
         }
-        if (isDelegatedPathWithDigest(child, path, hex)) {
+        if (isDelegatedPathWithDigest(child, path, child.path_hash_prefixes ? digestHex() : "")) {
           next = child;
           break;
         }

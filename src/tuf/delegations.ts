@@ -143,9 +143,23 @@ function segmentRegex(pattern: string): RegExp {
   return new RegExp(`^(?:${out})$`, "u");
 }
 
+/**
+ * Segment patterns already translated (as Python's fnmatch keeps its own):
+ * a change of the delegations matches every pattern against up to every
+ * target path. The regexes have no `g` flag, so `test` keeps no state.
+ */
+const translated = new Map<string, RegExp>();
+const TRANSLATED_MAX = 1_024;
+
 /** Python's `fnmatch.fnmatch(name, pattern)` on a POSIX host. */
 export function fnmatch(name: string, pattern: string): boolean {
-  return segmentRegex(pattern).test(name);
+  let regex = translated.get(pattern);
+  if (!regex) {
+    if (translated.size >= TRANSLATED_MAX) translated.clear();
+    regex = segmentRegex(pattern);
+    translated.set(pattern, regex);
+  }
+  return regex.test(name);
 }
 
 /** python-tuf's `DelegatedRole._is_target_in_pathpattern`: segment by segment, same count. */
