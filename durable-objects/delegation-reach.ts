@@ -20,8 +20,10 @@
  *   rows of its parent (a delegation holds the paths none of its children
  *   claims), of every later sibling's roles and their descendants', and,
  *   under `targets`, of the top-level bins whose range of the path's SHA-256
- *   meets a prefix (the catch-all holds what no delegation claims). A
- *   pattern starting with a wildcard reads every target.
+ *   meets a prefix (the catch-all holds what no delegation claims). Those
+ *   roles bound any added delegation's reach, so a pattern starting with a
+ *   wildcard (no prefix to narrow it) reads them under a delegation; under
+ *   `targets` they are every top-level bin, and it reads every target.
  * - A delegation removed (a leaf) was the end of the chain of exactly the
  *   paths it held: the rows of its roles (itself and its bins; ranges of the
  *   bin index).
@@ -40,26 +42,33 @@ export const EVERY_TARGET: Scan = { where: "1", bindings: [] };
 const WILDCARD = /[*?[]/;
 
 /**
- * The targets that adding a delegation with these claims can move. `after`:
- * for hash prefixes, the roles that hold the paths whose search would end
- * after the new delegation (its parent's, its later siblings' and their
- * descendants', and the top-level bins' under `targets`: see
- * binsUnderHashPrefixes); omitted, every target.
+ * Where a delegation is added: the roles that hold the paths whose search
+ * would reach it and end after it. Without one, every target is read for
+ * what no prefix narrows.
  */
-export function scansForAdded(
-  claims: { paths?: string[]; path_hash_prefixes?: string[] },
-  after?: (prefixes: string[]) => string[],
-): Scan[] {
+export interface Place {
+  /** Its parent if that is a delegation (which holds what none of its children claims), its later siblings and their descendants (their roles and bins). */
+  after: string[];
+  /** Under `targets`, the top-level bins (where the catch-all holds what no delegation claims); null under a delegation. */
+  topBins: HashBins | null;
+}
+
+/** The targets that adding a delegation with these claims can move. */
+export function scansForAdded(claims: { paths?: string[]; path_hash_prefixes?: string[] }, place?: Place): Scan[] {
+  /** Every row the new delegation could take, whatever it claims. */
+  const reachable = (): Scan[] => (place && !place.topBins ? scansOfRoles(place.after) : [EVERY_TARGET]);
   if (claims.path_hash_prefixes !== undefined) {
     if (claims.path_hash_prefixes.length === 0) return [];
-    return after ? scansOfRoles(after(claims.path_hash_prefixes)) : [EVERY_TARGET];
+    if (!place) return [EVERY_TARGET];
+    const top = place.topBins ? binsUnderHashPrefixes(place.topBins, claims.path_hash_prefixes) : [];
+    return scansOfRoles([...top, ...place.after]);
   }
   const patterns = claims.paths ?? [];
   const scans: Scan[] = [];
   for (const pattern of patterns) {
     const literal = pattern.slice(0, pattern.search(WILDCARD) === -1 ? pattern.length : pattern.search(WILDCARD));
     const range = prefixRange(literal);
-    if (!range) return [EVERY_TARGET];
+    if (!range) return reachable();
     scans.push(range);
   }
   // A later segment starting with a wildcard: the paths a client may disagree on (a segment starting with ".").

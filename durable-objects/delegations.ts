@@ -41,7 +41,7 @@ import { clientsMayDisagree, isDelegatedPathWithDigest } from "../src/tuf/delega
 import { HashBins } from "../src/tuf/hash-bins.ts";
 import type { Targets } from "../src/tuf/targets.ts";
 import { CATCH_ALL_ROLE, type ShapeRequest, signedShape } from "./delegation-shapes.ts";
-import { binsUnderHashPrefixes, type Scan, scansForAdded, scansOfRoles } from "./delegation-reach.ts";
+import { type Place, type Scan, scansForAdded, scansOfRoles } from "./delegation-reach.ts";
 import { type Delegation, DelegationTree, innerBins, type OfflineOwners } from "./delegation-tree.ts";
 import { OFFLINE_ROLE_NAMES, OfflineRoles, type OfflineVersion } from "./offline-roles.ts";
 import { Refused, refusedOr } from "./refused.ts";
@@ -217,7 +217,7 @@ export class Delegations {
   ): Failure | { touched: string[] } {
     const refused = this.#tree.refusalToAdd(spec);
     if (refused) return refused;
-    const reach = scansForAdded(spec, (prefixes) => this.#rolesAfter(spec, prefixes));
+    const reach = scansForAdded(spec, this.#placeOf(spec));
     return this.#change(seq, reach, () => {
       const siblings = this.#tree.children(spec.parent);
       const position = Math.min(spec.position ?? siblings.length, siblings.length);
@@ -254,21 +254,21 @@ export class Delegations {
   }
 
   /**
-   * The roles that hold the paths whose search would end after a delegation
-   * added under `spec.parent` at its position (delegation-reach.ts): the
-   * parent's own, each later sibling's and its descendants', and, under
-   * `targets`, the top-level bins the hash prefixes fall in.
+   * Where a delegation added under `spec.parent` at its position goes
+   * (delegation-reach.ts): the roles that hold what a search reaching it
+   * would have ended after it (the parent's own, each later sibling's and
+   * its descendants'), and the top-level bins under `targets`.
    */
-  #rolesAfter(spec: DelegationSpec, prefixes: string[]): string[] {
+  #placeOf(spec: DelegationSpec): Place {
     const siblings = this.#tree.children(spec.parent);
     const position = Math.min(spec.position ?? siblings.length, siblings.length);
-    const roles = spec.parent === "targets" ? binsUnderHashPrefixes(this.#topBins(), prefixes) : [spec.parent];
+    const after = spec.parent === "targets" ? [] : [spec.parent];
     const subtree = (d: Delegation): void => {
-      roles.push(d.name, ...(d.bins?.names() ?? []));
+      after.push(d.name, ...(d.bins?.names() ?? []));
       for (const child of this.#tree.children(d.name)) subtree(child);
     };
     for (const sibling of siblings.slice(position)) subtree(sibling);
-    return roles;
+    return { after, topBins: spec.parent === "targets" ? this.#topBins() : null };
   }
 
   /** Removes a delegation with no nested ones; the targets it held move to whichever role claims them now. */

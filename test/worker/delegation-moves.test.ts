@@ -157,6 +157,26 @@ describe("a delegation change moves the targets it can move, a page at a time", 
     expect(binsRead(first.targetReads)).toEqual(["acme", "bins-0", "bins-8", "half"]);
   });
 
+  it("a pattern starting with a wildcard reads, under a delegation, only the rows it could take", async () => {
+    const repo = "dlg-reach-wild";
+    const { client } = await bootstrapped(repo, { bins: 16 });
+    await client.changeTargets({ add: await Promise.all(PATHS.map(targetEntry)) });
+    await client.addDelegation({ name: "acme", paths: ["@acme/*"] });
+    await client.addDelegation({ name: "acme-z", parent: "acme", paths: ["@acme/zz-*"] });
+
+    const wild = await recorded(repo, (d) =>
+      d.add(online({ name: "acme-any", parent: "acme", paths: ["*/[a-c]*"], position: 0 }), 1_000, Date.now()),
+    );
+    expect(wild.result).toMatchObject({ touched: expect.arrayContaining(["acme-any"]) });
+    expect(wild.misplaced).toEqual([]);
+    expect([...new Set(wild.targetReads.map((read) => read.bindings[0]))].sort()).toEqual(["acme", "acme-z"]);
+    expect(wild.rows.filter((row) => row.bin === "acme-any").map((row) => row.path)).toEqual([
+      "@acme/a-1.0.tgz",
+      "@acme/b-1.0.tgz",
+      "@acme/c-1.0.tgz",
+    ]);
+  });
+
   it("a path far from the prefix that clients may disagree on still refuses the change, and nothing is written", async () => {
     const repo = "dlg-reach-dots";
     const { client } = await bootstrapped(repo, { bins: 16 });
@@ -202,6 +222,8 @@ describe("a delegation change moves the targets it can move, a page at a time", 
       (d) => d.add(online({ name: "tail", path_hash_prefixes: ["d", "e", "f", "9", "4"] }), 1_008, Date.now()),
       (d) => d.remove("org", 1_009),
       (d) => d.add(online({ name: "mid", path_hash_prefixes: ["5", "6", "7", "8"], position: 1 }), 1_010, Date.now()),
+      (d) => d.add(online({ name: "wild", parent: "wide", paths: ["*/*"], position: 0 }), 1_011, Date.now()),
+      (d) => d.add(online({ name: "wilder", parent: "wide", paths: ["?rg*/[a-z]*"] }), 1_012, Date.now()),
     ];
     for (const [i, change] of changes.entries()) {
       const { result, misplaced, rows } = await recorded(repo, change);

@@ -49,15 +49,25 @@ describe("scansForAdded and scansOfRoles", () => {
   });
 
   it("hash prefixes: the rows of the roles that hold what the search would end after the new delegation", () => {
-    const after = (prefixes: string[]) => [...binsUnderHashPrefixes(new HashBins(4), prefixes), "later"];
-    expect(scansForAdded({ path_hash_prefixes: ["0a", "1"] }, after)).toEqual(
+    const top = { after: ["later"], topBins: new HashBins(4) };
+    expect(scansForAdded({ path_hash_prefixes: ["0a", "1"] }, top)).toEqual(
       scansOfRoles(["bins-0", "bins-1", "later"]),
     );
+    const nested = { after: ["parent", "later"], topBins: null };
+    expect(scansForAdded({ path_hash_prefixes: ["0a"] }, nested)).toEqual(scansOfRoles(["parent", "later"]));
     expect(scansForAdded({ path_hash_prefixes: ["0a"] })).toEqual([EVERY_TARGET]);
   });
 
-  it("reads every target for a pattern that starts with a wildcard; nothing for no claim", () => {
+  it("a pattern that starts with a wildcard: those roles under a delegation, every target under targets", () => {
+    const nested = { after: ["parent", "later"], topBins: null };
+    expect(scansForAdded({ paths: ["@acme/*", "*.tgz"] }, nested)).toEqual(scansOfRoles(["parent", "later"]));
+    expect(scansForAdded({ paths: ["@acme/*", "*.tgz"] }, { after: ["later"], topBins: new HashBins(4) })).toEqual([
+      EVERY_TARGET,
+    ]);
     expect(scansForAdded({ paths: ["@acme/*", "*.tgz"] })).toEqual([EVERY_TARGET]);
+  });
+
+  it("nothing for no claim", () => {
     expect(scansForAdded({ paths: [] })).toEqual([]);
     expect(scansForAdded({ path_hash_prefixes: [] })).toEqual([]);
   });
