@@ -41,7 +41,7 @@ import { clientsMayDisagree, isDelegatedPathWithDigest } from "../src/tuf/delega
 import { HashBins } from "../src/tuf/hash-bins.ts";
 import type { Targets } from "../src/tuf/targets.ts";
 import { CATCH_ALL_ROLE, type ShapeRequest, signedShape } from "./delegation-shapes.ts";
-import { type Place, type Scan, scansForAdded, scansOfRoles } from "./delegation-reach.ts";
+import { EVERY_TARGET, type Place, type Scan, scansForAdded, scansOfRoles } from "./delegation-reach.ts";
 import { type Delegation, DelegationTree, innerBins, type OfflineOwners } from "./delegation-tree.ts";
 import { OFFLINE_ROLE_NAMES, OfflineRoles, type OfflineVersion } from "./offline-roles.ts";
 import { Refused, refusedOr } from "./refused.ts";
@@ -63,6 +63,17 @@ export interface Assignment {
  */
 export const REASSIGN_PAGE = 4_096;
 
+/**
+ * The most targets one change of the tree reads. Each is placed in
+ * JavaScript (its path's SHA-256, the walk down the tree) within the
+ * change's one request: 1,020,000 took 7.4 s until published on the
+ * development machine (docs/measured.md, "Delegation changes read what
+ * they can move"), so this many stay well within the 30 s of CPU a request
+ * gets (wrangler.toml). A change that would read more is refused before
+ * anything is written, rather than reset by the platform half-way.
+ */
+export const REASSIGN_MAX = 2_000_000;
+
 export class Delegations {
   readonly #sql: SqlStorage;
   readonly #topBins: () => HashBins;
@@ -72,6 +83,7 @@ export class Delegations {
   readonly offline: OfflineRoles;
 
   readonly #page: number;
+  readonly #max: number;
 
   constructor(deps: {
     sql: SqlStorage;
@@ -79,10 +91,18 @@ export class Delegations {
     topBins: () => HashBins;
     /** Targets read at a time when a change moves them (REASSIGN_PAGE; smaller in tests). */
     reassignPage?: number;
+    /** The most targets one change reads (REASSIGN_MAX; smaller in tests). */
+    reassignMax?: number;
   }) {
-    const { sql, transaction, topBins, reassignPage = REASSIGN_PAGE } = deps;
-    if (!Number.isSafeInteger(reassignPage) || reassignPage < 1)
-      throw new RangeError(`reassignPage must be a positive integer, not ${reassignPage}`);
+    const { sql, transaction, topBins, reassignPage = REASSIGN_PAGE, reassignMax = REASSIGN_MAX } = deps;
+    for (const [name, value] of [
+      ["reassignPage", reassignPage],
+      ["reassignMax", reassignMax],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 1)
+        throw new RangeError(`${name} must be a positive integer, not ${value}`);
+    }
+    this.#max = reassignMax;
     this.#sql = sql;
     this.#transaction = transaction;
     this.#topBins = topBins;
@@ -218,7 +238,8 @@ export class Delegations {
     const refused = this.#tree.refusalToAdd(spec);
     if (refused) return refused;
     const reach = scansForAdded(spec, this.#placeOf(spec));
-    return this.#change(seq, reach, () => {
+    const instead = `give the delegation path patterns that start with a literal prefix (such as "@acme/*"), or add it under a delegation that holds fewer targets`;
+    return this.#change(seq, reach, instead, () => {
       const siblings = this.#tree.children(spec.parent);
       const position = Math.min(spec.position ?? siblings.length, siblings.length);
       this.#sql.exec(
@@ -284,7 +305,8 @@ export class Delegations {
       );
     }
     const roles = [name, ...(delegation.bins?.names() ?? [])];
-    return this.#change(seq, scansOfRoles(roles), () => {
+    const instead = `remove some of the targets "${name}" holds first (they are unlisted, not moved), then the delegation`;
+    return this.#change(seq, scansOfRoles(roles), instead, () => {
       const { position } = this.#sql
         .exec<{ position: number }>("DELETE FROM delegations WHERE name = ? RETURNING position", name)
         .one();
@@ -302,9 +324,18 @@ export class Delegations {
    * Runs a change of the tree in one transaction, then moves every target it
    * can move (`reach`: delegation-reach.ts) and every held quarantined entry
    * to the role that claims it now. A target that no role can hold refuses
-   * the whole change (nothing is written).
+   * the whole change (nothing is written), and so does a reach of more than
+   * REASSIGN_MAX targets, counted first (`instead`: what the operator can do).
    */
-  #change(seq: number, reach: Scan[], write: () => string[]): Failure | { touched: string[] } {
+  #change(seq: number, reach: Scan[], instead: string, write: () => string[]): Failure | { touched: string[] } {
+    const reads = this.#targetsIn(reach);
+    if (reads > this.#max) {
+      return failure(
+        409,
+        "delegation_change_too_large",
+        `this change would read ${reads} targets to find those it moves; one change reads at most ${this.#max} (a request's CPU time): ${instead}`,
+      );
+    }
     try {
       return refusedOr(() =>
         this.#transaction(() => {
@@ -323,6 +354,26 @@ export class Delegations {
     } finally {
       this.#tree.forget();
     }
+  }
+
+  /** How many rows the scans read (a row in two scans counted twice, as it is read twice). */
+  #targetsIn(reach: Scan[]): number {
+    const count = (where: string, bindings: string[]) =>
+      this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM targets WHERE ${where}`, ...bindings).one().n;
+    let rows = 0;
+    for (const scan of reach) {
+      if (scan !== EVERY_TARGET) {
+        rows += count(scan.where, scan.bindings);
+        continue;
+      }
+      // The count the triggers keep (migration 17), not a scan of the table.
+      const kept = this.#sql
+        .exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'")
+        .toArray()
+        .at(0);
+      rows += kept ? kept.value : count("1", []);
+    }
+    return rows;
   }
 
   /**

@@ -61,6 +61,7 @@ export type FailureCode =
   | "delegation_too_deep"
   | "too_many_delegations"
   | "ambiguous_delegation"
+  | "delegation_change_too_large"
   | "offline_namespace"
   | "online_delegation"
   | "bad_version"

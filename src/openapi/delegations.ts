@@ -36,7 +36,7 @@ export const DELEGATIONS = {
           "invalid_request: a name, pattern, prefix or bins count that is not allowed; an offline delegation without keys, threshold or metadata, or with bins but not one binsMetadata per bin",
         ),
         409: problem(
-          "delegation_exists, unknown_delegation (parent), delegation_has_bins (parent holds bins), delegation_too_deep, too_many_delegations, ambiguous_delegation (a listed target no role can hold for both python-tuf and tuf-js), offline_namespace (a target the service lists would move into an offline delegation, a target an offline delegation's owners list would leave it, or the parent is offline), pending_changes (a change waiting for an offline delegation's owners would leave its namespace), bad_version",
+          "delegation_exists, unknown_delegation (parent), delegation_has_bins (parent holds bins), delegation_too_deep, too_many_delegations, ambiguous_delegation (a listed target no role can hold for both python-tuf and tuf-js), delegation_change_too_large (the change would read more targets than one request may: a pattern with a literal prefix reads only those under it), offline_namespace (a target the service lists would move into an offline delegation, a target an offline delegation's owners list would leave it, or the parent is offline), pending_changes (a change waiting for an offline delegation's owners would leave its namespace), bad_version",
         ),
         422: problem(
           "an offline delegation's version 1 (or a bin's) refused: invalid_metadata (with bins: succinct_roles other than the owners' keys, threshold, bit_length and name_prefix <name>.bins), threshold_not_met, expired, path_not_claimed",
@@ -61,7 +61,7 @@ export const DELEGATIONS = {
         },
         404: problem("not_found: no such delegation"),
         409: problem(
-          "delegation_has_delegations: remove the nested ones first; ambiguous_delegation; pending_changes: an offline delegation's changes still wait for its owners' signatures; ceremony_open (protected mode: another ceremony is open)",
+          "delegation_has_delegations: remove the nested ones first; ambiguous_delegation; delegation_change_too_large; pending_changes: an offline delegation's changes still wait for its owners' signatures; ceremony_open (protected mode: another ceremony is open)",
         ),
       },
     },

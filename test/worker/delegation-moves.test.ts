@@ -41,7 +41,7 @@ const PATHS = [
 type Row = { path: string; bin: string };
 
 /** Makes `change` on a Delegations that records its statements; returns them with each read's rows. */
-async function recorded(repo: string, change: (delegations: Delegations) => unknown) {
+async function recorded(repo: string, change: (delegations: Delegations) => unknown, reassignMax?: number) {
   return runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
     const { sql } = state.storage;
     const statements: Statement[] = [];
@@ -50,14 +50,18 @@ async function recorded(repo: string, change: (delegations: Delegations) => unkn
       transaction: (fn) => state.storage.transactionSync(fn),
       topBins: () => new HashBins(HashBins.bitLengthFor(16)),
       reassignPage: PAGE,
+      ...(reassignMax ? { reassignMax } : {}),
     });
     const rowsBefore = sql.exec<Row>("SELECT path, bin FROM targets ORDER BY path").toArray();
     const reads = statements.length;
     const result = change(delegations);
     const targetReads = statements.slice(reads).filter((s) => /^\s*SELECT\b[\s\S]*\bFROM targets\b/.test(s.query));
+    // How many rows the change would read, counted before it reads them (Delegations.#targetsIn).
+    const counts = targetReads.filter((read) => read.query.includes("COUNT(*)"));
+    const pages = targetReads.filter((read) => !read.query.includes("COUNT(*)"));
     // What each read returned: run again on the rows as they were (a move changes a row's bin, never its path).
     const before = new Map(rowsBefore.map((row) => [row.path, row.bin]));
-    const plans = targetReads.map((read) =>
+    const plans = pages.map((read) =>
       sql
         .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${read.query}`, ...read.bindings)
         .toArray()
@@ -66,7 +70,7 @@ async function recorded(repo: string, change: (delegations: Delegations) => unkn
     );
     const rows = sql.exec<Row>("SELECT path, bin FROM targets ORDER BY path").toArray();
     const misplaced = rows.filter((row) => delegations.assign(row.path).bin !== row.bin);
-    return { result, targetReads, plans, before, rows, misplaced };
+    return { result, targetReads: pages, counts, plans, before, rows, misplaced };
   });
 }
 
@@ -175,6 +179,36 @@ describe("a delegation change moves the targets it can move, a page at a time", 
       "@acme/b-1.0.tgz",
       "@acme/c-1.0.tgz",
     ]);
+  });
+
+  it("a change that would read more targets than one may is refused before anything is written", async () => {
+    const repo = "dlg-reach-max";
+    const { client } = await bootstrapped(repo, { bins: 16 });
+    await client.changeTargets({ add: await Promise.all(PATHS.map(targetEntry)) });
+    const delegationsRows = () =>
+      runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) =>
+        state.storage.sql.exec("SELECT name FROM delegations").toArray(),
+      );
+
+    // Every target (14 and the bootstrap's own) against at most 5: refused, counted from the kept count.
+    const wide = await recorded(repo, (d) => d.add(online({ name: "wide", paths: ["*/*"] }), 1_000, Date.now()), 5);
+    expect(wide.result).toMatchObject({ ok: false, status: 409, code: "delegation_change_too_large" });
+    expect((wide.result as { detail: string }).detail).toContain("at most 5");
+    expect(wide.targetReads).toEqual([]);
+    expect(wide.counts).toEqual([]);
+    expect(wide.rows).toEqual([...wide.before].map(([path, bin]) => ({ path, bin })));
+    expect(await delegationsRows()).toEqual([]);
+
+    // The five paths under @acme/ (and no dotted path): within the limit.
+    const acme = await recorded(repo, (d) => d.add(online({ name: "acme", paths: ["@acme/*"] }), 1_001, Date.now()), 5);
+    expect(acme.result).toMatchObject({ touched: expect.arrayContaining(["acme"]) });
+    expect(acme.rows.filter((row) => row.bin === "acme")).toHaveLength(5);
+
+    // Removing it reads its five rows; with at most four, refused, and it stays.
+    const kept = await recorded(repo, (d) => d.remove("acme", 1_002), 4);
+    expect(kept.result).toMatchObject({ ok: false, code: "delegation_change_too_large" });
+    expect((kept.result as { detail: string }).detail).toContain('remove some of the targets "acme" holds first');
+    expect(await delegationsRows()).toEqual([{ name: "acme" }]);
   });
 
   it("a path far from the prefix that clients may disagree on still refuses the change, and nothing is written", async () => {
