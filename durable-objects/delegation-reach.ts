@@ -5,25 +5,22 @@
  *
  * A target is listed by the end of its chain of first-claiming delegations
  * (Delegations.assign). So:
- * - A delegation added (a leaf, with no nested ones yet) changes the chain of
- *   the paths it claims, and of no other: any other path's search passes it
- *   over, as before. assign() also refuses a path a pattern of it may match
- *   in one client and not the other (clientsMayDisagree: a segment starting
- *   with "." where the pattern's segment starts with a wildcard), and those
- *   are read too. Patterns: the paths starting with a pattern's literal
- *   prefix (a range of the path index), and the paths with a segment
- *   starting with "." when a pattern's segment after the first starts with a
- *   wildcard. Hash prefixes, or a pattern starting with a wildcard: every
- *   path.
- *   For hash prefixes, the chain can change only for the paths whose search
- *   reaches the new delegation's place and would have ended after it: the
- *   rows of its parent (a delegation holds the paths none of its children
- *   claims), of every later sibling's roles and their descendants', and,
- *   under `targets`, of the top-level bins whose range of the path's SHA-256
- *   meets a prefix (the catch-all holds what no delegation claims). Those
- *   roles bound any added delegation's reach, so a pattern starting with a
- *   wildcard (no prefix to narrow it) reads them under a delegation; under
- *   `targets` they are every top-level bin, and it reads every target.
+ * - A delegation added (a leaf, with no nested ones yet) changes the chain
+ *   only of paths whose search reaches its place and would have ended after
+ *   it: the rows of its parent (a delegation holds the paths none of its
+ *   children claims), of its later siblings' roles and their descendants',
+ *   and, under `targets`, of the top-level bins (the catch-all holds what no
+ *   delegation claims). Within those, of the paths it claims, and of those
+ *   assign() refuses because a pattern of it may match them in one client
+ *   and not the other (clientsMayDisagree: a segment starting with "."
+ *   where the pattern's segment starts with a wildcard). Read as:
+ *   - path patterns: the paths starting with each pattern's literal prefix
+ *     (a range of the path index), and, when a pattern's later segment
+ *     starts with a wildcard, the paths with a segment starting with ".";
+ *   - hash prefixes: the roles after its place, the top-level bins only
+ *     where a bin's range of the path's SHA-256 meets a prefix;
+ *   - a pattern starting with a wildcard, which no prefix narrows: the
+ *     roles after its place; under `targets` that is every target.
  * - A delegation removed (a leaf) was the end of the chain of exactly the
  *   paths it held: the rows of its roles (itself and its bins; ranges of the
  *   bin index).
@@ -66,8 +63,8 @@ export function scansForAdded(claims: { paths?: string[]; path_hash_prefixes?: s
   const patterns = claims.paths ?? [];
   const scans: Scan[] = [];
   for (const pattern of patterns) {
-    const literal = pattern.slice(0, pattern.search(WILDCARD) === -1 ? pattern.length : pattern.search(WILDCARD));
-    const range = prefixRange(literal);
+    const wildcard = pattern.search(WILDCARD);
+    const range = prefixRange(wildcard === -1 ? pattern : pattern.slice(0, wildcard));
     if (!range) return reachable();
     scans.push(range);
   }

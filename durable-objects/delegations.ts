@@ -68,7 +68,7 @@ export const REASSIGN_PAGE = 4_096;
  * JavaScript (its path's SHA-256, the walk down the tree) within the
  * change's one request: 1,020,000 took 7.4–9.1 s until published on the
  * development machine (docs/measured.md, "Delegation changes read what
- * they can move"), so this many stay well within the 30 s of CPU a request
+ * they can move"), so this many stay within the 30 s of CPU a request
  * gets (wrangler.toml). A change that would read more is refused before
  * anything is written, rather than reset by the platform half-way.
  */
