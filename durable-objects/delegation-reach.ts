@@ -20,7 +20,10 @@
  *   - hash prefixes: the roles after its place, the top-level bins only
  *     where a bin's range of the path's SHA-256 meets a prefix;
  *   - a pattern starting with a wildcard, which no prefix narrows: the
- *     roles after its place; under `targets` that is every target.
+ *     paths its covering GLOB matches (coveringGlob) and those whose first
+ *     segment starts with ".", from the roles after its place, or under
+ *     `targets` from the whole path index (SQLite tests each path; only
+ *     those rows are read).
  * - A delegation removed (a leaf) was the end of the chain of exactly the
  *   paths it held: the rows of its roles (itself and its bins; ranges of the
  *   bin index).
@@ -40,8 +43,8 @@ const WILDCARD = /[*?[]/;
 
 /**
  * Where a delegation is added: the roles that hold the paths whose search
- * would reach it and end after it. Without one, every target is read for
- * what no prefix narrows.
+ * would reach it and end after it. Without one, hash prefixes read every
+ * target, and patterns are read as under `targets`.
  */
 export interface Place {
   /** Its parent if that is a delegation (which holds what none of its children claims), its later siblings and their descendants (their roles and bins). */
@@ -62,17 +65,68 @@ export function scansForAdded(claims: { paths?: string[]; path_hash_prefixes?: s
   }
   const patterns = claims.paths ?? [];
   const scans: Scan[] = [];
+  const globs: string[] = [];
   for (const pattern of patterns) {
     const wildcard = pattern.search(WILDCARD);
     const range = prefixRange(wildcard === -1 ? pattern : pattern.slice(0, wildcard));
-    if (!range) return reachable();
-    scans.push(range);
+    if (range) {
+      scans.push(range);
+      continue;
+    }
+    const glob = coveringGlob(pattern);
+    if (glob === null) return reachable();
+    globs.push(glob);
+  }
+  if (globs.length > 0) {
+    // A first segment starting with a wildcard: also the paths whose first segment starts with "." (clientsMayDisagree).
+    const matching = [...globs.map(() => "path GLOB ?"), "path GLOB '.*'"].join(" OR ");
+    if (place && !place.topBins) {
+      for (const role of scansOfRoles(place.after))
+        scans.push({ where: `${role.where} AND (${matching})`, bindings: [...role.bindings, ...globs] });
+    } else scans.push({ where: matching, bindings: globs });
   }
   // A later segment starting with a wildcard: the paths a client may disagree on (a segment starting with ".").
   if (patterns.some((pattern) => pattern.split("/").some((segment, i) => i > 0 && WILDCARD.test(segment[0] ?? "")))) {
     scans.push({ where: "path GLOB '*/.*'", bindings: [] });
   }
   return scans;
+}
+
+/**
+ * A SQLite GLOB that every path `pattern` matches also matches (python-tuf
+ * reads a pattern a segment at a time, with fnmatch: delegations.ts), or
+ * null for a pattern with a lone surrogate (no UTF-8 text to bind). Read the
+ * same way, a segment at a time: `*` and `?` stay, a class that fnmatch
+ * closes (`[…]`, `[!…]`, a `]` first is in it) matches one character, so it
+ * becomes `?`, and a `[` fnmatch leaves open is a literal, `[[]`. GLOB's `*`
+ * and `?` also match "/", so it matches more paths, never fewer.
+ */
+export function coveringGlob(pattern: string): string | null {
+  if (/\p{Cs}/u.test(pattern)) return null;
+  return pattern
+    .split("/")
+    .map((segment) => {
+      const chars = [...segment];
+      let out = "";
+      for (let i = 0; i < chars.length; i++) {
+        const c = chars[i] as string;
+        if (c !== "[") {
+          out += c;
+          continue;
+        }
+        let j = i + 1;
+        if (chars[j] === "!") j++;
+        if (chars[j] === "]") j++;
+        while (j < chars.length && chars[j] !== "]") j++;
+        if (j >= chars.length) out += "[[]";
+        else {
+          out += "?";
+          i = j;
+        }
+      }
+      return out;
+    })
+    .join("/");
 }
 
 /** The targets these roles hold (for a delegation removed: those it can move). */

@@ -173,12 +173,51 @@ describe("a delegation change moves the targets it can move, a page at a time", 
     );
     expect(wild.result).toMatchObject({ touched: expect.arrayContaining(["acme-any"]) });
     expect(wild.misplaced).toEqual([]);
-    expect([...new Set(wild.targetReads.map((read) => read.bindings[0]))].sort()).toEqual(["acme", "acme-z"]);
+    // The rows of the roles it could take from that its GLOB covers (and the paths with a dotted segment).
+    const roleReads = wild.targetReads.filter((read) => read.query.includes("bin = ?"));
+    expect([...new Set(roleReads.map((read) => read.bindings[0]))].sort()).toEqual(["acme", "acme-z"]);
+    for (const read of roleReads) expect(read.bindings.slice(1, 2)).toEqual(["*/?*"]);
+    expect(wild.targetReads.filter((read) => !roleReads.includes(read)).map((read) => read.query)).toEqual([
+      expect.stringContaining("path GLOB '*/.*'"),
+    ]);
     expect(wild.rows.filter((row) => row.bin === "acme-any").map((row) => row.path)).toEqual([
       "@acme/a-1.0.tgz",
       "@acme/b-1.0.tgz",
       "@acme/c-1.0.tgz",
     ]);
+  });
+
+  it("a pattern starting with a wildcard under targets reads the paths its GLOB covers, in pages of the path index", async () => {
+    const repo = "dlg-reach-top-wild";
+    const { client } = await bootstrapped(repo, { bins: 16 });
+    await client.changeTargets({ add: await Promise.all([...PATHS, "docs/.a.txt"].map(targetEntry)) });
+
+    // "*/[ab].txt" covers "*/?.txt": hello/a.txt and hello/b.txt (and docs/.a.txt, which only python-tuf matches).
+    const refused = await recorded(repo, (d) =>
+      d.add(online({ name: "text", paths: ["*/[ab].txt"] }), 1_000, Date.now()),
+    );
+    expect(refused.result).toMatchObject({ ok: false, status: 409, code: "ambiguous_delegation" });
+    expect(refused.rows).toEqual([...refused.before].map(([path, bin]) => ({ path, bin })));
+
+    await client.changeTargets({ remove: ["docs/.a.txt"] });
+    const text = await recorded(repo, (d) => d.add(online({ name: "text", paths: ["*/[ab].txt"] }), 1_001, Date.now()));
+    expect(text.result).toMatchObject({ touched: expect.arrayContaining(["text"]) });
+    expect(text.misplaced).toEqual([]);
+    expect(text.rows.filter((row) => row.bin === "text").map((row) => row.path)).toEqual([
+      "hello/a.txt",
+      "hello/b.txt",
+    ]);
+    // Counted, then read a page at a time along the path index, SQLite testing each path: one page of two rows
+    // (the GLOB, and the paths whose first segment starts with "."), and one of the dotted paths (none).
+    expect(text.counts.map((read) => read.query)).toEqual([
+      expect.stringContaining("path GLOB ? OR path GLOB '.*'"),
+      expect.stringContaining("path GLOB '*/.*'"),
+    ]);
+    expect(text.targetReads.map((read) => read.bindings)).toEqual([["*/?.txt", ""], [""]]);
+    for (const plan of text.plans) {
+      expect(plan).toMatch(/SEARCH targets USING (COVERING )?INDEX sqlite_autoindex_targets_1 \(path>\?\)/);
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+    }
   });
 
   it("a change that would read more targets than one may is refused before anything is written", async () => {
@@ -190,12 +229,14 @@ describe("a delegation change moves the targets it can move, a page at a time", 
         state.storage.sql.exec("SELECT name FROM delegations").toArray(),
       );
 
-    // Every target (14 and the bootstrap's own) against at most 5: refused, counted from the kept count.
+    // Every target its GLOB covers (the 14, all in two segments) against at most 5: refused, counted by SQLite
+    // (its GLOB, then the dotted paths), and no row read.
     const wide = await recorded(repo, (d) => d.add(online({ name: "wide", paths: ["*/*"] }), 1_000, Date.now()), 5);
     expect(wide.result).toMatchObject({ ok: false, status: 409, code: "delegation_change_too_large" });
+    expect((wide.result as { detail: string }).detail).toContain("would read 14 targets");
     expect((wide.result as { detail: string }).detail).toContain("at most 5");
     expect(wide.targetReads).toEqual([]);
-    expect(wide.counts).toEqual([]);
+    expect(wide.counts).toHaveLength(2);
     expect(wide.rows).toEqual([...wide.before].map(([path, bin]) => ({ path, bin })));
     expect(await delegationsRows()).toEqual([]);
 

@@ -13,6 +13,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   binsUnderHashPrefixes,
+  coveringGlob,
   EVERY_TARGET,
   prefixRange,
   scansForAdded,
@@ -58,13 +59,37 @@ describe("scansForAdded and scansOfRoles", () => {
     expect(scansForAdded({ path_hash_prefixes: ["0a"] })).toEqual([EVERY_TARGET]);
   });
 
-  it("a pattern that starts with a wildcard: those roles under a delegation, every target under targets", () => {
+  it("a pattern that starts with a wildcard: the paths its GLOB covers, of those roles under a delegation", () => {
+    const matching = "path GLOB ? OR path GLOB ? OR path GLOB '.*'";
     const nested = { after: ["parent", "later"], topBins: null };
-    expect(scansForAdded({ paths: ["@acme/*", "*.tgz"] }, nested)).toEqual(scansOfRoles(["parent", "later"]));
-    expect(scansForAdded({ paths: ["@acme/*", "*.tgz"] }, { after: ["later"], topBins: new HashBins(4) })).toEqual([
-      EVERY_TARGET,
+    expect(scansForAdded({ paths: ["@acme/*", "*.tgz", "*/[!.]*"] }, nested)).toEqual([
+      prefixRange("@acme/"),
+      { where: `bin = ? AND (${matching})`, bindings: ["parent", "*.tgz", "*/?*"] },
+      { where: `bin = ? AND (${matching})`, bindings: ["later", "*.tgz", "*/?*"] },
+      { where: "path GLOB '*/.*'", bindings: [] },
     ]);
-    expect(scansForAdded({ paths: ["@acme/*", "*.tgz"] })).toEqual([EVERY_TARGET]);
+    const top = { after: ["later"], topBins: new HashBins(4) };
+    expect(scansForAdded({ paths: ["@acme/*", "*.tgz"] }, top)).toEqual([
+      prefixRange("@acme/"),
+      { where: "path GLOB ? OR path GLOB '.*'", bindings: ["*.tgz"] },
+      { where: "path GLOB '*/.*'", bindings: [] },
+    ]);
+    expect(scansForAdded({ paths: ["*.tgz"] })).toEqual([
+      { where: "path GLOB ? OR path GLOB '.*'", bindings: ["*.tgz"] },
+    ]);
+    // No UTF-8 text for a lone surrogate: every row the delegation could take.
+    expect(scansForAdded({ paths: ["*\uD800"] }, top)).toEqual([EVERY_TARGET]);
+    expect(scansForAdded({ paths: ["*\uD800"] }, nested)).toEqual(scansOfRoles(["parent", "later"]));
+  });
+
+  it("coveringGlob reads a pattern a segment at a time: classes one character, an open bracket literal", () => {
+    expect(coveringGlob("*/x-?.tgz")).toBe("*/x-?.tgz");
+    expect(coveringGlob("[a-c]*/[!.]x")).toBe("?*/?x");
+    expect(coveringGlob("[]a]/[!]]")).toBe("?/?");
+    expect(coveringGlob("a[b/c]d")).toBe("a[[]b/c]d");
+    expect(coveringGlob("[!")).toBe("[[]!");
+    expect(coveringGlob("é/\u{1F600}*")).toBe("é/\u{1F600}*");
+    expect(coveringGlob("\uDC00*")).toBeNull();
   });
 
   it("nothing for no claim", () => {
@@ -112,8 +137,9 @@ describe("binsUnderHashPrefixes", () => {
   });
 });
 
-const CHARS = ["a", "b", ".", "-", "é", "\u{D7FF}", "\u{E000}", "\u{FFFF}", "\u{1F600}", "\u{10FFFF}"];
-const WILDCARDS = ["*", "?", "[ab]", "[!a]"];
+const CHARS = ["a", "b", ".", "-", "[", "]", "é", "\u{D7FF}", "\u{E000}", "\u{FFFF}", "\u{1F600}", "\u{10FFFF}"];
+/** Classes, one with "]" first, one that spans a "/" (fnmatch splits it: two literal halves), and an open "[". */
+const WILDCARDS = ["*", "?", "[ab]", "[!a]", "[]a]", "[a/]", "["];
 /** Paths and patterns of one to three segments, so that segment counts meet and segments start with "." often. */
 const segments = (chars: string[]) =>
   fc
@@ -129,16 +155,19 @@ describe("scansForAdded, on SQLite", () => {
   it("reads every path a pattern matches or clients may disagree on", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("delegation-reach-probe"), async (_i: Repository, state) => {
       const { sql } = state.storage;
-      sql.exec("CREATE TABLE IF NOT EXISTS reach_probe (path TEXT PRIMARY KEY)");
+      sql.exec("CREATE TABLE IF NOT EXISTS reach_probe (path TEXT PRIMARY KEY, bin TEXT NOT NULL)");
+      // Under `targets` (the whole path index), or under a delegation whose parent holds every path.
+      const places = [undefined, { after: [], topBins: new HashBins(4) }, { after: ["parent"], topBins: null }];
       fc.assert(
         fc.property(
           fc.uniqueArray(path, { maxLength: 40 }),
           fc.array(pattern, { minLength: 1, maxLength: 3 }),
-          (paths, patterns) => {
+          fc.constantFrom(...places),
+          (paths, patterns, place) => {
             sql.exec("DELETE FROM reach_probe");
-            for (const p of paths) sql.exec("INSERT INTO reach_probe (path) VALUES (?)", p);
+            for (const p of paths) sql.exec("INSERT INTO reach_probe (path, bin) VALUES (?, 'parent')", p);
             const read = new Set<string>();
-            for (const { where, bindings } of scansForAdded({ paths: patterns })) {
+            for (const { where, bindings } of scansForAdded({ paths: patterns }, place)) {
               for (const row of sql.exec<{ path: string }>(`SELECT path FROM reach_probe WHERE ${where}`, ...bindings))
                 read.add(row.path);
             }
@@ -148,7 +177,14 @@ describe("scansForAdded, on SQLite", () => {
             expect(reached.filter((p) => !read.has(p))).toEqual([]);
           },
         ),
-        { numRuns: 300 },
+        {
+          numRuns: 600,
+          // Brackets fnmatch leaves open, read a segment at a time: a class that spans a "/" is two literal halves.
+          examples: [
+            [["[a/]", "b[", ".a/]"], ["[a/]", "*["], undefined],
+            [["[a/]", "b[", ".a/]"], ["[a/]", "*["], places[2]],
+          ],
+        },
       );
       sql.exec("DROP TABLE reach_probe");
     });
