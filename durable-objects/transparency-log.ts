@@ -77,12 +77,14 @@ export const HASH_SLICE = 512;
 /** The most entries whose nodes and bytes one hashing keeps for the tiles stored after it (recent). */
 const RECENT_MAX = 65_536;
 /**
- * The most appended entries kept for the hashing after them (#appended): one
- * import batch's (10,000 targets). A publish round's entries (one per file,
- * 16,387 for a full round) are read back instead, so what stays in the heap
- * until the next hashing is at most about 2.5 MB.
+ * The most appended entries kept for the hashing after them (#appended): two
+ * import batches' (10,000 targets each), as the CLI sends two at a time, so
+ * the second batch arrives while the first is hashed a slice per turn. The
+ * oldest are kept, as they are hashed first; entries appended past the cap
+ * are read back, as are a full round's (one per file, 16,387). What stays in
+ * the heap until the next hashing is at most about 5 MB.
  */
-const APPENDED_MAX = 10_000;
+export const APPENDED_MAX = 20_000;
 /** The synchronous-KV entry holding the log's sealed note key. */
 export const LOG_KEY_ENTRY = "log-key";
 
@@ -163,13 +165,28 @@ export class TransparencyLog {
     this.#keepAppended(first, encoded);
   }
 
+  /**
+   * Keeps appended entries for the hashing that follows, up to APPENDED_MAX
+   * from the oldest not hashed yet: an append right after those kept (or
+   * below their end: the transaction that appended the rest was rolled back,
+   * so they are cut there first) adds what fits; one past a gap (entries that
+   * did not fit) leaves them as they are, since they are hashed next.
+   */
   #keepAppended(first: number, bytes: Uint8Array[]): void {
     const kept = this.#appended;
-    if (kept && first >= kept.from && first <= kept.from + kept.bytes.length) {
+    if (kept && first > kept.from + kept.bytes.length) return;
+    if (kept && first >= kept.from) {
       kept.bytes.length = first - kept.from;
-      for (const entry of bytes) kept.bytes.push(entry);
-    } else this.#appended = { from: first, bytes: [...bytes] };
-    if ((this.#appended?.bytes.length ?? 0) > APPENDED_MAX) this.#appended = null;
+      for (const entry of bytes.slice(0, APPENDED_MAX - kept.bytes.length)) kept.bytes.push(entry);
+    } else this.#appended = { from: first, bytes: bytes.slice(0, APPENDED_MAX) };
+  }
+
+  /** Drops the kept entries below `size`, hashed now. */
+  #dropHashed(size: number): void {
+    const kept = this.#appended;
+    if (!kept || size <= kept.from) return;
+    if (size >= kept.from + kept.bytes.length) this.#appended = null;
+    else this.#appended = { from: size, bytes: kept.bytes.slice(size - kept.from) };
   }
 
   /** Entries appended but not hashed into the tree yet. */
@@ -226,7 +243,7 @@ export class TransparencyLog {
     try {
       const appended = this.#appended;
       // What this hashing does not reach stays kept for the next one.
-      if (!appended || appended.from + appended.bytes.length <= target) this.#appended = null;
+      this.#dropHashed(target);
       while (accumulator.size < target) {
         const start = accumulator.size;
         const end = Math.min(target, start + HASH_READ_ROWS);

@@ -9,11 +9,11 @@ import { Ed25519NoteVerifier } from "../../src/log/note.ts";
 import { decodeEntryBundle, decodeTile } from "../../src/log/tiles.ts";
 import { fromHex, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
-import { BASE, bootstrapped, getJson, watched, workerFetch } from "./helpers.ts";
+import { BASE, bootstrapped, getJson, recording, type Statement, watched, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
-import { HASH_SLICE, TransparencyLog } from "../../durable-objects/transparency-log.ts";
+import { APPENDED_MAX, HASH_SLICE, TransparencyLog } from "../../durable-objects/transparency-log.ts";
 import { RepositoryBucket } from "../../src/storage/repository-bucket.ts";
 import { TILE_WIDTH } from "../../src/log/tiles.ts";
 import { PRUNE_ENTRIES, RETAINED_ENTRIES } from "../../durable-objects/log-history.ts";
@@ -312,6 +312,51 @@ describe("transparency log", () => {
       expect(head.size).toBe(start + 1300 + 2 + 700);
       const stored = rootOfStored(state);
       expect(head).toMatchObject({ size: stored.size, rootHash: stored.rootHash });
+    });
+  });
+
+  it("hashes two import batches in flight from memory, the second appended while the first is hashed; past APPENDED_MAX, the oldest kept", async () => {
+    const repo = "log-batches-in-flight";
+    await bootstrapped(repo, { bins: 4 });
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const statements: Statement[] = [];
+      const log = new TransparencyLog({
+        sql: recording(state.storage.sql, statements),
+        kv: state.storage.kv,
+        sealer: new Sealer(env.KEY_ENCRYPTION_KEY),
+        origin: `tuf-edge.local/${repo}`,
+      });
+      const start = log.hashPending().size;
+      const batch = APPENDED_MAX / 2;
+      let n = 0;
+      const append = (count: number) =>
+        state.storage.transactionSync(() =>
+          log.appendMany(Array.from({ length: count }, () => targetEntry(repo, `b/${n++}`))),
+        );
+      const readBack = () =>
+        statements.filter((s) => s.query.includes("SELECT entry FROM log_entries")).map((s) => s.bindings[0]);
+
+      // As the CLI's two requests in flight: a batch hashed a slice a turn, the next one appended between two
+      // slices, and the one after while that one is hashed (what is hashed is no longer kept).
+      append(batch);
+      expect(log.hashSome(HASH_SLICE)).toBe(batch - HASH_SLICE);
+      append(batch);
+      expect(log.hashSome(batch)).toBe(batch - HASH_SLICE);
+      append(batch);
+      await log.hashInTurns(async () => {});
+      expect(readBack()).toEqual([]);
+      const stored = rootOfStored(state);
+      expect(log.hashPending()).toMatchObject({ size: stored.size, rootHash: stored.rootHash });
+
+      // Three batches at once: the first two kept and hashed from memory, the third read back (from the slice
+      // that reaches past the kept ones).
+      append(batch);
+      append(batch);
+      append(batch);
+      await log.hashInTurns(async () => {});
+      expect(readBack().length).toBeGreaterThan(0);
+      for (const from of readBack()) expect(from).toBeGreaterThan(start + 3 * batch + APPENDED_MAX - HASH_SLICE);
+      expect(log.hashPending()).toMatchObject({ size: start + 6 * batch, rootHash: rootOfStored(state).rootHash });
     });
   });
 
