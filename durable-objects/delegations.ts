@@ -238,7 +238,7 @@ export class Delegations {
     const refused = this.#tree.refusalToAdd(spec);
     if (refused) return refused;
     const reach = scansForAdded(spec, this.#placeOf(spec));
-    const instead = `give the delegation path patterns that start with a literal prefix (such as "@acme/*"), or add it under a delegation that holds fewer targets`;
+    const instead = `give the delegation narrower path patterns (one with a literal prefix, such as "@acme/*", reads only the paths under it), or add it under a delegation that holds fewer targets`;
     return this.#change(seq, reach, instead, () => {
       const siblings = this.#tree.children(spec.parent);
       const position = Math.min(spec.position ?? siblings.length, siblings.length);
