@@ -70,7 +70,9 @@ export const REASSIGN_PAGE = 4_096;
  * development machine (docs/measured.md, "Delegation changes read what
  * they can move"), so this many stay within the 30 s of CPU a request
  * gets (wrangler.toml). A change that would read more is refused before
- * anything is written, rather than reset by the platform half-way.
+ * anything is written, rather than reset by the platform half-way. (The
+ * paths SQLite only tests against a pattern's GLOB are not counted: the
+ * whole change with such a pass over 1,020,000 paths took 0.4 s.)
  */
 export const REASSIGN_MAX = 2_000_000;
 
