@@ -82,7 +82,8 @@ const RECENT_MAX = 65_536;
  * the second batch arrives while the first is hashed a slice per turn. The
  * oldest are kept, as they are hashed first; entries appended past the cap
  * are read back, as are a full round's (one per file, 16,387). What stays in
- * the heap until the next hashing is at most about 5 MB.
+ * the heap until the next hashing is at most 20,000 entries' bytes (about
+ * 200 each for a target's).
  */
 export const APPENDED_MAX = 20_000;
 /** The synchronous-KV entry holding the log's sealed note key. */
