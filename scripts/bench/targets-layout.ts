@@ -10,12 +10,14 @@
  * connection with SQLite's default page cache (2 MB, as the object's):
  *   - bins read as a round reads them (TargetsIndex.binsJoined's statement:
  *     each bin's entries joined in path order), 128 random bins a transaction;
- *   - new targets written as pushes write them, 100 a transaction.
+ *   - new targets written as pushes write them, 100 a transaction;
+ *   - then new targets written as an import batch writes them, 10,000 a
+ *     transaction.
  *
  *   node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR]
  *
- * Prints µs per bin read and per target written, the database's bytes per
- * target, and each layout ÷ the one before migration 26.
+ * Prints µs per bin read, per target written and per target imported, the
+ * database's bytes per target, and each layout ÷ the one before migration 26.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
@@ -28,6 +30,8 @@ const READ_TRANSACTIONS = 40;
 const BINS_PER_READ = 128;
 const WRITE_TRANSACTIONS = 100;
 const TARGETS_PER_WRITE = 100;
+const IMPORT_TRANSACTIONS = 5;
+const TARGETS_PER_IMPORT = 10_000;
 
 const TABLE = `CREATE TABLE targets (path TEXT PRIMARY KEY, bin TEXT NOT NULL, length INTEGER NOT NULL,
   hashes TEXT NOT NULL, custom TEXT, entry_canonical TEXT, entry_json TEXT);`;
@@ -80,7 +84,7 @@ function measure(
   layout: Layout,
   targets: number,
   dir: string,
-): { readUs: number; writeUs: number; bytesPerTarget: number } {
+): { readUs: number; writeUs: number; importUs: number; bytesPerTarget: number } {
   const file = join(dir, `tuf-edge-targets-layout-${Object.keys(LAYOUTS).indexOf(layout)}-${process.pid}.db`);
   const remove = () => {
     for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
@@ -116,8 +120,14 @@ function measure(
         for (let t = 0; t < TARGETS_PER_WRITE; t++) write.run(...randomTarget());
       });
     const writeUs = ((performance.now() - started) * 1000) / (WRITE_TRANSACTIONS * TARGETS_PER_WRITE);
+    started = performance.now();
+    for (let w = 0; w < IMPORT_TRANSACTIONS; w++)
+      inTransaction(db, () => {
+        for (let t = 0; t < TARGETS_PER_IMPORT; t++) write.run(...randomTarget());
+      });
+    const importUs = ((performance.now() - started) * 1000) / (IMPORT_TRANSACTIONS * TARGETS_PER_IMPORT);
     db.close();
-    return { readUs, writeUs, bytesPerTarget };
+    return { readUs, writeUs, importUs, bytesPerTarget };
   } finally {
     remove();
   }
@@ -137,27 +147,30 @@ Layouts of the targets table in Node's SQLite, with N random targets in
 16,384 bins (default 100,000 and 1,000,000), in DIR (default /dev/shm): the
 index on bin alone (before migration 26), the bin index holding the entries
 (migration 26), and a table clustered by bin. For each: µs per bin read as a
-round joins it, µs per target written as pushes write them, the database's
-bytes per target, and each ÷ the layout before migration 26.`);
+round joins it, µs per target written as pushes write them (100 a
+transaction) and as an import writes them (10,000 a transaction), the
+database's bytes per target, and each ÷ the layout before migration 26.`);
   process.exit(0);
 }
 const f = (x: number) => x.toFixed(1).padStart(9);
 const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(9);
-console.log("| targets | layout | bin read, µs | target written, µs | read + written, µs | bytes per target |");
-console.log("|--:|:--|--:|--:|--:|--:|");
+console.log(
+  "| targets | layout | bin read, µs | target written, µs | read + written, µs | target imported, µs | bytes per target |",
+);
+console.log("|--:|:--|--:|--:|--:|--:|--:|");
 for (const text of values.targets) {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--targets takes a positive integer, not ${text}`);
   const measured = (Object.keys(LAYOUTS) as Layout[]).map((layout) => ({ layout, m: measure(layout, n, values.dir) }));
   for (const { layout, m } of measured)
     console.log(
-      `| ${n} | ${layout} | ${f(m.readUs)} | ${f(m.writeUs)} | ${f(m.readUs + m.writeUs)} | ${f(m.bytesPerTarget)} |`,
+      `| ${n} | ${layout} | ${f(m.readUs)} | ${f(m.writeUs)} | ${f(m.readUs + m.writeUs)} | ${f(m.importUs)} | ${f(m.bytesPerTarget)} |`,
     );
   const [first, ...others] = measured;
   if (!first) continue;
   const b = first.m;
   for (const { layout, m } of others)
     console.log(
-      `| ${n} | ${layout} ÷ ${first.layout} | ${ratio(m.readUs, b.readUs)} | ${ratio(m.writeUs, b.writeUs)} | ${ratio(m.readUs + m.writeUs, b.readUs + b.writeUs)} | ${ratio(m.bytesPerTarget, b.bytesPerTarget)} |`,
+      `| ${n} | ${layout} ÷ ${first.layout} | ${ratio(m.readUs, b.readUs)} | ${ratio(m.writeUs, b.writeUs)} | ${ratio(m.readUs + m.writeUs, b.readUs + b.writeUs)} | ${ratio(m.importUs, b.importUs)} | ${ratio(m.bytesPerTarget, b.bytesPerTarget)} |`,
     );
 }
