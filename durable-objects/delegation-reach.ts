@@ -1,6 +1,6 @@
 /**
  * Which targets a change of the delegation tree can move, as scans of the
- * `targets` table (Delegations.#reassign reads each a page at a time, in
+ * `targets` table (DelegationMoves.move reads each a page at a time, in
  * path order), so a change reads what it may move and not the whole table.
  *
  * A target is listed by the end of its chain of first-claiming delegations

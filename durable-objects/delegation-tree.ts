@@ -31,6 +31,15 @@ interface DelegationRow extends Record<string, SqlStorageValue> {
 }
 
 /** An offline delegation's owners: their keys (by keyid) and how many must sign. */
+/** Where a target path is listed (Delegations.assign), and why it cannot be, if it cannot. */
+export interface Assignment {
+  bin: string;
+  /** Set when python-tuf and tuf-js would look for this path in different roles: it is refused. */
+  unclaimable?: string;
+  /** Set (to the role's name) when an offline role lists this path: only its owners change it. */
+  offline?: string;
+}
+
 export interface OfflineOwners {
   keys: Record<string, Key>;
   threshold: number;

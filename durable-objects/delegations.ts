@@ -28,53 +28,25 @@
  * Changes pushed for a path an offline role claims wait for its owners
  * (offline-queue.ts): only the owners' next version changes what clients see.
  *
- * This module holds the tree's changes (adding and removing a delegation,
- * moving the targets they claim) and the assignment of each path to the role
- * that lists it; delegation-tree.ts reads the tree, delegation-shapes.ts
- * shapes the roles' signed parts.
+ * This module holds the tree's changes (adding and removing a delegation)
+ * and the assignment of each path to the role that lists it;
+ * delegation-tree.ts reads the tree, delegation-reach.ts says which targets
+ * a change can move and delegation-moves.ts moves them,
+ * delegation-shapes.ts shapes the roles' signed parts.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { fromUtf8, toHex, utf8 } from "../src/lib/bytes.ts";
+import { toHex, utf8 } from "../src/lib/bytes.ts";
 import { failure, type Failure } from "../src/repository-api.ts";
 import type { DelegationSpec, DelegationView } from "../src/repository-api.ts";
 import { clientsMayDisagree, isDelegatedPathWithDigest } from "../src/tuf/delegations.ts";
 import { HashBins } from "../src/tuf/hash-bins.ts";
 import type { Targets } from "../src/tuf/targets.ts";
 import { CATCH_ALL_ROLE, type ShapeRequest, signedShape } from "./delegation-shapes.ts";
-import { EVERY_TARGET, type Place, type Scan, scansForAdded, scansOfRoles } from "./delegation-reach.ts";
-import { type Delegation, DelegationTree, innerBins, type OfflineOwners } from "./delegation-tree.ts";
-import { OFFLINE_ROLE_NAMES, OfflineRoles, type OfflineVersion } from "./offline-roles.ts";
-import { Refused, refusedOr } from "./refused.ts";
-
-/** Where a target path is listed, and why it cannot be, if it cannot. */
-export interface Assignment {
-  bin: string;
-  /** Set when python-tuf and tuf-js would look for this path in different roles: it is refused. */
-  unclaimable?: string;
-  /** Set (to the role's name) when an offline role lists this path: only its owners change it. */
-  offline?: string;
-}
-
-/**
- * Targets a change of the tree reads at a time as it moves them: the rows
- * are read a page at a time in path order, so a repository of any size
- * never has its targets in the heap at once (128 MB per isolate), only a
- * page of them and the roles they touch.
- */
-export const REASSIGN_PAGE = 4_096;
-
-/**
- * The most targets one change of the tree reads. Each is placed in
- * JavaScript (its path's SHA-256, the walk down the tree) within the
- * change's one request: 1,020,000 took 7.4–9.1 s until published on the
- * development machine (docs/measured.md, "Delegation changes read what
- * they can move"), so this many stay within the 30 s of CPU a request
- * gets (wrangler.toml). A change that would read more is refused before
- * anything is written, rather than reset by the platform half-way. (The
- * paths SQLite only tests against a pattern's GLOB are not counted: the
- * whole change with such a pass over 1,020,000 paths took 0.4 s.)
- */
-export const REASSIGN_MAX = 2_000_000;
+import { DelegationMoves } from "./delegation-moves.ts";
+import { type Place, type Scan, scansForAdded, scansOfRoles } from "./delegation-reach.ts";
+import { type Assignment, type Delegation, DelegationTree, innerBins, type OfflineOwners } from "./delegation-tree.ts";
+import { OfflineRoles, type OfflineVersion } from "./offline-roles.ts";
+import { refusedOr } from "./refused.ts";
 
 export class Delegations {
   readonly #sql: SqlStorage;
@@ -84,8 +56,8 @@ export class Delegations {
   /** The roles the offline delegations' owners sign: their versions and the checks they pass (offline-roles.ts). */
   readonly offline: OfflineRoles;
 
-  readonly #page: number;
-  readonly #max: number;
+  /** Moves the targets a change reaches (delegation-moves.ts). */
+  readonly #moves: DelegationMoves;
 
   constructor(deps: {
     sql: SqlStorage;
@@ -96,19 +68,15 @@ export class Delegations {
     /** The most targets one change reads (REASSIGN_MAX; smaller in tests). */
     reassignMax?: number;
   }) {
-    const { sql, transaction, topBins, reassignPage = REASSIGN_PAGE, reassignMax = REASSIGN_MAX } = deps;
-    for (const [name, value] of [
-      ["reassignPage", reassignPage],
-      ["reassignMax", reassignMax],
-    ] as const) {
-      if (!Number.isSafeInteger(value) || value < 1)
-        throw new RangeError(`${name} must be a positive integer, not ${value}`);
-    }
-    this.#max = reassignMax;
+    const { sql, transaction, topBins, reassignPage, reassignMax } = deps;
+    this.#moves = new DelegationMoves({
+      sql,
+      ...(reassignPage === undefined ? {} : { page: reassignPage }),
+      ...(reassignMax === undefined ? {} : { max: reassignMax }),
+    });
     this.#sql = sql;
     this.#transaction = transaction;
     this.#topBins = topBins;
-    this.#page = reassignPage;
     this.#tree = new DelegationTree(sql);
     this.offline = new OfflineRoles({ sql, transaction, tree: this.#tree, assign: (path) => this.assign(path) });
   }
@@ -330,12 +298,12 @@ export class Delegations {
    * REASSIGN_MAX targets, counted first (`instead`: what the operator can do).
    */
   #change(seq: number, reach: Scan[], instead: string, write: () => string[]): Failure | { touched: string[] } {
-    const reads = this.#targetsIn(reach);
-    if (reads > this.#max) {
+    const reads = this.#moves.count(reach);
+    if (reads > this.#moves.max) {
       return failure(
         409,
         "delegation_change_too_large",
-        `this change would read ${reads} targets to find those it moves; one change reads at most ${this.#max} (a request's CPU time): ${instead}`,
+        `this change would read ${reads} targets to find those it moves; one change reads at most ${this.#moves.max} (a request's CPU time): ${instead}`,
       );
     }
     try {
@@ -346,7 +314,8 @@ export class Delegations {
           for (const name of touched) {
             this.#sql.exec("INSERT OR IGNORE INTO roles (name, dirty, seq) VALUES (?, 1, ?)", name, seq);
           }
-          for (const moved of this.#reassign(reach)) touched.add(moved);
+          const rules = { assign: this.assigner(), offlineFile: (role: string) => this.offline.file(role) };
+          for (const moved of this.#moves.move(reach, rules)) touched.add(moved);
           for (const name of touched) {
             this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
           }
@@ -357,108 +326,4 @@ export class Delegations {
       this.#tree.forget();
     }
   }
-
-  /** How many rows the scans read (a row in two scans counted twice, as it is read twice). */
-  #targetsIn(reach: Scan[]): number {
-    const count = (where: string, bindings: string[]) =>
-      this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM targets WHERE ${where}`, ...bindings).one().n;
-    let rows = 0;
-    for (const scan of reach) {
-      if (scan !== EVERY_TARGET) {
-        rows += count(scan.where, scan.bindings);
-        continue;
-      }
-      // The count the triggers keep (migration 17), not a scan of the table.
-      const kept = this.#sql
-        .exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'")
-        .toArray()
-        .at(0);
-      rows += kept ? kept.value : count("1", []);
-    }
-    return rows;
-  }
-
-  /**
-   * Moves the targets in `reach` whose role changed; returns the roles they left and joined. Throws Refused if one
-   * cannot be placed. Each scan's rows are read a page at a time (REASSIGN_PAGE) in path order, each page after the
-   * last path of the one before: a move changes a row's bin, never its path, so no row is read twice or skipped
-   * (scans may overlap: a row read again is already where it belongs).
-   */
-  #reassign(reach: Scan[]): Set<string> {
-    const touched = new Set<string>();
-    const assign = this.assigner();
-    const place = (path: string, from: string): string | null => {
-      const to = assign(path);
-      if (to.unclaimable)
-        throw new Refused(failure(409, "ambiguous_delegation", `target "${path}": ${to.unclaimable}`));
-      if (to.bin === from) return null;
-      if (to.offline) throw new Refused(offlineNamespace(to.offline, path));
-      touched.add(from).add(to.bin);
-      return to.bin;
-    };
-    type Row = { path: string; bin: string };
-    for (const { where, bindings } of reach) {
-      const page = `SELECT path, bin FROM targets WHERE (${where}) AND path > ? ORDER BY path LIMIT ${this.#page}`;
-      for (let after = ""; ; ) {
-        const rows: Row[] = this.#sql.exec<Row>(page, ...bindings, after).toArray();
-        for (const { path, bin } of rows) {
-          const to = place(path, bin);
-          if (to) this.#sql.exec("UPDATE targets SET bin = ? WHERE path = ?", to, path);
-        }
-        const last: Row | undefined = rows.at(-1);
-        if (!last || rows.length < this.#page) break;
-        after = last.path;
-      }
-    }
-    const held = this.#sql
-      .exec<{ path: string; target: string }>("SELECT path, target FROM quarantine WHERE state = 'held'")
-      .toArray();
-    for (const { path, target } of held) {
-      const entry = JSON.parse(target) as { bin: string };
-      const to = place(path, entry.bin);
-      if (to)
-        this.#sql.exec("UPDATE quarantine SET target = ? WHERE path = ?", JSON.stringify({ ...entry, bin: to }), path);
-    }
-    // Changes accepted for an offline role's owners (offline-queue.ts) stay in its namespace until they sign them.
-    const waiting = this.#sql
-      .exec<{ role: string; path: string }>(
-        "SELECT DISTINCT role, json_extract(event, '$.path') AS path FROM offline_pending",
-      )
-      .toArray();
-    for (const { role, path } of waiting) {
-      if (assign(path).offline === role) continue;
-      throw new Refused(
-        failure(
-          409,
-          "pending_changes",
-          `target "${path}" waits for the owners of "${role}" to sign it: this change would take it out of their namespace; have them sign the draft first`,
-        ),
-      );
-    }
-    // Nor can it move what the owners' newest versions list: only they can re-sign those without it.
-    for (const { name: role } of this.#sql.exec<{ name: string }>(OFFLINE_ROLE_NAMES).toArray()) {
-      const file = this.offline.file(role);
-      const listed = file ? (JSON.parse(fromUtf8(file.bytes)) as { signed: { targets: object } }).signed.targets : {};
-      for (const path of Object.keys(listed)) {
-        if (assign(path).offline === role) continue;
-        throw new Refused(
-          failure(
-            409,
-            "offline_namespace",
-            `target "${path}" is listed by version ${file?.version} of "${role}", which its owners sign offline: this change would take it out of their namespace, and their next version could not list it; have them remove it first (a targets.remove waits for their next version)`,
-          ),
-        );
-      }
-    }
-    return touched;
-  }
-}
-
-/** The refusal for a change to a path offline role `role` lists: the online key must never sign it. */
-export function offlineNamespace(role: string, path: string): Failure {
-  return failure(
-    409,
-    "offline_namespace",
-    `target "${path}" is in the namespace of delegation "${role}", which its owners sign offline: the service cannot quarantine, release or move it (that would take it out of, or put it back into, metadata only they sign); remove it through them instead (a targets.remove waits for their next version), and have the bytes reviewed where they are stored`,
-  );
 }

@@ -219,3 +219,12 @@ export class OfflineRoles {
     return row ? { version: row.version, expires: row.expires, bytes: new Uint8Array(row.bytes) } : null;
   }
 }
+
+/** The refusal for a change to a path offline role `role` lists: the online key must never sign it. */
+export function offlineNamespace(role: string, path: string): Failure {
+  return failure(
+    409,
+    "offline_namespace",
+    `target "${path}" is in the namespace of delegation "${role}", which its owners sign offline: the service cannot quarantine, release or move it (that would take it out of, or put it back into, metadata only they sign); remove it through them instead (a targets.remove waits for their next version), and have the bytes reviewed where they are stored`,
+  );
+}

@@ -20,7 +20,7 @@ import { describeIssues, fieldErrors } from "../src/schemas/issues.ts";
 import { mayBeIllFormed, wellFormedJson } from "../src/schemas/safe-string.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import { toHex, utf8 } from "../src/lib/bytes.ts";
-import type { Assignment } from "./delegations.ts";
+import type { Assignment } from "./delegation-tree.ts";
 import {
   DEFAULT_TOLERANCE_SECONDS,
   parseSignatureHeader,

@@ -22,7 +22,7 @@ import { encodeValidatedTargetEntry } from "../src/log/entry.ts";
 import type { Attestations, VerifiedAttestation } from "./attestations.ts";
 import type { Quarantine } from "./quarantine.ts";
 import type { StagedUploads } from "./staged-uploads.ts";
-import { offlineNamespace } from "./delegations.ts";
+import { offlineNamespace } from "./offline-roles.ts";
 import type { OfflineQueue, QueuedChange } from "./offline-queue.ts";
 import { PENDING_CHANGE_TYPES, type PendingChange } from "../src/tuf/offline-draft.ts";
 import type { TargetFile } from "../src/tuf/targets.ts";

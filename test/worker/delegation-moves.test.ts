@@ -1,7 +1,7 @@
 /**
  * A change of the delegation tree moves the targets it can move
  * (delegation-reach.ts) to the role that now claims them, reading them a
- * page at a time in path order (Delegations.#reassign, REASSIGN_PAGE), never
+ * page at a time in path order (DelegationMoves.move, REASSIGN_PAGE: delegation-moves.ts), never
  * all at once: at 1,000,000 targets the whole table as objects in the heap
  * outgrows the isolate's 128 MB, and reading every target for a namespace
  * of a few took 12 s. Here the page is three rows and each change is made
@@ -56,7 +56,7 @@ async function recorded(repo: string, change: (delegations: Delegations) => unkn
     const reads = statements.length;
     const result = change(delegations);
     const targetReads = statements.slice(reads).filter((s) => /^\s*SELECT\b[\s\S]*\bFROM targets\b/.test(s.query));
-    // How many rows the change would read, counted before it reads them (Delegations.#targetsIn).
+    // How many rows the change would read, counted before it reads them (DelegationMoves.count).
     const counts = targetReads.filter((read) => read.query.includes("COUNT(*)"));
     const pages = targetReads.filter((read) => !read.query.includes("COUNT(*)"));
     // What each read returned: run again on the rows as they were (a move changes a row's bin, never its path).
