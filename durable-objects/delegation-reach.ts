@@ -28,6 +28,7 @@
  *   paths it held: the rows of its roles (itself and its bins; ranges of the
  *   bin index).
  */
+import { classEnd } from "../src/tuf/delegations.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
 
 /** Rows of `targets` to read: a condition on `path` or `bin` and its bindings. */
@@ -114,11 +115,8 @@ export function coveringGlob(pattern: string): string | null {
           out += c;
           continue;
         }
-        let j = i + 1;
-        if (chars[j] === "!") j++;
-        if (chars[j] === "]") j++;
-        while (j < chars.length && chars[j] !== "]") j++;
-        if (j >= chars.length) out += "[[]";
+        const j = classEnd(chars, i);
+        if (j === -1) out += "[[]";
         else {
           out += "?";
           i = j;

@@ -115,6 +115,19 @@ function classRegex(body: string): string {
   return `[${negated ? "^" : ""}${items}]`;
 }
 
+/**
+ * Where the class that `chars[open]` ("[") opens ends, as fnmatch reads it:
+ * the index of its closing "]" (a "!" first negates it, a "]" first is in
+ * it), or -1 when nothing closes it and the "[" is a literal.
+ */
+export function classEnd(chars: readonly string[], open: number): number {
+  let j = open + 1;
+  if (chars[j] === "!") j++;
+  if (chars[j] === "]") j++;
+  while (j < chars.length && chars[j] !== "]") j++;
+  return j < chars.length ? j : -1;
+}
+
 /** Python's `fnmatch.translate` for one segment (POSIX: no case folding). */
 function segmentRegex(pattern: string): RegExp {
   const chars = [...pattern];
@@ -126,11 +139,8 @@ function segmentRegex(pattern: string): RegExp {
     } else if (c === "?") {
       out += "[\\s\\S]";
     } else if (c === "[") {
-      let j = i + 1;
-      if (chars[j] === "!") j++;
-      if (chars[j] === "]") j++;
-      while (j < chars.length && chars[j] !== "]") j++;
-      if (j >= chars.length) {
+      const j = classEnd(chars, i);
+      if (j === -1) {
         out += "\\[";
       } else {
         out += classRegex(chars.slice(i + 1, j).join(""));
