@@ -51,7 +51,7 @@ import type { UploadAuthorization, UploadRequest } from "./pushes.ts";
 import type { CredentialInfo, RegistryInfo } from "./registries.ts";
 import { MAX_CREDENTIALS_PER_REGISTRY } from "./registries.ts";
 import { type CeremonyResult, RepositoryParts } from "./repository-parts.ts";
-import { migrate } from "./schema.ts";
+import { migrate } from "./migrate.ts";
 import { KekError } from "./sealer.ts";
 import { hashBins, loadSettings, saveSettings, SettingsSchema } from "./settings.ts";
 import { OFFLINE_EXPIRY_WARNING_MS } from "./status.ts";

@@ -3,14 +3,17 @@
  * (roles.dirty) so the next publish re-signs those bins and no others.
  * Each row keeps its entry serialised (canonical and served JSON, see
  * src/tuf/assembled.ts; once when they are the same text, as for every
- * plain target), made once when the row is written (target-rows.ts):
- * signing a bin joins its rows' entries instead of re-serialising them.
+ * plain target, and not at all when SQLite writes it from the row's path,
+ * hashes and length: ENTRY_CANONICAL), made once when the row is written
+ * (target-rows.ts): signing a bin joins its rows' entries instead of
+ * re-serialising them.
  */
 import type { TargetEntry } from "../src/repository-api.ts";
 import { type TargetFile, targetFile } from "../src/tuf/targets.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
 import { type Joined, joinMembers, type Member } from "../src/tuf/assembled.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
+import { ENTRY_CANONICAL } from "./derived-entry.ts";
 import { type EntryRow, entryOf, fromRow, type StoredTarget, stored, type TargetRow } from "./target-rows.ts";
 
 export type { StoredTarget } from "./target-rows.ts";
@@ -28,7 +31,7 @@ export class TargetsIndex {
    * (a push of many targets in few bins marks each bin once, not per target).
    */
   upsert(target: TargetEntry & { bin: string }, seq: number, touched?: Set<string>): void {
-    const { hashes, custom, entry, kept } = stored(target);
+    const { hashes, custom, canonical, json } = stored(target);
     const listed = this.#sql.exec("SELECT 1 FROM targets WHERE path = ?", target.path).toArray().length > 0;
     if (!listed) this.#countAdded(1);
     this.#sql.exec(
@@ -40,8 +43,8 @@ export class TargetsIndex {
       target.length,
       hashes,
       custom,
-      entry.canonical,
-      kept,
+      canonical,
+      json,
     );
     if (touched) touched.add(target.bin);
     else this.touch([target.bin], seq);
@@ -65,17 +68,17 @@ export class TargetsIndex {
       target.length,
       row.hashes,
       row.custom,
-      row.entry.canonical,
-      row.kept,
+      row.canonical,
+      row.json,
     ])) {
       const listed = new Map<string, string>();
       const rows = run.rows
         ? this.#sql.exec<EntryRow>(
-            `SELECT path, entry_canonical, entry_json FROM targets WHERE path IN (SELECT value ->> 0 FROM json_each(?))`,
+            `SELECT path, ${ENTRY_CANONICAL} AS entry_canonical, entry_json FROM targets WHERE path IN (SELECT value ->> 0 FROM json_each(?))`,
             jsonArray(run.rows),
           )
         : this.#sql.exec<EntryRow>(
-            "SELECT path, entry_canonical, entry_json FROM targets WHERE path = ?",
+            `SELECT path, ${ENTRY_CANONICAL} AS entry_canonical, entry_json FROM targets WHERE path = ?`,
             (run.items[0] as (typeof prepared)[number]).target.path,
           );
       for (const row of rows.toArray()) listed.set(row.path, row.entry_canonical ?? this.#fill(row).canonical);
@@ -189,7 +192,7 @@ export class TargetsIndex {
     const out = new Map<string, Member[]>(bins.map((bin) => [bin, []]));
     if (bins.length === 0) return out;
     const rows = this.#sql.exec<EntryRow & { bin: string }>(
-      `SELECT bin, path, entry_canonical, entry_json FROM targets WHERE bin IN (SELECT value FROM json_each(?))
+      `SELECT bin, path, ${ENTRY_CANONICAL} AS entry_canonical, entry_json FROM targets WHERE bin IN (SELECT value FROM json_each(?))
        ORDER BY bin, path`,
       JSON.stringify(bins),
     );
@@ -212,7 +215,8 @@ export class TargetsIndex {
    * per target, in path order, which is then both the canonical order and
    * the order JSON.stringify lists the map in.
    * - A bin whose rows are all served as signed (entry_json "", stored()):
-   *   one join of entry_canonical, which is also the served text.
+   *   one join of canonical entries (ENTRY_CANONICAL), which is also the
+   *   served text.
    * - A bin with other rows whose paths are printable ASCII and not array
    *   indices, each entry kept (rows written before stored() kept ""):
    *   a join of each form.
@@ -224,7 +228,7 @@ export class TargetsIndex {
     if (bins.length === 0) return out;
     const mixed: string[] = [];
     for (const row of this.#sql.exec<{ bin: string; other: number; canonical: string }>(
-      `SELECT bin, SUM(entry_json IS NOT '') AS other, group_concat(entry_canonical, ',' ORDER BY path) AS canonical
+      `SELECT bin, SUM(entry_json IS NOT '') AS other, group_concat(${ENTRY_CANONICAL}, ',' ORDER BY path) AS canonical
        FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`,
       JSON.stringify(bins),
     )) {
@@ -236,8 +240,8 @@ export class TargetsIndex {
     for (const row of this.#sql.exec<{ bin: string; other: number; canonical: string; json: string }>(
       `SELECT bin,
          SUM(entry_canonical IS NULL OR entry_json IS NULL OR path GLOB '*[^ -~]*' OR path NOT GLOB '*[^0-9]*') AS other,
-         group_concat(entry_canonical, ',' ORDER BY path) AS canonical,
-         group_concat(iif(entry_json = '', entry_canonical, entry_json), ',' ORDER BY path) AS json
+         group_concat(${ENTRY_CANONICAL}, ',' ORDER BY path) AS canonical,
+         group_concat(iif(entry_json = '', ${ENTRY_CANONICAL}, entry_json), ',' ORDER BY path) AS json
        FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`,
       JSON.stringify(mixed),
     )) {
@@ -252,13 +256,8 @@ export class TargetsIndex {
   #fill(row: EntryRow): Member {
     const target = this.get(row.path);
     if (!target) throw new Error(`target ${row.path} vanished while its entry was read`);
-    const { entry, kept } = stored(target);
-    this.#sql.exec(
-      "UPDATE targets SET entry_canonical = ?, entry_json = ? WHERE path = ?",
-      entry.canonical,
-      kept,
-      row.path,
-    );
+    const { entry, canonical, json } = stored(target);
+    this.#sql.exec("UPDATE targets SET entry_canonical = ?, entry_json = ? WHERE path = ?", canonical, json, row.path);
     return entry;
   }
 }

@@ -1,18 +1,24 @@
 /**
  * The targets table's layout, measured in Node's SQLite on the machine's
- * tmpfs (not workerd: a question for a migration, asked cheaply): the
- * rowid table (path primary key) with an index on bin alone, as before
- * migration 26; the same table with the index on bin that holds what a
- * round joins (bin, path, entry_canonical, entry_json), as from migration
- * 26 on; and a table clustered by bin (WITHOUT ROWID, primary key (bin,
- * path), a unique index on path). For each, N random targets in 16,384
- * bins, then, on a fresh
- * connection with SQLite's default page cache (2 MB, as the object's):
+ * tmpfs (not workerd: a question for a migration, asked cheaply):
+ *   - the rowid table (path primary key) with an index on bin alone, as
+ *     before migration 26;
+ *   - the same table with the index on bin that holds each entry (bin,
+ *     path, entry_canonical, entry_json), as migrations 26 made it;
+ *   - a table clustered by bin (WITHOUT ROWID, primary key (bin, path), a
+ *     unique index on path);
+ *   - the bin index holding the columns a plain entry is written from (bin,
+ *     path, length, hashes, ...), the rows keeping no entry, as from
+ *     migration 27 on (target-rows.ts, ENTRY_CANONICAL).
+ * For each, N random targets in 16,384 bins, then, on a fresh connection
+ * with SQLite's default page cache (2 MB, as the object's):
  *   - bins read as a round reads them (TargetsIndex.binsJoined's statement:
  *     each bin's entries joined in path order), 128 random bins a transaction;
  *   - new targets written as pushes write them, 100 a transaction;
  *   - then new targets written as an import batch writes them, 10,000 a
  *     transaction.
+ * Then migration 27 itself (schema.ts), timed on N rows as migration 26
+ * left them, with a check that bins join to the same text after it.
  *
  *   node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR]
  *
@@ -24,6 +30,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
+import { MIGRATIONS } from "../../durable-objects/schema.ts";
+import { ENTRY_CANONICAL } from "../../durable-objects/derived-entry.ts";
 
 const BINS = 16_384;
 const READ_TRANSACTIONS = 40;
@@ -35,20 +43,40 @@ const TARGETS_PER_IMPORT = 10_000;
 
 const TABLE = `CREATE TABLE targets (path TEXT PRIMARY KEY, bin TEXT NOT NULL, length INTEGER NOT NULL,
   hashes TEXT NOT NULL, custom TEXT, entry_canonical TEXT, entry_json TEXT);`;
-const LAYOUTS = {
-  "bin index (before 26)": `${TABLE} CREATE INDEX targets_by_bin ON targets (bin);`,
-  "entries in the bin index (26)": `${TABLE}
-           CREATE INDEX targets_by_bin ON targets (bin, path, entry_canonical, entry_json);`,
-  "clustered by bin": `CREATE TABLE targets (bin TEXT NOT NULL, path TEXT NOT NULL, length INTEGER NOT NULL, hashes TEXT NOT NULL,
-             custom TEXT, entry_canonical TEXT, entry_json TEXT, PRIMARY KEY (bin, path)) WITHOUT ROWID;
-           CREATE UNIQUE INDEX targets_by_path ON targets (path);`,
-} as const;
-type Layout = keyof typeof LAYOUTS;
-
 const INSERT =
   "INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json) VALUES (?, ?, ?, ?, NULL, ?, '')";
 const JOINED = `SELECT bin, group_concat(entry_canonical, ',' ORDER BY path) AS canonical
   FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`;
+
+const ENTRIES = "entries in the bin index (26)";
+const DERIVED_LAYOUT = "columns in the bin index, entries derived (27)";
+/** Each layout's schema, the statement that writes a target's row and the one that joins a round's bins. */
+const LAYOUTS = {
+  "bin index (before 26)": {
+    schema: `${TABLE} CREATE INDEX targets_by_bin ON targets (bin);`,
+    insert: INSERT,
+    joined: JOINED,
+  },
+  [ENTRIES]: {
+    schema: `${TABLE} CREATE INDEX targets_by_bin ON targets (bin, path, entry_canonical, entry_json);`,
+    insert: INSERT,
+    joined: JOINED,
+  },
+  "clustered by bin": {
+    schema: `CREATE TABLE targets (bin TEXT NOT NULL, path TEXT NOT NULL, length INTEGER NOT NULL, hashes TEXT NOT NULL,
+             custom TEXT, entry_canonical TEXT, entry_json TEXT, PRIMARY KEY (bin, path)) WITHOUT ROWID;
+           CREATE UNIQUE INDEX targets_by_path ON targets (path);`,
+    insert: INSERT,
+    joined: JOINED,
+  },
+  // Every random target is plain: its row keeps '' (target-rows.ts, stored()).
+  [DERIVED_LAYOUT]: {
+    schema: `${TABLE} CREATE INDEX targets_by_bin ON targets (bin, path, length, hashes, entry_canonical, entry_json);`,
+    insert: INSERT.replace("?, '')", "iif(length(?) > 0, '', NULL), '')"),
+    joined: JOINED.replace("entry_canonical,", `${ENTRY_CANONICAL},`),
+  },
+} satisfies Record<string, { schema: string; insert: string; joined: string }>;
+type Layout = keyof typeof LAYOUTS;
 
 /** A random target's row: an npm-like path, its bin by SHA-256, and an entry of the usual size. */
 function randomTarget(): [string, string, number, string, string] {
@@ -80,40 +108,55 @@ function inTransaction(db: DatabaseSync, work: () => void): void {
   db.exec("COMMIT");
 }
 
+/** A fresh database file in `dir` for `name`, and how to remove it. */
+function scratch(dir: string, name: number): { file: string; remove: () => void } {
+  const file = join(dir, `tuf-edge-targets-layout-${name}-${process.pid}.db`);
+  const remove = () => {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+  };
+  remove();
+  return { file, remove };
+}
+
+/** Writes `targets` random rows in `layout`, 10,000 a transaction. */
+function fill(file: string, layout: Layout, targets: number): void {
+  const db = new DatabaseSync(file);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec(LAYOUTS[layout].schema);
+  const insert = db.prepare(LAYOUTS[layout].insert);
+  for (let i = 0; i < targets; i += 10_000)
+    inTransaction(db, () => {
+      for (let j = i; j < Math.min(targets, i + 10_000); j++) insert.run(...randomTarget());
+    });
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  db.close();
+}
+
+/** The database's pages in use, in bytes per target. */
+function bytesPerTarget(db: DatabaseSync, targets: number): number {
+  const pages = db
+    .prepare("SELECT page_count - freelist_count AS used FROM pragma_page_count, pragma_freelist_count")
+    .get() as { used: number };
+  const page = db.prepare("PRAGMA page_size").get() as { page_size: number };
+  return (pages.used * page.page_size) / targets;
+}
+
 function measure(
   layout: Layout,
   targets: number,
   dir: string,
 ): { readUs: number; writeUs: number; importUs: number; bytesPerTarget: number } {
-  const file = join(dir, `tuf-edge-targets-layout-${Object.keys(LAYOUTS).indexOf(layout)}-${process.pid}.db`);
-  const remove = () => {
-    for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
-  };
-  remove();
+  const { file, remove } = scratch(dir, Object.keys(LAYOUTS).indexOf(layout));
   try {
-    const fill = new DatabaseSync(file);
-    fill.exec("PRAGMA journal_mode = WAL");
-    fill.exec(LAYOUTS[layout]);
-    const insert = fill.prepare(INSERT);
-    for (let i = 0; i < targets; i += 10_000)
-      inTransaction(fill, () => {
-        for (let j = i; j < Math.min(targets, i + 10_000); j++) insert.run(...randomTarget());
-      });
-    fill.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    const pages = fill
-      .prepare("SELECT page_count - freelist_count AS used FROM pragma_page_count, pragma_freelist_count")
-      .get() as { used: number };
-    const page = fill.prepare("PRAGMA page_size").get() as { page_size: number };
-    const bytesPerTarget = (pages.used * page.page_size) / targets;
-    fill.close();
-
+    fill(file, layout, targets);
     const db = new DatabaseSync(file);
-    const joined = db.prepare(JOINED);
+    const bytes = bytesPerTarget(db, targets);
+    const joined = db.prepare(LAYOUTS[layout].joined);
     let started = performance.now();
     for (let r = 0; r < READ_TRANSACTIONS; r++)
       inTransaction(db, () => joined.all(JSON.stringify(randomBins(BINS_PER_READ).sort())));
     const readUs = ((performance.now() - started) * 1000) / (READ_TRANSACTIONS * BINS_PER_READ);
-    const write = db.prepare(INSERT);
+    const write = db.prepare(LAYOUTS[layout].insert);
     started = performance.now();
     for (let w = 0; w < WRITE_TRANSACTIONS; w++)
       inTransaction(db, () => {
@@ -127,7 +170,35 @@ function measure(
       });
     const importUs = ((performance.now() - started) * 1000) / (IMPORT_TRANSACTIONS * TARGETS_PER_IMPORT);
     db.close();
-    return { readUs, writeUs, importUs, bytesPerTarget };
+    return { readUs, writeUs, importUs, bytesPerTarget: bytes };
+  } finally {
+    remove();
+  }
+}
+
+/**
+ * Migration 27 run on `targets` rows written as migration 26 left them
+ * (schema.ts): its time, the bytes per target before and after, and a check
+ * that 128 random bins join to the same text before and after.
+ */
+function measureMigration(targets: number, dir: string): { seconds: number; before: number; after: number } {
+  const { file, remove } = scratch(dir, 99);
+  try {
+    fill(file, ENTRIES, targets);
+    const db = new DatabaseSync(file);
+    const before = bytesPerTarget(db, targets);
+    const bins = JSON.stringify(randomBins(BINS_PER_READ).sort());
+    const joinedBefore = db.prepare(LAYOUTS[ENTRIES].joined).all(bins);
+    const started = performance.now();
+    db.exec(MIGRATIONS[26] ?? "");
+    const seconds = (performance.now() - started) / 1000;
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    const joinedAfter = db.prepare(LAYOUTS[DERIVED_LAYOUT].joined).all(bins);
+    if (JSON.stringify(joinedAfter) !== JSON.stringify(joinedBefore))
+      throw new Error("migration 27 changed what a bin joins to");
+    const after = bytesPerTarget(db, targets);
+    db.close();
+    return { seconds, before, after };
   } finally {
     remove();
   }
@@ -146,10 +217,12 @@ if (values.help) {
 Layouts of the targets table in Node's SQLite, with N random targets in
 16,384 bins (default 100,000 and 1,000,000), in DIR (default /dev/shm): the
 index on bin alone (before migration 26), the bin index holding the entries
-(migration 26), and a table clustered by bin. For each: µs per bin read as a
-round joins it, µs per target written as pushes write them (100 a
+(migration 26), a table clustered by bin, and the bin index holding the
+columns entries are written from (migration 27). For each: µs per bin read
+as a round joins it, µs per target written as pushes write them (100 a
 transaction) and as an import writes them (10,000 a transaction), the
-database's bytes per target, and each ÷ the layout before migration 26.`);
+database's bytes per target, and each ÷ the layout before migration 26.
+Then migration 27's time on N rows as migration 26 left them.`);
   process.exit(0);
 }
 const f = (x: number) => x.toFixed(1).padStart(9);
@@ -167,10 +240,14 @@ for (const text of values.targets) {
       `| ${n} | ${layout} | ${f(m.readUs)} | ${f(m.writeUs)} | ${f(m.readUs + m.writeUs)} | ${f(m.importUs)} | ${f(m.bytesPerTarget)} |`,
     );
   const [first, ...others] = measured;
-  if (!first) continue;
-  const b = first.m;
-  for (const { layout, m } of others)
-    console.log(
-      `| ${n} | ${layout} ÷ ${first.layout} | ${ratio(m.readUs, b.readUs)} | ${ratio(m.writeUs, b.writeUs)} | ${ratio(m.readUs + m.writeUs, b.readUs + b.writeUs)} | ${ratio(m.importUs, b.importUs)} | ${ratio(m.bytesPerTarget, b.bytesPerTarget)} |`,
-    );
+  const b = first?.m;
+  if (first && b)
+    for (const { layout, m } of others)
+      console.log(
+        `| ${n} | ${layout} ÷ ${first.layout} | ${ratio(m.readUs, b.readUs)} | ${ratio(m.writeUs, b.writeUs)} | ${ratio(m.readUs + m.writeUs, b.readUs + b.writeUs)} | ${ratio(m.importUs, b.importUs)} | ${ratio(m.bytesPerTarget, b.bytesPerTarget)} |`,
+      );
+  const migration = measureMigration(n, values.dir);
+  console.log(
+    `\nmigration 27 at ${n} targets: ${migration.seconds.toFixed(1)} s; bytes per target ${migration.before.toFixed(1)} before, ${migration.after.toFixed(1)} after (bins join to the same text)\n`,
+  );
 }

@@ -11,6 +11,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { jsonArray, jsonExact, jsonRuns } from "../../durable-objects/json-rows.ts";
+import { ENTRY_CANONICAL } from "../../durable-objects/derived-entry.ts";
 import { encodeEntry } from "../../src/log/entry.ts";
 import { member, servedAsSigned } from "../../src/tuf/assembled.ts";
 import { targetFile } from "../../src/tuf/targets.ts";
@@ -121,12 +122,22 @@ describe("rows as JSON", () => {
           custom: string | null;
           entry_canonical: string;
           entry_json: string;
-        }>("SELECT path, length, hashes, custom, entry_canonical, entry_json FROM targets")
+          derived: number;
+        }>(
+          `SELECT path, length, hashes, custom, ${ENTRY_CANONICAL} AS entry_canonical, entry_json,
+             entry_canonical = '' AS derived FROM targets`,
+        )
         .toArray();
       expect(rows).toHaveLength(targets.length);
       const count = sql.exec<{ value: number }>("SELECT value FROM state WHERE key = 'targets_count'").one().value;
       expect(count).toBe(targets.length);
       const byPath = new Map(rows.map((r) => [r.path, r]));
+      // A row keeps no entry when SQLite writes it from the row (derived-entry.ts): here, every target
+      // without custom (none of their paths needs escaping); a custom field's entry is kept.
+      expect(rows.filter((r) => r.derived).map((r) => r.path)).toEqual(
+        expect.arrayContaining(["plain/a-1.0.tgz", "constructor", "new/one.tgz"]),
+      );
+      expect(rows.map((r) => [r.path, r.derived === 1])).toEqual(rows.map((r) => [r.path, r.custom === null]));
       for (const t of targets) {
         const row = byPath.get(t.path);
         const entry = member(t.path, targetFile(t.length, t.hashes, t.custom));
@@ -135,7 +146,9 @@ describe("rows as JSON", () => {
           length: t.length,
           hashes: JSON.stringify(t.hashes),
           custom: t.custom ? JSON.stringify(t.custom) : null,
+          // Written back by SQLite to the byte when not kept.
           entry_canonical: entry.canonical,
+          derived: row?.derived,
           // Kept once when served as signed (a plain path and fields), in both forms otherwise.
           entry_json: servedAsSigned(entry) ? "" : entry.json,
         });
