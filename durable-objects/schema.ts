@@ -3,8 +3,6 @@
  * Plain SQL text, no I/O: a benchmark in Node runs them too
  * (scripts/bench/targets-layout.ts).
  */
-import { DERIVED_ENTRY } from "./derived-entry.ts";
-
 /** A trigger that puts the path of the row changed by `event` in the public documents' queue (migration 12). */
 function markDocumentsDue(name: string, event: string, row: "NEW" | "OLD"): string {
   return `CREATE TRIGGER public_documents_${name} AFTER ${event} BEGIN
@@ -467,18 +465,18 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX targets_by_bin;
   CREATE INDEX targets_by_bin ON targets (bin, path, entry_canonical, entry_json);
   `,
-  /* 27: a plain target's entry written by SQLite from its row, not kept (target-rows.ts, ENTRY_CANONICAL) */ `
+  /* 27: a plain target's entry written by SQLite from its row, not kept (derived-entry.ts) */ `
   -- Migration 26's index held each entry, which repeats the row's path and
   -- hashes: 594 bytes per target at 1,000,000 targets against 367 before it
   -- (npm run bench:targets-layout). A row whose entry is exactly
   -- '"path":{"hashes":hashes,"length":length}' now keeps '' instead, and the
   -- index holds the columns that entry is written from: a bin is still one
-  -- run of the index, and a target takes the bytes it took before 26.
-  -- Existing rows are rewritten so (index dropped first: it is built once).
+  -- run of the index, and a new target takes the bytes it took before 26.
+  -- Only the index is rebuilt here (one CREATE INDEX, as in 26): rows written
+  -- before keep their entries, read the same (ENTRY_CANONICAL), until their
+  -- target changes. Rewriting them here would double the constructor's work,
+  -- and would not give the bytes back (SQLite keeps a page's freed space).
   DROP INDEX targets_by_bin;
-  UPDATE targets SET entry_canonical = ''
-    WHERE typeof(length) = 'integer' AND path NOT GLOB '*[^ -~]*'
-      AND entry_canonical = ${DERIVED_ENTRY};
   CREATE INDEX targets_by_bin ON targets (bin, path, length, hashes, entry_canonical, entry_json);
   `,
 ];

@@ -120,7 +120,7 @@ describe("entries SQLite writes from the row", () => {
 });
 
 describe("migration 27", () => {
-  it("rewrites rows as migration 26 left them, and every bin joins to the same text", async () => {
+  it("rebuilds the bin index over rows as migration 26 left them: they keep their entries, and every bin joins to the same text", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("derived-entry-migration"), (_i: Repository, state) => {
       const { sql } = state.storage;
       const index = new TargetsIndex(sql);
@@ -132,10 +132,8 @@ describe("migration 27", () => {
         { path: "custom.tgz", length: 7, hashes: { sha256 }, custom: { b: 2, a: 1 } },
         { path: "0", length: 9, hashes: { sha256 } },
       ];
-      index.upsertMany(
-        targets.map((t, i) => ({ ...t, bin: BINS[i % BINS.length] as string })),
-        new Set(),
-      );
+      const placed = targets.map((t, i) => ({ ...t, bin: BINS[i % BINS.length] as string }));
+      index.upsertMany(placed, new Set());
       const before = index.binsJoined(BINS);
       // The rows and the index as migration 26 left them: every entry kept.
       sql.exec(`UPDATE targets SET entry_canonical = ${ENTRY_CANONICAL}`);
@@ -148,17 +146,24 @@ describe("migration 27", () => {
       sql.exec(MIGRATIONS[26] as string);
 
       expect(index.binsJoined(BINS)).toEqual(before);
-      const kept = sql
-        .exec<{ path: string }>("SELECT path FROM targets WHERE entry_canonical <> '' ORDER BY path")
-        .toArray()
-        .map((r) => r.path);
-      // Non-ASCII paths keep their entry through the migration (new rows do not need to: stored()).
-      expect(kept).toEqual(["custom.tgz", 'q"uote.tgz', "ünï/😀.tgz"]);
       const indexed = sql
         .exec<{ name: string }>("SELECT name FROM pragma_index_info('targets_by_bin') ORDER BY seqno")
         .toArray()
         .map((r) => r.name);
       expect(indexed).toEqual(["bin", "path", "length", "hashes", "entry_canonical", "entry_json"]);
+      expect(sql.exec("SELECT 1 FROM targets WHERE entry_canonical = ''").toArray()).toHaveLength(0);
+
+      // A row is written anew when its target changes; one that is listed as it is stays as it was.
+      const changed = placed.slice(0, 5).map((t) => ({ ...t, length: t.length + 100 }));
+      expect(index.upsertMany([...changed, ...placed.slice(5, 10)], new Set())).toHaveLength(5);
+      const derived = sql
+        .exec<{ path: string }>("SELECT path FROM targets WHERE entry_canonical = '' ORDER BY path")
+        .toArray()
+        .map((r) => r.path);
+      expect(derived).toEqual(changed.map((t) => t.path).sort());
+      expect(index.binsJoined(BINS)).toEqual(
+        new Map(BINS.map((bin) => [bin, joinMembers(index.binEntriesOf([bin]).get(bin) ?? [])])),
+      );
     });
   });
 });
