@@ -16,11 +16,11 @@
  *     each bin's entries joined in path order), 128 random bins a transaction;
  *   - new targets written as pushes write them, 100 a transaction;
  *   - then new targets written as an import batch writes them, 10,000 a
- *     transaction.
+ *     transaction (or each --import-batch size in turn).
  * Then migration 27 itself (schema.ts), timed on N rows as migration 26
  * left them, with a check that bins join to the same text after it.
  *
- *   node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR]
+ *   node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR] [--import-batch B ...]
  *
  * Prints µs per bin read, per target written and per target imported, the
  * database's bytes per target, and each layout ÷ the one before migration 26.
@@ -38,8 +38,8 @@ const READ_TRANSACTIONS = 40;
 const BINS_PER_READ = 128;
 const WRITE_TRANSACTIONS = 100;
 const TARGETS_PER_WRITE = 100;
-const IMPORT_TRANSACTIONS = 5;
-const TARGETS_PER_IMPORT = 10_000;
+/** Targets written per import measurement, in transactions of each --import-batch size. */
+const IMPORTED = 50_000;
 
 const TABLE = `CREATE TABLE targets (path TEXT PRIMARY KEY, bin TEXT NOT NULL, length INTEGER NOT NULL,
   hashes TEXT NOT NULL, custom TEXT, entry_canonical TEXT, entry_json TEXT);`;
@@ -145,7 +145,8 @@ function measure(
   layout: Layout,
   targets: number,
   dir: string,
-): { readUs: number; writeUs: number; importUs: number; bytesPerTarget: number } {
+  importBatches: readonly number[],
+): { readUs: number; writeUs: number; importUs: number[]; bytesPerTarget: number } {
   const { file, remove } = scratch(dir, Object.keys(LAYOUTS).indexOf(layout));
   try {
     fill(file, layout, targets);
@@ -163,12 +164,15 @@ function measure(
         for (let t = 0; t < TARGETS_PER_WRITE; t++) write.run(...randomTarget());
       });
     const writeUs = ((performance.now() - started) * 1000) / (WRITE_TRANSACTIONS * TARGETS_PER_WRITE);
-    started = performance.now();
-    for (let w = 0; w < IMPORT_TRANSACTIONS; w++)
-      inTransaction(db, () => {
-        for (let t = 0; t < TARGETS_PER_IMPORT; t++) write.run(...randomTarget());
-      });
-    const importUs = ((performance.now() - started) * 1000) / (IMPORT_TRANSACTIONS * TARGETS_PER_IMPORT);
+    // Each batch size in turn, on the same database (a later one finds IMPORTED more rows per size before it).
+    const importUs = importBatches.map((batch) => {
+      const begun = performance.now();
+      for (let done = 0; done < IMPORTED; done += batch)
+        inTransaction(db, () => {
+          for (let t = done; t < Math.min(IMPORTED, done + batch); t++) write.run(...randomTarget());
+        });
+      return ((performance.now() - begun) * 1000) / IMPORTED;
+    });
     db.close();
     return { readUs, writeUs, importUs, bytesPerTarget: bytes };
   } finally {
@@ -209,11 +213,12 @@ const { values } = parseArgs({
   options: {
     targets: { type: "string", multiple: true, default: ["100000", "1000000"] },
     dir: { type: "string", default: "/dev/shm" },
+    "import-batch": { type: "string", multiple: true, default: ["10000"] },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (values.help) {
-  console.log(`usage: node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR]
+  console.log(`usage: node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR] [--import-batch B ...]
 
 Layouts of the targets table in Node's SQLite, with N random targets in
 16,384 bins (default 100,000 and 1,000,000), in DIR (default /dev/shm): the
@@ -221,31 +226,42 @@ index on bin alone (before migration 26), the bin index holding the entries
 (migration 26), a table clustered by bin, and the bin index holding the
 columns entries are written from (migration 27). For each: µs per bin read
 as a round joins it, µs per target written as pushes write them (100 a
-transaction) and as an import writes them (10,000 a transaction), the
-database's bytes per target, and each ÷ the layout before migration 26.
-Then migration 27's time on N rows as migration 26 left them.`);
+transaction) and as an import writes them (B a transaction, 50,000 targets
+for each B, default 10,000 as tuf-edge import sends them; several B are
+measured in turn on the same database), the database's bytes per target,
+and each ÷ the layout before migration 26. Then migration 27's time on N
+rows as migration 26 left them.`);
   process.exit(0);
 }
+const importBatches = values["import-batch"].map((text) => {
+  const b = Number(text);
+  if (!Number.isSafeInteger(b) || b < 1) throw new Error(`--import-batch takes a positive integer, not ${text}`);
+  return b;
+});
 const f = (x: number) => x.toFixed(1).padStart(9);
 const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(9);
+const imported = importBatches.map((b) => `target imported (${b} a transaction), µs`);
 console.log(
-  "| targets | layout | bin read, µs | target written, µs | read + written, µs | target imported, µs | bytes per target |",
+  `| targets | layout | bin read, µs | target written, µs | read + written, µs | ${imported.join(" | ")} | bytes per target |`,
 );
-console.log("|--:|:--|--:|--:|--:|--:|--:|");
+console.log(`|--:|:--|--:|--:|--:|${imported.map(() => "--:|").join("")}--:|`);
 for (const text of values.targets) {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--targets takes a positive integer, not ${text}`);
-  const measured = (Object.keys(LAYOUTS) as Layout[]).map((layout) => ({ layout, m: measure(layout, n, values.dir) }));
+  const measured = (Object.keys(LAYOUTS) as Layout[]).map((layout) => ({
+    layout,
+    m: measure(layout, n, values.dir, importBatches),
+  }));
   for (const { layout, m } of measured)
     console.log(
-      `| ${n} | ${layout} | ${f(m.readUs)} | ${f(m.writeUs)} | ${f(m.readUs + m.writeUs)} | ${f(m.importUs)} | ${f(m.bytesPerTarget)} |`,
+      `| ${n} | ${layout} | ${f(m.readUs)} | ${f(m.writeUs)} | ${f(m.readUs + m.writeUs)} | ${m.importUs.map(f).join(" | ")} | ${f(m.bytesPerTarget)} |`,
     );
   const [first, ...others] = measured;
   const b = first?.m;
   if (first && b)
     for (const { layout, m } of others)
       console.log(
-        `| ${n} | ${layout} ÷ ${first.layout} | ${ratio(m.readUs, b.readUs)} | ${ratio(m.writeUs, b.writeUs)} | ${ratio(m.readUs + m.writeUs, b.readUs + b.writeUs)} | ${ratio(m.importUs, b.importUs)} | ${ratio(m.bytesPerTarget, b.bytesPerTarget)} |`,
+        `| ${n} | ${layout} ÷ ${first.layout} | ${ratio(m.readUs, b.readUs)} | ${ratio(m.writeUs, b.writeUs)} | ${ratio(m.readUs + m.writeUs, b.readUs + b.writeUs)} | ${m.importUs.map((us, i) => ratio(us, b.importUs[i] ?? us)).join(" | ")} | ${ratio(m.bytesPerTarget, b.bytesPerTarget)} |`,
       );
   const m = measureMigration(n, values.dir);
   console.log(
