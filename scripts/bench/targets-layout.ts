@@ -4,12 +4,12 @@
  *   - the rowid table (path primary key) with an index on bin alone, as
  *     before migration 26;
  *   - the same table with the index on bin that holds each entry (bin,
- *     path, entry_canonical, entry_json), as migrations 26 made it;
+ *     path, entry_canonical, entry_json), as migration 26 made it;
  *   - a table clustered by bin (WITHOUT ROWID, primary key (bin, path), a
  *     unique index on path);
  *   - the bin index holding the columns a plain entry is written from (bin,
  *     path, length, hashes, ...), the rows keeping no entry, as from
- *     migration 27 on (target-rows.ts, ENTRY_CANONICAL).
+ *     migration 27 on (durable-objects/derived-entry.ts).
  * For each, N random targets in 16,384 bins, then, on a fresh connection
  * with SQLite's default page cache (2 MB, as the object's):
  *   - bins read as a round reads them (TargetsIndex.binsJoined's statement:
@@ -17,8 +17,9 @@
  *   - new targets written as pushes write them, 100 a transaction;
  *   - then new targets written as an import batch writes them, 10,000 a
  *     transaction (or each --import-batch size in turn).
- * Then migration 27 itself (schema.ts), timed on N rows as migration 26
- * left them, with a check that bins join to the same text after it.
+ * Then migration 27 itself (schema.ts: the bin index rebuilt), timed on N
+ * rows as migration 26 left them, with a check that bins join to the same
+ * text after it.
  *
  *   node scripts/bench/targets-layout.ts [--targets N ...] [--dir DIR] [--import-batch B ...]
  *
@@ -69,7 +70,7 @@ const LAYOUTS = {
     insert: INSERT,
     joined: JOINED,
   },
-  // Every random target is plain: its row keeps '' (target-rows.ts, stored()).
+  // Every random target is plain: its row keeps '' (target-rows.ts, stored()), whatever entry is given.
   [DERIVED_LAYOUT]: {
     schema: `${TABLE} CREATE INDEX targets_by_bin ON targets (bin, path, length, hashes, entry_canonical, entry_json);`,
     insert: INSERT.replace("?, '')", "iif(length(?) > 0, '', NULL), '')"),

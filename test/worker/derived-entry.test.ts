@@ -4,8 +4,9 @@
  * object's real SQLite, for targets with paths and fields that need
  * escaping or not, the entry read back is the one serialised in JavaScript
  * to the byte, and bins join to the text of their members joined one by
- * one. Migration 27 itself rewrites rows as migration 26 left them without
- * changing what any bin joins to.
+ * one. Migration 27 itself rebuilds the bin index over rows as migration 26
+ * left them, which keep their entries, without changing what any bin joins
+ * to; a row is written without its entry once its target changes.
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
