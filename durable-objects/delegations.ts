@@ -46,10 +46,13 @@ import { DelegationMoves } from "./delegation-moves.ts";
 import { type Place, type Scan, scansForAdded, scansOfRoles } from "./delegation-reach.ts";
 import { type Assignment, type Delegation, DelegationTree, innerBins, type OfflineOwners } from "./delegation-tree.ts";
 import { OfflineRoles, type OfflineVersion } from "./offline-roles.ts";
+import { RoleTable } from "./role-table.ts";
 import { refusedOr } from "./refused.ts";
 
 export class Delegations {
   readonly #sql: SqlStorage;
+  /** The roles' rows, and the marks of those changed (role-table.ts). */
+  readonly #roles: RoleTable;
   readonly #topBins: () => HashBins;
   readonly #transaction: <T>(fn: () => T) => T;
   readonly #tree: DelegationTree;
@@ -75,10 +78,17 @@ export class Delegations {
       ...(reassignMax === undefined ? {} : { max: reassignMax }),
     });
     this.#sql = sql;
+    this.#roles = new RoleTable(sql);
     this.#transaction = transaction;
     this.#topBins = topBins;
     this.#tree = new DelegationTree(sql);
-    this.offline = new OfflineRoles({ sql, transaction, tree: this.#tree, assign: (path) => this.assign(path) });
+    this.offline = new OfflineRoles({
+      sql,
+      transaction,
+      tree: this.#tree,
+      assign: (path) => this.assign(path),
+      markDirty: (name, seq) => this.#roles.markDirty([name], seq),
+    });
   }
 
   /** Whether `targets` delegates through named roles (it has had a delegation). */
@@ -92,7 +102,7 @@ export class Delegations {
    * caller's transaction; marks the catch-all for the round `seq`.
    */
   activate(seq: number): void {
-    this.#sql.exec("INSERT OR IGNORE INTO roles (name, dirty, seq) VALUES (?, 1, ?)", CATCH_ALL_ROLE, seq);
+    this.#roles.add(CATCH_ALL_ROLE, seq);
   }
 
   /** Drops what this object remembers of the tree (after a transaction it wrote in was rolled back). */
@@ -235,7 +245,7 @@ export class Delegations {
       if (offline) {
         // Checked against the tree as it is with this delegation (and so the catch-all) in it.
         this.#tree.forget();
-        this.#sql.exec("INSERT OR IGNORE INTO roles (name, dirty, seq) VALUES (?, 1, ?)", CATCH_ALL_ROLE, seq);
+        this.#roles.add(CATCH_ALL_ROLE, seq);
         this.offline.store(spec.name, offline.first, now);
       }
       const bins = spec.bins ? innerBins(spec.name, HashBins.bitLengthFor(spec.bins)).names() : [];
@@ -311,14 +321,10 @@ export class Delegations {
         this.#transaction(() => {
           const touched = new Set(write());
           this.#tree.forget();
-          for (const name of touched) {
-            this.#sql.exec("INSERT OR IGNORE INTO roles (name, dirty, seq) VALUES (?, 1, ?)", name, seq);
-          }
+          for (const name of touched) this.#roles.add(name, seq);
           const rules = { assign: this.assigner(), offlineFile: (role: string) => this.offline.file(role) };
           for (const moved of this.#moves.move(reach, rules)) touched.add(moved);
-          for (const name of touched) {
-            this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
-          }
+          this.#roles.markDirty([...touched], seq);
           return { touched: [...touched] };
         }),
       );

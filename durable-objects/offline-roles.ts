@@ -37,6 +37,8 @@ export interface OfflineRolesDeps {
   tree: DelegationTree;
   /** The role that lists `path` as the tree is now, and the offline role's name if one does (delegations.ts assign). */
   assign: (path: string) => { bin: string; offline?: string };
+  /** Marks role `name` changed by change `seq` (RoleTable.markDirty). */
+  markDirty: (name: string, seq: number) => void;
 }
 
 export class OfflineRoles {
@@ -104,7 +106,7 @@ export class OfflineRoles {
         if (refused) throw new Refused(refused);
         for (const { name, next } of versions) {
           this.store(name, next, now);
-          this.#deps.sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
+          this.#deps.markDirty(name, seq);
         }
         return null;
       }),

@@ -23,7 +23,7 @@
  */
 import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
-import type { Reservations, RoleTable } from "./role-table.ts";
+import { type Reservations, type RoleTable, SEQ_OF_ROW } from "./role-table.ts";
 import { readState, writeState } from "./state-values.ts";
 
 /** The version the round under way signs its packs at (0: none reserved yet). */
@@ -106,7 +106,7 @@ export class PackVersions {
     if (names.length === 0) return out;
     const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
       `UPDATE roles SET allocated = ? WHERE name IN (SELECT value FROM json_each(?))
-         AND MAX(allocated, version, IFNULL(staged_version, 0)) < ? RETURNING name, allocated, seq`,
+         AND MAX(allocated, version, IFNULL(staged_version, 0)) < ? RETURNING name, allocated, ${SEQ_OF_ROW} AS seq`,
       version,
       JSON.stringify(names),
       version,

@@ -1,8 +1,11 @@
 /**
  * The `roles` table: per online role, the published version, the version
- * staged by the round under way, the highest version ever reserved, and
- * whether it changed. All methods are synchronous SQL: a caller that does not
- * await between two of them sees a consistent state.
+ * staged by the round under way and the highest version ever reserved; and
+ * `role_changes` (migration 28): the roles changed since their last version
+ * or claimed by the round under way, each with the change that last touched
+ * it. A role without a row there is not changed. All methods are synchronous
+ * SQL: a caller that does not await between two of them sees a consistent
+ * state.
  */
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
@@ -51,16 +54,34 @@ export interface Progress {
 }
 
 /**
- * The condition of the partial indexes `roles_changed` (dirty > 0, by name)
- * and `roles_staged` (staged_version IS NOT NULL, by name): SQLite uses a
- * partial index only for a statement whose WHERE names the index's own
- * condition (`dirty = 2` alone does not), so every statement below that
- * looks for changed, claimed or staged roles says it. A round's statements
- * then read the roles it touches, not all of them (16,386 rows at 16,384
- * bins; test/worker/role-table-plans.test.ts checks their query plans).
+ * The condition of the partial index `roles_staged` (staged_version IS NOT
+ * NULL, by name): SQLite uses a partial index only for a statement whose
+ * WHERE names the index's own condition, so every statement below that looks
+ * for staged roles says it. Changed and claimed roles are the rows of
+ * `role_changes`, claimed ones found through its index by mark. A round's
+ * statements then read the roles it touches, not all of them (16,386 rows at
+ * 16,384 bins; test/worker/role-table-plans.test.ts checks their query plans).
  */
-const CHANGED = "dirty > 0";
 const STAGED = "staged_version IS NOT NULL";
+/** Claimed by the round under way: rows of role_changes, through role_changes_by_mark. */
+const CLAIMED = "dirty = 2";
+/**
+ * In a statement on `roles`, the seq of the row's role in role_changes (0
+ * when it has none): what a round reads with a role's rows, and compares when
+ * it records the role's file staged.
+ */
+export const SEQ_OF_ROW = "IFNULL((SELECT seq FROM role_changes AS c WHERE c.name = roles.name), 0)";
+/** Not a role every round rebuilds. */
+const SIGNED_IN_STEPS = "name NOT IN ('snapshot', 'timestamp')";
+
+/**
+ * Marks one role changed by change `seq` (a role without a row in roles is
+ * left alone): a role already changed keeps its mark and takes the new seq; a
+ * claimed one stays claimed, and its new seq keeps it changed after the
+ * round stages it (recordStaged).
+ */
+const MARK_ONE = `INSERT INTO role_changes (name, dirty, seq) SELECT name, 1, ? FROM roles WHERE name = ?
+  ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`;
 
 /** The columns of PROGRESS_COLUMNS. */
 export interface ProgressRow extends Record<string, SqlStorageValue> {
@@ -78,7 +99,7 @@ const stateValue = (key: string) => `IFNULL((SELECT value FROM state WHERE key =
  * statement: tasks.ts); progressOf() reads them back.
  */
 export const PROGRESS_COLUMNS = `${stateValue("published_seq")} AS published_seq, ${stateValue("round_seq")} AS round_seq,
-  ${stateValue("round_active")} AS round_active, EXISTS (SELECT 1 FROM roles WHERE ${CHANGED}) AS has_changes`;
+  ${stateValue("round_active")} AS round_active, EXISTS (SELECT 1 FROM role_changes) AS has_changes`;
 
 export function progressOf(row: ProgressRow): Progress {
   return {
@@ -99,8 +120,16 @@ export class RoleTable {
   /** Creates the rows for a fresh repository: snapshot and timestamp, and `names`, changed. */
   create(names: readonly string[]): void {
     for (const name of [...ROUND_ROLES, ...names]) {
-      this.#sql.exec("INSERT INTO roles (name, dirty) VALUES (?, ?)", name, ROUND_ROLES.includes(name) ? 0 : 1);
+      this.#sql.exec("INSERT INTO roles (name) VALUES (?)", name);
+      if (!ROUND_ROLES.includes(name)) this.#sql.exec(MARK_ONE, 0, name);
     }
+  }
+
+  /** Creates the row of a new role (a delegation), changed by `seq`; a role that has one already is left as it is. */
+  add(name: string, seq: number): void {
+    if (this.#sql.exec("SELECT 1 FROM roles WHERE name = ?", name).toArray().length > 0) return;
+    this.#sql.exec("INSERT INTO roles (name) VALUES (?)", name);
+    this.#sql.exec(MARK_ONE, seq, name);
   }
 
   /**
@@ -111,8 +140,8 @@ export class RoleTable {
    */
   createStaged(names: readonly string[], file: RoleVersion): void {
     this.#sql.exec(
-      `INSERT INTO roles (name, allocated, staged_version, staged_expires, staged_length, staged_sha256, staged_pack_slice, dirty)
-       SELECT value, ?, ?, ?, ?, ?, ${SHARED_FILE}, 0 FROM json_each(?)`,
+      `INSERT INTO roles (name, allocated, staged_version, staged_expires, staged_length, staged_sha256, staged_pack_slice)
+       SELECT value, ?, ?, ?, ?, ?, ${SHARED_FILE} FROM json_each(?)`,
       file.version,
       file.version,
       file.expires,
@@ -124,19 +153,45 @@ export class RoleTable {
 
   /** Marks roles changed (e.g. to re-sign them with a new key or expiry). */
   markDirty(names: readonly string[], seq: number): void {
-    for (const name of names)
-      this.#sql.exec("UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE name = ?", seq, name);
+    for (const name of names) this.#sql.exec(MARK_ONE, seq, name);
+  }
+
+  /**
+   * Marks the roles `names` changed by change `seq` in one statement (the
+   * names as one JSON array: any number of them), as markDirty does but for
+   * a role already marked changed, which is left as it is (no page written
+   * for it): the round that claims it reads its rows and its seq then.
+   */
+  markChanged(names: readonly string[], seq: number): void {
+    this.markEachChanged(new Map(names.map((name) => [name, seq])));
+  }
+
+  /**
+   * Marks each role changed by its own change (name → seq), as markChanged
+   * does: a run of them per statement, as JSON (json-rows.ts; a group of
+   * pushes marks its bins once: group-rows.ts), a name JSON does not carry
+   * exactly on its own.
+   */
+  markEachChanged(changes: ReadonlyMap<string, number>): void {
+    for (const run of jsonRuns([...changes], ([name, seq]) => [name, seq])) {
+      if (run.rows)
+        this.#sql.exec(
+          `INSERT INTO role_changes (name, dirty, seq)
+           SELECT roles.name, 1, changed.value ->> 1 FROM json_each(?) AS changed JOIN roles ON roles.name = changed.value ->> 0
+           WHERE true ON CONFLICT (name) DO UPDATE SET seq = excluded.seq WHERE dirty <> 1`,
+          jsonArray(run.rows),
+        );
+      else for (const [name, seq] of run.items) this.#sql.exec(`${MARK_ONE} WHERE dirty <> 1`, seq, name);
+    }
   }
 
   hasChanges(): boolean {
-    return this.#sql.exec(`SELECT 1 FROM roles WHERE ${CHANGED} LIMIT 1`).toArray().length > 0;
+    return this.#sql.exec("SELECT 1 FROM role_changes LIMIT 1").toArray().length > 0;
   }
 
   hasClaimed(): boolean {
     return (
-      this.#sql
-        .exec(`SELECT 1 FROM roles WHERE ${CHANGED} AND dirty = 2 AND name NOT IN ('snapshot', 'timestamp') LIMIT 1`)
-        .toArray().length > 0
+      this.#sql.exec(`SELECT 1 FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS} LIMIT 1`).toArray().length > 0
     );
   }
 
@@ -172,7 +227,7 @@ export class RoleTable {
    * then, so a round resumed in a later invocation signs what it would have).
    */
   startRound(now: Date): void {
-    this.#sql.exec(`UPDATE roles SET dirty = 2 WHERE ${CHANGED} AND dirty = 1`);
+    this.#sql.exec("UPDATE role_changes SET dirty = 2 WHERE dirty = 1");
     this.#setState("round_seq", this.#state("change_seq"));
     this.#setState("round_started_at", now.getTime());
     this.#setState("round_active", 1);
@@ -188,17 +243,16 @@ export class RoleTable {
   roundProgress(): { staged: number; pending: number } {
     return this.#sql
       .exec<{ staged: number; pending: number }>(
-        `SELECT (SELECT COUNT(*) FROM roles WHERE ${STAGED} AND dirty != 2 AND name NOT IN ('snapshot', 'timestamp')) AS staged,
-           (SELECT COUNT(*) FROM roles WHERE ${CHANGED} AND dirty = 2 AND name NOT IN ('snapshot', 'timestamp')) AS pending`,
+        `SELECT (SELECT COUNT(*) FROM roles WHERE ${STAGED} AND ${SIGNED_IN_STEPS}
+             AND NOT EXISTS (SELECT 1 FROM role_changes AS c WHERE c.name = roles.name AND c.${CLAIMED})) AS staged,
+           (SELECT COUNT(*) FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS}) AS pending`,
       )
       .one();
   }
 
   /** Roles marked changed and not yet published (snapshot and timestamp aside). */
   changedCount(): number {
-    return this.#sql
-      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM roles WHERE ${CHANGED} AND name NOT IN ('snapshot', 'timestamp')`)
-      .one().n;
+    return this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM role_changes WHERE ${SIGNED_IN_STEPS}`).one().n;
   }
 
   /**
@@ -208,7 +262,7 @@ export class RoleTable {
   claimed(limit: number): string[] {
     return this.#sql
       .exec<{ name: string }>(
-        `SELECT name FROM roles WHERE ${CHANGED} AND dirty = 2 AND name NOT IN ('snapshot', 'timestamp') ORDER BY name ${sqlLimit(limit)}`,
+        `SELECT name FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS} ORDER BY name ${sqlLimit(limit)}`,
       )
       .toArray()
       .map((r) => r.name);
@@ -224,8 +278,14 @@ export class RoleTable {
       .one().n;
   }
 
+  /** The change that last touched role `name` while it is changed or claimed (0 if neither). */
   seq(name: string): number {
-    return this.#sql.exec<{ seq: number }>("SELECT seq FROM roles WHERE name = ?", name).one().seq;
+    return this.#sql
+      .exec<{ seq: number }>(
+        "SELECT IFNULL((SELECT seq FROM role_changes AS c WHERE c.name = roles.name), 0) AS seq FROM roles WHERE name = ?",
+        name,
+      )
+      .one().seq;
   }
 
   /** Reserves the next version of a role, durably, before anything is signed with it. */
@@ -248,7 +308,7 @@ export class RoleTable {
     if (names.length === 0) return out;
     const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
       `UPDATE roles SET allocated = MAX(allocated, version, IFNULL(staged_version, 0)) + 1
-       WHERE name IN (${names.map(() => "?").join(", ")}) RETURNING name, allocated, seq`,
+       WHERE name IN (${names.map(() => "?").join(", ")}) RETURNING name, allocated, ${SEQ_OF_ROW} AS seq`,
       ...names,
     );
     for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
@@ -276,17 +336,36 @@ export class RoleTable {
         for (const f of run.items) this.recordStaged(f.name, f, f.seenSeq, f.packSlice ?? null);
         continue;
       }
+      const rows = jsonArray(run.rows);
       this.#sql.exec(
-        `WITH staged (name, version, expires, length, sha256, seen, slice) AS (
-           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+        `WITH staged (name, version, expires, length, sha256, slice) AS (
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 6
            FROM json_each(?))
          UPDATE roles SET staged_version = staged.version, staged_expires = staged.expires, staged_length = staged.length,
-           staged_sha256 = staged.sha256, staged_pack_slice = staged.slice,
-           dirty = CASE WHEN roles.seq = staged.seen THEN 0 ELSE 1 END
+           staged_sha256 = staged.sha256, staged_pack_slice = staged.slice
          FROM staged WHERE roles.name = staged.name`,
-        jsonArray(run.rows),
+        rows,
       );
+      this.#settleMarks(rows);
     }
+  }
+
+  /**
+   * The marks of roles whose files are staged, given as JSON rows with the
+   * name first and the seq their rows were read at sixth: a role no change
+   * touched since is no longer changed (its row leaves role_changes); one
+   * that changed again meanwhile stays changed for the next round. (As
+   * recordStaged does for one.)
+   */
+  #settleMarks(rows: string): void {
+    this.#sql.exec(
+      "DELETE FROM role_changes WHERE (name, seq) IN (SELECT value ->> 0, value ->> 5 FROM json_each(?))",
+      rows,
+    );
+    this.#sql.exec(
+      `UPDATE role_changes SET dirty = 1 WHERE ${CLAIMED} AND name IN (SELECT value ->> 0 FROM json_each(?))`,
+      rows,
+    );
   }
 
   /**
@@ -297,16 +376,16 @@ export class RoleTable {
   recordStaged(name: string, staged: RoleVersion, seenSeq: number, packSlice: number | null = null): void {
     this.#sql.exec(
       `UPDATE roles SET staged_version = ?, staged_expires = ?, staged_length = ?, staged_sha256 = ?,
-         staged_pack_slice = ?, dirty = CASE WHEN seq = ? THEN 0 ELSE 1 END
-       WHERE name = ?`,
+         staged_pack_slice = ? WHERE name = ?`,
       staged.version,
       staged.expires,
       staged.length,
       staged.sha256,
       packSlice,
-      seenSeq,
       name,
     );
+    this.#sql.exec("DELETE FROM role_changes WHERE name = ? AND seq = ?", name, seenSeq);
+    this.#sql.exec(`UPDATE role_changes SET dirty = 1 WHERE ${CLAIMED} AND name = ?`, name);
   }
 
   /**

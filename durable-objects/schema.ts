@@ -481,4 +481,25 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX targets_by_bin;
   CREATE INDEX targets_by_bin ON targets (bin, path, length, hashes, entry_canonical, entry_json);
   `,
+  /* 28: the roles changed or claimed, in a table of their own (role-table.ts) */ `
+  -- A role's mark (changed, claimed by the round under way) and the change
+  -- that set it were columns of its row in roles, whose 16,386 rows fill
+  -- about a thousand pages at 16,384 bins. Marking the bins a group of pushes
+  -- changed, and a round claiming, reserving and recording them, each rewrote
+  -- about a page per bin, and every page a transaction changes is written
+  -- again at its commit. Only the roles changed or claimed have a row here,
+  -- a few pages in all; a role without one is not changed, and its seq no
+  -- longer matters (a round compares the seq of the roles it claimed).
+  CREATE TABLE role_changes (
+    name TEXT PRIMARY KEY,
+    dirty INTEGER NOT NULL CHECK (dirty IN (1, 2)), -- 1 changed, 2 claimed by the round under way
+    seq INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  -- The claimed roles in name order (a round signs them in that order).
+  CREATE INDEX role_changes_by_mark ON role_changes (dirty, name);
+  INSERT INTO role_changes (name, dirty, seq) SELECT name, dirty, seq FROM roles WHERE dirty > 0;
+  DROP INDEX roles_changed;
+  ALTER TABLE roles DROP COLUMN dirty;
+  ALTER TABLE roles DROP COLUMN seq;
+  `,
 ];

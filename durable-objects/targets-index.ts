@@ -1,6 +1,7 @@
 /**
- * The targets index in SQLite. Each change marks the bins it touches dirty
- * (roles.dirty) so the next publish re-signs those bins and no others.
+ * The targets index in SQLite. Each change marks the bins it touches changed
+ * (role_changes: role-table.ts) so the next publish re-signs those bins and
+ * no others.
  * Each row keeps its entry serialised (canonical and served JSON, see
  * src/tuf/assembled.ts; once when they are the same text, as for every
  * plain target, and not at all when SQLite writes it from the row's path,
@@ -13,6 +14,7 @@ import { type TargetFile, targetFile } from "../src/tuf/targets.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
 import { type Joined, joinMembers, type Member } from "../src/tuf/assembled.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
+import { RoleTable } from "./role-table.ts";
 import { ENTRY_CANONICAL } from "./derived-entry.ts";
 import { type EntryRow, entryOf, fromRow, type StoredTarget, stored, type TargetRow } from "./target-rows.ts";
 
@@ -20,9 +22,12 @@ export type { StoredTarget } from "./target-rows.ts";
 
 export class TargetsIndex {
   readonly #sql: SqlStorage;
+  /** Where the bins a change touches are marked changed. */
+  readonly #roles: RoleTable;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
+    this.#roles = new RoleTable(sql);
   }
 
   /**
@@ -126,40 +131,25 @@ export class TargetsIndex {
   }
 
   /**
-   * Marks bins changed by change `seq`: a run of names per statement, as
-   * JSON (json-rows.ts). A bin already waiting for a round (dirty 1) is left
-   * as it is, not rewritten: the round that claims it reads its rows and its
-   * seq then. A clean bin, or one a round has claimed (dirty 2, whose new seq
-   * keeps it changed after that round stages it: RoleTable), takes `seq`. An
-   * import's batches touch most bins again and again (about 7,500 of 16,384
-   * per batch of 10,000 targets).
+   * Marks bins changed by change `seq` (RoleTable.markChanged: one statement
+   * for any number of them). A bin already waiting for a round is left as it
+   * is: the round that claims it reads its rows and its seq then. A clean bin,
+   * or one a round has claimed (whose new seq keeps it changed after that
+   * round stages it), takes `seq`. An import's batches touch most bins again
+   * and again (about 7,500 of 16,384 per batch of 10,000 targets).
    */
   touch(bins: Iterable<string>, seq: number): void {
-    const mark = "UPDATE roles SET dirty = MAX(dirty, 1), seq = ? WHERE dirty <> 1 AND name";
-    for (const run of jsonRuns([...bins], (name) => [name])) {
-      if (run.rows) this.#sql.exec(`${mark} IN (SELECT value ->> 0 FROM json_each(?))`, seq, jsonArray(run.rows));
-      else this.#sql.exec(`${mark} = ?`, seq, run.items[0] ?? "");
-    }
+    this.#roles.markChanged([...bins], seq);
   }
 
   /**
-   * Marks each of `bins` changed by its own change (bin → seq): a run of
-   * them per statement, as JSON (json-rows.ts; a group of pushes marks its
-   * bins once: group-rows.ts). As touch(), a bin already waiting for a round
-   * is left as it is: under a stream of pushes at 16,384 bins, many of a
-   * group's bins are already waiting, and each rewritten row is a page of
-   * the roles table written again at the group's commit.
+   * Marks each of `bins` changed by its own change (bin → seq), as touch()
+   * does (a group of pushes marks its bins once: group-rows.ts). Under a
+   * stream of pushes at 16,384 bins, many of a group's bins are already
+   * waiting for a round, and are left as they are.
    */
   touchEach(bins: ReadonlyMap<string, number>): void {
-    for (const run of jsonRuns([...bins], ([name, seq]) => [name, seq])) {
-      if (run.rows)
-        this.#sql.exec(
-          `UPDATE roles SET dirty = MAX(dirty, 1), seq = changed.value ->> 1
-           FROM json_each(?) AS changed WHERE roles.name = changed.value ->> 0 AND roles.dirty <> 1`,
-          jsonArray(run.rows),
-        );
-      else for (const [name, seq] of run.items) this.touch([name], seq);
-    }
+    this.#roles.markEachChanged(bins);
   }
 
   get(path: string): StoredTarget | null {

@@ -53,8 +53,10 @@ describe("a publish round's statements on the roles table", () => {
       const { sql } = state.storage;
       // An object never bootstrapped: its roles table is the test's to fill.
       sql.exec("DELETE FROM roles");
+      sql.exec("DELETE FROM role_changes");
       new RoleTable(sql).create(Array.from({ length: BINS }, (_, i) => binName(i)));
-      sql.exec("UPDATE roles SET dirty = 0, version = 1, expires = '2031-01-01T00:00:00Z', length = 1, sha256 = 'aa'");
+      sql.exec("UPDATE roles SET version = 1, expires = '2031-01-01T00:00:00Z', length = 1, sha256 = 'aa'");
+      sql.exec("DELETE FROM role_changes");
       // The snapshot's parts split once, as the first round after bootstrap does (every role is new to them).
       expect(new SnapshotParts(sql).joined()).not.toBeNull();
 
@@ -93,7 +95,7 @@ describe("a publish round's statements on the roles table", () => {
       expect(roles.stagedFiles()).toEqual([]);
       expect(roles.published(binName(300))?.version).toBe(2);
 
-      const onRoles = statements.filter((s) => /\b(roles|bin_packs)\b/.test(s.query));
+      const onRoles = statements.filter((s) => /\b(roles|role_changes|bin_packs)\b/.test(s.query));
       expect(onRoles.length).toBeGreaterThan(12);
       const scanning = onRoles
         .map((s) => ({ query: s.query.replace(/\s+/g, " "), scans: fullScans(sql, s) }))
@@ -104,15 +106,16 @@ describe("a publish round's statements on the roles table", () => {
 });
 
 describe("a group of pushes marking its bins changed (TargetsIndex.touchEach)", () => {
-  it("rewrites a clean or claimed bin's row, and leaves a bin already waiting for a round as it is", async () => {
+  it("marks a clean bin, takes a claimed bin's new seq, and leaves a bin already waiting for a round as it is", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("role-table-touch"), async (_i: Repository, state) => {
       const { sql } = state.storage;
       sql.exec("DELETE FROM roles");
+      sql.exec("DELETE FROM role_changes");
       new RoleTable(sql).create([binName(1), binName(2), binName(3)]);
       // bins-001 clean, bins-002 waiting (changed by seq 5), bins-003 claimed by a round (seq 6).
-      sql.exec("UPDATE roles SET dirty = 0, seq = 4 WHERE name = ?", binName(1));
-      sql.exec("UPDATE roles SET dirty = 1, seq = 5 WHERE name = ?", binName(2));
-      sql.exec("UPDATE roles SET dirty = 2, seq = 6 WHERE name = ?", binName(3));
+      sql.exec("DELETE FROM role_changes WHERE name = ?", binName(1));
+      sql.exec("UPDATE role_changes SET dirty = 1, seq = 5 WHERE name = ?", binName(2));
+      sql.exec("UPDATE role_changes SET dirty = 2, seq = 6 WHERE name = ?", binName(3));
       const statements: Statement[] = [];
       new TargetsIndex(recording(sql, statements)).touchEach(
         new Map([
@@ -123,7 +126,7 @@ describe("a group of pushes marking its bins changed (TargetsIndex.touchEach)", 
       );
       const rows = sql
         .exec<{ name: string; dirty: number; seq: number }>(
-          "SELECT name, dirty, seq FROM roles WHERE name GLOB 'bins-*' ORDER BY name",
+          "SELECT name, dirty, seq FROM role_changes WHERE name GLOB 'bins-*' ORDER BY name",
         )
         .toArray();
       expect(rows).toEqual([

@@ -32,7 +32,10 @@ describe("versions", () => {
     const stub = env.REPOSITORY.getByName("ver-resume");
     // Mark every bin changed and start a round, as if the object was evicted mid-publish.
     await runInDurableObject(stub, (_instance: Repository, state) => {
-      state.storage.sql.exec("UPDATE roles SET dirty = 2 WHERE name LIKE 'bins-%'");
+      state.storage.sql.exec(
+        `INSERT INTO role_changes (name, dirty, seq) SELECT name, 2, 0 FROM roles WHERE name LIKE 'bins-%'
+         ON CONFLICT (name) DO UPDATE SET dirty = 2`,
+      );
       state.storage.sql.exec(
         "INSERT INTO state (key, value) VALUES ('round_active', 1) ON CONFLICT (key) DO UPDATE SET value = 1",
       );
