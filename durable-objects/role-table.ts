@@ -170,7 +170,9 @@ export class RoleTable {
    * Marks each role changed by its own change (name → seq), as markChanged
    * does: a run of them per statement, as JSON (json-rows.ts; a group of
    * pushes marks its bins once: group-rows.ts), a name JSON does not carry
-   * exactly on its own.
+   * exactly on its own. Roles already changed are passed over before the
+   * insert, not by its conflict clause: an import's batches touch most bins
+   * again and again, and a conflict costs twice the lookup.
    */
   markEachChanged(changes: ReadonlyMap<string, number>): void {
     for (const run of jsonRuns([...changes], ([name, seq]) => [name, seq])) {
@@ -178,7 +180,8 @@ export class RoleTable {
         this.#sql.exec(
           `INSERT INTO role_changes (name, dirty, seq)
            SELECT roles.name, 1, changed.value ->> 1 FROM json_each(?) AS changed JOIN roles ON roles.name = changed.value ->> 0
-           WHERE true ON CONFLICT (name) DO UPDATE SET seq = excluded.seq WHERE dirty <> 1`,
+           WHERE NOT EXISTS (SELECT 1 FROM role_changes AS m WHERE m.name = roles.name AND m.dirty = 1)
+           ON CONFLICT (name) DO UPDATE SET seq = excluded.seq WHERE dirty <> 1`,
           jsonArray(run.rows),
         );
       else for (const [name, seq] of run.items) this.#sql.exec(`${MARK_ONE} WHERE dirty <> 1`, seq, name);
