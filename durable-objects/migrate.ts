@@ -13,14 +13,18 @@ import { MIGRATIONS } from "./schema.ts";
  * repository fails until a version that knows them is deployed again.
  */
 export class SchemaAheadError extends Error {
-  constructor(
-    readonly stored: number,
-    readonly known: number,
-  ) {
+  /** The newest migration the storage records. */
+  readonly stored: number;
+  /** The migrations this version knows. */
+  readonly known: number;
+
+  constructor(stored: number, known: number) {
     super(
       `this repository's storage is at schema migration ${stored}, and this version of tuf-edge knows ${known}: a newer version migrated it; deploy that version or a later one (a version cannot be rolled back over its migrations)`,
     );
     this.name = "SchemaAheadError";
+    this.stored = stored;
+    this.known = known;
   }
 }
 
