@@ -76,6 +76,10 @@ export const onError: ErrorHandler = (error, c) => {
     { method: c.req.method, path: c.req.path.slice(0, 300), error: `${error.name}: ${error.message}` },
     "error",
   );
+  // The repository's storage was migrated by a newer version than the one deployed (durable-objects/migrate.ts,
+  // named across the object's RPC boundary): the deploy is at fault, not the request, and the message holds only
+  // migration numbers.
+  if (error.name === "SchemaAheadError") return problemResponse(503, { code: "schema_ahead", detail: error.message });
   return problemResponse(500, { code: "internal_error", detail: "an unexpected error occurred" });
 };
 

@@ -5,14 +5,12 @@
  * did in `roles.dirty` (changed, claimed, staged and clean, or changed again
  * while the round signed it), a mark is never made for a role that has no
  * row, and migration 28 carries the marks of a repository written before it.
- * And migrate() refuses storage that a newer version migrated further.
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
-import { migrate, SchemaAheadError } from "../../durable-objects/migrate.ts";
 import { MIGRATIONS } from "../../durable-objects/schema.ts";
 
 const marks = (sql: SqlStorage) =>
@@ -111,27 +109,6 @@ describe("role_changes", () => {
       expect(columns).not.toContain("seq");
       expect(sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'roles_changed'").toArray()).toEqual([]);
       expect(new RoleTable(sql).claimed(10)).toEqual(["bins-2"]);
-    });
-  });
-});
-
-describe("migrate", () => {
-  it("refuses storage a newer version migrated further, and changes nothing", async () => {
-    await runInDurableObject(env.REPOSITORY.getByName("schema-ahead"), (_i: Repository, state) => {
-      const { sql } = state.storage;
-      const ahead = MIGRATIONS.length + 1;
-      sql.exec("INSERT INTO _migrations (id, applied_at) VALUES (?, 0)", ahead);
-      const rows = () => sql.exec<{ id: number }>("SELECT id FROM _migrations ORDER BY id").toArray();
-      const before = rows();
-      expect(() => migrate(sql)).toThrow(SchemaAheadError);
-      expect(() => migrate(sql)).toThrow(
-        `at schema migration ${ahead}, and this version of tuf-edge knows ${MIGRATIONS.length}`,
-      );
-      expect(rows()).toEqual(before);
-      // Known migrations only: nothing to refuse, nothing to run again.
-      sql.exec("DELETE FROM _migrations WHERE id = ?", ahead);
-      expect(() => migrate(sql)).not.toThrow();
-      expect(rows()).toHaveLength(MIGRATIONS.length);
     });
   });
 });
