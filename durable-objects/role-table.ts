@@ -283,12 +283,7 @@ export class RoleTable {
 
   /** The change that last touched role `name` while it is changed or claimed (0 if neither). */
   seq(name: string): number {
-    return this.#sql
-      .exec<{ seq: number }>(
-        "SELECT IFNULL((SELECT seq FROM role_changes AS c WHERE c.name = roles.name), 0) AS seq FROM roles WHERE name = ?",
-        name,
-      )
-      .one().seq;
+    return this.#sql.exec<{ seq: number }>(`SELECT ${SEQ_OF_ROW} AS seq FROM roles WHERE name = ?`, name).one().seq;
   }
 
   /** Reserves the next version of a role, durably, before anything is signed with it. */
