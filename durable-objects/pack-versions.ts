@@ -23,7 +23,8 @@
  */
 import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
-import { type Reservations, type RoleTable, SEQ_OF_ROW } from "./role-table.ts";
+import { SEQ_OF_ROW } from "./role-changes.ts";
+import type { Reservations, RoleTable } from "./role-table.ts";
 import { readState, writeState } from "./state-values.ts";
 
 /** The version the round under way signs its packs at (0: none reserved yet). */

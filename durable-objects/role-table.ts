@@ -1,14 +1,14 @@
 /**
  * The `roles` table: per online role, the published version, the version
- * staged by the round under way and the highest version ever reserved; and
- * `role_changes` (migration 28): the roles changed since their last version
- * or claimed by the round under way, each with the change that last touched
- * it. A role without a row there is not changed. All methods are synchronous
- * SQL: a caller that does not await between two of them sees a consistent
- * state.
+ * staged by the round under way and the highest version ever reserved. Which
+ * roles are changed since their last version, or claimed by the round under
+ * way, is `role_changes` (migration 28, role-changes.ts); RoleTable is the
+ * one interface to both. All methods are synchronous SQL: a caller that does
+ * not await between two of them sees a consistent state.
  */
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
+import { CLAIMED, RoleChanges, SEQ_OF_ROW, SIGNED_IN_STEPS } from "./role-changes.ts";
 import { readState, writeState } from "./state-values.ts";
 import { sqlLimit } from "./stable-plans.ts";
 
@@ -63,25 +63,6 @@ export interface Progress {
  * 16,384 bins; test/worker/role-table-plans.test.ts checks their query plans).
  */
 const STAGED = "staged_version IS NOT NULL";
-/** Claimed by the round under way: rows of role_changes, through role_changes_by_mark. */
-const CLAIMED = "dirty = 2";
-/**
- * In a statement on `roles`, the seq of the row's role in role_changes (0
- * when it has none): what a round reads with a role's rows, and compares when
- * it records the role's file staged.
- */
-export const SEQ_OF_ROW = "IFNULL((SELECT seq FROM role_changes AS c WHERE c.name = roles.name), 0)";
-/** Not a role every round rebuilds. */
-const SIGNED_IN_STEPS = "name NOT IN ('snapshot', 'timestamp')";
-
-/**
- * Marks one role changed by change `seq` (a role without a row in roles is
- * left alone): a role already changed keeps its mark and takes the new seq; a
- * claimed one stays claimed, and its new seq keeps it changed after the
- * round stages it (recordStaged).
- */
-const MARK_ONE = `INSERT INTO role_changes (name, dirty, seq) SELECT name, 1, ? FROM roles WHERE name = ?
-  ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`;
 
 /** The columns of PROGRESS_COLUMNS. */
 export interface ProgressRow extends Record<string, SqlStorageValue> {
@@ -112,16 +93,19 @@ export function progressOf(row: ProgressRow): Progress {
 
 export class RoleTable {
   readonly #sql: SqlStorage;
+  /** Which roles are changed or claimed (role-changes.ts). */
+  readonly #changes: RoleChanges;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
+    this.#changes = new RoleChanges(sql);
   }
 
   /** Creates the rows for a fresh repository: snapshot and timestamp, and `names`, changed. */
   create(names: readonly string[]): void {
     for (const name of [...ROUND_ROLES, ...names]) {
       this.#sql.exec("INSERT INTO roles (name) VALUES (?)", name);
-      if (!ROUND_ROLES.includes(name)) this.#sql.exec(MARK_ONE, 0, name);
+      if (!ROUND_ROLES.includes(name)) this.#changes.mark(name, 0);
     }
   }
 
@@ -129,7 +113,7 @@ export class RoleTable {
   add(name: string, seq: number): void {
     if (this.#sql.exec("SELECT 1 FROM roles WHERE name = ?", name).toArray().length > 0) return;
     this.#sql.exec("INSERT INTO roles (name) VALUES (?)", name);
-    this.#sql.exec(MARK_ONE, seq, name);
+    this.#changes.mark(name, seq);
   }
 
   /**
@@ -153,7 +137,7 @@ export class RoleTable {
 
   /** Marks roles changed (e.g. to re-sign them with a new key or expiry). */
   markDirty(names: readonly string[], seq: number): void {
-    for (const name of names) this.#sql.exec(MARK_ONE, seq, name);
+    for (const name of names) this.#changes.mark(name, seq);
   }
 
   /**
@@ -168,34 +152,19 @@ export class RoleTable {
 
   /**
    * Marks each role changed by its own change (name → seq), as markChanged
-   * does: a run of them per statement, as JSON (json-rows.ts; a group of
-   * pushes marks its bins once: group-rows.ts), a name JSON does not carry
-   * exactly on its own. Roles already changed are passed over before the
-   * insert, not by its conflict clause: an import's batches touch most bins
-   * again and again, and a conflict costs twice the lookup.
+   * does, in a few statements for any number of them (a group of pushes
+   * marks its bins once: group-rows.ts).
    */
   markEachChanged(changes: ReadonlyMap<string, number>): void {
-    for (const run of jsonRuns([...changes], ([name, seq]) => [name, seq])) {
-      if (run.rows)
-        this.#sql.exec(
-          `INSERT INTO role_changes (name, dirty, seq)
-           SELECT roles.name, 1, changed.value ->> 1 FROM json_each(?) AS changed JOIN roles ON roles.name = changed.value ->> 0
-           WHERE NOT EXISTS (SELECT 1 FROM role_changes AS m WHERE m.name = roles.name AND m.dirty = 1)
-           ON CONFLICT (name) DO UPDATE SET seq = excluded.seq WHERE dirty <> 1`,
-          jsonArray(run.rows),
-        );
-      else for (const [name, seq] of run.items) this.#sql.exec(`${MARK_ONE} WHERE dirty <> 1`, seq, name);
-    }
+    this.#changes.markEach(changes);
   }
 
   hasChanges(): boolean {
-    return this.#sql.exec("SELECT 1 FROM role_changes LIMIT 1").toArray().length > 0;
+    return this.#changes.any();
   }
 
   hasClaimed(): boolean {
-    return (
-      this.#sql.exec(`SELECT 1 FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS} LIMIT 1`).toArray().length > 0
-    );
+    return this.#changes.anyClaimed();
   }
 
   roundActive(): boolean {
@@ -230,7 +199,7 @@ export class RoleTable {
    * then, so a round resumed in a later invocation signs what it would have).
    */
   startRound(now: Date): void {
-    this.#sql.exec("UPDATE role_changes SET dirty = 2 WHERE dirty = 1");
+    this.#changes.claimAll();
     this.#setState("round_seq", this.#state("change_seq"));
     this.#setState("round_started_at", now.getTime());
     this.#setState("round_active", 1);
@@ -255,7 +224,7 @@ export class RoleTable {
 
   /** Roles marked changed and not yet published (snapshot and timestamp aside). */
   changedCount(): number {
-    return this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM role_changes WHERE ${SIGNED_IN_STEPS}`).one().n;
+    return this.#changes.count();
   }
 
   /**
@@ -263,12 +232,7 @@ export class RoleTable {
    * (PackVersions.claimedBatch rounds them to whole slices of bins).
    */
   claimed(limit: number): string[] {
-    return this.#sql
-      .exec<{ name: string }>(
-        `SELECT name FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS} ORDER BY name ${sqlLimit(limit)}`,
-      )
-      .toArray()
-      .map((r) => r.name);
+    return this.#changes.claimed(limit);
   }
 
   /** The length of the published files of `names` together (0 for a role with none). */
@@ -344,26 +308,8 @@ export class RoleTable {
          FROM staged WHERE roles.name = staged.name`,
         rows,
       );
-      this.#settleMarks(rows);
+      this.#changes.settle(rows);
     }
-  }
-
-  /**
-   * The marks of roles whose files are staged, given as JSON rows with the
-   * name first and the seq their rows were read at sixth: a role no change
-   * touched since is no longer changed (its row leaves role_changes); one
-   * that changed again meanwhile stays changed for the next round. (As
-   * recordStaged does for one.)
-   */
-  #settleMarks(rows: string): void {
-    this.#sql.exec(
-      "DELETE FROM role_changes WHERE (name, seq) IN (SELECT value ->> 0, value ->> 5 FROM json_each(?))",
-      rows,
-    );
-    this.#sql.exec(
-      `UPDATE role_changes SET dirty = 1 WHERE ${CLAIMED} AND name IN (SELECT value ->> 0 FROM json_each(?))`,
-      rows,
-    );
   }
 
   /**
@@ -382,8 +328,7 @@ export class RoleTable {
       packSlice,
       name,
     );
-    this.#sql.exec("DELETE FROM role_changes WHERE name = ? AND seq = ?", name, seenSeq);
-    this.#sql.exec(`UPDATE role_changes SET dirty = 1 WHERE ${CLAIMED} AND name = ?`, name);
+    this.#changes.settleOne(name, seenSeq);
   }
 
   /**

@@ -481,7 +481,7 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX targets_by_bin;
   CREATE INDEX targets_by_bin ON targets (bin, path, length, hashes, entry_canonical, entry_json);
   `,
-  /* 28: the roles changed or claimed, in a table of their own (role-table.ts) */ `
+  /* 28: the roles changed or claimed, in a table of their own (role-changes.ts) */ `
   -- A role's mark (changed, claimed by the round under way) and the change
   -- that set it were columns of its row in roles, whose 16,386 rows fill
   -- about a thousand pages at 16,384 bins. Marking the bins a group of pushes

@@ -1,6 +1,6 @@
 /**
  * The roles changed or claimed live in `role_changes`, a row each, not in
- * their rows of `roles` (migration 28, durable-objects/role-table.ts). On
+ * their rows of `roles` (migration 28, durable-objects/role-changes.ts). On
  * the object's real SQLite: a round's marks go through their states as they
  * did in `roles.dirty` (changed, claimed, staged and clean, or changed again
  * while the round signed it), a mark is never made for a role that has no
