@@ -140,25 +140,6 @@ export class RoleTable {
     for (const name of names) this.#changes.mark(name, seq);
   }
 
-  /**
-   * Marks the roles `names` changed by change `seq` in one statement (the
-   * names as one JSON array: any number of them), as markDirty does but for
-   * a role already marked changed, which is left as it is (no page written
-   * for it): the round that claims it reads its rows and its seq then.
-   */
-  markChanged(names: readonly string[], seq: number): void {
-    this.markEachChanged(new Map(names.map((name) => [name, seq])));
-  }
-
-  /**
-   * Marks each role changed by its own change (name → seq), as markChanged
-   * does, in a few statements for any number of them (a group of pushes
-   * marks its bins once: group-rows.ts).
-   */
-  markEachChanged(changes: ReadonlyMap<string, number>): void {
-    this.#changes.markEach(changes);
-  }
-
   hasChanges(): boolean {
     return this.#changes.any();
   }

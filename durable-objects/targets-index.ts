@@ -14,7 +14,7 @@ import { type TargetFile, targetFile } from "../src/tuf/targets.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
 import { type Joined, joinMembers, type Member } from "../src/tuf/assembled.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
-import { RoleTable } from "./role-table.ts";
+import { RoleChanges } from "./role-changes.ts";
 import { ENTRY_CANONICAL } from "./derived-entry.ts";
 import { type EntryRow, entryOf, fromRow, type StoredTarget, stored, type TargetRow } from "./target-rows.ts";
 
@@ -23,11 +23,11 @@ export type { StoredTarget } from "./target-rows.ts";
 export class TargetsIndex {
   readonly #sql: SqlStorage;
   /** Where the bins a change touches are marked changed. */
-  readonly #roles: RoleTable;
+  readonly #changes: RoleChanges;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
-    this.#roles = new RoleTable(sql);
+    this.#changes = new RoleChanges(sql);
   }
 
   /**
@@ -131,7 +131,7 @@ export class TargetsIndex {
   }
 
   /**
-   * Marks bins changed by change `seq` (RoleTable.markChanged: one statement
+   * Marks bins changed by change `seq` (RoleChanges.markEach: one statement
    * for any number of them). A bin already waiting for a round is left as it
    * is: the round that claims it reads its rows and its seq then. A clean bin,
    * or one a round has claimed (whose new seq keeps it changed after that
@@ -139,7 +139,7 @@ export class TargetsIndex {
    * and again (about 7,500 of 16,384 per batch of 10,000 targets).
    */
   touch(bins: Iterable<string>, seq: number): void {
-    this.#roles.markChanged([...bins], seq);
+    this.#changes.markEach(new Map([...bins].map((bin) => [bin, seq])));
   }
 
   /**
@@ -149,7 +149,7 @@ export class TargetsIndex {
    * waiting for a round, and are left as they are.
    */
   touchEach(bins: ReadonlyMap<string, number>): void {
-    this.#roles.markEachChanged(bins);
+    this.#changes.markEach(bins);
   }
 
   get(path: string): StoredTarget | null {

@@ -10,6 +10,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
+import { RoleChanges } from "../../durable-objects/role-changes.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { MIGRATIONS } from "../../durable-objects/schema.ts";
 
@@ -34,6 +35,7 @@ describe("role_changes", () => {
       sql.exec("DELETE FROM roles");
       sql.exec("DELETE FROM role_changes");
       const roles = new RoleTable(sql);
+      const changes = new RoleChanges(sql);
       roles.create(["bins-0", "bins-1", "bins-2"]);
       // A fresh repository's roles are changed (seq 0); snapshot and timestamp are not.
       expect(marks(sql)).toEqual([
@@ -47,7 +49,12 @@ describe("role_changes", () => {
       expect([...reserved.values()].map((r) => r.seq)).toEqual([0, 0, 0]);
       // A push changes bins-1 while the round signs it, and bins-2 is changed by a touch.
       roles.markDirty(["bins-1"], 7);
-      roles.markChanged(["bins-2", "bins-unknown"], 8);
+      changes.markEach(
+        new Map([
+          ["bins-2", 8],
+          ["bins-unknown", 8],
+        ]),
+      );
       expect(marks(sql)).toEqual([
         { name: "bins-0", dirty: 2, seq: 0 },
         { name: "bins-1", dirty: 2, seq: 7 },
@@ -66,7 +73,7 @@ describe("role_changes", () => {
       roles.commitRound();
       expect(roles.progress()).toMatchObject({ roundActive: false, hasChanges: true });
       // A touch leaves a role that waits for a round as it is (its seq is read when a round claims it).
-      roles.markEachChanged(new Map([["bins-1", 9]]));
+      changes.markEach(new Map([["bins-1", 9]]));
       expect(roles.seq("bins-1")).toBe(7);
       expect(roles.seq("bins-0")).toBe(0);
       // A new role is created changed; one that exists keeps its state.
