@@ -37,6 +37,7 @@ import { type BenchInstance, startBenchInstance } from "../instance.ts";
 import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { type HotFunction, hotFunctions, connectInspector } from "../inspector.ts";
 import { profileWindow } from "../profile-windows.ts";
+import { timeUpgrade, type Upgrade, upgradeTable } from "../upgrade.ts";
 import { type TotalTime, totalTimes } from "../profile-totals.ts";
 import { InstanceMonitor } from "../monitor.ts";
 import { counterTotal, largestInvocation } from "../metrics-reader.ts";
@@ -151,29 +152,17 @@ function runImport(project: ProjectCopy, file: string, env: Record<string, strin
   });
 }
 
-/** This code started on the baseline's state: its first request to the repository (the object's constructor and migrations) and the one after. */
-interface Upgrade {
-  targets: number;
-  firstMs: number;
-  secondMs: number;
-}
-
 async function upgrade(context: BenchContext, from: BenchInstance, targets: number): Promise<Upgrade> {
   context.log(`bulk: this code on the baseline's state (${targets.toLocaleString("en-US")} targets)`);
   const bench = await startBenchInstance(context, "bulk-upgrade", { project: context.project, stateOf: from });
   try {
-    const client = bench.client(REPO);
-    const timed = async () => {
-      const t0 = performance.now();
-      const status = await client.status();
-      if (status.targetsCount !== targets)
-        throw new Error(`status lists ${status.targetsCount} targets, not ${targets}`);
-      return performance.now() - t0;
-    };
-    const firstMs = await timed();
-    const secondMs = await timed();
-    context.log(`  first request ${firstMs.toFixed(0)} ms, the next ${secondMs.toFixed(0)} ms`);
-    return { targets, firstMs, secondMs };
+    const upgraded = await timeUpgrade(bench.client(REPO), targets);
+    context.log(
+      "refused" in upgraded
+        ? `  refused: ${upgraded.refused}`
+        : `  first request ${upgraded.firstMs.toFixed(0)} ms, the next ${upgraded.secondMs.toFixed(0)} ms`,
+    );
+    return upgraded;
   } finally {
     await bench.stop();
   }
@@ -388,24 +377,7 @@ export const bulk: Section = {
       ],
     };
     const tables = [table];
-    if (upgraded)
-      tables.push({
-        title: `Upgrade: this code started on the baseline's repository of ${fmt(upgraded.targets)} targets`,
-        columns: [
-          { header: "figure", align: "left" },
-          { header: "ms", digits: 0 },
-        ],
-        rows: [
-          [
-            "GET …/admin/status, the first request (the object's constructor runs this code's migrations)",
-            upgraded.firstMs,
-          ],
-          ["GET …/admin/status, the request after it", upgraded.secondMs],
-        ],
-        notes: [
-          `The baseline's state as its import left it (${before?.code ?? "the baseline"}), this code's wrangler dev started on it (${now.code}): the first request to the repository constructs its Durable Object, whose blockConcurrencyWhile applies the migrations the baseline lacks (durable-objects/schema.ts) before anything else runs; the platform resets an object whose constructor takes over 30 s.`,
-        ],
-      });
+    if (upgraded) tables.push(upgradeTable(upgraded, { now: now.code, before: before?.code ?? "the baseline" }));
     for (const f of [before, now]) {
       if (!f) continue;
       const imported = f.importRest.run ? f.importRest : f.importFirst;
