@@ -74,7 +74,11 @@ export async function loadRepository(client: AdminClient, options: LoadOptions):
 
 /**
  * Adds `targets` synthetic targets in POST …/admin/targets batches sent with
- * respond-async, then waits until status shows nothing pending.
+ * respond-async, then waits until status shows nothing pending. With
+ * `deferred`, the batches are an import's, as `tuf-edge import` sends them
+ * (`"publish": "deferred"`): stored without publishing, then published
+ * together once the last is stored (POST …/admin/publish), where otherwise
+ * rounds run between the batches, each re-signing the bins they changed.
  */
 export async function addTargetsAndWait(
   client: AdminClient,
@@ -83,6 +87,7 @@ export async function addTargetsAndWait(
     batch?: number;
     salt?: string;
     from?: number;
+    deferred?: boolean;
     log: (message: string) => void;
     timeoutMs?: number | undefined;
   },
@@ -96,11 +101,10 @@ export async function addTargetsAndWait(
   const loadStart = performance.now();
   for (let b = 0; b < batches; b++) {
     const count = Math.min(batchSize, options.targets - b * batchSize);
-    await client.changeTargets(
-      { add: syntheticTargets(from + b * batchSize, count, options.salt ?? "") },
-      { wait: false },
-    );
+    const add = syntheticTargets(from + b * batchSize, count, options.salt ?? "");
+    await client.changeTargets(options.deferred ? { add, publish: "deferred" } : { add }, { wait: false });
   }
+  if (options.deferred) await client.publishNow();
   const submitMs = performance.now() - loadStart;
   log(
     `  ${batches} batch(es) of up to ${fmt(batchSize)} targets stored in ${(submitMs / 1000).toFixed(1)} s; waiting for the publish`,
