@@ -10,7 +10,7 @@
 import type { KekStatus } from "../src/repository-api.ts";
 import { logKeyContext, onlineKeyContext, webhookSecretContext } from "./seal-contexts.ts";
 import { DEFAULT_KEK_ID, KekError, type Sealed, type Sealer } from "./sealer.ts";
-import { LOG_KEY_ENTRY } from "./transparency-log.ts";
+import { LOG_KEY_ENTRY } from "./log-checkpoint.ts";
 import { sqlLimit } from "./stable-plans.ts";
 
 /** One kind of sealed value a repository keeps. */

@@ -183,7 +183,7 @@ export class Publisher {
 
   /** Stores the log's verifier key as a target file; returns the top-level targets map that lists it (a draft of targets lists it too). */
   async storeLogVerifierTarget(): Promise<Record<string, TargetFile>> {
-    const log = await this.#deps.log.signer();
+    const log = await this.#deps.log.checkpoint.signer();
     const bytes = utf8(`${log.verifierKey}\n`);
     const sha256 = await sha256Hex(bytes);
     await this.#deps.bucket.putTarget(LOG_VERIFIER_TARGET, new Blob([bytes]).stream(), bytes.length, sha256);

@@ -344,7 +344,7 @@ export class RepositoryParts {
     if (!this.settings) return null;
     try {
       await this.activeSigner();
-      await this.tlog.signer();
+      await this.tlog.checkpoint.signer();
       return null;
     } catch (error) {
       if (!(error instanceof KekError)) throw error;

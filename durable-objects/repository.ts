@@ -55,7 +55,7 @@ import { migrate } from "./migrate.ts";
 import { KekError } from "./sealer.ts";
 import { hashBins, loadSettings, saveSettings, SettingsSchema } from "./settings.ts";
 import { OFFLINE_EXPIRY_WARNING_MS } from "./status.ts";
-import type { InclusionProof } from "./transparency-log.ts";
+import type { InclusionProof, ProofQuery } from "./log-proofs.ts";
 
 /** Runs `fn`, turning a KekError into the refusal it stands for (other faults are thrown). */
 async function kekResult<T extends object>(fn: () => T | Promise<T>): Promise<Result<T>> {
@@ -491,25 +491,21 @@ export class Repository extends DurableObject<Env> {
   // --- the transparency log ---------------------------------------------------
 
   /** An inclusion proof for entry `index` (or the latest entry about `path`) in the tree of `size` (default: the published size). */
-  async logInclusion(query: {
-    index?: number;
-    path?: string;
-    size?: number;
-  }): Promise<Result<{ proof: InclusionProof }>> {
-    return this.#p.tlog.proveInclusion(query, this.#p.bucket);
+  async logInclusion(query: ProofQuery): Promise<Result<{ proof: InclusionProof }>> {
+    return this.#p.tlog.proofs.prove(query, this.#p.bucket);
   }
 
   async logWitnesses(): Promise<{ origin: string; verifierKey: string; witnesses: string[] }> {
     return {
       origin: this.#p.tlog.origin,
-      verifierKey: (await this.#p.tlog.signer()).verifierKey,
-      witnesses: this.#p.tlog.witnesses(),
+      verifierKey: (await this.#p.tlog.checkpoint.signer()).verifierKey,
+      witnesses: this.#p.tlog.checkpoint.witnesses(),
     };
   }
 
   async setLogWitnesses(keys: string[]): Promise<Result<{ witnesses: string[] }>> {
     try {
-      await this.#p.tlog.setWitnesses(keys);
+      await this.#p.tlog.checkpoint.setWitnesses(keys);
     } catch (error) {
       return failure(
         422,
@@ -523,7 +519,7 @@ export class Repository extends DurableObject<Env> {
 
   /** A witness's cosignature of the current checkpoint. */
   async addLogCosignatures(note: string): Promise<Result<{ checkpoint: string }>> {
-    const result = await this.#p.tlog.addCosignatures(this.#p.bucket, note);
+    const result = await this.#p.tlog.checkpoint.addCosignatures(this.#p.bucket, note);
     return result.ok ? { ok: true, checkpoint: result.note } : failure(422, "invalid_signature", result.detail);
   }
 

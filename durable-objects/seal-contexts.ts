@@ -10,5 +10,5 @@ export const onlineKeyContext = (repo: string, keyid: string) => `tuf-edge onlin
 /** A registry's HMAC webhook secret, by repository and credential id (registries.ts). */
 export const webhookSecretContext = (repo: string, id: string) => `tuf-edge webhook secret\n${repo}\n${id}`;
 
-/** The transparency log's note key, by log origin (transparency-log.ts). */
+/** The transparency log's note key, by log origin (log-checkpoint.ts). */
 export const logKeyContext = (origin: string) => `tuf-edge log key\n${origin}`;

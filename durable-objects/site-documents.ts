@@ -114,7 +114,7 @@ export class SiteDocuments {
    * shows it at once). Never rejects.
    */
   publishStatus(): Promise<void> {
-    const run = this.#statusQueue.then(() => this.#publishStatus(this.#deps.log.publishedSize()));
+    const run = this.#statusQueue.then(() => this.#publishStatus(this.#deps.log.checkpoint.publishedSize()));
     this.#statusQueue = run.catch((error) => console.error("site status not published:", error));
     return this.#statusQueue;
   }
@@ -126,11 +126,11 @@ export class SiteDocuments {
 
   /** Published log entries whose targets' documents are not rewritten yet (a gauge in /metrics). */
   behind(): number {
-    return Math.max(0, this.#deps.log.publishedSize() - (this.#deps.kv.get<number>(CURSOR) ?? 0));
+    return Math.max(0, this.#deps.log.checkpoint.publishedSize() - (this.#deps.kv.get<number>(CURSOR) ?? 0));
   }
 
   async publish(): Promise<void> {
-    const published = this.#deps.log.publishedSize();
+    const published = this.#deps.log.checkpoint.publishedSize();
     const behind = await this.#publishTargets(published);
     await this.publishStatus();
     if (behind) await this.#deps.continueSoon();
@@ -147,7 +147,7 @@ export class SiteDocuments {
       warnings: status.warnings,
       publishingBlocked: status.publishingBlocked,
       logSize,
-      witnesses: this.#deps.log.witnesses(),
+      witnesses: this.#deps.log.checkpoint.witnesses(),
       recent: this.#recent(logSize),
     };
     const bytes = canonicalBytes(document);
@@ -189,7 +189,7 @@ export class SiteDocuments {
       await Promise.all(paths.slice(i, i + WRITE_CONCURRENCY).map((path) => this.#publishTarget(path, size, from)));
     }
     this.#deps.kv.put(CURSOR, to);
-    return to < this.#deps.log.publishedSize();
+    return to < this.#deps.log.checkpoint.publishedSize();
   }
 
   async #publishTarget(path: string, size: number, from: number): Promise<void> {

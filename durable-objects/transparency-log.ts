@@ -8,22 +8,12 @@
  * checkpoint is signed: the publish round signs a checkpoint, writes the new
  * tiles and the checkpoint to R2 (C2SP tlog-tiles layout), and records the
  * log's size and root hash in the timestamp it then signs. Entries whose
- * tiles are in R2 are pruned from SQLite (log-history.ts).
+ * tiles are in R2 are pruned from SQLite (log-history.ts). The checkpoint,
+ * its key and witnesses are in log-checkpoint.ts, proofs in log-proofs.ts.
  */
-import { type InclusionProof, type PublishedTiles, publishedTiles } from "../src/log/tile-proofs.ts";
-import { fromHex, toHex, utf8 } from "../src/lib/bytes.ts";
-import { addCosignatures, CosignatureV1Verifier, signCheckpoint, verifyCosignatures } from "../src/log/checkpoint.ts";
+import { fromHex, toHex } from "../src/lib/bytes.ts";
 import { encodeEntry, type LogEntry } from "../src/log/entry.ts";
-import {
-  inclusionProof,
-  leafHash,
-  leafHashSync,
-  MerkleAccumulator,
-  rootHash,
-  type SubtreeHashes,
-  subtreesOfRange,
-} from "../src/log/merkle.ts";
-import { Ed25519NoteSigner, type NoteSignature, parseNote } from "../src/log/note.ts";
+import { leafHashSync, MerkleAccumulator, subtreesOfRange } from "../src/log/merkle.ts";
 import {
   encodeEntryBundle,
   fullTiles,
@@ -38,14 +28,13 @@ import {
   TILE_HEIGHT,
   TILE_WIDTH,
 } from "../src/log/tiles.ts";
-import { purgeCached } from "../src/storage/edge-cache.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
-import { failure, type Failure } from "../src/repository-api.ts";
-import { logKeyContext } from "./seal-contexts.ts";
 import { withWriteWindow } from "./write-window.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
-import type { Sealed, Sealer } from "./sealer.ts";
+import type { Sealer } from "./sealer.ts";
+import { LogCheckpoint } from "./log-checkpoint.ts";
 import { LogHistory } from "./log-history.ts";
+import { LogProofs, storedSubtrees } from "./log-proofs.ts";
 import { sqlLimit } from "./stable-plans.ts";
 
 export interface LogHead {
@@ -54,18 +43,12 @@ export interface LogHead {
   rootHash: string;
 }
 
-export type { InclusionProof } from "../src/log/tile-proofs.ts";
-
 /** Tiles and entry bundles written to R2 at once when the log is published. */
 const TILE_WRITES_IN_FLIGHT = 16;
 
 const HASHED = "log-hashed-size";
-const WITNESSES = "log-witnesses";
-const COSIGNED = "log-cosignatures";
-const PUBLISHED = "log-published-size";
 /** The tree size whose full tiles are all stored (storeFullTiles), ahead of the checkpoint. */
 const FULL_TILES = "log-full-tiles-size";
-const CHECKPOINT = "log-checkpoint";
 /** Entries read per query while hashing. */
 const HASH_READ_ROWS = 1024;
 /**
@@ -86,18 +69,18 @@ const RECENT_MAX = 65_536;
  * 200 each for a target's).
  */
 export const APPENDED_MAX = 20_000;
-/** The synchronous-KV entry holding the log's sealed note key. */
-export const LOG_KEY_ENTRY = "log-key";
 
 export class TransparencyLog {
   readonly #sql: SqlStorage;
   readonly #kv: SyncKvStorage;
-  readonly #sealer: Sealer;
   readonly origin: string;
   /** What stays of pruned entries, and the pruning (log-history.ts). */
   readonly history: LogHistory;
+  /** The signed checkpoint, its key and the witnesses' cosignatures (log-checkpoint.ts). */
+  readonly checkpoint: LogCheckpoint;
+  /** Inclusion proofs for the published trees (log-proofs.ts). */
+  readonly proofs: LogProofs;
   #accumulator: MerkleAccumulator | null = null;
-  #signer: Promise<Ed25519NoteSigner> | null = null;
   /**
    * What the latest hashing computed, kept for the tiles stored right after
    * it (storeFullTiles, publish) so they are not read back from SQLite: the
@@ -122,9 +105,10 @@ export class TransparencyLog {
   constructor(deps: { sql: SqlStorage; kv: SyncKvStorage; sealer: Sealer; origin: string; retained?: number }) {
     this.#sql = deps.sql;
     this.#kv = deps.kv;
-    this.#sealer = deps.sealer;
     this.origin = deps.origin;
     this.history = new LogHistory(deps.sql, deps.kv, deps.retained);
+    this.checkpoint = new LogCheckpoint(deps);
+    this.proofs = new LogProofs({ sql: deps.sql, history: this.history, checkpoint: this.checkpoint });
   }
 
   /** Appends an entry; call inside the transaction that makes the change. */
@@ -300,7 +284,7 @@ export class TransparencyLog {
    */
   async publish(bucket: RepositoryBucket): Promise<LogHead> {
     const head = this.hashPending(true);
-    const from = this.#kv.get<number>(PUBLISHED) ?? 0;
+    const from = this.checkpoint.publishedSize();
     if (from === head.size && head.size > 0) {
       this.#recent = emptyRecent();
       return head;
@@ -316,14 +300,7 @@ export class TransparencyLog {
         recent,
       );
     });
-    const note = await signCheckpoint(
-      { origin: this.origin, size: head.size, rootHash: fromHex(head.rootHash) },
-      await this.signer(),
-    );
-    await this.#serveCheckpoint(bucket, note);
-    this.#kv.put(PUBLISHED, head.size);
-    this.#kv.put(CHECKPOINT, note);
-    this.#kv.delete(COSIGNED);
+    await this.checkpoint.sign(bucket, head.size, head.rootHash);
     return head;
   }
 
@@ -370,7 +347,7 @@ export class TransparencyLog {
 
   /** The tree size from which full tiles are not yet stored: those stored ahead, or the checkpoint's. */
   #aheadFrom(): number {
-    return Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, this.publishedSize());
+    return Math.max(this.#kv.get<number>(FULL_TILES) ?? 0, this.checkpoint.publishedSize());
   }
 
   /**
@@ -418,144 +395,6 @@ export class TransparencyLog {
     });
   }
 
-  /** The witnesses whose cosignatures the served checkpoint carries (C2SP tlog-cosignature verifier keys). */
-  witnesses(): string[] {
-    return this.#kv.get<string[]>(WITNESSES) ?? [];
-  }
-
-  async setWitnesses(keys: string[]): Promise<void> {
-    for (const key of keys) await CosignatureV1Verifier.fromKey(key); // refuses a malformed key
-    this.#kv.put(WITNESSES, keys);
-  }
-
-  /**
-   * Adds a witness's cosignature lines to the current checkpoint: each must be
-   * by a configured witness and verify over this checkpoint. Returns the
-   * served note.
-   */
-  async addCosignatures(
-    bucket: RepositoryBucket,
-    signedNote: string,
-  ): Promise<{ ok: true; note: string } | { ok: false; detail: string }> {
-    const current = this.#kv.get<string>(CHECKPOINT);
-    if (!current) return { ok: false, detail: "the log has no checkpoint yet" };
-    const witnesses = await Promise.all(this.witnesses().map((k) => CosignatureV1Verifier.fromKey(k)));
-    try {
-      const note = parseNote(signedNote);
-      if (note.text !== parseNote(current).text)
-        return { ok: false, detail: "the cosigned note is not the current checkpoint" };
-      const verified = await verifyCosignatures(note, witnesses);
-      if (verified.length === 0) return { ok: false, detail: "no cosignature by a configured witness verifies" };
-      const lines = note.signatures.filter((sig) => verified.some((v) => v.name === sig.name && v.keyId === sig.keyId));
-      const kept = [
-        ...(this.#kv.get<NoteSignature[]>(COSIGNED) ?? []).filter((old) => !lines.some((l) => l.name === old.name)),
-        ...lines,
-      ];
-      this.#kv.put(COSIGNED, kept);
-      const served = addCosignatures(current, kept);
-      await this.#serveCheckpoint(bucket, served);
-      return { ok: true, note: served };
-    } catch (error) {
-      return { ok: false, detail: error instanceof Error ? error.message : "malformed note" };
-    }
-  }
-
-  /** The served tree size (what the last checkpoint signs). */
-  publishedSize(): number {
-    return this.#kv.get<number>(PUBLISHED) ?? 0;
-  }
-
-  /**
-   * An inclusion proof for entry `index` (or the latest entry about `path`) in
-   * the tree of `size` (default: the published size); only trees a
-   * checkpoint signed are proved.
-   */
-  async proveInclusion(
-    query: {
-      index?: number;
-      path?: string;
-      size?: number;
-    },
-    bucket: RepositoryBucket,
-  ): Promise<{ ok: true; proof: InclusionProof } | Failure> {
-    const published = this.publishedSize();
-    const size = query.size ?? published;
-    if (size < 1 || size > published)
-      return failure(404, "not_found", `the log's published size is ${published}; no tree of size ${size}`);
-    const index = query.path !== undefined ? this.latestIndexFor(query.path, size) : (query.index ?? -1);
-    if (index === null)
-      return failure(404, "not_found", `no log entry about "${query.path}" in the first ${size} entries`);
-    if (index < 0 || index >= size) return failure(404, "not_found", `no entry ${index} in a tree of size ${size}`);
-    return { ok: true, proof: await this.inclusion(index, size, bucket) };
-  }
-
-  /**
-   * Proofs are served for trees up to the published size (what a checkpoint
-   * signed): from the object's nodes, or, for a pruned entry, from the tiles
-   * and entry bundle in R2 (as the Worker proves, src/log/tile-proofs.ts).
-   */
-  async inclusion(index: number, size: number, bucket: RepositoryBucket): Promise<InclusionProof> {
-    if (index < this.history.prunedBelow()) return this.#publishedTiles(bucket).inclusion(index, size);
-    const row = this.#sql.exec<{ entry: ArrayBuffer }>("SELECT entry FROM log_entries WHERE idx = ?", index).one();
-    const entry = new Uint8Array(row.entry);
-    const source = this.#source();
-    return {
-      index,
-      size,
-      leafHash: toHex(await leafHash(entry)),
-      entry: new TextDecoder().decode(entry),
-      proof: (await inclusionProof(source, index, size)).map(toHex),
-      rootHash: toHex(await rootHash(source, size)),
-    };
-  }
-
-  /** The index of the latest entry about `path` below `size`, or null. */
-  latestIndexFor(path: string, size: number): number | null {
-    return this.history.latestIndexFor(path, size);
-  }
-
-  /** The log as its last checkpoint publishes it, read from R2. */
-  #publishedTiles(bucket: RepositoryBucket): PublishedTiles {
-    const note = this.#kv.get<string>(CHECKPOINT);
-    if (!note) throw new Error("the log has pruned entries but no checkpoint");
-    return publishedTiles(note, async (path) => {
-      const file = await bucket.getLog(path);
-      return file ? new Uint8Array(await file.arrayBuffer()) : null;
-    });
-  }
-
-  /** The log's note signer; its key is generated on first use and kept sealed. */
-  signer(): Promise<Ed25519NoteSigner> {
-    this.#signer ??= (async () => {
-      const context = logKeyContext(this.origin);
-      let stored = this.#kv.get<Sealed>(LOG_KEY_ENTRY);
-      if (!stored) {
-        const seed = crypto.getRandomValues(new Uint8Array(32));
-        stored = await this.#sealer.seal(seed, context);
-        this.#kv.put(LOG_KEY_ENTRY, stored);
-      }
-      return Ed25519NoteSigner.fromSeed(this.origin, await this.#sealer.unseal(stored, context));
-    })();
-    return this.#signer;
-  }
-
-  /** Replaces the served checkpoint, and drops the old one from this location's edge cache. */
-  async #serveCheckpoint(bucket: RepositoryBucket, note: string): Promise<void> {
-    await bucket.putLog("checkpoint", utf8(note), false);
-    await purgeCached(bucket.logKey("checkpoint")).catch(() => undefined);
-  }
-
-  #source(): SubtreeHashes {
-    return {
-      subtree: (level, index) => {
-        const row = this.#sql
-          .exec<{ hash: ArrayBuffer }>("SELECT hash FROM log_nodes WHERE level = ? AND idx = ?", level, index)
-          .one();
-        return new Uint8Array(row.hash);
-      },
-    };
-  }
-
   /** The stored nodes [start, end) at tree level `level`: from the latest hashing if it kept them, else from SQLite. */
   #nodes(recent: Recent, level: number, start: number, end: number): Uint8Array[] {
     const atLevel = recent.nodes.get(level);
@@ -581,7 +420,7 @@ export class TransparencyLog {
   #loadAccumulator(): MerkleAccumulator {
     const size = this.#kv.get<number>(HASHED) ?? 0;
     if (this.#accumulator?.size !== size) {
-      const source = this.#source();
+      const source = storedSubtrees(this.#sql);
       const peaks =
         size === 0 ? [] : subtreesOfRange(0, size).map((id) => source.subtree(id.level, id.index) as Uint8Array);
       this.#accumulator = new MerkleAccumulator(size, peaks);

@@ -6,7 +6,7 @@
  * size below it, including sizes no checkpoint signed. The Worker serves
  * proofs this way, from R2 through the edge cache, so no proof request reaches
  * the repository's Durable Object; the answers are those the object's own
- * nodes give (durable-objects/transparency-log.ts).
+ * nodes give (durable-objects/log-proofs.ts).
  */
 import { toHex } from "../lib/bytes.ts";
 import { parseCheckpoint } from "./checkpoint.ts";

@@ -425,7 +425,7 @@ describe("transparency log", () => {
       // Nothing pruned (log-history.ts): the tree the checkpoint signs is compared with every stored entry.
       const log = openLog(state, repo, 2 * TILE_WIDTH * TILE_WIDTH);
       const bucket = new RepositoryBucket(env.BUCKET, repo);
-      const published = log.publishedSize();
+      const published = log.checkpoint.publishedSize();
       expect(published).toBeLessThan(TILE_WIDTH);
       const append = (n: number) =>
         state.storage.transactionSync(() => {
@@ -492,7 +492,7 @@ describe("transparency log", () => {
       sql.exec("DELETE FROM log_history WHERE idx < ?", start + 300);
       expect(count("log_history")).toBe(1700);
       const legacy3 = Array.from({ length: 300 }, (_, i) => start + i).filter((j) => j % 100 === 3);
-      expect(log.latestIndexFor("p/3", start + 300)).toBe(legacy3.at(-1));
+      expect(log.history.latestIndexFor("p/3", start + 300)).toBe(legacy3.at(-1));
       expect(log.history.entriesFor("p/3", start + 300, 100).map((e) => e.index)).toEqual(legacy3);
       // Every entry, read before any is pruned: the tree the pruned log must go on signing.
       const before = rootOfStored(state).entries.map((e) => new Uint8Array(e));
@@ -539,7 +539,7 @@ describe("transparency log", () => {
 
       // Proofs of pruned entries come from the tiles in R2, as the Worker's do; proofs of kept ones from SQLite.
       for (const index of [0, start, pruned - 1, second.size - 1]) {
-        const proved = await log.proveInclusion({ index }, bucket);
+        const proved = await log.proofs.prove({ index }, bucket);
         if (!proved.ok) throw new Error(proved.detail);
         expect(proved.proof.entry).toBe(new TextDecoder().decode(entries[index]));
         expect(
@@ -557,13 +557,13 @@ describe("transparency log", () => {
 
       // By path: the latest entry about it below the size asked, pruned or kept.
       const about3 = Array.from({ length: second.size }, (_, j) => j).filter((j) => j >= start && j % 100 === 3);
-      expect(log.latestIndexFor("p/3", second.size)).toBe(about3.at(-1));
+      expect(log.history.latestIndexFor("p/3", second.size)).toBe(about3.at(-1));
       const old = defined(about3.filter((j) => j < start + 300).at(-1));
       expect(old).toBeLessThan(pruned);
-      expect(log.latestIndexFor("p/3", start + 300)).toBe(old);
-      const byPath = await log.proveInclusion({ path: "p/3", size: start + 300 }, bucket);
+      expect(log.history.latestIndexFor("p/3", start + 300)).toBe(old);
+      const byPath = await log.proofs.prove({ path: "p/3", size: start + 300 }, bucket);
       expect(byPath.ok && byPath.proof.index).toBe(old);
-      expect(log.latestIndexFor("p/none", second.size)).toBeNull();
+      expect(log.history.latestIndexFor("p/none", second.size)).toBeNull();
 
       // A target's page lists every entry about it in order, from what stays of pruned ones and the kept ones alike.
       expect(log.history.entriesFor("p/3", second.size, 100)).toEqual(
