@@ -69,6 +69,26 @@ const TURNS_IN_FLIGHT = 2;
  */
 const TURN_BINS = PACK_SLOTS;
 
+/**
+ * Most target entries one synchronous block of a turn reads and assembles:
+ * about what TURN_BINS bins hold at 1,000,000 targets in 16,384 bins (61
+ * each). Larger bins make the block longer in proportion (at 10,000,000
+ * targets a bin holds about 612), so a turn of them is read, reserved and
+ * assembled a part of binsPerTurn() bins at a time, with a turn of the
+ * object's between two parts; its packs are still written whole, once every
+ * part is signed (docs/measured.md, "Ten million targets").
+ */
+export const TURN_ENTRIES = 8_192;
+
+/**
+ * Bins one synchronous block takes when bins hold `entriesPerBin` targets on
+ * average (the repository's targets over its bins: hash bins spread paths
+ * evenly): TURN_ENTRIES' worth, at most TURN_BINS, at least one.
+ */
+export function binsPerTurn(entriesPerBin: number): number {
+  return Math.max(1, Math.min(TURN_BINS, Math.floor(TURN_ENTRIES / Math.max(1, Math.ceil(entriesPerBin)))));
+}
+
 /** A bin's signed part without its `targets` map (which is assembled from the rows' entries). */
 export function binHeader(version: number, expires: string): Record<string, unknown> {
   const { targets: _, ...header } = binTargets(version, expires, {});
@@ -148,7 +168,9 @@ export class RoleStaging {
    * PackVersions.claimedBatch sees to it); other roles get their own next
    * version and file. Roles are read, their versions reserved and their files
    * assembled in one synchronous block per turn: a group of WRITE_CONCURRENCY
-   * other roles, or whole packs of up to TURN_BINS bins in all; their files
+   * other roles, or whole packs of up to TURN_BINS bins in all (their bins a
+   * part of binsPerTurn() per block, for bins larger than a million targets
+   * in 16,384 make them); their files
    * are signed and written while the next turns are built (at most
    * GROUPS_IN_FLIGHT groups or TURNS_IN_FLIGHT turns of packs in flight).
    * A round whose bins this one step holds (`last()`, asked only of a step of
@@ -179,16 +201,20 @@ export class RoleStaging {
     });
     if (packed.length === 0) return;
     const version = this.#deps.packs.version(packed);
+    // Every target is counted, also those delegated elsewhere: bins are taken as no smaller than they are.
+    const perBlock = binsPerTurn(this.#deps.targets.count() / bins.count);
     if (packed.length <= STEP_PACK_BINS && last() && this.#deps.roles.publishedBytes(packed) <= STEP_PACK_BYTES) {
-      await this.#stepPack(slices(packed, bins).flat(), version, build, bins);
+      await this.#stepPack(slices(packed, bins).flat(), version, build, bins, perBlock);
       return;
     }
     await withWriteWindow(TURNS_IN_FLIGHT, async (writes) => {
       for (const packs of turns(slices(packed, bins))) {
-        await this.#deps.turns.next();
-        // The turn's bins are read and reserved in one statement each, with no await in between.
-        const names = packs.flat();
-        const built = new Map(build(names, this.#deps.packs.reserve(names, version)).map((f) => [f.name, f]));
+        const built = new Map<string, RoleFile>();
+        for (const part of chunked(packs.flat(), perBlock)) {
+          await this.#deps.turns.next();
+          // A part's bins are read and reserved in one statement each, with no await in between.
+          for (const file of build(part, this.#deps.packs.reserve(part, version))) built.set(file.name, file);
+        }
         await writes.add(async () => {
           const stored = await Promise.all(
             packs.map(async (pack) => {
@@ -210,8 +236,8 @@ export class RoleStaging {
    * Signs the round's top-level bins `names` (in index order, at most
    * STEP_PACK_BINS, every bin the round signs) at `version` and stores them as
    * that version's one step pack (src/storage/bin-pack.ts): one R2 write
-   * however many slices they fall in. They are read, reserved and assembled a
-   * turn of TURN_BINS at a time, as packs are; the pack is written once all
+   * however many slices they fall in. They are read, reserved and assembled
+   * `perBlock` (binsPerTurn()) at a time, a turn each; the pack is written once all
    * are signed, and they are recorded as staged once it is stored. A failed
    * write leaves them claimed, and the step that retries them takes a new
    * version (pack-versions.ts).
@@ -221,9 +247,10 @@ export class RoleStaging {
     version: number,
     build: (chunk: string[], reserved: Reservations) => RoleFile[],
     bins: HashBins,
+    perBlock: number,
   ): Promise<void> {
     const signing: ReturnType<typeof signedFiles>[] = [];
-    for (const turn of chunked(names, TURN_BINS)) {
+    for (const turn of chunked(names, perBlock)) {
       await this.#deps.turns.next();
       signing.push(signedFiles(build(turn, this.#deps.packs.reserve(turn, version))));
     }
