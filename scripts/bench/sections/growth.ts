@@ -71,6 +71,8 @@ interface Point {
   importS: number;
   heapUsedMiB: number | null;
   heapTotalMiB: number | null;
+  /** The largest live heap seen while the step was imported and published (sampled each second), MiB. */
+  importPeakUsedMiB: number | null;
   sqliteMiB: number;
   /** Bytes of each table and index (dbstat's pages), by name. */
   sqliteTables: Record<string, number>;
@@ -190,6 +192,7 @@ export const growth: Section = {
       let imported = 0;
       for (const size of sizes) {
         log(`growth: importing up to ${fmt(size)} targets`);
+        const importHeap = inspector?.sampleHeap();
         const added = await addTargetsAndWait(client, {
           targets: size - imported,
           from: imported,
@@ -199,6 +202,7 @@ export const growth: Section = {
           timeoutMs: FILL_TIMEOUT_MS,
         });
         imported = size;
+        const importPeak = importHeap ? await importHeap.stop() : null;
         const heap = inspector ? await inspector.heapUsage() : null;
         const sqlite = await sqliteUse(bench.persistTo);
         log(`  pushes of ${EVENTS_PER_PUSH} targets at ${fmt(rate)} targets/s for ${seconds} s`);
@@ -234,6 +238,7 @@ export const growth: Section = {
           importS: added.loadMs / 1000,
           heapUsedMiB: heap ? heap.usedBytes / MiB : null,
           heapTotalMiB: heap ? heap.totalBytes / MiB : null,
+          importPeakUsedMiB: importPeak?.samples ? importPeak.usedBytes / MiB : null,
           sqliteMiB: sqlite.bytes / MiB,
           sqliteTables: sqlite.tables,
           pushedTargets: pushed,
@@ -319,6 +324,7 @@ export const growth: Section = {
             row("import of this step, s", (p) => p.importS),
             row("heap after import, MiB used", (p) => p.heapUsedMiB),
             row("heap after import, MiB allocated", (p) => p.heapTotalMiB),
+            row("heap while importing and publishing, largest live, MiB", (p) => p.importPeakUsedMiB),
             row("object's SQLite file, MiB", (p) => p.sqliteMiB),
             row("targets/s published (pushing + drain)", (p) => p.publishedTargetsPerS),
             row("ack p50, ms", (p) => p.ackMs.p50),
@@ -333,7 +339,7 @@ export const growth: Section = {
           notes: [
             'Each size is reached by importing the difference into the same repository as `tuf-edge import` does (POST …/admin/targets, 10,000 per batch, respond-async, "publish": "deferred"; then POST …/admin/publish), then waiting until nothing is pending: the import is published in one go, where batches published as they came would re-sign most bins after every few.',
             `Pushes, acknowledgements and ack → published as in the scale section (signed respond-async registry pushes; ack → published until the served timestamp.json carries the change, read every ${POLL_MS} ms). CPU: both workerd processes while pushing and draining ÷ targets pushed. Files and rounds: deltas of tuf_edge_metadata_files_published_total and tuf_edge_publish_round_duration_seconds in GET /{repo}/admin/metrics.`,
-            "Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage. SQLite: the object's local database file and its write-ahead log.",
+            "Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage; while importing and publishing, the largest of such readings taken every second (scripts/bench/inspector.ts, sampleHeap: what the work keeps between its events; the inspector answers between them, so what one block allocates and drops is not seen; each reading costs a full collection). SQLite: the object's local database file and its write-ahead log.",
           ],
         },
         storageTable(points),
