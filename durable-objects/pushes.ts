@@ -2,8 +2,9 @@
  * Registry pushes: signed (Standard Webhooks), checked for replay, validated,
  * applied all or nothing, and published by group commit. Delivery ids belong
  * to the registry that sends them: a registry's id seen again (within
- * DELIVERY_RETENTION_MS) with the same body is answered with its original
- * task and applies nothing again; with another body it is a conflict (409).
+ * DELIVERY_RETENTION_MS, deliveries.ts) with the same body is answered with
+ * its original task and applies nothing again; with another body it is a
+ * conflict (409).
  * Nothing is acknowledged before it is durable here. What a push becomes,
  * its task, is read as its poll sees it in tasks.ts.
  */
@@ -18,8 +19,7 @@ import {
 } from "../src/schemas/webhook.ts";
 import { describeIssues, fieldErrors } from "../src/schemas/issues.ts";
 import { mayBeIllFormed, wellFormedJson } from "../src/schemas/safe-string.ts";
-import { sha256Hex } from "../src/lib/digest.ts";
-import { toHex, utf8 } from "../src/lib/bytes.ts";
+import { toHex } from "../src/lib/bytes.ts";
 import type { Assignment } from "./delegation-tree.ts";
 import {
   DEFAULT_TOLERANCE_SECONDS,
@@ -41,6 +41,7 @@ import type { StagedUploads } from "./staged-uploads.ts";
 import type { StagedUpload } from "../src/repository-api.ts";
 import { AcceptGroup } from "./accept-group.ts";
 import { GroupRows } from "./group-rows.ts";
+import { Deliveries, type Delivery } from "./deliveries.ts";
 
 export interface PushDeps {
   sql: SqlStorage;
@@ -74,18 +75,8 @@ export interface UploadRequest {
   contentLength: string | null;
 }
 
-/** How long a delivery id is remembered (Standard Webhooks senders retry for up to about a day and a half). */
-export const DELIVERY_RETENTION_MS = 7 * 86_400_000;
-
 /** Most signatures one webhook-signature header may carry (each is tried against each credential). */
 export const MAX_SIGNATURES = 8;
-
-/** One delivery as its registry identifies it: the id is unique per registry, and its body is hashed. */
-interface Delivery {
-  registry: string;
-  id: string;
-  bodySha256: string;
-}
 
 /**
  * What accepting one push in its group's transaction came to: its task (new, or a redelivery's), or its
@@ -114,9 +105,12 @@ export class Pushes {
   readonly #group: AcceptGroup<AcceptOutcome>;
   /** The tasks, deliveries and bins of the group being written, written together at its end. */
   readonly #rows = new GroupRows<TaskRow>();
+  /** Which deliveries were seen, by each registry's webhook-id (deliveries.ts). */
+  readonly deliveries: Deliveries;
 
   constructor(deps: PushDeps) {
     this.#deps = deps;
+    this.deliveries = new Deliveries({ sql: deps.sql, repo: deps.repo, rows: this.#rows });
     const fresh = (outcomes: AcceptOutcome[]) =>
       outcomes.flatMap((o) => ("task" in o && !o.duplicate ? [o.task.registry] : []));
     this.#group = new AcceptGroup<AcceptOutcome>({
@@ -187,8 +181,8 @@ export class Pushes {
   async receive(push: SignedPush, now: number): Promise<PushResult | Failure> {
     const auth = await this.authenticate(push, now);
     if (!auth.ok) return auth;
-    const delivery = await this.#delivery(push, auth.registry);
-    const seen = this.#seen(delivery);
+    const delivery = await this.deliveries.of(push, auth.registry);
+    const seen = this.deliveries.seen(delivery);
     if (seen) return "task" in seen ? this.#respond(seen.task, push.respondAsync, true) : seen;
     const body = parseJson(push.body, WebhookBodySchema);
     if (!body.ok) return body;
@@ -211,7 +205,7 @@ export class Pushes {
     const auth = await this.authenticate(push, now, push.registry ?? manifestRegistry(push.body));
     if (!auth.ok) return auth;
     // A redelivery stores nothing: completeUpload answers with the original task.
-    const seen = this.#seen(await this.#delivery(push, auth.registry));
+    const seen = this.deliveries.seen(await this.deliveries.of(push, auth.registry));
     if (seen) return "task" in seen ? { ok: true, registry: auth.registry, duplicate: true } : seen;
     const manifest = parseJson(push.body, UploadManifestSchema);
     if (!manifest.ok) return manifest;
@@ -250,9 +244,9 @@ export class Pushes {
     uploadId: string | null,
     now: number,
   ): Promise<PushResult | Failure> {
-    const delivery = await this.#delivery(push, registry);
+    const delivery = await this.deliveries.of(push, registry);
     const upload = uploadId === null ? null : this.#deps.staged.get(uploadId);
-    const seen = this.#seen(delivery);
+    const seen = this.deliveries.seen(delivery);
     if (seen || !upload) {
       if (upload) await this.#deps.staged.discard(upload);
       if (seen) return "task" in seen ? this.#respond(seen.task, push.respondAsync, true) : seen;
@@ -273,15 +267,6 @@ export class Pushes {
     return result;
   }
 
-  /**
-   * Forgets deliveries after DELIVERY_RETENTION. Senders retry a message with
-   * the same id (and a fresh timestamp) for hours, so ids are remembered far
-   * longer than the timestamp tolerance.
-   */
-  prune(now: number): void {
-    this.#deps.sql.exec("DELETE FROM deliveries WHERE received_at < ?", now - DELIVERY_RETENTION_MS);
-  }
-
   /** Applies a push's events (and accepts upload `uploadId` in the same transaction, if given). */
   async #accept(
     push: SignedPush,
@@ -299,7 +284,7 @@ export class Pushes {
     // Written in a group with the pushes ready at about the same time: one commit for all (accept-group.ts).
     const written = this.#group.accept((): AcceptOutcome => {
       // Checked again here: another push may have landed while this one was verified.
-      const seen = this.#seen(delivery);
+      const seen = this.deliveries.seen(delivery);
       if (seen) return "task" in seen ? { task: seen.task, duplicate: true } : seen;
       const refused = this.#deps.events.check(binned);
       if (refused) return refused;
@@ -377,49 +362,6 @@ export class Pushes {
     const view = this.#deps.tasks.get(task.id);
     if (!view) throw new Error(`task ${task.id} has no row after it was accepted`);
     return { ok: true, status: view.state === "published" ? 200 : 202, task: view, duplicate };
-  }
-
-  async #delivery(push: SignedPush, registry: string): Promise<Delivery> {
-    return { registry, id: push.id, bodySha256: await sha256Hex(utf8(push.body)) };
-  }
-
-  /**
-   * The task of an earlier delivery with this registry's id, or a conflict if
-   * that delivery had another body (ids are the registry's own: another
-   * registry's id is another delivery).
-   */
-  #seen(delivery: Delivery): { task: TaskRow } | Failure | null {
-    // Within a group, an earlier push of the group counts as stored (its rows are written at the group's end).
-    const grouped = this.#rows.delivery(delivery.registry, delivery.id);
-    const found = grouped ? { task: grouped.task, bodySha256: grouped.delivery.body_sha256 } : this.#stored(delivery);
-    if (!found) return null;
-    const { task, bodySha256 } = found;
-    if (bodySha256 !== null && bodySha256 !== delivery.bodySha256) {
-      return failure(
-        409,
-        "delivery_conflict",
-        `webhook-id "${delivery.id}" was delivered by registry "${delivery.registry}" with another body: it is task ${task.id} (/${this.#deps.repo}/tasks/${task.id}); a new message needs a new id`,
-      );
-    }
-    return { task };
-  }
-
-  /**
-   * A stored delivery and its task, in two lookups by key rather than one
-   * join: a join's plan reads the bound values, so workerd would prepare it
-   * again for every push (stable-plans.ts).
-   */
-  #stored(delivery: Delivery): { task: TaskRow; bodySha256: string | null } | null {
-    const sql = this.#deps.sql;
-    const stored = sql
-      .exec<{ task_id: string; body_sha256: string | null }>(
-        "SELECT task_id, body_sha256 FROM deliveries WHERE registry = ? AND id = ?",
-        delivery.registry,
-        delivery.id,
-      )
-      .toArray()[0];
-    const task = stored && sql.exec<TaskRow>("SELECT * FROM tasks WHERE id = ?", stored.task_id).toArray()[0];
-    return stored && task ? { task, bodySha256: stored.body_sha256 } : null;
   }
 
   async #binned(events: TargetEvent[]): Promise<BinnedEvent[]> {

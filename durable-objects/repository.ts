@@ -354,7 +354,7 @@ export class Repository extends DurableObject<Env> {
     if (!settings) return { resigned: [] };
     const now = new Date();
     await this.#p.inDirectory(); // repositories created before the directory existed are added by the cron
-    this.#p.pushes.prune(now.getTime());
+    this.#p.pushes.deliveries.prune(now.getTime());
     await this.#p.settleQuarantine();
     await this.#p.staged.sweep(now.getTime());
     await this.#p.scheduler.openDueCeremonies(settings, now);
