@@ -5,13 +5,12 @@
  * reported as the refused downgrade it is, not as the section's failure.
  */
 import { env } from "cloudflare:workers";
-import { runInDurableObject, SELF } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Repository } from "../../durable-objects/repository.ts";
 import { MIGRATIONS } from "../../durable-objects/schema.ts";
 import { AdminClient } from "../../scripts/lib/admin-client.ts";
 import { timeUpgrade, upgradeTable } from "../../scripts/bench/upgrade.ts";
-import { bootstrapped } from "./helpers.ts";
+import { bootstrapped, migratedAhead } from "./helpers.ts";
 
 const client = (repo: string) =>
   new AdminClient({
@@ -35,12 +34,7 @@ describe("the bench's upgrade step", () => {
 
   it("reports a newer schema's repository as a refused downgrade, with the Worker's answer", async () => {
     await bootstrapped("bench-upgrade-ahead");
-    const stub = env.REPOSITORY.getByName("bench-upgrade-ahead");
-    const ahead = MIGRATIONS.length + 1;
-    await runInDurableObject(stub, (_i: Repository, state) => {
-      state.storage.sql.exec("INSERT INTO _migrations (id, applied_at) VALUES (?, 0)", ahead);
-    });
-    await runInDurableObject(stub, (_i: Repository, state) => state.abort("a new version is deployed")).catch(() => {});
+    const ahead = await migratedAhead("bench-upgrade-ahead");
     const upgraded = await timeUpgrade(client("bench-upgrade-ahead"), 0);
     expect(upgraded).toEqual({
       targets: 0,

@@ -4,6 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { expect, vi } from "vitest";
 import type { InvocationSpend } from "../../durable-objects/invocation-budget.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
+import { MIGRATIONS } from "../../durable-objects/schema.ts";
 import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { RegistryClient, type RegistryCredential } from "../../scripts/lib/registry-client.ts";
@@ -80,6 +81,21 @@ export async function bootstrapped(repo: string, settings: Record<string, unknow
   const signers = await rootSigners(3);
   const result = await bootstrapRepository(client, { rootSigners: signers.slice(0, 2), threshold: 2, settings });
   return { client, signers, ...result };
+}
+
+/**
+ * Makes `repo`'s storage record one migration more than this version knows
+ * (as a newer version's deploy would), then resets its object as a deploy
+ * does: its next request constructs it again. Returns that migration's id.
+ */
+export async function migratedAhead(repo: string): Promise<number> {
+  const stub = env.REPOSITORY.getByName(repo);
+  const ahead = MIGRATIONS.length + 1;
+  await runInDurableObject(stub, (_i: Repository, state) => {
+    state.storage.sql.exec("INSERT INTO _migrations (id, applied_at) VALUES (?, 0)", ahead);
+  });
+  await runInDurableObject(stub, (_i: Repository, state) => state.abort("a new version is deployed")).catch(() => {});
+  return ahead;
 }
 
 export async function getJson<T = any>(path: string, init?: RequestInit): Promise<{ response: Response; json: T }> {

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { migrate, SchemaAheadError } from "../../durable-objects/migrate.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { MIGRATIONS } from "../../durable-objects/schema.ts";
-import { bootstrapped } from "./helpers.ts";
+import { bootstrapped, migratedAhead } from "./helpers.ts";
 
 describe("migrate", () => {
   it("refuses storage a newer version migrated further, and changes nothing", async () => {
@@ -36,13 +36,8 @@ describe("migrate", () => {
 
   it("a repository a newer version migrated answers 503 schema_ahead, every time, and its storage stays as it was", async () => {
     await bootstrapped("schema-ahead-repo");
-    const stub = env.REPOSITORY.getByName("schema-ahead-repo");
-    const ahead = MIGRATIONS.length + 1;
-    await runInDurableObject(stub, (_i: Repository, state) => {
-      state.storage.sql.exec("INSERT INTO _migrations (id, applied_at) VALUES (?, 0)", ahead);
-    });
     // The object is reset, as a deploy resets it: its next request constructs it again.
-    await runInDurableObject(stub, (_i: Repository, state) => state.abort("a new version is deployed")).catch(() => {});
+    const ahead = await migratedAhead("schema-ahead-repo");
     for (let i = 0; i < 2; i++) {
       const response = await SELF.fetch("https://tuf.example/schema-ahead-repo/admin/status", {
         headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
