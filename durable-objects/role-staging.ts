@@ -59,13 +59,13 @@ const GROUPS_IN_FLIGHT = 4;
 const TURNS_IN_FLIGHT = 2;
 
 /**
- * Most top-level bins one turn of a round reads, reserves and assembles in
- * one synchronous block (whole packs only, so a pack's bins are read and
- * reserved together): one pack's worth. A turn costs a round one wait behind
- * the object's other events, and one SQLite commit; bins per turn, not packs
- * per turn, bound its CPU (tens of milliseconds: mostly the bins' signatures).
- * With 16,384 bins a round's changed bins are spread thin over all 128
- * slices, so a turn takes several small packs.
+ * Most top-level bins in one turn of a round, whose packs are written
+ * together once its bins are signed (whole packs only): one pack's worth.
+ * Its bins are read, reserved and assembled in one synchronous block when
+ * they are small, in parts of binsPerTurn() when they are not; each block
+ * costs a round one wait behind the object's other events, and one SQLite
+ * commit. With 16,384 bins a round's changed bins are spread thin over all
+ * 128 slices, so a turn takes several small packs.
  */
 const TURN_BINS = PACK_SLOTS;
 
@@ -168,10 +168,10 @@ export class RoleStaging {
    * PackVersions.claimedBatch sees to it); other roles get their own next
    * version and file. Roles are read, their versions reserved and their files
    * assembled in one synchronous block per turn: a group of WRITE_CONCURRENCY
-   * other roles, or whole packs of up to TURN_BINS bins in all (their bins a
-   * part of binsPerTurn() per block, for bins larger than a million targets
-   * in 16,384 make them); their files
-   * are signed and written while the next turns are built (at most
+   * other roles, or whole packs of up to TURN_BINS bins in all (in parts of
+   * binsPerTurn() bins where bins are larger than a million targets in
+   * 16,384 bins make them); their files are signed and written while the
+   * next turns are built (at most
    * GROUPS_IN_FLIGHT groups or TURNS_IN_FLIGHT turns of packs in flight).
    * A round whose bins this one step holds (`last()`, asked only of a step of
    * few bins), at most STEP_PACK_BINS of them and STEP_PACK_BYTES by their
