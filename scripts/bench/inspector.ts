@@ -155,6 +155,7 @@ export class Inspector {
       }
     })();
     return {
+      // Stopping twice is stopping once: both get the same peak.
       stop: async () => {
         running = false;
         await loop;

@@ -193,6 +193,7 @@ export const growth: Section = {
       for (const size of sizes) {
         log(`growth: importing up to ${fmt(size)} targets`);
         const importHeap = inspector?.sampleHeap();
+        // The sampler stops whatever the import comes to (its timer would keep the bench running).
         const added = await addTargetsAndWait(client, {
           targets: size - imported,
           from: imported,
@@ -200,7 +201,7 @@ export const growth: Section = {
           deferred: true,
           log,
           timeoutMs: FILL_TIMEOUT_MS,
-        });
+        }).finally(() => importHeap?.stop());
         imported = size;
         const importPeak = importHeap ? await importHeap.stop() : null;
         const heap = inspector ? await inspector.heapUsage() : null;
