@@ -16,6 +16,7 @@ import { type Joined, joinMembers, type Member } from "../src/tuf/assembled.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { RoleChanges } from "./role-changes.ts";
 import { ENTRY_CANONICAL } from "./derived-entry.ts";
+import { PATH_WITNESS, type PathWitness, scannedInOrder } from "./scan-order.ts";
 import { type EntryRow, entryOf, fromRow, type StoredTarget, stored, type TargetRow } from "./target-rows.ts";
 
 export type { StoredTarget } from "./target-rows.ts";
@@ -202,8 +203,9 @@ export class TargetsIndex {
    * Each of `bins`' `targets` map joined as signJoined takes it (any number
    * of names, as one JSON array: a publish reads a turn's bins, up to a
    * pack's 128, in these queries), by SQLite: one row per bin instead of one
-   * per target, in path order, which is then both the canonical order and
-   * the order JSON.stringify lists the map in.
+   * per target, in path order (proven from the scan, not sorted:
+   * #joinedByBin), which is then both the canonical order and the order
+   * JSON.stringify lists the map in.
    * - A bin whose rows are all served as signed (entry_json "", stored()):
    *   one join of canonical entries (ENTRY_CANONICAL), which is also the
    *   served text.
@@ -217,29 +219,56 @@ export class TargetsIndex {
     const out = new Map<string, Joined>(bins.map((bin) => [bin, { canonical: "", json: "" }]));
     if (bins.length === 0) return out;
     const mixed: string[] = [];
-    for (const row of this.#sql.exec<{ bin: string; other: number; canonical: string }>(
-      `SELECT bin, SUM(entry_json IS NOT '') AS other, group_concat(${ENTRY_CANONICAL}, ',' ORDER BY path) AS canonical
-       FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`,
-      JSON.stringify(bins),
+    for (const row of this.#joinedByBin<{ other: number; canonical: string }>(
+      (order) => `SUM(entry_json IS NOT '') AS other, group_concat(${ENTRY_CANONICAL}, ','${order}) AS canonical`,
+      bins,
     )) {
       if (row.other > 0) mixed.push(row.bin);
       else out.set(row.bin, { canonical: row.canonical, json: row.canonical });
     }
     if (mixed.length === 0) return out;
     const others: string[] = [];
-    for (const row of this.#sql.exec<{ bin: string; other: number; canonical: string; json: string }>(
-      `SELECT bin,
-         SUM(entry_canonical IS NULL OR entry_json IS NULL OR path GLOB '*[^ -~]*' OR path NOT GLOB '*[^0-9]*') AS other,
-         group_concat(${ENTRY_CANONICAL}, ',' ORDER BY path) AS canonical,
-         group_concat(iif(entry_json = '', ${ENTRY_CANONICAL}, entry_json), ',' ORDER BY path) AS json
-       FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`,
-      JSON.stringify(mixed),
+    for (const row of this.#joinedByBin<{ other: number; canonical: string; json: string }>(
+      (
+        order,
+      ) => `SUM(entry_canonical IS NULL OR entry_json IS NULL OR path GLOB '*[^ -~]*' OR path NOT GLOB '*[^0-9]*') AS other,
+         group_concat(${ENTRY_CANONICAL}, ','${order}) AS canonical,
+         group_concat(iif(entry_json = '', ${ENTRY_CANONICAL}, entry_json), ','${order}) AS json`,
+      mixed,
     )) {
       if (row.other > 0) others.push(row.bin);
       else out.set(row.bin, { canonical: row.canonical, json: row.json });
     }
     for (const [bin, members] of this.binEntriesOf(others)) out.set(bin, joinMembers(members));
     return out;
+  }
+
+  /**
+   * One row per bin of `bins` that has rows, of `columns(order)`: aggregates
+   * whose `group_concat`s take `order` (an `ORDER BY` or nothing) and must
+   * see the bin's rows in path order. They are read first as the bin index
+   * yields them, with PATH_WITNESS beside them (no sort: scan-order.ts); a
+   * bin the witness does not prove is read again with `ORDER BY path`.
+   */
+  #joinedByBin<R extends Record<string, SqlStorageValue>>(
+    columns: (order: string) => string,
+    bins: readonly string[],
+  ): Array<R & { bin: string }> {
+    const statement = (select: string) =>
+      `SELECT bin, ${select} FROM targets WHERE bin IN (SELECT value FROM json_each(?)) GROUP BY bin`;
+    const out: Array<R & { bin: string }> = [];
+    const unproven: string[] = [];
+    for (const row of this.#sql.exec<R & { bin: string } & PathWitness>(
+      statement(`${columns("")}, ${PATH_WITNESS}`),
+      JSON.stringify(bins),
+    )) {
+      if (scannedInOrder(row)) out.push(row);
+      else unproven.push(row.bin);
+    }
+    if (unproven.length === 0) return out;
+    return out.concat(
+      this.#sql.exec<R & { bin: string }>(statement(columns(" ORDER BY path")), JSON.stringify(unproven)).toArray(),
+    );
   }
 
   /** Serialises the entry of a row written before entries were kept, and keeps it. */
