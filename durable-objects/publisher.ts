@@ -10,7 +10,8 @@
  *   4. timestamp.json, pointing at that snapshot, is stored last;
  *   5. only then are the staged versions recorded as published, and the
  *      files of the versions they replace as superseded (deleted from R2
- *      after the retention: superseded-files.ts).
+ *      after the retention: superseded-files.ts), in parts of bounded size
+ *      (round-commit.ts).
  *
  * A round is resumable: bins are staged in chunks of `binsPerInvocation`, each
  * chunk in its own invocation (an alarm continues the round), and a round that
@@ -27,13 +28,13 @@ import { snapshot } from "../src/tuf/snapshot.ts";
 import type { TargetFile } from "../src/tuf/targets.ts";
 import { signAssembled, signJoined, versionMember } from "../src/tuf/assembled.ts";
 import { timestamp } from "../src/tuf/timestamp.ts";
-import { encodeMetadataEntry } from "../src/log/entry.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { hashBins, type Settings } from "./settings.ts";
 import { PackVersions } from "./pack-versions.ts";
 import { SnapshotParts } from "./snapshot-parts.ts";
 import { RoleTable, type RoleVersion } from "./role-table.ts";
+import { commitRound } from "./round-commit.ts";
 import { binHeader, RoleStaging } from "./role-staging.ts";
 import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
@@ -60,13 +61,14 @@ export interface PublisherDeps {
   /** Delegations (delegations.ts): shapes targets once it delegates to named roles, and each delegated role. */
   delegations?: Pick<Delegations, "signedRole" | "offlineFile">;
   /**
-   * Called in the same synchronous block that makes a round's versions
-   * current, with those versions and the change sequence the round carried
-   * (so the changes it published can record the first versions that carry them).
+   * Called in the synchronous block that makes a round's last versions
+   * current (round-commit.ts), with those versions and the change sequence
+   * the round carried (so the changes it published can record the first
+   * versions that carry them).
    */
   committed: (versions: PublishedVersions, seq: number) => void;
   /** Records, as a round commits, the files of the versions it replaced (superseded-files.ts). */
-  superseded: Pick<SupersededFiles, "recordRound">;
+  superseded: Pick<SupersededFiles, "recordReplaced">;
   /** Where a round waits between its slices, so the object takes what waits meanwhile (turns.ts). */
   turns: Pick<Turns, "next">;
   /** Told when a round starts (with the roles it claimed) and when its timestamp is out (with the files it published). */
@@ -132,6 +134,12 @@ export class Publisher {
       roles.startRound(this.#deps.now());
       this.#packs.startRound();
       this.#deps.rounds?.started(roles.roundProgress().pending);
+    }
+    // A round whose timestamp is out, and whose invocation died while its versions were made current.
+    if (roles.committing()) {
+      await this.#commit();
+      this.#deps.log.prune();
+      return { result: "published", staged: 0, logWrites: 0 };
     }
     const batch = this.#packs.claimedBatch(budget, hashBins(this.#deps.settings()));
     if (batch.length > 0) await this.#staging.stage(batch, () => this.#packs.lastBatch(batch));
@@ -290,16 +298,19 @@ export class Publisher {
       },
       roles.seq("timestamp"),
     );
-    // One synchronous block: the versions become current and the log records them.
-    const files = roles.stagedFiles();
-    this.#deps.log.appendMany(
-      files.map((file) => ({ type: "metadata.publish" as const, repository: this.#deps.repo, ...file })),
-      encodeMetadataEntry,
-    );
-    this.#deps.superseded.recordRound(this.#deps.now().getTime());
-    roles.commitRound();
-    this.#deps.committed(this.versions(), roles.publishedSeq());
-    this.#deps.rounds?.published(this.versions(), files.length);
+    // In the same block: the versions become current from here on, a part at a time, the first part at once.
+    roles.startCommit();
+    await this.#commit();
+  }
+
+  /** Step 5: the committing round's versions made current and logged, in parts (round-commit.ts). */
+  async #commit(): Promise<void> {
+    const files = await commitRound({
+      ...this.#deps,
+      roles: this.roles,
+      versions: () => this.versions(),
+    });
+    this.#deps.rounds?.published(this.versions(), files);
   }
 
   /**

@@ -326,26 +326,50 @@ export class RoleTable {
     for (const row of rows) yield [row.name, row.v];
   }
 
-  /** The files the round under way stored, for the transparency log. */
-  stagedFiles(): Array<{ role: string; version: number; sha256: string; length: number }> {
+  /**
+   * Files the round under way stored, for the transparency log: the first
+   * `limit` staged roles in name order (all of them without one).
+   */
+  stagedFiles(limit?: number): Array<{ role: string; version: number; sha256: string; length: number }> {
     return this.#sql
       .exec<{ role: string; version: number; sha256: string; length: number }>(
         `SELECT name AS role, staged_version AS version, staged_sha256 AS sha256, staged_length AS length
-         FROM roles WHERE ${STAGED} ORDER BY name`,
+         FROM roles WHERE ${STAGED} ORDER BY name${limit === undefined ? "" : ` ${sqlLimit(limit)}`}`,
       )
       .toArray();
   }
 
-  /** Makes every staged version current: the round's timestamp is stored. */
-  commitRound(): void {
+  /**
+   * Marks the round under way as committing: its timestamp is stored, and
+   * what remains is to make its staged versions current (round-commit.ts).
+   * Call it in the synchronous block that records the timestamp as staged.
+   */
+  startCommit(): void {
+    this.#setState("round_committing", 1);
+  }
+
+  /** Whether the round under way has stored its timestamp and is making its versions current. */
+  committing(): boolean {
+    return this.#state("round_committing") === 1;
+  }
+
+  /** Makes the staged versions of `names` current (a part of a committing round; one statement for any number). */
+  commitStaged(names: readonly string[]): void {
+    if (names.length === 0) return;
     this.#sql.exec(
       `UPDATE roles SET version = staged_version, expires = staged_expires, length = staged_length, sha256 = staged_sha256,
          pack_slice = staged_pack_slice,
          staged_version = NULL, staged_expires = NULL, staged_length = NULL, staged_sha256 = NULL, staged_pack_slice = NULL
-       WHERE ${STAGED}`,
+       WHERE name IN (SELECT value FROM json_each(?)) AND ${STAGED}`,
+      JSON.stringify(names),
     );
+  }
+
+  /** Ends the round under way once every staged version is current: the changes it carried are published. */
+  endRound(): void {
     this.#setState("published_seq", this.#state("round_seq"));
     this.#setState("round_active", 0);
+    this.#setState("round_committing", 0);
   }
 
   published(name: string): RoleVersion | null {

@@ -12,8 +12,9 @@
  * edge cache's copies of `timestamp.json` (SHORT_CACHE_SECONDS) and any
  * client or mirror that is slow, and is one day by default.
  *
- * What is recorded, in the synchronous block that makes a round's versions
- * current (RoleTable.commitRound), for each role the round replaced:
+ * What is recorded, in each synchronous block that makes a part of a round's
+ * versions current (round-commit.ts, RoleTable.commitStaged), for each role
+ * of the part that the round replaced:
  *   - a role in a file of its own (targets, snapshot, delegated roles,
  *     offline roles, bins stored before packs): `metadata/<old>.<role>.json`;
  *   - a top-level bin in a pack (src/storage/bin-pack.ts): one bin fewer in
@@ -51,27 +52,32 @@ export class SupersededFiles {
   }
 
   /**
-   * Records what the round under way replaces: call it in the synchronous
-   * block that commits the round, just before RoleTable.commitRound, while
-   * each staged role's row still holds its published version beside the
-   * staged one.
+   * Records what the round under way replaces in roles `names` (a part of
+   * its staged roles, as one JSON array): call it in the synchronous block
+   * that makes their versions current, just before RoleTable.commitStaged,
+   * while each one's row still holds its published version beside the
+   * staged one. A pack whose bins span two parts is counted by both.
    */
-  recordRound(now: number): void {
+  recordReplaced(now: number, names: readonly string[]): void {
+    const part = JSON.stringify(names);
+    const inPart = "name IN (SELECT value FROM json_each(?)) AND staged_version IS NOT NULL";
     // The packs the round publishes: one row each, counting its bins that become current.
     this.#sql.exec(
       `INSERT INTO bin_packs (version, slice, live)
          SELECT staged_version, staged_pack_slice, COUNT(*) FROM roles
-         WHERE staged_version IS NOT NULL AND staged_pack_slice >= 0
+         WHERE ${inPart} AND staged_pack_slice >= 0
          GROUP BY staged_version, staged_pack_slice
        ON CONFLICT (version, slice) DO UPDATE SET live = live + excluded.live`,
+      part,
     );
     // The packs the replaced versions were read from: one bin fewer each.
     this.#sql.exec(
       `UPDATE bin_packs SET live = live - replaced.n
        FROM (SELECT version, pack_slice AS slice, COUNT(*) AS n FROM roles
-             WHERE staged_version IS NOT NULL AND pack_slice >= 0 AND version > 0
+             WHERE ${inPart} AND pack_slice >= 0 AND version > 0
              GROUP BY version, pack_slice) AS replaced
        WHERE bin_packs.version = replaced.version AND bin_packs.slice = replaced.slice`,
+      part,
     );
     this.#sql.exec(
       `INSERT OR IGNORE INTO superseded_files (key, since)
@@ -83,9 +89,10 @@ export class SupersededFiles {
     this.#sql.exec(
       `INSERT OR IGNORE INTO superseded_files (key, since)
          SELECT 'metadata/' || version || '.' || name || '.json', ? FROM roles
-         WHERE staged_version IS NOT NULL AND pack_slice IS NULL AND version > 0
+         WHERE ${inPart} AND pack_slice IS NULL AND version > 0
            AND staged_version <> version AND name NOT IN (${KEPT_ROLES})`,
       now,
+      part,
     );
   }
 

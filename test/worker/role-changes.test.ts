@@ -70,7 +70,8 @@ describe("role_changes", () => {
       expect(roles.roundProgress()).toEqual({ staged: 3, pending: 0 });
       expect(roles.hasClaimed()).toBe(false);
       expect(roles.changedCount()).toBe(2);
-      roles.commitRound();
+      roles.commitStaged(roles.stagedFiles().map((f) => f.role));
+      roles.endRound();
       expect(roles.progress()).toMatchObject({ roundActive: false, hasChanges: true });
       // A touch leaves a role that waits for a round as it is (its seq is read when a round claims it).
       changes.markEach(new Map([["bins-1", 9]]));

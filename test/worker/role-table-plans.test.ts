@@ -90,9 +90,17 @@ describe("a publish round's statements on the roles table", () => {
       expect(new SnapshotParts(recording(sql, statements)).joined()?.canonical).toContain(
         `"${binName(300)}.json":{"version":2}`,
       );
-      new SupersededFiles(recording(sql, statements)).recordRound(Date.now());
-      roles.commitRound();
+      // Made current in parts (round-commit.ts): the first part, then the rest.
+      expect(roles.stagedFiles(2).map((f) => f.role)).toEqual(changed.slice(0, 2));
+      roles.startCommit();
+      for (const part of [changed.slice(0, 2), changed.slice(2)]) {
+        new SupersededFiles(recording(sql, statements)).recordReplaced(Date.now(), part);
+        roles.commitStaged(part);
+      }
+      roles.endRound();
       expect(roles.stagedFiles()).toEqual([]);
+      expect(roles.progress()).toMatchObject({ roundActive: false });
+      expect(roles.committing()).toBe(false);
       expect(roles.published(binName(300))?.version).toBe(2);
 
       const onRoles = statements.filter((s) => /\b(roles|role_changes|bin_packs)\b/.test(s.query));

@@ -109,7 +109,8 @@ describe("the snapshot's meta joined by SQLite in parts", () => {
               for (const r of added) insert(r);
               await check();
               if (commits) {
-                roles.commitRound();
+                roles.commitStaged(roles.stagedFiles().map((f) => f.role));
+                roles.endRound();
                 await check();
               }
             }
