@@ -353,15 +353,19 @@ export class RoleTable {
     return this.#state("round_committing") === 1;
   }
 
-  /** Makes the staged versions of `names` current (a part of a committing round; one statement for any number). */
-  commitStaged(names: readonly string[]): void {
-    if (names.length === 0) return;
+  /**
+   * Makes current the staged versions of every role whose name sorts at or
+   * before `through` (a part of a committing round: its first staged roles
+   * in name order, the last of them `through`): one statement, a range of
+   * the staged roles' index.
+   */
+  commitStaged(through: string): void {
     this.#sql.exec(
       `UPDATE roles SET version = staged_version, expires = staged_expires, length = staged_length, sha256 = staged_sha256,
          pack_slice = staged_pack_slice,
          staged_version = NULL, staged_expires = NULL, staged_length = NULL, staged_sha256 = NULL, staged_pack_slice = NULL
-       WHERE name IN (SELECT value FROM json_each(?)) AND ${STAGED}`,
-      JSON.stringify(names),
+       WHERE ${STAGED} AND name <= ?`,
+      through,
     );
   }
 

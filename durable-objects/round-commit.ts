@@ -59,13 +59,13 @@ export async function commitRound(deps: RoundCommitDeps): Promise<number> {
   for (;;) {
     const part = roles.stagedFiles(COMMIT_PART);
     if (part.length === 0) break;
-    const names = part.map((file) => file.role);
+    const through = (part[part.length - 1] as (typeof part)[number]).role;
     deps.log.appendMany(
       part.map((file) => ({ type: "metadata.publish" as const, repository: deps.repo, ...file })),
       encodeMetadataEntry,
     );
-    deps.superseded.recordReplaced(deps.now().getTime(), names);
-    roles.commitStaged(names);
+    deps.superseded.recordReplaced(deps.now().getTime(), through);
+    roles.commitStaged(through);
     files += part.length;
     if (part.length < COMMIT_PART) break;
     await deps.turns.next();

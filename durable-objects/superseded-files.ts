@@ -52,15 +52,15 @@ export class SupersededFiles {
   }
 
   /**
-   * Records what the round under way replaces in roles `names` (a part of
-   * its staged roles, as one JSON array): call it in the synchronous block
-   * that makes their versions current, just before RoleTable.commitStaged,
-   * while each one's row still holds its published version beside the
-   * staged one. A pack whose bins span two parts is counted by both.
+   * Records what the round under way replaces in its staged roles whose
+   * names sort at or before `through` (a part of its staged roles: the
+   * first in name order): call it in the synchronous block that makes their
+   * versions current, just before RoleTable.commitStaged, while each one's
+   * row still holds its published version beside the staged one. A pack
+   * whose bins span two parts is counted by both.
    */
-  recordReplaced(now: number, names: readonly string[]): void {
-    const part = JSON.stringify(names);
-    const inPart = "name IN (SELECT value FROM json_each(?)) AND staged_version IS NOT NULL";
+  recordReplaced(now: number, through: string): void {
+    const inPart = "staged_version IS NOT NULL AND name <= ?";
     // The packs the round publishes: one row each, counting its bins that become current.
     this.#sql.exec(
       `INSERT INTO bin_packs (version, slice, live)
@@ -68,7 +68,7 @@ export class SupersededFiles {
          WHERE ${inPart} AND staged_pack_slice >= 0
          GROUP BY staged_version, staged_pack_slice
        ON CONFLICT (version, slice) DO UPDATE SET live = live + excluded.live`,
-      part,
+      through,
     );
     // The packs the replaced versions were read from: one bin fewer each.
     this.#sql.exec(
@@ -77,7 +77,7 @@ export class SupersededFiles {
              WHERE ${inPart} AND pack_slice >= 0 AND version > 0
              GROUP BY version, pack_slice) AS replaced
        WHERE bin_packs.version = replaced.version AND bin_packs.slice = replaced.slice`,
-      part,
+      through,
     );
     this.#sql.exec(
       `INSERT OR IGNORE INTO superseded_files (key, since)
@@ -92,7 +92,7 @@ export class SupersededFiles {
          WHERE ${inPart} AND pack_slice IS NULL AND version > 0
            AND staged_version <> version AND name NOT IN (${KEPT_ROLES})`,
       now,
-      part,
+      through,
     );
   }
 
