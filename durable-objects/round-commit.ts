@@ -8,9 +8,10 @@
  * parts the object answers what waits (turns.ts). After the last part the
  * round ends (RoleTable.endRound) and the tasks it publishes are told.
  *
- * A full re-sign of 16,384 bins made current in one block held the object
- * for about 90 ms of CPU and 136 ms of wall time, every push and task poll
- * waiting meanwhile (docs/measured.md, "A round made current in parts").
+ * Made current in one block, a full re-sign of 16,384 bins held the object
+ * for 65–87 ms of CPU in two bench profiles, every push and task poll
+ * waiting meanwhile; in parts, its longest run was 28–30 ms
+ * (docs/measured.md, "A round made current in parts").
  *
  * The round is marked committing (RoleTable.startCommit) in the block that
  * records its timestamp as staged. A step that finds it so, after an
@@ -28,9 +29,9 @@ import type { TransparencyLog } from "./transparency-log.ts";
 import type { Turns } from "./turns.ts";
 
 /**
- * Roles made current in one block: about 6 ms of the object's CPU at the
- * 5.5 µs a role the full re-sign's block took, and a full re-sign of
- * 16,387 roles in 17 parts.
+ * Roles made current in one block: a sixteenth of a full re-sign's 16,387
+ * (about 5 ms of the object's CPU at the 65–87 ms those took in one block),
+ * in 17 parts.
  */
 export const COMMIT_PART = 1_024;
 
