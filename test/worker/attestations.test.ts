@@ -26,6 +26,20 @@ const pypi = ARTIFACTS["pypi_attestations-0.0.19.tar.gz"];
 const publishText = JSON.stringify(PEP740["pypi_attestations-0.0.19.tar.gz.publish"]);
 
 describe("attestations", () => {
+  it("answers a redelivered push of attestations with its task, not as attestations already stored", async () => {
+    const repo = "att-redelivered";
+    const { registry } = await withHmacRegistry(repo);
+    await setFlavour(repo, "pypi");
+    const events = [
+      { type: "targets.add" as const, path: PYPI_PATH, length: 29882, hashes: { sha256: pypi.sha256 } },
+      { type: "attestations.add" as const, path: PYPI_PATH, bundle: publishText },
+    ];
+    const first = await registry.push(events, { id: "msg_attested" });
+    expect(first.duplicate).toBe(false);
+    const again = await registry.push(events, { id: "msg_attested" });
+    expect(again).toMatchObject({ status: 200, duplicate: true, task: { id: first.task.id } });
+  });
+
   it("accepts a genuine PEP 740 attestation for its artifact, binds it into TUF and serves it", async () => {
     const repo = "att-pypi";
     const { registry, client } = await withHmacRegistry(repo);

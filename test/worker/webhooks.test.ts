@@ -402,6 +402,22 @@ describe("redelivery", () => {
     expect((await publishedTarget(repo, "never/applied")).target).toBeUndefined();
   });
 
+  it("an id again with a malformed body, or another repository's, is a conflict before the body is judged", async () => {
+    const repo = "wh-redeliver-refused";
+    const { client, registry, secret } = await withHmacRegistry(repo);
+    const first = await registry.push([await addEvent("kept/once")], { id: "msg_kept" });
+    const after = await state(client);
+    for (const body of ["{not json", batch("another-repo", [await addEvent("kept/once")])]) {
+      const response = await signedPost(repo, { kind: "hmac", secret }, body, { id: "msg_kept" });
+      expect(response.status, body).toBe(409);
+      expect(await response.json(), body).toMatchObject({
+        code: "delivery_conflict",
+        detail: expect.stringContaining(first.task.id),
+      });
+    }
+    expect(await state(client)).toEqual(after);
+  });
+
   it("concurrent redeliveries of one id apply it exactly once", async () => {
     const repo = "wh-redeliver-concurrent";
     const { client, secret } = await withHmacRegistry(repo);
