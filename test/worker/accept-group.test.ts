@@ -8,7 +8,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { AcceptGroup, type GroupTimer, STALE_TIMER_MS } from "../../durable-objects/accept-group.ts";
+import { AcceptGroup, GROUP_PUSHES, type GroupTimer, STALE_TIMER_MS } from "../../durable-objects/accept-group.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { AdminApiError } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
@@ -260,6 +260,31 @@ describe("one timer per group", () => {
       held.fire();
       expect(await second).toBe("d");
       expect(groups).toEqual([["a", "b", "c"], ["d"]]);
+    });
+  });
+
+  it("writes at most GROUP_PUSHES pushes a group; the rest is the next group, with a timer of its own", async () => {
+    const repo = "accept-group-capped";
+    await bootstrapped(repo);
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const { group, groups, held } = heldGroup(state);
+      const names = Array.from({ length: GROUP_PUSHES + 4 }, (_, i) => `p${i}`);
+      const first = Promise.all(names.slice(0, GROUP_PUSHES).map((name) => group.accept(() => name)));
+      const rest = Promise.all(names.slice(GROUP_PUSHES).map((name) => group.accept(() => name)));
+      expect(held.set()).toBe(1);
+      held.fire();
+      // The first group is answered after its own transaction; the rest wait for the next timer.
+      expect(await first).toEqual(names.slice(0, GROUP_PUSHES));
+      expect(groups).toEqual([names.slice(0, GROUP_PUSHES)]);
+      expect(held.set()).toBe(2);
+      // A push that arrives meanwhile joins the waiting group and sets no timer.
+      const late = group.accept(() => "late");
+      expect(held.set()).toBe(2);
+      held.fire();
+      expect(await rest).toEqual(names.slice(GROUP_PUSHES));
+      expect(await late).toBe("late");
+      expect(groups).toEqual([names.slice(0, GROUP_PUSHES), [...names.slice(GROUP_PUSHES), "late"]]);
+      expect(held.set()).toBe(2);
     });
   });
 
