@@ -32,8 +32,9 @@
 /**
  * Most pushes one group writes. Pushes queue while the object is busy (a
  * round's slice, the group before), and an uncapped group took all of them:
- * at 2,000 targets/s offered and 16,384 bins, groups whose transaction ran
- * 25–98 ms of CPU, every push in them answered only at its end. A larger
+ * at 2,000 targets/s offered and 16,384 bins, the profile's longest
+ * stretches held 25–98 ms of groups' transactions (a stretch may hold more
+ * than one group), every push of a group answered only at its end. A larger
  * queue is written as several groups, each with its own timer, so the first
  * pushes are answered after their own group (docs/measured.md, "Groups of at
  * most 16 pushes").
