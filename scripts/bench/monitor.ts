@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { instanceProcesses } from "./instance.ts";
-import { cpuSeconds, machineBusySeconds, readMemory, resetPeak } from "./proc.ts";
+import { cpuSeconds, machineBusySeconds, readMemory, resetPeak, threadCpuSeconds } from "./proc.ts";
 
 export interface Restart {
   /** Seconds since the monitor started. */
@@ -25,6 +25,7 @@ interface Mark {
   machine: number;
   self: NodeJS.CpuUsage;
   cpu: Map<number, number>;
+  mainThread: Map<number, number>;
   restarts: number;
 }
 
@@ -39,6 +40,8 @@ export class InstanceMonitor {
   readonly restarts: Restart[] = [];
   /** Last CPU seconds seen per pid (dead ones keep their last reading). */
   readonly #cpu = new Map<number, number>();
+  /** The same for each process's main thread, the one that runs JavaScript. */
+  readonly #mainThread = new Map<number, number>();
   #last: { rss: number; hwm: number } | null = null;
   /** Highest VmHWM of the Worker's workerd since the last resetPeak. */
   peakHwm = 0;
@@ -87,6 +90,7 @@ export class InstanceMonitor {
     for (const pid of this.#named ? Object.values(this.#named) : [this.workerPid, this.proxyPid]) {
       if (pid === null || !existsSync(`/proc/${pid}`)) continue;
       this.#cpu.set(pid, cpuSeconds(pid));
+      this.#mainThread.set(pid, threadCpuSeconds(pid));
     }
     if (this.workerPid !== null) {
       const m = readMemory(this.workerPid);
@@ -114,6 +118,7 @@ export class InstanceMonitor {
       machine: machineBusySeconds(),
       self: process.cpuUsage(),
       cpu: new Map(this.#cpu),
+      mainThread: new Map(this.#mainThread),
       restarts: this.restarts.length,
     };
   }
@@ -132,6 +137,12 @@ export class InstanceMonitor {
     restarts: Restart[];
     /** Each named process's cores (processes given by name only). */
     byProcess: Record<string, number>;
+    /**
+     * The share of the time each process's main thread was on a core (0 to
+     * 1): by name, or "worker" for the Worker's workerd of a `wrangler dev`.
+     * Near 1, every event on that thread waits for the one before it.
+     */
+    mainThreadBusy: Record<string, number>;
   } {
     this.sample();
     const seconds = (performance.now() - mark.at) / 1000;
@@ -143,8 +154,15 @@ export class InstanceMonitor {
       if (pid === this.workerPid) worker += used;
     }
     const byProcess: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(this.#named ?? {}))
+    const mainThreadBusy: Record<string, number> = {};
+    const busy = (pid: number) => ((this.#mainThread.get(pid) ?? 0) - (mark.mainThread.get(pid) ?? 0)) / seconds;
+    for (const [name, pid] of Object.entries(this.#named ?? {})) {
       byProcess[name] = ((this.#cpu.get(pid) ?? 0) - (mark.cpu.get(pid) ?? 0)) / seconds;
+      mainThreadBusy[name] = busy(pid);
+    }
+    // A Worker's workerd that wrangler restarted meanwhile has no figure for the whole phase.
+    if (!this.#named && this.workerPid !== null && mark.mainThread.has(this.workerPid))
+      mainThreadBusy.worker = busy(this.workerPid);
     const self = process.cpuUsage(mark.self);
     const bench = (self.user + self.system) / 1e6;
     const machine = machineBusySeconds() - mark.machine;
@@ -158,6 +176,7 @@ export class InstanceMonitor {
       machineCores: machine / seconds,
       restarts: this.restarts.slice(mark.restarts),
       byProcess,
+      mainThreadBusy,
     };
   }
 

@@ -122,12 +122,25 @@ export { commandOf, parentOf };
 
 /** CPU time (user + system) a process has used, in seconds; 0 if it is gone. */
 export function cpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time (user + system) one thread of a process has used, in seconds; 0
+ * if it is gone. The main thread's id is the process's: workerd runs every
+ * isolate's JavaScript, and the local simulators', on that one thread.
+ */
+export function threadCpuSeconds(pid: number, tid: number = pid): number {
+  return statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+}
+
+/** utime + stime of a /proc stat file, in seconds; 0 if it cannot be read. */
+function statCpuSeconds(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(path, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // After "(comm) ": state is field 3 of the full line, utime 14 and stime 15.
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return ticks / CLOCK_TICKS;
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return 0;
   }

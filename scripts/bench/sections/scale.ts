@@ -135,6 +135,12 @@ interface Figures {
   front: Front;
   /** Each workerd process's CPU while pushing and draining ÷ targets accepted (--split only; else empty). */
   cpuMsPerTargetByProcess: Record<string, number>;
+  /**
+   * The share of the time, pushing and draining, that the main thread of the
+   * workerd running the object was on a core (0 to 1; monitor.ts), or null
+   * (a code measured before the bench read it, or a restarted workerd).
+   */
+  objectThreadBusy: number | null;
   /** The Worker isolate's busy time in the profile (--profile), gaps included, ÷ targets accepted, or null. */
   isolateBusyMsPerTarget: number | null;
   /** The Worker isolate's own CPU in the profile (ownCpuMs: gaps capped) ÷ targets accepted, or null. */
@@ -375,6 +381,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
           accepted > 0 ? (cores * usageSeconds * 1000) / accepted : Number.NaN,
         ]),
       ),
+      objectThreadBusy: usage.mainThreadBusy.object ?? usage.mainThreadBusy.all ?? usage.mainThreadBusy.worker ?? null,
       isolateBusyMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
       isolateCpuMsPerTarget: profile && accepted > 0 ? profile.ownCpuMs / accepted : null,
       objectCpuMsPerTarget:
@@ -515,6 +522,13 @@ export const scale: Section = {
             )
           : []),
         row(
+          options.split
+            ? "the main thread of the workerd that runs the object (one: all of it) on a core, % of the time"
+            : "the main thread of the Worker's workerd (its object and the simulators) on a core, % of the time",
+          (f) => (f.objectThreadBusy === null || f.objectThreadBusy === undefined ? null : f.objectThreadBusy * 100),
+          true,
+        ),
+        row(
           `the machine's CPU in use while pushing and draining, % of its ${context.machineCores} cores`,
           (f) => share(f.cores.machine),
           true,
@@ -571,6 +585,7 @@ export const scale: Section = {
           : []),
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for costs and times, this code ÷ baseline for rates.${before ? ' The baseline is measured first; at 2,000 targets/s offered and 16,384 bins two instances of one run have differed by 1.2–1.8× in acknowledgement → published p99, the same code twice included, the second the slower in three runs of four (docs/measured.md, "The local R2 simulator\'s cost"): run both orders (--code) before reading a difference.' : ""}`,
         `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip (through wrangler's proxy, or with --direct to the Worker's own workerd port: ${now.front}), from when it fell due. ack → published: until the served timestamp.json first carries the change (a watcher reads it every ${POLL_MS} ms, one request at a time, and notes when each version is first seen; after draining, each task's first timestamp version is read from GET /{repo}/tasks/{id}); a figure is late by at most one read.`,
+        "The main thread on a core: that thread's CPU time (/proc/<pid>/task/<pid>/stat) ÷ wall time, pushing and draining. workerd runs every isolate's JavaScript on it: in one workerd the Worker's, its object's and the local R2 and cache simulators'. Near 100 %, an event waits for every one queued before it, and a CPU figure per target is that thread's time ÷ the rate, not what a target needs: rounds run back to back, so they take whatever the thread has left (docs/measured.md, \"The thread at 2,000 and 500 targets/s\").",
         `The machine's CPU in use while pushing and draining: every process's CPU time on the machine (/proc/stat) ÷ wall time ÷ its ${context.machineCores} cores; workerd: the instance's processes (their /proc/<pid>/stat); the bench's own process: this Node process, every thread of it (the pushers' HMAC and requests, the read probes, the watcher); other processes: the rest (wrangler's parent process, the machine's own). Near 100 %, every process waits for a core, and times measure the machine's saturation, not only the code.`,
         "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
         "Runs (--profile): a run is a stretch of the isolate's samples none of which is idle, from the last idle sample before it to its last (scripts/bench/busy-runs.ts). workerd takes a new request and fires a timer only between runs of the work queued on its thread, so a request that arrives during a run waits for its end. Outside the isolate: each sample's time since the one before beyond 1 ms (the thread in the local R2 and cache simulators' isolates, or in I/O), as the isolate's CPU row caps it.",
