@@ -67,6 +67,9 @@ const HELP = `usage: npm run bench -- [options]
                         of N, and pushes are timed at each size
   --baseline-import N   targets imported into the --baseline code (default: --import), for a
                         baseline too slow at full size
+  --import-batch N      targets per batch of the bulk section's imports (\`tuf-edge import --batch-size\`;
+                        2500, what the CLI sends for a large import since 2026-12-03; the same for
+                        --baseline, whatever its CLI's default)
   --out FILE            JSON results (bench-results/latest.json)
   --keep-state          keep the instances' state folders (printed at the end)
   --state-dir DIR       keep the instances' state under DIR (default: /dev/shm if it is a tmpfs with
@@ -102,6 +105,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       "push-rate": { type: "string" },
       import: { type: "string" },
       "baseline-import": { type: "string" },
+      "import-batch": { type: "string" },
       profile: { type: "boolean", default: false },
       direct: { type: "boolean", default: false },
       split: { type: "boolean", default: false },
@@ -159,6 +163,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       importTargets: num(values.import, quick ? 50_000 : 1_000_000, "import"),
       baselineImport:
         values["baseline-import"] === undefined ? null : num(values["baseline-import"], 0, "baseline-import"),
+      importBatch: num(values["import-batch"], 2_500, "import-batch"),
       profile: values.profile,
       direct: values.direct,
       split: values.split,

@@ -57,6 +57,8 @@ export interface BenchOptions {
   importTargets: number;
   /** Targets the bulk section imports into the --baseline code (null: as many as importTargets). */
   baselineImport: number | null;
+  /** Targets per batch of the bulk section's imports (`tuf-edge import --batch-size`). */
+  importBatch: number;
   /** CPU-profile the Worker's isolate (--profile): the scale section while pushing, the bulk section in each step. */
   profile: boolean;
 }

@@ -387,6 +387,9 @@ describe("tuf-edge CLI against a local instance", () => {
       targetsImported: IMPORT_COUNT,
       targetsSent: IMPORT_COUNT,
       resumedFromLine: 0,
+      // By default at most 2,500 targets a request, so what else reaches the object waits for less (DEFAULT_MAX_BATCH).
+      batchSize: 2_500,
+      batchesSent: IMPORT_COUNT / 2_500,
     });
     expect(result.repositoryTargets).toBe(IMPORT_COUNT + 3);
     const state = JSON.parse(await readFile(join(local.scratch, "targets.jsonl.import-state.json"), "utf8"));

@@ -112,7 +112,12 @@ const CPU_AT_EXIT =
   'data:text/javascript,import{writeFileSync}from"node:fs";process.on("exit",()=>writeFileSync(process.env.BENCH_CPU_FILE,JSON.stringify(process.cpuUsage())))';
 
 /** Runs `tuf-edge import FILE` of `project` against the instance; resolves when it exits 0. */
-function runImport(project: ProjectCopy, file: string, env: Record<string, string>): Promise<ImportRun> {
+function runImport(
+  project: ProjectCopy,
+  file: string,
+  env: Record<string, string>,
+  batchSize: number,
+): Promise<ImportRun> {
   const cpuFile = `${file}.cli-cpu.json`;
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -124,7 +129,7 @@ function runImport(project: ProjectCopy, file: string, env: Record<string, strin
         file,
         "--json",
         "--batch-size",
-        "10000",
+        String(batchSize),
       ],
       {
         cwd: project.root,
@@ -262,11 +267,14 @@ async function measure(
       headers: { Authorization: `Bearer ${bench.token}` },
     });
     log(`bulk (${label}): tuf-edge import of ${fmt(first)} targets`);
-    const importFirst = await step("import (first tenth)", () => runImport(project, fileFirst, env));
+    const importFirst = await step("import (first tenth)", () =>
+      runImport(project, fileFirst, env, options.importBatch),
+    );
     const heapFirst = await heap();
     log(`  heap at ${fmt(first)} targets: ${heapFirst ? heapFirst.totalMiB.toFixed(1) : "?"} MiB allocated`);
     log(`bulk (${label}): tuf-edge import of ${fmt(rest)} more targets`);
-    const importRest = rest > 0 ? await step("import (the rest)", () => runImport(project, fileRest, env)) : null;
+    const importRest =
+      rest > 0 ? await step("import (the rest)", () => runImport(project, fileRest, env, options.importBatch)) : null;
     const statusWhileImporting = await statusProbe.stop();
     const heapAll = await heap();
     log(`  heap at ${fmt(imported)} targets: ${heapAll ? heapAll.totalMiB.toFixed(1) : "?"} MiB allocated`);
@@ -371,7 +379,7 @@ export const bulk: Section = {
       ],
       notes: [
         `this code: ${now.code}${before ? `; baseline: ${before.code}` : " (no --baseline given)"}. "better ×" is baseline ÷ this code for times and costs, this code ÷ baseline for rates${sameImport ? "" : "; the import rows compare different sizes (--baseline-import): compare the rates"}.`,
-        `Re-sign: online-key rotation, ${fmt(options.bins + 3)} roles (targets, bins, snapshot, timestamp), from the final root signature until that call answered (it waits for the publish). Import: \`tuf-edge import\` (batches of 10,000, respond-async, deferred to the import's end where the code has it, then waits until nothing is pending), ${fmt(now.importFirst.targets)} targets then ${fmt(now.importRest.targets)} more, in two runs; the heap is read after each.`,
+        `Re-sign: online-key rotation, ${fmt(options.bins + 3)} roles (targets, bins, snapshot, timestamp), from the final root signature until that call answered (it waits for the publish). Import: \`tuf-edge import\` (batches of ${fmt(options.importBatch)}, respond-async, deferred to the import's end where the code has it, then waits until nothing is pending), ${fmt(now.importFirst.targets)} targets then ${fmt(now.importRest.targets)} more, in two runs; the heap is read after each.`,
         "Status while importing: GET /{repo}/admin/status, which reaches the object, one read at a time 50 ms apart (read-probe.ts), from the first import run's start to the second's end; a read waits for whatever the object is doing (a batch's transaction, its log's hashing, the rounds that publish the import).",
         "CPU: both workerd processes (the Worker and its Durable Object with the local R2 simulator, and wrangler's proxy). Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage (wrangler's inspector). Largest invocation: the publish run (request or alarm) with the most R2 operations, from /metrics; its wall time bounds its CPU. SQLite: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from /metrics once the import is published; entries the log pruned once their tiles were in R2 (durable-objects/log-history.ts) free their pages for the entries appended next.",
       ],
