@@ -138,7 +138,8 @@ interface Figures {
   /**
    * The share of the time, pushing and draining, that the main thread of the
    * workerd running the object was on a core (0 to 1; monitor.ts), or null
-   * (a code measured before the bench read it, or a restarted workerd).
+   * when wrangler restarted that workerd meanwhile (no figure for the whole
+   * phase).
    */
   objectThreadBusy: number | null;
   /** The Worker isolate's busy time in the profile (--profile), gaps included, ÷ targets accepted, or null. */
@@ -525,7 +526,7 @@ export const scale: Section = {
           options.split
             ? "the main thread of the workerd that runs the object (one: all of it) on a core, % of the time"
             : "the main thread of the Worker's workerd (its object and the simulators) on a core, % of the time",
-          (f) => (f.objectThreadBusy === null || f.objectThreadBusy === undefined ? null : f.objectThreadBusy * 100),
+          (f) => (f.objectThreadBusy === null ? null : f.objectThreadBusy * 100),
           true,
         ),
         row(
