@@ -27,8 +27,9 @@ import { examples } from "./help.ts";
 import { type Batch, fingerprint, formatOf, prefixSha256, readBatches } from "./import-source.ts";
 import { durationOption, intOption, settingsOf } from "./options.ts";
 import { info, out, outJson } from "./output.ts";
+// The most a request may carry: the admin API's own limit.
+import { MAX_BATCH } from "../../src/schemas/admin.ts";
 
-export const MAX_BATCH = 10_000;
 /**
  * The largest batch sent when --batch-size is not given. The repository's
  * object stores a batch in one transaction, and anything else that reaches
@@ -41,7 +42,7 @@ export const MAX_BATCH = 10_000;
 export const DEFAULT_MAX_BATCH = 2_500;
 
 /** The batch size when --batch-size is not given: about 20 batches, so progress shows as it happens, of 1,000 to DEFAULT_MAX_BATCH targets. */
-export function defaultBatchSize(lines: number): number {
+function defaultBatchSize(lines: number): number {
   return Math.min(DEFAULT_MAX_BATCH, Math.max(1000, Math.ceil(lines / 20)));
 }
 /**
