@@ -14,7 +14,7 @@ import { formatExpires } from "../../src/tuf/metadata.ts";
 import { parseRoot, type Root } from "../../src/tuf/root.ts";
 import { TufError } from "../../src/tuf/errors.ts";
 import { adminClient, type Settings } from "./config.ts";
-import { fetchRoot, showCeremony, signCeremony } from "./ceremony.ts";
+import { fetchRoot, showCeremony, signCeremony } from "./ceremony-online.ts";
 import { failed, usageError } from "./exit.ts";
 import { examples } from "./help.ts";
 import { readPublicKey, type PassphraseOptions } from "./keyfile.ts";
