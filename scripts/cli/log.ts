@@ -14,7 +14,8 @@ import {
   trustedLogVerifierKey,
   verifyInclusionForTarget,
 } from "../lib/log-client.ts";
-import { loadMonitorState, monitorLogFile, type MonitorFinding, type MonitorReport } from "../lib/log-monitor.ts";
+import { loadMonitorState, monitorLogFile } from "../lib/log-monitor.ts";
+import type { MonitorFinding, MonitorReport } from "../lib/log-monitor-report.ts";
 import { guardedFetch, requireRepo, requireUrl } from "./config.ts";
 import { EXIT, failed, isNetworkError, UnreachableError, usageError } from "./exit.ts";
 import { examples } from "./help.ts";

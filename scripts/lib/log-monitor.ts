@@ -26,13 +26,10 @@
  * the log except for the per-path digests.
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { decodeEntry, type LogEntry, TARGET_ENTRY_TYPES, type TargetLogEntry } from "../../src/log/entry.ts";
-import { type Hash, leafHash, MerkleAccumulator, rootHash, verifyConsistency } from "../../src/log/merkle.ts";
-import { encodeTile, subtreeHashesFromTiles, type Tile, tilePath, TILE_WIDTH } from "../../src/log/tiles.ts";
+import { type Hash, leafHash, MerkleAccumulator, verifyConsistency } from "../../src/log/merkle.ts";
+import { TILE_WIDTH } from "../../src/log/tiles.ts";
 import { fromHex, toHex } from "../../src/lib/bytes.ts";
-import type { Hashes } from "../../src/tuf/targets.ts";
 import {
-  type DownloadStats,
   emptyStats,
   type EntryBundle,
   type FetchLike,
@@ -42,163 +39,19 @@ import {
   LogVerificationError,
   type VerifiedCheckpoint,
 } from "./log-client.ts";
+import { followEntries } from "./log-identifiers.ts";
+import {
+  type CheckpointRef,
+  MONITOR_STATE_VERSION,
+  type MonitorFinding,
+  type MonitorReport,
+  type MonitorState,
+  type ReportedEntry,
+} from "./log-monitor-report.ts";
+import { checkTiles } from "./log-monitor-tiles.ts";
 
-export const MONITOR_STATE_VERSION = 1;
 /** Earlier verified checkpoints kept for split-view checks against a stale one. */
 const HISTORY_LIMIT = 1000;
-
-export interface CheckpointRef {
-  size: number;
-  /** Lower-case hex. */
-  rootHash: string;
-  /** The signed note, when the monitor kept it (evidence: it carries the log's signature). */
-  note?: string;
-}
-
-export interface IdentifierRecord {
-  /** The distinct digests target.add entries gave this path, with the index of the first entry that gave each. */
-  digests: Array<{ hashes: Hashes; index: number }>;
-  lastType: LogEntry["type"];
-  lastIndex: number;
-}
-
-/** Two checkpoints signed by the log's key that cannot both describe one append-only log. */
-export interface SplitViewEvidence {
-  foundAt: string;
-  reason: SplitViewReason;
-  earlier: CheckpointRef;
-  later: CheckpointRef;
-}
-
-export interface MonitorState {
-  version: typeof MONITOR_STATE_VERSION;
-  repo: string;
-  origin: string;
-  /** The log's verifier key, pinned on the first run. */
-  verifierKey: string;
-  /** The last checkpoint whose tree the monitor verified. */
-  checkpoint: Required<CheckpointRef>;
-  /** Hashes (hex) of the complete subtrees that make up that tree, largest first (its compact range). */
-  peaks: string[];
-  /** Leaf hashes (hex) of the entries of its last, partial, entry bundle: [⌊size/256⌋·256, size). */
-  tail: string[];
-  /** Earlier verified checkpoints, oldest first. */
-  history: CheckpointRef[];
-  /** Target path → what the log said about it. */
-  identifiers: Record<string, IdentifierRecord>;
-  /** Every split view found so far (the signed notes prove it to anyone holding the verifier key). */
-  evidence: SplitViewEvidence[];
-  updatedAt: string;
-}
-
-export type SplitViewReason =
-  /** Two checkpoints of the same size with different roots. */
-  | "same_size_different_root"
-  /** The consistency proof between the last verified checkpoint and this one does not verify. */
-  | "consistency_proof_failed"
-  /** A checkpoint of a size seen before with another root. */
-  | "inconsistent_with_history";
-
-export type MonitorFinding =
-  | {
-      /** The served checkpoint is malformed, of another origin, or not signed by the log's key. */
-      type: "invalid_checkpoint";
-      severity: "alert";
-      detail: string;
-    }
-  | {
-      /** Split view: the log showed two histories (or rewrote one). */
-      type: "split_view";
-      severity: "alert";
-      reason: SplitViewReason;
-      detail: string;
-      earlier: CheckpointRef;
-      later: CheckpointRef;
-    }
-  | {
-      /** The entries served do not make the tree the checkpoint signs, or an entry seen before changed. */
-      type: "entries_mismatch";
-      severity: "alert";
-      reason: "recomputed_root_differs" | "earlier_entry_changed" | "entries_unavailable";
-      detail: string;
-      index?: number;
-    }
-  | {
-      /** A hash tile disagrees with the entries or with the signed root (proofs built from it would be wrong). */
-      type: "tile_mismatch";
-      severity: "alert";
-      tile: string;
-      detail: string;
-    }
-  | {
-      /** A target path logged with a digest other than the one it was added with before. */
-      type: "digest_changed";
-      severity: "alert";
-      path: string;
-      index: number;
-      entryType: LogEntry["type"];
-      hashes: Hashes;
-      previous: { hashes: Hashes; index: number };
-      detail: string;
-    }
-  | {
-      /** An entry that is not a valid tuf-edge log entry of this repository. */
-      type: "invalid_entry";
-      severity: "alert";
-      index: number;
-      detail: string;
-    }
-  | {
-      /** The server did not give a consistency proof (the recomputation still checked the tree). */
-      type: "proof_unavailable";
-      severity: "notice";
-      detail: string;
-    }
-  | {
-      /** An older checkpoint than the last one verified, consistent with it (a cached copy, say). */
-      type: "stale_checkpoint";
-      severity: "notice";
-      detail: string;
-      size: number;
-      latestSize: number;
-    };
-
-export type FindingType = MonitorFinding["type"];
-
-export interface ReportedEntry {
-  index: number;
-  /** Null if the bytes are not a valid entry (see the invalid_entry finding). */
-  entry: LogEntry | null;
-}
-
-export type CheckStatus = "verified" | "failed" | "unavailable" | "not_needed" | "skipped";
-
-export interface MonitorReport {
-  /** No finding of severity "alert". */
-  ok: boolean;
-  repo: string;
-  origin: string;
-  /** The last verified checkpoint before this run (null on the first run). */
-  previous: { size: number; rootHash: string } | null;
-  /** The checkpoint served this run, if its signature verified. */
-  checkpoint: { size: number; rootHash: string } | null;
-  /** Whether the state moved to the served checkpoint. */
-  advanced: boolean;
-  /** Entries new since the previous checkpoint, in log order. */
-  entries: ReportedEntry[];
-  checks: {
-    /** The server's consistency proof from the previous checkpoint. */
-    consistencyProof: CheckStatus;
-    /** The new root recomputed from the previous compact range and the downloaded entries. */
-    recomputedRoot: CheckStatus;
-    /** Level-0 tiles against the entries, and the root from the tiles. */
-    tiles: CheckStatus;
-  };
-  findings: MonitorFinding[];
-  /** What this run downloaded (response bodies). */
-  stats: DownloadStats;
-  durationMs: number;
-}
 
 export interface MonitorOptions {
   baseUrl: string;
@@ -219,9 +72,14 @@ export interface MonitorResult {
   state: MonitorState | null;
 }
 
-function isTargetEntry(entry: LogEntry): entry is TargetLogEntry {
-  return (TARGET_ENTRY_TYPES as readonly string[]).includes(entry.type);
+/** What a run found so far: its checks and findings (phases add to them). */
+interface Run {
+  checks: MonitorReport["checks"];
+  findings: MonitorFinding[];
 }
+
+/** The entries the monitor downloaded, from the start of the last verified tree's partial bundle. */
+type Leaf = { index: number; bytes: Uint8Array<ArrayBuffer>; leaf: Hash };
 
 const cpRef = (cp: VerifiedCheckpoint): Required<CheckpointRef> => ({
   size: cp.size,
@@ -229,26 +87,8 @@ const cpRef = (cp: VerifiedCheckpoint): Required<CheckpointRef> => ({
   note: cp.note,
 });
 
-function sameDigests(a: Hashes, b: Hashes): boolean {
-  let common = 0;
-  for (const algorithm of ["sha256", "sha512"] as const) {
-    if (a[algorithm] === undefined || b[algorithm] === undefined) continue;
-    if (a[algorithm] !== b[algorithm]) return false;
-    common += 1;
-  }
-  return common > 0;
-}
-
-function describeHashes(h: Hashes): string {
-  return Object.entries(h)
-    .map(([a, v]) => `${a}:${v}`)
-    .join(", ");
-}
-
-/** Runs the monitor once from `state` (null: the first run). Does not write anything. */
-export async function monitorLog(state: MonitorState | null, options: MonitorOptions): Promise<MonitorResult> {
-  const started = Date.now();
-  const now = options.now ?? (() => new Date());
+/** Refuses a state that is not this monitor's (its version, repository or pinned key); the verifier key to use. */
+function pinnedKey(state: MonitorState | null, options: MonitorOptions): string {
   if (state) {
     if (state.version !== MONITOR_STATE_VERSION)
       throw new Error(`monitor state version ${String(state.version)} is not ${MONITOR_STATE_VERSION}`);
@@ -262,6 +102,14 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
   }
   const verifierKey = state?.verifierKey ?? options.verifierKey?.trim();
   if (!verifierKey) throw new Error("the first run needs the log's verifier key");
+  return verifierKey;
+}
+
+/** Runs the monitor once from `state` (null: the first run). Does not write anything. */
+export async function monitorLog(state: MonitorState | null, options: MonitorOptions): Promise<MonitorResult> {
+  const started = Date.now();
+  const now = options.now ?? (() => new Date());
+  const verifierKey = pinnedKey(state, options);
   const verifier = await logVerifier(verifierKey);
   const origin = options.origin ?? state?.origin ?? verifier.name;
   const stats = emptyStats();
@@ -271,41 +119,26 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
     stats,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-
-  const findings: MonitorFinding[] = [];
-  const entries: ReportedEntry[] = [];
-  const checks: MonitorReport["checks"] = {
-    consistencyProof: "not_needed",
-    recomputedRoot: "not_needed",
-    tiles: "not_needed",
+  const run: Run = {
+    checks: { consistencyProof: "not_needed", recomputedRoot: "not_needed", tiles: "not_needed" },
+    findings: [],
   };
-  const previous = state ? { size: state.checkpoint.size, rootHash: state.checkpoint.rootHash } : null;
   let served: VerifiedCheckpoint | null = null;
+  let entries: ReportedEntry[] = [];
   let nextState: MonitorState | null = state;
   let advanced = false;
-
   const finish = (): MonitorResult => {
-    const splitViews = findings.filter(
-      (f): f is Extract<MonitorFinding, { type: "split_view" }> => f.type === "split_view",
-    );
-    if (splitViews.length > 0 && nextState) {
-      const known = new Set(nextState.evidence.map((e) => `${e.earlier.rootHash}/${e.later.rootHash}`));
-      const fresh = splitViews
-        .filter((f) => !known.has(`${f.earlier.rootHash}/${f.later.rootHash}`))
-        .map((f) => ({ foundAt: now().toISOString(), reason: f.reason, earlier: f.earlier, later: f.later }));
-      if (fresh.length > 0)
-        nextState = { ...nextState, evidence: [...nextState.evidence, ...fresh], updatedAt: now().toISOString() };
-    }
+    nextState = withEvidence(nextState, run.findings, now);
     const report: MonitorReport = {
-      ok: !findings.some((f) => f.severity === "alert"),
+      ok: !run.findings.some((f) => f.severity === "alert"),
       repo: options.repo,
       origin,
-      previous,
+      previous: state ? { size: state.checkpoint.size, rootHash: state.checkpoint.rootHash } : null,
       checkpoint: served ? { size: served.size, rootHash: served.rootHashHex } : null,
       advanced,
       entries,
-      checks,
-      findings,
+      checks: run.checks,
+      findings: run.findings,
       stats,
       durationMs: Date.now() - started,
     };
@@ -317,217 +150,37 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
     served = await client.checkpoint(verifier, origin);
   } catch (error) {
     if (!(error instanceof LogVerificationError)) throw error;
-    findings.push({ type: "invalid_checkpoint", severity: "alert", detail: error.message });
+    run.findings.push({ type: "invalid_checkpoint", severity: "alert", detail: error.message });
     return finish();
   }
   const cp = served;
 
   // 2. Against what the monitor verified before.
-  if (state) {
-    const last = state.checkpoint;
-    if (cp.size === last.size) {
-      if (cp.rootHashHex !== last.rootHash) {
-        findings.push({
-          type: "split_view",
-          severity: "alert",
-          reason: "same_size_different_root",
-          detail: `two checkpoints signed by ${origin} for ${cp.size} entries with different roots (${last.rootHash} verified earlier, ${cp.rootHashHex} now)`,
-          earlier: last,
-          later: cpRef(cp),
-        });
-      }
-      return finish();
-    }
-    if (cp.size < last.size) {
-      const seen = state.history.find((h) => h.size === cp.size);
-      if (seen && seen.rootHash !== cp.rootHashHex) {
-        findings.push({
-          type: "split_view",
-          severity: "alert",
-          reason: "inconsistent_with_history",
-          detail: `a checkpoint for ${cp.size} entries with root ${cp.rootHashHex}, but the monitor verified root ${seen.rootHash} for that size`,
-          earlier: seen,
-          later: cpRef(cp),
-        });
-        return finish();
-      }
-      try {
-        // The empty tree is a prefix of every tree (and has no proof).
-        const consistent =
-          cp.size === 0 ||
-          (await verifyConsistency(
-            cp.size,
-            last.size,
-            (
-              await client.consistencyProof(cp.size, last.size)
-            ).proof,
-            cp.rootHash,
-            fromHex(last.rootHash),
-          ));
-        checks.consistencyProof = consistent ? "verified" : "failed";
-      } catch (error) {
-        if (!(error instanceof LogHttpError || error instanceof LogVerificationError)) throw error;
-        checks.consistencyProof = "unavailable";
-        findings.push({ type: "proof_unavailable", severity: "notice", detail: (error as Error).message });
-      }
-      if (checks.consistencyProof === "failed") {
-        findings.push({
-          type: "split_view",
-          severity: "alert",
-          reason: "consistency_proof_failed",
-          detail: `the served checkpoint (${cp.size} entries, root ${cp.rootHashHex}) is not a prefix of the one verified earlier (${last.size} entries, root ${last.rootHash})`,
-          earlier: cpRef(cp),
-          later: last,
-        });
-      } else {
-        findings.push({
-          type: "stale_checkpoint",
-          severity: "notice",
-          detail: `the served checkpoint has ${cp.size} entries; ${last.size} were verified before`,
-          size: cp.size,
-          latestSize: last.size,
-        });
-      }
-      return finish();
-    }
-    // Larger: the server's consistency proof, checked against both signed roots.
-    if (last.size > 0) {
-      try {
-        const verified = await client.verifyConsistency({ size: last.size, rootHash: fromHex(last.rootHash) }, cp);
-        checks.consistencyProof = verified ? "verified" : "failed";
-      } catch (error) {
-        if (!(error instanceof LogHttpError || error instanceof LogVerificationError)) throw error;
-        checks.consistencyProof = "unavailable";
-        findings.push({ type: "proof_unavailable", severity: "notice", detail: (error as Error).message });
-      }
-      if (checks.consistencyProof === "failed") {
-        findings.push({
-          type: "split_view",
-          severity: "alert",
-          reason: "consistency_proof_failed",
-          detail: `the consistency proof from ${last.size} entries (root ${last.rootHash}) to ${cp.size} entries (root ${cp.rootHashHex}) does not verify: the log rewrote its history or shows different histories`,
-          earlier: last,
-          later: cpRef(cp),
-        });
-      }
-    }
-  }
+  if (state && (await againstLast(client, state, cp, origin, run)) === "stop") return finish();
 
   // 3. Recompute the new root from the verified compact range and the new entries.
   const from = state?.checkpoint.size ?? 0;
-  let bundles: EntryBundle[];
-  try {
-    bundles = await client.entryBundles(from, cp.size, cp.size);
-  } catch (error) {
-    if (!(error instanceof LogHttpError || error instanceof LogVerificationError)) throw error;
-    checks.recomputedRoot = "unavailable";
-    findings.push({
-      type: "entries_mismatch",
-      severity: "alert",
-      reason: "entries_unavailable",
-      detail: `the entries the checkpoint (${cp.size} entries) signs cannot be downloaded: ${(error as Error).message}`,
-    });
-    return finish();
-  }
-  const leaves: Array<{ index: number; bytes: Uint8Array<ArrayBuffer>; leaf: Hash }> = [];
-  for (const bundle of bundles) {
-    for (const [i, bytes] of bundle.entries.entries())
-      leaves.push({ index: bundle.start + i, bytes, leaf: await leafHash(bytes) });
-  }
-  const tailStart = Math.floor(from / TILE_WIDTH) * TILE_WIDTH;
-  for (const { index, leaf } of leaves) {
-    if (index >= from || !state) continue;
-    const expected = state.tail[index - tailStart];
-    if (expected !== toHex(leaf)) {
-      findings.push({
-        type: "entries_mismatch",
-        severity: "alert",
-        reason: "earlier_entry_changed",
-        index,
-        detail: `entry ${index}, verified in an earlier run, is served with other bytes now`,
-      });
-    }
-  }
-  const accumulator = new MerkleAccumulator(from, (state?.peaks ?? []).map(fromHex));
-  for (const { index, leaf } of leaves) if (index >= from) await accumulator.append(leaf);
-  const recomputed = toHex(await accumulator.root());
-  checks.recomputedRoot = recomputed === cp.rootHashHex ? "verified" : "failed";
-  if (checks.recomputedRoot === "failed") {
-    findings.push({
-      type: "entries_mismatch",
-      severity: "alert",
-      reason: "recomputed_root_differs",
-      detail: `the ${from === 0 ? "" : `tree verified earlier (${from} entries) extended by the `}${cp.size - from} entries served hash${cp.size - from === 1 ? "es" : ""} to ${recomputed}, not to the signed root ${cp.rootHashHex}`,
-    });
-  }
+  const tree = await recomputed(client, state, cp, run);
+  if (!tree) return finish();
+  const { bundles, leaves, accumulator } = tree;
 
   // 4. The hash tiles: level 0 against the entries, and the root from the tiles.
-  if (options.checkTiles === false) checks.tiles = "skipped";
-  else if (cp.size > 0) checks.tiles = await checkTiles(client, cp, bundles, leaves, findings);
+  if (options.checkTiles === false) run.checks.tiles = "skipped";
+  else if (cp.size > 0) run.checks.tiles = await checkTiles(client, cp, bundles, leaves, run.findings);
 
   // 5. The new entries, decoded, and the digests per path.
-  const identifiers: Record<string, IdentifierRecord> = structuredClone(state?.identifiers ?? {});
-  for (const { index, bytes } of leaves) {
-    if (index < from) continue;
-    let entry: LogEntry;
-    try {
-      entry = decodeEntry(bytes);
-    } catch (error) {
-      entries.push({ index, entry: null });
-      findings.push({ type: "invalid_entry", severity: "alert", index, detail: (error as Error).message });
-      continue;
-    }
-    entries.push({ index, entry });
-    if (entry.repository !== options.repo) {
-      findings.push({
-        type: "invalid_entry",
-        severity: "alert",
-        index,
-        detail: `entry ${index} is about repository "${entry.repository}", not "${options.repo}"`,
-      });
-    }
-    if (!isTargetEntry(entry)) {
-      if ("path" in entry) {
-        const record = identifiers[entry.path];
-        if (record) Object.assign(record, { lastType: entry.type, lastIndex: index });
-      }
-      continue;
-    }
-    const record = identifiers[entry.path] ?? { digests: [], lastType: entry.type, lastIndex: index };
-    identifiers[entry.path] = record;
-    const conflict = record.digests.find((d) => !sameDigests(d.hashes, entry.hashes));
-    if (conflict) {
-      findings.push({
-        type: "digest_changed",
-        severity: "alert",
-        path: entry.path,
-        index,
-        entryType: entry.type,
-        hashes: entry.hashes,
-        previous: conflict,
-        detail: `"${entry.path}": entry ${index} (${entry.type}) has ${describeHashes(entry.hashes)}; entry ${conflict.index} added it with ${describeHashes(conflict.hashes)}`,
-      });
-    }
-    if (entry.type === "target.add") {
-      const same = record.digests.find((d) => sameDigests(d.hashes, entry.hashes));
-      // The same file, perhaps with one more algorithm (a sha512 next to the sha256): remember the union.
-      if (same) same.hashes = { ...same.hashes, ...entry.hashes };
-      else record.digests.push({ hashes: entry.hashes, index });
-    }
-    record.lastType = entry.type;
-    record.lastIndex = index;
-  }
+  const followed = followEntries(leaves, from, options.repo, state?.identifiers ?? {}, run.findings);
+  entries = followed.entries;
 
   // 6. Move on only to a tree the monitor itself recomputed, and that no proof contradicts.
   if (
-    checks.recomputedRoot === "verified" &&
-    checks.consistencyProof !== "failed" &&
-    !findings.some((f) => f.type === "entries_mismatch")
+    run.checks.recomputedRoot === "verified" &&
+    run.checks.consistencyProof !== "failed" &&
+    !run.findings.some((f) => f.type === "entries_mismatch")
   ) {
-    const lastBundle = bundles.at(-1);
     const newTailStart = Math.floor(cp.size / TILE_WIDTH) * TILE_WIDTH;
     const tail =
-      cp.size % TILE_WIDTH === 0 || !lastBundle
+      cp.size % TILE_WIDTH === 0 || bundles.length === 0
         ? []
         : leaves.filter((l) => l.index >= newTailStart).map((l) => toHex(l.leaf));
     const history = state
@@ -542,7 +195,7 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
       peaks: accumulator.peaks().map(toHex),
       tail,
       history,
-      identifiers,
+      identifiers: followed.identifiers,
       evidence: state?.evidence ?? [],
       updatedAt: now().toISOString(),
     };
@@ -551,62 +204,179 @@ export async function monitorLog(state: MonitorState | null, options: MonitorOpt
   return finish();
 }
 
-/** Level-0 tiles of the downloaded bundles against their entries' leaf hashes; then the signed root from the tiles. */
-async function checkTiles(
+/** `state` with the split views among `findings` that it does not hold yet added to its evidence. */
+function withEvidence(state: MonitorState | null, findings: readonly MonitorFinding[], now: () => Date) {
+  const splitViews = findings.filter(
+    (f): f is Extract<MonitorFinding, { type: "split_view" }> => f.type === "split_view",
+  );
+  if (splitViews.length === 0 || !state) return state;
+  const known = new Set(state.evidence.map((e) => `${e.earlier.rootHash}/${e.later.rootHash}`));
+  const fresh = splitViews
+    .filter((f) => !known.has(`${f.earlier.rootHash}/${f.later.rootHash}`))
+    .map((f) => ({ foundAt: now().toISOString(), reason: f.reason, earlier: f.earlier, later: f.later }));
+  if (fresh.length === 0) return state;
+  return { ...state, evidence: [...state.evidence, ...fresh], updatedAt: now().toISOString() };
+}
+
+/**
+ * Step 2: the served checkpoint against the last one the monitor verified.
+ * "stop" when the run has nothing more to check: the same size (equal
+ * roots, or a split view), or an older checkpoint (stale, or a split view).
+ */
+async function againstLast(
   client: LogClient,
+  state: MonitorState,
   cp: VerifiedCheckpoint,
-  bundles: readonly EntryBundle[],
-  leaves: ReadonlyArray<{ index: number; leaf: Hash }>,
-  findings: MonitorFinding[],
-): Promise<CheckStatus> {
-  const fetched = new Map<string, Promise<Hash[]>>();
-  const load = (tile: Tile): Promise<Hash[]> => {
-    const path = tilePath(tile);
-    let hashes = fetched.get(path);
-    if (!hashes) {
-      hashes = client.tile(tile);
-      fetched.set(path, hashes);
-    }
-    return hashes;
-  };
-  const byIndex = new Map(leaves.map((l) => [l.index, l.leaf]));
-  let failed = false;
-  try {
-    for (const bundle of bundles) {
-      const hashes = await load(bundle.tile);
-      const bad = hashes.findIndex((h, i) => toHex(h) !== toHex(byIndex.get(bundle.start + i) ?? new Uint8Array()));
-      if (bad >= 0) {
-        failed = true;
-        findings.push({
-          type: "tile_mismatch",
-          severity: "alert",
-          tile: tilePath(bundle.tile),
-          detail: `hash ${bad} of ${tilePath(bundle.tile)} is not the leaf hash of entry ${bundle.start + bad}`,
-        });
-      }
-    }
-    const source = subtreeHashesFromTiles(cp.size, (tile) => load(tile).then(encodeTile));
-    const fromTiles = toHex(await rootHash(source, cp.size));
-    if (fromTiles !== cp.rootHashHex) {
-      failed = true;
+  origin: string,
+  run: Run,
+): Promise<"stop" | "go on"> {
+  const { checks, findings } = run;
+  const last = state.checkpoint;
+  if (cp.size === last.size) {
+    if (cp.rootHashHex !== last.rootHash) {
       findings.push({
-        type: "tile_mismatch",
+        type: "split_view",
         severity: "alert",
-        tile: "(root)",
-        detail: `the tiles hash to ${fromTiles}, not to the signed root ${cp.rootHashHex}`,
+        reason: "same_size_different_root",
+        detail: `two checkpoints signed by ${origin} for ${cp.size} entries with different roots (${last.rootHash} verified earlier, ${cp.rootHashHex} now)`,
+        earlier: last,
+        later: cpRef(cp),
       });
     }
+    return "stop";
+  }
+  if (cp.size < last.size) {
+    const seen = state.history.find((h) => h.size === cp.size);
+    if (seen && seen.rootHash !== cp.rootHashHex) {
+      findings.push({
+        type: "split_view",
+        severity: "alert",
+        reason: "inconsistent_with_history",
+        detail: `a checkpoint for ${cp.size} entries with root ${cp.rootHashHex}, but the monitor verified root ${seen.rootHash} for that size`,
+        earlier: seen,
+        later: cpRef(cp),
+      });
+      return "stop";
+    }
+    // The empty tree is a prefix of every tree (and has no proof).
+    checks.consistencyProof = await proofStatus(run, async () =>
+      cp.size === 0
+        ? true
+        : verifyConsistency(
+            cp.size,
+            last.size,
+            (await client.consistencyProof(cp.size, last.size)).proof,
+            cp.rootHash,
+            fromHex(last.rootHash),
+          ),
+    );
+    if (checks.consistencyProof === "failed") {
+      findings.push({
+        type: "split_view",
+        severity: "alert",
+        reason: "consistency_proof_failed",
+        detail: `the served checkpoint (${cp.size} entries, root ${cp.rootHashHex}) is not a prefix of the one verified earlier (${last.size} entries, root ${last.rootHash})`,
+        earlier: cpRef(cp),
+        later: last,
+      });
+    } else {
+      findings.push({
+        type: "stale_checkpoint",
+        severity: "notice",
+        detail: `the served checkpoint has ${cp.size} entries; ${last.size} were verified before`,
+        size: cp.size,
+        latestSize: last.size,
+      });
+    }
+    return "stop";
+  }
+  // Larger: the server's consistency proof, checked against both signed roots.
+  if (last.size === 0) return "go on";
+  checks.consistencyProof = await proofStatus(run, () =>
+    client.verifyConsistency({ size: last.size, rootHash: fromHex(last.rootHash) }, cp),
+  );
+  if (checks.consistencyProof === "failed") {
+    findings.push({
+      type: "split_view",
+      severity: "alert",
+      reason: "consistency_proof_failed",
+      detail: `the consistency proof from ${last.size} entries (root ${last.rootHash}) to ${cp.size} entries (root ${cp.rootHashHex}) does not verify: the log rewrote its history or shows different histories`,
+      earlier: last,
+      later: cpRef(cp),
+    });
+  }
+  return "go on";
+}
+
+/** A consistency proof's outcome; one the server does not give is "unavailable", with a notice. */
+async function proofStatus(run: Run, verify: () => Promise<boolean>): Promise<"verified" | "failed" | "unavailable"> {
+  try {
+    return (await verify()) ? "verified" : "failed";
   } catch (error) {
     if (!(error instanceof LogHttpError || error instanceof LogVerificationError)) throw error;
-    findings.push({
-      type: "tile_mismatch",
-      severity: "alert",
-      tile: "?",
-      detail: `a tile the checkpoint needs cannot be downloaded: ${error.message}`,
-    });
+    run.findings.push({ type: "proof_unavailable", severity: "notice", detail: (error as Error).message });
     return "unavailable";
   }
-  return failed ? "failed" : "verified";
+}
+
+/**
+ * Step 3: the entries the checkpoint adds, downloaded and hashed into the
+ * compact range verified before; the entries of the last partial bundle
+ * verified before must be the same bytes. Null if they cannot be downloaded.
+ */
+async function recomputed(
+  client: LogClient,
+  state: MonitorState | null,
+  cp: VerifiedCheckpoint,
+  run: Run,
+): Promise<{ bundles: EntryBundle[]; leaves: Leaf[]; accumulator: MerkleAccumulator } | null> {
+  const { checks, findings } = run;
+  const from = state?.checkpoint.size ?? 0;
+  let bundles: EntryBundle[];
+  try {
+    bundles = await client.entryBundles(from, cp.size, cp.size);
+  } catch (error) {
+    if (!(error instanceof LogHttpError || error instanceof LogVerificationError)) throw error;
+    checks.recomputedRoot = "unavailable";
+    findings.push({
+      type: "entries_mismatch",
+      severity: "alert",
+      reason: "entries_unavailable",
+      detail: `the entries the checkpoint (${cp.size} entries) signs cannot be downloaded: ${(error as Error).message}`,
+    });
+    return null;
+  }
+  const leaves: Leaf[] = [];
+  for (const bundle of bundles) {
+    for (const [i, bytes] of bundle.entries.entries())
+      leaves.push({ index: bundle.start + i, bytes, leaf: await leafHash(bytes) });
+  }
+  const tailStart = Math.floor(from / TILE_WIDTH) * TILE_WIDTH;
+  for (const { index, leaf } of leaves) {
+    if (index >= from || !state) continue;
+    if (state.tail[index - tailStart] !== toHex(leaf)) {
+      findings.push({
+        type: "entries_mismatch",
+        severity: "alert",
+        reason: "earlier_entry_changed",
+        index,
+        detail: `entry ${index}, verified in an earlier run, is served with other bytes now`,
+      });
+    }
+  }
+  const accumulator = new MerkleAccumulator(from, (state?.peaks ?? []).map(fromHex));
+  for (const { index, leaf } of leaves) if (index >= from) await accumulator.append(leaf);
+  const root = toHex(await accumulator.root());
+  checks.recomputedRoot = root === cp.rootHashHex ? "verified" : "failed";
+  if (checks.recomputedRoot === "failed") {
+    findings.push({
+      type: "entries_mismatch",
+      severity: "alert",
+      reason: "recomputed_root_differs",
+      detail: `the ${from === 0 ? "" : `tree verified earlier (${from} entries) extended by the `}${cp.size - from} entries served hash${cp.size - from === 1 ? "es" : ""} to ${root}, not to the signed root ${cp.rootHashHex}`,
+    });
+  }
+  return { bundles, leaves, accumulator };
 }
 
 export async function loadMonitorState(file: string): Promise<MonitorState | null> {

@@ -30,13 +30,8 @@ import {
   trustedLogVerifierKey,
   verifyInclusionForTarget,
 } from "../../scripts/lib/log-client.ts";
-import {
-  loadMonitorState,
-  monitorLog,
-  monitorLogFile,
-  type MonitorReport,
-  type MonitorState,
-} from "../../scripts/lib/log-monitor.ts";
+import { loadMonitorState, monitorLog, monitorLogFile } from "../../scripts/lib/log-monitor.ts";
+import type { MonitorReport, MonitorState } from "../../scripts/lib/log-monitor-report.ts";
 import { RegistryClient } from "../../scripts/lib/registry-client.ts";
 import { signCheckpoint } from "../../src/log/checkpoint.ts";
 import { decodeEntry, encodeEntry, type LogEntry } from "../../src/log/entry.ts";
