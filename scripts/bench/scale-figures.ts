@@ -1,0 +1,175 @@
+/**
+ * The registry scale section's figures (sections/scale.ts): what one run of
+ * one code measured, and the parts of it read from the object's metrics and
+ * from the CPU profile.
+ */
+import { type CpuProfile, type HotFunction, hotFunctions } from "./inspector.ts";
+import type { BusyRuns } from "./busy-runs.ts";
+import type { Stretch } from "./js-stretches.ts";
+import { profileWindows, type Window, type WindowUse, windowUse } from "./profile-windows.ts";
+import { type ChangeTimes, type RoundTimes, slowestChanges } from "./round-times.ts";
+import { counterTotals } from "./metrics-reader.ts";
+import type { PushLoad } from "./push-load.ts";
+import type { summarize } from "./stats.ts";
+import type { Front } from "./scale-host.ts";
+
+/** A run of the isolate's work this long or longer (--profile) holds a read for half the acknowledgement goal (100 ms) or more. */
+export const LONG_RUN_MS = 50;
+/** How long the bench waits for the pages' documents to follow the import before pushing anyway. */
+export const PAGES_LIMIT_MS = 600_000;
+
+const ROUND_COUNTERS = [
+  "tuf_edge_publish_round_duration_seconds_count",
+  "tuf_edge_publish_round_duration_seconds_sum",
+  "tuf_edge_metadata_files_published_total",
+] as const;
+
+/** The publish rounds' counters (rounds ended, their seconds, the files they published), read at once. */
+export const roundCounters = (base: string, repo: string, token: string) =>
+  counterTotals(base, repo, token, ROUND_COUNTERS);
+
+/** What the rounds that ended between two reads of roundCounters() did, or null for a code without those metrics. */
+export function roundsDuring(
+  before: Awaited<ReturnType<typeof roundCounters>>,
+  after: Awaited<ReturnType<typeof roundCounters>>,
+): Figures["rounds"] {
+  const delta = (name: (typeof ROUND_COUNTERS)[number]) => {
+    const [a, b] = [after[name], before[name]];
+    return a === null || b === null ? null : a - b;
+  };
+  const count = delta("tuf_edge_publish_round_duration_seconds_count");
+  if (count === null) return null;
+  const seconds = delta("tuf_edge_publish_round_duration_seconds_sum");
+  const files = delta("tuf_edge_metadata_files_published_total");
+  return {
+    count,
+    meanMs: count > 0 && seconds !== null ? (seconds * 1000) / count : null,
+    filesPerRound: count > 0 && files !== null ? files / count : null,
+  };
+}
+
+export interface Figures {
+  code: string;
+  bootstrapS: number;
+  bootstrapCpuS: number;
+  importS: number;
+  importTargetsPerS: number;
+  heapUsedMiB: number | null;
+  heapTotalMiB: number | null;
+  /** The object's SQLite after the import (tuf_edge_storage_bytes) ÷ targets imported, or null if the code has no such gauge. */
+  storageBytesPerTarget: number | null;
+  /** The object's SQLite growth from the import's end to the drain's ÷ targets accepted meanwhile, or null (no gauge). */
+  storageGrowthPerTarget: number | null;
+  /** Files of replaced metadata versions recorded from the import's end to the drain's (tuf_edge_superseded_files) ÷ targets accepted, or null (no gauge). */
+  supersededPerTarget: number | null;
+  /** The snapshot's length as the served timestamp.json names it after the drain (every round stores a snapshot). */
+  snapshotBytes: number | null;
+  /** The pages' target documents after the import: log entries behind when it was published, and seconds until none were (null: still behind at the limit), or null (no gauge). */
+  pages: { behind: number; seconds: number | null } | null;
+  /** Publish rounds that ended while pushing and draining, their mean length and the files each signed on average (null: no such metrics). */
+  rounds: { count: number; meanMs: number | null; filesPerRound: number | null } | null;
+  heapAfterPushesUsedMiB: number | null;
+  heapAfterPushesTotalMiB: number | null;
+  pushSeconds: number;
+  acceptedTargets: number;
+  acceptedTargetsPerS: number;
+  publishedTargetsPerS: number;
+  ackMs: ReturnType<typeof summarize>;
+  ackToPublishedMs: ReturnType<typeof summarize>;
+  /** ack → published split by the object's rounds (round-times.ts), or null (wrangler dev: no rounds' log lines). */
+  waitParts: PushLoad["waitParts"];
+  /** The longest round that ended while pushing and draining, from the same lines, or null. */
+  longestRound: { ms: number; files: number } | null;
+  cpuMsPerTarget: number;
+  /** Cores in use while pushing and draining: the machine's (every process), workerd's, the bench's own, the rest. */
+  cores: { machine: number; workerd: number; bench: number; others: number };
+  /** The Worker's workerd process alone (no proxy), or with --split the object's (one: all of it), ÷ targets accepted. */
+  workerProcessCpuMsPerTarget: number;
+  /** Where pushes, polls and reads went: wrangler's proxy, the Worker's own port (--direct), or a bench-started topology (--split). */
+  front: Front;
+  /** Each workerd process's CPU while pushing and draining ÷ targets accepted (--split only; else empty). */
+  cpuMsPerTargetByProcess: Record<string, number>;
+  /**
+   * The share of the time, pushing and draining, that the main thread of the
+   * workerd running the object was on a core (0 to 1; monitor.ts), or null
+   * when wrangler restarted that workerd meanwhile (no figure for the whole
+   * phase).
+   */
+  objectThreadBusy: number | null;
+  /** The Worker isolate's busy time in the profile (--profile), gaps included, ÷ targets accepted, or null. */
+  isolateBusyMsPerTarget: number | null;
+  /** The Worker isolate's own CPU in the profile (ownCpuMs: gaps capped) ÷ targets accepted, or null. */
+  isolateCpuMsPerTarget: number | null;
+  /** The isolate's own CPU less the Worker's request handling (profile-sides.ts) ÷ targets accepted, or null. */
+  objectCpuMsPerTarget: number | null;
+  failedPushes: number;
+  /** GET timestamp.json, one at a time: before the pushes (nothing publishing), and while pushing and draining. */
+  timestampIdleMs: ReturnType<typeof summarize>;
+  timestampBusyMs: ReturnType<typeof summarize>;
+  timestampReadsFailed: number;
+  /** GET /openapi.json (no binding touched), read beside timestamp.json alike: the control. */
+  controlIdleMs: ReturnType<typeof summarize>;
+  controlBusyMs: ReturnType<typeof summarize>;
+  controlReadsFailed: number;
+  /** GET /{repo}/tasks/{id} requests, once per acknowledged task after draining (its first timestamp version). */
+  taskPolls: number;
+  /** GET timestamp.json requests of the watcher that notes when each version is first served. */
+  timestampReads: number;
+  /** Acknowledged tasks with no timestamp version once drained (should be 0). */
+  unpublishedTasks: number;
+  largestInvocation: Record<string, number> | null;
+  /** The heaviest functions of the pushing and draining phase (--profile), or null. */
+  profile: {
+    busyMs: number;
+    ownCpuMs: number;
+    workerCpuMs: number | null;
+    runs: BusyRuns;
+    /** The longest stretches of JavaScript (js-stretches.ts): what a request that arrives meanwhile waits behind. */
+    stretches: Stretch[];
+    functions: HotFunction[];
+    /** The isolate during the longest round (a bundle the bench started), or null. */
+    longestRound: ProfiledWindows | null;
+    /** The isolate while the slowest 1 % of changes waited for their rounds to start, or null. */
+    beforeSlowest: ProfiledWindows | null;
+  } | null;
+}
+
+/** Some windows of the profile: how busy the isolate was in them, and its heaviest functions there. */
+export interface ProfiledWindows extends WindowUse {
+  /** The windows asked for (one per change for the slowest 1 %), before overlapping ones are joined. */
+  windows: number;
+  functions: HotFunction[];
+}
+
+function profiled(raw: CpuProfile, windows: Window[]): ProfiledWindows | null {
+  if (windows.length === 0) return null;
+  return {
+    ...windowUse(raw, windows),
+    windows: windows.length,
+    functions: hotFunctions(profileWindows(raw, windows), 12).functions,
+  };
+}
+
+/**
+ * Where the object's isolate went in the longest round, and while the slowest
+ * changes waited before theirs: windows of the bench's clock moved to the
+ * profile's, which starts at `profileStart` (performance.now(), to within the
+ * inspector's answer to Profiler.start).
+ */
+export function roundWindows(
+  raw: CpuProfile,
+  profileStart: number,
+  rounds: RoundTimes,
+  changes: readonly ChangeTimes[],
+  span: Window,
+): Pick<NonNullable<Figures["profile"]>, "longestRound" | "beforeSlowest"> {
+  const onProfile = (from: number, to: number): Window => ({ from: from - profileStart, to: to - profileStart });
+  const longest = rounds.longest(span.from, span.to);
+  return {
+    longestRound: longest && profiled(raw, [onProfile(longest.start, longest.end)]),
+    beforeSlowest: profiled(
+      raw,
+      slowestChanges(changes).map((c) => onProfile(c.ackAt, c.round.start)),
+    ),
+  };
+}
