@@ -7,13 +7,8 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import {
-  LogHttpError,
-  logVerifier,
-  LogVerificationError,
-  trustedLogVerifierKey,
-  verifyInclusionForTarget,
-} from "../lib/log-client.ts";
+import { LogHttpError, logVerifier, LogVerificationError } from "../lib/log-client.ts";
+import { trustedLogVerifierKey, verifyInclusionForTarget } from "../lib/log-target.ts";
 import { loadMonitorState, monitorLogFile } from "../lib/log-monitor.ts";
 import type { MonitorFinding, MonitorReport } from "../lib/log-monitor-report.ts";
 import { guardedFetch, requireRepo, requireUrl } from "./config.ts";

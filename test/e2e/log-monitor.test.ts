@@ -22,14 +22,8 @@ import {
   startLocalInstance,
   type LocalInstance,
 } from "../../scripts/lib/local-instance.ts";
-import {
-  type FetchLike,
-  LogClient,
-  LogVerificationError,
-  openLogCheckpoint,
-  trustedLogVerifierKey,
-  verifyInclusionForTarget,
-} from "../../scripts/lib/log-client.ts";
+import { type FetchLike, LogClient, LogVerificationError, openLogCheckpoint } from "../../scripts/lib/log-client.ts";
+import { trustedLogVerifierKey, verifyInclusionForTarget } from "../../scripts/lib/log-target.ts";
 import { loadMonitorState, monitorLog, monitorLogFile } from "../../scripts/lib/log-monitor.ts";
 import type { MonitorReport, MonitorState } from "../../scripts/lib/log-monitor-report.ts";
 import { RegistryClient } from "../../scripts/lib/registry-client.ts";
