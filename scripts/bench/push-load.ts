@@ -55,6 +55,12 @@ export interface PushLoad {
   failedPushes: number;
   /** Each push's acknowledgement, from when it fell due, ms. */
   ackMs: number[];
+  /**
+   * Of each acknowledgement, the Worker's wait for the repository's object
+   * (the answer's Server-Timing "repository": its turn, the change stored and
+   * committed), ms; empty for a code whose answers do not carry it.
+   */
+  ackObjectMs: number[];
   /** Each acknowledged push, from its acknowledgement until a served timestamp.json contains its change, ms. */
   ackToPublishedMs: number[];
   /** Acknowledged tasks that were not published (no timestamp version) once drained. */
@@ -119,6 +125,7 @@ function servedAt(firstSeen: ReadonlyMap<number, number>, version: number): numb
 export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
   const { registry, label } = options;
   const ackMs: number[] = [];
+  const ackObjectMs: number[] = [];
   /** Acknowledged pushes: their task and when the acknowledgement arrived. */
   const acknowledged: Array<{ id: string; ackAt: number; publishedAtAck: boolean }> = [];
   let accepted = 0;
@@ -142,6 +149,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
       const response = await registry.push(events, { async: true });
       const ackAt = performance.now();
       ackMs.push(ackAt - sentAt);
+      if (response.timing.repository !== undefined) ackObjectMs.push(response.timing.repository);
       accepted += EVENTS_PER_PUSH;
       acknowledged.push({ id: response.task.id, ackAt, publishedAtAck: response.task.state === "published" });
     } catch {
@@ -211,6 +219,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
     acceptedTargets: accepted,
     failedPushes: failed,
     ackMs,
+    ackObjectMs,
     ackToPublishedMs: latency,
     unpublishedTasks: unpublished,
     taskPolls: polls,

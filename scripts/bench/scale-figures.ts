@@ -75,6 +75,8 @@ export interface Figures {
   acceptedTargetsPerS: number;
   publishedTargetsPerS: number;
   ackMs: ReturnType<typeof summarize>;
+  /** Of each acknowledgement, the Worker's wait for the object (Server-Timing "repository"), or null (a code without it). */
+  ackObjectMs: ReturnType<typeof summarize> | null;
   ackToPublishedMs: ReturnType<typeof summarize>;
   /** ack → published split by the object's rounds (round-times.ts), or null (wrangler dev: no rounds' log lines). */
   waitParts: PushLoad["waitParts"];

@@ -40,7 +40,27 @@ export interface SendOptions {
   id?: string;
 }
 
-export type PushResponse = Pick<PushResult, "task" | "duplicate"> & { status: number };
+export type PushResponse = Pick<PushResult, "task" | "duplicate"> & {
+  status: number;
+  /** The answer's Server-Timing durations by name, in ms (a webhook's: "repository", "total"); empty if none. */
+  timing: Record<string, number>;
+};
+
+/** A Server-Timing metric: its name, then `;param=value` pairs, a value a token or a quoted string. */
+const METRIC =
+  /\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)((?:\s*;\s*[A-Za-z]+(?:\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^,;"\s]*))?)*)\s*(?:,|$)/;
+
+/** The durations of a Server-Timing header (`name;dur=ms;desc="…"`, comma-separated), by name; what does not parse is left out. */
+export function serverTiming(header: string | null): Record<string, number> {
+  const durations: Record<string, number> = {};
+  if (!header) return durations;
+  const metric = new RegExp(METRIC.source, "y");
+  for (let m = metric.exec(header); m && m[0] !== ""; m = metric.exec(header)) {
+    const dur = /;\s*dur\s*=\s*([0-9.]+)/.exec(m[2] ?? "");
+    if (m[1] && dur?.[1]) durations[m[1]] = Number(dur[1]);
+  }
+  return durations;
+}
 
 /** The Standard Webhooks headers for `body`. */
 export async function signPush(credential: RegistryCredential, body: string, id: string, timestamp: number) {
@@ -118,6 +138,11 @@ export class RegistryClient {
     const response = await (this.#options.fetch ?? fetch)(url, init);
     const json = (await response.json()) as PushResponse & AdminApiError["problem"];
     if (!response.ok) throw new RegistryApiError(response.status, json);
-    return { status: response.status, task: json.task, duplicate: json.duplicate };
+    return {
+      status: response.status,
+      task: json.task,
+      duplicate: json.duplicate,
+      timing: serverTiming(response.headers.get("Server-Timing")),
+    };
   }
 }

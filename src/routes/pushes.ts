@@ -10,9 +10,12 @@
  *   GET  /{repo}/tasks/{id}          an accepted batch: queued, publishing, published, or
  *                                    awaiting-owners (changes an offline role's owners must sign)
  * By default a push answers once published (200); with
- * "Prefer: respond-async" it answers 202 at once with a task to poll.
+ * "Prefer: respond-async" it answers 202 at once with a task to poll. A
+ * webhook's answer carries Server-Timing: "repository" (the wait for the
+ * repository's object) and "total".
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { endTime, startTime, timing } from "hono/timing";
 import type { AppEnv } from "../app-env.ts";
 import { bodyCap } from "../http/body-limit.ts";
 import { ProblemError } from "../http/problem.ts";
@@ -25,6 +28,23 @@ import { fromBase64, fromUtf8 } from "../lib/bytes.ts";
 import { registryName } from "./registries.ts";
 
 const webhookLimit = bodyCap(MAX_WEBHOOK_BODY, `a push body is at most ${MAX_WEBHOOK_BODY} bytes`);
+
+/**
+ * A push's answer says where its time went (Server-Timing): "repository",
+ * the wait for the repository's object (its turn, the change checked, stored
+ * and committed), and "total", the Worker's handling of the request.
+ */
+const pushTiming = timing({ totalDescription: "the Worker's handling of the push" });
+
+/** The call to the repository's object, timed as Server-Timing's "repository". */
+async function objectCall<T>(c: Context<AppEnv>, call: () => Promise<T>): Promise<T> {
+  startTime(c, "repository", "the repository's object: its turn and the change stored");
+  try {
+    return await call();
+  } finally {
+    endTime(c, "repository");
+  }
+}
 
 function decodeManifest(header: string | undefined): string {
   if (!header || header.length > 16_384) {
@@ -41,15 +61,15 @@ function decodeManifest(header: string | undefined): string {
 }
 
 export const pushes = new Hono<AppEnv>()
-  .post("/webhooks/registry", webhookLimit, async (c) => {
+  .post("/webhooks/registry", webhookLimit, pushTiming, async (c) => {
     const push = signedPush(c, await c.req.text());
     const repository = await existingRepository(c);
-    return pushResponse(c, unwrap(await repository.receivePush(push)));
+    return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push))));
   })
-  .post("/webhooks/registry/:name", webhookLimit, async (c) => {
+  .post("/webhooks/registry/:name", webhookLimit, pushTiming, async (c) => {
     const push = { ...signedPush(c, await c.req.text()), registry: registryName(c.req.param("name")) };
     const repository = await existingRepository(c);
-    return pushResponse(c, unwrap(await repository.receivePush(push)));
+    return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push))));
   })
   .put("/uploads/:path{.+}", async (c) => {
     const push = signedPush(c, decodeManifest(c.req.header("Upload-Manifest")));

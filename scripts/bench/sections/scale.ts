@@ -203,6 +203,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       acceptedTargetsPerS: accepted / ((pushEnd - start) / 1000),
       publishedTargetsPerS: accepted / ((drained - start) / 1000),
       ackMs: summarize(load.ackMs),
+      ackObjectMs: load.ackObjectMs.length > 0 ? summarize(load.ackObjectMs) : null,
       ackToPublishedMs: summarize(load.ackToPublishedMs),
       waitParts: load.waitParts,
       longestRound: (() => {
