@@ -34,11 +34,21 @@ export const registryName = {
   schema: { type: "string", pattern: REGISTRY_NAME.source },
   description: "the registry's name, as registered by the admin API",
 };
+/** A push's answer's Server-Timing (src/routes/pushes.ts). */
+const pushTimingHeader = {
+  "Server-Timing": {
+    description:
+      "where the answer's time went, in ms: repository;dur= the wait for the repository's Durable Object (its turn, the change checked, stored and committed), total;dur= the Worker's whole handling",
+    schema: { type: "string" },
+  },
+};
+
 export const pushResponses = {
-  200: { description: "published; the task holds the versions" },
+  200: { description: "published; the task holds the versions", headers: pushTimingHeader },
   202: {
     description:
       'accepted; poll Location. Also the answer when events are for paths an offline delegation claims: they are queued for its owners (task state "awaiting-owners", awaitingOwners names the roles) and published once the owners sign the role\'s next version',
+    headers: pushTimingHeader,
   },
   400: problem(
     "invalid body (errors[] names each event and field), or registry_required (unnamed, with several registries)",
