@@ -10,9 +10,9 @@
  *   GET  /{repo}/tasks/{id}          an accepted batch: queued, publishing, published, or
  *                                    awaiting-owners (changes an offline role's owners must sign)
  * By default a push answers once published (200); with
- * "Prefer: respond-async" it answers 202 at once with a task to poll. A
- * webhook's answer carries Server-Timing: "repository" (the wait for the
- * repository's object) and "total".
+ * "Prefer: respond-async" it answers 202 at once with a task to poll. An
+ * accepted webhook's answer carries Server-Timing: "repository" (the wait
+ * for the repository's object) and "total".
  */
 import { type Context, Hono } from "hono";
 import { endTime, startTime, timing } from "hono/timing";
@@ -30,11 +30,16 @@ import { registryName } from "./registries.ts";
 const webhookLimit = bodyCap(MAX_WEBHOOK_BODY, `a push body is at most ${MAX_WEBHOOK_BODY} bytes`);
 
 /**
- * A push's answer says where its time went (Server-Timing): "repository",
- * the wait for the repository's object (its turn, the change checked, stored
- * and committed), and "total", the Worker's handling of the request.
+ * An accepted push's answer says where its time went (Server-Timing):
+ * "repository", the wait for the repository's object (its turn, the change
+ * checked, stored and committed), and "total", the Worker's handling of the
+ * request. A refused one (forged, stale, invalid) says no more than its
+ * status: no timing of the checks it failed.
  */
-const pushTiming = timing({ totalDescription: "the Worker's handling of the push" });
+const pushTiming = timing({
+  totalDescription: "the Worker's handling of the push",
+  enabled: (c) => c.res.status === 200 || c.res.status === 202,
+});
 
 /** The call to the repository's object, timed as Server-Timing's "repository". */
 async function objectCall<T>(c: Context<AppEnv>, call: () => Promise<T>): Promise<T> {

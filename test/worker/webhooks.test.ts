@@ -193,7 +193,10 @@ describe("refused pushes change nothing", () => {
     const before = await state(client);
     const body = batch(repo, [await addEvent("evil/payload")]);
     const wrong = { kind: "hmac", secret: `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}` } as const;
-    await expectProblem(await signedPost(repo, wrong, body, { id: "msg_forged" }), 401, "invalid_signature");
+    const forged = await signedPost(repo, wrong, body, { id: "msg_forged" });
+    // A refused push says nothing of its timing (an accepted one does: "async mode").
+    expect(forged.headers.get("Server-Timing")).toBeNull();
+    await expectProblem(forged, 401, "invalid_signature");
 
     const signed = await signPush(
       { kind: "hmac", secret },
