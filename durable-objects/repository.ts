@@ -305,11 +305,13 @@ export class Repository extends DurableObject<Env> {
     return { ok: true, removed: true };
   }
 
-  /** A registry's signed batch of target events. */
+  /** A registry's signed batch of target events; an accepted one says how long it took here (objectMs). */
   async receivePush(push: SignedPush): Promise<PushResult | Failure> {
+    const entered = Date.now();
     const ready = this.#p.requireBootstrapped() ?? (await this.#p.publishingBlocked());
     if (ready) return ready;
-    return this.#countPush(await this.#p.pushes.receive(push, Date.now()));
+    const result = this.#countPush(await this.#p.pushes.receive(push, entered));
+    return result.ok ? { ...result, objectMs: Date.now() - entered } : result;
   }
 
   /** Checks a signed upload before its bytes are streamed into R2. */

@@ -256,6 +256,12 @@ export interface PushResult {
   task: TaskView;
   /** This delivery id was seen before; nothing was applied again. */
   duplicate: boolean;
+  /**
+   * Milliseconds from the call's start in the repository's object to its
+   * answer being ready there: the push's checks, its group's turn and its
+   * transaction (the commit the answer then waits for is not in it).
+   */
+  objectMs?: number;
 }
 
 export interface SignedPush {

@@ -61,6 +61,8 @@ export interface PushLoad {
    * committed), ms; empty for a code whose answers do not carry it.
    */
   ackObjectMs: number[];
+  /** Of that, the time inside the object (Server-Timing "object", the object's own report), ms; empty without it. */
+  ackInObjectMs: number[];
   /** Each acknowledged push, from its acknowledgement until a served timestamp.json contains its change, ms. */
   ackToPublishedMs: number[];
   /** Acknowledged tasks that were not published (no timestamp version) once drained. */
@@ -126,6 +128,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
   const { registry, label } = options;
   const ackMs: number[] = [];
   const ackObjectMs: number[] = [];
+  const ackInObjectMs: number[] = [];
   /** Acknowledged pushes: their task and when the acknowledgement arrived. */
   const acknowledged: Array<{ id: string; ackAt: number; publishedAtAck: boolean }> = [];
   let accepted = 0;
@@ -150,6 +153,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
       const ackAt = performance.now();
       ackMs.push(ackAt - sentAt);
       if (response.timing.repository !== undefined) ackObjectMs.push(response.timing.repository);
+      if (response.timing.object !== undefined) ackInObjectMs.push(response.timing.object);
       accepted += EVENTS_PER_PUSH;
       acknowledged.push({ id: response.task.id, ackAt, publishedAtAck: response.task.state === "published" });
     } catch {
@@ -220,6 +224,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
     failedPushes: failed,
     ackMs,
     ackObjectMs,
+    ackInObjectMs,
     ackToPublishedMs: latency,
     unpublishedTasks: unpublished,
     taskPolls: polls,

@@ -77,6 +77,8 @@ export interface Figures {
   ackMs: ReturnType<typeof summarize>;
   /** Of each acknowledgement, the Worker's wait for the object (Server-Timing "repository"), or null (a code without it). */
   ackObjectMs: ReturnType<typeof summarize> | null;
+  /** Of that wait, the time inside the object as it reports it (Server-Timing "object"), or null (a code without it). */
+  ackInObjectMs: ReturnType<typeof summarize> | null;
   ackToPublishedMs: ReturnType<typeof summarize>;
   /** ack → published split by the object's rounds (round-times.ts), or null (wrangler dev: no rounds' log lines). */
   waitParts: PushLoad["waitParts"];

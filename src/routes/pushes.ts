@@ -15,7 +15,7 @@
  * for the repository's object) and "total".
  */
 import { type Context, Hono } from "hono";
-import { endTime, startTime, timing } from "hono/timing";
+import { endTime, setMetric, startTime, timing } from "hono/timing";
 import type { AppEnv } from "../app-env.ts";
 import { bodyCap } from "../http/body-limit.ts";
 import { ProblemError } from "../http/problem.ts";
@@ -41,11 +41,21 @@ const pushTiming = timing({
   enabled: (c) => c.res.status === 200 || c.res.status === 202,
 });
 
-/** The call to the repository's object, timed as Server-Timing's "repository". */
-async function objectCall<T>(c: Context<AppEnv>, call: () => Promise<T>): Promise<T> {
+/**
+ * The call to the repository's object, timed as Server-Timing's
+ * "repository"; "object" is the part of it the object itself reports (its
+ * checks, its group's turn and transaction), the rest the hop to it and the
+ * wait for its thread to take the call and for its commit.
+ */
+async function objectCall<T extends { ok: boolean; objectMs?: number }>(
+  c: Context<AppEnv>,
+  call: () => Promise<T>,
+): Promise<T> {
   startTime(c, "repository", "the repository's object: its turn and the change stored");
   try {
-    return await call();
+    const result = await call();
+    if (result.objectMs !== undefined) setMetric(c, "object", result.objectMs, "inside the object");
+    return result;
   } finally {
     endTime(c, "repository");
   }

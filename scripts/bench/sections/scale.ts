@@ -204,6 +204,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       publishedTargetsPerS: accepted / ((drained - start) / 1000),
       ackMs: summarize(load.ackMs),
       ackObjectMs: load.ackObjectMs.length > 0 ? summarize(load.ackObjectMs) : null,
+      ackInObjectMs: load.ackInObjectMs.length > 0 ? summarize(load.ackInObjectMs) : null,
       ackToPublishedMs: summarize(load.ackToPublishedMs),
       waitParts: load.waitParts,
       longestRound: (() => {
