@@ -38,7 +38,7 @@ export const registryName = {
 const pushTimingHeader = {
   "Server-Timing": {
     description:
-      "where the answer's time went, in ms: repository;dur= the wait for the repository's Durable Object (its turn, the change checked, stored and committed), total;dur= the Worker's whole handling",
+      "where the answer's time went, in ms: repository;dur= the wait for the repository's Durable Object (its turn, the change checked, stored and committed), object;dur= the part of it inside the object (its checks, its group's turn and transaction), total;dur= the Worker's whole handling",
     schema: { type: "string" },
   },
 };

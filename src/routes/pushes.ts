@@ -12,7 +12,8 @@
  * By default a push answers once published (200); with
  * "Prefer: respond-async" it answers 202 at once with a task to poll. An
  * accepted webhook's answer carries Server-Timing: "repository" (the wait
- * for the repository's object) and "total".
+ * for the repository's object), "object" (the part of it inside the object)
+ * and "total".
  */
 import { type Context, Hono } from "hono";
 import { endTime, setMetric, startTime, timing } from "hono/timing";
@@ -32,8 +33,8 @@ const webhookLimit = bodyCap(MAX_WEBHOOK_BODY, `a push body is at most ${MAX_WEB
 /**
  * An accepted push's answer says where its time went (Server-Timing):
  * "repository", the wait for the repository's object (its turn, the change
- * checked, stored and committed), and "total", the Worker's handling of the
- * request. A refused one (forged, stale, invalid) says no more than its
+ * checked, stored and committed), "object", the part of it inside the object
+ * (objectCall), and "total", the Worker's handling of the request. A refused one (forged, stale, invalid) says no more than its
  * status: no timing of the checks it failed.
  */
 const pushTiming = timing({
