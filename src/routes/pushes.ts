@@ -34,8 +34,9 @@ const webhookLimit = bodyCap(MAX_WEBHOOK_BODY, `a push body is at most ${MAX_WEB
  * An accepted push's answer says where its time went (Server-Timing):
  * "repository", the wait for the repository's object (its turn, the change
  * checked, stored and committed), "object", the part of it inside the object
- * (objectCall), and "total", the Worker's handling of the request. A refused one (forged, stale, invalid) says no more than its
- * status: no timing of the checks it failed.
+ * (objectCall), and "total", the Worker's handling of the request. A refused
+ * one (forged, stale, invalid) says no more than its status: no timing of
+ * the checks it failed.
  */
 const pushTiming = timing({
   totalDescription: "the Worker's handling of the push",
