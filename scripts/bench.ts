@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./lib/local-instance.ts";
 import { closeHttpAgent } from "./bench/http.ts";
 import { loaderAvailable } from "./bench/load.ts";
+import { runPlan } from "./bench/cpu-pinning.ts";
 import { descendants } from "./bench/proc.ts";
 import { freezeProject } from "./bench/snapshot.ts";
 import { makeStateDir } from "./bench/state-dir.ts";
@@ -52,6 +53,10 @@ const HELP = `usage: npm run bench -- [options]
                         Durable Object and R2 each on a thread of its own as on the platform, side by
                         side (not with --baseline); ack → published is read in the object's process,
                         the writer's location; heap and --profile are the object's process's
+  --pin                 with --split: the process that runs the repository's object on core 0 alone,
+                        and the Worker's and storage's workerd and this bench (its pushers and
+                        probes) on the other cores, as the platform gives the object a thread
+                        no other part of the service shares (taskset; Linux, 2 cores or more)
   --repeat N            scale section: measure each side N times (1), taking turns to go first, and
                         give each figure's median and range (two runs of one code have differed by
                         up to 1.8× here: docs/measured.md, "The local R2 simulator's cost")
@@ -109,6 +114,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       profile: { type: "boolean", default: false },
       direct: { type: "boolean", default: false },
       split: { type: "boolean", default: false },
+      pin: { type: "boolean", default: false },
       repeat: { type: "string" },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
@@ -141,6 +147,12 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
     throw new Error("--repeat must be a whole number of runs, 1 or more");
   if (values.split && values.baseline !== undefined)
     throw new Error("--split compares two layouts of this code: it does not go with --baseline");
+  if (values.pin && !values.split)
+    throw new Error(
+      "--pin gives the object's process a core of its own: it goes with --split, which starts that process",
+    );
+  // The plan is read once, before this process is pinned (cpu-pinning.ts).
+  if (values.pin) runPlan();
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS.map((s) => s.name);
   for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"`);
   return {
@@ -167,6 +179,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       profile: values.profile,
       direct: values.direct,
       split: values.split,
+      pin: values.pin,
       repeat: num(values.repeat, 1, "repeat"),
       workDir: "",
       stateDir: "",

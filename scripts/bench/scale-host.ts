@@ -12,6 +12,7 @@ import { loadFront, startBenchInstance } from "./instance.ts";
 import { InstanceMonitor } from "./monitor.ts";
 import type { ProjectCopy } from "./snapshot.ts";
 import { RoundTimes } from "./round-times.ts";
+import { pinLayout } from "./cpu-pinning.ts";
 import { bundleWorker, startTopology, type Topology } from "./topology.ts";
 import type { BenchContext } from "./types.ts";
 
@@ -100,6 +101,7 @@ export async function topologyHost(
     inspectorPort: await project.module.freePort(),
   });
   const { pids } = instance;
+  if (context.options.pin) context.log(`scale (${topology}): pinned: ${pinLayout(pids)}`);
   context.log(
     `scale (${topology}): ready on ${instance.baseUrl} in ${((Date.now() - started) / 1000).toFixed(1)} s (workerd ${Object.entries(
       pids,

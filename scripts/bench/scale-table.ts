@@ -4,6 +4,8 @@
  * medians and ranges of each side's runs), with notes that say how each is
  * measured; and, with --profile, where the object's isolate spent its time.
  */
+import { coreList } from "./core-plan.ts";
+import { runPlan } from "./cpu-pinning.ts";
 import { POLL_MS, EVENTS_PER_PUSH } from "./push-load.ts";
 import { REPEATED_COLUMNS, SIDE_BY_SIDE_COLUMNS, sideBySide, sideBySideRuns } from "./side-by-side.ts";
 import { type Figures, LONG_RUN_MS, PAGES_LIMIT_MS, type ProfiledWindows } from "./scale-figures.ts";
@@ -159,6 +161,11 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
     ],
     notes: [
       ...(options.split ? [SPLIT_NOTE] : []),
+      ...(options.pin
+        ? [
+            `--pin: in both layouts the process that runs the repository's object (in one workerd, all of it) had core ${runPlan().object} to itself, and every other process of the run (the Worker's and the storage's workerd, and the bench with its pushers, probes and watcher) ${coreList(runPlan().rest)} (taskset; scripts/bench/cpu-pinning.ts), so the object's thread waited for no other part of the run for a core, as on the platform; the machine's other processes were not pinned.`,
+          ]
+        : []),
       ...(repeated
         ? [
             `--repeat ${options.repeat}: each side measured ${options.repeat} times, taking turns to go first (the baseline first in the first run); a cell is the median of its side's runs, "better ×" the ratio of the medians, and the range columns give each side's lowest and highest. The CPU profile (--profile) is the last run's.`,

@@ -48,6 +48,11 @@ export interface BenchOptions {
    */
   split: boolean;
   /**
+   * Scale section with --split: the object's process on a core of its own,
+   * everything else of the run on the other cores (cpu-pinning.ts).
+   */
+  pin: boolean;
+  /**
    * Scale section: how many times each side is measured (--repeat), the
    * sides taking turns to go first; the table gives each side's median and
    * range.
