@@ -70,6 +70,12 @@ export class RepositoryMetrics {
     logEvent("publish.round", { repository: this.#repo, ...versions, files, durationMs: Math.round(seconds * 1000) });
   }
 
+  /** The object's alarm was found `lateMs` past due, not fired, and set again (scheduler.ts rearmIfOverdue). */
+  alarmRearmed(lateMs: number): void {
+    this.#add("alarms_rearmed_total", {});
+    logEvent("alarm.rearmed", { repository: this.#repo, lateMs }, "warn");
+  }
+
   /** A publish run failed (it is retried). `detail` is an error message, never key material. */
   roundFailed(detail: string): void {
     this.#add("publish_rounds_total", { outcome: "failed" });
@@ -181,6 +187,12 @@ export class RepositoryMetrics {
         help: "Online roles re-signed because they came within their refresh margin of expiry.",
         type: "counter",
         samples: [one(counters.roles_resigned_total?.["{}"] ?? 0)],
+      },
+      {
+        name: "tuf_edge_alarms_rearmed_total",
+        help: "Times the repository's alarm was found 30 s or more past due without having fired, and set again.",
+        type: "counter",
+        samples: [one(counters.alarms_rearmed_total?.["{}"] ?? 0)],
       },
       {
         name: "tuf_edge_pushes_total",

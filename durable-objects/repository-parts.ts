@@ -179,7 +179,7 @@ export class RepositoryParts {
       publisher: this.publisher,
       budget: () => this.requireSettings().binsPerInvocation,
       afterRun: (result) => this.#afterPublishRun(result),
-      scheduleNow: () => ctx.storage.setAlarm(Date.now()),
+      scheduleNow: () => this.scheduler.soon(),
       meter: this.r2,
       spent: this.invocations,
       hold: this.importHold,
@@ -312,7 +312,7 @@ export class RepositoryParts {
       // each round's end starts the next run (#afterPublishRun).
       continueSoon: async () => {
         const { roles } = this.publisher;
-        if (!roles.hasChanges() && !roles.roundActive()) await ctx.storage.setAlarm(Date.now());
+        if (!roles.hasChanges() && !roles.roundActive()) await this.scheduler.soon();
       },
     });
   }

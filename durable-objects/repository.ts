@@ -558,6 +558,7 @@ export class Repository extends DurableObject<Env> {
 
   /** The status, for operators; if publishing became blocked (or unblocked), the copy health reads (site/status.json) first says so. */
   async status(): Promise<RepositoryStatus> {
+    await this.#rearmIfOverdue();
     const status = await this.#p.status();
     if (this.#p.settings && this.#p.site.blockedChanged(status)) await this.#p.site.publishStatus();
     return status;
@@ -565,6 +566,7 @@ export class Repository extends DurableObject<Env> {
 
   /** Operational metrics, as Prometheus metric families labelled with this repository. */
   async metrics(): Promise<MetricFamily[]> {
+    await this.#rearmIfOverdue();
     let kek: KekStatus | null = null;
     try {
       kek = this.#p.kekReseal.status();
@@ -587,6 +589,13 @@ export class Repository extends DurableObject<Env> {
       supersededWaiting: this.#p.superseded.waiting(),
       now: Date.now(),
     });
+  }
+
+  /** An alarm long past due that never fired is set again, counted and logged (scheduler.ts). */
+  async #rearmIfOverdue(): Promise<void> {
+    if (!this.#p.settings) return;
+    const late = await this.#p.scheduler.rearmIfOverdue(Date.now());
+    if (late !== null) this.#p.metrics.alarmRearmed(late);
   }
 
   /** The latest root's bytes, as served (for operators and tests). */

@@ -23,6 +23,23 @@ const LAST_FAILURE = "last-failure";
 /** Delay before a failed publish or refresh runs again. */
 export const RETRY_DELAY_MS = 10_000;
 
+/**
+ * How far ahead of the present an alarm for work that continues "now" is
+ * set. Never at or before the present: workerd's handling of such an alarm
+ * set from inside alarm() is unreliable (cloudflare/workerd#6866, open):
+ * locally the running handler's end can clear it, and on the platform it can
+ * stay set, past due, without firing. Its reporter found one millisecond
+ * ahead reliable in both.
+ */
+export const ALARM_SOON_MS = 1;
+
+/**
+ * An alarm this long past due has not fired when it should have (see
+ * ALARM_SOON_MS). An alarm set while a handler runs waits for that handler,
+ * an invocation of bounded CPU, so it is late by less than this.
+ */
+export const ALARM_OVERDUE_MS = 30_000;
+
 export interface SchedulerDeps {
   storage: DurableObjectStorage;
   roles: RoleTable;
@@ -52,7 +69,7 @@ export class Scheduler {
     const held = this.#deps.importHold(Date.now());
     const changed = roles.hasChanges();
     if (continueNow || roles.roundActive() || (changed && held === null)) {
-      await storage.setAlarm(Date.now());
+      await this.soon();
       return;
     }
     const deadlines: number[] = [];
@@ -71,7 +88,26 @@ export class Scheduler {
         deadlines.push(vault.createdAt(active.keyid) + settings.onlineKeyRotationPeriod * 1000);
       }
     }
-    await storage.setAlarm(Math.max(Date.now(), Math.min(...deadlines)));
+    await storage.setAlarm(Math.max(Date.now() + ALARM_SOON_MS, Math.min(...deadlines)));
+  }
+
+  /** Sets the alarm for work that continues at once: the next invocation, ALARM_SOON_MS from now. */
+  async soon(): Promise<void> {
+    await this.#deps.storage.setAlarm(Date.now() + ALARM_SOON_MS);
+  }
+
+  /**
+   * Sets again an alarm that is ALARM_OVERDUE_MS past due, as if it had not
+   * been set: a fresh value reaches the runtime's scheduler, which may have
+   * lost the old one (cloudflare/workerd#6866). Called on operators' reads
+   * (status, metrics); the minute's cron re-arms the alarm too. Returns how
+   * late it was, or null if it was not.
+   */
+  async rearmIfOverdue(now: number): Promise<number | null> {
+    const at = await this.#deps.storage.getAlarm();
+    if (at === null || now - at < ALARM_OVERDUE_MS) return null;
+    await this.soon();
+    return now - at;
   }
 
   /**
