@@ -8,11 +8,11 @@
  * part that owns it (repository-parts.ts wires them together; the
  * delegations' requests are in delegation-requests.ts, the operator's
  * target changes in operator-changes.ts, registry pushes in pushes.ts and
- * the tasks they become in tasks.ts, ceremonies in ceremonies.ts).
+ * the tasks they become in tasks.ts, ceremonies in ceremonies.ts, the
+ * bootstrap in bootstrapping.ts, what the alarm and the cron do in
+ * upkeep.ts).
  */
 import { DurableObject } from "cloudflare:workers";
-import { z } from "zod";
-import { sha256Hex } from "../src/lib/digest.ts";
 import type { MetricFamily } from "../src/metrics/prometheus.ts";
 import {
   type AttestationPolicyView,
@@ -38,10 +38,8 @@ import {
 } from "../src/repository-api.ts";
 import type { Key } from "../src/tuf/key.ts";
 import type { Signature } from "../src/tuf/metadata.ts";
-import { serialize } from "../src/tuf/metadata.ts";
 import type { AuditEvent } from "./audit-log.ts";
-import { verifyBootstrapRoot } from "./bootstrap.ts";
-import { binExpiry } from "./freshness.ts";
+import { Bootstrapping } from "./bootstrapping.ts";
 import { DelegationRequests } from "./delegation-requests.ts";
 import type { RoleSignature } from "./offline-bins.ts";
 import { published } from "./group-commit.ts";
@@ -53,8 +51,8 @@ import { MAX_CREDENTIALS_PER_REGISTRY } from "./registries.ts";
 import { type CeremonyResult, RepositoryParts } from "./repository-parts.ts";
 import { migrate } from "./migrate.ts";
 import { KekError } from "./sealer.ts";
-import { hashBins, loadSettings, saveSettings, SettingsSchema } from "./settings.ts";
-import { OFFLINE_EXPIRY_WARNING_MS } from "./status.ts";
+import { loadSettings } from "./settings.ts";
+import { upkeep } from "./upkeep.ts";
 import type { InclusionProof, ProofQuery } from "./log-proofs.ts";
 
 /** Runs `fn`, turning a KekError into the refusal it stands for (other faults are thrown). */
@@ -72,8 +70,7 @@ export class Repository extends DurableObject<Env> {
   readonly #p: RepositoryParts;
   readonly #delegationRequests: DelegationRequests;
   readonly #operator: OperatorChanges;
-  /** A bootstrap is storing its files (between its checks and its transaction). */
-  #bootstrapping = false;
+  readonly #bootstrapping: Bootstrapping;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -81,6 +78,7 @@ export class Repository extends DurableObject<Env> {
     this.#p = parts;
     this.#delegationRequests = new DelegationRequests(parts);
     this.#operator = new OperatorChanges(parts);
+    this.#bootstrapping = new Bootstrapping(parts);
     void ctx.blockConcurrencyWhile(async () => {
       migrate(parts.sql);
       parts.settings = loadSettings(parts.sql);
@@ -101,56 +99,11 @@ export class Repository extends DurableObject<Env> {
   }
 
   /**
-   * Bootstrap: verify root v1 (signed by a threshold of its root keys, naming
-   * this repository's online key for every online role), then sign and
-   * publish every online role: targets, and every hash bin's version 1 as one
-   * shared empty bin (publisher.ts, storeEmptyBin). A root that fails any
-   * check changes nothing.
+   * Bootstrap: root v1 checked, then every online role signed and published
+   * (bootstrapping.ts). A root that fails any check changes nothing.
    */
   async bootstrap(request: BootstrapRequest): Promise<Result<{ versions: PublishedVersions }>> {
-    if (this.#p.settings)
-      return failure(409, "already_bootstrapped", `repository "${this.#p.name}" is already bootstrapped`);
-    const settings = SettingsSchema.safeParse(request.settings ?? {});
-    if (!settings.success) return failure(422, "invalid_settings", z.prettifyError(settings.error));
-    await this.#p.inDirectory();
-    const online = this.#p.vault.find("pending");
-    if (!online)
-      return failure(409, "invalid_root", "fetch the online key (GET …/admin/online-key) before bootstrapping");
-    const verified = await verifyBootstrapRoot(request.root, online.keyid, new Date());
-    if (!verified.ok) return verified;
-
-    const file = serialize(request.root);
-    const rootSha256 = await sha256Hex(file.bytes);
-    // Nothing of the repository was written above. Another bootstrap may have won meanwhile,
-    // or be storing its empty bin now: only one goes on.
-    if (this.#p.settings || this.#bootstrapping)
-      return failure(409, "already_bootstrapped", `repository "${this.#p.name}" is already bootstrapped`);
-    this.#bootstrapping = true;
-    try {
-      // Every top-level bin's version 1, stored before anything lists it.
-      const bins = hashBins(settings.data);
-      const signer = await this.#p.vault.signer(online.keyid);
-      const emptyBin = await this.#p.publisher.storeEmptyBin(
-        signer,
-        binExpiry(new Date(), settings.data.expiry.bins, 0, bins.count),
-      );
-      this.#p.transaction(() => {
-        this.#p.tlog.append({ type: "root.change", repository: this.#p.name, version: 1, sha256: rootSha256 });
-        saveSettings(this.#p.sql, settings.data);
-        this.#p.roots.add(1, file.bytes, verified.root.expires, Date.now());
-        this.#p.publisher.roles.create(["targets"]);
-        this.#p.publisher.roles.createStaged(bins.names(), emptyBin);
-        this.#p.vault.setState(online.keyid, "active");
-        this.#p.audit.record("bootstrapped", `root 1 with ${settings.data.bins} bins`, { keyid: online.keyid });
-      });
-    } finally {
-      this.#bootstrapping = false;
-    }
-    this.#p.settings = settings.data;
-    const result = await published(this.#p.commits.publish(this.#p.publisher.roles.nextSeq()));
-    // What health and the pages read, before the repository is reported bootstrapped.
-    await this.#p.site.publishSoon();
-    return result;
+    return this.#bootstrapping.bootstrap(request);
   }
 
   /** The operator's change: adds and removes targets as one change (operator-changes.ts). */
@@ -349,35 +302,11 @@ export class Repository extends DurableObject<Env> {
 
   /**
    * Re-signs whatever is due (bounded per invocation), opens scheduled
-   * ceremonies, and re-arms the alarm. Called by the alarm and by the cron.
+   * ceremonies, and re-arms the alarm (upkeep.ts). Called by the alarm and
+   * by the cron.
    */
   async refresh(): Promise<{ resigned: string[] }> {
-    const settings = this.#p.settings;
-    if (!settings) return { resigned: [] };
-    const now = new Date();
-    await this.#p.inDirectory(); // repositories created before the directory existed are added by the cron
-    this.#p.pushes.deliveries.prune(now.getTime());
-    await this.#p.settleQuarantine();
-    await this.#p.staged.sweep(now.getTime());
-    await this.#p.scheduler.openDueCeremonies(settings, now);
-    let resigned: string[] = [];
-    this.#p.transaction(() => {
-      resigned = this.#p.freshness.markDue(settings, now, this.#p.publisher.roles.nextSeq());
-    });
-    // Re-signing does not wait for an import's end (import-hold.ts): its round carries the stored batches too.
-    if (resigned.length > 0) this.#p.importHold.release();
-    this.#p.metrics.resigned(resigned);
-    this.#p.offlineStatus.remindExpiring(now.getTime(), OFFLINE_EXPIRY_WARNING_MS);
-    await this.#p.documents.step();
-    await this.#p.commits.resume();
-    // Files of versions replaced longer ago than the retention (superseded-files.ts): a bounded share each time.
-    await this.#p.superseded.collectLogged(this.#p.name, this.#p.bucket, now.getTime(), settings.retainSuperseded);
-    // The log's entries whose tiles are in R2 and that rounds have not pruned yet (an idle repository, or
-    // one whose log was written before pruning): a bounded share each tick (log-history.ts).
-    this.#p.tlog.prune();
-    // What health reads follows each tick, e.g. a signing key found not to unseal since a restart.
-    await this.#p.site.publishStatus();
-    return { resigned };
+    return upkeep(this.#p);
   }
 
   override async alarm(): Promise<void> {
