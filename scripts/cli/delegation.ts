@@ -113,51 +113,7 @@ export function registerDelegation(program: Command): void {
         "tuf-edge delegation add big --path 'big/*' --offline --bins 16 --owner-key a.key --owner-key b.key --threshold 2 --metadata big-1.json",
       ]),
     )
-    .action(async (name: string, flags: AddFlags, command: Command) => {
-      const bins = intOption("--bins", flags.bins, 2, 16_384);
-      const position = intOption("--position", flags.position, 0, 255);
-      const threshold = intOption("--threshold", flags.threshold, 1, 32) ?? 1;
-      const set = flags.offline && flags.metadata ? readRoleSet(flags.metadata) : null;
-      if (set && (set.delegation !== name || set.roles[0]?.role !== name))
-        throw usageError(`${flags.metadata} holds the roles of delegation ${set.delegation}, not ${name}`);
-      const offline = flags.offline
-        ? {
-            signing: "offline",
-            keys: await Promise.all((flags.ownerKey ?? []).map(async (f) => (await readPublicKey(f)).key)),
-            threshold,
-            // A role set (delegation init): the role's version 1, then each bin's.
-            ...(set
-              ? {
-                  metadata: envelopeText(set.roles[0] as (typeof set.roles)[0]),
-                  binsMetadata: set.roles.slice(1).map(envelopeText),
-                }
-              : flags.metadata
-                ? { metadata: readArgumentFile(flags.metadata).toString("utf8") }
-                : {}),
-          }
-        : {};
-      const spec = DelegationSpecSchema.safeParse({
-        ...offline,
-        name: nameArgument(name),
-        ...(flags.path ? { paths: flags.path } : {}),
-        ...(flags.hashPrefix ? { path_hash_prefixes: flags.hashPrefix } : {}),
-        ...(flags.parent ? { parent: flags.parent } : {}),
-        ...(flags.terminating ? { terminating: true } : {}),
-        ...(bins !== undefined ? { bins } : {}),
-        ...(position !== undefined ? { position } : {}),
-      });
-      if (!spec.success)
-        throw usageError(
-          z.prettifyError(spec.error),
-          "give --path or --hash-prefix (not both); --offline needs --owner-key and --metadata (with --bins: at most 16, and the role set of `delegation init`)",
-        );
-      const result = await adminClient(settingsOf(command)).addDelegation(spec.data);
-      if (flags.json) return outJson(result);
-      if ("ceremony" in result) return printProposed(result.ceremony, `adding delegation ${name}`);
-      out(
-        `delegation ${name} added under ${result.delegation.parent}; published: targets v${result.versions.targets}, timestamp v${result.versions.timestamp}`,
-      );
-    });
+    .action(addDelegation);
 
   registerOwnerCommands(delegation);
 
@@ -183,55 +139,15 @@ export function registerDelegation(program: Command): void {
     )
     .option("--json", "print it as JSON")
     .addHelpText("after", examples(["tuf-edge delegation status", "tuf-edge delegation status --json"]))
-    .action(async (flags: { json?: boolean }, command: Command) => {
-      const view = await adminClient(settingsOf(command)).delegations();
-      const rows = view.delegations.filter((d) => d.signing === "offline").map((d) => statusRow(d, Date.now()));
-      if (flags.json) return outJson(rows);
-      for (const line of targetsStatusLines(view)) out(line);
-      if (!rows.length) return out("no offline delegations: the service signs every role");
-      out(
-        table(
-          ["DELEGATION", "VERSION", "EXPIRES", "DAYS LEFT", "PENDING", "DRAFT", "SIGNATURES"],
-          rows.map((r) => [
-            r.name,
-            r.version === null ? "-" : String(r.version),
-            r.expires ?? "-",
-            r.daysLeft === null ? "-" : String(r.daysLeft),
-            String(r.pending),
-            r.bins
-              ? `${r.bins.drafts} bin draft(s)`
-              : r.draft
-                ? `v${r.draft.version}${r.draft.frozen ? " (frozen)" : ""}`
-                : "-",
-            r.bins ? `${r.bins.signing} being signed` : r.draft ? `${r.draft.signatures} of ${r.draft.threshold}` : "-",
-          ]),
-        ),
-      );
-    });
+    .action(delegationStatus);
 
   delegation
     .command("show")
     .description("the delegations, in the order a client's search meets them")
     .option("--json", "print them as JSON")
     .addHelpText("after", examples(["tuf-edge delegation show", "tuf-edge delegation show --json"]))
-    .action(async (flags: { json?: boolean }, command: Command) => {
-      const { delegations } = await adminClient(settingsOf(command)).delegations();
-      if (flags.json) return outJson(delegations);
-      if (!delegations.length) return out("no delegations: every path is in the hash bins");
-      out(
-        table(
-          ["DELEGATION", "PARENT", "CLAIMS", "TERMINATING", "BINS", "SIGNED"],
-          delegations.map((d) => [
-            d.name,
-            d.parent,
-            d.paths ? d.paths.join(" ") : `sha256 ${d.path_hash_prefixes?.join(" ")}…`,
-            d.terminating ? "yes" : "no",
-            d.bins ? String(d.bins) : "-",
-            d.signing,
-          ]),
-        ),
-      );
-    });
+    .action(showDelegations);
+
   delegation
     .command("protect")
     .description(
@@ -252,24 +168,7 @@ export function registerDelegation(program: Command): void {
         "tuf-edge delegation protect --key targets-a.pub.json --key targets-b.pub.json --threshold 2 --yes",
       ]),
     )
-    .action(async (flags: { key?: string[]; threshold?: string; yes?: boolean; json?: boolean }, command: Command) => {
-      const threshold = intOption("--threshold", flags.threshold, 1, 32);
-      if ((threshold === undefined) !== !flags.key?.length) throw usageError("--key and --threshold come together");
-      const keys = flags.key ? await Promise.all(flags.key.map(async (f) => (await readPublicKey(f)).key)) : undefined;
-      if (!(await confirmOrAbort("Open a ceremony that hands top-level targets to offline keys?", flags.yes)))
-        throw usageError("cancelled; nothing was opened");
-      const view = await adminClient(settingsOf(command)).openCeremony({
-        kind: "protect-delegations",
-        ...(keys && threshold !== undefined ? { keys, threshold } : {}),
-      });
-      if (flags.json) return outJson(view);
-      out(
-        `ceremony ${view.id} (protect-delegations to root v${view.rootVersion} and targets v${view.targets?.version}) is open`,
-      );
-      out(
-        `Root key holders sign root v${view.rootVersion}, and the targets key holders (${view.targets?.threshold} of ${view.targets?.keyids.length}) targets v${view.targets?.version}: tuf-edge ceremony sign ${view.id} --key KEY.json`,
-      );
-    });
+    .action(protect);
 
   delegation
     .command("refresh")
@@ -283,6 +182,123 @@ export function registerDelegation(program: Command): void {
       if (flags.json) return outJson(view);
       printProposed(view, "refreshing targets");
     });
+}
+
+/** `delegation add`: the spec checked with the service's schema (a usage error before any request), then added. */
+async function addDelegation(name: string, flags: AddFlags, command: Command): Promise<void> {
+  const bins = intOption("--bins", flags.bins, 2, 16_384);
+  const position = intOption("--position", flags.position, 0, 255);
+  const threshold = intOption("--threshold", flags.threshold, 1, 32) ?? 1;
+  const set = flags.offline && flags.metadata ? readRoleSet(flags.metadata) : null;
+  if (set && (set.delegation !== name || set.roles[0]?.role !== name))
+    throw usageError(`${flags.metadata} holds the roles of delegation ${set.delegation}, not ${name}`);
+  const offline = flags.offline
+    ? {
+        signing: "offline",
+        keys: await Promise.all((flags.ownerKey ?? []).map(async (f) => (await readPublicKey(f)).key)),
+        threshold,
+        // A role set (delegation init): the role's version 1, then each bin's.
+        ...(set
+          ? {
+              metadata: envelopeText(set.roles[0] as (typeof set.roles)[0]),
+              binsMetadata: set.roles.slice(1).map(envelopeText),
+            }
+          : flags.metadata
+            ? { metadata: readArgumentFile(flags.metadata).toString("utf8") }
+            : {}),
+      }
+    : {};
+  const spec = DelegationSpecSchema.safeParse({
+    ...offline,
+    name: nameArgument(name),
+    ...(flags.path ? { paths: flags.path } : {}),
+    ...(flags.hashPrefix ? { path_hash_prefixes: flags.hashPrefix } : {}),
+    ...(flags.parent ? { parent: flags.parent } : {}),
+    ...(flags.terminating ? { terminating: true } : {}),
+    ...(bins !== undefined ? { bins } : {}),
+    ...(position !== undefined ? { position } : {}),
+  });
+  if (!spec.success)
+    throw usageError(
+      z.prettifyError(spec.error),
+      "give --path or --hash-prefix (not both); --offline needs --owner-key and --metadata (with --bins: at most 16, and the role set of `delegation init`)",
+    );
+  const result = await adminClient(settingsOf(command)).addDelegation(spec.data);
+  if (flags.json) return outJson(result);
+  if ("ceremony" in result) return printProposed(result.ceremony, `adding delegation ${name}`);
+  out(
+    `delegation ${name} added under ${result.delegation.parent}; published: targets v${result.versions.targets}, timestamp v${result.versions.timestamp}`,
+  );
+}
+
+/** `delegation status`: how targets is signed, and each offline delegation as its owners need it. */
+async function delegationStatus(flags: { json?: boolean }, command: Command): Promise<void> {
+  const view = await adminClient(settingsOf(command)).delegations();
+  const rows = view.delegations.filter((d) => d.signing === "offline").map((d) => statusRow(d, Date.now()));
+  if (flags.json) return outJson(rows);
+  for (const line of targetsStatusLines(view)) out(line);
+  if (!rows.length) return out("no offline delegations: the service signs every role");
+  out(
+    table(
+      ["DELEGATION", "VERSION", "EXPIRES", "DAYS LEFT", "PENDING", "DRAFT", "SIGNATURES"],
+      rows.map((r) => [
+        r.name,
+        r.version === null ? "-" : String(r.version),
+        r.expires ?? "-",
+        r.daysLeft === null ? "-" : String(r.daysLeft),
+        String(r.pending),
+        r.bins
+          ? `${r.bins.drafts} bin draft(s)`
+          : r.draft
+            ? `v${r.draft.version}${r.draft.frozen ? " (frozen)" : ""}`
+            : "-",
+        r.bins ? `${r.bins.signing} being signed` : r.draft ? `${r.draft.signatures} of ${r.draft.threshold}` : "-",
+      ]),
+    ),
+  );
+}
+
+/** `delegation show`: the delegations, in the order a client's search meets them. */
+async function showDelegations(flags: { json?: boolean }, command: Command): Promise<void> {
+  const { delegations } = await adminClient(settingsOf(command)).delegations();
+  if (flags.json) return outJson(delegations);
+  if (!delegations.length) return out("no delegations: every path is in the hash bins");
+  out(
+    table(
+      ["DELEGATION", "PARENT", "CLAIMS", "TERMINATING", "BINS", "SIGNED"],
+      delegations.map((d) => [
+        d.name,
+        d.parent,
+        d.paths ? d.paths.join(" ") : `sha256 ${d.path_hash_prefixes?.join(" ")}…`,
+        d.terminating ? "yes" : "no",
+        d.bins ? String(d.bins) : "-",
+        d.signing,
+      ]),
+    ),
+  );
+}
+
+/** `delegation protect`: opens the ceremony that hands top-level targets to offline keys, once confirmed. */
+async function protect(
+  flags: { key?: string[]; threshold?: string; yes?: boolean; json?: boolean },
+  command: Command,
+): Promise<void> {
+  const threshold = intOption("--threshold", flags.threshold, 1, 32);
+  if ((threshold === undefined) !== !flags.key?.length) throw usageError("--key and --threshold come together");
+  const keys = flags.key ? await Promise.all(flags.key.map(async (f) => (await readPublicKey(f)).key)) : undefined;
+  if (!(await confirmOrAbort("Open a ceremony that hands top-level targets to offline keys?", flags.yes)))
+    throw usageError("cancelled; nothing was opened");
+  const view = await adminClient(settingsOf(command)).openCeremony({
+    kind: "protect-delegations",
+    ...(keys && threshold !== undefined ? { keys, threshold } : {}),
+  });
+  if (flags.json) return outJson(view);
+  out(
+    `ceremony ${view.id} (protect-delegations to root v${view.rootVersion} and targets v${view.targets?.version}) is open`,
+  );
+  out(
+    `Root key holders sign root v${view.rootVersion}, and the targets key holders (${view.targets?.threshold} of ${view.targets?.keyids.length}) targets v${view.targets?.version}: tuf-edge ceremony sign ${view.id} --key KEY.json`,
+  );
 }
 
 /** `delegation status`: how targets is signed and the ceremony pending to change it (protected-delegations mode). */
