@@ -99,6 +99,9 @@ function sendOptions(command: Command): Command {
     .option("--json", "print the result as JSON");
 }
 
+type AddFlags = SendFlags & { length: string; sha256?: string; sha512?: string; custom?: string };
+type UploadFlags = SendFlags & { path: string; custom?: string; admin?: boolean };
+
 export function registerPush(program: Command): void {
   // The parent has no options: `push --file F` runs the default subcommand "events".
   const push = program
@@ -150,28 +153,7 @@ export function registerPush(program: Command): void {
         "tuf-edge --registry npm push add pkg/app-1.0.tgz --length 1234 --sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
       ]),
     )
-    .action(
-      async (
-        path: string,
-        flags: SendFlags & { length: string; sha256?: string; sha512?: string; custom?: string },
-        command: Command,
-      ) => {
-        const custom = parseCustom(flags.custom);
-        const event = {
-          type: "targets.add",
-          path,
-          length: intOption("--length", flags.length, 0, Number.MAX_SAFE_INTEGER),
-          hashes: {
-            ...(flags.sha256 ? { sha256: flags.sha256 } : {}),
-            ...(flags.sha512 ? { sha512: flags.sha512 } : {}),
-          },
-          ...(custom ? { custom } : {}),
-        };
-        const parsed = TargetEventSchema.safeParse(event);
-        if (!parsed.success) throw usageError(zodMessage(parsed.error));
-        await send(registryClient(settingsOf(command)), [parsed.data], flags);
-      },
-    );
+    .action(pushAdd);
 
   for (const [name, description] of [
     ["remove", "remove targets"],
@@ -237,36 +219,55 @@ export function registerPush(program: Command): void {
         "tuf-edge upload README.md --path docs/README.md --admin",
       ]),
     )
-    .action(
-      async (file: string, flags: SendFlags & { path: string; custom?: string; admin?: boolean }, command: Command) => {
-        const settings: Settings = settingsOf(command);
-        let bytes: Uint8Array<ArrayBuffer>;
-        try {
-          bytes = new Uint8Array(await readFile(file));
-        } catch (error) {
-          throw usageError(`cannot read ${file}: ${(error as Error).message}`);
-        }
-        const custom = parseCustom(flags.custom);
-        if (flags.admin || (!settings.registrySecret && settings.adminToken)) {
-          const result = await adminClient(settings).upload(flags.path, bytes);
-          if (flags.json) return outJson({ path: flags.path, length: bytes.length, ...result });
-          return out(`uploaded ${flags.path} (${bytes.length} bytes): timestamp v${result.versions.timestamp}`);
-        }
-        const result = await registryClient(settings).upload(flags.path, bytes, {
-          async: Boolean(flags.async),
-          ...(custom ? { custom } : {}),
-        });
-        if (flags.json)
-          return outJson({
-            path: flags.path,
-            length: bytes.length,
-            status: result.status,
-            task: result.task,
-            duplicate: result.duplicate,
-          });
-        out(
-          `uploaded ${flags.path} (${bytes.length} bytes): task ${result.task.id} ${result.task.state}${result.task.versions ? `, timestamp v${result.task.versions.timestamp}` : ""}${awaiting(result.task)}`,
-        );
-      },
-    );
+    .action(upload);
+}
+
+/** `push add`: one target's event, checked with the service's schema (a usage error before any request), sent. */
+async function pushAdd(path: string, flags: AddFlags, command: Command): Promise<void> {
+  const custom = parseCustom(flags.custom);
+  const event = {
+    type: "targets.add",
+    path,
+    length: intOption("--length", flags.length, 0, Number.MAX_SAFE_INTEGER),
+    hashes: {
+      ...(flags.sha256 ? { sha256: flags.sha256 } : {}),
+      ...(flags.sha512 ? { sha512: flags.sha512 } : {}),
+    },
+    ...(custom ? { custom } : {}),
+  };
+  const parsed = TargetEventSchema.safeParse(event);
+  if (!parsed.success) throw usageError(zodMessage(parsed.error));
+  await send(registryClient(settingsOf(command)), [parsed.data], flags);
+}
+
+/** `upload`: an artifact's bytes, with a registry credential (or --admin, or when only the admin token is set). */
+async function upload(file: string, flags: UploadFlags, command: Command): Promise<void> {
+  const settings: Settings = settingsOf(command);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (error) {
+    throw usageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  const custom = parseCustom(flags.custom);
+  if (flags.admin || (!settings.registrySecret && settings.adminToken)) {
+    const result = await adminClient(settings).upload(flags.path, bytes);
+    if (flags.json) return outJson({ path: flags.path, length: bytes.length, ...result });
+    return out(`uploaded ${flags.path} (${bytes.length} bytes): timestamp v${result.versions.timestamp}`);
+  }
+  const result = await registryClient(settings).upload(flags.path, bytes, {
+    async: Boolean(flags.async),
+    ...(custom ? { custom } : {}),
+  });
+  if (flags.json)
+    return outJson({
+      path: flags.path,
+      length: bytes.length,
+      status: result.status,
+      task: result.task,
+      duplicate: result.duplicate,
+    });
+  out(
+    `uploaded ${flags.path} (${bytes.length} bytes): task ${result.task.id} ${result.task.state}${result.task.versions ? `, timestamp v${result.task.versions.timestamp}` : ""}${awaiting(result.task)}`,
+  );
 }
