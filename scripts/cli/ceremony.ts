@@ -47,25 +47,7 @@ export function registerCeremony(program: Command): void {
     .description("ceremonies, newest first")
     .option("--json", "print them as JSON")
     .addHelpText("after", examples(["tuf-edge ceremony list", "tuf-edge ceremony list --json | jq '.[0].id'"]))
-    .action(async (flags: { json?: boolean }, command: Command) => {
-      const { ceremonies } = await adminClient(settingsOf(command)).ceremonies();
-      if (flags.json) return outJson(ceremonies.map(({ draft: _d, canonical: _c, events: _e, ...rest }) => rest));
-      if (!ceremonies.length) return out("no ceremonies");
-      out(
-        table(
-          ["ID", "KIND", "ROOT", "STATE", "SIGNED", "OPENED", "EXPIRES/CLOSED"],
-          ceremonies.map((c) => [
-            c.id,
-            c.kind,
-            `v${c.rootVersion}`,
-            c.state,
-            signedColumn(c.progress),
-            c.openedAt,
-            c.state === "awaiting-signatures" ? c.expiresAt : (c.closedAt ?? ""),
-          ]),
-        ),
-      );
-    });
+    .action(listCeremonies);
 
   ceremony
     .command("show")
@@ -78,18 +60,7 @@ export function registerCeremony(program: Command): void {
       "after",
       examples(["tuf-edge ceremony show 0123456789abcdef", "tuf-edge ceremony show 0123456789abcdef --json"]),
     )
-    .action(async (id: string, flags: { json?: boolean }, command: Command) => {
-      const settings = settingsOf(command);
-      const view = await adminClient(settings).ceremony(ceremonyIdArgument(id));
-      if (flags.json) return outJson(view);
-      for (const line of describeCeremony(view, await checkDraft(settings, view))) out(line);
-      for (const line of await fingerprints(view)) out(line);
-      if (view.events.length) {
-        out("  events:");
-        for (const e of view.events)
-          out(`    ${e.at}  ${e.kind}${e.keyid ? `  ${e.keyid.slice(0, 16)}…` : ""}  ${e.detail}`);
-      }
-    });
+    .action(showCeremony);
 
   ceremony
     .command("export")
@@ -151,19 +122,7 @@ export function registerCeremony(program: Command): void {
         "tuf-edge ceremony sign acme-change.json --signature sig.der --public-key sec-hw.pub.json     # a targets draft",
       ]),
     )
-    .action(async (target: string, flags: FileSignFlags, command: Command) => {
-      if (!/^[0-9a-f]{16}$/.test(target) || existsSync(target)) return signFile(target, flags);
-      if (!flags.key.length) throw usageError("--key is required");
-      if (flags.signature || flags.trustedRoot)
-        throw usageError("--signature and --trusted-root are for ceremony files (`ceremony export`)");
-      for (const file of flags.key) await readPublicKey(file); // a missing key file is a usage error, before any request
-      const settings = settingsOf(command);
-      const client = adminClient(settings);
-      const view = await signCeremony(settings, client, await client.ceremony(target), flags.key, flags);
-      if (flags.json)
-        return outJson({ id: view.id, state: view.state, rootVersion: view.rootVersion, progress: view.progress });
-      out(`ceremony ${view.id}: ${view.state}`);
-    });
+    .action(ceremonySign);
 
   ceremony
     .command("submit")
@@ -211,4 +170,54 @@ export function registerCeremony(program: Command): void {
       if (flags.json) return outJson({ id: view.id, state: view.state });
       out(`ceremony ${view.id}: ${view.state}`);
     });
+}
+
+/** `ceremony list`: newest first, as a table or JSON (without drafts, canonical bytes and events). */
+async function listCeremonies(flags: { json?: boolean }, command: Command): Promise<void> {
+  const { ceremonies } = await adminClient(settingsOf(command)).ceremonies();
+  if (flags.json) return outJson(ceremonies.map(({ draft: _d, canonical: _c, events: _e, ...rest }) => rest));
+  if (!ceremonies.length) return out("no ceremonies");
+  out(
+    table(
+      ["ID", "KIND", "ROOT", "STATE", "SIGNED", "OPENED", "EXPIRES/CLOSED"],
+      ceremonies.map((c) => [
+        c.id,
+        c.kind,
+        `v${c.rootVersion}`,
+        c.state,
+        signedColumn(c.progress),
+        c.openedAt,
+        c.state === "awaiting-signatures" ? c.expiresAt : (c.closedAt ?? ""),
+      ]),
+    ),
+  );
+}
+
+/** `ceremony show`: what the draft changes, checked here, its fingerprints, signatures and events. */
+async function showCeremony(id: string, flags: { json?: boolean }, command: Command): Promise<void> {
+  const settings = settingsOf(command);
+  const view = await adminClient(settings).ceremony(ceremonyIdArgument(id));
+  if (flags.json) return outJson(view);
+  for (const line of describeCeremony(view, await checkDraft(settings, view))) out(line);
+  for (const line of await fingerprints(view)) out(line);
+  if (view.events.length) {
+    out("  events:");
+    for (const e of view.events)
+      out(`    ${e.at}  ${e.kind}${e.keyid ? `  ${e.keyid.slice(0, 16)}…` : ""}  ${e.detail}`);
+  }
+}
+
+/** `ceremony sign`: a ceremony file offline (ceremony-offline.ts), or a ceremony on the service by its id. */
+async function ceremonySign(target: string, flags: FileSignFlags, command: Command): Promise<void> {
+  if (!/^[0-9a-f]{16}$/.test(target) || existsSync(target)) return signFile(target, flags);
+  if (!flags.key.length) throw usageError("--key is required");
+  if (flags.signature || flags.trustedRoot)
+    throw usageError("--signature and --trusted-root are for ceremony files (`ceremony export`)");
+  for (const file of flags.key) await readPublicKey(file); // a missing key file is a usage error, before any request
+  const settings = settingsOf(command);
+  const client = adminClient(settings);
+  const view = await signCeremony(settings, client, await client.ceremony(target), flags.key, flags);
+  if (flags.json)
+    return outJson({ id: view.id, state: view.state, rootVersion: view.rootVersion, progress: view.progress });
+  out(`ceremony ${view.id}: ${view.state}`);
 }
