@@ -53,10 +53,10 @@ const HELP = `usage: npm run bench -- [options]
                         Durable Object and R2 each on a thread of its own as on the platform, side by
                         side (not with --baseline); ack → published is read in the object's process,
                         the writer's location; heap and --profile are the object's process's
-  --pin                 with --split: the process that runs the repository's object on core 0 alone,
-                        and the Worker's and storage's workerd and this bench (its pushers and
-                        probes) on the other cores, as the platform gives the object a thread
-                        no other part of the service shares (taskset; Linux, 2 cores or more)
+  --pin                 with --split --only scale: the process that runs the repository's object on
+                        core 0 alone, and the Worker's and storage's workerd and this bench (its
+                        pushers and probes) on the other cores, as the platform gives the object a
+                        thread no other part of the service shares (taskset; Linux, 2 cores or more)
   --repeat N            scale section: measure each side N times (1), taking turns to go first, and
                         give each figure's median and range (two runs of one code have differed by
                         up to 1.8× here: docs/measured.md, "The local R2 simulator's cost")
@@ -151,10 +151,13 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
     throw new Error(
       "--pin gives the object's process a core of its own: it goes with --split, which starts that process",
     );
-  // The plan is read once, before this process is pinned (cpu-pinning.ts).
-  if (values.pin) runPlan();
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS.map((s) => s.name);
   for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"`);
+  // It pins this process too, for the rest of the run: no other section may run after it.
+  if (values.pin && only.some((name) => name !== "scale"))
+    throw new Error("--pin pins the bench itself to the cores it leaves over: run it with --only scale");
+  // The plan is read once, before this process is pinned (cpu-pinning.ts).
+  if (values.pin) runPlan();
   return {
     only,
     out: values.out ?? join(PROJECT_ROOT, "bench-results/latest.json"),
