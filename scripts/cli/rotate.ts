@@ -155,6 +155,18 @@ function readDraft(path: string): unknown {
   return json?.signed ?? json;
 }
 
+type OnlineKeyFlags = SignFlags & { emergency?: boolean; reason?: string };
+type RootFlags = SignFlags & {
+  draft?: string;
+  addKey: string[];
+  removeKey: string[];
+  threshold?: string;
+  expires?: string;
+  refresh?: boolean;
+  targetsKey: string[];
+  targetsThreshold?: string;
+};
+
 export function registerRotate(program: Command): void {
   const rotate = program
     .command("rotate")
@@ -192,33 +204,7 @@ export function registerRotate(program: Command): void {
         "tuf-edge rotate online-key --key root-a.json --key root-b.json --yes   # open and sign at once",
       ]),
     )
-    .action(async (flags: SignFlags & { emergency?: boolean; reason?: string }, command: Command) => {
-      await checkKeyFiles(flags.key);
-      const settings = settingsOf(command);
-      const client = adminClient(settings);
-      const status = await client.status();
-      if (!status.bootstrapped) throw failed(`repository "${settings.repo}" is not bootstrapped yet`);
-      const open = status.openCeremony;
-      const what = `${flags.emergency ? "an EMERGENCY" : "an"} online-key rotation (root v${(status.roles.root?.version ?? 0) + 1}) for "${settings.repo}"`;
-      if (open)
-        info(
-          `${flags.emergency ? "An emergency rotation cancels" : "Note: a ceremony is open and must be completed or cancelled first:"} ceremony ${open.id} (${open.kind})`,
-        );
-      if (
-        !(await confirmOrAbort(
-          `Open ${what}? The current online key ${status.onlineKeyId?.slice(0, 16)}… is destroyed once it is published.`,
-          flags.yes,
-        ))
-      ) {
-        throw failed("cancelled; nothing was opened");
-      }
-      const view = await client.openCeremony({
-        kind: "online-key-rotation",
-        emergency: Boolean(flags.emergency),
-        ...(flags.reason ? { reason: flags.reason } : {}),
-      });
-      await afterOpen(settings, view, flags);
-    });
+    .action(rotateOnlineKey);
 
   signOptions(
     rotate
@@ -249,67 +235,82 @@ export function registerRotate(program: Command): void {
         "tuf-edge rotate root --refresh",
       ]),
     )
-    .action(
-      async (
-        flags: SignFlags & {
-          draft?: string;
-          addKey: string[];
-          removeKey: string[];
-          threshold?: string;
-          expires?: string;
-          refresh?: boolean;
-          targetsKey: string[];
-          targetsThreshold?: string;
-        },
-        command: Command,
-      ) => {
-        await checkKeyFiles(flags.key);
-        const settings = settingsOf(command);
-        const client = adminClient(settings);
-        const changes =
-          flags.addKey.length +
-          flags.removeKey.length +
-          flags.targetsKey.length +
-          (flags.threshold ? 1 : 0) +
-          (flags.targetsThreshold ? 1 : 0) +
-          (flags.expires ? 1 : 0);
-        if ([Boolean(flags.draft), changes > 0, Boolean(flags.refresh)].filter(Boolean).length !== 1) {
-          throw usageError(
-            "give exactly one of --draft FILE, --refresh, or changes (--add-key, --remove-key, --threshold, --expires, --targets-key, --targets-threshold)",
-          );
-        }
-        let view: CeremonyView;
-        if (flags.refresh) {
-          if (
-            !(await confirmOrAbort(
-              `Open a root refresh for "${settings.repo}" (the same root, a later expiry)?`,
-              flags.yes,
-            ))
-          )
-            throw failed("cancelled; nothing was opened");
-          view = await client.openCeremony({ kind: "root-refresh" });
-        } else {
-          const trusted = await currentRoot(settings);
-          const signed = flags.draft ? readDraft(flags.draft) : await buildDraft(trusted, flags);
-          let draft: Root;
-          try {
-            draft = await parseRoot(signed);
-          } catch (error) {
-            if (error instanceof TufError) throw usageError(`the draft is not a valid root: ${error.message}`);
-            throw error;
-          }
-          if (draft.version !== trusted.version + 1)
-            throw usageError(`the draft must be version ${trusted.version + 1}, not ${draft.version}`);
-          if (!flags.json || !flags.yes) {
-            info(color.bold(`\nRoot change for "${settings.repo}"`, process.stderr));
-            for (const line of describeChange(trusted, draft)) info(`  ${line}`);
-            info("");
-          }
-          if (!(await confirmOrAbort(`Open a ceremony for root v${draft.version}?`, flags.yes)))
-            throw failed("cancelled; nothing was opened");
-          view = await client.openCeremony({ kind: "root-change", signed: draft });
-        }
-        await afterOpen(settings, view, flags);
-      },
+    .action(rotateRoot);
+}
+
+/** `rotate online-key`: opens the rotation ceremony once confirmed (an emergency one cancels any open ceremony). */
+async function rotateOnlineKey(flags: OnlineKeyFlags, command: Command): Promise<void> {
+  await checkKeyFiles(flags.key);
+  const settings = settingsOf(command);
+  const client = adminClient(settings);
+  const status = await client.status();
+  if (!status.bootstrapped) throw failed(`repository "${settings.repo}" is not bootstrapped yet`);
+  const open = status.openCeremony;
+  const what = `${flags.emergency ? "an EMERGENCY" : "an"} online-key rotation (root v${(status.roles.root?.version ?? 0) + 1}) for "${settings.repo}"`;
+  if (open)
+    info(
+      `${flags.emergency ? "An emergency rotation cancels" : "Note: a ceremony is open and must be completed or cancelled first:"} ceremony ${open.id} (${open.kind})`,
     );
+  if (
+    !(await confirmOrAbort(
+      `Open ${what}? The current online key ${status.onlineKeyId?.slice(0, 16)}… is destroyed once it is published.`,
+      flags.yes,
+    ))
+  ) {
+    throw failed("cancelled; nothing was opened");
+  }
+  const view = await client.openCeremony({
+    kind: "online-key-rotation",
+    emergency: Boolean(flags.emergency),
+    ...(flags.reason ? { reason: flags.reason } : {}),
+  });
+  await afterOpen(settings, view, flags);
+}
+
+/** `rotate root`: a root change from a draft or from flags, checked and shown before it is opened, or a root refresh. */
+async function rotateRoot(flags: RootFlags, command: Command): Promise<void> {
+  await checkKeyFiles(flags.key);
+  const settings = settingsOf(command);
+  const client = adminClient(settings);
+  const changes =
+    flags.addKey.length +
+    flags.removeKey.length +
+    flags.targetsKey.length +
+    (flags.threshold ? 1 : 0) +
+    (flags.targetsThreshold ? 1 : 0) +
+    (flags.expires ? 1 : 0);
+  if ([Boolean(flags.draft), changes > 0, Boolean(flags.refresh)].filter(Boolean).length !== 1) {
+    throw usageError(
+      "give exactly one of --draft FILE, --refresh, or changes (--add-key, --remove-key, --threshold, --expires, --targets-key, --targets-threshold)",
+    );
+  }
+  let view: CeremonyView;
+  if (flags.refresh) {
+    if (
+      !(await confirmOrAbort(`Open a root refresh for "${settings.repo}" (the same root, a later expiry)?`, flags.yes))
+    )
+      throw failed("cancelled; nothing was opened");
+    view = await client.openCeremony({ kind: "root-refresh" });
+  } else {
+    const trusted = await currentRoot(settings);
+    const signed = flags.draft ? readDraft(flags.draft) : await buildDraft(trusted, flags);
+    let draft: Root;
+    try {
+      draft = await parseRoot(signed);
+    } catch (error) {
+      if (error instanceof TufError) throw usageError(`the draft is not a valid root: ${error.message}`);
+      throw error;
+    }
+    if (draft.version !== trusted.version + 1)
+      throw usageError(`the draft must be version ${trusted.version + 1}, not ${draft.version}`);
+    if (!flags.json || !flags.yes) {
+      info(color.bold(`\nRoot change for "${settings.repo}"`, process.stderr));
+      for (const line of describeChange(trusted, draft)) info(`  ${line}`);
+      info("");
+    }
+    if (!(await confirmOrAbort(`Open a ceremony for root v${draft.version}?`, flags.yes)))
+      throw failed("cancelled; nothing was opened");
+    view = await client.openCeremony({ kind: "root-change", signed: draft });
+  }
+  await afterOpen(settings, view, flags);
 }
