@@ -2,7 +2,8 @@
  * The live operations figures `tuf-edge status` shows (and `--watch` keeps
  * refreshing): the repository's metrics endpoint (publish rounds and their
  * duration, pushes accepted and refused by reason, queue depth, log size,
- * quarantine, the object's storage against the platform's 10 GB) and key-encryption key re-seal progress, with a progress bar for
+ * quarantine, the object's storage against the platform's 10 GB, an alarm
+ * that had to be set again) and key-encryption key re-seal progress, with a progress bar for
  * a long publish round (bootstrap, online-key rotation, a bulk import) and for
  * a re-seal under way.
  */
@@ -25,6 +26,8 @@ export interface OperationsView {
   /** Published log entries the target pages do not show yet, or null from a service without the gauge. */
   pagesBehind: number | null;
   quarantined: number;
+  /** Times the object's alarm was found long past due and set again, or null from a service without the counter. */
+  alarmsRearmed: number | null;
   failing: boolean;
   kek: (KekStatus & { sealed: number }) | null;
 }
@@ -81,6 +84,7 @@ export function operationsView(metrics: string, kek: KekStatus | null): Operatio
     storageBytes: sample("tuf_edge_storage_bytes"),
     pagesBehind: sample("tuf_edge_site_documents_behind"),
     quarantined: value("tuf_edge_quarantined_targets"),
+    alarmsRearmed: sample("tuf_edge_alarms_rearmed_total"),
     failing: value("tuf_edge_publish_failing") === 1,
     kek: kek ? { ...kek, sealed: Object.values(kek.sealedUnder).reduce((a, b) => a + b, 0) } : null,
   };
@@ -118,6 +122,10 @@ export function renderOperations(v: OperationsView): string[] {
   if (v.pagesBehind !== null && v.pagesBehind > 0)
     lines.push(
       `  pages: ${v.pagesBehind} published log entries not yet on their targets' pages (they follow on their own)`,
+    );
+  if (v.alarmsRearmed !== null && v.alarmsRearmed > 0)
+    lines.push(
+      `  alarm: found past due without having fired and set again ${v.alarmsRearmed} time(s) (docs/operators.md, tuf_edge_alarms_rearmed_total)`,
     );
   const roundTotal = v.round.staged + v.round.pending;
   if (v.round.pending > 0) lines.push(`  publishing ${barText(v.round.staged, roundTotal)} roles signed`);

@@ -30,11 +30,19 @@ tuf_edge_storage_bytes{repository="r"} 485000000`),
     expect(lines(exposition(`tuf_edge_site_documents_behind{repository="r"} 0`))).not.toContain("pages:");
   });
 
+  it("says when the object's alarm had to be set again, and nothing while it never had to", () => {
+    expect(lines(exposition(`tuf_edge_alarms_rearmed_total{repository="r"} 2`))).toContain(
+      "alarm: found past due without having fired and set again 2 time(s)",
+    );
+    expect(lines(exposition(`tuf_edge_alarms_rearmed_total{repository="r"} 0`))).not.toContain("alarm:");
+  });
+
   it("leaves out what an older service does not report, rather than showing zeros", () => {
     const text = lines(exposition(""));
     expect(text).toContain("log: 1065512 entries   quarantined: 0");
     expect(text).not.toContain("kept whole");
     expect(text).not.toContain("storage:");
     expect(text).not.toContain("pages:");
+    expect(text).not.toContain("alarm:");
   });
 });
