@@ -69,6 +69,16 @@ export function nameArgument(name: string): string {
   return name;
 }
 
+interface InitFlags {
+  bins: string;
+  ownerKey: string[];
+  threshold?: string;
+  expiresDays?: string;
+  out: string;
+  json?: boolean;
+}
+type SignFlags = PassphraseOptions & { key?: string[]; signature?: string; publicKey?: string; json?: boolean };
+
 /** Adds the owners' commands to `delegation` (in the order its help lists them). */
 export function registerOwnerCommands(delegation: Command): void {
   delegation
@@ -91,33 +101,7 @@ export function registerOwnerCommands(delegation: Command): void {
         "tuf-edge delegation add big --path 'big/*' --offline --bins 16 --owner-key a.key --owner-key b.pub.json --threshold 2 --metadata big-1.json",
       ]),
     )
-    .action(
-      async (
-        name: string,
-        flags: {
-          bins: string;
-          ownerKey: string[];
-          threshold?: string;
-          expiresDays?: string;
-          out: string;
-          json?: boolean;
-        },
-      ) => {
-        const bins = intOption("--bins", flags.bins, 2, 16) as number;
-        if (!Number.isInteger(Math.log2(bins))) throw usageError("--bins is a power of two");
-        const threshold = intOption("--threshold", flags.threshold, 1, 32) ?? 1;
-        const days = intOption("--expires-days", flags.expiresDays, 1, 3650) ?? 365;
-        const expires = new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
-        const set = await initRoleSet(nameArgument(name), flags.ownerKey, threshold, bins, expires);
-        await writeRoleSet(flags.out, set);
-        if (flags.json)
-          return outJson({ file: flags.out, delegation: name, roles: set.roles.map((r) => r.role), expires });
-        out(
-          `${flags.out}: ${name} version 1 and ${bins} empty bins (${set.roles[1]?.role} … ${set.roles.at(-1)?.role}), expiring ${expires}`,
-        );
-        info(`each owner signs every role of it: tuf-edge delegation sign ${flags.out} --key …`);
-      },
-    );
+    .action(initDelegation);
 
   delegation
     .command("sign")
@@ -146,36 +130,7 @@ export function registerOwnerCommands(delegation: Command): void {
         "tuf-edge delegation sign acme-next.json --signature sig.der --public-key owner-hw.pub.json",
       ]),
     )
-    .action(
-      async (
-        file: string,
-        flags: PassphraseOptions & { key?: string[]; signature?: string; publicKey?: string; json?: boolean },
-      ) => {
-        const set = readRoleSet(file);
-        if (set) {
-          if (flags.signature)
-            throw usageError(
-              `${file} holds several roles: --signature adds one signature to one role's file; sign a role set with --key`,
-            );
-          if (!flags.key?.length) throw usageError("give at least one --key");
-          const result = await signRoleSet(file, set, flags.key, flags);
-          if (flags.json) return outJson(result);
-          for (const r of result.roles)
-            out(`${file}: ${r.role} version ${r.version}, signed by ${r.keyids.length} key(s)`);
-          return;
-        }
-        if (flags.signature) {
-          checkExternalFlags(flags);
-          const result = await addExternalSignature(file, flags.signature, flags.publicKey as string);
-          if (flags.json) return outJson(result);
-          return out(`${file}: version ${result.version}, signed by ${result.keyids.length} key(s)`);
-        }
-        if (!flags.key?.length) throw usageError("give at least one --key (or --signature with --public-key)");
-        const result = await signRoleFile(file, flags.key, flags);
-        if (flags.json) return outJson(result);
-        out(`${file}: version ${result.version}, signed by ${result.keyids.length} key(s)`);
-      },
-    );
+    .action(signOffline);
 
   delegation
     .command("draft")
@@ -198,30 +153,7 @@ export function registerOwnerCommands(delegation: Command): void {
         "tuf-edge delegation draft big --renew --out big-renew.json",
       ]),
     )
-    .action(async (name: string, flags: { out?: string; json?: boolean; renew?: boolean }, command: Command) => {
-      const settings = settingsOf(command);
-      const client = adminClient(settings);
-      const view = (await client.delegations()).delegations.find((d) => d.name === nameArgument(name));
-      if (view?.bins) {
-        // Bins inside it: each bin is a role of its own, with its own draft (delegation-bins.ts).
-        const drafts = await fetchCheckedDrafts(settings, client, name, flags.renew === true);
-        if (flags.out && drafts.length) await writeRoleSet(flags.out, draftsSet(name, drafts));
-        if (flags.json) return outJson(drafts);
-        for (const line of describeDrafts(name, drafts)) out(line);
-        if (flags.out && drafts.length)
-          info(
-            `wrote ${flags.out} (${drafts.length} role(s)): sign them all with \`tuf-edge delegation sign ${flags.out} --key …\``,
-          );
-        return;
-      }
-      if (flags.renew)
-        throw usageError(`--renew is for a delegation with hash bins; ${name}'s draft re-signs it anyway`);
-      const draft = await fetchCheckedDraft(settings, client, name);
-      if (flags.out) await writeRoleFile(flags.out, { signed: draft.signed, signatures: draft.signatures });
-      if (flags.json) return outJson(draft);
-      for (const line of describeDraft(draft)) out(line);
-      if (flags.out) info(`wrote ${flags.out}: sign it with \`tuf-edge delegation sign ${flags.out} --key …\``);
-    });
+    .action(draftDelegation);
 
   delegation
     .command("bytes")
@@ -266,32 +198,110 @@ export function registerOwnerCommands(delegation: Command): void {
         "tuf-edge delegation submit acme acme-next.json --signatures",
       ]),
     )
-    .action(async (name: string, file: string, flags: { json?: boolean; signatures?: boolean }, command: Command) => {
-      const set = readRoleSet(file);
-      if (set) {
-        if (!flags.signatures) throw usageError(`${file} is a role set: submit its signatures with --signatures`);
-        const result = await submitRoleSetSignatures(adminClient(settingsOf(command)), nameArgument(name), file, set);
-        if (flags.json) return outJson(result);
-        for (const d of result.drafts)
-          out(`${d.role} version ${d.version}: ${d.signatures} of ${d.threshold} signatures`);
-        return out(
-          result.published
-            ? `published ${result.published.roles.map((r) => `${r.role} v${r.version}`).join(", ")}: timestamp v${result.published.versions.timestamp}`
-            : "not published yet: more owners sign",
-        );
-      }
-      if (flags.signatures) {
-        const result = await submitSignatures(adminClient(settingsOf(command)), nameArgument(name), file);
-        if (flags.json) return outJson(result);
-        return out(
-          result.published
-            ? `delegation ${name} version ${result.published.version} published: timestamp v${result.published.versions.timestamp}`
-            : `delegation ${name} version ${result.version}: ${result.signatures} of ${result.threshold} signatures collected; not published yet`,
-        );
-      }
-      const bytes = new Uint8Array(readArgumentFile(file));
-      const result = await adminClient(settingsOf(command)).submitDelegationMetadata(nameArgument(name), bytes);
-      if (flags.json) return outJson(result);
-      out(`delegation ${name} version ${result.version} published: timestamp v${result.versions.timestamp}`);
-    });
+    .action(submitDelegation);
+}
+
+/** `delegation init`: an offline delegation with bins, its version 1 and its empty bins, written for the owners to sign. */
+async function initDelegation(name: string, flags: InitFlags): Promise<void> {
+  const bins = intOption("--bins", flags.bins, 2, 16) as number;
+  if (!Number.isInteger(Math.log2(bins))) throw usageError("--bins is a power of two");
+  const threshold = intOption("--threshold", flags.threshold, 1, 32) ?? 1;
+  const days = intOption("--expires-days", flags.expiresDays, 1, 3650) ?? 365;
+  const expires = new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const set = await initRoleSet(nameArgument(name), flags.ownerKey, threshold, bins, expires);
+  await writeRoleSet(flags.out, set);
+  if (flags.json) return outJson({ file: flags.out, delegation: name, roles: set.roles.map((r) => r.role), expires });
+  out(
+    `${flags.out}: ${name} version 1 and ${bins} empty bins (${set.roles[1]?.role} … ${set.roles.at(-1)?.role}), expiring ${expires}`,
+  );
+  info(`each owner signs every role of it: tuf-edge delegation sign ${flags.out} --key …`);
+}
+
+/** `delegation sign`: a role set with owners' keys, or one role's file with keys or an external signature. */
+async function signOffline(file: string, flags: SignFlags): Promise<void> {
+  const set = readRoleSet(file);
+  if (set) {
+    if (flags.signature)
+      throw usageError(
+        `${file} holds several roles: --signature adds one signature to one role's file; sign a role set with --key`,
+      );
+    if (!flags.key?.length) throw usageError("give at least one --key");
+    const result = await signRoleSet(file, set, flags.key, flags);
+    if (flags.json) return outJson(result);
+    for (const r of result.roles) out(`${file}: ${r.role} version ${r.version}, signed by ${r.keyids.length} key(s)`);
+    return;
+  }
+  if (flags.signature) {
+    checkExternalFlags(flags);
+    const result = await addExternalSignature(file, flags.signature, flags.publicKey as string);
+    if (flags.json) return outJson(result);
+    return out(`${file}: version ${result.version}, signed by ${result.keyids.length} key(s)`);
+  }
+  if (!flags.key?.length) throw usageError("give at least one --key (or --signature with --public-key)");
+  const result = await signRoleFile(file, flags.key, flags);
+  if (flags.json) return outJson(result);
+  out(`${file}: version ${result.version}, signed by ${result.keyids.length} key(s)`);
+}
+
+/** `delegation draft`: the next version (or, with bins, every bin's draft) checked against what is published, shown and written. */
+async function draftDelegation(
+  name: string,
+  flags: { out?: string; json?: boolean; renew?: boolean },
+  command: Command,
+): Promise<void> {
+  const settings = settingsOf(command);
+  const client = adminClient(settings);
+  const view = (await client.delegations()).delegations.find((d) => d.name === nameArgument(name));
+  if (view?.bins) {
+    // Bins inside it: each bin is a role of its own, with its own draft (delegation-bins.ts).
+    const drafts = await fetchCheckedDrafts(settings, client, name, flags.renew === true);
+    if (flags.out && drafts.length) await writeRoleSet(flags.out, draftsSet(name, drafts));
+    if (flags.json) return outJson(drafts);
+    for (const line of describeDrafts(name, drafts)) out(line);
+    if (flags.out && drafts.length)
+      info(
+        `wrote ${flags.out} (${drafts.length} role(s)): sign them all with \`tuf-edge delegation sign ${flags.out} --key …\``,
+      );
+    return;
+  }
+  if (flags.renew) throw usageError(`--renew is for a delegation with hash bins; ${name}'s draft re-signs it anyway`);
+  const draft = await fetchCheckedDraft(settings, client, name);
+  if (flags.out) await writeRoleFile(flags.out, { signed: draft.signed, signatures: draft.signatures });
+  if (flags.json) return outJson(draft);
+  for (const line of describeDraft(draft)) out(line);
+  if (flags.out) info(`wrote ${flags.out}: sign it with \`tuf-edge delegation sign ${flags.out} --key …\``);
+}
+
+/** `delegation submit`: a role set's or a draft's signatures, or a whole signed version. */
+async function submitDelegation(
+  name: string,
+  file: string,
+  flags: { json?: boolean; signatures?: boolean },
+  command: Command,
+): Promise<void> {
+  const set = readRoleSet(file);
+  if (set) {
+    if (!flags.signatures) throw usageError(`${file} is a role set: submit its signatures with --signatures`);
+    const result = await submitRoleSetSignatures(adminClient(settingsOf(command)), nameArgument(name), file, set);
+    if (flags.json) return outJson(result);
+    for (const d of result.drafts) out(`${d.role} version ${d.version}: ${d.signatures} of ${d.threshold} signatures`);
+    return out(
+      result.published
+        ? `published ${result.published.roles.map((r) => `${r.role} v${r.version}`).join(", ")}: timestamp v${result.published.versions.timestamp}`
+        : "not published yet: more owners sign",
+    );
+  }
+  if (flags.signatures) {
+    const result = await submitSignatures(adminClient(settingsOf(command)), nameArgument(name), file);
+    if (flags.json) return outJson(result);
+    return out(
+      result.published
+        ? `delegation ${name} version ${result.published.version} published: timestamp v${result.published.versions.timestamp}`
+        : `delegation ${name} version ${result.version}: ${result.signatures} of ${result.threshold} signatures collected; not published yet`,
+    );
+  }
+  const bytes = new Uint8Array(readArgumentFile(file));
+  const result = await adminClient(settingsOf(command)).submitDelegationMetadata(nameArgument(name), bytes);
+  if (flags.json) return outJson(result);
+  out(`delegation ${name} version ${result.version} published: timestamp v${result.versions.timestamp}`);
 }
