@@ -40,9 +40,27 @@ export async function counterTotals<Name extends string>(
 }
 
 /**
+ * The longest a series of readings (`[ms, value]`, in time order) stood at
+ * one value: from the first reading of a value to the first reading that
+ * differs, or to the last reading if none does.
+ */
+export function longestStill(readings: ReadonlyArray<readonly [number, number]>): number {
+  let longest = 0;
+  let since: readonly [number, number] | undefined = readings[0];
+  for (const reading of readings) {
+    if (!since) break;
+    longest = Math.max(longest, reading[0] - since[0]);
+    if (reading[1] !== since[1]) since = reading;
+  }
+  return longest;
+}
+
+/**
  * Polls a gauge (counterTotal, every `everyMs`) until it reads 0 or `limitMs`
- * pass; returns the gauge's first reading and how long it took to reach 0
- * (null if it never did), or null if the code has no such gauge.
+ * pass; returns the gauge's first reading, how long it took to reach 0 (null
+ * if it never did) and the longest it stood still meanwhile (longestStill: a
+ * stalled follower shows as a long pause), or null if the code has no such
+ * gauge.
  */
 export async function untilZero(
   base: string,
@@ -51,14 +69,16 @@ export async function untilZero(
   name: string,
   limitMs: number,
   everyMs = 250,
-): Promise<{ first: number; ms: number | null } | null> {
+): Promise<{ first: number; ms: number | null; longestPauseMs: number } | null> {
   const start = performance.now();
   const first = await counterTotal(base, repo, token, name);
   if (first === null) return null;
+  const readings: Array<[number, number]> = [];
   for (let value = first; ; value = (await counterTotal(base, repo, token, name)) ?? 0) {
     const ms = performance.now() - start;
-    if (value === 0) return { first, ms };
-    if (ms >= limitMs) return { first, ms: null };
+    readings.push([ms, value]);
+    if (value === 0) return { first, ms, longestPauseMs: longestStill(readings) };
+    if (ms >= limitMs) return { first, ms: null, longestPauseMs: longestStill(readings) };
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -64,8 +64,11 @@ export interface Figures {
   supersededPerTarget: number | null;
   /** The snapshot's length as the served timestamp.json names it after the drain (every round stores a snapshot). */
   snapshotBytes: number | null;
-  /** The pages' target documents after the import: log entries behind when it was published, and seconds until none were (null: still behind at the limit), or null (no gauge). */
-  pages: { behind: number; seconds: number | null } | null;
+  /**
+   * The pages' target documents after the import: log entries behind when it was published, seconds until none
+   * were (null: still behind at the limit), and the longest the count stood still meanwhile; or null (no gauge).
+   */
+  pages: { behind: number; seconds: number | null; longestPauseSeconds: number } | null;
   /** Publish rounds that ended while pushing and draining, their mean length and the files each signed on average (null: no such metrics). */
   rounds: { count: number; meanMs: number | null; filesPerRound: number | null } | null;
   heapAfterPushesUsedMiB: number | null;
