@@ -45,10 +45,10 @@ export async function counterTotals<Name extends string>(
  * differs, or to the last reading if none does.
  */
 export function longestStill(readings: ReadonlyArray<readonly [number, number]>): number {
+  let since = readings[0];
+  if (!since) return 0;
   let longest = 0;
-  let since: readonly [number, number] | undefined = readings[0];
   for (const reading of readings) {
-    if (!since) break;
     longest = Math.max(longest, reading[0] - since[0]);
     if (reading[1] !== since[1]) since = reading;
   }
