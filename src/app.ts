@@ -2,7 +2,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { onError, onNotFound } from "./http/problem.ts";
-import { openApiDocument } from "./openapi.ts";
 import { repositoryParam } from "./http/repository-param.ts";
 import { admin } from "./routes/admin.ts";
 import { repoHealth, serviceHealth } from "./routes/health.ts";
@@ -11,6 +10,7 @@ import { serviceKek } from "./routes/kek.ts";
 import { log } from "./routes/log.ts";
 import { serviceMetrics } from "./routes/metrics.ts";
 import { metadata } from "./routes/metadata.ts";
+import { serveOpenApi } from "./routes/openapi.ts";
 import { pushes } from "./routes/pushes.ts";
 import { targets } from "./routes/targets.ts";
 import { logPage, overview, pageAssets, pages } from "./routes/pages.ts";
@@ -31,7 +31,7 @@ const repository = new Hono<AppEnv>()
   .route("/", pages);
 
 export const app = new Hono<AppEnv>()
-  .get("/openapi.json", (c) => c.json(openApiDocument))
+  .get("/openapi.json", serveOpenApi)
   .route("/health", serviceHealth)
   .route("/admin/kek", serviceKek)
   .route("/metrics", serviceMetrics)

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app.ts";
-import { getJson } from "./helpers.ts";
+import { openApiDocument } from "../../src/openapi.ts";
+import { OPENAPI_CACHE_CONTROL } from "../../src/routes/openapi.ts";
+import { BASE, getJson, workerFetch } from "./helpers.ts";
 
 describe("OpenAPI document", () => {
   it("documents every public and admin endpoint with schemas generated from the validators", async () => {
@@ -65,5 +67,26 @@ describe("OpenAPI document", () => {
     documented.add("GET /openapi.json"); // the document itself
     expect([...served].filter((op) => !documented.has(op)).sort(), "served but not documented").toEqual([]);
     expect([...documented].filter((op) => !served.has(op)).sort(), "documented but not served").toEqual([]);
+  });
+
+  it("serves the document's bytes with a strong ETag and a cache lifetime, and 304 for a matching If-None-Match", async () => {
+    const first = await workerFetch(`${BASE}/openapi.json`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("Content-Type")).toBe("application/json");
+    expect(first.headers.get("Cache-Control")).toBe(OPENAPI_CACHE_CONTROL);
+    const bytes = new Uint8Array(await first.arrayBuffer());
+    expect(new TextDecoder().decode(bytes)).toBe(JSON.stringify(openApiDocument));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    const etag = `"${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}"`;
+    expect(first.headers.get("ETag")).toBe(etag);
+
+    const again = await workerFetch(`${BASE}/openapi.json`, { headers: { "If-None-Match": etag } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get("ETag")).toBe(etag);
+    expect(await again.text()).toBe("");
+    const other = await workerFetch(`${BASE}/openapi.json`, { headers: { "If-None-Match": '"0000"' } });
+    expect(other.status).toBe(200);
+    expect(other.headers.get("ETag")).toBe(etag);
+    await other.arrayBuffer();
   });
 });
