@@ -690,6 +690,22 @@ describe("interop with the standardwebhooks package", () => {
     const other = `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
     expect(() => new Webhook(other).verify(body, headers)).toThrow(/No matching signature/);
   });
+
+  it("signPush imports an HMAC credential's key once for all its pushes, each signed as the library signs it", async () => {
+    const secret = `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+    const credential: RegistryCredential = { kind: "hmac", secret };
+    const importKey = vi.spyOn(crypto.subtle, "importKey");
+    try {
+      for (const n of [1, 2, 3]) {
+        const body = batch("any-repo", [await addEvent(`interop/key-once-${n}`)]);
+        const headers = await signPush(credential, body, `msg_key_once_${n}`, nowSeconds());
+        expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
+      }
+      expect(importKey).toHaveBeenCalledTimes(1);
+    } finally {
+      importKey.mockRestore();
+    }
+  });
 });
 
 describe("signed uploads", () => {
