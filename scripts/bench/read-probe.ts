@@ -15,7 +15,10 @@ export interface ReadProbe {
   stop(): Promise<{ ms: number[]; failed: number }>;
 }
 
-/** `init`: the request's headers, e.g. an operator's token for a read that reaches the object. */
+/**
+ * `init`: the request's headers, e.g. an operator's token for a read that
+ * reaches the object, or an If-None-Match that makes each read a revalidation.
+ */
 export function startReadProbe(url: string, init?: RequestInit): ReadProbe {
   const ms: number[] = [];
   let failed = 0;
@@ -26,7 +29,8 @@ export function startReadProbe(url: string, init?: RequestInit): ReadProbe {
       const ok = await fetch(url, init)
         .then(async (r) => {
           await r.arrayBuffer();
-          return r.ok;
+          // A 304 answers a revalidation (If-None-Match in `init`) as well as a 200 answers a read.
+          return r.ok || r.status === 304;
         })
         .catch(() => false);
       if (ok) ms.push(performance.now() - t0);
@@ -44,8 +48,23 @@ export function startReadProbe(url: string, init?: RequestInit): ReadProbe {
 }
 
 /** Reads `url` for `seconds` with nothing else going on (the figure to compare with). */
-export async function readFor(url: string, seconds: number): Promise<{ ms: number[]; failed: number }> {
-  const probe = startReadProbe(url);
+export async function readFor(
+  url: string,
+  seconds: number,
+  init?: RequestInit,
+): Promise<{ ms: number[]; failed: number }> {
+  const probe = startReadProbe(url, init);
   await sleep(seconds * 1000);
   return probe.stop();
+}
+
+/**
+ * The headers that revalidate `url` (If-None-Match with the ETag it answers
+ * now), so each read is answered 304 with no body; none if it has no ETag.
+ */
+export async function revalidating(url: string): Promise<RequestInit | undefined> {
+  const response = await fetch(url);
+  await response.arrayBuffer();
+  const etag = response.headers.get("ETag");
+  return etag ? { headers: { "If-None-Match": etag } } : undefined;
 }
