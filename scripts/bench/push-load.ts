@@ -56,6 +56,14 @@ export interface PushLoad {
   /** Each push's acknowledgement, from when it fell due, ms. */
   ackMs: number[];
   /**
+   * Of each acknowledgement, how late the bench began the push (from when it
+   * fell due until its pusher ran: this process's own delay, its event loop
+   * busy with the other pushes, the probes and Miniflare's work), ms.
+   */
+  ackLateMs: number[];
+  /** Of each acknowledgement, the Worker's handling of the push (Server-Timing "total"), ms; empty without it. */
+  ackWorkerMs: number[];
+  /**
    * Of each acknowledgement, the Worker's wait for the repository's object
    * (the answer's Server-Timing "repository": its turn, the change stored and
    * committed), ms; empty for a code whose answers do not carry it.
@@ -127,6 +135,8 @@ function servedAt(firstSeen: ReadonlyMap<number, number>, version: number): numb
 export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
   const { registry, label } = options;
   const ackMs: number[] = [];
+  const ackLateMs: number[] = [];
+  const ackWorkerMs: number[] = [];
   const ackObjectMs: number[] = [];
   const ackInObjectMs: number[] = [];
   /** Acknowledged pushes: their task and when the acknowledgement arrived. */
@@ -139,6 +149,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
   const stop = start + options.seconds * 1000;
   /** One signed respond-async push of 10 new targets by pusher `p`; `sentAt` is when it was due. */
   const pushOnce = async (p: number, sentAt: number) => {
+    const late = performance.now() - sentAt;
     const events = Array.from({ length: EVENTS_PER_PUSH }, () => {
       const i = serial++;
       return {
@@ -152,6 +163,8 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
       const response = await registry.push(events, { async: true });
       const ackAt = performance.now();
       ackMs.push(ackAt - sentAt);
+      ackLateMs.push(late);
+      if (response.timing.total !== undefined) ackWorkerMs.push(response.timing.total);
       if (response.timing.repository !== undefined) ackObjectMs.push(response.timing.repository);
       if (response.timing.object !== undefined) ackInObjectMs.push(response.timing.object);
       accepted += EVENTS_PER_PUSH;
@@ -223,6 +236,8 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
     acceptedTargets: accepted,
     failedPushes: failed,
     ackMs,
+    ackLateMs,
+    ackWorkerMs,
     ackObjectMs,
     ackInObjectMs,
     ackToPublishedMs: latency,

@@ -78,6 +78,10 @@ export interface Figures {
   acceptedTargetsPerS: number;
   publishedTargetsPerS: number;
   ackMs: ReturnType<typeof summarize>;
+  /** Of each acknowledgement, the bench's own lateness in beginning the push (PushLoad.ackLateMs). */
+  ackLateMs: ReturnType<typeof summarize>;
+  /** Of each acknowledgement, the Worker's handling (Server-Timing "total"), or null (a code without it). */
+  ackWorkerMs: ReturnType<typeof summarize> | null;
   /** Of each acknowledgement, the Worker's wait for the object (Server-Timing "repository"), or null (a code without it). */
   ackObjectMs: ReturnType<typeof summarize> | null;
   /** Of that wait, the time inside the object as it reports it (Server-Timing "object"), or null (a code without it). */

@@ -217,6 +217,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       acceptedTargetsPerS: accepted / ((pushEnd - start) / 1000),
       publishedTargetsPerS: accepted / ((drained - start) / 1000),
       ackMs: summarize(load.ackMs),
+      ackLateMs: summarize(load.ackLateMs),
+      ackWorkerMs: load.ackWorkerMs.length > 0 ? summarize(load.ackWorkerMs) : null,
       ackObjectMs: load.ackObjectMs.length > 0 ? summarize(load.ackObjectMs) : null,
       ackInObjectMs: load.ackInObjectMs.length > 0 ? summarize(load.ackInObjectMs) : null,
       ackToPublishedMs: summarize(load.ackToPublishedMs),
