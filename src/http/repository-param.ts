@@ -69,8 +69,19 @@ export async function requireRepository(c: Context<AppEnv>): Promise<void> {
   }
 }
 
-/** The repository's Durable Object, for an unauthenticated request: 404 if the repository does not exist. */
-export async function existingRepository(c: Context<AppEnv>): Promise<ReturnType<typeof repositoryStub>> {
+/**
+ * The repository's Durable Object, for an unauthenticated request: 404 if the
+ * repository does not exist. Its stub comes inside an object, so that it is
+ * never awaited on its own: a call on it goes out with the lookup, as the
+ * admin routes' calls on `repositoryStub(...)` do. Where `getByName` is
+ * itself a call (the bench's split layout reaches the object's process
+ * through a gateway entrypoint, scripts/bench/topology.ts), the stub awaited
+ * alone cost each push a round trip of its own to the object's busy process,
+ * outside the Worker's timed wait for the object.
+ */
+export async function existingRepository(
+  c: Context<AppEnv>,
+): Promise<{ readonly stub: ReturnType<typeof repositoryStub> }> {
   await requireRepository(c);
-  return repositoryStub(c.env, c.get("repo"));
+  return { stub: repositoryStub(c.env, c.get("repo")) };
 }

@@ -83,7 +83,7 @@ export const log = new Hono<AppEnv>()
     const query = c.req.valid("query");
     c.header("Cache-Control", query.size === undefined ? "no-store" : IMMUTABLE);
     if (query.index === undefined) {
-      const repository = await existingRepository(c);
+      const { stub: repository } = await existingRepository(c);
       return c.json(unwrap(await repository.logInclusion(query)).proof);
     }
     const tiles = await servedTiles(c);
@@ -107,7 +107,7 @@ export const log = new Hono<AppEnv>()
     return c.json(await tiles.consistency(from, to));
   })
   .post("/cosignatures", bodyCap(64 * 1024, "a cosigned checkpoint is at most 64 KiB"), async (c) => {
-    const repository = await existingRepository(c);
+    const { stub: repository } = await existingRepository(c);
     const { checkpoint } = unwrap(await repository.addLogCosignatures(await c.req.text()));
     return c.text(checkpoint, 200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
   });

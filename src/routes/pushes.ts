@@ -80,17 +80,17 @@ function decodeManifest(header: string | undefined): string {
 export const pushes = new Hono<AppEnv>()
   .post("/webhooks/registry", webhookLimit, pushTiming, async (c) => {
     const push = signedPush(c, await c.req.text());
-    const repository = await existingRepository(c);
+    const { stub: repository } = await existingRepository(c);
     return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push))));
   })
   .post("/webhooks/registry/:name", webhookLimit, pushTiming, async (c) => {
     const push = { ...signedPush(c, await c.req.text()), registry: registryName(c.req.param("name")) };
-    const repository = await existingRepository(c);
+    const { stub: repository } = await existingRepository(c);
     return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push))));
   })
   .put("/uploads/:path{.+}", async (c) => {
     const push = signedPush(c, decodeManifest(c.req.header("Upload-Manifest")));
-    const stub = await existingRepository(c);
+    const { stub } = await existingRepository(c);
     const request = { path: c.req.param("path"), contentLength: c.req.header("Content-Length") ?? null };
     const authorized = unwrap(await stub.authorizeUpload(push, request));
     if (authorized.duplicate)
@@ -103,6 +103,6 @@ export const pushes = new Hono<AppEnv>()
     if (!/^[0-9a-f]{32}$/.test(id))
       throw new ProblemError(404, { code: "not_found", detail: "a task id is 32 hex characters" });
     c.header("Cache-Control", "no-store");
-    const repository = await existingRepository(c);
+    const { stub: repository } = await existingRepository(c);
     return c.json(unwrap(await repository.task(id)).task);
   });

@@ -29,7 +29,7 @@ export const targets = new Hono<AppEnv>().get("/:path{.+}", async (c) => {
   const repo = c.get("repo");
   let sha256 = hash;
   if (hash.length === 128) {
-    const repository = await existingRepository(c);
+    const { stub: repository } = await existingRepository(c);
     const found = await repository.target(path);
     if (!found.ok || found.target.hashes.sha512 !== hash || !found.target.hashes.sha256) {
       throw new ProblemError(404, { code: "not_found", detail: `no target "${path}" with that sha512` });
