@@ -67,15 +67,15 @@ export function serverTiming(header: string | null): Record<string, number> {
  * imports for as long as the same bytes object, so a client's pushes import
  * it once instead of once per push.
  */
-const hmacSecrets = new WeakMap<RegistryCredential, Uint8Array<ArrayBuffer>>();
+const hmacSecrets = new WeakMap<RegistryCredential, { text: string; bytes: Uint8Array<ArrayBuffer> }>();
 
 function hmacSecret(credential: Extract<RegistryCredential, { kind: "hmac" }>): Uint8Array<ArrayBuffer> {
-  let secret = hmacSecrets.get(credential);
-  if (!secret) {
-    secret = decodeSecret(credential.secret);
-    hmacSecrets.set(credential, secret);
-  }
-  return secret;
+  const known = hmacSecrets.get(credential);
+  // A credential given a new secret in place is decoded again.
+  if (known?.text === credential.secret) return known.bytes;
+  const bytes = decodeSecret(credential.secret);
+  hmacSecrets.set(credential, { text: credential.secret, bytes });
+  return bytes;
 }
 
 /** The Standard Webhooks headers for `body`. */

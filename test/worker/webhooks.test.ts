@@ -702,6 +702,13 @@ describe("interop with the standardwebhooks package", () => {
         expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
       }
       expect(importKey).toHaveBeenCalledTimes(1);
+      // A credential given a new secret in place signs with the new one.
+      const rotated = `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+      credential.secret = rotated;
+      const body = batch("any-repo", [await addEvent("interop/key-rotated")]);
+      const headers = await signPush(credential, body, "msg_key_rotated", nowSeconds());
+      expect(new Webhook(rotated).verify(body, headers)).toEqual(JSON.parse(body));
+      expect(importKey).toHaveBeenCalledTimes(2);
     } finally {
       importKey.mockRestore();
     }
