@@ -10,19 +10,15 @@
  *   - the storage process owns the R2 bucket; the other two reach it through
  *     Miniflare's shared storage (the dev registry), as remote R2 would be;
  *   - the object process runs the bundle's Durable Objects, and a gateway
- *     entrypoint whose `getByName(name)` hands back the repository's stub,
- *     in the same script and isolate as the objects (a module that adds it
- *     to the bundle's exports);
+ *     entrypoint whose `getByName(name)` hands back the repository's stub;
  *   - the Worker process serves HTTP. Its REPOSITORY binding is the gateway
  *     (a service binding across processes): across processes the dev
  *     registry addresses an object by its id alone, and a Repository needs
  *     its name (`ctx.id.name`), which a name-addressed stub carries on the
  *     platform. The Worker's `env.REPOSITORY.getByName(repo).method(…)`
  *     then reaches the gateway, and the gateway the object in its own
- *     process and isolate: one local hop the platform does not have. (Before
- *     e987aa2 a forwarding Durable Object in the Worker's process made a
- *     second one; until 2026-12-04 the gateway was a script of its own, so
- *     each call also crossed from its isolate to the object's.)
+ *     process: one local hop the platform does not have. (Before e987aa2 a
+ *     forwarding Durable Object in the Worker's process made a second one.)
  * The Worker's Cache API and its isolate's copies of hot files stay in the
  * Worker's process: the object's purge of timestamp.json cannot reach them, as
  * on the platform it reaches neither other isolates nor other locations. The
@@ -32,8 +28,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { workerdPids } from "./proc.ts";
@@ -89,30 +84,27 @@ function parseLogLine(message: string): Record<string, unknown> | null {
 }
 
 const OBJECT_SCRIPT = "tuf-edge-object";
+const GATEWAY_SCRIPT = "tuf-edge-gateway";
 
 /**
- * The object process's main module: the bundle's exports (its Worker and
- * Durable Objects) and a gateway entrypoint, whose `getByName(name)` answers
- * the Worker's `env.REPOSITORY.getByName(repo)` with an RPC target that
- * calls the repository's own stub, method by method. `bundle` is the
- * bundle's file name, beside this module.
+ * In the object's process: `getByName(name)` answers the Worker's
+ * `env.REPOSITORY.getByName(repo)` with an RPC target that calls the
+ * repository's own stub, method by method.
  */
-const gatewayModule = (bundle: string) => `import worker from "./${bundle}";
-import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
-export * from "./${bundle}";
-export default worker;
-class RepositoryCalls extends RpcTarget {}
+const GATEWAY = `import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
+class Repository extends RpcTarget {}
 export class Gateway extends WorkerEntrypoint {
   getByName(name) {
     const stub = this.env.REPOSITORY.getByName(name);
     // Not a thenable (its answer is awaited), and symbols are not methods.
     const method = (prop) => (...args) => stub[prop](...args);
-    return new Proxy(new RepositoryCalls(), {
+    return new Proxy(new Repository(), {
       get: (target, prop) =>
         Reflect.has(target, prop) || prop === "then" || typeof prop === "symbol" ? Reflect.get(target, prop) : method(prop),
     });
   }
-}`;
+}
+export default { fetch: () => new Response(null, { status: 404 }) };`;
 
 /** Bundles the project copy's Worker as `wrangler deploy` would (its [build] step included); returns the entry file. */
 export function bundleWorker(projectRoot: string, outDir: string): string {
@@ -208,12 +200,12 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
     await start("storage", [
       stub("tuf-edge-storage", "export default { fetch: () => new Response(null) };", { r2Buckets: base.r2Buckets }),
     ]);
-    const gatewayPath = join(dirname(entry), "object-gateway.js");
-    writeFileSync(gatewayPath, gatewayModule(basename(entry)));
-    // The bundle is one module (wrangler's output); the gateway's module comes first, as the main one.
-    const { scriptPath: _script, ...objectCode } = code;
-    const modules = [gatewayPath, entry].map((path) => ({ type: "ESModule", path }));
-    const writer = await start("object", [{ ...objectCode, modules, name: OBJECT_SCRIPT, bindings }]);
+    const writer = await start("object", [
+      { ...code, name: OBJECT_SCRIPT, bindings },
+      stub(GATEWAY_SCRIPT, GATEWAY, {
+        durableObjects: { REPOSITORY: { className: "Repository", scriptName: OBJECT_SCRIPT } },
+      }),
+    ]);
     const { REPOSITORY: _, ...objects } = base.durableObjects as Record<string, unknown>;
     const url = await start("worker", [
       {
@@ -223,7 +215,7 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
         durableObjects: objects,
         serviceBindings: {
           ...(base.serviceBindings ?? {}),
-          REPOSITORY: { name: OBJECT_SCRIPT, entrypoint: "Gateway" },
+          REPOSITORY: { name: GATEWAY_SCRIPT, entrypoint: "Gateway" },
         },
       },
     ]);
