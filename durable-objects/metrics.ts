@@ -8,6 +8,7 @@ import type { MetricFamily, Sample } from "../src/metrics/prometheus.ts";
 import type { KekStatus, PublishedVersions, RepositoryStatus } from "../src/repository-api.ts";
 import { logEvent } from "../src/structured-log.ts";
 import type { InvocationSpend } from "./invocation-budget.ts";
+import { type PhaseTimes, phaseFields } from "./round-phases.ts";
 
 const COUNTERS = "metrics:counters";
 const ROUND_START = "metrics:round-start";
@@ -57,8 +58,8 @@ export class RepositoryMetrics {
     logEvent("publish.round.start", { repository: this.#repo, roles });
   }
 
-  /** A round's timestamp was published. */
-  roundPublished(now: number, versions: PublishedVersions, files: number): void {
+  /** A round's timestamp was published; `phases`: where its time went (round-phases.ts), logged with it. */
+  roundPublished(now: number, versions: PublishedVersions, files: number, phases: PhaseTimes): void {
     const started = this.#kv.get<number>(ROUND_START) ?? now;
     this.#kv.delete(ROUND_START);
     const seconds = Math.max(0, now - started) / 1000;
@@ -67,7 +68,13 @@ export class RepositoryMetrics {
     this.#add("publish_round_duration_seconds_count", {});
     this.#add("metadata_files_published_total", {}, files);
     this.#kv.put("metrics:last-round-seconds", seconds);
-    logEvent("publish.round", { repository: this.#repo, ...versions, files, durationMs: Math.round(seconds * 1000) });
+    logEvent("publish.round", {
+      repository: this.#repo,
+      ...versions,
+      files,
+      durationMs: Math.round(seconds * 1000),
+      ...phaseFields(phases),
+    });
   }
 
   /** The object's alarm was found `lateMs` past due, not fired, and set again (scheduler.ts rearmIfOverdue). */

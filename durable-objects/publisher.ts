@@ -43,6 +43,7 @@ import { HASH_SLICE, type LogHead, type TransparencyLog } from "./transparency-l
 import type { Turns } from "./turns.ts";
 import { FINISH_LOG_WRITES } from "./invocation-budget.ts";
 import { withWriteWindow } from "./write-window.ts";
+import { type PhaseTimes, RoundPhases } from "./round-phases.ts";
 import type { SupersededFiles } from "./superseded-files.ts";
 
 export interface PublisherDeps {
@@ -71,10 +72,13 @@ export interface PublisherDeps {
   superseded: Pick<SupersededFiles, "recordReplaced">;
   /** Where a round waits between its slices, so the object takes what waits meanwhile (turns.ts). */
   turns: Pick<Turns, "next">;
-  /** Told when a round starts (with the roles it claimed) and when its timestamp is out (with the files it published). */
+  /**
+   * Told when a round starts (with the roles it claimed) and when its timestamp is out (with the files it
+   * published, and where the round's time went: round-phases.ts).
+   */
   rounds?: {
     started(roles: number): void;
-    published(versions: PublishedVersions, files: number): void;
+    published(versions: PublishedVersions, files: number, phases: PhaseTimes): void;
   };
 }
 
@@ -106,14 +110,20 @@ export class Publisher {
   readonly #packs: PackVersions;
   readonly #snapshotParts: SnapshotParts;
   readonly #staging: RoleStaging;
+  /** Where the round under way spends its time (logged with it). */
+  readonly #phases = new RoundPhases();
+  /** The object's turns, each wait counted in the round's phases. */
+  readonly #turns: Pick<Turns, "next">;
 
   constructor(deps: PublisherDeps) {
     this.#deps = deps;
+    this.#turns = { next: () => this.#phases.time("turnWaits", () => deps.turns.next()) };
     this.roles = new RoleTable(deps.sql);
     this.#packs = new PackVersions(deps.sql, this.roles);
     this.#snapshotParts = new SnapshotParts(deps.sql);
     this.#staging = new RoleStaging({
       ...deps,
+      turns: this.#turns,
       roles: this.roles,
       packs: this.#packs,
       roundTime: () => this.#roundTime(),
@@ -133,6 +143,7 @@ export class Publisher {
       if (!roles.hasChanges()) return { result: "idle", staged: 0, logWrites: 0 };
       roles.startRound(this.#deps.now());
       this.#packs.startRound();
+      this.#phases.take();
       this.#deps.rounds?.started(roles.roundProgress().pending);
     }
     // A round whose timestamp is out, and whose invocation died while its versions were made current.
@@ -142,7 +153,8 @@ export class Publisher {
       return { result: "published", staged: 0, logWrites: 0 };
     }
     const batch = this.#packs.claimedBatch(budget, hashBins(this.#deps.settings()));
-    if (batch.length > 0) await this.#staging.stage(batch, () => this.#packs.lastBatch(batch));
+    if (batch.length > 0)
+      await this.#phases.time("staging", () => this.#staging.stage(batch, () => this.#packs.lastBatch(batch)));
     if (roles.hasClaimed()) return { result: "more", staged: batch.length, logWrites: 0 };
     // The log's full tiles since the last checkpoint, stored ahead of it with what is left of the budget:
     // however many entries the round's log gained (an import's batches), its finish stores at most
@@ -150,10 +162,11 @@ export class Publisher {
     const { log } = this.#deps;
     const left = Math.min(budget - batch.length, logBudget);
     const ahead = left > 0 ? log.aheadWithin(left) : null;
-    if (ahead) {
-      await log.hashInTurns(() => this.#deps.turns.next(), ahead.upTo);
-      await log.storeFullTiles(this.#deps.bucket, ahead.upTo);
-    }
+    if (ahead)
+      await this.#phases.time("logAhead", async () => {
+        await log.hashInTurns(() => this.#turns.next(), ahead.upTo);
+        await log.storeFullTiles(this.#deps.bucket, ahead.upTo);
+      });
     const logWrites = ahead?.writes ?? 0;
     if (log.aheadWithin(FINISH_LOG_WRITES)?.more) return { result: "more", staged: batch.length, logWrites };
     await this.#finishRound();
@@ -219,10 +232,13 @@ export class Publisher {
     // Snapshot and timestamp are signed in this one invocation: at the present.
     const now = this.#deps.now();
     const { expiry } = this.#deps.settings();
-    await this.#deps.turns.next();
-    // The log's entries since the last round (its pushes' and the last round's files'), hashed a slice per
-    // turn: the checkpoint's own hashing below is left with what arrived meanwhile.
-    await this.#deps.log.hashInTurns(() => this.#deps.turns.next());
+    const phases = this.#phases;
+    await phases.time("logHash", async () => {
+      await this.#turns.next();
+      // The log's entries since the last round (its pushes' and the last round's files'), hashed a slice per
+      // turn: the checkpoint's own hashing below is left with what arrived meanwhile.
+      await this.#deps.log.hashInTurns(() => this.#turns.next());
+    });
 
     const snapshotVersion = roles.reserveVersion("snapshot");
     const snapshotExpires = expiresAt(expiry, "snapshot", now);
@@ -230,50 +246,78 @@ export class Publisher {
     // (snapshot-parts.ts); assembled here only if some role's name needs escaping. The bytes are the same
     // either way (test/worker/snapshot-meta.test.ts).
     const header = snapshotHeader(snapshotVersion, snapshotExpires);
-    const joined = this.#snapshotParts.joined();
-    const snapshotFile =
-      joined === null
-        ? await signAssembled(
-            header,
-            "meta",
-            [...roles.currentVersions()].map(([name, version]) => versionMember(`${name}.json`, version)),
-            [signer],
-          )
-        : await signJoined(header, "meta", joined, [signer]);
-    const snapshotSha = await sha256Hex(snapshotFile.bytes);
+    const { snapshotFile, snapshotSha } = await phases.time("snapshotSign", async () => {
+      const joined = this.#snapshotParts.joined();
+      const snapshotFile =
+        joined === null
+          ? await signAssembled(
+              header,
+              "meta",
+              [...roles.currentVersions()].map(([name, version]) => versionMember(`${name}.json`, version)),
+              [signer],
+            )
+          : await signJoined(header, "meta", joined, [signer]);
+      return { snapshotFile, snapshotSha: await sha256Hex(snapshotFile.bytes) };
+    });
     // What the timestamp points to or commits to, stored at once (each wait of a round's is a wait behind
     // the object's other events): the snapshot; any new root, just before the timestamp signed under it, so
     // the moment a client can see one without the other is as short as it can be; and the log's tiles and
     // checkpoint, whose head the timestamp commits to. A failure is thrown once all three have ended.
     let log: LogHead | undefined;
-    await withWriteWindow(3, async (writes) => {
-      await writes.add(async () => {
-        await this.#deps.bucket.putMetadata(`${snapshotVersion}.snapshot.json`, snapshotFile.bytes, snapshotSha);
-        roles.recordStaged(
-          "snapshot",
-          {
-            version: snapshotVersion,
-            expires: snapshotExpires,
-            length: snapshotFile.bytes.length,
-            sha256: snapshotSha,
-          },
-          roles.seq("snapshot"),
-        );
-      });
-      await writes.add(() => this.#storeRoots());
-      await writes.add(async () => {
-        log = await this.#deps.log.publish(this.#deps.bucket);
-      });
-    });
+    await phases.time("stores", () =>
+      withWriteWindow(3, async (writes) => {
+        await writes.add(async () => {
+          await this.#deps.bucket.putMetadata(`${snapshotVersion}.snapshot.json`, snapshotFile.bytes, snapshotSha);
+          roles.recordStaged(
+            "snapshot",
+            {
+              version: snapshotVersion,
+              expires: snapshotExpires,
+              length: snapshotFile.bytes.length,
+              sha256: snapshotSha,
+            },
+            roles.seq("snapshot"),
+          );
+        });
+        await writes.add(() => this.#storeRoots());
+        await writes.add(async () => {
+          log = await this.#deps.log.publish(this.#deps.bucket);
+        });
+      }),
+    );
     if (!log) throw new Error("the log was not published");
 
+    const head: LogHead = log;
+    const stored = await phases.time("timestampStore", () =>
+      this.#storeTimestamp(snapshotVersion, snapshotFile.bytes.length, snapshotSha, head, signer, now),
+    );
+    roles.recordStaged("timestamp", stored, roles.seq("timestamp"));
+    // In the same block: the versions become current from here on, a part at a time, the first part at once.
+    roles.startCommit();
+    await this.#commit();
+  }
+
+  /**
+   * Step 4: the timestamp, signed and stored once everything it points to is, and the edge's copy purged;
+   * returns its version, for the caller to record in the block that starts the commit.
+   */
+  async #storeTimestamp(
+    snapshotVersion: number,
+    snapshotLength: number,
+    snapshotSha: string,
+    log: LogHead,
+    signer: Signer,
+    now: Date,
+  ): Promise<RoleVersion> {
+    const { roles } = this;
+    const { expiry } = this.#deps.settings();
     const timestampVersion = roles.reserveVersion("timestamp");
     const timestampExpires = expiresAt(expiry, "timestamp", now);
     const timestampFile = await sign(
       timestamp(
         timestampVersion,
         timestampExpires,
-        { version: snapshotVersion, length: snapshotFile.bytes.length, sha256: snapshotSha },
+        { version: snapshotVersion, length: snapshotLength, sha256: snapshotSha },
         { "x-tuf-edge-log": { origin: log.origin, size: log.size, root_hash: log.rootHash } },
       ),
       [signer],
@@ -288,29 +332,25 @@ export class Publisher {
       this.#deps.roots.newestStored() ?? undefined,
     );
     await this.#deps.purge(this.#deps.bucket.metadataKey("timestamp.json")).catch(() => undefined);
-    roles.recordStaged(
-      "timestamp",
-      {
-        version: timestampVersion,
-        expires: timestampExpires,
-        length: timestampFile.bytes.length,
-        sha256: timestampSha,
-      },
-      roles.seq("timestamp"),
-    );
-    // In the same block: the versions become current from here on, a part at a time, the first part at once.
-    roles.startCommit();
-    await this.#commit();
+    return {
+      version: timestampVersion,
+      expires: timestampExpires,
+      length: timestampFile.bytes.length,
+      sha256: timestampSha,
+    };
   }
 
   /** Step 5: the committing round's versions made current and logged, in parts (round-commit.ts). */
   async #commit(): Promise<void> {
-    const files = await commitRound({
-      ...this.#deps,
-      roles: this.roles,
-      versions: () => this.versions(),
-    });
-    this.#deps.rounds?.published(this.versions(), files);
+    const files = await this.#phases.time("commit", () =>
+      commitRound({
+        ...this.#deps,
+        turns: this.#turns,
+        roles: this.roles,
+        versions: () => this.versions(),
+      }),
+    );
+    this.#deps.rounds?.published(this.versions(), files, this.#phases.take());
   }
 
   /**

@@ -171,7 +171,7 @@ export class RepositoryParts {
       turns: this.turns,
       rounds: {
         started: (roles) => this.metrics.roundStarted(Date.now(), roles),
-        published: (versions, files) => this.metrics.roundPublished(Date.now(), versions, files),
+        published: (versions, files, phases) => this.metrics.roundPublished(Date.now(), versions, files, phases),
       },
     });
     this.importHold = new ImportHold(this.sql);

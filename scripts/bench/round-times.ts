@@ -8,13 +8,20 @@
  * (topology.ts). Pure: no I/O, so the arithmetic is tested
  * (test/unit/round-times.test.ts).
  */
+import { ROUND_PHASES } from "../../durable-objects/round-phases.ts";
 import { percentile } from "./stats.ts";
+
+/** A round's phases as its line names them (`stagingMs`, …), and the turns' waits counted inside them. */
+export const PHASE_NAMES = [...ROUND_PHASES, "turnWaits"] as const;
+export type PhaseName = (typeof PHASE_NAMES)[number];
 
 /** A publish round on the bench's clock (performance.now(), ms). */
 export interface Round {
   start: number;
   end: number;
   files: number;
+  /** Where its time went (ms per phase), if its line says (durable-objects/round-phases.ts; 2026-12-04 on). */
+  phases?: Record<PhaseName, number>;
 }
 
 /**
@@ -37,7 +44,31 @@ export class RoundTimes {
     if (typeof at !== "string") return;
     const end = Date.parse(at) - this.#origin;
     if (!Number.isFinite(end)) return;
-    this.#rounds.set(timestamp, { start: end - durationMs, end, files: typeof files === "number" ? files : 0 });
+    const round: Round = { start: end - durationMs, end, files: typeof files === "number" ? files : 0 };
+    const phases = PHASE_NAMES.map((name) => line[`${name}Ms`]);
+    if (phases.every((ms) => typeof ms === "number"))
+      round.phases = Object.fromEntries(PHASE_NAMES.map((name, i) => [name, phases[i]])) as Record<PhaseName, number>;
+    this.#rounds.set(timestamp, round);
+  }
+
+  /**
+   * The mean ms of each phase, and of the rest of the round (`between`: its
+   * duration less its phases, the time between its steps), over the rounds
+   * that ended within [from, to] and say where their time went; null if none.
+   */
+  meanPhases(from: number, to: number): (Record<PhaseName, number> & { between: number; rounds: number }) | null {
+    const rounds = [...this.#rounds.values()].filter((r) => r.end >= from && r.end <= to && r.phases);
+    if (rounds.length === 0) return null;
+    const mean = (ms: (r: Round) => number) => rounds.reduce((sum, r) => sum + ms(r), 0) / rounds.length;
+    const inPhases = (r: Round) => ROUND_PHASES.reduce((sum, name) => sum + (r.phases?.[name] ?? 0), 0);
+    return {
+      ...(Object.fromEntries(PHASE_NAMES.map((name) => [name, mean((r) => r.phases?.[name] ?? 0)])) as Record<
+        PhaseName,
+        number
+      >),
+      between: mean((r) => r.end - r.start - inPhases(r)),
+      rounds: rounds.length,
+    };
   }
 
   get(version: number): Round | undefined {

@@ -91,6 +91,8 @@ export interface Figures {
   waitParts: PushLoad["waitParts"];
   /** The longest round that ended while pushing and draining, from the same lines, or null. */
   longestRound: { ms: number; files: number } | null;
+  /** Where those rounds' time went, mean ms per phase (round-times.ts), or null (no lines, or a code without phases). */
+  roundPhases: ReturnType<RoundTimes["meanPhases"]>;
   cpuMsPerTarget: number;
   /** Cores in use while pushing and draining: the machine's (every process), workerd's, the bench's own, the rest. */
   cores: { machine: number; workerd: number; bench: number; others: number };

@@ -9,7 +9,21 @@ import { runPlan } from "./cpu-pinning.ts";
 import { POLL_MS, EVENTS_PER_PUSH } from "./push-load.ts";
 import { REPEATED_COLUMNS, SIDE_BY_SIDE_COLUMNS, sideBySide, sideBySideRuns } from "./side-by-side.ts";
 import { type Figures, LONG_RUN_MS, PAGES_LIMIT_MS, type ProfiledWindows } from "./scale-figures.ts";
+import type { PhaseName } from "./round-times.ts";
 import type { BenchContext, Table } from "./types.ts";
+
+/** A round's phases as the table names them (durable-objects/round-phases.ts), and the rest of its time. */
+const PHASE_ROWS: ReadonlyArray<readonly [string, PhaseName | "between"]> = [
+  ["staging the roles", "staging"],
+  ["the log's tiles ahead", "logAhead"],
+  ["the log's entries hashed", "logHash"],
+  ["the snapshot signed", "snapshotSign"],
+  ["snapshot, roots and log stored", "stores"],
+  ["the timestamp stored", "timestampStore"],
+  ["the commit", "commit"],
+  ["between its steps", "between"],
+  ["of the phases, waits for the object's turns", "turnWaits"],
+];
 
 /** The side-by-side columns' headers with --split (this code split, the baseline column in one workerd). */
 const SPLIT_HEADERS = ["figure", "split: three workerd", "one workerd", "better ×", "split: range", "one: range"];
@@ -62,6 +76,13 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
       row("files signed per round, mean", (f) => f.rounds?.filesPerRound ?? null, true),
       row("the longest round, ms (--split: the object's log lines)", (f) => f.longestRound?.ms ?? null, true),
       row("the longest round's files", (f) => f.longestRound?.files ?? null, true),
+      ...PHASE_ROWS.map(([label, phase]) =>
+        row(
+          `publish round, mean ms: ${label} (--split: the object's log lines)`,
+          (f) => f.roundPhases?.[phase] ?? null,
+          true,
+        ),
+      ),
       row("targets/s accepted while pushing", (f) => f.acceptedTargetsPerS, false),
       row("targets/s published (pushing + drain)", (f) => f.publishedTargetsPerS, false),
       row("ack p50, ms", (f) => f.ackMs.p50, true),
@@ -198,6 +219,7 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
       "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –. Growth while pushing: the same gauge once everything pushed is published, less its value after the import, ÷ targets accepted (the pushes' rows, their log entries and those of every file their rounds published, less what pruning freed and the pushes reused).",
       "Replaced metadata files: tuf_edge_superseded_files (the files of versions a round replaced, each deleted from R2 once the repository's retainSuperseded has passed: a day by default, so none during a run) once everything pushed is published, less its value after the import, ÷ targets accepted; each round replaces a snapshot and the packs, or files, of the roles it re-signs. A code without that gauge shows –.",
       "Publish rounds: the rounds that published a timestamp between the import's end and the drain (deltas of tuf_edge_publish_round_duration_seconds and tuf_edge_metadata_files_published_total in GET /{repo}/admin/metrics), each from its start to its timestamp. A change accepted while a round runs waits for that round to end and for the next one, so with rounds back to back ack → published is between one and two rounds. Files: every file a round stored (bins, targets, snapshot, timestamp).",
+      "Publish round by phase (a bundle the bench started: --split): the mean over the rounds that ended while pushing and draining of each phase's wall time, from the object's publish.round lines (durable-objects/round-phases.ts; a code before them shows –): the claimed roles signed and stored, the log's full tiles stored ahead of its checkpoint, the log's new entries hashed, the snapshot joined and signed, the snapshot, new roots and the log's tiles and checkpoint stored at once, the timestamp signed and stored, the versions made current. Each includes its waits (R2, the object's turns); between its steps is the round's duration less its phases. The waits for the object's turns (turns.ts) are counted inside the phases that waited, a share of them, not a further part.",
       "ack → published in parts (a bundle the bench started: --split): each change's wait split at the start and the end of the round that published it, from the object's own publish.round log lines (the timestamp version, its duration, when it was logged; scripts/bench/round-times.ts); the parts of one change add up to its wait. The slowest 1 %: the changes whose wait is at or above its p99. With rounds back to back, a change acknowledged while one runs waits for it to end before its own starts.",
       "Largest invocation: the publish run (one request or alarm) that used the most R2 operations, from GET /{repo}/admin/metrics (tuf_edge_publish_invocation_largest); a code without that gauge shows –. Its wall time bounds its CPU.",
     ],

@@ -43,6 +43,32 @@ describe("round times (the bench's split of ack → published)", () => {
     expect(rounds.size).toBe(0);
   });
 
+  it("keeps where a round's time went, when its line says, and averages it over a window", () => {
+    const rounds = new RoundTimes(Date.parse("2026-12-02T10:00:00.000Z"));
+    const phases = (staging: number, stores: number, turnWaits: number) => ({
+      stagingMs: staging,
+      logAheadMs: 0,
+      logHashMs: 10,
+      snapshotSignMs: 5,
+      storesMs: stores,
+      timestampStoreMs: 5,
+      commitMs: 0,
+      turnWaitsMs: turnWaits,
+    });
+    rounds.record({ ...roundLine(1, "2026-12-02T10:00:01.000Z", 300), ...phases(200, 60, 40) });
+    rounds.record({ ...roundLine(2, "2026-12-02T10:00:02.000Z", 100), ...phases(40, 20, 0) });
+    rounds.record(roundLine(3, "2026-12-02T10:00:03.000Z", 900)); // a code before phases: left out of the mean
+    expect(rounds.get(1)?.phases).toMatchObject({ staging: 200, stores: 60, turnWaits: 40 });
+    expect(rounds.get(3)?.phases).toBeUndefined();
+    const mean = rounds.meanPhases(0, 5_000);
+    // Round 1: 280 ms in phases, 20 between its steps; round 2: 80 and 20.
+    expect(mean).toMatchObject({ rounds: 2, staging: 120, stores: 40, logHash: 10, turnWaits: 20, between: 20 });
+    expect(rounds.meanPhases(2_500, 5_000)).toBeNull();
+    // A line missing one phase gives none.
+    rounds.record({ ...roundLine(4, "2026-12-02T10:00:04.000Z", 50), ...phases(10, 10, 0), commitMs: undefined });
+    expect(rounds.get(4)?.phases).toBeUndefined();
+  });
+
   it("splits each wait at its round's start and end; the parts add up to the wait", () => {
     const round = { start: 100, end: 400, files: 1 };
     const changes: ChangeTimes[] = [

@@ -6,6 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ROUND_PHASES } from "../../durable-objects/round-phases.ts";
 import { onlineKeyContext } from "../../durable-objects/seal-contexts.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
@@ -131,6 +132,19 @@ describe("metrics and structured logs", () => {
     }
     const round = events.find((e) => e.event === "publish.round");
     expect(round).toMatchObject({ level: "info", targets: expect.any(Number), timestamp: expect.any(Number) });
+    // Where each round's time went (round-phases.ts): every phase, whole ms, within the round's duration
+    // (the turns' waits are counted inside the phases that waited).
+    for (const r of events.filter((e) => e.event === "publish.round")) {
+      const phases = [...ROUND_PHASES].map((p) => r[`${p}Ms`]);
+      expect(
+        phases.every((ms) => Number.isInteger(ms) && (ms as number) >= 0),
+        JSON.stringify(r),
+      ).toBe(true);
+      expect(Number.isInteger(r.turnWaitsMs)).toBe(true);
+      const sum = phases.reduce<number>((a, ms) => a + (ms as number), 0);
+      expect(sum, JSON.stringify(r)).toBeLessThanOrEqual((r.durationMs as number) + ROUND_PHASES.length);
+      expect(r.turnWaitsMs as number).toBeLessThanOrEqual(sum + 1);
+    }
     expect(events.filter((e) => e.event === "push.refused").map((e) => e.code)).toEqual(
       expect.arrayContaining(["immutable_target", "invalid_signature"]),
     );

@@ -227,6 +227,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         const round = host.rounds?.longest(start, drained) ?? null;
         return round && { ms: round.end - round.start, files: round.files };
       })(),
+      roundPhases: host.rounds?.meanPhases(start, drained) ?? null,
       cpuMsPerTarget: accepted > 0 ? (cpuSeconds * 1000) / accepted : Number.NaN,
       cores: {
         machine: usage.machineCores,
