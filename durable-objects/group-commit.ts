@@ -19,6 +19,14 @@ import type { Publisher } from "./publisher.ts";
 import type { Turns } from "./turns.ts";
 import { KekError } from "./sealer.ts";
 
+/**
+ * R2 writes of the log's full tiles (a tile and its entry bundle are two)
+ * stored in one turn while publishing is idle (Publisher.storeAhead): a few
+ * milliseconds of the object's thread each, so a push that arrives meanwhile
+ * waits for at most this many before its round starts.
+ */
+export const IDLE_LOG_WRITES = 16;
+
 interface Waiter {
   seq: number;
   /** Its place among the publishes asked for: a step's "idle" settles only those asked for before it began. */
@@ -214,7 +222,18 @@ export class GroupCommit {
             await this.#turns.next();
             continue;
           }
-          result = { outcome: "idle" };
+          // Then their full tiles are stored ahead of the checkpoint, a few writes a turn, within the budgets.
+          const writes = Math.min(IDLE_LOG_WRITES, budget, r2Left(), LOG_WRITES_PER_INVOCATION - logWrites);
+          const stored = writes > 0 ? await this.#publisher.storeAhead(writes) : 0;
+          if (stored > 0) {
+            budget -= stored;
+            logWrites += stored;
+            if (budget <= 0 || r2Left() <= 0 || logWrites >= LOG_WRITES_PER_INVOCATION) break;
+            await this.#turns.next();
+            continue;
+          }
+          // A budget spent before the tiles were looked at: an alarm goes on with them if any wait.
+          result = { outcome: writes <= 0 && this.#publisher.tilesAhead() ? "more" : "idle" };
           break;
         }
         if (step.result === "published") rounds++;

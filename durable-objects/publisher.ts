@@ -188,6 +188,30 @@ export class Publisher {
     return this.#deps.log.hashSome(HASH_SLICE) > 0;
   }
 
+  /** Whether a full tile of the log waits to be stored ahead of the checkpoint (storeAhead). */
+  tilesAhead(): boolean {
+    return this.#deps.log.aheadWithin(1) !== null;
+  }
+
+  /**
+   * Between rounds, with nothing to publish and the log hashed: stores the
+   * log's full tiles (and entry bundles) ahead of the checkpoint, in at most
+   * `writes` R2 writes (at least one tile's); returns the writes made, 0 if
+   * no full tile waits. Without it, the files a large round logged (an
+   * import's, a full re-sign's: 16,387 entries, 129 writes, after a round of
+   * 16,384 bins) waited for the next round, which stored them before its
+   * timestamp: the first push after an import waited seconds longer to be
+   * published, and changes queued meanwhile made the next rounds longer too
+   * (docs/measured.md, "Tiles stored between rounds").
+   */
+  async storeAhead(writes: number): Promise<number> {
+    const { log } = this.#deps;
+    const ahead = log.aheadWithin(writes);
+    if (!ahead) return 0;
+    await log.storeFullTiles(this.#deps.bucket, ahead.upTo);
+    return ahead.writes;
+  }
+
   /**
    * Signs and stores version 1 of every top-level hash bin, at bootstrap: one
    * empty bin, one signature and one R2 write for all of them, since a bin's

@@ -8,7 +8,12 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { GroupCommit, type GroupCommitDeps, type RunOutcome } from "../../durable-objects/group-commit.ts";
+import {
+  GroupCommit,
+  type GroupCommitDeps,
+  IDLE_LOG_WRITES,
+  type RunOutcome,
+} from "../../durable-objects/group-commit.ts";
 import { ImportHold } from "../../durable-objects/import-hold.ts";
 import { InvocationLog, LOG_WRITES_PER_INVOCATION, R2Meter } from "../../durable-objects/invocation-budget.ts";
 import type { Publisher } from "../../durable-objects/publisher.ts";
@@ -17,12 +22,16 @@ import { Turns } from "../../durable-objects/turns.ts";
 
 /**
  * Changes numbered 1, 2, …; each step publishes every change stored so far.
- * `unhashed` slices of the log wait to be hashed between rounds (hashAhead).
+ * `unhashed` slices of the log wait to be hashed between rounds (hashAhead),
+ * then `tileWrites` writes of full tiles to be stored ahead (storeAhead).
  */
-function scriptedPublisher(unhashed = 0) {
+function scriptedPublisher(unhashed = 0, tileWrites = 0) {
   let stored = 0;
   let published = 0;
   let slices = unhashed;
+  let tiles = tileWrites;
+  /** The writes each storeAhead call was allowed. */
+  const tileCalls: number[] = [];
   /** The slices still unhashed as each step published. */
   const slicesAtPublish: number[] = [];
   const publisher = {
@@ -42,12 +51,21 @@ function scriptedPublisher(unhashed = 0) {
       if (slices > 0) slices--;
       return slices > 0;
     },
+    tilesAhead: () => tiles > 0,
+    storeAhead: async (writes: number) => {
+      tileCalls.push(writes);
+      const done = Math.min(writes, tiles);
+      tiles -= done;
+      return done;
+    },
   };
   return {
     publisher: publisher as unknown as Publisher,
     store: () => ++stored,
     slicesLeft: () => slices,
+    tilesLeft: () => tiles,
     slicesAtPublish,
+    tileCalls,
   };
 }
 
@@ -144,6 +162,64 @@ describe("GroupCommit", () => {
       expect(slicesLeft()).toBe(0);
       expect(slicesAtPublish).toEqual([5, 3]);
       expect(turns).toBe(4);
+    });
+  });
+
+  it("stores the log's full tiles between rounds a few writes a turn, once hashed; a change stored meanwhile goes first", async () => {
+    await runInDurableObject(env.REPOSITORY.getByName("group-commit-tiles-ahead"), async (_i: Repository, state) => {
+      const { publisher, store, tilesLeft, tileCalls, slicesAtPublish } = scriptedPublisher(2, 40);
+      const outcomes: RunOutcome["outcome"][] = [];
+      let turns = 0;
+      let second: Promise<unknown> | null = null;
+      const commits = groupCommit(state, publisher, {
+        afterRun: async (result) => {
+          outcomes.push(result.outcome);
+        },
+        turns: {
+          next: async () => {
+            turns++;
+            // The second turn follows the first tile slice: a push taken there.
+            if (turns === 2) second = commits.publish(store());
+          },
+        },
+      });
+      expect(await commits.publish(store())).toEqual({ targets: 1, snapshot: 1, timestamp: 1 });
+      await vi.waitFor(() => expect(second).not.toBeNull());
+      expect(await second).toEqual({ targets: 2, snapshot: 2, timestamp: 2 });
+      await vi.waitFor(() => expect(outcomes).toEqual(["idle", "idle"]));
+      // Publish 1; a hash slice, a turn; the last hash slice; tiles (16), a turn, where change 2 is stored;
+      // publish 2; tiles (16), a turn; tiles (8), a turn; none left. The second run (change 2 was asked for
+      // during the first) finds nothing to publish and no tile left.
+      expect(slicesAtPublish).toEqual([2, 0]);
+      expect(tileCalls).toEqual([IDLE_LOG_WRITES, IDLE_LOG_WRITES, IDLE_LOG_WRITES, IDLE_LOG_WRITES, IDLE_LOG_WRITES]);
+      expect(tilesLeft()).toBe(0);
+      expect(turns).toBe(4);
+    });
+  });
+
+  it("stops storing tiles between rounds at the run's budget, and leaves the rest to the alarm", async () => {
+    await runInDurableObject(env.REPOSITORY.getByName("group-commit-tiles-budget"), async (_i: Repository, state) => {
+      const { publisher, tilesLeft, tileCalls } = scriptedPublisher(0, 1_000);
+      const outcomes: RunOutcome["outcome"][] = [];
+      const spent = new InvocationLog(state.storage.kv);
+      const commits = groupCommit(state, publisher, {
+        budget: () => 100_000,
+        afterRun: async (result) => {
+          outcomes.push(result.outcome);
+        },
+        spent,
+      });
+      await commits.resume();
+      // LOG_WRITES_PER_INVOCATION in slices of IDLE_LOG_WRITES, then "more": the alarm's run goes on.
+      expect(tileCalls).toEqual(Array(LOG_WRITES_PER_INVOCATION / IDLE_LOG_WRITES).fill(IDLE_LOG_WRITES));
+      expect(outcomes).toEqual(["more"]);
+      expect(spent.recent().at(-1)).toMatchObject({ roles: 0, logWrites: LOG_WRITES_PER_INVOCATION, outcome: "more" });
+      await commits.resume();
+      expect(tilesLeft()).toBe(1_000 - 2 * LOG_WRITES_PER_INVOCATION);
+      // A budget smaller than a slice is what a run may write.
+      const small = groupCommit(state, publisher, { budget: () => 5, afterRun: async () => undefined });
+      await small.resume();
+      expect(tileCalls.at(-1)).toBe(5);
     });
   });
 

@@ -9,6 +9,7 @@ import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { RegistryClient, type RegistryCredential } from "../../scripts/lib/registry-client.ts";
 import { HashBins } from "../../src/tuf/hash-bins.ts";
+import { TILE_WIDTH } from "../../src/log/tiles.ts";
 import { httpMetadata, walkToTarget } from "../../scripts/lib/delegation-walk.ts";
 import { formatExpires } from "../../src/tuf/metadata.ts";
 import { parseRoot } from "../../src/tuf/root.ts";
@@ -256,19 +257,29 @@ export function recentRuns(repo: string): Promise<InvocationSpend[]> {
 }
 
 /**
- * recentRuns once the log has no entry left to hash. A run that published goes on, between rounds, hashing
- * the entries its round logged (Publisher.hashAhead) and records itself only then, after its callers had
- * their answer: this lists the run that answered them.
+ * recentRuns once the log has no entry left to hash and no full tile left to store ahead of its checkpoint.
+ * A run that published goes on, between rounds, hashing the entries its round logged (Publisher.hashAhead)
+ * and storing their full tiles (Publisher.storeAhead), and records itself only then, after its callers had
+ * their answer: this lists the run that answered them, once it has ended idle.
  */
-export async function runsOnceHashed(repo: string): Promise<InvocationSpend[]> {
-  const unhashed = () =>
+export async function runsOnceLogCaughtUp(repo: string): Promise<InvocationSpend[]> {
+  const caughtUp = () =>
     runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) => {
       const size = state.storage.sql
         .exec<{ n: number }>("SELECT IFNULL(MAX(idx) + 1, 0) AS n FROM log_entries")
         .one().n;
-      return size - (state.storage.kv.get<number>("log-hashed-size") ?? 0);
+      const kv = (key: string) => state.storage.kv.get<number>(key) ?? 0;
+      // Full tiles are stored ahead up to log-full-tiles-size, or with the checkpoint up to its size.
+      const tiled = Math.max(kv("log-full-tiles-size"), kv("log-published-size"));
+      const runs = state.storage.kv.get<InvocationSpend[]>("publish:recent-invocations") ?? [];
+      // The run that caught up records itself last, ending "idle" (it did work, so it is recorded).
+      return (
+        size <= kv("log-hashed-size") &&
+        Math.floor(size / TILE_WIDTH) <= Math.floor(tiled / TILE_WIDTH) &&
+        runs.at(-1)?.outcome === "idle"
+      );
     });
-  await vi.waitFor(async () => expect(await unhashed()).toBeLessThanOrEqual(0), { timeout: 60_000, interval: 20 });
+  await vi.waitFor(async () => expect(await caughtUp()).toBe(true), { timeout: 60_000, interval: 20 });
   return recentRuns(repo);
 }
 

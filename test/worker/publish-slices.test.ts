@@ -29,7 +29,7 @@ import {
   bootstrapped,
   getJson,
   recentRuns,
-  runsOnceHashed,
+  runsOnceLogCaughtUp,
   withHmacRegistry,
   workerFetch,
 } from "./helpers.ts";
@@ -186,7 +186,7 @@ describe("publishing in slices", () => {
     const repo = "slices-16k";
     const { client, signers } = await bootstrapped(repo, { bins: 16_384 });
     // Bootstrap signs targets; the bins' version 1 is one shared empty bin, stored before the round.
-    const boot = await runsOnceHashed(repo);
+    const boot = await runsOnceLogCaughtUp(repo);
     expect(boot.map((r) => [r.roles, r.rounds])).toEqual([[1, 1]]);
     expect(defined(boot[0]).r2Operations).toBeLessThanOrEqual(R2_OPERATIONS_PER_INVOCATION);
     const bins = await env.BUCKET.list({ prefix: `${repo}/metadata/`, limit: 1000 });
@@ -198,7 +198,7 @@ describe("publishing in slices", () => {
     const opened = await client.openCeremony({ kind: "online-key-rotation", reason: "scale test" });
     await client.submitSignature(opened.id, await signDraft(opened, defined(signers[0])));
     await client.submitSignature(opened.id, await signDraft(opened, defined(signers[1])));
-    const runs = await runsOnceHashed(repo);
+    const runs = await runsOnceLogCaughtUp(repo);
     expect(runs.reduce((n, r) => n + r.roles, 0)).toBe(16_385);
     expect(runs.filter((r) => r.roles > 0).length).toBeGreaterThanOrEqual(16);
     for (const run of runs) {
@@ -271,7 +271,7 @@ describe("publishing in slices", () => {
     const repo = "slices-r2-budget";
     const { client } = await bootstrapped(repo, { bins: 16, binsPerInvocation: 4096 });
     await client.addDelegation({ name: "wide", paths: ["wide/*"], bins: 2048 });
-    const runs = await runsOnceHashed(repo);
+    const runs = await runsOnceLogCaughtUp(repo);
     const signing = runs.filter((r) => r.roles > 0);
     expect(signing.reduce((n, r) => n + r.roles, 0)).toBeGreaterThanOrEqual(2048);
     expect(signing.length).toBeGreaterThanOrEqual(2);

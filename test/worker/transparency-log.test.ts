@@ -396,6 +396,32 @@ describe("transparency log", () => {
     });
   });
 
+  it("stores the full tiles of the files a round logged once publishing is idle, not in the next round", async () => {
+    const repo = "log-tiles-idle";
+    // The bootstrap's round logs 1,027 files once its timestamp is out: four full tiles (and their bundles)
+    // past the checkpoint, which before waited for the next round to store them (Publisher.storeAhead).
+    await bootstrapped(repo, { bins: 1024 });
+    const { json: before } = await getJson(`/${repo}/metadata/timestamp.json`);
+    const pending = () =>
+      runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) =>
+        openLog(state, repo).aheadWithin(1),
+      );
+    await vi.waitFor(async () => expect(await pending()).toBeNull(), { timeout: 20_000, interval: 50 });
+    // No round ran: the checkpoint still signs the tree the bootstrap's timestamp committed to, and the
+    // tiles past it are in R2 already, the last full one included.
+    const { json: after } = await getJson(`/${repo}/metadata/timestamp.json`);
+    expect(after.signed.version).toBe(before.signed.version);
+    const size = await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) =>
+      openLog(state, repo).size(),
+    );
+    const fullTiles = Math.floor(size / TILE_WIDTH);
+    expect(fullTiles).toBeGreaterThanOrEqual(4);
+    expect(before.signed["x-tuf-edge-log"].size).toBeLessThan(TILE_WIDTH * fullTiles);
+    const last = String(fullTiles - 1).padStart(3, "0");
+    expect((await workerFetch(`${BASE}/${repo}/log/tile/0/${last}`)).status).toBe(200);
+    expect((await workerFetch(`${BASE}/${repo}/log/tile/entries/${last}`)).status).toBe(200);
+  });
+
   it("refuses to hash over missing entries (a wrong tree, or a loop), and follows a hashing done by another reader of the same storage", async () => {
     const repo = "log-gap";
     await bootstrapped(repo, { bins: 4 });
