@@ -9,7 +9,16 @@ import { Ed25519NoteVerifier } from "../../src/log/note.ts";
 import { decodeEntryBundle, decodeTile } from "../../src/log/tiles.ts";
 import { fromHex, toHex, utf8 } from "../../src/lib/bytes.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
-import { BASE, bootstrapped, getJson, recording, type Statement, watched, workerFetch } from "./helpers.ts";
+import {
+  BASE,
+  bootstrapped,
+  getJson,
+  recording,
+  runsOnceLogCaughtUp,
+  type Statement,
+  watched,
+  workerFetch,
+} from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { Sealer } from "../../durable-objects/sealer.ts";
@@ -400,13 +409,15 @@ describe("transparency log", () => {
     const repo = "log-tiles-idle";
     // The bootstrap's round logs 1,027 files once its timestamp is out: four full tiles (and their bundles)
     // past the checkpoint, which before waited for the next round to store them (Publisher.storeAhead).
-    await bootstrapped(repo, { bins: 1024 });
+    const { client } = await bootstrapped(repo, { bins: 1024 });
     const { json: before } = await getJson(`/${repo}/metadata/timestamp.json`);
-    const pending = () =>
-      runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) =>
-        openLog(state, repo).aheadWithin(1),
-      );
-    await vi.waitFor(async () => expect(await pending()).toBeNull(), { timeout: 20_000, interval: 50 });
+    // The run that published the bootstrap goes on storing them, and ends idle.
+    const boot = await runsOnceLogCaughtUp(repo);
+    expect(boot.at(-1)).toMatchObject({ rounds: 1, logWrites: 8, outcome: "idle" });
+    const pending = await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) =>
+      openLog(state, repo).aheadWithin(1),
+    );
+    expect(pending).toBeNull();
     // No round ran: the checkpoint still signs the tree the bootstrap's timestamp committed to, and the
     // tiles past it are in R2 already, the last full one included.
     const { json: after } = await getJson(`/${repo}/metadata/timestamp.json`);
@@ -420,6 +431,15 @@ describe("transparency log", () => {
     const last = String(fullTiles - 1).padStart(3, "0");
     expect((await workerFetch(`${BASE}/${repo}/log/tile/0/${last}`)).status).toBe(200);
     expect((await workerFetch(`${BASE}/${repo}/log/tile/entries/${last}`)).status).toBe(200);
+
+    // The next change's round has none of them left to store before its timestamp.
+    await runInDurableObject(env.REPOSITORY.getByName(repo), (_i: Repository, state) =>
+      state.storage.kv.delete("publish:recent-invocations"),
+    );
+    const path = "after-idle.txt";
+    await client.changeTargets({ add: [{ path, length: 1, hashes: { sha256: await sha256Hex(utf8(path)) } }] });
+    const runs = await runsOnceLogCaughtUp(repo);
+    expect(runs.filter((r) => r.rounds > 0)).toEqual([expect.objectContaining({ rounds: 1, logWrites: 0 })]);
   });
 
   it("refuses to hash over missing entries (a wrong tree, or a loop), and follows a hashing done by another reader of the same storage", async () => {
