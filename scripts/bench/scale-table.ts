@@ -25,6 +25,18 @@ const PHASE_ROWS: ReadonlyArray<readonly [string, PhaseName | "between"]> = [
   ["of the phases, waits for the object's turns", "turnWaits"],
 ];
 
+/**
+ * A round's wall time per file it signed: what a change costs the rounds at
+ * 16,384 bins, where a round signs about a bin per target it carries. While
+ * that times the targets offered a second stays under 1 s, rounds stay
+ * short; above it each round carries more than the one before
+ * (docs/measured.md, "Where a round's time goes").
+ */
+function roundMsPerFile(f: Figures): number | null {
+  const { meanMs, filesPerRound } = f.rounds ?? {};
+  return meanMs && filesPerRound ? meanMs / filesPerRound : null;
+}
+
 /** The side-by-side columns' headers with --split (this code split, the baseline column in one workerd). */
 const SPLIT_HEADERS = ["figure", "split: three workerd", "one workerd", "better ×", "split: range", "one: range"];
 
@@ -74,6 +86,7 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
       row("publish rounds while pushing and draining", (f) => f.rounds?.count ?? null, false),
       row("publish round, mean ms", (f) => f.rounds?.meanMs ?? null, true),
       row("files signed per round, mean", (f) => f.rounds?.filesPerRound ?? null, true),
+      row("publish round, ms per file it signed (mean round ÷ mean files)", (f) => roundMsPerFile(f), true),
       row("the longest round, ms (--split: the object's log lines)", (f) => f.longestRound?.ms ?? null, true),
       row("the longest round's files", (f) => f.longestRound?.files ?? null, true),
       ...PHASE_ROWS.map(([label, phase]) =>
