@@ -199,10 +199,9 @@ export class Publisher {
    * `writes` R2 writes (at least one tile's); returns the writes made, 0 if
    * no full tile waits. Without it, the files a large round logged (an
    * import's, a full re-sign's: 16,387 entries, 129 writes, after a round of
-   * 16,384 bins) waited for the next round, which stored them before its
-   * timestamp: the first push after an import waited seconds longer to be
-   * published, and changes queued meanwhile made the next rounds longer too
-   * (docs/measured.md, "Tiles stored between rounds").
+   * 16,384 bins) waited for the next round, which stored them before its own
+   * timestamp, and the change that started it waited for them
+   * (docs/measured.md, "Where a round's time goes").
    */
   async storeAhead(writes: number): Promise<number> {
     const { log } = this.#deps;

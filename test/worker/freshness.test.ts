@@ -10,7 +10,7 @@ import {
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import worker from "../../src/index.ts";
-import { BASE, bootstrapped, getJson, workerFetch } from "./helpers.ts";
+import { BASE, bootstrapped, getJson, runsOnceLogCaughtUp, workerFetch } from "./helpers.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 
 const MINUTE = 60_000;
@@ -89,6 +89,8 @@ describe("freshness", () => {
     const repo = "fresh-stagger";
     const stub = env.REPOSITORY.getByName(repo);
     await bootstrapped(repo, { bins: 256 });
+    // The run that published the bootstrap ends once the log's tiles are stored, and only then sets the alarm.
+    await runsOnceLogCaughtUp(repo);
     const boot = await snapshotOfState(repo);
     const bins = (rows: typeof boot.rows) => rows.filter((r) => r.name.startsWith("bins-"));
     // One empty bin is every bin's version 1: one expiry, one file in R2 (served under each bin's name).

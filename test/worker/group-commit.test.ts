@@ -88,6 +88,36 @@ function groupCommit(
   });
 }
 
+/**
+ * A GroupCommit whose turns are counted, the second storing a change and asking for its publish, as a
+ * push taken between two slices would; each run's outcome is recorded. `second()` is that publish.
+ */
+function changeAtTurn(state: DurableObjectState, publisher: Publisher, store: () => number) {
+  const outcomes: RunOutcome["outcome"][] = [];
+  let turns = 0;
+  let second: Promise<unknown> | null = null;
+  const commits = groupCommit(state, publisher, {
+    afterRun: async (result) => {
+      outcomes.push(result.outcome);
+    },
+    turns: {
+      next: async () => {
+        turns++;
+        if (turns === 2) second = commits.publish(store());
+      },
+    },
+  });
+  return {
+    commits,
+    outcomes,
+    turns: () => turns,
+    second: async () => {
+      await vi.waitFor(() => expect(second).not.toBeNull());
+      return second;
+    },
+  };
+}
+
 describe("GroupCommit", () => {
   it("runs again for a publish asked for while a run awaits its afterRun", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("group-commit-race"), async (_i: Repository, state) => {
@@ -137,55 +167,26 @@ describe("GroupCommit", () => {
   it("hashes the log between rounds a slice a turn; a change stored meanwhile is published at the next step", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("group-commit-hash-ahead"), async (_i: Repository, state) => {
       const { publisher, store, slicesLeft, slicesAtPublish } = scriptedPublisher(5);
-      const outcomes: RunOutcome["outcome"][] = [];
-      // Each turn between two slices: the second stores a change, as a push taken between them would.
-      let turns = 0;
-      let second: Promise<unknown> | null = null;
-      const commits = groupCommit(state, publisher, {
-        afterRun: async (result) => {
-          outcomes.push(result.outcome);
-        },
-        turns: {
-          next: async () => {
-            turns++;
-            if (turns === 2) second = commits.publish(store());
-          },
-        },
-      });
+      const { commits, outcomes, turns, second } = changeAtTurn(state, publisher, store);
       expect(await commits.publish(store())).toEqual({ targets: 1, snapshot: 1, timestamp: 1 });
-      await vi.waitFor(() => expect(second).not.toBeNull());
       // The change stored at the second turn is published at the step after it, before the slices left.
-      expect(await second).toEqual({ targets: 2, snapshot: 2, timestamp: 2 });
+      expect(await second()).toEqual({ targets: 2, snapshot: 2, timestamp: 2 });
       // The first run: publish 1, nothing left, two slices; publish 2, nothing left, three slices (a turn
       // after each but the last). The change asked for during it makes a second run, which finds nothing.
       await vi.waitFor(() => expect(outcomes).toEqual(["idle", "idle"]));
       expect(slicesLeft()).toBe(0);
       expect(slicesAtPublish).toEqual([5, 3]);
-      expect(turns).toBe(4);
+      expect(turns()).toBe(4);
     });
   });
 
   it("stores the log's full tiles between rounds a few writes a turn, once hashed; a change stored meanwhile goes first", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("group-commit-tiles-ahead"), async (_i: Repository, state) => {
       const { publisher, store, tilesLeft, tileCalls, slicesAtPublish } = scriptedPublisher(2, 40);
-      const outcomes: RunOutcome["outcome"][] = [];
-      let turns = 0;
-      let second: Promise<unknown> | null = null;
-      const commits = groupCommit(state, publisher, {
-        afterRun: async (result) => {
-          outcomes.push(result.outcome);
-        },
-        turns: {
-          next: async () => {
-            turns++;
-            // The second turn follows the first tile slice: a push taken there.
-            if (turns === 2) second = commits.publish(store());
-          },
-        },
-      });
+      // The second turn follows the first tile slice: a push taken there.
+      const { commits, outcomes, turns, second } = changeAtTurn(state, publisher, store);
       expect(await commits.publish(store())).toEqual({ targets: 1, snapshot: 1, timestamp: 1 });
-      await vi.waitFor(() => expect(second).not.toBeNull());
-      expect(await second).toEqual({ targets: 2, snapshot: 2, timestamp: 2 });
+      expect(await second()).toEqual({ targets: 2, snapshot: 2, timestamp: 2 });
       await vi.waitFor(() => expect(outcomes).toEqual(["idle", "idle"]));
       // Publish 1; a hash slice, a turn; the last hash slice; tiles (16), a turn, where change 2 is stored;
       // publish 2; tiles (16), a turn; tiles (8), a turn; none left. The second run (change 2 was asked for
@@ -193,7 +194,7 @@ describe("GroupCommit", () => {
       expect(slicesAtPublish).toEqual([2, 0]);
       expect(tileCalls).toEqual([IDLE_LOG_WRITES, IDLE_LOG_WRITES, IDLE_LOG_WRITES, IDLE_LOG_WRITES, IDLE_LOG_WRITES]);
       expect(tilesLeft()).toBe(0);
-      expect(turns).toBe(4);
+      expect(turns()).toBe(4);
     });
   });
 
