@@ -13,6 +13,8 @@
  *      after the retention: superseded-files.ts), in parts of bounded size
  *      (round-commit.ts).
  *
+ * Steps 2 to 4, and the start of step 5, are a round's finish (round-finish.ts).
+ *
  * A round is resumable: bins are staged in chunks of `binsPerInvocation`, each
  * chunk in its own invocation (an alarm continues the round), and a round that
  * died half-way is picked up where it stopped. A version number is reserved
@@ -21,13 +23,9 @@
  */
 import { sha256Hex } from "../src/lib/digest.ts";
 import { utf8 } from "../src/lib/bytes.ts";
-import { expiresAt } from "../src/tuf/expiry.ts";
-import { sign } from "../src/tuf/metadata.ts";
 import type { Signer } from "../src/tuf/signer.ts";
-import { snapshot } from "../src/tuf/snapshot.ts";
 import type { TargetFile } from "../src/tuf/targets.ts";
-import { signAssembled, signJoined, versionMember } from "../src/tuf/assembled.ts";
-import { timestamp } from "../src/tuf/timestamp.ts";
+import { signAssembled } from "../src/tuf/assembled.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { hashBins, type Settings } from "./settings.ts";
@@ -35,14 +33,14 @@ import { PackVersions } from "./pack-versions.ts";
 import { SnapshotParts } from "./snapshot-parts.ts";
 import { RoleTable, type RoleVersion } from "./role-table.ts";
 import { commitRound } from "./round-commit.ts";
+import { finishRound } from "./round-finish.ts";
 import { binHeader, RoleStaging } from "./role-staging.ts";
 import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
-import { HASH_SLICE, type LogHead, type TransparencyLog } from "./transparency-log.ts";
+import { HASH_SLICE, type TransparencyLog } from "./transparency-log.ts";
 import type { Turns } from "./turns.ts";
 import { FINISH_LOG_WRITES } from "./invocation-budget.ts";
-import { withWriteWindow } from "./write-window.ts";
 import { type PhaseTimes, RoundPhases } from "./round-phases.ts";
 import type { SupersededFiles } from "./superseded-files.ts";
 
@@ -87,12 +85,6 @@ export const LOG_VERIFIER_TARGET = "tuf-edge/log-verifier-key.txt";
 
 /** How long a round keeps signing at its start time (see Publisher.#roundTime). */
 const ROUND_TIME_LIMIT_MS = 3_600_000;
-
-/** The snapshot's signed part without its `meta` map. */
-function snapshotHeader(version: number, expires: string): Record<string, unknown> {
-  const { meta: _, ...header } = snapshot(version, expires, []);
-  return header;
-}
 
 /** Outcome of one invocation's worth of publishing. */
 export type StepResult = "idle" | "more" | "published";
@@ -169,7 +161,14 @@ export class Publisher {
       });
     const logWrites = ahead?.writes ?? 0;
     if (log.aheadWithin(FINISH_LOG_WRITES)?.more) return { result: "more", staged: batch.length, logWrites };
-    await this.#finishRound();
+    await finishRound({
+      ...this.#deps,
+      roles: this.roles,
+      snapshotParts: this.#snapshotParts,
+      phases: this.#phases,
+      turns: this.#turns,
+      commit: () => this.#commit(),
+    });
     // Once the timestamp is out: the entries whose tiles the checkpoint stored leave SQLite (log-history.ts).
     log.prune();
     return { result: "published", staged: batch.length, logWrites };
@@ -237,129 +236,6 @@ export class Publisher {
         hashes: { sha256 },
         custom: { tuf_edge_log: { origin: this.#deps.log.origin, verifier_key: log.verifierKey } },
       },
-    };
-  }
-
-  /** Stores root versions not yet in R2: a timestamp never precedes the root it is signed under. */
-  async #storeRoots(): Promise<void> {
-    for (const { version, bytes } of this.#deps.roots.unstored()) {
-      await this.#deps.bucket.putMetadata(`${version}.root.json`, bytes, await sha256Hex(bytes));
-      this.#deps.roots.markStored(version);
-    }
-  }
-
-  /** Snapshot, new roots, timestamp, then the commit that makes staged versions current. */
-  async #finishRound(): Promise<void> {
-    const { roles } = this;
-    const signer = await this.#deps.signer();
-    // Snapshot and timestamp are signed in this one invocation: at the present.
-    const now = this.#deps.now();
-    const { expiry } = this.#deps.settings();
-    const phases = this.#phases;
-    await phases.time("logHash", async () => {
-      await this.#turns.next();
-      // The log's entries since the last round (its pushes' and the last round's files'), hashed a slice per
-      // turn: the checkpoint's own hashing below is left with what arrived meanwhile.
-      await this.#deps.log.hashInTurns(() => this.#turns.next());
-    });
-
-    const snapshotVersion = roles.reserveVersion("snapshot");
-    const snapshotExpires = expiresAt(expiry, "snapshot", now);
-    // Every role's version, joined by SQLite in parts, of which the round rejoins those of the roles it staged
-    // (snapshot-parts.ts); assembled here only if some role's name needs escaping. The bytes are the same
-    // either way (test/worker/snapshot-meta.test.ts).
-    const header = snapshotHeader(snapshotVersion, snapshotExpires);
-    const { snapshotFile, snapshotSha } = await phases.time("snapshotSign", async () => {
-      const joined = this.#snapshotParts.joined();
-      const snapshotFile =
-        joined === null
-          ? await signAssembled(
-              header,
-              "meta",
-              [...roles.currentVersions()].map(([name, version]) => versionMember(`${name}.json`, version)),
-              [signer],
-            )
-          : await signJoined(header, "meta", joined, [signer]);
-      return { snapshotFile, snapshotSha: await sha256Hex(snapshotFile.bytes) };
-    });
-    // What the timestamp points to or commits to, stored at once (each wait of a round's is a wait behind
-    // the object's other events): the snapshot; any new root, just before the timestamp signed under it, so
-    // the moment a client can see one without the other is as short as it can be; and the log's tiles and
-    // checkpoint, whose head the timestamp commits to. A failure is thrown once all three have ended.
-    let log: LogHead | undefined;
-    await phases.time("stores", () =>
-      withWriteWindow(3, async (writes) => {
-        await writes.add(async () => {
-          await this.#deps.bucket.putMetadata(`${snapshotVersion}.snapshot.json`, snapshotFile.bytes, snapshotSha);
-          roles.recordStaged(
-            "snapshot",
-            {
-              version: snapshotVersion,
-              expires: snapshotExpires,
-              length: snapshotFile.bytes.length,
-              sha256: snapshotSha,
-            },
-            roles.seq("snapshot"),
-          );
-        });
-        await writes.add(() => this.#storeRoots());
-        await writes.add(async () => {
-          log = await this.#deps.log.publish(this.#deps.bucket);
-        });
-      }),
-    );
-    if (!log) throw new Error("the log was not published");
-
-    const head: LogHead = log;
-    const stored = await phases.time("timestampStore", () =>
-      this.#storeTimestamp(snapshotVersion, snapshotFile.bytes.length, snapshotSha, head, signer, now),
-    );
-    roles.recordStaged("timestamp", stored, roles.seq("timestamp"));
-    // In the same block: the versions become current from here on, a part at a time, the first part at once.
-    roles.startCommit();
-    await this.#commit();
-  }
-
-  /**
-   * Step 4: the timestamp, signed and stored once everything it points to is, and the edge's copy purged;
-   * returns its version, for the caller to record in the block that starts the commit.
-   */
-  async #storeTimestamp(
-    snapshotVersion: number,
-    snapshotLength: number,
-    snapshotSha: string,
-    log: LogHead,
-    signer: Signer,
-    now: Date,
-  ): Promise<RoleVersion> {
-    const { roles } = this;
-    const { expiry } = this.#deps.settings();
-    const timestampVersion = roles.reserveVersion("timestamp");
-    const timestampExpires = expiresAt(expiry, "timestamp", now);
-    const timestampFile = await sign(
-      timestamp(
-        timestampVersion,
-        timestampExpires,
-        { version: snapshotVersion, length: snapshotLength, sha256: snapshotSha },
-        { "x-tuf-edge-log": { origin: log.origin, size: log.size, root_hash: log.rootHash } },
-      ),
-      [signer],
-    );
-    const timestampSha = await sha256Hex(timestampFile.bytes);
-    // Everything the timestamp points to is stored: now, and only now, the timestamp.
-    // It records the newest root stored, for the Worker's root visibility (src/routes/metadata.ts).
-    await this.#deps.bucket.putMetadata(
-      "timestamp.json",
-      timestampFile.bytes,
-      timestampSha,
-      this.#deps.roots.newestStored() ?? undefined,
-    );
-    await this.#deps.purge(this.#deps.bucket.metadataKey("timestamp.json")).catch(() => undefined);
-    return {
-      version: timestampVersion,
-      expires: timestampExpires,
-      length: timestampFile.bytes.length,
-      sha256: timestampSha,
     };
   }
 
