@@ -45,7 +45,7 @@ export class RoundPhases {
   readonly #now: () => number;
   #ms = RoundPhases.#zero();
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = () => Date.now()) {
     this.#now = now;
   }
 
