@@ -27,35 +27,25 @@ import type { Signer } from "../src/tuf/signer.ts";
 import type { TargetFile } from "../src/tuf/targets.ts";
 import { signAssembled } from "../src/tuf/assembled.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
-import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
-import { hashBins, type Settings } from "./settings.ts";
+import { hashBins } from "./settings.ts";
 import { PackVersions } from "./pack-versions.ts";
 import { SnapshotParts } from "./snapshot-parts.ts";
 import { RoleTable, type RoleVersion } from "./role-table.ts";
 import { commitRound } from "./round-commit.ts";
-import { finishRound } from "./round-finish.ts";
+import { type FinishSources, finishRound } from "./round-finish.ts";
 import { binHeader, RoleStaging } from "./role-staging.ts";
-import type { RootHistory } from "./root-history.ts";
 import type { Delegations } from "./delegations.ts";
 import type { TargetsIndex } from "./targets-index.ts";
-import { HASH_SLICE, type TransparencyLog } from "./transparency-log.ts";
+import { HASH_SLICE } from "./transparency-log.ts";
 import type { Turns } from "./turns.ts";
 import { FINISH_LOG_WRITES } from "./invocation-budget.ts";
 import { type PhaseTimes, RoundPhases } from "./round-phases.ts";
 import type { SupersededFiles } from "./superseded-files.ts";
 
-export interface PublisherDeps {
+/** The publisher's dependencies: those a round's finish uses (round-finish.ts), and these. */
+export interface PublisherDeps extends FinishSources {
   sql: SqlStorage;
-  bucket: RepositoryBucket;
   targets: TargetsIndex;
-  roots: RootHistory;
-  settings: () => Settings;
-  signer: () => Promise<Signer>;
-  now: () => Date;
-  /** Drops a replaced file from the edge cache (best effort). */
-  purge: (r2Key: string) => Promise<void>;
-  /** The transparency log: every published file is recorded, and each timestamp commits to its head. */
-  log: TransparencyLog;
   repo: string;
   /** Delegations (delegations.ts): shapes targets once it delegates to named roles, and each delegated role. */
   delegations?: Pick<Delegations, "signedRole" | "offlineFile">;

@@ -25,8 +25,8 @@ import type { LogHead, TransparencyLog } from "./transparency-log.ts";
 import type { Turns } from "./turns.ts";
 import { withWriteWindow } from "./write-window.ts";
 
-/** What a round's finish uses: the publisher's own dependencies (publisher.ts), and its round's state. */
-export interface RoundFinishDeps {
+/** What a round's finish uses of the repository (the publisher's dependencies include these: publisher.ts). */
+export interface FinishSources {
   bucket: RepositoryBucket;
   roots: RootHistory;
   settings: () => Settings;
@@ -34,7 +34,12 @@ export interface RoundFinishDeps {
   now: () => Date;
   /** Drops a replaced file from the edge cache (best effort). */
   purge: (r2Key: string) => Promise<void>;
+  /** The transparency log: every published file is recorded, and each timestamp commits to its head. */
   log: TransparencyLog;
+}
+
+/** A round's finish: the sources above, and the state of the publisher's round. */
+export interface RoundFinishDeps extends FinishSources {
   roles: RoleTable;
   snapshotParts: SnapshotParts;
   phases: RoundPhases;
