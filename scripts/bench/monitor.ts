@@ -8,7 +8,15 @@
  */
 import { existsSync } from "node:fs";
 import { instanceProcesses } from "./instance.ts";
-import { cpuSeconds, machineBusySeconds, readMemory, resetPeak, threadCpuSeconds } from "./proc.ts";
+import {
+  cpuSeconds,
+  machineBusySeconds,
+  type ProcessIo,
+  processIo,
+  readMemory,
+  resetPeak,
+  threadCpuSeconds,
+} from "./proc.ts";
 
 export interface Restart {
   /** Seconds since the monitor started. */
@@ -26,6 +34,7 @@ interface Mark {
   self: NodeJS.CpuUsage;
   cpu: Map<number, number>;
   mainThread: Map<number, number>;
+  io: Map<number, ProcessIo>;
   restarts: number;
 }
 
@@ -42,6 +51,8 @@ export class InstanceMonitor {
   readonly #cpu = new Map<number, number>();
   /** The same for each process's main thread, the one that runs JavaScript. */
   readonly #mainThread = new Map<number, number>();
+  /** The same for each process's writes and kernel CPU (proc.ts, processIo). */
+  readonly #io = new Map<number, ProcessIo>();
   #last: { rss: number; hwm: number } | null = null;
   /** Highest VmHWM of the Worker's workerd since the last resetPeak. */
   peakHwm = 0;
@@ -91,6 +102,8 @@ export class InstanceMonitor {
       if (pid === null || !existsSync(`/proc/${pid}`)) continue;
       this.#cpu.set(pid, cpuSeconds(pid));
       this.#mainThread.set(pid, threadCpuSeconds(pid));
+      const io = processIo(pid);
+      if (io) this.#io.set(pid, io);
     }
     if (this.workerPid !== null) {
       const m = readMemory(this.workerPid);
@@ -119,6 +132,7 @@ export class InstanceMonitor {
       self: process.cpuUsage(),
       cpu: new Map(this.#cpu),
       mainThread: new Map(this.#mainThread),
+      io: new Map(this.#io),
       restarts: this.restarts.length,
     };
   }
@@ -143,6 +157,12 @@ export class InstanceMonitor {
      * Near 1, every event on that thread waits for the one before it.
      */
     mainThreadBusy: Record<string, number>;
+    /**
+     * Each process's writes and kernel CPU over the phase (processIo's
+     * fields, differences): by name, or "worker" for the Worker's workerd of a
+     * `wrangler dev`; a process whose counters could not be read is missing.
+     */
+    ioByProcess: Record<string, ProcessIo>;
   } {
     this.sample();
     const seconds = (performance.now() - mark.at) / 1000;
@@ -155,14 +175,27 @@ export class InstanceMonitor {
     }
     const byProcess: Record<string, number> = {};
     const mainThreadBusy: Record<string, number> = {};
+    const ioByProcess: Record<string, ProcessIo> = {};
     const busy = (pid: number) => ((this.#mainThread.get(pid) ?? 0) - (mark.mainThread.get(pid) ?? 0)) / seconds;
+    const ioOf = (name: string, pid: number) => {
+      const [now, then] = [this.#io.get(pid), mark.io.get(pid)];
+      if (now && then)
+        ioByProcess[name] = {
+          writeBytes: now.writeBytes - then.writeBytes,
+          writeCalls: now.writeCalls - then.writeCalls,
+          systemSeconds: now.systemSeconds - then.systemSeconds,
+        };
+    };
     for (const [name, pid] of Object.entries(this.#named ?? {})) {
       byProcess[name] = ((this.#cpu.get(pid) ?? 0) - (mark.cpu.get(pid) ?? 0)) / seconds;
       mainThreadBusy[name] = busy(pid);
+      ioOf(name, pid);
     }
     // A Worker's workerd that wrangler restarted meanwhile has no figure for the whole phase.
-    if (!this.#named && this.workerPid !== null && mark.mainThread.has(this.workerPid))
+    if (!this.#named && this.workerPid !== null && mark.mainThread.has(this.workerPid)) {
       mainThreadBusy.worker = busy(this.workerPid);
+      ioOf("worker", this.workerPid);
+    }
     const self = process.cpuUsage(mark.self);
     const bench = (self.user + self.system) / 1e6;
     const machine = machineBusySeconds() - mark.machine;
@@ -177,6 +210,7 @@ export class InstanceMonitor {
       restarts: this.restarts.slice(mark.restarts),
       byProcess,
       mainThreadBusy,
+      ioByProcess,
     };
   }
 

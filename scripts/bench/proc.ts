@@ -136,14 +136,54 @@ export function threadCpuSeconds(pid: number, tid: number = pid): number {
 
 /** utime + stime of a /proc stat file, in seconds; 0 if it cannot be read. */
 function statCpuSeconds(path: string): number {
+  const { user, system } = statCpu(path);
+  return user + system;
+}
+
+/** utime and stime of a /proc stat file, in seconds; 0 each if it cannot be read. */
+function statCpu(path: string): { user: number; system: number } {
   try {
     const stat = readFileSync(path, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // After "(comm) ": state is field 3 of the full line, utime 14 and stime 15.
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
+}
+
+/**
+ * What a process has written and how much of its CPU was the kernel's, so
+ * far: `writeBytes` and `writeCalls` are /proc/<pid>/io's wchar and syscw
+ * (every write system call, to files and sockets alike: SQLite's WAL frames,
+ * R2 and RPC traffic), `systemSeconds` its stime. Null if they cannot be
+ * read (the process is gone, or not this user's).
+ */
+export interface ProcessIo {
+  writeBytes: number;
+  writeCalls: number;
+  systemSeconds: number;
+}
+
+export function processIo(pid: number): ProcessIo | null {
+  try {
+    const io = parseProcIo(readFileSync(`/proc/${pid}/io`, "utf8"));
+    if (!io) return null;
+    return { ...io, systemSeconds: statCpu(`/proc/${pid}/stat`).system };
+  } catch {
+    return null;
+  }
+}
+
+/** wchar and syscw of a /proc/<pid>/io text; null if either is missing. */
+export function parseProcIo(text: string): { writeBytes: number; writeCalls: number } | null {
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s*(\\d+)$`, "m").exec(text);
+    return m ? Number(m[1]) : null;
+  };
+  const writeBytes = field("wchar");
+  const writeCalls = field("syscw");
+  return writeBytes === null || writeCalls === null ? null : { writeBytes, writeCalls };
 }
 
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */

@@ -109,6 +109,14 @@ export interface Figures {
    * phase).
    */
   objectThreadBusy: number | null;
+  /**
+   * The process that runs the object (split: the object's; one: all of it;
+   * wrangler dev: the Worker's workerd), pushing and draining: its write
+   * system calls and the bytes they wrote ÷ targets accepted, and the share
+   * of its CPU spent in the kernel (monitor.ts, proc.ts processIo); null
+   * where /proc/<pid>/io could not be read.
+   */
+  objectProcessIo: { writeBytesPerTarget: number; writeCallsPerTarget: number; kernelShare: number } | null;
   /** The Worker isolate's busy time in the profile (--profile), gaps included, ÷ targets accepted, or null. */
   isolateBusyMsPerTarget: number | null;
   /** The Worker isolate's own CPU in the profile (ownCpuMs: gaps capped) ÷ targets accepted, or null. */

@@ -159,6 +159,21 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
         true,
       ),
       row(
+        "the process that runs the object (one: all of it): write system calls per target",
+        (f) => f.objectProcessIo?.writeCallsPerTarget ?? null,
+        true,
+      ),
+      row(
+        "the process that runs the object (one: all of it): KB written per target, files and sockets",
+        (f) => (f.objectProcessIo ? f.objectProcessIo.writeBytesPerTarget / 1000 : null),
+        true,
+      ),
+      row(
+        "the process that runs the object (one: all of it): its CPU in the kernel, %",
+        (f) => (f.objectProcessIo ? f.objectProcessIo.kernelShare * 100 : null),
+        true,
+      ),
+      row(
         `the machine's CPU in use while pushing and draining, % of its ${context.machineCores} cores`,
         (f) => share(f.cores.machine),
         true,
@@ -169,6 +184,12 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
       row("Worker isolate CPU per accepted target, µs (--profile)", (f) => micro(f.isolateCpuMsPerTarget), true),
       row("Worker isolate busy per accepted target, gaps included, µs", (f) => micro(f.isolateBusyMsPerTarget), true),
       row("the object's CPU per accepted target, µs (--profile)", (f) => micro(f.objectCpuMsPerTarget), true),
+      row(
+        "the process that runs the object, CPU per target beyond its isolate's own, µs (--profile)",
+        (f) =>
+          f.isolateCpuMsPerTarget === null ? null : micro(f.workerProcessCpuMsPerTarget - f.isolateCpuMsPerTarget),
+        true,
+      ),
       row(
         "targets/s one object's thread takes at that CPU",
         (f) => (f.objectCpuMsPerTarget ? 1000 / f.objectCpuMsPerTarget : null),
@@ -222,6 +243,7 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
       `Pushes are signed (HMAC) POST /{repo}/webhooks/registry with Prefer: respond-async: with --pushers, each pusher a closed loop (its next push once the last is acknowledged, so the acknowledgement is about pushers ÷ the rate the object accepts them); with --push-rate, pushes fall due at that rate whatever the answers (open loop). ack: the push's round trip (through wrangler's proxy, or with --direct to the Worker's own workerd port: ${now.front}), from when it fell due. ack → published: until the served timestamp.json first carries the change (a watcher reads it every ${POLL_MS} ms, one request at a time, and notes when each version is first seen; after draining, each task's first timestamp version is read from GET /{repo}/tasks/{id}); a figure is late by at most one read.`,
       "The Worker's wait for the object: the push answer's Server-Timing \"repository\" (src/routes/pushes.ts), the time from the Worker's call to the repository's Durable Object to its answer, as the Worker's clock sees it: the RPC, the object's turn (behind what runs on its thread), the change checked, stored and committed. The rest of the acknowledgement is the Worker's own handling and the time the request and its answer waited for the Worker's thread and the network. Inside the object: Server-Timing \"object\", the object's own count from the call's start there to its answer (its checks, its group's turn and transaction); the rest of the Worker's wait is the hop, the wait for the object's thread to take the call, and the commit its answer waits for. A code whose answers carry no Server-Timing shows –. The Worker's handling: Server-Timing \"total\", from the Worker's router taking the request to its answer, the wait for the object included. The bench's lateness: from when a push fell due until its pusher began it, on this process's clock (its event loop busy with the other pushes, the probes and, split, Miniflare's own work): a part of the acknowledgement that is the load generator's, not tuf-edge's.",
       "The main thread on a core: that thread's CPU time (/proc/<pid>/task/<pid>/stat) ÷ wall time, pushing and draining. workerd runs every isolate's JavaScript on it: in one workerd the Worker's, its object's and the local R2 and cache simulators'. Near 100 %, an event waits for every one queued before it, and a CPU figure per target is that thread's time ÷ the rate, not what a target needs: rounds run back to back, so they take whatever the thread has left (docs/measured.md, \"The thread at 2,000 and 500 targets/s\").",
+      "The process that runs the object, its writes: /proc/<pid>/io's syscw (write system calls) and wchar (the bytes they wrote), to files and sockets alike, ÷ targets accepted, pushing and draining: SQLite's write-ahead log (two calls a page), and every R2 operation, RPC and HTTP answer the local runtime carries over its sockets (Miniflare's R2 and the split's hops are local TCP connections, which the platform does not have). Its CPU in the kernel: its stime ÷ its utime + stime, the system calls' and the network stack's share. Beyond its isolate's own (--profile): that process's CPU per target less the isolate's own CPU per target in the profile, the part no JavaScript or SQLite statement of the object accounts for (the runtime's I/O, RPC and event loop, the kernel, the profiler's sampling; in one workerd also the Worker's and the simulators' other isolates) (docs/measured.md, \"Outside the object's isolate\").",
       `The machine's CPU in use while pushing and draining: every process's CPU time on the machine (/proc/stat) ÷ wall time ÷ its ${context.machineCores} cores; workerd: the instance's processes (their /proc/<pid>/stat); the bench's own process: this Node process, every thread of it (the pushers' HMAC and requests, the read probes, the watcher); other processes: the rest (wrangler's parent process, the machine's own). Near 100 %, every process waits for a core, and times measure the machine's saturation, not only the code.`,
       "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
       "Runs (--profile): a run is a stretch of the isolate's samples none of which is idle, from the last idle sample before it to its last (scripts/bench/busy-runs.ts). workerd takes a new request and fires a timer only between runs of the work queued on its thread, so a request that arrives during a run waits for its end. Outside the isolate: each sample's time since the one before beyond 1 ms (the thread in the local R2 and cache simulators' isolates, or in I/O), as the isolate's CPU row caps it.",

@@ -245,6 +245,16 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         ]),
       ),
       objectThreadBusy: usage.mainThreadBusy.object ?? usage.mainThreadBusy.all ?? usage.mainThreadBusy.worker ?? null,
+      objectProcessIo: (() => {
+        const io = usage.ioByProcess.object ?? usage.ioByProcess.all ?? usage.ioByProcess.worker;
+        const cpu = (usage.byProcess.object ?? usage.byProcess.all ?? usage.workerProcessCores) * usageSeconds;
+        if (!io || accepted === 0) return null;
+        return {
+          writeBytesPerTarget: io.writeBytes / accepted,
+          writeCallsPerTarget: io.writeCalls / accepted,
+          kernelShare: cpu > 0 ? io.systemSeconds / cpu : Number.NaN,
+        };
+      })(),
       isolateBusyMsPerTarget: profile && accepted > 0 ? profile.busyMs / accepted : null,
       isolateCpuMsPerTarget: profile && accepted > 0 ? profile.ownCpuMs / accepted : null,
       objectCpuMsPerTarget:
