@@ -76,7 +76,10 @@ const RECENT_RUNS = 64;
 
 /** Counts the R2 operations made through a bucket binding. */
 export class R2Meter {
+  /** Every operation since the object started (publish runs take differences of it). */
   operations = 0;
+  /** Operations by method since the last take(). */
+  readonly #untaken = new Map<string, number>();
 
   /** The binding, counting each call of its methods (get, put, list, delete, …). */
   wrap(bucket: R2Bucket): R2Bucket {
@@ -84,12 +87,21 @@ export class R2Meter {
       get: (target, property) => {
         const value = Reflect.get(target, property, target);
         if (typeof value !== "function") return value;
+        const method = String(property);
         return (...args: unknown[]) => {
           this.operations++;
+          this.#untaken.set(method, (this.#untaken.get(method) ?? 0) + 1);
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
     });
+  }
+
+  /** The operations by method (put, get, head, delete, list, …) made since the last take, which it empties. */
+  take(): Record<string, number> {
+    const taken = Object.fromEntries(this.#untaken);
+    this.#untaken.clear();
+    return taken;
   }
 }
 

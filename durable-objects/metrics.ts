@@ -100,6 +100,18 @@ export class RepositoryMetrics {
     });
   }
 
+  /**
+   * R2 operations the object made, by method (R2Meter.take), added to the
+   * stored counter: at the end of each publish run and at each scrape, so
+   * the operations of the moments before an eviction may go uncounted (every
+   * change is followed by a publish run, which counts them).
+   */
+  r2Operations(byMethod: Readonly<Record<string, number>>): void {
+    const entries = Object.entries(byMethod).filter(([, n]) => n > 0);
+    if (entries.length === 0) return;
+    this.#addEach(entries.map(([operation, n]) => ["r2_operations_total", { operation }, n]));
+  }
+
   /** A registry push (a batch or an upload): accepted, or refused with its problem code. */
   push(registry: string | null, refusal: { status: number; code: string } | null): void {
     if (refusal) {
@@ -207,6 +219,12 @@ export class RepositoryMetrics {
         type: "counter",
         samples: withDefault(counted("pushes_total"), { result: "accepted", reason: "" }),
       },
+      {
+        name: "tuf_edge_r2_operations_total",
+        help: "R2 operations the repository's object made (its bucket binding's method calls), by operation: put, get, head, delete, list. Public reads are served by the Worker and are not counted here.",
+        type: "counter",
+        samples: withDefault(counted("r2_operations_total"), { operation: "put" }),
+      },
       gauge("targets_published", "Targets listed in the published metadata (after the pending round).", [
         one(g.status.targetsCount),
       ]),
@@ -277,11 +295,18 @@ export class RepositoryMetrics {
   }
 
   #add(name: string, labels: Record<string, string>, by = 1): void {
+    this.#addEach([[name, labels, by]]);
+  }
+
+  /** Adds to several counters in one read and one write of the stored counters. */
+  #addEach(additions: ReadonlyArray<readonly [name: string, labels: Record<string, string>, by: number]>): void {
     const counters = this.#kv.get<Counters>(COUNTERS) ?? {};
-    const key = JSON.stringify(labels);
-    const family = counters[name] ?? {};
-    family[key] = (family[key] ?? 0) + by;
-    counters[name] = family;
+    for (const [name, labels, by] of additions) {
+      const key = JSON.stringify(labels);
+      const family = counters[name] ?? {};
+      family[key] = (family[key] ?? 0) + by;
+      counters[name] = family;
+    }
     this.#kv.put(COUNTERS, counters);
   }
 }

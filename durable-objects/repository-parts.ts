@@ -457,6 +457,7 @@ export class RepositoryParts {
   }
 
   async #afterPublishRun(result: RunOutcome): Promise<void> {
+    this.metrics.r2Operations(this.r2.take());
     if (result.outcome === "failed") {
       this.metrics.roundFailed(
         result.error instanceof Error ? `${result.error.name}: ${result.error.message}` : "error",

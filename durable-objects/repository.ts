@@ -503,6 +503,7 @@ export class Repository extends DurableObject<Env> {
       if (!(error instanceof KekError)) throw error;
     }
     const logSize = this.#p.tlog.size();
+    this.#p.metrics.r2Operations(this.#p.r2.take());
     return this.#p.metrics.families({
       status: await this.#p.status(),
       round: this.#p.publisher.roles.roundProgress(),

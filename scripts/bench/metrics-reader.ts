@@ -15,6 +15,28 @@ export async function largestInvocation(
   return Object.keys(out).length ? out : null;
 }
 
+/**
+ * A counter's samples summed by the value of one of its labels (e.g.
+ * tuf_edge_r2_operations_total by `operation`), or null if the code has no
+ * such counter.
+ */
+export async function counterByLabel(
+  base: string,
+  repo: string,
+  token: string,
+  name: string,
+  label: string,
+): Promise<Record<string, number> | null> {
+  const response = await fetch(`${base}/${repo}/admin/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+  const text = await response.text();
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(new RegExp(`^${name}\\{[^}]*${label}="([^"]*)"[^}]*\\} (\\S+)$`, "gm"))) {
+    const value = defined(match[1]);
+    out[value] = (out[value] ?? 0) + Number(match[2]);
+  }
+  return Object.keys(out).length ? out : null;
+}
+
 /** The sum of a counter's (or a gauge's) samples, every label set, in a repository's metrics, or null if it has none. */
 export async function counterTotal(base: string, repo: string, token: string, name: string): Promise<number | null> {
   return (await counterTotals(base, repo, token, [name]))[name] ?? null;

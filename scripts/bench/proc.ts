@@ -4,6 +4,7 @@
  * (VmRSS) and peak (VmHWM) resident set size.
  */
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { parseProcIo } from "./proc-io.ts";
 
 function parentOf(pid: number): number | null {
   try {
@@ -173,17 +174,6 @@ export function processIo(pid: number): ProcessIo | null {
   } catch {
     return null;
   }
-}
-
-/** wchar and syscw of a /proc/<pid>/io text; null if either is missing. */
-export function parseProcIo(text: string): { writeBytes: number; writeCalls: number } | null {
-  const field = (name: string) => {
-    const m = new RegExp(`^${name}:\\s*(\\d+)$`, "m").exec(text);
-    return m ? Number(m[1]) : null;
-  };
-  const writeBytes = field("wchar");
-  const writeCalls = field("syscw");
-  return writeBytes === null || writeCalls === null ? null : { writeBytes, writeCalls };
 }
 
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */

@@ -116,6 +116,12 @@ export interface Figures {
    * of its CPU spent in the kernel (monitor.ts, proc.ts processIo); null
    * where /proc/<pid>/io could not be read.
    */
+  /**
+   * R2 operations the object made while pushing and draining, by operation
+   * (tuf_edge_r2_operations_total's difference) ÷ targets accepted; null for
+   * a code without that counter.
+   */
+  r2OperationsPerTarget: Record<string, number> | null;
   objectProcessIo: { writeBytesPerTarget: number; writeCallsPerTarget: number; kernelShare: number } | null;
   /** The Worker isolate's busy time in the profile (--profile), gaps included, ÷ targets accepted, or null. */
   isolateBusyMsPerTarget: number | null;

@@ -1,10 +1,10 @@
 /**
- * The bench's reading of a process's writes (scripts/bench/proc.ts): the
+ * The bench's reading of a process's writes (scripts/bench/proc-io.ts): the
  * scale table's write rows for the process that runs the object come from
  * /proc/<pid>/io, parsed here.
  */
 import { describe, expect, it } from "vitest";
-import { parseProcIo } from "../../scripts/bench/proc.ts";
+import { parseProcIo } from "../../scripts/bench/proc-io.ts";
 
 /** /proc/<pid>/io as Linux writes it (proc(5)). */
 const SAMPLE = `rchar: 1541328092

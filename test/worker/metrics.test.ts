@@ -6,6 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { R2Meter } from "../../durable-objects/invocation-budget.ts";
 import { ROUND_PHASES } from "../../durable-objects/round-phases.ts";
 import { onlineKeyContext } from "../../durable-objects/seal-contexts.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
@@ -13,7 +14,7 @@ import { Sealer } from "../../durable-objects/sealer.ts";
 import { logLine } from "../../src/structured-log.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { toBase64, toHex, utf8 } from "../../src/lib/bytes.ts";
-import { BASE, getJson, registryClient, withHmacRegistry, workerFetch } from "./helpers.ts";
+import { BASE, getJson, recentRuns, registryClient, withHmacRegistry, workerFetch } from "./helpers.ts";
 
 const lines: string[] = [];
 const spies: Array<{ mockRestore(): void }> = [];
@@ -119,6 +120,50 @@ describe("metrics and structured logs", () => {
     expect(one.response.status).toBe(200);
     expect(sample(one.text, "tuf_edge_quarantined_targets", r)).toBe(1);
     expect(one.text).not.toContain("tuf_edge_repositories");
+  });
+
+  it("counts the object's R2 operations by operation, each once, publish runs' included", async () => {
+    const r = { repository: repo };
+    const count = (text: string) => ({
+      put: sample(text, "tuf_edge_r2_operations_total", { ...r, operation: "put" }) ?? 0,
+      all: [...text.matchAll(/^tuf_edge_r2_operations_total\{repository="met-a",operation="[a-z]+"\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      ),
+    });
+    const before = count((await scrape(`/${repo}/admin/metrics`)).text);
+    // The bootstrap and the rounds above stored files: their puts are counted.
+    expect(before.put).toBeGreaterThan(0);
+    expect(before.all).toBeGreaterThanOrEqual(before.put);
+    // A scrape counts what was made since the last one, not again.
+    expect(count((await scrape(`/${repo}/admin/metrics`)).text)).toEqual(before);
+
+    const runsBefore = await recentRuns(repo);
+    const registry = registryClient(repo, { kind: "hmac", secret });
+    const sha256 = await sha256Hex(utf8("two"));
+    await registry.push([{ type: "targets.add", path: "c.txt", length: 3, hashes: { sha256 } }]);
+    const runs = (await recentRuns(repo)).slice(runsBefore.length);
+    const after = count((await scrape(`/${repo}/admin/metrics`)).text);
+    // Its round stored at least the bin's pack, the snapshot and the timestamp, each counted once.
+    expect(after.put - before.put).toBeGreaterThanOrEqual(3);
+    const inRuns = runs.reduce((sum, run) => sum + run.r2Operations, 0);
+    expect(inRuns).toBeGreaterThanOrEqual(3);
+    expect(after.all - before.all).toBeGreaterThanOrEqual(inRuns);
+  });
+
+  it("meters a bucket binding's operations by method until they are taken", async () => {
+    const meter = new R2Meter();
+    const bucket = meter.wrap(env.BUCKET);
+    await bucket.put("metered/a", "a");
+    await bucket.put("metered/b", "b");
+    expect(await (await bucket.get("metered/a"))?.text()).toBe("a");
+    expect(await bucket.head("metered/b")).not.toBeNull();
+    expect((await bucket.list({ prefix: "metered/" })).objects).toHaveLength(2);
+    await bucket.delete(["metered/a", "metered/b"]);
+    expect(meter.take()).toEqual({ put: 2, get: 1, head: 1, list: 1, delete: 1 });
+    expect(meter.operations).toBe(6);
+    expect(meter.take()).toEqual({});
+    expect(meter.operations).toBe(6);
   });
 
   it("writes one JSON line per significant event, with the repository and versions", () => {

@@ -37,7 +37,7 @@ import { type CpuProfile, hotFunctions, ownCpuMs } from "../inspector.ts";
 import { busyRuns } from "../busy-runs.ts";
 import { longestStretches } from "../js-stretches.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
-import { counterTotal, largestInvocation, untilZero } from "../metrics-reader.ts";
+import { counterByLabel, counterTotal, largestInvocation, untilZero } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import type { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
@@ -100,6 +100,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     }
 
     const roundsBefore = await roundCounters(base, REPO, token);
+    const r2Before = await counterByLabel(base, REPO, token, "tuf_edge_r2_operations_total", "operation");
 
     const { secret } = await client.addRegistryCredential("scale-registry", { kind: "hmac" });
     const registry = new RegistryClient({
@@ -186,6 +187,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       signed: { meta: Record<string, { length?: number }> };
     };
     const roundsAfter = await roundCounters(base, REPO, token);
+    const r2After = await counterByLabel(base, REPO, token, "tuf_edge_r2_operations_total", "operation");
     const figures: Figures = {
       code: project.description,
       bootstrapS,
@@ -245,6 +247,12 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         ]),
       ),
       objectThreadBusy: usage.mainThreadBusy.object ?? usage.mainThreadBusy.all ?? usage.mainThreadBusy.worker ?? null,
+      r2OperationsPerTarget:
+        r2Before === null || r2After === null || accepted === 0
+          ? null
+          : Object.fromEntries(
+              Object.entries(r2After).map(([operation, n]) => [operation, (n - (r2Before[operation] ?? 0)) / accepted]),
+            ),
       objectProcessIo: (() => {
         const io = usage.ioByProcess.object ?? usage.ioByProcess.all ?? usage.ioByProcess.worker;
         const cpu = (usage.byProcess.object ?? usage.byProcess.all ?? usage.workerProcessCores) * usageSeconds;
