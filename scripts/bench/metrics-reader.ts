@@ -1,22 +1,8 @@
 /** Figures read back from a repository's Prometheus metrics (GET /{repo}/admin/metrics). */
 import { defined } from "../lib/defined.ts";
 
-/** The largest publish invocation (r2_operations, roles, rounds, wall_ms), or null if the code has no such gauge. */
-export async function largestInvocation(
-  base: string,
-  repo: string,
-  token: string,
-): Promise<Record<string, number> | null> {
-  const response = await fetch(`${base}/${repo}/admin/metrics`, { headers: { Authorization: `Bearer ${token}` } });
-  const text = await response.text();
-  const out: Record<string, number> = {};
-  for (const match of text.matchAll(/^tuf_edge_publish_invocation_largest\{[^}]*what="([a-z0-9_]+)"[^}]*\} (\S+)$/gm))
-    out[defined(match[1])] = Number(match[2]);
-  return Object.keys(out).length ? out : null;
-}
-
 /**
- * A counter's samples summed by the value of one of its labels (e.g.
+ * A counter's (or a gauge's) samples summed by the value of one of its labels (e.g.
  * tuf_edge_r2_operations_total by `operation`), or null if the code has no
  * such counter.
  */
@@ -30,7 +16,7 @@ export async function counterByLabel(
   const response = await fetch(`${base}/${repo}/admin/metrics`, { headers: { Authorization: `Bearer ${token}` } });
   const text = await response.text();
   const out: Record<string, number> = {};
-  for (const match of text.matchAll(new RegExp(`^${name}\\{[^}]*${label}="([^"]*)"[^}]*\\} (\\S+)$`, "gm"))) {
+  for (const match of text.matchAll(new RegExp(`^${name}\\{(?:[^}]*,)?${label}="([^"]*)"[^}]*\\} (\\S+)$`, "gm"))) {
     const value = defined(match[1]);
     out[value] = (out[value] ?? 0) + Number(match[2]);
   }
@@ -103,4 +89,9 @@ export async function untilZero(
     if (ms >= limitMs) return { first, ms: null, longestPauseMs: longestStill(readings) };
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** The largest publish invocation (r2_operations, roles, rounds, wall_ms), or null if the code has no such gauge. */
+export function largestInvocation(base: string, repo: string, token: string): Promise<Record<string, number> | null> {
+  return counterByLabel(base, repo, token, "tuf_edge_publish_invocation_largest", "what");
 }
