@@ -2,11 +2,21 @@
  * Group accept: pushes that are ready to be written at about the same time
  * (their signatures checked, their bodies parsed, while the object was busy)
  * are written together, in one transaction, so they cost one commit instead
- * of one each. Each push runs in a savepoint of its own inside it: one that
- * throws is rolled back alone, and its neighbours are written; one that is
- * refused by its checks writes nothing (checks come before writes). A push
- * sees the pushes queued before it in its group, as if they had been
- * accepted one at a time in that order.
+ * of one each. A push that throws is rolled back alone, and its neighbours
+ * are written; one that is refused by its checks writes nothing (checks come
+ * before writes). A push sees the pushes queued before it in its group, as
+ * if they had been accepted one at a time in that order.
+ *
+ * Two ways to write a group. First as the object's outermost transaction
+ * (`outermost`: storage.transaction(), a savepoint that begins the SQLite
+ * transaction itself), with no savepoint inside: SQLite then copies no page
+ * to a journal before changing it. Inside a savepoint (transactionSync's),
+ * every page a push changes is copied first, so that the savepoint can be
+ * undone alone: 4 KB a page, written out to a temporary file past 64 KB
+ * (plain-inserts.ts). If a push throws there, the whole try is rolled back
+ * (`rolledBack` drops what its pushes kept in memory) and the group is
+ * written again the careful way: in `transaction`, each push in a savepoint
+ * of its own, so that only the push that throws is undone.
  *
  * Nothing is answered before it is durable: the answers are given once the
  * group's transaction ends, and the object's output gate holds them until
@@ -60,6 +70,10 @@ interface Queued<T> {
 export interface AcceptGroupDeps<T> {
   /** The object's synchronous transaction (nested calls are savepoints). */
   transaction: <R>(fn: () => R) => R;
+  /** The object's outermost transaction (storage.transaction()): the first try at a group, with no savepoint inside. */
+  outermost?: <R>(fn: () => R) => Promise<R>;
+  /** A first try was rolled back: forget what its pushes kept in memory before they run again. */
+  rolledBack?: () => void;
   /** Inside the group's transaction, after its pushes: what each push that did not throw returned. */
   written: (values: T[]) => void;
   /** Once per group, after its transaction, before any of its pushes is answered: what each returned, as for `written`. */
@@ -109,20 +123,10 @@ export class AcceptGroup<T> {
       this.#timerSetAt = this.#now();
       this.#timer(() => void this.#flush());
     }
-    const outcomes: Array<{ ok: true; value: T } | { ok: false; error: unknown }> = [];
-    const values = () => outcomes.flatMap((o) => (o.ok ? [o.value] : []));
+    let outcomes: Outcome<T>[];
     try {
-      this.#deps.transaction(() => {
-        for (const item of group) {
-          try {
-            outcomes.push({ ok: true, value: this.#deps.transaction(item.apply) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-        this.#deps.written(values());
-      });
-      await this.#deps.afterGroup(values());
+      outcomes = await this.#write(group);
+      await this.#deps.afterGroup(values(outcomes));
     } catch (error) {
       // The group's own transaction (or its hook) failed: none of it is answered as accepted.
       for (const item of group) item.reject(error);
@@ -134,4 +138,37 @@ export class AcceptGroup<T> {
       else item.reject(outcome?.error);
     }
   }
+
+  /** Writes a group: as one outermost transaction if it can, else each push in a savepoint (see above). */
+  async #write(group: Queued<T>[]): Promise<Outcome<T>[]> {
+    const { outermost } = this.#deps;
+    if (outermost) {
+      try {
+        return await outermost(() => {
+          const written = group.map((item) => item.apply());
+          this.#deps.written(written);
+          return written.map((value) => ({ ok: true as const, value }));
+        });
+      } catch {
+        // Rolled back whole; the careful way below finds the push that throws (or throws itself).
+        this.#deps.rolledBack?.();
+      }
+    }
+    const outcomes: Outcome<T>[] = [];
+    this.#deps.transaction(() => {
+      for (const item of group) {
+        try {
+          outcomes.push({ ok: true, value: this.#deps.transaction(item.apply) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.#deps.written(values(outcomes));
+    });
+    return outcomes;
+  }
 }
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+const values = <T>(outcomes: readonly Outcome<T>[]): T[] => outcomes.flatMap((o) => (o.ok ? [o.value] : []));

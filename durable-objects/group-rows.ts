@@ -7,6 +7,7 @@
  * is a delivery the next pushes of the same group see (`delivery`), as if it
  * were stored already.
  */
+import { insertRows } from "./plain-inserts.ts";
 
 /** A task's row as it is inserted (the versions of the round that publishes it come later). */
 export interface NewTask {
@@ -25,9 +26,6 @@ export interface NewDelivery {
   task_id: string;
 }
 
-/** Rows per INSERT: 5 bound parameters each, within SQLite's limit of 100. */
-const ROWS_PER_INSERT = 20;
-
 export class GroupRows<Task extends NewTask> {
   #pushes: Array<{ task: Task; delivery: NewDelivery; bins: Iterable<string> }> = [];
   #deliveries = new Map<string, { delivery: NewDelivery; task: Task }>();
@@ -43,6 +41,12 @@ export class GroupRows<Task extends NewTask> {
     this.#deliveries.set(deliveryKey(delivery.registry, delivery.id), { delivery, task });
   }
 
+  /** Forgets the pushes added so far: their group's transaction was rolled back, and they run again. */
+  discard(): void {
+    this.#pushes = [];
+    this.#deliveries = new Map();
+  }
+
   /**
    * Writes, in the group's transaction, the rows of the pushes whose tasks
    * `written` names (those answered as accepted: a push whose savepoint was
@@ -53,18 +57,18 @@ export class GroupRows<Task extends NewTask> {
     const pushes = this.#pushes.filter((p) => written.has(p.task.id));
     this.#pushes = [];
     this.#deliveries = new Map();
-    for (let i = 0; i < pushes.length; i += ROWS_PER_INSERT) {
-      const chunk = pushes.slice(i, i + ROWS_PER_INSERT);
-      const values = chunk.map(() => "(?, ?, ?, ?, ?)").join(", ");
-      sql.exec(
-        `INSERT INTO tasks (id, seq, registry, events, created_at) VALUES ${values}`,
-        ...chunk.flatMap(({ task: t }) => [t.id, t.seq, t.registry, t.events, t.created_at]),
-      );
-      sql.exec(
-        `INSERT INTO deliveries (registry, id, body_sha256, received_at, task_id) VALUES ${values}`,
-        ...chunk.flatMap(({ delivery: d }) => [d.registry, d.id, d.body_sha256, d.received_at, d.task_id]),
-      );
-    }
+    insertRows(
+      sql,
+      "tasks",
+      ["id", "seq", "registry", "events", "created_at"],
+      pushes.map(({ task: t }) => [t.id, t.seq, t.registry, t.events, t.created_at]),
+    );
+    insertRows(
+      sql,
+      "deliveries",
+      ["registry", "id", "body_sha256", "received_at", "task_id"],
+      pushes.map(({ delivery: d }) => [d.registry, d.id, d.body_sha256, d.received_at, d.task_id]),
+    );
     const bins = new Map<string, number>();
     for (const { task, bins: touched } of pushes) for (const bin of touched) bins.set(bin, task.seq);
     if (bins.size > 0) touch(bins);

@@ -35,7 +35,7 @@
  * entries are read from SQLite, and pruning moves in whole tiles.
  */
 import { TILE_HEIGHT, TILE_WIDTH } from "../src/log/tiles.ts";
-import { jsonArray, jsonRuns } from "./json-rows.ts";
+import { insertRows } from "./plain-inserts.ts";
 import { sqlLimit } from "./stable-plans.ts";
 
 /** Entries always kept whole at the log's end (whole tiles: a multiple of TILE_WIDTH). */
@@ -95,17 +95,12 @@ export class LogHistory {
 
   /** Records entries about paths as they are appended (transparency-log.ts), in the same transaction. */
   record(entries: ReadonlyArray<{ index: number; path: string; type: string }>): void {
-    for (const run of jsonRuns(entries, (e) => [e.index, e.path, e.type])) {
-      if (run.rows)
-        this.#sql.exec(
-          `INSERT INTO log_history (idx, path, type)
-           SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ORDER BY key`,
-          jsonArray(run.rows),
-        );
-      else
-        for (const e of run.items)
-          this.#sql.exec("INSERT INTO log_history (idx, path, type) VALUES (?, ?, ?)", e.index, e.path, e.type);
-    }
+    insertRows(
+      this.#sql,
+      "log_history",
+      ["idx", "path", "type"],
+      entries.map((e) => [e.index, e.path, e.type]),
+    );
   }
 
   /** Entries below this index are pruned: their bytes and low nodes are only in R2. */

@@ -46,6 +46,8 @@ import { Deliveries, type Delivery } from "./deliveries.ts";
 export interface PushDeps {
   sql: SqlStorage;
   transaction: <T>(fn: () => T) => T;
+  /** The object's outermost transaction: a group's first try (accept-group.ts). */
+  outermost?: <T>(fn: () => T) => Promise<T>;
   repo: string;
   registries: Registries;
   events: TargetEvents;
@@ -115,6 +117,8 @@ export class Pushes {
       outcomes.flatMap((o) => ("task" in o && !o.duplicate ? [o.task.registry] : []));
     this.#group = new AcceptGroup<AcceptOutcome>({
       transaction: deps.transaction,
+      outermost: deps.outermost,
+      rolledBack: () => this.#rows.discard(),
       written: (outcomes) => {
         const accepted = new Set(outcomes.flatMap((o) => ("task" in o && !o.duplicate ? [o.task.id] : [])));
         this.#rows.write(deps.sql, accepted, (bins) => deps.index.touchEach(bins));

@@ -97,6 +97,13 @@ export class RepositoryParts {
   readonly invocations: InvocationLog;
   /** Runs `fn` as one synchronous SQLite transaction (all or nothing). */
   readonly transaction: <T>(fn: () => T) => T;
+  /**
+   * Runs `fn` (synchronous) as the object's outermost transaction
+   * (storage.transaction(): the writes before it are committed first), all
+   * or nothing. No savepoint is open around its statements, so SQLite
+   * journals none of the pages they change (accept-group.ts).
+   */
+  readonly outermost: <T>(fn: () => T) => Promise<T>;
   /** The settings, once bootstrapped (loaded before the first request). */
   settings: Settings | null = null;
   #trustedRoot: Root | null = null;
@@ -109,6 +116,7 @@ export class RepositoryParts {
     this.#ctx = ctx;
     this.#env = env;
     this.transaction = (fn) => ctx.storage.transactionSync(fn);
+    this.outermost = (fn) => ctx.storage.transaction(async () => fn());
     const name = ctx.id.name;
     if (!name) throw new Error("a Repository is addressed by name (idFromName / getByName)");
     this.name = name;
@@ -268,6 +276,7 @@ export class RepositoryParts {
     this.pushes = new Pushes({
       sql: this.sql,
       transaction: this.transaction,
+      outermost: this.outermost,
       repo: name,
       registries: this.registries,
       events: this.targetEvents,

@@ -14,12 +14,16 @@ import { type TargetFile, targetFile } from "../src/tuf/targets.ts";
 import { dictionary } from "../src/lib/dictionary.ts";
 import { type Joined, joinMembers, type Member } from "../src/tuf/assembled.ts";
 import { jsonArray, jsonRuns } from "./json-rows.ts";
+import { insertRows } from "./plain-inserts.ts";
 import { RoleChanges } from "./role-changes.ts";
 import { ENTRY_CANONICAL } from "./derived-entry.ts";
 import { PATH_WITNESS, type PathWitness, scannedInOrder } from "./scan-order.ts";
 import { type EntryRow, entryOf, fromRow, type StoredTarget, stored, type TargetRow } from "./target-rows.ts";
 
 export type { StoredTarget } from "./target-rows.ts";
+
+/** The columns of a target's row, in the order upsertMany inserts them. */
+const TARGET_COLUMNS = ["path", "bin", "length", "hashes", "custom", "entry_canonical", "entry_json"] as const;
 
 export class TargetsIndex {
   readonly #sql: SqlStorage;
@@ -61,23 +65,44 @@ export class TargetsIndex {
    * listed exactly so (length, hashes, custom: adding one again changes
    * nothing), each upserted as upsert() does; their bins are added to
    * `touched` (the caller marks them with touch()). Returns the targets
-   * written. Rows are read and written a run at a time, as JSON
-   * (json-rows.ts: a few statements for 10,000 targets, in the same order);
-   * a row JSON does not carry exactly is read and written on its own.
+   * written. Their listed entries are read a run of paths at a time, as JSON
+   * (json-rows.ts); new rows are inserted many to a statement without a
+   * statement journal (plain-inserts.ts), in the same order; a listed row
+   * that changes is updated on its own (a re-added target whose custom
+   * changed: rare).
    */
   upsertMany<T extends TargetEntry & { bin: string }>(targets: readonly T[], touched: Set<string>): T[] {
+    const listed = this.#listedEntries(targets.map((t) => t.path));
     const written: T[] = [];
-    const prepared = targets.map((target) => ({ target, row: stored(target) }));
-    for (const run of jsonRuns(prepared, ({ target, row }) => [
-      target.path,
-      target.bin,
-      target.length,
-      row.hashes,
-      row.custom,
-      row.canonical,
-      row.json,
-    ])) {
-      const listed = new Map<string, string>();
+    const added: SqlStorageValue[][] = [];
+    for (const target of targets) {
+      const row = stored(target);
+      const was = listed.get(target.path);
+      if (was === row.entry.canonical) continue;
+      if (was === undefined)
+        added.push([target.path, target.bin, target.length, row.hashes, row.custom, row.canonical, row.json]);
+      else
+        this.#sql.exec(
+          `UPDATE targets SET length = ?, hashes = ?, custom = ?, entry_canonical = ?, entry_json = ? WHERE path = ?`,
+          target.length,
+          row.hashes,
+          row.custom,
+          row.canonical,
+          row.json,
+          target.path,
+        );
+      touched.add(target.bin);
+      written.push(target);
+    }
+    insertRows(this.#sql, "targets", TARGET_COLUMNS, added);
+    this.#countAdded(added.length);
+    return written;
+  }
+
+  /** The canonical entries of those of `paths` that are listed, by path: a run of paths per statement (json-rows.ts). */
+  #listedEntries(paths: readonly string[]): Map<string, string> {
+    const listed = new Map<string, string>();
+    for (const run of jsonRuns(paths, (path) => [path])) {
       const rows = run.rows
         ? this.#sql.exec<EntryRow>(
             `SELECT path, ${ENTRY_CANONICAL} AS entry_canonical, entry_json FROM targets WHERE path IN (SELECT value ->> 0 FROM json_each(?))`,
@@ -85,36 +110,11 @@ export class TargetsIndex {
           )
         : this.#sql.exec<EntryRow>(
             `SELECT path, ${ENTRY_CANONICAL} AS entry_canonical, entry_json FROM targets WHERE path = ?`,
-            (run.items[0] as (typeof prepared)[number]).target.path,
+            run.items[0] ?? "",
           );
       for (const row of rows.toArray()) listed.set(row.path, row.entry_canonical ?? this.#fill(row).canonical);
-      const changed: number[] = [];
-      for (const [i, { target, row }] of run.items.entries())
-        if (listed.get(target.path) !== row.entry.canonical) changed.push(i);
-      if (changed.length === 0) continue;
-      if (run.rows) {
-        this.#countAdded(
-          changed.filter((i) => !listed.has((run.items[i] as (typeof prepared)[number]).target.path)).length,
-        );
-        this.#sql.exec(
-          `INSERT INTO targets (path, bin, length, hashes, custom, entry_canonical, entry_json)
-           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
-           FROM json_each(?) WHERE true ORDER BY key
-           ON CONFLICT (path) DO UPDATE SET length = excluded.length, hashes = excluded.hashes, custom = excluded.custom,
-             entry_canonical = excluded.entry_canonical, entry_json = excluded.entry_json`,
-          jsonArray(run.rows, changed.length === run.items.length ? undefined : changed),
-        );
-      } else {
-        const { target } = run.items[0] as (typeof prepared)[number];
-        this.upsert(target, 0, touched);
-      }
-      for (const i of changed) {
-        const { target } = run.items[i] as (typeof prepared)[number];
-        touched.add(target.bin);
-        written.push(target);
-      }
     }
-    return written;
+    return listed;
   }
 
   /** Adds `n` newly listed targets to the count (migration 19; removals are counted by a trigger). */

@@ -73,6 +73,73 @@ describe("AcceptGroup", () => {
   });
 });
 
+describe("AcceptGroup's first try, the outermost transaction", () => {
+  it("writes a group with no savepoint; a member that throws rolls the try back whole, and the careful way undoes it alone", async () => {
+    const repo = "accept-group-outermost";
+    await bootstrapped(repo);
+    await runInDurableObject(env.REPOSITORY.getByName(repo), async (_i: Repository, state) => {
+      const sql = state.storage.sql;
+      sql.exec("CREATE TABLE group_rows (name TEXT PRIMARY KEY)");
+      const tries: string[] = [];
+      const groups: string[][] = [];
+      let rolledBack = 0;
+      const group = new AcceptGroup<string>({
+        transaction: (fn) => {
+          tries.push("savepoint");
+          return state.storage.transactionSync(fn);
+        },
+        outermost: (fn) => {
+          tries.push("outermost");
+          return state.storage.transaction(async () => fn());
+        },
+        rolledBack: () => {
+          rolledBack++;
+        },
+        written: (values) => groups.push(values),
+        afterGroup: async () => undefined,
+      });
+      const runs = new Map<string, number>();
+      const write = (name: string, fail = false) =>
+        group.accept(() => {
+          runs.set(name, (runs.get(name) ?? 0) + 1);
+          sql.exec("INSERT INTO group_rows (name) VALUES (?)", name);
+          if (fail) throw new Error(`${name} failed after writing`);
+          return `${name} after ${sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM group_rows").one().n - 1}`;
+        });
+      const names = () =>
+        sql
+          .exec<{ name: string }>("SELECT name FROM group_rows ORDER BY name")
+          .toArray()
+          .map((r) => r.name);
+
+      // No member throws: one try, as the outermost transaction, each member run once.
+      expect(await Promise.all([write("a"), write("b")])).toEqual(["a after 0", "b after 1"]);
+      expect(tries).toEqual(["outermost"]);
+      expect([...runs.values()]).toEqual([1, 1]);
+      expect(rolledBack).toBe(0);
+      expect(names()).toEqual(["a", "b"]);
+
+      // One throws after writing: the first try is undone whole, then each member runs in a savepoint of its own.
+      tries.length = 0;
+      runs.clear();
+      const outcomes = await Promise.allSettled([write("c"), write("d", true), write("e")]);
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect(outcomes[2]).toEqual({ status: "fulfilled", value: "e after 3" });
+      expect(String((outcomes[1] as PromiseRejectedResult).reason)).toContain("d failed after writing");
+      expect(tries).toEqual(["outermost", "savepoint", "savepoint", "savepoint", "savepoint"]);
+      // The first try stops at the member that throws: the ones after it run once, the careful way.
+      expect(Object.fromEntries(runs)).toEqual({ c: 2, d: 2, e: 1 });
+      expect(rolledBack).toBe(1);
+      expect(names()).toEqual(["a", "b", "c", "e"]);
+      // What the group wrote is what the careful way returned: the rolled-back try wrote nothing.
+      expect(groups).toEqual([
+        ["a after 0", "b after 1"],
+        ["c after 2", "e after 3"],
+      ]);
+    });
+  });
+});
+
 describe("pushes accepted in one group", () => {
   const accepted: Array<{ pushes: number }> = [];
   beforeEach(() => {
