@@ -68,8 +68,8 @@ export class TargetsIndex {
    * written. Their listed entries are read a run of paths at a time, as JSON
    * (json-rows.ts); new rows are inserted many to a statement without a
    * statement journal (plain-inserts.ts), in the same order; a listed row
-   * that changes is updated on its own (a re-added target whose custom
-   * changed: rare).
+   * that changes goes through upsert() on its own (a re-added target whose
+   * custom changed: rare).
    */
   upsertMany<T extends TargetEntry & { bin: string }>(targets: readonly T[], touched: Set<string>): T[] {
     const listed = this.#listedEntries(targets.map((t) => t.path));
@@ -79,19 +79,10 @@ export class TargetsIndex {
       const row = stored(target);
       const was = listed.get(target.path);
       if (was === row.entry.canonical) continue;
-      if (was === undefined)
+      if (was === undefined) {
         added.push([target.path, target.bin, target.length, row.hashes, row.custom, row.canonical, row.json]);
-      else
-        this.#sql.exec(
-          `UPDATE targets SET length = ?, hashes = ?, custom = ?, entry_canonical = ?, entry_json = ? WHERE path = ?`,
-          target.length,
-          row.hashes,
-          row.custom,
-          row.canonical,
-          row.json,
-          target.path,
-        );
-      touched.add(target.bin);
+        touched.add(target.bin);
+      } else this.upsert(target, 0, touched);
       written.push(target);
     }
     insertRows(this.#sql, "targets", TARGET_COLUMNS, added);
