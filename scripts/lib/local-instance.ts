@@ -8,6 +8,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { listenerBelongsTo } from "./port-owner.ts";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -153,9 +154,10 @@ async function startOnce(options: LocalInstanceOptions, choosePort: () => Promis
   child.stderr?.on("data", onData);
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitForReady(baseUrl, child, options.readyTimeoutMs ?? 60_000);
+    await waitForReady(baseUrl, port, child, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
     await stopChild(child);
+    if (error instanceof PortTakenError) throw new PortTakenError(error.message, options.port === undefined);
     const message = `wrangler dev did not start: ${(error as Error).message}\n${output.slice(-4000)}`;
     // The inspector's socket or the Worker's: one of them was taken after it was chosen.
     if (output.includes("Address already in use")) throw new PortTakenError(message, true);
@@ -164,17 +166,29 @@ async function startOnce(options: LocalInstanceOptions, choosePort: () => Promis
   return { baseUrl, port, exited, pid: child.pid, inspectorPort, stop: () => stopChild(child) };
 }
 
-async function waitForReady(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+/**
+ * Waits for an answer on `port`, then makes sure it came from the process we
+ * started: another process that bound the port after it was chosen answers
+ * too, and its tests would then run against a stranger until it stops.
+ */
+async function waitForReady(baseUrl: string, port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    let answered = false;
     try {
       // A bounded probe: a Worker that failed to build makes wrangler hold requests open.
       const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
       await response.body?.cancel();
-      return;
+      answered = true;
     } catch {
       await new Promise((r) => setTimeout(r, 200));
+    }
+    if (answered) {
+      if ((await listenerBelongsTo(port, child.pid ?? -1)) === false) {
+        throw new PortTakenError(`port ${port} was taken by another process before wrangler bound it`, true);
+      }
+      return;
     }
   }
   throw new Error(`no answer on ${baseUrl} within ${timeoutMs} ms`);

@@ -4,14 +4,18 @@
  * (the inspector's socket, "direct:1:default", in a test Worker started
  * without the retry). Here the first port chosen is one this test holds:
  * the instance still starts, on other ports; a port the caller fixed is never
- * silently replaced.
+ * silently replaced. A port taken after the check but before wrangler binds
+ * it is answered by its taker: readiness then asks /proc whose socket it is.
  */
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, PortTakenError, randomSecrets, startLocalInstance } from "../../scripts/lib/local-instance.ts";
+import { listenerBelongsTo } from "../../scripts/lib/port-owner.ts";
 
 /** Hands out `taken` at call number `at` (1-based), free ports otherwise; counts the calls. */
 function choosing(taken: number, at: number) {
@@ -76,5 +80,78 @@ describe("startLocalInstance when a chosen port is taken before wrangler binds i
     await expect(started).rejects.toThrow(PortTakenError);
     await expect(started).rejects.toThrow(`port ${held} is already in use`);
     expect(ports.calls()).toBe(1); // the inspector's, once
+  });
+});
+
+describe("startLocalInstance when another server binds the port between the check and wrangler", () => {
+  let scratch: string;
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), "tuf-edge-ports-"));
+  });
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("does not take the stranger's answer for its own: it starts again on other ports", async () => {
+    const stolen = await freePort();
+    let probes = 0;
+    // Answers the readiness probe as a tuf-edge instance would.
+    const stranger = createHttpServer((request, response) => {
+      if (request.url === "/health") probes++;
+      response.writeHead(200, { "Content-Type": "application/json" }).end('{"status":"ok"}');
+    });
+    let calls = 0;
+    const choose = async () => {
+      calls++;
+      if (calls === 1) return stolen;
+      // After the port check (done as soon as both ports are chosen), long before wrangler binds.
+      if (calls === 2) setTimeout(() => stranger.listen(stolen, "127.0.0.1"), 250);
+      return freePort();
+    };
+    try {
+      const instance = await startLocalInstance(
+        { persistTo: join(scratch, "stolen"), secrets: randomSecrets(), readyTimeoutMs: 300_000 },
+        choose,
+      );
+      try {
+        expect(probes).toBeGreaterThan(0); // the stranger did answer first
+        expect(instance.port).not.toBe(stolen);
+        expect(calls).toBe(4);
+        expect(await listenerBelongsTo(instance.port, instance.pid as number)).toBe(true);
+      } finally {
+        await instance.stop();
+      }
+    } finally {
+      await new Promise((r) => stranger.close(r));
+    }
+  });
+});
+
+describe("listenerBelongsTo", () => {
+  it("tells a descendant's listening socket from another process's and from none", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        "-e",
+        'require("node:net").createServer().listen(0, "127.0.0.1", function () { console.log(this.address().port) })',
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const own = createServer();
+    try {
+      const childPort = await new Promise<number>((resolve) =>
+        child.stdout?.once("data", (d) => resolve(Number(String(d).trim()))),
+      );
+      const ownPort = await new Promise<number>((resolve) =>
+        own.listen(0, "127.0.0.1", () => resolve((own.address() as { port: number }).port)),
+      );
+      expect(await listenerBelongsTo(childPort, child.pid as number)).toBe(true);
+      expect(await listenerBelongsTo(childPort, process.pid)).toBe(true); // the child descends from this process
+      expect(await listenerBelongsTo(ownPort, child.pid as number)).toBe(false);
+      expect(await listenerBelongsTo(await freePort(), process.pid)).toBe(false);
+    } finally {
+      child.kill();
+      await new Promise((r) => own.close(r));
+    }
   });
 });
