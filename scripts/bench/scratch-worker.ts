@@ -38,7 +38,9 @@ export async function startScratchWorker(
   );
   await writeFile(join(root, "worker.js"), worker.script);
   // The instance helper computes the project root from its own place: give it one here.
-  await copyFile(join(PROJECT_ROOT, "scripts/lib/local-instance.ts"), join(root, "scripts/lib/local-instance.ts"));
+  for (const helper of ["local-instance.ts", "port-owner.ts"]) {
+    await copyFile(join(PROJECT_ROOT, "scripts/lib", helper), join(root, "scripts/lib", helper));
+  }
   await symlink(nodeModules, join(root, "node_modules"), "dir");
   const module = (await import(pathToFileURL(join(root, "scripts/lib/local-instance.ts")).href)) as LocalInstanceModule;
   const instance = await module.startLocalInstance({ persistTo: join(root, "state"), secrets: module.randomSecrets() });
