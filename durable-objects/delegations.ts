@@ -56,6 +56,7 @@ export class Delegations {
   readonly #topBins: () => HashBins;
   readonly #transaction: <T>(fn: () => T) => T;
   readonly #tree: DelegationTree;
+  #active: boolean | undefined;
   /** The roles the offline delegations' owners sign: their versions and the checks they pass (offline-roles.ts). */
   readonly offline: OfflineRoles;
 
@@ -91,9 +92,16 @@ export class Delegations {
     });
   }
 
-  /** Whether `targets` delegates through named roles (it has had a delegation). */
+  /**
+   * Whether `targets` delegates through named roles (it has had a
+   * delegation). Read once and kept until forget(), like the tree: every
+   * push asks, and as the only SQL statement of a push's own event the
+   * read cost the object about 2 % of its CPU at 2,000 targets/s
+   * (docs/measured.md, "A push's body read by the Worker").
+   */
   active(): boolean {
-    return this.#sql.exec("SELECT 1 FROM roles WHERE name = ?", CATCH_ALL_ROLE).toArray().length > 0;
+    this.#active ??= this.#sql.exec("SELECT 1 FROM roles WHERE name = ?", CATCH_ALL_ROLE).toArray().length > 0;
+    return this.#active;
   }
 
   /**
@@ -103,11 +111,13 @@ export class Delegations {
    */
   activate(seq: number): void {
     this.#roles.add(CATCH_ALL_ROLE, seq);
+    this.#active = undefined;
   }
 
-  /** Drops what this object remembers of the tree (after a transaction it wrote in was rolled back). */
+  /** Drops what this object remembers of the tree and of active() (after a change, or a transaction that wrote it was rolled back). */
   forget(): void {
     this.#tree.forget();
+    this.#active = undefined;
   }
 
   /** Every delegation in the order a client's search meets them (preorder from targets). */
@@ -244,7 +254,7 @@ export class Delegations {
       );
       if (offline) {
         // Checked against the tree as it is with this delegation (and so the catch-all) in it.
-        this.#tree.forget();
+        this.forget();
         this.#roles.add(CATCH_ALL_ROLE, seq);
         this.offline.store(spec.name, offline.first, now);
       }
@@ -320,7 +330,7 @@ export class Delegations {
       return refusedOr(() =>
         this.#transaction(() => {
           const touched = new Set(write());
-          this.#tree.forget();
+          this.forget();
           for (const name of touched) this.#roles.add(name, seq);
           const rules = { assign: this.assigner(), offlineFile: (role: string) => this.offline.file(role) };
           for (const moved of this.#moves.move(reach, rules)) touched.add(moved);
@@ -329,7 +339,7 @@ export class Delegations {
         }),
       );
     } finally {
-      this.#tree.forget();
+      this.forget();
     }
   }
 }

@@ -172,11 +172,16 @@ export class ProtectedTargets {
     const { delegations, roles } = this.#deps;
     const now = this.#deps.now().getTime();
     const refused = this.#applyTree(change, seq, now, offline);
-    if (refused) return refused;
+    // The caller rolls back on a refusal: what the tree's reads kept from inside it must go too.
+    if (refused) {
+      delegations.forget();
+      return refused;
+    }
     delegations.forget();
     const own = (draft.targets ?? {}) as Record<string, TargetFile>;
     const tree = delegations.signedRole("targets", draft.version, draft.expires, online, () => own);
     if (!tree || fromUtf8(canonicalBytes(tree)) !== fromUtf8(canonicalBytes(draft))) {
+      delegations.forget();
       return failure(
         409,
         "draft_stale",

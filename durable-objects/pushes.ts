@@ -8,17 +8,15 @@
  * Nothing is acknowledged before it is durable here. What a push becomes,
  * its task, is read as its poll sees it in tasks.ts.
  */
-import type { z } from "zod";
 import { failure, type Failure, type PushResult, type SignedPush } from "../src/repository-api.ts";
 import {
   type TargetEvent,
   manifestRegistry,
   type UploadManifest,
   UploadManifestSchema,
-  WebhookBodySchema,
+  type WebhookBody,
 } from "../src/schemas/webhook.ts";
-import { describeIssues, fieldErrors } from "../src/schemas/issues.ts";
-import { mayBeIllFormed, wellFormedJson } from "../src/schemas/safe-string.ts";
+import { type Parsed, parseJson } from "../src/schemas/parse-json.ts";
 import { toHex } from "../src/lib/bytes.ts";
 import type { Assignment } from "./delegation-tree.ts";
 import {
@@ -181,12 +179,16 @@ export class Pushes {
     return failure(401, "invalid_signature", `no signature verifies with a credential of registry "${registry}"`);
   }
 
-  /** A batch of target events. */
-  async receive(push: SignedPush, now: number): Promise<PushResult | Failure> {
+  /**
+   * A batch of target events. `body` is `push.body` as the Worker read it
+   * against WebhookBodySchema (parseJson): reading it there keeps that work
+   * off this object's single thread. It counts only once the push is
+   * authenticated, and after a redelivery, as before.
+   */
+  async receive(push: SignedPush, body: Parsed<WebhookBody>, now: number): Promise<PushResult | Failure> {
     const auth = await this.authenticate(push, now);
     if (!auth.ok) return auth;
     const delivery = await this.deliveries.of(push, auth.registry);
-    const body = parseJson(push.body, WebhookBodySchema);
     const elsewhere = body.ok && body.value.repository !== this.#deps.repo;
     // A redelivery of a plain push is found in the group's transaction (#accept), which checks every push
     // anyway. Looked up here too, it was the first SQL statement of the push's own event, and cost the object
@@ -385,20 +387,4 @@ export class Pushes {
 function uploadEvent(manifest: UploadManifest): TargetEvent {
   const { path, length, sha256, custom } = manifest;
   return { type: "targets.add", path, length, hashes: { sha256 }, ...(custom ? { custom } : {}) };
-}
-
-function parseJson<S extends z.ZodType>(text: string, schema: S): { ok: true; value: z.infer<S> } | Failure {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return failure(400, "invalid_request", "the body is not JSON");
-  }
-  // Text with no surrogate anywhere cannot hold an ill-formed string: the schema alone decides.
-  const parsed = (mayBeIllFormed(text) ? wellFormedJson(schema) : schema).safeParse(json);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  return {
-    ...failure(400, "invalid_request", describeIssues(parsed.error)),
-    errors: fieldErrors(parsed.error),
-  };
 }

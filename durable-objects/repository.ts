@@ -38,6 +38,8 @@ import {
 } from "../src/repository-api.ts";
 import type { Key } from "../src/tuf/key.ts";
 import type { Signature } from "../src/tuf/metadata.ts";
+import type { Parsed } from "../src/schemas/parse-json.ts";
+import type { WebhookBody } from "../src/schemas/webhook.ts";
 import type { AuditEvent } from "./audit-log.ts";
 import { Bootstrapping } from "./bootstrapping.ts";
 import { DelegationRequests } from "./delegation-requests.ts";
@@ -258,12 +260,15 @@ export class Repository extends DurableObject<Env> {
     return { ok: true, removed: true };
   }
 
-  /** A registry's signed batch of target events; an accepted one says how long it took here (objectMs). */
-  async receivePush(push: SignedPush): Promise<PushResult | Failure> {
+  /**
+   * A registry's signed batch of target events, with its body as the Worker
+   * read it (Pushes.receive); an accepted one says how long it took here (objectMs).
+   */
+  async receivePush(push: SignedPush, body: Parsed<WebhookBody>): Promise<PushResult | Failure> {
     const entered = Date.now();
     const ready = this.#p.requireBootstrapped() ?? (await this.#p.publishingBlocked());
     if (ready) return ready;
-    const result = this.#countPush(await this.#p.pushes.receive(push, entered));
+    const result = this.#countPush(await this.#p.pushes.receive(push, body, entered));
     return result.ok ? { ...result, objectMs: Date.now() - entered } : result;
   }
 

@@ -24,7 +24,8 @@ import { existingRepository } from "../http/repository-param.ts";
 import { pushResponse, signedPush } from "../http/signed-push.ts";
 import { stageUpload } from "../http/stage-upload.ts";
 import { unwrap } from "../http/unwrap.ts";
-import { MAX_WEBHOOK_BODY } from "../schemas/webhook.ts";
+import { parseJson } from "../schemas/parse-json.ts";
+import { MAX_WEBHOOK_BODY, WebhookBodySchema } from "../schemas/webhook.ts";
 import { fromBase64, fromUtf8 } from "../lib/bytes.ts";
 import { registryName } from "./registries.ts";
 
@@ -81,12 +82,14 @@ export const pushes = new Hono<AppEnv>()
   .post("/webhooks/registry", webhookLimit, pushTiming, async (c) => {
     const push = signedPush(c, await c.req.text());
     const { stub: repository } = await existingRepository(c);
-    return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push))));
+    const body = parseJson(push.body, WebhookBodySchema);
+    return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push, body))));
   })
   .post("/webhooks/registry/:name", webhookLimit, pushTiming, async (c) => {
     const push = { ...signedPush(c, await c.req.text()), registry: registryName(c.req.param("name")) };
     const { stub: repository } = await existingRepository(c);
-    return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push))));
+    const body = parseJson(push.body, WebhookBodySchema);
+    return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push, body))));
   })
   .put("/uploads/:path{.+}", async (c) => {
     const push = signedPush(c, decodeManifest(c.req.header("Upload-Manifest")));

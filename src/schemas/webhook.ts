@@ -76,6 +76,8 @@ export const WebhookBodySchema = z
     }
   });
 
+export type WebhookBody = z.infer<typeof WebhookBodySchema>;
+
 export const UploadManifestSchema = z
   .object({
     repository: z.string().regex(REPOSITORY_NAME, "not a repository name"),
