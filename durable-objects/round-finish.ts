@@ -76,7 +76,7 @@ export async function finishRound(deps: RoundFinishDeps): Promise<void> {
   // either way (test/worker/snapshot-meta.test.ts).
   const header = snapshotHeader(snapshotVersion, snapshotExpires);
   const { snapshotFile, snapshotSha } = await phases.time("snapshotSign", async () => {
-    const joined = deps.snapshotParts.joined();
+    const joined = await deps.snapshotParts.joined(() => deps.turns.next());
     const snapshotFile =
       joined === null
         ? await signAssembled(

@@ -34,6 +34,14 @@ import type { Joined } from "../src/tuf/assembled.ts";
 /** Roles per part: about 4.5 KB of members for top-level bins, a page or two of SQLite rewritten when one of them changes. */
 export const PART_ROLES = 128;
 
+/**
+ * Parts rejoined in one block (one statement), 2,048 roles: a round of a few
+ * thousand files at 16,384 bins changes nearly every part, and rejoining all
+ * 129 at once held the object for 30–45 ms of a profile's busiest stretches
+ * (docs/measured.md, "A round's long blocks cut shorter").
+ */
+export const REJOIN_PARTS = 16;
+
 /** Roles the snapshot lists: every targets role with a version (snapshot and timestamp are not in its `meta`). */
 const LISTED = "name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0";
 const MEMBER = `'"' || name || '.json":{"version":' || IFNULL(staged_version, version) || '}'`;
@@ -52,9 +60,9 @@ export class SnapshotParts {
    * (staged ones included), comma-separated without the braces, as signed
    * and as served; null if some role's name needs escaping.
    */
-  joined(): Joined | null {
+  async joined(next: () => Promise<void>): Promise<Joined | null> {
     if (this.#unparted()) this.#split();
-    else this.#rejoinStaged();
+    else await this.#rejoinStaged(next);
     const row = this.#sql
       .exec<{ members: string | null; plain: number }>(
         "SELECT group_concat(members, ',' ORDER BY part) AS members, IFNULL(MIN(plain), 1) AS plain FROM snapshot_parts",
@@ -86,18 +94,31 @@ export class SnapshotParts {
   }
 
   /**
-   * Rejoins the parts that hold a staged role. The staged roles are found
-   * through their partial index (`roles_staged`); `+part` keeps SQLite from
-   * taking the parts' index instead, whose condition `part IS NOT NULL` would
-   * otherwise match too and which holds every listed role: the search
-   * `part>?` then read all of them each round, whatever the round staged
-   * (test/worker/role-table-plans.test.ts).
+   * Rejoins the parts that hold a staged role, REJOIN_PARTS at a time,
+   * waiting for the object's next turn (`next`) between two. Only a round
+   * stages, and its finish calls this, so what is staged stays as it is
+   * meanwhile. The staged roles are found through their partial index
+   * (`roles_staged`); `+part` keeps SQLite from taking the parts' index
+   * instead, whose condition `part IS NOT NULL` would otherwise match too and
+   * which holds every listed role: the search `part>?` then read all of them
+   * each round, whatever the round staged (test/worker/role-table-plans.test.ts).
    */
-  #rejoinStaged(): void {
-    this.#sql.exec(
-      `UPDATE snapshot_parts SET (members, plain) =
-         (SELECT ${JOIN}, MIN(${PLAIN}) FROM roles WHERE roles.part = snapshot_parts.part AND ${LISTED})
-       WHERE part IN (SELECT part FROM roles WHERE staged_version IS NOT NULL AND +part IS NOT NULL)`,
-    );
+  async #rejoinStaged(next: () => Promise<void>): Promise<void> {
+    const parts = this.#sql
+      .exec<{ part: number }>(
+        "SELECT DISTINCT part FROM roles WHERE staged_version IS NOT NULL AND +part IS NOT NULL ORDER BY part",
+      )
+      .toArray()
+      .map((row) => row.part);
+    for (let i = 0; i < parts.length; i += REJOIN_PARTS) {
+      if (i > 0) await next();
+      const some = parts.slice(i, i + REJOIN_PARTS);
+      this.#sql.exec(
+        `UPDATE snapshot_parts SET (members, plain) =
+           (SELECT ${JOIN}, MIN(${PLAIN}) FROM roles WHERE roles.part = snapshot_parts.part AND ${LISTED})
+         WHERE part IN (${some.map(() => "?").join(", ")})`,
+        ...some,
+      );
+    }
   }
 }

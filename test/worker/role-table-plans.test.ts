@@ -61,7 +61,7 @@ describe("a publish round's statements on the roles table", () => {
       sql.exec("UPDATE roles SET version = 1, expires = '2031-01-01T00:00:00Z', length = 1, sha256 = 'aa'");
       sql.exec("DELETE FROM role_changes");
       // The snapshot's parts split once, as the first round after bootstrap does (every role is new to them).
-      expect(new SnapshotParts(sql).joined()).not.toBeNull();
+      expect(await new SnapshotParts(sql).joined(async () => undefined)).not.toBeNull();
 
       const statements: Statement[] = [];
       const roles = new RoleTable(recording(sql, statements));
@@ -90,7 +90,7 @@ describe("a publish round's statements on the roles table", () => {
       expect(roles.changedCount()).toBe(0);
       expect(roles.progress().roundActive).toBe(true);
       expect(roles.stagedFiles().map((f) => f.role)).toEqual(changed);
-      expect(new SnapshotParts(recording(sql, statements)).joined()?.canonical).toContain(
+      expect((await new SnapshotParts(recording(sql, statements)).joined(async () => undefined))?.canonical).toContain(
         `"${binName(300)}.json":{"version":2}`,
       );
       // Made current in parts (round-commit.ts): the first part, then the rest.

@@ -15,7 +15,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
-import { PART_ROLES, SnapshotParts } from "../../durable-objects/snapshot-parts.ts";
+import { PART_ROLES, REJOIN_PARTS, SnapshotParts } from "../../durable-objects/snapshot-parts.ts";
 import { fromUtf8 } from "../../src/lib/bytes.ts";
 import { signAssembled, signJoined, versionMember } from "../../src/tuf/assembled.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
@@ -71,7 +71,7 @@ describe("the snapshot's meta joined by SQLite in parts", () => {
       const check = async () => {
         const members = [...roles.currentVersions()].map(([n, v]) => versionMember(`${n}.json`, v));
         const reference = await signAssembled(header, "meta", members, [signer]);
-        const joined = parts.joined();
+        const joined = await parts.joined(async () => undefined);
         const listed = sql
           .exec<{ name: string }>(
             "SELECT name FROM roles WHERE name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0",
@@ -144,6 +144,47 @@ describe("the snapshot's meta joined by SQLite in parts", () => {
           ],
         },
       );
+      sql.exec("DELETE FROM roles");
+      sql.exec("DELETE FROM snapshot_parts");
+    });
+  });
+
+  it("rejoins at most REJOIN_PARTS parts in one block, waiting for a turn between two, to the same bytes", async () => {
+    const signer = await Ed25519Signer.fromSeed(new Uint8Array(32).fill(5));
+    const { meta: _m, ...header } = snapshot(9, "2031-01-01T00:00:00Z", []) as unknown as Record<string, unknown>;
+    await runInDurableObject(env.REPOSITORY.getByName("snapshot-meta-turns"), async (_i: Repository, state) => {
+      const { sql } = state.storage;
+      sql.exec("DELETE FROM roles");
+      sql.exec("DELETE FROM snapshot_parts");
+      const count = (2 * REJOIN_PARTS + 3) * PART_ROLES; // 35 parts
+      for (let i = 0; i < count; i++)
+        sql.exec("INSERT INTO roles (name, version) VALUES (?, 1)", `bins-${i.toString(16).padStart(4, "0")}`);
+      const parts = new SnapshotParts(sql);
+      await parts.joined(async () => expect.unreachable("a split is one statement"));
+      // A role staged in every part but the first: 34 parts to rejoin, in three blocks.
+      sql.exec("UPDATE roles SET staged_version = 2 WHERE part > 0 AND rowid % ? = 0", PART_ROLES / 2);
+      const blocks: number[] = [];
+      const statements: string[] = [];
+      const recorded = new SnapshotParts(
+        new Proxy(sql, {
+          get: (target, property) =>
+            property === "exec"
+              ? (query: string, ...bindings: unknown[]) => {
+                  if (query.trimStart().startsWith("UPDATE snapshot_parts")) statements.push(query);
+                  return target.exec(query, ...bindings);
+                }
+              : Reflect.get(target, property, target),
+        }),
+      );
+      const joined = await recorded.joined(async () => {
+        blocks.push(statements.length);
+      });
+      expect(statements).toHaveLength(3);
+      expect(blocks).toEqual([1, 2]); // a turn after each block but the last
+      const members = [...new RoleTable(sql).currentVersions()].map(([n, v]) => versionMember(`${n}.json`, v));
+      const reference = await signAssembled(header, "meta", members, [signer]);
+      const assembled = await signJoined(header, "meta", joined as { canonical: string; json: string }, [signer]);
+      expect(fromUtf8(assembled.bytes)).toBe(fromUtf8(reference.bytes));
       sql.exec("DELETE FROM roles");
       sql.exec("DELETE FROM snapshot_parts");
     });
