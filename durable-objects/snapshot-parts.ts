@@ -37,8 +37,8 @@ export const PART_ROLES = 128;
 /**
  * Parts rejoined in one block (one statement), 2,048 roles: a round of a few
  * thousand files at 16,384 bins changes nearly every part, and rejoining all
- * 129 at once held the object for 30–45 ms of a profile's busiest stretches
- * (docs/measured.md, "A round's long blocks cut shorter").
+ * 129 at once held the object for 20–47 ms in the profiles' longest
+ * stretches (docs/measured.md, "The snapshot's parts rejoined in turns").
  */
 export const REJOIN_PARTS = 16;
 

@@ -54,11 +54,9 @@ const HASH_READ_ROWS = 1024;
 /**
  * Entries hashed per turn by hashInTurns (about 50 µs each: the entry's
  * SHA-256, the tree's new nodes and their rows), so the hashing of many
- * entries (a round's, an import batch's) never runs as one block. At 512,
- * a slice was among the object's longest blocks at 2,000 targets/s, 45–60 ms
- * in the profiles (docs/measured.md, "A round's long blocks cut shorter").
+ * entries (a round's, an import batch's) never runs as one block.
  */
-export const HASH_SLICE = 128;
+export const HASH_SLICE = 512;
 /** The most entries whose nodes and bytes one hashing keeps for the tiles stored after it (recent). */
 const RECENT_MAX = 65_536;
 /**
