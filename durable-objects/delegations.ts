@@ -96,7 +96,7 @@ export class Delegations {
    * Whether `targets` delegates through named roles (it has had a
    * delegation). Read once and kept until forget(), like the tree: every
    * push asks, and as the only SQL statement of a push's own event the
-   * read cost the object about 2 % of its CPU at 2,000 targets/s
+   * read took about 2 % of the object's isolate at 2,000 targets/s
    * (docs/measured.md, "A push's body read by the Worker").
    */
   active(): boolean {

@@ -172,12 +172,9 @@ export class ProtectedTargets {
     const { delegations, roles } = this.#deps;
     const now = this.#deps.now().getTime();
     const refused = this.#applyTree(change, seq, now, offline);
-    // The caller rolls back on a refusal: what the tree's reads kept from inside it must go too.
-    if (refused) {
-      delegations.forget();
-      return refused;
-    }
+    // What the tree's reads kept came from inside this transaction, which the caller rolls back on a refusal.
     delegations.forget();
+    if (refused) return refused;
     const own = (draft.targets ?? {}) as Record<string, TargetFile>;
     const tree = delegations.signedRole("targets", draft.version, draft.expires, online, () => own);
     if (!tree || fromUtf8(canonicalBytes(tree)) !== fromUtf8(canonicalBytes(draft))) {

@@ -2,8 +2,8 @@
  * Which process listens on a local TCP port, as Linux's /proc tells it.
  *
  * `startLocalInstance` chooses a free port, then starts wrangler on it. Another
- * process can bind that port in between (a parallel test file's workerd takes
- * the kernel's next free ports for its own sockets), and then its server, not
+ * process can bind that port in between (another test file's instance, or
+ * anything that asks the kernel for a free port), and then its server, not
  * ours, answers the readiness probe. Answering is not enough: the listening
  * socket must belong to the process we started or one of its descendants.
  */
@@ -29,7 +29,7 @@ export async function listenerBelongsTo(port: number, pid: number): Promise<bool
   return false;
 }
 
-/** /proc/net/tcp's local address for 127.0.0.1:`port`: the IPv4 address in host (little-endian) order, then the port. */
+/** /proc/net/tcp's local address for 127.0.0.1:`port`: the address's bytes as a little-endian machine prints them, then the port. */
 function procAddress(port: number): string {
   return `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
 }
