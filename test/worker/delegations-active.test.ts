@@ -1,8 +1,9 @@
 /**
  * Delegations.active(), whether `targets` delegates through named roles, is
  * asked by every push (assigner) and kept in memory until forget(), like the
- * tree. Kept, it must still follow every change: a delegation added, the
- * catch-all activated (protect), and either of them rolled back.
+ * tree. Kept, it must still follow every change: a delegation added (and
+ * one refused), the catch-all activated (protect), and an activation rolled
+ * back.
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
