@@ -164,7 +164,12 @@ export function TargetPage(props: TargetProps) {
       <section aria-labelledby="history-title">
         <h2 id="history-title">Transparency log entries</h2>
         {!props.log || props.log.entries.length === 0 ? (
-          <p class="muted">None published yet.</p>
+          <p class="muted">
+            {props.entry
+              ? // Listed: its entries may only be behind here (site-documents.ts writes them after each publish).
+                "None on this page yet. The pages follow the log after each publish, so a target published moments ago, or by a large import, shows its entries here a little later."
+              : "None published yet."}
+          </p>
         ) : (
           <ul>
             {props.log.entries.map((e) => (

@@ -4,8 +4,9 @@
  * thousands of documents follow on their own alarms once publishing is idle
  * (no push, no cron tick needed), and a rewritten document is dropped from
  * this location's edge cache while a new one, which nothing can have
- * cached, is not. The status document, and the operators' status call it is
- * built from, name the root without its bytes.
+ * cached, is not. Until its document is written, a listed target's page
+ * says its entries are not on the page yet. The status document, and the
+ * operators' status call it is built from, name the root without its bytes.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -84,6 +85,28 @@ describe("the pages' target documents", () => {
       await eventually(async () => (await documentOf(repo, path))?.entries.at(-1)?.type === "target.remove", 10_000),
     ).toBe(true);
     expect(await pageOf()).toContain("target.remove");
+  });
+});
+
+describe("a target's page before its document", () => {
+  it("says a listed target's entries are not on the page yet, not that none was published", async () => {
+    const repo = "site-lagging";
+    const { client } = await bootstrapped(repo);
+    const path = "pkg/lagging-1.0.tgz";
+    await client.changeTargets({ add: [await target(path)] });
+    expect(await eventually(async () => (await documentOf(repo, path)) !== null, 10_000)).toBe(true);
+    // As while the documents follow an import: the target is listed, its document not written yet.
+    await env.BUCKET.delete(`${repo}/site/targets/${path}`);
+
+    const listed = await workerFetch(`${BASE}/${repo}/-/target/${path}`);
+    expect(listed.status).toBe(200);
+    const page = await listed.text();
+    expect(page).toContain("None on this page yet. The pages follow the log after each publish");
+    expect(page).not.toContain("None published yet.");
+
+    const never = await workerFetch(`${BASE}/${repo}/-/target/pkg/never-1.0.tgz`);
+    expect(never.status).toBe(404);
+    expect(await never.text()).toContain("None published yet.");
   });
 });
 
