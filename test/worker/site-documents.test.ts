@@ -40,6 +40,14 @@ async function eventually(ready: () => Promise<boolean>, ms: number): Promise<bo
   return ready();
 }
 
+/** A new repository with `path` added, once the target's document is written; its registry client. */
+async function withDocumentedTarget(repo: string, path: string) {
+  const { client } = await bootstrapped(repo);
+  await client.changeTargets({ add: [await target(path)] });
+  expect(await eventually(async () => (await documentOf(repo, path)) !== null, 10_000)).toBe(true);
+  return client;
+}
+
 describe("a target's document is new", () => {
   const at = (...indexes: number[]) => indexes.map((index) => ({ index, type: "target.add" }));
 
@@ -71,11 +79,8 @@ describe("the pages' target documents", () => {
   });
 
   it("rewritten after a change is dropped from this location's edge cache: the page shows the change at once", async () => {
-    const repo = "site-rewrite";
-    const { client } = await bootstrapped(repo);
-    const path = "pkg/rewritten-1.0.tgz";
-    await client.changeTargets({ add: [await target(path)] });
-    expect(await eventually(async () => (await documentOf(repo, path)) !== null, 10_000)).toBe(true);
+    const [repo, path] = ["site-rewrite", "pkg/rewritten-1.0.tgz"];
+    const client = await withDocumentedTarget(repo, path);
     const pageOf = async () => (await workerFetch(`${BASE}/${repo}/-/target/${path}`)).text();
     // The page's read puts the document in the edge cache (and this isolate's copy).
     expect(await pageOf()).not.toContain("target.remove");
@@ -90,11 +95,8 @@ describe("the pages' target documents", () => {
 
 describe("a target's page before its document", () => {
   it("says a listed target's entries are not on the page yet, not that none was published", async () => {
-    const repo = "site-lagging";
-    const { client } = await bootstrapped(repo);
-    const path = "pkg/lagging-1.0.tgz";
-    await client.changeTargets({ add: [await target(path)] });
-    expect(await eventually(async () => (await documentOf(repo, path)) !== null, 10_000)).toBe(true);
+    const [repo, path] = ["site-lagging", "pkg/lagging-1.0.tgz"];
+    await withDocumentedTarget(repo, path);
     // As while the documents follow an import: the target is listed, its document not written yet.
     await env.BUCKET.delete(`${repo}/site/targets/${path}`);
 
