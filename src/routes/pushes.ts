@@ -18,6 +18,7 @@
 import { type Context, Hono } from "hono";
 import { endTime, setMetric, startTime, timing } from "hono/timing";
 import type { AppEnv } from "../app-env.ts";
+import type { SignedPush } from "../repository-api.ts";
 import { bodyCap } from "../http/body-limit.ts";
 import { ProblemError } from "../http/problem.ts";
 import { existingRepository } from "../http/repository-param.ts";
@@ -78,19 +79,18 @@ function decodeManifest(header: string | undefined): string {
   }
 }
 
+/** A signed push handed to the repository's object, with its body read here (the object authenticates it first). */
+async function receivePush(c: Context<AppEnv>, push: SignedPush): Promise<Response> {
+  const { stub: repository } = await existingRepository(c);
+  const body = parseJson(push.body, WebhookBodySchema);
+  return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push, body))));
+}
+
 export const pushes = new Hono<AppEnv>()
-  .post("/webhooks/registry", webhookLimit, pushTiming, async (c) => {
-    const push = signedPush(c, await c.req.text());
-    const { stub: repository } = await existingRepository(c);
-    const body = parseJson(push.body, WebhookBodySchema);
-    return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push, body))));
-  })
-  .post("/webhooks/registry/:name", webhookLimit, pushTiming, async (c) => {
-    const push = { ...signedPush(c, await c.req.text()), registry: registryName(c.req.param("name")) };
-    const { stub: repository } = await existingRepository(c);
-    const body = parseJson(push.body, WebhookBodySchema);
-    return pushResponse(c, unwrap(await objectCall(c, async () => repository.receivePush(push, body))));
-  })
+  .post("/webhooks/registry", webhookLimit, pushTiming, async (c) => receivePush(c, signedPush(c, await c.req.text())))
+  .post("/webhooks/registry/:name", webhookLimit, pushTiming, async (c) =>
+    receivePush(c, { ...signedPush(c, await c.req.text()), registry: registryName(c.req.param("name")) }),
+  )
   .put("/uploads/:path{.+}", async (c) => {
     const push = signedPush(c, decodeManifest(c.req.header("Upload-Manifest")));
     const { stub } = await existingRepository(c);
