@@ -54,7 +54,8 @@ export class Freshness {
     const due = this.#sql
       .exec<{ name: string }>(
         `SELECT name FROM roles
-         WHERE version > 0 AND staged_version IS NULL AND name NOT IN ('targets', 'snapshot', 'timestamp')
+         WHERE version > 0 AND name NOT IN ('targets', 'snapshot', 'timestamp')
+           AND NOT EXISTS (SELECT 1 FROM reserved_versions AS r WHERE r.name = roles.name AND r.staged_version IS NOT NULL)
            AND NOT EXISTS (SELECT 1 FROM role_changes AS c WHERE c.name = roles.name)
            AND name NOT IN (${OFFLINE_ROLES}) AND expires <= ?
          ORDER BY expires ${sqlLimit(settings.binsPerInvocation)}`,

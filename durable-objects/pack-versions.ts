@@ -6,7 +6,8 @@
  * Worker finds a bin's pack from its file name alone. The rules:
  *
  *   - a pack version is reserved durably (in `state`, and as each bin's
- *     `allocated` version) before anything is signed with it;
+ *     reserved version, `reserved_versions.allocated`) before anything is
+ *     signed with it;
  *   - it is one more than any earlier pack version and than any version
  *     (allocated, staged or published) of the bins it covers, so a bin's
  *     versions only grow, not always by one;
@@ -23,8 +24,8 @@
  */
 import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
-import { SEQ_OF_ROW } from "./role-changes.ts";
-import type { Reservations, RoleTable } from "./role-table.ts";
+import { seqOf } from "./role-changes.ts";
+import { HIGHEST_ROLE_VERSION, ROLES_WITH_RESERVED, type Reservations, type RoleTable } from "./role-table.ts";
 import { readState, writeState } from "./state-values.ts";
 
 /** The version the round under way signs its packs at (0: none reserved yet). */
@@ -84,8 +85,8 @@ export class PackVersions {
     const highest =
       this.#sql
         .exec<{ v: number | null }>(
-          `SELECT MAX(MAX(allocated, version, IFNULL(staged_version, 0))) AS v FROM roles
-           WHERE name IN (SELECT value FROM json_each(?))`,
+          `SELECT MAX(${HIGHEST_ROLE_VERSION}) AS v FROM ${ROLES_WITH_RESERVED}
+           WHERE roles.name IN (SELECT value FROM json_each(?))`,
           JSON.stringify(names),
         )
         .one().v ?? 0;
@@ -106,11 +107,13 @@ export class PackVersions {
     const out: Reservations = new Map();
     if (names.length === 0) return out;
     const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
-      `UPDATE roles SET allocated = ? WHERE name IN (SELECT value FROM json_each(?))
-         AND MAX(allocated, version, IFNULL(staged_version, 0)) < ? RETURNING name, allocated, ${SEQ_OF_ROW} AS seq`,
+      `INSERT INTO reserved_versions (name, allocated)
+         SELECT roles.name, ?1 FROM ${ROLES_WITH_RESERVED}
+         WHERE roles.name IN (SELECT value FROM json_each(?2)) AND ${HIGHEST_ROLE_VERSION} < ?1
+       ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated
+       RETURNING name, allocated, ${seqOf("reserved_versions.name")} AS seq`,
       version,
       JSON.stringify(names),
-      version,
     );
     for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
     return out;

@@ -16,11 +16,12 @@ export const CLAIMED = "dirty = 2";
 /** Not a role every round rebuilds (snapshot and timestamp). */
 export const SIGNED_IN_STEPS = "name NOT IN ('snapshot', 'timestamp')";
 /**
- * In a statement on `roles`, the seq of the row's role in role_changes (0
- * when it has none): what a round reads with a role's rows, and compares when
- * it records the role's file staged.
+ * In a statement on a table of roles (`roles`, `reserved_versions`), the seq
+ * in role_changes of the role named by column `name` (0 when it has none):
+ * what a round reads with a role's rows, and compares when it records the
+ * role's file staged.
  */
-export const SEQ_OF_ROW = "IFNULL((SELECT seq FROM role_changes AS c WHERE c.name = roles.name), 0)";
+export const seqOf = (name: string) => `IFNULL((SELECT seq FROM role_changes AS c WHERE c.name = ${name}), 0)`;
 
 /**
  * Marks one role changed by change `seq` (a role without a row in roles is

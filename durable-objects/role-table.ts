@@ -1,14 +1,17 @@
 /**
- * The `roles` table: per online role, the published version, the version
- * staged by the round under way and the highest version ever reserved. Which
- * roles are changed since their last version, or claimed by the round under
- * way, is `role_changes` (migration 28, role-changes.ts); RoleTable is the
- * one interface to both. All methods are synchronous SQL: a caller that does
- * not await between two of them sees a consistent state.
+ * The `roles` table: per online role, the published version and a lower
+ * bound of the versions ever reserved. The version reserved for a role and
+ * the file staged at it by the round under way are a row of
+ * `reserved_versions` (migration 29), so a round writes a role's row of
+ * `roles` once, when its version becomes current. Which roles are changed
+ * since their last version, or claimed by the round under way, is
+ * `role_changes` (migration 28, role-changes.ts). RoleTable is the one
+ * interface to the three. All methods are synchronous SQL: a caller that
+ * does not await between two of them sees a consistent state.
  */
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
-import { CLAIMED, RoleChanges, SEQ_OF_ROW, SIGNED_IN_STEPS } from "./role-changes.ts";
+import { CLAIMED, RoleChanges, SIGNED_IN_STEPS, seqOf } from "./role-changes.ts";
 import { readState, writeState } from "./state-values.ts";
 import { sqlLimit } from "./stable-plans.ts";
 
@@ -54,15 +57,38 @@ export interface Progress {
 }
 
 /**
- * The condition of the partial index `roles_staged` (staged_version IS NOT
- * NULL, by name): SQLite uses a partial index only for a statement whose
- * WHERE names the index's own condition, so every statement below that looks
- * for staged roles says it. Changed and claimed roles are the rows of
- * `role_changes`, claimed ones found through its index by mark. A round's
- * statements then read the roles it touches, not all of them (16,386 rows at
- * 16,384 bins; test/worker/role-table-plans.test.ts checks their query plans).
+ * A row of `reserved_versions` whose file is stored (staged), not only
+ * reserved. That table holds the roles of the round under way (and a
+ * reservation a failed step or an offline draft left), and changed and
+ * claimed roles are the rows of `role_changes`: a round's statements read the
+ * roles it touches, not all of them (16,386 rows at 16,384 bins;
+ * test/worker/role-table-plans.test.ts checks their query plans).
  */
 const STAGED = "staged_version IS NOT NULL";
+
+/**
+ * Every role's row of `roles` with its row of `reserved_versions` (`r`), if
+ * it has one. A statement on these names `roles.name`.
+ */
+export const ROLES_WITH_RESERVED = "roles LEFT JOIN reserved_versions AS r ON r.name = roles.name";
+
+/**
+ * In a statement on ROLES_WITH_RESERVED: the highest version the role had or
+ * was reserved, which is never handed out again (a staged version was
+ * reserved first, so `r.allocated` is at least `r.staged_version`).
+ */
+export const HIGHEST_ROLE_VERSION = "MAX(roles.allocated, roles.version, IFNULL(r.allocated, 0))";
+
+/** In a statement on ROLES_WITH_RESERVED: the version the next snapshot lists (0: none yet). */
+export const LISTED_VERSION = "IFNULL(r.staged_version, roles.version)";
+
+/** The columns of a staged file, as recordStaged writes them (`excluded`: the row an upsert would have inserted). */
+const STAGE_COLUMNS = `INSERT INTO reserved_versions (name, allocated, staged_version, staged_expires, staged_length,
+  staged_sha256, staged_pack_slice)`;
+const STAGE_CONFLICT = `ON CONFLICT (name) DO UPDATE SET allocated = MAX(allocated, excluded.allocated),
+  staged_version = excluded.staged_version, staged_expires = excluded.staged_expires,
+  staged_length = excluded.staged_length, staged_sha256 = excluded.staged_sha256,
+  staged_pack_slice = excluded.staged_pack_slice`;
 
 /** The columns of PROGRESS_COLUMNS. */
 export interface ProgressRow extends Record<string, SqlStorageValue> {
@@ -123,15 +149,15 @@ export class RoleTable {
    * without signing or storing anything for them. One statement for all.
    */
   createStaged(names: readonly string[], file: RoleVersion): void {
+    const json = JSON.stringify(names);
+    this.#sql.exec("INSERT INTO roles (name, allocated) SELECT value, ? FROM json_each(?)", file.version, json);
     this.#sql.exec(
-      `INSERT INTO roles (name, allocated, staged_version, staged_expires, staged_length, staged_sha256, staged_pack_slice)
-       SELECT value, ?, ?, ?, ?, ?, ${SHARED_FILE} FROM json_each(?)`,
-      file.version,
+      `${STAGE_COLUMNS} SELECT value, ?1, ?1, ?2, ?3, ?4, ${SHARED_FILE} FROM json_each(?5)`,
       file.version,
       file.expires,
       file.length,
       file.sha256,
-      JSON.stringify(names),
+      json,
     );
   }
 
@@ -196,8 +222,8 @@ export class RoleTable {
   roundProgress(): { staged: number; pending: number } {
     return this.#sql
       .exec<{ staged: number; pending: number }>(
-        `SELECT (SELECT COUNT(*) FROM roles WHERE ${STAGED} AND ${SIGNED_IN_STEPS}
-             AND NOT EXISTS (SELECT 1 FROM role_changes AS c WHERE c.name = roles.name AND c.${CLAIMED})) AS staged,
+        `SELECT (SELECT COUNT(*) FROM reserved_versions AS r WHERE ${STAGED} AND ${SIGNED_IN_STEPS}
+             AND NOT EXISTS (SELECT 1 FROM role_changes AS c WHERE c.name = r.name AND c.${CLAIMED})) AS staged,
            (SELECT COUNT(*) FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS}) AS pending`,
       )
       .one();
@@ -228,14 +254,17 @@ export class RoleTable {
 
   /** The change that last touched role `name` while it is changed or claimed (0 if neither). */
   seq(name: string): number {
-    return this.#sql.exec<{ seq: number }>(`SELECT ${SEQ_OF_ROW} AS seq FROM roles WHERE name = ?`, name).one().seq;
+    return this.#sql.exec<{ seq: number }>(`SELECT ${seqOf("roles.name")} AS seq FROM roles WHERE name = ?`, name).one()
+      .seq;
   }
 
   /** Reserves the next version of a role, durably, before anything is signed with it. */
   reserveVersion(name: string): number {
     return this.#sql
       .exec<{ allocated: number }>(
-        "UPDATE roles SET allocated = MAX(allocated, version, IFNULL(staged_version, 0)) + 1 WHERE name = ? RETURNING allocated",
+        `INSERT INTO reserved_versions (name, allocated)
+           SELECT roles.name, ${HIGHEST_ROLE_VERSION} + 1 FROM ${ROLES_WITH_RESERVED} WHERE roles.name = ?
+         ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated RETURNING allocated`,
         name,
       )
       .one().allocated;
@@ -250,8 +279,11 @@ export class RoleTable {
     const out: Reservations = new Map();
     if (names.length === 0) return out;
     const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
-      `UPDATE roles SET allocated = MAX(allocated, version, IFNULL(staged_version, 0)) + 1
-       WHERE name IN (${names.map(() => "?").join(", ")}) RETURNING name, allocated, ${SEQ_OF_ROW} AS seq`,
+      `INSERT INTO reserved_versions (name, allocated)
+         SELECT roles.name, ${HIGHEST_ROLE_VERSION} + 1 FROM ${ROLES_WITH_RESERVED}
+         WHERE roles.name IN (${names.map(() => "?").join(", ")})
+       ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated
+       RETURNING name, allocated, ${seqOf("reserved_versions.name")} AS seq`,
       ...names,
     );
     for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
@@ -284,9 +316,9 @@ export class RoleTable {
         `WITH staged (name, version, expires, length, sha256, slice) AS (
            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 6
            FROM json_each(?))
-         UPDATE roles SET staged_version = staged.version, staged_expires = staged.expires, staged_length = staged.length,
-           staged_sha256 = staged.sha256, staged_pack_slice = staged.slice
-         FROM staged WHERE roles.name = staged.name`,
+         ${STAGE_COLUMNS} SELECT name, version, version, expires, length, sha256, slice FROM staged
+           WHERE name IN (SELECT name FROM roles)
+         ${STAGE_CONFLICT}`,
         rows,
       );
       this.#changes.settle(rows);
@@ -294,14 +326,14 @@ export class RoleTable {
   }
 
   /**
-   * Records a stored file (of its own, or in the pack of slice `packSlice`).
-   * If the role changed again after its rows were read (its seq moved), it
-   * stays changed for the next round.
+   * Records a stored file (of its own, or in the pack of slice `packSlice`)
+   * at the version reserved for it (a role without a row in `roles` is left
+   * alone). If the role changed again after its rows were read (its seq
+   * moved), it stays changed for the next round.
    */
   recordStaged(name: string, staged: RoleVersion, seenSeq: number, packSlice: number | null = null): void {
     this.#sql.exec(
-      `UPDATE roles SET staged_version = ?, staged_expires = ?, staged_length = ?, staged_sha256 = ?,
-         staged_pack_slice = ? WHERE name = ?`,
+      `${STAGE_COLUMNS} SELECT name, ?1, ?1, ?2, ?3, ?4, ?5 FROM roles WHERE name = ?6 ${STAGE_CONFLICT}`,
       staged.version,
       staged.expires,
       staged.length,
@@ -320,8 +352,8 @@ export class RoleTable {
    */
   *currentVersions(): Generator<[string, number]> {
     const rows = this.#sql.exec<{ name: string; v: number }>(
-      `SELECT name, IFNULL(staged_version, version) AS v FROM roles
-       WHERE name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0 ORDER BY name || '.json'`,
+      `SELECT roles.name AS name, ${LISTED_VERSION} AS v FROM ${ROLES_WITH_RESERVED}
+       WHERE roles.name NOT IN ('snapshot', 'timestamp') AND ${LISTED_VERSION} > 0 ORDER BY roles.name || '.json'`,
     );
     for (const row of rows) yield [row.name, row.v];
   }
@@ -334,7 +366,7 @@ export class RoleTable {
     return this.#sql
       .exec<{ role: string; version: number; sha256: string; length: number }>(
         `SELECT name AS role, staged_version AS version, staged_sha256 AS sha256, staged_length AS length
-         FROM roles WHERE ${STAGED} ORDER BY name${limit === undefined ? "" : ` ${sqlLimit(limit)}`}`,
+         FROM reserved_versions WHERE ${STAGED} ORDER BY name${limit === undefined ? "" : ` ${sqlLimit(limit)}`}`,
       )
       .toArray();
   }
@@ -356,17 +388,18 @@ export class RoleTable {
   /**
    * Makes current the staged versions of every role whose name sorts at or
    * before `through` (a part of a committing round: its first staged roles
-   * in name order, the last of them `through`): one statement, a range of
-   * the staged roles' index.
+   * in name order, the last of them `through`): each one's row of `roles`
+   * takes its staged file and the highest version reserved for it, and its
+   * row of `reserved_versions` goes (a reservation without a file stays).
    */
   commitStaged(through: string): void {
     this.#sql.exec(
-      `UPDATE roles SET version = staged_version, expires = staged_expires, length = staged_length, sha256 = staged_sha256,
-         pack_slice = staged_pack_slice,
-         staged_version = NULL, staged_expires = NULL, staged_length = NULL, staged_sha256 = NULL, staged_pack_slice = NULL
-       WHERE ${STAGED} AND name <= ?`,
+      `UPDATE roles SET version = r.staged_version, expires = r.staged_expires, length = r.staged_length,
+         sha256 = r.staged_sha256, pack_slice = r.staged_pack_slice, allocated = MAX(roles.allocated, r.allocated)
+       FROM reserved_versions AS r WHERE r.name = roles.name AND r.${STAGED} AND r.name <= ?`,
       through,
     );
+    this.#sql.exec(`DELETE FROM reserved_versions WHERE ${STAGED} AND name <= ?`, through);
   }
 
   /** Ends the round under way once every staged version is current: the changes it carried are published. */

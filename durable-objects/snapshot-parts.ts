@@ -12,8 +12,9 @@
  * roles (`roles.part`), and each part's members are kept joined in
  * `snapshot_parts` (migration 23). A round rejoins the parts
  * of its staged roles, the only roles whose listed version it changes
- * (RoleTable.recordStaged; commitRound makes the staged version the
- * published one, which lists the same number), then joins the parts.
+ * (RoleTable.recordStaged, a row of `reserved_versions`; commitRound makes
+ * the staged version the published one, which lists the same number), then
+ * joins the parts.
  *
  * A listed role with no part yet (bootstrap's bins, a delegation's first
  * version, a repository from before the parts) makes the next round split
@@ -30,6 +31,7 @@
  * the members one by one (RoleTable.currentVersions).
  */
 import type { Joined } from "../src/tuf/assembled.ts";
+import { LISTED_VERSION, ROLES_WITH_RESERVED } from "./role-table.ts";
 
 /** Roles per part: about 4.5 KB of members for top-level bins, a page or two of SQLite rewritten when one of them changes. */
 export const PART_ROLES = 128;
@@ -42,11 +44,14 @@ export const PART_ROLES = 128;
  */
 export const REJOIN_PARTS = 16;
 
-/** Roles the snapshot lists: every targets role with a version (snapshot and timestamp are not in its `meta`). */
-const LISTED = "name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0";
-const MEMBER = `'"' || name || '.json":{"version":' || IFNULL(staged_version, version) || '}'`;
-const PLAIN = `NOT (name GLOB '*[^ -~]*' OR instr(name, '"') > 0 OR instr(name, '\\') > 0)`;
-const JOIN = `group_concat(${MEMBER}, ',' ORDER BY name || '.json')`;
+/**
+ * In a statement on ROLES_WITH_RESERVED, roles the snapshot lists: every
+ * targets role with a version (snapshot and timestamp are not in its `meta`).
+ */
+const LISTED = `roles.name NOT IN ('snapshot', 'timestamp') AND ${LISTED_VERSION} > 0`;
+const MEMBER = `'"' || roles.name || '.json":{"version":' || ${LISTED_VERSION} || '}'`;
+const PLAIN = `NOT (roles.name GLOB '*[^ -~]*' OR instr(roles.name, '"') > 0 OR instr(roles.name, '\\') > 0)`;
+const JOIN = `group_concat(${MEMBER}, ',' ORDER BY roles.name || '.json')`;
 
 export class SnapshotParts {
   readonly #sql: SqlStorage;
@@ -75,7 +80,10 @@ export class SnapshotParts {
 
   /** Whether a listed role has no part yet (the partial index of roles without a part holds few rows). */
   #unparted(): boolean {
-    return this.#sql.exec(`SELECT 1 FROM roles WHERE part IS NULL AND ${LISTED} LIMIT 1`).toArray().length > 0;
+    return (
+      this.#sql.exec(`SELECT 1 FROM ${ROLES_WITH_RESERVED} WHERE roles.part IS NULL AND ${LISTED} LIMIT 1`).toArray()
+        .length > 0
+    );
   }
 
   /** Splits every listed role into parts afresh, in canonical key order, and joins each part. */
@@ -83,13 +91,15 @@ export class SnapshotParts {
     this.#sql.exec("UPDATE roles SET part = NULL WHERE part IS NOT NULL");
     this.#sql.exec(
       `UPDATE roles SET part = ranked.rank / ${PART_ROLES}
-       FROM (SELECT name, row_number() OVER (ORDER BY name || '.json') - 1 AS rank FROM roles WHERE ${LISTED}) AS ranked
+       FROM (SELECT roles.name AS name, row_number() OVER (ORDER BY roles.name || '.json') - 1 AS rank
+             FROM ${ROLES_WITH_RESERVED} WHERE ${LISTED}) AS ranked
        WHERE roles.name = ranked.name`,
     );
     this.#sql.exec("DELETE FROM snapshot_parts");
     this.#sql.exec(
       `INSERT INTO snapshot_parts (part, members, plain)
-       SELECT part, ${JOIN}, MIN(${PLAIN}) FROM roles WHERE part IS NOT NULL AND ${LISTED} GROUP BY part`,
+       SELECT roles.part, ${JOIN}, MIN(${PLAIN}) FROM ${ROLES_WITH_RESERVED}
+       WHERE roles.part IS NOT NULL AND ${LISTED} GROUP BY roles.part`,
     );
   }
 
@@ -97,16 +107,18 @@ export class SnapshotParts {
    * Rejoins the parts that hold a staged role, REJOIN_PARTS at a time,
    * waiting for the object's next turn (`next`) between two. Only a round
    * stages, and its finish calls this, so what is staged stays as it is
-   * meanwhile. The staged roles are found through their partial index
-   * (`roles_staged`); `+part` keeps SQLite from taking the parts' index
-   * instead, whose condition `part IS NOT NULL` would otherwise match too and
-   * which holds every listed role: the search `part>?` then read all of them
-   * each round, whatever the round staged (test/worker/role-table-plans.test.ts).
+   * meanwhile. The staged roles are the rows of `reserved_versions` with a
+   * file, read first (CROSS JOIN keeps that order), each role's part then
+   * found by name; `+part` keeps SQLite from taking the parts' index instead,
+   * whose condition `part IS NOT NULL` would otherwise match too and which
+   * holds every listed role: the search `part>?` then read all of them each
+   * round, whatever the round staged (test/worker/role-table-plans.test.ts).
    */
   async #rejoinStaged(next: () => Promise<void>): Promise<void> {
     const parts = this.#sql
       .exec<{ part: number }>(
-        "SELECT DISTINCT part FROM roles WHERE staged_version IS NOT NULL AND +part IS NOT NULL ORDER BY part",
+        `SELECT DISTINCT roles.part AS part FROM reserved_versions AS r CROSS JOIN roles ON roles.name = r.name
+         WHERE r.staged_version IS NOT NULL AND +roles.part IS NOT NULL ORDER BY 1`,
       )
       .toArray()
       .map((row) => row.part);
@@ -115,7 +127,8 @@ export class SnapshotParts {
       const some = parts.slice(i, i + REJOIN_PARTS);
       this.#sql.exec(
         `UPDATE snapshot_parts SET (members, plain) =
-           (SELECT ${JOIN}, MIN(${PLAIN}) FROM roles WHERE roles.part = snapshot_parts.part AND ${LISTED})
+           (SELECT ${JOIN}, MIN(${PLAIN}) FROM ${ROLES_WITH_RESERVED}
+            WHERE roles.part = snapshot_parts.part AND ${LISTED})
          WHERE part IN (${some.map(() => "?").join(", ")})`,
         ...some,
       );

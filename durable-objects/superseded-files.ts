@@ -56,15 +56,18 @@ export class SupersededFiles {
    * names sort at or before `through` (a part of its staged roles: the
    * first in name order): call it in the synchronous block that makes their
    * versions current, just before RoleTable.commitStaged, while each one's
-   * row still holds its published version beside the staged one. A pack
-   * whose bins span two parts is counted by both.
+   * row of `roles` still holds its published version and its row of
+   * `reserved_versions` the staged one. A pack whose bins span two parts is
+   * counted by both.
    */
   recordReplaced(now: number, through: string): void {
-    const inPart = "staged_version IS NOT NULL AND name <= ?";
+    const inPart = "r.staged_version IS NOT NULL AND r.name <= ?";
+    // The staged roles of the part, each with its published row: the round's rows first, found by name.
+    const staged = "reserved_versions AS r CROSS JOIN roles ON roles.name = r.name";
     // The packs the round publishes: one row each, counting its bins that become current.
     this.#sql.exec(
       `INSERT INTO bin_packs (version, slice, live)
-         SELECT staged_version, staged_pack_slice, COUNT(*) FROM roles
+         SELECT staged_version, staged_pack_slice, COUNT(*) FROM reserved_versions AS r
          WHERE ${inPart} AND staged_pack_slice >= 0
          GROUP BY staged_version, staged_pack_slice
        ON CONFLICT (version, slice) DO UPDATE SET live = live + excluded.live`,
@@ -73,9 +76,9 @@ export class SupersededFiles {
     // The packs the replaced versions were read from: one bin fewer each.
     this.#sql.exec(
       `UPDATE bin_packs SET live = live - replaced.n
-       FROM (SELECT version, pack_slice AS slice, COUNT(*) AS n FROM roles
-             WHERE ${inPart} AND pack_slice >= 0 AND version > 0
-             GROUP BY version, pack_slice) AS replaced
+       FROM (SELECT roles.version, roles.pack_slice AS slice, COUNT(*) AS n FROM ${staged}
+             WHERE ${inPart} AND roles.pack_slice >= 0 AND roles.version > 0
+             GROUP BY roles.version, roles.pack_slice) AS replaced
        WHERE bin_packs.version = replaced.version AND bin_packs.slice = replaced.slice`,
       through,
     );
@@ -88,9 +91,9 @@ export class SupersededFiles {
     // Replaced versions in files of their own.
     this.#sql.exec(
       `INSERT OR IGNORE INTO superseded_files (key, since)
-         SELECT 'metadata/' || version || '.' || name || '.json', ? FROM roles
-         WHERE ${inPart} AND pack_slice IS NULL AND version > 0
-           AND staged_version <> version AND name NOT IN (${KEPT_ROLES})`,
+         SELECT 'metadata/' || roles.version || '.' || roles.name || '.json', ? FROM ${staged}
+         WHERE ${inPart} AND roles.pack_slice IS NULL AND roles.version > 0
+           AND r.staged_version <> roles.version AND roles.name NOT IN (${KEPT_ROLES})`,
       now,
       through,
     );

@@ -1,17 +1,17 @@
 /**
  * What a publish round's bookkeeping of its roles writes, measured in Node's
  * SQLite on the machine's tmpfs (not workerd: a question for a migration,
- * asked cheaply), with the object's schema (every migration of schema.ts)
- * and 16,384 bins:
- *   - as the object does it: each bin's row of `roles` is written three
- *     times, in transactions of their own: its version reserved
- *     (PackVersions.reserve), its staged file recorded
+ * asked cheaply), with the object's schema (schema.ts) and 16,384 bins:
+ *   - as the object did it before migration 29: each bin's row of `roles`
+ *     is written three times, in transactions of their own: its version
+ *     reserved (PackVersions.reserve), its staged file recorded
  *     (RoleTable.recordStagedMany), then made current
  *     (RoleTable.commitStaged);
  *   - with the reservation alone in a table of its own, holding only the
  *     roles of the round under way (`roles` written twice);
- *   - with the reservation and the staged file in a table of their own, so
- *     that `roles` is written once, when the round's versions become current.
+ *   - as the object does it since migration 29: the reservation and the
+ *     staged file in a table of their own (`reserved_versions`), so that
+ *     `roles` is written once, when the round's versions become current.
  * For each, ROUNDS rounds of N random bins (each --files size in turn),
  * reserved and recorded TURN bins a transaction, then committed in one.
  *
@@ -25,6 +25,9 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
 import { MIGRATIONS } from "../../durable-objects/schema.ts";
+
+/** The schema before migration 29, on which each layout adds its own (the last one is migration 29). */
+const BASE = MIGRATIONS.slice(0, 28);
 
 const BINS = 16_384;
 const ROUNDS = 6;
@@ -40,7 +43,7 @@ const STAGED_ROWS = `staged (name, version, expires, length, sha256, slice) AS (
 
 /** Each layout's statements: reserve version ?1 for ?2, a JSON array of names; record staged files, make them current. */
 const LAYOUTS = {
-  "in roles (as today)": {
+  "in roles (before migration 29)": {
     schema: "",
     reserve: RESERVE,
     record: `WITH ${STAGED_ROWS} UPDATE roles SET staged_version = staged.version, staged_expires = staged.expires,
@@ -67,19 +70,18 @@ const LAYOUTS = {
         staged_length = NULL, staged_sha256 = NULL, staged_pack_slice = NULL WHERE staged_version IS NOT NULL`,
     ],
   },
-  "in a table of their own": {
-    schema: `CREATE TABLE round_roles (name TEXT PRIMARY KEY, allocated INTEGER NOT NULL, staged_version INTEGER,
-      staged_expires TEXT, staged_length INTEGER, staged_sha256 TEXT, staged_pack_slice INTEGER) WITHOUT ROWID;`,
-    reserve: `INSERT INTO round_roles (name, allocated) SELECT value, ?1 FROM json_each(?2) WHERE true
+  "reserved_versions (migration 29)": {
+    schema: MIGRATIONS[28] ?? "",
+    reserve: `INSERT INTO reserved_versions (name, allocated) SELECT value, ?1 FROM json_each(?2) WHERE true
       ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated`,
-    record: `WITH ${STAGED_ROWS} UPDATE round_roles SET staged_version = staged.version,
+    record: `WITH ${STAGED_ROWS} UPDATE reserved_versions SET staged_version = staged.version,
       staged_expires = staged.expires, staged_length = staged.length, staged_sha256 = staged.sha256,
-      staged_pack_slice = staged.slice FROM staged WHERE round_roles.name = staged.name`,
+      staged_pack_slice = staged.slice FROM staged WHERE reserved_versions.name = staged.name`,
     commit: [
       `UPDATE roles SET version = r.staged_version, expires = r.staged_expires, length = r.staged_length,
-        sha256 = r.staged_sha256, pack_slice = r.staged_pack_slice, allocated = r.allocated
-        FROM round_roles AS r WHERE roles.name = r.name AND r.staged_version IS NOT NULL`,
-      "DELETE FROM round_roles WHERE staged_version IS NOT NULL",
+        sha256 = r.staged_sha256, pack_slice = r.staged_pack_slice, allocated = MAX(roles.allocated, r.allocated)
+        FROM reserved_versions AS r WHERE roles.name = r.name AND r.staged_version IS NOT NULL`,
+      "DELETE FROM reserved_versions WHERE staged_version IS NOT NULL",
     ],
   },
 };
@@ -103,7 +105,7 @@ function repository(dir: string, layout: Layout): { db: DatabaseSync; wal: () =>
   const db = new DatabaseSync(file);
   // Checkpoints by hand only, so the log's growth is what a round wrote.
   db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0");
-  for (const migration of MIGRATIONS) db.exec(migration);
+  for (const migration of BASE) db.exec(migration);
   db.exec(LAYOUTS[layout].schema);
   const insert = db.prepare(
     "INSERT INTO roles (name, version, expires, length, sha256, allocated, pack_slice, part) VALUES (?, 1, ?, 900, ?, 1, ?, ?)",

@@ -50,9 +50,10 @@ function roundUnderWay(repo: string) {
     if (active !== 1) return null;
     return state.storage.sql
       .exec<{ staged: number; pending: number }>(
-        `SELECT COALESCE(SUM(IFNULL(c.dirty, 0) != 2 AND staged_version IS NOT NULL), 0) AS staged,
+        `SELECT COALESCE(SUM(IFNULL(c.dirty, 0) != 2 AND r.staged_version IS NOT NULL), 0) AS staged,
            COALESCE(SUM(c.dirty = 2), 0) AS pending
-         FROM roles LEFT JOIN role_changes AS c USING (name) WHERE name NOT IN ('snapshot', 'timestamp')`,
+         FROM roles LEFT JOIN role_changes AS c USING (name) LEFT JOIN reserved_versions AS r USING (name)
+         WHERE name NOT IN ('snapshot', 'timestamp')`,
       )
       .one();
   });

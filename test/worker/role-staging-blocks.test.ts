@@ -50,10 +50,7 @@ describe("staging large bins", () => {
       const { signer } = await Ed25519Signer.generate();
       const reserved = () =>
         sql
-          .exec<{ name: string }>(
-            "SELECT name FROM roles WHERE name IN (?, ?) AND allocated > version ORDER BY name",
-            ...names,
-          )
+          .exec<{ name: string }>("SELECT name FROM reserved_versions WHERE name IN (?, ?) ORDER BY name", ...names)
           .toArray()
           .map((r) => r.name);
       // What was reserved each time staging waited for the object's next turn.
@@ -89,7 +86,10 @@ describe("staging large bins", () => {
       expect(atTurns).toEqual([[], [names[0]]]);
       expect(puts).toEqual(["putBinPack"]);
       const staged = sql
-        .exec<{ v: number | null }>("SELECT staged_version AS v FROM roles WHERE name IN (?, ?)", ...names)
+        .exec<{ v: number | null }>(
+          "SELECT staged_version AS v FROM reserved_versions WHERE name IN (?, ?) ORDER BY name",
+          ...names,
+        )
         .toArray()
         .map((r) => r.v);
       const version = defined(staged[0] ?? undefined);

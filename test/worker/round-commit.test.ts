@@ -154,8 +154,9 @@ describe("a step that finds a round committing", () => {
     const logged = await runInDurableObject(stub, (_i: Repository, state) => {
       const { sql } = state.storage;
       sql.exec(
-        `UPDATE roles SET staged_version = version, staged_expires = expires, staged_length = length,
-           staged_sha256 = sha256, staged_pack_slice = pack_slice WHERE name = 'targets'`,
+        `INSERT INTO reserved_versions (name, allocated, staged_version, staged_expires, staged_length, staged_sha256,
+           staged_pack_slice) SELECT name, version, version, expires, length, sha256, pack_slice FROM roles
+         WHERE name = 'targets'`,
       );
       for (const key of ["round_active", "round_committing"])
         sql.exec("INSERT INTO state (key, value) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET value = 1", key);

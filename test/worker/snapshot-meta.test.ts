@@ -61,20 +61,27 @@ describe("the snapshot's meta joined by SQLite in parts", () => {
       const { sql } = state.storage;
       const roles = new RoleTable(sql);
       const parts = new SnapshotParts(sql);
-      const insert = (r: { name: string; version: number; staged: number | null }) =>
+      const stage = (name: string, version: number) =>
         sql.exec(
-          "INSERT OR IGNORE INTO roles (name, version, staged_version) VALUES (?, ?, ?)",
-          r.name,
-          r.version,
-          r.staged,
+          `INSERT INTO reserved_versions (name, allocated, staged_version) VALUES (?1, ?2, ?2)
+           ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated, staged_version = excluded.staged_version`,
+          name,
+          version,
         );
+      // A name given twice keeps its first row (and staged version).
+      const insert = (r: { name: string; version: number; staged: number | null }) => {
+        if (sql.exec("SELECT 1 FROM roles WHERE name = ?", r.name).toArray().length > 0) return;
+        sql.exec("INSERT INTO roles (name, version) VALUES (?, ?)", r.name, r.version);
+        if (r.staged !== null) stage(r.name, r.staged);
+      };
       const check = async () => {
         const members = [...roles.currentVersions()].map(([n, v]) => versionMember(`${n}.json`, v));
         const reference = await signAssembled(header, "meta", members, [signer]);
         const joined = await parts.joined(async () => undefined);
         const listed = sql
           .exec<{ name: string }>(
-            "SELECT name FROM roles WHERE name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0",
+            `SELECT name FROM roles LEFT JOIN reserved_versions USING (name)
+             WHERE name NOT IN ('snapshot', 'timestamp') AND IFNULL(staged_version, version) > 0`,
           )
           .toArray();
         if (listed.some((r) => !PLAIN.test(r.name))) {
@@ -92,6 +99,7 @@ describe("the snapshot's meta joined by SQLite in parts", () => {
           fc.array(round, { maxLength: 4 }),
           async (rows, bins, rounds) => {
             sql.exec("DELETE FROM roles");
+            sql.exec("DELETE FROM reserved_versions");
             sql.exec("DELETE FROM snapshot_parts");
             for (const r of [...bins, ...rows]) insert(r);
             for (const r of ["snapshot", "timestamp"]) insert({ name: r, version: 7, staged: null });
@@ -99,12 +107,13 @@ describe("the snapshot's meta joined by SQLite in parts", () => {
             for (const { staged, added, commits } of rounds) {
               const names = sql
                 .exec<{ name: string; v: number }>(
-                  "SELECT name, IFNULL(staged_version, version) AS v FROM roles WHERE name NOT IN ('snapshot', 'timestamp') ORDER BY name",
+                  `SELECT name, IFNULL(staged_version, version) AS v FROM roles LEFT JOIN reserved_versions USING (name)
+                   WHERE name NOT IN ('snapshot', 'timestamp') ORDER BY name`,
                 )
                 .toArray();
               for (const { at, by } of staged) {
                 const target = names[at % Math.max(names.length, 1)];
-                if (target) sql.exec("UPDATE roles SET staged_version = ? WHERE name = ?", target.v + by, target.name);
+                if (target) stage(target.name, target.v + by);
               }
               for (const r of added) insert(r);
               await check();
@@ -162,7 +171,10 @@ describe("the snapshot's meta joined by SQLite in parts", () => {
       const parts = new SnapshotParts(sql);
       await parts.joined(async () => expect.unreachable("a split is one statement"));
       // A role staged in every part but the first: 34 parts to rejoin, in three blocks.
-      sql.exec("UPDATE roles SET staged_version = 2 WHERE part > 0 AND rowid % ? = 0", PART_ROLES / 2);
+      sql.exec(
+        "INSERT INTO reserved_versions (name, allocated, staged_version) SELECT name, 2, 2 FROM roles WHERE part > 0 AND rowid % ? = 0",
+        PART_ROLES / 2,
+      );
       const blocks: number[] = [];
       const statements: string[] = [];
       const recorded = new SnapshotParts(

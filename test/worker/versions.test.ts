@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
+import { RoleTable } from "../../durable-objects/role-table.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
 import { bootstrapped, getJson } from "./helpers.ts";
@@ -13,7 +14,8 @@ describe("versions", () => {
     // A publish that died after reserving its snapshot and timestamp versions
     // (e.g. an R2 write failed) leaves those numbers spent.
     await runInDurableObject(stub, (_instance: Repository, state) => {
-      state.storage.sql.exec("UPDATE roles SET allocated = allocated + 1 WHERE name IN ('snapshot', 'timestamp')");
+      const roles = new RoleTable(state.storage.sql);
+      expect([roles.reserveVersion("snapshot"), roles.reserveVersion("timestamp")]).toEqual([2, 2]);
     });
     const path = "x/y.tgz";
     const { versions } = await client.changeTargets({
