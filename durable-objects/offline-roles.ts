@@ -202,8 +202,8 @@ export class OfflineRoles {
   current(name: string): number {
     return this.#deps.sql
       .exec<{ v: number }>(
-        `SELECT MAX(IFNULL((SELECT MAX(version, IFNULL(staged_version, 0)) FROM roles
-                              LEFT JOIN reserved_versions AS r USING (name) WHERE name = ?1), 0),
+        `SELECT MAX(IFNULL((SELECT version FROM roles WHERE name = ?1), 0),
+                    IFNULL((SELECT staged_version FROM reserved_versions WHERE name = ?1), 0),
                     IFNULL((SELECT version FROM offline_roles WHERE name = ?1), 0)) AS v`,
         name,
       )

@@ -263,7 +263,7 @@ export class RoleTable {
     return this.#sql
       .exec<{ allocated: number }>(
         `INSERT INTO reserved_versions (name, allocated)
-           SELECT roles.name, ${HIGHEST_ROLE_VERSION} + 1 FROM ${ROLES_WITH_RESERVED} WHERE roles.name = ?
+           SELECT roles.name, ${HIGHEST_ROLE_VERSION} + 1 FROM ${ROLES_WITH_RESERVED} WHERE roles.name = +?
          ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated RETURNING allocated`,
         name,
       )
