@@ -24,8 +24,8 @@
  */
 import { PACK_SLOTS, sliceOf } from "../src/storage/bin-pack.ts";
 import type { HashBins } from "../src/tuf/hash-bins.ts";
-import { seqOf } from "./role-changes.ts";
-import { HIGHEST_ROLE_VERSION, ROLES_WITH_RESERVED, type Reservations, type RoleTable } from "./role-table.ts";
+import type { Reservations } from "./reserved-versions.ts";
+import type { RoleTable } from "./role-table.ts";
 import { readState, writeState } from "./state-values.ts";
 
 /** The version the round under way signs its packs at (0: none reserved yet). */
@@ -82,14 +82,7 @@ export class PackVersions {
    */
   version(names: readonly string[]): number {
     const current = readState(this.#sql, ROUND_VERSION);
-    const highest =
-      this.#sql
-        .exec<{ v: number | null }>(
-          `SELECT MAX(${HIGHEST_ROLE_VERSION}) AS v FROM ${ROLES_WITH_RESERVED}
-           WHERE roles.name IN (SELECT value FROM json_each(?))`,
-          JSON.stringify(names),
-        )
-        .one().v ?? 0;
+    const highest = this.#roles.highestVersion(names);
     if (current > highest) return current;
     const version = Math.max(readState(this.#sql, HIGHEST_VERSION), highest) + 1;
     writeState(this.#sql, HIGHEST_VERSION, version);
@@ -104,18 +97,6 @@ export class PackVersions {
    * (a publish turn's, up to a pack's 128), which go as one JSON array.
    */
   reserve(names: readonly string[], version: number): Reservations {
-    const out: Reservations = new Map();
-    if (names.length === 0) return out;
-    const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
-      `INSERT INTO reserved_versions (name, allocated)
-         SELECT roles.name, ?1 FROM ${ROLES_WITH_RESERVED}
-         WHERE roles.name IN (SELECT value FROM json_each(?2)) AND ${HIGHEST_ROLE_VERSION} < ?1
-       ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated
-       RETURNING name, allocated, ${seqOf("reserved_versions.name")} AS seq`,
-      version,
-      JSON.stringify(names),
-    );
-    for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
-    return out;
+    return this.#roles.reserveVersionsAt(names, version);
   }
 }

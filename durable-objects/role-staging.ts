@@ -18,7 +18,8 @@ import { PACK_SLOTS, sliceOf, STEP_PACK_BINS, STEP_PACK_BYTES, STEP_PACK_SLICE }
 import type { Delegations } from "./delegations.ts";
 import { binExpiry } from "./freshness.ts";
 import type { PackVersions } from "./pack-versions.ts";
-import type { Reservations, RoleTable } from "./role-table.ts";
+import type { Reservations } from "./reserved-versions.ts";
+import type { RoleTable } from "./role-table.ts";
 import { hashBins, type Settings } from "./settings.ts";
 import type { TargetsIndex } from "./targets-index.ts";
 import type { Turns } from "./turns.ts";

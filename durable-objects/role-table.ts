@@ -2,21 +2,19 @@
  * The `roles` table: per online role, the published version and a lower
  * bound of the versions ever reserved. The version reserved for a role and
  * the file staged at it by the round under way are a row of
- * `reserved_versions` (migration 29), so a round writes a role's row of
- * `roles` once, when its version becomes current. Which roles are changed
- * since their last version, or claimed by the round under way, is
- * `role_changes` (migration 28, role-changes.ts). RoleTable is the one
- * interface to the three. All methods are synchronous SQL: a caller that
- * does not await between two of them sees a consistent state.
+ * `reserved_versions` (migration 29, reserved-versions.ts), so a round
+ * writes a role's row of `roles` once, when its version becomes current.
+ * Which roles are changed since their last version, or claimed by the round
+ * under way, is `role_changes` (migration 28, role-changes.ts). RoleTable is
+ * the one interface to the three. All methods are synchronous SQL: a caller
+ * that does not await between two of them sees a consistent state.
  */
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
+import { LISTED_VERSION, ROLES_WITH_RESERVED, type Reservations, ReservedVersions } from "./reserved-versions.ts";
 import { CLAIMED, RoleChanges, SIGNED_IN_STEPS, seqOf } from "./role-changes.ts";
 import { readState, writeState } from "./state-values.ts";
 import { sqlLimit } from "./stable-plans.ts";
-
-/** Versions reserved for roles, by name, each with the change sequence the role was at. */
-export type Reservations = Map<string, { version: number; seq: number }>;
 
 export interface RoleVersion {
   version: number;
@@ -56,40 +54,6 @@ export interface Progress {
   hasChanges: boolean;
 }
 
-/**
- * A row of `reserved_versions` whose file is stored (staged), not only
- * reserved. That table holds the roles of the round under way (and a
- * reservation a failed step or an offline draft left), and changed and
- * claimed roles are the rows of `role_changes`: a round's statements read the
- * roles it touches, not all of them (16,386 rows at 16,384 bins;
- * test/worker/role-table-plans.test.ts checks their query plans).
- */
-const STAGED = "staged_version IS NOT NULL";
-
-/**
- * Every role's row of `roles` with its row of `reserved_versions` (`r`), if
- * it has one. A statement on these names `roles.name`.
- */
-export const ROLES_WITH_RESERVED = "roles LEFT JOIN reserved_versions AS r ON r.name = roles.name";
-
-/**
- * In a statement on ROLES_WITH_RESERVED: the highest version the role had or
- * was reserved, which is never handed out again (a staged version was
- * reserved first, so `r.allocated` is at least `r.staged_version`).
- */
-export const HIGHEST_ROLE_VERSION = "MAX(roles.allocated, roles.version, IFNULL(r.allocated, 0))";
-
-/** In a statement on ROLES_WITH_RESERVED: the version the next snapshot lists (0: none yet). */
-export const LISTED_VERSION = "IFNULL(r.staged_version, roles.version)";
-
-/** The columns of a staged file, as recordStaged writes them (`excluded`: the row an upsert would have inserted). */
-const STAGE_COLUMNS = `INSERT INTO reserved_versions (name, allocated, staged_version, staged_expires, staged_length,
-  staged_sha256, staged_pack_slice)`;
-const STAGE_CONFLICT = `ON CONFLICT (name) DO UPDATE SET allocated = MAX(allocated, excluded.allocated),
-  staged_version = excluded.staged_version, staged_expires = excluded.staged_expires,
-  staged_length = excluded.staged_length, staged_sha256 = excluded.staged_sha256,
-  staged_pack_slice = excluded.staged_pack_slice`;
-
 /** The columns of PROGRESS_COLUMNS. */
 export interface ProgressRow extends Record<string, SqlStorageValue> {
   published_seq: number;
@@ -121,10 +85,13 @@ export class RoleTable {
   readonly #sql: SqlStorage;
   /** Which roles are changed or claimed (role-changes.ts). */
   readonly #changes: RoleChanges;
+  /** The versions reserved and the files staged (reserved-versions.ts). */
+  readonly #reserved: ReservedVersions;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
     this.#changes = new RoleChanges(sql);
+    this.#reserved = new ReservedVersions(sql);
   }
 
   /** Creates the rows for a fresh repository: snapshot and timestamp, and `names`, changed. */
@@ -151,14 +118,7 @@ export class RoleTable {
   createStaged(names: readonly string[], file: RoleVersion): void {
     const json = JSON.stringify(names);
     this.#sql.exec("INSERT INTO roles (name, allocated) SELECT value, ? FROM json_each(?)", file.version, json);
-    this.#sql.exec(
-      `${STAGE_COLUMNS} SELECT value, ?1, ?1, ?2, ?3, ?4, ${SHARED_FILE} FROM json_each(?5)`,
-      file.version,
-      file.expires,
-      file.length,
-      file.sha256,
-      json,
-    );
+    this.#reserved.stageShared(json, file, SHARED_FILE);
   }
 
   /** Marks roles changed (e.g. to re-sign them with a new key or expiry). */
@@ -220,13 +180,10 @@ export class RoleTable {
 
   /** The round under way: roles signed and stored so far, and roles it still has to sign (snapshot and timestamp aside). */
   roundProgress(): { staged: number; pending: number } {
-    return this.#sql
-      .exec<{ staged: number; pending: number }>(
-        `SELECT (SELECT COUNT(*) FROM reserved_versions AS r WHERE ${STAGED} AND ${SIGNED_IN_STEPS}
-             AND NOT EXISTS (SELECT 1 FROM role_changes AS c WHERE c.name = r.name AND c.${CLAIMED})) AS staged,
-           (SELECT COUNT(*) FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS}) AS pending`,
-      )
-      .one();
+    const pending = this.#sql
+      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS}`)
+      .one().n;
+    return { staged: this.#reserved.stagedCount(), pending };
   }
 
   /** Roles marked changed and not yet published (snapshot and timestamp aside). */
@@ -260,14 +217,9 @@ export class RoleTable {
 
   /** Reserves the next version of a role, durably, before anything is signed with it. */
   reserveVersion(name: string): number {
-    return this.#sql
-      .exec<{ allocated: number }>(
-        `INSERT INTO reserved_versions (name, allocated)
-           SELECT roles.name, ${HIGHEST_ROLE_VERSION} + 1 FROM ${ROLES_WITH_RESERVED} WHERE roles.name = +?
-         ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated RETURNING allocated`,
-        name,
-      )
-      .one().allocated;
+    const reserved = this.#reserved.reserveNext([name]).get(name);
+    if (!reserved) throw new Error(`role ${name} has no row to reserve a version for`);
+    return reserved.version;
   }
 
   /**
@@ -276,18 +228,21 @@ export class RoleTable {
    * sequence each was at: what the rows read in the same synchronous block reflect.
    */
   reserveVersions(names: readonly string[]): Reservations {
-    const out: Reservations = new Map();
-    if (names.length === 0) return out;
-    const rows = this.#sql.exec<{ name: string; allocated: number; seq: number }>(
-      `INSERT INTO reserved_versions (name, allocated)
-         SELECT roles.name, ${HIGHEST_ROLE_VERSION} + 1 FROM ${ROLES_WITH_RESERVED}
-         WHERE roles.name IN (${names.map(() => "?").join(", ")})
-       ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated
-       RETURNING name, allocated, ${seqOf("reserved_versions.name")} AS seq`,
-      ...names,
-    );
-    for (const row of rows) out.set(row.name, { version: row.allocated, seq: row.seq });
-    return out;
+    return this.#reserved.reserveNext(names);
+  }
+
+  /** The highest version any of `names` had or was reserved (0 for none): a pack version is above it (pack-versions.ts). */
+  highestVersion(names: readonly string[]): number {
+    return this.#reserved.highest(names);
+  }
+
+  /**
+   * Reserves `version` for each of `names` that has had or was reserved
+   * none as high, with the change sequence each was at (PackVersions.reserve);
+   * the others are left out of the answer.
+   */
+  reserveVersionsAt(names: readonly string[], version: number): Reservations {
+    return this.#reserved.reserveAt(names, version);
   }
 
   /**
@@ -312,15 +267,7 @@ export class RoleTable {
         continue;
       }
       const rows = jsonArray(run.rows);
-      this.#sql.exec(
-        `WITH staged (name, version, expires, length, sha256, slice) AS (
-           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 6
-           FROM json_each(?))
-         ${STAGE_COLUMNS} SELECT name, version, version, expires, length, sha256, slice FROM staged
-           WHERE name IN (SELECT name FROM roles)
-         ${STAGE_CONFLICT}`,
-        rows,
-      );
+      this.#reserved.stageRun(rows);
       this.#changes.settle(rows);
     }
   }
@@ -332,15 +279,7 @@ export class RoleTable {
    * moved), it stays changed for the next round.
    */
   recordStaged(name: string, staged: RoleVersion, seenSeq: number, packSlice: number | null = null): void {
-    this.#sql.exec(
-      `${STAGE_COLUMNS} SELECT name, ?1, ?1, ?2, ?3, ?4, ?5 FROM roles WHERE name = ?6 ${STAGE_CONFLICT}`,
-      staged.version,
-      staged.expires,
-      staged.length,
-      staged.sha256,
-      packSlice,
-      name,
-    );
+    this.#reserved.stage(name, staged, packSlice);
     this.#changes.settleOne(name, seenSeq);
   }
 
@@ -363,12 +302,7 @@ export class RoleTable {
    * `limit` staged roles in name order (all of them without one).
    */
   stagedFiles(limit?: number): Array<{ role: string; version: number; sha256: string; length: number }> {
-    return this.#sql
-      .exec<{ role: string; version: number; sha256: string; length: number }>(
-        `SELECT name AS role, staged_version AS version, staged_sha256 AS sha256, staged_length AS length
-         FROM reserved_versions WHERE ${STAGED} ORDER BY name${limit === undefined ? "" : ` ${sqlLimit(limit)}`}`,
-      )
-      .toArray();
+    return this.#reserved.staged(limit);
   }
 
   /**
@@ -393,13 +327,7 @@ export class RoleTable {
    * row of `reserved_versions` goes (a reservation without a file stays).
    */
   commitStaged(through: string): void {
-    this.#sql.exec(
-      `UPDATE roles SET version = r.staged_version, expires = r.staged_expires, length = r.staged_length,
-         sha256 = r.staged_sha256, pack_slice = r.staged_pack_slice, allocated = MAX(roles.allocated, r.allocated)
-       FROM reserved_versions AS r WHERE r.name = roles.name AND r.${STAGED} AND r.name <= ?`,
-      through,
-    );
-    this.#sql.exec(`DELETE FROM reserved_versions WHERE ${STAGED} AND name <= ?`, through);
+    this.#reserved.commit(through);
   }
 
   /** Ends the round under way once every staged version is current: the changes it carried are published. */

@@ -31,7 +31,7 @@
  * the members one by one (RoleTable.currentVersions).
  */
 import type { Joined } from "../src/tuf/assembled.ts";
-import { LISTED_VERSION, ROLES_WITH_RESERVED } from "./role-table.ts";
+import { LISTED_VERSION, ROLES_WITH_RESERVED } from "./reserved-versions.ts";
 
 /** Roles per part: about 4.5 KB of members for top-level bins, a page or two of SQLite rewritten when one of them changes. */
 export const PART_ROLES = 128;
