@@ -113,7 +113,7 @@ export class RoleTable {
    * Creates rows for roles whose first version is stored already (bootstrap's
    * empty bin, one file for every top-level bin): staged, not changed, so the
    * next round lists them in its snapshot, logs them and makes them current
-   * without signing or storing anything for them. One statement for all.
+   * without signing or storing anything for them. Two statements for all.
    */
   createStaged(names: readonly string[], file: RoleVersion): void {
     const json = JSON.stringify(names);

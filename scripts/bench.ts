@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./lib/local-instance.ts";
 import { closeHttpAgent } from "./bench/http.ts";
@@ -62,10 +62,11 @@ const HELP = `usage: npm run bench -- [options]
                         up to 1.8× here: docs/measured.md, "The local R2 simulator's cost")
   --profile             scale section: take a CPU profile of the Worker's isolate (wrangler's
                         inspector) while pushing and draining, print its heaviest functions
-                        and write it whole to bench-results/scale-profile.cpuprofile; bulk
+                        and write it whole to bench-results/scale-profile-*.cpuprofile; bulk
                         section: print the heaviest functions of each of its steps (by self
                         time; bootstrap and re-sign also by total time, callees included) and
-                        write each step's profile to bench-results/bulk-*.cpuprofile
+                        write each step's profile to bench-results/bulk-*.cpuprofile (with
+                        --out FILE, beside FILE instead: FILE.scale-profile-*.cpuprofile, …)
   --import N            targets the bulk section imports with \`tuf-edge import\` (1000000; quick 50000);
                         the heap is read at a tenth of them and at all of them
                         growth section: the repository is filled to a hundredth, a tenth and all
@@ -245,7 +246,12 @@ async function main(): Promise<number> {
   const git = gitDescription();
   const project = await freezeProject(options.workDir, options.code, options.revision);
   const baseline = options.baseline ? await freezeProject(options.workDir, "head", options.baseline, "baseline") : null;
-  const context: BenchContext = { options, log, project, baseline, machineCores: cpus().length };
+  const defaultOut = join(PROJECT_ROOT, "bench-results/latest.json");
+  const profilePath = (name: string) =>
+    resolve(out) === defaultOut
+      ? join(PROJECT_ROOT, "bench-results", `${name}.cpuprofile`)
+      : `${resolve(out).replace(/\.json$/, "")}.${name}.cpuprofile`;
+  const context: BenchContext = { options, log, project, baseline, machineCores: cpus().length, profilePath };
   const machine = {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",

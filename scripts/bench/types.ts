@@ -79,6 +79,12 @@ export interface BenchContext {
   machineCores: number;
   /** Progress, to stderr. */
   log(message: string): void;
+  /**
+   * Where a CPU profile named `name` goes: bench-results/<name>.cpuprofile,
+   * or beside --out's file (`<out>.<name>.cpuprofile`), so that runs written
+   * to files of their own keep their profiles too.
+   */
+  profilePath(name: string): string;
 }
 
 export interface SectionResult {

@@ -30,11 +30,10 @@ import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { once } from "node:events";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { bootstrapRepository, signDraft } from "../../lib/admin-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { type BenchInstance, startBenchInstance } from "../instance.ts";
-import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { type HotFunction, hotFunctions, connectInspector } from "../inspector.ts";
 import { profileWindow } from "../profile-windows.ts";
 import { timeUpgrade, type Upgrade, upgradeTable } from "../upgrade.ts";
@@ -203,8 +202,8 @@ async function measure(
     const raw = profiling ? await inspector.stopProfile() : null;
     if (raw) {
       // The whole profile too, for DevTools or a flame graph viewer.
-      const file = join(PROJECT_ROOT, `bench-results/bulk-${label}-${name.replace(/[^a-z]+/g, "-")}.cpuprofile`);
-      await mkdir(join(PROJECT_ROOT, "bench-results"), { recursive: true });
+      const file = context.profilePath(`bulk-${label}-${name.replace(/[^a-z]+/g, "-")}`);
+      await mkdir(dirname(file), { recursive: true });
       await writeFile(file, JSON.stringify(raw));
       log(`  CPU profile written to ${file}`);
     }

@@ -27,10 +27,9 @@
  * scale-table.ts.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname } from "node:path";
 import { bootstrapRepository } from "../../lib/admin-client.ts";
 import { defined } from "../../lib/defined.ts";
-import { PROJECT_ROOT } from "../../lib/local-instance.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
 import { type CpuProfile, hotFunctions, ownCpuMs } from "../inspector.ts";
@@ -61,8 +60,8 @@ import type { BenchContext, Section, SectionResult } from "../types.ts";
 const REPO = "bench-scale";
 
 /** Where --profile writes the whole CPU profile of the pushing phase (this code; the baseline's beside it). */
-const profileFile = (label: string) =>
-  join(PROJECT_ROOT, `bench-results/scale-profile${label === "this" ? "" : `-${label}`}.cpuprofile`);
+const profileFile = (context: BenchContext, label: string) =>
+  context.profilePath(`scale-profile${label === "this" ? "" : `-${label}`}`);
 
 async function measure(context: BenchContext, project: ProjectCopy, label: string, host: ScaleHost): Promise<Figures> {
   const { options, log } = context;
@@ -153,9 +152,10 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         const raw = await inspector.stopProfile();
         rawProfile = raw;
         // The whole profile too, for DevTools or a flame graph viewer.
-        await mkdir(join(PROJECT_ROOT, "bench-results"), { recursive: true });
-        await writeFile(profileFile(label), JSON.stringify(raw));
-        log(`  CPU profile written to ${profileFile(label)}`);
+        const file = profileFile(context, label);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, JSON.stringify(raw));
+        log(`  CPU profile written to ${file}`);
         // The bundle the profile ran, to tell the Worker's samples from the object's.
         const scriptId = mainScriptId(raw);
         const source = scriptId ? await inspector.scriptSource(scriptId).catch(() => null) : null;
