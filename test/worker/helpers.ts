@@ -4,6 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { expect, vi } from "vitest";
 import type { InvocationSpend } from "../../durable-objects/invocation-budget.ts";
 import type { Repository } from "../../durable-objects/repository.ts";
+import { RoleTable } from "../../durable-objects/role-table.ts";
 import { MIGRATIONS } from "../../durable-objects/schema.ts";
 import { AdminClient, bootstrapRepository } from "../../scripts/lib/admin-client.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
@@ -307,4 +308,17 @@ export const inDays = (days: number) => formatExpires(new Date(Date.now() + days
 /** A target entry for `path` that stands in for real bytes: the path's length, and the SHA-256 of the path. */
 export async function targetEntry(path: string) {
   return { path, length: path.length, hashes: { sha256: await sha256Hex(utf8(path)) } };
+}
+
+/**
+ * The role tables of an object never bootstrapped, for a test to fill: no
+ * role, mark or reservation left, then `names` created as a fresh
+ * repository's (RoleTable.create: snapshot and timestamp, and `names`
+ * changed).
+ */
+export function freshRoles(sql: SqlStorage, names: readonly string[]): RoleTable {
+  for (const table of ["roles", "role_changes", "reserved_versions"]) sql.exec(`DELETE FROM ${table}`);
+  const roles = new RoleTable(sql);
+  roles.create(names);
+  return roles;
 }

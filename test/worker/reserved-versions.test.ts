@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { MIGRATIONS } from "../../durable-objects/schema.ts";
+import { freshRoles } from "./helpers.ts";
 
 const file = (version: number) => ({ version, expires: "2031-01-01T00:00:00Z", length: 10, sha256: "aa" });
 
@@ -28,10 +29,7 @@ describe("reserved_versions", () => {
   it("hands out each version once: reserved, staged, made current, or reserved by a step that failed", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("reserved-versions-states"), (_i: Repository, state) => {
       const { sql } = state.storage;
-      sql.exec("DELETE FROM roles");
-      sql.exec("DELETE FROM role_changes");
-      const roles = new RoleTable(sql);
-      roles.create(["bins-0", "bins-1"]);
+      const roles = freshRoles(sql, ["bins-0", "bins-1"]);
       roles.startRound(new Date("2030-01-01T00:00:00Z"));
       const first = roles.reserveVersions(["bins-0", "bins-1"]);
       expect([...first].map(([name, r]) => [name, r.version])).toEqual([
@@ -69,10 +67,7 @@ describe("reserved_versions", () => {
   it("makes current the highest version reserved with the file, so a version reserved after staging is not reused", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("reserved-versions-highest"), (_i: Repository, state) => {
       const { sql } = state.storage;
-      sql.exec("DELETE FROM roles");
-      sql.exec("DELETE FROM role_changes");
-      const roles = new RoleTable(sql);
-      roles.create(["targets"]);
+      const roles = freshRoles(sql, ["targets"]);
       roles.recordStaged("targets", file(roles.reserveVersion("targets")), 0);
       // An offline draft reserves targets' next version while version 1 waits for its round (protected-targets.ts).
       expect(roles.reserveVersion("targets")).toBe(2);

@@ -13,6 +13,7 @@ import type { Repository } from "../../durable-objects/repository.ts";
 import { RoleChanges } from "../../durable-objects/role-changes.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { MIGRATIONS } from "../../durable-objects/schema.ts";
+import { freshRoles } from "./helpers.ts";
 
 const marks = (sql: SqlStorage) =>
   sql
@@ -32,11 +33,8 @@ describe("role_changes", () => {
   it("follows a role from changed to claimed to staged, and keeps one changed meanwhile for the next round", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("role-changes-states"), (_i: Repository, state) => {
       const { sql } = state.storage;
-      sql.exec("DELETE FROM roles");
-      sql.exec("DELETE FROM role_changes");
-      const roles = new RoleTable(sql);
+      const roles = freshRoles(sql, ["bins-0", "bins-1", "bins-2"]);
       const changes = new RoleChanges(sql);
-      roles.create(["bins-0", "bins-1", "bins-2"]);
       // A fresh repository's roles are changed (seq 0); snapshot and timestamp are not.
       expect(marks(sql)).toEqual([
         { name: "bins-0", dirty: 1, seq: 0 },

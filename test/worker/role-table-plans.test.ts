@@ -26,7 +26,7 @@ import { RoleTable } from "../../durable-objects/role-table.ts";
 import { SnapshotParts } from "../../durable-objects/snapshot-parts.ts";
 import { SupersededFiles } from "../../durable-objects/superseded-files.ts";
 import { TargetsIndex } from "../../durable-objects/targets-index.ts";
-import { recording, type Statement } from "./helpers.ts";
+import { freshRoles, recording, type Statement } from "./helpers.ts";
 
 /**
  * The plan's lines that read the whole roles table: a scan of anything but a
@@ -57,9 +57,10 @@ describe("a publish round's statements on the roles table", () => {
     await runInDurableObject(env.REPOSITORY.getByName("role-table-plans"), async (_i: Repository, state) => {
       const { sql } = state.storage;
       // An object never bootstrapped: its roles table is the test's to fill.
-      sql.exec("DELETE FROM roles");
-      sql.exec("DELETE FROM role_changes");
-      new RoleTable(sql).create(Array.from({ length: BINS }, (_, i) => binName(i)));
+      freshRoles(
+        sql,
+        Array.from({ length: BINS }, (_, i) => binName(i)),
+      );
       sql.exec("UPDATE roles SET version = 1, expires = '2031-01-01T00:00:00Z', length = 1, sha256 = 'aa'");
       sql.exec("DELETE FROM role_changes");
       // The snapshot's parts split once, as the first round after bootstrap does (every role is new to them).
@@ -126,9 +127,7 @@ describe("a group of pushes marking its bins changed (TargetsIndex.touchEach)", 
   it("marks a clean bin, takes a claimed bin's new seq, and leaves a bin already waiting for a round as it is", async () => {
     await runInDurableObject(env.REPOSITORY.getByName("role-table-touch"), async (_i: Repository, state) => {
       const { sql } = state.storage;
-      sql.exec("DELETE FROM roles");
-      sql.exec("DELETE FROM role_changes");
-      new RoleTable(sql).create([binName(1), binName(2), binName(3)]);
+      freshRoles(sql, [binName(1), binName(2), binName(3)]);
       // bins-001 clean, bins-002 waiting (changed by seq 5), bins-003 claimed by a round (seq 6).
       sql.exec("DELETE FROM role_changes WHERE name = ?", binName(1));
       sql.exec("UPDATE role_changes SET dirty = 1, seq = 5 WHERE name = ?", binName(2));

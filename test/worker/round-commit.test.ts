@@ -18,7 +18,7 @@ import { Turns } from "../../durable-objects/turns.ts";
 import { decodeEntry } from "../../src/log/entry.ts";
 import { fromHex } from "../../src/lib/bytes.ts";
 import type { PublishedVersions } from "../../src/repository-api.ts";
-import { bootstrapped, getJson } from "./helpers.ts";
+import { bootstrapped, freshRoles, getJson } from "./helpers.ts";
 
 /** Two parts and a few roles more. */
 const ROLES = 2 * COMMIT_PART + 5;
@@ -32,10 +32,7 @@ const AT = new Date("2031-05-01T00:00:00Z");
  * 128) and stored its timestamp: what is left is to make them current.
  */
 function committingRound(sql: SqlStorage): RoleTable {
-  sql.exec("DELETE FROM roles");
-  sql.exec("DELETE FROM role_changes");
-  const roles = new RoleTable(sql);
-  roles.create(NAMES);
+  const roles = freshRoles(sql, NAMES);
   sql.exec("UPDATE roles SET version = 1, expires = '2031-06-01T00:00:00Z', length = 9, sha256 = 'aa', pack_slice = 0");
   sql.exec("INSERT INTO bin_packs (version, slice, live) VALUES (1, 0, ?)", ROLES);
   roles.markDirty(NAMES, roles.nextSeq());
