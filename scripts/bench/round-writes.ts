@@ -70,13 +70,20 @@ const LAYOUTS = {
         staged_length = NULL, staged_sha256 = NULL, staged_pack_slice = NULL WHERE staged_version IS NOT NULL`,
     ],
   },
+  // The statements of durable-objects/reserved-versions.ts (reserveAt, stageRun, commit), as SQL.
   "reserved_versions (migration 29)": {
     schema: MIGRATIONS[28] ?? "",
-    reserve: `INSERT INTO reserved_versions (name, allocated) SELECT value, ?1 FROM json_each(?2) WHERE true
+    reserve: `INSERT INTO reserved_versions (name, allocated)
+      SELECT roles.name, ?1 FROM roles LEFT JOIN reserved_versions AS r ON r.name = roles.name
+      WHERE roles.name IN (SELECT value FROM json_each(?2)) AND MAX(roles.allocated, roles.version, IFNULL(r.allocated, 0)) < ?1
       ON CONFLICT (name) DO UPDATE SET allocated = excluded.allocated`,
-    record: `WITH ${STAGED_ROWS} UPDATE reserved_versions SET staged_version = staged.version,
-      staged_expires = staged.expires, staged_length = staged.length, staged_sha256 = staged.sha256,
-      staged_pack_slice = staged.slice FROM staged WHERE reserved_versions.name = staged.name`,
+    record: `WITH ${STAGED_ROWS} INSERT INTO reserved_versions (name, allocated, staged_version, staged_expires,
+      staged_length, staged_sha256, staged_pack_slice)
+      SELECT name, version, version, expires, length, sha256, slice FROM staged WHERE name IN (SELECT name FROM roles)
+      ON CONFLICT (name) DO UPDATE SET allocated = MAX(allocated, excluded.allocated),
+      staged_version = excluded.staged_version, staged_expires = excluded.staged_expires,
+      staged_length = excluded.staged_length, staged_sha256 = excluded.staged_sha256,
+      staged_pack_slice = excluded.staged_pack_slice`,
     commit: [
       `UPDATE roles SET version = r.staged_version, expires = r.staged_expires, length = r.staged_length,
         sha256 = r.staged_sha256, pack_slice = r.staged_pack_slice, allocated = MAX(roles.allocated, r.allocated)
