@@ -114,8 +114,8 @@ export class ReservedVersions {
     );
   }
 
-  /** Stages `file` for each of `names` (a JSON array) in one statement, all at its version, in `packSlice`. */
-  stageShared(names: string, file: RoleVersion, packSlice: number): void {
+  /** Stages `file` for each of `names` in one statement, all at its version, in `packSlice`. */
+  stageShared(names: readonly string[], file: RoleVersion, packSlice: number): void {
     this.#sql.exec(
       `${STAGE} SELECT value, ?1, ?1, ?2, ?3, ?4, ?5 FROM json_each(?6) WHERE true ${STAGE_CONFLICT}`,
       file.version,
@@ -123,7 +123,7 @@ export class ReservedVersions {
       file.length,
       file.sha256,
       packSlice,
-      names,
+      JSON.stringify(names),
     );
   }
 

@@ -116,9 +116,12 @@ export class RoleTable {
    * without signing or storing anything for them. Two statements for all.
    */
   createStaged(names: readonly string[], file: RoleVersion): void {
-    const json = JSON.stringify(names);
-    this.#sql.exec("INSERT INTO roles (name, allocated) SELECT value, ? FROM json_each(?)", file.version, json);
-    this.#reserved.stageShared(json, file, SHARED_FILE);
+    this.#sql.exec(
+      "INSERT INTO roles (name, allocated) SELECT value, ? FROM json_each(?)",
+      file.version,
+      JSON.stringify(names),
+    );
+    this.#reserved.stageShared(names, file, SHARED_FILE);
   }
 
   /** Marks roles changed (e.g. to re-sign them with a new key or expiry). */
