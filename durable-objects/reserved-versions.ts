@@ -36,6 +36,15 @@ export const ROLES_WITH_RESERVED = "roles LEFT JOIN reserved_versions AS r ON r.
  */
 const HIGHEST = "MAX(roles.allocated, roles.version, IFNULL(r.allocated, 0))";
 
+/**
+ * The staged roles, each with its row of `roles`: the rows of
+ * `reserved_versions` with a file (`r`) read first (CROSS JOIN keeps that
+ * order), each role's row then found by name, so a statement reads the
+ * round's roles, not all of them. A statement on these says STAGED_ROW.
+ */
+export const STAGED_WITH_ROLES = "reserved_versions AS r CROSS JOIN roles ON roles.name = r.name";
+export const STAGED_ROW = "r.staged_version IS NOT NULL";
+
 /** In a statement on ROLES_WITH_RESERVED: the version the next snapshot lists (0: none yet). */
 export const LISTED_VERSION = "IFNULL(r.staged_version, roles.version)";
 

@@ -31,7 +31,7 @@
  * the members one by one (RoleTable.currentVersions).
  */
 import type { Joined } from "../src/tuf/assembled.ts";
-import { LISTED_VERSION, ROLES_WITH_RESERVED } from "./reserved-versions.ts";
+import { LISTED_VERSION, ROLES_WITH_RESERVED, STAGED_ROW, STAGED_WITH_ROLES } from "./reserved-versions.ts";
 
 /** Roles per part: about 4.5 KB of members for top-level bins, a page or two of SQLite rewritten when one of them changes. */
 export const PART_ROLES = 128;
@@ -107,9 +107,8 @@ export class SnapshotParts {
    * Rejoins the parts that hold a staged role, REJOIN_PARTS at a time,
    * waiting for the object's next turn (`next`) between two. Only a round
    * stages, and its finish calls this, so what is staged stays as it is
-   * meanwhile. The staged roles are the rows of `reserved_versions` with a
-   * file, read first (CROSS JOIN keeps that order), each role's part then
-   * found by name; `+part` keeps SQLite from taking the parts' index instead,
+   * meanwhile. The staged roles are read first (STAGED_WITH_ROLES), each
+   * role's part then found by name; `+part` keeps SQLite from taking the parts' index instead,
    * whose condition `part IS NOT NULL` would otherwise match too and which
    * holds every listed role: the search `part>?` then read all of them each
    * round, whatever the round staged (test/worker/role-table-plans.test.ts).
@@ -117,8 +116,8 @@ export class SnapshotParts {
   async #rejoinStaged(next: () => Promise<void>): Promise<void> {
     const parts = this.#sql
       .exec<{ part: number }>(
-        `SELECT DISTINCT roles.part AS part FROM reserved_versions AS r CROSS JOIN roles ON roles.name = r.name
-         WHERE r.staged_version IS NOT NULL AND +roles.part IS NOT NULL ORDER BY 1`,
+        `SELECT DISTINCT roles.part AS part FROM ${STAGED_WITH_ROLES}
+         WHERE ${STAGED_ROW} AND +roles.part IS NOT NULL ORDER BY 1`,
       )
       .toArray()
       .map((row) => row.part);

@@ -36,6 +36,7 @@
  */
 import { R2_DELETE_LIMIT, type RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { logEvent } from "../src/structured-log.ts";
+import { STAGED_ROW, STAGED_WITH_ROLES } from "./reserved-versions.ts";
 import { sqlLimit } from "./stable-plans.ts";
 
 /** R2 delete calls one collect() makes at most. */
@@ -61,9 +62,9 @@ export class SupersededFiles {
    * counted by both.
    */
   recordReplaced(now: number, through: string): void {
-    const inPart = "r.staged_version IS NOT NULL AND r.name <= ?";
-    // The staged roles of the part, each with its published row: the round's rows first, found by name.
-    const staged = "reserved_versions AS r CROSS JOIN roles ON roles.name = r.name";
+    const inPart = `${STAGED_ROW} AND r.name <= ?`;
+    // The staged roles of the part, each with its published row.
+    const staged = STAGED_WITH_ROLES;
     // The packs the round publishes: one row each, counting its bins that become current.
     this.#sql.exec(
       `INSERT INTO bin_packs (version, slice, live)
