@@ -74,14 +74,33 @@ const RECENT = "publish:recent-invocations";
 /** Runs kept in the recent list. */
 const RECENT_RUNS = 64;
 
+/**
+ * What an R2 key is of: its segment after the repository's name (metadata,
+ * packs, log, site, public, targets, staging, quarantine, attestations,
+ * shared; the layout is src/storage/repository-bucket.ts), or "other".
+ */
+export function r2Area(key: unknown): string {
+  const text = typeof key === "string" ? key : Array.isArray(key) ? key[0] : (key as { prefix?: unknown })?.prefix;
+  if (typeof text !== "string") return "other";
+  const area = text.split("/")[1];
+  return area && /^[a-z][a-z0-9-]{0,31}$/.test(area) ? area : "other";
+}
+
+/** Operations counted by method (put, get, head, delete, list, …) and by area (r2Area). */
+export interface R2Operations {
+  operation: string;
+  area: string;
+  count: number;
+}
+
 /** Counts the R2 operations made through a bucket binding. */
 export class R2Meter {
   /** Every operation since the object started (publish runs take differences of it). */
   operations = 0;
-  /** Operations by method since the last take(). */
+  /** Operations by "method area" since the last take(). */
   readonly #untaken = new Map<string, number>();
 
-  /** The binding, counting each call of its methods (get, put, list, delete, …). */
+  /** The binding, counting each call of its methods (get, put, list, delete, …) by the area of its key. */
   wrap(bucket: R2Bucket): R2Bucket {
     return new Proxy(bucket, {
       get: (target, property) => {
@@ -90,16 +109,20 @@ export class R2Meter {
         const method = String(property);
         return (...args: unknown[]) => {
           this.operations++;
-          this.#untaken.set(method, (this.#untaken.get(method) ?? 0) + 1);
+          const key = `${method} ${r2Area(args[0])}`;
+          this.#untaken.set(key, (this.#untaken.get(key) ?? 0) + 1);
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
     });
   }
 
-  /** The operations by method (put, get, head, delete, list, …) made since the last take, which it empties. */
-  take(): Record<string, number> {
-    const taken = Object.fromEntries(this.#untaken);
+  /** The operations by method and area made since the last take, which it empties. */
+  take(): R2Operations[] {
+    const taken = [...this.#untaken].map(([key, count]) => {
+      const [operation = "", area = "other"] = key.split(" ");
+      return { operation, area, count };
+    });
     this.#untaken.clear();
     return taken;
   }

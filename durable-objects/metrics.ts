@@ -7,7 +7,7 @@
 import type { MetricFamily, Sample } from "../src/metrics/prometheus.ts";
 import type { KekStatus, PublishedVersions, RepositoryStatus } from "../src/repository-api.ts";
 import { logEvent } from "../src/structured-log.ts";
-import type { InvocationSpend } from "./invocation-budget.ts";
+import type { InvocationSpend, R2Operations } from "./invocation-budget.ts";
 import { type PhaseTimes, phaseFields } from "./round-phases.ts";
 
 const COUNTERS = "metrics:counters";
@@ -101,15 +101,15 @@ export class RepositoryMetrics {
   }
 
   /**
-   * R2 operations the object made, by method (R2Meter.take), added to the
+   * R2 operations the object made, by method and area (R2Meter.take), added to the
    * stored counter: at the end of each publish run and at each scrape, so
    * the operations of the moments before an eviction may go uncounted (every
    * change is followed by a publish run, which counts them).
    */
-  r2Operations(byMethod: Readonly<Record<string, number>>): void {
-    const entries = Object.entries(byMethod).filter(([, n]) => n > 0);
-    if (entries.length === 0) return;
-    this.#addEach(entries.map(([operation, n]) => ["r2_operations_total", { operation }, n]));
+  r2Operations(taken: readonly R2Operations[]): void {
+    const counted = taken.filter((t) => t.count > 0);
+    if (counted.length === 0) return;
+    this.#addEach(counted.map(({ operation, area, count }) => ["r2_operations_total", { operation, area }, count]));
   }
 
   /** A registry push (a batch or an upload): accepted, or refused with its problem code. */
@@ -221,9 +221,16 @@ export class RepositoryMetrics {
       },
       {
         name: "tuf_edge_r2_operations_total",
-        help: "R2 operations the repository's object made (its bucket binding's method calls), by operation: put, get, head, delete, list. Public reads are served by the Worker and are not counted here.",
+        help: "R2 operations the repository's object made (its bucket binding's method calls), by operation (put, get, head, delete, list) and by area, the part of the repository's layout the key is in (metadata, packs, log, site, public, targets, …). Public reads are served by the Worker and are not counted here.",
         type: "counter",
-        samples: withDefault(counted("r2_operations_total"), { operation: "put" }),
+        samples: withDefault(
+          // Counted before areas were (an older version's counts): area "unrecorded", so every sample has both labels.
+          counted("r2_operations_total").map((s) => ({
+            ...s,
+            labels: { ...s.labels, area: s.labels.area ?? "unrecorded" },
+          })),
+          { operation: "put", area: "metadata" },
+        ),
       },
       gauge("targets_published", "Targets listed in the published metadata (after the pending round).", [
         one(g.status.targetsCount),

@@ -23,6 +23,20 @@ export async function counterByLabel(
   return Object.keys(out).length ? out : null;
 }
 
+/**
+ * How much each label value of a counter grew between two readings
+ * (counterByLabel) per `per` (targets accepted, say), or null without both
+ * readings or with nothing to divide by.
+ */
+export function perTarget(
+  before: Readonly<Record<string, number>> | null,
+  after: Readonly<Record<string, number>> | null,
+  per: number,
+): Record<string, number> | null {
+  if (before === null || after === null || per === 0) return null;
+  return Object.fromEntries(Object.entries(after).map(([value, n]) => [value, (n - (before[value] ?? 0)) / per]));
+}
+
 /** The sum of a counter's (or a gauge's) samples, every label set, in a repository's metrics, or null if it has none. */
 export async function counterTotal(base: string, repo: string, token: string, name: string): Promise<number | null> {
   return (await counterTotals(base, repo, token, [name]))[name] ?? null;

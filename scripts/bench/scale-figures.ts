@@ -122,6 +122,12 @@ export interface Figures {
    * a code without that counter.
    */
   r2OperationsPerTarget: Record<string, number> | null;
+  /**
+   * The same by area, the part of the repository's layout the key is in
+   * (packs, metadata, log, site, public, …); null for a code that does not
+   * count areas, or absent in figures recorded before.
+   */
+  r2AreasPerTarget?: Record<string, number> | null;
   objectProcessIo: { writeBytesPerTarget: number; writeCallsPerTarget: number; kernelShare: number } | null;
   /** The Worker isolate's busy time in the profile (--profile), gaps included, ÷ targets accepted, or null. */
   isolateBusyMsPerTarget: number | null;

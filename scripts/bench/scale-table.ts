@@ -170,6 +170,9 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
           true,
         ),
       ),
+      ...(["packs", "metadata", "log", "site", "public", "targets"] as const).map((area) =>
+        row(`  of which under ${area}/`, (f) => (f.r2AreasPerTarget ? (f.r2AreasPerTarget[area] ?? 0) : null), true),
+      ),
       row(
         "the process that runs the object (one: all of it): write system calls per target",
         (f) => f.objectProcessIo?.writeCallsPerTarget ?? null,

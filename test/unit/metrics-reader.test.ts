@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { longestStill } from "../../scripts/bench/metrics-reader.ts";
+import { longestStill, perTarget } from "../../scripts/bench/metrics-reader.ts";
 
 describe("longestStill (the bench's longest pause of a gauge)", () => {
   it("is the longest stretch from a value's first reading to the first reading that differs", () => {
@@ -28,5 +28,21 @@ describe("longestStill (the bench's longest pause of a gauge)", () => {
   it("is 0 with no readings or one", () => {
     expect(longestStill([])).toBe(0);
     expect(longestStill([[10, 3]])).toBe(0);
+  });
+});
+
+describe("perTarget (a counter's growth by label, per target)", () => {
+  it("divides each label value's growth, a value new since the first reading counted from 0", () => {
+    expect(perTarget({ packs: 10, site: 4 }, { packs: 30, site: 4, log: 5 }, 10)).toEqual({
+      packs: 2,
+      site: 0,
+      log: 0.5,
+    });
+  });
+
+  it("is null without both readings or with nothing accepted", () => {
+    expect(perTarget(null, { packs: 1 }, 10)).toBeNull();
+    expect(perTarget({ packs: 1 }, null, 10)).toBeNull();
+    expect(perTarget({ packs: 1 }, { packs: 2 }, 0)).toBeNull();
   });
 });

@@ -122,16 +122,28 @@ describe("metrics and structured logs", () => {
     expect(one.text).not.toContain("tuf_edge_repositories");
   });
 
-  it("counts the object's R2 operations by operation, each once, publish runs' included", async () => {
-    const r = { repository: repo };
-    const count = (text: string) => ({
-      put: sample(text, "tuf_edge_r2_operations_total", { ...r, operation: "put" }) ?? 0,
-      all: [...text.matchAll(/^tuf_edge_r2_operations_total\{repository="met-a",operation="[a-z]+"\} (\d+)$/gm)].reduce(
-        (sum, m) => sum + Number(m[1]),
-        0,
-      ),
-    });
+  it("counts the object's R2 operations by operation and area, each once, publish runs' included", async () => {
+    const samples = (text: string) =>
+      [
+        ...text.matchAll(
+          /^tuf_edge_r2_operations_total\{repository="met-a",operation="([a-z]+)",area="([a-z0-9-]+)"\} (\d+)$/gm,
+        ),
+      ].map((m) => ({ operation: m[1], area: m[2], n: Number(m[3]) }));
+    const count = (text: string) => {
+      const all = samples(text);
+      const sum = (keep: (s: (typeof all)[number]) => boolean) => all.filter(keep).reduce((total, s) => total + s.n, 0);
+      return {
+        put: sum((s) => s.operation === "put"),
+        packs: sum((s) => s.operation === "put" && s.area === "packs"),
+        metadata: sum((s) => s.operation === "put" && s.area === "metadata"),
+        all: sum(() => true),
+      };
+    };
+    // Every sample has both labels: the pattern above reads them all.
+    const text0 = (await scrape(`/${repo}/admin/metrics`)).text;
+    expect(samples(text0).length).toBe(text0.match(/^tuf_edge_r2_operations_total\{/gm)?.length);
     const before = count((await scrape(`/${repo}/admin/metrics`)).text);
+    expect(before.metadata).toBeGreaterThan(0);
     // The bootstrap and the rounds above stored files: their puts are counted.
     expect(before.put).toBeGreaterThan(0);
     expect(before.all).toBeGreaterThanOrEqual(before.put);
@@ -144,26 +156,38 @@ describe("metrics and structured logs", () => {
     await registry.push([{ type: "targets.add", path: "c.txt", length: 3, hashes: { sha256 } }]);
     const runs = (await recentRuns(repo)).slice(runsBefore.length);
     const after = count((await scrape(`/${repo}/admin/metrics`)).text);
-    // Its round stored at least the bin's pack, the snapshot and the timestamp, each counted once.
+    // Its round stored at least the bin's pack, the snapshot and the timestamp, each counted once, in its area.
     expect(after.put - before.put).toBeGreaterThanOrEqual(3);
+    expect(after.packs - before.packs).toBe(1);
+    expect(after.metadata - before.metadata).toBeGreaterThanOrEqual(2);
     const inRuns = runs.reduce((sum, run) => sum + run.r2Operations, 0);
     expect(inRuns).toBeGreaterThanOrEqual(3);
     expect(after.all - before.all).toBeGreaterThanOrEqual(inRuns);
   });
 
-  it("meters a bucket binding's operations by method until they are taken", async () => {
+  it("meters a bucket binding's operations by method and by the area of the key until they are taken", async () => {
     const meter = new R2Meter();
     const bucket = meter.wrap(env.BUCKET);
-    await bucket.put("metered/a", "a");
-    await bucket.put("metered/b", "b");
-    expect(await (await bucket.get("metered/a"))?.text()).toBe("a");
-    expect(await bucket.head("metered/b")).not.toBeNull();
-    expect((await bucket.list({ prefix: "metered/" })).objects).toHaveLength(2);
-    await bucket.delete(["metered/a", "metered/b"]);
-    expect(meter.take()).toEqual({ put: 2, get: 1, head: 1, list: 1, delete: 1 });
-    expect(meter.operations).toBe(6);
-    expect(meter.take()).toEqual({});
-    expect(meter.operations).toBe(6);
+    await bucket.put("metered/site/a", "a");
+    await bucket.put("metered/site/b", "b");
+    await bucket.put("metered/packs/7/0", "c");
+    expect(await (await bucket.get("metered/site/a"))?.text()).toBe("a");
+    expect(await bucket.head("metered/site/b")).not.toBeNull();
+    expect((await bucket.list({ prefix: "metered/site/" })).objects).toHaveLength(2);
+    await bucket.delete(["metered/site/a", "metered/site/b"]);
+    await bucket.delete("metered");
+    expect(meter.take()).toEqual([
+      { operation: "put", area: "site", count: 2 },
+      { operation: "put", area: "packs", count: 1 },
+      { operation: "get", area: "site", count: 1 },
+      { operation: "head", area: "site", count: 1 },
+      { operation: "list", area: "site", count: 1 },
+      { operation: "delete", area: "site", count: 1 },
+      { operation: "delete", area: "other", count: 1 },
+    ]);
+    expect(meter.operations).toBe(8);
+    expect(meter.take()).toEqual([]);
+    expect(meter.operations).toBe(8);
   });
 
   it("writes one JSON line per significant event, with the repository and versions", () => {

@@ -36,7 +36,7 @@ import { type CpuProfile, hotFunctions, ownCpuMs } from "../inspector.ts";
 import { busyRuns } from "../busy-runs.ts";
 import { longestStretches } from "../js-stretches.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
-import { counterByLabel, counterTotal, largestInvocation, untilZero } from "../metrics-reader.ts";
+import { counterByLabel, counterTotal, largestInvocation, perTarget, untilZero } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
 import type { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
@@ -100,6 +100,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
 
     const roundsBefore = await roundCounters(base, REPO, token);
     const r2Before = await counterByLabel(base, REPO, token, "tuf_edge_r2_operations_total", "operation");
+    const r2AreasBefore = await counterByLabel(base, REPO, token, "tuf_edge_r2_operations_total", "area");
 
     const { secret } = await client.addRegistryCredential("scale-registry", { kind: "hmac" });
     const registry = new RegistryClient({
@@ -188,6 +189,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     };
     const roundsAfter = await roundCounters(base, REPO, token);
     const r2After = await counterByLabel(base, REPO, token, "tuf_edge_r2_operations_total", "operation");
+    const r2AreasAfter = await counterByLabel(base, REPO, token, "tuf_edge_r2_operations_total", "area");
     const figures: Figures = {
       code: project.description,
       bootstrapS,
@@ -247,12 +249,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         ]),
       ),
       objectThreadBusy: usage.mainThreadBusy.object ?? usage.mainThreadBusy.all ?? usage.mainThreadBusy.worker ?? null,
-      r2OperationsPerTarget:
-        r2Before === null || r2After === null || accepted === 0
-          ? null
-          : Object.fromEntries(
-              Object.entries(r2After).map(([operation, n]) => [operation, (n - (r2Before[operation] ?? 0)) / accepted]),
-            ),
+      r2OperationsPerTarget: perTarget(r2Before, r2After, accepted),
+      r2AreasPerTarget: perTarget(r2AreasBefore, r2AreasAfter, accepted),
       objectProcessIo: (() => {
         const io = usage.ioByProcess.object ?? usage.ioByProcess.all ?? usage.ioByProcess.worker;
         const cpu = (usage.byProcess.object ?? usage.byProcess.all ?? usage.workerProcessCores) * usageSeconds;
