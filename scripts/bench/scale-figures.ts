@@ -69,6 +69,12 @@ export interface Figures {
    * were (null: still behind at the limit), and the longest the count stood still meanwhile; or null (no gauge).
    */
   pages: { behind: number; seconds: number | null; longestPauseSeconds: number } | null;
+  /**
+   * The same once the pushes were all published: the log entries their
+   * documents were behind then, and seconds until none (absent in figures
+   * recorded before it was measured).
+   */
+  pagesAfterPushes?: { behind: number; seconds: number | null; longestPauseSeconds: number } | null;
   /** Publish rounds that ended while pushing and draining, their mean length and the files each signed on average (null: no such metrics). */
   rounds: { count: number; meanMs: number | null; filesPerRound: number | null } | null;
   heapAfterPushesUsedMiB: number | null;

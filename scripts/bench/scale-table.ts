@@ -159,6 +159,16 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
         true,
       ),
       row(
+        "the pages' documents once the pushes were published: log entries behind",
+        (f) => f.pagesAfterPushes?.behind ?? null,
+        true,
+      ),
+      row(
+        "the pages' documents once the pushes were published: s until none behind",
+        (f) => f.pagesAfterPushes?.seconds ?? null,
+        true,
+      ),
+      row(
         "R2 operations the object made per accepted target, all",
         (f) => (f.r2OperationsPerTarget ? Object.values(f.r2OperationsPerTarget).reduce((a, b) => a + b, 0) : null),
         true,
@@ -264,7 +274,7 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
       "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
       "Runs (--profile): a run is a stretch of the isolate's samples none of which is idle, from the last idle sample before it to its last (scripts/bench/busy-runs.ts). workerd takes a new request and fires a timer only between runs of the work queued on its thread, so a request that arrives during a run waits for its end. Outside the isolate: each sample's time since the one before beyond 1 ms (the thread in the local R2 and cache simulators' isolates, or in I/O), as the isolate's CPU row caps it.",
       "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",
-      `The pages' documents: tuf_edge_site_documents_behind (published log entries whose targets' documents for the public pages are not rewritten yet) once the import was published, read every 250 ms until 0, at most ${PAGES_LIMIT_MS / 1000} s; its longest pause is the longest it stood still between two readings that differed (the documents follow run after run on the object's alarm, so a long one is an alarm that did not fire: docs/measured.md, "An alarm that did not fire"); the pushes start after it (a code without that gauge: at once, its documents still following).`,
+      `The pages' documents: tuf_edge_site_documents_behind (published log entries whose targets' documents for the public pages are not rewritten yet) once the import was published, read every 250 ms until 0, at most ${PAGES_LIMIT_MS / 1000} s; its longest pause is the longest it stood still between two readings that differed (the documents follow run after run on the object's alarm, so a long one is an alarm that did not fire: docs/measured.md, "An alarm that did not fire"); the pushes start after it (a code without that gauge: at once, its documents still following). The same is read once the pushes are all published, after every other figure of the pushes is read.`,
       "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
       `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "proxy" ? "through wrangler's proxy" : "at the Worker's own port"}: for 2 s before the pushes, and from the first push until everything was published (rounds running). The control: a second client reading GET /openapi.json alike at the same time, each read a revalidation (If-None-Match with the document's ETag, answered 304 with no body) for a code that gives it one (9d036bb on; before, the whole 87 KB, serialised and compressed per read), an answer the Worker builds without any binding (no object, no R2, no cache), so its time is what any read waits for in this runtime: workerd takes a new request between runs of the work already queued on its one thread, and here that work includes the object's and the local R2 and cache simulators'.`,
       "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –. Growth while pushing: the same gauge once everything pushed is published, less its value after the import, ÷ targets accepted (the pushes' rows, their log entries and those of every file their rounds published, less what pruning freed and the pushes reused).",

@@ -190,6 +190,13 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const roundsAfter = await roundCounters(base, REPO, token);
     const r2After = await counterByLabel(base, REPO, token, "tuf_edge_r2_operations_total", "operation");
     const r2AreasAfter = await counterByLabel(base, REPO, token, "tuf_edge_r2_operations_total", "area");
+    // The pages' documents of the pushes' targets, once every push is published: how far behind they fell, and
+    // how long they take to follow (read after the figures above, so their catching up is not in them).
+    const pagesAfter = await untilZero(base, REPO, token, "tuf_edge_site_documents_behind", PAGES_LIMIT_MS);
+    if (pagesAfter)
+      log(
+        `  after the pushes, the pages' documents of ${fmt(pagesAfter.first)} log entries ${pagesAfter.ms === null ? `still behind after ${PAGES_LIMIT_MS / 1000} s` : `followed in ${(pagesAfter.ms / 1000).toFixed(1)} s`}`,
+      );
     const figures: Figures = {
       code: project.description,
       bootstrapS,
@@ -212,6 +219,11 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         behind: pages.first,
         seconds: pages.ms === null ? null : pages.ms / 1000,
         longestPauseSeconds: pages.longestPauseMs / 1000,
+      },
+      pagesAfterPushes: pagesAfter && {
+        behind: pagesAfter.first,
+        seconds: pagesAfter.ms === null ? null : pagesAfter.ms / 1000,
+        longestPauseSeconds: pagesAfter.longestPauseMs / 1000,
       },
       rounds: roundsDuring(roundsBefore, roundsAfter),
       heapAfterPushesUsedMiB: heapAfter ? heapAfter.usedBytes / MiB : null,
