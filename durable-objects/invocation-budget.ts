@@ -10,7 +10,9 @@
  *
  *   - `binsPerInvocation` roles signed (a setting, 1,024 by default): each is
  *     one assembled file, one signature, and at most one R2 write (top-level
- *     bins share one write per slice of 128, src/storage/bin-pack.ts);
+ *     bins share one write per step pack of up to 512, src/storage/bin-pack.ts;
+ *     a step claims whole packs, of at most `binsPerInvocation` bins, so a
+ *     run that starts a pack with budget left goes past it by less than one);
  *   - ROUNDS_PER_INVOCATION completed rounds (each signs a snapshot listing
  *     every role, and a timestamp);
  *   - R2_OPERATIONS_PER_INVOCATION R2 operations (counted on the bucket

@@ -28,7 +28,7 @@ import type { TargetFile } from "../src/tuf/targets.ts";
 import { signAssembled } from "../src/tuf/assembled.ts";
 import type { PublishedVersions } from "../src/repository-api.ts";
 import { hashBins } from "./settings.ts";
-import { PackVersions } from "./pack-versions.ts";
+import { binsPerPack, PackVersions } from "./pack-versions.ts";
 import { SnapshotParts } from "./snapshot-parts.ts";
 import { RoleTable, type RoleVersion } from "./role-table.ts";
 import { commitRound } from "./round-commit.ts";
@@ -124,7 +124,6 @@ export class Publisher {
     if (!roles.roundActive()) {
       if (!roles.hasChanges()) return { result: "idle", staged: 0, logWrites: 0 };
       roles.startRound(this.#deps.now());
-      this.#packs.startRound();
       this.#phases.take();
       this.#deps.rounds?.started(roles.roundProgress().pending);
     }
@@ -134,9 +133,9 @@ export class Publisher {
       this.#deps.log.prune();
       return { result: "published", staged: 0, logWrites: 0 };
     }
-    const batch = this.#packs.claimedBatch(budget, hashBins(this.#deps.settings()));
-    if (batch.length > 0)
-      await this.#phases.time("staging", () => this.#staging.stage(batch, () => this.#packs.lastBatch(batch)));
+    const settings = this.#deps.settings();
+    const batch = this.#packs.claimedBatch(budget, hashBins(settings), binsPerPack(settings));
+    if (batch.length > 0) await this.#phases.time("staging", () => this.#staging.stage(batch));
     if (roles.hasClaimed()) return { result: "more", staged: batch.length, logWrites: 0 };
     // The log's full tiles since the last checkpoint, stored ahead of it with what is left of the budget:
     // however many entries the round's log gained (an import's batches), its finish stores at most

@@ -1,8 +1,8 @@
 /**
  * Staging, a round's first step (publisher.ts): each claimed role signed with
  * its next version and stored, then recorded as staged (role-table.ts). Top-
- * level hash bins are stored as packs, a slice of up to PACK_SLOTS bins per R2
- * object, or a round of few bins as one step pack (src/storage/bin-pack.ts);
+ * level hash bins are stored as step packs, a group of up to STEP_PACK_BINS
+ * bins per R2 object at a version of its own (src/storage/bin-pack.ts);
  * every other role as a file of its own; an offline role as its owners
  * signed it. Nothing here becomes current: the round's timestamp does that.
  */
@@ -12,12 +12,11 @@ import { sign } from "../src/tuf/metadata.ts";
 import type { Signer } from "../src/tuf/signer.ts";
 import { binTargets, type TargetFile, topLevelTargets } from "../src/tuf/targets.ts";
 import { signJoined } from "../src/tuf/assembled.ts";
-import type { HashBins } from "../src/tuf/hash-bins.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
-import { PACK_SLOTS, sliceOf, STEP_PACK_BINS, STEP_PACK_BYTES, STEP_PACK_SLICE } from "../src/storage/bin-pack.ts";
+import { STEP_PACK_SLICE } from "../src/storage/bin-pack.ts";
 import type { Delegations } from "./delegations.ts";
 import { binExpiry } from "./freshness.ts";
-import type { PackVersions } from "./pack-versions.ts";
+import { binsPerPack, type PackVersions } from "./pack-versions.ts";
 import type { Reservations } from "./reserved-versions.ts";
 import type { RoleTable } from "./role-table.ts";
 import { hashBins, type Settings } from "./settings.ts";
@@ -53,31 +52,26 @@ const WRITE_CONCURRENCY = 32;
 const GROUPS_IN_FLIGHT = 4;
 
 /**
- * Turns of packed bins being signed and written at once, beside the one being
- * built: at most 3 × TURN_BINS bins' files in memory (bins of 120 KB, 10 M
- * targets in 16,384 bins, make that 46 MB).
+ * Step packs being written while the next one is built: each holds at most
+ * STEP_PACK_BYTES of files (src/storage/bin-pack.ts), in memory twice while
+ * it is written (the files and the pack's body).
  */
-const TURNS_IN_FLIGHT = 2;
+const PACKS_IN_FLIGHT = 1;
 
 /**
- * Most top-level bins in one turn of a round, whose packs are written
- * together once its bins are signed (whole packs only): one pack's worth.
- * Its bins are read, reserved and assembled in one synchronous block when
- * they are small, in parts of binsPerTurn() when they are not; each block
- * costs a round one wait behind the object's other events, and one SQLite
- * commit. With 16,384 bins a round's changed bins are spread thin over all
- * 128 slices, so a turn takes several small packs.
+ * Most top-level bins one synchronous block of a step pack's building reads,
+ * reserves and assembles when bins are small: each block costs a round one
+ * wait behind the object's other events (a turn), and one SQLite commit.
  */
-const TURN_BINS = PACK_SLOTS;
+const TURN_BINS = 128;
 
 /**
- * Most target entries one synchronous block of a turn reads and assembles:
- * about what TURN_BINS bins hold at 1,000,000 targets in 16,384 bins (61
- * each). Larger bins make the block longer in proportion (at 10,000,000
- * targets a bin holds about 612), so a turn of them is read, reserved and
- * assembled a part of binsPerTurn() bins at a time, with a turn of the
- * object's between two parts; its packs are still written whole, once every
- * part is signed (docs/measured.md, "Ten million targets").
+ * Most target entries one synchronous block reads and assembles: about what
+ * TURN_BINS bins hold at 1,000,000 targets in 16,384 bins (61 each). Larger
+ * bins make the block longer in proportion (at 10,000,000 targets a bin
+ * holds about 612), so their blocks take binsPerTurn() bins, with a turn of
+ * the object's between two; a pack is still written whole, once every block
+ * of it is signed (docs/measured.md, "Ten million targets").
  */
 export const TURN_ENTRIES = 8_192;
 
@@ -121,39 +115,6 @@ function chunked<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/**
- * Packs (from slices()) taken together into turns of at most TURN_BINS bins,
- * in order; a pack is never split (it holds at most PACK_SLOTS = TURN_BINS).
- */
-function turns(packs: readonly string[][]): string[][][] {
-  const out: string[][][] = [];
-  let turn: string[][] = [];
-  let size = 0;
-  for (const pack of packs) {
-    if (size > 0 && size + pack.length > TURN_BINS) {
-      out.push(turn);
-      turn = [];
-      size = 0;
-    }
-    turn.push(pack);
-    size += pack.length;
-  }
-  if (turn.length > 0) out.push(turn);
-  return out;
-}
-
-/** Top-level bins grouped by the pack they go in (their slice of PACK_SLOTS indexes), in index order. */
-function slices(names: readonly string[], bins: HashBins): string[][] {
-  const bySlice = new Map<number, string[]>();
-  for (const name of [...names].sort((a, b) => bins.indexOf(a) - bins.indexOf(b))) {
-    const slice = sliceOf(bins.indexOf(name));
-    const members = bySlice.get(slice);
-    if (members) members.push(name);
-    else bySlice.set(slice, [name]);
-  }
-  return [...bySlice.values()];
-}
-
 export class RoleStaging {
   readonly #deps: RoleStagingDeps;
 
@@ -162,26 +123,24 @@ export class RoleStaging {
   }
 
   /**
-   * Signs and stores each claimed role, then records it as staged. Top-level
-   * hash bins all get the round's version for packs (pack-versions.ts) and
-   * are stored as packs, a slice of up to PACK_SLOTS bins per R2 object
-   * (src/storage/bin-pack.ts; `names` holds whole slices,
-   * PackVersions.claimedBatch sees to it); other roles get their own next
-   * version and file. Roles are read, their versions reserved and their files
-   * assembled in one synchronous block per turn: a group of WRITE_CONCURRENCY
-   * other roles, or whole packs of up to TURN_BINS bins in all (in parts of
-   * binsPerTurn() bins where bins are larger than a million targets in
-   * 16,384 bins make them); their files are signed and written while the
-   * next turns are built (at most
-   * GROUPS_IN_FLIGHT groups or TURNS_IN_FLIGHT turns of packs in flight).
-   * A round whose bins this one step holds (`last()`, asked only of a step of
-   * few bins), at most STEP_PACK_BINS of them and STEP_PACK_BYTES by their
-   * current files, stores them as one step pack instead (#stepPack).
+   * Signs and stores each claimed role, then records it as staged. Other
+   * roles than top-level hash bins get their own next version and file: they
+   * are read, their versions reserved and their files assembled in one
+   * synchronous block per group of WRITE_CONCURRENCY, and signed and written
+   * while the next groups are built (at most GROUPS_IN_FLIGHT in flight).
+   * Top-level hash bins are stored as step packs (src/storage/bin-pack.ts;
+   * `names` holds whole ones, PackVersions.claimedBatch sees to it): each
+   * pack's bins are signed at a version of its own (pack-versions.ts), read,
+   * reserved and assembled binsPerTurn() at a time, a turn each, and the pack
+   * is written once all are signed while the next one is built (at most
+   * PACKS_IN_FLIGHT being written). A pack's bins are recorded as staged once
+   * it is stored; a failed write leaves them claimed, and the step that
+   * retries them takes a new version.
    */
-  async stage(names: string[], last: () => boolean): Promise<void> {
+  async stage(names: string[]): Promise<void> {
     names = await this.#offline(names);
     const bins = hashBins(this.#deps.settings());
-    const packed = names.filter((name) => bins.indexOf(name) >= 0);
+    const packed = names.filter((name) => bins.indexOf(name) >= 0).sort((a, b) => bins.indexOf(a) - bins.indexOf(b));
     const single = names.filter((name) => bins.indexOf(name) < 0);
     const build = await this.#builder(single.includes("targets"));
     await withWriteWindow(GROUPS_IN_FLIGHT, async (writes) => {
@@ -201,67 +160,25 @@ export class RoleStaging {
       }
     });
     if (packed.length === 0) return;
-    const version = this.#deps.packs.version(packed);
     // Every target is counted, also those delegated elsewhere: bins are taken as no smaller than they are.
     const perBlock = binsPerTurn(this.#deps.targets.count() / bins.count);
-    if (packed.length <= STEP_PACK_BINS && last() && this.#deps.roles.publishedBytes(packed) <= STEP_PACK_BYTES) {
-      await this.#stepPack(slices(packed, bins).flat(), version, build, bins, perBlock);
-      return;
-    }
-    await withWriteWindow(TURNS_IN_FLIGHT, async (writes) => {
-      for (const packs of turns(slices(packed, bins))) {
-        const built = new Map<string, RoleFile>();
-        for (const part of chunked(packs.flat(), perBlock)) {
+    await withWriteWindow(PACKS_IN_FLIGHT, async (writes) => {
+      for (const pack of this.#deps.packs.groups(packed, binsPerPack(this.#deps.settings()))) {
+        const version = this.#deps.packs.version(pack);
+        const signing: ReturnType<typeof signedFiles>[] = [];
+        for (const part of chunked(pack, perBlock)) {
           await this.#deps.turns.next();
           // A part's bins are read and reserved in one statement each, with no await in between.
-          for (const file of build(part, this.#deps.packs.reserve(part, version))) built.set(file.name, file);
+          signing.push(signedFiles(build(part, this.#deps.packs.reserve(part, version))));
         }
         await writes.add(async () => {
-          const stored = await Promise.all(
-            packs.map(async (pack) => {
-              const files = await signedFiles(pack.map((name) => built.get(name) as RoleFile));
-              const slots = files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes }));
-              await this.#deps.bucket.putBinPack(version, bins.suffixLength, slots);
-              return files.map((f) => ({ ...f, packSlice: sliceOf(bins.indexOf(f.name)) }));
-            }),
-          );
-          // Recorded once every pack of the turn is stored; a failed pack leaves the turn's bins claimed,
-          // and the step that retries them takes a new version (pack-versions.ts).
-          this.#deps.roles.recordStagedMany(stored.flat());
+          const files = (await Promise.all(signing)).flat();
+          const members = files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes }));
+          await this.#deps.bucket.putStepPack(version, bins.suffixLength, members);
+          this.#deps.roles.recordStagedMany(files.map((f) => ({ ...f, packSlice: STEP_PACK_SLICE })));
         });
       }
     });
-  }
-
-  /**
-   * Signs the round's top-level bins `names` (in index order, at most
-   * STEP_PACK_BINS, every bin the round signs) at `version` and stores them as
-   * that version's one step pack (src/storage/bin-pack.ts): one R2 write
-   * however many slices they fall in. They are read, reserved and assembled
-   * `perBlock` (binsPerTurn()) at a time, a turn each; the pack is written once all
-   * are signed, and they are recorded as staged once it is stored. A failed
-   * write leaves them claimed, and the step that retries them takes a new
-   * version (pack-versions.ts).
-   */
-  async #stepPack(
-    names: readonly string[],
-    version: number,
-    build: (chunk: string[], reserved: Reservations) => RoleFile[],
-    bins: HashBins,
-    perBlock: number,
-  ): Promise<void> {
-    const signing: ReturnType<typeof signedFiles>[] = [];
-    for (const turn of chunked(names, perBlock)) {
-      await this.#deps.turns.next();
-      signing.push(signedFiles(build(turn, this.#deps.packs.reserve(turn, version))));
-    }
-    const files = (await Promise.all(signing)).flat();
-    await this.#deps.bucket.putStepPack(
-      version,
-      bins.suffixLength,
-      files.map((f) => ({ index: bins.indexOf(f.name), bytes: f.bytes })),
-    );
-    this.#deps.roles.recordStagedMany(files.map((f) => ({ ...f, packSlice: STEP_PACK_SLICE })));
   }
 
   /**

@@ -196,20 +196,19 @@ export class RoleTable {
 
   /**
    * The next `limit` roles the round under way signs, in name order
-   * (PackVersions.claimedBatch rounds them to whole slices of bins).
+   * (PackVersions.claimedBatch rounds them to whole step packs of bins).
    */
   claimed(limit: number): string[] {
     return this.#changes.claimed(limit);
   }
 
-  /** The length of the published files of `names` together (0 for a role with none). */
-  publishedBytes(names: readonly string[]): number {
-    return this.#sql
-      .exec<{ n: number }>(
-        "SELECT IFNULL(SUM(length), 0) AS n FROM roles WHERE name IN (SELECT value FROM json_each(?))",
-        JSON.stringify(names),
-      )
-      .one().n;
+  /** The length of the published file of each of `names` that has one. */
+  publishedLengths(names: readonly string[]): Map<string, number> {
+    const rows = this.#sql.exec<{ name: string; length: number }>(
+      "SELECT name, length FROM roles WHERE name IN (SELECT value FROM json_each(?)) AND length > 0",
+      JSON.stringify(names),
+    );
+    return new Map(rows.toArray().map((r) => [r.name, r.length]));
   }
 
   /** The change that last touched role `name` while it is changed or claimed (0 if neither). */

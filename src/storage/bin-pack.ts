@@ -4,54 +4,55 @@
  *
  * A busy round re-signs hundreds or thousands of bins. One R2 object per bin
  * made a round a stream of small writes: on the platform an invocation keeps
- * at most six connections open at once (R2 calls included), and local
- * workerd's R2 simulator takes one write at a time, so the writes, not the
- * signing, set the round's length. A pack holds the bins of one slice (the
- * 128 bins with indexes 128·k … 128·k + 127) that one publish step signed,
- * all at the same version, at
- *
- *     <repo>/packs/<version>/<k>
- *
- * so the Worker derives the key from the file name `<version>.bins-<hex>.json`
- * alone (no index to look up, nothing that reaches the Durable Object). The
- * object's bytes are the files, one after the other in slot order, exactly as
- * signed; its custom metadata records each slot's length (0: not in this
- * pack) and the hex width of the bins' names, so `5.bins-3.json` is not read
- * as `5.bins-003.json`. A pack is written once: the publisher takes a version
- * for its packs that no bin has had (durable-objects/pack-versions.ts), and
- * never writes the same version twice.
- *
- * A round that signs few bins has them spread over as many slices: at 16,384
- * bins, 300 changed bins fall in about 115 of the 128 slices, one write each.
- * A round of at most STEP_PACK_BINS bins, all signed in one step, whose files
- * hold at most STEP_PACK_BYTES, stores them as one step pack instead,
- * whatever their slices, at
+ * at most six connections open at once (R2 calls included), every write is
+ * a billed Class A operation, and local workerd's R2 simulator takes one
+ * write at a time. So a round stores its bins as step packs: the bins it
+ * signs, taken in index order, in groups of at most STEP_PACK_BINS whose
+ * files hold at most STEP_PACK_BYTES (stepPackGroups), each group signed at
+ * a version of its own that no bin has had, and stored at
  *
  *     <repo>/packs/<version>/<STEP_PACK_SLICE>
  *
- * whose custom metadata lists each bin's index and length in index order
- * (`bins`: "3:454,70:461"). A version has at most one step pack (a round
- * stores one only when its one step holds all its bins); the Worker looks
- * for a bin in the step pack of its version first, then in its slice's.
+ * so the Worker derives the key from the file name `<version>.bins-<hex>.json`
+ * alone (no index to look up, nothing that reaches the Durable Object). The
+ * object's bytes are the files, one after the other in index order, exactly
+ * as signed; its custom metadata lists each bin's index and length (`bins`:
+ * "3:454,70:461") and the hex width of the bins' names, so `5.bins-3.json`
+ * is not read as `5.bins-003.json`. A pack is written once: the publisher
+ * takes a new version for each (durable-objects/pack-versions.ts), and never
+ * writes the same version twice. At 2,000 targets/s and 16,384 bins a round
+ * of 3,400 bins is 7 writes.
+ *
+ * Versions published by earlier releases may instead be in slice packs: the
+ * bins of one slice (the 128 bins with indexes 128·k … 128·k + 127) that one
+ * publish step signed at that version, at
+ *
+ *     <repo>/packs/<version>/<k>
+ *
+ * whose custom metadata records each slot's length (`lengths`, 0: not in this
+ * pack). They stay readable: the Worker looks for a bin in the step pack of
+ * its version first, then in its slice's.
  */
 
-/** Bins per pack (a slice of the bins' index range). */
+/** Bins per slice pack (a slice of the bins' index range), the layout of versions published before step packs only. */
 export const PACK_SLOTS = 128;
 
 /**
  * Most bins in a step pack: its directory ("65535:1234567," at most 14
  * characters a bin, for files under 10 MB) stays within 7.2 KB of the 8 KB
- * R2 allows for an object's custom metadata (keys and values). At 500
- * targets/s and 16,384 bins a round of 0.5 s signs about 250 bins.
+ * R2 allows for an object's custom metadata (keys and values).
  */
 export const STEP_PACK_BINS = 512;
 
 /**
- * Most bytes a step pack's bins may hold (by their current files' lengths):
- * the files and the pack's body are in memory together, so at most twice
- * this. At 10 M targets in 16,384 bins (120 KB a bin) about 140 bins.
+ * Most bytes a step pack's bins may hold (by their current files' lengths,
+ * a bin of none counted as one byte): a pack's files and its body are in
+ * memory together while it is written, and the next pack is built meanwhile
+ * (durable-objects/role-staging.ts), so at most about four times this. At
+ * 10 M targets in 16,384 bins (120 KB a bin) about 70 bins; at 1 M (12 KB),
+ * STEP_PACK_BINS.
  */
-export const STEP_PACK_BYTES = 16 * 1024 * 1024;
+export const STEP_PACK_BYTES = 8 * 1024 * 1024;
 
 /**
  * The last key segment of a step pack: one past any slice (an index has at
@@ -59,6 +60,35 @@ export const STEP_PACK_BYTES = 16 * 1024 * 1024;
  * superseded files' bookkeeping counts it as a slice (durable-objects/superseded-files.ts).
  */
 export const STEP_PACK_SLICE = 65_536;
+
+/**
+ * Bins grouped into step packs: `bins` in index order with their current
+ * files' lengths, cut greedily from the front into groups of at most
+ * `most` bins (STEP_PACK_BINS at most) and STEP_PACK_BYTES (a group takes at
+ * least one bin, however large). The cut depends only on the bins that
+ * follow a group's start, so a round that stores its first groups and
+ * resumes later cuts the rest as one uninterrupted run does
+ * (durable-objects/pack-versions.ts).
+ */
+export function stepPackGroups<T extends { length: number }>(bins: readonly T[], most = STEP_PACK_BINS): T[][] {
+  if (!Number.isSafeInteger(most) || most < 1) throw new RangeError(`a step pack holds at least one bin, not ${most}`);
+  const cap = Math.min(most, STEP_PACK_BINS);
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let bytes = 0;
+  for (const bin of bins) {
+    const length = Math.max(1, bin.length);
+    if (group.length > 0 && (group.length === cap || bytes + length > STEP_PACK_BYTES)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(bin);
+    bytes += length;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
 
 /** A bin's file as a pack holds it: the bin's index (its name's hex suffix) and its bytes as signed. */
 export interface PackFile {
@@ -89,7 +119,11 @@ export function sliceOf(index: number): number {
   return Math.floor(index / PACK_SLOTS);
 }
 
-/** A pack's body and custom metadata, from files of bins of one slice, all named with `width` hex digits. */
+/**
+ * A slice pack's body and custom metadata, from files of bins of one slice,
+ * all named with `width` hex digits: the layout of versions published
+ * before step packs, which tests write to check they stay readable.
+ */
 export function encodePack(
   files: readonly PackFile[],
   width: number,

@@ -3,10 +3,9 @@
  *   <repo>/metadata/<N>.root.json, <V>.<role>.json, timestamp.json
  *   <repo>/shared/empty-bin.json   version 1 of every top-level hash bin: the empty
  *       bin signed once at bootstrap, read for each `1.bins-<hex>.json` (see getMetadata)
- *   <repo>/packs/<version>/<slice>  later versions of top-level hash bins, up to 128
- *       bins' files in one object (bin-pack.ts), read for each `<version>.bins-<hex>.json`;
- *       `<slice>` 65536 is a step pack: up to 512 bins of any slices, of a round that signed few
- *       (bin-pack.ts)
+ *   <repo>/packs/<version>/65536  later versions of top-level hash bins: a step pack, up to
+ *       512 bins' files in one object, read for each `<version>.bins-<hex>.json` (bin-pack.ts);
+ *       earlier releases also wrote slice packs, `<repo>/packs/<version>/<slice>`, still read
  *   <repo>/targets/<dir>/<sha256>.<name>
  *   <repo>/log/checkpoint, <repo>/log/tile/…  (the transparency log, C2SP tlog-tiles)
  *   <repo>/quarantine/<key below the repository>  bytes of quarantined targets and their
@@ -28,7 +27,7 @@
  * uploads into staging/ and otherwise only reads.
  */
 import { sha256Hex } from "../lib/digest.ts";
-import { binFile, encodePack, encodeStepPack, type PackFile, STEP_PACK_SLICE, sliceOf } from "./bin-pack.ts";
+import { binFile, encodeStepPack, type PackFile, STEP_PACK_SLICE, sliceOf } from "./bin-pack.ts";
 import { readPackedBin } from "./bin-pack-reader.ts";
 import { JSON_TYPE, type StoredObject } from "./stored-object.ts";
 
@@ -88,7 +87,7 @@ export class RepositoryBucket {
       const shared = await this.#bucket.get(this.#emptyBinKey());
       if (shared) return shared;
     } else if (bin) {
-      // Most rounds sign few bins and store them as their version's one step pack; the others, by slice.
+      // A version's bins are in its step pack; a version of an earlier release's may be in a slice pack.
       const packed =
         (await readPackedBin(this.#bucket, this.#packKey(bin.version, STEP_PACK_SLICE), bin)) ??
         (await readPackedBin(this.#bucket, this.#packKey(bin.version, sliceOf(bin.index)), bin));
@@ -98,27 +97,13 @@ export class RepositoryBucket {
   }
 
   /**
-   * Stores the files of bins of one slice, all at `version`, as one pack
-   * (bin-pack.ts); `width` is the number of hex digits in the bins' names.
-   * A pack is written once: the caller never packs a version twice.
-   */
-  async putBinPack(version: number, width: number, files: readonly PackFile[]): Promise<void> {
-    const { body, customMetadata } = encodePack(files, width);
-    await this.#putPack(this.#packKey(version, sliceOf(files[0]?.index ?? 0)), body, customMetadata);
-  }
-
-  /**
    * Stores the files of at most STEP_PACK_BINS bins of any slices, all at
    * `version`, as its one step pack (bin-pack.ts): the caller stores no other
    * step pack at that version.
    */
   async putStepPack(version: number, width: number, files: readonly PackFile[]): Promise<void> {
     const { body, customMetadata } = encodeStepPack(files, width);
-    await this.#putPack(this.#packKey(version, STEP_PACK_SLICE), body, customMetadata);
-  }
-
-  async #putPack(key: string, body: Uint8Array<ArrayBuffer>, customMetadata: Record<string, string>): Promise<void> {
-    await this.#bucket.put(key, body, {
+    await this.#bucket.put(this.#packKey(version, STEP_PACK_SLICE), body, {
       sha256: await sha256Hex(body),
       httpMetadata: { contentType: "application/octet-stream" },
       customMetadata,

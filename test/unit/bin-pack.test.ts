@@ -7,7 +7,9 @@ import {
   locateInPack,
   PACK_SLOTS,
   STEP_PACK_BINS,
+  STEP_PACK_BYTES,
   sliceOf,
+  stepPackGroups,
 } from "../../src/storage/bin-pack.ts";
 
 const bytesOf = (text: string) => new TextEncoder().encode(text);
@@ -137,5 +139,46 @@ describe("bin packs", () => {
     ).toThrow(/twice/);
     expect(() => encodePack([{ index: 1, bytes: new Uint8Array() }], 3)).toThrow(/empty/);
     expect(sliceOf(PACK_SLOTS * 5 + 7)).toBe(5);
+  });
+
+  it("cuts bins into step packs from the front: at most `most` bins (and STEP_PACK_BINS) and STEP_PACK_BYTES each", () => {
+    const bins = (lengths: number[]) => lengths.map((length, index) => ({ index, length }));
+    const cut = (lengths: number[], most?: number) =>
+      stepPackGroups(bins(lengths), most).map((group) => group.map((b) => b.index));
+    expect(cut([])).toEqual([]);
+    expect(cut([10, 10, 10, 10, 10], 2)).toEqual([[0, 1], [2, 3], [4]]);
+    expect(stepPackGroups(bins(new Array(1_200).fill(1))).map((g) => g.length)).toEqual([512, 512, 176]);
+    expect(stepPackGroups(bins(new Array(600).fill(1)), 4_096).map((g) => g.length)).toEqual([STEP_PACK_BINS, 88]);
+    // By bytes: a pack is closed before the bin that would take it past STEP_PACK_BYTES; a larger bin goes alone.
+    const half = STEP_PACK_BYTES / 2;
+    expect(cut([half, half, 1, 2 * STEP_PACK_BYTES, 1])).toEqual([[0, 1], [2], [3], [4]]);
+    // A bin with no file yet (length 0) counts as one byte.
+    expect(cut([STEP_PACK_BYTES - 1, 0, 0])).toEqual([[0, 1], [2]]);
+    expect(() => stepPackGroups(bins([1]), 0)).toThrow(RangeError);
+  });
+
+  it("cuts the bins after a pack as it cuts them all: a round resumed at a pack's end signs the same packs", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: STEP_PACK_BYTES }), { maxLength: 1_500 }),
+        fc.integer({ min: 1, max: 600 }),
+        (lengths, most) => {
+          const all = stepPackGroups(
+            lengths.map((length, index) => ({ index, length })),
+            most,
+          );
+          for (let k = 1; k < all.length; k++) {
+            const rest = all.slice(k).flat();
+            expect(stepPackGroups(rest, most)).toEqual(all.slice(k));
+          }
+          for (const group of all) {
+            expect(group.length).toBeLessThanOrEqual(Math.min(most, STEP_PACK_BINS));
+            const bytes = group.reduce((n, b) => n + Math.max(1, b.length), 0);
+            if (group.length > 1) expect(bytes).toBeLessThanOrEqual(STEP_PACK_BYTES);
+          }
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 });

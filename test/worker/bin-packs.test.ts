@@ -1,8 +1,9 @@
 /**
- * Top-level hash bins are stored as packs (src/storage/bin-pack.ts): a publish
- * step signs its bins at one version and writes one R2 object per slice of
- * 128 bins, or, for a round of at most STEP_PACK_BINS bins, one step pack;
- * the Worker cuts each bin's file out of its pack.
+ * Top-level hash bins are stored as step packs (src/storage/bin-pack.ts): a
+ * round cuts its bins, in index order, into groups of at most STEP_PACK_BINS
+ * (and STEP_PACK_BYTES), signs each group at a version of its own and writes
+ * it as one R2 object; the Worker cuts each bin's file out of its pack, and
+ * still reads the slice packs of versions earlier releases published.
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
@@ -11,7 +12,8 @@ import type { Repository } from "../../durable-objects/repository.ts";
 import { PackVersions } from "../../durable-objects/pack-versions.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
-import { PACK_SLOTS, STEP_PACK_BINS, STEP_PACK_SLICE } from "../../src/storage/bin-pack.ts";
+import { utf8 } from "../../src/lib/bytes.ts";
+import { encodePack, PACK_SLOTS, STEP_PACK_BINS, STEP_PACK_SLICE } from "../../src/storage/bin-pack.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { BASE, bootstrapped, getJson, recentRuns, resolve, targetEntry, workerFetch } from "./helpers.ts";
@@ -29,8 +31,8 @@ async function keys(prefix: string): Promise<string[]> {
 
 /**
  * Bootstraps `repo` with `bins` bins and adds `count` targets under `prefix` in
- * one change; returns the bins its round changed (from snapshot 2), all at
- * the round's one pack version, which it checks.
+ * one change; returns the bins its round changed (from snapshot 2) in index
+ * order, and their versions in that order (one per step pack).
  */
 async function oneRound(repo: string, bins: number, count: number, prefix: string) {
   const { client, root } = await bootstrapped(repo, { bins });
@@ -38,26 +40,39 @@ async function oneRound(repo: string, bins: number, count: number, prefix: strin
   await client.changeTargets({ add });
   const { json: snapshot } = await getJson(`/${repo}/metadata/2.snapshot.json`);
   const meta = snapshot.signed.meta as Record<string, { version: number }>;
-  const changed = Object.entries(meta).filter(([name, m]) => name.startsWith("bins-") && m.version > 1);
-  const versions = new Set(changed.map(([, m]) => m.version));
-  expect(versions.size).toBe(1);
-  return { root, add, changed, version: defined([...versions][0]) };
+  const changed = Object.entries(meta)
+    .filter(([name, m]) => name.startsWith("bins-") && m.version > 1)
+    .sort(([a], [b]) => indexOf(a) - indexOf(b));
+  return { root, add, changed, versions: [...new Set(changed.map(([, m]) => m.version))] };
 }
 
+/** The index of a bin's file name (`bins-3ff.json`). */
+const indexOf = (file: string) => Number.parseInt(file.slice("bins-".length, -".json".length), 16);
+
 describe("bin packs", () => {
-  it("stores a round's bins as one pack per slice, and serves each bin's signed bytes from it", async () => {
-    // 1,000 targets in 1,024 bins: most bins changed (more than a step pack holds), all in one publish step, at one version.
-    const { root, add, changed, version } = await oneRound("packs", 1024, 1000, "packs");
+  it("stores a round's bins as step packs of STEP_PACK_BINS in index order, each at its own version, and serves each bin from its pack", async () => {
+    // 1,000 targets in 1,024 bins: most bins changed, more than one step pack holds, all in one publish step.
+    const { root, add, changed, versions } = await oneRound("packs", 1024, 1000, "packs");
     expect(changed.length).toBeGreaterThan(STEP_PACK_BINS);
 
-    // Eight slices of 128 bins: eight R2 objects, and no bin under a key of its own.
-    expect(await keys(`packs/packs/${version}/`)).toEqual(
-      [0, 1, 2, 3, 4, 5, 6, 7].map((k) => `packs/packs/${version}/${k}`),
+    // Two packs: the first STEP_PACK_BINS bins by index at one version, the rest at the next; no slice packs,
+    // and no bin under a key of its own.
+    expect(versions).toHaveLength(2);
+    const [first, second] = versions as [number, number];
+    expect(second).toBeGreaterThan(first);
+    expect(changed.slice(0, STEP_PACK_BINS).every(([, m]) => m.version === first)).toBe(true);
+    expect(changed.slice(STEP_PACK_BINS).every(([, m]) => m.version === second)).toBe(true);
+    expect(await keys("packs/packs/")).toEqual(
+      [first, second].map((v) => `packs/packs/${v}/${STEP_PACK_SLICE}`).sort(),
+    );
+    const directory = (await env.BUCKET.head(`packs/packs/${first}/${STEP_PACK_SLICE}`))?.customMetadata?.bins;
+    expect(directory?.split(",").map((member) => Number(member.split(":")[0]))).toEqual(
+      changed.slice(0, STEP_PACK_BINS).map(([file]) => indexOf(file)),
     );
     expect((await keys("packs/metadata/")).filter((k) => /\.bins-/.test(k))).toEqual([]);
 
     // Each bin is served whole, immutable, with its own SHA-256 as ETag; a client walk verifies them.
-    for (const [file, m] of changed.slice(0, 40)) {
+    for (const [file, m] of [...changed.slice(0, 20), ...changed.slice(-20)]) {
       const response = await workerFetch(`${BASE}/packs/metadata/${m.version}.${file}`);
       expect(response.status, file).toBe(200);
       const bytes = new Uint8Array(await response.arrayBuffer());
@@ -77,8 +92,10 @@ describe("bin packs", () => {
 
   it("stores a round of few bins, spread over many slices, as one step pack, and serves each bin from it", async () => {
     // A dozen targets in 1,024 bins: a dozen bins spread over the 8 slices, one publish step.
-    const { root, add, changed, version } = await oneRound("packs-sparse", 1024, 12, "sparse");
+    const { root, add, changed, versions } = await oneRound("packs-sparse", 1024, 12, "sparse");
     expect(changed.length).toBeGreaterThan(1);
+    expect(versions).toHaveLength(1);
+    const version = defined(versions[0]);
     const slices = new Set(changed.map(([file]) => Math.floor(Number.parseInt(file.slice(5, -5), 16) / PACK_SLOTS)));
     expect(slices.size).toBeGreaterThan(1);
     // One R2 object for all of them, the version's step pack, none per slice.
@@ -102,7 +119,7 @@ describe("bin packs", () => {
     }
   });
 
-  it("stores a round of few bins by slice when their files hold more than STEP_PACK_BYTES", async () => {
+  it("stores bins whose files hold more than STEP_PACK_BYTES together one pack each", async () => {
     const { client } = await bootstrapped("packs-heavy", { bins: 1024 });
     // The bins' files as the step's memory bound sees them: 64 MiB each (their published lengths).
     await runInDurableObject(env.REPOSITORY.getByName("packs-heavy"), async (_: Repository, state) => {
@@ -112,12 +129,15 @@ describe("bin packs", () => {
     const { json: snapshot } = await getJson("/packs-heavy/metadata/2.snapshot.json");
     const meta = snapshot.signed.meta as Record<string, { version: number }>;
     const changed = Object.entries(meta).filter(([name, m]) => name.startsWith("bins-") && m.version > 1);
-    const version = defined(changed[0])[1].version;
-    const slices = new Set(changed.map(([file]) => Math.floor(Number.parseInt(file.slice(5, -5), 16) / PACK_SLOTS)));
-    expect(await keys(`packs-heavy/packs/${version}/`)).toEqual(
-      [...slices].sort((a, b) => a - b).map((k) => `packs-heavy/packs/${version}/${k}`),
-    );
+    expect(changed.length).toBeGreaterThan(1);
+    // A version per bin, each its own step pack holding that bin alone.
+    expect(new Set(changed.map(([, m]) => m.version)).size).toBe(changed.length);
     for (const [file, m] of changed) {
+      expect(await keys(`packs-heavy/packs/${m.version}/`)).toEqual([
+        `packs-heavy/packs/${m.version}/${STEP_PACK_SLICE}`,
+      ]);
+      const head = await env.BUCKET.head(`packs-heavy/packs/${m.version}/${STEP_PACK_SLICE}`);
+      expect(head?.customMetadata?.bins?.split(",").map((b) => Number(b.split(":")[0]))).toEqual([indexOf(file)]);
       expect((await workerFetch(`${BASE}/packs-heavy/metadata/${m.version}.${file}`)).status, file).toBe(200);
     }
   });
@@ -141,26 +161,41 @@ describe("bin packs", () => {
     expect((await workerFetch(`${BASE}/packs-404/metadata/${version}.${other}`)).status).toBe(404);
   });
 
-  it("signs a round's bins at one version no bin had, and takes a new one after a failed step", async () => {
+  it("signs each pack's bins at a version no bin had, and a retried step's at a new one", async () => {
     await bootstrapped("packs-epoch", { bins: 16 });
     await runInDurableObject(env.REPOSITORY.getByName("packs-epoch"), async (_: Repository, state) => {
       const roles = new RoleTable(state.storage.sql);
       const packs = new PackVersions(state.storage.sql, roles);
       state.storage.sql.exec("UPDATE roles SET allocated = 9 WHERE name = 'bins-1'");
       roles.startRound(new Date());
-      packs.startRound();
       const first = packs.version(["bins-0", "bins-1"]);
       expect(first).toBe(10);
       expect([...packs.reserve(["bins-0", "bins-1"], first).values()].map((r) => r.version)).toEqual([10, 10]);
-      // The round's next step (other slices) signs at the same version.
-      expect(packs.version(["bins-2", "bins-3"])).toBe(10);
+      // The round's next pack signs at the next version.
+      expect(packs.version(["bins-2", "bins-3"])).toBe(11);
       // A step retried after it reserved (its pack may be stored) takes a new version, never 10 again.
-      expect(packs.version(["bins-0", "bins-4"])).toBe(11);
+      expect(packs.version(["bins-0", "bins-4"])).toBe(12);
       expect(packs.reserve(["bins-0"], 10).size).toBe(0);
-      // A new round: a new version.
+      // A new round goes on from there.
       roles.startRound(new Date());
-      packs.startRound();
-      expect(packs.version(["bins-5"])).toBe(12);
+      expect(packs.version(["bins-5"])).toBe(13);
+    });
+  });
+
+  it("claims whole packs: a step's batch ends with the last group of bins it starts", async () => {
+    await bootstrapped("packs-claims", { bins: 64 });
+    await runInDurableObject(env.REPOSITORY.getByName("packs-claims"), async (_: Repository, state) => {
+      const roles = new RoleTable(state.storage.sql);
+      const packs = new PackVersions(state.storage.sql, roles);
+      const names = Array.from({ length: 64 }, (_, i) => `bins-${i.toString(16).padStart(2, "0")}`);
+      roles.markDirty(names, roles.nextSeq());
+      roles.startRound(new Date());
+      const bins = { indexOf: (name: string) => names.indexOf(name) };
+      // Packs of 16: a step of 20 roles takes two whole packs, one of 16 takes one, one of 1 takes one.
+      expect(packs.claimedBatch(20, bins, 16)).toEqual(names.slice(0, 32));
+      expect(packs.claimedBatch(16, bins, 16)).toEqual(names.slice(0, 16));
+      expect(packs.claimedBatch(1, bins, 16)).toEqual(names.slice(0, 16));
+      expect(packs.groups(names.slice(16), 16)).toEqual([16, 32, 48].map((i) => names.slice(i, i + 16)));
     });
   });
 
@@ -186,17 +221,51 @@ describe("bin packs", () => {
     expect(new Uint8Array(await response.arrayBuffer())).toEqual(packed);
   });
 
-  it("writes one R2 object per slice: a rotation of 1,024 bins is 8 pack writes, not 1,024", async () => {
+  it("serves a bin from the slice pack an earlier release stored it in", async () => {
+    const { client } = await bootstrapped("packs-sliced", { bins: 1024 });
+    await client.changeTargets({ add: [await targetEntry("sliced/a.tgz")] });
+    const { json: snapshot } = await getJson("/packs-sliced/metadata/2.snapshot.json");
+    const [file, m] =
+      Object.entries(snapshot.signed.meta as Record<string, { version: number }>).find(
+        ([name, v]) => name.startsWith("bins-") && v.version > 1,
+      ) ?? [];
+    if (!file || !m) throw new Error("no bin changed");
+    const bytes = new Uint8Array(
+      await (await workerFetch(`${BASE}/packs-sliced/metadata/${m.version}.${file}`)).arrayBuffer(),
+    );
+    // The layout of earlier releases: the bins of one slice that one step signed, `packs/<version>/<slice>`.
+    const index = indexOf(file);
+    const neighbour = index % PACK_SLOTS === 0 ? index + 1 : index - 1;
+    const version = m.version + 100;
+    const { body, customMetadata } = encodePack(
+      [
+        { index: neighbour, bytes: utf8(`{"neighbour":${neighbour}}`) },
+        { index, bytes },
+      ].sort((a, b) => a.index - b.index),
+      3,
+    );
+    await env.BUCKET.put(`packs-sliced/packs/${version}/${Math.floor(index / PACK_SLOTS)}`, body, { customMetadata });
+    const response = await workerFetch(`${BASE}/packs-sliced/metadata/${version}.${file}`);
+    expect(response.status).toBe(200);
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
+    expect(response.headers.get("ETag")).toBe(`"${await sha256Hex(bytes)}"`);
+    const other = `bins-${neighbour.toString(16).padStart(3, "0")}.json`;
+    expect(await (await workerFetch(`${BASE}/packs-sliced/metadata/${version}.${other}`)).text()).toBe(
+      `{"neighbour":${neighbour}}`,
+    );
+  });
+
+  it("writes one R2 object per step pack: a rotation of 1,024 bins is 2 pack writes, not 1,024", async () => {
     const { client, signers } = await bootstrapped("packs-rotate", { bins: 1024, binsPerInvocation: 1024 });
     await client.changeTargets({ add: [await targetEntry("rotate/a.tgz")] });
     const before = (await keys("packs-rotate/packs/")).length;
     const opened = await client.openCeremony({ kind: "online-key-rotation", reason: "packs test" });
     await client.submitSignature(opened.id, await signDraft(opened, defined(signers[0])));
     await client.submitSignature(opened.id, await signDraft(opened, defined(signers[1])));
-    expect((await keys("packs-rotate/packs/")).length - before).toBe(8);
+    expect((await keys("packs-rotate/packs/")).length - before).toBe(1024 / STEP_PACK_BINS);
     const runs = (await recentRuns("packs-rotate")).filter((r) => r.roles >= 1024);
     expect(runs.length).toBeGreaterThanOrEqual(1);
-    // The run's R2 operations: its 8 packs and the round's own files, far below one per role.
+    // The run's R2 operations: its 2 packs and the round's own files, far below one per role.
     for (const run of runs) expect(run.r2Operations).toBeLessThan(64);
   });
 });

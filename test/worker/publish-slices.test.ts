@@ -8,8 +8,8 @@
  * (durable-objects/invocation-budget.ts: roles signed and R2 operations);
  * a 16,384-bin bootstrap is one.
  */
-import { PACK_SLOTS } from "../../src/storage/bin-pack.ts";
 import { env } from "cloudflare:workers";
+import { STEP_PACK_BINS } from "../../src/storage/bin-pack.ts";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
@@ -70,22 +70,31 @@ async function signedText(repo: string, file: string): Promise<string> {
 }
 
 /**
- * Two repositories of 1,024 bins given the same 40 targets at the same time (the fake clock's): `whole` publishes
- * them in one run; `sliced` (one slice of bins per invocation) starts its round at once and holds it after its
- * first step, until the test runs its alarms.
+ * Repositories of 1,024 bins given the same 40 targets at the same time (the fake clock's), each publish step
+ * signing 8 roles (a step pack of 8 bins): `whole` publishes them with its invocations back to back, at that moment; `sliced` starts
+ * its round at once and holds it after its first step, until the test runs its alarms. `one`, if given, signs
+ * them all in one step (the default budget: one step pack where the others store a pack per bin).
  */
-async function slicedAndWhole(sliced: string, whole: string, prefix: string): Promise<void> {
+async function slicedAndWhole(sliced: string, whole: string, prefix: string, one?: string): Promise<void> {
   vi.useFakeTimers({ toFake: ["Date"] });
   vi.setSystemTime(T0);
-  await withAlarms(sliced, bootstrapped(sliced, { bins: 1024, binsPerInvocation: 1 }));
-  await withAlarms(whole, bootstrapped(whole, { bins: 1024 }));
+  await withAlarms(sliced, bootstrapped(sliced, { bins: 1024, binsPerInvocation: 8 }));
+  await withAlarms(whole, bootstrapped(whole, { bins: 1024, binsPerInvocation: 8 }));
+  if (one) await withAlarms(one, bootstrapped(one, { bins: 1024 }));
   const add = await Promise.all(Array.from({ length: 40 }, (_, i) => target(`${prefix}/${i}.tgz`)));
   const t1 = Date.now();
-  await adminChange(whole, add);
+  await withAlarms(whole, adminChange(whole, add));
+  if (one) {
+    vi.setSystemTime(t1);
+    await adminChange(one, add);
+  }
   vi.setSystemTime(t1);
   await adminChange(sliced, add, false);
   await vi.waitFor(async () => expect((await roundUnderWay(sliced))?.staged).toBeGreaterThan(0));
 }
+
+/** A bin's signed text without its version (the one thing a step pack's size changes). */
+const withoutVersion = (text: string) => text.replace(/^\{"_type":"targets","spec_version":"[^"]*","version":\d+,/, "");
 
 /** The served snapshot's `meta`: each role's file and version. */
 async function servedMeta(repo: string): Promise<Record<string, { version: number }>> {
@@ -102,7 +111,7 @@ describe("publishing in slices", () => {
     const { client, registry } = await withAlarms(repo, withHmacRegistry(repo, { bins: 1024, binsPerInvocation: 4 }));
     const add = await Promise.all(Array.from({ length: 48 }, (_, i) => target(`held/${i}.tgz`)));
     await client.changeTargets({ add }, { wait: false });
-    // The publish started at once signs one slice of bins (one pack), then waits for an alarm that (with this
+    // The publish started at once signs one pack of bins (4 of them), then waits for an alarm that (with this
     // clock) only the test runs.
     await vi.waitFor(async () => expect((await roundUnderWay(repo))?.staged).toBeGreaterThan(0));
     const held = defined(await roundUnderWay(repo));
@@ -114,31 +123,41 @@ describe("publishing in slices", () => {
 
     await drain(repo, 1000);
     const runs = await recentRuns(repo);
-    for (const run of runs) expect(run.roles).toBeLessThanOrEqual(PACK_SLOTS);
+    // Packs of at most the budget's 4 bins, claimed whole: a run goes past its budget by less than a pack (a run
+    // that finishes a round with budget left starts the next one's first pack).
+    for (const run of runs) expect(run.roles).toBeLessThan(2 * 4);
     expect((await registry.task(pushed.task.id)).state).toBe("published");
     const { json: ts } = await getJson(`/${repo}/metadata/timestamp.json`);
     expect(ts.signed.version).toBeGreaterThanOrEqual(3);
   });
 
-  it("a round interrupted at every slice, minutes apart, signs each bin as one uninterrupted run does", async () => {
-    const [sliced, whole] = ["slices-every", "slices-whole"];
-    await slicedAndWhole(sliced, whole, "same");
-    // One slice of bins (one pack) per invocation, two minutes apart (a round keeps its start time for up to an hour).
+  it("a round interrupted at every step, minutes apart, signs each bin as one run of back-to-back steps does", async () => {
+    const [sliced, whole, one] = ["slices-every", "slices-whole", "slices-one"];
+    await slicedAndWhole(sliced, whole, "same", one);
+    // One pack of 8 bins per invocation, two minutes apart (a round keeps its start time for up to an hour).
     const alarms = await drain(sliced, 2 * 60_000);
     expect(alarms).toBeGreaterThan(3);
-    for (const run of await recentRuns(sliced)) expect(run.roles).toBeLessThanOrEqual(PACK_SLOTS);
+    for (const run of await recentRuns(sliced)) expect(run.roles).toBeLessThanOrEqual(8);
 
-    const [a, b] = [await servedMeta(sliced), await servedMeta(whole)];
+    const [a, b, c] = [await servedMeta(sliced), await servedMeta(whole), await servedMeta(one)];
     let compared = 0;
     for (const [file, meta] of Object.entries(a)) {
       if (file === "targets.json" || meta.version === 1) continue;
       expect(b[file]?.version, file).toBe(meta.version);
-      expect(await signedText(sliced, `${meta.version}.${file}`), file).toBe(
-        await signedText(whole, `${meta.version}.${file}`),
-      );
+      const text = await signedText(sliced, `${meta.version}.${file}`);
+      expect(text, file).toBe(await signedText(whole, `${meta.version}.${file}`));
+      // Signed in one step, as one step pack, only its version differs.
+      expect(withoutVersion(text), file).toBe(withoutVersion(await signedText(one, `${c[file]?.version}.${file}`)));
       compared++;
     }
     expect(compared).toBeGreaterThan(3);
+    expect(
+      new Set(
+        Object.entries(c)
+          .filter(([f, m]) => f.startsWith("bins-") && m.version > 1)
+          .map(([, m]) => m.version),
+      ).size,
+    ).toBe(1);
   });
 
   it("a step that died after reserving its pack version is retried at a new one: the round publishes what one run does, version numbers aside", async () => {
@@ -150,11 +169,11 @@ describe("publishing in slices", () => {
       const roles = new RoleTable(state.storage.sql);
       const packs = new PackVersions(state.storage.sql, roles);
       const index = (name: string) => (/^bins-[0-9a-f]{3}$/.test(name) ? Number.parseInt(name.slice(5), 16) : -1);
-      const batch = packs.claimedBatch(1, { indexOf: index }).filter((name) => index(name) >= 0);
+      const batch = packs.claimedBatch(1, { indexOf: index }, 8).filter((name) => index(name) >= 0);
       const version = packs.version(batch);
-      expect(packs.reserve(batch.slice(0, 32), version).size).toBe(Math.min(batch.length, 32));
+      expect(packs.reserve(batch, version).size).toBe(batch.length);
       const other = batch.map((name) => ({ index: index(name), bytes: utf8(`{"not":"${name}"}`) }));
-      await new RepositoryBucket(env.BUCKET, sliced).putBinPack(version, 3, other);
+      await new RepositoryBucket(env.BUCKET, sliced).putStepPack(version, 3, other);
       return { version, name: defined(batch[0]) };
     });
     // A client that reads that file now gets those bytes (the edge cache keeps them: a version's file never changes).
@@ -164,8 +183,6 @@ describe("publishing in slices", () => {
     await drain(sliced, 2 * 60_000);
     const [a, b] = [await servedMeta(sliced), await servedMeta(whole)];
     expect(defined(a[`${died.name}.json`]).version).toBeGreaterThan(died.version);
-    const withoutVersion = (text: string) =>
-      text.replace(/^\{"_type":"targets","spec_version":"[^"]*","version":\d+,/, "");
     let compared = 0;
     for (const [file, meta] of Object.entries(a)) {
       if (file === "targets.json" || meta.version === 1) continue;
@@ -210,10 +227,16 @@ describe("publishing in slices", () => {
     const { json: snapshot } = await getJson(
       `/${repo}/metadata/${ts.signed.meta["snapshot.json"].version}.snapshot.json`,
     );
-    const versions = Object.values(snapshot.signed.meta as Record<string, { version: number }>).map((m) => m.version);
-    expect(versions).toHaveLength(16_385);
-    // Every role was re-signed under the new key: version 2 throughout.
-    expect(versions.every((v) => v === 2)).toBe(true);
+    const meta = snapshot.signed.meta as Record<string, { version: number }>;
+    expect(Object.keys(meta)).toHaveLength(16_385);
+    // Every role was re-signed under the new key: targets at version 2, the bins in 32 step packs of 512, each
+    // at a version of its own from 2 on.
+    expect(meta["targets.json"]?.version).toBe(2);
+    const binVersions = Object.entries(meta)
+      .filter(([file]) => file.startsWith("bins-"))
+      .map(([, m]) => m.version);
+    expect(binVersions.every((v) => v >= 2)).toBe(true);
+    expect(new Set(binVersions).size).toBe(16_384 / STEP_PACK_BINS);
   });
 
   it("stores the log tiles a round's entries fill ahead of its checkpoint, a budget's worth per invocation, and proves with them", {

@@ -20,7 +20,7 @@ import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { bootstrapped, targetEntry } from "./helpers.ts";
 
 describe("binsPerTurn", () => {
-  it("takes a pack's 128 bins up to a million targets in 16,384 bins, fewer as bins grow, and at least one", () => {
+  it("takes 128 bins up to a million targets in 16,384 bins, fewer as bins grow, and at least one", () => {
     expect(binsPerTurn(0)).toBe(128);
     expect(binsPerTurn(1_000_000 / 16_384)).toBe(128);
     expect(binsPerTurn(10_000_000 / 16_384)).toBe(13);
@@ -81,10 +81,10 @@ describe("staging large bins", () => {
         logTarget: async () => ({}),
       });
 
-      await staging.stage(names, () => false);
+      await staging.stage(names);
 
       expect(atTurns).toEqual([[], [names[0]]]);
-      expect(puts).toEqual(["putBinPack"]);
+      expect(puts).toEqual(["putStepPack"]);
       const staged = sql
         .exec<{ v: number | null }>(
           "SELECT staged_version AS v FROM reserved_versions WHERE name IN (?, ?) ORDER BY name",
