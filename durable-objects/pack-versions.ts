@@ -39,6 +39,14 @@ export function binsPerPack(settings: Pick<Settings, "binsPerInvocation">): numb
   return Math.max(1, Math.min(STEP_PACK_BINS, settings.binsPerInvocation));
 }
 
+/** A publish step's roles, and the step packs their top-level bins go in. */
+export interface ClaimedBatch {
+  /** The roles, in name order. */
+  names: string[];
+  /** The top-level bins among `names`, cut into step packs (stepPackGroups), in index order. */
+  packs: string[][];
+}
+
 /** The highest pack version ever reserved. */
 const HIGHEST_VERSION = "pack_version";
 
@@ -54,29 +62,22 @@ export class PackVersions {
   /**
    * The next roles the round under way signs, in name order: `limit` of
    * them, and then the rest of the last top-level bin's group of `most`
-   * (binsPerPack()) if there is one among them (steps claim whole groups).
+   * (binsPerPack()) if there is one among them (steps claim whole groups);
+   * with the groups their top-level bins are stored in, in index order.
    */
-  claimedBatch(limit: number, bins: Pick<HashBins, "indexOf">, most: number): string[] {
-    const names = this.#roles.claimed(limit + most);
-    const taken = new Set(names.slice(0, limit));
-    for (const group of this.groups(
-      names.filter((name) => bins.indexOf(name) >= 0),
+  claimedBatch(limit: number, bins: Pick<HashBins, "indexOf">, most: number): ClaimedBatch {
+    const claimed = this.#roles.claimed(limit + most);
+    const taken = new Set(claimed.slice(0, limit).map((role) => role.name));
+    // Top-level bins' names have one width, so name order is index order.
+    const groups = stepPackGroups(
+      claimed.filter((role) => bins.indexOf(role.name) >= 0),
       most,
-    ))
-      if (group.some((name) => taken.has(name))) for (const name of group) taken.add(name);
-    return names.filter((name) => taken.has(name));
-  }
-
-  /**
-   * Top-level bins `names` (in index order) cut into the groups stored as
-   * one step pack each (stepPackGroups), of at most `most` (binsPerPack()).
-   */
-  groups(names: readonly string[], most: number): string[][] {
-    const lengths = this.#roles.publishedLengths(names);
-    return stepPackGroups(
-      names.map((name) => ({ name, length: lengths.get(name) ?? 0 })),
-      most,
-    ).map((group) => group.map((bin) => bin.name));
+    ).filter((group) => group.some((bin) => taken.has(bin.name)));
+    for (const group of groups) for (const bin of group) taken.add(bin.name);
+    return {
+      names: claimed.filter((role) => taken.has(role.name)).map((role) => role.name),
+      packs: groups.map((group) => group.map((bin) => bin.name)),
+    };
   }
 
   /**

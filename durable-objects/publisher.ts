@@ -134,8 +134,8 @@ export class Publisher {
       return { result: "published", staged: 0, logWrites: 0 };
     }
     const settings = this.#deps.settings();
-    const batch = this.#packs.claimedBatch(budget, hashBins(settings), binsPerPack(settings));
-    if (batch.length > 0) await this.#phases.time("staging", () => this.#staging.stage(batch));
+    const { names: batch, packs } = this.#packs.claimedBatch(budget, hashBins(settings), binsPerPack(settings));
+    if (batch.length > 0) await this.#phases.time("staging", () => this.#staging.stage(batch, packs));
     if (roles.hasClaimed()) return { result: "more", staged: batch.length, logWrites: 0 };
     // The log's full tiles since the last checkpoint, stored ahead of it with what is left of the budget:
     // however many entries the round's log gained (an import's batches), its finish stores at most

@@ -11,6 +11,12 @@
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { sqlLimit } from "./stable-plans.ts";
 
+/** A role the round under way claimed, and the length of its published file (0: none yet). */
+export interface ClaimedRole {
+  name: string;
+  length: number;
+}
+
 /** Claimed by the round under way (a row of role_changes; role_changes_by_mark finds them in name order). */
 export const CLAIMED = "dirty = 2";
 /** Not a role every round rebuilds (snapshot and timestamp). */
@@ -84,14 +90,18 @@ export class RoleChanges {
     this.#sql.exec("UPDATE role_changes SET dirty = 2 WHERE dirty = 1");
   }
 
-  /** The next `limit` claimed roles, in name order (snapshot and timestamp aside). */
-  claimed(limit: number): string[] {
+  /**
+   * The next `limit` claimed roles, in name order (snapshot and timestamp
+   * aside), each with the length of its published file (0 for one with
+   * none): what a step cuts its packs of bins by (pack-versions.ts).
+   */
+  claimed(limit: number): ClaimedRole[] {
     return this.#sql
-      .exec<{ name: string }>(
-        `SELECT name FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS} ORDER BY name ${sqlLimit(limit)}`,
+      .exec<{ name: string; length: number }>(
+        `SELECT name, IFNULL((SELECT length FROM roles WHERE roles.name = role_changes.name), 0) AS length
+         FROM role_changes WHERE ${CLAIMED} AND ${SIGNED_IN_STEPS} ORDER BY name ${sqlLimit(limit)}`,
       )
-      .toArray()
-      .map((r) => r.name);
+      .toArray();
   }
 
   /** Roles changed or claimed (snapshot and timestamp aside). */

@@ -16,7 +16,7 @@ import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import { STEP_PACK_SLICE } from "../src/storage/bin-pack.ts";
 import type { Delegations } from "./delegations.ts";
 import { binExpiry } from "./freshness.ts";
-import { binsPerPack, type PackVersions } from "./pack-versions.ts";
+import type { PackVersions } from "./pack-versions.ts";
 import type { Reservations } from "./reserved-versions.ts";
 import type { RoleTable } from "./role-table.ts";
 import { hashBins, type Settings } from "./settings.ts";
@@ -128,20 +128,22 @@ export class RoleStaging {
    * are read, their versions reserved and their files assembled in one
    * synchronous block per group of WRITE_CONCURRENCY, and signed and written
    * while the next groups are built (at most GROUPS_IN_FLIGHT in flight).
-   * Top-level hash bins are stored as step packs (src/storage/bin-pack.ts;
-   * `names` holds whole ones, PackVersions.claimedBatch sees to it): each
-   * pack's bins are signed at a version of its own (pack-versions.ts), read,
+   * Top-level hash bins are stored in the step packs `packs` (in index
+   * order, from PackVersions.claimedBatch; every bin among `names` is in
+   * one, and no other bin): each pack's bins are signed at a version of its own (pack-versions.ts), read,
    * reserved and assembled binsPerTurn() at a time, a turn each, and the pack
    * is written once all are signed while the next one is built (at most
    * PACKS_IN_FLIGHT being written). A pack's bins are recorded as staged once
    * it is stored; a failed write leaves them claimed, and the step that
    * retries them takes a new version.
    */
-  async stage(names: string[]): Promise<void> {
+  async stage(names: string[], packs: readonly string[][]): Promise<void> {
     names = await this.#offline(names);
     const bins = hashBins(this.#deps.settings());
-    const packed = names.filter((name) => bins.indexOf(name) >= 0).sort((a, b) => bins.indexOf(a) - bins.indexOf(b));
-    const single = names.filter((name) => bins.indexOf(name) < 0);
+    const packed = new Set(packs.flat());
+    const single = names.filter((name) => !packed.has(name));
+    const stray = single.find((name) => bins.indexOf(name) >= 0) ?? [...packed].find((name) => !names.includes(name));
+    if (stray) throw new Error(`bin ${stray} is not in exactly one of the step's packs and its roles`);
     const build = await this.#builder(single.includes("targets"));
     await withWriteWindow(GROUPS_IN_FLIGHT, async (writes) => {
       for (const [i, chunk] of chunked(single, WRITE_CONCURRENCY).entries()) {
@@ -159,11 +161,11 @@ export class RoleStaging {
         });
       }
     });
-    if (packed.length === 0) return;
+    if (packs.length === 0) return;
     // Every target is counted, also those delegated elsewhere: bins are taken as no smaller than they are.
     const perBlock = binsPerTurn(this.#deps.targets.count() / bins.count);
     await withWriteWindow(PACKS_IN_FLIGHT, async (writes) => {
-      for (const pack of this.#deps.packs.groups(packed, binsPerPack(this.#deps.settings()))) {
+      for (const pack of packs) {
         const version = this.#deps.packs.version(pack);
         const signing: ReturnType<typeof signedFiles>[] = [];
         for (const part of chunked(pack, perBlock)) {

@@ -12,7 +12,7 @@
 import { jsonArray, jsonRuns } from "./json-rows.ts";
 import { OFFLINE_ROLE_NAMES } from "./offline-roles.ts";
 import { LISTED_VERSION, ROLES_WITH_RESERVED, type Reservations, ReservedVersions } from "./reserved-versions.ts";
-import { CLAIMED, RoleChanges, SIGNED_IN_STEPS, seqOf } from "./role-changes.ts";
+import { CLAIMED, type ClaimedRole, RoleChanges, SIGNED_IN_STEPS, seqOf } from "./role-changes.ts";
 import { readState, writeState } from "./state-values.ts";
 import { sqlLimit } from "./stable-plans.ts";
 
@@ -195,20 +195,12 @@ export class RoleTable {
   }
 
   /**
-   * The next `limit` roles the round under way signs, in name order
-   * (PackVersions.claimedBatch rounds them to whole step packs of bins).
+   * The next `limit` roles the round under way signs, in name order, with
+   * their published files' lengths (PackVersions.claimedBatch rounds them
+   * to whole step packs of bins).
    */
-  claimed(limit: number): string[] {
+  claimed(limit: number): ClaimedRole[] {
     return this.#changes.claimed(limit);
-  }
-
-  /** The length of the published file of each of `names` that has one. */
-  publishedLengths(names: readonly string[]): Map<string, number> {
-    const rows = this.#sql.exec<{ name: string; length: number }>(
-      "SELECT name, length FROM roles WHERE name IN (SELECT value FROM json_each(?)) AND length > 0",
-      JSON.stringify(names),
-    );
-    return new Map(rows.toArray().map((r) => [r.name, r.length]));
   }
 
   /** The change that last touched role `name` while it is changed or claimed (0 if neither). */

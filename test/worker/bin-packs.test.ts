@@ -13,7 +13,13 @@ import { PackVersions } from "../../durable-objects/pack-versions.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { sha256Hex } from "../../src/lib/digest.ts";
 import { utf8 } from "../../src/lib/bytes.ts";
-import { encodePack, PACK_SLOTS, STEP_PACK_BINS, STEP_PACK_SLICE } from "../../src/storage/bin-pack.ts";
+import {
+  encodePack,
+  PACK_SLOTS,
+  STEP_PACK_BINS,
+  STEP_PACK_BYTES,
+  STEP_PACK_SLICE,
+} from "../../src/storage/bin-pack.ts";
 import { signDraft } from "../../scripts/lib/admin-client.ts";
 import { defined } from "../../scripts/lib/defined.ts";
 import { BASE, bootstrapped, getJson, recentRuns, resolve, targetEntry, workerFetch } from "./helpers.ts";
@@ -191,11 +197,21 @@ describe("bin packs", () => {
       roles.markDirty(names, roles.nextSeq());
       roles.startRound(new Date());
       const bins = { indexOf: (name: string) => names.indexOf(name) };
+      const pack = (from: number) => names.slice(from, from + 16);
       // Packs of 16: a step of 20 roles takes two whole packs, one of 16 takes one, one of 1 takes one.
-      expect(packs.claimedBatch(20, bins, 16)).toEqual(names.slice(0, 32));
-      expect(packs.claimedBatch(16, bins, 16)).toEqual(names.slice(0, 16));
-      expect(packs.claimedBatch(1, bins, 16)).toEqual(names.slice(0, 16));
-      expect(packs.groups(names.slice(16), 16)).toEqual([16, 32, 48].map((i) => names.slice(i, i + 16)));
+      expect(packs.claimedBatch(20, bins, 16)).toEqual({ names: names.slice(0, 32), packs: [0, 16].map(pack) });
+      expect(packs.claimedBatch(16, bins, 16)).toEqual({ names: names.slice(0, 16), packs: [pack(0)] });
+      expect(packs.claimedBatch(1, bins, 16)).toEqual({ names: names.slice(0, 16), packs: [pack(0)] });
+      // Other roles go with them, a role each; the packs are cut by the files' lengths too.
+      roles.markDirty(["targets"], roles.nextSeq());
+      roles.startRound(new Date());
+      expect(packs.claimedBatch(64, bins, 16).names).toEqual(names);
+      expect(packs.claimedBatch(65, bins, 16)).toEqual({
+        names: [...names, "targets"],
+        packs: [0, 16, 32, 48].map(pack),
+      });
+      state.storage.sql.exec("UPDATE roles SET length = ? WHERE name = ?", STEP_PACK_BYTES, names[2]);
+      expect(packs.claimedBatch(3, bins, 16).packs).toEqual([names.slice(0, 2), names.slice(2, 3)]);
     });
   });
 

@@ -169,7 +169,7 @@ describe("publishing in slices", () => {
       const roles = new RoleTable(state.storage.sql);
       const packs = new PackVersions(state.storage.sql, roles);
       const index = (name: string) => (/^bins-[0-9a-f]{3}$/.test(name) ? Number.parseInt(name.slice(5), 16) : -1);
-      const batch = packs.claimedBatch(1, { indexOf: index }, 8).filter((name) => index(name) >= 0);
+      const batch = packs.claimedBatch(1, { indexOf: index }, 8).names.filter((name) => index(name) >= 0);
       const version = packs.version(batch);
       expect(packs.reserve(batch, version).size).toBe(batch.length);
       const other = batch.map((name) => ({ index: index(name), bytes: utf8(`{"not":"${name}"}`) }));

@@ -81,7 +81,10 @@ describe("staging large bins", () => {
         logTarget: async () => ({}),
       });
 
-      await staging.stage(names);
+      // A bin outside the step's packs is refused before anything is reserved or stored.
+      await expect(staging.stage(names, [[defined(names[0])]])).rejects.toThrow(/not in exactly one/);
+      expect(reserved()).toEqual([]);
+      await staging.stage(names, [names]);
 
       expect(atTurns).toEqual([[], [names[0]]]);
       expect(puts).toEqual(["putStepPack"]);

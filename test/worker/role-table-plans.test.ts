@@ -74,7 +74,7 @@ describe("a publish round's statements on the roles table", () => {
       roles.startRound(new Date("2030-01-01T00:00:00Z"));
       expect(roles.roundProgress()).toEqual({ staged: 0, pending: changed.length });
       expect(roles.hasClaimed()).toBe(true);
-      const claimed = roles.claimed(64);
+      const claimed = roles.claimed(64).map((role) => role.name);
       expect(claimed).toEqual(changed);
       const reserved = roles.reserveVersions(claimed);
       roles.recordStagedMany(
