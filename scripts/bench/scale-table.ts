@@ -82,6 +82,12 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
         (f) => (f.pages?.seconds ? f.pages.behind / f.pages.seconds : null),
         false,
       ),
+      row("the pages' documents after the pushes: log entries behind", (f) => f.pagesAfterPushes?.behind ?? null, true),
+      row(
+        "the pages' documents after the pushes: s until none behind",
+        (f) => f.pagesAfterPushes?.seconds ?? null,
+        true,
+      ),
       row("heap after pushes, MiB used", (f) => f.heapAfterPushesUsedMiB, true),
       row("publish rounds while pushing and draining", (f) => f.rounds?.count ?? null, false),
       row("publish round, mean ms", (f) => f.rounds?.meanMs ?? null, true),
@@ -156,16 +162,6 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
           ? "the main thread of the workerd that runs the object (one: all of it) on a core, % of the time"
           : "the main thread of the Worker's workerd (its object and the simulators) on a core, % of the time",
         (f) => (f.objectThreadBusy === null ? null : f.objectThreadBusy * 100),
-        true,
-      ),
-      row(
-        "the pages' documents once the pushes were published: log entries behind",
-        (f) => f.pagesAfterPushes?.behind ?? null,
-        true,
-      ),
-      row(
-        "the pages' documents once the pushes were published: s until none behind",
-        (f) => f.pagesAfterPushes?.seconds ?? null,
         true,
       ),
       row(

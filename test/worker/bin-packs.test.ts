@@ -52,6 +52,23 @@ async function oneRound(repo: string, bins: number, count: number, prefix: strin
   return { root, add, changed, versions: [...new Set(changed.map(([, m]) => m.version))] };
 }
 
+/**
+ * Bootstraps `repo` with `bins` bins and adds one target at `path`; returns
+ * the bin that changed: its file name, version and served bytes.
+ */
+async function oneChangedBin(repo: string, bins: number, path: string) {
+  const { client } = await bootstrapped(repo, { bins });
+  await client.changeTargets({ add: [await targetEntry(path)] });
+  const { json: snapshot } = await getJson(`/${repo}/metadata/2.snapshot.json`);
+  const [file, m] =
+    Object.entries(snapshot.signed.meta as Record<string, { version: number }>).find(
+      ([name, v]) => name.startsWith("bins-") && v.version > 1,
+    ) ?? [];
+  if (!file || !m) throw new Error("no bin changed");
+  const response = await workerFetch(`${BASE}/${repo}/metadata/${m.version}.${file}`);
+  return { file, version: m.version, bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+
 /** The index of a bin's file name (`bins-3ff.json`). */
 const indexOf = (file: string) => Number.parseInt(file.slice("bins-".length, -".json".length), 16);
 
@@ -216,43 +233,23 @@ describe("bin packs", () => {
   });
 
   it("serves a bin stored under its own key by a repository published before packs", async () => {
-    const { client } = await bootstrapped("packs-legacy", { bins: 16 });
-    await client.changeTargets({ add: [await targetEntry("legacy/a.tgz")] });
-    const { json: snapshot } = await getJson("/packs-legacy/metadata/2.snapshot.json");
-    const [file, m] =
-      Object.entries(snapshot.signed.meta as Record<string, { version: number }>).find(
-        ([name, v]) => name.startsWith("bins-") && v.version > 1,
-      ) ?? [];
-    if (!file || !m) throw new Error("no bin changed");
-    const packed = new Uint8Array(
-      await (await workerFetch(`${BASE}/packs-legacy/metadata/${m.version}.${file}`)).arrayBuffer(),
-    );
+    const { file, version, bytes: packed } = await oneChangedBin("packs-legacy", 16, "legacy/a.tgz");
     // The layout before packs: the same bytes under the bin's own key, and no pack.
     for (const key of await keys("packs-legacy/packs/")) await env.BUCKET.delete(key);
-    await env.BUCKET.put(`packs-legacy/metadata/${m.version + 100}.${file}`, packed, {
+    await env.BUCKET.put(`packs-legacy/metadata/${version + 100}.${file}`, packed, {
       customMetadata: { sha256: await sha256Hex(packed) },
     });
-    const response = await workerFetch(`${BASE}/packs-legacy/metadata/${m.version + 100}.${file}`);
+    const response = await workerFetch(`${BASE}/packs-legacy/metadata/${version + 100}.${file}`);
     expect(response.status).toBe(200);
     expect(new Uint8Array(await response.arrayBuffer())).toEqual(packed);
   });
 
   it("serves a bin from the slice pack an earlier release stored it in", async () => {
-    const { client } = await bootstrapped("packs-sliced", { bins: 1024 });
-    await client.changeTargets({ add: [await targetEntry("sliced/a.tgz")] });
-    const { json: snapshot } = await getJson("/packs-sliced/metadata/2.snapshot.json");
-    const [file, m] =
-      Object.entries(snapshot.signed.meta as Record<string, { version: number }>).find(
-        ([name, v]) => name.startsWith("bins-") && v.version > 1,
-      ) ?? [];
-    if (!file || !m) throw new Error("no bin changed");
-    const bytes = new Uint8Array(
-      await (await workerFetch(`${BASE}/packs-sliced/metadata/${m.version}.${file}`)).arrayBuffer(),
-    );
+    const { file, version: published, bytes } = await oneChangedBin("packs-sliced", 1024, "sliced/a.tgz");
     // The layout of earlier releases: the bins of one slice that one step signed, `packs/<version>/<slice>`.
     const index = indexOf(file);
     const neighbour = index % PACK_SLOTS === 0 ? index + 1 : index - 1;
-    const version = m.version + 100;
+    const version = published + 100;
     const { body, customMetadata } = encodePack(
       [
         { index: neighbour, bytes: utf8(`{"neighbour":${neighbour}}`) },
