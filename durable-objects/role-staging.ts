@@ -142,7 +142,8 @@ export class RoleStaging {
     const bins = hashBins(this.#deps.settings());
     const packed = new Set(packs.flat());
     const single = names.filter((name) => !packed.has(name));
-    const stray = single.find((name) => bins.indexOf(name) >= 0) ?? [...packed].find((name) => !names.includes(name));
+    const listed = new Set(names);
+    const stray = single.find((name) => bins.indexOf(name) >= 0) ?? [...packed].find((name) => !listed.has(name));
     if (stray) throw new Error(`bin ${stray} is not in exactly one of the step's packs and its roles`);
     const build = await this.#builder(single.includes("targets"));
     await withWriteWindow(GROUPS_IN_FLIGHT, async (writes) => {
