@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./lib/local-instance.ts";
 import { closeHttpAgent } from "./bench/http.ts";
 import { loaderAvailable } from "./bench/load.ts";
-import { runPlan } from "./bench/cpu-pinning.ts";
+import { type PinMode, runPlan } from "./bench/cpu-pinning.ts";
 import { descendants } from "./bench/proc.ts";
 import { freezeProject } from "./bench/snapshot.ts";
 import { makeStateDir } from "./bench/state-dir.ts";
@@ -53,10 +53,18 @@ const HELP = `usage: npm run bench -- [options]
                         Durable Object and R2 each on a thread of its own as on the platform, side by
                         side (not with --baseline); ack → published is read in the object's process,
                         the writer's location; heap and --profile are the object's process's
-  --pin                 with --split --only scale: the process that runs the repository's object on
-                        core 0 alone, and the Worker's and storage's workerd and this bench (its
-                        pushers and probes) on the other cores, as the platform gives the object a
-                        thread no other part of the service shares (taskset; Linux, 2 cores or more)
+  --pin                 with --split --only scale: the main thread of the process that runs the
+                        repository's object (its JavaScript and SQLite) on core 0 alone, and
+                        everything else on the other cores: that process's other threads (V8's
+                        collector and compiler, the inspector, the profiler's sampler), the Worker's
+                        and storage's workerd and this bench (its pushers and probes), as the
+                        platform gives the object a thread no other part of the service shares
+                        and V8's helpers serve many isolates on many cores (taskset; Linux, 2 cores
+                        or more)
+  --pin-process         as --pin, but every thread of the object's process on core 0, its V8
+                        helpers too (what --pin did before 2026-12-05; they took 11 % of that
+                        core's time from its main thread: docs/measured.md, "V8's helpers off the
+                        object's core")
   --repeat N            scale section: measure each side N times (1), taking turns to go first, and
                         give each figure's median and range (two runs of one code have differed by
                         up to 1.8× here: docs/measured.md, "The local R2 simulator's cost")
@@ -116,6 +124,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       direct: { type: "boolean", default: false },
       split: { type: "boolean", default: false },
       pin: { type: "boolean", default: false },
+      "pin-process": { type: "boolean", default: false },
       repeat: { type: "string" },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
@@ -148,17 +157,22 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
     throw new Error("--repeat must be a whole number of runs, 1 or more");
   if (values.split && values.baseline !== undefined)
     throw new Error("--split compares two layouts of this code: it does not go with --baseline");
-  if (values.pin && !values.split)
+  if (values.pin && values["pin-process"])
+    throw new Error("--pin pins the object's main thread, --pin-process all of its process: give one of them");
+  const pin: PinMode | null = values.pin ? "thread" : values["pin-process"] ? "process" : null;
+  if (pin && !values.split)
     throw new Error(
-      "--pin gives the object's process a core of its own: it goes with --split, which starts that process",
+      "--pin and --pin-process give the object's process a core of its own: they go with --split, which starts that process",
     );
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS.map((s) => s.name);
   for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"`);
   // It pins this process too, for the rest of the run: no other section may run after it.
-  if (values.pin && only.some((name) => name !== "scale"))
-    throw new Error("--pin pins the bench itself to the cores it leaves over: run it with --only scale");
+  if (pin && only.some((name) => name !== "scale"))
+    throw new Error(
+      "--pin and --pin-process pin the bench itself to the cores they leave over: run them with --only scale",
+    );
   // The plan is read once, before this process is pinned (cpu-pinning.ts).
-  if (values.pin) runPlan();
+  if (pin) runPlan();
   return {
     only,
     out: values.out ?? join(PROJECT_ROOT, "bench-results/latest.json"),
@@ -183,7 +197,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       profile: values.profile,
       direct: values.direct,
       split: values.split,
-      pin: values.pin,
+      pin,
       repeat: num(values.repeat, 1, "repeat"),
       workDir: "",
       stateDir: "",

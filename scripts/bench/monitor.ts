@@ -16,6 +16,7 @@ import {
   readMemory,
   resetPeak,
   threadCpuSeconds,
+  threadSchedule,
 } from "./proc.ts";
 
 export interface Restart {
@@ -34,6 +35,7 @@ interface Mark {
   self: NodeJS.CpuUsage;
   cpu: Map<number, number>;
   mainThread: Map<number, number>;
+  mainThreadWait: Map<number, number>;
   io: Map<number, ProcessIo>;
   restarts: number;
 }
@@ -51,6 +53,8 @@ export class InstanceMonitor {
   readonly #cpu = new Map<number, number>();
   /** The same for each process's main thread, the one that runs JavaScript. */
   readonly #mainThread = new Map<number, number>();
+  /** The seconds each process's main thread waited, runnable, for a core (proc.ts threadSchedule). */
+  readonly #mainThreadWait = new Map<number, number>();
   /** The same for each process's writes and kernel CPU (proc.ts, processIo). */
   readonly #io = new Map<number, ProcessIo>();
   #last: { rss: number; hwm: number } | null = null;
@@ -102,6 +106,8 @@ export class InstanceMonitor {
       if (pid === null || !existsSync(`/proc/${pid}`)) continue;
       this.#cpu.set(pid, cpuSeconds(pid));
       this.#mainThread.set(pid, threadCpuSeconds(pid));
+      const schedule = threadSchedule(pid);
+      if (schedule) this.#mainThreadWait.set(pid, schedule.waitSeconds);
       const io = processIo(pid);
       if (io) this.#io.set(pid, io);
     }
@@ -132,6 +138,7 @@ export class InstanceMonitor {
       self: process.cpuUsage(),
       cpu: new Map(this.#cpu),
       mainThread: new Map(this.#mainThread),
+      mainThreadWait: new Map(this.#mainThreadWait),
       io: new Map(this.#io),
       restarts: this.restarts.length,
     };
@@ -158,6 +165,18 @@ export class InstanceMonitor {
      */
     mainThreadBusy: Record<string, number>;
     /**
+     * The share of the time each process's main thread was ready to run
+     * and waited for a core (0 to 1; by name, or "worker" as above): the
+     * time another thread, of this process or any other, had its core.
+     */
+    mainThreadWaiting: Record<string, number>;
+    /**
+     * The cores each process's other threads used (V8's helpers: the
+     * collector's concurrent marking, the compiler; the inspector): its
+     * CPU less its main thread's, by name.
+     */
+    helperThreadCores: Record<string, number>;
+    /**
      * Each process's writes and kernel CPU over the phase (processIo's
      * fields, differences): by name, or "worker" for the Worker's workerd of a
      * `wrangler dev`; a process whose counters could not be read is missing.
@@ -177,6 +196,12 @@ export class InstanceMonitor {
     const mainThreadBusy: Record<string, number> = {};
     const ioByProcess: Record<string, ProcessIo> = {};
     const busy = (pid: number) => ((this.#mainThread.get(pid) ?? 0) - (mark.mainThread.get(pid) ?? 0)) / seconds;
+    const mainThreadWaiting: Record<string, number> = {};
+    const helperThreadCores: Record<string, number> = {};
+    const waiting = (name: string, pid: number) => {
+      const [now, then] = [this.#mainThreadWait.get(pid), mark.mainThreadWait.get(pid)];
+      if (now !== undefined && then !== undefined) mainThreadWaiting[name] = (now - then) / seconds;
+    };
     const ioOf = (name: string, pid: number) => {
       const [now, then] = [this.#io.get(pid), mark.io.get(pid)];
       if (now && then)
@@ -189,11 +214,14 @@ export class InstanceMonitor {
     for (const [name, pid] of Object.entries(this.#named ?? {})) {
       byProcess[name] = ((this.#cpu.get(pid) ?? 0) - (mark.cpu.get(pid) ?? 0)) / seconds;
       mainThreadBusy[name] = busy(pid);
+      helperThreadCores[name] = Math.max(0, (byProcess[name] ?? 0) - busy(pid));
+      waiting(name, pid);
       ioOf(name, pid);
     }
     // A Worker's workerd that wrangler restarted meanwhile has no figure for the whole phase.
     if (!this.#named && this.workerPid !== null && mark.mainThread.has(this.workerPid)) {
       mainThreadBusy.worker = busy(this.workerPid);
+      waiting("worker", this.workerPid);
       ioOf("worker", this.workerPid);
     }
     const self = process.cpuUsage(mark.self);
@@ -210,6 +238,8 @@ export class InstanceMonitor {
       restarts: this.restarts.slice(mark.restarts),
       byProcess,
       mainThreadBusy,
+      mainThreadWaiting,
+      helperThreadCores,
       ioByProcess,
     };
   }

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { parseProcIo } from "./proc-io.ts";
+import { parseSchedstat, type ThreadSchedule } from "./sched-stat.ts";
 
 function parentOf(pid: number): number | null {
   try {
@@ -133,6 +134,29 @@ export function cpuSeconds(pid: number): number {
  */
 export function threadCpuSeconds(pid: number, tid: number = pid): number {
   return statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+}
+
+/**
+ * How long one thread of a process has run on a core and waited, runnable,
+ * for one (schedstat); null if it is gone or the kernel keeps no such
+ * figures. A thread pinned to a core of its own waits only for the threads
+ * the machine pins nowhere else, and for the kernel's own work there.
+ */
+export function threadSchedule(pid: number, tid: number = pid): ThreadSchedule | null {
+  try {
+    return parseSchedstat(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/** The thread ids of a process (its main thread's is the process's own), [] if it is gone. */
+export function threadIds(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map(Number).filter(Number.isInteger);
+  } catch {
+    return [];
+  }
 }
 
 /** utime + stime of a /proc stat file, in seconds; 0 if it cannot be read. */

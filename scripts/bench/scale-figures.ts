@@ -116,6 +116,18 @@ export interface Figures {
    */
   objectThreadBusy: number | null;
   /**
+   * The share of the time that main thread was ready to run and waited for
+   * a core (0 to 1; monitor.ts), null as above or where the kernel keeps no
+   * schedstat. With --pin, what it waited for shares its core.
+   */
+  objectThreadWaiting: number | null;
+  /**
+   * The cores the other threads of the process that runs the object used
+   * (V8's helpers, the inspector), pushing and draining, ÷ targets accepted,
+   * in ms; null where that process has no name (wrangler dev).
+   */
+  objectHelperCpuMsPerTarget: number | null;
+  /**
    * The process that runs the object (split: the object's; one: all of it;
    * wrangler dev: the Worker's workerd), pushing and draining: its write
    * system calls and the bytes they wrote ÷ targets accepted, and the share

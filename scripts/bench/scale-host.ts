@@ -101,7 +101,8 @@ export async function topologyHost(
     inspectorPort: await project.module.freePort(),
   });
   const { pids } = instance;
-  if (context.options.pin) context.log(`scale (${topology}): pinned: ${pinLayout(pids)}`);
+  const pinned = context.options.pin ? pinLayout(pids, context.options.pin) : null;
+  if (pinned) context.log(`scale (${topology}): pinned: ${pinned.done}`);
   context.log(
     `scale (${topology}): ready on ${instance.baseUrl} in ${((Date.now() - started) / 1000).toFixed(1)} s (workerd ${Object.entries(
       pids,
@@ -133,6 +134,9 @@ export async function topologyHost(
     monitor,
     inspector,
     rounds,
-    stop: stopping(inspector, monitor, () => instance.stop()),
+    stop: stopping(inspector, monitor, () => {
+      pinned?.stop();
+      return instance.stop();
+    }),
   };
 }

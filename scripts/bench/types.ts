@@ -1,4 +1,5 @@
 /** The shape every benchmark section shares: what it is given, what it returns. */
+import type { PinMode } from "./cpu-pinning.ts";
 import type { CodeSource, ProjectCopy } from "./snapshot.ts";
 import type { Table } from "./table.ts";
 
@@ -48,10 +49,11 @@ export interface BenchOptions {
    */
   split: boolean;
   /**
-   * Scale section with --split: the object's process on a core of its own,
-   * everything else of the run on the other cores (cpu-pinning.ts).
+   * Scale section with --split: the object's main thread alone (--pin) or
+   * its whole process (--pin-process) on a core of its own, everything else of the
+   * run on the other cores (cpu-pinning.ts); null when not pinned.
    */
-  pin: boolean;
+  pin: PinMode | null;
   /**
    * Scale section: how many times each side is measured (--repeat), the
    * sides taking turns to go first; the table gives each side's median and

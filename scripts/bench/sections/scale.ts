@@ -261,6 +261,12 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         ]),
       ),
       objectThreadBusy: usage.mainThreadBusy.object ?? usage.mainThreadBusy.all ?? usage.mainThreadBusy.worker ?? null,
+      objectThreadWaiting:
+        usage.mainThreadWaiting.object ?? usage.mainThreadWaiting.all ?? usage.mainThreadWaiting.worker ?? null,
+      objectHelperCpuMsPerTarget: (() => {
+        const cores = usage.helperThreadCores.object ?? usage.helperThreadCores.all;
+        return cores === undefined || accepted === 0 ? null : (cores * usageSeconds * 1000) / accepted;
+      })(),
       r2OperationsPerTarget: perTarget(r2Before, r2After, accepted),
       r2AreasPerTarget: perTarget(r2AreasBefore, r2AreasAfter, accepted),
       objectProcessIo: (() => {
