@@ -62,7 +62,7 @@ const HELP = `usage: npm run bench -- [options]
                         and V8's helpers serve many isolates on many cores (taskset; Linux, 2 cores
                         or more)
   --pin-process         as --pin, but every thread of the object's process on core 0, its V8
-                        helpers too (what --pin did before 2026-12-05; they took 11 % of that
+                        helpers too (what --pin did before 2026-12-05; they took 5–11 % of that
                         core's time from its main thread: docs/measured.md, "V8's helpers off the
                         object's core")
   --repeat N            scale section: measure each side N times (1), taking turns to go first, and

@@ -1,5 +1,5 @@
 /**
- * --pin (scale section with --split): a core of its own for the process
+ * --pin (scale section with --split): a core of its own for the thread
  * that runs the repository's object, and the other cores for everything
  * else of the run. On the platform the object's thread shares its core with
  * nobody of this service: the Worker's requests run in other isolates on
@@ -7,10 +7,11 @@
  * object's workerd, the Worker's, the storage's and the bench's own pushers
  * and probes queue for the machine's two cores (docs/measured.md, "The
  * machine's CPU at 2,000 targets/s"), and every wait for a core shows in the
- * acknowledgement. Pinned, the object's process runs on core 0 alone, and
- * the Worker's and storage's workerd and this process (its pushers, probes,
+ * acknowledgement. Pinned, the object's runs on core 0 alone, and the
+ * Worker's and storage's workerd and this process (its pushers, probes,
  * watcher, and Miniflare, which starts the workerd processes) share the
- * rest. In one workerd, its process takes core 0 and this process the rest.
+ * rest. In one workerd, its main thread (every isolate and simulator) takes
+ * core 0 and everything else the rest.
  *
  * What shares core 0 with the object's JavaScript (`PinMode`):
  *   - "thread" (--pin): the object's main thread alone, the one that
@@ -19,7 +20,7 @@
  *     inspector and the profiler's sampler) with the rest. On the platform
  *     those helpers serve many isolates on a machine of many cores.
  *   - "process" (--pin-process): every thread of the object's process, as
- *     --pin did before; they took 11 % of the core's time from the main
+ *     --pin did before; they took 5–11 % of the core's time from the main
  *     thread at 2,000 targets/s (docs/measured.md, "V8's helpers off the
  *     object's core").
  *
