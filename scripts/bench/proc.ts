@@ -137,9 +137,8 @@ export function threadCpuSeconds(pid: number, tid: number = pid): number {
 }
 
 /**
- * How long one thread of a process has run on a core and waited, runnable,
- * for one (schedstat); null if it is gone or the kernel keeps no such
- * figures. A thread pinned to a core of its own waits only for the threads
+ * How long one thread of a process has waited, runnable, for a core
+ * (schedstat); null if it is gone or the kernel keeps no such figures. A thread pinned to a core of its own waits only for the threads
  * the machine pins nowhere else, and for the kernel's own work there.
  */
 export function threadSchedule(pid: number, tid: number = pid): ThreadSchedule | null {

@@ -6,15 +6,12 @@
  * time slices run.
  */
 export interface ThreadSchedule {
-  /** Seconds the thread ran on a core. */
-  runSeconds: number;
-  /** Seconds it was ready to run and waited for a core: another thread had it. */
+  /** Seconds the thread was ready to run and waited for a core: another thread had it. */
   waitSeconds: number;
 }
 
-/** The schedstat text's first two fields, in seconds; null if it is not three whole numbers. */
+/** The schedstat text's second field, in seconds; null if the text is not three whole numbers. */
 export function parseSchedstat(text: string): ThreadSchedule | null {
-  const m = /^(\d+) (\d+) (\d+)\s*$/.exec(text);
-  if (!m) return null;
-  return { runSeconds: Number(m[1]) / 1e9, waitSeconds: Number(m[2]) / 1e9 };
+  const m = /^\d+ (\d+) \d+\s*$/.exec(text);
+  return m ? { waitSeconds: Number(m[1]) / 1e9 } : null;
 }
