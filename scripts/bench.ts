@@ -75,6 +75,15 @@ const HELP = `usage: npm run bench -- [options]
                         time; bootstrap and re-sign also by total time, callees included) and
                         write each step's profile to bench-results/bulk-*.cpuprofile (with
                         --out FILE, beside FILE instead: FILE.scale-profile-*.cpuprofile, …)
+  --heap-snapshot       scale section: after the pushes, a heap snapshot of the isolate the inspector
+                        reads (the object's, split), written beside the profiles
+                        (bench-results/scale-heap-*.heapsnapshot, for DevTools' Memory panel) and its
+                        heaviest kinds printed: what each stop-the-world collection walks (workerd
+                        runs V8 without incremental marking)
+  --alloc-profile       scale section: V8's sampling heap profiler on the inspected isolate while
+                        pushing and draining (every allocation sampled, collected or not: what
+                        fills the heap between two collections), written beside the profiles
+                        (bench-results/scale-alloc-*.heapprofile) and its heaviest stacks printed
   --import N            targets the bulk section imports with \`tuf-edge import\` (1000000; quick 50000);
                         the heap is read at a tenth of them and at all of them
                         growth section: the repository is filled to a hundredth, a tenth and all
@@ -121,6 +130,8 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       "baseline-import": { type: "string" },
       "import-batch": { type: "string" },
       profile: { type: "boolean", default: false },
+      "heap-snapshot": { type: "boolean", default: false },
+      "alloc-profile": { type: "boolean", default: false },
       direct: { type: "boolean", default: false },
       split: { type: "boolean", default: false },
       pin: { type: "boolean", default: false },
@@ -195,6 +206,8 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
         values["baseline-import"] === undefined ? null : num(values["baseline-import"], 0, "baseline-import"),
       importBatch: num(values["import-batch"], 2_500, "import-batch"),
       profile: values.profile,
+      heapSnapshot: values["heap-snapshot"],
+      allocationProfile: values["alloc-profile"],
       direct: values.direct,
       split: values.split,
       pin,

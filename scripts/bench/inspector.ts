@@ -8,6 +8,7 @@ import { commandOf } from "./proc.ts";
 interface CdpMessage {
   id?: number;
   method?: string;
+  params?: unknown;
   result?: unknown;
   error?: { message: string };
 }
@@ -35,6 +36,18 @@ export interface HotFunction {
   share: number;
 }
 
+/** A sampling heap profile (HeapProfiler.stopSampling): bytes allocated by each stack, sampled. */
+export interface AllocationProfile {
+  head: AllocationNode;
+}
+
+export interface AllocationNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  /** Bytes allocated by this frame itself (sampled, scaled to the whole). */
+  selfSize: number;
+  children: AllocationNode[];
+}
+
 export interface HeapUsage {
   usedBytes: number;
   totalBytes: number;
@@ -45,13 +58,18 @@ export class Inspector {
   readonly #wake: () => Promise<unknown>;
   #next = 1;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Listeners of the inspector's events (messages without an id), by method. */
+  readonly #listeners = new Map<string, (params: unknown) => void>();
 
   private constructor(socket: WebSocket, wake: () => Promise<unknown>) {
     this.#socket = socket;
     this.#wake = wake;
     socket.addEventListener("message", (event) => {
       const message = JSON.parse(String(event.data)) as CdpMessage;
-      if (message.id === undefined) return;
+      if (message.id === undefined) {
+        if (message.method) this.#listeners.get(message.method)?.(message.params);
+        return;
+      }
       const waiter = this.#pending.get(message.id);
       if (!waiter) return;
       this.#pending.delete(message.id);
@@ -129,6 +147,44 @@ export class Inspector {
     await this.send("HeapProfiler.collectGarbage").catch(() => undefined);
     const usage = await this.send<{ usedSize: number; totalSize: number }>("Runtime.getHeapUsage");
     return { usedBytes: usage.usedSize, totalBytes: usage.totalSize };
+  }
+
+  /**
+   * A heap snapshot of the isolate (V8's .heapsnapshot JSON, as DevTools
+   * saves it), taken after a full collection: what the live heap holds.
+   */
+  async heapSnapshot(): Promise<string> {
+    const chunks: string[] = [];
+    this.#listeners.set("HeapProfiler.addHeapSnapshotChunk", (params) => {
+      chunks.push((params as { chunk: string }).chunk);
+    });
+    try {
+      await this.send("HeapProfiler.enable").catch(() => undefined);
+      await this.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false, captureNumericValue: false });
+    } finally {
+      this.#listeners.delete("HeapProfiler.addHeapSnapshotChunk");
+    }
+    return chunks.join("");
+  }
+
+  /**
+   * Starts V8's sampling heap profiler: an allocation about every
+   * `intervalBytes` is recorded with its stack, those the collector has
+   * since freed included (what churns, not only what stays).
+   */
+  async startAllocationSampling(intervalBytes = 16_384): Promise<void> {
+    await this.send("HeapProfiler.enable").catch(() => undefined);
+    await this.send("HeapProfiler.startSampling", {
+      samplingInterval: intervalBytes,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
+
+  /** Stops the sampling heap profiler: the sampled allocations by stack (DevTools' .heapprofile). */
+  async stopAllocationSampling(): Promise<AllocationProfile> {
+    const { profile } = await this.send<{ profile: AllocationProfile }>("HeapProfiler.stopSampling");
+    return profile;
   }
 
   /**

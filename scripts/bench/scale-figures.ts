@@ -5,6 +5,7 @@
  */
 import { type CpuProfile, type HotFunction, hotFunctions } from "./inspector.ts";
 import type { BusyRuns } from "./busy-runs.ts";
+import type { GcPauses } from "./gc-pauses.ts";
 import type { Stretch } from "./js-stretches.ts";
 import { profileWindows, type Window, type WindowUse, windowUse } from "./profile-windows.ts";
 import { type ChangeTimes, type RoundTimes, slowestChanges } from "./round-times.ts";
@@ -177,6 +178,8 @@ export interface Figures {
     runs: BusyRuns;
     /** The longest stretches of JavaScript (js-stretches.ts): what a request that arrives meanwhile waits behind. */
     stretches: Stretch[];
+    /** The collector's pauses (gc-pauses.ts), absent in results of a bench before it. */
+    gc?: GcPauses;
     functions: HotFunction[];
     /** The isolate during the longest round (a bundle the bench started), or null. */
     longestRound: ProfiledWindows | null;

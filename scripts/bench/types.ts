@@ -68,6 +68,13 @@ export interface BenchOptions {
   importBatch: number;
   /** CPU-profile the Worker's isolate (--profile): the scale section while pushing, the bulk section in each step. */
   profile: boolean;
+  /**
+   * Scale section: a heap snapshot of the inspected isolate after the pushes
+   * (--heap-snapshot), written beside the profiles, its heaviest kinds printed.
+   */
+  heapSnapshot: boolean;
+  /** Scale section: V8's sampling heap profiler while pushing and draining (--alloc-profile). */
+  allocationProfile: boolean;
 }
 
 export type LoaderName = "autocannon" | "wrk";

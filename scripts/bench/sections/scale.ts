@@ -32,8 +32,10 @@ import { bootstrapRepository } from "../../lib/admin-client.ts";
 import { defined } from "../../lib/defined.ts";
 import { RegistryClient } from "../../lib/registry-client.ts";
 import { Ed25519Signer } from "../../../src/tuf/signer.ts";
-import { type CpuProfile, hotFunctions, ownCpuMs } from "../inspector.ts";
+import { type CpuProfile, hotFunctions, type Inspector, ownCpuMs } from "../inspector.ts";
+import { type HeapSnapshotJson, heaviestAllocations, summarizeHeap } from "../heap-summary.ts";
 import { busyRuns } from "../busy-runs.ts";
+import { gcPauses } from "../gc-pauses.ts";
 import { longestStretches } from "../js-stretches.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
 import { counterByLabel, counterTotal, largestInvocation, perTarget, untilZero } from "../metrics-reader.ts";
@@ -62,6 +64,36 @@ const REPO = "bench-scale";
 /** Where --profile writes the whole CPU profile of the pushing phase (this code; the baseline's beside it). */
 const profileFile = (context: BenchContext, label: string) =>
   context.profilePath(`scale-profile${label === "this" ? "" : `-${label}`}`);
+
+/** --heap-snapshot: the inspected isolate's heap written whole, and its heaviest kinds printed. */
+async function writeHeapSnapshot(context: BenchContext, label: string, inspector: Inspector): Promise<void> {
+  const text = await inspector.heapSnapshot();
+  const file = profileFile(context, label)
+    .replace("scale-profile", "scale-heap")
+    .replace(/\.cpuprofile$/, ".heapsnapshot");
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, text);
+  const summary = summarizeHeap(JSON.parse(text) as HeapSnapshotJson, 15);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+  context.log(
+    `  heap snapshot written to ${file}: ${kib(summary.totalBytes)} in ${summary.nodes.toLocaleString("en-US")} nodes; heaviest: ${summary.kinds.map((k) => `${k.name} ${kib(k.bytes)} (${k.count.toLocaleString("en-US")})`).join(", ")}`,
+  );
+}
+
+/** --alloc-profile: the sampled allocations written whole, and the heaviest stacks printed. */
+async function writeAllocationProfile(context: BenchContext, label: string, inspector: Inspector): Promise<void> {
+  const profile = await inspector.stopAllocationSampling();
+  const file = profileFile(context, label)
+    .replace("scale-profile", "scale-alloc")
+    .replace(/\.cpuprofile$/, ".heapprofile");
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(profile));
+  const { totalBytes, sites } = heaviestAllocations(profile.head, 15);
+  const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
+  context.log(`  allocation profile written to ${file}: ${mib(totalBytes)} allocated (sampled); heaviest stacks:`);
+  for (const site of sites)
+    context.log(`    ${mib(site.bytes).padStart(10)}  ${site.path}${site.where ? ` (${site.where})` : ""}`);
+}
 
 async function measure(context: BenchContext, project: ProjectCopy, label: string, host: ScaleHost): Promise<Figures> {
   const { options, log } = context;
@@ -127,6 +159,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     // Both codes are profiled alike (the profiler's own cost is in both), so their isolate CPU compares.
     const profiling = options.profile && inspector !== null;
     if (profiling) await inspector.startProfile();
+    const sampling = options.allocationProfile && inspector !== null;
+    if (sampling) await inspector.startAllocationSampling();
     const profileStart = performance.now();
     let rawProfile = null as CpuProfile | null;
     const mark = monitor.mark();
@@ -149,6 +183,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       onDrained: async () => {
         usage = monitor.since(mark);
         [busyReads, busyControl] = await Promise.all([probe.stop(), control.stop()]);
+        if (sampling) await writeAllocationProfile(context, label, inspector);
         if (!profiling) return;
         const raw = await inspector.stopProfile();
         rawProfile = raw;
@@ -167,6 +202,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
           workerCpuMs: worker,
           runs: busyRuns(raw, LONG_RUN_MS),
           stretches: longestStretches(raw, 12),
+          gc: gcPauses(raw),
           longestRound: null,
           beforeSlowest: null,
         };
@@ -182,6 +218,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const { start, pushEnd, drained, acceptedTargets: accepted } = load;
     const cpuSeconds = usage.workerdCores * usage.seconds;
     const heapAfter = inspector ? await inspector.heapUsage() : null;
+    if (options.heapSnapshot && inspector) await writeHeapSnapshot(context, label, inspector);
     const storageAfter = await counterTotal(base, REPO, token, "tuf_edge_storage_bytes");
     const supersededAfter = await counterTotal(base, REPO, token, "tuf_edge_superseded_files");
     const lastTimestamp = (await (await fetch(servedUrl)).json()) as {
