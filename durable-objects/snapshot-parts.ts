@@ -63,18 +63,21 @@ export class SnapshotParts {
   /**
    * The `meta` members of the snapshot that lists the roles' versions now
    * (staged ones included), comma-separated without the braces, as signed
-   * and as served; null if some role's name needs escaping.
+   * and as served, in UTF-8; null if some role's name needs escaping.
    */
   async joined(next: () => Promise<void>): Promise<Joined | null> {
     if (this.#unparted()) this.#split();
     else await this.#rejoinStaged(next);
+    // As bytes (the parts' UTF-8 text, joined): signJoined copies them into the file, and the ~540 KB at
+    // 16,384 bins never become a string (assembled.ts, Joined).
     const row = this.#sql
-      .exec<{ members: string | null; plain: number }>(
-        "SELECT group_concat(members, ',' ORDER BY part) AS members, IFNULL(MIN(plain), 1) AS plain FROM snapshot_parts",
+      .exec<{ members: ArrayBuffer | null; plain: number }>(
+        `SELECT CAST(group_concat(members, ',' ORDER BY part) AS BLOB) AS members, IFNULL(MIN(plain), 1) AS plain
+         FROM snapshot_parts`,
       )
       .one();
     if (row.plain === 0) return null;
-    const members = row.members ?? "";
+    const members = new Uint8Array(row.members ?? new ArrayBuffer(0));
     return { canonical: members, json: members };
   }
 

@@ -13,6 +13,38 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return utf8Encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
+/** The length of `text` in UTF-8, as TextEncoder writes it (a lone surrogate as U+FFFD, three bytes). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * The UTF-8 of `before`, then `middle` as it is, then the UTF-8 of `after`,
+ * in one new array: a large middle (a snapshot's members, read from SQLite
+ * as bytes) is copied once and never decoded.
+ */
+export function utf8Around(before: string, middle: Uint8Array, after: string): Uint8Array<ArrayBuffer> {
+  const head = utf8Length(before);
+  const out = new Uint8Array(head + middle.length + utf8Length(after));
+  utf8Encoder.encodeInto(before, out);
+  out.set(middle, head);
+  utf8Encoder.encodeInto(after, out.subarray(head + middle.length));
+  return out;
+}
+
 /** Strict UTF-8 decoding: malformed input throws a TypeError. */
 export function fromUtf8(bytes: Uint8Array): string {
   return utf8Decoder.decode(bytes);

@@ -82,7 +82,12 @@ export function canonicalProblem(value: unknown, at = "$"): string | null {
  * request schemas refuse such input long before it reaches here.
  */
 export function canonicalBytes(value: unknown): Uint8Array<ArrayBuffer> {
+  return utf8(canonicalText(value));
+}
+
+/** canonicalBytes' text, before its UTF-8: for a caller that splices it (assembled.ts) rather than encoding it twice. */
+export function canonicalText(value: unknown): string {
   const problem = canonicalProblem(value);
   if (problem) throw new TypeError(`cannot sign as canonical JSON: ${problem}`);
-  return utf8(olpc(value as Parameters<typeof olpc>[0]));
+  return olpc(value as Parameters<typeof olpc>[0]);
 }

@@ -6,13 +6,14 @@ import {
   member,
   servedAsSigned,
   signAssembled,
+  signJoined,
   versionMember,
 } from "../../src/tuf/assembled.ts";
 import { sign } from "../../src/tuf/metadata.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { snapshot } from "../../src/tuf/snapshot.ts";
 import { binTargets, type TargetFile, targetFile as canonicalFile } from "../../src/tuf/targets.ts";
-import { fromUtf8 } from "../../src/lib/bytes.ts";
+import { fromUtf8, utf8 } from "../../src/lib/bytes.ts";
 import { dictionary } from "../../src/lib/dictionary.ts";
 
 const signer = await Ed25519Signer.fromSeed(new Uint8Array(32).fill(7));
@@ -97,6 +98,27 @@ describe("assembled signed files", () => {
           [[["pkg/x$&y.tgz", { length: 1, hashes: { sha256: "1".repeat(64) } }]]],
         ],
       },
+    );
+  });
+
+  it("members joined as UTF-8 bytes make the same file as the same members joined as text", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.tuple(key, targetFile), { selector: ([k]) => k, maxLength: 12 }),
+        async (rows) => {
+          const header = { _type: "targets", version: 3, spec_version: "1.0.31", expires: "2030-01-01T00:00:00Z" };
+          const joined = joinMembers(rows.map(([path, file]) => member(path, file)));
+          const asText = await signJoined(header, "targets", joined, [signer]);
+          const asBytes = await signJoined(
+            header,
+            "targets",
+            { canonical: utf8(joined.canonical as string), json: utf8(joined.json as string) },
+            [signer],
+          );
+          expect(fromUtf8(asBytes.bytes)).toBe(fromUtf8(asText.bytes));
+        },
+      ),
+      { numRuns: 100, examples: [[[]], [[["pkg/x$&y.tgz", { length: 1, hashes: { sha256: "1".repeat(64) } }]]]] },
     );
   });
 

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   bytesEqual,
@@ -12,6 +13,8 @@ import {
   toBase64,
   toHex,
   utf8,
+  utf8Around,
+  utf8Length,
   writeUint32,
   writeUint64,
 } from "../../src/lib/bytes.ts";
@@ -116,5 +119,31 @@ describe("shared byte helpers (one home for what src/log and src/tuf each had)",
     expect(writeUint32(0x01020304)).toEqual(new Uint8Array([1, 2, 3, 4]));
     expect(readUint32(new Uint8Array([9, 1, 2, 3, 4]), 1)).toBe(0x01020304);
     expect(readUint64(writeUint64(2 ** 40 + 5))).toBe(BigInt(2 ** 40 + 5));
+  });
+});
+
+describe("UTF-8 around bytes", () => {
+  // Any UTF-16 text, lone surrogates included (TextEncoder writes each as U+FFFD).
+  const text = fc.string({
+    unit: fc.oneof(
+      fc.constantFrom("\ud800", "\udfff", "\u{1F600}", "é", "\u0800"),
+      fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+    ),
+  });
+
+  it("measures text as TextEncoder writes it", () => {
+    fc.assert(fc.property(text, (t) => utf8Length(t) === new TextEncoder().encode(t).length));
+    expect(utf8Length("a\ud800")).toBe(4);
+    expect(utf8Length("\u{1F600}")).toBe(4);
+  });
+
+  it("writes the bytes between the two texts' UTF-8, in one array of their exact length", () => {
+    fc.assert(
+      fc.property(text, fc.uint8Array({ maxLength: 64 }), text, (before, middle, after) => {
+        const out = utf8Around(before, middle, after);
+        expect(out).toEqual(concatBytes(utf8(before), middle, utf8(after)));
+        expect(out.buffer.byteLength).toBe(out.length);
+      }),
+    );
   });
 });

@@ -17,7 +17,7 @@ import type { Repository } from "../../durable-objects/repository.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { PART_ROLES, REJOIN_PARTS, SnapshotParts } from "../../durable-objects/snapshot-parts.ts";
 import { fromUtf8 } from "../../src/lib/bytes.ts";
-import { signAssembled, signJoined, versionMember } from "../../src/tuf/assembled.ts";
+import { type Joined, signAssembled, signJoined, versionMember } from "../../src/tuf/assembled.ts";
 import { Ed25519Signer } from "../../src/tuf/signer.ts";
 import { snapshot } from "../../src/tuf/snapshot.ts";
 
@@ -89,7 +89,7 @@ describe("the snapshot's meta joined by SQLite in parts", () => {
           return;
         }
         expect(joined).not.toBeNull();
-        const assembled = await signJoined(header, "meta", joined as { canonical: string; json: string }, [signer]);
+        const assembled = await signJoined(header, "meta", joined as Joined, [signer]);
         expect(fromUtf8(assembled.bytes)).toBe(fromUtf8(reference.bytes));
       };
       await fc.assert(
@@ -195,7 +195,7 @@ describe("the snapshot's meta joined by SQLite in parts", () => {
       expect(blocks).toEqual([1, 2]); // a turn after each block but the last
       const members = [...new RoleTable(sql).currentVersions()].map(([n, v]) => versionMember(`${n}.json`, v));
       const reference = await signAssembled(header, "meta", members, [signer]);
-      const assembled = await signJoined(header, "meta", joined as { canonical: string; json: string }, [signer]);
+      const assembled = await signJoined(header, "meta", joined as Joined, [signer]);
       expect(fromUtf8(assembled.bytes)).toBe(fromUtf8(reference.bytes));
       sql.exec("DELETE FROM roles");
       sql.exec("DELETE FROM snapshot_parts");
