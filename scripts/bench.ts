@@ -84,6 +84,10 @@ const HELP = `usage: npm run bench -- [options]
                         pushing and draining (every allocation sampled, collected or not: what
                         fills the heap between two collections), written beside the profiles
                         (bench-results/scale-alloc-*.heapprofile) and its heaviest stacks printed
+  --trace-gc            scale section with --split: workerd runs with V8's --trace-gc, and the table
+                        gives the major collections (stop-the-world pauses: workerd runs V8 without
+                        incremental marking) of the object's isolate and of every isolate on its
+                        thread while pushing and draining
   --import N            targets the bulk section imports with \`tuf-edge import\` (1000000; quick 50000);
                         the heap is read at a tenth of them and at all of them
                         growth section: the repository is filled to a hundredth, a tenth and all
@@ -132,6 +136,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       profile: { type: "boolean", default: false },
       "heap-snapshot": { type: "boolean", default: false },
       "alloc-profile": { type: "boolean", default: false },
+      "trace-gc": { type: "boolean", default: false },
       direct: { type: "boolean", default: false },
       split: { type: "boolean", default: false },
       pin: { type: "boolean", default: false },
@@ -175,6 +180,10 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
     throw new Error(
       "--pin and --pin-process give the object's process a core of its own: they go with --split, which starts that process",
     );
+  if (values["trace-gc"] && !values.split)
+    throw new Error(
+      "--trace-gc reads the lines of the workerd processes the bench starts itself: it goes with --split (wrangler dev keeps them)",
+    );
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS.map((s) => s.name);
   for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"`);
   // It pins this process too, for the rest of the run: no other section may run after it.
@@ -208,6 +217,7 @@ function parseOptions(): { options: BenchOptions; only: string[]; out: string; s
       profile: values.profile,
       heapSnapshot: values["heap-snapshot"],
       allocationProfile: values["alloc-profile"],
+      traceGc: values["trace-gc"],
       direct: values.direct,
       split: values.split,
       pin,

@@ -228,3 +228,22 @@ export function machineBusySeconds(): number {
     return 0;
   }
 }
+
+/**
+ * When a process started, as ms since the epoch (Date.now's clock), to
+ * about the kernel's tick (10 ms); null if it is gone. From its stat's
+ * starttime (ticks since boot) and the boot's time, Date.now() less
+ * /proc/uptime.
+ */
+export function processStartMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const uptime = Number.parseFloat(readFileSync("/proc/uptime", "utf8"));
+    if (!Number.isFinite(uptime)) return null;
+    // After "(comm) ": starttime is field 22 of the full line.
+    return Date.now() - uptime * 1000 + (Number(fields[19]) / CLOCK_TICKS) * 1000;
+  } catch {
+    return null;
+  }
+}

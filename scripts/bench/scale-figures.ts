@@ -6,6 +6,7 @@
 import { type CpuProfile, type HotFunction, hotFunctions } from "./inspector.ts";
 import type { BusyRuns } from "./busy-runs.ts";
 import type { GcPauses } from "./gc-pauses.ts";
+import type { ProcessCollections } from "./gc-trace.ts";
 import type { Stretch } from "./js-stretches.ts";
 import { profileWindows, type Window, type WindowUse, windowUse } from "./profile-windows.ts";
 import { type ChangeTimes, type RoundTimes, slowestChanges } from "./round-times.ts";
@@ -170,6 +171,11 @@ export interface Figures {
   /** Acknowledged tasks with no timestamp version once drained (should be 0). */
   unpublishedTasks: number;
   largestInvocation: Record<string, number> | null;
+  /**
+   * --trace-gc: the major collections of the object's process while pushing
+   * and draining (gc-trace.ts), or null (absent in results of a bench before it).
+   */
+  collections?: ProcessCollections | null;
   /** The heaviest functions of the pushing and draining phase (--profile), or null. */
   profile: {
     busyMs: number;

@@ -13,6 +13,8 @@ import { InstanceMonitor } from "./monitor.ts";
 import type { ProjectCopy } from "./snapshot.ts";
 import { RoundTimes } from "./round-times.ts";
 import { pinLayout } from "./cpu-pinning.ts";
+import { type GcEvent, majorCollections, parseGcLine, type ProcessCollections } from "./gc-trace.ts";
+import { processStartMs } from "./proc.ts";
 import { bundleWorker, startTopology, type Topology } from "./topology.ts";
 import type { BenchContext } from "./types.ts";
 
@@ -41,6 +43,11 @@ export interface ScaleHost {
   inspector: Inspector | null;
   /** The publish rounds, from the object's log lines (a bundle the bench started), or null (wrangler dev). */
   rounds: RoundTimes | null;
+  /**
+   * --trace-gc (a bundle the bench started): the major collections of the
+   * object's process between two Date.now() times; else null.
+   */
+  collections: ((fromMs: number, toMs: number) => ProcessCollections) | null;
   stop(): Promise<void>;
 }
 
@@ -69,6 +76,7 @@ export async function wranglerHost(context: BenchContext, project: ProjectCopy, 
     monitor,
     inspector,
     rounds: null,
+    collections: null,
     stop: stopping(inspector, monitor, () => bench.stop()),
   };
 }
@@ -92,8 +100,18 @@ export async function topologyHost(
   const secrets = project.module.randomSecrets();
   const started = Date.now();
   const rounds = new RoundTimes(performance.timeOrigin);
+  const main = topology === "one" ? "all" : "object";
+  const gcEvents: GcEvent[] = [];
   const instance = await startTopology(entry, {
     onLog: (line) => rounds.record(line),
+    ...(context.options.traceGc
+      ? {
+          onGcLine: (role: string, line: string) => {
+            const event = role === main ? parseGcLine(line) : null;
+            if (event) gcEvents.push(event);
+          },
+        }
+      : {}),
     projectRoot: project.root,
     topology,
     persistTo: await mkdtemp(join(context.options.stateDir, `scale-${topology}-`)),
@@ -110,10 +128,14 @@ export async function topologyHost(
       .map(([role, pid]) => `${role} ${pid}`)
       .join(", ")})`,
   );
-  const monitor = new InstanceMonitor(
-    { processes: pids as Record<string, number>, main: topology === "one" ? "all" : "object" },
-    200,
-  );
+  const monitor = new InstanceMonitor({ processes: pids as Record<string, number>, main }, 200);
+  // The trace's times are ms since each isolate was created, about when its process started.
+  const mainPid = pids[main];
+  const startedMs = mainPid === undefined ? null : processStartMs(mainPid);
+  const collections =
+    context.options.traceGc && startedMs !== null
+      ? (fromMs: number, toMs: number) => majorCollections(gcEvents, fromMs - startedMs, toMs - startedMs)
+      : null;
   const http = makeHttpFetch();
   // The isolate that runs the repository's object: the object's own in the split.
   const wake = () =>
@@ -134,6 +156,7 @@ export async function topologyHost(
     monitor,
     inspector,
     rounds,
+    collections,
     stop: stopping(inspector, monitor, () => {
       pinned?.stop();
       return instance.stop();

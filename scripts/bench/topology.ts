@@ -68,6 +68,11 @@ export interface TopologyOptions {
   inspectorPort?: number;
   /** Called with each structured log line of the Workers (src/structured-log.ts), parsed; other lines are dropped. */
   onLog?: (line: Record<string, unknown>) => void;
+  /**
+   * If given, workerd runs with V8's --trace-gc, and each line it prints is
+   * given here with the process it came from (gc-trace.ts reads them).
+   */
+  onGcLine?: (role: keyof TopologyInstance["pids"], line: string) => void;
 }
 
 /** A structured log line's fields, or null for any other line. */
@@ -147,11 +152,6 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
     host: "127.0.0.1",
     port: 0,
     resourcePersistencePath: options.persistTo,
-    // The Workers' own log lines (a line per request and round) are not the bench's output; the caller may read them.
-    handleStructuredLogs: ({ message }: { message: string }) => {
-      const line = options.onLog ? parseLogLine(message) : null;
-      if (line) options.onLog?.(line);
-    },
     ...(options.topology === "split" ? { unsafeDevRegistryPath: join(options.persistTo, "registry") } : {}),
   };
   const started: InstanceType<typeof Miniflare>[] = [];
@@ -162,6 +162,13 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
     const inspect = options.inspectorPort !== undefined && (role === "all" || role === "object");
     const converted = convertV4MiniflareOptions({
       ...shared,
+      // The Workers' own log lines (a line per request and round) are not the bench's output; the caller may
+      // read them. Miniflare hands on workerd's other stdout lines (V8's --trace-gc) as messages too.
+      handleStructuredLogs: ({ message }: { message: string }) => {
+        const line = options.onLog ? parseLogLine(message) : null;
+        if (line) options.onLog?.(line);
+        else if (options.onGcLine && message.startsWith("[")) options.onGcLine(role, message);
+      },
       ...(inspect ? { inspectorPort: options.inspectorPort } : {}),
       workers,
     } as never);
@@ -173,9 +180,15 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
         unsafeEnableSharedStorage: true,
         isolatedResourcePersistencePath: join(options.persistTo, role),
       });
+    // Miniflare reads workerd's V8 flags from its environment when it writes workerd's config.
+    const flags = process.env.MINIFLARE_WORKERD_V8_FLAGS;
+    if (options.onGcLine) process.env.MINIFLARE_WORKERD_V8_FLAGS = [flags, "--trace-gc"].filter(Boolean).join(" ");
     const mf = new Miniflare(converted);
     started.push(mf);
-    const url = await mf.ready;
+    const url = await mf.ready.finally(() => {
+      if (flags === undefined) delete process.env.MINIFLARE_WORKERD_V8_FLAGS;
+      else process.env.MINIFLARE_WORKERD_V8_FLAGS = flags;
+    });
     const pid = workerdPids().find((p) => !before.has(p));
     if (pid !== undefined) pids[role] = pid;
     return url;

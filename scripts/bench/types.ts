@@ -75,6 +75,8 @@ export interface BenchOptions {
   heapSnapshot: boolean;
   /** Scale section: V8's sampling heap profiler while pushing and draining (--alloc-profile). */
   allocationProfile: boolean;
+  /** Scale section, a bundle the bench starts (--split): workerd with V8's --trace-gc (--trace-gc). */
+  traceGc: boolean;
 }
 
 export type LoaderName = "autocannon" | "wrk";

@@ -331,6 +331,7 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
       timestampReads: load.timestampReads,
       unpublishedTasks: load.unpublishedTasks,
       largestInvocation: await largestInvocation(base, REPO, token),
+      collections: host.collections?.(performance.timeOrigin + start, performance.timeOrigin + drained) ?? null,
       profile,
     };
     log(
