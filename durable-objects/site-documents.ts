@@ -29,7 +29,6 @@
  */
 import { purgeCached } from "../src/storage/edge-cache.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
-import { fromUtf8 } from "../src/lib/bytes.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import type { RepositoryStatus } from "../src/repository-api.ts";
 import {
@@ -160,19 +159,7 @@ export class SiteDocuments {
 
   /** The latest entries that are not metadata publications (looked for among the last 400, never pruned). */
   #recent(size: number): RecentChange[] {
-    const recent: RecentChange[] = [];
-    for (const row of this.#deps.log.history.newest(Math.max(0, size - 400), size)) {
-      const entry = JSON.parse(fromUtf8(row.entry)) as Record<string, unknown>;
-      if (entry.type === "metadata.publish") continue;
-      recent.push({
-        index: row.index,
-        type: String(entry.type),
-        ...(typeof entry.path === "string" ? { path: entry.path } : {}),
-        ...(typeof entry.version === "number" ? { version: entry.version } : {}),
-      });
-      if (recent.length === RECENT) break;
-    }
-    return recent;
+    return this.#deps.log.history.recentChanges(Math.max(0, size - 400), size, RECENT);
   }
 
   /**

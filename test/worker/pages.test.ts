@@ -169,6 +169,23 @@ describe("pages", () => {
       "target.add",
       "root.change",
     ]);
+    // Each as its log entry says: its index, and its path or version where it has one (read by SQLite).
+    const entries = await Promise.all(
+      status.recent.map(async (r) => {
+        const { index } = r as { index: number };
+        const read = await workerFetch(`${BASE}/pages-status/log/proof/inclusion?index=${index}`);
+        const entry = JSON.parse(((await read.json()) as { entry: string }).entry) as Record<string, unknown>;
+        return {
+          index,
+          type: entry.type,
+          ...(typeof entry.path === "string" ? { path: entry.path } : {}),
+          ...(typeof entry.version === "number" ? { version: entry.version } : {}),
+        };
+      }),
+    );
+    expect(status.recent).toEqual(entries);
+    expect(status.recent.filter((r) => "path" in r)).toHaveLength(4);
+    expect(status.recent.at(-1)).toMatchObject({ type: "root.change", version: 1 });
   });
 });
 
