@@ -25,10 +25,10 @@
  *
  * Canonical JSON and JSON.stringify write a member alike when the name is
  * printable ASCII without `"` or `\`, and SQLite's byte order of such keys is
- * the canonical order, so one string is both the signed and the served form
- * (the snapshot is served in canonical key order); a part records whether all
- * its names are such, and joined() declines otherwise: the caller assembles
- * the members one by one (RoleTable.currentVersions).
+ * the canonical order, so one text (read as bytes) is both the signed and
+ * the served form (the snapshot is served in canonical key order); a part
+ * records whether all its names are such, and joined() declines otherwise:
+ * the caller assembles the members one by one (RoleTable.currentVersions).
  */
 import type { Joined } from "../src/tuf/assembled.ts";
 import { LISTED_VERSION, ROLES_WITH_RESERVED, STAGED_ROW, STAGED_WITH_ROLES } from "./reserved-versions.ts";
