@@ -161,7 +161,9 @@ describe("pages", () => {
     const after = await env.BUCKET.head("pages-status/site/status.json");
     expect(after?.uploaded.getTime()).toBe(before?.uploaded.getTime());
     expect(after).not.toBeNull();
-    const status = JSON.parse(await siteDocument("pages-status", "status.json")) as { recent: Array<{ type: string }> };
+    const status = JSON.parse(await siteDocument("pages-status", "status.json")) as {
+      recent: Array<{ index: number; type: string }>;
+    };
     expect(status.recent.map((r) => r.type)).toEqual([
       "target.yank",
       "target.add",
@@ -171,8 +173,7 @@ describe("pages", () => {
     ]);
     // Each as its log entry says: its index, and its path or version where it has one (read by SQLite).
     const entries = await Promise.all(
-      status.recent.map(async (r) => {
-        const { index } = r as { index: number };
+      status.recent.map(async ({ index }) => {
         const read = await workerFetch(`${BASE}/pages-status/log/proof/inclusion?index=${index}`);
         const entry = JSON.parse(((await read.json()) as { entry: string }).entry) as Record<string, unknown>;
         return {
