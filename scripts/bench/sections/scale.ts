@@ -65,14 +65,26 @@ const REPO = "bench-scale";
 const profileFile = (context: BenchContext, label: string) =>
   context.profilePath(`scale-profile${label === "this" ? "" : `-${label}`}`);
 
+/** Writes `text` where --profile writes its CPU profile, as scale-`kind`….`extension`; returns the file. */
+async function writeBesideProfile(
+  context: BenchContext,
+  label: string,
+  kind: string,
+  extension: string,
+  text: string,
+): Promise<string> {
+  const file = profileFile(context, label)
+    .replace("scale-profile", `scale-${kind}`)
+    .replace(/\.cpuprofile$/, `.${extension}`);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, text);
+  return file;
+}
+
 /** --heap-snapshot: the inspected isolate's heap written whole, and its heaviest kinds printed. */
 async function writeHeapSnapshot(context: BenchContext, label: string, inspector: Inspector): Promise<void> {
   const text = await inspector.heapSnapshot();
-  const file = profileFile(context, label)
-    .replace("scale-profile", "scale-heap")
-    .replace(/\.cpuprofile$/, ".heapsnapshot");
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, text);
+  const file = await writeBesideProfile(context, label, "heap", "heapsnapshot", text);
   const summary = summarizeHeap(JSON.parse(text) as HeapSnapshotJson, 15);
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
   context.log(
@@ -83,11 +95,7 @@ async function writeHeapSnapshot(context: BenchContext, label: string, inspector
 /** --alloc-profile: the sampled allocations written whole, and the heaviest stacks printed. */
 async function writeAllocationProfile(context: BenchContext, label: string, inspector: Inspector): Promise<void> {
   const profile = await inspector.stopAllocationSampling();
-  const file = profileFile(context, label)
-    .replace("scale-profile", "scale-alloc")
-    .replace(/\.cpuprofile$/, ".heapprofile");
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, JSON.stringify(profile));
+  const file = await writeBesideProfile(context, label, "alloc", "heapprofile", JSON.stringify(profile));
   const { totalBytes, sites } = heaviestAllocations(profile.head, 15);
   const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
   context.log(`  allocation profile written to ${file}: ${mib(totalBytes)} allocated (sampled); heaviest stacks:`);
