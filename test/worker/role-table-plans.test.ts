@@ -22,6 +22,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../durable-objects/repository.ts";
+import { fromUtf8 } from "../../src/lib/bytes.ts";
 import { RoleTable } from "../../durable-objects/role-table.ts";
 import { SnapshotParts } from "../../durable-objects/snapshot-parts.ts";
 import { SupersededFiles } from "../../durable-objects/superseded-files.ts";
@@ -93,9 +94,9 @@ describe("a publish round's statements on the roles table", () => {
       expect(roles.changedCount()).toBe(0);
       expect(roles.progress().roundActive).toBe(true);
       expect(roles.stagedFiles().map((f) => f.role)).toEqual(changed);
-      expect((await new SnapshotParts(recording(sql, statements)).joined(async () => undefined))?.canonical).toContain(
-        `"${binName(300)}.json":{"version":2}`,
-      );
+      const joined = await new SnapshotParts(recording(sql, statements)).joined(async () => undefined);
+      // The members come as their UTF-8 bytes (snapshot-parts.ts).
+      expect(fromUtf8(joined?.canonical as Uint8Array)).toContain(`"${binName(300)}.json":{"version":2}`);
       // Made current in parts (round-commit.ts): the first part, then the rest.
       expect(roles.stagedFiles(2).map((f) => f.role)).toEqual(changed.slice(0, 2));
       roles.startCommit();
