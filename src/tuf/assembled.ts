@@ -138,7 +138,7 @@ export function joinMembers(members: readonly Member[]): Joined {
  * about 540 KB at 16,384 bins) is copied into the signed file's bytes and
  * never becomes a string. A string that size is a large object in V8's old
  * generation from birth, and the join, the replace and the envelope made
- * six of them a round; workerd collects that generation in stop-the-world
+ * four to six of them a round; workerd collects that generation in stop-the-world
  * pauses (it runs V8 without incremental marking), which every push that
  * arrives meanwhile waits for.
  */
