@@ -84,10 +84,11 @@ const HELP = `usage: npm run bench -- [options]
                         pushing and draining (every allocation sampled, collected or not: what
                         fills the heap between two collections), written beside the profiles
                         (bench-results/scale-alloc-*.heapprofile) and its heaviest stacks printed
-  --trace-gc            scale section with --split: workerd runs with V8's --trace-gc, and the table
-                        gives the major collections (stop-the-world pauses: workerd runs V8 without
-                        incremental marking) of the object's isolate and of every isolate on its
-                        thread while pushing and draining
+  --trace-gc            scale section with --split: workerd runs with V8's --trace-gc-nvp, and the
+                        table gives the major collections (stop-the-world pauses: workerd runs V8
+                        without incremental marking) of the object's isolate, the part of them
+                        outside V8's own phases (the runtime's objects swept), and those of the
+                        other isolates on its thread, while pushing and draining
   --import N            targets the bulk section imports with \`tuf-edge import\` (1000000; quick 50000);
                         the heap is read at a tenth of them and at all of them
                         growth section: the repository is filled to a hundredth, a tenth and all

@@ -243,11 +243,25 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
         true,
       ),
       row(
-        "every isolate on the object's thread (one: the R2 and cache simulators' too): major collections (--trace-gc)",
-        (f) => f.collections?.all.count ?? null,
+        "  of those pauses, outside V8's own phases (the runtime's objects), ms per 1,000 targets accepted (--trace-gc)",
+        (f) =>
+          f.collections?.largest?.outsideV8Ms != null && f.acceptedTargets > 0
+            ? (f.collections.largest.outsideV8Ms / f.acceptedTargets) * 1000
+            : null,
         true,
       ),
-      row("  their longest pause, ms (--trace-gc)", (f) => f.collections?.all.longestMs ?? null, true),
+      row(
+        "the other isolates on the object's thread (split: the gateway's; one: the R2 and cache simulators'): major collections (--trace-gc)",
+        (f) => f.collections?.others.count ?? null,
+        true,
+      ),
+      row("  their longest pause, ms (--trace-gc)", (f) => f.collections?.others.longestMs ?? null, true),
+      row(
+        "  their pauses, ms per 1,000 targets accepted (--trace-gc)",
+        (f) =>
+          f.collections && f.acceptedTargets > 0 ? (f.collections.others.totalMs / f.acceptedTargets) * 1000 : null,
+        true,
+      ),
       row(
         "the isolate's garbage collection, ms per 1,000 targets accepted (--profile)",
         (f) => (f.profile?.gc && f.acceptedTargets > 0 ? (f.profile.gc.totalMs / f.acceptedTargets) * 1000 : null),
@@ -309,7 +323,7 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
       "The process that runs the object, its writes: /proc/<pid>/io's syscw (write system calls) and wchar (the bytes they wrote), to files and sockets alike, ÷ targets accepted, pushing and draining: SQLite's write-ahead log and its statement journals (two calls a page each), and every R2 operation, RPC and HTTP answer the local runtime carries over its sockets (Miniflare's R2 and the split's hops are local TCP connections, which the platform does not have). Its CPU in the kernel: its stime ÷ its utime + stime, the system calls' and the network stack's share. Beyond its isolate's own (--profile): that process's CPU per target less the isolate's own CPU per target in the profile, the part no JavaScript or SQLite statement of the object accounts for (the runtime's I/O, RPC and event loop, the kernel, the profiler's sampling; in one workerd also the Worker's and the simulators' other isolates) (docs/measured.md, \"Outside the object's isolate\").",
       `The machine's CPU in use while pushing and draining: every process's CPU time on the machine (/proc/stat) ÷ wall time ÷ its ${context.machineCores} cores; workerd: the instance's processes (their /proc/<pid>/stat); the bench's own process: this Node process, every thread of it (the pushers' HMAC and requests, the read probes, the watcher); other processes: the rest (wrangler's parent process, the machine's own). Near 100 %, every process waits for a core, and times measure the machine's saturation, not only the code.`,
       "Worker isolate CPU and busy (--profile only; both codes are profiled alike), ÷ targets accepted, pushing and draining: the isolate of the Worker and its Durable Object, sampled every 0.5 ms. Busy: every sample but idle, each counted for the time since the sample before it, so a gap (the thread in the R2 and cache simulators' isolates, in I/O, or waiting for a core) counts toward the sample after it. CPU: the same with each gap counted for at most 1 ms, the isolate's own work.",
-      "Major collections (--trace-gc): workerd's V8 --trace-gc lines from the process that runs the object (scripts/bench/gc-trace.ts), the Mark-Compacts between the first push and the drain; their times are ms since the isolate was created, read as since the process started (/proc), so an event within a fraction of a second of either end may be counted on the wrong side; workerd's stdout is block-buffered, so its last lines come late, and they are read once the pages' documents have followed, seconds after the drain. The object's isolate: the process's isolate with the largest heap after its last Mark-Compact. Every isolate: all of the process's, each a stop-the-world pause of the one thread they share.",
+      "Major collections (--trace-gc): workerd's V8 --trace-gc-nvp lines from the process that runs the object (scripts/bench/gc-trace.ts), the Mark-Compacts between the first push and the drain; their times are ms since the isolate was created, read as since the process started (/proc), so an event within a fraction of a second of either end may be counted on the wrong side; workerd's stdout is block-buffered, so its last lines come late, and they are read once the pages' documents have followed, seconds after the drain. The object's isolate: the process's isolate with the largest heap after its last Mark-Compact. Outside V8's own phases: each pause less the phases the line names (marking, clearing, evacuation, sweeping, …), what workerd does in it: its C++ objects (SQL cursors, Headers, WebCrypto results, RPC's) are swept in the pause, and each dead one adds there (npm run bench:gc-objects). The other isolates: the rest of the process's, each pause a stop of the one thread they share; split, the gateway (a hop the platform does not have) and Miniflare's own; in one workerd, the local R2 and cache simulators'.",
       "The isolate's garbage collection (--profile): the profile's \"(garbage collector)\" samples, each counted for the time since the sample before it; a pause is a run of them (scripts/bench/gc-pauses.ts). workerd runs V8 without incremental marking, so a major collection is one stop-the-world pause that every event arriving meanwhile waits for.",
       "Runs (--profile): a run is a stretch of the isolate's samples none of which is idle, from the last idle sample before it to its last (scripts/bench/busy-runs.ts). workerd takes a new request and fires a timer only between runs of the work queued on its thread, so a request that arrives during a run waits for its end. Outside the isolate: each sample's time since the one before beyond 1 ms (the thread in the local R2 and cache simulators' isolates, or in I/O), as the isolate's CPU row caps it.",
       "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",

@@ -69,8 +69,8 @@ export interface TopologyOptions {
   /** Called with each structured log line of the Workers (src/structured-log.ts), parsed; other lines are dropped. */
   onLog?: (line: Record<string, unknown>) => void;
   /**
-   * If given, workerd runs with V8's --trace-gc, and each line it prints is
-   * given here with the process it came from (gc-trace.ts reads them).
+   * If given, workerd runs with V8's --trace-gc-nvp (a line per collection
+   * that names V8's phases), and each line it prints is given here with the process it came from (gc-trace.ts reads them).
    */
   onGcLine?: (role: keyof TopologyInstance["pids"], line: string) => void;
 }
@@ -182,7 +182,7 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
       });
     // Miniflare reads workerd's V8 flags from its environment when it writes workerd's config.
     const flags = process.env.MINIFLARE_WORKERD_V8_FLAGS;
-    if (options.onGcLine) process.env.MINIFLARE_WORKERD_V8_FLAGS = [flags, "--trace-gc"].filter(Boolean).join(" ");
+    if (options.onGcLine) process.env.MINIFLARE_WORKERD_V8_FLAGS = [flags, "--trace-gc-nvp"].filter(Boolean).join(" ");
     const mf = new Miniflare(converted);
     started.push(mf);
     const url = await mf.ready.finally(() => {
