@@ -19,6 +19,14 @@
  *     then reaches the gateway, and the gateway the object in its own
  *     process: one local hop the platform does not have. (Before e987aa2 a
  *     forwarding Durable Object in the Worker's process made a second one.)
+ *     The binding is the gateway's own socket, which speaks RPC (an external
+ *     service; Miniflare's direct sockets take Cap'n Proto over HTTP
+ *     CONNECT), so no JavaScript of Miniflare's dev registry runs in the
+ *     Worker's process for each call. Until 2026-12-05 it did (a proxy
+ *     Worker in front of the binding), and the gateway forwarded each call
+ *     through a Proxy, which RPC over that socket does not take: the
+ *     gateway now has one method per method of the object, read from the
+ *     project copy's `durable-objects/repository.ts`.
  * The Worker's Cache API and its isolate's copies of hot files stay in the
  * Worker's process: the object's purge of timestamp.json cannot reach them, as
  * on the platform it reaches neither other isolates nor other locations. The
@@ -38,6 +46,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -106,17 +115,31 @@ const GATEWAY_SCRIPT = "tuf-edge-gateway";
  * `env.REPOSITORY.getByName(repo)` with an RPC target that calls the
  * repository's own stub, method by method.
  */
-const GATEWAY = `import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
-class Repository extends RpcTarget {}
+/**
+ * The names of the repository object's public methods, read from the
+ * project copy's source (`durable-objects/repository.ts`): the gateway
+ * forwards each by name.
+ */
+function repositoryMethods(projectRoot: string): string[] {
+  const source = readFileSync(join(projectRoot, "durable-objects/repository.ts"), "utf8");
+  const names = [...source.matchAll(/^ {2}(?:async )?([a-zA-Z]\w*)\(/gm)].map((m) => m[1] as string);
+  return [...new Set(names)].filter((name) => name !== "constructor");
+}
+
+/**
+ * In the object's process: `getByName(name)` answers the Worker's
+ * `env.REPOSITORY.getByName(repo)` with an RPC target that calls the
+ * repository's own stub, one method for each of the object's.
+ */
+const gateway = (methods: readonly string[]) => `import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
+class Repository extends RpcTarget {
+  #stub;
+  constructor(stub) { super(); this.#stub = stub; }
+${methods.map((m) => `  ${m}(...args) { return this.#stub.${m}(...args); }`).join("\n")}
+}
 export class Gateway extends WorkerEntrypoint {
   getByName(name) {
-    const stub = this.env.REPOSITORY.getByName(name);
-    // Not a thenable (its answer is awaited), and symbols are not methods.
-    const method = (prop) => (...args) => stub[prop](...args);
-    return new Proxy(new Repository(), {
-      get: (target, prop) =>
-        Reflect.has(target, prop) || prop === "then" || typeof prop === "symbol" ? Reflect.get(target, prop) : method(prop),
-    });
+    return new Repository(this.env.REPOSITORY.getByName(name));
   }
 }
 export default { fetch: () => new Response(null, { status: 404 }) };`;
@@ -234,10 +257,15 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
     ]);
     const writer = await start("object", [
       { ...code, name: OBJECT_SCRIPT, bindings },
-      stub(GATEWAY_SCRIPT, GATEWAY, {
+      stub(GATEWAY_SCRIPT, gateway(repositoryMethods(options.projectRoot)), {
         durableObjects: { REPOSITORY: { className: "Repository", scriptName: OBJECT_SCRIPT } },
+        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0, entrypoint: "Gateway" }],
       }),
     ]);
+    // The gateway's own socket, which speaks RPC (Cap'n Proto over HTTP CONNECT): the Worker's process calls it
+    // directly, with no Miniflare proxy Worker of the dev registry in between.
+    const gatewayUrl = await started.at(-1)?.unsafeGetDirectURL(GATEWAY_SCRIPT, "Gateway");
+    if (!gatewayUrl) throw new Error("the gateway's socket was not found");
     const { REPOSITORY: _, ...objects } = base.durableObjects as Record<string, unknown>;
     const url = await start("worker", [
       {
@@ -247,7 +275,7 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
         durableObjects: objects,
         serviceBindings: {
           ...(base.serviceBindings ?? {}),
-          REPOSITORY: { name: GATEWAY_SCRIPT, entrypoint: "Gateway" },
+          REPOSITORY: { external: { address: gatewayUrl.host, http: {} } },
         },
       },
     ]);
