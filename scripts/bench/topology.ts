@@ -38,11 +38,13 @@
  * sockets: `baseUrl` and `writerUrl`), not through Miniflare's entry Worker,
  * a JavaScript router in front of each instance's requests that the
  * platform does not have. Until 2026-12-05 every push and read went through
- * it; it was not the Worker process's main cost: that process took 177.5
- * and 190.3 µs of CPU per target pushed in two runs through it, 168.8 µs in
- * one run without it; the tuf-edge isolate's own, about 31 µs (a profile
- * of that process at 12:30; docs/measured.md, "Whose pauses stop the
- * object's thread").
+ * it. It was not the Worker process's main cost: that process took 177.5
+ * and 190.3 µs of CPU per target pushed in two runs through it, 168.8 and
+ * 171.8 µs in two without it, of which the tuf-edge isolate's own about 31
+ * µs (a profile of that process). The dev registry's proxy Worker was: with
+ * the gateway's own socket instead, 82.5–117.5 µs in four runs
+ * (docs/measured.md, "Whose pauses stop the object's thread" and "The
+ * gateway on its own socket").
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -89,7 +91,8 @@ export interface TopologyOptions {
   onLog?: (line: Record<string, unknown>) => void;
   /**
    * If given, workerd runs with V8's --trace-gc-nvp (a line per collection
-   * that names V8's phases), and each line it prints is given here with the process it came from (gc-trace.ts reads them).
+   * that names V8's phases), and each line it prints is given here with the
+   * process it came from (gc-trace.ts reads them).
    */
   onGcLine?: (role: keyof TopologyInstance["pids"], line: string) => void;
 }
@@ -110,11 +113,6 @@ function parseLogLine(message: string): Record<string, unknown> | null {
 const OBJECT_SCRIPT = "tuf-edge-object";
 const GATEWAY_SCRIPT = "tuf-edge-gateway";
 
-/**
- * In the object's process: `getByName(name)` answers the Worker's
- * `env.REPOSITORY.getByName(repo)` with an RPC target that calls the
- * repository's own stub, method by method.
- */
 /**
  * The names of the repository object's public methods, read from the
  * project copy's source (`durable-objects/repository.ts`): the gateway
