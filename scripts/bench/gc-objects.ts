@@ -6,10 +6,12 @@
  * one kind and drops them, over five requests; an explicit gc() before and
  * after (workerd started with V8's --expose-gc and --trace-gc-nvp) times the
  * collection that frees them, and how much of it lies outside V8's own
- * phases (the runtime's C++ objects, swept in the pause: gc-trace.ts). Kinds: plain JavaScript objects (the control),
- * SqlStorage cursors (`exec(...).one()`), INSERTs' cursors, TextEncoder
- * results, Headers, crypto.subtle.digest and Ed25519 crypto.subtle.sign
- * results: what a push and a round make many of.
+ * phases (the runtime's C++ objects, swept in the pause: gc-trace.ts).
+ * Kinds: plain JavaScript objects (the control), SqlStorage cursors
+ * (`exec(...).one()`), INSERTs' cursors, TextEncoder results, Headers,
+ * crypto.subtle.digest and Ed25519 crypto.subtle.sign results, and R2 puts
+ * (a tenth as many, to the local simulator): what a push, a round and the
+ * pages' documents make many of.
  *
  *   node scripts/bench/gc-objects.ts [--objects N] [--repeat R]
  *

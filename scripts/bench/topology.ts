@@ -42,7 +42,7 @@
  * and 190.3 µs of CPU per target pushed in two runs through it, 168.8 and
  * 171.8 µs in two without it, of which the tuf-edge isolate's own about 31
  * µs (a profile of that process). The dev registry's proxy Worker was: with
- * the gateway's own socket instead, 82.5–117.5 µs in four runs
+ * the gateway's own socket instead, 73.8–117.5 µs in seven runs
  * (docs/measured.md, "Whose pauses stop the object's thread" and "The
  * gateway on its own socket").
  */
