@@ -317,6 +317,8 @@ export class RepositoryParts {
       log: this.tlog,
       status: () => this.status(),
       turns: this.turns,
+      repo: name,
+      queue: env.SITE_DOCUMENTS,
       // An import's documents follow on alarms of their own once publishing is idle; while rounds run,
       // each round's end starts the next run (#afterPublishRun).
       continueSoon: async () => {

@@ -4,40 +4,44 @@
  *   site/status.json      roles, expiries, next re-signs, warnings, whether
  *                         publishing is blocked, the open ceremony, log size,
  *                         witnesses and recent changes (health reads it too);
- *                         written only when its bytes differ from the last copy,
- *                         and also when an operator reads the status;
+ *                         written here, only when its bytes differ from the
+ *                         last copy, and also when an operator reads the status;
  *   site/targets/<path>   the published log entries about each target whose
  *                         entries grew since the last run (at most
  *                         ENTRIES_PER_RUN new log entries are looked at per
- *                         run; the next run continues).
+ *                         run; the next run continues): read here and sent to
+ *                         the site-documents queue, whose consumer writes them
+ *                         (src/pages/site-document-consumer.ts).
  * The pages and health then never ask this object anything.
  *
  * The target documents come after the metadata, never in its way:
- *   - a run writes them in batches of WRITE_CONCURRENCY and waits for the
- *     object's next turn between two batches (turns.ts), so a push or a
- *     round's next slice that arrives meanwhile waits for one batch, not
- *     for the run;
+ *   - the object only reads each document's entries (SQLite) and sends the
+ *     documents, up to 100 per queue call (site-document-messages.ts); the
+ *     R2 writes, one per document, are the consumers', not this object's
+ *     (until 2026-12-05 they were: 16 at a time, so an import's documents
+ *     followed at the rate of this one invocation's R2 writes);
+ *   - a run sends a batch at a time and waits for the object's next turn
+ *     between two (turns.ts), so a push or a round's next slice that arrives
+ *     meanwhile waits for one batch, not for the run;
  *   - a run that leaves entries behind (an import's thousands of new
  *     targets) asks for the next one (`continueSoon`, the alarm) only when
  *     publishing is idle; while rounds run, each round's end starts the next
- *     run, so the pages fall behind under a long stream of pushes and catch
- *     up once it ends;
- *   - a document written for the first time is not purged from the edge
- *     cache: a miss is never cached (src/http/edge-cache.ts), so there is
- *     nothing to drop. It is new when the target has no entry below the run's
- *     first, since every earlier run wrote the documents of its entries.
+ *     run;
+ *   - each document carries the log size it was read at, and the consumer
+ *     writes it only over an older one, so the queue's retries and its
+ *     order never put an older document over a newer one. The cursor moves
+ *     once the run's documents are sent: a run cut short sends them again.
+ *   - a document is marked new when the target has no entry below the run's
+ *     first, since every earlier run sent the documents of its entries: the
+ *     consumer then creates it without reading first, and does not purge
+ *     the edge cache (a miss is never cached, src/http/edge-cache.ts).
  */
 import { purgeCached } from "../src/storage/edge-cache.ts";
+import { type SiteDocumentMessage, sendBatches } from "../src/pages/site-document-messages.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import type { RepositoryStatus } from "../src/repository-api.ts";
-import {
-  type RecentChange,
-  SITE_STATUS,
-  type SiteStatus,
-  siteTargetName,
-  type TargetLogDocument,
-} from "../src/pages/site-status.ts";
+import { type RecentChange, SITE_STATUS, type SiteStatus, type TargetLogDocument } from "../src/pages/site-status.ts";
 import type { RepositoryBucket } from "../src/storage/repository-bucket.ts";
 import type { HistoryEntry } from "./log-history.ts";
 import type { TransparencyLog } from "./transparency-log.ts";
@@ -48,14 +52,15 @@ const STATUS_SHA = "site-status-sha256";
 /** What the published status.json says about publishing being blocked (JSON), to notice a change cheaply. */
 const STATUS_BLOCKED = "site-status-blocked";
 /**
- * Log entries scanned for changed targets per run, so at most this many R2
- * writes per run: a bulk import's documents follow over later runs (each
- * publish run and the minute's cron tick) instead of slowing the import.
+ * Log entries scanned for changed targets per run, so at most this many
+ * documents per run: a bulk import's documents follow over later runs (each
+ * publish run and the alarm) instead of slowing the import.
  */
 export const ENTRIES_PER_RUN = 256;
 const RECENT = 15;
 const PER_TARGET = 100;
-const WRITE_CONCURRENCY = 16;
+/** Documents read between two of the object's turns: one queue call's worth. */
+const READ_PER_TURN = 100;
 
 export interface SiteDocumentsDeps {
   kv: SyncKvStorage;
@@ -64,6 +69,10 @@ export interface SiteDocumentsDeps {
   status: () => Promise<RepositoryStatus>;
   /** Where a run waits between two batches of documents, for the object's next turn. */
   turns: Turns;
+  /** The repository's name, which the documents' messages carry. */
+  repo: string;
+  /** The site-documents queue (wrangler.toml), whose consumer writes the target documents. */
+  queue: Pick<Queue<SiteDocumentMessage>, "sendBatch">;
   /** Asks for another run soon (the alarm) if publishing is idle; a run that leaves entries behind calls it. */
   continueSoon: () => Promise<void>;
 }
@@ -123,7 +132,7 @@ export class SiteDocuments {
     return (this.#deps.kv.get<string>(STATUS_BLOCKED) ?? "null") !== JSON.stringify(status.publishingBlocked);
   }
 
-  /** Published log entries whose targets' documents are not rewritten yet (a gauge in /metrics). */
+  /** Published log entries whose targets' documents are not sent to the queue yet (a gauge in /metrics). */
   behind(): number {
     return Math.max(0, this.#deps.log.checkpoint.publishedSize() - (this.#deps.kv.get<number>(CURSOR) ?? 0));
   }
@@ -163,7 +172,7 @@ export class SiteDocuments {
   }
 
   /**
-   * Rewrites the document of every target with entries in [cursor, cursor +
+   * Sends the document of every target with entries in [cursor, cursor +
    * ENTRIES_PER_RUN), a batch at a time; returns whether entries remain after them.
    */
   async #publishTargets(size: number): Promise<boolean> {
@@ -171,26 +180,30 @@ export class SiteDocuments {
     const to = Math.min(size, from + ENTRIES_PER_RUN);
     if (to <= from) return false;
     const paths = this.#deps.log.history.pathsIn(from, to);
-    for (let i = 0; i < paths.length; i += WRITE_CONCURRENCY) {
+    for (let i = 0; i < paths.length; i += READ_PER_TURN) {
       if (i > 0) await this.#deps.turns.next();
-      await Promise.all(paths.slice(i, i + WRITE_CONCURRENCY).map((path) => this.#publishTarget(path, size, from)));
+      const messages = paths.slice(i, i + READ_PER_TURN).map((path) => this.#message(path, size, from));
+      for (const batch of sendBatches(messages))
+        await this.#deps.queue.sendBatch(batch.map((body) => ({ body, contentType: "v8" })));
     }
     this.#deps.kv.put(CURSOR, to);
     return to < this.#deps.log.checkpoint.publishedSize();
   }
 
-  async #publishTarget(path: string, size: number, from: number): Promise<void> {
+  #message(path: string, size: number, from: number): SiteDocumentMessage {
     const entries = this.#deps.log.history.entriesFor(path, size, PER_TARGET);
-    const bytes = canonicalBytes({ path, entries } satisfies TargetLogDocument);
-    await this.#write(siteTargetName(path), bytes, await sha256Hex(bytes), documentExisted(entries, PER_TARGET, from));
+    return {
+      repo: this.#deps.repo,
+      path,
+      logSize: size,
+      existed: documentExisted(entries, PER_TARGET, from),
+      bytes: canonicalBytes({ path, entries } satisfies TargetLogDocument),
+    };
   }
 
-  /**
-   * Stores a document and, if an earlier one may be cached, drops it from
-   * this location's edge cache (others expire it within seconds).
-   */
-  async #write(name: string, bytes: Uint8Array<ArrayBuffer>, sha256: string, existed = true): Promise<void> {
+  /** Stores status.json and drops the earlier one from this location's edge cache (others expire it within seconds). */
+  async #write(name: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<void> {
     await this.#deps.bucket.putSite(name, bytes, sha256);
-    if (existed) await purgeCached(this.#deps.bucket.siteKey(name)).catch(() => undefined);
+    await purgeCached(this.#deps.bucket.siteKey(name)).catch(() => undefined);
   }
 }

@@ -1,5 +1,6 @@
-/** tuf-edge Worker entry point: HTTP routes and the cron safety net. */
+/** tuf-edge Worker entry point: HTTP routes, the cron safety net and the site-documents queue's consumer. */
 import { app } from "./app.ts";
+import { consumeSiteDocuments } from "./pages/site-document-consumer.ts";
 import { refreshSigstoreTrust, wakeRepositories } from "./scheduled.ts";
 
 export default {
@@ -8,6 +9,7 @@ export default {
     ctx.waitUntil(wakeRepositories(env));
     ctx.waitUntil(refreshSigstoreTrust(env));
   },
+  queue: consumeSiteDocuments,
 } satisfies ExportedHandler<Env>;
 
 export { Repository } from "../durable-objects/repository.ts";

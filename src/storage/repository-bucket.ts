@@ -11,7 +11,9 @@
  *   <repo>/quarantine/<key below the repository>  bytes of quarantined targets and their
  *       attestations, kept for review; no route serves this prefix publicly
  *   <repo>/staging/<upload id>   an upload's bytes until the Durable Object accepts them
- *   <repo>/site/status.json, <repo>/site/targets/<path>  what the public pages and health read (durable-objects/site-documents.ts)
+ *   <repo>/site/status.json, <repo>/site/targets/<path>  what the public pages and health read
+ *       (durable-objects/site-documents.ts writes status.json and sends the targets' documents to
+ *       the site-documents queue, whose consumer writes them: src/pages/site-document-consumer.ts)
  *   <repo>/public/attestations.json          the attestation documents' index: flavour, complete
  *   <repo>/public/attestations/<path>        a target's attestation list
  *   <repo>/public/npm/<path>                 npm's attestations document of a tarball
@@ -24,7 +26,8 @@
  * Nothing under staging/ is ever served: the target route only maps names to
  * targets/ keys. The Durable Object writes metadata and moves accepted
  * uploads to their content address under targets/; the Worker streams
- * uploads into staging/ and otherwise only reads.
+ * uploads into staging/, its queue consumer writes the targets' site
+ * documents the object sends, and otherwise it only reads.
  */
 import { sha256Hex } from "../lib/digest.ts";
 import { binFile, encodeStepPack, type PackFile, STEP_PACK_SLICE, sliceOf } from "./bin-pack.ts";
@@ -33,6 +36,9 @@ import { JSON_TYPE, type StoredObject } from "./stored-object.ts";
 
 /** Keys one R2 delete call takes at most (R2's limit). */
 export const R2_DELETE_LIMIT = 1_000;
+
+/** Compare-and-write rounds a site document's write makes before it gives up (and its message is retried). */
+const SITE_WRITE_ATTEMPTS = 5;
 
 export class RepositoryBucket {
   readonly #bucket: R2Bucket;
@@ -278,6 +284,40 @@ export class RepositoryBucket {
       httpMetadata: { contentType: JSON_TYPE },
       customMetadata: { sha256 },
     });
+  }
+
+  /**
+   * Stores a site document read at log size `logSize` unless the stored one
+   * was read at the same size or a later one: "written" or "kept" (what is
+   * stored is as new or newer). Writers that race settle by R2's
+   * conditional writes: a write applies only over the very object it
+   * compared with (its etag), or only if none exists, else it compares
+   * again. `existed: false` says the document is probably new, so creating
+   * it is tried first, with no read. A document without a log size (written
+   * before they carried one) is older than any.
+   */
+  async putSiteIfNewer(
+    name: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    logSize: number,
+    existed: boolean,
+  ): Promise<"written" | "kept"> {
+    const key = this.siteKey(name);
+    const sha256 = await sha256Hex(bytes);
+    const put = (onlyIf: R2Conditional) =>
+      this.#bucket.put(key, bytes, {
+        sha256,
+        onlyIf,
+        httpMetadata: { contentType: JSON_TYPE },
+        customMetadata: { sha256, logSize: String(logSize) },
+      });
+    if (!existed && (await put({ etagDoesNotMatch: "*" }))) return "written";
+    for (let attempt = 0; attempt < SITE_WRITE_ATTEMPTS; attempt++) {
+      const stored = await this.#bucket.head(key);
+      if (stored && Number(stored.customMetadata?.logSize ?? 0) >= logSize) return "kept";
+      if (await put(stored ? { etagMatches: stored.etag } : { etagDoesNotMatch: "*" })) return "written";
+    }
+    throw new Error(`${key}: another writer changed it ${SITE_WRITE_ATTEMPTS} times while this one compared`);
   }
 
   getSite(name: string): Promise<R2ObjectBody | null> {

@@ -1,0 +1,101 @@
+/**
+ * The site-documents queue's consumer (src/pages/site-document-consumer.ts)
+ * against workerd's R2: the queue delivers at least once and in no set
+ * order, so a document is written only over one read at a smaller log size,
+ * whatever order, duplicates or races the messages come in; a message that
+ * can never be written is dropped, not retried forever.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { consumeSiteDocuments } from "../../src/pages/site-document-consumer.ts";
+import type { SiteDocumentMessage } from "../../src/pages/site-document-messages.ts";
+import type { TargetLogDocument } from "../../src/pages/site-status.ts";
+import { canonicalBytes } from "../../src/tuf/canonical.ts";
+
+let ids = 0;
+
+/** A message for `path` read at log size `logSize`, whose document lists `logSize - 1` as its last entry. */
+function message(repo: string, path: string, logSize: number, existed = true): SiteDocumentMessage {
+  const entries = [{ index: logSize - 1, type: "target.add" }];
+  return { repo, path, logSize, existed, bytes: canonicalBytes({ path, entries } satisfies TargetLogDocument) };
+}
+
+/** Delivers `bodies` as one batch to the consumer; its acknowledgements and retries. */
+async function deliver(...bodies: unknown[]) {
+  const batch = createMessageBatch(
+    "tuf-edge-site-documents",
+    bodies.map((body) => ({ id: `m${++ids}`, timestamp: Date.now(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await consumeSiteDocuments(batch, env);
+  const result = await getQueueResult(batch, ctx);
+  return { acked: result.explicitAcks.length, retried: result.retryMessages.length };
+}
+
+/** The last entry's index in the stored document, and the log size it records. */
+async function stored(repo: string, path: string) {
+  const object = await env.BUCKET.get(`${repo}/site/targets/${path}`);
+  if (!object) return null;
+  const document = (await object.json()) as TargetLogDocument;
+  return { last: document.entries.at(-1)?.index, logSize: object.customMetadata?.logSize };
+}
+
+describe("the site-documents consumer", () => {
+  it("writes a new document, then a newer one over it", async () => {
+    const repo = "consumer-order";
+    expect(await deliver(message(repo, "a.tgz", 5, false))).toEqual({ acked: 1, retried: 0 });
+    expect(await stored(repo, "a.tgz")).toEqual({ last: 4, logSize: "5" });
+    expect(await deliver(message(repo, "a.tgz", 9))).toEqual({ acked: 1, retried: 0 });
+    expect(await stored(repo, "a.tgz")).toEqual({ last: 8, logSize: "9" });
+  });
+
+  it("never puts an older document over a newer one, nor rewrites one read at the same size", async () => {
+    const repo = "consumer-late";
+    await deliver(message(repo, "b.tgz", 20));
+    const before = await env.BUCKET.head(`${repo}/site/targets/b.tgz`);
+    // A retried message from an earlier run, one marked new that is not, and a duplicate: all acknowledged.
+    expect(await deliver(message(repo, "b.tgz", 12), message(repo, "b.tgz", 3, false))).toEqual({
+      acked: 2,
+      retried: 0,
+    });
+    await deliver(message(repo, "b.tgz", 20));
+    expect(await stored(repo, "b.tgz")).toEqual({ last: 19, logSize: "20" });
+    expect((await env.BUCKET.head(`${repo}/site/targets/b.tgz`))?.etag).toBe(before?.etag);
+  });
+
+  it("keeps the newest of racing writes of one document, in either order", async () => {
+    const repo = "consumer-race";
+    for (const sizes of [
+      [30, 31, 29, 40, 35],
+      [40, 35, 30, 31, 29],
+    ]) {
+      const path = `race/${sizes[0]}.tgz`;
+      // Each in its own invocation, as the queue's concurrent consumers would be.
+      await Promise.all(sizes.map((size) => deliver(message(repo, path, size, size === sizes[0]))));
+      expect(await stored(repo, path)).toEqual({ last: 39, logSize: "40" });
+    }
+  });
+
+  it("replaces a document written before documents carried their log size", async () => {
+    const repo = "consumer-legacy";
+    await env.BUCKET.put(`${repo}/site/targets/c.tgz`, canonicalBytes({ path: "c.tgz", entries: [] }));
+    await deliver(message(repo, "c.tgz", 2));
+    expect(await stored(repo, "c.tgz")).toEqual({ last: 1, logSize: "2" });
+  });
+
+  it("drops a message that can never be written, and writes the rest of its batch", async () => {
+    const repo = "consumer-hostile";
+    const hostile = [
+      null,
+      { ...message(repo, "d.tgz", 4), repo: "../other" },
+      { ...message(repo, "d.tgz", 4), path: "../escape" },
+      { ...message(repo, "d.tgz", 4), logSize: 0 },
+      { ...message(repo, "d.tgz", 4), bytes: "not bytes" },
+    ];
+    expect(await deliver(...hostile, message(repo, "e.tgz", 7))).toEqual({ acked: 6, retried: 0 });
+    expect(await env.BUCKET.list({ prefix: `${repo}/` }).then((l) => l.objects.map((o) => o.key))).toEqual([
+      `${repo}/site/targets/e.tgz`,
+    ]);
+  });
+});
