@@ -158,12 +158,17 @@ export async function bootstrap(client: AdminClient, settings: Record<string, un
 }
 
 /** Metadata-only targets `pkg-<i>/pkg-<i>-1.0.0.tgz` with random lengths and digests. */
+/** The path of the `i`th synthetic target (syntheticTargets). */
+export function syntheticPath(i: number, salt: string): string {
+  return `pkg-${salt}${i}/pkg-${salt}${i}-1.0.0.tgz`;
+}
+
 export function syntheticTargets(from: number, count: number, salt: string) {
   return Array.from({ length: count }, (_, k) => {
     const i = from + k;
     const digest = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
     return {
-      path: `pkg-${salt}${i}/pkg-${salt}${i}-1.0.0.tgz`,
+      path: syntheticPath(i, salt),
       length: 1_000 + Math.floor(Math.random() * 10_000_000),
       hashes: { sha256: digest },
     };

@@ -52,6 +52,8 @@ export interface PushLoad {
   pushEnd: number;
   drained: number;
   acceptedTargets: number;
+  /** The first target path of each acknowledged push, in the order acknowledged. */
+  pushedPaths: string[];
   failedPushes: number;
   /** Each push's acknowledgement, from when it fell due, ms. */
   ackMs: number[];
@@ -141,6 +143,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
   const ackInObjectMs: number[] = [];
   /** Acknowledged pushes: their task and when the acknowledgement arrived. */
   const acknowledged: Array<{ id: string; ackAt: number; publishedAtAck: boolean }> = [];
+  const pushedPaths: string[] = [];
   let accepted = 0;
   let failed = 0;
   let serial = 0;
@@ -169,6 +172,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
       if (response.timing.object !== undefined) ackInObjectMs.push(response.timing.object);
       accepted += EVENTS_PER_PUSH;
       acknowledged.push({ id: response.task.id, ackAt, publishedAtAck: response.task.state === "published" });
+      pushedPaths.push(events[0]?.path ?? "");
     } catch {
       failed++;
       await sleep(10);
@@ -234,6 +238,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoad> {
     pushEnd,
     drained,
     acceptedTargets: accepted,
+    pushedPaths,
     failedPushes: failed,
     ackMs,
     ackLateMs,

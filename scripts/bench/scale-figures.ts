@@ -20,6 +20,24 @@ export const LONG_RUN_MS = 50;
 /** How long the bench waits for the pages' documents to follow the import before pushing anyway. */
 export const PAGES_LIMIT_MS = 600_000;
 
+/** Targets whose pages the bench reads to see their documents written (site-sample.ts). */
+export const PAGES_SAMPLE = 64;
+
+export interface PagesFigures {
+  /** Log entries whose documents were not sent when the reading began (tuf_edge_site_documents_behind). */
+  behind: number;
+  /** Seconds until none was behind (null: still behind at the limit). */
+  seconds: number | null;
+  /** The longest the gauge stood still between two readings that differed, s. */
+  longestPauseSeconds: number;
+  /**
+   * Seconds from the same start until the pages of PAGES_SAMPLE of the
+   * targets showed their documents (null: not at the limit, or not read);
+   * absent in figures recorded before the documents went through a queue.
+   */
+  writtenSeconds?: number | null;
+}
+
 const ROUND_COUNTERS = [
   "tuf_edge_publish_round_duration_seconds_count",
   "tuf_edge_publish_round_duration_seconds_sum",
@@ -70,13 +88,13 @@ export interface Figures {
    * The pages' target documents after the import: log entries behind when it was published, seconds until none
    * were (null: still behind at the limit), and the longest the count stood still meanwhile; or null (no gauge).
    */
-  pages: { behind: number; seconds: number | null; longestPauseSeconds: number } | null;
+  pages: PagesFigures | null;
   /**
    * The same once the pushes were all published: the log entries their
    * documents were behind then, and seconds until none (absent in figures
    * recorded before it was measured).
    */
-  pagesAfterPushes?: { behind: number; seconds: number | null; longestPauseSeconds: number } | null;
+  pagesAfterPushes?: PagesFigures | null;
   /** Publish rounds that ended while pushing and draining, their mean length and the files each signed on average (null: no such metrics). */
   rounds: { count: number; meanMs: number | null; filesPerRound: number | null } | null;
   heapAfterPushesUsedMiB: number | null;

@@ -27,6 +27,10 @@
  *     through a Proxy, which RPC over that socket does not take: the
  *     gateway now has one method per method of the object, read from the
  *     project copy's `durable-objects/repository.ts`.
+ * The site-documents queue (the pages' target documents, wrangler.toml)
+ * lives in the object's process: the object sends to it and the same
+ * bundle's Worker there consumes it, on the object's thread. On the
+ * platform the consumers run wherever the queue starts them.
  * The Worker's Cache API and its isolate's copies of hot files stay in the
  * Worker's process: the object's purge of timestamp.json cannot reach them, as
  * on the platform it reaches neither other isolates nor other locations. The
@@ -265,9 +269,12 @@ export async function startTopology(entry: string, options: TopologyOptions): Pr
     const gatewayUrl = await started.at(-1)?.unsafeGetDirectURL(GATEWAY_SCRIPT, "Gateway");
     if (!gatewayUrl) throw new Error("the gateway's socket was not found");
     const { REPOSITORY: _, ...objects } = base.durableObjects as Record<string, unknown>;
+    // The site-documents queue is the object's process's own: its object sends, its Worker consumes (Miniflare's
+    // queues do not cross processes), so the Worker's process consumes nothing.
+    const { queueConsumers: _consumers, ...workerCode } = code as typeof code & { queueConsumers?: unknown };
     const url = await start("worker", [
       {
-        ...code,
+        ...workerCode,
         name: "tuf-edge",
         bindings,
         durableObjects: objects,

@@ -40,6 +40,8 @@ import { longestStretches } from "../js-stretches.ts";
 import { mainScriptId, workerCpuMs } from "../profile-sides.ts";
 import { counterByLabel, counterTotal, largestInvocation, perTarget, untilZero } from "../metrics-reader.ts";
 import { addTargetsAndWait } from "../loaded-repository.ts";
+import { syntheticPath } from "../instance.ts";
+import { spread, untilWritten } from "../site-sample.ts";
 import type { InstanceMonitor } from "../monitor.ts";
 import { makePoolFetch } from "../pool-fetch.ts";
 import { readFor, revalidating, startReadProbe } from "../read-probe.ts";
@@ -52,6 +54,8 @@ import {
   type Figures,
   LONG_RUN_MS,
   PAGES_LIMIT_MS,
+  PAGES_SAMPLE,
+  type PagesFigures,
   roundCounters,
   roundsDuring,
   roundWindows,
@@ -103,6 +107,35 @@ async function writeAllocationProfile(context: BenchContext, label: string, insp
     context.log(`    ${mib(site.bytes).padStart(10)}  ${site.path}${site.where ? ` (${site.where})` : ""}`);
 }
 
+/**
+ * How the pages' documents follow: the object's gauge of log entries whose
+ * documents are not sent, read until 0; then, for a code that sends them to
+ * a queue, the pages of a sample of the targets (`paths`) until each shows
+ * its document (site-sample.ts). Null for a code without the gauge.
+ */
+async function pagesFollow(host: ScaleHost, paths: readonly string[]): Promise<PagesFigures | null> {
+  const gauge = await untilZero(host.base, REPO, host.token, "tuf_edge_site_documents_behind", PAGES_LIMIT_MS);
+  if (!gauge) return null;
+  const sample = gauge.ms === null ? null : await untilWritten(host.front, REPO, paths, PAGES_LIMIT_MS - gauge.ms);
+  return {
+    behind: gauge.first,
+    seconds: gauge.ms === null ? null : gauge.ms / 1000,
+    longestPauseSeconds: gauge.longestPauseMs / 1000,
+    writtenSeconds: gauge.ms === null || sample?.ms == null ? null : (gauge.ms + sample.ms) / 1000,
+  };
+}
+
+/** The log line's account of `pages`. */
+function pagesSaid(pages: PagesFigures): string {
+  const s = (seconds: number) => `${seconds.toFixed(1)} s`;
+  if (pages.seconds === null) return `still not all sent after ${PAGES_LIMIT_MS / 1000} s`;
+  const written =
+    pages.writtenSeconds == null
+      ? `a sample of ${PAGES_SAMPLE} not all written within the limit`
+      : `a sample of ${PAGES_SAMPLE} written in ${s(pages.writtenSeconds)}`;
+  return `sent in ${s(pages.seconds)} (longest pause ${s(pages.longestPauseSeconds)}), ${written}`;
+}
+
 async function measure(context: BenchContext, project: ProjectCopy, label: string, host: ScaleHost): Promise<Figures> {
   const { options, log } = context;
   const fmt = (n: number) => n.toLocaleString("en-US");
@@ -127,11 +160,12 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     // The pages' target documents follow the import on their own (durable-objects/site-documents.ts); the pushes
     // start once they have, so the push figures are the pushes' own. A code without the gauge starts at once.
     const rearmedBefore = await counterTotal(base, REPO, token, "tuf_edge_alarms_rearmed_total");
-    const pages = await untilZero(base, REPO, token, "tuf_edge_site_documents_behind", PAGES_LIMIT_MS);
+    const pages = await pagesFollow(
+      host,
+      spread(options.targets, PAGES_SAMPLE).map((i) => syntheticPath(i, "")),
+    );
     if (pages) {
-      log(
-        `  the pages' documents of ${fmt(pages.first)} log entries ${pages.ms === null ? `still behind after ${PAGES_LIMIT_MS / 1000} s` : `followed in ${(pages.ms / 1000).toFixed(1)} s`} (longest pause ${(pages.longestPauseMs / 1000).toFixed(1)} s)`,
-      );
+      log(`  the pages' documents of ${fmt(pages.behind)} log entries ${pagesSaid(pages)}`);
       // Each of the bench's reads above is an operator's read: it sets again an alarm long past due (scheduler.ts).
       const rearmed = (await counterTotal(base, REPO, token, "tuf_edge_alarms_rearmed_total")) ?? 0;
       if (rearmedBefore !== null && rearmed > rearmedBefore)
@@ -237,11 +271,12 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
     const r2AreasAfter = await counterByLabel(base, REPO, token, "tuf_edge_r2_operations_total", "area");
     // The pages' documents of the pushes' targets, once every push is published: how far behind they fell, and
     // how long they take to follow (read after the figures above, so their catching up is not in them).
-    const pagesAfter = await untilZero(base, REPO, token, "tuf_edge_site_documents_behind", PAGES_LIMIT_MS);
+    const pagesAfter = await pagesFollow(
+      host,
+      spread(load.pushedPaths.length, PAGES_SAMPLE).map((i) => load.pushedPaths[i] as string),
+    );
     if (pagesAfter)
-      log(
-        `  after the pushes, the pages' documents of ${fmt(pagesAfter.first)} log entries ${pagesAfter.ms === null ? `still behind after ${PAGES_LIMIT_MS / 1000} s` : `followed in ${(pagesAfter.ms / 1000).toFixed(1)} s`}`,
-      );
+      log(`  after the pushes, the pages' documents of ${fmt(pagesAfter.behind)} log entries ${pagesSaid(pagesAfter)}`);
     const figures: Figures = {
       code: project.description,
       bootstrapS,
@@ -260,16 +295,8 @@ async function measure(context: BenchContext, project: ProjectCopy, label: strin
         supersededBefore === null || supersededAfter === null || accepted === 0
           ? null
           : (supersededAfter - supersededBefore) / accepted,
-      pages: pages && {
-        behind: pages.first,
-        seconds: pages.ms === null ? null : pages.ms / 1000,
-        longestPauseSeconds: pages.longestPauseMs / 1000,
-      },
-      pagesAfterPushes: pagesAfter && {
-        behind: pagesAfter.first,
-        seconds: pagesAfter.ms === null ? null : pagesAfter.ms / 1000,
-        longestPauseSeconds: pagesAfter.longestPauseMs / 1000,
-      },
+      pages,
+      pagesAfterPushes: pagesAfter,
       rounds: roundsDuring(roundsBefore, roundsAfter),
       heapAfterPushesUsedMiB: heapAfter ? heapAfter.usedBytes / MiB : null,
       heapAfterPushesTotalMiB: heapAfter ? heapAfter.totalBytes / MiB : null,
