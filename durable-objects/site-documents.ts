@@ -16,13 +16,15 @@
  *
  * The target documents come after the metadata, never in its way:
  *   - the object only reads each document's entries (SQLite) and sends the
- *     documents, up to 100 per queue call (site-document-messages.ts); the
- *     R2 writes, one per document, are the consumers', not this object's
- *     (until 2026-12-05 they were: 16 at a time, so an import's documents
- *     followed at the rate of this one invocation's R2 writes);
- *   - a run sends a batch at a time and waits for the object's next turn
- *     between two (turns.ts), so a push or a round's next slice that arrives
- *     meanwhile waits for one batch, not for the run;
+ *     run's documents, 64 to a message, usually in one queue call
+ *     (site-document-messages.ts); the R2 writes, one per document, are the
+ *     consumers', not this object's (until 2026-12-05 they were: 16 at a
+ *     time, so an import's documents followed at the rate of this one
+ *     invocation's R2 writes);
+ *   - a run reads a message's worth of documents at a time and waits for
+ *     the object's next turn between two (turns.ts), so a push or a round's
+ *     next slice that arrives meanwhile waits for 64 documents' reads, not
+ *     for the run's;
  *   - a run that leaves entries behind (an import's thousands of new
  *     targets) asks for the next one (`continueSoon`, the alarm) only when
  *     publishing is idle; while rounds run, each round's end starts the next
@@ -37,7 +39,12 @@
  *     the edge cache (a miss is never cached, src/http/edge-cache.ts).
  */
 import { purgeCached } from "../src/storage/edge-cache.ts";
-import { type SiteDocumentMessage, sendBatches } from "../src/pages/site-document-messages.ts";
+import {
+  DOCUMENTS_PER_MESSAGE,
+  type SiteDocument,
+  type SiteDocumentsMessage,
+  sendBatches,
+} from "../src/pages/site-document-messages.ts";
 import { canonicalBytes } from "../src/tuf/canonical.ts";
 import { sha256Hex } from "../src/lib/digest.ts";
 import type { RepositoryStatus } from "../src/repository-api.ts";
@@ -59,8 +66,6 @@ const STATUS_BLOCKED = "site-status-blocked";
 export const ENTRIES_PER_RUN = 256;
 const RECENT = 15;
 const PER_TARGET = 100;
-/** Documents read between two of the object's turns: one queue call's worth. */
-const READ_PER_TURN = 100;
 
 export interface SiteDocumentsDeps {
   kv: SyncKvStorage;
@@ -72,7 +77,7 @@ export interface SiteDocumentsDeps {
   /** The repository's name, which the documents' messages carry. */
   repo: string;
   /** The site-documents queue (wrangler.toml), whose consumer writes the target documents. */
-  queue: Pick<Queue<SiteDocumentMessage>, "sendBatch">;
+  queue: Pick<Queue<SiteDocumentsMessage>, "sendBatch">;
   /** Asks for another run soon (the alarm) if publishing is idle; a run that leaves entries behind calls it. */
   continueSoon: () => Promise<void>;
 }
@@ -173,29 +178,29 @@ export class SiteDocuments {
 
   /**
    * Sends the document of every target with entries in [cursor, cursor +
-   * ENTRIES_PER_RUN), a batch at a time; returns whether entries remain after them.
+   * ENTRIES_PER_RUN), read a message's worth at a time with a turn between;
+   * returns whether entries remain after them.
    */
   async #publishTargets(size: number): Promise<boolean> {
     const from = this.#deps.kv.get<number>(CURSOR) ?? 0;
     const to = Math.min(size, from + ENTRIES_PER_RUN);
     if (to <= from) return false;
     const paths = this.#deps.log.history.pathsIn(from, to);
-    for (let i = 0; i < paths.length; i += READ_PER_TURN) {
+    const documents: SiteDocument[] = [];
+    for (let i = 0; i < paths.length; i += DOCUMENTS_PER_MESSAGE) {
       if (i > 0) await this.#deps.turns.next();
-      const messages = paths.slice(i, i + READ_PER_TURN).map((path) => this.#message(path, size, from));
-      for (const batch of sendBatches(messages))
-        await this.#deps.queue.sendBatch(batch.map((body) => ({ body, contentType: "v8" })));
+      for (const path of paths.slice(i, i + DOCUMENTS_PER_MESSAGE)) documents.push(this.#document(path, size, from));
     }
+    for (const batch of sendBatches(this.#deps.repo, size, documents))
+      await this.#deps.queue.sendBatch(batch.map((body) => ({ body, contentType: "v8" })));
     this.#deps.kv.put(CURSOR, to);
     return to < this.#deps.log.checkpoint.publishedSize();
   }
 
-  #message(path: string, size: number, from: number): SiteDocumentMessage {
+  #document(path: string, size: number, from: number): SiteDocument {
     const entries = this.#deps.log.history.entriesFor(path, size, PER_TARGET);
     return {
-      repo: this.#deps.repo,
       path,
-      logSize: size,
       existed: documentExisted(entries, PER_TARGET, from),
       bytes: canonicalBytes({ path, entries } satisfies TargetLogDocument),
     };

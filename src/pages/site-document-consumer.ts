@@ -4,29 +4,54 @@
  * an older one, and drops a rewritten one from this location's edge cache
  * (other locations' copies expire within their short max-age).
  *
- * Per batch (wrangler.toml: at most 100 messages): at most WRITE_CONCURRENCY
- * writes at once, and per message at most 2 + 2 × 5 R2 operations (usually
- * one: a new document's create, or a read and a write) and one cache delete,
- * within a Worker invocation's subrequest cap. A message whose write fails
- * is retried by the queue (up to max_retries, then dropped and logged by the
- * queue; the target's next change writes its document again). A message that
- * is not a SiteDocumentMessage can never succeed: it is logged and
- * acknowledged.
+ * Its budget per invocation, one message (wrangler.toml's max_batch_size):
+ * at most DOCUMENTS_PER_MESSAGE (64) documents, WRITE_CONCURRENCY at once,
+ * each usually one R2 operation (a new document's create) or two (a read
+ * and a conditional write) and a cache delete; at most 1 + 2 × 5 R2
+ * operations and a cache delete if other writers keep winning the race:
+ * 768 subrequests at the very worst, below the platform's 1,000.
+ *
+ * A message whose documents are not all written (R2 failed) is retried by
+ * the queue, up to max_retries, then dropped and logged by the queue; the
+ * documents it did write are found as new as it next time, and kept. A
+ * message, or a document, that is not one can never succeed: it is logged
+ * and dropped, the message's other documents written.
  */
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 import { purgeCached } from "../storage/edge-cache.ts";
-import { messageProblem, type SiteDocumentMessage } from "./site-document-messages.ts";
+import {
+  documentProblem,
+  messageProblem,
+  type SiteDocument,
+  type SiteDocumentsMessage,
+} from "./site-document-messages.ts";
 import { siteTargetName } from "./site-status.ts";
 
-/** Documents written at once by one batch's invocation (a Worker invocation keeps six connections open). */
+/** Documents written at once (a Worker invocation keeps six connections open). */
 const WRITE_CONCURRENCY = 6;
 
-async function write(bucket: R2Bucket, message: SiteDocumentMessage): Promise<void> {
-  const repository = new RepositoryBucket(bucket, message.repo);
-  const name = siteTargetName(message.path);
-  const outcome = await repository.putSiteIfNewer(name, message.bytes, message.logSize, message.existed);
+async function write(bucket: RepositoryBucket, logSize: number, document: SiteDocument): Promise<void> {
+  const name = siteTargetName(document.path);
+  const outcome = await bucket.putSiteIfNewer(name, document.bytes, logSize, document.existed);
   // A document written for the first time cannot be cached: a miss never is (src/http/edge-cache.ts).
-  if (outcome === "written" && message.existed) await purgeCached(repository.siteKey(name)).catch(() => undefined);
+  if (outcome === "written" && document.existed) await purgeCached(bucket.siteKey(name)).catch(() => undefined);
+}
+
+/** Runs `task` on each of `items`, at most `concurrency` at once; the number that threw. */
+async function eachLimited<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>) {
+  let next = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await task(item).catch((error: unknown) => {
+        failed++;
+        console.error("site-documents queue: a document not written:", error);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return failed;
 }
 
 async function consume(bucket: R2Bucket, message: Message<unknown>): Promise<void> {
@@ -36,20 +61,22 @@ async function consume(bucket: R2Bucket, message: Message<unknown>): Promise<voi
     message.ack();
     return;
   }
-  try {
-    await write(bucket, message.body as SiteDocumentMessage);
-    message.ack();
-  } catch (error) {
-    console.error(`site-documents queue: message ${message.id} (attempt ${message.attempts}) not written:`, error);
+  const { repo, logSize, documents } = message.body as SiteDocumentsMessage;
+  const valid = documents.filter((document: unknown) => {
+    const why = documentProblem(document);
+    if (why) console.error(`site-documents queue: message ${message.id}: a document dropped, ${why}`);
+    return why === null;
+  });
+  const repository = new RepositoryBucket(bucket, repo);
+  const failed = await eachLimited(valid, WRITE_CONCURRENCY, (document) => write(repository, logSize, document));
+  if (failed === 0) message.ack();
+  else {
+    console.error(`site-documents queue: message ${message.id} (attempt ${message.attempts}): ${failed} not written`);
     message.retry();
   }
 }
 
-/** The Worker's `queue` handler for the site-documents queue. */
+/** The Worker's `queue` handler for the site-documents queue: its messages one after another. */
 export async function consumeSiteDocuments(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const pending = [...batch.messages];
-  const worker = async () => {
-    for (let message = pending.shift(); message; message = pending.shift()) await consume(env.BUCKET, message);
-  };
-  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, pending.length) }, worker));
+  for (const message of batch.messages) await consume(env.BUCKET, message);
 }

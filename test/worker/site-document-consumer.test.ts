@@ -9,16 +9,17 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { consumeSiteDocuments } from "../../src/pages/site-document-consumer.ts";
-import type { SiteDocumentMessage } from "../../src/pages/site-document-messages.ts";
+import type { SiteDocumentsMessage } from "../../src/pages/site-document-messages.ts";
 import type { TargetLogDocument } from "../../src/pages/site-status.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
 
 let ids = 0;
 
-/** A message for `path` read at log size `logSize`, whose document lists `logSize - 1` as its last entry. */
-function message(repo: string, path: string, logSize: number, existed = true): SiteDocumentMessage {
+/** A message of `repo`'s document of `path` read at log size `logSize`, whose last entry is `logSize - 1`. */
+function message(repo: string, path: string, logSize: number, existed = true): SiteDocumentsMessage {
   const entries = [{ index: logSize - 1, type: "target.add" }];
-  return { repo, path, logSize, existed, bytes: canonicalBytes({ path, entries } satisfies TargetLogDocument) };
+  const bytes = canonicalBytes({ path, entries } satisfies TargetLogDocument);
+  return { repo, logSize, documents: [{ path, existed, bytes }] };
 }
 
 /** Delivers `bodies` as one batch to the consumer; its acknowledgements and retries. */
@@ -84,18 +85,36 @@ describe("the site-documents consumer", () => {
     expect(await stored(repo, "c.tgz")).toEqual({ last: 1, logSize: "2" });
   });
 
-  it("drops a message that can never be written, and writes the rest of its batch", async () => {
+  it("drops a message or a document that can never be written, and writes the rest", async () => {
     const repo = "consumer-hostile";
+    const [doc] = message(repo, "d.tgz", 4).documents;
     const hostile = [
       null,
       { ...message(repo, "d.tgz", 4), repo: "../other" },
-      { ...message(repo, "d.tgz", 4), path: "../escape" },
       { ...message(repo, "d.tgz", 4), logSize: 0 },
-      { ...message(repo, "d.tgz", 4), bytes: "not bytes" },
+      { ...message(repo, "d.tgz", 4), documents: "none" },
     ];
-    expect(await deliver(...hostile, message(repo, "e.tgz", 7))).toEqual({ acked: 6, retried: 0 });
+    const mixed = {
+      repo,
+      logSize: 7,
+      documents: [
+        { ...doc, path: "../escape" },
+        { ...doc, bytes: "not bytes" },
+        ...message(repo, "e.tgz", 7).documents,
+      ],
+    };
+    expect(await deliver(...hostile, mixed)).toEqual({ acked: 5, retried: 0 });
     expect(await env.BUCKET.list({ prefix: `${repo}/` }).then((l) => l.objects.map((o) => o.key))).toEqual([
       `${repo}/site/targets/e.tgz`,
     ]);
+  });
+
+  it("writes every document of a message, the new and the rewritten", async () => {
+    const repo = "consumer-many";
+    await deliver(message(repo, "pkg/0.tgz", 3));
+    const documents = Array.from({ length: 64 }, (_, i) => message(repo, `pkg/${i}.tgz`, 50, i > 0).documents[0]);
+    expect(await deliver({ repo, logSize: 50, documents })).toEqual({ acked: 1, retried: 0 });
+    const stored64 = await Promise.all(documents.map((d) => stored(repo, d?.path ?? "")));
+    expect(stored64.every((s) => s?.logSize === "50" && s.last === 49)).toBe(true);
   });
 });

@@ -73,7 +73,7 @@ describe("the pages' target documents", () => {
     // Before the documents followed on their own, one run (ENTRIES_PER_RUN entries) followed each publish:
     // the last targets waited for the next push or the minute's cron tick.
     expect(await eventually(async () => (await behind(repo)) === 0, 30_000), `${await behind(repo)} behind`).toBe(true);
-    // Every document is sent; the queue's consumer writes them within its batch timeout (a second).
+    // Every document is sent; the queue's consumer writes them, a message (64 documents) at a time.
     const missing = async () => {
       const documents = await Promise.all(add.map((t) => documentOf(repo, t.path)));
       return add.filter((_, i) => documents[i] === null).map((t) => t.path);
