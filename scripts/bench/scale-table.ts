@@ -8,14 +8,7 @@ import { coreList } from "./core-plan.ts";
 import { runPlan } from "./cpu-pinning.ts";
 import { POLL_MS, EVENTS_PER_PUSH } from "./push-load.ts";
 import { REPEATED_COLUMNS, SIDE_BY_SIDE_COLUMNS, sideBySide, sideBySideRuns } from "./side-by-side.ts";
-import {
-  type Figures,
-  LONG_RUN_MS,
-  PAGES_LIMIT_MS,
-  PAGES_SAMPLE,
-  type PagesFigures,
-  type ProfiledWindows,
-} from "./scale-figures.ts";
+import { type Figures, LONG_RUN_MS, PAGES_LIMIT_MS, PAGES_SAMPLE, type ProfiledWindows } from "./scale-figures.ts";
 import type { PhaseName } from "./round-times.ts";
 import type { BenchContext, Table } from "./types.ts";
 
@@ -39,12 +32,6 @@ const PHASE_ROWS: ReadonlyArray<readonly [string, PhaseName | "between"]> = [
  * short; above it each round carries more than the one before
  * (docs/measured.md, "Where a round's time goes").
  */
-/** Log entries whose documents followed per second: until a sample was written if read, else until none was behind. */
-function followedPerSecond(pages: PagesFigures | null): number | null {
-  const seconds = pages?.writtenSeconds === undefined ? (pages?.seconds ?? null) : pages.writtenSeconds;
-  return pages && seconds ? pages.behind / seconds : null;
-}
-
 function roundMsPerFile(f: Figures): number | null {
   const { meanMs, filesPerRound } = f.rounds ?? {};
   return meanMs && filesPerRound ? meanMs / filesPerRound : null;
@@ -96,8 +83,14 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
       ),
       row("the pages' documents after the import: longest pause, s", (f) => f.pages?.longestPauseSeconds ?? null, true),
       row(
-        "the pages' documents after the import: log entries followed per s (until written, else until none behind)",
-        (f) => followedPerSecond(f.pages),
+        "the pages' documents after the import: log entries sent per s (until none behind)",
+        (f) => (f.pages?.seconds ? f.pages.behind / f.pages.seconds : null),
+        false,
+      ),
+      row(
+        `the pages' documents of the import: written per s, from the import's start until the sample's were`,
+        (f) =>
+          f.pages?.writtenSeconds ? (f.importTargetsPerS * f.importS) / (f.importS + f.pages.writtenSeconds) : null,
         false,
       ),
       row("the pages' documents after the pushes: log entries behind", (f) => f.pagesAfterPushes?.behind ?? null, true),
@@ -350,7 +343,7 @@ export function scaleTables(context: BenchContext, nows: readonly Figures[], bef
       "The isolate's garbage collection (--profile): the profile's \"(garbage collector)\" samples, each counted for the time since the sample before it; a pause is a run of them (scripts/bench/gc-pauses.ts). workerd runs V8 without incremental marking, so a major collection is one stop-the-world pause that every event arriving meanwhile waits for.",
       "Runs (--profile): a run is a stretch of the isolate's samples none of which is idle, from the last idle sample before it to its last (scripts/bench/busy-runs.ts). workerd takes a new request and fires a timer only between runs of the work queued on its thread, so a request that arrives during a run waits for its end. Outside the isolate: each sample's time since the one before beyond 1 ms (the thread in the local R2 and cache simulators' isolates, or in I/O), as the isolate's CPU row caps it.",
       "The object's CPU (--profile): the isolate's own CPU less the samples of the Worker's request handling (routing, the RPC call, the answer: scripts/bench/profile-sides.ts), which on the platform run elsewhere while the object has a thread of its own; an upper bound of the object's share. Targets/s one object's thread takes: 1 s ÷ that CPU per target, its capacity if nothing else shared its thread.",
-      `The pages' documents: tuf_edge_site_documents_behind (published log entries whose targets' documents for the public pages are not rewritten yet) once the import was published, read every 250 ms until 0, at most ${PAGES_LIMIT_MS / 1000} s (since the documents go through a queue, 0 says they are all sent, not written: then the target pages of ${PAGES_SAMPLE} of the targets, evenly spread and the last included, are read every 500 ms until each shows its document, "until a sample was written", timed from the same start; scripts/bench/site-sample.ts); its longest pause is the longest it stood still between two readings that differed (the documents follow run after run on the object's alarm, so a long one is an alarm that did not fire: docs/measured.md, "An alarm that did not fire"); the pushes start after it (a code without that gauge: at once, its documents still following). The same is read once the pushes are all published, after every other figure of the pushes is read.`,
+      `The pages' documents: tuf_edge_site_documents_behind (published log entries whose targets' documents for the public pages are not rewritten yet) once the import was published, read every 250 ms until 0, at most ${PAGES_LIMIT_MS / 1000} s (since the documents go through a queue, 0 says they are all sent, not written: then the target pages of ${PAGES_SAMPLE} of the targets, evenly spread and the last included, are read every 500 ms until each shows its document, "until a sample was written", timed from the same start; scripts/bench/site-sample.ts; "written per s" is the targets imported ÷ the import's seconds and those until the sample was written); its longest pause is the longest it stood still between two readings that differed (the documents follow run after run on the object's alarm, so a long one is an alarm that did not fire: docs/measured.md, "An alarm that did not fire"); the pushes start after it (a code without that gauge: at once, its documents still following). The same is read once the pushes are all published, after every other figure of the pushes is read.`,
       "CPU: both workerd processes (the Worker with its Durable Object and the local R2 and cache simulators, and wrangler's proxy) while pushing and draining, ÷ targets accepted. Heap: Runtime.getHeapUsage of the Worker's isolate after HeapProfiler.collectGarbage, through wrangler's inspector.",
       `GET timestamp.json: one client, one request at a time with 50 ms between, ${now.front === "proxy" ? "through wrangler's proxy" : "at the Worker's own port"}: for 2 s before the pushes, and from the first push until everything was published (rounds running). The control: a second client reading GET /openapi.json alike at the same time, each read a revalidation (If-None-Match with the document's ETag, answered 304 with no body) for a code that gives it one (9d036bb on; before, the whole 87 KB, serialised and compressed per read), an answer the Worker builds without any binding (no object, no R2, no cache), so its time is what any read waits for in this runtime: workerd takes a new request between runs of the work already queued on its one thread, and here that work includes the object's and the local R2 and cache simulators'.`,
       "SQLite after import: tuf_edge_storage_bytes (the object's SqlStorage.databaseSize) from GET /{repo}/admin/metrics ÷ targets imported; a code without that gauge shows –. Growth while pushing: the same gauge once everything pushed is published, less its value after the import, ÷ targets accepted (the pushes' rows, their log entries and those of every file their rounds published, less what pruning freed and the pushes reused).",

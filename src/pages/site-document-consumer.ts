@@ -12,7 +12,8 @@
  * 768 subrequests at the very worst, below the platform's 1,000.
  *
  * A message whose documents are not all written (R2 failed) is retried by
- * the queue, up to max_retries, then dropped and logged by the queue; the
+ * the queue after a growing delay (retryDelaySeconds), up to max_retries,
+ * then dropped and logged by the queue; the
  * documents it did write are found as new as it next time, and kept. A
  * message, or a document, that is not one can never succeed: it is logged
  * and dropped, the message's other documents written.
@@ -29,6 +30,15 @@ import { siteTargetName } from "./site-status.ts";
 
 /** Documents written at once (a Worker invocation keeps six connections open). */
 const WRITE_CONCURRENCY = 6;
+
+/**
+ * How long a message waits before its next attempt, after `attempts`: 30 s,
+ * doubling, at most an hour, so the 10 retries wrangler.toml allows span
+ * about four hours of an R2 outage before the queue drops the message.
+ */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(30 * 2 ** Math.max(0, attempts - 1), 3_600);
+}
 
 async function write(bucket: RepositoryBucket, logSize: number, document: SiteDocument): Promise<void> {
   const name = siteTargetName(document.path);
@@ -71,8 +81,11 @@ async function consume(bucket: R2Bucket, message: Message<unknown>): Promise<voi
   const failed = await eachLimited(valid, WRITE_CONCURRENCY, (document) => write(repository, logSize, document));
   if (failed === 0) message.ack();
   else {
-    console.error(`site-documents queue: message ${message.id} (attempt ${message.attempts}): ${failed} not written`);
-    message.retry();
+    const delaySeconds = retryDelaySeconds(message.attempts);
+    console.error(
+      `site-documents queue: message ${message.id} (attempt ${message.attempts}): ${failed} not written, retried in ${delaySeconds} s`,
+    );
+    message.retry({ delaySeconds });
   }
 }
 

@@ -8,7 +8,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { consumeSiteDocuments } from "../../src/pages/site-document-consumer.ts";
+import { consumeSiteDocuments, retryDelaySeconds } from "../../src/pages/site-document-consumer.ts";
 import type { SiteDocumentsMessage } from "../../src/pages/site-document-messages.ts";
 import type { TargetLogDocument } from "../../src/pages/site-status.ts";
 import { canonicalBytes } from "../../src/tuf/canonical.ts";
@@ -116,5 +116,13 @@ describe("the site-documents consumer", () => {
     expect(await deliver({ repo, logSize: 50, documents })).toEqual({ acked: 1, retried: 0 });
     const stored64 = await Promise.all(documents.map((d) => stored(repo, d?.path ?? "")));
     expect(stored64.every((s) => s?.logSize === "50" && s.last === 49)).toBe(true);
+  });
+});
+
+describe("a message whose documents were not all written", () => {
+  it("is retried 30 s later, then each time twice as late, at most an hour: about four hours over ten retries", () => {
+    const delays = Array.from({ length: 10 }, (_, i) => retryDelaySeconds(i + 1));
+    expect(delays).toEqual([30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+    expect(delays.reduce((a, b) => a + b, 0) / 3600).toBeCloseTo(4.06, 2);
   });
 });
