@@ -35,7 +35,7 @@ export interface GaugeSources {
   largestInvocation: InvocationSpend | null;
   /** The object's SQLite database, in bytes (SqlStorage.databaseSize). */
   storageBytes: number;
-  /** Published log entries whose targets' pages documents are not rewritten yet (site-documents.ts). */
+  /** Published log entries whose targets' pages documents are not sent to the site-documents queue yet (site-documents.ts). */
   siteBehind: number;
   /** Replaced metadata files recorded and not deleted yet (superseded-files.ts). */
   supersededWaiting: number;
@@ -270,7 +270,7 @@ export class RepositoryMetrics {
       ),
       gauge(
         "site_documents_behind",
-        "Published log entries whose targets' documents for the public pages are not rewritten yet.",
+        "Published log entries whose targets' documents for the public pages are not sent to the site-documents queue yet.",
         [one(g.siteBehind)],
       ),
       gauge(
