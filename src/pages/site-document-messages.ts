@@ -20,6 +20,7 @@
  * serialisation adds. At 2,000 targets a second that is about 31 messages a
  * second.
  */
+import { cutRuns } from "../lib/cut.ts";
 import { REPOSITORY_NAME } from "../schemas/repository-name.ts";
 import { targetPathProblem } from "../schemas/target-path.ts";
 
@@ -54,36 +55,17 @@ export function estimatedSize(document: SiteDocument): number {
   return document.bytes.byteLength + 2 * document.path.length + 32;
 }
 
-/** `items` cut, in order, into runs of at most `count` items and `bytes` of `size`. */
-function cut<T>(items: readonly T[], count: number, bytes: number, size: (item: T) => number): T[][] {
-  const runs: T[][] = [];
-  let run: T[] = [];
-  let total = 0;
-  for (const item of items) {
-    const n = size(item);
-    if (run.length === count || (run.length > 0 && total + n > bytes)) {
-      runs.push(run);
-      run = [];
-      total = 0;
-    }
-    run.push(item);
-    total += n;
-  }
-  if (run.length > 0) runs.push(run);
-  return runs;
-}
-
 /** `documents` of `repo` read at `logSize`, as messages cut into sendBatch calls within the queue's limits, in order. */
 export function sendBatches(
   repo: string,
   logSize: number,
   documents: readonly SiteDocument[],
 ): SiteDocumentsMessage[][] {
-  const messages = cut(documents, DOCUMENTS_PER_MESSAGE, MESSAGE_BYTES, estimatedSize).map(
+  const messages = cutRuns(documents, DOCUMENTS_PER_MESSAGE, MESSAGE_BYTES, estimatedSize).map(
     (run): SiteDocumentsMessage => ({ repo, logSize, documents: run }),
   );
   const bytes = (m: SiteDocumentsMessage) => m.documents.reduce((n, d) => n + estimatedSize(d), 64);
-  return cut(messages, BATCH_MESSAGES, BATCH_BYTES, bytes);
+  return cutRuns(messages, BATCH_MESSAGES, BATCH_BYTES, bytes);
 }
 
 /** Why `document` is not a SiteDocument, or null if it is one. */

@@ -33,6 +33,7 @@
  * pack). They stay readable: the Worker looks for a bin in the step pack of
  * its version first, then in its slice's.
  */
+import { cutRuns } from "../lib/cut.ts";
 
 /** Bins per slice pack (a slice of the bins' index range), the layout of versions published before step packs only. */
 export const PACK_SLOTS = 128;
@@ -72,22 +73,7 @@ export const STEP_PACK_SLICE = 65_536;
  */
 export function stepPackGroups<T extends { length: number }>(bins: readonly T[], most = STEP_PACK_BINS): T[][] {
   if (!Number.isSafeInteger(most) || most < 1) throw new RangeError(`a step pack holds at least one bin, not ${most}`);
-  const cap = Math.min(most, STEP_PACK_BINS);
-  const groups: T[][] = [];
-  let group: T[] = [];
-  let bytes = 0;
-  for (const bin of bins) {
-    const length = Math.max(1, bin.length);
-    if (group.length > 0 && (group.length === cap || bytes + length > STEP_PACK_BYTES)) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(bin);
-    bytes += length;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
+  return cutRuns(bins, Math.min(most, STEP_PACK_BINS), STEP_PACK_BYTES, (bin) => Math.max(1, bin.length));
 }
 
 /** A bin's file as a pack holds it: the bin's index (its name's hex suffix) and its bytes as signed. */
