@@ -127,6 +127,20 @@ export class Repository extends DurableObject<Env> {
     return { ok: true, versions: this.#p.publisher.versions(), pending };
   }
 
+  /**
+   * Sends the pages' target documents again from log entry `from` (0: all),
+   * after the site-documents queue dropped some or to rebuild the pages
+   * (site-documents.ts). Answers once the runs have started; they go on as
+   * an import's documents do, and the documents behind count down.
+   */
+  async resendPages(from: number): Promise<Result<{ from: number; behind: number }>> {
+    const ready = this.#p.requireBootstrapped();
+    if (ready) return ready;
+    const start = await this.#p.site.resendFrom(from);
+    this.#p.audit.record("pages-resent", `the pages' documents sent again from log entry ${start}`);
+    return { ok: true, from: start, behind: this.#p.site.behind() };
+  }
+
   /** The operator's quarantine actions; `by` names the operator in the audit log. */
   async changeQuarantine(change: QuarantineChange, by?: string): Promise<Result<AppliedChange>> {
     return this.#operator.quarantine(change, by);

@@ -137,6 +137,30 @@ export class SiteDocuments {
     return (this.#deps.kv.get<string>(STATUS_BLOCKED) ?? "null") !== JSON.stringify(status.publishingBlocked);
   }
 
+  /**
+   * Sends the target documents again from log entry `from` (0: every one),
+   * for an operator whose pages lost documents (a queue message dropped
+   * after its retries) or who wants them rebuilt: moves the cursor back,
+   * never forward, between two runs (a run under way would otherwise put
+   * it back where it ended), and starts the runs, which go on as an
+   * import's do. The consumer keeps any stored document as new as the one
+   * it gets, so nothing newer is replaced. Returns the entry they start from.
+   */
+  async resendFrom(from: number): Promise<number> {
+    const rewound = this.#queue.then(() => {
+      const cursor = Math.min(from, this.#deps.kv.get<number>(CURSOR) ?? 0);
+      this.#deps.kv.put(CURSOR, cursor);
+      return cursor;
+    });
+    this.#queue = rewound.then(
+      () => undefined,
+      () => undefined,
+    );
+    const cursor = await rewound;
+    void this.publishSoon();
+    return cursor;
+  }
+
   /** Published log entries whose targets' documents are not sent to the queue yet (a gauge in /metrics). */
   behind(): number {
     return Math.max(0, this.#deps.log.checkpoint.publishedSize() - (this.#deps.kv.get<number>(CURSOR) ?? 0));

@@ -16,6 +16,7 @@ import { registerKek } from "./cli/kek.ts";
 import { registerKeys } from "./cli/keys.ts";
 import { registerLog } from "./cli/log.ts";
 import { color } from "./cli/output.ts";
+import { registerPages } from "./cli/pages.ts";
 import { registerPush } from "./cli/push.ts";
 import { registerRegistry } from "./cli/registry.ts";
 import { registerRotate } from "./cli/rotate.ts";
@@ -74,6 +75,7 @@ Guide: docs/operators.md`,
   registerLog(program);
   registerKek(program);
   registerEvents(program);
+  registerPages(program);
   // Usage errors exit 2; --help and --version exit 0.
   const exitOverride = (command: Command) => {
     command.exitOverride();

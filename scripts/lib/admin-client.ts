@@ -91,6 +91,11 @@ export class AdminClient {
     return this.#call("POST", "/admin/publish");
   }
 
+  /** Sends the pages' target documents again from log entry `from` (0: all); answers at once. */
+  resendPages(from = 0): Promise<{ from: number; behind: number }> {
+    return this.#call("POST", `/admin/pages/resend?from=${from}`);
+  }
+
   /** Uploads a target's bytes and lists it in the metadata (or, in an offline role's namespace, queues it for the owners). */
   async upload(
     path: string,

@@ -72,6 +72,32 @@ export const ADMIN_PATHS = {
       },
     },
   },
+  "/{repo}/admin/pages/resend": {
+    post: {
+      summary:
+        "send the pages' target documents again from a log entry (all by default): after the site-documents queue dropped some, or to rebuild the pages; a stored document as new as the one sent is kept. tuf_edge_site_documents_behind counts down as they are sent",
+      security: admin,
+      parameters: [
+        repo,
+        {
+          name: "from",
+          in: "query",
+          required: false,
+          schema: { type: "integer", minimum: 0, default: 0 },
+          description:
+            "the first log entry whose targets' documents are sent (the cursor moves back to it, never forward)",
+        },
+      ],
+      responses: {
+        202: {
+          description:
+            "the documents are being sent: `from`, the entry they start from, and `behind`, the entries not sent yet",
+        },
+        400: problem("from is not a whole number from 0"),
+        409: problem("not bootstrapped"),
+      },
+    },
+  },
   "/{repo}/admin/targets/{path}": {
     put: {
       summary: "upload a target's bytes (operator)",

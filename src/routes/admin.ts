@@ -19,6 +19,7 @@ import {
   EventsQuerySchema,
   LogWitnessesSchema,
   MAX_TARGET_LENGTH,
+  PagesResendQuerySchema,
   TargetsChangeSchema,
   UploadQuerySchema,
 } from "../schemas/admin.ts";
@@ -98,6 +99,12 @@ export const admin = new Hono<AppEnv>()
       },
       accepted ? 202 : 200,
     );
+  })
+  // The pages' target documents sent again from a log entry (all by default): they follow as an import's do.
+  .post("/pages/resend", validate("query", PagesResendQuerySchema), async (c) => {
+    const { from } = c.req.valid("query");
+    const { from: start, behind } = unwrap(await repositoryStub(c.env, c.get("repo")).resendPages(from));
+    return c.json({ from: start, behind }, 202);
   })
   // An import's end: what its deferred batches stored is published now.
   .post("/publish", async (c) => {

@@ -72,5 +72,17 @@ export const EventsQuerySchema = z.object({
   kind: EventKindSchema.optional(),
 });
 
+const RESEND_FROM = "from is a log entry index, a whole number from 0";
+
+/** POST /{repo}/admin/pages/resend: the log entry whose targets' documents are sent first (0: all). */
+export const PagesResendQuerySchema = z.object({
+  from: z.coerce
+    .number({ error: RESEND_FROM })
+    .int(RESEND_FROM)
+    .min(0, RESEND_FROM)
+    .max(Number.MAX_SAFE_INTEGER, RESEND_FROM)
+    .default(0),
+});
+
 /** PUT /{repo}/admin/log/witnesses: the witnesses' verifier keys (C2SP vkeys) whose cosignatures the log collects. */
 export const LogWitnessesSchema = z.object({ witnesses: z.array(z.string().max(512)).max(32) }).strict();

@@ -359,6 +359,17 @@ describe("tuf-edge CLI against a local instance", () => {
       ),
     );
     expect(uploaded.task.state).toBe("published");
+
+    // The pages' documents sent again, from an entry or all; the answer says where they start.
+    const resent = json(ok(await run(["pages", "resend", "--json"])));
+    expect(resent).toEqual({ from: 0, behind: expect.any(Number) });
+    // Never forward: from 3, or 0 while the first resend's run has not yet sent entry 3.
+    expect(ok(await run(["pages", "resend", "--from", "3"])).stdout).toMatch(
+      /from log entry [03]: \d+ log entries to go/,
+    );
+    const badFrom = await run(["pages", "resend", "--from", "-1"]);
+    expect(badFrom.code).toBe(2);
+    expect(badFrom.stderr).toContain("--from must be a whole number");
   });
 
   // Its own limit: the import took 30 s on a quiet machine and 121 s under a load average of 10 (the default is 120 s).

@@ -127,3 +127,55 @@ describe("the status document and the status call", () => {
     expect(document.roles.root).toEqual(status.roles.root);
   });
 });
+
+describe("resending the pages' documents", () => {
+  const resend = (repo: string, query = "") =>
+    workerFetch(`${BASE}/${repo}/admin/pages/resend${query}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    });
+
+  it("writes again the documents the pages lost, and never an older one over a newer one", async () => {
+    const repo = "site-resend";
+    const client = await withDocumentedTarget(repo, "pkg/kept-1.0.tgz");
+    await client.changeTargets({ add: [await target("pkg/lost-1.0.tgz")] });
+    expect(await eventually(async () => (await documentOf(repo, "pkg/lost-1.0.tgz")) !== null, 10_000)).toBe(true);
+    // As if the queue had dropped its message: the document is gone, and the pages say so.
+    await env.BUCKET.delete(`${repo}/site/targets/pkg/lost-1.0.tgz`);
+    await client.changeTargets({ remove: ["pkg/kept-1.0.tgz"] });
+    const removed = async () => (await documentOf(repo, "pkg/kept-1.0.tgz"))?.entries.at(-1)?.type === "target.remove";
+    expect(await eventually(removed, 10_000)).toBe(true);
+
+    const answer = await resend(repo);
+    expect(answer.status).toBe(202);
+    expect(await answer.json()).toEqual({ from: 0, behind: expect.any(Number) });
+    expect(await eventually(async () => (await documentOf(repo, "pkg/lost-1.0.tgz")) !== null, 10_000)).toBe(true);
+    expect(await eventually(async () => (await behind(repo)) === 0, 10_000)).toBe(true);
+    expect(await removed()).toBe(true);
+    const events = await adminClient(repo).events(5, "pages-resent");
+    expect(events.events.map((e) => e.detail)).toEqual(["the pages' documents sent again from log entry 0"]);
+  });
+
+  it("moves back, never forward, and refuses what is not a log entry with nothing changed", async () => {
+    const repo = "site-resend-bounds";
+    await withDocumentedTarget(repo, "pkg/a-1.0.tgz");
+    expect(await eventually(async () => (await behind(repo)) === 0, 10_000)).toBe(true);
+    const forward = await resend(repo, "?from=1000000000");
+    expect(forward.status).toBe(202);
+    expect(await forward.json()).toMatchObject({ behind: 0 });
+
+    for (const from of ["-1", "1.5", "x", "1e400"]) {
+      const refused = await resend(repo, `?from=${from}`);
+      expect(refused.status, from).toBe(400);
+      expect(refused.headers.get("Content-Type")).toContain("application/problem+json");
+      expect(JSON.stringify(await refused.json())).toContain("from is a log entry index");
+    }
+    expect(await behind(repo)).toBe(0);
+    expect((await adminClient(repo).events(5, "pages-resent")).events).toHaveLength(1);
+  });
+
+  it("is refused before the repository is bootstrapped", async () => {
+    const refused = await resend("site-resend-new");
+    expect(refused.status).toBe(409);
+  });
+});
