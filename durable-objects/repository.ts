@@ -129,15 +129,20 @@ export class Repository extends DurableObject<Env> {
 
   /**
    * Sends the pages' target documents again from log entry `from` (0: all),
-   * after the site-documents queue dropped some or to rebuild the pages
+   * for an operator who rebuilds the pages, or (`cause` "dropped") for the
+   * site-documents queue's dead letters (src/pages/site-document-consumer.ts)
    * (site-documents.ts). Answers once the runs have started; they go on as
    * an import's documents do, and the documents behind count down.
    */
-  async resendPages(from: number): Promise<Result<{ from: number; behind: number }>> {
+  async resendPages(
+    from: number,
+    cause: "operator" | "dropped" = "operator",
+  ): Promise<Result<{ from: number; behind: number }>> {
     const ready = this.#p.requireBootstrapped();
     if (ready) return ready;
     const start = await this.#p.site.resendFrom(from);
-    this.#p.audit.record("pages-resent", `the pages' documents sent again from log entry ${start}`);
+    const why = cause === "dropped" ? ", the site-documents queue having dropped a message of theirs" : "";
+    this.#p.audit.record("pages-resent", `the pages' documents sent again from log entry ${start}${why}`);
     return { ok: true, from: start, behind: this.#p.site.behind() };
   }
 

@@ -215,7 +215,7 @@ export class SiteDocuments {
       if (i > 0) await this.#deps.turns.next();
       for (const path of paths.slice(i, i + DOCUMENTS_PER_MESSAGE)) documents.push(this.#document(path, size, from));
     }
-    for (const batch of sendBatches(this.#deps.repo, size, documents))
+    for (const batch of sendBatches(this.#deps.repo, from, size, documents))
       await this.#deps.queue.sendBatch(batch.map((body) => ({ body, contentType: "v8" })));
     this.#deps.kv.put(CURSOR, to);
     return to < this.#deps.log.checkpoint.publishedSize();

@@ -12,15 +12,20 @@
  * 768 subrequests at the very worst, below the platform's 1,000.
  *
  * A message whose documents are not all written (R2 failed) is retried by
- * the queue after a growing delay (retryDelaySeconds), up to max_retries,
- * then dropped and logged by the queue; the
- * documents it did write are found as new as it next time, and kept. A
- * message, or a document, that is not one can never succeed: it is logged
- * and dropped, the message's other documents written.
+ * the queue after a growing delay (retryDelaySeconds), up to max_retries;
+ * the documents it did write are found as new as it next time, and kept.
+ * After its last retry the queue hands it to its dead-letter queue, whose
+ * messages this handler also takes: it asks the message's repository to
+ * send its documents again from the run the message came from, so a
+ * dropped message costs a resend, not a page left behind. A message, or a
+ * document, that is not one can never succeed: it is logged and dropped,
+ * the message's other documents written.
  */
 import { RepositoryBucket } from "../storage/repository-bucket.ts";
 import { purgeCached } from "../storage/edge-cache.ts";
+import { repositoryStub } from "../repository-stub.ts";
 import {
+  DEAD_LETTERS_QUEUE,
   documentProblem,
   messageProblem,
   type SiteDocument,
@@ -89,7 +94,41 @@ async function consume(bucket: R2Bucket, message: Message<unknown>): Promise<voi
   }
 }
 
-/** The Worker's `queue` handler for the site-documents queue: its messages one after another. */
+/**
+ * The site-documents queue's dead letters: messages whose documents were
+ * not all written after every retry. Each repository named is asked to send
+ * its documents again from the earliest run a dead letter came from, once
+ * per batch; the consumer keeps the newer documents that were written since.
+ */
+async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const earliest = new Map<string, { from: number; messages: Message<unknown>[] }>();
+  for (const message of batch.messages) {
+    const problem = messageProblem(message.body);
+    if (problem) {
+      console.error(`site-documents dead letters: message ${message.id} dropped, ${problem}`);
+      message.ack();
+      continue;
+    }
+    const { repo, from } = message.body as SiteDocumentsMessage;
+    const seen = earliest.get(repo) ?? { from, messages: [] };
+    seen.from = Math.min(seen.from, from);
+    seen.messages.push(message);
+    earliest.set(repo, seen);
+  }
+  for (const [repo, { from, messages }] of earliest) {
+    try {
+      const answer = await repositoryStub(env, repo).resendPages(from, "dropped");
+      if (!answer.ok) console.error(`site-documents dead letters: ${repo} cannot resend: ${answer.detail}`);
+      for (const message of messages) message.ack();
+    } catch (error) {
+      console.error(`site-documents dead letters: ${repo} not asked to resend from ${from}:`, error);
+      for (const message of messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+}
+
+/** The Worker's `queue` handler: the site-documents queue's messages one after another, or its dead letters. */
 export async function consumeSiteDocuments(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  if (batch.queue === DEAD_LETTERS_QUEUE) return consumeDeadLetters(batch, env);
   for (const message of batch.messages) await consume(env.BUCKET, message);
 }

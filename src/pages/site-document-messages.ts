@@ -35,10 +35,19 @@ export interface SiteDocument {
 
 export interface SiteDocumentsMessage {
   repo: string;
+  /** The first log entry of the run that sent the documents: a dropped message is made good by sending from there again. */
+  from: number;
   /** The published log size the documents were read at: a document read at a larger size is newer. */
   logSize: number;
   documents: SiteDocument[];
 }
+
+/**
+ * The queue the site-documents queue hands a message to once its retries
+ * are spent (wrangler.toml's dead_letter_queue, which has a consumer of its
+ * own): the Worker's queue handler tells the two apart by this name.
+ */
+export const DEAD_LETTERS_QUEUE = "tuf-edge-site-documents-dead";
 
 /**
  * Documents per message: with the consumer's one message per invocation
@@ -55,14 +64,18 @@ export function estimatedSize(document: SiteDocument): number {
   return document.bytes.byteLength + 2 * document.path.length + 32;
 }
 
-/** `documents` of `repo` read at `logSize`, as messages cut into sendBatch calls within the queue's limits, in order. */
+/**
+ * The documents of `repo`'s run from log entry `from`, read at `logSize`, as
+ * messages cut into sendBatch calls within the queue's limits, in order.
+ */
 export function sendBatches(
   repo: string,
+  from: number,
   logSize: number,
   documents: readonly SiteDocument[],
 ): SiteDocumentsMessage[][] {
   const messages = cutRuns(documents, DOCUMENTS_PER_MESSAGE, MESSAGE_BYTES, estimatedSize).map(
-    (run): SiteDocumentsMessage => ({ repo, logSize, documents: run }),
+    (run): SiteDocumentsMessage => ({ repo, from, logSize, documents: run }),
   );
   const bytes = (m: SiteDocumentsMessage) => m.documents.reduce((n, d) => n + estimatedSize(d), 64);
   return cutRuns(messages, BATCH_MESSAGES, BATCH_BYTES, bytes);
@@ -86,6 +99,8 @@ export function messageProblem(body: unknown): string | null {
   const m = body as Partial<Record<keyof SiteDocumentsMessage, unknown>>;
   if (typeof m.repo !== "string" || !REPOSITORY_NAME.test(m.repo)) return "no valid repository name";
   if (typeof m.logSize !== "number" || !Number.isSafeInteger(m.logSize) || m.logSize < 1) return "no log size";
+  if (typeof m.from !== "number" || !Number.isSafeInteger(m.from) || m.from < 0 || m.from >= m.logSize)
+    return "no first log entry below the log size";
   if (!Array.isArray(m.documents)) return "no documents";
   if (m.documents.length > DOCUMENTS_PER_MESSAGE) return `more than ${DOCUMENTS_PER_MESSAGE} documents`;
   return null;

@@ -19,7 +19,7 @@ let ids = 0;
 function message(repo: string, path: string, logSize: number, existed = true): SiteDocumentsMessage {
   const entries = [{ index: logSize - 1, type: "target.add" }];
   const bytes = canonicalBytes({ path, entries } satisfies TargetLogDocument);
-  return { repo, logSize, documents: [{ path, existed, bytes }] };
+  return { repo, from: logSize - 1, logSize, documents: [{ path, existed, bytes }] };
 }
 
 /** Delivers `bodies` as one batch to the consumer; its acknowledgements and retries. */
@@ -96,6 +96,7 @@ describe("the site-documents consumer", () => {
     ];
     const mixed = {
       repo,
+      from: 0,
       logSize: 7,
       documents: [
         { ...doc, path: "../escape" },
@@ -113,7 +114,7 @@ describe("the site-documents consumer", () => {
     const repo = "consumer-many";
     await deliver(message(repo, "pkg/0.tgz", 3));
     const documents = Array.from({ length: 64 }, (_, i) => message(repo, `pkg/${i}.tgz`, 50, i > 0).documents[0]);
-    expect(await deliver({ repo, logSize: 50, documents })).toEqual({ acked: 1, retried: 0 });
+    expect(await deliver({ repo, from: 0, logSize: 50, documents })).toEqual({ acked: 1, retried: 0 });
     const stored64 = await Promise.all(documents.map((d) => stored(repo, d?.path ?? "")));
     expect(stored64.every((s) => s?.logSize === "50" && s.last === 49)).toBe(true);
   });

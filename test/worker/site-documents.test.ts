@@ -8,9 +8,12 @@
  * says its entries are not on the page yet. The status document, and the
  * operators' status call it is built from, name the root without its bytes.
  */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { documentExisted, ENTRIES_PER_RUN } from "../../durable-objects/site-documents.ts";
+import { consumeSiteDocuments } from "../../src/pages/site-document-consumer.ts";
+import { DEAD_LETTERS_QUEUE } from "../../src/pages/site-document-messages.ts";
 import type { SiteStatus, TargetLogDocument } from "../../src/pages/site-status.ts";
 import { adminClient, BASE, bootstrapped, workerFetch } from "./helpers.ts";
 import { target } from "./stored-state.ts";
@@ -177,5 +180,38 @@ describe("resending the pages' documents", () => {
   it("is refused before the repository is bootstrapped", async () => {
     const refused = await resend("site-resend-new");
     expect(refused.status).toBe(409);
+  });
+});
+
+describe("the site-documents queue's dead letters", () => {
+  /** Delivers `bodies` as the dead-letter queue would; how many were acknowledged and retried. */
+  async function deadLetters(...bodies: unknown[]) {
+    const batch = createMessageBatch(
+      DEAD_LETTERS_QUEUE,
+      bodies.map((body, i) => ({ id: `dead-${i}`, timestamp: Date.now(), attempts: 11, body })),
+    );
+    const ctx = createExecutionContext();
+    await consumeSiteDocuments(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    return { acked: result.explicitAcks.length, retried: result.retryMessages.length };
+  }
+
+  it("have their repository send its documents again from the run they came from", async () => {
+    const repo = "site-dead-letter";
+    await withDocumentedTarget(repo, "pkg/dropped-1.0.tgz");
+    expect(await eventually(async () => (await behind(repo)) === 0, 10_000)).toBe(true);
+    // The message that carried this document was dropped after its retries: the document never arrived.
+    await env.BUCKET.delete(`${repo}/site/targets/pkg/dropped-1.0.tgz`);
+    const dropped = { repo, from: 0, logSize: 5, documents: [] };
+    // Two of one repository, one not bootstrapped, one that is not a message: all acknowledged.
+    expect(await deadLetters(dropped, { ...dropped, from: 2 }, { ...dropped, repo: "site-dead-none" }, null)).toEqual({
+      acked: 4,
+      retried: 0,
+    });
+    expect(await eventually(async () => (await documentOf(repo, "pkg/dropped-1.0.tgz")) !== null, 10_000)).toBe(true);
+    const events = await adminClient(repo).events(5, "pages-resent");
+    expect(events.events.map((e) => e.detail)).toEqual([
+      "the pages' documents sent again from log entry 0, the site-documents queue having dropped a message of theirs",
+    ]);
   });
 });
