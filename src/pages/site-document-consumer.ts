@@ -9,7 +9,8 @@
  * each usually one R2 operation (a new document's create) or two (a read
  * and a conditional write) and a cache delete; at most 1 + 2 × 5 R2
  * operations and a cache delete if other writers keep winning the race:
- * 768 subrequests at the very worst, below the platform's 1,000.
+ * 768 subrequests at the very worst, below 1,000, the Paid plan's
+ * limit per invocation until it became 10,000.
  *
  * A message whose documents are not all written (R2 failed) is retried by
  * the queue after a growing delay (retryDelaySeconds), up to max_retries;

@@ -51,8 +51,9 @@ export const DEAD_LETTERS_QUEUE = "tuf-edge-site-documents-dead";
 
 /**
  * Documents per message: with the consumer's one message per invocation
- * (wrangler.toml), its subrequests stay below the platform's 1,000 per
- * invocation even if every write races (site-document-consumer.ts).
+ * (wrangler.toml), its subrequests stay below 1,000 per invocation (the
+ * Paid plan's limit before it became 10,000) even if every write races
+ * (site-document-consumer.ts).
  */
 export const DOCUMENTS_PER_MESSAGE = 64;
 export const MESSAGE_BYTES = 96 * 1024;
